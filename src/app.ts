@@ -1,0 +1,127 @@
+/**
+ * Starts one longrun API process: database (created and migrated), NATS (streams ensured), the outbox
+ * relay, the dead-letter recorder, optionally a worker pool, and the HTTP/WebSocket server.
+ * `stop()` shuts down in order: readiness off → workers finish (grace) → subscriptions closed and HTTP
+ * drained → relay and recorder → NATS drained → database closed.
+ */
+import type { Config } from './config.js';
+import { createDb, type Db } from './db/client.js';
+import { ensureDatabase, migrateDatabase } from './db/migrate.js';
+import { buildSchema } from './graphql/schema.js';
+import { startHttpServer, type HttpServer } from './http/server.js';
+import type { GraphiqlOptions } from './http/graphiql.js';
+import { BUILTIN_JOB_TYPES } from './jobs/catalog.js';
+import type { JobType } from './jobs/definition.js';
+import type { JobDeps } from './jobs/deps.js';
+import { createLogger, type Logger } from './log.js';
+import { connectNats, type Nats } from './messaging/connect.js';
+import { startDeadLetterRecorder, type DeadLetterRecorder } from './messaging/dead-letters.js';
+import { names } from './messaging/names.js';
+import { createOutboxRelay } from './messaging/outbox-relay.js';
+import { ensureStreams } from './messaging/streams.js';
+import { createUpdateHub, type UpdateHub } from './progress/hub.js';
+
+/** A worker pool started inside the API process (see workers/runner.ts). */
+export interface InProcessWorkers {
+  stop(graceMs: number): Promise<void>;
+}
+
+export interface AppOptions {
+  config: Config;
+  types?: readonly JobType[];
+  log?: Logger;
+  /** Starts the in-process worker pool, given the shared clients. */
+  workers?: (deps: JobDeps) => Promise<InProcessWorkers>;
+  graphiql?: GraphiqlOptions;
+}
+
+export interface App {
+  url: string;
+  wsUrl: string;
+  http: HttpServer;
+  deps: JobDeps;
+  db: Db;
+  hub: UpdateHub;
+  deadLetters: DeadLetterRecorder;
+  stop(): Promise<void>;
+}
+
+/** Connects to what every longrun process needs: the migrated database and NATS with its streams. */
+export async function connectBackends(config: Config, types: readonly JobType[], name: string): Promise<{ db: Db; nats: Nats }> {
+  await ensureDatabase(config.DATABASE_URL);
+  await migrateDatabase(config.DATABASE_URL);
+  const db = createDb(config.DATABASE_URL);
+  try {
+    const nats = await connectNats({ servers: config.NATS_URL, name });
+    await ensureStreams(nats.jsm, names(config.LONGRUN_PREFIX), types, {
+      ackWaitMs: config.ACK_WAIT_MS,
+      duplicateWindowMs: config.DUPLICATE_WINDOW_MS,
+    });
+    return { db, nats };
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}
+
+export async function startApp(o: AppOptions): Promise<App> {
+  const { config } = o;
+  const log = o.log ?? createLogger(config.LOG_LEVEL);
+  const types = o.types ?? BUILTIN_JOB_TYPES;
+  const { db, nats } = await connectBackends(config, types, 'longrun-api');
+  const n = names(config.LONGRUN_PREFIX);
+  const relay = createOutboxRelay({
+    sql: db.sql,
+    nats,
+    names: n,
+    log,
+    intervalMs: config.RELAY_INTERVAL_MS,
+    reconcileAfterMs: config.RECONCILE_AFTER_MS,
+  });
+  const deps: JobDeps = { sql: db.sql, nats, names: n, log, types: new Map(types.map((t) => [t.name, t])), relay };
+  const deadLetters = await startDeadLetterRecorder(
+    { sql: db.sql, nats, names: n, log },
+    { ackWaitMs: config.ACK_WAIT_MS, sweepIntervalMs: Math.max(1000, Math.min(config.ACK_WAIT_MS, 10_000)) },
+  );
+  const hub = createUpdateHub(nats.nc);
+  const workers = o.workers ? await o.workers(deps) : null;
+  const http = await startHttpServer({
+    schema: buildSchema(),
+    deps,
+    hub,
+    port: config.PORT,
+    host: config.HOST,
+    dev: config.NODE_ENV === 'development',
+    graphiql: o.graphiql ?? {},
+    ready: async () => {
+      await db.sql`select 1`;
+      if (nats.nc.isClosed()) return false;
+      await nats.jsm.streams.info(n.jobsStream);
+      return true;
+    },
+  });
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url: http.url,
+    wsUrl: http.wsUrl,
+    http,
+    deps,
+    db,
+    hub,
+    deadLetters,
+    stop() {
+      stopping ??= (async () => {
+        http.setDraining();
+        await workers?.stop(config.SHUTDOWN_GRACE_MS);
+        await http.close();
+        await relay.stop();
+        await deadLetters.stop();
+        hub.close();
+        await nats.close();
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}

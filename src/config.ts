@@ -1,0 +1,77 @@
+/**
+ * The only reader of `process.env`. Every setting is parsed and checked here once, at start-up;
+ * a bad value stops the process with a one-line error naming the variable.
+ */
+import { z } from 'zod';
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
+  .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
+
+const natsServers = z
+  .string()
+  .min(1)
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .refine((list) => list.length > 0 && list.every((u) => /^(nats|tls|ws|wss):\/\/[^\s]+$|^[\w.-]+:\d+$/.test(u)), {
+    message: 'expected a comma-separated list such as nats://127.0.0.1:4222',
+  });
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: intIn(0, 65535).default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/[^\s]+$/, 'expected postgres://user@host:port/database')
+    .default('postgres://postgres@127.0.0.1:5432/longrun'),
+  NATS_URL: natsServers.default(['nats://127.0.0.1:4222']),
+  /** Prefix of every stream, consumer and subject name, so several installations (or test runs) share one NATS. */
+  LONGRUN_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_]*$/, 'letters, digits and _ only')
+    .default(''),
+  /** Worker slots in this process; 0 runs no workers (API only). */
+  WORKER_CONCURRENCY: intIn(0, 1000).default(10),
+  /** Job types this process works on (comma-separated); empty = all. */
+  WORKER_TYPES: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+  /** Consumer AckWait; workers send in-progress acks every third of it. */
+  ACK_WAIT_MS: intIn(1000, 3_600_000).default(30_000),
+  /** JetStream duplicate window for `Nats-Msg-Id` dedupe. */
+  DUPLICATE_WINDOW_MS: intIn(1000, 86_400_000).default(120_000),
+  /** Outbox relay poll interval (it is also woken after each commit). */
+  RELAY_INTERVAL_MS: intIn(10, 60_000).default(1000),
+  /** A QUEUED/RETRYING job untouched for this long is re-published by the reconciler. */
+  RECONCILE_AFTER_MS: intIn(1000, 86_400_000).default(300_000),
+  /** How long running jobs may finish on SIGTERM before their messages are handed back. */
+  SHUTDOWN_GRACE_MS: intIn(0, 3_600_000).default(10_000),
+  /** Minimum gap between progress writes to PostgreSQL for one job (NATS gets every update). */
+  PROGRESS_DB_INTERVAL_MS: intIn(0, 60_000).default(250),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** The parsed, frozen configuration. */
+export type Config = Readonly<z.infer<typeof schema>>;
+
+/** A configuration value that cannot be used; `main` prints its message as one line and exits 1. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment (or any record, for tests).
+ * @throws ConfigError naming the first bad variable
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const key = String(issue.path[0] ?? '?');
+    throw new ConfigError(`invalid ${key}=${JSON.stringify(env[key] ?? '')}: ${issue.message}`);
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,30 @@
+/**
+ * The PostgreSQL client (postgres.js). Tables are declared with drizzle (`schema.ts`, migrations in
+ * `drizzle/`); queries are SQL in this folder. (A drizzle instance is not wrapped around this client: it
+ * replaces postgres.js' date parsers, and the raw queries here expect Date objects.)
+ */
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql;
+
+export interface Db {
+  sql: Sql;
+  close(): Promise<void>;
+}
+
+/** Connection options shared by every client we open. */
+export function pgOptions(max = 10): postgres.Options<Record<string, never>> {
+  return {
+    max,
+    onnotice: () => {},
+    connect_timeout: 5,
+    idle_timeout: 60,
+    connection: { application_name: 'longrun' },
+  };
+}
+
+/** Opens a pool (it reconnects per query, so a restarted PostgreSQL is picked up); `close()` waits up to 5 s. */
+export function createDb(url: string, max = 10): Db {
+  const sql = postgres(url, pgOptions(max));
+  return { sql, close: () => sql.end({ timeout: 5 }) };
+}

@@ -1,0 +1,460 @@
+/**
+ * Every SQL statement about jobs. State changes go through `transition()`: one guarded
+ * `UPDATE … WHERE state IN (allowed) [AND attempts = fence] RETURNING`, with the history row written in the
+ * same statement. Zero rows means the transition was not allowed (or the caller's attempt is stale): the
+ * caller gets `null` and decides; nothing is ever overwritten silently.
+ *
+ * Seq numbers: `seq` is the job's last recorded change. A running attempt also publishes live progress that
+ * is not recorded row by row; it takes seqs from a block reserved at claim (`seq_reserved`), so seqs stay
+ * monotonic even when a worker dies with published but unrecorded progress.
+ */
+import type { Sql } from './client.js';
+import type { JobEventRow, JobRow } from './schema.js';
+import { ALLOWED_FROM, type JobState } from '../jobs/state.js';
+
+/** Live-progress seqs a claim reserves. */
+export const SEQ_RESERVE = 1000;
+
+export const JOB_COLUMNS = `id, owner, type, state, payload, progress, progress_message as "progressMessage", attempts,
+  max_attempts as "maxAttempts", timeout_ms as "timeoutMs", result, error, idempotency_key as "idempotencyKey",
+  seq, seq_reserved as "seqReserved", series, cancel_requested as "cancelRequested", lease_until as "leaseUntil",
+  created_at as "createdAt", updated_at as "updatedAt", started_at as "startedAt", finished_at as "finishedAt",
+  next_attempt_at as "nextAttemptAt", msg_seq::float8 as "msgSeq", dead_lettered_at as "deadLetteredAt",
+  dead_letter_seq as "deadLetterSeq", traceparent`;
+
+const EVENT_COLUMNS = `job_id as "jobId", seq, kind, state, progress, message, attempt, result, error, at`;
+
+/** A job to insert (validated by `jobs/submit.ts`). */
+export interface NewJob {
+  id: string;
+  owner: string;
+  type: string;
+  payload: unknown;
+  maxAttempts: number;
+  timeoutMs: number;
+  idempotencyKey: string | null;
+  traceparent: string | null;
+  /** Outbox subject for its message. */
+  subject: string;
+}
+
+/** What the outbox relay publishes. */
+export interface OutboxEntry {
+  id: number;
+  jobId: string;
+  subject: string;
+  msgId: string;
+  body: unknown;
+  traceparent: string | null;
+}
+
+/**
+ * Inserts jobs (QUEUED, history seq 1) and their outbox entries in one statement, so one transaction.
+ * A job whose (owner, idempotencyKey) exists is not inserted: it is returned from `existing` instead.
+ */
+export async function insertJobs(
+  sql: Sql,
+  input: NewJob[],
+): Promise<{ inserted: { job: JobRow; outbox: OutboxEntry }[]; existing: JobRow[] }> {
+  const rows = input.map((j) => ({
+    id: j.id,
+    owner: j.owner,
+    type: j.type,
+    payload: j.payload,
+    max_attempts: j.maxAttempts,
+    timeout_ms: j.timeoutMs,
+    idempotency_key: j.idempotencyKey,
+    traceparent: j.traceparent,
+    subject: j.subject,
+  }));
+  const result = await sql.unsafe<(JobRow & { outboxId: string; outboxSubject: string; outboxMsgId: string; outboxBody: unknown })[]>(
+    `with input as (
+       select * from jsonb_to_recordset($1::text::jsonb) as x(id uuid, owner text, type text, payload jsonb,
+         max_attempts int, timeout_ms int, idempotency_key text, traceparent text, subject text)
+     ), j as (
+       insert into jobs (id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent)
+       select id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent from input
+       on conflict (owner, idempotency_key) do nothing
+       returning *
+     ), e as (
+       insert into job_events (job_id, seq, kind, state, progress, attempt, at)
+       select id, 1, 'state', state, 0, 0, created_at from j
+     ), o as (
+       insert into outbox (job_id, subject, msg_id, body, traceparent)
+       select j.id, i.subject, j.id::text, jsonb_build_object('id', j.id, 'type', j.type, 'series', 1), j.traceparent
+       from j join input i on i.id = j.id
+       returning id as o_id, job_id as o_job_id, subject as o_subject, msg_id as o_msg_id, body as o_body
+     )
+     select ${JOB_COLUMNS}, o_id as "outboxId", o_subject as "outboxSubject", o_msg_id as "outboxMsgId",
+       o_body as "outboxBody"
+     from j join o on o_job_id = j.id`,
+    [JSON.stringify(rows)],
+  );
+  const inserted = result.map(({ outboxId, outboxSubject, outboxMsgId, outboxBody, ...job }) => ({
+    job: job as JobRow,
+    outbox: {
+      id: Number(outboxId),
+      jobId: job.id,
+      subject: outboxSubject,
+      msgId: outboxMsgId,
+      body: outboxBody,
+      traceparent: job.traceparent,
+    },
+  }));
+  const insertedIds = new Set(inserted.map((r) => r.job.id));
+  const missing = input.filter((j) => !insertedIds.has(j.id) && j.idempotencyKey !== null);
+  const existing = missing.length
+    ? await sql.unsafe<JobRow[]>(
+        `select ${JOB_COLUMNS} from jobs where (owner, idempotency_key) in
+           (select * from unnest($1::text[], $2::text[]))`,
+        [missing.map((j) => j.owner), missing.map((j) => j.idempotencyKey!)] as never,
+      )
+    : [];
+  return { inserted, existing };
+}
+
+export async function getJob(sql: Sql, id: string): Promise<JobRow | null> {
+  const [row] = await sql.unsafe<JobRow[]>(`select ${JOB_COLUMNS} from jobs where id = $1`, [id]);
+  return row ?? null;
+}
+
+export async function getJobs(sql: Sql, ids: readonly string[]): Promise<JobRow[]> {
+  return sql.unsafe<JobRow[]>(`select ${JOB_COLUMNS} from jobs where id = any($1::uuid[])`, [ids as never]);
+}
+
+/** The job's history after `afterSeq`, in seq order. */
+export async function getEvents(sql: Sql, jobId: string, afterSeq = 0): Promise<JobEventRow[]> {
+  return sql.unsafe<JobEventRow[]>(
+    `select ${EVENT_COLUMNS} from job_events where job_id = $1 and seq > $2 order by seq`,
+    [jobId, afterSeq],
+  );
+}
+
+/** Options of one guarded transition. */
+interface Transition {
+  id: string;
+  to: JobState;
+  /** Only the holder of this attempt may write (a worker's fence). */
+  attempt?: number;
+  /** The holder's last used seq; the event gets the next one. Without it: after every reserved seq. */
+  lastSeq?: number;
+  /** Seqs to reserve after the event's for live progress (a claim). */
+  reserve?: number;
+  /** Extra SET clauses (SQL, parameters from $3 on in `params`). */
+  set?: string;
+  /** Extra WHERE clauses. */
+  where?: string;
+  params?: unknown[];
+  /** History row: 'state', or 'error' for a failed attempt (with `error`). */
+  kind?: 'state' | 'error';
+  message?: string | null;
+}
+
+async function transition(sql: Sql, t: Transition): Promise<JobRow | null> {
+  const params: unknown[] = [t.id, t.to, ...(t.params ?? [])];
+  const p = (v: unknown) => `$${params.push(v)}`;
+  const from = `state in (${ALLOWED_FROM[t.to].map((s) => `'${s}'`).join(',')})`;
+  const fence = t.attempt === undefined ? '' : ` and attempts = ${p(t.attempt)}`;
+  const nextSeq = t.lastSeq === undefined ? 'greatest(seq, seq_reserved) + 1' : `${p(t.lastSeq)}::int + 1`;
+  const [row] = await sql.unsafe<JobRow[]>(
+    `with j as (
+       update jobs set state = $2, updated_at = now(), seq = ${nextSeq},
+         seq_reserved = ${nextSeq} + ${t.reserve ?? 0}
+         ${t.set ? `, ${t.set}` : ''}
+       where id = $1 and ${from}${fence}${t.where ? ` and ${t.where}` : ''}
+       returning *
+     ), e as (
+       insert into job_events (job_id, seq, kind, state, progress, message, attempt, result, error, at)
+       select id, seq, ${p(t.kind ?? 'state')}, state, progress, ${p(t.message ?? null)}, attempts, result,
+         ${t.kind === 'error' ? 'error' : 'null'}, updated_at from j
+     )
+     select ${JOB_COLUMNS} from j`,
+    params as never[],
+  );
+  return row ?? null;
+}
+
+/**
+ * A worker claims a delivered job: QUEUED/RETRYING (or RUNNING whose lease expired) → RUNNING, attempts + 1.
+ * Null when another worker holds it, it is finished, cancelled, from an older series, or out of attempts.
+ */
+export function markRunning(
+  sql: Sql,
+  a: { id: string; series: number; leaseMs: number; msgSeq: number },
+): Promise<JobRow | null> {
+  return transition(sql, {
+    id: a.id,
+    to: 'RUNNING',
+    set: `attempts = attempts + 1, started_at = now(), lease_until = now() + $3 * interval '1 millisecond',
+      progress = 0, progress_message = null, next_attempt_at = null, msg_seq = $4`,
+    reserve: SEQ_RESERVE,
+    where: `series = $5 and not cancel_requested and attempts < max_attempts
+      and (state <> 'RUNNING' or lease_until < now())`,
+    params: [a.leaseMs, a.msgSeq, a.series],
+  });
+}
+
+/** The attempt's handler returned. */
+export function markSucceeded(sql: Sql, a: { id: string; attempt: number; lastSeq: number; result: unknown }) {
+  return transition(sql, {
+    id: a.id,
+    to: 'SUCCEEDED',
+    attempt: a.attempt,
+    lastSeq: a.lastSeq,
+    set: `result = $3::text::jsonb, error = null, progress = 100, finished_at = now(), lease_until = null`,
+    params: [JSON.stringify(a.result ?? null)],
+  });
+}
+
+/** The attempt failed and another is due at `nextAttemptAt`. */
+export function markRetrying(
+  sql: Sql,
+  a: { id: string; attempt: number; lastSeq: number; error: string; delayMs: number },
+) {
+  return transition(sql, {
+    id: a.id,
+    to: 'RETRYING',
+    attempt: a.attempt,
+    lastSeq: a.lastSeq,
+    kind: 'error',
+    message: a.error,
+    set: `error = $3, lease_until = null, next_attempt_at = now() + $4 * interval '1 millisecond'`,
+    params: [a.error, a.delayMs],
+  });
+}
+
+/**
+ * FAILED: a worker's permanent or last failed attempt (with `attempt`/`lastSeq`), or the dead-letter
+ * component finding a job whose deliveries ran out (without them).
+ */
+export function markFailed(
+  sql: Sql,
+  a: { id: string; error: string; attempt?: number; lastSeq?: number; attemptFailed: boolean },
+) {
+  return transition(sql, {
+    id: a.id,
+    to: 'FAILED',
+    ...(a.attempt === undefined ? {} : { attempt: a.attempt }),
+    ...(a.lastSeq === undefined ? {} : { lastSeq: a.lastSeq }),
+    kind: a.attemptFailed ? 'error' : 'state',
+    message: a.error,
+    set: `error = $3, finished_at = now(), lease_until = null, next_attempt_at = null`,
+    params: [a.error],
+  });
+}
+
+/** A worker hands its job back on shutdown: RUNNING → QUEUED; the attempt is not counted. */
+export function markQueuedAgain(sql: Sql, a: { id: string; attempt: number; lastSeq: number }) {
+  return transition(sql, {
+    id: a.id,
+    to: 'QUEUED',
+    attempt: a.attempt,
+    lastSeq: a.lastSeq,
+    message: 'handed back by a stopping worker',
+    set: `attempts = attempts - 1, lease_until = null, progress = 0, progress_message = null`,
+  });
+}
+
+/** CANCELLED. Without `attempt`: a QUEUED/RETRYING job (by the API); with it: the running attempt stopped. */
+export function markCancelled(sql: Sql, a: { id: string; attempt?: number; lastSeq?: number }) {
+  return transition(sql, {
+    id: a.id,
+    to: 'CANCELLED',
+    ...(a.attempt === undefined ? { where: `(state <> 'RUNNING' or lease_until < now())` } : { attempt: a.attempt }),
+    ...(a.lastSeq === undefined ? {} : { lastSeq: a.lastSeq }),
+    set: `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`,
+  });
+}
+
+/** Asks the worker running the job to stop (no state change until it does). */
+export async function requestCancel(sql: Sql, id: string): Promise<JobRow | null> {
+  const [row] = await sql.unsafe<JobRow[]>(
+    `update jobs set cancel_requested = true, updated_at = now() where id = $1 and state = 'RUNNING'
+     returning ${JOB_COLUMNS}`,
+    [id],
+  );
+  return row ?? null;
+}
+
+/**
+ * `retryJob`: FAILED → QUEUED as a new attempt series (attempts 0), with its outbox entry, in one statement.
+ */
+export async function replayFailedJob(
+  sql: Sql,
+  a: { id: string; subject: string },
+): Promise<{ job: JobRow; outbox: OutboxEntry } | null> {
+  return sql.begin(async (tx) => {
+    const job = await transition(tx as unknown as Sql, {
+      id: a.id,
+      to: 'QUEUED',
+      where: `state = 'FAILED'`,
+      message: 'replayed',
+      set: `attempts = 0, series = series + 1, error = null, result = null, progress = 0, progress_message = null,
+        finished_at = null, cancel_requested = false, dead_lettered_at = null, dead_letter_seq = null, msg_seq = null`,
+    });
+    if (!job) return null;
+    const [o] = await tx.unsafe<{ id: string }[]>(
+      `insert into outbox (job_id, subject, msg_id, body, traceparent) values ($1, $2, $3, $4::text::jsonb, $5) returning id`,
+      [job.id, a.subject, `${job.id}:${job.series}`, JSON.stringify({ id: job.id, type: job.type, series: job.series }), job.traceparent],
+    );
+    return {
+      job,
+      outbox: {
+        id: Number(o!.id),
+        jobId: job.id,
+        subject: a.subject,
+        msgId: `${job.id}:${job.series}`,
+        body: { id: job.id, type: job.type, series: job.series },
+        traceparent: job.traceparent,
+      },
+    };
+  });
+}
+
+/**
+ * A throttled progress write by the attempt's holder: it records a milestone and renews the lease and
+ * the seq reservation. Null when the fence is lost (the attempt is no longer this worker's).
+ */
+export async function recordProgress(
+  sql: Sql,
+  a: { id: string; attempt: number; seq: number; progress: number; message: string | null; leaseMs: number },
+): Promise<{ cancelRequested: boolean; seqReserved: number } | null> {
+  const [row] = await sql.unsafe<{ cancelRequested: boolean; seqReserved: number }[]>(
+    `with j as (
+       update jobs set progress = $3, progress_message = $4, seq = greatest(seq, $5::int),
+         seq_reserved = greatest(seq_reserved, $5::int + ${SEQ_RESERVE}), updated_at = now(),
+         lease_until = now() + $6 * interval '1 millisecond'
+       where id = $1 and state = 'RUNNING' and attempts = $2
+       returning id, seq, state, progress, progress_message, attempts, cancel_requested, seq_reserved
+     ), e as (
+       insert into job_events (job_id, seq, kind, state, progress, message, attempt)
+       select id, $5::int, 'progress', state, progress, progress_message, attempts from j
+       on conflict do nothing
+     )
+     select cancel_requested as "cancelRequested", seq_reserved as "seqReserved" from j`,
+    [a.id, a.attempt, a.progress, a.message, a.seq, a.leaseMs],
+  );
+  return row ?? null;
+}
+
+/** Renews the holder's lease (with each in-progress ack); null when the fence is lost. */
+export async function renewLease(
+  sql: Sql,
+  a: { id: string; attempt: number; leaseMs: number },
+): Promise<{ cancelRequested: boolean } | null> {
+  const [row] = await sql.unsafe<{ cancelRequested: boolean }[]>(
+    `update jobs set lease_until = now() + $3 * interval '1 millisecond'
+     where id = $1 and state = 'RUNNING' and attempts = $2 returning cancel_requested as "cancelRequested"`,
+    [a.id, a.attempt, a.leaseMs],
+  );
+  return row ?? null;
+}
+
+/** Marks outbox entries published, with the stream sequence JetStream gave each job message. */
+export async function markPublished(sql: Sql, acks: { id: number; jobId: string; seq: number }[]): Promise<void> {
+  if (!acks.length) return;
+  await sql.unsafe(
+    `with a as (select * from unnest($1::bigint[], $2::uuid[], $3::bigint[]) as a(id, job_id, seq)),
+     o as (update outbox set published_at = now() from a where outbox.id = a.id and published_at is null)
+     update jobs set msg_seq = a.seq from a where jobs.id = a.job_id and jobs.msg_seq is null`,
+    [acks.map((a) => a.id), acks.map((a) => a.jobId), acks.map((a) => a.seq)] as never,
+  );
+}
+
+/**
+ * Locks up to `limit` unpublished outbox entries older than `minAgeMs` (so entries the submitting process is
+ * publishing right now are left to it) and runs `publish` with them inside the transaction; several relays
+ * skip each other's rows.
+ */
+export async function withUnpublished(
+  sql: Sql,
+  a: { limit: number; minAgeMs: number },
+  publish: (entries: OutboxEntry[]) => Promise<{ id: number; jobId: string; seq: number }[]>,
+): Promise<number> {
+  return sql.begin(async (tx) => {
+    const rows = await tx.unsafe<(OutboxEntry & { id: string })[]>(
+      `select id, job_id as "jobId", subject, msg_id as "msgId", body, traceparent from outbox
+       where published_at is null and created_at < now() - $1 * interval '1 millisecond'
+       order by id limit $2 for update skip locked`,
+      [a.minAgeMs, a.limit],
+    );
+    if (!rows.length) return 0;
+    const acks = await publish(rows.map((r) => ({ ...r, id: Number(r.id) })));
+    await markPublished(tx as unknown as Sql, acks);
+    return acks.length;
+  });
+}
+
+/** Deletes published outbox entries older than `olderThanMs`. */
+export async function purgePublished(sql: Sql, olderThanMs: number): Promise<void> {
+  await sql.unsafe(
+    `delete from outbox where published_at < now() - $1 * interval '1 millisecond'`,
+    [olderThanMs],
+  );
+}
+
+/** Count and age of the outbox backlog. */
+export async function outboxBacklog(sql: Sql): Promise<{ count: number; oldestAgeMs: number }> {
+  const [row] = await sql<{ count: number; oldestAgeMs: number | null }[]>`
+    select count(*)::int as count, (extract(epoch from now() - min(created_at)) * 1000)::float8 as "oldestAgeMs"
+    from outbox where published_at is null`;
+  return { count: row?.count ?? 0, oldestAgeMs: row?.oldestAgeMs ?? 0 };
+}
+
+/**
+ * Jobs the reconciler should look at: QUEUED or RETRYING (past due) untouched for `staleMs`, and RUNNING
+ * with a lease expired for `staleMs`.
+ */
+export async function findStaleJobs(sql: Sql, staleMs: number, limit: number): Promise<JobRow[]> {
+  return sql.unsafe<JobRow[]>(
+    `select ${JOB_COLUMNS} from jobs
+     where state in ('QUEUED', 'RETRYING', 'RUNNING')
+       and updated_at < now() - $1 * interval '1 millisecond'
+       and (state <> 'RETRYING' or next_attempt_at < now() - $1 * interval '1 millisecond')
+       and (state <> 'RUNNING' or lease_until < now() - $1 * interval '1 millisecond')
+       and not exists (select 1 from outbox o where o.job_id = jobs.id and o.published_at is null)
+     order by updated_at limit $2`,
+    [staleMs, limit],
+  );
+}
+
+/** Queues a fresh message for a job whose message was lost (reconciler); returns the outbox entry. */
+export async function requeueMessage(sql: Sql, job: JobRow, subject: string): Promise<OutboxEntry> {
+  const msgId = `${job.id}:${job.series}:${Date.now()}`;
+  const body = { id: job.id, type: job.type, series: job.series };
+  const [o] = await sql.unsafe<{ id: string }[]>(
+    `with t as (update jobs set updated_at = now(), msg_seq = null where id = $1)
+     insert into outbox (job_id, subject, msg_id, body, traceparent) values ($1, $2, $3, $4::text::jsonb, $5) returning id`,
+    [job.id, subject, msgId, JSON.stringify(body), job.traceparent],
+  );
+  return { id: Number(o!.id), jobId: job.id, subject, msgId, body, traceparent: job.traceparent };
+}
+
+/** Records that a FAILED job's message sits in the dead-letter stream at `dlqSeq` (idempotent). */
+export async function recordDeadLetter(sql: Sql, a: { id: string; dlqSeq: number }): Promise<JobRow | null> {
+  const [row] = await sql.unsafe<JobRow[]>(
+    `update jobs set dead_lettered_at = coalesce(dead_lettered_at, now()), dead_letter_seq = $2
+     where id = $1 and state = 'FAILED' returning ${JOB_COLUMNS}`,
+    [a.id, a.dlqSeq],
+  );
+  return row ?? null;
+}
+
+/** A job whose current message is at this stream sequence (for advisories). */
+export async function findJobByMsgSeq(sql: Sql, msgSeq: number): Promise<JobRow | null> {
+  const [row] = await sql.unsafe<JobRow[]>(`select ${JOB_COLUMNS} from jobs where msg_seq = $1 limit 1`, [msgSeq]);
+  return row ?? null;
+}
+
+/**
+ * RUNNING jobs out of attempts whose lease expired `graceMs` ago: their worker died on the last attempt and,
+ * on nats-server 2.9, no MAX_DELIVERIES advisory comes while no worker pulls. The dead-letter sweep takes them.
+ */
+export async function findAbandonedJobs(sql: Sql, graceMs: number, limit: number): Promise<JobRow[]> {
+  return sql.unsafe<JobRow[]>(
+    `select ${JOB_COLUMNS} from jobs
+     where state = 'RUNNING' and attempts >= max_attempts and lease_until < now() - $1 * interval '1 millisecond'
+     order by lease_until limit $2`,
+    [graceMs, limit],
+  );
+}

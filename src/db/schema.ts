@@ -1,0 +1,133 @@
+/**
+ * The drizzle schema: the tables and the invariants PostgreSQL enforces on them.
+ * Migrations in `drizzle/` are generated from this file with `npm run db:generate`.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { JOB_STATES } from '../jobs/state.js';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const jobStateEnum = pgEnum('job_state', JOB_STATES);
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: uuid('id').primaryKey(),
+    owner: text('owner').notNull(),
+    type: text('type').notNull(),
+    state: jobStateEnum('state').notNull().default('QUEUED'),
+    payload: jsonb('payload').notNull(),
+    progress: real('progress').notNull().default(0),
+    progressMessage: text('progress_message'),
+    /** Claims in the current attempt series; the fence for every write a worker makes. */
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    timeoutMs: integer('timeout_ms').notNull(),
+    result: jsonb('result'),
+    error: text('error'),
+    idempotencyKey: text('idempotency_key'),
+    /** Seq of the job's last recorded change. */
+    seq: integer('seq').notNull().default(1),
+    /** Seqs up to this one may be in use by the running attempt's live progress (see db/transitions.ts). */
+    seqReserved: integer('seq_reserved').notNull().default(1),
+    /** Attempt series: 1 at submit, +1 on each `retryJob` replay. */
+    series: integer('series').notNull().default(1),
+    cancelRequested: boolean('cancel_requested').notNull().default(false),
+    /** While RUNNING: the claim is the worker's until then; it renews it with every in-progress ack. */
+    leaseUntil: ts('lease_until'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    finishedAt: ts('finished_at'),
+    nextAttemptAt: ts('next_attempt_at'),
+    /** Stream sequence of the job's current work-queue message (set on publish and on claim). */
+    msgSeq: bigint('msg_seq', { mode: 'number' }),
+    /** When the dead-letter component recorded the job (FAILED and copied to the dead-letter stream). */
+    deadLetteredAt: ts('dead_lettered_at'),
+    /** Sequence of the job's copy in the dead-letter stream. */
+    deadLetterSeq: integer('dead_letter_seq'),
+    /** W3C traceparent of the submit, continued by the worker. */
+    traceparent: text('traceparent'),
+  },
+  (t) => [
+    uniqueIndex('jobs_owner_idempotency_key').on(t.owner, t.idempotencyKey),
+    index('jobs_created').on(t.createdAt.desc(), t.id.desc()),
+    index('jobs_owner_created').on(t.owner, t.createdAt.desc(), t.id.desc()),
+    index('jobs_type_state').on(t.type, t.state),
+    index('jobs_dead_lettered').on(t.deadLetteredAt.desc(), t.id.desc()).where(sql`dead_lettered_at is not null`),
+    index('jobs_active_updated')
+      .on(t.state, t.updatedAt)
+      .where(sql`state in ('QUEUED', 'RETRYING', 'RUNNING')`),
+    check(
+      'jobs_finished_at_iff_terminal',
+      sql`(${t.finishedAt} is not null) = (${t.state} in ('SUCCEEDED', 'FAILED', 'CANCELLED'))`,
+    ),
+    check('jobs_attempts_in_range', sql`${t.attempts} >= 0 and ${t.attempts} <= ${t.maxAttempts}`),
+    check('jobs_max_attempts_in_range', sql`${t.maxAttempts} between 1 and 100`),
+    check('jobs_progress_in_range', sql`${t.progress} >= 0 and ${t.progress} <= 100`),
+    check('jobs_seq_reserved', sql`${t.seqReserved} >= ${t.seq}`),
+    check('jobs_next_attempt_only_retrying', sql`${t.nextAttemptAt} is null or ${t.state} = 'RETRYING'`),
+  ],
+);
+
+/** A job's history: state changes, attempt errors and progress milestones, one row per seq. */
+export const jobEvents = pgTable(
+  'job_events',
+  {
+    jobId: uuid('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    /** `state` (a transition), `progress` (a milestone) or `error` (a failed attempt, with its message). */
+    kind: text('kind', { enum: ['state', 'progress', 'error'] }).notNull(),
+    state: jobStateEnum('state').notNull(),
+    progress: real('progress').notNull(),
+    message: text('message'),
+    attempt: integer('attempt').notNull(),
+    result: jsonb('result'),
+    error: text('error'),
+    at: ts('at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.seq] })],
+);
+
+/**
+ * The transactional outbox: written in the submit's transaction, published to JetStream after commit
+ * (at once, or by the relay), so a committed job always gets its message.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    jobId: uuid('job_id').notNull(),
+    subject: text('subject').notNull(),
+    /** `Nats-Msg-Id`: JetStream drops a second publish of it inside the duplicate window. */
+    msgId: text('msg_id').notNull(),
+    body: jsonb('body').notNull(),
+    traceparent: text('traceparent'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    publishedAt: ts('published_at'),
+  },
+  (t) => [index('outbox_unpublished').on(t.id).where(sql`published_at is null`)],
+);
+
+export type JobRow = typeof jobs.$inferSelect;
+export type JobEventRow = typeof jobEvents.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;

@@ -1,0 +1,107 @@
+/**
+ * Error classes (nats.js shape: extend Error, set `name`, keep `cause`, export `isX()` guards) and the one
+ * list of codes the GraphQL edge puts in `extensions.code` / `UserError.code`.
+ */
+
+/** Codes of top-level GraphQL errors (`extensions.code`). */
+export const ErrorCode = {
+  NOT_FOUND: 'NOT_FOUND',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Codes of `UserError.code` in mutation payloads: the input was refused and nothing was written. */
+export const UserErrorCode = {
+  UNKNOWN_JOB_TYPE: 'UNKNOWN_JOB_TYPE',
+  INVALID_PAYLOAD: 'INVALID_PAYLOAD',
+  OUT_OF_RANGE: 'OUT_OF_RANGE',
+  INVALID_STATE: 'INVALID_STATE',
+} as const;
+export type UserErrorCode = (typeof UserErrorCode)[keyof typeof UserErrorCode];
+
+/** A refused input, reported in a mutation payload's `userErrors`. */
+export interface UserError {
+  code: UserErrorCode;
+  field: string[] | null;
+  message: string;
+}
+
+/** An error with a GraphQL `extensions.code`; the message is safe to show to clients. */
+export class PublicError extends Error {
+  override name = 'PublicError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+export const isPublicError = (e: unknown): e is PublicError => e instanceof PublicError;
+
+/** No such job (or not visible to the caller). */
+export class NotFoundError extends PublicError {
+  override name = 'NotFoundError';
+  constructor(what: string) {
+    super(ErrorCode.NOT_FOUND, `${what} not found`);
+  }
+}
+
+/** A backing service (PostgreSQL, NATS) could not be reached; the client may retry. */
+export class ServiceUnavailableError extends PublicError {
+  override name = 'ServiceUnavailableError';
+  constructor(service: string, cause?: unknown) {
+    super(ErrorCode.SERVICE_UNAVAILABLE, `${service} is unavailable, try again`, { cause });
+  }
+}
+
+/** A guarded state transition matched no row: the job was not in an allowed state (or the attempt is stale). */
+export class InvalidTransitionError extends Error {
+  override name = 'InvalidTransitionError';
+  constructor(
+    readonly jobId: string,
+    readonly transition: string,
+  ) {
+    super(`job ${jobId}: ${transition} not allowed from its current state`);
+  }
+}
+export const isInvalidTransitionError = (e: unknown): e is InvalidTransitionError =>
+  e instanceof InvalidTransitionError;
+
+/**
+ * Thrown by a handler to fail the job at once, without further attempts.
+ * @example throw new PermanentJobError('video codec not supported')
+ */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError';
+}
+export const isPermanentJobError = (e: unknown): e is PermanentJobError =>
+  e instanceof PermanentJobError || (e instanceof Error && e.name === 'PermanentJobError');
+
+/** An attempt ran past its type's (or job's) timeout. Retryable. */
+export class JobTimeoutError extends Error {
+  override name = 'JobTimeoutError';
+  constructor(ms: number) {
+    super(`timed out after ${ms} ms`);
+  }
+}
+
+/** Thrown where a `switch` should have covered every case. */
+export class UnreachableCaseError extends Error {
+  override name = 'UnreachableCaseError';
+  constructor(value: never) {
+    super(`unreachable case: ${JSON.stringify(value)}`);
+  }
+}
+
+/** Whether an error means PostgreSQL could not be reached (connection refused/closed/terminated). */
+export function isConnectionError(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return (
+    typeof code === 'string' &&
+    (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED',
+      'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003', '08004'].includes(code))
+  );
+}

@@ -1,0 +1,45 @@
+/**
+ * One error shape for both transports: public errors keep their code and message; a lost database or NATS
+ * connection is SERVICE_UNAVAILABLE; anything else is INTERNAL_SERVER_ERROR without internals (outside
+ * development).
+ */
+import type { GraphQLFormattedError } from 'graphql';
+import { ErrorCode, isConnectionError, isPublicError } from '../errors.js';
+
+const GRAPHQL_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'RATE_LIMITED',
+  'NOT_FOUND',
+]);
+
+const isNatsUnavailable = (e: unknown): boolean =>
+  e instanceof Error && /(ConnectionError|ClosedConnectionError|TimeoutError|NoRespondersError|RequestError)/.test(e.name);
+
+export function formatError(formatted: GraphQLFormattedError, error: unknown, dev: boolean): GraphQLFormattedError {
+  // Duck-typed: graphql may be loaded twice (its ESM and CJS builds), so `instanceof GraphQLError` can lie.
+  const wrapped = (error as { originalError?: unknown } | null)?.originalError;
+  const original = wrapped ?? error;
+  const base = { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+  if (isPublicError(original)) return { ...base, message: original.message, extensions: { code: original.code } };
+  if (isConnectionError(original) || isNatsUnavailable(original)) {
+    return { ...base, message: 'a backing service is unavailable, try again', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && GRAPHQL_CODES.has(code)) return { ...base, extensions: { ...formatted.extensions, code } };
+  if (!wrapped && (error as { name?: string } | null)?.name === 'GraphQLError') {
+    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } }; // a validation/coercion error of graphql-js
+  }
+  return {
+    ...base,
+    message: dev ? formatted.message : 'internal error',
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}

@@ -1,0 +1,572 @@
+import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
+import type { JobRow } from '../../db/schema.js';
+import type { JobUpdateMessage } from '../../messaging/messages.js';
+import type { GraphQLContext } from '../context.js';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = T | null | undefined;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** An ISO 8601 date-time string in UTC, e.g. `2026-11-29T15:24:28.123Z`. */
+  DateTime: { input: Date; output: Date; }
+  /** Any JSON value (object, array, string, number, boolean or null). */
+  JSON: { input: unknown; output: unknown; }
+};
+
+/** The error one failed attempt ended with. */
+export type AttemptError = {
+  __typename?: 'AttemptError';
+  /** When the attempt failed. */
+  at: Scalars['DateTime']['output'];
+  /** The attempt number (1-based, counted across retries of the job). */
+  attempt: Scalars['Int']['output'];
+  /** The error message the handler threw (or `timed out`, `worker lost`). */
+  message: Scalars['String']['output'];
+};
+
+/** The result of `cancelJob`. */
+export type CancelJobPayload = {
+  __typename?: 'CancelJobPayload';
+  /** The job after the cancel request (CANCELLED, or RUNNING while its handler stops). */
+  job?: Maybe<Job>;
+  /** Why it could not be cancelled (INVALID_STATE for a finished job). */
+  userErrors: Array<UserError>;
+};
+
+/** A background job. */
+export type Job = {
+  __typename?: 'Job';
+  /** The error of every failed attempt, oldest first. */
+  attemptErrors: Array<AttemptError>;
+  /** Attempts started so far in the current attempt series. */
+  attempts: Scalars['Int']['output'];
+  /** When the job was submitted. */
+  createdAt: Scalars['DateTime']['output'];
+  /** The last error, once FAILED (or the last attempt's error while RETRYING). */
+  error?: Maybe<Scalars['String']['output']>;
+  /** The job's history: every state change, attempt error and progress milestone, in `seq` order. */
+  events: Array<JobEvent>;
+  /** When the job reached a terminal state. */
+  finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The job's id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** How many attempts the job may use before it fails. */
+  maxAttempts: Scalars['Int']['output'];
+  /** When the next attempt is due, while RETRYING. */
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The payload it was submitted with. */
+  payload: Scalars['JSON']['output'];
+  /** Progress of the current attempt, 0..100. */
+  progress: Scalars['Float']['output'];
+  /** The handler's last progress message. */
+  progressMessage?: Maybe<Scalars['String']['output']>;
+  /** What the handler returned, once SUCCEEDED. */
+  result?: Maybe<Scalars['JSON']['output']>;
+  /** When the current attempt started. */
+  startedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Where the job is in its lifecycle. */
+  state: JobState;
+  /** The job type, e.g. `demo.sleep`; see `jobTypes`. */
+  type: Scalars['String']['output'];
+};
+
+/** A page of jobs. */
+export type JobConnection = {
+  __typename?: 'JobConnection';
+  edges: Array<JobEdge>;
+  pageInfo: PageInfo;
+  /** How many jobs match, across all pages. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A job in a page. */
+export type JobEdge = {
+  __typename?: 'JobEdge';
+  /** Opaque cursor for `after`/`before`. */
+  cursor: Scalars['String']['output'];
+  node: Job;
+};
+
+/** One entry of a job's history. */
+export type JobEvent = {
+  __typename?: 'JobEvent';
+  /** When it happened. */
+  at: Scalars['DateTime']['output'];
+  /** The attempt this event belongs to. */
+  attempt: Scalars['Int']['output'];
+  /** The progress message, or the error of a failed attempt. */
+  message?: Maybe<Scalars['String']['output']>;
+  /** Progress after this event, 0..100. */
+  progress: Scalars['Float']['output'];
+  /** Per-job sequence number, starting at 1; `jobProgress(after:)` resumes from it. */
+  seq: Scalars['Int']['output'];
+  /** The state after this event. */
+  state: JobState;
+};
+
+/**
+ * The lifecycle of a job. QUEUED → RUNNING → SUCCEEDED, with RETRYING between failed attempts;
+ * FAILED, SUCCEEDED and CANCELLED are terminal.
+ */
+export type JobState =
+  /** Cancelled by a user before it finished. */
+  | 'CANCELLED'
+  /** No more attempts: a permanent error or the attempts ran out. The job is in the dead-letter queue. */
+  | 'FAILED'
+  /** Accepted and waiting for a worker. */
+  | 'QUEUED'
+  /** An attempt failed; another attempt is scheduled at `nextAttemptAt`. */
+  | 'RETRYING'
+  /** A worker is running an attempt. */
+  | 'RUNNING'
+  /** The handler finished; `result` holds what it returned. */
+  | 'SUCCEEDED';
+
+/** A registered job type. */
+export type JobType = {
+  __typename?: 'JobType';
+  /** Default `maxAttempts`. */
+  defaultMaxAttempts: Scalars['Int']['output'];
+  /** What it does. */
+  description: Scalars['String']['output'];
+  /** The name to submit with. */
+  name: Scalars['String']['output'];
+  /** JSON Schema of the payload. */
+  payloadSchema: Scalars['JSON']['output'];
+  /** Per-attempt timeout in milliseconds. */
+  timeoutMs: Scalars['Int']['output'];
+};
+
+/** One change to a job, as streamed by `jobProgress`. */
+export type JobUpdate = {
+  __typename?: 'JobUpdate';
+  /** When the change happened. */
+  at: Scalars['DateTime']['output'];
+  /** The attempt in progress. */
+  attempt: Scalars['Int']['output'];
+  /** The error, on FAILED or RETRYING. */
+  error?: Maybe<Scalars['String']['output']>;
+  /** The job. */
+  jobId: Scalars['ID']['output'];
+  /** Progress message or error text. */
+  message?: Maybe<Scalars['String']['output']>;
+  /** Progress after the change, 0..100. */
+  progress: Scalars['Float']['output'];
+  /** The result, on SUCCEEDED. */
+  result?: Maybe<Scalars['JSON']['output']>;
+  /** Per-job sequence number of this change (the first snapshot carries the latest seq). */
+  seq: Scalars['Int']['output'];
+  /** State after the change. */
+  state: JobState;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Cancel a job: a QUEUED/RETRYING job never runs; a RUNNING job's handler is aborted. */
+  cancelJob: CancelJobPayload;
+  /** Replay a FAILED job as a new attempt series (same id, history kept). */
+  retryJob: RetryJobPayload;
+  /** Accept a job: it is stored and queued, and this returns at once (QUEUED). */
+  submitJob: SubmitJobPayload;
+};
+
+
+export type MutationCancelJobArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRetryJobArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationSubmitJobArgs = {
+  input: SubmitJobInput;
+};
+
+/** Relay page info. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+  hasPreviousPage: Scalars['Boolean']['output'];
+  startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** Jobs that failed and sit in the dead-letter queue, newest first. */
+  deadLetters: JobConnection;
+  /** A job by id, or null if there is none. */
+  job?: Maybe<Job>;
+  /** The job types this server accepts. */
+  jobTypes: Array<JobType>;
+  /** Per-type counts, including the dead-letter stream's size. */
+  queueStats: Array<QueueStats>;
+};
+
+
+export type QueryDeadLettersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  type?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryJobArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/** Counts for one job type. */
+export type QueueStats = {
+  __typename?: 'QueueStats';
+  /** Messages in the dead-letter stream for this type. */
+  deadLetters: Scalars['Int']['output'];
+  failed: Scalars['Int']['output'];
+  queued: Scalars['Int']['output'];
+  retrying: Scalars['Int']['output'];
+  running: Scalars['Int']['output'];
+  /** The job type. */
+  type: Scalars['String']['output'];
+};
+
+/** The result of `retryJob`. */
+export type RetryJobPayload = {
+  __typename?: 'RetryJobPayload';
+  /** The job, QUEUED again for a new attempt series. */
+  job?: Maybe<Job>;
+  /** Why it could not be retried (INVALID_STATE unless FAILED). */
+  userErrors: Array<UserError>;
+};
+
+/** What to submit. */
+export type SubmitJobInput = {
+  /** Submitting the same key again returns the first job instead of creating another (per owner). */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** Attempts allowed, 1..100. Default: the type's default. */
+  maxAttempts?: InputMaybe<Scalars['Int']['input']>;
+  /** The job's input, checked against the type's payload schema. Default `{}`. */
+  payload?: InputMaybe<Scalars['JSON']['input']>;
+  /** A registered job type; see `jobTypes`. */
+  type: Scalars['String']['input'];
+};
+
+/** The result of `submitJob`. */
+export type SubmitJobPayload = {
+  __typename?: 'SubmitJobPayload';
+  /** The accepted job (QUEUED), or null when `userErrors` is not empty. */
+  job?: Maybe<Job>;
+  /** Why the input was refused. */
+  userErrors: Array<UserError>;
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * The job's current state first, then each change in order; completes after a terminal state.
+   * With `after: seq`, every recorded change after that seq is replayed first, then live ones.
+   */
+  jobProgress: JobUpdate;
+};
+
+
+export type SubscriptionJobProgressArgs = {
+  after?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+/** A problem with the input of a mutation; nothing was written. */
+export type UserError = {
+  __typename?: 'UserError';
+  /** Machine-readable code: UNKNOWN_JOB_TYPE, INVALID_PAYLOAD, OUT_OF_RANGE, INVALID_STATE, ... */
+  code: Scalars['String']['output'];
+  /** Path to the offending input field, e.g. `["input", "payload", "ms"]`. */
+  field?: Maybe<Array<Scalars['String']['output']>>;
+  /** Human-readable explanation. */
+  message: Scalars['String']['output'];
+};
+
+export type WithIndex<TObject> = TObject & Record<string, any>;
+export type ResolversObject<TObject> = WithIndex<TObject>;
+
+export type ResolverTypeWrapper<T> = Promise<T> | T;
+
+
+export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
+  resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
+};
+export type Resolver<TResult, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = ResolverFn<TResult, TParent, TContext, TArgs> | ResolverWithResolve<TResult, TParent, TContext, TArgs>;
+
+export type ResolverFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Promise<TResult> | TResult;
+
+export type SubscriptionSubscribeFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => AsyncIterable<TResult> | Promise<AsyncIterable<TResult>>;
+
+export type SubscriptionResolveFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+export interface SubscriptionSubscriberObject<TResult, TKey extends string, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<{ [key in TKey]: TResult }, TParent, TContext, TArgs>;
+  resolve?: SubscriptionResolveFn<TResult, { [key in TKey]: TResult }, TContext, TArgs>;
+}
+
+export interface SubscriptionResolverObject<TResult, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<any, TParent, TContext, TArgs>;
+  resolve: SubscriptionResolveFn<TResult, any, TContext, TArgs>;
+}
+
+export type SubscriptionObject<TResult, TKey extends string, TParent, TContext, TArgs> =
+  | SubscriptionSubscriberObject<TResult, TKey, TParent, TContext, TArgs>
+  | SubscriptionResolverObject<TResult, TParent, TContext, TArgs>;
+
+export type SubscriptionResolver<TResult, TKey extends string, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> =
+  | ((...args: any[]) => SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>)
+  | SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>;
+
+export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (
+  parent: TParent,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+
+export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
+
+export type NextResolverFn<T> = () => Promise<T>;
+
+export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = (
+  next: NextResolverFn<TResult>,
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+
+
+
+
+/** Mapping between all available schema types and the resolvers types */
+export type ResolversTypes = ResolversObject<{
+  AttemptError: ResolverTypeWrapper<AttemptError>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CancelJobPayload: ResolverTypeWrapper<Omit<CancelJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
+  Job: ResolverTypeWrapper<JobRow>;
+  JobConnection: ResolverTypeWrapper<Omit<JobConnection, 'edges'> & { edges: Array<ResolversTypes['JobEdge']> }>;
+  JobEdge: ResolverTypeWrapper<Omit<JobEdge, 'node'> & { node: ResolversTypes['Job'] }>;
+  JobEvent: ResolverTypeWrapper<JobEvent>;
+  JobState: JobState;
+  JobType: ResolverTypeWrapper<JobType>;
+  JobUpdate: ResolverTypeWrapper<JobUpdateMessage>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  QueueStats: ResolverTypeWrapper<QueueStats>;
+  RetryJobPayload: ResolverTypeWrapper<Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  SubmitJobInput: SubmitJobInput;
+  SubmitJobPayload: ResolverTypeWrapper<Omit<SubmitJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UserError: ResolverTypeWrapper<UserError>;
+}>;
+
+/** Mapping between all available schema types and the resolvers parents */
+export type ResolversParentTypes = ResolversObject<{
+  AttemptError: AttemptError;
+  Boolean: Scalars['Boolean']['output'];
+  CancelJobPayload: Omit<CancelJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
+  DateTime: Scalars['DateTime']['output'];
+  Float: Scalars['Float']['output'];
+  ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
+  JSON: Scalars['JSON']['output'];
+  Job: JobRow;
+  JobConnection: Omit<JobConnection, 'edges'> & { edges: Array<ResolversParentTypes['JobEdge']> };
+  JobEdge: Omit<JobEdge, 'node'> & { node: ResolversParentTypes['Job'] };
+  JobEvent: JobEvent;
+  JobType: JobType;
+  JobUpdate: JobUpdateMessage;
+  Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
+  Query: Record<PropertyKey, never>;
+  QueueStats: QueueStats;
+  RetryJobPayload: Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
+  String: Scalars['String']['output'];
+  SubmitJobInput: SubmitJobInput;
+  SubmitJobPayload: Omit<SubmitJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
+  Subscription: Record<PropertyKey, never>;
+  UserError: UserError;
+}>;
+
+export type AttemptErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AttemptError'] = ResolversParentTypes['AttemptError']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type CancelJobPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CancelJobPayload'] = ResolversParentTypes['CancelJobPayload']> = ResolversObject<{
+  job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
+  name: 'DateTime';
+}
+
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
+
+export type JobResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Job'] = ResolversParentTypes['Job']> = ResolversObject<{
+  attemptErrors?: Resolver<Array<ResolversTypes['AttemptError']>, ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  events?: Resolver<Array<ResolversTypes['JobEvent']>, ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  progressMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  result?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['JobState'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type JobConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['JobConnection'] = ResolversParentTypes['JobConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['JobEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type JobEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['JobEdge'] = ResolversParentTypes['JobEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Job'], ParentType, ContextType>;
+}>;
+
+export type JobEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['JobEvent'] = ResolversParentTypes['JobEvent']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['JobState'], ParentType, ContextType>;
+}>;
+
+export type JobTypeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['JobType'] = ResolversParentTypes['JobType']> = ResolversObject<{
+  defaultMaxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  payloadSchema?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  timeoutMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type JobUpdateResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['JobUpdate'] = ResolversParentTypes['JobUpdate']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  attempt?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  jobId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  result?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['JobState'], ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  cancelJob?: Resolver<ResolversTypes['CancelJobPayload'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
+  retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
+  submitJob?: Resolver<ResolversTypes['SubmitJobPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobArgs, 'input'>>;
+}>;
+
+export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  deadLetters?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, Partial<QueryDeadLettersArgs>>;
+  job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType, RequireFields<QueryJobArgs, 'id'>>;
+  jobTypes?: Resolver<Array<ResolversTypes['JobType']>, ParentType, ContextType>;
+  queueStats?: Resolver<Array<ResolversTypes['QueueStats']>, ParentType, ContextType>;
+}>;
+
+export type QueueStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['QueueStats'] = ResolversParentTypes['QueueStats']> = ResolversObject<{
+  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  queued?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  retrying?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  running?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type RetryJobPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RetryJobPayload'] = ResolversParentTypes['RetryJobPayload']> = ResolversObject<{
+  job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type SubmitJobPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SubmitJobPayload'] = ResolversParentTypes['SubmitJobPayload']> = ResolversObject<{
+  job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  jobProgress?: SubscriptionResolver<ResolversTypes['JobUpdate'], "jobProgress", ParentType, ContextType, RequireFields<SubscriptionJobProgressArgs, 'id'>>;
+}>;
+
+export type UserErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  field?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
+  AttemptError?: AttemptErrorResolvers<ContextType>;
+  CancelJobPayload?: CancelJobPayloadResolvers<ContextType>;
+  DateTime?: GraphQLScalarType;
+  JSON?: GraphQLScalarType;
+  Job?: JobResolvers<ContextType>;
+  JobConnection?: JobConnectionResolvers<ContextType>;
+  JobEdge?: JobEdgeResolvers<ContextType>;
+  JobEvent?: JobEventResolvers<ContextType>;
+  JobType?: JobTypeResolvers<ContextType>;
+  JobUpdate?: JobUpdateResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  QueueStats?: QueueStatsResolvers<ContextType>;
+  RetryJobPayload?: RetryJobPayloadResolvers<ContextType>;
+  SubmitJobPayload?: SubmitJobPayloadResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
+  UserError?: UserErrorResolvers<ContextType>;
+}>;
+

@@ -1,0 +1,61 @@
+/**
+ * Thin resolvers: each calls one domain function with the context's viewer.
+ */
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { payloadJsonSchema } from '../jobs/definition.js';
+import { cancelJob, retryJob } from '../jobs/commands.js';
+import { canSee } from '../jobs/deps.js';
+import { deadLetterConnection, findJob, queueStats } from '../jobs/queries.js';
+import { submitJobs } from '../jobs/submit.js';
+import type { JobUpdateMessage } from '../messaging/messages.js';
+import { openJobProgress } from '../progress/job-progress.js';
+import type { Resolvers } from './generated/resolvers-types.js';
+
+const toDate = (iso: string) => new Date(iso);
+
+export const resolvers: Resolvers = {
+  DateTime: DateTimeResolver,
+  JSON: JSONResolver,
+  Query: {
+    job: (_, { id }, ctx) => findJob(ctx.deps, ctx.viewer, id),
+    deadLetters: (_, args, ctx) => deadLetterConnection(ctx.deps, ctx.viewer, args),
+    queueStats: (_, __, ctx) => queueStats(ctx.deps, ctx.viewer),
+    jobTypes: (_, __, ctx) =>
+      [...ctx.deps.types.values()].map((t) => ({
+        name: t.name,
+        description: t.description,
+        defaultMaxAttempts: t.maxAttempts,
+        timeoutMs: t.timeoutMs,
+        payloadSchema: payloadJsonSchema(t),
+      })),
+  },
+  Mutation: {
+    submitJob: async (_, { input }, ctx) => {
+      const r = await submitJobs(ctx.deps, ctx.viewer, [input], () => ['input']);
+      return { job: r.jobs?.[0] ?? null, userErrors: r.userErrors };
+    },
+    cancelJob: (_, { id }, ctx) => cancelJob(ctx.deps, ctx.viewer, id),
+    retryJob: (_, { id }, ctx) => retryJob(ctx.deps, ctx.viewer, id),
+  },
+  Subscription: {
+    jobProgress: {
+      subscribe: (_, { id, after }, ctx) =>
+        openJobProgress({ sql: ctx.deps.sql, hub: ctx.hub, names: ctx.deps.names }, id, after ?? null, (job) =>
+          canSee(ctx.viewer, job),
+        ),
+      resolve: (u: JobUpdateMessage) => u,
+    },
+  },
+  JobUpdate: {
+    at: (u) => toDate(u.at),
+    result: (u) => u.result ?? null,
+    error: (u) => u.error ?? null,
+  },
+  Job: {
+    attemptErrors: async (job, _, ctx) =>
+      (await ctx.history(job.id))
+        .filter((e) => e.kind === 'error')
+        .map((e) => ({ attempt: e.attempt, message: e.error ?? e.message ?? 'error', at: e.at })),
+    events: (job, _, ctx) => ctx.history(job.id),
+  },
+};

@@ -1,0 +1,111 @@
+// Serves the locally built GraphiQL (vite.config.ts -> dist/graphiql): assets under /graphiql/,
+// and the page itself at GET /graphql when a browser navigates there. No CDN is involved.
+import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
+
+export interface GraphiqlOptions {
+  /** headers pre-filled in the editor, e.g. a development API key; omit in production */
+  defaultHeaders?: Record<string, string> | undefined;
+  /** folder of the built bundle @default <repo>/dist/graphiql */
+  distDir?: string;
+}
+
+/** This file is src/http/graphiql.ts, so the repo root is two levels up. */
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const DEFAULT_DIST_DIR = path.join(repoRoot, 'dist', 'graphiql');
+
+const CONFIG_PLACEHOLDER = '<!--longrun-config-->';
+const MISSING_BUNDLE = 'GraphiQL is not built: run `npm run build:graphiql`.\n';
+
+/** JSON that is safe inside an inline <script>: no `</script>`, `<!--` or line-separator surprises. */
+function scriptSafeJson(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+function injectConfig(html: string, config: { defaultHeaders?: Record<string, string> }): string {
+  const script = `<script>window.LONGRUN = ${scriptSafeJson(config)};</script>`;
+  if (html.includes(CONFIG_PLACEHOLDER)) return html.replace(CONFIG_PLACEHOLDER, () => script);
+  if (html.includes('</head>')) return html.replace('</head>', () => `${script}</head>`);
+  return script + html;
+}
+
+/**
+ * GraphiQL for humans on the API's own port.
+ *
+ * - `GET /graphiql/*`: the bundle's static files (hashed `assets/` cached for a year, the rest revalidated).
+ * - `GET /graphql` with no `query` param from a browser (prefers text/html): the GraphiQL page,
+ *   with `window.LONGRUN = { defaultHeaders }` injected. Anything else falls through (`next()`) to Apollo.
+ * - If the bundle is missing, those routes answer 503 text/plain telling to run `npm run build:graphiql`.
+ *
+ * Mount it before the Apollo middleware: `app.use(graphiqlRouter({ defaultHeaders }))`.
+ */
+export function graphiqlRouter(opts: GraphiqlOptions): Router {
+  const distDir = path.resolve(opts.distDir ?? DEFAULT_DIST_DIR);
+  const indexFile = path.join(distDir, 'index.html');
+  const config = opts.defaultHeaders ? { defaultHeaders: { ...opts.defaultHeaders } } : {};
+
+  // index.html is under 1 KB: read it on every page load, so a rebuild (new asset hashes)
+  // or a first `npm run build:graphiql` is picked up without restarting the server.
+  const loadPage = async (): Promise<string> => injectConfig(await readFile(indexFile, 'utf8'), config);
+
+  const router = express.Router();
+
+  router.get('/graphql', (req: Request, res: Response, next: NextFunction) => {
+    if (req.query['query'] !== undefined) return next();
+    if (req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) !== 'text/html') return next();
+    loadPage().then(
+      (html) => {
+        res
+          .status(200)
+          .type('html')
+          .set('Cache-Control', 'no-store')
+          .set('Vary', 'Accept')
+          .set('X-Content-Type-Options', 'nosniff')
+          .send(html);
+      },
+      () => {
+        res.status(503).type('text/plain').set('Cache-Control', 'no-store').send(MISSING_BUNDLE);
+      },
+    );
+  });
+
+  const serveStatic = express.static(distDir, {
+    index: false,
+    fallthrough: true,
+    setHeaders(res, filePath) {
+      const rel = path.relative(distDir, filePath);
+      if (rel.startsWith(`assets${path.sep}`)) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+      else res.setHeader('Cache-Control', 'no-cache');
+    },
+  });
+
+  router.use('/graphiql', (req: Request, res: Response, next: NextFunction) => {
+    // `/graphiql`, `/graphiql/` and the raw index.html: the page lives at /graphql (with its config).
+    if ((req.method === 'GET' || req.method === 'HEAD') && (req.path === '/' || req.path === '/index.html')) {
+      res.redirect(302, '/graphql');
+      return;
+    }
+    next();
+  });
+  router.use('/graphiql', serveStatic, (req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    access(indexFile).then(
+      () => {
+        res.status(404).type('text/plain').send('Not found\n');
+      },
+      () => {
+        res.status(503).type('text/plain').set('Cache-Control', 'no-store').send(MISSING_BUNDLE);
+      },
+    );
+  });
+
+  return router;
+}

@@ -1,0 +1,108 @@
+/**
+ * One HTTP port: GraphQL over HTTP (Apollo Server 5 on express 5) and over WebSocket (graphql-ws) at
+ * `/graphql`, GraphiQL for browsers at the same URL, and the health probes.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { createContext, type GraphQLContext } from '../graphql/context.js';
+import { formatError } from '../graphql/errors.js';
+import type { JobDeps, Viewer } from '../jobs/deps.js';
+import type { UpdateHub } from '../progress/hub.js';
+import { graphiqlRouter, type GraphiqlOptions } from './graphiql.js';
+
+export interface HttpOptions {
+  schema: GraphQLSchema;
+  deps: JobDeps;
+  hub: UpdateHub;
+  port: number;
+  host: string;
+  dev: boolean;
+  graphiql: GraphiqlOptions;
+  /** Readiness beyond "the process answers": PostgreSQL, NATS and the streams reachable. */
+  ready(): Promise<boolean>;
+}
+
+export interface HttpServer {
+  url: string;
+  wsUrl: string;
+  server: http.Server;
+  /** Starts failing /readyz (first step of a graceful shutdown). */
+  setDraining(): void;
+  /** Closes WebSocket subscriptions (close code 1001) and drains HTTP. */
+  close(): Promise<void>;
+}
+
+const ANONYMOUS: Viewer = { owner: 'anonymous', admin: true };
+
+export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
+  const app = express();
+  app.disable('x-powered-by');
+  const server = http.createServer(app);
+  let draining = false;
+
+  const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
+  const ws = useServer<Record<string, unknown>>(
+    {
+      schema: o.schema,
+      connectionInitWaitTimeout: 10_000,
+      context: (): GraphQLContext => createContext(o.deps, o.hub, ANONYMOUS),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors
+          ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, o.dev)) }
+          : undefined,
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: o.schema,
+    introspection: true,
+    persistedQueries: false,
+    includeStacktraceInErrorResponses: o.dev,
+    formatError: (formatted, error) => formatError(formatted, error, o.dev),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      ApolloServerPluginLandingPageDisabled(),
+      { serverWillStart: async () => ({ drainServer: async () => ws.dispose() }) },
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    const ok = !draining && (await o.ready().catch(() => false));
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : draining ? 'draining' : 'unavailable' });
+  });
+  app.use(graphiqlRouter(o.graphiql));
+  app.use(
+    '/graphql',
+    express.json({ limit: '2mb' }),
+    expressMiddleware(apollo, { context: async () => createContext(o.deps, o.hub, ANONYMOUS) }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : o.host;
+  return {
+    url: `http://${host}:${port}/graphql`,
+    wsUrl: `ws://${host}:${port}/graphql`,
+    server,
+    setDraining: () => void (draining = true),
+    async close() {
+      draining = true;
+      for (const client of wsServer.clients) client.close(1001, 'server shutting down');
+      await apollo.stop();
+    },
+  };
+}

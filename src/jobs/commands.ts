@@ -1,0 +1,59 @@
+/**
+ * Cancelling and replaying jobs.
+ */
+import { getJob, markCancelled, replayFailedJob, requestCancel } from '../db/jobs.js';
+import type { JobRow } from '../db/schema.js';
+import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';
+import { publishUpdate, updateFromJob } from '../progress/updates.js';
+import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';
+import { isTerminal } from './state.js';
+
+type Result = { job: JobRow | null; userErrors: UserError[] };
+
+async function visibleJob(deps: JobDeps, viewer: Viewer, id: string): Promise<JobRow> {
+  const job = isUuid(id) ? await getJob(deps.sql, id) : null;
+  if (!job || !canSee(viewer, job)) throw new NotFoundError('job');
+  return job;
+}
+
+const invalidState = (job: JobRow, what: string): Result => ({
+  job,
+  userErrors: [{ code: UserErrorCode.INVALID_STATE, field: ['id'], message: `a ${job.state} job cannot be ${what}` }],
+});
+
+/**
+ * QUEUED/RETRYING → CANCELLED at once (its message is acked when delivered). RUNNING: the worker is told to
+ * abort the handler (NATS message, and the flag its heartbeat reads) and records CANCELLED.
+ */
+export async function cancelJob(deps: JobDeps, viewer: Viewer, id: string): Promise<Result> {
+  let job = await visibleJob(deps, viewer, id);
+  for (let i = 0; i < 3; i++) {
+    if (isTerminal(job.state)) return invalidState(job, 'cancelled');
+    const cancelled = await markCancelled(deps.sql, { id: job.id });
+    if (cancelled) {
+      publishUpdate(deps.nats.nc, deps.names, updateFromJob(cancelled));
+      return { job: cancelled, userErrors: [] };
+    }
+    const requested = await requestCancel(deps.sql, job.id);
+    if (requested) {
+      deps.nats.nc.publish(deps.names.cancelSubject(job.id));
+      return { job: requested, userErrors: [] };
+    }
+    job = await visibleJob(deps, viewer, id); // it moved meanwhile: look again
+  }
+  return invalidState(job, 'cancelled now');
+}
+
+/** FAILED → QUEUED, a new attempt series; the old copy stays in the dead-letter stream's history. */
+export async function retryJob(deps: JobDeps, viewer: Viewer, id: string): Promise<Result> {
+  const job = await visibleJob(deps, viewer, id);
+  if (job.state !== 'FAILED') return invalidState(job, 'retried (only FAILED jobs can)');
+  const replayed = await replayFailedJob(deps.sql, { id: job.id, subject: deps.names.jobSubject(job.type) });
+  if (!replayed) return invalidState((await getJob(deps.sql, id)) ?? job, 'retried now');
+  if (job.deadLetterSeq !== null) {
+    await deps.nats.jsm.streams.deleteMessage(deps.names.deadLetterStream, job.deadLetterSeq).catch(() => false);
+  }
+  deps.relay.publishSoon([replayed.outbox]);
+  publishUpdate(deps.nats.nc, deps.names, updateFromJob(replayed.job));
+  return { job: replayed.job, userErrors: [] };
+}

@@ -1,0 +1,28 @@
+/** What the job domain functions need: the clients, the names, the registered types. */
+import type { Sql } from '../db/client.js';
+import type { Logger } from '../log.js';
+import type { Nats } from '../messaging/connect.js';
+import type { Names } from '../messaging/names.js';
+import type { OutboxRelay } from '../messaging/outbox-relay.js';
+import type { JobType } from './definition.js';
+
+export interface JobDeps {
+  sql: Sql;
+  nats: Nats;
+  names: Names;
+  log: Logger;
+  types: ReadonlyMap<string, JobType>;
+  relay: OutboxRelay;
+}
+
+/** Who is asking. Every query and mutation sees only the viewer's jobs, unless the viewer is an admin. */
+export interface Viewer {
+  owner: string;
+  admin: boolean;
+}
+
+/** Whether the viewer may see the job (another owner's job is reported as not found). */
+export const canSee = (v: Viewer, job: { owner: string }): boolean => v.admin || job.owner === v.owner;
+
+export const isUuid = (s: string): boolean =>
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);

@@ -1,0 +1,120 @@
+/**
+ * Submitting jobs: validate against the type definitions, then insert the jobs and their outbox entries in
+ * one statement, and publish after the commit. Invalid input writes and publishes nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { insertJobs, type NewJob } from '../db/jobs.js';
+import type { JobRow } from '../db/schema.js';
+import { ServiceUnavailableError, UserErrorCode, isConnectionError, type UserError } from '../errors.js';
+import { faultPoint } from '../faults.js';
+import { MAX_ATTEMPTS_RANGE } from './definition.js';
+import type { JobDeps, Viewer } from './deps.js';
+
+/** Largest accepted payload, as JSON text. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+export interface SubmitInput {
+  type: string;
+  payload?: unknown;
+  maxAttempts?: number | null | undefined;
+  idempotencyKey?: string | null | undefined;
+  traceparent?: string | null;
+}
+
+/** Checks one input; `at` is the path prefix of its fields (e.g. `['input']` or `['inputs', '3']`). */
+export function validateSubmit(
+  deps: Pick<JobDeps, 'types' | 'names'>,
+  viewer: Viewer,
+  input: SubmitInput,
+  at: string[],
+): { job: NewJob } | { errors: UserError[] } {
+  const type = deps.types.get(input.type);
+  if (!type) {
+    return {
+      errors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: [...at, 'type'], message: `unknown job type ${JSON.stringify(input.type)}` }],
+    };
+  }
+  const errors: UserError[] = [];
+  const payload = input.payload ?? {};
+  const size = Buffer.byteLength(JSON.stringify(payload));
+  if (size > MAX_PAYLOAD_BYTES) {
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload is ${size} bytes; the maximum is ${MAX_PAYLOAD_BYTES}` });
+  } else {
+    const parsed = type.payload.safeParse(payload);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues.slice(0, 10)) {
+        errors.push({
+          code: UserErrorCode.INVALID_PAYLOAD,
+          field: [...at, 'payload', ...issue.path.map(String)],
+          message: issue.message,
+        });
+      }
+    }
+  }
+  const maxAttempts = input.maxAttempts ?? type.maxAttempts;
+  const ceiling = Math.min(MAX_ATTEMPTS_RANGE.max, type.maxDeliver);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < MAX_ATTEMPTS_RANGE.min || maxAttempts > ceiling) {
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'maxAttempts'], message: `maxAttempts must be between ${MAX_ATTEMPTS_RANGE.min} and ${ceiling}` });
+  }
+  const key = input.idempotencyKey ?? null;
+  if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'idempotencyKey'], message: `idempotencyKey must be 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
+  }
+  if (errors.length) return { errors };
+  return {
+    job: {
+      id: randomUUID(),
+      owner: viewer.owner,
+      type: type.name,
+      payload,
+      maxAttempts,
+      timeoutMs: type.timeoutMs,
+      idempotencyKey: key,
+      traceparent: input.traceparent ?? null,
+      subject: deps.names.jobSubject(type.name),
+    },
+  };
+}
+
+/**
+ * Submits a batch, all or nothing: any invalid input refuses the whole batch. Returns the jobs in input
+ * order (an idempotency-key repeat returns the first job with that key).
+ */
+export async function submitJobs(
+  deps: JobDeps,
+  viewer: Viewer,
+  inputs: SubmitInput[],
+  at: (i: number) => string[],
+): Promise<{ jobs: JobRow[] | null; userErrors: UserError[] }> {
+  const checked = inputs.map((input, i) => validateSubmit(deps, viewer, input, at(i)));
+  const userErrors = checked.flatMap((c) => ('errors' in c ? c.errors : []));
+  if (userErrors.length) return { jobs: null, userErrors };
+  const jobs = checked.map((c) => (c as { job: NewJob }).job);
+  // The same key twice in one batch: one job.
+  const firstByKey = new Map<string, NewJob>();
+  const unique = jobs.filter((j) => {
+    if (j.idempotencyKey === null) return true;
+    if (firstByKey.has(j.idempotencyKey)) return false;
+    firstByKey.set(j.idempotencyKey, j);
+    return true;
+  });
+  let result: Awaited<ReturnType<typeof insertJobs>>;
+  try {
+    result = await insertJobs(deps.sql, unique);
+  } catch (e) {
+    if (isConnectionError(e)) throw new ServiceUnavailableError('the database', e);
+    throw e;
+  }
+  faultPoint('after-commit-before-publish');
+  if (result.inserted.length) deps.relay.publishSoon(result.inserted.map((r) => r.outbox));
+  const byId = new Map<string, JobRow>(result.inserted.map((r) => [r.job.id, r.job]));
+  const byKey = new Map<string, JobRow>(result.existing.map((j) => [j.idempotencyKey!, j]));
+  return {
+    jobs: jobs.map((j) => {
+      const first = j.idempotencyKey === null ? j : firstByKey.get(j.idempotencyKey)!;
+      return byId.get(first.id) ?? byKey.get(j.idempotencyKey!)!;
+    }),
+    userErrors: [],
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * Dead letters. A job's message ends in the dead-letter stream when:
+ * - a worker fails it for good (permanent error, or its last attempt failed): the worker marks it FAILED,
+ *   copies the message here, then `term()`s it (on a work-queue stream term deletes the message at once);
+ * - JetStream gives up on it (MAX_DELIVERIES advisory, captured in a durable stream): the recorder copies the
+ *   original (fetched by stream sequence), deletes it from the work queue and marks the job FAILED;
+ * - its worker died on the last attempt and no worker pulls any more (nats-server 2.9 raises no advisory
+ *   then): the sweep does the same from the job's recorded message sequence.
+ * Every step is idempotent (the copy is deduplicated by `Nats-Msg-Id` = job id + attempt series), and the
+ * advisory is acked only after the job is recorded, so a crash anywhere loses no dead letter.
+ */
+import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
+import type { Consumer, ConsumerMessages } from '@nats-io/jetstream';
+import type { Sql } from '../db/client.js';
+import { findAbandonedJobs, findJobByMsgSeq, getJob, markFailed, recordDeadLetter } from '../db/jobs.js';
+import type { JobRow } from '../db/schema.js';
+import { faultPoint } from '../faults.js';
+import type { Logger } from '../log.js';
+import { publishUpdate, updateFromJob } from '../progress/updates.js';
+import type { Nats } from './connect.js';
+import { advisorySchema, encode, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
+import type { Names } from './names.js';
+
+export interface DeadLetterDeps {
+  sql: Sql;
+  nats: Nats;
+  names: Names;
+  log: Logger;
+}
+
+/** Publishes the copy (deduplicated per attempt series: a second copy returns the first one's sequence). */
+async function publishCopy(
+  d: DeadLetterDeps,
+  job: JobRow,
+  error: string | null,
+  original?: { data: Uint8Array; header?: MsgHdrs | undefined } | null,
+): Promise<number> {
+  const h = newHeaders();
+  for (const [k, v] of original?.header ?? []) for (const x of v) if (k !== 'Nats-Msg-Id') h.append(k, x);
+  h.set('Longrun-Job-Id', job.id);
+  h.set('Longrun-Attempts', String(job.attempts));
+  if (error) h.set('Longrun-Error', error.slice(0, 1000).replace(/[\r\n]+/g, ' '));
+  const pa = await d.nats.js.publish(
+    d.names.deadLetterSubject(job.type),
+    original?.data ?? encode({ id: job.id, type: job.type, series: job.series }),
+    { msgID: `${job.id}:${job.series}`, headers: h, timeout: 5000 },
+  );
+  return pa.seq;
+}
+
+/** Copies a FAILED job's message into the dead-letter stream and records where (a worker's path). */
+export async function copyToDeadLetters(
+  d: DeadLetterDeps,
+  job: JobRow,
+  original?: { data: Uint8Array; header?: MsgHdrs | undefined } | null,
+): Promise<void> {
+  const dlqSeq = await publishCopy(d, job, job.error, original);
+  await recordDeadLetter(d.sql, { id: job.id, dlqSeq });
+}
+
+/**
+ * Dead-letters a job whose message JetStream will not deliver again: copy, delete from the work queue,
+ * mark FAILED, record. `error` explains why when its worker did not fail it.
+ */
+export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: number | null, error: string): Promise<void> {
+  const original = msgSeq === null ? null : await d.nats.jsm.streams.getMessage(d.names.jobsStream, { seq: msgSeq });
+  const drop = async () => {
+    if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq).catch(() => false);
+  };
+  if (job.state === 'SUCCEEDED' || job.state === 'CANCELLED') return drop();
+  const dlqSeq = await publishCopy(d, job, job.error ?? error, original);
+  await drop();
+  faultPoint('dead-letter-before-mark');
+  let failed: JobRow | null = job;
+  if (job.state !== 'FAILED') {
+    failed = await markFailed(d.sql, { id: job.id, error: job.error ?? error, attemptFailed: job.state === 'RUNNING' });
+    if (failed) publishUpdate(d.nats.nc, d.names, updateFromJob(failed));
+    else failed = await getJob(d.sql, job.id);
+  }
+  if (failed?.state === 'FAILED') await recordDeadLetter(d.sql, { id: job.id, dlqSeq });
+}
+
+/** Handles one advisory; throws to have it redelivered. */
+export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<void> {
+  if (a.stream !== d.names.jobsStream) return;
+  const original = await d.nats.jsm.streams.getMessage(d.names.jobsStream, { seq: a.stream_seq });
+  const fromMessage = original ? parseMessage(jobMessageSchema, original.data) : null;
+  const job = fromMessage ? await getJob(d.sql, fromMessage.id) : await findJobByMsgSeq(d.sql, a.stream_seq);
+  if (!job) {
+    if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
+    d.log.warn({ advisory: a }, 'dead letters: advisory for a message with no job; removed it');
+    return;
+  }
+  if (fromMessage && fromMessage.series !== job.series) {
+    if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
+    return;
+  }
+  if (a.type === 'io.nats.jetstream.advisory.v1.max_deliver') {
+    d.log.warn({ jobId: job.id, deliveries: a.deliveries }, 'dead letters: JetStream deliveries exhausted');
+    await deadLetterJob(d, job, a.stream_seq, `deliveries exhausted after ${a.deliveries} deliveries`);
+  } else if (job.state === 'FAILED' && job.deadLetteredAt === null) {
+    await copyToDeadLetters(d, job); // the worker crashed between its term() and recording the copy
+  }
+}
+
+export interface DeadLetterRecorder {
+  /** One sweep for abandoned jobs (also run on a timer). */
+  sweepOnce(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the recorder: consumes the advisory stream through its durable consumer, and sweeps for abandoned
+ * jobs every `sweepIntervalMs`.
+ */
+export async function startDeadLetterRecorder(
+  d: DeadLetterDeps,
+  o: { ackWaitMs: number; sweepIntervalMs: number },
+): Promise<DeadLetterRecorder> {
+  let stopped = false;
+  let messages: ConsumerMessages | null = null;
+  const consumer: Consumer = await d.nats.js.consumers.get(d.names.advisoryStream, d.names.advisoryConsumer);
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        messages = await consumer.consume({ max_messages: 20, expires: 5000 });
+        for await (const m of messages) {
+          const a = parseMessage(advisorySchema, m.data);
+          try {
+            if (a) await handleAdvisory(d, a);
+            m.ack();
+          } catch (e) {
+            d.log.warn({ err: e }, 'dead letters: advisory handling failed; it will be redelivered');
+            m.nak(1000);
+          }
+          if (stopped) break;
+        }
+      } catch (e) {
+        if (!stopped) d.log.warn({ err: e }, 'dead letters: advisory consumer failed; restarting');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  })();
+
+  async function sweepOnce(): Promise<number> {
+    const jobs = await findAbandonedJobs(d.sql, 2 * o.ackWaitMs, 100);
+    for (const job of jobs) await deadLetterJob(d, job, job.msgSeq, 'worker lost during the last attempt');
+    return jobs.length;
+  }
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    sweeping = sweepOnce().catch((e) => d.log.warn({ err: e }, 'dead letters: sweep failed'));
+  }, o.sweepIntervalMs);
+
+  return {
+    sweepOnce,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await messages?.close();
+      await Promise.race([loop, new Promise((r) => setTimeout(r, 2000))]);
+      await sweeping;
+    },
+  };
+}

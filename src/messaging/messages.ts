@@ -1,0 +1,46 @@
+/**
+ * The messages longrun sends over NATS, and a parser for each: every inbound message is validated before use.
+ */
+import { z } from 'zod';
+import { JOB_STATES, type JobState } from '../jobs/state.js';
+
+/** Body of a work-queue message. The job itself (payload, attempts) is read from PostgreSQL. */
+export const jobMessageSchema = z.object({ id: z.uuid(), type: z.string().min(1), series: z.number().int().min(1) });
+export type JobMessage = z.infer<typeof jobMessageSchema>;
+
+/** A change to a job, published on its update subject and relayed to GraphQL subscribers. */
+export const jobUpdateSchema = z.object({
+  jobId: z.string(),
+  type: z.string(),
+  seq: z.number().int(),
+  state: z.enum(JOB_STATES),
+  progress: z.number(),
+  message: z.string().nullable(),
+  attempt: z.number().int(),
+  at: z.string(),
+  result: z.unknown().optional(),
+  error: z.string().nullable().optional(),
+});
+export type JobUpdateMessage = z.infer<typeof jobUpdateSchema> & { state: JobState };
+
+/** JetStream's MAX_DELIVERIES / MSG_TERMINATED advisory (fields present on nats-server 2.9.10). */
+export const advisorySchema = z.object({
+  type: z.enum(['io.nats.jetstream.advisory.v1.max_deliver', 'io.nats.jetstream.advisory.v1.terminated']),
+  stream: z.string(),
+  consumer: z.string(),
+  stream_seq: z.number().int(),
+  deliveries: z.number().int(),
+});
+export type Advisory = z.infer<typeof advisorySchema>;
+
+/** Parses JSON bytes with a schema; returns null (never throws) for anything malformed. */
+export function parseMessage<T>(schema: z.ZodType<T>, data: Uint8Array): T | null {
+  try {
+    const r = schema.safeParse(JSON.parse(new TextDecoder().decode(data)));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
+
+export const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));

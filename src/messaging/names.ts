@@ -1,0 +1,59 @@
+/**
+ * Every NATS name longrun uses: streams, consumers and subjects, derived from one prefix so that several
+ * installations (or test runs) can share a NATS server. Job type names may contain dots; in subjects they
+ * become one token with `:` instead of `.`.
+ */
+import type { JobState } from '../jobs/state.js';
+
+export interface Names {
+  prefix: string;
+  /** Work-queue stream of job messages. */
+  jobsStream: string;
+  /** Subject of a job type's messages. */
+  jobSubject(type: string): string;
+  /** Durable pull consumer of a job type (one per type, so types scale separately). */
+  workerConsumer(type: string): string;
+  /** Stream holding copies of dead-lettered job messages. */
+  deadLetterStream: string;
+  deadLetterSubject(type: string): string;
+  /** Stream capturing JetStream's MAX_DELIVERIES and MSG_TERMINATED advisories for the jobs stream. */
+  advisoryStream: string;
+  advisorySubjects: string[];
+  /** Durable consumer of the dead-letter component on the advisory stream. */
+  advisoryConsumer: string;
+  /** Core-NATS subject of a job's live updates. */
+  updateSubject(type: string, state: JobState, jobId: string): string;
+  /** Wildcard for one job's updates. */
+  jobUpdatesPattern(jobId: string): string;
+  /** Wildcard for updates filtered by type (or any) and state (or any). */
+  updatesPattern(type: string | null, state: JobState | null): string;
+  /** Core-NATS subject that tells workers to abort a running job. */
+  cancelSubject(jobId: string): string;
+  cancelPattern: string;
+}
+
+/** `demo.sleep` → `demo:sleep` (one subject token). */
+export const typeToken = (type: string): string => type.replaceAll('.', ':');
+
+export function names(prefix: string): Names {
+  const jobsStream = `${prefix}JOBS`;
+  return {
+    prefix,
+    jobsStream,
+    jobSubject: (type) => `${prefix}jobs.${typeToken(type)}`,
+    workerConsumer: (type) => `${prefix}worker_${type.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+    deadLetterStream: `${prefix}DEAD_LETTERS`,
+    deadLetterSubject: (type) => `${prefix}dead.${typeToken(type)}`,
+    advisoryStream: `${prefix}JOB_ADVISORIES`,
+    advisorySubjects: [
+      `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${jobsStream}.*`,
+      `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${jobsStream}.*`,
+    ],
+    advisoryConsumer: `${prefix}dead_letter_recorder`,
+    updateSubject: (type, state, jobId) => `${prefix}job.${typeToken(type)}.${state}.${jobId}`,
+    jobUpdatesPattern: (jobId) => `${prefix}job.*.*.${jobId}`,
+    updatesPattern: (type, state) => `${prefix}job.${type ? typeToken(type) : '*'}.${state ?? '*'}.*`,
+    cancelSubject: (jobId) => `${prefix}cancel.${jobId}`,
+    cancelPattern: `${prefix}cancel.*`,
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * Publishes outbox entries to JetStream. Right after a submit commits, its entries are published at once
+ * (`publishSoon`); the relay loop publishes whatever was left behind (a crash, NATS down) and the reconciler
+ * re-queues jobs whose message JetStream no longer has (a power loss on a 2.9 server, a purge).
+ * Every publish carries `Nats-Msg-Id`, so a second publish of an entry inside the duplicate window is dropped.
+ */
+import { headers } from '@nats-io/nats-core';
+import type { Sql } from '../db/client.js';
+import {
+  findStaleJobs,
+  markPublished,
+  purgePublished,
+  requeueMessage,
+  withUnpublished,
+  type OutboxEntry,
+} from '../db/jobs.js';
+import type { Logger } from '../log.js';
+import type { Nats } from './connect.js';
+import { encode } from './messages.js';
+import type { Names } from './names.js';
+
+export interface RelayOptions {
+  sql: Sql;
+  nats: Nats;
+  names: Names;
+  log: Logger;
+  intervalMs: number;
+  /** Jobs untouched this long are checked by the reconciler. */
+  reconcileAfterMs: number;
+}
+
+export interface OutboxRelay {
+  /** Publishes committed entries now; what fails stays for the relay loop. */
+  publishSoon(entries: OutboxEntry[]): void;
+  /** Runs the relay loop soon. */
+  wake(): void;
+  /** One relay pass (tests, shutdown). */
+  runOnce(): Promise<number>;
+  /** One reconciler pass. */
+  reconcileOnce(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+type Ack = { id: number; jobId: string; seq: number };
+
+export function createOutboxRelay(o: RelayOptions): OutboxRelay {
+  const { sql, nats, names, log } = o;
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> = Promise.resolve();
+  let pendingAcks: Ack[] = [];
+  let flushScheduled = false;
+  const inFlight = new Set<Promise<unknown>>();
+
+  async function publishOne(e: OutboxEntry): Promise<Ack> {
+    const h = headers();
+    if (e.traceparent) h.set('traceparent', e.traceparent);
+    const pa = await nats.js.publish(e.subject, encode(e.body), { msgID: e.msgId, headers: h, timeout: 5000 });
+    return { id: e.id, jobId: e.jobId, seq: pa.seq };
+  }
+
+  /** Publishes entries (all in flight at once, in windows of 256); returns the acks. */
+  async function publishAll(entries: OutboxEntry[]): Promise<Ack[]> {
+    const acks: Ack[] = [];
+    for (let i = 0; i < entries.length; i += 256) {
+      const results = await Promise.allSettled(entries.slice(i, i + 256).map(publishOne));
+      for (const r of results) if (r.status === 'fulfilled') acks.push(r.value);
+      if (results.some((r) => r.status === 'rejected')) break; // NATS trouble: the rest waits for the next pass
+    }
+    return acks;
+  }
+
+  function flushAcks() {
+    flushScheduled = false;
+    const acks = pendingAcks;
+    pendingAcks = [];
+    const p = markPublished(sql, acks).catch((e) => {
+      log.warn({ err: e }, 'outbox: marking entries published failed; the relay will publish them again (deduplicated)');
+    });
+    track(p);
+  }
+
+  function track(p: Promise<unknown>) {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  }
+
+  async function runOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await withUnpublished(sql, { limit: 500, minAgeMs: 2000 }, publishAll);
+      total += n;
+      if (n < 500) return total;
+    }
+  }
+
+  async function reconcileOnce(): Promise<number> {
+    const stale = await findStaleJobs(sql, o.reconcileAfterMs, 200);
+    let requeued = 0;
+    for (const job of stale) {
+      if (job.msgSeq !== null) {
+        const msg = await nats.jsm.streams.getMessage(names.jobsStream, { seq: job.msgSeq }).catch(() => undefined);
+        if (msg === undefined) return requeued; // NATS unreachable: try again later
+        if (msg !== null) continue; // the message is there; the job is just waiting
+      }
+      const entry = await requeueMessage(sql, job, names.jobSubject(job.type));
+      log.warn({ jobId: job.id, state: job.state }, 'reconciler: the job had no message in JetStream; re-queued it');
+      publishSoon([entry]);
+      requeued++;
+    }
+    return requeued;
+  }
+
+  function publishSoon(entries: OutboxEntry[]) {
+    const p = publishAll(entries).then((acks) => {
+      pendingAcks.push(...acks);
+      if (!flushScheduled && pendingAcks.length) {
+        flushScheduled = true;
+        setImmediate(flushAcks);
+      }
+    });
+    track(p);
+  }
+
+  let ticks = 0;
+  function schedule(ms: number) {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      timer = null;
+      running = (async () => {
+        try {
+          await runOnce();
+          if (++ticks % 10 === 0) {
+            await reconcileOnce();
+            await purgePublished(sql, 600_000);
+          }
+        } catch (e) {
+          log.warn({ err: e }, 'outbox relay pass failed; retrying');
+        }
+      })().finally(() => schedule(o.intervalMs));
+    }, ms);
+  }
+  schedule(o.intervalMs);
+
+  return {
+    publishSoon: publishSoon,
+    wake() {
+      if (timer) {
+        clearTimeout(timer);
+        schedule(0);
+      }
+    },
+    runOnce,
+    reconcileOnce,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+      await Promise.allSettled([...inFlight]);
+      if (pendingAcks.length) flushAcks();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Declares the streams and durable consumers (explicit AckWait and max-deliver, never the defaults) and
+ * ensures they exist with this configuration at start-up. The advisory stream is created before the work
+ * consumers, so no max-deliveries advisory is missed.
+ */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+import type { JobType } from '../jobs/definition.js';
+import type { Names } from './names.js';
+
+export interface StreamSettings {
+  ackWaitMs: number;
+  duplicateWindowMs: number;
+}
+
+export function streamConfigs(n: Names, s: StreamSettings): (Partial<StreamConfig> & { name: string })[] {
+  const day = 86_400_000;
+  return [
+    {
+      name: n.advisoryStream,
+      subjects: n.advisorySubjects,
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      max_age: nanos(7 * day),
+    },
+    {
+      name: n.deadLetterStream,
+      subjects: [`${n.prefix}dead.>`],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      duplicate_window: nanos(s.duplicateWindowMs),
+    },
+    {
+      name: n.jobsStream,
+      subjects: [`${n.prefix}jobs.>`],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      duplicate_window: nanos(s.duplicateWindowMs),
+    },
+  ];
+}
+
+export function workerConsumerConfig(n: Names, t: JobType, s: StreamSettings): Partial<ConsumerConfig> {
+  return {
+    durable_name: n.workerConsumer(t.name),
+    filter_subject: n.jobSubject(t.name),
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(s.ackWaitMs),
+    max_deliver: t.maxDeliver,
+    max_ack_pending: 20_000,
+    max_waiting: 512,
+    deliver_policy: DeliverPolicy.All,
+  };
+}
+
+export function advisoryConsumerConfig(n: Names): Partial<ConsumerConfig> {
+  return {
+    durable_name: n.advisoryConsumer,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(30_000),
+    max_deliver: -1,
+    deliver_policy: DeliverPolicy.All,
+  };
+}
+
+const notFound = (e: unknown) => e instanceof JetStreamApiError && [10059, 10014].includes(e.code);
+
+/** Creates or updates every stream and consumer. Idempotent; safe from several processes at once. */
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  n: Names,
+  types: readonly JobType[],
+  s: StreamSettings,
+): Promise<void> {
+  for (const cfg of streamConfigs(n, s)) {
+    try {
+      await jsm.streams.info(cfg.name);
+      await jsm.streams.update(cfg.name, cfg);
+    } catch (e) {
+      if (!notFound(e)) throw e;
+      await jsm.streams.add(cfg).catch(async (err) => {
+        if (!(err instanceof JetStreamApiError)) throw err;
+        await jsm.streams.update(cfg.name, cfg); // created meanwhile by another process
+      });
+    }
+  }
+  const consumers: [string, Partial<ConsumerConfig>][] = [
+    [n.advisoryStream, advisoryConsumerConfig(n)],
+    ...types.map((t): [string, Partial<ConsumerConfig>] => [n.jobsStream, workerConsumerConfig(n, t, s)]),
+  ];
+  for (const [stream, cfg] of consumers) {
+    try {
+      await jsm.consumers.info(stream, cfg.durable_name!);
+      const { durable_name: _d, deliver_policy: _p, filter_subject: _f, ...mutable } = cfg;
+      await jsm.consumers.update(stream, cfg.durable_name!, mutable);
+    } catch (e) {
+      if (!notFound(e)) throw e;
+      await jsm.consumers.add(stream, cfg);
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * `jobProgress(id, after)`: the job's current state (or its recorded history after `after`), then each live
+ * update in seq order, ending after a terminal state. Listening starts before PostgreSQL is read, and
+ * anything at or below the last seq yielded is dropped, so there is no gap and no duplicate at the switch.
+ */
+import type { Sql } from '../db/client.js';
+import { getEvents, getJob } from '../db/jobs.js';
+import type { JobRow } from '../db/schema.js';
+import { NotFoundError } from '../errors.js';
+import { isUuid } from '../jobs/deps.js';
+import { isTerminal } from '../jobs/state.js';
+import type { JobUpdateMessage } from '../messaging/messages.js';
+import type { Names } from '../messaging/names.js';
+import type { UpdateHub } from './hub.js';
+import { updateFromEvent, updateFromJob } from './updates.js';
+
+export interface ProgressDeps {
+  sql: Sql;
+  hub: UpdateHub;
+  names: Names;
+  /** Live updates buffered per subscriber before it is resynchronised from PostgreSQL instead. @default 1000 */
+  maxBuffer?: number;
+}
+
+/**
+ * Opens the stream. Throws NOT_FOUND when the job does not exist or `canSee` refuses it.
+ */
+export async function openJobProgress(
+  deps: ProgressDeps,
+  jobId: string,
+  after: number | null,
+  canSee: (job: JobRow) => boolean = () => true,
+): Promise<AsyncGenerator<JobUpdateMessage>> {
+  if (!isUuid(jobId)) throw new NotFoundError('job');
+  const maxBuffer = deps.maxBuffer ?? 1000;
+  const buffer: JobUpdateMessage[] = [];
+  let needResync = false;
+  let closed = false;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
+  const unlisten = deps.hub.listen(deps.names.jobUpdatesPattern(jobId), {
+    update(u) {
+      if (buffer.length >= maxBuffer) {
+        buffer.length = 0;
+        needResync = true;
+      } else buffer.push(u);
+      notify();
+    },
+    resync() {
+      needResync = true;
+      notify();
+    },
+  });
+
+  let job: JobRow | null;
+  try {
+    job = await getJob(deps.sql, jobId);
+  } catch (e) {
+    unlisten();
+    throw e;
+  }
+  if (!job || !canSee(job)) {
+    unlisten();
+    throw new NotFoundError('job');
+  }
+  const found = job;
+
+  /** Recorded changes after `seq`, read from PostgreSQL. */
+  const recordedAfter = async (seq: number): Promise<JobUpdateMessage[]> => {
+    const events = await getEvents(deps.sql, jobId, seq);
+    return events.map((e) => updateFromEvent(found.type, e));
+  };
+
+  async function* stream(): AsyncGenerator<JobUpdateMessage> {
+    try {
+      let lastSeq: number;
+      if (after !== null) {
+        lastSeq = after;
+        for (const u of await recordedAfter(after)) {
+          yield u;
+          lastSeq = u.seq;
+          if (isTerminal(u.state)) return;
+        }
+        // A job with no recorded change after `after` still shows where it is.
+        if (lastSeq === after && found.seq <= after && isTerminal(found.state)) return;
+      } else {
+        const snapshot = updateFromJob(found);
+        yield snapshot;
+        lastSeq = snapshot.seq;
+        if (isTerminal(snapshot.state)) return;
+      }
+      for (;;) {
+        if (closed) return;
+        if (needResync) {
+          needResync = false;
+          buffer.length = 0;
+          for (const u of await recordedAfter(lastSeq)) {
+            yield u;
+            lastSeq = u.seq;
+            if (isTerminal(u.state)) return;
+          }
+          continue;
+        }
+        const u = buffer.shift();
+        if (!u) {
+          await new Promise<void>((r) => (wake = r));
+          continue;
+        }
+        if (u.seq <= lastSeq) continue;
+        yield u;
+        lastSeq = u.seq;
+        if (isTerminal(u.state)) return;
+      }
+    } finally {
+      unlisten();
+    }
+  }
+  const gen = stream();
+  const finish = gen.return.bind(gen);
+  // return() may come before the first next() or while the stream waits: stop listening either way.
+  gen.return = (value) => {
+    closed = true;
+    unlisten();
+    notify();
+    return finish(value);
+  };
+  return gen;
+}

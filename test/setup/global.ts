@@ -1,0 +1,32 @@
+/**
+ * Once per test run: a migrated template database; each test file clones it (fast) into its own database.
+ * The run's id isolates its databases and NATS names from any other run on the machine.
+ */
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { migrateDatabase } from '../../src/db/migrate.js';
+
+export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export default async function setup({ provide }: { provide: (key: 'templateDb' | 'runId', value: string) => void }) {
+  const runId = randomBytes(3).toString('hex');
+  const templateDb = `lr_tpl_${runId}`;
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${templateDb}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${templateDb}`;
+  await migrateDatabase(url.toString());
+  provide('templateDb', templateDb);
+  provide('runId', runId);
+  return async () => {
+    await admin.unsafe(`drop database if exists ${templateDb} with (force)`).catch(() => {});
+    await admin.end();
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    templateDb: string;
+    runId: string;
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * A real longrun for one test file: its own database (cloned from the run's migrated template), its own
+ * NATS name prefix, the API on a free port, and (by default) an in-process worker pool. Everything it
+ * made is removed in `dispose()`.
+ */
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { inject } from 'vitest';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { startApp, type App } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { JobType } from '../../src/jobs/definition.js';
+import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
+import { createLogger } from '../../src/log.js';
+import { startWorkerPool } from '../../workers/pool.js';
+import type { BoundHandler } from '../../workers/handler.js';
+import { BUILTIN_HANDLERS } from '../../workers/registry.js';
+import { ADMIN_URL } from '../setup/global.js';
+
+export interface TestEnv {
+  /** Database URL and NATS prefix for this file. */
+  databaseUrl: string;
+  prefix: string;
+  natsUrl: string;
+  /** Environment for child processes (workers, API) of this file. */
+  env: Record<string, string>;
+  sql: postgres.Sql;
+  dispose(): Promise<void>;
+}
+
+export async function createTestEnv(o: { natsUrl?: string; adminUrl?: string } = {}): Promise<TestEnv> {
+  const id = `${inject('runId')}_${randomBytes(3).toString('hex')}`;
+  const dbName = `lr_test_${id}`;
+  const adminUrl = o.adminUrl ?? ADMIN_URL;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${dbName} template ${inject('templateDb')}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${dbName}`;
+  const databaseUrl = url.toString();
+  const prefix = `t${id}_`;
+  const natsUrl = o.natsUrl ?? 'nats://127.0.0.1:4222';
+  const sql = postgres(databaseUrl, { max: 3, onnotice: () => {} });
+  return {
+    databaseUrl,
+    prefix,
+    natsUrl,
+    env: { DATABASE_URL: databaseUrl, NATS_URL: natsUrl, LONGRUN_PREFIX: prefix, LOG_LEVEL: 'warn', NODE_ENV: 'test' },
+    sql,
+    async dispose() {
+      await sql.end({ timeout: 2 });
+      await removeStreams(natsUrl, prefix).catch(() => {});
+      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => {});
+      await a.end();
+    },
+  };
+}
+
+/** Deletes every stream whose name starts with the prefix. */
+export async function removeStreams(natsUrl: string, prefix: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl, timeout: 2000, maxReconnectAttempts: 0 });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for await (const s of jsm.streams.list()) {
+      if (s.config.name.startsWith(prefix)) await jsm.streams.delete(s.config.name);
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+export interface TestAppOptions {
+  env?: TestEnv;
+  /** Config overrides (strings, as in the environment). */
+  config?: Record<string, string>;
+  types?: readonly JobType[];
+  handlers?: readonly BoundHandler[] | null;
+}
+
+export interface TestApp {
+  app: App;
+  env: TestEnv;
+  config: Config;
+  url: string;
+  wsUrl: string;
+  /** Stops the app (and the env when the app made it). */
+  dispose(): Promise<void>;
+}
+
+/** Starts the API (with workers unless `handlers: null`) for one test file. */
+export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
+  const env = o.env ?? (await createTestEnv());
+  const config = loadConfig({ ...env.env, PORT: '0', HOST: '127.0.0.1', ACK_WAIT_MS: '5000', RELAY_INTERVAL_MS: '200', SHUTDOWN_GRACE_MS: '2000', ...o.config });
+  const handlers = o.handlers === undefined ? BUILTIN_HANDLERS : o.handlers;
+  const app = await startApp({
+    config,
+    log: createLogger(config.LOG_LEVEL),
+    types: o.types ?? BUILTIN_JOB_TYPES,
+    workers: handlers ? (deps) => startWorkerPool(config, deps, handlers) : undefined,
+  });
+  return {
+    app,
+    env,
+    config,
+    url: app.url,
+    wsUrl: app.wsUrl,
+    async dispose() {
+      await app.stop();
+      if (!o.env) await env.dispose();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * What a job handler sees, and how one is bound to its job type.
+ */
+import type { JobType } from '../src/jobs/definition.js';
+import type { Logger } from '../src/log.js';
+
+export interface JobContext {
+  jobId: string;
+  /** 1-based attempt number in the current attempt series. */
+  attempt: number;
+  maxAttempts: number;
+  /**
+   * Aborted when the job is cancelled, times out, or the worker is stopping and the grace period ran out.
+   * Stop promptly: the outcome is decided when it aborts, whatever the handler does afterwards.
+   */
+  signal: AbortSignal;
+  /** Reports progress, 0..100, with an optional message. Published at once; recorded in PostgreSQL throttled. */
+  progress(percent: number, message?: string): void;
+  log: Logger;
+}
+
+/** A handler returns the job's result (any JSON value) or throws (retryable, or `PermanentJobError`). */
+export type Handler<P> = (payload: P, ctx: JobContext) => Promise<unknown> | unknown;
+
+export interface BoundHandler<P = any> {
+  type: JobType<P>;
+  run: Handler<P>;
+}
+
+/**
+ * @example
+ * export default defineHandler(resizeJob, async ({ url, width }, ctx) => {
+ *   ctx.progress(50, 'downloaded');
+ *   return { url: await resize(url, width, ctx.signal) };
+ * });
+ */
+export function defineHandler<P>(type: JobType<P>, run: Handler<P>): BoundHandler<P> {
+  return { type, run };
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

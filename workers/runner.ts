@@ -1,0 +1,349 @@
+/**
+ * The worker pool: pulls each job type's messages from its durable consumer (only as many as it has free
+ * slots), claims the job with a guarded transition, runs the handler with in-progress acks, writes the
+ * outcome to PostgreSQL, and only then acks / naks / terms the message.
+ */
+import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import type { Subscription } from '@nats-io/nats-core';
+import type { Sql } from '../src/db/client.js';
+import {
+  getJob,
+  markCancelled,
+  markFailed,
+  markQueuedAgain,
+  markRetrying,
+  markRunning,
+  markSucceeded,
+  recordProgress,
+  renewLease,
+} from '../src/db/jobs.js';
+import type { JobRow } from '../src/db/schema.js';
+import { isConnectionError, JobTimeoutError, UnreachableCaseError } from '../src/errors.js';
+import { classifyOutcome, errorMessage, type AttemptEnd } from '../src/jobs/outcome.js';
+import { isTerminal } from '../src/jobs/state.js';
+import type { Logger } from '../src/log.js';
+import type { Nats } from '../src/messaging/connect.js';
+import { copyToDeadLetters, deadLetterJob, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
+import { jobMessageSchema, parseMessage, type JobMessage } from '../src/messaging/messages.js';
+import type { Names } from '../src/messaging/names.js';
+import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
+import type { BoundHandler, JobContext } from './handler.js';
+
+export interface WorkerOptions {
+  sql: Sql;
+  nats: Nats;
+  names: Names;
+  log: Logger;
+  handlers: readonly BoundHandler[];
+  /** Jobs of each type this process runs at once. */
+  concurrency: number;
+  ackWaitMs: number;
+  /** Minimum gap between progress writes to PostgreSQL per job. */
+  progressDbIntervalMs: number;
+}
+
+export interface WorkerPool {
+  /** Jobs running now. */
+  readonly running: number;
+  /**
+   * Graceful stop: no new messages; running jobs get `graceMs` to finish, then are aborted and handed back
+   * (QUEUED, message nak'ed for immediate redelivery).
+   */
+  stop(graceMs: number): Promise<void>;
+}
+
+type Abort = 'cancelled' | 'timeout' | 'shutdown' | 'lost';
+
+interface Running {
+  abort(reason: Abort): void;
+}
+
+export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
+  const { sql, nats, names, log } = o;
+  const dl: DeadLetterDeps = { sql, nats, names, log };
+  const running = new Map<string, Running>();
+  const leaseMs = o.ackWaitMs;
+  let stopping = false;
+  let slotFreed: (() => void) | null = null;
+  const loops: Promise<void>[] = [];
+  const stopFetch = new Set<() => void>();
+
+  const cancelSub: Subscription = nats.nc.subscribe(names.cancelPattern, {
+    callback: (_err, msg) => running.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))?.abort('cancelled'),
+  });
+
+  /** Retries a PostgreSQL write until it goes through: a failed terminal or progress write is never dropped. */
+  async function persist<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!isConnectionError(e)) throw e;
+        log.warn({ err: e, what }, 'PostgreSQL unreachable; retrying the write');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  /** A delivery that could not be claimed: decide what the message deserves. */
+  async function resolveUnclaimed(m: JsMsg, msg: JobMessage, job: JobRow | null): Promise<void> {
+    if (!job) {
+      log.warn({ jobId: msg.id }, 'message for a job with no row; acked and dropped');
+      return m.ack();
+    }
+    if (msg.series !== job.series) return m.ack(); // from an earlier attempt series
+    if (job.state === 'FAILED' && job.deadLetteredAt === null) {
+      await copyToDeadLetters(dl, job, m); // the worker failing it stopped before the copy
+      return m.term();
+    }
+    if (isTerminal(job.state)) return m.ack(); // duplicate delivery of a finished job
+    if (job.cancelRequested && job.state !== 'RUNNING') {
+      const done = await markCancelled(sql, { id: job.id });
+      if (done) publishUpdate(nats.nc, names, updateFromJob(done));
+      return m.ack();
+    }
+    if (job.state === 'RUNNING' && job.leaseUntil && job.leaseUntil.getTime() > Date.now()) {
+      return m.nak(Math.max(100, job.leaseUntil.getTime() - Date.now() + 100)); // another worker holds it
+    }
+    if (job.attempts >= job.maxAttempts) {
+      // Its last attempt's worker died: the attempts are used up.
+      await deadLetterJob(dl, job, null, 'worker lost during the last attempt');
+      return m.term();
+    }
+    m.nak(1000);
+  }
+
+  async function handle(bound: BoundHandler, m: JsMsg): Promise<void> {
+    const msg = parseMessage(jobMessageSchema, m.data);
+    if (!msg) {
+      log.warn({ subject: m.subject, seq: m.seq }, 'malformed job message; acked and dropped');
+      return m.ack();
+    }
+    const job = await persist('claim', () =>
+      markRunning(sql, { id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }),
+    );
+    if (!job) return resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
+    publishUpdate(nats.nc, names, updateFromJob(job));
+    const jlog = log.child({ jobId: job.id, type: job.type, attempt: job.attempts });
+
+    // Progress: seqs come from the block reserved at claim; PostgreSQL gets throttled milestones.
+    let seq = job.seq;
+    let reserved = job.seqReserved;
+    let latest: { progress: number; message: string | null } | null = null;
+    let writing: Promise<void> | null = null;
+    let writeTimer: NodeJS.Timeout | null = null;
+    let lastWrite = 0;
+    const controller = new AbortController();
+    let abortReason: Abort | null = null;
+    const abort = (reason: Abort) => {
+      if (abortReason) return;
+      abortReason = reason;
+      controller.abort(reason === 'timeout' ? new JobTimeoutError(job.timeoutMs) : new Error(`job ${reason}`));
+    };
+
+    const writeProgress = () => {
+      if (writing || !latest) return;
+      const p = latest;
+      const atSeq = seq;
+      latest = null;
+      lastWrite = Date.now();
+      writing = persist('progress', () =>
+        recordProgress(sql, { id: job.id, attempt: job.attempts, seq: atSeq, ...p, leaseMs }),
+      )
+        .then((r) => {
+          if (!r) return abort('lost');
+          reserved = r.seqReserved;
+          if (r.cancelRequested) abort('cancelled');
+        })
+        .catch((e) => jlog.warn({ err: e }, 'progress write failed'))
+        .finally(() => {
+          writing = null;
+          if (latest) scheduleWrite();
+        });
+    };
+    const scheduleWrite = () => {
+      if (writeTimer || writing) return;
+      const wait = Math.max(0, lastWrite + o.progressDbIntervalMs - Date.now());
+      writeTimer = setTimeout(() => {
+        writeTimer = null;
+        writeProgress();
+      }, wait);
+    };
+
+    const ctx: JobContext = {
+      jobId: job.id,
+      attempt: job.attempts,
+      maxAttempts: job.maxAttempts,
+      signal: controller.signal,
+      log: jlog,
+      progress(percent, message) {
+        if (abortReason) return;
+        const progress = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
+        latest = { progress, message: message ?? null };
+        if (seq + 1 < reserved) {
+          seq++;
+          publishUpdate(nats.nc, names, {
+            jobId: job.id,
+            type: job.type,
+            seq,
+            state: 'RUNNING',
+            progress,
+            message: message ?? null,
+            attempt: job.attempts,
+            at: new Date().toISOString(),
+          });
+        } // else: the reservation is used up; the write below renews it and the next update goes out
+        scheduleWrite();
+      },
+    };
+
+    running.set(job.id, { abort });
+    const heartbeat = setInterval(() => {
+      m.working();
+      void renewLease(sql, { id: job.id, attempt: job.attempts, leaseMs })
+        .then((r) => {
+          if (!r) abort('lost');
+          else if (r.cancelRequested) abort('cancelled');
+        })
+        .catch(() => {}); // PostgreSQL down: the in-progress ack above still holds the message
+    }, Math.max(250, Math.floor(o.ackWaitMs / 3)));
+    const timeout = setTimeout(() => abort('timeout'), job.timeoutMs);
+
+    let end: AttemptEnd;
+    try {
+      const payload = bound.type.payload.parse(job.payload);
+      const aborted = new Promise<never>((_, reject) =>
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
+      );
+      const result = await Promise.race([Promise.resolve().then(() => bound.run(payload, ctx)), aborted]);
+      end = { kind: 'returned', result: result === undefined ? null : result };
+    } catch (error) {
+      end =
+        abortReason === 'cancelled'
+          ? { kind: 'cancelled' }
+          : abortReason === 'shutdown' || abortReason === 'lost'
+            ? { kind: 'shutdown' }
+            : { kind: 'threw', error };
+    } finally {
+      clearTimeout(timeout);
+      if (writeTimer) clearTimeout(writeTimer);
+      latest = null;
+    }
+    try {
+      await writing;
+      if (abortReason === 'lost') {
+        jlog.warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
+        return;
+      }
+      await finish(job, m, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff), seq, jlog);
+    } finally {
+      clearInterval(heartbeat);
+      running.delete(job.id);
+    }
+  }
+
+  async function finish(
+    job: JobRow,
+    m: JsMsg,
+    outcome: ReturnType<typeof classifyOutcome>,
+    lastSeq: number,
+    jlog: Logger,
+  ): Promise<void> {
+    const fence = { id: job.id, attempt: job.attempts, lastSeq };
+    let after: JobRow | null;
+    switch (outcome.state) {
+      case 'SUCCEEDED':
+        after = await persist('succeeded', () => markSucceeded(sql, { ...fence, result: outcome.result }));
+        break;
+      case 'CANCELLED':
+        after = await persist('cancelled', () => markCancelled(sql, fence));
+        break;
+      case 'RETRYING':
+        after = await persist('retrying', () =>
+          markRetrying(sql, { ...fence, error: outcome.error, delayMs: outcome.delayMs }),
+        );
+        break;
+      case 'FAILED':
+        after = await persist('failed', () => markFailed(sql, { ...fence, error: outcome.error, attemptFailed: true }));
+        break;
+      case 'QUEUED':
+        after = await persist('hand back', () => markQueuedAgain(sql, fence));
+        break;
+      default:
+        throw new UnreachableCaseError(outcome);
+    }
+    if (!after) {
+      // Not ours any more (a newer attempt claimed it): its holder settles the message.
+      jlog.warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
+      return;
+    }
+    publishUpdate(nats.nc, names, updateFromJob(after));
+    switch (outcome.verb) {
+      case 'ack':
+        m.ack();
+        break;
+      case 'nak':
+        m.nak(outcome.delayMs);
+        break;
+      case 'term':
+        await persist('dead letter', () => copyToDeadLetters(dl, after, m));
+        m.term();
+        break;
+      default:
+        throw new UnreachableCaseError(outcome);
+    }
+    if (outcome.state === 'RETRYING' || outcome.state === 'FAILED') jlog.info({ error: outcome.error }, `attempt failed → ${outcome.state}`);
+  }
+
+  async function pull(bound: BoundHandler): Promise<void> {
+    const consumer: Consumer = await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
+    let inUse = 0;
+    while (!stopping) {
+      const free = o.concurrency - inUse;
+      if (free <= 0) {
+        await new Promise<void>((r) => (slotFreed = r));
+        continue;
+      }
+      try {
+        const batch = await consumer.fetch({ max_messages: free, expires: 5000 });
+        const stop = () => void batch.close();
+        stopFetch.add(stop);
+        for await (const m of batch) {
+          inUse++;
+          void handle(bound, m)
+            .catch((e) => log.error({ err: e, subject: m.subject }, 'job handling failed; the message will be redelivered'))
+            .finally(() => {
+              inUse--;
+              const wake = slotFreed;
+              slotFreed = null;
+              wake?.();
+            });
+        }
+        stopFetch.delete(stop);
+      } catch (e) {
+        if (stopping) break;
+        log.warn({ err: e, type: bound.type.name }, 'pull failed (NATS unavailable?); retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+
+  for (const h of o.handlers) loops.push(pull(h));
+
+  return {
+    get running() {
+      return running.size;
+    },
+    async stop(graceMs) {
+      stopping = true;
+      for (const stop of stopFetch) stop();
+      slotFreed?.();
+      const deadline = Date.now() + graceMs;
+      while (running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const r of running.values()) r.abort('shutdown');
+      while (running.size) await new Promise((r) => setTimeout(r, 20));
+      cancelSub.unsubscribe();
+      await Promise.race([Promise.allSettled(loops), new Promise((r) => setTimeout(r, 6000))]);
+    },
+  };
+}
