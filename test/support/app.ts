@@ -112,3 +112,9 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
     },
   };
 }
+
+/** `select count(*)` of a table, optionally with a WHERE clause (test-only SQL). */
+export async function countRows(sql: postgres.Sql, table: string, where = 'true'): Promise<number> {
+  const [row] = await sql.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table} where ${where}`);
+  return row!.n;
+}
