@@ -84,7 +84,7 @@ describe('cancelJob', () => {
 
   it('an unknown id is NOT_FOUND', async () => {
     const r = await gql(t.url, CANCEL, { id: '00000000-0000-4000-8000-000000000000' });
-    expect(r.body.errors[0].extensions.code).toBe('NOT_FOUND');
+    expect(r.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 });
 

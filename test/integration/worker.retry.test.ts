@@ -58,7 +58,7 @@ describe('retries', () => {
     expect(starts).toHaveLength(3);
     expect(job.events.filter((e: any) => e.state === 'RETRYING')).toHaveLength(2);
     const gaps = [starts[1] - starts[0], starts[2] - starts[1]];
-    expect(gaps[1]).toBeGreaterThan(gaps[0]);
+    expect(gaps[1]).toBeGreaterThan(gaps[0]!);
   });
 
   it('flaky {failures: 99}, maxAttempts 3: exactly 3 attempts, FAILED, dead-lettered; retryJob runs it again', async () => {
