@@ -65,12 +65,16 @@ async function spawnLongrun(entry: string, env: Record<string, string>, ready: R
   };
 }
 
-/** An API process (no workers unless WORKER_CONCURRENCY is set in env). */
-export function spawnApi(env: Record<string, string>): Promise<LongrunProcess> {
-  return spawnLongrun('src/main.ts', { PORT: '0', HOST: '127.0.0.1', WORKER_CONCURRENCY: '0', ...env }, /GraphiQL: (\S+)/);
+/**
+ * An API process (no workers unless WORKER_CONCURRENCY is set in env). `withEffects` runs the test entry
+ * that also knows the `test.effect` job type.
+ */
+export function spawnApi(env: Record<string, string>, o: { withEffects?: boolean } = {}): Promise<LongrunProcess> {
+  const entry = o.withEffects ? 'test/support/entries/api.ts' : 'src/main.ts';
+  return spawnLongrun(entry, { PORT: '0', HOST: '127.0.0.1', WORKER_CONCURRENCY: '0', ...env }, /GraphiQL: (\S+)/);
 }
 
-/** A worker process. */
-export function spawnWorker(env: Record<string, string>): Promise<LongrunProcess> {
-  return spawnLongrun('workers/main.ts', env, /worker started/);
+/** A worker process (`withEffects`: also runs `test.effect`). */
+export function spawnWorker(env: Record<string, string>, o: { withEffects?: boolean } = {}): Promise<LongrunProcess> {
+  return spawnLongrun(o.withEffects ? 'test/support/entries/worker.ts' : 'workers/main.ts', env, /longrun worker started/);
 }
