@@ -52,7 +52,7 @@ describe('a worker killed with SIGKILL mid-job', () => {
     } finally {
       await t.dispose();
     }
-  });
+  }, SLOW_TEST);
 });
 
 describe('the dead-letter recorder', () => {
