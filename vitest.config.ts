@@ -19,6 +19,6 @@ export default defineConfig({
     teardownTimeout: 30_000,
     // A fault-test file starting with `// @module-tag faults` gets this tag's longer timeout. Select fault
     // tests by path (`npm run test:faults`): `--tags-filter` would report every other test as skipped.
-    tags: [{ name: 'faults', description: 'kills or restarts services (test/faults/)', timeout: 180_000 }],
+    tags: [{ name: 'faults', description: 'kills or restarts services (test/faults/)', timeout: 480_000 }],
   },
 });

@@ -8,14 +8,14 @@
  * error), and each `--also-failed <what>` given by the caller (e.g. typecheck).
  * Exits 1 when anything failed or nothing ran.
  *
- * Usage: node scripts/ci-summary.mjs <vitest.json> [--vitest-status <n>] [--also-failed <what>]...
+ * Usage: node scripts/ci-summary.mjs <vitest.json>... [--vitest-status <n>] [--also-failed <what>]...
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 
 const args = process.argv.slice(2);
 const valuesOf = (flag) => args.flatMap((a, i) => (args[i - 1] === flag ? [a] : []));
-const reportPath = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
+const reportPaths = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
 const alsoFailed = valuesOf('--also-failed');
 const vitestStatus = Number(valuesOf('--vitest-status')[0] ?? 0);
 
@@ -39,12 +39,21 @@ function count(report) {
   return { passed, failed, notes };
 }
 
-let result;
-try {
-  if (!reportPath) throw new Error('no report path given');
-  result = count(JSON.parse(readFileSync(reportPath, 'utf8')));
-} catch (e) {
-  result = { passed: 0, failed: 1, notes: [`no test report: ${e.message}`] };
+const result = { passed: 0, failed: 0, notes: [] };
+if (!reportPaths.length) {
+  result.failed = 1;
+  result.notes.push('no test report given');
+}
+for (const path of reportPaths) {
+  try {
+    const r = count(JSON.parse(readFileSync(path, 'utf8')));
+    result.passed += r.passed;
+    result.failed += r.failed;
+    result.notes.push(...r.notes);
+  } catch (e) {
+    result.failed += 1;
+    result.notes.push(`no test report ${path}: ${e.message}`);
+  }
 }
 if (vitestStatus !== 0 && result.failed === 0) {
   result.failed = 1;

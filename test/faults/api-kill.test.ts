@@ -39,7 +39,7 @@ it('loses no job when an API process dies between commit and publish', async () 
   });
   const died = await doomed.exited;
   expect(died.signal).toBe('SIGKILL');
-  const v = await verify(env.sql, load, { timeoutMs: 90_000, since: Date.now() });
+  const v = await verify(env.sql, load, { timeoutMs: 240_000, since: Date.now() });
   report('api-kill', v, load);
   expect(load.retries).toBeGreaterThan(0); // the calls in flight on the killed process failed and were retried
   expectNothingLost(v, JOBS, expect);

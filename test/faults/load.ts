@@ -31,7 +31,7 @@ export async function submitLoad(o: {
   const errors = new Map<string, number>();
   let retries = 0;
   let next = 0;
-  const deadline = Date.now() + (o.deadlineMs ?? 120_000);
+  const deadline = Date.now() + (o.deadlineMs ?? 300_000);
   const note = (what: string) => errors.set(what, (errors.get(what) ?? 0) + 1);
 
   async function one(i: number): Promise<void> {

@@ -54,7 +54,7 @@ it('continues every job across a nats-server kill and restart', async () => {
   })();
   const load = await submitLoad({ urls: () => [t.url], count: JOBS, concurrency: 25 });
   await fault;
-  const v = await verify(env.sql, load, { timeoutMs: 120_000, since: restartedAt });
+  const v = await verify(env.sql, load, { timeoutMs: 240_000, since: restartedAt });
   report('nats-restart', v, load);
   expect(killedAt).toBeGreaterThan(0);
   expectNothingLost(v, JOBS, expect);

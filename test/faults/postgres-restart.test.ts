@@ -46,7 +46,7 @@ it('loses nothing across a PostgreSQL restart', async () => {
   })();
   const load = await submitLoad({ urls: () => [t.url], count: JOBS, concurrency: 25, payload: (i) => ({ ms: i % 5 }) });
   await fault;
-  const v = await verify(env.sql, load, { timeoutMs: 120_000, since: restartedAt });
+  const v = await verify(env.sql, load, { timeoutMs: 240_000, since: restartedAt });
   report('postgres-restart', v, load);
   expect(load.errors.get('SERVICE_UNAVAILABLE') ?? 0).toBeGreaterThan(0);
   expectNothingLost(v, JOBS, expect);

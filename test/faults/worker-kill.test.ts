@@ -53,7 +53,7 @@ it('loses nothing and duplicates no side effect while workers are killed repeate
   killing = false;
   await killer;
   const since = Date.now();
-  const v = await verify(env.sql, load, { timeoutMs: 90_000, since });
+  const v = await verify(env.sql, load, { timeoutMs: 240_000, since });
   report(`worker-kill (${kills} kills)`, v, load);
   expect(kills).toBeGreaterThanOrEqual(3);
   expectNothingLost(v, JOBS, expect);

@@ -10,7 +10,7 @@ import { probeStreams, type StreamProbe } from '../support/streams.js';
 import { names } from '../../src/messaging/names.js';
 
 const FAST = { ACK_WAIT_MS: '1500', SHUTDOWN_GRACE_MS: '0', LOG_LEVEL: 'info' };
-const SLOW_TEST = 150_000; // real processes; the machine may be busy
+const SLOW_TEST = 300_000; // real processes; the machine may be busy
 
 let env: TestEnv;
 let probe: StreamProbe;

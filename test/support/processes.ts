@@ -45,8 +45,8 @@ async function spawnLongrun(entry: string, env: Record<string, string>, ready: R
   const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${entry} did not start in 60 s:\n${out}`));
-    }, 60_000);
+      reject(new Error(`${entry} did not start in 120 s:\n${out}`));
+    }, 120_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = out.match(ready);

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: the whole suite in two phases, so the slow fault tests (test/faults/: they kill and restart
+ * processes and services under load) run one file at a time after everything else instead of competing with
+ * it for the two cores. Each phase writes its JSON report to test-artifacts/vitest-<phase>.json (read by
+ * scripts/ci-summary.mjs). Extra arguments are passed to vitest; with file filters the suite runs once.
+ * Exits non-zero if either phase failed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+const filtered = args.some((a) => !a.startsWith('-'));
+mkdirSync('test-artifacts', { recursive: true });
+
+function phase(name, vitestArgs) {
+  const report = `test-artifacts/vitest-${name}.json`;
+  rmSync(report, { force: true });
+  const r = spawnSync(
+    'npx',
+    ['vitest', 'run', ...vitestArgs, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
+    { stdio: 'inherit' },
+  );
+  return r.status ?? 1;
+}
+
+rmSync('test-artifacts', { recursive: true, force: true });
+mkdirSync('test-artifacts', { recursive: true });
+const status = filtered
+  ? phase('selected', [])
+  : Math.max(phase('main', ['--exclude', 'test/faults/**']), phase('faults', ['test/faults', '--maxWorkers=1']));
+process.exit(status);
