@@ -67,7 +67,9 @@ export async function listJobs(sql: Sql, f: JobListFilter, w: JobListWindow): Pr
   let where = filterClause(f, params);
   if (w.olderThan) where += ` and ${keyset('<', w.olderThan, params)}`;
   if (w.newerThan) where += ` and ${keyset('>', w.newerThan, params)}`;
-  const order = w.from === 'newest' ? 'created_at desc, id desc' : 'created_at asc, id asc';
+  // NULLS LAST/FIRST as in the indexes (drizzle's .desc() is DESC NULLS LAST): a plain `desc` would not match
+  // them, and PostgreSQL would sort the whole table instead of reading the index.
+  const order = w.from === 'newest' ? 'created_at desc nulls last, id desc nulls last' : 'created_at asc nulls first, id asc nulls first';
   return sql.unsafe<PagedJob[]>(
     `select ${JOB_COLUMNS}, ${keyAt('created_at')} from jobs where ${where} order by ${order} limit $${params.push(w.limit)}`,
     params as never[],
@@ -85,7 +87,12 @@ export async function countJobs(sql: Sql, f: JobListFilter): Promise<number> {
 export async function jobExistsBeyond(sql: Sql, f: JobListFilter, k: Keyset, side: 'older' | 'newer'): Promise<boolean> {
   const params: unknown[] = [];
   const where = `${filterClause(f, params)} and ${keyset(side === 'older' ? '<=' : '>=', k, params)}`;
-  const [row] = await sql.unsafe<{ found: boolean }[]>(`select exists(select 1 from jobs where ${where}) as found`, params as never[]);
+  // Ordered from the position outwards, so the probe reads the index next to it, not the table.
+  const order = side === 'older' ? 'created_at desc nulls last, id desc nulls last' : 'created_at asc nulls first, id asc nulls first';
+  const [row] = await sql.unsafe<{ found: boolean }[]>(
+    `select exists(select 1 from jobs where ${where} order by ${order} limit 1) as found`,
+    params as never[],
+  );
   return row?.found ?? false;
 }
 
@@ -106,7 +113,7 @@ export async function listDeadLetters(sql: Sql, p: DeadLetterPage): Promise<{ ro
     : '';
   const [rows, [count]] = await Promise.all([
     sql.unsafe<PagedJob[]>(
-      `select ${JOB_COLUMNS}, ${keyAt('dead_lettered_at')} ${base}${keyset} order by dead_lettered_at desc, id desc limit $${params.push(p.first + 1)}`,
+      `select ${JOB_COLUMNS}, ${keyAt('dead_lettered_at')} ${base}${keyset} order by dead_lettered_at desc nulls last, id desc nulls last limit $${params.push(p.first + 1)}`,
       params as never[],
     ),
     sql.unsafe<{ total: number }[]>(`select count(*)::int as total ${base}`, [p.owner, p.type]),
