@@ -118,6 +118,9 @@ export function createClient(o: ClientOptions): LongrunClient {
         ...(authorization ? { authorization } : {}),
       },
       body: JSON.stringify({ query: document.toString(), variables: variables ?? {} }),
+    }).catch((e: unknown) => {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new LongrunError(`cannot reach ${o.url}: ${cause?.code ?? cause?.message ?? String(e)}`, 'NETWORK', [], { cause: e });
     });
     const text = await res.text();
     let body: { data?: R | null; errors?: GraphQLErrorBody[] };
