@@ -66,5 +66,6 @@ CREATE INDEX "jobs_created" ON "jobs" USING btree ("created_at" DESC NULLS LAST,
 CREATE INDEX "jobs_owner_created" ON "jobs" USING btree ("owner","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "jobs_type_state" ON "jobs" USING btree ("type","state");--> statement-breakpoint
 CREATE INDEX "jobs_dead_lettered" ON "jobs" USING btree ("dead_lettered_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE dead_lettered_at is not null;--> statement-breakpoint
+CREATE INDEX "jobs_finished" ON "jobs" USING btree ("finished_at") WHERE finished_at is not null;--> statement-breakpoint
 CREATE INDEX "jobs_active_updated" ON "jobs" USING btree ("state","updated_at") WHERE state in ('QUEUED', 'RETRYING', 'RUNNING');--> statement-breakpoint
 CREATE INDEX "outbox_unpublished" ON "outbox" USING btree ("id") WHERE published_at is null;

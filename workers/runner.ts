@@ -185,6 +185,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
           publishUpdate(nats.nc, names, {
             jobId: job.id,
             type: job.type,
+            owner: job.owner,
             seq,
             state: 'RUNNING',
             progress,

@@ -1,31 +1,119 @@
 /**
- * Read queries for the API: pages of jobs (keyset on (created_at, id) or (dead_lettered_at, id)), stats.
+ * Read queries for the API: pages of jobs, newest first, by keyset on (created_at, id) or
+ * (dead_lettered_at, id), and stats. Keyset positions carry the timestamp with microseconds (as text),
+ * because a JavaScript Date would round it to the millisecond and a whole batch (`submitJobs`) shares one
+ * created_at.
  */
 import type { Sql } from './client.js';
 import type { JobRow } from './schema.js';
 import { JOB_COLUMNS } from './jobs.js';
+import type { JobState } from '../jobs/state.js';
 
 /** Owner filter: null = every owner (admin). */
 type Owner = string | null;
+
+/** A keyset position: `at` is an ISO 8601 timestamp with microseconds (sent as text: postgres.js would round a timestamptz parameter to the millisecond). */
+export interface Keyset {
+  at: string;
+  id: string;
+}
+
+/** A job row with its keyset position. */
+export type PagedJob = JobRow & { keyAt: string };
+
+/** Which jobs: every field narrows; null = no filter. `owner` null = every owner (admin). */
+export interface JobListFilter {
+  owner: string | null;
+  states: readonly JobState[] | null;
+  types: readonly string[] | null;
+  /** Inclusive. */
+  createdAfter: Date | null;
+  /** Exclusive. */
+  createdBefore: Date | null;
+}
+
+/** Which rows of the filtered, newest-first list: strictly between the bounds, from one end. */
+export interface JobListWindow {
+  /** Rows strictly older than this position. */
+  olderThan: Keyset | null;
+  /** Rows strictly newer than this position. */
+  newerThan: Keyset | null;
+  /** Take from the newest end (`newest`) or the oldest end (`oldest`, returned oldest first). */
+  from: 'newest' | 'oldest';
+  limit: number;
+}
+
+/** The keyset timestamp of a row as ISO 8601 text with microseconds. */
+const keyAt = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "keyAt"`;
+
+/** The WHERE clause of a filter, with its parameters appended to `params`. Only present conditions appear. */
+function filterClause(f: JobListFilter, params: unknown[]): string {
+  const where: string[] = [];
+  const p = (v: unknown) => `$${params.push(v)}`;
+  if (f.owner !== null) where.push(`owner = ${p(f.owner)}`);
+  if (f.states) where.push(`state = any(${p(f.states)}::job_state[])`);
+  if (f.types) where.push(`type = any(${p(f.types)}::text[])`);
+  if (f.createdAfter) where.push(`created_at >= ${p(f.createdAfter)}::timestamptz`);
+  if (f.createdBefore) where.push(`created_at < ${p(f.createdBefore)}::timestamptz`);
+  return where.length ? where.join(' and ') : 'true';
+}
+
+const keyset = (op: '<' | '>' | '<=' | '>=', k: Keyset, params: unknown[]) =>
+  `(created_at, id) ${op} ($${params.push(k.at)}::text::timestamptz, $${params.push(k.id)}::uuid)`;
+
+/** One window of the list, at most `limit` rows. */
+export async function listJobs(sql: Sql, f: JobListFilter, w: JobListWindow): Promise<PagedJob[]> {
+  const params: unknown[] = [];
+  let where = filterClause(f, params);
+  if (w.olderThan) where += ` and ${keyset('<', w.olderThan, params)}`;
+  if (w.newerThan) where += ` and ${keyset('>', w.newerThan, params)}`;
+  // NULLS LAST/FIRST as in the indexes (drizzle's .desc() is DESC NULLS LAST): a plain `desc` would not match
+  // them, and PostgreSQL would sort the whole table instead of reading the index.
+  const order = w.from === 'newest' ? 'created_at desc nulls last, id desc nulls last' : 'created_at asc nulls first, id asc nulls first';
+  return sql.unsafe<PagedJob[]>(
+    `select ${JOB_COLUMNS}, ${keyAt('created_at')} from jobs where ${where} order by ${order} limit $${params.push(w.limit)}`,
+    params as never[],
+  );
+}
+
+/** How many jobs match the filter. */
+export async function countJobs(sql: Sql, f: JobListFilter): Promise<number> {
+  const params: unknown[] = [];
+  const [row] = await sql.unsafe<{ n: number }[]>(`select count(*)::int as n from jobs where ${filterClause(f, params)}`, params as never[]);
+  return row?.n ?? 0;
+}
+
+/** Whether a matching job lies at or beyond a position: `older` = at or older than it, `newer` = at or newer. */
+export async function jobExistsBeyond(sql: Sql, f: JobListFilter, k: Keyset, side: 'older' | 'newer'): Promise<boolean> {
+  const params: unknown[] = [];
+  const where = `${filterClause(f, params)} and ${keyset(side === 'older' ? '<=' : '>=', k, params)}`;
+  // Ordered from the position outwards, so the probe reads the index next to it, not the table.
+  const order = side === 'older' ? 'created_at desc nulls last, id desc nulls last' : 'created_at asc nulls first, id asc nulls first';
+  const [row] = await sql.unsafe<{ found: boolean }[]>(
+    `select exists(select 1 from jobs where ${where} order by ${order} limit 1) as found`,
+    params as never[],
+  );
+  return row?.found ?? false;
+}
 
 export interface DeadLetterPage {
   owner: Owner;
   type: string | null;
   first: number;
   /** Keyset position: rows strictly after it (newest first). */
-  after: { at: Date; id: string } | null;
+  after: Keyset | null;
 }
 
-export async function listDeadLetters(sql: Sql, p: DeadLetterPage): Promise<{ rows: JobRow[]; total: number }> {
+export async function listDeadLetters(sql: Sql, p: DeadLetterPage): Promise<{ rows: PagedJob[]; total: number }> {
   const params: unknown[] = [p.owner, p.type];
   const base = `from jobs where dead_lettered_at is not null and ($1::text is null or owner = $1)
     and ($2::text is null or type = $2)`;
   const keyset = p.after
-    ? ` and (dead_lettered_at, id) < ($${params.push(p.after.at)}::timestamptz, $${params.push(p.after.id)}::uuid)`
+    ? ` and (dead_lettered_at, id) < ($${params.push(p.after.at)}::text::timestamptz, $${params.push(p.after.id)}::uuid)`
     : '';
   const [rows, [count]] = await Promise.all([
-    sql.unsafe<JobRow[]>(
-      `select ${JOB_COLUMNS} ${base}${keyset} order by dead_lettered_at desc, id desc limit $${params.push(p.first + 1)}`,
+    sql.unsafe<PagedJob[]>(
+      `select ${JOB_COLUMNS}, ${keyAt('dead_lettered_at')} ${base}${keyset} order by dead_lettered_at desc nulls last, id desc nulls last limit $${params.push(p.first + 1)}`,
       params as never[],
     ),
     sql.unsafe<{ total: number }[]>(`select count(*)::int as total ${base}`, [p.owner, p.type]),
@@ -53,6 +141,29 @@ export async function countByType(sql: Sql, owner: Owner): Promise<TypeCounts[]>
      from jobs where ($1::text is null or owner = $1) and state in ('QUEUED', 'RUNNING', 'RETRYING', 'FAILED')
      group by type`,
     [owner],
+  );
+}
+
+export interface TypeRates {
+  type: string;
+  /** Jobs that reached a terminal state in the last 60 s. */
+  finishedLastMinute: number;
+  /** Seconds since the oldest QUEUED job was submitted; null when none is. */
+  oldestQueuedAgeSeconds: number | null;
+}
+
+/** Throughput and queue age per type (only types with a recent finish or a queued job appear). */
+export async function ratesByType(sql: Sql, owner: Owner): Promise<TypeRates[]> {
+  const params: unknown[] = [];
+  const mine = owner === null ? '' : `and owner = $${params.push(owner)}`;
+  return sql.unsafe<TypeRates[]>(
+    `select type,
+       count(*) filter (where finished_at >= now() - interval '1 minute')::int as "finishedLastMinute",
+       extract(epoch from now() - min(created_at) filter (where state = 'QUEUED'))::float8 as "oldestQueuedAgeSeconds"
+     from jobs
+     where (finished_at >= now() - interval '1 minute' or state = 'QUEUED') ${mine}
+     group by type`,
+    params as never[],
   );
 }
 

@@ -72,6 +72,8 @@ export const jobs = pgTable(
     index('jobs_owner_created').on(t.owner, t.createdAt.desc(), t.id.desc()),
     index('jobs_type_state').on(t.type, t.state),
     index('jobs_dead_lettered').on(t.deadLetteredAt.desc(), t.id.desc()).where(sql`dead_lettered_at is not null`),
+    /** queueStats' throughput: jobs finished in the last minute. */
+    index('jobs_finished').on(t.finishedAt).where(sql`finished_at is not null`),
     index('jobs_active_updated')
       .on(t.state, t.updatedAt)
       .where(sql`state in ('QUEUED', 'RETRYING', 'RUNNING')`),

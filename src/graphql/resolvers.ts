@@ -5,10 +5,11 @@ import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { payloadJsonSchema } from '../jobs/definition.js';
 import { cancelJob, retryJob } from '../jobs/commands.js';
 import { canSee } from '../jobs/deps.js';
-import { deadLetterConnection, findJob, queueStats } from '../jobs/queries.js';
-import { submitJobs } from '../jobs/submit.js';
+import { deadLetterConnection, findJob, jobConnection, queueStats } from '../jobs/queries.js';
+import { submitBatch, submitJobs } from '../jobs/submit.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import { openJobProgress } from '../progress/job-progress.js';
+import { openJobUpdates } from '../progress/job-updates.js';
 import type { Resolvers } from './generated/resolvers-types.js';
 
 const toDate = (iso: string) => new Date(iso);
@@ -18,6 +19,7 @@ export const resolvers: Resolvers = {
   JSON: JSONResolver,
   Query: {
     job: (_, { id }, ctx) => findJob(ctx.deps, ctx.viewer, id),
+    jobs: (_, args, ctx) => jobConnection(ctx.deps, ctx.viewer, args),
     deadLetters: (_, args, ctx) => deadLetterConnection(ctx.deps, ctx.viewer, args),
     queueStats: (_, __, ctx) => queueStats(ctx.deps, ctx.viewer),
     jobTypes: (_, __, ctx) =>
@@ -34,6 +36,7 @@ export const resolvers: Resolvers = {
       const r = await submitJobs(ctx.deps, ctx.viewer, [input], () => ['input']);
       return { job: r.jobs?.[0] ?? null, userErrors: r.userErrors };
     },
+    submitJobs: (_, { inputs }, ctx) => submitBatch(ctx.deps, ctx.viewer, inputs),
     cancelJob: (_, { id }, ctx) => cancelJob(ctx.deps, ctx.viewer, id),
     retryJob: (_, { id }, ctx) => retryJob(ctx.deps, ctx.viewer, id),
   },
@@ -45,6 +48,18 @@ export const resolvers: Resolvers = {
         ),
       resolve: (u: JobUpdateMessage) => u,
     },
+    jobUpdates: {
+      subscribe: (_, { filter }, ctx) =>
+        openJobUpdates(
+          { sql: ctx.deps.sql, hub: ctx.hub, names: ctx.deps.names, knownTypes: new Set(ctx.deps.types.keys()) },
+          filter ?? {},
+          ctx.viewer.admin ? null : ctx.viewer.owner,
+        ),
+      resolve: (u: JobUpdateMessage) => u,
+    },
+  },
+  JobConnection: {
+    totalCount: (c) => c.totalCount(),
   },
   JobUpdate: {
     at: (u) => toDate(u.at),

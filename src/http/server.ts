@@ -16,6 +16,7 @@ import { createContext, type GraphQLContext } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
 import type { JobDeps, Viewer } from '../jobs/deps.js';
 import type { UpdateHub } from '../progress/hub.js';
+import { graphqlBodyErrors } from './body-errors.js';
 import { graphiqlRouter, type GraphiqlOptions } from './graphiql.js';
 
 export interface HttpOptions {
@@ -86,6 +87,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     '/graphql',
     express.json({ limit: '2mb' }),
     expressMiddleware(apollo, { context: async () => createContext(o.deps, o.hub, ANONYMOUS) }),
+    graphqlBodyErrors,
   );
 
   // Bodies express could not read (malformed JSON, too large) still get a GraphQL-shaped JSON answer.

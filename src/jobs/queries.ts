@@ -2,12 +2,28 @@
  * Reading jobs for the API, always through the viewer: another owner's job does not exist for it.
  */
 import { getJob } from '../db/jobs.js';
-import { countByType, eventsOf, listDeadLetters } from '../db/queries.js';
+import {
+  countByType,
+  countJobs,
+  eventsOf,
+  jobExistsBeyond,
+  listDeadLetters,
+  listJobs,
+  ratesByType,
+  type JobListFilter,
+  type Keyset,
+  type PagedJob,
+} from '../db/queries.js';
 import type { JobRow } from '../db/schema.js';
 import { PublicError, ErrorCode } from '../errors.js';
 import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';
+import { JOB_STATES, type JobState } from './state.js';
 
 export const MAX_PAGE_SIZE = 100;
+/** Page size when neither `first` nor `last` is given. */
+export const DEFAULT_PAGE_SIZE = 20;
+/** Most values accepted in one list filter (`types`, `states`). */
+export const MAX_FILTER_VALUES = 100;
 
 export async function findJob(deps: JobDeps, viewer: Viewer, id: string): Promise<JobRow | null> {
   if (!isUuid(id)) return null;
@@ -15,33 +31,108 @@ export async function findJob(deps: JobDeps, viewer: Viewer, id: string): Promis
   return job && canSee(viewer, job) ? job : null;
 }
 
-/** Opaque keyset cursor. */
-export const encodeCursor = (at: Date, id: string): string =>
-  Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,6}Z$/;
 
-export function decodeCursor(cursor: string): { at: Date; id: string } {
+/** Opaque keyset cursor: base64url of `[timestamp with microseconds, id]`. */
+export const encodeCursor = (k: Keyset): string => Buffer.from(JSON.stringify([k.at, k.id])).toString('base64url');
+
+/** Decodes a cursor; BAD_USER_INPUT for anything that `encodeCursor` did not make. */
+export function decodeCursor(cursor: string): Keyset {
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    const date = new Date(at);
-    if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
-    return { at: date, id };
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
+    if (typeof at !== 'string' || !ISO_MICROS.test(at) || Number.isNaN(Date.parse(at))) throw new Error('bad cursor');
+    if (typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
+    return { at, id };
   } catch {
     throw new PublicError(ErrorCode.BAD_USER_INPUT, 'invalid cursor');
   }
 }
 
-export function pageSize(first: number | null | undefined, fallback = 20): number {
+/** Checks a page size (`first` or `last`): 0..100, `fallback` when absent. */
+export function pageSize(first: number | null | undefined, fallback = DEFAULT_PAGE_SIZE, name = 'first'): number {
   const n = first ?? fallback;
   if (!Number.isInteger(n) || n < 0 || n > MAX_PAGE_SIZE) {
-    throw new PublicError(ErrorCode.BAD_USER_INPUT, `first must be between 0 and ${MAX_PAGE_SIZE}`);
+    throw new PublicError(ErrorCode.BAD_USER_INPUT, `${name} must be between 0 and ${MAX_PAGE_SIZE}`);
   }
   return n;
 }
 
+/** A Relay connection of jobs. `totalCount` is computed only when asked for. */
 export interface Connection {
   edges: { cursor: string; node: JobRow }[];
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-  totalCount: number;
+  totalCount: () => Promise<number>;
+}
+
+const edgeOf = (node: PagedJob) => ({ cursor: encodeCursor({ at: node.keyAt, id: node.id }), node });
+
+export interface JobsArgs {
+  filter?: {
+    states?: readonly JobState[] | null;
+    types?: readonly string[] | null;
+    createdAfter?: Date | null;
+    createdBefore?: Date | null;
+  } | null;
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+function listFilter(viewer: Viewer, f: JobsArgs['filter']): JobListFilter {
+  for (const [name, values] of [['states', f?.states], ['types', f?.types]] as const) {
+    if (values && values.length > MAX_FILTER_VALUES) {
+      throw new PublicError(ErrorCode.BAD_USER_INPUT, `filter.${name} takes at most ${MAX_FILTER_VALUES} values`);
+    }
+  }
+  const states = f?.states ? [...new Set(f.states)].filter((s) => JOB_STATES.includes(s)) : null;
+  return {
+    owner: viewer.admin ? null : viewer.owner,
+    states,
+    types: f?.types ? [...new Set(f.types)] : null,
+    createdAfter: f?.createdAfter ?? null,
+    createdBefore: f?.createdBefore ?? null,
+  };
+}
+
+/**
+ * `jobs(filter, first, after, last, before)`: the viewer's jobs, newest first, as a Relay connection.
+ * `first` takes from the newest end of the window between the cursors, `last` from the oldest end; giving
+ * both is refused. Each page is one index range scan; `hasPreviousPage`/`hasNextPage` beyond a cursor are
+ * an EXISTS probe on the same index.
+ */
+export async function jobConnection(deps: JobDeps, viewer: Viewer, a: JobsArgs): Promise<Connection> {
+  if (a.first != null && a.last != null) {
+    throw new PublicError(ErrorCode.BAD_USER_INPUT, 'give either first or last, not both');
+  }
+  const filter = listFilter(viewer, a.filter);
+  const after = a.after ? decodeCursor(a.after) : null;
+  const before = a.before ? decodeCursor(a.before) : null;
+  const backwards = a.last != null;
+  const size = backwards ? pageSize(a.last, DEFAULT_PAGE_SIZE, 'last') : pageSize(a.first);
+  const window = { olderThan: after, newerThan: before, limit: size + 1 };
+  // Paging backwards reads from the oldest end of the window; the page is turned newest first again.
+  const [rows, beyond] = await Promise.all([
+    listJobs(deps.sql, filter, { ...window, from: backwards ? 'oldest' : 'newest' }),
+    backwards
+      ? before ? jobExistsBeyond(deps.sql, filter, before, 'older') : Promise.resolve(false)
+      : after ? jobExistsBeyond(deps.sql, filter, after, 'newer') : Promise.resolve(false),
+  ]);
+  const more = rows.length > size;
+  const page = rows.slice(0, size);
+  if (backwards) page.reverse();
+  const edges = page.map(edgeOf);
+  let total: Promise<number> | null = null;
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: backwards ? beyond : more,
+      hasPreviousPage: backwards ? more : beyond,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+    totalCount: () => (total ??= countJobs(deps.sql, filter)),
+  };
 }
 
 export async function deadLetterConnection(
@@ -56,7 +147,7 @@ export async function deadLetterConnection(
     first,
     after: a.after ? decodeCursor(a.after) : null,
   });
-  const edges = rows.slice(0, first).map((node) => ({ cursor: encodeCursor(node.deadLetteredAt!, node.id), node }));
+  const edges = rows.slice(0, first).map(edgeOf);
   return {
     edges,
     pageInfo: {
@@ -65,7 +156,7 @@ export async function deadLetterConnection(
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    totalCount: total,
+    totalCount: async () => total,
   };
 }
 
@@ -77,12 +168,16 @@ async function deadLetterStreamCounts(deps: JobDeps): Promise<Map<string, number
   return counts;
 }
 
+/** Per registered type: counts by state, dead letters, throughput over the last minute, oldest queued age. */
 export async function queueStats(deps: JobDeps, viewer: Viewer) {
-  const [rows, stream] = await Promise.all([
-    countByType(deps.sql, viewer.admin ? null : viewer.owner),
+  const owner = viewer.admin ? null : viewer.owner;
+  const [rows, rates, stream] = await Promise.all([
+    countByType(deps.sql, owner),
+    ratesByType(deps.sql, owner),
     viewer.admin ? deadLetterStreamCounts(deps) : Promise.resolve(null),
   ]);
   const byType = new Map(rows.map((r) => [r.type, r]));
+  const ratesOf = new Map(rates.map((r) => [r.type, r]));
   return [...deps.types.keys()].sort().map((type) => {
     const r = byType.get(type);
     return {
@@ -92,6 +187,8 @@ export async function queueStats(deps: JobDeps, viewer: Viewer) {
       retrying: r?.retrying ?? 0,
       failed: r?.failed ?? 0,
       deadLetters: stream ? (stream.get(type) ?? 0) : (r?.deadLettered ?? 0),
+      throughputLastMinute: ratesOf.get(type)?.finishedLastMinute ?? 0,
+      oldestQueuedAgeSeconds: ratesOf.get(type)?.oldestQueuedAgeSeconds ?? null,
     };
   });
 }

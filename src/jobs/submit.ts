@@ -15,6 +15,8 @@ export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Shortest per-job timeout. */
 export const MIN_TIMEOUT_MS = 100;
+/** Most jobs one `submitJobs` call accepts. */
+export const MAX_BATCH_SIZE = 1000;
 
 export interface SubmitInput {
   type: string;
@@ -124,4 +126,23 @@ export async function submitJobs(
     }),
     userErrors: [],
   };
+}
+
+/**
+ * `submitJobs(inputs)`: up to MAX_BATCH_SIZE jobs, all or nothing, in one statement. Errors name the input by
+ * its index (`["inputs", "3", "payload", "ms"]`).
+ */
+export async function submitBatch(
+  deps: JobDeps,
+  viewer: Viewer,
+  inputs: SubmitInput[],
+): Promise<{ jobs: JobRow[] | null; userErrors: UserError[] }> {
+  if (inputs.length > MAX_BATCH_SIZE) {
+    return {
+      jobs: null,
+      userErrors: [{ code: UserErrorCode.OUT_OF_RANGE, field: ['inputs'], message: `at most ${MAX_BATCH_SIZE} jobs per call; got ${inputs.length}` }],
+    };
+  }
+  if (inputs.length === 0) return { jobs: [], userErrors: [] };
+  return submitJobs(deps, viewer, inputs, (i) => ['inputs', String(i)]);
 }

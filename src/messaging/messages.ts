@@ -12,6 +12,8 @@ export type JobMessage = z.infer<typeof jobMessageSchema>;
 export const jobUpdateSchema = z.object({
   jobId: z.string(),
   type: z.string(),
+  /** The job's owner, so subscribers to many jobs can keep to the viewer's (absent from older publishers). */
+  owner: z.string().optional(),
   seq: z.number().int(),
   state: z.enum(JOB_STATES),
   progress: z.number(),

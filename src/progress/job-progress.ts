@@ -11,6 +11,7 @@ import { isUuid } from '../jobs/deps.js';
 import { isTerminal } from '../jobs/state.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
+import { returnsAtOnce } from './generator.js';
 import type { UpdateHub } from './hub.js';
 import { updateFromEvent, updateFromJob } from './updates.js';
 
@@ -118,14 +119,9 @@ export async function openJobProgress(
       unlisten();
     }
   }
-  const gen = stream();
-  const finish = gen.return.bind(gen);
-  // return() may come before the first next() or while the stream waits: stop listening either way.
-  gen.return = (value) => {
+  return returnsAtOnce(stream(), () => {
     closed = true;
     unlisten();
     notify();
-    return finish(value);
-  };
-  return gen;
+  });
 }

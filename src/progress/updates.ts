@@ -14,6 +14,7 @@ export function updateFromJob(job: JobRow): JobUpdateMessage {
   return {
     jobId: job.id,
     type: job.type,
+    owner: job.owner,
     seq: job.seq,
     state: job.state,
     progress: job.progress,

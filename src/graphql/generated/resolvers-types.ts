@@ -1,6 +1,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { JobRow } from '../../db/schema.js';
 import type { JobUpdateMessage } from '../../messaging/messages.js';
+import type { Connection } from '../../jobs/queries.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -76,12 +77,14 @@ export type Job = {
   type: Scalars['String']['output'];
 };
 
-/** A page of jobs. */
+/** A page of jobs, newest first. */
 export type JobConnection = {
   __typename?: 'JobConnection';
+  /** The jobs of this page, each with its cursor. */
   edges: Array<JobEdge>;
+  /** Where this page sits; pass `endCursor` as `after` for the next page. */
   pageInfo: PageInfo;
-  /** How many jobs match, across all pages. */
+  /** How many jobs match the filter, across all pages. */
   totalCount: Scalars['Int']['output'];
 };
 
@@ -90,6 +93,7 @@ export type JobEdge = {
   __typename?: 'JobEdge';
   /** Opaque cursor for `after`/`before`. */
   cursor: Scalars['String']['output'];
+  /** The job. */
   node: Job;
 };
 
@@ -108,6 +112,18 @@ export type JobEvent = {
   seq: Scalars['Int']['output'];
   /** The state after this event. */
   state: JobState;
+};
+
+/** Which jobs `jobs` lists. Every field narrows the list; omitted fields do not filter. */
+export type JobFilter = {
+  /** Only jobs created at or after this instant. */
+  createdAfter?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Only jobs created before this instant. */
+  createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Only jobs in one of these states. */
+  states?: InputMaybe<Array<JobState>>;
+  /** Only jobs of one of these types. */
+  types?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 /**
@@ -143,7 +159,7 @@ export type JobType = {
   timeoutMs: Scalars['Int']['output'];
 };
 
-/** One change to a job, as streamed by `jobProgress`. */
+/** One change to a job, as streamed by `jobProgress` and `jobUpdates`. */
 export type JobUpdate = {
   __typename?: 'JobUpdate';
   /** When the change happened. */
@@ -164,8 +180,21 @@ export type JobUpdate = {
   seq: Scalars['Int']['output'];
   /** State after the change. */
   state: JobState;
+  /** The job's type. */
+  type: Scalars['String']['output'];
 };
 
+/** Which live updates `jobUpdates` sends. Fields combine with AND; a list matches any of its values. */
+export type JobUpdatesFilter = {
+  /** Only updates of these jobs (at most 100). */
+  ids?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Only updates into these states. */
+  states?: InputMaybe<Array<JobState>>;
+  /** Only updates of jobs of these types (at most 20). */
+  types?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** Submitting and steering jobs. */
 export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a job: a QUEUED/RETRYING job never runs; a RUNNING job's handler is aborted. */
@@ -174,32 +203,51 @@ export type Mutation = {
   retryJob: RetryJobPayload;
   /** Accept a job: it is stored and queued, and this returns at once (QUEUED). */
   submitJob: SubmitJobPayload;
+  /**
+   * Accept up to 1,000 jobs in one transaction, all or nothing: if any input is invalid, none is stored and
+   * `userErrors` names each bad input by its index.
+   */
+  submitJobs: SubmitJobsPayload;
 };
 
 
+/** Submitting and steering jobs. */
 export type MutationCancelJobArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Submitting and steering jobs. */
 export type MutationRetryJobArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** Submitting and steering jobs. */
 export type MutationSubmitJobArgs = {
   input: SubmitJobInput;
 };
 
-/** Relay page info. */
+
+/** Submitting and steering jobs. */
+export type MutationSubmitJobsArgs = {
+  inputs: Array<SubmitJobInput>;
+};
+
+/** Where a page of a connection sits (Relay cursor connections). */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** Cursor of the last edge, or null for an empty page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether more items follow the last edge (towards older jobs). */
   hasNextPage: Scalars['Boolean']['output'];
+  /** Whether items precede the first edge (towards newer jobs). */
   hasPreviousPage: Scalars['Boolean']['output'];
+  /** Cursor of the first edge, or null for an empty page. */
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
+/** Reading jobs, stats and job types. */
 export type Query = {
   __typename?: 'Query';
   /** Jobs that failed and sit in the dead-letter queue, newest first. */
@@ -208,11 +256,18 @@ export type Query = {
   job?: Maybe<Job>;
   /** The job types this server accepts. */
   jobTypes: Array<JobType>;
+  /**
+   * The viewer's jobs, newest first (by `createdAt`, then `id`), as a Relay cursor connection. Page forwards
+   * with `first`/`after` or backwards with `last`/`before` (at most 100 per page). Cursors are keyset
+   * positions, so pages stay stable while new jobs arrive.
+   */
+  jobs: JobConnection;
   /** Per-type counts, including the dead-letter stream's size. */
   queueStats: Array<QueueStats>;
 };
 
 
+/** Reading jobs, stats and job types. */
 export type QueryDeadLettersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -220,19 +275,38 @@ export type QueryDeadLettersArgs = {
 };
 
 
+/** Reading jobs, stats and job types. */
 export type QueryJobArgs = {
   id: Scalars['ID']['input'];
 };
 
-/** Counts for one job type. */
+
+/** Reading jobs, stats and job types. */
+export type QueryJobsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<JobFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Counts and rates for one job type. */
 export type QueueStats = {
   __typename?: 'QueueStats';
   /** Messages in the dead-letter stream for this type. */
   deadLetters: Scalars['Int']['output'];
+  /** Jobs that failed for good. */
   failed: Scalars['Int']['output'];
+  /** Seconds since the oldest job of this type that is still QUEUED was submitted; null when none is queued. */
+  oldestQueuedAgeSeconds?: Maybe<Scalars['Float']['output']>;
+  /** Jobs waiting for a worker. */
   queued: Scalars['Int']['output'];
+  /** Jobs waiting for their next attempt. */
   retrying: Scalars['Int']['output'];
+  /** Jobs a worker is running. */
   running: Scalars['Int']['output'];
+  /** Jobs of this type that reached a terminal state (SUCCEEDED, FAILED or CANCELLED) in the last 60 seconds. */
+  throughputLastMinute: Scalars['Int']['output'];
   /** The job type. */
   type: Scalars['String']['output'];
 };
@@ -269,6 +343,16 @@ export type SubmitJobPayload = {
   userErrors: Array<UserError>;
 };
 
+/** The result of `submitJobs`. */
+export type SubmitJobsPayload = {
+  __typename?: 'SubmitJobsPayload';
+  /** The accepted jobs (QUEUED), in input order; null when `userErrors` is not empty (then none was accepted). */
+  jobs?: Maybe<Array<Job>>;
+  /** Why the batch was refused; each `field` starts with `["inputs", "<index>"]`. */
+  userErrors: Array<UserError>;
+};
+
+/** Live job updates over graphql-ws. */
 export type Subscription = {
   __typename?: 'Subscription';
   /**
@@ -276,12 +360,24 @@ export type Subscription = {
    * With `after: seq`, every recorded change after that seq is replayed first, then live ones.
    */
   jobProgress: JobUpdate;
+  /**
+   * Live updates of the viewer's jobs that match the filter (every job when omitted), as they happen; never
+   * completes. No snapshot and no replay: read `jobs` for the current state, `jobProgress` for one job's history.
+   */
+  jobUpdates: JobUpdate;
 };
 
 
+/** Live job updates over graphql-ws. */
 export type SubscriptionJobProgressArgs = {
   after?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
+};
+
+
+/** Live job updates over graphql-ws. */
+export type SubscriptionJobUpdatesArgs = {
+  filter?: InputMaybe<JobUpdatesFilter>;
 };
 
 /** A problem with the input of a mutation; nothing was written. */
@@ -378,12 +474,14 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Job: ResolverTypeWrapper<JobRow>;
-  JobConnection: ResolverTypeWrapper<Omit<JobConnection, 'edges'> & { edges: Array<ResolversTypes['JobEdge']> }>;
+  JobConnection: ResolverTypeWrapper<Connection>;
   JobEdge: ResolverTypeWrapper<Omit<JobEdge, 'node'> & { node: ResolversTypes['Job'] }>;
   JobEvent: ResolverTypeWrapper<JobEvent>;
+  JobFilter: JobFilter;
   JobState: JobState;
   JobType: ResolverTypeWrapper<JobType>;
   JobUpdate: ResolverTypeWrapper<JobUpdateMessage>;
+  JobUpdatesFilter: JobUpdatesFilter;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -392,6 +490,7 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   SubmitJobInput: SubmitJobInput;
   SubmitJobPayload: ResolverTypeWrapper<Omit<SubmitJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
+  SubmitJobsPayload: ResolverTypeWrapper<Omit<SubmitJobsPayload, 'jobs'> & { jobs?: Maybe<Array<ResolversTypes['Job']>> }>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UserError: ResolverTypeWrapper<UserError>;
 }>;
@@ -407,11 +506,13 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   JSON: Scalars['JSON']['output'];
   Job: JobRow;
-  JobConnection: Omit<JobConnection, 'edges'> & { edges: Array<ResolversParentTypes['JobEdge']> };
+  JobConnection: Connection;
   JobEdge: Omit<JobEdge, 'node'> & { node: ResolversParentTypes['Job'] };
   JobEvent: JobEvent;
+  JobFilter: JobFilter;
   JobType: JobType;
   JobUpdate: JobUpdateMessage;
+  JobUpdatesFilter: JobUpdatesFilter;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
@@ -420,6 +521,7 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   SubmitJobInput: SubmitJobInput;
   SubmitJobPayload: Omit<SubmitJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
+  SubmitJobsPayload: Omit<SubmitJobsPayload, 'jobs'> & { jobs?: Maybe<Array<ResolversParentTypes['Job']>> };
   Subscription: Record<PropertyKey, never>;
   UserError: UserError;
 }>;
@@ -500,12 +602,14 @@ export type JobUpdateResolvers<ContextType = GraphQLContext, ParentType extends 
   result?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['JobState'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelJob?: Resolver<ResolversTypes['CancelJobPayload'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
   retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
   submitJob?: Resolver<ResolversTypes['SubmitJobPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobArgs, 'input'>>;
+  submitJobs?: Resolver<ResolversTypes['SubmitJobsPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobsArgs, 'inputs'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -519,15 +623,18 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   deadLetters?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, Partial<QueryDeadLettersArgs>>;
   job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType, RequireFields<QueryJobArgs, 'id'>>;
   jobTypes?: Resolver<Array<ResolversTypes['JobType']>, ParentType, ContextType>;
+  jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, Partial<QueryJobsArgs>>;
   queueStats?: Resolver<Array<ResolversTypes['QueueStats']>, ParentType, ContextType>;
 }>;
 
 export type QueueStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['QueueStats'] = ResolversParentTypes['QueueStats']> = ResolversObject<{
   deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  oldestQueuedAgeSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   queued?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   retrying?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   running?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  throughputLastMinute?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
@@ -541,8 +648,14 @@ export type SubmitJobPayloadResolvers<ContextType = GraphQLContext, ParentType e
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type SubmitJobsPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SubmitJobsPayload'] = ResolversParentTypes['SubmitJobsPayload']> = ResolversObject<{
+  jobs?: Resolver<Maybe<Array<ResolversTypes['Job']>>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
   jobProgress?: SubscriptionResolver<ResolversTypes['JobUpdate'], "jobProgress", ParentType, ContextType, RequireFields<SubscriptionJobProgressArgs, 'id'>>;
+  jobUpdates?: SubscriptionResolver<ResolversTypes['JobUpdate'], "jobUpdates", ParentType, ContextType, Partial<SubscriptionJobUpdatesArgs>>;
 }>;
 
 export type UserErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
@@ -568,6 +681,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   QueueStats?: QueueStatsResolvers<ContextType>;
   RetryJobPayload?: RetryJobPayloadResolvers<ContextType>;
   SubmitJobPayload?: SubmitJobPayloadResolvers<ContextType>;
+  SubmitJobsPayload?: SubmitJobsPayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
 }>;

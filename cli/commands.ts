@@ -1,0 +1,124 @@
+/** The CLI's commands; each returns the exit code (see main.ts). */
+import type { JobFieldsFragment, JobState, LongrunClient, UserErrorFieldsFragment } from '../sdk/index.js';
+import { table, updatePrinter, type Output } from './output.js';
+import { UsageError } from './usage-error.js';
+
+export interface CommandArgs {
+  json: boolean;
+  payload: unknown;
+  maxAttempts: number | undefined;
+  idempotencyKey: string | undefined;
+  watch: boolean;
+  after: string | undefined;
+  states: JobState[] | undefined;
+  types: string[] | undefined;
+  first: number | undefined;
+}
+
+type Command = (client: LongrunClient, positionals: string[], a: CommandArgs, o: Output) => Promise<number>;
+
+/** Exit code of a finished job. */
+const exitFor = (state: JobState) => (state === 'SUCCEEDED' ? 0 : state === 'FAILED' || state === 'CANCELLED' ? 1 : 0);
+
+function need(positionals: string[], what: string): string {
+  const v = positionals[0];
+  if (!v) throw new UsageError(`missing <${what}>`);
+  return v;
+}
+
+/** Prints refused input; exit 2. */
+function refused(o: Output, errors: readonly UserErrorFieldsFragment[]): number {
+  for (const e of errors) o.err(`error ${e.code}${e.field ? ` ${e.field.join('.')}` : ''}: ${e.message}`);
+  return 2;
+}
+
+const jobLine = (j: Pick<JobFieldsFragment, 'id' | 'type' | 'state'>) => `${j.id} ${j.type} ${j.state}`;
+
+async function watch(client: LongrunClient, id: string, after: number | undefined, o: Output): Promise<number> {
+  const printer = updatePrinter(o);
+  let last: { state: JobState; result: unknown; error: string | null } | null = null;
+  for await (const u of client.watchJob(id, after === undefined ? {} : { after })) {
+    printer.update(u);
+    last = u;
+  }
+  printer.done();
+  if (!last) return 0;
+  if (last.state === 'SUCCEEDED') o.out(`result ${JSON.stringify(last.result)}`);
+  else if (last.error) o.out(`error ${last.error}`);
+  return exitFor(last.state);
+}
+
+export const commands: Record<string, Command> = {
+  async submit(client, positionals, a, o) {
+    const type = need(positionals, 'type');
+    const { job, userErrors } = await client.submitJob({
+      type,
+      payload: a.payload,
+      maxAttempts: a.maxAttempts ?? null,
+      idempotencyKey: a.idempotencyKey ?? null,
+    });
+    if (!job) return refused(o, userErrors);
+    o.out(a.json ? JSON.stringify(job) : `submitted ${jobLine(job)}`);
+    return a.watch ? watch(client, job.id, undefined, o) : 0;
+  },
+
+  async watch(client, positionals, a, o) {
+    const after = a.after === undefined ? undefined : Number(a.after);
+    if (after !== undefined && !Number.isInteger(after)) throw new UsageError('--after must be a seq number');
+    return watch(client, need(positionals, 'id'), after, o);
+  },
+
+  async jobs(client, _positionals, a, o) {
+    const page = await client.jobs({
+      filter: { states: a.states ?? null, types: a.types ?? null },
+      first: a.first ?? 20,
+      after: a.after ?? null,
+    });
+    if (a.json) {
+      o.out(JSON.stringify(page));
+      return 0;
+    }
+    table(
+      o,
+      ['ID', 'TYPE', 'STATE', 'PROGRESS', 'ATTEMPTS', 'CREATED'],
+      page.edges.map(({ node: j }) => [j.id, j.type, j.state, `${Math.round(j.progress)}%`, `${j.attempts}/${j.maxAttempts}`, j.createdAt]),
+    );
+    o.err(`${page.edges.length} of ${page.totalCount}${page.pageInfo.hasNextPage ? `; next page: --after ${page.pageInfo.endCursor}` : ''}`);
+    return 0;
+  },
+
+  async cancel(client, positionals, a, o) {
+    const { job, userErrors } = await client.cancelJob(need(positionals, 'id'));
+    if (userErrors.length) return refused(o, userErrors);
+    o.out(a.json ? JSON.stringify(job) : `cancelled ${jobLine(job!)}`);
+    return 0;
+  },
+
+  async retry(client, positionals, a, o) {
+    const { job, userErrors } = await client.retryJob(need(positionals, 'id'));
+    if (userErrors.length) return refused(o, userErrors);
+    o.out(a.json ? JSON.stringify(job) : `retried ${jobLine(job!)}`);
+    return 0;
+  },
+
+  async stats(client, _positionals, a, o) {
+    const stats = await client.queueStats();
+    if (a.json) {
+      o.out(JSON.stringify(stats));
+      return 0;
+    }
+    table(
+      o,
+      ['TYPE', 'QUEUED', 'RUNNING', 'RETRYING', 'FAILED', 'DEAD_LETTERS', 'DONE_LAST_MIN', 'OLDEST_QUEUED_S'],
+      stats.map((s) => [s.type, s.queued, s.running, s.retrying, s.failed, s.deadLetters, s.throughputLastMinute, s.oldestQueuedAgeSeconds === null ? '-' : s.oldestQueuedAgeSeconds.toFixed(1)].map(String)),
+    );
+    return 0;
+  },
+
+  async types(client, _positionals, a, o) {
+    const types = await client.jobTypes();
+    if (a.json) o.out(JSON.stringify(types));
+    else table(o, ['NAME', 'MAX_ATTEMPTS', 'TIMEOUT_MS', 'DESCRIPTION'], types.map((t) => [t.name, String(t.defaultMaxAttempts), String(t.timeoutMs), t.description]));
+    return 0;
+  },
+};

@@ -1,0 +1,114 @@
+/**
+ * `longrun`: the command-line client, built on the SDK.
+ *
+ *   longrun submit <type> [--payload JSON] [--max-attempts N] [--idempotency-key K] [--watch]
+ *   longrun watch <id> [--after SEQ]
+ *   longrun jobs [--state S]... [--type T]... [--first N] [--after CURSOR]
+ *   longrun cancel <id> | retry <id> | stats | types
+ *
+ * Options: --url (env LONGRUN_URL, default http://localhost:4000/graphql), --token (env LONGRUN_TOKEN),
+ * --json (print the raw result as JSON). Exit codes: 0 ok; 1 the watched job FAILED or was CANCELLED;
+ * 2 bad usage or input refused (userErrors); 3 the request failed (not found, unreachable, …).
+ */
+import { parseArgs } from 'node:util';
+import { createClient, isLongrunError, type JobState, type LongrunClient } from '../sdk/index.js';
+import { processOutput, type Output } from './output.js';
+import { commands, type CommandArgs } from './commands.js';
+import { UsageError } from './usage-error.js';
+
+export const USAGE = `usage: longrun <command> [options]
+
+commands:
+  submit <type> [--payload JSON] [--max-attempts N] [--idempotency-key K] [--watch]
+  watch <id> [--after SEQ]         live progress until the job finishes
+  jobs [--state S] [--type T] [--first N] [--after CURSOR]
+  cancel <id>
+  retry <id>
+  stats                            per-type counts, throughput, oldest queued age
+  types                            the job types the server accepts
+
+options:
+  --url URL      GraphQL endpoint (env LONGRUN_URL, default http://localhost:4000/graphql)
+  --token TOKEN  bearer token (env LONGRUN_TOKEN)
+  --json         print results as JSON
+exit codes: 0 ok, 1 job FAILED/CANCELLED, 2 bad usage or refused input, 3 request failed`;
+
+const OPTIONS = {
+  url: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  payload: { type: 'string' },
+  'max-attempts': { type: 'string' },
+  'idempotency-key': { type: 'string' },
+  watch: { type: 'boolean', default: false },
+  after: { type: 'string' },
+  state: { type: 'string', multiple: true },
+  type: { type: 'string', multiple: true },
+  first: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function parse(argv: string[]): { command: string; positionals: string[]; args: CommandArgs; url: string; token: string | undefined } {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const int = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer`);
+    return n;
+  };
+  let payload: unknown;
+  if (values.payload !== undefined) {
+    try {
+      payload = JSON.parse(values.payload);
+    } catch {
+      throw new UsageError('--payload must be JSON, e.g. --payload \'{"ms": 2000}\'');
+    }
+  }
+  const [command = values.help ? 'help' : '', ...rest] = positionals;
+  return {
+    command: values.help ? 'help' : command,
+    positionals: rest,
+    url: values.url ?? process.env['LONGRUN_URL'] ?? 'http://localhost:4000/graphql',
+    token: values.token ?? process.env['LONGRUN_TOKEN'] ?? undefined,
+    args: {
+      json: values.json,
+      payload,
+      maxAttempts: int('max-attempts', values['max-attempts']),
+      idempotencyKey: values['idempotency-key'],
+      watch: values.watch,
+      after: values.after,
+      states: values.state?.map((s) => s.toUpperCase() as JobState),
+      types: values.type,
+      first: int('first', values.first),
+    },
+  };
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[], o: Output = processOutput()): Promise<number> {
+  let client: LongrunClient | null = null;
+  try {
+    const p = parse(argv);
+    if (p.command === 'help') {
+      o.out(USAGE);
+      return 0;
+    }
+    const run = commands[p.command];
+    if (!run) throw new UsageError(p.command ? `unknown command ${JSON.stringify(p.command)}` : 'no command given');
+    client = createClient({ url: p.url, token: p.token });
+    return await run(client, p.positionals, p.args, o);
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      o.err(`longrun: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (isLongrunError(e)) {
+      o.err(`longrun: ${e.code}: ${e.message}`);
+      return 3;
+    }
+    o.err(`longrun: ${(e as Error).message ?? String(e)}`);
+    return 3;
+  } finally {
+    await client?.close();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * How the CLI prints: aligned tables and a redrawn progress bar on a terminal; plain, one-record-per-line
+ * text otherwise (pipes, files, CI), so `grep` and `awk` work on it.
+ */
+import type { JobUpdate } from '../sdk/index.js';
+
+export interface Output {
+  /** Whether stdout is a terminal. */
+  tty: boolean;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const processOutput = (): Output => ({
+  tty: Boolean(process.stdout.isTTY),
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
+});
+
+/** Columns padded to the widest cell on a terminal; tab-separated otherwise. */
+export function table(o: Output, header: string[], rows: string[][]): void {
+  if (!o.tty) {
+    for (const r of rows) o.out(r.join('\t'));
+    return;
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  o.out(line(header));
+  for (const r of rows) o.out(line(r));
+}
+
+const BAR_WIDTH = 30;
+const pct = (p: number) => `${Math.round(p)}%`;
+
+/** Prints one job's updates: a live bar on a terminal, one line per update otherwise. */
+export function updatePrinter(o: Output): { update(u: JobUpdate): void; done(): void } {
+  if (!o.tty) {
+    return {
+      update: (u) => o.out([u.at, u.jobId, u.state, pct(u.progress), u.message ?? ''].join(' ').trimEnd()),
+      done: () => {},
+    };
+  }
+  let lastState = '';
+  return {
+    update(u) {
+      const filled = Math.round((u.progress / 100) * BAR_WIDTH);
+      const bar = `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`;
+      const cols = process.stdout.columns || 100;
+      const text = `${bar} ${pct(u.progress).padStart(4)} ${u.state}${u.message ? `  ${u.message}` : ''}`;
+      // A state change keeps the previous line; progress redraws the current one.
+      if (lastState && u.state !== lastState && u.state !== 'RUNNING') process.stdout.write('\n');
+      process.stdout.write(`\r\x1b[2K${text.slice(0, cols - 1)}`);
+      lastState = u.state;
+    },
+    done: () => void process.stdout.write('\n'),
+  };
+}

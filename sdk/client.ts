@@ -1,0 +1,201 @@
+/**
+ * The longrun SDK: typed calls over HTTP and live updates over graphql-ws, on top of the documents that
+ * GraphQL Code Generator turns into `sdk/generated/` (from `schema/` and `sdk/operations/`).
+ *
+ * @example
+ * const longrun = createClient({ url: 'http://localhost:4000/graphql', token: process.env.LONGRUN_TOKEN });
+ * const { job } = await longrun.submitJob({ type: 'demo.sleep', payload: { ms: 2000, steps: 4 } });
+ * for await (const u of longrun.watchJob(job!.id)) console.log(u.state, u.progress, u.message);
+ * await longrun.close();
+ */
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws/client';
+import WebSocket from 'ws';
+import {
+  CancelJobDocument,
+  JobDocument,
+  JobProgressDocument,
+  JobsDocument,
+  JobTypesDocument,
+  JobUpdatesDocument,
+  QueueStatsDocument,
+  RetryJobDocument,
+  SubmitJobDocument,
+  SubmitJobsDocument,
+  type CancelJobMutation,
+  type JobQuery,
+  type JobsQuery,
+  type JobsQueryVariables,
+  type JobTypesQuery,
+  type JobUpdateFieldsFragment,
+  type JobUpdatesFilter,
+  type QueueStatsQuery,
+  type RetryJobMutation,
+  type SubmitJobInput,
+  type SubmitJobMutation,
+  type SubmitJobsMutation,
+  type TypedDocumentString,
+} from './generated/graphql.js';
+import { LongrunError, errorFromClose, isRetryableClose, type GraphQLErrorBody } from './errors.js';
+
+/** One update of a job, as `watchJob` and `jobUpdates` yield it. */
+export type JobUpdate = JobUpdateFieldsFragment;
+
+export interface ClientOptions {
+  /** HTTP endpoint, e.g. `http://localhost:4000/graphql`. */
+  url: string;
+  /** WebSocket endpoint. @default `url` with http(s) replaced by ws(s) */
+  wsUrl?: string;
+  /** Bearer token: sent as `Authorization: Bearer …` and as graphql-ws `connectionParams.authorization`. */
+  token?: string | undefined;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** How many times `watchJob` reconnects in a row after losing the connection. @default 20 */
+  reconnectAttempts?: number;
+  /** First reconnect delay; it doubles up to 5 s. @default 250 */
+  reconnectDelayMs?: number;
+}
+
+export interface WatchOptions {
+  /** Resume after this seq (from an earlier update); without it the job's current state comes first. */
+  after?: number;
+  /** Stops the watch (the iterator ends). */
+  signal?: AbortSignal;
+}
+
+export interface LongrunClient {
+  submitJob(input: SubmitJobInput): Promise<SubmitJobMutation['submitJob']>;
+  submitJobs(inputs: SubmitJobInput[]): Promise<SubmitJobsMutation['submitJobs']>;
+  job(id: string): Promise<JobQuery['job']>;
+  jobs(args?: JobsQueryVariables): Promise<JobsQuery['jobs']>;
+  cancelJob(id: string): Promise<CancelJobMutation['cancelJob']>;
+  retryJob(id: string): Promise<RetryJobMutation['retryJob']>;
+  queueStats(): Promise<QueueStatsQuery['queueStats']>;
+  jobTypes(): Promise<JobTypesQuery['jobTypes']>;
+  /**
+   * The job's updates until it finishes (the iterator then ends). On network loss it reconnects and resumes
+   * with `after: <last seq seen>`, so nothing is repeated or skipped. Throws a `LongrunError` (e.g. NOT_FOUND).
+   */
+  watchJob(id: string, options?: WatchOptions): AsyncIterableIterator<JobUpdate>;
+  /** Live updates of many jobs (`jobUpdates`); never ends by itself: break out of the loop or abort. */
+  jobUpdates(filter?: JobUpdatesFilter, options?: { signal?: AbortSignal }): AsyncIterableIterator<JobUpdate>;
+  /** Runs any generated document over HTTP. */
+  request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R>;
+  /** Closes the WebSocket (open iterators end with an error). */
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+/** Creates a client. Nothing connects until the first call; the WebSocket opens with the first watch. */
+export function createClient(o: ClientOptions): LongrunClient {
+  const doFetch = o.fetch ?? globalThis.fetch;
+  const authorization = o.token ? `Bearer ${o.token}` : undefined;
+  const wsUrl = o.wsUrl ?? o.url.replace(/^http/, 'ws');
+  const reconnectAttempts = o.reconnectAttempts ?? 20;
+  const firstDelay = o.reconnectDelayMs ?? 250;
+  let ws: WsClient | null = null;
+
+  const socket = (): WsClient =>
+    (ws ??= createWsClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      lazy: true,
+      // Reconnecting is done per watch (to resume with `after`), not by re-sending the same subscription.
+      retryAttempts: 0,
+      connectionParams: authorization ? { authorization } : {},
+    }));
+
+  async function request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R> {
+    const res = await doFetch(o.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        ...(authorization ? { authorization } : {}),
+      },
+      body: JSON.stringify({ query: document.toString(), variables: variables ?? {} }),
+    }).catch((e: unknown) => {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      throw new LongrunError(`cannot reach ${o.url}: ${cause?.code ?? cause?.message ?? String(e)}`, 'NETWORK', [], { cause: e });
+    });
+    const text = await res.text();
+    let body: { data?: R | null; errors?: GraphQLErrorBody[] };
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new LongrunError(`HTTP ${res.status}: ${text.slice(0, 200)}`, res.status >= 500 ? 'SERVICE_UNAVAILABLE' : 'BAD_REQUEST');
+    }
+    if (body.errors?.length) throw LongrunError.from(body.errors);
+    if (!body.data) throw new LongrunError(`HTTP ${res.status} without data`, 'INTERNAL_SERVER_ERROR');
+    return body.data;
+  }
+
+  /** One subscription attempt; yields `field` of each result, throws GraphQL errors and close events. */
+  async function* subscribeOnce<R extends Record<string, JobUpdate>>(query: string, variables: Record<string, unknown>, field: keyof R) {
+    for await (const r of socket().iterate<R>({ query, variables })) {
+      if (r.errors?.length) throw LongrunError.from(r.errors as GraphQLErrorBody[]);
+      if (r.data) yield r.data[field] as JobUpdate;
+    }
+  }
+
+  async function* watchJob(id: string, w: WatchOptions = {}): AsyncGenerator<JobUpdate> {
+    let lastSeq = w.after;
+    let failures = 0;
+    for (;;) {
+      if (w.signal?.aborted) return;
+      const stop = () => void it.return(undefined);
+      const it = subscribeOnce<{ jobProgress: JobUpdate }>(JobProgressDocument.toString(), { id, after: lastSeq ?? null }, 'jobProgress');
+      w.signal?.addEventListener('abort', stop, { once: true });
+      try {
+        for await (const u of it) {
+          failures = 0;
+          if (lastSeq !== undefined && u.seq <= lastSeq) continue;
+          lastSeq = u.seq;
+          yield u;
+        }
+        return; // completed: the job finished (or the watch was aborted)
+      } catch (e) {
+        if (e instanceof LongrunError || !isRetryableClose(e) || ++failures > reconnectAttempts) throw errorFromClose(e);
+        await sleep(Math.min(5000, firstDelay * 2 ** (failures - 1)), w.signal);
+      } finally {
+        w.signal?.removeEventListener('abort', stop);
+      }
+    }
+  }
+
+  async function* jobUpdates(filter: JobUpdatesFilter = {}, opts: { signal?: AbortSignal } = {}): AsyncGenerator<JobUpdate> {
+    const it = subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter }, 'jobUpdates');
+    const stop = () => void it.return(undefined);
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const u of it) yield u;
+    } catch (e) {
+      throw errorFromClose(e);
+    } finally {
+      opts.signal?.removeEventListener('abort', stop);
+    }
+  }
+
+  return {
+    request,
+    submitJob: async (input) => (await request(SubmitJobDocument, { input })).submitJob,
+    submitJobs: async (inputs) => (await request(SubmitJobsDocument, { inputs })).submitJobs,
+    job: async (id) => (await request(JobDocument, { id })).job,
+    jobs: async (args = {}) => (await request(JobsDocument, args)).jobs,
+    cancelJob: async (id) => (await request(CancelJobDocument, { id })).cancelJob,
+    retryJob: async (id) => (await request(RetryJobDocument, { id })).retryJob,
+    queueStats: async () => (await request(QueueStatsDocument)).queueStats,
+    jobTypes: async () => (await request(JobTypesDocument)).jobTypes,
+    watchJob,
+    jobUpdates,
+    async close() {
+      const c = ws;
+      ws = null;
+      await c?.dispose();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * What the SDK throws: a `LongrunError` with the server's `extensions.code` (NOT_FOUND, BAD_USER_INPUT,
+ * SERVICE_UNAVAILABLE, …), or, for a lost connection that could not be re-established, code `NETWORK`.
+ */
+
+/** A GraphQL error as it arrives on the wire. */
+export interface GraphQLErrorBody {
+  message: string;
+  path?: readonly (string | number)[];
+  extensions?: { code?: unknown; [k: string]: unknown };
+}
+
+export class LongrunError extends Error {
+  override name = 'LongrunError';
+  constructor(
+    message: string,
+    /** The server's `extensions.code`, or `NETWORK`. */
+    readonly code: string,
+    /** Every error of the response. */
+    readonly errors: readonly GraphQLErrorBody[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** The error for a response's `errors` (its first error's message and code). */
+  static from(errors: readonly GraphQLErrorBody[]): LongrunError {
+    const first = errors[0];
+    const code = typeof first?.extensions?.code === 'string' ? first.extensions.code : 'INTERNAL_SERVER_ERROR';
+    return new LongrunError(first?.message ?? 'GraphQL error', code, errors);
+  }
+}
+
+export const isLongrunError = (e: unknown): e is LongrunError => e instanceof LongrunError;
+
+/** graphql-ws close codes that mean "do not try again" (bad request, forbidden, …). */
+const FATAL_CLOSE_CODES = new Set([4400, 4401, 4403, 4406, 4409, 4429, 4500]);
+
+const closeCode = (e: unknown): number | undefined =>
+  typeof (e as { code?: unknown } | null)?.code === 'number' ? (e as { code: number }).code : undefined;
+
+/** Whether a subscription failure is a lost connection worth reconnecting for. */
+export function isRetryableClose(e: unknown): boolean {
+  if (Array.isArray(e)) return false; // GraphQL errors
+  const code = closeCode(e);
+  return code === undefined || !FATAL_CLOSE_CODES.has(code);
+}
+
+/** Turns whatever a graphql-ws iterator threw into a LongrunError. */
+export function errorFromClose(e: unknown): LongrunError {
+  if (e instanceof LongrunError) return e;
+  if (Array.isArray(e)) return LongrunError.from(e as GraphQLErrorBody[]);
+  const code = closeCode(e);
+  const reason = (e as { reason?: unknown } | null)?.reason;
+  const detail = code !== undefined ? `closed with ${code}${reason ? ` (${String(reason)})` : ''}` : String((e as Error)?.message ?? e);
+  return new LongrunError(`connection to longrun lost: ${detail}`, code === 4403 ? 'FORBIDDEN' : 'NETWORK', [], { cause: e });
+}

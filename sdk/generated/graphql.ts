@@ -1,0 +1,453 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** Which jobs `jobs` lists. Every field narrows the list; omitted fields do not filter. */
+export type JobFilter = {
+  /** Only jobs created at or after this instant. */
+  createdAfter?: string | null | undefined;
+  /** Only jobs created before this instant. */
+  createdBefore?: string | null | undefined;
+  /** Only jobs in one of these states. */
+  states?: Array<JobState> | null | undefined;
+  /** Only jobs of one of these types. */
+  types?: Array<string> | null | undefined;
+};
+
+/**
+ * The lifecycle of a job. QUEUED → RUNNING → SUCCEEDED, with RETRYING between failed attempts;
+ * FAILED, SUCCEEDED and CANCELLED are terminal.
+ */
+export type JobState =
+  /** Cancelled by a user before it finished. */
+  | 'CANCELLED'
+  /** No more attempts: a permanent error or the attempts ran out. The job is in the dead-letter queue. */
+  | 'FAILED'
+  /** Accepted and waiting for a worker. */
+  | 'QUEUED'
+  /** An attempt failed; another attempt is scheduled at `nextAttemptAt`. */
+  | 'RETRYING'
+  /** A worker is running an attempt. */
+  | 'RUNNING'
+  /** The handler finished; `result` holds what it returned. */
+  | 'SUCCEEDED';
+
+/** Which live updates `jobUpdates` sends. Fields combine with AND; a list matches any of its values. */
+export type JobUpdatesFilter = {
+  /** Only updates of these jobs (at most 100). */
+  ids?: Array<string | number> | null | undefined;
+  /** Only updates into these states. */
+  states?: Array<JobState> | null | undefined;
+  /** Only updates of jobs of these types (at most 20). */
+  types?: Array<string> | null | undefined;
+};
+
+/** What to submit. */
+export type SubmitJobInput = {
+  /** Submitting the same key again returns the first job instead of creating another (per owner). */
+  idempotencyKey?: string | null | undefined;
+  /** Attempts allowed, 1..100. Default: the type's default. */
+  maxAttempts?: number | null | undefined;
+  /** The job's input, checked against the type's payload schema. Default `{}`. */
+  payload?: unknown;
+  /** Per-attempt timeout in milliseconds, 100..the type's timeout. Default: the type's timeout. */
+  timeoutMs?: number | null | undefined;
+  /** A registered job type; see `jobTypes`. */
+  type: string;
+};
+
+export type JobFieldsFragment = { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null };
+
+export type JobUpdateFieldsFragment = { jobId: string, type: string, seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string, result: unknown, error: string | null };
+
+export type UserErrorFieldsFragment = { code: string, field: Array<string> | null, message: string };
+
+export type SubmitJobMutationVariables = Exact<{
+  input: SubmitJobInput;
+}>;
+
+
+export type SubmitJobMutation = { submitJob: { job: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
+export type SubmitJobsMutationVariables = Exact<{
+  inputs: Array<SubmitJobInput> | SubmitJobInput;
+}>;
+
+
+export type SubmitJobsMutation = { submitJobs: { jobs: Array<{ id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null }> | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
+export type CancelJobMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CancelJobMutation = { cancelJob: { job: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
+export type RetryJobMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetryJobMutation = { retryJob: { job: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
+export type JobQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type JobQuery = { job: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, events: Array<{ seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string }> } | null };
+
+export type JobsQueryVariables = Exact<{
+  filter?: JobFilter | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  last?: number | null | undefined;
+  before?: string | null | undefined;
+}>;
+
+
+export type JobsQuery = { jobs: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> } };
+
+export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number, running: number, retrying: number, failed: number, deadLetters: number, throughputLastMinute: number, oldestQueuedAgeSeconds: number | null }> };
+
+export type JobTypesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type JobTypesQuery = { jobTypes: Array<{ name: string, description: string, defaultMaxAttempts: number, timeoutMs: number, payloadSchema: unknown }> };
+
+export type JobProgressSubscriptionVariables = Exact<{
+  id: string | number;
+  after?: number | null | undefined;
+}>;
+
+
+export type JobProgressSubscription = { jobProgress: { jobId: string, type: string, seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string, result: unknown, error: string | null } };
+
+export type JobUpdatesSubscriptionVariables = Exact<{
+  filter?: JobUpdatesFilter | null | undefined;
+}>;
+
+
+export type JobUpdatesSubscription = { jobUpdates: { jobId: string, type: string, seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string, result: unknown, error: string | null } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+export const JobFieldsFragmentDoc = new TypedDocumentString(`
+    fragment JobFields on Job {
+  id
+  type
+  state
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+}
+    `, {"fragmentName":"JobFields"}) as unknown as TypedDocumentString<JobFieldsFragment, unknown>;
+export const JobUpdateFieldsFragmentDoc = new TypedDocumentString(`
+    fragment JobUpdateFields on JobUpdate {
+  jobId
+  type
+  seq
+  state
+  progress
+  message
+  attempt
+  at
+  result
+  error
+}
+    `, {"fragmentName":"JobUpdateFields"}) as unknown as TypedDocumentString<JobUpdateFieldsFragment, unknown>;
+export const UserErrorFieldsFragmentDoc = new TypedDocumentString(`
+    fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}
+    `, {"fragmentName":"UserErrorFields"}) as unknown as TypedDocumentString<UserErrorFieldsFragment, unknown>;
+export const SubmitJobDocument = new TypedDocumentString(`
+    mutation SubmitJob($input: SubmitJobInput!) {
+  submitJob(input: $input) {
+    job {
+      ...JobFields
+    }
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+}
+fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}`) as unknown as TypedDocumentString<SubmitJobMutation, SubmitJobMutationVariables>;
+export const SubmitJobsDocument = new TypedDocumentString(`
+    mutation SubmitJobs($inputs: [SubmitJobInput!]!) {
+  submitJobs(inputs: $inputs) {
+    jobs {
+      ...JobFields
+    }
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+}
+fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}`) as unknown as TypedDocumentString<SubmitJobsMutation, SubmitJobsMutationVariables>;
+export const CancelJobDocument = new TypedDocumentString(`
+    mutation CancelJob($id: ID!) {
+  cancelJob(id: $id) {
+    job {
+      ...JobFields
+    }
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+}
+fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}`) as unknown as TypedDocumentString<CancelJobMutation, CancelJobMutationVariables>;
+export const RetryJobDocument = new TypedDocumentString(`
+    mutation RetryJob($id: ID!) {
+  retryJob(id: $id) {
+    job {
+      ...JobFields
+    }
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+}
+fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}`) as unknown as TypedDocumentString<RetryJobMutation, RetryJobMutationVariables>;
+export const JobDocument = new TypedDocumentString(`
+    query Job($id: ID!) {
+  job(id: $id) {
+    ...JobFields
+    events {
+      seq
+      state
+      progress
+      message
+      attempt
+      at
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+}`) as unknown as TypedDocumentString<JobQuery, JobQueryVariables>;
+export const JobsDocument = new TypedDocumentString(`
+    query Jobs($filter: JobFilter, $first: Int, $after: String, $last: Int, $before: String) {
+  jobs(
+    filter: $filter
+    first: $first
+    after: $after
+    last: $last
+    before: $before
+  ) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      hasPreviousPage
+      startCursor
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        ...JobFields
+      }
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+}`) as unknown as TypedDocumentString<JobsQuery, JobsQueryVariables>;
+export const QueueStatsDocument = new TypedDocumentString(`
+    query QueueStats {
+  queueStats {
+    type
+    queued
+    running
+    retrying
+    failed
+    deadLetters
+    throughputLastMinute
+    oldestQueuedAgeSeconds
+  }
+}
+    `) as unknown as TypedDocumentString<QueueStatsQuery, QueueStatsQueryVariables>;
+export const JobTypesDocument = new TypedDocumentString(`
+    query JobTypes {
+  jobTypes {
+    name
+    description
+    defaultMaxAttempts
+    timeoutMs
+    payloadSchema
+  }
+}
+    `) as unknown as TypedDocumentString<JobTypesQuery, JobTypesQueryVariables>;
+export const JobProgressDocument = new TypedDocumentString(`
+    subscription JobProgress($id: ID!, $after: Int) {
+  jobProgress(id: $id, after: $after) {
+    ...JobUpdateFields
+  }
+}
+    fragment JobUpdateFields on JobUpdate {
+  jobId
+  type
+  seq
+  state
+  progress
+  message
+  attempt
+  at
+  result
+  error
+}`) as unknown as TypedDocumentString<JobProgressSubscription, JobProgressSubscriptionVariables>;
+export const JobUpdatesDocument = new TypedDocumentString(`
+    subscription JobUpdates($filter: JobUpdatesFilter) {
+  jobUpdates(filter: $filter) {
+    ...JobUpdateFields
+  }
+}
+    fragment JobUpdateFields on JobUpdate {
+  jobId
+  type
+  seq
+  state
+  progress
+  message
+  attempt
+  at
+  result
+  error
+}`) as unknown as TypedDocumentString<JobUpdatesSubscription, JobUpdatesSubscriptionVariables>;

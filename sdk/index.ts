@@ -1,0 +1,7 @@
+/**
+ * longrun's typed SDK (TypeScript source; run it with tsx or a bundler that understands TS).
+ * `import { createClient } from 'longrun/sdk'`.
+ */
+export { createClient, type ClientOptions, type JobUpdate, type LongrunClient, type WatchOptions } from './client.js';
+export { LongrunError, isLongrunError } from './errors.js';
+export * from './generated/graphql.js';

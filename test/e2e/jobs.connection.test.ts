@@ -1,0 +1,109 @@
+/**
+ * `jobs(filter, first, after, last, before)`: newest first, keyset cursors that stay put while jobs are
+ * inserted, filters, totalCount, and the page-size limit. No workers: every job stays QUEUED.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LongrunClient } from '../../sdk/index.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { sdkFor } from '../support/sdk.js';
+
+let t: TestApp;
+let sdk: LongrunClient;
+/** Ids in the order the list shows them (newest first). */
+let expected: string[] = [];
+
+beforeAll(async () => {
+  t = await startTestApp({ handlers: null });
+  sdk = sdkFor(t);
+  // Three batches: within a batch the jobs share created_at, so the id breaks the tie.
+  for (const [type, n] of [['demo.sleep', 7], ['demo.flaky', 5], ['demo.sleep', 13]] as const) {
+    const r = await sdk.submitJobs(Array.from({ length: n }, () => ({ type, payload: type === 'demo.sleep' ? { ms: 1 } : {} })));
+    expect(r.userErrors).toEqual([]);
+  }
+  const all = await t.env.sql<{ id: string }[]>`select id from jobs order by created_at desc, id desc`;
+  expected = all.map((r) => r.id);
+});
+afterAll(async () => {
+  await sdk?.close();
+  await t?.dispose();
+});
+
+async function pageThrough(pageSize: number, backwards = false): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  for (;;) {
+    const page = await sdk.jobs(backwards ? { last: pageSize, before: cursor } : { first: pageSize, after: cursor });
+    const got = page.edges.map((e) => e.node.id);
+    if (backwards) ids.unshift(...got);
+    else ids.push(...got);
+    const more = backwards ? page.pageInfo.hasPreviousPage : page.pageInfo.hasNextPage;
+    if (!more) return ids;
+    cursor = backwards ? page.pageInfo.startCursor : page.pageInfo.endCursor;
+  }
+}
+
+describe('jobs connection', () => {
+  it('lists every job once, newest first, forwards and backwards, with totalCount', async () => {
+    expect(await pageThrough(4)).toEqual(expected);
+    expect(await pageThrough(6, true)).toEqual(expected);
+    const first = await sdk.jobs({ first: 3 });
+    expect(first.totalCount).toBe(25);
+    expect(first.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+    const last = await sdk.jobs({ last: 3 });
+    expect(last.edges.map((e) => e.node.id)).toEqual(expected.slice(-3));
+    expect(last.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+  });
+
+  it('keeps a cursor stable while new jobs are inserted', async () => {
+    const p1 = await sdk.jobs({ first: 5 });
+    // Newer jobs arrive between two page requests.
+    const inserted = await sdk.submitJobs(Array.from({ length: 4 }, () => ({ type: 'demo.sleep', payload: { ms: 1 } })));
+    const p2 = await sdk.jobs({ first: 5, after: p1.pageInfo.endCursor });
+    expect([...p1.edges, ...p2.edges].map((e) => e.node.id)).toEqual(expected.slice(0, 10));
+    expect(p2.pageInfo.hasPreviousPage).toBe(true);
+    // Paging back from the first page now finds the new jobs.
+    const newer = await sdk.jobs({ last: 10, before: p1.pageInfo.startCursor });
+    expect(new Set(newer.edges.map((e) => e.node.id))).toEqual(new Set(inserted.jobs!.map((j) => j.id)));
+    expect(newer.pageInfo.hasNextPage).toBe(true);
+    expected = [...newer.edges.map((e) => e.node.id), ...expected];
+  });
+
+  it('filters by type, state and creation time', async () => {
+    const flaky = await sdk.jobs({ filter: { types: ['demo.flaky'] }, first: 100 });
+    expect(flaky.totalCount).toBe(5);
+    expect(flaky.edges.every((e) => e.node.type === 'demo.flaky')).toBe(true);
+    expect(flaky.edges.map((e) => e.node.id)).toEqual(expected.filter((id) => flaky.edges.some((e) => e.node.id === id)));
+
+    expect((await sdk.jobs({ filter: { states: ['QUEUED'] } })).totalCount).toBe(29);
+    expect((await sdk.jobs({ filter: { states: ['SUCCEEDED', 'FAILED'] } })).totalCount).toBe(0);
+    expect((await sdk.jobs({ filter: { types: ['demo.sleep'], states: ['QUEUED'] } })).totalCount).toBe(24);
+
+    const all = await sdk.jobs({ first: 100 });
+    const oldest = all.edges.at(-1)!.node.createdAt;
+    expect((await sdk.jobs({ filter: { createdAfter: oldest } })).totalCount).toBe(29);
+    expect((await sdk.jobs({ filter: { createdBefore: oldest } })).totalCount).toBe(0);
+    expect((await sdk.jobs({ filter: { createdAfter: new Date(Date.now() + 60_000).toISOString() } })).totalCount).toBe(0);
+  });
+
+  it('refuses page sizes over 100, first with last, and a forged cursor', async () => {
+    await expect(sdk.jobs({ first: 101 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(sdk.jobs({ last: -1 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(sdk.jobs({ first: 1, last: 1 })).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(sdk.jobs({ after: 'bm90LWEtY3Vyc29y' })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: 'invalid cursor' });
+    expect((await sdk.jobs({ first: 100 })).edges).toHaveLength(29);
+  });
+
+  it('reports throughput and the oldest queued age per type in queueStats', async () => {
+    const stats = await sdk.queueStats();
+    const sleep = stats.find((s) => s.type === 'demo.sleep')!;
+    expect(sleep).toMatchObject({ queued: 24, running: 0, throughputLastMinute: 0 });
+    expect(sleep.oldestQueuedAgeSeconds).toBeGreaterThanOrEqual(0);
+    expect(stats.find((s) => s.type === 'demo.hash')).toMatchObject({ queued: 0, oldestQueuedAgeSeconds: null });
+    // Cancelling finishes jobs: they count as throughput.
+    const [a, b] = (await sdk.jobs({ filter: { types: ['demo.flaky'] }, first: 2 })).edges;
+    await sdk.cancelJob(a!.node.id);
+    await sdk.cancelJob(b!.node.id);
+    const after = await sdk.queueStats();
+    expect(after.find((s) => s.type === 'demo.flaky')).toMatchObject({ queued: 3, throughputLastMinute: 2 });
+  });
+});

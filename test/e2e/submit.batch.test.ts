@@ -1,0 +1,85 @@
+/**
+ * `submitJobs`: up to 1,000 jobs in one transaction, all or nothing, errors naming the input's index.
+ * No workers: the stream keeps every message, so "nothing published" can be asserted.
+ */
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LongrunClient } from '../../sdk/index.js';
+import { names } from '../../src/messaging/names.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { sdkFor } from '../support/sdk.js';
+
+let t: TestApp;
+let sdk: LongrunClient;
+beforeAll(async () => {
+  t = await startTestApp({ handlers: null });
+  sdk = sdkFor(t);
+});
+afterAll(async () => {
+  await sdk?.close();
+  await t?.dispose();
+});
+
+const rows = async () => (await t.env.sql<{ n: number }[]>`select count(*)::int as n from jobs`)[0]!.n;
+async function streamMessages(): Promise<number> {
+  const nc = await connect({ servers: t.env.natsUrl });
+  try {
+    return (await (await jetstreamManager(nc)).streams.info(names(t.env.prefix).jobsStream)).state.messages;
+  } finally {
+    await nc.close();
+  }
+}
+async function eventually(check: () => Promise<boolean>) {
+  for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
+describe('submitJobs', () => {
+  it('accepts 1,000 jobs in one call, returns them in input order, and queues each once', async () => {
+    const inputs = Array.from({ length: 1000 }, (_, i) => ({ type: 'demo.sleep', payload: { ms: i, steps: 1 } }));
+    const r = await sdk.submitJobs(inputs);
+    expect(r.userErrors).toEqual([]);
+    expect(r.jobs).toHaveLength(1000);
+    expect(r.jobs!.map((j) => (j.payload as { ms: number }).ms)).toEqual(inputs.map((i) => i.payload.ms));
+    expect(r.jobs!.every((j) => j.state === 'QUEUED')).toBe(true);
+    expect(await rows()).toBe(1000);
+    await eventually(async () => (await streamMessages()) === 1000);
+    expect(await streamMessages()).toBe(1000);
+  });
+
+  it('refuses the whole batch when one input is bad, naming it by index, and writes nothing', async () => {
+    const before = await rows();
+    const r = await sdk.submitJobs([
+      { type: 'demo.sleep', payload: { ms: 1 } },
+      { type: 'demo.sleep', payload: { ms: 1 } },
+      { type: 'demo.sleep', payload: { ms: 1 } },
+      { type: 'demo.sleep', payload: { ms: 'soon' } },
+      { type: 'no.such.type' },
+      { type: 'demo.sleep', payload: { ms: 1 }, maxAttempts: 0 },
+    ]);
+    expect(r.jobs).toBeNull();
+    expect(r.userErrors).toEqual([
+      { code: 'INVALID_PAYLOAD', field: ['inputs', '3', 'payload', 'ms'], message: expect.any(String) },
+      { code: 'UNKNOWN_JOB_TYPE', field: ['inputs', '4', 'type'], message: expect.any(String) },
+      { code: 'OUT_OF_RANGE', field: ['inputs', '5', 'maxAttempts'], message: expect.any(String) },
+    ]);
+    expect(await rows()).toBe(before);
+    expect(await streamMessages()).toBe(1000);
+  });
+
+  it('refuses more than 1,000 inputs with OUT_OF_RANGE', async () => {
+    const r = await sdk.submitJobs(Array.from({ length: 1001 }, () => ({ type: 'demo.sleep' })));
+    expect(r).toEqual({ jobs: null, userErrors: [{ code: 'OUT_OF_RANGE', field: ['inputs'], message: expect.stringContaining('1000') }] });
+    expect(await rows()).toBe(1000);
+  });
+
+  it('returns one job for an idempotency key repeated in a batch, and an empty batch as no jobs', async () => {
+    const r = await sdk.submitJobs([
+      { type: 'demo.sleep', payload: { ms: 1 }, idempotencyKey: 'k1' },
+      { type: 'demo.sleep', payload: { ms: 1 }, idempotencyKey: 'k1' },
+    ]);
+    expect(r.jobs![0]!.id).toBe(r.jobs![1]!.id);
+    expect(await rows()).toBe(1001);
+    expect(await sdk.submitJobs([])).toEqual({ jobs: [], userErrors: [] });
+  });
+});

@@ -1,0 +1,41 @@
+/** A TCP proxy in front of a test app, to cut every connection at will (network loss). */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+export interface TcpProxy {
+  port: number;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  /** Destroys every open connection (the proxy keeps listening, so clients can reconnect). */
+  cut(): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  const open = new Set<net.Socket>();
+  let accepted = 0;
+  const server = net.createServer((client) => {
+    accepted++;
+    const upstream = net.connect(target.port, target.host);
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+      s.on('error', () => {});
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get accepted() {
+      return accepted;
+    },
+    cut: () => open.forEach((s) => s.destroy()),
+    close: () => {
+      open.forEach((s) => s.destroy());
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
