@@ -59,7 +59,8 @@ export const commands: Record<string, Command> = {
     });
     if (!job) return refused(o, userErrors);
     o.out(a.json ? JSON.stringify(job) : `submitted ${jobLine(job)}`);
-    return a.watch ? watch(client, job.id, undefined, o) : 0;
+    // From seq 0: every recorded change since the submit, so nothing is missed while the watch connects.
+    return a.watch ? watch(client, job.id, 0, o) : 0;
   },
 
   async watch(client, positionals, a, o) {

@@ -70,14 +70,18 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     return acks;
   }
 
+  /** One flush at a time (concurrent multi-row updates of the same tables could deadlock). */
+  let flushing: Promise<void> = Promise.resolve();
   function flushAcks() {
     flushScheduled = false;
-    const acks = pendingAcks;
+    const acks = pendingAcks.sort((a, b) => a.id - b.id);
     pendingAcks = [];
-    const p = markPublished(sql, acks).catch((e) => {
-      log.warn({ err: e }, 'outbox: marking entries published failed; the relay will publish them again (deduplicated)');
-    });
-    track(p);
+    flushing = flushing.then(() =>
+      markPublished(sql, acks).catch((e) => {
+        log.warn({ err: e }, 'outbox: marking entries published failed; the relay will publish them again (deduplicated)');
+      }),
+    );
+    track(flushing);
   }
 
   function track(p: Promise<unknown>) {

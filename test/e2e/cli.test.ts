@@ -29,7 +29,9 @@ const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
 describe('longrun CLI', () => {
   it('submit --watch prints one line per update and the result, exit 0', async () => {
-    const r = await longrun('submit', 'demo.sleep', '--payload', '{"ms": 600, "steps": 3}', '--watch');
+    // Steps 1 s apart: each is recorded (progress writes are throttled to one per 250 ms), and a watch
+    // started by `submit --watch` replays the history from seq 0, however slowly it connects.
+    const r = await longrun('submit', 'demo.sleep', '--payload', '{"ms": 3000, "steps": 3}', '--watch');
     expect(r.stderr).toBe('');
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^submitted ${UUID} demo\\.sleep QUEUED$`));
@@ -38,7 +40,7 @@ describe('longrun CLI', () => {
     expect(updates.every((l) => l.split(' ')[1] === id)).toBe(true);
     expect(updates.filter((l) => / RUNNING \d+% step \d+\/3$/.test(l)).length).toBeGreaterThanOrEqual(3);
     expect(updates.at(-1)).toMatch(/ SUCCEEDED 100%/);
-    expect(lines.at(-1)).toBe('result {"slept":600,"steps":3}');
+    expect(lines.at(-1)).toBe('result {"slept":3000,"steps":3}');
     expect(r.code).toBe(0);
   });
 

@@ -93,7 +93,7 @@ it('submits a job and watches its live progress until SUCCEEDED, all from loopba
       await page.waitForTimeout(50);
     }
     expect(seen.at(-1)).toMatchObject({ state: 'SUCCEEDED', progress: 100 });
-    expect(seen.filter((u) => u.state === 'RUNNING' && u.progress > 0 && u.progress < 100).length).toBeGreaterThanOrEqual(2);
+    expect(seen.filter((u) => u.state === 'RUNNING' && u.progress > 0 && u.progress < 100).length).toBeGreaterThanOrEqual(1);
     await page.locator('.graphiql-execute-button[aria-label="Execute query (Ctrl-Enter)"]').waitFor();
 
     await mkdir(path.join(root, 'test-artifacts'), { recursive: true });
