@@ -10,6 +10,7 @@ import { createClient, LongrunError, type JobUpdate, type LongrunClient } from '
 import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { startTcpProxy } from '../support/proxy.js';
 import { sdkFor } from '../support/sdk.js';
+import { gql } from '../support/graphql.js';
 
 let t: TestApp;
 let sdk: LongrunClient;
@@ -37,6 +38,17 @@ describe('SDK', () => {
     expect(updates.at(-1)).toMatchObject({ state: 'FAILED', jobId: job!.id, type: 'demo.flaky' });
     expect((await sdk.job(job!.id))?.events.at(-1)?.state).toBe('FAILED');
     expect((await sdk.jobs({ filter: { states: ['FAILED'] } })).edges.map((e) => e.node.id)).toContain(job!.id);
+    // It is dead-lettered, and the deadLetters connection pages with microsecond cursors.
+    const DEAD = 'query($after: String) { deadLetters(first: 1, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage } } }';
+    let dead: any;
+    for (let i = 0; i < 200 && !dead?.edges.some((e: any) => e.node.id === job!.id); i++) {
+      dead = (await gql(t.url, DEAD)).body.data?.deadLetters;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(dead.edges[0].node.id).toBe(job!.id);
+    const next = (await gql(t.url, DEAD, { after: dead.edges[0].cursor })).body;
+    expect(next.errors).toBeUndefined();
+    expect(next.data.deadLetters.edges.map((e: any) => e.node.id)).not.toContain(job!.id);
 
     const retried = await sdk.retryJob(job!.id);
     expect(retried.userErrors).toEqual([]);
