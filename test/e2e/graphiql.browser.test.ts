@@ -1,7 +1,8 @@
 /**
  * GraphiQL in headless Chromium: open the API's URL, submit with the default "SubmitJob" tab, run the "Watch"
  * subscription tab for that job, and see progress results appear until SUCCEEDED, with no request leaving
- * the machine. A screenshot is saved to test-artifacts/graphiql.png.
+ * the machine. A screenshot is saved to test-artifacts/graphiql.png. Workers start once the subscription
+ * shows the QUEUED job, so the page sees the whole run however slow the machine is.
  */
 import { execFile } from 'node:child_process';
 import { access, mkdir } from 'node:fs/promises';
@@ -9,22 +10,25 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 let t: TestApp;
 let browser: Browser;
+let workers: WorkerSwitch;
 beforeAll(async () => {
   // The page is served from dist/graphiql: build it when missing (`npm run build:graphiql`).
   await access(path.join(root, 'dist/graphiql/index.html')).catch(() =>
     promisify(execFile)(path.join(root, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: root }),
   );
-  t = await startTestApp();
+  t = await startTestApp({ handlers: null });
+  workers = workerSwitch(t);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
 });
 afterAll(async () => {
+  await workers?.stop();
   await browser?.close();
   await t?.dispose();
 });
@@ -50,7 +54,15 @@ it('submits a job and watches its live progress until SUCCEEDED, all from loopba
   const page = await context.newPage();
   const urls: string[] = [];
   page.on('request', (r) => urls.push(r.url()));
-  page.on('websocket', (ws) => urls.push(ws.url()));
+  /** Every jobProgress result the page received over graphql-ws (the response pane shows only the latest). */
+  const frames: { state: string; progress: number }[] = [];
+  page.on('websocket', (ws) => {
+    urls.push(ws.url());
+    ws.on('framereceived', ({ payload }) => {
+      const m = JSON.parse(String(payload));
+      if (m.type === 'next' && m.payload?.data?.jobProgress) frames.push(m.payload.data.jobProgress);
+    });
+  });
   try {
     await page.goto(t.url);
     await page.locator('.graphiql-execute-button').waitFor({ state: 'visible' });
@@ -78,22 +90,31 @@ it('submits a job and watches its live progress until SUCCEEDED, all from loopba
     await writeEditor(page, 'variables.json', JSON.stringify({ id }));
     await page.locator('.graphiql-execute-button').click();
 
-    // The response pane shows the latest payload: sample it until SUCCEEDED.
-    const seen: { state: string; progress: number }[] = [];
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const text = await readEditor(page, 'response.json');
+    // The response pane shows the latest payload: wait for the QUEUED snapshot, start the workers, then
+    // sample the pane until SUCCEEDED.
+    const pane = async () => {
       try {
-        const u = JSON.parse(text).data?.jobProgress;
-        if (u && (seen.at(-1)?.state !== u.state || seen.at(-1)?.progress !== u.progress)) seen.push(u);
-        if (u?.state === 'SUCCEEDED') break;
+        return JSON.parse(await readEditor(page, 'response.json')).data?.jobProgress as { state: string; progress: number } | undefined;
       } catch {
-        // the pane may hold the previous tab's response or be mid-update
+        return undefined; // the pane may hold the previous tab's response or be mid-update
       }
+    };
+    const seen: { state: string; progress: number }[] = [];
+    const deadline = Date.now() + 50_000;
+    while (Date.now() < deadline && (await pane())?.state !== 'QUEUED') await page.waitForTimeout(50);
+    await workers.start();
+    while (Date.now() < deadline) {
+      const u = await pane();
+      if (u && (seen.at(-1)?.state !== u.state || seen.at(-1)?.progress !== u.progress)) seen.push(u);
+      if (u?.state === 'SUCCEEDED') break;
       await page.waitForTimeout(50);
     }
+    expect(seen[0]).toMatchObject({ state: 'QUEUED', progress: 0 });
     expect(seen.at(-1)).toMatchObject({ state: 'SUCCEEDED', progress: 100 });
-    expect(seen.filter((u) => u.state === 'RUNNING' && u.progress > 0 && u.progress < 100).length).toBeGreaterThanOrEqual(1);
+    expect(seen.some((u) => u.state === 'RUNNING')).toBe(true);
+    const progress = frames.filter((u) => u.state === 'RUNNING').map((u) => u.progress);
+    expect(progress.filter((p) => p > 0 && p < 100).length).toBeGreaterThanOrEqual(5);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
     await page.locator('.graphiql-execute-button[aria-label="Execute query (Ctrl-Enter)"]').waitFor();
 
     await mkdir(path.join(root, 'test-artifacts'), { recursive: true });
@@ -105,4 +126,4 @@ it('submits a job and watches its live progress until SUCCEEDED, all from loopba
   } finally {
     await context.close();
   }
-});
+}, 120_000);

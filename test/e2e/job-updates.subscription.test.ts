@@ -7,16 +7,21 @@ import type { JobUpdate, LongrunClient } from '../../sdk/index.js';
 import { names } from '../../src/messaging/names.js';
 import { openJobUpdates, updatePatterns } from '../../src/progress/job-updates.js';
 import { publishUpdate } from '../../src/progress/updates.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { sdkFor } from '../support/sdk.js';
 
 let t: TestApp;
 let sdk: LongrunClient;
+/** Stopped while a test holds a job QUEUED until its watcher is attached. */
+let workers: WorkerSwitch;
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ handlers: null });
   sdk = sdkFor(t);
+  workers = workerSwitch(t);
+  await workers.start();
 });
 afterAll(async () => {
+  await workers?.stop();
   await sdk?.close();
   await t?.dispose();
 });
@@ -78,9 +83,16 @@ describe('jobUpdates', () => {
     const byState = await done;
     expect(byState.map((u) => [u.jobId, u.state]).sort()).toEqual([[ok.id, 'SUCCEEDED'], [bad.id, 'FAILED']].sort());
 
+    await subscribed(base, 0); // the state patterns are released
+
+    // Both wait QUEUED until the subscription is live.
+    await workers.stop();
     const other = (await sdk.submitJob({ type: 'demo.sleep', payload: { ms: 400, steps: 2 } })).job!;
-    const target = (await sdk.submitJob({ type: 'demo.sleep', payload: { ms: 1500, steps: 3 } })).job!; // long enough to subscribe meanwhile
-    const byId = await collectUntil(sdk.jobUpdates({ ids: [target.id], states: ['RUNNING', 'SUCCEEDED'] }), (seen) => seen.at(-1)?.state === 'SUCCEEDED');
+    const target = (await sdk.submitJob({ type: 'demo.sleep', payload: { ms: 400, steps: 2 } })).job!;
+    const watching = collectUntil(sdk.jobUpdates({ ids: [target.id], states: ['RUNNING', 'SUCCEEDED'] }), (seen) => seen.at(-1)?.state === 'SUCCEEDED');
+    await subscribed(base, 1);
+    await workers.start();
+    const byId = await watching;
     expect(byId.every((u) => u.jobId === target.id && ['RUNNING', 'SUCCEEDED'].includes(u.state))).toBe(true);
     expect(byId.map((u) => u.jobId)).not.toContain(other.id);
   });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LongrunClient } from '../../sdk/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { sdkFor } from '../support/sdk.js';
+import { jobConnection } from '../../src/jobs/queries.js';
 
 let t: TestApp;
 let sdk: LongrunClient;
@@ -83,6 +84,15 @@ describe('jobs connection', () => {
     expect((await sdk.jobs({ filter: { createdAfter: oldest } })).totalCount).toBe(29);
     expect((await sdk.jobs({ filter: { createdBefore: oldest } })).totalCount).toBe(0);
     expect((await sdk.jobs({ filter: { createdAfter: new Date(Date.now() + 60_000).toISOString() } })).totalCount).toBe(0);
+  });
+
+  it("lists only the viewer's own jobs unless the viewer is an admin", async () => {
+    const other = await jobConnection(t.app.deps, { owner: 'someone-else', admin: false }, { first: 5 });
+    expect(other.edges).toEqual([]);
+    expect(await other.totalCount()).toBe(0);
+    const own = await jobConnection(t.app.deps, { owner: 'anonymous', admin: false }, { first: 5 });
+    expect(own.edges.map((e) => e.node.id)).toEqual(expected.slice(0, 5));
+    expect(await own.totalCount()).toBe(29);
   });
 
   it('refuses page sizes over 100, first with last, and a forged cursor', async () => {

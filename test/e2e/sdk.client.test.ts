@@ -7,17 +7,23 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, LongrunError, type JobUpdate, type LongrunClient } from '../../sdk/index.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { startTcpProxy } from '../support/proxy.js';
 import { sdkFor } from '../support/sdk.js';
+import { gql } from '../support/graphql.js';
 
 let t: TestApp;
 let sdk: LongrunClient;
+/** Stopped while a test holds a job QUEUED until its watcher is attached. */
+let workers: WorkerSwitch;
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ handlers: null });
   sdk = sdkFor(t);
+  workers = workerSwitch(t);
+  await workers.start();
 });
 afterAll(async () => {
+  await workers?.stop();
   await sdk?.close();
   await t?.dispose();
 });
@@ -32,6 +38,17 @@ describe('SDK', () => {
     expect(updates.at(-1)).toMatchObject({ state: 'FAILED', jobId: job!.id, type: 'demo.flaky' });
     expect((await sdk.job(job!.id))?.events.at(-1)?.state).toBe('FAILED');
     expect((await sdk.jobs({ filter: { states: ['FAILED'] } })).edges.map((e) => e.node.id)).toContain(job!.id);
+    // It is dead-lettered, and the deadLetters connection pages with microsecond cursors.
+    const DEAD = 'query($after: String) { deadLetters(first: 1, after: $after) { totalCount edges { cursor node { id } } pageInfo { hasNextPage } } }';
+    let dead: any;
+    for (let i = 0; i < 200 && !dead?.edges.some((e: any) => e.node.id === job!.id); i++) {
+      dead = (await gql(t.url, DEAD)).body.data?.deadLetters;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(dead.edges[0].node.id).toBe(job!.id);
+    const next = (await gql(t.url, DEAD, { after: dead.edges[0].cursor })).body;
+    expect(next.errors).toBeUndefined();
+    expect(next.data.deadLetters.edges.map((e: any) => e.node.id)).not.toContain(job!.id);
 
     const retried = await sdk.retryJob(job!.id);
     expect(retried.userErrors).toEqual([]);
@@ -51,10 +68,12 @@ describe('SDK', () => {
     const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
     const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, reconnectDelayMs: 50 });
     try {
+      await workers.stop(); // the job waits QUEUED until the watch is attached
       const { job } = await client.submitJob({ type: 'demo.sleep', payload: { ms: 2400, steps: 12 } });
       const seen: JobUpdate[] = [];
       for await (const u of client.watchJob(job!.id)) {
         seen.push(u);
+        if (seen.length === 1) await workers.start();
         if (seen.length === 3 || seen.length === 6) proxy.cut();
       }
       expect(proxy.accepted).toBeGreaterThanOrEqual(3);

@@ -1,34 +1,54 @@
 /**
  * The whole arrow, through the typed SDK: submitJob over HTTP → PostgreSQL + JetStream → worker → progress
- * over graphql-ws (the SDK's `watchJob` runs `jobProgress` on the real graphql-ws client).
+ * over graphql-ws (the SDK's `watchJob` runs `jobProgress` on the real graphql-ws client). Jobs are submitted
+ * with the workers stopped and the workers start once the watchers are attached, so the watchers see the
+ * whole run however slow the machine is.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobUpdate, LongrunClient, SubmitJobInput } from '../../sdk/index.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { sdkFor } from '../support/sdk.js';
 
 let t: TestApp;
 let sdk: LongrunClient;
+let workers: WorkerSwitch;
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ handlers: null });
   sdk = sdkFor(t);
+  workers = workerSwitch(t);
 });
 afterAll(async () => {
+  await workers?.stop();
   await sdk?.close();
   await t?.dispose();
 });
 
+/** Submits with the workers stopped: the job stays QUEUED until `workers.start()`. */
 async function submit(input: SubmitJobInput) {
+  await workers.stop();
   const { job, userErrors } = await sdk.submitJob(input);
   expect(userErrors).toEqual([]);
   return job!;
 }
 
-/** Every update of a watch until the job finishes. */
-async function watchAll(id: string, after?: number): Promise<JobUpdate[]> {
+/** Every update of a watch until the job finishes; `onFirst` runs once the first update arrived. */
+async function watchAll(id: string, after?: number, onFirst?: () => Promise<void>): Promise<JobUpdate[]> {
   const values: JobUpdate[] = [];
-  for await (const u of sdk.watchJob(id, after === undefined ? {} : { after })) values.push(u);
+  for await (const u of sdk.watchJob(id, after === undefined ? {} : { after })) {
+    values.push(u);
+    if (values.length === 1) await onFirst?.();
+  }
   return values;
+}
+
+/** Starts the workers once `n` watchers have their first update. */
+function whenAttached(n: number): () => Promise<void> {
+  let attached = 0;
+  let started: Promise<void> | null = null;
+  return async () => {
+    if (++attached === n) started = workers.start();
+    await started;
+  };
 }
 
 describe('submit → worker → live progress', () => {
@@ -37,7 +57,7 @@ describe('submit → worker → live progress', () => {
     expect(job.state).toBe('QUEUED');
     expect(job.attempts).toBe(0);
 
-    const values = await watchAll(job.id);
+    const values = await watchAll(job.id, undefined, () => workers.start());
     // The first value is a snapshot of where the job was when the subscription started.
     expect(values[0]!.jobId).toBe(job.id);
     const seqs = values.map((v) => v.seq);
@@ -59,7 +79,8 @@ describe('submit → worker → live progress', () => {
 
   it('gives two subscribers to one job every update', async () => {
     const job = await submit({ type: 'demo.sleep', payload: { ms: 1000, steps: 5 } });
-    const [ra, rb] = await Promise.all([watchAll(job.id), watchAll(job.id)]);
+    const attached = whenAttached(2);
+    const [ra, rb] = await Promise.all([watchAll(job.id, undefined, attached), watchAll(job.id, undefined, attached)]);
     const tail = (vs: JobUpdate[]) => vs.filter((v) => v.seq > Math.max(ra[0]!.seq, rb[0]!.seq)).map((v) => [v.seq, v.state, v.progress]);
     expect(tail(ra)).toEqual(tail(rb));
     expect(ra.filter((v) => v.state === 'RUNNING' && v.progress > 0).length).toBeGreaterThanOrEqual(4);
@@ -73,6 +94,7 @@ describe('submit → worker → live progress', () => {
     const seen: JobUpdate[] = [];
     for await (const u of sdk.watchJob(job.id)) {
       seen.push(u);
+      if (seen.length === 1) await workers.start();
       if (seen.length === 2) break;
     }
     const resumeAt = seen.at(-1)!.seq;
@@ -91,7 +113,7 @@ describe('submit → worker → live progress', () => {
 
   it('replays a finished job from `after: 0` and completes', async () => {
     const job = await submit({ type: 'demo.sleep', payload: { ms: 0, steps: 2 } });
-    await watchAll(job.id);
+    await watchAll(job.id, undefined, () => workers.start());
     const values = await watchAll(job.id, 0);
     expect(values[0]).toMatchObject({ seq: 1, state: 'QUEUED' });
     expect(values.at(-1)).toMatchObject({ state: 'SUCCEEDED', result: { slept: 0, steps: 2 } });
@@ -103,7 +125,7 @@ describe('submit → worker → live progress', () => {
 
   it('runs the realistic handler: SHA-256 over generated data, in chunks with progress', async () => {
     const job = await submit({ type: 'demo.hash', payload: { mib: 8, seed: 'abc' } });
-    const values = await watchAll(job.id);
+    const values = await watchAll(job.id, undefined, () => workers.start());
     expect(values.filter((v) => v.state === 'RUNNING' && v.message?.endsWith('MiB')).length).toBeGreaterThan(1);
     const done = values.at(-1)!;
     expect(done.state).toBe('SUCCEEDED');

@@ -121,3 +121,29 @@ export async function countRows(sql: postgres.Sql, table: string, where = 'true'
   const [row] = await sql.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table} where ${where}`);
   return row!.n;
 }
+
+/** The worker pool of an app started with `handlers: null`, switched on and off by the test. */
+export interface WorkerSwitch {
+  /** Starts the pool (no-op when running). */
+  start(): Promise<void>;
+  /** Stops the pool gracefully (no-op when stopped). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Lets a test hold jobs QUEUED until a watcher is attached, then start the workers, so it sees a job's whole
+ * run however slow the machine is.
+ */
+export function workerSwitch(t: TestApp): WorkerSwitch {
+  let pool: Awaited<ReturnType<typeof startWorkerPool>> | null = null;
+  return {
+    async start() {
+      pool ??= await startWorkerPool(t.config, t.app.deps, BUILTIN_HANDLERS);
+    },
+    async stop() {
+      const p = pool;
+      pool = null;
+      await p?.stop(t.config.SHUTDOWN_GRACE_MS);
+    },
+  };
+}
