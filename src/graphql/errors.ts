@@ -28,7 +28,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, de
   const wrapped = (error as { originalError?: unknown } | null)?.originalError;
   const original = wrapped ?? error;
   const base = { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
-  if (isPublicError(original)) return { ...base, message: original.message, extensions: { code: original.code } };
+  if (isPublicError(original)) return { ...base, message: original.message, extensions: { ...original.extensions, code: original.code } };
   if (isConnectionError(original) || isNatsUnavailable(original)) {
     return { ...base, message: 'a backing service is unavailable, try again', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
   }

@@ -4,19 +4,25 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import type { GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { principalOf, requireKey } from '../auth/http.js';
+import { isPublicError } from '../errors.js';
 import { createContext, type GraphQLContext } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
-import type { JobDeps, Viewer } from '../jobs/deps.js';
+import { limitRules, parseOptions } from '../graphql/limits.js';
+import { createSubmitRateLimiter, jobsSubmitted } from '../graphql/submit-rate.js';
+import type { JobDeps } from '../jobs/deps.js';
+import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
+import { bodyErrors, jsonBody } from './body.js';
 import { graphiqlRouter, type GraphiqlOptions } from './graphiql.js';
+import type { SecurityOptions } from './security.js';
+import { startGraphqlWs } from './ws.js';
 
 export interface HttpOptions {
   schema: GraphQLSchema;
@@ -26,6 +32,9 @@ export interface HttpOptions {
   host: string;
   dev: boolean;
   graphiql: GraphiqlOptions;
+  /** Authentication and limits (src/http/security.ts). */
+  security: SecurityOptions;
+  log: Logger;
   /** Readiness beyond "the process answers": PostgreSQL, NATS and the streams reachable. */
   ready(): Promise<boolean>;
 }
@@ -40,31 +49,24 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-const ANONYMOUS: Viewer = { owner: 'anonymous', admin: true };
-
 export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   const app = express();
   app.disable('x-powered-by');
   const server = http.createServer(app);
   let draining = false;
 
-  const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
-  const ws = useServer<Record<string, unknown>>(
-    {
-      schema: o.schema,
-      connectionInitWaitTimeout: 10_000,
-      context: (): GraphQLContext => createContext(o.deps, o.hub, ANONYMOUS),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors
-          ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, o.dev)) }
-          : undefined,
-    },
-    wsServer,
-  );
+  const sec = o.security;
+  const submitRate = createSubmitRateLimiter(sec.submitRate);
+  const ws = startGraphqlWs({ server, schema: o.schema, deps: o.deps, hub: o.hub, dev: o.dev, log: o.log, security: sec, submitRate });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: o.schema,
-    introspection: true,
+    introspection: sec.query.introspection,
+    validationRules: limitRules(sec.query),
+    parseOptions: parseOptions(sec.query),
+    // Both are Apollo's defaults; stated so that nobody turns them off by accident.
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
     persistedQueries: false,
     includeStacktraceInErrorResponses: o.dev,
     formatError: (formatted, error) => formatError(formatted, error, o.dev),
@@ -72,6 +74,24 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),
       { serverWillStart: async () => ({ drainServer: async () => ws.dispose() }) },
+      {
+        // Submit rate per key, before anything runs: a refused operation writes nothing.
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ document, operation, request, contextValue }) {
+              if (!operation || contextValue.keyId === null) return;
+              try {
+                submitRate.take(contextValue.keyId, jobsSubmitted(document, operation, request.variables));
+              } catch (e) {
+                if (!isPublicError(e)) throw e;
+                const retryAfter = e.extensions['retryAfter'];
+                const headers = new HeaderMap(typeof retryAfter === 'number' ? [['retry-after', String(retryAfter)]] : []);
+                throw new GraphQLError(e.message, { originalError: e, extensions: { http: { status: 429, headers } } });
+              }
+            },
+          };
+        },
+      },
     ],
   });
   await apollo.start();
@@ -84,8 +104,15 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   app.use(graphiqlRouter(o.graphiql));
   app.use(
     '/graphql',
-    express.json({ limit: '2mb' }),
-    expressMiddleware(apollo, { context: async () => createContext(o.deps, o.hub, ANONYMOUS) }),
+    requireKey(sec.auth),
+    ...jsonBody(sec.bodyLimitBytes),
+    expressMiddleware(apollo, {
+      context: async ({ res }) => {
+        const p = principalOf(res);
+        return createContext(o.deps, o.hub, p.viewer, p.keyId);
+      },
+    }),
+    bodyErrors,
   );
 
   await new Promise<void>((resolve, reject) => {
@@ -101,7 +128,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     setDraining: () => void (draining = true),
     async close() {
       draining = true;
-      for (const client of wsServer.clients) client.close(1001, 'server shutting down');
+      for (const client of ws.wss.clients) client.close(1001, 'server shutting down');
       await apollo.stop();
     },
   };

@@ -9,6 +9,8 @@ import { inject } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startApp, type App } from '../../src/app.js';
+import { generateKey } from '../../src/auth/keys.js';
+import { insertApiKey, revokeApiKey } from '../../src/db/api-keys.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { JobType } from '../../src/jobs/definition.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
@@ -17,6 +19,7 @@ import { startWorkerPool } from '../../workers/pool.js';
 import type { BoundHandler } from '../../workers/handler.js';
 import { BUILTIN_HANDLERS } from '../../workers/registry.js';
 import { ADMIN_URL } from '../setup/global.js';
+import { setDefaultKey } from './graphql.js';
 
 export interface TestEnv {
   /** Database URL and NATS prefix for this file. */
@@ -85,6 +88,14 @@ export interface TestApp {
   config: Config;
   url: string;
   wsUrl: string;
+  /**
+   * An admin key (owner `test`) that the helpers of ./graphql.ts send to this app unless told otherwise;
+   * null when the app runs with LONGRUN_AUTH=off.
+   */
+  key: string | null;
+  /** A new API key in this app's database. */
+  createKey(owner: string, admin?: boolean): Promise<{ id: string; key: string }>;
+  revokeKey(id: string): Promise<void>;
   /** Stops the app (and the env when the app made it). */
   dispose(): Promise<void>;
 }
@@ -100,13 +111,26 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
     types: o.types ?? BUILTIN_JOB_TYPES,
     workers: handlers ? (deps) => startWorkerPool(config, deps, handlers) : undefined,
   });
+  const createKey = async (owner: string, admin = false) => {
+    const k = generateKey();
+    await insertApiKey(env.sql, { id: k.id, owner, admin, keyHash: k.keyHash });
+    return { id: k.id, key: k.key };
+  };
+  const key = config.LONGRUN_AUTH ? (await createKey('test', true)).key : null;
+  setDefaultKey(app.url, key);
   return {
     app,
     env,
     config,
     url: app.url,
     wsUrl: app.wsUrl,
+    key,
+    createKey,
+    async revokeKey(id) {
+      await revokeApiKey(env.sql, id);
+    },
     async dispose() {
+      setDefaultKey(app.url, null);
       await app.stop();
       if (!o.env) await env.dispose();
     },
