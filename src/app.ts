@@ -35,10 +35,12 @@ export interface AppOptions {
   log?: Logger;
   /** Starts the in-process worker pool, given the shared clients. */
   workers?: (deps: JobDeps) => Promise<InProcessWorkers>;
-  /** @default development default: GraphiQL with the development key pre-filled (none in production) */
+  /** GraphiQL options; by default the development key (if any) is pre-filled in its headers. */
   graphiql?: GraphiqlOptions;
   /** Create (once) and pre-fill the development key. @default NODE_ENV is development and auth is on */
   devKey?: boolean;
+  /** Where the development key is kept. @default .data/dev-key */
+  devKeyFile?: string;
 }
 
 export interface App {
@@ -96,7 +98,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   if (!auth.enabled) {
     log.warn('AUTHENTICATION IS OFF (LONGRUN_AUTH=off): anyone who can reach this port is an admin; never do this outside local development');
   }
-  const devKey = (o.devKey ?? (config.NODE_ENV === 'development' && auth.enabled)) ? (await ensureDevKey(db.sql)).key : null;
+  const devKey = (o.devKey ?? (config.NODE_ENV === 'development' && auth.enabled)) ? (await ensureDevKey(db.sql, o.devKeyFile)).key : null;
   const workers = o.workers ? await o.workers(deps) : null;
   const http = await startHttpServer({
     schema: buildSchema(),
@@ -105,7 +107,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     port: config.PORT,
     host: config.HOST,
     dev: config.NODE_ENV === 'development',
-    graphiql: o.graphiql ?? (devKey ? { defaultHeaders: { Authorization: `Bearer ${devKey}` } } : {}),
+    graphiql: { ...(devKey ? { defaultHeaders: { Authorization: `Bearer ${devKey}` } } : {}), ...o.graphiql },
     security: securityOptions(config, auth),
     log,
     ready: async () => {

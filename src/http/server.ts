@@ -23,6 +23,7 @@ import { bodyErrors, jsonBody } from './body.js';
 import { graphiqlRouter, type GraphiqlOptions } from './graphiql.js';
 import type { SecurityOptions } from './security.js';
 import { startGraphqlWs } from './ws.js';
+import type { WebSocketServer } from 'ws';
 
 export interface HttpOptions {
   schema: GraphQLSchema;
@@ -43,6 +44,8 @@ export interface HttpServer {
   url: string;
   wsUrl: string;
   server: http.Server;
+  /** The graphql-ws sockets (for tests and metrics). */
+  websockets: WebSocketServer;
   /** Starts failing /readyz (first step of a graceful shutdown). */
   setDraining(): void;
   /** Closes WebSocket subscriptions (close code 1001) and drains HTTP. */
@@ -125,6 +128,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     url: `http://${host}:${port}/graphql`,
     wsUrl: `ws://${host}:${port}/graphql`,
     server,
+    websockets: ws.wss,
     setDraining: () => void (draining = true),
     async close() {
       draining = true;

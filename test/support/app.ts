@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import { inject } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { startApp, type App } from '../../src/app.js';
+import { startApp, type App, type AppOptions } from '../../src/app.js';
 import { generateKey } from '../../src/auth/keys.js';
 import { insertApiKey, revokeApiKey } from '../../src/db/api-keys.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -80,6 +80,8 @@ export interface TestAppOptions {
   config?: Record<string, string>;
   types?: readonly JobType[];
   handlers?: readonly BoundHandler[] | null;
+  /** Further options of startApp (GraphiQL, development key). */
+  app?: Pick<AppOptions, 'graphiql' | 'devKey' | 'devKeyFile'>;
 }
 
 export interface TestApp {
@@ -109,6 +111,7 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
     config,
     log: createLogger(config.LOG_LEVEL),
     types: o.types ?? BUILTIN_JOB_TYPES,
+    ...o.app,
     workers: handlers ? (deps) => startWorkerPool(config, deps, handlers) : undefined,
   });
   const createKey = async (owner: string, admin = false) => {

@@ -75,7 +75,9 @@ export async function collect<T = any>(
       }
     }
   } catch (e) {
-    errors.push(e);
+    // An `error` message (the operation was refused) arrives as the list of its errors.
+    if (Array.isArray(e)) errors.push(...e);
+    else errors.push(e);
   }
   return { values, errors };
 }
