@@ -21,7 +21,7 @@ const GRAPHQL_CODES = new Set([
 ]);
 
 const isNatsUnavailable = (e: unknown): boolean =>
-  e instanceof Error && /(ConnectionError|ClosedConnectionError|TimeoutError|NoRespondersError|RequestError)/.test(e.name);
+  e instanceof Error && /^(ConnectionError|ClosedConnectionError|TimeoutError|NoRespondersError|RequestError)$/.test(e.name);
 
 export function formatError(formatted: GraphQLFormattedError, error: unknown, dev: boolean): GraphQLFormattedError {
   // Duck-typed: graphql may be loaded twice (its ESM and CJS builds), so `instanceof GraphQLError` can lie.
