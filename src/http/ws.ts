@@ -110,7 +110,6 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const sessions = new WeakMap<object, Session>();
 
   const wss = new WebSocketServer({ server: o.server, path: '/graphql', maxPayload: sec.ws.maxMessageBytes });
-  wss.on('connection', (socket) => boundSendBuffer(socket, sec.ws.maxBufferedBytes, log));
 
   const open = async (ctx: Context): Promise<Session> => {
     const s: Session = { principal: null, refusal: null, countedKey: null, revoked: new AbortController(), subscriptions: new Set(), unwatch: () => {} };
@@ -212,6 +211,14 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     },
     wss,
   );
+  // After graphql-ws' own handler: ws has already closed a socket that sent an oversized or non-UTF-8 frame
+  // (1009, 1007); graphql-ws would also print each such client error to stderr, which a hostile client
+  // could use to flood the logs. Log it at debug level instead.
+  wss.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (err) => log.debug({ err }, 'WebSocket client error'));
+    boundSendBuffer(socket, sec.ws.maxBufferedBytes, log);
+  });
 
   return {
     wss,

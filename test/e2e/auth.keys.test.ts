@@ -72,10 +72,10 @@ describe('HTTP', () => {
   });
 
   it('a refused request writes nothing', async () => {
-    const [{ n: before }] = await t.env.sql`select count(*)::int as n from jobs`;
+    const before = (await t.env.sql<{ n: number }[]>`select count(*)::int as n from jobs`)[0]!.n;
     const r = await gql(t.url, SUBMIT, { input: { type: 'demo.noop' } }, NO_KEY);
     expect(codeOf(r)).toBe('UNAUTHENTICATED');
-    const [{ n: after }] = await t.env.sql`select count(*)::int as n from jobs`;
+    const after = (await t.env.sql<{ n: number }[]>`select count(*)::int as n from jobs`)[0]!.n;
     expect(after).toBe(before);
   });
 });

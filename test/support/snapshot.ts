@@ -14,7 +14,7 @@ export interface Snapshot {
 export async function snapshot(t: TestApp): Promise<Snapshot> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const [{ n }] = await t.env.sql`select count(*)::int as n from outbox where published_at is null`;
+    const n = (await t.env.sql<{ n: number }[]>`select count(*)::int as n from outbox where published_at is null`)[0]!.n;
     if (n === 0 || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 50));
   }
