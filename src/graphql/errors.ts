@@ -34,8 +34,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, de
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && GRAPHQL_CODES.has(code)) return { ...base, extensions: { ...formatted.extensions, code } };
-  if (!wrapped && (error as { name?: string } | null)?.name === 'GraphQLError') {
-    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } }; // a validation/coercion error of graphql-js
+  // A validation/coercion error of graphql-js (a bad variable wraps the scalar's own GraphQLError).
+  const isGraphQLError = (e: unknown) => (e as { name?: string } | null)?.name === 'GraphQLError';
+  if (isGraphQLError(error) && (!wrapped || isGraphQLError(wrapped))) {
+    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
   }
   return {
     ...base,
