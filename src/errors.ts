@@ -53,6 +53,8 @@ export interface UserError {
  */
 export class PublicError extends Error {
   override name = 'PublicError';
+  /** Sent in `extensions` next to `code`, e.g. `retryAfter`. */
+  readonly extensions: Record<string, unknown>;
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -61,7 +63,6 @@ export class PublicError extends Error {
     super(message, options);
     this.extensions = options?.extensions ?? {};
   }
-  readonly extensions: Record<string, unknown>;
 }
 export const isPublicError = (e: unknown): e is PublicError => e instanceof PublicError;
 

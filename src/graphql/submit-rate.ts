@@ -4,8 +4,10 @@
  * the length of `inputs` per `submitJobs` field. Each key has a token bucket of `burst` jobs refilled at
  * `perSecond`; an operation that does not fit answers RATE_LIMITED with `extensions.retryAfter` (seconds).
  */
-import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
-import { ErrorCode, PublicError } from '../errors.js';
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { ErrorCode, isPublicError, PublicError } from '../errors.js';
+import type { GraphQLContext } from './context.js';
 
 export interface SubmitRate {
   /** Jobs per second a key may submit, sustained; 0 = unlimited. */
@@ -84,6 +86,30 @@ export function createSubmitRateLimiter(rate: SubmitRate, now: () => number = Da
       throw new PublicError(ErrorCode.RATE_LIMITED, `too many jobs submitted with this key; retry in ${retryAfter} s`, {
         extensions: { retryAfter },
       });
+    },
+  };
+}
+
+/**
+ * The check on the HTTP path (Apollo), once the operation is known and before it runs: RATE_LIMITED answers
+ * HTTP 429 with a `Retry-After` header. (graphql-ws calls `take` in its `onSubscribe`, src/http/ws.ts.)
+ */
+export function submitRatePlugin(limiter: SubmitRateLimiter): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operation, request, contextValue }) {
+          if (!operation || contextValue.keyId === null) return;
+          try {
+            limiter.take(contextValue.keyId, jobsSubmitted(document, operation, request.variables));
+          } catch (e) {
+            if (!isPublicError(e)) throw e;
+            const retryAfter = e.extensions['retryAfter'];
+            const headers = new HeaderMap(typeof retryAfter === 'number' ? [['retry-after', String(retryAfter)]] : []);
+            throw new GraphQLError(e.message, { originalError: e, extensions: { http: { status: 429, headers } } });
+          }
+        },
+      };
     },
   };
 }

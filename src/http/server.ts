@@ -4,18 +4,18 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
+import type { WebSocketServer } from 'ws';
 import { principalOf, requireKey } from '../auth/http.js';
-import { isPublicError } from '../errors.js';
 import { createContext, type GraphQLContext } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
 import { limitRules, parseOptions } from '../graphql/limits.js';
-import { createSubmitRateLimiter, jobsSubmitted } from '../graphql/submit-rate.js';
+import { createSubmitRateLimiter, submitRatePlugin } from '../graphql/submit-rate.js';
 import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
@@ -23,7 +23,6 @@ import { bodyErrors, jsonBody } from './body.js';
 import { graphiqlRouter, type GraphiqlOptions } from './graphiql.js';
 import type { SecurityOptions } from './security.js';
 import { startGraphqlWs } from './ws.js';
-import type { WebSocketServer } from 'ws';
 
 export interface HttpOptions {
   schema: GraphQLSchema;
@@ -77,24 +76,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),
       { serverWillStart: async () => ({ drainServer: async () => ws.dispose() }) },
-      {
-        // Submit rate per key, before anything runs: a refused operation writes nothing.
-        async requestDidStart() {
-          return {
-            async didResolveOperation({ document, operation, request, contextValue }) {
-              if (!operation || contextValue.keyId === null) return;
-              try {
-                submitRate.take(contextValue.keyId, jobsSubmitted(document, operation, request.variables));
-              } catch (e) {
-                if (!isPublicError(e)) throw e;
-                const retryAfter = e.extensions['retryAfter'];
-                const headers = new HeaderMap(typeof retryAfter === 'number' ? [['retry-after', String(retryAfter)]] : []);
-                throw new GraphQLError(e.message, { originalError: e, extensions: { http: { status: 429, headers } } });
-              }
-            },
-          };
-        },
-      },
+      submitRatePlugin(submitRate),
     ],
   });
   await apollo.start();

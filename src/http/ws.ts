@@ -108,6 +108,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const subscriptions = new KeyCounts();
   const revocations = watchRevocations(sec.auth, sec.ws.recheckMs, log);
   const sessions = new WeakMap<object, Session>();
+  /** Sockets closed while their key was still being checked. */
+  const gone = new WeakSet<object>();
 
   const wss = new WebSocketServer({ server: o.server, path: '/graphql', maxPayload: sec.ws.maxMessageBytes });
 
@@ -152,7 +154,12 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     {
       connectionInitWaitTimeout: sec.ws.connectionInitTimeoutMs,
       async onConnect(ctx) {
-        sessions.set(ctx, await open(ctx));
+        const s = await open(ctx);
+        if (gone.has(ctx)) {
+          close(s); // closed meanwhile: give back the connection slot at once
+          return false;
+        }
+        sessions.set(ctx, s);
         return true;
       },
       onSubscribe(ctx, id, payload) {
@@ -203,6 +210,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         if (s?.countedKey != null && s.subscriptions.delete(id)) subscriptions.remove(s.countedKey);
       },
       onClose(ctx) {
+        gone.add(ctx);
         const s = sessions.get(ctx);
         if (s) close(s);
       },
