@@ -4,7 +4,7 @@
  * and no workers, so the stream only changes when a job is accepted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, gql, SUBMIT } from '../support/graphql.js';
+import { bearer, collect, gql, SUBMIT, wsClient } from '../support/graphql.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { snapshot } from '../support/snapshot.js';
 
@@ -131,6 +131,11 @@ describe('production mode', () => {
     expect(r.body.errors?.[0]?.message).toMatch(/introspection/i);
     expect(codes(await gql(prod.url, '{ __type(name: "Job") { name } }'))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     expect(codes(await gql(prod.url, '{ jobTypes { name } }'))).toEqual([]);
+    // graphql-ws validates on its own: the same rule applies there.
+    const client = wsClient(prod.wsUrl);
+    const overWs = await collect(client, '{ __schema { queryType { name } } }', {});
+    await client.dispose();
+    expect((overWs.errors[0] as any).extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
   it('errors carry no stack traces', async () => {
