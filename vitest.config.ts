@@ -1,10 +1,19 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
 
 /**
  * `npm test` runs every suite, including the slow fault tests under test/faults/ (which also run alone
  * with `npm run test:faults`). Each worker is a forked process, so a test may kill what it spawned.
  */
 export default defineConfig({
+  resolve: {
+    // graphql 16 has no "exports" map: Node (and so Apollo, graphql-ws, @graphql-tools at run time) loads its
+    // CommonJS build, while Vite would pick its "module" (ESM) build for our sources. Two copies break
+    // graphql-js' instanceof checks (validate, isObjectType …): point our imports at the one Node loads.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/setup/global.ts'],

@@ -1,4 +1,15 @@
 CREATE TYPE "public"."job_state" AS ENUM('QUEUED', 'RUNNING', 'RETRYING', 'SUCCEEDED', 'FAILED', 'CANCELLED');--> statement-breakpoint
+CREATE TABLE "api_keys" (
+	"id" text PRIMARY KEY NOT NULL,
+	"owner" text NOT NULL,
+	"admin" boolean DEFAULT false NOT NULL,
+	"key_hash" text NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"revoked_at" timestamp with time zone,
+	CONSTRAINT "api_keys_hash_is_sha256" CHECK ("api_keys"."key_hash" ~ '^[0-9a-f]{64}$'),
+	CONSTRAINT "api_keys_owner_not_empty" CHECK (length("api_keys"."owner") between 1 and 100)
+);
+--> statement-breakpoint
 CREATE TABLE "job_events" (
 	"job_id" uuid NOT NULL,
 	"seq" integer NOT NULL,

@@ -4,12 +4,15 @@
  * `stop()` shuts down in order: readiness off → workers finish (grace) → subscriptions closed and HTTP
  * drained → relay and recorder → NATS drained → database closed.
  */
+import { createAuthenticator } from './auth/authenticate.js';
+import { ensureDevKey } from './auth/dev-key.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/client.js';
 import { ensureDatabase, migrateDatabase } from './db/migrate.js';
 import { buildSchema } from './graphql/schema.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import type { GraphiqlOptions } from './http/graphiql.js';
+import { securityOptions } from './http/security.js';
 import { BUILTIN_JOB_TYPES } from './jobs/catalog.js';
 import type { JobType } from './jobs/definition.js';
 import type { JobDeps } from './jobs/deps.js';
@@ -32,7 +35,12 @@ export interface AppOptions {
   log?: Logger;
   /** Starts the in-process worker pool, given the shared clients. */
   workers?: (deps: JobDeps) => Promise<InProcessWorkers>;
+  /** GraphiQL options; by default the development key (if any) is pre-filled in its headers. */
   graphiql?: GraphiqlOptions;
+  /** Create (once) and pre-fill the development key. @default NODE_ENV is development and auth is on */
+  devKey?: boolean;
+  /** Where the development key is kept. @default .data/dev-key */
+  devKeyFile?: string;
 }
 
 export interface App {
@@ -43,6 +51,8 @@ export interface App {
   db: Db;
   hub: UpdateHub;
   deadLetters: DeadLetterRecorder;
+  /** The development key (src/auth/dev-key.ts), when one is in use. */
+  devKey: string | null;
   stop(): Promise<void>;
 }
 
@@ -84,6 +94,11 @@ export async function startApp(o: AppOptions): Promise<App> {
     { ackWaitMs: config.ACK_WAIT_MS, sweepIntervalMs: Math.max(1000, Math.min(config.ACK_WAIT_MS, 10_000)) },
   );
   const hub = createUpdateHub(nats.nc);
+  const auth = createAuthenticator({ sql: db.sql, enabled: config.LONGRUN_AUTH });
+  if (!auth.enabled) {
+    log.warn('AUTHENTICATION IS OFF (LONGRUN_AUTH=off): anyone who can reach this port is an admin; never do this outside local development');
+  }
+  const devKey = (o.devKey ?? (config.NODE_ENV === 'development' && auth.enabled)) ? (await ensureDevKey(db.sql, o.devKeyFile)).key : null;
   const workers = o.workers ? await o.workers(deps) : null;
   const http = await startHttpServer({
     schema: buildSchema(),
@@ -92,7 +107,9 @@ export async function startApp(o: AppOptions): Promise<App> {
     port: config.PORT,
     host: config.HOST,
     dev: config.NODE_ENV === 'development',
-    graphiql: o.graphiql ?? {},
+    graphiql: { ...(devKey ? { defaultHeaders: { Authorization: `Bearer ${devKey}` } } : {}), ...o.graphiql },
+    security: securityOptions(config, auth),
+    log,
     ready: async () => {
       await db.sql`select 1`;
       if (nats.nc.isClosed()) return false;
@@ -110,6 +127,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     db,
     hub,
     deadLetters,
+    devKey,
     stop() {
       stopping ??= (async () => {
         http.setDraining();

@@ -51,6 +51,30 @@ const schema = z.object({
   /** Minimum gap between progress writes to PostgreSQL for one job (NATS gets every update). */
   PROGRESS_DB_INTERVAL_MS: intIn(0, 60_000).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  // Security (docs/security.md): authentication and the limits on every input.
+  /** API keys required (`Authorization: Bearer …`); `off` makes every caller the admin owner `anonymous`. */
+  LONGRUN_AUTH: bool.default(true),
+  /** Schema introspection; unset = on except in production. */
+  GRAPHQL_INTROSPECTION: bool.optional(),
+  /** How often open WebSocket connections re-check that their key is not revoked. */
+  AUTH_RECHECK_MS: intIn(100, 600_000).default(2000),
+  HTTP_BODY_LIMIT_BYTES: intIn(1024, 100 * 1024 * 1024).default(2 * 1024 * 1024),
+  GRAPHQL_MAX_DEPTH: intIn(2, 100).default(10),
+  GRAPHQL_MAX_COST: intIn(10, 10_000_000).default(5000),
+  GRAPHQL_MAX_ALIASES: intIn(0, 10_000).default(30),
+  /** Lexical tokens in one document; big payloads belong in variables. */
+  GRAPHQL_MAX_TOKENS: intIn(100, 1_000_000).default(10_000),
+  WS_MAX_MESSAGE_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  WS_CONNECTION_INIT_TIMEOUT_MS: intIn(100, 600_000).default(10_000),
+  /** A socket whose unsent data exceeds this is closed (1013) rather than buffered further. */
+  WS_MAX_BUFFERED_BYTES: intIn(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  MAX_CONNECTIONS_PER_KEY: intIn(1, 100_000).default(20),
+  MAX_SUBSCRIPTIONS_PER_KEY: intIn(1, 1_000_000).default(200),
+  /** Jobs per second one key may submit, sustained (0 = unlimited). */
+  SUBMIT_RATE_PER_SEC: z.coerce.number().min(0).max(1_000_000).default(100),
+  /** Jobs one key may submit at once before the rate applies (at least the largest batch you send). */
+  SUBMIT_BURST: intIn(1, 1_000_000).default(1000),
 });
 
 /** The parsed, frozen configuration. */

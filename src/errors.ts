@@ -9,6 +9,25 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+  // Security: authentication and limits (docs/security.md lists each limit and its default).
+  /** No API key, an unknown or malformed one, or a revoked one. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The request body is larger than HTTP_BODY_LIMIT_BYTES. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** The request could not be read (malformed JSON, wrong content type, batched operations). */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** Selection sets nested deeper than GRAPHQL_MAX_DEPTH. */
+  QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
+  /** The operation's estimated cost is above GRAPHQL_MAX_COST. */
+  QUERY_TOO_COSTLY: 'QUERY_TOO_COSTLY',
+  /** More aliased fields than GRAPHQL_MAX_ALIASES. */
+  TOO_MANY_ALIASES: 'TOO_MANY_ALIASES',
+  /** Too many jobs submitted per second with this key; `extensions.retryAfter` says when to try again. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** This key has MAX_CONNECTIONS_PER_KEY WebSocket connections open already. */
+  TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',
+  /** This key has MAX_SUBSCRIPTIONS_PER_KEY subscriptions running already. */
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -28,15 +47,21 @@ export interface UserError {
   message: string;
 }
 
-/** An error with a GraphQL `extensions.code`; the message is safe to show to clients. */
+/**
+ * An error with a GraphQL `extensions.code`; the message (and `extensions`, sent next to the code) is safe to
+ * show to clients.
+ */
 export class PublicError extends Error {
   override name = 'PublicError';
+  /** Sent in `extensions` next to `code`, e.g. `retryAfter`. */
+  readonly extensions: Record<string, unknown>;
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; extensions?: Record<string, unknown> },
   ) {
     super(message, options);
+    this.extensions = options?.extensions ?? {};
   }
 }
 export const isPublicError = (e: unknown): e is PublicError => e instanceof PublicError;

@@ -17,7 +17,13 @@ async function main(): Promise<void> {
     workers: config.WORKER_CONCURRENCY > 0 ? (deps) => startWorkerPool(config, deps) : undefined,
   });
   log.info({ url: app.url, workers: config.WORKER_CONCURRENCY }, 'longrun is up');
-  process.stdout.write(`\nlongrun is running. GraphiQL: ${app.url}\n\n`);
+  process.stdout.write(`\nlongrun is running. GraphiQL: ${app.url}\n`);
+  if (app.devKey) {
+    process.stdout.write(`Development API key (pre-filled in GraphiQL, kept in .data/dev-key):\n  Authorization: Bearer ${app.devKey}\n`);
+  }
+  if (!config.LONGRUN_AUTH) process.stdout.write('WARNING: authentication is OFF (LONGRUN_AUTH=off): every caller is an admin.\n');
+  process.stdout.write('\n');
+
   stopOnSignals(() => app.stop(), log);
 }
 

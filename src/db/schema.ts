@@ -130,6 +130,29 @@ export const outbox = pgTable(
   (t) => [index('outbox_unpublished').on(t.id).where(sql`published_at is null`)],
 );
 
+/**
+ * API keys (see src/auth/keys.ts): the key itself is never stored, only its SHA-256. A key starts with its
+ * id, so a request's key is looked up by primary key and its hash compared in constant time.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    owner: text('owner').notNull(),
+    admin: boolean('admin').notNull().default(false),
+    /** Hex SHA-256 of the whole key. */
+    keyHash: text('key_hash').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    /** Set once by `keys revoke`; a revoked key authenticates nothing from then on. */
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [
+    check('api_keys_hash_is_sha256', sql`${t.keyHash} ~ '^[0-9a-f]{64}$'`),
+    check('api_keys_owner_not_empty', sql`length(${t.owner}) between 1 and 100`),
+  ],
+);
+
 export type JobRow = typeof jobs.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type JobEventRow = typeof jobEvents.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;

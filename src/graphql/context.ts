@@ -9,17 +9,20 @@ export interface GraphQLContext {
   deps: JobDeps;
   hub: UpdateHub;
   viewer: Viewer;
+  /** The API key of the request (null when auth is off); per-key limits count on it. */
+  keyId: string | null;
   /** Batches history reads of every Job in one response into one query. */
   history(jobId: string): Promise<HistoryRow[]>;
 }
 
-export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer): GraphQLContext {
+export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer, keyId: string | null = null): GraphQLContext {
   let batch: Map<string, ((rows: HistoryRow[]) => void)[]> | null = null;
   let fail: ((e: unknown) => void)[] = [];
   return {
     deps,
     hub,
     viewer,
+    keyId,
     history(jobId) {
       return new Promise((resolve, reject) => {
         if (!batch) {

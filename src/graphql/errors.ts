@@ -21,21 +21,23 @@ const GRAPHQL_CODES = new Set([
 ]);
 
 const isNatsUnavailable = (e: unknown): boolean =>
-  e instanceof Error && /(ConnectionError|ClosedConnectionError|TimeoutError|NoRespondersError|RequestError)/.test(e.name);
+  e instanceof Error && /^(ConnectionError|ClosedConnectionError|TimeoutError|NoRespondersError|RequestError)$/.test(e.name);
 
 export function formatError(formatted: GraphQLFormattedError, error: unknown, dev: boolean): GraphQLFormattedError {
   // Duck-typed: graphql may be loaded twice (its ESM and CJS builds), so `instanceof GraphQLError` can lie.
   const wrapped = (error as { originalError?: unknown } | null)?.originalError;
   const original = wrapped ?? error;
   const base = { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
-  if (isPublicError(original)) return { ...base, message: original.message, extensions: { code: original.code } };
+  if (isPublicError(original)) return { ...base, message: original.message, extensions: { ...original.extensions, code: original.code } };
   if (isConnectionError(original) || isNatsUnavailable(original)) {
     return { ...base, message: 'a backing service is unavailable, try again', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && GRAPHQL_CODES.has(code)) return { ...base, extensions: { ...formatted.extensions, code } };
-  if (!wrapped && (error as { name?: string } | null)?.name === 'GraphQLError') {
-    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } }; // a validation/coercion error of graphql-js
+  // A validation/coercion error of graphql-js (a bad variable wraps the scalar's own GraphQLError).
+  const isGraphQLError = (e: unknown) => (e as { name?: string } | null)?.name === 'GraphQLError';
+  if (isGraphQLError(error) && (!wrapped || isGraphQLError(wrapped))) {
+    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
   }
   return {
     ...base,

@@ -10,14 +10,19 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
+import { principalOf, requireKey } from '../auth/http.js';
 import { createContext, type GraphQLContext } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
-import type { JobDeps, Viewer } from '../jobs/deps.js';
+import { limitRules, parseOptions } from '../graphql/limits.js';
+import { createSubmitRateLimiter, submitRatePlugin } from '../graphql/submit-rate.js';
+import type { JobDeps } from '../jobs/deps.js';
+import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
-import { graphqlBodyErrors } from './body-errors.js';
+import { bodyErrors, jsonBody } from './body.js';
 import { graphiqlRouter, type GraphiqlOptions } from './graphiql.js';
+import type { SecurityOptions } from './security.js';
+import { startGraphqlWs } from './ws.js';
 
 export interface HttpOptions {
   schema: GraphQLSchema;
@@ -27,6 +32,9 @@ export interface HttpOptions {
   host: string;
   dev: boolean;
   graphiql: GraphiqlOptions;
+  /** Authentication and limits (src/http/security.ts). */
+  security: SecurityOptions;
+  log: Logger;
   /** Readiness beyond "the process answers": PostgreSQL, NATS and the streams reachable. */
   ready(): Promise<boolean>;
 }
@@ -35,13 +43,13 @@ export interface HttpServer {
   url: string;
   wsUrl: string;
   server: http.Server;
+  /** The graphql-ws sockets (for tests and metrics). */
+  websockets: WebSocketServer;
   /** Starts failing /readyz (first step of a graceful shutdown). */
   setDraining(): void;
   /** Closes WebSocket subscriptions (close code 1001) and drains HTTP. */
   close(): Promise<void>;
 }
-
-const ANONYMOUS: Viewer = { owner: 'anonymous', admin: true };
 
 export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   const app = express();
@@ -49,23 +57,18 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   const server = http.createServer(app);
   let draining = false;
 
-  const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
-  const ws = useServer<Record<string, unknown>>(
-    {
-      schema: o.schema,
-      connectionInitWaitTimeout: 10_000,
-      context: (): GraphQLContext => createContext(o.deps, o.hub, ANONYMOUS),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors
-          ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, o.dev)) }
-          : undefined,
-    },
-    wsServer,
-  );
+  const sec = o.security;
+  const submitRate = createSubmitRateLimiter(sec.submitRate);
+  const ws = startGraphqlWs({ server, schema: o.schema, deps: o.deps, hub: o.hub, dev: o.dev, log: o.log, security: sec, submitRate });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: o.schema,
-    introspection: true,
+    introspection: sec.query.introspection,
+    validationRules: limitRules(sec.query),
+    parseOptions: parseOptions(sec.query),
+    // Both are Apollo's defaults; stated so that nobody turns them off by accident.
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
     persistedQueries: false,
     includeStacktraceInErrorResponses: o.dev,
     formatError: (formatted, error) => formatError(formatted, error, o.dev),
@@ -73,6 +76,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),
       { serverWillStart: async () => ({ drainServer: async () => ws.dispose() }) },
+      submitRatePlugin(submitRate),
     ],
   });
   await apollo.start();
@@ -85,26 +89,16 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   app.use(graphiqlRouter(o.graphiql));
   app.use(
     '/graphql',
-    express.json({ limit: '2mb' }),
-    expressMiddleware(apollo, { context: async () => createContext(o.deps, o.hub, ANONYMOUS) }),
-    graphqlBodyErrors,
+    requireKey(sec.auth),
+    ...jsonBody(sec.bodyLimitBytes),
+    expressMiddleware(apollo, {
+      context: async ({ res }) => {
+        const p = principalOf(res);
+        return createContext(o.deps, o.hub, p.viewer, p.keyId);
+      },
+    }),
+    bodyErrors,
   );
-
-  // Bodies express could not read (malformed JSON, too large) still get a GraphQL-shaped JSON answer.
-  app.use((err: { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
-    if (res.headersSent) return next(err);
-    const tooLarge = err.type === 'entity.too.large';
-    const status = tooLarge ? 413 : err.status && err.status < 500 ? err.status : 500;
-    const code = tooLarge ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
-    const message = tooLarge
-      ? 'request body too large'
-      : err.type === 'entity.parse.failed'
-        ? 'malformed JSON in the request body'
-        : status < 500
-          ? 'bad request'
-          : 'internal error';
-    res.status(status).json({ errors: [{ message, extensions: { code } }] });
-  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -116,10 +110,11 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     url: `http://${host}:${port}/graphql`,
     wsUrl: `ws://${host}:${port}/graphql`,
     server,
+    websockets: ws.wss,
     setDraining: () => void (draining = true),
     async close() {
       draining = true;
-      for (const client of wsServer.clients) client.close(1001, 'server shutting down');
+      for (const client of ws.wss.clients) client.close(1001, 'server shutting down');
       await apollo.stop();
     },
   };

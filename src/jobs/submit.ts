@@ -9,8 +9,12 @@ import { ServiceUnavailableError, UserErrorCode, isConnectionError, type UserErr
 import { faultPoint } from '../faults.js';
 import { MAX_ATTEMPTS_RANGE } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
+import { checkJson, isStorableText, MAX_PAYLOAD_DEPTH } from './payload-check.js';
 
-/** Largest accepted payload, as JSON text. */
+/**
+ * Largest accepted payload, as JSON text (UTF-8 bytes): 256 KiB. A larger one is refused with
+ * `OUT_OF_RANGE` on `payload` (docs/security.md). Put big inputs in object storage and pass a reference.
+ */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Shortest per-job timeout. */
@@ -42,9 +46,14 @@ export function validateSubmit(
   }
   const errors: UserError[] = [];
   const payload = input.payload ?? {};
-  const size = Buffer.byteLength(JSON.stringify(payload));
-  if (size > MAX_PAYLOAD_BYTES) {
+  const shape = checkJson(payload);
+  const size = shape === 'too-deep' ? 0 : Buffer.byteLength(JSON.stringify(payload));
+  if (shape === 'too-deep') {
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels` });
+  } else if (size > MAX_PAYLOAD_BYTES) {
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload is ${size} bytes; the maximum is ${MAX_PAYLOAD_BYTES}` });
+  } else if (shape === 'unstorable') {
+    errors.push({ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: 'payload contains a NUL character or an unpaired surrogate, which cannot be stored' });
   } else {
     const parsed = type.payload.safeParse(payload);
     if (!parsed.success) {
@@ -67,8 +76,8 @@ export function validateSubmit(
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'timeoutMs'], message: `timeoutMs must be between ${MIN_TIMEOUT_MS} and ${type.timeoutMs}` });
   }
   const key = input.idempotencyKey ?? null;
-  if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
-    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'idempotencyKey'], message: `idempotencyKey must be 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
+  if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !isStorableText(key))) {
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'idempotencyKey'], message: `idempotencyKey must be 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters, none of them NUL` });
   }
   if (errors.length) return { errors };
   return {

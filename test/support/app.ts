@@ -8,7 +8,9 @@ import postgres from 'postgres';
 import { inject } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { startApp, type App } from '../../src/app.js';
+import { startApp, type App, type AppOptions } from '../../src/app.js';
+import { generateKey } from '../../src/auth/keys.js';
+import { insertApiKey, revokeApiKey } from '../../src/db/api-keys.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { JobType } from '../../src/jobs/definition.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
@@ -18,6 +20,7 @@ import type { BoundHandler } from '../../workers/handler.js';
 import { BUILTIN_HANDLERS } from '../../workers/registry.js';
 import { ADMIN_URL } from '../setup/global.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
+import { setDefaultKey } from './graphql.js';
 
 export interface TestEnv {
   /** Database URL and NATS prefix for this file. */
@@ -80,6 +83,8 @@ export interface TestAppOptions {
   config?: Record<string, string>;
   types?: readonly JobType[];
   handlers?: readonly BoundHandler[] | null;
+  /** Further options of startApp (GraphiQL, development key). */
+  app?: Pick<AppOptions, 'graphiql' | 'devKey' | 'devKeyFile'>;
 }
 
 export interface TestApp {
@@ -88,6 +93,14 @@ export interface TestApp {
   config: Config;
   url: string;
   wsUrl: string;
+  /**
+   * An admin key (owner `test`) that the helpers of ./graphql.ts send to this app unless told otherwise;
+   * null when the app runs with LONGRUN_AUTH=off.
+   */
+  key: string | null;
+  /** A new API key in this app's database. */
+  createKey(owner: string, admin?: boolean): Promise<{ id: string; key: string }>;
+  revokeKey(id: string): Promise<void>;
   /** Stops the app (and the env when the app made it). */
   dispose(): Promise<void>;
 }
@@ -101,15 +114,29 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
     config,
     log: createLogger(config.LOG_LEVEL),
     types: o.types ?? BUILTIN_JOB_TYPES,
+    ...o.app,
     workers: handlers ? (deps) => startWorkerPool(config, deps, handlers) : undefined,
   });
+  const createKey = async (owner: string, admin = false) => {
+    const k = generateKey();
+    await insertApiKey(env.sql, { id: k.id, owner, admin, keyHash: k.keyHash });
+    return { id: k.id, key: k.key };
+  };
+  const key = config.LONGRUN_AUTH ? (await createKey('test', true)).key : null;
+  setDefaultKey(app.url, key);
   return {
     app,
     env,
     config,
     url: app.url,
     wsUrl: app.wsUrl,
+    key,
+    createKey,
+    async revokeKey(id) {
+      await revokeApiKey(env.sql, id);
+    },
     async dispose() {
+      setDefaultKey(app.url, null);
       await app.stop();
       if (!o.env) await env.dispose();
     },

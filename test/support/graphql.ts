@@ -1,8 +1,30 @@
 /**
  * Raw GraphQL over HTTP and graphql-ws for tests that check the wire (status codes, error bodies).
+ * Requests to a test app carry its default API key (see `startTestApp`) unless the caller gives its own
+ * `authorization` header / connectionParams (`NO_KEY` sends none).
  */
 import { createClient, type Client } from 'graphql-ws/client';
 import WebSocket from 'ws';
+
+/** Default key per server (origin), set by startTestApp. */
+const defaultKeys = new Map<string, string>();
+const originOf = (url: string) => new URL(url.replace(/^ws/, 'http')).origin;
+
+export function setDefaultKey(url: string, key: string | null): void {
+  if (key) defaultKeys.set(originOf(url), key);
+  else defaultKeys.delete(originOf(url));
+}
+
+/** `Authorization` value of a key. */
+export const bearer = (key: string) => `Bearer ${key}`;
+/** Headers / connectionParams that carry no key at all. */
+export const NO_KEY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+function withDefaultKey(url: string, given: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (given) return given;
+  const key = defaultKeys.get(originOf(url));
+  return key ? { authorization: bearer(key) } : {};
+}
 
 export interface GqlResponse<T = any> {
   status: number;
@@ -13,11 +35,11 @@ export async function gql<T = any>(
   url: string,
   query: string,
   variables?: Record<string, unknown>,
-  headers: Record<string, string> = {},
+  headers?: Record<string, string>,
 ): Promise<GqlResponse<T>> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...(withDefaultKey(url, headers) as Record<string, string>) },
     body: JSON.stringify({ query, variables }),
   });
   const text = await res.text();
@@ -31,7 +53,7 @@ export async function gql<T = any>(
 }
 
 export function wsClient(url: string, connectionParams?: Record<string, unknown>): Client {
-  return createClient({ url, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
+  return createClient({ url, webSocketImpl: WebSocket, connectionParams: withDefaultKey(url, connectionParams), retryAttempts: 0, lazy: true });
 }
 
 /** Collects every result of a subscription until it completes (or errors). */
@@ -53,7 +75,9 @@ export async function collect<T = any>(
       }
     }
   } catch (e) {
-    errors.push(e);
+    // An `error` message (the operation was refused) arrives as the list of its errors.
+    if (Array.isArray(e)) errors.push(...e);
+    else errors.push(e);
   }
   return { values, errors };
 }

@@ -1,0 +1,168 @@
+/**
+ * Limits on the shape of a GraphQL document, as graphql-js validation rules, applied on both transports:
+ * Apollo's `validationRules` (HTTP) and the graphql-ws `onSubscribe` hook (WebSocket).
+ *
+ * - depth: selection sets nested deeper than `maxDepth` (root fields are depth 1) → QUERY_TOO_DEEP.
+ *   Introspection (`__schema`, `__type`) is not counted, so GraphiQL can load the schema; its cost is.
+ * - cost: every field costs 1 × the page sizes of the connections around it; a field whose definition
+ *   takes `first` multiplies what is below it by that number (by MAX_PAGE_SIZE when it is a variable or
+ *   absent) → QUERY_TOO_COSTLY.
+ * - aliases: aliased fields, counted where fragments are spread → TOO_MANY_ALIASES.
+ * - tokens: `parseOptions().maxTokens` stops the parser itself on huge documents (GRAPHQL_PARSE_FAILED).
+ *
+ * Fragments are expanded where they are spread, with a work budget, so neither fragment cycles (reported by
+ * graphql-js' own rule) nor "fragment bombs" make the check itself expensive.
+ */
+import {
+  GraphQLError,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type ASTVisitor,
+  getNamedType,
+  isInterfaceType,
+  isObjectType,
+  type FieldNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { ErrorCode, PublicError } from '../errors.js';
+import { MAX_PAGE_SIZE } from '../jobs/queries.js';
+
+export interface QueryLimits {
+  /** @default 10 */
+  maxDepth: number;
+  /** @default 5000 */
+  maxCost: number;
+  /** @default 30 */
+  maxAliases: number;
+  /** @default 10000 */
+  maxTokens: number;
+  /** Whether `__schema` / `__type` may be queried. */
+  introspection: boolean;
+}
+
+interface Visit {
+  field: FieldNode;
+  depth: number;
+  /** Product of the page sizes of the enclosing connections. */
+  multiplier: number;
+}
+
+const isIntrospection = (f: FieldNode) => f.name.value === '__schema' || f.name.value === '__type';
+
+/**
+ * How many items a field can return per item of its parent: for a field whose definition takes `first`
+ * (a connection), the literal value, or MAX_PAGE_SIZE when it is a variable or absent; otherwise 1.
+ */
+function pageSizeOf(f: FieldNode, def: GraphQLField<unknown, unknown> | undefined): number {
+  if (!def?.args.some((a) => a.name === 'first')) return 1;
+  const first = f.arguments?.find((a) => a.name.value === 'first');
+  return first?.value.kind === Kind.INT ? Math.max(0, Number(first.value.value)) : MAX_PAGE_SIZE;
+}
+
+/**
+ * Visits every field of an operation as executed (fragments expanded), depth-first. Stops when `visit`
+ * returns false. Fragments already on the path are skipped (cycles are reported by NoFragmentCyclesRule).
+ */
+function walk(ctx: ValidationContext, op: OperationDefinitionNode, visit: (v: Visit) => boolean): void {
+  const schema = ctx.getSchema();
+  const onPath = new Set<string>();
+  let stopped = false;
+  const typeNamed = (name: string | undefined, fallback: GraphQLNamedType | undefined) =>
+    name === undefined ? fallback : schema.getType(name) ?? undefined;
+  const go = (s: SelectionSetNode, parent: GraphQLNamedType | undefined, depth: number, multiplier: number, countDepth: boolean): void => {
+    for (const sel of s.selections) {
+      if (stopped) return;
+      if (sel.kind === Kind.FIELD) {
+        const introspection = !countDepth || isIntrospection(sel);
+        const d = introspection ? depth : depth + 1;
+        if (!visit({ field: sel, depth: d, multiplier })) {
+          stopped = true;
+          return;
+        }
+        if (!sel.selectionSet) continue;
+        const def = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[sel.name.value] : undefined;
+        go(sel.selectionSet, def && getNamedType(def.type), d, multiplier * pageSizeOf(sel, def), !introspection);
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        go(sel.selectionSet, typeNamed(sel.typeCondition?.name.value, parent), depth, multiplier, countDepth);
+      } else {
+        const name = sel.name.value;
+        const fragment = ctx.getFragment(name);
+        if (!fragment || onPath.has(name)) continue;
+        onPath.add(name);
+        go(fragment.selectionSet, typeNamed(fragment.typeCondition.name.value, parent), depth, multiplier, countDepth);
+        onPath.delete(name);
+      }
+    }
+  };
+  go(op.selectionSet, schema.getRootType(op.operation) ?? undefined, 0, 1, true);
+}
+
+function limitError(code: ErrorCode, message: string, node: FieldNode, limit: number): GraphQLError {
+  return new GraphQLError(message, { nodes: [node], originalError: new PublicError(code, message, { extensions: { limit } }) });
+}
+
+/** One rule per limit; each checks every operation of the document. */
+function operationRule(check: (ctx: ValidationContext, op: OperationDefinitionNode) => void): ValidationRule {
+  return (ctx: ValidationContext): ASTVisitor => ({
+    OperationDefinition(op) {
+      check(ctx, op);
+      return false;
+    },
+  });
+}
+
+export const maxDepthRule = (max: number): ValidationRule =>
+  operationRule((ctx, op) => {
+    let budget = 100_000;
+    walk(ctx, op, ({ field, depth }) => {
+      if (depth > max) {
+        ctx.reportError(limitError(ErrorCode.QUERY_TOO_DEEP, `the query is nested deeper than ${max} levels`, field, max));
+        return false;
+      }
+      return --budget > 0;
+    });
+  });
+
+export const maxCostRule = (max: number): ValidationRule =>
+  operationRule((ctx, op) => {
+    let cost = 0;
+    walk(ctx, op, ({ field, multiplier }) => {
+      cost += Math.max(1, multiplier);
+      if (cost > max) {
+        ctx.reportError(limitError(ErrorCode.QUERY_TOO_COSTLY, `the query's estimated cost is above ${max}; ask for fewer items or fields`, field, max));
+        return false;
+      }
+      return true;
+    });
+  });
+
+export const maxAliasesRule = (max: number): ValidationRule =>
+  operationRule((ctx, op) => {
+    let aliases = 0;
+    let budget = 100_000;
+    walk(ctx, op, ({ field }) => {
+      if (field.alias && ++aliases > max) {
+        ctx.reportError(limitError(ErrorCode.TOO_MANY_ALIASES, `the query uses more than ${max} aliases`, field, max));
+        return false;
+      }
+      return --budget > 0;
+    });
+  });
+
+/** The extra validation rules for both transports. */
+export function limitRules(l: QueryLimits): ValidationRule[] {
+  return [
+    maxDepthRule(l.maxDepth),
+    maxCostRule(l.maxCost),
+    maxAliasesRule(l.maxAliases),
+    ...(l.introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
+}
+
+/** graphql-js parse options for both transports. */
+export const parseOptions = (l: QueryLimits) => ({ maxTokens: l.maxTokens });

@@ -1,0 +1,115 @@
+/**
+ * Submit rate per API key, checked before an operation runs (so a refused operation writes nothing), on
+ * both transports. The cost of an operation is the number of jobs it submits: 1 per `submitJob` field,
+ * the length of `inputs` per `submitJobs` field. Each key has a token bucket of `burst` jobs refilled at
+ * `perSecond`; an operation that does not fit answers RATE_LIMITED with `extensions.retryAfter` (seconds).
+ */
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { ErrorCode, isPublicError, PublicError } from '../errors.js';
+import type { GraphQLContext } from './context.js';
+
+export interface SubmitRate {
+  /** Jobs per second a key may submit, sustained; 0 = unlimited. */
+  perSecond: number;
+  /** Jobs a key may submit at once. */
+  burst: number;
+}
+
+/** How many jobs the operation submits (fragments expanded; aliases count once each). */
+export function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> | null | undefined): number {
+  if (op.operation !== 'mutation') return 0;
+  const fragments = new Map(
+    doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
+  );
+  const seen = new Set<string>();
+  const count = (set: SelectionSetNode): number => {
+    let n = 0;
+    for (const sel of set.selections) {
+      if (sel.kind === Kind.FIELD) {
+        if (sel.name.value === 'submitJob') n += 1;
+        if (sel.name.value === 'submitJobs') {
+          const inputs = sel.arguments?.find((a) => a.name.value === 'inputs')?.value;
+          if (inputs?.kind === Kind.LIST) n += inputs.values.length;
+          else if (inputs?.kind === Kind.VARIABLE) {
+            const v = variables?.[inputs.name.value];
+            n += Array.isArray(v) ? v.length : 1;
+          } else n += 1;
+        }
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) n += count(sel.selectionSet);
+      else {
+        const f = fragments.get(sel.name.value);
+        if (f && !seen.has(f.name.value)) {
+          seen.add(f.name.value);
+          n += count(f.selectionSet);
+          seen.delete(f.name.value);
+        }
+      }
+    }
+    return n;
+  };
+  return count(op.selectionSet);
+}
+
+export interface SubmitRateLimiter {
+  /** Takes `jobs` tokens from the key's bucket, or throws RATE_LIMITED (taking nothing). */
+  take(keyId: string, jobs: number): void;
+}
+
+/** @param now clock in milliseconds (for tests) */
+export function createSubmitRateLimiter(rate: SubmitRate, now: () => number = Date.now): SubmitRateLimiter {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  let lastSweep = now();
+  return {
+    take(keyId, jobs) {
+      if (rate.perSecond <= 0 || jobs <= 0) return;
+      const t = now();
+      // Forget buckets that have refilled completely (they equal a fresh one).
+      if (t - lastSweep > 60_000) {
+        lastSweep = t;
+        for (const [k, b] of buckets) if (b.tokens + ((t - b.at) / 1000) * rate.perSecond >= rate.burst) buckets.delete(k);
+      }
+      const b = buckets.get(keyId) ?? { tokens: rate.burst, at: t };
+      b.tokens = Math.min(rate.burst, b.tokens + ((t - b.at) / 1000) * rate.perSecond);
+      b.at = t;
+      buckets.set(keyId, b);
+      if (jobs <= b.tokens) {
+        b.tokens -= jobs;
+        return;
+      }
+      if (jobs > rate.burst) {
+        throw new PublicError(ErrorCode.RATE_LIMITED, `one operation may submit at most ${rate.burst} jobs with this key`, {
+          extensions: { retryAfter: null, limit: rate.burst },
+        });
+      }
+      const retryAfter = Math.max(1, Math.ceil((jobs - b.tokens) / rate.perSecond));
+      throw new PublicError(ErrorCode.RATE_LIMITED, `too many jobs submitted with this key; retry in ${retryAfter} s`, {
+        extensions: { retryAfter },
+      });
+    },
+  };
+}
+
+/**
+ * The check on the HTTP path (Apollo), once the operation is known and before it runs: RATE_LIMITED answers
+ * HTTP 429 with a `Retry-After` header. (graphql-ws calls `take` in its `onSubscribe`, src/http/ws.ts.)
+ */
+export function submitRatePlugin(limiter: SubmitRateLimiter): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, operation, request, contextValue }) {
+          if (!operation || contextValue.keyId === null) return;
+          try {
+            limiter.take(contextValue.keyId, jobsSubmitted(document, operation, request.variables));
+          } catch (e) {
+            if (!isPublicError(e)) throw e;
+            const retryAfter = e.extensions['retryAfter'];
+            const headers = new HeaderMap(typeof retryAfter === 'number' ? [['retry-after', String(retryAfter)]] : []);
+            throw new GraphQLError(e.message, { originalError: e, extensions: { http: { status: 429, headers } } });
+          }
+        },
+      };
+    },
+  };
+}

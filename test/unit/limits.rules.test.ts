@@ -1,0 +1,58 @@
+/**
+ * The query-shape rules (src/graphql/limits.ts) on the real schema: what counts toward depth, cost and
+ * aliases, and that hostile documents cannot make the check itself expensive.
+ */
+import { parse, specifiedRules, validate } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { limitRules, type QueryLimits } from '../../src/graphql/limits.js';
+import { buildSchema } from '../../src/graphql/schema.js';
+
+const schema = buildSchema();
+const limits: QueryLimits = { maxDepth: 4, maxCost: 300, maxAliases: 3, maxTokens: 10_000, introspection: true };
+const codes = (query: string, l: QueryLimits = limits) =>
+  validate(schema, parse(query), [...specifiedRules, ...limitRules(l)]).map((e) => (e.originalError as { code?: string } | undefined)?.code ?? 'GRAPHQL');
+
+describe('depth', () => {
+  it('counts root fields as depth 1, through fragments and inline fragments', () => {
+    expect(codes('{ deadLetters(first: 1) { edges { node { id } } } }')).toEqual([]);
+    expect(codes('{ deadLetters(first: 1) { edges { node { events { seq } } } } }')).toEqual(['QUERY_TOO_DEEP']);
+    expect(codes('{ deadLetters(first: 1) { edges { ...E } } } fragment E on JobEdge { node { ... on Job { events { seq } } } }')).toEqual(['QUERY_TOO_DEEP']);
+  });
+  it('does not count introspection (GraphiQL nests ofType deeply)', () => {
+    expect(codes('{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }')).toEqual([]);
+  });
+});
+
+describe('cost', () => {
+  it('multiplies by the page size a connection asks for (the maximum when it is a variable or absent)', () => {
+    expect(codes('{ deadLetters(first: 2) { edges { node { id state } } } }')).toEqual([]); // 1 + 2 + 2 + 4
+    expect(codes('query($n: Int) { deadLetters(first: $n) { edges { node { id } } } }')).toEqual(['QUERY_TOO_COSTLY']); // 1 + 100·3
+    expect(codes('{ deadLetters { edges { node { id } } } }')).toEqual(['QUERY_TOO_COSTLY']);
+  });
+  it('counts a repeated field every time (merging does not make it free to check)', () => {
+    expect(codes(`{ ${Array(301).fill('__typename').join(' ')} }`)).toEqual(['QUERY_TOO_COSTLY']);
+  });
+  it('stops early on a fragment bomb', () => {
+    const bomb = `{ ...F40 } ${Array.from({ length: 40 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`).join(' ')} fragment F0 on Query { __typename }`;
+    const started = performance.now();
+    expect(codes(bomb, { ...limits, maxDepth: 100 })).toEqual(['QUERY_TOO_COSTLY']);
+    expect(performance.now() - started).toBeLessThan(5000); // 2^40 fields if it did not stop
+  });
+  it('survives fragment cycles (reported by graphql-js itself)', () => {
+    expect(codes('{ ...A } fragment A on Query { __typename ...B } fragment B on Query { ...A }')).toEqual(['GRAPHQL']);
+  });
+});
+
+describe('aliases', () => {
+  it('counts aliased fields where fragments are spread', () => {
+    expect(codes('{ a: jobTypes { name } b: __typename c: __typename }')).toEqual([]);
+    expect(codes('{ ...F ...F2 } fragment F on Query { a: __typename b: __typename } fragment F2 on Query { c: __typename d: __typename }')).toEqual(['TOO_MANY_ALIASES']);
+  });
+});
+
+describe('introspection', () => {
+  it('is refused when turned off', () => {
+    expect(new Set(codes('{ __schema { queryType { name } } }', { ...limits, introspection: false }))).toEqual(new Set(['GRAPHQL']));
+    expect(codes('{ __typename }', { ...limits, introspection: false })).toEqual([]);
+  });
+});

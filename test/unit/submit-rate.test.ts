@@ -1,0 +1,39 @@
+/** Counting the jobs an operation submits, and the per-key token bucket (src/graphql/submit-rate.ts). */
+import { getOperationAST, parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { createSubmitRateLimiter, jobsSubmitted } from '../../src/graphql/submit-rate.js';
+
+const count = (query: string, variables: Record<string, unknown> = {}) => {
+  const doc = parse(query);
+  return jobsSubmitted(doc, getOperationAST(doc)!, variables);
+};
+
+describe('jobsSubmitted', () => {
+  it('counts submitJob fields, submitJobs inputs (literal or variable), through aliases and fragments', () => {
+    expect(count('{ jobTypes { name } }')).toBe(0);
+    expect(count('mutation { a: submitJob(input: {type: "x"}) { job { id } } b: submitJob(input: {type: "x"}) { job { id } } }')).toBe(2);
+    expect(count('mutation { submitJobs(inputs: [{type: "x"}, {type: "y"}, {type: "z"}]) { jobs { id } } }')).toBe(3);
+    expect(count('mutation($i: [SubmitJobInput!]!) { submitJobs(inputs: $i) { jobs { id } } }', { i: Array(7).fill({ type: 'x' }) })).toBe(7);
+    expect(count('mutation { ...M ... on Mutation { submitJob(input: {type: "x"}) { job { id } } } } fragment M on Mutation { submitJob(input: {type: "x"}) { job { id } } }')).toBe(2);
+    expect(count('mutation { cancelJob(id: "x") { job { id } } }')).toBe(0);
+  });
+});
+
+describe('createSubmitRateLimiter', () => {
+  it('allows the burst, then refills at the rate; refuses with retryAfter and takes nothing', () => {
+    let now = 0;
+    const limiter = createSubmitRateLimiter({ perSecond: 2, burst: 4 }, () => now);
+    limiter.take('k', 3);
+    expect(() => limiter.take('k', 2)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', extensions: { retryAfter: 1 } }));
+    limiter.take('k', 1); // the refused take consumed nothing
+    expect(() => limiter.take('k', 1)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
+    limiter.take('other', 4); // keys are separate
+    now = 1000;
+    limiter.take('k', 2);
+    expect(() => limiter.take('k', 5)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', extensions: { retryAfter: null, limit: 4 } }));
+  });
+  it('perSecond 0 means unlimited', () => {
+    const limiter = createSubmitRateLimiter({ perSecond: 0, burst: 1 });
+    for (let i = 0; i < 100; i++) limiter.take('k', 1000);
+  });
+});
