@@ -15,6 +15,7 @@ import { createClient, isLongrunError, type JobState, type LongrunClient } from 
 import { processOutput, type Output } from './output.js';
 import { commands, type CommandArgs } from './commands.js';
 import { UsageError } from './usage-error.js';
+import { runKeysCommand } from '../src/auth/keys-cli.js';
 
 export const USAGE = `usage: longrun <command> [options]
 
@@ -24,6 +25,7 @@ commands:
   jobs [--state S] [--type T] [--first N] [--after CURSOR]
   cancel <id>
   retry <id>
+  keys create --owner NAME [--admin] | keys revoke KEY_ID | keys list   (API keys, in DATABASE_URL)
   stats                            per-type counts, throughput, oldest queued age
   types                            the job types the server accepts
 
@@ -86,6 +88,8 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[], o: Output = processOutput()): Promise<number> {
+  // `longrun keys …` manages API keys in the database directly (DATABASE_URL), not through the API.
+  if (argv[0] === 'keys') return runKeysCommand(argv.slice(1));
   let client: LongrunClient | null = null;
   try {
     const p = parse(argv);

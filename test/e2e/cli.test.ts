@@ -22,7 +22,7 @@ afterAll(async () => {
   await t?.dispose();
 });
 
-const env = () => ({ ...process.env, LONGRUN_URL: t.url, NODE_OPTIONS: '' });
+const env = () => ({ ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '', NODE_OPTIONS: '' });
 
 function longrun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -127,5 +127,31 @@ describe('longrun CLI', () => {
     const missing = await longrun('watch', '00000000-0000-4000-8000-000000000000');
     expect(missing.stderr.trim()).toBe('longrun: NOT_FOUND: job not found');
     expect(missing.code).toBe(3);
+  });
+
+  it('keys create prints a key alone on the last line; the key works; keys revoke stops it', async () => {
+    const withDb = { ...env(), DATABASE_URL: t.env.databaseUrl };
+    const run = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string }>((resolve) =>
+        execFile(process.execPath, [BIN, ...args], { env: withDb }, (err, stdout) =>
+          resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout }),
+        ),
+      );
+    const created = await run('keys', 'create', '--owner', 'cli-user');
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim().split('\n').at(-1)!;
+    expect(key).toMatch(/^lr_\S+$/);
+    const asUser = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(process.execPath, [BIN, ...args], { env: { ...env(), LONGRUN_TOKEN: key } }, (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+    expect((await asUser('jobs')).code).toBe(0);
+    const id = key.split('_')[1]!;
+    expect((await run('keys', 'revoke', id)).code).toBe(0);
+    const refused = await asUser('jobs');
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('UNAUTHENTICATED');
   });
 });
