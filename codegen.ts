@@ -12,7 +12,7 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         useTypeImports: true,
         scalars: { DateTime: 'Date', JSON: 'unknown' },
-        mappers: { Job: '../../db/schema.js#JobRow', JobUpdate: '../../messaging/messages.js#JobUpdateMessage' },
+        mappers: { Job: '../../db/schema.js#JobRow', NotificationDelivery: '../../db/notifications.js#DeliveryToSend', JobUpdate: '../../messaging/messages.js#JobUpdateMessage' },
         inputMaybeValue: 'T | null | undefined',
       },
     },

@@ -5,11 +5,13 @@
 import { startApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
+import { startTracing } from './observability/tracing.js';
 import { startWorkerPool } from '../workers/pool.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
+  const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME });
   const app = await startApp({
     config,
     log,
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     log.info({ signal: sig }, 'shutting down: finishing running jobs');
-    app.stop().then(
+    app.stop().then(() => tracing.shutdown()).then(
       () => process.exit(0),
       (e) => {
         log.error({ err: e }, 'shutdown failed');

@@ -2,6 +2,9 @@
 import type { JobDeps, Viewer } from '../jobs/deps.js';
 import type { UpdateHub } from '../progress/hub.js';
 import { historyOf } from '../jobs/queries.js';
+import { notificationsOf } from '../notifications/queries.js';
+import type { DeliveryToSend } from '../db/notifications.js';
+import { batchLoader } from './batch.js';
 
 export type HistoryRow = Awaited<ReturnType<typeof historyOf>>[number];
 
@@ -11,15 +14,26 @@ export interface GraphQLContext {
   viewer: Viewer;
   /** Batches history reads of every Job in one response into one query. */
   history(jobId: string): Promise<HistoryRow[]>;
+  /** Batches notification-delivery reads of every Job in one response into one query. */
+  notifications(jobId: string): Promise<DeliveryToSend[]>;
+  /** The request's W3C `traceparent` header, continued by `submitJob`. */
+  traceparent: string | null;
 }
 
-export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer): GraphQLContext {
+/** Request details the transport knows. */
+export interface RequestInfo {
+  traceparent?: string | null;
+}
+
+export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer, request: RequestInfo = {}): GraphQLContext {
   let batch: Map<string, ((rows: HistoryRow[]) => void)[]> | null = null;
   let fail: ((e: unknown) => void)[] = [];
   return {
     deps,
     hub,
     viewer,
+    traceparent: request.traceparent ?? null,
+    notifications: batchLoader((ids) => notificationsOf(deps, ids), (r) => r.jobId),
     history(jobId) {
       return new Promise((resolve, reject) => {
         if (!batch) {

@@ -31,7 +31,7 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     submitJob: async (_, { input }, ctx) => {
-      const r = await submitJobs(ctx.deps, ctx.viewer, [input], () => ['input']);
+      const r = await submitJobs(ctx.deps, ctx.viewer, [{ ...input, traceparent: ctx.traceparent }], () => ['input']);
       return { job: r.jobs?.[0] ?? null, userErrors: r.userErrors };
     },
     cancelJob: (_, { id }, ctx) => cancelJob(ctx.deps, ctx.viewer, id),
@@ -57,5 +57,6 @@ export const resolvers: Resolvers = {
         .filter((e) => e.kind === 'error')
         .map((e) => ({ attempt: e.attempt, message: e.error ?? e.message ?? 'error', at: e.at })),
     events: (job, _, ctx) => ctx.history(job.id),
+    notifications: (job, _, ctx) => ctx.notifications(job.id),
   },
 };

@@ -1,7 +1,8 @@
 /**
  * One HTTP port: GraphQL over HTTP (Apollo Server 5 on express 5) and over WebSocket (graphql-ws) at
- * `/graphql`, GraphiQL for browsers at the same URL, and the health probes.
+ * `/graphql`, GraphiQL for browsers at the same URL, and the health probes and `GET /metrics`.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
@@ -17,6 +18,7 @@ import { formatError } from '../graphql/errors.js';
 import type { JobDeps, Viewer } from '../jobs/deps.js';
 import type { UpdateHub } from '../progress/hub.js';
 import { graphiqlRouter, type GraphiqlOptions } from './graphiql.js';
+import { renderMetrics, scrapeRegistry, type ScrapeSources } from '../observability/scrape.js';
 
 export interface HttpOptions {
   schema: GraphQLSchema;
@@ -28,7 +30,20 @@ export interface HttpOptions {
   graphiql: GraphiqlOptions;
   /** Readiness beyond "the process answers": PostgreSQL, NATS and the streams reachable. */
   ready(): Promise<boolean>;
+  /** Sources of the scrape-time gauges of `GET /metrics`. */
+  metrics: Omit<ScrapeSources, 'ws'>;
 }
+
+/** How long /readyz waits for the checks before answering 503. */
+const READY_TIMEOUT_MS = 2000;
+
+/** `x-request-id` of the request (or a new one), echoed in the response and put in every log line of it. */
+function requestIdOf(header: string | string[] | undefined): string {
+  const given = Array.isArray(header) ? header[0] : header;
+  return given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+const headerOf = (h: string | string[] | undefined): string | null => (Array.isArray(h) ? h[0] : h) ?? null;
 
 export interface HttpServer {
   url: string;
@@ -49,11 +64,21 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   let draining = false;
 
   const wsServer = new WebSocketServer({ server, path: '/graphql', maxPayload: 1024 * 1024 });
-  const ws = useServer<Record<string, unknown>>(
+  const wsConnections = new Set<{ subscriptions: Record<string, unknown> }>();
+  const ws = useServer<Record<string, unknown>, { requestId?: string; traceparent?: string | null }>(
     {
       schema: o.schema,
       connectionInitWaitTimeout: 10_000,
-      context: (): GraphQLContext => createContext(o.deps, o.hub, ANONYMOUS),
+      onConnect: (ctx) => {
+        wsConnections.add(ctx);
+        ctx.extra.requestId = requestIdOf(ctx.extra.request.headers['x-request-id']);
+        ctx.extra.traceparent = headerOf(ctx.extra.request.headers.traceparent);
+      },
+      onClose: (ctx) => void wsConnections.delete(ctx),
+      context: (ctx): GraphQLContext =>
+        createContext({ ...o.deps, log: o.deps.log.child({ requestId: ctx.extra.requestId }) }, o.hub, ANONYMOUS, {
+          traceparent: ctx.extra.traceparent ?? null,
+        }),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors
           ? { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e, o.dev)) }
@@ -77,15 +102,35 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   await apollo.start();
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  const metrics = scrapeRegistry({
+    ...o.metrics,
+    ws: () => ({
+      connections: wsConnections.size,
+      subscriptions: [...wsConnections].reduce((n, c) => n + Object.keys(c.subscriptions).length, 0),
+    }),
+  });
+  app.get('/metrics', async (_req, res) => {
+    const m = await renderMetrics(metrics);
+    res.type(m.contentType).send(m.body);
+  });
   app.get('/readyz', async (_req, res) => {
-    const ok = !draining && (await o.ready().catch(() => false));
+    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), READY_TIMEOUT_MS).unref());
+    const ok = !draining && (await Promise.race([o.ready().catch(() => false), timeout]));
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : draining ? 'draining' : 'unavailable' });
   });
   app.use(graphiqlRouter(o.graphiql));
   app.use(
     '/graphql',
     express.json({ limit: '2mb' }),
-    expressMiddleware(apollo, { context: async () => createContext(o.deps, o.hub, ANONYMOUS) }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const requestId = requestIdOf(req.headers['x-request-id']);
+        res.setHeader('x-request-id', requestId);
+        return createContext({ ...o.deps, log: o.deps.log.child({ requestId }) }, o.hub, ANONYMOUS, {
+          traceparent: headerOf(req.headers.traceparent),
+        });
+      },
+    }),
   );
 
   await new Promise<void>((resolve, reject) => {
