@@ -2,7 +2,7 @@
  * Gauges read at scrape time from the shared state they describe: queue depth per job type (the worker
  * consumer's pending + ack-pending), the dead-letter stream's size, the outbox backlog and its oldest
  * entry's age, and this process's graphql-ws connections and subscriptions. A source that cannot be read
- * (NATS down) leaves its gauge out of that scrape instead of failing it.
+ * (NATS down) within 1.5 s leaves its gauge out of that scrape instead of failing or stalling it.
  */
 import { Gauge, Registry } from 'prom-client';
 import type { Sql } from '../db/client.js';
@@ -24,14 +24,23 @@ export interface ScrapeSources {
   log: Logger;
 }
 
+/** How long a scrape waits for one source (NATS down must not stall the scrape). */
+const READ_TIMEOUT_MS = 1500;
+
 /** A registry of this process's scrape-time gauges. */
 export function scrapeRegistry(s: ScrapeSources): Registry {
   const r = new Registry();
   const quietly = async (what: string, fn: () => Promise<void>) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer in ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS);
+    });
     try {
-      await fn();
+      await Promise.race([fn(), timeout]);
     } catch (e) {
       s.log.debug({ err: e, what }, 'metrics: a gauge could not be read');
+    } finally {
+      clearTimeout(timer);
     }
   };
   new Gauge({
@@ -41,12 +50,14 @@ export function scrapeRegistry(s: ScrapeSources): Registry {
     registers: [r],
     async collect() {
       this.reset();
-      for (const type of s.types) {
-        await quietly('queue depth', async () => {
-          const info = await s.nats.jsm.consumers.info(s.names.jobsStream, s.names.workerConsumer(type));
-          this.set({ type }, info.num_pending + info.num_ack_pending);
-        });
-      }
+      await Promise.all(
+        s.types.map((type) =>
+          quietly('queue depth', async () => {
+            const info = await s.nats.jsm.consumers.info(s.names.jobsStream, s.names.workerConsumer(type));
+            this.set({ type }, info.num_pending + info.num_ack_pending);
+          }),
+        ),
+      );
     },
   });
   new Gauge({

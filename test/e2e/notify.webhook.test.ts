@@ -132,7 +132,8 @@ describe('webhook notifications', () => {
   });
 
   it('refuses bad notify entries with codes, writing nothing', async () => {
-    const [{ count: before }] = await t.env.sql`select count(*)::int as count from jobs`;
+    const count = async (q: Promise<{ count: number }[]>) => (await q)[0]!.count;
+    const before = await count(t.env.sql`select count(*)::int as count from jobs`);
     const cases: [Record<string, unknown>, string][] = [
       [{ webhook: 'ftp://example.com/x' }, 'INVALID_WEBHOOK_URL'],
       [{ webhook: 'not a url' }, 'INVALID_WEBHOOK_URL'],
@@ -152,9 +153,7 @@ describe('webhook notifications', () => {
       expect(r.userErrors.map((e: any) => e.code), JSON.stringify(entry)).toContain(code);
       expect(r.userErrors[0].field.slice(0, 3)).toEqual(['input', 'notify', '0']);
     }
-    const [{ count: after }] = await t.env.sql`select count(*)::int as count from jobs`;
-    expect(after).toBe(before);
-    const [{ count: subs }] = await t.env.sql`select count(*)::int as count from job_notifications where target like '%/x'`;
-    expect(subs).toBe(0);
+    expect(await count(t.env.sql`select count(*)::int as count from jobs`)).toBe(before);
+    expect(await count(t.env.sql`select count(*)::int as count from job_notifications where target like '%/x'`)).toBe(0);
   });
 });
