@@ -4,7 +4,7 @@
  * the webhook secret and signature, and SMTP credentials.
  */
 import { createRequire } from 'node:module';
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
 
@@ -35,12 +35,10 @@ function prettyTransport(): LoggerOptions['transport'] | undefined {
   return { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } };
 }
 
-export function createLogger(level: string, name = 'longrun'): Logger {
+/** A logger; `destination` (tests) replaces stdout and turns pretty output off. */
+export function createLogger(level: string, name = 'longrun', destination?: DestinationStream): Logger {
+  const options: LoggerOptions = { name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  if (destination) return pino(options, destination);
   const transport = prettyTransport();
-  return pino({
-    name,
-    level,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    ...(transport ? { transport } : {}),
-  });
+  return pino(transport ? { ...options, transport } : options);
 }

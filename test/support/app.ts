@@ -12,7 +12,7 @@ import { startApp, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { JobType } from '../../src/jobs/definition.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { startWorkerPool } from '../../workers/pool.js';
 import type { BoundHandler } from '../../workers/handler.js';
 import { BUILTIN_HANDLERS } from '../../workers/registry.js';
@@ -77,6 +77,8 @@ export interface TestAppOptions {
   config?: Record<string, string>;
   types?: readonly JobType[];
   handlers?: readonly BoundHandler[] | null;
+  /** Logger of the app (default: JSON on stdout at LOG_LEVEL). */
+  log?: Logger;
 }
 
 export interface TestApp {
@@ -96,7 +98,7 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
   const handlers = o.handlers === undefined ? BUILTIN_HANDLERS : o.handlers;
   const app = await startApp({
     config,
-    log: createLogger(config.LOG_LEVEL),
+    log: o.log ?? createLogger(config.LOG_LEVEL),
     types: o.types ?? BUILTIN_JOB_TYPES,
     workers: handlers ? (deps) => startWorkerPool(config, deps, handlers) : undefined,
   });
