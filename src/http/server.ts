@@ -133,6 +133,22 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     }),
   );
 
+  // Bodies express could not read (malformed JSON, too large) still get a GraphQL-shaped JSON answer.
+  app.use((err: { status?: number; type?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(err);
+    const tooLarge = err.type === 'entity.too.large';
+    const status = tooLarge ? 413 : err.status && err.status < 500 ? err.status : 500;
+    const code = tooLarge ? 'PAYLOAD_TOO_LARGE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
+    const message = tooLarge
+      ? 'request body too large'
+      : err.type === 'entity.parse.failed'
+        ? 'malformed JSON in the request body'
+        : status < 500
+          ? 'bad request'
+          : 'internal error';
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());

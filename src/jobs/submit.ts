@@ -18,12 +18,15 @@ import type { JobDeps, Viewer } from './deps.js';
 /** Largest accepted payload, as JSON text. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** Shortest per-job timeout. */
+export const MIN_TIMEOUT_MS = 100;
 
 export interface SubmitInput {
   type: string;
   payload?: unknown;
   maxAttempts?: number | null | undefined;
   idempotencyKey?: string | null | undefined;
+  timeoutMs?: number | null | undefined;
   traceparent?: string | null;
   /** Notifications to send when the job reaches one of the given states. */
   notify?: readonly NotifyInput[] | null | undefined;
@@ -64,6 +67,10 @@ export function validateSubmit(
   if (!Number.isInteger(maxAttempts) || maxAttempts < MAX_ATTEMPTS_RANGE.min || maxAttempts > ceiling) {
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'maxAttempts'], message: `maxAttempts must be between ${MAX_ATTEMPTS_RANGE.min} and ${ceiling}` });
   }
+  const timeoutMs = input.timeoutMs ?? type.timeoutMs;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > type.timeoutMs) {
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'timeoutMs'], message: `timeoutMs must be between ${MIN_TIMEOUT_MS} and ${type.timeoutMs}` });
+  }
   const key = input.idempotencyKey ?? null;
   if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'idempotencyKey'], message: `idempotencyKey must be 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters` });
@@ -79,7 +86,7 @@ export function validateSubmit(
       type: type.name,
       payload,
       maxAttempts,
-      timeoutMs: type.timeoutMs,
+      timeoutMs,
       idempotencyKey: key,
       traceparent: input.traceparent ?? null,
       subject: deps.names.jobSubject(type.name),

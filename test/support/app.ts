@@ -17,6 +17,7 @@ import { startWorkerPool } from '../../workers/pool.js';
 import type { BoundHandler } from '../../workers/handler.js';
 import { BUILTIN_HANDLERS } from '../../workers/registry.js';
 import { ADMIN_URL } from '../setup/global.js';
+import { migrateDatabase } from '../../src/db/migrate.js';
 
 export interface TestEnv {
   /** Database URL and NATS prefix for this file. */
@@ -34,11 +35,13 @@ export async function createTestEnv(o: { natsUrl?: string; adminUrl?: string } =
   const dbName = `lr_test_${id}`;
   const adminUrl = o.adminUrl ?? ADMIN_URL;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${dbName} template ${inject('templateDb')}`);
+  // The run's migrated template lives on the shared server; a private server gets migrated directly.
+  await admin.unsafe(`create database ${dbName}${o.adminUrl ? '' : ` template ${inject('templateDb')}`}`);
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${dbName}`;
   const databaseUrl = url.toString();
+  if (o.adminUrl) await migrateDatabase(databaseUrl);
   const prefix = `t${id}_`;
   const natsUrl = o.natsUrl ?? 'nats://127.0.0.1:4222';
   const sql = postgres(databaseUrl, { max: 3, onnotice: () => {} });
@@ -113,4 +116,10 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
       if (!o.env) await env.dispose();
     },
   };
+}
+
+/** `select count(*)` of a table, optionally with a WHERE clause (test-only SQL). */
+export async function countRows(sql: postgres.Sql, table: string, where = 'true'): Promise<number> {
+  const [row] = await sql.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table} where ${where}`);
+  return row!.n;
 }

@@ -307,6 +307,8 @@ export type SubmitJobInput = {
   notify?: InputMaybe<Array<NotifyInput>>;
   /** The job's input, checked against the type's payload schema. Default `{}`. */
   payload?: InputMaybe<Scalars['JSON']['input']>;
+  /** Per-attempt timeout in milliseconds, 100..the type's timeout. Default: the type's timeout. */
+  timeoutMs?: InputMaybe<Scalars['Int']['input']>;
   /** A registered job type; see `jobTypes`. */
   type: Scalars['String']['input'];
 };

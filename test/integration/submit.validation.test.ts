@@ -1,0 +1,94 @@
+/**
+ * Bad input gets its code, and nothing is written: no job row, no outbox entry, no stream message.
+ * Idempotency keys: one row, one message.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gql, SUBMIT } from '../support/graphql.js';
+import { countRows, startTestApp, type TestApp } from '../support/app.js';
+import { eventually, probeStreams, type StreamProbe } from '../support/streams.js';
+import { names } from '../../src/messaging/names.js';
+
+let t: TestApp;
+let probe: StreamProbe;
+let jobsStream: string;
+
+beforeAll(async () => {
+  t = await startTestApp({ handlers: null }); // no workers: messages stay in the stream to be counted
+  probe = await probeStreams(t.env.natsUrl);
+  jobsStream = names(t.env.prefix).jobsStream;
+});
+afterAll(async () => {
+  await probe?.close();
+  await t?.dispose();
+});
+
+async function snapshot() {
+  return {
+    jobs: await countRows(t.env.sql, 'jobs'),
+    outbox: await countRows(t.env.sql, 'outbox'),
+    events: await countRows(t.env.sql, 'job_events'),
+    stream: await probe.state(jobsStream),
+  };
+}
+
+async function rawPost(body: string, contentType = 'application/json') {
+  const res = await fetch(t.url, { method: 'POST', headers: { 'content-type': contentType }, body });
+  return { status: res.status, body: await res.json() };
+}
+
+describe('bad input writes and publishes nothing', () => {
+  const cases: [string, Record<string, unknown>, string, string[]][] = [
+    ['unknown type', { type: 'no.such.type', payload: {} }, 'UNKNOWN_JOB_TYPE', ['input', 'type']],
+    ['payload failing its schema', { type: 'demo.sleep', payload: { ms: 'soon' } }, 'INVALID_PAYLOAD', ['input', 'payload', 'ms']],
+    ['payload with an unknown field', { type: 'demo.sleep', payload: { ms: 1, colour: 'red' } }, 'INVALID_PAYLOAD', ['input', 'payload']],
+    ['maxAttempts 0', { type: 'demo.sleep', payload: { ms: 1 }, maxAttempts: 0 }, 'OUT_OF_RANGE', ['input', 'maxAttempts']],
+    ['maxAttempts 101', { type: 'demo.sleep', payload: { ms: 1 }, maxAttempts: 101 }, 'OUT_OF_RANGE', ['input', 'maxAttempts']],
+  ];
+  for (const [name, input, code, field] of cases) {
+    it(`${name} → ${code}`, async () => {
+      const before = await snapshot();
+      const r = await gql(t.url, SUBMIT, { input });
+      expect(r.status).toBe(200);
+      expect(r.body.data.submitJob.job).toBeNull();
+      expect(r.body.data.submitJob.userErrors).toContainEqual(expect.objectContaining({ code, field }));
+      await new Promise((r) => setTimeout(r, 300)); // give a wrongly published message time to show
+      expect(await snapshot()).toEqual(before);
+    });
+  }
+
+  it('malformed JSON → 400 BAD_REQUEST as a GraphQL error body', async () => {
+    const before = await snapshot();
+    const r = await rawPost('{"query": "mutation { submitJob(');
+    expect(r.status).toBe(400);
+    expect(r.body.errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('invalid GraphQL → GRAPHQL_PARSE_FAILED; wrong field → GRAPHQL_VALIDATION_FAILED', async () => {
+    const before = await snapshot();
+    const parse = await gql(t.url, 'mutation { submitJob(input: { type: "demo.sleep" ');
+    expect(parse.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    const invalid = await gql(t.url, 'mutation { submitJob(input: { type: "demo.sleep", colour: 1 }) { job { id } } }');
+    expect(invalid.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const badVar = await gql(t.url, SUBMIT, { input: { type: 5 } });
+    expect(badVar.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('idempotency key', () => {
+  it('two submits with one key: the first job back, one row, one stream message', async () => {
+    const before = await snapshot();
+    const input = { type: 'demo.sleep', payload: { ms: 1 }, idempotencyKey: 'order-42' };
+    const a = (await gql(t.url, SUBMIT, { input })).body.data.submitJob;
+    const b = (await gql(t.url, SUBMIT, { input })).body.data.submitJob;
+    expect(a.userErrors).toEqual([]);
+    expect(b.job.id).toBe(a.job.id);
+    expect(await countRows(t.env.sql, 'jobs', `idempotency_key = 'order-42'`)).toBe(1);
+    await eventually(async () => (await probe.state(jobsStream)).lastSeq > before.stream.lastSeq, 'the message is published');
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await probe.state(jobsStream);
+    expect(after.lastSeq - before.stream.lastSeq).toBe(1);
+    expect(await countRows(t.env.sql, 'outbox', 'published_at is null')).toBe(0);
+  });
+});

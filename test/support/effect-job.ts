@@ -1,0 +1,37 @@
+/**
+ * `test.effect`: a job whose handler has a side effect the fault tests can count: it inserts
+ * (job id, attempt, pid) into `fault_effects` before it finishes. "Exactly once per successful attempt"
+ * means one row for each job's succeeding attempt, and no (job, attempt) twice.
+ */
+import postgres from 'postgres';
+import { z } from 'zod';
+import { defineJobType } from '../../src/jobs/definition.js';
+import { defineHandler, sleep } from '../../workers/handler.js';
+
+export const effectJob = defineJobType({
+  name: 'test.effect',
+  description: 'records a side effect',
+  payload: z.object({ ms: z.number().int().min(0).default(0), n: z.number().int().optional() }),
+  maxAttempts: 20,
+  backoff: { baseMs: 100, maxMs: 1000 },
+});
+
+let sql: postgres.Sql | null = null;
+
+export const EFFECTS_TABLE = `create table if not exists fault_effects (
+  job_id uuid not null, attempt int not null, pid int not null, at timestamptz not null default now())`;
+
+export const effectHandler = defineHandler(effectJob, async ({ ms }, ctx) => {
+  if (ms) await sleep(ms, ctx.signal);
+  sql ??= postgres(process.env.DATABASE_URL!, { max: 2, onnotice: () => {} });
+  for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+    try {
+      await sql`insert into fault_effects (job_id, attempt, pid) values (${ctx.jobId}, ${ctx.attempt}, ${process.pid})`;
+      break;
+    } catch (e) {
+      if (ctx.signal.aborted) throw e;
+      await sleep(delay, ctx.signal); // PostgreSQL restarting
+    }
+  }
+  return { attempt: ctx.attempt };
+});

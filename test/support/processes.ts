@@ -1,0 +1,80 @@
+/**
+ * longrun processes for tests that kill them: an API (`src/main.ts`) or a worker (`workers/main.ts`) as a
+ * child process with the test's environment. Output is kept for assertions and failure messages.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface LongrunProcess {
+  child: ChildProcess;
+  /** The API's GraphQL URL (API processes only). */
+  url: string;
+  output(): string;
+  /** Resolves with the exit code/signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+async function spawnLongrun(entry: string, env: Record<string, string>, ready: RegExp): Promise<LongrunProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let out = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal });
+    }),
+  );
+  const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${entry} did not start in 30 s:\n${out}`)), 30_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const m = out.match(ready);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited before it was ready:\n${out}`));
+    });
+  });
+  return {
+    child,
+    url: match[1] ?? '',
+    output: () => out,
+    exited,
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/**
+ * An API process (no workers unless WORKER_CONCURRENCY is set in env). `withEffects` runs the test entry
+ * that also knows the `test.effect` job type.
+ */
+export function spawnApi(env: Record<string, string>, o: { withEffects?: boolean } = {}): Promise<LongrunProcess> {
+  const entry = o.withEffects ? 'test/support/entries/api.ts' : 'src/main.ts';
+  return spawnLongrun(entry, { PORT: '0', HOST: '127.0.0.1', WORKER_CONCURRENCY: '0', ...env }, /GraphiQL: (\S+)/);
+}
+
+/** A worker process (`withEffects`: also runs `test.effect`). */
+export function spawnWorker(env: Record<string, string>, o: { withEffects?: boolean } = {}): Promise<LongrunProcess> {
+  return spawnLongrun(o.withEffects ? 'test/support/entries/worker.ts' : 'workers/main.ts', env, /longrun worker started/);
+}

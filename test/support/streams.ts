@@ -1,0 +1,39 @@
+/** Reading JetStream state in tests: how many messages a stream stored, and holds now, per subject. */
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+
+export interface StreamProbe {
+  jsm: JetStreamManager;
+  nc: NatsConnection;
+  /** Messages ever stored (last sequence) and held now. */
+  state(stream: string, subject?: string): Promise<{ lastSeq: number; messages: number }>;
+  close(): Promise<void>;
+}
+
+export async function probeStreams(natsUrl: string): Promise<StreamProbe> {
+  const nc = await connect({ servers: natsUrl });
+  const jsm = await jetstreamManager(nc);
+  return {
+    jsm,
+    nc,
+    async state(stream, subject) {
+      const info = await jsm.streams.info(stream, subject ? { subjects_filter: subject } : {});
+      return {
+        lastSeq: info.state.last_seq,
+        messages: subject ? (info.state.subjects?.[subject] ?? 0) : info.state.messages,
+      };
+    },
+    close: () => nc.close(),
+  };
+}
+
+/** Waits until `check()` is true (polling), or throws with `what`. */
+export async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
+}
