@@ -10,7 +10,7 @@ import { createHmac } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import type { DeliveryToSend } from '../db/notifications.js';
 import { addressRefusal, isListed, type WebhookPolicy } from './address-policy.js';
 
@@ -87,6 +87,9 @@ export function sendWebhook(d: DeliveryToSend, o: WebhookOptions, traceparent: s
     'longrun-signature': signBody(body, o.secret),
   };
   if (traceparent) headers.traceparent = traceparent;
+  // A literal IP is never looked up: check it here (the policy may have changed since the submit).
+  const literal = isIP(url.hostname.replace(/^\[|\]$/g, '')) && !isListed(url.hostname, o.policy) ? addressRefusal(url.hostname, o.policy) : null;
+  if (literal) return Promise.reject(new DeliveryError(`webhook refused: ${literal}`, true));
   return new Promise((resolve, reject) => {
     const req = client.request(url, { method: 'POST', headers, timeout: o.timeoutMs, lookup: guardedLookup(o.policy) }, (res) => {
       let text = '';
