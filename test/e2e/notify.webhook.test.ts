@@ -131,6 +131,36 @@ describe('webhook notifications', () => {
     expect(receiver.requests.filter((r) => r.path === '/failed-only')).toHaveLength(0);
   });
 
+  it('notifies a cancellation, and again (a new delivery id) when a replayed job fails again', async () => {
+    const { job: long } = await submit({
+      type: 'demo.sleep',
+      payload: { ms: 20_000, steps: 40 },
+      notify: [{ webhook: `${receiver.url}/cancelled`, on: ['CANCELLED'] }],
+    });
+    await waitForJob(t.url, long.id, (j) => j.state === 'RUNNING');
+    await gql(t.url, `mutation($id: ID!) { cancelJob(id: $id) { userErrors { code } } }`, { id: long.id });
+    const cancelled = await settledNotifications(long.id);
+    expect(cancelled.notifications[0]).toMatchObject({ jobState: 'CANCELLED', status: 'SENT' });
+    expect(JSON.parse(receiver.requests.find((r) => r.path === '/cancelled')!.raw).job.state).toBe('CANCELLED');
+
+    const { job } = await submit({
+      type: 'demo.flaky',
+      payload: { failures: 1, permanent: true },
+      maxAttempts: 1,
+      notify: [{ webhook: `${receiver.url}/replayed` }],
+    });
+    await settledNotifications(job.id, 1);
+    await eventually(async () => (await gql(t.url, `{ deadLetters(first: 100) { edges { node { id } } } }`)).body.data
+      .deadLetters.edges.some((e: any) => e.node.id === job.id), 20_000, 'dead-lettered');
+    const retried = await gql(t.url, `mutation($id: ID!) { retryJob(id: $id) { userErrors { code } } }`, { id: job.id });
+    expect(retried.body.data.retryJob.userErrors).toEqual([]);
+    const twice = await settledNotifications(job.id, 2);
+    expect(twice.notifications.map((n: any) => [n.jobState, n.status])).toEqual([['FAILED', 'SENT'], ['FAILED', 'SENT']]);
+    const ids = receiver.requests.filter((r) => r.path === '/replayed').map((r) => r.headers['longrun-delivery-id']);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+  });
+
   it('refuses bad notify entries with codes, writing nothing', async () => {
     const count = async (q: Promise<{ count: number }[]>) => (await q)[0]!.count;
     const before = await count(t.env.sql`select count(*)::int as count from jobs`);
