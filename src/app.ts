@@ -57,7 +57,6 @@ export async function connectBackends(config: Config, types: readonly JobType[],
     await ensureStreams(nats.jsm, names(config.LONGRUN_PREFIX), types, {
       ackWaitMs: config.ACK_WAIT_MS,
       duplicateWindowMs: config.DUPLICATE_WINDOW_MS,
-      notifyMaxAttempts: config.NOTIFY_MAX_ATTEMPTS,
       notifyAckWaitMs: config.WEBHOOK_TIMEOUT_MS + 20_000,
     });
     return { db, nats };

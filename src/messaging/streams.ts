@@ -21,8 +21,6 @@ import type { Names } from './names.js';
 export interface StreamSettings {
   ackWaitMs: number;
   duplicateWindowMs: number;
-  /** Send attempts per notification delivery (NOTIFY_MAX_ATTEMPTS). @default 8 */
-  notifyMaxAttempts?: number;
   /** How long one notification send may take before its message is redelivered. @default 30000 */
   notifyAckWaitMs?: number;
 }
@@ -86,8 +84,10 @@ export function advisoryConsumerConfig(n: Names): Partial<ConsumerConfig> {
 }
 
 /**
- * The notifier's consumer. The delivery's attempts are counted in PostgreSQL (the notifier dead-letters it
- * after the last one); max-deliver leaves two spare deliveries for a notifier that crashed mid-send.
+ * The notifier's consumer. Max-deliver is explicitly unlimited: a delivery's send attempts are counted in
+ * PostgreSQL, where the notifier dead-letters it after NOTIFY_MAX_ATTEMPTS, so JetStream must never give up
+ * on a message by itself (a PostgreSQL outage makes the notifier nak without sending; a finite limit would
+ * strand those deliveries as PENDING).
  */
 export function notifierConsumerConfig(n: Names, s: StreamSettings): Partial<ConsumerConfig> {
   return {
@@ -95,7 +95,7 @@ export function notifierConsumerConfig(n: Names, s: StreamSettings): Partial<Con
     filter_subject: n.notificationSubject,
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(s.notifyAckWaitMs ?? 30_000),
-    max_deliver: (s.notifyMaxAttempts ?? 8) + 2,
+    max_deliver: -1,
     max_ack_pending: 10_000,
     deliver_policy: DeliverPolicy.All,
   };

@@ -40,6 +40,9 @@ export interface Notifier {
   stop(): Promise<void>;
 }
 
+/** Backoff of a message whose handling failed before or after the send (PostgreSQL unreachable). */
+const INFRA_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.2 };
+
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 1000);
 
 export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
@@ -59,6 +62,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   }
 
   async function deliver(m: JsMsg): Promise<void> {
+    m.working(); // it may have waited for a free slot: restart its AckWait before the send
     const msg = parseMessage(notificationMessageSchema, m.data);
     if (!msg) {
       log.warn({ subject: m.subject, seq: m.seq }, 'notifier: malformed message; acked and dropped');
@@ -107,8 +111,10 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
           while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
           const p = deliver(m)
             .catch((e) => {
-              log.warn({ err: e }, 'notifier: delivery handling failed; it will be retried');
-              m.nak(1000);
+              // PostgreSQL unreachable (or a bug): nothing was sent or recorded; try again later.
+              const delay = retryDelay(INFRA_BACKOFF, m.info.deliveryCount);
+              log.warn({ err: e, retryInMs: delay }, 'notifier: delivery handling failed; it will be retried');
+              m.nak(delay);
             })
             .finally(() => inFlight.delete(p));
           inFlight.add(p);
