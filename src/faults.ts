@@ -1,8 +1,17 @@
 /**
- * Fault points for the fault tests: `LONGRUN_FAULTS=name[,name]` makes the process SIGKILL itself when it
- * reaches one of them. Unset (always, outside those tests) they cost one Set lookup.
+ * Fault points for the fault tests: `LONGRUN_FAULTS=name[@N][,name[@N]]` makes the process SIGKILL itself
+ * the N-th time (default: the first) it reaches that point. Unset (always, outside those tests) a fault
+ * point costs one Map lookup.
  */
-const armed = new Set((process.env.LONGRUN_FAULTS ?? '').split(',').filter(Boolean));
+const armed = new Map<string, number>(
+  (process.env.LONGRUN_FAULTS ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((spec) => {
+      const [name, n] = spec.split('@');
+      return [name!, Number(n ?? 1)];
+    }),
+);
 
 export type FaultPoint =
   /** submit: the job and its outbox entry are committed, the message is not published yet. */
@@ -11,5 +20,9 @@ export type FaultPoint =
   | 'dead-letter-before-mark';
 
 export function faultPoint(name: FaultPoint): void {
-  if (armed.size && armed.has(name)) process.kill(process.pid, 'SIGKILL');
+  if (armed.size === 0) return;
+  const left = armed.get(name);
+  if (left === undefined) return;
+  if (left <= 1) process.kill(process.pid, 'SIGKILL');
+  else armed.set(name, left - 1);
 }

@@ -9,7 +9,7 @@ import { spawnApi, spawnWorker, type LongrunProcess } from '../support/processes
 import { EFFECTS_TABLE } from '../support/effect-job.js';
 import { expectNothingLost, report, submitLoad, verify } from './load.js';
 
-const JOBS = 2000;
+const JOBS = Number(process.env.FAULT_JOBS ?? 2000);
 const CONFIG = { ACK_WAIT_MS: '2000', SHUTDOWN_GRACE_MS: '0', WORKER_CONCURRENCY: '20', LOG_LEVEL: 'warn' };
 
 let env: TestEnv;

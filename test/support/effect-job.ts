@@ -7,6 +7,7 @@ import postgres from 'postgres';
 import { z } from 'zod';
 import { defineJobType } from '../../src/jobs/definition.js';
 import { defineHandler, sleep } from '../../workers/handler.js';
+import { isConnectionError } from '../../src/errors.js';
 
 export const effectJob = defineJobType({
   name: 'test.effect',
@@ -23,13 +24,14 @@ export const EFFECTS_TABLE = `create table if not exists fault_effects (
 
 export const effectHandler = defineHandler(effectJob, async ({ ms }, ctx) => {
   if (ms) await sleep(ms, ctx.signal);
-  sql ??= postgres(process.env.DATABASE_URL!, { max: 2, onnotice: () => {} });
+  // In a worker process the database is DATABASE_URL; a test running workers in-process sets EFFECTS_DATABASE_URL.
+  sql ??= postgres(process.env.EFFECTS_DATABASE_URL ?? process.env.DATABASE_URL!, { max: 2, onnotice: () => {} });
   for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
     try {
       await sql`insert into fault_effects (job_id, attempt, pid) values (${ctx.jobId}, ${ctx.attempt}, ${process.pid})`;
       break;
     } catch (e) {
-      if (ctx.signal.aborted) throw e;
+      if (ctx.signal.aborted || !isConnectionError(e)) throw e;
       await sleep(delay, ctx.signal); // PostgreSQL restarting
     }
   }

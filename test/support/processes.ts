@@ -18,8 +18,14 @@ export interface LongrunProcess {
 }
 
 const children = new Set<ChildProcess>();
-process.on('exit', () => {
+const killAll = () => {
   for (const c of children) c.kill('SIGKILL');
+};
+process.on('exit', killAll);
+// vitest ends its fork workers with SIGTERM (and 'exit' handlers do not run then).
+process.once('SIGTERM', () => {
+  killAll();
+  process.kill(process.pid, 'SIGTERM');
 });
 
 async function spawnLongrun(entry: string, env: Record<string, string>, ready: RegExp): Promise<LongrunProcess> {
@@ -37,7 +43,10 @@ async function spawnLongrun(entry: string, env: Record<string, string>, ready: R
     }),
   );
   const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${entry} did not start in 30 s:\n${out}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${entry} did not start in 60 s:\n${out}`));
+    }, 60_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = out.match(ready);

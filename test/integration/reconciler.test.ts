@@ -1,0 +1,37 @@
+/**
+ * The reconciler: a QUEUED job whose message JetStream lost (a power loss on a 2.9 server, a purge) is
+ * re-queued from PostgreSQL, the source of truth.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { gql, SUBMIT } from '../support/graphql.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { eventually } from '../support/streams.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ handlers: null, config: { RECONCILE_AFTER_MS: '1000' } });
+});
+afterAll(async () => {
+  await t?.dispose();
+});
+
+it('re-publishes a queued job whose message is gone, and leaves alone one whose message is there', async () => {
+  const { nats, names, sql } = t.app.deps;
+  const submit = async () => (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 } } })).body.data.submitJob.job.id as string;
+  const lost = await submit();
+  const kept = await submit();
+  const seqOf = async (id: string) => (await sql`select msg_seq::int as s from jobs where id = ${id}`)[0]!.s as number | null;
+  await eventually(async () => (await seqOf(lost)) !== null && (await seqOf(kept)) !== null, 'both are published');
+  const lostSeq = (await seqOf(lost))!;
+  const keptSeq = (await seqOf(kept))!;
+  expect(await nats.jsm.streams.deleteMessage(names.jobsStream, lostSeq)).toBe(true);
+
+  await eventually(async () => {
+    const s = await seqOf(lost);
+    return s !== null && s !== lostSeq;
+  }, 'the lost job is re-queued', 30_000);
+  const again = await nats.jsm.streams.getMessage(names.jobsStream, { seq: (await seqOf(lost))! });
+  expect(again?.json<{ id: string }>().id).toBe(lost);
+  expect(await seqOf(kept)).toBe(keptSeq);
+  expect((await nats.jsm.streams.info(names.jobsStream)).state.messages).toBe(2);
+});

@@ -1,0 +1,48 @@
+/**
+ * At-least-once delivery with idempotent completion: a message whose job row is missing, or whose job has
+ * already finished, is acked and does nothing; a state can never move backwards.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { eventually } from '../support/streams.js';
+import { encode } from '../../src/messaging/messages.js';
+import { markRunning, markSucceeded } from '../../src/db/jobs.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(async () => {
+  await t?.dispose();
+});
+
+const jobsInStream = async () => (await t.app.deps.nats.jsm.streams.info(t.app.deps.names.jobsStream)).state.messages;
+
+it('acks and drops a message whose job row does not exist', async () => {
+  const { js, jsm } = t.app.deps.nats;
+  const subject = t.app.deps.names.jobSubject('demo.sleep');
+  const pa = await js.publish(subject, encode({ id: randomUUID(), type: 'demo.sleep', series: 1 }));
+  await eventually(async () => (await jsm.streams.getMessage(t.app.deps.names.jobsStream, { seq: pa.seq })) === null, 'the message is consumed');
+  expect(await jobsInStream()).toBe(0);
+});
+
+it('a redelivered message for a SUCCEEDED job does not run it again or change it', async () => {
+  const id = (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 0, steps: 1 } } })).body.data.submitJob.job.id;
+  const done = await waitForJob(t.url, id, (j) => j.state === 'SUCCEEDED');
+  // The same job's message again (as after a crash between the terminal write and the ack).
+  const pa = await t.app.deps.nats.js.publish(t.app.deps.names.jobSubject('demo.sleep'), encode({ id, type: 'demo.sleep', series: 1 }), { msgID: `dup-${id}` });
+  await eventually(async () => (await t.app.deps.nats.jsm.streams.getMessage(t.app.deps.names.jobsStream, { seq: pa.seq })) === null, 'the duplicate is consumed');
+  const after = await waitForJob(t.url, id, () => true);
+  expect(after).toEqual(done);
+});
+
+it('guarded transitions refuse to move a job backwards or to write for a stale attempt', async () => {
+  const id = (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 0, steps: 1 } } })).body.data.submitJob.job.id;
+  const done = await waitForJob(t.url, id, (j) => j.state === 'SUCCEEDED');
+  const sql = t.app.deps.sql;
+  expect(await markRunning(sql, { id, series: 1, leaseMs: 1000, msgSeq: 1 })).toBeNull();
+  expect(await markSucceeded(sql, { id, attempt: 1, lastSeq: 999, result: 'overwritten' })).toBeNull();
+  expect(await waitForJob(t.url, id, () => true)).toEqual(done);
+});
