@@ -1,6 +1,6 @@
 /**
  * Starts one longrun API process: database (created and migrated), NATS (streams ensured), the outbox
- * relay, the dead-letter recorder, optionally a worker pool, and the HTTP/WebSocket server.
+ * relay, the dead-letter recorder, the notifier, optionally a worker pool, and the HTTP/WebSocket server.
  * `stop()` shuts down in order: readiness off → workers finish (grace) → subscriptions closed and HTTP
  * drained → relay and recorder → NATS drained → database closed.
  */
@@ -23,6 +23,7 @@ import { names } from './messaging/names.js';
 import { createOutboxRelay } from './messaging/outbox-relay.js';
 import { ensureStreams } from './messaging/streams.js';
 import { createUpdateHub, type UpdateHub } from './progress/hub.js';
+import { notifySettings, startConfiguredNotifier } from './notifications/setup.js';
 
 /** A worker pool started inside the API process (see workers/runner.ts). */
 export interface InProcessWorkers {
@@ -66,6 +67,7 @@ export async function connectBackends(config: Config, types: readonly JobType[],
     await ensureStreams(nats.jsm, names(config.LONGRUN_PREFIX), types, {
       ackWaitMs: config.ACK_WAIT_MS,
       duplicateWindowMs: config.DUPLICATE_WINDOW_MS,
+      notifyAckWaitMs: config.WEBHOOK_TIMEOUT_MS + 20_000,
     });
     return { db, nats };
   } catch (e) {
@@ -89,6 +91,8 @@ export async function startApp(o: AppOptions): Promise<App> {
     reconcileAfterMs: config.RECONCILE_AFTER_MS,
   });
   const deps: JobDeps = { sql: db.sql, nats, names: n, log, types: new Map(types.map((t) => [t.name, t])), relay };
+  deps.notify = notifySettings(config);
+  const notifier = await startConfiguredNotifier(config, { sql: db.sql, nats, names: n, log });
   const deadLetters = await startDeadLetterRecorder(
     { sql: db.sql, nats, names: n, log },
     { ackWaitMs: config.ACK_WAIT_MS, sweepIntervalMs: Math.max(1000, Math.min(config.ACK_WAIT_MS, 10_000)) },
@@ -110,6 +114,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     graphiql: { ...(devKey ? { defaultHeaders: { Authorization: `Bearer ${devKey}` } } : {}), ...o.graphiql },
     security: securityOptions(config, auth),
     log,
+    metrics: { nats, names: n, types: [...types.map((t) => t.name)], sql: db.sql, log },
     ready: async () => {
       await db.sql`select 1`;
       if (nats.nc.isClosed()) return false;
@@ -134,6 +139,7 @@ export async function startApp(o: AppOptions): Promise<App> {
         await workers?.stop(config.SHUTDOWN_GRACE_MS);
         await http.close();
         await relay.stop();
+        await notifier?.stop();
         await deadLetters.stop();
         hub.close();
         await nats.close();

@@ -17,6 +17,11 @@ const natsServers = z
     message: 'expected a comma-separated list such as nats://127.0.0.1:4222',
   });
 
+const hostList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))
+  .refine((list) => list.every((h) => /^(\*\.)?[a-z0-9.:[\]-]+$/.test(h)), { message: 'expected host names such as hooks.example.com,*.example.org' });
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: intIn(0, 65535).default(4000),
@@ -75,6 +80,36 @@ const schema = z.object({
   SUBMIT_RATE_PER_SEC: z.coerce.number().min(0).max(1_000_000).default(100),
   /** Jobs one key may submit at once before the rate applies (at least the largest batch you send). */
   SUBMIT_BURST: intIn(1, 1_000_000).default(1000),
+  // Notifications (see docs/operations.md)
+  /** HMAC-SHA256 key of the `Longrun-Signature` header of every webhook; webhooks are refused without it. */
+  WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  /** Webhook hosts accepted (comma-separated; `*.example.com` for subdomains); empty = any public host. */
+  WEBHOOK_ALLOWED_HOSTS: hostList.default([]),
+  /** Also accept loopback and private-network (RFC 1918, ULA) webhook addresses (tests, on-premise). */
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** Time a receiver has to answer one webhook POST. */
+  WEBHOOK_TIMEOUT_MS: intIn(100, 120_000).default(10_000),
+  /** SMTP server for email notifications, e.g. smtp://user:pass@mail.example.com:587; unset = email refused. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'expected smtp://host:port or smtps://user:pass@host:port')
+    .optional(),
+  /** Sender of notification emails. */
+  SMTP_FROM: z.string().min(3).default('longrun <longrun@localhost>'),
+  /** Send attempts per delivery before it is dead-lettered (FAILED). */
+  NOTIFY_MAX_ATTEMPTS: intIn(1, 50).default(8),
+  /** Delay before the second attempt; doubles each time (with jitter) up to NOTIFY_BACKOFF_MAX_MS. */
+  NOTIFY_BACKOFF_MS: intIn(10, 3_600_000).default(2000),
+  NOTIFY_BACKOFF_MAX_MS: intIn(10, 86_400_000).default(300_000),
+  /** Deliveries this process sends at once; 0 runs no notifier here. */
+  NOTIFIER_CONCURRENCY: intIn(0, 1000).default(10),
+
+  // Operations
+  /** Port of `GET /metrics` of a worker process run alone (`npm run worker`); 0 = off. */
+  METRICS_PORT: intIn(0, 65535).default(9464),
+  /** OTLP/HTTP endpoint (e.g. http://127.0.0.1:4318); traces are exported only when it is set. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default('longrun'),
 });
 
 /** The parsed, frozen configuration. */

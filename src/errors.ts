@@ -37,6 +37,15 @@ export const UserErrorCode = {
   INVALID_PAYLOAD: 'INVALID_PAYLOAD',
   OUT_OF_RANGE: 'OUT_OF_RANGE',
   INVALID_STATE: 'INVALID_STATE',
+  /** `notify` entry: not exactly one of webhook/email, an empty `on`, or a non-terminal state in it. */
+  INVALID_NOTIFY: 'INVALID_NOTIFY',
+  /** Not an absolute http(s) URL without credentials. */
+  INVALID_WEBHOOK_URL: 'INVALID_WEBHOOK_URL',
+  /** The webhook host is not in WEBHOOK_ALLOWED_HOSTS, or is a loopback/private/link-local/metadata address. */
+  WEBHOOK_NOT_ALLOWED: 'WEBHOOK_NOT_ALLOWED',
+  INVALID_EMAIL: 'INVALID_EMAIL',
+  /** The server has no WEBHOOK_SECRET (webhooks) or SMTP_URL (email). */
+  NOTIFY_NOT_CONFIGURED: 'NOTIFY_NOT_CONFIGURED',
 } as const;
 export type UserErrorCode = (typeof UserErrorCode)[keyof typeof UserErrorCode];
 

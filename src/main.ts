@@ -5,12 +5,14 @@
 import { startApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './log.js';
+import { startTracing } from './observability/tracing.js';
 import { exitWithError, stopOnSignals } from './process.js';
 import { startWorkerPool } from '../workers/pool.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
+  const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME });
   const app = await startApp({
     config,
     log,
@@ -24,7 +26,7 @@ async function main(): Promise<void> {
   if (!config.LONGRUN_AUTH) process.stdout.write('WARNING: authentication is OFF (LONGRUN_AUTH=off): every caller is an admin.\n');
   process.stdout.write('\n');
 
-  stopOnSignals(() => app.stop(), log);
+  stopOnSignals(() => app.stop().finally(() => tracing.shutdown()), log);
 }
 
 main().catch((e: unknown) => exitWithError('longrun', e));

@@ -5,6 +5,9 @@ import { BUILTIN_JOB_TYPES } from '../src/jobs/catalog.js';
 import type { JobType } from '../src/jobs/definition.js';
 import { createLogger } from '../src/log.js';
 import { names } from '../src/messaging/names.js';
+import { startMetricsServer } from '../src/observability/metrics-server.js';
+import { scrapeRegistry } from '../src/observability/scrape.js';
+import { startTracing } from '../src/observability/tracing.js';
 import { stopOnSignals } from '../src/process.js';
 import type { BoundHandler } from './handler.js';
 import { startWorkerPool } from './pool.js';
@@ -17,11 +20,20 @@ export async function runWorkerProcess(
 ): Promise<void> {
   const log = createLogger(config.LOG_LEVEL, 'longrun-worker');
   const { db, nats } = await connectBackends(config, types, 'longrun-worker');
-  const pool = await startWorkerPool(config, { sql: db.sql, nats, names: names(config.LONGRUN_PREFIX), log }, handlers);
+  const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: `${config.OTEL_SERVICE_NAME}-worker` });
+  const n = names(config.LONGRUN_PREFIX);
+  const pool = await startWorkerPool(config, { sql: db.sql, nats, names: n, log }, handlers);
+  const metricTypes = config.WORKER_TYPES.length ? config.WORKER_TYPES : handlers.map((h) => h.type.name);
+  const metrics = config.METRICS_PORT
+    ? await startMetricsServer(config.METRICS_PORT, config.HOST, scrapeRegistry({ nats, names: n, types: metricTypes, log }))
+    : null;
+  if (metrics) log.info({ port: metrics.port }, 'worker metrics on /metrics');
   log.info({ concurrency: config.WORKER_CONCURRENCY, pid: process.pid }, 'worker started');
   process.stdout.write(`longrun worker started (pid ${process.pid}, ${handlers.length} job types)\n`);
   stopOnSignals(async () => {
     await pool.stop(config.SHUTDOWN_GRACE_MS);
+    await metrics?.close();
+    await tracing.shutdown();
     await nats.close();
     await db.close();
   }, log);

@@ -28,6 +28,9 @@ import { jobMessageSchema, parseMessage, type JobMessage } from '../src/messagin
 import type { Names } from '../src/messaging/names.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler, JobContext } from './handler.js';
+import { inAttemptSpan, inRunSpan } from './observe.js';
+import { traceIdOf } from '../src/observability/tracing.js';
+import type { Context as TraceContext } from '@opentelemetry/api';
 
 export interface WorkerOptions {
   sql: Sql;
@@ -113,7 +116,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     m.nak(1000);
   }
 
-  async function handle(bound: BoundHandler, m: JsMsg): Promise<void> {
+  async function handle(bound: BoundHandler, m: JsMsg, trace: TraceContext): Promise<void> {
     const msg = parseMessage(jobMessageSchema, m.data);
     if (!msg) {
       log.warn({ subject: m.subject, seq: m.seq }, 'malformed job message; acked and dropped');
@@ -124,7 +127,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     );
     if (!job) return resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
     publishUpdate(nats.nc, names, updateFromJob(job));
-    const jlog = log.child({ jobId: job.id, type: job.type, attempt: job.attempts });
+    const jlog = log.child({ jobId: job.id, type: job.type, attempt: job.attempts, traceId: traceIdOf(job.traceparent) });
 
     // Progress: seqs come from the block reserved at claim; PostgreSQL gets throttled milestones.
     let seq = job.seq;
@@ -216,7 +219,8 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       const aborted = new Promise<never>((_, reject) =>
         controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
       );
-      const result = await Promise.race([Promise.resolve().then(() => bound.run(payload, ctx)), aborted]);
+      const run = () => inAttemptSpan(trace, job, async () => bound.run(payload, ctx));
+      const result = await Promise.race([Promise.resolve().then(run), aborted]);
       end = { kind: 'returned', result: result === undefined ? null : result };
     } catch (error) {
       end =
@@ -311,7 +315,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         stopFetch.add(stop);
         for await (const m of batch) {
           inUse++;
-          void handle(bound, m)
+          void inRunSpan(m, bound.type.name, (trace) => handle(bound, m, trace))
             .catch((e) => log.error({ err: e, subject: m.subject }, 'job handling failed; the message will be redelivered'))
             .finally(() => {
               inUse--;

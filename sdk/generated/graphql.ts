@@ -44,12 +44,28 @@ export type JobUpdatesFilter = {
   types?: Array<string> | null | undefined;
 };
 
+/** A notification to send when the job reaches one of the `on` states: give exactly one of `webhook` or `email`. */
+export type NotifyInput = {
+  /** An email address (sent over the server's SMTP_URL). */
+  email?: string | null | undefined;
+  /** Terminal states that trigger it. Default: SUCCEEDED and FAILED. */
+  on?: Array<JobState> | null | undefined;
+  /**
+   * An http(s) URL to POST a JSON body to, signed with HMAC-SHA256 in the `Longrun-Signature` header and carrying
+   * a `Longrun-Delivery-Id` that stays the same across retries. Loopback, private and link-local addresses are
+   * refused unless the server allows them.
+   */
+  webhook?: string | null | undefined;
+};
+
 /** What to submit. */
 export type SubmitJobInput = {
   /** Submitting the same key again returns the first job instead of creating another (per owner). */
   idempotencyKey?: string | null | undefined;
   /** Attempts allowed, 1..100. Default: the type's default. */
   maxAttempts?: number | null | undefined;
+  /** Notifications to send when the job finishes (at most 10). */
+  notify?: Array<NotifyInput> | null | undefined;
   /** The job's input, checked against the type's payload schema. Default `{}`. */
   payload?: unknown;
   /** Per-attempt timeout in milliseconds, 100..the type's timeout. Default: the type's timeout. */

@@ -10,7 +10,9 @@
  */
 import type { Sql } from './client.js';
 import type { JobEventRow, JobRow } from './schema.js';
-import { ALLOWED_FROM, type JobState } from '../jobs/state.js';
+import { ALLOWED_FROM, isTerminal, type JobState } from '../jobs/state.js';
+import { NOTIFY_ON_TERMINAL_CTES } from './notifications.js';
+import { observeTransition } from '../observability/metrics.js';
 
 /** Live-progress seqs a claim reserves. */
 export const SEQ_RESERVE = 1000;
@@ -167,10 +169,11 @@ async function transition(sql: Sql, t: Transition): Promise<JobRow | null> {
        insert into job_events (job_id, seq, kind, state, progress, message, attempt, result, error, at)
        select id, seq, ${p(t.kind ?? 'state')}, state, progress, ${p(t.message ?? null)}, attempts, result,
          ${t.kind === 'error' ? 'error' : 'null'}, updated_at from j
-     )
+     )${isTerminal(t.to) ? NOTIFY_ON_TERMINAL_CTES : ''}
      select ${JOB_COLUMNS} from j`,
     params as never[],
   );
+  if (row) observeTransition(row);
   return row ?? null;
 }
 

@@ -152,7 +152,72 @@ export const apiKeys = pgTable(
   ],
 );
 
+/** Notification channels (`NotifyInput.webhook` / `.email`). */
+export const NOTIFY_CHANNELS = ['WEBHOOK', 'EMAIL'] as const;
+/** A delivery: waiting/retrying, accepted by the receiver, or given up on (dead-lettered). */
+export const DELIVERY_STATUSES = ['PENDING', 'SENT', 'FAILED'] as const;
+
+/**
+ * What a job asked to be told about at submit (`SubmitJobInput.notify`): one row per target. The terminal
+ * transition (db/jobs.ts `transition()`) turns each matching row into a delivery and an outbox entry.
+ */
+export const jobNotifications = pgTable(
+  'job_notifications',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    jobId: uuid('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    channel: text('channel', { enum: NOTIFY_CHANNELS }).notNull(),
+    /** Webhook URL or email address. */
+    target: text('target').notNull(),
+    /** Terminal states that trigger a delivery. */
+    onStates: jobStateEnum('on_states').array().notNull(),
+    /** Outbox subject of its deliveries (the notifications stream, with this installation's prefix). */
+    subject: text('subject').notNull(),
+  },
+  (t) => [index('job_notifications_job').on(t.jobId)],
+);
+
+/**
+ * One notification to send: made in the same statement as the terminal transition it reports, so a crash
+ * between "job finished" and "notification sent" cannot lose it. Its id is the delivery id receivers
+ * dedupe on; `body` is the job as it was at that transition, so every retry sends the same bytes.
+ */
+export const notificationDeliveries = pgTable(
+  'notification_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    notificationId: bigint('notification_id', { mode: 'number' })
+      .notNull()
+      .references(() => jobNotifications.id, { onDelete: 'cascade' }),
+    jobId: uuid('job_id')
+      .notNull()
+      .references(() => jobs.id, { onDelete: 'cascade' }),
+    /** Attempt series of the job (a `retryJob` replay can reach a terminal state again). */
+    series: integer('series').notNull(),
+    /** The terminal state it reports. */
+    jobState: jobStateEnum('job_state').notNull(),
+    status: text('status', { enum: DELIVERY_STATUSES }).notNull().default('PENDING'),
+    /** Send attempts started. */
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    body: jsonb('body').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+    /** When it was accepted (SENT) or given up on (FAILED). */
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    uniqueIndex('notification_deliveries_once').on(t.notificationId, t.series, t.jobState),
+    index('notification_deliveries_job').on(t.jobId),
+    check('notification_deliveries_finished', sql`(${t.finishedAt} is not null) = (${t.status} <> 'PENDING')`),
+  ],
+);
+
 export type JobRow = typeof jobs.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type JobEventRow = typeof jobEvents.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
+export type JobNotificationRow = typeof jobNotifications.$inferSelect;
+export type NotificationDeliveryRow = typeof notificationDeliveries.$inferSelect;

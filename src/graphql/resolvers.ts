@@ -33,10 +33,11 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     submitJob: async (_, { input }, ctx) => {
-      const r = await submitJobs(ctx.deps, ctx.viewer, [input], () => ['input']);
+      const r = await submitJobs(ctx.deps, ctx.viewer, [{ ...input, traceparent: ctx.traceparent }], () => ['input']);
       return { job: r.jobs?.[0] ?? null, userErrors: r.userErrors };
     },
-    submitJobs: (_, { inputs }, ctx) => submitBatch(ctx.deps, ctx.viewer, inputs),
+    submitJobs: (_, { inputs }, ctx) =>
+      submitBatch(ctx.deps, ctx.viewer, inputs.map((input) => ({ ...input, traceparent: ctx.traceparent }))),
     cancelJob: (_, { id }, ctx) => cancelJob(ctx.deps, ctx.viewer, id),
     retryJob: (_, { id }, ctx) => retryJob(ctx.deps, ctx.viewer, id),
   },
@@ -72,5 +73,6 @@ export const resolvers: Resolvers = {
         .filter((e) => e.kind === 'error')
         .map((e) => ({ attempt: e.attempt, message: e.error ?? e.message ?? 'error', at: e.at })),
     events: (job, _, ctx) => ctx.history(job.id),
+    notifications: (job, _, ctx) => ctx.notifications(job.id),
   },
 };

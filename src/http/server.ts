@@ -1,6 +1,6 @@
 /**
  * One HTTP port: GraphQL over HTTP (Apollo Server 5 on express 5) and over WebSocket (graphql-ws) at
- * `/graphql`, GraphiQL for browsers at the same URL, and the health probes.
+ * `/graphql`, GraphiQL for browsers at the same URL, and the health probes and `GET /metrics`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +23,8 @@ import { bodyErrors, jsonBody } from './body.js';
 import { graphiqlRouter, type GraphiqlOptions } from './graphiql.js';
 import type { SecurityOptions } from './security.js';
 import { startGraphqlWs } from './ws.js';
+import { renderMetrics, scrapeRegistry, type ScrapeSources } from '../observability/scrape.js';
+import { headerOf, requestIdOf } from './request-id.js';
 
 export interface HttpOptions {
   schema: GraphQLSchema;
@@ -37,7 +39,12 @@ export interface HttpOptions {
   log: Logger;
   /** Readiness beyond "the process answers": PostgreSQL, NATS and the streams reachable. */
   ready(): Promise<boolean>;
+  /** Sources of the scrape-time gauges of `GET /metrics`. */
+  metrics: Omit<ScrapeSources, 'ws'>;
 }
+
+/** How long /readyz waits for the checks before answering 503. */
+const READY_TIMEOUT_MS = 2000;
 
 export interface HttpServer {
   url: string;
@@ -82,8 +89,14 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   await apollo.start();
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  const metrics = scrapeRegistry({ ...o.metrics, ws: () => ws.stats() });
+  app.get('/metrics', async (_req, res) => {
+    const m = await renderMetrics(metrics);
+    res.type(m.contentType).send(m.body);
+  });
   app.get('/readyz', async (_req, res) => {
-    const ok = !draining && (await o.ready().catch(() => false));
+    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), READY_TIMEOUT_MS).unref());
+    const ok = !draining && (await Promise.race([o.ready().catch(() => false), timeout]));
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : draining ? 'draining' : 'unavailable' });
   });
   app.use(graphiqlRouter(o.graphiql));
@@ -92,9 +105,14 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     requireKey(sec.auth),
     ...jsonBody(sec.bodyLimitBytes),
     expressMiddleware(apollo, {
-      context: async ({ res }) => {
+      context: async ({ req, res }) => {
         const p = principalOf(res);
-        return createContext(o.deps, o.hub, p.viewer, p.keyId);
+        const requestId = requestIdOf(req.headers['x-request-id']);
+        res.setHeader('x-request-id', requestId);
+        return createContext({ ...o.deps, log: o.deps.log.child({ requestId }) }, o.hub, p.viewer, {
+          keyId: p.keyId,
+          traceparent: headerOf(req.headers.traceparent),
+        });
       },
     }),
     bodyErrors,

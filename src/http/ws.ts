@@ -26,6 +26,7 @@ import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
 import { endOnAbort } from './end-on-abort.js';
+import { headerOf, requestIdOf } from './request-id.js';
 import type { SecurityOptions } from './security.js';
 
 /** Close code of a socket whose reader is too slow: 1013 Try Again Later (graphql-ws clients retry it). */
@@ -44,6 +45,8 @@ export interface GraphqlWsOptions {
 
 export interface GraphqlWs {
   wss: WebSocketServer;
+  /** Open connections and running operations (for /metrics). */
+  stats(): { connections: number; subscriptions: number };
   /** Stops the revocation re-check and closes every socket (1001). */
   dispose(): Promise<void>;
 }
@@ -108,6 +111,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const subscriptions = new KeyCounts();
   const revocations = watchRevocations(sec.auth, sec.ws.recheckMs, log);
   const sessions = new WeakMap<object, Session>();
+  /** Every open connection's graphql-ws context, and its request id / traceparent. */
+  const live = new Map<Context, { requestId: string; traceparent: string | null }>();
   /** Sockets closed while their key was still being checked. */
   const gone = new WeakSet<object>();
 
@@ -154,6 +159,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     {
       connectionInitWaitTimeout: sec.ws.connectionInitTimeoutMs,
       async onConnect(ctx) {
+        const headers = (ctx.extra as { request: http.IncomingMessage }).request.headers;
+        live.set(ctx, { requestId: requestIdOf(headers['x-request-id']), traceparent: headerOf(headers.traceparent) });
         const s = await open(ctx);
         if (gone.has(ctx)) {
           close(s); // closed meanwhile: give back the connection slot at once
@@ -197,7 +204,12 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
           document,
           operationName: payload.operationName ?? null,
           variableValues: payload.variables ?? null,
-          contextValue: createContext(o.deps, o.hub, s.principal.viewer, key),
+          contextValue: createContext(
+            { ...o.deps, log: o.deps.log.child({ requestId: live.get(ctx)?.requestId }) },
+            o.hub,
+            s.principal.viewer,
+            { keyId: key, traceparent: live.get(ctx)?.traceparent ?? null },
+          ),
         };
       },
       onOperation(ctx, _id, _payload, _args, result) {
@@ -211,6 +223,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       },
       onClose(ctx) {
         gone.add(ctx);
+        live.delete(ctx);
         const s = sessions.get(ctx);
         if (s) close(s);
       },
@@ -230,6 +243,10 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
 
   return {
     wss,
+    stats: () => ({
+      connections: live.size,
+      subscriptions: [...live.keys()].reduce((n, c) => n + Object.keys(c.subscriptions).length, 0),
+    }),
     async dispose() {
       revocations.stop();
       await ws.dispose();

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
 import type { Names } from '../messaging/names.js';
 import type { OutboxRelay } from '../messaging/outbox-relay.js';
+import type { NotifySettings } from '../notifications/validate.js';
 import type { JobType } from './definition.js';
 
 export interface JobDeps {
@@ -13,6 +14,8 @@ export interface JobDeps {
   log: Logger;
   types: ReadonlyMap<string, JobType>;
   relay: OutboxRelay;
+  /** What notifications this server can send; without it, `notify` is refused. */
+  notify?: NotifySettings;
 }
 
 /** Who is asking. Every query and mutation sees only the viewer's jobs, unless the viewer is an admin. */

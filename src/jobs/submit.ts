@@ -4,6 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { insertJobs, type NewJob } from '../db/jobs.js';
+import { insertNotifications } from '../db/notifications.js';
+import type { Sql } from '../db/client.js';
+import { validateNotify, type CheckedNotification, type NotifyInput } from '../notifications/validate.js';
+import { jobsSubmitted } from '../observability/metrics.js';
+import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import type { JobRow } from '../db/schema.js';
 import { ServiceUnavailableError, UserErrorCode, isConnectionError, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
@@ -29,15 +34,17 @@ export interface SubmitInput {
   idempotencyKey?: string | null | undefined;
   timeoutMs?: number | null | undefined;
   traceparent?: string | null;
+  /** Notifications to send when the job reaches one of the given states. */
+  notify?: readonly NotifyInput[] | null | undefined;
 }
 
 /** Checks one input; `at` is the path prefix of its fields (e.g. `['input']` or `['inputs', '3']`). */
 export function validateSubmit(
-  deps: Pick<JobDeps, 'types' | 'names'>,
+  deps: Pick<JobDeps, 'types' | 'names' | 'notify'>,
   viewer: Viewer,
   input: SubmitInput,
   at: string[],
-): { job: NewJob } | { errors: UserError[] } {
+): { job: NewJob; notifications: CheckedNotification[] } | { errors: UserError[] } {
   const type = deps.types.get(input.type);
   if (!type) {
     return {
@@ -79,8 +86,11 @@ export function validateSubmit(
   if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !isStorableText(key))) {
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'idempotencyKey'], message: `idempotencyKey must be 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters, none of them NUL` });
   }
+  const notify = validateNotify(input.notify, deps.notify, [...at, 'notify']);
+  if ('errors' in notify) errors.push(...notify.errors);
   if (errors.length) return { errors };
   return {
+    notifications: 'notifications' in notify ? notify.notifications : [],
     job: {
       id: randomUUID(),
       owner: viewer.owner,
@@ -108,7 +118,8 @@ export async function submitJobs(
   const checked = inputs.map((input, i) => validateSubmit(deps, viewer, input, at(i)));
   const userErrors = checked.flatMap((c) => ('errors' in c ? c.errors : []));
   if (userErrors.length) return { jobs: null, userErrors };
-  const jobs = checked.map((c) => (c as { job: NewJob }).job);
+  const valid = checked as { job: NewJob; notifications: CheckedNotification[] }[];
+  const jobs = valid.map((c) => c.job);
   // The same key twice in one batch: one job.
   const firstByKey = new Map<string, NewJob>();
   const unique = jobs.filter((j) => {
@@ -117,12 +128,20 @@ export async function submitJobs(
     firstByKey.set(j.idempotencyKey, j);
     return true;
   });
-  let result: Awaited<ReturnType<typeof insertJobs>>;
-  try {
-    result = await insertJobs(deps.sql, unique);
-  } catch (e) {
-    if (isConnectionError(e)) throw new ServiceUnavailableError('the database', e);
-    throw e;
+  const result = await inSpan('longrun.submit', contextFrom(inputs[0]?.traceparent), { 'longrun.jobs': unique.length }, async (span) => {
+    // The jobs carry this span's context: the worker's spans continue the submit's trace.
+    for (const j of unique) j.traceparent = traceparentOf(span, j.traceparent);
+    const notifications = valid.flatMap((c) => c.notifications.map((n) => ({ ...n, jobId: c.job.id, subject: deps.names.notificationSubject })));
+    try {
+      return await insertWithNotifications(deps.sql, unique, notifications);
+    } catch (e) {
+      if (isConnectionError(e)) throw new ServiceUnavailableError('the database', e);
+      throw e;
+    }
+  }, SpanKind.SERVER);
+  for (const r of result.inserted) {
+    jobsSubmitted.inc({ type: r.job.type });
+    deps.log.info({ jobId: r.job.id, type: r.job.type }, 'job submitted');
   }
   faultPoint('after-commit-before-publish');
   if (result.inserted.length) deps.relay.publishSoon(result.inserted.map((r) => r.outbox));
@@ -154,4 +173,19 @@ export async function submitBatch(
   }
   if (inputs.length === 0) return { jobs: [], userErrors: [] };
   return submitJobs(deps, viewer, inputs, (i) => ['inputs', String(i)]);
+}
+
+/** Inserts the jobs and, in the same transaction, the subscriptions of those actually inserted. */
+async function insertWithNotifications(
+  sql: Sql,
+  jobs: NewJob[],
+  notifications: Parameters<typeof insertNotifications>[1],
+): Promise<Awaited<ReturnType<typeof insertJobs>>> {
+  if (!notifications.length) return insertJobs(sql, jobs);
+  return sql.begin(async (tx) => {
+    const result = await insertJobs(tx as unknown as Sql, jobs);
+    const inserted = new Set(result.inserted.map((r) => r.job.id));
+    await insertNotifications(tx as unknown as Sql, notifications.filter((n) => inserted.has(n.jobId)));
+    return result;
+  }) as Promise<Awaited<ReturnType<typeof insertJobs>>>;
 }

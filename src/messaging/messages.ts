@@ -46,3 +46,7 @@ export function parseMessage<T>(schema: z.ZodType<T>, data: Uint8Array): T | nul
 }
 
 export const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+
+/** Body of a notifications-stream message: the delivery to send (the rest is read from PostgreSQL). */
+export const notificationMessageSchema = z.object({ deliveryId: z.uuid() });
+export type NotificationMessage = z.infer<typeof notificationMessageSchema>;

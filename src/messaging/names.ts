@@ -30,6 +30,11 @@ export interface Names {
   /** Core-NATS subject that tells workers to abort a running job. */
   cancelSubject(jobId: string): string;
   cancelPattern: string;
+  /** Work-queue stream of notification deliveries to send (one message per delivery id). */
+  notificationsStream: string;
+  notificationSubject: string;
+  /** Durable pull consumer of the notifier. */
+  notifierConsumer: string;
 }
 
 /** `demo.sleep` → `demo:sleep` (one subject token). */
@@ -55,5 +60,8 @@ export function names(prefix: string): Names {
     updatesPattern: (type, state) => `${prefix}job.${type ? typeToken(type) : '*'}.${state ?? '*'}.*`,
     cancelSubject: (jobId) => `${prefix}cancel.${jobId}`,
     cancelPattern: `${prefix}cancel.*`,
+    notificationsStream: `${prefix}NOTIFICATIONS`,
+    notificationSubject: `${prefix}notify.delivery`,
+    notifierConsumer: `${prefix}notifier`,
   };
 }

@@ -18,6 +18,7 @@ import type { Logger } from '../log.js';
 import type { Nats } from './connect.js';
 import { encode } from './messages.js';
 import type { Names } from './names.js';
+import { inPublishSpan } from '../observability/tracing.js';
 
 export interface RelayOptions {
   sql: Sql;
@@ -53,9 +54,11 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   const inFlight = new Set<Promise<unknown>>();
 
   async function publishOne(e: OutboxEntry): Promise<Ack> {
-    const h = headers();
-    if (e.traceparent) h.set('traceparent', e.traceparent);
-    const pa = await nats.js.publish(e.subject, encode(e.body), { msgID: e.msgId, headers: h, timeout: 5000 });
+    const pa = await inPublishSpan(e, async (traceparent) => {
+      const h = headers();
+      if (traceparent) h.set('traceparent', traceparent);
+      return nats.js.publish(e.subject, encode(e.body), { msgID: e.msgId, headers: h, timeout: 5000 });
+    });
     return { id: e.id, jobId: e.jobId, seq: pa.seq };
   }
 

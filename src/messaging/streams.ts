@@ -21,6 +21,8 @@ import type { Names } from './names.js';
 export interface StreamSettings {
   ackWaitMs: number;
   duplicateWindowMs: number;
+  /** How long one notification send may take before its message is redelivered. @default 30000 */
+  notifyAckWaitMs?: number;
 }
 
 export function streamConfigs(n: Names, s: StreamSettings): (Partial<StreamConfig> & { name: string })[] {
@@ -46,6 +48,13 @@ export function streamConfigs(n: Names, s: StreamSettings): (Partial<StreamConfi
       retention: RetentionPolicy.Workqueue,
       storage: StorageType.File,
       discard: DiscardPolicy.Old,
+      duplicate_window: nanos(s.duplicateWindowMs),
+    },
+    {
+      name: n.notificationsStream,
+      subjects: [n.notificationSubject],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
       duplicate_window: nanos(s.duplicateWindowMs),
     },
   ];
@@ -74,6 +83,24 @@ export function advisoryConsumerConfig(n: Names): Partial<ConsumerConfig> {
   };
 }
 
+/**
+ * The notifier's consumer. Max-deliver is explicitly unlimited: a delivery's send attempts are counted in
+ * PostgreSQL, where the notifier dead-letters it after NOTIFY_MAX_ATTEMPTS, so JetStream must never give up
+ * on a message by itself (a PostgreSQL outage makes the notifier nak without sending; a finite limit would
+ * strand those deliveries as PENDING).
+ */
+export function notifierConsumerConfig(n: Names, s: StreamSettings): Partial<ConsumerConfig> {
+  return {
+    durable_name: n.notifierConsumer,
+    filter_subject: n.notificationSubject,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(s.notifyAckWaitMs ?? 30_000),
+    max_deliver: -1,
+    max_ack_pending: 10_000,
+    deliver_policy: DeliverPolicy.All,
+  };
+}
+
 const notFound = (e: unknown) => e instanceof JetStreamApiError && [10059, 10014].includes(e.code);
 
 /** Creates or updates every stream and consumer. Idempotent; safe from several processes at once. */
@@ -97,6 +124,7 @@ export async function ensureStreams(
   }
   const consumers: [string, Partial<ConsumerConfig>][] = [
     [n.advisoryStream, advisoryConsumerConfig(n)],
+    [n.notificationsStream, notifierConsumerConfig(n, s)],
     ...types.map((t): [string, Partial<ConsumerConfig>] => [n.jobsStream, workerConsumerConfig(n, t, s)]),
   ];
   for (const [stream, cfg] of consumers) {

@@ -14,7 +14,7 @@ import { insertApiKey, revokeApiKey } from '../../src/db/api-keys.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { JobType } from '../../src/jobs/definition.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { startWorkerPool } from '../../workers/pool.js';
 import type { BoundHandler } from '../../workers/handler.js';
 import { BUILTIN_HANDLERS } from '../../workers/registry.js';
@@ -85,6 +85,8 @@ export interface TestAppOptions {
   handlers?: readonly BoundHandler[] | null;
   /** Further options of startApp (GraphiQL, development key). */
   app?: Pick<AppOptions, 'graphiql' | 'devKey' | 'devKeyFile'>;
+  /** Logger of the app (default: JSON on stdout at LOG_LEVEL). */
+  log?: Logger;
 }
 
 export interface TestApp {
@@ -112,7 +114,7 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
   const handlers = o.handlers === undefined ? BUILTIN_HANDLERS : o.handlers;
   const app = await startApp({
     config,
-    log: createLogger(config.LOG_LEVEL),
+    log: o.log ?? createLogger(config.LOG_LEVEL),
     types: o.types ?? BUILTIN_JOB_TYPES,
     ...o.app,
     workers: handlers ? (deps) => startWorkerPool(config, deps, handlers) : undefined,

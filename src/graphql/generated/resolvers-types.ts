@@ -2,6 +2,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { JobRow } from '../../db/schema.js';
 import type { JobUpdateMessage } from '../../messaging/messages.js';
 import type { Connection } from '../../jobs/queries.js';
+import type { DeliveryToSend } from '../../db/notifications.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -61,6 +62,8 @@ export type Job = {
   maxAttempts: Scalars['Int']['output'];
   /** When the next attempt is due, while RETRYING. */
   nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The notifications this job has caused so far, oldest first. */
+  notifications: Array<NotificationDelivery>;
   /** The payload it was submitted with. */
   payload: Scalars['JSON']['output'];
   /** Progress of the current attempt, 0..100. */
@@ -234,6 +237,54 @@ export type MutationSubmitJobsArgs = {
   inputs: Array<SubmitJobInput>;
 };
 
+/** How a notification is sent. */
+export type NotificationChannel =
+  | 'EMAIL'
+  | 'WEBHOOK';
+
+/** One notification a job's state change caused. */
+export type NotificationDelivery = {
+  __typename?: 'NotificationDelivery';
+  /** Send attempts so far. */
+  attempts: Scalars['Int']['output'];
+  channel: NotificationChannel;
+  createdAt: Scalars['DateTime']['output'];
+  /** When it was accepted (SENT) or given up on (FAILED). */
+  finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The delivery id: the `Longrun-Delivery-Id` header receivers dedupe on. */
+  id: Scalars['ID']['output'];
+  /** The job state it reports. */
+  jobState: JobState;
+  /** The last failed attempt's error. */
+  lastError?: Maybe<Scalars['String']['output']>;
+  status: NotificationStatus;
+  /** The webhook URL or email address. */
+  target: Scalars['String']['output'];
+};
+
+/** Where a notification delivery is. */
+export type NotificationStatus =
+  /** Given up on after its attempts (dead-lettered); `lastError` says why. */
+  | 'FAILED'
+  /** Not sent yet, or being retried with backoff. */
+  | 'PENDING'
+  /** The receiver accepted it (2xx, or the SMTP server took the message). */
+  | 'SENT';
+
+/** A notification to send when the job reaches one of the `on` states: give exactly one of `webhook` or `email`. */
+export type NotifyInput = {
+  /** An email address (sent over the server's SMTP_URL). */
+  email?: InputMaybe<Scalars['String']['input']>;
+  /** Terminal states that trigger it. Default: SUCCEEDED and FAILED. */
+  on?: InputMaybe<Array<JobState>>;
+  /**
+   * An http(s) URL to POST a JSON body to, signed with HMAC-SHA256 in the `Longrun-Signature` header and carrying
+   * a `Longrun-Delivery-Id` that stays the same across retries. Loopback, private and link-local addresses are
+   * refused unless the server allows them.
+   */
+  webhook?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** Where a page of a connection sits (Relay cursor connections). */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -326,6 +377,8 @@ export type SubmitJobInput = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   /** Attempts allowed, 1..100. Default: the type's default. */
   maxAttempts?: InputMaybe<Scalars['Int']['input']>;
+  /** Notifications to send when the job finishes (at most 10). */
+  notify?: InputMaybe<Array<NotifyInput>>;
   /** The job's input, checked against the type's payload schema. Default `{}`. */
   payload?: InputMaybe<Scalars['JSON']['input']>;
   /** Per-attempt timeout in milliseconds, 100..the type's timeout. Default: the type's timeout. */
@@ -483,6 +536,10 @@ export type ResolversTypes = ResolversObject<{
   JobUpdate: ResolverTypeWrapper<JobUpdateMessage>;
   JobUpdatesFilter: JobUpdatesFilter;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  NotificationChannel: NotificationChannel;
+  NotificationDelivery: ResolverTypeWrapper<DeliveryToSend>;
+  NotificationStatus: NotificationStatus;
+  NotifyInput: NotifyInput;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QueueStats: ResolverTypeWrapper<QueueStats>;
@@ -514,6 +571,8 @@ export type ResolversParentTypes = ResolversObject<{
   JobUpdate: JobUpdateMessage;
   JobUpdatesFilter: JobUpdatesFilter;
   Mutation: Record<PropertyKey, never>;
+  NotificationDelivery: DeliveryToSend;
+  NotifyInput: NotifyInput;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   QueueStats: QueueStats;
@@ -555,6 +614,7 @@ export type JobResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  notifications?: Resolver<Array<ResolversTypes['NotificationDelivery']>, ParentType, ContextType>;
   payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   progressMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -610,6 +670,18 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
   submitJob?: Resolver<ResolversTypes['SubmitJobPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobArgs, 'input'>>;
   submitJobs?: Resolver<ResolversTypes['SubmitJobsPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobsArgs, 'inputs'>>;
+}>;
+
+export type NotificationDeliveryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NotificationDelivery'] = ResolversParentTypes['NotificationDelivery']> = ResolversObject<{
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  channel?: Resolver<ResolversTypes['NotificationChannel'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  jobState?: Resolver<ResolversTypes['JobState'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['NotificationStatus'], ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -676,6 +748,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   JobType?: JobTypeResolvers<ContextType>;
   JobUpdate?: JobUpdateResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  NotificationDelivery?: NotificationDeliveryResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   QueueStats?: QueueStatsResolvers<ContextType>;

@@ -1,0 +1,88 @@
+/**
+ * Where webhooks may go. Checked twice: on the URL at submit (literal addresses and well-known names), and on
+ * every address the host resolves to at send time (so a name pointing at 169.254.169.254 is refused too).
+ *
+ * - Link-local (169.254/16, fe80::/10, including cloud metadata endpoints), unspecified and multicast
+ *   addresses: always refused unless the host is listed in WEBHOOK_ALLOWED_HOSTS.
+ * - Loopback, RFC 1918, CGNAT and IPv6 ULA: refused unless WEBHOOK_ALLOW_PRIVATE=1 (or the host is listed).
+ * - WEBHOOK_ALLOWED_HOSTS set: only the listed hosts (`hooks.example.com`, `*.example.com`).
+ */
+import { BlockList, isIP } from 'node:net';
+
+export interface WebhookPolicy {
+  /** Lower-case host names; `*.example.com` matches subdomains. Empty = any host that passes the checks. */
+  allowedHosts: readonly string[];
+  allowPrivate: boolean;
+}
+
+const forbidden = new BlockList();
+for (const [net, bits] of [['169.254.0.0', 16], ['0.0.0.0', 8], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) {
+  forbidden.addSubnet(net, bits, 'ipv4');
+}
+for (const [net, bits] of [['fe80::', 10], ['ff00::', 8], ['::', 128], ['fd00:ec2::254', 128]] as const) {
+  forbidden.addSubnet(net, bits, 'ipv6');
+}
+
+const privateNets = new BlockList();
+for (const [net, bits] of [['127.0.0.0', 8], ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['100.64.0.0', 10]] as const) {
+  privateNets.addSubnet(net, bits, 'ipv4');
+}
+for (const [net, bits] of [['::1', 128], ['fc00::', 7]] as const) privateNets.addSubnet(net, bits, 'ipv6');
+
+const METADATA_NAMES = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data']);
+
+/** `[::1]` → `::1`; `::ffff:10.0.0.1` → `10.0.0.1`. */
+function normalizeHost(host: string): string {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+  return mapped ? mapped[1]! : h;
+}
+
+/** Whether the host is on the allow-list. */
+export function isListed(host: string, policy: WebhookPolicy): boolean {
+  const h = normalizeHost(host);
+  return policy.allowedHosts.some((a) => (a.startsWith('*.') ? h.endsWith(a.slice(1)) : normalizeHost(a) === h));
+}
+
+/** Why an address (or a well-known name) may not be called, or null if it may. */
+export function addressRefusal(hostOrIp: string, policy: WebhookPolicy): string | null {
+  const h = normalizeHost(hostOrIp);
+  const family = isIP(h);
+  if (family === 0) {
+    if (METADATA_NAMES.has(h)) return `${h} is a cloud metadata endpoint`;
+    if (h === 'localhost' || h.endsWith('.localhost')) return policy.allowPrivate ? null : `${h} is a loopback name`;
+    return null;
+  }
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (forbidden.check(h, type)) return `${h} is a link-local, metadata, multicast or unspecified address`;
+  if (!policy.allowPrivate && privateNets.check(h, type)) return `${h} is a loopback or private-network address`;
+  return null;
+}
+
+/**
+ * Checks a webhook URL at submit. Returns the URL, or the user-error code and message.
+ */
+export function checkWebhookUrl(
+  raw: string,
+  policy: WebhookPolicy,
+): { url: URL } | { code: 'INVALID_WEBHOOK_URL' | 'WEBHOOK_NOT_ALLOWED'; message: string } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return { code: 'INVALID_WEBHOOK_URL', message: 'webhook must be an absolute URL' };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { code: 'INVALID_WEBHOOK_URL', message: 'webhook must be an http or https URL' };
+  }
+  if (url.username || url.password) {
+    return { code: 'INVALID_WEBHOOK_URL', message: 'webhook URL must not contain credentials' };
+  }
+  if (raw.length > 2048) return { code: 'INVALID_WEBHOOK_URL', message: 'webhook URL is longer than 2048 characters' };
+  if (isListed(url.hostname, policy)) return { url };
+  if (policy.allowedHosts.length) {
+    return { code: 'WEBHOOK_NOT_ALLOWED', message: `webhook host ${url.hostname} is not in the server's allow-list` };
+  }
+  const refusal = addressRefusal(url.hostname, policy);
+  return refusal ? { code: 'WEBHOOK_NOT_ALLOWED', message: `webhook refused: ${refusal}` } : { url };
+}

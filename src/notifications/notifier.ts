@@ -1,0 +1,139 @@
+/**
+ * The notifier: consumes the notifications stream (durable consumer) and sends each delivery, off the job's
+ * critical path. The delivery and its message were made by the job's terminal transition (same statement,
+ * published by the outbox relay), so a crash anywhere between "job finished" and "sent" only delays it.
+ *
+ * Per message: start an attempt in PostgreSQL (a SENT/FAILED delivery is just acked: duplicates do nothing),
+ * send, then SENT + ack; on failure keep the error and `nak(backoff)`; after NOTIFY_MAX_ATTEMPTS (or a
+ * permanent refusal) mark it FAILED (dead-lettered, visible in `Job.notifications`) and ack.
+ */
+import type { JsMsg } from '@nats-io/jetstream';
+import type { Sql } from '../db/client.js';
+import { beginDeliveryAttempt, finishDelivery, recordDeliveryError, type DeliveryToSend } from '../db/notifications.js';
+import { retryDelay } from '../jobs/backoff.js';
+import type { BackoffPolicy } from '../jobs/definition.js';
+import type { Logger } from '../log.js';
+import type { Nats } from '../messaging/connect.js';
+import { notificationMessageSchema, parseMessage } from '../messaging/messages.js';
+import type { Names } from '../messaging/names.js';
+import { notificationDeliveries } from '../observability/metrics.js';
+import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
+import type { Mailer } from './email.js';
+import { isDeliveryError, sendWebhook, type WebhookOptions } from './webhook.js';
+
+export interface NotifierOptions {
+  sql: Sql;
+  nats: Nats;
+  names: Names;
+  log: Logger;
+  /** Deliveries sent at once. */
+  concurrency: number;
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  /** Absent: webhook deliveries fail (WEBHOOK_SECRET unset). */
+  webhook: WebhookOptions | null;
+  /** Absent: email deliveries fail (SMTP_URL unset). */
+  mailer: Mailer | null;
+}
+
+export interface Notifier {
+  stop(): Promise<void>;
+}
+
+/** Backoff of a message whose handling failed before or after the send (PostgreSQL unreachable). */
+const INFRA_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.2 };
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 1000);
+
+export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
+  const { sql, log } = o;
+  const consumer = await o.nats.js.consumers.get(o.names.notificationsStream, o.names.notifierConsumer);
+  let stopped = false;
+  let messages: Awaited<ReturnType<typeof consumer.consume>> | null = null;
+  const inFlight = new Set<Promise<void>>();
+
+  function send(d: DeliveryToSend, traceparent: string | null): Promise<void> {
+    if (d.channel === 'WEBHOOK') {
+      if (!o.webhook) throw new Error('webhooks are not configured (WEBHOOK_SECRET)');
+      return sendWebhook(d, o.webhook, traceparent);
+    }
+    if (!o.mailer) throw new Error('email is not configured (SMTP_URL)');
+    return o.mailer.send(d);
+  }
+
+  async function deliver(m: JsMsg): Promise<void> {
+    m.working(); // it may have waited for a free slot: restart its AckWait before the send
+    const msg = parseMessage(notificationMessageSchema, m.data);
+    if (!msg) {
+      log.warn({ subject: m.subject, seq: m.seq }, 'notifier: malformed message; acked and dropped');
+      return m.ack();
+    }
+    const d = await beginDeliveryAttempt(sql, msg.deliveryId);
+    if (!d) return m.ack(); // already SENT or FAILED (a duplicate), or its job was deleted
+    const dlog = log.child({ deliveryId: d.id, jobId: d.jobId, channel: d.channel, attempt: d.attempts });
+    const channel = d.channel.toLowerCase();
+    if (d.attempts > o.maxAttempts) {
+      // Its last attempt's notifier died mid-send: the attempts are used up.
+      await finishDelivery(sql, { id: d.id, status: 'FAILED', error: d.lastError ?? 'attempts used up' });
+      notificationDeliveries.inc({ channel, outcome: 'failed' });
+      dlog.warn('notification dead-lettered: attempts used up');
+      return m.ack();
+    }
+    const parent = contextFrom(m.headers?.get('traceparent') || null);
+    try {
+      await inSpan('longrun.notify', parent, { 'longrun.delivery_id': d.id, 'longrun.channel': channel, 'longrun.attempt': d.attempts },
+        (span) => send(d, traceparentOf(span, m.headers?.get('traceparent') || null)), SpanKind.CLIENT);
+    } catch (e) {
+      const error = errorText(e);
+      if ((isDeliveryError(e) && e.permanent) || d.attempts >= o.maxAttempts) {
+        await finishDelivery(sql, { id: d.id, status: 'FAILED', error });
+        notificationDeliveries.inc({ channel, outcome: 'failed' });
+        dlog.warn({ error }, 'notification dead-lettered');
+        return m.ack();
+      }
+      await recordDeliveryError(sql, { id: d.id, error });
+      notificationDeliveries.inc({ channel, outcome: 'retried' });
+      const delay = retryDelay(o.backoff, d.attempts);
+      dlog.info({ error, retryInMs: delay }, 'notification attempt failed; retrying');
+      return m.nak(delay);
+    }
+    await finishDelivery(sql, { id: d.id, status: 'SENT' });
+    notificationDeliveries.inc({ channel, outcome: 'sent' });
+    dlog.info('notification sent');
+    m.ack();
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        messages = await consumer.consume({ max_messages: Math.max(1, o.concurrency), expires: 5000 });
+        for await (const m of messages) {
+          while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
+          const p = deliver(m)
+            .catch((e) => {
+              // PostgreSQL unreachable (or a bug): nothing was sent or recorded; try again later.
+              const delay = retryDelay(INFRA_BACKOFF, m.info.deliveryCount);
+              log.warn({ err: e, retryInMs: delay }, 'notifier: delivery handling failed; it will be retried');
+              m.nak(delay);
+            })
+            .finally(() => inFlight.delete(p));
+          inFlight.add(p);
+          if (stopped) break;
+        }
+      } catch (e) {
+        if (!stopped) log.warn({ err: e }, 'notifier: consumer failed; restarting');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      stopped = true;
+      await messages?.close();
+      await Promise.race([loop, new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.allSettled([...inFlight]);
+      o.mailer?.close();
+    },
+  };
+}

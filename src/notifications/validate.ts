@@ -1,0 +1,78 @@
+/**
+ * `SubmitJobInput.notify`: checked at submit, before anything is written.
+ */
+import { UserErrorCode, type UserError } from '../errors.js';
+import { JobState, TERMINAL_STATES } from '../jobs/state.js';
+import type { NewNotification } from '../db/notifications.js';
+import { checkWebhookUrl, type WebhookPolicy } from './address-policy.js';
+
+/** One `NotifyInput`. */
+export interface NotifyInput {
+  webhook?: string | null | undefined;
+  email?: string | null | undefined;
+  on?: readonly JobState[] | null | undefined;
+}
+
+/** What the server can send (from its configuration). */
+export interface NotifySettings {
+  /** WEBHOOK_SECRET is set. */
+  webhooks: boolean;
+  /** SMTP_URL is set. */
+  email: boolean;
+  policy: WebhookPolicy;
+}
+
+/** @default SUCCEEDED, FAILED */
+export const DEFAULT_NOTIFY_ON: readonly JobState[] = [JobState.SUCCEEDED, JobState.FAILED];
+export const MAX_NOTIFY_PER_JOB = 10;
+
+const EMAIL = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/;
+
+/** A checked subscription, without its job id and subject (added when the job is inserted). */
+export type CheckedNotification = Pick<NewNotification, 'channel' | 'target' | 'onStates'>;
+
+/** Checks every entry; `at` is the path of the `notify` field. */
+export function validateNotify(
+  list: readonly NotifyInput[] | null | undefined,
+  settings: NotifySettings | undefined,
+  at: string[],
+): { notifications: CheckedNotification[] } | { errors: UserError[] } {
+  if (!list?.length) return { notifications: [] };
+  const errors: UserError[] = [];
+  const err = (code: UserErrorCode, field: string[], message: string) => errors.push({ code, field, message });
+  if (list.length > MAX_NOTIFY_PER_JOB) {
+    err(UserErrorCode.OUT_OF_RANGE, at, `at most ${MAX_NOTIFY_PER_JOB} notify entries per job`);
+    return { errors };
+  }
+  const notifications: CheckedNotification[] = [];
+  list.forEach((n, i) => {
+    const path = [...at, String(i)];
+    const onStates = [...new Set(n.on ?? DEFAULT_NOTIFY_ON)];
+    const bad = onStates.filter((s) => !TERMINAL_STATES.includes(s));
+    if (!onStates.length || bad.length) {
+      err(UserErrorCode.INVALID_NOTIFY, [...path, 'on'], `on must list terminal states (${TERMINAL_STATES.join(', ')})`);
+    }
+    const hasWebhook = n.webhook !== null && n.webhook !== undefined;
+    const hasEmail = n.email !== null && n.email !== undefined;
+    if (hasWebhook === hasEmail) {
+      err(UserErrorCode.INVALID_NOTIFY, path, 'give exactly one of webhook or email');
+    } else if (hasWebhook) {
+      if (!settings?.webhooks) {
+        err(UserErrorCode.NOTIFY_NOT_CONFIGURED, [...path, 'webhook'], 'this server sends no webhooks (WEBHOOK_SECRET is not set)');
+        return;
+      }
+      const checked = checkWebhookUrl(n.webhook!, settings.policy);
+      if ('code' in checked) err(UserErrorCode[checked.code], [...path, 'webhook'], checked.message);
+      else notifications.push({ channel: 'WEBHOOK', target: checked.url.toString(), onStates });
+    } else {
+      if (!settings?.email) {
+        err(UserErrorCode.NOTIFY_NOT_CONFIGURED, [...path, 'email'], 'this server sends no email (SMTP_URL is not set)');
+        return;
+      }
+      const email = n.email!.trim();
+      if (email.length > 254 || !EMAIL.test(email)) err(UserErrorCode.INVALID_EMAIL, [...path, 'email'], 'not an email address');
+      else notifications.push({ channel: 'EMAIL', target: email, onStates });
+    }
+  });
+  return errors.length ? { errors } : { notifications };
+}

@@ -1,0 +1,109 @@
+/**
+ * Webhook delivery: a JSON POST signed with HMAC-SHA256 of the exact body bytes.
+ *
+ * Headers: `Longrun-Delivery-Id` (the same on every retry: receivers dedupe on it), `Longrun-Event`
+ * (`job.SUCCEEDED`, …), `Longrun-Signature: sha256=<hex of HMAC-SHA256(WEBHOOK_SECRET, body)>`, and the job's
+ * `traceparent`. Any 2xx accepts the delivery; anything else, a timeout or a network error is retried.
+ * Every address the host resolves to is checked against the address policy before connecting.
+ */
+import { createHmac } from 'node:crypto';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import type { DeliveryToSend } from '../db/notifications.js';
+import { addressRefusal, isListed, type WebhookPolicy } from './address-policy.js';
+
+/** A send that failed; `permanent` ones are not retried (the address is refused). */
+export class DeliveryError extends Error {
+  override name = 'DeliveryError';
+  constructor(
+    message: string,
+    readonly permanent = false,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+export const isDeliveryError = (e: unknown): e is DeliveryError => e instanceof DeliveryError;
+
+const iso = (v: unknown) => (typeof v === 'string' ? new Date(v).toISOString() : null);
+
+/** The JSON every channel reports: the delivery id, the event and the job as of its terminal transition. */
+export function notificationBody(d: DeliveryToSend): Record<string, unknown> {
+  const job = d.body as Record<string, unknown>;
+  return {
+    deliveryId: d.id,
+    event: `job.${d.jobState}`,
+    job: {
+      id: job.id,
+      type: job.type,
+      state: job.state,
+      result: job.result ?? null,
+      error: job.error ?? null,
+      attempts: job.attempts,
+      maxAttempts: job.maxAttempts,
+      createdAt: iso(job.createdAt),
+      startedAt: iso(job.startedAt),
+      finishedAt: iso(job.finishedAt),
+    },
+  };
+}
+
+/** `sha256=<hex>`: what `Longrun-Signature` carries. */
+export const signBody = (body: string, secret: string): string =>
+  `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+export interface WebhookOptions {
+  secret: string;
+  timeoutMs: number;
+  policy: WebhookPolicy;
+}
+
+/** A DNS lookup that refuses any address the policy forbids (unless the host is on the allow-list). */
+function guardedLookup(policy: WebhookPolicy): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 0);
+      const refusal = isListed(hostname, policy) ? null : addresses.map((a) => addressRefusal(a.address, policy)).find(Boolean);
+      if (refusal) return callback(new DeliveryError(`webhook refused: ${refusal}`, true), '', 0);
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      const first = addresses[0]!;
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+/** POSTs the delivery; resolves on 2xx, throws a `DeliveryError` otherwise. */
+export function sendWebhook(d: DeliveryToSend, o: WebhookOptions, traceparent: string | null): Promise<void> {
+  const body = JSON.stringify(notificationBody(d));
+  const url = new URL(d.target);
+  const client = url.protocol === 'https:' ? https : http;
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'longrun-webhook/1',
+    'longrun-delivery-id': d.id,
+    'longrun-event': `job.${d.jobState}`,
+    'longrun-signature': signBody(body, o.secret),
+  };
+  if (traceparent) headers.traceparent = traceparent;
+  // A literal IP is never looked up: check it here (the policy may have changed since the submit).
+  const literal = isIP(url.hostname.replace(/^\[|\]$/g, '')) && !isListed(url.hostname, o.policy) ? addressRefusal(url.hostname, o.policy) : null;
+  if (literal) return Promise.reject(new DeliveryError(`webhook refused: ${literal}`, true));
+  return new Promise((resolve, reject) => {
+    const req = client.request(url, { method: 'POST', headers, timeout: o.timeoutMs, lookup: guardedLookup(o.policy) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => void (text.length < 500 && (text += c)));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) resolve();
+        else reject(new DeliveryError(`HTTP ${status}${text ? `: ${text.slice(0, 200).trim()}` : ''}`));
+      });
+      res.on('error', (e) => reject(new DeliveryError(`response failed: ${e.message}`, false, { cause: e })));
+    });
+    req.on('timeout', () => req.destroy(new DeliveryError(`no response within ${o.timeoutMs} ms`)));
+    req.on('error', (e) => reject(isDeliveryError(e) ? e : new DeliveryError(`request failed: ${e.message}`, false, { cause: e })));
+    req.end(body);
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * Every Prometheus metric longrun exports, in one place. Counters and histograms live in this process-wide
+ * registry and are incremented where their event happens (one place each); gauges that describe shared
+ * state (queue depth, dead letters, outbox) are read at scrape time (`scrape.ts`).
+ *
+ * Where each is counted:
+ * - jobs submitted: `jobs/submit.ts` after the insert commits;
+ * - claims (queue wait), retries, terminal states (finished, duration): `observeTransition`, called by the
+ *   one function that writes every state change (`db/jobs.ts` `transition()`);
+ * - redeliveries: the worker, when JetStream delivers a job message again;
+ * - notification deliveries: the notifier.
+ */
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { JobRow } from '../db/schema.js';
+
+/** The process-wide registry (process defaults included). */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const seconds = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600];
+
+export const jobsSubmitted = new Counter({
+  name: 'longrun_jobs_submitted_total',
+  help: 'Jobs accepted by submitJob (idempotent repeats not counted).',
+  labelNames: ['type'],
+  registers: [registry],
+});
+
+export const jobsFinished = new Counter({
+  name: 'longrun_jobs_finished_total',
+  help: 'Jobs that reached a terminal state, by outcome (succeeded, failed, cancelled).',
+  labelNames: ['type', 'outcome'],
+  registers: [registry],
+});
+
+export const jobDuration = new Histogram({
+  name: 'longrun_job_duration_seconds',
+  help: 'Time from submit to terminal state.',
+  labelNames: ['type', 'outcome'],
+  buckets: seconds,
+  registers: [registry],
+});
+
+export const jobQueueWait = new Histogram({
+  name: 'longrun_job_queue_wait_seconds',
+  help: 'Time from submit to the first attempt starting.',
+  labelNames: ['type'],
+  buckets: seconds,
+  registers: [registry],
+});
+
+export const jobRetries = new Counter({
+  name: 'longrun_job_retries_total',
+  help: 'Failed attempts followed by another attempt (RETRYING).',
+  labelNames: ['type'],
+  registers: [registry],
+});
+
+export const redeliveries = new Counter({
+  name: 'longrun_redeliveries_total',
+  help: 'Job messages JetStream delivered again (nak, AckWait expiry, worker crash).',
+  labelNames: ['type'],
+  registers: [registry],
+});
+
+export const notificationDeliveries = new Counter({
+  name: 'longrun_notification_deliveries_total',
+  help: 'Notification send attempts by channel and outcome (sent, retried, failed = dead-lettered).',
+  labelNames: ['channel', 'outcome'],
+  registers: [registry],
+});
+
+const since = (from: Date, to: Date | null) => Math.max(0, ((to ?? new Date()).getTime() - from.getTime()) / 1000);
+
+/** Counts a recorded state change (called with the row every guarded transition returns). */
+export function observeTransition(job: JobRow): void {
+  switch (job.state) {
+    case 'RUNNING':
+      if (job.attempts === 1 && job.startedAt) jobQueueWait.observe({ type: job.type }, since(job.createdAt, job.startedAt));
+      return;
+    case 'RETRYING':
+      jobRetries.inc({ type: job.type });
+      return;
+    case 'SUCCEEDED':
+    case 'FAILED':
+    case 'CANCELLED': {
+      const labels = { type: job.type, outcome: job.state.toLowerCase() };
+      jobsFinished.inc(labels);
+      jobDuration.observe(labels, since(job.createdAt, job.finishedAt));
+      return;
+    }
+    case 'QUEUED':
+      return;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Gauges read at scrape time from the shared state they describe: queue depth per job type (the worker
+ * consumer's pending + ack-pending), the dead-letter stream's size, the outbox backlog and its oldest
+ * entry's age, and this process's graphql-ws connections and subscriptions. A source that cannot be read
+ * (NATS down) within 1.5 s leaves its gauge out of that scrape instead of failing or stalling it.
+ */
+import { Gauge, Registry } from 'prom-client';
+import type { Sql } from '../db/client.js';
+import { outboxBacklog } from '../db/jobs.js';
+import type { Logger } from '../log.js';
+import type { Nats } from '../messaging/connect.js';
+import type { Names } from '../messaging/names.js';
+import { registry } from './metrics.js';
+
+export interface ScrapeSources {
+  nats: Nats;
+  names: Names;
+  /** Job types whose queue depth to report. */
+  types: readonly string[];
+  /** For the outbox gauges (the API process). */
+  sql?: Sql;
+  /** graphql-ws counts (the API process). */
+  ws?: () => { connections: number; subscriptions: number };
+  log: Logger;
+}
+
+/** How long a scrape waits for one source (NATS down must not stall the scrape). */
+const READ_TIMEOUT_MS = 1500;
+
+/** A registry of this process's scrape-time gauges. */
+export function scrapeRegistry(s: ScrapeSources): Registry {
+  const r = new Registry();
+  const quietly = async (what: string, fn: () => Promise<void>) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer in ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([fn(), timeout]);
+    } catch (e) {
+      s.log.debug({ err: e, what }, 'metrics: a gauge could not be read');
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  new Gauge({
+    name: 'longrun_queue_depth',
+    help: 'Job messages waiting or in flight per type (worker consumer num_pending + num_ack_pending).',
+    labelNames: ['type'],
+    registers: [r],
+    async collect() {
+      this.reset();
+      await Promise.all(
+        s.types.map((type) =>
+          quietly('queue depth', async () => {
+            const info = await s.nats.jsm.consumers.info(s.names.jobsStream, s.names.workerConsumer(type));
+            this.set({ type }, info.num_pending + info.num_ack_pending);
+          }),
+        ),
+      );
+    },
+  });
+  new Gauge({
+    name: 'longrun_dead_letter_messages',
+    help: 'Messages in the dead-letter stream.',
+    registers: [r],
+    async collect() {
+      this.reset();
+      await quietly('dead letters', async () => this.set((await s.nats.jsm.streams.info(s.names.deadLetterStream)).state.messages));
+    },
+  });
+  if (s.sql) {
+    const sql = s.sql;
+    let backlog: Promise<{ count: number; oldestAgeMs: number }> | null = null;
+    const read = () => (backlog ??= outboxBacklog(sql).finally(() => setImmediate(() => (backlog = null))));
+    new Gauge({
+      name: 'longrun_outbox_backlog',
+      help: 'Outbox entries committed but not yet published to JetStream.',
+      registers: [r],
+      async collect() {
+        this.reset();
+        await quietly('outbox', async () => this.set((await read()).count));
+      },
+    });
+    new Gauge({
+      name: 'longrun_outbox_oldest_age_seconds',
+      help: 'Age of the oldest unpublished outbox entry (0 when none).',
+      registers: [r],
+      async collect() {
+        this.reset();
+        await quietly('outbox', async () => this.set((await read()).oldestAgeMs / 1000));
+      },
+    });
+  }
+  if (s.ws) {
+    const ws = s.ws;
+    new Gauge({ name: 'longrun_graphql_ws_connections', help: 'Open graphql-ws connections.', registers: [r], collect() { this.set(ws().connections); } });
+    new Gauge({ name: 'longrun_graphql_ws_subscriptions', help: 'Active graphql-ws operations (subscriptions).', registers: [r], collect() { this.set(ws().subscriptions); } });
+  }
+  return r;
+}
+
+/** The Prometheus text of the process registry plus `extra`. */
+export async function renderMetrics(extra: Registry): Promise<{ contentType: string; body: string }> {
+  const merged = Registry.merge([registry, extra]);
+  return { contentType: merged.contentType, body: await merged.metrics() };
+}

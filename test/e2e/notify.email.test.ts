@@ -1,0 +1,60 @@
+/**
+ * Email notifications through a real local SMTP server (smtp-server) that checks what arrived.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { gql } from '../support/graphql.js';
+import { eventually, startSmtpReceiver, type SmtpReceiver } from '../support/receivers.js';
+
+const SUBMIT = /* GraphQL */ `
+  mutation Submit($input: SubmitJobInput!) { submitJob(input: $input) { job { id } userErrors { code field message } } }
+`;
+const NOTIFICATIONS = /* GraphQL */ `
+  query Job($id: ID!) { job(id: $id) { state notifications { id channel target jobState status attempts lastError } } }
+`;
+
+let t: TestApp;
+let smtp: SmtpReceiver;
+beforeAll(async () => {
+  smtp = await startSmtpReceiver();
+  t = await startTestApp({ config: { SMTP_URL: smtp.url, SMTP_FROM: 'longrun <jobs@longrun.test>' } });
+});
+afterAll(async () => {
+  await t?.dispose();
+  await smtp?.close();
+});
+
+describe('email notifications', () => {
+  it('mails the outcome to the address given at submit', async () => {
+    const r = await gql(t.url, SUBMIT, {
+      input: { type: 'demo.flaky', payload: { failures: 1, permanent: true }, maxAttempts: 1, notify: [{ email: 'ops@example.com' }] },
+    });
+    expect(r.body.data.submitJob.userErrors).toEqual([]);
+    const id = r.body.data.submitJob.job.id as string;
+    const job = await eventually(async () => {
+      const j = (await gql(t.url, NOTIFICATIONS, { id })).body.data.job;
+      return j.notifications[0]?.status === 'SENT' ? j : undefined;
+    }, 30_000, 'email sent');
+    expect(job.state).toBe('FAILED');
+    const [n] = job.notifications;
+    expect(n).toMatchObject({ channel: 'EMAIL', target: 'ops@example.com', jobState: 'FAILED', attempts: 1, lastError: null });
+
+    expect(smtp.messages).toHaveLength(1);
+    const mail = smtp.messages[0]!;
+    expect(mail.from).toBe('jobs@longrun.test');
+    expect(mail.to).toEqual(['ops@example.com']);
+    const unfolded = mail.raw.replace(/\r\n[ \t]+/g, ' ');
+    expect(unfolded).toMatch(new RegExp(`^Subject: \\[longrun\\] demo\\.flaky FAILED: ${id}`, 'm'));
+    expect(unfolded).toMatch(new RegExp(`^Longrun-Delivery-Id: ${n.id}`, 'mi'));
+    expect(unfolded).toMatch(new RegExp(`^Message-ID: <${n.id}@longrun>`, 'mi'));
+    expect(mail.raw).toContain(`Job ${id} (demo.flaky) is FAILED.`);
+  });
+
+  it('refuses an address that is not one', async () => {
+    const r = await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1, steps: 1 }, notify: [{ email: 'not-an-address' }] } });
+    expect(r.body.data.submitJob.job).toBeNull();
+    expect(r.body.data.submitJob.userErrors).toEqual([
+      { code: 'INVALID_EMAIL', field: ['input', 'notify', '0', 'email'], message: 'not an email address' },
+    ]);
+  });
+});

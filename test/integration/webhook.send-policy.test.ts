@@ -1,0 +1,51 @@
+/**
+ * The address policy holds at send time too: a literal loopback address, or a name that resolves to one, is
+ * refused before any connection (permanently: no retry), unless private addresses are allowed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeliveryToSend } from '../../src/db/notifications.js';
+import { isDeliveryError, sendWebhook } from '../../src/notifications/webhook.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';
+
+let receiver: WebhookReceiver;
+beforeAll(async () => {
+  receiver = await startWebhookReceiver();
+});
+afterAll(async () => {
+  await receiver?.close();
+});
+
+const delivery = (target: string): DeliveryToSend => ({
+  id: '6f1c1a5e-8d0f-4c53-9b57-0a1b2c3d4e5f',
+  notificationId: 1,
+  jobId: '0e0c7f43-1c1e-4f8e-8f3e-2b7d9f0a1b2c',
+  series: 1,
+  jobState: 'SUCCEEDED',
+  status: 'PENDING',
+  attempts: 1,
+  lastError: null,
+  body: { id: 'x', type: 'demo.sleep', state: 'SUCCEEDED', attempts: 1 },
+  createdAt: new Date(),
+  updatedAt: new Date(),
+  finishedAt: null,
+  channel: 'WEBHOOK',
+  target,
+});
+const options = (allowPrivate: boolean) => ({ secret: 'send-policy-secret-012345', timeoutMs: 2000, policy: { allowedHosts: [], allowPrivate } });
+
+describe('webhook address policy at send time', () => {
+  it('refuses loopback by literal address and by name, permanently, without connecting', async () => {
+    const port = new URL(receiver.url).port;
+    for (const target of [`http://127.0.0.1:${port}/p`, `http://localhost:${port}/p`]) {
+      const err = await sendWebhook(delivery(target), options(false), null).catch((e: unknown) => e);
+      expect(isDeliveryError(err) && err.permanent, target).toBe(true);
+      expect(String((err as Error).message)).toMatch(/refused/);
+    }
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('sends when private addresses are allowed', async () => {
+    await sendWebhook(delivery(`${receiver.url}/p`), options(true), null);
+    expect(receiver.requests).toHaveLength(1);
+  });
+});
