@@ -57,7 +57,7 @@ const schema = z.object({
   PROGRESS_DB_INTERVAL_MS: intIn(0, 60_000).default(250),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-  // Security (docs/security.md): authentication and the limits on every input.
+  // Security (README: Security): authentication and the limits on every input.
   /** API keys required (`Authorization: Bearer …`); `off` makes every caller the admin owner `anonymous`. */
   LONGRUN_AUTH: bool.default(true),
   /** Schema introspection; unset = on except in production. */
@@ -80,7 +80,7 @@ const schema = z.object({
   SUBMIT_RATE_PER_SEC: z.coerce.number().min(0).max(1_000_000).default(100),
   /** Jobs one key may submit at once before the rate applies (at least the largest batch you send). */
   SUBMIT_BURST: intIn(1, 1_000_000).default(1000),
-  // Notifications (see docs/operations.md)
+  // Notifications (README: Notifications)
   /** HMAC-SHA256 key of the `Longrun-Signature` header of every webhook; webhooks are refused without it. */
   WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
   /** Webhook hosts accepted (comma-separated; `*.example.com` for subdomains); empty = any public host. */

@@ -9,7 +9,7 @@ export const ErrorCode = {
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
-  // Security: authentication and limits (docs/security.md lists each limit and its default).
+  // Security: authentication and limits (the README's Security section lists each limit and its default).
   /** No API key, an unknown or malformed one, or a revoked one. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** The request body is larger than HTTP_BODY_LIMIT_BYTES. */

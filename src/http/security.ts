@@ -1,6 +1,6 @@
 /**
  * The security settings of the HTTP/WebSocket server, gathered from the config in one object
- * (docs/security.md has the table of limits, codes and defaults).
+ * (the README's Security section has the table of limits, codes and defaults).
  */
 import type { Authenticator } from '../auth/authenticate.js';
 import type { Config } from '../config.js';

@@ -18,7 +18,7 @@ import { checkJson, isStorableText, MAX_PAYLOAD_DEPTH } from './payload-check.js
 
 /**
  * Largest accepted payload, as JSON text (UTF-8 bytes): 256 KiB. A larger one is refused with
- * `OUT_OF_RANGE` on `payload` (docs/security.md). Put big inputs in object storage and pass a reference.
+ * `OUT_OF_RANGE` on `payload` (README: Security). Put big inputs in object storage and pass a reference.
  */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
