@@ -136,6 +136,8 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     let writing: Promise<void> | null = null;
     let writeTimer: NodeJS.Timeout | null = null;
     let lastWrite = 0;
+    /** The last progress message reported, written with the outcome. */
+    let lastMessage: string | null = null;
     const controller = new AbortController();
     let abortReason: Abort | null = null;
     const abort = (reason: Abort) => {
@@ -183,6 +185,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         if (abortReason) return;
         const progress = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
         latest = { progress, message: message ?? null };
+        lastMessage = message ?? null;
         if (seq + 1 < reserved) {
           seq++;
           publishUpdate(nats.nc, names, {
@@ -240,7 +243,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         jlog.warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
         return;
       }
-      await finish(job, m, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff), seq, jlog);
+      await finish(job, m, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff), seq, lastMessage, jlog);
     } finally {
       clearInterval(heartbeat);
       running.delete(job.id);
@@ -252,13 +255,14 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     m: JsMsg,
     outcome: ReturnType<typeof classifyOutcome>,
     lastSeq: number,
+    lastMessage: string | null,
     jlog: Logger,
   ): Promise<void> {
     const fence = { id: job.id, attempt: job.attempts, lastSeq };
     let after: JobRow | null;
     switch (outcome.state) {
       case 'SUCCEEDED':
-        after = await persist('succeeded', () => markSucceeded(sql, { ...fence, result: outcome.result }));
+        after = await persist('succeeded', () => markSucceeded(sql, { ...fence, result: outcome.result, progressMessage: lastMessage }));
         break;
       case 'CANCELLED':
         after = await persist('cancelled', () => markCancelled(sql, fence));

@@ -197,15 +197,18 @@ export function markRunning(
   });
 }
 
-/** The attempt's handler returned. */
-export function markSucceeded(sql: Sql, a: { id: string; attempt: number; lastSeq: number; result: unknown }) {
+/** The attempt's handler returned; `progressMessage` is the last one it reported (its throttled write may not have landed). */
+export function markSucceeded(
+  sql: Sql,
+  a: { id: string; attempt: number; lastSeq: number; result: unknown; progressMessage: string | null },
+) {
   return transition(sql, {
     id: a.id,
     to: 'SUCCEEDED',
     attempt: a.attempt,
     lastSeq: a.lastSeq,
-    set: `result = $3::text::jsonb, error = null, progress = 100, finished_at = now(), lease_until = null`,
-    params: [JSON.stringify(a.result ?? null)],
+    set: `result = $3::text::jsonb, error = null, progress = 100, progress_message = $4, finished_at = now(), lease_until = null`,
+    params: [JSON.stringify(a.result ?? null), a.progressMessage],
   });
 }
 
@@ -353,13 +356,13 @@ export async function renewLease(
   return row ?? null;
 }
 
-/** Marks outbox entries published, with the stream sequence JetStream gave each job message. */
-export async function markPublished(sql: Sql, acks: { id: number; jobId: string; seq: number }[]): Promise<void> {
+/** Marks outbox entries published; a job message's stream sequence (`seq`, null for other messages) is kept on its job. */
+export async function markPublished(sql: Sql, acks: { id: number; jobId: string; seq: number | null }[]): Promise<void> {
   if (!acks.length) return;
   await sql.unsafe(
     `with a as (select * from unnest($1::bigint[], $2::uuid[], $3::bigint[]) as a(id, job_id, seq)),
      o as (update outbox set published_at = now() from a where outbox.id = a.id and published_at is null)
-     update jobs set msg_seq = a.seq from a where jobs.id = a.job_id and jobs.msg_seq is null`,
+     update jobs set msg_seq = a.seq from a where jobs.id = a.job_id and a.seq is not null and jobs.msg_seq is null`,
     [acks.map((a) => a.id), acks.map((a) => a.jobId), acks.map((a) => a.seq)] as never,
   );
 }
@@ -372,7 +375,7 @@ export async function markPublished(sql: Sql, acks: { id: number; jobId: string;
 export async function withUnpublished(
   sql: Sql,
   a: { limit: number; minAgeMs: number },
-  publish: (entries: OutboxEntry[]) => Promise<{ id: number; jobId: string; seq: number }[]>,
+  publish: (entries: OutboxEntry[]) => Promise<{ id: number; jobId: string; seq: number | null }[]>,
 ): Promise<number> {
   return sql.begin(async (tx) => {
     const rows = await tx.unsafe<(OutboxEntry & { id: string })[]>(

@@ -8,6 +8,7 @@ import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { ErrorCode, isPublicError, PublicError } from '../errors.js';
 import type { GraphQLContext } from './context.js';
+import { MAX_BATCH_SIZE } from '../jobs/submit.js';
 
 export interface SubmitRate {
   /** Jobs per second a key may submit, sustained; 0 = unlimited. */
@@ -62,7 +63,8 @@ export function createSubmitRateLimiter(rate: SubmitRate, now: () => number = Da
   let lastSweep = now();
   return {
     take(keyId, jobs) {
-      if (rate.perSecond <= 0 || jobs <= 0) return;
+      // More jobs than one call may submit: validation refuses it (OUT_OF_RANGE) and nothing is written.
+      if (rate.perSecond <= 0 || jobs <= 0 || jobs > MAX_BATCH_SIZE) return;
       const t = now();
       // Forget buckets that have refilled completely (they equal a fresh one).
       if (t - lastSweep > 60_000) {

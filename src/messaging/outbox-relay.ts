@@ -42,7 +42,8 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
-type Ack = { id: number; jobId: string; seq: number };
+/** A published entry; `seq` is the job message's stream sequence (null for other streams' messages). */
+type Ack = { id: number; jobId: string; seq: number | null };
 
 export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   const { sql, nats, names, log } = o;
@@ -59,7 +60,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       if (traceparent) h.set('traceparent', traceparent);
       return nats.js.publish(e.subject, encode(e.body), { msgID: e.msgId, headers: h, timeout: 5000 });
     });
-    return { id: e.id, jobId: e.jobId, seq: pa.seq };
+    return { id: e.id, jobId: e.jobId, seq: pa.stream === names.jobsStream ? pa.seq : null };
   }
 
   /** Publishes entries (all in flight at once, in windows of 256); returns the acks. */

@@ -32,7 +32,7 @@ async function snapshot() {
 }
 
 async function rawPost(body: string, contentType = 'application/json') {
-  const res = await fetch(t.url, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const res = await fetch(t.url, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${t.key}` }, body });
   return { status: res.status, body: await res.json() };
 }
 

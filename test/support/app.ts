@@ -110,7 +110,7 @@ export interface TestApp {
 /** Starts the API (with workers unless `handlers: null`) for one test file. */
 export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
   const env = o.env ?? (await createTestEnv());
-  const config = loadConfig({ ...env.env, PORT: '0', HOST: '127.0.0.1', ACK_WAIT_MS: '5000', RELAY_INTERVAL_MS: '200', SHUTDOWN_GRACE_MS: '2000', ...o.config });
+  const config = loadConfig({ ...env.env, PORT: '0', HOST: '127.0.0.1', ACK_WAIT_MS: '5000', RELAY_INTERVAL_MS: '200', SHUTDOWN_GRACE_MS: '2000', SUBMIT_RATE_PER_SEC: '0', ...o.config });
   const handlers = o.handlers === undefined ? BUILTIN_HANDLERS : o.handlers;
   const app = await startApp({
     config,

@@ -80,7 +80,8 @@ async function spawnLongrun(entry: string, env: Record<string, string>, ready: R
  */
 export function spawnApi(env: Record<string, string>, o: { withEffects?: boolean } = {}): Promise<LongrunProcess> {
   const entry = o.withEffects ? 'test/support/entries/api.ts' : 'src/main.ts';
-  return spawnLongrun(entry, { PORT: '0', HOST: '127.0.0.1', WORKER_CONCURRENCY: '0', ...env }, /GraphiQL: (\S+)/);
+  // Authentication is not what these processes are for: off unless the test says otherwise.
+  return spawnLongrun(entry, { PORT: '0', HOST: '127.0.0.1', WORKER_CONCURRENCY: '0', LONGRUN_AUTH: 'off', ...env }, /GraphiQL: (\S+)/);
 }
 
 /** A worker process (`withEffects`: also runs `test.effect`). */
