@@ -7,6 +7,7 @@
 import { serverAudits } from 'graphql-http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { bearer } from '../support/graphql.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -18,8 +19,15 @@ afterAll(async () => {
 
 const notOk: Record<string, string> = {};
 
+/** `fetch` with the test app's admin key added: the audits are about the protocol, not about auth. */
+const fetchWithKey: typeof fetch = (input, init) => {
+  const headers = new Headers(init?.headers);
+  headers.set('authorization', bearer(t.key!));
+  return fetch(input, { ...init, headers });
+};
+
 describe('graphql-http server audits', () => {
-  for (const audit of serverAudits({ url: () => t.url, fetchFn: fetch })) {
+  for (const audit of serverAudits({ url: () => t.url, fetchFn: fetchWithKey })) {
     it(`${audit.id} ${audit.name}`, async () => {
       const result = await audit.fn();
       if (result.status === 'error') throw new Error(`${result.reason}\n${JSON.stringify(result.response?.status)}`);
