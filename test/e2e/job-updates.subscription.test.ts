@@ -1,13 +1,15 @@
 /**
  * `jobUpdates(filter)`: live updates of many jobs, filtered on NATS subjects (types × states, or ids), only
- * the viewer's jobs, each update once.
+ * the viewer's jobs (two owners' keys and the admin's), each update once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobUpdate, LongrunClient } from '../../sdk/index.js';
+import type { JobUpdate, JobUpdatesFilter, LongrunClient } from '../../sdk/index.js';
+import { getJob } from '../../src/db/jobs.js';
 import { names } from '../../src/messaging/names.js';
-import { openJobUpdates, updatePatterns } from '../../src/progress/job-updates.js';
-import { publishUpdate } from '../../src/progress/updates.js';
+import { updatePatterns } from '../../src/progress/job-updates.js';
+import { publishUpdate, updateFromJob } from '../../src/progress/updates.js';
 import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
+import { bearer, gql, SUBMIT } from '../support/graphql.js';
 import { sdkFor } from '../support/sdk.js';
 
 let t: TestApp;
@@ -101,30 +103,58 @@ describe('jobUpdates', () => {
     await expect(sdk.jobUpdates({ types: ['demo.sleep', 'nope.*'] }).next()).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
   });
 
-  it("sends only the viewer's jobs, and each update once", async () => {
-    const deps = { sql: t.app.deps.sql, hub: t.app.hub, names: t.app.deps.names, knownTypes: new Set(t.app.deps.types.keys()) };
-    // A real job (owner "anonymous") whose updates carry no owner, as an older publisher sends them.
-    const job = (await sdk.submitJob({ type: 'demo.sleep', payload: { ms: 60_000, steps: 1 } })).job!;
-    await sdk.cancelJob(job.id);
-    const forAnonymous = openJobUpdates(deps, { types: ['demo.hash'] }, 'anonymous');
-    const forBob = openJobUpdates(deps, { types: ['demo.hash'] }, 'bob');
-    const first = forAnonymous.next();
-    const firstForBob = forBob.next();
-    await new Promise((r) => setTimeout(r, 100));
-    const base = { type: 'demo.hash', state: 'RUNNING' as const, progress: 1, message: null, attempt: 1, at: new Date().toISOString() };
-    const nc = t.app.deps.nats.nc;
-    const n = t.app.deps.names;
-    publishUpdate(nc, n, { ...base, jobId: '6f1c2d3e-0000-4000-8000-000000000002', owner: 'carol', seq: 5 });
-    publishUpdate(nc, n, { ...base, jobId: job.id, seq: 7 }); // no owner: looked up (anonymous)
-    publishUpdate(nc, n, { ...base, jobId: job.id, seq: 7 }); // duplicate
-    publishUpdate(nc, n, { ...base, jobId: '6f1c2d3e-0000-4000-8000-000000000003', owner: 'bob', seq: 2 });
-    publishUpdate(nc, n, { ...base, jobId: job.id, seq: 8, owner: 'anonymous' });
-    expect((await first).value).toMatchObject({ jobId: job.id, seq: 7 });
-    const second = (await forAnonymous.next()).value;
-    expect(second).toMatchObject({ jobId: job.id, seq: 8 });
-    expect(second).not.toHaveProperty('owner');
-    expect((await firstForBob).value).toMatchObject({ jobId: '6f1c2d3e-0000-4000-8000-000000000003', seq: 2 });
-    await forAnonymous.return(undefined);
-    await forBob.return(undefined);
+  it("sends each owner only its own jobs' updates (the admin everyone's), each update once, over graphql-ws", async () => {
+    const keys = { alice: (await t.createKey('alice')).key, bob: (await t.createKey('bob')).key };
+    const clients = { alice: sdkFor(t, { token: keys.alice }), bob: sdkFor(t, { token: keys.bob }) };
+    /** Submits over HTTP with an owner's key. */
+    const submit = async (key: string) => {
+      const r = await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 200, steps: 2 } } }, { authorization: bearer(key) });
+      expect(r.body.data.submitJob.userErrors).toEqual([]);
+      return r.body.data.submitJob.job.id as string;
+    };
+    const succeeded = (seen: JobUpdate[], id: string | undefined) => seen.some((u) => u.jobId === id && u.state === 'SUCCEEDED');
+    /** Each owner's last job: once it has succeeded, every earlier update has been delivered to that owner. */
+    const last: { alice?: string; bob?: string } = {};
+    const filter = { types: ['demo.sleep'], states: ['RUNNING', 'SUCCEEDED'] } satisfies JobUpdatesFilter;
+    const patterns = updatePatterns(t.app.deps.names, filter).length;
+    try {
+      // The first jobs wait QUEUED until all three subscriptions are live.
+      await workers.stop();
+      const listeners = t.app.hub.listenerCount;
+      const firsts: { alice?: string; bob?: string } = {};
+      const forAdmin = collectUntil(sdk.jobUpdates(filter), (seen) => succeeded(seen, firsts.alice) && succeeded(seen, firsts.bob));
+      const forAlice = collectUntil(clients.alice.jobUpdates(filter), (seen) => succeeded(seen, last.alice));
+      const forBob = collectUntil(clients.bob.jobUpdates(filter), (seen) => succeeded(seen, last.bob));
+      for (let i = 0; i < 200 && t.app.hub.listenerCount !== listeners + 3 * patterns; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(t.app.hub.listenerCount).toBe(listeners + 3 * patterns);
+      firsts.alice = await submit(keys.alice);
+      firsts.bob = await submit(keys.bob);
+      await workers.start();
+      const admin = await forAdmin;
+      expect(new Set(admin.map((u) => u.jobId))).toEqual(new Set([firsts.alice, firsts.bob]));
+
+      // The terminal update again, as a worker re-publishes it when a finished job's message is redelivered,
+      // and once more without an owner (an older publisher): the subscriber reads the owner itself.
+      const done = updateFromJob((await getJob(t.env.sql, firsts.alice))!);
+      const { owner: _owner, ...withoutOwner } = done;
+      publishUpdate(t.app.deps.nats.nc, t.app.deps.names, done);
+      publishUpdate(t.app.deps.nats.nc, t.app.deps.names, withoutOwner);
+
+      last.alice = await submit(keys.alice);
+      last.bob = await submit(keys.bob);
+      const seen = { alice: await forAlice, bob: await forBob };
+      expect(new Set(seen.alice.map((u) => u.jobId))).toEqual(new Set([firsts.alice, last.alice]));
+      expect(new Set(seen.bob.map((u) => u.jobId))).toEqual(new Set([firsts.bob, last.bob]));
+      for (const updates of [admin, seen.alice, seen.bob]) {
+        for (const id of new Set(updates.map((u) => u.jobId))) {
+          const seqs = updates.filter((u) => u.jobId === id).map((u) => u.seq);
+          expect(seqs).toEqual([...new Set(seqs)].sort((x, y) => x - y)); // each once, in order
+          expect(updates.filter((u) => u.jobId === id && u.state === 'SUCCEEDED')).toHaveLength(1);
+        }
+      }
+    } finally {
+      await workers.start();
+      await Promise.all([clients.alice.close(), clients.bob.close()]);
+    }
   });
 });
