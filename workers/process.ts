@@ -24,8 +24,15 @@ export async function runWorkerProcess(
   const n = names(config.LONGRUN_PREFIX);
   const pool = await startWorkerPool(config, { sql: db.sql, nats, names: n, log }, handlers);
   const metricTypes = config.WORKER_TYPES.length ? config.WORKER_TYPES : handlers.map((h) => h.type.name);
+  // A second worker on the same machine finds the port taken: it runs on without /metrics (set METRICS_PORT).
   const metrics = config.METRICS_PORT
-    ? await startMetricsServer(config.METRICS_PORT, config.HOST, scrapeRegistry({ nats, names: n, types: metricTypes, log }))
+    ? await startMetricsServer(config.METRICS_PORT, config.HOST, scrapeRegistry({ nats, names: n, types: metricTypes, log })).catch(
+        (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EADDRINUSE') throw e;
+          log.warn({ port: config.METRICS_PORT }, 'metrics port in use (another worker?): this worker serves no /metrics; set METRICS_PORT');
+          return null;
+        },
+      )
     : null;
   if (metrics) log.info({ port: metrics.port }, 'worker metrics on /metrics');
   log.info({ concurrency: config.WORKER_CONCURRENCY, pid: process.pid }, 'worker started');

@@ -35,7 +35,8 @@ describe('a worker killed with SIGKILL mid-job', () => {
     const t = await startTestApp({ env, handlers: null, config: FAST });
     try {
       const a = await spawnWorker({ ...env.env, ...FAST });
-      const id = await submit(t.url, { type: 'demo.sleep', payload: { ms: 2000, steps: 4 } });
+      // Long enough (1 s per step) to be seen RUNNING on a slow machine before the kill.
+      const id = await submit(t.url, { type: 'demo.sleep', payload: { ms: 8000, steps: 8 } });
       await waitForJob(t.url, id, (j) => j.state === 'RUNNING' && j.progress > 0);
       await a.kill('SIGKILL');
       const b = await spawnWorker({ ...env.env, ...FAST });
@@ -44,7 +45,7 @@ describe('a worker killed with SIGKILL mid-job', () => {
         expect(job.attempts).toBe(2);
         expect(attemptStarts(job).map((e: any) => e.attempt)).toEqual([1, 2]);
         expect(job.events.filter((e: any) => e.state === 'SUCCEEDED')).toHaveLength(1);
-        expect(job.result).toEqual({ slept: 2000, steps: 4 });
+        expect(job.result).toEqual({ slept: 8000, steps: 8 });
         expect((await probe.state(names(env.prefix).jobsStream)).messages).toBe(0);
       } finally {
         await b.kill('SIGTERM');

@@ -86,5 +86,5 @@ export function spawnApi(env: Record<string, string>, o: { withEffects?: boolean
 
 /** A worker process (`withEffects`: also runs `test.effect`). */
 export function spawnWorker(env: Record<string, string>, o: { withEffects?: boolean } = {}): Promise<LongrunProcess> {
-  return spawnLongrun(o.withEffects ? 'test/support/entries/worker.ts' : 'workers/main.ts', env, /longrun worker started/);
+  return spawnLongrun(o.withEffects ? 'test/support/entries/worker.ts' : 'workers/main.ts', { METRICS_PORT: '0', ...env }, /longrun worker started/);
 }
