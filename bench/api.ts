@@ -1,6 +1,6 @@
 /**
  * The bench's API process: `startApp` with the built-in and bench job types and no in-process workers.
- * Started by bench/stack.ts with `fork` (it reports its URL over IPC) and stopped with SIGTERM.
+ * Started by bench/stack.ts with `fork` (it reports its URL over IPC) and stopped with a `stop` message.
  */
 import { startApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
@@ -15,11 +15,19 @@ let stopping = false;
 const stop = () => {
   if (stopping) return;
   stopping = true;
+  const t0 = Date.now();
   app.stop().then(
-    () => process.exit(0),
-    () => process.exit(1),
+    () => {
+      process.stderr.write(`[bench api] stopped in ${Date.now() - t0} ms\n`);
+      process.exit(0);
+    },
+    (e: unknown) => {
+      process.stderr.write(`[bench api] stop failed: ${String(e)}\n`);
+      process.exit(1);
+    },
   );
 };
+process.on('message', (m: { type: string }) => m.type === 'stop' && stop());
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 process.on('disconnect', stop);

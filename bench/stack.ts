@@ -9,6 +9,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { forkChild, type Child } from './child.js';
+import { enableStatements } from './pgstats.js';
 
 export interface StackOptions {
   /** Server URL without a database, e.g. postgres://postgres@127.0.0.1:5432 */
@@ -29,6 +30,8 @@ export interface Stack {
   api: Child;
   /** The bench's own PostgreSQL client (one connection) on the bench database. */
   sql: postgres.Sql;
+  /** pg_stat_statements is available in the bench database (the server preloads it). */
+  pgStatements: boolean;
   /** PID of that connection's backend (left out of CPU accounting). */
   ownBackendPid: number;
   nc: NatsConnection;
@@ -59,7 +62,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const jsm = await jetstreamManager(nc);
   await deleteStreams(jsm, o.prefix);
   if (o.profileDir) mkdirSync(o.profileDir, { recursive: true });
-  const prof = (name: string) => (o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []);
+  // One file per thread (tsx runs its loader in a second thread), named CPU.<date>.<time>.<pid>.<tid>…
+  const prof = o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [];
   const env = {
     DATABASE_URL: databaseUrl,
     NATS_URL: o.natsUrl,
@@ -69,10 +73,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     HOST: '127.0.0.1',
     PORT: '0',
   };
-  const api = forkChild({ file: './api.ts', name: 'api', env: { ...env, WORKER_CONCURRENCY: '0' }, nodeArgs: prof('api') });
+  const api = forkChild({ file: './api.ts', name: 'api', env: { ...env, WORKER_CONCURRENCY: '0' }, nodeArgs: prof });
   const ready = await api.wait<{ url: string; wsUrl: string }>('ready', 60_000);
+  process.stderr.write(`[bench] API process pid ${api.pid} at ${ready.url}\n`);
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {}, idle_timeout: 0 });
   const [me] = await sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
+  const pgStatements = await enableStatements(sql);
   const workers = new Set<Child>();
 
   return {
@@ -81,6 +87,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     api,
     sql,
     ownBackendPid: me!.pid,
+    pgStatements,
     nc,
     jsm,
     databaseUrl,
@@ -89,16 +96,17 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         file: './worker.ts',
         name: 'worker',
         env: { ...env, WORKER_CONCURRENCY: String(o.concurrency) },
-        nodeArgs: prof('worker'),
+        nodeArgs: prof,
       });
       workers.add(w);
+      process.stderr.write(`[bench] worker process pid ${w.pid}\n`);
       void w.proc.once('exit', () => workers.delete(w));
       await w.wait('ready', 60_000);
       return w;
     },
     async stop() {
       for (const w of workers) await w.stop();
-      await api.stop('signal');
+      await api.stop();
       await sql.end({ timeout: 5 });
       await deleteStreams(jsm, o.prefix).catch(() => {});
       await nc.close();

@@ -5,7 +5,8 @@
 import { findBulkApi, submitBulk, submitJob } from '../client.js';
 import { fmt, freshWorker, markCpu, perJob, type Figure, type PhaseContext } from '../figure.js';
 import { now } from '../jobs.js';
-import { inParallel, sleepMs } from '../stats.js';
+import { markDb } from '../pgstats.js';
+import { inParallel } from '../stats.js';
 import { checkExactlyOnce, checkSubmitted, resetJobs, runSpan, waitPublished, waitSucceeded } from '../verify.js';
 
 const NOOP = 'demo.noop';
@@ -14,6 +15,7 @@ const NOOP = 'demo.noop';
 export async function submitOneByOne(ctx: PhaseContext): Promise<Figure> {
   const { stack, o } = ctx;
   await resetJobs(stack, o.prefix);
+  const db = await markDb(stack.sql, stack.pgStatements);
   ctx.log(`submit 1-by-1: ${o.n} submitJob mutations, ${o.inFlight} in flight`);
   const ids: string[] = new Array(o.n);
   const t0 = now();
@@ -24,12 +26,13 @@ export async function submitOneByOne(ctx: PhaseContext): Promise<Figure> {
   await checkSubmitted(stack.sql, NOOP, ids);
   const tPub = now();
   await waitPublished(stack.sql, stack.jsm, o.prefix, NOOP, o.n, o.timeoutMs);
+  const pg = await db.read(o.n);
   const rate = o.n / (ms / 1000);
   return {
     figure: 'submit_1by1',
     label: `submit 1-by-1 (${o.inFlight} in flight)`,
     value: `${fmt(rate)} jobs/s`,
-    detail: { n: o.n, in_flight: o.inFlight, ms: Math.round(ms), jobs_per_s: Math.round(rate), publish_lag_after_last_submit_ms: Math.round(now() - tPub) },
+    detail: { n: o.n, in_flight: o.inFlight, ms: Math.round(ms), jobs_per_s: Math.round(rate), publish_lag_after_last_submit_ms: Math.round(now() - tPub), pg },
   };
 }
 
@@ -38,6 +41,7 @@ export async function drain(ctx: PhaseContext): Promise<Figure> {
   const { stack, o } = ctx;
   ctx.log(`drain: ${o.n} queued ${NOOP} jobs, one worker at concurrency ${o.concurrency}`);
   const w = await stack.startWorker();
+  const db = await markDb(stack.sql, stack.pgStatements);
   const cpu = markCpu(ctx, () => [w]);
   const t0 = now();
   w.send({ type: 'start' });
@@ -47,6 +51,7 @@ export async function drain(ctx: PhaseContext): Promise<Figure> {
   const once = await checkExactlyOnce(stack.sql, NOOP, o.n);
   const span = await runSpan(stack.sql, NOOP);
   await w.stop();
+  const pg = await db.read(o.n);
   const ms = span.lastFinish - span.firstStart;
   const rate = o.n / (ms / 1000);
   const cpuPerJob = perJob(used, o.n);
@@ -54,7 +59,7 @@ export async function drain(ctx: PhaseContext): Promise<Figure> {
     figure: 'drain',
     label: `drain backlog (1 worker, C=${o.concurrency})`,
     value: `${fmt(rate)} jobs/s`,
-    detail: { n: o.n, concurrency: o.concurrency, ms: Math.round(ms), jobs_per_s: Math.round(rate), wall_from_start_ms: Math.round(wall), ...once, ...cpuPerJob },
+    detail: { n: o.n, concurrency: o.concurrency, ms: Math.round(ms), jobs_per_s: Math.round(rate), wall_from_start_ms: Math.round(wall), ...once, ...cpuPerJob, pg },
   };
 }
 
@@ -91,7 +96,7 @@ export async function submitBulkPhase(ctx: PhaseContext): Promise<Figure> {
 export async function endToEnd(ctx: PhaseContext): Promise<Figure> {
   const { stack, o } = ctx;
   const { w } = await freshWorker(ctx);
-  await sleepMs(500);
+  const db = await markDb(stack.sql, stack.pgStatements);
   ctx.log(`end to end: ${o.n} submitted 1-by-1 (${o.inFlight} in flight) while one worker (C=${o.concurrency}) runs`);
   const cpu = markCpu(ctx, () => [w]);
   const ids: string[] = new Array(o.n);
@@ -106,12 +111,13 @@ export async function endToEnd(ctx: PhaseContext): Promise<Figure> {
   const once = await checkExactlyOnce(stack.sql, NOOP, o.n);
   const span = await runSpan(stack.sql, NOOP);
   await w.stop();
+  const pg = await db.read(o.n);
   const ms = span.lastFinish - t0;
   const rate = o.n / (ms / 1000);
   return {
     figure: 'end_to_end',
     label: `end to end (1-by-1 submits, C=${o.concurrency})`,
     value: `${fmt(rate)} jobs/s`,
-    detail: { n: o.n, ms: Math.round(ms), jobs_per_s: Math.round(rate), submit_phase_ms: Math.round(submitMs), submit_jobs_per_s: Math.round(o.n / (submitMs / 1000)), ...once, ...perJob(used, o.n) },
+    detail: { n: o.n, ms: Math.round(ms), jobs_per_s: Math.round(rate), submit_phase_ms: Math.round(submitMs), submit_jobs_per_s: Math.round(o.n / (submitMs / 1000)), ...once, ...perJob(used, o.n), pg },
   };
 }
