@@ -1,7 +1,7 @@
 /**
  * Database-side counts over a phase: commits (pg_stat_database.xact_commit of the bench database) and, when
  * the server preloads pg_stat_statements, the statements by calls. Backends flush their statistics within
- * about a second of going idle, so `read()` waits 1.5 s first. The bench's own polling (a few queries a
+ * about a second of going idle, so `read()` waits 1.1 s first. The bench's own polling (a few queries a
  * second) is included; it is well under 1 % of a throughput phase's commits.
  */
 import type postgres from 'postgres';
@@ -31,12 +31,12 @@ export interface DbCounts {
 
 /** Marks the start of a phase; `read(n)` returns per-job counts since. */
 export async function markDb(sql: postgres.Sql, withStatements: boolean) {
-  await sleepMs(1500);
+  await sleepMs(1100);
   const c0 = await commits(sql);
   if (withStatements) await sql`select pg_stat_statements_reset()`;
   return {
     async read(n: number): Promise<DbCounts> {
-      await sleepMs(1500);
+      await sleepMs(1100);
       const out: DbCounts = { commits_per_job: Math.round(((await commits(sql)) - c0) / n * 100) / 100 };
       if (withStatements) {
         const rows = await sql<{ calls: string; total: number; mean: number; query: string }[]>`

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 interface Node {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 interface Profile {
   nodes: Node[];
@@ -41,9 +42,26 @@ function summarise(file: string): void {
     const key = `${functionName || '(anonymous)'} ${mod}:${lineNumber + 1}`;
     byFn.set(key, (byFn.get(key) ?? 0) + us);
   }
+  // Native time (socket writes and the like) attributed to the nearest JavaScript caller's module.
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const nativeBy = new Map<string, number>();
+  for (const [id, us] of self) {
+    const node = byId.get(id)!;
+    if (node.callFrame.url || node.callFrame.functionName.startsWith('(')) continue;
+    let up = parent.get(id);
+    let chain: string[] = [];
+    while (up !== undefined && chain.length < 3) {
+      const f = byId.get(up)!.callFrame;
+      if (f.url && !f.url.startsWith('node:')) chain.push(`${f.functionName || '(anonymous)'}@${moduleOf(f.url, f.functionName)}`);
+      up = parent.get(up);
+    }
+    const key = `${node.callFrame.functionName} ← ${chain.join(' ← ') || '?'}`;
+    nativeBy.set(key, (nativeBy.get(key) ?? 0) + us);
+  }
   const top = (m: Map<string, number>, k: number) =>
     [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, us]) => `  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${name}`);
-  console.log(`\n${file}: ${(total / 1000).toFixed(0)} ms on CPU (idle excluded)\nby module:\n${top(byModule, 15).join('\n')}\ntop functions (self):\n${top(byFn, 20).join('\n')}`);
+  console.log(`\n${file}: ${(total / 1000).toFixed(0)} ms on CPU (idle excluded)\nby module:\n${top(byModule, 15).join('\n')}\ntop functions (self):\n${top(byFn, 20).join('\n')}\nnative time by JavaScript caller:\n${top(nativeBy, 12).join('\n')}`);
 }
 
 for (const f of process.argv.slice(2)) summarise(f);

@@ -5,6 +5,7 @@
  *   npm run bench                      # N=20000, C=50, every part
  *   npm run bench -- --quick           # small N, under a minute
  *   npm run bench -- --parts 1,3,4 --n 5000 --concurrency 50
+ *   npm run bench -- --parts 5 --trickle-rate 20 --trickle-n 200   # pickup latency below saturation
  *   npm run bench -- --profile bench-profiles   # node --cpu-prof for the API and worker processes
  *
  * Parts: 1 submit 1-by-1, 2 bulk submit, 3 drain, 4 end to end, 5 pickup latency, 6 progress latency,
@@ -27,6 +28,8 @@ const { values: a } = parseArgs({
     'in-flight': { type: 'string', default: '50' },
     'bulk-batch': { type: 'string', default: '1000' },
     parts: { type: 'string', default: '1,2,3,4,5,6,7,8' },
+    'trickle-rate': { type: 'string' },
+    'trickle-n': { type: 'string' },
     'fanout-subs': { type: 'string' },
     'fanout-conns': { type: 'string' },
     'fanout-seconds': { type: 'string' },
@@ -40,22 +43,22 @@ const { values: a } = parseArgs({
 const quick = a.quick!;
 const int = (v: string | undefined, dflt: number) => (v === undefined ? dflt : Number.parseInt(v, 10));
 const o: Options = {
-  n: int(a.n, quick ? 2000 : 20_000),
+  n: int(a.n, quick ? 500 : 20_000),
   concurrency: int(a.concurrency, 50),
   inFlight: int(a['in-flight'], 50),
   bulkBatch: int(a['bulk-batch'], 1000),
-  trickleN: quick ? 200 : 500,
-  trickleRate: 200,
+  trickleN: int(a['trickle-n'], quick ? 100 : 500),
+  trickleRate: int(a['trickle-rate'], 200),
   warmup: quick ? 10 : 20,
   progressJobs: quick ? 5 : 10,
   progressUpdates: quick ? 20 : 50,
   progressIntervalMs: 50,
-  fanoutSubs: int(a['fanout-subs'], quick ? 1000 : 10_000),
-  fanoutConns: int(a['fanout-conns'], quick ? 50 : 1000),
-  fanoutJobs: quick ? 20 : 100,
+  fanoutSubs: int(a['fanout-subs'], quick ? 500 : 10_000),
+  fanoutConns: int(a['fanout-conns'], quick ? 25 : 1000),
+  fanoutJobs: quick ? 10 : 100,
   fanoutPerSecond: 10,
   fanoutSeconds: int(a['fanout-seconds'], quick ? 2 : 10),
-  timeoutMs: quick ? 60_000 : 600_000,
+  timeoutMs: quick ? 120_000 : 600_000,
   prefix: 'bench_',
   database: 'longrun_bench',
 };

@@ -49,7 +49,7 @@ export async function waitSucceeded(sql: postgres.Sql, type: string, n: number, 
     last = `${c!.ok} SUCCEEDED, ${c!.bad} FAILED/CANCELLED of ${c!.all} (want ${n})`;
     if (c!.bad > 0) throw new Error(last);
     if (c!.ok >= n) return;
-    await sleepMs(50);
+    await sleepMs(200);
   }
   throw new Error(`timed out after ${timeoutMs} ms: ${last}`);
 }
