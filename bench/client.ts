@@ -1,0 +1,91 @@
+/**
+ * The load generator's clients: GraphQL over HTTP (`fetch`, keep-alive) and graphql-ws over `ws`, exactly
+ * what an application would use. No query batching: one operation per HTTP request.
+ */
+import { createClient, type Client } from 'graphql-ws/client';
+import WebSocket from 'ws';
+
+export interface GqlResult<T> {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/** One GraphQL operation over HTTP; throws on transport errors and GraphQL errors. */
+export async function gql<T>(url: string, query: string, variables?: Record<string, unknown>): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as GqlResult<T>;
+  if (body.errors?.length || !body.data) throw new Error(`GraphQL ${res.status}: ${JSON.stringify(body.errors ?? body)}`);
+  return body.data;
+}
+
+export const SUBMIT = /* GraphQL */ `
+  mutation Submit($input: SubmitJobInput!) {
+    submitJob(input: $input) { job { id } userErrors { code message } }
+  }
+`;
+
+export const PROGRESS = /* GraphQL */ `
+  subscription Progress($id: ID!) {
+    jobProgress(id: $id) { jobId seq state progress message }
+  }
+`;
+
+/** Submits one job; returns its id. */
+export async function submitJob(url: string, type: string, payload: unknown): Promise<string> {
+  const d = await gql<{ submitJob: { job: { id: string } | null; userErrors: { code: string; message: string }[] } }>(url, SUBMIT, {
+    input: { type, payload },
+  });
+  if (!d.submitJob.job) throw new Error(`submitJob refused: ${JSON.stringify(d.submitJob.userErrors)}`);
+  return d.submitJob.job.id;
+}
+
+/** The bulk mutation, when the API has one: its name and the selection that yields the job ids. */
+export interface BulkApi {
+  field: string;
+  query: string;
+}
+
+/** Looks for `submitJobs(inputs: [SubmitJobInput!]!)` by introspection; null when the API has none. */
+export async function findBulkApi(url: string): Promise<BulkApi | null> {
+  const d = await gql<{ __schema: { mutationType: { fields: { name: string; type: { name: string | null; ofType: { name: string | null } | null } }[] } } }>(
+    url,
+    `{ __schema { mutationType { fields { name type { name ofType { name } } } } } }`,
+  );
+  const f = d.__schema.mutationType.fields.find((x) => x.name === 'submitJobs');
+  if (!f) return null;
+  const payloadType = f.type.name ?? f.type.ofType?.name;
+  const t = await gql<{ __type: { fields: { name: string }[] } }>(url, `query($n: String!) { __type(name: $n) { fields { name } } }`, {
+    n: payloadType,
+  });
+  const names = t.__type.fields.map((x) => x.name);
+  if (!names.includes('jobs')) return null;
+  return {
+    field: 'submitJobs',
+    query: `mutation Bulk($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id } ${names.includes('userErrors') ? 'userErrors { code message }' : ''} } }`,
+  };
+}
+
+/** Submits a batch through the bulk mutation; returns the ids. */
+export async function submitBulk(url: string, api: BulkApi, inputs: { type: string; payload: unknown }[]): Promise<string[]> {
+  const d = await gql<Record<string, { jobs: { id: string }[] | null; userErrors?: unknown[] }>>(url, api.query, { inputs });
+  const r = d[api.field]!;
+  if (!r.jobs) throw new Error(`submitJobs refused: ${JSON.stringify(r.userErrors)}`);
+  return r.jobs.map((j) => j.id);
+}
+
+/** A graphql-ws client that connects at once. */
+export function wsClient(url: string): Client {
+  return createClient({ url, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, keepAlive: 0 });
+}
+
+/** Resolves once the client's socket is open and acknowledged. */
+export function connected(client: Client): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const offC = client.on('connected', () => (offC(), offE(), resolve()));
+    const offE = client.on('error', (e) => (offC(), offE(), reject(e instanceof Error ? e : new Error(String(e)))));
+  });
+}

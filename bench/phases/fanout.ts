@@ -1,0 +1,83 @@
+/**
+ * (7) Fan-out: `fanoutSubs` concurrent `jobProgress` subscriptions on the one API process, spread over
+ * `fanoutConns` graphql-ws connections and `fanoutJobs` jobs; then the jobs each report progress
+ * `fanoutPerSecond` times a second for `fanoutSeconds`. Reports the API's RSS (idle, with the
+ * subscriptions open, peak while delivering) and the delivery latency (progress call → receipt).
+ */
+import type { Client } from 'graphql-ws/client';
+import { connected, submitJob, wsClient } from '../client.js';
+import { rssMiB } from '../cpu.js';
+import { fmt, markCpu, type Figure, type PhaseContext } from '../figure.js';
+import { progressJob } from '../jobs.js';
+import { inParallel, summarize } from '../stats.js';
+import { checkExactlyOnce, resetJobs, waitSucceeded } from '../verify.js';
+import { follow } from './latency.js';
+
+export async function fanout(ctx: PhaseContext): Promise<Figure> {
+  const { stack, o } = ctx;
+  await resetJobs(stack, o.prefix);
+  const updates = o.fanoutPerSecond * o.fanoutSeconds;
+  const ids: string[] = [];
+  for (let k = 0; k < o.fanoutJobs; k++) {
+    ids.push(await submitJob(stack.url, progressJob.name, { updates, intervalMs: Math.round(1000 / o.fanoutPerSecond), delayMs: 0 }));
+  }
+  const rssIdle = rssMiB(stack.api.pid);
+  const w = await stack.startWorker();
+  const clock = await w.clockOffset();
+  ctx.log(`fan-out: opening ${o.fanoutSubs} subscriptions over ${o.fanoutConns} connections`);
+  const tOpen = Date.now();
+  const clients: Client[] = [];
+  await inParallel(o.fanoutConns, 50, async () => {
+    const c = wsClient(stack.wsUrl);
+    await connected(c);
+    clients.push(c);
+  });
+  const lat: number[] = [];
+  const done: Promise<void>[] = [];
+  let live = 0;
+  let allLive: () => void = () => {};
+  const everyoneListening = new Promise<void>((r) => (allLive = r));
+  for (let s = 0; s < o.fanoutSubs; s++) {
+    done.push(
+      follow(clients[s % clients.length]!, ids[s % ids.length]!, clock.offsetMs, (ms) => lat.push(ms), () => {
+        if (++live === o.fanoutSubs) allLive();
+      }),
+    );
+  }
+  await everyoneListening;
+  const openMs = Date.now() - tOpen;
+  const rssOpen = rssMiB(stack.api.pid);
+  ctx.log(`fan-out: ${o.fanoutSubs} subscriptions live after ${openMs} ms (API RSS ${rssOpen} MiB); ${o.fanoutJobs} jobs × ${o.fanoutPerSecond}/s × ${o.fanoutSeconds} s`);
+  let rssPeak = rssOpen;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(stack.api.pid))), 200);
+  const cpu = markCpu(ctx, () => [w]);
+  w.send({ type: 'start' });
+  await Promise.all(done);
+  const used = cpu.end();
+  clearInterval(sampler);
+  await Promise.all(clients.map((c) => c.dispose()));
+  await waitSucceeded(stack.sql, progressJob.name, o.fanoutJobs, o.timeoutMs);
+  const once = await checkExactlyOnce(stack.sql, progressJob.name, o.fanoutJobs);
+  await w.stop();
+  const expected = o.fanoutSubs * updates;
+  const s = summarize(lat);
+  return {
+    figure: 'fanout',
+    label: `fan-out: ${fmt(o.fanoutSubs)} subscriptions, API RSS peak / p99 delivery`,
+    value: `${fmt(rssPeak)} MiB / ${fmt(s.p99, 1)} ms`,
+    detail: {
+      subscriptions: o.fanoutSubs,
+      connections: o.fanoutConns,
+      jobs: o.fanoutJobs,
+      updates_per_job: updates,
+      deliveries_expected: expected,
+      deliveries_received: lat.length,
+      delivery_ms: s,
+      api_rss_mib: { idle: rssIdle, subscriptions_open: rssOpen, peak: rssPeak },
+      open_ms: openMs,
+      cpu_ms: used.ms,
+      clock_offset_ms: Math.round(clock.offsetMs * 1000) / 1000,
+      ...once,
+    },
+  };
+}

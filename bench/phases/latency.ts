@@ -1,0 +1,131 @@
+/**
+ * Latency figures: (5) pickup — the submit call to the handler's start, 500 jobs at 200/s open loop; and
+ * (6) progress — `ctx.progress()` in the handler to the graphql-ws subscriber's receipt.
+ * Handler-side times come from the worker's clock (bench/jobs.ts); both processes run on this machine, so
+ * `performance.timeOrigin + performance.now()` is comparable across them. The residual offset is measured
+ * over IPC (NTP-style, smallest round trip of 15 pings) and removed; it is reported as `clock_offset_ms`.
+ */
+import type { Client } from 'graphql-ws/client';
+import { connected, PROGRESS, submitJob, wsClient } from '../client.js';
+import { fmt, freshWorker, type Figure, type PhaseContext } from '../figure.js';
+import { markJob, now, progressJob } from '../jobs.js';
+import { sleepMs, summarize } from '../stats.js';
+import { checkExactlyOnce, waitSucceeded } from '../verify.js';
+
+/** (5) Pickup latency with an idle worker, open-loop submits at `trickleRate`. */
+export async function pickup(ctx: PhaseContext): Promise<Figure> {
+  const { stack, o } = ctx;
+  const { w, ...clock } = await freshWorker(ctx);
+  await sleepMs(500);
+  const gap = 1000 / o.trickleRate;
+  for (let k = 0; k < o.warmup; k++) {
+    await submitJob(stack.url, markJob.name, { warm: true });
+    await sleepMs(gap);
+  }
+  await waitSucceeded(stack.sql, markJob.name, o.warmup, o.timeoutMs);
+  ctx.log(`pickup: ${o.trickleN} ${markJob.name} jobs at ${o.trickleRate}/s (after ${o.warmup} warm-up)`);
+  const sentAt = new Map<string, number>();
+  const callMs: number[] = [];
+  const calls: Promise<void>[] = [];
+  let late = 0;
+  const start = now() + 5;
+  for (let k = 0; k < o.trickleN; k++) {
+    const due = start + k * gap;
+    const d = due - now();
+    if (d > 1) await sleepMs(d - 1);
+    while (now() < due) {
+      // spin the last millisecond
+    }
+    if (now() - due > 5) late++;
+    const t = now();
+    calls.push(
+      submitJob(stack.url, markJob.name, { i: k }).then((id) => {
+        sentAt.set(id, t);
+        callMs.push(now() - t);
+      }),
+    );
+  }
+  await Promise.all(calls);
+  await waitSucceeded(stack.sql, markJob.name, o.warmup + o.trickleN, o.timeoutMs);
+  const once = await checkExactlyOnce(stack.sql, markJob.name, o.warmup + o.trickleN);
+  await w.stop();
+  const rows = await stack.sql<{ id: string; t: number }[]>`
+    select id, (result->>'t')::float8 as t from jobs where type = ${markJob.name} and id = any(${[...sentAt.keys()]}::uuid[])`;
+  if (rows.length !== o.trickleN) throw new Error(`pickup: ${rows.length} results for ${o.trickleN} jobs`);
+  const lat = summarize(rows.map((r) => r.t - clock.offsetMs - sentAt.get(r.id)!));
+  return {
+    figure: 'pickup_latency',
+    label: `pickup latency p50 / p99 (${o.trickleRate}/s)`,
+    value: `${fmt(lat.p50, 1)} / ${fmt(lat.p99, 1)} ms`,
+    detail: {
+      submit_to_handler_start_ms: lat,
+      submit_call_ms: summarize(callMs),
+      late_submissions: late,
+      clock_offset_ms: Math.round(clock.offsetMs * 1000) / 1000,
+      clock_rtt_ms: Math.round(clock.rttMs * 1000) / 1000,
+      ...once,
+    },
+  };
+}
+
+/** Progress message `t=<ms>` → send time on the worker's clock, or null for other updates. */
+export function sentTime(message: string | null | undefined): number | null {
+  return message?.startsWith('t=') ? Number(message.slice(2)) : null;
+}
+
+interface Update {
+  jobProgress: { state: string; message: string | null };
+}
+
+/** Subscribes to `jobProgress(id)`; calls `onLatency` per live progress update; resolves on completion. */
+export function follow(client: Client, id: string, offsetMs: number, onLatency: (ms: number) => void, onFirst?: () => void): Promise<void> {
+  let first = true;
+  return new Promise((resolve, reject) => {
+    client.subscribe<Update>(
+      { query: PROGRESS, variables: { id } },
+      {
+        next: (r) => {
+          const u = r.data?.jobProgress;
+          // Terminal updates repeat the last progress message: only RUNNING updates are progress reports.
+          const t = u?.state === 'RUNNING' ? sentTime(u.message) : null;
+          if (t !== null) onLatency(now() - (t - offsetMs));
+          if (first) {
+            first = false;
+            onFirst?.();
+          }
+        },
+        error: (e) => reject(e instanceof Error ? e : new Error(JSON.stringify(e))),
+        complete: resolve,
+      },
+    );
+  });
+}
+
+/** (6) `progressJobs` jobs each report `progressUpdates` times every `progressIntervalMs`; one subscriber each. */
+export async function progress(ctx: PhaseContext): Promise<Figure> {
+  const { stack, o } = ctx;
+  const { w, ...clock } = await freshWorker(ctx);
+  const client = wsClient(stack.wsUrl);
+  await connected(client);
+  ctx.log(`progress: ${o.progressJobs} jobs × ${o.progressUpdates} updates every ${o.progressIntervalMs} ms`);
+  const lat: number[] = [];
+  const done: Promise<void>[] = [];
+  for (let k = 0; k < o.progressJobs; k++) {
+    const id = await submitJob(stack.url, progressJob.name, { updates: o.progressUpdates, intervalMs: o.progressIntervalMs, delayMs: 1000 });
+    done.push(follow(client, id, clock.offsetMs, (ms) => lat.push(ms)));
+  }
+  await Promise.all(done);
+  await client.dispose();
+  await waitSucceeded(stack.sql, progressJob.name, o.progressJobs, o.timeoutMs);
+  const once = await checkExactlyOnce(stack.sql, progressJob.name, o.progressJobs);
+  await w.stop();
+  const expected = o.progressJobs * o.progressUpdates;
+  if (lat.length !== expected) throw new Error(`progress: received ${lat.length} of ${expected} updates`);
+  const s = summarize(lat);
+  return {
+    figure: 'progress_latency',
+    label: 'progress latency p50 / p99',
+    value: `${fmt(s.p50, 1)} / ${fmt(s.p99, 1)} ms`,
+    detail: { progress_to_subscriber_ms: s, expected, clock_offset_ms: Math.round(clock.offsetMs * 1000) / 1000, ...once },
+  };
+}
