@@ -66,7 +66,7 @@ describe('SDK', () => {
 
   it('resumes watchJob after the connection is cut, with no duplicate and no gap', async () => {
     const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
-    const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, reconnectDelayMs: 50 });
+    const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: t.key!, reconnectDelayMs: 50 });
     try {
       await workers.stop(); // the job waits QUEUED until the watch is attached
       const { job } = await client.submitJob({ type: 'demo.sleep', payload: { ms: 2400, steps: 12 } });
