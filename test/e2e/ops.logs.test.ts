@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { SUBMIT, waitForJob } from '../support/graphql.js';
+import { bearer, SUBMIT, waitForJob } from '../support/graphql.js';
 import { eventually } from '../support/receivers.js';
 
 const lines: Record<string, any>[] = [];
@@ -22,7 +22,7 @@ afterAll(async () => {
 async function post(headers: Record<string, string>, input: Record<string, unknown>) {
   const res = await fetch(t.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', authorization: bearer(t.key!), ...headers },
     body: JSON.stringify({ query: SUBMIT, variables: { input } }),
   });
   return { requestId: res.headers.get('x-request-id'), body: (await res.json()) as any };

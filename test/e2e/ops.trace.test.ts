@@ -8,7 +8,7 @@ import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { gql, waitForJob } from '../support/graphql.js';
+import { bearer, gql, waitForJob } from '../support/graphql.js';
 import { eventually, startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';
 
 const exporter = new InMemorySpanExporter();
@@ -39,7 +39,8 @@ describe('tracing', () => {
       t.url,
       SUBMIT,
       { input: { type: 'demo.flaky', payload: { failures: 1 }, maxAttempts: 2, notify: [{ webhook: `${receiver.url}/t` }] } },
-      { traceparent: `00-${traceId}-${callerSpan}-01` },
+      // Headers given replace the helper's default key: send it along.
+      { authorization: bearer(t.key!), traceparent: `00-${traceId}-${callerSpan}-01` },
     );
     const id = r.body.data.submitJob.job.id as string;
     await waitForJob(t.url, id, (j) => j.state === 'SUCCEEDED');
