@@ -33,7 +33,10 @@ afterAll(async () => {
   await t?.dispose();
 });
 
-/** The text of the Monaco model whose URI ends with `suffix` (operation.graphql, variables.json, response.json). */
+/**
+ * The text of the Monaco model whose URI ends with `suffix` (operation.graphql, variables.json,
+ * request-headers.json, response.json).
+ */
 const readEditor = (page: Page, suffix: string) =>
   page.evaluate((s) => {
     const monaco = (globalThis as any).__MONACO;
@@ -48,6 +51,9 @@ const writeEditor = (page: Page, suffix: string, value: string) =>
     },
     [suffix, value],
   );
+
+/** The Headers editor's text that authenticates as the test app's admin key. */
+const keyHeaders = () => JSON.stringify({ Authorization: `Bearer ${t.key}` });
 
 it('submits a job and watches its live progress until SUCCEEDED, all from loopback', async () => {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -71,6 +77,8 @@ it('submits a job and watches its live progress until SUCCEEDED, all from loopba
     );
     expect(await page.locator('.graphiql-tab-button').allInnerTexts()).toEqual(['SubmitJob', 'Watch']);
     expect(await page.locator('.graphiql-tab-active').innerText()).toBe('SubmitJob');
+    // Each tab has its own headers: the test app's key, sent on HTTP and as graphql-ws connectionParams.
+    await writeEditor(page, 'request-headers.json', keyHeaders());
 
     // Tab 1: the submitJob mutation as shipped.
     await page.locator('.graphiql-execute-button').click();
@@ -88,6 +96,7 @@ it('submits a job and watches its live progress until SUCCEEDED, all from loopba
       (globalThis as any).__MONACO.editor.getModels().find((x: any) => x.uri.path.endsWith('operation.graphql'))?.getValue().includes('subscription Watch'),
     );
     await writeEditor(page, 'variables.json', JSON.stringify({ id }));
+    await writeEditor(page, 'request-headers.json', keyHeaders());
     await page.locator('.graphiql-execute-button').click();
 
     // The response pane shows the latest payload: wait for the QUEUED snapshot, start the workers, then
