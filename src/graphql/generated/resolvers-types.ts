@@ -239,7 +239,9 @@ export type MutationSubmitJobsArgs = {
 
 /** How a notification is sent. */
 export type NotificationChannel =
+  /** An email sent over the server's SMTP_URL. */
   | 'EMAIL'
+  /** An HTTP POST of a signed JSON body to the webhook URL. */
   | 'WEBHOOK';
 
 /** One notification a job's state change caused. */
@@ -247,7 +249,9 @@ export type NotificationDelivery = {
   __typename?: 'NotificationDelivery';
   /** Send attempts so far. */
   attempts: Scalars['Int']['output'];
+  /** How it is sent: the channel of the `notify` entry that asked for it. */
   channel: NotificationChannel;
+  /** When the job's state change caused it. */
   createdAt: Scalars['DateTime']['output'];
   /** When it was accepted (SENT) or given up on (FAILED). */
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
@@ -257,6 +261,7 @@ export type NotificationDelivery = {
   jobState: JobState;
   /** The last failed attempt's error. */
   lastError?: Maybe<Scalars['String']['output']>;
+  /** Whether it is still to be sent, was sent, or was given up on. */
   status: NotificationStatus;
   /** The webhook URL or email address. */
   target: Scalars['String']['output'];
