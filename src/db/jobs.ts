@@ -8,7 +8,7 @@
  * is not recorded row by row; it takes seqs from a block reserved at claim (`seq_reserved`), so seqs stay
  * monotonic even when a worker dies with published but unrecorded progress.
  */
-import type { Sql } from './client.js';
+import { preparing, type Sql } from './client.js';
 import type { JobEventRow, JobRow } from './schema.js';
 import { ALLOWED_FROM, isTerminal, type JobState } from '../jobs/state.js';
 import { NOTIFY_ON_TERMINAL_CTES } from './notifications.js';
@@ -289,7 +289,8 @@ export async function replayFailedJob(
   sql: Sql,
   a: { id: string; subject: string },
 ): Promise<{ job: JobRow; outbox: OutboxEntry } | null> {
-  return sql.begin(async (tx) => {
+  return sql.begin(async (raw) => {
+    const tx = preparing(raw);
     const job = await transition(tx as unknown as Sql, {
       id: a.id,
       to: 'QUEUED',
@@ -377,7 +378,8 @@ export async function withUnpublished(
   a: { limit: number; minAgeMs: number },
   publish: (entries: OutboxEntry[]) => Promise<{ id: number; jobId: string; seq: number | null }[]>,
 ): Promise<number> {
-  return sql.begin(async (tx) => {
+  return sql.begin(async (raw) => {
+    const tx = preparing(raw);
     const rows = await tx.unsafe<(OutboxEntry & { id: string })[]>(
       `select id, job_id as "jobId", subject, msg_id as "msgId", body, traceparent from outbox
        where published_at is null and created_at < now() - $1 * interval '1 millisecond'

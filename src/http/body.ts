@@ -19,7 +19,7 @@ export function jsonBody(limitBytes: number): RequestHandler[] {
 }
 
 /** Turns body-parser errors (and any other error of these routes) into a GraphQL error response. */
-export const bodyErrors: ErrorRequestHandler = (err: { status?: number; type?: string }, _req, res, next) => {
+export const bodyErrors: ErrorRequestHandler = (err: { status?: number; type?: string }, req, res, next) => {
   if (res.headersSent) return next(err);
   const tooLarge = err.type === 'entity.too.large';
   const status = tooLarge ? 413 : err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
@@ -31,5 +31,7 @@ export const bodyErrors: ErrorRequestHandler = (err: { status?: number; type?: s
       : status < 500
         ? 'bad request'
         : 'internal error';
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  // The media type the client asked for (GraphQL over HTTP), else application/json.
+  const type = req.accepts(['application/json', 'application/graphql-response+json']) || 'application/json';
+  res.status(status).type(type).send(JSON.stringify({ errors: [{ message, extensions: { code } }] }));
 };

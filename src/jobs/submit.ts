@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { insertJobs, type NewJob } from '../db/jobs.js';
 import { insertNotifications } from '../db/notifications.js';
-import type { Sql } from '../db/client.js';
+import { preparing, type Sql } from '../db/client.js';
 import { validateNotify, type CheckedNotification, type NotifyInput } from '../notifications/validate.js';
 import { jobsSubmitted } from '../observability/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
@@ -182,7 +182,8 @@ async function insertWithNotifications(
   notifications: Parameters<typeof insertNotifications>[1],
 ): Promise<Awaited<ReturnType<typeof insertJobs>>> {
   if (!notifications.length) return insertJobs(sql, jobs);
-  return sql.begin(async (tx) => {
+  return sql.begin(async (raw) => {
+    const tx = preparing(raw);
     const result = await insertJobs(tx as unknown as Sql, jobs);
     const inserted = new Set(result.inserted.map((r) => r.job.id));
     await insertNotifications(tx as unknown as Sql, notifications.filter((n) => inserted.has(n.jobId)));

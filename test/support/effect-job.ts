@@ -17,6 +17,15 @@ export const effectJob = defineJobType({
   backoff: { baseMs: 100, maxMs: 1000 },
 });
 
+/** `test.poison`: a type no worker handles, with a small max-deliver (the dead-letter advisory tests). */
+export const poisonJob = defineJobType({
+  name: 'test.poison',
+  description: 'never handled',
+  payload: z.object({}),
+  maxAttempts: 3,
+  maxDeliver: 3,
+});
+
 let sql: postgres.Sql | null = null;
 
 export const EFFECTS_TABLE = `create table if not exists fault_effects (
