@@ -75,6 +75,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     // Measured without API keys (the peers have none); per-key limits only apply with auth on.
     LONGRUN_AUTH: 'off',
     METRICS_PORT: '0',
+    // The load generator finds out by introspection whether the API has submitJobs.
+    GRAPHQL_INTROSPECTION: 'on',
   };
   const api = forkChild({ file: './api.ts', name: 'api', env: { ...env, WORKER_CONCURRENCY: '0' }, nodeArgs: prof });
   const ready = await api.wait<{ url: string; wsUrl: string }>('ready', 60_000);

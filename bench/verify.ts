@@ -9,7 +9,7 @@ import { sleepMs } from './stats.js';
 
 /** Empties the job tables and the jobs stream between phases (no worker is running then). */
 export async function resetJobs(stack: { sql: postgres.Sql; jsm: JetStreamManager }, prefix: string): Promise<void> {
-  await stack.sql`truncate job_events, outbox, jobs`;
+  await stack.sql`truncate job_events, outbox, jobs cascade`;
   await stack.jsm.streams.purge(names(prefix).jobsStream);
 }
 
