@@ -8,6 +8,7 @@ import { createAuthenticator } from './auth/authenticate.js';
 import { ensureDevKey } from './auth/dev-key.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/client.js';
+import { createJobInserter } from './db/jobs.js';
 import { ensureDatabase, migrateDatabase } from './db/migrate.js';
 import { buildSchema } from './graphql/schema.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
@@ -90,7 +91,15 @@ export async function startApp(o: AppOptions): Promise<App> {
     intervalMs: config.RELAY_INTERVAL_MS,
     reconcileAfterMs: config.RECONCILE_AFTER_MS,
   });
-  const deps: JobDeps = { sql: db.sql, nats, names: n, log, types: new Map(types.map((t) => [t.name, t])), relay };
+  const deps: JobDeps = {
+    sql: db.sql,
+    nats,
+    names: n,
+    log,
+    types: new Map(types.map((t) => [t.name, t])),
+    relay,
+    insertJobs: createJobInserter(db.sql),
+  };
   deps.notify = notifySettings(config);
   const notifier = await startConfiguredNotifier(config, { sql: db.sql, nats, names: n, log });
   const deadLetters = await startDeadLetterRecorder(

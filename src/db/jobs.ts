@@ -466,3 +466,51 @@ export async function findAbandonedJobs(sql: Sql, graceMs: number, limit: number
     [graceMs, limit],
   );
 }
+
+export type InsertResult = Awaited<ReturnType<typeof insertJobs>>;
+
+/**
+ * Group commit for submits: calls made while an insert is running are queued and inserted together, in one
+ * statement and one commit, as soon as it returns (no added wait when the queue is empty). Each caller gets
+ * back its own jobs: those it inserted, and the existing ones its idempotency keys matched.
+ * A failure of the shared statement fails every call in it (nothing of any of them was written).
+ */
+export function createJobInserter(sql: Sql, maxRows = 1000): (jobs: NewJob[]) => Promise<InsertResult> {
+  type Call = { jobs: NewJob[]; resolve: (r: InsertResult) => void; reject: (e: unknown) => void };
+  const queue: Call[] = [];
+  let running = false;
+  const keyOf = (owner: string, key: string | null) => `${owner}\u0000${key}`;
+
+  async function drain(): Promise<void> {
+    running = true;
+    while (queue.length) {
+      const batch: Call[] = [];
+      let rows = 0;
+      while (queue.length && (batch.length === 0 || rows + queue[0]!.jobs.length <= maxRows)) {
+        const c = queue.shift()!;
+        batch.push(c);
+        rows += c.jobs.length;
+      }
+      try {
+        const r = await insertJobs(sql, batch.flatMap((c) => c.jobs));
+        for (const c of batch) {
+          const ids = new Set(c.jobs.map((j) => j.id));
+          const keys = new Set(c.jobs.filter((j) => j.idempotencyKey !== null).map((j) => keyOf(j.owner, j.idempotencyKey)));
+          c.resolve({
+            inserted: r.inserted.filter((x) => ids.has(x.job.id)),
+            existing: r.existing.filter((j) => keys.has(keyOf(j.owner, j.idempotencyKey))),
+          });
+        }
+      } catch (e) {
+        for (const c of batch) c.reject(e);
+      }
+    }
+    running = false;
+  }
+
+  return (jobs) =>
+    new Promise<InsertResult>((resolve, reject) => {
+      queue.push({ jobs, resolve, reject });
+      if (!running) void drain();
+    });
+}

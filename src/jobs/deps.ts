@@ -1,5 +1,6 @@
 /** What the job domain functions need: the clients, the names, the registered types. */
 import type { Sql } from '../db/client.js';
+import type { InsertResult, NewJob } from '../db/jobs.js';
 import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
 import type { Names } from '../messaging/names.js';
@@ -14,6 +15,8 @@ export interface JobDeps {
   log: Logger;
   types: ReadonlyMap<string, JobType>;
   relay: OutboxRelay;
+  /** Inserts submitted jobs, grouping concurrent submits into one commit (db/jobs.ts `createJobInserter`). */
+  insertJobs: (jobs: NewJob[]) => Promise<InsertResult>;
   /** What notifications this server can send; without it, `notify` is refused. */
   notify?: NotifySettings;
 }

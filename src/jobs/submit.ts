@@ -133,7 +133,7 @@ export async function submitJobs(
     for (const j of unique) j.traceparent = traceparentOf(span, j.traceparent);
     const notifications = valid.flatMap((c) => c.notifications.map((n) => ({ ...n, jobId: c.job.id, subject: deps.names.notificationSubject })));
     try {
-      return await insertWithNotifications(deps.sql, unique, notifications);
+      return notifications.length ? await insertWithNotifications(deps.sql, unique, notifications) : await deps.insertJobs(unique);
     } catch (e) {
       if (isConnectionError(e)) throw new ServiceUnavailableError('the database', e);
       throw e;

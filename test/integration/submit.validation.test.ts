@@ -91,4 +91,16 @@ describe('idempotency key', () => {
     expect(after.lastSeq - before.stream.lastSeq).toBe(1);
     expect(await countRows(t.env.sql, 'outbox', 'published_at is null')).toBe(0);
   });
+
+  it('concurrent submits (grouped into shared commits) each get their own job; a key repeated across them, one job', async () => {
+    const inputs = Array.from({ length: 60 }, (_, i) => ({ type: 'demo.sleep', payload: { ms: i }, idempotencyKey: `burst-${i % 30}` }));
+    const results = await Promise.all(inputs.map((input) => gql(t.url, SUBMIT, { input })));
+    const jobs = results.map((r) => r.body.data.submitJob.job);
+    for (let i = 0; i < 30; i++) {
+      expect(jobs[i + 30].id).toBe(jobs[i].id);
+      expect([i, i + 30]).toContain(jobs[i].payload.ms); // whichever of the two committed first
+    }
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(30);
+    expect(await countRows(t.env.sql, 'jobs', `idempotency_key like 'burst-%'`)).toBe(30);
+  });
 });
