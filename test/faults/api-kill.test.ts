@@ -43,6 +43,12 @@ it('loses no job when an API process dies between commit and publish', async () 
   report('api-kill', v, load);
   expect(load.retries).toBeGreaterThan(0); // the calls in flight on the killed process failed and were retried
   expectNothingLost(v, JOBS, expect);
-  const [orphans] = await env.sql`select count(*)::int as n from outbox where published_at is null`;
-  expect(orphans!.n).toBe(0);
+  // Every entry gets marked published: by the process that published it, or by the survivor's relay.
+  let orphans = -1;
+  for (let i = 0; i < 100 && orphans !== 0; i++) {
+    orphans = (await env.sql`select count(*)::int as n from outbox where published_at is null`)[0]!.n;
+    if (orphans) await new Promise((r) => setTimeout(r, 200));
+  }
+  if (orphans) console.log(survivor.output().slice(-3000));
+  expect(orphans).toBe(0);
 });
