@@ -29,3 +29,28 @@ export function exitWithError(what: string, e: unknown): never {
   process.stderr.write(`${what}: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 }
+
+/**
+ * postgres.js 3.4.9 can throw from a `setImmediate` after a connection closed under it ("Cannot read
+ * properties of null (reading 'write')" in `nextWrite`; porsager/postgres#1154, #1208, fixes #1176/#1209
+ * not released). The query that write belonged to has already been rejected with CONNECTION_CLOSED (and is
+ * retried by our callers), so that one error is logged and survived; any other uncaught exception still
+ * ends the process.
+ */
+export function survivePostgresDriverRace(log: Logger): void {
+  process.on('uncaughtException', (err) => {
+    if (isPostgresNullSocketWrite(err)) {
+      log.warn({ err }, 'postgres.js wrote to a closed connection (known driver race); the query was already failed and retried');
+      return;
+    }
+    log.fatal({ err }, 'uncaught exception');
+    process.stderr.write(`${err.stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
+
+export const isPostgresNullSocketWrite = (err: unknown): boolean =>
+  err instanceof TypeError &&
+  /reading 'write'/.test(err.message) &&
+  /postgres[\\/]src[\\/]connection\.js/.test(err.stack ?? '') &&
+  /nextWrite/.test(err.stack ?? '');

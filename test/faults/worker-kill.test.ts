@@ -42,12 +42,12 @@ it('loses nothing and duplicates no side effect while workers are killed repeate
     }
   })();
 
-  const load = await submitLoad({ urls: () => [api.url], count: JOBS, concurrency: 25, payload: (i) => ({ ms: i % 10 }) });
-  // Keep killing until most of the backlog has gone through the pool.
-  const until = Date.now() + 60_000;
+  const load = await submitLoad({ urls: () => [api.url], count: JOBS, concurrency: 25, payload: (i) => ({ ms: 5 + (i % 20) }) });
+  // Keep killing until most of the backlog has gone through the pool, and at least a few kills happened.
+  const until = Date.now() + 120_000;
   while (Date.now() < until) {
     const [row] = await env.sql`select count(*)::int as n from jobs where state = 'SUCCEEDED'`;
-    if (row!.n > JOBS * 0.8) break;
+    if (row!.n > JOBS * 0.8 && kills >= 3) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   killing = false;
