@@ -19,7 +19,7 @@ import {
 } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { isConnectionError, JobTimeoutError, UnreachableCaseError } from '../src/errors.js';
-import { classifyOutcome, errorMessage, type AttemptEnd } from '../src/jobs/outcome.js';
+import { classifyOutcome, type AttemptEnd } from '../src/jobs/outcome.js';
 import { isTerminal } from '../src/jobs/state.js';
 import type { Logger } from '../src/log.js';
 import type { Nats } from '../src/messaging/connect.js';

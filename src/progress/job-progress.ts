@@ -12,6 +12,7 @@ import { isTerminal } from '../jobs/state.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
 import { returnsAtOnce } from './generator.js';
+import { UpdateInbox } from './inbox.js';
 import type { UpdateHub } from './hub.js';
 import { updateFromEvent, updateFromJob } from './updates.js';
 
@@ -33,26 +34,15 @@ export async function openJobProgress(
   canSee: (job: JobRow) => boolean = () => true,
 ): Promise<AsyncGenerator<JobUpdateMessage>> {
   if (!isUuid(jobId)) throw new NotFoundError('job');
-  const maxBuffer = deps.maxBuffer ?? 1000;
-  const buffer: JobUpdateMessage[] = [];
+  const inbox = new UpdateInbox(deps.maxBuffer ?? 1000, 'empty');
   let needResync = false;
-  let closed = false;
-  let wake: (() => void) | null = null;
-  const notify = () => {
-    wake?.();
-    wake = null;
-  };
   const unlisten = deps.hub.listen(deps.names.jobUpdatesPattern(jobId), {
     update(u) {
-      if (buffer.length >= maxBuffer) {
-        buffer.length = 0;
-        needResync = true;
-      } else buffer.push(u);
-      notify();
+      if (!inbox.push(u)) needResync = true;
     },
     resync() {
       needResync = true;
-      notify();
+      inbox.wake();
     },
   });
 
@@ -94,10 +84,10 @@ export async function openJobProgress(
         if (isTerminal(snapshot.state)) return;
       }
       for (;;) {
-        if (closed) return;
+        if (inbox.closed) return;
         if (needResync) {
           needResync = false;
-          buffer.length = 0;
+          inbox.clear();
           for (const u of await recordedAfter(lastSeq)) {
             yield u;
             lastSeq = u.seq;
@@ -105,12 +95,9 @@ export async function openJobProgress(
           }
           continue;
         }
-        const u = buffer.shift();
-        if (!u) {
-          await new Promise<void>((r) => (wake = r));
-          continue;
-        }
-        if (u.seq <= lastSeq) continue;
+        const u = await inbox.take();
+        if (u === null) return;
+        if (!u || u.seq <= lastSeq) continue;
         yield u;
         lastSeq = u.seq;
         if (isTerminal(u.state)) return;
@@ -120,8 +107,7 @@ export async function openJobProgress(
     }
   }
   return returnsAtOnce(stream(), () => {
-    closed = true;
     unlisten();
-    notify();
+    inbox.close();
   });
 }

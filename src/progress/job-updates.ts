@@ -14,6 +14,7 @@ import type { JobState } from '../jobs/state.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
 import { returnsAtOnce } from './generator.js';
+import { UpdateInbox } from './inbox.js';
 import type { UpdateHub } from './hub.js';
 
 /** Most types in one filter (types × states subjects are subscribed). */
@@ -67,20 +68,10 @@ export function openJobUpdates(deps: JobUpdatesDeps, filter: UpdatesFilter, owne
   const unknown = filter.types?.find((t) => !deps.knownTypes.has(t));
   if (unknown !== undefined) throw new PublicError(ErrorCode.BAD_USER_INPUT, `unknown job type ${JSON.stringify(unknown)}`);
 
-  const maxBuffer = deps.maxBuffer ?? 1000;
-  const buffer: JobUpdateMessage[] = [];
-  let wake: (() => void) | null = null;
-  let closed = false;
-  const notify = () => {
-    wake?.();
-    wake = null;
-  };
+  const inbox = new UpdateInbox(deps.maxBuffer ?? 1000, 'drop-oldest');
   const listener = {
     update(u: JobUpdateMessage) {
-      if (!matches(filter, u)) return;
-      if (buffer.length >= maxBuffer) buffer.shift();
-      buffer.push(u);
-      notify();
+      if (matches(filter, u)) inbox.push(u);
     },
     resync() {
       // Live only: updates missed while NATS reconnected are not replayed (jobProgress(after) can).
@@ -108,13 +99,9 @@ export function openJobUpdates(deps: JobUpdatesDeps, filter: UpdatesFilter, owne
   async function* stream(): AsyncGenerator<JobUpdateMessage> {
     try {
       for (;;) {
-        if (closed) return;
-        const u = buffer.shift();
-        if (!u) {
-          await new Promise<void>((r) => (wake = r));
-          continue;
-        }
-        if (u.seq <= (lastSeq.get(u.jobId) ?? 0) || !(await visible(u))) continue;
+        const u = await inbox.take();
+        if (u === null) return;
+        if (!u || u.seq <= (lastSeq.get(u.jobId) ?? 0) || !(await visible(u))) continue;
         lastSeq.delete(u.jobId); // re-insert: the map keeps the most recently active jobs
         lastSeq.set(u.jobId, u.seq);
         bounded(lastSeq);
@@ -126,8 +113,7 @@ export function openJobUpdates(deps: JobUpdatesDeps, filter: UpdatesFilter, owne
     }
   }
   return returnsAtOnce(stream(), () => {
-    closed = true;
     unlisten();
-    notify();
+    inbox.close();
   });
 }
