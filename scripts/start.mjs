@@ -12,10 +12,11 @@
  * Usage: node scripts/start.mjs <entry.ts> [args...]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, accessSync, constants } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDependencies } from './dependencies.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, '.data');
@@ -31,24 +32,6 @@ function fail(line) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- 1. dependencies, 2. GraphiQL
-
-function mtime(path) {
-  try {
-    return statSync(path).mtimeMs;
-  } catch {
-    return undefined;
-  }
-}
-
-function ensureDependencies() {
-  // npm writes node_modules/.package-lock.json right after package-lock.json on every install.
-  const installed = mtime(join(ROOT, 'node_modules/.package-lock.json')) ?? mtime(join(ROOT, 'node_modules'));
-  const lock = mtime(join(ROOT, 'package-lock.json'));
-  if (installed !== undefined && (lock === undefined || installed >= lock)) return say('dependencies up to date');
-  say(installed === undefined ? 'node_modules is missing: running npm ci' : 'package-lock.json changed: running npm ci');
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ROOT, stdio: 'inherit' });
-  if (r.status !== 0) fail(`npm ci failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
-}
 
 function ensureGraphiql() {
   if (existsSync(join(ROOT, 'dist/graphiql/index.html'))) return say('GraphiQL bundle present');
@@ -313,7 +296,7 @@ async function main() {
   const [entry, ...args] = process.argv.slice(2);
   if (!entry) fail('usage: node scripts/start.mjs <entry.ts> [args...]');
   if (!existsSync(entry)) fail(`entry ${entry} not found`);
-  ensureDependencies();
+  ensureDependencies(ROOT, say);
   ensureGraphiql();
   const env = { ...process.env };
   await ensurePostgres(env);

@@ -8,6 +8,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDependencies } from './dependencies.mjs';
+
+// A fresh clone has no node_modules yet: install the locked versions first (as `npm start` does).
+ensureDependencies(resolve(dirname(fileURLToPath(import.meta.url)), '..'), (line) => console.log(`longrun: ${line}`));
 
 const args = process.argv.slice(2);
 const filtered = args.some((a) => !a.startsWith('-'));
