@@ -12,11 +12,14 @@ import {
   markFailed,
   markQueuedAgain,
   markRetrying,
-  markRunning,
-  markSucceeded,
+  markRunningMany,
+  markSucceededMany,
   recordProgress,
   renewLease,
+  type Claim,
+  type Success,
 } from '../src/db/jobs.js';
+import { groupCommit } from '../src/db/group-commit.js';
 import type { JobRow } from '../src/db/schema.js';
 import { isConnectionError, JobTimeoutError, UnreachableCaseError } from '../src/errors.js';
 import { classifyOutcome, type AttemptEnd } from '../src/jobs/outcome.js';
@@ -71,6 +74,11 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const loops: Promise<void>[] = [];
   const stopFetch = new Set<() => void>();
 
+  // Claims and successes are written in batches: every claim (success) that comes while one is being
+  // written goes into the next statement, so a busy worker commits once per batch, not once per job.
+  const claim = groupCommit((cs: Claim[]) => markRunningMany(sql, cs), { maxSize: 500 });
+  const succeed = groupCommit((ds: Success[]) => markSucceededMany(sql, ds), { maxSize: 500 });
+
   const cancelSub: Subscription = nats.nc.subscribe(names.cancelPattern, {
     callback: (_err, msg) => running.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))?.abort('cancelled'),
   });
@@ -122,9 +130,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       log.warn({ subject: m.subject, seq: m.seq }, 'malformed job message; acked and dropped');
       return m.ack();
     }
-    const job = await persist('claim', () =>
-      markRunning(sql, { id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }),
-    );
+    const job = await persist('claim', () => claim({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }));
     if (!job) return resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
     publishUpdate(nats.nc, names, updateFromJob(job));
     const jlog = log.child({ jobId: job.id, type: job.type, attempt: job.attempts, traceId: traceIdOf(job.traceparent) });
@@ -225,6 +231,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       const run = () => inAttemptSpan(trace, job, async () => bound.run(payload, ctx));
       const result = await Promise.race([Promise.resolve().then(run), aborted]);
       end = { kind: 'returned', result: result === undefined ? null : result };
+      JSON.stringify(end.result); // a result PostgreSQL cannot store fails the attempt (not the batch it would join)
     } catch (error) {
       end =
         abortReason === 'cancelled'
@@ -262,7 +269,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     let after: JobRow | null;
     switch (outcome.state) {
       case 'SUCCEEDED':
-        after = await persist('succeeded', () => markSucceeded(sql, { ...fence, result: outcome.result, progressMessage: lastMessage }));
+        after = await persist('succeeded', () => succeed({ ...fence, result: outcome.result, progressMessage: lastMessage }));
         break;
       case 'CANCELLED':
         after = await persist('cancelled', () => markCancelled(sql, fence));
@@ -307,9 +314,12 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   async function pull(bound: BoundHandler): Promise<void> {
     const consumer: Consumer = await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
     let inUse = 0;
+    // Pull again once half the slots are free (or all are): under load that is one pull request per
+    // concurrency/2 jobs instead of one per job, and the claims of a pull's messages go out as one batch.
+    const refillAt = Math.ceil(o.concurrency / 2);
     while (!stopping) {
       const free = o.concurrency - inUse;
-      if (free <= 0) {
+      if (free < refillAt && inUse > 0) {
         await new Promise<void>((r) => (slotFreed = r));
         continue;
       }

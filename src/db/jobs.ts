@@ -1,14 +1,16 @@
 /**
  * Every SQL statement about jobs. State changes go through `transition()`: one guarded
- * `UPDATE … WHERE state IN (allowed) [AND attempts = fence] RETURNING`, with the history row written in the
- * same statement. Zero rows means the transition was not allowed (or the caller's attempt is stale): the
- * caller gets `null` and decides; nothing is ever overwritten silently.
+ * `UPDATE … FROM (the batch) WHERE state IN (allowed) [AND attempts = fence] RETURNING`, with the history
+ * rows written in the same statement; a batch is one job or many (workers claim and complete in batches).
+ * A job the statement does not return was not allowed to change (or the caller's attempt is stale): the
+ * caller gets `null` for it and decides; nothing is ever overwritten silently.
  *
  * Seq numbers: `seq` is the job's last recorded change. A running attempt also publishes live progress that
  * is not recorded row by row; it takes seqs from a block reserved at claim (`seq_reserved`), so seqs stay
  * monotonic even when a worker dies with published but unrecorded progress.
  */
 import { preparing, type Sql } from './client.js';
+import { groupCommit } from './group-commit.js';
 import type { JobEventRow, JobRow } from './schema.js';
 import { ALLOWED_FROM, isTerminal, type JobState } from '../jobs/state.js';
 import { NOTIFY_ON_TERMINAL_CTES } from './notifications.js';
@@ -132,102 +134,163 @@ export async function getEvents(sql: Sql, jobId: string, afterSeq = 0): Promise<
   );
 }
 
-/** Options of one guarded transition. */
+/** One kind of guarded transition: a fixed statement, applied to a batch of jobs (rows). */
 interface Transition {
-  id: string;
   to: JobState;
-  /** Only the holder of this attempt may write (a worker's fence). */
-  attempt?: number;
-  /** The holder's last used seq; the event gets the next one. Without it: after every reserved seq. */
-  lastSeq?: number;
+  /** Only the holder of the row's attempt (`attempt`) may write (a worker's fence). */
+  fenced?: boolean;
   /** Seqs to reserve after the event's for live progress (a claim). */
   reserve?: number;
-  /** Extra SET clauses (SQL, parameters from $3 on in `params`). */
+  /** Extra SET clauses; a row's own values are `x.<column>` (see `columns`). */
   set?: string;
   /** Extra WHERE clauses. */
   where?: string;
-  params?: unknown[];
-  /** History row: 'state', or 'error' for a failed attempt (with `error`). */
-  kind?: 'state' | 'error';
-  message?: string | null;
+  /** Extra per-row input columns: name → PostgreSQL type. */
+  columns?: Record<string, string>;
 }
 
-async function transition(sql: Sql, t: Transition): Promise<JobRow | null> {
-  const params: unknown[] = [t.id, t.to, ...(t.params ?? [])];
-  const p = (v: unknown) => `$${params.push(v)}`;
-  const from = `state in (${ALLOWED_FROM[t.to].map((s) => `'${s}'`).join(',')})`;
-  const fence = t.attempt === undefined ? '' : ` and attempts = ${p(t.attempt)}`;
-  const nextSeq = t.lastSeq === undefined ? 'greatest(seq, seq_reserved) + 1' : `${p(t.lastSeq)}::int + 1`;
-  const [row] = await sql.unsafe<JobRow[]>(
-    `with j as (
-       update jobs set state = $2, updated_at = now(), seq = ${nextSeq},
-         seq_reserved = ${nextSeq} + ${t.reserve ?? 0}
-         ${t.set ? `, ${t.set}` : ''}
-       where id = $1 and ${from}${fence}${t.where ? ` and ${t.where}` : ''}
-       returning *
-     ), e as (
-       insert into job_events (job_id, seq, kind, state, progress, message, attempt, result, error, at)
-       select id, seq, ${p(t.kind ?? 'state')}, state, progress, ${p(t.message ?? null)}, attempts, result,
-         ${t.kind === 'error' ? 'error' : 'null'}, updated_at from j
-     )${isTerminal(t.to) ? NOTIFY_ON_TERMINAL_CTES : ''}
-     select ${JOB_COLUMNS} from j`,
-    params as never[],
-  );
-  if (row) observeTransition(row);
-  return row ?? null;
+/** One job of a transition batch. */
+interface TransitionRow {
+  id: string;
+  /** The fence, for a `fenced` transition. */
+  attempt?: number;
+  /** The holder's last used seq; the event gets the next one. Without it: after every reserved seq. */
+  lastSeq?: number;
+  /** History row: 'state', or 'error' for a failed attempt (with the job's `error`). */
+  kind?: 'state' | 'error';
+  message?: string | null;
+  /** Values of the transition's extra `columns`. */
+  [column: string]: unknown;
 }
 
 /**
- * A worker claims a delivered job: QUEUED/RETRYING (or RUNNING whose lease expired) → RUNNING, attempts + 1.
- * Null when another worker holds it, it is finished, cancelled, from an older series, or out of attempts.
+ * Applies a transition to a batch of jobs in one statement (one commit): each row's job changes only if the
+ * transition is allowed from its state (and its fence holds); its history row is written in the same
+ * statement. Answers, per input row, the changed job or null. (A job named twice in one batch changes once:
+ * the other row gets null.)
  */
-export function markRunning(
-  sql: Sql,
-  a: { id: string; series: number; leaseMs: number; msgSeq: number },
-): Promise<JobRow | null> {
-  return transition(sql, {
-    id: a.id,
-    to: 'RUNNING',
-    set: `attempts = attempts + 1, started_at = now(), lease_until = now() + $3 * interval '1 millisecond',
-      progress = 0, progress_message = null, next_attempt_at = null, msg_seq = $4`,
-    reserve: SEQ_RESERVE,
-    where: `series = $5 and not cancel_requested and attempts < max_attempts
-      and (state <> 'RUNNING' or lease_until < now())`,
-    params: [a.leaseMs, a.msgSeq, a.series],
+async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[]): Promise<(JobRow | null)[]> {
+  if (!rows.length) return [];
+  const extra = Object.entries(t.columns ?? {});
+  const input = rows.map((r, i) => {
+    const x: Record<string, unknown> = {
+      i,
+      id: r.id,
+      attempt: r.attempt ?? null,
+      last_seq: r.lastSeq ?? null,
+      kind: r.kind ?? 'state',
+      message: r.message ?? null,
+    };
+    for (const [name] of extra) x[name] = r[name] ?? null;
+    return x;
   });
+  const nextSeq = `coalesce(x.last_seq + 1, greatest(jobs.seq, jobs.seq_reserved) + 1)`;
+  const found = await sql.unsafe<(JobRow & { i: number })[]>(
+    `with x as (
+       select * from jsonb_to_recordset($1::text::jsonb) as x(i int, id uuid, attempt int, last_seq int, kind text,
+         message text${extra.map(([name, type]) => `, ${name} ${type}`).join('')})
+     ), j as (
+       update jobs set state = '${t.to}', updated_at = now(), seq = ${nextSeq},
+         seq_reserved = ${nextSeq} + ${t.reserve ?? 0}
+         ${t.set ? `, ${t.set}` : ''}
+       from x
+       where jobs.id = x.id and jobs.state in (${ALLOWED_FROM[t.to].map((s) => `'${s}'`).join(',')})
+         ${t.fenced ? 'and jobs.attempts = x.attempt' : ''}${t.where ? ` and ${t.where}` : ''}
+       returning jobs.*, x.i as x_i, x.kind as x_kind, x.message as x_message
+     ), e as (
+       insert into job_events (job_id, seq, kind, state, progress, message, attempt, result, error, at)
+       select id, seq, x_kind, state, progress, x_message, attempts, result,
+         case when x_kind = 'error' then error end, updated_at from j
+     )${isTerminal(t.to) ? NOTIFY_ON_TERMINAL_CTES : ''}
+     select ${JOB_COLUMNS}, x_i as i from j`,
+    [JSON.stringify(input)],
+  );
+  const out: (JobRow | null)[] = rows.map(() => null);
+  for (const { i, ...job } of found) {
+    out[i] = job as JobRow;
+    observeTransition(job as JobRow);
+  }
+  return out;
 }
 
-/** The attempt's handler returned; `progressMessage` is the last one it reported (its throttled write may not have landed). */
-export function markSucceeded(
-  sql: Sql,
-  a: { id: string; attempt: number; lastSeq: number; result: unknown; progressMessage: string | null },
-) {
-  return transition(sql, {
-    id: a.id,
-    to: 'SUCCEEDED',
-    attempt: a.attempt,
-    lastSeq: a.lastSeq,
-    set: `result = $3::text::jsonb, error = null, progress = 100, progress_message = $4, finished_at = now(), lease_until = null`,
-    params: [JSON.stringify(a.result ?? null), a.progressMessage],
-  });
+const first = async (rows: Promise<(JobRow | null)[]>): Promise<JobRow | null> => (await rows)[0] ?? null;
+
+/** A delivered job to claim. */
+export interface Claim {
+  id: string;
+  series: number;
+  leaseMs: number;
+  msgSeq: number;
 }
+
+const CLAIM: Transition = {
+  to: 'RUNNING',
+  set: `attempts = attempts + 1, started_at = now(), lease_until = now() + x.lease_ms * interval '1 millisecond',
+      progress = 0, progress_message = null, next_attempt_at = null, msg_seq = x.msg_seq`,
+  reserve: SEQ_RESERVE,
+  where: `jobs.series = x.series and not cancel_requested and attempts < max_attempts
+      and (state <> 'RUNNING' or lease_until < now())`,
+  columns: { series: 'int', lease_ms: 'int', msg_seq: 'bigint' },
+};
+
+/**
+ * Workers claim delivered jobs: QUEUED/RETRYING (or RUNNING whose lease expired) → RUNNING, attempts + 1.
+ * Null for a job another worker holds, that is finished, cancelled, from an older series, or out of attempts.
+ */
+export function markRunningMany(sql: Sql, claims: readonly Claim[]): Promise<(JobRow | null)[]> {
+  return transition(
+    sql,
+    CLAIM,
+    claims.map((c) => ({ id: c.id, series: c.series, lease_ms: c.leaseMs, msg_seq: c.msgSeq })),
+  );
+}
+
+export const markRunning = (sql: Sql, a: Claim): Promise<JobRow | null> => first(markRunningMany(sql, [a]));
+
+/** An attempt whose handler returned; `progressMessage` is the last one it reported (its throttled write may not have landed). */
+export interface Success {
+  id: string;
+  attempt: number;
+  lastSeq: number;
+  result: unknown;
+  progressMessage: string | null;
+}
+
+const SUCCEED: Transition = {
+  to: 'SUCCEEDED',
+  fenced: true,
+  set: `result = x.result, error = null, progress = 100, progress_message = x.progress_message, finished_at = now(), lease_until = null`,
+  columns: { result: 'jsonb', progress_message: 'text' },
+};
+
+export function markSucceededMany(sql: Sql, done: readonly Success[]): Promise<(JobRow | null)[]> {
+  return transition(
+    sql,
+    SUCCEED,
+    done.map((d) => ({ id: d.id, attempt: d.attempt, lastSeq: d.lastSeq, result: d.result ?? null, progress_message: d.progressMessage })),
+  );
+}
+
+export const markSucceeded = (sql: Sql, a: Success): Promise<JobRow | null> => first(markSucceededMany(sql, [a]));
+
+const RETRY: Transition = {
+  to: 'RETRYING',
+  fenced: true,
+  set: `error = x.message, lease_until = null, next_attempt_at = now() + x.delay_ms * interval '1 millisecond'`,
+  columns: { delay_ms: 'int' },
+};
 
 /** The attempt failed and another is due at `nextAttemptAt`. */
 export function markRetrying(
   sql: Sql,
   a: { id: string; attempt: number; lastSeq: number; error: string; delayMs: number },
 ) {
-  return transition(sql, {
-    id: a.id,
-    to: 'RETRYING',
-    attempt: a.attempt,
-    lastSeq: a.lastSeq,
-    kind: 'error',
-    message: a.error,
-    set: `error = $3, lease_until = null, next_attempt_at = now() + $4 * interval '1 millisecond'`,
-    params: [a.error, a.delayMs],
-  });
+  return first(transition(sql, RETRY, [{ id: a.id, attempt: a.attempt, lastSeq: a.lastSeq, kind: 'error', message: a.error, delay_ms: a.delayMs }]));
 }
+
+const FAIL = `error = x.message, finished_at = now(), lease_until = null, next_attempt_at = null`;
+const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: FAIL };
+const FAIL_JOB: Transition = { to: 'FAILED', set: FAIL };
 
 /**
  * FAILED: a worker's permanent or last failed attempt (with `attempt`/`lastSeq`), or the dead-letter
@@ -237,39 +300,30 @@ export function markFailed(
   sql: Sql,
   a: { id: string; error: string; attempt?: number; lastSeq?: number; attemptFailed: boolean },
 ) {
-  return transition(sql, {
-    id: a.id,
-    to: 'FAILED',
-    ...(a.attempt === undefined ? {} : { attempt: a.attempt }),
-    ...(a.lastSeq === undefined ? {} : { lastSeq: a.lastSeq }),
-    kind: a.attemptFailed ? 'error' : 'state',
-    message: a.error,
-    set: `error = $3, finished_at = now(), lease_until = null, next_attempt_at = null`,
-    params: [a.error],
-  });
+  const row: TransitionRow = { id: a.id, kind: a.attemptFailed ? 'error' : 'state', message: a.error };
+  if (a.lastSeq !== undefined) row.lastSeq = a.lastSeq;
+  if (a.attempt === undefined) return first(transition(sql, FAIL_JOB, [row]));
+  return first(transition(sql, FAIL_ATTEMPT, [{ ...row, attempt: a.attempt }]));
 }
+
+const HAND_BACK: Transition = {
+  to: 'QUEUED',
+  fenced: true,
+  set: `attempts = attempts - 1, lease_until = null, progress = 0, progress_message = null`,
+};
 
 /** A worker hands its job back on shutdown: RUNNING → QUEUED; the attempt is not counted. */
 export function markQueuedAgain(sql: Sql, a: { id: string; attempt: number; lastSeq: number }) {
-  return transition(sql, {
-    id: a.id,
-    to: 'QUEUED',
-    attempt: a.attempt,
-    lastSeq: a.lastSeq,
-    message: 'handed back by a stopping worker',
-    set: `attempts = attempts - 1, lease_until = null, progress = 0, progress_message = null`,
-  });
+  return first(transition(sql, HAND_BACK, [{ ...a, message: 'handed back by a stopping worker' }]));
 }
+
+const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`;
+const CANCEL_ATTEMPT: Transition = { to: 'CANCELLED', fenced: true, set: CANCEL };
+const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: `(state <> 'RUNNING' or lease_until < now())` };
 
 /** CANCELLED. Without `attempt`: a QUEUED/RETRYING job (by the API); with it: the running attempt stopped. */
 export function markCancelled(sql: Sql, a: { id: string; attempt?: number; lastSeq?: number }) {
-  return transition(sql, {
-    id: a.id,
-    to: 'CANCELLED',
-    ...(a.attempt === undefined ? { where: `(state <> 'RUNNING' or lease_until < now())` } : { attempt: a.attempt }),
-    ...(a.lastSeq === undefined ? {} : { lastSeq: a.lastSeq }),
-    set: `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`,
-  });
+  return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : CANCEL_ATTEMPT, [{ ...a }]));
 }
 
 /** Asks the worker running the job to stop (no state change until it does). */
@@ -282,6 +336,13 @@ export async function requestCancel(sql: Sql, id: string): Promise<JobRow | null
   return row ?? null;
 }
 
+const REPLAY: Transition = {
+  to: 'QUEUED',
+  where: `state = 'FAILED'`,
+  set: `attempts = 0, series = series + 1, error = null, result = null, progress = 0, progress_message = null,
+        finished_at = null, cancel_requested = false, dead_lettered_at = null, dead_letter_seq = null, msg_seq = null`,
+};
+
 /**
  * `retryJob`: FAILED → QUEUED as a new attempt series (attempts 0), with its outbox entry, in one statement.
  */
@@ -291,14 +352,7 @@ export async function replayFailedJob(
 ): Promise<{ job: JobRow; outbox: OutboxEntry } | null> {
   return sql.begin(async (raw) => {
     const tx = preparing(raw);
-    const job = await transition(tx as unknown as Sql, {
-      id: a.id,
-      to: 'QUEUED',
-      where: `state = 'FAILED'`,
-      message: 'replayed',
-      set: `attempts = 0, series = series + 1, error = null, result = null, progress = 0, progress_message = null,
-        finished_at = null, cancel_requested = false, dead_lettered_at = null, dead_letter_seq = null, msg_seq = null`,
-    });
+    const [job] = await transition(tx as unknown as Sql, REPLAY, [{ id: a.id, message: 'replayed' }]);
     if (!job) return null;
     const [o] = await tx.unsafe<{ id: string }[]>(
       `insert into outbox (job_id, subject, msg_id, body, traceparent) values ($1, $2, $3, $4::text::jsonb, $5) returning id`,
@@ -470,47 +524,24 @@ export async function findAbandonedJobs(sql: Sql, graceMs: number, limit: number
 export type InsertResult = Awaited<ReturnType<typeof insertJobs>>;
 
 /**
- * Group commit for submits: calls made while an insert is running are queued and inserted together, in one
- * statement and one commit, as soon as it returns (no added wait when the queue is empty). Each caller gets
- * back its own jobs: those it inserted, and the existing ones its idempotency keys matched.
- * A failure of the shared statement fails every call in it (nothing of any of them was written).
+ * Group commit for submits (`groupCommit`): concurrent submits are inserted together, in one statement and
+ * one commit. Each caller gets back its own jobs: those it inserted, and the existing ones its idempotency
+ * keys matched.
  */
 export function createJobInserter(sql: Sql, maxRows = 1000): (jobs: NewJob[]) => Promise<InsertResult> {
-  type Call = { jobs: NewJob[]; resolve: (r: InsertResult) => void; reject: (e: unknown) => void };
-  const queue: Call[] = [];
-  let running = false;
   const keyOf = (owner: string, key: string | null) => `${owner}\u0000${key}`;
-
-  async function drain(): Promise<void> {
-    running = true;
-    while (queue.length) {
-      const batch: Call[] = [];
-      let rows = 0;
-      while (queue.length && (batch.length === 0 || rows + queue[0]!.jobs.length <= maxRows)) {
-        const c = queue.shift()!;
-        batch.push(c);
-        rows += c.jobs.length;
-      }
-      try {
-        const r = await insertJobs(sql, batch.flatMap((c) => c.jobs));
-        for (const c of batch) {
-          const ids = new Set(c.jobs.map((j) => j.id));
-          const keys = new Set(c.jobs.filter((j) => j.idempotencyKey !== null).map((j) => keyOf(j.owner, j.idempotencyKey)));
-          c.resolve({
-            inserted: r.inserted.filter((x) => ids.has(x.job.id)),
-            existing: r.existing.filter((j) => keys.has(keyOf(j.owner, j.idempotencyKey))),
-          });
-        }
-      } catch (e) {
-        for (const c of batch) c.reject(e);
-      }
-    }
-    running = false;
-  }
-
-  return (jobs) =>
-    new Promise<InsertResult>((resolve, reject) => {
-      queue.push({ jobs, resolve, reject });
-      if (!running) void drain();
-    });
+  return groupCommit(
+    async (calls: NewJob[][]) => {
+      const r = await insertJobs(sql, calls.flat());
+      return calls.map((jobs) => {
+        const ids = new Set(jobs.map((j) => j.id));
+        const keys = new Set(jobs.filter((j) => j.idempotencyKey !== null).map((j) => keyOf(j.owner, j.idempotencyKey)));
+        return {
+          inserted: r.inserted.filter((x) => ids.has(x.job.id)),
+          existing: r.existing.filter((j) => keys.has(keyOf(j.owner, j.idempotencyKey))),
+        };
+      });
+    },
+    { maxSize: maxRows, sizeOf: (jobs) => jobs.length },
+  );
 }

@@ -1,0 +1,43 @@
+/**
+ * Group commit: calls made while a batch is being written wait in a queue and are written together, in one
+ * statement and one commit, as soon as it returns. There is no added wait when the queue is empty, so a lone
+ * call costs what it did; under load the batches grow by themselves.
+ *
+ * `write` answers one result per call, in order. A failure of the shared statement fails every call in it
+ * (nothing of any of them was written); callers retry as they would a single statement.
+ */
+export function groupCommit<C, R>(
+  write: (calls: C[]) => Promise<R[]>,
+  o: { maxSize: number; sizeOf?: (call: C) => number },
+): (call: C) => Promise<R> {
+  type Queued = { call: C; resolve: (r: R) => void; reject: (e: unknown) => void };
+  const sizeOf = o.sizeOf ?? (() => 1);
+  const queue: Queued[] = [];
+  let running = false;
+
+  async function drain(): Promise<void> {
+    running = true;
+    while (queue.length) {
+      const batch: Queued[] = [];
+      let size = 0;
+      while (queue.length && (batch.length === 0 || size + sizeOf(queue[0]!.call) <= o.maxSize)) {
+        const q = queue.shift()!;
+        batch.push(q);
+        size += sizeOf(q.call);
+      }
+      try {
+        const results = await write(batch.map((q) => q.call));
+        batch.forEach((q, i) => q.resolve(results[i]!));
+      } catch (e) {
+        for (const q of batch) q.reject(e);
+      }
+    }
+    running = false;
+  }
+
+  return (call) =>
+    new Promise<R>((resolve, reject) => {
+      queue.push({ call, resolve, reject });
+      if (!running) void drain();
+    });
+}

@@ -1,0 +1,61 @@
+/**
+ * Workers claim and complete jobs in batches (one statement per batch, db/jobs.ts `transition()`): each job
+ * of a batch is judged on its own, exactly as if it had been written alone.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { gql, JOB, SUBMIT } from '../support/graphql.js';
+import { countRows, startTestApp, type TestApp } from '../support/app.js';
+import { markRunningMany, markSucceededMany } from '../../src/db/jobs.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ handlers: null }); // jobs stay QUEUED: this test plays the worker
+});
+afterAll(async () => {
+  await t?.dispose();
+});
+
+const submit = async () =>
+  (await gql(t.url, SUBMIT, { input: { type: 'demo.noop', payload: {} } })).body.data.submitJob.job.id as string;
+const job = async (id: string) => (await gql(t.url, JOB, { id })).body.data.job;
+const runningEvents = (id: string) => countRows(t.env.sql, 'job_events', `job_id = '${id}' and state = 'RUNNING'`);
+
+it('claims each job of a batch once: a job named twice, an older series or a finished job get null', async () => {
+  const [a, b, c] = [await submit(), await submit(), await submit()];
+  const sql = t.app.deps.sql;
+  const [done] = await markRunningMany(sql, [{ id: c, series: 1, leaseMs: 60_000, msgSeq: 1 }]);
+  await markSucceededMany(sql, [{ id: c, attempt: 1, lastSeq: done!.seq, result: 'first', progressMessage: null }]);
+
+  const claimed = await markRunningMany(sql, [
+    { id: a, series: 1, leaseMs: 60_000, msgSeq: 10 },
+    { id: a, series: 1, leaseMs: 60_000, msgSeq: 11 }, // the same job's message delivered twice
+    { id: b, series: 2, leaseMs: 60_000, msgSeq: 12 }, // a message from another attempt series
+    { id: c, series: 1, leaseMs: 60_000, msgSeq: 13 }, // a finished job
+  ]);
+  // One of a's two rows holds the claim (which one is PostgreSQL's choice); b and c are refused.
+  expect(claimed.slice(0, 2).filter((j) => j !== null)).toEqual([expect.objectContaining({ id: a, state: 'RUNNING', attempts: 1 })]);
+  expect(claimed.slice(2)).toEqual([null, null]);
+  expect(await runningEvents(a)).toBe(1);
+  expect(await job(b)).toMatchObject({ state: 'QUEUED', attempts: 0 });
+  expect(await job(c)).toMatchObject({ state: 'SUCCEEDED', result: 'first' });
+});
+
+it('completes only the jobs whose fence holds; each gets its own result', async () => {
+  const ids = [await submit(), await submit(), await submit()];
+  const sql = t.app.deps.sql;
+  const running = await markRunningMany(sql, ids.map((id, i) => ({ id, series: 1, leaseMs: 60_000, msgSeq: 100 + i })));
+  expect(running.map((j) => j?.state)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
+
+  const done = await markSucceededMany(sql, [
+    { id: ids[0]!, attempt: 1, lastSeq: running[0]!.seq, result: { n: 0 }, progressMessage: 'zero' },
+    { id: ids[1]!, attempt: 2, lastSeq: running[1]!.seq, result: { n: 1 }, progressMessage: null }, // a stale attempt
+    { id: ids[2]!, attempt: 1, lastSeq: running[2]!.seq, result: null, progressMessage: null },
+  ]);
+  expect(done.map((j) => j?.state ?? null)).toEqual(['SUCCEEDED', null, 'SUCCEEDED']);
+  expect(await job(ids[0]!)).toMatchObject({ state: 'SUCCEEDED', result: { n: 0 }, progress: 100, progressMessage: 'zero' });
+  expect(await job(ids[1]!)).toMatchObject({ state: 'RUNNING', attempts: 1, result: null });
+  expect(await job(ids[2]!)).toMatchObject({ state: 'SUCCEEDED', result: null });
+  // One history row per change, at the seq after the holder's last one.
+  const seqs = await t.env.sql<{ seq: number }[]>`select seq from job_events where job_id = ${ids[0]!} and state = 'SUCCEEDED'`;
+  expect(seqs.map((r) => r.seq)).toEqual([running[0]!.seq + 1]);
+});

@@ -1,0 +1,43 @@
+/**
+ * Group commit (src/db/group-commit.ts): what each caller gets back when calls are written together.
+ */
+import { expect, it } from 'vitest';
+import { groupCommit } from '../../src/db/group-commit.js';
+
+it('writes a lone call at once, then everything that queued meanwhile as one batch, each caller getting its own result', async () => {
+  const batches: number[][] = [];
+  const double = groupCommit(async (xs: number[]) => {
+    batches.push(xs);
+    await new Promise((r) => setTimeout(r, 20));
+    return xs.map((x) => x * 2);
+  }, { maxSize: 100 });
+  const results = await Promise.all([1, 2, 3, 4, 5].map((x) => double(x)));
+  expect(results).toEqual([2, 4, 6, 8, 10]);
+  expect(batches).toEqual([[1], [2, 3, 4, 5]]);
+});
+
+it('keeps batches within maxSize, counting each call by sizeOf', async () => {
+  const batches: string[][][] = [];
+  const write = groupCommit(async (calls: string[][]) => {
+    batches.push(calls);
+    await new Promise((r) => setTimeout(r, 5));
+    return calls.map((c) => c.length);
+  }, { maxSize: 4, sizeOf: (c) => c.length });
+  const calls = [['a'], ['b', 'c'], ['d', 'e'], ['f'], ['g', 'h', 'i', 'j', 'k']];
+  expect(await Promise.all(calls.map((c) => write(c)))).toEqual([1, 2, 2, 1, 5]);
+  // A call larger than maxSize still goes, alone.
+  expect(batches).toEqual([[['a']], [['b', 'c'], ['d', 'e']], [['f']], [['g', 'h', 'i', 'j', 'k']]]);
+});
+
+it('fails every call of a failed batch, and writes the calls after it', async () => {
+  let n = 0;
+  const write = groupCommit(async (xs: number[]) => {
+    await new Promise((r) => setTimeout(r, 5));
+    if (n++ === 1) throw new Error('connection lost');
+    return xs;
+  }, { maxSize: 2 });
+  const settled = await Promise.allSettled([1, 2, 3, 4].map((x) => write(x)));
+  expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+  expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(Error);
+  expect(await write(5)).toBe(5);
+});
