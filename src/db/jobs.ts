@@ -78,7 +78,7 @@ export async function insertJobs(
      ), j as (
        insert into jobs (id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent)
        select id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent from input
-       on conflict (owner, idempotency_key) do nothing
+       on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
        returning *
      ), e as (
        insert into job_events (job_id, seq, kind, state, progress, attempt, at)
@@ -411,14 +411,22 @@ export async function renewLease(
   return row ?? null;
 }
 
-/** Marks outbox entries published; a job message's stream sequence (`seq`, null for other messages) is kept on its job. */
-export async function markPublished(sql: Sql, acks: { id: number; jobId: string; seq: number | null }[]): Promise<void> {
+/** A published outbox entry: `seq` is the job message's stream sequence (null for other streams' messages). */
+export interface PublishedEntry {
+  id: number;
+  seq: number | null;
+}
+
+/**
+ * Marks outbox entries published, with their stream sequence. (The job row is not written again: its claim
+ * records the sequence there; until then the reconciler and the dead-letter component read it here.)
+ */
+export async function markPublished(sql: Sql, acks: PublishedEntry[]): Promise<void> {
   if (!acks.length) return;
   await sql.unsafe(
-    `with a as (select * from unnest($1::bigint[], $2::uuid[], $3::bigint[]) as a(id, job_id, seq)),
-     o as (update outbox set published_at = now() from a where outbox.id = a.id and published_at is null)
-     update jobs set msg_seq = a.seq from a where jobs.id = a.job_id and a.seq is not null and jobs.msg_seq is null`,
-    [acks.map((a) => a.id), acks.map((a) => a.jobId), acks.map((a) => a.seq)] as never,
+    `update outbox set published_at = now(), stream_seq = a.seq
+     from unnest($1::bigint[], $2::bigint[]) as a(id, seq) where outbox.id = a.id and published_at is null`,
+    [acks.map((a) => a.id), acks.map((a) => a.seq)] as never,
   );
 }
 
@@ -430,7 +438,7 @@ export async function markPublished(sql: Sql, acks: { id: number; jobId: string;
 export async function withUnpublished(
   sql: Sql,
   a: { limit: number; minAgeMs: number },
-  publish: (entries: OutboxEntry[]) => Promise<{ id: number; jobId: string; seq: number | null }[]>,
+  publish: (entries: OutboxEntry[]) => Promise<PublishedEntry[]>,
 ): Promise<number> {
   return sql.begin(async (raw) => {
     const tx = preparing(raw);
@@ -447,10 +455,14 @@ export async function withUnpublished(
   });
 }
 
-/** Deletes published outbox entries older than `olderThanMs`. */
+/**
+ * Deletes published outbox entries older than `olderThanMs`, except those of jobs still QUEUED and never
+ * claimed: their entry holds the stream sequence the reconciler checks.
+ */
 export async function purgePublished(sql: Sql, olderThanMs: number): Promise<void> {
   await sql.unsafe(
-    `delete from outbox where published_at < now() - $1 * interval '1 millisecond'`,
+    `delete from outbox o where published_at < now() - $1 * interval '1 millisecond'
+       and not exists (select 1 from jobs j where j.id = o.job_id and j.state = 'QUEUED' and j.msg_seq is null)`,
     [olderThanMs],
   );
 }
@@ -467,9 +479,11 @@ export async function outboxBacklog(sql: Sql): Promise<{ count: number; oldestAg
  * Jobs the reconciler should look at: QUEUED or RETRYING (past due) untouched for `staleMs`, and RUNNING
  * with a lease expired for `staleMs`.
  */
-export async function findStaleJobs(sql: Sql, staleMs: number, limit: number): Promise<JobRow[]> {
-  return sql.unsafe<JobRow[]>(
-    `select ${JOB_COLUMNS} from jobs
+export async function findStaleJobs(sql: Sql, staleMs: number, limit: number): Promise<(JobRow & { publishedSeq: number | null })[]> {
+  return sql.unsafe<(JobRow & { publishedSeq: number | null })[]>(
+    `select ${JOB_COLUMNS},
+       (select max(o.stream_seq) from outbox o where o.job_id = jobs.id)::float8 as "publishedSeq"
+     from jobs
      where state in ('QUEUED', 'RETRYING', 'RUNNING')
        and updated_at < now() - $1 * interval '1 millisecond'
        and (state <> 'RETRYING' or next_attempt_at < now() - $1 * interval '1 millisecond')
@@ -502,9 +516,14 @@ export async function recordDeadLetter(sql: Sql, a: { id: string; dlqSeq: number
   return row ?? null;
 }
 
-/** A job whose current message is at this stream sequence (for advisories). */
+/** A job whose message is at this stream sequence (for advisories): recorded by its claim, or by its publish. */
 export async function findJobByMsgSeq(sql: Sql, msgSeq: number): Promise<JobRow | null> {
-  const [row] = await sql.unsafe<JobRow[]>(`select ${JOB_COLUMNS} from jobs where msg_seq = $1 limit 1`, [msgSeq]);
+  const [row] = await sql.unsafe<JobRow[]>(
+    `select ${JOB_COLUMNS} from jobs
+     where msg_seq = $1 or (msg_seq is null and id in (select job_id from outbox where stream_seq = $1))
+     limit 1`,
+    [msgSeq],
+  );
   return row ?? null;
 }
 

@@ -57,7 +57,10 @@ export const jobs = pgTable(
     startedAt: ts('started_at'),
     finishedAt: ts('finished_at'),
     nextAttemptAt: ts('next_attempt_at'),
-    /** Stream sequence of the job's current work-queue message (set on publish and on claim). */
+    /**
+     * Stream sequence of the job's work-queue message, set by the claim. (A job not claimed yet has it on its
+     * outbox entry, `outbox.stream_seq`: publishing does not write the job row again.)
+     */
     msgSeq: bigint('msg_seq', { mode: 'number' }),
     /** When the dead-letter component recorded the job (FAILED and copied to the dead-letter stream). */
     deadLetteredAt: ts('dead_lettered_at'),
@@ -67,10 +70,13 @@ export const jobs = pgTable(
     traceparent: text('traceparent'),
   },
   (t) => [
-    uniqueIndex('jobs_owner_idempotency_key').on(t.owner, t.idempotencyKey),
+    // Partial indexes where they can be: a row outside an index's predicate costs that index nothing on
+    // insert and on each (non-HOT) state change.
+    uniqueIndex('jobs_owner_idempotency_key').on(t.owner, t.idempotencyKey).where(sql`idempotency_key is not null`),
     index('jobs_created').on(t.createdAt.desc(), t.id.desc()),
     index('jobs_owner_created').on(t.owner, t.createdAt.desc(), t.id.desc()),
-    index('jobs_type_state').on(t.type, t.state),
+    /** queueStats' counts (countByType), which never count SUCCEEDED or CANCELLED jobs. */
+    index('jobs_type_state').on(t.type, t.state).where(sql`state in ('QUEUED', 'RUNNING', 'RETRYING', 'FAILED')`),
     index('jobs_dead_lettered').on(t.deadLetteredAt.desc(), t.id.desc()).where(sql`dead_lettered_at is not null`),
     /** queueStats' throughput: jobs finished in the last minute. */
     index('jobs_finished').on(t.finishedAt).where(sql`finished_at is not null`),
@@ -126,6 +132,8 @@ export const outbox = pgTable(
     traceparent: text('traceparent'),
     createdAt: ts('created_at').notNull().defaultNow(),
     publishedAt: ts('published_at'),
+    /** Stream sequence JetStream gave the message (a job message's, for the reconciler and dead letters). */
+    streamSeq: bigint('stream_seq', { mode: 'number' }),
   },
   (t) => [index('outbox_unpublished').on(t.id).where(sql`published_at is null`)],
 );

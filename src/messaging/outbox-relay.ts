@@ -13,6 +13,7 @@ import {
   requeueMessage,
   withUnpublished,
   type OutboxEntry,
+  type PublishedEntry,
 } from '../db/jobs.js';
 import type { Logger } from '../log.js';
 import type { Nats } from './connect.js';
@@ -43,7 +44,7 @@ export interface OutboxRelay {
 }
 
 /** A published entry; `seq` is the job message's stream sequence (null for other streams' messages). */
-type Ack = { id: number; jobId: string; seq: number | null };
+type Ack = PublishedEntry;
 
 export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   const { sql, nats, names, log } = o;
@@ -60,7 +61,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       if (traceparent) h.set('traceparent', traceparent);
       return nats.js.publish(e.subject, encode(e.body), { msgID: e.msgId, headers: h, timeout: 5000 });
     });
-    return { id: e.id, jobId: e.jobId, seq: pa.stream === names.jobsStream ? pa.seq : null };
+    return { id: e.id, seq: pa.stream === names.jobsStream ? pa.seq : null };
   }
 
   /** Publishes entries (all in flight at once, in windows of 256); returns the acks. */
@@ -106,8 +107,9 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     const stale = await findStaleJobs(sql, o.reconcileAfterMs, 200);
     let requeued = 0;
     for (const job of stale) {
-      if (job.msgSeq !== null) {
-        const msg = await nats.jsm.streams.getMessage(names.jobsStream, { seq: job.msgSeq }).catch(() => undefined);
+      const seq = job.msgSeq ?? job.publishedSeq;
+      if (seq !== null) {
+        const msg = await nats.jsm.streams.getMessage(names.jobsStream, { seq }).catch(() => undefined);
         if (msg === undefined) return requeued; // NATS unreachable: try again later
         if (msg !== null) continue; // the message is there; the job is just waiting
       }

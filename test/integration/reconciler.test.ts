@@ -20,7 +20,10 @@ it('re-publishes a queued job whose message is gone, and leaves alone one whose 
   const submit = async () => (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 } } })).body.data.submitJob.job.id as string;
   const lost = await submit();
   const kept = await submit();
-  const seqOf = async (id: string) => (await sql`select msg_seq::int as s from jobs where id = ${id}`)[0]!.s as number | null;
+  // The stream sequence of the job's current message: its outbox entry's until a worker claims it.
+  const seqOf = async (id: string) =>
+    (await sql`select coalesce(msg_seq, (select max(stream_seq) from outbox o where o.job_id = jobs.id))::int as s
+               from jobs where id = ${id}`)[0]!.s as number | null;
   await eventually(async () => (await seqOf(lost)) !== null && (await seqOf(kept)) !== null, 'both are published');
   const lostSeq = (await seqOf(lost))!;
   const keptSeq = (await seqOf(kept))!;
