@@ -133,7 +133,8 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     const job = await persist('claim', () => claim({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }));
     if (!job) return resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
     publishUpdate(nats.nc, names, updateFromJob(job));
-    const jlog = log.child({ jobId: job.id, type: job.type, attempt: job.attempts, traceId: traceIdOf(job.traceparent) });
+    let attemptLog: Logger | null = null; // made on first use: most attempts log nothing
+    const jlog = () => (attemptLog ??= log.child({ jobId: job.id, type: job.type, attempt: job.attempts, traceId: traceIdOf(job.traceparent) }));
 
     // Progress: seqs come from the block reserved at claim; PostgreSQL gets throttled milestones.
     let seq = job.seq;
@@ -166,7 +167,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
           reserved = r.seqReserved;
           if (r.cancelRequested) abort('cancelled');
         })
-        .catch((e) => jlog.warn({ err: e }, 'progress write failed'))
+        .catch((e) => jlog().warn({ err: e }, 'progress write failed'))
         .finally(() => {
           writing = null;
           if (latest) scheduleWrite();
@@ -186,7 +187,9 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       attempt: job.attempts,
       maxAttempts: job.maxAttempts,
       signal: controller.signal,
-      log: jlog,
+      get log() {
+        return jlog();
+      },
       progress(percent, message) {
         if (abortReason) return;
         const progress = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
@@ -247,7 +250,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     try {
       await writing;
       if (abortReason === 'lost') {
-        jlog.warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
+        jlog().warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
         return;
       }
       await finish(job, m, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff), seq, lastMessage, jlog);
@@ -263,7 +266,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     outcome: ReturnType<typeof classifyOutcome>,
     lastSeq: number,
     lastMessage: string | null,
-    jlog: Logger,
+    jlog: () => Logger,
   ): Promise<void> {
     const fence = { id: job.id, attempt: job.attempts, lastSeq };
     let after: JobRow | null;
@@ -290,7 +293,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     }
     if (!after) {
       // Not ours any more (a newer attempt claimed it): its holder settles the message.
-      jlog.warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
+      jlog().warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
       return;
     }
     publishUpdate(nats.nc, names, updateFromJob(after));
@@ -308,7 +311,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       default:
         throw new UnreachableCaseError(outcome);
     }
-    if (outcome.state === 'RETRYING' || outcome.state === 'FAILED') jlog.info({ error: outcome.error }, `attempt failed → ${outcome.state}`);
+    if (outcome.state === 'RETRYING' || outcome.state === 'FAILED') jlog().info({ error: outcome.error }, `attempt failed → ${outcome.state}`);
   }
 
   async function pull(bound: BoundHandler): Promise<void> {

@@ -172,6 +172,8 @@ interface TransitionRow {
 async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[]): Promise<(JobRow | null)[]> {
   if (!rows.length) return [];
   const extra = Object.entries(t.columns ?? {});
+  // In id order, so concurrent batches (a worker's claims and completions) lock shared rows in one order
+  // and cannot deadlock; `i` maps each row back to its caller.
   const input = rows.map((r, i) => {
     const x: Record<string, unknown> = {
       i,
@@ -184,6 +186,7 @@ async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[
     for (const [name] of extra) x[name] = r[name] ?? null;
     return x;
   });
+  input.sort((a, b) => (a.id as string).localeCompare(b.id as string));
   const nextSeq = `coalesce(x.last_seq + 1, greatest(jobs.seq, jobs.seq_reserved) + 1)`;
   const found = await sql.unsafe<(JobRow & { i: number })[]>(
     `with x as (
