@@ -18,6 +18,7 @@ import {
 import type { Logger } from '../log.js';
 import type { Nats } from './connect.js';
 import { encode } from './messages.js';
+import { createPublisher } from './publisher.js';
 import type { Names } from './names.js';
 import { inPublishSpan } from '../observability/tracing.js';
 
@@ -54,12 +55,13 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   let pendingAcks: Ack[] = [];
   let flushScheduled = false;
   const inFlight = new Set<Promise<unknown>>();
+  const publisher = createPublisher(nats.nc);
 
   async function publishOne(e: OutboxEntry): Promise<Ack> {
     const pa = await inPublishSpan(e, async (traceparent) => {
       const h = headers();
       if (traceparent) h.set('traceparent', traceparent);
-      return nats.js.publish(e.subject, encode(e.body), { msgID: e.msgId, headers: h, timeout: 5000 });
+      return publisher.publish(e.subject, encode(e.body), { msgID: e.msgId, headers: h });
     });
     return { id: e.id, seq: pa.stream === names.jobsStream ? pa.seq : null };
   }
@@ -169,6 +171,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       await Promise.allSettled([...inFlight]);
       if (pendingAcks.length) flushAcks();
       await Promise.allSettled([...inFlight]);
+      publisher.close();
     },
   };
 }
