@@ -76,8 +76,27 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
 
   // Claims and successes are written in batches: every claim (success) that comes while one is being
   // written goes into the next statement, so a busy worker commits once per batch, not once per job.
-  const claim = groupCommit((cs: Claim[]) => markRunningMany(sql, cs), { maxSize: 500 });
-  const succeed = groupCommit((ds: Success[]) => markSucceededMany(sql, ds), { maxSize: 500 });
+  // Each batch's updates (and a success batch's acks) go out together, after its commit: one NATS write.
+  const claim = groupCommit(
+    async (cs: Claim[]) => {
+      const jobs = await markRunningMany(sql, cs);
+      for (const job of jobs) if (job) publishUpdate(nats.nc, names, updateFromJob(job));
+      return jobs;
+    },
+    { maxSize: 500 },
+  );
+  const succeed = groupCommit(
+    async (ds: (Success & { msg: JsMsg })[]) => {
+      const jobs = await markSucceededMany(sql, ds);
+      jobs.forEach((job, i) => {
+        if (!job) return; // superseded: the attempt's new holder settles the message
+        publishUpdate(nats.nc, names, updateFromJob(job));
+        ds[i]!.msg.ack();
+      });
+      return jobs;
+    },
+    { maxSize: 500 },
+  );
 
   const cancelSub: Subscription = nats.nc.subscribe(names.cancelPattern, {
     callback: (_err, msg) => running.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))?.abort('cancelled'),
@@ -132,7 +151,6 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     }
     const job = await persist('claim', () => claim({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }));
     if (!job) return resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
-    publishUpdate(nats.nc, names, updateFromJob(job));
     let attemptLog: Logger | null = null; // made on first use: most attempts log nothing
     const jlog = () => (attemptLog ??= log.child({ jobId: job.id, type: job.type, attempt: job.attempts, traceId: traceIdOf(job.traceparent) }));
 
@@ -269,11 +287,17 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     jlog: () => Logger,
   ): Promise<void> {
     const fence = { id: job.id, attempt: job.attempts, lastSeq };
+    const superseded = () =>
+      // Not ours any more (a newer attempt claimed it): its holder settles the message.
+      jlog().warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
     let after: JobRow | null;
     switch (outcome.state) {
-      case 'SUCCEEDED':
-        after = await persist('succeeded', () => succeed({ ...fence, result: outcome.result, progressMessage: lastMessage }));
-        break;
+      case 'SUCCEEDED': {
+        // The success batch publishes the update and acks the message once the batch is committed.
+        const done = await persist('succeeded', () => succeed({ ...fence, result: outcome.result, progressMessage: lastMessage, msg: m }));
+        if (!done) superseded();
+        return;
+      }
       case 'CANCELLED':
         after = await persist('cancelled', () => markCancelled(sql, fence));
         break;
@@ -291,11 +315,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       default:
         throw new UnreachableCaseError(outcome);
     }
-    if (!after) {
-      // Not ours any more (a newer attempt claimed it): its holder settles the message.
-      jlog().warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
-      return;
-    }
+    if (!after) return superseded();
     publishUpdate(nats.nc, names, updateFromJob(after));
     switch (outcome.verb) {
       case 'ack':

@@ -188,6 +188,9 @@ async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[
   });
   input.sort((a, b) => (a.id as string).localeCompare(b.id as string));
   const nextSeq = `coalesce(x.last_seq + 1, greatest(jobs.seq, jobs.seq_reserved) + 1)`;
+  // Each job is looked up by id (`id = any($2)`), and the allowed-from check (`state::text`) cannot be
+  // answered from the state indexes: with stale statistics (a busy queue outruns ANALYZE; autovacuum may be
+  // off) the planner otherwise scans every active job's index entries, or the whole table, per batch.
   const found = await sql.unsafe<(JobRow & { i: number })[]>(
     `with x as (
        select * from jsonb_to_recordset($1::text::jsonb) as x(i int, id uuid, attempt int, last_seq int, kind text,
@@ -197,7 +200,7 @@ async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[
          seq_reserved = ${nextSeq} + ${t.reserve ?? 0}
          ${t.set ? `, ${t.set}` : ''}
        from x
-       where jobs.id = x.id and jobs.state in (${ALLOWED_FROM[t.to].map((s) => `'${s}'`).join(',')})
+       where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state::text in (${ALLOWED_FROM[t.to].map((s) => `'${s}'`).join(',')})
          ${t.fenced ? 'and jobs.attempts = x.attempt' : ''}${t.where ? ` and ${t.where}` : ''}
        returning jobs.*, x.i as x_i, x.kind as x_kind, x.message as x_message
      ), e as (
@@ -206,7 +209,7 @@ async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[
          case when x_kind = 'error' then error end, updated_at from j
      )${isTerminal(t.to) ? NOTIFY_ON_TERMINAL_CTES : ''}
      select ${JOB_COLUMNS}, x_i as i from j`,
-    [JSON.stringify(input)],
+    [JSON.stringify(input), input.map((x) => x.id)] as never[],
   );
   const out: (JobRow | null)[] = rows.map(() => null);
   for (const { i, ...job } of found) {

@@ -135,7 +135,11 @@ export const outbox = pgTable(
     /** Stream sequence JetStream gave the message (a job message's, for the reconciler and dead letters). */
     streamSeq: bigint('stream_seq', { mode: 'number' }),
   },
-  (t) => [index('outbox_unpublished').on(t.id).where(sql`published_at is null`)],
+  (t) => [
+    index('outbox_unpublished').on(t.id).where(sql`published_at is null`),
+    /** The reconciler's look-up of a waiting job's published sequence. */
+    index('outbox_job').on(t.jobId),
+  ],
 );
 
 /**
