@@ -15,6 +15,7 @@ import {
   type OutboxEntry,
   type PublishedEntry,
 } from '../db/jobs.js';
+import { analyzeIfChanged } from '../db/maintenance.js';
 import type { Logger } from '../log.js';
 import type { Nats } from './connect.js';
 import { encode } from './messages.js';
@@ -142,6 +143,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       running = (async () => {
         try {
           await runOnce();
+          await analyzeIfChanged(sql);
           if (++ticks % 10 === 0) {
             await reconcileOnce();
             await purgePublished(sql, 600_000);

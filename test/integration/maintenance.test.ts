@@ -1,0 +1,38 @@
+/**
+ * Planner statistics of the hot tables stay fresh even with autovacuum off (src/db/maintenance.ts), so the
+ * prepared statements' cached plans are re-made for the table's real size.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { createDb, type Db } from '../../src/db/client.js';
+import { insertJobs } from '../../src/db/jobs.js';
+import { analyzeIfChanged } from '../../src/db/maintenance.js';
+import { createTestEnv, type TestEnv } from '../support/app.js';
+import { eventually } from '../support/streams.js';
+
+let env: TestEnv;
+let db: Db;
+beforeAll(async () => {
+  env = await createTestEnv();
+  db = createDb(env.databaseUrl, 2);
+});
+afterAll(async () => {
+  await db?.close();
+  await env?.dispose();
+});
+
+const analyzedRows = async () =>
+  (await env.sql<{ n: number | null }[]>`select reltuples::int as n from pg_class where relname = 'jobs'`)[0]!.n;
+
+it('analyzes jobs once enough of it changed, and not again until it changes again', async () => {
+  const job = () => ({ id: randomUUID(), owner: 'o', type: 'demo.noop', payload: {}, maxAttempts: 1, timeoutMs: 1000, idempotencyKey: null, traceparent: null, subject: 's' });
+  await insertJobs(db.sql, Array.from({ length: 100 }, job));
+  // Pending statistics reach pg_stat_user_tables within about a second.
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(await analyzeIfChanged(db.sql)).not.toContain('jobs'); // 100 rows: below the threshold
+
+  await insertJobs(db.sql, Array.from({ length: 1000 }, job));
+  await eventually(async () => (await analyzeIfChanged(db.sql)).includes('jobs'), 'jobs is analyzed');
+  expect(await analyzedRows()).toBe(1100);
+  expect(await analyzeIfChanged(db.sql)).not.toContain('jobs');
+});
