@@ -7,6 +7,7 @@
  *   npm run bench -- --parts 1,3,4 --n 5000 --concurrency 50
  *   npm run bench -- --parts 5 --trickle-rate 20 --trickle-n 200   # pickup latency below saturation
  *   npm run bench -- --profile bench-profiles   # node --cpu-prof for the API and worker processes
+ *   npm run bench -- --runs 3           # every part three times; the table shows the medians
  *
  * Parts: 1 submit 1-by-1, 2 bulk submit, 3 drain, 4 end to end, 5 pickup latency, 6 progress latency,
  * 7 fan-out, 8 CPU per job (of 3 and 4). Part 3 drains the backlog part 1 leaves, so 3 implies 1.
@@ -18,6 +19,7 @@ import { fanout } from './phases/fanout.js';
 import { pickup, progress } from './phases/latency.js';
 import { drain, endToEnd, submitBulkPhase, submitOneByOne } from './phases/throughput.js';
 import { startStack } from './stack.js';
+import { medianFigures } from './medians.js';
 import { printTable } from './table.js';
 
 const { values: a } = parseArgs({
@@ -28,6 +30,7 @@ const { values: a } = parseArgs({
     'in-flight': { type: 'string', default: '50' },
     'bulk-batch': { type: 'string', default: '1000' },
     parts: { type: 'string', default: '1,2,3,4,5,6,7,8' },
+    runs: { type: 'string', default: '1' },
     'trickle-rate': { type: 'string' },
     'trickle-n': { type: 'string' },
     'fanout-subs': { type: 'string' },
@@ -115,18 +118,29 @@ const cpuFigure = (of: Figure | null, figure: string, label: string) => {
   emit({ figure, label, value: `${d.cpu_ms_per_job} ms`, detail: { cpu_ms_per_job: d.cpu_ms_per_job, by_process_ms_per_job: d.by_process_ms_per_job } });
 };
 
+const runs = int(a.runs, 1);
+const perRun: Figure[][] = [];
 try {
-  await part(1, 'submit 1-by-1', () => submitOneByOne(ctx));
-  const drained = await part(3, 'drain', () => drain(ctx));
-  await part(2, 'submit bulk', () => submitBulkPhase(ctx));
-  const e2e = await part(4, 'end to end', () => endToEnd(ctx));
-  cpuFigure(drained, 'cpu_drain', 'CPU per job, drain (all processes)');
-  cpuFigure(e2e, 'cpu_e2e', 'CPU per job, end to end (all processes)');
-  await part(5, 'pickup latency', () => pickup(ctx));
-  await part(6, 'progress latency', () => progress(ctx));
-  await part(7, 'fan-out', () => fanout(ctx));
+  for (let r = 1; r <= runs; r++) {
+    if (runs > 1) log(`run ${r} of ${runs}`);
+    const first = figures.length;
+    await part(1, 'submit 1-by-1', () => submitOneByOne(ctx));
+    const drained = await part(3, 'drain', () => drain(ctx));
+    await part(2, 'submit bulk', () => submitBulkPhase(ctx));
+    const e2e = await part(4, 'end to end', () => endToEnd(ctx));
+    cpuFigure(drained, 'cpu_drain', 'CPU per job, drain (all processes)');
+    cpuFigure(e2e, 'cpu_e2e', 'CPU per job, end to end (all processes)');
+    await part(5, 'pickup latency', () => pickup(ctx));
+    await part(6, 'progress latency', () => progress(ctx));
+    await part(7, 'fan-out', () => fanout(ctx));
+    perRun.push(figures.slice(first));
+  }
 } finally {
   await stack.stop();
 }
-printTable(figures, meta);
+if (runs > 1) {
+  const medians = medianFigures(perRun);
+  for (const f of medians) process.stdout.write(JSON.stringify({ figure: `${f.figure}_median`, value: f.value, ...f.detail }) + '\n');
+  printTable(medians, { ...meta, n: o.n, runs });
+} else printTable(figures, meta);
 process.exit(failed ? 1 : 0);
