@@ -59,8 +59,9 @@ const o: Options = {
   fanoutPerSecond: 10,
   fanoutSeconds: int(a['fanout-seconds'], quick ? 2 : 10),
   timeoutMs: quick ? 120_000 : 600_000,
-  prefix: 'bench_',
-  database: 'longrun_bench',
+  // Two benches on one machine at once need their own names (BENCH_DATABASE, BENCH_PREFIX).
+  prefix: process.env.BENCH_PREFIX ?? 'bench_',
+  database: process.env.BENCH_DATABASE ?? 'longrun_bench',
 };
 const parts = new Set(a.parts!.split(',').map((p) => Number(p.trim())));
 if (parts.has(3)) parts.add(1);
