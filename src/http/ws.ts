@@ -9,8 +9,13 @@
  * - A revoked key (re-checked every `recheckMs`) ends its subscriptions with an UNAUTHENTICATED error.
  * - A socket whose unsent data passes `maxBufferedBytes` is closed with 1013 "Try Again Later" (see
  *   `boundSendBuffer`); graphql-ws clients retry 1013, and `jobProgress(after:)` resumes without a gap.
+ * - Fan-out is cheap per subscriber: subscribers sending the same operation share one execution of each
+ *   update (src/graphql/shared-results.ts), and the frames a socket gets in one turn of the event loop
+ *   leave in one write (`batchWrites`).
  */
+import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -21,6 +26,7 @@ import { ErrorCode, PublicError, ServiceUnavailableError } from '../errors.js';
 import { createContext } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
 import { limitRules, parseOptions } from '../graphql/limits.js';
+import { subscribeSharingResults } from '../graphql/shared-results.js';
 import { jobsSubmitted, type SubmitRateLimiter } from '../graphql/submit-rate.js';
 import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
@@ -104,6 +110,28 @@ export function boundSendBuffer(socket: WebSocket, max: number, log: Logger): vo
   };
 }
 
+/**
+ * Sends of one turn of the event loop leave together: the first corks the TCP socket and the uncork waits
+ * for the turn's other work (setImmediate). With many subscriptions per socket, one write (one system call)
+ * carries all the frames of a fan-out instead of one write per frame.
+ */
+export function batchWrites(socket: WebSocket, raw: Duplex): void {
+  const send = socket.send.bind(socket) as (data: string, cb?: (err?: Error) => void) => void;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    raw.uncork();
+  };
+  (socket as unknown as { send: typeof send }).send = (data, cb) => {
+    if (!corked) {
+      corked = true;
+      raw.cork();
+      setImmediate(uncork);
+    }
+    send(data, cb);
+  };
+}
+
 export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const { security: sec, log } = o;
   const rules = [...specifiedRules, ...limitRules(sec.query)];
@@ -120,6 +148,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
 
   const open = async (ctx: Context): Promise<Session> => {
     const s: Session = { principal: null, refusal: null, countedKey: null, revoked: new AbortController(), subscriptions: new Set(), unwatch: () => {} };
+    setMaxListeners(0, s.revoked.signal); // one listener per running subscription of the socket
     try {
       s.principal = await sec.auth.authenticate(authorizationParam(ctx.connectionParams));
     } catch (e) {
@@ -158,6 +187,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const ws = useServer(
     {
       connectionInitWaitTimeout: sec.ws.connectionInitTimeoutMs,
+      subscribe: subscribeSharingResults,
       async onConnect(ctx) {
         const headers = (ctx.extra as { request: http.IncomingMessage }).request.headers;
         live.set(ctx, { requestId: requestIdOf(headers['x-request-id']), traceparent: headerOf(headers.traceparent) });
@@ -235,10 +265,11 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   // After graphql-ws' own handler: ws has already closed a socket that sent an oversized or non-UTF-8 frame
   // (1009, 1007); graphql-ws would also print each such client error to stderr, which a hostile client
   // could use to flood the logs. Log it at debug level instead.
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, request) => {
     socket.removeAllListeners('error');
     socket.on('error', (err) => log.debug({ err }, 'WebSocket client error'));
     boundSendBuffer(socket, sec.ws.maxBufferedBytes, log);
+    batchWrites(socket, request.socket);
   });
 
   return {
