@@ -2,7 +2,10 @@
  * (7) Fan-out: `fanoutSubs` concurrent `jobProgress` subscriptions on the one API process, spread over
  * `fanoutConns` graphql-ws connections and `fanoutJobs` jobs; then the jobs each report progress
  * `fanoutPerSecond` times a second for `fanoutSeconds`. Reports the API's RSS (idle, with the
- * subscriptions open, peak while delivering) and the delivery latency (progress call → receipt).
+ * subscriptions open, peak while delivering) and the delivery latency (progress call → receipt) of the
+ * progress reports received. A subscriber that falls behind gets the latest report (the API coalesces
+ * the others): every report is accounted for as received or coalesced (the API's counter), and every
+ * subscription must end with SUCCEEDED after its job's last report.
  */
 import type { Client } from 'graphql-ws/client';
 import { connected, submitJob, wsClient } from '../client.js';
@@ -11,7 +14,7 @@ import { fmt, markCpu, type Figure, type PhaseContext } from '../figure.js';
 import { progressJob } from '../jobs.js';
 import { inParallel, summarize } from '../stats.js';
 import { checkExactlyOnce, resetJobs, waitSucceeded } from '../verify.js';
-import { follow } from './latency.js';
+import { accountFor, coalescedSoFar, follow, type Followed } from './latency.js';
 
 export async function fanout(ctx: PhaseContext): Promise<Figure> {
   const { stack, o } = ctx;
@@ -33,7 +36,8 @@ export async function fanout(ctx: PhaseContext): Promise<Figure> {
     clients.push(c);
   });
   const lat: number[] = [];
-  const done: Promise<void>[] = [];
+  const done: Promise<Followed>[] = [];
+  const coalesced0 = await coalescedSoFar(stack.url);
   let live = 0;
   let allLive: () => void = () => {};
   const everyoneListening = new Promise<void>((r) => (allLive = r));
@@ -60,6 +64,7 @@ export async function fanout(ctx: PhaseContext): Promise<Figure> {
   const once = await checkExactlyOnce(stack.sql, progressJob.name, o.fanoutJobs);
   await w.stop();
   const expected = o.fanoutSubs * updates;
+  const coalesced = accountFor(expected, lat.length, (await coalescedSoFar(stack.url)) - coalesced0);
   const s = summarize(lat);
   return {
     figure: 'fanout',
@@ -72,6 +77,7 @@ export async function fanout(ctx: PhaseContext): Promise<Figure> {
       updates_per_job: updates,
       deliveries_expected: expected,
       deliveries_received: lat.length,
+      deliveries_coalesced: coalesced,
       delivery_ms: s,
       api_rss_mib: { idle: rssIdle, subscriptions_open: rssOpen, peak: rssPeak },
       open_ms: openMs,

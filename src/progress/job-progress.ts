@@ -2,6 +2,8 @@
  * `jobProgress(id, after)`: the job's current state (or its recorded history after `after`), then each live
  * update in seq order, ending after a terminal state. Listening starts before PostgreSQL is read, and
  * anything at or below the last seq yielded is dropped, so there is no gap and no duplicate at the switch.
+ * A subscriber that falls behind gets the latest progress report instead of every one (see UpdateInbox);
+ * state changes are never skipped.
  */
 import type { Sql } from '../db/client.js';
 import { getEvents, getJob } from '../db/jobs.js';
@@ -34,7 +36,7 @@ export async function openJobProgress(
   canSee: (job: JobRow) => boolean = () => true,
 ): Promise<AsyncGenerator<JobUpdateMessage>> {
   if (!isUuid(jobId)) throw new NotFoundError('job');
-  const inbox = new UpdateInbox(deps.maxBuffer ?? 1000, 'empty');
+  const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, onFull: 'empty', latestProgress: true });
   let needResync = false;
   const unlisten = deps.hub.listen(deps.names.jobUpdatesPattern(jobId), {
     update(u) {
