@@ -1,62 +1,46 @@
 /**
- * Subscription execution shared by subscribers: graphql-js runs the operation's selection set once per
- * event and subscriber. Here the result is cached per event object and per operation (query text, operation
- * name, variables), so the 100 subscribers of one job that send the same operation share one execution.
+ * Subscription results shared by subscribers: graphql-js would run the operation's selection set and
+ * serialise the result once per event and subscriber. Here the serialised result is cached per event
+ * object and per operation (query text, operation name, variables), so the 100 subscribers of one job that
+ * send the same operation share one execution and one `JSON.stringify`.
  *
  * Sound because the update hub hands every listener the same parsed update object, and the fields of
  * `JobUpdate` are pure functions of that object (no resolver there reads the context or the viewer).
- * A subscription whose events are not objects is executed per subscriber, as graphql-js does.
+ * Events that are not objects are executed per subscriber.
  */
-import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { execute, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
 
-/** Results by event object, then by operation key. Entries go when the event object is collected. */
-const results = new WeakMap<object, Map<string, Result>>();
+/** Serialised results by event object, then by operation key. Entries go when the event is collected. */
+const results = new WeakMap<object, Map<string, string | Promise<string>>>();
 
-type Result = ExecutionResult | Promise<ExecutionResult>;
+/** The JSON of one `next` payload of an operation, for an event. */
+export type PayloadOf = (event: unknown) => string | Promise<string>;
 
 /** What decides a result besides the event: the operation's text, its name and its variables. */
-function operationKey(args: ExecutionArgs): string {
+function operationKey(args: ExecutionArgs): string | null {
   const text = args.document.loc?.source.body;
-  if (text === undefined) return ''; // no source text: nothing to compare, so never shared
+  if (text === undefined) return null; // no source text to compare: never shared
   return `${args.operationName ?? ''}\0${JSON.stringify(args.variableValues ?? null)}\0${text}`;
 }
 
-function resultFor(event: unknown, key: string, args: ExecutionArgs): Result {
-  if (key === '' || typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
-  let byKey = results.get(event);
-  if (!byKey) results.set(event, (byKey = new Map()));
-  let r = byKey.get(key);
-  if (!r) byKey.set(key, (r = execute({ ...args, rootValue: event })));
-  return r;
-}
-
 /**
- * Drop-in for graphql-js `subscribe` (graphql-ws' `subscribe` option). `return()` goes straight to the
- * source stream, so ending a subscription that waits for its next event takes effect at once.
+ * The payload function of one subscription: executes its selection set with the event as root value (as
+ * graphql-js `subscribe` does), formats errors with `formatErrors`, serialises, and shares the JSON with
+ * every subscription whose operation key is the same.
  */
-export async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
-  const stream = await createSourceEventStream(args);
-  if (!(Symbol.asyncIterator in stream)) return stream;
-  const source = stream[Symbol.asyncIterator]();
+export function sharedPayloads(args: ExecutionArgs, formatErrors: (errors: readonly GraphQLError[]) => unknown[]): PayloadOf {
   const key = operationKey(args);
-  const mapped: AsyncGenerator<ExecutionResult> = {
-    async next() {
-      const r = await source.next();
-      if (r.done) return { done: true, value: undefined };
-      const result = resultFor(r.value, key, args);
-      return { done: false, value: result instanceof Promise ? await result : result };
-    },
-    async return() {
-      await source.return?.();
-      return { done: true, value: undefined };
-    },
-    async throw(e: unknown) {
-      if (source.throw) await source.throw(e);
-      throw e;
-    },
-    [Symbol.asyncIterator]() {
-      return mapped;
-    },
+  const serialise = (r: ExecutionResult) => JSON.stringify(r.errors ? { ...r, errors: formatErrors(r.errors) } : r);
+  const run = (event: unknown): string | Promise<string> => {
+    const r = execute({ ...args, rootValue: event });
+    return r instanceof Promise ? r.then(serialise) : serialise(r);
   };
-  return mapped;
+  return (event) => {
+    if (key === null || typeof event !== 'object' || event === null) return run(event);
+    let byKey = results.get(event);
+    if (!byKey) results.set(event, (byKey = new Map()));
+    let json = byKey.get(key);
+    if (json === undefined) byKey.set(key, (json = run(event)));
+    return json;
+  };
 }

@@ -7,16 +7,17 @@
  * - graphql-ws parses and validates by itself; here `onSubscribe` does it instead, with the token limit and
  *   the depth/cost/alias rules of src/graphql/limits.ts, the per-key subscription count and submit rate.
  * - A revoked key (re-checked every `recheckMs`) ends its subscriptions with an UNAUTHENTICATED error.
+ * - Subscription results bypass graphql-ws' per-result path: subscribers sending the same operation share
+ *   one execution and serialisation of each update (src/graphql/shared-results.ts), written to the socket
+ *   as ready-made `next` frames (src/http/ws-push.ts); a socket's frames of one event-loop turn leave in one
+ *   write (`batchWrites`).
  * - A socket whose unsent data passes `maxBufferedBytes` is closed with 1013 "Try Again Later" (see
  *   `boundSendBuffer`); graphql-ws clients retry 1013, and `jobProgress(after:)` resumes without a gap.
- * - Fan-out is cheap per subscriber: subscribers sending the same operation share one execution of each
- *   update (src/graphql/shared-results.ts), and the frames a socket gets in one turn of the event loop
- *   leave in one write (`batchWrites`).
  */
 import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { createSourceEventStream, GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -26,12 +27,12 @@ import { ErrorCode, PublicError, ServiceUnavailableError } from '../errors.js';
 import { createContext } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
 import { limitRules, parseOptions } from '../graphql/limits.js';
-import { subscribeSharingResults } from '../graphql/shared-results.js';
+import { sharedPayloads } from '../graphql/shared-results.js';
 import { jobsSubmitted, type SubmitRateLimiter } from '../graphql/submit-rate.js';
 import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
-import { endOnAbort } from './end-on-abort.js';
+import { pushResults } from './ws-push.js';
 import { headerOf, requestIdOf } from './request-id.js';
 import type { SecurityOptions } from './security.js';
 
@@ -132,6 +133,14 @@ export function batchWrites(socket: WebSocket, raw: Duplex): void {
   };
 }
 
+/** Writes a text frame; resolves once written, or at once when the socket is closing (as graphql-ws does). */
+function sendFrame(socket: WebSocket, frame: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.readyState !== socket.OPEN) return resolve();
+    socket.send(frame, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
 export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const { security: sec, log } = o;
   const rules = [...specifiedRules, ...limitRules(sec.query)];
@@ -187,7 +196,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const ws = useServer(
     {
       connectionInitWaitTimeout: sec.ws.connectionInitTimeoutMs,
-      subscribe: subscribeSharingResults,
+      // The source stream only: its events become frames in onOperation (pushResults).
+      subscribe: (args) => createSourceEventStream(args) as ReturnType<typeof createSourceEventStream> & Promise<never>,
       async onConnect(ctx) {
         const headers = (ctx.extra as { request: http.IncomingMessage }).request.headers;
         live.set(ctx, { requestId: requestIdOf(headers['x-request-id']), traceparent: headerOf(headers.traceparent) });
@@ -242,10 +252,15 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
           ),
         };
       },
-      onOperation(ctx, _id, _payload, _args, result) {
-        const s = sessions.get(ctx);
-        if (s && Symbol.asyncIterator in result) return endOnAbort(result, s.revoked.signal);
-        return undefined;
+      onOperation(ctx, id, _payload, args, result) {
+        if (!(Symbol.asyncIterator in result)) return undefined;
+        const socket = (ctx.extra as { socket: WebSocket }).socket;
+        return pushResults(result, {
+          id,
+          payloadOf: sharedPayloads(args as ExecutionArgs, format),
+          send: (frame) => sendFrame(socket, frame),
+          signal: sessions.get(ctx)?.revoked.signal ?? new AbortController().signal,
+        });
       },
       onComplete(ctx, id) {
         const s = sessions.get(ctx);

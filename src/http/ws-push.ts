@@ -1,0 +1,96 @@
+/**
+ * A subscription's results written straight to its socket as graphql-ws `next` frames, instead of going
+ * through graphql-ws' per-result path (execute, `onNext`, validate and stringify the message, one promise
+ * chain each). The frame is the cached payload JSON (src/graphql/shared-results.ts) with the operation id
+ * around it, so a fan-out costs a string concatenation and a socket write per subscriber.
+ *
+ * graphql-ws still owns the operation: it gets an iterator whose single `next()` settles when the stream
+ * ends (graphql-ws then sends `complete`), fails (graphql-ws sends `error`), or the signal aborts (the
+ * signal's reason becomes the `error`, e.g. a revoked key). `return()` (the client's `complete`, a closed
+ * socket) stops the pump and returns the source at once.
+ *
+ * Flow control is graphql-ws' own: one frame in flight per subscription (the next event is taken once the
+ * previous frame is written), so a subscriber that falls behind leaves its updates in its inbox, where
+ * jobProgress keeps the latest progress report (src/progress/inbox.ts).
+ */
+import type { PayloadOf } from '../graphql/shared-results.js';
+
+export interface PushOptions {
+  /** The graphql-ws operation id. */
+  id: string;
+  payloadOf: PayloadOf;
+  /** Writes one text frame; resolves once it is written (or dropped because the socket closed). */
+  send(frame: string): Promise<void>;
+  /** Ends the operation with its reason as the error. */
+  signal: AbortSignal;
+}
+
+type Done = IteratorResult<never, undefined>;
+const DONE: Done = { done: true, value: undefined };
+
+export function pushResults(events: AsyncIterable<unknown>, o: PushOptions): AsyncGenerator<never, undefined> {
+  const source = events[Symbol.asyncIterator]();
+  const head = `{"id":${JSON.stringify(o.id)},"type":"next","payload":`;
+  let settle!: { resolve(r: Done): void; reject(e: unknown): void };
+  const settled = new Promise<Done>((resolve, reject) => (settle = { resolve, reject }));
+  let stopped = false;
+
+  /** Stops once: no more frames, the source returned (it stops waiting for its next event at once). */
+  const stop = (): boolean => {
+    if (stopped) return false;
+    stopped = true;
+    o.signal.removeEventListener('abort', onAbort);
+    void source.return?.().catch(() => {});
+    return true;
+  };
+  const onAbort = () => {
+    if (stop()) settle.reject(o.signal.reason);
+  };
+
+  async function pump(): Promise<void> {
+    try {
+      for (;;) {
+        const r = await source.next();
+        if (stopped) return;
+        if (r.done) break;
+        const payload = o.payloadOf(r.value);
+        await o.send(head + (typeof payload === 'string' ? payload : await payload) + '}');
+        if (stopped) return;
+      }
+      stopped = true;
+      o.signal.removeEventListener('abort', onAbort);
+      settle.resolve(DONE);
+    } catch (e) {
+      if (stop()) settle.reject(e);
+    }
+  }
+
+  let started = false;
+  const it: AsyncGenerator<never, undefined> = {
+    next() {
+      if (!started) {
+        started = true;
+        if (o.signal.aborted) onAbort();
+        else {
+          o.signal.addEventListener('abort', onAbort, { once: true });
+          void pump();
+        }
+      }
+      return settled;
+    },
+    async return() {
+      stop();
+      settle.resolve(DONE);
+      return DONE;
+    },
+    async throw(e: unknown) {
+      stop();
+      settle.resolve(DONE);
+      throw e;
+    },
+    [Symbol.asyncIterator]() {
+      return it;
+    },
+  };
+  return it;
+}
