@@ -9,9 +9,9 @@
  * signal's reason becomes the `error`, e.g. a revoked key). `return()` (the client's `complete`, a closed
  * socket) stops the pump and returns the source at once.
  *
- * Flow control is graphql-ws' own: one frame in flight per subscription (the next event is taken once the
- * previous frame is written), so a subscriber that falls behind leaves its updates in its inbox, where
- * jobProgress keeps the latest progress report (src/progress/inbox.ts).
+ * Flow control: while the socket has much unsent data, the next event is taken only once the previous
+ * frame is written, so a subscriber that falls behind leaves its updates in its inbox, where jobProgress
+ * keeps the latest progress report (src/progress/inbox.ts); `boundSendBuffer` caps the rest.
  */
 import type { PayloadOf } from '../graphql/shared-results.js';
 
@@ -19,8 +19,8 @@ export interface PushOptions {
   /** The graphql-ws operation id. */
   id: string;
   payloadOf: PayloadOf;
-  /** Writes one text frame; resolves once it is written (or dropped because the socket closed). */
-  send(frame: string): Promise<void>;
+  /** Writes one text frame; a promise means: wait until it is written before the next. */
+  send(frame: string): Promise<void> | undefined;
   /** Ends the operation with its reason as the error. */
   signal: AbortSignal;
 }
@@ -54,7 +54,8 @@ export function pushResults(events: AsyncIterable<unknown>, o: PushOptions): Asy
         if (stopped) return;
         if (r.done) break;
         const payload = o.payloadOf(r.value);
-        await o.send(head + (typeof payload === 'string' ? payload : await payload) + '}');
+        const written = o.send(head + (typeof payload === 'string' ? payload : await payload) + '}');
+        if (written) await written;
         if (stopped) return;
       }
       stopped = true;

@@ -6,17 +6,17 @@
  *   (closing with 4403 would make graphql-ws clients such as GraphiQL retry forever).
  * - graphql-ws parses and validates by itself; here `onSubscribe` does it instead, with the token limit and
  *   the depth/cost/alias rules of src/graphql/limits.ts, the per-key subscription count and submit rate.
+ *   Valid documents are kept by query text, so many subscribers sending one query parse it once.
  * - A revoked key (re-checked every `recheckMs`) ends its subscriptions with an UNAUTHENTICATED error.
  * - Subscription results bypass graphql-ws' per-result path: subscribers sending the same operation share
  *   one execution and serialisation of each update (src/graphql/shared-results.ts), written to the socket
  *   as ready-made `next` frames (src/http/ws-push.ts); a socket's frames of one event-loop turn leave in one
  *   write (`batchWrites`).
  * - A socket whose unsent data passes `maxBufferedBytes` is closed with 1013 "Try Again Later" (see
- *   `boundSendBuffer`); graphql-ws clients retry 1013, and `jobProgress(after:)` resumes without a gap.
+ *   `boundSendBuffer` in ws-socket.ts); graphql-ws clients retry 1013, and `jobProgress(after:)` resumes without a gap.
  */
 import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
-import type { Duplex } from 'node:stream';
 import { createSourceEventStream, GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -33,11 +33,13 @@ import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
 import { pushResults } from './ws-push.js';
+import { batchWrites, boundSendBuffer, sendFrame } from './ws-socket.js';
 import { headerOf, requestIdOf } from './request-id.js';
 import type { SecurityOptions } from './security.js';
 
-/** Close code of a socket whose reader is too slow: 1013 Try Again Later (graphql-ws clients retry it). */
-export const SLOW_CONSUMER_CLOSE = { code: 1013, reason: 'send buffer full: the client reads too slowly' } as const;
+/** Parsed and validated documents kept, and the longest query text kept (Apollo Server caches the same way). */
+const CACHED_DOCUMENTS = 500;
+const CACHED_QUERY_CHARS = 8 * 1024;
 
 export interface GraphqlWsOptions {
   server: http.Server;
@@ -91,56 +93,6 @@ const asGraphQLError = (e: PublicError) => new GraphQLError(e.message, { origina
 const withCode = (e: GraphQLError, code: string) =>
   new GraphQLError(e.message, { nodes: e.nodes ?? null, source: e.source ?? null, positions: e.positions ?? null, extensions: { code } });
 
-/**
- * Caps what a socket may hold unsent: a send that would pass `max` closes the socket with
- * SLOW_CONSUMER_CLOSE and is dropped. (graphql-ws awaits each send, so one subscription has at most one
- * message in flight; this bounds the sum over all of a socket's subscriptions.)
- */
-export function boundSendBuffer(socket: WebSocket, max: number, log: Logger): void {
-  const send = socket.send.bind(socket) as (data: string, cb?: (err?: Error) => void) => void;
-  (socket as unknown as { send: typeof send }).send = (data, cb) => {
-    if (socket.readyState === socket.OPEN && socket.bufferedAmount + Buffer.byteLength(data) > max) {
-      log.warn({ bufferedAmount: socket.bufferedAmount }, 'closing a WebSocket whose client reads too slowly');
-      socket.close(SLOW_CONSUMER_CLOSE.code, SLOW_CONSUMER_CLOSE.reason);
-    }
-    if (socket.readyState !== socket.OPEN) {
-      cb?.(); // dropped: the socket is closing
-      return;
-    }
-    send(data, cb);
-  };
-}
-
-/**
- * Sends of one turn of the event loop leave together: the first corks the TCP socket and the uncork waits
- * for the turn's other work (setImmediate). With many subscriptions per socket, one write (one system call)
- * carries all the frames of a fan-out instead of one write per frame.
- */
-export function batchWrites(socket: WebSocket, raw: Duplex): void {
-  const send = socket.send.bind(socket) as (data: string, cb?: (err?: Error) => void) => void;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    raw.uncork();
-  };
-  (socket as unknown as { send: typeof send }).send = (data, cb) => {
-    if (!corked) {
-      corked = true;
-      raw.cork();
-      setImmediate(uncork);
-    }
-    send(data, cb);
-  };
-}
-
-/** Writes a text frame; resolves once written, or at once when the socket is closing (as graphql-ws does). */
-function sendFrame(socket: WebSocket, frame: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (socket.readyState !== socket.OPEN) return resolve();
-    socket.send(frame, (err) => (err ? reject(err) : resolve()));
-  });
-}
-
 export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const { security: sec, log } = o;
   const rules = [...specifiedRules, ...limitRules(sec.query)];
@@ -149,9 +101,34 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const revocations = watchRevocations(sec.auth, sec.ws.recheckMs, log);
   const sessions = new WeakMap<object, Session>();
   /** Every open connection's graphql-ws context, and its request id / traceparent. */
-  const live = new Map<Context, { requestId: string; traceparent: string | null }>();
+  const live = new Map<Context, { requestId: string; traceparent: string | null; deps: JobDeps }>();
   /** Sockets closed while their key was still being checked. */
   const gone = new WeakSet<object>();
+
+  /** Valid documents by query text (validation reads the document alone), least recently used first. */
+  const documents = new Map<string, DocumentNode>();
+  /** The query parsed and validated, or its errors; 10,000 subscribers sending one query parse it once. */
+  const checked = (query: string): DocumentNode | GraphQLError[] => {
+    const hit = documents.get(query);
+    if (hit) {
+      documents.delete(query);
+      documents.set(query, hit);
+      return hit;
+    }
+    let document: DocumentNode;
+    try {
+      document = parse(query, parseOptions(sec.query));
+    } catch (e) {
+      return [withCode(e as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+    }
+    const invalid = validate(o.schema, document, rules);
+    if (invalid.length) return invalid.map((e) => (e.originalError ? e : withCode(e, 'GRAPHQL_VALIDATION_FAILED')));
+    if (query.length <= CACHED_QUERY_CHARS) {
+      documents.set(query, document);
+      if (documents.size > CACHED_DOCUMENTS) documents.delete(documents.keys().next().value!);
+    }
+    return document;
+  };
 
   const wss = new WebSocketServer({ server: o.server, path: '/graphql', maxPayload: sec.ws.maxMessageBytes });
 
@@ -200,7 +177,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       subscribe: (args) => createSourceEventStream(args) as ReturnType<typeof createSourceEventStream> & Promise<never>,
       async onConnect(ctx) {
         const headers = (ctx.extra as { request: http.IncomingMessage }).request.headers;
-        live.set(ctx, { requestId: requestIdOf(headers['x-request-id']), traceparent: headerOf(headers.traceparent) });
+        const requestId = requestIdOf(headers['x-request-id']);
+        live.set(ctx, { requestId, traceparent: headerOf(headers.traceparent), deps: { ...o.deps, log: o.deps.log.child({ requestId }) } });
         const s = await open(ctx);
         if (gone.has(ctx)) {
           close(s); // closed meanwhile: give back the connection slot at once
@@ -213,14 +191,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         const s = sessions.get(ctx);
         if (!s?.principal) return [asGraphQLError(s?.refusal ?? unauthenticated())];
         if (s.refusal) return [asGraphQLError(s.refusal)];
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, parseOptions(sec.query));
-        } catch (e) {
-          return [withCode(e as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
-        }
-        const invalid = validate(o.schema, document, rules);
-        if (invalid.length) return invalid.map((e) => (e.originalError ? e : withCode(e, 'GRAPHQL_VALIDATION_FAILED')));
+        const document = checked(payload.query);
+        if (!('kind' in document)) return document;
         const op = getOperationAST(document, payload.operationName);
         if (!op) return [withCode(new GraphQLError('cannot tell which operation to run: give `operationName`'), ErrorCode.BAD_REQUEST)];
         const key = s.principal.keyId;
@@ -245,7 +217,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
           operationName: payload.operationName ?? null,
           variableValues: payload.variables ?? null,
           contextValue: createContext(
-            { ...o.deps, log: o.deps.log.child({ requestId: live.get(ctx)?.requestId }) },
+            live.get(ctx)?.deps ?? o.deps,
             o.hub,
             s.principal.viewer,
             { keyId: key, traceparent: live.get(ctx)?.traceparent ?? null },
