@@ -7,6 +7,7 @@
  * the others): every report is accounted for as received or coalesced (the API's counter), and every
  * subscription must end with SUCCEEDED after its job's last report.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Client } from 'graphql-ws/client';
 import { connected, submitJob, wsClient } from '../client.js';
 import { rssMiB } from '../cpu.js';
@@ -14,7 +15,7 @@ import { fmt, markCpu, type Figure, type PhaseContext } from '../figure.js';
 import { progressJob } from '../jobs.js';
 import { inParallel, summarize } from '../stats.js';
 import { checkExactlyOnce, resetJobs, waitSucceeded } from '../verify.js';
-import { accountFor, coalescedSoFar, follow, type Followed } from './latency.js';
+import { accountFor, apiMetric, coalescedSoFar, follow, type Followed } from './latency.js';
 
 export async function fanout(ctx: PhaseContext): Promise<Figure> {
   const { stack, o } = ctx;
@@ -55,9 +56,16 @@ export async function fanout(ctx: PhaseContext): Promise<Figure> {
   let rssPeak = rssOpen;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(stack.api.pid))), 200);
   const cpu = markCpu(ctx, () => [w]);
+  // Where delivery waits: the event-loop delay of the API (prom-client resets it at each scrape) and of
+  // this process, which receives every frame.
+  await apiMetric(stack.url, 'nodejs_eventloop_lag_p99_seconds');
+  const clientLag = monitorEventLoopDelay({ resolution: 10 });
+  clientLag.enable();
   w.send({ type: 'start' });
   await Promise.all(done);
   const used = cpu.end();
+  clientLag.disable();
+  const apiLagP99 = await apiMetric(stack.url, 'nodejs_eventloop_lag_p99_seconds');
   clearInterval(sampler);
   await Promise.all(clients.map((c) => c.dispose()));
   await waitSucceeded(stack.sql, progressJob.name, o.fanoutJobs, o.timeoutMs);
@@ -81,6 +89,7 @@ export async function fanout(ctx: PhaseContext): Promise<Figure> {
       delivery_ms: s,
       api_rss_mib: { idle: rssIdle, subscriptions_open: rssOpen, peak: rssPeak },
       open_ms: openMs,
+      event_loop_delay_p99_ms: { api: Math.round(apiLagP99 * 1000), client: Math.round(clientLag.percentile(99) / 1e6) },
       cpu_ms: used.ms,
       clock_offset_ms: Math.round(clock.offsetMs * 1000) / 1000,
       ...once,

@@ -124,11 +124,14 @@ export function follow(client: Client, id: string, offsetMs: number, onLatency: 
   });
 }
 
-/** The API's count of progress reports coalesced away (latest wins), from its `GET /metrics`. */
-export async function coalescedSoFar(graphqlUrl: string): Promise<number> {
+/** One unlabelled sample of the API's `GET /metrics` (0 when absent). */
+export async function apiMetric(graphqlUrl: string, name: string): Promise<number> {
   const text = await (await fetch(graphqlUrl.replace(/\/graphql$/, '/metrics'))).text();
-  return Number(/^longrun_progress_coalesced_total (\S+)$/m.exec(text)?.[1] ?? 0);
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
 }
+
+/** The API's count of progress reports coalesced away (latest wins). */
+export const coalescedSoFar = (graphqlUrl: string) => apiMetric(graphqlUrl, 'longrun_progress_coalesced_total');
 
 /** Checks that every report was either received or coalesced by the API; returns the coalesced count. */
 export function accountFor(expected: number, received: number, coalesced: number): number {
