@@ -62,11 +62,14 @@ export async function fanout(ctx: PhaseContext): Promise<Figure> {
   const clientLag = monitorEventLoopDelay({ resolution: 10 });
   clientLag.enable();
   w.send({ type: 'start' });
-  await Promise.all(done);
+  try {
+    await Promise.all(done);
+  } finally {
+    clearInterval(sampler); // also when a subscription failed: the API may be gone, and /proc with it
+  }
   const used = cpu.end();
   clientLag.disable();
   const apiLagP99 = await apiMetric(stack.url, 'nodejs_eventloop_lag_p99_seconds');
-  clearInterval(sampler);
   await Promise.all(clients.map((c) => c.dispose()));
   await waitSucceeded(stack.sql, progressJob.name, o.fanoutJobs, o.timeoutMs);
   const once = await checkExactlyOnce(stack.sql, progressJob.name, o.fanoutJobs);
