@@ -9,11 +9,15 @@
  * signal's reason becomes the `error`, e.g. a revoked key). `return()` (the client's `complete`, a closed
  * socket) stops the pump and returns the source at once.
  *
+ * A stream that offers direct delivery (jobProgress, see DirectDelivery) gets its live updates written from
+ * the NATS callback itself while the subscription is idle: no promise per update.
+ *
  * Flow control: while the socket has much unsent data, the next event is taken only once the previous
  * frame is written, so a subscriber that falls behind leaves its updates in its inbox, where jobProgress
  * keeps the latest progress report (src/progress/inbox.ts); `boundSendBuffer` caps the rest.
  */
 import type { PayloadOf } from '../graphql/shared-results.js';
+import { offersDirectDelivery } from '../progress/generator.js';
 
 export interface PushOptions {
   /** The graphql-ws operation id. */
@@ -47,13 +51,37 @@ export function pushResults(events: AsyncIterable<unknown>, o: PushOptions): Asy
     if (stop()) settle.reject(o.signal.reason);
   };
 
+  /** A directly delivered frame that must be written before the next is sent (the socket is full). */
+  let writing: Promise<void> | null = null;
+  /** Sends an event at once if it can (see DirectDelivery); false leaves it to the pump. */
+  const deliverNow = (event: unknown): boolean => {
+    if (stopped || writing) return false;
+    let payload: string | Promise<string>;
+    try {
+      payload = o.payloadOf(event);
+    } catch {
+      return false; // the pump meets the same error and ends the operation with it
+    }
+    if (typeof payload !== 'string') return false;
+    const written = o.send(head + payload + '}');
+    if (written) {
+      const done = () => {
+        writing = null;
+      };
+      writing = written.then(done, done); // a failed write closes the socket, which ends the operation
+    }
+    return true;
+  };
+
   async function pump(): Promise<void> {
     try {
+      if (offersDirectDelivery(events)) events.deliverTo(deliverNow);
       for (;;) {
         const r = await source.next();
         if (stopped) return;
         if (r.done) break;
         const payload = o.payloadOf(r.value);
+        if (writing) await writing;
         const written = o.send(head + (typeof payload === 'string' ? payload : await payload) + '}');
         if (written) await written;
         if (stopped) return;

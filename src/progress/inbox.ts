@@ -33,10 +33,20 @@ export class UpdateInbox {
   private taken: JobUpdateMessage | null = null;
   /** Set by `close()`: `take()` answers null from then on. */
   closed = false;
+  /**
+   * Takes an update at once instead of queueing it, while the taker waits and nothing is queued; answers
+   * false to have it queued. Set by the stream that owns the inbox.
+   */
+  direct: ((u: JobUpdateMessage) => boolean) | null = null;
+
   constructor(private readonly o: InboxOptions) {}
 
   /** Queues an update; false when the inbox was full and (with `empty`) emptied instead. */
   push(u: JobUpdateMessage): boolean {
+    if (this.direct && this.waiter && this.items.length === 0 && this.direct(u)) {
+      this.taken = u;
+      return true;
+    }
     if (this.o.latestProgress && this.replacesLast(u)) {
       this.items[this.items.length - 1] = u;
       progressCoalesced.inc();

@@ -89,3 +89,23 @@ describe('UpdateInbox', () => {
     expect(await drain(inbox)).toEqual(run.map((u) => u.seq));
   });
 });
+
+describe('UpdateInbox direct delivery', () => {
+  it('hands an update straight over while the taker waits with nothing queued, and queues it otherwise', async () => {
+    const inbox = new UpdateInbox({ max: 100, onFull: 'empty', latestProgress: true });
+    const direct: number[] = [];
+    let accept = true;
+    inbox.direct = (u) => accept && direct.push(u.seq) > 0;
+    inbox.push(run[0]!); // nobody waits yet: queued
+    expect((await inbox.take())!.seq).toBe(2);
+    const waiting = inbox.take();
+    inbox.push(run[1]!); // the taker waits, nothing queued: direct
+    inbox.push(run[2]!);
+    accept = false;
+    inbox.push(run[3]!); // refused: queued, and wakes the taker
+    inbox.push(run[4]!); // queued behind it, in order
+    expect(direct).toEqual([3, 4]);
+    expect((await waiting)!.seq).toBe(5);
+    expect((await inbox.take())!.seq).toBe(6);
+  });
+});
