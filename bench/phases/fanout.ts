@@ -7,15 +7,14 @@
  * the others): every report is accounted for as received or coalesced (the API's counter), and every
  * subscription must end with SUCCEEDED after its job's last report.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Client } from 'graphql-ws/client';
-import { connected, submitJob, wsClient } from '../client.js';
+import { submitJob } from '../client.js';
 import { rssMiB } from '../cpu.js';
 import { fmt, markCpu, type Figure, type PhaseContext } from '../figure.js';
 import { progressJob } from '../jobs.js';
-import { inParallel, summarize } from '../stats.js';
+import { summarize } from '../stats.js';
 import { checkExactlyOnce, resetJobs, waitSucceeded } from '../verify.js';
-import { accountFor, apiMetric, coalescedSoFar, follow, type Followed } from './latency.js';
+import { runClients } from './fanout-clients.js';
+import { accountFor, apiMetric, coalescedSoFar } from './latency.js';
 
 export async function fanout(ctx: PhaseContext): Promise<Figure> {
   const { stack, o } = ctx;
@@ -28,28 +27,11 @@ export async function fanout(ctx: PhaseContext): Promise<Figure> {
   const rssIdle = rssMiB(stack.api.pid);
   const w = await stack.startWorker();
   const clock = await w.clockOffset();
-  ctx.log(`fan-out: opening ${o.fanoutSubs} subscriptions over ${o.fanoutConns} connections`);
+  ctx.log(`fan-out: opening ${o.fanoutSubs} subscriptions over ${o.fanoutConns} connections in ${o.fanoutThreads} client threads`);
   const tOpen = Date.now();
-  const clients: Client[] = [];
-  await inParallel(o.fanoutConns, 50, async () => {
-    const c = wsClient(stack.wsUrl);
-    await connected(c);
-    clients.push(c);
-  });
-  const lat: number[] = [];
-  const done: Promise<Followed>[] = [];
   const coalesced0 = await coalescedSoFar(stack.url);
-  let live = 0;
-  let allLive: () => void = () => {};
-  const everyoneListening = new Promise<void>((r) => (allLive = r));
-  for (let s = 0; s < o.fanoutSubs; s++) {
-    done.push(
-      follow(clients[s % clients.length]!, ids[s % ids.length]!, clock.offsetMs, (ms) => lat.push(ms), () => {
-        if (++live === o.fanoutSubs) allLive();
-      }),
-    );
-  }
-  await everyoneListening;
+  const clients = await runClients({ threads: o.fanoutThreads, wsUrl: stack.wsUrl, offsetMs: clock.offsetMs, subs: o.fanoutSubs, conns: o.fanoutConns, ids });
+  await clients.live;
   const openMs = Date.now() - tOpen;
   const rssOpen = rssMiB(stack.api.pid);
   ctx.log(`fan-out: ${o.fanoutSubs} subscriptions live after ${openMs} ms (API RSS ${rssOpen} MiB); ${o.fanoutJobs} jobs × ${o.fanoutPerSecond}/s × ${o.fanoutSeconds} s`);
@@ -57,20 +39,18 @@ export async function fanout(ctx: PhaseContext): Promise<Figure> {
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(stack.api.pid))), 200);
   const cpu = markCpu(ctx, () => [w]);
   // Where delivery waits: the event-loop delay of the API (prom-client resets it at each scrape) and of
-  // this process, which receives every frame.
+  // the client threads, which receive every frame.
   await apiMetric(stack.url, 'nodejs_eventloop_lag_p99_seconds');
-  const clientLag = monitorEventLoopDelay({ resolution: 10 });
-  clientLag.enable();
   w.send({ type: 'start' });
+  let received: Awaited<typeof clients.done>;
   try {
-    await Promise.all(done);
+    received = await clients.done;
   } finally {
     clearInterval(sampler); // also when a subscription failed: the API may be gone, and /proc with it
   }
   const used = cpu.end();
-  clientLag.disable();
   const apiLagP99 = await apiMetric(stack.url, 'nodejs_eventloop_lag_p99_seconds');
-  await Promise.all(clients.map((c) => c.dispose()));
+  const lat = received.lat.flatMap((a) => [...a]);
   await waitSucceeded(stack.sql, progressJob.name, o.fanoutJobs, o.timeoutMs);
   const once = await checkExactlyOnce(stack.sql, progressJob.name, o.fanoutJobs);
   await w.stop();
@@ -92,7 +72,8 @@ export async function fanout(ctx: PhaseContext): Promise<Figure> {
       delivery_ms: s,
       api_rss_mib: { idle: rssIdle, subscriptions_open: rssOpen, peak: rssPeak },
       open_ms: openMs,
-      event_loop_delay_p99_ms: { api: Math.round(apiLagP99 * 1000), client: Math.round(clientLag.percentile(99) / 1e6) },
+      client_threads: o.fanoutThreads,
+      event_loop_delay_p99_ms: { api: Math.round(apiLagP99 * 1000), client_threads: received.lagP99Ms },
       cpu_ms: used.ms,
       clock_offset_ms: Math.round(clock.offsetMs * 1000) / 1000,
       ...once,
