@@ -25,7 +25,8 @@ export async function fanout(ctx: PhaseContext): Promise<Figure> {
     ids.push(await submitJob(stack.url, progressJob.name, { updates, intervalMs: Math.round(1000 / o.fanoutPerSecond), delayMs: 0 }));
   }
   const rssIdle = rssMiB(stack.api.pid);
-  const w = await stack.startWorker();
+  // Every job reports at once (at --concurrency 50, 100 jobs would run in two waves at half the rate).
+  const w = await stack.startWorker(Math.max(o.concurrency, o.fanoutJobs));
   const clock = await w.clockOffset();
   ctx.log(`fan-out: opening ${o.fanoutSubs} subscriptions over ${o.fanoutConns} connections in ${o.fanoutThreads} client threads`);
   const tOpen = Date.now();
