@@ -29,23 +29,33 @@ export function boundSendBuffer(socket: WebSocket, max: number, log: Logger): vo
   };
 }
 
+/** TCP sockets corked by `batchWrites`, uncorked together by `flushWrites`. */
+const corked = new Set<Duplex>();
+let flushQueued = false;
+
+/** Sends the frames every batching socket holds (one write each). */
+export function flushWrites(): void {
+  flushQueued = false;
+  for (const raw of corked) raw.uncork();
+  corked.clear();
+}
+
 /**
- * Sends of one turn of the event loop leave together: the first corks the TCP socket and the uncork waits
- * for the turn's other work (setImmediate). With many subscriptions per socket, one write (one system call)
- * carries all the frames of a fan-out instead of one write per frame.
+ * Frames sent close together leave together: the first send corks the TCP socket, and `flushWrites`
+ * uncorks it: after each update's fan-out (see UpdateHub.afterDispatch) and, for anything else, once the
+ * event loop's current turn is done (setImmediate). With many subscriptions per socket, one write (one
+ * system call) carries all the frames of a fan-out instead of one write per frame.
  */
 export function batchWrites(socket: WebSocket, raw: Duplex): void {
   const send = socket.send.bind(socket) as (data: string, cb?: (err?: Error) => void) => void;
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    raw.uncork();
-  };
   (socket as unknown as { send: typeof send }).send = (data, cb) => {
-    if (!corked) {
-      corked = true;
+    if (!corked.has(raw)) {
       raw.cork();
-      setImmediate(uncork);
+      corked.add(raw);
+      if (!flushQueued) {
+        flushQueued = true;
+        setImmediate(flushWrites);
+      }
     }
     send(data, cb);
   };

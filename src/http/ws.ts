@@ -10,8 +10,8 @@
  * - A revoked key (re-checked every `recheckMs`) ends its subscriptions with an UNAUTHENTICATED error.
  * - Subscription results bypass graphql-ws' per-result path: subscribers sending the same operation share
  *   one execution and serialisation of each update (src/graphql/shared-results.ts), written to the socket
- *   as ready-made `next` frames (src/http/ws-push.ts); a socket's frames of one event-loop turn leave in one
- *   write (`batchWrites`).
+ *   as ready-made `next` frames (src/http/ws-push.ts); a socket's frames of one update's fan-out leave in
+ *   one write (`batchWrites`).
  * - A socket whose unsent data passes `maxBufferedBytes` is closed with 1013 "Try Again Later" (see
  *   `boundSendBuffer` in ws-socket.ts); graphql-ws clients retry 1013, and `jobProgress(after:)` resumes without a gap.
  */
@@ -33,7 +33,7 @@ import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
 import { pushResults } from './ws-push.js';
-import { batchWrites, boundSendBuffer, sendFrame } from './ws-socket.js';
+import { batchWrites, boundSendBuffer, flushWrites, sendFrame } from './ws-socket.js';
 import { headerOf, requestIdOf } from './request-id.js';
 import type { SecurityOptions } from './security.js';
 
@@ -99,6 +99,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const connections = new KeyCounts();
   const subscriptions = new KeyCounts();
   const revocations = watchRevocations(sec.auth, sec.ws.recheckMs, log);
+  const stopFlushing = o.hub.afterDispatch(flushWrites); // an update's frames leave once it is fanned out
   const sessions = new WeakMap<object, Session>();
   /** Every open connection's graphql-ws context, and its request id / traceparent. */
   const live = new Map<Context, { requestId: string; traceparent: string | null; deps: JobDeps }>();
@@ -267,6 +268,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     }),
     async dispose() {
       revocations.stop();
+      stopFlushing();
       await ws.dispose();
     },
   };
