@@ -32,6 +32,8 @@ export interface Options {
   fanoutJobs: number;
   fanoutPerSecond: number;
   fanoutSeconds: number;
+  /** Worker threads the fan-out subscribers are spread over. */
+  fanoutThreads: number;
   timeoutMs: number;
   prefix: string;
   database: string;

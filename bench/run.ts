@@ -36,6 +36,7 @@ const { values: a } = parseArgs({
     'fanout-subs': { type: 'string' },
     'fanout-conns': { type: 'string' },
     'fanout-seconds': { type: 'string' },
+    'fanout-threads': { type: 'string', default: '2' },
     profile: { type: 'string' },
     pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
     nats: { type: 'string', default: process.env.BENCH_NATS ?? 'nats://127.0.0.1:4222' },
@@ -61,9 +62,11 @@ const o: Options = {
   fanoutJobs: quick ? 10 : 100,
   fanoutPerSecond: 10,
   fanoutSeconds: int(a['fanout-seconds'], quick ? 2 : 10),
+  fanoutThreads: int(a['fanout-threads'], 2),
   timeoutMs: quick ? 120_000 : 600_000,
-  prefix: 'bench_',
-  database: 'longrun_bench',
+  // Two benches on one machine at once need their own names (BENCH_DATABASE, BENCH_PREFIX).
+  prefix: process.env.BENCH_PREFIX ?? 'bench_',
+  database: process.env.BENCH_DATABASE ?? 'longrun_bench',
 };
 const parts = new Set(a.parts!.split(',').map((p) => Number(p.trim())));
 if (parts.has(3)) parts.add(1);

@@ -38,7 +38,8 @@ export interface Stack {
   jsm: JetStreamManager;
   databaseUrl: string;
   /** Forks a worker process; it connects and waits for `start`. */
-  startWorker(): Promise<Child>;
+  /** A worker process with `concurrency` slots (default: the bench's `--concurrency`). */
+  startWorker(concurrency?: number): Promise<Child>;
   stop(): Promise<void>;
 }
 
@@ -96,11 +97,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     nc,
     jsm,
     databaseUrl,
-    async startWorker() {
+    async startWorker(concurrency = o.concurrency) {
       const w = forkChild({
         file: './worker.ts',
         name: 'worker',
-        env: { ...env, WORKER_CONCURRENCY: String(o.concurrency) },
+        env: { ...env, WORKER_CONCURRENCY: String(concurrency) },
         nodeArgs: prof,
       });
       workers.add(w);

@@ -6,12 +6,18 @@
  *   (closing with 4403 would make graphql-ws clients such as GraphiQL retry forever).
  * - graphql-ws parses and validates by itself; here `onSubscribe` does it instead, with the token limit and
  *   the depth/cost/alias rules of src/graphql/limits.ts, the per-key subscription count and submit rate.
+ *   Valid documents are kept by query text, so many subscribers sending one query parse it once.
  * - A revoked key (re-checked every `recheckMs`) ends its subscriptions with an UNAUTHENTICATED error.
+ * - Subscription results bypass graphql-ws' per-result path: subscribers sending the same operation share
+ *   one execution and serialisation of each update (src/graphql/shared-results.ts), written to the socket
+ *   as ready-made `next` frames (src/http/ws-push.ts); a socket's frames of one update's fan-out leave in
+ *   one write (`batchWrites`).
  * - A socket whose unsent data passes `maxBufferedBytes` is closed with 1013 "Try Again Later" (see
- *   `boundSendBuffer`); graphql-ws clients retry 1013, and `jobProgress(after:)` resumes without a gap.
+ *   `boundSendBuffer` in ws-socket.ts); graphql-ws clients retry 1013, and `jobProgress(after:)` resumes without a gap.
  */
+import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
-import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { createSourceEventStream, GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -21,16 +27,19 @@ import { ErrorCode, PublicError, ServiceUnavailableError } from '../errors.js';
 import { createContext } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
 import { limitRules, parseOptions } from '../graphql/limits.js';
+import { sharedPayloads } from '../graphql/shared-results.js';
 import { jobsSubmitted, type SubmitRateLimiter } from '../graphql/submit-rate.js';
 import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
-import { endOnAbort } from './end-on-abort.js';
+import { pushResults } from './ws-push.js';
+import { batchWrites, boundSendBuffer, flushWrites, sendFrame } from './ws-socket.js';
 import { headerOf, requestIdOf } from './request-id.js';
 import type { SecurityOptions } from './security.js';
 
-/** Close code of a socket whose reader is too slow: 1013 Try Again Later (graphql-ws clients retry it). */
-export const SLOW_CONSUMER_CLOSE = { code: 1013, reason: 'send buffer full: the client reads too slowly' } as const;
+/** Parsed and validated documents kept, and the longest query text kept (Apollo Server caches the same way). */
+const CACHED_DOCUMENTS = 500;
+const CACHED_QUERY_CHARS = 8 * 1024;
 
 export interface GraphqlWsOptions {
   server: http.Server;
@@ -84,42 +93,49 @@ const asGraphQLError = (e: PublicError) => new GraphQLError(e.message, { origina
 const withCode = (e: GraphQLError, code: string) =>
   new GraphQLError(e.message, { nodes: e.nodes ?? null, source: e.source ?? null, positions: e.positions ?? null, extensions: { code } });
 
-/**
- * Caps what a socket may hold unsent: a send that would pass `max` closes the socket with
- * SLOW_CONSUMER_CLOSE and is dropped. (graphql-ws awaits each send, so one subscription has at most one
- * message in flight; this bounds the sum over all of a socket's subscriptions.)
- */
-export function boundSendBuffer(socket: WebSocket, max: number, log: Logger): void {
-  const send = socket.send.bind(socket) as (data: string, cb?: (err?: Error) => void) => void;
-  (socket as unknown as { send: typeof send }).send = (data, cb) => {
-    if (socket.readyState === socket.OPEN && socket.bufferedAmount + Buffer.byteLength(data) > max) {
-      log.warn({ bufferedAmount: socket.bufferedAmount }, 'closing a WebSocket whose client reads too slowly');
-      socket.close(SLOW_CONSUMER_CLOSE.code, SLOW_CONSUMER_CLOSE.reason);
-    }
-    if (socket.readyState !== socket.OPEN) {
-      cb?.(); // dropped: the socket is closing
-      return;
-    }
-    send(data, cb);
-  };
-}
-
 export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const { security: sec, log } = o;
   const rules = [...specifiedRules, ...limitRules(sec.query)];
   const connections = new KeyCounts();
   const subscriptions = new KeyCounts();
   const revocations = watchRevocations(sec.auth, sec.ws.recheckMs, log);
+  const stopFlushing = o.hub.afterDispatch(flushWrites); // an update's frames leave once it is fanned out
   const sessions = new WeakMap<object, Session>();
   /** Every open connection's graphql-ws context, and its request id / traceparent. */
-  const live = new Map<Context, { requestId: string; traceparent: string | null }>();
+  const live = new Map<Context, { requestId: string; traceparent: string | null; deps: JobDeps }>();
   /** Sockets closed while their key was still being checked. */
   const gone = new WeakSet<object>();
+
+  /** Valid documents by query text (validation reads the document alone), least recently used first. */
+  const documents = new Map<string, DocumentNode>();
+  /** The query parsed and validated, or its errors; 10,000 subscribers sending one query parse it once. */
+  const checked = (query: string): DocumentNode | GraphQLError[] => {
+    const hit = documents.get(query);
+    if (hit) {
+      documents.delete(query);
+      documents.set(query, hit);
+      return hit;
+    }
+    let document: DocumentNode;
+    try {
+      document = parse(query, parseOptions(sec.query));
+    } catch (e) {
+      return [withCode(e as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+    }
+    const invalid = validate(o.schema, document, rules);
+    if (invalid.length) return invalid.map((e) => (e.originalError ? e : withCode(e, 'GRAPHQL_VALIDATION_FAILED')));
+    if (query.length <= CACHED_QUERY_CHARS) {
+      documents.set(query, document);
+      if (documents.size > CACHED_DOCUMENTS) documents.delete(documents.keys().next().value!);
+    }
+    return document;
+  };
 
   const wss = new WebSocketServer({ server: o.server, path: '/graphql', maxPayload: sec.ws.maxMessageBytes });
 
   const open = async (ctx: Context): Promise<Session> => {
     const s: Session = { principal: null, refusal: null, countedKey: null, revoked: new AbortController(), subscriptions: new Set(), unwatch: () => {} };
+    setMaxListeners(0, s.revoked.signal); // one listener per running subscription of the socket
     try {
       s.principal = await sec.auth.authenticate(authorizationParam(ctx.connectionParams));
     } catch (e) {
@@ -158,9 +174,12 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const ws = useServer(
     {
       connectionInitWaitTimeout: sec.ws.connectionInitTimeoutMs,
+      // The source stream only: its events become frames in onOperation (pushResults).
+      subscribe: (args) => createSourceEventStream(args) as ReturnType<typeof createSourceEventStream> & Promise<never>,
       async onConnect(ctx) {
         const headers = (ctx.extra as { request: http.IncomingMessage }).request.headers;
-        live.set(ctx, { requestId: requestIdOf(headers['x-request-id']), traceparent: headerOf(headers.traceparent) });
+        const requestId = requestIdOf(headers['x-request-id']);
+        live.set(ctx, { requestId, traceparent: headerOf(headers.traceparent), deps: { ...o.deps, log: o.deps.log.child({ requestId }) } });
         const s = await open(ctx);
         if (gone.has(ctx)) {
           close(s); // closed meanwhile: give back the connection slot at once
@@ -173,14 +192,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         const s = sessions.get(ctx);
         if (!s?.principal) return [asGraphQLError(s?.refusal ?? unauthenticated())];
         if (s.refusal) return [asGraphQLError(s.refusal)];
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, parseOptions(sec.query));
-        } catch (e) {
-          return [withCode(e as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
-        }
-        const invalid = validate(o.schema, document, rules);
-        if (invalid.length) return invalid.map((e) => (e.originalError ? e : withCode(e, 'GRAPHQL_VALIDATION_FAILED')));
+        const document = checked(payload.query);
+        if (!('kind' in document)) return document;
         const op = getOperationAST(document, payload.operationName);
         if (!op) return [withCode(new GraphQLError('cannot tell which operation to run: give `operationName`'), ErrorCode.BAD_REQUEST)];
         const key = s.principal.keyId;
@@ -205,17 +218,22 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
           operationName: payload.operationName ?? null,
           variableValues: payload.variables ?? null,
           contextValue: createContext(
-            { ...o.deps, log: o.deps.log.child({ requestId: live.get(ctx)?.requestId }) },
+            live.get(ctx)?.deps ?? o.deps,
             o.hub,
             s.principal.viewer,
             { keyId: key, traceparent: live.get(ctx)?.traceparent ?? null },
           ),
         };
       },
-      onOperation(ctx, _id, _payload, _args, result) {
-        const s = sessions.get(ctx);
-        if (s && Symbol.asyncIterator in result) return endOnAbort(result, s.revoked.signal);
-        return undefined;
+      onOperation(ctx, id, _payload, args, result) {
+        if (!(Symbol.asyncIterator in result)) return undefined;
+        const socket = (ctx.extra as { socket: WebSocket }).socket;
+        return pushResults(result, {
+          id,
+          payloadOf: sharedPayloads(args as ExecutionArgs, format),
+          send: (frame) => sendFrame(socket, frame),
+          signal: sessions.get(ctx)?.revoked.signal ?? new AbortController().signal,
+        });
       },
       onComplete(ctx, id) {
         const s = sessions.get(ctx);
@@ -235,10 +253,11 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   // After graphql-ws' own handler: ws has already closed a socket that sent an oversized or non-UTF-8 frame
   // (1009, 1007); graphql-ws would also print each such client error to stderr, which a hostile client
   // could use to flood the logs. Log it at debug level instead.
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, request) => {
     socket.removeAllListeners('error');
     socket.on('error', (err) => log.debug({ err }, 'WebSocket client error'));
     boundSendBuffer(socket, sec.ws.maxBufferedBytes, log);
+    batchWrites(socket, request.socket);
   });
 
   return {
@@ -249,6 +268,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     }),
     async dispose() {
       revocations.stop();
+      stopFlushing();
       await ws.dispose();
     },
   };

@@ -8,7 +8,8 @@
  * - claims (queue wait), retries, terminal states (finished, duration): `observeTransition`, called by the
  *   one function that writes every state change (`db/jobs.ts` `transition()`);
  * - redeliveries: the worker, when JetStream delivers a job message again;
- * - notification deliveries: the notifier.
+ * - notification deliveries: the notifier;
+ * - progress reports coalesced (latest wins for a subscriber that is behind): `progress/inbox.ts`.
  */
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { JobRow } from '../db/schema.js';
@@ -67,6 +68,12 @@ export const notificationDeliveries = new Counter({
   name: 'longrun_notification_deliveries_total',
   help: 'Notification send attempts by channel and outcome (sent, retried, failed = dead-lettered).',
   labelNames: ['channel', 'outcome'],
+  registers: [registry],
+});
+
+export const progressCoalesced = new Counter({
+  name: 'longrun_progress_coalesced_total',
+  help: 'jobProgress progress reports not sent because a newer report of the same attempt replaced them while the subscriber was behind (latest wins).',
   registers: [registry],
 });
 

@@ -15,6 +15,11 @@ export interface UpdateListener {
 export interface UpdateHub {
   /** Starts listening on a subject pattern; returns the unsubscribe function. */
   listen(pattern: string, listener: UpdateListener): () => void;
+  /**
+   * Runs `fn` each time an update has been handed to all its listeners (the transport flushes the writes
+   * that update caused); returns the function that stops it.
+   */
+  afterDispatch(fn: () => void): () => void;
   /** Patterns with a live NATS subscription (for tests and metrics). */
   readonly subscriptionCount: number;
   readonly listenerCount: number;
@@ -25,6 +30,7 @@ export function createUpdateHub(nc: NatsConnection): UpdateHub {
   const topics = new Map<string, { sub: Subscription; listeners: Set<UpdateListener> }>();
   let listenerCount = 0;
   let closed = false;
+  const dispatched = new Set<() => void>();
 
   void (async () => {
     for await (const s of nc.status()) {
@@ -41,7 +47,9 @@ export function createUpdateHub(nc: NatsConnection): UpdateHub {
           callback: (err, msg) => {
             if (err) return;
             const u = parseMessage(jobUpdateSchema, msg.data);
-            if (u) for (const l of listeners) l.update(u as JobUpdateMessage);
+            if (!u) return;
+            for (const l of listeners) l.update(u as JobUpdateMessage);
+            for (const fn of dispatched) fn();
           },
         });
         topic = { sub, listeners };
@@ -61,6 +69,10 @@ export function createUpdateHub(nc: NatsConnection): UpdateHub {
           if (!closed) t.sub.unsubscribe();
         }
       };
+    },
+    afterDispatch(fn) {
+      dispatched.add(fn);
+      return () => dispatched.delete(fn);
     },
     get subscriptionCount() {
       return topics.size;

@@ -2,6 +2,8 @@
  * `jobProgress(id, after)`: the job's current state (or its recorded history after `after`), then each live
  * update in seq order, ending after a terminal state. Listening starts before PostgreSQL is read, and
  * anything at or below the last seq yielded is dropped, so there is no gap and no duplicate at the switch.
+ * A subscriber that falls behind gets the latest progress report instead of every one (see UpdateInbox);
+ * state changes are never skipped.
  */
 import type { Sql } from '../db/client.js';
 import { getEvents, getJob } from '../db/jobs.js';
@@ -11,7 +13,7 @@ import { isUuid } from '../jobs/deps.js';
 import { isTerminal } from '../jobs/state.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
-import { returnsAtOnce } from './generator.js';
+import { returnsAtOnce, type DirectDelivery } from './generator.js';
 import { UpdateInbox } from './inbox.js';
 import type { UpdateHub } from './hub.js';
 import { updateFromEvent, updateFromJob } from './updates.js';
@@ -32,9 +34,9 @@ export async function openJobProgress(
   jobId: string,
   after: number | null,
   canSee: (job: JobRow) => boolean = () => true,
-): Promise<AsyncGenerator<JobUpdateMessage>> {
+): Promise<AsyncGenerator<JobUpdateMessage> & DirectDelivery<JobUpdateMessage>> {
   if (!isUuid(jobId)) throw new NotFoundError('job');
-  const inbox = new UpdateInbox(deps.maxBuffer ?? 1000, 'empty');
+  const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, onFull: 'empty', latestProgress: true });
   let needResync = false;
   const unlisten = deps.hub.listen(deps.names.jobUpdatesPattern(jobId), {
     update(u) {
@@ -65,9 +67,19 @@ export async function openJobProgress(
     return events.map((e) => updateFromEvent(found.type, e));
   };
 
+  /** The last seq yielded (or delivered directly). */
+  let lastSeq = 0;
+  let deliver: ((u: JobUpdateMessage) => boolean) | null = null;
+  // Live and idle (the generator waits in `inbox.take()`, nothing queued): a live update other than a
+  // terminal one may go straight to the consumer. Anything else takes the generator's way.
+  inbox.direct = (u) => {
+    if (!deliver || needResync || isTerminal(u.state) || u.seq <= lastSeq || !deliver(u)) return false;
+    lastSeq = u.seq;
+    return true;
+  };
+
   async function* stream(): AsyncGenerator<JobUpdateMessage> {
     try {
-      let lastSeq: number;
       if (after !== null) {
         lastSeq = after;
         for (const u of await recordedAfter(after)) {
@@ -106,8 +118,13 @@ export async function openJobProgress(
       unlisten();
     }
   }
-  return returnsAtOnce(stream(), () => {
+  const gen = returnsAtOnce(stream(), () => {
     unlisten();
     inbox.close();
+  });
+  return Object.assign(gen, {
+    deliverTo(d: (u: JobUpdateMessage) => boolean) {
+      deliver = d;
+    },
   });
 }

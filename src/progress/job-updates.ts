@@ -68,7 +68,7 @@ export function openJobUpdates(deps: JobUpdatesDeps, filter: UpdatesFilter, owne
   const unknown = filter.types?.find((t) => !deps.knownTypes.has(t));
   if (unknown !== undefined) throw new PublicError(ErrorCode.BAD_USER_INPUT, `unknown job type ${JSON.stringify(unknown)}`);
 
-  const inbox = new UpdateInbox(deps.maxBuffer ?? 1000, 'drop-oldest');
+  const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, onFull: 'drop-oldest' });
   const listener = {
     update(u: JobUpdateMessage) {
       if (matches(filter, u)) inbox.push(u);

@@ -1,0 +1,46 @@
+/**
+ * Subscription results shared by subscribers: graphql-js would run the operation's selection set and
+ * serialise the result once per event and subscriber. Here the serialised result is cached per event
+ * object and per operation (query text, operation name, variables), so the 100 subscribers of one job that
+ * send the same operation share one execution and one `JSON.stringify`.
+ *
+ * Sound because the update hub hands every listener the same parsed update object, and the fields of
+ * `JobUpdate` are pure functions of that object (no resolver there reads the context or the viewer).
+ * Events that are not objects are executed per subscriber.
+ */
+import { execute, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
+
+/** Serialised results by event object, then by operation key. Entries go when the event is collected. */
+const results = new WeakMap<object, Map<string, string | Promise<string>>>();
+
+/** The JSON of one `next` payload of an operation, for an event. */
+export type PayloadOf = (event: unknown) => string | Promise<string>;
+
+/** What decides a result besides the event: the operation's text, its name and its variables. */
+function operationKey(args: ExecutionArgs): string | null {
+  const text = args.document.loc?.source.body;
+  if (text === undefined) return null; // no source text to compare: never shared
+  return `${args.operationName ?? ''}\0${JSON.stringify(args.variableValues ?? null)}\0${text}`;
+}
+
+/**
+ * The payload function of one subscription: executes its selection set with the event as root value (as
+ * graphql-js `subscribe` does), formats errors with `formatErrors`, serialises, and shares the JSON with
+ * every subscription whose operation key is the same.
+ */
+export function sharedPayloads(args: ExecutionArgs, formatErrors: (errors: readonly GraphQLError[]) => unknown[]): PayloadOf {
+  const key = operationKey(args);
+  const serialise = (r: ExecutionResult) => JSON.stringify(r.errors ? { ...r, errors: formatErrors(r.errors) } : r);
+  const run = (event: unknown): string | Promise<string> => {
+    const r = execute({ ...args, rootValue: event });
+    return r instanceof Promise ? r.then(serialise) : serialise(r);
+  };
+  return (event) => {
+    if (key === null || typeof event !== 'object' || event === null) return run(event);
+    let byKey = results.get(event);
+    if (!byKey) results.set(event, (byKey = new Map()));
+    let json = byKey.get(key);
+    if (json === undefined) byKey.set(key, (json = run(event)));
+    return json;
+  };
+}
