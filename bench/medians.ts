@@ -36,3 +36,20 @@ export function medianFigures(runs: Figure[][]): Figure[] {
     return { ...first, value, detail: { runs: values } };
   });
 }
+
+/** `node --import tsx bench/medians.ts run1.jsonl run2.jsonl …`: the medians table of separate bench runs. */
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { readFileSync } = await import('node:fs');
+  const { printTable } = await import('./table.js');
+  const files = process.argv.slice(2);
+  const runs = files.map((file) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { figure: string; label?: string; value: string; host?: string; n?: number; concurrency?: number })
+      .filter((f) => f.figure !== 'meta' && f.label !== undefined && !f.figure.endsWith('_median'))
+      .map((f): Figure => ({ figure: f.figure, label: f.label!, value: f.value, detail: {} })),
+  );
+  const meta = JSON.parse(readFileSync(files[0]!, 'utf8').split('\n').find((l) => l.includes('"figure":"meta"'))!) as { n: number; concurrency: number; host: string };
+  printTable(medianFigures(runs), { ...meta, quick: false, runs: runs.length });
+}

@@ -99,7 +99,7 @@ let failed = false;
 const emit = (f: Figure) => {
   figures.push(f);
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
-  process.stdout.write(JSON.stringify({ figure: f.figure, value: f.value, ...f.detail, loadavg_after: load }) + '\n');
+  process.stdout.write(JSON.stringify({ figure: f.figure, label: f.label, value: f.value, ...f.detail, loadavg_after: load }) + '\n');
 };
 async function part(n: number, label: string, fn: () => Promise<Figure>): Promise<Figure | null> {
   if (!parts.has(n)) return null;

@@ -97,6 +97,9 @@ it('submits a job and watches its live progress until SUCCEEDED, all from loopba
     );
     await writeEditor(page, 'variables.json', JSON.stringify({ id }));
     await writeEditor(page, 'request-headers.json', keyHeaders());
+    // GraphiQL reads a tab's operation name from its editor 100 ms (debounced) after the tab opens; a run
+    // before that goes out under the previous tab's name ("Unknown operation named SubmitJob"). Let it settle.
+    await page.waitForTimeout(500);
     await page.locator('.graphiql-execute-button').click();
 
     // The response pane shows the latest payload: wait for the QUEUED snapshot, start the workers, then
