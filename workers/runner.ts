@@ -70,7 +70,8 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const running = new Map<string, Running>();
   const leaseMs = o.ackWaitMs;
   let stopping = false;
-  let slotFreed: (() => void) | null = null;
+  /** Pull loops waiting for a free slot (each wakes its own). */
+  const waiting = new Set<() => void>();
   const loops: Promise<void>[] = [];
   const stopFetch = new Set<() => void>();
 
@@ -143,7 +144,11 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     m.nak(1000);
   }
 
-  async function handle(bound: BoundHandler, m: JsMsg, trace: TraceContext): Promise<void> {
+  /**
+   * Runs one delivery. `release` gives its slot back: called as soon as the handler is done, so the next
+   * job starts while this one's outcome is written (the message stays unacked until that write lands).
+   */
+  async function handle(bound: BoundHandler, m: JsMsg, trace: TraceContext, release: () => void): Promise<void> {
     const msg = parseMessage(jobMessageSchema, m.data);
     if (!msg) {
       log.warn({ subject: m.subject, seq: m.seq }, 'malformed job message; acked and dropped');
@@ -264,6 +269,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       clearTimeout(timeout);
       if (writeTimer) clearTimeout(writeTimer);
       latest = null;
+      release();
     }
     try {
       await writing;
@@ -337,13 +343,17 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   async function pull(bound: BoundHandler): Promise<void> {
     const consumer: Consumer = await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
     let inUse = 0;
+    let wake: (() => void) | null = null;
     // Pull again once half the slots are free (or all are): under load that is one pull request per
     // concurrency/2 jobs instead of one per job, and the claims of a pull's messages go out as one batch.
     const refillAt = Math.ceil(o.concurrency / 2);
     while (!stopping) {
       const free = o.concurrency - inUse;
       if (free < refillAt && inUse > 0) {
-        await new Promise<void>((r) => (slotFreed = r));
+        await new Promise<void>((r) => {
+          wake = r;
+          waiting.add(r);
+        });
         continue;
       }
       try {
@@ -352,14 +362,19 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         stopFetch.add(stop);
         for await (const m of batch) {
           inUse++;
-          void inRunSpan(m, bound.type.name, (trace) => handle(bound, m, trace))
+          let released = false;
+          const release = () => {
+            if (released) return;
+            released = true;
+            inUse--;
+            const w = wake;
+            wake = null;
+            if (w) waiting.delete(w);
+            w?.();
+          };
+          void inRunSpan(m, bound.type.name, (trace) => handle(bound, m, trace, release))
             .catch((e) => log.error({ err: e, subject: m.subject }, 'job handling failed; the message will be redelivered'))
-            .finally(() => {
-              inUse--;
-              const wake = slotFreed;
-              slotFreed = null;
-              wake?.();
-            });
+            .finally(release);
         }
         stopFetch.delete(stop);
       } catch (e) {
@@ -379,7 +394,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     async stop(graceMs) {
       stopping = true;
       for (const stop of stopFetch) stop();
-      slotFreed?.();
+      for (const w of waiting) w();
       const deadline = Date.now() + graceMs;
       while (running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       for (const r of running.values()) r.abort('shutdown');
