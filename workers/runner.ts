@@ -49,7 +49,7 @@ export interface WorkerOptions {
 }
 
 export interface WorkerPool {
-  /** Jobs running now. */
+  /** Jobs this pool holds now: running their handler, or writing the outcome of one that just finished. */
   readonly running: number;
   /**
    * Graceful stop: no new messages; running jobs get `graceMs` to finish, then are aborted and handed back
