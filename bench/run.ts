@@ -144,6 +144,6 @@ try {
 if (runs > 1) {
   const medians = medianFigures(perRun);
   for (const f of medians) process.stdout.write(JSON.stringify({ figure: `${f.figure}_median`, value: f.value, ...f.detail }) + '\n');
-  printTable(medians, { ...meta, n: o.n, runs });
+  printTable(medians, { ...meta, runs });
 } else printTable(figures, meta);
 process.exit(failed ? 1 : 0);

@@ -37,8 +37,7 @@ export interface Stack {
   nc: NatsConnection;
   jsm: JetStreamManager;
   databaseUrl: string;
-  /** Forks a worker process; it connects and waits for `start`. */
-  /** A worker process with `concurrency` slots (default: the bench's `--concurrency`). */
+  /** Forks a worker process with `concurrency` slots (default: `--concurrency`); it connects and waits for `start`. */
   startWorker(concurrency?: number): Promise<Child>;
   stop(): Promise<void>;
 }

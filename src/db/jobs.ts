@@ -186,7 +186,7 @@ async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[
     for (const [name] of extra) x[name] = r[name] ?? null;
     return x;
   });
-  input.sort((a, b) => (a.id as string).localeCompare(b.id as string));
+  input.sort((a, b) => (a.id === b.id ? 0 : (a.id as string) < (b.id as string) ? -1 : 1));
   const nextSeq = `coalesce(x.last_seq + 1, greatest(jobs.seq, jobs.seq_reserved) + 1)`;
   // Each job is looked up by id (`id = any($2)`), and the allowed-from check (`state::text`) cannot be
   // answered from the state indexes: with stale statistics (a busy queue outruns ANALYZE; autovacuum may be
@@ -462,13 +462,13 @@ export async function withUnpublished(
 }
 
 /**
- * Deletes published outbox entries older than `olderThanMs`, except those of jobs still QUEUED and never
- * claimed: their entry holds the stream sequence the reconciler checks.
+ * Deletes published outbox entries older than `olderThanMs`, except those of waiting jobs whose message no
+ * claim has recorded yet (`msg_seq` null): their entry holds the stream sequence the reconciler checks.
  */
 export async function purgePublished(sql: Sql, olderThanMs: number): Promise<void> {
   await sql.unsafe(
     `delete from outbox o where published_at < now() - $1 * interval '1 millisecond'
-       and not exists (select 1 from jobs j where j.id = o.job_id and j.state = 'QUEUED' and j.msg_seq is null)`,
+       and not exists (select 1 from jobs j where j.id = o.job_id and j.msg_seq is null and j.state in ('QUEUED', 'RETRYING'))`,
     [olderThanMs],
   );
 }
@@ -483,12 +483,13 @@ export async function outboxBacklog(sql: Sql): Promise<{ count: number; oldestAg
 
 /**
  * Jobs the reconciler should look at: QUEUED or RETRYING (past due) untouched for `staleMs`, and RUNNING
- * with a lease expired for `staleMs`.
+ * with a lease expired for `staleMs`. `messageSeq` is the stream sequence of the job's current message, if
+ * known: recorded by its claim, or (not claimed since it was published) on its outbox entry.
  */
-export async function findStaleJobs(sql: Sql, staleMs: number, limit: number): Promise<(JobRow & { publishedSeq: number | null })[]> {
-  return sql.unsafe<(JobRow & { publishedSeq: number | null })[]>(
+export async function findStaleJobs(sql: Sql, staleMs: number, limit: number): Promise<(JobRow & { messageSeq: number | null })[]> {
+  return sql.unsafe<(JobRow & { messageSeq: number | null })[]>(
     `select ${JOB_COLUMNS},
-       (select max(o.stream_seq) from outbox o where o.job_id = jobs.id)::float8 as "publishedSeq"
+       coalesce(msg_seq, (select max(o.stream_seq) from outbox o where o.job_id = jobs.id))::float8 as "messageSeq"
      from jobs
      where state in ('QUEUED', 'RETRYING', 'RUNNING')
        and updated_at < now() - $1 * interval '1 millisecond'

@@ -14,7 +14,7 @@
  *
  * Flow control: while the socket has much unsent data, the next event is taken only once the previous
  * frame is written, so a subscriber that falls behind leaves its updates in its inbox, where jobProgress
- * keeps the latest progress report (src/progress/inbox.ts); `boundSendBuffer` caps the rest.
+ * keeps the latest progress report (src/progress/inbox.ts); `guardSends` (ws-socket.ts) caps the rest.
  */
 import type { PayloadOf } from '../graphql/shared-results.js';
 import { offersDirectDelivery } from '../progress/generator.js';

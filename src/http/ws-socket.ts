@@ -9,12 +9,28 @@ import type { Logger } from '../log.js';
 /** Close code of a socket whose reader is too slow: 1013 Try Again Later (graphql-ws clients retry it). */
 export const SLOW_CONSUMER_CLOSE = { code: 1013, reason: 'send buffer full: the client reads too slowly' } as const;
 
+/** TCP sockets corked since the last `flushWrites`. */
+const corked = new Set<Duplex>();
+let flushQueued = false;
+
+/** Sends the frames every corked socket holds (one write each). */
+export function flushWrites(): void {
+  flushQueued = false;
+  for (const raw of corked) raw.uncork();
+  corked.clear();
+}
+
 /**
- * Caps what a socket may hold unsent: a send that would pass `max` closes the socket with
- * SLOW_CONSUMER_CLOSE and is dropped. (A subscription waits for its frames to be written once the socket
- * holds FLOW_BYTES unsent, see `sendFrame`; this bounds the sum over all of a socket's subscriptions.)
+ * Wraps a socket's `send`, the one place that decides what is written to it:
+ * - unsent data is capped: a send that would pass `max` closes the socket with SLOW_CONSUMER_CLOSE and is
+ *   dropped (a subscription waits for its frames to be written once the socket holds FLOW_BYTES unsent, see
+ *   `sendFrame`; this bounds the sum over all of a socket's subscriptions);
+ * - frames sent close together leave together: the first send corks the TCP socket (`raw`), and
+ *   `flushWrites` uncorks it: after each update's fan-out (see UpdateHub.afterDispatch) and, for anything
+ *   else, once the event loop's current turn is done (setImmediate). With many subscriptions per socket, one
+ *   write (one system call) carries all the frames of a fan-out instead of one write per frame.
  */
-export function boundSendBuffer(socket: WebSocket, max: number, log: Logger): void {
+export function guardSends(socket: WebSocket, raw: Duplex, max: number, log: Logger): void {
   const send = socket.send.bind(socket) as (data: string, cb?: (err?: Error) => void) => void;
   (socket as unknown as { send: typeof send }).send = (data, cb) => {
     if (socket.readyState === socket.OPEN && socket.bufferedAmount + Buffer.byteLength(data) > max) {
@@ -25,30 +41,6 @@ export function boundSendBuffer(socket: WebSocket, max: number, log: Logger): vo
       cb?.(); // dropped: the socket is closing
       return;
     }
-    send(data, cb);
-  };
-}
-
-/** TCP sockets corked by `batchWrites`, uncorked together by `flushWrites`. */
-const corked = new Set<Duplex>();
-let flushQueued = false;
-
-/** Sends the frames every batching socket holds (one write each). */
-export function flushWrites(): void {
-  flushQueued = false;
-  for (const raw of corked) raw.uncork();
-  corked.clear();
-}
-
-/**
- * Frames sent close together leave together: the first send corks the TCP socket, and `flushWrites`
- * uncorks it: after each update's fan-out (see UpdateHub.afterDispatch) and, for anything else, once the
- * event loop's current turn is done (setImmediate). With many subscriptions per socket, one write (one
- * system call) carries all the frames of a fan-out instead of one write per frame.
- */
-export function batchWrites(socket: WebSocket, raw: Duplex): void {
-  const send = socket.send.bind(socket) as (data: string, cb?: (err?: Error) => void) => void;
-  (socket as unknown as { send: typeof send }).send = (data, cb) => {
     if (!corked.has(raw)) {
       raw.cork();
       corked.add(raw);

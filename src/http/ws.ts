@@ -11,9 +11,9 @@
  * - Subscription results bypass graphql-ws' per-result path: subscribers sending the same operation share
  *   one execution and serialisation of each update (src/graphql/shared-results.ts), written to the socket
  *   as ready-made `next` frames (src/http/ws-push.ts); a socket's frames of one update's fan-out leave in
- *   one write (`batchWrites`).
+ *   one write (`guardSends` in ws-socket.ts).
  * - A socket whose unsent data passes `maxBufferedBytes` is closed with 1013 "Try Again Later" (see
- *   `boundSendBuffer` in ws-socket.ts); graphql-ws clients retry 1013, and `jobProgress(after:)` resumes without a gap.
+ *   `guardSends`); graphql-ws clients retry 1013, and `jobProgress(after:)` resumes without a gap.
  */
 import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
@@ -33,7 +33,7 @@ import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
 import { pushResults } from './ws-push.js';
-import { batchWrites, boundSendBuffer, flushWrites, sendFrame } from './ws-socket.js';
+import { flushWrites, guardSends, sendFrame } from './ws-socket.js';
 import { headerOf, requestIdOf } from './request-id.js';
 import type { SecurityOptions } from './security.js';
 
@@ -256,8 +256,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   wss.on('connection', (socket, request) => {
     socket.removeAllListeners('error');
     socket.on('error', (err) => log.debug({ err }, 'WebSocket client error'));
-    boundSendBuffer(socket, sec.ws.maxBufferedBytes, log);
-    batchWrites(socket, request.socket);
+    guardSends(socket, request.socket, sec.ws.maxBufferedBytes, log);
   });
 
   return {

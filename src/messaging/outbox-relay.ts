@@ -45,20 +45,17 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
-/** A published entry; `seq` is the job message's stream sequence (null for other streams' messages). */
-type Ack = PublishedEntry;
-
 export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   const { sql, nats, names, log } = o;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> = Promise.resolve();
-  let pendingAcks: Ack[] = [];
+  let pendingAcks: PublishedEntry[] = [];
   let flushScheduled = false;
   const inFlight = new Set<Promise<unknown>>();
   const publisher = createPublisher(nats.nc);
 
-  async function publishOne(e: OutboxEntry): Promise<Ack> {
+  async function publishOne(e: OutboxEntry): Promise<PublishedEntry> {
     const pa = await inPublishSpan(e, async (traceparent) => {
       const h = headers();
       if (traceparent) h.set('traceparent', traceparent);
@@ -68,8 +65,8 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   }
 
   /** Publishes entries (all in flight at once, in windows of 256); returns the acks. */
-  async function publishAll(entries: OutboxEntry[]): Promise<Ack[]> {
-    const acks: Ack[] = [];
+  async function publishAll(entries: OutboxEntry[]): Promise<PublishedEntry[]> {
+    const acks: PublishedEntry[] = [];
     for (let i = 0; i < entries.length; i += 256) {
       const results = await Promise.allSettled(entries.slice(i, i + 256).map(publishOne));
       for (const r of results) if (r.status === 'fulfilled') acks.push(r.value);
@@ -110,9 +107,8 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     const stale = await findStaleJobs(sql, o.reconcileAfterMs, 200);
     let requeued = 0;
     for (const job of stale) {
-      const seq = job.msgSeq ?? job.publishedSeq;
-      if (seq !== null) {
-        const msg = await nats.jsm.streams.getMessage(names.jobsStream, { seq }).catch(() => undefined);
+      if (job.messageSeq !== null) {
+        const msg = await nats.jsm.streams.getMessage(names.jobsStream, { seq: job.messageSeq }).catch(() => undefined);
         if (msg === undefined) return requeued; // NATS unreachable: try again later
         if (msg !== null) continue; // the message is there; the job is just waiting
       }
