@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql, JOB, SUBMIT, waitForJob } from '../support/graphql.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { probeStreams, type StreamProbe } from '../support/streams.js';
+import { eventually, probeStreams, type StreamProbe } from '../support/streams.js';
 import { names, type Names } from '../../src/messaging/names.js';
 
 let t: TestApp;
@@ -69,9 +69,10 @@ describe('retries', () => {
     expect(job.error).toBe('flaky failure 3 of 99');
 
     // In deadLetters, in the dead-letter stream, not in the work stream, counted by queueStats.
-    await waitForJob(t.url, id, () => true);
-    const dl = (await gql(t.url, DEAD_LETTERS, { type: 'demo.flaky' })).body.data.deadLetters;
-    const node = dl.edges.find((e: any) => e.node.id === id)?.node;
+    // Listed once the worker has recorded the dead-letter copy, a moment after the state changed.
+    const dlNode = async () => (await gql(t.url, DEAD_LETTERS, { type: 'demo.flaky' })).body.data.deadLetters.edges.find((e: any) => e.node.id === id)?.node;
+    await eventually(async () => (await dlNode()) !== undefined, 'the job is listed in deadLetters');
+    const node = await dlNode();
     expect(node).toMatchObject({ state: 'FAILED', attempts: 3, error: 'flaky failure 3 of 99' });
     const dlSubject = n.deadLetterSubject('demo.flaky');
     const inDlq = await probe.jsm.streams.getMessage(n.deadLetterStream, { last_by_subj: dlSubject });
@@ -100,8 +101,10 @@ describe('retries', () => {
     const job = await waitForJob(t.url, id, (j) => j.state === 'FAILED');
     expect(job.attempts).toBe(1);
     expect(job.error).toBe('permanent failure on attempt 1');
-    const dl = (await gql(t.url, DEAD_LETTERS, { type: 'demo.flaky' })).body.data.deadLetters;
-    expect(dl.edges.map((e: any) => e.node.id)).toContain(id);
+    // Listed once the worker has recorded the dead-letter copy, a moment after the state changed.
+    const listed = async () => (await gql(t.url, DEAD_LETTERS, { type: 'demo.flaky' })).body.data.deadLetters.edges.map((e: any) => e.node.id);
+    await eventually(async () => (await listed()).includes(id), 'the job is listed in deadLetters');
+    expect(await listed()).toContain(id);
   });
 
   it('retryJob of a job that is not FAILED answers INVALID_STATE', async () => {
