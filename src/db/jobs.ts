@@ -71,7 +71,9 @@ export async function insertJobs(
     traceparent: j.traceparent,
     subject: j.subject,
   }));
-  const result = await sql.unsafe<(JobRow & { outboxId: string; outboxSubject: string; outboxMsgId: string; outboxBody: unknown })[]>(
+  // Only what PostgreSQL decides comes back (the rest of each row is the input and the table's defaults,
+  // see `queuedRow`): reading back every column of a thousand rows cost the API more than the insert.
+  const result = await sql.unsafe<{ id: string; payload: unknown; createdAt: Date; outboxId: string; outboxBody: unknown }[]>(
     `with input as (
        select * from jsonb_to_recordset($1::text::jsonb) as x(id uuid, owner text, type text, payload jsonb,
          max_attempts int, timeout_ms int, idempotency_key text, traceparent text, subject text)
@@ -79,7 +81,7 @@ export async function insertJobs(
        insert into jobs (id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent)
        select id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent from input
        on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
-       returning *
+       returning id, type, state, payload, created_at, traceparent
      ), e as (
        insert into job_events (job_id, seq, kind, state, progress, attempt, at)
        select id, 1, 'state', state, 0, 0, created_at from j
@@ -87,26 +89,22 @@ export async function insertJobs(
        insert into outbox (job_id, subject, msg_id, body, traceparent)
        select j.id, i.subject, j.id::text, jsonb_build_object('id', j.id, 'type', j.type, 'series', 1), j.traceparent
        from j join input i on i.id = j.id
-       returning id as o_id, job_id as o_job_id, subject as o_subject, msg_id as o_msg_id, body as o_body
+       returning id as o_id, job_id as o_job_id, body as o_body
      )
-     select ${JOB_COLUMNS}, o_id as "outboxId", o_subject as "outboxSubject", o_msg_id as "outboxMsgId",
-       o_body as "outboxBody"
+     select j.id, j.payload, j.created_at as "createdAt", o_id as "outboxId", o_body as "outboxBody"
      from j join o on o_job_id = j.id`,
     [JSON.stringify(rows)],
   );
-  const inserted = result.map(({ outboxId, outboxSubject, outboxMsgId, outboxBody, ...job }) => ({
-    job: job as JobRow,
-    outbox: {
-      id: Number(outboxId),
-      jobId: job.id,
-      subject: outboxSubject,
-      msgId: outboxMsgId,
-      body: outboxBody,
-      traceparent: job.traceparent,
-    },
-  }));
-  const insertedIds = new Set(inserted.map((r) => r.job.id));
-  const missing = input.filter((j) => !insertedIds.has(j.id) && j.idempotencyKey !== null);
+  const byId = new Map(input.map((j) => [j.id, j]));
+  const inserted = result.map((r) => {
+    const j = byId.get(r.id)!;
+    return {
+      job: queuedRow(j, r.payload, r.createdAt),
+      outbox: { id: Number(r.outboxId), jobId: j.id, subject: j.subject, msgId: j.id, body: r.outboxBody, traceparent: j.traceparent },
+    };
+  });
+  const insertedIds = new Set(result.map((r) => r.id));
+  const missing = input.filter((j) => j.idempotencyKey !== null && !insertedIds.has(j.id));
   const existing = missing.length
     ? await sql.unsafe<JobRow[]>(
         `select ${JOB_COLUMNS} from jobs where (owner, idempotency_key) in
@@ -115,6 +113,43 @@ export async function insertJobs(
       )
     : [];
   return { inserted, existing };
+}
+
+/**
+ * The row `insertJobs` wrote for `job`: its input, the columns' defaults (`schema.ts`: QUEUED, seq 1, series
+ * 1, …) and what PostgreSQL decided (the stored payload, `created_at`). `insert.returning.test.ts` holds it
+ * equal to the row read back.
+ */
+function queuedRow(job: NewJob, payload: unknown, createdAt: Date): JobRow {
+  return {
+    id: job.id,
+    owner: job.owner,
+    type: job.type,
+    state: 'QUEUED',
+    payload,
+    progress: 0,
+    progressMessage: null,
+    attempts: 0,
+    maxAttempts: job.maxAttempts,
+    timeoutMs: job.timeoutMs,
+    result: null,
+    error: null,
+    idempotencyKey: job.idempotencyKey,
+    seq: 1,
+    seqReserved: 1,
+    series: 1,
+    cancelRequested: false,
+    leaseUntil: null,
+    createdAt,
+    updatedAt: createdAt,
+    startedAt: null,
+    finishedAt: null,
+    nextAttemptAt: null,
+    msgSeq: null,
+    deadLetteredAt: null,
+    deadLetterSeq: null,
+    traceparent: job.traceparent,
+  };
 }
 
 export async function getJob(sql: Sql, id: string): Promise<JobRow | null> {
