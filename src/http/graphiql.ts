@@ -3,6 +3,8 @@
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { IncomingMessage } from 'node:http';
+import accepts from 'accepts';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 
@@ -38,6 +40,16 @@ function injectConfig(html: string, config: { defaultHeaders?: Record<string, st
 }
 
 /**
+ * A browser navigating to the GraphQL URL: a GET without a `query` parameter that prefers HTML to the
+ * GraphQL media types. (Everything else at `/graphql` is GraphQL over HTTP.)
+ */
+export function isGraphiqlPageRequest(req: IncomingMessage): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  if (new URLSearchParams((req.url ?? '').split('?')[1] ?? '').has('query')) return false;
+  return accepts(req).type(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html';
+}
+
+/**
  * GraphiQL for humans on the API's own port.
  *
  * - `GET /graphiql/*`: the bundle's static files (hashed `assets/` cached for a year, the rest revalidated).
@@ -59,8 +71,7 @@ export function graphiqlRouter(opts: GraphiqlOptions): Router {
   const router = express.Router();
 
   router.get('/graphql', (req: Request, res: Response, next: NextFunction) => {
-    if (req.query['query'] !== undefined) return next();
-    if (req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) !== 'text/html') return next();
+    if (!isGraphiqlPageRequest(req)) return next();
     loadPage().then(
       (html) => {
         res

@@ -1,5 +1,5 @@
 /**
- * One HTTP port: GraphQL over HTTP (Apollo Server 5 on express 5) and over WebSocket (graphql-ws) at
+ * One HTTP port: GraphQL over HTTP (Apollo Server 5 on node:http) and over WebSocket (graphql-ws) at
  * `/graphql`, GraphiQL for browsers at the same URL, and the health probes and `GET /metrics`.
  */
 import http from 'node:http';
@@ -7,11 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { WebSocketServer } from 'ws';
-import { principalOf, requireKey } from '../auth/http.js';
 import { createContext, type GraphQLContext } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
 import { limitRules, parseOptions } from '../graphql/limits.js';
@@ -19,12 +17,12 @@ import { createSubmitRateLimiter, submitRatePlugin } from '../graphql/submit-rat
 import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
-import { bodyErrors, jsonBody } from './body.js';
-import { graphiqlRouter, type GraphiqlOptions } from './graphiql.js';
+import { graphiqlRouter, isGraphiqlPageRequest, type GraphiqlOptions } from './graphiql.js';
+import { graphqlOverHttp } from './graphql-http.js';
 import type { SecurityOptions } from './security.js';
 import { startGraphqlWs } from './ws.js';
 import { renderMetrics, scrapeRegistry, type ScrapeSources } from '../observability/scrape.js';
-import { headerOf, requestIdOf } from './request-id.js';
+import { headerOf } from './request-id.js';
 
 export interface HttpOptions {
   schema: GraphQLSchema;
@@ -61,7 +59,14 @@ export interface HttpServer {
 export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   const app = express();
   app.disable('x-powered-by');
-  const server = http.createServer(app);
+  let graphql: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | null = null;
+  // GraphQL over HTTP goes straight to Apollo (src/http/graphql-http.ts); the rest (GraphiQL, probes,
+  // /metrics) through express.
+  const server = http.createServer((req, res) => {
+    const path = req.url?.split('?', 1)[0];
+    if (graphql && (path === '/graphql' || path === '/graphql/') && !isGraphiqlPageRequest(req)) graphql(req, res);
+    else app(req, res);
+  });
   let draining = false;
 
   const sec = o.security;
@@ -100,23 +105,17 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : draining ? 'draining' : 'unavailable' });
   });
   app.use(graphiqlRouter(o.graphiql));
-  app.use(
-    '/graphql',
-    requireKey(sec.auth),
-    ...jsonBody(sec.bodyLimitBytes),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const p = principalOf(res);
-        const requestId = requestIdOf(req.headers['x-request-id']);
-        res.setHeader('x-request-id', requestId);
-        return createContext({ ...o.deps, log: o.deps.log.child({ requestId }) }, o.hub, p.viewer, {
-          keyId: p.keyId,
-          traceparent: headerOf(req.headers.traceparent),
-        });
-      },
-    }),
-    bodyErrors,
-  );
+  graphql = graphqlOverHttp({
+    apollo,
+    auth: sec.auth,
+    bodyLimitBytes: sec.bodyLimitBytes,
+    log: o.log,
+    context: (req, principal, requestId) =>
+      createContext({ ...o.deps, log: o.deps.log.child({ requestId }) }, o.hub, principal.viewer, {
+        keyId: principal.keyId,
+        traceparent: headerOf(req.headers.traceparent),
+      }),
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

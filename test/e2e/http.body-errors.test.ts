@@ -1,6 +1,8 @@
 /**
- * Bodies that never reach GraphQL (malformed JSON, too large) still get a GraphQL-shaped JSON error.
+ * Bodies that never reach GraphQL (malformed JSON, too large, an unknown encoding) still get a GraphQL-shaped
+ * JSON error; compressed bodies are read.
  */
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { bearer } from '../support/graphql.js';
@@ -36,4 +38,36 @@ it('still serves well-formed requests', async () => {
   const res = await post(JSON.stringify({ query: '{ jobTypes { name } }' }));
   expect(res.status).toBe(200);
   expect((await res.json()).data.jobTypes.length).toBeGreaterThan(0);
+});
+
+it('reads gzip-compressed bodies, and refuses an encoding it cannot read with 415', async () => {
+  const headers = { 'content-type': 'application/json', authorization: bearer(t.key!) };
+  const query = JSON.stringify({ query: '{ jobTypes { name } }' });
+  const gz = await fetch(t.url, { method: 'POST', headers: { ...headers, 'content-encoding': 'gzip' }, body: gzipSync(query) });
+  expect(gz.status).toBe(200);
+  expect((await gz.json()).data.jobTypes.length).toBeGreaterThan(0);
+  const zip = await fetch(t.url, { method: 'POST', headers: { ...headers, 'content-encoding': 'zstd' }, body: query });
+  expect(zip.status).toBe(415);
+  expect(await zip.json()).toEqual({ errors: [{ message: 'unsupported content encoding "zstd"', extensions: { code: 'BAD_REQUEST' } }] });
+});
+
+it('counts the limit on the decompressed body', async () => {
+  const big = gzipSync(JSON.stringify({ query: '{ jobTypes { name } }', variables: { pad: 'x'.repeat(3 * 1024 * 1024) } }));
+  expect(big.length).toBeLessThan(100_000);
+  const res = await fetch(t.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: bearer(t.key!) },
+    body: big,
+  });
+  expect(res.status).toBe(413);
+  expect((await res.json()).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+});
+
+it('gives every answer an x-request-id, a refused key too', async () => {
+  const res = await fetch(t.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'req-401' }, body: '{"query":"{ jobTypes { name } }"}' });
+  expect(res.status).toBe(401);
+  expect(res.headers.get('x-request-id')).toBe('req-401');
+  expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  const bad = await post('{');
+  expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 });
