@@ -462,11 +462,25 @@ export interface PublishedEntry {
  * Marks outbox entries published, with their stream sequence. (The job row is not written again: its claim
  * records the sequence there; until then the reconciler and the dead-letter component read it here.)
  */
+/**
+ * A FROM item for statements whose loss in a PostgreSQL crash costs nothing but work redone: their commit
+ * does not wait for the WAL to reach the disk (`synchronous_commit = off`, for that transaction only), so
+ * they do not queue in front of the commits that must be durable (submits, claims, outcomes). WAL is
+ * sequential, so the next durable commit makes them durable too.
+ */
+const NO_FLUSH_WAIT = `(select set_config('synchronous_commit', 'off', true)) as no_flush_wait`;
+
+/**
+ * Records entries as published, with their stream sequences. Not waited for on disk (NO_FLUSH_WAIT): if a
+ * crash loses it, the relay publishes the entries again (JetStream drops the repeat inside the duplicate
+ * window, the claim guard outside it).
+ */
 export async function markPublished(sql: Sql, acks: PublishedEntry[]): Promise<void> {
   if (!acks.length) return;
   await sql.unsafe(
     `update outbox set published_at = now(), stream_seq = a.seq
-     from unnest($1::bigint[], $2::bigint[]) as a(id, seq) where outbox.id = a.id and published_at is null`,
+     from unnest($1::bigint[], $2::bigint[]) as a(id, seq), ${NO_FLUSH_WAIT}
+     where outbox.id = a.id and published_at is null`,
     [acks.map((a) => a.id), acks.map((a) => a.seq)] as never,
   );
 }
@@ -498,11 +512,12 @@ export async function withUnpublished(
 
 /**
  * Deletes published outbox entries older than `olderThanMs`, except those of waiting jobs whose message no
- * claim has recorded yet (`msg_seq` null): their entry holds the stream sequence the reconciler checks.
+ * claim has recorded yet (`msg_seq` null): their entry holds the stream sequence the reconciler checks. Not
+ * waited for on disk (NO_FLUSH_WAIT): a purge a crash loses is done again.
  */
 export async function purgePublished(sql: Sql, olderThanMs: number): Promise<void> {
   await sql.unsafe(
-    `delete from outbox o where published_at < now() - $1 * interval '1 millisecond'
+    `delete from outbox o using ${NO_FLUSH_WAIT} where published_at < now() - $1 * interval '1 millisecond'
        and not exists (select 1 from jobs j where j.id = o.job_id and j.msg_seq is null and j.state in ('QUEUED', 'RETRYING'))`,
     [olderThanMs],
   );
