@@ -24,7 +24,7 @@ afterAll(async () => {
 const analyzedRows = async () =>
   (await env.sql<{ n: number | null }[]>`select reltuples::int as n from pg_class where relname = 'jobs'`)[0]!.n;
 
-it('analyzes jobs once enough of it changed, and not again until it changes again', async () => {
+it('analyzes jobs once it has grown enough, not for updates, and again once it has doubled', async () => {
   const job = () => ({ id: randomUUID(), owner: 'o', type: 'demo.noop', payload: {}, maxAttempts: 1, timeoutMs: 1000, idempotencyKey: null, traceparent: null, subject: 's' });
   await insertJobs(db.sql, Array.from({ length: 100 }, job));
   // Pending statistics reach pg_stat_user_tables within about a second.
@@ -35,4 +35,18 @@ it('analyzes jobs once enough of it changed, and not again until it changes agai
   await eventually(async () => (await analyzeIfChanged(db.sql)).includes('jobs'), 'jobs is analyzed');
   expect(await analyzedRows()).toBe(1100);
   expect(await analyzeIfChanged(db.sql)).not.toContain('jobs');
+
+  // Updates (claims, outcomes) change no plan: every row updated twice is not a reason.
+  await env.sql`update jobs set progress = 1`;
+  await env.sql`update jobs set progress = 2`;
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(await analyzeIfChanged(db.sql)).not.toContain('jobs');
+
+  // Growth is: past twice the analyzed size plus 500 (2,700 rows), it is analyzed again.
+  await insertJobs(db.sql, Array.from({ length: 1500 }, job)); // 2,600
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(await analyzeIfChanged(db.sql)).not.toContain('jobs');
+  await insertJobs(db.sql, Array.from({ length: 200 }, job)); // 2,800
+  await eventually(async () => (await analyzeIfChanged(db.sql)).includes('jobs'), 'jobs is analyzed again');
+  expect(await analyzedRows()).toBe(2800);
 });
