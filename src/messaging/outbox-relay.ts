@@ -121,7 +121,9 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   }
 
   function publishSoon(entries: OutboxEntry[]) {
-    const p = publishAll(entries).then((acks) => {
+    // After the current turn: the submit's answer goes out first (a bulk submit's thousand publishes would
+    // otherwise hold it back), and its client prepares the next call while these are published.
+    const p = new Promise((r) => setImmediate(r)).then(() => publishAll(entries)).then((acks) => {
       pendingAcks.push(...acks);
       if (!flushScheduled && pendingAcks.length) {
         flushScheduled = true;

@@ -9,6 +9,7 @@
  * (no async context manager needed).
  */
 import {
+  INVALID_SPAN_CONTEXT,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -47,6 +48,18 @@ export function traceparentOf(span: Span, fallback: string | null = null): strin
 export const traceIdOf = (traceparent: string | null | undefined): string | undefined =>
   traceparent ? /^[\da-f]{2}-([\da-f]{32})-/.exec(traceparent)?.[1] : undefined;
 
+/**
+ * Whether spans are recorded: a tracer provider is registered (`startTracing`, or a test's own). Without
+ * one every span is a no-op, and `inSpan` skips making them (a span, a context and a promise per job).
+ */
+export function tracingOn(): boolean {
+  const provider = trace.getTracerProvider() as { getDelegateTracer?: (name: string) => unknown };
+  return provider.getDelegateTracer ? provider.getDelegateTracer('longrun') !== undefined : true;
+}
+
+/** The span `inSpan` hands out with tracing off (not valid, so `traceparentOf` gives its fallback). */
+const NO_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 /** Starts a span under `parent` (end it yourself). */
 export function startSpan(name: string, parent: Context, attributes: Attributes = {}, kind = SpanKind.INTERNAL): Span {
   return tracer().startSpan(name, { kind, attributes }, parent);
@@ -60,6 +73,7 @@ export async function inSpan<T>(
   fn: (span: Span, ctx: Context) => Promise<T> | T,
   kind = SpanKind.INTERNAL,
 ): Promise<T> {
+  if (!tracingOn()) return fn(NO_SPAN, parent);
   const span = startSpan(name, parent, attributes, kind);
   try {
     return await fn(span, trace.setSpan(parent, span));
