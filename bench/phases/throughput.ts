@@ -1,6 +1,6 @@
 /**
  * Throughput figures: (1) submit 1-by-1, (2) bulk submit, (3) drain a backlog, (4) end to end, and the CPU
- * per job of (3) and (4). Every figure is reported only after the exactly-once checks in verify.ts pass.
+ * per job of each (for (1) and (2): from the first submit until every job's message is published). Every figure is reported only after the exactly-once checks in verify.ts pass.
  */
 import { findBulkApi, submitBulk, submitJob } from '../client.js';
 import { fmt, freshWorker, markCpu, perJob, type Figure, type PhaseContext } from '../figure.js';
@@ -18,6 +18,7 @@ export async function submitOneByOne(ctx: PhaseContext): Promise<Figure> {
   const db = await markDb(stack.sql, stack.pgStatements);
   ctx.log(`submit 1-by-1: ${o.n} submitJob mutations, ${o.inFlight} in flight`);
   const ids: string[] = new Array(o.n);
+  const cpu = markCpu(ctx, () => []);
   const t0 = now();
   await inParallel(o.n, o.inFlight, async (i) => {
     ids[i] = await submitJob(stack.url, NOOP, { i });
@@ -26,13 +27,14 @@ export async function submitOneByOne(ctx: PhaseContext): Promise<Figure> {
   await checkSubmitted(stack.sql, NOOP, ids);
   const tPub = now();
   await waitPublished(stack.sql, stack.jsm, o.prefix, NOOP, o.n, o.timeoutMs);
+  const used = cpu.end();
   const pg = await db.read(o.n);
   const rate = o.n / (ms / 1000);
   return {
     figure: 'submit_1by1',
     label: `submit 1-by-1 (${o.inFlight} in flight)`,
     value: `${fmt(rate)} jobs/s`,
-    detail: { n: o.n, in_flight: o.inFlight, ms: Math.round(ms), jobs_per_s: Math.round(rate), publish_lag_after_last_submit_ms: Math.round(now() - tPub), pg },
+    detail: { n: o.n, in_flight: o.inFlight, ms: Math.round(ms), jobs_per_s: Math.round(rate), publish_lag_after_last_submit_ms: Math.round(now() - tPub), ...perJob(used, o.n), pg },
   };
 }
 
@@ -79,6 +81,7 @@ export async function submitBulkPhase(ctx: PhaseContext): Promise<Figure> {
   await resetJobs(stack, o.prefix);
   ctx.log(`submit bulk: ${o.n} jobs in submitJobs calls of ${o.bulkBatch}`);
   const ids: string[] = [];
+  const cpu = markCpu(ctx, () => []);
   const t0 = now();
   for (let s = 0; s < o.n; s += o.bulkBatch) {
     const inputs = Array.from({ length: Math.min(o.bulkBatch, o.n - s) }, (_, k) => ({ type: NOOP, payload: { i: s + k } }));
@@ -87,9 +90,10 @@ export async function submitBulkPhase(ctx: PhaseContext): Promise<Figure> {
   const ms = now() - t0;
   await checkSubmitted(stack.sql, NOOP, ids);
   await waitPublished(stack.sql, stack.jsm, o.prefix, NOOP, o.n, o.timeoutMs);
+  const used = cpu.end();
   await resetJobs(stack, o.prefix); // nobody will run these
   const rate = o.n / (ms / 1000);
-  return { figure: 'submit_bulk', label, value: `${fmt(rate)} jobs/s`, detail: { n: o.n, batch: o.bulkBatch, ms: Math.round(ms), jobs_per_s: Math.round(rate) } };
+  return { figure: 'submit_bulk', label, value: `${fmt(rate)} jobs/s`, detail: { n: o.n, batch: o.bulkBatch, ms: Math.round(ms), jobs_per_s: Math.round(rate), ...perJob(used, o.n) } };
 }
 
 /** (4) Worker idle and running; N submitted 1-by-1 (`inFlight` at a time): first submit → N-th SUCCEEDED. */
