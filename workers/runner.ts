@@ -32,6 +32,7 @@ import type { Names } from '../src/messaging/names.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler, JobContext } from './handler.js';
 import { inAttemptSpan, inRunSpan } from './observe.js';
+import { Slots, Turnover, type SlotWait } from './slots.js';
 import { traceIdOf } from '../src/observability/tracing.js';
 import type { Context as TraceContext } from '@opentelemetry/api';
 
@@ -51,23 +52,38 @@ export interface WorkerOptions {
 export interface WorkerPool {
   /** Jobs this pool holds now: running their handler, or writing the outcome of one that just finished. */
   readonly running: number;
+  /** Jobs claimed and waiting in the local queue for a free slot. */
+  readonly queued: number;
   /**
-   * Graceful stop: no new messages; running jobs get `graceMs` to finish, then are aborted and handed back
-   * (QUEUED, message nak'ed for immediate redelivery).
+   * Graceful stop: no new messages; jobs waiting in the local queue are handed back at once, running jobs
+   * get `graceMs` to finish, then are aborted and handed back (QUEUED, message nak'ed for immediate
+   * redelivery).
    */
   stop(graceMs: number): Promise<void>;
 }
 
 type Abort = 'cancelled' | 'timeout' | 'shutdown' | 'lost';
 
-interface Running {
+/** A claimed job: waiting in the local queue for a slot (`started` false), running, or writing its outcome. */
+interface Held {
   abort(reason: Abort): void;
+  started: boolean;
 }
+
+/**
+ * The local queue: a job is claimed ahead of a free slot only if, at the recent rate, a slot is expected
+ * within this long (so claimed jobs rarely wait, and never while handlers are slow or idle) …
+ */
+const CLAIM_AHEAD_HORIZON_MS = 50;
+/** … and at most this many times the concurrency wait per job type. */
+const CLAIM_AHEAD_MAX_FACTOR = 3;
 
 export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const { sql, nats, names, log } = o;
   const dl: DeadLetterDeps = { sql, nats, names, log };
-  const running = new Map<string, Running>();
+  const held = new Map<string, Held>();
+  /** Deliveries being handled: from the fetch to the settled message. */
+  let handling = 0;
   const leaseMs = o.ackWaitMs;
   let stopping = false;
   /** Pull loops waiting for a free slot (each wakes its own). */
@@ -100,7 +116,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   );
 
   const cancelSub: Subscription = nats.nc.subscribe(names.cancelPattern, {
-    callback: (_err, msg) => running.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))?.abort('cancelled'),
+    callback: (_err, msg) => held.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))?.abort('cancelled'),
   });
 
   /** Retries a PostgreSQL write until it goes through: a failed terminal or progress write is never dropped. */
@@ -145,10 +161,12 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   }
 
   /**
-   * Runs one delivery. `release` gives its slot back: called as soon as the handler is done, so the next
-   * job starts while this one's outcome is written (the message stays unacked until that write lands).
+   * Runs one delivery: claims the job, waits for one of `slots` if none is free (the local queue), runs
+   * the handler. The slot, and `release` (the pull loop's count of messages it holds), are given back as
+   * soon as the handler is done, so the next job starts while this one's outcome is written (the message
+   * stays unacked until that write lands).
    */
-  async function handle(bound: BoundHandler, m: JsMsg, trace: TraceContext, release: () => void): Promise<void> {
+  async function handle(bound: BoundHandler, m: JsMsg, trace: TraceContext, slots: Slots, release: () => void): Promise<void> {
     const msg = parseMessage(jobMessageSchema, m.data);
     if (!msg) {
       log.warn({ subject: m.subject, seq: m.seq }, 'malformed job message; acked and dropped');
@@ -170,9 +188,11 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     let lastMessage: string | null = null;
     const controller = new AbortController();
     let abortReason: Abort | null = null;
+    let slotWait: SlotWait | null = null;
     const abort = (reason: Abort) => {
       if (abortReason) return;
       abortReason = reason;
+      slotWait?.cancel();
       controller.abort(reason === 'timeout' ? new JobTimeoutError(job.timeoutMs) : new Error(`job ${reason}`));
     };
 
@@ -236,7 +256,8 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       },
     };
 
-    running.set(job.id, { abort });
+    const entry: Held = { abort, started: false };
+    held.set(job.id, entry);
     const heartbeat = setInterval(() => {
       m.working();
       void renewLease(sql, { id: job.id, attempt: job.attempts, leaseMs })
@@ -246,30 +267,51 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         })
         .catch(() => {}); // PostgreSQL down: the in-progress ack above still holds the message
     }, Math.max(250, Math.floor(o.ackWaitMs / 3)));
-    const timeout = setTimeout(() => abort('timeout'), job.timeoutMs);
+
+    // A free slot now, or wait in the local queue for one (the claim holds the job meanwhile); a job
+    // cancelled, lost or handed back while it waits never runs.
+    if (stopping) abort('shutdown');
+    let started = !abortReason && slots.tryTake();
+    if (!started && !abortReason) {
+      slotWait = slots.take();
+      started = await slotWait.got;
+      slotWait = null;
+      if (started && abortReason) {
+        slots.give();
+        started = false;
+      }
+    }
 
     let end: AttemptEnd;
-    try {
-      const payload = bound.type.payload.parse(job.payload);
-      const aborted = new Promise<never>((_, reject) =>
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
-      );
-      const run = () => inAttemptSpan(trace, job, async () => bound.run(payload, ctx));
-      const result = await Promise.race([Promise.resolve().then(run), aborted]);
-      end = { kind: 'returned', result: result === undefined ? null : result };
-      JSON.stringify(end.result); // a result PostgreSQL cannot store fails the attempt (not the batch it would join)
-    } catch (error) {
-      end =
-        abortReason === 'cancelled'
-          ? { kind: 'cancelled' }
-          : abortReason === 'shutdown' || abortReason === 'lost'
-            ? { kind: 'shutdown' }
-            : { kind: 'threw', error };
-    } finally {
-      clearTimeout(timeout);
-      if (writeTimer) clearTimeout(writeTimer);
-      latest = null;
+    if (!started) {
+      end = abortReason === 'cancelled' ? { kind: 'cancelled' } : { kind: 'shutdown' };
       release();
+    } else {
+      entry.started = true;
+      const timeout = setTimeout(() => abort('timeout'), job.timeoutMs);
+      try {
+        const payload = bound.type.payload.parse(job.payload);
+        const aborted = new Promise<never>((_, reject) =>
+          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
+        );
+        const run = () => inAttemptSpan(trace, job, async () => bound.run(payload, ctx));
+        const result = await Promise.race([Promise.resolve().then(run), aborted]);
+        end = { kind: 'returned', result: result === undefined ? null : result };
+        JSON.stringify(end.result); // a result PostgreSQL cannot store fails the attempt (not the batch it would join)
+      } catch (error) {
+        end =
+          abortReason === 'cancelled'
+            ? { kind: 'cancelled' }
+            : abortReason === 'shutdown' || abortReason === 'lost'
+              ? { kind: 'shutdown' }
+              : { kind: 'threw', error };
+      } finally {
+        clearTimeout(timeout);
+        if (writeTimer) clearTimeout(writeTimer);
+        latest = null;
+        slots.give();
+        release();
+      }
     }
     try {
       await writing;
@@ -280,7 +322,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       await finish(job, m, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff), seq, lastMessage, jlog);
     } finally {
       clearInterval(heartbeat);
-      running.delete(job.id);
+      held.delete(job.id);
     }
   }
 
@@ -342,14 +384,19 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
 
   async function pull(bound: BoundHandler): Promise<void> {
     const consumer: Consumer = await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
+    const slots = new Slots(o.concurrency);
+    const turnover = new Turnover(CLAIM_AHEAD_HORIZON_MS);
+    const maxAhead = CLAIM_AHEAD_MAX_FACTOR * o.concurrency;
+    /** Messages fetched whose handler has not returned yet (claiming, queued locally, or running). */
     let inUse = 0;
     let wake: (() => void) | null = null;
-    // Pull again once half the slots are free (or all are): under load that is one pull request per
-    // concurrency/2 jobs instead of one per job, and the claims of a pull's messages go out as one batch.
-    const refillAt = Math.ceil(o.concurrency / 2);
     while (!stopping) {
-      const free = o.concurrency - inUse;
-      if (free < refillAt && inUse > 0) {
+      // Hold the running jobs plus the local queue: the jobs the slots should start within the horizon
+      // at the recent turnover (none while handlers are slow or idle). Pull again once half of that is
+      // free (or all is): under load one pull request per many jobs, whose claims go out as one batch.
+      const limit = o.concurrency + Math.min(maxAhead, turnover.expected());
+      const free = limit - inUse;
+      if (free < Math.ceil(limit / 2) && inUse > 0) {
         await new Promise<void>((r) => {
           wake = r;
           waiting.add(r);
@@ -362,19 +409,24 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         stopFetch.add(stop);
         for await (const m of batch) {
           inUse++;
+          handling++;
           let released = false;
           const release = () => {
             if (released) return;
             released = true;
             inUse--;
+            turnover.note();
             const w = wake;
             wake = null;
             if (w) waiting.delete(w);
             w?.();
           };
-          void inRunSpan(m, bound.type.name, (trace) => handle(bound, m, trace, release))
+          void inRunSpan(m, bound.type.name, (trace) => handle(bound, m, trace, slots, release))
             .catch((e) => log.error({ err: e, subject: m.subject }, 'job handling failed; the message will be redelivered'))
-            .finally(release);
+            .finally(() => {
+              release();
+              handling--;
+            });
         }
         stopFetch.delete(stop);
       } catch (e) {
@@ -387,20 +439,31 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
 
   for (const h of o.handlers) loops.push(pull(h));
 
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
   return {
     get running() {
-      return running.size;
+      let n = 0;
+      for (const h of held.values()) if (h.started) n++;
+      return n;
+    },
+    get queued() {
+      let n = 0;
+      for (const h of held.values()) if (!h.started) n++;
+      return n;
     },
     async stop(graceMs) {
       stopping = true;
       for (const stop of stopFetch) stop();
       for (const w of waiting) w();
+      // Jobs in the local queue never started: hand them back now (a claim still in flight does so
+      // when it lands). Running ones get the grace period.
+      for (const h of held.values()) if (!h.started) h.abort('shutdown');
       const deadline = Date.now() + graceMs;
-      while (running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      for (const r of running.values()) r.abort('shutdown');
-      while (running.size) await new Promise((r) => setTimeout(r, 20));
+      while (handling && Date.now() < deadline) await pause(50);
+      for (const h of held.values()) h.abort('shutdown');
+      while (handling) await pause(20);
       cancelSub.unsubscribe();
-      await Promise.race([Promise.allSettled(loops), new Promise((r) => setTimeout(r, 6000))]);
+      await Promise.race([Promise.allSettled(loops), pause(6000)]);
     },
   };
 }
