@@ -1,7 +1,8 @@
 /**
- * The worker pool: pulls each job type's messages from its durable consumer (only as many as it has free
- * slots), claims the job with a guarded transition, runs the handler with in-progress acks, writes the
- * outcome to PostgreSQL, and only then acks / naks / terms the message.
+ * The worker pool: pulls each job type's messages from its durable consumer (as many as it has free slots,
+ * plus a local queue while slots turn over fast), claims the job with a guarded transition, runs the handler
+ * (`attempt.ts`) with in-progress acks, writes the outcome to PostgreSQL, and only then acks / naks / terms
+ * the message.
  */
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/nats-core';
@@ -14,15 +15,13 @@ import {
   markRetrying,
   markRunningMany,
   markSucceededMany,
-  recordProgress,
-  renewLease,
   type Claim,
   type Success,
 } from '../src/db/jobs.js';
 import { groupCommit } from '../src/db/group-commit.js';
 import type { JobRow } from '../src/db/schema.js';
-import { isConnectionError, JobTimeoutError, UnreachableCaseError } from '../src/errors.js';
-import { classifyOutcome, type AttemptEnd } from '../src/jobs/outcome.js';
+import { isConnectionError, UnreachableCaseError } from '../src/errors.js';
+import { classifyOutcome } from '../src/jobs/outcome.js';
 import { isTerminal } from '../src/jobs/state.js';
 import type { Logger } from '../src/log.js';
 import type { Nats } from '../src/messaging/connect.js';
@@ -30,10 +29,10 @@ import { copyToDeadLetters, deadLetterJob, type DeadLetterDeps } from '../src/me
 import { jobMessageSchema, parseMessage, type JobMessage } from '../src/messaging/messages.js';
 import type { Names } from '../src/messaging/names.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
-import type { BoundHandler, JobContext } from './handler.js';
-import { inAttemptSpan, inRunSpan } from './observe.js';
-import { Slots, Turnover, type SlotWait } from './slots.js';
-import { traceIdOf } from '../src/observability/tracing.js';
+import type { BoundHandler } from './handler.js';
+import { Attempt, type AttemptDeps } from './attempt.js';
+import { inRunSpan } from './observe.js';
+import { Slots, Turnover } from './slots.js';
 import type { Context as TraceContext } from '@opentelemetry/api';
 
 export interface WorkerOptions {
@@ -62,14 +61,6 @@ export interface WorkerPool {
   stop(graceMs: number): Promise<void>;
 }
 
-type Abort = 'cancelled' | 'timeout' | 'shutdown' | 'lost';
-
-/** A claimed job: waiting in the local queue for a slot (`started` false), running, or writing its outcome. */
-interface Held {
-  abort(reason: Abort): void;
-  started: boolean;
-}
-
 /**
  * The local queue: a job is claimed ahead of a free slot only if, at the recent rate, a slot is expected
  * within this long (so claimed jobs rarely wait, and never while handlers are slow or idle) …
@@ -78,10 +69,12 @@ const CLAIM_AHEAD_HORIZON_MS = 50;
 /** … and at most this many times the concurrency wait per job type. */
 const CLAIM_AHEAD_MAX_FACTOR = 3;
 
+
 export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const { sql, nats, names, log } = o;
   const dl: DeadLetterDeps = { sql, nats, names, log };
-  const held = new Map<string, Held>();
+  /** Claimed jobs by id: waiting in the local queue for a slot, running, or writing their outcome. */
+  const held = new Map<string, Attempt>();
   /** Deliveries being handled: from the fetch to the settled message. */
   let handling = 0;
   const leaseMs = o.ackWaitMs;
@@ -119,15 +112,30 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     callback: (_err, msg) => held.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))?.abort('cancelled'),
   });
 
+  // Heartbeats: every held job's message gets an in-progress ack and its lease is renewed about every
+  // `beatMs` (at most that apart), from one timer for the whole pool.
+  const beatMs = Math.max(250, Math.floor(o.ackWaitMs / 3));
+  const beats = setInterval(() => {
+    const now = Date.now();
+    for (const h of held.values()) if (now - h.lastBeat >= beatMs / 2) h.beat(now);
+  }, beatMs / 4);
+  beats.unref();
+
+  const attemptDeps: AttemptDeps = { sql, nats, names, log, leaseMs, progressDbIntervalMs: o.progressDbIntervalMs, persist };
+
   /** Retries a PostgreSQL write until it goes through: a failed terminal or progress write is never dropped. */
-  async function persist<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  function persist<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return fn().catch((e: unknown) => retryWrite(what, fn, e));
+  }
+  async function retryWrite<T>(what: string, fn: () => Promise<T>, error: unknown): Promise<T> {
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      if (!isConnectionError(error)) throw error;
+      log.warn({ err: error, what }, 'PostgreSQL unreachable; retrying the write');
+      await new Promise((r) => setTimeout(r, delay));
       try {
         return await fn();
       } catch (e) {
-        if (!isConnectionError(e)) throw e;
-        log.warn({ err: e, what }, 'PostgreSQL unreachable; retrying the write');
-        await new Promise((r) => setTimeout(r, delay));
+        error = e;
       }
     }
   }
@@ -161,12 +169,12 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   }
 
   /**
-   * Runs one delivery: claims the job, waits for one of `slots` if none is free (the local queue), runs
-   * the handler. The slot, and `release` (the pull loop's count of messages it holds), are given back as
-   * soon as the handler is done, so the next job starts while this one's outcome is written (the message
-   * stays unacked until that write lands).
+   * Runs one delivery: claims the job, runs its attempt (which waits for one of `slots` if none is free:
+   * the local queue), writes the outcome. `release` (the pull loop's count of messages it holds) is given
+   * back as soon as the handler is done, so the next job starts while this one's outcome is written (the
+   * message stays unacked until that write lands).
    */
-  async function handle(bound: BoundHandler, m: JsMsg, trace: TraceContext, slots: Slots, release: () => void): Promise<void> {
+  async function handle(bound: BoundHandler, m: JsMsg, trace: TraceContext | null, slots: Slots, release: () => void): Promise<void> {
     const msg = parseMessage(jobMessageSchema, m.data);
     if (!msg) {
       log.warn({ subject: m.subject, seq: m.seq }, 'malformed job message; acked and dropped');
@@ -174,170 +182,29 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     }
     const job = await persist('claim', () => claim({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }));
     if (!job) return resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
-    let attemptLog: Logger | null = null; // made on first use: most attempts log nothing
-    const jlog = () => (attemptLog ??= log.child({ jobId: job.id, type: job.type, attempt: job.attempts, traceId: traceIdOf(job.traceparent) }));
-
-    // Progress: seqs come from the block reserved at claim; PostgreSQL gets throttled milestones.
-    let seq = job.seq;
-    let reserved = job.seqReserved;
-    let latest: { progress: number; message: string | null } | null = null;
-    let writing: Promise<void> | null = null;
-    let writeTimer: NodeJS.Timeout | null = null;
-    let lastWrite = 0;
-    /** The last progress message reported, written with the outcome. */
-    let lastMessage: string | null = null;
-    const controller = new AbortController();
-    let abortReason: Abort | null = null;
-    let slotWait: SlotWait | null = null;
-    const abort = (reason: Abort) => {
-      if (abortReason) return;
-      abortReason = reason;
-      slotWait?.cancel();
-      controller.abort(reason === 'timeout' ? new JobTimeoutError(job.timeoutMs) : new Error(`job ${reason}`));
-    };
-
-    const writeProgress = () => {
-      if (writing || !latest) return;
-      const p = latest;
-      const atSeq = seq;
-      latest = null;
-      lastWrite = Date.now();
-      writing = persist('progress', () =>
-        recordProgress(sql, { id: job.id, attempt: job.attempts, seq: atSeq, ...p, leaseMs }),
-      )
-        .then((r) => {
-          if (!r) return abort('lost');
-          reserved = r.seqReserved;
-          if (r.cancelRequested) abort('cancelled');
-        })
-        .catch((e) => jlog().warn({ err: e }, 'progress write failed'))
-        .finally(() => {
-          writing = null;
-          if (latest) scheduleWrite();
-        });
-    };
-    const scheduleWrite = () => {
-      if (writeTimer || writing) return;
-      const wait = Math.max(0, lastWrite + o.progressDbIntervalMs - Date.now());
-      writeTimer = setTimeout(() => {
-        writeTimer = null;
-        writeProgress();
-      }, wait);
-    };
-
-    const ctx: JobContext = {
-      jobId: job.id,
-      attempt: job.attempts,
-      maxAttempts: job.maxAttempts,
-      signal: controller.signal,
-      get log() {
-        return jlog();
-      },
-      progress(percent, message) {
-        if (abortReason) return;
-        const progress = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
-        latest = { progress, message: message ?? null };
-        lastMessage = message ?? null;
-        if (seq + 1 < reserved) {
-          seq++;
-          publishUpdate(nats.nc, names, {
-            jobId: job.id,
-            type: job.type,
-            owner: job.owner,
-            seq,
-            state: 'RUNNING',
-            progress,
-            message: message ?? null,
-            attempt: job.attempts,
-            at: new Date().toISOString(),
-          });
-        } // else: the reservation is used up; the write below renews it and the next update goes out
-        scheduleWrite();
-      },
-    };
-
-    const entry: Held = { abort, started: false };
-    held.set(job.id, entry);
-    const heartbeat = setInterval(() => {
-      m.working();
-      void renewLease(sql, { id: job.id, attempt: job.attempts, leaseMs })
-        .then((r) => {
-          if (!r) abort('lost');
-          else if (r.cancelRequested) abort('cancelled');
-        })
-        .catch(() => {}); // PostgreSQL down: the in-progress ack above still holds the message
-    }, Math.max(250, Math.floor(o.ackWaitMs / 3)));
-
-    // A free slot now, or wait in the local queue for one (the claim holds the job meanwhile); a job
-    // cancelled, lost or handed back while it waits never runs.
-    if (stopping) abort('shutdown');
-    let started = !abortReason && slots.tryTake();
-    if (!started && !abortReason) {
-      slotWait = slots.take();
-      started = await slotWait.got;
-      slotWait = null;
-      if (started && abortReason) {
-        slots.give();
-        started = false;
-      }
-    }
-
-    let end: AttemptEnd;
-    if (!started) {
-      end = abortReason === 'cancelled' ? { kind: 'cancelled' } : { kind: 'shutdown' };
-      release();
-    } else {
-      entry.started = true;
-      const timeout = setTimeout(() => abort('timeout'), job.timeoutMs);
-      try {
-        const payload = bound.type.payload.parse(job.payload);
-        const aborted = new Promise<never>((_, reject) =>
-          controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
-        );
-        const run = () => inAttemptSpan(trace, job, async () => bound.run(payload, ctx));
-        const result = await Promise.race([Promise.resolve().then(run), aborted]);
-        end = { kind: 'returned', result: result === undefined ? null : result };
-        JSON.stringify(end.result); // a result PostgreSQL cannot store fails the attempt (not the batch it would join)
-      } catch (error) {
-        end =
-          abortReason === 'cancelled'
-            ? { kind: 'cancelled' }
-            : abortReason === 'shutdown' || abortReason === 'lost'
-              ? { kind: 'shutdown' }
-              : { kind: 'threw', error };
-      } finally {
-        clearTimeout(timeout);
-        if (writeTimer) clearTimeout(writeTimer);
-        latest = null;
-        slots.give();
-        release();
-      }
-    }
+    const attempt = new Attempt(job, m, attemptDeps);
+    held.set(job.id, attempt);
     try {
-      await writing;
-      if (abortReason === 'lost') {
-        jlog().warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
+      if (stopping) attempt.abort('shutdown'); // claimed after stop began: handed back without running
+      const end = await attempt.run(bound, trace, slots);
+      release();
+      await attempt.writing;
+      if (attempt.abortReason === 'lost') {
+        attempt.log.warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
         return;
       }
-      await finish(job, m, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff), seq, lastMessage, jlog);
+      await finish(attempt, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff));
     } finally {
-      clearInterval(heartbeat);
       held.delete(job.id);
     }
   }
 
-  async function finish(
-    job: JobRow,
-    m: JsMsg,
-    outcome: ReturnType<typeof classifyOutcome>,
-    lastSeq: number,
-    lastMessage: string | null,
-    jlog: () => Logger,
-  ): Promise<void> {
-    const fence = { id: job.id, attempt: job.attempts, lastSeq };
+  async function finish(a: Attempt, outcome: ReturnType<typeof classifyOutcome>): Promise<void> {
+    const { job, m, lastMessage } = a;
+    const fence = { id: job.id, attempt: job.attempts, lastSeq: a.seq };
     const superseded = () =>
       // Not ours any more (a newer attempt claimed it): its holder settles the message.
-      jlog().warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
+      a.log.warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
     let after: JobRow | null;
     switch (outcome.state) {
       case 'SUCCEEDED': {
@@ -379,7 +246,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       default:
         throw new UnreachableCaseError(outcome);
     }
-    if (outcome.state === 'RETRYING' || outcome.state === 'FAILED') jlog().info({ error: outcome.error }, `attempt failed → ${outcome.state}`);
+    if (outcome.state === 'RETRYING' || outcome.state === 'FAILED') a.log.info({ error: outcome.error }, `attempt failed → ${outcome.state}`);
   }
 
   async function pull(bound: BoundHandler): Promise<void> {
@@ -462,6 +329,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       while (handling && Date.now() < deadline) await pause(50);
       for (const h of held.values()) h.abort('shutdown');
       while (handling) await pause(20);
+      clearInterval(beats);
       cancelSub.unsubscribe();
       await Promise.race([Promise.allSettled(loops), pause(6000)]);
     },
