@@ -61,6 +61,23 @@ export interface WorkerPool {
   stop(graceMs: number): Promise<void>;
 }
 
+/** One job type's pull loop: its handler, its slots, and the messages it holds. */
+interface Loop {
+  bound: BoundHandler;
+  slots: Slots;
+  turnover: Turnover;
+  /** Messages fetched whose handler has not returned yet (claiming, queued locally, or running). */
+  inUse: number;
+  /** Wakes the loop waiting for messages to be given back. */
+  wake: (() => void) | null;
+}
+
+/** A delivery's hold on its loop: given back once, when its handler returns (or it is settled without). */
+interface Hold {
+  loop: Loop;
+  released: boolean;
+}
+
 /**
  * The local queue: a job is claimed ahead of a free slot only if, at the recent rate, a slot is expected
  * within this long (so claimed jobs rarely wait, and never while handlers are slow or idle) …
@@ -171,12 +188,13 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   }
 
   /**
-   * Runs one delivery: claims the job, runs its attempt (which waits for one of `slots` if none is free:
-   * the local queue), writes the outcome. `release` (the pull loop's count of messages it holds) is given
-   * back as soon as the handler is done, so the next job starts while this one's outcome is written (the
-   * message stays unacked until that write lands).
+   * Runs one delivery: claims the job, runs its attempt (which waits for one of the loop's slots if none is
+   * free: the local queue), writes the outcome. The hold on the loop is given back as soon as the handler
+   * is done, so the next job starts while this one's outcome is written (the message stays unacked until
+   * that write lands).
    */
-  async function handle(bound: BoundHandler, m: JsMsg, trace: TraceContext | null, slots: Slots, release: () => void): Promise<void> {
+  async function handle(m: JsMsg, trace: TraceContext | null, hold: Hold): Promise<void> {
+    const { bound, slots } = hold.loop;
     const msg = parseMessage(jobMessageSchema, m.data);
     if (!msg) {
       log.warn({ subject: m.subject, seq: m.seq }, 'malformed job message; acked and dropped');
@@ -189,7 +207,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     try {
       if (stopping) attempt.abort('shutdown'); // claimed after stop began: handed back without running
       const end = await attempt.run(bound, trace, slots);
-      release();
+      release(hold);
       await attempt.writing;
       if (attempt.abortReason === 'lost') {
         attempt.log.warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
@@ -251,23 +269,46 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     if (outcome.state === 'RETRYING' || outcome.state === 'FAILED') a.log.info({ error: outcome.error }, `attempt failed → ${outcome.state}`);
   }
 
+  function release(hold: Hold): void {
+    if (hold.released) return;
+    hold.released = true;
+    const loop = hold.loop;
+    loop.inUse--;
+    loop.turnover.note();
+    const w = loop.wake;
+    loop.wake = null;
+    if (w) {
+      waiting.delete(w);
+      w();
+    }
+  }
+
+  /** Handles one delivery to its end; nothing it throws escapes (the message is then redelivered). */
+  async function deliver(m: JsMsg, loop: Loop): Promise<void> {
+    const hold: Hold = { loop, released: false };
+    try {
+      await inRunSpan(m, loop.bound.type.name, (trace) => handle(m, trace, hold));
+    } catch (e) {
+      log.error({ err: e, subject: m.subject }, 'job handling failed; the message will be redelivered');
+    } finally {
+      release(hold);
+      handling--;
+    }
+  }
+
   async function pull(bound: BoundHandler): Promise<void> {
     const consumer: Consumer = await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
-    const slots = new Slots(o.concurrency);
-    const turnover = new Turnover(CLAIM_AHEAD_HORIZON_MS);
+    const loop: Loop = { bound, slots: new Slots(o.concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null };
     const maxAhead = CLAIM_AHEAD_MAX_FACTOR * o.concurrency;
-    /** Messages fetched whose handler has not returned yet (claiming, queued locally, or running). */
-    let inUse = 0;
-    let wake: (() => void) | null = null;
     while (!stopping) {
       // Hold the running jobs plus the local queue: the jobs the slots should start within the horizon
       // at the recent turnover (none while handlers are slow or idle). Pull again once half of that is
       // free (or all is): under load one pull request per many jobs, whose claims go out as one batch.
-      const limit = o.concurrency + Math.min(maxAhead, turnover.expected());
-      const free = limit - inUse;
-      if (free < Math.ceil(limit / 2) && inUse > 0) {
+      const limit = o.concurrency + Math.min(maxAhead, loop.turnover.expected());
+      const free = limit - loop.inUse;
+      if (free < Math.ceil(limit / 2) && loop.inUse > 0) {
         await new Promise<void>((r) => {
-          wake = r;
+          loop.wake = r;
           waiting.add(r);
         });
         continue;
@@ -277,25 +318,9 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         const stop = () => void batch.close();
         stopFetch.add(stop);
         for await (const m of batch) {
-          inUse++;
+          loop.inUse++;
           handling++;
-          let released = false;
-          const release = () => {
-            if (released) return;
-            released = true;
-            inUse--;
-            turnover.note();
-            const w = wake;
-            wake = null;
-            if (w) waiting.delete(w);
-            w?.();
-          };
-          void inRunSpan(m, bound.type.name, (trace) => handle(bound, m, trace, slots, release))
-            .catch((e) => log.error({ err: e, subject: m.subject }, 'job handling failed; the message will be redelivered'))
-            .finally(() => {
-              release();
-              handling--;
-            });
+          void deliver(m, loop);
         }
         stopFetch.delete(stop);
       } catch (e) {

@@ -58,9 +58,10 @@ export class Slots {
 }
 
 /**
- * Slots given back over the last `horizonMs` (measured over the previous window): how many claimed jobs
- * can be expected to start within about that long. Idle or long-running handlers give 0, so a job is only
- * claimed ahead of a free slot while slots turn over quickly.
+ * Slots given back over the last `horizonMs` (the previous window's count, or the current one's once it is
+ * larger: those all came within the last `horizonMs`): how many claimed jobs can be expected to start within
+ * about that long. Idle or long-running handlers give 0, so a job is only claimed ahead of a free slot while
+ * slots turn over quickly.
  */
 export class Turnover {
   #windowStart = Date.now();
@@ -78,7 +79,7 @@ export class Turnover {
   /** Slot returns expected within the next `horizonMs`, at the recent rate. */
   expected(): number {
     this.#roll();
-    return this.#last;
+    return Math.max(this.#last, this.#inWindow);
   }
 
   #roll(): void {

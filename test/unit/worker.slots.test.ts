@@ -40,14 +40,19 @@ it('a cancelled wait resolves false and takes nothing; cancelling after the slot
   expect(slots.tryTake()).toBe(false);
 });
 
-it('expects as many slot returns in the next window as in the last one, and none after a quiet spell', () => {
+it('expects as many slot returns in the next window as came in the last one, and none after a quiet spell', () => {
   vi.useFakeTimers({ now: 0 });
   try {
     const turnover = new Turnover(50);
+    expect(turnover.expected()).toBe(0);
     for (let i = 0; i < 30; i++) turnover.note();
-    expect(turnover.expected()).toBe(0); // the first window is not over
+    expect(turnover.expected()).toBe(30); // the window is not over, but these all came within it
     vi.advanceTimersByTime(50);
     expect(turnover.expected()).toBe(30);
+    for (let i = 0; i < 10; i++) turnover.note();
+    expect(turnover.expected()).toBe(30); // the last full window says more than this one so far
+    vi.advanceTimersByTime(50);
+    expect(turnover.expected()).toBe(10);
     vi.advanceTimersByTime(50);
     expect(turnover.expected()).toBe(0); // nothing came back in the last window
     turnover.note();
