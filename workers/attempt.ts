@@ -128,10 +128,12 @@ export class Attempt {
     try {
       const payload = bound.type.payload.parse(this.job.payload);
       const ctx = new AttemptContext(this);
+      const startedAt = Date.now();
       let result = trace ? inAttemptSpan(trace, this.job, () => bound.run(payload, ctx)) : bound.run(payload, ctx);
       if (isPromiseLike(result)) {
         // Only a handler that awaits can time out or be aborted: its outcome is decided when that happens.
-        timeout = setTimeout(() => this.abort('timeout'), this.job.timeoutMs);
+        // (Its time runs from its start: a synchronous part before the first await counts.)
+        timeout = setTimeout(() => this.abort('timeout'), Math.max(0, this.job.timeoutMs - (Date.now() - startedAt)));
         const pending = result;
         result = await new Promise((resolve, reject) => {
           this.#onAbort = reject;
