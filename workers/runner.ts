@@ -104,7 +104,9 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const stopFetch = new Set<() => void>();
 
   // Claims and successes are written in batches: every claim (success) that comes while one is being
-  // written goes into the next statement, so a busy worker commits once per batch, not once per job.
+  // written goes into the next statement, so a busy worker commits once per batch, not once per job; and
+  // the calls of one burst (a fetch's messages, the handlers they ran) wait for each other (`gather`), so a
+  // fetch is one claim statement, not its first message alone and then the rest.
   // Each batch's updates (and a success batch's acks) go out together, after its commit: one NATS write.
   const claim = groupCommit(
     async (cs: Claim[]) => {
@@ -112,7 +114,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       for (const job of jobs) if (job) publishUpdate(nats.nc, names, updateFromJob(job));
       return jobs;
     },
-    { maxSize: 500 },
+    { maxSize: 500, gather: true },
   );
   const succeed = groupCommit(
     async (ds: (Success & { msg: JsMsg })[]) => {
@@ -124,7 +126,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       });
       return jobs;
     },
-    { maxSize: 500 },
+    { maxSize: 500, gather: true },
   );
 
   const cancelSub: Subscription = nats.nc.subscribe(names.cancelPattern, {
