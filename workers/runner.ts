@@ -1,7 +1,8 @@
 /**
- * The worker pool: pulls each job type's messages from its durable consumer (only as many as it has free
- * slots), claims the job with a guarded transition, runs the handler with in-progress acks, writes the
- * outcome to PostgreSQL, and only then acks / naks / terms the message.
+ * The worker pool: pulls each job type's messages from its durable consumer (as many as it has free slots,
+ * plus a local queue while slots turn over fast), claims the job with a guarded transition, runs the handler
+ * (`attempt.ts`) with in-progress acks, writes the outcome to PostgreSQL, and only then acks / naks / terms
+ * the message.
  */
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/nats-core';
@@ -14,15 +15,13 @@ import {
   markRetrying,
   markRunningMany,
   markSucceededMany,
-  recordProgress,
-  renewLease,
   type Claim,
   type Success,
 } from '../src/db/jobs.js';
 import { groupCommit } from '../src/db/group-commit.js';
 import type { JobRow } from '../src/db/schema.js';
-import { isConnectionError, JobTimeoutError, UnreachableCaseError } from '../src/errors.js';
-import { classifyOutcome, type AttemptEnd } from '../src/jobs/outcome.js';
+import { isConnectionError, UnreachableCaseError } from '../src/errors.js';
+import { classifyOutcome } from '../src/jobs/outcome.js';
 import { isTerminal } from '../src/jobs/state.js';
 import type { Logger } from '../src/log.js';
 import type { Nats } from '../src/messaging/connect.js';
@@ -30,9 +29,10 @@ import { copyToDeadLetters, deadLetterJob, type DeadLetterDeps } from '../src/me
 import { jobMessageSchema, parseMessage, type JobMessage } from '../src/messaging/messages.js';
 import type { Names } from '../src/messaging/names.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
-import type { BoundHandler, JobContext } from './handler.js';
-import { inAttemptSpan, inRunSpan } from './observe.js';
-import { traceIdOf } from '../src/observability/tracing.js';
+import type { BoundHandler } from './handler.js';
+import { Attempt, type AttemptDeps } from './attempt.js';
+import { inRunSpan } from './observe.js';
+import { Slots, Turnover } from './slots.js';
 import type { Context as TraceContext } from '@opentelemetry/api';
 
 export interface WorkerOptions {
@@ -51,23 +51,51 @@ export interface WorkerOptions {
 export interface WorkerPool {
   /** Jobs this pool holds now: running their handler, or writing the outcome of one that just finished. */
   readonly running: number;
+  /** Jobs claimed and waiting in the local queue for a free slot. */
+  readonly queued: number;
   /**
-   * Graceful stop: no new messages; running jobs get `graceMs` to finish, then are aborted and handed back
-   * (QUEUED, message nak'ed for immediate redelivery).
+   * Graceful stop: no new messages; jobs waiting in the local queue are handed back at once, running jobs
+   * get `graceMs` to finish, then are aborted and handed back (QUEUED, message nak'ed for immediate
+   * redelivery).
    */
   stop(graceMs: number): Promise<void>;
 }
 
-type Abort = 'cancelled' | 'timeout' | 'shutdown' | 'lost';
-
-interface Running {
-  abort(reason: Abort): void;
+/** One job type's pull loop: its handler, its slots, and the messages it holds. */
+interface Loop {
+  bound: BoundHandler;
+  slots: Slots;
+  turnover: Turnover;
+  /** Messages fetched whose handler has not returned yet (claiming, queued locally, or running). */
+  inUse: number;
+  /** Wakes the loop waiting for messages to be given back. */
+  wake: (() => void) | null;
 }
+
+/** A delivery's hold on its loop: given back once, when its handler returns (or it is settled without). */
+interface Hold {
+  loop: Loop;
+  released: boolean;
+}
+
+/**
+ * The local queue: a job is claimed ahead of a free slot only if, at the recent rate, a slot is expected
+ * within this long (so claimed jobs rarely wait, and never while handlers are slow or idle) …
+ */
+const CLAIM_AHEAD_HORIZON_MS = 50;
+/**
+ * … and at most this many times the concurrency wait per job type. (Drain of no-op jobs at C = 50: 3 gave
+ * claim batches of ~100 jobs, 6 of ~160; 10 no larger, and no faster.)
+ */
+const CLAIM_AHEAD_MAX_FACTOR = 6;
 
 export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const { sql, nats, names, log } = o;
   const dl: DeadLetterDeps = { sql, nats, names, log };
-  const running = new Map<string, Running>();
+  /** Claimed jobs by id: waiting in the local queue for a slot, running, or writing their outcome. */
+  const held = new Map<string, Attempt>();
+  /** Deliveries being handled: from the fetch to the settled message. */
+  let handling = 0;
   const leaseMs = o.ackWaitMs;
   let stopping = false;
   /** Pull loops waiting for a free slot (each wakes its own). */
@@ -76,7 +104,9 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const stopFetch = new Set<() => void>();
 
   // Claims and successes are written in batches: every claim (success) that comes while one is being
-  // written goes into the next statement, so a busy worker commits once per batch, not once per job.
+  // written goes into the next statement, so a busy worker commits once per batch, not once per job; and
+  // the calls of one burst (a fetch's messages, the handlers they ran) wait for each other (`gather`), so a
+  // fetch is one claim statement, not its first message alone and then the rest.
   // Each batch's updates (and a success batch's acks) go out together, after its commit: one NATS write.
   const claim = groupCommit(
     async (cs: Claim[]) => {
@@ -84,7 +114,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       for (const job of jobs) if (job) publishUpdate(nats.nc, names, updateFromJob(job));
       return jobs;
     },
-    { maxSize: 500 },
+    { maxSize: 500, gather: true },
   );
   const succeed = groupCommit(
     async (ds: (Success & { msg: JsMsg })[]) => {
@@ -96,22 +126,37 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       });
       return jobs;
     },
-    { maxSize: 500 },
+    { maxSize: 500, gather: true },
   );
 
   const cancelSub: Subscription = nats.nc.subscribe(names.cancelPattern, {
-    callback: (_err, msg) => running.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))?.abort('cancelled'),
+    callback: (_err, msg) => held.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))?.abort('cancelled'),
   });
 
+  // Heartbeats: every held job's message gets an in-progress ack and its lease is renewed about every
+  // `beatMs` (at most that apart), from one timer for the whole pool.
+  const beatMs = Math.max(250, Math.floor(o.ackWaitMs / 3));
+  const beats = setInterval(() => {
+    const now = Date.now();
+    for (const h of held.values()) if (now - h.lastBeat >= beatMs / 2) h.beat(now);
+  }, beatMs / 4);
+  beats.unref();
+
+  const attemptDeps: AttemptDeps = { sql, nats, names, log, leaseMs, progressDbIntervalMs: o.progressDbIntervalMs, persist };
+
   /** Retries a PostgreSQL write until it goes through: a failed terminal or progress write is never dropped. */
-  async function persist<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  function persist<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return fn().catch((e: unknown) => retryWrite(what, fn, e));
+  }
+  async function retryWrite<T>(what: string, fn: () => Promise<T>, error: unknown): Promise<T> {
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      if (!isConnectionError(error)) throw error;
+      log.warn({ err: error, what }, 'PostgreSQL unreachable; retrying the write');
+      await new Promise((r) => setTimeout(r, delay));
       try {
         return await fn();
       } catch (e) {
-        if (!isConnectionError(e)) throw e;
-        log.warn({ err: e, what }, 'PostgreSQL unreachable; retrying the write');
-        await new Promise((r) => setTimeout(r, delay));
+        error = e;
       }
     }
   }
@@ -145,10 +190,13 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   }
 
   /**
-   * Runs one delivery. `release` gives its slot back: called as soon as the handler is done, so the next
-   * job starts while this one's outcome is written (the message stays unacked until that write lands).
+   * Runs one delivery: claims the job, runs its attempt (which waits for one of the loop's slots if none is
+   * free: the local queue), writes the outcome. The hold on the loop is given back as soon as the handler
+   * is done, so the next job starts while this one's outcome is written (the message stays unacked until
+   * that write lands).
    */
-  async function handle(bound: BoundHandler, m: JsMsg, trace: TraceContext, release: () => void): Promise<void> {
+  async function handle(m: JsMsg, trace: TraceContext | null, hold: Hold): Promise<void> {
+    const { bound, slots } = hold.loop;
     const msg = parseMessage(jobMessageSchema, m.data);
     if (!msg) {
       log.warn({ subject: m.subject, seq: m.seq }, 'malformed job message; acked and dropped');
@@ -156,146 +204,29 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     }
     const job = await persist('claim', () => claim({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }));
     if (!job) return resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
-    let attemptLog: Logger | null = null; // made on first use: most attempts log nothing
-    const jlog = () => (attemptLog ??= log.child({ jobId: job.id, type: job.type, attempt: job.attempts, traceId: traceIdOf(job.traceparent) }));
-
-    // Progress: seqs come from the block reserved at claim; PostgreSQL gets throttled milestones.
-    let seq = job.seq;
-    let reserved = job.seqReserved;
-    let latest: { progress: number; message: string | null } | null = null;
-    let writing: Promise<void> | null = null;
-    let writeTimer: NodeJS.Timeout | null = null;
-    let lastWrite = 0;
-    /** The last progress message reported, written with the outcome. */
-    let lastMessage: string | null = null;
-    const controller = new AbortController();
-    let abortReason: Abort | null = null;
-    const abort = (reason: Abort) => {
-      if (abortReason) return;
-      abortReason = reason;
-      controller.abort(reason === 'timeout' ? new JobTimeoutError(job.timeoutMs) : new Error(`job ${reason}`));
-    };
-
-    const writeProgress = () => {
-      if (writing || !latest) return;
-      const p = latest;
-      const atSeq = seq;
-      latest = null;
-      lastWrite = Date.now();
-      writing = persist('progress', () =>
-        recordProgress(sql, { id: job.id, attempt: job.attempts, seq: atSeq, ...p, leaseMs }),
-      )
-        .then((r) => {
-          if (!r) return abort('lost');
-          reserved = r.seqReserved;
-          if (r.cancelRequested) abort('cancelled');
-        })
-        .catch((e) => jlog().warn({ err: e }, 'progress write failed'))
-        .finally(() => {
-          writing = null;
-          if (latest) scheduleWrite();
-        });
-    };
-    const scheduleWrite = () => {
-      if (writeTimer || writing) return;
-      const wait = Math.max(0, lastWrite + o.progressDbIntervalMs - Date.now());
-      writeTimer = setTimeout(() => {
-        writeTimer = null;
-        writeProgress();
-      }, wait);
-    };
-
-    const ctx: JobContext = {
-      jobId: job.id,
-      attempt: job.attempts,
-      maxAttempts: job.maxAttempts,
-      signal: controller.signal,
-      get log() {
-        return jlog();
-      },
-      progress(percent, message) {
-        if (abortReason) return;
-        const progress = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
-        latest = { progress, message: message ?? null };
-        lastMessage = message ?? null;
-        if (seq + 1 < reserved) {
-          seq++;
-          publishUpdate(nats.nc, names, {
-            jobId: job.id,
-            type: job.type,
-            owner: job.owner,
-            seq,
-            state: 'RUNNING',
-            progress,
-            message: message ?? null,
-            attempt: job.attempts,
-            at: new Date().toISOString(),
-          });
-        } // else: the reservation is used up; the write below renews it and the next update goes out
-        scheduleWrite();
-      },
-    };
-
-    running.set(job.id, { abort });
-    const heartbeat = setInterval(() => {
-      m.working();
-      void renewLease(sql, { id: job.id, attempt: job.attempts, leaseMs })
-        .then((r) => {
-          if (!r) abort('lost');
-          else if (r.cancelRequested) abort('cancelled');
-        })
-        .catch(() => {}); // PostgreSQL down: the in-progress ack above still holds the message
-    }, Math.max(250, Math.floor(o.ackWaitMs / 3)));
-    const timeout = setTimeout(() => abort('timeout'), job.timeoutMs);
-
-    let end: AttemptEnd;
+    const attempt = new Attempt(job, m, attemptDeps);
+    held.set(job.id, attempt);
     try {
-      const payload = bound.type.payload.parse(job.payload);
-      const aborted = new Promise<never>((_, reject) =>
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
-      );
-      const run = () => inAttemptSpan(trace, job, async () => bound.run(payload, ctx));
-      const result = await Promise.race([Promise.resolve().then(run), aborted]);
-      end = { kind: 'returned', result: result === undefined ? null : result };
-      JSON.stringify(end.result); // a result PostgreSQL cannot store fails the attempt (not the batch it would join)
-    } catch (error) {
-      end =
-        abortReason === 'cancelled'
-          ? { kind: 'cancelled' }
-          : abortReason === 'shutdown' || abortReason === 'lost'
-            ? { kind: 'shutdown' }
-            : { kind: 'threw', error };
-    } finally {
-      clearTimeout(timeout);
-      if (writeTimer) clearTimeout(writeTimer);
-      latest = null;
-      release();
-    }
-    try {
-      await writing;
-      if (abortReason === 'lost') {
-        jlog().warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
+      if (stopping) attempt.abort('shutdown'); // claimed after stop began: handed back without running
+      const end = await attempt.run(bound, trace, slots);
+      release(hold);
+      await attempt.writing;
+      if (attempt.abortReason === 'lost') {
+        attempt.log.warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
         return;
       }
-      await finish(job, m, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff), seq, lastMessage, jlog);
+      await finish(attempt, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff));
     } finally {
-      clearInterval(heartbeat);
-      running.delete(job.id);
+      held.delete(job.id);
     }
   }
 
-  async function finish(
-    job: JobRow,
-    m: JsMsg,
-    outcome: ReturnType<typeof classifyOutcome>,
-    lastSeq: number,
-    lastMessage: string | null,
-    jlog: () => Logger,
-  ): Promise<void> {
-    const fence = { id: job.id, attempt: job.attempts, lastSeq };
+  async function finish(a: Attempt, outcome: ReturnType<typeof classifyOutcome>): Promise<void> {
+    const { job, m, lastMessage } = a;
+    const fence = { id: job.id, attempt: job.attempts, lastSeq: a.seq };
     const superseded = () =>
       // Not ours any more (a newer attempt claimed it): its holder settles the message.
-      jlog().warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
+      a.log.warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
     let after: JobRow | null;
     switch (outcome.state) {
       case 'SUCCEEDED': {
@@ -337,21 +268,49 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       default:
         throw new UnreachableCaseError(outcome);
     }
-    if (outcome.state === 'RETRYING' || outcome.state === 'FAILED') jlog().info({ error: outcome.error }, `attempt failed → ${outcome.state}`);
+    if (outcome.state === 'RETRYING' || outcome.state === 'FAILED') a.log.info({ error: outcome.error }, `attempt failed → ${outcome.state}`);
+  }
+
+  function release(hold: Hold): void {
+    if (hold.released) return;
+    hold.released = true;
+    const loop = hold.loop;
+    loop.inUse--;
+    loop.turnover.note();
+    const w = loop.wake;
+    loop.wake = null;
+    if (w) {
+      waiting.delete(w);
+      w();
+    }
+  }
+
+  /** Handles one delivery to its end; nothing it throws escapes (the message is then redelivered). */
+  async function deliver(m: JsMsg, loop: Loop): Promise<void> {
+    const hold: Hold = { loop, released: false };
+    try {
+      await inRunSpan(m, loop.bound.type.name, (trace) => handle(m, trace, hold));
+    } catch (e) {
+      log.error({ err: e, subject: m.subject }, 'job handling failed; the message will be redelivered');
+    } finally {
+      release(hold);
+      handling--;
+    }
   }
 
   async function pull(bound: BoundHandler): Promise<void> {
     const consumer: Consumer = await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
-    let inUse = 0;
-    let wake: (() => void) | null = null;
-    // Pull again once half the slots are free (or all are): under load that is one pull request per
-    // concurrency/2 jobs instead of one per job, and the claims of a pull's messages go out as one batch.
-    const refillAt = Math.ceil(o.concurrency / 2);
+    const loop: Loop = { bound, slots: new Slots(o.concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null };
+    const maxAhead = CLAIM_AHEAD_MAX_FACTOR * o.concurrency;
     while (!stopping) {
-      const free = o.concurrency - inUse;
-      if (free < refillAt && inUse > 0) {
+      // Hold the running jobs plus the local queue: the jobs the slots should start within the horizon
+      // at the recent turnover (none while handlers are slow or idle). Pull again once half of that is
+      // free (or all is): under load one pull request per many jobs, whose claims go out as one batch.
+      const limit = o.concurrency + Math.min(maxAhead, loop.turnover.expected());
+      const free = limit - loop.inUse;
+      if (free < Math.ceil(limit / 2) && loop.inUse > 0) {
         await new Promise<void>((r) => {
-          wake = r;
+          loop.wake = r;
           waiting.add(r);
         });
         continue;
@@ -361,20 +320,9 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         const stop = () => void batch.close();
         stopFetch.add(stop);
         for await (const m of batch) {
-          inUse++;
-          let released = false;
-          const release = () => {
-            if (released) return;
-            released = true;
-            inUse--;
-            const w = wake;
-            wake = null;
-            if (w) waiting.delete(w);
-            w?.();
-          };
-          void inRunSpan(m, bound.type.name, (trace) => handle(bound, m, trace, release))
-            .catch((e) => log.error({ err: e, subject: m.subject }, 'job handling failed; the message will be redelivered'))
-            .finally(release);
+          loop.inUse++;
+          handling++;
+          void deliver(m, loop);
         }
         stopFetch.delete(stop);
       } catch (e) {
@@ -387,20 +335,32 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
 
   for (const h of o.handlers) loops.push(pull(h));
 
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
   return {
     get running() {
-      return running.size;
+      let n = 0;
+      for (const h of held.values()) if (h.started) n++;
+      return n;
+    },
+    get queued() {
+      let n = 0;
+      for (const h of held.values()) if (!h.started) n++;
+      return n;
     },
     async stop(graceMs) {
       stopping = true;
       for (const stop of stopFetch) stop();
       for (const w of waiting) w();
+      // Jobs in the local queue never started: hand them back now (a claim still in flight does so
+      // when it lands). Running ones get the grace period.
+      for (const h of held.values()) if (!h.started) h.abort('shutdown');
       const deadline = Date.now() + graceMs;
-      while (running.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      for (const r of running.values()) r.abort('shutdown');
-      while (running.size) await new Promise((r) => setTimeout(r, 20));
+      while (handling && Date.now() < deadline) await pause(50);
+      for (const h of held.values()) h.abort('shutdown');
+      while (handling) await pause(20);
+      clearInterval(beats);
       cancelSub.unsubscribe();
-      await Promise.race([Promise.allSettled(loops), new Promise((r) => setTimeout(r, 6000))]);
+      await Promise.race([Promise.allSettled(loops), pause(6000)]);
     },
   };
 }

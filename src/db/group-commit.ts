@@ -1,14 +1,17 @@
 /**
  * Group commit: calls made while a batch is being written wait in a queue and are written together, in one
  * statement and one commit, as soon as it returns. There is no added wait when the queue is empty, so a lone
- * call costs what it did; under load the batches grow by themselves.
+ * call costs what it did; under load the batches grow by themselves. With `gather`, a call that finds the
+ * queue idle waits for the calls made in the same burst (until the current I/O callbacks are done,
+ * `setImmediate`): a burst (the messages of one fetch, the handlers they ran) is one batch, instead of its
+ * first call alone and then the rest.
  *
  * `write` answers one result per call, in order. A failure of the shared statement fails every call in it
  * (nothing of any of them was written); callers retry as they would a single statement.
  */
 export function groupCommit<C, R>(
   write: (calls: C[]) => Promise<R[]>,
-  o: { maxSize: number; sizeOf?: (call: C) => number },
+  o: { maxSize: number; sizeOf?: (call: C) => number; gather?: boolean },
 ): (call: C) => Promise<R> {
   type Queued = { call: C; resolve: (r: R) => void; reject: (e: unknown) => void };
   const sizeOf = o.sizeOf ?? (() => 1);
@@ -38,6 +41,9 @@ export function groupCommit<C, R>(
   return (call) =>
     new Promise<R>((resolve, reject) => {
       queue.push({ call, resolve, reject });
-      if (!running) void drain();
+      if (running) return;
+      running = true;
+      if (o.gather) setImmediate(() => void drain());
+      else void drain();
     });
 }

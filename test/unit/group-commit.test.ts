@@ -41,3 +41,20 @@ it('fails every call of a failed batch, and writes the calls after it', async ()
   expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(Error);
   expect(await write(5)).toBe(5);
 });
+
+it('with gather, writes the calls of one burst together, even the first one (which otherwise goes alone)', async () => {
+  const batches: number[][] = [];
+  const write = (gather: boolean) =>
+    groupCommit(async (xs: number[]) => {
+      batches.push(xs);
+      await new Promise((r) => setTimeout(r, 5));
+      return xs;
+    }, { maxSize: 100, gather });
+  const gathered = write(true);
+  expect(await Promise.all([1, 2, 3].map((x) => gathered(x)))).toEqual([1, 2, 3]);
+  expect(batches).toEqual([[1, 2, 3]]);
+  batches.length = 0;
+  const eager = write(false);
+  await Promise.all([1, 2, 3].map((x) => eager(x)));
+  expect(batches).toEqual([[1], [2, 3]]);
+});

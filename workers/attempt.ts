@@ -1,0 +1,238 @@
+/**
+ * One attempt of a claimed job in this worker, between the claim and the outcome (both written by the
+ * runner): it waits for a slot if none is free (the local queue), runs the handler with its context
+ * (progress, abort signal, log), and keeps the job's message and lease alive (`beat`, from the pool's
+ * timer). A class rather than closures: the runner makes one per job, thousands a second.
+ */
+import type { JsMsg } from '@nats-io/jetstream';
+import type { Context as TraceContext } from '@opentelemetry/api';
+import type { Sql } from '../src/db/client.js';
+import { recordProgress, renewLease } from '../src/db/jobs.js';
+import type { JobRow } from '../src/db/schema.js';
+import { JobTimeoutError } from '../src/errors.js';
+import type { AttemptEnd } from '../src/jobs/outcome.js';
+import type { Logger } from '../src/log.js';
+import type { Nats } from '../src/messaging/connect.js';
+import type { Names } from '../src/messaging/names.js';
+import { traceIdOf } from '../src/observability/tracing.js';
+import { publishUpdate } from '../src/progress/updates.js';
+import type { BoundHandler, JobContext } from './handler.js';
+import { inAttemptSpan } from './observe.js';
+import type { SlotWait, Slots } from './slots.js';
+
+export type Abort = 'cancelled' | 'timeout' | 'shutdown' | 'lost';
+
+/** What the attempts of one pool share. */
+export interface AttemptDeps {
+  sql: Sql;
+  nats: Nats;
+  names: Names;
+  log: Logger;
+  leaseMs: number;
+  /** Minimum gap between progress writes to PostgreSQL. */
+  progressDbIntervalMs: number;
+  /** Retries a PostgreSQL write until it goes through. */
+  persist<T>(what: string, fn: () => Promise<T>): Promise<T>;
+}
+
+const isPromiseLike = (x: unknown): x is PromiseLike<unknown> =>
+  typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
+
+export class Attempt {
+  /** The handler has started (it holds a slot until it returns). */
+  started = false;
+  /** When the message's AckWait and the job's lease were last renewed. */
+  lastBeat = Date.now();
+  abortReason: Abort | null = null;
+  /** The last seq used: seqs come from the block reserved at claim. */
+  seq: number;
+  /** The last progress message reported, written with the outcome. */
+  lastMessage: string | null = null;
+  /** The throttled progress write in flight, if any (the outcome is written after it). */
+  writing: Promise<void> | null = null;
+  #reserved: number;
+  #latest: { progress: number; message: string | null } | null = null;
+  #writeTimer: NodeJS.Timeout | null = null;
+  #lastWrite = 0;
+  /** The handler's AbortSignal is made when it first asks for it; `#onAbort` ends an awaited handler. */
+  #controller: AbortController | null = null;
+  #abortError: Error | null = null;
+  #onAbort: ((e: Error) => void) | null = null;
+  #slotWait: SlotWait | null = null;
+  #log: Logger | null = null;
+
+  constructor(
+    readonly job: JobRow,
+    readonly m: JsMsg,
+    readonly d: AttemptDeps,
+  ) {
+    this.seq = job.seq;
+    this.#reserved = job.seqReserved;
+  }
+
+  /** The attempt's logger, made on first use: most attempts log nothing. */
+  get log(): Logger {
+    const { job } = this;
+    return (this.#log ??= this.d.log.child({ jobId: job.id, type: job.type, attempt: job.attempts, traceId: traceIdOf(job.traceparent) }));
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#abortError) this.#controller.abort(this.#abortError);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Stops the attempt (once): a waiting one never runs; a running handler sees its signal abort. */
+  abort(reason: Abort): void {
+    if (this.abortReason) return;
+    this.abortReason = reason;
+    this.#abortError = reason === 'timeout' ? new JobTimeoutError(this.job.timeoutMs) : new Error(`job ${reason}`);
+    this.#slotWait?.cancel();
+    this.#controller?.abort(this.#abortError);
+    this.#onAbort?.(this.#abortError);
+  }
+
+  /** In-progress ack and lease renewal; a lost fence or a cancel request aborts. */
+  beat(now: number): void {
+    this.lastBeat = now;
+    this.m.working();
+    const { job } = this;
+    void renewLease(this.d.sql, { id: job.id, attempt: job.attempts, leaseMs: this.d.leaseMs })
+      .then((r) => {
+        if (!r) this.abort('lost');
+        else if (r.cancelRequested) this.abort('cancelled');
+      })
+      .catch(() => {}); // PostgreSQL down: the in-progress ack above still holds the message
+  }
+
+  /**
+   * Takes a free slot or waits in line for one, then runs the handler and gives the slot back as soon as
+   * it returns. Answers how the attempt ended; one aborted while it waited never ran.
+   */
+  async run(bound: BoundHandler, trace: TraceContext | null, slots: Slots): Promise<AttemptEnd> {
+    let started = !this.abortReason && slots.tryTake();
+    if (!started && !this.abortReason) {
+      this.#slotWait = slots.take();
+      started = await this.#slotWait.got;
+      this.#slotWait = null;
+      if (started && this.abortReason) {
+        slots.give();
+        started = false;
+      }
+    }
+    if (!started) return this.abortReason === 'cancelled' ? { kind: 'cancelled' } : { kind: 'shutdown' };
+    this.started = true;
+    let timeout: NodeJS.Timeout | null = null;
+    try {
+      const payload = bound.type.payload.parse(this.job.payload);
+      const ctx = new AttemptContext(this);
+      const startedAt = Date.now();
+      let result = trace ? inAttemptSpan(trace, this.job, () => bound.run(payload, ctx)) : bound.run(payload, ctx);
+      if (isPromiseLike(result)) {
+        // Only a handler that awaits can time out or be aborted: its outcome is decided when that happens.
+        // (Its time runs from its start: a synchronous part before the first await counts.)
+        timeout = setTimeout(() => this.abort('timeout'), Math.max(0, this.job.timeoutMs - (Date.now() - startedAt)));
+        const pending = result;
+        result = await new Promise((resolve, reject) => {
+          this.#onAbort = reject;
+          pending.then(resolve, reject);
+        });
+      }
+      const end: AttemptEnd = { kind: 'returned', result: result === undefined ? null : result };
+      JSON.stringify(end.result); // a result PostgreSQL cannot store fails the attempt (not the batch it would join)
+      return end;
+    } catch (error) {
+      const reason = this.abortReason;
+      if (reason === 'cancelled') return { kind: 'cancelled' };
+      return reason === 'shutdown' || reason === 'lost' ? { kind: 'shutdown' } : { kind: 'threw', error };
+    } finally {
+      if (timeout) clearTimeout(timeout);
+      if (this.#writeTimer) clearTimeout(this.#writeTimer);
+      this.#latest = null;
+      slots.give();
+    }
+  }
+
+  /** `ctx.progress`: published at once (with a reserved seq), recorded in PostgreSQL throttled. */
+  progress(percent: number, message: string | undefined): void {
+    if (this.abortReason) return;
+    const { job } = this;
+    const progress = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
+    this.#latest = { progress, message: message ?? null };
+    this.lastMessage = message ?? null;
+    if (this.seq + 1 < this.#reserved) {
+      this.seq++;
+      publishUpdate(this.d.nats.nc, this.d.names, {
+        jobId: job.id,
+        type: job.type,
+        owner: job.owner,
+        seq: this.seq,
+        state: 'RUNNING',
+        progress,
+        message: message ?? null,
+        attempt: job.attempts,
+        at: new Date().toISOString(),
+      });
+    } // else: the reservation is used up; the write below renews it and the next update goes out
+    this.#scheduleWrite();
+  }
+
+  #scheduleWrite(): void {
+    if (this.#writeTimer || this.writing) return;
+    const wait = Math.max(0, this.#lastWrite + this.d.progressDbIntervalMs - Date.now());
+    this.#writeTimer = setTimeout(() => {
+      this.#writeTimer = null;
+      this.#writeProgress();
+    }, wait);
+  }
+
+  #writeProgress(): void {
+    const p = this.#latest;
+    if (this.writing || !p) return;
+    const { job, d } = this;
+    const atSeq = this.seq;
+    this.#latest = null;
+    this.#lastWrite = Date.now();
+    this.writing = d
+      .persist('progress', () => recordProgress(d.sql, { id: job.id, attempt: job.attempts, seq: atSeq, ...p, leaseMs: d.leaseMs }))
+      .then((r) => {
+        if (!r) return this.abort('lost');
+        this.#reserved = r.seqReserved;
+        if (r.cancelRequested) this.abort('cancelled');
+      })
+      .catch((e) => this.log.warn({ err: e }, 'progress write failed'))
+      .finally(() => {
+        this.writing = null;
+        if (this.#latest) this.#scheduleWrite();
+      });
+  }
+}
+
+/** What the handler sees of its attempt. */
+class AttemptContext implements JobContext {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly #attempt: Attempt;
+
+  constructor(attempt: Attempt) {
+    this.#attempt = attempt;
+    this.jobId = attempt.job.id;
+    this.attempt = attempt.job.attempts;
+    this.maxAttempts = attempt.job.maxAttempts;
+  }
+
+  get signal(): AbortSignal {
+    return this.#attempt.signal;
+  }
+
+  get log(): Logger {
+    return this.#attempt.log;
+  }
+
+  progress(percent: number, message?: string): void {
+    this.#attempt.progress(percent, message);
+  }
+}
