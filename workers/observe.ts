@@ -5,21 +5,15 @@
  * and the header is not read (`trace` is null).
  */
 import type { JsMsg } from '@nats-io/jetstream';
-import { trace as otel, type Context } from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
 import { redeliveries } from '../src/observability/metrics.js';
-import { contextFrom, inSpan, SpanKind } from '../src/observability/tracing.js';
-
-/** Whether spans are recorded: a tracer provider was registered (`startTracing`, or a test's own). */
-function tracing(): boolean {
-  const provider = otel.getTracerProvider() as { getDelegateTracer?: (name: string) => unknown };
-  return provider.getDelegateTracer ? provider.getDelegateTracer('longrun') !== undefined : true;
-}
+import { contextFrom, inSpan, SpanKind, tracingOn } from '../src/observability/tracing.js';
 
 /** Runs the handling of one delivery in a `longrun.run` span; `fn` gets the span's context (null: tracing off). */
 export function inRunSpan(m: JsMsg, type: string, fn: (ctx: Context | null) => Promise<void>): Promise<void> {
   const deliveries = m.info.deliveryCount;
   if (deliveries > 1) redeliveries.inc({ type });
-  if (!tracing()) return fn(null);
+  if (!tracingOn()) return fn(null);
   const attrs = { 'longrun.job_type': type, 'messaging.message.delivery_count': deliveries, 'messaging.destination.name': m.subject };
   return inSpan('longrun.run', contextFrom(m.headers?.get('traceparent') || null), attrs, (_span, ctx) => fn(ctx), SpanKind.CONSUMER);
 }

@@ -18,6 +18,7 @@ export function startWorkerPool(
     ...deps,
     handlers: chosen,
     concurrency: config.WORKER_CONCURRENCY,
+    claimAhead: config.WORKER_CLAIM_AHEAD,
     ackWaitMs: config.ACK_WAIT_MS,
     progressDbIntervalMs: config.PROGRESS_DB_INTERVAL_MS,
   });

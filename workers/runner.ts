@@ -43,6 +43,11 @@ export interface WorkerOptions {
   handlers: readonly BoundHandler[];
   /** Jobs of each type this process runs at once. */
   concurrency: number;
+  /**
+   * Claimed jobs of each type that may wait for a free slot (the local queue), as a multiple of
+   * `concurrency`; 0 claims a job only for a free slot.
+   */
+  claimAhead: number;
   ackWaitMs: number;
   /** Minimum gap between progress writes to PostgreSQL per job. */
   progressDbIntervalMs: number;
@@ -80,14 +85,10 @@ interface Hold {
 
 /**
  * The local queue: a job is claimed ahead of a free slot only if, at the recent rate, a slot is expected
- * within this long (so claimed jobs rarely wait, and never while handlers are slow or idle) …
+ * within this long (so claimed jobs rarely wait, and never while handlers are slow or idle), and at most
+ * `claimAhead` × concurrency of them per job type.
  */
 const CLAIM_AHEAD_HORIZON_MS = 50;
-/**
- * … and at most this many times the concurrency wait per job type. (Drain of no-op jobs at C = 50: 3 gave
- * claim batches of ~100 jobs, 6 of ~160; 10 no larger, and no faster.)
- */
-const CLAIM_AHEAD_MAX_FACTOR = 6;
 
 export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const { sql, nats, names, log } = o;
@@ -301,7 +302,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   async function pull(bound: BoundHandler): Promise<void> {
     const consumer: Consumer = await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
     const loop: Loop = { bound, slots: new Slots(o.concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null };
-    const maxAhead = CLAIM_AHEAD_MAX_FACTOR * o.concurrency;
+    const maxAhead = o.claimAhead * o.concurrency;
     while (!stopping) {
       // Hold the running jobs plus the local queue: the jobs the slots should start within the horizon
       // at the recent turnover (none while handlers are slow or idle). Pull again once half of that is

@@ -2,7 +2,8 @@
  * The local queue: while its slots turn over fast, a worker claims jobs ahead of a free slot. They wait in
  * line: never more handlers than the concurrency run at once; one cancelled while it waits ends CANCELLED
  * without running; a stopping worker hands the waiting ones back at once (QUEUED, the attempt not counted,
- * the message nak'ed for immediate redelivery), while running ones get the grace period.
+ * the message nak'ed for immediate redelivery), while running ones get the grace period. With
+ * WORKER_CLAIM_AHEAD=0 nothing is claimed ahead.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -25,7 +26,7 @@ let maxRunning = 0;
 /** Handler starts by job id. */
 const started = new Map<string, number>();
 let openGate!: () => void;
-const gate = new Promise<void>((r) => (openGate = r));
+let gate = new Promise<void>((r) => (openGate = r));
 const gateHandler = defineHandler(gateJob, async ({ wait }, ctx) => {
   running++;
   maxRunning = Math.max(maxRunning, running);
@@ -116,4 +117,34 @@ it('holds claimed jobs beyond the running ones, runs at most C at once, and hand
   // One RUNNING event per claim: each waiting job once (the cancelled one too), the handed-back ones again.
   const runs = await t.env.sql<{ n: number }[]>`select count(*)::int as n from job_events where state = 'RUNNING' and job_id = any(${waiting}::uuid[])`;
   expect(runs[0]!.n).toBe(WAITING + handedBack.length);
+}, 120_000);
+
+it('claims nothing ahead with WORKER_CLAIM_AHEAD=0: jobs behind the running ones stay QUEUED', async () => {
+  await pool?.stop(5000); // the first test's second worker
+  pool = null;
+  gate = new Promise<void>((r) => (openGate = r));
+  running = 0;
+  maxRunning = 0;
+  started.clear();
+  for (let i = 0; i < QUICK; i++) await submit(false);
+  const waiting: string[] = [];
+  for (let i = 0; i < WAITING; i++) waiting.push(await submit(true));
+  pool = await startWorkerPool({ ...t.config, WORKER_CLAIM_AHEAD: 0 }, t.app.deps, [gateHandler]);
+  let maxQueued = 0;
+  const watch = setInterval(() => (maxQueued = Math.max(maxQueued, pool?.queued ?? 0)), 1);
+  try {
+    await until('C waiting jobs running', () => running === C);
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    clearInterval(watch);
+  }
+  expect(maxQueued).toBe(0);
+  const states = await rows(waiting);
+  expect(states.filter((r) => r.state === 'RUNNING').map((r) => r.id).sort()).toEqual(waiting.filter((id) => started.has(id)).sort());
+  expect(states.filter((r) => r.state === 'QUEUED')).toHaveLength(WAITING - C);
+  openGate();
+  await until('every waiting job finished', async () => (await rows(waiting)).every((r) => r.state === 'SUCCEEDED'));
+  expect(maxRunning).toBe(C);
+  await pool.stop(5000);
+  pool = null;
 }, 120_000);
