@@ -76,7 +76,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       else chunks.push(chunk);
     });
     stream.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    stream.once('error', () => fail(new BodyError(400, 'bad request', ErrorCode.BAD_REQUEST)));
+    stream.once('error', () =>
+      fail(new BodyError(400, decoder ? 'the request body could not be decompressed' : 'bad request', ErrorCode.BAD_REQUEST)),
+    );
+    // A client gone mid-body: a piped request's decoder would wait for its end forever.
+    if (decoder) req.once('error', () => fail(new BodyError(400, 'bad request', ErrorCode.BAD_REQUEST)));
   });
 }
 

@@ -46,6 +46,9 @@ it('reads gzip-compressed bodies, and refuses an encoding it cannot read with 41
   const gz = await fetch(t.url, { method: 'POST', headers: { ...headers, 'content-encoding': 'gzip' }, body: gzipSync(query) });
   expect(gz.status).toBe(200);
   expect((await gz.json()).data.jobTypes.length).toBeGreaterThan(0);
+  const corrupt = await fetch(t.url, { method: 'POST', headers: { ...headers, 'content-encoding': 'gzip' }, body: gzipSync(query).subarray(0, 12) });
+  expect(corrupt.status).toBe(400);
+  expect(await corrupt.json()).toEqual({ errors: [{ message: 'the request body could not be decompressed', extensions: { code: 'BAD_REQUEST' } }] });
   const zip = await fetch(t.url, { method: 'POST', headers: { ...headers, 'content-encoding': 'zstd' }, body: query });
   expect(zip.status).toBe(415);
   expect(await zip.json()).toEqual({ errors: [{ message: 'unsupported content encoding "zstd"', extensions: { code: 'BAD_REQUEST' } }] });
