@@ -485,21 +485,22 @@ export async function markPublished(sql: Sql, acks: PublishedEntry[]): Promise<v
 
 /**
  * Locks up to `limit` unpublished outbox entries older than `minAgeMs` (so entries the submitting process is
- * publishing right now are left to it) and runs `publish` with them inside the transaction; several relays
- * skip each other's rows.
+ * publishing right now are left to it), or of any age on `anyAgeSubject` (entries nobody publishes at once:
+ * notification deliveries, written by a terminal transition), and runs `publish` with them inside the
+ * transaction; several relays skip each other's rows.
  */
 export async function withUnpublished(
   sql: Sql,
-  a: { limit: number; minAgeMs: number },
+  a: { limit: number; minAgeMs: number; anyAgeSubject: string },
   publish: (entries: OutboxEntry[]) => Promise<PublishedEntry[]>,
 ): Promise<number> {
   return sql.begin(async (raw) => {
     const tx = preparing(raw);
     const rows = await tx.unsafe<(OutboxEntry & { id: string })[]>(
       `select id, job_id as "jobId", subject, msg_id as "msgId", body, traceparent from outbox
-       where published_at is null and created_at < now() - $1 * interval '1 millisecond'
+       where published_at is null and (created_at < now() - $1 * interval '1 millisecond' or subject = $3)
        order by id limit $2 for update skip locked`,
-      [a.minAgeMs, a.limit],
+      [a.minAgeMs, a.limit, a.anyAgeSubject],
     );
     if (!rows.length) return 0;
     const acks = await publish(rows.map((r) => ({ ...r, id: Number(r.id) })));

@@ -97,7 +97,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   async function runOnce(): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = await withUnpublished(sql, { limit: 500, minAgeMs: 2000 }, publishAll);
+      const n = await withUnpublished(sql, { limit: 500, minAgeMs: 2000, anyAgeSubject: names.notificationSubject }, publishAll);
       total += n;
       if (n < 500) return total;
     }
