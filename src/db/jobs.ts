@@ -457,10 +457,6 @@ export interface PublishedEntry {
 }
 
 /**
- * Marks outbox entries published, with their stream sequence. (The job row is not written again: its claim
- * records the sequence there; until then the reconciler and the dead-letter component read it here.)
- */
-/**
  * A FROM item for statements whose loss in a PostgreSQL crash costs nothing but work redone: their commit
  * does not wait for the WAL to reach the disk (`synchronous_commit = off`, for that transaction only), so
  * they do not queue in front of the commits that must be durable (submits, claims, outcomes). WAL is
@@ -469,9 +465,10 @@ export interface PublishedEntry {
 const NO_FLUSH_WAIT = `(select set_config('synchronous_commit', 'off', true)) as no_flush_wait`;
 
 /**
- * Records entries as published, with their stream sequences. Not waited for on disk (NO_FLUSH_WAIT): if a
- * crash loses it, the relay publishes the entries again (JetStream drops the repeat inside the duplicate
- * window, the claim guard outside it).
+ * Records entries as published, with their stream sequences. (The job row is not written again: its claim
+ * records the sequence there; until then the reconciler and the dead-letter component read it here.) Not
+ * waited for on disk (NO_FLUSH_WAIT): if a crash loses it, the relay publishes the entries again (JetStream
+ * drops the repeat inside the duplicate window, the claim guard outside it).
  */
 export async function markPublished(sql: Sql, acks: PublishedEntry[]): Promise<void> {
   if (!acks.length) return;

@@ -70,8 +70,8 @@ export function graphiqlRouter(opts: GraphiqlOptions): Router {
 
   const router = express.Router();
 
-  router.get('/graphql', (req: Request, res: Response, next: NextFunction) => {
-    if (!isGraphiqlPageRequest(req)) return next();
+  // server.ts sends this router only the page requests (`isGraphiqlPageRequest`) at /graphql.
+  router.get('/graphql', (_req: Request, res: Response) => {
     loadPage().then(
       (html) => {
         res

@@ -59,12 +59,11 @@ export interface HttpServer {
 export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   const app = express();
   app.disable('x-powered-by');
-  let graphql: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | null = null;
-  // GraphQL over HTTP goes straight to Apollo (src/http/graphql-http.ts); the rest (GraphiQL, probes,
-  // /metrics) through express.
+  // GraphQL over HTTP goes straight to Apollo (`graphql`, below; the server listens once it is made); the
+  // rest (the GraphiQL page, its assets, probes, /metrics) through express.
   const server = http.createServer((req, res) => {
     const path = req.url?.split('?', 1)[0];
-    if (graphql && (path === '/graphql' || path === '/graphql/') && !isGraphiqlPageRequest(req)) graphql(req, res);
+    if ((path === '/graphql' || path === '/graphql/') && !isGraphiqlPageRequest(req)) graphql(req, res);
     else app(req, res);
   });
   let draining = false;
@@ -105,7 +104,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : draining ? 'draining' : 'unavailable' });
   });
   app.use(graphiqlRouter(o.graphiql));
-  graphql = graphqlOverHttp({
+  const graphql = graphqlOverHttp({
     apollo,
     auth: sec.auth,
     bodyLimitBytes: sec.bodyLimitBytes,
