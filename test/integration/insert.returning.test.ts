@@ -3,57 +3,44 @@
  * the rest of the job it returns is built from the input and the columns' defaults. It must be exactly the
  * row a later read returns, and the outbox entry exactly the stored one.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
-import { createDb, type Db } from '../../src/db/client.js';
+import { expect, it } from 'vitest';
 import { getJobs, insertJobs, type NewJob } from '../../src/db/jobs.js';
-import { createTestEnv, type TestEnv } from '../support/app.js';
+import { newJob, useTestDb } from '../support/app.js';
 
-let env: TestEnv;
-let db: Db;
-beforeAll(async () => {
-  env = await createTestEnv();
-  db = createDb(env.databaseUrl, 2);
-});
-afterAll(async () => {
-  await db?.close();
-  await env?.dispose();
-});
+const t = useTestDb();
 
-const job = (over: Partial<NewJob> = {}): NewJob => ({
-  id: randomUUID(),
-  owner: 'owner-1',
-  type: 'demo.noop',
-  // jsonb reorders keys and keeps one of duplicated ones: the returned payload is the stored one.
-  payload: { zeta: 1, a: [1, 2.5, 'x'], nested: { b: null, aa: true } },
-  maxAttempts: 4,
-  timeoutMs: 5000,
-  idempotencyKey: null,
-  traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-  subject: 'test.jobs.demo.noop',
-  ...over,
-});
+const job = (over: Partial<NewJob> = {}): NewJob =>
+  newJob({
+    owner: 'owner-1',
+    // jsonb reorders keys and keeps one of duplicated ones: the returned payload is the stored one.
+    payload: { zeta: 1, a: [1, 2.5, 'x'], nested: { b: null, aa: true } },
+    maxAttempts: 4,
+    timeoutMs: 5000,
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    subject: 'test.jobs.demo.noop',
+    ...over,
+  });
 
 it('returns each inserted job exactly as it is stored, and its outbox entry as stored', async () => {
   const input = [job(), job({ idempotencyKey: 'k-1', traceparent: null, maxAttempts: 1 }), job({ payload: {} })];
-  const r = await insertJobs(db.sql, input);
+  const r = await insertJobs(t.db.sql, input);
   expect(r.existing).toEqual([]);
   expect(r.inserted.map((x) => x.job.id)).toEqual(expect.arrayContaining(input.map((j) => j.id)));
 
-  const stored = new Map((await getJobs(db.sql, input.map((j) => j.id))).map((j) => [j.id, j]));
+  const stored = new Map((await getJobs(t.db.sql, input.map((j) => j.id))).map((j) => [j.id, j]));
   for (const { job: returned } of r.inserted) {
     expect(returned).toStrictEqual(stored.get(returned.id));
     expect(Object.keys(returned.payload as object)).toEqual(Object.keys(stored.get(returned.id)!.payload as object));
   }
 
-  const outbox = await env.sql<{ id: string; jobId: string; subject: string; msgId: string; body: unknown; traceparent: string | null }[]>`
+  const outbox = await t.env.sql<{ id: string; jobId: string; subject: string; msgId: string; body: unknown; traceparent: string | null }[]>`
     select id, job_id as "jobId", subject, msg_id as "msgId", body, traceparent from outbox order by id`;
   expect(r.inserted.map((x) => x.outbox).sort((a, b) => a.id - b.id)).toStrictEqual(outbox.map((o) => ({ ...o, id: Number(o.id) })));
 });
 
 it('returns the existing job for an idempotency key already used, and inserts nothing for it', async () => {
-  const first = await insertJobs(db.sql, [job({ idempotencyKey: 'again' })]);
-  const second = await insertJobs(db.sql, [job({ idempotencyKey: 'again' })]);
+  const first = await insertJobs(t.db.sql, [job({ idempotencyKey: 'again' })]);
+  const second = await insertJobs(t.db.sql, [job({ idempotencyKey: 'again' })]);
   expect(second.inserted).toEqual([]);
   expect([...second.existing]).toStrictEqual([first.inserted[0]!.job]);
 });

@@ -2,56 +2,44 @@
  * Planner statistics of the hot tables stay fresh even with autovacuum off (src/db/maintenance.ts), so the
  * prepared statements' cached plans are re-made for the table's real size.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { randomUUID } from 'node:crypto';
-import { createDb, type Db } from '../../src/db/client.js';
+import { expect, it } from 'vitest';
 import { insertJobs } from '../../src/db/jobs.js';
 import { analyzeIfChanged } from '../../src/db/maintenance.js';
-import { createTestEnv, type TestEnv } from '../support/app.js';
+import { newJob as job, useTestDb } from '../support/app.js';
 import { eventually } from '../support/streams.js';
 
-let env: TestEnv;
-let db: Db;
-beforeAll(async () => {
-  env = await createTestEnv();
-  db = createDb(env.databaseUrl, 2);
-});
-afterAll(async () => {
-  await db?.close();
-  await env?.dispose();
-});
+const t = useTestDb();
 
 const analyzedRows = async () =>
-  (await env.sql<{ n: number | null }[]>`select reltuples::int as n from pg_class where relname = 'jobs'`)[0]!.n;
+  (await t.env.sql<{ n: number | null }[]>`select reltuples::int as n from pg_class where relname = 'jobs'`)[0]!.n;
 
 it('analyzes jobs once it has grown enough, not for updates, and again once it has doubled', async () => {
-  const job = () => ({ id: randomUUID(), owner: 'o', type: 'demo.noop', payload: {}, maxAttempts: 1, timeoutMs: 1000, idempotencyKey: null, traceparent: null, subject: 's' });
-  await insertJobs(db.sql, Array.from({ length: 100 }, job));
+  await insertJobs(t.db.sql, Array.from({ length: 100 }, () => job()));
   // Pending statistics reach pg_stat_user_tables within about a second.
   await new Promise((r) => setTimeout(r, 1500));
-  expect(await analyzeIfChanged(db.sql)).not.toContain('jobs'); // 100 rows: below the threshold
+  expect(await analyzeIfChanged(t.db.sql)).not.toContain('jobs'); // 100 rows: below the threshold
 
-  await insertJobs(db.sql, Array.from({ length: 1000 }, job));
-  await eventually(async () => (await analyzeIfChanged(db.sql)).includes('jobs'), 'jobs is analyzed');
+  await insertJobs(t.db.sql, Array.from({ length: 1000 }, () => job()));
+  await eventually(async () => (await analyzeIfChanged(t.db.sql)).includes('jobs'), 'jobs is analyzed');
   expect(await analyzedRows()).toBe(1100);
-  expect(await analyzeIfChanged(db.sql)).not.toContain('jobs');
+  expect(await analyzeIfChanged(t.db.sql)).not.toContain('jobs');
 
   // Updates (claims, outcomes) change no plan: every row updated twice is not a reason.
-  await env.sql`update jobs set progress = 1`;
-  await env.sql`update jobs set progress = 2`;
+  await t.env.sql`update jobs set progress = 1`;
+  await t.env.sql`update jobs set progress = 2`;
   await new Promise((r) => setTimeout(r, 1500));
-  expect(await analyzeIfChanged(db.sql)).not.toContain('jobs');
+  expect(await analyzeIfChanged(t.db.sql)).not.toContain('jobs');
 
   // Growth is: past twice the analyzed size plus 500 (2,700 rows), it is analyzed again.
-  await insertJobs(db.sql, Array.from({ length: 1500 }, job)); // 2,600
+  await insertJobs(t.db.sql, Array.from({ length: 1500 }, () => job())); // 2,600
   await new Promise((r) => setTimeout(r, 1500));
-  expect(await analyzeIfChanged(db.sql)).not.toContain('jobs');
-  await insertJobs(db.sql, Array.from({ length: 200 }, job)); // 2,800
-  await eventually(async () => (await analyzeIfChanged(db.sql)).includes('jobs'), 'jobs is analyzed again');
+  expect(await analyzeIfChanged(t.db.sql)).not.toContain('jobs');
+  await insertJobs(t.db.sql, Array.from({ length: 200 }, () => job())); // 2,800
+  await eventually(async () => (await analyzeIfChanged(t.db.sql)).includes('jobs'), 'jobs is analyzed again');
   expect(await analyzedRows()).toBe(2800);
 
   // Statistics only for what queries filter on: none for the documents (migration 0002), the costly part.
-  const withStats = (await env.sql<{ a: string }[]>`select attname as a from pg_stats where tablename = 'jobs'`).map((r) => r.a);
+  const withStats = (await t.env.sql<{ a: string }[]>`select attname as a from pg_stats where tablename = 'jobs'`).map((r) => r.a);
   expect(withStats).toEqual(expect.arrayContaining(['id', 'owner', 'type', 'state', 'created_at']));
   expect(withStats).not.toContain('payload');
   expect(withStats).not.toContain('result');

@@ -3,14 +3,16 @@
  * NATS name prefix, the API on a free port, and (by default) an in-process worker pool. Everything it
  * made is removed in `dispose()`.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startApp, type App, type AppOptions } from '../../src/app.js';
 import { generateKey } from '../../src/auth/keys.js';
 import { insertApiKey, revokeApiKey } from '../../src/db/api-keys.js';
+import { createDb, type Db } from '../../src/db/client.js';
+import type { NewJob } from '../../src/db/jobs.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { JobType } from '../../src/jobs/definition.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
@@ -63,6 +65,45 @@ export async function createTestEnv(o: { natsUrl?: string; adminUrl?: string } =
     },
   };
 }
+
+/**
+ * For a file that talks to the database directly: its test env and a pool of `poolSize` connections on its
+ * database, made before the file's tests and removed after them.
+ */
+export function useTestDb(poolSize = 2): { readonly env: TestEnv; readonly db: Db } {
+  let env: TestEnv | undefined;
+  let db: Db | undefined;
+  beforeAll(async () => {
+    env = await createTestEnv();
+    db = createDb(env.databaseUrl, poolSize);
+  });
+  afterAll(async () => {
+    await db?.close();
+    await env?.dispose();
+  });
+  return {
+    get env() {
+      return env!;
+    },
+    get db() {
+      return db!;
+    },
+  };
+}
+
+/** A valid job for `insertJobs`, with `over` replacing fields. */
+export const newJob = (over: Partial<NewJob> = {}): NewJob => ({
+  id: randomUUID(),
+  owner: 'o',
+  type: 'demo.noop',
+  payload: {},
+  maxAttempts: 1,
+  timeoutMs: 1000,
+  idempotencyKey: null,
+  traceparent: null,
+  subject: 's',
+  ...over,
+});
 
 /** Deletes every stream whose name starts with the prefix. */
 export async function removeStreams(natsUrl: string, prefix: string): Promise<void> {
