@@ -134,12 +134,13 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     callback: (_err, msg) => held.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))?.abort('cancelled'),
   });
 
-  // Heartbeats: every held job's message gets an in-progress ack and its lease is renewed about every
-  // `beatMs` (at most that apart), from one timer for the whole pool.
+  // Heartbeats: every held job's message gets an in-progress ack and its lease is renewed every AckWait/3
+  // (`beatMs`; between 3/4 of that and that apart), from one timer for the whole pool that ticks four times
+  // per `beatMs`.
   const beatMs = Math.max(250, Math.floor(o.ackWaitMs / 3));
   const beats = setInterval(() => {
     const now = Date.now();
-    for (const h of held.values()) if (now - h.lastBeat >= beatMs / 2) h.beat(now);
+    for (const h of held.values()) if (now - h.lastBeat >= (beatMs * 3) / 4) h.beat(now);
   }, beatMs / 4);
   beats.unref();
 
