@@ -9,7 +9,8 @@ import type { Context as TraceContext } from '@opentelemetry/api';
 import type { Sql } from '../src/db/client.js';
 import { recordProgress, renewLease } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
-import { JobTimeoutError } from '../src/errors.js';
+import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
+import { checkJson, storableText } from '../src/jobs/payload-check.js';
 import type { AttemptEnd } from '../src/jobs/outcome.js';
 import type { Logger } from '../src/log.js';
 import type { Nats } from '../src/messaging/connect.js';
@@ -141,7 +142,11 @@ export class Attempt {
         });
       }
       const end: AttemptEnd = { kind: 'returned', result: result === undefined ? null : result };
-      JSON.stringify(end.result); // a result PostgreSQL cannot store fails the attempt (not the batch it would join)
+      // A result PostgreSQL cannot store fails the attempt, for good (it would every time), not the batch it
+      // would join.
+      const storable = checkJson(end.result);
+      if (storable !== 'ok') throw new PermanentJobError(`the handler's result cannot be stored (${storable === 'too-deep' ? 'nested too deep' : 'it contains U+0000 or an unpaired surrogate'})`);
+      JSON.stringify(end.result); // a BigInt, a throwing toJSON
       return end;
     } catch (error) {
       const reason = this.abortReason;
@@ -160,6 +165,7 @@ export class Attempt {
     if (this.abortReason) return;
     const { job } = this;
     const progress = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
+    message = message === undefined ? undefined : storableText(String(message));
     this.#latest = { progress, message: message ?? null };
     this.lastMessage = message ?? null;
     if (this.seq + 1 < this.#reserved) {

@@ -109,13 +109,15 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   // the calls of one burst (a fetch's messages, the handlers they ran) wait for each other (`gather`), so a
   // fetch is one claim statement, not its first message alone and then the rest.
   // Each batch's updates (and a success batch's acks) go out together, after its commit: one NATS write.
+  // A batch the database refuses for one of its rows is written again job by job (`alone`): that job's
+  // write fails, not its neighbours'.
   const claim = groupCommit(
     async (cs: Claim[]) => {
       const jobs = await markRunningMany(sql, cs);
       for (const job of jobs) if (job) publishUpdate(nats.nc, names, updateFromJob(job));
       return jobs;
     },
-    { maxSize: 500, gather: true },
+    { maxSize: 500, gather: true, alone: (e) => !isConnectionError(e) },
   );
   const succeed = groupCommit(
     async (ds: (Success & { msg: JsMsg })[]) => {
@@ -127,7 +129,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       });
       return jobs;
     },
-    { maxSize: 500, gather: true },
+    { maxSize: 500, gather: true, alone: (e) => !isConnectionError(e) },
   );
 
   const cancelSub: Subscription = nats.nc.subscribe(names.cancelPattern, {

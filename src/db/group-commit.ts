@@ -7,11 +7,13 @@
  * first call alone and then the rest.
  *
  * `write` answers one result per call, in order. A failure of the shared statement fails every call in it
- * (nothing of any of them was written); callers retry as they would a single statement.
+ * (nothing of any of them was written); callers retry as they would a single statement. With `alone`, a
+ * batch that fails with an error it accepts (one not about the connection: a row the statement refused) is
+ * written again one call at a time, so that only the call that caused it fails.
  */
 export function groupCommit<C, R>(
   write: (calls: C[]) => Promise<R[]>,
-  o: { maxSize: number; sizeOf?: (call: C) => number; gather?: boolean },
+  o: { maxSize: number; sizeOf?: (call: C) => number; gather?: boolean; alone?: (error: unknown) => boolean },
 ): (call: C) => Promise<R> {
   type Queued = { call: C; resolve: (r: R) => void; reject: (e: unknown) => void };
   const sizeOf = o.sizeOf ?? (() => 1);
@@ -32,7 +34,9 @@ export function groupCommit<C, R>(
         const results = await write(batch.map((q) => q.call));
         batch.forEach((q, i) => q.resolve(results[i]!));
       } catch (e) {
-        for (const q of batch) q.reject(e);
+        if (batch.length > 1 && o.alone?.(e)) {
+          for (const q of batch) await write([q.call]).then(([r]) => q.resolve(r!), q.reject);
+        } else for (const q of batch) q.reject(e);
       }
     }
     running = false;

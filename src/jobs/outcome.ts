@@ -3,6 +3,7 @@
  * Pure; the runner only applies it.
  */
 import { isPermanentJobError } from '../errors.js';
+import { storableText } from './payload-check.js';
 import type { BackoffPolicy } from './definition.js';
 import { retryDelay } from './backoff.js';
 
@@ -22,7 +23,7 @@ export type Outcome =
   | { verb: 'nak'; state: 'QUEUED'; delayMs: 0 };
 
 export const errorMessage = (e: unknown): string =>
-  (e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e)) || 'error';
+  storableText((e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e)) || 'error');
 
 export function classifyOutcome(end: AttemptEnd, attempt: number, maxAttempts: number, backoff: BackoffPolicy): Outcome {
   switch (end.kind) {

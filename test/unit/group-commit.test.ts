@@ -58,3 +58,16 @@ it('with gather, writes the calls of one burst together, even the first one (whi
   await Promise.all([1, 2, 3].map((x) => eager(x)));
   expect(batches).toEqual([[1], [2, 3]]);
 });
+
+it('with `alone`, writes a refused batch again call by call, so only the call that caused it fails', async () => {
+  const batches: number[][] = [];
+  const write = groupCommit(async (xs: number[]) => {
+    batches.push(xs);
+    await new Promise((r) => setTimeout(r, 5));
+    if (xs.includes(13)) throw new Error('refused');
+    return xs.map((x) => x * 2);
+  }, { maxSize: 100, alone: (e) => (e as Error).message === 'refused' });
+  const results = await Promise.allSettled([1, 2, 13, 4].map((x) => write(x)));
+  expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([2, 4, 'refused', 8]);
+  expect(batches).toEqual([[1], [2, 13, 4], [2], [13], [4]]);
+});

@@ -1,0 +1,67 @@
+/**
+ * What PostgreSQL cannot store (U+0000, an unpaired surrogate) in a handler's result, progress message or
+ * error fails only that job, never the others written in the same batch: a result fails its job for good,
+ * a message or error is stored with U+FFFD in place.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineJobType } from '../../src/jobs/definition.js';
+import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
+import { PermanentJobError } from '../../src/errors.js';
+import { defineHandler } from '../../workers/handler.js';
+import { startWorkerPool } from '../../workers/pool.js';
+import type { WorkerPool } from '../../workers/runner.js';
+import { gql, SUBMIT } from '../support/graphql.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+
+/** Texts a handler can make but PostgreSQL cannot store (a payload could not carry them in). */
+const UNSTORABLE = { return: 'a\u0000b', report: 'c\ud800d', throw: 'e\u0000f' } as const;
+const echo = defineJobType({
+  name: 'test.echo',
+  description: 'returns, reports or throws a text',
+  payload: z.object({ how: z.enum(['return', 'report', 'throw']), unstorable: z.boolean() }),
+});
+const handler = defineHandler(echo, async ({ how, unstorable }, ctx) => {
+  const text = unstorable ? UNSTORABLE[how] : 'fine';
+  if (how === 'report') ctx.progress(50, text);
+  if (how === 'throw') throw new PermanentJobError(text);
+  return { text: how === 'return' ? text : 'ok' };
+});
+
+let t: TestApp;
+let pool: WorkerPool | null = null;
+beforeAll(async () => {
+  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, echo], handlers: null });
+});
+afterAll(async () => {
+  await pool?.stop(5000);
+  await t?.dispose();
+});
+
+const submit = async (how: keyof typeof UNSTORABLE, unstorable = true) =>
+  (await gql(t.url, SUBMIT, { input: { type: 'test.echo', payload: { how, unstorable } } })).body.data.submitJob.job.id as string;
+
+it('fails only the job whose result cannot be stored; a message or error is stored with U+FFFD', async () => {
+  // A backlog, so that the bad ones are claimed and completed in batches with the good ones.
+  const good: string[] = [];
+  for (let i = 0; i < 10; i++) good.push(await submit('return', false));
+  const bad = await submit('return');
+  const reported = await submit('report');
+  const thrown = await submit('throw');
+  for (let i = 0; i < 10; i++) good.push(await submit('return', false));
+  pool = await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler]);
+
+  const rows = async () =>
+    t.env.sql<{ id: string; state: string; attempts: number; error: string | null; progressMessage: string | null }[]>`
+      select id, state, attempts, error, progress_message as "progressMessage" from jobs where type = 'test.echo'`;
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+    if ((await rows()).every((r) => r.state === 'SUCCEEDED' || r.state === 'FAILED')) break;
+  }
+  const byId = new Map((await rows()).map((r) => [r.id, r]));
+  expect(good.map((id) => byId.get(id)!.state)).toEqual(good.map(() => 'SUCCEEDED'));
+  expect(good.every((id) => byId.get(id)!.attempts === 1)).toBe(true);
+  expect(byId.get(bad)).toMatchObject({ state: 'FAILED', attempts: 1 });
+  expect(byId.get(bad)!.error).toMatch(/result cannot be stored/);
+  expect(byId.get(reported)).toMatchObject({ state: 'SUCCEEDED', progressMessage: 'c\ufffdd' });
+  expect(byId.get(thrown)).toMatchObject({ state: 'FAILED', error: 'e\ufffdf', attempts: 1 });
+});
