@@ -130,7 +130,7 @@ export class Attempt {
       const payload = bound.type.payload.parse(this.job.payload);
       const ctx = new AttemptContext(this);
       const startedAt = Date.now();
-      let result = trace ? inAttemptSpan(trace, this.job, () => bound.run(payload, ctx)) : bound.run(payload, ctx);
+      let result = inAttemptSpan(trace, this.job, () => bound.run(payload, ctx));
       if (isPromiseLike(result)) {
         // Only a handler that awaits can time out or be aborted: its outcome is decided when that happens.
         // (Its time runs from its start: a synchronous part before the first await counts.)

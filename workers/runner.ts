@@ -99,8 +99,8 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   let handling = 0;
   const leaseMs = o.ackWaitMs;
   let stopping = false;
-  /** Pull loops waiting for a free slot (each wakes its own). */
-  const waiting = new Set<() => void>();
+  /** Every job type's pull loop (each waits on its own `wake`). */
+  const pulls: Loop[] = [];
   const loops: Promise<void>[] = [];
   const stopFetch = new Set<() => void>();
 
@@ -206,6 +206,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       log.warn({ subject: m.subject, seq: m.seq }, 'malformed job message; acked and dropped');
       return m.ack();
     }
+    if (stopping) return m.nak(); // fetched as the stop began: not claimed, redelivered at once
     const job = await persist('claim', () => claim({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }));
     if (!job) return resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
     const attempt = new Attempt(job, m, attemptDeps);
@@ -213,7 +214,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     try {
       if (stopping) attempt.abort('shutdown'); // claimed after stop began: handed back without running
       const end = await attempt.run(bound, trace, slots);
-      release(hold);
+      release(hold, attempt.started);
       await attempt.writing;
       if (attempt.abortReason === 'lost') {
         attempt.log.warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
@@ -275,18 +276,19 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     if (outcome.state === 'RETRYING' || outcome.state === 'FAILED') a.log.info({ error: outcome.error }, `attempt failed → ${outcome.state}`);
   }
 
-  function release(hold: Hold): void {
+  /** Gives a delivery's hold back; `ran`: its handler ran, so a slot turned over (sizing the local queue). */
+  function release(hold: Hold, ran: boolean): void {
     if (hold.released) return;
     hold.released = true;
-    const loop = hold.loop;
-    loop.inUse--;
-    loop.turnover.note();
+    hold.loop.inUse--;
+    if (ran) hold.loop.turnover.note();
+    wake(hold.loop);
+  }
+
+  function wake(loop: Loop): void {
     const w = loop.wake;
     loop.wake = null;
-    if (w) {
-      waiting.delete(w);
-      w();
-    }
+    w?.();
   }
 
   /** Handles one delivery to its end; nothing it throws escapes (the message is then redelivered). */
@@ -297,7 +299,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     } catch (e) {
       log.error({ err: e, subject: m.subject }, 'job handling failed; the message will be redelivered');
     } finally {
-      release(hold);
+      release(hold, false); // no-op if the handler's return released it
       handling--;
     }
   }
@@ -305,6 +307,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   async function pull(bound: BoundHandler): Promise<void> {
     const consumer: Consumer = await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
     const loop: Loop = { bound, slots: new Slots(o.concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null };
+    pulls.push(loop);
     const maxAhead = o.claimAhead * o.concurrency;
     while (!stopping) {
       // Hold the running jobs plus the local queue: the jobs the slots should start within the horizon
@@ -313,10 +316,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       const limit = o.concurrency + Math.min(maxAhead, loop.turnover.expected());
       const free = limit - loop.inUse;
       if (free < Math.ceil(limit / 2) && loop.inUse > 0) {
-        await new Promise<void>((r) => {
-          loop.wake = r;
-          waiting.add(r);
-        });
+        await new Promise<void>((r) => (loop.wake = r));
         continue;
       }
       try {
@@ -354,7 +354,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     async stop(graceMs) {
       stopping = true;
       for (const stop of stopFetch) stop();
-      for (const w of waiting) w();
+      for (const loop of pulls) wake(loop);
       // Jobs in the local queue never started: hand them back now (a claim still in flight does so
       // when it lands). Running ones get the grace period.
       for (const h of held.values()) if (!h.started) h.abort('shutdown');

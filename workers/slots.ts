@@ -1,6 +1,7 @@
 /**
  * The pool's two counters for one job type: `Slots`, the handlers allowed to run at once (exactly the
- * configured concurrency), and `Turnover`, how fast those slots are being given back, which sets how many
+ * configured concurrency; an attempt gives its slot back when it ends, also one aborted by a timeout or
+ * cancel whose handler ignores its signal and runs on), and `Turnover`, how fast those slots are being given back, which sets how many
  * claimed jobs may wait for one (the local queue).
  */
 
