@@ -8,7 +8,7 @@
  * `JobUpdate` are pure functions of that object (no resolver there reads the context or the viewer).
  * Events that are not objects are executed per subscriber.
  */
-import { execute, type ExecutionArgs, type ExecutionResult, type GraphQLError } from 'graphql';
+import { execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 
 /** Serialised results by event object, then by operation key. Entries go when the event is collected. */
 const results = new WeakMap<object, Map<string, string | Promise<string>>>();
@@ -25,12 +25,12 @@ function operationKey(args: ExecutionArgs): string | null {
 
 /**
  * The payload function of one subscription: executes its selection set with the event as root value (as
- * graphql-js `subscribe` does), formats errors with `formatErrors`, serialises, and shares the JSON with
+ * graphql-js `subscribe` does), formats the result with `formatResult`, serialises, and shares the JSON with
  * every subscription whose operation key is the same.
  */
-export function sharedPayloads(args: ExecutionArgs, formatErrors: (errors: readonly GraphQLError[]) => unknown[]): PayloadOf {
+export function sharedPayloads(args: ExecutionArgs, formatResult: (r: ExecutionResult) => ExecutionResult): PayloadOf {
   const key = operationKey(args);
-  const serialise = (r: ExecutionResult) => JSON.stringify(r.errors ? { ...r, errors: formatErrors(r.errors) } : r);
+  const serialise = (r: ExecutionResult) => JSON.stringify(formatResult(r));
   const run = (event: unknown): string | Promise<string> => {
     const r = execute({ ...args, rootValue: event });
     return r instanceof Promise ? r.then(serialise) : serialise(r);

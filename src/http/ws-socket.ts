@@ -7,7 +7,7 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
 
 /** Close code of a socket whose reader is too slow: 1013 Try Again Later (graphql-ws clients retry it). */
-export const SLOW_CONSUMER_CLOSE = { code: 1013, reason: 'send buffer full: the client reads too slowly' } as const;
+const SLOW_CONSUMER_CLOSE = { code: 1013, reason: 'send buffer full: the client reads too slowly' } as const;
 
 /** TCP sockets corked since the last `flushWrites`. */
 const corked = new Set<Duplex>();

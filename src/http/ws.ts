@@ -17,7 +17,18 @@
  */
 import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
-import { createSourceEventStream, GraphQLError, getOperationAST, parse, specifiedRules, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import {
+  createSourceEventStream,
+  GraphQLError,
+  getOperationAST,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
 import type { Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -102,7 +113,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const stopFlushing = o.hub.afterDispatch(flushWrites); // an update's frames leave once it is fanned out
   const sessions = new WeakMap<object, Session>();
   /** Every open connection's graphql-ws context, and its request id / traceparent. */
-  const live = new Map<Context, { requestId: string; traceparent: string | null; deps: JobDeps }>();
+  const live = new Map<Context, { traceparent: string | null; deps: JobDeps }>();
   /** Sockets closed while their key was still being checked. */
   const gone = new WeakSet<object>();
 
@@ -170,6 +181,9 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   };
 
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e, o.dev));
+  /** A result with its errors formatted as on HTTP (one place for pushed payloads and graphql-ws' own). */
+  const formatResult = (r: ExecutionResult): ExecutionResult =>
+    r.errors ? ({ ...r, errors: format(r.errors) } as unknown as ExecutionResult) : r;
 
   const ws = useServer(
     {
@@ -179,7 +193,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       async onConnect(ctx) {
         const headers = (ctx.extra as { request: http.IncomingMessage }).request.headers;
         const requestId = requestIdOf(headers['x-request-id']);
-        live.set(ctx, { requestId, traceparent: headerOf(headers.traceparent), deps: { ...o.deps, log: o.deps.log.child({ requestId }) } });
+        live.set(ctx, { traceparent: headerOf(headers.traceparent), deps: { ...o.deps, log: o.deps.log.child({ requestId }) } });
         const s = await open(ctx);
         if (gone.has(ctx)) {
           close(s); // closed meanwhile: give back the connection slot at once
@@ -212,27 +226,28 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
             s.subscriptions.add(id);
           }
         }
+        const conn = live.get(ctx);
         return {
           schema: o.schema,
           document,
           operationName: payload.operationName ?? null,
           variableValues: payload.variables ?? null,
-          contextValue: createContext(
-            live.get(ctx)?.deps ?? o.deps,
-            o.hub,
-            s.principal.viewer,
-            { keyId: key, traceparent: live.get(ctx)?.traceparent ?? null },
-          ),
+          contextValue: createContext(conn?.deps ?? o.deps, o.hub, s.principal.viewer, {
+            keyId: key,
+            traceparent: conn?.traceparent ?? null,
+          }),
         };
       },
       onOperation(ctx, id, _payload, args, result) {
         if (!(Symbol.asyncIterator in result)) return undefined;
+        const s = sessions.get(ctx);
+        if (!s) return undefined; // onSubscribe refused it already
         const socket = (ctx.extra as { socket: WebSocket }).socket;
         return pushResults(result, {
           id,
-          payloadOf: sharedPayloads(args as ExecutionArgs, format),
+          payloadOf: sharedPayloads(args as ExecutionArgs, formatResult),
           send: (frame) => sendFrame(socket, frame),
-          signal: sessions.get(ctx)?.revoked.signal ?? new AbortController().signal,
+          signal: s.revoked.signal,
         });
       },
       onComplete(ctx, id) {
@@ -245,7 +260,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         const s = sessions.get(ctx);
         if (s) close(s);
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? formatResult(result) : undefined),
       onError: (_ctx, _id, _payload, errors) => format(errors),
     },
     wss,

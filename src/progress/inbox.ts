@@ -20,7 +20,7 @@ export interface InboxOptions {
 }
 
 /** Whether `b` only reports progress after `a`: same job, both RUNNING, same attempt, later seq. */
-export function isProgressAfter(a: JobUpdateMessage | null | undefined, b: JobUpdateMessage): boolean {
+function isProgressAfter(a: JobUpdateMessage | null | undefined, b: JobUpdateMessage): boolean {
   return (
     !!a && a.state === JobState.RUNNING && b.state === JobState.RUNNING && a.jobId === b.jobId && a.attempt === b.attempt && b.seq > a.seq
   );

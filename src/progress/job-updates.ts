@@ -105,8 +105,7 @@ export function openJobUpdates(deps: JobUpdatesDeps, filter: UpdatesFilter, owne
         lastSeq.delete(u.jobId); // re-insert: the map keeps the most recently active jobs
         lastSeq.set(u.jobId, u.seq);
         bounded(lastSeq);
-        const { owner: _owner, ...update } = u;
-        yield update;
+        yield u; // the hub's own object (JobUpdate has no owner field): subscribers share its payload
       }
     } finally {
       unlisten();
