@@ -12,7 +12,7 @@ RUNS=${RUNS:-3}
 N=${N:-20000}
 PEERS_DIR=${PEERS_DIR:-/tmp/peers}
 PEERS=${PEERS:-bullmq pgboss-wide gw-tuned nats}
-OUT=${OUT:-$PWD/bench/results/$(date -u +%Y-%m-%d)-with-peers}
+OUT=${OUT:-$PWD/bench/results/$(date -u +%Y-%m-%dT%H%M)-with-peers}
 mkdir -p "$OUT"
 [ -x "$PEERS_DIR/run.sh" ] || { echo "no peers harness at $PEERS_DIR (copy shared/peers there and npm ci)" >&2; exit 2; }
 
