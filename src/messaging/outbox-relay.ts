@@ -120,17 +120,23 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     return requeued;
   }
 
+  /** Entries handed to publishSoon in this turn of the event loop. */
+  let soon: OutboxEntry[] = [];
   function publishSoon(entries: OutboxEntry[]) {
     // After the current turn: the submit's answer goes out first (a bulk submit's thousand publishes would
-    // otherwise hold it back), and its client prepares the next call while these are published.
-    const p = new Promise((r) => setImmediate(r)).then(() => publishAll(entries)).then((acks) => {
-      pendingAcks.push(...acks);
-      if (!flushScheduled && pendingAcks.length) {
-        flushScheduled = true;
-        setImmediate(flushAcks);
-      }
-    });
-    track(p);
+    // otherwise hold it back), and its client prepares the next call while these are published. All the
+    // entries of one turn go out together: NATS gets one socket write for them, not one per submit.
+    if (!soon.length) track(new Promise((r) => setImmediate(r)).then(publishTurn));
+    soon.push(...entries);
+  }
+  async function publishTurn() {
+    const entries = soon;
+    soon = [];
+    pendingAcks.push(...(await publishAll(entries)));
+    if (!flushScheduled && pendingAcks.length) {
+      flushScheduled = true;
+      setImmediate(flushAcks);
+    }
   }
 
   let ticks = 0;
