@@ -3,7 +3,9 @@
  * from /proc/<pid>/stat (100 ticks/s) of the API and worker processes, the PostgreSQL backends connected
  * to the bench database (minus the bench's own connection), and nats-server; plus `process.cpuUsage()` of
  * the load generator. Backends come and go during a phase, so /proc is sampled every 250 ms and per-PID
- * deltas are summed from the first sample (0 for PIDs born during the phase) to the last.
+ * deltas are summed from the first sample (0 for PIDs born during the phase) to the last. Write and read
+ * system calls (`syscw`, `syscr` in /proc/<pid>/io) are counted the same way: on this machine a socket
+ * write costs tens of microseconds, so how many a job takes is as telling as its CPU time.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -22,6 +24,24 @@ export function ticksOf(pid: number | string): number | null {
 
 export type Group = 'api' | 'worker' | 'postgres' | 'nats';
 
+/** Counters of one PID: CPU ticks, write and read system calls. */
+interface Sample {
+  group: Group;
+  ticks: number;
+  writes: number;
+  reads: number;
+}
+
+/** Write and read system calls of a PID so far (its threads included), or zeros when it is gone. */
+export function syscallsOf(pid: number | string): { writes: number; reads: number } {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { writes: Number(/syscw: (\d+)/.exec(io)?.[1] ?? 0), reads: Number(/syscr: (\d+)/.exec(io)?.[1] ?? 0) };
+  } catch {
+    return { writes: 0, reads: 0 };
+  }
+}
+
 export interface CpuScope {
   api: number;
   /** Worker PIDs (looked up at every sample: a worker may start after the mark). */
@@ -31,11 +51,11 @@ export interface CpuScope {
   excludePids: number[];
 }
 
-function sampleAll(scope: CpuScope): Map<string, { group: Group; ticks: number }> {
-  const m = new Map<string, { group: Group; ticks: number }>();
+function sampleAll(scope: CpuScope): Map<string, Sample> {
+  const m = new Map<string, Sample>();
   const add = (pid: number | string, group: Group) => {
     const t = ticksOf(pid);
-    if (t !== null) m.set(String(pid), { group, ticks: t });
+    if (t !== null) m.set(String(pid), { group, ticks: t, ...syscallsOf(pid) });
   };
   add(scope.api, 'api');
   for (const w of scope.workers()) add(w, 'worker');
@@ -59,33 +79,48 @@ export interface CpuResult {
   /** CPU milliseconds by process group, plus the load generator. */
   ms: Record<Group | 'client', number>;
   totalMs: number;
+  /** Write and read system calls by process group, plus the load generator. */
+  writes: Record<Group | 'client', number>;
+  reads: Record<Group | 'client', number>;
 }
 
 /** Starts counting; `end()` stops and returns the CPU used since. */
 export function cpuMark(scope: CpuScope): { end(): CpuResult } {
-  const base = new Map<string, number>();
-  const last = new Map<string, { group: Group; ticks: number }>();
+  const base = new Map<string, Sample>();
+  const last = new Map<string, Sample>();
   const sample = () => {
     for (const [pid, s] of sampleAll(scope)) {
-      if (!base.has(pid)) base.set(pid, 0); // born during the phase
+      if (!base.has(pid)) base.set(pid, { group: s.group, ticks: 0, writes: 0, reads: 0 }); // born during the phase
       last.set(pid, s);
     }
   };
   for (const [pid, s] of sampleAll(scope)) {
-    base.set(pid, s.ticks);
+    base.set(pid, s);
     last.set(pid, s);
   }
   const timer = setInterval(sample, 250);
   const client0 = process.cpuUsage();
+  const clientIo0 = syscallsOf(process.pid);
   return {
     end() {
       sample();
       clearInterval(timer);
-      const ms: Record<Group | 'client', number> = { api: 0, worker: 0, postgres: 0, nats: 0, client: 0 };
-      for (const [pid, s] of last) ms[s.group] += Math.max(0, s.ticks - (base.get(pid) ?? 0)) * TICK_MS;
+      const zero = () => ({ api: 0, worker: 0, postgres: 0, nats: 0, client: 0 });
+      const ms: Record<Group | 'client', number> = zero();
+      const writes: Record<Group | 'client', number> = zero();
+      const reads: Record<Group | 'client', number> = zero();
+      for (const [pid, s] of last) {
+        const b = base.get(pid)!;
+        ms[s.group] += Math.max(0, s.ticks - b.ticks) * TICK_MS;
+        writes[s.group] += Math.max(0, s.writes - b.writes);
+        reads[s.group] += Math.max(0, s.reads - b.reads);
+      }
       const c = process.cpuUsage(client0);
       ms.client = Math.round((c.user + c.system) / 1000);
-      return { ms, totalMs: Object.values(ms).reduce((a, b) => a + b, 0) };
+      const clientIo = syscallsOf(process.pid);
+      writes.client = clientIo.writes - clientIo0.writes;
+      reads.client = clientIo.reads - clientIo0.reads;
+      return { ms, totalMs: Object.values(ms).reduce((a, b) => a + b, 0), writes, reads };
     },
   };
 }

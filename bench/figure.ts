@@ -64,6 +64,8 @@ export function perJob(cpu: CpuResult, n: number) {
     cpu_ms_per_job: r(cpu.totalMs),
     by_process_ms_per_job: Object.fromEntries(Object.entries(cpu.ms).map(([k, v]) => [k, r(v)])),
     cpu_ms_total: cpu.ms,
+    writes_per_job: Object.fromEntries(Object.entries(cpu.writes).map(([k, v]) => [k, r(v)])),
+    reads_per_job: Object.fromEntries(Object.entries(cpu.reads).map(([k, v]) => [k, r(v)])),
   };
 }
 
