@@ -53,7 +53,8 @@ export interface OutboxEntry {
 }
 
 /**
- * Inserts jobs (QUEUED, history seq 1) and their outbox entries in one statement, so one transaction.
+ * Inserts jobs (QUEUED, seq 1) and their outbox entries in one statement, so one transaction. The history's
+ * first row (seq 1, QUEUED) is not stored: the `job_history` view derives it from the job row.
  * A job whose (owner, idempotencyKey) exists is not inserted: it is returned from `existing` instead.
  */
 export async function insertJobs(
@@ -81,10 +82,7 @@ export async function insertJobs(
        insert into jobs (id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent)
        select id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent from input
        on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
-       returning id, type, state, payload, created_at, traceparent
-     ), e as (
-       insert into job_events (job_id, seq, kind, state, progress, attempt, at)
-       select id, 1, 'state', state, 0, 0, created_at from j
+       returning id, type, payload, created_at, traceparent
      ), o as (
        insert into outbox (job_id, subject, msg_id, body, traceparent)
        select j.id, i.subject, j.id::text, jsonb_build_object('id', j.id, 'type', j.type, 'series', 1), j.traceparent
@@ -161,10 +159,10 @@ export async function getJobs(sql: Sql, ids: readonly string[]): Promise<JobRow[
   return sql.unsafe<JobRow[]>(`select ${JOB_COLUMNS} from jobs where id = any($1::uuid[])`, [ids as never]);
 }
 
-/** The job's history after `afterSeq`, in seq order. */
+/** The job's history after `afterSeq`, in seq order (`job_history`: the stored rows and the derived first one). */
 export async function getEvents(sql: Sql, jobId: string, afterSeq = 0): Promise<JobEventRow[]> {
   return sql.unsafe<JobEventRow[]>(
-    `select ${EVENT_COLUMNS} from job_events where job_id = $1 and seq > $2 order by seq`,
+    `select ${EVENT_COLUMNS} from job_history where job_id = $1 and seq > $2 order by seq`,
     [jobId, afterSeq],
   );
 }

@@ -171,7 +171,7 @@ export async function eventsOf(sql: Sql, jobIds: readonly string[]) {
   return sql.unsafe<
     { jobId: string; seq: number; kind: string; state: JobRow['state']; progress: number; message: string | null; attempt: number; error: string | null; at: Date }[]
   >(
-    `select job_id as "jobId", seq, kind, state, progress, message, attempt, error, at from job_events
+    `select job_id as "jobId", seq, kind, state, progress, message, attempt, error, at from job_history
      where job_id = any($1::uuid[]) order by job_id, seq`,
     [jobIds as never],
   );

@@ -96,7 +96,9 @@ export const jobs = pgTable(
 );
 
 /**
- * A job's history: state changes, attempt errors and progress milestones, one row per seq.
+ * A job's history: state changes, attempt errors and progress milestones, one row per seq. The first row
+ * (seq 1: QUEUED, attempt 0, at `created_at`) is not stored: read the history from the `job_history` view
+ * (migration 0004), which derives it from the job row.
  *
  * No foreign key to `jobs`: every row is written by the statement that inserts or changes its job (a CTE over
  * the job rows that statement wrote), so none can be without its job. The key's check cost a fifth of a bulk

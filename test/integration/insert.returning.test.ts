@@ -4,7 +4,7 @@
  * row a later read returns, and the outbox entry exactly the stored one.
  */
 import { expect, it } from 'vitest';
-import { getJobs, insertJobs, type NewJob } from '../../src/db/jobs.js';
+import { getEvents, getJobs, insertJobs, type NewJob } from '../../src/db/jobs.js';
 import { newJob, useTestDb } from '../support/app.js';
 
 const t = useTestDb();
@@ -43,4 +43,14 @@ it('returns the existing job for an idempotency key already used, and inserts no
   const second = await insertJobs(t.db.sql, [job({ idempotencyKey: 'again' })]);
   expect(second.inserted).toEqual([]);
   expect([...second.existing]).toStrictEqual([first.inserted[0]!.job]);
+});
+
+it("starts each job's history with QUEUED at seq 1, derived from the job row (nothing stored for it)", async () => {
+  const inserted = (await insertJobs(t.db.sql, [job()])).inserted[0]!.job;
+  expect([...(await getEvents(t.db.sql, inserted.id))]).toStrictEqual([
+    { jobId: inserted.id, seq: 1, kind: 'state', state: 'QUEUED', progress: 0, message: null, attempt: 0, result: null, error: null, at: inserted.createdAt },
+  ]);
+  expect(await getEvents(t.db.sql, inserted.id, 1)).toEqual([]);
+  const [stored] = await t.env.sql<{ n: number }[]>`select count(*)::int as n from job_events where job_id = ${inserted.id}`;
+  expect(stored!.n).toBe(0);
 });
