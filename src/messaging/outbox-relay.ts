@@ -132,7 +132,8 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   async function publishTurn() {
     const entries = soon;
     soon = [];
-    pendingAcks.push(...(await publishAll(entries)));
+    const acks = await publishAll(entries);
+    pendingAcks.push(...acks); // not `pendingAcks.push(...(await …))`: that pushes to the array a flush may have taken meanwhile
     if (!flushScheduled && pendingAcks.length) {
       flushScheduled = true;
       setImmediate(flushAcks);
