@@ -36,6 +36,7 @@ import {
   type TypedDocumentString,
 } from './generated/graphql.js';
 import { LongrunError, errorFromClose, isRetryableClose, type GraphQLErrorBody } from './errors.js';
+import { submitBatcher } from './submit-batcher.js';
 
 /** One update of a job, as `watchJob` and `jobUpdates` yield it. */
 export type JobUpdate = JobUpdateFieldsFragment;
@@ -53,6 +54,11 @@ export interface ClientOptions {
   reconnectAttempts?: number;
   /** First reconnect delay; it doubles up to 5 s. @default 250 */
   reconnectDelayMs?: number;
+  /**
+   * Concurrent `submitJob` calls travel together as one `submitJobs` request; each call still gets its own
+   * answer, errors included (`sdk/submit-batcher.ts`). `false` sends one request per call. @default true
+   */
+  batchSubmits?: boolean;
 }
 
 export interface WatchOptions {
@@ -63,6 +69,7 @@ export interface WatchOptions {
 }
 
 export interface LongrunClient {
+  /** Concurrent calls travel as one `submitJobs` request; each still gets its own answer (`batchSubmits`). */
   submitJob(input: SubmitJobInput): Promise<SubmitJobMutation['submitJob']>;
   submitJobs(inputs: SubmitJobInput[]): Promise<SubmitJobsMutation['submitJobs']>;
   job(id: string): Promise<JobQuery['job']>;
@@ -180,10 +187,13 @@ export function createClient(o: ClientOptions): LongrunClient {
     }
   }
 
+  const submitOne = async (input: SubmitJobInput) => (await request(SubmitJobDocument, { input })).submitJob;
+  const submitJobs = async (inputs: SubmitJobInput[]) => (await request(SubmitJobsDocument, { inputs })).submitJobs;
+
   return {
     request,
-    submitJob: async (input) => (await request(SubmitJobDocument, { input })).submitJob,
-    submitJobs: async (inputs) => (await request(SubmitJobsDocument, { inputs })).submitJobs,
+    submitJob: o.batchSubmits === false ? submitOne : submitBatcher({ one: submitOne, many: submitJobs }),
+    submitJobs,
     job: async (id) => (await request(JobDocument, { id })).job,
     jobs: async (args = {}) => (await request(JobsDocument, args)).jobs,
     cancelJob: async (id) => (await request(CancelJobDocument, { id })).cancelJob,
