@@ -10,14 +10,15 @@
  *   npm run bench -- --runs 3           # every part three times; the table shows the medians
  *
  * Parts: 1 submit 1-by-1, 2 bulk submit, 3 drain, 4 end to end, 5 pickup latency, 6 progress latency,
- * 7 fan-out, 8 CPU per job (of 3 and 4). Part 3 drains the backlog part 1 leaves, so 3 implies 1.
+ * 7 fan-out, 8 CPU per job (of 3 and 4), 9 end to end through the SDK (its `submitJob` sends concurrent
+ * calls as one `submitJobs`). Part 3 drains the backlog part 1 leaves, so 3 implies 1.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Figure, Options, PhaseContext } from './figure.js';
 import { fanout } from './phases/fanout.js';
 import { pickup, progress } from './phases/latency.js';
-import { drain, endToEnd, submitBulkPhase, submitOneByOne } from './phases/throughput.js';
+import { drain, endToEnd, endToEndSdk, submitBulkPhase, submitOneByOne } from './phases/throughput.js';
 import { startStack } from './stack.js';
 import { medianFigures } from './medians.js';
 import { printTable } from './table.js';
@@ -29,7 +30,7 @@ const { values: a } = parseArgs({
     concurrency: { type: 'string', default: '50' },
     'in-flight': { type: 'string', default: '50' },
     'bulk-batch': { type: 'string', default: '1000' },
-    parts: { type: 'string', default: '1,2,3,4,5,6,7,8' },
+    parts: { type: 'string', default: '1,2,3,4,5,6,7,8,9' },
     runs: { type: 'string', default: '1' },
     'trickle-rate': { type: 'string' },
     'trickle-n': { type: 'string' },
@@ -131,8 +132,10 @@ try {
     const drained = await part(3, 'drain', () => drain(ctx));
     await part(2, 'submit bulk', () => submitBulkPhase(ctx));
     const e2e = await part(4, 'end to end', () => endToEnd(ctx));
+    const e2eSdk = await part(9, 'end to end through the SDK', () => endToEndSdk(ctx));
     cpuFigure(drained, 'cpu_drain', 'CPU per job, drain (all processes)');
     cpuFigure(e2e, 'cpu_e2e', 'CPU per job, end to end (all processes)');
+    cpuFigure(e2eSdk, 'cpu_e2e_sdk', 'CPU per job, end to end through the SDK (all processes)');
     await part(5, 'pickup latency', () => pickup(ctx));
     await part(6, 'progress latency', () => progress(ctx));
     await part(7, 'fan-out', () => fanout(ctx));

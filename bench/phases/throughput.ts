@@ -2,6 +2,7 @@
  * Throughput figures: (1) submit 1-by-1, (2) bulk submit, (3) drain a backlog, (4) end to end, and the CPU
  * per job of each (for (1) and (2): from the first submit until every job's message is published). Every figure is reported only after the exactly-once checks in verify.ts pass.
  */
+import { createClient } from '../../sdk/index.js';
 import { findBulkApi, submitBulk, submitJob } from '../client.js';
 import { fmt, freshWorker, markCpu, perJob, type Figure, type PhaseContext } from '../figure.js';
 import { now } from '../jobs.js';
@@ -96,17 +97,21 @@ export async function submitBulkPhase(ctx: PhaseContext): Promise<Figure> {
   return { figure: 'submit_bulk', label, value: `${fmt(rate)} jobs/s`, detail: { n: o.n, batch: o.bulkBatch, ms: Math.round(ms), jobs_per_s: Math.round(rate), ...perJob(used, o.n) } };
 }
 
-/** (4) Worker idle and running; N submitted 1-by-1 (`inFlight` at a time): first submit → N-th SUCCEEDED. */
-export async function endToEnd(ctx: PhaseContext): Promise<Figure> {
+/**
+ * (4) N no-op jobs submitted while one worker runs, `inFlight` callers each submitting one job at a time,
+ * from the first submit to the N-th SUCCEEDED. `submit` is one `submitJob` request per job (4), or the
+ * SDK's `submitJob`, which sends concurrent calls as one `submitJobs` request (9).
+ */
+async function endToEndWith(ctx: PhaseContext, submit: (i: number) => Promise<string>, figure: string, label: string): Promise<Figure> {
   const { stack, o } = ctx;
   const { w } = await freshWorker(ctx);
   const db = await markDb(stack.sql, stack.pgStatements);
-  ctx.log(`end to end: ${o.n} submitted 1-by-1 (${o.inFlight} in flight) while one worker (C=${o.concurrency}) runs`);
+  ctx.log(`${label}: ${o.n} jobs, ${o.inFlight} callers submitting one at a time while one worker (C=${o.concurrency}) runs`);
   const cpu = markCpu(ctx, () => [w]);
   const ids: string[] = new Array(o.n);
   const t0 = now();
   await inParallel(o.n, o.inFlight, async (i) => {
-    ids[i] = await submitJob(stack.url, NOOP, { i });
+    ids[i] = await submit(i);
   });
   const submitMs = now() - t0;
   await waitSucceeded(stack.sql, NOOP, o.n, o.timeoutMs);
@@ -119,9 +124,30 @@ export async function endToEnd(ctx: PhaseContext): Promise<Figure> {
   const ms = span.lastFinish - t0;
   const rate = o.n / (ms / 1000);
   return {
-    figure: 'end_to_end',
-    label: `end to end (1-by-1 submits, C=${o.concurrency})`,
+    figure,
+    label,
     value: `${fmt(rate)} jobs/s`,
     detail: { n: o.n, ms: Math.round(ms), jobs_per_s: Math.round(rate), submit_phase_ms: Math.round(submitMs), submit_jobs_per_s: Math.round(o.n / (submitMs / 1000)), ...once, ...perJob(used, o.n), pg },
   };
+}
+
+export const endToEnd = (ctx: PhaseContext): Promise<Figure> =>
+  endToEndWith(ctx, (i) => submitJob(ctx.stack.url, NOOP, { i }), 'end_to_end', `end to end (1-by-1 submits, C=${ctx.o.concurrency})`);
+
+export async function endToEndSdk(ctx: PhaseContext): Promise<Figure> {
+  const client = createClient({ url: ctx.stack.url });
+  try {
+    return await endToEndWith(
+      ctx,
+      async (i) => {
+        const r = await client.submitJob({ type: NOOP, payload: { i } });
+        if (!r.job) throw new Error(`submitJob refused: ${JSON.stringify(r.userErrors)}`);
+        return r.job.id;
+      },
+      'end_to_end_sdk',
+      `end to end, SDK submitJob (batched), C=${ctx.o.concurrency}`,
+    );
+  } finally {
+    await client.close();
+  }
 }
