@@ -49,8 +49,10 @@ export async function pickup(ctx: PhaseContext): Promise<Figure> {
   await waitSucceeded(stack.sql, markJob.name, o.warmup + o.trickleN, o.timeoutMs);
   const once = await checkExactlyOnce(stack.sql, markJob.name, o.warmup + o.trickleN);
   await w.stop();
-  const rows = await stack.sql<{ id: string; t: number }[]>`
-    select id, (result->>'t')::float8 as t from jobs where type = ${markJob.name} and id = any(${[...sentAt.keys()]}::uuid[])`;
+  // `claimed`: the claim statement's start (PostgreSQL's clock, the same system clock as ours).
+  const rows = await stack.sql<{ id: string; t: number; claimed: number }[]>`
+    select id, (result->>'t')::float8 as t, extract(epoch from started_at)::float8 * 1000 as claimed
+    from jobs where type = ${markJob.name} and id = any(${[...sentAt.keys()]}::uuid[])`;
   if (rows.length !== o.trickleN) throw new Error(`pickup: ${rows.length} results for ${o.trickleN} jobs`);
   const lat = summarize(rows.map((r) => r.t - clock.offsetMs - sentAt.get(r.id)!));
   return {
@@ -60,6 +62,10 @@ export async function pickup(ctx: PhaseContext): Promise<Figure> {
     detail: {
       submit_to_handler_start_ms: lat,
       submit_call_ms: summarize(callMs),
+      // Where the time goes: submit call → claim statement start (commit, answer, publish, delivery) and
+      // claim statement start → handler start (the claim's statement and commit).
+      submit_to_claim_ms: summarize(rows.map((r) => r.claimed - sentAt.get(r.id)!)),
+      claim_to_handler_ms: summarize(rows.map((r) => r.t - clock.offsetMs - r.claimed)),
       late_submissions: late,
       clock_offset_ms: Math.round(clock.offsetMs * 1000) / 1000,
       clock_rtt_ms: Math.round(clock.rttMs * 1000) / 1000,
