@@ -1,33 +1,18 @@
 /**
- * The load generator's clients: GraphQL over HTTP (node:http, keep-alive) and graphql-ws over `ws`, as an
- * application would use them. No query batching: one operation per HTTP request. (node:http rather than
- * `fetch`: undici's fetch costs the load generator about 0.4 ms of CPU per request, taken from the same two
- * cores the API, the workers and the services run on.)
+ * The load generator's clients: GraphQL over HTTP (the SDK's node:http transport, `sdk/http.ts`: `fetch`
+ * would take about 0.4 ms of CPU per request from the two cores everything runs on) and graphql-ws over
+ * `ws`, as an application would use them. No query batching: one operation per HTTP request.
  */
-import http from 'node:http';
 import { createClient, type Client } from 'graphql-ws/client';
 import WebSocket from 'ws';
+import { nodePost } from '../sdk/http.js';
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+const { post } = nodePost();
 
 /** POSTs a JSON body; resolves with the status and the parsed JSON answer. */
-function postJson(url: string, body: string): Promise<{ status: number; json: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-        } catch (e) {
-          reject(e as Error);
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+async function postJson(url: string, body: string): Promise<{ status: number; json: unknown }> {
+  const res = await post(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  return { status: res.status, json: JSON.parse(await res.text()) };
 }
 
 export interface GqlResult<T> {

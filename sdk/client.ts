@@ -8,8 +8,6 @@
  * for await (const u of longrun.watchJob(job!.id)) console.log(u.state, u.progress, u.message);
  * await longrun.close();
  */
-import http from 'node:http';
-import https from 'node:https';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws/client';
 import WebSocket from 'ws';
 import {
@@ -38,6 +36,7 @@ import {
   type TypedDocumentString,
 } from './generated/graphql.js';
 import { LongrunError, errorFromClose, isRetryableClose, type GraphQLErrorBody } from './errors.js';
+import { nodePost, type Post } from './http.js';
 import { submitBatcher } from './submit-batcher.js';
 
 /** One update of a job, as `watchJob` and `jobUpdates` yield it. */
@@ -50,10 +49,7 @@ export interface ClientOptions {
   wsUrl?: string;
   /** Bearer token: sent as `Authorization: Bearer …` and as graphql-ws `connectionParams.authorization`. */
   token?: string | undefined;
-  /**
-   * How requests are sent. Default: `node:http(s)` with keep-alive (undici's `fetch` costs the caller about
-   * 0.4 ms of CPU per request, node:http about a quarter of that; docs/performance.md).
-   */
+  /** How requests are sent. Default: `node:http(s)` with keep-alive (`sdk/http.ts`), a quarter of `fetch`'s CPU. */
   fetch?: typeof fetch;
   /** How many times `watchJob` reconnects in a row after losing the connection. @default 20 */
   reconnectAttempts?: number;
@@ -101,36 +97,6 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
-
-/** What `request` needs of an HTTP answer. */
-interface HttpAnswer {
-  status: number;
-  text(): Promise<string>;
-}
-type Post = (url: string, init: { method: 'POST'; headers: Record<string, string>; body: string }) => Promise<HttpAnswer>;
-
-/** POST over node:http(s) through keep-alive agents (idle sockets do not keep the process alive). */
-function nodePost(): { post: Post; close(): void } {
-  const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
-  const post: Post = (url, init) =>
-    new Promise((resolve, reject) => {
-      const u = new URL(url);
-      const lib = u.protocol === 'https:' ? https : http;
-      const agent = u.protocol === 'https:' ? agents['https:'] : agents['http:'];
-      const req = lib.request(u, { method: init.method, headers: { ...init.headers, 'content-length': Buffer.byteLength(init.body) }, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, text: async () => text });
-        });
-      });
-      req.on('error', reject);
-      req.end(init.body);
-    });
-  return { post, close: () => Object.values(agents).forEach((a) => a.destroy()) };
-}
 
 /** Creates a client. Nothing connects until the first call; the WebSocket opens with the first watch. */
 export function createClient(o: ClientOptions): LongrunClient {
