@@ -15,7 +15,7 @@ import {
   type OutboxEntry,
   type PublishedEntry,
 } from '../db/jobs.js';
-import { analyzeIfChanged } from '../db/maintenance.js';
+import { analyzeIfGrown } from '../db/maintenance.js';
 import type { Logger } from '../log.js';
 import type { Nats } from './connect.js';
 import { encode } from './messages.js';
@@ -148,7 +148,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       running = (async () => {
         try {
           await runOnce();
-          await analyzeIfChanged(sql);
+          await analyzeIfGrown(sql);
           if (++ticks % 10 === 0) {
             await reconcileOnce();
             await purgePublished(sql, 600_000);
