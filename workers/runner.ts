@@ -20,7 +20,7 @@ import {
 } from '../src/db/jobs.js';
 import { groupCommit } from '../src/db/group-commit.js';
 import type { JobRow } from '../src/db/schema.js';
-import { isConnectionError, UnreachableCaseError } from '../src/errors.js';
+import { isConnectionError, isDataError, UnreachableCaseError } from '../src/errors.js';
 import { classifyOutcome } from '../src/jobs/outcome.js';
 import { isTerminal } from '../src/jobs/state.js';
 import type { Logger } from '../src/log.js';
@@ -109,15 +109,16 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   // the calls of one burst (a fetch's messages, the handlers they ran) wait for each other (`gather`), so a
   // fetch is one claim statement, not its first message alone and then the rest.
   // Each batch's updates (and a success batch's acks) go out together, after its commit: one NATS write.
-  // A batch the database refuses for one of its rows is written again job by job (`alone`): that job's
-  // write fails, not its neighbours'.
+  // A completion batch the database refuses for a value in one of its rows (a data exception) is written
+  // again job by job (`alone`): that job's write fails, not its neighbours'. Results are checked before
+  // (Attempt), so this is the last line; claims carry only ids and numbers.
   const claim = groupCommit(
     async (cs: Claim[]) => {
       const jobs = await markRunningMany(sql, cs);
       for (const job of jobs) if (job) publishUpdate(nats.nc, names, updateFromJob(job));
       return jobs;
     },
-    { maxSize: 500, gather: true, alone: (e) => !isConnectionError(e) },
+    { maxSize: 500, gather: true },
   );
   const succeed = groupCommit(
     async (ds: (Success & { msg: JsMsg })[]) => {
@@ -129,7 +130,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       });
       return jobs;
     },
-    { maxSize: 500, gather: true, alone: (e) => !isConnectionError(e) },
+    { maxSize: 500, gather: true, alone: isDataError },
   );
 
   const cancelSub: Subscription = nats.nc.subscribe(names.cancelPattern, {

@@ -21,7 +21,6 @@ export function groupCommit<C, R>(
   let running = false;
 
   async function drain(): Promise<void> {
-    running = true;
     while (queue.length) {
       const batch: Queued[] = [];
       let size = 0;

@@ -13,7 +13,8 @@ export const MAX_PAYLOAD_DEPTH = 64;
 export const isStorableText = (s: string): boolean => !UNSTORABLE.test(s);
 
 /** `s` with what PostgreSQL cannot store (U+0000, unpaired surrogates) replaced by U+FFFD. */
-export const storableText = (s: string): string => (isStorableText(s) ? s : s.replace(new RegExp(UNSTORABLE.source, 'g'), '\uFFFD'));
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
+export const storableText = (s: string): string => (isStorableText(s) ? s : s.replace(UNSTORABLE_ALL, '\uFFFD'));
 
 /** `ok`, or why the value cannot be accepted. */
 export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH): 'ok' | 'too-deep' | 'unstorable' {

@@ -15,16 +15,17 @@ import { gql, SUBMIT } from '../support/graphql.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 /** Texts a handler can make but PostgreSQL cannot store (a payload could not carry them in). */
-const UNSTORABLE = { return: 'a\u0000b', report: 'c\ud800d', throw: 'e\u0000f' } as const;
+const UNSTORABLE = { return: 'a\u0000b', report: 'c\ud800d', throw: 'e\u0000f', tojson: 'g\u0000h' } as const;
 const echo = defineJobType({
   name: 'test.echo',
   description: 'returns, reports or throws a text',
-  payload: z.object({ how: z.enum(['return', 'report', 'throw']), unstorable: z.boolean() }),
+  payload: z.object({ how: z.enum(['return', 'report', 'throw', 'tojson']), unstorable: z.boolean() }),
 });
 const handler = defineHandler(echo, async ({ how, unstorable }, ctx) => {
   const text = unstorable ? UNSTORABLE[how] : 'fine';
   if (how === 'report') ctx.progress(50, text);
   if (how === 'throw') throw new PermanentJobError(text);
+  if (how === 'tojson') return { toJSON: () => ({ text }) }; // what is stored is what toJSON gives
   return { text: how === 'return' ? text : 'ok' };
 });
 
@@ -48,6 +49,7 @@ it('fails only the job whose result cannot be stored; a message or error is stor
   const bad = await submit('return');
   const reported = await submit('report');
   const thrown = await submit('throw');
+  const viaToJson = await submit('tojson');
   for (let i = 0; i < 10; i++) good.push(await submit('return', false));
   pool = await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler]);
 
@@ -64,4 +66,6 @@ it('fails only the job whose result cannot be stored; a message or error is stor
   expect(byId.get(bad)!.error).toMatch(/result cannot be stored/);
   expect(byId.get(reported)).toMatchObject({ state: 'SUCCEEDED', progressMessage: 'c\ufffdd' });
   expect(byId.get(thrown)).toMatchObject({ state: 'FAILED', error: 'e\ufffdf', attempts: 1 });
+  expect(byId.get(viaToJson)).toMatchObject({ state: 'FAILED', attempts: 1 });
+  expect(byId.get(viaToJson)!.error).toMatch(/result cannot be stored/);
 });
