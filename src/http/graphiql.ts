@@ -53,11 +53,10 @@ export function isGraphiqlPageRequest(req: IncomingMessage): boolean {
  * GraphiQL for humans on the API's own port.
  *
  * - `GET /graphiql/*`: the bundle's static files (hashed `assets/` cached for a year, the rest revalidated).
- * - `GET /graphql` with no `query` param from a browser (prefers text/html): the GraphiQL page,
- *   with `window.LONGRUN = { defaultHeaders }` injected. Anything else falls through (`next()`) to Apollo.
+ * - `GET /graphql`: the GraphiQL page, with `window.LONGRUN = { defaultHeaders }` injected. The server's
+ *   dispatcher sends only a browser's page request here (`isGraphiqlPageRequest`); GraphQL over HTTP goes
+ *   to `graphql-http.ts` and never reaches this router.
  * - If the bundle is missing, those routes answer 503 text/plain telling to run `npm run build:graphiql`.
- *
- * Mount it before the Apollo middleware: `app.use(graphiqlRouter({ defaultHeaders }))`.
  */
 export function graphiqlRouter(opts: GraphiqlOptions): Router {
   const distDir = path.resolve(opts.distDir ?? DEFAULT_DIST_DIR);

@@ -13,7 +13,8 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import accepts from 'accepts';
-import { isConnectionError, ErrorCode } from '../errors.js';
+import { ErrorCode } from '../errors.js';
+import { formatError } from '../graphql/errors.js';
 import type { Authenticator, Principal } from '../auth/authenticate.js';
 import { unauthenticated } from '../auth/authenticate.js';
 import type { Logger } from '../log.js';
@@ -67,6 +68,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     const fail = (e: BodyError) => {
       stream.removeAllListeners('data');
       req.unpipe();
+      if (decoder) stream.destroy(); // frees the decompressor now, not at garbage collection
       req.resume(); // read and drop the rest, so the answer can be written
       reject(e);
     };
@@ -114,16 +116,18 @@ function sendError(req: IncomingMessage, res: ServerResponse, status: number, me
 }
 
 export function graphqlOverHttp<C extends BaseContext>(o: GraphqlHttpOptions<C>): (req: IncomingMessage, res: ServerResponse) => void {
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = requestIdOf(req.headers['x-request-id']);
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     res.setHeader('x-request-id', requestId);
     let principal: Principal | null;
     try {
       principal = await o.auth.authenticate(req.headers.authorization);
     } catch (e) {
       req.resume();
-      if (!isConnectionError(e)) throw e;
-      return sendError(req, res, 503, 'a backing service is unavailable, try again', ErrorCode.SERVICE_UNAVAILABLE);
+      // Classified as a resolver's error is (graphql/errors.ts): a backing service down is a 503.
+      const f = formatError({ message: 'internal error' }, e, false);
+      if (f.extensions?.code !== ErrorCode.SERVICE_UNAVAILABLE) throw e;
+      o.log.warn({ err: e, requestId }, 'GraphQL over HTTP: cannot authenticate, a backing service is unavailable');
+      return sendError(req, res, 503, f.message, ErrorCode.SERVICE_UNAVAILABLE);
     }
     if (!principal) {
       req.resume();
@@ -158,8 +162,9 @@ export function graphqlOverHttp<C extends BaseContext>(o: GraphqlHttpOptions<C>)
     res.end();
   }
   return (req, res) => {
-    handle(req, res).catch((e: unknown) => {
-      o.log.error({ err: e }, 'GraphQL over HTTP: the request failed');
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    handle(req, res, requestId).catch((e: unknown) => {
+      o.log.error({ err: e, requestId }, 'GraphQL over HTTP: the request failed');
       if (res.headersSent) res.destroy();
       else sendError(req, res, 500, 'internal error', ErrorCode.INTERNAL_SERVER_ERROR);
     });

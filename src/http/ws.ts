@@ -243,8 +243,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       },
       onOperation(ctx, id, _payload, args, result) {
         if (!(Symbol.asyncIterator in result)) return undefined;
-        const s = sessions.get(ctx);
-        if (!s) return undefined; // onSubscribe refused it already
+        const s = sessions.get(ctx)!; // onSubscribe refuses every operation of a context without one
         const socket = (ctx.extra as { socket: WebSocket }).socket;
         return pushResults(result, {
           id,
