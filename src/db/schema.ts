@@ -75,14 +75,17 @@ export const jobs = pgTable(
     uniqueIndex('jobs_owner_idempotency_key').on(t.owner, t.idempotencyKey).where(sql`idempotency_key is not null`),
     index('jobs_created').on(t.createdAt.desc(), t.id.desc()),
     index('jobs_owner_created').on(t.owner, t.createdAt.desc(), t.id.desc()),
-    /** queueStats' counts (countByType), which never count SUCCEEDED or CANCELLED jobs. */
-    index('jobs_type_state').on(t.type, t.state).where(sql`state in ('QUEUED', 'RUNNING', 'RETRYING', 'FAILED')`),
     index('jobs_dead_lettered').on(t.deadLetteredAt.desc(), t.id.desc()).where(sql`dead_lettered_at is not null`),
     /** queueStats' throughput: jobs finished in the last minute. */
     index('jobs_finished').on(t.finishedAt).where(sql`finished_at is not null`),
-    index('jobs_active_updated')
+    /**
+     * One index for the jobs that are not done with: queueStats' counts (countByType: QUEUED, RUNNING,
+     * RETRYING, FAILED) and the reconciler's stale active jobs (findStaleJobs, findAbandonedJobs, by
+     * updated_at). One, not two: a submit and a claim write an entry in every index the row matches.
+     */
+    index('jobs_state_updated')
       .on(t.state, t.updatedAt)
-      .where(sql`state in ('QUEUED', 'RETRYING', 'RUNNING')`),
+      .where(sql`state in ('QUEUED', 'RUNNING', 'RETRYING', 'FAILED')`),
     check(
       'jobs_finished_at_iff_terminal',
       sql`(${t.finishedAt} is not null) = (${t.state} in ('SUCCEEDED', 'FAILED', 'CANCELLED'))`,
