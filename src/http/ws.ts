@@ -34,7 +34,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authorizationParam, unauthenticated, type Principal } from '../auth/authenticate.js';
 import { watchRevocations } from '../auth/revocation.js';
-import { ErrorCode, PublicError, ServiceUnavailableError } from '../errors.js';
+import { ErrorCode, PublicError } from '../errors.js';
 import { createContext } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
 import { limitRules, parseOptions } from '../graphql/limits.js';
@@ -82,7 +82,7 @@ interface Connection {
   deps: JobDeps;
   /** Who it is; null until its key is checked, and when it has no valid key. */
   principal: Principal | null;
-  /** Why operations are refused (no key, revoked key, too many connections), if they are. */
+  /** Why operations are refused (no key, revoked key, too many connections, a failed check), if they are. */
   refusal: PublicError | null;
   /** The key its connection and subscriptions are counted on. */
   countedKey: string | null;
@@ -157,8 +157,16 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     try {
       s.principal = await sec.auth.authenticate(authorizationParam(connectionParams));
     } catch (e) {
-      log.warn({ err: e }, 'could not authenticate a WebSocket connection');
-      s.refusal = new ServiceUnavailableError('authentication');
+      // Classified by formatError as over HTTP (graphql-http.ts): a backing service down is
+      // SERVICE_UNAVAILABLE, anything else a bug (INTERNAL_SERVER_ERROR). Each operation answers with it.
+      const f = formatError({ message: 'internal error' }, e, false);
+      if (f.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE) {
+        s.deps.log.warn({ err: e }, 'GraphQL over WebSocket: cannot authenticate, a backing service is unavailable');
+        s.refusal = new PublicError(ErrorCode.SERVICE_UNAVAILABLE, f.message);
+      } else {
+        s.deps.log.error({ err: e }, 'GraphQL over WebSocket: authentication failed');
+        s.refusal = new PublicError(ErrorCode.INTERNAL_SERVER_ERROR, 'internal error');
+      }
       return;
     }
     const key = s.principal?.keyId ?? null;
