@@ -118,7 +118,8 @@ export function createClient(o: ClientOptions): LongrunClient {
       connectionParams: authorization ? { authorization } : {},
     }));
 
-  async function request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R> {
+  /** Runs a document whose variables are JSON text already (the submit batcher's inputs are). */
+  async function post<R, V>(document: TypedDocumentString<R, V>, variablesJson: string): Promise<R> {
     const res = await doFetch(o.url, {
       method: 'POST',
       headers: {
@@ -126,7 +127,7 @@ export function createClient(o: ClientOptions): LongrunClient {
         accept: 'application/graphql-response+json, application/json',
         ...(authorization ? { authorization } : {}),
       },
-      body: JSON.stringify({ query: document.toString(), variables: variables ?? {} }),
+      body: `{"query":${JSON.stringify(document.toString())},"variables":${variablesJson}}`,
     }).catch((e: unknown) => {
       // fetch puts the system error in `cause`; node:http throws it.
       const err = e as { code?: string; cause?: { code?: string; message?: string } };
@@ -143,6 +144,9 @@ export function createClient(o: ClientOptions): LongrunClient {
     if (!body.data) throw new LongrunError(`HTTP ${res.status} without data`, 'INTERNAL_SERVER_ERROR');
     return body.data;
   }
+
+  const request = <R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R> =>
+    post(document, JSON.stringify(variables ?? {}));
 
   /** One subscription attempt; yields `field` of each result, throws GraphQL errors and close events. */
   async function* subscribeOnce<R extends Record<string, JobUpdate>>(query: string, variables: Record<string, unknown>, field: keyof R) {
@@ -192,10 +196,15 @@ export function createClient(o: ClientOptions): LongrunClient {
 
   const submitOne = async (input: SubmitJobInput) => (await request(SubmitJobDocument, { input })).submitJob;
   const submitJobs = async (inputs: SubmitJobInput[]) => (await request(SubmitJobsDocument, { inputs })).submitJobs;
+  /** The same two, for inputs the batcher has serialised already. */
+  const batched = {
+    one: async (inputJson: string) => (await post(SubmitJobDocument, `{"input":${inputJson}}`)).submitJob,
+    many: async (inputsJson: string[]) => (await post(SubmitJobsDocument, `{"inputs":[${inputsJson.join(',')}]}`)).submitJobs,
+  };
 
   return {
     request,
-    submitJob: o.batchSubmits === false ? submitOne : submitBatcher({ one: submitOne, many: submitJobs }),
+    submitJob: o.batchSubmits === false ? submitOne : submitBatcher(batched),
     submitJobs,
     job: async (id) => (await request(JobDocument, { id })).job,
     jobs: async (args = {}) => (await request(JobsDocument, args)).jobs,

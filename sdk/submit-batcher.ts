@@ -13,6 +13,8 @@
  *   calls within the limit pass as they would have;
  * - any other failure rejects every call of the batch, as each one's own request would have failed. A lost
  *   answer is not sent again: its jobs may exist (send an `idempotencyKey` to make retrying safe).
+ *
+ * Each input is serialised once, when it is queued: that JSON text is what is measured and what is sent.
  */
 import { LongrunError } from './errors.js';
 import type { SubmitJobInput, SubmitJobMutation, SubmitJobsMutation } from './generated/graphql.js';
@@ -27,28 +29,30 @@ const MAX_BATCH_BYTES = 512 * 1024;
 const REFUSED_WHOLE = new Set(['RATE_LIMITED', 'PAYLOAD_TOO_LARGE']);
 
 interface Call {
-  input: SubmitJobInput;
+  /** The input as JSON text. */
+  json: string;
   bytes: number;
   resolve(r: One): void;
   reject(e: unknown): void;
 }
 
+/** `submitJob` batched; `send` takes the inputs as JSON text (`one` for `submitJob`, `many` for `submitJobs`). */
 export function submitBatcher(send: {
-  one(input: SubmitJobInput): Promise<One>;
-  many(inputs: SubmitJobInput[]): Promise<Many>;
+  one(inputJson: string): Promise<One>;
+  many(inputsJson: string[]): Promise<Many>;
 }): (input: SubmitJobInput) => Promise<One> {
   const queue: Call[] = [];
   let inFlight = 0;
   let pumpQueued = false;
 
-  const alone = (c: Call) => send.one(c.input).then(c.resolve, c.reject);
+  const alone = (c: Call) => send.one(c.json).then(c.resolve, c.reject);
   const oneByOne = (batch: Call[]) => Promise.all(batch.map(alone));
 
   async function run(batch: Call[]): Promise<void> {
     if (batch.length === 1) return alone(batch[0]!);
     let r: Many;
     try {
-      r = await send.many(batch.map((c) => c.input));
+      r = await send.many(batch.map((c) => c.json));
     } catch (e) {
       if (e instanceof LongrunError && REFUSED_WHOLE.has(e.code)) return void (await oneByOne(batch));
       for (const c of batch) c.reject(e);
@@ -75,7 +79,8 @@ export function submitBatcher(send: {
 
   return (input) =>
     new Promise<One>((resolve, reject) => {
-      queue.push({ input, bytes: Buffer.byteLength(JSON.stringify(input)), resolve, reject });
+      const json = JSON.stringify(input);
+      queue.push({ json, bytes: Buffer.byteLength(json), resolve, reject });
       if (!pumpQueued) {
         pumpQueued = true;
         queueMicrotask(pump);

@@ -10,7 +10,7 @@ import type { Sql } from '../src/db/client.js';
 import { recordProgress, renewLease } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
-import { checkJson, isStorableText, storableText } from '../src/jobs/payload-check.js';
+import { checkJson, isStorableText, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
 import type { AttemptEnd } from '../src/jobs/outcome.js';
 import type { Logger } from '../src/log.js';
 import type { Nats } from '../src/messaging/connect.js';
@@ -144,10 +144,9 @@ export class Attempt {
       const end: AttemptEnd = { kind: 'returned', result: result === undefined ? null : result };
       // A result PostgreSQL cannot store fails the attempt, for good (it would every time), not the batch it
       // would join.
-      const unstorable = () => new PermanentJobError(`the handler's result cannot be stored (it contains U+0000 or an unpaired surrogate)`);
+      const unstorable = () => new PermanentJobError(unstorableMessage("the handler's result", 'unstorable'));
       const storable = checkJson(end.result);
-      if (storable === 'too-deep') throw new PermanentJobError(`the handler's result cannot be stored (nested too deep)`);
-      if (storable === 'unstorable') throw unstorable();
+      if (storable !== 'ok') throw new PermanentJobError(unstorableMessage("the handler's result", storable));
       // As it will be stored, after any toJSON (which checkJson does not see); throws too for a BigInt.
       JSON.stringify(end.result, (key, v: unknown) => {
         if (!isStorableText(key) || (typeof v === 'string' && !isStorableText(v))) throw unstorable();

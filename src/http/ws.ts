@@ -34,7 +34,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authorizationParam, unauthenticated, type Principal } from '../auth/authenticate.js';
 import { watchRevocations } from '../auth/revocation.js';
-import { ErrorCode, PublicError, ServiceUnavailableError } from '../errors.js';
+import { ErrorCode, PublicError } from '../errors.js';
 import { createContext } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
 import { limitRules, parseOptions } from '../graphql/limits.js';
@@ -71,10 +71,18 @@ export interface GraphqlWs {
   dispose(): Promise<void>;
 }
 
-/** What one socket is allowed to do. */
-interface Session {
+/**
+ * One connection's state, from graphql-ws' `onConnect` until `onClose`: where its requests come from and
+ * what it may do.
+ */
+interface Connection {
+  /** The upgrade request's W3C `traceparent`, continued by `submitJob`. */
+  traceparent: string | null;
+  /** The job deps of its operations: the logger carries the upgrade request's id. */
+  deps: JobDeps;
+  /** Who it is; null until its key is checked, and when it has no valid key. */
   principal: Principal | null;
-  /** Why operations are refused (no key, revoked key, too many connections), if they are. */
+  /** Why operations are refused (no key, revoked key, too many connections, a failed check), if they are. */
   refusal: PublicError | null;
   /** The key its connection and subscriptions are counted on. */
   countedKey: string | null;
@@ -114,11 +122,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   // setImmediate): measured 2026-12-01, flushing once per turn instead had fan-out p99 at 137-202 against
   // 102-120 ms (three alternating pairs): one NATS read carries many updates.
   const stopFlushing = o.hub.afterDispatch(flushWrites);
-  const sessions = new WeakMap<object, Session>();
-  /** Every open connection's graphql-ws context, and its request id / traceparent. */
-  const live = new Map<Context, { traceparent: string | null; deps: JobDeps }>();
-  /** Sockets closed while their key was still being checked. */
-  const gone = new WeakSet<object>();
+  /** Every open connection by its graphql-ws context (from onConnect until onClose). */
+  const connected = new Map<Context, Connection>();
 
   /** Valid documents by query text (validation reads the document alone), least recently used first. */
   const documents = new Map<string, DocumentNode>();
@@ -147,15 +152,22 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
 
   const wss = new WebSocketServer({ server: o.server, path: '/graphql', maxPayload: sec.ws.maxMessageBytes });
 
-  const open = async (ctx: Context): Promise<Session> => {
-    const s: Session = { principal: null, refusal: null, countedKey: null, revoked: new AbortController(), subscriptions: new Set(), unwatch: () => {} };
-    setMaxListeners(0, s.revoked.signal); // one listener per running subscription of the socket
+  /** Checks the connection's key and counts the connection on it; sets what the connection may do. */
+  const admit = async (s: Connection, connectionParams: Context['connectionParams']): Promise<void> => {
     try {
-      s.principal = await sec.auth.authenticate(authorizationParam(ctx.connectionParams));
+      s.principal = await sec.auth.authenticate(authorizationParam(connectionParams));
     } catch (e) {
-      log.warn({ err: e }, 'could not authenticate a WebSocket connection');
-      s.refusal = new ServiceUnavailableError('authentication');
-      return s;
+      // Classified by formatError as over HTTP (graphql-http.ts): a backing service down is
+      // SERVICE_UNAVAILABLE, anything else a bug (INTERNAL_SERVER_ERROR). Each operation answers with it.
+      const f = formatError({ message: 'internal error' }, e, false);
+      if (f.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE) {
+        s.deps.log.warn({ err: e }, 'GraphQL over WebSocket: cannot authenticate, a backing service is unavailable');
+        s.refusal = new PublicError(ErrorCode.SERVICE_UNAVAILABLE, f.message);
+      } else {
+        s.deps.log.error({ err: e }, 'GraphQL over WebSocket: authentication failed');
+        s.refusal = new PublicError(ErrorCode.INTERNAL_SERVER_ERROR, 'internal error');
+      }
+      return;
     }
     const key = s.principal?.keyId ?? null;
     if (!s.principal) s.refusal = unauthenticated();
@@ -171,10 +183,10 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         s.revoked.abort(s.refusal);
       });
     }
-    return s;
   };
 
-  const close = (s: Session) => {
+  /** Gives back the connection's slot and subscription counts on its key (again: no-op). */
+  const release = (s: Connection) => {
     s.unwatch();
     if (s.countedKey === null) return;
     for (const _ of s.subscriptions) subscriptions.remove(s.countedKey);
@@ -196,17 +208,27 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       async onConnect(ctx) {
         const headers = (ctx.extra as { request: http.IncomingMessage }).request.headers;
         const requestId = requestIdOf(headers['x-request-id']);
-        live.set(ctx, { traceparent: headerOf(headers.traceparent), deps: { ...o.deps, log: o.deps.log.child({ requestId }) } });
-        const s = await open(ctx);
-        if (gone.has(ctx)) {
-          close(s); // closed meanwhile: give back the connection slot at once
+        const s: Connection = {
+          traceparent: headerOf(headers.traceparent),
+          deps: { ...o.deps, log: o.deps.log.child({ requestId }) },
+          principal: null,
+          refusal: null,
+          countedKey: null,
+          revoked: new AbortController(),
+          subscriptions: new Set(),
+          unwatch: () => {},
+        };
+        setMaxListeners(0, s.revoked.signal); // one listener per running subscription of the socket
+        connected.set(ctx, s);
+        await admit(s, ctx.connectionParams);
+        if (connected.get(ctx) !== s) {
+          release(s); // closed meanwhile: give back the connection slot at once
           return false;
         }
-        sessions.set(ctx, s);
         return true;
       },
       onSubscribe(ctx, id, payload) {
-        const s = sessions.get(ctx);
+        const s = connected.get(ctx);
         if (!s?.principal) return [asGraphQLError(s?.refusal ?? unauthenticated())];
         if (s.refusal) return [asGraphQLError(s.refusal)];
         const document = checked(payload.query);
@@ -229,38 +251,34 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
             s.subscriptions.add(id);
           }
         }
-        const conn = live.get(ctx);
         return {
           schema: o.schema,
           document,
           operationName: payload.operationName ?? null,
           variableValues: payload.variables ?? null,
-          contextValue: createContext(conn?.deps ?? o.deps, o.hub, s.principal.viewer, {
-            keyId: key,
-            traceparent: conn?.traceparent ?? null,
-          }),
+          contextValue: createContext(s.deps, o.hub, s.principal.viewer, { keyId: key, traceparent: s.traceparent }),
         };
       },
       onOperation(ctx, id, _payload, args, result) {
         if (!(Symbol.asyncIterator in result)) return undefined;
-        const s = sessions.get(ctx)!; // onSubscribe refuses every operation of a context without one
+        // Gone only if the socket closed while the operation started: graphql-ws then returns (ends) it unread.
+        const signal = connected.get(ctx)?.revoked.signal ?? AbortSignal.abort();
         const socket = (ctx.extra as { socket: WebSocket }).socket;
         return pushResults(result, {
           id,
           payloadOf: sharedPayloads(args as ExecutionArgs, formatResult),
           send: (frame) => sendFrame(socket, frame),
-          signal: s.revoked.signal,
+          signal,
         });
       },
       onComplete(ctx, id) {
-        const s = sessions.get(ctx);
+        const s = connected.get(ctx);
         if (s?.countedKey != null && s.subscriptions.delete(id)) subscriptions.remove(s.countedKey);
       },
       onClose(ctx) {
-        gone.add(ctx);
-        live.delete(ctx);
-        const s = sessions.get(ctx);
-        if (s) close(s);
+        const s = connected.get(ctx);
+        connected.delete(ctx);
+        if (s) release(s); // a connection still being admitted is released when its check ends (onConnect)
       },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? formatResult(result) : undefined),
       onError: (_ctx, _id, _payload, errors) => format(errors),
@@ -279,8 +297,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   return {
     wss,
     stats: () => ({
-      connections: live.size,
-      subscriptions: [...live.keys()].reduce((n, c) => n + Object.keys(c.subscriptions).length, 0),
+      connections: connected.size,
+      subscriptions: [...connected.keys()].reduce((n, c) => n + Object.keys(c.subscriptions).length, 0),
     }),
     async dispose() {
       revocations.stop();

@@ -16,8 +16,11 @@ export const isStorableText = (s: string): boolean => !UNSTORABLE.test(s);
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
 export const storableText = (s: string): string => (isStorableText(s) ? s : s.replace(UNSTORABLE_ALL, '\uFFFD'));
 
-/** `ok`, or why the value cannot be accepted. */
-export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH): 'ok' | 'too-deep' | 'unstorable' {
+/** What {@link checkJson} finds: `ok`, or why the value cannot be stored. */
+export type JsonCheck = 'ok' | 'too-deep' | 'unstorable';
+
+/** `ok`, or why the value cannot be stored. */
+export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH): JsonCheck {
   const pending: [unknown, number][] = [[value, 0]];
   while (pending.length) {
     const [v, depth] = pending.pop()!;
@@ -32,4 +35,13 @@ export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH): 'ok' | 
     }
   }
   return 'ok';
+}
+
+/**
+ * The sentence that tells a user why `what` (e.g. `payload`) cannot be stored, for a refusal by
+ * {@link checkJson} with the same `maxDepth`: the one wording of both payloads and results.
+ */
+export function unstorableMessage(what: string, check: Exclude<JsonCheck, 'ok'>, maxDepth = MAX_PAYLOAD_DEPTH): string {
+  const why = check === 'too-deep' ? `nests deeper than ${maxDepth} levels` : 'contains U+0000 or an unpaired surrogate';
+  return `${what} cannot be stored: it ${why}`;
 }

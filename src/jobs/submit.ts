@@ -14,7 +14,7 @@ import { ServiceUnavailableError, UserErrorCode, isConnectionError, type UserErr
 import { faultPoint } from '../faults.js';
 import { MAX_ATTEMPTS_RANGE } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
-import { checkJson, isStorableText, MAX_PAYLOAD_DEPTH } from './payload-check.js';
+import { checkJson, isStorableText, unstorableMessage } from './payload-check.js';
 
 /**
  * Largest accepted payload, as JSON text (UTF-8 bytes): 256 KiB. A larger one is refused with
@@ -56,11 +56,11 @@ export function validateSubmit(
   const shape = checkJson(payload);
   const size = shape === 'too-deep' ? 0 : Buffer.byteLength(JSON.stringify(payload));
   if (shape === 'too-deep') {
-    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload nests deeper than ${MAX_PAYLOAD_DEPTH} levels` });
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: unstorableMessage('payload', shape) });
   } else if (size > MAX_PAYLOAD_BYTES) {
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload is ${size} bytes; the maximum is ${MAX_PAYLOAD_BYTES}` });
   } else if (shape === 'unstorable') {
-    errors.push({ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: 'payload contains a NUL character or an unpaired surrogate, which cannot be stored' });
+    errors.push({ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: unstorableMessage('payload', shape) });
   } else {
     const parsed = type.payload.safeParse(payload);
     if (!parsed.success) {

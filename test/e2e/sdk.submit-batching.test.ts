@@ -1,10 +1,11 @@
 /**
  * The SDK sends concurrent `submitJob` calls as one `submitJobs` request, and each call still gets the
  * answer its own `submitJob` would have got: its job, or its user errors; a batch the server refuses as a
- * whole (here: a body over the server's limit) is sent again one call at a time.
+ * whole (a body over the server's limit, more jobs than the key's submit rate allows) is sent again one call
+ * at a time.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createClient, type LongrunClient } from '../../sdk/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, LongrunError, type LongrunClient } from '../../sdk/index.js';
 import type { SubmitJobInput } from '../../sdk/generated/graphql.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
@@ -13,12 +14,12 @@ let t: TestApp;
 beforeAll(async () => (t = await startTestApp({ handlers: null, config: { HTTP_BODY_LIMIT_BYTES: String(300 * 1024) } })));
 afterAll(async () => t?.dispose());
 
-/** A client that records the operation of every HTTP request it makes. */
-function counting(batchSubmits?: boolean): { client: LongrunClient; requests: string[] } {
+/** A client (of `app`, with its key) that records the operation of every HTTP request it makes. */
+function counting(batchSubmits?: boolean, app: TestApp = t): { client: LongrunClient; requests: string[] } {
   const requests: string[] = [];
   const client = createClient({
-    url: t.url,
-    token: t.key ?? undefined,
+    url: app.url,
+    token: app.key ?? undefined,
     ...(batchSubmits === undefined ? {} : { batchSubmits }),
     fetch: (url, init) => {
       requests.push(/mutation (\w+)/.exec(JSON.parse(String(init?.body)).query)?.[1] ?? 'other');
@@ -79,4 +80,34 @@ it('sends one request per call with batchSubmits: false', async () => {
   const { client, requests } = counting(false);
   await Promise.all(Array.from({ length: 5 }, (_, i) => client.submitJob(sleepJob(i))));
   expect(requests).toEqual(Array(5).fill('SubmitJob'));
+});
+
+describe('with a submit rate limit', () => {
+  let limited: TestApp;
+  // A key may submit 3 jobs at once, then one every 100 s: well past the end of the test.
+  beforeAll(async () => (limited = await startTestApp({ handlers: null, config: { SUBMIT_RATE_PER_SEC: '0.01', SUBMIT_BURST: '3' } })));
+  afterAll(async () => limited?.dispose());
+
+  it('sends a batch answered RATE_LIMITED again one call at a time: 3 calls get their own jobs, 2 their own RATE_LIMITED', async () => {
+    const { client, requests } = counting(undefined, limited);
+    const settled = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => client.submitJob(sleepJob(i))));
+    expect(requests).toEqual(['SubmitJobs', ...Array(5).fill('SubmitJob')]);
+    // The single calls go out together: which 3 the server takes first is not fixed.
+    const passed = settled.flatMap((s, i) => (s.status === 'fulfilled' ? [{ i, answer: s.value }] : []));
+    const refused = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+    expect(passed).toHaveLength(3);
+    for (const { i, answer } of passed) expect(answer).toMatchObject({ job: { type: 'demo.sleep', payload: { ms: i, steps: 1 } }, userErrors: [] });
+    expect(new Set(passed.map((p) => p.answer.job!.id)).size).toBe(3);
+    // What submitJob alone answers now that the key's bucket is empty; its `retry in N s` may have ticked.
+    const alone = await counting(false, limited).client.submitJob(sleepJob(5)).then(
+      () => expect.fail('submitJob alone was not rate limited'),
+      (e: unknown) => e as LongrunError,
+    );
+    const seen = (e: LongrunError) => ({ type: e.constructor, code: e.code, message: e.message.replace(/\d+ s$/, 'N s'), retryAfter: typeof e.errors[0]?.extensions?.['retryAfter'] });
+    expect(seen(alone)).toEqual({ type: LongrunError, code: 'RATE_LIMITED', message: 'too many jobs submitted with this key; retry in N s', retryAfter: 'number' });
+    expect(refused).toHaveLength(2);
+    for (const e of refused) expect(seen(e as LongrunError)).toEqual(seen(alone));
+    const [row] = await limited.app.deps.sql<{ n: number }[]>`select count(*)::int as n from jobs`;
+    expect(row!.n).toBe(3);
+  });
 });
