@@ -130,10 +130,10 @@ export class UnreachableCaseError extends Error {
   }
 }
 
-/** Whether an error means PostgreSQL could not be reached (connection refused/closed/terminated). */
 /** A PostgreSQL data exception (SQLSTATE class 22): a value the statement refused, e.g. U+0000 in jsonb. */
 export const isDataError = (e: unknown): boolean => /^22/.test(String((e as { code?: unknown } | null)?.code ?? ''));
 
+/** Whether an error means PostgreSQL could not be reached (connection refused/closed/terminated). */
 export function isConnectionError(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
   return (
