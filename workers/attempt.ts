@@ -10,7 +10,7 @@ import type { Sql } from '../src/db/client.js';
 import { recordProgress, renewLease } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
-import { checkJson, isStorableText, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
+import { checkJson, isStorableText, MAX_RESULT_BYTES, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
 import type { AttemptEnd } from '../src/jobs/outcome.js';
 import type { Logger } from '../src/log.js';
 import type { Nats } from '../src/messaging/connect.js';
@@ -148,10 +148,14 @@ export class Attempt {
       const storable = checkJson(end.result);
       if (storable !== 'ok') throw new PermanentJobError(unstorableMessage("the handler's result", storable));
       // As it will be stored, after any toJSON (which checkJson does not see); throws too for a BigInt.
-      JSON.stringify(end.result, (key, v: unknown) => {
+      const json = JSON.stringify(end.result, (key, v: unknown) => {
         if (!isStorableText(key) || (typeof v === 'string' && !isStorableText(v))) throw unstorable();
         return v;
-      });
+      }) ?? 'null';
+      const bytes = Buffer.byteLength(json);
+      if (bytes > MAX_RESULT_BYTES) {
+        throw new PermanentJobError(`the handler's result is ${bytes} bytes as JSON; the maximum is ${MAX_RESULT_BYTES} (store large outputs elsewhere and return a reference)`);
+      }
       return end;
     } catch (error) {
       const reason = this.abortReason;

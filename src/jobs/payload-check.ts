@@ -12,9 +12,29 @@ export const MAX_PAYLOAD_DEPTH = 64;
 
 export const isStorableText = (s: string): boolean => !UNSTORABLE.test(s);
 
-/** `s` with what PostgreSQL cannot store (U+0000, unpaired surrogates) replaced by U+FFFD. */
+/**
+ * Longest progress message or error text a worker stores and publishes, in UTF-16 code units (8,192). With
+ * {@link MAX_RESULT_BYTES} it keeps every job update far below NATS' message size limit (`max_payload`,
+ * 1 MiB by default): an update too large to publish would never reach the job's watchers.
+ */
+export const MAX_TEXT_LENGTH = 8192;
+
+/**
+ * Largest handler result, as JSON text (UTF-8 bytes): 256 KiB, as for a payload. A larger one fails the
+ * job at once: it is published in the job's SUCCEEDED update. Put big outputs in object storage and return
+ * a reference.
+ */
+export const MAX_RESULT_BYTES = 256 * 1024;
+
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
-export const storableText = (s: string): string => (isStorableText(s) ? s : s.replace(UNSTORABLE_ALL, '\uFFFD'));
+/**
+ * A progress message or error text as it is stored: cut to {@link MAX_TEXT_LENGTH} (ending in `…`), and
+ * what PostgreSQL cannot store (U+0000, unpaired surrogates, one left by the cut too) replaced by U+FFFD.
+ */
+export const storableText = (s: string): string => {
+  const cut = s.length > MAX_TEXT_LENGTH ? `${s.slice(0, MAX_TEXT_LENGTH - 1)}…` : s;
+  return isStorableText(cut) ? cut : cut.replace(UNSTORABLE_ALL, '\uFFFD');
+};
 
 /** What {@link checkJson} finds: `ok`, or why the value cannot be stored. */
 export type JsonCheck = 'ok' | 'too-deep' | 'unstorable';

@@ -204,11 +204,11 @@ export interface WorkerSwitch {
  * Lets a test hold jobs QUEUED until a watcher is attached, then start the workers, so it sees a job's whole
  * run however slow the machine is.
  */
-export function workerSwitch(t: TestApp): WorkerSwitch {
+export function workerSwitch(t: TestApp, handlers: readonly BoundHandler[] = BUILTIN_HANDLERS): WorkerSwitch {
   let pool: Awaited<ReturnType<typeof startWorkerPool>> | null = null;
   return {
     async start() {
-      pool ??= await startWorkerPool(t.config, t.app.deps, BUILTIN_HANDLERS);
+      pool ??= await startWorkerPool(t.config, t.app.deps, handlers);
     },
     async stop() {
       const p = pool;
