@@ -8,7 +8,7 @@
 import type { Sql } from '../db/client.js';
 import { getEvents, getJob } from '../db/jobs.js';
 import type { JobRow } from '../db/schema.js';
-import { NotFoundError } from '../errors.js';
+import { ErrorCode, NotFoundError, PublicError } from '../errors.js';
 import { isUuid } from '../jobs/deps.js';
 import { isTerminal } from '../jobs/state.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
@@ -59,7 +59,24 @@ export async function openJobProgress(
     unlisten();
     throw new NotFoundError('job');
   }
+  // No update of the job has a seq above these (a running attempt publishes from its reserved block): a
+  // larger `after` names no update, and waiting for updates after it would skip the job's end.
+  const highest = Math.max(job.seq, job.seqReserved);
+  if (after !== null && after > highest) {
+    unlisten();
+    throw new PublicError(ErrorCode.BAD_USER_INPUT, `after: ${after} is past every update of this job (its seq is at most ${highest})`);
+  }
   const found = job;
+
+  /**
+   * Whether the job has ended at or before `seq`: then there is nothing more to send. (A terminal update at
+   * or below the last seq yielded is either stale, e.g. a FAILED overtaken by a replay's QUEUED, or the
+   * end of a job watched with an `after` beyond its last update; PostgreSQL tells which.)
+   */
+  const endedBy = async (seq: number): Promise<boolean> => {
+    const now = await getJob(deps.sql, jobId);
+    return !now || (isTerminal(now.state) && now.seq <= seq);
+  };
 
   /** Recorded changes after `seq`, read from PostgreSQL. */
   const recordedAfter = async (seq: number): Promise<JobUpdateMessage[]> => {
@@ -100,16 +117,22 @@ export async function openJobProgress(
         if (needResync) {
           needResync = false;
           inbox.clear();
-          for (const u of await recordedAfter(lastSeq)) {
+          const missed = await recordedAfter(lastSeq);
+          for (const u of missed) {
             yield u;
             lastSeq = u.seq;
             if (isTerminal(u.state)) return;
           }
+          if (!missed.length && (await endedBy(lastSeq))) return;
           continue;
         }
         const u = await inbox.take();
         if (u === null) return;
-        if (!u || u.seq <= lastSeq) continue;
+        if (!u) continue;
+        if (u.seq <= lastSeq) {
+          if (isTerminal(u.state) && (await endedBy(lastSeq))) return;
+          continue;
+        }
         yield u;
         lastSeq = u.seq;
         if (isTerminal(u.state)) return;
