@@ -1,7 +1,9 @@
 /**
  * `jobProgress(id, after)`: the job's current state (or its recorded history after `after`), then each live
- * update in seq order, ending after a terminal state. Listening starts before PostgreSQL is read, and
- * anything at or below the last seq yielded is dropped, so there is no gap and no duplicate at the switch.
+ * update in seq order, ending after a terminal state (not after the FAILED of an earlier attempt series that
+ * `retryJob` replayed since: the history goes on to the job's current state). Listening starts before
+ * PostgreSQL is read, and anything at or below the last seq yielded is dropped, so there is no gap and no
+ * duplicate at the switch.
  * A subscriber that falls behind gets the latest progress report instead of every one (see UpdateInbox);
  * state changes are never skipped.
  */
@@ -95,15 +97,24 @@ export async function openJobProgress(
     return true;
   };
 
+  /**
+   * Yields recorded updates; answers whether the stream ends there: the last of them is terminal. A terminal
+   * one with more after it ended an earlier attempt series (the job was replayed with retryJob since).
+   */
+  async function* replay(updates: JobUpdateMessage[]): AsyncGenerator<JobUpdateMessage, boolean> {
+    for (const u of updates) {
+      yield u;
+      lastSeq = u.seq;
+    }
+    const last = updates.at(-1);
+    return last !== undefined && isTerminal(last.state);
+  }
+
   async function* stream(): AsyncGenerator<JobUpdateMessage> {
     try {
       if (after !== null) {
         lastSeq = after;
-        for (const u of await recordedAfter(after)) {
-          yield u;
-          lastSeq = u.seq;
-          if (isTerminal(u.state)) return;
-        }
+        if (yield* replay(await recordedAfter(after))) return;
         // A job with no recorded change after `after` still shows where it is.
         if (lastSeq === after && found.seq <= after && isTerminal(found.state)) return;
       } else {
@@ -118,11 +129,7 @@ export async function openJobProgress(
           needResync = false;
           inbox.clear();
           const missed = await recordedAfter(lastSeq);
-          for (const u of missed) {
-            yield u;
-            lastSeq = u.seq;
-            if (isTerminal(u.state)) return;
-          }
+          if (yield* replay(missed)) return;
           if (!missed.length && (await endedBy(lastSeq))) return;
           continue;
         }

@@ -149,6 +149,18 @@ describe('submit → worker → live progress', () => {
     expect((await sdk.job(job.id))!.state).toBe('CANCELLED');
   });
 
+  it('replays a job retried after it FAILED from `after: 0` through every attempt series to its current end', async () => {
+    const job = await submit({ type: 'demo.flaky', payload: { permanent: true }, maxAttempts: 1 });
+    expect((await watchAll(job.id, undefined, () => workers.start())).at(-1)!.state).toBe('FAILED');
+    expect((await sdk.retryJob(job.id)).userErrors).toEqual([]);
+    expect((await watchAll(job.id)).at(-1)!.state).toBe('FAILED'); // failed again, for good
+    const events = (await sdk.job(job.id))!.events;
+    const values = await watchAll(job.id, 0);
+    // The first series' FAILED is history, not the end: the replay goes on to the job's last update.
+    expect(values.map((v) => [v.seq, v.state])).toEqual(events.map((e) => [e.seq, e.state]));
+    expect(values.filter((v) => v.state === 'FAILED')).toHaveLength(2);
+  });
+
   it('answers NOT_FOUND for an unknown job id', async () => {
     await expect(watchAll('00000000-0000-4000-8000-000000000000')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
