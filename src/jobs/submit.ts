@@ -12,7 +12,7 @@ import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/t
 import type { JobRow } from '../db/schema.js';
 import { ServiceUnavailableError, UserErrorCode, isConnectionError, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
-import { MAX_ATTEMPTS_RANGE } from './definition.js';
+import { MAX_ATTEMPTS_RANGE, TIMEOUT_RANGE } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { checkJson, isStorableText, unstorableMessage } from './payload-check.js';
 
@@ -23,7 +23,7 @@ import { checkJson, isStorableText, unstorableMessage } from './payload-check.js
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Shortest per-job timeout. */
-export const MIN_TIMEOUT_MS = 100;
+export const MIN_TIMEOUT_MS = TIMEOUT_RANGE.min;
 /** Most jobs one `submitJobs` call accepts. */
 export const MAX_BATCH_SIZE = 1000;
 
