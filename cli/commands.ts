@@ -42,6 +42,8 @@ async function watch(client: LongrunClient, id: string, after: number | undefine
     last = u;
   }
   printer.done();
+  // Resumed at or after the job's last update: nothing came, so where it ended is read from the job.
+  last ??= await client.job(id);
   if (!last) return 0;
   if (last.state === 'SUCCEEDED') o.out(`result ${JSON.stringify(last.result)}`);
   else if (last.error) o.out(`error ${last.error}`);

@@ -8,7 +8,7 @@
  *
  * Options: --url (env LONGRUN_URL, default http://localhost:4000/graphql), --token (env LONGRUN_TOKEN),
  * --json (print the raw result as JSON). Exit codes: 0 ok; 1 the watched job FAILED or was CANCELLED;
- * 2 bad usage or input refused (userErrors); 3 the request failed (not found, unreachable, …).
+ * 2 bad usage or input refused (userErrors, BAD_USER_INPUT); 3 the request failed (not found, unreachable, …).
  */
 import { parseArgs } from 'node:util';
 import { createClient, isLongrunError, type JobState, type LongrunClient } from '../sdk/index.js';
@@ -16,6 +16,7 @@ import { processOutput, type Output } from './output.js';
 import { commands, type CommandArgs } from './commands.js';
 import { UsageError } from './usage-error.js';
 import { runKeysCommand } from '../src/auth/keys-cli.js';
+import { JOB_STATES } from '../src/jobs/state.js';
 
 export const USAGE = `usage: longrun <command> [options]
 
@@ -50,6 +51,13 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
+/** A `--state` value, in any letter case. */
+function jobState(s: string): JobState {
+  const state = s.toUpperCase() as JobState;
+  if (!JOB_STATES.includes(state)) throw new UsageError(`--state must be one of ${JOB_STATES.join(', ')}`);
+  return state;
+}
+
 function parse(argv: string[]): { command: string; positionals: string[]; args: CommandArgs; url: string; token: string | undefined } {
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const int = (name: string, v: string | undefined) => {
@@ -79,7 +87,7 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
       idempotencyKey: values['idempotency-key'],
       watch: values.watch,
       after: values.after,
-      states: values.state?.map((s) => s.toUpperCase() as JobState),
+      states: values.state?.map(jobState),
       types: values.type,
       first: int('first', values.first),
     },
@@ -108,7 +116,7 @@ export async function main(argv: string[], o: Output = processOutput()): Promise
     }
     if (isLongrunError(e)) {
       o.err(`longrun: ${e.code}: ${e.message}`);
-      return 3;
+      return e.code === 'BAD_USER_INPUT' ? 2 : 3; // the server refused the input (a page size, an after)
     }
     o.err(`longrun: ${(e as Error).message ?? String(e)}`);
     return 3;

@@ -107,6 +107,8 @@ export function createClient(o: ClientOptions): LongrunClient {
   const reconnectAttempts = o.reconnectAttempts ?? 20;
   const firstDelay = o.reconnectDelayMs ?? 250;
   let ws: WsClient | null = null;
+  /** The WebSocket has been connected at least once: a failure since is a lost connection, worth retrying. */
+  let reached = false;
 
   const socket = (): WsClient =>
     (ws ??= createWsClient({
@@ -116,7 +118,10 @@ export function createClient(o: ClientOptions): LongrunClient {
       // Reconnecting is done per watch (to resume with `after`), not by re-sending the same subscription.
       retryAttempts: 0,
       connectionParams: authorization ? { authorization } : {},
+      on: { connected: () => void (reached = true) },
     }));
+  /** A subscription's failure as a LongrunError; one before the server was ever reached says so. */
+  const subscriptionError = (e: unknown) => errorFromClose(e, reached ? null : wsUrl);
 
   /** Runs a document whose variables are JSON text already (the submit batcher's inputs are). */
   async function post<R, V>(document: TypedDocumentString<R, V>, variablesJson: string): Promise<R> {
@@ -173,7 +178,8 @@ export function createClient(o: ClientOptions): LongrunClient {
         }
         return; // completed: the job finished (or the watch was aborted)
       } catch (e) {
-        if (e instanceof LongrunError || !isRetryableClose(e) || ++failures > reconnectAttempts) throw errorFromClose(e);
+        // A server never reached (wrong URL, not running) fails at once, as every other call does.
+        if (e instanceof LongrunError || !isRetryableClose(e) || !reached || ++failures > reconnectAttempts) throw subscriptionError(e);
         await sleep(Math.min(5000, firstDelay * 2 ** (failures - 1)), w.signal);
       } finally {
         w.signal?.removeEventListener('abort', stop);
@@ -188,7 +194,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     try {
       for await (const u of it) yield u;
     } catch (e) {
-      throw errorFromClose(e);
+      throw subscriptionError(e);
     } finally {
       opts.signal?.removeEventListener('abort', stop);
     }

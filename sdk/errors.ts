@@ -46,12 +46,16 @@ export function isRetryableClose(e: unknown): boolean {
   return code === undefined || !FATAL_CLOSE_CODES.has(code);
 }
 
-/** Turns whatever a graphql-ws iterator threw into a LongrunError. */
-export function errorFromClose(e: unknown): LongrunError {
+/**
+ * Turns whatever a graphql-ws iterator threw into a LongrunError; `neverReached`: the WebSocket URL, when
+ * no connection to it was ever made.
+ */
+export function errorFromClose(e: unknown, neverReached: string | null = null): LongrunError {
   if (e instanceof LongrunError) return e;
   if (Array.isArray(e)) return LongrunError.from(e as GraphQLErrorBody[]);
   const code = closeCode(e);
   const reason = (e as { reason?: unknown } | null)?.reason;
   const detail = code !== undefined ? `closed with ${code}${reason ? ` (${String(reason)})` : ''}` : String((e as Error)?.message ?? e);
-  return new LongrunError(`connection to longrun lost: ${detail}`, code === 4403 ? 'FORBIDDEN' : 'NETWORK', [], { cause: e });
+  const what = neverReached ? `cannot reach ${neverReached}` : 'connection to longrun lost';
+  return new LongrunError(`${what}: ${detail}`, code === 4403 ? 'FORBIDDEN' : 'NETWORK', [], { cause: e });
 }

@@ -37,6 +37,8 @@ export const UserErrorCode = {
   INVALID_PAYLOAD: 'INVALID_PAYLOAD',
   OUT_OF_RANGE: 'OUT_OF_RANGE',
   INVALID_STATE: 'INVALID_STATE',
+  /** The idempotency key names a job of another type (the caller's, or an earlier input of the batch). */
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
   /** `notify` entry: not exactly one of webhook/email, an empty `on`, or a non-terminal state in it. */
   INVALID_NOTIFY: 'INVALID_NOTIFY',
   /** Not an absolute http(s) URL without credentials. */

@@ -178,13 +178,15 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       return m.term();
     }
     if (isTerminal(job.state)) return m.ack(); // duplicate delivery of a finished job
-    if (job.cancelRequested && job.state !== 'RUNNING') {
-      const done = await markCancelled(sql, { id: job.id });
-      if (done) publishUpdate(nats.nc, names, updateFromJob(done));
-      return m.ack();
-    }
     if (job.state === 'RUNNING' && job.leaseUntil && job.leaseUntil.getTime() > Date.now()) {
       return m.nak(Math.max(100, job.leaseUntil.getTime() - Date.now() + 100)); // another worker holds it
+    }
+    if (job.cancelRequested) {
+      // Waiting, or RUNNING under a dead worker's expired lease: the cancel it was asked for.
+      const done = await markCancelled(sql, { id: job.id });
+      if (done) publishUpdate(nats.nc, names, updateFromJob(done));
+      else if (job.state === 'RUNNING') return m.nak(1000); // PostgreSQL's clock: the lease holds a moment more
+      return m.ack();
     }
     if (job.attempts >= job.maxAttempts) {
       // Its last attempt's worker died: the attempts are used up.

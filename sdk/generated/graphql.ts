@@ -60,7 +60,10 @@ export type NotifyInput = {
 
 /** What to submit. */
 export type SubmitJobInput = {
-  /** Submitting the same key again returns the first job instead of creating another (per owner). */
+  /**
+   * Submitting the same key again with the same type returns the first job instead of creating another (per
+   * owner); with another type it is refused with IDEMPOTENCY_KEY_REUSED.
+   */
   idempotencyKey?: string | null | undefined;
   /** Attempts allowed, 1..100. Default: the type's default. */
   maxAttempts?: number | null | undefined;

@@ -155,6 +155,14 @@ export async function getJob(sql: Sql, id: string): Promise<JobRow | null> {
   return row ?? null;
 }
 
+/** An owner's jobs that hold these idempotency keys. */
+export async function getJobsByKeys(sql: Sql, owner: string, keys: readonly string[]): Promise<Pick<JobRow, 'id' | 'type' | 'idempotencyKey'>[]> {
+  return sql.unsafe(
+    `select id, type, idempotency_key as "idempotencyKey" from jobs where owner = $1 and idempotency_key = any($2::text[])`,
+    [owner, keys as never],
+  );
+}
+
 export async function getJobs(sql: Sql, ids: readonly string[]): Promise<JobRow[]> {
   return sql.unsafe<JobRow[]>(`select ${JOB_COLUMNS} from jobs where id = any($1::uuid[])`, [ids as never]);
 }

@@ -8,12 +8,13 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import express from 'express';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext } from '../graphql/context.js';
 import { formatError } from '../graphql/errors.js';
 import { limitRules, parseOptions } from '../graphql/limits.js';
 import { createSubmitRateLimiter, submitRatePlugin } from '../graphql/submit-rate.js';
+import { ErrorCode, PublicError } from '../errors.js';
 import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
@@ -91,6 +92,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
       ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: async () => ws.dispose() }) },
       submitRatePlugin(submitRate),
+      subscriptionsOverWsOnly,
     ],
   });
   await apollo.start();
@@ -138,3 +140,22 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     },
   };
 }
+
+/**
+ * A subscription sent over HTTP is refused (400 BAD_REQUEST, saying where subscriptions run): executed as a
+ * query, its field would resolve with no event and fail as an internal error.
+ */
+const subscriptionsOverWsOnly = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation }: { operation?: { operation: string } | null }) {
+        if (operation?.operation !== 'subscription') return;
+        const e = new PublicError(
+          ErrorCode.BAD_REQUEST,
+          'subscriptions run over graphql-ws: open a WebSocket to this URL (ws:// or wss://) with the graphql-transport-ws subprotocol',
+        );
+        throw new GraphQLError(e.message, { originalError: e, extensions: { http: { status: 400 } } });
+      },
+    };
+  },
+};

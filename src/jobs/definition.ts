@@ -22,9 +22,12 @@ export interface JobType<P = unknown> {
   description: string;
   /** Payload schema; submits are refused with INVALID_PAYLOAD unless it parses. */
   payload: z.ZodType<P>;
-  /** @default 3 */
+  /** 1..100. @default 3 */
   maxAttempts: number;
-  /** Per-attempt timeout; a handler running longer is aborted and the attempt fails (retryable). @default 600000 */
+  /**
+   * Per-attempt timeout, 100 ms to 24.8 days (2^31 - 1 ms); a handler running longer is aborted and the
+   * attempt fails (retryable). @default 600000
+   */
   timeoutMs: number;
   backoff: BackoffPolicy;
   /**
@@ -38,6 +41,11 @@ export interface JobType<P = unknown> {
 export const JOB_TYPE_NAME = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;
 /** Range of per-job `maxAttempts`. */
 export const MAX_ATTEMPTS_RANGE = { min: 1, max: 100 } as const;
+/**
+ * Range of a timeout in milliseconds: the upper bound (24.8 days) is both the `timeout_ms` column's (int4)
+ * and the longest delay `setTimeout` keeps (a longer one fires at once).
+ */
+export const TIMEOUT_RANGE = { min: 100, max: 2_147_483_647 } as const;
 
 type Options<P> = Pick<JobType<P>, 'name' | 'description' | 'payload'> &
   Partial<Omit<JobType<P>, 'name' | 'description' | 'payload' | 'backoff'>> & { backoff?: Partial<BackoffPolicy> };
@@ -63,6 +71,14 @@ export function defineJobType<P>(o: Options<P>): JobType<P> {
     maxDeliver,
     backoff: { baseMs: 1000, factor: 2, maxMs: 60_000, jitter: 0.2, ...o.backoff },
   };
+  const inRange = (v: number, r: { min: number; max: number }) => Number.isInteger(v) && v >= r.min && v <= r.max;
+  // Checked here, where the type is written: otherwise every submit of it would be refused or fail.
+  if (!inRange(def.timeoutMs, TIMEOUT_RANGE)) {
+    throw new Error(`${o.name}: timeoutMs must be an integer from ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max} (24.8 days)`);
+  }
+  if (!inRange(def.maxAttempts, MAX_ATTEMPTS_RANGE)) {
+    throw new Error(`${o.name}: maxAttempts must be an integer from ${MAX_ATTEMPTS_RANGE.min} to ${MAX_ATTEMPTS_RANGE.max}`);
+  }
   if (def.maxAttempts > maxDeliver) throw new Error(`${o.name}: maxAttempts exceeds maxDeliver`);
   return Object.freeze(def);
 }

@@ -2,6 +2,7 @@
  * How an attempt ended → what the worker does: the ack verb for JetStream and the job's next state.
  * Pure; the runner only applies it.
  */
+import { inspect } from 'node:util';
 import { isPermanentJobError } from '../errors.js';
 import { storableText } from './payload-check.js';
 import type { BackoffPolicy } from './definition.js';
@@ -22,8 +23,20 @@ export type Outcome =
   | { verb: 'term'; state: 'FAILED'; error: string }
   | { verb: 'nak'; state: 'QUEUED'; delayMs: 0 };
 
+/**
+ * The text stored for what an attempt threw: an Error's message, a string, or the value's JSON; a value with
+ * no JSON (a BigInt, a circular object) as `util.inspect` shows it. Never throws: the outcome must be written.
+ */
 export const errorMessage = (e: unknown): string =>
-  storableText((e instanceof Error ? e.message : typeof e === 'string' ? e : JSON.stringify(e)) || 'error');
+  storableText((e instanceof Error ? e.message : typeof e === 'string' ? e : jsonOrInspect(e)) || 'error');
+
+function jsonOrInspect(e: unknown): string {
+  try {
+    return JSON.stringify(e) ?? '';
+  } catch {
+    return inspect(e, { depth: 2, breakLength: Infinity });
+  }
+}
 
 export function classifyOutcome(end: AttemptEnd, attempt: number, maxAttempts: number, backoff: BackoffPolicy): Outcome {
   switch (end.kind) {

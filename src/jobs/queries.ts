@@ -17,6 +17,7 @@ import {
 import type { JobRow } from '../db/schema.js';
 import { PublicError, ErrorCode } from '../errors.js';
 import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';
+import { isStorableText } from './payload-check.js';
 import { JOB_STATES, type JobState } from './state.js';
 
 export const MAX_PAGE_SIZE = 100;
@@ -89,7 +90,8 @@ function listFilter(viewer: Viewer, f: JobsArgs['filter']): JobListFilter {
   return {
     owner: viewer.admin ? null : viewer.owner,
     states,
-    types: f?.types ? [...new Set(f.types)] : null,
+    // A type PostgreSQL cannot store (U+0000 in it) is no job's: it matches nothing, like any unknown type.
+    types: f?.types ? [...new Set(f.types)].filter(isStorableText) : null,
     createdAfter: f?.createdAfter ?? null,
     createdBefore: f?.createdBefore ?? null,
   };
@@ -135,18 +137,21 @@ export async function jobConnection(deps: JobDeps, viewer: Viewer, a: JobsArgs):
   };
 }
 
+const emptyConnection: Connection = {
+  edges: [],
+  pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+  totalCount: async () => 0,
+};
+
 export async function deadLetterConnection(
   deps: JobDeps,
   viewer: Viewer,
   a: { first?: number | null; after?: string | null; type?: string | null },
 ): Promise<Connection> {
   const first = pageSize(a.first);
-  const { rows, total } = await listDeadLetters(deps.sql, {
-    owner: viewer.admin ? null : viewer.owner,
-    type: a.type ?? null,
-    first,
-    after: a.after ? decodeCursor(a.after) : null,
-  });
+  const after = a.after ? decodeCursor(a.after) : null;
+  if (a.type != null && !isStorableText(a.type)) return emptyConnection; // no job has such a type
+  const { rows, total } = await listDeadLetters(deps.sql, { owner: viewer.admin ? null : viewer.owner, type: a.type ?? null, first, after });
   const edges = rows.slice(0, first).map(edgeOf);
   return {
     edges,

@@ -3,7 +3,7 @@
  * one statement, and publish after the commit. Invalid input writes and publishes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { insertJobs, type NewJob } from '../db/jobs.js';
+import { getJobsByKeys, insertJobs, type NewJob } from '../db/jobs.js';
 import { insertNotifications } from '../db/notifications.js';
 import { preparing, type Sql } from '../db/client.js';
 import { validateNotify, type CheckedNotification, type NotifyInput } from '../notifications/validate.js';
@@ -12,7 +12,7 @@ import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/t
 import type { JobRow } from '../db/schema.js';
 import { ServiceUnavailableError, UserErrorCode, isConnectionError, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
-import { MAX_ATTEMPTS_RANGE } from './definition.js';
+import { MAX_ATTEMPTS_RANGE, TIMEOUT_RANGE } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { checkJson, isStorableText, unstorableMessage } from './payload-check.js';
 
@@ -23,7 +23,7 @@ import { checkJson, isStorableText, unstorableMessage } from './payload-check.js
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Shortest per-job timeout. */
-export const MIN_TIMEOUT_MS = 100;
+export const MIN_TIMEOUT_MS = TIMEOUT_RANGE.min;
 /** Most jobs one `submitJobs` call accepts. */
 export const MAX_BATCH_SIZE = 1000;
 
@@ -120,25 +120,32 @@ export async function submitJobs(
   if (userErrors.length) return { jobs: null, userErrors };
   const valid = checked as { job: NewJob; notifications: CheckedNotification[] }[];
   const jobs = valid.map((c) => c.job);
-  // The same key twice in one batch: one job.
-  const firstByKey = new Map<string, NewJob>();
-  const unique = jobs.filter((j) => {
-    if (j.idempotencyKey === null) return true;
-    if (firstByKey.has(j.idempotencyKey)) return false;
-    firstByKey.set(j.idempotencyKey, j);
-    return true;
-  });
+  const keyed = firstOfEachKey(jobs, at);
+  if ('errors' in keyed) return { jobs: null, userErrors: keyed.errors };
+  const { unique, firstByKey } = keyed;
+  // A batch is all or nothing: a key taken by a job of another type must refuse it before anything is
+  // written. (A lone submit finds out from the insert's answer, below, without this extra read.)
+  if (firstByKey.size && jobs.length > 1) {
+    const taken = await unavailableIfDown(() => getJobsByKeys(deps.sql, viewer.owner, [...firstByKey.keys()]));
+    const errors = keysOfOtherTypes(jobs, at, (key) => taken.find((t) => t.idempotencyKey === key));
+    if (errors.length) return { jobs: null, userErrors: errors };
+  }
   const result = await inSpan('longrun.submit', contextFrom(inputs[0]?.traceparent), { 'longrun.jobs': unique.length }, async (span) => {
     // The jobs carry this span's context: the worker's spans continue the submit's trace.
     for (const j of unique) j.traceparent = traceparentOf(span, j.traceparent);
     const notifications = valid.flatMap((c) => c.notifications.map((n) => ({ ...n, jobId: c.job.id, subject: deps.names.notificationSubject })));
-    try {
-      return notifications.length ? await insertWithNotifications(deps.sql, unique, notifications) : await deps.insertJobs(unique);
-    } catch (e) {
-      if (isConnectionError(e)) throw new ServiceUnavailableError('the database', e);
-      throw e;
-    }
+    return unavailableIfDown(() =>
+      notifications.length ? insertWithNotifications(deps.sql, unique, notifications) : deps.insertJobs(unique),
+    );
   }, SpanKind.SERVER);
+  const byKey = new Map<string, JobRow>(result.existing.map((j) => [j.idempotencyKey!, j]));
+  if (!result.inserted.length) {
+    // Nothing of this call was written: a key that names a job of another type is refused. (With some of a
+    // batch written, which only a concurrent submit of the key between the check above and the insert can
+    // cause, the batch stands and that input gets the existing job.)
+    const errors = keysOfOtherTypes(jobs, at, (key) => byKey.get(key));
+    if (errors.length) return { jobs: null, userErrors: errors };
+  }
   for (const r of result.inserted) {
     jobsSubmitted.inc({ type: r.job.type });
     deps.log.info({ jobId: r.job.id, type: r.job.type }, 'job submitted');
@@ -146,7 +153,6 @@ export async function submitJobs(
   faultPoint('after-commit-before-publish');
   if (result.inserted.length) deps.relay.publishSoon(result.inserted.map((r) => r.outbox));
   const byId = new Map<string, JobRow>(result.inserted.map((r) => [r.job.id, r.job]));
-  const byKey = new Map<string, JobRow>(result.existing.map((j) => [j.idempotencyKey!, j]));
   return {
     jobs: jobs.map((j) => {
       const first = j.idempotencyKey === null ? j : firstByKey.get(j.idempotencyKey)!;
@@ -154,6 +160,59 @@ export async function submitJobs(
     }),
     userErrors: [],
   };
+}
+
+/**
+ * The same key twice in one batch: one job, of one type. Answers the jobs to insert and the first job of each
+ * key, or an error for each later input that gives a key with another type.
+ */
+function firstOfEachKey(
+  jobs: NewJob[],
+  at: (i: number) => string[],
+): { unique: NewJob[]; firstByKey: Map<string, NewJob> } | { errors: UserError[] } {
+  const firstByKey = new Map<string, NewJob>();
+  const firstIndex = new Map<string, number>();
+  const errors: UserError[] = [];
+  const unique = jobs.filter((j, i) => {
+    if (j.idempotencyKey === null) return true;
+    const first = firstByKey.get(j.idempotencyKey);
+    if (first) {
+      if (first.type !== j.type) errors.push(keyReused(at(i), j, `the job of input ${firstIndex.get(j.idempotencyKey)}`, first.type));
+      return false;
+    }
+    firstByKey.set(j.idempotencyKey, j);
+    firstIndex.set(j.idempotencyKey, i);
+    return true;
+  });
+  return errors.length ? { errors } : { unique, firstByKey };
+}
+
+/** An error for each input whose key `holder` finds on a job of another type. */
+const keysOfOtherTypes = (
+  jobs: NewJob[],
+  at: (i: number) => string[],
+  holder: (key: string) => { id: string; type: string } | undefined,
+): UserError[] =>
+  jobs.flatMap((j, i) => {
+    const other = j.idempotencyKey === null ? undefined : holder(j.idempotencyKey);
+    return other && other.type !== j.type ? [keyReused(at(i), j, `job ${other.id}`, other.type)] : [];
+  });
+
+/** An idempotency key that names a job of another type: refused, never answered with that job. */
+const keyReused = (at: string[], j: NewJob, holder: string, type: string): UserError => ({
+  code: UserErrorCode.IDEMPOTENCY_KEY_REUSED,
+  field: [...at, 'idempotencyKey'],
+  message: `idempotencyKey ${JSON.stringify(j.idempotencyKey)} names ${holder}, of type ${type}, not ${j.type}`,
+});
+
+/** Runs a database call; a lost connection is SERVICE_UNAVAILABLE. */
+async function unavailableIfDown<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isConnectionError(e)) throw new ServiceUnavailableError('the database', e);
+    throw e;
+  }
 }
 
 /**

@@ -12,7 +12,7 @@
 import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import type { Consumer, ConsumerMessages } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
-import { findAbandonedJobs, findJobByMsgSeq, getJob, markFailed, recordDeadLetter } from '../db/jobs.js';
+import { findAbandonedJobs, findJobByMsgSeq, getJob, markCancelled, markFailed, recordDeadLetter } from '../db/jobs.js';
 import type { JobRow } from '../db/schema.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
@@ -60,7 +60,8 @@ export async function copyToDeadLetters(
 
 /**
  * Dead-letters a job whose message JetStream will not deliver again: copy, delete from the work queue,
- * mark FAILED, record. `error` explains why when its worker did not fail it.
+ * mark FAILED, record. `error` explains why when its worker did not fail it. A job whose cancel was
+ * requested is CANCELLED instead (its message deleted, no copy).
  */
 export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: number | null, error: string): Promise<void> {
   const original = msgSeq === null ? null : await d.nats.jsm.streams.getMessage(d.names.jobsStream, { seq: msgSeq });
@@ -68,6 +69,15 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
     if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq).catch(() => false);
   };
   if (job.state === 'SUCCEEDED' || job.state === 'CANCELLED') return drop();
+  if (job.cancelRequested && job.state !== 'FAILED') {
+    // Its cancel was asked for while its worker held it, and that worker died: the user's answer, not a
+    // failure (CANCELLED once the lease ran out).
+    const cancelled = await markCancelled(d.sql, { id: job.id });
+    if (cancelled) {
+      publishUpdate(d.nats.nc, d.names, updateFromJob(cancelled));
+      return drop();
+    }
+  }
   const dlqSeq = await publishCopy(d, job, job.error ?? error, original);
   await drop();
   faultPoint('dead-letter-before-mark');

@@ -2,6 +2,7 @@
  * `SubmitJobInput.notify`: checked at submit, before anything is written.
  */
 import { UserErrorCode, type UserError } from '../errors.js';
+import { isStorableText } from '../jobs/payload-check.js';
 import { JobState, TERMINAL_STATES } from '../jobs/state.js';
 import type { NewNotification } from '../db/notifications.js';
 import { checkWebhookUrl, type WebhookPolicy } from './address-policy.js';
@@ -26,7 +27,8 @@ export interface NotifySettings {
 export const DEFAULT_NOTIFY_ON: readonly JobState[] = [JobState.SUCCEEDED, JobState.FAILED];
 export const MAX_NOTIFY_PER_JOB = 10;
 
-const EMAIL = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\]]+\.[^\s@<>()",;:\\[\]]+$/;
+/** local@domain.tld, with no spaces, controls (NUL among them) or characters that need quoting. */
+const EMAIL = /^[^\s\x00-\x1f\x7f@<>()",;:\\[\]]+@[^\s\x00-\x1f\x7f@<>()",;:\\[\]]+\.[^\s\x00-\x1f\x7f@<>()",;:\\[\]]+$/;
 
 /** A checked subscription, without its job id and subject (added when the job is inserted). */
 export type CheckedNotification = Pick<NewNotification, 'channel' | 'target' | 'onStates'>;
@@ -70,7 +72,7 @@ export function validateNotify(
         return;
       }
       const email = n.email!.trim();
-      if (email.length > 254 || !EMAIL.test(email)) err(UserErrorCode.INVALID_EMAIL, [...path, 'email'], 'not an email address');
+      if (email.length > 254 || !EMAIL.test(email) || !isStorableText(email)) err(UserErrorCode.INVALID_EMAIL, [...path, 'email'], 'not an email address');
       else notifications.push({ channel: 'EMAIL', target: email, onStates });
     }
   });

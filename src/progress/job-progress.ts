@@ -1,14 +1,16 @@
 /**
  * `jobProgress(id, after)`: the job's current state (or its recorded history after `after`), then each live
- * update in seq order, ending after a terminal state. Listening starts before PostgreSQL is read, and
- * anything at or below the last seq yielded is dropped, so there is no gap and no duplicate at the switch.
+ * update in seq order, ending after a terminal state (not after the FAILED of an earlier attempt series that
+ * `retryJob` replayed since: the history goes on to the job's current state). Listening starts before
+ * PostgreSQL is read, and anything at or below the last seq yielded is dropped, so there is no gap and no
+ * duplicate at the switch.
  * A subscriber that falls behind gets the latest progress report instead of every one (see UpdateInbox);
  * state changes are never skipped.
  */
 import type { Sql } from '../db/client.js';
 import { getEvents, getJob } from '../db/jobs.js';
 import type { JobRow } from '../db/schema.js';
-import { NotFoundError } from '../errors.js';
+import { ErrorCode, NotFoundError, PublicError } from '../errors.js';
 import { isUuid } from '../jobs/deps.js';
 import { isTerminal } from '../jobs/state.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
@@ -59,7 +61,24 @@ export async function openJobProgress(
     unlisten();
     throw new NotFoundError('job');
   }
+  // No update of the job has a seq above these (a running attempt publishes from its reserved block): a
+  // larger `after` names no update, and waiting for updates after it would skip the job's end.
+  const highest = Math.max(job.seq, job.seqReserved);
+  if (after !== null && after > highest) {
+    unlisten();
+    throw new PublicError(ErrorCode.BAD_USER_INPUT, `after: ${after} is past every update of this job (its seq is at most ${highest})`);
+  }
   const found = job;
+
+  /**
+   * Whether the job has ended at or before `seq`: then there is nothing more to send. (A terminal update at
+   * or below the last seq yielded is either stale, e.g. a FAILED overtaken by a replay's QUEUED, or the
+   * end of a job watched with an `after` beyond its last update; PostgreSQL tells which.)
+   */
+  const endedBy = async (seq: number): Promise<boolean> => {
+    const now = await getJob(deps.sql, jobId);
+    return !now || (isTerminal(now.state) && now.seq <= seq);
+  };
 
   /** Recorded changes after `seq`, read from PostgreSQL. */
   const recordedAfter = async (seq: number): Promise<JobUpdateMessage[]> => {
@@ -78,15 +97,24 @@ export async function openJobProgress(
     return true;
   };
 
+  /**
+   * Yields recorded updates; answers whether the stream ends there: the last of them is terminal. A terminal
+   * one with more after it ended an earlier attempt series (the job was replayed with retryJob since).
+   */
+  async function* replay(updates: JobUpdateMessage[]): AsyncGenerator<JobUpdateMessage, boolean> {
+    for (const u of updates) {
+      yield u;
+      lastSeq = u.seq;
+    }
+    const last = updates.at(-1);
+    return last !== undefined && isTerminal(last.state);
+  }
+
   async function* stream(): AsyncGenerator<JobUpdateMessage> {
     try {
       if (after !== null) {
         lastSeq = after;
-        for (const u of await recordedAfter(after)) {
-          yield u;
-          lastSeq = u.seq;
-          if (isTerminal(u.state)) return;
-        }
+        if (yield* replay(await recordedAfter(after))) return;
         // A job with no recorded change after `after` still shows where it is.
         if (lastSeq === after && found.seq <= after && isTerminal(found.state)) return;
       } else {
@@ -100,16 +128,18 @@ export async function openJobProgress(
         if (needResync) {
           needResync = false;
           inbox.clear();
-          for (const u of await recordedAfter(lastSeq)) {
-            yield u;
-            lastSeq = u.seq;
-            if (isTerminal(u.state)) return;
-          }
+          const missed = await recordedAfter(lastSeq);
+          if (yield* replay(missed)) return;
+          if (!missed.length && (await endedBy(lastSeq))) return;
           continue;
         }
         const u = await inbox.take();
         if (u === null) return;
-        if (!u || u.seq <= lastSeq) continue;
+        if (!u) continue;
+        if (u.seq <= lastSeq) {
+          if (isTerminal(u.state) && (await endedBy(lastSeq))) return;
+          continue;
+        }
         yield u;
         lastSeq = u.seq;
         if (isTerminal(u.state)) return;

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
+import { gql, JOB } from '../support/graphql.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
 
@@ -127,6 +128,31 @@ describe('longrun CLI', () => {
     const missing = await longrun('watch', '00000000-0000-4000-8000-000000000000');
     expect(missing.stderr.trim()).toBe('longrun: NOT_FOUND: job not found');
     expect(missing.code).toBe(3);
+  });
+
+  it('watch --after the last update of a FAILED job still exits 1 with its error', async () => {
+    await workers.start();
+    const id = (await longrun('submit', 'demo.flaky', '--payload', '{"permanent": true}', '--max-attempts', '1', '--watch')).stdout.split(' ')[1]!;
+    const job = (await gql(t.url, JOB, { id })).body.data.job;
+    expect(job.state).toBe('FAILED');
+    // Nothing was recorded after its last seq: the watch gets no update, yet the job FAILED.
+    const r = await longrun('watch', id, '--after', String(job.events.at(-1).seq));
+    expect(r.stdout.trim().split('\n').at(-1)).toBe(`error ${job.error}`);
+    expect(r.code).toBe(1);
+  });
+
+  it('refused input the server finds (an unknown state, a page over 100, an after past the job) exits 2', async () => {
+    await workers.start();
+    const state = await longrun('jobs', '--state', 'done');
+    expect(state.stderr).toMatch(/--state must be one of QUEUED, RUNNING, RETRYING, SUCCEEDED, FAILED, CANCELLED/);
+    expect(state.code).toBe(2);
+    const page = await longrun('jobs', '--first', '500');
+    expect(page.stderr.trim()).toBe('longrun: BAD_USER_INPUT: first must be between 0 and 100');
+    expect(page.code).toBe(2);
+    const id = (await longrun('submit', 'demo.noop', '--watch')).stdout.split(' ')[1]!;
+    const past = await longrun('watch', id, '--after', '1000000');
+    expect(past.stderr).toMatch(/^longrun: BAD_USER_INPUT: after: 1000000 is past every update of this job/);
+    expect(past.code).toBe(2);
   });
 
   it('keys create prints a key alone on the last line; the key works; keys revoke stops it', async () => {

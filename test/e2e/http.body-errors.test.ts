@@ -74,3 +74,17 @@ it('gives every answer an x-request-id, a refused key too', async () => {
   const bad = await post('{');
   expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
 });
+
+it('answers a subscription sent over HTTP with 400 BAD_REQUEST pointing to graphql-ws, not an internal error', async () => {
+  for (const query of [
+    'subscription { jobProgress(id: "00000000-0000-4000-8000-000000000000") { seq state } }',
+    'subscription { jobUpdates { jobId state } }',
+  ]) {
+    const res = await post(JSON.stringify({ query }));
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.errors).toHaveLength(1);
+    expect(body.errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(body.errors[0].message).toMatch(/graphql-ws/);
+  }
+});

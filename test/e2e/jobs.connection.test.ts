@@ -94,6 +94,16 @@ describe('jobs connection', () => {
     expect((await sdk.jobs({ first: 100 })).edges).toHaveLength(29);
   });
 
+  it('matches nothing for a type no job can have (a NUL in it), in jobs and deadLetters, instead of an internal error', async () => {
+    const page = await sdk.jobs({ filter: { types: ['demo.sleep\u0000'] }, first: 5 });
+    expect(page.edges).toEqual([]);
+    expect(page.totalCount).toBe(0);
+    const both = await sdk.jobs({ filter: { types: ['demo.sleep', 'demo.sleep\u0000'] }, first: 100 });
+    expect(both.totalCount).toBe((await sdk.jobs({ filter: { types: ['demo.sleep'] }, first: 100 })).totalCount);
+    const dl = await gql(t.url, 'query D($type: String) { deadLetters(type: $type, first: 5) { totalCount edges { cursor } } }', { type: 'x\u0000' });
+    expect(dl.body).toEqual({ data: { deadLetters: { totalCount: 0, edges: [] } } });
+  });
+
   it('reports throughput and the oldest queued age per type in queueStats', async () => {
     const stats = await sdk.queueStats();
     const sleep = stats.find((s) => s.type === 'demo.sleep')!;

@@ -56,5 +56,14 @@ describe('email notifications', () => {
     expect(r.body.data.submitJob.userErrors).toEqual([
       { code: 'INVALID_EMAIL', field: ['input', 'notify', '0', 'email'], message: 'not an email address' },
     ]);
+    // Characters no mail address has and PostgreSQL cannot store (NUL), or that no mailer can send
+    // (controls, an unpaired surrogate): refused the same way, with nothing written.
+    for (const email of ['ops\u0000@example.com', 'ops@exa\u0007mple.com', 'o\ud800ps@example.com']) {
+      const bad = await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1, steps: 1 }, notify: [{ email }] } });
+      expect(bad.body.errors).toBeUndefined();
+      expect(bad.body.data.submitJob.userErrors).toEqual([
+        { code: 'INVALID_EMAIL', field: ['input', 'notify', '0', 'email'], message: 'not an email address' },
+      ]);
+    }
   });
 });

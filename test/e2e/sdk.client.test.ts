@@ -92,6 +92,25 @@ describe('SDK', () => {
     }
   });
 
+  it('fails watchJob at once with NETWORK when the server was never reached, instead of retrying for minutes', async () => {
+    // A port nothing listens on.
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    // A reconnect delay far beyond the test's timeout: a watch that retried would never finish.
+    const client = createClient({ url: `http://127.0.0.1:${port}/graphql`, token: 'x', reconnectDelayMs: 600_000 });
+    try {
+      await expect(client.watchJob('00000000-0000-4000-8000-000000000000').next()).rejects.toMatchObject({
+        name: 'LongrunError',
+        code: 'NETWORK',
+        message: expect.stringMatching(new RegExp(`^cannot reach ws://127\\.0\\.0\\.1:${port}/graphql: .*ECONNREFUSED`)),
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
   it('sends the token as an Authorization header and as graphql-ws connectionParams', async () => {
     const headers: (string | undefined)[] = [];
     const params: unknown[] = [];

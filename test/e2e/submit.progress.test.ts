@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobUpdate, LongrunClient, SubmitJobInput } from '../../sdk/index.js';
 import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { sdkFor } from '../support/sdk.js';
+import { waitForJob } from '../support/graphql.js';
+import { openJobProgress } from '../../src/progress/job-progress.js';
 
 let t: TestApp;
 let sdk: LongrunClient;
@@ -117,6 +119,46 @@ describe('submit → worker → live progress', () => {
     const values = await watchAll(job.id, 0);
     expect(values[0]).toMatchObject({ seq: 1, state: 'QUEUED' });
     expect(values.at(-1)).toMatchObject({ state: 'SUCCEEDED', result: { slept: 0, steps: 2 } });
+  });
+
+  it('refuses an `after` past every update of the job with BAD_USER_INPUT, waiting or finished', async () => {
+    // Waiting: seq 1 is all it has. A watch that waited for an update after seq 5 would drop every later
+    // one up to 5, the job's end among them, and never complete.
+    const waiting = await submit({ type: 'demo.sleep', payload: { ms: 0, steps: 1 } });
+    await expect(watchAll(waiting.id, 5)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('after') });
+    const done = await submit({ type: 'demo.sleep', payload: { ms: 0, steps: 1 } });
+    const values = await watchAll(done.id, undefined, () => workers.start());
+    const last = values.at(-1)!;
+    expect(last.state).toBe('SUCCEEDED');
+    await expect(watchAll(done.id, last.seq + 1)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    // Up to its last seq is fine: nothing more to send, so the watch completes.
+    expect(await watchAll(done.id, last.seq)).toEqual([]);
+  });
+
+  it('ends a watch whose `after` lies among a running attempt\'s reserved seqs when the job ends below it', async () => {
+    const job = await submit({ type: 'demo.sleep', payload: { ms: 60_000, steps: 60 } });
+    await workers.start();
+    const running = await waitForJob(t.url, job.id, (j) => j.state === 'RUNNING');
+    // What the jobProgress resolver opens; it resolves once it has read the job (RUNNING), and is live.
+    const after = running.events.at(-1).seq + 500;
+    const stream = await openJobProgress({ sql: t.app.deps.sql, hub: t.app.hub, names: t.app.deps.names }, job.id, after);
+    expect((await sdk.cancelJob(job.id)).userErrors).toEqual([]);
+    const values = [];
+    for await (const u of stream) values.push(u);
+    expect(values).toEqual([]);
+    expect((await sdk.job(job.id))!.state).toBe('CANCELLED');
+  });
+
+  it('replays a job retried after it FAILED from `after: 0` through every attempt series to its current end', async () => {
+    const job = await submit({ type: 'demo.flaky', payload: { permanent: true }, maxAttempts: 1 });
+    expect((await watchAll(job.id, undefined, () => workers.start())).at(-1)!.state).toBe('FAILED');
+    expect((await sdk.retryJob(job.id)).userErrors).toEqual([]);
+    expect((await watchAll(job.id)).at(-1)!.state).toBe('FAILED'); // failed again, for good
+    const events = (await sdk.job(job.id))!.events;
+    const values = await watchAll(job.id, 0);
+    // The first series' FAILED is history, not the end: the replay goes on to the job's last update.
+    expect(values.map((v) => [v.seq, v.state])).toEqual(events.map((e) => [e.seq, e.state]));
+    expect(values.filter((v) => v.state === 'FAILED')).toHaveLength(2);
   });
 
   it('answers NOT_FOUND for an unknown job id', async () => {

@@ -103,4 +103,28 @@ describe('idempotency key', () => {
     expect(new Set(jobs.map((j) => j.id)).size).toBe(30);
     expect(await countRows(t.env.sql, 'jobs', `idempotency_key like 'burst-%'`)).toBe(30);
   });
+
+  it('a key taken by a job of another type is refused with IDEMPOTENCY_KEY_REUSED, never answered with that job', async () => {
+    const first = (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 }, idempotencyKey: 'invoice-7' } })).body.data.submitJob;
+    expect(first.userErrors).toEqual([]);
+    const before = await snapshot();
+    const refused = {
+      code: 'IDEMPOTENCY_KEY_REUSED',
+      message: `idempotencyKey "invoice-7" names job ${first.job.id}, of type demo.sleep, not demo.noop`,
+    };
+    const other = (await gql(t.url, SUBMIT, { input: { type: 'demo.noop', idempotencyKey: 'invoice-7' } })).body.data.submitJob;
+    expect(other).toEqual({ job: null, userErrors: [{ ...refused, field: ['input', 'idempotencyKey'] }] });
+    // In a batch: the whole batch is refused and nothing of it written, as for any bad input.
+    const BATCH = `mutation B($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id } userErrors { code field message } } }`;
+    const batch = (await gql(t.url, BATCH, { inputs: [{ type: 'demo.noop' }, { type: 'demo.noop', idempotencyKey: 'invoice-7' }] })).body.data.submitJobs;
+    expect(batch).toEqual({ jobs: null, userErrors: [{ ...refused, field: ['inputs', '1', 'idempotencyKey'] }] });
+    const within = (await gql(t.url, BATCH, { inputs: [{ type: 'demo.noop', idempotencyKey: 'k-9' }, { type: 'demo.sleep', payload: { ms: 1 }, idempotencyKey: 'k-9' }] })).body.data.submitJobs;
+    expect(within.jobs).toBeNull();
+    expect(within.userErrors).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: ['inputs', '1', 'idempotencyKey'], message: 'idempotencyKey "k-9" names the job of input 0, of type demo.noop, not demo.sleep' }]);
+    const after = await snapshot();
+    expect({ jobs: after.jobs, outbox: after.outbox }).toEqual({ jobs: before.jobs, outbox: before.outbox });
+    // The same type with the same key is still the first job.
+    const again = (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 }, idempotencyKey: 'invoice-7' } })).body.data.submitJob;
+    expect(again.job.id).toBe(first.job.id);
+  });
 });

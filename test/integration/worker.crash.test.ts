@@ -56,6 +56,41 @@ describe('a worker killed with SIGKILL mid-job', () => {
   }, SLOW_TEST);
 });
 
+describe('a job cancelled while its worker lies dead', () => {
+  it('ends CANCELLED, not FAILED and dead-lettered, once the dead worker\'s lease runs out', async () => {
+    // A lease long enough that the cancel surely comes while the dead worker still holds the job.
+    const config = { ACK_WAIT_MS: '8000', SHUTDOWN_GRACE_MS: '0' };
+    const own = await createTestEnv();
+    const t = await startTestApp({ env: own, handlers: null, config });
+    try {
+      const a = await spawnWorker({ ...own.env, ...config });
+      const lastAttempt = await submit(t.url, { type: 'demo.sleep', payload: { ms: 60_000, steps: 60 }, maxAttempts: 1 });
+      const attemptsLeft = await submit(t.url, { type: 'demo.sleep', payload: { ms: 60_000, steps: 60 }, maxAttempts: 3 });
+      for (const id of [lastAttempt, attemptsLeft]) await waitForJob(t.url, id, (j) => j.state === 'RUNNING');
+      await a.kill('SIGKILL');
+      for (const id of [lastAttempt, attemptsLeft]) {
+        const r = (await gql(t.url, `mutation C($id: ID!) { cancelJob(id: $id) { job { state } userErrors { code } } }`, { id })).body.data.cancelJob;
+        expect(r).toEqual({ job: { state: 'RUNNING' }, userErrors: [] }); // asked; the (dead) worker is to stop it
+      }
+      const b = await spawnWorker({ ...own.env, ...config });
+      try {
+        for (const id of [lastAttempt, attemptsLeft]) {
+          const job = await waitForJob(t.url, id, (j) => j.finishedAt !== null, 60_000);
+          expect({ state: job.state, error: job.error }).toEqual({ state: 'CANCELLED', error: null });
+        }
+        const dl = (await gql(t.url, `{ deadLetters(first: 10) { totalCount } }`)).body.data.deadLetters;
+        expect(dl.totalCount).toBe(0);
+        expect((await probe.state(names(own.prefix).jobsStream)).messages).toBe(0);
+      } finally {
+        await b.kill('SIGTERM');
+      }
+    } finally {
+      await t.dispose();
+      await own.dispose();
+    }
+  }, SLOW_TEST);
+});
+
 describe('the dead-letter recorder', () => {
   it('surfaces a dead letter with no worker running, and records it once across a crash before marking', async () => {
     const n = names(env.prefix);

@@ -1,7 +1,8 @@
 /**
  * What PostgreSQL cannot store (U+0000, an unpaired surrogate) in a handler's result, progress message or
  * error fails only that job, never the others written in the same batch: a result fails its job for good,
- * a message or error is stored with U+FFFD in place.
+ * a message or error is stored with U+FFFD in place. A thrown value with no JSON form is an attempt error
+ * like any other.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -11,7 +12,7 @@ import { PermanentJobError } from '../../src/errors.js';
 import { defineHandler } from '../../workers/handler.js';
 import { startWorkerPool } from '../../workers/pool.js';
 import type { WorkerPool } from '../../workers/runner.js';
-import { gql, SUBMIT } from '../support/graphql.js';
+import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 /** Texts a handler can make but PostgreSQL cannot store (a payload could not carry them in). */
@@ -29,10 +30,23 @@ const handler = defineHandler(echo, async ({ how, unstorable }, ctx) => {
   return { text: how === 'return' ? text : 'ok' };
 });
 
+/** Throws a value that is no Error and has no JSON form (JSON.stringify throws on it). */
+const oddThrow = defineJobType({
+  name: 'test.odd-throw',
+  description: 'throws a BigInt or a circular object',
+  payload: z.object({ what: z.enum(['bigint', 'circular']) }),
+});
+const oddHandler = defineHandler(oddThrow, async ({ what }) => {
+  if (what === 'bigint') throw 10n;
+  const e: Record<string, unknown> = { code: 'E_ODD' };
+  e.self = e;
+  throw e;
+});
+
 let t: TestApp;
 let pool: WorkerPool | null = null;
 beforeAll(async () => {
-  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, echo], handlers: null });
+  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, echo, oddThrow], handlers: null });
 });
 afterAll(async () => {
   await pool?.stop(5000);
@@ -51,7 +65,7 @@ it('fails only the job whose result cannot be stored; a message or error is stor
   const thrown = await submit('throw');
   const viaToJson = await submit('tojson');
   for (let i = 0; i < 10; i++) good.push(await submit('return', false));
-  pool = await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler]);
+  pool = await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler]);
 
   const rows = async () =>
     t.env.sql<{ id: string; state: string; attempts: number; error: string | null; progressMessage: string | null }[]>`
@@ -68,4 +82,21 @@ it('fails only the job whose result cannot be stored; a message or error is stor
   expect(byId.get(thrown)).toMatchObject({ state: 'FAILED', error: 'e\ufffdf', attempts: 1 });
   expect(byId.get(viaToJson)).toMatchObject({ state: 'FAILED', attempts: 1 });
   expect(byId.get(viaToJson)!.error).toMatch(/result cannot be stored/);
+});
+
+it('retries and fails a job whose handler throws a value with no JSON form, with that value as its error', async () => {
+  const ids: Record<string, string> = {};
+  for (const what of ['bigint', 'circular']) {
+    const r = await gql(t.url, SUBMIT, { input: { type: 'test.odd-throw', payload: { what }, maxAttempts: 2 } });
+    ids[what] = r.body.data.submitJob.job.id;
+  }
+  pool ??= await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler]);
+  const job = (id: string) => waitForJob(t.url, id, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
+  const big = await job(ids.bigint!);
+  expect(big).toMatchObject({ state: 'FAILED', attempts: 2, error: '10n' });
+  expect(big.attemptErrors.map((e: { message: string }) => e.message)).toEqual(['10n', '10n']);
+  const circular = await job(ids.circular!);
+  expect(circular).toMatchObject({ state: 'FAILED', attempts: 2 });
+  expect(circular.error).toContain("code: 'E_ODD'");
+  expect(circular.attemptErrors).toHaveLength(2);
 });
