@@ -145,17 +145,17 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
  * A subscription sent over HTTP is refused (400 BAD_REQUEST, saying where subscriptions run): executed as a
  * query, its field would resolve with no event and fail as an internal error.
  */
-const subscriptionsOverWsOnly = {
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ operation }: { operation?: { operation: string } | null }) {
-        if (operation?.operation !== 'subscription') return;
-        const e = new PublicError(
-          ErrorCode.BAD_REQUEST,
-          'subscriptions run over graphql-ws: open a WebSocket to this URL (ws:// or wss://) with the graphql-transport-ws subprotocol',
-        );
-        throw new GraphQLError(e.message, { originalError: e, extensions: { http: { status: 400 } } });
-      },
-    };
-  },
-};
+const subscriptionsOverWsOnly = (() => {
+  // One hooks object for every request: nothing allocated per request on the submit path.
+  const hooks = {
+    async didResolveOperation({ operation }: { operation?: { operation: string } | null }) {
+      if (operation?.operation !== 'subscription') return;
+      const e = new PublicError(
+        ErrorCode.BAD_REQUEST,
+        'subscriptions run over graphql-ws: open a WebSocket to this URL (ws:// or wss://) with the graphql-transport-ws subprotocol',
+      );
+      throw new GraphQLError(e.message, { originalError: e, extensions: { http: { status: 400 } } });
+    },
+  };
+  return { requestDidStart: async () => hooks };
+})();
