@@ -565,12 +565,15 @@ export async function requeueMessage(sql: Sql, job: JobRow, subject: string): Pr
   return { id: Number(o!.id), jobId: job.id, subject, msgId, body, traceparent: job.traceparent };
 }
 
-/** Records that a FAILED job's message sits in the dead-letter stream at `dlqSeq` (idempotent). */
-export async function recordDeadLetter(sql: Sql, a: { id: string; dlqSeq: number }): Promise<JobRow | null> {
+/**
+ * Records that a FAILED job's message sits in the dead-letter stream at `dlqSeq` (idempotent). Null when the
+ * job is not FAILED in that attempt series any more (replayed by `retryJob` since the copy was made).
+ */
+export async function recordDeadLetter(sql: Sql, a: { id: string; series: number; dlqSeq: number }): Promise<JobRow | null> {
   const [row] = await sql.unsafe<JobRow[]>(
     `update jobs set dead_lettered_at = coalesce(dead_lettered_at, now()), dead_letter_seq = $2
-     where id = $1 and state = 'FAILED' returning ${JOB_COLUMNS}`,
-    [a.id, a.dlqSeq],
+     where id = $1 and state = 'FAILED' and series = $3 returning ${JOB_COLUMNS}`,
+    [a.id, a.dlqSeq, a.series],
   );
   return row ?? null;
 }

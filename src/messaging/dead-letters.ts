@@ -55,7 +55,17 @@ export async function copyToDeadLetters(
   original?: { data: Uint8Array; header?: MsgHdrs | undefined } | null,
 ): Promise<void> {
   const dlqSeq = await publishCopy(d, job, job.error, original);
-  await recordDeadLetter(d.sql, { id: job.id, dlqSeq });
+  await recordCopy(d, job, dlqSeq);
+}
+
+/**
+ * Records the copy at `dlqSeq` on its job; a copy the job no longer stands for (replayed, or not FAILED
+ * after all) is deleted, so the dead-letter stream and its counts hold only jobs that are dead letters.
+ */
+async function recordCopy(d: DeadLetterDeps, job: JobRow, dlqSeq: number): Promise<void> {
+  if (await recordDeadLetter(d.sql, { id: job.id, series: job.series, dlqSeq })) return;
+  await d.nats.jsm.streams.deleteMessage(d.names.deadLetterStream, dlqSeq).catch(() => false);
+  d.log.info({ jobId: job.id, dlqSeq }, 'dead letters: the job changed before its copy was recorded (replayed?); removed the copy');
 }
 
 /**
@@ -81,13 +91,11 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
   const dlqSeq = await publishCopy(d, job, job.error ?? error, original);
   await drop();
   faultPoint('dead-letter-before-mark');
-  let failed: JobRow | null = job;
   if (job.state !== 'FAILED') {
-    failed = await markFailed(d.sql, { id: job.id, error: job.error ?? error, attemptFailed: job.state === 'RUNNING' });
+    const failed = await markFailed(d.sql, { id: job.id, error: job.error ?? error, attemptFailed: job.state === 'RUNNING' });
     if (failed) publishUpdate(d.nats.nc, d.names, updateFromJob(failed));
-    else failed = await getJob(d.sql, job.id);
   }
-  if (failed?.state === 'FAILED') await recordDeadLetter(d.sql, { id: job.id, dlqSeq });
+  await recordCopy(d, job, dlqSeq); // the copy stands for `job`'s attempt series
 }
 
 /** Handles one advisory; throws to have it redelivered. */

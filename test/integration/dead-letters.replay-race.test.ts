@@ -1,0 +1,63 @@
+/**
+ * A job replayed with `retryJob` between its worker marking it FAILED and copying its message to the
+ * dead-letter stream (the worker's last two steps): the late copy stands for an attempt series that is over.
+ * It is removed instead of recorded, so the dead-letter stream and its counts hold only dead letters, and a
+ * later failure of the new series is not credited with the old series' copy.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { markFailed } from '../../src/db/jobs.js';
+import type { JobRow } from '../../src/db/schema.js';
+import { copyToDeadLetters } from '../../src/messaging/dead-letters.js';
+import { gql, SUBMIT } from '../support/graphql.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ handlers: null });
+});
+afterAll(async () => {
+  await t?.dispose();
+});
+
+const deps = () => ({ ...t.app.deps, sql: t.env.sql as never });
+const copiesOf = async (id: string) => {
+  const { nats, names } = t.app.deps;
+  const info = await nats.jsm.streams.info(names.deadLetterStream);
+  const ids: string[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await nats.jsm.streams.getMessage(names.deadLetterStream, { seq }).catch(() => null);
+    if (m?.header.get('Longrun-Job-Id') === id) ids.push(`${seq}:${m.header.get('Longrun-Attempts')}`);
+  }
+  return ids;
+};
+/** What an operator sees: the dead-letter list, and the type's count of messages in the dead-letter stream. */
+const deadLetters = async () => {
+  const d = (await gql(t.url, `{ deadLetters(first: 10) { totalCount edges { node { id } } } queueStats { type deadLetters } }`)).body.data;
+  return { list: d.deadLetters, inStream: d.queueStats.find((s: { type: string }) => s.type === 'demo.noop')?.deadLetters ?? 0 };
+};
+const retry = async (id: string) =>
+  (await gql(t.url, `mutation($id: ID!) { retryJob(id: $id) { job { state } userErrors { code } } }`, { id })).body.data.retryJob;
+
+it('removes a copy made after the job was replayed, and never records it on a later failure', async () => {
+  const id = (await gql(t.url, SUBMIT, { input: { type: 'demo.noop', payload: {} } })).body.data.submitJob.job.id as string;
+  // Its worker fails it (series 1) ...
+  const failed1 = (await markFailed(t.app.deps.sql, { id, error: 'boom', attemptFailed: false })) as JobRow;
+  expect(failed1).toMatchObject({ state: 'FAILED', series: 1 });
+  // ... an operator replays it at once (series 2) ...
+  expect(await retry(id)).toEqual({ job: { state: 'QUEUED' }, userErrors: [] });
+  // ... and the worker's copy of series 1 lands now: removed, not recorded.
+  await copyToDeadLetters(deps(), failed1);
+  expect(await copiesOf(id)).toEqual([]);
+  expect(await deadLetters()).toEqual({ list: { totalCount: 0, edges: [] }, inStream: 0 });
+
+  // Series 2 fails too; a late copy of series 1 still does not count for it, series 2's own copy does.
+  const failed2 = (await markFailed(t.app.deps.sql, { id, error: 'boom again', attemptFailed: false })) as JobRow;
+  expect(failed2).toMatchObject({ state: 'FAILED', series: 2 });
+  await copyToDeadLetters(deps(), failed1);
+  const [row1] = await t.env.sql<{ dead_letter_seq: number | null }[]>`select dead_letter_seq from jobs where id = ${id}`;
+  expect(row1!.dead_letter_seq).toBeNull();
+  await copyToDeadLetters(deps(), failed2);
+  const [row2] = await t.env.sql<{ dead_letter_seq: number }[]>`select dead_letter_seq from jobs where id = ${id}`;
+  expect(await copiesOf(id)).toEqual([`${row2!.dead_letter_seq}:0`]);
+  expect(await deadLetters()).toEqual({ list: { totalCount: 1, edges: [{ node: { id } }] }, inStream: 1 });
+});
