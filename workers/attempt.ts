@@ -36,6 +36,18 @@ export interface AttemptDeps {
   persist<T>(what: string, fn: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * The payload as the handler's type reads it. It was checked against the type at submit; a payload the
+ * worker's schema refuses now (the type changed since) would be refused by every attempt, so the job fails at
+ * once (a dead letter to replay once the schema accepts it) instead of using up its retries.
+ */
+function parsePayload(bound: BoundHandler, payload: unknown): unknown {
+  const parsed = bound.type.payload.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`);
+  throw new PermanentJobError(`the payload does not match type ${bound.type.name}'s schema any more: ${issues.join('; ')}`);
+}
+
 const isPromiseLike = (x: unknown): x is PromiseLike<unknown> =>
   typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 
@@ -127,7 +139,7 @@ export class Attempt {
     this.started = true;
     let timeout: NodeJS.Timeout | null = null;
     try {
-      const payload = bound.type.payload.parse(this.job.payload);
+      const payload = parsePayload(bound, this.job.payload);
       const ctx = new AttemptContext(this);
       const startedAt = Date.now();
       let result = inAttemptSpan(trace, this.job, () => bound.run(payload, ctx));
