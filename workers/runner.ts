@@ -2,35 +2,30 @@
  * The worker pool: pulls each job type's messages from its durable consumer (as many as it has free slots,
  * plus a local queue while slots turn over fast), claims the job with a guarded transition, runs the handler
  * (`attempt.ts`) with in-progress acks, writes the outcome to PostgreSQL, and only then acks / naks / terms
- * the message.
+ * the message (`settle.ts`; successes are written in batches here).
  */
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/nats-core';
 import type { Sql } from '../src/db/client.js';
 import {
   getJob,
-  markCancelled,
-  markFailed,
-  markQueuedAgain,
-  markRetrying,
   markRunningMany,
   markSucceededMany,
   type Claim,
   type Success,
 } from '../src/db/jobs.js';
 import { groupCommit } from '../src/db/group-commit.js';
-import type { JobRow } from '../src/db/schema.js';
-import { isConnectionError, isDataError, UnreachableCaseError } from '../src/errors.js';
+import { isConnectionError, isDataError } from '../src/errors.js';
 import { classifyOutcome } from '../src/jobs/outcome.js';
-import { isTerminal } from '../src/jobs/state.js';
 import type { Logger } from '../src/log.js';
 import type { Nats } from '../src/messaging/connect.js';
-import { copyToDeadLetters, deadLetterJob, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
-import { jobMessageSchema, parseMessage, type JobMessage } from '../src/messaging/messages.js';
+import type { DeadLetterDeps } from '../src/messaging/dead-letters.js';
+import { jobMessageSchema, parseMessage } from '../src/messaging/messages.js';
 import type { Names } from '../src/messaging/names.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler } from './handler.js';
 import { Attempt, type AttemptDeps } from './attempt.js';
+import { createSettler } from './settle.js';
 import { inRunSpan } from './observe.js';
 import { Slots, Turnover } from './slots.js';
 import type { Context as TraceContext } from '@opentelemetry/api';
@@ -90,6 +85,8 @@ interface Hold {
  */
 const CLAIM_AHEAD_HORIZON_MS = 50;
 
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const { sql, nats, names, log } = o;
   const dl: DeadLetterDeps = { sql, nats, names, log };
@@ -148,6 +145,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   beats.unref();
 
   const attemptDeps: AttemptDeps = { sql, nats, names, log, leaseMs, progressDbIntervalMs: o.progressDbIntervalMs, persist };
+  const settle = createSettler({ sql, nats, names, log, dl, persist, succeed });
 
   /** Retries a PostgreSQL write until it goes through: a failed terminal or progress write is never dropped. */
   function persist<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -157,7 +155,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
       if (!isConnectionError(error)) throw error;
       log.warn({ err: error, what }, 'PostgreSQL unreachable; retrying the write');
-      await new Promise((r) => setTimeout(r, delay));
+      await pause(delay);
       try {
         return await fn();
       } catch (e) {
@@ -166,35 +164,6 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     }
   }
 
-  /** A delivery that could not be claimed: decide what the message deserves. */
-  async function resolveUnclaimed(m: JsMsg, msg: JobMessage, job: JobRow | null): Promise<void> {
-    if (!job) {
-      log.warn({ jobId: msg.id }, 'message for a job with no row; acked and dropped');
-      return m.ack();
-    }
-    if (msg.series !== job.series) return m.ack(); // from an earlier attempt series
-    if (job.state === 'FAILED' && job.deadLetteredAt === null) {
-      await copyToDeadLetters(dl, job, m); // the worker failing it stopped before the copy
-      return m.term();
-    }
-    if (isTerminal(job.state)) return m.ack(); // duplicate delivery of a finished job
-    if (job.state === 'RUNNING' && job.leaseUntil && job.leaseUntil.getTime() > Date.now()) {
-      return m.nak(Math.max(100, job.leaseUntil.getTime() - Date.now() + 100)); // another worker holds it
-    }
-    if (job.cancelRequested) {
-      // Waiting, or RUNNING under a dead worker's expired lease: the cancel it was asked for.
-      const done = await markCancelled(sql, { id: job.id });
-      if (done) publishUpdate(nats.nc, names, updateFromJob(done));
-      else if (job.state === 'RUNNING') return m.nak(1000); // PostgreSQL's clock: the lease holds a moment more
-      return m.ack();
-    }
-    if (job.attempts >= job.maxAttempts) {
-      // Its last attempt's worker died: the attempts are used up.
-      await deadLetterJob(dl, job, null, 'worker lost during the last attempt');
-      return m.term();
-    }
-    m.nak(1000);
-  }
 
   /**
    * Runs one delivery: claims the job, runs its attempt (which waits for one of the loop's slots if none is
@@ -211,7 +180,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     }
     if (stopping) return m.nak(); // fetched as the stop began: not claimed, redelivered at once
     const job = await persist('claim', () => claim({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }));
-    if (!job) return resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
+    if (!job) return settle.resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
     const attempt = new Attempt(job, m, attemptDeps);
     held.set(job.id, attempt);
     try {
@@ -223,61 +192,12 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         attempt.log.warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
         return;
       }
-      await finish(attempt, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff));
+      await settle.finish(attempt, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff));
     } finally {
       held.delete(job.id);
     }
   }
 
-  async function finish(a: Attempt, outcome: ReturnType<typeof classifyOutcome>): Promise<void> {
-    const { job, m, lastMessage } = a;
-    const fence = { id: job.id, attempt: job.attempts, lastSeq: a.seq };
-    const superseded = () =>
-      // Not ours any more (a newer attempt claimed it): its holder settles the message.
-      a.log.warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
-    let after: JobRow | null;
-    switch (outcome.state) {
-      case 'SUCCEEDED': {
-        // The success batch publishes the update and acks the message once the batch is committed.
-        const done = await persist('succeeded', () => succeed({ ...fence, result: outcome.result, progressMessage: lastMessage, msg: m }));
-        if (!done) superseded();
-        return;
-      }
-      case 'CANCELLED':
-        after = await persist('cancelled', () => markCancelled(sql, fence));
-        break;
-      case 'RETRYING':
-        after = await persist('retrying', () =>
-          markRetrying(sql, { ...fence, error: outcome.error, delayMs: outcome.delayMs }),
-        );
-        break;
-      case 'FAILED':
-        after = await persist('failed', () => markFailed(sql, { ...fence, error: outcome.error, attemptFailed: true }));
-        break;
-      case 'QUEUED':
-        after = await persist('hand back', () => markQueuedAgain(sql, fence));
-        break;
-      default:
-        throw new UnreachableCaseError(outcome);
-    }
-    if (!after) return superseded();
-    publishUpdate(nats.nc, names, updateFromJob(after));
-    switch (outcome.verb) {
-      case 'ack':
-        m.ack();
-        break;
-      case 'nak':
-        m.nak(outcome.delayMs);
-        break;
-      case 'term':
-        await persist('dead letter', () => copyToDeadLetters(dl, after, m));
-        m.term();
-        break;
-      default:
-        throw new UnreachableCaseError(outcome);
-    }
-    if (outcome.state === 'RETRYING' || outcome.state === 'FAILED') a.log.info({ error: outcome.error }, `attempt failed → ${outcome.state}`);
-  }
 
   /** Gives a delivery's hold back; `ran`: its handler ran, so a slot turned over (sizing the local queue). */
   function release(hold: Hold, ran: boolean): void {
@@ -335,14 +255,13 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       } catch (e) {
         if (stopping) break;
         log.warn({ err: e, type: bound.type.name }, 'pull failed (NATS unavailable?); retrying');
-        await new Promise((r) => setTimeout(r, 1000));
+        await pause(1000);
       }
     }
   }
 
   for (const h of o.handlers) loops.push(pull(h));
 
-  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
   return {
     get running() {
       let n = 0;

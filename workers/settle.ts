@@ -1,0 +1,117 @@
+/**
+ * Settling a delivery: the outcome of its attempt written to PostgreSQL, its update published, and only then
+ * its message acked, nak'ed with a delay, or copied to the dead letters and termed; or, for a delivery that
+ * could not be claimed, what the message deserves given the job's row.
+ */
+import type { JsMsg } from '@nats-io/jetstream';
+import type { Sql } from '../src/db/client.js';
+import { markCancelled, markFailed, markQueuedAgain, markRetrying, type Success } from '../src/db/jobs.js';
+import type { JobRow } from '../src/db/schema.js';
+import { UnreachableCaseError } from '../src/errors.js';
+import type { classifyOutcome } from '../src/jobs/outcome.js';
+import { isTerminal } from '../src/jobs/state.js';
+import type { Logger } from '../src/log.js';
+import type { Nats } from '../src/messaging/connect.js';
+import { copyToDeadLetters, deadLetterJob, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
+import type { JobMessage } from '../src/messaging/messages.js';
+import type { Names } from '../src/messaging/names.js';
+import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
+import type { Attempt } from './attempt.js';
+
+export interface SettleDeps {
+  sql: Sql;
+  nats: Nats;
+  names: Names;
+  log: Logger;
+  dl: DeadLetterDeps;
+  /** Retries a PostgreSQL write until it goes through. */
+  persist<T>(what: string, fn: () => Promise<T>): Promise<T>;
+  /** The pool's group commit of successes: it publishes the update and acks the message once committed. */
+  succeed(s: Success & { msg: JsMsg }): Promise<JobRow | null>;
+}
+
+export function createSettler(d: SettleDeps) {
+  const { sql, nats, names, log, dl, persist, succeed } = d;
+
+  /** A delivery that could not be claimed: decide what the message deserves. */
+  async function resolveUnclaimed(m: JsMsg, msg: JobMessage, job: JobRow | null): Promise<void> {
+    if (!job) {
+      log.warn({ jobId: msg.id }, 'message for a job with no row; acked and dropped');
+      return m.ack();
+    }
+    if (msg.series !== job.series) return m.ack(); // from an earlier attempt series
+    if (job.state === 'FAILED' && job.deadLetteredAt === null) {
+      await copyToDeadLetters(dl, job, m); // the worker failing it stopped before the copy
+      return m.term();
+    }
+    if (isTerminal(job.state)) return m.ack(); // duplicate delivery of a finished job
+    if (job.state === 'RUNNING' && job.leaseUntil && job.leaseUntil.getTime() > Date.now()) {
+      return m.nak(Math.max(100, job.leaseUntil.getTime() - Date.now() + 100)); // another worker holds it
+    }
+    if (job.cancelRequested) {
+      // Waiting, or RUNNING under a dead worker's expired lease: the cancel it was asked for.
+      const done = await markCancelled(sql, { id: job.id });
+      if (done) publishUpdate(nats.nc, names, updateFromJob(done));
+      else if (job.state === 'RUNNING') return m.nak(1000); // PostgreSQL's clock: the lease holds a moment more
+      return m.ack();
+    }
+    if (job.attempts >= job.maxAttempts) {
+      // Its last attempt's worker died: the attempts are used up.
+      await deadLetterJob(dl, job, null, 'worker lost during the last attempt');
+      return m.term();
+    }
+    m.nak(1000);
+  }
+
+  async function finish(a: Attempt, outcome: ReturnType<typeof classifyOutcome>): Promise<void> {
+    const { job, m, lastMessage } = a;
+    const fence = { id: job.id, attempt: job.attempts, lastSeq: a.seq };
+    const superseded = () =>
+      // Not ours any more (a newer attempt claimed it): its holder settles the message.
+      a.log.warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
+    let after: JobRow | null;
+    switch (outcome.state) {
+      case 'SUCCEEDED': {
+        // The success batch publishes the update and acks the message once the batch is committed.
+        const done = await persist('succeeded', () => succeed({ ...fence, result: outcome.result, progressMessage: lastMessage, msg: m }));
+        if (!done) superseded();
+        return;
+      }
+      case 'CANCELLED':
+        after = await persist('cancelled', () => markCancelled(sql, fence));
+        break;
+      case 'RETRYING':
+        after = await persist('retrying', () =>
+          markRetrying(sql, { ...fence, error: outcome.error, delayMs: outcome.delayMs }),
+        );
+        break;
+      case 'FAILED':
+        after = await persist('failed', () => markFailed(sql, { ...fence, error: outcome.error, attemptFailed: true }));
+        break;
+      case 'QUEUED':
+        after = await persist('hand back', () => markQueuedAgain(sql, fence));
+        break;
+      default:
+        throw new UnreachableCaseError(outcome);
+    }
+    if (!after) return superseded();
+    publishUpdate(nats.nc, names, updateFromJob(after));
+    switch (outcome.verb) {
+      case 'ack':
+        m.ack();
+        break;
+      case 'nak':
+        m.nak(outcome.delayMs);
+        break;
+      case 'term':
+        await persist('dead letter', () => copyToDeadLetters(dl, after, m));
+        m.term();
+        break;
+      default:
+        throw new UnreachableCaseError(outcome);
+    }
+    if (outcome.state === 'RETRYING' || outcome.state === 'FAILED') a.log.info({ error: outcome.error }, `attempt failed → ${outcome.state}`);
+  }
+
+  return { resolveUnclaimed, finish };
+}
