@@ -15,7 +15,8 @@ export const isStorableText = (s: string): boolean => !UNSTORABLE.test(s);
 /**
  * Longest progress message or error text a worker stores and publishes, in UTF-16 code units (8,192). With
  * {@link MAX_RESULT_BYTES} it keeps every job update far below NATS' message size limit (`max_payload`,
- * 1 MiB by default): an update too large to publish would never reach the job's watchers.
+ * 1 MiB by default; longrun refuses a server below `MIN_MAX_PAYLOAD`, messaging/messages.ts): an update too
+ * large to publish would never reach the job's watchers.
  */
 export const MAX_TEXT_LENGTH = 8192;
 

@@ -1,9 +1,11 @@
 /**
  * The NATS connection: reconnects forever (a restarted nats-server is picked up), JetStream handles on top.
+ * A server whose message size limit is too small for job updates is refused at connect (MIN_MAX_PAYLOAD).
  */
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { MIN_MAX_PAYLOAD } from './messages.js';
 
 export interface Nats {
   nc: NatsConnection;
@@ -30,6 +32,13 @@ export async function connectNats(opts: NatsOptions): Promise<Nats> {
     waitOnFirstConnect: false,
     pingInterval: 10_000,
   });
+  const maxPayload = nc.info?.max_payload ?? MIN_MAX_PAYLOAD;
+  if (maxPayload < MIN_MAX_PAYLOAD) {
+    await nc.close();
+    throw new Error(
+      `nats-server's max_payload is ${maxPayload} bytes; longrun needs at least ${MIN_MAX_PAYLOAD} (a job update carries results up to 256 KiB): raise it in the server's configuration`,
+    );
+  }
   const js = jetstream(nc, { timeout: 5000 });
   const jsm = await jetstreamManager(nc, { timeout: 5000 });
   return {

@@ -9,6 +9,13 @@ export const jobMessageSchema = z.object({ id: z.uuid(), type: z.string().min(1)
 export type JobMessage = z.infer<typeof jobMessageSchema>;
 
 /** A change to a job, published on its update subject and relayed to GraphQL subscribers. */
+/**
+ * The smallest NATS message size limit (`max_payload`) longrun runs with: a job update carries the result
+ * (at most 256 KiB as JSON) and texts of at most 8,192 characters (jobs/payload-check.ts), so the largest is
+ * well under 512 KiB. Below this, large updates could not be published and their watchers would wait.
+ */
+export const MIN_MAX_PAYLOAD = 512 * 1024;
+
 export const jobUpdateSchema = z.object({
   jobId: z.string(),
   type: z.string(),

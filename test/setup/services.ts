@@ -13,7 +13,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -159,8 +159,8 @@ async function waitUntilReady(what: string, child: ChildProcess, output: () => s
   throw new Error(`${what} not ready after ${READY_TIMEOUT_MS / 1000} s (${String(last)}): ${output()}`);
 }
 
-/** Starts a nats-server with JetStream on a free port and a temporary store directory. */
-export async function startPrivateNats(): Promise<PrivateNats> {
+/** Starts a nats-server with JetStream on a free port and a temporary store directory (and a `max_payload`, if given). */
+export async function startPrivateNats(o: { maxPayload?: number } = {}): Promise<PrivateNats> {
   const bin = findBinary('nats-server', ['/usr/sbin', '/usr/local/sbin']);
   const dir = await mkdtemp(join(tmpdir(), 'longrun-nats-'));
   const port = await freePort();
@@ -185,7 +185,9 @@ export async function startPrivateNats(): Promise<PrivateNats> {
     },
     async start() {
       if (isRunning(child)) return;
-      const server = spawnServer(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], dir);
+      const config = o.maxPayload === undefined ? [] : ['-c', join(dir, 'nats.conf')];
+      if (config.length) await writeFile(join(dir, 'nats.conf'), `max_payload: ${o.maxPayload}\n`);
+      const server = spawnServer(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...config], dir);
       child = server.child;
       await waitUntilReady(`nats-server on ${port}`, server.child, server.output, jetStreamAnswers);
     },
