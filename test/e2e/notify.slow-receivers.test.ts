@@ -1,11 +1,11 @@
 /**
- * Webhook receivers that never finish: a send is bounded by WEBHOOK_TIMEOUT_MS from the request to the
- * answer's status, a 2xx status accepts the delivery whatever its body does, and a receiver that trickles
- * forever is given up on and retried as documented, so it never holds a notifier slot for good. The notifier
- * here has one slot: a stalled send would stall every later delivery too.
+ * Webhook receivers and SMTP servers that never finish: a send is bounded by WEBHOOK_TIMEOUT_MS from the
+ * request to the answer's status, a 2xx status accepts the delivery whatever its body does, and a receiver
+ * that trickles forever is given up on and retried as documented, so it never holds a notifier slot for
+ * good. The notifier here has one slot: a stalled send would stall every later delivery too.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { gql } from '../support/graphql.js';
@@ -56,16 +56,51 @@ async function startTricklingReceiver() {
   };
 }
 
+/** An SMTP server that greets, accepts the envelope and the message, then drips `250-` lines for ever. */
+async function startTricklingSmtp() {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    socket.write('220 trickle ESMTP\r\n');
+    let buffered = '';
+    socket.on('data', (d) => {
+      buffered += d.toString();
+      for (let i; (i = buffered.indexOf('\r\n')) >= 0; ) {
+        const line = buffered.slice(0, i);
+        buffered = buffered.slice(i + 2);
+        if (/^(EHLO|HELO|MAIL|RCPT)/i.test(line)) socket.write('250 ok\r\n');
+        else if (/^DATA/i.test(line)) socket.write('354 go on\r\n');
+        else if (line === '.') {
+          const drip = setInterval(() => socket.write('250-still thinking\r\n'), 50);
+          socket.on('close', () => clearInterval(drip));
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (c) => (sockets.add(c), c.on('close', () => sockets.delete(c))));
+  return {
+    url: `smtp://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => {
+      for (const c of sockets) c.destroy();
+      server.close(() => r());
+    }),
+  };
+}
+
 let t: TestApp;
+let smtp: Awaited<ReturnType<typeof startTricklingSmtp>>;
 let trickle: Awaited<ReturnType<typeof startTricklingReceiver>>;
 let receiver: WebhookReceiver;
 beforeAll(async () => {
   trickle = await startTricklingReceiver();
+  smtp = await startTricklingSmtp();
   receiver = await startWebhookReceiver();
   t = await startTestApp({
     config: {
       WEBHOOK_SECRET: 'test-webhook-secret-0123456789',
       WEBHOOK_ALLOW_PRIVATE: '1',
+      SMTP_URL: smtp.url,
       WEBHOOK_TIMEOUT_MS: '2000',
       NOTIFIER_CONCURRENCY: '1',
       NOTIFY_MAX_ATTEMPTS: '2',
@@ -77,11 +112,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.dispose();
   await trickle?.close();
+  await smtp?.close();
   await receiver?.close();
 });
 
-async function submitNotifying(url: string): Promise<string> {
-  const r = await gql(t.url, SUBMIT, { input: { type: 'demo.noop', payload: {}, notify: [{ webhook: url }] } });
+async function submitNotifying(url: string, channel: 'webhook' | 'email' = 'webhook'): Promise<string> {
+  const r = await gql(t.url, SUBMIT, { input: { type: 'demo.noop', payload: {}, notify: [{ [channel]: url }] } });
   expect(r.body.data.submitJob.userErrors).toEqual([]);
   return r.body.data.submitJob.job.id;
 }
@@ -113,6 +149,16 @@ describe('webhook receivers that never finish', () => {
     expect(n.lastError).toMatch(/no response within 2000 ms/);
 
     const next = await submitNotifying(`${receiver.url}/after`);
+    expect(await settled(next)).toMatchObject({ status: 'SENT', attempts: 1 });
+  });
+
+  it('gives up on an SMTP server that never finishes answering the message, and the next delivery still goes out', async () => {
+    const id = await submitNotifying('ops@example.com', 'email');
+    const n = await settled(id);
+    expect(n).toMatchObject({ status: 'FAILED', attempts: 2 });
+    expect(n.lastError).toBe('SMTP: no answer within 2000 ms');
+
+    const next = await submitNotifying(`${receiver.url}/after-smtp`);
     expect(await settled(next)).toMatchObject({ status: 'SENT', attempts: 1 });
   });
 });
