@@ -3,29 +3,16 @@
  * PostgreSQL and its message goes out once NATS is back, and the job's old copy in the dead-letter stream is
  * still removed then, so the stream and queueStats.deadLetters count only the dead letters there are.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
+import { expect, it } from 'vitest';
 import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { eventually } from '../support/receivers.js';
-import { startPrivateNats, type PrivateNats } from '../setup/services.js';
+import { useAppOnPrivateNats } from '../support/private-nats-app.js';
 
-let nats: PrivateNats;
-let env: TestEnv;
-let t: TestApp;
-beforeAll(async () => {
-  nats = await startPrivateNats();
-  env = await createTestEnv({ natsUrl: nats.url });
-  t = await startTestApp({ env });
-});
-afterAll(async () => {
-  await t?.dispose();
-  await env?.dispose();
-  await nats?.dispose();
-});
+const s = useAppOnPrivateNats();
 
 /** Copies of the job in the dead-letter stream, as `seq:attempt series` (read with the app's connection). */
 async function copiesOf(id: string): Promise<string[]> {
-  const { nats: n, names } = t.app.deps;
+  const { nats: n, names } = s.t.app.deps;
   const info = await n.jsm.streams.info(names.deadLetterStream);
   const found: string[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
@@ -35,28 +22,28 @@ async function copiesOf(id: string): Promise<string[]> {
   return found;
 }
 const deadLetterCount = async () =>
-  (await gql(t.url, `{ queueStats { type deadLetters } }`)).body.data.queueStats.find((s: { type: string }) => s.type === 'demo.flaky').deadLetters;
+  (await gql(s.t.url, `{ queueStats { type deadLetters } }`)).body.data.queueStats.find((x: { type: string }) => x.type === 'demo.flaky').deadLetters;
 const deadLettered = (id: string) =>
   eventually(async () => {
-    const [row] = await env.sql<{ seq: number | null }[]>`select dead_letter_seq as seq from jobs where id = ${id}`;
+    const [row] = await s.env.sql<{ seq: number | null }[]>`select dead_letter_seq as seq from jobs where id = ${id}`;
     return row?.seq ?? undefined;
   }, 60_000, 'dead letter recorded');
 
 it('removes the old dead-letter copy of a job retried while NATS was down', async () => {
-  const r = await gql(t.url, SUBMIT, { input: { type: 'demo.flaky', payload: { failures: 1, permanent: true }, maxAttempts: 1 } });
+  const r = await gql(s.t.url, SUBMIT, { input: { type: 'demo.flaky', payload: { failures: 1, permanent: true }, maxAttempts: 1 } });
   const id = r.body.data.submitJob.job.id as string;
-  await waitForJob(t.url, id, (j) => j.state === 'FAILED');
+  await waitForJob(s.t.url, id, (j) => j.state === 'FAILED');
   const firstSeq = await deadLettered(id);
   expect(await copiesOf(id)).toEqual([`${firstSeq}:1`]);
 
-  await nats.stop();
-  const retried = await gql(t.url, `mutation($id: ID!) { retryJob(id: $id) { job { state } userErrors { code } } }`, { id });
+  await s.nats.stop();
+  const retried = await gql(s.t.url, `mutation($id: ID!) { retryJob(id: $id) { job { state } userErrors { code } } }`, { id });
   expect(retried.body.data.retryJob).toEqual({ job: { state: 'QUEUED' }, userErrors: [] });
-  await nats.start();
+  await s.nats.start();
 
   // The replay (series 2) runs once NATS is back and fails for good again: its own copy is recorded.
   const secondSeq = await eventually(async () => {
-    const [row] = await env.sql<{ series: number; seq: number | null }[]>`select series, dead_letter_seq as seq from jobs where id = ${id}`;
+    const [row] = await s.env.sql<{ series: number; seq: number | null }[]>`select series, dead_letter_seq as seq from jobs where id = ${id}`;
     return row?.series === 2 && row.seq !== null ? row.seq : undefined;
   }, 60_000, 'series 2 dead-lettered');
   // Only the new series' copy is left (the old one is removed once NATS answers again).
