@@ -110,8 +110,11 @@ export function sendWebhook(d: DeliveryToSend, o: WebhookOptions, traceparent: s
         return void res.destroy();
       }
       let text = '';
+      // Redirects are not followed (the address policy checked this URL, not the next): say where it points.
+      const location = status >= 300 && status < 400 ? res.headers.location : undefined;
+      const moved = location ? ` (redirect to ${location.slice(0, 300)}, not followed: notify that URL instead)` : '';
       refuse = () => {
-        settle(new DeliveryError(`HTTP ${status}${text ? `: ${text.slice(0, 200).trim()}` : ''}`));
+        settle(new DeliveryError(`HTTP ${status}${moved}${text ? `: ${text.slice(0, 200).trim()}` : ''}`));
         res.destroy();
       };
       res.setEncoding('utf8');

@@ -2,7 +2,8 @@
  * Webhook receivers and SMTP servers that never finish: a send is bounded by WEBHOOK_TIMEOUT_MS from the
  * request to the answer's status, a 2xx status accepts the delivery whatever its body does, and a receiver
  * that trickles forever is given up on and retried as documented, so it never holds a notifier slot for
- * good. The notifier here has one slot: a stalled send would stall every later delivery too.
+ * good. The notifier here has one slot: a stalled send would stall every later delivery too. A redirect is
+ * not followed, and its error says where it points.
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -31,7 +32,9 @@ async function startTricklingReceiver() {
         const t = setInterval(write, 50);
         res.on('close', () => clearInterval(t));
       };
-      if (req.url === '/ok-endless') {
+      if (req.url === '/moved') {
+        res.writeHead(301, { location: 'https://hooks.example.com/longrun' }).end();
+      } else if (req.url === '/ok-endless') {
         res.writeHead(200, { 'content-type': 'text/plain' });
         drip(() => res.write('.'));
       } else if (req.url === '/error-endless') {
@@ -128,7 +131,7 @@ const settled = (id: string) =>
     return n && n.status !== 'PENDING' ? n : undefined;
   }, 60_000, `delivery of ${id} settled`);
 
-describe('webhook receivers that never finish', () => {
+describe('receivers that never finish, or send the delivery elsewhere', () => {
   it('accepts a 2xx whose body never ends, sent once', async () => {
     const id = await submitNotifying(`${trickle.url}/ok-endless`);
     expect(await settled(id)).toMatchObject({ status: 'SENT', attempts: 1, lastError: null });
@@ -150,6 +153,13 @@ describe('webhook receivers that never finish', () => {
 
     const next = await submitNotifying(`${receiver.url}/after`);
     expect(await settled(next)).toMatchObject({ status: 'SENT', attempts: 1 });
+  });
+
+  it('names where a redirect points in the error (redirects are not followed)', async () => {
+    const id = await submitNotifying(`${trickle.url}/moved`);
+    const n = await settled(id);
+    expect(n).toMatchObject({ status: 'FAILED', attempts: 2 });
+    expect(n.lastError).toBe('HTTP 301 (redirect to https://hooks.example.com/longrun, not followed: notify that URL instead)');
   });
 
   it('gives up on an SMTP server that never finishes answering the message, and the next delivery still goes out', async () => {
