@@ -56,7 +56,8 @@ export interface WorkerPool {
   /**
    * Graceful stop: no new messages; jobs waiting in the local queue are handed back at once, running jobs
    * get `graceMs` to finish, then are aborted and handed back (QUEUED, message nak'ed for immediate
-   * redelivery).
+   * redelivery). Those writes get STOP_WRITE_WAIT_MS more: with PostgreSQL unreachable the stop gives them
+   * up and returns, and such jobs come back to a worker once their lease and AckWait run out.
    */
   stop(graceMs: number): Promise<void>;
 }
@@ -87,6 +88,13 @@ const CLAIM_AHEAD_HORIZON_MS = 50;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * How long a stop waits, after the grace period, for the hand-back and outcome writes of its jobs. They take
+ * milliseconds; only an unreachable PostgreSQL makes them wait longer, and retrying them for ever would keep
+ * the stopping process alive for ever.
+ */
+const STOP_WRITE_WAIT_MS = 5000;
+
 export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const { sql, nats, names, log } = o;
   const dl: DeadLetterDeps = { sql, nats, names, log };
@@ -96,6 +104,8 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   let handling = 0;
   const leaseMs = o.ackWaitMs;
   let stopping = false;
+  /** Set when a stop gave up waiting for PostgreSQL: writes still being retried are dropped. */
+  let writesAbandoned = false;
   /** Every job type's pull loop (each waits on its own `wake`). */
   const pulls: Loop[] = [];
   const loops: Promise<void>[] = [];
@@ -153,7 +163,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   }
   async function retryWrite<T>(what: string, fn: () => Promise<T>, error: unknown): Promise<T> {
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-      if (!isConnectionError(error)) throw error;
+      if (!isConnectionError(error) || writesAbandoned) throw error;
       log.warn({ err: error, what }, 'PostgreSQL unreachable; retrying the write');
       await pause(delay);
       try {
@@ -283,7 +293,14 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       const deadline = Date.now() + graceMs;
       while (handling && Date.now() < deadline) await pause(50);
       for (const h of held.values()) h.abort('shutdown');
-      while (handling) await pause(20);
+      const writeDeadline = Date.now() + STOP_WRITE_WAIT_MS;
+      while (handling && Date.now() < writeDeadline) await pause(20);
+      if (handling) {
+        // Not handed back: their messages stay unacked and their rows RUNNING under this worker's lease,
+        // so another worker claims them once the lease and AckWait have run out (an attempt used).
+        writesAbandoned = true;
+        log.warn({ jobs: [...held.keys()] }, 'stopping without writing the outcome or hand-back of these jobs (PostgreSQL unreachable); they are redelivered after AckWait');
+      }
       clearInterval(beats);
       cancelSub.unsubscribe();
       await Promise.race([Promise.allSettled(loops), pause(6000)]);

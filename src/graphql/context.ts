@@ -5,6 +5,7 @@ import { historyOf } from '../jobs/queries.js';
 import { notificationsOf } from '../notifications/queries.js';
 import type { DeliveryToSend } from '../db/notifications.js';
 import { batchLoader } from './batch.js';
+import type { SubmitRateLimiter } from './submit-rate.js';
 
 export type HistoryRow = Awaited<ReturnType<typeof historyOf>>[number];
 
@@ -20,6 +21,15 @@ export interface GraphQLContext {
   notifications(jobId: string): Promise<DeliveryToSend[]>;
   /** The request's W3C `traceparent` header, continued by `submitJob`. */
   traceparent: string | null;
+  /** The jobs this operation was charged on its key's submit rate, and how to give back those not submitted. */
+  submits: SubmitCharge;
+}
+
+export interface SubmitCharge {
+  /** Tokens taken for this operation (set by the transport's rate check). */
+  charged: number;
+  /** Gives back up to `jobs` of the charged tokens: submits refused with user errors wrote nothing. */
+  refund(jobs: number): void;
 }
 
 /** Request details the transport knows. */
@@ -27,6 +37,10 @@ export interface RequestInfo {
   traceparent?: string | null;
   /** The API key the request authenticated with. */
   keyId?: string | null;
+  /** The submit rate limiter the operation is (or will be) charged on. */
+  submitRate?: SubmitRateLimiter;
+  /** Tokens already taken for the operation (graphql-ws checks before it makes the context). */
+  charged?: number;
 }
 
 export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer, request: RequestInfo = {}): GraphQLContext {
@@ -36,7 +50,21 @@ export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer, req
     viewer,
     keyId: request.keyId ?? null,
     traceparent: request.traceparent ?? null,
+    submits: submitCharge(request),
     notifications: batchLoader((ids) => notificationsOf(deps, ids), (r) => r.jobId),
     history: batchLoader((ids) => historyOf(deps, ids), (r) => r.jobId),
   };
+}
+
+function submitCharge(request: RequestInfo): SubmitCharge {
+  const c: SubmitCharge = {
+    charged: request.charged ?? 0,
+    refund(jobs) {
+      const n = Math.min(jobs, c.charged);
+      if (n <= 0 || !request.submitRate || !request.keyId) return;
+      c.charged -= n;
+      request.submitRate.refund(request.keyId, n);
+    },
+  };
+  return c;
 }

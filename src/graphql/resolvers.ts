@@ -34,10 +34,14 @@ export const resolvers: Resolvers = {
   Mutation: {
     submitJob: async (_, { input }, ctx) => {
       const r = await submitJobs(ctx.deps, ctx.viewer, [{ ...input, traceparent: ctx.traceparent }], () => ['input']);
+      if (r.userErrors.length) ctx.submits.refund(1); // nothing written: not counted on the submit rate
       return { job: r.jobs?.[0] ?? null, userErrors: r.userErrors };
     },
-    submitJobs: (_, { inputs }, ctx) =>
-      submitBatch(ctx.deps, ctx.viewer, inputs.map((input) => ({ ...input, traceparent: ctx.traceparent }))),
+    submitJobs: async (_, { inputs }, ctx) => {
+      const r = await submitBatch(ctx.deps, ctx.viewer, inputs.map((input) => ({ ...input, traceparent: ctx.traceparent })));
+      if (r.userErrors.length) ctx.submits.refund(inputs.length); // all or nothing: nothing written
+      return r;
+    },
     cancelJob: (_, { id }, ctx) => cancelJob(ctx.deps, ctx.viewer, id),
     retryJob: (_, { id }, ctx) => retryJob(ctx.deps, ctx.viewer, id),
   },

@@ -3,6 +3,8 @@
  * both transports. The cost of an operation is the number of jobs it submits: 1 per `submitJob` field,
  * the length of `inputs` per `submitJobs` field. Each key has a token bucket of `burst` jobs refilled at
  * `perSecond`; an operation that does not fit answers RATE_LIMITED with `extensions.retryAfter` (seconds).
+ * A submit refused with user errors wrote nothing: its tokens are given back (`GraphQLContext.submits`), so
+ * a batch the SDK sends again call by call is not counted twice.
  */
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
@@ -53,8 +55,10 @@ export function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, va
 }
 
 export interface SubmitRateLimiter {
-  /** Takes `jobs` tokens from the key's bucket, or throws RATE_LIMITED (taking nothing). */
-  take(keyId: string, jobs: number): void;
+  /** Takes `jobs` tokens from the key's bucket and answers how many it took, or throws RATE_LIMITED (taking nothing). */
+  take(keyId: string, jobs: number): number;
+  /** Gives back tokens taken for jobs that were not submitted after all (refused with user errors). */
+  refund(keyId: string, jobs: number): void;
 }
 
 /** @param now clock in milliseconds (for tests) */
@@ -64,7 +68,7 @@ export function createSubmitRateLimiter(rate: SubmitRate, now: () => number = Da
   return {
     take(keyId, jobs) {
       // More jobs than one call may submit: validation refuses it (OUT_OF_RANGE) and nothing is written.
-      if (rate.perSecond <= 0 || jobs <= 0 || jobs > MAX_BATCH_SIZE) return;
+      if (rate.perSecond <= 0 || jobs <= 0 || jobs > MAX_BATCH_SIZE) return 0;
       const t = now();
       // Forget buckets that have refilled completely (they equal a fresh one).
       if (t - lastSweep > 60_000) {
@@ -77,7 +81,7 @@ export function createSubmitRateLimiter(rate: SubmitRate, now: () => number = Da
       buckets.set(keyId, b);
       if (jobs <= b.tokens) {
         b.tokens -= jobs;
-        return;
+        return jobs;
       }
       if (jobs > rate.burst) {
         throw new PublicError(ErrorCode.RATE_LIMITED, `one operation may submit at most ${rate.burst} jobs with this key`, {
@@ -88,6 +92,10 @@ export function createSubmitRateLimiter(rate: SubmitRate, now: () => number = Da
       throw new PublicError(ErrorCode.RATE_LIMITED, `too many jobs submitted with this key; retry in ${retryAfter} s`, {
         extensions: { retryAfter },
       });
+    },
+    refund(keyId, jobs) {
+      const b = buckets.get(keyId);
+      if (b && jobs > 0) b.tokens = Math.min(rate.burst, b.tokens + jobs);
     },
   };
 }
@@ -103,7 +111,7 @@ export function submitRatePlugin(limiter: SubmitRateLimiter): ApolloServerPlugin
         async didResolveOperation({ document, operation, request, contextValue }) {
           if (!operation || contextValue.keyId === null) return;
           try {
-            limiter.take(contextValue.keyId, jobsSubmitted(document, operation, request.variables));
+            contextValue.submits.charged = limiter.take(contextValue.keyId, jobsSubmitted(document, operation, request.variables));
           } catch (e) {
             if (!isPublicError(e)) throw e;
             const retryAfter = e.extensions['retryAfter'];

@@ -118,6 +118,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
       createContext({ ...o.deps, log: o.deps.log.child({ requestId }) }, o.hub, principal.viewer, {
         keyId: principal.keyId,
         traceparent: headerOf(req.headers.traceparent),
+        submitRate,
       }),
   });
 

@@ -236,9 +236,10 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         const op = getOperationAST(document, payload.operationName);
         if (!op) return [withCode(new GraphQLError('cannot tell which operation to run: give `operationName`'), ErrorCode.BAD_REQUEST)];
         const key = s.principal.keyId;
+        let charged = 0;
         if (key !== null) {
           try {
-            o.submitRate.take(key, jobsSubmitted(document, op, payload.variables));
+            charged = o.submitRate.take(key, jobsSubmitted(document, op, payload.variables));
           } catch (e) {
             if (e instanceof PublicError) return [asGraphQLError(e)];
             throw e;
@@ -256,7 +257,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
           document,
           operationName: payload.operationName ?? null,
           variableValues: payload.variables ?? null,
-          contextValue: createContext(s.deps, o.hub, s.principal.viewer, { keyId: key, traceparent: s.traceparent }),
+          contextValue: createContext(s.deps, o.hub, s.principal.viewer, { keyId: key, traceparent: s.traceparent, submitRate: o.submitRate, charged }),
         };
       },
       onOperation(ctx, id, _payload, args, result) {

@@ -4,6 +4,7 @@
 import { getJob, markCancelled, replayFailedJob, requestCancel } from '../db/jobs.js';
 import type { JobRow } from '../db/schema.js';
 import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';
+import { removeDeadLetterCopy } from '../messaging/dead-letters.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';
 import { isTerminal } from './state.js';
@@ -44,15 +45,13 @@ export async function cancelJob(deps: JobDeps, viewer: Viewer, id: string): Prom
   return invalidState(job, 'cancelled now');
 }
 
-/** FAILED → QUEUED, a new attempt series; the old copy stays in the dead-letter stream's history. */
+/** FAILED → QUEUED, a new attempt series; its copy is removed from the dead-letter stream (once NATS answers). */
 export async function retryJob(deps: JobDeps, viewer: Viewer, id: string): Promise<Result> {
   const job = await visibleJob(deps, viewer, id);
   if (job.state !== 'FAILED') return invalidState(job, 'retried (only FAILED jobs can)');
   const replayed = await replayFailedJob(deps.sql, { id: job.id, subject: deps.names.jobSubject(job.type) });
   if (!replayed) return invalidState((await getJob(deps.sql, id)) ?? job, 'retried now');
-  if (job.deadLetterSeq !== null) {
-    await deps.nats.jsm.streams.deleteMessage(deps.names.deadLetterStream, job.deadLetterSeq).catch(() => false);
-  }
+  if (job.deadLetterSeq !== null) await removeDeadLetterCopy(deps, job.deadLetterSeq);
   deps.relay.publishSoon([replayed.outbox]);
   publishUpdate(deps.nats.nc, deps.names, updateFromJob(replayed.job));
   return { job: replayed.job, userErrors: [] };

@@ -165,9 +165,23 @@ export async function deadLetterConnection(
   };
 }
 
-/** Dead-letter stream message counts per job type (admins see the stream itself). */
-async function deadLetterStreamCounts(deps: JobDeps): Promise<Map<string, number>> {
-  const info = await deps.nats.jsm.streams.info(deps.names.deadLetterStream, { subjects_filter: '>' });
+/** How long `queueStats` waits for the dead-letter stream's counts before it answers without them. */
+const STREAM_COUNTS_WAIT_MS = 1500;
+
+/**
+ * Dead-letter stream message counts per job type (admins see the stream itself); null when NATS does not
+ * answer in STREAM_COUNTS_WAIT_MS (down, restarting): the counts PostgreSQL records are answered instead, so
+ * queueStats keeps working through a NATS outage.
+ */
+async function deadLetterStreamCounts(deps: JobDeps): Promise<Map<string, number> | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<null>((r) => (timer = setTimeout(() => r(null), STREAM_COUNTS_WAIT_MS)));
+  const read = deps.nats.jsm.streams.info(deps.names.deadLetterStream, { subjects_filter: '>' }).catch((e: unknown) => {
+    deps.log.warn({ err: e }, 'queueStats: dead-letter stream not readable; answering the recorded dead letters');
+    return null;
+  });
+  const info = await Promise.race([read, gaveUp]).finally(() => clearTimeout(timer));
+  if (!info) return null;
   const counts = new Map<string, number>();
   for (const t of deps.types.keys()) counts.set(t, info.state.subjects?.[deps.names.deadLetterSubject(t)] ?? 0);
   return counts;

@@ -10,7 +10,7 @@
  * advisory is acked only after the job is recorded, so a crash anywhere loses no dead letter.
  */
 import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
-import type { Consumer, ConsumerMessages } from '@nats-io/jetstream';
+import { JetStreamApiError, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
 import { findAbandonedJobs, findJobByMsgSeq, getJob, markCancelled, markFailed, recordDeadLetter } from '../db/jobs.js';
 import type { JobRow } from '../db/schema.js';
@@ -66,6 +66,32 @@ async function recordCopy(d: DeadLetterDeps, job: JobRow, dlqSeq: number): Promi
   if (await recordDeadLetter(d.sql, { id: job.id, series: job.series, dlqSeq })) return;
   await d.nats.jsm.streams.deleteMessage(d.names.deadLetterStream, dlqSeq).catch(() => false);
   d.log.info({ jobId: job.id, dlqSeq }, 'dead letters: the job changed before its copy was recorded (replayed?); removed the copy');
+}
+
+/** NATS answered that the message is not there (already deleted): nothing left to remove. */
+const noSuchMessage = (e: unknown) => e instanceof JetStreamApiError && e.code === 10037;
+
+/**
+ * Removes a replayed job's copy from the dead-letter stream (`retryJob`). The first try is awaited; if NATS
+ * does not answer (down, restarting), it is tried again in the background, backing off to 30 s, until it
+ * goes through or this process closes its NATS connection, so the stream and its counts do not keep a copy
+ * of a job that is no longer a dead letter.
+ */
+export async function removeDeadLetterCopy(d: Pick<DeadLetterDeps, 'nats' | 'names' | 'log'>, dlqSeq: number): Promise<void> {
+  const tryOnce = () =>
+    d.nats.jsm.streams.deleteMessage(d.names.deadLetterStream, dlqSeq).then(
+      () => true,
+      (e: unknown) => noSuchMessage(e),
+    );
+  if (await tryOnce()) return;
+  d.log.warn({ dlqSeq }, 'dead letters: could not remove a replayed job\'s copy (NATS unreachable?); retrying in the background');
+  void (async () => {
+    for (let delay = 1000; !d.nats.nc.isClosed(); delay = Math.min(delay * 2, 30_000)) {
+      await new Promise((r) => setTimeout(r, delay).unref());
+      if (d.nats.nc.isClosed()) return;
+      if (await tryOnce()) return void d.log.info({ dlqSeq }, 'dead letters: removed a replayed job\'s copy');
+    }
+  })();
 }
 
 /**

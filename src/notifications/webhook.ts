@@ -3,7 +3,8 @@
  *
  * Headers: `Longrun-Delivery-Id` (the same on every retry: receivers dedupe on it), `Longrun-Event`
  * (`job.SUCCEEDED`, …), `Longrun-Signature: sha256=<hex of HMAC-SHA256(WEBHOOK_SECRET, body)>`, and the job's
- * `traceparent`. Any 2xx accepts the delivery; anything else, a timeout or a network error is retried.
+ * `traceparent`. Any 2xx status accepts the delivery (its body is not read); anything else, a timeout or a
+ * network error is retried. WEBHOOK_TIMEOUT_MS bounds the whole exchange, however slowly the receiver trickles.
  * Every address the host resolves to is checked against the address policy before connecting.
  */
 import { createHmac } from 'node:crypto';
@@ -91,19 +92,41 @@ export function sendWebhook(d: DeliveryToSend, o: WebhookOptions, traceparent: s
   const literal = isIP(url.hostname.replace(/^\[|\]$/g, '')) && !isListed(url.hostname, o.policy) ? addressRefusal(url.hostname, o.policy) : null;
   if (literal) return Promise.reject(new DeliveryError(`webhook refused: ${literal}`, true));
   return new Promise((resolve, reject) => {
+    // One deadline for the whole exchange, from the request to the answer's status (and the first 500
+    // characters of a refusal's body): the socket's own timeout only measures silence, so a receiver that
+    // trickles its headers or an endless body would hold the send (and a notifier slot) for ever.
+    let refuse: (() => void) | null = null; // set once a refusal's status is known
+    const deadline = setTimeout(() => (refuse ? refuse() : req.destroy(new DeliveryError(`no response within ${o.timeoutMs} ms`))), o.timeoutMs);
+    const settle = (e?: DeliveryError) => {
+      clearTimeout(deadline);
+      if (e) reject(e);
+      else resolve();
+    };
     const req = client.request(url, { method: 'POST', headers, timeout: o.timeoutMs, lookup: guardedLookup(o.policy) }, (res) => {
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300) {
+        // Accepted: the body says nothing more, and may never end.
+        settle();
+        return void res.destroy();
+      }
       let text = '';
+      // Redirects are not followed (the address policy checked this URL, not the next): say where it points.
+      const location = status >= 300 && status < 400 ? res.headers.location : undefined;
+      const moved = location ? ` (redirect to ${location.slice(0, 300)}, not followed: notify that URL instead)` : '';
+      refuse = () => {
+        settle(new DeliveryError(`HTTP ${status}${moved}${text ? `: ${text.slice(0, 200).trim()}` : ''}`));
+        res.destroy();
+      };
       res.setEncoding('utf8');
-      res.on('data', (c: string) => void (text.length < 500 && (text += c)));
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) resolve();
-        else reject(new DeliveryError(`HTTP ${status}${text ? `: ${text.slice(0, 200).trim()}` : ''}`));
+      res.on('data', (c: string) => {
+        text += c;
+        if (text.length >= 500) refuse!();
       });
-      res.on('error', (e) => reject(new DeliveryError(`response failed: ${e.message}`, false, { cause: e })));
+      res.on('end', refuse);
+      res.on('error', (e) => settle(isDeliveryError(e) ? e : new DeliveryError(`response failed: ${e.message}`, false, { cause: e })));
     });
     req.on('timeout', () => req.destroy(new DeliveryError(`no response within ${o.timeoutMs} ms`)));
-    req.on('error', (e) => reject(isDeliveryError(e) ? e : new DeliveryError(`request failed: ${e.message}`, false, { cause: e })));
+    req.on('error', (e) => settle(isDeliveryError(e) ? e : new DeliveryError(`request failed: ${e.message}`, false, { cause: e })));
     req.end(body);
   });
 }

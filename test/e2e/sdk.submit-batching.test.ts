@@ -111,3 +111,24 @@ describe('with a submit rate limit', () => {
     expect(row!.n).toBe(3);
   });
 });
+
+describe('with a submit rate limit the burst fits in', () => {
+  let limited: TestApp;
+  // 30 jobs at once, then one every 100 s: 20 calls fit, sent together or one by one, but not twice over.
+  beforeAll(async () => (limited = await startTestApp({ handlers: null, config: { SUBMIT_RATE_PER_SEC: '0.01', SUBMIT_BURST: '30' } })));
+  afterAll(async () => limited?.dispose());
+
+  it('gives a burst with one invalid call what 20 calls alone get: 19 jobs and the invalid one its error, no RATE_LIMITED', async () => {
+    const { client, requests } = counting(undefined, limited);
+    const inputs = Array.from({ length: 20 }, (_, i) => (i === 5 ? { type: 'no.such.type', payload: {} } : sleepJob(i)));
+    const settled = await Promise.allSettled(inputs.map((input) => client.submitJob(input)));
+    expect(requests).toEqual(['SubmitJobs', ...Array(20).fill('SubmitJob')]);
+    const seen = settled.map((s) => (s.status === 'rejected' ? (s.reason as LongrunError).code : s.value.job ? 'job' : s.value.userErrors[0]!.code));
+    expect(seen).toEqual(inputs.map((_, i) => (i === 5 ? 'UNKNOWN_JOB_TYPE' : 'job')));
+    // The refused batch and the refused call wrote nothing and used none of the key's rate: 11 jobs still fit.
+    const more = await client.submitJobs(Array.from({ length: 11 }, (_, i) => sleepJob(100 + i)));
+    expect(more.userErrors).toEqual([]);
+    expect(more.jobs).toHaveLength(11);
+    await expect(client.submitJob(sleepJob(200))).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+  });
+});

@@ -349,7 +349,10 @@ export type QueryJobsArgs = {
 /** Counts and rates for one job type. */
 export type QueueStats = {
   __typename?: 'QueueStats';
-  /** Messages in the dead-letter stream for this type. */
+  /**
+   * Messages in the dead-letter stream for this type (for a viewer who is not an admin: their jobs recorded
+   * there). When NATS does not answer within 1.5 s, the jobs PostgreSQL records as dead letters.
+   */
   deadLetters: Scalars['Int']['output'];
   /** Jobs that failed for good. */
   failed: Scalars['Int']['output'];
