@@ -34,19 +34,30 @@ export async function findJob(deps: JobDeps, viewer: Viewer, id: string): Promis
 
 const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,6}Z$/;
 
-/** Opaque keyset cursor: base64url of `[timestamp with microseconds, id]`. */
-export const encodeCursor = (k: Keyset): string => Buffer.from(JSON.stringify([k.at, k.id])).toString('base64url');
+/**
+ * The list a cursor belongs to: `jobs` orders by `created_at`, `deadLetters` by `dead_lettered_at`, so one's
+ * cursor would silently select a wrong page of the other.
+ */
+export type CursorList = 'jobs' | 'deadLetters';
 
-/** Decodes a cursor; BAD_USER_INPUT for anything that `encodeCursor` did not make. */
-export function decodeCursor(cursor: string): Keyset {
+/** Opaque keyset cursor: base64url of `[list, timestamp with microseconds, id]`. */
+export const encodeCursor = (list: CursorList, k: Keyset): string =>
+  Buffer.from(JSON.stringify([list, k.at, k.id])).toString('base64url');
+
+/** Decodes a cursor of `list`; BAD_USER_INPUT for anything that `encodeCursor(list, …)` did not make. */
+export function decodeCursor(list: CursorList, cursor: string): Keyset {
+  let parsed: unknown;
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
-    if (typeof at !== 'string' || !ISO_MICROS.test(at) || Number.isNaN(Date.parse(at))) throw new Error('bad cursor');
-    if (typeof id !== 'string' || !isUuid(id)) throw new Error('bad cursor');
-    return { at, id };
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString());
   } catch {
+    parsed = null;
+  }
+  const [kind, at, id] = Array.isArray(parsed) ? (parsed as unknown[]) : [];
+  if (typeof at !== 'string' || !ISO_MICROS.test(at) || Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !isUuid(id)) {
     throw new PublicError(ErrorCode.BAD_USER_INPUT, 'invalid cursor');
   }
+  if (kind !== list) throw new PublicError(ErrorCode.BAD_USER_INPUT, `invalid cursor: not one of ${list}`);
+  return { at, id };
 }
 
 /** Checks a page size (`first` or `last`): 0..100, `fallback` when absent. */
@@ -65,7 +76,7 @@ export interface Connection {
   totalCount: () => Promise<number>;
 }
 
-const edgeOf = (node: PagedJob) => ({ cursor: encodeCursor({ at: node.keyAt, id: node.id }), node });
+const edgeOf = (list: CursorList) => (node: PagedJob) => ({ cursor: encodeCursor(list, { at: node.keyAt, id: node.id }), node });
 
 export interface JobsArgs {
   filter?: {
@@ -108,8 +119,8 @@ export async function jobConnection(deps: JobDeps, viewer: Viewer, a: JobsArgs):
     throw new PublicError(ErrorCode.BAD_USER_INPUT, 'give either first or last, not both');
   }
   const filter = listFilter(viewer, a.filter);
-  const after = a.after ? decodeCursor(a.after) : null;
-  const before = a.before ? decodeCursor(a.before) : null;
+  const after = a.after ? decodeCursor('jobs', a.after) : null;
+  const before = a.before ? decodeCursor('jobs', a.before) : null;
   const backwards = a.last != null;
   const size = backwards ? pageSize(a.last, DEFAULT_PAGE_SIZE, 'last') : pageSize(a.first);
   const window = { olderThan: after, newerThan: before, limit: size + 1 };
@@ -123,7 +134,7 @@ export async function jobConnection(deps: JobDeps, viewer: Viewer, a: JobsArgs):
   const more = rows.length > size;
   const page = rows.slice(0, size);
   if (backwards) page.reverse();
-  const edges = page.map(edgeOf);
+  const edges = page.map(edgeOf('jobs'));
   let total: Promise<number> | null = null;
   return {
     edges,
@@ -149,10 +160,10 @@ export async function deadLetterConnection(
   a: { first?: number | null; after?: string | null; type?: string | null },
 ): Promise<Connection> {
   const first = pageSize(a.first);
-  const after = a.after ? decodeCursor(a.after) : null;
+  const after = a.after ? decodeCursor('deadLetters', a.after) : null;
   if (a.type != null && !isStorableText(a.type)) return emptyConnection; // no job has such a type
   const { rows, total } = await listDeadLetters(deps.sql, { owner: viewer.admin ? null : viewer.owner, type: a.type ?? null, first, after });
-  const edges = rows.slice(0, first).map(edgeOf);
+  const edges = rows.slice(0, first).map(edgeOf('deadLetters'));
   return {
     edges,
     pageInfo: {

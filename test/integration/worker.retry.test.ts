@@ -145,6 +145,12 @@ describe('paging dead letters', () => {
     expect(seen.length).toBe(total);
     expect(seen.slice(0, 3)).toEqual([...ids].reverse());
   });
+
+  it('refuses a cursor of the jobs list, which orders by another time and would give a wrong page', async () => {
+    const jobsCursor = (await gql(t.url, `{ jobs(first: 1) { pageInfo { endCursor } } }`)).body.data.jobs.pageInfo.endCursor;
+    const r = await gql(t.url, `query P($after: String) { deadLetters(first: 2, after: $after) { totalCount } }`, { after: jobsCursor });
+    expect(r.body.errors?.[0]).toMatchObject({ message: 'invalid cursor: not one of deadLetters', extensions: { code: 'BAD_USER_INPUT' } });
+  });
 });
 
 it('job(id) of an unknown id is null', async () => {
