@@ -82,14 +82,23 @@ it('sends one request per call with batchSubmits: false', async () => {
   expect(requests).toEqual(Array(5).fill('SubmitJob'));
 });
 
+/** An app of its own whose keys may submit `burst` jobs at once, then one every 100 s: past the end of the test. */
+function useRateLimitedApp(burst: number): { readonly app: TestApp } {
+  let app: TestApp | undefined;
+  beforeAll(async () => (app = await startTestApp({ handlers: null, config: { SUBMIT_RATE_PER_SEC: '0.01', SUBMIT_BURST: String(burst) } })));
+  afterAll(async () => app?.dispose());
+  return {
+    get app() {
+      return app!;
+    },
+  };
+}
+
 describe('with a submit rate limit', () => {
-  let limited: TestApp;
-  // A key may submit 3 jobs at once, then one every 100 s: well past the end of the test.
-  beforeAll(async () => (limited = await startTestApp({ handlers: null, config: { SUBMIT_RATE_PER_SEC: '0.01', SUBMIT_BURST: '3' } })));
-  afterAll(async () => limited?.dispose());
+  const rated = useRateLimitedApp(3);
 
   it('sends a batch answered RATE_LIMITED again one call at a time: 3 calls get their own jobs, 2 their own RATE_LIMITED', async () => {
-    const { client, requests } = counting(undefined, limited);
+    const { client, requests } = counting(undefined, rated.app);
     const settled = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => client.submitJob(sleepJob(i))));
     expect(requests).toEqual(['SubmitJobs', ...Array(5).fill('SubmitJob')]);
     // The single calls go out together: which 3 the server takes first is not fixed.
@@ -99,7 +108,7 @@ describe('with a submit rate limit', () => {
     for (const { i, answer } of passed) expect(answer).toMatchObject({ job: { type: 'demo.sleep', payload: { ms: i, steps: 1 } }, userErrors: [] });
     expect(new Set(passed.map((p) => p.answer.job!.id)).size).toBe(3);
     // What submitJob alone answers now that the key's bucket is empty; its `retry in N s` may have ticked.
-    const alone = await counting(false, limited).client.submitJob(sleepJob(5)).then(
+    const alone = await counting(false, rated.app).client.submitJob(sleepJob(5)).then(
       () => expect.fail('submitJob alone was not rate limited'),
       (e: unknown) => e as LongrunError,
     );
@@ -107,19 +116,17 @@ describe('with a submit rate limit', () => {
     expect(seen(alone)).toEqual({ type: LongrunError, code: 'RATE_LIMITED', message: 'too many jobs submitted with this key; retry in N s', retryAfter: 'number' });
     expect(refused).toHaveLength(2);
     for (const e of refused) expect(seen(e as LongrunError)).toEqual(seen(alone));
-    const [row] = await limited.app.deps.sql<{ n: number }[]>`select count(*)::int as n from jobs`;
+    const [row] = await rated.app.app.deps.sql<{ n: number }[]>`select count(*)::int as n from jobs`;
     expect(row!.n).toBe(3);
   });
 });
 
 describe('with a submit rate limit the burst fits in', () => {
-  let limited: TestApp;
-  // 30 jobs at once, then one every 100 s: 20 calls fit, sent together or one by one, but not twice over.
-  beforeAll(async () => (limited = await startTestApp({ handlers: null, config: { SUBMIT_RATE_PER_SEC: '0.01', SUBMIT_BURST: '30' } })));
-  afterAll(async () => limited?.dispose());
+  // 20 calls fit in 30, sent together or one by one, but not twice over.
+  const rated = useRateLimitedApp(30);
 
   it('gives a burst with one invalid call what 20 calls alone get: 19 jobs and the invalid one its error, no RATE_LIMITED', async () => {
-    const { client, requests } = counting(undefined, limited);
+    const { client, requests } = counting(undefined, rated.app);
     const inputs = Array.from({ length: 20 }, (_, i) => (i === 5 ? { type: 'no.such.type', payload: {} } : sleepJob(i)));
     const settled = await Promise.allSettled(inputs.map((input) => client.submitJob(input)));
     expect(requests).toEqual(['SubmitJobs', ...Array(20).fill('SubmitJob')]);
