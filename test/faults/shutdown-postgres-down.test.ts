@@ -6,32 +6,21 @@
  * the stopped worker's lease and AckWait have run out. The API process, stopped during the outage too,
  * exits 0 as well.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestEnv, type TestEnv } from '../support/app.js';
-import { spawnApi, spawnWorker, type LongrunProcess } from '../support/processes.js';
+import { expect, it } from 'vitest';
+import { spawnApi, spawnWorker } from '../support/processes.js';
 import { eventually } from '../support/receivers.js';
-import { startPrivatePostgres, type PrivatePostgres } from '../setup/services.js';
+import { useEnvOnPrivatePostgres } from '../support/private-postgres-env.js';
 
 const CONFIG = { ACK_WAIT_MS: '3000', SHUTDOWN_GRACE_MS: '500', LOG_LEVEL: 'info' };
 
-let pg: PrivatePostgres;
-let env: TestEnv;
-const procs: LongrunProcess[] = [];
-beforeAll(async () => {
-  pg = await startPrivatePostgres();
-  env = await createTestEnv({ adminUrl: pg.url() });
-});
-afterAll(async () => {
-  for (const p of procs) await p.kill('SIGKILL');
-  await env?.dispose().catch(() => {});
-  await pg?.dispose();
-});
+const services = useEnvOnPrivatePostgres();
+const { procs } = services;
 
-const jobState = async (id: string) => (await env.sql<{ state: string; attempts: number }[]>`select state, attempts from jobs where id = ${id}`)[0];
+const jobState = async (id: string) => (await services.env.sql<{ state: string; attempts: number }[]>`select state, attempts from jobs where id = ${id}`)[0];
 
 it('exits 0 on SIGTERM while PostgreSQL is down, and the running job is recovered once it is back', async () => {
-  const api = await spawnApi({ ...env.env, ...CONFIG });
-  const worker = await spawnWorker({ ...env.env, ...CONFIG });
+  const api = await spawnApi({ ...services.env.env, ...CONFIG });
+  const worker = await spawnWorker({ ...services.env.env, ...CONFIG });
   procs.push(api, worker);
   const r = await fetch(api.url, {
     method: 'POST',
@@ -41,7 +30,7 @@ it('exits 0 on SIGTERM while PostgreSQL is down, and the running job is recovere
   const id = ((await r.json()) as any).data.submitJob.job.id as string;
   await eventually(async () => (await jobState(id))?.state === 'RUNNING', 60_000, 'job RUNNING');
 
-  await pg.stop('fast');
+  await services.pg.stop('fast');
   const exit = await Promise.race([
     worker.kill('SIGTERM'),
     new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 90_000)),
@@ -53,8 +42,8 @@ it('exits 0 on SIGTERM while PostgreSQL is down, and the running job is recovere
   ]);
   expect(apiExit, api.output().slice(-2000)).toEqual({ code: 0, signal: null });
 
-  await pg.start();
-  const again = await spawnWorker({ ...env.env, ...CONFIG });
+  await services.pg.start();
+  const again = await spawnWorker({ ...services.env.env, ...CONFIG });
   procs.push(again);
   // The recovered attempt runs the 60 s job: RUNNING again as attempt 2 is the proof it came back.
   const back = await eventually(async () => {
