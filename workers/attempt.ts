@@ -1,6 +1,6 @@
 /**
- * One attempt of a claimed job in this worker, between the claim and the outcome (both written by the
- * runner): it waits for a slot if none is free (the local queue), runs the handler with its context
+ * One attempt of a claimed job in this worker, between the claim (written by the runner) and the outcome
+ * (written by settle.ts): it waits for a slot if none is free (the local queue), runs the handler with its context
  * (progress, abort signal, log), and keeps the job's message and lease alive (`beat`, from the pool's
  * timer). A class rather than closures: the runner makes one per job, thousands a second.
  */

@@ -155,7 +155,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   beats.unref();
 
   const attemptDeps: AttemptDeps = { sql, nats, names, log, leaseMs, progressDbIntervalMs: o.progressDbIntervalMs, persist };
-  const settle = createSettler({ sql, nats, names, log, dl, persist, succeed });
+  const settle = createSettler({ ...dl, persist, succeed });
 
   /** Retries a PostgreSQL write until it goes through: a failed terminal or progress write is never dropped. */
   function persist<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -166,6 +166,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       if (!isConnectionError(error) || writesAbandoned) throw error;
       log.warn({ err: error, what }, 'PostgreSQL unreachable; retrying the write');
       await pause(delay);
+      if (writesAbandoned) throw error; // the stop gave up while this write slept
       try {
         return await fn();
       } catch (e) {
@@ -173,7 +174,6 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       }
     }
   }
-
 
   /**
    * Runs one delivery: claims the job, runs its attempt (which waits for one of the loop's slots if none is
@@ -207,7 +207,6 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       held.delete(job.id);
     }
   }
-
 
   /** Gives a delivery's hold back; `ran`: its handler ran, so a slot turned over (sizing the local queue). */
   function release(hold: Hold, ran: boolean): void {

@@ -4,26 +4,18 @@
  * could not be claimed, what the message deserves given the job's row.
  */
 import type { JsMsg } from '@nats-io/jetstream';
-import type { Sql } from '../src/db/client.js';
 import { markCancelled, markFailed, markQueuedAgain, markRetrying, type Success } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { UnreachableCaseError } from '../src/errors.js';
 import type { classifyOutcome } from '../src/jobs/outcome.js';
 import { isTerminal } from '../src/jobs/state.js';
-import type { Logger } from '../src/log.js';
-import type { Nats } from '../src/messaging/connect.js';
 import { copyToDeadLetters, deadLetterJob, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
 import type { JobMessage } from '../src/messaging/messages.js';
-import type { Names } from '../src/messaging/names.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { Attempt } from './attempt.js';
 
-export interface SettleDeps {
-  sql: Sql;
-  nats: Nats;
-  names: Names;
-  log: Logger;
-  dl: DeadLetterDeps;
+/** What settling needs: the dead-letter component's connections and logger, and the pool's write paths. */
+export interface SettleDeps extends DeadLetterDeps {
   /** Retries a PostgreSQL write until it goes through. */
   persist<T>(what: string, fn: () => Promise<T>): Promise<T>;
   /** The pool's group commit of successes: it publishes the update and acks the message once committed. */
@@ -31,7 +23,7 @@ export interface SettleDeps {
 }
 
 export function createSettler(d: SettleDeps) {
-  const { sql, nats, names, log, dl, persist, succeed } = d;
+  const { sql, nats, names, log, persist, succeed } = d;
 
   /** A delivery that could not be claimed: decide what the message deserves. */
   async function resolveUnclaimed(m: JsMsg, msg: JobMessage, job: JobRow | null): Promise<void> {
@@ -41,7 +33,7 @@ export function createSettler(d: SettleDeps) {
     }
     if (msg.series !== job.series) return m.ack(); // from an earlier attempt series
     if (job.state === 'FAILED' && job.deadLetteredAt === null) {
-      await copyToDeadLetters(dl, job, m); // the worker failing it stopped before the copy
+      await copyToDeadLetters(d, job, m); // the worker failing it stopped before the copy
       return m.term();
     }
     if (isTerminal(job.state)) return m.ack(); // duplicate delivery of a finished job
@@ -57,7 +49,7 @@ export function createSettler(d: SettleDeps) {
     }
     if (job.attempts >= job.maxAttempts) {
       // Its last attempt's worker died: the attempts are used up.
-      await deadLetterJob(dl, job, null, 'worker lost during the last attempt');
+      await deadLetterJob(d, job, null, 'worker lost during the last attempt');
       return m.term();
     }
     m.nak(1000);
@@ -104,7 +96,7 @@ export function createSettler(d: SettleDeps) {
         m.nak(outcome.delayMs);
         break;
       case 'term':
-        await persist('dead letter', () => copyToDeadLetters(dl, after, m));
+        await persist('dead letter', () => copyToDeadLetters(d, after, m));
         m.term();
         break;
       default:

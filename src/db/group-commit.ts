@@ -8,7 +8,7 @@
  *
  * `write` answers one result per call, in order. A failure of the shared statement fails every call in it
  * (nothing of any of them was written); callers retry as they would a single statement. With `alone`, a
- * batch that fails with an error it accepts (one not about the connection: a row the statement refused) is
+ * batch that fails with an error it accepts (e.g. a data exception: a value in one row the statement refused) is
  * written again one call at a time, so that only the call that caused it fails.
  */
 export function groupCommit<C, R>(

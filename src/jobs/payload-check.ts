@@ -1,5 +1,7 @@
 /**
- * Checks of a JSON payload before it is measured, validated and written:
+ * What PostgreSQL and a job update can take, for payloads (at submit) and handler results, progress
+ * messages and error texts (in the worker): the size limits, and checks of a JSON value before it is
+ * measured, validated and written:
  * - nesting depth, so that neither `JSON.stringify` nor a payload schema can overflow the stack;
  * - what PostgreSQL can store: `text` and `jsonb` refuse U+0000, and `jsonb` refuses unpaired UTF-16
  *   surrogates (valid in a JS string and in JSON text).
@@ -21,11 +23,17 @@ export const isStorableText = (s: string): boolean => !UNSTORABLE.test(s);
 export const MAX_TEXT_LENGTH = 8192;
 
 /**
- * Largest handler result, as JSON text (UTF-8 bytes): 256 KiB, as for a payload. A larger one fails the
+ * Largest accepted payload, as JSON text (UTF-8 bytes): 256 KiB. A larger one is refused with
+ * `OUT_OF_RANGE` on `payload` (README: Security). Put big inputs in object storage and pass a reference.
+ */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+/**
+ * Largest handler result, as JSON text (UTF-8 bytes): as for a payload. A larger one fails the
  * job at once: it is published in the job's SUCCEEDED update. Put big outputs in object storage and return
  * a reference.
  */
-export const MAX_RESULT_BYTES = 256 * 1024;
+export const MAX_RESULT_BYTES = MAX_PAYLOAD_BYTES;
 
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
 /**

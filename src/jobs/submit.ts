@@ -14,16 +14,9 @@ import { ServiceUnavailableError, UserErrorCode, isConnectionError, type UserErr
 import { faultPoint } from '../faults.js';
 import { MAX_ATTEMPTS_RANGE, TIMEOUT_RANGE } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
-import { checkJson, isStorableText, unstorableMessage } from './payload-check.js';
+import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, unstorableMessage } from './payload-check.js';
 
-/**
- * Largest accepted payload, as JSON text (UTF-8 bytes): 256 KiB. A larger one is refused with
- * `OUT_OF_RANGE` on `payload` (README: Security). Put big inputs in object storage and pass a reference.
- */
-export const MAX_PAYLOAD_BYTES = 256 * 1024;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-/** Shortest per-job timeout. */
-export const MIN_TIMEOUT_MS = TIMEOUT_RANGE.min;
 /** Most jobs one `submitJobs` call accepts. */
 export const MAX_BATCH_SIZE = 1000;
 
@@ -79,8 +72,8 @@ export function validateSubmit(
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'maxAttempts'], message: `maxAttempts must be between ${MAX_ATTEMPTS_RANGE.min} and ${ceiling}` });
   }
   const timeoutMs = input.timeoutMs ?? type.timeoutMs;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > type.timeoutMs) {
-    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'timeoutMs'], message: `timeoutMs must be between ${MIN_TIMEOUT_MS} and ${type.timeoutMs}` });
+  if (!Number.isInteger(timeoutMs) || timeoutMs < TIMEOUT_RANGE.min || timeoutMs > type.timeoutMs) {
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'timeoutMs'], message: `timeoutMs must be between ${TIMEOUT_RANGE.min} and ${type.timeoutMs}` });
   }
   const key = input.idempotencyKey ?? null;
   if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !isStorableText(key))) {
@@ -127,7 +120,8 @@ export async function submitJobs(
   // written. (A lone submit finds out from the insert's answer, below, without this extra read.)
   if (firstByKey.size && jobs.length > 1) {
     const taken = await unavailableIfDown(() => getJobsByKeys(deps.sql, viewer.owner, [...firstByKey.keys()]));
-    const errors = keysOfOtherTypes(jobs, at, (key) => taken.find((t) => t.idempotencyKey === key));
+    const byTakenKey = new Map(taken.map((t) => [t.idempotencyKey!, t]));
+    const errors = keysOfOtherTypes(jobs, at, (key) => byTakenKey.get(key));
     if (errors.length) return { jobs: null, userErrors: errors };
   }
   const result = await inSpan('longrun.submit', contextFrom(inputs[0]?.traceparent), { 'longrun.jobs': unique.length }, async (span) => {

@@ -36,7 +36,7 @@ export async function connectNats(opts: NatsOptions): Promise<Nats> {
   if (maxPayload < MIN_MAX_PAYLOAD) {
     await nc.close();
     throw new Error(
-      `nats-server's max_payload is ${maxPayload} bytes; longrun needs at least ${MIN_MAX_PAYLOAD} (a job update carries results up to 256 KiB): raise it in the server's configuration`,
+      `nats-server's max_payload is ${maxPayload} bytes; longrun needs at least ${MIN_MAX_PAYLOAD} (a job update carries its result): raise it in the server's configuration`,
     );
   }
   const js = jetstream(nc, { timeout: 5000 });

@@ -64,15 +64,16 @@ export async function copyToDeadLetters(
  */
 async function recordCopy(d: DeadLetterDeps, job: JobRow, dlqSeq: number): Promise<void> {
   if (await recordDeadLetter(d.sql, { id: job.id, series: job.series, dlqSeq })) return;
-  await d.nats.jsm.streams.deleteMessage(d.names.deadLetterStream, dlqSeq).catch(() => false);
-  d.log.info({ jobId: job.id, dlqSeq }, 'dead letters: the job changed before its copy was recorded (replayed?); removed the copy');
+  d.log.info({ jobId: job.id, dlqSeq }, 'dead letters: the job changed before its copy was recorded (replayed?); removing the copy');
+  await removeDeadLetterCopy(d, dlqSeq);
 }
 
 /** NATS answered that the message is not there (already deleted): nothing left to remove. */
 const noSuchMessage = (e: unknown) => e instanceof JetStreamApiError && e.code === 10037;
 
 /**
- * Removes a replayed job's copy from the dead-letter stream (`retryJob`). The first try is awaited; if NATS
+ * Removes a copy from the dead-letter stream that no longer stands for a dead letter (a job replayed by
+ * `retryJob`, or replayed before its copy was recorded). The first try is awaited; if NATS
  * does not answer (down, restarting), it is tried again in the background, backing off to 30 s, until it
  * goes through or this process closes its NATS connection, so the stream and its counts do not keep a copy
  * of a job that is no longer a dead letter.
@@ -84,12 +85,12 @@ export async function removeDeadLetterCopy(d: Pick<DeadLetterDeps, 'nats' | 'nam
       (e: unknown) => noSuchMessage(e),
     );
   if (await tryOnce()) return;
-  d.log.warn({ dlqSeq }, 'dead letters: could not remove a replayed job\'s copy (NATS unreachable?); retrying in the background');
+  d.log.warn({ dlqSeq }, 'dead letters: could not remove a stale copy (NATS unreachable?); retrying in the background');
   void (async () => {
     for (let delay = 1000; !d.nats.nc.isClosed(); delay = Math.min(delay * 2, 30_000)) {
       await new Promise((r) => setTimeout(r, delay).unref());
       if (d.nats.nc.isClosed()) return;
-      if (await tryOnce()) return void d.log.info({ dlqSeq }, 'dead letters: removed a replayed job\'s copy');
+      if (await tryOnce()) return void d.log.info({ dlqSeq }, 'dead letters: removed a stale copy');
     }
   })();
 }

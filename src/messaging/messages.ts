@@ -8,14 +8,15 @@ import { JOB_STATES, type JobState } from '../jobs/state.js';
 export const jobMessageSchema = z.object({ id: z.uuid(), type: z.string().min(1), series: z.number().int().min(1) });
 export type JobMessage = z.infer<typeof jobMessageSchema>;
 
-/** A change to a job, published on its update subject and relayed to GraphQL subscribers. */
 /**
  * The smallest NATS message size limit (`max_payload`) longrun runs with: a job update carries the result
- * (at most 256 KiB as JSON) and texts of at most 8,192 characters (jobs/payload-check.ts), so the largest is
- * well under 512 KiB. Below this, large updates could not be published and their watchers would wait.
+ * (at most MAX_RESULT_BYTES as JSON) and texts of at most MAX_TEXT_LENGTH characters (jobs/payload-check.ts),
+ * so the largest is well under 512 KiB. Below this, large updates could not be published and their watchers
+ * would wait.
  */
 export const MIN_MAX_PAYLOAD = 512 * 1024;
 
+/** A change to a job, published on its update subject and relayed to GraphQL subscribers. */
 export const jobUpdateSchema = z.object({
   jobId: z.string(),
   type: z.string(),

@@ -28,6 +28,9 @@ export interface ProgressDeps {
   maxBuffer?: number;
 }
 
+/** Whether the job (or its absence) says it has ended at or before `seq`: nothing more to send after it. */
+const ended = (job: JobRow | null, seq: number): boolean => !job || (isTerminal(job.state) && job.seq <= seq);
+
 /**
  * Opens the stream. Throws NOT_FOUND when the job does not exist or `canSee` refuses it.
  */
@@ -75,10 +78,7 @@ export async function openJobProgress(
    * or below the last seq yielded is either stale, e.g. a FAILED overtaken by a replay's QUEUED, or the
    * end of a job watched with an `after` beyond its last update; PostgreSQL tells which.)
    */
-  const endedBy = async (seq: number): Promise<boolean> => {
-    const now = await getJob(deps.sql, jobId);
-    return !now || (isTerminal(now.state) && now.seq <= seq);
-  };
+  const endedBy = async (seq: number): Promise<boolean> => ended(await getJob(deps.sql, jobId), seq);
 
   /** Recorded changes after `seq`, read from PostgreSQL. */
   const recordedAfter = async (seq: number): Promise<JobUpdateMessage[]> => {
@@ -116,7 +116,7 @@ export async function openJobProgress(
         lastSeq = after;
         if (yield* replay(await recordedAfter(after))) return;
         // A job with no recorded change after `after` still shows where it is.
-        if (lastSeq === after && found.seq <= after && isTerminal(found.state)) return;
+        if (lastSeq === after && ended(found, after)) return;
       } else {
         const snapshot = updateFromJob(found);
         yield snapshot;
