@@ -16,11 +16,19 @@ export type Post = (url: string, init: { method: 'POST'; headers: Record<string,
 /** POST over node:http(s) through keep-alive agents (idle sockets do not keep the process alive). */
 export function nodePost(): { post: Post; close(): void } {
   const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+  // A client posts to one URL: it is parsed once, not per request.
+  let target: { url: string; u: URL; lib: typeof http | typeof https; agent: http.Agent } | null = null;
+  const targetOf = (url: string) => {
+    if (target?.url !== url) {
+      const u = new URL(url);
+      const tls = u.protocol === 'https:';
+      target = { url, u, lib: tls ? https : http, agent: tls ? agents['https:'] : agents['http:'] };
+    }
+    return target;
+  };
   const post: Post = (url, init) =>
     new Promise((resolve, reject) => {
-      const u = new URL(url);
-      const lib = u.protocol === 'https:' ? https : http;
-      const agent = u.protocol === 'https:' ? agents['https:'] : agents['http:'];
+      const { u, lib, agent } = targetOf(url);
       const req = lib.request(u, { method: init.method, headers: { ...init.headers, 'content-length': Buffer.byteLength(init.body) }, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

@@ -60,7 +60,13 @@ export function submitBatcher(send: {
     }
     if (r.userErrors.length || !r.jobs) return void (await oneByOne(batch));
     const jobs = r.jobs;
-    batch.forEach((c, i) => c.resolve({ job: jobs[i] ?? null, userErrors: [] }));
+    if (jobs.length !== batch.length) {
+      // Never answer a call with no job and no error: a short answer fails every call of the batch.
+      const e = new LongrunError(`submitJobs answered ${jobs.length} jobs for ${batch.length} inputs`, 'INTERNAL_SERVER_ERROR', []);
+      for (const c of batch) c.reject(e);
+      return;
+    }
+    batch.forEach((c, i) => c.resolve({ job: jobs[i]!, userErrors: [] }));
   }
 
   function pump(): void {

@@ -4,7 +4,7 @@
  * development).
  */
 import type { GraphQLFormattedError } from 'graphql';
-import { ErrorCode, isConnectionError, isPublicError } from '../errors.js';
+import { ErrorCode, isConnectionError, isPublicError, PublicError } from '../errors.js';
 
 const GRAPHQL_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
@@ -23,15 +23,25 @@ const GRAPHQL_CODES = new Set([
 const isNatsUnavailable = (e: unknown): boolean =>
   e instanceof Error && /^(ConnectionError|ClosedConnectionError|TimeoutError|NoRespondersError|RequestError)$/.test(e.name);
 
+const UNAVAILABLE = 'a backing service is unavailable, try again';
+const isBackingServiceDown = (e: unknown): boolean => isConnectionError(e) || isNatsUnavailable(e);
+
+/**
+ * The SERVICE_UNAVAILABLE error a client gets for `error` when it means a backing service is down (as
+ * `formatError` answers it), else null: what the transports answer when an API key cannot be checked.
+ */
+export function unavailableError(error: unknown): PublicError | null {
+  if (isPublicError(error)) return error.code === ErrorCode.SERVICE_UNAVAILABLE ? error : null;
+  return isBackingServiceDown(error) ? new PublicError(ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE) : null;
+}
+
 export function formatError(formatted: GraphQLFormattedError, error: unknown, dev: boolean): GraphQLFormattedError {
   // Duck-typed: graphql may be loaded twice (its ESM and CJS builds), so `instanceof GraphQLError` can lie.
   const wrapped = (error as { originalError?: unknown } | null)?.originalError;
   const original = wrapped ?? error;
   const base = { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
   if (isPublicError(original)) return { ...base, message: original.message, extensions: { ...original.extensions, code: original.code } };
-  if (isConnectionError(original) || isNatsUnavailable(original)) {
-    return { ...base, message: 'a backing service is unavailable, try again', extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
-  }
+  if (isBackingServiceDown(original)) return { ...base, message: UNAVAILABLE, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && GRAPHQL_CODES.has(code)) return { ...base, extensions: { ...formatted.extensions, code } };
   // A validation/coercion error of graphql-js (a bad variable wraps the scalar's own GraphQLError).

@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import accepts from 'accepts';
 import { ErrorCode } from '../errors.js';
-import { formatError } from '../graphql/errors.js';
+import { unavailableError } from '../graphql/errors.js';
 import type { Authenticator, Principal } from '../auth/authenticate.js';
 import { unauthenticated } from '../auth/authenticate.js';
 import type { Logger } from '../log.js';
@@ -124,10 +124,10 @@ export function graphqlOverHttp<C extends BaseContext>(o: GraphqlHttpOptions<C>)
     } catch (e) {
       req.resume();
       // Classified as a resolver's error is (graphql/errors.ts): a backing service down is a 503.
-      const f = formatError({ message: 'internal error' }, e, false);
-      if (f.extensions?.code !== ErrorCode.SERVICE_UNAVAILABLE) throw e;
+      const down = unavailableError(e);
+      if (!down) throw e;
       o.log.warn({ err: e, requestId }, 'GraphQL over HTTP: cannot authenticate, a backing service is unavailable');
-      return sendError(req, res, 503, f.message, ErrorCode.SERVICE_UNAVAILABLE);
+      return sendError(req, res, 503, down.message, down.code);
     }
     if (!principal) {
       req.resume();

@@ -36,7 +36,7 @@ import { authorizationParam, unauthenticated, type Principal } from '../auth/aut
 import { watchRevocations } from '../auth/revocation.js';
 import { ErrorCode, PublicError } from '../errors.js';
 import { createContext } from '../graphql/context.js';
-import { formatError } from '../graphql/errors.js';
+import { formatError, unavailableError } from '../graphql/errors.js';
 import { limitRules, parseOptions } from '../graphql/limits.js';
 import { sharedPayloads } from '../graphql/shared-results.js';
 import { jobsSubmitted, type SubmitRateLimiter } from '../graphql/submit-rate.js';
@@ -159,10 +159,10 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     } catch (e) {
       // Classified by formatError as over HTTP (graphql-http.ts): a backing service down is
       // SERVICE_UNAVAILABLE, anything else a bug (INTERNAL_SERVER_ERROR). Each operation answers with it.
-      const f = formatError({ message: 'internal error' }, e, false);
-      if (f.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE) {
+      const down = unavailableError(e);
+      if (down) {
         s.deps.log.warn({ err: e }, 'GraphQL over WebSocket: cannot authenticate, a backing service is unavailable');
-        s.refusal = new PublicError(ErrorCode.SERVICE_UNAVAILABLE, f.message);
+        s.refusal = down;
       } else {
         s.deps.log.error({ err: e }, 'GraphQL over WebSocket: authentication failed');
         s.refusal = new PublicError(ErrorCode.INTERNAL_SERVER_ERROR, 'internal error');
@@ -279,7 +279,9 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       onClose(ctx) {
         const s = connected.get(ctx);
         connected.delete(ctx);
-        if (s) release(s); // a connection still being admitted is released when its check ends (onConnect)
+        // A connection still being admitted is released again when its check ends (onConnect): release is
+        // idempotent, so either order gives its slot back once.
+        if (s) release(s);
       },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? formatResult(result) : undefined),
       onError: (_ctx, _id, _payload, errors) => format(errors),
