@@ -48,6 +48,30 @@ function parsePayload(bound: BoundHandler, payload: unknown): unknown {
   throw new PermanentJobError(`the payload does not match type ${bound.type.name}'s schema any more: ${issues.join('; ')}`);
 }
 
+/** Refuses what `JSON.stringify` would write that PostgreSQL cannot store (a key or a string). */
+const storableOnly = (key: string, v: unknown): unknown => {
+  if (!isStorableText(key) || (typeof v === 'string' && !isStorableText(v))) {
+    throw new PermanentJobError(unstorableMessage("the handler's result", 'unstorable'));
+  }
+  return v;
+};
+
+/**
+ * A result that cannot be stored, or is over MAX_RESULT_BYTES, fails the attempt for good (it would every
+ * time), not the completion batch it would join.
+ */
+function checkResult(result: unknown): void {
+  const shape = checkJson(result); // the depth first, so that stringify cannot overflow the stack
+  if (shape !== 'ok') throw new PermanentJobError(unstorableMessage("the handler's result", shape));
+  // As it will be stored, after any toJSON (which checkJson does not see); throws too for a BigInt.
+  const json = JSON.stringify(result, storableOnly) ?? 'null';
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: a short text needs no count.
+  const bytes = json.length * 3 <= MAX_RESULT_BYTES ? 0 : Buffer.byteLength(json);
+  if (bytes > MAX_RESULT_BYTES) {
+    throw new PermanentJobError(`the handler's result is ${bytes} bytes as JSON; the maximum is ${MAX_RESULT_BYTES} (store large outputs elsewhere and return a reference)`);
+  }
+}
+
 const isPromiseLike = (x: unknown): x is PromiseLike<unknown> =>
   typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 
@@ -154,20 +178,7 @@ export class Attempt {
         });
       }
       const end: AttemptEnd = { kind: 'returned', result: result === undefined ? null : result };
-      // A result PostgreSQL cannot store fails the attempt, for good (it would every time), not the batch it
-      // would join.
-      const unstorable = () => new PermanentJobError(unstorableMessage("the handler's result", 'unstorable'));
-      const storable = checkJson(end.result);
-      if (storable !== 'ok') throw new PermanentJobError(unstorableMessage("the handler's result", storable));
-      // As it will be stored, after any toJSON (which checkJson does not see); throws too for a BigInt.
-      const json = JSON.stringify(end.result, (key, v: unknown) => {
-        if (!isStorableText(key) || (typeof v === 'string' && !isStorableText(v))) throw unstorable();
-        return v;
-      }) ?? 'null';
-      const bytes = Buffer.byteLength(json);
-      if (bytes > MAX_RESULT_BYTES) {
-        throw new PermanentJobError(`the handler's result is ${bytes} bytes as JSON; the maximum is ${MAX_RESULT_BYTES} (store large outputs elsewhere and return a reference)`);
-      }
+      checkResult(end.result);
       return end;
     } catch (error) {
       const reason = this.abortReason;
