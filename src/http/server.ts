@@ -15,6 +15,7 @@ import { formatError } from '../graphql/errors.js';
 import { limitRules, parseOptions } from '../graphql/limits.js';
 import { createSubmitRateLimiter, submitRatePlugin } from '../graphql/submit-rate.js';
 import { ErrorCode, PublicError } from '../errors.js';
+import { orAfter } from '../deadline.js';
 import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
@@ -104,8 +105,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     res.type(m.contentType).send(m.body);
   });
   app.get('/readyz', async (_req, res) => {
-    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), READY_TIMEOUT_MS).unref());
-    const ok = !draining && (await Promise.race([o.ready().catch(() => false), timeout]));
+    const ok = !draining && (await orAfter(o.ready().catch(() => false), READY_TIMEOUT_MS, false));
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : draining ? 'draining' : 'unavailable' });
   });
   app.use(graphiqlRouter(o.graphiql));

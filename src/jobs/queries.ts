@@ -2,6 +2,7 @@
  * Reading jobs for the API, always through the viewer: another owner's job does not exist for it.
  */
 import { getJob } from '../db/jobs.js';
+import { orAfter } from '../deadline.js';
 import {
   countByType,
   countJobs,
@@ -185,13 +186,11 @@ const STREAM_COUNTS_WAIT_MS = 1500;
  * queueStats keeps working through a NATS outage.
  */
 async function deadLetterStreamCounts(deps: JobDeps): Promise<Map<string, number> | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const gaveUp = new Promise<null>((r) => (timer = setTimeout(() => r(null), STREAM_COUNTS_WAIT_MS)));
   const read = deps.nats.jsm.streams.info(deps.names.deadLetterStream, { subjects_filter: '>' }).catch((e: unknown) => {
     deps.log.warn({ err: e }, 'queueStats: dead-letter stream not readable; answering the recorded dead letters');
     return null;
   });
-  const info = await Promise.race([read, gaveUp]).finally(() => clearTimeout(timer));
+  const info = await orAfter(read, STREAM_COUNTS_WAIT_MS, null);
   if (!info) return null;
   const counts = new Map<string, number>();
   for (const t of deps.types.keys()) counts.set(t, info.state.subjects?.[deps.names.deadLetterSubject(t)] ?? 0);

@@ -5,6 +5,7 @@
  * (NATS down) within 1.5 s leaves its gauge out of that scrape instead of failing or stalling it.
  */
 import { Gauge, Registry } from 'prom-client';
+import { orAfter } from '../deadline.js';
 import type { Sql } from '../db/client.js';
 import { outboxBacklog } from '../db/jobs.js';
 import type { Logger } from '../log.js';
@@ -31,17 +32,8 @@ const READ_TIMEOUT_MS = 1500;
 export function scrapeRegistry(s: ScrapeSources): Registry {
   const r = new Registry();
   const quietly = async (what: string, fn: () => Promise<void>) => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer in ${READ_TIMEOUT_MS} ms`)), READ_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([fn(), timeout]);
-    } catch (e) {
-      s.log.debug({ err: e, what }, 'metrics: a gauge could not be read');
-    } finally {
-      clearTimeout(timer);
-    }
+    const failure = await orAfter(fn().then(() => null, (e: unknown) => e), READ_TIMEOUT_MS, new Error(`no answer in ${READ_TIMEOUT_MS} ms`));
+    if (failure !== null) s.log.debug({ err: failure, what }, 'metrics: a gauge could not be read');
   };
   new Gauge({
     name: 'longrun_queue_depth',

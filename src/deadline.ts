@@ -1,0 +1,18 @@
+/**
+ * Waiting for a backing service with a deadline: a read that must not stall what depends on it (a metrics
+ * scrape, `queueStats`, `/readyz`) while NATS or PostgreSQL does not answer.
+ */
+
+/** `p`'s value, or `fallback` once `ms` have passed without one (the timer is cleared either way). */
+export async function orAfter<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<F>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([p, gaveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
