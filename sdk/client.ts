@@ -200,13 +200,13 @@ export function createClient(o: ClientOptions): LongrunClient {
     }
   }
 
-  const submitOne = async (input: SubmitJobInput) => (await request(SubmitJobDocument, { input })).submitJob;
-  const submitJobs = async (inputs: SubmitJobInput[]) => (await request(SubmitJobsDocument, { inputs })).submitJobs;
-  /** The same two, for inputs the batcher has serialised already. */
+  /** The two submit mutations, for inputs serialised already (as the batcher holds them). */
   const batched = {
     one: async (inputJson: string) => (await post(SubmitJobDocument, `{"input":${inputJson}}`)).submitJob,
     many: async (inputsJson: string[]) => (await post(SubmitJobsDocument, `{"inputs":[${inputsJson.join(',')}]}`)).submitJobs,
   };
+  const submitOne = (input: SubmitJobInput) => batched.one(JSON.stringify(input));
+  const submitJobs = (inputs: SubmitJobInput[]) => batched.many(inputs.map((i) => JSON.stringify(i)));
 
   return {
     request,
