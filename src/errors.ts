@@ -22,7 +22,7 @@ export const ErrorCode = {
   QUERY_TOO_COSTLY: 'QUERY_TOO_COSTLY',
   /** More aliased fields than GRAPHQL_MAX_ALIASES. */
   TOO_MANY_ALIASES: 'TOO_MANY_ALIASES',
-  /** Too many jobs submitted per second with this key; `extensions.retryAfter` says when to try again. */
+  /** Too many jobs submitted per second with this key; `extensions.retryAfter` says when to try again, `remaining` how many fit now. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** This key has MAX_CONNECTIONS_PER_KEY WebSocket connections open already. */
   TOO_MANY_CONNECTIONS: 'TOO_MANY_CONNECTIONS',

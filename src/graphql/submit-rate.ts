@@ -2,9 +2,13 @@
  * Submit rate per API key, checked before an operation runs (so a refused operation writes nothing), on
  * both transports. The cost of an operation is the number of jobs it submits: 1 per `submitJob` field,
  * the length of `inputs` per `submitJobs` field. Each key has a token bucket of `burst` jobs refilled at
- * `perSecond`; an operation that does not fit answers RATE_LIMITED with `extensions.retryAfter` (seconds).
+ * `perSecond`; an operation that does not fit answers RATE_LIMITED with `extensions.retryAfter` (seconds;
+ * null when it submits more than `burst` jobs, which never fit: then `extensions.limit` = burst) and
+ * `extensions.remaining`, the whole jobs the bucket holds at that instant: an operation of at most that
+ * many jobs would have passed, and passes next unless other operations of the key take tokens first (a
+ * refused operation takes none, and the bucket only fills in between). The SDK's batcher sends that many.
  * A submit refused with user errors wrote nothing: its tokens are given back (`GraphQLContext.submits`), so
- * a batch the SDK sends again call by call is not counted twice.
+ * the inputs of a refused batch the SDK sends again are not counted twice.
  */
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
@@ -83,14 +87,15 @@ export function createSubmitRateLimiter(rate: SubmitRate, now: () => number = Da
         b.tokens -= jobs;
         return jobs;
       }
+      const remaining = Math.floor(b.tokens);
       if (jobs > rate.burst) {
         throw new PublicError(ErrorCode.RATE_LIMITED, `one operation may submit at most ${rate.burst} jobs with this key`, {
-          extensions: { retryAfter: null, limit: rate.burst },
+          extensions: { retryAfter: null, limit: rate.burst, remaining },
         });
       }
       const retryAfter = Math.max(1, Math.ceil((jobs - b.tokens) / rate.perSecond));
       throw new PublicError(ErrorCode.RATE_LIMITED, `too many jobs submitted with this key; retry in ${retryAfter} s`, {
-        extensions: { retryAfter },
+        extensions: { retryAfter, remaining },
       });
     },
     refund(keyId, jobs) {

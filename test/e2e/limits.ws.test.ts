@@ -115,6 +115,7 @@ describe('query limits over graphql-ws (the same rules as HTTP)', () => {
       const before = await snapshot(t);
       const r = await collect(client, SUBMIT, { input: { type: 'demo.noop' } });
       expect(codeOf(r.errors)).toBe('RATE_LIMITED');
+      expect((r.errors[0] as any).extensions).toEqual({ code: 'RATE_LIMITED', retryAfter: expect.any(Number), remaining: 0 });
       expect((r.errors[0] as any).extensions.retryAfter).toBeGreaterThanOrEqual(1);
       expect(await snapshot(t)).toEqual(before);
     } finally {

@@ -20,17 +20,27 @@ describe('jobsSubmitted', () => {
 });
 
 describe('createSubmitRateLimiter', () => {
-  it('allows the burst, then refills at the rate; refuses with retryAfter and takes nothing', () => {
+  it('allows the burst, then refills at the rate; refuses with retryAfter and remaining, and takes nothing', () => {
     let now = 0;
     const limiter = createSubmitRateLimiter({ perSecond: 2, burst: 4 }, () => now);
     limiter.take('k', 3);
-    expect(() => limiter.take('k', 2)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', extensions: { retryAfter: 1 } }));
+    expect(() => limiter.take('k', 2)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', extensions: { retryAfter: 1, remaining: 1 } }));
     limiter.take('k', 1); // the refused take consumed nothing
-    expect(() => limiter.take('k', 1)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
+    expect(() => limiter.take('k', 1)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', extensions: { retryAfter: 1, remaining: 0 } }));
     limiter.take('other', 4); // keys are separate
     now = 1000;
     limiter.take('k', 2);
-    expect(() => limiter.take('k', 5)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', extensions: { retryAfter: null, limit: 4 } }));
+    expect(() => limiter.take('k', 5)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED', extensions: { retryAfter: null, limit: 4, remaining: 0 } }));
+  });
+  it('remaining counts whole jobs: an operation of that many passes next', () => {
+    let now = 0;
+    const limiter = createSubmitRateLimiter({ perSecond: 2, burst: 4 }, () => now);
+    limiter.take('k', 4);
+    now = 1250; // 2.5 tokens
+    expect(() => limiter.take('k', 3)).toThrow(expect.objectContaining({ extensions: { retryAfter: 1, remaining: 2 } }));
+    expect(limiter.take('k', 2)).toBe(2);
+    expect(() => limiter.take('k', 1)).toThrow(expect.objectContaining({ extensions: { retryAfter: 1, remaining: 0 } }));
+    expect(() => limiter.take('k', 9)).toThrow(expect.objectContaining({ extensions: { retryAfter: null, limit: 4, remaining: 0 } }));
   });
   it('perSecond 0 means unlimited', () => {
     const limiter = createSubmitRateLimiter({ perSecond: 0, burst: 1 });
