@@ -1,18 +1,34 @@
 /**
  * Submit batching: concurrent `submitJob` calls travel as one `submitJobs` request. A call waits only for
  * the end of the current microtask run (so the calls of one synchronous burst go together); it leaves at
- * once while fewer than MAX_IN_FLIGHT requests are open, and otherwise with the calls that queued behind it
- * when one returns. A request carries at most MAX_BATCH calls and about MAX_BATCH_BYTES of input, well
- * under the server's batch size (1,000) and body limit (2 MiB by default).
+ * once while fewer than MAX_IN_FLIGHT batches are open (a batch is answered in one request or, refused,
+ * in a few, one after the other), and otherwise with the calls that queued behind it when one is done. A request carries at most MAX_BATCH calls and about MAX_BATCH_BYTES of input, well
+ * under the server's batch size (1,000) and body limit (2 MiB by default), and less once the server has
+ * said its limits are lower (below).
  *
- * Each call gets exactly the answer its own `submitJob` would have got:
- * - a lone call is sent as `submitJob`;
- * - `submitJobs` is all or nothing on the server, so a batch that comes back with user errors wrote
- *   nothing, and its calls are sent again one by one: each gets its own errors (paths `input.…`) or job;
- * - a batch refused before it ran (RATE_LIMITED, PAYLOAD_TOO_LARGE) is also sent again one by one, so the
- *   calls within the limit pass as they would have;
- * - any other failure rejects every call of the batch, as each one's own request would have failed. A lost
- *   answer is not sent again: its jobs may exist (send an `idempotencyKey` to make retrying safe).
+ * Each call gets exactly the answer its own `submitJob` would have got: its job, its own user errors (paths
+ * `input.…`), or the error its request alone would have got. A lone call is sent as `submitJob`. A batch the
+ * server refuses wrote nothing; its calls are answered or sent again, in order, in as few requests as the
+ * refusal allows:
+ * - RATE_LIMITED with `extensions.limit` (one operation may submit at most that many jobs with this key):
+ *   no request of this client carries more calls from then on;
+ * - RATE_LIMITED, `extensions.remaining` (whole jobs the key's bucket held): the next request carries at
+ *   most that many calls (they fit unless the key's other operations take tokens first; refused again, the
+ *   answer's smaller `remaining` applies). Once they have gone, or at once when none fit, one call goes
+ *   alone. Refused with RATE_LIMITED (it, or any call sent alone), the bucket held less than one token, so
+ *   every later call of the batch, alone at that instant, would have met the same bucket (a refused take
+ *   takes nothing) and been refused with the same error: each gets that very error, without a request of
+ *   its own. Answered, the rest go on as a batch;
+ * - PAYLOAD_TOO_LARGE (over the server's body limit): the byte cap becomes half the refused batch's input,
+ *   from then on, and the calls go again under it; a call too large alone is sent alone and gets its 413;
+ * - user errors (`submitJobs` is all or nothing): an error that names its input by index and has a code of
+ *   OWN_INPUT_CODES is what that input alone gets (the server checks each input by itself, with messages
+ *   that do not name the index, and reports every input's errors), so its call gets it with the path
+ *   `input.…`; the calls without errors go again as one batch, then each call named by another error
+ *   (IDEMPOTENCY_KEY_REUSED depends on the batch's other inputs and on stored jobs) alone, after them. An
+ *   error that names no input sends every call of the batch alone.
+ * Any other failure rejects every call of that request, as each one's own request would have failed. A lost
+ * answer is not sent again: its jobs may exist (send an `idempotencyKey` to make retrying safe).
  *
  * Each input is serialised once, when it is queued: that JSON text is what is measured and what is sent.
  */
@@ -21,20 +37,49 @@ import type { SubmitJobInput, SubmitJobMutation, SubmitJobsMutation } from './ge
 
 type One = SubmitJobMutation['submitJob'];
 type Many = SubmitJobsMutation['submitJobs'];
+type UserError = Many['userErrors'][number];
 
 const MAX_IN_FLIGHT = 4;
 const MAX_BATCH = 500;
 const MAX_BATCH_BYTES = 512 * 1024;
-/** Codes of a batch the server refused before running it (nothing was written). */
-const REFUSED_WHOLE = new Set(['RATE_LIMITED', 'PAYLOAD_TOO_LARGE']);
+/**
+ * userError codes that depend on the input alone (the server's `validateSubmit` and `validateNotify`): the
+ * same input gets the same errors in any batch, and alone. IDEMPOTENCY_KEY_REUSED is not one of them.
+ */
+const OWN_INPUT_CODES = new Set([
+  'UNKNOWN_JOB_TYPE',
+  'INVALID_PAYLOAD',
+  'OUT_OF_RANGE',
+  'INVALID_NOTIFY',
+  'INVALID_WEBHOOK_URL',
+  'WEBHOOK_NOT_ALLOWED',
+  'INVALID_EMAIL',
+  'NOTIFY_NOT_CONFIGURED',
+]);
 
 interface Call {
   /** The input as JSON text. */
   json: string;
   bytes: number;
+  /** Sent as `submitJob` (its batch's user error depended on the other inputs). */
+  alone?: boolean;
   resolve(r: One): void;
   reject(e: unknown): void;
 }
+
+/**
+ * What a request's answer leaves to do: `retry`, calls to send again before the others (nothing of theirs
+ * was written); `quota`, how many calls fit the rate limit now; `refused`, the RATE_LIMITED error a lone call
+ * got, which every later call gets too.
+ */
+interface Outcome {
+  retry?: Call[];
+  quota?: number;
+  refused?: LongrunError;
+}
+
+const isRateLimited = (e: unknown): e is LongrunError => e instanceof LongrunError && e.code === 'RATE_LIMITED';
+const bytesOf = (calls: Call[]) => calls.reduce((n, c) => n + c.bytes, 0);
 
 /** `submitJob` batched; `send` takes the inputs as JSON text (`one` for `submitJob`, `many` for `submitJobs`). */
 export function submitBatcher(send: {
@@ -44,39 +89,113 @@ export function submitBatcher(send: {
   const queue: Call[] = [];
   let inFlight = 0;
   let pumpQueued = false;
+  /** The most calls and input bytes one request carries: lowered by the server's refusals, never raised. */
+  const limits = { calls: MAX_BATCH, bytes: MAX_BATCH_BYTES };
 
-  const alone = (c: Call) => send.one(c.json).then(c.resolve, c.reject);
-  const oneByOne = (batch: Call[]) => Promise.all(batch.map(alone));
+  /** How many of `calls`, from the first, the next request carries (at least one, at most `most`). */
+  function fit(calls: Call[], most = Infinity): number {
+    if (calls[0]!.alone) return 1;
+    const max = Math.min(calls.length, limits.calls, most);
+    let n = 1;
+    let bytes = calls[0]!.bytes;
+    while (n < max && !calls[n]!.alone && bytes + calls[n]!.bytes <= limits.bytes) bytes += calls[n++]!.bytes;
+    return n;
+  }
 
-  async function run(batch: Call[]): Promise<void> {
-    if (batch.length === 1) return alone(batch[0]!);
+  /**
+   * Answers every call, in order. `quota` only saves requests: sending a call alone early is always right
+   * (its answer is its own), and calls are answered without a request only after a lone call's RATE_LIMITED.
+   */
+  async function deliver(calls: Call[]): Promise<void> {
+    let todo = calls;
+    let quota = Infinity;
+    while (todo.length) {
+      const probe = quota <= 0;
+      const n = probe ? 1 : fit(todo, quota);
+      const batch = todo.slice(0, n);
+      todo = todo.slice(n);
+      const o = n === 1 ? await alone(batch[0]!) : await together(batch);
+      if (o.refused) {
+        for (const c of todo) c.reject(o.refused);
+        return;
+      }
+      if (o.retry) todo = [...o.retry, ...todo];
+      quota = o.quota ?? (probe ? Infinity : quota - n);
+    }
+  }
+
+  async function alone(c: Call): Promise<Outcome> {
+    try {
+      c.resolve(await send.one(c.json));
+      return {};
+    } catch (e) {
+      c.reject(e);
+      return isRateLimited(e) ? { refused: e } : {};
+    }
+  }
+
+  async function together(batch: Call[]): Promise<Outcome> {
     let r: Many;
     try {
       r = await send.many(batch.map((c) => c.json));
     } catch (e) {
-      if (e instanceof LongrunError && REFUSED_WHOLE.has(e.code)) return void (await oneByOne(batch));
-      for (const c of batch) c.reject(e);
-      return;
+      return refused(batch, e);
     }
-    if (r.userErrors.length || !r.jobs) return void (await oneByOne(batch));
+    if (r.userErrors.length) return { retry: answerOwnErrors(batch, r.userErrors) };
     const jobs = r.jobs;
-    if (jobs.length !== batch.length) {
+    if (jobs?.length !== batch.length) {
       // Never answer a call with no job and no error: a short answer fails every call of the batch.
-      const e = new LongrunError(`submitJobs answered ${jobs.length} jobs for ${batch.length} inputs`, 'INTERNAL_SERVER_ERROR', []);
+      const e = new LongrunError(`submitJobs answered ${jobs?.length ?? 0} jobs for ${batch.length} inputs`, 'INTERNAL_SERVER_ERROR', []);
       for (const c of batch) c.reject(e);
-      return;
+      return {};
     }
     batch.forEach((c, i) => c.resolve({ job: jobs[i]!, userErrors: [] }));
+    return {};
+  }
+
+  /** A batch the server refused before running it is sent again under what the refusal said; else it fails. */
+  function refused(batch: Call[], e: unknown): Outcome {
+    if (isRateLimited(e)) {
+      const { limit, remaining } = e.errors[0]?.extensions ?? {};
+      if (typeof limit === 'number' && limit >= 1) limits.calls = Math.min(limits.calls, Math.floor(limit));
+      const fits = typeof remaining === 'number' ? Math.floor(remaining) : 0;
+      return { retry: batch, quota: Math.max(0, Math.min(fits, batch.length - 1)) };
+    }
+    if (e instanceof LongrunError && e.code === 'PAYLOAD_TOO_LARGE') {
+      limits.bytes = Math.min(limits.bytes, Math.floor(bytesOf(batch) / 2));
+      return { retry: batch };
+    }
+    for (const c of batch) c.reject(e);
+    return {};
+  }
+
+  /**
+   * Answers the calls whose errors are their own (OWN_INPUT_CODES, named by index) with them, as `submitJob`
+   * reports them; returns the calls to send again: those without errors, then those named by other errors
+   * (marked to go alone). An error that names no input marks every call to go alone.
+   */
+  function answerOwnErrors(batch: Call[], errors: readonly UserError[]): Call[] {
+    const own = new Map<number, UserError[]>();
+    const other = new Set<number>();
+    for (const e of errors) {
+      const i = e.field?.[0] === 'inputs' && /^\d+$/.test(e.field[1] ?? '') ? Number(e.field[1]) : -1;
+      if (i < 0 || i >= batch.length) return batch.map((c) => Object.assign(c, { alone: true }));
+      if (!OWN_INPUT_CODES.has(e.code)) other.add(i);
+      else own.set(i, [...(own.get(i) ?? []), { ...e, field: ['input', ...e.field!.slice(2)] }]);
+    }
+    const again = batch.filter((c, i) => !own.has(i) && !other.has(i));
+    batch.forEach((c, i) => {
+      if (other.has(i)) again.push(Object.assign(c, { alone: true }));
+      else if (own.has(i)) c.resolve({ job: null, userErrors: own.get(i)! });
+    });
+    return again;
   }
 
   function pump(): void {
     pumpQueued = false;
     while (inFlight < MAX_IN_FLIGHT && queue.length) {
-      let n = 0;
-      let bytes = 0;
-      while (n < queue.length && n < MAX_BATCH && (n === 0 || bytes + queue[n]!.bytes <= MAX_BATCH_BYTES)) bytes += queue[n++]!.bytes;
       inFlight++;
-      void run(queue.splice(0, n)).finally(() => {
+      void deliver(queue.splice(0, fit(queue))).finally(() => {
         inFlight--;
         pump();
       });
