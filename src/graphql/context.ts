@@ -28,7 +28,7 @@ export interface GraphQLContext {
 export interface SubmitCharge {
   /** Tokens taken for this operation (set by the transport's rate check). */
   charged: number;
-  /** Gives back up to `jobs` of the charged tokens: submits refused with user errors wrote nothing. */
+  /** Gives back up to `jobs` of the charged tokens: for submits refused by validation alone, before any database work. */
   refund(jobs: number): void;
 }
 

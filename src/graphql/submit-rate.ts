@@ -3,8 +3,10 @@
  * both transports. The cost of an operation is the number of jobs it submits: 1 per `submitJob` field,
  * the length of `inputs` per `submitJobs` field. Each key has a token bucket of `burst` jobs refilled at
  * `perSecond`; an operation that does not fit answers RATE_LIMITED with `extensions.retryAfter` (seconds).
- * A submit refused with user errors wrote nothing: its tokens are given back (`GraphQLContext.submits`), so
- * a batch the SDK sends again call by call is not counted twice.
+ * A submit refused by validation alone (user errors found before any database work) is given its tokens
+ * back (`GraphQLContext.submits`), so a batch the SDK sends again call by call is not counted twice; one
+ * refused by what the database holds (an idempotency key taken by a job of another type) cost a round trip
+ * and stays counted.
  */
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
@@ -57,7 +59,7 @@ export function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, va
 export interface SubmitRateLimiter {
   /** Takes `jobs` tokens from the key's bucket and answers how many it took, or throws RATE_LIMITED (taking nothing). */
   take(keyId: string, jobs: number): number;
-  /** Gives back tokens taken for jobs that were not submitted after all (refused with user errors). */
+  /** Gives back tokens taken for jobs refused by validation alone (see `SubmitResult.refusedBeforeDatabase`). */
   refund(keyId: string, jobs: number): void;
 }
 
