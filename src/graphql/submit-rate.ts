@@ -104,16 +104,17 @@ export function createSubmitRateLimiter(rate: SubmitRate, now: () => number = Da
 
 /**
  * The check on the HTTP path (Apollo), once the operation is known and before it runs: RATE_LIMITED answers
- * HTTP 429 with a `Retry-After` header. (graphql-ws calls `take` in its `onSubscribe`, src/http/ws.ts.)
+ * HTTP 429 with a `Retry-After` header. (graphql-ws charges the same `GraphQLContext.submits` in its
+ * `onSubscribe`, src/http/ws.ts.)
  */
-export function submitRatePlugin(limiter: SubmitRateLimiter): ApolloServerPlugin<GraphQLContext> {
+export function submitRatePlugin(): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operation, request, contextValue }) {
           if (!operation || contextValue.keyId === null) return;
           try {
-            contextValue.submits.charged = limiter.take(contextValue.keyId, jobsSubmitted(document, operation, request.variables));
+            contextValue.submits.take(jobsSubmitted(document, operation, request.variables));
           } catch (e) {
             if (!isPublicError(e)) throw e;
             const retryAfter = e.extensions['retryAfter'];

@@ -227,10 +227,10 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     const op = getOperationAST(document, payload.operationName);
     if (!op) return [withCode(new GraphQLError('cannot tell which operation to run: give `operationName`'), ErrorCode.BAD_REQUEST)];
     const key = s.principal.keyId;
-    let charged = 0;
+    const contextValue = createContext(s.deps, o.hub, s.principal.viewer, { keyId: key, traceparent: s.traceparent, submitRate: o.submitRate });
     if (key !== null) {
       try {
-        charged = o.submitRate.take(key, jobsSubmitted(document, op, payload.variables));
+        contextValue.submits.take(jobsSubmitted(document, op, payload.variables));
       } catch (e) {
         if (e instanceof PublicError) return [asGraphQLError(e)];
         throw e;
@@ -248,7 +248,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       document,
       operationName: payload.operationName ?? null,
       variableValues: payload.variables ?? null,
-      contextValue: createContext(s.deps, o.hub, s.principal.viewer, { keyId: key, traceparent: s.traceparent, submitRate: o.submitRate, charged }),
+      contextValue,
     };
   };
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { bearer, gql, SUBMIT } from '../support/graphql.js';
+import { bearer, collect, gql, SUBMIT, wsClient } from '../support/graphql.js';
 
 const BATCH = `mutation B($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id } userErrors { code } } }`;
 
@@ -48,4 +48,20 @@ it("a batch refused by its idempotency keys' read is counted", async () => {
   const refused = [{ type: 'demo.noop' }, { type: 'demo.sleep', payload: { ms: 1 }, idempotencyKey: 'taken' }];
   expect(await submit(key, refused)).toBe('IDEMPOTENCY_KEY_REUSED'); // 3 of 4 taken now
   expect(await submit(key, refused)).toBe('RATE_LIMITED');
+});
+
+it('graphql-ws charges and gives back alike: refusals by validation are not counted, a fifth job is', async () => {
+  const { authorization } = await newKey();
+  const client = wsClient(t.wsUrl, { authorization });
+  const code = async (input: Record<string, unknown>) => {
+    const r = await collect<{ userErrors: { code: string }[] }>(client, SUBMIT, { input });
+    return (r.errors[0] as { extensions?: { code?: string } } | undefined)?.extensions?.code ?? r.values[0]?.userErrors[0]?.code ?? 'ok';
+  };
+  try {
+    for (let i = 0; i < 5; i++) expect(await code({ type: 'no.such.type' })).toBe('UNKNOWN_JOB_TYPE');
+    for (let i = 0; i < 4; i++) expect(await code({ type: 'demo.noop' })).toBe('ok');
+    expect(await code({ type: 'demo.noop' })).toBe('RATE_LIMITED');
+  } finally {
+    await client.dispose();
+  }
 });
