@@ -553,12 +553,16 @@ export async function findStaleJobs(sql: Sql, staleMs: number, limit: number): P
   );
 }
 
-/** Queues a fresh message for a job whose message was lost (reconciler); returns the outbox entry. */
+/**
+ * Queues a fresh message for a job whose message was lost (reconciler); returns the outbox entry. The job's
+ * `updated_at` stays: a QUEUED job's is when it was queued (queueStats' oldest queued age), and the next
+ * reconciler pass finds the new message by its outbox entry and leaves the job alone.
+ */
 export async function requeueMessage(sql: Sql, job: JobRow, subject: string): Promise<OutboxEntry> {
   const msgId = `${job.id}:${job.series}:${Date.now()}`;
   const body = { id: job.id, type: job.type, series: job.series };
   const [o] = await sql.unsafe<{ id: string }[]>(
-    `with t as (update jobs set updated_at = now(), msg_seq = null where id = $1)
+    `with t as (update jobs set msg_seq = null where id = $1)
      insert into outbox (job_id, subject, msg_id, body, traceparent) values ($1, $2, $3, $4::text::jsonb, $5) returning id`,
     [job.id, subject, msgId, JSON.stringify(body), job.traceparent],
   );
