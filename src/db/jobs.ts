@@ -366,7 +366,11 @@ const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null
 const CANCEL_ATTEMPT: Transition = { to: 'CANCELLED', fenced: true, set: CANCEL };
 const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: `(state <> 'RUNNING' or lease_until < now())` };
 
-/** CANCELLED. Without `attempt`: a QUEUED/RETRYING job (by the API); with it: the running attempt stopped. */
+/**
+ * CANCELLED. Without `attempt`: a job no worker holds: QUEUED, RETRYING, or RUNNING under a lease that has
+ * expired (its worker died; `cancelJob`, a redelivery of its message and the dead-letter sweep all cancel it
+ * this way); null while a live lease holds it. With `attempt`: that running attempt, stopped by its worker.
+ */
 export function markCancelled(sql: Sql, a: { id: string; attempt?: number; lastSeq?: number }) {
   return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : CANCEL_ATTEMPT, [{ ...a }]));
 }
