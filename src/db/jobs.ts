@@ -366,7 +366,11 @@ const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null
 const CANCEL_ATTEMPT: Transition = { to: 'CANCELLED', fenced: true, set: CANCEL };
 const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: `(state <> 'RUNNING' or lease_until < now())` };
 
-/** CANCELLED. Without `attempt`: a QUEUED/RETRYING job (by the API); with it: the running attempt stopped. */
+/**
+ * CANCELLED. Without `attempt`: a job no worker holds: QUEUED, RETRYING, or RUNNING under a lease that has
+ * expired (its worker died; `cancelJob`, a redelivery of its message and the dead-letter sweep all cancel it
+ * this way); null while a live lease holds it. With `attempt`: that running attempt, stopped by its worker.
+ */
 export function markCancelled(sql: Sql, a: { id: string; attempt?: number; lastSeq?: number }) {
   return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : CANCEL_ATTEMPT, [{ ...a }]));
 }
@@ -553,12 +557,16 @@ export async function findStaleJobs(sql: Sql, staleMs: number, limit: number): P
   );
 }
 
-/** Queues a fresh message for a job whose message was lost (reconciler); returns the outbox entry. */
+/**
+ * Queues a fresh message for a job whose message was lost (reconciler); returns the outbox entry. The job's
+ * `updated_at` stays: a QUEUED job's is when it was queued (queueStats' oldest queued age), and the next
+ * reconciler pass finds the new message by its outbox entry and leaves the job alone.
+ */
 export async function requeueMessage(sql: Sql, job: JobRow, subject: string): Promise<OutboxEntry> {
   const msgId = `${job.id}:${job.series}:${Date.now()}`;
   const body = { id: job.id, type: job.type, series: job.series };
   const [o] = await sql.unsafe<{ id: string }[]>(
-    `with t as (update jobs set updated_at = now(), msg_seq = null where id = $1)
+    `with t as (update jobs set msg_seq = null where id = $1)
      insert into outbox (job_id, subject, msg_id, body, traceparent) values ($1, $2, $3, $4::text::jsonb, $5) returning id`,
     [job.id, subject, msgId, JSON.stringify(body), job.traceparent],
   );

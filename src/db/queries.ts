@@ -148,7 +148,10 @@ export interface TypeRates {
   type: string;
   /** Jobs that reached a terminal state in the last 60 s. */
   finishedLastMinute: number;
-  /** Seconds since the oldest QUEUED job was submitted; null when none is. */
+  /**
+   * Seconds the longest-waiting QUEUED job has been queued (since its submit, `retryJob` replay or hand-back
+   * by a stopping worker: a QUEUED job's `updated_at`, see requeueMessage); null when none is.
+   */
   oldestQueuedAgeSeconds: number | null;
 }
 
@@ -159,7 +162,7 @@ export async function ratesByType(sql: Sql, owner: Owner): Promise<TypeRates[]> 
   return sql.unsafe<TypeRates[]>(
     `select type,
        count(*) filter (where finished_at >= now() - interval '1 minute')::int as "finishedLastMinute",
-       extract(epoch from now() - min(created_at) filter (where state = 'QUEUED'))::float8 as "oldestQueuedAgeSeconds"
+       extract(epoch from now() - min(updated_at) filter (where state = 'QUEUED'))::float8 as "oldestQueuedAgeSeconds"
      from jobs
      where (finished_at >= now() - interval '1 minute' or state = 'QUEUED') ${mine}
      group by type`,

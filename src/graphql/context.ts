@@ -26,9 +26,12 @@ export interface GraphQLContext {
 }
 
 export interface SubmitCharge {
-  /** Tokens taken for this operation (set by the transport's rate check). */
-  charged: number;
-  /** Gives back up to `jobs` of the charged tokens: submits refused with user errors wrote nothing. */
+  /**
+   * Charges the operation's `jobs` on its key's submit rate, or throws RATE_LIMITED (charging nothing): the
+   * transport's check, once the operation is known and before it runs. No-op without a key.
+   */
+  take(jobs: number): void;
+  /** Gives back up to `jobs` of the charged tokens: for submits refused by validation alone, before any database work. */
   refund(jobs: number): void;
 }
 
@@ -37,10 +40,8 @@ export interface RequestInfo {
   traceparent?: string | null;
   /** The API key the request authenticated with. */
   keyId?: string | null;
-  /** The submit rate limiter the operation is (or will be) charged on. */
+  /** The submit rate limiter the operation is charged on. */
   submitRate?: SubmitRateLimiter;
-  /** Tokens already taken for the operation (graphql-ws checks before it makes the context). */
-  charged?: number;
 }
 
 export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer, request: RequestInfo = {}): GraphQLContext {
@@ -56,15 +57,18 @@ export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer, req
   };
 }
 
-function submitCharge(request: RequestInfo): SubmitCharge {
-  const c: SubmitCharge = {
-    charged: request.charged ?? 0,
+function submitCharge({ submitRate, keyId }: RequestInfo): SubmitCharge {
+  /** Tokens taken for this operation and not given back. */
+  let charged = 0;
+  return {
+    take(jobs) {
+      if (submitRate && keyId) charged += submitRate.take(keyId, jobs);
+    },
     refund(jobs) {
-      const n = Math.min(jobs, c.charged);
-      if (n <= 0 || !request.submitRate || !request.keyId) return;
-      c.charged -= n;
-      request.submitRate.refund(request.keyId, n);
+      const n = Math.min(jobs, charged);
+      if (n <= 0 || !submitRate || !keyId) return;
+      charged -= n;
+      submitRate.refund(keyId, n);
     },
   };
-  return c;
 }

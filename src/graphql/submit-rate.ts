@@ -7,8 +7,10 @@
  * `extensions.remaining`, the whole jobs the bucket holds at that instant: an operation of at most that
  * many jobs would have passed, and passes next unless other operations of the key take tokens first (a
  * refused operation takes none, and the bucket only fills in between). The SDK's batcher sends that many.
- * A submit refused with user errors wrote nothing: its tokens are given back (`GraphQLContext.submits`), so
- * the inputs of a refused batch the SDK sends again are not counted twice.
+ * A submit refused by validation alone (user errors found before any database work) is given its tokens
+ * back (`GraphQLContext.submits`), so the inputs of a refused batch the SDK sends again are not counted
+ * twice; one refused by what the database holds (an idempotency key taken by a job of another type) cost a
+ * round trip and stays counted.
  */
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
@@ -61,7 +63,7 @@ export function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, va
 export interface SubmitRateLimiter {
   /** Takes `jobs` tokens from the key's bucket and answers how many it took, or throws RATE_LIMITED (taking nothing). */
   take(keyId: string, jobs: number): number;
-  /** Gives back tokens taken for jobs that were not submitted after all (refused with user errors). */
+  /** Gives back tokens taken for jobs refused by validation alone (see `SubmitResult.refusedBeforeDatabase`). */
   refund(keyId: string, jobs: number): void;
 }
 
@@ -107,16 +109,17 @@ export function createSubmitRateLimiter(rate: SubmitRate, now: () => number = Da
 
 /**
  * The check on the HTTP path (Apollo), once the operation is known and before it runs: RATE_LIMITED answers
- * HTTP 429 with a `Retry-After` header. (graphql-ws calls `take` in its `onSubscribe`, src/http/ws.ts.)
+ * HTTP 429 with a `Retry-After` header. (graphql-ws charges the same `GraphQLContext.submits` in its
+ * `onSubscribe`, src/http/ws.ts.)
  */
-export function submitRatePlugin(limiter: SubmitRateLimiter): ApolloServerPlugin<GraphQLContext> {
+export function submitRatePlugin(): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operation, request, contextValue }) {
           if (!operation || contextValue.keyId === null) return;
           try {
-            contextValue.submits.charged = limiter.take(contextValue.keyId, jobsSubmitted(document, operation, request.variables));
+            contextValue.submits.take(jobsSubmitted(document, operation, request.variables));
           } catch (e) {
             if (!isPublicError(e)) throw e;
             const retryAfter = e.extensions['retryAfter'];

@@ -92,7 +92,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
       // `@cacheControl` hints and a `cache-control` header this API has neither of (answers are per caller).
       ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: async () => ws.dispose() }) },
-      submitRatePlugin(submitRate),
+      submitRatePlugin(),
       subscriptionsOverWsOnly,
     ],
   });

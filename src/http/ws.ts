@@ -8,6 +8,8 @@
  *   the depth/cost/alias rules of src/graphql/limits.ts, the per-key subscription count and submit rate.
  *   Valid documents are kept by query text, so many subscribers sending one query parse it once.
  * - A revoked key (re-checked every `recheckMs`) ends its subscriptions with an UNAUTHENTICATED error.
+ * - A key that could not be checked (PostgreSQL down: SERVICE_UNAVAILABLE) is checked again by the socket's
+ *   next operation, so a long-lived client (GraphiQL) recovers without a new socket.
  * - Subscription results bypass graphql-ws' per-result path: subscribers sending the same operation share
  *   one execution and serialisation of each update (src/graphql/shared-results.ts), written to the socket
  *   as ready-made `next` frames (src/http/ws-push.ts); a socket's frames of one update's fan-out leave in
@@ -29,7 +31,7 @@ import {
   type ExecutionResult,
   type GraphQLSchema,
 } from 'graphql';
-import type { Context } from 'graphql-ws';
+import type { Context, SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authorizationParam, unauthenticated, type Principal } from '../auth/authenticate.js';
@@ -84,6 +86,10 @@ interface Connection {
   principal: Principal | null;
   /** Why operations are refused (no key, revoked key, too many connections, a failed check), if they are. */
   refusal: PublicError | null;
+  /** The last check of its key failed (rather than refusing the key): its next operation checks again. */
+  checkFailed: boolean;
+  /** The check running, awaited by every operation that needs it (so the connection is counted once). */
+  checking: Promise<boolean> | null;
   /** The key its connection and subscriptions are counted on. */
   countedKey: string | null;
   /** Aborted when the key is revoked: ends the socket's subscriptions. */
@@ -158,7 +164,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       s.principal = await sec.auth.authenticate(authorizationParam(connectionParams));
     } catch (e) {
       // Classified by formatError as over HTTP (graphql-http.ts): a backing service down is
-      // SERVICE_UNAVAILABLE, anything else a bug (INTERNAL_SERVER_ERROR). Each operation answers with it.
+      // SERVICE_UNAVAILABLE, anything else a bug (INTERNAL_SERVER_ERROR). Each operation answers with it
+      // until one finds the check passing.
       const down = unavailableError(e);
       if (down) {
         s.deps.log.warn({ err: e }, 'GraphQL over WebSocket: cannot authenticate, a backing service is unavailable');
@@ -167,8 +174,11 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         s.deps.log.error({ err: e }, 'GraphQL over WebSocket: authentication failed');
         s.refusal = new PublicError(ErrorCode.INTERNAL_SERVER_ERROR, 'internal error');
       }
+      s.checkFailed = true;
       return;
     }
+    s.checkFailed = false;
+    s.refusal = null;
     const key = s.principal?.keyId ?? null;
     if (!s.principal) s.refusal = unauthenticated();
     else if (key !== null && !connections.tryAdd(key, sec.ws.maxConnectionsPerKey)) {
@@ -185,6 +195,19 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     }
   };
 
+  /**
+   * Checks the key of an open connection: at connection_init, and again on an operation after a failed
+   * check. One check at a time: operations arriving meanwhile wait for it. False when the socket closed
+   * meanwhile (its slot, if the check took one, is given back at once).
+   */
+  const check = (ctx: Context, s: Connection): Promise<boolean> =>
+    (s.checking ??= admit(s, ctx.connectionParams).then(() => {
+      s.checking = null;
+      if (connected.get(ctx) === s) return true;
+      release(s);
+      return false;
+    }));
+
   /** Gives back the connection's slot and subscription counts on its key (again: no-op). */
   const release = (s: Connection) => {
     s.unwatch();
@@ -193,6 +216,40 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     s.subscriptions.clear();
     connections.remove(s.countedKey);
     s.countedKey = null;
+  };
+
+  /** An operation's execution arguments, or why it is refused: its key, document, submit rate and subscription count checked. */
+  const start = (s: Connection | undefined, id: string, payload: SubscribePayload): ExecutionArgs | GraphQLError[] => {
+    if (!s?.principal) return [asGraphQLError(s?.refusal ?? unauthenticated())];
+    if (s.refusal) return [asGraphQLError(s.refusal)];
+    const document = checked(payload.query);
+    if (!('kind' in document)) return document;
+    const op = getOperationAST(document, payload.operationName);
+    if (!op) return [withCode(new GraphQLError('cannot tell which operation to run: give `operationName`'), ErrorCode.BAD_REQUEST)];
+    const key = s.principal.keyId;
+    const contextValue = createContext(s.deps, o.hub, s.principal.viewer, { keyId: key, traceparent: s.traceparent, submitRate: o.submitRate });
+    if (key !== null) {
+      try {
+        contextValue.submits.take(jobsSubmitted(document, op, payload.variables));
+      } catch (e) {
+        if (e instanceof PublicError) return [asGraphQLError(e)];
+        throw e;
+      }
+      if (op.operation === 'subscription') {
+        if (!subscriptions.tryAdd(key, sec.ws.maxSubscriptionsPerKey)) {
+          const max = sec.ws.maxSubscriptionsPerKey;
+          return [asGraphQLError(new PublicError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `this API key has ${max} subscriptions running already`, { extensions: { limit: max } }))];
+        }
+        s.subscriptions.add(id);
+      }
+    }
+    return {
+      schema: o.schema,
+      document,
+      operationName: payload.operationName ?? null,
+      variableValues: payload.variables ?? null,
+      contextValue,
+    };
   };
 
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e, o.dev));
@@ -213,6 +270,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
           deps: { ...o.deps, log: o.deps.log.child({ requestId }) },
           principal: null,
           refusal: null,
+          checkFailed: false,
+          checking: null,
           countedKey: null,
           revoked: new AbortController(),
           subscriptions: new Set(),
@@ -220,45 +279,12 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         };
         setMaxListeners(0, s.revoked.signal); // one listener per running subscription of the socket
         connected.set(ctx, s);
-        await admit(s, ctx.connectionParams);
-        if (connected.get(ctx) !== s) {
-          release(s); // closed meanwhile: give back the connection slot at once
-          return false;
-        }
-        return true;
+        return check(ctx, s);
       },
       onSubscribe(ctx, id, payload) {
         const s = connected.get(ctx);
-        if (!s?.principal) return [asGraphQLError(s?.refusal ?? unauthenticated())];
-        if (s.refusal) return [asGraphQLError(s.refusal)];
-        const document = checked(payload.query);
-        if (!('kind' in document)) return document;
-        const op = getOperationAST(document, payload.operationName);
-        if (!op) return [withCode(new GraphQLError('cannot tell which operation to run: give `operationName`'), ErrorCode.BAD_REQUEST)];
-        const key = s.principal.keyId;
-        let charged = 0;
-        if (key !== null) {
-          try {
-            charged = o.submitRate.take(key, jobsSubmitted(document, op, payload.variables));
-          } catch (e) {
-            if (e instanceof PublicError) return [asGraphQLError(e)];
-            throw e;
-          }
-          if (op.operation === 'subscription') {
-            if (!subscriptions.tryAdd(key, sec.ws.maxSubscriptionsPerKey)) {
-              const max = sec.ws.maxSubscriptionsPerKey;
-              return [asGraphQLError(new PublicError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `this API key has ${max} subscriptions running already`, { extensions: { limit: max } }))];
-            }
-            s.subscriptions.add(id);
-          }
-        }
-        return {
-          schema: o.schema,
-          document,
-          operationName: payload.operationName ?? null,
-          variableValues: payload.variables ?? null,
-          contextValue: createContext(s.deps, o.hub, s.principal.viewer, { keyId: key, traceparent: s.traceparent, submitRate: o.submitRate, charged }),
-        };
+        if (s?.checkFailed) return check(ctx, s).then((open) => (open ? start(s, id, payload) : [asGraphQLError(s.refusal ?? unauthenticated())]));
+        return start(s, id, payload);
       },
       onOperation(ctx, id, _payload, args, result) {
         if (!(Symbol.asyncIterator in result)) return undefined;
@@ -279,7 +305,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       onClose(ctx) {
         const s = connected.get(ctx);
         connected.delete(ctx);
-        // A connection still being admitted is released again when its check ends (onConnect): release is
+        // A connection whose key is being checked is released again when the check ends (`check`): release is
         // idempotent, so either order gives its slot back once.
         if (s) release(s);
       },

@@ -23,8 +23,9 @@ const invalidState = (job: JobRow, what: string): Result => ({
 });
 
 /**
- * QUEUED/RETRYING → CANCELLED at once (its message is acked when delivered). RUNNING: the worker is told to
- * abort the handler (NATS message, and the flag its heartbeat reads) and records CANCELLED.
+ * QUEUED/RETRYING (or RUNNING under a dead worker's expired lease) → CANCELLED at once (its message is acked
+ * when delivered). RUNNING: the worker is told to abort the handler (NATS message, and the flag its heartbeat
+ * reads) and records CANCELLED.
  */
 export async function cancelJob(deps: JobDeps, viewer: Viewer, id: string): Promise<Result> {
   let job = await visibleJob(deps, viewer, id);

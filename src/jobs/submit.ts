@@ -31,6 +31,17 @@ export interface SubmitInput {
   notify?: readonly NotifyInput[] | null | undefined;
 }
 
+/** What a submit answers: its jobs in input order, or the user errors that refused it (nothing written then). */
+export interface SubmitResult {
+  jobs: JobRow[] | null;
+  userErrors: UserError[];
+  /**
+   * Refused by the input alone, before any database work (not by what the database holds, such as a key
+   * taken by a job of another type): the submit cost nothing, and its submit-rate tokens are given back.
+   */
+  refusedBeforeDatabase: boolean;
+}
+
 /** Checks one input; `at` is the path prefix of its fields (e.g. `['input']` or `['inputs', '3']`). */
 export function validateSubmit(
   deps: Pick<JobDeps, 'types' | 'names' | 'notify'>,
@@ -107,14 +118,14 @@ export async function submitJobs(
   viewer: Viewer,
   inputs: SubmitInput[],
   at: (i: number) => string[],
-): Promise<{ jobs: JobRow[] | null; userErrors: UserError[] }> {
+): Promise<SubmitResult> {
   const checked = inputs.map((input, i) => validateSubmit(deps, viewer, input, at(i)));
   const userErrors = checked.flatMap((c) => ('errors' in c ? c.errors : []));
-  if (userErrors.length) return { jobs: null, userErrors };
+  if (userErrors.length) return refusedByInput(userErrors);
   const valid = checked as { job: NewJob; notifications: CheckedNotification[] }[];
   const jobs = valid.map((c) => c.job);
   const keyed = firstOfEachKey(jobs, at);
-  if ('errors' in keyed) return { jobs: null, userErrors: keyed.errors };
+  if ('errors' in keyed) return refusedByInput(keyed.errors);
   const { unique, firstByKey } = keyed;
   // A batch is all or nothing: a key taken by a job of another type must refuse it before anything is
   // written. (A lone submit finds out from the insert's answer, below, without this extra read.)
@@ -122,7 +133,7 @@ export async function submitJobs(
     const taken = await unavailableIfDown(() => getJobsByKeys(deps.sql, viewer.owner, [...firstByKey.keys()]));
     const byTakenKey = new Map(taken.map((t) => [t.idempotencyKey!, t]));
     const errors = keysOfOtherTypes(jobs, at, (key) => byTakenKey.get(key));
-    if (errors.length) return { jobs: null, userErrors: errors };
+    if (errors.length) return refusedByDatabase(errors);
   }
   const result = await inSpan('longrun.submit', contextFrom(inputs[0]?.traceparent), { 'longrun.jobs': unique.length }, async (span) => {
     // The jobs carry this span's context: the worker's spans continue the submit's trace.
@@ -138,7 +149,7 @@ export async function submitJobs(
     // batch written, which only a concurrent submit of the key between the check above and the insert can
     // cause, the batch stands and that input gets the existing job.)
     const errors = keysOfOtherTypes(jobs, at, (key) => byKey.get(key));
-    if (errors.length) return { jobs: null, userErrors: errors };
+    if (errors.length) return refusedByDatabase(errors);
   }
   for (const r of result.inserted) {
     jobsSubmitted.inc({ type: r.job.type });
@@ -153,8 +164,12 @@ export async function submitJobs(
       return byId.get(first.id) ?? byKey.get(j.idempotencyKey!)!;
     }),
     userErrors: [],
+    refusedBeforeDatabase: false,
   };
 }
+
+const refusedByInput = (userErrors: UserError[]): SubmitResult => ({ jobs: null, userErrors, refusedBeforeDatabase: true });
+const refusedByDatabase = (userErrors: UserError[]): SubmitResult => ({ jobs: null, userErrors, refusedBeforeDatabase: false });
 
 /**
  * The same key twice in one batch: one job, of one type. Answers the jobs to insert and the first job of each
@@ -217,14 +232,11 @@ export async function submitBatch(
   deps: JobDeps,
   viewer: Viewer,
   inputs: SubmitInput[],
-): Promise<{ jobs: JobRow[] | null; userErrors: UserError[] }> {
+): Promise<SubmitResult> {
   if (inputs.length > MAX_BATCH_SIZE) {
-    return {
-      jobs: null,
-      userErrors: [{ code: UserErrorCode.OUT_OF_RANGE, field: ['inputs'], message: `at most ${MAX_BATCH_SIZE} jobs per call; got ${inputs.length}` }],
-    };
+    return refusedByInput([{ code: UserErrorCode.OUT_OF_RANGE, field: ['inputs'], message: `at most ${MAX_BATCH_SIZE} jobs per call; got ${inputs.length}` }]);
   }
-  if (inputs.length === 0) return { jobs: [], userErrors: [] };
+  if (inputs.length === 0) return { jobs: [], userErrors: [], refusedBeforeDatabase: false };
   return submitJobs(deps, viewer, inputs, (i) => ['inputs', String(i)]);
 }
 

@@ -6,24 +6,15 @@
 import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { useAppWithWorkerSwitch } from '../support/app.js';
 import { gql, JOB } from '../support/graphql.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
 
-let t: TestApp;
-let workers: WorkerSwitch;
-beforeAll(async () => {
-  t = await startTestApp({ handlers: null });
-  workers = workerSwitch(t);
-});
-afterAll(async () => {
-  await workers?.stop();
-  await t?.dispose();
-});
+const app = useAppWithWorkerSwitch();
 
-const env = () => ({ ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '', NODE_OPTIONS: '' });
+const env = () => ({ ...process.env, LONGRUN_URL: app.t.url, LONGRUN_TOKEN: app.t.key ?? '', NODE_OPTIONS: '' });
 
 function longrun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -53,7 +44,7 @@ describe('longrun CLI', () => {
     // The job stays QUEUED until the watch shows it; then the workers start.
     let started: Promise<void> | undefined;
     const r = await longrunLive(['submit', 'demo.sleep', '--payload', '{"ms": 600, "steps": 3}', '--watch'], (line) => {
-      if (/ QUEUED 0%$/.test(line)) started ??= workers.start();
+      if (/ QUEUED 0%$/.test(line)) started ??= app.workers.start();
     });
     await started;
     expect(r.stderr).toBe('');
@@ -69,7 +60,7 @@ describe('longrun CLI', () => {
   });
 
   it('watch exits non-zero with the error when the job FAILED', async () => {
-    await workers.start();
+    await app.workers.start();
     const submitted = await longrun('submit', 'demo.flaky', '--payload', '{"permanent": true}', '--max-attempts', '1');
     const id = submitted.stdout.split(' ')[1]!;
     const r = await longrun('watch', id);
@@ -79,7 +70,7 @@ describe('longrun CLI', () => {
   });
 
   it('cancel, then watch exits 1 on CANCELLED; retry refuses a non-FAILED job with exit 2', async () => {
-    await workers.start();
+    await app.workers.start();
     const id = (await longrun('submit', 'demo.sleep', '--payload', '{"ms": 60000, "steps": 60}')).stdout.split(' ')[1]!;
     const cancelled = await longrun('cancel', id);
     expect(cancelled.stdout).toMatch(new RegExp(`^cancelled ${id} demo\\.sleep (CANCELLED|RUNNING)`));
@@ -92,7 +83,7 @@ describe('longrun CLI', () => {
   });
 
   it('retries a FAILED job', async () => {
-    await workers.start();
+    await app.workers.start();
     const id = (await longrun('submit', 'demo.flaky', '--payload', '{"permanent": true}', '--max-attempts', '1', '--watch')).stdout.split(' ')[1]!;
     const r = await longrun('retry', id);
     expect(r.stdout.trim()).toBe(`retried ${id} demo.flaky QUEUED`);
@@ -100,7 +91,7 @@ describe('longrun CLI', () => {
   });
 
   it('jobs lists tab-separated rows, filtered by state and type', async () => {
-    await workers.start();
+    await app.workers.start();
     const r = await longrun('jobs', '--state', 'succeeded', '--type', 'demo.sleep', '--first', '5');
     const rows = r.stdout.trim().split('\n').map((l) => l.split('\t'));
     expect(rows.length).toBeGreaterThanOrEqual(1);
@@ -109,7 +100,7 @@ describe('longrun CLI', () => {
   });
 
   it('stats prints one row per type, counting jobs finished in the last minute', async () => {
-    await workers.start();
+    await app.workers.start();
     expect((await longrun('submit', 'demo.noop', '--watch')).code).toBe(0);
     const r = await longrun('stats');
     const noop = r.stdout.split('\n').find((l) => l.startsWith('demo.noop\t'))!.split('\t');
@@ -118,7 +109,7 @@ describe('longrun CLI', () => {
   });
 
   it('reports refused input, bad usage and an unknown job with distinct exit codes', async () => {
-    await workers.start();
+    await app.workers.start();
     const bad = await longrun('submit', 'demo.sleep', '--payload', '{"ms": "soon"}');
     expect(bad.stderr).toMatch(/^error INVALID_PAYLOAD input\.payload\.ms: /);
     expect(bad.code).toBe(2);
@@ -131,9 +122,9 @@ describe('longrun CLI', () => {
   });
 
   it('watch --after the last update of a FAILED job still exits 1 with its error', async () => {
-    await workers.start();
+    await app.workers.start();
     const id = (await longrun('submit', 'demo.flaky', '--payload', '{"permanent": true}', '--max-attempts', '1', '--watch')).stdout.split(' ')[1]!;
-    const job = (await gql(t.url, JOB, { id })).body.data.job;
+    const job = (await gql(app.t.url, JOB, { id })).body.data.job;
     expect(job.state).toBe('FAILED');
     // Nothing was recorded after its last seq: the watch gets no update, yet the job FAILED.
     const r = await longrun('watch', id, '--after', String(job.events.at(-1).seq));
@@ -142,7 +133,7 @@ describe('longrun CLI', () => {
   });
 
   it('refused input the server finds (an unknown state, a page over 100, an after past the job) exits 2', async () => {
-    await workers.start();
+    await app.workers.start();
     const state = await longrun('jobs', '--state', 'done');
     expect(state.stderr).toMatch(/--state must be one of QUEUED, RUNNING, RETRYING, SUCCEEDED, FAILED, CANCELLED/);
     expect(state.code).toBe(2);
@@ -156,7 +147,7 @@ describe('longrun CLI', () => {
   });
 
   it('keys create prints a key alone on the last line; the key works; keys revoke stops it', async () => {
-    const withDb = { ...env(), DATABASE_URL: t.env.databaseUrl };
+    const withDb = { ...env(), DATABASE_URL: app.t.env.databaseUrl };
     const run = (...args: string[]) =>
       new Promise<{ code: number; stdout: string }>((resolve) =>
         execFile(process.execPath, [BIN, ...args], { env: withDb }, (err, stdout) =>

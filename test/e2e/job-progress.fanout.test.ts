@@ -4,31 +4,22 @@
  * reads may have progress reports coalesced (latest wins), never a state change, a duplicate or its last
  * report.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
+import { describe, expect, it } from 'vitest';
+import { useAppWithWorkerSwitch } from '../support/app.js';
 import { collect, gql, SUBMIT, wsClient } from '../support/graphql.js';
 
-let t: TestApp;
-let workers: WorkerSwitch;
-beforeAll(async () => {
-  t = await startTestApp({ handlers: null });
-  workers = workerSwitch(t);
-});
-afterAll(async () => {
-  await workers?.stop();
-  await t?.dispose();
-});
+const app = useAppWithWorkerSwitch();
 
-/** Submits with the workers stopped: the job stays QUEUED until `workers.start()`. */
+/** Submits with the workers stopped: the job stays QUEUED until `app.workers.start()`. */
 async function submit(payload: { ms: number; steps: number }): Promise<string> {
-  await workers.stop();
-  const r = await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload } });
+  await app.workers.stop();
+  const r = await gql(app.t.url, SUBMIT, { input: { type: 'demo.sleep', payload } });
   return r.body.data.submitJob.job.id;
 }
 
 /** Runs `queries` on one job until it completes, starting the workers once every one has its snapshot. */
 async function watchTogether(id: string, queries: string[]): Promise<Record<string, unknown>[][]> {
-  const client = wsClient(t.wsUrl);
+  const client = wsClient(app.t.wsUrl);
   let attached = 0;
   let started: Promise<void> | null = null;
   try {
@@ -37,7 +28,7 @@ async function watchTogether(id: string, queries: string[]): Promise<Record<stri
       const r = await collect<Record<string, unknown>>(client, query, { id }, () => {
         if (!first) return;
         first = false;
-        if (++attached === queries.length) started = workers.start();
+        if (++attached === queries.length) started = app.workers.start();
       });
       expect(r.errors).toEqual([]);
       return r.values;

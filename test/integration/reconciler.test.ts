@@ -15,15 +15,16 @@ afterAll(async () => {
   await t?.dispose();
 });
 
+const submit = async () => (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 } } })).body.data.submitJob.job.id as string;
+// The stream sequence of the job's current message: its outbox entry's until a worker claims it.
+const seqOf = async (id: string) =>
+  (await t.app.deps.sql`select coalesce(msg_seq, (select max(stream_seq) from outbox o where o.job_id = jobs.id))::int as s
+                        from jobs where id = ${id}`)[0]!.s as number | null;
+
 it('re-publishes a queued job whose message is gone, and leaves alone one whose message is there', async () => {
-  const { nats, names, sql } = t.app.deps;
-  const submit = async () => (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 } } })).body.data.submitJob.job.id as string;
+  const { nats, names } = t.app.deps;
   const lost = await submit();
   const kept = await submit();
-  // The stream sequence of the job's current message: its outbox entry's until a worker claims it.
-  const seqOf = async (id: string) =>
-    (await sql`select coalesce(msg_seq, (select max(stream_seq) from outbox o where o.job_id = jobs.id))::int as s
-               from jobs where id = ${id}`)[0]!.s as number | null;
   await eventually(async () => (await seqOf(lost)) !== null && (await seqOf(kept)) !== null, 'both are published');
   const lostSeq = (await seqOf(lost))!;
   const keptSeq = (await seqOf(kept))!;
@@ -37,4 +38,21 @@ it('re-publishes a queued job whose message is gone, and leaves alone one whose 
   expect(again?.json<{ id: string }>().id).toBe(lost);
   expect(await seqOf(kept)).toBe(keptSeq);
   expect((await nats.jsm.streams.info(names.jobsStream)).state.messages).toBe(2);
+});
+
+it('a re-queued job is still as long queued as before, and the next pass leaves it alone', async () => {
+  const { nats, names, relay, sql } = t.app.deps;
+  const lost = await submit();
+  await eventually(async () => (await seqOf(lost)) !== null, 'it is published');
+  const lostSeq = (await seqOf(lost))!;
+  await sql`update jobs set created_at = created_at - interval '1 hour', updated_at = updated_at - interval '1 hour' where id = ${lost}`;
+  expect(await nats.jsm.streams.deleteMessage(names.jobsStream, lostSeq)).toBe(true);
+  await eventually(async () => {
+    const s = await seqOf(lost);
+    return s !== null && s !== lostSeq;
+  }, 'the lost job is re-queued', 30_000);
+
+  const stats = (await gql(t.url, '{ queueStats { type oldestQueuedAgeSeconds } }')).body.data.queueStats;
+  expect(stats.find((s: { type: string }) => s.type === 'demo.sleep').oldestQueuedAgeSeconds).toBeGreaterThanOrEqual(3600);
+  expect(await relay.reconcileOnce()).toBe(0);
 });

@@ -217,3 +217,28 @@ export function workerSwitch(t: TestApp, handlers: readonly BoundHandler[] = BUI
     },
   };
 }
+
+/**
+ * For a file that holds jobs QUEUED while its workers are off: the app without workers and its
+ * `workerSwitch`, made before the file's tests and removed (workers stopped first) after them.
+ */
+export function useAppWithWorkerSwitch(): { readonly t: TestApp; readonly workers: WorkerSwitch } {
+  let t: TestApp | undefined;
+  let workers: WorkerSwitch | undefined;
+  beforeAll(async () => {
+    t = await startTestApp({ handlers: null });
+    workers = workerSwitch(t);
+  });
+  afterAll(async () => {
+    await workers?.stop();
+    await t?.dispose();
+  });
+  return {
+    get t() {
+      return t!;
+    },
+    get workers() {
+      return workers!;
+    },
+  };
+}

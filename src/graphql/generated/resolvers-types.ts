@@ -356,7 +356,10 @@ export type QueueStats = {
   deadLetters: Scalars['Int']['output'];
   /** Jobs that failed for good. */
   failed: Scalars['Int']['output'];
-  /** Seconds since the oldest job of this type that is still QUEUED was submitted; null when none is queued. */
+  /**
+   * Seconds the longest-waiting QUEUED job of this type has been queued: since its submit, or since `retryJob` or
+   * a stopping worker put it back in the queue. Null when none is queued.
+   */
   oldestQueuedAgeSeconds?: Maybe<Scalars['Float']['output']>;
   /** Jobs waiting for a worker. */
   queued: Scalars['Int']['output'];
