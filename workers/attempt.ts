@@ -7,7 +7,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Context as TraceContext } from '@opentelemetry/api';
 import type { Sql } from '../src/db/client.js';
-import { recordProgress, renewLease } from '../src/db/jobs.js';
+import { recordProgress } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
 import { checkJson, isStorableText, MAX_RESULT_BYTES, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
@@ -131,17 +131,16 @@ export class Attempt {
     this.#onAbort?.(this.#abortError);
   }
 
-  /** In-progress ack and lease renewal; a lost fence or a cancel request aborts. */
+  /** In-progress ack; the lease is renewed with the other attempts' (runner.ts), answered by `leaseRenewed`. */
   beat(now: number): void {
     this.lastBeat = now;
     this.m.working();
-    const { job } = this;
-    void renewLease(this.d.sql, { id: job.id, attempt: job.attempts, leaseMs: this.d.leaseMs })
-      .then((r) => {
-        if (!r) this.abort('lost');
-        else if (r.cancelRequested) this.abort('cancelled');
-      })
-      .catch(() => {}); // PostgreSQL down: the in-progress ack above still holds the message
+  }
+
+  /** A renewal's answer: a lost fence or a cancel request aborts. */
+  leaseRenewed(r: { cancelRequested: boolean } | null): void {
+    if (!r) this.abort('lost');
+    else if (r.cancelRequested) this.abort('cancelled');
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Sql } from '../src/db/client.js';
 import {
   getJob,
   markRunningMany,
+  renewLeases,
   markSucceededMany,
   type Claim,
   type Success,
@@ -146,11 +147,22 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
 
   // Heartbeats: every held job's message gets an in-progress ack and its lease is renewed every AckWait/3
   // (`beatMs`; between 3/4 of that and that apart), from one timer for the whole pool that ticks four times
-  // per `beatMs`.
+  // per `beatMs`. The leases due in a tick are renewed in one statement (PostgreSQL down: the in-progress
+  // acks still hold the messages, and the next beat tries again).
   const beatMs = Math.max(250, Math.floor(o.ackWaitMs / 3));
   const beats = setInterval(() => {
     const now = Date.now();
-    for (const h of held.values()) if (now - h.lastBeat >= (beatMs * 3) / 4) h.beat(now);
+    const due: Attempt[] = [];
+    for (const h of held.values()) {
+      if (now - h.lastBeat < (beatMs * 3) / 4) continue;
+      h.beat(now);
+      due.push(h);
+    }
+    if (!due.length) return;
+    renewLeases(sql, due.map((h) => ({ id: h.job.id, attempt: h.job.attempts })), leaseMs).then(
+      (rs) => due.forEach((h, i) => h.leaseRenewed(rs[i]!)),
+      () => {},
+    );
   }, beatMs / 4);
   beats.unref();
 

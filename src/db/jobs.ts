@@ -447,17 +447,29 @@ export async function recordProgress(
   return row ?? null;
 }
 
-/** Renews the holder's lease (with each in-progress ack); null when the fence is lost. */
-export async function renewLease(
-  sql: Sql,
-  a: { id: string; attempt: number; leaseMs: number },
-): Promise<{ cancelRequested: boolean } | null> {
-  const [row] = await sql.unsafe<{ cancelRequested: boolean }[]>(
+/** A running attempt whose lease to renew: its job and the attempt that holds it (the fence). */
+export interface Lease {
+  id: string;
+  attempt: number;
+}
+
+/**
+ * Renews the holders' leases (with their in-progress acks), in one statement for all of them; answers per
+ * lease whether a cancel was requested, or null when its fence is lost. In id order, as transitions lock.
+ */
+export async function renewLeases(sql: Sql, leases: readonly Lease[], leaseMs: number): Promise<({ cancelRequested: boolean } | null)[]> {
+  if (!leases.length) return [];
+  const ids = leases.map((l) => l.id).sort();
+  const attemptOf = new Map(leases.map((l) => [l.id, l.attempt]));
+  const rows = await sql.unsafe<{ id: string; cancelRequested: boolean }[]>(
     `update jobs set lease_until = now() + $3 * interval '1 millisecond'
-     where id = $1 and state = 'RUNNING' and attempts = $2 returning cancel_requested as "cancelRequested"`,
-    [a.id, a.attempt, a.leaseMs],
+     from unnest($1::uuid[], $2::int[]) as x(id, attempt)
+     where jobs.id = any($1::uuid[]) and jobs.id = x.id and jobs.state = 'RUNNING' and jobs.attempts = x.attempt
+     returning jobs.id, jobs.cancel_requested as "cancelRequested"`,
+    [ids, ids.map((id) => attemptOf.get(id)!), leaseMs] as never[],
   );
-  return row ?? null;
+  const found = new Map(rows.map((r) => [r.id, { cancelRequested: r.cancelRequested }]));
+  return leases.map((l) => found.get(l.id) ?? null);
 }
 
 /** A published outbox entry: `seq` is the job message's stream sequence (null for other streams' messages). */

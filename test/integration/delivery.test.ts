@@ -30,6 +30,18 @@ describe('a job longer than the consumer AckWait', () => {
     expect(info.num_redelivered).toBe(0);
     expect(info.delivered.stream_seq).toBe(info.ack_floor.stream_seq);
   });
+
+  it('keeps its lease while it runs, renewed by the heartbeats alone (no progress reported)', async () => {
+    const t = await startTestApp({ config: { ACK_WAIT_MS: '1000' } });
+    cleanup.push(() => t.dispose());
+    const job = await submit(t, { type: 'demo.sleep', payload: { ms: 4000, steps: 0 } });
+    await waitForJob(t.url, job.id, (j) => j.state === 'RUNNING');
+    await new Promise((r) => setTimeout(r, 2500)); // past twice the first lease (AckWait)
+    const [row] = await t.env.sql<{ state: string; held: boolean }[]>`select state, lease_until > now() as held from jobs where id = ${job.id}`;
+    expect(row).toEqual({ state: 'RUNNING', held: true });
+    const done = await waitForJob(t.url, job.id, (j) => j.state === 'SUCCEEDED');
+    expect(done.attempts).toBe(1);
+  });
 });
 
 describe('a publish that fails after commit', () => {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gql, JOB, SUBMIT } from '../support/graphql.js';
 import { countRows, startTestApp, type TestApp } from '../support/app.js';
-import { markRunningMany, markSucceededMany } from '../../src/db/jobs.js';
+import { markRunningMany, markSucceededMany, renewLeases } from '../../src/db/jobs.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -58,4 +58,21 @@ it('completes only the jobs whose fence holds; each gets its own result', async 
   // One history row per change, at the seq after the holder's last one.
   const seqs = await t.env.sql<{ seq: number }[]>`select seq from job_events where job_id = ${ids[0]!} and state = 'SUCCEEDED'`;
   expect(seqs.map((r) => r.seq)).toEqual([running[0]!.seq + 1]);
+});
+
+it('renews the leases of a tick in one statement, each answered on its own: lost fence, cancel requested, held', async () => {
+  const ids = [await submit(), await submit(), await submit()];
+  const sql = t.app.deps.sql;
+  await markRunningMany(sql, ids.map((id, i) => ({ id, series: 1, leaseMs: 1_000, msgSeq: 200 + i })));
+  const cancel = /* GraphQL */ `mutation C($id: ID!) { cancelJob(id: $id) { job { id state } } }`;
+  expect((await gql(t.url, cancel, { id: ids[1]! })).body.data.cancelJob.job.state).toBe('RUNNING'); // asked, not yet done
+  const leaseOf = async (id: string) =>
+    (await t.env.sql<{ ms: number }[]>`select (extract(epoch from lease_until - now()) * 1000)::float8 as ms from jobs where id = ${id}`)[0]!.ms;
+
+  // Not in id order, and the first one's attempt is stale: answers come back in the order asked.
+  const answers = await renewLeases(sql, [{ id: ids[2]!, attempt: 1 }, { id: ids[0]!, attempt: 2 }, { id: ids[1]!, attempt: 1 }], 600_000);
+  expect(answers).toEqual([{ cancelRequested: false }, null, { cancelRequested: true }]);
+  expect(await leaseOf(ids[2]!)).toBeGreaterThan(60_000);
+  expect(await leaseOf(ids[0]!)).toBeLessThan(1_000); // a stale holder renews nothing
+  expect(await renewLeases(sql, [], 600_000)).toEqual([]);
 });
