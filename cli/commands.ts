@@ -1,6 +1,6 @@
 /** The CLI's commands; each returns the exit code (see main.ts). */
 import type { JobFieldsFragment, JobState, LongrunClient, UserErrorFieldsFragment } from '../sdk/index.js';
-import { table, updatePrinter, type Output } from './output.js';
+import { oneLine, table, updatePrinter, type Output } from './output.js';
 import { UsageError } from './usage-error.js';
 
 export interface CommandArgs {
@@ -46,7 +46,7 @@ async function watch(client: LongrunClient, id: string, after: number | undefine
   last ??= await client.job(id);
   if (!last) return 0;
   if (last.state === 'SUCCEEDED') o.out(`result ${JSON.stringify(last.result)}`);
-  else if (last.error) o.out(`error ${last.error}`);
+  else if (last.error) o.out(`error ${oneLine(last.error)}`);
   return exitFor(last.state);
 }
 
