@@ -86,7 +86,9 @@ export const commands: Record<string, Command> = {
       ['ID', 'TYPE', 'STATE', 'PROGRESS', 'ATTEMPTS', 'CREATED'],
       page.edges.map(({ node: j }) => [j.id, j.type, j.state, `${Math.round(j.progress)}%`, `${j.attempts}/${j.maxAttempts}`, j.createdAt]),
     );
-    o.err(`${page.edges.length} of ${page.totalCount}${page.pageInfo.hasNextPage ? `; next page: --after ${page.pageInfo.endCursor}` : ''}`);
+    // With --first 0 there are no edges, hence no cursor to go on from: the count alone.
+    const next = page.pageInfo.hasNextPage && page.pageInfo.endCursor;
+    o.err(`${page.edges.length} of ${page.totalCount}${next ? `; next page: --after ${next}` : ''}`);
     return 0;
   },
 
