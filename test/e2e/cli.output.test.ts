@@ -3,7 +3,8 @@
  * no control characters: a message with a line break or a terminal escape cannot split an update line in
  * two (scripts read one line per update) or drive the user's terminal.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { PermanentJobError } from '../../src/errors.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { defineJobType } from '../../src/jobs/definition.js';
 import { defineHandler } from '../../workers/handler.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
 
@@ -27,26 +28,35 @@ const echoHandler = defineHandler(echoJob, async ({ message, error }, ctx) => {
 });
 
 let t: TestApp;
+/** Started once the watch shows the job QUEUED, so it sees the whole run (the progress report too). */
+let workers: WorkerSwitch;
 beforeAll(async () => {
-  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, echoJob], handlers: [echoHandler] });
+  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, echoJob], handlers: null });
+  workers = workerSwitch(t, [echoHandler]);
 });
 afterAll(async () => {
+  await workers?.stop();
   await t?.dispose();
 });
 
-function longrun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the CLI, calling `onLine` with each stdout line as it is printed. */
+function longrun(args: string[], onLine: (line: string) => void): Promise<{ code: number; stdout: string }> {
   const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '', NODE_OPTIONS: '' };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+  const child = spawn(process.execPath, [BIN, ...args], { env });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  createInterface({ input: child.stdout }).on('line', onLine);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout })));
 }
 
 describe('longrun watch, with what a job says', () => {
   it('prints a message and an error with line breaks and escapes on one line each, escaped', async () => {
     const payload = { message: 'line one\nline two \u001b[2J\u001b[31mred\r', error: 'first\nsecond\tthird\u0007' };
-    const r = await longrun('submit', 'test.echo', '--payload', JSON.stringify(payload), '--watch');
+    let started: Promise<void> | undefined;
+    const r = await longrun(['submit', 'test.echo', '--payload', JSON.stringify(payload), '--watch'], (line) => {
+      if (/ QUEUED 0%$/.test(line)) started ??= workers.start();
+    });
+    await started;
     expect(r.code).toBe(1);
     // eslint-disable-next-line no-control-regex
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
