@@ -1,6 +1,6 @@
 /** The CLI's commands; each returns the exit code (see main.ts). */
 import type { JobFieldsFragment, JobState, LongrunClient, UserErrorFieldsFragment } from '../sdk/index.js';
-import { table, updatePrinter, type Output } from './output.js';
+import { oneLine, table, updatePrinter, type Output } from './output.js';
 import { UsageError } from './usage-error.js';
 
 export interface CommandArgs {
@@ -46,7 +46,7 @@ async function watch(client: LongrunClient, id: string, after: number | undefine
   last ??= await client.job(id);
   if (!last) return 0;
   if (last.state === 'SUCCEEDED') o.out(`result ${JSON.stringify(last.result)}`);
-  else if (last.error) o.out(`error ${last.error}`);
+  else if (last.error) o.out(`error ${oneLine(last.error)}`);
   return exitFor(last.state);
 }
 
@@ -86,7 +86,9 @@ export const commands: Record<string, Command> = {
       ['ID', 'TYPE', 'STATE', 'PROGRESS', 'ATTEMPTS', 'CREATED'],
       page.edges.map(({ node: j }) => [j.id, j.type, j.state, `${Math.round(j.progress)}%`, `${j.attempts}/${j.maxAttempts}`, j.createdAt]),
     );
-    o.err(`${page.edges.length} of ${page.totalCount}${page.pageInfo.hasNextPage ? `; next page: --after ${page.pageInfo.endCursor}` : ''}`);
+    // With --first 0 there are no edges, hence no cursor to go on from: the count alone.
+    const next = page.pageInfo.hasNextPage && page.pageInfo.endCursor;
+    o.err(`${page.edges.length} of ${page.totalCount}${next ? `; next page: --after ${next}` : ''}`);
     return 0;
   },
 

@@ -29,6 +29,17 @@ export function table(o: Output, header: string[], rows: string[][]): void {
   for (const r of rows) o.out(line(r));
 }
 
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text a job carries (a handler's progress message, its error) as one printable line: line breaks, tabs and
+ * other control characters (terminal escapes among them) are written as `\n`, `\t`, `\u001b`, so they can
+ * neither split an update's line nor drive the terminal.
+ */
+export const oneLine = (text: string): string =>
+  // eslint-disable-next-line no-control-regex
+  text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 const BAR_WIDTH = 30;
 const pct = (p: number) => `${Math.round(p)}%`;
 
@@ -36,7 +47,7 @@ const pct = (p: number) => `${Math.round(p)}%`;
 export function updatePrinter(o: Output): { update(u: JobUpdate): void; done(): void } {
   if (!o.tty) {
     return {
-      update: (u) => o.out([u.at, u.jobId, u.state, pct(u.progress), u.message ?? ''].join(' ').trimEnd()),
+      update: (u) => o.out([u.at, u.jobId, u.state, pct(u.progress), oneLine(u.message ?? '')].join(' ').trimEnd()),
       done: () => {},
     };
   }
@@ -46,7 +57,7 @@ export function updatePrinter(o: Output): { update(u: JobUpdate): void; done(): 
       const filled = Math.round((u.progress / 100) * BAR_WIDTH);
       const bar = `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`;
       const cols = process.stdout.columns || 100;
-      const text = `${bar} ${pct(u.progress).padStart(4)} ${u.state}${u.message ? `  ${u.message}` : ''}`;
+      const text = `${bar} ${pct(u.progress).padStart(4)} ${u.state}${u.message ? `  ${oneLine(u.message)}` : ''}`;
       // A state change keeps the previous line; progress redraws the current one.
       if (lastState && u.state !== lastState && u.state !== 'RUNNING') process.stdout.write('\n');
       process.stdout.write(`\r\x1b[2K${text.slice(0, cols - 1)}`);

@@ -51,7 +51,7 @@ export interface ClientOptions {
   token?: string | undefined;
   /** How requests are sent. Default: `node:http(s)` with keep-alive (`sdk/http.ts`), a quarter of `fetch`'s CPU. */
   fetch?: typeof fetch;
-  /** How many times `watchJob` reconnects in a row after losing the connection. @default 20 */
+  /** How many times `watchJob` and `jobUpdates` reconnect in a row after losing the connection. @default 20 */
   reconnectAttempts?: number;
   /** First reconnect delay; it doubles up to 5 s. @default 250 */
   reconnectDelayMs?: number;
@@ -84,7 +84,11 @@ export interface LongrunClient {
    * with `after: <last seq seen>`, so nothing is repeated or skipped. Throws a `LongrunError` (e.g. NOT_FOUND).
    */
   watchJob(id: string, options?: WatchOptions): AsyncIterableIterator<JobUpdate>;
-  /** Live updates of many jobs (`jobUpdates`); never ends by itself: break out of the loop or abort. */
+  /**
+   * Live updates of many jobs (`jobUpdates`); never ends by itself: break out of the loop or abort. On network
+   * loss it reconnects as `watchJob` does; it is live only, so updates sent while it was away are not seen
+   * (read `jobs` for the current state).
+   */
   jobUpdates(filter?: JobUpdatesFilter, options?: { signal?: AbortSignal }): AsyncIterableIterator<JobUpdate>;
   /** Runs any generated document over HTTP. */
   request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R>;
@@ -107,8 +111,8 @@ export function createClient(o: ClientOptions): LongrunClient {
   const reconnectAttempts = o.reconnectAttempts ?? 20;
   const firstDelay = o.reconnectDelayMs ?? 250;
   let ws: WsClient | null = null;
-  /** The WebSocket has been connected at least once: a failure since is a lost connection, worth retrying. */
-  let reached = false;
+  /** WebSocket connections acknowledged so far; one or more: a failure since is a lost connection, worth retrying. */
+  let connections = 0;
 
   const socket = (): WsClient =>
     (ws ??= createWsClient({
@@ -118,10 +122,10 @@ export function createClient(o: ClientOptions): LongrunClient {
       // Reconnecting is done per watch (to resume with `after`), not by re-sending the same subscription.
       retryAttempts: 0,
       connectionParams: authorization ? { authorization } : {},
-      on: { connected: () => void (reached = true) },
+      on: { connected: () => void connections++ },
     }));
   /** A subscription's failure as a LongrunError; one before the server was ever reached says so. */
-  const subscriptionError = (e: unknown) => errorFromClose(e, reached ? null : wsUrl);
+  const subscriptionError = (e: unknown) => errorFromClose(e, connections > 0 ? null : wsUrl);
 
   /** Runs a document whose variables are JSON text already (the submit batcher's inputs are). */
   async function post<R, V>(document: TypedDocumentString<R, V>, variablesJson: string): Promise<R> {
@@ -161,44 +165,50 @@ export function createClient(o: ClientOptions): LongrunClient {
     }
   }
 
-  async function* watchJob(id: string, w: WatchOptions = {}): AsyncGenerator<JobUpdate> {
-    let lastSeq = w.after;
+  /**
+   * Yields the updates of the subscriptions `open` makes: after a lost connection it opens one again
+   * (backoff from `reconnectDelayMs` to 5 s, `reconnectAttempts` in a row: an update or a connection made
+   * since the last failure starts the count again); it ends when one completes or `signal` aborts, and
+   * throws any other failure as a LongrunError.
+   */
+  async function* resubscribing(open: () => AsyncGenerator<JobUpdate>, signal: AbortSignal | undefined): AsyncGenerator<JobUpdate> {
     let failures = 0;
+    let connectionsAtFailure = connections;
     for (;;) {
-      if (w.signal?.aborted) return;
+      if (signal?.aborted) return;
+      const it = open();
       const stop = () => void it.return(undefined);
-      const it = subscribeOnce<{ jobProgress: JobUpdate }>(JobProgressDocument.toString(), { id, after: lastSeq ?? null }, 'jobProgress');
-      w.signal?.addEventListener('abort', stop, { once: true });
+      signal?.addEventListener('abort', stop, { once: true });
       try {
         for await (const u of it) {
           failures = 0;
-          if (lastSeq !== undefined && u.seq <= lastSeq) continue;
-          lastSeq = u.seq;
           yield u;
         }
-        return; // completed: the job finished (or the watch was aborted)
+        return; // completed (the job finished) or aborted
       } catch (e) {
         // A server never reached (wrong URL, not running) fails at once, as every other call does.
-        if (e instanceof LongrunError || !isRetryableClose(e) || !reached || ++failures > reconnectAttempts) throw subscriptionError(e);
-        await sleep(Math.min(5000, firstDelay * 2 ** (failures - 1)), w.signal);
+        if (connections > connectionsAtFailure) failures = 0; // it was connected again since the last failure
+        connectionsAtFailure = connections;
+        if (e instanceof LongrunError || !isRetryableClose(e) || connections === 0 || ++failures > reconnectAttempts) throw subscriptionError(e);
+        await sleep(Math.min(5000, firstDelay * 2 ** (failures - 1)), signal);
       } finally {
-        w.signal?.removeEventListener('abort', stop);
+        signal?.removeEventListener('abort', stop);
       }
     }
   }
 
-  async function* jobUpdates(filter: JobUpdatesFilter = {}, opts: { signal?: AbortSignal } = {}): AsyncGenerator<JobUpdate> {
-    const it = subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter }, 'jobUpdates');
-    const stop = () => void it.return(undefined);
-    opts.signal?.addEventListener('abort', stop, { once: true });
-    try {
-      for await (const u of it) yield u;
-    } catch (e) {
-      throw subscriptionError(e);
-    } finally {
-      opts.signal?.removeEventListener('abort', stop);
+  async function* watchJob(id: string, w: WatchOptions = {}): AsyncGenerator<JobUpdate> {
+    let lastSeq = w.after;
+    const open = () => subscribeOnce<{ jobProgress: JobUpdate }>(JobProgressDocument.toString(), { id, after: lastSeq ?? null }, 'jobProgress');
+    for await (const u of resubscribing(open, w.signal)) {
+      if (lastSeq !== undefined && u.seq <= lastSeq) continue;
+      lastSeq = u.seq;
+      yield u;
     }
   }
+
+  const jobUpdates = (filter: JobUpdatesFilter = {}, opts: { signal?: AbortSignal } = {}): AsyncGenerator<JobUpdate> =>
+    resubscribing(() => subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter }, 'jobUpdates'), opts.signal);
 
   /** The two submit mutations, for inputs serialised already (as the batcher holds them). */
   const batched = {

@@ -116,6 +116,10 @@ const schema = z.object({
   /** OTLP/HTTP endpoint (e.g. http://127.0.0.1:4318); traces are exported only when it is set. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('longrun'),
+}).superRefine((c, ctx) => {
+  if (c.NOTIFY_BACKOFF_MS > c.NOTIFY_BACKOFF_MAX_MS) {
+    ctx.addIssue({ code: 'custom', path: ['NOTIFY_BACKOFF_MS'], message: `must not exceed NOTIFY_BACKOFF_MAX_MS (${c.NOTIFY_BACKOFF_MAX_MS})` });
+  }
 });
 
 /** The parsed, frozen configuration. */
@@ -131,7 +135,8 @@ export class ConfigError extends Error {
  * @throws ConfigError naming the first bad variable
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // A value of blanks alone (`PORT= ` in an env file) is unset, like an empty one: as a number it would be 0.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -40,7 +40,7 @@ export const NOTIFY_ON_TERMINAL_CTES = `, notify_d as (
        returning id, notification_id, job_id
      ), notify_o as (
        insert into outbox (job_id, subject, msg_id, body, traceparent)
-       select d.job_id, n.subject, d.id::text, jsonb_build_object('deliveryId', d.id), j.traceparent
+       select d.job_id, n.subject, d.id::text, jsonb_build_object('deliveryId', d.id, 'channel', n.channel, 'target', n.target), j.traceparent
        from notify_d d join job_notifications n on n.id = d.notification_id join j on j.id = d.job_id
      )`;
 

@@ -104,21 +104,42 @@ export interface DeadLetterPage {
   after: Keyset | null;
 }
 
-export async function listDeadLetters(sql: Sql, p: DeadLetterPage): Promise<{ rows: PagedJob[]; total: number }> {
-  const params: unknown[] = [p.owner, p.type];
-  const base = `from jobs where dead_lettered_at is not null and ($1::text is null or owner = $1)
-    and ($2::text is null or type = $2)`;
-  const keyset = p.after
-    ? ` and (dead_lettered_at, id) < ($${params.push(p.after.at)}::text::timestamptz, $${params.push(p.after.id)}::uuid)`
-    : '';
-  const [rows, [count]] = await Promise.all([
-    sql.unsafe<PagedJob[]>(
-      `select ${JOB_COLUMNS}, ${keyAt('dead_lettered_at')} ${base}${keyset} order by dead_lettered_at desc nulls last, id desc nulls last limit $${params.push(p.first + 1)}`,
-      params as never[],
-    ),
-    sql.unsafe<{ total: number }[]>(`select count(*)::int as total ${base}`, [p.owner, p.type]),
-  ]);
-  return { rows, total: count?.total ?? 0 };
+/** The dead letters' WHERE clause (owner and type), its parameters appended to `params`. */
+const deadLetterWhere = (p: { owner: Owner; type: string | null }, params: unknown[]) =>
+  `dead_lettered_at is not null and ($${params.push(p.owner)}::text is null or owner = $${params.length})
+    and ($${params.push(p.type)}::text is null or type = $${params.length})`;
+
+const deadLetterKeyset = (op: '<' | '>=', k: Keyset, params: unknown[]) =>
+  `(dead_lettered_at, id) ${op} ($${params.push(k.at)}::text::timestamptz, $${params.push(k.id)}::uuid)`;
+
+/** One page of dead letters, newest first: at most `first + 1` rows (the extra one says there are more). */
+export async function listDeadLetters(sql: Sql, p: DeadLetterPage): Promise<PagedJob[]> {
+  const params: unknown[] = [];
+  let where = deadLetterWhere(p, params);
+  if (p.after) where += ` and ${deadLetterKeyset('<', p.after, params)}`;
+  return sql.unsafe<PagedJob[]>(
+    `select ${JOB_COLUMNS}, ${keyAt('dead_lettered_at')} from jobs where ${where}
+     order by dead_lettered_at desc nulls last, id desc nulls last limit $${params.push(p.first + 1)}`,
+    params as never[],
+  );
+}
+
+/** How many dead letters match. */
+export async function countDeadLetters(sql: Sql, p: { owner: Owner; type: string | null }): Promise<number> {
+  const params: unknown[] = [];
+  const [row] = await sql.unsafe<{ n: number }[]>(`select count(*)::int as n from jobs where ${deadLetterWhere(p, params)}`, params as never[]);
+  return row?.n ?? 0;
+}
+
+/** Whether a matching dead letter lies at or newer than a position (before a page that starts after it). */
+export async function deadLetterExistsAtOrNewer(sql: Sql, p: { owner: Owner; type: string | null }, k: Keyset): Promise<boolean> {
+  const params: unknown[] = [];
+  const where = `${deadLetterWhere(p, params)} and ${deadLetterKeyset('>=', k, params)}`;
+  const [row] = await sql.unsafe<{ found: boolean }[]>(
+    `select exists(select 1 from jobs where ${where} order by dead_lettered_at asc nulls first, id asc nulls first limit 1) as found`,
+    params as never[],
+  );
+  return row?.found ?? false;
 }
 
 export interface TypeCounts {

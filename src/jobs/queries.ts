@@ -5,7 +5,9 @@ import { getJob } from '../db/jobs.js';
 import { orAfter } from '../deadline.js';
 import {
   countByType,
+  countDeadLetters,
   countJobs,
+  deadLetterExistsAtOrNewer,
   eventsOf,
   jobExistsBeyond,
   listDeadLetters,
@@ -163,17 +165,22 @@ export async function deadLetterConnection(
   const first = pageSize(a.first);
   const after = a.after ? decodeCursor('deadLetters', a.after) : null;
   if (a.type != null && !isStorableText(a.type)) return emptyConnection; // no job has such a type
-  const { rows, total } = await listDeadLetters(deps.sql, { owner: viewer.admin ? null : viewer.owner, type: a.type ?? null, first, after });
+  const which = { owner: viewer.admin ? null : viewer.owner, type: a.type ?? null };
+  const [rows, before] = await Promise.all([
+    listDeadLetters(deps.sql, { ...which, first, after }),
+    after ? deadLetterExistsAtOrNewer(deps.sql, which, after) : Promise.resolve(false),
+  ]);
   const edges = rows.slice(0, first).map(edgeOf('deadLetters'));
+  let total: Promise<number> | null = null;
   return {
     edges,
     pageInfo: {
       hasNextPage: rows.length > first,
-      hasPreviousPage: Boolean(a.after),
+      hasPreviousPage: before,
       startCursor: edges[0]?.cursor ?? null,
       endCursor: edges.at(-1)?.cursor ?? null,
     },
-    totalCount: async () => total,
+    totalCount: () => (total ??= countDeadLetters(deps.sql, which)),
   };
 }
 

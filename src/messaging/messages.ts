@@ -55,6 +55,13 @@ export function parseMessage<T>(schema: z.ZodType<T>, data: Uint8Array): T | nul
 
 export const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
-/** Body of a notifications-stream message: the delivery to send (the rest is read from PostgreSQL). */
-export const notificationMessageSchema = z.object({ deliveryId: z.uuid() });
+/**
+ * Body of a notifications-stream message: the delivery to send (the rest is read from PostgreSQL), and its
+ * channel and target, so the notifier can share its slots out by receiver before it reads anything.
+ */
+export const notificationMessageSchema = z.object({
+  deliveryId: z.uuid(),
+  channel: z.enum(['WEBHOOK', 'EMAIL']).optional(),
+  target: z.string().optional(),
+});
 export type NotificationMessage = z.infer<typeof notificationMessageSchema>;

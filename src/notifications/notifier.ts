@@ -5,7 +5,9 @@
  *
  * Per message: start an attempt in PostgreSQL (a SENT/FAILED delivery is just acked: duplicates do nothing),
  * send, then SENT + ack; on failure keep the error and `nak(backoff)`; after NOTIFY_MAX_ATTEMPTS (or a
- * permanent refusal) mark it FAILED (dead-lettered, visible in `Job.notifications`) and ack.
+ * permanent refusal) mark it FAILED (dead-lettered, visible in `Job.notifications`) and ack. A message whose
+ * receiver uses its share of the slots (`receiver-shares.ts`) waits a moment for one of them, or, if none
+ * frees up (or the receiver fails), is nak'ed to come round later, unsent.
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
@@ -14,11 +16,12 @@ import { retryDelay } from '../jobs/backoff.js';
 import type { BackoffPolicy } from '../jobs/definition.js';
 import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
-import { notificationMessageSchema, parseMessage } from '../messaging/messages.js';
+import { notificationMessageSchema, parseMessage, type NotificationMessage } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
 import { notificationDeliveries } from '../observability/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import type { Mailer } from './email.js';
+import { receiverOf, receiverShares } from './receiver-shares.js';
 import { isDeliveryError, sendWebhook, type WebhookOptions } from './webhook.js';
 
 export interface NotifierOptions {
@@ -42,6 +45,10 @@ export interface Notifier {
 
 /** Backoff of a message whose handling failed before or after the send (PostgreSQL unreachable). */
 const INFRA_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.2 };
+/** How long a message waits for a slot of its receiver's share (a receiver that fails: not at all). */
+const TURN_WAIT_MS = 250;
+/** Delay of a message that did not get its turn, by its delivery count. */
+const NEXT_TURN_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.5 };
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 1000);
 
@@ -51,6 +58,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   let stopped = false;
   let messages: Awaited<ReturnType<typeof consumer.consume>> | null = null;
   const inFlight = new Set<Promise<void>>();
+  const shares = receiverShares(o.concurrency);
 
   function send(d: DeliveryToSend, traceparent: string | null): Promise<void> {
     if (d.channel === 'WEBHOOK') {
@@ -61,15 +69,27 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
     return o.mailer.send(d);
   }
 
-  async function deliver(m: JsMsg): Promise<void> {
-    m.working(); // it may have waited for a free slot: restart its AckWait before the send
-    const msg = parseMessage(notificationMessageSchema, m.data);
-    if (!msg) {
-      log.warn({ subject: m.subject, seq: m.seq }, 'notifier: malformed message; acked and dropped');
-      return m.ack();
+  /**
+   * Takes a slot of the receiver's share, waiting up to TURN_WAIT_MS for one of its sends to end (not at all
+   * while it fails); false: its share stays in use.
+   */
+  async function turnOf(receiver: string): Promise<boolean> {
+    const until = Date.now() + TURN_WAIT_MS;
+    while (!shares.take(receiver)) {
+      const left = until - Date.now();
+      if (left <= 0 || shares.failing(receiver)) return false;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([...inFlight, new Promise((r) => (timer = setTimeout(r, left)))]);
+      clearTimeout(timer);
     }
+    return true;
+  }
+
+  /** Sends one delivery; resolves whether the send went through (null: nothing was sent). */
+  async function deliver(m: JsMsg, msg: NotificationMessage): Promise<boolean | null> {
+    m.working(); // it may have waited for a free slot: restart its AckWait before the send
     const d = await beginDeliveryAttempt(sql, msg.deliveryId);
-    if (!d) return m.ack(); // already SENT or FAILED (a duplicate), or its job was deleted
+    if (!d) return (m.ack(), null); // already SENT or FAILED (a duplicate), or its job was deleted
     const dlog = log.child({ deliveryId: d.id, jobId: d.jobId, channel: d.channel, attempt: d.attempts });
     const channel = d.channel.toLowerCase();
     if (d.attempts > o.maxAttempts) {
@@ -77,7 +97,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
       await finishDelivery(sql, { id: d.id, status: 'FAILED', error: d.lastError ?? 'attempts used up' });
       notificationDeliveries.inc({ channel, outcome: 'failed' });
       dlog.warn('notification dead-lettered: attempts used up');
-      return m.ack();
+      return (m.ack(), null);
     }
     const parent = contextFrom(m.headers?.get('traceparent') || null);
     try {
@@ -89,18 +109,21 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         await finishDelivery(sql, { id: d.id, status: 'FAILED', error });
         notificationDeliveries.inc({ channel, outcome: 'failed' });
         dlog.warn({ error }, 'notification dead-lettered');
-        return m.ack();
+        m.ack();
+        return false;
       }
       await recordDeliveryError(sql, { id: d.id, error });
       notificationDeliveries.inc({ channel, outcome: 'retried' });
       const delay = retryDelay(o.backoff, d.attempts);
       dlog.info({ error, retryInMs: delay }, 'notification attempt failed; retrying');
-      return m.nak(delay);
+      m.nak(delay);
+      return false;
     }
     await finishDelivery(sql, { id: d.id, status: 'SENT' });
     notificationDeliveries.inc({ channel, outcome: 'sent' });
     dlog.info('notification sent');
     m.ack();
+    return true;
   }
 
   const loop = (async () => {
@@ -108,14 +131,27 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
       try {
         messages = await consumer.consume({ max_messages: Math.max(1, o.concurrency), expires: 5000 });
         for await (const m of messages) {
+          const msg = parseMessage(notificationMessageSchema, m.data);
+          if (!msg) {
+            log.warn({ subject: m.subject, seq: m.seq }, 'notifier: malformed message; acked and dropped');
+            m.ack();
+            continue;
+          }
           while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
-          const p = deliver(m)
+          const receiver = receiverOf(msg);
+          if (receiver && !(await turnOf(receiver))) {
+            m.nak(retryDelay(NEXT_TURN_BACKOFF, m.info.deliveryCount)); // not an attempt: it comes back later
+            continue;
+          }
+          const p = deliver(m, msg)
             .catch((e) => {
               // PostgreSQL unreachable (or a bug): nothing was sent or recorded; try again later.
               const delay = retryDelay(INFRA_BACKOFF, m.info.deliveryCount);
               log.warn({ err: e, retryInMs: delay }, 'notifier: delivery handling failed; it will be retried');
               m.nak(delay);
+              return null;
             })
+            .then((sent) => void (receiver && shares.release(receiver, sent)))
             .finally(() => inFlight.delete(p));
           inFlight.add(p);
           if (stopped) break;

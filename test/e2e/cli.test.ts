@@ -99,6 +99,14 @@ describe('longrun CLI', () => {
     expect(r.stderr).toMatch(/^\d+ of \d+/);
   });
 
+  it('jobs --first 0 prints the count alone, with no next page to go to', async () => {
+    expect((await longrun('submit', 'demo.noop')).code).toBe(0);
+    const r = await longrun('jobs', '--first', '0');
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^0 of [1-9]\d*\n$/);
+    expect(r.code).toBe(0);
+  });
+
   it('stats prints one row per type, counting jobs finished in the last minute', async () => {
     await app.workers.start();
     expect((await longrun('submit', 'demo.noop', '--watch')).code).toBe(0);

@@ -1,0 +1,70 @@
+/**
+ * What a job says (a handler's progress message, its error) reaches `longrun watch` on one line each, with
+ * no control characters: a message with a line break or a terminal escape cannot split an update line in
+ * two (scripts read one line per update) or drive the user's terminal.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { z } from 'zod';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PermanentJobError } from '../../src/errors.js';
+import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
+import { defineJobType } from '../../src/jobs/definition.js';
+import { defineHandler } from '../../workers/handler.js';
+import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
+
+const echoJob = defineJobType({
+  name: 'test.echo',
+  description: 'reports `message` as progress, then fails with `error`',
+  payload: z.object({ message: z.string(), error: z.string() }),
+  maxAttempts: 1,
+});
+const echoHandler = defineHandler(echoJob, async ({ message, error }, ctx) => {
+  ctx.progress(50, message);
+  throw new PermanentJobError(error);
+});
+
+let t: TestApp;
+/** Started once the watch shows the job QUEUED, so it sees the whole run (the progress report too). */
+let workers: WorkerSwitch;
+beforeAll(async () => {
+  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, echoJob], handlers: null });
+  workers = workerSwitch(t, [echoHandler]);
+});
+afterAll(async () => {
+  await workers?.stop();
+  await t?.dispose();
+});
+
+/** Runs the CLI, calling `onLine` with each stdout line as it is printed. */
+function longrun(args: string[], onLine: (line: string) => void): Promise<{ code: number; stdout: string }> {
+  const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '', NODE_OPTIONS: '' };
+  const child = spawn(process.execPath, [BIN, ...args], { env });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  createInterface({ input: child.stdout }).on('line', onLine);
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout })));
+}
+
+describe('longrun watch, with what a job says', () => {
+  it('prints a message and an error with line breaks and escapes on one line each, escaped', async () => {
+    const payload = { message: 'line one\nline two \u001b[2J\u001b[31mred\r', error: 'first\nsecond\tthird\u0007' };
+    let started: Promise<void> | undefined;
+    const r = await longrun(['submit', 'test.echo', '--payload', JSON.stringify(payload), '--watch'], (line) => {
+      if (/ QUEUED 0%$/.test(line)) started ??= workers.start();
+    });
+    await started;
+    expect(r.code).toBe(1);
+    // eslint-disable-next-line no-control-regex
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^submitted \S+ test\.echo QUEUED$/);
+    const updates = lines.slice(1, -1);
+    expect(updates.every((l) => /^\d{4}-\d\d-\d\dT\S+ \S+ (QUEUED|RUNNING|FAILED) \d+%/.test(l))).toBe(true);
+    expect(updates).toContainEqual(expect.stringMatching(/ RUNNING 50% line one\\nline two \\u001b\[2J\\u001b\[31mred\\r$/));
+    expect(lines.at(-1)).toBe('error first\\nsecond\\tthird\\u0007');
+  });
+});

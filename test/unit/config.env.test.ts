@@ -1,0 +1,19 @@
+/** The configuration as the environment gives it: a value that cannot be meant stops the start with its name. */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('takes a value of only blanks as unset, as an empty one, not as 0', () => {
+    // `PORT= ` in an env file: Number(' ') is 0, which was a random port, no workers, no shutdown grace.
+    const c = loadConfig({ PORT: ' ', WORKER_CONCURRENCY: '  ', SHUTDOWN_GRACE_MS: '\t' });
+    expect([c.PORT, c.WORKER_CONCURRENCY, c.SHUTDOWN_GRACE_MS]).toEqual([4000, 10, 10_000]);
+  });
+
+  it('refuses a first notification backoff longer than the longest, naming both', () => {
+    expect(() => loadConfig({ NOTIFY_BACKOFF_MS: '600000', NOTIFY_BACKOFF_MAX_MS: '1000' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NOTIFY_BACKOFF_MS: '600000', NOTIFY_BACKOFF_MAX_MS: '1000' })).toThrow(
+      'invalid NOTIFY_BACKOFF_MS="600000": must not exceed NOTIFY_BACKOFF_MAX_MS (1000)',
+    );
+    expect(loadConfig({ NOTIFY_BACKOFF_MS: '1000', NOTIFY_BACKOFF_MAX_MS: '1000' }).NOTIFY_BACKOFF_MS).toBe(1000);
+  });
+});
