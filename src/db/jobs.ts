@@ -26,6 +26,9 @@ export const JOB_COLUMNS = `id, owner, type, state, payload, progress, progress_
   next_attempt_at as "nextAttemptAt", msg_seq::float8 as "msgSeq", dead_lettered_at as "deadLetteredAt",
   dead_letter_seq as "deadLetterSeq", traceparent`;
 
+/** JOB_COLUMNS with a null payload: for a success, whose payload its worker has and its update does not carry. */
+const JOB_COLUMNS_NO_PAYLOAD = JOB_COLUMNS.replace('payload,', 'null::jsonb as payload,');
+
 const EVENT_COLUMNS = `job_id as "jobId", seq, kind, state, progress, message, attempt, result, error, at`;
 
 /** A job to insert (validated by `jobs/submit.ts`). */
@@ -188,6 +191,8 @@ interface Transition {
   where?: string;
   /** Extra per-row input columns: name → PostgreSQL type. */
   columns?: Record<string, string>;
+  /** The returned jobs' `payload` is null (not read back): their callers do not use it. */
+  withoutPayload?: boolean;
 }
 
 /** One job of a transition batch. */
@@ -247,7 +252,7 @@ async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[
        select id, seq, x_kind, state, progress, x_message, attempts, result,
          case when x_kind = 'error' then error end, updated_at from j
      )${isTerminal(t.to) ? NOTIFY_ON_TERMINAL_CTES : ''}
-     select ${JOB_COLUMNS}, x_i as i from j`,
+     select ${t.withoutPayload ? JOB_COLUMNS_NO_PAYLOAD : JOB_COLUMNS}, x_i as i from j`,
     [JSON.stringify(input), input.map((x) => x.id)] as never[],
   );
   const out: (JobRow | null)[] = rows.map(() => null);
@@ -304,10 +309,12 @@ export interface Success {
 const SUCCEED: Transition = {
   to: 'SUCCEEDED',
   fenced: true,
+  withoutPayload: true,
   set: `result = x.result, error = null, progress = 100, progress_message = x.progress_message, finished_at = now(), lease_until = null`,
   columns: { result: 'jsonb', progress_message: 'text' },
 };
 
+/** SUCCEEDED, for the attempts whose fence holds; the jobs come back without their payload (null). */
 export function markSucceededMany(sql: Sql, done: readonly Success[]): Promise<(JobRow | null)[]> {
   return transition(
     sql,
