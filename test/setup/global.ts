@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { migrateDatabase } from '../../src/db/migrate.js';
 
-export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const ADMIN_URL = process.env.TEST_DATABASE_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+/** The shared NATS server of the run (`npm test` may point it at a private one, scripts/test.mjs). */
+export const NATS_URL = process.env.TEST_NATS_URL || 'nats://127.0.0.1:4222';
 
 export default async function setup({ provide }: { provide: (key: 'templateDb' | 'runId', value: string) => void }) {
   const runId = randomBytes(3).toString('hex');

@@ -20,7 +20,7 @@ import { createLogger, type Logger } from '../../src/log.js';
 import { startWorkerPool } from '../../workers/pool.js';
 import type { BoundHandler } from '../../workers/handler.js';
 import { BUILTIN_HANDLERS } from '../../workers/registry.js';
-import { ADMIN_URL } from '../setup/global.js';
+import { ADMIN_URL, NATS_URL } from '../setup/global.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { setDefaultKey } from './graphql.js';
 
@@ -48,7 +48,7 @@ export async function createTestEnv(o: { natsUrl?: string; adminUrl?: string } =
   const databaseUrl = url.toString();
   if (o.adminUrl) await migrateDatabase(databaseUrl);
   const prefix = `t${id}_`;
-  const natsUrl = o.natsUrl ?? 'nats://127.0.0.1:4222';
+  const natsUrl = o.natsUrl ?? NATS_URL;
   const sql = postgres(databaseUrl, { max: 3, onnotice: () => {} });
   return {
     databaseUrl,
