@@ -1,6 +1,7 @@
 /**
- * The only reader of `process.env`. Every setting is parsed and checked here once, at start-up;
- * a bad value stops the process with a one-line error naming the variable.
+ * The reader of `process.env` for settings (the only other one is `faults.ts`, LONGRUN_FAULTS, for the fault
+ * tests). Every setting is parsed and checked here once, at start-up; a bad value stops the process with a
+ * one-line error naming the variable.
  */
 import { z } from 'zod';
 
@@ -55,7 +56,10 @@ const schema = z.object({
   DUPLICATE_WINDOW_MS: intIn(1000, 86_400_000).default(120_000),
   /** Outbox relay poll interval (it is also woken after each commit). */
   RELAY_INTERVAL_MS: intIn(10, 60_000).default(1000),
-  /** A QUEUED/RETRYING job untouched for this long is re-published by the reconciler. */
+  /**
+   * The reconciler checks a QUEUED/RETRYING job untouched this long (re-publishing a lost message), and a
+   * RUNNING job whose lease expired this long ago.
+   */
   RECONCILE_AFTER_MS: intIn(1000, 86_400_000).default(300_000),
   /** How long running jobs may finish on SIGTERM before their messages are handed back. */
   SHUTDOWN_GRACE_MS: intIn(0, 3_600_000).default(10_000),

@@ -1,6 +1,6 @@
 /**
  * The job types that ship with longrun. A deployment passes its own list (plus these, if it likes) to
- * `startApi` / `startWorkers`.
+ * `startApp` / `startWorkerPool`.
  */
 import { z } from 'zod';
 import { defineJobType, type JobType } from './definition.js';
