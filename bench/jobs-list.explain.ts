@@ -5,19 +5,13 @@
  *
  *   npx tsx bench/jobs-list.explain.ts            # ROWS=1000000 by default
  */
-import postgres from 'postgres';
 import type { Sql } from '../src/db/client.js';
-import { ensureDatabase, migrateDatabase } from '../src/db/migrate.js';
+import { openScratchDb } from './scratch-db.js';
 import { countByType, countJobs, jobExistsBeyond, listJobs, ratesByType, type JobListFilter } from '../src/db/queries.js';
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
-const ADMIN = process.env.ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const url = new URL(ADMIN);
-url.pathname = '/lr_scratch_explain';
-
-await ensureDatabase(url.toString());
-await migrateDatabase(url.toString());
-const sql = postgres(url.toString(), { max: 1, onnotice: () => {} });
+const scratch = await openScratchDb('lr_scratch_explain');
+const { sql } = scratch;
 
 const [{ n }] = (await sql`select count(*)::int as n from jobs`) as unknown as [{ n: number }];
 if (n < ROWS) {
@@ -76,9 +70,4 @@ await countJobs(explaining('totalCount, admin, no filter'), all);
 await ratesByType(explaining('queueStats: throughput last minute + oldest queued'), null);
 await countByType(explaining('queueStats: counts by state'), null);
 
-await sql.end();
-if (process.env.KEEP !== '1') {
-  const admin = postgres(ADMIN, { max: 1, onnotice: () => {} });
-  await admin.unsafe('drop database if exists lr_scratch_explain with (force)');
-  await admin.end();
-}
+await scratch.end();

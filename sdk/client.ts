@@ -69,6 +69,22 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
+export interface JobUpdatesOptions {
+  /**
+   * Replay the recorded changes at or after this instant first (the `at` of the last update you saw, as
+   * yielded: an ISO 8601 string); updates the iterator yielded already are not yielded again.
+   */
+  since?: string;
+  /** Stops the iterator. */
+  signal?: AbortSignal;
+}
+
+/**
+ * How far before the latest `at` it yielded `jobUpdates` resumes: a change's `at` is when its statement
+ * started, so one that committed (and went out) a little later than another can carry an earlier `at`.
+ */
+export const RESUME_OVERLAP_MS = 5000;
+
 export interface LongrunClient {
   /** Concurrent calls travel as one `submitJobs` request; each still gets its own answer (`batchSubmits`). */
   submitJob(input: SubmitJobInput): Promise<SubmitJobMutation['submitJob']>;
@@ -85,11 +101,12 @@ export interface LongrunClient {
    */
   watchJob(id: string, options?: WatchOptions): AsyncIterableIterator<JobUpdate>;
   /**
-   * Live updates of many jobs (`jobUpdates`); never ends by itself: break out of the loop or abort. On network
-   * loss it reconnects as `watchJob` does; it is live only, so updates sent while it was away are not seen
-   * (read `jobs` for the current state).
+   * Updates of many jobs (`jobUpdates`); never ends by itself: break out of the loop or abort. On network loss
+   * it reconnects as `watchJob` does and resumes with `since`: the changes recorded while it was away come
+   * first (state changes, attempt errors, recorded progress milestones; not every live progress report), and
+   * no update is yielded twice. `options.since` replays from that instant at the start.
    */
-  jobUpdates(filter?: JobUpdatesFilter, options?: { signal?: AbortSignal }): AsyncIterableIterator<JobUpdate>;
+  jobUpdates(filter?: JobUpdatesFilter, options?: JobUpdatesOptions): AsyncIterableIterator<JobUpdate>;
   /** Runs any generated document over HTTP. */
   request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R>;
   /** Closes the WebSocket (open iterators end with an error). */
@@ -207,8 +224,25 @@ export function createClient(o: ClientOptions): LongrunClient {
     }
   }
 
-  const jobUpdates = (filter: JobUpdatesFilter = {}, opts: { signal?: AbortSignal } = {}): AsyncGenerator<JobUpdate> =>
-    resubscribing(() => subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter }, 'jobUpdates'), opts.signal);
+  /**
+   * Resumes from a little before the latest `at` yielded (RESUME_OVERLAP_MS) and drops what it yielded
+   * already by the job's last seq (seqs grow per job), remembered for the 10,000 most recently active jobs.
+   */
+  async function* jobUpdates(filter: JobUpdatesFilter = {}, opts: JobUpdatesOptions = {}): AsyncGenerator<JobUpdate> {
+    let latest: number | null = null;
+    const lastSeq = new Map<string, number>();
+    const since = () => (latest === null ? (opts.since ?? null) : new Date(latest - RESUME_OVERLAP_MS).toISOString());
+    const open = () => subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, since: since() }, 'jobUpdates');
+    for await (const u of resubscribing(open, opts.signal)) {
+      if (u.seq <= (lastSeq.get(u.jobId) ?? 0)) continue;
+      lastSeq.delete(u.jobId);
+      lastSeq.set(u.jobId, u.seq);
+      if (lastSeq.size > 10_000) lastSeq.delete(lastSeq.keys().next().value!);
+      const at = Date.parse(u.at);
+      if (latest === null || at > latest) latest = at;
+      yield u;
+    }
+  }
 
   /** The two submit mutations, for inputs serialised already (as the batcher holds them). */
   const batched = {

@@ -149,6 +149,7 @@ export type JobProgressSubscription = { jobProgress: { jobId: string, type: stri
 
 export type JobUpdatesSubscriptionVariables = Exact<{
   filter?: JobUpdatesFilter | null | undefined;
+  since?: string | null | undefined;
 }>;
 
 
@@ -453,8 +454,8 @@ export const JobProgressDocument = new TypedDocumentString(`
   error
 }`) as unknown as TypedDocumentString<JobProgressSubscription, JobProgressSubscriptionVariables>;
 export const JobUpdatesDocument = new TypedDocumentString(`
-    subscription JobUpdates($filter: JobUpdatesFilter) {
-  jobUpdates(filter: $filter) {
+    subscription JobUpdates($filter: JobUpdatesFilter, $since: DateTime) {
+  jobUpdates(filter: $filter, since: $since) {
     ...JobUpdateFields
   }
 }

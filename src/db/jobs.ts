@@ -29,7 +29,7 @@ export const JOB_COLUMNS = `id, owner, type, state, payload, progress, progress_
 /** JOB_COLUMNS with a null payload: for a success, whose payload its worker has and its update does not carry. */
 const JOB_COLUMNS_NO_PAYLOAD = JOB_COLUMNS.replace('payload,', 'null::jsonb as payload,');
 
-const EVENT_COLUMNS = `job_id as "jobId", seq, kind, state, progress, message, attempt, result, error, at`;
+export const EVENT_COLUMNS = `job_id as "jobId", seq, kind, state, progress, message, attempt, result, error, at`;
 
 /** A job to insert (validated by `jobs/submit.ts`). */
 export interface NewJob {

@@ -54,11 +54,12 @@ export const resolvers: Resolvers = {
       resolve: (u: JobUpdateMessage) => u,
     },
     jobUpdates: {
-      subscribe: (_, { filter }, ctx) =>
+      subscribe: (_, { filter, since }, ctx) =>
         openJobUpdates(
           { sql: ctx.deps.sql, hub: ctx.hub, names: ctx.deps.names, knownTypes: new Set(ctx.deps.types.keys()) },
           filter ?? {},
           ctx.viewer.admin ? null : ctx.viewer.owner,
+          since ?? null,
         ),
       resolve: (u: JobUpdateMessage) => u,
     },

@@ -5,9 +5,19 @@
  * - otherwise `types` × `states` → one pattern per pair (`job.<type>.<STATE>.*`, `*` for an absent list).
  * Patterns are shared with every other subscriber through the hub. Updates are checked against the whole
  * filter and the viewer (another owner's job is never sent), and deduplicated per job by seq.
+ *
+ * With `since`, the recorded history (`job_history`) of the viewer's matching jobs at or after `since` is sent
+ * first, in `at` order, then the live updates. Listening starts before PostgreSQL is read, and the live
+ * updates wait in the inbox meanwhile; the per-job seq dedupe drops those the replay already sent, so there
+ * is no gap and no duplicate at the switch. `>=`, not `>`: several changes share a millisecond (a
+ * `submitJobs` batch shares one `now()`), and `at` is sent to the millisecond (PostgreSQL keeps
+ * microseconds; the Date truncates), so the changes at exactly `since` come again and the client drops those
+ * it saw by (jobId, seq). Live progress reports are recorded throttled: the replay has the milestones, not
+ * every report.
  */
 import type { Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
+import { changedJobsSince, historySince } from '../db/queries.js';
 import { ErrorCode, PublicError } from '../errors.js';
 import { isUuid } from '../jobs/deps.js';
 import type { JobState } from '../jobs/state.js';
@@ -16,11 +26,16 @@ import type { Names } from '../messaging/names.js';
 import { returnsAtOnce } from './generator.js';
 import { UpdateInbox } from './inbox.js';
 import type { UpdateHub } from './hub.js';
+import { updateFromEvent } from './updates.js';
 
 /** Most types in one filter (types × states subjects are subscribed). */
 export const MAX_UPDATE_TYPES = 20;
 /** Most ids in one filter. */
 export const MAX_UPDATE_IDS = 100;
+/** Most history rows (and changed jobs) one `since` replays; past it the subscription is refused. */
+export const MAX_REPLAY_ROWS = 10_000;
+/** How far past the API's clock `since` may be (clocks differ: a live progress report carries a worker's). */
+export const SINCE_CLOCK_SKEW_MS = 60_000;
 
 export interface UpdatesFilter {
   types?: readonly string[] | null;
@@ -58,15 +73,42 @@ function matches(f: UpdatesFilter, u: JobUpdateMessage): boolean {
   );
 }
 
+const tooMuch = `more than ${MAX_REPLAY_ROWS} recorded changes since then: page with the \`jobs\` query (filter createdAfter, or by state) for the current state, then resume with a later \`since\``;
+
 /**
- * Opens the stream for a viewer (`owner` null = sees every job). It never completes by itself; the client
- * ends it. BAD_USER_INPUT for an unknown type or a too-long list.
+ * The recorded updates of the viewer's jobs matching the filter at or after `since`, in `at` order.
+ * BAD_USER_INPUT past MAX_REPLAY_ROWS (never a silent cut).
  */
-export function openJobUpdates(deps: JobUpdatesDeps, filter: UpdatesFilter, owner: string | null): AsyncGenerator<JobUpdateMessage> {
+async function recordedSince(deps: JobUpdatesDeps, filter: UpdatesFilter, owner: string | null, since: Date): Promise<JobUpdateMessage[]> {
+  const ids = unique(filter.ids)?.filter(isUuid).map((id) => id.toLowerCase()) ?? null;
+  if (ids?.length === 0) return [];
+  const jobs = await changedJobsSince(deps.sql, since, { owner, types: unique(filter.types), ids }, MAX_REPLAY_ROWS + 1);
+  if (jobs.length > MAX_REPLAY_ROWS) throw new PublicError(ErrorCode.BAD_USER_INPUT, `since: ${tooMuch}`);
+  if (!jobs.length) return [];
+  const typeOf = new Map(jobs.map((j) => [j.id, j.type]));
+  const rows = await historySince(deps.sql, [...typeOf.keys()], since, unique(filter.states), MAX_REPLAY_ROWS + 1);
+  if (rows.length > MAX_REPLAY_ROWS) throw new PublicError(ErrorCode.BAD_USER_INPUT, `since: ${tooMuch}`);
+  return rows.map((e) => updateFromEvent(typeOf.get(e.jobId)!, e));
+}
+
+/**
+ * Opens the stream for a viewer (`owner` null = sees every job), replaying the recorded changes at or after
+ * `since` first when it is given. It never completes by itself; the client ends it. BAD_USER_INPUT for an
+ * unknown type, a too-long list, a `since` in the future or one with too much history after it.
+ */
+export async function openJobUpdates(
+  deps: JobUpdatesDeps,
+  filter: UpdatesFilter,
+  owner: string | null,
+  since: Date | null = null,
+): Promise<AsyncGenerator<JobUpdateMessage>> {
   if ((filter.types?.length ?? 0) > MAX_UPDATE_TYPES) throw new PublicError(ErrorCode.BAD_USER_INPUT, `filter.types takes at most ${MAX_UPDATE_TYPES} values`);
   if ((filter.ids?.length ?? 0) > MAX_UPDATE_IDS) throw new PublicError(ErrorCode.BAD_USER_INPUT, `filter.ids takes at most ${MAX_UPDATE_IDS} values`);
   const unknown = filter.types?.find((t) => !deps.knownTypes.has(t));
   if (unknown !== undefined) throw new PublicError(ErrorCode.BAD_USER_INPUT, `unknown job type ${JSON.stringify(unknown)}`);
+  if (since && !(since.getTime() <= Date.now() + SINCE_CLOCK_SKEW_MS)) {
+    throw new PublicError(ErrorCode.BAD_USER_INPUT, 'since: not a time in the past (pass the `at` of the last update you saw)');
+  }
 
   const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, onFull: 'drop-oldest' });
   const listener = {
@@ -79,6 +121,15 @@ export function openJobUpdates(deps: JobUpdatesDeps, filter: UpdatesFilter, owne
   };
   const unlisteners = updatePatterns(deps.names, filter).map((p) => deps.hub.listen(p, listener));
   const unlisten = () => unlisteners.forEach((u) => u());
+  let replay: JobUpdateMessage[] = [];
+  if (since) {
+    try {
+      replay = await recordedSince(deps, filter, owner, since); // live updates wait in the inbox meanwhile
+    } catch (e) {
+      unlisten();
+      throw e;
+    }
+  }
 
   const lastSeq = new Map<string, number>();
   const ownerOf = new Map<string, string | null>();
@@ -96,15 +147,28 @@ export function openJobUpdates(deps: JobUpdatesDeps, filter: UpdatesFilter, owne
     return ownerOf.get(u.jobId) === owner;
   }
 
+  /** Notes `u` as its job's last update sent. */
+  const sent = (u: JobUpdateMessage) => {
+    lastSeq.delete(u.jobId); // re-insert: the map keeps the most recently active jobs
+    lastSeq.set(u.jobId, u.seq);
+    bounded(lastSeq);
+  };
+
   async function* stream(): AsyncGenerator<JobUpdateMessage> {
     try {
+      // The replay is the viewer's jobs already (owner in the query); the live ones waiting after it that it
+      // already sent are dropped below by seq.
+      for (const u of replay) {
+        if (u.seq <= (lastSeq.get(u.jobId) ?? 0)) continue;
+        sent(u);
+        yield u;
+      }
+      replay = [];
       for (;;) {
         const u = await inbox.take();
         if (u === null) return;
         if (!u || u.seq <= (lastSeq.get(u.jobId) ?? 0) || !(await visible(u))) continue;
-        lastSeq.delete(u.jobId); // re-insert: the map keeps the most recently active jobs
-        lastSeq.set(u.jobId, u.seq);
-        bounded(lastSeq);
+        sent(u);
         yield u; // the hub's own object (JobUpdate has no owner field): subscribers share its payload
       }
     } finally {

@@ -134,6 +134,55 @@ describe('SDK', () => {
     }
   });
 
+  it('replays in jobUpdates, after a reconnect, the changes made while the connection was down, each once', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
+    const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: t.key!, reconnectDelayMs: 50 });
+    const abort = new AbortController();
+    const seen: JobUpdate[] = [];
+    const finished = (id: string | undefined) => seen.some((u) => u.jobId === id && u.state === 'SUCCEEDED');
+    let a: { id: string } | undefined;
+    try {
+      const updates = client.jobUpdates({ types: ['demo.sleep'] }, { signal: abort.signal });
+      const until = async (done: () => boolean) => {
+        while (!done()) {
+          const r = await updates.next();
+          expect(r.done).toBe(false);
+          seen.push(r.value);
+        }
+      };
+      const listeners = t.app.hub.listenerCount;
+      const first = until(() => finished(a?.id));
+      for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners + 1; i++) await new Promise((r) => setTimeout(r, 20));
+      a = (await client.submitJob({ type: 'demo.sleep', payload: { ms: 100, steps: 1 } })).job!;
+      await first;
+
+      // The connection goes down, and stays down while two jobs run from start to end.
+      const release = proxy.hold();
+      for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(t.app.hub.listenerCount).toBe(listeners); // the server has dropped the subscription
+      const away = [
+        (await client.submitJob({ type: 'demo.sleep', payload: { ms: 100, steps: 1 } })).job!,
+        (await client.submitJob({ type: 'demo.sleep', payload: { ms: 200, steps: 2 } })).job!,
+      ];
+      const recorded = new Map<string, number[]>();
+      for (const j of away) {
+        for (let i = 0; i < 250 && (await client.job(j.id))?.state !== 'SUCCEEDED'; i++) await new Promise((r) => setTimeout(r, 20));
+        recorded.set(j.id, (await client.job(j.id))!.events.map((e) => e.seq));
+      }
+      release();
+
+      await until(() => away.every((j) => finished(j.id)));
+      expect(proxy.accepted).toBeGreaterThanOrEqual(2);
+      for (const j of away) expect(seen.filter((u) => u.jobId === j.id).map((u) => u.seq)).toEqual(recorded.get(j.id));
+      const keys = seen.map((u) => `${u.jobId}:${u.seq}`);
+      expect(keys).toEqual([...new Set(keys)]); // A's updates, replayed again from before the cut, are not repeated
+    } finally {
+      abort.abort();
+      await client.close();
+      await proxy.close();
+    }
+  });
+
   it('fails watchJob at once with NETWORK when the server was never reached, instead of retrying for minutes', async () => {
     // A port nothing listens on.
     const closed = http.createServer();

@@ -8,13 +8,17 @@ export interface TcpProxy {
   readonly accepted: number;
   /** Destroys every open connection (the proxy keeps listening, so clients can reconnect). */
   cut(): void;
+  /** Cuts every connection and refuses new ones until the returned function is called (a longer outage). */
+  hold(): () => void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const open = new Set<net.Socket>();
   let accepted = 0;
+  let held = false;
   const server = net.createServer((client) => {
+    if (held) return void client.destroy();
     accepted++;
     const upstream = net.connect(target.port, target.host);
     for (const s of [client, upstream]) {
@@ -33,6 +37,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return accepted;
     },
     cut: () => open.forEach((s) => s.destroy()),
+    hold() {
+      held = true;
+      open.forEach((s) => s.destroy());
+      return () => void (held = false);
+    },
     close: () => {
       open.forEach((s) => s.destroy());
       return new Promise((r) => server.close(() => r()));

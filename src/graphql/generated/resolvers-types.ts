@@ -429,7 +429,12 @@ export type Subscription = {
   jobProgress: JobUpdate;
   /**
    * Live updates of the viewer's jobs that match the filter (every job when omitted), as they happen; never
-   * completes. No snapshot and no replay: read `jobs` for the current state, `jobProgress` for one job's history.
+   * completes. No snapshot: read `jobs` for the current state.
+   * With `since`, the recorded history of those jobs at or after `since` (state changes, attempt errors and the
+   * progress milestones recorded, throttled: not every live progress report) is replayed first, in `at` order,
+   * then live updates follow, with no gap and no duplicate between them. The changes at exactly `since` are
+   * sent again (several can share a millisecond): drop those you saw by `jobId` and `seq`. More than 10,000
+   * recorded changes since then, or a `since` in the future, is refused with BAD_USER_INPUT.
    */
   jobUpdates: JobUpdate;
 };
@@ -445,6 +450,7 @@ export type SubscriptionJobProgressArgs = {
 /** Live job updates over graphql-ws. */
 export type SubscriptionJobUpdatesArgs = {
   filter?: InputMaybe<JobUpdatesFilter>;
+  since?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 /** A problem with the input of a mutation; nothing was written. */
