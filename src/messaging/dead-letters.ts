@@ -105,6 +105,22 @@ export async function removeDeadLetterCopy(d: Pick<DeadLetterDeps, 'nats' | 'nam
 }
 
 /**
+ * Deletes copies from the dead-letter stream whose jobs are being purged (jobs/retention.ts); answers the
+ * sequences that are gone now (deleted, or not there any more). It stops at the first copy NATS does not
+ * answer for: that copy and the rest stay, and so do their jobs, for a later pass.
+ */
+export async function deleteDeadLetterCopies(d: Pick<DeadLetterDeps, 'nats' | 'names'>, seqs: readonly number[]): Promise<Set<number>> {
+  const gone = new Set<number>();
+  for (let i = 0; i < seqs.length; i += 64) {
+    const window = seqs.slice(i, i + 64);
+    const results = await Promise.all(window.map((seq) => deleteCopy(d, seq)));
+    window.forEach((seq, k) => results[k] && gone.add(seq));
+    if (results.some((ok) => !ok)) break;
+  }
+  return gone;
+}
+
+/**
  * Dead-letters a job whose message JetStream will not deliver again: copy, delete from the work queue,
  * mark FAILED, record. `error` explains why when its worker did not fail it. A job whose cancel was
  * requested is CANCELLED instead (its message deleted, no copy).
