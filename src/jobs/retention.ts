@@ -1,7 +1,8 @@
 /**
  * Retention: finished jobs are deleted some time after they finished, with everything that belongs to them
  * (history, notification deliveries, outbox entries, a FAILED job's copy in the dead-letter stream). Every
- * API process runs a pass every `RETENTION_INTERVAL_MS` (`startRetention`).
+ * API process runs a pass every `RETENTION_INTERVAL_MS` (`startRetention`); admins can purge at once with
+ * the `purgeJobs` mutation (`longrun purge`).
  *
  * One batch (at most 1,000 jobs) is one transaction: lock the expired rows (`skip locked`: several processes
  * take different rows), delete their dead-letter copies from the stream, then delete the rows and commit.
@@ -11,14 +12,18 @@
  * then finds no job, and a replay that locked it first is skipped and, once QUEUED, never matches again.
  */
 import { preparing, type Sql } from '../db/client.js';
-import { deleteJobs, lockExpiredJobs, type PurgeAges } from '../db/retention.js';
+import { countExpiredJobs, deleteJobs, FINISHED_STATES, lockExpiredJobs, type PurgeAges } from '../db/retention.js';
 import type { Config } from '../config.js';
+import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, type UserError } from '../errors.js';
 import { deleteDeadLetterCopies } from '../messaging/dead-letters.js';
 import { jobsPurged } from '../observability/metrics.js';
-import type { JobDeps } from './deps.js';
+import type { JobDeps, Viewer } from './deps.js';
+import type { JobState } from './state.js';
 
 /** Jobs per batch: one lock-copies-delete transaction. */
 export const PURGE_BATCH = 1000;
+/** Most jobs one `purgeJobs` call deletes. */
+export const MAX_PURGE_LIMIT = 10_000;
 const DAY_MS = 86_400_000;
 
 export type RetentionDeps = Pick<JobDeps, 'sql' | 'nats' | 'names' | 'log'>;
@@ -117,4 +122,49 @@ export function startRetention(d: RetentionDeps, o: { ages: PurgeAges | null; in
       await running;
     },
   };
+}
+
+/** `purgeJobs` input (schema: PurgeJobsInput). */
+export interface PurgeJobsInput {
+  olderThanSeconds: number;
+  states?: readonly JobState[] | null;
+  dryRun?: boolean | null;
+  limit?: number | null;
+}
+
+/**
+ * `purgeJobs` (admins only): deletes finished jobs that finished at least `olderThanSeconds` ago, in the
+ * given states (all three by default), at most `limit` per call; with `dryRun`, counts them instead.
+ */
+export async function purgeJobs(
+  deps: RetentionDeps,
+  viewer: Viewer,
+  input: PurgeJobsInput,
+): Promise<{ purged: number; deadLetterCopiesRemoved: number; hasMore: boolean; userErrors: UserError[] }> {
+  if (!viewer.admin) throw new PublicError(ErrorCode.FORBIDDEN, 'purgeJobs needs an admin key');
+  const refused = (code: UserErrorCode, field: string, message: string) => ({
+    purged: 0,
+    deadLetterCopiesRemoved: 0,
+    hasMore: false,
+    userErrors: [{ code, field: ['input', field], message }],
+  });
+  const states = input.states?.length ? input.states : FINISHED_STATES;
+  const unfinished = states.filter((s) => !(FINISHED_STATES as readonly string[]).includes(s));
+  if (unfinished.length) {
+    return refused(UserErrorCode.INVALID_STATE, 'states', `only finished jobs (SUCCEEDED, FAILED, CANCELLED) can be purged, not ${unfinished.join(', ')}`);
+  }
+  if (input.olderThanSeconds < 0) return refused(UserErrorCode.OUT_OF_RANGE, 'olderThanSeconds', 'must be 0 or more');
+  const limit = input.limit ?? MAX_PURGE_LIMIT;
+  if (limit < 1 || limit > MAX_PURGE_LIMIT) return refused(UserErrorCode.OUT_OF_RANGE, 'limit', `must be 1..${MAX_PURGE_LIMIT}`);
+  const ages: PurgeAges = Object.fromEntries(states.map((s) => [s, input.olderThanSeconds * 1000]));
+
+  if (input.dryRun) {
+    const counts = await countExpiredJobs(deps.sql, ages);
+    const purged = Object.values(counts).reduce((a, b) => a + b, 0);
+    return { purged, deadLetterCopiesRemoved: 0, hasMore: false, userErrors: [] };
+  }
+  const r = await purgeExpiredJobs(deps, ages, limit);
+  if (r.stalled && r.purged === 0) throw new ServiceUnavailableError('NATS (deleting dead-letter copies)');
+  deps.log.info({ purged: r.purged, deadLetterCopiesRemoved: r.deadLetterCopiesRemoved, olderThanSeconds: input.olderThanSeconds, states }, 'purgeJobs: deleted finished jobs');
+  return { purged: r.purged, deadLetterCopiesRemoved: r.deadLetterCopiesRemoved, hasMore: r.hasMore, userErrors: [] };
 }
