@@ -13,6 +13,9 @@ export interface CommandArgs {
   states: JobState[] | undefined;
   types: string[] | undefined;
   first: number | undefined;
+  /** `--older-than`, in seconds. */
+  olderThanSeconds: number | undefined;
+  dryRun: boolean;
 }
 
 type Command = (client: LongrunClient, positionals: string[], a: CommandArgs, o: Output) => Promise<number>;
@@ -103,6 +106,31 @@ export const commands: Record<string, Command> = {
     const { job, userErrors } = await client.retryJob(need(positionals, 'id'));
     if (userErrors.length) return refused(o, userErrors);
     o.out(a.json ? JSON.stringify(job) : `retried ${jobLine(job!)}`);
+    return 0;
+  },
+
+  async purge(client, positionals, a, o) {
+    if (positionals.length) throw new UsageError('purge takes no arguments, only options');
+    if (a.olderThanSeconds === undefined) throw new UsageError('purge needs --older-than, e.g. --older-than 30d');
+    const input = { olderThanSeconds: a.olderThanSeconds, states: a.states ?? null, dryRun: a.dryRun };
+    let purged = 0;
+    let copies = 0;
+    try {
+      // The server deletes at most 10,000 jobs per call: go on while it says more match.
+      for (let more = true; more; ) {
+        const r = await client.purgeJobs(input);
+        if (r.userErrors.length) return refused(o, r.userErrors);
+        purged += r.purged;
+        copies += r.deadLetterCopiesRemoved;
+        more = r.hasMore && !a.dryRun;
+      }
+    } catch (e) {
+      if (purged) o.err(`purged ${purged} jobs before the error`);
+      throw e;
+    }
+    if (a.json) o.out(JSON.stringify({ dryRun: a.dryRun, purged, deadLetterCopiesRemoved: copies }));
+    else if (a.dryRun) o.out(`would purge ${purged} jobs`);
+    else o.out(`purged ${purged} jobs (${copies} dead-letter copies removed)`);
     return 0;
   },
 

@@ -5,6 +5,7 @@
  *   longrun watch <id> [--after SEQ]
  *   longrun jobs [--state S]... [--type T]... [--first N] [--after CURSOR]
  *   longrun cancel <id> | retry <id> | stats | types
+ *   longrun purge --older-than DURATION [--state S]... [--dry-run]   (admin key)
  *
  * Options: --url (env LONGRUN_URL, default http://localhost:4000/graphql), --token (env LONGRUN_TOKEN),
  * --json (print the raw result as JSON). Exit codes: 0 ok; 1 the watched job FAILED or was CANCELLED;
@@ -26,6 +27,8 @@ commands:
   jobs [--state S] [--type T] [--first N] [--after CURSOR]
   cancel <id>
   retry <id>
+  purge --older-than 30d [--state S] [--dry-run]
+                                   delete finished jobs (and their history, dead letters) now; admin key
   keys create --owner NAME [--admin] | keys revoke KEY_ID | keys list   (API keys, in DATABASE_URL)
   stats                            per-type counts, throughput, oldest queued age
   types                            the job types the server accepts
@@ -48,6 +51,8 @@ const OPTIONS = {
   state: { type: 'string', multiple: true },
   type: { type: 'string', multiple: true },
   first: { type: 'string' },
+  'older-than': { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -56,6 +61,15 @@ function jobState(s: string): JobState {
   const state = s.toUpperCase() as JobState;
   if (!JOB_STATES.includes(state)) throw new UsageError(`--state must be one of ${JOB_STATES.join(', ')}`);
   return state;
+}
+
+/** `--older-than`: a whole number of seconds, minutes, hours or days (`90s`, `15m`, `12h`, `30d`), in seconds. */
+function duration(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)([smhd])$/.exec(v.trim());
+  const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as 's' | 'm' | 'h' | 'd'] : NaN;
+  if (!(seconds <= 2 ** 31 - 1)) throw new UsageError('--older-than must be a duration such as 30d, 12h, 15m or 90s (at most 68 years)');
+  return seconds;
 }
 
 function parse(argv: string[]): { command: string; positionals: string[]; args: CommandArgs; url: string; token: string | undefined } {
@@ -90,6 +104,8 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
       states: values.state?.map(jobState),
       types: values.type,
       first: int('first', values.first),
+      olderThanSeconds: duration(values['older-than']),
+      dryRun: values['dry-run'],
     },
   };
 }

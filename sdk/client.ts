@@ -17,6 +17,7 @@ import {
   JobsDocument,
   JobTypesDocument,
   JobUpdatesDocument,
+  PurgeJobsDocument,
   QueueStatsDocument,
   RetryJobDocument,
   SubmitJobDocument,
@@ -29,6 +30,8 @@ import {
   type JobUpdateFieldsFragment,
   type JobUpdatesFilter,
   type QueueStatsQuery,
+  type PurgeJobsInput,
+  type PurgeJobsMutation,
   type RetryJobMutation,
   type SubmitJobInput,
   type SubmitJobMutation,
@@ -93,6 +96,8 @@ export interface LongrunClient {
   jobs(args?: JobsQueryVariables): Promise<JobsQuery['jobs']>;
   cancelJob(id: string): Promise<CancelJobMutation['cancelJob']>;
   retryJob(id: string): Promise<RetryJobMutation['retryJob']>;
+  /** Admins only: deletes finished jobs (at most `limit` per call; call again while `hasMore`). */
+  purgeJobs(input: PurgeJobsInput): Promise<PurgeJobsMutation['purgeJobs']>;
   queueStats(): Promise<QueueStatsQuery['queueStats']>;
   jobTypes(): Promise<JobTypesQuery['jobTypes']>;
   /**
@@ -260,6 +265,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     jobs: async (args = {}) => (await request(JobsDocument, args)).jobs,
     cancelJob: async (id) => (await request(CancelJobDocument, { id })).cancelJob,
     retryJob: async (id) => (await request(RetryJobDocument, { id })).retryJob,
+    purgeJobs: async (input) => (await request(PurgeJobsDocument, { input })).purgeJobs,
     queueStats: async () => (await request(QueueStatsDocument)).queueStats,
     jobTypes: async () => (await request(JobTypesDocument)).jobTypes,
     watchJob,

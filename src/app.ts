@@ -1,8 +1,8 @@
 /**
  * Starts one longrun API process: database (created and migrated), NATS (streams ensured), the outbox
- * relay, the dead-letter recorder, the notifier, optionally a worker pool, and the HTTP/WebSocket server.
+ * relay, the dead-letter recorder, the notifier, retention, optionally a worker pool, and the HTTP/WebSocket server.
  * `stop()` shuts down in order: readiness off → workers finish (grace) → subscriptions closed and HTTP
- * drained → relay and recorder → NATS drained → database closed.
+ * drained → retention, relay and recorder → NATS drained → database closed.
  */
 import { createAuthenticator } from './auth/authenticate.js';
 import { ensureDevKey } from './auth/dev-key.js';
@@ -24,6 +24,7 @@ import { names } from './messaging/names.js';
 import { createOutboxRelay } from './messaging/outbox-relay.js';
 import { ensureStreams } from './messaging/streams.js';
 import { createUpdateHub, type UpdateHub } from './progress/hub.js';
+import { retentionAges, startRetention, type Retention } from './jobs/retention.js';
 import { notifySettings, startConfiguredNotifier } from './notifications/setup.js';
 
 /** A worker pool started inside the API process (see workers/runner.ts). */
@@ -53,6 +54,8 @@ export interface App {
   db: Db;
   hub: UpdateHub;
   deadLetters: DeadLetterRecorder;
+  /** The retention loop (src/jobs/retention.ts). */
+  retention: Retention;
   /** The development key (src/auth/dev-key.ts), when one is in use. */
   devKey: string | null;
   stop(): Promise<void>;
@@ -106,6 +109,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     { sql: db.sql, nats, names: n, log },
     { ackWaitMs: config.ACK_WAIT_MS, sweepIntervalMs: Math.max(1000, Math.min(config.ACK_WAIT_MS, 10_000)) },
   );
+  const retention = startRetention({ sql: db.sql, nats, names: n, log }, { ages: retentionAges(config), intervalMs: config.RETENTION_INTERVAL_MS });
   const hub = createUpdateHub(nats.nc);
   const auth = createAuthenticator({ sql: db.sql, enabled: config.LONGRUN_AUTH });
   if (!auth.enabled) {
@@ -141,12 +145,14 @@ export async function startApp(o: AppOptions): Promise<App> {
     db,
     hub,
     deadLetters,
+    retention,
     devKey,
     stop() {
       stopping ??= (async () => {
         http.setDraining();
         await workers?.stop(config.SHUTDOWN_GRACE_MS);
         await http.close();
+        await retention.stop();
         await relay.stop();
         await notifier?.stop();
         await deadLetters.stop();

@@ -114,6 +114,14 @@ const schema = z.object({
   /** Deliveries this process sends at once; 0 runs no notifier here. */
   NOTIFIER_CONCURRENCY: intIn(0, 1000).default(10),
 
+  // Retention (README: PostgreSQL upkeep): finished jobs older than this are deleted with all they own.
+  /** Days a SUCCEEDED or CANCELLED job is kept after it finished; 0 = for ever. */
+  JOB_RETENTION_DAYS: intIn(0, 36_500).default(30),
+  /** Days a FAILED job (a dead letter an operator may replay) is kept after it failed; 0 = for ever. */
+  FAILED_JOB_RETENTION_DAYS: intIn(0, 36_500).default(90),
+  /** How often each API process runs a retention pass (batches of at most 1,000 jobs). */
+  RETENTION_INTERVAL_MS: intIn(100, 86_400_000).default(60_000),
+
   // Operations
   /** Port of `GET /metrics` of a worker process run alone (`npm run worker`); 0 = off. */
   METRICS_PORT: intIn(0, 65535).default(9464),

@@ -12,6 +12,8 @@ export const ErrorCode = {
   // Security: authentication and limits (the README's Security section lists each limit and its default).
   /** No API key, an unknown or malformed one, or a revoked one. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The operation needs an admin key (`purgeJobs`). */
+  FORBIDDEN: 'FORBIDDEN',
   /** The request body is larger than HTTP_BODY_LIMIT_BYTES. */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** The request could not be read (malformed JSON, wrong content type, batched operations). */

@@ -58,6 +58,18 @@ export type NotifyInput = {
   webhook?: string | null | undefined;
 };
 
+/** Which finished jobs `purgeJobs` deletes. */
+export type PurgeJobsInput = {
+  /** Count the jobs that would be deleted; delete nothing. */
+  dryRun?: boolean | null | undefined;
+  /** Delete at most this many jobs in this call (1..10,000, default 10,000); `hasMore` says whether more match. */
+  limit?: number | null | undefined;
+  /** Only jobs that finished at least this many seconds ago (0: every finished job). */
+  olderThanSeconds: number;
+  /** Only jobs in these states (SUCCEEDED, FAILED, CANCELLED; all three when omitted). Others are refused. */
+  states?: Array<JobState> | null | undefined;
+};
+
 /** What to submit. */
 export type SubmitJobInput = {
   /**
@@ -110,6 +122,13 @@ export type RetryJobMutationVariables = Exact<{
 
 
 export type RetryJobMutation = { retryJob: { job: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
+export type PurgeJobsMutationVariables = Exact<{
+  input: PurgeJobsInput;
+}>;
+
+
+export type PurgeJobsMutation = { purgeJobs: { purged: number, deadLetterCopiesRemoved: number, hasMore: boolean, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type JobQueryVariables = Exact<{
   id: string | number;
@@ -340,6 +359,22 @@ fragment UserErrorFields on UserError {
   field
   message
 }`) as unknown as TypedDocumentString<RetryJobMutation, RetryJobMutationVariables>;
+export const PurgeJobsDocument = new TypedDocumentString(`
+    mutation PurgeJobs($input: PurgeJobsInput!) {
+  purgeJobs(input: $input) {
+    purged
+    deadLetterCopiesRemoved
+    hasMore
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}`) as unknown as TypedDocumentString<PurgeJobsMutation, PurgeJobsMutationVariables>;
 export const JobDocument = new TypedDocumentString(`
     query Job($id: ID!) {
   job(id: $id) {

@@ -105,8 +105,8 @@ export const jobs = pgTable(
  *
  * No foreign key to `jobs`: every row is written by the statement that inserts or changes its job (a CTE over
  * the job rows that statement wrote), so none can be without its job. The key's check cost a fifth of a bulk
- * insert and a lock on the job row per event (docs/performance.md). Nothing deletes jobs; whoever deletes one
- * by hand must delete its `job_events` rows too (README: PostgreSQL upkeep).
+ * insert and a lock on the job row per event (docs/performance.md). Retention (db/retention.ts `deleteJobs`)
+ * deletes a job's rows with the job; whoever deletes a job by hand must delete them too.
  */
 export const jobEvents = pgTable(
   'job_events',

@@ -6,6 +6,7 @@ import { payloadJsonSchema } from '../jobs/definition.js';
 import { cancelJob, retryJob } from '../jobs/commands.js';
 import { canSee } from '../jobs/deps.js';
 import { deadLetterConnection, findJob, jobConnection, queueStats } from '../jobs/queries.js';
+import { purgeJobs } from '../jobs/retention.js';
 import { submitBatch, submitJobs } from '../jobs/submit.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import { openJobProgress } from '../progress/job-progress.js';
@@ -44,6 +45,7 @@ export const resolvers: Resolvers = {
     },
     cancelJob: (_, { id }, ctx) => cancelJob(ctx.deps, ctx.viewer, id),
     retryJob: (_, { id }, ctx) => retryJob(ctx.deps, ctx.viewer, id),
+    purgeJobs: (_, { input }, ctx) => purgeJobs(ctx.deps, ctx.viewer, input),
   },
   Subscription: {
     jobProgress: {

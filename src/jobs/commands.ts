@@ -51,7 +51,11 @@ export async function retryJob(deps: JobDeps, viewer: Viewer, id: string): Promi
   const job = await visibleJob(deps, viewer, id);
   if (job.state !== 'FAILED') return invalidState(job, 'retried (only FAILED jobs can)');
   const replayed = await replayFailedJob(deps.sql, { id: job.id, subject: deps.names.jobSubject(job.type) });
-  if (!replayed) return invalidState((await getJob(deps.sql, id)) ?? job, 'retried now');
+  if (!replayed) {
+    const now = await getJob(deps.sql, id);
+    if (!now) throw new NotFoundError('job'); // purged by retention meanwhile
+    return invalidState(now, 'retried now');
+  }
   if (job.deadLetterSeq !== null) await removeDeadLetterCopy(deps, job.deadLetterSeq);
   deps.relay.publishSoon([replayed.outbox]);
   publishUpdate(deps.nats.nc, deps.names, updateFromJob(replayed.job));

@@ -68,8 +68,21 @@ async function recordCopy(d: DeadLetterDeps, job: JobRow, dlqSeq: number): Promi
   await removeDeadLetterCopy(d, dlqSeq);
 }
 
-/** NATS answered that the message is not there (already deleted): nothing left to remove. */
-const noSuchMessage = (e: unknown) => e instanceof JetStreamApiError && e.code === 10037;
+/**
+ * Deletes one message of the dead-letter stream; true once it is not there (deleted now, or before), false
+ * when NATS did not answer. nats-server 2.9.10 answers the delete of a missing message with one of several
+ * codes (10057 "no message found" or "stream store EOF", 10043 "sequence N not found"), so a refusal is
+ * checked with a get, which answers a missing message plainly (null).
+ */
+async function deleteCopy(d: Pick<DeadLetterDeps, 'nats' | 'names'>, seq: number): Promise<boolean> {
+  try {
+    await d.nats.jsm.streams.deleteMessage(d.names.deadLetterStream, seq);
+    return true;
+  } catch (e) {
+    if (!(e instanceof JetStreamApiError)) return false;
+    return (await d.nats.jsm.streams.getMessage(d.names.deadLetterStream, { seq }).catch(() => undefined)) === null;
+  }
+}
 
 /**
  * Removes a copy from the dead-letter stream that no longer stands for a dead letter (a job replayed by
@@ -79,11 +92,7 @@ const noSuchMessage = (e: unknown) => e instanceof JetStreamApiError && e.code =
  * of a job that is no longer a dead letter.
  */
 export async function removeDeadLetterCopy(d: Pick<DeadLetterDeps, 'nats' | 'names' | 'log'>, dlqSeq: number): Promise<void> {
-  const tryOnce = () =>
-    d.nats.jsm.streams.deleteMessage(d.names.deadLetterStream, dlqSeq).then(
-      () => true,
-      (e: unknown) => noSuchMessage(e),
-    );
+  const tryOnce = () => deleteCopy(d, dlqSeq);
   if (await tryOnce()) return;
   d.log.warn({ dlqSeq }, 'dead letters: could not remove a stale copy (NATS unreachable?); retrying in the background');
   void (async () => {
@@ -93,6 +102,22 @@ export async function removeDeadLetterCopy(d: Pick<DeadLetterDeps, 'nats' | 'nam
       if (await tryOnce()) return void d.log.info({ dlqSeq }, 'dead letters: removed a stale copy');
     }
   })();
+}
+
+/**
+ * Deletes copies from the dead-letter stream whose jobs are being purged (jobs/retention.ts); answers the
+ * sequences that are gone now (deleted, or not there any more). It stops at the first copy NATS does not
+ * answer for: that copy and the rest stay, and so do their jobs, for a later pass.
+ */
+export async function deleteDeadLetterCopies(d: Pick<DeadLetterDeps, 'nats' | 'names'>, seqs: readonly number[]): Promise<Set<number>> {
+  const gone = new Set<number>();
+  for (let i = 0; i < seqs.length; i += 64) {
+    const window = seqs.slice(i, i + 64);
+    const results = await Promise.all(window.map((seq) => deleteCopy(d, seq)));
+    window.forEach((seq, k) => results[k] && gone.add(seq));
+    if (results.some((ok) => !ok)) break;
+  }
+  return gone;
 }
 
 /**

@@ -9,7 +9,8 @@
  *   one function that writes every state change (`db/jobs.ts` `transition()`);
  * - redeliveries: the worker, when JetStream delivers a job message again;
  * - notification deliveries: the notifier;
- * - progress reports coalesced (latest wins for a subscriber that is behind): `progress/inbox.ts`.
+ * - progress reports coalesced (latest wins for a subscriber that is behind): `progress/inbox.ts`;
+ * - jobs purged (retention, `purgeJobs`): `jobs/retention.ts`, after the delete commits.
  */
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { JobRow } from '../db/schema.js';
@@ -74,6 +75,13 @@ export const notificationDeliveries = new Counter({
 export const progressCoalesced = new Counter({
   name: 'longrun_progress_coalesced_total',
   help: 'jobProgress progress reports not sent because a newer report of the same attempt replaced them while the subscriber was behind (latest wins).',
+  registers: [registry],
+});
+
+export const jobsPurged = new Counter({
+  name: 'longrun_jobs_purged_total',
+  help: 'Finished jobs deleted by retention or purgeJobs, with their history, notifications and dead-letter copies.',
+  labelNames: ['type', 'state'],
   registers: [registry],
 });
 

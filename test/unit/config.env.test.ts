@@ -1,6 +1,7 @@
 /** The configuration as the environment gives it: a value that cannot be meant stops the start with its name. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { retentionAges } from '../../src/jobs/retention.js';
 
 describe('loadConfig', () => {
   it('takes a value of only blanks as unset, as an empty one, not as 0', () => {
@@ -15,5 +16,13 @@ describe('loadConfig', () => {
       'invalid NOTIFY_BACKOFF_MS="600000": must not exceed NOTIFY_BACKOFF_MAX_MS (1000)',
     );
     expect(loadConfig({ NOTIFY_BACKOFF_MS: '1000', NOTIFY_BACKOFF_MAX_MS: '1000' }).NOTIFY_BACKOFF_MS).toBe(1000);
+  });
+
+  it('keeps finished jobs 30 days and FAILED ones 90 by default; 0 keeps them for ever; a negative age is refused', () => {
+    const day = 86_400_000;
+    expect(retentionAges(loadConfig({}))).toEqual({ SUCCEEDED: 30 * day, CANCELLED: 30 * day, FAILED: 90 * day });
+    expect(retentionAges(loadConfig({ JOB_RETENTION_DAYS: '0' }))).toEqual({ FAILED: 90 * day });
+    expect(retentionAges(loadConfig({ JOB_RETENTION_DAYS: '0', FAILED_JOB_RETENTION_DAYS: '0' }))).toBeNull();
+    expect(() => loadConfig({ FAILED_JOB_RETENTION_DAYS: '-1' })).toThrow('invalid FAILED_JOB_RETENTION_DAYS="-1"');
   });
 });

@@ -202,6 +202,12 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Cancel a job: a QUEUED/RETRYING job never runs; a RUNNING job's handler is aborted. */
   cancelJob: CancelJobPayload;
+  /**
+   * Admins only (else FORBIDDEN): delete finished jobs now, with everything that belongs to them, as the
+   * built-in retention does (JOB_RETENTION_DAYS, FAILED_JOB_RETENTION_DAYS). A deleted job is gone: `job` is
+   * null, its idempotency key is free again.
+   */
+  purgeJobs: PurgeJobsPayload;
   /** Replay a FAILED job as a new attempt series (same id, history kept). */
   retryJob: RetryJobPayload;
   /** Accept a job: it is stored and queued, and this returns at once (QUEUED). */
@@ -217,6 +223,12 @@ export type Mutation = {
 /** Submitting and steering jobs. */
 export type MutationCancelJobArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Submitting and steering jobs. */
+export type MutationPurgeJobsArgs = {
+  input: PurgeJobsInput;
 };
 
 
@@ -301,6 +313,31 @@ export type PageInfo = {
   hasPreviousPage: Scalars['Boolean']['output'];
   /** Cursor of the first edge, or null for an empty page. */
   startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+/** Which finished jobs `purgeJobs` deletes. */
+export type PurgeJobsInput = {
+  /** Count the jobs that would be deleted; delete nothing. */
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Delete at most this many jobs in this call (1..10,000, default 10,000); `hasMore` says whether more match. */
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  /** Only jobs that finished at least this many seconds ago (0: every finished job). */
+  olderThanSeconds: Scalars['Int']['input'];
+  /** Only jobs in these states (SUCCEEDED, FAILED, CANCELLED; all three when omitted). Others are refused. */
+  states?: InputMaybe<Array<JobState>>;
+};
+
+/** What `purgeJobs` deleted, or why it refused. */
+export type PurgeJobsPayload = {
+  __typename?: 'PurgeJobsPayload';
+  /** Copies of FAILED jobs removed from the dead-letter stream with them. */
+  deadLetterCopiesRemoved: Scalars['Int']['output'];
+  /** More jobs match: call again to go on. */
+  hasMore: Scalars['Boolean']['output'];
+  /** Jobs deleted, with their history, notification deliveries and outbox entries (with `dryRun`: jobs that would be). */
+  purged: Scalars['Int']['output'];
+  /** Why the input was refused (INVALID_STATE for a state that is not finished, OUT_OF_RANGE). */
+  userErrors: Array<UserError>;
 };
 
 /** Reading jobs, stats and job types. */
@@ -561,6 +598,8 @@ export type ResolversTypes = ResolversObject<{
   NotificationStatus: NotificationStatus;
   NotifyInput: NotifyInput;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PurgeJobsInput: PurgeJobsInput;
+  PurgeJobsPayload: ResolverTypeWrapper<PurgeJobsPayload>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QueueStats: ResolverTypeWrapper<QueueStats>;
   RetryJobPayload: ResolverTypeWrapper<Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
@@ -594,6 +633,8 @@ export type ResolversParentTypes = ResolversObject<{
   NotificationDelivery: DeliveryToSend;
   NotifyInput: NotifyInput;
   PageInfo: PageInfo;
+  PurgeJobsInput: PurgeJobsInput;
+  PurgeJobsPayload: PurgeJobsPayload;
   Query: Record<PropertyKey, never>;
   QueueStats: QueueStats;
   RetryJobPayload: Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
@@ -687,6 +728,7 @@ export type JobUpdateResolvers<ContextType = GraphQLContext, ParentType extends 
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelJob?: Resolver<ResolversTypes['CancelJobPayload'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
+  purgeJobs?: Resolver<ResolversTypes['PurgeJobsPayload'], ParentType, ContextType, RequireFields<MutationPurgeJobsArgs, 'input'>>;
   retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
   submitJob?: Resolver<ResolversTypes['SubmitJobPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobArgs, 'input'>>;
   submitJobs?: Resolver<ResolversTypes['SubmitJobsPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobsArgs, 'inputs'>>;
@@ -709,6 +751,13 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type PurgeJobsPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PurgeJobsPayload'] = ResolversParentTypes['PurgeJobsPayload']> = ResolversObject<{
+  deadLetterCopiesRemoved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  hasMore?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  purged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
@@ -770,6 +819,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Mutation?: MutationResolvers<ContextType>;
   NotificationDelivery?: NotificationDeliveryResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PurgeJobsPayload?: PurgeJobsPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   QueueStats?: QueueStatsResolvers<ContextType>;
   RetryJobPayload?: RetryJobPayloadResolvers<ContextType>;

@@ -1,0 +1,79 @@
+/**
+ * Retention: deleting finished jobs with everything that belongs to them. A job owns its history
+ * (`job_events`, no foreign key), its outbox entries (no foreign key), its notification subscriptions and
+ * deliveries (`on delete cascade`) and, when FAILED, a copy in the dead-letter stream (`dead_letter_seq`),
+ * which the caller removes between `lockExpiredJobs` and `deleteJobs` (jobs/retention.ts).
+ *
+ * Only jobs with `finished_at` set are ever chosen (PostgreSQL's check: exactly the terminal states), and
+ * they stay locked (`for update`) from the choice to the delete, so a `retryJob` replay or a late dead-letter
+ * record waits for the purge and then finds no row, or the purge skips a row it holds (`skip locked`, which
+ * also keeps several API processes off each other's batches).
+ */
+import type { Sql } from './client.js';
+import type { JobState } from '../jobs/state.js';
+
+/** The states a purge may delete. */
+export type FinishedState = Extract<JobState, 'SUCCEEDED' | 'FAILED' | 'CANCELLED'>;
+export const FINISHED_STATES: readonly FinishedState[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+/** Per finished state, how long after `finished_at` a job may be deleted (ms); a state left out is kept. */
+export type PurgeAges = Partial<Record<FinishedState, number>>;
+
+/** A job chosen for deletion, locked by the caller's transaction. */
+export interface ExpiredJob {
+  id: string;
+  type: string;
+  state: FinishedState;
+  /** Sequence of its copy in the dead-letter stream, if one is recorded. */
+  deadLetterSeq: number | null;
+}
+
+/** `$1..$3`: the ages of SUCCEEDED, CANCELLED and FAILED (null = kept); a row of another state never matches. */
+const EXPIRED = `finished_at is not null and case state
+    when 'SUCCEEDED' then finished_at < now() - $1::float8 * interval '1 millisecond'
+    when 'CANCELLED' then finished_at < now() - $2::float8 * interval '1 millisecond'
+    when 'FAILED' then finished_at < now() - $3::float8 * interval '1 millisecond'
+    else false end`;
+
+const ageParams = (a: PurgeAges) => [a.SUCCEEDED ?? null, a.CANCELLED ?? null, a.FAILED ?? null];
+
+/**
+ * Locks up to `limit` expired jobs, oldest first, skipping rows another transaction holds. Call it inside a
+ * transaction and delete in the same one (`deleteJobs`).
+ */
+export async function lockExpiredJobs(tx: Sql, ages: PurgeAges, limit: number): Promise<ExpiredJob[]> {
+  return tx.unsafe<ExpiredJob[]>(
+    `select id, type, state, dead_letter_seq::float8 as "deadLetterSeq" from jobs
+     where ${EXPIRED}
+     order by finished_at limit $4 for update skip locked`,
+    [...ageParams(ages), limit] as never[],
+  );
+}
+
+/**
+ * Deletes finished jobs and what they own in one statement (the notification rows go by cascade); answers
+ * the jobs deleted. A job that is not finished is never deleted.
+ */
+export async function deleteJobs(tx: Sql, ids: readonly string[]): Promise<Pick<ExpiredJob, 'id' | 'type' | 'state'>[]> {
+  if (!ids.length) return [];
+  return tx.unsafe(
+    `with j as (
+       delete from jobs where id = any($1::uuid[]) and finished_at is not null returning id, type, state
+     ), e as (
+       delete from job_events where job_id in (select id from j)
+     ), o as (
+       delete from outbox where job_id in (select id from j)
+     )
+     select id, type, state from j`,
+    [ids as never],
+  );
+}
+
+/** How many jobs of each finished state are expired (a dry run); nothing is locked. */
+export async function countExpiredJobs(sql: Sql, ages: PurgeAges): Promise<Partial<Record<FinishedState, number>>> {
+  const rows = await sql.unsafe<{ state: FinishedState; n: number }[]>(
+    `select state, count(*)::int as n from jobs where ${EXPIRED} group by state`,
+    ageParams(ages) as never[],
+  );
+  return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+}

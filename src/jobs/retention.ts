@@ -1,0 +1,170 @@
+/**
+ * Retention: finished jobs are deleted some time after they finished, with everything that belongs to them
+ * (history, notification deliveries, outbox entries, a FAILED job's copy in the dead-letter stream). Every
+ * API process runs a pass every `RETENTION_INTERVAL_MS` (`startRetention`); admins can purge at once with
+ * the `purgeJobs` mutation (`longrun purge`).
+ *
+ * One batch (at most 1,000 jobs) is one transaction: lock the expired rows (`skip locked`: several processes
+ * take different rows), delete their dead-letter copies from the stream, then delete the rows and commit.
+ * The copy goes first, so a crash in between leaves a row whose copy is gone (the next pass deletes it; a
+ * copy not there counts as deleted), never a copy whose row is gone. A job whose copy NATS did not delete
+ * is kept for a later pass. The rows stay locked throughout, so a `retryJob` replay of one of them waits and
+ * then finds no job, and a replay that locked it first is skipped and, once QUEUED, never matches again.
+ */
+import { preparing, type Sql } from '../db/client.js';
+import { countExpiredJobs, deleteJobs, FINISHED_STATES, lockExpiredJobs, type PurgeAges } from '../db/retention.js';
+import type { Config } from '../config.js';
+import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, type UserError } from '../errors.js';
+import { deleteDeadLetterCopies } from '../messaging/dead-letters.js';
+import { jobsPurged } from '../observability/metrics.js';
+import type { JobDeps, Viewer } from './deps.js';
+import type { JobState } from './state.js';
+
+/** Jobs per batch: one lock-copies-delete transaction. */
+export const PURGE_BATCH = 1000;
+/** Most jobs one `purgeJobs` call deletes. */
+export const MAX_PURGE_LIMIT = 10_000;
+const DAY_MS = 86_400_000;
+
+export type RetentionDeps = Pick<JobDeps, 'sql' | 'nats' | 'names' | 'log'>;
+
+export interface PurgeResult {
+  /** Jobs deleted. */
+  purged: number;
+  /** Dead-letter stream copies deleted with them. */
+  deadLetterCopiesRemoved: number;
+  /** More jobs may match (the limit was reached, or a copy could not be deleted). */
+  hasMore: boolean;
+  /** NATS did not delete a copy: its job (and any after it) stays for a later pass. */
+  stalled: boolean;
+}
+
+/** The configured ages (SUCCEEDED and CANCELLED, FAILED); null when every job is kept for ever. */
+export function retentionAges(c: Pick<Config, 'JOB_RETENTION_DAYS' | 'FAILED_JOB_RETENTION_DAYS'>): PurgeAges | null {
+  const ages: PurgeAges = {};
+  if (c.JOB_RETENTION_DAYS > 0) ages.SUCCEEDED = ages.CANCELLED = c.JOB_RETENTION_DAYS * DAY_MS;
+  if (c.FAILED_JOB_RETENTION_DAYS > 0) ages.FAILED = c.FAILED_JOB_RETENTION_DAYS * DAY_MS;
+  return Object.keys(ages).length ? ages : null;
+}
+
+/** One batch: lock expired jobs, delete their dead-letter copies, delete them; counted once committed. */
+async function purgeBatch(d: RetentionDeps, ages: PurgeAges, limit: number) {
+  const r = await d.sql.begin(async (raw) => {
+    const tx = preparing(raw) as unknown as Sql;
+    const jobs = await lockExpiredJobs(tx, ages, limit);
+    const seqs = jobs.flatMap((j) => (j.deadLetterSeq === null ? [] : [j.deadLetterSeq]));
+    const gone = seqs.length ? await deleteDeadLetterCopies(d, seqs) : new Set<number>();
+    const ids = jobs.filter((j) => j.deadLetterSeq === null || gone.has(j.deadLetterSeq)).map((j) => j.id);
+    return { chosen: jobs.length, deleted: await deleteJobs(tx, ids), copies: gone.size };
+  });
+  for (const j of r.deleted) jobsPurged.inc({ type: j.type, state: j.state.toLowerCase() });
+  return r;
+}
+
+/** Deletes up to `limit` expired jobs, oldest first, in batches of at most PURGE_BATCH. */
+export async function purgeExpiredJobs(d: RetentionDeps, ages: PurgeAges, limit: number): Promise<PurgeResult> {
+  const out: PurgeResult = { purged: 0, deadLetterCopiesRemoved: 0, hasMore: false, stalled: false };
+  while (out.purged < limit) {
+    const size = Math.min(PURGE_BATCH, limit - out.purged);
+    const b = await purgeBatch(d, ages, size);
+    out.purged += b.deleted.length;
+    out.deadLetterCopiesRemoved += b.copies;
+    out.stalled = b.deleted.length < b.chosen;
+    out.hasMore = b.chosen === size || out.stalled;
+    if (!out.hasMore || out.stalled) break;
+  }
+  return out;
+}
+
+export interface Retention {
+  /** One pass: every expired job, batch by batch (tests; also run on the timer). */
+  runOnce(): Promise<PurgeResult>;
+  stop(): Promise<void>;
+}
+
+/** Runs a retention pass every `intervalMs` (none when `ages` is null: everything is kept). */
+export function startRetention(d: RetentionDeps, o: { ages: PurgeAges | null; intervalMs: number }): Retention {
+  const { ages } = o;
+  let stopped = false;
+  let running: Promise<unknown> = Promise.resolve();
+  const days = (ms: number | undefined) => (ms === undefined ? 'for ever' : `${ms / DAY_MS} days`);
+  d.log.info(
+    `retention: SUCCEEDED and CANCELLED jobs are kept ${days(ages?.SUCCEEDED)}, FAILED jobs ${days(ages?.FAILED)} (JOB_RETENTION_DAYS, FAILED_JOB_RETENTION_DAYS)`,
+  );
+
+  async function runOnce(): Promise<PurgeResult> {
+    const total: PurgeResult = { purged: 0, deadLetterCopiesRemoved: 0, hasMore: false, stalled: false };
+    if (!ages) return total;
+    for (let more = true; more && !stopped; ) {
+      const r = await purgeExpiredJobs(d, ages, PURGE_BATCH);
+      total.purged += r.purged;
+      total.deadLetterCopiesRemoved += r.deadLetterCopiesRemoved;
+      total.stalled = r.stalled;
+      more = r.hasMore && !r.stalled;
+    }
+    if (total.purged) d.log.info({ purged: total.purged, deadLetterCopiesRemoved: total.deadLetterCopiesRemoved }, 'retention: deleted expired finished jobs');
+    if (total.stalled) d.log.warn('retention: NATS did not delete a dead-letter copy; its job is kept until a later pass');
+    return total;
+  }
+
+  const timer = ages
+    ? setInterval(() => {
+        running = runOnce().catch((e: unknown) => d.log.warn({ err: e }, 'retention: pass failed; trying again at the next one'));
+      }, o.intervalMs)
+    : null;
+  timer?.unref();
+
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/** `purgeJobs` input (schema: PurgeJobsInput). */
+export interface PurgeJobsInput {
+  olderThanSeconds: number;
+  states?: readonly JobState[] | null;
+  dryRun?: boolean | null;
+  limit?: number | null;
+}
+
+/**
+ * `purgeJobs` (admins only): deletes finished jobs that finished at least `olderThanSeconds` ago, in the
+ * given states (all three by default), at most `limit` per call; with `dryRun`, counts them instead.
+ */
+export async function purgeJobs(
+  deps: RetentionDeps,
+  viewer: Viewer,
+  input: PurgeJobsInput,
+): Promise<{ purged: number; deadLetterCopiesRemoved: number; hasMore: boolean; userErrors: UserError[] }> {
+  if (!viewer.admin) throw new PublicError(ErrorCode.FORBIDDEN, 'purgeJobs needs an admin key');
+  const refused = (code: UserErrorCode, field: string, message: string) => ({
+    purged: 0,
+    deadLetterCopiesRemoved: 0,
+    hasMore: false,
+    userErrors: [{ code, field: ['input', field], message }],
+  });
+  const states = input.states?.length ? input.states : FINISHED_STATES;
+  const unfinished = states.filter((s) => !(FINISHED_STATES as readonly string[]).includes(s));
+  if (unfinished.length) {
+    return refused(UserErrorCode.INVALID_STATE, 'states', `only finished jobs (SUCCEEDED, FAILED, CANCELLED) can be purged, not ${unfinished.join(', ')}`);
+  }
+  if (input.olderThanSeconds < 0) return refused(UserErrorCode.OUT_OF_RANGE, 'olderThanSeconds', 'must be 0 or more');
+  const limit = input.limit ?? MAX_PURGE_LIMIT;
+  if (limit < 1 || limit > MAX_PURGE_LIMIT) return refused(UserErrorCode.OUT_OF_RANGE, 'limit', `must be 1..${MAX_PURGE_LIMIT}`);
+  const ages: PurgeAges = Object.fromEntries(states.map((s) => [s, input.olderThanSeconds * 1000]));
+
+  if (input.dryRun) {
+    const counts = await countExpiredJobs(deps.sql, ages);
+    const purged = Object.values(counts).reduce((a, b) => a + b, 0);
+    return { purged, deadLetterCopiesRemoved: 0, hasMore: false, userErrors: [] };
+  }
+  const r = await purgeExpiredJobs(deps, ages, limit);
+  if (r.stalled && r.purged === 0) throw new ServiceUnavailableError('NATS (deleting dead-letter copies)');
+  deps.log.info({ purged: r.purged, deadLetterCopiesRemoved: r.deadLetterCopiesRemoved, olderThanSeconds: input.olderThanSeconds, states }, 'purgeJobs: deleted finished jobs');
+  return { purged: r.purged, deadLetterCopiesRemoved: r.deadLetterCopiesRemoved, hasMore: r.hasMore, userErrors: [] };
+}
