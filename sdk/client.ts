@@ -12,6 +12,7 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 import WebSocket from 'ws';
 import {
   CancelJobDocument,
+  DeadLettersDocument,
   JobDocument,
   JobProgressDocument,
   JobsDocument,
@@ -23,6 +24,8 @@ import {
   SubmitJobDocument,
   SubmitJobsDocument,
   type CancelJobMutation,
+  type DeadLettersQuery,
+  type DeadLettersQueryVariables,
   type JobQuery,
   type JobsQuery,
   type JobsQueryVariables,
@@ -94,6 +97,8 @@ export interface LongrunClient {
   submitJobs(inputs: SubmitJobInput[]): Promise<SubmitJobsMutation['submitJobs']>;
   job(id: string): Promise<JobQuery['job']>;
   jobs(args?: JobsQueryVariables): Promise<JobsQuery['jobs']>;
+  /** FAILED jobs whose dead-letter copy is recorded, most recently dead-lettered first (`retryJob` replays one). */
+  deadLetters(args?: DeadLettersQueryVariables): Promise<DeadLettersQuery['deadLetters']>;
   cancelJob(id: string): Promise<CancelJobMutation['cancelJob']>;
   retryJob(id: string): Promise<RetryJobMutation['retryJob']>;
   /** Admins only: deletes finished jobs (at most `limit` per call; call again while `hasMore`). */
@@ -263,6 +268,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     submitJobs,
     job: async (id) => (await request(JobDocument, { id })).job,
     jobs: async (args = {}) => (await request(JobsDocument, args)).jobs,
+    deadLetters: async (args = {}) => (await request(DeadLettersDocument, args)).deadLetters,
     cancelJob: async (id) => (await request(CancelJobDocument, { id })).cancelJob,
     retryJob: async (id) => (await request(RetryJobDocument, { id })).retryJob,
     purgeJobs: async (input) => (await request(PurgeJobsDocument, { input })).purgeJobs,

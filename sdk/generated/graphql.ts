@@ -148,6 +148,15 @@ export type JobsQueryVariables = Exact<{
 
 export type JobsQuery = { jobs: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> } };
 
+export type DeadLettersQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  type?: string | null | undefined;
+}>;
+
+
+export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> } };
+
 export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -445,6 +454,40 @@ export const JobsDocument = new TypedDocumentString(`
   finishedAt
   nextAttemptAt
 }`) as unknown as TypedDocumentString<JobsQuery, JobsQueryVariables>;
+export const DeadLettersDocument = new TypedDocumentString(`
+    query DeadLetters($first: Int, $after: String, $type: String) {
+  deadLetters(first: $first, after: $after, type: $type) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      hasPreviousPage
+      startCursor
+      endCursor
+    }
+    edges {
+      cursor
+      node {
+        ...JobFields
+      }
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+}`) as unknown as TypedDocumentString<DeadLettersQuery, DeadLettersQueryVariables>;
 export const QueueStatsDocument = new TypedDocumentString(`
     query QueueStats {
   queueStats {
