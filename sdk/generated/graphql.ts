@@ -91,6 +91,8 @@ export type SubmitJobInput = {
 
 export type JobFieldsFragment = { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null };
 
+export type JobPageFragment = { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> };
+
 export type JobUpdateFieldsFragment = { jobId: string, type: string, seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string, result: unknown, error: string | null };
 
 export type UserErrorFieldsFragment = { code: string, field: Array<string> | null, message: string };
@@ -219,6 +221,38 @@ export const JobFieldsFragmentDoc = new TypedDocumentString(`
   nextAttemptAt
 }
     `, {"fragmentName":"JobFields"}) as unknown as TypedDocumentString<JobFieldsFragment, unknown>;
+export const JobPageFragmentDoc = new TypedDocumentString(`
+    fragment JobPage on JobConnection {
+  totalCount
+  pageInfo {
+    hasNextPage
+    hasPreviousPage
+    startCursor
+    endCursor
+  }
+  edges {
+    cursor
+    node {
+      ...JobFields
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+}`, {"fragmentName":"JobPage"}) as unknown as TypedDocumentString<JobPageFragment, unknown>;
 export const JobUpdateFieldsFragmentDoc = new TypedDocumentString(`
     fragment JobUpdateFields on JobUpdate {
   jobId
@@ -423,19 +457,7 @@ export const JobsDocument = new TypedDocumentString(`
     last: $last
     before: $before
   ) {
-    totalCount
-    pageInfo {
-      hasNextPage
-      hasPreviousPage
-      startCursor
-      endCursor
-    }
-    edges {
-      cursor
-      node {
-        ...JobFields
-      }
-    }
+    ...JobPage
   }
 }
     fragment JobFields on Job {
@@ -453,23 +475,26 @@ export const JobsDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+}
+fragment JobPage on JobConnection {
+  totalCount
+  pageInfo {
+    hasNextPage
+    hasPreviousPage
+    startCursor
+    endCursor
+  }
+  edges {
+    cursor
+    node {
+      ...JobFields
+    }
+  }
 }`) as unknown as TypedDocumentString<JobsQuery, JobsQueryVariables>;
 export const DeadLettersDocument = new TypedDocumentString(`
     query DeadLetters($first: Int, $after: String, $type: String) {
   deadLetters(first: $first, after: $after, type: $type) {
-    totalCount
-    pageInfo {
-      hasNextPage
-      hasPreviousPage
-      startCursor
-      endCursor
-    }
-    edges {
-      cursor
-      node {
-        ...JobFields
-      }
-    }
+    ...JobPage
   }
 }
     fragment JobFields on Job {
@@ -487,6 +512,21 @@ export const DeadLettersDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+}
+fragment JobPage on JobConnection {
+  totalCount
+  pageInfo {
+    hasNextPage
+    hasPreviousPage
+    startCursor
+    endCursor
+  }
+  edges {
+    cursor
+    node {
+      ...JobFields
+    }
+  }
 }`) as unknown as TypedDocumentString<DeadLettersQuery, DeadLettersQueryVariables>;
 export const QueueStatsDocument = new TypedDocumentString(`
     query QueueStats {
