@@ -28,8 +28,12 @@ export interface ExpiredJob {
   deadLetterSeq: number | null;
 }
 
-/** `$1..$3`: the ages of SUCCEEDED, CANCELLED and FAILED (null = kept); a row of another state never matches. */
-const EXPIRED = `finished_at is not null and case state
+/**
+ * `$1..$3`: the ages of SUCCEEDED, CANCELLED and FAILED (null = kept); a row of another state never matches.
+ * The first condition bounds the scan of `jobs_finished` by the shortest age (LEAST skips nulls), so a pass
+ * reads only jobs past it (those expired, and FAILED ones between the two ages), not every finished job.
+ */
+const EXPIRED = `finished_at < now() - least($1::float8, $2::float8, $3::float8) * interval '1 millisecond' and case state
     when 'SUCCEEDED' then finished_at < now() - $1::float8 * interval '1 millisecond'
     when 'CANCELLED' then finished_at < now() - $2::float8 * interval '1 millisecond'
     when 'FAILED' then finished_at < now() - $3::float8 * interval '1 millisecond'
