@@ -17,6 +17,8 @@ export interface InboxOptions {
   onFull: 'drop-oldest' | 'empty';
   /** Replace a waiting progress report by a newer one of the same run. @default false */
   latestProgress?: boolean;
+  /** With `empty`: told what the inbox dropped (what was queued, then the update that did not fit). */
+  onEmpty?: (dropped: readonly JobUpdateMessage[]) => void;
 }
 
 /** Whether `b` only reports progress after `a`: same job, both RUNNING, same attempt, later seq. */
@@ -56,6 +58,7 @@ export class UpdateInbox {
     let kept = true;
     if (this.items.length >= this.o.max) {
       if (this.o.onFull === 'empty') {
+        this.o.onEmpty?.([...this.items, u]);
         this.items.length = 0;
         kept = false;
       } else this.items.shift();

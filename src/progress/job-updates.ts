@@ -13,7 +13,9 @@
  * `submitJobs` batch shares one `now()`), and `at` is sent to the millisecond (PostgreSQL keeps
  * microseconds; the Date truncates), so the changes at exactly `since` come again and the client drops those
  * it saw by (jobId, seq). Live progress reports are recorded throttled: the replay has the milestones, not
- * every report.
+ * every report. A subscriber with `since` that falls behind by more than the inbox holds (a long replay still
+ * being sent, a slow socket) is not cut short: the inbox empties and the stream reads PostgreSQL again from
+ * the earliest `at` it dropped, with the same dedupe.
  */
 import type { Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
@@ -110,7 +112,15 @@ export async function openJobUpdates(
     throw new PublicError(ErrorCode.BAD_USER_INPUT, 'since: not a time in the past (pass the `at` of the last update you saw)');
   }
 
-  const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, onFull: 'drop-oldest' });
+  /** With `since`: the earliest `at` (ms) of the updates the inbox dropped, to be read from PostgreSQL again. */
+  let rereadFrom: number | null = null;
+  const onEmpty = (dropped: readonly JobUpdateMessage[]) => {
+    for (const d of dropped) {
+      const at = Date.parse(d.at);
+      if (at < (rereadFrom ?? Infinity)) rereadFrom = at;
+    }
+  };
+  const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, ...(since ? { onFull: 'empty', onEmpty } : { onFull: 'drop-oldest' }) });
   const listener = {
     update(u: JobUpdateMessage) {
       if (matches(filter, u)) inbox.push(u);
@@ -156,15 +166,21 @@ export async function openJobUpdates(
 
   async function* stream(): AsyncGenerator<JobUpdateMessage> {
     try {
-      // The replay is the viewer's jobs already (owner in the query); the live ones waiting after it that it
-      // already sent are dropped below by seq.
-      for (const u of replay) {
-        if (u.seq <= (lastSeq.get(u.jobId) ?? 0)) continue;
-        sent(u);
-        yield u;
-      }
-      replay = [];
       for (;;) {
+        // The replay is the viewer's jobs already (owner in the query); the live ones waiting after it that it
+        // already sent are dropped below by seq.
+        for (const u of replay) {
+          if (u.seq <= (lastSeq.get(u.jobId) ?? 0)) continue;
+          sent(u);
+          yield u;
+        }
+        replay = [];
+        if (rereadFrom !== null) {
+          const from = new Date(rereadFrom);
+          rereadFrom = null;
+          replay = await recordedSince(deps, filter, owner, from);
+          continue;
+        }
         const u = await inbox.take();
         if (u === null) return;
         if (!u || u.seq <= (lastSeq.get(u.jobId) ?? 0) || !(await visible(u))) continue;

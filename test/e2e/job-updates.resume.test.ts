@@ -6,7 +6,7 @@
  */
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_REPLAY_ROWS, updatePatterns, type UpdatesFilter } from '../../src/progress/job-updates.js';
+import { MAX_REPLAY_ROWS, openJobUpdates, updatePatterns, type UpdatesFilter } from '../../src/progress/job-updates.js';
 import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { bearer, collect, gql, JOB, SUBMIT, waitForJob, wsClient } from '../support/graphql.js';
 
@@ -201,6 +201,41 @@ describe('jobUpdates(since)', () => {
     expect(ids(bob.seen)).toEqual(new Set([b1.id]));
     const admin = await untilLive(undefined, { types: ['demo.sleep'] }, sleep);
     expect(ids(admin.seen)).toEqual(new Set([a1.id, b1.id, byType.live.id, alice.live.id, bob.live.id]));
+  });
+
+  it('loses nothing when more live updates than the inbox holds (1,000) arrive before the replay is sent', async () => {
+    const first = await submit({ type: 'demo.noop', payload: {} });
+    await historyOf(first.id);
+    const deps = { sql: t.app.deps.sql, hub: t.app.hub, names: t.app.deps.names, knownTypes: new Set(t.app.deps.types.keys()) };
+    const filter = { types: ['demo.noop'] };
+    // Opened (listening, replay read) but not read from yet: as while a long replay is still being sent.
+    const stream = await openJobUpdates(deps, filter, null, new Date(first.createdAt));
+    // Every live update the hub hands out meanwhile (to the stream's inbox as well), by (jobId, seq).
+    const live = new Set<string>();
+    const unlisten = updatePatterns(t.app.deps.names, filter).map((p) => t.app.hub.listen(p, { update: (u) => void live.add(keyOf(u)), resync() {} }));
+    try {
+      const r = await gql(t.url, 'mutation($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id } userErrors { message } } }', {
+        inputs: Array.from({ length: 700 }, () => ({ type: 'demo.noop', payload: {} })),
+      });
+      expect(r.body.data.submitJobs.userErrors).toEqual([]);
+      const ids: string[] = r.body.data.submitJobs.jobs.map((j: { id: string }) => j.id);
+      for (let i = 0; i < 500 && live.size < 2 * ids.length; i++) await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      unlisten.forEach((u) => u());
+    }
+    expect(live.size).toBeGreaterThan(1000); // RUNNING and SUCCEEDED of each
+    const want = new Set([...(await historyOf(first.id)).map((e) => keyOf({ jobId: first.id, seq: e.seq })), ...live]);
+    const seen: string[] = [];
+    // Reads until every update was seen, or nothing comes for 2 s.
+    const idle = () => new Promise<null>((r) => setTimeout(() => r(null), 2000));
+    while (seen.length < want.size) {
+      const n = await Promise.race([stream.next(), idle()]);
+      if (!n || n.done) break;
+      if (want.has(keyOf(n.value))) seen.push(keyOf(n.value));
+    }
+    await stream.return(undefined);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...want].filter((k) => !seen.includes(k))).toEqual([]);
   });
 
   it('refuses a `since` that is not a time, or in the future, with BAD_USER_INPUT', async () => {
