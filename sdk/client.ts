@@ -237,11 +237,19 @@ export function createClient(o: ClientOptions): LongrunClient {
   /**
    * Resumes from a little before the latest `at` yielded (RESUME_OVERLAP_MS) and drops what it yielded
    * already by the job's last seq (seqs grow per job), remembered for the 10,000 most recently active jobs.
+   * Without `options.since`, the first subscription is live only and its start (this clock) counts as the
+   * latest `at`: a reconnect before anything was yielded still replays what happened meanwhile.
    */
   async function* jobUpdates(filter: JobUpdatesFilter = {}, opts: JobUpdatesOptions = {}): AsyncGenerator<JobUpdate> {
-    let latest: number | null = null;
+    let latest: number | null = opts.since === undefined ? Date.now() : null;
+    let opened = false;
     const lastSeq = new Map<string, number>();
-    const since = () => (latest === null ? (opts.since ?? null) : new Date(latest - RESUME_OVERLAP_MS).toISOString());
+    const since = () => {
+      const first = !opened;
+      opened = true;
+      if (first || latest === null) return opts.since ?? null;
+      return new Date(latest - RESUME_OVERLAP_MS).toISOString();
+    };
     const open = () => subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, since: since() }, 'jobUpdates');
     for await (const u of resubscribing(open, opts.signal)) {
       if (u.seq <= (lastSeq.get(u.jobId) ?? 0)) continue;

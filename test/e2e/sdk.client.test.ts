@@ -183,6 +183,41 @@ describe('SDK', () => {
     }
   });
 
+  it('replays in jobUpdates the changes made while the connection was down also when it had yielded nothing before', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
+    const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: t.key!, reconnectDelayMs: 50 });
+    const abort = new AbortController();
+    try {
+      // A quiet subscription (a dashboard of failures, say): attached, nothing to yield yet.
+      const updates = client.jobUpdates({ types: ['demo.sleep'] }, { signal: abort.signal });
+      // The earlier tests' subscriptions end on the server first.
+      for (let i = 0; i < 250 && t.app.hub.listenerCount !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const listeners = t.app.hub.listenerCount;
+      const next = updates.next();
+      for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners + 1; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(t.app.hub.listenerCount).toBe(listeners + 1);
+
+      const release = proxy.hold();
+      for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners; i++) await new Promise((r) => setTimeout(r, 20));
+      const away = (await client.submitJob({ type: 'demo.sleep', payload: { ms: 100, steps: 1 } })).job!;
+      for (let i = 0; i < 250 && (await client.job(away.id))?.state !== 'SUCCEEDED'; i++) await new Promise((r) => setTimeout(r, 20));
+      const recorded = (await client.job(away.id))!.events.map((e) => e.seq);
+      release();
+
+      const seen: number[] = [];
+      const idle = () => new Promise<null>((r) => setTimeout(() => r(null), 3000));
+      for (let r = await Promise.race([next, idle()]); r && !r.done; r = await Promise.race([updates.next(), idle()])) {
+        if (r.value.jobId === away.id) seen.push(r.value.seq);
+        if (r.value.jobId === away.id && r.value.state === 'SUCCEEDED') break;
+      }
+      expect(seen).toEqual(recorded);
+    } finally {
+      abort.abort();
+      await client.close();
+      await proxy.close();
+    }
+  });
+
   it('fails watchJob at once with NETWORK when the server was never reached, instead of retrying for minutes', async () => {
     // A port nothing listens on.
     const closed = http.createServer();
