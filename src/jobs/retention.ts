@@ -82,7 +82,7 @@ export interface Retention {
   stop(): Promise<void>;
 }
 
-/** Runs a retention pass every `intervalMs` (none when `ages` is null: everything is kept). */
+/** Runs a retention pass `intervalMs` after the end of the last one (none when `ages` is null: everything is kept). */
 export function startRetention(d: RetentionDeps, o: { ages: PurgeAges | null; intervalMs: number }): Retention {
   const { ages } = o;
   let stopped = false;
@@ -107,18 +107,24 @@ export function startRetention(d: RetentionDeps, o: { ages: PurgeAges | null; in
     return total;
   }
 
-  const timer = ages
-    ? setInterval(() => {
-        running = runOnce().catch((e: unknown) => d.log.warn({ err: e }, 'retention: pass failed; trying again at the next one'));
-      }, o.intervalMs)
-    : null;
-  timer?.unref();
+  // The next pass is timed from the end of the last one: a pass longer than the interval (the first one
+  // over a large backlog) is never joined by another, each holding a pool connection.
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    if (!ages || stopped) return;
+    timer = setTimeout(() => {
+      running = runOnce()
+        .catch((e: unknown) => d.log.warn({ err: e }, 'retention: pass failed; trying again at the next one'))
+        .finally(schedule);
+    }, o.intervalMs).unref();
+  };
+  schedule();
 
   return {
     runOnce,
     async stop() {
       stopped = true;
-      if (timer) clearInterval(timer);
+      clearTimeout(timer);
       await running;
     },
   };

@@ -6,8 +6,9 @@
  * Per message: start an attempt in PostgreSQL (a SENT/FAILED delivery is just acked: duplicates do nothing),
  * send, then SENT + ack; on failure keep the error and `nak(backoff)`; after NOTIFY_MAX_ATTEMPTS (or a
  * permanent refusal) mark it FAILED (dead-lettered, visible in `Job.notifications`) and ack. A message whose
- * receiver uses its share of the slots (`receiver-shares.ts`) waits a moment for one of them, or, if none
- * frees up (or the receiver fails), is nak'ed to come round later, unsent.
+ * receiver uses its share of the slots (`receiver-shares.ts`) waits aside a moment for one of them (the
+ * next messages go on meanwhile), or, if none frees up (or the receiver fails, or too many wait), is
+ * nak'ed to come round later, unsent.
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
@@ -45,8 +46,12 @@ export interface Notifier {
 
 /** Backoff of a message whose handling failed before or after the send (PostgreSQL unreachable). */
 const INFRA_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.2 };
-/** How long a message waits for a slot of its receiver's share (a receiver that fails: not at all). */
-const TURN_WAIT_MS = 250;
+/**
+ * How long a message waits aside for a slot of its receiver's share (a receiver that fails: not at all); long
+ * enough for a slow receiver's sends to end and hand their slots over, well inside the consumer's AckWait
+ * (WEBHOOK_TIMEOUT_MS + 20 s; the send restarts it).
+ */
+const TURN_WAIT_MS = 5000;
 /** Delay of a message that did not get its turn, by its delivery count. */
 const NEXT_TURN_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.5 };
 
@@ -70,19 +75,56 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   }
 
   /**
-   * Takes a slot of the receiver's share, waiting up to TURN_WAIT_MS for one of its sends to end (not at all
-   * while it fails); false: its share stays in use.
+   * Messages waiting aside for a slot of their receiver's share, each at most TURN_WAIT_MS, oldest first;
+   * the loop goes on with the next message meanwhile, so another receiver's delivery is not held behind
+   * them. A send to the receiver that ends hands its slot to the first of them.
    */
-  async function turnOf(receiver: string): Promise<boolean> {
-    const until = Date.now() + TURN_WAIT_MS;
-    while (!shares.take(receiver)) {
-      const left = until - Date.now();
-      if (left <= 0 || shares.failing(receiver)) return false;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([...inFlight, new Promise((r) => (timer = setTimeout(r, left)))]);
-      clearTimeout(timer);
-    }
-    return true;
+  type Waiting = { m: JsMsg; msg: NotificationMessage; timer: NodeJS.Timeout };
+  const waiting = new Map<string, Waiting[]>();
+  let waitingCount = 0;
+  const nextTurn = (m: JsMsg) => m.nak(retryDelay(NEXT_TURN_BACKOFF, m.info.deliveryCount)); // not an attempt
+
+  function wait(receiver: string, m: JsMsg, msg: NotificationMessage): void {
+    const queue = waiting.get(receiver) ?? [];
+    const entry: Waiting = { m, msg, timer: setTimeout(() => (unwait(receiver, entry), nextTurn(m)), TURN_WAIT_MS) };
+    queue.push(entry);
+    waiting.set(receiver, queue);
+    waitingCount++;
+  }
+
+  function unwait(receiver: string, entry: Waiting): void {
+    const queue = waiting.get(receiver)!;
+    queue.splice(queue.indexOf(entry), 1);
+    if (!queue.length) waiting.delete(receiver);
+    waitingCount--;
+    clearTimeout(entry.timer);
+  }
+
+  /** Starts a delivery in a slot of the receiver's share (taken); the slot goes to a waiting message after. */
+  function start(m: JsMsg, msg: NotificationMessage, receiver: string | null): void {
+    const p = deliver(m, msg)
+      .catch((e) => {
+        // PostgreSQL unreachable (or a bug): nothing was sent or recorded; try again later.
+        const delay = retryDelay(INFRA_BACKOFF, m.info.deliveryCount);
+        log.warn({ err: e, retryInMs: delay }, 'notifier: delivery handling failed; it will be retried');
+        m.nak(delay);
+        return null;
+      })
+      .then((sent) => {
+        if (!receiver) return;
+        shares.release(receiver, sent);
+        if (shares.failing(receiver)) {
+          for (const e of [...(waiting.get(receiver) ?? [])]) (unwait(receiver, e), nextTurn(e.m)); // no wait for it
+          return;
+        }
+        const next = waiting.get(receiver)?.[0];
+        if (next && !stopped && shares.take(receiver)) {
+          unwait(receiver, next);
+          start(next.m, next.msg, receiver); // in the slot this send leaves: the global count stays the same
+        }
+      })
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
   }
 
   /** Sends one delivery; resolves whether the send went through (null: nothing was sent). */
@@ -139,21 +181,9 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
           }
           while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
           const receiver = receiverOf(msg);
-          if (receiver && !(await turnOf(receiver))) {
-            m.nak(retryDelay(NEXT_TURN_BACKOFF, m.info.deliveryCount)); // not an attempt: it comes back later
-            continue;
-          }
-          const p = deliver(m, msg)
-            .catch((e) => {
-              // PostgreSQL unreachable (or a bug): nothing was sent or recorded; try again later.
-              const delay = retryDelay(INFRA_BACKOFF, m.info.deliveryCount);
-              log.warn({ err: e, retryInMs: delay }, 'notifier: delivery handling failed; it will be retried');
-              m.nak(delay);
-              return null;
-            })
-            .then((sent) => void (receiver && shares.release(receiver, sent)))
-            .finally(() => inFlight.delete(p));
-          inFlight.add(p);
+          if (!receiver || shares.take(receiver)) start(m, msg, receiver);
+          else if (shares.failing(receiver) || waitingCount >= o.concurrency) nextTurn(m);
+          else wait(receiver, m, msg);
           if (stopped) break;
         }
       } catch (e) {
@@ -166,6 +196,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   return {
     async stop() {
       stopped = true;
+      for (const [receiver, queue] of waiting) for (const e of [...queue]) (unwait(receiver, e), e.m.nak());
       await messages?.close();
       await Promise.race([loop, new Promise((r) => setTimeout(r, 2000))]);
       await Promise.allSettled([...inFlight]);
