@@ -128,10 +128,6 @@ const schema = z.object({
   /** OTLP/HTTP endpoint (e.g. http://127.0.0.1:4318); traces are exported only when it is set. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('longrun'),
-}).superRefine((c, ctx) => {
-  if (c.NOTIFY_BACKOFF_MS > c.NOTIFY_BACKOFF_MAX_MS) {
-    ctx.addIssue({ code: 'custom', path: ['NOTIFY_BACKOFF_MS'], message: `must not exceed NOTIFY_BACKOFF_MAX_MS (${c.NOTIFY_BACKOFF_MAX_MS})` });
-  }
 });
 
 /** The parsed, frozen configuration. */
@@ -155,5 +151,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const key = String(issue.path[0] ?? '?');
     throw new ConfigError(`invalid ${key}=${JSON.stringify(env[key] ?? '')}: ${issue.message}`);
   }
-  return Object.freeze(parsed.data);
+  const c = parsed.data;
+  if (c.NOTIFY_BACKOFF_MS > c.NOTIFY_BACKOFF_MAX_MS) {
+    // Name the variable that was set (the other one is at its default).
+    throw new ConfigError(
+      'NOTIFY_BACKOFF_MS' in cleaned
+        ? `invalid NOTIFY_BACKOFF_MS=${JSON.stringify(env.NOTIFY_BACKOFF_MS)}: must not exceed NOTIFY_BACKOFF_MAX_MS (${c.NOTIFY_BACKOFF_MAX_MS})`
+        : `invalid NOTIFY_BACKOFF_MAX_MS=${JSON.stringify(env.NOTIFY_BACKOFF_MAX_MS)}: must not be below NOTIFY_BACKOFF_MS (${c.NOTIFY_BACKOFF_MS}, its default)`,
+    );
+  }
+  return Object.freeze(c);
 }

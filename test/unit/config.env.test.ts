@@ -16,6 +16,10 @@ describe('loadConfig', () => {
       'invalid NOTIFY_BACKOFF_MS="600000": must not exceed NOTIFY_BACKOFF_MAX_MS (1000)',
     );
     expect(loadConfig({ NOTIFY_BACKOFF_MS: '1000', NOTIFY_BACKOFF_MAX_MS: '1000' }).NOTIFY_BACKOFF_MS).toBe(1000);
+    // Only the longest set, below the first's default: the message names the one that was set.
+    expect(() => loadConfig({ NOTIFY_BACKOFF_MAX_MS: '1000' })).toThrow(
+      'invalid NOTIFY_BACKOFF_MAX_MS="1000": must not be below NOTIFY_BACKOFF_MS (2000, its default)',
+    );
   });
 
   it('keeps finished jobs 30 days and FAILED ones 90 by default; 0 keeps them for ever; a negative age is refused', () => {
