@@ -174,7 +174,12 @@ export function createClient(o: ClientOptions): LongrunClient {
     try {
       body = JSON.parse(text);
     } catch {
-      throw new LongrunError(`HTTP ${res.status}: ${text.slice(0, 200)}`, res.status >= 500 ? 'SERVICE_UNAVAILABLE' : 'BAD_REQUEST');
+      // Not a GraphQL answer (an HTML 404 page, a proxy's error): most often a URL without its /graphql path.
+      const shown = text.replace(/\s+/g, ' ').trim().slice(0, 120);
+      throw new LongrunError(
+        `${o.url} answered HTTP ${res.status}, not a GraphQL response (is it longrun's /graphql endpoint?)${shown ? `: ${shown}` : ''}`,
+        res.status >= 500 ? 'SERVICE_UNAVAILABLE' : 'BAD_REQUEST',
+      );
     }
     if (body.errors?.length) throw LongrunError.from(body.errors);
     if (!body.data) throw new LongrunError(`HTTP ${res.status} without data`, 'INTERNAL_SERVER_ERROR');

@@ -218,6 +218,15 @@ describe('SDK', () => {
     }
   });
 
+  it('says a URL that is not the GraphQL endpoint is likely missing /graphql, instead of printing the page', async () => {
+    const client = createClient({ url: t.url.replace(/\/graphql$/, '/'), token: t.key! });
+    const err = (await client.queueStats().catch((e) => e)) as LongrunError;
+    expect(err).toBeInstanceOf(LongrunError);
+    expect(err.code).toBe('BAD_REQUEST');
+    expect(err.message).toMatch(/answered HTTP 404, not a GraphQL response \(is it longrun's \/graphql endpoint\?\)/);
+    await client.close();
+  });
+
   it('fails watchJob at once with NETWORK when the server was never reached, instead of retrying for minutes', async () => {
     // A port nothing listens on.
     const closed = http.createServer();
