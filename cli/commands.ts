@@ -109,8 +109,7 @@ export const commands: Record<string, Command> = {
     return 0;
   },
 
-  async purge(client, positionals, a, o) {
-    if (positionals.length) throw new UsageError('purge takes no arguments, only options');
+  async purge(client, _positionals, a, o) {
     if (a.olderThanSeconds === undefined) throw new UsageError('purge needs --older-than, e.g. --older-than 30d');
     const input = { olderThanSeconds: a.olderThanSeconds, states: a.states ?? null, dryRun: a.dryRun };
     let purged = 0;

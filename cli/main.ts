@@ -56,6 +56,33 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
+type Option = keyof typeof OPTIONS;
+/** Options every command takes. */
+const GLOBAL_OPTIONS: readonly Option[] = ['url', 'token', 'json', 'help'];
+/** Per command: how many arguments it takes and its own options; anything else is bad usage (exit 2). */
+const SYNTAX: Record<string, { args: number; options: readonly Option[] }> = {
+  submit: { args: 1, options: ['payload', 'max-attempts', 'idempotency-key', 'watch'] },
+  watch: { args: 1, options: ['after'] },
+  jobs: { args: 0, options: ['state', 'type', 'first', 'after'] },
+  cancel: { args: 1, options: [] },
+  retry: { args: 1, options: [] },
+  purge: { args: 0, options: ['older-than', 'state', 'dry-run'] },
+  stats: { args: 0, options: [] },
+  types: { args: 0, options: [] },
+};
+
+/** Refuses arguments and options the command does not take (they would be ignored silently). */
+function checkSyntax(command: string, positionals: string[], given: ReadonlySet<string>): void {
+  const syntax = SYNTAX[command];
+  if (!syntax) return; // an unknown command is refused by main
+  if (positionals.length > syntax.args) {
+    const extra = positionals.slice(syntax.args).map((p) => JSON.stringify(p)).join(' ');
+    throw new UsageError(`${command} takes ${syntax.args === 0 ? 'no arguments' : 'one argument'}; left over: ${extra}`);
+  }
+  const stray = [...given].filter((name) => !GLOBAL_OPTIONS.includes(name as Option) && !syntax.options.includes(name as Option));
+  if (stray.length) throw new UsageError(`${stray.map((n) => `--${n}`).join(', ')} does not apply to ${command}`);
+}
+
 /** A `--state` value, in any letter case. */
 function jobState(s: string): JobState {
   const state = s.toUpperCase() as JobState;
@@ -73,7 +100,7 @@ function duration(v: string | undefined): number | undefined {
 }
 
 function parse(argv: string[]): { command: string; positionals: string[]; args: CommandArgs; url: string; token: string | undefined } {
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const { values, positionals, tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
   const int = (name: string, v: string | undefined) => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -89,6 +116,7 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
     }
   }
   const [command = values.help ? 'help' : '', ...rest] = positionals;
+  if (!values.help) checkSyntax(command, rest, new Set(tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : []))));
   return {
     command: values.help ? 'help' : command,
     positionals: rest,

@@ -129,6 +129,16 @@ describe('longrun CLI', () => {
     expect(missing.code).toBe(3);
   });
 
+  it('refuses arguments and options a command does not take (exit 2, nothing sent), instead of ignoring them', async () => {
+    const extra = await longrun('cancel', '00000000-0000-4000-8000-000000000000', '00000000-0000-4000-8000-000000000001');
+    expect(extra.stderr).toMatch(/^longrun: cancel takes one argument; left over: "00000000-0000-4000-8000-000000000001"\n/);
+    expect(extra.code).toBe(2);
+    const stray = await longrun('submit', 'demo.noop', '--after', '3', '--first', '5');
+    expect(stray.stderr).toMatch(/^longrun: --after, --first does not apply to submit/);
+    expect(stray.code).toBe(2);
+    expect(stray.stdout).toBe(''); // not submitted
+  });
+
   it('watch --after the last update of a FAILED job still exits 1 with its error', async () => {
     await app.workers.start();
     const id = (await longrun('submit', 'demo.flaky', '--payload', '{"permanent": true}', '--max-attempts', '1', '--watch')).stdout.split(' ')[1]!;
