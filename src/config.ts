@@ -5,7 +5,14 @@
  */
 import { z } from 'zod';
 
-const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A whole number in decimal digits (`0x50`, `1e3` or `2.0` are refused, not read as 80, 1000 or 2), min..max. */
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be a whole number in decimal digits')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 const bool = z
   .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
   .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));

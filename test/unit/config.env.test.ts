@@ -10,6 +10,13 @@ describe('loadConfig', () => {
     expect([c.PORT, c.WORKER_CONCURRENCY, c.SHUTDOWN_GRACE_MS]).toEqual([4000, 10, 10_000]);
   });
 
+  it('reads numbers in decimal digits only: 0x50, 1e3 and 2.0 are refused, not taken as 80, 1000 and 2', () => {
+    for (const v of ['0x50', '1e3', '2.0', '12abc']) {
+      expect(() => loadConfig({ PORT: v })).toThrow(`invalid PORT=${JSON.stringify(v)}: must be a whole number in decimal digits`);
+    }
+    expect(loadConfig({ PORT: ' 8080 ', SHUTDOWN_GRACE_MS: '0' })).toMatchObject({ PORT: 8080, SHUTDOWN_GRACE_MS: 0 });
+  });
+
   it('refuses a first notification backoff longer than the longest, naming both', () => {
     expect(() => loadConfig({ NOTIFY_BACKOFF_MS: '600000', NOTIFY_BACKOFF_MAX_MS: '1000' })).toThrow(ConfigError);
     expect(() => loadConfig({ NOTIFY_BACKOFF_MS: '600000', NOTIFY_BACKOFF_MAX_MS: '1000' })).toThrow(
