@@ -61,10 +61,13 @@ async function purgeBatch(d: RetentionDeps, ages: PurgeAges, limit: number) {
   return r;
 }
 
-/** Deletes up to `limit` expired jobs, oldest first, in batches of at most PURGE_BATCH. */
-export async function purgeExpiredJobs(d: RetentionDeps, ages: PurgeAges, limit: number): Promise<PurgeResult> {
+/**
+ * Deletes up to `limit` expired jobs, oldest first, in batches of at most PURGE_BATCH; `stopping` ends it
+ * between batches.
+ */
+export async function purgeExpiredJobs(d: RetentionDeps, ages: PurgeAges, limit: number, stopping = () => false): Promise<PurgeResult> {
   const out: PurgeResult = { purged: 0, deadLetterCopiesRemoved: 0, hasMore: false, stalled: false };
-  while (out.purged < limit) {
+  while (out.purged < limit && !stopping()) {
     const size = Math.min(PURGE_BATCH, limit - out.purged);
     const b = await purgeBatch(d, ages, size);
     out.purged += b.deleted.length;
@@ -93,15 +96,8 @@ export function startRetention(d: RetentionDeps, o: { ages: PurgeAges | null; in
   );
 
   async function runOnce(): Promise<PurgeResult> {
-    const total: PurgeResult = { purged: 0, deadLetterCopiesRemoved: 0, hasMore: false, stalled: false };
-    if (!ages) return total;
-    for (let more = true; more && !stopped; ) {
-      const r = await purgeExpiredJobs(d, ages, PURGE_BATCH);
-      total.purged += r.purged;
-      total.deadLetterCopiesRemoved += r.deadLetterCopiesRemoved;
-      total.stalled = r.stalled;
-      more = r.hasMore && !r.stalled;
-    }
+    if (!ages) return { purged: 0, deadLetterCopiesRemoved: 0, hasMore: false, stalled: false };
+    const total = await purgeExpiredJobs(d, ages, Infinity, () => stopped);
     if (total.purged) d.log.info({ purged: total.purged, deadLetterCopiesRemoved: total.deadLetterCopiesRemoved }, 'retention: deleted expired finished jobs');
     if (total.stalled) d.log.warn('retention: NATS did not delete a dead-letter copy; its job is kept until a later pass');
     return total;
