@@ -89,6 +89,11 @@ export async function jobExistsBeyond(sql: Sql, f: JobListFilter, k: Keyset, sid
   const where = `${filterClause(f, params)} and ${keyset(side === 'older' ? '<=' : '>=', k, params)}`;
   // Ordered from the position outwards, so the probe reads the index next to it, not the table.
   const order = side === 'older' ? 'created_at desc nulls last, id desc nulls last' : 'created_at asc nulls first, id asc nulls first';
+  return existsOrdered(sql, where, order, params);
+}
+
+/** Whether a job matches `where`; `order` makes the probe read the index next to a keyset position. */
+async function existsOrdered(sql: Sql, where: string, order: string, params: unknown[]): Promise<boolean> {
   const [row] = await sql.unsafe<{ found: boolean }[]>(
     `select exists(select 1 from jobs where ${where} order by ${order} limit 1) as found`,
     params as never[],
@@ -135,11 +140,7 @@ export async function countDeadLetters(sql: Sql, p: { owner: Owner; type: string
 export async function deadLetterExistsAtOrNewer(sql: Sql, p: { owner: Owner; type: string | null }, k: Keyset): Promise<boolean> {
   const params: unknown[] = [];
   const where = `${deadLetterWhere(p, params)} and ${deadLetterKeyset('>=', k, params)}`;
-  const [row] = await sql.unsafe<{ found: boolean }[]>(
-    `select exists(select 1 from jobs where ${where} order by dead_lettered_at asc nulls first, id asc nulls first limit 1) as found`,
-    params as never[],
-  );
-  return row?.found ?? false;
+  return existsOrdered(sql, where, 'dead_lettered_at asc nulls first, id asc nulls first', params);
 }
 
 export interface TypeCounts {
