@@ -317,7 +317,7 @@ export type PageInfo = {
 
 /** Which finished jobs `purgeJobs` deletes. */
 export type PurgeJobsInput = {
-  /** Count the jobs that would be deleted; delete nothing. */
+  /** Count the jobs that would be deleted (all of them: `limit` does not apply); delete nothing. */
   dryRun?: InputMaybe<Scalars['Boolean']['input']>;
   /** Delete at most this many jobs in this call (1..10,000, default 10,000); `hasMore` says whether more match. */
   limit?: InputMaybe<Scalars['Int']['input']>;
