@@ -2,14 +2,23 @@
  * In-process fan-out of job updates: one core-NATS subscription per distinct subject pattern, shared by
  * every GraphQL subscription that needs it (no JetStream consumer per subscriber). After NATS reconnects,
  * listeners are told to resynchronise from PostgreSQL, since updates published meanwhile were missed.
+ *
+ * From when: the connection was last known to work (a message arrived, or a ping sent was answered: a
+ * silent network loss is only noticed two unanswered pings later), minus `MISSED_UPDATES_MARGIN_MS`.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import { jobUpdateSchema, parseMessage, type JobUpdateMessage } from '../messaging/messages.js';
 
+/**
+ * How long before the connection was last known to work a missed update's `at` may lie: `at` is when its
+ * change's statement started, and the update is published after that change commits.
+ */
+export const MISSED_UPDATES_MARGIN_MS = 5_000;
+
 export interface UpdateListener {
   update(u: JobUpdateMessage): void;
-  /** Updates may have been missed (NATS reconnected). */
-  resync(): void;
+  /** Updates may have been missed (NATS reconnected): those whose `at` is at or after `from`. */
+  resync(from: Date): void;
 }
 
 export interface UpdateHub {
@@ -32,9 +41,24 @@ export function createUpdateHub(nc: NatsConnection): UpdateHub {
   let closed = false;
   const dispatched = new Set<() => void>();
 
+  /** When the connection was last known to deliver (ms). */
+  let lastHeard = Date.now();
+  /** When the last ping was sent on this connection (null: none since it was made). */
+  let pingSentAt: number | null = null;
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === 'reconnect') for (const t of topics.values()) for (const l of t.listeners) l.resync();
+      if (s.type === 'ping') {
+        // One ping pending is the one being sent now: the one before was answered, after it was sent.
+        if (s.pendingPings === 1 && pingSentAt !== null) lastHeard = Math.max(lastHeard, pingSentAt);
+        pingSentAt = Date.now();
+      } else if (s.type === 'disconnect' || s.type === 'reconnect') {
+        pingSentAt = null; // a new connection's pings say nothing about the old one
+      }
+      if (s.type === 'reconnect') {
+        const from = new Date(lastHeard - MISSED_UPDATES_MARGIN_MS);
+        lastHeard = Date.now();
+        for (const t of topics.values()) for (const l of t.listeners) l.resync(from);
+      }
     }
   })().catch(() => {});
 
@@ -46,6 +70,7 @@ export function createUpdateHub(nc: NatsConnection): UpdateHub {
         const sub = nc.subscribe(pattern, {
           callback: (err, msg) => {
             if (err) return;
+            lastHeard = Date.now();
             const u = parseMessage(jobUpdateSchema, msg.data);
             if (!u) return;
             for (const l of listeners) l.update(u as JobUpdateMessage);

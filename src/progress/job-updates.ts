@@ -15,7 +15,8 @@
  * it saw by (jobId, seq). Live progress reports are recorded throttled: the replay has the milestones, not
  * every report. A subscriber with `since` that falls behind by more than the inbox holds (a long replay still
  * being sent, a slow socket) is not cut short: the inbox empties and the stream reads PostgreSQL again from
- * the earliest `at` it dropped, with the same dedupe.
+ * the earliest `at` it dropped, with the same dedupe. After the API's NATS connection is back, every
+ * subscription reads the recorded changes from when NATS may have lost them (the hub's `resync`) the same way.
  */
 import type { Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
@@ -112,23 +113,35 @@ export async function openJobUpdates(
     throw new PublicError(ErrorCode.BAD_USER_INPUT, 'since: not a time in the past (pass the `at` of the last update you saw)');
   }
 
-  /** With `since`: the earliest `at` (ms) of the updates the inbox dropped, to be read from PostgreSQL again. */
+  /**
+   * The earliest `at` (ms) to read from PostgreSQL again: of the updates the inbox dropped (with `since`), or
+   * from which NATS may have lost them (a reconnect). Never before what the subscriber asked for.
+   */
   let rereadFrom: number | null = null;
-  const onEmpty = (dropped: readonly JobUpdateMessage[]) => {
-    for (const d of dropped) {
-      const at = Date.parse(d.at);
-      if (at < (rereadFrom ?? Infinity)) rereadFrom = at;
-    }
+  const from0 = since?.getTime() ?? Date.now();
+  const rereadAfter = (at: number) => {
+    if (at < (rereadFrom ?? Infinity)) rereadFrom = Math.max(at, from0);
   };
+  const onEmpty = (dropped: readonly JobUpdateMessage[]) => dropped.forEach((d) => rereadAfter(Date.parse(d.at)));
   const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, ...(since ? { onFull: 'empty', onEmpty } : { onFull: 'drop-oldest' }) });
   const listener = {
     update(u: JobUpdateMessage) {
       if (matches(filter, u)) inbox.push(u);
     },
-    resync() {
-      // Live only: updates missed while NATS reconnected are not replayed (jobProgress(after) can).
+    resync(from: Date) {
+      rereadAfter(from.getTime());
+      inbox.wake();
     },
   };
+  /**
+   * The recorded changes from `from` on. Past the bound, a subscription with `since` ends with the error
+   * (nothing recorded is skipped silently); one without skips them, as it drops what its inbox cannot hold.
+   */
+  const reread = (from: Date): Promise<JobUpdateMessage[]> =>
+    recordedSince(deps, filter, owner, from).catch((e: unknown) => {
+      if (since || !(e instanceof PublicError)) throw e;
+      return [];
+    });
   const unlisteners = updatePatterns(deps.names, filter).map((p) => deps.hub.listen(p, listener));
   const unlisten = () => unlisteners.forEach((u) => u());
   let replay: JobUpdateMessage[] = [];
@@ -178,7 +191,7 @@ export async function openJobUpdates(
         if (rereadFrom !== null) {
           const from = new Date(rereadFrom);
           rereadFrom = null;
-          replay = await recordedSince(deps, filter, owner, from);
+          replay = await reread(from);
           continue;
         }
         const u = await inbox.take();

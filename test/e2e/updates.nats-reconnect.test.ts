@@ -1,0 +1,104 @@
+/**
+ * The API's own NATS connection lost while jobs end elsewhere: a worker (on its own, working connection)
+ * publishes their last updates while the API hears nothing. Once the API reconnects, its subscribers get
+ * what they missed from PostgreSQL: `jobProgress` its job's end, `jobUpdates` (with and without `since`)
+ * every change since before the loss, each once.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Client } from 'graphql-ws';
+import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
+import { collect, gql, PROGRESS, SUBMIT, wsClient } from '../support/graphql.js';
+import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
+
+const UPDATES = /* GraphQL */ `
+  subscription Updates($filter: JobUpdatesFilter, $since: DateTime) {
+    jobUpdates(filter: $filter, since: $since) { jobId seq state at }
+  }
+`;
+
+interface Seen {
+  jobId: string;
+  seq: number;
+  state: string;
+}
+
+let env: TestEnv;
+let proxy: TcpProxy;
+/** API only, on NATS through the proxy. */
+let api: TestApp;
+/** Workers (and an API nobody calls), on NATS directly. */
+let workers: TestApp;
+beforeAll(async () => {
+  env = await createTestEnv();
+  const nats = new URL(env.natsUrl);
+  proxy = await startTcpProxy({ host: nats.hostname, port: Number(nats.port || 4222) });
+  workers = await startTestApp({ env, config: { WORKER_CONCURRENCY: '10' } });
+  api = await startTestApp({ env, handlers: null, config: { NATS_URL: `nats://127.0.0.1:${proxy.port}` } });
+});
+afterAll(async () => {
+  await api?.dispose();
+  await workers?.dispose();
+  await proxy?.close();
+  await env?.dispose();
+});
+
+/** Subscribes to `jobUpdates`; the updates arrive in the returned list until the client is disposed. */
+function follow(client: Client, variables: Record<string, unknown>): { seen: Seen[]; errors: unknown[] } {
+  const out = { seen: [] as Seen[], errors: [] as unknown[] };
+  client.subscribe<{ jobUpdates: Seen }>(
+    { query: UPDATES, variables },
+    {
+      next: (r) => (r.data ? out.seen.push(r.data.jobUpdates) : out.errors.push(r.errors)),
+      error: (e) => out.errors.push(e),
+      complete: () => {},
+    },
+  );
+  return out;
+}
+
+async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const states = (seen: Seen[], id: string) => seen.filter((u) => u.jobId === id).map((u) => u.state);
+
+it('replays to every subscriber what NATS lost while the API was cut off', async () => {
+  const client = wsClient(api.wsUrl);
+  const live = follow(client, { filter: { types: ['demo.sleep'] } });
+  const resumable = follow(client, { filter: { types: ['demo.sleep'] }, since: new Date().toISOString() });
+  await until('both subscriptions to listen', () => api.app.hub.listenerCount === 2);
+
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await gql(api.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 2000, steps: 1 } } });
+    ids.push(r.body.data.submitJob.job.id);
+  }
+  const watched = collect<Seen>(client, PROGRESS, { id: ids[0] });
+  await until('every job RUNNING, seen live', () => ids.every((id) => states(live.seen, id).includes('RUNNING')));
+
+  const release = proxy.hold();
+  await until(
+    'the jobs to succeed while the API is cut off',
+    async () => (await env.sql`select count(*)::int as n from jobs where id = any(${ids}) and state = 'SUCCEEDED'`)[0]!.n === 3,
+  );
+  expect(states(live.seen, ids[0]!)).not.toContain('SUCCEEDED'); // it really was missed
+  release();
+
+  for (const sub of [live, resumable]) {
+    await until('each job’s SUCCEEDED after the reconnect', () => ids.every((id) => states(sub.seen, id).includes('SUCCEEDED')));
+    expect(sub.errors).toEqual([]);
+    for (const id of ids) {
+      const seqs = sub.seen.filter((u) => u.jobId === id).map((u) => u.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(new Set(seqs).size).toBe(seqs.length); // nothing twice
+    }
+  }
+  const progress = await watched;
+  expect(progress.errors).toEqual([]);
+  expect(progress.values.at(-1)).toMatchObject({ jobId: ids[0], state: 'SUCCEEDED' });
+  await client.dispose();
+});
