@@ -8,8 +8,9 @@
  *   the depth/cost/alias rules of src/graphql/limits.ts, the per-key subscription count and submit rate.
  *   Valid documents are kept by query text, so many subscribers sending one query parse it once.
  * - A revoked key (re-checked every `recheckMs`) ends its subscriptions with an UNAUTHENTICATED error.
- * - A key that could not be checked (PostgreSQL down: SERVICE_UNAVAILABLE) is checked again by the socket's
- *   next operation, so a long-lived client (GraphiQL) recovers without a new socket.
+ * - A key that could not be checked (PostgreSQL down: SERVICE_UNAVAILABLE), or found its connection slots
+ *   taken (TOO_MANY_CONNECTIONS), is checked again by the socket's next operation, so a long-lived client
+ *   (GraphiQL) recovers without a new socket.
  * - Subscription results bypass graphql-ws' per-result path: subscribers sending the same operation share
  *   one execution and serialisation of each update (src/graphql/shared-results.ts), written to the socket
  *   as ready-made `next` frames (src/http/ws-push.ts); a socket's frames of one update's fan-out leave in
@@ -86,8 +87,11 @@ interface Connection {
   principal: Principal | null;
   /** Why operations are refused (no key, revoked key, too many connections, a failed check), if they are. */
   refusal: PublicError | null;
-  /** The last check of its key failed (rather than refusing the key): its next operation checks again. */
-  checkFailed: boolean;
+  /**
+   * Its next operation checks the key again: the last check failed (rather than refusing the key), or found
+   * no free connection slot on it.
+   */
+  recheck: boolean;
   /** The check running, awaited by every operation that needs it (so the connection is counted once). */
   checking: Promise<boolean> | null;
   /** The key its connection and subscriptions are counted on. */
@@ -174,10 +178,10 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         s.deps.log.error({ err: e }, 'GraphQL over WebSocket: authentication failed');
         s.refusal = new PublicError(ErrorCode.INTERNAL_SERVER_ERROR, 'internal error');
       }
-      s.checkFailed = true;
+      s.recheck = true;
       return;
     }
-    s.checkFailed = false;
+    s.recheck = false;
     s.refusal = null;
     const key = s.principal?.keyId ?? null;
     if (!s.principal) s.refusal = unauthenticated();
@@ -185,6 +189,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       s.refusal = new PublicError(ErrorCode.TOO_MANY_CONNECTIONS, `this API key has ${sec.ws.maxConnectionsPerKey} WebSocket connections open already`, {
         extensions: { limit: sec.ws.maxConnectionsPerKey },
       });
+      s.recheck = true; // a slot may be free by its next operation
     } else if (key !== null) {
       s.countedKey = key;
       s.unwatch = revocations.watch(key, () => {
@@ -270,7 +275,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
           deps: { ...o.deps, log: o.deps.log.child({ requestId }) },
           principal: null,
           refusal: null,
-          checkFailed: false,
+          recheck: false,
           checking: null,
           countedKey: null,
           revoked: new AbortController(),
@@ -283,7 +288,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       },
       onSubscribe(ctx, id, payload) {
         const s = connected.get(ctx);
-        if (s?.checkFailed) return check(ctx, s).then((open) => (open ? start(s, id, payload) : [asGraphQLError(s.refusal ?? unauthenticated())]));
+        if (s?.recheck) return check(ctx, s).then((open) => (open ? start(s, id, payload) : [asGraphQLError(s.refusal ?? unauthenticated())]));
         return start(s, id, payload);
       },
       onOperation(ctx, id, _payload, args, result) {
