@@ -91,7 +91,9 @@ const since = (from: Date, to: Date | null) => Math.max(0, ((to ?? new Date()).g
 export function observeTransition(job: JobRow): void {
   switch (job.state) {
     case 'RUNNING':
-      if (job.attempts === 1 && job.startedAt) jobQueueWait.observe({ type: job.type }, since(job.createdAt, job.startedAt));
+      // The job's first claim ever: the submit's change was its only one (seq 1), so this one is seq 2. A job
+      // handed back by a stopping worker, or replayed by retryJob, starts at attempt 1 again but is not counted.
+      if (job.seq === 2 && job.startedAt) jobQueueWait.observe({ type: job.type }, since(job.createdAt, job.startedAt));
       return;
     case 'RETRYING':
       jobRetries.inc({ type: job.type });

@@ -113,4 +113,17 @@ describe('/metrics', () => {
     expect(value(after, 'longrun_outbox_backlog')).toBe(0);
     expect(value(after, 'longrun_outbox_oldest_age_seconds')).toBe(0);
   });
+
+  it('counts a job’s queue wait once: not again when retryJob replays it', async () => {
+    pool ??= await startWorkerPool(t.config, t.app.deps);
+    const count = async () => value((await scrape()).samples, 'longrun_job_queue_wait_seconds_count', { type: 'demo.flaky' });
+    const before = await count();
+    const id = await submit({ type: 'demo.flaky', payload: { failures: 1, permanent: true }, maxAttempts: 1 });
+    await waitForJob(t.url, id, (j) => j.state === 'FAILED');
+    expect(await count()).toBe(before + 1);
+    const retried = await gql(t.url, `mutation($id: ID!) { retryJob(id: $id) { job { id } userErrors { code } } }`, { id });
+    expect(retried.body.data.retryJob.userErrors).toEqual([]);
+    await waitForJob(t.url, id, (j) => j.state === 'FAILED' && j.events.some((e: { message: string | null }) => e.message === 'replayed'));
+    expect(await count()).toBe(before + 1);
+  });
 });
