@@ -7,7 +7,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Context as TraceContext } from '@opentelemetry/api';
 import type { Sql } from '../src/db/client.js';
-import { recordProgress } from '../src/db/jobs.js';
+import type { ProgressRecorded, ProgressWrite } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
 import { checkJson, isStorableText, MAX_RESULT_BYTES, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
@@ -32,6 +32,8 @@ export interface AttemptDeps {
   leaseMs: number;
   /** Minimum gap between progress writes to PostgreSQL. */
   progressDbIntervalMs: number;
+  /** Writes a progress milestone (the pool batches the writes that fall due together). */
+  recordProgress(w: ProgressWrite): Promise<ProgressRecorded | null>;
   /** Retries a PostgreSQL write until it goes through. */
   persist<T>(what: string, fn: () => Promise<T>): Promise<T>;
 }
@@ -218,11 +220,16 @@ export class Attempt {
 
   #scheduleWrite(): void {
     if (this.#writeTimer || this.writing) return;
-    const wait = Math.max(0, this.#lastWrite + this.d.progressDbIntervalMs - Date.now());
+    // Due on a grid of the interval shared by every attempt of the process (at or after this one's next
+    // allowed write), so the writes of many running jobs fall due together and go as one statement.
+    const interval = this.d.progressDbIntervalMs;
+    const now = Date.now();
+    const earliest = Math.max(now, this.#lastWrite + interval);
+    const due = interval > 0 ? Math.ceil(earliest / interval) * interval : earliest;
     this.#writeTimer = setTimeout(() => {
       this.#writeTimer = null;
       this.#writeProgress();
-    }, wait);
+    }, due - now);
   }
 
   #writeProgress(): void {
@@ -233,7 +240,7 @@ export class Attempt {
     this.#latest = null;
     this.#lastWrite = Date.now();
     this.writing = d
-      .persist('progress', () => recordProgress(d.sql, { id: job.id, attempt: job.attempts, seq: atSeq, ...p, leaseMs: d.leaseMs }))
+      .persist('progress', () => d.recordProgress({ id: job.id, attempt: job.attempts, seq: atSeq, ...p, leaseMs: d.leaseMs }))
       .then((r) => {
         if (!r) return this.abort('lost');
         this.#reserved = r.seqReserved;

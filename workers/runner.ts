@@ -12,7 +12,9 @@ import {
   markRunningMany,
   renewLeases,
   markSucceededMany,
+  recordProgressMany,
   type Claim,
+  type ProgressWrite,
   type Success,
 } from '../src/db/jobs.js';
 import { groupCommit } from '../src/db/group-commit.js';
@@ -166,7 +168,13 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   }, beatMs / 4);
   beats.unref();
 
-  const attemptDeps: AttemptDeps = { sql, nats, names, log, leaseMs, progressDbIntervalMs: o.progressDbIntervalMs, persist };
+  // Progress milestones fall due on a shared grid (Attempt), so those of one tick go as one statement.
+  const recordProgress = groupCommit((ws: ProgressWrite[]) => recordProgressMany(sql, ws), {
+    maxSize: 500,
+    gather: true,
+    alone: isDataError,
+  });
+  const attemptDeps: AttemptDeps = { sql, nats, names, log, leaseMs, progressDbIntervalMs: o.progressDbIntervalMs, recordProgress, persist };
   const settle = createSettler({ ...dl, persist, succeed });
 
   /** Retries a PostgreSQL write until it goes through: a failed terminal or progress write is never dropped. */

@@ -428,30 +428,55 @@ export async function replayFailedJob(
   });
 }
 
+/** A throttled progress write by an attempt's holder: a milestone to record (history row `seq`). */
+export interface ProgressWrite {
+  id: string;
+  attempt: number;
+  seq: number;
+  progress: number;
+  message: string | null;
+  leaseMs: number;
+}
+
+/** What a progress write answers: a cancel was asked for; the seqs reserved for live progress, up to. */
+export interface ProgressRecorded {
+  cancelRequested: boolean;
+  seqReserved: number;
+}
+
 /**
- * A throttled progress write by the attempt's holder: it records a milestone and renews the lease and
- * the seq reservation. Null when the fence is lost (the attempt is no longer this worker's).
+ * Progress writes by the attempts' holders, in one statement for all of them (a worker's writes that fall
+ * due together): each records its milestone and renews its lease and seq reservation. Answers per write,
+ * or null when its fence is lost (the attempt is no longer this worker's). In id order, as transitions lock.
  */
-export async function recordProgress(
-  sql: Sql,
-  a: { id: string; attempt: number; seq: number; progress: number; message: string | null; leaseMs: number },
-): Promise<{ cancelRequested: boolean; seqReserved: number } | null> {
-  const [row] = await sql.unsafe<{ cancelRequested: boolean; seqReserved: number }[]>(
-    `with j as (
-       update jobs set progress = $3, progress_message = $4, seq = greatest(seq, $5::int),
-         seq_reserved = greatest(seq_reserved, $5::int + ${SEQ_RESERVE}), updated_at = now(),
-         lease_until = now() + $6 * interval '1 millisecond'
-       where id = $1 and state = 'RUNNING' and attempts = $2
-       returning id, seq, state, progress, progress_message, attempts, cancel_requested, seq_reserved
+export async function recordProgressMany(sql: Sql, writes: readonly ProgressWrite[]): Promise<(ProgressRecorded | null)[]> {
+  if (!writes.length) return [];
+  const input = writes
+    .map((w) => ({ id: w.id, attempt: w.attempt, seq: w.seq, progress: w.progress, message: w.message, lease_ms: w.leaseMs }))
+    .sort((a, b) => (a.id === b.id ? 0 : a.id < b.id ? -1 : 1));
+  const rows = await sql.unsafe<(ProgressRecorded & { id: string; attempt: number })[]>(
+    `with x as (
+       select * from jsonb_to_recordset($1::text::jsonb)
+         as x(id uuid, attempt int, seq int, progress real, message text, lease_ms int)
+     ), j as (
+       update jobs set progress = x.progress, progress_message = x.message, seq = greatest(jobs.seq, x.seq),
+         seq_reserved = greatest(jobs.seq_reserved, x.seq + ${SEQ_RESERVE}), updated_at = now(),
+         lease_until = now() + x.lease_ms * interval '1 millisecond'
+       from x
+       where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state = 'RUNNING' and jobs.attempts = x.attempt
+       returning jobs.id, x.seq as x_seq, jobs.state, jobs.progress, jobs.progress_message, jobs.attempts,
+         jobs.cancel_requested, jobs.seq_reserved
      ), e as (
        insert into job_events (job_id, seq, kind, state, progress, message, attempt)
-       select id, $5::int, 'progress', state, progress, progress_message, attempts from j
+       select id, x_seq, 'progress', state, progress, progress_message, attempts from j
        on conflict do nothing
      )
-     select cancel_requested as "cancelRequested", seq_reserved as "seqReserved" from j`,
-    [a.id, a.attempt, a.progress, a.message, a.seq, a.leaseMs],
+     select id, attempts as attempt, cancel_requested as "cancelRequested", seq_reserved as "seqReserved" from j`,
+    [JSON.stringify(input), input.map((x) => x.id)] as never[],
   );
-  return row ?? null;
+  // By job and attempt: of two writes for one job (an old attempt's and the new one's), one holds the fence.
+  const found = new Map(rows.map((r) => [`${r.id}:${r.attempt}`, { cancelRequested: r.cancelRequested, seqReserved: r.seqReserved }]));
+  return writes.map((w) => found.get(`${w.id}:${w.attempt}`) ?? null);
 }
 
 /** A running attempt whose lease to renew: its job and the attempt that holds it (the fence). */

@@ -1,11 +1,11 @@
 /**
- * Workers claim and complete jobs in batches (one statement per batch, db/jobs.ts `transition()`): each job
- * of a batch is judged on its own, exactly as if it had been written alone.
+ * Workers claim and complete jobs, renew leases and record progress in batches (one statement per batch,
+ * db/jobs.ts): each job of a batch is judged on its own, exactly as if it had been written alone.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gql, JOB, SUBMIT } from '../support/graphql.js';
 import { countRows, startTestApp, type TestApp } from '../support/app.js';
-import { markRunningMany, markSucceededMany, renewLeases } from '../../src/db/jobs.js';
+import { markRunningMany, markSucceededMany, recordProgressMany, renewLeases } from '../../src/db/jobs.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -75,4 +75,35 @@ it('renews the leases of a tick in one statement, each answered on its own: lost
   expect(await leaseOf(ids[2]!)).toBeGreaterThan(60_000);
   expect(await leaseOf(ids[0]!)).toBeLessThan(1_000); // a stale holder renews nothing
   expect(await renewLeases(sql, [], 600_000)).toEqual([]);
+});
+
+it('records the progress milestones that fall due together in one statement, each fenced and answered on its own', async () => {
+  const ids = [await submit(), await submit(), await submit()];
+  const sql = t.app.deps.sql;
+  const running = await markRunningMany(sql, ids.map((id, i) => ({ id, series: 1, leaseMs: 60_000, msgSeq: 300 + i })));
+  expect((await gql(t.url, `mutation C($id: ID!) { cancelJob(id: $id) { job { id } } }`, { id: ids[2]! })).body.data.cancelJob.job.id).toBe(ids[2]);
+  const at = (i: number) => running[i]!.seq + 5;
+  const answers = await recordProgressMany(sql, [
+    { id: ids[1]!, attempt: 1, seq: at(1), progress: 40, message: 'it\'s "quoted", \\ and, commas', leaseMs: 60_000 },
+    { id: ids[0]!, attempt: 2, seq: at(0), progress: 99, message: 'a stale attempt', leaseMs: 60_000 },
+    { id: ids[0]!, attempt: 1, seq: at(0), progress: 25.5, message: null, leaseMs: 60_000 },
+    { id: ids[2]!, attempt: 1, seq: at(2), progress: 10, message: 'x', leaseMs: 60_000 },
+  ]);
+  expect(answers).toEqual([
+    { cancelRequested: false, seqReserved: at(1) + 1000 },
+    null,
+    { cancelRequested: false, seqReserved: at(0) + 1000 },
+    { cancelRequested: true, seqReserved: at(2) + 1000 },
+  ]);
+  expect(await job(ids[0]!)).toMatchObject({ state: 'RUNNING', progress: 25.5, progressMessage: null });
+  expect(await job(ids[1]!)).toMatchObject({ state: 'RUNNING', progress: 40, progressMessage: 'it\'s "quoted", \\ and, commas' });
+  // Each milestone is a history row at the seq its holder gave it.
+  const rows = await t.env.sql<{ jobId: string; seq: number; progress: number }[]>`
+    select job_id as "jobId", seq, progress from job_events where kind = 'progress' and job_id = any(${ids}) order by progress`;
+  expect(rows).toEqual([
+    { jobId: ids[2], seq: at(2), progress: 10 },
+    { jobId: ids[0], seq: at(0), progress: 25.5 },
+    { jobId: ids[1], seq: at(1), progress: 40 },
+  ]);
+  expect(await recordProgressMany(sql, [])).toEqual([]);
 });
