@@ -51,6 +51,32 @@ export interface CpuScope {
   excludePids: number[];
 }
 
+/**
+ * The group of a PID that is neither the API nor a worker: a backend of the bench database, the machine's
+ * nats-server, or null. A sample lists /proc every 250 ms; reading every process's stat each time cost the
+ * load generator most of a second per 10 s on a busy machine, so a PID found to be some other program is
+ * remembered (a PostgreSQL process is looked at again: a new backend names its database a moment after
+ * its fork).
+ */
+const otherPrograms = new Set<string>();
+function serviceGroup(pid: string, database: string): Group | null {
+  if (otherPrograms.has(pid)) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (comm !== 'postgres' && comm !== 'nats-server') {
+      otherPrograms.add(pid);
+      return null;
+    }
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    if (comm === 'postgres' && cmd.includes(` ${database} `)) return 'postgres';
+    if (comm === 'nats-server' && / -p 4222( |$)/.test(cmd)) return 'nats';
+  } catch {
+    // the process ended meanwhile
+  }
+  return null;
+}
+
 function sampleAll(scope: CpuScope): Map<string, Sample> {
   const m = new Map<string, Sample>();
   const add = (pid: number | string, group: Group) => {
@@ -61,16 +87,8 @@ function sampleAll(scope: CpuScope): Map<string, Sample> {
   for (const w of scope.workers()) add(w, 'worker');
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid) || scope.excludePids.includes(Number(pid))) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (comm !== 'postgres' && comm !== 'nats-server') continue;
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (comm === 'postgres' && cmd.includes(` ${scope.database} `)) add(pid, 'postgres');
-      if (comm === 'nats-server' && / -p 4222( |$)/.test(cmd)) add(pid, 'nats');
-    } catch {
-      // the process ended meanwhile
-    }
+    const group = serviceGroup(pid, scope.database);
+    if (group) add(pid, group);
   }
   return m;
 }
