@@ -1,15 +1,14 @@
 /**
  * The fan-out phase's subscribers, spread over worker threads: one Node thread parsing 100,000 graphql-ws
  * frames a second falls behind and would be measured as delivery latency. Each thread opens its share of
- * the connections (connection c goes to thread c mod threads), runs `follow()` for the subscriptions on
- * them (each checks its stream: seq order, the last report, SUCCEEDED), and hands back every latency it
- * measured. The same file is the parent's API (`runClients`) and
+ * the connections (connection c goes to thread c mod threads; lean graphql-transport-ws connections,
+ * `leanWsConnection`), runs `follow()` for the subscriptions on them (each checks its stream: seq order, the
+ * last report, SUCCEEDED), and hands back every latency it measured. The same file is the parent's API (`runClients`) and
  * the thread's entry point.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import type { Client } from 'graphql-ws/client';
-import { connected, wsClient } from '../client.js';
+import { leanWsConnection } from '../client.js';
 import { inParallel } from '../stats.js';
 import { follow } from './latency.js';
 
@@ -80,11 +79,9 @@ export async function runClients(o: { threads: number; wsUrl: string; offsetMs: 
 async function thread(share: Share): Promise<void> {
   const port = parentPort!;
   const post = (m: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-  const clients: Client[] = [];
+  const clients: Awaited<ReturnType<typeof leanWsConnection>>[] = [];
   await inParallel(share.conns, 50, async () => {
-    const c = wsClient(share.wsUrl);
-    await connected(c);
-    clients.push(c);
+    clients.push(await leanWsConnection(share.wsUrl));
   });
   post({ type: 'connected' });
   await new Promise((r) => port.once('message', r));
@@ -103,7 +100,7 @@ async function thread(share: Share): Promise<void> {
     ),
   );
   lag.disable();
-  await Promise.all(clients.map((c) => c.dispose()));
+  await Promise.all(clients.map((c) => c.close()));
   const buf = Float64Array.from(lat);
   post({ type: 'done', lat: buf, lagP99Ms: Math.round(lag.percentile(99) / 1e6) }, [buf.buffer]);
 }

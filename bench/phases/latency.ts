@@ -5,8 +5,7 @@
  * `performance.timeOrigin + performance.now()` is comparable across them. The residual offset is measured
  * over IPC (NTP-style, smallest round trip of 15 pings) and removed; it is reported as `clock_offset_ms`.
  */
-import type { Client } from 'graphql-ws/client';
-import { connected, PROGRESS, submitJob, wsClient } from '../client.js';
+import { connected, PROGRESS, submitJob, wsClient, type Subscriber } from '../client.js';
 import { fmt, freshWorker, type Figure, type PhaseContext } from '../figure.js';
 import { markJob, now, progressJob } from '../jobs.js';
 import { sleepMs, summarize } from '../stats.js';
@@ -94,7 +93,7 @@ export interface Followed {
  * Rejects when seqs do not increase or the stream does not end with SUCCEEDED, or its last progress report
  * is not the job's last (100 %): reports may be coalesced (latest wins), state changes may not.
  */
-export function follow(client: Client, id: string, offsetMs: number, onLatency: (ms: number) => void, onFirst?: () => void): Promise<Followed> {
+export function follow(client: Subscriber, id: string, offsetMs: number, onLatency: (ms: number) => void, onFirst?: () => void): Promise<Followed> {
   let first = true;
   let last: Update['jobProgress'] | null = null;
   const seen: Followed = { reports: 0, lastProgress: null };
