@@ -17,7 +17,6 @@ const JOBS = Number(process.env.FAULT_JOBS ?? 2000);
 const CONFIG = { ACK_WAIT_MS: '3000', WORKER_CONCURRENCY: '50', LOG_LEVEL: 'warn' };
 
 const services = useEnvOnPrivatePostgres();
-const { procs } = services;
 beforeAll(async () => {
   await services.env.sql.unsafe(EFFECTS_TABLE);
 });
@@ -25,7 +24,7 @@ beforeAll(async () => {
 it('loses nothing across a PostgreSQL restart', async () => {
   const api = await spawnApi({ ...services.env.env, ...CONFIG, WORKER_CONCURRENCY: '0' }, { withEffects: true });
   const worker = await spawnWorker({ ...services.env.env, ...CONFIG }, { withEffects: true });
-  procs.push(api, worker);
+  services.procs.push(api, worker);
   let restartedAt = 0;
   const fault = (async () => {
     while ((await services.env.sql`select count(*)::int as n from jobs`)[0]!.n < JOBS * 0.3) await new Promise((r) => setTimeout(r, 100));

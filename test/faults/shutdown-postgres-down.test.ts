@@ -14,14 +14,13 @@ import { useEnvOnPrivatePostgres } from '../support/private-postgres-env.js';
 const CONFIG = { ACK_WAIT_MS: '3000', SHUTDOWN_GRACE_MS: '500', LOG_LEVEL: 'info' };
 
 const services = useEnvOnPrivatePostgres();
-const { procs } = services;
 
 const jobState = async (id: string) => (await services.env.sql<{ state: string; attempts: number }[]>`select state, attempts from jobs where id = ${id}`)[0];
 
 it('exits 0 on SIGTERM while PostgreSQL is down, and the running job is recovered once it is back', async () => {
   const api = await spawnApi({ ...services.env.env, ...CONFIG });
   const worker = await spawnWorker({ ...services.env.env, ...CONFIG });
-  procs.push(api, worker);
+  services.procs.push(api, worker);
   const r = await fetch(api.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -44,7 +43,7 @@ it('exits 0 on SIGTERM while PostgreSQL is down, and the running job is recovere
 
   await services.pg.start();
   const again = await spawnWorker({ ...services.env.env, ...CONFIG });
-  procs.push(again);
+  services.procs.push(again);
   // The recovered attempt runs the 60 s job: RUNNING again as attempt 2 is the proof it came back.
   const back = await eventually(async () => {
     const j = await jobState(id).catch(() => undefined);

@@ -5,7 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import postgres from 'postgres';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { inject } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startApp, type App, type AppOptions } from '../../src/app.js';
@@ -22,6 +22,7 @@ import type { BoundHandler } from '../../workers/handler.js';
 import { BUILTIN_HANDLERS } from '../../workers/registry.js';
 import { ADMIN_URL, NATS_URL } from '../setup/global.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
+import { useFixture } from './fixture.js';
 import { setDefaultKey } from './graphql.js';
 
 export interface TestEnv {
@@ -71,24 +72,13 @@ export async function createTestEnv(o: { natsUrl?: string; adminUrl?: string } =
  * database, made before the file's tests and removed after them.
  */
 export function useTestDb(poolSize = 2): { readonly env: TestEnv; readonly db: Db } {
-  let env: TestEnv | undefined;
-  let db: Db | undefined;
-  beforeAll(async () => {
-    env = await createTestEnv();
-    db = createDb(env.databaseUrl, poolSize);
+  return useFixture(async (later) => {
+    const env = await createTestEnv();
+    later(() => env.dispose());
+    const db = createDb(env.databaseUrl, poolSize);
+    later(() => db.close());
+    return { env, db };
   });
-  afterAll(async () => {
-    await db?.close();
-    await env?.dispose();
-  });
-  return {
-    get env() {
-      return env!;
-    },
-    get db() {
-      return db!;
-    },
-  };
 }
 
 /** A valid job for `insertJobs`, with `over` replacing fields. */
@@ -223,22 +213,11 @@ export function workerSwitch(t: TestApp, handlers: readonly BoundHandler[] = BUI
  * `workerSwitch`, made before the file's tests and removed (workers stopped first) after them.
  */
 export function useAppWithWorkerSwitch(): { readonly t: TestApp; readonly workers: WorkerSwitch } {
-  let t: TestApp | undefined;
-  let workers: WorkerSwitch | undefined;
-  beforeAll(async () => {
-    t = await startTestApp({ handlers: null });
-    workers = workerSwitch(t);
+  return useFixture(async (later) => {
+    const t = await startTestApp({ handlers: null });
+    later(() => t.dispose());
+    const workers = workerSwitch(t);
+    later(() => workers.stop());
+    return { t, workers };
   });
-  afterAll(async () => {
-    await workers?.stop();
-    await t?.dispose();
-  });
-  return {
-    get t() {
-      return t!;
-    },
-    get workers() {
-      return workers!;
-    },
-  };
 }
