@@ -62,6 +62,13 @@ export interface ClientOptions {
   /** First reconnect delay; it doubles up to 5 s. @default 250 */
   reconnectDelayMs?: number;
   /**
+   * The WebSocket is pinged after this long without an answer from the server, and taken as lost when the
+   * ping is not answered within as long again: a connection that died silently (no close reaches the
+   * client: a NAT or firewall dropped it, the network went away) is reconnected as after any other loss,
+   * instead of waiting for ever. @default 10000
+   */
+  keepAliveMs?: number;
+  /**
    * Concurrent `submitJob` calls travel together as one `submitJobs` request; each call still gets its own
    * answer, errors included (`sdk/submit-batcher.ts`). `false` sends one request per call. @default true
    */
@@ -137,20 +144,36 @@ export function createClient(o: ClientOptions): LongrunClient {
   const wsUrl = o.wsUrl ?? o.url.replace(/^http/, 'ws');
   const reconnectAttempts = o.reconnectAttempts ?? 20;
   const firstDelay = o.reconnectDelayMs ?? 250;
+  const keepAliveMs = o.keepAliveMs ?? 10_000;
   let ws: WsClient | null = null;
+  /** Ends the socket when a ping sent is not answered in keepAliveMs. */
+  let pongDue: NodeJS.Timeout | undefined;
   /** WebSocket connections acknowledged so far; one or more: a failure since is a lost connection, worth retrying. */
   let connections = 0;
 
-  const socket = (): WsClient =>
-    (ws ??= createWsClient({
+  const socket = (): WsClient => {
+    if (ws) return ws;
+    const c = createWsClient({
       url: wsUrl,
       webSocketImpl: WebSocket,
       lazy: true,
       // Reconnecting is done per watch (to resume with `after`), not by re-sending the same subscription.
       retryAttempts: 0,
       connectionParams: authorization ? { authorization } : {},
-      on: { connected: () => void connections++ },
-    }));
+      // A silently dead connection never closes by itself: terminating it fails its subscriptions with a
+      // retryable close (4499), and they reconnect.
+      keepAlive: keepAliveMs,
+      on: {
+        connected: () => void connections++,
+        ping: (received) => {
+          if (!received) pongDue = setTimeout(() => c.terminate(), keepAliveMs).unref();
+        },
+        pong: (received) => received && clearTimeout(pongDue),
+        closed: () => clearTimeout(pongDue),
+      },
+    });
+    return (ws = c);
+  };
   /** A subscription's failure as a LongrunError; one before the server was ever reached says so. */
   const subscriptionError = (e: unknown) => errorFromClose(e, connections > 0 ? null : wsUrl);
 
@@ -292,6 +315,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     async close() {
       const c = ws;
       ws = null;
+      clearTimeout(pongDue);
       node?.close();
       await c?.dispose();
     },

@@ -5,14 +5,13 @@
  */
 import { z } from 'zod';
 
-/** A whole number in decimal digits (`0x50`, `1e3` or `2.0` are refused, not read as 80, 1000 or 2), min..max. */
-const intIn = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, 'must be a whole number in decimal digits')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+/** A number written as `pattern` allows (decimal digits: `0x50` or `1e3` are refused, not read as 80 or 1000). */
+const decimal = (pattern: RegExp, what: string, range: z.ZodNumber) =>
+  z.string().trim().regex(pattern, `must be ${what} in decimal digits`).transform(Number).pipe(range);
+/** A whole number in decimal digits (`2.0` is refused too), min..max. */
+const intIn = (min: number, max: number) => decimal(/^-?\d+$/, 'a whole number', z.number().int().min(min).max(max));
+/** A number in decimal digits, with a fraction if need be (`0.25`), min..max (min ≥ 0). */
+const numberIn = (min: number, max: number) => decimal(/^\d+(\.\d+)?$/, 'a number', z.number().min(min).max(max));
 const bool = z
   .enum(['1', '0', 'true', 'false', 'on', 'off', 'yes', 'no'])
   .transform((v) => ['1', 'true', 'on', 'yes'].includes(v));
@@ -94,7 +93,7 @@ const schema = z.object({
   MAX_CONNECTIONS_PER_KEY: intIn(1, 100_000).default(20),
   MAX_SUBSCRIPTIONS_PER_KEY: intIn(1, 1_000_000).default(200),
   /** Jobs per second one key may submit, sustained (0 = unlimited). */
-  SUBMIT_RATE_PER_SEC: z.coerce.number().min(0).max(1_000_000).default(100),
+  SUBMIT_RATE_PER_SEC: numberIn(0, 1_000_000).default(100),
   /** Jobs one key may submit at once before the rate applies (at least the largest batch you send). */
   SUBMIT_BURST: intIn(1, 1_000_000).default(1000),
   // Notifications (README: Notifications)

@@ -80,6 +80,12 @@ const isPromiseLike = (x: unknown): x is PromiseLike<unknown> =>
 export class Attempt {
   /** The handler has started (it holds a slot until it returns). */
   started = false;
+  /**
+   * The handler has returned or thrown (or was aborted): the attempt is over, and progress reported from
+   * then on (by work it started and did not await) is dropped. Its seqs would collide with the outcome's:
+   * the outcome's update would reach watchers as a repeat of a progress report and be dropped.
+   */
+  ended = false;
   /** When the message's AckWait and the job's lease were last renewed. */
   lastBeat = Date.now();
   abortReason: Abort | null = null;
@@ -186,6 +192,7 @@ export class Attempt {
       if (reason === 'cancelled') return { kind: 'cancelled' };
       return reason === 'shutdown' || reason === 'lost' ? { kind: 'shutdown' } : { kind: 'threw', error };
     } finally {
+      this.ended = true;
       if (timeout) clearTimeout(timeout);
       if (this.#writeTimer) clearTimeout(this.#writeTimer);
       this.#latest = null;
@@ -193,9 +200,12 @@ export class Attempt {
     }
   }
 
-  /** `ctx.progress`: published at once (with a reserved seq), recorded in PostgreSQL throttled. */
+  /**
+   * `ctx.progress`: published at once (with a reserved seq), recorded in PostgreSQL throttled; dropped once
+   * the attempt has ended or been aborted.
+   */
   progress(percent: number, message: string | undefined): void {
-    if (this.abortReason) return;
+    if (this.abortReason || this.ended) return;
     const { job } = this;
     const progress = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
     message = message === undefined ? undefined : storableText(String(message));

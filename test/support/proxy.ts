@@ -10,11 +10,17 @@ export interface TcpProxy {
   cut(): void;
   /** Cuts every connection and refuses new ones until the returned function is called (a longer outage). */
   hold(): () => void;
+  /**
+   * Stops forwarding on every open connection without closing it (a silent network loss: a NAT or firewall
+   * that dropped the flow, a peer gone without a FIN); new connections pass.
+   */
+  freeze(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const open = new Set<net.Socket>();
+  const pairs = new Set<[net.Socket, net.Socket]>();
   let accepted = 0;
   let held = false;
   const server = net.createServer((client) => {
@@ -27,7 +33,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       s.on('error', () => {});
     }
     client.pipe(upstream).pipe(client);
-    client.on('close', () => upstream.destroy());
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
+    client.on('close', () => (pairs.delete(pair), upstream.destroy()));
     upstream.on('close', () => client.destroy());
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -41,6 +49,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       held = true;
       open.forEach((s) => s.destroy());
       return () => void (held = false);
+    },
+    freeze() {
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+      pairs.clear();
     },
     close: () => {
       open.forEach((s) => s.destroy());

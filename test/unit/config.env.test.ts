@@ -17,6 +17,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: ' 8080 ', SHUTDOWN_GRACE_MS: '0' })).toMatchObject({ PORT: 8080, SHUTDOWN_GRACE_MS: 0 });
   });
 
+  it('reads SUBMIT_RATE_PER_SEC, which takes fractions, in decimal digits too: 0x50 and 1e3 are refused', () => {
+    for (const v of ['0x50', '1e3', '.5', '5.', '-0']) {
+      expect(() => loadConfig({ SUBMIT_RATE_PER_SEC: v })).toThrow(`invalid SUBMIT_RATE_PER_SEC=${JSON.stringify(v)}: must be a number in decimal digits`);
+    }
+    expect(loadConfig({ SUBMIT_RATE_PER_SEC: '0.25' }).SUBMIT_RATE_PER_SEC).toBe(0.25);
+    expect(loadConfig({ SUBMIT_RATE_PER_SEC: ' 200 ' }).SUBMIT_RATE_PER_SEC).toBe(200);
+  });
+
   it('refuses a first notification backoff longer than the longest, naming both', () => {
     expect(() => loadConfig({ NOTIFY_BACKOFF_MS: '600000', NOTIFY_BACKOFF_MAX_MS: '1000' })).toThrow(ConfigError);
     expect(() => loadConfig({ NOTIFY_BACKOFF_MS: '600000', NOTIFY_BACKOFF_MAX_MS: '1000' })).toThrow(
