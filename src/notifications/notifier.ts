@@ -11,7 +11,8 @@
  * `Job.notifications`) and ack. A message whose receiver uses its share of the slots (`receiver-shares.ts`)
  * waits aside a moment for one of them (the next messages go on meanwhile), or, if none frees up (or the
  * receiver fails, or too many wait), its delivery waits in PostgreSQL the same way, unsent (not an attempt).
- * Only when PostgreSQL cannot be written is a message nak'ed, so JetStream keeps it.
+ * Only when PostgreSQL cannot be written is a message nak'ed, so JetStream keeps it (and a stopping
+ * notifier hands the messages waiting aside back at once).
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';

@@ -274,9 +274,9 @@ export type NotificationDelivery = {
   /** The last failed attempt's error. */
   lastError?: Maybe<Scalars['String']['output']>;
   /**
-   * When it is tried again, while it waits: after a failed attempt with attempts left, or for a turn of its
-   * receiver (whose slots were in use, or whose latest send failed). Null when it is not waiting (on its way to a
-   * notifier, being sent, SENT or FAILED).
+   * When it is due to be tried again (it goes back to a notifier within the relay's interval after), while it
+   * waits: after a failed attempt with attempts left, or for a turn of its receiver (whose slots were in use, or
+   * whose latest send failed). Null when it is not waiting (on its way to a notifier, being sent, SENT or FAILED).
    */
   nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
   /** Whether it is still to be sent, was sent, or was given up on. */
