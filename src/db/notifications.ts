@@ -1,9 +1,15 @@
 /**
  * Every SQL statement about notifications: the subscriptions a job declares at submit, the deliveries its
  * terminal transition creates (with their outbox entries, in that same statement: see
- * `NOTIFY_ON_TERMINAL_CTES`), and the notifier's guarded delivery updates.
+ * `NOTIFY_ON_TERMINAL_CTES`), the notifier's guarded delivery updates, and the re-queue of the deliveries
+ * that waited in PostgreSQL for their next try (`requeueDueDeliveries`).
+ *
+ * A delivery's messages are numbered: the terminal transition's is 0, the re-queue pass's n-th is n (the
+ * row's `requeues`). A message may start an attempt only while its delivery is PENDING, not waiting
+ * (`next_attempt_at` null) and its number is the row's: a duplicate or an older message does nothing.
  */
 import type { Sql } from './client.js';
+import type { OutboxEntry } from './jobs.js';
 import type { JobNotificationRow, NotificationDeliveryRow } from './schema.js';
 import type { JobState } from '../jobs/state.js';
 
@@ -19,9 +25,23 @@ export interface NewNotification {
 /** A delivery with what the notifier needs to send it. */
 export type DeliveryToSend = NotificationDeliveryRow & Pick<JobNotificationRow, 'channel' | 'target'>;
 
+/** A delivery's message, as the notifier got it: which delivery, and which of its messages (see above). */
+export interface DeliveryMessage {
+  id: string;
+  requeue: number;
+}
+
 const DELIVERY_COLUMNS = `d.id, d.notification_id::int8 as "notificationId", d.job_id as "jobId", d.series,
-  d.job_state as "jobState", d.status, d.attempts, d.last_error as "lastError", d.body, d.created_at as "createdAt",
-  d.updated_at as "updatedAt", d.finished_at as "finishedAt"`;
+  d.job_state as "jobState", d.status, d.attempts, d.last_error as "lastError", d.next_attempt_at as "nextAttemptAt",
+  d.requeues, d.body, d.created_at as "createdAt", d.updated_at as "updatedAt", d.finished_at as "finishedAt"`;
+
+/**
+ * An outbox entry for delivery `d` (with `notification_deliveries` columns) of subscription `n`: a message on
+ * the notifications stream naming the delivery, its receiver and its number (`requeues`).
+ */
+const deliveryEntry = (d: string, n: string) => `${d}.job_id, ${n}.subject,
+  ${d}.id::text || case when ${d}.requeues = 0 then '' else ':' || ${d}.requeues end,
+  jsonb_build_object('deliveryId', ${d}.id, 'channel', ${n}.channel, 'target', ${n}.target, 'requeue', ${d}.requeues)`;
 
 /**
  * CTEs appended to a terminal transition (`db/jobs.ts`), after its `j` CTE (the updated job): for each of the
@@ -37,10 +57,10 @@ export const NOTIFY_ON_TERMINAL_CTES = `, notify_d as (
          'startedAt', j.started_at, 'finishedAt', j.finished_at)
        from j join job_notifications n on n.job_id = j.id and j.state = any(n.on_states)
        on conflict do nothing
-       returning id, notification_id, job_id
+       returning id, notification_id, job_id, requeues
      ), notify_o as (
        insert into outbox (job_id, subject, msg_id, body, traceparent)
-       select d.job_id, n.subject, d.id::text, jsonb_build_object('deliveryId', d.id, 'channel', n.channel, 'target', n.target), j.traceparent
+       select ${deliveryEntry('d', 'n')}, j.traceparent
        from notify_d d join job_notifications n on n.id = d.notification_id join j on j.id = d.job_id
      )`;
 
@@ -65,25 +85,41 @@ export async function deliveriesOf(sql: Sql, jobIds: readonly string[]): Promise
   );
 }
 
-/** Starts a send attempt of a PENDING delivery (attempts + 1); null when it is already SENT/FAILED or unknown. */
-export async function beginDeliveryAttempt(sql: Sql, id: string): Promise<DeliveryToSend | null> {
+/**
+ * Starts a send attempt (attempts + 1) of the delivery a message names; null when that message may not start
+ * one: the delivery is SENT, FAILED, gone (its job was deleted), waiting for its `next_attempt_at`, or the
+ * message is not its latest (see above).
+ */
+export async function beginDeliveryAttempt(sql: Sql, m: DeliveryMessage): Promise<DeliveryToSend | null> {
   const [row] = await sql.unsafe<DeliveryToSend[]>(
     `with d as (
        update notification_deliveries set attempts = attempts + 1, updated_at = now()
-       where id = $1 and status = 'PENDING' returning *
+       where id = $1 and status = 'PENDING' and next_attempt_at is null and requeues = $2 returning *
      )
      select ${DELIVERY_COLUMNS}, n.channel, n.target from d join job_notifications n on n.id = d.notification_id`,
-    [id],
+    [m.id, m.requeue],
   );
   return row ?? null;
 }
 
-/** A failed attempt with attempts left: keeps its error. */
-export async function recordDeliveryError(sql: Sql, a: { id: string; error: string }): Promise<void> {
-  await sql.unsafe(
-    `update notification_deliveries set last_error = $2, updated_at = now() where id = $1 and status = 'PENDING'`,
-    [a.id, a.error],
+/**
+ * Makes a PENDING delivery wait in PostgreSQL until `delayMs` from now: after a failed attempt with attempts
+ * left (`error`: its error, kept), or a turn its receiver had no slot for (no error, not an attempt). Its
+ * message is acked after this; the re-queue pass publishes a new one once it is due. Only the message the
+ * delivery expects, and only once: false when the delivery is finished, gone, waiting already, or the message
+ * is an older one (nothing to do: ack it).
+ */
+export async function waitForNextAttempt(
+  sql: Sql,
+  a: DeliveryMessage & { delayMs: number; error?: string | null },
+): Promise<boolean> {
+  const rows = await sql.unsafe(
+    `update notification_deliveries
+     set next_attempt_at = now() + $3 * interval '1 millisecond', last_error = coalesce($4, last_error), updated_at = now()
+     where id = $1 and status = 'PENDING' and next_attempt_at is null and requeues = $2 returning id`,
+    [a.id, a.requeue, a.delayMs, a.error ?? null],
   );
+  return rows.length > 0;
 }
 
 /** PENDING → SENT (the receiver accepted it) or FAILED (dead-lettered, with its last error). */
@@ -93,9 +129,37 @@ export async function finishDelivery(
 ): Promise<boolean> {
   const rows = await sql.unsafe(
     `update notification_deliveries set status = $2, last_error = coalesce($3, last_error), updated_at = now(),
-       finished_at = now()
+       finished_at = now(), next_attempt_at = null
      where id = $1 and status = 'PENDING' returning id`,
     [a.id, a.status, a.error ?? null],
   );
   return rows.length > 0;
+}
+
+/**
+ * The re-queue pass: up to `limit` deliveries whose `next_attempt_at` has come, oldest due first, stop
+ * waiting (`next_attempt_at` null, `requeues` + 1) and get an outbox entry each (msg id `<delivery id>:<n>`,
+ * new for every re-queue, so JetStream's dedupe keeps it), in one statement: a crash leaves a delivery either
+ * still due or with its entry committed. Rows another pass holds are skipped (`for update skip locked`), and
+ * one that pass has re-queued meanwhile no longer matches when this one gets to it, so each due delivery is
+ * re-queued once however many API processes run the pass. Answers the entries, for the relay to publish.
+ */
+export async function requeueDueDeliveries(sql: Sql, limit: number): Promise<OutboxEntry[]> {
+  const rows = await sql.unsafe<(OutboxEntry & { id: string })[]>(
+    `with due as (
+       select id from notification_deliveries
+       where status = 'PENDING' and next_attempt_at is not null and next_attempt_at <= now()
+       order by next_attempt_at limit $1 for update skip locked
+     ), d as (
+       update notification_deliveries nd set next_attempt_at = null, requeues = requeues + 1, updated_at = now()
+       from due where nd.id = due.id
+       returning nd.id, nd.notification_id, nd.job_id, nd.requeues
+     )
+     insert into outbox (job_id, subject, msg_id, body, traceparent)
+     select ${deliveryEntry('d', 'n')}, (select j.traceparent from jobs j where j.id = d.job_id)
+     from d join job_notifications n on n.id = d.notification_id
+     returning id, job_id as "jobId", subject, msg_id as "msgId", body, traceparent`,
+    [limit],
+  );
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }

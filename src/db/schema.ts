@@ -224,6 +224,16 @@ export const notificationDeliveries = pgTable(
     /** Send attempts started. */
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /**
+     * When it is to be tried again: set while it waits, after a failed attempt or a turn its receiver had no
+     * slot for, with no message in the stream (the re-queue pass publishes one when it is due); null otherwise.
+     */
+    nextAttemptAt: ts('next_attempt_at'),
+    /**
+     * Messages the re-queue pass has queued for it (the terminal transition's is number 0). Each message
+     * carries its number, and only the latest may start an attempt: an older one redelivered is ignored.
+     */
+    requeues: integer('requeues').notNull().default(0),
     body: jsonb('body').notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -233,7 +243,10 @@ export const notificationDeliveries = pgTable(
   (t) => [
     uniqueIndex('notification_deliveries_once').on(t.notificationId, t.series, t.jobState),
     index('notification_deliveries_job').on(t.jobId),
+    /** The re-queue pass's due deliveries (requeueDueDeliveries); only the waiting ones are in it. */
+    index('notification_deliveries_due').on(t.nextAttemptAt).where(sql`status = 'PENDING' and next_attempt_at is not null`),
     check('notification_deliveries_finished', sql`(${t.finishedAt} is not null) = (${t.status} <> 'PENDING')`),
+    check('notification_deliveries_next_attempt_pending', sql`${t.nextAttemptAt} is null or ${t.status} = 'PENDING'`),
   ],
 );
 

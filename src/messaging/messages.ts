@@ -56,12 +56,14 @@ export function parseMessage<T>(schema: z.ZodType<T>, data: Uint8Array): T | nul
 export const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
 /**
- * Body of a notifications-stream message: the delivery to send (the rest is read from PostgreSQL), and its
- * channel and target, so the notifier can share its slots out by receiver before it reads anything.
+ * Body of a notifications-stream message: the delivery to send (the rest is read from PostgreSQL), its
+ * channel and target, so the notifier can share its slots out by receiver before it reads anything, and its
+ * number among the delivery's messages (0, the first, when absent: published before the field existed).
  */
 export const notificationMessageSchema = z.object({
   deliveryId: z.uuid(),
   channel: z.enum(['WEBHOOK', 'EMAIL']).optional(),
   target: z.string().optional(),
+  requeue: z.number().int().min(0).default(0),
 });
 export type NotificationMessage = z.infer<typeof notificationMessageSchema>;

@@ -1,7 +1,9 @@
 /**
  * Publishes outbox entries to JetStream. Right after a submit commits, its entries are published at once
  * (`publishSoon`); the relay loop publishes whatever was left behind (a crash, NATS down) and the reconciler
- * re-queues jobs whose message JetStream no longer has (a power loss on a 2.9 server, a purge).
+ * re-queues jobs whose message JetStream no longer has (a power loss on a 2.9 server, a purge). Each loop
+ * pass first re-queues the notification deliveries whose next try is due (they wait in PostgreSQL, not in
+ * the stream: `requeueDueDeliveries`), so the same pass publishes their new messages.
  * Every publish carries `Nats-Msg-Id`, so a second publish of an entry inside the duplicate window is dropped.
  */
 import { headers } from '@nats-io/nats-core';
@@ -16,12 +18,20 @@ import {
   type PublishedEntry,
 } from '../db/jobs.js';
 import { analyzeIfGrown } from '../db/maintenance.js';
+import { requeueDueDeliveries } from '../db/notifications.js';
 import type { Logger } from '../log.js';
 import type { Nats } from './connect.js';
 import { encode } from './messages.js';
 import { createPublisher } from './publisher.js';
 import type { Names } from './names.js';
 import { inPublishSpan } from '../observability/tracing.js';
+
+/**
+ * Due notification deliveries one relay pass re-queues at most; more wait for its next pass. So however many
+ * come due together (a dead receiver's), an API process puts at most this many messages in the stream ahead
+ * of a new delivery at once.
+ */
+const REQUEUE_BATCH = 1000;
 
 export interface RelayOptions {
   sql: Sql;
@@ -147,6 +157,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       timer = null;
       running = (async () => {
         try {
+          await requeueDueDeliveries(sql, REQUEUE_BATCH); // their entries are on the notification subject: runOnce takes them
           await runOnce();
           await analyzeIfGrown(sql);
           if (++ticks % 10 === 0) {

@@ -88,6 +88,12 @@ export function advisoryConsumerConfig(n: Names): Partial<ConsumerConfig> {
  * PostgreSQL, where the notifier dead-letters it after NOTIFY_MAX_ATTEMPTS, so JetStream must never give up
  * on a message by itself (a PostgreSQL outage makes the notifier nak without sending; a finite limit would
  * strand those deliveries as PENDING).
+ *
+ * Max-ack-pending: a delivery waiting for a later try waits in PostgreSQL and its message is acked, so the
+ * pending set holds only messages in hand: pulled, waiting aside for a slot, being sent (about three times
+ * NOTIFIER_CONCURRENCY per API process), and during a PostgreSQL outage the nak'ed ones. The limit no longer
+ * holds anyone's queue, so it is not lowered: a lower one would only throttle many API processes at a high
+ * NOTIFIER_CONCURRENCY (up to 1,000 each), and in an outage nothing can be sent anyway.
  */
 export function notifierConsumerConfig(n: Names, s: StreamSettings): Partial<ConsumerConfig> {
   return {

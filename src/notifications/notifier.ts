@@ -3,16 +3,20 @@
  * critical path. The delivery and its message were made by the job's terminal transition (same statement,
  * published by the outbox relay), so a crash anywhere between "job finished" and "sent" only delays it.
  *
- * Per message: start an attempt in PostgreSQL (a SENT/FAILED delivery is just acked: duplicates do nothing),
- * send, then SENT + ack; on failure keep the error and `nak(backoff)`; after NOTIFY_MAX_ATTEMPTS (or a
- * permanent refusal) mark it FAILED (dead-lettered, visible in `Job.notifications`) and ack. A message whose
- * receiver uses its share of the slots (`receiver-shares.ts`) waits aside a moment for one of them (the
- * next messages go on meanwhile), or, if none frees up (or the receiver fails, or too many wait), is
- * nak'ed to come round later, unsent.
+ * Per message: start an attempt in PostgreSQL (a message that may not start one is just acked: the delivery
+ * is SENT/FAILED or waiting, or the message is an older one of it; duplicates do nothing), send, then SENT +
+ * ack; on failure record the error and when to try again (`next_attempt_at`) and ack: the delivery waits in
+ * PostgreSQL, not in JetStream's pending set, until the re-queue pass (outbox relay) publishes its next
+ * message. After NOTIFY_MAX_ATTEMPTS (or a permanent refusal) mark it FAILED (dead-lettered, visible in
+ * `Job.notifications`) and ack. A message whose receiver uses its share of the slots (`receiver-shares.ts`)
+ * waits aside a moment for one of them (the next messages go on meanwhile), or, if none frees up (or the
+ * receiver fails, or too many wait), its delivery waits in PostgreSQL the same way, unsent (not an attempt).
+ * Only when PostgreSQL cannot be written is a message nak'ed, so JetStream keeps it (and a stopping
+ * notifier hands the messages waiting aside back at once).
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
-import { beginDeliveryAttempt, finishDelivery, recordDeliveryError, type DeliveryToSend } from '../db/notifications.js';
+import { beginDeliveryAttempt, finishDelivery, waitForNextAttempt, type DeliveryToSend } from '../db/notifications.js';
 import { retryDelay } from '../jobs/backoff.js';
 import type { BackoffPolicy } from '../jobs/definition.js';
 import type { Logger } from '../log.js';
@@ -44,7 +48,10 @@ export interface Notifier {
   stop(): Promise<void>;
 }
 
-/** Backoff of a message whose handling failed before or after the send (PostgreSQL unreachable). */
+/**
+ * Backoff of a message whose handling failed before or after the send (PostgreSQL unreachable): nothing could
+ * be recorded, so JetStream keeps the message (nak) and brings it back.
+ */
 const INFRA_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.2 };
 /**
  * How long a message waits aside for a slot of its receiver's share (a receiver that fails: not at all); long
@@ -52,7 +59,7 @@ const INFRA_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, j
  * (WEBHOOK_TIMEOUT_MS + 20 s; the send restarts it).
  */
 const TURN_WAIT_MS = 5000;
-/** Delay of a message that did not get its turn, by its delivery count. */
+/** Delay of a delivery whose message did not get its turn, by the messages it has had (not attempts). */
 const NEXT_TURN_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.5 };
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 1000);
@@ -62,8 +69,24 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   const consumer = await o.nats.js.consumers.get(o.names.notificationsStream, o.names.notifierConsumer);
   let stopped = false;
   let messages: Awaited<ReturnType<typeof consumer.consume>> | null = null;
+  /** Sends and the PostgreSQL writes of turns not taken, at most `concurrency` at once (the loop waits). */
   const inFlight = new Set<Promise<void>>();
   const shares = receiverShares(o.concurrency);
+
+  function track(work: Promise<unknown>): void {
+    const p: Promise<void> = work
+      .then(() => {}, (e) => log.warn({ err: e }, 'notifier: handling a message failed'))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }
+
+  /** PostgreSQL unreachable (or a bug): nothing was recorded; JetStream brings the message back later. */
+  function retryLater(m: JsMsg, e: unknown): null {
+    const delay = retryDelay(INFRA_BACKOFF, m.info.deliveryCount);
+    log.warn({ err: e, retryInMs: delay }, 'notifier: delivery handling failed; it will be retried');
+    m.nak(delay);
+    return null;
+  }
 
   function send(d: DeliveryToSend, traceparent: string | null): Promise<void> {
     if (d.channel === 'WEBHOOK') {
@@ -82,11 +105,16 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   type Waiting = { m: JsMsg; msg: NotificationMessage; timer: NodeJS.Timeout };
   const waiting = new Map<string, Waiting[]>();
   let waitingCount = 0;
-  const nextTurn = (m: JsMsg) => m.nak(retryDelay(NEXT_TURN_BACKOFF, m.info.deliveryCount)); // not an attempt
+
+  /** The message did not get its turn: its delivery waits in PostgreSQL to come round later (not an attempt). */
+  function nextTurn(m: JsMsg, msg: NotificationMessage): void {
+    const delayMs = retryDelay(NEXT_TURN_BACKOFF, msg.requeue + m.info.deliveryCount);
+    track(waitForNextAttempt(sql, { id: msg.deliveryId, requeue: msg.requeue, delayMs }).then(() => m.ack(), (e) => void retryLater(m, e)));
+  }
 
   function wait(receiver: string, m: JsMsg, msg: NotificationMessage): void {
     const queue = waiting.get(receiver) ?? [];
-    const entry: Waiting = { m, msg, timer: setTimeout(() => (unwait(receiver, entry), nextTurn(m)), TURN_WAIT_MS) };
+    const entry: Waiting = { m, msg, timer: setTimeout(() => (unwait(receiver, entry), nextTurn(m, msg)), TURN_WAIT_MS) };
     queue.push(entry);
     waiting.set(receiver, queue);
     waitingCount++;
@@ -102,19 +130,13 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
 
   /** Starts a delivery in a slot of the receiver's share (taken); the slot goes to a waiting message after. */
   function start(m: JsMsg, msg: NotificationMessage, receiver: string | null): void {
-    const p = deliver(m, msg)
-      .catch((e) => {
-        // PostgreSQL unreachable (or a bug): nothing was sent or recorded; try again later.
-        const delay = retryDelay(INFRA_BACKOFF, m.info.deliveryCount);
-        log.warn({ err: e, retryInMs: delay }, 'notifier: delivery handling failed; it will be retried');
-        m.nak(delay);
-        return null;
-      })
+    track(deliver(m, msg)
+      .catch((e) => retryLater(m, e))
       .then((sent) => {
         if (!receiver) return;
         shares.release(receiver, sent);
         if (shares.failing(receiver)) {
-          for (const e of [...(waiting.get(receiver) ?? [])]) (unwait(receiver, e), nextTurn(e.m)); // no wait for it
+          for (const e of [...(waiting.get(receiver) ?? [])]) (unwait(receiver, e), nextTurn(e.m, e.msg)); // no wait for it
           return;
         }
         const next = waiting.get(receiver)?.[0];
@@ -122,16 +144,16 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
           unwait(receiver, next);
           start(next.m, next.msg, receiver); // in the slot this send leaves: the global count stays the same
         }
-      })
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
+      }));
   }
 
   /** Sends one delivery; resolves whether the send went through (null: nothing was sent). */
   async function deliver(m: JsMsg, msg: NotificationMessage): Promise<boolean | null> {
     m.working(); // it may have waited for a free slot: restart its AckWait before the send
-    const d = await beginDeliveryAttempt(sql, msg.deliveryId);
-    if (!d) return (m.ack(), null); // already SENT or FAILED (a duplicate), or its job was deleted
+    const d = await beginDeliveryAttempt(sql, { id: msg.deliveryId, requeue: msg.requeue });
+    // Already SENT or FAILED, waiting for its next attempt, an older message of it (a duplicate), or its job
+    // was deleted: nothing to do.
+    if (!d) return (m.ack(), null);
     const dlog = log.child({ deliveryId: d.id, jobId: d.jobId, channel: d.channel, attempt: d.attempts });
     const channel = d.channel.toLowerCase();
     if (d.attempts > o.maxAttempts) {
@@ -154,11 +176,11 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         m.ack();
         return false;
       }
-      await recordDeliveryError(sql, { id: d.id, error });
-      notificationDeliveries.inc({ channel, outcome: 'retried' });
       const delay = retryDelay(o.backoff, d.attempts);
+      await waitForNextAttempt(sql, { id: d.id, requeue: msg.requeue, delayMs: delay, error });
+      notificationDeliveries.inc({ channel, outcome: 'retried' });
       dlog.info({ error, retryInMs: delay }, 'notification attempt failed; retrying');
-      m.nak(delay);
+      m.ack(); // the next attempt waits in PostgreSQL: the re-queue pass publishes its message when due
       return false;
     }
     await finishDelivery(sql, { id: d.id, status: 'SENT' });
@@ -182,7 +204,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
           while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
           const receiver = receiverOf(msg);
           if (!receiver || shares.take(receiver)) start(m, msg, receiver);
-          else if (shares.failing(receiver) || waitingCount >= o.concurrency) nextTurn(m);
+          else if (shares.failing(receiver) || waitingCount >= o.concurrency) nextTurn(m, msg);
           else wait(receiver, m, msg);
           if (stopped) break;
         }

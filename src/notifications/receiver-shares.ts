@@ -7,7 +7,7 @@
 import type { NotificationMessage } from '../messaging/messages.js';
 
 /** Who receives a delivery; null for a message that does not say (published before the field existed). */
-export function receiverOf(msg: NotificationMessage): string | null {
+export function receiverOf(msg: Pick<NotificationMessage, 'deliveryId' | 'channel' | 'target'>): string | null {
   if (!msg.channel || msg.target === undefined) return null;
   if (msg.channel === 'EMAIL') return 'smtp';
   try {

@@ -24,6 +24,8 @@ const delivery = (target: string): DeliveryToSend => ({
   status: 'PENDING',
   attempts: 1,
   lastError: null,
+  nextAttemptAt: null,
+  requeues: 0,
   body: { id: 'x', type: 'demo.sleep', state: 'SUCCEEDED', attempts: 1 },
   createdAt: new Date(),
   updatedAt: new Date(),

@@ -273,6 +273,12 @@ export type NotificationDelivery = {
   jobState: JobState;
   /** The last failed attempt's error. */
   lastError?: Maybe<Scalars['String']['output']>;
+  /**
+   * When it is due to be tried again (it goes back to a notifier within the relay's interval after), while it
+   * waits: after a failed attempt with attempts left, or for a turn of its receiver (whose slots were in use, or
+   * whose latest send failed). Null when it is not waiting (on its way to a notifier, being sent, SENT or FAILED).
+   */
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
   /** Whether it is still to be sent, was sent, or was given up on. */
   status: NotificationStatus;
   /** The webhook URL or email address. */
@@ -283,7 +289,7 @@ export type NotificationDelivery = {
 export type NotificationStatus =
   /** Given up on after its attempts (dead-lettered); `lastError` says why. */
   | 'FAILED'
-  /** Not sent yet, or being retried with backoff. */
+  /** Not sent yet, or waiting to be tried again (`nextAttemptAt`). */
   | 'PENDING'
   /** The receiver accepted it (2xx, or the SMTP server took the message). */
   | 'SENT';
@@ -742,6 +748,7 @@ export type NotificationDeliveryResolvers<ContextType = GraphQLContext, ParentTy
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   jobState?: Resolver<ResolversTypes['JobState'], ParentType, ContextType>;
   lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['NotificationStatus'], ParentType, ContextType>;
   target?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
