@@ -220,9 +220,13 @@ export function createClient(o: ClientOptions): LongrunClient {
     }
   }
 
+  /** Whether a subscription's failure is the server saying a backing service is unavailable (try again). */
+  const isUnavailable = (e: unknown): boolean =>
+    (e instanceof LongrunError ? e : Array.isArray(e) ? LongrunError.from(e as GraphQLErrorBody[]) : null)?.code === 'SERVICE_UNAVAILABLE';
+
   /**
-   * Yields the updates of the subscriptions `open` makes: after a lost connection it opens one again
-   * (backoff from `reconnectDelayMs` to 5 s, `reconnectAttempts` in a row: an update or a connection made
+   * Yields the updates of the subscriptions `open` makes: after a lost connection, or a SERVICE_UNAVAILABLE
+   * answer, it opens one again (backoff from `reconnectDelayMs` to 5 s, `reconnectAttempts` in a row: an update or a connection made
    * since the last failure starts the count again); it ends when one completes or `signal` aborts, and
    * throws any other failure as a LongrunError.
    */
@@ -241,10 +245,14 @@ export function createClient(o: ClientOptions): LongrunClient {
         }
         return; // completed (the job finished) or aborted
       } catch (e) {
-        // A server never reached (wrong URL, not running) fails at once, as every other call does.
-        if (connections > connectionsAtFailure) failures = 0; // it was connected again since the last failure
+        // A server never reached (wrong URL, not running) fails at once, as every other call does. One that
+        // answered SERVICE_UNAVAILABLE (its database unreachable) is tried again like a lost connection; the
+        // connection it made for that answer does not start the count again.
+        const unavailable = isUnavailable(e);
+        if (connections > connectionsAtFailure && !unavailable) failures = 0; // it was connected again since the last failure
         connectionsAtFailure = connections;
-        if (e instanceof LongrunError || !isRetryableClose(e) || connections === 0 || ++failures > reconnectAttempts) throw subscriptionError(e);
+        const again = unavailable || (!(e instanceof LongrunError) && isRetryableClose(e));
+        if (!again || connections === 0 || ++failures > reconnectAttempts) throw subscriptionError(e);
         await sleep(Math.min(5000, firstDelay * 2 ** (failures - 1)), signal);
       } finally {
         signal?.removeEventListener('abort', stop);
