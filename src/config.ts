@@ -90,6 +90,8 @@ const schema = z.object({
   WS_CONNECTION_INIT_TIMEOUT_MS: intIn(100, 600_000).default(10_000),
   /** A socket whose unsent data exceeds this is closed (1013) rather than buffered further. */
   WS_MAX_BUFFERED_BYTES: intIn(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Every socket is pinged this often; one that did not answer the last ping is closed (0: never). */
+  WS_PING_INTERVAL_MS: intIn(0, 3_600_000).default(30_000),
   MAX_CONNECTIONS_PER_KEY: intIn(1, 100_000).default(20),
   MAX_SUBSCRIPTIONS_PER_KEY: intIn(1, 1_000_000).default(200),
   /** Jobs per second one key may submit, sustained (0 = unlimited). */

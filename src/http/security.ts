@@ -12,6 +12,8 @@ export interface WsLimits {
   connectionInitTimeoutMs: number;
   /** Unsent bytes a socket may hold before it is closed with 1013. */
   maxBufferedBytes: number;
+  /** How often sockets are pinged; one that did not answer the last ping is dropped (0: never). */
+  pingIntervalMs: number;
   maxConnectionsPerKey: number;
   maxSubscriptionsPerKey: number;
   /** Interval of the revoked-key re-check of open connections. */
@@ -42,6 +44,7 @@ export function securityOptions(config: Config, auth: Authenticator): SecurityOp
       maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
       connectionInitTimeoutMs: config.WS_CONNECTION_INIT_TIMEOUT_MS,
       maxBufferedBytes: config.WS_MAX_BUFFERED_BYTES,
+      pingIntervalMs: config.WS_PING_INTERVAL_MS,
       maxConnectionsPerKey: config.MAX_CONNECTIONS_PER_KEY,
       maxSubscriptionsPerKey: config.MAX_SUBSCRIPTIONS_PER_KEY,
       recheckMs: config.AUTH_RECHECK_MS,

@@ -3,7 +3,7 @@
  * reads too slowly), writes batched per event-loop turn, and the frame flow control of subscriptions.
  */
 import type { Duplex } from 'node:stream';
-import type { WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../log.js';
 
 /** Close code of a socket whose reader is too slow: 1013 Try Again Later (graphql-ws clients retry it). */
@@ -68,4 +68,28 @@ export function sendFrame(socket: WebSocket, frame: string): Promise<void> | und
     return undefined;
   }
   return new Promise((resolve, reject) => socket.send(frame, (err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * Drops sockets that stopped answering. Every `intervalMs` each socket is pinged (a WebSocket ping frame:
+ * clients answer it by themselves); one that has not answered the previous ping is terminated, so a
+ * connection that died silently (a NAT or firewall dropped it, the client's machine went away: no close
+ * reaches the server) gives back its key's connection and subscription slots and its memory within two
+ * intervals. 0: never. Answers the function that stops it.
+ */
+export function dropSilentSockets(wss: WebSocketServer, intervalMs: number): () => void {
+  if (intervalMs <= 0) return () => {};
+  const answered = new WeakSet<WebSocket>();
+  wss.on('connection', (socket) => {
+    answered.add(socket);
+    socket.on('pong', () => answered.add(socket));
+  });
+  const timer = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (!answered.delete(socket)) socket.terminate();
+      else socket.ping();
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

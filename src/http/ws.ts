@@ -17,6 +17,8 @@
  *   one write (`guardSends` in ws-socket.ts).
  * - A socket whose unsent data passes `maxBufferedBytes` is closed with 1013 "Try Again Later" (see
  *   `guardSends`); graphql-ws clients retry 1013, and `jobProgress(after:)` resumes without a gap.
+ * - A socket that does not answer a ping within `pingIntervalMs` is dropped (`dropSilentSockets`): a client
+ *   gone without a close would otherwise hold its key's slots for ever.
  */
 import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
@@ -47,7 +49,7 @@ import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
 import { pushResults } from './ws-push.js';
-import { flushWrites, guardSends, sendFrame } from './ws-socket.js';
+import { dropSilentSockets, flushWrites, guardSends, sendFrame } from './ws-socket.js';
 import { headerOf, requestIdOf } from './request-id.js';
 import type { SecurityOptions } from './security.js';
 
@@ -161,6 +163,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   };
 
   const wss = new WebSocketServer({ server: o.server, path: '/graphql', maxPayload: sec.ws.maxMessageBytes });
+  const stopPings = dropSilentSockets(wss, sec.ws.pingIntervalMs);
 
   /** Checks the connection's key and counts the connection on it; sets what the connection may do. */
   const admit = async (s: Connection, connectionParams: Context['connectionParams']): Promise<void> => {
@@ -337,6 +340,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     async dispose() {
       revocations.stop();
       stopFlushing();
+      stopPings();
       await ws.dispose();
     },
   };
