@@ -105,6 +105,12 @@ export class Attempt {
   #onAbort: ((e: Error) => void) | null = null;
   #slotWait: SlotWait | null = null;
   #log: Logger | null = null;
+  /**
+   * PostgreSQL's clock minus this one, as seen at the claim (its `updated_at`, read just now; a little less
+   * by the claim's commit): a progress report's `at` is on the clock every other update's `at` comes from, so
+   * a client resuming `jobUpdates` from the latest `at` it saw misses nothing when this machine's clock is off.
+   */
+  readonly #clockOffsetMs: number;
 
   constructor(
     readonly job: JobRow,
@@ -113,6 +119,7 @@ export class Attempt {
   ) {
     this.seq = job.seq;
     this.#reserved = job.seqReserved;
+    this.#clockOffsetMs = job.updatedAt.getTime() - Date.now();
   }
 
   /** The attempt's logger, made on first use: most attempts log nothing. */
@@ -222,7 +229,7 @@ export class Attempt {
         progress,
         message: message ?? null,
         attempt: job.attempts,
-        at: new Date().toISOString(),
+        at: new Date(Date.now() + this.#clockOffsetMs).toISOString(),
       });
     } // else: the reservation is used up; the write below renews it and the next update goes out
     this.#scheduleWrite();
