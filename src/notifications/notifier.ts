@@ -59,8 +59,16 @@ const INFRA_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, j
  * (WEBHOOK_TIMEOUT_MS + 20 s; the send restarts it).
  */
 const TURN_WAIT_MS = 5000;
-/** Delay of a delivery whose message did not get its turn, by the messages it has had (not attempts). */
-const NEXT_TURN_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.5 };
+/**
+ * Delay of a delivery whose message did not get its turn, by the messages it has had (not attempts): its
+ * receiver failing, backing off to 30 s; its receiver busy (healthy, its slots in use), at most
+ * TURN_WAIT_MS, so a backlog goes on at the receiver's pace instead of waiting out long delays while its
+ * slots are free.
+ */
+const NEXT_TURN_BACKOFF = {
+  failing: { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.5 },
+  busy: { baseMs: 1000, factor: 2, maxMs: TURN_WAIT_MS, jitter: 0.5 },
+} satisfies Record<string, BackoffPolicy>;
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).slice(0, 1000);
 
@@ -107,14 +115,14 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   let waitingCount = 0;
 
   /** The message did not get its turn: its delivery waits in PostgreSQL to come round later (not an attempt). */
-  function nextTurn(m: JsMsg, msg: NotificationMessage): void {
-    const delayMs = retryDelay(NEXT_TURN_BACKOFF, msg.requeue + m.info.deliveryCount);
+  function nextTurn(m: JsMsg, msg: NotificationMessage, receiver: 'failing' | 'busy'): void {
+    const delayMs = retryDelay(NEXT_TURN_BACKOFF[receiver], msg.requeue + m.info.deliveryCount);
     track(waitForNextAttempt(sql, { id: msg.deliveryId, requeue: msg.requeue, delayMs }).then(() => m.ack(), (e) => void retryLater(m, e)));
   }
 
   function wait(receiver: string, m: JsMsg, msg: NotificationMessage): void {
     const queue = waiting.get(receiver) ?? [];
-    const entry: Waiting = { m, msg, timer: setTimeout(() => (unwait(receiver, entry), nextTurn(m, msg)), TURN_WAIT_MS) };
+    const entry: Waiting = { m, msg, timer: setTimeout(() => (unwait(receiver, entry), nextTurn(m, msg, 'busy')), TURN_WAIT_MS) };
     queue.push(entry);
     waiting.set(receiver, queue);
     waitingCount++;
@@ -136,7 +144,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         if (!receiver) return;
         shares.release(receiver, sent);
         if (shares.failing(receiver)) {
-          for (const e of [...(waiting.get(receiver) ?? [])]) (unwait(receiver, e), nextTurn(e.m, e.msg)); // no wait for it
+          for (const e of [...(waiting.get(receiver) ?? [])]) (unwait(receiver, e), nextTurn(e.m, e.msg, 'failing')); // no wait for it
           return;
         }
         const next = waiting.get(receiver)?.[0];
@@ -204,7 +212,8 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
           while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
           const receiver = receiverOf(msg);
           if (!receiver || shares.take(receiver)) start(m, msg, receiver);
-          else if (shares.failing(receiver) || waitingCount >= o.concurrency) nextTurn(m, msg);
+          else if (shares.failing(receiver)) nextTurn(m, msg, 'failing');
+          else if (waitingCount >= o.concurrency) nextTurn(m, msg, 'busy');
           else wait(receiver, m, msg);
           if (stopped) break;
         }
