@@ -65,8 +65,15 @@ const storableOnly = (key: string, v: unknown): unknown => {
 function checkResult(result: unknown): void {
   const shape = checkJson(result); // the depth first, so that stringify cannot overflow the stack
   if (shape !== 'ok') throw new PermanentJobError(unstorableMessage("the handler's result", shape));
-  // As it will be stored, after any toJSON (which checkJson does not see); throws too for a BigInt.
-  const json = JSON.stringify(result, storableOnly) ?? 'null';
+  // As it will be stored, after any toJSON (which checkJson does not see). A value JSON has no form for (a
+  // BigInt) has none at the next attempt either.
+  let json: string;
+  try {
+    json = JSON.stringify(result, storableOnly) ?? 'null';
+  } catch (e) {
+    if (e instanceof PermanentJobError) throw e;
+    throw new PermanentJobError(`the handler's result cannot be stored as JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
   // UTF-8 takes at most 3 bytes per UTF-16 unit: a short text needs no count.
   const bytes = json.length * 3 <= MAX_RESULT_BYTES ? 0 : Buffer.byteLength(json);
   if (bytes > MAX_RESULT_BYTES) {

@@ -34,9 +34,10 @@ const handler = defineHandler(echo, async ({ how, unstorable }, ctx) => {
 const oddThrow = defineJobType({
   name: 'test.odd-throw',
   description: 'throws a BigInt or a circular object',
-  payload: z.object({ what: z.enum(['bigint', 'circular']) }),
+  payload: z.object({ what: z.enum(['bigint', 'circular', 'bigint-result']) }),
 });
 const oddHandler = defineHandler(oddThrow, async ({ what }) => {
+  if (what === 'bigint-result') return { n: 10n }; // returned, not thrown: a result with no JSON form
   if (what === 'bigint') throw 10n;
   const e: Record<string, unknown> = { code: 'E_ODD' };
   e.self = e;
@@ -99,4 +100,12 @@ it('retries and fails a job whose handler throws a value with no JSON form, with
   expect(circular).toMatchObject({ state: 'FAILED', attempts: 2 });
   expect(circular.error).toContain("code: 'E_ODD'");
   expect(circular.attemptErrors).toHaveLength(2);
+});
+
+it('fails for good, at its first attempt, a job whose result has no JSON form (a BigInt)', async () => {
+  const r = await gql(t.url, SUBMIT, { input: { type: 'test.odd-throw', payload: { what: 'bigint-result' }, maxAttempts: 3 } });
+  pool ??= await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler]);
+  const job = await waitForJob(t.url, r.body.data.submitJob.job.id, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
+  expect(job).toMatchObject({ state: 'FAILED', attempts: 1 });
+  expect(job.error).toMatch(/result cannot be stored as JSON.*BigInt/);
 });
