@@ -4,9 +4,9 @@
  * - A socket is always accepted. `connectionParams.authorization` (any letter case) carries the key; a socket
  *   with a missing, bad or later revoked key stays open and every operation on it answers UNAUTHENTICATED
  *   (closing with 4403 would make graphql-ws clients such as GraphiQL retry forever).
- * - graphql-ws parses and validates by itself; here `onSubscribe` does it instead, with the token limit and
- *   the depth/cost/alias rules of src/graphql/limits.ts, the per-key subscription count and submit rate.
- *   Valid documents are kept by query text, so many subscribers sending one query parse it once.
+ * - graphql-ws parses and validates by itself; here `onSubscribe` does it instead (src/graphql/
+ *   checked-documents.ts: the token limit and the depth/cost/alias rules, valid documents kept by query
+ *   text), then checks the per-key subscription count and submit rate.
  * - A revoked key (re-checked every `recheckMs`) ends its subscriptions with an UNAUTHENTICATED error.
  * - A key that could not be checked (PostgreSQL down: SERVICE_UNAVAILABLE), or found its connection slots
  *   taken (TOO_MANY_CONNECTIONS), is checked again by the socket's next operation, so a long-lived client
@@ -22,18 +22,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
-import {
-  createSourceEventStream,
-  GraphQLError,
-  getOperationAST,
-  parse,
-  specifiedRules,
-  validate,
-  type DocumentNode,
-  type ExecutionArgs,
-  type ExecutionResult,
-  type GraphQLSchema,
-} from 'graphql';
+import { createSourceEventStream, GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -42,20 +31,17 @@ import { watchRevocations } from '../auth/revocation.js';
 import { ErrorCode, PublicError } from '../errors.js';
 import { createContext } from '../graphql/context.js';
 import { formatError, unavailableError } from '../graphql/errors.js';
-import { limitRules, parseOptions } from '../graphql/limits.js';
+import { documentChecker, withCode } from '../graphql/checked-documents.js';
 import { sharedPayloads } from '../graphql/shared-results.js';
 import { jobsSubmitted, type SubmitRateLimiter } from '../graphql/submit-rate.js';
 import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
+import { KeyCounts } from './key-counts.js';
 import { pushResults } from './ws-push.js';
 import { dropSilentSockets, flushWrites, guardSends, sendFrame } from './ws-socket.js';
 import { headerOf, requestIdOf } from './request-id.js';
 import type { SecurityOptions } from './security.js';
-
-/** Parsed and validated documents kept, and the longest query text kept (Apollo Server caches the same way). */
-const CACHED_DOCUMENTS = 500;
-const CACHED_QUERY_CHARS = 8 * 1024;
 
 export interface GraphqlWsOptions {
   server: http.Server;
@@ -104,29 +90,10 @@ interface Connection {
   unwatch(): void;
 }
 
-/** Open connections or subscriptions per key. */
-class KeyCounts {
-  private counts = new Map<string, number>();
-  tryAdd(key: string, max: number): boolean {
-    const n = this.counts.get(key) ?? 0;
-    if (n >= max) return false;
-    this.counts.set(key, n + 1);
-    return true;
-  }
-  remove(key: string): void {
-    const n = (this.counts.get(key) ?? 1) - 1;
-    if (n <= 0) this.counts.delete(key);
-    else this.counts.set(key, n);
-  }
-}
-
 const asGraphQLError = (e: PublicError) => new GraphQLError(e.message, { originalError: e });
-const withCode = (e: GraphQLError, code: string) =>
-  new GraphQLError(e.message, { nodes: e.nodes ?? null, source: e.source ?? null, positions: e.positions ?? null, extensions: { code } });
 
 export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const { security: sec, log } = o;
-  const rules = [...specifiedRules, ...limitRules(sec.query)];
   const connections = new KeyCounts();
   const subscriptions = new KeyCounts();
   const revocations = watchRevocations(sec.auth, sec.ws.recheckMs, log);
@@ -137,30 +104,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   /** Every open connection by its graphql-ws context (from onConnect until onClose). */
   const connected = new Map<Context, Connection>();
 
-  /** Valid documents by query text (validation reads the document alone), least recently used first. */
-  const documents = new Map<string, DocumentNode>();
-  /** The query parsed and validated, or its errors; 10,000 subscribers sending one query parse it once. */
-  const checked = (query: string): DocumentNode | GraphQLError[] => {
-    const hit = documents.get(query);
-    if (hit) {
-      documents.delete(query);
-      documents.set(query, hit);
-      return hit;
-    }
-    let document: DocumentNode;
-    try {
-      document = parse(query, parseOptions(sec.query));
-    } catch (e) {
-      return [withCode(e as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
-    }
-    const invalid = validate(o.schema, document, rules);
-    if (invalid.length) return invalid.map((e) => (e.originalError ? e : withCode(e, 'GRAPHQL_VALIDATION_FAILED')));
-    if (query.length <= CACHED_QUERY_CHARS) {
-      documents.set(query, document);
-      if (documents.size > CACHED_DOCUMENTS) documents.delete(documents.keys().next().value!);
-    }
-    return document;
-  };
+  const checked = documentChecker(o.schema, sec.query);
 
   const wss = new WebSocketServer({ server: o.server, path: '/graphql', maxPayload: sec.ws.maxMessageBytes });
   const stopPings = dropSilentSockets(wss, sec.ws.pingIntervalMs);
