@@ -37,6 +37,11 @@ export const MAX_UPDATE_TYPES = 20;
 export const MAX_UPDATE_IDS = 100;
 /** Most history rows (and changed jobs) one `since` replays; past it the subscription is refused. */
 export const MAX_REPLAY_ROWS = 10_000;
+/**
+ * Most changed jobs a replay looks through when a `states` filter picks its rows: a quiet filter (`FAILED`
+ * only) on a busy system is not refused for the jobs that changed into other states.
+ */
+export const MAX_REPLAY_CANDIDATES = 100_000;
 /** How far past the API's clock `since` may be (clocks differ: a live progress report carries a worker's). */
 export const SINCE_CLOCK_SKEW_MS = 60_000;
 
@@ -76,21 +81,28 @@ function matches(f: UpdatesFilter, u: JobUpdateMessage): boolean {
   );
 }
 
-const tooMuch = `more than ${MAX_REPLAY_ROWS} recorded changes since then: page with the \`jobs\` query (filter createdAfter, or by state) for the current state, then resume with a later \`since\``;
+const tooMuch = (n: number, what: string) =>
+  new PublicError(
+    ErrorCode.BAD_USER_INPUT,
+    `since: more than ${n} ${what} since then: page with the \`jobs\` query (filter createdAfter, or by state) for the current state, then resume with a later \`since\``,
+  );
 
 /**
  * The recorded updates of the viewer's jobs matching the filter at or after `since`, in `at` order.
- * BAD_USER_INPUT past MAX_REPLAY_ROWS (never a silent cut).
+ * BAD_USER_INPUT past MAX_REPLAY_ROWS rows or changed jobs (MAX_REPLAY_CANDIDATES with a `states` filter):
+ * never a silent cut.
  */
 async function recordedSince(deps: JobUpdatesDeps, filter: UpdatesFilter, owner: string | null, since: Date): Promise<JobUpdateMessage[]> {
   const ids = unique(filter.ids)?.filter(isUuid).map((id) => id.toLowerCase()) ?? null;
   if (ids?.length === 0) return [];
-  const jobs = await changedJobsSince(deps.sql, since, { owner, types: unique(filter.types), ids }, MAX_REPLAY_ROWS + 1);
-  if (jobs.length > MAX_REPLAY_ROWS) throw new PublicError(ErrorCode.BAD_USER_INPUT, `since: ${tooMuch}`);
+  const states = unique(filter.states);
+  const candidates = states ? MAX_REPLAY_CANDIDATES : MAX_REPLAY_ROWS;
+  const jobs = await changedJobsSince(deps.sql, since, { owner, types: unique(filter.types), ids }, candidates + 1);
+  if (jobs.length > candidates) throw tooMuch(candidates, 'changed jobs');
   if (!jobs.length) return [];
   const typeOf = new Map(jobs.map((j) => [j.id, j.type]));
-  const rows = await historySince(deps.sql, [...typeOf.keys()], since, unique(filter.states), MAX_REPLAY_ROWS + 1);
-  if (rows.length > MAX_REPLAY_ROWS) throw new PublicError(ErrorCode.BAD_USER_INPUT, `since: ${tooMuch}`);
+  const rows = await historySince(deps.sql, [...typeOf.keys()], since, states, MAX_REPLAY_ROWS + 1);
+  if (rows.length > MAX_REPLAY_ROWS) throw tooMuch(MAX_REPLAY_ROWS, 'recorded changes');
   return rows.map((e) => updateFromEvent(typeOf.get(e.jobId)!, e));
 }
 

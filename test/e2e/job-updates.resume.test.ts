@@ -272,5 +272,15 @@ describe('jobUpdates(since)', () => {
     const seen = await updatesUntil(client(bulk), { filter: { ids: [one!.id] }, since: since.toISOString() }, (s) => s.length === 1);
     expect(seen).toMatchObject([{ jobId: one!.id, seq: 1, state: 'QUEUED' }]);
     expect((await gql(t.url, JOB, { id: one!.id }, { authorization: bearer(bulk) })).body.data.job.events).toHaveLength(1);
+
+    // A `states` filter counts the changes it picks, not every job that changed: the one FAILED job among
+    // them replays (the bound on jobs looked through is MAX_REPLAY_CANDIDATES).
+    const [{ id: failed } = { id: '' }] = await t.env.sql<{ id: string }[]>`
+      insert into jobs (id, owner, type, state, payload, max_attempts, timeout_ms, finished_at, seq, seq_reserved, attempts, error)
+      values (gen_random_uuid(), 'bulk', 'demo.noop', 'FAILED', '{}', 1, 1000, now(), 2, 2, 1, 'boom')
+      returning id`;
+    await t.env.sql`insert into job_events (job_id, seq, kind, state, progress, attempt) values (${failed}, 2, 'state', 'FAILED', 0, 1)`;
+    const onlyFailed = await updatesUntil(client(bulk), { filter: { states: ['FAILED'] }, since: since.toISOString() }, (s) => s.length === 1);
+    expect(onlyFailed).toMatchObject([{ jobId: failed, seq: 2, state: 'FAILED' }]);
   });
 });
