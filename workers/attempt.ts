@@ -221,7 +221,8 @@ export class Attempt {
   progress(percent: number, message: string | undefined): void {
     if (this.abortReason || this.ended) return;
     const { job } = this;
-    const progress = Math.min(100, Math.max(0, Number.isFinite(percent) ? percent : 0));
+    const p = Number(percent); // a JavaScript caller may pass anything
+    const progress = Number.isNaN(p) ? 0 : Math.min(100, Math.max(0, p)); // Infinity is done: 100
     message = message === undefined ? undefined : storableText(String(message));
     this.#latest = { progress, message: message ?? null };
     this.lastMessage = message ?? null;

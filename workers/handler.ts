@@ -14,7 +14,7 @@ export interface JobContext {
    * Stop promptly: the outcome is decided when it aborts, whatever the handler does afterwards.
    */
   signal: AbortSignal;
-  /** Reports progress, 0..100, with an optional message. Published at once; recorded in PostgreSQL throttled. */
+  /** Reports progress, 0..100 (less is 0, more or Infinity 100, NaN 0), with an optional message. Published at once; recorded in PostgreSQL throttled. */
   progress(percent: number, message?: string): void;
   log: Logger;
 }

@@ -1,0 +1,79 @@
+/**
+ * What a handler's `ctx.progress()` publishes: its `at` on PostgreSQL's clock, as every other update's is,
+ * even when the worker's clock is off (a client resuming `jobUpdates` from 5 s before the latest `at` it saw,
+ * as the SDK does, would otherwise skip what happened in between when a worker's clock runs ahead); and a
+ * percentage within 0..100 whatever number it was given.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { markRunning, recordProgressMany } from '../../src/db/jobs.js';
+import type { JobRow } from '../../src/db/schema.js';
+import { jobUpdateSchema, parseMessage, type JobUpdateMessage } from '../../src/messaging/messages.js';
+import { Attempt, type AttemptDeps } from '../../workers/attempt.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { gql, SUBMIT } from '../support/graphql.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp({ handlers: null }); // this test plays the worker
+});
+afterAll(async () => {
+  await t?.dispose();
+});
+
+/**
+ * A claimed job's attempt, as a worker whose clock is `behindMs` behind PostgreSQL's sees it (its claim's
+ * `updated_at` that far ahead), and the progress reports it publishes, as they arrive.
+ */
+async function claimedAttempt(behindMs: number): Promise<{ id: string; attempt: Attempt; reports: JobUpdateMessage[] }> {
+  const { sql, nats, names, log } = t.app.deps;
+  const id = (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 } } })).body.data.submitJob.job.id as string;
+  const claimed = (await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1 }))!;
+  const job: JobRow = { ...claimed, updatedAt: new Date(claimed.updatedAt.getTime() + behindMs) };
+  const deps: AttemptDeps = {
+    sql,
+    nats,
+    names,
+    log,
+    leaseMs: 60_000,
+    progressDbIntervalMs: 0,
+    recordProgress: async (w) => (await recordProgressMany(sql, [w]))[0]!,
+    persist: (_what, fn) => fn(),
+  };
+  const reports: JobUpdateMessage[] = [];
+  nats.nc.subscribe(names.jobUpdatesPattern(id), {
+    callback: (_e, m) => {
+      const u = parseMessage(jobUpdateSchema, m.data) as JobUpdateMessage | null;
+      if (u?.state === 'RUNNING' && u.message) reports.push(u);
+    },
+  });
+  await nats.nc.flush();
+  return { id, attempt: new Attempt(job, undefined as never, deps), reports };
+}
+
+async function until(ok: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 20));
+}
+
+const progressOf = async (id: string) => (await t.env.sql<{ p: number }[]>`select progress as p from jobs where id = ${id}`)[0]!.p;
+
+it('stamps a progress report with the database clock seen at the claim, not the worker’s own', async () => {
+  const { id, attempt, reports } = await claimedAttempt(60_000);
+  attempt.progress(50, 'half');
+  await until(() => reports.length === 1);
+  expect(Date.parse(reports[0]!.at) - Date.now()).toBeGreaterThan(55_000);
+  expect(Date.parse(reports[0]!.at) - Date.now()).toBeLessThan(61_000);
+  // Its throttled write lands too (before the app is stopped).
+  await until(async () => (await progressOf(id)) === 50);
+  expect(await progressOf(id)).toBe(50);
+});
+
+it('reports a percentage within 0..100: Infinity is 100, -Infinity and NaN are 0', async () => {
+  const { id, attempt, reports } = await claimedAttempt(0);
+  for (const [p, message] of [[Infinity, 'inf'], [-Infinity, '-inf'], [NaN, 'nan'], [250, 'over'], [42.5, 'fine']] as const) {
+    attempt.progress(p, message);
+  }
+  await until(() => reports.length === 5);
+  expect(reports.map((r) => [r.message, r.progress])).toEqual([['inf', 100], ['-inf', 0], ['nan', 0], ['over', 100], ['fine', 42.5]]);
+  await until(async () => (await progressOf(id)) === 42.5);
+  expect(await progressOf(id)).toBe(42.5);
+});
