@@ -6,7 +6,6 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Context as TraceContext } from '@opentelemetry/api';
-import type { Sql } from '../src/db/client.js';
 import type { ProgressRecorded, ProgressWrite } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
@@ -25,7 +24,6 @@ export type Abort = 'cancelled' | 'timeout' | 'shutdown' | 'lost';
 
 /** What the attempts of one pool share. */
 export interface AttemptDeps {
-  sql: Sql;
   nats: Nats;
   names: Names;
   log: Logger;

@@ -174,7 +174,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     gather: true,
     alone: isDataError,
   });
-  const attemptDeps: AttemptDeps = { sql, nats, names, log, leaseMs, progressDbIntervalMs: o.progressDbIntervalMs, recordProgress, persist };
+  const attemptDeps: AttemptDeps = { nats, names, log, leaseMs, progressDbIntervalMs: o.progressDbIntervalMs, recordProgress, persist };
   const settle = createSettler({ ...dl, persist, succeed });
 
   /** Retries a PostgreSQL write until it goes through: a failed terminal or progress write is never dropped. */

@@ -30,7 +30,6 @@ async function claimedAttempt(behindMs: number): Promise<{ id: string; attempt: 
   const claimed = (await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1 }))!;
   const job: JobRow = { ...claimed, updatedAt: new Date(claimed.updatedAt.getTime() + behindMs) };
   const deps: AttemptDeps = {
-    sql,
     nats,
     names,
     log,
