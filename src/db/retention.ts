@@ -10,11 +10,11 @@
  * also keeps several API processes off each other's batches).
  */
 import type { Sql } from './client.js';
-import type { JobState } from '../jobs/state.js';
+import { TERMINAL_STATES, type JobState } from '../jobs/state.js';
 
-/** The states a purge may delete. */
+/** The states a purge may delete: the terminal ones. */
 export type FinishedState = Extract<JobState, 'SUCCEEDED' | 'FAILED' | 'CANCELLED'>;
-export const FINISHED_STATES: readonly FinishedState[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+export const FINISHED_STATES = TERMINAL_STATES as readonly FinishedState[];
 
 /** Per finished state, how long after `finished_at` a job may be deleted (ms); a state left out is kept. */
 export type PurgeAges = Partial<Record<FinishedState, number>>;
