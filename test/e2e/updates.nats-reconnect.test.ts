@@ -9,6 +9,7 @@ import type { Client } from 'graphql-ws';
 import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
 import { collect, gql, PROGRESS, SUBMIT, wsClient } from '../support/graphql.js';
 import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
+import { eventually } from '../support/receivers.js';
 
 const UPDATES = /* GraphQL */ `
   subscription Updates($filter: JobUpdatesFilter, $since: DateTime) {
@@ -56,21 +57,13 @@ function follow(client: Client, variables: Record<string, unknown>): { seen: See
   return out;
 }
 
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const states = (seen: Seen[], id: string) => seen.filter((u) => u.jobId === id).map((u) => u.state);
 
 it('replays to every subscriber what NATS lost while the API was cut off', async () => {
   const client = wsClient(api.wsUrl);
   const live = follow(client, { filter: { types: ['demo.sleep'] } });
   const resumable = follow(client, { filter: { types: ['demo.sleep'] }, since: new Date().toISOString() });
-  await until('both subscriptions to listen', () => api.app.hub.listenerCount === 2);
+  await eventually(() => api.app.hub.listenerCount === 2, 30_000, 'both subscriptions to listen');
 
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) {
@@ -78,18 +71,19 @@ it('replays to every subscriber what NATS lost while the API was cut off', async
     ids.push(r.body.data.submitJob.job.id);
   }
   const watched = collect<Seen>(client, PROGRESS, { id: ids[0] });
-  await until('every job RUNNING, seen live', () => ids.every((id) => states(live.seen, id).includes('RUNNING')));
+  await eventually(() => ids.every((id) => states(live.seen, id).includes('RUNNING')), 30_000, 'every job RUNNING, seen live');
 
   const release = proxy.hold();
-  await until(
-    'the jobs to succeed while the API is cut off',
+  await eventually(
     async () => (await env.sql`select count(*)::int as n from jobs where id = any(${ids}) and state = 'SUCCEEDED'`)[0]!.n === 3,
+    30_000,
+    'the jobs to succeed while the API is cut off',
   );
   expect(states(live.seen, ids[0]!)).not.toContain('SUCCEEDED'); // it really was missed
   release();
 
   for (const sub of [live, resumable]) {
-    await until('each job’s SUCCEEDED after the reconnect', () => ids.every((id) => states(sub.seen, id).includes('SUCCEEDED')));
+    await eventually(() => ids.every((id) => states(sub.seen, id).includes('SUCCEEDED')), 30_000, 'each job’s SUCCEEDED after the reconnect');
     expect(sub.errors).toEqual([]);
     for (const id of ids) {
       const seqs = sub.seen.filter((u) => u.jobId === id).map((u) => u.seq);

@@ -11,6 +11,7 @@ import { jobUpdateSchema, parseMessage, type JobUpdateMessage } from '../../src/
 import { Attempt, type AttemptDeps } from '../../workers/attempt.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { gql, SUBMIT } from '../support/graphql.js';
+import { eventually } from '../support/receivers.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -49,20 +50,16 @@ async function claimedAttempt(behindMs: number): Promise<{ id: string; attempt: 
   return { id, attempt: new Attempt(job, undefined as never, deps), reports };
 }
 
-async function until(ok: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 20));
-}
-
 const progressOf = async (id: string) => (await t.env.sql<{ p: number }[]>`select progress as p from jobs where id = ${id}`)[0]!.p;
 
 it('stamps a progress report with the database clock seen at the claim, not the worker’s own', async () => {
   const { id, attempt, reports } = await claimedAttempt(60_000);
   attempt.progress(50, 'half');
-  await until(() => reports.length === 1);
+  await eventually(() => reports.length === 1, 10_000, 'the report');
   expect(Date.parse(reports[0]!.at) - Date.now()).toBeGreaterThan(55_000);
   expect(Date.parse(reports[0]!.at) - Date.now()).toBeLessThan(61_000);
   // Its throttled write lands too (before the app is stopped).
-  await until(async () => (await progressOf(id)) === 50);
+  await eventually(async () => (await progressOf(id)) === 50, 10_000, 'its write');
   expect(await progressOf(id)).toBe(50);
 });
 
@@ -71,8 +68,8 @@ it('reports a percentage within 0..100: Infinity is 100, -Infinity and NaN are 0
   for (const [p, message] of [[Infinity, 'inf'], [-Infinity, '-inf'], [NaN, 'nan'], [250, 'over'], [42.5, 'fine']] as const) {
     attempt.progress(p, message);
   }
-  await until(() => reports.length === 5);
+  await eventually(() => reports.length === 5, 10_000, 'the reports');
   expect(reports.map((r) => [r.message, r.progress])).toEqual([['inf', 100], ['-inf', 0], ['nan', 0], ['over', 100], ['fine', 42.5]]);
-  await until(async () => (await progressOf(id)) === 42.5);
+  await eventually(async () => (await progressOf(id)) === 42.5, 10_000, 'its write');
   expect(await progressOf(id)).toBe(42.5);
 });
