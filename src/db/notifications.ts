@@ -85,6 +85,9 @@ export async function deliveriesOf(sql: Sql, jobIds: readonly string[]): Promise
   );
 }
 
+/** `$1` names a delivery and `$2` its message's number: the delivery is PENDING, not waiting, and that is its latest message. */
+const MESSAGE_MAY_ACT = `id = $1 and status = 'PENDING' and next_attempt_at is null and requeues = $2`;
+
 /**
  * Starts a send attempt (attempts + 1) of the delivery a message names; null when that message may not start
  * one: the delivery is SENT, FAILED, gone (its job was deleted), waiting for its `next_attempt_at`, or the
@@ -94,7 +97,7 @@ export async function beginDeliveryAttempt(sql: Sql, m: DeliveryMessage): Promis
   const [row] = await sql.unsafe<DeliveryToSend[]>(
     `with d as (
        update notification_deliveries set attempts = attempts + 1, updated_at = now()
-       where id = $1 and status = 'PENDING' and next_attempt_at is null and requeues = $2 returning *
+       where ${MESSAGE_MAY_ACT} returning *
      )
      select ${DELIVERY_COLUMNS}, n.channel, n.target from d join job_notifications n on n.id = d.notification_id`,
     [m.id, m.requeue],
@@ -116,7 +119,7 @@ export async function waitForNextAttempt(
   const rows = await sql.unsafe(
     `update notification_deliveries
      set next_attempt_at = now() + $3 * interval '1 millisecond', last_error = coalesce($4, last_error), updated_at = now()
-     where id = $1 and status = 'PENDING' and next_attempt_at is null and requeues = $2 returning id`,
+     where ${MESSAGE_MAY_ACT} returning id`,
     [a.id, a.requeue, a.delayMs, a.error ?? null],
   );
   return rows.length > 0;
