@@ -7,6 +7,7 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/nats-core';
 import type { Sql } from '../src/db/client.js';
+import type { JobRow } from '../src/db/schema.js';
 import {
   getJob,
   markRunningMany,
@@ -103,6 +104,11 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const dl: DeadLetterDeps = { sql, nats, names, log };
   /** Claimed jobs by id: waiting in the local queue for a slot, running, or writing their outcome. */
   const held = new Map<string, Attempt>();
+  /**
+   * Claims on their way, by job id: a cancel message that arrives before the claim's answer (the job is
+   * RUNNING in PostgreSQL, not held here yet) is noted on it, and the attempt is aborted once held.
+   */
+  const claiming = new Map<string, { cancelled: boolean }>();
   /** Deliveries being handled: from the fetch to the settled message. */
   let handling = 0;
   const leaseMs = o.ackWaitMs;
@@ -144,7 +150,15 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   );
 
   const cancelSub: Subscription = nats.nc.subscribe(names.cancelPattern, {
-    callback: (_err, msg) => held.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1))?.abort('cancelled'),
+    callback: (_err, msg) => {
+      const id = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
+      const attempt = held.get(id);
+      if (attempt) attempt.abort('cancelled');
+      else {
+        const c = claiming.get(id);
+        if (c) c.cancelled = true;
+      }
+    },
   });
 
   // Heartbeats: every held job's message gets an in-progress ack and its lease is renewed every AckWait/3
@@ -209,12 +223,20 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       return m.ack();
     }
     if (stopping) return m.nak(); // fetched as the stop began: not claimed, redelivered at once
-    const job = await persist('claim', () => claim({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }));
+    const onTheWay = { cancelled: false };
+    claiming.set(msg.id, onTheWay);
+    let job: JobRow | null;
+    try {
+      job = await persist('claim', () => claim({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }));
+    } finally {
+      if (claiming.get(msg.id) === onTheWay) claiming.delete(msg.id);
+    }
     if (!job) return settle.resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
     const attempt = new Attempt(job, m, attemptDeps);
     held.set(job.id, attempt);
     try {
-      if (stopping) attempt.abort('shutdown'); // claimed after stop began: handed back without running
+      if (onTheWay.cancelled) attempt.abort('cancelled');
+      else if (stopping) attempt.abort('shutdown'); // claimed after stop began: handed back without running
       const end = await attempt.run(bound, trace, slots);
       release(hold, attempt.started);
       await attempt.writing;

@@ -15,6 +15,8 @@ export interface TcpProxy {
    * that dropped the flow, a peer gone without a FIN); new connections pass.
    */
   freeze(): void;
+  /** From now on, what the target sends reaches the client `ms` later (a slow link back; 0: at once again). */
+  slow(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const pairs = new Set<[net.Socket, net.Socket]>();
   let accepted = 0;
   let held = false;
+  let slowMs = 0;
   const server = net.createServer((client) => {
     if (held) return void client.destroy();
     accepted++;
@@ -32,9 +35,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       s.on('close', () => open.delete(s));
       s.on('error', () => {});
     }
-    client.pipe(upstream).pipe(client);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
+    client.pipe(upstream);
+    // Not piped, so that it can be slowed: chunks delayed by one fixed amount keep their order.
+    upstream.on('data', (chunk: Buffer) => {
+      if (!pairs.has(pair)) return; // frozen
+      if (slowMs > 0) setTimeout(() => client.write(chunk), slowMs);
+      else client.write(chunk);
+    });
     client.on('close', () => (pairs.delete(pair), upstream.destroy()));
     upstream.on('close', () => client.destroy());
   });
@@ -53,11 +62,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     freeze() {
       for (const [client, upstream] of pairs) {
         client.unpipe(upstream);
-        upstream.unpipe(client);
         client.pause();
         upstream.pause();
       }
       pairs.clear();
+    },
+    slow(ms) {
+      slowMs = ms;
     },
     close: () => {
       open.forEach((s) => s.destroy());
