@@ -63,8 +63,9 @@ const schema = z.object({
   /** Outbox relay poll interval (it is also woken after each commit). */
   RELAY_INTERVAL_MS: intIn(10, 60_000).default(1000),
   /**
-   * The reconciler checks a QUEUED/RETRYING job untouched this long (re-publishing a lost message), and a
-   * RUNNING job whose lease expired this long ago.
+   * The reconciler checks a QUEUED/RETRYING job untouched this long (re-publishing a lost message), a
+   * RUNNING job whose lease expired this long ago, and a notification delivery to be sent from a message
+   * published this long ago with no attempt since.
    */
   RECONCILE_AFTER_MS: intIn(1000, 86_400_000).default(300_000),
   /** How long running jobs may finish on SIGTERM before their messages are handed back. */

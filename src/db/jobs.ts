@@ -13,7 +13,7 @@ import { preparing, type Sql } from './client.js';
 import { groupCommit } from './group-commit.js';
 import type { JobEventRow, JobRow } from './schema.js';
 import { ALLOWED_FROM, isTerminal, type JobState } from '../jobs/state.js';
-import { NOTIFY_ON_TERMINAL_CTES } from './notifications.js';
+import { NOTIFY_ON_TERMINAL_CTES, type DeliveryMessage } from './notifications.js';
 import { observeTransition } from '../observability/metrics.js';
 
 /** Live-progress seqs a claim reserves. */
@@ -504,10 +504,14 @@ export async function renewLeases(sql: Sql, leases: readonly Lease[], leaseMs: n
   return leases.map((l) => found.get(l.id) ?? null);
 }
 
-/** A published outbox entry: `seq` is the job message's stream sequence (null for other streams' messages). */
+/**
+ * A published outbox entry: `seq` is the job message's stream sequence (null for other streams' messages);
+ * a notification delivery's message has its delivery, message number and sequence in `delivery` instead.
+ */
 export interface PublishedEntry {
   id: number;
   seq: number | null;
+  delivery?: DeliveryMessage & { seq: number };
 }
 
 /**
@@ -518,19 +522,30 @@ export interface PublishedEntry {
  */
 const NO_FLUSH_WAIT = `(select set_config('synchronous_commit', 'off', true)) as no_flush_wait`;
 
+const MARK_PUBLISHED = `update outbox set published_at = now(), stream_seq = a.seq
+  from unnest($1::bigint[], $2::bigint[]) as a(id, seq), ${NO_FLUSH_WAIT}
+  where outbox.id = a.id and published_at is null`;
+
 /**
  * Records entries as published, with their stream sequences. (The job row is not written again: its claim
- * records the sequence there; until then the reconciler and the dead-letter component read it here.) Not
- * waited for on disk (NO_FLUSH_WAIT): if a crash loses it, the relay publishes the entries again (JetStream
- * drops the repeat inside the duplicate window, the claim guard outside it).
+ * records the sequence there; until then the reconciler and the dead-letter component read it here.) A
+ * notification delivery's sequence goes on the delivery, if that message is still its latest (the
+ * reconciler checks it there). Not waited for on disk (NO_FLUSH_WAIT): if a crash loses it, the relay
+ * publishes the entries again (JetStream drops the repeat inside the duplicate window and answers with the
+ * first one's sequence; the claim guard outside it).
  */
 export async function markPublished(sql: Sql, acks: PublishedEntry[]): Promise<void> {
   if (!acks.length) return;
+  const params = [acks.map((a) => a.id), acks.map((a) => a.seq)];
+  const ds = acks.flatMap((a) => (a.delivery ? [a.delivery] : []));
+  if (!ds.length) return void (await sql.unsafe(MARK_PUBLISHED, params as never));
   await sql.unsafe(
-    `update outbox set published_at = now(), stream_seq = a.seq
-     from unnest($1::bigint[], $2::bigint[]) as a(id, seq), ${NO_FLUSH_WAIT}
-     where outbox.id = a.id and published_at is null`,
-    [acks.map((a) => a.id), acks.map((a) => a.seq)] as never,
+    `with n as (
+       update notification_deliveries d set msg_seq = n.seq
+       from unnest($3::uuid[], $4::int[], $5::bigint[]) as n(id, requeue, seq)
+       where d.id = n.id and d.requeues = n.requeue
+     ) ${MARK_PUBLISHED}`,
+    [...params, ds.map((d) => d.id), ds.map((d) => d.requeue), ds.map((d) => d.seq)] as never,
   );
 }
 

@@ -23,7 +23,7 @@ export interface NewNotification {
 }
 
 /** A delivery with what the notifier needs to send it. */
-export type DeliveryToSend = NotificationDeliveryRow & Pick<JobNotificationRow, 'channel' | 'target'>;
+export type DeliveryToSend = Omit<NotificationDeliveryRow, 'msgSeq'> & Pick<JobNotificationRow, 'channel' | 'target'>;
 
 /** A delivery's message, as the notifier got it: which delivery, and which of its messages (see above). */
 export interface DeliveryMessage {
@@ -165,4 +165,43 @@ export async function requeueDueDeliveries(sql: Sql, limit: number): Promise<Out
     [limit],
   );
   return rows.map((r) => ({ ...r, id: Number(r.id) }));
+}
+
+/** A delivery the reconciler looks at: its latest message, and that message's stream sequence if known. */
+export interface StaleDelivery extends DeliveryMessage {
+  /** Where JetStream put its latest message; null: not recorded (published before migration 0007). */
+  messageSeq: number | null;
+}
+
+/** The msg id of delivery `d`'s latest message (see `deliveryEntry`). */
+const latestMsgId = (d: string) => `${d}.id::text || case when ${d}.requeues = 0 then '' else ':' || ${d}.requeues end`;
+
+/**
+ * Deliveries the reconciler should look at: PENDING, not waiting, untouched for `staleMs` (no attempt began
+ * and no turn was recorded meanwhile), whose latest message was published. Normally such a message is
+ * sent within seconds; one untouched this long is still in the stream behind a backlog, or lost.
+ */
+export async function findStaleDeliveries(sql: Sql, staleMs: number, limit: number): Promise<StaleDelivery[]> {
+  return sql.unsafe<StaleDelivery[]>(
+    `select d.id, d.requeues as requeue, d.msg_seq::float8 as "messageSeq"
+     from notification_deliveries d
+     where d.status = 'PENDING' and d.next_attempt_at is null and d.updated_at < now() - $1 * interval '1 millisecond'
+       and not exists (select 1 from outbox o where o.job_id = d.job_id and o.msg_id = ${latestMsgId('d')} and o.published_at is null)
+     order by d.updated_at limit $2`,
+    [staleMs, limit],
+  );
+}
+
+/**
+ * Makes a delivery whose latest message JetStream lost due now, so that the re-queue pass publishes a new
+ * one (and the old one, should it come back, may not act): only if that is still its latest message and it
+ * is still untouched for `staleMs` (no attempt began since it was found).
+ */
+export async function requeueLostDelivery(sql: Sql, d: DeliveryMessage, staleMs: number): Promise<boolean> {
+  const rows = await sql.unsafe(
+    `update notification_deliveries set next_attempt_at = now(), updated_at = now()
+     where ${MESSAGE_MAY_ACT} and updated_at < now() - $3 * interval '1 millisecond' returning id`,
+    [d.id, d.requeue, staleMs],
+  );
+  return rows.length > 0;
 }

@@ -234,6 +234,11 @@ export const notificationDeliveries = pgTable(
      * carries its number, and only the latest may start an attempt: an older one redelivered is ignored.
      */
     requeues: integer('requeues').notNull().default(0),
+    /**
+     * Stream sequence of its latest message, once published: the reconciler checks that JetStream still has
+     * it (findStaleDeliveries).
+     */
+    msgSeq: bigint('msg_seq', { mode: 'number' }),
     body: jsonb('body').notNull(),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
@@ -245,6 +250,8 @@ export const notificationDeliveries = pgTable(
     index('notification_deliveries_job').on(t.jobId),
     /** The re-queue pass's due deliveries (requeueDueDeliveries); only the waiting ones are in it. */
     index('notification_deliveries_due').on(t.nextAttemptAt).where(sql`status = 'PENDING' and next_attempt_at is not null`),
+    /** The reconciler's deliveries whose message should be in the stream (findStaleDeliveries). */
+    index('notification_deliveries_in_stream').on(t.updatedAt).where(sql`status = 'PENDING' and next_attempt_at is null`),
     check('notification_deliveries_finished', sql`(${t.finishedAt} is not null) = (${t.status} <> 'PENDING')`),
     check('notification_deliveries_next_attempt_pending', sql`${t.nextAttemptAt} is null or ${t.status} = 'PENDING'`),
   ],

@@ -1,9 +1,10 @@
 /**
  * Publishes outbox entries to JetStream. Right after a submit commits, its entries are published at once
  * (`publishSoon`); the relay loop publishes whatever was left behind (a crash, NATS down) and the reconciler
- * re-queues jobs whose message JetStream no longer has (a power loss on a 2.9 server, a purge). Each loop
- * pass first re-queues the notification deliveries whose next try is due (they wait in PostgreSQL, not in
- * the stream: `requeueDueDeliveries`), so the same pass publishes their new messages.
+ * re-queues jobs and notification deliveries whose message JetStream no longer has (a power loss on a 2.9
+ * server, a purge). Each loop pass first re-queues the notification deliveries whose next try is due (they
+ * wait in PostgreSQL, not in the stream: `requeueDueDeliveries`), so the same pass publishes their new
+ * messages.
  * Every publish carries `Nats-Msg-Id`, so a second publish of an entry inside the duplicate window is dropped.
  */
 import { headers } from '@nats-io/nats-core';
@@ -18,10 +19,10 @@ import {
   type PublishedEntry,
 } from '../db/jobs.js';
 import { analyzeIfGrown } from '../db/maintenance.js';
-import { requeueDueDeliveries } from '../db/notifications.js';
+import { findStaleDeliveries, requeueDueDeliveries, requeueLostDelivery } from '../db/notifications.js';
 import type { Logger } from '../log.js';
 import type { Nats } from './connect.js';
-import { encode } from './messages.js';
+import { encode, notificationMessageSchema } from './messages.js';
 import { createPublisher } from './publisher.js';
 import type { Names } from './names.js';
 import { inPublishSpan } from '../observability/tracing.js';
@@ -71,6 +72,10 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       if (traceparent) h.set('traceparent', traceparent);
       return publisher.publish(e.subject, encode(e.body), { msgID: e.msgId, headers: h });
     });
+    if (pa.stream === names.notificationsStream) {
+      const m = notificationMessageSchema.safeParse(e.body);
+      return { id: e.id, seq: null, delivery: m.success ? { id: m.data.deliveryId, requeue: m.data.requeue, seq: pa.seq } : undefined };
+    }
     return { id: e.id, seq: pa.stream === names.jobsStream ? pa.seq : null };
   }
 
@@ -113,18 +118,33 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     }
   }
 
+  /** Whether JetStream no longer has the message at `seq` (null: not known); undefined: NATS unreachable. */
+  async function messageGone(stream: string, seq: number | null): Promise<boolean | undefined> {
+    if (seq === null) return true;
+    const msg = await nats.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+    return msg === undefined ? undefined : msg === null;
+  }
+
+  /**
+   * Re-queues the jobs whose message JetStream lost, then makes the notification deliveries whose message it
+   * lost due for the re-queue pass (a stale one whose message is still there waits behind a backlog).
+   */
   async function reconcileOnce(): Promise<number> {
-    const stale = await findStaleJobs(sql, o.reconcileAfterMs, 200);
     let requeued = 0;
-    for (const job of stale) {
-      if (job.messageSeq !== null) {
-        const msg = await nats.jsm.streams.getMessage(names.jobsStream, { seq: job.messageSeq }).catch(() => undefined);
-        if (msg === undefined) return requeued; // NATS unreachable: try again later
-        if (msg !== null) continue; // the message is there; the job is just waiting
-      }
+    for (const job of await findStaleJobs(sql, o.reconcileAfterMs, 200)) {
+      const gone = await messageGone(names.jobsStream, job.messageSeq);
+      if (gone === undefined) return requeued; // NATS unreachable: try again later
+      if (!gone) continue; // the message is there; the job is just waiting
       const entry = await requeueMessage(sql, job, names.jobSubject(job.type));
       log.warn({ jobId: job.id, state: job.state }, 'reconciler: the job had no message in JetStream; re-queued it');
       publishSoon([entry]);
+      requeued++;
+    }
+    for (const d of await findStaleDeliveries(sql, o.reconcileAfterMs, 200)) {
+      const gone = await messageGone(names.notificationsStream, d.messageSeq);
+      if (gone === undefined) return requeued;
+      if (!gone || !(await requeueLostDelivery(sql, d, o.reconcileAfterMs))) continue;
+      log.warn({ deliveryId: d.id }, 'reconciler: the notification delivery had no message in JetStream; re-queued it');
       requeued++;
     }
     return requeued;

@@ -1,0 +1,2 @@
+ALTER TABLE "notification_deliveries" ADD COLUMN "msg_seq" bigint;--> statement-breakpoint
+CREATE INDEX "notification_deliveries_in_stream" ON "notification_deliveries" USING btree ("updated_at") WHERE status = 'PENDING' and next_attempt_at is null;
