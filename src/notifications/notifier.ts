@@ -61,9 +61,8 @@ const INFRA_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, j
 const TURN_WAIT_MS = 5000;
 /**
  * Delay of a delivery whose message did not get its turn, by the messages it has had (not attempts): its
- * receiver failing, backing off to 30 s; its receiver busy (healthy, its slots in use), at most
- * TURN_WAIT_MS, so a backlog goes on at the receiver's pace instead of waiting out long delays while its
- * slots are free.
+ * receiver failing, backing off to 30 s; its receiver busy (healthy, its slots in use) before any send to it
+ * went through, at most TURN_WAIT_MS (after that, the end of the receiver's line: `nextInLine`).
  */
 const NEXT_TURN_BACKOFF = {
   failing: { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.5 },
@@ -114,15 +113,19 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   const waiting = new Map<string, Waiting[]>();
   let waitingCount = 0;
 
-  /** The message did not get its turn: its delivery waits in PostgreSQL to come round later (not an attempt). */
-  function nextTurn(m: JsMsg, msg: NotificationMessage, receiver: 'failing' | 'busy'): void {
-    const delayMs = retryDelay(NEXT_TURN_BACKOFF[receiver], msg.requeue + m.info.deliveryCount);
+  /**
+   * The message did not get its turn: its delivery waits in PostgreSQL to come round later (not an attempt):
+   * a busy receiver's at the end of its line (`nextInLine`), once its pace is known.
+   */
+  function nextTurn(m: JsMsg, msg: NotificationMessage, receiver: string, why: 'failing' | 'busy'): void {
+    const inLine = why === 'busy' ? shares.nextInLine(receiver, Date.now()) : null;
+    const delayMs = inLine ?? retryDelay(NEXT_TURN_BACKOFF[why], msg.requeue + m.info.deliveryCount);
     track(waitForNextAttempt(sql, { id: msg.deliveryId, requeue: msg.requeue, delayMs }).then(() => m.ack(), (e) => void retryLater(m, e)));
   }
 
   function wait(receiver: string, m: JsMsg, msg: NotificationMessage): void {
     const queue = waiting.get(receiver) ?? [];
-    const entry: Waiting = { m, msg, timer: setTimeout(() => (unwait(receiver, entry), nextTurn(m, msg, 'busy')), TURN_WAIT_MS) };
+    const entry: Waiting = { m, msg, timer: setTimeout(() => (unwait(receiver, entry), nextTurn(m, msg, receiver, 'busy')), TURN_WAIT_MS) };
     queue.push(entry);
     waiting.set(receiver, queue);
     waitingCount++;
@@ -138,13 +141,14 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
 
   /** Starts a delivery in a slot of the receiver's share (taken); the slot goes to a waiting message after. */
   function start(m: JsMsg, msg: NotificationMessage, receiver: string | null): void {
+    const began = Date.now();
     track(deliver(m, msg)
       .catch((e) => retryLater(m, e))
       .then((sent) => {
         if (!receiver) return;
-        shares.release(receiver, sent);
+        shares.release(receiver, sent, Date.now() - began);
         if (shares.failing(receiver)) {
-          for (const e of [...(waiting.get(receiver) ?? [])]) (unwait(receiver, e), nextTurn(e.m, e.msg, 'failing')); // no wait for it
+          for (const e of [...(waiting.get(receiver) ?? [])]) (unwait(receiver, e), nextTurn(e.m, e.msg, receiver, 'failing')); // no wait for it
           return;
         }
         const next = waiting.get(receiver)?.[0];
@@ -212,8 +216,8 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
           while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
           const receiver = receiverOf(msg);
           if (!receiver || shares.take(receiver)) start(m, msg, receiver);
-          else if (shares.failing(receiver)) nextTurn(m, msg, 'failing');
-          else if (waitingCount >= o.concurrency) nextTurn(m, msg, 'busy');
+          else if (shares.failing(receiver)) nextTurn(m, msg, receiver, 'failing');
+          else if (waitingCount >= o.concurrency) nextTurn(m, msg, receiver, 'busy');
           else wait(receiver, m, msg);
           if (stopped) break;
         }
