@@ -8,6 +8,7 @@ import { createAuthenticator } from './auth/authenticate.js';
 import { ensureDevKey } from './auth/dev-key.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/client.js';
+import { createHistoryReader } from './db/history.js';
 import { createJobInserter } from './db/jobs.js';
 import { ensureDatabase, migrateDatabase } from './db/migrate.js';
 import { buildSchema } from './graphql/schema.js';
@@ -102,6 +103,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     types: new Map(types.map((t) => [t.name, t])),
     relay,
     insertJobs: createJobInserter(db.sql),
+    readHistory: createHistoryReader(db.sql),
   };
   deps.notify = notifySettings(config);
   const notifier = await startConfiguredNotifier(config, { sql: db.sql, nats, names: n, log });

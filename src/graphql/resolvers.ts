@@ -50,8 +50,11 @@ export const resolvers: Resolvers = {
   Subscription: {
     jobProgress: {
       subscribe: (_, { id, after }, ctx) =>
-        openJobProgress({ sql: ctx.deps.sql, hub: ctx.hub, names: ctx.deps.names }, id, after ?? null, (job) =>
-          canSee(ctx.viewer, job),
+        openJobProgress(
+          { sql: ctx.deps.sql, hub: ctx.hub, names: ctx.deps.names, readHistory: ctx.deps.readHistory },
+          id,
+          after ?? null,
+          (job) => canSee(ctx.viewer, job),
         ),
       resolve: (u: JobUpdateMessage) => u,
     },
