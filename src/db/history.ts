@@ -68,8 +68,27 @@ export async function getEventsMany(sql: Sql, reads: readonly HistoryRead[]): Pr
 /**
  * Group commit for history reads (`groupCommit` with `gather`): the reads made in one burst (every
  * subscription told to resync by the same reconnect) go in one statement, up to `maxReads` a statement,
- * one statement at a time.
+ * one statement at a time. Identical reads (subscriptions of one job at the same seq) waiting for the same
+ * statement share it; one made once that statement has started waits for the next, so its answer is never
+ * older than the call (its caller emptied its inbox of live updates just before).
  */
 export function createHistoryReader(sql: Sql, maxReads = 500): (read: HistoryRead) => Promise<HistoryAfter> {
-  return groupCommit((reads: HistoryRead[]) => getEventsMany(sql, reads), { maxSize: maxReads, gather: true });
+  const waiting = new Map<string, Promise<HistoryAfter>>();
+  const keyOf = (r: HistoryRead) => `${r.jobId.toLowerCase()} ${r.afterSeq}`;
+  const read = groupCommit(
+    (reads: HistoryRead[]) => {
+      for (const r of reads) waiting.delete(keyOf(r));
+      return getEventsMany(sql, reads);
+    },
+    { maxSize: maxReads, gather: true },
+  );
+  return (r) => {
+    const key = keyOf(r);
+    let answer = waiting.get(key);
+    if (!answer) {
+      answer = read(r);
+      waiting.set(key, answer);
+    }
+    return answer;
+  };
 }
