@@ -61,7 +61,13 @@ export const resolvers: Resolvers = {
     jobUpdates: {
       subscribe: (_, { filter, since }, ctx) =>
         openJobUpdates(
-          { sql: ctx.deps.sql, hub: ctx.hub, names: ctx.deps.names, knownTypes: new Set(ctx.deps.types.keys()) },
+          {
+            sql: ctx.deps.sql,
+            hub: ctx.hub,
+            names: ctx.deps.names,
+            knownTypes: new Set(ctx.deps.types.keys()),
+            shareReads: ctx.deps.shareReads,
+          },
           filter ?? {},
           ctx.viewer.admin ? null : ctx.viewer.owner,
           since ?? null,

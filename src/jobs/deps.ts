@@ -23,6 +23,8 @@ export interface JobDeps {
    * into one statement (db/history.ts `createHistoryReader`).
    */
   readHistory: (read: HistoryRead) => Promise<HistoryAfter>;
+  /** Shares identical reads of resyncing `jobUpdates` subscriptions (progress/shared-reads.ts `SharedReads`). */
+  shareReads: <R>(key: string, read: () => Promise<R>) => Promise<R>;
   /** What notifications this server can send; without it, `notify` is refused. */
   notify?: NotifySettings;
 }
