@@ -160,11 +160,12 @@ export async function openJobUpdates(
       inbox.wake();
     },
   };
-  /**
-   * The recorded changes from `from` on. Past the bound, a subscription with `since` ends with the error
-   * (nothing recorded is skipped silently); one without skips them, as it drops what its inbox cannot hold.
-   */
   const share = deps.shareReads ?? unshared;
+  /**
+   * The recorded changes from `from` on (shared with the identical subscriptions reading at the same time).
+   * Past the bound, a subscription with `since` ends with the error (nothing recorded is skipped silently);
+   * one without skips them, as it drops what its inbox cannot hold.
+   */
   const reread = (from: Date): Promise<JobUpdateMessage[]> =>
     share(readKey(filter, owner, from), () => recordedSince(deps, filter, owner, from)).catch((e: unknown) => {
       if (since || !(e instanceof PublicError)) throw e;
