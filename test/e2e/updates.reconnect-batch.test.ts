@@ -31,7 +31,7 @@ let env: TestEnv;
 let proxy: TcpProxy;
 /** API only, on NATS through the proxy. */
 let api: TestApp;
-/** Workers (and an API nobody calls), on NATS directly; started while the API is cut off. */
+/** Workers (and an API nobody calls), on NATS directly: while the API is cut off (and for a job it hears). */
 let workers: TestApp | undefined;
 beforeAll(async () => {
   pg = await startPrivatePostgres({ settings: ['shared_preload_libraries=pg_stat_statements'] });
