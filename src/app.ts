@@ -8,6 +8,7 @@ import { createAuthenticator } from './auth/authenticate.js';
 import { ensureDevKey } from './auth/dev-key.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/client.js';
+import { createHistoryReader } from './db/history.js';
 import { createJobInserter } from './db/jobs.js';
 import { ensureDatabase, migrateDatabase } from './db/migrate.js';
 import { buildSchema } from './graphql/schema.js';
@@ -24,6 +25,7 @@ import { names } from './messaging/names.js';
 import { createOutboxRelay } from './messaging/outbox-relay.js';
 import { ensureStreams } from './messaging/streams.js';
 import { createUpdateHub, type UpdateHub } from './progress/hub.js';
+import { createSharedReads } from './progress/shared-reads.js';
 import { retentionAges, startRetention, type Retention } from './jobs/retention.js';
 import { notifySettings, startConfiguredNotifier } from './notifications/setup.js';
 
@@ -102,6 +104,8 @@ export async function startApp(o: AppOptions): Promise<App> {
     types: new Map(types.map((t) => [t.name, t])),
     relay,
     insertJobs: createJobInserter(db.sql),
+    readHistory: createHistoryReader(db.sql),
+    shareReads: createSharedReads(),
   };
   deps.notify = notifySettings(config);
   const notifier = await startConfiguredNotifier(config, { sql: db.sql, nats, names: n, log });

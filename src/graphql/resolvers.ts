@@ -50,15 +50,24 @@ export const resolvers: Resolvers = {
   Subscription: {
     jobProgress: {
       subscribe: (_, { id, after }, ctx) =>
-        openJobProgress({ sql: ctx.deps.sql, hub: ctx.hub, names: ctx.deps.names }, id, after ?? null, (job) =>
-          canSee(ctx.viewer, job),
+        openJobProgress(
+          { sql: ctx.deps.sql, hub: ctx.hub, names: ctx.deps.names, readHistory: ctx.deps.readHistory },
+          id,
+          after ?? null,
+          (job) => canSee(ctx.viewer, job),
         ),
       resolve: (u: JobUpdateMessage) => u,
     },
     jobUpdates: {
       subscribe: (_, { filter, since }, ctx) =>
         openJobUpdates(
-          { sql: ctx.deps.sql, hub: ctx.hub, names: ctx.deps.names, knownTypes: new Set(ctx.deps.types.keys()) },
+          {
+            sql: ctx.deps.sql,
+            hub: ctx.hub,
+            names: ctx.deps.names,
+            knownTypes: new Set(ctx.deps.types.keys()),
+            shareReads: ctx.deps.shareReads,
+          },
           filter ?? {},
           ctx.viewer.admin ? null : ctx.viewer.owner,
           since ?? null,

@@ -1,5 +1,6 @@
 /** What the job domain functions need: the clients, the names, the registered types. */
 import type { Sql } from '../db/client.js';
+import type { HistoryAfter, HistoryRead } from '../db/history.js';
 import type { InsertResult, NewJob } from '../db/jobs.js';
 import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
@@ -17,6 +18,13 @@ export interface JobDeps {
   relay: OutboxRelay;
   /** Inserts submitted jobs, grouping concurrent submits into one commit (db/jobs.ts `createJobInserter`). */
   insertJobs: (jobs: NewJob[]) => Promise<InsertResult>;
+  /**
+   * Reads a job's changes after a seq for a resyncing `jobProgress` subscription, grouping concurrent reads
+   * into one statement (db/history.ts `createHistoryReader`).
+   */
+  readHistory: (read: HistoryRead) => Promise<HistoryAfter>;
+  /** Shares identical reads of resyncing `jobUpdates` subscriptions (progress/shared-reads.ts `SharedReads`). */
+  shareReads: <R>(key: string, read: () => Promise<R>) => Promise<R>;
   /** What notifications this server can send; without it, `notify` is refused. */
   notify?: NotifySettings;
 }

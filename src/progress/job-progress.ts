@@ -5,9 +5,12 @@
  * PostgreSQL is read, and anything at or below the last seq yielded is dropped, so there is no gap and no
  * duplicate at the switch.
  * A subscriber that falls behind gets the latest progress report instead of every one (see UpdateInbox);
- * state changes are never skipped.
+ * state changes are never skipped. One whose inbox overflowed, or told by the hub that NATS reconnected,
+ * reads what it missed (and whether its job has ended) through the process' shared history reader, in one
+ * statement with the other subscriptions resyncing at the same time.
  */
 import type { Sql } from '../db/client.js';
+import { getEventsMany, type HistoryAfter, type HistoryRead } from '../db/history.js';
 import { getEvents, getJob } from '../db/jobs.js';
 import type { JobRow } from '../db/schema.js';
 import { ErrorCode, NotFoundError, PublicError } from '../errors.js';
@@ -26,10 +29,16 @@ export interface ProgressDeps {
   names: Names;
   /** Live updates buffered per subscriber before it is resynchronised from PostgreSQL instead. @default 1000 */
   maxBuffer?: number;
+  /**
+   * Reads a job's changes after a seq when the subscription resyncs, shared by every subscription of the
+   * process so that a reconnect's resyncs go to PostgreSQL in batches (db/history.ts `createHistoryReader`).
+   * @default one query per read
+   */
+  readHistory?: (read: HistoryRead) => Promise<HistoryAfter>;
 }
 
 /** Whether the job (or its absence) says it has ended at or before `seq`: nothing more to send after it. */
-const ended = (job: JobRow | null, seq: number): boolean => !job || (isTerminal(job.state) && job.seq <= seq);
+const ended = (job: Pick<JobRow, 'state' | 'seq'> | null, seq: number): boolean => !job || (isTerminal(job.state) && job.seq <= seq);
 
 /**
  * Opens the stream. Throws NOT_FOUND when the job does not exist or `canSee` refuses it.
@@ -72,6 +81,7 @@ export async function openJobProgress(
     throw new PublicError(ErrorCode.BAD_USER_INPUT, `after: ${after} is past every update of this job (its seq is at most ${highest})`);
   }
   const found = job;
+  const readHistory = deps.readHistory ?? (async (r: HistoryRead) => (await getEventsMany(deps.sql, [r]))[0]!);
 
   /**
    * Whether the job has ended at or before `seq`: then there is nothing more to send. (A terminal update at
@@ -84,6 +94,15 @@ export async function openJobProgress(
   const recordedAfter = async (seq: number): Promise<JobUpdateMessage[]> => {
     const events = await getEvents(deps.sql, jobId, seq);
     return events.map((e) => updateFromEvent(found.type, e));
+  };
+
+  /**
+   * The same after a resync, with whether the job has ended by `seq` (from the same snapshot), through the
+   * process' shared reader: the subscriptions resyncing together share its statements.
+   */
+  const resyncAfter = async (seq: number): Promise<{ missed: JobUpdateMessage[]; ended: boolean }> => {
+    const r = await readHistory({ jobId: found.id, afterSeq: seq });
+    return { missed: r.events.map((e) => updateFromEvent(found.type, e)), ended: ended(r.job, seq) };
   };
 
   /** The last seq yielded (or delivered directly). */
@@ -128,9 +147,9 @@ export async function openJobProgress(
         if (needResync) {
           needResync = false;
           inbox.clear();
-          const missed = await recordedAfter(lastSeq);
-          if (yield* replay(missed)) return;
-          if (!missed.length && (await endedBy(lastSeq))) return;
+          const r = await resyncAfter(lastSeq);
+          if (yield* replay(r.missed)) return;
+          if (!r.missed.length && r.ended) return;
           continue;
         }
         const u = await inbox.take();

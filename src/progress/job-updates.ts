@@ -16,7 +16,9 @@
  * every report. A subscriber with `since` that falls behind by more than the inbox holds (a long replay still
  * being sent, a slow socket) is not cut short: the inbox empties and the stream reads PostgreSQL again from
  * the earliest `at` it dropped, with the same dedupe. After the API's NATS connection is back, every
- * subscription reads the recorded changes from when NATS may have lost them (the hub's `resync`) the same way.
+ * subscription reads the recorded changes from when NATS may have lost them (the hub's `resync`) the same way;
+ * the subscriptions of one viewer with the same filter reading from the same time share one read
+ * (shared-reads.ts). Different filters are read apart: each has its own bounds and its own plan.
  */
 import type { Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
@@ -29,6 +31,7 @@ import type { Names } from '../messaging/names.js';
 import { returnsAtOnce } from './generator.js';
 import { UpdateInbox } from './inbox.js';
 import type { UpdateHub } from './hub.js';
+import { unshared, type SharedReads } from './shared-reads.js';
 import { updateFromEvent } from './updates.js';
 
 /** Most types in one filter (types × states subjects are subscribed). */
@@ -59,6 +62,11 @@ export interface JobUpdatesDeps {
   knownTypes: ReadonlySet<string>;
   /** Updates buffered for a slow subscriber; beyond it the oldest are dropped. @default 1000 */
   maxBuffer?: number;
+  /**
+   * Shares the rereads (after a reconnect, or an overflow) of identical subscriptions, process-wide.
+   * @default each subscription reads alone
+   */
+  shareReads?: SharedReads;
 }
 
 const unique = <T>(xs: readonly T[] | null | undefined): T[] | null => (xs ? [...new Set(xs)] : null);
@@ -79,6 +87,13 @@ function matches(f: UpdatesFilter, u: JobUpdateMessage): boolean {
     (!f.types || f.types.includes(u.type)) &&
     (!f.states || f.states.includes(u.state))
   );
+}
+
+/** What identifies a read of recorded changes: the viewer, the filter (as sets) and from when. */
+function readKey(f: UpdatesFilter, owner: string | null, from: Date): string {
+  const set = (xs: readonly string[] | null | undefined) => (xs ? [...new Set(xs)].sort() : null);
+  const ids = f.ids ? f.ids.filter(isUuid).map((id) => id.toLowerCase()) : null;
+  return JSON.stringify([owner, set(ids), set(f.types), set(f.states), from.getTime()]);
 }
 
 const tooMuch = (n: number, what: string) =>
@@ -145,12 +160,14 @@ export async function openJobUpdates(
       inbox.wake();
     },
   };
+  const share = deps.shareReads ?? unshared;
   /**
-   * The recorded changes from `from` on. Past the bound, a subscription with `since` ends with the error
-   * (nothing recorded is skipped silently); one without skips them, as it drops what its inbox cannot hold.
+   * The recorded changes from `from` on (shared with the identical subscriptions reading at the same time).
+   * Past the bound, a subscription with `since` ends with the error (nothing recorded is skipped silently);
+   * one without skips them, as it drops what its inbox cannot hold.
    */
   const reread = (from: Date): Promise<JobUpdateMessage[]> =>
-    recordedSince(deps, filter, owner, from).catch((e: unknown) => {
+    share(readKey(filter, owner, from), () => recordedSince(deps, filter, owner, from)).catch((e: unknown) => {
       if (since || !(e instanceof PublicError)) throw e;
       return [];
     });

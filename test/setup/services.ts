@@ -231,8 +231,11 @@ function postgresUser(): { uid: number; gid: number } | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-/** initdb in a temporary directory, then starts the cluster on a free port (fsync off, loopback only). */
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+/**
+ * initdb in a temporary directory, then starts the cluster on a free port (fsync off, loopback only).
+ * @param o.settings further server settings (`name=value`, each passed as `-c`), e.g. a preloaded library
+ */
+export async function startPrivatePostgres(o: { settings?: readonly string[] } = {}): Promise<PrivatePostgres> {
   const bin = postgresBinDir();
   const user = postgresUser();
   const dir = await mkdtemp(join(tmpdir(), 'longrun-pg-'));
@@ -267,7 +270,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     },
     async start() {
       if (isRunning(child)) return;
-      const settings = ['-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'];
+      const settings = ['listen_addresses=127.0.0.1', 'fsync=off', ...(o.settings ?? [])].flatMap((s) => ['-c', s]);
       const server = spawnServer(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, ...settings], dir, user);
       child = server.child;
       await waitUntilReady(`postgres on ${port}`, server.child, server.output, acceptsQueries);
