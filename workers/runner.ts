@@ -5,13 +5,10 @@
  * the message (`settle.ts`; successes are written in batches here).
  */
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
-import type { Subscription } from '@nats-io/nats-core';
 import type { Sql } from '../src/db/client.js';
-import type { JobRow } from '../src/db/schema.js';
 import {
   getJob,
   markRunningMany,
-  renewLeases,
   markSucceededMany,
   recordProgressMany,
   type Claim,
@@ -29,6 +26,7 @@ import type { Names } from '../src/messaging/names.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler } from './handler.js';
 import { Attempt, type AttemptDeps } from './attempt.js';
+import { holdJobs } from './held-jobs.js';
 import { createSettler } from './settle.js';
 import { inRunSpan } from './observe.js';
 import { Slots, Turnover } from './slots.js';
@@ -102,13 +100,6 @@ const STOP_WRITE_WAIT_MS = 5000;
 export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const { sql, nats, names, log } = o;
   const dl: DeadLetterDeps = { sql, nats, names, log };
-  /** Claimed jobs by id: waiting in the local queue for a slot, running, or writing their outcome. */
-  const held = new Map<string, Attempt>();
-  /**
-   * Claims on their way, by job id: a cancel message that arrives before the claim's answer (the job is
-   * RUNNING in PostgreSQL, not held here yet) is noted on it, and the attempt is aborted once held.
-   */
-  const claiming = new Map<string, { cancelled: boolean }>();
   /** Deliveries being handled: from the fetch to the settled message. */
   let handling = 0;
   const leaseMs = o.ackWaitMs;
@@ -149,38 +140,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     { maxSize: 500, gather: true, alone: isDataError },
   );
 
-  const cancelSub: Subscription = nats.nc.subscribe(names.cancelPattern, {
-    callback: (_err, msg) => {
-      const id = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
-      const attempt = held.get(id);
-      if (attempt) attempt.abort('cancelled');
-      else {
-        const c = claiming.get(id);
-        if (c) c.cancelled = true;
-      }
-    },
-  });
-
-  // Heartbeats: every held job's message gets an in-progress ack and its lease is renewed every AckWait/3
-  // (`beatMs`; between 3/4 of that and that apart), from one timer for the whole pool that ticks four times
-  // per `beatMs`. The leases due in a tick are renewed in one statement (PostgreSQL down: the in-progress
-  // acks still hold the messages, and the next beat tries again).
-  const beatMs = Math.max(250, Math.floor(o.ackWaitMs / 3));
-  const beats = setInterval(() => {
-    const now = Date.now();
-    const due: Attempt[] = [];
-    for (const h of held.values()) {
-      if (now - h.lastBeat < (beatMs * 3) / 4) continue;
-      h.beat(now);
-      due.push(h);
-    }
-    if (!due.length) return;
-    renewLeases(sql, due.map((h) => ({ id: h.job.id, attempt: h.job.attempts })), leaseMs).then(
-      (rs) => due.forEach((h, i) => h.leaseRenewed(rs[i]!)),
-      () => {},
-    );
-  }, beatMs / 4);
-  beats.unref();
+  const held = holdJobs({ sql, nats, names, ackWaitMs: o.ackWaitMs, leaseMs });
 
   // Progress milestones fall due on a shared grid (Attempt), so those of one tick go as one statement.
   const recordProgress = groupCommit((ws: ProgressWrite[]) => recordProgressMany(sql, ws), {
@@ -223,19 +183,14 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       return m.ack();
     }
     if (stopping) return m.nak(); // fetched as the stop began: not claimed, redelivered at once
-    const onTheWay = { cancelled: false };
-    claiming.set(msg.id, onTheWay);
-    let job: JobRow | null;
-    try {
-      job = await persist('claim', () => claim({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }));
-    } finally {
-      if (claiming.get(msg.id) === onTheWay) claiming.delete(msg.id);
-    }
+    const { job, cancelled } = await held.claim(msg.id, () =>
+      persist('claim', () => claim({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq })),
+    );
     if (!job) return settle.resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
     const attempt = new Attempt(job, m, attemptDeps);
-    held.set(job.id, attempt);
+    held.hold(attempt);
     try {
-      if (onTheWay.cancelled) attempt.abort('cancelled');
+      if (cancelled) attempt.abort('cancelled'); // asked while the claim was on its way
       else if (stopping) attempt.abort('shutdown'); // claimed after stop began: handed back without running
       const end = await attempt.run(bound, trace, slots);
       release(hold, attempt.started);
@@ -246,7 +201,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       }
       await settle.finish(attempt, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff));
     } finally {
-      held.delete(job.id);
+      held.release(job.id);
     }
   }
 
@@ -316,12 +271,12 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   return {
     get running() {
       let n = 0;
-      for (const h of held.values()) if (h.started) n++;
+      for (const h of held.attempts.values()) if (h.started) n++;
       return n;
     },
     get queued() {
       let n = 0;
-      for (const h of held.values()) if (!h.started) n++;
+      for (const h of held.attempts.values()) if (!h.started) n++;
       return n;
     },
     async stop(graceMs) {
@@ -330,20 +285,19 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       for (const loop of pulls) wake(loop);
       // Jobs in the local queue never started: hand them back now (a claim still in flight does so
       // when it lands). Running ones get the grace period.
-      for (const h of held.values()) if (!h.started) h.abort('shutdown');
+      for (const h of held.attempts.values()) if (!h.started) h.abort('shutdown');
       const deadline = Date.now() + graceMs;
       while (handling && Date.now() < deadline) await pause(50);
-      for (const h of held.values()) h.abort('shutdown');
+      for (const h of held.attempts.values()) h.abort('shutdown');
       const writeDeadline = Date.now() + STOP_WRITE_WAIT_MS;
       while (handling && Date.now() < writeDeadline) await pause(20);
       if (handling) {
         // Not handed back: their messages stay unacked and their rows RUNNING under this worker's lease,
         // so another worker claims them once the lease and AckWait have run out (an attempt used).
         writesAbandoned = true;
-        log.warn({ jobs: [...held.keys()] }, 'stopping without writing the outcome or hand-back of these jobs (PostgreSQL unreachable); they are redelivered after AckWait');
+        log.warn({ jobs: [...held.attempts.keys()] }, 'stopping without writing the outcome or hand-back of these jobs (PostgreSQL unreachable); they are redelivered after AckWait');
       }
-      clearInterval(beats);
-      cancelSub.unsubscribe();
+      held.close();
       await Promise.race([Promise.allSettled(loops), pause(6000)]);
     },
   };

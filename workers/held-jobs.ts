@@ -1,0 +1,86 @@
+/**
+ * The jobs a worker pool holds (claimed: waiting in the local queue, running, or writing their outcome),
+ * what keeps them alive and what stops them:
+ * - heartbeats: every held job's message gets an in-progress ack and its lease is renewed every AckWait/3
+ *   (`beatMs`; between 3/4 of that and that apart), from one timer for the whole pool that ticks four times
+ *   per `beatMs`. The leases due in a tick are renewed in one statement (PostgreSQL down: the in-progress
+ *   acks still hold the messages, and the next beat tries again); a lost lease or a cancel request in the
+ *   answer aborts the attempt.
+ * - cancel requests (core NATS, one subject per job): abort the held attempt at once. One that arrives while
+ *   the claim of that job is on its way back (the job is RUNNING in PostgreSQL, not held here yet) is kept
+ *   on the claim, and aborts the attempt once it is held.
+ */
+import type { Subscription } from '@nats-io/nats-core';
+import type { Sql } from '../src/db/client.js';
+import { renewLeases } from '../src/db/jobs.js';
+import type { JobRow } from '../src/db/schema.js';
+import type { Nats } from '../src/messaging/connect.js';
+import type { Names } from '../src/messaging/names.js';
+import type { Attempt } from './attempt.js';
+
+export interface HeldJobs {
+  /** Held attempts by job id. */
+  readonly attempts: ReadonlyMap<string, Attempt>;
+  /**
+   * Runs the claim of job `id`; answers the claimed job (null: not claimed) and whether a cancel request
+   * for it arrived while the claim was on its way.
+   */
+  claim(id: string, claim: () => Promise<JobRow | null>): Promise<{ job: JobRow | null; cancelled: boolean }>;
+  hold(attempt: Attempt): void;
+  release(id: string): void;
+  /** Stops the heartbeats and the cancel subscription. */
+  close(): void;
+}
+
+export function holdJobs(o: { sql: Sql; nats: Nats; names: Names; ackWaitMs: number; leaseMs: number }): HeldJobs {
+  const held = new Map<string, Attempt>();
+  const claiming = new Map<string, { cancelled: boolean }>();
+
+  const cancels: Subscription = o.nats.nc.subscribe(o.names.cancelPattern, {
+    callback: (_err, msg) => {
+      const id = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
+      const attempt = held.get(id);
+      if (attempt) attempt.abort('cancelled');
+      else {
+        const c = claiming.get(id);
+        if (c) c.cancelled = true;
+      }
+    },
+  });
+
+  const beatMs = Math.max(250, Math.floor(o.ackWaitMs / 3));
+  const beats = setInterval(() => {
+    const now = Date.now();
+    const due: Attempt[] = [];
+    for (const h of held.values()) {
+      if (now - h.lastBeat < (beatMs * 3) / 4) continue;
+      h.beat(now);
+      due.push(h);
+    }
+    if (!due.length) return;
+    renewLeases(o.sql, due.map((h) => ({ id: h.job.id, attempt: h.job.attempts })), o.leaseMs).then(
+      (rs) => due.forEach((h, i) => h.leaseRenewed(rs[i]!)),
+      () => {},
+    );
+  }, beatMs / 4);
+  beats.unref();
+
+  return {
+    attempts: held,
+    async claim(id, claim) {
+      const onTheWay = { cancelled: false };
+      claiming.set(id, onTheWay);
+      try {
+        return { job: await claim(), cancelled: onTheWay.cancelled };
+      } finally {
+        if (claiming.get(id) === onTheWay) claiming.delete(id);
+      }
+    },
+    hold: (attempt) => void held.set(attempt.job.id, attempt),
+    release: (id) => void held.delete(id),
+    close() {
+      clearInterval(beats);
+      cancels.unsubscribe();
+    },
+  };
+}
