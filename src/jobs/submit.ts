@@ -12,6 +12,7 @@ import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/t
 import type { JobRow } from '../db/schema.js';
 import { ServiceUnavailableError, UserErrorCode, isConnectionError, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
+import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { MAX_ATTEMPTS_RANGE, TIMEOUT_RANGE } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, unstorableMessage } from './payload-check.js';
@@ -156,7 +157,14 @@ export async function submitJobs(
     deps.log.info({ jobId: r.job.id, type: r.job.type }, 'job submitted');
   }
   faultPoint('after-commit-before-publish');
-  if (result.inserted.length) deps.relay.publishSoon(result.inserted.map((r) => r.outbox));
+  if (result.inserted.length) {
+    deps.relay.publishSoon(result.inserted.map((r) => r.outbox));
+    // Live `jobUpdates` watchers see each new job QUEUED; after the answer, like the messages.
+    const queued = result.inserted.map((r) => r.job);
+    setImmediate(() => {
+      for (const job of queued) publishUpdate(deps.nats.nc, deps.names, updateFromJob(job));
+    });
+  }
   const byId = new Map<string, JobRow>(result.inserted.map((r) => [r.job.id, r.job]));
   return {
     jobs: jobs.map((j) => {

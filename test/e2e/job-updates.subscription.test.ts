@@ -99,6 +99,27 @@ describe('jobUpdates', () => {
     expect(byId.map((u) => u.jobId)).not.toContain(other.id);
   });
 
+  it('sends each new job QUEUED once it is submitted (alone or in a batch); an idempotent repeat sends nothing', async () => {
+    await workers.stop(); // they stay QUEUED
+    try {
+      await subscribed(0, 0); // the test before's subscriptions are gone
+      const base = 0;
+      const watching = collectUntil(sdk.jobUpdates({ types: ['demo.noop'], states: ['QUEUED'] }), (seen) => seen.length === 3);
+      await subscribed(base, 1);
+      const one = (await sdk.submitJob({ type: 'demo.noop', payload: {}, idempotencyKey: 'queued-live' })).job!;
+      expect((await sdk.submitJob({ type: 'demo.noop', payload: {}, idempotencyKey: 'queued-live' })).job!.id).toBe(one.id);
+      const batch = await Promise.all([sdk.submitJob({ type: 'demo.noop', payload: {} }), sdk.submitJob({ type: 'demo.noop', payload: {} })]);
+      const jobs = [one, ...batch.map((r) => r.job!)];
+      const seen = await watching;
+      expect(seen.map((u) => u.jobId).sort()).toEqual(jobs.map((j) => j.id).sort());
+      for (const j of jobs) {
+        expect(seen.find((u) => u.jobId === j.id)).toMatchObject({ state: 'QUEUED', seq: 1, type: 'demo.noop', at: j.createdAt });
+      }
+    } finally {
+      await workers.start();
+    }
+  });
+
   it('refuses an unknown type with BAD_USER_INPUT', async () => {
     await expect(sdk.jobUpdates({ types: ['demo.sleep', 'nope.*'] }).next()).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
   });
