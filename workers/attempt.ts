@@ -10,7 +10,7 @@ import type { ProgressRecorded, ProgressWrite } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
 import { checkJson, isStorableText, MAX_RESULT_BYTES, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
-import type { AttemptEnd } from '../src/jobs/outcome.js';
+import { errorMessage, type AttemptEnd } from '../src/jobs/outcome.js';
 import type { Logger } from '../src/log.js';
 import type { Nats } from '../src/messaging/connect.js';
 import type { Names } from '../src/messaging/names.js';
@@ -70,7 +70,7 @@ function checkResult(result: unknown): void {
     json = JSON.stringify(result, storableOnly) ?? 'null';
   } catch (e) {
     if (e instanceof PermanentJobError) throw e;
-    throw new PermanentJobError(`the handler's result cannot be stored as JSON: ${e instanceof Error ? e.message : String(e)}`);
+    throw new PermanentJobError(`the handler's result cannot be stored as JSON: ${errorMessage(e)}`);
   }
   // UTF-8 takes at most 3 bytes per UTF-16 unit: a short text needs no count.
   const bytes = json.length * 3 <= MAX_RESULT_BYTES ? 0 : Buffer.byteLength(json);

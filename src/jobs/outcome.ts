@@ -25,18 +25,44 @@ export type Outcome =
 
 /**
  * The text stored for what an attempt threw: an Error's message, a string, or the value's JSON; a value with
- * no JSON (a BigInt, a circular object) as `util.inspect` shows it. Never throws: the outcome must be written.
+ * no JSON (a BigInt, a circular object, a Symbol) as `util.inspect` shows it. An Error's message that is no
+ * string (a Symbol, an object, a number: JavaScript allows any) is shown the same way, and one that cannot
+ * be read at all (a getter that throws) is named with what it threw. Never throws: the outcome must be written.
  */
-export const errorMessage = (e: unknown): string =>
-  storableText((e instanceof Error ? e.message : typeof e === 'string' ? e : jsonOrInspect(e)) || 'error');
+export const errorMessage = (e: unknown): string => storableText(thrownText(e) || 'error');
 
-function jsonOrInspect(e: unknown): string {
+function thrownText(e: unknown): string {
+  let message: unknown = e;
   try {
-    return JSON.stringify(e) ?? '';
+    if (e instanceof Error) message = e.message;
+  } catch (reading) {
+    return `${errorName(e)} (its message could not be read: ${describe(reading instanceof Error ? safely(() => reading.message, '') : reading)})`;
+  }
+  return describe(message);
+}
+
+/** A string as it is; anything else as JSON, or as `util.inspect` shows it when it has none. */
+function describe(v: unknown): string {
+  if (typeof v === 'string') return v;
+  return safely(() => JSON.stringify(v), undefined) ?? safely(() => inspect(v, { depth: 2, breakLength: Infinity }), 'unreadable value');
+}
+
+/** The Error's name (its class), or `Error` when even that cannot be read. */
+const errorName = (e: unknown): string => {
+  const name = safely(() => (e as Error).name, null);
+  return typeof name === 'string' && name ? name : 'Error';
+};
+
+function safely<T, F>(read: () => T, fallback: F): T | F {
+  try {
+    return read();
   } catch {
-    return inspect(e, { depth: 2, breakLength: Infinity });
+    return fallback;
   }
 }
+
+/** A PermanentJobError, by class or by name; an error whose name cannot be read is not one. */
+const isPermanent = (e: unknown): boolean => safely(() => isPermanentJobError(e), false);
 
 export function classifyOutcome(end: AttemptEnd, attempt: number, maxAttempts: number, backoff: BackoffPolicy): Outcome {
   switch (end.kind) {
@@ -48,7 +74,7 @@ export function classifyOutcome(end: AttemptEnd, attempt: number, maxAttempts: n
       return { verb: 'nak', state: 'QUEUED', delayMs: 0 };
     case 'threw': {
       const error = errorMessage(end.error);
-      if (isPermanentJobError(end.error)) return { verb: 'term', state: 'FAILED', error };
+      if (isPermanent(end.error)) return { verb: 'term', state: 'FAILED', error };
       if (attempt >= maxAttempts) return { verb: 'term', state: 'FAILED', error };
       return { verb: 'nak', state: 'RETRYING', delayMs: retryDelay(backoff, attempt), error };
     }

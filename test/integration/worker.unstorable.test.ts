@@ -1,8 +1,9 @@
 /**
  * What PostgreSQL cannot store (U+0000, an unpaired surrogate) in a handler's result, progress message or
  * error fails only that job, never the others written in the same batch: a result fails its job for good,
- * a message or error is stored with U+FFFD in place. A thrown value with no JSON form is an attempt error
- * like any other.
+ * a message or error is stored with U+FFFD in place. A thrown value with no JSON form, or an Error whose
+ * message is no string (a Symbol, an object, a number, a getter that throws), is an attempt error like any
+ * other, with a readable text.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -44,10 +45,34 @@ const oddHandler = defineHandler(oddThrow, async ({ what }) => {
   throw e;
 });
 
+/** Throws an Error whose `message` is not a string. */
+const MESSAGES = {
+  symbol: () => Symbol('boom'),
+  object: () => ({ code: 'E_OBJ' }),
+  number: () => 42,
+  getter: () => {
+    throw new Error('no message for you');
+  },
+} as const;
+const oddMessage = defineJobType({
+  name: 'test.odd-message',
+  description: 'throws an Error whose message is a Symbol, an object, a number or a getter that throws',
+  payload: z.object({ message: z.enum(['symbol', 'object', 'number', 'getter']), inToJson: z.boolean().default(false) }),
+});
+const oddMessageHandler = defineHandler(oddMessage, async ({ message, inToJson }) => {
+  const fail = () => {
+    const e = new Error('replaced below');
+    Object.defineProperty(e, 'message', message === 'getter' ? { get: MESSAGES.getter } : { value: MESSAGES[message]() });
+    throw e;
+  };
+  if (inToJson) return { toJSON: fail }; // thrown while the result is checked
+  return fail();
+});
+
 let t: TestApp;
 let pool: WorkerPool | null = null;
 beforeAll(async () => {
-  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, echo, oddThrow], handlers: null });
+  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, echo, oddThrow, oddMessage], handlers: null });
 });
 afterAll(async () => {
   await pool?.stop(5000);
@@ -66,7 +91,7 @@ it('fails only the job whose result cannot be stored; a message or error is stor
   const thrown = await submit('throw');
   const viaToJson = await submit('tojson');
   for (let i = 0; i < 10; i++) good.push(await submit('return', false));
-  pool = await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler]);
+  pool = await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler, oddMessageHandler]);
 
   const rows = async () =>
     t.env.sql<{ id: string; state: string; attempts: number; error: string | null; progressMessage: string | null }[]>`
@@ -91,7 +116,7 @@ it('retries and fails a job whose handler throws a value with no JSON form, with
     const r = await gql(t.url, SUBMIT, { input: { type: 'test.odd-throw', payload: { what }, maxAttempts: 2 } });
     ids[what] = r.body.data.submitJob.job.id;
   }
-  pool ??= await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler]);
+  pool ??= await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler, oddMessageHandler]);
   const job = (id: string) => waitForJob(t.url, id, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
   const big = await job(ids.bigint!);
   expect(big).toMatchObject({ state: 'FAILED', attempts: 2, error: '10n' });
@@ -104,8 +129,35 @@ it('retries and fails a job whose handler throws a value with no JSON form, with
 
 it('fails for good, at its first attempt, a job whose result has no JSON form (a BigInt)', async () => {
   const r = await gql(t.url, SUBMIT, { input: { type: 'test.odd-throw', payload: { what: 'bigint-result' }, maxAttempts: 3 } });
-  pool ??= await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler]);
+  pool ??= await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler, oddMessageHandler]);
   const job = await waitForJob(t.url, r.body.data.submitJob.job.id, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
   expect(job).toMatchObject({ state: 'FAILED', attempts: 1 });
   expect(job.error).toMatch(/result cannot be stored as JSON.*BigInt/);
+});
+
+it('retries and fails a job whose handler throws an Error with a message that is no string, with a readable error', async () => {
+  const ids: Record<string, string> = {};
+  for (const message of Object.keys(MESSAGES)) {
+    const r = await gql(t.url, SUBMIT, { input: { type: 'test.odd-message', payload: { message }, maxAttempts: 2 } });
+    ids[message] = r.body.data.submitJob.job.id;
+  }
+  pool ??= await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler, oddMessageHandler]);
+  const expected: Record<string, string> = {
+    symbol: 'Symbol(boom)',
+    object: '{"code":"E_OBJ"}',
+    number: '42',
+    getter: 'Error (its message could not be read: no message for you)',
+  };
+  for (const [message, error] of Object.entries(expected)) {
+    const job = await waitForJob(t.url, ids[message]!, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
+    expect({ message, state: job.state, attempts: job.attempts, error: job.error }).toEqual({ message, state: 'FAILED', attempts: 2, error });
+    expect(job.attemptErrors.map((e: { message: string }) => e.message)).toEqual([error, error]);
+  }
+});
+
+it("fails for good a job whose result's toJSON throws an Error with a Symbol message, saying so", async () => {
+  const r = await gql(t.url, SUBMIT, { input: { type: 'test.odd-message', payload: { message: 'symbol', inToJson: true }, maxAttempts: 3 } });
+  pool ??= await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler, oddMessageHandler]);
+  const job = await waitForJob(t.url, r.body.data.submitJob.job.id, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
+  expect(job).toMatchObject({ state: 'FAILED', attempts: 1, error: "the handler's result cannot be stored as JSON: Symbol(boom)" });
 });
