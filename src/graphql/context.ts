@@ -31,7 +31,7 @@ export interface SubmitCharge {
    * transport's check, once the operation is known and before it runs. No-op without a key.
    */
   take(jobs: number): void;
-  /** Gives back up to `jobs` of the charged tokens: for submits refused by validation alone, before any database work. */
+  /** Gives back up to `jobs` of the charged tokens: for refused submits, which wrote nothing. */
   refund(jobs: number): void;
 }
 

@@ -35,12 +35,12 @@ export const resolvers: Resolvers = {
   Mutation: {
     submitJob: async (_, { input }, ctx) => {
       const r = await submitJobs(ctx.deps, ctx.viewer, [{ ...input, traceparent: ctx.traceparent }], () => ['input']);
-      if (r.refusedBeforeDatabase) ctx.submits.refund(1); // refused by validation alone: not counted on the submit rate
+      if (r.refused) ctx.submits.refund(1); // refused, nothing written: not counted on the submit rate
       return { job: r.jobs?.[0] ?? null, userErrors: r.userErrors };
     },
     submitJobs: async (_, { inputs }, ctx) => {
       const r = await submitBatch(ctx.deps, ctx.viewer, inputs.map((input) => ({ ...input, traceparent: ctx.traceparent })));
-      if (r.refusedBeforeDatabase) ctx.submits.refund(inputs.length); // all or nothing: nothing of it counted
+      if (r.refused) ctx.submits.refund(inputs.length); // all or nothing: nothing of it counted
       return r;
     },
     cancelJob: (_, { id }, ctx) => cancelJob(ctx.deps, ctx.viewer, id),

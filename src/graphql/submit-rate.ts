@@ -7,10 +7,10 @@
  * `extensions.remaining`, the whole jobs the bucket holds at that instant: an operation of at most that
  * many jobs would have passed, and passes next unless other operations of the key take tokens first (a
  * refused operation takes none, and the bucket only fills in between). The SDK's batcher sends that many.
- * A submit refused by validation alone (user errors found before any database work) is given its tokens
- * back (`GraphQLContext.submits`), so the inputs of a refused batch the SDK sends again are not counted
- * twice; one refused by what the database holds (an idempotency key taken by a job of another type) cost a
- * round trip and stays counted.
+ * A refused submit (user errors: found in the input, or in what the database holds, an idempotency key taken
+ * by a job of another type) wrote nothing and is given its tokens back (`GraphQLContext.submits`), so the
+ * inputs of a refused batch the SDK sends again are not counted twice. The rate bounds the jobs a key
+ * writes; a refusal by the database costs one indexed read, as a `job(id)` query does, which no rate bounds.
  */
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
@@ -63,7 +63,7 @@ export function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, va
 export interface SubmitRateLimiter {
   /** Takes `jobs` tokens from the key's bucket and answers how many it took, or throws RATE_LIMITED (taking nothing). */
   take(keyId: string, jobs: number): number;
-  /** Gives back tokens taken for jobs refused by validation alone (see `SubmitResult.refusedBeforeDatabase`). */
+  /** Gives back tokens taken for jobs refused, which wrote nothing (see `SubmitResult.refused`). */
   refund(keyId: string, jobs: number): void;
 }
 

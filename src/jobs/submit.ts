@@ -37,10 +37,10 @@ export interface SubmitResult {
   jobs: JobRow[] | null;
   userErrors: UserError[];
   /**
-   * Refused by the input alone, before any database work (not by what the database holds, such as a key
-   * taken by a job of another type): the submit cost nothing, and its submit-rate tokens are given back.
+   * Refused (by the input, or by what the database holds: a key taken by a job of another type): nothing was
+   * written, and its submit-rate tokens are given back.
    */
-  refusedBeforeDatabase: boolean;
+  refused: boolean;
 }
 
 /** Checks one input; `at` is the path prefix of its fields (e.g. `['input']` or `['inputs', '3']`). */
@@ -172,12 +172,18 @@ export async function submitJobs(
       return byId.get(first.id) ?? byKey.get(j.idempotencyKey!)!;
     }),
     userErrors: [],
-    refusedBeforeDatabase: false,
+    refused: false,
   };
 }
 
-const refusedByInput = (userErrors: UserError[]): SubmitResult => ({ jobs: null, userErrors, refusedBeforeDatabase: true });
-const refusedByDatabase = (userErrors: UserError[]): SubmitResult => ({ jobs: null, userErrors, refusedBeforeDatabase: false });
+/** Refused by the input alone, before any database work. */
+const refusedByInput = (userErrors: UserError[]): SubmitResult => ({ jobs: null, userErrors, refused: true });
+/**
+ * Refused by what the database holds (a key taken by a job of another type), found by a read or by an insert
+ * that wrote nothing: as free as a refusal by the input (the submit rate bounds the jobs written; such a
+ * refusal costs one indexed read, as a `job(id)` query does).
+ */
+const refusedByDatabase = (userErrors: UserError[]): SubmitResult => ({ jobs: null, userErrors, refused: true });
 
 /**
  * The same key twice in one batch: one job, of one type. Answers the jobs to insert and the first job of each
@@ -244,7 +250,7 @@ export async function submitBatch(
   if (inputs.length > MAX_BATCH_SIZE) {
     return refusedByInput([{ code: UserErrorCode.OUT_OF_RANGE, field: ['inputs'], message: `at most ${MAX_BATCH_SIZE} jobs per call; got ${inputs.length}` }]);
   }
-  if (inputs.length === 0) return { jobs: [], userErrors: [], refusedBeforeDatabase: false };
+  if (inputs.length === 0) return { jobs: [], userErrors: [], refused: false };
   return submitJobs(deps, viewer, inputs, (i) => ['inputs', String(i)]);
 }
 
