@@ -24,9 +24,12 @@
  * - user errors (`submitJobs` is all or nothing): an error that names its input by index and has a code of
  *   OWN_INPUT_CODES is what that input alone gets (the server checks each input by itself, with messages
  *   that do not name the index, and reports every input's errors), so its call gets it with the path
- *   `input.…`; the calls without errors go again as one batch, then each call named by another error
- *   (IDEMPOTENCY_KEY_REUSED depends on the batch's other inputs and on stored jobs) alone, after them. An
- *   error that names no input sends every call of the batch alone.
+ *   `input.…`; so does IDEMPOTENCY_KEY_REUSED on an input whose key no other input of the batch gives with
+ *   another type: a stored job holds the key, and the call alone would be refused the same way, so it is
+ *   not sent again. The calls without errors go again as one batch, then each call named by another error
+ *   (IDEMPOTENCY_KEY_REUSED for a key another input gives with another type: alone, the answer depends on
+ *   what those inputs stored) alone, after them. An error that names no input sends every call of the batch
+ *   alone.
  * Any other failure rejects every call of that request, as each one's own request would have failed. A lost
  * answer is not sent again: its jobs may exist (send an `idempotencyKey` to make retrying safe).
  *
@@ -44,7 +47,8 @@ const MAX_BATCH = 500;
 const MAX_BATCH_BYTES = 512 * 1024;
 /**
  * userError codes that depend on the input alone (the server's `validateSubmit` and `validateNotify`): the
- * same input gets the same errors in any batch, and alone. IDEMPOTENCY_KEY_REUSED is not one of them.
+ * same input gets the same errors in any batch, and alone. IDEMPOTENCY_KEY_REUSED is not one of them (see
+ * `heldByStoredJob`).
  */
 const OWN_INPUT_CODES = new Set([
   'UNKNOWN_JOB_TYPE',
@@ -79,6 +83,24 @@ interface Outcome {
 }
 
 const isRateLimited = (e: unknown): e is LongrunError => e instanceof LongrunError && e.code === 'RATE_LIMITED';
+
+interface KeyOfInput {
+  key: unknown;
+  type: unknown;
+}
+/** The idempotency key (null without one) and type of a call's input. */
+function keyOf(c: Call): KeyOfInput {
+  const { idempotencyKey = null, type } = JSON.parse(c.json) as { idempotencyKey?: unknown; type?: unknown };
+  return { key: idempotencyKey, type };
+}
+
+/**
+ * IDEMPOTENCY_KEY_REUSED on input `i` is final when no other input of the batch gives its key with another
+ * type: the server found the key on a stored job of another type (a batch reports a clash between its own
+ * inputs instead, before reading stored jobs), and `submitJob` alone gets that same refusal.
+ */
+const heldByStoredJob = (keys: KeyOfInput[], i: number): boolean =>
+  keys[i]!.key !== null && keys.every((k, j) => j === i || k.key !== keys[i]!.key || k.type === keys[i]!.type);
 const bytesOf = (calls: Call[]) => calls.reduce((n, c) => n + c.bytes, 0);
 
 /** `submitJob` batched; `send` takes the inputs as JSON text (`one` for `submitJob`, `many` for `submitJobs`). */
@@ -170,17 +192,19 @@ export function submitBatcher(send: {
   }
 
   /**
-   * Answers the calls whose errors are their own (OWN_INPUT_CODES, named by index) with them, as `submitJob`
-   * reports them; returns the calls to send again: those without errors, then those named by other errors
-   * (marked to go alone). An error that names no input marks every call to go alone.
+   * Answers the calls whose errors are their own (OWN_INPUT_CODES, or a key a stored job holds; named by
+   * index) with them, as `submitJob` reports them; returns the calls to send again: those without errors,
+   * then those named by other errors (marked to go alone). An error that names no input marks every call to
+   * go alone.
    */
   function answerOwnErrors(batch: Call[], errors: readonly UserError[]): Call[] {
     const own = new Map<number, UserError[]>();
     const other = new Set<number>();
+    let keys: KeyOfInput[] | null = null; // read only for an IDEMPOTENCY_KEY_REUSED
     for (const e of errors) {
       const i = e.field?.[0] === 'inputs' && /^\d+$/.test(e.field[1] ?? '') ? Number(e.field[1]) : -1;
       if (i < 0 || i >= batch.length) return batch.map((c) => Object.assign(c, { alone: true }));
-      if (!OWN_INPUT_CODES.has(e.code)) other.add(i);
+      if (!OWN_INPUT_CODES.has(e.code) && !(e.code === 'IDEMPOTENCY_KEY_REUSED' && heldByStoredJob((keys ??= batch.map(keyOf)), i))) other.add(i);
       else own.set(i, [...(own.get(i) ?? []), { ...e, field: ['input', ...e.field!.slice(2)] }]);
     }
     const again = batch.filter((c, i) => !own.has(i) && !other.has(i));

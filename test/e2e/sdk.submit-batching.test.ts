@@ -85,7 +85,7 @@ it('answers the invalid calls of a burst from the batch, exactly as submitJob al
   expect(written[0]!.n).toBe(295);
 });
 
-it('sends a call whose idempotency key another input or a stored job holds alone, after the rest, as submitJob alone would be answered', async () => {
+it('answers a call whose idempotency key a stored job holds at once, and sends one whose key another input gives alone after the rest, as submitJob alone would be answered', async () => {
   const stamp = Date.now();
   const stored = (await alone({ type: 'demo.noop', idempotencyKey: `held-${stamp}` })) as { job: { id: string } };
   const { client, requests } = counting();
@@ -94,8 +94,9 @@ it('sends a call whose idempotency key another input or a stored job holds alone
   inputs[4] = { ...sleepJob(4), idempotencyKey: `held-${stamp}` }; // held by the stored demo.noop job
   inputs[6] = { type: 'demo.noop', idempotencyKey: `pair-${stamp}` }; // input 2's key, another type
   const answers = await Promise.all(inputs.map((input) => client.submitJob(input)));
-  // The batch reports input 6 (its key is input 2's); the other nine report input 4 (its key is stored).
-  expect(requests).toEqual(['SubmitJobs(10) 200', 'SubmitJobs(9) 200', 'SubmitJobs(8) 200', 'SubmitJob 200', 'SubmitJob 200']);
+  // The batch reports input 6 (its key is input 2's): it goes alone, last. The other nine report input 4
+  // (its key is stored): alone it would get the same refusal, so it gets it without a request of its own.
+  expect(requests).toEqual(['SubmitJobs(10) 200', 'SubmitJobs(9) 200', 'SubmitJobs(8) 200', 'SubmitJob 200']);
   expect(answers[2]).toMatchObject({ job: { type: 'demo.sleep' }, userErrors: [] });
   expect(answers[4]).toEqual(await alone(inputs[4]!));
   expect(answers[6]).toEqual(await alone(inputs[6]!));
