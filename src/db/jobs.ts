@@ -645,7 +645,11 @@ export async function recordDeadLetter(sql: Sql, a: { id: string; series: number
   return row ?? null;
 }
 
-/** A job whose message is at this stream sequence (for advisories): recorded by its claim, or by its publish. */
+/**
+ * A job whose message is at this stream sequence, recorded by its claim or by its publish: for a max-deliveries
+ * advisory whose message is gone already (rare). No index serves it (one would cost every claim): it reads
+ * the table.
+ */
 export async function findJobByMsgSeq(sql: Sql, msgSeq: number): Promise<JobRow | null> {
   const [row] = await sql.unsafe<JobRow[]>(
     `select ${JOB_COLUMNS} from jobs

@@ -154,6 +154,10 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
 export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<void> {
   if (a.stream !== d.names.jobsStream) return;
   const original = await d.nats.jsm.streams.getMessage(d.names.jobsStream, { seq: a.stream_seq });
+  const maxDeliver = a.type === 'io.nats.jetstream.advisory.v1.max_deliver';
+  // A termed message is gone (a work queue drops it) and its copy was recorded before the term(): nothing to
+  // do, and no job to look up by its sequence (that look-up reads the whole table; every failed job is one).
+  if (!original && !maxDeliver) return;
   const fromMessage = original ? parseMessage(jobMessageSchema, original.data) : null;
   const job = fromMessage ? await getJob(d.sql, fromMessage.id) : await findJobByMsgSeq(d.sql, a.stream_seq);
   if (!job) {
@@ -165,11 +169,11 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<vo
     if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
     return;
   }
-  if (a.type === 'io.nats.jetstream.advisory.v1.max_deliver') {
+  if (maxDeliver) {
     d.log.warn({ jobId: job.id, deliveries: a.deliveries }, 'dead letters: JetStream deliveries exhausted');
     await deadLetterJob(d, job, a.stream_seq, `deliveries exhausted after ${a.deliveries} deliveries`);
   } else if (job.state === 'FAILED' && job.deadLetteredAt === null) {
-    await copyToDeadLetters(d, job); // the worker crashed between its term() and recording the copy
+    await copyToDeadLetters(d, job); // a termed message still there (not a work queue): its copy if missing
   }
 }
 
