@@ -158,10 +158,9 @@ export async function submitJobs(
   }
   faultPoint('after-commit-before-publish');
   if (result.inserted.length) {
-    deps.relay.publishSoon(result.inserted.map((r) => r.outbox));
-    // Live `jobUpdates` watchers see each new job QUEUED; after the answer, like the messages.
+    // Live `jobUpdates` watchers see each new job QUEUED: after the answer, with its messages.
     const queued = result.inserted.map((r) => r.job);
-    setImmediate(() => {
+    deps.relay.publishSoon(result.inserted.map((r) => r.outbox), () => {
       for (const job of queued) publishUpdate(deps.nats.nc, deps.names, updateFromJob(job));
     });
   }

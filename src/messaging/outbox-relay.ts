@@ -45,8 +45,11 @@ export interface RelayOptions {
 }
 
 export interface OutboxRelay {
-  /** Publishes committed entries now; what fails stays for the relay loop. */
-  publishSoon(entries: OutboxEntry[]): void;
+  /**
+   * Publishes committed entries now; what fails stays for the relay loop. `alongside` runs in the same turn,
+   * just before: its own NATS publishes go out in the same socket write.
+   */
+  publishSoon(entries: OutboxEntry[], alongside?: () => void): void;
   /** Runs the relay loop soon. */
   wake(): void;
   /** One relay pass (tests, shutdown). */
@@ -150,18 +153,23 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     return requeued;
   }
 
-  /** Entries handed to publishSoon in this turn of the event loop. */
+  /** Entries handed to publishSoon in this turn of the event loop, and what goes out alongside them. */
   let soon: OutboxEntry[] = [];
-  function publishSoon(entries: OutboxEntry[]) {
+  let alongside: (() => void)[] = [];
+  function publishSoon(entries: OutboxEntry[], also?: () => void) {
     // After the current turn: the submit's answer goes out first (a bulk submit's thousand publishes would
     // otherwise hold it back), and its client prepares the next call while these are published. All the
     // entries of one turn go out together: NATS gets one socket write for them, not one per submit.
-    if (!soon.length) track(new Promise((r) => setImmediate(r)).then(publishTurn));
+    if (!soon.length && !alongside.length) track(new Promise((r) => setImmediate(r)).then(publishTurn));
     soon.push(...entries);
+    if (also) alongside.push(also);
   }
   async function publishTurn() {
     const entries = soon;
+    const also = alongside;
     soon = [];
+    alongside = [];
+    for (const fn of also) fn();
     const acks = await publishAll(entries);
     pendingAcks.push(...acks); // not `pendingAcks.push(...(await …))`: that pushes to the array a flush may have taken meanwhile
     if (!flushScheduled && pendingAcks.length) {
