@@ -83,5 +83,9 @@ export function defineJobType<P>(o: Options<P>): JobType<P> {
   return Object.freeze(def);
 }
 
-/** The JSON Schema of a type's payload (shown by the `jobTypes` query). */
-export const payloadJsonSchema = (t: JobType): unknown => z.toJSONSchema(t.payload, { unrepresentable: 'any' });
+/**
+ * The JSON Schema of what a client may submit as the type's payload (the `jobTypes` query): the schema's
+ * input side, so a field with a default is optional, as `submitJob` treats it (zod's default, the output
+ * side, lists it as required).
+ */
+export const payloadJsonSchema = (t: JobType): unknown => z.toJSONSchema(t.payload, { io: 'input', unrepresentable: 'any' });

@@ -156,7 +156,7 @@ export type JobType = {
   description: Scalars['String']['output'];
   /** The name to submit with. */
   name: Scalars['String']['output'];
-  /** JSON Schema of the payload. */
+  /** JSON Schema of the payload a submit may send (a field with a default may be left out). */
   payloadSchema: Scalars['JSON']['output'];
   /** Per-attempt timeout in milliseconds. */
   timeoutMs: Scalars['Int']['output'];
