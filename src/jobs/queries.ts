@@ -116,9 +116,15 @@ function listFilter(viewer: Viewer, f: JobsArgs['filter']): JobListFilter {
     states,
     // A type PostgreSQL cannot store (U+0000 in it) is no job's: it matches nothing, like any unknown type.
     types: f?.types ? [...new Set(f.types)].filter(isStorableText) : null,
-    createdAfter: f?.createdAfter ?? null,
-    createdBefore: f?.createdBefore ?? null,
+    createdAfter: fromYearOne('createdAfter', f?.createdAfter),
+    createdBefore: fromYearOne('createdBefore', f?.createdBefore),
   };
+}
+
+/** A filter's instant; year 0 (which the DateTime scalar takes) is not one PostgreSQL holds. */
+function fromYearOne(name: string, d: Date | null | undefined): Date | null {
+  if (d && d.getUTCFullYear() < 1) throw new PublicError(ErrorCode.BAD_USER_INPUT, `filter.${name} must be in year 1 or later`);
+  return d ?? null;
 }
 
 /**

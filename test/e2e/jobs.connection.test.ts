@@ -104,6 +104,13 @@ describe('jobs connection', () => {
     }
   });
 
+  it('refuses createdAfter or createdBefore in year 0 (a date the scalar takes and PostgreSQL has not) with BAD_USER_INPUT', async () => {
+    for (const filter of [{ createdAfter: '0000-06-01T00:00:00Z' }, { createdBefore: '0000-01-01T00:00:00Z' }]) {
+      await expect(sdk.jobs({ filter })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/^filter\.created(After|Before) must be in year 1 or later/) });
+    }
+    expect((await sdk.jobs({ filter: { createdAfter: '0001-01-01T00:00:00Z' } })).totalCount).toBe(expected.length);
+  });
+
   it('matches nothing for a type no job can have (a NUL in it), in jobs and deadLetters, instead of an internal error', async () => {
     const page = await sdk.jobs({ filter: { types: ['demo.sleep\u0000'] }, first: 5 });
     expect(page.edges).toEqual([]);
