@@ -1,7 +1,7 @@
 /** The CLI's commands; each returns the exit code (see main.ts). */
 import type { JobFieldsFragment, JobState, JobUpdate, LongrunClient, UserErrorFieldsFragment } from '../sdk/index.js';
 import { oneLine, table, updatePrinter, type Output } from './output.js';
-import { UsageError } from './usage-error.js';
+import { UsageError, wholeNumber } from './usage-error.js';
 
 export interface CommandArgs {
   json: boolean;
@@ -77,8 +77,7 @@ export const commands: Record<string, Command> = {
   },
 
   async watch(client, positionals, a, o) {
-    const after = a.after === undefined ? undefined : Number(a.after);
-    if (after !== undefined && !Number.isInteger(after)) throw new UsageError('--after must be a seq number');
+    const after = a.after === undefined ? undefined : wholeNumber('after', a.after, 'a seq number');
     return watch(client, need(positionals, 'id'), after, o, a.json);
   },
 

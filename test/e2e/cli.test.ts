@@ -156,6 +156,15 @@ describe('longrun CLI', () => {
     expect(stray.stdout).toBe(''); // not submitted
   });
 
+  it('reads numbers in decimal digits only: --first 0x10, --max-attempts 1e1 or empty, --after 0x1 are bad usage (exit 2, nothing sent)', async () => {
+    for (const args of [['jobs', '--first', '0x10'], ['submit', 'demo.noop', '--max-attempts', '1e1'], ['submit', 'demo.noop', '--max-attempts', ''], ['watch', '00000000-0000-4000-8000-000000000000', '--after', '0x1']]) {
+      const r = await longrun(...args);
+      expect(r.stderr).toMatch(/^longrun: --(first|max-attempts|after) must be a (whole|seq) number in decimal digits\n/);
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(2);
+    }
+  });
+
   it('watch --after the last update of a FAILED job still exits 1 with its error', async () => {
     await app.workers.start();
     const id = (await longrun('submit', 'demo.flaky', '--payload', '{"permanent": true}', '--max-attempts', '1', '--watch')).stdout.split(' ')[1]!;
