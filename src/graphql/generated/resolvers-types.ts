@@ -421,7 +421,7 @@ export type RetryJobPayload = {
   __typename?: 'RetryJobPayload';
   /** The job, QUEUED again for a new attempt series. */
   job?: Maybe<Job>;
-  /** Why it could not be retried (INVALID_STATE unless FAILED). */
+  /** Why it could not be retried (INVALID_STATE unless FAILED; UNKNOWN_JOB_TYPE when this server no longer has its type). */
   userErrors: Array<UserError>;
 };
 
