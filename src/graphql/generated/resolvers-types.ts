@@ -329,7 +329,7 @@ export type PurgeJobsInput = {
   limit?: InputMaybe<Scalars['Int']['input']>;
   /** Only jobs that finished at least this many seconds ago (0: every finished job). */
   olderThanSeconds: Scalars['Int']['input'];
-  /** Only jobs in these states (SUCCEEDED, FAILED, CANCELLED; all three when omitted). Others are refused. */
+  /** Only jobs in these states (SUCCEEDED, FAILED, CANCELLED; all three when omitted). Others, and an empty list, are refused. */
   states?: InputMaybe<Array<JobState>>;
 };
 
