@@ -1,7 +1,7 @@
 /** The CLI's commands; each returns the exit code (see main.ts). */
-import type { JobFieldsFragment, JobState, LongrunClient, UserErrorFieldsFragment } from '../sdk/index.js';
+import type { JobFieldsFragment, JobState, JobUpdate, LongrunClient, UserErrorFieldsFragment } from '../sdk/index.js';
 import { oneLine, table, updatePrinter, type Output } from './output.js';
-import { UsageError } from './usage-error.js';
+import { UsageError, wholeNumber } from './usage-error.js';
 
 export interface CommandArgs {
   json: boolean;
@@ -37,17 +37,25 @@ function refused(o: Output, errors: readonly UserErrorFieldsFragment[]): number 
 
 const jobLine = (j: Pick<JobFieldsFragment, 'id' | 'type' | 'state'>) => `${j.id} ${j.type} ${j.state}`;
 
-async function watch(client: LongrunClient, id: string, after: number | undefined, o: Output): Promise<number> {
-  const printer = updatePrinter(o);
+/**
+ * Prints the job's updates until it finishes, then its result or error. With `json`, each update is one JSON
+ * object per line (its result or error in the last one); when none comes, the job itself is the line.
+ */
+async function watch(client: LongrunClient, id: string, after: number | undefined, o: Output, json: boolean): Promise<number> {
+  const printer = json ? { update: (u: JobUpdate) => o.out(JSON.stringify(u)), done: () => {} } : updatePrinter(o);
   let last: { state: JobState; result: unknown; error: string | null } | null = null;
   for await (const u of client.watchJob(id, after === undefined ? {} : { after })) {
     printer.update(u);
     last = u;
   }
   printer.done();
-  // Resumed at or after the job's last update: nothing came, so where it ended is read from the job.
-  last ??= await client.job(id);
+  if (!last) {
+    // Resumed at or after the job's last update: nothing came, so where it ended is read from the job.
+    last = await client.job(id);
+    if (last && json) o.out(JSON.stringify(last));
+  }
   if (!last) return 0;
+  if (json) return exitFor(last.state);
   if (last.state === 'SUCCEEDED') o.out(`result ${JSON.stringify(last.result)}`);
   else if (last.error) o.out(`error ${oneLine(last.error)}`);
   return exitFor(last.state);
@@ -65,13 +73,12 @@ export const commands: Record<string, Command> = {
     if (!job) return refused(o, userErrors);
     o.out(a.json ? JSON.stringify(job) : `submitted ${jobLine(job)}`);
     // From seq 0: every recorded change since the submit, so nothing is missed while the watch connects.
-    return a.watch ? watch(client, job.id, 0, o) : 0;
+    return a.watch ? watch(client, job.id, 0, o, a.json) : 0;
   },
 
   async watch(client, positionals, a, o) {
-    const after = a.after === undefined ? undefined : Number(a.after);
-    if (after !== undefined && !Number.isInteger(after)) throw new UsageError('--after must be a seq number');
-    return watch(client, need(positionals, 'id'), after, o);
+    const after = a.after === undefined ? undefined : wholeNumber('after', a.after, 'a seq number');
+    return watch(client, need(positionals, 'id'), after, o, a.json);
   },
 
   async jobs(client, _positionals, a, o) {

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { createClient, isLongrunError, type JobState, type LongrunClient } from '../sdk/index.js';
 import { processOutput, type Output } from './output.js';
 import { commands, type CommandArgs } from './commands.js';
-import { UsageError } from './usage-error.js';
+import { UsageError, wholeNumber } from './usage-error.js';
 import { runKeysCommand } from '../src/auth/keys-cli.js';
 import { JOB_STATES } from '../src/jobs/state.js';
 
@@ -101,12 +101,7 @@ function duration(v: string | undefined): number | undefined {
 
 function parse(argv: string[]): { command: string; positionals: string[]; args: CommandArgs; url: string; token: string | undefined } {
   const { values, positionals, tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
-  const int = (name: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer`);
-    return n;
-  };
+  const int = (name: string, v: string | undefined) => (v === undefined ? undefined : wholeNumber(name, v));
   let payload: unknown;
   if (values.payload !== undefined) {
     try {

@@ -53,7 +53,7 @@ export interface ClientOptions {
   url: string;
   /** WebSocket endpoint. @default `url` with http(s) replaced by ws(s) */
   wsUrl?: string;
-  /** Bearer token: sent as `Authorization: Bearer …` and as graphql-ws `connectionParams.authorization`. */
+  /** Bearer token (blanks around it left out): `Authorization: Bearer …` and graphql-ws `connectionParams.authorization`. */
   token?: string | undefined;
   /** How requests are sent. Default: `node:http(s)` with keep-alive (`sdk/http.ts`), a quarter of `fetch`'s CPU. */
   fetch?: typeof fetch;
@@ -140,7 +140,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 export function createClient(o: ClientOptions): LongrunClient {
   const node = o.fetch ? null : nodePost();
   const doFetch: Post = o.fetch ?? node!.post;
-  const authorization = o.token ? `Bearer ${o.token}` : undefined;
+  const token = o.token?.trim(); // a key read from a file ends in a line break, which no header may carry
+  const authorization = token ? `Bearer ${token}` : undefined;
   const wsUrl = o.wsUrl ?? o.url.replace(/^http/, 'ws');
   const reconnectAttempts = o.reconnectAttempts ?? 20;
   const firstDelay = o.reconnectDelayMs ?? 250;

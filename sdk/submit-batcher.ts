@@ -29,7 +29,9 @@
  *   not sent again. The calls without errors go again as one batch, then each call named by another error
  *   (IDEMPOTENCY_KEY_REUSED for a key another input gives with another type: alone, the answer depends on
  *   what those inputs stored) alone, after them. An error that names no input sends every call of the batch
- *   alone.
+ *   alone;
+ * - BAD_USER_INPUT (variables GraphQL cannot coerce: `maxAttempts: 1.5`): the calls its errors name go alone
+ *   after the others, and get the error their own request gets.
  * Any other failure rejects every call of that request, as each one's own request would have failed. A lost
  * answer is not sent again: its jobs may exist (send an `idempotencyKey` to make retrying safe).
  *
@@ -187,8 +189,23 @@ export function submitBatcher(send: {
       limits.bytes = Math.min(limits.bytes, Math.floor(bytesOf(batch) / 2));
       return { retry: batch };
     }
+    if (e instanceof LongrunError && e.code === 'BAD_USER_INPUT') return { retry: uncoercible(batch, e) };
     for (const c of batch) c.reject(e);
     return {};
+  }
+
+  /**
+   * A batch whose variables GraphQL refused before running it (an input it cannot coerce: `maxAttempts: 1.5`,
+   * a string for a number): nothing was written. The calls its errors name (`at "inputs[3]…"`) go alone, after
+   * the others as a batch, and get their own error; when an error names none, every call goes alone.
+   */
+  function uncoercible(batch: Call[], e: LongrunError): Call[] {
+    const named = e.errors.map((x) => /^Variable "\$inputs" got invalid value .* at "inputs\[(\d+)\]/s.exec(x.message)?.[1]);
+    const bad = new Set(named.map(Number));
+    if (!named.length || named.some((i) => i === undefined) || [...bad].some((i) => i >= batch.length)) {
+      return batch.map((c) => Object.assign(c, { alone: true }));
+    }
+    return [...batch.filter((_, i) => !bad.has(i)), ...batch.filter((_, i) => bad.has(i)).map((c) => Object.assign(c, { alone: true }))];
   }
 
   /**

@@ -66,7 +66,7 @@ export type PurgeJobsInput = {
   limit?: number | null | undefined;
   /** Only jobs that finished at least this many seconds ago (0: every finished job). */
   olderThanSeconds: number;
-  /** Only jobs in these states (SUCCEEDED, FAILED, CANCELLED; all three when omitted). Others are refused. */
+  /** Only jobs in these states (SUCCEEDED, FAILED, CANCELLED; all three when omitted). Others, and an empty list, are refused. */
   states?: Array<JobState> | null | undefined;
 };
 

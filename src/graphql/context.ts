@@ -3,6 +3,7 @@ import type { JobDeps, Viewer } from '../jobs/deps.js';
 import type { UpdateHub } from '../progress/hub.js';
 import { historyOf } from '../jobs/queries.js';
 import { notificationsOf } from '../notifications/queries.js';
+import { validTraceparent } from '../observability/tracing.js';
 import type { DeliveryToSend } from '../db/notifications.js';
 import { batchLoader } from './batch.js';
 import type { SubmitRateLimiter } from './submit-rate.js';
@@ -19,7 +20,7 @@ export interface GraphQLContext {
   history(jobId: string): Promise<HistoryRow[]>;
   /** Batches notification-delivery reads of every Job in one response into one query. */
   notifications(jobId: string): Promise<DeliveryToSend[]>;
-  /** The request's W3C `traceparent` header, continued by `submitJob`. */
+  /** The request's W3C `traceparent` header, continued by `submitJob`; null when absent or not valid. */
   traceparent: string | null;
   /** The jobs this operation was charged on its key's submit rate, and how to give back those not submitted. */
   submits: SubmitCharge;
@@ -50,7 +51,7 @@ export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer, req
     hub,
     viewer,
     keyId: request.keyId ?? null,
-    traceparent: request.traceparent ?? null,
+    traceparent: validTraceparent(request.traceparent),
     submits: submitCharge(request),
     notifications: batchLoader((ids) => notificationsOf(deps, ids), (r) => r.jobId),
     history: batchLoader((ids) => historyOf(deps, ids), (r) => r.jobId),

@@ -9,7 +9,10 @@ import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
 
 export interface GraphiqlOptions {
-  /** headers pre-filled in the editor, e.g. a development API key; omit in production */
+  /**
+   * headers pre-filled in the editor, e.g. a development API key; omit in production. Only a browser on
+   * this machine gets them: the server listens on every interface by default, and the key is an admin's.
+   */
   defaultHeaders?: Record<string, string> | undefined;
   /** folder of the built bundle @default <repo>/dist/graphiql */
   distDir?: string;
@@ -39,6 +42,12 @@ function injectConfig(html: string, config: { defaultHeaders?: Record<string, st
   return script + html;
 }
 
+/** Whether a request comes from this machine (a loopback address, IPv4-mapped included). */
+const fromLoopback = (req: IncomingMessage): boolean => {
+  const a = req.socket.remoteAddress ?? '';
+  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+};
+
 /**
  * A browser navigating to the GraphQL URL: a GET without a `query` parameter that prefers HTML to the
  * GraphQL media types. (Everything else at `/graphql` is GraphQL over HTTP.)
@@ -65,13 +74,13 @@ export function graphiqlRouter(opts: GraphiqlOptions): Router {
 
   // index.html is under 1 KB: read it on every page load, so a rebuild (new asset hashes)
   // or a first `npm run build:graphiql` is picked up without restarting the server.
-  const loadPage = async (): Promise<string> => injectConfig(await readFile(indexFile, 'utf8'), config);
+  const loadPage = async (local: boolean): Promise<string> => injectConfig(await readFile(indexFile, 'utf8'), local ? config : {});
 
   const router = express.Router();
 
   // server.ts sends this router only the page requests (`isGraphiqlPageRequest`) at /graphql.
-  router.get('/graphql', (_req: Request, res: Response) => {
-    loadPage().then(
+  router.get('/graphql', (req: Request, res: Response) => {
+    loadPage(fromLoopback(req)).then(
       (html) => {
         res
           .status(200)

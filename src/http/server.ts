@@ -84,6 +84,9 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     allowBatchedHttpRequests: false,
     persistedQueries: false,
     includeStacktraceInErrorResponses: o.dev,
+    // Signals are the entry point's (src/process.ts): Apollo's own handlers (on outside NODE_ENV=test) stop
+    // it and send the signal again, which ended the process as a second signal before the hand-back.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) => formatError(formatted, error, o.dev),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),

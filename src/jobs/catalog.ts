@@ -13,6 +13,8 @@ export const sleepJob = defineJobType({
     ms: z.number().int().min(0).max(3_600_000),
     steps: z.number().int().min(0).max(10_000).default(10),
   }),
+  // Longer than the longest sleep it takes (an hour), which the default 10 minutes cut short every attempt.
+  timeoutMs: 3_660_000,
 });
 
 /** Fails its first `failures` attempts (or always, permanently). */

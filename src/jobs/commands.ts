@@ -46,10 +46,18 @@ export async function cancelJob(deps: JobDeps, viewer: Viewer, id: string): Prom
   return invalidState(job, 'cancelled now');
 }
 
-/** FAILED → QUEUED, a new attempt series; its copy is removed from the dead-letter stream (once NATS answers). */
+/**
+ * FAILED → QUEUED, a new attempt series; its copy is removed from the dead-letter stream (once NATS answers).
+ * A job whose type the server no longer has is refused (UNKNOWN_JOB_TYPE).
+ */
 export async function retryJob(deps: JobDeps, viewer: Viewer, id: string): Promise<Result> {
   const job = await visibleJob(deps, viewer, id);
   if (job.state !== 'FAILED') return invalidState(job, 'retried (only FAILED jobs can)');
+  if (!deps.types.has(job.type)) {
+    // Removed or renamed since it ran: replayed, it would wait QUEUED for ever on a subject no worker pulls.
+    const message = `a ${job.type} job cannot be retried: this server has no job type ${JSON.stringify(job.type)}`;
+    return { job, userErrors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: ['id'], message }] };
+  }
   const replayed = await replayFailedJob(deps.sql, { id: job.id, subject: deps.names.jobSubject(job.type) });
   if (!replayed) {
     const now = await getJob(deps.sql, id);

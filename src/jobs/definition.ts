@@ -4,11 +4,14 @@
  */
 import { z } from 'zod';
 
-/** Delay before attempt n+1: `min(maxMs, baseMs * factor^(n-1))`, then ± `jitter` of it at random. */
+/**
+ * Delay before attempt n+1: `min(maxMs, baseMs * factor^(n-1))`, then ± `jitter` of it at random. Checked by
+ * `defineJobType`: delays are whole milliseconds up to 2^31 - 1 (24.8 days).
+ */
 export interface BackoffPolicy {
   /** @default 1000 */
   baseMs: number;
-  /** @default 2 */
+  /** 1 or more. @default 2 */
   factor: number;
   /** @default 60000 */
   maxMs: number;
@@ -46,6 +49,8 @@ export const MAX_ATTEMPTS_RANGE = { min: 1, max: 100 } as const;
  * and the longest delay `setTimeout` keeps (a longer one fires at once).
  */
 export const TIMEOUT_RANGE = { min: 100, max: 2_147_483_647 } as const;
+/** Longest backoff delay (`baseMs`, `maxMs`): the RETRYING write's delay column is an int4 too. */
+export const MAX_DELAY_MS = 2_147_483_647;
 
 type Options<P> = Pick<JobType<P>, 'name' | 'description' | 'payload'> &
   Partial<Omit<JobType<P>, 'name' | 'description' | 'payload' | 'backoff'>> & { backoff?: Partial<BackoffPolicy> };
@@ -80,8 +85,27 @@ export function defineJobType<P>(o: Options<P>): JobType<P> {
     throw new Error(`${o.name}: maxAttempts must be an integer from ${MAX_ATTEMPTS_RANGE.min} to ${MAX_ATTEMPTS_RANGE.max}`);
   }
   if (def.maxAttempts > maxDeliver) throw new Error(`${o.name}: maxAttempts exceeds maxDeliver`);
+  checkBackoff(o.name, def.backoff);
   return Object.freeze(def);
 }
 
-/** The JSON Schema of a type's payload (shown by the `jobTypes` query). */
-export const payloadJsonSchema = (t: JobType): unknown => z.toJSONSchema(t.payload, { unrepresentable: 'any' });
+/**
+ * A backoff whose delays a RETRYING write can hold (its delay is an int4, as setTimeout's) and that grows:
+ * otherwise the write of a failed attempt fails, the job stays RUNNING with no error recorded, and its next
+ * attempt comes after AckWait instead of the backoff.
+ */
+function checkBackoff(name: string, b: BackoffPolicy): void {
+  const delay = (v: number) => Number.isInteger(v) && v >= 0 && v <= MAX_DELAY_MS;
+  if (!delay(b.baseMs) || !delay(b.maxMs)) {
+    throw new Error(`${name}: backoff baseMs and maxMs must be integers from 0 to ${MAX_DELAY_MS} (24.8 days)`);
+  }
+  if (!(Number.isFinite(b.factor) && b.factor >= 1)) throw new Error(`${name}: backoff factor must be a number from 1 up`);
+  if (!(b.jitter >= 0 && b.jitter <= 1)) throw new Error(`${name}: backoff jitter must be a fraction from 0 to 1`);
+}
+
+/**
+ * The JSON Schema of what a client may submit as the type's payload (the `jobTypes` query): the schema's
+ * input side, so a field with a default is optional, as `submitJob` treats it (zod's default, the output
+ * side, lists it as required).
+ */
+export const payloadJsonSchema = (t: JobType): unknown => z.toJSONSchema(t.payload, { io: 'input', unrepresentable: 'any' });

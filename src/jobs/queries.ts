@@ -38,6 +38,16 @@ export async function findJob(deps: JobDeps, viewer: Viewer, id: string): Promis
 const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,6}Z$/;
 
 /**
+ * Whether a cursor's instant is one `encodeCursor` could have written, so PostgreSQL takes it: a real day and
+ * time (JavaScript rolls Feb 30 over to March and reads 24:00; PostgreSQL refuses the one and year 0).
+ */
+const isCursorInstant = (at: string): boolean => {
+  if (!ISO_MICROS.test(at) || at.startsWith('0000')) return false;
+  const ms = Date.parse(at);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 19) === at.slice(0, 19);
+};
+
+/**
  * The list a cursor belongs to: `jobs` orders by `created_at`, `deadLetters` by `dead_lettered_at`, so one's
  * cursor would silently select a wrong page of the other.
  */
@@ -56,7 +66,7 @@ export function decodeCursor(list: CursorList, cursor: string): Keyset {
     parsed = null;
   }
   const [kind, at, id] = Array.isArray(parsed) ? (parsed as unknown[]) : [];
-  if (typeof at !== 'string' || !ISO_MICROS.test(at) || Number.isNaN(Date.parse(at)) || typeof id !== 'string' || !isUuid(id)) {
+  if (typeof at !== 'string' || !isCursorInstant(at) || typeof id !== 'string' || !isUuid(id)) {
     throw new PublicError(ErrorCode.BAD_USER_INPUT, 'invalid cursor');
   }
   if (kind !== list) throw new PublicError(ErrorCode.BAD_USER_INPUT, `invalid cursor: not one of ${list}`);
@@ -106,9 +116,15 @@ function listFilter(viewer: Viewer, f: JobsArgs['filter']): JobListFilter {
     states,
     // A type PostgreSQL cannot store (U+0000 in it) is no job's: it matches nothing, like any unknown type.
     types: f?.types ? [...new Set(f.types)].filter(isStorableText) : null,
-    createdAfter: f?.createdAfter ?? null,
-    createdBefore: f?.createdBefore ?? null,
+    createdAfter: fromYearOne('createdAfter', f?.createdAfter),
+    createdBefore: fromYearOne('createdBefore', f?.createdBefore),
   };
+}
+
+/** A filter's instant; year 0 (which the DateTime scalar takes) is not one PostgreSQL holds. */
+function fromYearOne(name: string, d: Date | null | undefined): Date | null {
+  if (d && d.getUTCFullYear() < 1) throw new PublicError(ErrorCode.BAD_USER_INPUT, `filter.${name} must be in year 1 or later`);
+  return d ?? null;
 }
 
 /**

@@ -150,7 +150,9 @@ export async function purgeJobs(
     hasMore: false,
     userErrors: [{ code, field: ['input', field], message }],
   });
-  const states = input.states?.length ? input.states : FINISHED_STATES;
+  // An empty list names no state (as in a `jobs` filter): refused rather than read as all three.
+  if (input.states?.length === 0) return refused(UserErrorCode.OUT_OF_RANGE, 'states', 'name at least one state, or omit states for all three');
+  const states = input.states ?? FINISHED_STATES;
   const unfinished = states.filter((s) => !(FINISHED_STATES as readonly string[]).includes(s));
   if (unfinished.length) {
     return refused(UserErrorCode.INVALID_STATE, 'states', `only finished jobs (SUCCEEDED, FAILED, CANCELLED) can be purged, not ${unfinished.join(', ')}`);

@@ -140,11 +140,13 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
       return drop();
     }
   }
-  const dlqSeq = await publishCopy(d, job, job.error ?? error, original);
+  // A RUNNING job's error column is an earlier attempt's (a claim keeps it): its last attempt ended for `error`.
+  const reason = job.state === 'RUNNING' ? error : (job.error ?? error);
+  const dlqSeq = await publishCopy(d, job, reason, original);
   await drop();
   faultPoint('dead-letter-before-mark');
   if (job.state !== 'FAILED') {
-    const failed = await markFailed(d.sql, { id: job.id, error: job.error ?? error, attemptFailed: job.state === 'RUNNING' });
+    const failed = await markFailed(d.sql, { id: job.id, error: reason, attemptFailed: job.state === 'RUNNING' });
     if (failed) publishUpdate(d.nats.nc, d.names, updateFromJob(failed));
   }
   await recordCopy(d, job, dlqSeq); // the copy stands for `job`'s attempt series

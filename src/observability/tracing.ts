@@ -44,6 +44,13 @@ export function traceparentOf(span: Span, fallback: string | null = null): strin
   return carrier.traceparent ?? fallback;
 }
 
+/**
+ * A `traceparent` header if it is one (W3C trace context: version, non-zero trace and parent ids, flags, in
+ * lowercase hex), else null: an invalid one is ignored, as the spec asks, not stored and passed on.
+ */
+export const validTraceparent = (header: string | null | undefined): string | null =>
+  header && /^(?!ff)[\da-f]{2}-(?!0{32})[\da-f]{32}-(?!0{16})[\da-f]{16}-[\da-f]{2}$/.test(header) ? header : null;
+
 /** The trace id a `traceparent` carries (for logs). */
 export const traceIdOf = (traceparent: string | null | undefined): string | undefined =>
   traceparent ? /^[\da-f]{2}-([\da-f]{32})-/.exec(traceparent)?.[1] : undefined;

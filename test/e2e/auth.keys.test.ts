@@ -3,7 +3,7 @@
  * key stops at once and its open subscriptions end; `LONGRUN_AUTH=off`; the development key in GraphiQL.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKeysCommand } from '../../src/auth/keys-cli.js';
@@ -157,6 +157,11 @@ describe('LONGRUN_AUTH=off', () => {
   });
 });
 
+/** An IPv4 address of this machine that is not loopback (a request to it does not come from 127.0.0.1), if any. */
+const LAN_ADDRESS = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+
 describe('the development key', () => {
   let dir: string;
   beforeAll(async () => {
@@ -179,6 +184,20 @@ describe('the development key', () => {
       expect(codeOf(await gql(dev.url, TYPES, {}, { authorization: bearer(key) }))).toBeUndefined();
       // Next start: the same key.
       expect(await ensureDevKey(dev.env.sql, file)).toEqual({ key, created: false });
+    } finally {
+      await dev.dispose();
+    }
+  });
+
+  // The server listens on every interface by default (HOST 0.0.0.0): the admin key is for this machine's browser.
+  it.skipIf(!LAN_ADDRESS)('development: the key is pre-filled only for a browser on this machine, not one across the network', async () => {
+    const dev = await startTestApp({ config: { NODE_ENV: 'development', HOST: '0.0.0.0' }, handlers: null, app: { devKeyFile: path.join(dir, 'lan-key'), graphiql: { distDir: dir } } });
+    try {
+      const port = new URL(dev.url).port;
+      expect(await page(`http://127.0.0.1:${port}/graphql`)).toContain(`Bearer ${dev.app.devKey}`);
+      const remote = await page(`http://${LAN_ADDRESS}:${port}/graphql`);
+      expect(remote).toContain('window.LONGRUN = {}');
+      expect(remote).not.toContain('Bearer');
     } finally {
       await dev.dispose();
     }

@@ -55,6 +55,11 @@ describe('purgeJobs', () => {
 
     const refused = (await gql(t.url, PURGE, { input: { olderThanSeconds: 60, states: ['FAILED', 'RUNNING'] } })).body.data.purgeJobs;
     expect(refused).toEqual({ purged: 0, deadLetterCopiesRemoved: 0, hasMore: false, userErrors: [{ code: 'INVALID_STATE', field: ['input', 'states'] }] });
+    // An empty list of states is no states (as in a jobs filter), not all three: refused, nothing deleted.
+    const kept = await finished('SUCCEEDED', 0);
+    const empty = (await gql(t.url, PURGE, { input: { olderThanSeconds: 0, states: [] } })).body.data.purgeJobs;
+    expect(empty).toEqual({ purged: 0, deadLetterCopiesRemoved: 0, hasMore: false, userErrors: [{ code: 'OUT_OF_RANGE', field: ['input', 'states'] }] });
+    expect(await exists(kept)).toBe(true);
     const range = (await gql(t.url, PURGE, { input: { olderThanSeconds: 60, limit: 0 } })).body.data.purgeJobs;
     expect(range.userErrors).toEqual([{ code: 'OUT_OF_RANGE', field: ['input', 'limit'] }]);
 

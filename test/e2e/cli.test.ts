@@ -69,6 +69,23 @@ describe('longrun CLI', () => {
     expect(r.code).toBe(1);
   });
 
+  it('watch --json prints each update as one JSON object per line, the error in the last; submit --json --watch too', async () => {
+    await app.workers.start();
+    const submitted = await longrun('submit', 'demo.flaky', '--payload', '{"permanent": true}', '--max-attempts', '1', '--watch', '--json');
+    const [job, ...updates] = submitted.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(job).toMatchObject({ type: 'demo.flaky', state: 'QUEUED' });
+    expect(updates.every((u) => u.jobId === job.id)).toBe(true);
+    expect(updates.at(-1)).toMatchObject({ state: 'FAILED', error: 'permanent failure on attempt 1' });
+    expect(submitted.code).toBe(1);
+    const watched = await longrun('watch', job.id, '--json');
+    expect(watched.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ jobId: job.id, state: 'FAILED' })]);
+    expect(watched.code).toBe(1);
+    // Resumed at its last update: no update comes, so the job itself is the line.
+    const resumed = await longrun('watch', job.id, '--after', String(updates.at(-1).seq), '--json');
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ id: job.id, state: 'FAILED', error: 'permanent failure on attempt 1' });
+    expect(resumed.code).toBe(1);
+  });
+
   it('cancel, then watch exits 1 on CANCELLED; retry refuses a non-FAILED job with exit 2', async () => {
     await app.workers.start();
     const id = (await longrun('submit', 'demo.sleep', '--payload', '{"ms": 60000, "steps": 60}')).stdout.split(' ')[1]!;
@@ -137,6 +154,15 @@ describe('longrun CLI', () => {
     expect(stray.stderr).toMatch(/^longrun: --after, --first does not apply to submit/);
     expect(stray.code).toBe(2);
     expect(stray.stdout).toBe(''); // not submitted
+  });
+
+  it('reads numbers in decimal digits only: --first 0x10, --max-attempts 1e1 or empty, --after 0x1 are bad usage (exit 2, nothing sent)', async () => {
+    for (const args of [['jobs', '--first', '0x10'], ['submit', 'demo.noop', '--max-attempts', '1e1'], ['submit', 'demo.noop', '--max-attempts', ''], ['watch', '00000000-0000-4000-8000-000000000000', '--after', '0x1']]) {
+      const r = await longrun(...args);
+      expect(r.stderr).toMatch(/^longrun: --(first|max-attempts|after) must be a (whole|seq) number in decimal digits\n/);
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(2);
+    }
   });
 
   it('watch --after the last update of a FAILED job still exits 1 with its error', async () => {

@@ -94,6 +94,23 @@ describe('jobs connection', () => {
     expect((await sdk.jobs({ first: 100 })).edges).toHaveLength(29);
   });
 
+  it('refuses a forged cursor whose date PostgreSQL has no such day for (Feb 30, year 0), in jobs and deadLetters, instead of an internal error', async () => {
+    const id = expected[0]!;
+    for (const at of ['2026-02-30T00:00:00.000000Z', '0000-01-01T00:00:00.000000Z', '2026-12-01T24:00:00.000000Z']) {
+      for (const list of ['jobs', 'deadLetters'] as const) {
+        const cursor = Buffer.from(JSON.stringify([list, at, id])).toString('base64url');
+        await expect(sdk[list]({ first: 5, after: cursor })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: 'invalid cursor' });
+      }
+    }
+  });
+
+  it('refuses createdAfter or createdBefore in year 0 (a date the scalar takes and PostgreSQL has not) with BAD_USER_INPUT', async () => {
+    for (const filter of [{ createdAfter: '0000-06-01T00:00:00Z' }, { createdBefore: '0000-01-01T00:00:00Z' }]) {
+      await expect(sdk.jobs({ filter })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/^filter\.created(After|Before) must be in year 1 or later/) });
+    }
+    expect((await sdk.jobs({ filter: { createdAfter: '0001-01-01T00:00:00Z' } })).totalCount).toBe(expected.length);
+  });
+
   it('matches nothing for a type no job can have (a NUL in it), in jobs and deadLetters, instead of an internal error', async () => {
     const page = await sdk.jobs({ filter: { types: ['demo.sleep\u0000'] }, first: 5 });
     expect(page.edges).toEqual([]);

@@ -275,4 +275,17 @@ describe('SDK', () => {
       await new Promise((r) => server.close(r));
     }
   });
+
+  it('takes a token read from a file as is, its line break included (.data/dev-key ends in one), on both transports', async () => {
+    const client = createClient({ url: t.url, token: `${t.key}\n`, reconnectDelayMs: 50 });
+    try {
+      expect((await client.jobTypes()).map((j) => j.name)).toContain('demo.sleep');
+      const { job } = await client.submitJob({ type: 'demo.noop' });
+      const states: string[] = [];
+      for await (const u of client.watchJob(job!.id)) states.push(u.state);
+      expect(states.at(-1)).toBe('SUCCEEDED');
+    } finally {
+      await client.close();
+    }
+  });
 });

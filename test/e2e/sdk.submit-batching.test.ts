@@ -144,6 +144,19 @@ it('gives a call too large alone the PAYLOAD_TOO_LARGE that submitJob alone gets
   for (const i of [0, 1, 3, 4]) expect(settled[i]).toMatchObject({ status: 'fulfilled', value: { job: { payload: { ms: i } }, userErrors: [] } });
 });
 
+it('gives a call GraphQL cannot take as input (maxAttempts 1.5, a string) the BAD_USER_INPUT of submitJob alone, and the others their jobs', async () => {
+  const { client, requests } = counting();
+  const inputs = [sleepJob(0), { ...sleepJob(1), maxAttempts: 1.5 }, sleepJob(2), { ...sleepJob(3), maxAttempts: '3' as unknown as number }, sleepJob(4)];
+  const settled = await settle(inputs.map((input) => client.submitJob(input)));
+  expect(requests).toEqual(['SubmitJobs(5) 400', 'SubmitJobs(3) 200', 'SubmitJob 400', 'SubmitJob 400']);
+  for (const i of [1, 3]) {
+    const own = await alone(inputs[i]!);
+    expect(own).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/^Variable "\$input" got invalid value .* at "input\.maxAttempts"/) });
+    expect(settled[i]).toEqual({ status: 'rejected', reason: own });
+  }
+  for (const i of [0, 2, 4]) expect(settled[i]).toMatchObject({ status: 'fulfilled', value: { job: { payload: { ms: i } }, userErrors: [] } });
+});
+
 it('sends one request per call with batchSubmits: false', async () => {
   const { client, requests } = counting({ batchSubmits: false });
   await Promise.all(Array.from({ length: 5 }, (_, i) => client.submitJob(sleepJob(i))));

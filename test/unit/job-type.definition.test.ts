@@ -1,12 +1,13 @@
 /**
  * defineJobType refuses, where the type is written, settings every submit of the type would trip over: a
- * timeout the `timeout_ms` column (and setTimeout) cannot hold, an attempt count outside 1..100.
+ * timeout the `timeout_ms` column (and setTimeout) cannot hold, an attempt count outside 1..100, a backoff
+ * whose delay the RETRYING write cannot hold.
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineJobType } from '../../src/jobs/definition.js';
+import { defineJobType, type BackoffPolicy } from '../../src/jobs/definition.js';
 
-const define = (o: { timeoutMs?: number; maxAttempts?: number }) =>
+const define = (o: { timeoutMs?: number; maxAttempts?: number; backoff?: Partial<BackoffPolicy> }) =>
   defineJobType({ name: 'test.settings', description: 'settings', payload: z.object({}), ...o });
 
 describe('defineJobType', () => {
@@ -24,6 +25,23 @@ describe('defineJobType', () => {
   it('refuses maxAttempts outside 1..100 (0 made every submit without maxAttempts OUT_OF_RANGE)', () => {
     for (const maxAttempts of [0, -1, 1.5]) {
       expect(() => define({ maxAttempts })).toThrow(/^test\.settings: maxAttempts must be an integer from 1 to 100/);
+    }
+  });
+
+  it('accepts backoffs with delays up to 2^31 - 1 ms, a factor of 1 or more and a jitter of 0..1', () => {
+    expect(define({ backoff: { baseMs: 0, factor: 1, maxMs: 0, jitter: 0 } }).backoff).toEqual({ baseMs: 0, factor: 1, maxMs: 0, jitter: 0 });
+    expect(define({ backoff: { baseMs: 500, factor: 1.5, maxMs: 2_147_483_647, jitter: 1 } }).backoff.maxMs).toBe(2_147_483_647);
+  });
+
+  it('refuses a backoff delay over 24.8 days (the RETRYING write of such a delay failed every attempt), or a bad factor or jitter', () => {
+    for (const backoff of [{ maxMs: 30 * 86_400_000 }, { maxMs: Infinity }, { baseMs: -1 }, { baseMs: 2.5 }, { baseMs: 3_000_000_000 }]) {
+      expect(() => define({ backoff })).toThrow(/^test\.settings: backoff baseMs and maxMs must be integers from 0 to 2147483647/);
+    }
+    for (const backoff of [{ factor: 0.5 }, { factor: NaN }, { factor: Infinity }]) {
+      expect(() => define({ backoff })).toThrow(/^test\.settings: backoff factor must be a number from 1 up/);
+    }
+    for (const backoff of [{ jitter: -0.1 }, { jitter: 1.5 }, { jitter: NaN }]) {
+      expect(() => define({ backoff })).toThrow(/^test\.settings: backoff jitter must be a fraction from 0 to 1/);
     }
   });
 });

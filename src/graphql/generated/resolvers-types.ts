@@ -156,7 +156,7 @@ export type JobType = {
   description: Scalars['String']['output'];
   /** The name to submit with. */
   name: Scalars['String']['output'];
-  /** JSON Schema of the payload. */
+  /** JSON Schema of the payload a submit may send (a field with a default may be left out). */
   payloadSchema: Scalars['JSON']['output'];
   /** Per-attempt timeout in milliseconds. */
   timeoutMs: Scalars['Int']['output'];
@@ -329,7 +329,7 @@ export type PurgeJobsInput = {
   limit?: InputMaybe<Scalars['Int']['input']>;
   /** Only jobs that finished at least this many seconds ago (0: every finished job). */
   olderThanSeconds: Scalars['Int']['input'];
-  /** Only jobs in these states (SUCCEEDED, FAILED, CANCELLED; all three when omitted). Others are refused. */
+  /** Only jobs in these states (SUCCEEDED, FAILED, CANCELLED; all three when omitted). Others, and an empty list, are refused. */
   states?: InputMaybe<Array<JobState>>;
 };
 
@@ -421,7 +421,7 @@ export type RetryJobPayload = {
   __typename?: 'RetryJobPayload';
   /** The job, QUEUED again for a new attempt series. */
   job?: Maybe<Job>;
-  /** Why it could not be retried (INVALID_STATE unless FAILED). */
+  /** Why it could not be retried (INVALID_STATE unless FAILED; UNKNOWN_JOB_TYPE when this server no longer has its type). */
   userErrors: Array<UserError>;
 };
 
