@@ -4,6 +4,7 @@
  */
 import type { JobFieldsFragment, JobState, LongrunClient, UserErrorFieldsFragment } from '../sdk/index.js';
 import { oneLine, table, updatePrinter, type Output } from './output.js';
+import type { CommandName } from './syntax.js';
 import { UsageError } from './usage-error.js';
 
 export interface CommandArgs {
@@ -50,7 +51,8 @@ async function watch(client: LongrunClient, id: string, after: number | undefine
   return exitFor(last.state);
 }
 
-export const commands: Record<string, Command> = {
+/** One per command of the syntax table. */
+export const commands: Record<CommandName, Command> = {
   async submit(client, positionals, a, o) {
     const type = positionals[0]!;
     const { job, userErrors } = await client.submitJob({

@@ -8,7 +8,7 @@
 import { createClient, isLongrunError, type JobState, type LongrunClient } from '../sdk/index.js';
 import { processOutput, type Output } from './output.js';
 import { commands, type CommandArgs } from './commands.js';
-import { checkRequired, checkSyntax, readCommandLine, USAGE } from './syntax.js';
+import { checkRequired, checkSyntax, isCommand, readCommandLine, USAGE } from './syntax.js';
 import { UsageError } from './usage-error.js';
 import { runKeysCommand } from '../src/auth/keys-cli.js';
 import { JOB_STATES } from '../src/jobs/state.js';
@@ -84,7 +84,7 @@ export async function main(argv: string[], o: Output = processOutput()): Promise
       o.out(USAGE);
       return 0;
     }
-    const run = commands[p.command];
+    const run = isCommand(p.command) ? commands[p.command] : undefined;
     if (!run) throw new UsageError(p.command ? `unknown command ${JSON.stringify(p.command)}` : 'no command given');
     client = createClient({ url: p.url, token: p.token });
     return await run(client, p.positionals, p.args, o);

@@ -68,15 +68,17 @@ const GLOBAL_OPTIONS = [
   { name: 'help', short: 'h', description: 'print this text' },
 ] as const satisfies readonly (OptionSyntax & { description: string })[];
 
-type CommandName = keyof typeof COMMANDS;
+export type CommandName = keyof typeof COMMANDS;
 type AnyOption = (typeof COMMANDS)[CommandName]['options'][number] | (typeof GLOBAL_OPTIONS)[number];
 /** Options that take one value, options that take many, flags: what `readCommandLine`'s readers accept. */
 type ValueOption = Exclude<Extract<AnyOption, { meta: string }>, { repeatable: true }>['name'];
 type ListOption = Extract<AnyOption, { repeatable: true }>['name'];
 type FlagOption = Exclude<AnyOption, { meta: string }>['name'];
 
-const syntaxOf = (command: string): CommandSyntax | undefined =>
-  Object.hasOwn(COMMANDS, command) ? (COMMANDS as Record<string, CommandSyntax>)[command] : undefined;
+/** Whether the table has this command (its own key: `toString` is no command). */
+export const isCommand = (name: string): name is CommandName => Object.hasOwn(COMMANDS, name);
+
+const syntaxOf = (command: string): CommandSyntax | undefined => (isCommand(command) ? COMMANDS[command] : undefined);
 
 /** How a command, or the option list, is shown: `[--state S]...`, `--older-than DURATION`. */
 function optionUsage(o: OptionSyntax): string {
