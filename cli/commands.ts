@@ -1,6 +1,10 @@
-/** The CLI's commands; each returns the exit code (see main.ts). */
+/**
+ * The CLI's commands; each returns the exit code (see main.ts). Their arguments and required options are
+ * checked before they run (`cli/syntax.ts`): `positionals[0]` is there when the command takes an argument.
+ */
 import type { JobFieldsFragment, JobState, JobUpdate, LongrunClient, UserErrorFieldsFragment } from '../sdk/index.js';
 import { oneLine, table, updatePrinter, type Output } from './output.js';
+import type { CommandName } from './syntax.js';
 import { UsageError, wholeNumber } from './usage-error.js';
 
 export interface CommandArgs {
@@ -22,12 +26,6 @@ type Command = (client: LongrunClient, positionals: string[], a: CommandArgs, o:
 
 /** Exit code of a finished job. */
 const exitFor = (state: JobState) => (state === 'SUCCEEDED' ? 0 : state === 'FAILED' || state === 'CANCELLED' ? 1 : 0);
-
-function need(positionals: string[], what: string): string {
-  const v = positionals[0];
-  if (!v) throw new UsageError(`missing <${what}>`);
-  return v;
-}
 
 /** Prints refused input; exit 2. */
 function refused(o: Output, errors: readonly UserErrorFieldsFragment[]): number {
@@ -61,9 +59,10 @@ async function watch(client: LongrunClient, id: string, after: number | undefine
   return exitFor(last.state);
 }
 
-export const commands: Record<string, Command> = {
+/** One per command of the syntax table. */
+export const commands: Record<CommandName, Command> = {
   async submit(client, positionals, a, o) {
-    const type = need(positionals, 'type');
+    const type = positionals[0]!;
     const { job, userErrors } = await client.submitJob({
       type,
       payload: a.payload,
@@ -78,7 +77,7 @@ export const commands: Record<string, Command> = {
 
   async watch(client, positionals, a, o) {
     const after = a.after === undefined ? undefined : wholeNumber('after', a.after, 'a seq number');
-    return watch(client, need(positionals, 'id'), after, o, a.json);
+    return watch(client, positionals[0]!, after, o, a.json);
   },
 
   async jobs(client, _positionals, a, o) {
@@ -103,22 +102,21 @@ export const commands: Record<string, Command> = {
   },
 
   async cancel(client, positionals, a, o) {
-    const { job, userErrors } = await client.cancelJob(need(positionals, 'id'));
+    const { job, userErrors } = await client.cancelJob(positionals[0]!);
     if (userErrors.length) return refused(o, userErrors);
     o.out(a.json ? JSON.stringify(job) : `cancelled ${jobLine(job!)}`);
     return 0;
   },
 
   async retry(client, positionals, a, o) {
-    const { job, userErrors } = await client.retryJob(need(positionals, 'id'));
+    const { job, userErrors } = await client.retryJob(positionals[0]!);
     if (userErrors.length) return refused(o, userErrors);
     o.out(a.json ? JSON.stringify(job) : `retried ${jobLine(job!)}`);
     return 0;
   },
 
   async purge(client, _positionals, a, o) {
-    if (a.olderThanSeconds === undefined) throw new UsageError('purge needs --older-than, e.g. --older-than 30d');
-    const input = { olderThanSeconds: a.olderThanSeconds, states: a.states ?? null, dryRun: a.dryRun };
+    const input = { olderThanSeconds: a.olderThanSeconds!, states: a.states ?? null, dryRun: a.dryRun };
     let purged = 0;
     let copies = 0;
     try {

@@ -1,0 +1,160 @@
+/**
+ * The CLI's syntax, in one table: each command's arguments, its options (the metavariable of each option that
+ * takes a value; whether it is required or repeatable) and its one-line description, then the options every
+ * command takes. The usage text, the options given to node:util `parseArgs` and the syntax check are all
+ * built from it. `longrun keys …` is handled elsewhere (src/auth/keys-cli.ts); the usage keeps a line for it.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from './usage-error.js';
+
+/** One option as a command takes it. */
+interface OptionSyntax {
+  /** The name after `--`. */
+  readonly name: string;
+  /** What its value stands for in the usage (`JSON`, `N`); without one the option is a flag and takes no value. */
+  readonly meta?: string;
+  /** The command is refused without it. */
+  readonly required?: true;
+  /** It may be given more than once; every value is kept. */
+  readonly repeatable?: true;
+  /** A value shown when a required option is missing (`purge needs --older-than, e.g. --older-than 30d`). */
+  readonly example?: string;
+  /** A one-letter alias (`-h`). */
+  readonly short?: string;
+}
+
+interface CommandSyntax {
+  /** Its arguments, in order, all required (shown `<id>`). */
+  readonly args: readonly string[];
+  readonly options: readonly OptionSyntax[];
+  /** One line for the usage. */
+  readonly description: string;
+}
+
+/** The commands (main.ts runs them from `commands.ts`); anything not in this table is bad usage (exit 2). */
+export const COMMANDS = {
+  submit: {
+    args: ['type'],
+    options: [{ name: 'payload', meta: 'JSON' }, { name: 'max-attempts', meta: 'N' }, { name: 'idempotency-key', meta: 'K' }, { name: 'watch' }],
+    description: 'submit a job (its input: --payload); --watch follows it as watch does',
+  },
+  watch: { args: ['id'], options: [{ name: 'after', meta: 'SEQ' }], description: 'live progress until the job finishes' },
+  jobs: {
+    args: [],
+    options: [
+      { name: 'state', meta: 'S', repeatable: true },
+      { name: 'type', meta: 'T', repeatable: true },
+      { name: 'first', meta: 'N' },
+      { name: 'after', meta: 'CURSOR' },
+    ],
+    description: 'your jobs, newest first, a page at a time (20 unless --first)',
+  },
+  cancel: { args: ['id'], options: [], description: 'cancel a job (a running one is aborted)' },
+  retry: { args: ['id'], options: [], description: 'replay a FAILED job (same id, history kept)' },
+  purge: {
+    args: [],
+    options: [{ name: 'older-than', meta: 'DURATION', required: true, example: '30d' }, { name: 'state', meta: 'S', repeatable: true }, { name: 'dry-run' }],
+    description: 'delete old finished jobs (DURATION: 30d, 12h, 15m, 90s), history, dead letters; admin key',
+  },
+  stats: { args: [], options: [], description: 'per-type counts, throughput, oldest queued age' },
+  types: { args: [], options: [], description: 'the job types the server accepts' },
+} as const satisfies Record<string, CommandSyntax>;
+
+/** Options every command takes, with what they do. */
+const GLOBAL_OPTIONS = [
+  { name: 'url', meta: 'URL', description: 'GraphQL endpoint (env LONGRUN_URL, default http://localhost:4000/graphql)' },
+  { name: 'token', meta: 'TOKEN', description: 'bearer token (env LONGRUN_TOKEN)' },
+  { name: 'json', description: 'print results as JSON' },
+  { name: 'help', short: 'h', description: 'print this text' },
+] as const satisfies readonly (OptionSyntax & { description: string })[];
+
+export type CommandName = keyof typeof COMMANDS;
+type AnyOption = (typeof COMMANDS)[CommandName]['options'][number] | (typeof GLOBAL_OPTIONS)[number];
+/** Options that take one value, options that take many, flags: what `readCommandLine`'s readers accept. */
+type ValueOption = Exclude<Extract<AnyOption, { meta: string }>, { repeatable: true }>['name'];
+type ListOption = Extract<AnyOption, { repeatable: true }>['name'];
+type FlagOption = Exclude<AnyOption, { meta: string }>['name'];
+
+/** Whether the table has this command (its own key: `toString` is no command). */
+export const isCommand = (name: string): name is CommandName => Object.hasOwn(COMMANDS, name);
+
+const syntaxOf = (command: string): CommandSyntax | undefined => (isCommand(command) ? COMMANDS[command] : undefined);
+
+/** How a command, or the option list, is shown: `[--state S]...`, `--older-than DURATION`. */
+function optionUsage(o: OptionSyntax): string {
+  const shown = `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.meta ? ` ${o.meta}` : ''}`;
+  return `${o.required ? shown : `[${shown}]`}${o.repeatable ? '...' : ''}`;
+}
+
+/** A line of the usage: the description at `column`, or under the synopsis when that is too long. */
+function usageLine(synopsis: string, description: string, column: number): string {
+  const head = `  ${synopsis}`;
+  return head.length < column - 1 ? `${head.padEnd(column)}${description}` : `${head}\n${' '.repeat(column)}${description}`;
+}
+
+/** Printed by `--help`, and after every usage error. */
+export const USAGE = [
+  'usage: longrun <command> [options]',
+  '',
+  'commands:',
+  ...Object.entries(COMMANDS).map(([name, c]: [string, CommandSyntax]) =>
+    usageLine([name, ...c.args.map((a) => `<${a}>`), ...c.options.map(optionUsage)].join(' '), c.description, 35),
+  ),
+  usageLine('keys create --owner NAME [--admin] | keys revoke KEY_ID | keys list', 'API keys, in the database at DATABASE_URL', 35),
+  '',
+  'options:',
+  ...GLOBAL_OPTIONS.map((o) => usageLine(optionUsage({ ...o, required: true }), o.description, 17)),
+  'exit codes: 0 ok, 1 job FAILED/CANCELLED, 2 bad usage or refused input, 3 request failed',
+].join('\n');
+
+/** The options `parseArgs` reads: every option in the table once, a flag or one that takes (many) values. */
+function parseOptions() {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string; default?: boolean }> = {};
+  const all: readonly OptionSyntax[] = [...GLOBAL_OPTIONS, ...Object.values(COMMANDS).flatMap((c): readonly OptionSyntax[] => c.options)];
+  for (const o of all) {
+    const option = o.meta ? { type: 'string' as const, multiple: o.repeatable === true } : { type: 'boolean' as const, default: false };
+    const seen = options[o.name];
+    if (seen && (seen.type !== option.type || seen.multiple !== option.multiple)) throw new Error(`--${o.name} is given two syntaxes`);
+    options[o.name] = o.short ? { ...option, short: o.short } : option;
+  }
+  return options;
+}
+const PARSE_OPTIONS = parseOptions();
+
+/** The command line read (parseArgs, strict): its positionals, the options given, and readers of their values. */
+export function readCommandLine(argv: string[]) {
+  const { values, positionals, tokens } = parseArgs({ args: argv, options: PARSE_OPTIONS, allowPositionals: true, strict: true, tokens: true });
+  return {
+    positionals,
+    /** The names of the options given. */
+    given: new Set(tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : []))),
+    value: (name: ValueOption) => values[name] as string | undefined,
+    list: (name: ListOption) => values[name] as string[] | undefined,
+    flag: (name: FlagOption) => values[name] === true,
+  };
+}
+
+/** Refuses arguments and options the command does not take (they would be ignored silently). */
+export function checkSyntax(command: string, positionals: string[], given: ReadonlySet<string>): void {
+  const syntax = syntaxOf(command);
+  if (!syntax) return; // an unknown command is refused by main
+  const n = syntax.args.length;
+  if (positionals.length > n) {
+    const extra = positionals.slice(n).map((p) => JSON.stringify(p)).join(' ');
+    throw new UsageError(`${command} takes ${n === 0 ? 'no arguments' : n === 1 ? 'one argument' : `${n} arguments`}; left over: ${extra}`);
+  }
+  const takes = (name: string) => GLOBAL_OPTIONS.some((o) => o.name === name) || syntax.options.some((o) => o.name === name);
+  const stray = [...given].filter((name) => !takes(name));
+  if (stray.length) throw new UsageError(`${stray.map((n) => `--${n}`).join(', ')} does not apply to ${command}`);
+}
+
+/** Refuses a command without its arguments or its required options (checked once the values are read). */
+export function checkRequired(command: string, positionals: string[], given: ReadonlySet<string>): void {
+  const syntax = syntaxOf(command);
+  if (!syntax) return;
+  const missing = syntax.args.find((_, i) => !positionals[i]);
+  if (missing) throw new UsageError(`missing <${missing}>`);
+  for (const o of syntax.options) {
+    if (o.required && !given.has(o.name)) throw new UsageError(`${command} needs --${o.name}${o.example ? `, e.g. --${o.name} ${o.example}` : ''}`);
+  }
+}

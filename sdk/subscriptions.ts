@@ -1,0 +1,191 @@
+/**
+ * The SDK's live updates (`watchJob`, `jobUpdates`) over one graphql-ws socket: the socket and its keep-alive
+ * pings, reconnecting with backoff after a lost connection or a SERVICE_UNAVAILABLE answer, and resuming
+ * where the last update left off (`after` per job, `since` for many jobs) so nothing is repeated or skipped.
+ * `createClient` (`sdk/client.ts`) builds them; the request methods do not use the socket.
+ */
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws/client';
+import WebSocket from 'ws';
+import { JobProgressDocument, JobUpdatesDocument, type JobUpdateFieldsFragment, type JobUpdatesFilter } from './generated/graphql.js';
+import { LongrunError, errorFromClose, isRetryableClose, type GraphQLErrorBody } from './errors.js';
+
+/** One update of a job, as `watchJob` and `jobUpdates` yield it. */
+export type JobUpdate = JobUpdateFieldsFragment;
+
+export interface WatchOptions {
+  /** Resume after this seq (from an earlier update); without it the job's current state comes first. */
+  after?: number;
+  /** Stops the watch (the iterator ends). */
+  signal?: AbortSignal;
+}
+
+export interface JobUpdatesOptions {
+  /**
+   * Replay the recorded changes at or after this instant first (the `at` of the last update you saw, as
+   * yielded: an ISO 8601 string); updates the iterator yielded already are not yielded again.
+   */
+  since?: string;
+  /** Stops the iterator. */
+  signal?: AbortSignal;
+}
+
+/**
+ * How far before the latest `at` it yielded `jobUpdates` resumes: a change's `at` is when its statement
+ * started, so one that committed (and went out) a little later than another can carry an earlier `at`.
+ */
+export const RESUME_OVERLAP_MS = 5000;
+
+/** What the subscriptions need of the client's options, defaults applied (`ClientOptions` documents them). */
+export interface SubscriptionSettings {
+  wsUrl: string;
+  /** `Bearer …`, sent as graphql-ws `connectionParams.authorization`. */
+  authorization: string | undefined;
+  reconnectAttempts: number;
+  reconnectDelayMs: number;
+  keepAliveMs: number;
+}
+
+export interface Subscriptions {
+  watchJob(id: string, options?: WatchOptions): AsyncGenerator<JobUpdate>;
+  jobUpdates(filter?: JobUpdatesFilter, options?: JobUpdatesOptions): AsyncGenerator<JobUpdate>;
+  /** Closes the WebSocket (open iterators end with an error); the next watch opens a new one. */
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+
+/** Whether a subscription's failure is the server saying a backing service is unavailable (try again). */
+const isUnavailable = (e: unknown): boolean =>
+  (e instanceof LongrunError ? e : Array.isArray(e) ? LongrunError.from(e as GraphQLErrorBody[]) : null)?.code === 'SERVICE_UNAVAILABLE';
+
+/** The client's subscriptions. Nothing connects until the first watch. */
+export function subscriptions(s: SubscriptionSettings): Subscriptions {
+  let ws: WsClient | null = null;
+  /** Ends the socket when a ping sent is not answered in keepAliveMs. */
+  let pongDue: NodeJS.Timeout | undefined;
+  /** WebSocket connections acknowledged so far; one or more: a failure since is a lost connection, worth retrying. */
+  let connections = 0;
+
+  const socket = (): WsClient => {
+    if (ws) return ws;
+    const c = createWsClient({
+      url: s.wsUrl,
+      webSocketImpl: WebSocket,
+      lazy: true,
+      // Reconnecting is done per watch (to resume with `after`), not by re-sending the same subscription.
+      retryAttempts: 0,
+      connectionParams: s.authorization ? { authorization: s.authorization } : {},
+      // A silently dead connection never closes by itself: terminating it fails its subscriptions with a
+      // retryable close (4499), and they reconnect.
+      keepAlive: s.keepAliveMs,
+      on: {
+        connected: () => void connections++,
+        ping: (received) => {
+          if (!received) pongDue = setTimeout(() => c.terminate(), s.keepAliveMs).unref();
+        },
+        pong: (received) => received && clearTimeout(pongDue),
+        closed: () => clearTimeout(pongDue),
+      },
+    });
+    return (ws = c);
+  };
+  /** A subscription's failure as a LongrunError; one before the server was ever reached says so. */
+  const subscriptionError = (e: unknown) => errorFromClose(e, connections > 0 ? null : s.wsUrl);
+
+  /** One subscription attempt; yields `field` of each result, throws GraphQL errors and close events. */
+  async function* subscribeOnce<R extends Record<string, JobUpdate>>(query: string, variables: Record<string, unknown>, field: keyof R) {
+    for await (const r of socket().iterate<R>({ query, variables })) {
+      if (r.errors?.length) throw LongrunError.from(r.errors as GraphQLErrorBody[]);
+      if (r.data) yield r.data[field] as JobUpdate;
+    }
+  }
+
+  /**
+   * Yields the updates of the subscriptions `open` makes: after a lost connection, or a SERVICE_UNAVAILABLE
+   * answer, it opens one again (backoff from `reconnectDelayMs` to 5 s, `reconnectAttempts` in a row: an update or a connection made
+   * since the last failure starts the count again); it ends when one completes or `signal` aborts, and
+   * throws any other failure as a LongrunError.
+   */
+  async function* resubscribing(open: () => AsyncGenerator<JobUpdate>, signal: AbortSignal | undefined): AsyncGenerator<JobUpdate> {
+    let failures = 0;
+    let connectionsAtFailure = connections;
+    for (;;) {
+      if (signal?.aborted) return;
+      const it = open();
+      const stop = () => void it.return(undefined);
+      signal?.addEventListener('abort', stop, { once: true });
+      try {
+        for await (const u of it) {
+          failures = 0;
+          yield u;
+        }
+        return; // completed (the job finished) or aborted
+      } catch (e) {
+        // A server never reached (wrong URL, not running) fails at once, as every other call does. One that
+        // answered SERVICE_UNAVAILABLE (its database unreachable) is tried again like a lost connection; the
+        // connection it made for that answer does not start the count again.
+        const unavailable = isUnavailable(e);
+        if (connections > connectionsAtFailure && !unavailable) failures = 0; // it was connected again since the last failure
+        connectionsAtFailure = connections;
+        const again = unavailable || (!(e instanceof LongrunError) && isRetryableClose(e));
+        if (!again || connections === 0 || ++failures > s.reconnectAttempts) throw subscriptionError(e);
+        await sleep(Math.min(5000, s.reconnectDelayMs * 2 ** (failures - 1)), signal);
+      } finally {
+        signal?.removeEventListener('abort', stop);
+      }
+    }
+  }
+
+  async function* watchJob(id: string, w: WatchOptions = {}): AsyncGenerator<JobUpdate> {
+    let lastSeq = w.after;
+    const open = () => subscribeOnce<{ jobProgress: JobUpdate }>(JobProgressDocument.toString(), { id, after: lastSeq ?? null }, 'jobProgress');
+    for await (const u of resubscribing(open, w.signal)) {
+      if (lastSeq !== undefined && u.seq <= lastSeq) continue;
+      lastSeq = u.seq;
+      yield u;
+    }
+  }
+
+  /**
+   * Resumes from a little before the latest `at` yielded (RESUME_OVERLAP_MS) and drops what it yielded
+   * already by the job's last seq (seqs grow per job), remembered for the 10,000 most recently active jobs.
+   * Without `options.since`, the first subscription is live only and its start (this clock) counts as the
+   * latest `at`: a reconnect before anything was yielded still replays what happened meanwhile.
+   */
+  async function* jobUpdates(filter: JobUpdatesFilter = {}, opts: JobUpdatesOptions = {}): AsyncGenerator<JobUpdate> {
+    let latest: number | null = opts.since === undefined ? Date.now() : null;
+    let opened = false;
+    const lastSeq = new Map<string, number>();
+    const since = () => {
+      const first = !opened;
+      opened = true;
+      if (first || latest === null) return opts.since ?? null;
+      return new Date(latest - RESUME_OVERLAP_MS).toISOString();
+    };
+    const open = () => subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, since: since() }, 'jobUpdates');
+    for await (const u of resubscribing(open, opts.signal)) {
+      if (u.seq <= (lastSeq.get(u.jobId) ?? 0)) continue;
+      lastSeq.delete(u.jobId);
+      lastSeq.set(u.jobId, u.seq);
+      if (lastSeq.size > 10_000) lastSeq.delete(lastSeq.keys().next().value!);
+      const at = Date.parse(u.at);
+      if (latest === null || at > latest) latest = at;
+      yield u;
+    }
+  }
+
+  return {
+    watchJob,
+    jobUpdates,
+    async close() {
+      const c = ws;
+      ws = null;
+      clearTimeout(pongDue);
+      await c?.dispose();
+    },
+  };
+}
