@@ -5,7 +5,7 @@
 import type { JobFieldsFragment, JobState, JobUpdate, LongrunClient, UserErrorFieldsFragment } from '../sdk/index.js';
 import { oneLine, table, updatePrinter, type Output } from './output.js';
 import type { CommandName } from './syntax.js';
-import { UsageError, wholeNumber } from './usage-error.js';
+import { wholeNumber } from './usage-error.js';
 
 export interface CommandArgs {
   json: boolean;
