@@ -400,7 +400,8 @@ const REPLAY: Transition = {
 };
 
 /**
- * `retryJob`: FAILED → QUEUED as a new attempt series (attempts 0), with its outbox entry, in one statement.
+ * `retryJob`: FAILED → QUEUED as a new attempt series (attempts 0), with its outbox entry, in one transaction;
+ * its dead-letter copy, if recorded, goes to `dead_letter_removals` in it.
  */
 export async function replayFailedJob(
   sql: Sql,
@@ -408,8 +409,10 @@ export async function replayFailedJob(
 ): Promise<{ job: JobRow; outbox: OutboxEntry } | null> {
   return sql.begin(async (raw) => {
     const tx = preparing(raw);
+    const [old] = await tx.unsafe<{ seq: number | null }[]>(`select dead_letter_seq::float8 as seq from jobs where id = $1 for update`, [a.id]);
     const [job] = await transition(tx as unknown as Sql, REPLAY, [{ id: a.id, message: 'replayed' }]);
     if (!job) return null;
+    if (old?.seq != null) await noteStaleCopies(tx as unknown as Sql, [old.seq]); // its copy: no dead letter any more
     const [o] = await tx.unsafe<{ id: string }[]>(
       `insert into outbox (job_id, subject, msg_id, body, traceparent) values ($1, $2, $3, $4::text::jsonb, $5) returning id`,
       [job.id, a.subject, `${job.id}:${job.series}`, JSON.stringify({ id: job.id, type: job.type, series: job.series }), job.traceparent],
@@ -696,4 +699,20 @@ export function createJobInserter(sql: Sql, maxRows = 1000): (jobs: NewJob[]) =>
     },
     { maxSize: maxRows, sizeOf: (jobs) => jobs.length },
   );
+}
+
+/** Copies in the dead-letter stream to delete (see `deadLetterRemovals` in schema.ts). */
+export async function noteStaleCopies(sql: Sql, seqs: readonly number[]): Promise<void> {
+  await sql.unsafe(`insert into dead_letter_removals (seq) select unnest($1::bigint[]) on conflict do nothing`, [seqs as never]);
+}
+
+/** Stale copies still to delete from the dead-letter stream, oldest first. */
+export async function staleCopies(sql: Sql, limit: number): Promise<number[]> {
+  const rows = await sql.unsafe<{ seq: number }[]>(`select seq::float8 as seq from dead_letter_removals order by created_at limit $1`, [limit]);
+  return rows.map((r) => r.seq);
+}
+
+/** Stale copies the dead-letter stream no longer has. */
+export async function staleCopiesRemoved(sql: Sql, seqs: readonly number[]): Promise<void> {
+  if (seqs.length) await sql.unsafe(`delete from dead_letter_removals where seq = any($1::bigint[])`, [seqs as never]);
 }

@@ -127,6 +127,18 @@ export const jobEvents = pgTable(
 );
 
 /**
+ * Copies in the dead-letter stream to delete: one that no longer stands for a dead letter (its job replayed
+ * by `retryJob`, or a copy made late for a job that is not FAILED in that attempt series), written in the
+ * same transaction that makes it stale, so a process that stops before NATS deleted the copy leaves it here;
+ * the dead-letter recorder's sweep deletes it from the stream and then the row.
+ */
+export const deadLetterRemovals = pgTable('dead_letter_removals', {
+  /** The copy's sequence in the dead-letter stream. */
+  seq: bigint('seq', { mode: 'number' }).primaryKey(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/**
  * The transactional outbox: written in the submit's transaction, published to JetStream after commit
  * (at once, or by the relay), so a committed job always gets its message.
  */

@@ -12,7 +12,17 @@
 import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import { JetStreamApiError, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
-import { findAbandonedJobs, findJobByMsgSeq, getJob, markCancelled, markFailed, recordDeadLetter } from '../db/jobs.js';
+import {
+  findAbandonedJobs,
+  findJobByMsgSeq,
+  getJob,
+  markCancelled,
+  markFailed,
+  noteStaleCopies,
+  recordDeadLetter,
+  staleCopies,
+  staleCopiesRemoved,
+} from '../db/jobs.js';
 import type { JobRow } from '../db/schema.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
@@ -65,6 +75,7 @@ export async function copyToDeadLetters(
 async function recordCopy(d: DeadLetterDeps, job: JobRow, dlqSeq: number): Promise<void> {
   if (await recordDeadLetter(d.sql, { id: job.id, series: job.series, dlqSeq })) return;
   d.log.info({ jobId: job.id, dlqSeq }, 'dead letters: the job changed before its copy was recorded (replayed?); removing the copy');
+  await noteStaleCopies(d.sql, [dlqSeq]);
   await removeDeadLetterCopy(d, dlqSeq);
 }
 
@@ -86,22 +97,21 @@ async function deleteCopy(d: Pick<DeadLetterDeps, 'nats' | 'names'>, seq: number
 
 /**
  * Removes a copy from the dead-letter stream that no longer stands for a dead letter (a job replayed by
- * `retryJob`, or replayed before its copy was recorded). The first try is awaited; if NATS
- * does not answer (down, restarting), it is tried again in the background, backing off to 30 s, until it
- * goes through or this process closes its NATS connection, so the stream and its counts do not keep a copy
+ * `retryJob`, or replayed before its copy was recorded), noted in `dead_letter_removals` by the caller. Tried
+ * once now; if NATS does not answer (down, restarting), the row stays and the recorder's sweep tries again
+ * (`removeStaleCopies`), in whichever API process runs next, so the stream and its counts do not keep a copy
  * of a job that is no longer a dead letter.
  */
-export async function removeDeadLetterCopy(d: Pick<DeadLetterDeps, 'nats' | 'names' | 'log'>, dlqSeq: number): Promise<void> {
-  const tryOnce = () => deleteCopy(d, dlqSeq);
-  if (await tryOnce()) return;
-  d.log.warn({ dlqSeq }, 'dead letters: could not remove a stale copy (NATS unreachable?); retrying in the background');
-  void (async () => {
-    for (let delay = 1000; !d.nats.nc.isClosed(); delay = Math.min(delay * 2, 30_000)) {
-      await new Promise((r) => setTimeout(r, delay).unref());
-      if (d.nats.nc.isClosed()) return;
-      if (await tryOnce()) return void d.log.info({ dlqSeq }, 'dead letters: removed a stale copy');
-    }
-  })();
+export async function removeDeadLetterCopy(d: Pick<DeadLetterDeps, 'sql' | 'nats' | 'names' | 'log'>, dlqSeq: number): Promise<void> {
+  if (await deleteCopy(d, dlqSeq)) return staleCopiesRemoved(d.sql, [dlqSeq]);
+  d.log.warn({ dlqSeq }, 'dead letters: could not remove a stale copy (NATS unreachable?); the sweep tries again');
+}
+
+/** One sweep's removal of the stale copies still noted (up to 100); answers how many are gone now. */
+async function removeStaleCopies(d: DeadLetterDeps): Promise<number> {
+  const gone = [...(await deleteDeadLetterCopies(d, await staleCopies(d.sql, 100)))];
+  await staleCopiesRemoved(d.sql, gone);
+  return gone.length;
 }
 
 /**
@@ -180,14 +190,14 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<vo
 }
 
 export interface DeadLetterRecorder {
-  /** One sweep for abandoned jobs (also run on a timer). */
+  /** One sweep for abandoned jobs and stale copies (also run on a timer); answers the abandoned jobs it took. */
   sweepOnce(): Promise<number>;
   stop(): Promise<void>;
 }
 
 /**
  * Runs the recorder: consumes the advisory stream through its durable consumer, and sweeps for abandoned
- * jobs every `sweepIntervalMs`.
+ * jobs and stale copies still to remove every `sweepIntervalMs`.
  */
 export async function startDeadLetterRecorder(
   d: DeadLetterDeps,
@@ -222,6 +232,8 @@ export async function startDeadLetterRecorder(
   async function sweepOnce(): Promise<number> {
     const jobs = await findAbandonedJobs(d.sql, 2 * o.ackWaitMs, 100);
     for (const job of jobs) await deadLetterJob(d, job, job.msgSeq, 'worker lost during the last attempt');
+    const removed = await removeStaleCopies(d);
+    if (removed) d.log.info({ removed }, 'dead letters: removed stale copies');
     return jobs.length;
   }
   let sweeping: Promise<unknown> = Promise.resolve();
