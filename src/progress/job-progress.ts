@@ -50,6 +50,8 @@ export async function openJobProgress(
   canSee: (job: JobRow) => boolean = () => true,
 ): Promise<AsyncGenerator<JobUpdateMessage> & DirectDelivery<JobUpdateMessage>> {
   if (!isUuid(jobId)) throw new NotFoundError('job');
+  // Seqs start at 1: a negative `after` names no update (0 asks for the whole history).
+  if (after !== null && after < 0) throw new PublicError(ErrorCode.BAD_USER_INPUT, `after: ${after} names no update of this job (seqs start at 1; 0 replays them all)`);
   const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, onFull: 'empty', latestProgress: true });
   let needResync = false;
   const unlisten = deps.hub.listen(deps.names.jobUpdatesPattern(jobId), {

@@ -139,6 +139,8 @@ export async function openJobUpdates(
   if (since && !(since.getTime() <= Date.now() + SINCE_CLOCK_SKEW_MS)) {
     throw new PublicError(ErrorCode.BAD_USER_INPUT, 'since: not a time in the past (pass the `at` of the last update you saw)');
   }
+  // The DateTime scalar takes year 0, which PostgreSQL does not hold.
+  if (since && since.getUTCFullYear() < 1) throw new PublicError(ErrorCode.BAD_USER_INPUT, 'since: must be in year 1 or later');
 
   /**
    * The earliest `at` (ms) to read from PostgreSQL again: of the updates the inbox dropped (with `since`), or

@@ -238,8 +238,8 @@ describe('jobUpdates(since)', () => {
     expect([...want].filter((k) => !seen.includes(k))).toEqual([]);
   });
 
-  it('refuses a `since` that is not a time, or in the future, with BAD_USER_INPUT', async () => {
-    for (const since of ['yesterday', '2024-13-45T00:00:00Z', new Date(Date.now() + 3_600_000).toISOString()]) {
+  it('refuses a `since` that is not a time, in the future, or before year 1, with BAD_USER_INPUT', async () => {
+    for (const since of ['yesterday', '2024-13-45T00:00:00Z', new Date(Date.now() + 3_600_000).toISOString(), '0000-06-01T00:00:00Z']) {
       const r = await collect(client(), UPDATES, { since });
       expect(r.values).toEqual([]);
       expect(r.errors).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT' } }]);

@@ -126,6 +126,8 @@ describe('submit → worker → live progress', () => {
     // one up to 5, the job's end among them, and never complete.
     const waiting = await submit({ type: 'demo.sleep', payload: { ms: 0, steps: 1 } });
     await expect(watchAll(waiting.id, 5)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('after') });
+    // Nor is there one before the first (seq 1): a negative `after` names no update either.
+    await expect(watchAll(waiting.id, -5)).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringContaining('after') });
     const done = await submit({ type: 'demo.sleep', payload: { ms: 0, steps: 1 } });
     const values = await watchAll(done.id, undefined, () => workers.start());
     const last = values.at(-1)!;
