@@ -361,7 +361,7 @@ export function markFailed(
 const HAND_BACK: Transition = {
   to: 'QUEUED',
   fenced: true,
-  set: `attempts = attempts - 1, lease_until = null, progress = 0, progress_message = null`,
+  set: `attempts = attempts - 1, started_at = null, lease_until = null, progress = 0, progress_message = null`,
 };
 
 /** A worker hands its job back on shutdown: RUNNING → QUEUED; the attempt is not counted. */
@@ -395,7 +395,7 @@ export async function requestCancel(sql: Sql, id: string): Promise<JobRow | null
 const REPLAY: Transition = {
   to: 'QUEUED',
   where: `state = 'FAILED'`,
-  set: `attempts = 0, series = series + 1, error = null, result = null, progress = 0, progress_message = null,
+  set: `attempts = 0, series = series + 1, error = null, result = null, progress = 0, progress_message = null, started_at = null,
         finished_at = null, cancel_requested = false, dead_lettered_at = null, dead_letter_seq = null, msg_seq = null`,
 };
 

@@ -44,7 +44,7 @@ describe('a worker process on SIGTERM', () => {
     const exit = await w.kill('SIGTERM');
     expect(exit.code).toBe(0);
     const handedBack = await waitForJob(t.url, id, () => true);
-    expect(handedBack).toMatchObject({ state: 'QUEUED', attempts: 0 });
+    expect(handedBack).toMatchObject({ state: 'QUEUED', attempts: 0, startedAt: null });
     expect(handedBack.events.at(-1).message).toBe('handed back by a stopping worker');
 
     // With AckWait at two minutes, only the nak from the stopping worker can bring it back this soon.

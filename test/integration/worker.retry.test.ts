@@ -37,7 +37,7 @@ const DEAD_LETTERS = /* GraphQL */ `
   }
 `;
 const STATS = /* GraphQL */ `{ queueStats { type queued running retrying failed deadLetters } }`;
-const RETRY = /* GraphQL */ `mutation R($id: ID!) { retryJob(id: $id) { job { id state attempts } userErrors { code message } } }`;
+const RETRY = /* GraphQL */ `mutation R($id: ID!) { retryJob(id: $id) { job { id state attempts startedAt } userErrors { code message } } }`;
 
 describe('retries', () => {
   it('flaky {failures: 2}, maxAttempts 5: RETRYING in between, SUCCEEDED on attempt 3, growing gaps', async () => {
@@ -87,7 +87,7 @@ describe('retries', () => {
     const before = (await probe.state(n.deadLetterStream, dlSubject)).messages;
     const retried = (await gql(t.url, RETRY, { id })).body.data.retryJob;
     expect(retried.userErrors).toEqual([]);
-    expect(retried.job).toMatchObject({ id, state: 'QUEUED', attempts: 0 });
+    expect(retried.job).toMatchObject({ id, state: 'QUEUED', attempts: 0, startedAt: null }); // no attempt started yet
     expect((await probe.state(n.deadLetterStream, dlSubject)).messages).toBe(before - 1);
 
     job = await waitForJob(t.url, id, (j) => j.state === 'FAILED' && j.attempts === 3 && j.events.some((e: any) => e.message === 'replayed'));
