@@ -104,7 +104,8 @@ export const commands: Record<CommandName, Command> = {
   async cancel(client, positionals, a, o) {
     const { job, userErrors } = await client.cancelJob(positionals[0]!);
     if (userErrors.length) return refused(o, userErrors);
-    o.out(a.json ? JSON.stringify(job) : `cancelled ${jobLine(job!)}`);
+    // A running job is cancelled once its worker has stopped the handler: for now it is only asked to.
+    o.out(a.json ? JSON.stringify(job) : `${job!.state === 'CANCELLED' ? 'cancelled' : 'cancel requested'} ${jobLine(job!)}`);
     return 0;
   },
 

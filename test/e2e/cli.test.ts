@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAppWithWorkerSwitch } from '../support/app.js';
-import { gql, JOB } from '../support/graphql.js';
+import { gql, JOB, waitForJob } from '../support/graphql.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
 
@@ -89,8 +89,9 @@ describe('longrun CLI', () => {
   it('cancel, then watch exits 1 on CANCELLED; retry refuses a non-FAILED job with exit 2', async () => {
     await app.workers.start();
     const id = (await longrun('submit', 'demo.sleep', '--payload', '{"ms": 60000, "steps": 60}')).stdout.split(' ')[1]!;
-    const cancelled = await longrun('cancel', id);
-    expect(cancelled.stdout).toMatch(new RegExp(`^cancelled ${id} demo\\.sleep (CANCELLED|RUNNING)`));
+    await waitForJob(app.t.url, id, (j) => j.state === 'RUNNING');
+    const cancelled = await longrun('cancel', id); // asked of its worker: it ends CANCELLED once the handler stopped
+    expect(cancelled.stdout).toMatch(new RegExp(`^cancel requested ${id} demo\\.sleep RUNNING`));
     const watched = await longrun('watch', id);
     expect(watched.stdout).toContain(`${id} CANCELLED`);
     expect(watched.code).toBe(1);
