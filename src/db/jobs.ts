@@ -600,13 +600,18 @@ export async function outboxBacklog(sql: Sql): Promise<{ count: number; oldestAg
 }
 
 /**
- * Jobs the reconciler should look at: QUEUED or RETRYING (past due) untouched for `staleMs`, and RUNNING
- * with a lease expired for `staleMs`. `messageSeq` is the stream sequence of the job's current message, if
+ * Jobs the reconciler should look at, oldest first, after `after` (a pass's cursor): QUEUED or RETRYING (past
+ * due) untouched for `staleMs`, and RUNNING with a lease expired for `staleMs`. `messageSeq` is the stream sequence of the job's current message, if
  * known: recorded by its claim, or (not claimed since it was published) on its outbox entry.
  */
-export async function findStaleJobs(sql: Sql, staleMs: number, limit: number): Promise<(JobRow & { messageSeq: number | null })[]> {
-  return sql.unsafe<(JobRow & { messageSeq: number | null })[]>(
-    `select ${JOB_COLUMNS},
+export async function findStaleJobs(
+  sql: Sql,
+  staleMs: number,
+  limit: number,
+  after: StaleCursor | null = null,
+): Promise<(JobRow & StaleCursor & { messageSeq: number | null })[]> {
+  return sql.unsafe<(JobRow & StaleCursor & { messageSeq: number | null })[]>(
+    `select ${JOB_COLUMNS}, updated_at::text as "cursorAt",
        coalesce(msg_seq, (select max(o.stream_seq) from outbox o where o.job_id = jobs.id))::float8 as "messageSeq"
      from jobs
      where state in ('QUEUED', 'RETRYING', 'RUNNING')
@@ -614,9 +619,20 @@ export async function findStaleJobs(sql: Sql, staleMs: number, limit: number): P
        and (state <> 'RETRYING' or next_attempt_at < now() - $1 * interval '1 millisecond')
        and (state <> 'RUNNING' or lease_until < now() - $1 * interval '1 millisecond')
        and not exists (select 1 from outbox o where o.job_id = jobs.id and o.published_at is null)
-     order by updated_at limit $2`,
-    [staleMs, limit],
+       and ($3::text is null or (updated_at, id) > ($3::text::timestamptz, $4::uuid))
+     order by updated_at, id limit $2`,
+    [staleMs, limit, after?.cursorAt ?? null, after?.id ?? null] as never[],
   );
+}
+
+/**
+ * Where a reconciler pass left off (the last row it looked at), so that the next one goes on from there:
+ * its `updated_at` as PostgreSQL's text, to the microsecond, and passed back as text (a Date, or postgres.js
+ * serialising a timestamptz parameter, cuts it to the millisecond, and the rows of one statement share it).
+ */
+export interface StaleCursor {
+  cursorAt: string;
+  id: string;
 }
 
 /**

@@ -9,7 +9,7 @@
  * (`next_attempt_at` null) and its number is the row's: a duplicate or an older message does nothing.
  */
 import type { Sql } from './client.js';
-import type { OutboxEntry } from './jobs.js';
+import type { OutboxEntry, StaleCursor } from './jobs.js';
 import type { JobNotificationRow, NotificationDeliveryRow } from './schema.js';
 import type { JobState } from '../jobs/state.js';
 
@@ -168,7 +168,7 @@ export async function requeueDueDeliveries(sql: Sql, limit: number): Promise<Out
 }
 
 /** A delivery the reconciler looks at: its latest message, and that message's stream sequence if known. */
-export interface StaleDelivery extends DeliveryMessage {
+export interface StaleDelivery extends DeliveryMessage, StaleCursor {
   /** Where JetStream put its latest message; null: not recorded (published before migration 0007). */
   messageSeq: number | null;
 }
@@ -177,18 +177,20 @@ export interface StaleDelivery extends DeliveryMessage {
 const latestMsgId = (d: string) => `${d}.id::text || case when ${d}.requeues = 0 then '' else ':' || ${d}.requeues end`;
 
 /**
- * Deliveries the reconciler should look at: PENDING, not waiting, untouched for `staleMs` (no attempt began
+ * Deliveries the reconciler should look at, oldest first, after `after` (a pass's cursor): PENDING, not
+ * waiting, untouched for `staleMs` (no attempt began
  * and no turn was recorded meanwhile), whose latest message was published. Normally such a message is
  * sent within seconds; one untouched this long is still in the stream behind a backlog, or lost.
  */
-export async function findStaleDeliveries(sql: Sql, staleMs: number, limit: number): Promise<StaleDelivery[]> {
+export async function findStaleDeliveries(sql: Sql, staleMs: number, limit: number, after: StaleCursor | null = null): Promise<StaleDelivery[]> {
   return sql.unsafe<StaleDelivery[]>(
-    `select d.id, d.requeues as requeue, d.msg_seq::float8 as "messageSeq"
+    `select d.id, d.requeues as requeue, d.msg_seq::float8 as "messageSeq", d.updated_at::text as "cursorAt"
      from notification_deliveries d
      where d.status = 'PENDING' and d.next_attempt_at is null and d.updated_at < now() - $1 * interval '1 millisecond'
        and not exists (select 1 from outbox o where o.job_id = d.job_id and o.msg_id = ${latestMsgId('d')} and o.published_at is null)
-     order by d.updated_at limit $2`,
-    [staleMs, limit],
+       and ($3::text is null or (d.updated_at, d.id) > ($3::text::timestamptz, $4::uuid))
+     order by d.updated_at, d.id limit $2`,
+    [staleMs, limit, after?.cursorAt ?? null, after?.id ?? null] as never[],
   );
 }
 

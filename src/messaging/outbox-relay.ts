@@ -12,6 +12,7 @@ import type { Sql } from '../db/client.js';
 import {
   findStaleJobs,
   markPublished,
+  type StaleCursor,
   purgePublished,
   requeueMessage,
   withUnpublished,
@@ -33,6 +34,8 @@ import { inPublishSpan } from '../observability/tracing.js';
  * of a new delivery at once.
  */
 const REQUEUE_BATCH = 1000;
+/** Stale jobs (and deliveries) one reconciler pass checks against the stream at most; the next goes on. */
+const RECONCILE_BATCH = 200;
 
 export interface RelayOptions {
   sql: Sql;
@@ -132,9 +135,23 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
    * Re-queues the jobs whose message JetStream lost, then makes the notification deliveries whose message it
    * lost due for the re-queue pass (a stale one whose message is still there waits behind a backlog).
    */
+  /**
+   * Where the last pass left off in each list: the next goes on from there (and from the start again once a
+   * pass reached the end), so that a backlog of waiting jobs older than `reconcileAfterMs`, whose messages are
+   * there, does not hide a lost one behind it.
+   */
+  let jobsAfter: StaleCursor | null = null;
+  let deliveriesAfter: StaleCursor | null = null;
+  const cursorAfter = (rows: readonly StaleCursor[]): StaleCursor | null => {
+    const last = rows.length === RECONCILE_BATCH ? rows.at(-1)! : null;
+    return last && { cursorAt: last.cursorAt, id: last.id };
+  };
+
   async function reconcileOnce(): Promise<number> {
     let requeued = 0;
-    for (const job of await findStaleJobs(sql, o.reconcileAfterMs, 200)) {
+    const jobs = await findStaleJobs(sql, o.reconcileAfterMs, RECONCILE_BATCH, jobsAfter);
+    jobsAfter = cursorAfter(jobs);
+    for (const job of jobs) {
       const gone = await messageGone(names.jobsStream, job.messageSeq);
       if (gone === undefined) return requeued; // NATS unreachable: try again later
       if (!gone) continue; // the message is there; the job is just waiting
@@ -143,7 +160,9 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       publishSoon([entry]);
       requeued++;
     }
-    for (const d of await findStaleDeliveries(sql, o.reconcileAfterMs, 200)) {
+    const deliveries = await findStaleDeliveries(sql, o.reconcileAfterMs, RECONCILE_BATCH, deliveriesAfter);
+    deliveriesAfter = cursorAfter(deliveries);
+    for (const d of deliveries) {
       const gone = await messageGone(names.notificationsStream, d.messageSeq);
       if (gone === undefined) return requeued;
       if (!gone || !(await requeueLostDelivery(sql, d, o.reconcileAfterMs))) continue;

@@ -56,3 +56,24 @@ it('a re-queued job is still as long queued as before, and the next pass leaves 
   expect(stats.find((s: { type: string }) => s.type === 'demo.sleep').oldestQueuedAgeSeconds).toBeGreaterThanOrEqual(3600);
   expect(await relay.reconcileOnce()).toBe(0);
 });
+
+it('goes on past a backlog of waiting jobs whose messages are there, to a lost one behind it', async () => {
+  const { nats, names, relay, sql } = t.app.deps;
+  // More than one pass checks (200) of old waiting jobs with their messages, then a younger lost one.
+  const inputs = Array.from({ length: 250 }, () => ({ type: 'demo.sleep', payload: { ms: 1 } }));
+  const backlog = (await gql(t.url, `mutation($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id } } }`, { inputs }))
+    .body.data.submitJobs.jobs.map((j: { id: string }) => j.id) as string[];
+  const lost = await submit();
+  await eventually(async () => (await seqOf(lost)) !== null && (await seqOf(backlog.at(-1)!)) !== null, 'all are published');
+  await sql`update jobs set updated_at = updated_at - interval '2 hours' where id = any(${backlog})`;
+  await sql`update jobs set updated_at = updated_at - interval '1 hour' where id = ${lost}`;
+  const lostSeq = (await seqOf(lost))!;
+  expect(await nats.jsm.streams.deleteMessage(names.jobsStream, lostSeq)).toBe(true);
+
+  // Each pass checks 200 (the relay's own passes run too): within a few, the lost one is reached.
+  for (let i = 0; i < 4 && (await seqOf(lost)) === lostSeq; i++) await relay.reconcileOnce();
+  await eventually(async () => {
+    const s = await seqOf(lost);
+    return s !== null && s !== lostSeq;
+  }, 'the lost job is re-queued', 30_000);
+});
