@@ -131,9 +131,15 @@ describe('jobUpdates(since)', () => {
     expectNoDuplicate(seen);
     const seqs = seen.map((u) => u.seq);
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
-    // Every recorded change is there (the live progress reports between the milestones too, most of them).
-    const recorded = (await historyOf(job.id)).map((e) => e.seq);
-    expect(recorded.filter((s) => !seqs.includes(s))).toEqual([]);
+    // Every recorded state change is there, and the recorded progress reports but at most one: a report
+    // published just before the subscription listened and recorded (throttled) just after its replay read is
+    // in neither, and a later one has superseded it (progress is latest-wins; a state change is recorded
+    // before it is published, so it cannot fall between).
+    const events = (await historyOf(job.id)) as { seq: number; state: string; attempt: number }[];
+    const isProgress = (i: number) => i > 0 && events[i]!.state === 'RUNNING' && events[i - 1]!.state === 'RUNNING' && events[i - 1]!.attempt === events[i]!.attempt;
+    const missing = events.map((e, i) => ({ seq: e.seq, progress: isProgress(i) })).filter((e) => !seqs.includes(e.seq));
+    expect(missing.filter((e) => !e.progress)).toEqual([]);
+    expect(missing.length).toBeLessThanOrEqual(1);
   });
 
   it('sends again the changes at exactly `since`: several share one millisecond (a submitJobs batch)', async () => {
