@@ -54,7 +54,7 @@ async function submit(input: Record<string, unknown>, key?: string): Promise<{ i
 
 const finished = (j: { state: string }) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(j.state);
 /** A job's recorded history (the events of `job(id)`), once it has finished. */
-const historyOf = async (id: string): Promise<{ seq: number; state: string; at: string }[]> => (await waitForJob(t.url, id, finished)).events;
+const historyOf = async (id: string): Promise<{ seq: number; state: string; attempt: number; at: string }[]> => (await waitForJob(t.url, id, finished)).events;
 
 /**
  * Subscribes and collects updates until `until` says stop; `attached` runs once the subscription listens
@@ -135,7 +135,7 @@ describe('jobUpdates(since)', () => {
     // published just before the subscription listened and recorded (throttled) just after its replay read is
     // in neither, and a later one has superseded it (progress is latest-wins; a state change is recorded
     // before it is published, so it cannot fall between).
-    const events = (await historyOf(job.id)) as { seq: number; state: string; attempt: number }[];
+    const events = await historyOf(job.id);
     const isProgress = (i: number) => i > 0 && events[i]!.state === 'RUNNING' && events[i - 1]!.state === 'RUNNING' && events[i - 1]!.attempt === events[i]!.attempt;
     const missing = events.map((e, i) => ({ seq: e.seq, progress: isProgress(i) })).filter((e) => !seqs.includes(e.seq));
     expect(missing.filter((e) => !e.progress)).toEqual([]);
