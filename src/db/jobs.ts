@@ -601,8 +601,9 @@ export async function outboxBacklog(sql: Sql): Promise<{ count: number; oldestAg
 
 /**
  * Jobs the reconciler should look at, oldest first, after `after` (a pass's cursor): QUEUED or RETRYING (past
- * due) untouched for `staleMs`, and RUNNING with a lease expired for `staleMs`. `messageSeq` is the stream sequence of the job's current message, if
- * known: recorded by its claim, or (not claimed since it was published) on its outbox entry.
+ * due) untouched for `staleMs`, and RUNNING with a lease expired for `staleMs`. `messageSeq` is the stream
+ * sequence of the job's current message, if known: recorded by its claim, or (not claimed since it was
+ * published) on its outbox entry.
  */
 export async function findStaleJobs(
   sql: Sql,

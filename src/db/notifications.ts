@@ -35,12 +35,14 @@ const DELIVERY_COLUMNS = `d.id, d.notification_id::int8 as "notificationId", d.j
   d.job_state as "jobState", d.status, d.attempts, d.last_error as "lastError", d.next_attempt_at as "nextAttemptAt",
   d.requeues, d.body, d.created_at as "createdAt", d.updated_at as "updatedAt", d.finished_at as "finishedAt"`;
 
+/** The msg id of delivery `d`'s latest message: its id, then `:<n>` from the first re-queue on. */
+const latestMsgId = (d: string) => `${d}.id::text || case when ${d}.requeues = 0 then '' else ':' || ${d}.requeues end`;
+
 /**
  * An outbox entry for delivery `d` (with `notification_deliveries` columns) of subscription `n`: a message on
  * the notifications stream naming the delivery, its receiver and its number (`requeues`).
  */
-const deliveryEntry = (d: string, n: string) => `${d}.job_id, ${n}.subject,
-  ${d}.id::text || case when ${d}.requeues = 0 then '' else ':' || ${d}.requeues end,
+const deliveryEntry = (d: string, n: string) => `${d}.job_id, ${n}.subject, ${latestMsgId(d)},
   jsonb_build_object('deliveryId', ${d}.id, 'channel', ${n}.channel, 'target', ${n}.target, 'requeue', ${d}.requeues)`;
 
 /**
@@ -173,14 +175,11 @@ export interface StaleDelivery extends DeliveryMessage, StaleCursor {
   messageSeq: number | null;
 }
 
-/** The msg id of delivery `d`'s latest message (see `deliveryEntry`). */
-const latestMsgId = (d: string) => `${d}.id::text || case when ${d}.requeues = 0 then '' else ':' || ${d}.requeues end`;
-
 /**
  * Deliveries the reconciler should look at, oldest first, after `after` (a pass's cursor): PENDING, not
- * waiting, untouched for `staleMs` (no attempt began
- * and no turn was recorded meanwhile), whose latest message was published. Normally such a message is
- * sent within seconds; one untouched this long is still in the stream behind a backlog, or lost.
+ * waiting, untouched for `staleMs` (no attempt began and no turn was recorded meanwhile), whose latest
+ * message was published. Normally such a message is sent within seconds; one untouched this long is still
+ * in the stream behind a backlog, or lost.
  */
 export async function findStaleDeliveries(sql: Sql, staleMs: number, limit: number, after: StaleCursor | null = null): Promise<StaleDelivery[]> {
   return sql.unsafe<StaleDelivery[]>(

@@ -132,44 +132,55 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   }
 
   /**
-   * Re-queues the jobs whose message JetStream lost, then makes the notification deliveries whose message it
-   * lost due for the re-queue pass (a stale one whose message is still there waits behind a backlog).
-   */
-  /**
    * Where the last pass left off in each list: the next goes on from there (and from the start again once a
    * pass reached the end), so that a backlog of waiting jobs older than `reconcileAfterMs`, whose messages are
    * there, does not hide a lost one behind it.
    */
-  let jobsAfter: StaleCursor | null = null;
-  let deliveriesAfter: StaleCursor | null = null;
+  const cursors: { jobs: StaleCursor | null; deliveries: StaleCursor | null } = { jobs: null, deliveries: null };
   const cursorAfter = (rows: readonly StaleCursor[]): StaleCursor | null => {
     const last = rows.length === RECONCILE_BATCH ? rows.at(-1)! : null;
     return last && { cursorAt: last.cursorAt, id: last.id };
   };
 
-  async function reconcileOnce(): Promise<number> {
+  /**
+   * Checks each stale row's message against `stream` and hands those whose message is gone to `requeue`
+   * (which answers whether it re-queued it); stops when NATS does not answer (the rest waits for a later pass).
+   */
+  async function requeueLost<T extends { messageSeq: number | null }>(
+    rows: readonly T[],
+    stream: string,
+    requeue: (row: T) => Promise<boolean>,
+  ): Promise<{ requeued: number; reachable: boolean }> {
     let requeued = 0;
-    const jobs = await findStaleJobs(sql, o.reconcileAfterMs, RECONCILE_BATCH, jobsAfter);
-    jobsAfter = cursorAfter(jobs);
-    for (const job of jobs) {
-      const gone = await messageGone(names.jobsStream, job.messageSeq);
-      if (gone === undefined) return requeued; // NATS unreachable: try again later
-      if (!gone) continue; // the message is there; the job is just waiting
-      const entry = await requeueMessage(sql, job, names.jobSubject(job.type));
+    for (const row of rows) {
+      const gone = await messageGone(stream, row.messageSeq);
+      if (gone === undefined) return { requeued, reachable: false };
+      if (gone && (await requeue(row))) requeued++; // else the message is there: it is just waiting
+    }
+    return { requeued, reachable: true };
+  }
+
+  /**
+   * Re-queues the jobs whose message JetStream lost, then makes the notification deliveries whose message it
+   * lost due for the re-queue pass (a stale one whose message is still there waits behind a backlog).
+   */
+  async function reconcileOnce(): Promise<number> {
+    const jobs = await findStaleJobs(sql, o.reconcileAfterMs, RECONCILE_BATCH, cursors.jobs);
+    cursors.jobs = cursorAfter(jobs);
+    const j = await requeueLost(jobs, names.jobsStream, async (job) => {
+      publishSoon([await requeueMessage(sql, job, names.jobSubject(job.type))]);
       log.warn({ jobId: job.id, state: job.state }, 'reconciler: the job had no message in JetStream; re-queued it');
-      publishSoon([entry]);
-      requeued++;
-    }
-    const deliveries = await findStaleDeliveries(sql, o.reconcileAfterMs, RECONCILE_BATCH, deliveriesAfter);
-    deliveriesAfter = cursorAfter(deliveries);
-    for (const d of deliveries) {
-      const gone = await messageGone(names.notificationsStream, d.messageSeq);
-      if (gone === undefined) return requeued;
-      if (!gone || !(await requeueLostDelivery(sql, d, o.reconcileAfterMs))) continue;
-      log.warn({ deliveryId: d.id }, 'reconciler: the notification delivery had no message in JetStream; re-queued it');
-      requeued++;
-    }
-    return requeued;
+      return true;
+    });
+    if (!j.reachable) return j.requeued;
+    const deliveries = await findStaleDeliveries(sql, o.reconcileAfterMs, RECONCILE_BATCH, cursors.deliveries);
+    cursors.deliveries = cursorAfter(deliveries);
+    const d = await requeueLost(deliveries, names.notificationsStream, async (delivery) => {
+      if (!(await requeueLostDelivery(sql, delivery, o.reconcileAfterMs))) return false; // touched meanwhile
+      log.warn({ deliveryId: delivery.id }, 'reconciler: the notification delivery had no message in JetStream; re-queued it');
+      return true;
+    });
+    return j.requeued + d.requeued;
   }
 
   /** Entries handed to publishSoon in this turn of the event loop, and what goes out alongside them. */
