@@ -71,10 +71,13 @@ export interface JobUpdatesDeps {
 
 const unique = <T>(xs: readonly T[] | null | undefined): T[] | null => (xs ? [...new Set(xs)] : null);
 
+/** The filter's job ids that can name a job, lower case, each once (null: no `ids` in the filter). */
+const jobIdsOf = (f: UpdatesFilter): string[] | null => unique(f.ids?.filter(isUuid).map((id) => id.toLowerCase()));
+
 /** The subject patterns that cover a filter (none when it can match nothing). */
 export function updatePatterns(names: Names, f: UpdatesFilter): string[] {
-  const ids = unique(f.ids);
-  if (ids) return ids.filter(isUuid).map((id) => names.jobUpdatesPattern(id.toLowerCase()));
+  const ids = jobIdsOf(f);
+  if (ids) return ids.map((id) => names.jobUpdatesPattern(id));
   const types: (string | null)[] = unique(f.types) ?? [null];
   const states: (JobState | null)[] = unique(f.states) ?? [null];
   return types.flatMap((t) => states.map((s) => names.updatesPattern(t, s)));
@@ -92,8 +95,7 @@ function matches(f: UpdatesFilter, u: JobUpdateMessage): boolean {
 /** What identifies a read of recorded changes: the viewer, the filter (as sets) and from when. */
 function readKey(f: UpdatesFilter, owner: string | null, from: Date): string {
   const set = (xs: readonly string[] | null | undefined) => (xs ? [...new Set(xs)].sort() : null);
-  const ids = f.ids ? f.ids.filter(isUuid).map((id) => id.toLowerCase()) : null;
-  return JSON.stringify([owner, set(ids), set(f.types), set(f.states), from.getTime()]);
+  return JSON.stringify([owner, set(jobIdsOf(f)), set(f.types), set(f.states), from.getTime()]);
 }
 
 const tooMuch = (n: number, what: string) =>
@@ -108,7 +110,7 @@ const tooMuch = (n: number, what: string) =>
  * never a silent cut.
  */
 async function recordedSince(deps: JobUpdatesDeps, filter: UpdatesFilter, owner: string | null, since: Date): Promise<JobUpdateMessage[]> {
-  const ids = unique(filter.ids)?.filter(isUuid).map((id) => id.toLowerCase()) ?? null;
+  const ids = jobIdsOf(filter);
   if (ids?.length === 0) return [];
   const states = unique(filter.states);
   const candidates = states ? MAX_REPLAY_CANDIDATES : MAX_REPLAY_ROWS;
