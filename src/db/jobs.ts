@@ -13,6 +13,7 @@ import { preparing, type Sql } from './client.js';
 import { groupCommit } from './group-commit.js';
 import type { JobEventRow, JobRow } from './schema.js';
 import { ALLOWED_FROM, isTerminal, type JobState } from '../jobs/state.js';
+import { noteStaleCopies } from './dead-letter-removals.js';
 import { NOTIFY_ON_TERMINAL_CTES, type DeliveryMessage } from './notifications.js';
 import { observeTransition } from '../observability/metrics.js';
 
@@ -716,20 +717,4 @@ export function createJobInserter(sql: Sql, maxRows = 1000): (jobs: NewJob[]) =>
     },
     { maxSize: maxRows, sizeOf: (jobs) => jobs.length },
   );
-}
-
-/** Copies in the dead-letter stream to delete (see `deadLetterRemovals` in schema.ts). */
-export async function noteStaleCopies(sql: Sql, seqs: readonly number[]): Promise<void> {
-  await sql.unsafe(`insert into dead_letter_removals (seq) select unnest($1::bigint[]) on conflict do nothing`, [seqs as never]);
-}
-
-/** Stale copies still to delete from the dead-letter stream, oldest first. */
-export async function staleCopies(sql: Sql, limit: number): Promise<number[]> {
-  const rows = await sql.unsafe<{ seq: number }[]>(`select seq::float8 as seq from dead_letter_removals order by created_at limit $1`, [limit]);
-  return rows.map((r) => r.seq);
-}
-
-/** Stale copies the dead-letter stream no longer has. */
-export async function staleCopiesRemoved(sql: Sql, seqs: readonly number[]): Promise<void> {
-  if (seqs.length) await sql.unsafe(`delete from dead_letter_removals where seq = any($1::bigint[])`, [seqs as never]);
 }

@@ -12,17 +12,8 @@
 import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import { JetStreamApiError, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
-import {
-  findAbandonedJobs,
-  findJobByMsgSeq,
-  getJob,
-  markCancelled,
-  markFailed,
-  noteStaleCopies,
-  recordDeadLetter,
-  staleCopies,
-  staleCopiesRemoved,
-} from '../db/jobs.js';
+import { findAbandonedJobs, findJobByMsgSeq, getJob, markCancelled, markFailed, recordDeadLetter } from '../db/jobs.js';
+import { noteStaleCopies, staleCopies, staleCopiesRemoved } from '../db/dead-letter-removals.js';
 import type { JobRow } from '../db/schema.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
