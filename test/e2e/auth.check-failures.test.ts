@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
 import { collect, gql, wsClient } from '../support/graphql.js';
-import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
+import { startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
 
 const TYPES = '{ jobTypes { name } }';
 const lines: Record<string, any>[] = [];
@@ -22,10 +22,9 @@ let proxy: TcpProxy;
 let t: TestApp;
 beforeAll(async () => {
   env = await createTestEnv();
-  const url = new URL(env.databaseUrl);
-  proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
-  url.port = String(proxy.port);
-  t = await startTestApp({ env, config: { DATABASE_URL: url.toString() }, handlers: null, log });
+  const db = await startTcpProxyFor(env.databaseUrl);
+  proxy = db.proxy;
+  t = await startTestApp({ env, config: { DATABASE_URL: db.url }, handlers: null, log });
 });
 afterAll(async () => {
   await t?.dispose();

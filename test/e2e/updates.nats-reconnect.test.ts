@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
 import { collect, gql, PROGRESS, SUBMIT, wsClient } from '../support/graphql.js';
-import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
+import { startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
 import { eventually } from '../support/receivers.js';
 
 const UPDATES = /* GraphQL */ `
@@ -31,10 +31,10 @@ let api: TestApp;
 let workers: TestApp;
 beforeAll(async () => {
   env = await createTestEnv();
-  const nats = new URL(env.natsUrl);
-  proxy = await startTcpProxy({ host: nats.hostname, port: Number(nats.port || 4222) });
+  const nats = await startTcpProxyFor(env.natsUrl);
+  proxy = nats.proxy;
   workers = await startTestApp({ env, config: { WORKER_CONCURRENCY: '10' } });
-  api = await startTestApp({ env, handlers: null, config: { NATS_URL: `nats://127.0.0.1:${proxy.port}` } });
+  api = await startTestApp({ env, handlers: null, config: { NATS_URL: nats.url } });
 });
 afterAll(async () => {
   await api?.dispose();

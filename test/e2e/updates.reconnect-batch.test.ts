@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MISSED_UPDATES_MARGIN_MS } from '../../src/progress/hub.js';
 import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
 import { bearer, gql, PROGRESS, SUBMIT } from '../support/graphql.js';
-import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
+import { startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
 import { rawSocket, type RawSocket } from '../support/raw-ws.js';
 import { eventually } from '../support/receivers.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../setup/services.js';
@@ -37,12 +37,12 @@ beforeAll(async () => {
   pg = await startPrivatePostgres({ settings: ['shared_preload_libraries=pg_stat_statements'] });
   env = await createTestEnv({ adminUrl: pg.url() });
   await env.sql`create extension pg_stat_statements`;
-  const nats = new URL(env.natsUrl);
-  proxy = await startTcpProxy({ host: nats.hostname, port: Number(nats.port || 4222) });
+  const nats = await startTcpProxyFor(env.natsUrl);
+  proxy = nats.proxy;
   api = await startTestApp({
     env,
     handlers: null,
-    config: { NATS_URL: `nats://127.0.0.1:${proxy.port}`, MAX_SUBSCRIPTIONS_PER_KEY: String(SUBSCRIPTIONS) },
+    config: { NATS_URL: nats.url, MAX_SUBSCRIPTIONS_PER_KEY: String(SUBSCRIPTIONS) },
   });
 });
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
 import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
-import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
+import { startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
 import { eventually } from '../support/receivers.js';
 import { defineJobType } from '../../src/jobs/definition.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
@@ -37,16 +37,15 @@ let api: TestApp;
 let workers: TestApp;
 beforeAll(async () => {
   env = await createTestEnv();
-  const db = new URL(env.databaseUrl);
-  proxy = await startTcpProxy({ host: db.hostname, port: Number(db.port || 5432) });
-  db.host = `127.0.0.1:${proxy.port}`;
+  const db = await startTcpProxyFor(env.databaseUrl);
+  proxy = db.proxy;
   const types = [...BUILTIN_JOB_TYPES, waitJob];
   api = await startTestApp({ env, types, handlers: null, config: { ACK_WAIT_MS: '120000' } });
   workers = await startTestApp({
     env,
     types,
     handlers: [waitHandler],
-    config: { DATABASE_URL: db.toString(), ACK_WAIT_MS: '120000', WORKER_CONCURRENCY: '1' },
+    config: { DATABASE_URL: db.url, ACK_WAIT_MS: '120000', WORKER_CONCURRENCY: '1' },
   });
 });
 afterAll(async () => {

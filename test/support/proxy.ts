@@ -76,3 +76,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
   };
 }
+
+/** Default ports of the services the tests put a proxy in front of, by URL scheme. */
+const DEFAULT_PORTS: Record<string, number> = { 'postgres:': 5432, 'postgresql:': 5432, 'nats:': 4222 };
+
+/** A proxy in front of the service at `url`, and the same URL through the proxy (for one process's config). */
+export async function startTcpProxyFor(url: string): Promise<{ proxy: TcpProxy; url: string }> {
+  const u = new URL(url);
+  const proxy = await startTcpProxy({ host: u.hostname, port: Number(u.port || DEFAULT_PORTS[u.protocol]) });
+  u.host = `127.0.0.1:${proxy.port}`;
+  return { proxy, url: u.toString() };
+}
