@@ -43,7 +43,7 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_]*$/, 'letters, digits and _ only')
     .default(''),
-  /** Worker slots in this process; 0 runs no workers (API only). */
+  /** Worker slots per job type in this process (each type has its own pull loop); 0 runs no workers (API only). */
   WORKER_CONCURRENCY: intIn(0, 1000).default(10),
   /**
    * Claimed jobs per type that may wait for a free slot while slots turn over fast, as a multiple of
