@@ -478,8 +478,9 @@ export type Subscription = {
    * then live updates follow, with no gap and no duplicate between them. The changes at exactly `since` are
    * sent again (several can share a millisecond): drop those you saw by `jobId` and `seq`. More than 10,000
    * recorded changes since then (or jobs changed; with `states` in the filter, the changes it picks, among at
-   * most 100,000 changed jobs), or a `since` in the future, is refused with BAD_USER_INPUT. Changes published
-   * while the API's own NATS connection was down are read from PostgreSQL once it is back.
+   * most 100,000 changed jobs), or a `since` more than a minute ahead of the server's clock or before year 1,
+   * is refused with BAD_USER_INPUT. Changes published while the API's own NATS connection was down are read
+   * from PostgreSQL once it is back.
    */
   jobUpdates: JobUpdate;
 };
