@@ -1,10 +1,13 @@
 /**
- * `npm ci` when node_modules is missing or does not hold what package-lock.json names. Dependency-free (it
- * runs before the install); shared by scripts/start.mjs (`npm start`) and scripts/test.mjs (`npm test`).
+ * `npm ci` when node_modules is missing or does not hold what package-lock.json names, then the mends of
+ * scripts/patch-dependencies.mjs (also npm's postinstall; here for an install made with --ignore-scripts).
+ * Dependency-free (it runs before the install); shared by scripts/start.mjs (`npm start`) and
+ * scripts/test.mjs (`npm test`).
  */
 import { spawnSync } from 'node:child_process';
 import { lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { patchDependencies } from './patch-dependencies.mjs';
 
 function mtime(path) {
   try {
@@ -34,7 +37,10 @@ export function ensureDependencies(root, say) {
   // npm writes node_modules/.package-lock.json right after package-lock.json on every install.
   const installed = mtime(join(root, 'node_modules/.package-lock.json')) ?? mtime(join(root, 'node_modules'));
   const lock = mtime(join(root, 'package-lock.json'));
-  if (installed !== undefined && (lock === undefined || installed >= lock || installedAsLocked(root))) return say('dependencies up to date');
+  if (installed !== undefined && (lock === undefined || installed >= lock || installedAsLocked(root))) {
+    say('dependencies up to date');
+    return patchDependencies(root, say);
+  }
   if (installed !== undefined && lstatSync(join(root, 'node_modules')).isSymbolicLink()) {
     // npm ci would replace the link and empty what it points to: another checkout's install.
     const target = realpathSync(join(root, 'node_modules'));

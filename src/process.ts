@@ -32,12 +32,10 @@ export function exitWithError(what: string, e: unknown): never {
 }
 
 /**
- * postgres.js 3.4.9 can throw from a `setImmediate` after a connection closed under it ("Cannot read
- * properties of null (reading 'write')" in `nextWrite`; porsager/postgres#1154, #1208, fixes #1176/#1209
- * not released). The query that write belonged to has already been rejected with CONNECTION_CLOSED (and is
- * retried by our callers), so that one error is logged and survived; any other uncaught exception still
- * ends the process. Likewise an unhandled rejection from a new connection's type query that PostgreSQL
- * closed (`isPostgresTypeFetchReset`); any other unhandled rejection ends the process, as Node's default does.
+ * An unhandled rejection from a new connection's type query that PostgreSQL closed
+ * (`isPostgresTypeFetchReset`) is logged and survived; any other unhandled rejection or uncaught exception
+ * ends the process, as Node's default does. (postgres.js' uncaught null-socket write, porsager/postgres#1208,
+ * is mended in the driver at install: scripts/patch-dependencies.mjs.)
  */
 export function survivePostgresDriverRace(log: Logger): void {
   process.on('unhandledRejection', (reason) => {
@@ -45,21 +43,11 @@ export function survivePostgresDriverRace(log: Logger): void {
     log.warn({ err: reason }, 'postgres.js lost a new connection while it read the server\'s types (known driver gap); the next query connects again');
   });
   process.on('uncaughtException', (err) => {
-    if (isPostgresNullSocketWrite(err)) {
-      log.warn({ err }, 'postgres.js wrote to a closed connection (known driver race); the query was already failed and retried');
-      return;
-    }
     log.fatal({ err }, 'uncaught exception');
     process.stderr.write(`${err.stack ?? String(err)}\n`);
     process.exit(1);
   });
 }
-
-export const isPostgresNullSocketWrite = (err: unknown): boolean =>
-  err instanceof TypeError &&
-  /reading 'write'/.test(err.message) &&
-  /postgres[\\/]src[\\/]connection\.js/.test(err.stack ?? '') &&
-  /nextWrite/.test(err.stack ?? '');
 
 /**
  * postgres.js 3.4.9 reads the server's array types on each new connection from a handler that drops the

@@ -1,0 +1,71 @@
+/**
+ * Mends postgres.js 3.4.9 in node_modules until a release has the fix (porsager/postgres#1154, #1208; PRs
+ * #1168, #1209 unreleased). Dependency-free and idempotent; run by npm after every install (`postinstall`)
+ * and by scripts/dependencies.mjs before `npm start` and `npm test` (an install with --ignore-scripts).
+ *
+ * The driver flushes a small write from a `setImmediate`. When the connection has closed by then (PostgreSQL
+ * restarted or cut it while a transaction ran: `sql.begin` writes its ROLLBACK on the dead connection),
+ * `socket` is null and `socket.write` throws outside any promise: an uncaught exception that ends the
+ * process, and the ROLLBACK stays queued on the connection. `closed()` also clears that timer without
+ * forgetting it, so a connection closed with a write pending never flushes a small write again (its next
+ * start-up message waits for the connect timeout). The mend: a write with no socket fails the queries it
+ * carries with CONNECTION_CLOSED (as the close failed the others); `closed()` and `terminate()` forget the
+ * pending write.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MARK = '/* longrun: postgres#1208 */';
+
+/** [unmended text, mended text]; each must occur exactly once in the file. */
+const EDITS = [
+  [
+    '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)\n',
+    `  function nextWrite(fn) {\n    if (socket === null) ${MARK} {\n` +
+      '      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n' +
+      '      chunk = nextWriteTimer = null\n' +
+      "      const err = Errors.connection('CONNECTION_CLOSED', options)\n" +
+      '      query && queryError(query, err)\n' +
+      '      while (sent.length)\n' +
+      '        queryError(sent.shift(), err)\n' +
+      '      return false\n' +
+      '    }\n' +
+      '    const x = socket.write(chunk, fn)\n',
+  ],
+  [
+    '    connectTimer.cancel()\n\n    socket.removeAllListeners()\n    socket = null\n',
+    `    connectTimer.cancel()\n\n    socket.removeAllListeners()\n    socket = null\n    chunk = nextWriteTimer = null ${MARK}\n`,
+  ],
+  [
+    '    clearImmediate(nextWriteTimer)\n    if (socket) {\n',
+    `    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null ${MARK}\n    if (socket) {\n`,
+  ],
+];
+
+const FILES = ['src/connection.js', 'cjs/src/connection.js'];
+
+/** @param {string} root the repository root @param {(line: string) => void} say */
+export function patchDependencies(root, say) {
+  const dir = join(root, 'node_modules/postgres');
+  if (!existsSync(dir)) return;
+  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  for (const file of FILES) {
+    const path = join(dir, file);
+    if (!existsSync(path)) continue;
+    const text = readFileSync(path, 'utf8');
+    if (text.includes(MARK)) continue;
+    const missing = EDITS.filter(([from]) => text.split(from).length !== 2);
+    if (missing.length > 0) {
+      // Another release: it may have its own fix. test/integration/postgres-driver.test.ts tells.
+      say(`postgres ${version}: ${file} is not the code this mend knows; left as it is`);
+      continue;
+    }
+    writeFileSync(path, EDITS.reduce((t, [from, to]) => t.replace(from, () => to), text));
+    say(`postgres ${version}: ${file} mended (a write on a closed connection fails its queries instead of the process)`);
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  patchDependencies(join(fileURLToPath(new URL('.', import.meta.url)), '..'), (line) => console.log(`longrun: ${line}`));
+}
