@@ -8,9 +8,10 @@
  * `socket` is null and `socket.write` throws outside any promise: an uncaught exception that ends the
  * process, and the ROLLBACK stays queued on the connection. `closed()` also clears that timer without
  * forgetting it, so a connection closed with a write pending never flushes a small write again (its next
- * start-up message waits for the connect timeout). The mend: a write with no socket fails the queries it
- * carries with CONNECTION_CLOSED (as the close failed the others); `closed()` and `terminate()` forget the
- * pending write.
+ * start-up message waits for the connect timeout); and it keeps the query it failed as the one running, so
+ * `sql.end()` waits for it until its timeout (for ever without one). The mend: a write with no socket fails
+ * the queries it carries with CONNECTION_CLOSED (as the close failed the others); `closed()` and
+ * `terminate()` forget the pending write, and a closed connection forgets the query it failed.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ const EDITS = [
       '      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n' +
       '      chunk = nextWriteTimer = null\n' +
       "      const err = Errors.connection('CONNECTION_CLOSED', options)\n" +
-      '      query && queryError(query, err)\n' +
+      '      query && (queryError(query, err), query = null)\n' +
       '      while (sent.length)\n' +
       '        queryError(sent.shift(), err)\n' +
       '      return false\n' +
@@ -36,6 +37,11 @@ const EDITS = [
   [
     '    connectTimer.cancel()\n\n    socket.removeAllListeners()\n    socket = null\n',
     `    connectTimer.cancel()\n\n    socket.removeAllListeners()\n    socket = null\n    chunk = nextWriteTimer = null ${MARK}\n`,
+  ],
+  [
+    "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
+    "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n" +
+      `    query = null ${MARK}\n`,
   ],
   [
     '    clearImmediate(nextWriteTimer)\n    if (socket) {\n',
