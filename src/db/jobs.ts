@@ -56,15 +56,39 @@ export interface OutboxEntry {
   traceparent: string | null;
 }
 
+/** Tries of `insertJobs` for a key whose job is deleted between its insert and its read. */
+const INSERT_ROUNDS = 3;
+
 /**
  * Inserts jobs (QUEUED, seq 1) and their outbox entries in one statement, so one transaction. The history's
  * first row (seq 1, QUEUED) is not stored: the `job_history` view derives it from the job row.
  * A job whose (owner, idempotencyKey) exists is not inserted: it is returned from `existing` instead.
+ *
+ * The job holding a key is read by a second statement, so it can be gone by then (retention or `purgeJobs`
+ * deleted it between the two): the key is free again, and such jobs are inserted anew, up to
+ * INSERT_ROUNDS times. A key still answered by neither (deleted again each time) is left out of both.
  */
 export async function insertJobs(
   sql: Sql,
   input: NewJob[],
 ): Promise<{ inserted: { job: JobRow; outbox: OutboxEntry }[]; existing: JobRow[] }> {
+  const out: { inserted: { job: JobRow; outbox: OutboxEntry }[]; existing: JobRow[] } = { inserted: [], existing: [] };
+  let pending = input;
+  for (let round = 0; round < INSERT_ROUNDS && pending.length; round++) {
+    const r = await insertRound(sql, pending);
+    out.inserted.push(...r.inserted);
+    out.existing.push(...r.existing);
+    const found = new Set(r.existing.map((j) => `${j.owner}\u0000${j.idempotencyKey}`));
+    pending = r.missing.filter((j) => !found.has(`${j.owner}\u0000${j.idempotencyKey}`));
+  }
+  return out;
+}
+
+/** One try of `insertJobs`: what it inserted, the existing jobs of the keys it found taken, and those inputs. */
+async function insertRound(
+  sql: Sql,
+  input: NewJob[],
+): Promise<{ inserted: { job: JobRow; outbox: OutboxEntry }[]; existing: JobRow[]; missing: NewJob[] }> {
   const rows = input.map((j) => ({
     id: j.id,
     owner: j.owner,
@@ -114,7 +138,7 @@ export async function insertJobs(
         [missing.map((j) => j.owner), missing.map((j) => j.idempotencyKey!)] as never,
       )
     : [];
-  return { inserted, existing };
+  return { inserted, existing, missing };
 }
 
 /**
