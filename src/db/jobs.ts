@@ -350,14 +350,22 @@ export function markSucceededMany(sql: Sql, done: readonly Success[]): Promise<(
 
 export const markSucceeded = (sql: Sql, a: Success): Promise<JobRow | null> => first(markSucceededMany(sql, [a]));
 
+/**
+ * An attempt whose cancel was asked for is not retried or handed back: its worker records CANCELLED instead
+ * (the cancel came as the attempt ended, too late to abort it). Retried, it would wait out its backoff and be
+ * cancelled only when its message came back.
+ */
+const NOT_CANCELLING = 'not cancel_requested';
+
 const RETRY: Transition = {
   to: 'RETRYING',
   fenced: true,
   set: `error = x.message, lease_until = null, next_attempt_at = now() + x.delay_ms * interval '1 millisecond'`,
+  where: NOT_CANCELLING,
   columns: { delay_ms: 'int' },
 };
 
-/** The attempt failed and another is due at `nextAttemptAt`. */
+/** The attempt failed and another is due at `nextAttemptAt`; null also when a cancel was asked for. */
 export function markRetrying(
   sql: Sql,
   a: { id: string; attempt: number; lastSeq: number; error: string; delayMs: number },
@@ -387,9 +395,10 @@ const HAND_BACK: Transition = {
   to: 'QUEUED',
   fenced: true,
   set: `attempts = attempts - 1, started_at = null, lease_until = null, progress = 0, progress_message = null`,
+  where: NOT_CANCELLING,
 };
 
-/** A worker hands its job back on shutdown: RUNNING → QUEUED; the attempt is not counted. */
+/** A worker hands its job back on shutdown: RUNNING → QUEUED; the attempt is not counted. Null also when a cancel was asked for. */
 export function markQueuedAgain(sql: Sql, a: { id: string; attempt: number; lastSeq: number }) {
   return first(transition(sql, HAND_BACK, [{ ...a, message: 'handed back by a stopping worker' }]));
 }
