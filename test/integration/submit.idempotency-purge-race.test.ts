@@ -7,37 +7,23 @@
  * The submitting API's PostgreSQL link is slowed (a proxy delays what PostgreSQL sends by 1.5 s), so the
  * purge, by a second API process on a direct link, lands between the submit's two statements.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
+import { expect, it } from 'vitest';
+import { useProxiedApps } from '../support/app.js';
 import { gql, SUBMIT } from '../support/graphql.js';
-import { startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
 import { eventually } from '../support/receivers.js';
 
-let env: TestEnv;
-let proxy: TcpProxy;
-/** The API the client submits to, on PostgreSQL through the proxy. */
-let submitter: TestApp;
-/** Another API process, on PostgreSQL directly: the admin's purge goes there. */
-let purger: TestApp;
-beforeAll(async () => {
-  env = await createTestEnv();
-  const db = await startTcpProxyFor(env.databaseUrl);
-  proxy = db.proxy;
-  submitter = await startTestApp({ env, handlers: null, config: { DATABASE_URL: db.url } });
-  purger = await startTestApp({ env, handlers: null });
-});
-afterAll(async () => {
-  await submitter?.dispose();
-  await purger?.dispose();
-  await proxy?.close();
-  await env?.dispose();
-});
+/**
+ * `submitter`: the API the client submits to, on PostgreSQL through the proxy; `purger`: another API process,
+ * on PostgreSQL directly, where the admin's purge goes.
+ */
+const f = useProxiedApps({ service: 'DATABASE_URL', direct: { handlers: null }, proxied: { handlers: null } });
 
 const CANCEL = /* GraphQL */ `mutation C($id: ID!) { cancelJob(id: $id) { job { state } userErrors { code } } }`;
 const PURGE = /* GraphQL */ `mutation P { purgeJobs(input: { olderThanSeconds: 0, states: [CANCELLED] }) { purged userErrors { code } } }`;
 
 it('a resubmit whose key’s job is purged between its insert and its read gets a job, not null', async () => {
   const input = { type: 'demo.noop', payload: {}, idempotencyKey: 'order-42' };
+  const { env, proxy, proxied: submitter, direct: purger } = f;
   const first = (await gql(submitter.url, SUBMIT, { input })).body.data.submitJob;
   expect(first.userErrors).toEqual([]);
   expect((await gql(submitter.url, CANCEL, { id: first.job.id })).body.data.cancelJob).toEqual({ job: { state: 'CANCELLED' }, userErrors: [] });

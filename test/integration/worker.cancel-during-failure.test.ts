@@ -7,11 +7,10 @@
  * The worker's NATS link is slowed (a proxy delays what NATS sends it by 2 s), so the cancel message reaches
  * it after the handler has thrown, deterministically.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { z } from 'zod';
-import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
+import { useProxiedApps } from '../support/app.js';
 import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
-import { startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
 import { defineJobType } from '../../src/jobs/definition.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { defineHandler } from '../../workers/handler.js';
@@ -30,31 +29,18 @@ const failHandler = defineHandler(failJob, async () => {
   throw new Error('disk full');
 });
 
-let env: TestEnv;
-let proxy: TcpProxy;
-/** API only. */
-let api: TestApp;
-/** Workers, on NATS through the proxy. */
-let workers: TestApp;
-beforeAll(async () => {
-  env = await createTestEnv();
-  const nats = await startTcpProxyFor(env.natsUrl);
-  proxy = nats.proxy;
-  const types = [...BUILTIN_JOB_TYPES, failJob];
-  api = await startTestApp({ env, types, handlers: null, config: { ACK_WAIT_MS: '30000' } });
-  workers = await startTestApp({ env, types, handlers: [failHandler], config: { NATS_URL: nats.url, ACK_WAIT_MS: '30000' } });
-});
-afterAll(async () => {
-  proxy?.slow(0);
-  await workers?.dispose();
-  await api?.dispose();
-  await proxy?.close();
-  await env?.dispose();
+const types = [...BUILTIN_JOB_TYPES, failJob];
+/** `direct`: the API alone; `proxied`: the workers, on NATS through the proxy. */
+const f = useProxiedApps({
+  service: 'NATS_URL',
+  direct: { types, handlers: null, config: { ACK_WAIT_MS: '30000' } },
+  proxied: { types, handlers: [failHandler], config: { ACK_WAIT_MS: '30000' } },
 });
 
 const CANCEL = /* GraphQL */ `mutation C($id: ID!) { cancelJob(id: $id) { job { state } userErrors { code } } }`;
 
 it('a job whose attempt fails as its cancel is asked for ends CANCELLED at once, not RETRYING', async () => {
+  const { proxy, direct: api } = f;
   const id = (await gql(api.url, SUBMIT, { input: { type: 'test.fail-on-cue', payload: {} } })).body.data.submitJob.job.id as string;
   await waitForJob(api.url, id, (j) => j.state === 'RUNNING');
   proxy.slow(2000);
@@ -65,4 +51,5 @@ it('a job whose attempt fails as its cancel is asked for ends CANCELLED at once,
   expect(job).toMatchObject({ state: 'CANCELLED', nextAttemptAt: null });
   expect(job.finishedAt).not.toBeNull();
   expect(job.events.map((e: { state: string }) => e.state)).toEqual(['QUEUED', 'RUNNING', 'CANCELLED']);
+  proxy.slow(0);
 });
