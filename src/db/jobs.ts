@@ -373,20 +373,34 @@ export function markRetrying(
   return first(transition(sql, RETRY, [{ id: a.id, attempt: a.attempt, lastSeq: a.lastSeq, kind: 'error', message: a.error, delay_ms: a.delayMs }]));
 }
 
+/**
+ * The job as a caller that is not its worker read it (the dead-letter component): the change applies only
+ * if it is still in that attempt series and attempt, not to a later one (replayed by `retryJob`, or claimed
+ * again, since the read). Its `attempts` goes in the row's `attempt`, with `fenced`.
+ */
+export interface SeenJob {
+  attempts: number;
+  series: number;
+}
+const AS_SEEN = { fenced: true, where: 'jobs.series = x.series', columns: { series: 'int' } } as const;
+const seenRow = (seen: SeenJob) => ({ attempt: seen.attempts, series: seen.series });
+
 const FAIL = `error = x.message, finished_at = now(), lease_until = null, next_attempt_at = null`;
 const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: FAIL };
 const FAIL_JOB: Transition = { to: 'FAILED', set: FAIL };
+const FAIL_SEEN: Transition = { to: 'FAILED', set: FAIL, ...AS_SEEN };
 
 /**
  * FAILED: a worker's permanent or last failed attempt (with `attempt`/`lastSeq`), or the dead-letter
- * component finding a job whose deliveries ran out (without them).
+ * component finding a job whose deliveries ran out (with `seen`: the job as it read it), or any job (neither).
  */
 export function markFailed(
   sql: Sql,
-  a: { id: string; error: string; attempt?: number; lastSeq?: number; attemptFailed: boolean },
+  a: { id: string; error: string; attempt?: number; lastSeq?: number; attemptFailed: boolean; seen?: SeenJob },
 ) {
   const row: TransitionRow = { id: a.id, kind: a.attemptFailed ? 'error' : 'state', message: a.error };
   if (a.lastSeq !== undefined) row.lastSeq = a.lastSeq;
+  if (a.seen) return first(transition(sql, FAIL_SEEN, [{ ...row, ...seenRow(a.seen) }]));
   if (a.attempt === undefined) return first(transition(sql, FAIL_JOB, [row]));
   return first(transition(sql, FAIL_ATTEMPT, [{ ...row, attempt: a.attempt }]));
 }
@@ -405,15 +419,20 @@ export function markQueuedAgain(sql: Sql, a: { id: string; attempt: number; last
 
 const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`;
 const CANCEL_ATTEMPT: Transition = { to: 'CANCELLED', fenced: true, set: CANCEL };
-const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: `(state <> 'RUNNING' or lease_until < now())` };
+const NOT_HELD = `(state <> 'RUNNING' or lease_until < now())`;
+const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: NOT_HELD };
+const CANCEL_SEEN: Transition = { to: 'CANCELLED', set: CANCEL, ...AS_SEEN, where: `${NOT_HELD} and ${AS_SEEN.where}` };
 
 /**
  * CANCELLED. Without `attempt`: a job no worker holds: QUEUED, RETRYING, or RUNNING under a lease that has
  * expired (its worker died; `cancelJob`, a redelivery of its message and the dead-letter sweep all cancel it
- * this way); null while a live lease holds it. With `attempt`: that running attempt, stopped by its worker.
+ * this way; the sweep with `seen`, the job as it read it); null while a live lease holds it. With `attempt`:
+ * that running attempt, stopped by its worker.
  */
-export function markCancelled(sql: Sql, a: { id: string; attempt?: number; lastSeq?: number }) {
-  return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : CANCEL_ATTEMPT, [{ ...a }]));
+export function markCancelled(sql: Sql, a: { id: string; attempt?: number; lastSeq?: number; seen?: SeenJob }) {
+  const { seen, ...row } = a;
+  if (seen) return first(transition(sql, CANCEL_SEEN, [{ ...row, ...seenRow(seen) }]));
+  return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : CANCEL_ATTEMPT, [row]));
 }
 
 /** Asks the worker running the job to stop (no state change until it does). */
