@@ -61,6 +61,8 @@ export function createSettler(d: SettleDeps) {
     const superseded = () =>
       // Not ours any more (a newer attempt claimed it): its holder settles the message.
       a.log.warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
+    // A retry or hand-back the database refused because a cancel was asked for as the attempt ended.
+    const cancelInstead = () => persist('cancelled', () => markCancelled(sql, fence));
     let after: JobRow | null;
     switch (outcome.state) {
       case 'SUCCEEDED': {
@@ -73,21 +75,22 @@ export function createSettler(d: SettleDeps) {
         after = await persist('cancelled', () => markCancelled(sql, fence));
         break;
       case 'RETRYING':
-        after = await persist('retrying', () =>
-          markRetrying(sql, { ...fence, error: outcome.error, delayMs: outcome.delayMs }),
-        );
+        after =
+          (await persist('retrying', () => markRetrying(sql, { ...fence, error: outcome.error, delayMs: outcome.delayMs }))) ??
+          (await cancelInstead());
         break;
       case 'FAILED':
         after = await persist('failed', () => markFailed(sql, { ...fence, error: outcome.error, attemptFailed: true }));
         break;
       case 'QUEUED':
-        after = await persist('hand back', () => markQueuedAgain(sql, fence));
+        after = (await persist('hand back', () => markQueuedAgain(sql, fence))) ?? (await cancelInstead());
         break;
       default:
         throw new UnreachableCaseError(outcome);
     }
     if (!after) return superseded();
     publishUpdate(nats.nc, names, updateFromJob(after));
+    if (after.state === 'CANCELLED') return m.ack(); // cancelled, asked for or instead of a retry or hand-back
     switch (outcome.verb) {
       case 'ack':
         m.ack();

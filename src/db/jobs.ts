@@ -56,15 +56,39 @@ export interface OutboxEntry {
   traceparent: string | null;
 }
 
+/** Tries of `insertJobs` for a key whose job is deleted between its insert and its read. */
+const INSERT_ROUNDS = 3;
+
 /**
  * Inserts jobs (QUEUED, seq 1) and their outbox entries in one statement, so one transaction. The history's
  * first row (seq 1, QUEUED) is not stored: the `job_history` view derives it from the job row.
  * A job whose (owner, idempotencyKey) exists is not inserted: it is returned from `existing` instead.
+ *
+ * The job holding a key is read by a second statement, so it can be gone by then (retention or `purgeJobs`
+ * deleted it between the two): the key is free again, and such jobs are inserted anew, up to
+ * INSERT_ROUNDS times. A key still answered by neither (deleted again each time) is left out of both.
  */
 export async function insertJobs(
   sql: Sql,
   input: NewJob[],
 ): Promise<{ inserted: { job: JobRow; outbox: OutboxEntry }[]; existing: JobRow[] }> {
+  const out: { inserted: { job: JobRow; outbox: OutboxEntry }[]; existing: JobRow[] } = { inserted: [], existing: [] };
+  let pending = input;
+  for (let round = 0; round < INSERT_ROUNDS && pending.length; round++) {
+    const r = await insertRound(sql, pending);
+    out.inserted.push(...r.inserted);
+    out.existing.push(...r.existing);
+    const found = new Set(r.existing.map((j) => `${j.owner}\u0000${j.idempotencyKey}`));
+    pending = r.missing.filter((j) => !found.has(`${j.owner}\u0000${j.idempotencyKey}`));
+  }
+  return out;
+}
+
+/** One try of `insertJobs`: what it inserted, the existing jobs of the keys it found taken, and those inputs. */
+async function insertRound(
+  sql: Sql,
+  input: NewJob[],
+): Promise<{ inserted: { job: JobRow; outbox: OutboxEntry }[]; existing: JobRow[]; missing: NewJob[] }> {
   const rows = input.map((j) => ({
     id: j.id,
     owner: j.owner,
@@ -114,7 +138,7 @@ export async function insertJobs(
         [missing.map((j) => j.owner), missing.map((j) => j.idempotencyKey!)] as never,
       )
     : [];
-  return { inserted, existing };
+  return { inserted, existing, missing };
 }
 
 /**
@@ -326,14 +350,22 @@ export function markSucceededMany(sql: Sql, done: readonly Success[]): Promise<(
 
 export const markSucceeded = (sql: Sql, a: Success): Promise<JobRow | null> => first(markSucceededMany(sql, [a]));
 
+/**
+ * An attempt whose cancel was asked for is not retried or handed back: its worker records CANCELLED instead
+ * (the cancel came as the attempt ended, too late to abort it). Retried, it would wait out its backoff and be
+ * cancelled only when its message came back.
+ */
+const NOT_CANCELLING = 'not cancel_requested';
+
 const RETRY: Transition = {
   to: 'RETRYING',
   fenced: true,
   set: `error = x.message, lease_until = null, next_attempt_at = now() + x.delay_ms * interval '1 millisecond'`,
+  where: NOT_CANCELLING,
   columns: { delay_ms: 'int' },
 };
 
-/** The attempt failed and another is due at `nextAttemptAt`. */
+/** The attempt failed and another is due at `nextAttemptAt`; null also when a cancel was asked for. */
 export function markRetrying(
   sql: Sql,
   a: { id: string; attempt: number; lastSeq: number; error: string; delayMs: number },
@@ -341,20 +373,34 @@ export function markRetrying(
   return first(transition(sql, RETRY, [{ id: a.id, attempt: a.attempt, lastSeq: a.lastSeq, kind: 'error', message: a.error, delay_ms: a.delayMs }]));
 }
 
+/**
+ * The job as a caller that is not its worker read it (the dead-letter component): the change applies only
+ * if it is still in that attempt series and attempt, not to a later one (replayed by `retryJob`, or claimed
+ * again, since the read). Its `attempts` goes in the row's `attempt`, with `fenced`.
+ */
+export interface SeenJob {
+  attempts: number;
+  series: number;
+}
+const AS_SEEN = { fenced: true, where: 'jobs.series = x.series', columns: { series: 'int' } } as const;
+const seenRow = (seen: SeenJob) => ({ attempt: seen.attempts, series: seen.series });
+
 const FAIL = `error = x.message, finished_at = now(), lease_until = null, next_attempt_at = null`;
 const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: FAIL };
 const FAIL_JOB: Transition = { to: 'FAILED', set: FAIL };
+const FAIL_SEEN: Transition = { to: 'FAILED', set: FAIL, ...AS_SEEN };
 
 /**
  * FAILED: a worker's permanent or last failed attempt (with `attempt`/`lastSeq`), or the dead-letter
- * component finding a job whose deliveries ran out (without them).
+ * component finding a job whose deliveries ran out (with `seen`: the job as it read it), or any job (neither).
  */
 export function markFailed(
   sql: Sql,
-  a: { id: string; error: string; attempt?: number; lastSeq?: number; attemptFailed: boolean },
+  a: { id: string; error: string; attempt?: number; lastSeq?: number; attemptFailed: boolean; seen?: SeenJob },
 ) {
   const row: TransitionRow = { id: a.id, kind: a.attemptFailed ? 'error' : 'state', message: a.error };
   if (a.lastSeq !== undefined) row.lastSeq = a.lastSeq;
+  if (a.seen) return first(transition(sql, FAIL_SEEN, [{ ...row, ...seenRow(a.seen) }]));
   if (a.attempt === undefined) return first(transition(sql, FAIL_JOB, [row]));
   return first(transition(sql, FAIL_ATTEMPT, [{ ...row, attempt: a.attempt }]));
 }
@@ -363,24 +409,30 @@ const HAND_BACK: Transition = {
   to: 'QUEUED',
   fenced: true,
   set: `attempts = attempts - 1, started_at = null, lease_until = null, progress = 0, progress_message = null`,
+  where: NOT_CANCELLING,
 };
 
-/** A worker hands its job back on shutdown: RUNNING → QUEUED; the attempt is not counted. */
+/** A worker hands its job back on shutdown: RUNNING → QUEUED; the attempt is not counted. Null also when a cancel was asked for. */
 export function markQueuedAgain(sql: Sql, a: { id: string; attempt: number; lastSeq: number }) {
   return first(transition(sql, HAND_BACK, [{ ...a, message: 'handed back by a stopping worker' }]));
 }
 
 const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`;
 const CANCEL_ATTEMPT: Transition = { to: 'CANCELLED', fenced: true, set: CANCEL };
-const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: `(state <> 'RUNNING' or lease_until < now())` };
+const NOT_HELD = `(state <> 'RUNNING' or lease_until < now())`;
+const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: NOT_HELD };
+const CANCEL_SEEN: Transition = { to: 'CANCELLED', set: CANCEL, ...AS_SEEN, where: `${NOT_HELD} and ${AS_SEEN.where}` };
 
 /**
  * CANCELLED. Without `attempt`: a job no worker holds: QUEUED, RETRYING, or RUNNING under a lease that has
  * expired (its worker died; `cancelJob`, a redelivery of its message and the dead-letter sweep all cancel it
- * this way); null while a live lease holds it. With `attempt`: that running attempt, stopped by its worker.
+ * this way; the sweep with `seen`, the job as it read it); null while a live lease holds it. With `attempt`:
+ * that running attempt, stopped by its worker.
  */
-export function markCancelled(sql: Sql, a: { id: string; attempt?: number; lastSeq?: number }) {
-  return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : CANCEL_ATTEMPT, [{ ...a }]));
+export function markCancelled(sql: Sql, a: { id: string; attempt?: number; lastSeq?: number; seen?: SeenJob }) {
+  const { seen, ...row } = a;
+  if (seen) return first(transition(sql, CANCEL_SEEN, [{ ...row, ...seenRow(seen) }]));
+  return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : CANCEL_ATTEMPT, [row]));
 }
 
 /** Asks the worker running the job to stop (no state change until it does). */

@@ -10,7 +10,7 @@ import { validateNotify, type CheckedNotification, type NotifyInput } from '../n
 import { jobsSubmitted } from '../observability/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import type { JobRow } from '../db/schema.js';
-import { ServiceUnavailableError, UserErrorCode, isConnectionError, type UserError } from '../errors.js';
+import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, isConnectionError, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { MAX_ATTEMPTS_RANGE, TIMEOUT_RANGE } from './definition.js';
@@ -165,14 +165,15 @@ export async function submitJobs(
     });
   }
   const byId = new Map<string, JobRow>(result.inserted.map((r) => [r.job.id, r.job]));
-  return {
-    jobs: jobs.map((j) => {
-      const first = j.idempotencyKey === null ? j : firstByKey.get(j.idempotencyKey)!;
-      return byId.get(first.id) ?? byKey.get(j.idempotencyKey!)!;
-    }),
-    userErrors: [],
-    refused: false,
-  };
+  const answers = jobs.map((j) => {
+    const first = j.idempotencyKey === null ? j : firstByKey.get(j.idempotencyKey)!;
+    return byId.get(first.id) ?? byKey.get(j.idempotencyKey!);
+  });
+  // A key whose job was deleted (retention, purgeJobs) each time the insert found it taken: never `null`.
+  if (answers.some((a) => a === undefined)) {
+    throw new PublicError(ErrorCode.SERVICE_UNAVAILABLE, 'the job holding this idempotencyKey was being deleted (retention); try again');
+  }
+  return { jobs: answers as JobRow[], userErrors: [], refused: false };
 }
 
 /** Refused by the input alone, before any database work. */

@@ -135,7 +135,7 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
   if (job.cancelRequested && job.state !== 'FAILED') {
     // Its cancel was asked for while its worker held it, and that worker died: the user's answer, not a
     // failure (CANCELLED once the lease ran out).
-    const cancelled = await markCancelled(d.sql, { id: job.id });
+    const cancelled = await markCancelled(d.sql, { id: job.id, seen: job });
     if (cancelled) {
       publishUpdate(d.nats.nc, d.names, updateFromJob(cancelled));
       return drop();
@@ -147,7 +147,8 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
   await drop();
   faultPoint('dead-letter-before-mark');
   if (job.state !== 'FAILED') {
-    const failed = await markFailed(d.sql, { id: job.id, error: reason, attemptFailed: job.state === 'RUNNING' });
+    // As read: a job replayed (or claimed again) since is not this one's to fail.
+    const failed = await markFailed(d.sql, { id: job.id, error: reason, attemptFailed: job.state === 'RUNNING', seen: job });
     if (failed) publishUpdate(d.nats.nc, d.names, updateFromJob(failed));
   }
   await recordCopy(d, job, dlqSeq); // the copy stands for `job`'s attempt series

@@ -7,11 +7,10 @@
  * The worker's PostgreSQL link is slowed (a proxy delays what PostgreSQL sends by 1.5 s), so the claim's
  * answer is in flight long enough for the test to see RUNNING and cancel.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { z } from 'zod';
-import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
+import { useProxiedApps } from '../support/app.js';
 import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
-import { startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
 import { eventually } from '../support/receivers.js';
 import { defineJobType } from '../../src/jobs/definition.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
@@ -29,35 +28,18 @@ const waitHandler = defineHandler(waitJob, async (_p, ctx) => {
   return 'stopped';
 });
 
-let env: TestEnv;
-let proxy: TcpProxy;
-/** API only, on PostgreSQL directly. */
-let api: TestApp;
-/** Workers, on PostgreSQL through the proxy. */
-let workers: TestApp;
-beforeAll(async () => {
-  env = await createTestEnv();
-  const db = await startTcpProxyFor(env.databaseUrl);
-  proxy = db.proxy;
-  const types = [...BUILTIN_JOB_TYPES, waitJob];
-  api = await startTestApp({ env, types, handlers: null, config: { ACK_WAIT_MS: '120000' } });
-  workers = await startTestApp({
-    env,
-    types,
-    handlers: [waitHandler],
-    config: { DATABASE_URL: db.url, ACK_WAIT_MS: '120000', WORKER_CONCURRENCY: '1' },
-  });
-});
-afterAll(async () => {
-  await workers?.dispose();
-  await api?.dispose();
-  await proxy?.close();
-  await env?.dispose();
+const types = [...BUILTIN_JOB_TYPES, waitJob];
+/** `direct`: the API alone; `proxied`: the workers, on PostgreSQL through the proxy. */
+const f = useProxiedApps({
+  service: 'DATABASE_URL',
+  direct: { types, handlers: null, config: { ACK_WAIT_MS: '120000' } },
+  proxied: { types, handlers: [waitHandler], config: { ACK_WAIT_MS: '120000', WORKER_CONCURRENCY: '1' } },
 });
 
 const CANCEL = /* GraphQL */ `mutation C($id: ID!) { cancelJob(id: $id) { job { id state } userErrors { code message } } }`;
 
 it('a job cancelled while its claim is on the way to the worker is aborted as soon as the worker holds it', async () => {
+  const { env, proxy, direct: api } = f;
   proxy.slow(1500);
   const submitted = await gql(api.url, SUBMIT, { input: { type: 'test.wait', payload: {} } });
   const id = submitted.body.data.submitJob.job.id as string;

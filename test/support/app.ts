@@ -23,6 +23,7 @@ import { BUILTIN_HANDLERS } from '../../workers/registry.js';
 import { ADMIN_URL, NATS_URL } from '../setup/global.js';
 import { migrateDatabase } from '../../src/db/migrate.js';
 import { useFixture } from './fixture.js';
+import { startTcpProxyFor, type TcpProxy } from './proxy.js';
 import { setDefaultKey } from './graphql.js';
 
 export interface TestEnv {
@@ -219,5 +220,28 @@ export function useAppWithWorkerSwitch(): { readonly t: TestApp; readonly worker
     const workers = workerSwitch(t);
     later(() => workers.stop());
     return { t, workers };
+  });
+}
+
+/**
+ * For a file that slows or cuts one service for one of its processes: its test env, a TCP proxy in front of
+ * `service` (the env's database or NATS), and two apps on the env: `direct`, and `proxied`, which reaches
+ * that service through the proxy. Made before the file's tests and removed (proxied app first) after them.
+ */
+export function useProxiedApps(o: {
+  service: 'DATABASE_URL' | 'NATS_URL';
+  direct: Omit<TestAppOptions, 'env'>;
+  proxied: Omit<TestAppOptions, 'env'>;
+}): { readonly env: TestEnv; readonly proxy: TcpProxy; readonly direct: TestApp; readonly proxied: TestApp } {
+  return useFixture(async (later) => {
+    const env = await createTestEnv();
+    later(() => env.dispose());
+    const through = await startTcpProxyFor(o.service === 'NATS_URL' ? env.natsUrl : env.databaseUrl);
+    later(() => through.proxy.close());
+    const direct = await startTestApp({ ...o.direct, env });
+    later(() => direct.dispose());
+    const proxied = await startTestApp({ ...o.proxied, env, config: { ...o.proxied.config, [o.service]: through.url } });
+    later(() => proxied.dispose());
+    return { env, proxy: through.proxy, direct, proxied };
   });
 }
