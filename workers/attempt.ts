@@ -263,7 +263,7 @@ export class Attempt {
     this.#latest = null;
     this.#lastWrite = Date.now();
     this.writing = d
-      .persist('progress', () => d.recordProgress({ id: job.id, attempt: job.attempts, seq: atSeq, ...p, leaseMs: d.leaseMs }))
+      .persist('progress', () => d.recordProgress({ id: job.id, attempt: job.attempts, series: job.series, seq: atSeq, ...p, leaseMs: d.leaseMs }))
       .then((r) => {
         if (!r) return this.abort('lost');
         this.#reserved = r.seqReserved;

@@ -58,7 +58,7 @@ export function holdJobs(o: { sql: Sql; nats: Nats; names: Names; ackWaitMs: num
       due.push(h);
     }
     if (!due.length) return;
-    renewLeases(o.sql, due.map((h) => ({ id: h.job.id, attempt: h.job.attempts })), o.leaseMs).then(
+    renewLeases(o.sql, due.map((h) => ({ id: h.job.id, attempt: h.job.attempts, series: h.job.series })), o.leaseMs).then(
       (rs) => due.forEach((h, i) => h.leaseRenewed(rs[i]!)),
       () => {},
     );

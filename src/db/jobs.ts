@@ -206,7 +206,7 @@ export async function getEvents(sql: Sql, jobId: string, afterSeq = 0): Promise<
 /** One kind of guarded transition: a fixed statement, applied to a batch of jobs (rows). */
 interface Transition {
   to: JobState;
-  /** Only the holder of the row's attempt (`attempt`) may write (a worker's fence). */
+  /** Only the holder of the row's attempt (`attempt` of `series`) may write (a worker's fence). */
   fenced?: boolean;
   /** Seqs to reserve after the event's for live progress (a claim). */
   reserve?: number;
@@ -223,8 +223,9 @@ interface Transition {
 /** One job of a transition batch. */
 interface TransitionRow {
   id: string;
-  /** The fence, for a `fenced` transition. */
+  /** The fence, for a `fenced` transition: the attempt, in its attempt series (a claim's series too). */
   attempt?: number;
+  series?: number;
   /** The holder's last used seq; the event gets the next one. Without it: after every reserved seq. */
   lastSeq?: number;
   /** History row: 'state', or 'error' for a failed attempt (with the job's `error`). */
@@ -249,6 +250,7 @@ async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[
   const input = rows.map((r, i) => {
     const x: Record<string, unknown> = { i, id: r.id };
     if (r.attempt != null) x.attempt = r.attempt;
+    if (r.series != null) x.series = r.series;
     if (r.lastSeq != null) x.last_seq = r.lastSeq;
     if (r.kind && r.kind !== 'state') x.kind = r.kind;
     if (r.message != null) x.message = r.message;
@@ -262,7 +264,7 @@ async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[
   // off) the planner otherwise scans every active job's index entries, or the whole table, per batch.
   const found = await sql.unsafe<(JobRow & { i: number })[]>(
     `with x as (
-       select * from jsonb_to_recordset($1::text::jsonb) as x(i int, id uuid, attempt int, last_seq int, kind text,
+       select * from jsonb_to_recordset($1::text::jsonb) as x(i int, id uuid, attempt int, series int, last_seq int, kind text,
          message text${extra.map(([name, type]) => `, ${name} ${type}`).join('')})
      ), j as (
        update jobs set state = '${t.to}', updated_at = now(), seq = ${nextSeq},
@@ -270,7 +272,7 @@ async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[
          ${t.set ? `, ${t.set}` : ''}
        from x
        where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state::text in (${ALLOWED_FROM[t.to].map((s) => `'${s}'`).join(',')})
-         ${t.fenced ? 'and jobs.attempts = x.attempt' : ''}${t.where ? ` and ${t.where}` : ''}
+         ${t.fenced ? 'and jobs.attempts = x.attempt and jobs.series = x.series' : ''}${t.where ? ` and ${t.where}` : ''}
        returning jobs.*, x.i as x_i, coalesce(x.kind, 'state') as x_kind, x.message as x_message
      ), e as (
        insert into job_events (job_id, seq, kind, state, progress, message, attempt, result, error, at)
@@ -305,7 +307,7 @@ const CLAIM: Transition = {
   reserve: SEQ_RESERVE,
   where: `jobs.series = x.series and not cancel_requested and attempts < max_attempts
       and (state <> 'RUNNING' or lease_until < now())`,
-  columns: { series: 'int', lease_ms: 'int', msg_seq: 'bigint' },
+  columns: { lease_ms: 'int', msg_seq: 'bigint' },
 };
 
 /**
@@ -322,10 +324,20 @@ export function markRunningMany(sql: Sql, claims: readonly Claim[]): Promise<(Jo
 
 export const markRunning = (sql: Sql, a: Claim): Promise<JobRow | null> => first(markRunningMany(sql, [a]));
 
-/** An attempt whose handler returned; `progressMessage` is the last one it reported (its throttled write may not have landed). */
-export interface Success {
-  id: string;
+/**
+ * The attempt a write is for: it applies only while the job is still in that attempt of that attempt series.
+ * A worker's writes carry the attempt it claimed (a stalled worker's late write is refused once the job has
+ * moved on); the dead-letter component's, the job as it read it. `retryJob` starts a new series with
+ * attempts from 0, so without the series a stale attempt 1 would pass for the replay's attempt 1.
+ */
+export interface Fence {
   attempt: number;
+  series: number;
+}
+
+/** An attempt whose handler returned; `progressMessage` is the last one it reported (its throttled write may not have landed). */
+export interface Success extends Fence {
+  id: string;
   lastSeq: number;
   result: unknown;
   progressMessage: string | null;
@@ -344,7 +356,7 @@ export function markSucceededMany(sql: Sql, done: readonly Success[]): Promise<(
   return transition(
     sql,
     SUCCEED,
-    done.map((d) => ({ id: d.id, attempt: d.attempt, lastSeq: d.lastSeq, result: d.result ?? null, progress_message: d.progressMessage })),
+    done.map((d) => ({ id: d.id, attempt: d.attempt, series: d.series, lastSeq: d.lastSeq, result: d.result ?? null, progress_message: d.progressMessage })),
   );
 }
 
@@ -366,43 +378,32 @@ const RETRY: Transition = {
 };
 
 /** The attempt failed and another is due at `nextAttemptAt`; null also when a cancel was asked for. */
-export function markRetrying(
-  sql: Sql,
-  a: { id: string; attempt: number; lastSeq: number; error: string; delayMs: number },
-) {
-  return first(transition(sql, RETRY, [{ id: a.id, attempt: a.attempt, lastSeq: a.lastSeq, kind: 'error', message: a.error, delay_ms: a.delayMs }]));
+export function markRetrying(sql: Sql, a: Fence & { id: string; lastSeq: number; error: string; delayMs: number }) {
+  return first(
+    transition(sql, RETRY, [{ id: a.id, attempt: a.attempt, series: a.series, lastSeq: a.lastSeq, kind: 'error', message: a.error, delay_ms: a.delayMs }]),
+  );
 }
 
-/**
- * The job as a caller that is not its worker read it (the dead-letter component): the change applies only
- * if it is still in that attempt series and attempt, not to a later one (replayed by `retryJob`, or claimed
- * again, since the read). Its `attempts` goes in the row's `attempt`, with `fenced`.
- */
-export interface SeenJob {
-  attempts: number;
-  series: number;
-}
-const AS_SEEN = { fenced: true, where: 'jobs.series = x.series', columns: { series: 'int' } } as const;
-const seenRow = (seen: SeenJob) => ({ attempt: seen.attempts, series: seen.series });
+/** The job as the dead-letter component read it: its fence is the attempt and series it was in. */
+export const fenceAsRead = (job: { attempts: number; series: number }): Fence => ({ attempt: job.attempts, series: job.series });
+
+/** Without a fence (neither `attempt` nor `series`): any job. */
+type MaybeFenced = Fence | { attempt?: undefined; series?: undefined };
 
 const FAIL = `error = x.message, finished_at = now(), lease_until = null, next_attempt_at = null`;
 const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: FAIL };
 const FAIL_JOB: Transition = { to: 'FAILED', set: FAIL };
-const FAIL_SEEN: Transition = { to: 'FAILED', set: FAIL, ...AS_SEEN };
 
 /**
- * FAILED: a worker's permanent or last failed attempt (with `attempt`/`lastSeq`), or the dead-letter
- * component finding a job whose deliveries ran out (with `seen`: the job as it read it), or any job (neither).
+ * FAILED: a worker's permanent or last failed attempt (its fence and `lastSeq`), the dead-letter component
+ * finding a job whose deliveries ran out (`fenceAsRead`, so a job replayed or claimed again since the read
+ * is left alone), or any job (no fence).
  */
-export function markFailed(
-  sql: Sql,
-  a: { id: string; error: string; attempt?: number; lastSeq?: number; attemptFailed: boolean; seen?: SeenJob },
-) {
+export function markFailed(sql: Sql, a: MaybeFenced & { id: string; error: string; lastSeq?: number; attemptFailed: boolean }) {
   const row: TransitionRow = { id: a.id, kind: a.attemptFailed ? 'error' : 'state', message: a.error };
   if (a.lastSeq !== undefined) row.lastSeq = a.lastSeq;
-  if (a.seen) return first(transition(sql, FAIL_SEEN, [{ ...row, ...seenRow(a.seen) }]));
   if (a.attempt === undefined) return first(transition(sql, FAIL_JOB, [row]));
-  return first(transition(sql, FAIL_ATTEMPT, [{ ...row, attempt: a.attempt }]));
+  return first(transition(sql, FAIL_ATTEMPT, [{ ...row, attempt: a.attempt, series: a.series }]));
 }
 
 const HAND_BACK: Transition = {
@@ -413,7 +414,7 @@ const HAND_BACK: Transition = {
 };
 
 /** A worker hands its job back on shutdown: RUNNING → QUEUED; the attempt is not counted. Null also when a cancel was asked for. */
-export function markQueuedAgain(sql: Sql, a: { id: string; attempt: number; lastSeq: number }) {
+export function markQueuedAgain(sql: Sql, a: Fence & { id: string; lastSeq: number }) {
   return first(transition(sql, HAND_BACK, [{ ...a, message: 'handed back by a stopping worker' }]));
 }
 
@@ -421,18 +422,17 @@ const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null
 const CANCEL_ATTEMPT: Transition = { to: 'CANCELLED', fenced: true, set: CANCEL };
 const NOT_HELD = `(state <> 'RUNNING' or lease_until < now())`;
 const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: NOT_HELD };
-const CANCEL_SEEN: Transition = { to: 'CANCELLED', set: CANCEL, ...AS_SEEN, where: `${NOT_HELD} and ${AS_SEEN.where}` };
+const CANCEL_AS_READ: Transition = { to: 'CANCELLED', set: CANCEL, fenced: true, where: NOT_HELD };
 
 /**
- * CANCELLED. Without `attempt`: a job no worker holds: QUEUED, RETRYING, or RUNNING under a lease that has
- * expired (its worker died; `cancelJob`, a redelivery of its message and the dead-letter sweep all cancel it
- * this way; the sweep with `seen`, the job as it read it); null while a live lease holds it. With `attempt`:
- * that running attempt, stopped by its worker.
+ * CANCELLED. Without a fence: a job no worker holds: QUEUED, RETRYING, or RUNNING under a lease that has
+ * expired (its worker died; `cancelJob` and a redelivery of its message cancel it this way, and the
+ * dead-letter sweep with `asRead`, the job's fence as it read it); null while a live lease holds it. With a
+ * fence (and `lastSeq`): that running attempt, stopped by its worker.
  */
-export function markCancelled(sql: Sql, a: { id: string; attempt?: number; lastSeq?: number; seen?: SeenJob }) {
-  const { seen, ...row } = a;
-  if (seen) return first(transition(sql, CANCEL_SEEN, [{ ...row, ...seenRow(seen) }]));
-  return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : CANCEL_ATTEMPT, [row]));
+export function markCancelled(sql: Sql, a: MaybeFenced & { id: string; lastSeq?: number; asRead?: boolean }) {
+  const { asRead, ...row } = a;
+  return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : asRead ? CANCEL_AS_READ : CANCEL_ATTEMPT, [row]));
 }
 
 /** Asks the worker running the job to stop (no state change until it does). */
@@ -448,7 +448,7 @@ export async function requestCancel(sql: Sql, id: string): Promise<JobRow | null
 const REPLAY: Transition = {
   to: 'QUEUED',
   where: `state = 'FAILED'`,
-  set: `attempts = 0, series = series + 1, error = null, result = null, progress = 0, progress_message = null, started_at = null,
+  set: `attempts = 0, series = jobs.series + 1, error = null, result = null, progress = 0, progress_message = null, started_at = null,
         finished_at = null, cancel_requested = false, dead_lettered_at = null, dead_letter_seq = null, msg_seq = null`,
 };
 
@@ -485,9 +485,8 @@ export async function replayFailedJob(
 }
 
 /** A throttled progress write by an attempt's holder: a milestone to record (history row `seq`). */
-export interface ProgressWrite {
+export interface ProgressWrite extends Fence {
   id: string;
-  attempt: number;
   seq: number;
   progress: number;
   message: string | null;
@@ -508,37 +507,38 @@ export interface ProgressRecorded {
 export async function recordProgressMany(sql: Sql, writes: readonly ProgressWrite[]): Promise<(ProgressRecorded | null)[]> {
   if (!writes.length) return [];
   const input = writes
-    .map((w) => ({ id: w.id, attempt: w.attempt, seq: w.seq, progress: w.progress, message: w.message, lease_ms: w.leaseMs }))
+    .map((w) => ({ id: w.id, attempt: w.attempt, series: w.series, seq: w.seq, progress: w.progress, message: w.message, lease_ms: w.leaseMs }))
     .sort((a, b) => (a.id === b.id ? 0 : a.id < b.id ? -1 : 1));
-  const rows = await sql.unsafe<(ProgressRecorded & { id: string; attempt: number })[]>(
+  const rows = await sql.unsafe<(ProgressRecorded & { id: string; attempt: number; series: number })[]>(
     `with x as (
        select * from jsonb_to_recordset($1::text::jsonb)
-         as x(id uuid, attempt int, seq int, progress real, message text, lease_ms int)
+         as x(id uuid, attempt int, series int, seq int, progress real, message text, lease_ms int)
      ), j as (
        update jobs set progress = x.progress, progress_message = x.message, seq = greatest(jobs.seq, x.seq),
          seq_reserved = greatest(jobs.seq_reserved, x.seq + ${SEQ_RESERVE}), updated_at = now(),
          lease_until = now() + x.lease_ms * interval '1 millisecond'
        from x
        where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state = 'RUNNING' and jobs.attempts = x.attempt
-       returning jobs.id, x.seq as x_seq, jobs.state, jobs.progress, jobs.progress_message, jobs.attempts,
+         and jobs.series = x.series
+       returning jobs.id, x.seq as x_seq, jobs.state, jobs.progress, jobs.progress_message, jobs.attempts, jobs.series,
          jobs.cancel_requested, jobs.seq_reserved
      ), e as (
        insert into job_events (job_id, seq, kind, state, progress, message, attempt)
        select id, x_seq, 'progress', state, progress, progress_message, attempts from j
        on conflict do nothing
      )
-     select id, attempts as attempt, cancel_requested as "cancelRequested", seq_reserved as "seqReserved" from j`,
+     select id, attempts as attempt, series, cancel_requested as "cancelRequested", seq_reserved as "seqReserved" from j`,
     [JSON.stringify(input), input.map((x) => x.id)] as never[],
   );
-  // By job and attempt: of two writes for one job (an old attempt's and the new one's), one holds the fence.
-  const found = new Map(rows.map((r) => [`${r.id}:${r.attempt}`, { cancelRequested: r.cancelRequested, seqReserved: r.seqReserved }]));
-  return writes.map((w) => found.get(`${w.id}:${w.attempt}`) ?? null);
+  // By job and fence: of two writes for one job (an old attempt's and the new one's), one holds the fence.
+  const key = (r: Fence & { id: string }) => `${r.id}:${r.series}:${r.attempt}`;
+  const found = new Map(rows.map((r) => [key(r), { cancelRequested: r.cancelRequested, seqReserved: r.seqReserved }]));
+  return writes.map((w) => found.get(key(w)) ?? null);
 }
 
 /** A running attempt whose lease to renew: its job and the attempt that holds it (the fence). */
-export interface Lease {
+export interface Lease extends Fence {
   id: string;
-  attempt: number;
 }
 
 /**
@@ -548,13 +548,14 @@ export interface Lease {
 export async function renewLeases(sql: Sql, leases: readonly Lease[], leaseMs: number): Promise<({ cancelRequested: boolean } | null)[]> {
   if (!leases.length) return [];
   const ids = leases.map((l) => l.id).sort();
-  const attemptOf = new Map(leases.map((l) => [l.id, l.attempt]));
+  const fenceOf = new Map(leases.map((l) => [l.id, l]));
   const rows = await sql.unsafe<{ id: string; cancelRequested: boolean }[]>(
-    `update jobs set lease_until = now() + $3 * interval '1 millisecond'
-     from unnest($1::uuid[], $2::int[]) as x(id, attempt)
+    `update jobs set lease_until = now() + $4 * interval '1 millisecond'
+     from unnest($1::uuid[], $2::int[], $3::int[]) as x(id, attempt, series)
      where jobs.id = any($1::uuid[]) and jobs.id = x.id and jobs.state = 'RUNNING' and jobs.attempts = x.attempt
+       and jobs.series = x.series
      returning jobs.id, jobs.cancel_requested as "cancelRequested"`,
-    [ids, ids.map((id) => attemptOf.get(id)!), leaseMs] as never[],
+    [ids, ids.map((id) => fenceOf.get(id)!.attempt), ids.map((id) => fenceOf.get(id)!.series), leaseMs] as never[],
   );
   const found = new Map(rows.map((r) => [r.id, { cancelRequested: r.cancelRequested }]));
   return leases.map((l) => found.get(l.id) ?? null);

@@ -12,7 +12,7 @@
 import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import { JetStreamApiError, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
-import { findAbandonedJobs, findJobByMsgSeq, getJob, markCancelled, markFailed, recordDeadLetter } from '../db/jobs.js';
+import { fenceAsRead, findAbandonedJobs, findJobByMsgSeq, getJob, markCancelled, markFailed, recordDeadLetter } from '../db/jobs.js';
 import { noteStaleCopies, staleCopies, staleCopiesRemoved } from '../db/dead-letter-removals.js';
 import type { JobRow } from '../db/schema.js';
 import { faultPoint } from '../faults.js';
@@ -135,7 +135,7 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
   if (job.cancelRequested && job.state !== 'FAILED') {
     // Its cancel was asked for while its worker held it, and that worker died: the user's answer, not a
     // failure (CANCELLED once the lease ran out).
-    const cancelled = await markCancelled(d.sql, { id: job.id, seen: job });
+    const cancelled = await markCancelled(d.sql, { id: job.id, ...fenceAsRead(job), asRead: true });
     if (cancelled) {
       publishUpdate(d.nats.nc, d.names, updateFromJob(cancelled));
       return drop();
@@ -148,7 +148,7 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
   faultPoint('dead-letter-before-mark');
   if (job.state !== 'FAILED') {
     // As read: a job replayed (or claimed again) since is not this one's to fail.
-    const failed = await markFailed(d.sql, { id: job.id, error: reason, attemptFailed: job.state === 'RUNNING', seen: job });
+    const failed = await markFailed(d.sql, { id: job.id, ...fenceAsRead(job), error: reason, attemptFailed: job.state === 'RUNNING' });
     if (failed) publishUpdate(d.nats.nc, d.names, updateFromJob(failed));
   }
   await recordCopy(d, job, dlqSeq); // the copy stands for `job`'s attempt series

@@ -39,7 +39,7 @@ async function finished(state: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', days: numbe
   if (state === 'FAILED') await copyToDeadLetters({ ...t.app.deps }, (await markFailed(sql(), { id, error: 'boom', attemptFailed: false })) as JobRow);
   if (state === 'SUCCEEDED') {
     const run = (await markRunning(sql(), { id, series: 1, leaseMs: 60_000, msgSeq: 1 }))!;
-    await markSucceeded(sql(), { id, attempt: run.attempts, lastSeq: run.seq, result: null, progressMessage: null });
+    await markSucceeded(sql(), { id, attempt: run.attempts, series: run.series, lastSeq: run.seq, result: null, progressMessage: null });
   }
   await t.env.sql`update jobs set finished_at = now() - ${days}::int * interval '1 day' where id = ${id}`;
   return id;

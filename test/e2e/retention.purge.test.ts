@@ -89,7 +89,7 @@ describe('retention', () => {
     const retrying = await submit('demo.noop', {});
     expect(await markRunning(t.app.deps.sql, { id: running, series: 1, leaseMs: 3_600_000, msgSeq: 1 })).not.toBeNull();
     const r = await markRunning(t.app.deps.sql, { id: retrying, series: 1, leaseMs: 3_600_000, msgSeq: 2 });
-    expect(await markRetrying(t.app.deps.sql, { id: retrying, attempt: r!.attempts, lastSeq: r!.seq, error: 'later', delayMs: 3_600_000 })).not.toBeNull();
+    expect(await markRetrying(t.app.deps.sql, { id: retrying, attempt: r!.attempts, series: r!.series, lastSeq: r!.seq, error: 'later', delayMs: 3_600_000 })).not.toBeNull();
     await t.env.sql`update jobs set created_at = now() - interval '400 days' where id in ${t.env.sql([queued, running, retrying])}`;
 
     await finishedDaysAgo(doneOld, 31); // past 30 days: deleted

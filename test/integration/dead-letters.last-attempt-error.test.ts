@@ -24,7 +24,7 @@ it('fails the job with the lost worker as its last attempt error, not the attemp
   const id = submitted.job.id as string;
   // Attempt 1 fails with an error and is retried; attempt 2's worker dies (its lease runs out at once).
   const first = (await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1 })) as JobRow;
-  await markRetrying(sql, { id, attempt: 1, lastSeq: first.seq, error: 'boom on attempt 1', delayMs: 0 });
+  await markRetrying(sql, { id, attempt: 1, series: 1, lastSeq: first.seq, error: 'boom on attempt 1', delayMs: 0 });
   const second = (await markRunning(sql, { id, series: 1, leaseMs: 1, msgSeq: 2 })) as JobRow;
   expect(second).toMatchObject({ state: 'RUNNING', attempts: 2, error: 'boom on attempt 1' });
   await new Promise((r) => setTimeout(r, 50)); // the dead worker's lease is over

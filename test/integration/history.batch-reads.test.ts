@@ -21,7 +21,7 @@ async function jobs(): Promise<{ done: string; queued: string }> {
   const [done, queued] = [newJob(), newJob()];
   await insertJobs(t.db.sql, [done, queued]);
   await markRunning(t.db.sql, { id: done.id, series: 1, leaseMs: 60_000, msgSeq: 1 });
-  await markSucceeded(t.db.sql, { id: done.id, attempt: 1, lastSeq: 2, result: { ok: true }, progressMessage: 'all done' });
+  await markSucceeded(t.db.sql, { id: done.id, attempt: 1, series: 1, lastSeq: 2, result: { ok: true }, progressMessage: 'all done' });
   return { done: done.id, queued: queued.id };
 }
 

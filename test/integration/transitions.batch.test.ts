@@ -5,7 +5,18 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gql, JOB, SUBMIT } from '../support/graphql.js';
 import { countRows, startTestApp, type TestApp } from '../support/app.js';
-import { markRunningMany, markSucceededMany, recordProgressMany, renewLeases } from '../../src/db/jobs.js';
+import {
+  markCancelled,
+  markFailed,
+  markQueuedAgain,
+  markRetrying,
+  markRunning,
+  markRunningMany,
+  markSucceeded,
+  markSucceededMany,
+  recordProgressMany,
+  renewLeases,
+} from '../../src/db/jobs.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -24,7 +35,7 @@ it('claims each job of a batch once: a job named twice, an older series or a fin
   const [a, b, c] = [await submit(), await submit(), await submit()];
   const sql = t.app.deps.sql;
   const [done] = await markRunningMany(sql, [{ id: c, series: 1, leaseMs: 60_000, msgSeq: 1 }]);
-  await markSucceededMany(sql, [{ id: c, attempt: 1, lastSeq: done!.seq, result: 'first', progressMessage: null }]);
+  await markSucceededMany(sql, [{ id: c, attempt: 1, series: 1, lastSeq: done!.seq, result: 'first', progressMessage: null }]);
 
   const claimed = await markRunningMany(sql, [
     { id: a, series: 1, leaseMs: 60_000, msgSeq: 10 },
@@ -47,9 +58,9 @@ it('completes only the jobs whose fence holds; each gets its own result', async 
   expect(running.map((j) => j?.state)).toEqual(['RUNNING', 'RUNNING', 'RUNNING']);
 
   const done = await markSucceededMany(sql, [
-    { id: ids[0]!, attempt: 1, lastSeq: running[0]!.seq, result: { n: 0 }, progressMessage: 'zero' },
-    { id: ids[1]!, attempt: 2, lastSeq: running[1]!.seq, result: { n: 1 }, progressMessage: null }, // a stale attempt
-    { id: ids[2]!, attempt: 1, lastSeq: running[2]!.seq, result: null, progressMessage: null },
+    { id: ids[0]!, attempt: 1, series: 1, lastSeq: running[0]!.seq, result: { n: 0 }, progressMessage: 'zero' },
+    { id: ids[1]!, attempt: 2, series: 1, lastSeq: running[1]!.seq, result: { n: 1 }, progressMessage: null }, // a stale attempt
+    { id: ids[2]!, attempt: 1, series: 1, lastSeq: running[2]!.seq, result: null, progressMessage: null },
   ]);
   expect(done.map((j) => j?.state ?? null)).toEqual(['SUCCEEDED', null, 'SUCCEEDED']);
   expect(await job(ids[0]!)).toMatchObject({ state: 'SUCCEEDED', result: { n: 0 }, progress: 100, progressMessage: 'zero' });
@@ -70,7 +81,7 @@ it('renews the leases of a tick in one statement, each answered on its own: lost
     (await t.env.sql<{ ms: number }[]>`select (extract(epoch from lease_until - now()) * 1000)::float8 as ms from jobs where id = ${id}`)[0]!.ms;
 
   // Not in id order, and the first one's attempt is stale: answers come back in the order asked.
-  const answers = await renewLeases(sql, [{ id: ids[2]!, attempt: 1 }, { id: ids[0]!, attempt: 2 }, { id: ids[1]!, attempt: 1 }], 600_000);
+  const answers = await renewLeases(sql, [{ id: ids[2]!, attempt: 1, series: 1 }, { id: ids[0]!, attempt: 2, series: 1 }, { id: ids[1]!, attempt: 1, series: 1 }], 600_000);
   expect(answers).toEqual([{ cancelRequested: false }, null, { cancelRequested: true }]);
   expect(await leaseOf(ids[2]!)).toBeGreaterThan(60_000);
   expect(await leaseOf(ids[0]!)).toBeLessThan(1_000); // a stale holder renews nothing
@@ -84,10 +95,10 @@ it('records the progress milestones that fall due together in one statement, eac
   expect((await gql(t.url, `mutation C($id: ID!) { cancelJob(id: $id) { job { id } } }`, { id: ids[2]! })).body.data.cancelJob.job.id).toBe(ids[2]);
   const at = (i: number) => running[i]!.seq + 5;
   const answers = await recordProgressMany(sql, [
-    { id: ids[1]!, attempt: 1, seq: at(1), progress: 40, message: 'it\'s "quoted", \\ and, commas', leaseMs: 60_000 },
-    { id: ids[0]!, attempt: 2, seq: at(0), progress: 99, message: 'a stale attempt', leaseMs: 60_000 },
-    { id: ids[0]!, attempt: 1, seq: at(0), progress: 25.5, message: null, leaseMs: 60_000 },
-    { id: ids[2]!, attempt: 1, seq: at(2), progress: 10, message: 'x', leaseMs: 60_000 },
+    { id: ids[1]!, attempt: 1, series: 1, seq: at(1), progress: 40, message: 'it\'s "quoted", \\ and, commas', leaseMs: 60_000 },
+    { id: ids[0]!, attempt: 2, series: 1, seq: at(0), progress: 99, message: 'a stale attempt', leaseMs: 60_000 },
+    { id: ids[0]!, attempt: 1, series: 1, seq: at(0), progress: 25.5, message: null, leaseMs: 60_000 },
+    { id: ids[2]!, attempt: 1, series: 1, seq: at(2), progress: 10, message: 'x', leaseMs: 60_000 },
   ]);
   expect(answers).toEqual([
     { cancelRequested: false, seqReserved: at(1) + 1000 },
@@ -106,4 +117,33 @@ it('records the progress milestones that fall due together in one statement, eac
     { jobId: ids[1], seq: at(1), progress: 40 },
   ]);
   expect(await recordProgressMany(sql, [])).toEqual([]);
+});
+
+it('refuses every write of a stalled worker once the job was replayed and claimed again, though the attempt number is the same', async () => {
+  const id = await submit();
+  const sql = t.app.deps.sql;
+  // A worker claims attempt 1, stalls (cut off from PostgreSQL); the job fails meanwhile, an operator replays
+  // it (retryJob: a new attempt series, attempts from 0) and another worker claims it: attempt 1 again.
+  const stale = (await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 400 }))!;
+  expect(await markFailed(sql, { id, error: 'worker lost', attemptFailed: false })).toMatchObject({ state: 'FAILED' });
+  const retried = await gql(t.url, `mutation R($id: ID!) { retryJob(id: $id) { job { state } userErrors { code } } }`, { id });
+  expect(retried.body.data.retryJob).toEqual({ job: { state: 'QUEUED' }, userErrors: [] });
+  const current = (await markRunning(sql, { id, series: 2, leaseMs: 60_000, msgSeq: 401 }))!;
+  expect(current).toMatchObject({ attempts: stale.attempts, series: 2 });
+
+  const old = { id, attempt: stale.attempts, series: stale.series, lastSeq: stale.seq };
+  expect(await markSucceeded(sql, { ...old, result: 'from the stalled attempt', progressMessage: null })).toBeNull();
+  expect(await markRetrying(sql, { ...old, error: 'late', delayMs: 0 })).toBeNull();
+  expect(await markFailed(sql, { ...old, error: 'late', attemptFailed: true })).toBeNull();
+  expect(await markQueuedAgain(sql, old)).toBeNull();
+  expect(await markCancelled(sql, old)).toBeNull();
+  expect(await renewLeases(sql, [old], 600_000)).toEqual([null]);
+  expect(await recordProgressMany(sql, [{ ...old, seq: stale.seq + 1, progress: 50, message: 'late', leaseMs: 600_000 }])).toEqual([null]);
+  expect(await job(id)).toMatchObject({ state: 'RUNNING', attempts: 1, progress: 0, progressMessage: null, result: null, error: null });
+
+  // The current attempt's own writes hold.
+  const now = { id, attempt: current.attempts, series: current.series, lastSeq: current.seq };
+  expect(await renewLeases(sql, [now], 600_000)).toEqual([{ cancelRequested: false }]);
+  expect(await markSucceeded(sql, { ...now, result: 'from the replay', progressMessage: null })).toMatchObject({ state: 'SUCCEEDED' });
+  expect(await job(id)).toMatchObject({ state: 'SUCCEEDED', result: 'from the replay' });
 });

@@ -43,6 +43,6 @@ it('guarded transitions refuse to move a job backwards or to write for a stale a
   const done = await waitForJob(t.url, id, (j) => j.state === 'SUCCEEDED');
   const sql = t.app.deps.sql;
   expect(await markRunning(sql, { id, series: 1, leaseMs: 1000, msgSeq: 1 })).toBeNull();
-  expect(await markSucceeded(sql, { id, attempt: 1, lastSeq: 999, result: 'overwritten', progressMessage: null })).toBeNull();
+  expect(await markSucceeded(sql, { id, attempt: 1, series: 1, lastSeq: 999, result: 'overwritten', progressMessage: null })).toBeNull();
   expect(await waitForJob(t.url, id, () => true)).toEqual(done);
 });

@@ -60,7 +60,7 @@ const submit = async (wait: boolean) =>
   (await gql(t.url, SUBMIT, { input: { type: 'test.gate', payload: { wait } } })).body.data.submitJob.job.id as string;
 const rows = (ids: string[]) =>
   t.env.sql<{ id: string; state: string; attempts: number }[]>`select id, state, attempts from jobs where id = any(${ids}::uuid[])`;
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
     if (await check()) return;
   }
