@@ -6,7 +6,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, LongrunError, type JobUpdate, type LongrunClient } from '../../sdk/index.js';
+import { createClient, LongrunError, RESUME_OVERLAP_MS, type JobUpdate, type LongrunClient } from '../../sdk/index.js';
+import { RESUME_OVERLAP_MS as SERVER_RESUME_OVERLAP_MS } from '../../src/progress/job-updates.js';
 import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { startTcpProxy } from '../support/proxy.js';
 import { sdkFor } from '../support/sdk.js';
@@ -175,6 +176,63 @@ describe('SDK', () => {
       for (const j of away) expect(seen.filter((u) => u.jobId === j.id).map((u) => u.seq)).toEqual(recorded.get(j.id));
       const keys = seen.map((u) => `${u.jobId}:${u.seq}`);
       expect(keys).toEqual([...new Set(keys)]); // A's updates, replayed again from before the cut, are not repeated
+    } finally {
+      abort.abort();
+      await client.close();
+      await proxy.close();
+    }
+  });
+
+  it('resumes jobUpdates after a short disconnect on a busy system (over 10,000 changes in the 5 s before its last update) without a refusal, a gap or a repeat', async () => {
+    const busy = (await t.createKey('sdk-busy')).key;
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
+    const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: busy, reconnectDelayMs: 50 });
+    const abort = new AbortController();
+    const seen: JobUpdate[] = [];
+    const finished = (id: string | undefined) => seen.some((u) => u.jobId === id && u.state === 'SUCCEEDED');
+    try {
+      // Half a second ago, 10,000 jobs changed (their QUEUED; finished, so no worker takes them) ...
+      const [{ at } = { at: new Date(0) }] = await t.env.sql<{ at: Date }[]>`select now() - interval '0.5 seconds' as at`;
+      await t.env.sql`
+        insert into jobs (id, owner, type, state, payload, max_attempts, timeout_ms, created_at, updated_at, finished_at)
+        select gen_random_uuid(), 'sdk-busy', 'demo.noop', 'SUCCEEDED', '{}', 1, 1000, ${at}, ${at}, ${at}
+        from generate_series(1, 10000)`;
+      for (let i = 0; i < 250 && t.app.hub.listenerCount !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const listeners = t.app.hub.listenerCount;
+      // ... which the client sees (a replay from then: at the bound, not past it) ...
+      const updates = client.jobUpdates({}, { since: at.toISOString(), signal: abort.signal });
+      const until = async (done: () => boolean) => {
+        while (!done()) {
+          const r = await updates.next();
+          expect(r.done).toBe(false);
+          seen.push(r.value);
+        }
+      };
+      // ... then live, a job from start to end: the latest update the client sees before the cut.
+      let a: { id: string } | undefined;
+      const first = until(() => finished(a?.id));
+      for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners + 1; i++) await new Promise((r) => setTimeout(r, 20));
+      a = (await client.submitJob({ type: 'demo.noop', payload: {} })).job!;
+      await first;
+      expect(seen.filter((u) => u.jobId !== a!.id)).toHaveLength(10_000);
+      // (The 10,000 are within the overlap of the resume, else this would prove nothing; the SDK remembers the
+      // jobs of as long an overlap as the server replays.)
+      expect(RESUME_OVERLAP_MS).toBe(SERVER_RESUME_OVERLAP_MS);
+      expect(Date.parse(seen.at(-1)!.at) - at.getTime()).toBeLessThan(RESUME_OVERLAP_MS);
+
+      const release = proxy.hold();
+      for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners; i++) await new Promise((r) => setTimeout(r, 20));
+      const away = (await client.submitJob({ type: 'demo.noop', payload: {} })).job!;
+      for (let i = 0; i < 250 && (await client.job(away.id))?.state !== 'SUCCEEDED'; i++) await new Promise((r) => setTimeout(r, 20));
+      const recorded = (await client.job(away.id))!.events.map((e) => e.seq);
+      release();
+
+      await until(() => finished(away.id));
+      expect(proxy.accepted).toBeGreaterThanOrEqual(2);
+      expect(seen.filter((u) => u.jobId === away.id).map((u) => u.seq)).toEqual(recorded);
+      const keys = seen.map((u) => `${u.jobId}:${u.seq}`);
+      // The 10,000 and A's updates, replayed again by the overlap, are not yielded again.
+      expect(keys).toEqual([...new Set(keys)]);
     } finally {
       abort.abort();
       await client.close();
