@@ -45,6 +45,8 @@ export interface SubscriptionSettings {
   reconnectAttempts: number;
   reconnectDelayMs: number;
   keepAliveMs: number;
+  /** This machine's clock (a test skews it). @default Date.now */
+  now?: () => number;
 }
 
 export interface Subscriptions {
@@ -71,6 +73,12 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
   let pongDue: NodeJS.Timeout | undefined;
   /** WebSocket connections acknowledged so far; one or more: a failure since is a lost connection, worth retrying. */
   let connections = 0;
+  const now = s.now ?? Date.now;
+  /**
+   * What to add to `now()` for the server's clock: from the `serverTime` of the last connection_ack (a
+   * little less than the true difference, by the ack's way over the network: a resume replays that much more).
+   */
+  let clockOffset = 0;
 
   const socket = (): WsClient => {
     if (ws) return ws;
@@ -85,7 +93,11 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       // retryable close (4499), and they reconnect.
       keepAlive: s.keepAliveMs,
       on: {
-        connected: () => void connections++,
+        connected: (_socket, payload) => {
+          connections++;
+          const serverTime = typeof payload?.serverTime === 'string' ? Date.parse(payload.serverTime) : NaN;
+          if (Number.isFinite(serverTime)) clockOffset = serverTime - now();
+        },
         ping: (received) => {
           if (!received) pongDue = setTimeout(() => c.terminate(), s.keepAliveMs).unref();
         },
@@ -157,19 +169,22 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
    * and counts only what is at or after it) and drops what it yielded already by the job's last seq (seqs
    * grow per job), remembered for the 10,000 most recently active jobs and for every job yielded within
    * RESUME_OVERLAP_MS of the latest `at`. Without `options.since`, the first subscription is live only and its
-   * start (this clock) counts as the latest `at`: a reconnect before anything was yielded still replays what
-   * happened meanwhile.
+   * start counts as the latest `at`, by the server's clock (the ack's `serverTime`; this machine's may be off):
+   * a reconnect before anything was yielded still replays what happened meanwhile.
    */
   async function* jobUpdates(filter: JobUpdatesFilter = {}, opts: JobUpdatesOptions = {}): AsyncGenerator<JobUpdate> {
-    let latest: number | null = opts.since === undefined ? Date.now() : null;
+    const started = opts.since === undefined ? now() : null;
+    let latest: number | null = null;
     let opened = false;
     /** Per job: the last seq yielded and the latest `at` among its updates yielded. */
     const yielded = new Map<string, { seq: number; at: number }>();
     const resume = () => {
       const first = !opened;
       opened = true;
-      if (first || latest === null) return { since: opts.since ?? null, lastSeenAt: null };
-      return { since: null, lastSeenAt: new Date(latest).toISOString() };
+      const ats = [latest, started === null ? null : started + clockOffset].filter((at) => at !== null);
+      const lastSeenAt = ats.length ? Math.max(...ats) : null;
+      if (first || lastSeenAt === null) return { since: opts.since ?? null, lastSeenAt: null };
+      return { since: null, lastSeenAt: new Date(lastSeenAt).toISOString() };
     };
     const open = () => subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...resume() }, 'jobUpdates');
     for await (const u of resubscribing(open, opts.signal)) {
