@@ -91,7 +91,7 @@ export interface LongrunClient {
   watchJob(id: string, options?: WatchOptions): AsyncIterableIterator<JobUpdate>;
   /**
    * Updates of many jobs (`jobUpdates`); never ends by itself: break out of the loop or abort. On network loss
-   * it reconnects as `watchJob` does and resumes with `since`: the changes recorded while it was away come
+   * it reconnects as `watchJob` does and resumes with `lastSeenAt`: the changes recorded while it was away come
    * first (state changes, attempt errors, recorded progress milestones; not every live progress report), and
    * no update is yielded twice. `options.since` replays from that instant at the start.
    */

@@ -1,7 +1,7 @@
 /**
  * The SDK's live updates (`watchJob`, `jobUpdates`) over one graphql-ws socket: the socket and its keep-alive
  * pings, reconnecting with backoff after a lost connection or a SERVICE_UNAVAILABLE answer, and resuming
- * where the last update left off (`after` per job, `since` for many jobs) so nothing is repeated or skipped.
+ * where the last update left off (`after` per job, `lastSeenAt` for many jobs) so nothing is repeated or skipped.
  * `createClient` (`sdk/client.ts`) builds them; the request methods do not use the socket.
  */
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws/client';
@@ -30,8 +30,10 @@ export interface JobUpdatesOptions {
 }
 
 /**
- * How far before the latest `at` it yielded `jobUpdates` resumes: a change's `at` is when its statement
- * started, so one that committed (and went out) a little later than another can carry an earlier `at`.
+ * How far before the latest `at` it yielded a `jobUpdates` resume replays (the server's overlap for
+ * `lastSeenAt`): a change's `at` is when its statement started, so one that committed (and went out) a little
+ * later than another can carry an earlier `at`. The jobs yielded that recently are remembered, to drop what
+ * the overlap sends again.
  */
 export const RESUME_OVERLAP_MS = 5000;
 
@@ -43,6 +45,8 @@ export interface SubscriptionSettings {
   reconnectAttempts: number;
   reconnectDelayMs: number;
   keepAliveMs: number;
+  /** This machine's clock (a test skews it). @default Date.now */
+  now?: () => number;
 }
 
 export interface Subscriptions {
@@ -69,6 +73,12 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
   let pongDue: NodeJS.Timeout | undefined;
   /** WebSocket connections acknowledged so far; one or more: a failure since is a lost connection, worth retrying. */
   let connections = 0;
+  const now = s.now ?? Date.now;
+  /**
+   * What to add to `now()` for the server's clock: from the `serverTime` of the last connection_ack (a
+   * little less than the true difference, by the ack's way over the network: a resume replays that much more).
+   */
+  let clockOffset = 0;
 
   const socket = (): WsClient => {
     if (ws) return ws;
@@ -83,7 +93,11 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       // retryable close (4499), and they reconnect.
       keepAlive: s.keepAliveMs,
       on: {
-        connected: () => void connections++,
+        connected: (_socket, payload) => {
+          connections++;
+          const serverTime = typeof payload?.serverTime === 'string' ? Date.parse(payload.serverTime) : NaN;
+          if (Number.isFinite(serverTime)) clockOffset = serverTime - now();
+        },
         ping: (received) => {
           if (!received) pongDue = setTimeout(() => c.terminate(), s.keepAliveMs).unref();
         },
@@ -151,29 +165,39 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
   }
 
   /**
-   * Resumes from a little before the latest `at` yielded (RESUME_OVERLAP_MS) and drops what it yielded
-   * already by the job's last seq (seqs grow per job), remembered for the 10,000 most recently active jobs.
-   * Without `options.since`, the first subscription is live only and its start (this clock) counts as the
-   * latest `at`: a reconnect before anything was yielded still replays what happened meanwhile.
+   * Resumes with `lastSeenAt: <the latest at yielded>` (the server replays from RESUME_OVERLAP_MS before it
+   * and counts only what is at or after it) and drops what it yielded already by the job's last seq (seqs
+   * grow per job), remembered for the 10,000 most recently active jobs and for every job yielded within
+   * RESUME_OVERLAP_MS of the latest `at`. Without `options.since`, the first subscription is live only and its
+   * start counts as the latest `at`, by the server's clock (the ack's `serverTime`; this machine's may be off):
+   * a reconnect before anything was yielded still replays what happened meanwhile.
    */
   async function* jobUpdates(filter: JobUpdatesFilter = {}, opts: JobUpdatesOptions = {}): AsyncGenerator<JobUpdate> {
-    let latest: number | null = opts.since === undefined ? Date.now() : null;
+    const started = opts.since === undefined ? now() : null;
+    let latest: number | null = null;
     let opened = false;
-    const lastSeq = new Map<string, number>();
-    const since = () => {
+    /** Per job: the last seq yielded and the latest `at` among its updates yielded. */
+    const yielded = new Map<string, { seq: number; at: number }>();
+    const resume = () => {
       const first = !opened;
       opened = true;
-      if (first || latest === null) return opts.since ?? null;
-      return new Date(latest - RESUME_OVERLAP_MS).toISOString();
+      const ats = [latest, started === null ? null : started + clockOffset].filter((at) => at !== null);
+      const lastSeenAt = ats.length ? Math.max(...ats) : null;
+      if (first || lastSeenAt === null) return { since: opts.since ?? null, lastSeenAt: null };
+      return { since: null, lastSeenAt: new Date(lastSeenAt).toISOString() };
     };
-    const open = () => subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, since: since() }, 'jobUpdates');
+    const open = () => subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...resume() }, 'jobUpdates');
     for await (const u of resubscribing(open, opts.signal)) {
-      if (u.seq <= (lastSeq.get(u.jobId) ?? 0)) continue;
-      lastSeq.delete(u.jobId);
-      lastSeq.set(u.jobId, u.seq);
-      if (lastSeq.size > 10_000) lastSeq.delete(lastSeq.keys().next().value!);
+      const before = yielded.get(u.jobId);
+      if (u.seq <= (before?.seq ?? 0)) continue;
       const at = Date.parse(u.at);
+      yielded.delete(u.jobId); // re-insert: the map keeps the most recently active jobs last
+      yielded.set(u.jobId, { seq: u.seq, at: Math.max(at, before?.at ?? at) });
       if (latest === null || at > latest) latest = at;
+      for (const [id, y] of yielded) {
+        if (yielded.size <= 10_000 || y.at >= latest - RESUME_OVERLAP_MS) break;
+        yielded.delete(id);
+      }
       yield u;
     }
   }

@@ -180,6 +180,7 @@ export type JobProgressSubscription = { jobProgress: { jobId: string, type: stri
 export type JobUpdatesSubscriptionVariables = Exact<{
   filter?: JobUpdatesFilter | null | undefined;
   since?: string | null | undefined;
+  lastSeenAt?: string | null | undefined;
 }>;
 
 
@@ -572,8 +573,8 @@ export const JobProgressDocument = new TypedDocumentString(`
   error
 }`) as unknown as TypedDocumentString<JobProgressSubscription, JobProgressSubscriptionVariables>;
 export const JobUpdatesDocument = new TypedDocumentString(`
-    subscription JobUpdates($filter: JobUpdatesFilter, $since: DateTime) {
-  jobUpdates(filter: $filter, since: $since) {
+    subscription JobUpdates($filter: JobUpdatesFilter, $since: DateTime, $lastSeenAt: DateTime) {
+  jobUpdates(filter: $filter, since: $since, lastSeenAt: $lastSeenAt) {
     ...JobUpdateFields
   }
 }

@@ -210,7 +210,8 @@ export interface ChangedFilter {
 }
 
 /**
- * The jobs with a history row at or after `since` (at most `limit`), with their types. Found by the jobs
+ * The jobs with a history row at or after `since` (at most `limit`), with their types and when they last
+ * changed (`changedAt`: `updated_at`, or `finished_at` for a finished one). Found by the jobs
  * indexes, not by `job_events.at` (no index: one would cost every change of every job): a job's `updated_at`
  * is at or after its last history row's `at` (the transition that writes the row sets both from one `now()`),
  * so one not done with is in `jobs_state_updated` with `updated_at >= since`, and a finished one in
@@ -219,7 +220,12 @@ export interface ChangedFilter {
  * Plans at 100k jobs (bench/job-updates-since.explain.ts): Index Scan on jobs_state_updated + Bitmap Index
  * Scan on jobs_finished, < 1 ms for the last 10 minutes.
  */
-export async function changedJobsSince(sql: Sql, since: Date, f: ChangedFilter, limit: number): Promise<{ id: string; type: string }[]> {
+export async function changedJobsSince(
+  sql: Sql,
+  since: Date,
+  f: ChangedFilter,
+  limit: number,
+): Promise<{ id: string; type: string; changedAt: Date }[]> {
   // `since` as a timestamptz parameter (a Date: milliseconds, as `at` is sent), not text cast in SQL: the
   // planner estimates a parameter's range from the statistics and reads jobs_finished; a cast of text it
   // does not fold, guesses a third of the table and scans it.
@@ -231,11 +237,11 @@ export async function changedJobsSince(sql: Sql, since: Date, f: ChangedFilter, 
   const and = where.map((w) => ` and ${w}`).join('');
   // Each side stops at `limit` too: past the bound neither reads more than that (a FAILED job is on both).
   const n = `$${params.push(limit)}`;
-  return sql.unsafe<{ id: string; type: string }[]>(
-    `(select id, type from jobs
+  return sql.unsafe<{ id: string; type: string; changedAt: Date }[]>(
+    `(select id, type, updated_at as "changedAt" from jobs
         where state in ('QUEUED', 'RUNNING', 'RETRYING', 'FAILED') and updated_at >= $1::timestamptz${and} limit ${n})
      union
-     (select id, type from jobs
+     (select id, type, finished_at as "changedAt" from jobs
         where finished_at >= $1::timestamptz and state in ('SUCCEEDED', 'CANCELLED')${and} limit ${n})
      limit ${n}`,
     params as never[],

@@ -59,7 +59,7 @@ export const resolvers: Resolvers = {
       resolve: (u: JobUpdateMessage) => u,
     },
     jobUpdates: {
-      subscribe: (_, { filter, since }, ctx) =>
+      subscribe: (_, { filter, since, lastSeenAt }, ctx) =>
         openJobUpdates(
           {
             sql: ctx.deps.sql,
@@ -71,6 +71,7 @@ export const resolvers: Resolvers = {
           filter ?? {},
           ctx.viewer.admin ? null : ctx.viewer.owner,
           since ?? null,
+          lastSeenAt ?? null,
         ),
       resolve: (u: JobUpdateMessage) => u,
     },

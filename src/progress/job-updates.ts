@@ -8,17 +8,22 @@
  *
  * With `since`, the recorded history (`job_history`) of the viewer's matching jobs at or after `since` is sent
  * first, in `at` order, then the live updates. Listening starts before PostgreSQL is read, and the live
- * updates wait in the inbox meanwhile; the per-job seq dedupe drops those the replay already sent, so there
- * is no gap and no duplicate at the switch. `>=`, not `>`: several changes share a millisecond (a
- * `submitJobs` batch shares one `now()`), and `at` is sent to the millisecond (PostgreSQL keeps
- * microseconds; the Date truncates), so the changes at exactly `since` come again and the client drops those
- * it saw by (jobId, seq). Live progress reports are recorded throttled: the replay has the milestones, not
- * every report. A subscriber with `since` that falls behind by more than the inbox holds (a long replay still
- * being sent, a slow socket) is not cut short: the inbox empties and the stream reads PostgreSQL again from
- * the earliest `at` it dropped, with the same dedupe. After the API's NATS connection is back, every
- * subscription reads the recorded changes from when NATS may have lost them (the hub's `resync`) the same way;
- * the subscriptions of one viewer with the same filter reading from the same time share one read
- * (shared-reads.ts). Different filters are read apart: each has its own bounds and its own plan.
+ * updates wait in the inbox meanwhile; the per-job seq dedupe drops those the replay already sent, so there is
+ * no gap and no duplicate at the switch. `>=`, not `>`: several changes share a millisecond (a `submitJobs`
+ * batch shares one `now()`), and `at` is sent to the millisecond (PostgreSQL keeps microseconds; the Date
+ * truncates), so the changes at exactly `since` come again and the client drops those it saw by (jobId, seq).
+ * With `lastSeenAt` instead (a resume: the latest `at` the client saw), the replay starts RESUME_OVERLAP_MS
+ * before it, as a change that committed after the one the client saw can carry an earlier `at`; the client
+ * drops what it saw of those by (jobId, seq), and only the changes at or after `lastSeenAt` count towards
+ * MAX_REPLAY_ROWS (the overlap has its own, larger bound), so a short disconnect on a busy system is not
+ * refused for the changes the client had already received. Live progress reports are recorded throttled: the
+ * replay has the milestones, not every report. A subscriber with `since` or `lastSeenAt` that falls behind by
+ * more than the inbox holds (a long replay still being sent, a slow socket) is not cut short: the inbox
+ * empties and the stream reads PostgreSQL again from the earliest `at` it dropped, with the same dedupe. After
+ * the API's NATS connection is back, every subscription reads the recorded changes from when NATS may have
+ * lost them (the hub's `resync`) the same way; the subscriptions of one viewer with the same filter reading
+ * from the same time share one read (shared-reads.ts). Different filters are read apart: each has its own
+ * bounds and its own plan.
  */
 import type { Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
@@ -38,15 +43,31 @@ import { updateFromEvent } from './updates.js';
 export const MAX_UPDATE_TYPES = 20;
 /** Most ids in one filter. */
 export const MAX_UPDATE_IDS = 100;
-/** Most history rows (and changed jobs) one `since` replays; past it the subscription is refused. */
+/**
+ * Most history rows (and changed jobs) one replay counts (at or after `since` or `lastSeenAt`); past it the
+ * subscription is refused.
+ */
 export const MAX_REPLAY_ROWS = 10_000;
 /**
  * Most changed jobs a replay looks through when a `states` filter picks its rows: a quiet filter (`FAILED`
  * only) on a busy system is not refused for the jobs that changed into other states.
  */
 export const MAX_REPLAY_CANDIDATES = 100_000;
+/**
+ * How far before `lastSeenAt` a resume replays: a change's `at` is when its transaction started, so one that
+ * committed (and went out) after the last update a client saw can carry an earlier `at`. The SDK's
+ * RESUME_OVERLAP_MS is the same.
+ */
+export const RESUME_OVERLAP_MS = 5000;
+/**
+ * Most changes (and changed jobs) in the RESUME_OVERLAP_MS before `lastSeenAt` a resume replays besides the
+ * MAX_REPLAY_ROWS after it: 10,000 a second. The client saw most of them; they are sent, not counted.
+ */
+export const MAX_OVERLAP_ROWS = 50_000;
 /** How far past the API's clock `since` may be (clocks differ: a live progress report carries a worker's). */
 export const SINCE_CLOCK_SKEW_MS = 60_000;
+/** The first instant PostgreSQL holds (0001-01-01T00:00:00Z), in ms. */
+const YEAR_1 = Date.parse('0001-01-01T00:00:00Z');
 
 export interface UpdatesFilter {
   types?: readonly string[] | null;
@@ -92,69 +113,102 @@ function matches(f: UpdatesFilter, u: JobUpdateMessage): boolean {
   );
 }
 
-/** What identifies a read of recorded changes: the viewer, the filter (as sets) and from when. */
-function readKey(f: UpdatesFilter, owner: string | null, from: Date): string {
-  const set = (xs: readonly string[] | null | undefined) => (xs ? [...new Set(xs)].sort() : null);
-  return JSON.stringify([owner, set(jobIdsOf(f)), set(f.types), set(f.states), from.getTime()]);
+/**
+ * Which recorded changes a read replays: those at or after `from`; only those at or after `counted` count
+ * towards MAX_REPLAY_ROWS (the ones before it are a resume's overlap, bounded by MAX_OVERLAP_ROWS).
+ */
+interface ReplayRange {
+  from: Date;
+  counted: Date;
+  /** The argument it comes from, named in a refusal. */
+  arg: 'since' | 'lastSeenAt';
 }
 
-const tooMuch = (n: number, what: string) =>
-  new PublicError(
-    ErrorCode.BAD_USER_INPUT,
-    `since: more than ${n} ${what} since then: page with the \`jobs\` query (filter createdAfter, or by state) for the current state, then resume with a later \`since\``,
-  );
+/** What identifies a read of recorded changes: the viewer, the filter (as sets) and its range. */
+function readKey(f: UpdatesFilter, owner: string | null, r: ReplayRange): string {
+  const set = (xs: readonly string[] | null | undefined) => (xs ? [...new Set(xs)].sort() : null);
+  return JSON.stringify([owner, set(jobIdsOf(f)), set(f.types), set(f.states), r.from.getTime(), r.counted.getTime()]);
+}
 
 /**
- * The recorded updates of the viewer's jobs matching the filter at or after `since`, in `at` order.
- * BAD_USER_INPUT past MAX_REPLAY_ROWS rows or changed jobs (MAX_REPLAY_CANDIDATES with a `states` filter):
- * never a silent cut.
+ * BAD_USER_INPUT when more than `max` of `ats` are at or after the range's `counted`, or more than `overlap`
+ * besides them (of a list read with a limit of `max + overlap + 1`).
  */
-async function recordedSince(deps: JobUpdatesDeps, filter: UpdatesFilter, owner: string | null, since: Date): Promise<JobUpdateMessage[]> {
+function checkBound(ats: readonly Date[], r: ReplayRange, max: number, overlap: number, what: string): void {
+  const counted = ats.filter((at) => at >= r.counted).length;
+  if (counted > max || ats.length > max + overlap) {
+    const much = counted > max ? `more than ${max} ${what} since then` : `more than ${overlap} ${what} in the ${RESUME_OVERLAP_MS / 1000} s before it`;
+    throw new PublicError(
+      ErrorCode.BAD_USER_INPUT,
+      `${r.arg}: ${much}: page with the \`jobs\` query (filter createdAfter, or by state) for the current state, then resume with a later \`since\``,
+    );
+  }
+}
+
+/**
+ * The recorded updates of the viewer's jobs matching the filter in the range, in `at` order.
+ * BAD_USER_INPUT past MAX_REPLAY_ROWS rows or changed jobs (MAX_REPLAY_CANDIDATES with a `states` filter)
+ * at or after `counted`, or past MAX_OVERLAP_ROWS before it: never a silent cut.
+ */
+async function recordedSince(deps: JobUpdatesDeps, filter: UpdatesFilter, owner: string | null, r: ReplayRange): Promise<JobUpdateMessage[]> {
   const ids = jobIdsOf(filter);
   if (ids?.length === 0) return [];
   const states = unique(filter.states);
   const candidates = states ? MAX_REPLAY_CANDIDATES : MAX_REPLAY_ROWS;
-  const jobs = await changedJobsSince(deps.sql, since, { owner, types: unique(filter.types), ids }, candidates + 1);
-  if (jobs.length > candidates) throw tooMuch(candidates, 'changed jobs');
+  const overlap = r.counted > r.from ? MAX_OVERLAP_ROWS : 0;
+  const jobs = await changedJobsSince(deps.sql, r.from, { owner, types: unique(filter.types), ids }, candidates + overlap + 1);
+  checkBound(jobs.map((j) => j.changedAt), r, candidates, overlap, 'changed jobs');
   if (!jobs.length) return [];
   const typeOf = new Map(jobs.map((j) => [j.id, j.type]));
-  const rows = await historySince(deps.sql, [...typeOf.keys()], since, states, MAX_REPLAY_ROWS + 1);
-  if (rows.length > MAX_REPLAY_ROWS) throw tooMuch(MAX_REPLAY_ROWS, 'recorded changes');
+  const rows = await historySince(deps.sql, [...typeOf.keys()], r.from, states, MAX_REPLAY_ROWS + overlap + 1);
+  checkBound(rows.map((e) => e.at), r, MAX_REPLAY_ROWS, overlap, 'recorded changes');
   return rows.map((e) => updateFromEvent(typeOf.get(e.jobId)!, e));
+}
+
+/** BAD_USER_INPUT for an instant the replay cannot start from: more than a minute ahead, or before year 1. */
+function checkInstant(name: string, at: Date | null): void {
+  if (at && !(at.getTime() <= Date.now() + SINCE_CLOCK_SKEW_MS)) {
+    throw new PublicError(ErrorCode.BAD_USER_INPUT, `${name}: not a time in the past (pass the \`at\` of the last update you saw)`);
+  }
+  // The DateTime scalar takes year 0, which PostgreSQL does not hold.
+  if (at && at.getUTCFullYear() < 1) throw new PublicError(ErrorCode.BAD_USER_INPUT, `${name}: must be in year 1 or later`);
 }
 
 /**
  * Opens the stream for a viewer (`owner` null = sees every job), replaying the recorded changes at or after
- * `since` first when it is given. It never completes by itself; the client ends it. BAD_USER_INPUT for an
- * unknown type, a too-long list, a `since` in the future or one with too much history after it.
+ * `since` first when it is given, or from RESUME_OVERLAP_MS before `lastSeenAt` (only those at or after it
+ * counted). It never completes by itself; the client ends it. BAD_USER_INPUT for an unknown type, a too-long
+ * list, both `since` and `lastSeenAt`, one in the future or one with too much history after it.
  */
 export async function openJobUpdates(
   deps: JobUpdatesDeps,
   filter: UpdatesFilter,
   owner: string | null,
   since: Date | null = null,
+  lastSeenAt: Date | null = null,
 ): Promise<AsyncGenerator<JobUpdateMessage>> {
   if ((filter.types?.length ?? 0) > MAX_UPDATE_TYPES) throw new PublicError(ErrorCode.BAD_USER_INPUT, `filter.types takes at most ${MAX_UPDATE_TYPES} values`);
   if ((filter.ids?.length ?? 0) > MAX_UPDATE_IDS) throw new PublicError(ErrorCode.BAD_USER_INPUT, `filter.ids takes at most ${MAX_UPDATE_IDS} values`);
   const unknown = filter.types?.find((t) => !deps.knownTypes.has(t));
   if (unknown !== undefined) throw new PublicError(ErrorCode.BAD_USER_INPUT, `unknown job type ${JSON.stringify(unknown)}`);
-  if (since && !(since.getTime() <= Date.now() + SINCE_CLOCK_SKEW_MS)) {
-    throw new PublicError(ErrorCode.BAD_USER_INPUT, 'since: not a time in the past (pass the `at` of the last update you saw)');
-  }
-  // The DateTime scalar takes year 0, which PostgreSQL does not hold.
-  if (since && since.getUTCFullYear() < 1) throw new PublicError(ErrorCode.BAD_USER_INPUT, 'since: must be in year 1 or later');
+  if (since && lastSeenAt) throw new PublicError(ErrorCode.BAD_USER_INPUT, 'give `since` or `lastSeenAt`, not both');
+  checkInstant('since', since);
+  checkInstant('lastSeenAt', lastSeenAt);
+  const range: ReplayRange | null = since
+    ? { from: since, counted: since, arg: 'since' }
+    : lastSeenAt && { from: new Date(Math.max(lastSeenAt.getTime() - RESUME_OVERLAP_MS, YEAR_1)), counted: lastSeenAt, arg: 'lastSeenAt' };
 
   /**
-   * The earliest `at` (ms) to read from PostgreSQL again: of the updates the inbox dropped (with `since`), or
+   * The earliest `at` (ms) to read from PostgreSQL again: of the updates the inbox dropped (with a replay), or
    * from which NATS may have lost them (a reconnect). Never before what the subscriber asked for.
    */
   let rereadFrom: number | null = null;
-  const from0 = since?.getTime() ?? Date.now();
+  const from0 = range?.from.getTime() ?? Date.now();
   const rereadAfter = (at: number) => {
     if (at < (rereadFrom ?? Infinity)) rereadFrom = Math.max(at, from0);
   };
   const onEmpty = (dropped: readonly JobUpdateMessage[]) => dropped.forEach((d) => rereadAfter(Date.parse(d.at)));
-  const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, ...(since ? { onFull: 'empty', onEmpty } : { onFull: 'drop-oldest' }) });
+  const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, ...(range ? { onFull: 'empty', onEmpty } : { onFull: 'drop-oldest' }) });
   const listener = {
     update(u: JobUpdateMessage) {
       if (matches(filter, u)) inbox.push(u);
@@ -167,20 +221,23 @@ export async function openJobUpdates(
   const share = deps.shareReads ?? unshared;
   /**
    * The recorded changes from `from` on (shared with the identical subscriptions reading at the same time).
-   * Past the bound, a subscription with `since` ends with the error (nothing recorded is skipped silently);
-   * one without skips them, as it drops what its inbox cannot hold.
+   * Past the bound, a subscription with `since` or `lastSeenAt` ends with the error (nothing recorded is
+   * skipped silently); one without skips them, as it drops what its inbox cannot hold. What is before
+   * `lastSeenAt` counts as its overlap, as in the first read.
    */
-  const reread = (from: Date): Promise<JobUpdateMessage[]> =>
-    share(readKey(filter, owner, from), () => recordedSince(deps, filter, owner, from)).catch((e: unknown) => {
-      if (since || !(e instanceof PublicError)) throw e;
+  const reread = (from: Date): Promise<JobUpdateMessage[]> => {
+    const r: ReplayRange = { from, counted: new Date(Math.max(from.getTime(), range?.counted.getTime() ?? 0)), arg: range?.arg ?? 'since' };
+    return share(readKey(filter, owner, r), () => recordedSince(deps, filter, owner, r)).catch((e: unknown) => {
+      if (range || !(e instanceof PublicError)) throw e;
       return [];
     });
+  };
   const unlisteners = updatePatterns(deps.names, filter).map((p) => deps.hub.listen(p, listener));
   const unlisten = () => unlisteners.forEach((u) => u());
   let replay: JobUpdateMessage[] = [];
-  if (since) {
+  if (range) {
     try {
-      replay = await recordedSince(deps, filter, owner, since); // live updates wait in the inbox meanwhile
+      replay = await recordedSince(deps, filter, owner, range); // live updates wait in the inbox meanwhile
     } catch (e) {
       unlisten();
       throw e;

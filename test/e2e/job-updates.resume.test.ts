@@ -2,11 +2,12 @@
  * `jobUpdates(filter, since)`: the recorded changes made while no subscriber was connected are replayed in
  * `at` order, then live updates follow, with no duplicate (jobId, seq) and no gap at the switch; the changes
  * at exactly `since` come again; the filter and the owner apply to the replay; a bad `since` and one with too
- * much history after it are refused with BAD_USER_INPUT. Over a plain graphql-ws client (no SDK dedupe).
+ * much history after it are refused with BAD_USER_INPUT; a resume with `lastSeenAt` replays the 5 s before it
+ * without counting them. Over a plain graphql-ws client (no SDK dedupe).
  */
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_REPLAY_ROWS, openJobUpdates, updatePatterns, type UpdatesFilter } from '../../src/progress/job-updates.js';
+import { MAX_REPLAY_ROWS, openJobUpdates, RESUME_OVERLAP_MS, updatePatterns, type UpdatesFilter } from '../../src/progress/job-updates.js';
 import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { bearer, collect, gql, JOB, SUBMIT, waitForJob, wsClient } from '../support/graphql.js';
 
@@ -19,8 +20,8 @@ interface Update {
 }
 
 const UPDATES = /* GraphQL */ `
-  subscription Updates($filter: JobUpdatesFilter, $since: DateTime) {
-    jobUpdates(filter: $filter, since: $since) { jobId type seq state at }
+  subscription Updates($filter: JobUpdatesFilter, $since: DateTime, $lastSeenAt: DateTime) {
+    jobUpdates(filter: $filter, since: $since, lastSeenAt: $lastSeenAt) { jobId type seq state at }
   }
 `;
 
@@ -62,7 +63,7 @@ const historyOf = async (id: string): Promise<{ seq: number; state: string; atte
  */
 async function updatesUntil(
   c: Client,
-  variables: { filter?: UpdatesFilter; since?: string },
+  variables: { filter?: UpdatesFilter; since?: string; lastSeenAt?: string },
   until: (seen: Update[]) => boolean,
   attached: () => Promise<void> = async () => {},
 ): Promise<Update[]> {
@@ -288,5 +289,39 @@ describe('jobUpdates(since)', () => {
     await t.env.sql`insert into job_events (job_id, seq, kind, state, progress, attempt) values (${failed}, 2, 'state', 'FAILED', 0, 1)`;
     const onlyFailed = await updatesUntil(client(bulk), { filter: { states: ['FAILED'] }, since: since.toISOString() }, (s) => s.length === 1);
     expect(onlyFailed).toMatchObject([{ jobId: failed, seq: 2, state: 'FAILED' }]);
+  });
+
+  it(`resumes with lastSeenAt: the ${RESUME_OVERLAP_MS / 1000} s before it replay without counting towards the ${MAX_REPLAY_ROWS}; the changes after it count`, async () => {
+    const busy = (await t.createKey('busy')).key;
+    // A busy system: more changes than the bound in the seconds before the last update a client saw (each job's
+    // QUEUED; finished, so no worker picks them up).
+    await t.env.sql`
+      insert into jobs (id, owner, type, state, payload, max_attempts, timeout_ms, created_at, updated_at, finished_at)
+      select gen_random_uuid(), 'busy', 'demo.noop', 'SUCCEEDED', '{}', 1, 1000, now() - interval '2 seconds',
+             now() - interval '2 seconds', now() - interval '2 seconds'
+      from generate_series(1, ${MAX_REPLAY_ROWS + 1})`;
+    const [{ now } = { now: new Date(0) }] = await t.env.sql<{ now: Date }[]>`select now()`;
+    const lastSeenAt = now.toISOString();
+    // One change after it, which the client did not see.
+    const missed = await submit({ type: 'demo.noop', payload: {} }, busy);
+    await historyOf(missed.id);
+
+    // Asking for the same range with `since` counts the overlap, and is refused.
+    const refused = { extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining('`jobs` query') };
+    const since = await collect(client(busy), UPDATES, { since: new Date(now.getTime() - RESUME_OVERLAP_MS).toISOString() });
+    expect(since.errors).toMatchObject([refused]);
+
+    const seen = await updatesUntil(client(busy), { lastSeenAt }, (s) => done(s, missed.id));
+    expectNoDuplicate(seen);
+    expect(seen.filter((u) => u.jobId !== missed.id)).toHaveLength(MAX_REPLAY_ROWS + 1);
+    expect(seen.filter((u) => u.jobId === missed.id).map((u) => u.seq)).toEqual((await historyOf(missed.id)).map((e) => e.seq));
+
+    // The same changes after lastSeenAt do count.
+    const late = await collect(client(busy), UPDATES, { lastSeenAt: new Date(now.getTime() - 3000).toISOString() });
+    expect(late.values).toEqual([]);
+    expect(late.errors).toMatchObject([{ ...refused, message: expect.stringContaining('lastSeenAt: more than') }]);
+    // Not both.
+    const both = await collect(client(busy), UPDATES, { since: lastSeenAt, lastSeenAt });
+    expect(both.errors).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT' } }]);
   });
 });

@@ -6,9 +6,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, LongrunError, type JobUpdate, type LongrunClient } from '../../sdk/index.js';
+import { createClient, LongrunError, RESUME_OVERLAP_MS, type JobUpdate, type LongrunClient } from '../../sdk/index.js';
+import { RESUME_OVERLAP_MS as SERVER_RESUME_OVERLAP_MS } from '../../src/progress/job-updates.js';
 import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
-import { startTcpProxy } from '../support/proxy.js';
+import { subscriptions } from '../../sdk/subscriptions.js';
+import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
 import { sdkFor } from '../support/sdk.js';
 
 let t: TestApp;
@@ -26,6 +28,35 @@ afterAll(async () => {
   await sdk?.close();
   await t?.dispose();
 });
+
+/**
+ * Attaches a quiet `jobUpdates` of demo.sleep jobs (a dashboard of failures, say: nothing to yield yet), holds
+ * its connection down while such a job runs from start to end, then reads until that job's SUCCEEDED (or 3 s
+ * without an update). What it read, the job and its recorded seqs.
+ */
+async function awayWhileQuiet(updates: AsyncIterator<JobUpdate>, proxy: TcpProxy): Promise<{ seen: JobUpdate[]; away: string; recorded: number[] }> {
+  // The earlier tests' subscriptions end on the server first.
+  for (let i = 0; i < 250 && t.app.hub.listenerCount !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+  const listeners = t.app.hub.listenerCount;
+  const next = updates.next();
+  for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners + 1; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(t.app.hub.listenerCount).toBe(listeners + 1);
+
+  const release = proxy.hold();
+  for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners; i++) await new Promise((r) => setTimeout(r, 20));
+  const away = (await sdk.submitJob({ type: 'demo.sleep', payload: { ms: 100, steps: 1 } })).job!.id;
+  for (let i = 0; i < 250 && (await sdk.job(away))?.state !== 'SUCCEEDED'; i++) await new Promise((r) => setTimeout(r, 20));
+  const recorded = (await sdk.job(away))!.events.map((e) => e.seq);
+  release();
+
+  const seen: JobUpdate[] = [];
+  const idle = () => new Promise<null>((r) => setTimeout(() => r(null), 3000));
+  for (let r = await Promise.race([next, idle()]); r && !r.done; r = await Promise.race([updates.next(), idle()])) {
+    seen.push(r.value);
+    if (r.value.jobId === away && r.value.state === 'SUCCEEDED') break;
+  }
+  return { seen, away, recorded };
+}
 
 describe('SDK', () => {
   it('submits, reads, lists, cancels and retries with typed results', async () => {
@@ -182,38 +213,105 @@ describe('SDK', () => {
     }
   });
 
+  it('resumes jobUpdates after a short disconnect on a busy system (over 10,000 changes in the 5 s before its last update) without a refusal, a gap or a repeat', async () => {
+    const busy = (await t.createKey('sdk-busy')).key;
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
+    const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: busy, reconnectDelayMs: 50 });
+    const abort = new AbortController();
+    const seen: JobUpdate[] = [];
+    const finished = (id: string | undefined) => seen.some((u) => u.jobId === id && u.state === 'SUCCEEDED');
+    try {
+      // Half a second ago, 10,000 jobs changed (their QUEUED; finished, so no worker takes them) ...
+      const [{ at } = { at: new Date(0) }] = await t.env.sql<{ at: Date }[]>`select now() - interval '0.5 seconds' as at`;
+      await t.env.sql`
+        insert into jobs (id, owner, type, state, payload, max_attempts, timeout_ms, created_at, updated_at, finished_at)
+        select gen_random_uuid(), 'sdk-busy', 'demo.noop', 'SUCCEEDED', '{}', 1, 1000, ${at}, ${at}, ${at}
+        from generate_series(1, 10000)`;
+      for (let i = 0; i < 250 && t.app.hub.listenerCount !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const listeners = t.app.hub.listenerCount;
+      // ... which the client sees (a replay from then: at the bound, not past it) ...
+      const updates = client.jobUpdates({}, { since: at.toISOString(), signal: abort.signal });
+      const until = async (done: () => boolean) => {
+        while (!done()) {
+          const r = await updates.next();
+          expect(r.done).toBe(false);
+          seen.push(r.value);
+        }
+      };
+      // ... then live, a job from start to end: the latest update the client sees before the cut.
+      let a: { id: string } | undefined;
+      const first = until(() => finished(a?.id));
+      for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners + 1; i++) await new Promise((r) => setTimeout(r, 20));
+      a = (await client.submitJob({ type: 'demo.noop', payload: {} })).job!;
+      await first;
+      expect(seen.filter((u) => u.jobId !== a!.id)).toHaveLength(10_000);
+      // (The 10,000 are within the overlap of the resume, else this would prove nothing; the SDK remembers the
+      // jobs of as long an overlap as the server replays.)
+      expect(RESUME_OVERLAP_MS).toBe(SERVER_RESUME_OVERLAP_MS);
+      expect(Date.parse(seen.at(-1)!.at) - at.getTime()).toBeLessThan(RESUME_OVERLAP_MS);
+
+      const release = proxy.hold();
+      for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners; i++) await new Promise((r) => setTimeout(r, 20));
+      const away = (await client.submitJob({ type: 'demo.noop', payload: {} })).job!;
+      for (let i = 0; i < 250 && (await client.job(away.id))?.state !== 'SUCCEEDED'; i++) await new Promise((r) => setTimeout(r, 20));
+      const recorded = (await client.job(away.id))!.events.map((e) => e.seq);
+      release();
+
+      await until(() => finished(away.id));
+      expect(proxy.accepted).toBeGreaterThanOrEqual(2);
+      expect(seen.filter((u) => u.jobId === away.id).map((u) => u.seq)).toEqual(recorded);
+      const keys = seen.map((u) => `${u.jobId}:${u.seq}`);
+      // The 10,000 and A's updates, replayed again by the overlap, are not yielded again.
+      expect(keys).toEqual([...new Set(keys)]);
+    } finally {
+      abort.abort();
+      await client.close();
+      await proxy.close();
+    }
+  });
+
   it('replays in jobUpdates the changes made while the connection was down also when it had yielded nothing before', async () => {
     const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
     const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: t.key!, reconnectDelayMs: 50 });
     const abort = new AbortController();
     try {
-      // A quiet subscription (a dashboard of failures, say): attached, nothing to yield yet.
-      const updates = client.jobUpdates({ types: ['demo.sleep'] }, { signal: abort.signal });
-      // The earlier tests' subscriptions end on the server first.
-      for (let i = 0; i < 250 && t.app.hub.listenerCount !== 0; i++) await new Promise((r) => setTimeout(r, 20));
-      const listeners = t.app.hub.listenerCount;
-      const next = updates.next();
-      for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners + 1; i++) await new Promise((r) => setTimeout(r, 20));
-      expect(t.app.hub.listenerCount).toBe(listeners + 1);
-
-      const release = proxy.hold();
-      for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners; i++) await new Promise((r) => setTimeout(r, 20));
-      const away = (await client.submitJob({ type: 'demo.sleep', payload: { ms: 100, steps: 1 } })).job!;
-      for (let i = 0; i < 250 && (await client.job(away.id))?.state !== 'SUCCEEDED'; i++) await new Promise((r) => setTimeout(r, 20));
-      const recorded = (await client.job(away.id))!.events.map((e) => e.seq);
-      release();
-
-      const seen: number[] = [];
-      const idle = () => new Promise<null>((r) => setTimeout(() => r(null), 3000));
-      for (let r = await Promise.race([next, idle()]); r && !r.done; r = await Promise.race([updates.next(), idle()])) {
-        if (r.value.jobId === away.id) seen.push(r.value.seq);
-        if (r.value.jobId === away.id && r.value.state === 'SUCCEEDED') break;
-      }
-      expect(seen).toEqual(recorded);
+      const { seen, away, recorded } = await awayWhileQuiet(client.jobUpdates({ types: ['demo.sleep'] }, { signal: abort.signal }), proxy);
+      expect(seen.filter((u) => u.jobId === away).map((u) => u.seq)).toEqual(recorded);
     } finally {
       abort.abort();
       await client.close();
       await proxy.close();
+    }
+  });
+
+  it("resumes jobUpdates that had yielded nothing from its start by the server's clock: a client clock 30 s ahead misses nothing, one 10 min behind replays nothing old", async () => {
+    // A change a minute old, which a replay from its start by the client's clock 10 min behind would send.
+    await t.env.sql`
+      insert into jobs (id, owner, type, state, payload, max_attempts, timeout_ms, created_at, updated_at, finished_at)
+      values (gen_random_uuid(), 'test', 'demo.sleep', 'SUCCEEDED', '{}', 1, 1000, now() - interval '1 minute',
+              now() - interval '1 minute', now() - interval '1 minute')`;
+    for (const skewMs of [30_000, -600_000]) {
+      const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
+      const live = subscriptions({
+        wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`,
+        authorization: `Bearer ${t.key!}`,
+        reconnectAttempts: 20,
+        reconnectDelayMs: 50,
+        keepAliveMs: 10_000,
+        now: () => Date.now() + skewMs,
+      });
+      const abort = new AbortController();
+      try {
+        const startedAt = Date.now(); // the server's clock (the app runs in this process)
+        const { seen, away, recorded } = await awayWhileQuiet(live.jobUpdates({ types: ['demo.sleep'] }, { signal: abort.signal }), proxy);
+        expect(seen.filter((u) => u.jobId === away).map((u) => u.seq)).toEqual(recorded);
+        // Nothing from before its start but the overlap.
+        expect(seen.filter((u) => Date.parse(u.at) < startedAt - RESUME_OVERLAP_MS - 1000)).toEqual([]);
+      } finally {
+        abort.abort();
+        await live.close();
+        await proxy.close();
+      }
     }
   });
 

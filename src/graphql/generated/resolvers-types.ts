@@ -481,6 +481,10 @@ export type Subscription = {
    * most 100,000 changed jobs), or a `since` more than a minute ahead of the server's clock or before year 1,
    * is refused with BAD_USER_INPUT. Changes published while the API's own NATS connection was down are read
    * from PostgreSQL once it is back.
+   * To resume after a lost connection, pass `lastSeenAt` instead of `since`: the replay starts 5 s before it
+   * (a change that committed after the one you saw can carry an earlier `at`), and only the changes at or after
+   * it count towards the 10,000 (those 5 s may hold 50,000 more): a short disconnect on a busy system is not
+   * refused for the changes you had received already. Drop those you saw by `jobId` and `seq`.
    */
   jobUpdates: JobUpdate;
 };
@@ -496,6 +500,7 @@ export type SubscriptionJobProgressArgs = {
 /** Live job updates over graphql-ws. */
 export type SubscriptionJobUpdatesArgs = {
   filter?: InputMaybe<JobUpdatesFilter>;
+  lastSeenAt?: InputMaybe<Scalars['DateTime']['input']>;
   since?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
