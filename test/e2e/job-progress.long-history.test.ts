@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { bearer, collect, gql, SUBMIT, wsClient } from '../support/graphql.js';
+import { bearer, collect, wsClient } from '../support/graphql.js';
+import { jobWithHistory } from '../support/history.js';
 import { rawSocket } from '../support/raw-ws.js';
 
 const PROGRESS = `subscription($id: ID!, $after: Int) { jobProgress(id: $id, after: $after) { seq state progress message } }`;
@@ -19,33 +20,10 @@ afterAll(async () => {
   await t?.dispose();
 });
 
-/**
- * A SUCCEEDED job whose history is QUEUED, RUNNING, `milestones` progress rows with messages of
- * `messageChars` characters, and SUCCEEDED, written straight into PostgreSQL as a worker would have.
- * Answers the job's id and its last seq.
- */
-async function jobWithHistory(milestones: number, messageChars: number): Promise<{ id: string; last: number }> {
-  const r = await gql(t.url, SUBMIT, { input: { type: 'demo.noop' } });
-  const id: string = r.body.data.submitJob.job.id;
-  const last = milestones + 3;
-  await t.env.sql.begin(async (sql) => {
-    await sql`insert into job_events (job_id, seq, kind, state, progress, attempt)
-      values (${id}, 2, 'state', 'RUNNING', 0, 1)`;
-    await sql`insert into job_events (job_id, seq, kind, state, progress, message, attempt)
-      select ${id}, g, 'progress', 'RUNNING', (g - 2) * 100.0 / ${milestones + 1}, lpad(g::text, ${messageChars}, '.'), 1
-      from generate_series(3, ${last - 1}) g`;
-    await sql`insert into job_events (job_id, seq, kind, state, progress, attempt, result)
-      values (${id}, ${last}, 'state', 'SUCCEEDED', 100, 1, '{"ok":true}')`;
-    await sql`update jobs set state = 'SUCCEEDED', attempts = 1, progress = 100, seq = ${last}, seq_reserved = ${last},
-      started_at = now(), finished_at = now(), result = '{"ok":true}' where id = ${id}`;
-  });
-  return { id, last };
-}
-
 it('replays 20,000 recorded updates after 0, in order, then completes, without closing the socket', async () => {
   // ~300 bytes a frame: 6 MB in all, more than the socket's 4 MiB cap on unsent data. Exactly 20 pages of
   // 1,000 rows: the last page ends with SUCCEEDED, and the empty read after it ends the stream.
-  const { id, last } = await jobWithHistory(19_997, 200);
+  const { id, last } = await jobWithHistory(t, 19_997, 200);
   expect(last).toBe(20_000);
   const client = wsClient(t.wsUrl);
   let closed: number | null = null;
@@ -68,7 +46,7 @@ it('replays 20,000 recorded updates after 0, in order, then completes, without c
 
 it('does not hold the whole history in memory while a subscriber that stopped reading replays it', async () => {
   // 20,000 messages of 4,000 characters: 80 MB of history, of which a page (1,000 rows) is 4 MB.
-  const { id } = await jobWithHistory(20_000, 4000);
+  const { id } = await jobWithHistory(t, 20_000, 4000);
   const s = rawSocket(t.wsUrl);
   await s.opened;
   s.send({ type: 'connection_init', payload: { authorization: bearer(t.key!) } });
