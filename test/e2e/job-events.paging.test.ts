@@ -2,21 +2,26 @@
  * `Job.events` of a long history, as a client sees it: without arguments the first 500 rows (a small
  * history whole, as before), pages forwards with `after`/`first` that add up to the whole history, the
  * newest rows with `last`, every page of a response's jobs answered from its own arguments, attempt errors
- * whole whatever page of events is asked for, refused sizes and the query-cost limit.
+ * whole whatever page of events is asked for, refused sizes, the query-cost limit, and the SDK's `jobEvents`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LongrunClient } from '../../sdk/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { gql, SUBMIT } from '../support/graphql.js';
 import { jobWithHistory } from '../support/history.js';
+import { sdkFor } from '../support/sdk.js';
 
 let t: TestApp;
+let sdk: LongrunClient;
 /** 1,203 rows: seq 1 QUEUED … 1,203 SUCCEEDED, attempt errors at 4 and 1,100. */
 let long: { id: string; last: number };
 beforeAll(async () => {
   t = await startTestApp({ handlers: null });
+  sdk = sdkFor(t);
   long = await jobWithHistory(t, 1200, 10, [4, 1100]);
 });
 afterAll(async () => {
+  await sdk?.close();
   await t?.dispose();
 });
 
@@ -90,5 +95,21 @@ describe('Job.events', () => {
     expect(await cost('{ jobs(first: 20) { edges { node { events { seq state } } } } }')).toEqual(['QUERY_TOO_COSTLY']);
     expect(await cost('{ jobs(first: 20) { edges { node { events(last: 5) { seq state } } } } }')).toEqual([]);
     expect(await cost('query($n: Int) { jobs(first: 1) { edges { node { events(first: $n) { seq state progress message attempt at } } } } }')).toEqual([]);
+  });
+});
+
+describe('SDK', () => {
+  it('job() answers the first 500 rows; jobEvents() pages through the rest and gives the newest', async () => {
+    expect((await sdk.job(long.id))!.events.map((e) => e.seq)).toEqual(seqs(1, 500));
+    const got: number[] = [];
+    for (let after = 0; ; ) {
+      const page = (await sdk.jobEvents(long.id, { after, first: 500 }))!;
+      got.push(...page.map((e) => e.seq));
+      if (page.length < 500) break;
+      after = page.at(-1)!.seq;
+    }
+    expect(got).toEqual(seqs(1, long.last));
+    expect((await sdk.jobEvents(long.id, { last: 1 }))!.map((e) => [e.seq, e.state])).toEqual([[1203, 'SUCCEEDED']]);
+    expect(await sdk.jobEvents('00000000-0000-4000-8000-000000000000')).toBeNull();
   });
 });
