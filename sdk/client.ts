@@ -14,6 +14,7 @@ import {
   CancelJobDocument,
   DeadLettersDocument,
   JobDocument,
+  JobEventsDocument,
   JobsDocument,
   JobTypesDocument,
   PurgeJobsDocument,
@@ -24,6 +25,8 @@ import {
   type CancelJobMutation,
   type DeadLettersQuery,
   type DeadLettersQueryVariables,
+  type JobEventsQuery,
+  type JobEventsQueryVariables,
   type JobQuery,
   type JobsQuery,
   type JobsQueryVariables,
@@ -70,11 +73,21 @@ export interface ClientOptions {
   batchSubmits?: boolean;
 }
 
+/** A page of a job's history (`jobEvents`). */
+export type JobEventsPage = NonNullable<JobEventsQuery['job']>['events'];
+
 export interface LongrunClient {
   /** Concurrent calls travel as one `submitJobs` request; each still gets its own answer (`batchSubmits`). */
   submitJob(input: SubmitJobInput): Promise<SubmitJobMutation['submitJob']>;
   submitJobs(inputs: SubmitJobInput[]): Promise<SubmitJobsMutation['submitJobs']>;
+  /** The job, with the first 500 rows of its history (`events`); null when there is no such job. */
   job(id: string): Promise<JobQuery['job']>;
+  /**
+   * A page of the job's history, in seq order: the rows after `after` (a seq; 0 by default), the first
+   * `first` of them (at most 500, and 500 by default) or the newest `last`. A page shorter than asked for is
+   * the last; ask for the next with `after` = the last row's seq. Null when there is no such job.
+   */
+  jobEvents(id: string, page?: Omit<JobEventsQueryVariables, 'id'>): Promise<JobEventsPage | null>;
   jobs(args?: JobsQueryVariables): Promise<JobsQuery['jobs']>;
   /** FAILED jobs whose dead-letter copy is recorded, most recently dead-lettered first (`retryJob` replays one). */
   deadLetters(args?: DeadLettersQueryVariables): Promise<DeadLettersQuery['deadLetters']>;
@@ -164,6 +177,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     submitJob: o.batchSubmits === false ? submitOne : submitBatcher(batched),
     submitJobs,
     job: async (id) => (await request(JobDocument, { id })).job,
+    jobEvents: async (id, page = {}) => (await request(JobEventsDocument, { ...page, id })).job?.events ?? null,
     jobs: async (args = {}) => (await request(JobsDocument, args)).jobs,
     deadLetters: async (args = {}) => (await request(DeadLettersDocument, args)).deadLetters,
     cancelJob: async (id) => (await request(CancelJobDocument, { id })).cancelJob,

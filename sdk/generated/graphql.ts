@@ -91,6 +91,8 @@ export type SubmitJobInput = {
 
 export type JobFieldsFragment = { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null };
 
+export type JobEventFieldsFragment = { seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string };
+
 export type JobPageFragment = { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> };
 
 export type JobUpdateFieldsFragment = { jobId: string, type: string, seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string, result: unknown, error: string | null };
@@ -138,6 +140,16 @@ export type JobQueryVariables = Exact<{
 
 
 export type JobQuery = { job: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, events: Array<{ seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string }> } | null };
+
+export type JobEventsQueryVariables = Exact<{
+  id: string | number;
+  after?: number | null | undefined;
+  first?: number | null | undefined;
+  last?: number | null | undefined;
+}>;
+
+
+export type JobEventsQuery = { job: { id: string, events: Array<{ seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string }> } | null };
 
 export type JobsQueryVariables = Exact<{
   filter?: JobFilter | null | undefined;
@@ -204,6 +216,16 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const JobEventFieldsFragmentDoc = new TypedDocumentString(`
+    fragment JobEventFields on JobEvent {
+  seq
+  state
+  progress
+  message
+  attempt
+  at
+}
+    `, {"fragmentName":"JobEventFields"}) as unknown as TypedDocumentString<JobEventFieldsFragment, unknown>;
 export const JobFieldsFragmentDoc = new TypedDocumentString(`
     fragment JobFields on Job {
   id
@@ -424,12 +446,7 @@ export const JobDocument = new TypedDocumentString(`
   job(id: $id) {
     ...JobFields
     events {
-      seq
-      state
-      progress
-      message
-      attempt
-      at
+      ...JobEventFields
     }
   }
 }
@@ -448,7 +465,32 @@ export const JobDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+}
+fragment JobEventFields on JobEvent {
+  seq
+  state
+  progress
+  message
+  attempt
+  at
 }`) as unknown as TypedDocumentString<JobQuery, JobQueryVariables>;
+export const JobEventsDocument = new TypedDocumentString(`
+    query JobEvents($id: ID!, $after: Int, $first: Int, $last: Int) {
+  job(id: $id) {
+    id
+    events(after: $after, first: $first, last: $last) {
+      ...JobEventFields
+    }
+  }
+}
+    fragment JobEventFields on JobEvent {
+  seq
+  state
+  progress
+  message
+  attempt
+  at
+}`) as unknown as TypedDocumentString<JobEventsQuery, JobEventsQueryVariables>;
 export const JobsDocument = new TypedDocumentString(`
     query Jobs($filter: JobFilter, $first: Int, $after: String, $last: Int, $before: String) {
   jobs(

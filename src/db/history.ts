@@ -8,6 +8,13 @@ import type { Sql } from './client.js';
 import { groupCommit } from './group-commit.js';
 import type { JobEventRow, JobRow } from './schema.js';
 
+/**
+ * Most history rows one read answers (and `jobProgress` reads per statement when it replays a history): an
+ * hour of progress milestones is about 14,000 rows, which neither the API's memory nor a socket should
+ * take in one piece.
+ */
+export const HISTORY_PAGE = 1000;
+
 /** A read: the job's recorded changes after `afterSeq`. */
 export interface HistoryRead {
   jobId: string;
@@ -15,21 +22,24 @@ export interface HistoryRead {
 }
 
 /**
- * What a read answers: the job's recorded changes after its seq, in seq order, and the job's state and
- * seq now (null when the job is gone), both read in one snapshot.
+ * What a read answers: the job's recorded changes after its seq, in seq order (the first `limit` of them),
+ * and the job's state and seq now (null when the job is gone), both read in one snapshot.
  */
 export interface HistoryAfter {
   events: JobEventRow[];
   job: Pick<JobRow, 'state' | 'seq'> | null;
+  /** Whether more changes may follow `events` (the read stopped at its limit): read on after the last. */
+  more: boolean;
 }
 
 type Row = Omit<JobEventRow, 'seq'> & { seq: number | null; jobState: JobRow['state'] | null; jobSeq: number | null };
 
 /**
- * The reads in one statement (`unnest` of ids and seqs, each job's history through an index scan). Reads of
- * the same job share its rows: the job is read once, after the lowest of their seqs.
+ * The reads in one statement (`unnest` of ids and seqs, each job's history through an index scan, at most
+ * `limit` rows a job). Reads of the same job share its rows: the job is read once, after the lowest of
+ * their seqs (so a read at a higher seq may get fewer than `limit` rows and still `more`).
  */
-export async function getEventsMany(sql: Sql, reads: readonly HistoryRead[]): Promise<HistoryAfter[]> {
+export async function getEventsMany(sql: Sql, reads: readonly HistoryRead[], limit = HISTORY_PAGE): Promise<HistoryAfter[]> {
   if (!reads.length) return [];
   const from = new Map<string, number>();
   for (const r of reads) {
@@ -43,25 +53,26 @@ export async function getEventsMany(sql: Sql, reads: readonly HistoryRead[]): Pr
      from unnest($1::uuid[], $2::int[]) as x(id, after_seq)
      left join jobs j on j.id = x.id
      left join lateral (
-       select * from job_history where job_id = x.id and seq > x.after_seq
+       select * from job_history where job_id = x.id and seq > x.after_seq order by seq limit $3
      ) h on true
      order by x.id, h.seq`,
-    [ids, ids.map((id) => from.get(id)!)] as never[],
+    [ids, ids.map((id) => from.get(id)!), limit] as never[],
   );
   const byJob = new Map<string, HistoryAfter>();
   for (const r of rows) {
     let found = byJob.get(r.jobId);
     if (!found) {
-      found = { events: [], job: r.jobState === null ? null : { state: r.jobState, seq: r.jobSeq! } };
+      found = { events: [], job: r.jobState === null ? null : { state: r.jobState, seq: r.jobSeq! }, more: false };
       byJob.set(r.jobId, found);
     }
     if (r.seq === null) continue; // no change after the seq asked for
     const { jobId, seq, kind, state, progress, message, attempt, result, error, at } = r;
     found.events.push({ jobId, seq, kind, state, progress, message, attempt, result, error, at });
+    if (found.events.length === limit) found.more = true;
   }
   return reads.map((r) => {
     const found = byJob.get(r.jobId.toLowerCase())!;
-    return { events: found.events.filter((e) => e.seq > r.afterSeq), job: found.job };
+    return { events: found.events.filter((e) => e.seq > r.afterSeq), job: found.job, more: found.more };
   });
 }
 

@@ -195,11 +195,14 @@ export async function getJobs(sql: Sql, ids: readonly string[]): Promise<JobRow[
   return sql.unsafe<JobRow[]>(`select ${JOB_COLUMNS} from jobs where id = any($1::uuid[])`, [ids as never]);
 }
 
-/** The job's history after `afterSeq`, in seq order (`job_history`: the stored rows and the derived first one). */
-export async function getEvents(sql: Sql, jobId: string, afterSeq = 0): Promise<JobEventRow[]> {
+/**
+ * The job's history after `afterSeq`, in seq order (`job_history`: the stored rows and the derived first one),
+ * at most `limit` rows (the first ones; null: all).
+ */
+export async function getEvents(sql: Sql, jobId: string, afterSeq = 0, limit: number | null = null): Promise<JobEventRow[]> {
   return sql.unsafe<JobEventRow[]>(
-    `select ${EVENT_COLUMNS} from job_history where job_id = $1 and seq > $2 order by seq`,
-    [jobId, afterSeq],
+    `select ${EVENT_COLUMNS} from job_history where job_id = $1 and seq > $2 order by seq limit $3`,
+    [jobId, afterSeq, limit as never],
   );
 }
 

@@ -192,12 +192,50 @@ export async function ratesByType(sql: Sql, owner: Owner): Promise<TypeRates[]> 
   );
 }
 
-export async function eventsOf(sql: Sql, jobIds: readonly string[]) {
-  return sql.unsafe<
-    { jobId: string; seq: number; kind: string; state: JobRow['state']; progress: number; message: string | null; attempt: number; error: string | null; at: Date }[]
-  >(
-    `select job_id as "jobId", seq, kind, state, progress, message, attempt, error, at from job_history
-     where job_id = any($1::uuid[]) order by job_id, seq`,
+/** One row of a job's history as the API shows it. */
+export interface EventRow {
+  jobId: string;
+  seq: number;
+  kind: string;
+  state: JobRow['state'];
+  progress: number;
+  message: string | null;
+  attempt: number;
+  error: string | null;
+  at: Date;
+}
+
+const HISTORY_COLUMNS = `job_id as "jobId", seq, kind, state, progress, message, attempt, error, at`;
+
+/** A page of one job's history: its first `limit` rows after `afterSeq`, or its last `limit` (`newest`). */
+export interface EventsPageRead {
+  jobId: string;
+  afterSeq: number;
+  limit: number;
+  newest: boolean;
+}
+
+/**
+ * Pages of several jobs' histories in one statement (the `Job.events` of every job in a response), each a
+ * lateral index range scan of `job_history` that stops at its limit (never a job's whole history), rows in
+ * seq order; `read` is the index of the page a row belongs to.
+ */
+export async function eventPagesOf(sql: Sql, reads: readonly EventsPageRead[]): Promise<(EventRow & { read: number })[]> {
+  const page = (order: string, newest: string) =>
+    `(select ${HISTORY_COLUMNS} from job_history where job_id = x.id and seq > x.after_seq and ${newest} order by seq ${order} limit x.n)`;
+  // `newest` as 0/1: postgres.js sends a boolean array as one boolean.
+  return sql.unsafe<(EventRow & { read: number })[]>(
+    `select x.i::int - 1 as read, h.* from unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) with ordinality as x(id, after_seq, n, newest, i)
+     cross join lateral (${page('asc', 'x.newest = 0')} union all ${page('desc', 'x.newest = 1')}) h
+     order by x.i, h.seq`,
+    [reads.map((r) => r.jobId), reads.map((r) => r.afterSeq), reads.map((r) => r.limit), reads.map((r) => (r.newest ? 1 : 0))] as never[],
+  );
+}
+
+/** The attempt errors of several jobs at once (their history's `error` rows, in seq order). */
+export async function attemptErrorsOf(sql: Sql, jobIds: readonly string[]): Promise<EventRow[]> {
+  return sql.unsafe<EventRow[]>(
+    `select ${HISTORY_COLUMNS} from job_history where job_id = any($1::uuid[]) and kind = 'error' order by job_id, seq`,
     [jobIds as never],
   );
 }

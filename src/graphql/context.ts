@@ -1,14 +1,13 @@
 /** The per-request (HTTP) or per-operation (graphql-ws) context of resolvers. */
 import type { JobDeps, Viewer } from '../jobs/deps.js';
 import type { UpdateHub } from '../progress/hub.js';
-import { historyOf } from '../jobs/queries.js';
+import { attemptErrors, eventPages, type EventsPage } from '../jobs/queries.js';
+import type { EventRow, EventsPageRead } from '../db/queries.js';
 import { notificationsOf } from '../notifications/queries.js';
 import { validTraceparent } from '../observability/tracing.js';
 import type { DeliveryToSend } from '../db/notifications.js';
-import { batchLoader } from './batch.js';
+import { batchCalls, batchLoader } from './batch.js';
 import type { SubmitRateLimiter } from './submit-rate.js';
-
-export type HistoryRow = Awaited<ReturnType<typeof historyOf>>[number];
 
 export interface GraphQLContext {
   deps: JobDeps;
@@ -16,8 +15,10 @@ export interface GraphQLContext {
   viewer: Viewer;
   /** The API key of the request (null when auth is off); per-key limits count on it. */
   keyId: string | null;
-  /** Batches history reads of every Job in one response into one query. */
-  history(jobId: string): Promise<HistoryRow[]>;
+  /** Batches the `events` pages of every Job in one response into one query. */
+  events(jobId: string, page: EventsPage): Promise<EventRow[]>;
+  /** Batches the attempt errors of every Job in one response into one query. */
+  attemptErrors(jobId: string): Promise<EventRow[]>;
   /** Batches notification-delivery reads of every Job in one response into one query. */
   notifications(jobId: string): Promise<DeliveryToSend[]>;
   /** The request's W3C `traceparent` header, continued by `submitJob`; null when absent or not valid. */
@@ -54,8 +55,17 @@ export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer, req
     traceparent: validTraceparent(request.traceparent),
     submits: submitCharge(request),
     notifications: batchLoader((ids) => notificationsOf(deps, ids), (r) => r.jobId),
-    history: batchLoader((ids) => historyOf(deps, ids), (r) => r.jobId),
+    events: eventsLoader(deps),
+    attemptErrors: batchLoader((ids) => attemptErrors(deps, ids), (r) => r.jobId),
   };
+}
+
+function eventsLoader(deps: JobDeps): GraphQLContext['events'] {
+  const load = batchCalls(
+    (reads: EventsPageRead[]) => eventPages(deps, reads),
+    (r) => `${r.jobId} ${r.afterSeq} ${r.limit} ${r.newest}`,
+  );
+  return (jobId, page) => load({ jobId, ...page });
 }
 
 function submitCharge({ submitRate, keyId }: RequestInfo): SubmitCharge {

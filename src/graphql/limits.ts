@@ -4,9 +4,10 @@
  *
  * - depth: selection sets nested deeper than `maxDepth` (root fields are depth 1) → QUERY_TOO_DEEP.
  *   Introspection (`__schema`, `__type`) is not counted, so GraphiQL can load the schema; its cost is.
- * - cost: every field costs 1 × the page sizes of the connections around it; a field whose definition
- *   takes `first` multiplies what is below it by that number (by MAX_PAGE_SIZE when it is a variable or
- *   absent) → QUERY_TOO_COSTLY.
+ * - cost: every field costs 1 × the page sizes of the lists around it; a field whose definition takes
+ *   `first` multiplies what is below it by that number (by the field's largest page, MAX_PAGE_SIZE or
+ *   `Job.events`' MAX_EVENTS_PAGE_SIZE, when it is a variable or absent; `Job.events(last:)` by its
+ *   `last` as written) → QUERY_TOO_COSTLY.
  * - aliases: aliased fields, counted where fragments are spread → TOO_MANY_ALIASES.
  * - tokens: `parseOptions().maxTokens` stops the parser itself on huge documents (GRAPHQL_PARSE_FAILED).
  *
@@ -30,7 +31,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { ErrorCode, PublicError } from '../errors.js';
-import { MAX_PAGE_SIZE } from '../jobs/queries.js';
+import { MAX_EVENTS_PAGE_SIZE, MAX_PAGE_SIZE } from '../jobs/queries.js';
 
 export interface QueryLimits {
   /** @default 10 */
@@ -54,14 +55,24 @@ interface Visit {
 
 const isIntrospection = (f: FieldNode) => f.name.value === '__schema' || f.name.value === '__type';
 
+/** Paged lists whose largest page is not MAX_PAGE_SIZE, by `Type.field`. */
+const LARGEST_PAGE: Readonly<Record<string, number>> = { 'Job.events': MAX_EVENTS_PAGE_SIZE };
+
 /**
  * How many items a field can return per item of its parent: for a field whose definition takes `first`
- * (a connection), the literal value, or MAX_PAGE_SIZE when it is a variable or absent; otherwise 1.
+ * (a connection, a history page), the literal value, or its largest page when it is a variable or absent;
+ * otherwise 1. `Job.events(last: n)` with no `first` counts n (elsewhere a `last` page counts the largest).
  */
-function pageSizeOf(f: FieldNode, def: GraphQLField<unknown, unknown> | undefined): number {
-  if (!def?.args.some((a) => a.name === 'first')) return 1;
-  const first = f.arguments?.find((a) => a.name.value === 'first');
-  return first?.value.kind === Kind.INT ? Math.max(0, Number(first.value.value)) : MAX_PAGE_SIZE;
+function pageSizeOf(f: FieldNode, parent: GraphQLNamedType, def: GraphQLField<unknown, unknown>): number {
+  if (!def.args.some((a) => a.name === 'first')) return 1;
+  const key = `${parent.name}.${def.name}`;
+  const arg = (name: string) => f.arguments?.find((a) => a.name.value === name);
+  const literal = (name: string) => {
+    const value = arg(name)?.value;
+    return value?.kind === Kind.INT ? Math.max(0, Number(value.value)) : null;
+  };
+  const last = key === 'Job.events' && !arg('first') ? literal('last') : null;
+  return literal('first') ?? last ?? LARGEST_PAGE[key] ?? MAX_PAGE_SIZE;
 }
 
 /**
@@ -86,7 +97,7 @@ function walk(ctx: ValidationContext, op: OperationDefinitionNode, visit: (v: Vi
         }
         if (!sel.selectionSet) continue;
         const def = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[sel.name.value] : undefined;
-        go(sel.selectionSet, def && getNamedType(def.type), d, multiplier * pageSizeOf(sel, def), !introspection);
+        go(sel.selectionSet, def && getNamedType(def.type), d, multiplier * (parent && def ? pageSizeOf(sel, parent, def) : 1), !introspection);
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         go(sel.selectionSet, typeNamed(sel.typeCondition?.name.value, parent), depth, multiplier, countDepth);
       } else {

@@ -5,7 +5,7 @@ import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { payloadJsonSchema } from '../jobs/definition.js';
 import { cancelJob, retryJob } from '../jobs/commands.js';
 import { canSee } from '../jobs/deps.js';
-import { deadLetterConnection, findJob, jobConnection, queueStats } from '../jobs/queries.js';
+import { deadLetterConnection, eventsPage, findJob, jobConnection, queueStats } from '../jobs/queries.js';
 import { purgeJobs } from '../jobs/retention.js';
 import { submitBatch, submitJobs } from '../jobs/submit.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
@@ -86,10 +86,8 @@ export const resolvers: Resolvers = {
   },
   Job: {
     attemptErrors: async (job, _, ctx) =>
-      (await ctx.history(job.id))
-        .filter((e) => e.kind === 'error')
-        .map((e) => ({ attempt: e.attempt, message: e.error ?? e.message ?? 'error', at: e.at })),
-    events: (job, _, ctx) => ctx.history(job.id),
+      (await ctx.attemptErrors(job.id)).map((e) => ({ attempt: e.attempt, message: e.error ?? e.message ?? 'error', at: e.at })),
+    events: (job, args, ctx) => ctx.events(job.id, eventsPage(args)),
     notifications: (job, _, ctx) => ctx.notifications(job.id),
   },
 };

@@ -8,11 +8,14 @@ import {
   countDeadLetters,
   countJobs,
   deadLetterExistsAtOrNewer,
-  eventsOf,
+  attemptErrorsOf,
+  eventPagesOf,
   jobExistsBeyond,
   listDeadLetters,
   listJobs,
   ratesByType,
+  type EventRow,
+  type EventsPageRead,
   type JobListFilter,
   type Keyset,
   type PagedJob,
@@ -26,6 +29,12 @@ import { JOB_STATES, type JobState } from './state.js';
 export const MAX_PAGE_SIZE = 100;
 /** Page size when neither `first` nor `last` is given. */
 export const DEFAULT_PAGE_SIZE = 20;
+/**
+ * Most rows of a job's history one `Job.events` page answers, and how many it answers when neither `first`
+ * nor `last` is given: an hour-long job records about 14,000. At 500, a page with the six fields of a
+ * JobEvent fits the default query cost (GRAPHQL_MAX_COST 5000) even when its size is a variable.
+ */
+export const MAX_EVENTS_PAGE_SIZE = 500;
 /** Most values accepted in one list filter (`types`, `states`). */
 export const MAX_FILTER_VALUES = 100;
 
@@ -73,13 +82,20 @@ export function decodeCursor(list: CursorList, cursor: string): Keyset {
   return { at, id };
 }
 
-/** Checks a page size (`first` or `last`): 0..100, `fallback` when absent. */
-export function pageSize(first: number | null | undefined, fallback = DEFAULT_PAGE_SIZE, name = 'first'): number {
+/** Checks a page size (`first` or `last`): 0..max, `fallback` when absent. */
+export function pageSize(first: number | null | undefined, fallback = DEFAULT_PAGE_SIZE, name = 'first', max = MAX_PAGE_SIZE): number {
   const n = first ?? fallback;
-  if (!Number.isInteger(n) || n < 0 || n > MAX_PAGE_SIZE) {
-    throw new PublicError(ErrorCode.BAD_USER_INPUT, `${name} must be between 0 and ${MAX_PAGE_SIZE}`);
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    throw new PublicError(ErrorCode.BAD_USER_INPUT, `${name} must be between 0 and ${max}`);
   }
   return n;
+}
+
+/** Refuses a page that gives both `first` and `last`. */
+function firstOrLast(a: { first?: number | null; last?: number | null }): void {
+  if (a.first != null && a.last != null) {
+    throw new PublicError(ErrorCode.BAD_USER_INPUT, 'give either first or last, not both');
+  }
 }
 
 /** A Relay connection of jobs. `totalCount` is computed only when asked for. */
@@ -134,9 +150,7 @@ function fromYearOne(name: string, d: Date | null | undefined): Date | null {
  * an EXISTS probe on the same index.
  */
 export async function jobConnection(deps: JobDeps, viewer: Viewer, a: JobsArgs): Promise<Connection> {
-  if (a.first != null && a.last != null) {
-    throw new PublicError(ErrorCode.BAD_USER_INPUT, 'give either first or last, not both');
-  }
+  firstOrLast(a);
   const filter = listFilter(viewer, a.filter);
   const after = a.after ? decodeCursor('jobs', a.after) : null;
   const before = a.before ? decodeCursor('jobs', a.before) : null;
@@ -245,5 +259,36 @@ export async function queueStats(deps: JobDeps, viewer: Viewer) {
   });
 }
 
-/** History rows for several jobs at once (one query per GraphQL request batch). */
-export const historyOf = (deps: JobDeps, ids: readonly string[]) => eventsOf(deps.sql, ids);
+/** `Job.events(after, first, last)`. */
+export interface EventsArgs {
+  after?: number | null;
+  first?: number | null;
+  last?: number | null;
+}
+
+/** A page of a job's history, checked: which rows `Job.events` answers. */
+export type EventsPage = Omit<EventsPageRead, 'jobId'>;
+
+/**
+ * Checks `Job.events`' arguments: the rows after seq `after` (0: from the start), the first `first` of them
+ * (MAX_EVENTS_PAGE_SIZE when neither is given) or the last `last`; both, a size outside
+ * 0..MAX_EVENTS_PAGE_SIZE or a negative `after` is BAD_USER_INPUT.
+ */
+export function eventsPage(a: EventsArgs): EventsPage {
+  firstOrLast(a);
+  const afterSeq = a.after ?? 0;
+  if (afterSeq < 0) throw new PublicError(ErrorCode.BAD_USER_INPUT, `after must be a seq, 0 or more (seqs start at 1)`);
+  return a.last != null
+    ? { afterSeq, limit: pageSize(a.last, 0, 'last', MAX_EVENTS_PAGE_SIZE), newest: true }
+    : { afterSeq, limit: pageSize(a.first, MAX_EVENTS_PAGE_SIZE, 'first', MAX_EVENTS_PAGE_SIZE), newest: false };
+}
+
+/** Pages of several jobs' histories, one answer per read, in one query (one per GraphQL request batch). */
+export async function eventPages(deps: JobDeps, reads: readonly EventsPageRead[]): Promise<EventRow[][]> {
+  const pages: EventRow[][] = reads.map(() => []);
+  for (const { read, ...row } of await eventPagesOf(deps.sql, reads)) pages[read]!.push(row);
+  return pages;
+}
+
+/** The attempt errors of several jobs at once (one query per GraphQL request batch). */
+export const attemptErrors = (deps: JobDeps, ids: readonly string[]) => attemptErrorsOf(deps.sql, ids);

@@ -8,9 +8,12 @@
  * state changes are never skipped. One whose inbox overflowed, or told by the hub that NATS reconnected,
  * reads what it missed (and whether its job has ended) through the process' shared history reader, in one
  * statement with the other subscriptions resyncing at the same time.
+ * A recorded history is read a page at a time (HISTORY_PAGE rows a statement), the next page once the
+ * subscriber has taken the last: an hour-long job's 14,000 rows are never in memory at once, and the
+ * socket's flow control paces the reads (src/http/ws-push.ts).
  */
 import type { Sql } from '../db/client.js';
-import { getEventsMany, type HistoryAfter, type HistoryRead } from '../db/history.js';
+import { getEventsMany, HISTORY_PAGE, type HistoryAfter, type HistoryRead } from '../db/history.js';
 import { getEvents, getJob } from '../db/jobs.js';
 import type { JobRow } from '../db/schema.js';
 import { ErrorCode, NotFoundError, PublicError } from '../errors.js';
@@ -35,6 +38,12 @@ export interface ProgressDeps {
    * @default one query per read
    */
   readHistory?: (read: HistoryRead) => Promise<HistoryAfter>;
+}
+
+/** Recorded updates read in one statement; `more`: the statement stopped at its page size. */
+interface RecordedPage {
+  updates: JobUpdateMessage[];
+  more: boolean;
 }
 
 /** Whether the job (or its absence) says it has ended at or before `seq`: nothing more to send after it. */
@@ -92,19 +101,19 @@ export async function openJobProgress(
    */
   const endedBy = async (seq: number): Promise<boolean> => ended(await getJob(deps.sql, jobId), seq);
 
-  /** Recorded changes after `seq`, read from PostgreSQL. */
-  const recordedAfter = async (seq: number): Promise<JobUpdateMessage[]> => {
-    const events = await getEvents(deps.sql, jobId, seq);
-    return events.map((e) => updateFromEvent(found.type, e));
+  /** The first page of recorded changes after `seq`, read from PostgreSQL. */
+  const recordedAfter = async (seq: number): Promise<RecordedPage> => {
+    const events = await getEvents(deps.sql, jobId, seq, HISTORY_PAGE);
+    return { updates: events.map((e) => updateFromEvent(found.type, e)), more: events.length === HISTORY_PAGE };
   };
 
   /**
    * The same after a resync, with whether the job has ended by `seq` (from the same snapshot), through the
    * process' shared reader: the subscriptions resyncing together share its statements.
    */
-  const resyncAfter = async (seq: number): Promise<{ missed: JobUpdateMessage[]; ended: boolean }> => {
+  const resyncAfter = async (seq: number): Promise<RecordedPage & { ended: boolean }> => {
     const r = await readHistory({ jobId: found.id, afterSeq: seq });
-    return { missed: r.events.map((e) => updateFromEvent(found.type, e)), ended: ended(r.job, seq) };
+    return { updates: r.events.map((e) => updateFromEvent(found.type, e)), more: r.more, ended: ended(r.job, seq) };
   };
 
   /** The last seq yielded (or delivered directly). */
@@ -131,11 +140,24 @@ export async function openJobProgress(
     return last !== undefined && isTerminal(last.state);
   }
 
+  /**
+   * Yields a page of recorded updates and every page after it, reading the next only once this one is taken;
+   * answers as `replay` for the last update of all.
+   */
+  async function* replayPages(page: RecordedPage): AsyncGenerator<JobUpdateMessage, boolean> {
+    let ends = false;
+    for (;;) {
+      if (page.updates.length) ends = yield* replay(page.updates);
+      if (!page.more) return ends;
+      page = await recordedAfter(lastSeq);
+    }
+  }
+
   async function* stream(): AsyncGenerator<JobUpdateMessage> {
     try {
       if (after !== null) {
         lastSeq = after;
-        if (yield* replay(await recordedAfter(after))) return;
+        if (yield* replayPages(await recordedAfter(after))) return;
         // A job with no recorded change after `after` still shows where it is.
         if (lastSeq === after && ended(found, after)) return;
       } else {
@@ -150,8 +172,8 @@ export async function openJobProgress(
           needResync = false;
           inbox.clear();
           const r = await resyncAfter(lastSeq);
-          if (yield* replay(r.missed)) return;
-          if (!r.missed.length && r.ended) return;
+          if (yield* replayPages(r)) return;
+          if (!r.updates.length && r.ended) return;
           continue;
         }
         const u = await inbox.take();

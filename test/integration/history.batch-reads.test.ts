@@ -14,7 +14,7 @@ const t = useTestDb();
 /** What a read answers when made alone, with the single-job reads. */
 async function alone(r: HistoryRead) {
   const job = await getJob(t.db.sql, r.jobId);
-  return { events: await getEvents(t.db.sql, r.jobId, r.afterSeq), job: job && { state: job.state, seq: job.seq } };
+  return { events: await getEvents(t.db.sql, r.jobId, r.afterSeq), job: job && { state: job.state, seq: job.seq }, more: false };
 }
 
 async function jobs(): Promise<{ done: string; queued: string }> {
@@ -39,8 +39,8 @@ it('answers each read of a batch as it would be answered alone', async () => {
   const batched = await getEventsMany(t.db.sql, reads);
   expect(batched).toEqual(await Promise.all(reads.map(alone)));
   expect(batched[0]!.events.map((e) => e.state)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
-  expect(batched[2]).toEqual({ events: [], job: { state: 'SUCCEEDED', seq: last } });
-  expect(batched[5]).toEqual({ events: [], job: null });
+  expect(batched[2]).toEqual({ events: [], job: { state: 'SUCCEEDED', seq: last }, more: false });
+  expect(batched[5]).toEqual({ events: [], job: null, more: false });
 });
 
 it('shares one answer between identical reads made together, through the group-commit reader', async () => {
@@ -59,4 +59,20 @@ it('shares one answer between identical reads made together, through the group-c
   expect(answers[4]).toBe(answers[2]);
   // A read made once its statement is over is read again.
   expect(await read(reads[0]!)).not.toBe(answers[0]);
+});
+
+it('answers at most `limit` rows a job, and says when more follow', async () => {
+  const { done, queued } = await jobs();
+  const [first, later, short] = await getEventsMany(t.db.sql, [
+    { jobId: done, afterSeq: 0 },
+    { jobId: done, afterSeq: 1 },
+    { jobId: queued, afterSeq: 0 },
+  ], 2);
+  expect(first!.events.map((e) => e.seq)).toEqual([1, 2]);
+  expect(first!.more).toBe(true);
+  // It shares the job's read after seq 0: fewer rows than the limit, and still more to read.
+  expect(later!.events.map((e) => e.seq)).toEqual([2]);
+  expect(later!.more).toBe(true);
+  expect(short).toMatchObject({ more: false });
+  expect(short!.events.map((e) => e.state)).toEqual(['QUEUED']);
 });

@@ -15,8 +15,8 @@ const codes = (query: string, l: QueryLimits = limits) =>
 describe('depth', () => {
   it('counts root fields as depth 1, through fragments and inline fragments', () => {
     expect(codes('{ deadLetters(first: 1) { edges { node { id } } } }')).toEqual([]);
-    expect(codes('{ deadLetters(first: 1) { edges { node { events { seq } } } } }')).toEqual(['QUERY_TOO_DEEP']);
-    expect(codes('{ deadLetters(first: 1) { edges { ...E } } } fragment E on JobEdge { node { ... on Job { events { seq } } } }')).toEqual(['QUERY_TOO_DEEP']);
+    expect(codes('{ deadLetters(first: 1) { edges { node { events(last: 1) { seq } } } } }')).toEqual(['QUERY_TOO_DEEP']);
+    expect(codes('{ deadLetters(first: 1) { edges { ...E } } } fragment E on JobEdge { node { ... on Job { events(last: 1) { seq } } } }')).toEqual(['QUERY_TOO_DEEP']);
   });
   it('does not count introspection (GraphiQL nests ofType deeply)', () => {
     expect(codes('{ __schema { types { fields { type { ofType { ofType { ofType { name } } } } } } } }')).toEqual([]);
@@ -28,6 +28,13 @@ describe('cost', () => {
     expect(codes('{ deadLetters(first: 2) { edges { node { id state } } } }')).toEqual([]); // 1 + 2 + 2 + 4
     expect(codes('query($n: Int) { deadLetters(first: $n) { edges { node { id } } } }')).toEqual(['QUERY_TOO_COSTLY']); // 1 + 100·3
     expect(codes('{ deadLetters { edges { node { id } } } }')).toEqual(['QUERY_TOO_COSTLY']);
+  });
+  it('multiplies by the page of a job\'s history: first or last as written, 500 when absent or a variable', () => {
+    expect(codes('{ job(id: "x") { events(first: 100) { seq state } } }')).toEqual([]); // 1 + 1 + 100·2
+    expect(codes('{ job(id: "x") { events(after: 3, last: 100) { seq state } } }')).toEqual([]);
+    expect(codes('{ job(id: "x") { events { seq } } }')).toEqual(['QUERY_TOO_COSTLY']); // 1 + 1 + 500
+    expect(codes('query($n: Int) { job(id: "x") { events(last: $n) { seq } } }')).toEqual(['QUERY_TOO_COSTLY']);
+    expect(codes('{ deadLetters(first: 2) { edges { node { events(last: 20) { seq } } } } }', { ...limits, maxDepth: 10 })).toEqual([]); // 1 + 2·(1 + 1 + 1 + 20)
   });
   it('counts a repeated field every time (merging does not make it free to check)', () => {
     expect(codes(`{ ${Array(301).fill('__typename').join(' ')} }`)).toEqual(['QUERY_TOO_COSTLY']);

@@ -52,7 +52,12 @@ export type Job = {
   createdAt: Scalars['DateTime']['output'];
   /** The last error, once FAILED (or the last attempt's error while RETRYING). */
   error?: Maybe<Scalars['String']['output']>;
-  /** The job's history: every state change, attempt error and progress milestone, in `seq` order. */
+  /**
+   * The job's history: state changes, attempt errors and progress milestones, in `seq` order, a page at a
+   * time (an hour-long job records about 14,000). Without arguments, the first 500: a job with a longer
+   * history answers only its first 500 rows. Page forwards with `after`: the `seq` of the last row you got;
+   * a page shorter than its size is the last one. `last` gives the newest rows instead (after `after`).
+   */
   events: Array<JobEvent>;
   /** When the job reached a terminal state. */
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
@@ -78,6 +83,14 @@ export type Job = {
   state: JobState;
   /** The job type, e.g. `demo.sleep`; see `jobTypes`. */
   type: Scalars['String']['output'];
+};
+
+
+/** A background job. */
+export type JobEventsArgs = {
+  after?: InputMaybe<Scalars['Int']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A page of jobs, newest first. */
@@ -684,7 +697,7 @@ export type JobResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  events?: Resolver<Array<ResolversTypes['JobEvent']>, ParentType, ContextType>;
+  events?: Resolver<Array<ResolversTypes['JobEvent']>, ParentType, ContextType, Partial<JobEventsArgs>>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
