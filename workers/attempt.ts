@@ -6,7 +6,7 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Context as TraceContext } from '@opentelemetry/api';
-import type { ProgressRecorded, ProgressWrite } from '../src/db/jobs.js';
+import type { ProgressRecorded, ProgressWrite } from '../src/db/attempts.js';
 import type { JobRow } from '../src/db/schema.js';
 import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
 import { checkJson, isStorableText, MAX_RESULT_BYTES, storableText, unstorableMessage } from '../src/jobs/payload-check.js';

@@ -12,7 +12,7 @@
  */
 import type { Subscription } from '@nats-io/nats-core';
 import type { Sql } from '../src/db/client.js';
-import { renewLeases } from '../src/db/jobs.js';
+import { renewLeases } from '../src/db/attempts.js';
 import type { JobRow } from '../src/db/schema.js';
 import type { Nats } from '../src/messaging/connect.js';
 import type { Names } from '../src/messaging/names.js';

@@ -6,15 +6,9 @@
  */
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../src/db/client.js';
-import {
-  getJob,
-  markRunningMany,
-  markSucceededMany,
-  recordProgressMany,
-  type Claim,
-  type ProgressWrite,
-  type Success,
-} from '../src/db/jobs.js';
+import { getJob } from '../src/db/jobs.js';
+import { markRunningMany, markSucceededMany, type Claim, type Success } from '../src/db/transitions.js';
+import { recordProgressMany, type ProgressWrite } from '../src/db/attempts.js';
 import { groupCommit } from '../src/db/group-commit.js';
 import { isConnectionError, isDataError } from '../src/errors.js';
 import { classifyOutcome } from '../src/jobs/outcome.js';

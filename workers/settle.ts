@@ -4,7 +4,7 @@
  * could not be claimed, what the message deserves given the job's row.
  */
 import type { JsMsg } from '@nats-io/jetstream';
-import { markCancelled, markFailed, markQueuedAgain, markRetrying, type Success } from '../src/db/jobs.js';
+import { markCancelled, markFailed, markQueuedAgain, markRetrying, type Success } from '../src/db/transitions.js';
 import type { JobRow } from '../src/db/schema.js';
 import { UnreachableCaseError } from '../src/errors.js';
 import type { classifyOutcome } from '../src/jobs/outcome.js';

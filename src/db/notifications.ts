@@ -9,7 +9,8 @@
  * (`next_attempt_at` null) and its number is the row's: a duplicate or an older message does nothing.
  */
 import type { Sql } from './client.js';
-import type { OutboxEntry, StaleCursor } from './jobs.js';
+import type { OutboxEntry } from './outbox.js';
+import type { StaleCursor } from './stale-jobs.js';
 import type { JobNotificationRow, NotificationDeliveryRow } from './schema.js';
 import type { JobState } from '../jobs/state.js';
 
@@ -46,7 +47,7 @@ const deliveryEntry = (d: string, n: string) => `${d}.job_id, ${n}.subject, ${la
   jsonb_build_object('deliveryId', ${d}.id, 'channel', ${n}.channel, 'target', ${n}.target, 'requeue', ${d}.requeues)`;
 
 /**
- * CTEs appended to a terminal transition (`db/jobs.ts`), after its `j` CTE (the updated job): for each of the
+ * CTEs appended to a terminal transition (`db/transitions.ts`), after its `j` CTE (the updated job): for each of the
  * job's subscriptions whose `on` list has the new state, a delivery (id = the delivery id receivers dedupe
  * on; body = the job as of this transition) and an outbox entry for the notifications stream. Once per
  * subscription, attempt series and state (a replayed job can notify again).

@@ -1,7 +1,8 @@
 /**
  * Cancelling and replaying jobs.
  */
-import { getJob, markCancelled, replayFailedJob, requestCancel } from '../db/jobs.js';
+import { getJob } from '../db/jobs.js';
+import { markCancelled, replayFailedJob, requestCancel } from '../db/transitions.js';
 import type { JobRow } from '../db/schema.js';
 import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';
 import { removeDeadLetterCopy } from '../messaging/dead-letters.js';

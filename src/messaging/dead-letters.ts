@@ -12,7 +12,9 @@
 import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import { JetStreamApiError, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
-import { fenceAsRead, findAbandonedJobs, findJobByMsgSeq, getJob, markCancelled, markFailed, recordDeadLetter } from '../db/jobs.js';
+import { getJob } from '../db/jobs.js';
+import { fenceAsRead, markCancelled, markFailed } from '../db/transitions.js';
+import { findAbandonedJobs, findJobByMsgSeq, recordDeadLetter } from '../db/dead-letters.js';
 import { noteStaleCopies, staleCopies, staleCopiesRemoved } from '../db/dead-letter-removals.js';
 import type { JobRow } from '../db/schema.js';
 import { faultPoint } from '../faults.js';

@@ -9,16 +9,8 @@
  */
 import { headers } from '@nats-io/nats-core';
 import type { Sql } from '../db/client.js';
-import {
-  findStaleJobs,
-  markPublished,
-  type StaleCursor,
-  purgePublished,
-  requeueMessage,
-  withUnpublished,
-  type OutboxEntry,
-  type PublishedEntry,
-} from '../db/jobs.js';
+import { markPublished, purgePublished, withUnpublished, type OutboxEntry, type PublishedEntry } from '../db/outbox.js';
+import { findStaleJobs, type StaleCursor, requeueMessage } from '../db/stale-jobs.js';
 import { analyzeIfGrown } from '../db/maintenance.js';
 import { findStaleDeliveries, requeueDueDeliveries, requeueLostDelivery } from '../db/notifications.js';
 import type { Logger } from '../log.js';

@@ -7,7 +7,7 @@
 import { Gauge, Registry } from 'prom-client';
 import { orAfter } from '../deadline.js';
 import type { Sql } from '../db/client.js';
-import { outboxBacklog } from '../db/jobs.js';
+import { outboxBacklog } from '../db/outbox.js';
 import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
 import type { Names } from '../messaging/names.js';

@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markCancelled, markFailed, markRunning, markSucceeded } from '../../src/db/jobs.js';
+import { markCancelled, markFailed, markRunning, markSucceeded } from '../../src/db/transitions.js';
 import type { JobRow } from '../../src/db/schema.js';
 import { copyToDeadLetters } from '../../src/messaging/dead-letters.js';
 import { startTestApp, type TestApp } from '../support/app.js';

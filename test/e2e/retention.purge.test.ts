@@ -5,7 +5,7 @@
  * backdating `finished_at`. The app's own timer is set to a day so each test runs the pass it asserts on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markRetrying, markRunning } from '../../src/db/jobs.js';
+import { markRetrying, markRunning } from '../../src/db/transitions.js';
 import { countRows, startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { eventually } from '../support/streams.js';

@@ -4,7 +4,8 @@
  * wait QUEUED for ever on a subject no worker pulls.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { insertJobs, markFailed } from '../../src/db/jobs.js';
+import { insertJobs } from '../../src/db/jobs.js';
+import { markFailed } from '../../src/db/transitions.js';
 import { gql } from '../support/graphql.js';
 import { newJob, startTestApp, type TestApp } from '../support/app.js';
 

@@ -4,7 +4,7 @@
  * with the earlier attempt's error repeated (it is still the job's `error` column until the end).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { markRetrying, markRunning } from '../../src/db/jobs.js';
+import { markRetrying, markRunning } from '../../src/db/transitions.js';
 import type { JobRow } from '../../src/db/schema.js';
 import { deadLetterJob } from '../../src/messaging/dead-letters.js';
 import { gql, JOB, SUBMIT } from '../support/graphql.js';

@@ -5,7 +5,7 @@
  * later failure of the new series is not credited with the old series' copy.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { markFailed } from '../../src/db/jobs.js';
+import { markFailed } from '../../src/db/transitions.js';
 import type { JobRow } from '../../src/db/schema.js';
 import { copyToDeadLetters } from '../../src/messaging/dead-letters.js';
 import { gql, SUBMIT } from '../support/graphql.js';

@@ -6,7 +6,7 @@
  * with the old series' "worker lost" error.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { markRunning } from '../../src/db/jobs.js';
+import { markRunning } from '../../src/db/transitions.js';
 import type { JobRow } from '../../src/db/schema.js';
 import { deadLetterJob } from '../../src/messaging/dead-letters.js';
 import { gql, SUBMIT } from '../support/graphql.js';

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { createHistoryReader, getEventsMany, type HistoryRead } from '../../src/db/history.js';
-import { getEvents, getJob, insertJobs, markRunning, markSucceeded } from '../../src/db/jobs.js';
+import { getEvents, getJob, insertJobs } from '../../src/db/jobs.js';
+import { markRunning, markSucceeded } from '../../src/db/transitions.js';
 import { newJob, useTestDb } from '../support/app.js';
 
 const t = useTestDb();

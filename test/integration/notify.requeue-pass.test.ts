@@ -6,7 +6,9 @@
  */
 import { expect, it } from 'vitest';
 import type { Sql } from '../../src/db/client.js';
-import { insertJobs, markCancelled, type OutboxEntry } from '../../src/db/jobs.js';
+import { insertJobs } from '../../src/db/jobs.js';
+import { markCancelled } from '../../src/db/transitions.js';
+import type { OutboxEntry } from '../../src/db/outbox.js';
 import {
   beginDeliveryAttempt,
   finishDelivery,

@@ -3,7 +3,8 @@
  * flush, for its own transaction only: the pooled connection it ran on goes on committing durably.
  */
 import { expect, it } from 'vitest';
-import { insertJobs, markPublished, purgePublished } from '../../src/db/jobs.js';
+import { insertJobs } from '../../src/db/jobs.js';
+import { markPublished, purgePublished } from '../../src/db/outbox.js';
 import { newJob, useTestDb } from '../support/app.js';
 
 const t = useTestDb(1); // one connection: every statement below runs on it

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { countRows, startTestApp, workerSwitch, type TestApp } from '../support/app.js';
 import { eventually } from '../support/streams.js';
-import { purgePublished } from '../../src/db/jobs.js';
+import { purgePublished } from '../../src/db/outbox.js';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -1,6 +1,7 @@
 /**
  * Workers claim and complete jobs, renew leases and record progress in batches (one statement per batch,
- * db/jobs.ts): each job of a batch is judged on its own, exactly as if it had been written alone.
+ * db/transitions.ts and db/attempts.ts): each job of a batch is judged on its own, exactly as if it had been
+ * written alone.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gql, JOB, SUBMIT } from '../support/graphql.js';
@@ -14,9 +15,8 @@ import {
   markRunningMany,
   markSucceeded,
   markSucceededMany,
-  recordProgressMany,
-  renewLeases,
-} from '../../src/db/jobs.js';
+} from '../../src/db/transitions.js';
+import { recordProgressMany, renewLeases } from '../../src/db/attempts.js';
 
 let t: TestApp;
 beforeAll(async () => {

@@ -8,7 +8,7 @@ import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { eventually } from '../support/streams.js';
 import { encode } from '../../src/messaging/messages.js';
-import { markRunning, markSucceeded } from '../../src/db/jobs.js';
+import { markRunning, markSucceeded } from '../../src/db/transitions.js';
 
 let t: TestApp;
 beforeAll(async () => {

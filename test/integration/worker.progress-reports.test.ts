@@ -5,7 +5,8 @@
  * percentage within 0..100 whatever number it was given.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { markRunning, recordProgressMany } from '../../src/db/jobs.js';
+import { markRunning } from '../../src/db/transitions.js';
+import { recordProgressMany } from '../../src/db/attempts.js';
 import type { JobRow } from '../../src/db/schema.js';
 import { jobUpdateSchema, parseMessage, type JobUpdateMessage } from '../../src/messaging/messages.js';
 import { Attempt, type AttemptDeps } from '../../workers/attempt.js';

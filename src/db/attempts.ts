@@ -1,0 +1,84 @@
+/**
+ * Writes by the holder of a running attempt (its worker), fenced by the attempt and its series (`Fence`):
+ * progress milestones, which also renew the lease and the block of seqs reserved for live progress, and
+ * lease renewals with the in-progress acks. A write whose fence is lost answers null.
+ */
+import type { Sql } from './client.js';
+import { SEQ_RESERVE, type Fence } from './transitions.js';
+
+/** A throttled progress write by an attempt's holder: a milestone to record (history row `seq`). */
+export interface ProgressWrite extends Fence {
+  id: string;
+  seq: number;
+  progress: number;
+  message: string | null;
+  leaseMs: number;
+}
+
+/** What a progress write answers: a cancel was asked for; the seqs reserved for live progress, up to. */
+export interface ProgressRecorded {
+  cancelRequested: boolean;
+  seqReserved: number;
+}
+
+/**
+ * Progress writes by the attempts' holders, in one statement for all of them (a worker's writes that fall
+ * due together): each records its milestone and renews its lease and seq reservation. Answers per write,
+ * or null when its fence is lost (the attempt is no longer this worker's). In id order, as transitions lock.
+ */
+export async function recordProgressMany(sql: Sql, writes: readonly ProgressWrite[]): Promise<(ProgressRecorded | null)[]> {
+  if (!writes.length) return [];
+  const input = writes
+    .map((w) => ({ id: w.id, attempt: w.attempt, series: w.series, seq: w.seq, progress: w.progress, message: w.message, lease_ms: w.leaseMs }))
+    .sort((a, b) => (a.id === b.id ? 0 : a.id < b.id ? -1 : 1));
+  const rows = await sql.unsafe<(ProgressRecorded & { id: string; attempt: number; series: number })[]>(
+    `with x as (
+       select * from jsonb_to_recordset($1::text::jsonb)
+         as x(id uuid, attempt int, series int, seq int, progress real, message text, lease_ms int)
+     ), j as (
+       update jobs set progress = x.progress, progress_message = x.message, seq = greatest(jobs.seq, x.seq),
+         seq_reserved = greatest(jobs.seq_reserved, x.seq + ${SEQ_RESERVE}), updated_at = now(),
+         lease_until = now() + x.lease_ms * interval '1 millisecond'
+       from x
+       where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state = 'RUNNING' and jobs.attempts = x.attempt
+         and jobs.series = x.series
+       returning jobs.id, x.seq as x_seq, jobs.state, jobs.progress, jobs.progress_message, jobs.attempts, jobs.series,
+         jobs.cancel_requested, jobs.seq_reserved
+     ), e as (
+       insert into job_events (job_id, seq, kind, state, progress, message, attempt)
+       select id, x_seq, 'progress', state, progress, progress_message, attempts from j
+       on conflict do nothing
+     )
+     select id, attempts as attempt, series, cancel_requested as "cancelRequested", seq_reserved as "seqReserved" from j`,
+    [JSON.stringify(input), input.map((x) => x.id)] as never[],
+  );
+  // By job and fence: of two writes for one job (an old attempt's and the new one's), one holds the fence.
+  const key = (r: Fence & { id: string }) => `${r.id}:${r.series}:${r.attempt}`;
+  const found = new Map(rows.map((r) => [key(r), { cancelRequested: r.cancelRequested, seqReserved: r.seqReserved }]));
+  return writes.map((w) => found.get(key(w)) ?? null);
+}
+
+/** A running attempt whose lease to renew: its job and the attempt that holds it (the fence). */
+export interface Lease extends Fence {
+  id: string;
+}
+
+/**
+ * Renews the holders' leases (with their in-progress acks), in one statement for all of them; answers per
+ * lease whether a cancel was requested, or null when its fence is lost. In id order, as transitions lock.
+ */
+export async function renewLeases(sql: Sql, leases: readonly Lease[], leaseMs: number): Promise<({ cancelRequested: boolean } | null)[]> {
+  if (!leases.length) return [];
+  const ids = leases.map((l) => l.id).sort();
+  const fenceOf = new Map(leases.map((l) => [l.id, l]));
+  const rows = await sql.unsafe<{ id: string; cancelRequested: boolean }[]>(
+    `update jobs set lease_until = now() + $4 * interval '1 millisecond'
+     from unnest($1::uuid[], $2::int[], $3::int[]) as x(id, attempt, series)
+     where jobs.id = any($1::uuid[]) and jobs.id = x.id and jobs.state = 'RUNNING' and jobs.attempts = x.attempt
+       and jobs.series = x.series
+     returning jobs.id, jobs.cancel_requested as "cancelRequested"`,
+    [ids, ids.map((id) => fenceOf.get(id)!.attempt), ids.map((id) => fenceOf.get(id)!.series), leaseMs] as never[],
+  );
+  const found = new Map(rows.map((r) => [r.id, { cancelRequested: r.cancelRequested }]));
+  return leases.map((l) => found.get(l.id) ?? null);
+}

@@ -1,0 +1,49 @@
+/**
+ * The dead-letter component's statements about jobs: recording a FAILED job's copy in the dead-letter
+ * stream, finding the job of a max-deliveries advisory by its message's stream sequence, and the RUNNING
+ * jobs abandoned on their last attempt. (Stale copies to delete: dead-letter-removals.ts.)
+ */
+import type { Sql } from './client.js';
+import type { JobRow } from './schema.js';
+import { JOB_COLUMNS } from './jobs.js';
+
+/**
+ * Records that a FAILED job's message sits in the dead-letter stream at `dlqSeq` (idempotent). Null when the
+ * job is not FAILED in that attempt series any more (replayed by `retryJob` since the copy was made).
+ */
+export async function recordDeadLetter(sql: Sql, a: { id: string; series: number; dlqSeq: number }): Promise<JobRow | null> {
+  const [row] = await sql.unsafe<JobRow[]>(
+    `update jobs set dead_lettered_at = coalesce(dead_lettered_at, now()), dead_letter_seq = $2
+     where id = $1 and state = 'FAILED' and series = $3 returning ${JOB_COLUMNS}`,
+    [a.id, a.dlqSeq, a.series],
+  );
+  return row ?? null;
+}
+
+/**
+ * A job whose message is at this stream sequence, recorded by its claim or by its publish: for a max-deliveries
+ * advisory whose message is gone already (rare). No index serves it (one would cost every claim): it reads
+ * the table.
+ */
+export async function findJobByMsgSeq(sql: Sql, msgSeq: number): Promise<JobRow | null> {
+  const [row] = await sql.unsafe<JobRow[]>(
+    `select ${JOB_COLUMNS} from jobs
+     where msg_seq = $1 or (msg_seq is null and id in (select job_id from outbox where stream_seq = $1))
+     limit 1`,
+    [msgSeq],
+  );
+  return row ?? null;
+}
+
+/**
+ * RUNNING jobs out of attempts whose lease expired `graceMs` ago: their worker died on the last attempt and,
+ * on nats-server 2.9, no MAX_DELIVERIES advisory comes while no worker pulls. The dead-letter sweep takes them.
+ */
+export async function findAbandonedJobs(sql: Sql, graceMs: number, limit: number): Promise<JobRow[]> {
+  return sql.unsafe<JobRow[]>(
+    `select ${JOB_COLUMNS} from jobs
+     where state = 'RUNNING' and attempts >= max_attempts and lease_until < now() - $1 * interval '1 millisecond'
+     order by lease_until limit $2`,
+    [graceMs, limit],
+  );
+}

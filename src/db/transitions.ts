@@ -1,0 +1,304 @@
+/**
+ * The guarded state changes of jobs: claim, success, retry, failure, hand back, cancel, replay. Each goes
+ * through `transition()`: one guarded `UPDATE … FROM (the batch) WHERE state IN (allowed) [AND attempts =
+ * fence] RETURNING`, with the history rows written in the same statement; a batch is one job or many
+ * (workers claim and complete in batches).
+ * A job the statement does not return was not allowed to change (or the caller's attempt is stale): the
+ * caller gets `null` for it and decides; nothing is ever overwritten silently.
+ *
+ * Seq numbers: `seq` is the job's last recorded change. A running attempt also publishes live progress that
+ * is not recorded row by row; it takes seqs from a block reserved at claim (`seq_reserved`), so seqs stay
+ * monotonic even when a worker dies with published but unrecorded progress (attempts.ts extends the block).
+ */
+import { preparing, type Sql } from './client.js';
+import type { JobRow } from './schema.js';
+import { ALLOWED_FROM, isTerminal, type JobState } from '../jobs/state.js';
+import { noteStaleCopies } from './dead-letter-removals.js';
+import { JOB_COLUMNS, JOB_COLUMNS_NO_PAYLOAD } from './jobs.js';
+import { NOTIFY_ON_TERMINAL_CTES } from './notifications.js';
+import type { OutboxEntry } from './outbox.js';
+import { observeTransition } from '../observability/metrics.js';
+
+/** Live-progress seqs a claim reserves. */
+export const SEQ_RESERVE = 1000;
+
+/** One kind of guarded transition: a fixed statement, applied to a batch of jobs (rows). */
+interface Transition {
+  to: JobState;
+  /** Only the holder of the row's attempt (`attempt` of `series`) may write (a worker's fence). */
+  fenced?: boolean;
+  /** Seqs to reserve after the event's for live progress (a claim). */
+  reserve?: number;
+  /** Extra SET clauses; a row's own values are `x.<column>` (see `columns`). */
+  set?: string;
+  /** Extra WHERE clauses. */
+  where?: string;
+  /** Extra per-row input columns: name → PostgreSQL type. */
+  columns?: Record<string, string>;
+  /** The returned jobs' `payload` is null (not read back): their callers do not use it. */
+  withoutPayload?: boolean;
+}
+
+/** One job of a transition batch. */
+interface TransitionRow {
+  id: string;
+  /** The fence, for a `fenced` transition: the attempt, in its attempt series (a claim's series too). */
+  attempt?: number;
+  series?: number;
+  /** The holder's last used seq; the event gets the next one. Without it: after every reserved seq. */
+  lastSeq?: number;
+  /** History row: 'state', or 'error' for a failed attempt (with the job's `error`). */
+  kind?: 'state' | 'error';
+  message?: string | null;
+  /** Values of the transition's extra `columns`. */
+  [column: string]: unknown;
+}
+
+/**
+ * Applies a transition to a batch of jobs in one statement (one commit): each row's job changes only if the
+ * transition is allowed from its state (and its fence holds); its history row is written in the same
+ * statement. Answers, per input row, the changed job or null. (A job named twice in one batch changes once:
+ * the other row gets null.)
+ */
+async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[]): Promise<(JobRow | null)[]> {
+  if (!rows.length) return [];
+  const extra = Object.entries(t.columns ?? {});
+  // In id order, so concurrent batches (a worker's claims and completions) lock shared rows in one order
+  // and cannot deadlock; `i` maps each row back to its caller.
+  // A key left out is null in the statement (and 'state' for `kind`): less to encode and parse per row.
+  const input = rows.map((r, i) => {
+    const x: Record<string, unknown> = { i, id: r.id };
+    if (r.attempt != null) x.attempt = r.attempt;
+    if (r.series != null) x.series = r.series;
+    if (r.lastSeq != null) x.last_seq = r.lastSeq;
+    if (r.kind && r.kind !== 'state') x.kind = r.kind;
+    if (r.message != null) x.message = r.message;
+    for (const [name] of extra) if (r[name] != null) x[name] = r[name];
+    return x;
+  });
+  input.sort((a, b) => (a.id === b.id ? 0 : (a.id as string) < (b.id as string) ? -1 : 1));
+  const nextSeq = `coalesce(x.last_seq + 1, greatest(jobs.seq, jobs.seq_reserved) + 1)`;
+  // Each job is looked up by id (`id = any($2)`), and the allowed-from check (`state::text`) cannot be
+  // answered from the state indexes: with stale statistics (a busy queue outruns ANALYZE; autovacuum may be
+  // off) the planner otherwise scans every active job's index entries, or the whole table, per batch.
+  const found = await sql.unsafe<(JobRow & { i: number })[]>(
+    `with x as (
+       select * from jsonb_to_recordset($1::text::jsonb) as x(i int, id uuid, attempt int, series int, last_seq int, kind text,
+         message text${extra.map(([name, type]) => `, ${name} ${type}`).join('')})
+     ), j as (
+       update jobs set state = '${t.to}', updated_at = now(), seq = ${nextSeq},
+         seq_reserved = ${nextSeq} + ${t.reserve ?? 0}
+         ${t.set ? `, ${t.set}` : ''}
+       from x
+       where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state::text in (${ALLOWED_FROM[t.to].map((s) => `'${s}'`).join(',')})
+         ${t.fenced ? 'and jobs.attempts = x.attempt and jobs.series = x.series' : ''}${t.where ? ` and ${t.where}` : ''}
+       returning jobs.*, x.i as x_i, coalesce(x.kind, 'state') as x_kind, x.message as x_message
+     ), e as (
+       insert into job_events (job_id, seq, kind, state, progress, message, attempt, result, error, at)
+       select id, seq, x_kind, state, progress, x_message, attempts, result,
+         case when x_kind = 'error' then error end, updated_at from j
+     )${isTerminal(t.to) ? NOTIFY_ON_TERMINAL_CTES : ''}
+     select ${t.withoutPayload ? JOB_COLUMNS_NO_PAYLOAD : JOB_COLUMNS}, x_i as i from j`,
+    [JSON.stringify(input), input.map((x) => x.id)] as never[],
+  );
+  const out: (JobRow | null)[] = rows.map(() => null);
+  for (const { i, ...job } of found) {
+    out[i] = job as JobRow;
+    observeTransition(job as JobRow);
+  }
+  return out;
+}
+
+const first = async (rows: Promise<(JobRow | null)[]>): Promise<JobRow | null> => (await rows)[0] ?? null;
+
+/** A delivered job to claim. */
+export interface Claim {
+  id: string;
+  series: number;
+  leaseMs: number;
+  msgSeq: number;
+}
+
+const CLAIM: Transition = {
+  to: 'RUNNING',
+  set: `attempts = attempts + 1, started_at = now(), lease_until = now() + x.lease_ms * interval '1 millisecond',
+      progress = 0, progress_message = null, next_attempt_at = null, msg_seq = x.msg_seq`,
+  reserve: SEQ_RESERVE,
+  where: `jobs.series = x.series and not cancel_requested and attempts < max_attempts
+      and (state <> 'RUNNING' or lease_until < now())`,
+  columns: { lease_ms: 'int', msg_seq: 'bigint' },
+};
+
+/**
+ * Workers claim delivered jobs: QUEUED/RETRYING (or RUNNING whose lease expired) → RUNNING, attempts + 1.
+ * Null for a job another worker holds, that is finished, cancelled, from an older series, or out of attempts.
+ */
+export function markRunningMany(sql: Sql, claims: readonly Claim[]): Promise<(JobRow | null)[]> {
+  return transition(
+    sql,
+    CLAIM,
+    claims.map((c) => ({ id: c.id, series: c.series, lease_ms: c.leaseMs, msg_seq: c.msgSeq })),
+  );
+}
+
+export const markRunning = (sql: Sql, a: Claim): Promise<JobRow | null> => first(markRunningMany(sql, [a]));
+
+/**
+ * The attempt a write is for: it applies only while the job is still in that attempt of that attempt series.
+ * A worker's writes carry the attempt it claimed (a stalled worker's late write is refused once the job has
+ * moved on); the dead-letter component's, the job as it read it. `retryJob` starts a new series with
+ * attempts from 0, so without the series a stale attempt 1 would pass for the replay's attempt 1.
+ */
+export interface Fence {
+  attempt: number;
+  series: number;
+}
+
+/** An attempt whose handler returned; `progressMessage` is the last one it reported (its throttled write may not have landed). */
+export interface Success extends Fence {
+  id: string;
+  lastSeq: number;
+  result: unknown;
+  progressMessage: string | null;
+}
+
+const SUCCEED: Transition = {
+  to: 'SUCCEEDED',
+  fenced: true,
+  withoutPayload: true,
+  set: `result = x.result, error = null, progress = 100, progress_message = x.progress_message, finished_at = now(), lease_until = null`,
+  columns: { result: 'jsonb', progress_message: 'text' },
+};
+
+/** SUCCEEDED, for the attempts whose fence holds; the jobs come back without their payload (null). */
+export function markSucceededMany(sql: Sql, done: readonly Success[]): Promise<(JobRow | null)[]> {
+  return transition(
+    sql,
+    SUCCEED,
+    done.map((d) => ({ id: d.id, attempt: d.attempt, series: d.series, lastSeq: d.lastSeq, result: d.result ?? null, progress_message: d.progressMessage })),
+  );
+}
+
+export const markSucceeded = (sql: Sql, a: Success): Promise<JobRow | null> => first(markSucceededMany(sql, [a]));
+
+/**
+ * An attempt whose cancel was asked for is not retried or handed back: its worker records CANCELLED instead
+ * (the cancel came as the attempt ended, too late to abort it). Retried, it would wait out its backoff and be
+ * cancelled only when its message came back.
+ */
+const NOT_CANCELLING = 'not cancel_requested';
+
+const RETRY: Transition = {
+  to: 'RETRYING',
+  fenced: true,
+  set: `error = x.message, lease_until = null, next_attempt_at = now() + x.delay_ms * interval '1 millisecond'`,
+  where: NOT_CANCELLING,
+  columns: { delay_ms: 'int' },
+};
+
+/** The attempt failed and another is due at `nextAttemptAt`; null also when a cancel was asked for. */
+export function markRetrying(sql: Sql, a: Fence & { id: string; lastSeq: number; error: string; delayMs: number }) {
+  return first(
+    transition(sql, RETRY, [{ id: a.id, attempt: a.attempt, series: a.series, lastSeq: a.lastSeq, kind: 'error', message: a.error, delay_ms: a.delayMs }]),
+  );
+}
+
+/** The job as the dead-letter component read it: its fence is the attempt and series it was in. */
+export const fenceAsRead = (job: { attempts: number; series: number }): Fence => ({ attempt: job.attempts, series: job.series });
+
+/** Without a fence (neither `attempt` nor `series`): any job. */
+type MaybeFenced = Fence | { attempt?: undefined; series?: undefined };
+
+const FAIL = `error = x.message, finished_at = now(), lease_until = null, next_attempt_at = null`;
+const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: FAIL };
+const FAIL_JOB: Transition = { to: 'FAILED', set: FAIL };
+
+/**
+ * FAILED: a worker's permanent or last failed attempt (its fence and `lastSeq`), the dead-letter component
+ * finding a job whose deliveries ran out (`fenceAsRead`, so a job replayed or claimed again since the read
+ * is left alone), or any job (no fence).
+ */
+export function markFailed(sql: Sql, a: MaybeFenced & { id: string; error: string; lastSeq?: number; attemptFailed: boolean }) {
+  const row: TransitionRow = { id: a.id, kind: a.attemptFailed ? 'error' : 'state', message: a.error };
+  if (a.lastSeq !== undefined) row.lastSeq = a.lastSeq;
+  if (a.attempt === undefined) return first(transition(sql, FAIL_JOB, [row]));
+  return first(transition(sql, FAIL_ATTEMPT, [{ ...row, attempt: a.attempt, series: a.series }]));
+}
+
+const HAND_BACK: Transition = {
+  to: 'QUEUED',
+  fenced: true,
+  set: `attempts = attempts - 1, started_at = null, lease_until = null, progress = 0, progress_message = null`,
+  where: NOT_CANCELLING,
+};
+
+/** A worker hands its job back on shutdown: RUNNING → QUEUED; the attempt is not counted. Null also when a cancel was asked for. */
+export function markQueuedAgain(sql: Sql, a: Fence & { id: string; lastSeq: number }) {
+  return first(transition(sql, HAND_BACK, [{ ...a, message: 'handed back by a stopping worker' }]));
+}
+
+const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`;
+const CANCEL_ATTEMPT: Transition = { to: 'CANCELLED', fenced: true, set: CANCEL };
+const NOT_HELD = `(state <> 'RUNNING' or lease_until < now())`;
+const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: NOT_HELD };
+const CANCEL_AS_READ: Transition = { to: 'CANCELLED', set: CANCEL, fenced: true, where: NOT_HELD };
+
+/**
+ * CANCELLED. Without a fence: a job no worker holds: QUEUED, RETRYING, or RUNNING under a lease that has
+ * expired (its worker died; `cancelJob` and a redelivery of its message cancel it this way, and the
+ * dead-letter sweep with `asRead`, the job's fence as it read it); null while a live lease holds it. With a
+ * fence (and `lastSeq`): that running attempt, stopped by its worker.
+ */
+export function markCancelled(sql: Sql, a: MaybeFenced & { id: string; lastSeq?: number; asRead?: boolean }) {
+  const { asRead, ...row } = a;
+  return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : asRead ? CANCEL_AS_READ : CANCEL_ATTEMPT, [row]));
+}
+
+/** Asks the worker running the job to stop (no state change until it does). */
+export async function requestCancel(sql: Sql, id: string): Promise<JobRow | null> {
+  const [row] = await sql.unsafe<JobRow[]>(
+    `update jobs set cancel_requested = true, updated_at = now() where id = $1 and state = 'RUNNING'
+     returning ${JOB_COLUMNS}`,
+    [id],
+  );
+  return row ?? null;
+}
+
+const REPLAY: Transition = {
+  to: 'QUEUED',
+  where: `state = 'FAILED'`,
+  set: `attempts = 0, series = jobs.series + 1, error = null, result = null, progress = 0, progress_message = null, started_at = null,
+        finished_at = null, cancel_requested = false, dead_lettered_at = null, dead_letter_seq = null, msg_seq = null`,
+};
+
+/**
+ * `retryJob`: FAILED → QUEUED as a new attempt series (attempts 0), with its outbox entry, in one transaction;
+ * its dead-letter copy, if recorded, goes to `dead_letter_removals` in it.
+ */
+export async function replayFailedJob(
+  sql: Sql,
+  a: { id: string; subject: string },
+): Promise<{ job: JobRow; outbox: OutboxEntry } | null> {
+  return sql.begin(async (raw) => {
+    const tx = preparing(raw);
+    const [old] = await tx.unsafe<{ seq: number | null }[]>(`select dead_letter_seq::float8 as seq from jobs where id = $1 for update`, [a.id]);
+    const [job] = await transition(tx as unknown as Sql, REPLAY, [{ id: a.id, message: 'replayed' }]);
+    if (!job) return null;
+    if (old?.seq != null) await noteStaleCopies(tx as unknown as Sql, [old.seq]); // its copy: no dead letter any more
+    const [o] = await tx.unsafe<{ id: string }[]>(
+      `insert into outbox (job_id, subject, msg_id, body, traceparent) values ($1, $2, $3, $4::text::jsonb, $5) returning id`,
+      [job.id, a.subject, `${job.id}:${job.series}`, JSON.stringify({ id: job.id, type: job.type, series: job.series }), job.traceparent],
+    );
+    return {
+      job,
+      outbox: {
+        id: Number(o!.id),
+        jobId: job.id,
+        subject: a.subject,
+        msgId: `${job.id}:${job.series}`,
+        body: { id: job.id, type: job.type, series: job.series },
+        traceparent: job.traceparent,
+      },
+    };
+  });
+}
