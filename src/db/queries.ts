@@ -232,12 +232,15 @@ export async function eventPagesOf(sql: Sql, reads: readonly EventsPageRead[]): 
   );
 }
 
-/** The attempt errors of several jobs at once (their history's `error` rows, in seq order). */
+/**
+ * The attempt errors of jobs `$1` (their history's `error` rows, in seq order), through the partial index
+ * `job_events_errors` (migration 0009): a long job's thousands of progress rows are not read.
+ */
+export const ATTEMPT_ERRORS = `select ${HISTORY_COLUMNS} from job_history where job_id = any($1::uuid[]) and kind = 'error' order by job_id, seq`;
+
+/** The attempt errors of several jobs at once. */
 export async function attemptErrorsOf(sql: Sql, jobIds: readonly string[]): Promise<EventRow[]> {
-  return sql.unsafe<EventRow[]>(
-    `select ${HISTORY_COLUMNS} from job_history where job_id = any($1::uuid[]) and kind = 'error' order by job_id, seq`,
-    [jobIds as never],
-  );
+  return sql.unsafe<EventRow[]>(ATTEMPT_ERRORS, [jobIds as never]);
 }
 
 /** Which jobs' history `jobUpdates(since)` replays: every field narrows; null = no filter. */

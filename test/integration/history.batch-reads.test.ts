@@ -8,6 +8,7 @@ import { expect, it } from 'vitest';
 import { createHistoryReader, getEventsMany, type HistoryRead } from '../../src/db/history.js';
 import { getEvents, getJob, insertJobs } from '../../src/db/jobs.js';
 import { markRunning, markSucceeded } from '../../src/db/transitions.js';
+import { ATTEMPT_ERRORS, attemptErrorsOf } from '../../src/db/queries.js';
 import { newJob, useTestDb } from '../support/app.js';
 
 const t = useTestDb();
@@ -76,4 +77,18 @@ it('answers at most `limit` rows a job, and says when more follow', async () => 
   expect(later!.more).toBe(true);
   expect(short).toMatchObject({ more: false });
   expect(short!.events.map((e) => e.state)).toEqual(['QUEUED']);
+});
+
+it("reads a long history's attempt errors through their own index, not every progress row", async () => {
+  const job = newJob();
+  await insertJobs(t.db.sql, [job]);
+  // An attempt that recorded 20,000 progress milestones and failed twice among them.
+  await t.db.sql`insert into job_events (job_id, seq, kind, state, progress, message, error, attempt)
+    select ${job.id}, g, case when g in (500, 15000) then 'error' else 'progress' end, 'RUNNING', 1, 'step',
+      case when g in (500, 15000) then 'failed at ' || g end, 1
+    from generate_series(2, 20001) g`;
+  await t.db.sql`analyze job_events`;
+  expect((await attemptErrorsOf(t.db.sql, [job.id])).map((e) => e.error)).toEqual(['failed at 500', 'failed at 15000']);
+  const plan = await t.db.sql.unsafe<{ 'QUERY PLAN': unknown }[]>(`explain (format json) ${ATTEMPT_ERRORS}`, [[job.id] as never]);
+  expect(JSON.stringify(plan[0]!['QUERY PLAN'])).toContain('"Index Name":"job_events_errors"');
 });
