@@ -188,7 +188,9 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         m.ack();
         return false;
       }
-      const delay = retryDelay(o.backoff, d.attempts);
+      // Not sooner than the receiver asked (Retry-After), nor later than the longest backoff.
+      const asked = isDeliveryError(e) && e.retryAfterMs !== undefined ? Math.min(e.retryAfterMs, o.backoff.maxMs) : 0;
+      const delay = Math.max(retryDelay(o.backoff, d.attempts), asked);
       await waitForNextAttempt(sql, { id: d.id, requeue: msg.requeue, delayMs: delay, error });
       notificationDeliveries.inc({ channel, outcome: 'retried' });
       dlog.info({ error, retryInMs: delay }, 'notification attempt failed; retrying');
