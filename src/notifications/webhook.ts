@@ -1,7 +1,8 @@
 /**
  * Webhook delivery: a JSON POST signed with HMAC-SHA256 of the exact body bytes.
  *
- * Headers: `Longrun-Delivery-Id` (the same on every retry: receivers dedupe on it), `Longrun-Event`
+ * Headers: `Longrun-Delivery-Id` (the same on every retry; receivers dedupe on the body's `deliveryId`, which
+ * the signature covers, not on this header, which it does not), `Longrun-Event`
  * (`job.SUCCEEDED`, …), `Longrun-Signature: sha256=<hex of HMAC-SHA256(WEBHOOK_SECRET, body)>`, and the job's
  * `traceparent`. Any 2xx status accepts the delivery (its body is not read); 410 Gone dead-letters it;
  * anything else, a timeout or a network error is retried (not before a `Retry-After` the answer gives). WEBHOOK_TIMEOUT_MS bounds the whole exchange, however slowly the receiver trickles.
