@@ -169,8 +169,8 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
     const dlog = log.child({ deliveryId: d.id, jobId: d.jobId, channel: d.channel, attempt: d.attempts });
     const channel = d.channel.toLowerCase();
     if (d.attempts > o.maxAttempts) {
-      // Its last attempt's notifier died mid-send: the attempts are used up.
-      await finishDelivery(sql, { id: d.id, status: 'FAILED', error: d.lastError ?? 'attempts used up' });
+      // Its last attempt's notifier died mid-send: the attempts are used up (this one, begun above, is not made).
+      await finishDelivery(sql, { id: d.id, status: 'FAILED', error: d.lastError ?? 'attempts used up', unsent: true });
       notificationDeliveries.inc({ channel, outcome: 'failed' });
       dlog.warn('notification dead-lettered: attempts used up');
       return (m.ack(), null);
