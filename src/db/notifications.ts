@@ -128,16 +128,19 @@ export async function waitForNextAttempt(
   return rows.length > 0;
 }
 
-/** PENDING → SENT (the receiver accepted it) or FAILED (dead-lettered, with its last error). */
+/**
+ * PENDING → SENT (the receiver accepted it) or FAILED (dead-lettered, with its last error). `unsent`: the
+ * attempt just begun sent nothing (its attempts were used up), so it does not count.
+ */
 export async function finishDelivery(
   sql: Sql,
-  a: { id: string; status: 'SENT' | 'FAILED'; error?: string | null },
+  a: { id: string; status: 'SENT' | 'FAILED'; error?: string | null; unsent?: boolean },
 ): Promise<boolean> {
   const rows = await sql.unsafe(
     `update notification_deliveries set status = $2, last_error = coalesce($3, last_error), updated_at = now(),
-       finished_at = now(), next_attempt_at = null
+       finished_at = now(), next_attempt_at = null, attempts = attempts - $4::int
      where id = $1 and status = 'PENDING' returning id`,
-    [a.id, a.status, a.error ?? null],
+    [a.id, a.status, a.error ?? null, a.unsent ? 1 : 0],
   );
   return rows.length > 0;
 }

@@ -5,6 +5,7 @@
  * - Link-local (169.254/16, fe80::/10, including cloud metadata endpoints), unspecified and multicast
  *   addresses: always refused unless the host is listed in WEBHOOK_ALLOWED_HOSTS.
  * - Loopback, RFC 1918, CGNAT and IPv6 ULA: refused unless WEBHOOK_ALLOW_PRIVATE=1 (or the host is listed).
+ * - An IPv6 address that carries an IPv4 one (NAT64, 6to4, IPv4-compatible, IPv4-mapped): as that IPv4 address.
  * - WEBHOOK_ALLOWED_HOSTS set: only the listed hosts (`hooks.example.com`, `*.example.com`).
  */
 import { BlockList, isIP } from 'node:net';
@@ -38,6 +39,45 @@ function normalizeHost(host: string): string {
   return mapped ? mapped[1]! : h;
 }
 
+/**
+ * IPv6 prefixes whose addresses carry an IPv4 address that a gateway (or the host itself) connects to:
+ * the well-known NAT64 prefix (64:ff9b::/96, RFC 6052: on an IPv6-only network with DNS64, every name with
+ * only an A record resolves to one, 10.0.0.1 to 64:ff9b::a00:1), IPv4-compatible (::/96) and 6to4
+ * (2002::/16). Prefix, length and the bit offset of the IPv4 address (`::ffff:0:0/96`, IPv4-mapped, is
+ * handled by BlockList itself). A local-use NAT64 prefix (RFC 8215) is the network's choice: not known here.
+ */
+const EMBEDDING = [
+  { net: '64:ff9b::', bits: 96, at: 96 },
+  { net: '::', bits: 96, at: 96 },
+  { net: '2002::', bits: 16, at: 16 },
+] as const;
+const embedding = EMBEDDING.map((e) => {
+  const list = new BlockList();
+  list.addSubnet(e.net, e.bits, 'ipv6');
+  return { list, at: e.at };
+});
+
+/** The 16 bytes of an IPv6 address (valid, as `isIP` says; no zone). */
+function ipv6Bytes(h: string): number[] {
+  const tail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(h);
+  const hex = tail ? h.slice(0, tail.index) + '0:0' : h;
+  const [head, rest] = hex.split('::') as [string, string | undefined];
+  const words = (s: string | undefined) => (s ? s.split(':').map((w) => parseInt(w, 16)) : []);
+  const front = words(head);
+  const back = words(rest);
+  const all = rest === undefined ? front : [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
+  const bytes = all.flatMap((w) => [w >> 8, w & 255]);
+  if (tail) bytes.splice(12, 4, ...tail.slice(1).map(Number));
+  return bytes;
+}
+
+/** The IPv4 address an IPv6 address of one of the EMBEDDING prefixes carries, or null. */
+function embeddedIpv4(h: string): string | null {
+  const e = embedding.find((x) => x.list.check(h, 'ipv6'));
+  if (!e || h === '::' || h === '::1') return null; // the unspecified and loopback addresses, checked as such
+  return ipv6Bytes(h).slice(e.at / 8, e.at / 8 + 4).join('.');
+}
+
 /** Whether the host is on the allow-list. */
 export function isListed(host: string, policy: WebhookPolicy): boolean {
   const h = normalizeHost(host);
@@ -56,7 +96,9 @@ export function addressRefusal(hostOrIp: string, policy: WebhookPolicy): string 
   const type = family === 4 ? 'ipv4' : 'ipv6';
   if (forbidden.check(h, type)) return `${h} is a link-local, metadata, multicast or unspecified address`;
   if (!policy.allowPrivate && privateNets.check(h, type)) return `${h} is a loopback or private-network address`;
-  return null;
+  const v4 = family === 6 ? embeddedIpv4(h) : null;
+  const inner = v4 === null ? null : addressRefusal(v4, policy);
+  return inner === null ? null : `${h} is ${v4} in IPv6 (NAT64, 6to4 or IPv4-compatible): ${inner}`;
 }
 
 /**

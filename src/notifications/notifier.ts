@@ -169,8 +169,8 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
     const dlog = log.child({ deliveryId: d.id, jobId: d.jobId, channel: d.channel, attempt: d.attempts });
     const channel = d.channel.toLowerCase();
     if (d.attempts > o.maxAttempts) {
-      // Its last attempt's notifier died mid-send: the attempts are used up.
-      await finishDelivery(sql, { id: d.id, status: 'FAILED', error: d.lastError ?? 'attempts used up' });
+      // Its last attempt's notifier died mid-send: the attempts are used up (this one, begun above, is not made).
+      await finishDelivery(sql, { id: d.id, status: 'FAILED', error: d.lastError ?? 'attempts used up', unsent: true });
       notificationDeliveries.inc({ channel, outcome: 'failed' });
       dlog.warn('notification dead-lettered: attempts used up');
       return (m.ack(), null);
@@ -188,7 +188,9 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         m.ack();
         return false;
       }
-      const delay = retryDelay(o.backoff, d.attempts);
+      // Not sooner than the receiver asked (Retry-After), nor later than the longest backoff.
+      const asked = isDeliveryError(e) && e.retryAfterMs !== undefined ? Math.min(e.retryAfterMs, o.backoff.maxMs) : 0;
+      const delay = Math.max(retryDelay(o.backoff, d.attempts), asked);
       await waitForNextAttempt(sql, { id: d.id, requeue: msg.requeue, delayMs: delay, error });
       notificationDeliveries.inc({ channel, outcome: 'retried' });
       dlog.info({ error, retryInMs: delay }, 'notification attempt failed; retrying');

@@ -1,10 +1,11 @@
 /**
  * Webhook delivery: a JSON POST signed with HMAC-SHA256 of the exact body bytes.
  *
- * Headers: `Longrun-Delivery-Id` (the same on every retry: receivers dedupe on it), `Longrun-Event`
+ * Headers: `Longrun-Delivery-Id` (the same on every retry; receivers dedupe on the body's `deliveryId`, which
+ * the signature covers, not on this header, which it does not), `Longrun-Event`
  * (`job.SUCCEEDED`, …), `Longrun-Signature: sha256=<hex of HMAC-SHA256(WEBHOOK_SECRET, body)>`, and the job's
- * `traceparent`. Any 2xx status accepts the delivery (its body is not read); anything else, a timeout or a
- * network error is retried. WEBHOOK_TIMEOUT_MS bounds the whole exchange, however slowly the receiver trickles.
+ * `traceparent`. Any 2xx status accepts the delivery (its body is not read); 410 Gone dead-letters it;
+ * anything else, a timeout or a network error is retried (not before a `Retry-After` the answer gives). WEBHOOK_TIMEOUT_MS bounds the whole exchange, however slowly the receiver trickles.
  * Every address the host resolves to is checked against the address policy before connecting.
  */
 import { createHmac } from 'node:crypto';
@@ -15,16 +16,21 @@ import { isIP, type LookupFunction } from 'node:net';
 import type { DeliveryToSend } from '../db/notifications.js';
 import { addressRefusal, isListed, type WebhookPolicy } from './address-policy.js';
 
-/** A send that failed; `permanent` ones are not retried (the address is refused). */
+/**
+ * A send that failed; `permanent` ones are not retried (the address is refused, or the receiver answered
+ * 410 Gone). `retryAfterMs`: how long the receiver asked to be left alone (its `Retry-After`).
+ */
 export class DeliveryError extends Error {
   override name = 'DeliveryError';
   constructor(
     message: string,
     readonly permanent = false,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number | undefined },
   ) {
     super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
+  readonly retryAfterMs: number | undefined;
 }
 export const isDeliveryError = (e: unknown): e is DeliveryError => e instanceof DeliveryError;
 
@@ -49,6 +55,15 @@ export function notificationBody(d: DeliveryToSend): Record<string, unknown> {
       finishedAt: iso(job.finishedAt),
     },
   };
+}
+
+/** A `Retry-After` value (seconds, or an HTTP date) in ms from `now`; undefined when absent or not one. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) || !/[a-z]/i.test(v) ? undefined : Math.max(0, at - now);
 }
 
 /** `sha256=<hex>`: what `Longrun-Signature` carries. */
@@ -113,8 +128,12 @@ export function sendWebhook(d: DeliveryToSend, o: WebhookOptions, traceparent: s
       // Redirects are not followed (the address policy checked this URL, not the next): say where it points.
       const location = status >= 300 && status < 400 ? res.headers.location : undefined;
       const moved = location ? ` (redirect to ${location.slice(0, 300)}, not followed: notify that URL instead)` : '';
+      // 410 Gone: the receiver says this URL is gone for good, so no retry. A Retry-After (429, 503) says when
+      // to come back.
+      const wait = retryAfterMs(res.headers['retry-after']);
       refuse = () => {
-        settle(new DeliveryError(`HTTP ${status}${moved}${text ? `: ${text.slice(0, 200).trim()}` : ''}`));
+        const said = `${moved}${wait !== undefined ? ` (retry after ${Math.round(wait / 1000)} s)` : ''}${text ? `: ${text.slice(0, 200).trim()}` : ''}`;
+        settle(new DeliveryError(`HTTP ${status}${said}`, status === 410, { retryAfterMs: wait }));
         res.destroy();
       };
       res.setEncoding('utf8');

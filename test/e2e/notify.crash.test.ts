@@ -3,6 +3,8 @@
  * job with no notifier and a relay that never runs a pass, and is stopped right after the terminal
  * transition committed: the delivery and its outbox entry exist, nothing was published or sent. A second
  * app started afterwards (another process, in production) publishes the entry and its notifier sends it.
+ * A notifier that died during a delivery's last attempt leaves it to the next, which dead-letters it unsent
+ * with the attempts that were made.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, startTestApp, type TestEnv } from '../support/app.js';
@@ -56,6 +58,29 @@ describe('a crash between the terminal state and the send', () => {
       await new Promise((res) => setTimeout(res, 1000)); // a duplicate would arrive now
       expect(receiver.requests).toHaveLength(1);
       expect(receiver.requests[0]!.headers['longrun-delivery-id']).toBe(deliveries[0]!.id);
+    } finally {
+      await second.dispose();
+    }
+  });
+
+  it('dead-letters a delivery whose notifier died during its last attempt, counting the attempts made', async () => {
+    const limits = { ...config, NOTIFY_MAX_ATTEMPTS: '2' };
+    const first = await startTestApp({ env, config: { ...limits, NOTIFIER_CONCURRENCY: '0', RELAY_INTERVAL_MS: '60000' } });
+    const r = await gql(first.url, SUBMIT, { input: { type: 'demo.noop', payload: {}, notify: [{ webhook: `${receiver.url}/last` }] } });
+    const id = r.body.data.submitJob.job.id as string;
+    await waitForJob(first.url, id, (j) => j.state === 'SUCCEEDED');
+    await first.dispose();
+    // As a notifier leaves it that began the second (last) attempt, after a 503, and died mid-send.
+    await env.sql`update notification_deliveries set attempts = 2, last_error = 'HTTP 503' where job_id = ${id}`;
+
+    const second = await startTestApp({ env, config: limits, handlers: null });
+    try {
+      const job = await eventually(async () => {
+        const j = (await gql(second.url, `query J($id: ID!) { job(id: $id) { notifications { status attempts lastError } } }`, { id })).body.data.job;
+        return j.notifications[0]?.status === 'FAILED' ? j : undefined;
+      }, 30_000, 'delivery dead-lettered');
+      expect(job.notifications).toEqual([{ status: 'FAILED', attempts: 2, lastError: 'HTTP 503' }]);
+      expect(receiver.requests.filter((q) => q.path === '/last')).toHaveLength(0);
     } finally {
       await second.dispose();
     }

@@ -170,6 +170,7 @@ describe('webhook notifications', () => {
       [{ webhook: 'http://user:pw@example.com/' }, 'INVALID_WEBHOOK_URL'],
       [{ webhook: 'http://169.254.169.254/latest/meta-data' }, 'WEBHOOK_NOT_ALLOWED'],
       [{ webhook: 'http://[fe80::1]/' }, 'WEBHOOK_NOT_ALLOWED'],
+      [{ webhook: 'http://[64:ff9b::a9fe:a9fe]/latest/meta-data' }, 'WEBHOOK_NOT_ALLOWED'], // 169.254.169.254 over NAT64
       [{ webhook: 'http://metadata.google.internal/' }, 'WEBHOOK_NOT_ALLOWED'],
       [{ webhook: `${receiver.url}/x`, email: 'a@example.com' }, 'INVALID_NOTIFY'],
       [{}, 'INVALID_NOTIFY'],

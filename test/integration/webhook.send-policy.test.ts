@@ -1,6 +1,7 @@
 /**
  * The address policy holds at send time too: a literal loopback address, or a name that resolves to one, is
- * refused before any connection (permanently: no retry), unless private addresses are allowed.
+ * refused before any connection (permanently: no retry), unless private addresses are allowed; so is an IPv6
+ * address that carries one (NAT64: on an IPv6-only network the gateway would connect to it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryToSend } from '../../src/db/notifications.js';
@@ -42,6 +43,16 @@ describe('webhook address policy at send time', () => {
       const err = await sendWebhook(delivery(target), options(false), null).catch((e: unknown) => e);
       expect(isDeliveryError(err) && err.permanent, target).toBe(true);
       expect(String((err as Error).message)).toMatch(/refused/);
+    }
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('refuses a NAT64 address of a loopback or metadata address, permanently, without connecting', async () => {
+    const port = new URL(receiver.url).port;
+    for (const target of [`http://[64:ff9b::7f00:1]:${port}/p`, `http://[64:ff9b::a9fe:a9fe]:${port}/p`]) {
+      const err = await sendWebhook(delivery(target), options(false), null).catch((e: unknown) => e);
+      expect(isDeliveryError(err) && err.permanent, `${target}: ${String(err)}`).toBe(true);
+      expect(String((err as Error).message)).toMatch(/refused: .* in IPv6 \(NAT64/);
     }
     expect(receiver.requests).toHaveLength(0);
   });

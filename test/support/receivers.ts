@@ -13,19 +13,21 @@ export interface ReceivedRequest {
   raw: string;
   /** The status the receiver answered. */
   status: number;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 export interface WebhookReceiver {
   /** Base URL, e.g. http://127.0.0.1:PORT */
   url: string;
   requests: ReceivedRequest[];
-  /** Sets how a path answers: a status per call (the last repeats). */
-  script(path: string, statuses: number[]): void;
+  /** Sets how a path answers: a status per call (the last repeats), with `headers` on its refusals. */
+  script(path: string, statuses: number[], headers?: Record<string, string>): void;
   close(): Promise<void>;
 }
 
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
-  const scripts = new Map<string, number[]>();
+  const scripts = new Map<string, { statuses: number[]; headers: Record<string, string> }>();
   const calls = new Map<string, number>();
   const requests: ReceivedRequest[] = [];
   const server = http.createServer((req, res) => {
@@ -36,10 +38,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const path = req.url ?? '/';
       const n = calls.get(path) ?? 0;
       calls.set(path, n + 1);
-      const statuses = scripts.get(path) ?? [200];
+      const { statuses, headers } = scripts.get(path) ?? { statuses: [200], headers: {} };
       const status = statuses[Math.min(n, statuses.length - 1)]!;
-      requests.push({ path, headers: req.headers, raw, status });
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'receiver says no');
+      requests.push({ path, headers: req.headers, raw, status, at: Date.now() });
+      res.writeHead(status, { 'content-type': 'text/plain', ...(status < 300 ? {} : headers) }).end(status < 300 ? 'ok' : 'receiver says no');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -47,7 +49,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    script: (path, statuses) => void scripts.set(path, statuses),
+    script: (path, statuses, headers = {}) => void scripts.set(path, { statuses, headers }),
     close: () => new Promise((r) => server.close(() => r())),
   };
 }

@@ -45,6 +45,21 @@ describe('webhook address policy', () => {
     expect(code('https://other.example.com/', listed)).toBe('WEBHOOK_NOT_ALLOWED');
   });
 
+  it('refuses an IPv6 address that carries a refused IPv4 one (NAT64, 6to4, IPv4-compatible) as that address', () => {
+    for (const u of [
+      'http://[64:ff9b::a9fe:a9fe]/latest', 'http://[64:ff9b::169.254.169.254]/', 'http://[64:ff9b::a00:1]/',
+      'http://[64:ff9b::7f00:1]/', 'http://[2002:a9fe:a9fe::1]/', 'http://[2002:c0a8:1::]/', 'http://[::127.0.0.1]/',
+    ]) {
+      expect(code(u), u).toBe('WEBHOOK_NOT_ALLOWED');
+    }
+    const priv = { allowedHosts: [], allowPrivate: true };
+    expect(code('http://[64:ff9b::a9fe:a9fe]/', priv)).toBe('WEBHOOK_NOT_ALLOWED'); // metadata: never
+    expect(code('http://[64:ff9b::a00:1]/', priv)).toBe('ok');
+    expect(addressRefusal('64:ff9b::a00:1', open)).toMatch(/10\.0\.0\.1 is a loopback or private-network address/);
+    // Public IPv4 addresses behind those prefixes, and other IPv6 addresses, stay allowed.
+    for (const u of ['http://[64:ff9b::808:808]/', 'http://[2002:808:808::1]/', 'http://[2606:4700::1111]/']) expect(code(u), u).toBe('ok');
+  });
+
   it('checks resolved addresses at send time', () => {
     expect(addressRefusal('169.254.169.254', { allowedHosts: [], allowPrivate: true })).toMatch(/link-local/);
     expect(addressRefusal('127.0.0.1', open)).toMatch(/loopback/);

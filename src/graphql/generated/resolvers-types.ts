@@ -280,7 +280,7 @@ export type NotificationDelivery = {
   createdAt: Scalars['DateTime']['output'];
   /** When it was accepted (SENT) or given up on (FAILED). */
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** The delivery id: the `Longrun-Delivery-Id` header receivers dedupe on. */
+  /** The delivery id, the same on every retry: the signed webhook body's `deliveryId` (receivers dedupe on it) and the `Longrun-Delivery-Id` header. */
   id: Scalars['ID']['output'];
   /** The job state it reports. */
   jobState: JobState;
