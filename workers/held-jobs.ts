@@ -5,7 +5,11 @@
  *   (`beatMs`; between 3/4 of that and that apart), from one timer for the whole pool that ticks four times
  *   per `beatMs`. The leases due in a tick are renewed in one statement (PostgreSQL down: the in-progress
  *   acks still hold the messages, and the next beat tries again); a lost lease or a cancel request in the
- *   answer aborts the attempt.
+ *   answer aborts the attempt. AckWait is the smaller of this process's ACK_WAIT_MS and its consumers'
+ *   AckWait, re-read every `beatMs` (1 to 5 s) while it holds jobs: a process started since with a shorter
+ *   ACK_WAIT_MS (a rolling upgrade) sets the consumers to it, and in-progress acks at the old pace would
+ *   let every running job be redelivered over and over, until JetStream gives up on it (dead-lettered while
+ *   it runs).
  * - cancel requests (core NATS, one subject per job): abort the held attempt at once. One that arrives while
  *   the claim of that job is on its way back (the job is RUNNING in PostgreSQL, not held here yet) is kept
  *   on the claim, and aborts the attempt once it is held.
@@ -32,7 +36,18 @@ export interface HeldJobs {
   close(): void;
 }
 
-export function holdJobs(o: { sql: Sql; nats: Nats; names: Names; ackWaitMs: number; leaseMs: number }): HeldJobs {
+/** Longest gap between two readings of the consumers' AckWait (while jobs are held; at least 1 s). */
+const ACK_WAIT_READ_MS = 5000;
+
+export function holdJobs(o: {
+  sql: Sql;
+  nats: Nats;
+  names: Names;
+  ackWaitMs: number;
+  leaseMs: number;
+  /** The job types held, whose consumers' AckWait the heartbeats follow. */
+  types: readonly string[];
+}): HeldJobs {
   const held = new Map<string, Attempt>();
   const claiming = new Map<string, { cancelled: boolean }>();
 
@@ -48,8 +63,7 @@ export function holdJobs(o: { sql: Sql; nats: Nats; names: Names; ackWaitMs: num
     },
   });
 
-  const beatMs = Math.max(250, Math.floor(o.ackWaitMs / 3));
-  const beats = setInterval(() => {
+  function tick(): void {
     const now = Date.now();
     const due: Attempt[] = [];
     for (const h of held.values()) {
@@ -62,8 +76,36 @@ export function holdJobs(o: { sql: Sql; nats: Nats; names: Names; ackWaitMs: num
       (rs) => due.forEach((h, i) => h.leaseRenewed(rs[i]!)),
       () => {},
     );
-  }, beatMs / 4);
-  beats.unref();
+  }
+  let beatMs = 0;
+  let beats: NodeJS.Timeout | undefined;
+  /** Beats a third of `ackWaitMs` apart (of this process's own, if that is shorter). */
+  function pace(ackWaitMs: number): void {
+    const ms = Math.max(250, Math.floor(Math.min(o.ackWaitMs, ackWaitMs) / 3));
+    if (ms === beatMs) return;
+    beatMs = ms;
+    clearInterval(beats);
+    beats = setInterval(tick, beatMs / 4);
+    beats.unref();
+  }
+  pace(o.ackWaitMs);
+
+  let reading = false;
+  async function readAckWait(): Promise<void> {
+    if (reading || !held.size) return;
+    reading = true;
+    try {
+      const infos = await Promise.all(
+        o.types.map((t) => o.nats.jsm.consumers.info(o.names.jobsStream, o.names.workerConsumer(t)).catch(() => null)),
+      );
+      const waits = infos.flatMap((i) => (i?.config.ack_wait ? [i.config.ack_wait / 1e6] : []));
+      if (waits.length) pace(Math.min(...waits));
+    } finally {
+      reading = false;
+    }
+  }
+  const reads = setInterval(() => void readAckWait(), Math.max(1000, Math.min(ACK_WAIT_READ_MS, beatMs)));
+  reads.unref();
 
   return {
     attempts: held,
@@ -80,6 +122,7 @@ export function holdJobs(o: { sql: Sql; nats: Nats; names: Names; ackWaitMs: num
     release: (id) => void held.delete(id),
     close() {
       clearInterval(beats);
+      clearInterval(reads);
       cancels.unsubscribe();
     },
   };

@@ -222,19 +222,21 @@ const STREAM_COUNTS_WAIT_MS = 1500;
  * answer in STREAM_COUNTS_WAIT_MS (down, restarting): the counts PostgreSQL records are answered instead, so
  * queueStats keeps working through a NATS outage.
  */
-async function deadLetterStreamCounts(deps: JobDeps): Promise<Map<string, number> | null> {
+async function deadLetterStreamCounts(deps: JobDeps): Promise<((type: string) => number) | null> {
   const read = deps.nats.jsm.streams.info(deps.names.deadLetterStream, { subjects_filter: '>' }).catch((e: unknown) => {
     deps.log.warn({ err: e }, 'queueStats: dead-letter stream not readable; answering the recorded dead letters');
     return null;
   });
   const info = await orAfter(read, STREAM_COUNTS_WAIT_MS, null);
   if (!info) return null;
-  const counts = new Map<string, number>();
-  for (const t of deps.types.keys()) counts.set(t, info.state.subjects?.[deps.names.deadLetterSubject(t)] ?? 0);
-  return counts;
+  return (type) => info.state.subjects?.[deps.names.deadLetterSubject(type)] ?? 0;
 }
 
-/** Per registered type: counts by state, dead letters, throughput over the last minute, oldest queued age. */
+/**
+ * Per type: counts by state, dead letters, throughput over the last minute, oldest queued age. The types are
+ * those this server accepts and any other that still has jobs waiting, running or failed (one removed or
+ * renamed in a deploy: its jobs wait for a worker of it, or a cancel).
+ */
 export async function queueStats(deps: JobDeps, viewer: Viewer) {
   const owner = viewer.admin ? null : viewer.owner;
   const [rows, rates, stream] = await Promise.all([
@@ -244,7 +246,7 @@ export async function queueStats(deps: JobDeps, viewer: Viewer) {
   ]);
   const byType = new Map(rows.map((r) => [r.type, r]));
   const ratesOf = new Map(rates.map((r) => [r.type, r]));
-  return [...deps.types.keys()].sort().map((type) => {
+  return [...new Set([...deps.types.keys(), ...byType.keys()])].sort().map((type) => {
     const r = byType.get(type);
     return {
       type,
@@ -252,7 +254,7 @@ export async function queueStats(deps: JobDeps, viewer: Viewer) {
       running: r?.running ?? 0,
       retrying: r?.retrying ?? 0,
       failed: r?.failed ?? 0,
-      deadLetters: stream ? (stream.get(type) ?? 0) : (r?.deadLettered ?? 0),
+      deadLetters: stream ? stream(type) : (r?.deadLettered ?? 0),
       throughputLastMinute: ratesOf.get(type)?.finishedLastMinute ?? 0,
       oldestQueuedAgeSeconds: ratesOf.get(type)?.oldestQueuedAgeSeconds ?? null,
     };

@@ -56,9 +56,16 @@ const INFRA_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, j
 /**
  * How long a message waits aside for a slot of its receiver's share (a receiver that fails: not at all); long
  * enough for a slow receiver's sends to end and hand their slots over, well inside the consumer's AckWait
- * (WEBHOOK_TIMEOUT_MS + 20 s; the send restarts it).
+ * (at least 20.1 s; the send restarts it).
  */
 const TURN_WAIT_MS = 5000;
+/**
+ * In-progress acks of a message while its delivery is handled. The consumer's AckWait is the
+ * WEBHOOK_TIMEOUT_MS + 20 s of whichever process started last (each sets it from its own configuration; a
+ * worker process, which has no webhook settings, to 30 s), so it may be shorter than a send: without them
+ * the message came back mid-send and the receiver got the delivery twice. AckWait is 20.1 s at the least.
+ */
+const SEND_BEAT_MS = 5000;
 /**
  * Delay of a delivery whose message did not get its turn, by the messages it has had (not attempts): its
  * receiver failing, backing off to 30 s; its receiver busy (healthy, its slots in use) before any send to it
@@ -159,9 +166,21 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
       }));
   }
 
-  /** Sends one delivery; resolves whether the send went through (null: nothing was sent). */
+  /**
+   * Sends one delivery; resolves whether the send went through (null: nothing was sent). Its message gets
+   * in-progress acks until then (SEND_BEAT_MS), starting now: it may have waited for a free slot.
+   */
   async function deliver(m: JsMsg, msg: NotificationMessage): Promise<boolean | null> {
-    m.working(); // it may have waited for a free slot: restart its AckWait before the send
+    m.working();
+    const beats = setInterval(() => m.working(), SEND_BEAT_MS);
+    try {
+      return await sendOnce(m, msg);
+    } finally {
+      clearInterval(beats);
+    }
+  }
+
+  async function sendOnce(m: JsMsg, msg: NotificationMessage): Promise<boolean | null> {
     const d = await beginDeliveryAttempt(sql, { id: msg.deliveryId, requeue: msg.requeue });
     // Already SENT or FAILED, waiting for its next attempt, an older message of it (a duplicate), or its job
     // was deleted: nothing to do.

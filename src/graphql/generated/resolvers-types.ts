@@ -374,7 +374,10 @@ export type Query = {
    * positions, so pages stay stable while new jobs arrive.
    */
   jobs: JobConnection;
-  /** Per-type counts, including the dead-letter stream's size. */
+  /**
+   * Per-type counts, including the dead-letter stream's size: for every type this server accepts, and for any
+   * other type that still has jobs queued, running, retrying or failed (one removed or renamed since).
+   */
   queueStats: Array<QueueStats>;
 };
 
