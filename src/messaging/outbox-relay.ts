@@ -15,7 +15,7 @@ import { analyzeIfGrown } from '../db/maintenance.js';
 import { findStaleDeliveries, requeueDueDeliveries, requeueLostDelivery } from '../db/notifications.js';
 import type { Logger } from '../log.js';
 import type { Nats } from './connect.js';
-import { encode, notificationMessageSchema } from './messages.js';
+import { encode, jobMessageSchema, notificationMessageSchema, parseMessage } from './messages.js';
 import { createPublisher } from './publisher.js';
 import type { Names } from './names.js';
 import { inPublishSpan } from '../observability/tracing.js';
@@ -116,11 +116,15 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     }
   }
 
-  /** Whether JetStream no longer has the message at `seq` (null: not known); undefined: NATS unreachable. */
-  async function messageGone(stream: string, seq: number | null): Promise<boolean | undefined> {
+  /**
+   * Whether JetStream no longer has the row's message at `seq` (null: not known); undefined: NATS unreachable.
+   * A message of another job or delivery there (`ours` says no) counts as gone: the stream was deleted and
+   * made again, and its sequences started over.
+   */
+  async function messageGone(stream: string, seq: number | null, ours: (data: Uint8Array) => boolean): Promise<boolean | undefined> {
     if (seq === null) return true;
     const msg = await nats.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
-    return msg === undefined ? undefined : msg === null;
+    return msg === undefined ? undefined : msg === null || !ours(msg.data);
   }
 
   /**
@@ -138,14 +142,15 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
    * Checks each stale row's message against `stream` and hands those whose message is gone to `requeue`
    * (which answers whether it re-queued it); stops when NATS does not answer (the rest waits for a later pass).
    */
-  async function requeueLost<T extends { messageSeq: number | null }>(
+  async function requeueLost<T extends { id: string; messageSeq: number | null }>(
     rows: readonly T[],
     stream: string,
+    idIn: (data: Uint8Array) => string | undefined,
     requeue: (row: T) => Promise<boolean>,
   ): Promise<{ requeued: number; reachable: boolean }> {
     let requeued = 0;
     for (const row of rows) {
-      const gone = await messageGone(stream, row.messageSeq);
+      const gone = await messageGone(stream, row.messageSeq, (data) => idIn(data)?.toLowerCase() === row.id.toLowerCase());
       if (gone === undefined) return { requeued, reachable: false };
       if (gone && (await requeue(row))) requeued++; // else the message is there: it is just waiting
     }
@@ -159,7 +164,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   async function reconcileOnce(): Promise<number> {
     const jobs = await findStaleJobs(sql, o.reconcileAfterMs, RECONCILE_BATCH, cursors.jobs);
     cursors.jobs = cursorAfter(jobs);
-    const j = await requeueLost(jobs, names.jobsStream, async (job) => {
+    const j = await requeueLost(jobs, names.jobsStream, (data) => parseMessage(jobMessageSchema, data)?.id, async (job) => {
       publishSoon([await requeueMessage(sql, job, names.jobSubject(job.type))]);
       log.warn({ jobId: job.id, state: job.state }, 'reconciler: the job had no message in JetStream; re-queued it');
       return true;
@@ -167,7 +172,8 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     if (!j.reachable) return j.requeued;
     const deliveries = await findStaleDeliveries(sql, o.reconcileAfterMs, RECONCILE_BATCH, cursors.deliveries);
     cursors.deliveries = cursorAfter(deliveries);
-    const d = await requeueLost(deliveries, names.notificationsStream, async (delivery) => {
+    const deliveryIdIn = (data: Uint8Array) => parseMessage(notificationMessageSchema, data)?.deliveryId;
+    const d = await requeueLost(deliveries, names.notificationsStream, deliveryIdIn, async (delivery) => {
       if (!(await requeueLostDelivery(sql, delivery, o.reconcileAfterMs))) return false; // touched meanwhile
       log.warn({ deliveryId: delivery.id }, 'reconciler: the notification delivery had no message in JetStream; re-queued it');
       return true;
