@@ -77,3 +77,31 @@ it('goes on past a backlog of waiting jobs whose messages are there, to a lost o
     return s !== null && s !== lostSeq;
   }, 'the lost job is re-queued', 30_000);
 });
+
+it("re-queues a waiting job whose sequence holds another job's message in a stream made again", async () => {
+  // Deleted and made again (an operator's mistake, a lost server), the stream numbers its messages from 1
+  // again, so the sequence a waiting job's message had may hold another job's message.
+  const { nats, names, relay, sql } = t.app.deps;
+  const waiting = await submit();
+  await eventually(async () => (await seqOf(waiting)) !== null, 'it is published');
+  const seq = (await seqOf(waiting))!;
+  const idAt = async (at: number) => (await nats.jsm.streams.getMessage(names.jobsStream, { seq: at }))?.json<{ id: string }>().id;
+
+  const { config } = await nats.jsm.streams.info(names.jobsStream);
+  expect(await nats.jsm.streams.delete(names.jobsStream)).toBe(true);
+  await nats.jsm.streams.add(config);
+  // New jobs (and the earlier tests' waiting jobs, re-queued as their messages are gone) fill it up to there.
+  while ((await nats.jsm.streams.info(names.jobsStream)).state.last_seq < seq) {
+    const other = await submit();
+    await eventually(async () => (await seqOf(other)) !== null, 'it is published');
+  }
+  expect(await idAt(seq)).not.toBe(waiting);
+
+  await sql`update jobs set updated_at = updated_at - interval '1 hour' where id = ${waiting}`;
+  for (let i = 0; i < 4 && (await seqOf(waiting)) === seq; i++) await relay.reconcileOnce();
+  await eventually(async () => {
+    const s = await seqOf(waiting);
+    return s !== null && s !== seq;
+  }, 'the waiting job is re-queued', 30_000);
+  expect(await idAt((await seqOf(waiting))!)).toBe(waiting);
+});
