@@ -111,7 +111,7 @@ export interface LongrunClient {
   jobUpdates(filter?: JobUpdatesFilter, options?: JobUpdatesOptions): AsyncIterableIterator<JobUpdate>;
   /** Runs any generated document over HTTP. */
   request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R>;
-  /** Closes the WebSocket (open iterators end with an error). */
+  /** Closes the WebSocket and the HTTP connections; open `watchJob`/`jobUpdates` iterators end with a LongrunError `CLOSED`. */
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 /**
  * What the SDK throws: a `LongrunError` with the server's `extensions.code` (NOT_FOUND, BAD_USER_INPUT,
- * SERVICE_UNAVAILABLE, …), or, for a lost connection that could not be re-established, code `NETWORK`.
+ * SERVICE_UNAVAILABLE, …), or, for a lost connection that could not be re-established, code `NETWORK`; an
+ * iterator still open when the client is closed ends with code `CLOSED`.
  */
 
 /** A GraphQL error as it arrives on the wire. */
@@ -14,7 +15,7 @@ export class LongrunError extends Error {
   override name = 'LongrunError';
   constructor(
     message: string,
-    /** The server's `extensions.code`, or `NETWORK`. */
+    /** The server's `extensions.code`, or `NETWORK`, or `CLOSED`. */
     readonly code: string,
     /** Every error of the response. */
     readonly errors: readonly GraphQLErrorBody[] = [],

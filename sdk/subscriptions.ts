@@ -52,15 +52,21 @@ export interface SubscriptionSettings {
 export interface Subscriptions {
   watchJob(id: string, options?: WatchOptions): AsyncGenerator<JobUpdate>;
   jobUpdates(filter?: JobUpdatesFilter, options?: JobUpdatesOptions): AsyncGenerator<JobUpdate>;
-  /** Closes the WebSocket (open iterators end with an error); the next watch opens a new one. */
+  /**
+   * Closes the WebSocket: open iterators end with a LongrunError `CLOSED` (not as if their job had finished),
+   * those waiting to reconnect too; the next watch opens a new one.
+   */
   close(): Promise<void>;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+const sleep = (ms: number, ...signals: (AbortSignal | undefined)[]) =>
   new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    for (const signal of signals) signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
+
+/** What an iterator open when `close()` was called ends with. */
+const closedError = () => new LongrunError('the client was closed while the watch was open', 'CLOSED');
 
 /** Whether a subscription's failure is the server saying a backing service is unavailable (try again). */
 const isUnavailable = (e: unknown): boolean =>
@@ -79,6 +85,8 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
    * little less than the true difference, by the ack's way over the network: a resume replays that much more).
    */
   let clockOffset = 0;
+  /** Aborted by `close()` (and replaced): the iterators open until then end with `CLOSED`. */
+  let closing = new AbortController();
 
   const socket = (): WsClient => {
     if (ws) return ws;
@@ -127,8 +135,10 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
   async function* resubscribing(open: () => AsyncGenerator<JobUpdate>, signal: AbortSignal | undefined): AsyncGenerator<JobUpdate> {
     let failures = 0;
     let connectionsAtFailure = connections;
+    const closed = closing.signal;
     for (;;) {
       if (signal?.aborted) return;
+      if (closed.aborted) throw closedError();
       const it = open();
       const stop = () => void it.return(undefined);
       signal?.addEventListener('abort', stop, { once: true });
@@ -137,8 +147,11 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
           failures = 0;
           yield u;
         }
+        // The socket's close() ends its subscriptions as if they had completed: not the job finishing.
+        if (closed.aborted && !signal?.aborted) throw closedError();
         return; // completed (the job finished) or aborted
       } catch (e) {
+        if (closed.aborted) throw e instanceof LongrunError && e.code === 'CLOSED' ? e : closedError();
         // A server never reached (wrong URL, not running) fails at once, as every other call does. One that
         // answered SERVICE_UNAVAILABLE (its database unreachable) is tried again like a lost connection; the
         // connection it made for that answer does not start the count again.
@@ -147,7 +160,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
         connectionsAtFailure = connections;
         const again = unavailable || (!(e instanceof LongrunError) && isRetryableClose(e));
         if (!again || connections === 0 || ++failures > s.reconnectAttempts) throw subscriptionError(e);
-        await sleep(Math.min(5000, s.reconnectDelayMs * 2 ** (failures - 1)), signal);
+        await sleep(Math.min(5000, s.reconnectDelayMs * 2 ** (failures - 1)), signal, closed);
       } finally {
         signal?.removeEventListener('abort', stop);
       }
@@ -208,6 +221,8 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     async close() {
       const c = ws;
       ws = null;
+      closing.abort();
+      closing = new AbortController();
       clearTimeout(pongDue);
       await c?.dispose();
     },

@@ -94,6 +94,30 @@ describe('SDK', () => {
     await expect(it.next()).rejects.toMatchObject({ name: 'LongrunError', code: 'NOT_FOUND' });
   });
 
+  it('ends an open watchJob and jobUpdates with CLOSED when the client is closed, instead of as if the job had finished', async () => {
+    const client = sdkFor(t);
+    await workers.stop(); // the job stays QUEUED: no update can come before the close
+    const { job } = await sdk.submitJob({ type: 'demo.noop' });
+    try {
+      const watch = client.watchJob(job!.id);
+      expect((await watch.next()).value).toMatchObject({ jobId: job!.id });
+      const updates = client.jobUpdates({ ids: [job!.id] });
+      const listeners = t.app.hub.listenerCount;
+      const pending = [watch.next(), updates.next()];
+      for (let i = 0; i < 250 && t.app.hub.listenerCount < listeners + 1; i++) await new Promise((r) => setTimeout(r, 20));
+      await client.close();
+      const settled = (p: Promise<unknown>) =>
+        Promise.race([p.then((v) => ({ v }), (e: unknown) => ({ e })), new Promise((r) => setTimeout(() => r('still open'), 3000))]);
+      for (const p of pending) {
+        expect(await settled(p)).toEqual({ e: expect.objectContaining({ name: 'LongrunError', code: 'CLOSED' }) });
+      }
+      expect((await sdk.job(job!.id))!.state).toBe('QUEUED');
+    } finally {
+      await client.close();
+      await workers.start();
+    }
+  });
+
   it('resumes watchJob after the connection is cut, with no duplicate and no gap', async () => {
     const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
     const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: t.key!, reconnectDelayMs: 50 });
