@@ -41,7 +41,7 @@ import {
   type SubmitJobsMutation,
   type TypedDocumentString,
 } from './generated/graphql.js';
-import { LongrunError, type GraphQLErrorBody } from './errors.js';
+import { codeOfHttpStatus, LongrunError, type GraphQLErrorBody } from './errors.js';
 import { nodePost, type Post } from './http.js';
 import { submitBatcher } from './submit-batcher.js';
 import { subscriptions, type JobUpdate, type JobUpdatesOptions, type WatchOptions } from './subscriptions.js';
@@ -153,7 +153,7 @@ export function createClient(o: ClientOptions): LongrunClient {
       const shown = text.replace(/\s+/g, ' ').trim().slice(0, 120);
       throw new LongrunError(
         `${o.url} answered HTTP ${res.status}, not a GraphQL response (is it longrun's /graphql endpoint?)${shown ? `: ${shown}` : ''}`,
-        res.status >= 500 ? 'SERVICE_UNAVAILABLE' : 'BAD_REQUEST',
+        codeOfHttpStatus(res.status),
       );
     }
     if (body.errors?.length) throw LongrunError.from(body.errors);

@@ -34,6 +34,16 @@ export class LongrunError extends Error {
 
 export const isLongrunError = (e: unknown): e is LongrunError => e instanceof LongrunError;
 
+/**
+ * The code of an HTTP answer that carries no GraphQL response (a proxy's or load balancer's page): the one
+ * longrun itself gives that status, so a client that backs off on RATE_LIMITED, or the submit batcher that
+ * halves its batches on PAYLOAD_TOO_LARGE, does so for a proxy's 429 or 413 too.
+ */
+export function codeOfHttpStatus(status: number): string {
+  const codes: Record<number, string> = { 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 413: 'PAYLOAD_TOO_LARGE', 429: 'RATE_LIMITED' };
+  return codes[status] ?? (status >= 500 ? 'SERVICE_UNAVAILABLE' : 'BAD_REQUEST');
+}
+
 /** graphql-ws close codes that mean "do not try again" (bad request, forbidden, …). */
 const FATAL_CLOSE_CODES = new Set([4400, 4401, 4403, 4406, 4409, 4429, 4500]);
 

@@ -348,6 +348,24 @@ describe('SDK', () => {
     await client.close();
   });
 
+  it("gives a proxy's answer that is no GraphQL response the code longrun gives its status (429 RATE_LIMITED, 413 PAYLOAD_TOO_LARGE), not BAD_REQUEST", async () => {
+    const answers: [number, string][] = [[429, 'Too Many Requests'], [413, '<html><h1>413 Request Entity Too Large</h1></html>'], [401, ''], [403, 'denied'], [502, 'Bad Gateway'], [404, 'no such page']];
+    for (const [status, body] of answers) {
+      const proxy = http.createServer((_req, res) => res.writeHead(status, { 'content-type': 'text/html' }).end(body));
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      const client = createClient({ url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql` });
+      try {
+        const err = (await client.jobs().catch((e) => e)) as LongrunError;
+        expect(err).toBeInstanceOf(LongrunError);
+        expect([status, err.code]).toEqual([status, { 429: 'RATE_LIMITED', 413: 'PAYLOAD_TOO_LARGE', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 502: 'SERVICE_UNAVAILABLE', 404: 'BAD_REQUEST' }[status]]);
+        expect(err.message).toContain(`answered HTTP ${status}`);
+      } finally {
+        await client.close();
+        await new Promise((r) => proxy.close(r));
+      }
+    }
+  });
+
   it('fails watchJob at once with NETWORK when the server was never reached, instead of retrying for minutes', async () => {
     // A port nothing listens on.
     const closed = http.createServer();
