@@ -23,6 +23,8 @@ export const REDACT_PATHS = [
   '*.DATABASE_URL',
   '*["longrun-signature"]',
   'headers["longrun-signature"]',
+  '*["longrun-signature-v2"]',
+  'headers["longrun-signature-v2"]',
 ];
 
 function prettyTransport(): LoggerOptions['transport'] | undefined {
