@@ -19,6 +19,7 @@ export const REDACT_PATHS = [
   '*.password',
   '*.secret',
   '*.WEBHOOK_SECRET',
+  '*.WEBHOOK_SECRET_PREVIOUS',
   '*.SMTP_URL',
   '*.DATABASE_URL',
   '*["longrun-signature"]',
