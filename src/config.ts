@@ -100,8 +100,16 @@ const schema = z.object({
   /** Jobs one key may submit at once before the rate applies (at least the largest batch you send). */
   SUBMIT_BURST: intIn(1, 1_000_000).default(1000),
   // Notifications (README: Notifications)
-  /** HMAC-SHA256 key of the `Longrun-Signature` header of every webhook; webhooks are refused without it. */
+  /**
+   * HMAC-SHA256 key of the `Longrun-Signature` and `Longrun-Signature-V2` headers of every webhook; webhooks
+   * are refused without it.
+   */
   WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  /**
+   * The secret WEBHOOK_SECRET replaced, kept while receivers switch to the new one: it signs
+   * `Longrun-Signature-V2` too (its second `sha256=`), never `Longrun-Signature`. Unset once they have.
+   */
+  WEBHOOK_SECRET_PREVIOUS: z.string().min(16, 'at least 16 characters').optional(),
   /** Webhook hosts accepted (comma-separated; `*.example.com` for subdomains); empty = any public host. */
   WEBHOOK_ALLOWED_HOSTS: hostList.default([]),
   /** Also accept loopback and private-network (RFC 1918, ULA) webhook addresses (tests, on-premise). */
@@ -147,6 +155,13 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Settings whose value a refusal does not repeat (it goes to stderr and the logs): only its length. */
+const SECRETS = new Set(['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS']);
+
+/** `KEY="value"`, or `KEY (n characters, not shown)` for a secret. */
+const named = (key: string, value: string | undefined) =>
+  SECRETS.has(key) ? `${key} (${(value ?? '').length} characters, not shown)` : `${key}=${JSON.stringify(value ?? '')}`;
+
 /**
  * Parses the environment (or any record, for tests).
  * @throws ConfigError naming the first bad variable
@@ -158,7 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0] ?? '?');
-    throw new ConfigError(`invalid ${key}=${JSON.stringify(env[key] ?? '')}: ${issue.message}`);
+    throw new ConfigError(`invalid ${named(key, env[key])}: ${issue.message}`);
   }
   const c = parsed.data;
   if (c.NOTIFY_BACKOFF_MS > c.NOTIFY_BACKOFF_MAX_MS) {
@@ -168,6 +183,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         ? `invalid NOTIFY_BACKOFF_MS=${JSON.stringify(env.NOTIFY_BACKOFF_MS)}: must not exceed NOTIFY_BACKOFF_MAX_MS (${c.NOTIFY_BACKOFF_MAX_MS})`
         : `invalid NOTIFY_BACKOFF_MAX_MS=${JSON.stringify(env.NOTIFY_BACKOFF_MAX_MS)}: must not be below NOTIFY_BACKOFF_MS (${c.NOTIFY_BACKOFF_MS}, its default)`,
     );
+  }
+  if (c.WEBHOOK_SECRET_PREVIOUS !== undefined) {
+    const previous = named('WEBHOOK_SECRET_PREVIOUS', c.WEBHOOK_SECRET_PREVIOUS);
+    if (c.WEBHOOK_SECRET === undefined) throw new ConfigError(`invalid ${previous}: set WEBHOOK_SECRET too (the current secret)`);
+    if (c.WEBHOOK_SECRET_PREVIOUS === c.WEBHOOK_SECRET) throw new ConfigError(`invalid ${previous}: the same as WEBHOOK_SECRET (it is the secret being replaced)`);
   }
   return Object.freeze(c);
 }

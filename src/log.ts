@@ -19,10 +19,13 @@ export const REDACT_PATHS = [
   '*.password',
   '*.secret',
   '*.WEBHOOK_SECRET',
+  '*.WEBHOOK_SECRET_PREVIOUS',
   '*.SMTP_URL',
   '*.DATABASE_URL',
   '*["longrun-signature"]',
   'headers["longrun-signature"]',
+  '*["longrun-signature-v2"]',
+  'headers["longrun-signature-v2"]',
 ];
 
 function prettyTransport(): LoggerOptions['transport'] | undefined {

@@ -27,7 +27,9 @@ export async function startConfiguredNotifier(
     concurrency: c.NOTIFIER_CONCURRENCY,
     maxAttempts: c.NOTIFY_MAX_ATTEMPTS,
     backoff: { baseMs: c.NOTIFY_BACKOFF_MS, factor: 2, maxMs: c.NOTIFY_BACKOFF_MAX_MS, jitter: 0.2 },
-    webhook: c.WEBHOOK_SECRET ? { secret: c.WEBHOOK_SECRET, timeoutMs: c.WEBHOOK_TIMEOUT_MS, policy: policyOf(c) } : null,
+    webhook: c.WEBHOOK_SECRET
+      ? { secret: c.WEBHOOK_SECRET, previousSecret: c.WEBHOOK_SECRET_PREVIOUS, timeoutMs: c.WEBHOOK_TIMEOUT_MS, policy: policyOf(c) }
+      : null,
     mailer: c.SMTP_URL ? createMailer({ url: c.SMTP_URL, from: c.SMTP_FROM, timeoutMs: c.WEBHOOK_TIMEOUT_MS }) : null,
   });
 }

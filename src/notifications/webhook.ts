@@ -3,8 +3,10 @@
  *
  * Headers: `Longrun-Delivery-Id` (the same on every retry; receivers dedupe on the body's `deliveryId`, which
  * the signature covers, not on this header, which it does not), `Longrun-Event`
- * (`job.SUCCEEDED`, …), `Longrun-Signature: sha256=<hex of HMAC-SHA256(WEBHOOK_SECRET, body)>`, and the job's
- * `traceparent`. Any 2xx status accepts the delivery (its body is not read); 410 Gone dead-letters it;
+ * (`job.SUCCEEDED`, …), `Longrun-Signature: sha256=<hex of HMAC-SHA256(WEBHOOK_SECRET, body)>` (as it always
+ * was), `Longrun-Signature-V2: t=<unix seconds of this attempt>,sha256=<hex of HMAC-SHA256(secret, "<t>." + body)>`
+ * (so a receiver can refuse a captured request replayed later; with WEBHOOK_SECRET_PREVIOUS set, a second
+ * `sha256=` keyed with it), and the job's `traceparent`. Any 2xx status accepts the delivery (its body is not read); 410 Gone dead-letters it;
  * anything else, a timeout or a network error is retried (not before a `Retry-After` the answer gives). WEBHOOK_TIMEOUT_MS bounds the whole exchange, however slowly the receiver trickles.
  * Every address the host resolves to is checked against the address policy before connecting.
  */
@@ -70,8 +72,19 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
 export const signBody = (body: string, secret: string): string =>
   `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
+/**
+ * `t=<t>,sha256=<hex>[,sha256=<hex>…]`: what `Longrun-Signature-V2` carries, the HMAC-SHA256 of `<t>.<body>`
+ * keyed with each secret in turn (`t` in unix seconds, the time of this attempt). The timestamp is in the
+ * signed header only, so a receiver cannot check its age on one copy and the signature on another.
+ */
+export const signTimestamped = (body: string, secrets: readonly string[], t: number): string =>
+  [`t=${t}`, ...secrets.map((secret) => signBody(`${t}.${body}`, secret))].join(',');
+
 export interface WebhookOptions {
+  /** The current secret (WEBHOOK_SECRET): signs `Longrun-Signature`, and first in `Longrun-Signature-V2`. */
   secret: string;
+  /** The secret it replaced, while receivers switch (WEBHOOK_SECRET_PREVIOUS): second in `Longrun-Signature-V2`. */
+  previousSecret?: string | undefined;
   timeoutMs: number;
   policy: WebhookPolicy;
 }
@@ -101,6 +114,7 @@ export function sendWebhook(d: DeliveryToSend, o: WebhookOptions, traceparent: s
     'longrun-delivery-id': d.id,
     'longrun-event': `job.${d.jobState}`,
     'longrun-signature': signBody(body, o.secret),
+    'longrun-signature-v2': signTimestamped(body, o.previousSecret ? [o.secret, o.previousSecret] : [o.secret], Math.floor(Date.now() / 1000)),
   };
   if (traceparent) headers.traceparent = traceparent;
   // A literal IP is never looked up: check it here (the policy may have changed since the submit).

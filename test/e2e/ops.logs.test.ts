@@ -49,16 +49,18 @@ describe('logs', () => {
   it('redact secrets', () => {
     log.info(
       {
-        config: { WEBHOOK_SECRET: 'hush', SMTP_URL: 'smtp://u:p@mail', DATABASE_URL: 'postgres://u:p@db/x' },
+        config: { WEBHOOK_SECRET: 'hush', WEBHOOK_SECRET_PREVIOUS: 'hush-old', SMTP_URL: 'smtp://u:p@mail', DATABASE_URL: 'postgres://u:p@db/x' },
         req: { headers: { authorization: 'Bearer t' } },
-        headers: { 'longrun-signature': 'sha256=abc' },
+        headers: { 'longrun-signature': 'sha256=abc', 'longrun-signature-v2': 't=1,sha256=def' },
         user: { password: 'pw', token: 'tk' },
       },
       'with secrets',
     );
     const line = lines.find((l) => l.msg === 'with secrets')!;
-    expect(JSON.stringify(line)).not.toMatch(/hush|u:p@|Bearer t|sha256=abc|"pw"|"tk"/);
+    expect(JSON.stringify(line)).not.toMatch(/hush|u:p@|Bearer t|sha256=abc|sha256=def|"pw"|"tk"/);
     expect(line.config.WEBHOOK_SECRET).toBe('[redacted]');
+    expect(line.config.WEBHOOK_SECRET_PREVIOUS).toBe('[redacted]');
     expect(line.headers['longrun-signature']).toBe('[redacted]');
+    expect(line.headers['longrun-signature-v2']).toBe('[redacted]');
   });
 });

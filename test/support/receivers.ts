@@ -26,7 +26,15 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+export interface WebhookReceiverOptions {
+  /**
+   * Checks each request as a receiver would (its signature): a status to answer instead of the script's
+   * (e.g. 401), or undefined to let the script answer.
+   */
+  check?: (headers: http.IncomingHttpHeaders, raw: string) => number | undefined;
+}
+
+export async function startWebhookReceiver(o: WebhookReceiverOptions = {}): Promise<WebhookReceiver> {
   const scripts = new Map<string, { statuses: number[]; headers: Record<string, string> }>();
   const calls = new Map<string, number>();
   const requests: ReceivedRequest[] = [];
@@ -39,7 +47,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const n = calls.get(path) ?? 0;
       calls.set(path, n + 1);
       const { statuses, headers } = scripts.get(path) ?? { statuses: [200], headers: {} };
-      const status = statuses[Math.min(n, statuses.length - 1)]!;
+      const status = o.check?.(req.headers, raw) ?? statuses[Math.min(n, statuses.length - 1)]!;
       requests.push({ path, headers: req.headers, raw, status, at: Date.now() });
       res.writeHead(status, { 'content-type': 'text/plain', ...(status < 300 ? {} : headers) }).end(status < 300 ? 'ok' : 'receiver says no');
     });

@@ -37,6 +37,30 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes a previous webhook secret of 16+ characters beside WEBHOOK_SECRET, refusing it alone or equal, without printing either', () => {
+    const current = 'current-secret-0123456789';
+    const previous = 'previous-secret-0123456789';
+    expect(loadConfig({ WEBHOOK_SECRET: current, WEBHOOK_SECRET_PREVIOUS: previous })).toMatchObject({ WEBHOOK_SECRET: current, WEBHOOK_SECRET_PREVIOUS: previous });
+    const refusals: [Record<string, string>, string][] = [
+      [{ WEBHOOK_SECRET: current, WEBHOOK_SECRET_PREVIOUS: 'too-short' }, 'invalid WEBHOOK_SECRET_PREVIOUS (9 characters, not shown): at least 16 characters'],
+      [{ WEBHOOK_SECRET: 'too-short', WEBHOOK_SECRET_PREVIOUS: previous }, 'invalid WEBHOOK_SECRET (9 characters, not shown): at least 16 characters'],
+      [{ WEBHOOK_SECRET_PREVIOUS: previous }, 'invalid WEBHOOK_SECRET_PREVIOUS (26 characters, not shown): set WEBHOOK_SECRET too (the current secret)'],
+      [{ WEBHOOK_SECRET: current, WEBHOOK_SECRET_PREVIOUS: current }, 'invalid WEBHOOK_SECRET_PREVIOUS (25 characters, not shown): the same as WEBHOOK_SECRET'],
+    ];
+    for (const [env, message] of refusals) {
+      const err = (() => {
+        try {
+          loadConfig(env);
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      expect(err, JSON.stringify(env)).toBeInstanceOf(ConfigError);
+      expect(err!.message).toContain(message);
+      expect(err!.message).not.toMatch(/too-short|current-secret|previous-secret/);
+    }
+  });
+
   it('keeps finished jobs 30 days and FAILED ones 90 by default; 0 keeps them for ever; a negative age is refused', () => {
     const day = 86_400_000;
     expect(retentionAges(loadConfig({}))).toEqual({ SUCCEEDED: 30 * day, CANCELLED: 30 * day, FAILED: 90 * day });

@@ -314,8 +314,9 @@ export type NotifyInput = {
   /** Terminal states that trigger it. Default: SUCCEEDED and FAILED. */
   on?: InputMaybe<Array<JobState>>;
   /**
-   * An http(s) URL to POST a JSON body to, signed with HMAC-SHA256 in the `Longrun-Signature` header and carrying
-   * a `Longrun-Delivery-Id` that stays the same across retries. Loopback, private and link-local addresses are
+   * An http(s) URL to POST a JSON body to, signed with HMAC-SHA256 in the `Longrun-Signature` header (and, with
+   * the time of each attempt, in `Longrun-Signature-V2`) and carrying a `Longrun-Delivery-Id` that stays the same
+   * across retries. Loopback, private and link-local addresses are
    * refused unless the server allows them.
    */
   webhook?: InputMaybe<Scalars['String']['input']>;
