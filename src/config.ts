@@ -158,9 +158,12 @@ export class ConfigError extends Error {
 /** Settings whose value a refusal does not repeat (it goes to stderr and the logs): only its length. */
 const SECRETS = new Set(['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS']);
 
-/** `KEY="value"`, or `KEY (n characters, not shown)` for a secret. */
+/** A value with the password of each URL in it (`scheme://user:password@host`) replaced by `***`. */
+const withoutPasswords = (value: string) => value.replace(/(:\/\/[^:/@]*:)[^@]*@/g, '$1***@');
+
+/** `KEY="value"` (URLs without their passwords), or `KEY (n characters, not shown)` for a secret. */
 const named = (key: string, value: string | undefined) =>
-  SECRETS.has(key) ? `${key} (${(value ?? '').length} characters, not shown)` : `${key}=${JSON.stringify(value ?? '')}`;
+  SECRETS.has(key) ? `${key} (${(value ?? '').length} characters, not shown)` : `${key}=${JSON.stringify(withoutPasswords(value ?? ''))}`;
 
 /**
  * Parses the environment (or any record, for tests).

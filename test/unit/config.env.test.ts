@@ -61,6 +61,19 @@ describe('loadConfig', () => {
     }
   });
 
+  it("refuses a URL setting without printing its password", () => {
+    const refusals: [Record<string, string>, string][] = [
+      [{ DATABASE_URL: 'postgres://app:s3cret word@db.example.com/longrun' }, 'invalid DATABASE_URL="postgres://app:***@db.example.com/longrun"'],
+      [{ SMTP_URL: 'smtp://mailer:s3cret word@mail.example.com:587' }, 'invalid SMTP_URL="smtp://mailer:***@mail.example.com:587"'],
+      [{ NATS_URL: 'nats://a:s3cret@n1:4222,ftp://b:s3cret@n2' }, 'invalid NATS_URL="nats://a:***@n1:4222,ftp://b:***@n2"'],
+    ];
+    for (const [env, message] of refusals) {
+      expect(() => loadConfig(env), JSON.stringify(env)).toThrow(message);
+      expect(() => loadConfig(env)).not.toThrow(/s3cret/);
+    }
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://db/x' })).toThrow('invalid DATABASE_URL="mysql://db/x"');
+  });
+
   it('keeps finished jobs 30 days and FAILED ones 90 by default; 0 keeps them for ever; a negative age is refused', () => {
     const day = 86_400_000;
     expect(retentionAges(loadConfig({}))).toEqual({ SUCCEEDED: 30 * day, CANCELLED: 30 * day, FAILED: 90 * day });
