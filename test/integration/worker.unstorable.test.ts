@@ -37,7 +37,7 @@ const handler = defineHandler(echo, async ({ how, unstorable }, ctx) => {
 const oddThrow = defineJobType({
   name: 'test.odd-throw',
   description: 'throws a BigInt, a circular object or an Error of another realm',
-  payload: z.object({ what: z.enum(['bigint', 'circular', 'bigint-result', 'realm-permanent', 'realm-error']) }),
+  payload: z.object({ what: z.enum(['bigint', 'circular', 'bigint-result', 'circular-result', 'realm-permanent', 'realm-error']) }),
 });
 /** A `vm` context: its Error is not this realm's (`instanceof Error` is false), as in a sandbox or a test environment. */
 const otherRealm = vm.createContext({});
@@ -50,6 +50,7 @@ const oddHandler = defineHandler(oddThrow, async ({ what }) => {
   if (what === 'realm-error') throw vm.runInContext(`new TypeError('fetch failed')`, otherRealm);
   const e: Record<string, unknown> = { code: 'E_ODD' };
   e.self = e;
+  if (what === 'circular-result') return { items: [{ parent: e }] }; // returned: a result that contains itself
   throw e;
 });
 
@@ -147,6 +148,12 @@ it('fails for good, at its first attempt, a job whose result has no JSON form (a
   const job = await waitForJob(t.url, r.body.data.submitJob.job.id, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
   expect(job).toMatchObject({ state: 'FAILED', attempts: 1 });
   expect(job.error).toMatch(/result cannot be stored as JSON.*BigInt/);
+});
+
+it('fails for good a job whose result contains itself, saying so (not that it nests too deep)', async () => {
+  const ids = await submitEach('test.odd-throw', 'what', ['circular-result'], 3);
+  const job = await waitForJob(t.url, ids['circular-result']!, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
+  expect(job).toMatchObject({ state: 'FAILED', attempts: 1, error: "the handler's result cannot be stored as JSON: it contains itself (a circular structure)" });
 });
 
 it('retries and fails a job whose handler throws an Error with a message that is no string, with a readable error', async () => {
