@@ -2,6 +2,7 @@
  * Error classes (nats.js shape: extend Error, set `name`, keep `cause`, export `isX()` guards) and the one
  * list of codes the GraphQL edge puts in `extensions.code` / `UserError.code`.
  */
+import { types } from 'node:util';
 
 /** Codes of top-level GraphQL errors (`extensions.code`). */
 export const ErrorCode = {
@@ -116,7 +117,13 @@ export class PermanentJobError extends Error {
   override name = 'PermanentJobError';
 }
 export const isPermanentJobError = (e: unknown): e is PermanentJobError =>
-  e instanceof PermanentJobError || (e instanceof Error && e.name === 'PermanentJobError');
+  e instanceof PermanentJobError || (isAnyError(e) && e.name === 'PermanentJobError');
+
+/**
+ * An Error of this realm or of another one (a `vm` context, a test environment's globals), where
+ * `instanceof Error` is false: its message and name are still what it says.
+ */
+export const isAnyError = (e: unknown): e is Error => e instanceof Error || types.isNativeError(e);
 
 /** An attempt ran past its type's (or job's) timeout. Retryable. */
 export class JobTimeoutError extends Error {

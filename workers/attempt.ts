@@ -9,7 +9,7 @@ import type { Context as TraceContext } from '@opentelemetry/api';
 import type { ProgressRecorded, ProgressWrite } from '../src/db/attempts.js';
 import type { JobRow } from '../src/db/schema.js';
 import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
-import { checkJson, isStorableText, MAX_RESULT_BYTES, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
+import { checkJson, isStorableText, MAX_RESULT_BYTES, refersToItself, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
 import { errorMessage, type AttemptEnd } from '../src/jobs/outcome.js';
 import type { Logger } from '../src/log.js';
 import type { Nats } from '../src/messaging/connect.js';
@@ -62,6 +62,9 @@ const storableOnly = (key: string, v: unknown): unknown => {
  */
 function checkResult(result: unknown): void {
   const shape = checkJson(result); // the depth first, so that stringify cannot overflow the stack
+  if (shape === 'too-deep' && refersToItself(result)) {
+    throw new PermanentJobError("the handler's result cannot be stored as JSON: it contains itself (a circular structure)");
+  }
   if (shape !== 'ok') throw new PermanentJobError(unstorableMessage("the handler's result", shape));
   // As it will be stored, after any toJSON (which checkJson does not see). A value JSON has no form for (a
   // BigInt) has none at the next attempt either.

@@ -10,12 +10,16 @@
  *   ACK_WAIT_MS (a rolling upgrade) sets the consumers to it, and in-progress acks at the old pace would
  *   let every running job be redelivered over and over, until JetStream gives up on it (dead-lettered while
  *   it runs).
+ * - a blocked event loop: heartbeats cannot run while a handler computes without awaiting. A tick that comes
+ *   more than `beatMs` late logs a warning naming the jobs held then: past AckWait, JetStream redelivers
+ *   their messages and another worker may claim them (their leases ran out too) while they still run here.
  * - cancel requests (core NATS, one subject per job): abort the held attempt at once. One that arrives while
  *   the claim of that job is on its way back (the job is RUNNING in PostgreSQL, not held here yet) is kept
  *   on the claim, and aborts the attempt once it is held.
  */
 import type { Subscription } from '@nats-io/nats-core';
 import type { Sql } from '../src/db/client.js';
+import type { Logger } from '../src/log.js';
 import { renewLeases } from '../src/db/attempts.js';
 import type { JobRow } from '../src/db/schema.js';
 import type { Nats } from '../src/messaging/connect.js';
@@ -43,6 +47,7 @@ export function holdJobs(o: {
   sql: Sql;
   nats: Nats;
   names: Names;
+  log: Logger;
   ackWaitMs: number;
   leaseMs: number;
   /** The job types held, whose consumers' AckWait the heartbeats follow. */
@@ -65,6 +70,14 @@ export function holdJobs(o: {
 
   function tick(): void {
     const now = Date.now();
+    const late = now - lastTick - beatMs / 4;
+    lastTick = now;
+    if (late > beatMs && held.size) {
+      o.log.warn(
+        { lateMs: late, ackWaitMs: ackWait, jobs: [...held.keys()] },
+        'event loop blocked (a handler computing without awaiting?): in-progress acks were late; past AckWait these jobs are redelivered and may run twice',
+      );
+    }
     const due: Attempt[] = [];
     for (const h of held.values()) {
       if (now - h.lastBeat < (beatMs * 3) / 4) continue;
@@ -78,12 +91,17 @@ export function holdJobs(o: {
     );
   }
   let beatMs = 0;
+  let lastTick = Date.now();
+  /** The AckWait the beats keep up with. */
+  let ackWait = 0;
   let beats: NodeJS.Timeout | undefined;
   /** Beats a third of `ackWaitMs` apart (of this process's own, if that is shorter). */
   function pace(ackWaitMs: number): void {
-    const ms = Math.max(250, Math.floor(Math.min(o.ackWaitMs, ackWaitMs) / 3));
+    ackWait = Math.min(o.ackWaitMs, ackWaitMs);
+    const ms = Math.max(250, Math.floor(ackWait / 3));
     if (ms === beatMs) return;
     beatMs = ms;
+    lastTick = Date.now(); // the next tick is on the new pace
     clearInterval(beats);
     beats = setInterval(tick, beatMs / 4);
     beats.unref();

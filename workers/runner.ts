@@ -134,7 +134,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     { maxSize: 500, gather: true, alone: isDataError },
   );
 
-  const held = holdJobs({ sql, nats, names, ackWaitMs: o.ackWaitMs, leaseMs, types: o.handlers.map((h) => h.type.name) });
+  const held = holdJobs({ sql, nats, names, log, ackWaitMs: o.ackWaitMs, leaseMs, types: o.handlers.map((h) => h.type.name) });
 
   // Progress milestones fall due on a shared grid (Attempt), so those of one tick go as one statement.
   const recordProgress = groupCommit((ws: ProgressWrite[]) => recordProgressMany(sql, ws), {

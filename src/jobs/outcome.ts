@@ -3,7 +3,7 @@
  * Pure; the runner only applies it.
  */
 import { inspect } from 'node:util';
-import { isPermanentJobError } from '../errors.js';
+import { isAnyError, isPermanentJobError } from '../errors.js';
 import { storableText } from './payload-check.js';
 import type { BackoffPolicy } from './definition.js';
 import { retryDelay } from './backoff.js';
@@ -24,17 +24,18 @@ export type Outcome =
   | { verb: 'nak'; state: 'QUEUED'; delayMs: 0 };
 
 /**
- * The text stored for what an attempt threw: an Error's message, a string, or the value's JSON; a value with
- * no JSON (a BigInt, a circular object, a Symbol) as `util.inspect` shows it. An Error's message that is no
- * string (a Symbol, an object, a number: JavaScript allows any) is shown the same way, and one that cannot
- * be read at all (a getter that throws) is named with what it threw. Never throws: the outcome must be written.
+ * The text stored for what an attempt threw: an Error's message (an Error of another realm's too), a string,
+ * or the value's JSON; a value with no JSON (a BigInt, a circular object, a Symbol) as `util.inspect` shows
+ * it. An Error's message that is no string (a Symbol, an object, a number: JavaScript allows any) is shown the
+ * same way, and one that cannot be read at all (a getter that throws) is named with what it threw. Never
+ * throws: the outcome must be written.
  */
 export const errorMessage = (e: unknown): string => storableText(thrownText(e) || 'error');
 
 function thrownText(e: unknown): string {
   let message: unknown = e;
   try {
-    if (e instanceof Error) message = e.message;
+    if (isAnyError(e)) message = e.message;
   } catch (reading) {
     return `${errorName(e)} (its message could not be read: ${describe(reading instanceof Error ? safely(() => reading.message, '') : reading)})`;
   }

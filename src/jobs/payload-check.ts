@@ -67,6 +67,27 @@ export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH): JsonChe
 }
 
 /**
+ * Whether `value` contains itself within its first `maxDepth` levels: what made a handler's result that
+ * {@link checkJson} found too deep, rather than real depth. Each object is walked once (a structure that shares
+ * parts is not walked once per path), and no deeper than `maxDepth`, so the stack stays short.
+ */
+export function refersToItself(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH): boolean {
+  const path = new Set<object>();
+  const clear = new Set<object>();
+  const walk = (v: unknown, depth: number): boolean => {
+    if (v === null || typeof v !== 'object' || clear.has(v)) return false;
+    if (path.has(v)) return true;
+    if (depth >= maxDepth) return false;
+    path.add(v);
+    for (const x of Object.values(v)) if (walk(x, depth + 1)) return true;
+    path.delete(v);
+    clear.add(v);
+    return false;
+  };
+  return walk(value, 0);
+}
+
+/**
  * The sentence that tells a user why `what` (e.g. `payload`) cannot be stored, for a refusal by
  * {@link checkJson} with the same `maxDepth`: the one wording of both payloads and results.
  */

@@ -3,8 +3,10 @@
  * error fails only that job, never the others written in the same batch: a result fails its job for good,
  * a message or error is stored with U+FFFD in place. A thrown value with no JSON form, or an Error whose
  * message is no string (a Symbol, an object, a number, a getter that throws), is an attempt error like any
- * other, with a readable text.
+ * other, with a readable text; so is an Error of another realm (a `vm` context), and a `PermanentJobError`
+ * of another realm fails the job at once.
  */
+import vm from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineJobType } from '../../src/jobs/definition.js';
@@ -34,14 +36,21 @@ const handler = defineHandler(echo, async ({ how, unstorable }, ctx) => {
 /** Throws a value that is no Error and has no JSON form (JSON.stringify throws on it). */
 const oddThrow = defineJobType({
   name: 'test.odd-throw',
-  description: 'throws a BigInt or a circular object',
-  payload: z.object({ what: z.enum(['bigint', 'circular', 'bigint-result']) }),
+  description: 'throws a BigInt, a circular object or an Error of another realm',
+  payload: z.object({ what: z.enum(['bigint', 'circular', 'bigint-result', 'circular-result', 'realm-permanent', 'realm-error']) }),
 });
+/** A `vm` context: its Error is not this realm's (`instanceof Error` is false), as in a sandbox or a test environment. */
+const otherRealm = vm.createContext({});
 const oddHandler = defineHandler(oddThrow, async ({ what }) => {
   if (what === 'bigint-result') return { n: 10n }; // returned, not thrown: a result with no JSON form
   if (what === 'bigint') throw 10n;
+  if (what === 'realm-permanent') {
+    throw vm.runInContext(`class PermanentJobError extends Error { name = 'PermanentJobError' }; new PermanentJobError('no such image')`, otherRealm);
+  }
+  if (what === 'realm-error') throw vm.runInContext(`new TypeError('fetch failed')`, otherRealm);
   const e: Record<string, unknown> = { code: 'E_ODD' };
   e.self = e;
+  if (what === 'circular-result') return { items: [{ parent: e }] }; // returned: a result that contains itself
   throw e;
 });
 
@@ -82,6 +91,17 @@ afterAll(async () => {
 const submit = async (how: keyof typeof UNSTORABLE, unstorable = true) =>
   (await gql(t.url, SUBMIT, { input: { type: 'test.echo', payload: { how, unstorable } } })).body.data.submitJob.job.id as string;
 
+/** Submits a job of `type` for each value of the payload's `field`, then starts the pool: their ids by value. */
+async function submitEach(type: string, field: string, values: string[], maxAttempts: number): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const v of values) {
+    const r = await gql(t.url, SUBMIT, { input: { type, payload: { [field]: v }, maxAttempts } });
+    ids[v] = r.body.data.submitJob.job.id;
+  }
+  pool ??= await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler, oddMessageHandler]);
+  return ids;
+}
+
 it('fails only the job whose result cannot be stored; a message or error is stored with U+FFFD', async () => {
   // A backlog, so that the bad ones are claimed and completed in batches with the good ones.
   const good: string[] = [];
@@ -111,12 +131,7 @@ it('fails only the job whose result cannot be stored; a message or error is stor
 });
 
 it('retries and fails a job whose handler throws a value with no JSON form, with that value as its error', async () => {
-  const ids: Record<string, string> = {};
-  for (const what of ['bigint', 'circular']) {
-    const r = await gql(t.url, SUBMIT, { input: { type: 'test.odd-throw', payload: { what }, maxAttempts: 2 } });
-    ids[what] = r.body.data.submitJob.job.id;
-  }
-  pool ??= await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler, oddMessageHandler]);
+  const ids = await submitEach('test.odd-throw', 'what', ['bigint', 'circular'], 2);
   const job = (id: string) => waitForJob(t.url, id, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
   const big = await job(ids.bigint!);
   expect(big).toMatchObject({ state: 'FAILED', attempts: 2, error: '10n' });
@@ -135,13 +150,14 @@ it('fails for good, at its first attempt, a job whose result has no JSON form (a
   expect(job.error).toMatch(/result cannot be stored as JSON.*BigInt/);
 });
 
+it('fails for good a job whose result contains itself, saying so (not that it nests too deep)', async () => {
+  const ids = await submitEach('test.odd-throw', 'what', ['circular-result'], 3);
+  const job = await waitForJob(t.url, ids['circular-result']!, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
+  expect(job).toMatchObject({ state: 'FAILED', attempts: 1, error: "the handler's result cannot be stored as JSON: it contains itself (a circular structure)" });
+});
+
 it('retries and fails a job whose handler throws an Error with a message that is no string, with a readable error', async () => {
-  const ids: Record<string, string> = {};
-  for (const message of Object.keys(MESSAGES)) {
-    const r = await gql(t.url, SUBMIT, { input: { type: 'test.odd-message', payload: { message }, maxAttempts: 2 } });
-    ids[message] = r.body.data.submitJob.job.id;
-  }
-  pool ??= await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler, oddMessageHandler]);
+  const ids = await submitEach('test.odd-message', 'message', Object.keys(MESSAGES), 2);
   const expected: Record<string, string> = {
     symbol: 'Symbol(boom)',
     object: '{"code":"E_OBJ"}',
@@ -160,4 +176,13 @@ it("fails for good a job whose result's toJSON throws an Error with a Symbol mes
   pool ??= await startWorkerPool({ ...t.config, WORKER_CONCURRENCY: 50 }, t.app.deps, [handler, oddHandler, oddMessageHandler]);
   const job = await waitForJob(t.url, r.body.data.submitJob.job.id, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
   expect(job).toMatchObject({ state: 'FAILED', attempts: 1, error: "the handler's result cannot be stored as JSON: Symbol(boom)" });
+});
+
+it('reads an Error thrown from another realm by its message, and fails a job at once on its PermanentJobError', async () => {
+  const ids = await submitEach('test.odd-throw', 'what', ['realm-permanent', 'realm-error'], 2);
+  const job = (id: string) => waitForJob(t.url, id, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
+  expect(await job(ids['realm-permanent']!)).toMatchObject({ state: 'FAILED', attempts: 1, error: 'no such image' });
+  const failed = await job(ids['realm-error']!);
+  expect(failed).toMatchObject({ state: 'FAILED', attempts: 2, error: 'fetch failed' });
+  expect(failed.attemptErrors.map((e: { message: string }) => e.message)).toEqual(['fetch failed', 'fetch failed']);
 });
