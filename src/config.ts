@@ -131,7 +131,7 @@ const schema = z.object({
   /** Deliveries this process sends at once; 0 runs no notifier here. */
   NOTIFIER_CONCURRENCY: intIn(0, 1000).default(10),
 
-  // Retention (README: PostgreSQL upkeep): finished jobs older than this are deleted with all they own.
+  // Retention (README: Retention): finished jobs older than this are deleted with all they own.
   /** Days a SUCCEEDED or CANCELLED job is kept after it finished; 0 = for ever. */
   JOB_RETENTION_DAYS: intIn(0, 36_500).default(30),
   /** Days a FAILED job (a dead letter an operator may replay) is kept after it failed; 0 = for ever. */
