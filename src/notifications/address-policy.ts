@@ -1,6 +1,7 @@
 /**
- * Where webhooks may go. Checked twice: on the URL at submit (literal addresses and well-known names), and on
- * every address the host resolves to at send time (so a name pointing at 169.254.169.254 is refused too).
+ * Where webhooks may go. Checked twice: on the URL at submit (literal addresses and well-known names), and at
+ * send time on the host (the allow-list) and every address it resolves to (so a name pointing at
+ * 169.254.169.254 is refused too).
  *
  * - Link-local (169.254/16, fe80::/10, including cloud metadata endpoints), unspecified and multicast
  *   addresses: always refused unless the host is listed in WEBHOOK_ALLOWED_HOSTS.
@@ -102,6 +103,14 @@ export function addressRefusal(hostOrIp: string, policy: WebhookPolicy): string 
 }
 
 /**
+ * Why a host is refused by WEBHOOK_ALLOWED_HOSTS (set, and the host not on it), or null. At submit and at
+ * every send: a list narrowed since a job was submitted stops its webhooks to a host taken off it.
+ */
+export function listRefusal(host: string, policy: WebhookPolicy): string | null {
+  return policy.allowedHosts.length && !isListed(host, policy) ? `webhook host ${normalizeHost(host)} is not in the server's allow-list` : null;
+}
+
+/**
  * Checks a webhook URL at submit. Returns the URL, or the user-error code and message.
  */
 export function checkWebhookUrl(
@@ -122,9 +131,8 @@ export function checkWebhookUrl(
   }
   if (raw.length > 2048) return { code: 'INVALID_WEBHOOK_URL', message: 'webhook URL is longer than 2048 characters' };
   if (isListed(url.hostname, policy)) return { url };
-  if (policy.allowedHosts.length) {
-    return { code: 'WEBHOOK_NOT_ALLOWED', message: `webhook host ${url.hostname} is not in the server's allow-list` };
-  }
+  const unlisted = listRefusal(url.hostname, policy);
+  if (unlisted) return { code: 'WEBHOOK_NOT_ALLOWED', message: unlisted };
   const refusal = addressRefusal(url.hostname, policy);
   return refusal ? { code: 'WEBHOOK_NOT_ALLOWED', message: `webhook refused: ${refusal}` } : { url };
 }

@@ -16,7 +16,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { DeliveryToSend } from '../db/notifications.js';
-import { addressRefusal, isListed, type WebhookPolicy } from './address-policy.js';
+import { addressRefusal, isListed, listRefusal, type WebhookPolicy } from './address-policy.js';
 
 /**
  * A send that failed; `permanent` ones are not retried (the address is refused, or the receiver answered
@@ -117,7 +117,9 @@ export function sendWebhook(d: DeliveryToSend, o: WebhookOptions, traceparent: s
     'longrun-signature-v2': signTimestamped(body, o.previousSecret ? [o.secret, o.previousSecret] : [o.secret], Math.floor(Date.now() / 1000)),
   };
   if (traceparent) headers.traceparent = traceparent;
-  // A literal IP is never looked up: check it here (the policy may have changed since the submit).
+  // The policy may have changed since the submit: the allow-list, and a literal IP (never looked up) here.
+  const unlisted = listRefusal(url.hostname, o.policy);
+  if (unlisted) return Promise.reject(new DeliveryError(unlisted, true));
   const literal = isIP(url.hostname.replace(/^\[|\]$/g, '')) && !isListed(url.hostname, o.policy) ? addressRefusal(url.hostname, o.policy) : null;
   if (literal) return Promise.reject(new DeliveryError(`webhook refused: ${literal}`, true));
   return new Promise((resolve, reject) => {

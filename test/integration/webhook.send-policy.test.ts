@@ -57,6 +57,20 @@ describe('webhook address policy at send time', () => {
     expect(receiver.requests).toHaveLength(0);
   });
 
+  it('refuses a host taken off WEBHOOK_ALLOWED_HOSTS since the submit, permanently, without connecting', async () => {
+    const target = `http://localhost:${new URL(receiver.url).port}/p`;
+    const narrowed = { ...options(true), policy: { allowedHosts: ['hooks.example.com'], allowPrivate: true } };
+    const err = await sendWebhook(delivery(target), narrowed, null).catch((e: unknown) => e);
+    expect(isDeliveryError(err) && err.permanent).toBe(true);
+    expect(String((err as Error).message)).toBe("webhook host localhost is not in the server's allow-list");
+    expect(receiver.requests).toHaveLength(0);
+    // Still on the list: sent.
+    const listed = { ...options(true), policy: { allowedHosts: ['localhost'], allowPrivate: true } };
+    await sendWebhook(delivery(target), listed, null);
+    expect(receiver.requests).toHaveLength(1);
+    receiver.requests.length = 0;
+  });
+
   it('sends when private addresses are allowed', async () => {
     await sendWebhook(delivery(`${receiver.url}/p`), options(true), null);
     expect(receiver.requests).toHaveLength(1);
