@@ -53,4 +53,5 @@ export function ensureDependencies(root, say) {
     console.error(`longrun: npm ci failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
     process.exit(1);
   }
+  patchDependencies(root, say); // done by npm's postinstall already, unless scripts are off (ignore-scripts)
 }

@@ -158,8 +158,11 @@ export class ConfigError extends Error {
 /** Settings whose value a refusal does not repeat (it goes to stderr and the logs): only its length. */
 const SECRETS = new Set(['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS']);
 
-/** A value with the password of each URL in it (`scheme://user:password@host`) replaced by `***`. */
-const withoutPasswords = (value: string) => value.replace(/(:\/\/[^:/@]*:)[^@]*@/g, '$1***@');
+/**
+ * A value with the password of each URL in it (`scheme://user:password@host`, comma-separated lists too)
+ * replaced by `***`: up to the URL's last `@`, as a password may hold one.
+ */
+const withoutPasswords = (value: string) => value.replace(/(:\/\/[^:/@,]*:)[^,]*@/g, '$1***@');
 
 /** `KEY="value"` (URLs without their passwords), or `KEY (n characters, not shown)` for a secret. */
 const named = (key: string, value: string | undefined) =>

@@ -22,6 +22,7 @@ export const REDACT_PATHS = [
   '*.WEBHOOK_SECRET_PREVIOUS',
   '*.SMTP_URL',
   '*.DATABASE_URL',
+  '*.NATS_URL',
   '*["longrun-signature"]',
   'headers["longrun-signature"]',
   '*["longrun-signature-v2"]',

@@ -49,7 +49,7 @@ describe('logs', () => {
   it('redact secrets', () => {
     log.info(
       {
-        config: { WEBHOOK_SECRET: 'hush', WEBHOOK_SECRET_PREVIOUS: 'hush-old', SMTP_URL: 'smtp://u:p@mail', DATABASE_URL: 'postgres://u:p@db/x' },
+        config: { WEBHOOK_SECRET: 'hush', WEBHOOK_SECRET_PREVIOUS: 'hush-old', SMTP_URL: 'smtp://u:p@mail', DATABASE_URL: 'postgres://u:p@db/x', NATS_URL: 'nats://u:p@nats:4222' },
         req: { headers: { authorization: 'Bearer t' } },
         headers: { 'longrun-signature': 'sha256=abc', 'longrun-signature-v2': 't=1,sha256=def' },
         user: { password: 'pw', token: 'tk' },

@@ -64,7 +64,7 @@ describe('loadConfig', () => {
   it("refuses a URL setting without printing its password", () => {
     const refusals: [Record<string, string>, string][] = [
       [{ DATABASE_URL: 'postgres://app:s3cret word@db.example.com/longrun' }, 'invalid DATABASE_URL="postgres://app:***@db.example.com/longrun"'],
-      [{ SMTP_URL: 'smtp://mailer:s3cret word@mail.example.com:587' }, 'invalid SMTP_URL="smtp://mailer:***@mail.example.com:587"'],
+      [{ SMTP_URL: 'smtp://mailer:s3cret@word x@mail.example.com:587' }, 'invalid SMTP_URL="smtp://mailer:***@mail.example.com:587"'],
       [{ NATS_URL: 'nats://a:s3cret@n1:4222,ftp://b:s3cret@n2' }, 'invalid NATS_URL="nats://a:***@n1:4222,ftp://b:***@n2"'],
     ];
     for (const [env, message] of refusals) {
