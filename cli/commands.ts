@@ -2,7 +2,7 @@
  * The CLI's commands; each returns the exit code (see main.ts). Their arguments and required options are
  * checked before they run (`cli/syntax.ts`): `positionals[0]` is there when the command takes an argument.
  */
-import type { JobFieldsFragment, JobState, JobUpdate, LongrunClient, UserErrorFieldsFragment } from '../sdk/index.js';
+import { LongrunError, type JobFieldsFragment, type JobState, type JobUpdate, type LongrunClient, type UserErrorFieldsFragment } from '../sdk/index.js';
 import { oneLine, table, updatePrinter, type Output } from './output.js';
 import type { CommandName } from './syntax.js';
 import { wholeNumber } from './usage-error.js';
@@ -48,11 +48,13 @@ async function watch(client: LongrunClient, id: string, after: number | undefine
   }
   printer.done();
   if (!last) {
-    // Resumed at or after the job's last update: nothing came, so where it ended is read from the job.
+    // Resumed at or after the job's last update: nothing came, so where it ended is read from the job. None
+    // left: the job was deleted (purged, or past its retention) since the watch was accepted, and the server
+    // ended the watch for that.
     last = await client.job(id);
-    if (last && json) o.out(JSON.stringify(last));
+    if (!last) throw new LongrunError('job not found (deleted while it was watched)', 'NOT_FOUND');
+    if (json) o.out(JSON.stringify(last));
   }
-  if (!last) return 0;
   if (json) return exitFor(last.state);
   if (last.state === 'SUCCEEDED') o.out(`result ${JSON.stringify(last.result)}`);
   else if (last.error) o.out(`error ${oneLine(last.error)}`);

@@ -41,7 +41,7 @@ import {
   type SubmitJobsMutation,
   type TypedDocumentString,
 } from './generated/graphql.js';
-import { codeOfHttpStatus, LongrunError, type GraphQLErrorBody } from './errors.js';
+import { errorOfHttpAnswer, LongrunError, type GraphQLErrorBody } from './errors.js';
 import { nodePost, type Post } from './http.js';
 import { submitBatcher } from './submit-batcher.js';
 import { subscriptions, type JobUpdate, type JobUpdatesOptions, type WatchOptions } from './subscriptions.js';
@@ -115,6 +115,17 @@ export interface LongrunClient {
   close(): Promise<void>;
 }
 
+/** The answer's text as a GraphQL response (an object with `data` or a list of `errors`); null when it is none. */
+function parseGraphQLResponse<R>(text: string): { data?: R | null; errors?: GraphQLErrorBody[] } | null {
+  let body: { data?: R | null; errors?: GraphQLErrorBody[] } | null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  return typeof body === 'object' && body !== null && ('data' in body || Array.isArray(body.errors)) ? body : null;
+}
+
 /** Creates a client. Nothing connects until the first call; the WebSocket opens with the first watch. */
 export function createClient(o: ClientOptions): LongrunClient {
   const node = o.fetch ? null : nodePost();
@@ -145,15 +156,15 @@ export function createClient(o: ClientOptions): LongrunClient {
       throw new LongrunError(`cannot reach ${o.url}: ${err.cause?.code ?? err.code ?? err.cause?.message ?? String(e)}`, 'NETWORK', [], { cause: e });
     });
     const text = await res.text();
-    let body: { data?: R | null; errors?: GraphQLErrorBody[] };
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // Not a GraphQL answer (an HTML 404 page, a proxy's error): most often a URL without its /graphql path.
+    const body = parseGraphQLResponse<R>(text);
+    if (!body) {
+      // Not a GraphQL answer (an HTML 404 page, a proxy's error, JSON or not): most often a URL without its
+      // /graphql path.
       const shown = text.replace(/\s+/g, ' ').trim().slice(0, 120);
-      throw new LongrunError(
+      throw errorOfHttpAnswer(
         `${o.url} answered HTTP ${res.status}, not a GraphQL response (is it longrun's /graphql endpoint?)${shown ? `: ${shown}` : ''}`,
-        codeOfHttpStatus(res.status),
+        res.status,
+        res.headers.get('retry-after'),
       );
     }
     if (body.errors?.length) throw LongrunError.from(body.errors);

@@ -44,6 +44,29 @@ export function codeOfHttpStatus(status: number): string {
   return codes[status] ?? (status >= 500 ? 'SERVICE_UNAVAILABLE' : 'BAD_REQUEST');
 }
 
+/**
+ * The error for an HTTP answer that carries no GraphQL response: the code longrun gives its status
+ * ({@link codeOfHttpStatus}) and, when it has a `Retry-After` header, the wait it asks for in seconds as
+ * `errors[0].extensions.retryAfter`, where longrun's own RATE_LIMITED has it.
+ */
+export function errorOfHttpAnswer(message: string, status: number, retryAfterHeader: string | null | undefined): LongrunError {
+  const code = codeOfHttpStatus(status);
+  const retryAfter = retryAfterSeconds(retryAfterHeader);
+  return new LongrunError(message, code, [{ message, extensions: retryAfter === null ? { code } : { code, retryAfter } }]);
+}
+
+/**
+ * A `Retry-After` value in whole seconds from `now`: delay-seconds as given, an HTTP date rounded up (0 once
+ * it has passed); null when absent or neither.
+ */
+export function retryAfterSeconds(value: string | null | undefined, now = Date.now()): number | null {
+  const v = value?.trim();
+  if (!v) return null;
+  if (/^\d+$/.test(v)) return Number(v);
+  const at = /[a-z]/i.test(v) ? Date.parse(v) : NaN;
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
 /** graphql-ws close codes that mean "do not try again" (bad request, forbidden, …). */
 const FATAL_CLOSE_CODES = new Set([4400, 4401, 4403, 4406, 4409, 4429, 4500]);
 

@@ -9,6 +9,8 @@ import https from 'node:https';
 /** What `request` needs of an HTTP answer. */
 export interface HttpAnswer {
   status: number;
+  /** The answer's headers (a `fetch` Response has them); read for `Retry-After`. */
+  headers: { get(name: string): string | null };
   text(): Promise<string>;
 }
 export type Post = (url: string, init: { method: 'POST'; headers: Record<string, string>; body: string }) => Promise<HttpAnswer>;
@@ -35,7 +37,11 @@ export function nodePost(): { post: Post; close(): void } {
         res.on('error', reject);
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, text: async () => text });
+          const get = (name: string) => {
+            const v = res.headers[name.toLowerCase()];
+            return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+          };
+          resolve({ status: res.statusCode ?? 0, headers: { get }, text: async () => text });
         });
       });
       req.on('error', reject);

@@ -40,7 +40,10 @@ export type JobUpdatesFilter = {
   ids?: Array<string | number> | null | undefined;
   /** Only updates into these states. */
   states?: Array<JobState> | null | undefined;
-  /** Only updates of jobs of these types (at most 20). */
+  /**
+   * Only updates of jobs of these types (at most 20): types this server has, and a type removed or renamed since
+   * while jobs of it are queued, running, retrying or failed (those queueStats lists); any other is refused.
+   */
   types?: Array<string> | null | undefined;
 };
 

@@ -166,6 +166,20 @@ export async function countByType(sql: Sql, owner: Owner): Promise<TypeCounts[]>
   );
 }
 
+/**
+ * Which of `types` have jobs not done with (QUEUED, RUNNING, RETRYING or FAILED: what `countByType` counts),
+ * of `owner` (null: any owner): a type removed or renamed in a deploy whose jobs were left behind.
+ */
+export async function typesWithJobsLeft(sql: Sql, types: readonly string[], owner: Owner): Promise<string[]> {
+  const rows = await sql.unsafe<{ type: string }[]>(
+    `select t.type from unnest($1::text[]) as t(type)
+     where exists (select 1 from jobs where jobs.type = t.type and ($2::text is null or owner = $2)
+                   and state in ('QUEUED', 'RUNNING', 'RETRYING', 'FAILED'))`,
+    [types as string[], owner],
+  );
+  return rows.map((r) => r.type);
+}
+
 export interface TypeRates {
   type: string;
   /** Jobs that reached a terminal state in the last 60 s. */

@@ -23,15 +23,51 @@ export type Outcome =
   | { verb: 'term'; state: 'FAILED'; error: string }
   | { verb: 'nak'; state: 'QUEUED'; delayMs: 0 };
 
+/** How many causes deep an error's text follows its `cause` (and an AggregateError's `errors`). */
+export const MAX_CAUSE_DEPTH = 5;
+/** How many errors, causes and aggregated ones together, one error's text names at most. */
+const MAX_ERRORS_NAMED = 20;
+
 /**
  * The text stored for what an attempt threw: an Error's message (an Error of another realm's too), a string,
  * or the value's JSON; a value with no JSON (a BigInt, a circular object, a Symbol) as `util.inspect` shows
  * it. An Error's message that is no string (a Symbol, an object, a number: JavaScript allows any) is shown the
- * same way, and one that cannot be read at all (a getter that throws) is named with what it threw. Never
- * throws: the outcome must be written.
+ * same way, and one that cannot be read at all (a getter that throws) is named with what it threw. An Error's
+ * `cause` follows its message after `: `, down to {@link MAX_CAUSE_DEPTH} causes (`fetch failed: connect
+ * ECONNREFUSED 127.0.0.1:1234`), an AggregateError's errors after it, separated by `; `; a cause whose text
+ * the message holds already is not repeated. Never throws: the outcome must be written.
  */
-export const errorMessage = (e: unknown): string => storableText(thrownText(e) || 'error');
+export const errorMessage = (e: unknown): string => storableText(chainText(e, 0, { seen: new Set(), named: 0 }) || 'error');
 
+interface ChainWalk {
+  /** The errors named so far (a cause that is its own cause's cause is named once). */
+  seen: Set<unknown>;
+  named: number;
+}
+
+/** `e`'s own text, then its aggregated errors' and its cause's, each followed as deep as the bounds allow. */
+function chainText(e: unknown, depth: number, walk: ChainWalk): string {
+  walk.seen.add(e);
+  walk.named++;
+  let text = thrownText(e);
+  if (!isAnyError(e) || depth >= MAX_CAUSE_DEPTH) return text;
+  const inner = (v: unknown) => (walk.seen.has(v) || walk.named >= MAX_ERRORS_NAMED ? '' : chainText(v, depth + 1, walk));
+  const aggregated = aggregatedErrors(e).map(inner).filter(Boolean).join('; ');
+  if (aggregated) text = text ? `${text} (${aggregated})` : aggregated;
+  const cause = safely(() => e.cause, undefined);
+  if (cause === undefined || cause === null) return text;
+  const causeText = inner(cause);
+  return !causeText || text.includes(causeText) ? text : text ? `${text}: ${causeText}` : causeText;
+}
+
+/** An AggregateError's errors (of any realm); none for any other error, or when they cannot be read. */
+function aggregatedErrors(e: Error): unknown[] {
+  if (!(e instanceof AggregateError) && errorName(e) !== 'AggregateError') return [];
+  const errors = safely(() => (e as AggregateError).errors, undefined);
+  return Array.isArray(errors) ? errors : [];
+}
+
+/** One thrown value's own text, its cause left out. */
 function thrownText(e: unknown): string {
   let message: unknown = e;
   try {

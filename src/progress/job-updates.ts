@@ -27,8 +27,9 @@
  */
 import type { Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
-import { changedJobsSince, historySince } from '../db/queries.js';
+import { changedJobsSince, historySince, typesWithJobsLeft } from '../db/queries.js';
 import { ErrorCode, PublicError } from '../errors.js';
+import { JOB_TYPE_NAME } from '../jobs/definition.js';
 import { isUuid } from '../jobs/deps.js';
 import type { JobState } from '../jobs/state.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
@@ -79,7 +80,7 @@ export interface JobUpdatesDeps {
   sql: Sql;
   hub: UpdateHub;
   names: Names;
-  /** Registered job types (a filter naming another type is refused). */
+  /** Registered job types (a filter naming another type is refused unless the viewer has jobs of it left). */
   knownTypes: ReadonlySet<string>;
   /** Updates buffered for a slow subscriber; beyond it the oldest are dropped. @default 1000 */
   maxBuffer?: number;
@@ -111,6 +112,21 @@ function matches(f: UpdatesFilter, u: JobUpdateMessage): boolean {
     (!f.types || f.types.includes(u.type)) &&
     (!f.states || f.states.includes(u.state))
   );
+}
+
+/**
+ * Refuses (BAD_USER_INPUT) a type that this server does not have, unless the viewer still has jobs of it
+ * that `queueStats` counts (queued, running, retrying or failed): a type removed or renamed in a deploy can
+ * be watched while jobs of it are left, and a misspelt one is refused.
+ */
+async function checkTypes(deps: JobUpdatesDeps, types: readonly string[] | null | undefined, owner: string | null): Promise<void> {
+  const other = unique(types?.filter((t) => !deps.knownTypes.has(t)));
+  if (!other?.length) return;
+  // A name no job type can have (defineJobType's syntax) has no jobs either: no need to ask PostgreSQL.
+  const badName = other.find((t) => !JOB_TYPE_NAME.test(t));
+  const left = new Set(badName === undefined ? await typesWithJobsLeft(deps.sql, other, owner) : []);
+  const unknown = badName ?? other.find((t) => !left.has(t));
+  if (unknown !== undefined) throw new PublicError(ErrorCode.BAD_USER_INPUT, `unknown job type ${JSON.stringify(unknown)}`);
 }
 
 /**
@@ -177,7 +193,8 @@ function checkInstant(name: string, at: Date | null): void {
 /**
  * Opens the stream for a viewer (`owner` null = sees every job), replaying the recorded changes at or after
  * `since` first when it is given, or from RESUME_OVERLAP_MS before `lastSeenAt` (only those at or after it
- * counted). It never completes by itself; the client ends it. BAD_USER_INPUT for an unknown type, a too-long
+ * counted). It never completes by itself; the client ends it. BAD_USER_INPUT for an unknown type (one the
+ * server does not have and the viewer has no jobs of left, see checkTypes), a too-long
  * list, both `since` and `lastSeenAt`, one in the future or one with too much history after it.
  */
 export async function openJobUpdates(
@@ -189,8 +206,7 @@ export async function openJobUpdates(
 ): Promise<AsyncGenerator<JobUpdateMessage>> {
   if ((filter.types?.length ?? 0) > MAX_UPDATE_TYPES) throw new PublicError(ErrorCode.BAD_USER_INPUT, `filter.types takes at most ${MAX_UPDATE_TYPES} values`);
   if ((filter.ids?.length ?? 0) > MAX_UPDATE_IDS) throw new PublicError(ErrorCode.BAD_USER_INPUT, `filter.ids takes at most ${MAX_UPDATE_IDS} values`);
-  const unknown = filter.types?.find((t) => !deps.knownTypes.has(t));
-  if (unknown !== undefined) throw new PublicError(ErrorCode.BAD_USER_INPUT, `unknown job type ${JSON.stringify(unknown)}`);
+  await checkTypes(deps, filter.types, owner);
   if (since && lastSeenAt) throw new PublicError(ErrorCode.BAD_USER_INPUT, 'give `since` or `lastSeenAt`, not both');
   checkInstant('since', since);
   checkInstant('lastSeenAt', lastSeenAt);

@@ -366,6 +366,45 @@ describe('SDK', () => {
     }
   });
 
+  it("reads a proxy's Retry-After (seconds or an HTTP date) into extensions.retryAfter, as longrun's own 429 carries it", async () => {
+    const inAMinute = new Date(Math.ceil(Date.now() / 1000) * 1000 + 60_000).toUTCString();
+    const answers: { status: number; headers: Record<string, string>; body: string; transport: 'node' | 'fetch' }[] = [
+      { status: 429, headers: { 'retry-after': '7' }, body: 'Too Many Requests', transport: 'node' },
+      { status: 429, headers: { 'retry-after': '7' }, body: 'Too Many Requests', transport: 'fetch' },
+      { status: 429, headers: { 'retry-after': inAMinute }, body: '', transport: 'node' },
+      // JSON, but no GraphQL response (an API gateway's own answer).
+      { status: 429, headers: { 'retry-after': '3', 'content-type': 'application/json' }, body: '{"message":"API rate limit exceeded"}', transport: 'node' },
+      { status: 503, headers: { 'retry-after': '30' }, body: 'down for maintenance', transport: 'node' },
+      { status: 429, headers: {}, body: 'Too Many Requests', transport: 'node' },
+    ];
+    const seen: unknown[] = [];
+    for (const { status, headers, body, transport } of answers) {
+      const proxy = http.createServer((_req, res) => res.writeHead(status, headers).end(body));
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/graphql`;
+      const client = createClient({ url, ...(transport === 'fetch' ? { fetch: globalThis.fetch } : {}) });
+      try {
+        const err = (await client.submitJob({ type: 'demo.noop', payload: {} }).catch((e) => e)) as LongrunError;
+        expect(err).toBeInstanceOf(LongrunError);
+        seen.push([status, err.code, err.errors[0]?.extensions]);
+      } finally {
+        await client.close();
+        await new Promise((r) => proxy.close(r));
+      }
+    }
+    expect(seen).toEqual([
+      [429, 'RATE_LIMITED', { code: 'RATE_LIMITED', retryAfter: 7 }],
+      [429, 'RATE_LIMITED', { code: 'RATE_LIMITED', retryAfter: 7 }],
+      [429, 'RATE_LIMITED', { code: 'RATE_LIMITED', retryAfter: expect.any(Number) }],
+      [429, 'RATE_LIMITED', { code: 'RATE_LIMITED', retryAfter: 3 }],
+      [503, 'SERVICE_UNAVAILABLE', { code: 'SERVICE_UNAVAILABLE', retryAfter: 30 }],
+      [429, 'RATE_LIMITED', { code: 'RATE_LIMITED' }],
+    ]);
+    const minute = (seen[2] as [number, string, { retryAfter: number }])[2].retryAfter;
+    expect(minute).toBeGreaterThanOrEqual(58);
+    expect(minute).toBeLessThanOrEqual(61);
+  });
+
   it('fails watchJob at once with NETWORK when the server was never reached, instead of retrying for minutes', async () => {
     // A port nothing listens on.
     const closed = http.createServer();

@@ -206,7 +206,10 @@ export type JobUpdatesFilter = {
   ids?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Only updates into these states. */
   states?: InputMaybe<Array<JobState>>;
-  /** Only updates of jobs of these types (at most 20). */
+  /**
+   * Only updates of jobs of these types (at most 20): types this server has, and a type removed or renamed since
+   * while jobs of it are queued, running, retrying or failed (those queueStats lists); any other is refused.
+   */
   types?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
