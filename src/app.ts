@@ -25,6 +25,7 @@ import { names } from './messaging/names.js';
 import { createOutboxRelay } from './messaging/outbox-relay.js';
 import { ensureStreams } from './messaging/streams.js';
 import { createUpdateHub, type UpdateHub } from './progress/hub.js';
+import { createRereadGroups } from './progress/reread-groups.js';
 import { createSharedReads } from './progress/shared-reads.js';
 import { retentionAges, startRetention, type Retention } from './jobs/retention.js';
 import { notifySettings, startConfiguredNotifier } from './notifications/setup.js';
@@ -106,6 +107,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     insertJobs: createJobInserter(db.sql),
     readHistory: createHistoryReader(db.sql),
     shareReads: createSharedReads(),
+    rereadGroups: createRereadGroups(db.sql),
   };
   deps.notify = notifySettings(config);
   const notifier = await startConfiguredNotifier(config, { sql: db.sql, nats, names: n, log });

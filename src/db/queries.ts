@@ -264,6 +264,13 @@ export interface ChangedFilter {
   ids: readonly string[] | null;
 }
 
+/** A job `changedJobsSince` found: its type, and when it last changed. */
+export interface ChangedJob {
+  id: string;
+  type: string;
+  changedAt: Date;
+}
+
 /**
  * The jobs with a history row at or after `since` (at most `limit`), with their types and when they last
  * changed (`changedAt`: `updated_at`, or `finished_at` for a finished one). Found by the jobs
@@ -275,12 +282,7 @@ export interface ChangedFilter {
  * Plans at 100k jobs (bench/job-updates-since.explain.ts): Index Scan on jobs_state_updated + Bitmap Index
  * Scan on jobs_finished, < 1 ms for the last 10 minutes.
  */
-export async function changedJobsSince(
-  sql: Sql,
-  since: Date,
-  f: ChangedFilter,
-  limit: number,
-): Promise<{ id: string; type: string; changedAt: Date }[]> {
+export async function changedJobsSince(sql: Sql, since: Date, f: ChangedFilter, limit: number): Promise<ChangedJob[]> {
   // `since` as a timestamptz parameter (a Date: milliseconds, as `at` is sent), not text cast in SQL: the
   // planner estimates a parameter's range from the statistics and reads jobs_finished; a cast of text it
   // does not fold, guesses a third of the table and scans it.
@@ -292,7 +294,7 @@ export async function changedJobsSince(
   const and = where.map((w) => ` and ${w}`).join('');
   // Each side stops at `limit` too: past the bound neither reads more than that (a FAILED job is on both).
   const n = `$${params.push(limit)}`;
-  return sql.unsafe<{ id: string; type: string; changedAt: Date }[]>(
+  return sql.unsafe<ChangedJob[]>(
     `(select id, type, updated_at as "changedAt" from jobs
         where state in ('QUEUED', 'RUNNING', 'RETRYING', 'FAILED') and updated_at >= $1::timestamptz${and} limit ${n})
      union

@@ -67,6 +67,7 @@ export const resolvers: Resolvers = {
             names: ctx.deps.names,
             knownTypes: new Set(ctx.deps.types.keys()),
             shareReads: ctx.deps.shareReads,
+            rereadGroups: ctx.deps.rereadGroups,
           },
           filter ?? {},
           ctx.viewer.admin ? null : ctx.viewer.owner,

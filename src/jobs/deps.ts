@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
 import type { Names } from '../messaging/names.js';
 import type { OutboxRelay } from '../messaging/outbox-relay.js';
+import type { RereadGroups } from '../progress/reread-groups.js';
 import type { NotifySettings } from '../notifications/validate.js';
 import type { JobType } from './definition.js';
 
@@ -25,6 +26,8 @@ export interface JobDeps {
   readHistory: (read: HistoryRead) => Promise<HistoryAfter>;
   /** Shares identical reads of resyncing `jobUpdates` subscriptions (progress/shared-reads.ts `SharedReads`). */
   shareReads: <R>(key: string, read: () => Promise<R>) => Promise<R>;
+  /** Reads the rereads of `jobUpdates` subscriptions on ids together (progress/reread-groups.ts). */
+  rereadGroups: RereadGroups;
   /** What notifications this server can send; without it, `notify` is refused. */
   notify?: NotifySettings;
 }

@@ -22,8 +22,9 @@
  * empties and the stream reads PostgreSQL again from the earliest `at` it dropped, with the same dedupe. After
  * the API's NATS connection is back, every subscription reads the recorded changes from when NATS may have
  * lost them (the hub's `resync`) the same way; the subscriptions of one viewer with the same filter reading
- * from the same time share one read (shared-reads.ts). Different filters are read apart: each has its own
- * bounds and its own plan.
+ * from the same time share one read (shared-reads.ts). Those whose filters name ids are read together
+ * whatever their filters (reread-groups.ts): each gets what its own filter selects, and checks its own bounds
+ * here. Other different filters are read apart: each has its own bounds and its own plan.
  */
 import type { Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
@@ -37,6 +38,7 @@ import type { Names } from '../messaging/names.js';
 import { returnsAtOnce } from './generator.js';
 import { UpdateInbox } from './inbox.js';
 import type { UpdateHub } from './hub.js';
+import type { RereadGroups } from './reread-groups.js';
 import { unshared, type SharedReads } from './shared-reads.js';
 import { updateFromEvent } from './updates.js';
 
@@ -89,6 +91,11 @@ export interface JobUpdatesDeps {
    * @default each subscription reads alone
    */
   shareReads?: SharedReads;
+  /**
+   * Reads the rereads of subscriptions filtering on ids together, whatever their filters, process-wide.
+   * @default each reads alone (or shares through `shareReads`)
+   */
+  rereadGroups?: RereadGroups;
 }
 
 const unique = <T>(xs: readonly T[] | null | undefined): T[] | null => (xs ? [...new Set(xs)] : null);
@@ -164,19 +171,30 @@ function checkBound(ats: readonly Date[], r: ReplayRange, max: number, overlap: 
 /**
  * The recorded updates of the viewer's jobs matching the filter in the range, in `at` order.
  * BAD_USER_INPUT past MAX_REPLAY_ROWS rows or changed jobs (MAX_REPLAY_CANDIDATES with a `states` filter)
- * at or after `counted`, or past MAX_OVERLAP_ROWS before it: never a silent cut.
+ * at or after `counted`, or past MAX_OVERLAP_ROWS before it: never a silent cut. With `groups`, a filter on
+ * ids is read with the other rereads of its burst (the same rows, and the same bounds, checked here).
  */
-async function recordedSince(deps: JobUpdatesDeps, filter: UpdatesFilter, owner: string | null, r: ReplayRange): Promise<JobUpdateMessage[]> {
+async function recordedSince(
+  deps: JobUpdatesDeps,
+  filter: UpdatesFilter,
+  owner: string | null,
+  r: ReplayRange,
+  groups?: RereadGroups,
+): Promise<JobUpdateMessage[]> {
   const ids = jobIdsOf(filter);
   if (ids?.length === 0) return [];
+  const types = unique(filter.types);
   const states = unique(filter.states);
   const candidates = states ? MAX_REPLAY_CANDIDATES : MAX_REPLAY_ROWS;
   const overlap = r.counted > r.from ? MAX_OVERLAP_ROWS : 0;
-  const jobs = await changedJobsSince(deps.sql, r.from, { owner, types: unique(filter.types), ids }, candidates + overlap + 1);
+  const jobsLimit = candidates + overlap + 1;
+  const rowsLimit = MAX_REPLAY_ROWS + overlap + 1;
+  const read = ids && groups ? await groups({ owner, from: r.from, ids, types, states, jobsLimit, rowsLimit }) : null;
+  const jobs = read?.jobs ?? (await changedJobsSince(deps.sql, r.from, { owner, types, ids }, jobsLimit));
   checkBound(jobs.map((j) => j.changedAt), r, candidates, overlap, 'changed jobs');
   if (!jobs.length) return [];
   const typeOf = new Map(jobs.map((j) => [j.id, j.type]));
-  const rows = await historySince(deps.sql, [...typeOf.keys()], r.from, states, MAX_REPLAY_ROWS + overlap + 1);
+  const rows = read?.rows ?? (await historySince(deps.sql, [...typeOf.keys()], r.from, states, rowsLimit));
   checkBound(rows.map((e) => e.at), r, MAX_REPLAY_ROWS, overlap, 'recorded changes');
   return rows.map((e) => updateFromEvent(typeOf.get(e.jobId)!, e));
 }
@@ -243,7 +261,10 @@ export async function openJobUpdates(
    */
   const reread = (from: Date): Promise<JobUpdateMessage[]> => {
     const r: ReplayRange = { from, counted: new Date(Math.max(from.getTime(), range?.counted.getTime() ?? 0)), arg: range?.arg ?? 'since' };
-    return share(readKey(filter, owner, r), () => recordedSince(deps, filter, owner, r)).catch((e: unknown) => {
+    const read = deps.rereadGroups && filter.ids
+      ? recordedSince(deps, filter, owner, r, deps.rereadGroups) // grouped with other filters' (and identical ones)
+      : share(readKey(filter, owner, r), () => recordedSince(deps, filter, owner, r));
+    return read.catch((e: unknown) => {
       if (range || !(e instanceof PublicError)) throw e;
       return [];
     });

@@ -1,13 +1,16 @@
 /**
  * After the API's NATS connection comes back, its subscriptions resynchronise from PostgreSQL without one
  * read per subscription. 1,000 `jobProgress` subscriptions (on a few raw graphql-transport-ws sockets) over
- * 50 jobs that ran to their end while the API heard nothing, and 200 `jobUpdates` subscriptions with one
- * filter, each get exactly the updates they missed, in seq order, once; the reads take a few statements.
+ * 50 jobs that ran to their end while the API heard nothing, 200 `jobUpdates` subscriptions with one
+ * filter, and 500 with filters of their own (each on its own 2 jobs), each get exactly the updates they
+ * missed, in seq order, once; the reads take a few statements. A subscription past its bound in such a shared
+ * read is refused alone.
  * Statements are counted by PostgreSQL itself (pg_stat_statements, preloaded on a private server for this
  * file).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MISSED_UPDATES_MARGIN_MS } from '../../src/progress/hub.js';
+import { MAX_OVERLAP_ROWS, MAX_REPLAY_ROWS } from '../../src/progress/job-updates.js';
 import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
 import { bearer, gql, PROGRESS, SUBMIT } from '../support/graphql.js';
 import { startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
@@ -23,6 +26,12 @@ const SUBSCRIPTIONS = SOCKETS * PER_SOCKET;
 const UPDATES = /* GraphQL */ `
   subscription Updates($filter: JobUpdatesFilter) {
     jobUpdates(filter: $filter) { jobId seq state }
+  }
+`;
+
+const UPDATES_SINCE = /* GraphQL */ `
+  subscription UpdatesSince($filter: JobUpdatesFilter, $since: DateTime) {
+    jobUpdates(filter: $filter, since: $since) { jobId seq state }
   }
 `;
 
@@ -66,6 +75,17 @@ const progressReads = () => statements('%job_history%', '%from jobs where id = $
 /** The statements of a `jobUpdates` resync: the changed jobs, their history. */
 const updatesReads = () => statements('%finished_at >= $1%', '%job_history%');
 
+/** Submits `n` jobs in batches (`submitJobs`); answers their ids in order. */
+async function submitMany(n: number): Promise<string[]> {
+  const ids: string[] = [];
+  const query = 'mutation($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id } } }';
+  while (ids.length < n) {
+    const inputs = Array.from({ length: Math.min(200, n - ids.length) }, () => ({ type: 'demo.sleep', payload: { ms: 0, steps: 3 } }));
+    ids.push(...(await gql(api.url, query, { inputs })).body.data.submitJobs.jobs.map((j: { id: string }) => j.id));
+  }
+  return ids;
+}
+
 async function submit(n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -80,7 +100,12 @@ async function submit(n: number): Promise<string[]> {
  * API reads the database from then on), then counts `reads()` while the API reconnects and its subscribers
  * catch up (`caughtUp`): answers how many statements that took.
  */
-async function whileCutOff(ids: readonly string[], reads: () => Promise<number>, caughtUp: () => boolean, missed: () => void): Promise<number> {
+async function whileCutOff(
+  ids: readonly string[],
+  reads: () => Promise<number>,
+  caughtUp: () => boolean,
+  missed: () => void | Promise<void>,
+): Promise<number> {
   const release = proxy.hold();
   workers = await startTestApp({ env, config: { WORKER_CONCURRENCY: '10' } });
   await eventually(
@@ -90,7 +115,7 @@ async function whileCutOff(ids: readonly string[], reads: () => Promise<number>,
   );
   await workers.dispose();
   workers = undefined;
-  missed();
+  await missed();
   const before = await reads();
   release();
   await eventually(caughtUp, 60_000, 'every subscriber to catch up');
@@ -128,7 +153,7 @@ async function subscribeAll(ids: readonly string[]): Promise<RawSocket> {
 function updatesBySubscription(s: RawSocket): Map<string, Update[]> {
   const by = new Map<string, Update[]>();
   for (const m of s.messages) {
-    if (m.type !== 'next') continue;
+    if (m.type !== 'next' || !m.payload.data) continue;
     const u = Object.values(m.payload.data)[0] as Update;
     let list = by.get(m.id);
     if (!list) by.set(m.id, (list = []));
@@ -204,3 +229,104 @@ it('replays to jobUpdates subscriptions with one filter what they missed, in one
   expect(reads).toBeLessThanOrEqual(10);
   s.ws.close();
 });
+
+it('replays to 500 jobUpdates subscriptions with filters of their own (2 jobs each) what each missed, in a few statements', async () => {
+  const N = 500;
+  const ids = await submitMany(2 * N);
+  const mine = (i: number) => [ids[2 * i]!, ids[2 * i + 1]!];
+  // Filters differ in more than ids: some name the type, some only two states (applied to the shared read).
+  const statesOf = (i: number) => (i % 3 === 2 ? ['RUNNING', 'SUCCEEDED'] : null);
+  const filterOf = (i: number) => ({ ids: mine(i), ...(i % 5 === 0 && { types: ['demo.sleep'] }), ...(statesOf(i) && { states: statesOf(i) }) });
+  const s = await connect();
+  for (let i = 0; i < N; i++) s.send({ id: String(i), type: 'subscribe', payload: { query: UPDATES, variables: { filter: filterOf(i) } } });
+  // A dashboard of every job, to hear an update after the margin (below); closed before the cut.
+  s.send({ id: 'heard', type: 'subscribe', payload: { query: UPDATES, variables: { filter: { types: ['demo.sleep'] } } } });
+  await eventually(() => api.app.hub.listenerCount === 2 * N + 1, 60_000, 'every subscription to listen');
+
+  // As above: the subscriptions reread from the hub's time, not each from when it was opened.
+  const opened = Date.now();
+  await eventually(() => Date.now() > opened + MISSED_UPDATES_MARGIN_MS, MISSED_UPDATES_MARGIN_MS + 10_000, 'the margin to pass');
+  const [heard] = await submit(1);
+  await eventually(() => updatesBySubscription(s).get('heard')?.some((u) => u.jobId === heard) ?? false, 60_000, 'a submit, heard live');
+  s.send({ id: 'heard', type: 'complete' });
+  await eventually(() => api.app.hub.listenerCount === 2 * N, 60_000, 'the dashboard to stop listening');
+
+  const done = (i: number, got: Map<string, Update[]>) => mine(i).every((id) => got.get(String(i))?.some((u) => u.jobId === id && u.state === 'SUCCEEDED'));
+  const reads = await whileCutOff(
+    ids,
+    updatesReads,
+    () => {
+      const got = updatesBySubscription(s);
+      return Array.from({ length: N }, (_, i) => i).every((i) => done(i, got));
+    },
+    () => expect((updatesBySubscription(s).get('0') ?? []).filter((u) => u.state !== 'QUEUED')).toEqual([]),
+  );
+  const history = await histories();
+  expect(s.messages.filter((m) => m.type === 'error' || m.payload?.errors)).toEqual([]);
+  const bySubscription = updatesBySubscription(s);
+  for (let i = 0; i < N; i++) {
+    // Its jobs' whole history (into its states), each change once, in seq order; nothing of another's jobs.
+    const states = statesOf(i);
+    const expected = mine(i).flatMap((id) => history(id).filter((u) => !states || states.includes(u.state)));
+    const got = bySubscription.get(String(i)) ?? [];
+    expect(got.filter((u) => !mine(i).includes(u.jobId))).toEqual([]);
+    // Its QUEUED was published before it listened, and recorded before the time reread from.
+    for (const id of mine(i)) expect(got.filter((u) => u.jobId === id && u.state !== 'QUEUED')).toEqual(expected.filter((u) => u.jobId === id && u.state !== 'QUEUED'));
+  }
+  // One reread per subscription would be 2 × N statements; grouped, they are a few.
+  console.log(`500 filters on 2 jobs each: ${reads} statements to reread`);
+  expect(reads).toBeLessThanOrEqual(10);
+  s.ws.close();
+}, 120_000);
+
+/**
+ * Subscriptions with `since`, each on its own job, one of which records `rows` changes while the API is cut off:
+ * answers the statements their rereads took, once the big one is refused and the others have what they missed.
+ */
+async function oneBig(SMALL: number, rows: number): Promise<number> {
+  const ids = await submitMany(SMALL + 1);
+  const [big, ...small] = ids;
+  const since = new Date().toISOString();
+  const s = await connect();
+  const listening = api.app.hub.listenerCount;
+  ids.forEach((id, i) => s.send({ id: String(i), type: 'subscribe', payload: { query: UPDATES_SINCE, variables: { filter: { ids: [id] }, since } } }));
+  await eventually(() => api.app.hub.listenerCount === listening + ids.length, 60_000, 'every subscription to listen');
+
+  const refusals = () => s.messages.filter((m) => m.type === 'error' || m.payload?.errors);
+  const reads = await whileCutOff(
+    ids,
+    updatesReads,
+    () => refusals().length === 1 && small.every((id, i) => updatesBySubscription(s).get(String(i + 1))?.some((u) => u.jobId === id && u.state === 'SUCCEEDED')),
+    // While the API hears nothing, the big job records more changes than one replay may send.
+    async () => {
+      await env.sql`
+        insert into job_events (job_id, seq, kind, state, progress, attempt)
+        select ${big!}, 1000 + s, 'progress', 'RUNNING', 0, 1 from generate_series(1, ${rows}) s`;
+    },
+  );
+  expect(refusals()).toMatchObject([{ id: '0', payload: expect.anything() }]);
+  expect(JSON.stringify(refusals()[0])).toContain(`since: more than ${MAX_REPLAY_ROWS} recorded changes`);
+  const recorded = await env.sql<Update[]>`
+    select job_id::text as "jobId", seq, state::text from job_history where at >= ${since} order by job_id, seq`;
+  const bySubscription = updatesBySubscription(s);
+  // What was recorded from `since` on (a QUEUED heard live just after subscribing is before it).
+  small.forEach((id, i) => expect(bySubscription.get(String(i + 1))!.filter((u) => u.state !== 'QUEUED')).toEqual(recorded.filter((u) => u.jobId === id)));
+  s.ws.close();
+  return reads;
+}
+
+it('refuses a subscription past its bound alone in a shared reread; the others get what they missed', async () => {
+  const reads = await oneBig(20, MAX_REPLAY_ROWS + 1);
+  // One reread per subscription would be 2 × 21 statements; grouped, they are one shared read.
+  console.log(`21 filters, one past its bound: ${reads} statements to reread`);
+  expect(reads).toBeLessThanOrEqual(2);
+});
+
+it('splits a shared reread that one long history fills: the others still share reads, the long one reads alone', async () => {
+  // More than a group reads (MAX_REPLAY_ROWS + MAX_OVERLAP_ROWS): the group halves until the long one is alone.
+  const reads = await oneBig(40, MAX_REPLAY_ROWS + MAX_OVERLAP_ROWS + 1);
+  // One reread per subscription would be 2 × 41; halving 41 down to 1 reads 7 groups twice (full, then halved),
+  // 6 halves once, and the long one alone: 28.
+  console.log(`41 filters, one past what a group reads: ${reads} statements to reread`);
+  expect(reads).toBeLessThanOrEqual(30);
+}, 120_000);
