@@ -8,7 +8,7 @@
 import type { Sql } from '../src/db/client.js';
 import { openScratchDb } from './scratch-db.js';
 import { changedJobsSince, historySince } from '../src/db/queries.js';
-import { MAX_REPLAY_ROWS } from '../src/progress/job-updates.js';
+import { MAX_REPLAY_ROWS } from '../src/progress/replay-bounds.js';
 
 const ROWS = Number(process.env.ROWS ?? 100_000);
 const scratch = await openScratchDb('lr_scratch_since');

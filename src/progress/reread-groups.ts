@@ -16,7 +16,7 @@ import { groupCommit } from '../db/group-commit.js';
 import { changedJobsSince, historySince, type ChangedJob } from '../db/queries.js';
 import type { JobEventRow } from '../db/schema.js';
 import type { JobState } from '../jobs/state.js';
-import { MAX_OVERLAP_ROWS, MAX_REPLAY_ROWS } from './job-updates.js';
+import { MAX_OVERLAP_ROWS, MAX_REPLAY_ROWS } from './replay-bounds.js';
 
 /** One subscription's reread: what its own `changedJobsSince` and `historySince` would ask. */
 export interface IdsReread {

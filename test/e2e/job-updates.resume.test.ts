@@ -7,7 +7,8 @@
  */
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_REPLAY_ROWS, openJobUpdates, RESUME_OVERLAP_MS, updatePatterns, type UpdatesFilter } from '../../src/progress/job-updates.js';
+import { openJobUpdates, updatePatterns, type UpdatesFilter } from '../../src/progress/job-updates.js';
+import { MAX_REPLAY_ROWS, RESUME_OVERLAP_MS } from '../../src/progress/replay-bounds.js';
 import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { bearer, collect, gql, JOB, SUBMIT, waitForJob, wsClient } from '../support/graphql.js';
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, LongrunError, RESUME_OVERLAP_MS, type JobUpdate, type LongrunClient } from '../../sdk/index.js';
-import { RESUME_OVERLAP_MS as SERVER_RESUME_OVERLAP_MS } from '../../src/progress/job-updates.js';
+import { RESUME_OVERLAP_MS as SERVER_RESUME_OVERLAP_MS } from '../../src/progress/replay-bounds.js';
 import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { subscriptions } from '../../sdk/subscriptions.js';
 import { startTcpProxy, type TcpProxy } from '../support/proxy.js';

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MISSED_UPDATES_MARGIN_MS } from '../../src/progress/hub.js';
-import { MAX_OVERLAP_ROWS, MAX_REPLAY_ROWS } from '../../src/progress/job-updates.js';
+import { MAX_OVERLAP_ROWS, MAX_REPLAY_ROWS } from '../../src/progress/replay-bounds.js';
 import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
 import { bearer, gql, PROGRESS, SUBMIT } from '../support/graphql.js';
 import { startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
