@@ -5,7 +5,7 @@
  * created_at.
  */
 import type { Sql } from './client.js';
-import type { JobEventRow, JobRow } from './schema.js';
+import { NOT_DONE_WITH, type JobEventRow, type JobRow } from './schema.js';
 import { EVENT_COLUMNS, JOB_COLUMNS } from './jobs.js';
 import type { JobState } from '../jobs/state.js';
 
@@ -160,7 +160,7 @@ export async function countByType(sql: Sql, owner: Owner): Promise<TypeCounts[]>
        count(*) filter (where state = 'RETRYING')::int as retrying,
        count(*) filter (where state = 'FAILED')::int as failed,
        count(*) filter (where dead_lettered_at is not null)::int as "deadLettered"
-     from jobs where ($1::text is null or owner = $1) and state in ('QUEUED', 'RUNNING', 'RETRYING', 'FAILED')
+     from jobs where ($1::text is null or owner = $1) and ${NOT_DONE_WITH}
      group by type`,
     [owner],
   );
@@ -174,7 +174,7 @@ export async function typesWithJobsLeft(sql: Sql, types: readonly string[], owne
   const rows = await sql.unsafe<{ type: string }[]>(
     `select t.type from unnest($1::text[]) as t(type)
      where exists (select 1 from jobs where jobs.type = t.type and ($2::text is null or owner = $2)
-                   and state in ('QUEUED', 'RUNNING', 'RETRYING', 'FAILED'))`,
+                   and ${NOT_DONE_WITH})`,
     [types as string[], owner],
   );
   return rows.map((r) => r.type);
@@ -296,7 +296,7 @@ export async function changedJobsSince(sql: Sql, since: Date, f: ChangedFilter, 
   const n = `$${params.push(limit)}`;
   return sql.unsafe<ChangedJob[]>(
     `(select id, type, updated_at as "changedAt" from jobs
-        where state in ('QUEUED', 'RUNNING', 'RETRYING', 'FAILED') and updated_at >= $1::timestamptz${and} limit ${n})
+        where ${NOT_DONE_WITH} and updated_at >= $1::timestamptz${and} limit ${n})
      union
      (select id, type, finished_at as "changedAt" from jobs
         where finished_at >= $1::timestamptz and state in ('SUCCEEDED', 'CANCELLED')${and} limit ${n})

@@ -26,6 +26,14 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' 
 
 export const jobStateEnum = pgEnum('job_state', JOB_STATES);
 
+/**
+ * The jobs not done with: waiting, running, or FAILED (an operator may still replay them). The predicate of
+ * the `jobs_state_updated` index, and of every query that counts on it (queueStats' counts, the types with
+ * jobs left, the changes a `jobUpdates` replay reads): PostgreSQL uses a partial index only for a query whose
+ * condition implies the index's.
+ */
+export const NOT_DONE_WITH = `state in ('QUEUED', 'RUNNING', 'RETRYING', 'FAILED')`;
+
 export const jobs = pgTable(
   'jobs',
   {
@@ -85,7 +93,7 @@ export const jobs = pgTable(
      */
     index('jobs_state_updated')
       .on(t.state, t.updatedAt)
-      .where(sql`state in ('QUEUED', 'RUNNING', 'RETRYING', 'FAILED')`),
+      .where(sql.raw(NOT_DONE_WITH)),
     check(
       'jobs_finished_at_iff_terminal',
       sql`(${t.finishedAt} is not null) = (${t.state} in ('SUCCEEDED', 'FAILED', 'CANCELLED'))`,
