@@ -6,13 +6,13 @@ import { startApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { startTracing } from './observability/tracing.js';
-import { exitWithError, stopOnSignals, survivePostgresDriverRace } from './process.js';
+import { exitWithError, stopOnSignals, handleUncaughtErrors } from './process.js';
 import { startWorkerPool } from '../workers/pool.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
-  survivePostgresDriverRace(log);
+  handleUncaughtErrors(log);
   const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME });
   const app = await startApp({
     config,

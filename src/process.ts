@@ -37,7 +37,7 @@ export function exitWithError(what: string, e: unknown): never {
  * ends the process, as Node's default does. (postgres.js' uncaught null-socket write, porsager/postgres#1208,
  * is mended in the driver at install: scripts/patch-dependencies.mjs.)
  */
-export function survivePostgresDriverRace(log: Logger): void {
+export function handleUncaughtErrors(log: Logger): void {
   process.on('unhandledRejection', (reason) => {
     if (!isPostgresTypeFetchReset(reason)) throw reason; // to uncaughtException below: the process ends
     log.warn({ err: reason }, 'postgres.js lost a new connection while it read the server\'s types (known driver gap); the next query connects again');

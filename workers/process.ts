@@ -8,7 +8,7 @@ import { names } from '../src/messaging/names.js';
 import { startMetricsServer } from '../src/observability/metrics-server.js';
 import { scrapeRegistry } from '../src/observability/scrape.js';
 import { startTracing } from '../src/observability/tracing.js';
-import { stopOnSignals, survivePostgresDriverRace } from '../src/process.js';
+import { stopOnSignals, handleUncaughtErrors } from '../src/process.js';
 import type { BoundHandler } from './handler.js';
 import { startWorkerPool } from './pool.js';
 import { BUILTIN_HANDLERS } from './registry.js';
@@ -19,7 +19,7 @@ export async function runWorkerProcess(
   handlers: readonly BoundHandler[] = BUILTIN_HANDLERS,
 ): Promise<void> {
   const log = createLogger(config.LOG_LEVEL, 'longrun-worker');
-  survivePostgresDriverRace(log);
+  handleUncaughtErrors(log);
   const { db, nats } = await connectBackends(config, types, 'longrun-worker');
   const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: `${config.OTEL_SERVICE_NAME}-worker` });
   const n = names(config.LONGRUN_PREFIX);

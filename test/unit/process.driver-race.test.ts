@@ -23,9 +23,9 @@ it('recognises a new connection lost during postgres.js’ type query, and nothi
 /** Runs a process that installs the handlers, then rejects `reason` unhandled; answers its exit code. */
 function exitAfterRejecting(reason: string): number | null {
   const script = `
-    import { survivePostgresDriverRace } from ${JSON.stringify(new URL('../../src/process.ts', import.meta.url).pathname)};
+    import { handleUncaughtErrors } from ${JSON.stringify(new URL('../../src/process.ts', import.meta.url).pathname)};
     import { createLogger } from ${JSON.stringify(new URL('../../src/log.ts', import.meta.url).pathname)};
-    survivePostgresDriverRace(createLogger('silent'));
+    handleUncaughtErrors(createLogger('silent'));
     void Promise.reject(${reason});
     setTimeout(() => process.exit(0), 300);`;
   return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: 'ignore' }).status;

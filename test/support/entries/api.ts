@@ -3,14 +3,14 @@ import { startApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import { BUILTIN_JOB_TYPES } from '../../../src/jobs/catalog.js';
 import { createLogger } from '../../../src/log.js';
-import { exitWithError, stopOnSignals, survivePostgresDriverRace } from '../../../src/process.js';
+import { exitWithError, stopOnSignals, handleUncaughtErrors } from '../../../src/process.js';
 import { startWorkerPool } from '../../../workers/pool.js';
 import { BUILTIN_HANDLERS } from '../../../workers/registry.js';
 import { effectHandler, effectJob, poisonJob } from '../effect-job.js';
 
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL);
-survivePostgresDriverRace(log);
+handleUncaughtErrors(log);
 startApp({
   config,
   log,
