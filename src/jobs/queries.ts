@@ -137,10 +137,15 @@ function listFilter(viewer: Viewer, f: JobsArgs['filter']): JobListFilter {
   };
 }
 
-/** A filter's instant; year 0 (which the DateTime scalar takes) is not one PostgreSQL holds. */
+/** A filter's instant, checked by `checkYearOne`. */
 function fromYearOne(name: string, d: Date | null | undefined): Date | null {
-  if (d && d.getUTCFullYear() < 1) throw new PublicError(ErrorCode.BAD_USER_INPUT, `filter.${name} must be in year 1 or later`);
+  checkYearOne(`filter.${name}`, d ?? null);
   return d ?? null;
+}
+
+/** BAD_USER_INPUT for an instant before year 1: the DateTime scalar takes year 0, which PostgreSQL does not hold. */
+export function checkYearOne(name: string, d: Date | null): void {
+  if (d && d.getUTCFullYear() < 1) throw new PublicError(ErrorCode.BAD_USER_INPUT, `${name}: must be in year 1 or later`);
 }
 
 /**

@@ -4,6 +4,7 @@
  * asked for history is refused (BAD_USER_INPUT), never cut short silently.
  */
 import { ErrorCode, PublicError } from '../errors.js';
+import { checkYearOne } from '../jobs/queries.js';
 
 /**
  * Most history rows (and changed jobs) one replay counts (at or after `since` or `lastSeenAt`); past it the
@@ -62,6 +63,5 @@ export function checkInstant(name: string, at: Date | null): void {
   if (at && !(at.getTime() <= Date.now() + SINCE_CLOCK_SKEW_MS)) {
     throw new PublicError(ErrorCode.BAD_USER_INPUT, `${name}: not a time in the past (pass the \`at\` of the last update you saw)`);
   }
-  // The DateTime scalar takes year 0, which PostgreSQL does not hold.
-  if (at && at.getUTCFullYear() < 1) throw new PublicError(ErrorCode.BAD_USER_INPUT, `${name}: must be in year 1 or later`);
+  checkYearOne(name, at);
 }

@@ -106,7 +106,7 @@ describe('jobs connection', () => {
 
   it('refuses createdAfter or createdBefore in year 0 (a date the scalar takes and PostgreSQL has not) with BAD_USER_INPUT', async () => {
     for (const filter of [{ createdAfter: '0000-06-01T00:00:00Z' }, { createdBefore: '0000-01-01T00:00:00Z' }]) {
-      await expect(sdk.jobs({ filter })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/^filter\.created(After|Before) must be in year 1 or later/) });
+      await expect(sdk.jobs({ filter })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/^filter\.created(After|Before): must be in year 1 or later/) });
     }
     expect((await sdk.jobs({ filter: { createdAfter: '0001-01-01T00:00:00Z' } })).totalCount).toBe(expected.length);
   });
