@@ -17,6 +17,7 @@ import type { Names } from '../src/messaging/names.js';
 import { traceIdOf } from '../src/observability/tracing.js';
 import { publishUpdate } from '../src/progress/updates.js';
 import type { BoundHandler, JobContext } from './handler.js';
+import { watchAbandoned } from './abandoned.js';
 import { inAttemptSpan } from './observe.js';
 import type { SlotWait, Slots } from './slots.js';
 
@@ -184,6 +185,7 @@ export class Attempt {
     if (!started) return this.abortReason === 'cancelled' ? { kind: 'cancelled' } : { kind: 'shutdown' };
     this.started = true;
     let timeout: NodeJS.Timeout | null = null;
+    let pending: PromiseLike<unknown> | null = null;
     try {
       const payload = parsePayload(bound, this.job.payload);
       const ctx = new AttemptContext(this);
@@ -193,10 +195,10 @@ export class Attempt {
         // Only a handler that awaits can time out or be aborted: its outcome is decided when that happens.
         // (Its time runs from its start: a synchronous part before the first await counts.)
         timeout = setTimeout(() => this.abort('timeout'), Math.max(0, this.job.timeoutMs - (Date.now() - startedAt)));
-        const pending = result;
+        const running = (pending = result);
         result = await new Promise((resolve, reject) => {
           this.#onAbort = reject;
-          pending.then(resolve, reject);
+          running.then(resolve, reject);
         });
       }
       const end: AttemptEnd = { kind: 'returned', result: result === undefined ? null : result };
@@ -204,6 +206,8 @@ export class Attempt {
       return end;
     } catch (error) {
       const reason = this.abortReason;
+      // Aborted: the handler may run on (it ignores its signal); only this path pays for watching it.
+      if (reason && pending) watchAbandoned(pending, this.job.type, reason, this.log);
       if (reason === 'cancelled') return { kind: 'cancelled' };
       return reason === 'shutdown' || reason === 'lost' ? { kind: 'shutdown' } : { kind: 'threw', error };
     } finally {

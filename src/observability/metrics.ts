@@ -1,7 +1,8 @@
 /**
- * Every Prometheus metric longrun exports, in one place. Counters and histograms live in this process-wide
- * registry and are incremented where their event happens (one place each); gauges that describe shared
- * state (queue depth, dead letters, outbox) are read at scrape time (`scrape.ts`).
+ * Every Prometheus metric longrun exports, in one place. Counters, histograms and the gauge of this process's
+ * abandoned handlers live in this process-wide registry and are moved where their event happens (one place
+ * each); gauges that describe shared state (queue depth, dead letters, outbox) are read at scrape time
+ * (`scrape.ts`).
  *
  * Where each is counted:
  * - jobs submitted: `jobs/submit.ts` after the insert commits;
@@ -10,9 +11,11 @@
  * - redeliveries: the worker, when JetStream delivers a job message again;
  * - notification deliveries: the notifier;
  * - progress reports coalesced (latest wins for a subscriber that is behind): `progress/inbox.ts`;
- * - jobs purged (retention, `purgeJobs`): `jobs/retention.ts`, after the delete commits.
+ * - jobs purged (retention, `purgeJobs`): `jobs/retention.ts`, after the delete commits;
+ * - abandoned handlers (up when an aborted attempt's handler is still running, down when it settles): the
+ *   worker, `workers/abandoned.ts`.
  */
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { JobRow } from '../db/schema.js';
 
 /** The process-wide registry (process defaults included). */
@@ -82,6 +85,13 @@ export const jobsPurged = new Counter({
   name: 'longrun_jobs_purged_total',
   help: 'Finished jobs deleted by retention or purgeJobs, with their history, notifications and dead-letter copies.',
   labelNames: ['type', 'state'],
+  registers: [registry],
+});
+
+export const abandonedHandlers = new Gauge({
+  name: 'longrun_worker_abandoned_handlers',
+  help: 'Handlers of this worker process whose attempt was aborted (timeout, cancel, lost lease, shutdown) but which are still running: they ignore ctx.signal and are not counted in WORKER_CONCURRENCY.',
+  labelNames: ['type'],
   registers: [registry],
 });
 
