@@ -7,6 +7,7 @@ import { connectBackends } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { names } from '../src/messaging/names.js';
+import { typesByName } from '../src/jobs/definition.js';
 import { startWorkerPool } from '../workers/pool.js';
 import type { WorkerPool } from '../workers/runner.js';
 import { BENCH_HANDLERS, BENCH_TYPES, now } from './jobs.js';
@@ -29,7 +30,7 @@ async function stop(): Promise<void> {
 process.on('message', (m: { type: string; id?: number }) => {
   if (m.type === 'ping') process.send?.({ type: 'pong', id: m.id, t: now() });
   if (m.type === 'start' && !pool) {
-    void startWorkerPool(config, { sql: db.sql, nats, names: names(config.LONGRUN_PREFIX), log }, BENCH_HANDLERS).then((p) => {
+    void startWorkerPool(config, { sql: db.sql, nats, names: names(config.LONGRUN_PREFIX), log, types: typesByName(BENCH_TYPES) }, BENCH_HANDLERS).then((p) => {
       pool = p;
       process.send?.({ type: 'started' });
     });

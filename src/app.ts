@@ -16,7 +16,7 @@ import { startHttpServer, type HttpServer } from './http/server.js';
 import type { GraphiqlOptions } from './http/graphiql.js';
 import { securityOptions } from './http/security.js';
 import { BUILTIN_JOB_TYPES } from './jobs/catalog.js';
-import type { JobType } from './jobs/definition.js';
+import { typesByName, type JobType } from './jobs/definition.js';
 import type { JobDeps } from './jobs/deps.js';
 import { createLogger, type Logger } from './log.js';
 import { connectNats, type Nats } from './messaging/connect.js';
@@ -102,7 +102,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     nats,
     names: n,
     log,
-    types: new Map(types.map((t) => [t.name, t])),
+    types: typesByName(types),
     relay,
     insertJobs: createJobInserter(db.sql),
     readHistory: createHistoryReader(db.sql),

@@ -5,15 +5,27 @@ import type { BoundHandler } from './handler.js';
 import { BUILTIN_HANDLERS } from './registry.js';
 import { startWorkers, type WorkerPool } from './runner.js';
 
-export function startWorkerPool(
+/**
+ * Starts the pool. `deps.types` are the job types the process set up (their streams' consumers): a handler
+ * whose type is not among them is refused here, at start, rather than pulling for ever from a consumer that
+ * does not exist.
+ */
+export async function startWorkerPool(
   config: Config,
-  deps: Pick<JobDeps, 'sql' | 'nats' | 'names' | 'log'>,
+  deps: Pick<JobDeps, 'sql' | 'nats' | 'names' | 'log' | 'types'>,
   handlers: readonly BoundHandler[] = BUILTIN_HANDLERS,
 ): Promise<WorkerPool> {
   const wanted = config.WORKER_TYPES;
   const chosen = wanted.length ? handlers.filter((h) => wanted.includes(h.type.name)) : handlers;
   const unknown = wanted.filter((t) => !handlers.some((h) => h.type.name === t));
   if (unknown.length) throw new Error(`WORKER_TYPES names unknown job types: ${unknown.join(', ')}`);
+  const typeless = chosen.filter((h) => !deps.types.has(h.type.name)).map((h) => h.type.name);
+  if (typeless.length) {
+    throw new Error(
+      `handlers for job types this process does not set up: ${typeless.join(', ')} (put each handler's type in the ` +
+        'same list as its handler: BUILTIN_JOB_TYPES, or the types given to startApp or runWorkerProcess)',
+    );
+  }
   return startWorkers({
     ...deps,
     handlers: chosen,

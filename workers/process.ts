@@ -2,7 +2,7 @@
 import { connectBackends } from '../src/app.js';
 import type { Config } from '../src/config.js';
 import { BUILTIN_JOB_TYPES } from '../src/jobs/catalog.js';
-import type { JobType } from '../src/jobs/definition.js';
+import { typesByName, type JobType } from '../src/jobs/definition.js';
 import { createLogger } from '../src/log.js';
 import { names } from '../src/messaging/names.js';
 import { startMetricsServer } from '../src/observability/metrics-server.js';
@@ -23,7 +23,7 @@ export async function runWorkerProcess(
   const { db, nats } = await connectBackends(config, types, 'longrun-worker');
   const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: `${config.OTEL_SERVICE_NAME}-worker` });
   const n = names(config.LONGRUN_PREFIX);
-  const pool = await startWorkerPool(config, { sql: db.sql, nats, names: n, log }, handlers);
+  const pool = await startWorkerPool(config, { sql: db.sql, nats, names: n, log, types: typesByName(types) }, handlers);
   const metricTypes = config.WORKER_TYPES.length ? config.WORKER_TYPES : handlers.map((h) => h.type.name);
   // A second worker on the same machine finds the port taken: it runs on without /metrics (set METRICS_PORT).
   const metrics = config.METRICS_PORT

@@ -109,3 +109,6 @@ function checkBackoff(name: string, b: BackoffPolicy): void {
  * side, lists it as required).
  */
 export const payloadJsonSchema = (t: JobType): unknown => z.toJSONSchema(t.payload, { io: 'input', unrepresentable: 'any' });
+
+/** Job types by name: what a process serves (`JobDeps.types`). */
+export const typesByName = (types: readonly JobType[]): ReadonlyMap<string, JobType> => new Map(types.map((t) => [t.name, t]));
