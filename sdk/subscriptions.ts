@@ -29,7 +29,7 @@ export interface JobUpdatesOptions {
   signal?: AbortSignal;
   /**
    * Called when a resume after a lost connection is refused with REPLAY_TOO_LARGE (more changed while the
-   * client was away than the server replays). The iterator then subscribes again live only, and calls and
+   * client was away than the server replays). The iterator then subscribes again from the present (with the usual overlap), and calls and
    * awaits `onGap` before it yields anything more: re-read there the current state of what you show, then
    * apply an update that follows only if its seq is greater than the one you hold for its job. The updates
    * that arrive while it runs are yielded after it returns; an error it throws ends the iterator.
@@ -98,9 +98,9 @@ const codeOf = (e: unknown): string | undefined =>
 const isUnavailable = (e: unknown): boolean => codeOf(e) === 'SERVICE_UNAVAILABLE';
 
 /**
- * The gap, then the updates of `live`, a live-only subscription made before the gap is yielded (graphql-ws
- * holds what arrives meanwhile): the application's re-read in `onGap` comes after the live updates start,
- * so no change falls between the two.
+ * The gap, then the updates of `live`, a subscription from the gap's handling on, made before the gap is
+ * yielded (graphql-ws holds what arrives meanwhile): the application's re-read in `onGap` comes after it
+ * starts, so no change falls between the two.
  */
 async function* gapThenLive(gap: ReplayGap, live: AsyncGenerator<JobUpdate>): AsyncGenerator<JobUpdate | { gap: ReplayGap }> {
   const first = live.next(); // subscribes now
@@ -228,7 +228,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
    * RESUME_OVERLAP_MS of the latest `at`. Without `options.since`, the first subscription is live only and its
    * start counts as the latest `at`, by the server's clock (the ack's `serverTime`; this machine's may be off):
    * a reconnect before anything was yielded still replays what happened meanwhile. With `options.onGap`, a
-   * resume refused with REPLAY_TOO_LARGE goes on live only (gapThenLive), and its start counts the same way.
+   * resume refused with REPLAY_TOO_LARGE goes on from the present (gapThenLive), and its start counts the same way.
    */
   async function* jobUpdates(filter: JobUpdatesFilter = {}, opts: JobUpdatesOptions = {}): AsyncGenerator<JobUpdate> {
     let started = opts.since === undefined ? now() : null;
@@ -253,7 +253,10 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       } catch (e) {
         if (!opts.onGap || vars.lastSeenAt === null || codeOf(e) !== 'REPLAY_TOO_LARGE') throw e;
         started = now(); // the next resume starts here: the application re-reads what came before
-        yield* gapThenLive({ since: vars.lastSeenAt }, subscribe({ since: null, lastSeenAt: null }));
+        // From now, by the server's clock, with the resume's 5 s overlap: a change the re-read misses (it
+        // committed after the re-read, before the server listened) comes in the replay, whatever its `at`.
+        const from = new Date(started + clockOffset).toISOString();
+        yield* gapThenLive({ since: vars.lastSeenAt }, subscribe({ since: null, lastSeenAt: from }));
       }
     }
     for await (const u of resubscribing(open, opts.signal)) {
