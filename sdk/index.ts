@@ -3,6 +3,6 @@
  * `import { createClient } from 'longrun/sdk'`.
  */
 export { createClient, type ClientOptions, type JobEventsPage, type LongrunClient } from './client.js';
-export { RESUME_OVERLAP_MS, type JobUpdate, type JobUpdatesOptions, type WatchOptions } from './subscriptions.js';
+export { RESUME_OVERLAP_MS, type JobUpdate, type JobUpdatesOptions, type ReplayGap, type WatchOptions } from './subscriptions.js';
 export { LongrunError, isLongrunError } from './errors.js';
 export * from './generated/graphql.js';

@@ -27,6 +27,28 @@ export interface JobUpdatesOptions {
   since?: string;
   /** Stops the iterator. */
   signal?: AbortSignal;
+  /**
+   * Called when a resume after a lost connection is refused with REPLAY_TOO_LARGE (more changed while the
+   * client was away than the server replays). The iterator then subscribes again from the present (with the usual overlap), and calls and
+   * awaits `onGap` before it yields anything more: re-read there the current state of what you show, then
+   * apply an update that follows only if its seq is greater than the one you hold for its job. The updates
+   * that arrive while it runs are yielded after it returns; an error it throws ends the iterator.
+   * @default none: the iterator throws that LongrunError (code REPLAY_TOO_LARGE)
+   * @example
+   * const updates = longrun.jobUpdates({ types: ['video.encode'] }, {
+   *   onGap: async () => { shown = await readCurrentState(); }, // jobId → { seq, state, … }
+   * });
+   * for await (const u of updates) {
+   *   if (u.seq > (shown.get(u.jobId)?.seq ?? 0)) shown.set(u.jobId, u);
+   * }
+   */
+  onGap?: (gap: ReplayGap) => void | Promise<void>;
+}
+
+/** What `onGap` is told about the changes the iterator could not replay. */
+export interface ReplayGap {
+  /** The instant the refused resume replayed from (`lastSeenAt`: the latest `at` it had yielded), ISO 8601. */
+  since: string;
 }
 
 /**
@@ -68,9 +90,31 @@ const sleep = (ms: number, ...signals: (AbortSignal | undefined)[]) =>
 /** What an iterator open when `close()` was called ends with. */
 const closedError = () => new LongrunError('the client was closed while the watch was open', 'CLOSED');
 
+/** The server's code for a subscription's failure (a LongrunError, or graphql-ws' list of errors); else undefined. */
+const codeOf = (e: unknown): string | undefined =>
+  (e instanceof LongrunError ? e : Array.isArray(e) ? LongrunError.from(e as GraphQLErrorBody[]) : null)?.code;
+
 /** Whether a subscription's failure is the server saying a backing service is unavailable (try again). */
-const isUnavailable = (e: unknown): boolean =>
-  (e instanceof LongrunError ? e : Array.isArray(e) ? LongrunError.from(e as GraphQLErrorBody[]) : null)?.code === 'SERVICE_UNAVAILABLE';
+const isUnavailable = (e: unknown): boolean => codeOf(e) === 'SERVICE_UNAVAILABLE';
+
+/**
+ * The gap, then the updates of `live`, a subscription from the gap's handling on, made before the gap is
+ * yielded (graphql-ws holds what arrives meanwhile): the application's re-read in `onGap` comes after it
+ * starts, so no change falls between the two.
+ */
+async function* gapThenLive(gap: ReplayGap, live: AsyncGenerator<JobUpdate>): AsyncGenerator<JobUpdate | { gap: ReplayGap }> {
+  const first = live.next(); // subscribes now
+  first.catch(() => {}); // awaited once the gap is handled
+  try {
+    yield { gap };
+    const r = await first;
+    if (r.done) return;
+    yield r.value;
+    yield* live;
+  } finally {
+    void live.return(undefined); // not awaited: it may still wait for its first update
+  }
+}
 
 /** The client's subscriptions. Nothing connects until the first watch. */
 export function subscriptions(s: SubscriptionSettings): Subscriptions {
@@ -132,7 +176,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
    * since the last failure starts the count again); it ends when one completes or `signal` aborts, and
    * throws any other failure as a LongrunError.
    */
-  async function* resubscribing(open: () => AsyncGenerator<JobUpdate>, signal: AbortSignal | undefined): AsyncGenerator<JobUpdate> {
+  async function* resubscribing<T>(open: () => AsyncGenerator<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
     let failures = 0;
     let connectionsAtFailure = connections;
     const closed = closing.signal;
@@ -183,10 +227,11 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
    * grow per job), remembered for the 10,000 most recently active jobs and for every job yielded within
    * RESUME_OVERLAP_MS of the latest `at`. Without `options.since`, the first subscription is live only and its
    * start counts as the latest `at`, by the server's clock (the ack's `serverTime`; this machine's may be off):
-   * a reconnect before anything was yielded still replays what happened meanwhile.
+   * a reconnect before anything was yielded still replays what happened meanwhile. With `options.onGap`, a
+   * resume refused with REPLAY_TOO_LARGE goes on from the present (gapThenLive), and its start counts the same way.
    */
   async function* jobUpdates(filter: JobUpdatesFilter = {}, opts: JobUpdatesOptions = {}): AsyncGenerator<JobUpdate> {
-    const started = opts.since === undefined ? now() : null;
+    let started = opts.since === undefined ? now() : null;
     let latest: number | null = null;
     let opened = false;
     /** Per job: the last seq yielded and the latest `at` among its updates yielded. */
@@ -199,8 +244,26 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       if (first || lastSeenAt === null) return { since: opts.since ?? null, lastSeenAt: null };
       return { since: null, lastSeenAt: new Date(lastSeenAt).toISOString() };
     };
-    const open = () => subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...resume() }, 'jobUpdates');
+    const subscribe = (vars: { since: string | null; lastSeenAt: string | null }) =>
+      subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...vars }, 'jobUpdates');
+    async function* open(): AsyncGenerator<JobUpdate | { gap: ReplayGap }> {
+      const vars = resume();
+      try {
+        return yield* subscribe(vars);
+      } catch (e) {
+        if (!opts.onGap || vars.lastSeenAt === null || codeOf(e) !== 'REPLAY_TOO_LARGE') throw e;
+        started = now(); // the next resume starts here: the application re-reads what came before
+        // From now, by the server's clock, with the resume's 5 s overlap: a change the re-read misses (it
+        // committed after the re-read, before the server listened) comes in the replay, whatever its `at`.
+        const from = new Date(started + clockOffset).toISOString();
+        yield* gapThenLive({ since: vars.lastSeenAt }, subscribe({ since: null, lastSeenAt: from }));
+      }
+    }
     for await (const u of resubscribing(open, opts.signal)) {
+      if ('gap' in u) {
+        await opts.onGap?.(u.gap);
+        continue;
+      }
       const before = yielded.get(u.jobId);
       if (u.seq <= (before?.seq ?? 0)) continue;
       const at = Date.parse(u.at);

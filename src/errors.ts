@@ -9,6 +9,12 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /**
+   * A `jobUpdates` replay (`since`, `lastSeenAt`, or a reread) would pass its bound: more changed since then
+   * than one replay sends. Page `jobs` for the current state, then go on live or from a later instant;
+   * `extensions.since` is the instant the replay would have started from.
+   */
+  REPLAY_TOO_LARGE: 'REPLAY_TOO_LARGE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
   // Security: authentication and limits (the README's Security section lists each limit and its default).
   /** No API key, an unknown or malformed one, or a revoked one. */

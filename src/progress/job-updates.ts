@@ -128,7 +128,7 @@ function readKey(f: UpdatesFilter, owner: string | null, r: ReplayRange): string
 
 /**
  * The recorded updates of the viewer's jobs matching the filter in the range, in `at` order.
- * BAD_USER_INPUT past MAX_REPLAY_ROWS rows or changed jobs (MAX_REPLAY_CANDIDATES with a `states` filter)
+ * REPLAY_TOO_LARGE past MAX_REPLAY_ROWS rows or changed jobs (MAX_REPLAY_CANDIDATES with a `states` filter)
  * at or after `counted`, or past MAX_OVERLAP_ROWS before it: never a silent cut. With `groups`, a filter on
  * ids is read with the other rereads of its burst (the same rows, and the same bounds, checked here).
  */
@@ -162,7 +162,8 @@ async function recordedSince(
  * `since` first when it is given, or from RESUME_OVERLAP_MS before `lastSeenAt` (only those at or after it
  * counted). It never completes by itself; the client ends it. BAD_USER_INPUT for an unknown type (one the
  * server does not have and the viewer has no jobs of left, see checkTypes), a too-long
- * list, both `since` and `lastSeenAt`, one in the future or one with too much history after it.
+ * list, both `since` and `lastSeenAt`, or one in the future; REPLAY_TOO_LARGE for one with too much history
+ * after it.
  */
 export async function openJobUpdates(
   deps: JobUpdatesDeps,

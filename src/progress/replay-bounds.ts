@@ -1,7 +1,7 @@
 /**
  * How much recorded history one `jobUpdates` replay may send (`since`, `lastSeenAt`, and the rereads after
  * a full inbox or a NATS reconnect), and the instants it may start from. Past a bound a subscription that
- * asked for history is refused (BAD_USER_INPUT), never cut short silently.
+ * asked for history is refused (REPLAY_TOO_LARGE), never cut short silently; a bad instant is BAD_USER_INPUT.
  */
 import { ErrorCode, PublicError } from '../errors.js';
 import { checkYearOne } from '../jobs/queries.js';
@@ -44,16 +44,17 @@ export interface ReplayRange {
 }
 
 /**
- * BAD_USER_INPUT when more than `max` of `ats` are at or after the range's `counted`, or more than `overlap`
- * besides them (of a list read with a limit of `max + overlap + 1`).
+ * REPLAY_TOO_LARGE when more than `max` of `ats` are at or after the range's `counted`, or more than `overlap`
+ * besides them (of a list read with a limit of `max + overlap + 1`); `extensions.since` is the range's `from`.
  */
 export function checkBound(ats: readonly Date[], r: ReplayRange, max: number, overlap: number, what: string): void {
   const counted = ats.filter((at) => at >= r.counted).length;
   if (counted > max || ats.length > max + overlap) {
     const much = counted > max ? `more than ${max} ${what} since then` : `more than ${overlap} ${what} in the ${RESUME_OVERLAP_MS / 1000} s before it`;
     throw new PublicError(
-      ErrorCode.BAD_USER_INPUT,
+      ErrorCode.REPLAY_TOO_LARGE,
       `${r.arg}: ${much}: page with the \`jobs\` query (filter createdAfter, or by state) for the current state, then resume with a later \`since\``,
+      { extensions: { since: r.from.toISOString() } },
     );
   }
 }

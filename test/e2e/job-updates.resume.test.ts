@@ -1,9 +1,9 @@
 /**
  * `jobUpdates(filter, since)`: the recorded changes made while no subscriber was connected are replayed in
  * `at` order, then live updates follow, with no duplicate (jobId, seq) and no gap at the switch; the changes
- * at exactly `since` come again; the filter and the owner apply to the replay; a bad `since` and one with too
- * much history after it are refused with BAD_USER_INPUT; a resume with `lastSeenAt` replays the 5 s before it
- * without counting them. Over a plain graphql-ws client (no SDK dedupe).
+ * at exactly `since` come again; the filter and the owner apply to the replay; a bad `since` is refused with
+ * BAD_USER_INPUT, and one with too much history after it with REPLAY_TOO_LARGE; a resume with `lastSeenAt`
+ * replays the 5 s before it without counting them. Over a plain graphql-ws client (no SDK dedupe).
  */
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -254,7 +254,7 @@ describe('jobUpdates(since)', () => {
     }
   });
 
-  it(`refuses a replay of more than ${MAX_REPLAY_ROWS} changes with BAD_USER_INPUT, pointing to the jobs query`, async () => {
+  it(`refuses a replay of more than ${MAX_REPLAY_ROWS} changes with REPLAY_TOO_LARGE and the instant it would have started from, pointing to the jobs query`, async () => {
     const bulk = (await t.createKey('bulk')).key;
     const [{ since } = { since: new Date(0) }] = await t.env.sql<{ since: Date }[]>`select now() - interval '1 second' as since`;
     // More changed jobs than the bound (finished, so no worker picks them up) ...
@@ -269,7 +269,7 @@ describe('jobUpdates(since)', () => {
     await t.env.sql`
       insert into job_events (job_id, seq, kind, state, progress, attempt)
       select ${id}, s, 'progress', 'RUNNING', 0, 1 from generate_series(2, ${MAX_REPLAY_ROWS + 2}) s`;
-    const refused = { extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining('`jobs` query') };
+    const refused = { extensions: { code: 'REPLAY_TOO_LARGE', since: since.toISOString() }, message: expect.stringContaining('`jobs` query') };
     for (const filter of [{}, { types: ['demo.sleep'] }]) {
       const r = await collect(client(bulk), UPDATES, { filter, since: since.toISOString() });
       expect(r.values).toEqual([]);
@@ -308,7 +308,7 @@ describe('jobUpdates(since)', () => {
     await historyOf(missed.id);
 
     // Asking for the same range with `since` counts the overlap, and is refused.
-    const refused = { extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining('`jobs` query') };
+    const refused = { extensions: { code: 'REPLAY_TOO_LARGE' }, message: expect.stringContaining('`jobs` query') };
     const since = await collect(client(busy), UPDATES, { since: new Date(now.getTime() - RESUME_OVERLAP_MS).toISOString() });
     expect(since.errors).toMatchObject([refused]);
 
@@ -320,7 +320,9 @@ describe('jobUpdates(since)', () => {
     // The same changes after lastSeenAt do count.
     const late = await collect(client(busy), UPDATES, { lastSeenAt: new Date(now.getTime() - 3000).toISOString() });
     expect(late.values).toEqual([]);
-    expect(late.errors).toMatchObject([{ ...refused, message: expect.stringContaining('lastSeenAt: more than') }]);
+    // Its replay would have started 5 s before lastSeenAt.
+    const from = new Date(now.getTime() - 3000 - RESUME_OVERLAP_MS).toISOString();
+    expect(late.errors).toMatchObject([{ extensions: { code: 'REPLAY_TOO_LARGE', since: from }, message: expect.stringContaining('lastSeenAt: more than') }]);
     // Not both.
     const both = await collect(client(busy), UPDATES, { since: lastSeenAt, lastSeenAt });
     expect(both.errors).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT' } }]);

@@ -306,6 +306,7 @@ async function oneBig(SMALL: number, rows: number): Promise<number> {
   );
   expect(refusals()).toMatchObject([{ id: '0', payload: expect.anything() }]);
   expect(JSON.stringify(refusals()[0])).toContain(`since: more than ${MAX_REPLAY_ROWS} recorded changes`);
+  expect(JSON.stringify(refusals()[0])).toContain('"code":"REPLAY_TOO_LARGE"');
   const recorded = await env.sql<Update[]>`
     select job_id::text as "jobId", seq, state::text from job_history where at >= ${since} order by job_id, seq`;
   const bySubscription = updatesBySubscription(s);

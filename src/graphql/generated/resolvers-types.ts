@@ -498,9 +498,10 @@ export type Subscription = {
    * then live updates follow, with no gap and no duplicate between them. The changes at exactly `since` are
    * sent again (several can share a millisecond): drop those you saw by `jobId` and `seq`. More than 10,000
    * recorded changes since then (or jobs changed; with `states` in the filter, the changes it picks, among at
-   * most 100,000 changed jobs), or a `since` more than a minute ahead of the server's clock or before year 1,
-   * is refused with BAD_USER_INPUT. Changes published while the API's own NATS connection was down are read
-   * from PostgreSQL once it is back.
+   * most 100,000 changed jobs) is refused with REPLAY_TOO_LARGE (`extensions.since`: the instant the replay
+   * would have started from): read `jobs` for the current state, then subscribe from a later instant. A
+   * `since` more than a minute ahead of the server's clock or before year 1 is refused with BAD_USER_INPUT.
+   * Changes published while the API's own NATS connection was down are read from PostgreSQL once it is back.
    * To resume after a lost connection, pass `lastSeenAt` instead of `since`: the replay starts 5 s before it
    * (a change that committed after the one you saw can carry an earlier `at`), and only the changes at or after
    * it count towards the 10,000 (those 5 s may hold 50,000 more): a short disconnect on a busy system is not
