@@ -5,11 +5,13 @@
  * timer). A class rather than closures: the runner makes one per job, thousands a second.
  */
 import type { JsMsg } from '@nats-io/jetstream';
+import type { z } from 'zod';
 import type { Context as TraceContext } from '@opentelemetry/api';
 import type { ProgressRecorded, ProgressWrite } from '../src/db/attempts.js';
 import type { JobRow } from '../src/db/schema.js';
 import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
 import { checkJson, isStorableText, MAX_RESULT_BYTES, refersToItself, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
+import { parsePayload } from '../src/jobs/definition.js';
 import { errorMessage, type AttemptEnd } from '../src/jobs/outcome.js';
 import type { Logger } from '../src/log.js';
 import type { Nats } from '../src/messaging/connect.js';
@@ -42,8 +44,12 @@ export interface AttemptDeps {
  * worker's schema refuses now (the type changed since) would be refused by every attempt, so the job fails at
  * once (a dead letter to replay once the schema accepts it) instead of using up its retries.
  */
-function parsePayload(bound: BoundHandler, payload: unknown): unknown {
-  const parsed = bound.type.payload.safeParse(payload);
+function payloadOf(bound: BoundHandler, payload: unknown): unknown {
+  const parsed = parsePayload(bound.type, payload);
+  return parsed instanceof Promise ? parsed.then((p) => parsedOrThrow(bound, p)) : parsedOrThrow(bound, parsed);
+}
+
+function parsedOrThrow(bound: BoundHandler, parsed: z.ZodSafeParseResult<unknown>): unknown {
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`);
   throw new PermanentJobError(`the payload does not match type ${bound.type.name}'s schema any more: ${issues.join('; ')}`);
@@ -187,7 +193,8 @@ export class Attempt {
     let timeout: NodeJS.Timeout | null = null;
     let pending: PromiseLike<unknown> | null = null;
     try {
-      const payload = parsePayload(bound, this.job.payload);
+      let payload = payloadOf(bound, this.job.payload);
+      if (payload instanceof Promise) payload = await payload; // a schema that checks asynchronously
       const ctx = new AttemptContext(this);
       const startedAt = Date.now();
       let result = inAttemptSpan(trace, this.job, () => bound.run(payload, ctx));

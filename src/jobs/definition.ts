@@ -112,3 +112,18 @@ export const payloadJsonSchema = (t: JobType): unknown => z.toJSONSchema(t.paylo
 
 /** Job types by name: what a process serves (`JobDeps.types`). */
 export const typesByName = (types: readonly JobType[]): ReadonlyMap<string, JobType> => new Map(types.map((t) => [t.name, t]));
+
+/**
+ * Parses a payload with its type's schema: synchronously, unless the schema has an async refinement or
+ * transform (zod refuses those in a synchronous parse), which gets an async parse. The one way submits and
+ * workers read a payload, so a type may check its payload asynchronously (a lookup) without costing every
+ * other type a promise.
+ */
+export function parsePayload<P>(type: JobType<P>, payload: unknown): z.ZodSafeParseResult<P> | Promise<z.ZodSafeParseResult<P>> {
+  try {
+    return type.payload.safeParse(payload);
+  } catch (e) {
+    if (e instanceof z.core.$ZodAsyncError) return type.payload.safeParseAsync(payload);
+    throw e;
+  }
+}

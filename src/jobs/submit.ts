@@ -13,7 +13,8 @@ import type { JobRow } from '../db/schema.js';
 import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, isConnectionError, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
-import { MAX_ATTEMPTS_RANGE, TIMEOUT_RANGE } from './definition.js';
+import type { z } from 'zod';
+import { MAX_ATTEMPTS_RANGE, parsePayload, TIMEOUT_RANGE, type JobType } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, unstorableMessage } from './payload-check.js';
 
@@ -43,13 +44,19 @@ export interface SubmitResult {
   refused: boolean;
 }
 
-/** Checks one input; `at` is the path prefix of its fields (e.g. `['input']` or `['inputs', '3']`). */
+/** One input checked: the job to insert and its notifications, or why it is refused. */
+type Checked = { job: NewJob; notifications: CheckedNotification[] } | { errors: UserError[] };
+
+/**
+ * Checks one input; `at` is the path prefix of its fields (e.g. `['input']` or `['inputs', '3']`). A promise
+ * only for a type whose payload schema checks asynchronously (`parsePayload`).
+ */
 export function validateSubmit(
   deps: Pick<JobDeps, 'types' | 'names' | 'notify'>,
   viewer: Viewer,
   input: SubmitInput,
   at: string[],
-): { job: NewJob; notifications: CheckedNotification[] } | { errors: UserError[] } {
+): Checked | Promise<Checked> {
   const type = deps.types.get(input.type);
   if (!type) {
     return {
@@ -58,26 +65,7 @@ export function validateSubmit(
   }
   const errors: UserError[] = [];
   const payload = input.payload ?? {};
-  const shape = checkJson(payload);
-  const size = shape === 'too-deep' ? 0 : Buffer.byteLength(JSON.stringify(payload));
-  if (shape === 'too-deep') {
-    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: unstorableMessage('payload', shape) });
-  } else if (size > MAX_PAYLOAD_BYTES) {
-    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload is ${size} bytes; the maximum is ${MAX_PAYLOAD_BYTES}` });
-  } else if (shape === 'unstorable') {
-    errors.push({ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: unstorableMessage('payload', shape) });
-  } else {
-    const parsed = type.payload.safeParse(payload);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues.slice(0, 10)) {
-        errors.push({
-          code: UserErrorCode.INVALID_PAYLOAD,
-          field: [...at, 'payload', ...issue.path.map(String)],
-          message: issue.message,
-        });
-      }
-    }
-  }
+  const payloadChecked = payloadErrors(type, payload, at);
   const maxAttempts = input.maxAttempts ?? type.maxAttempts;
   const ceiling = Math.min(MAX_ATTEMPTS_RANGE.max, type.maxDeliver);
   if (!Number.isInteger(maxAttempts) || maxAttempts < MAX_ATTEMPTS_RANGE.min || maxAttempts > ceiling) {
@@ -93,21 +81,45 @@ export function validateSubmit(
   }
   const notify = validateNotify(input.notify, deps.notify, [...at, 'notify']);
   if ('errors' in notify) errors.push(...notify.errors);
-  if (errors.length) return { errors };
-  return {
-    notifications: 'notifications' in notify ? notify.notifications : [],
-    job: {
-      id: randomUUID(),
-      owner: viewer.owner,
-      type: type.name,
-      payload,
-      maxAttempts,
-      timeoutMs,
-      idempotencyKey: key,
-      traceparent: input.traceparent ?? null,
-      subject: deps.names.jobSubject(type.name),
-    },
+  const checked = (payloadIssues: UserError[]): Checked => {
+    if (payloadIssues.length || errors.length) return { errors: [...payloadIssues, ...errors] };
+    return {
+      notifications: 'notifications' in notify ? notify.notifications : [],
+      job: {
+        id: randomUUID(),
+        owner: viewer.owner,
+        type: type.name,
+        payload,
+        maxAttempts,
+        timeoutMs,
+        idempotencyKey: key,
+        traceparent: input.traceparent ?? null,
+        subject: deps.names.jobSubject(type.name),
+      },
+    };
   };
+  return Array.isArray(payloadChecked) ? checked(payloadChecked) : payloadChecked.then(checked);
+}
+
+/** Why a payload is refused (storable, within MAX_PAYLOAD_BYTES, then its type's schema); empty: accepted. */
+function payloadErrors(type: JobType, payload: unknown, at: string[]): UserError[] | Promise<UserError[]> {
+  const shape = checkJson(payload);
+  if (shape === 'too-deep') return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
+  const size = Buffer.byteLength(JSON.stringify(payload));
+  if (size > MAX_PAYLOAD_BYTES) {
+    return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload is ${size} bytes; the maximum is ${MAX_PAYLOAD_BYTES}` }];
+  }
+  if (shape === 'unstorable') return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
+  const issues = (parsed: z.ZodSafeParseResult<unknown>): UserError[] =>
+    parsed.success
+      ? []
+      : parsed.error.issues.slice(0, 10).map((issue) => ({
+          code: UserErrorCode.INVALID_PAYLOAD,
+          field: [...at, 'payload', ...issue.path.map(String)],
+          message: issue.message,
+        }));
+  const parsed = parsePayload(type, payload);
+  return parsed instanceof Promise ? parsed.then(issues) : issues(parsed);
 }
 
 /**
@@ -120,7 +132,8 @@ export async function submitJobs(
   inputs: SubmitInput[],
   at: (i: number) => string[],
 ): Promise<SubmitResult> {
-  const checked = inputs.map((input, i) => validateSubmit(deps, viewer, input, at(i)));
+  const each = inputs.map((input, i) => validateSubmit(deps, viewer, input, at(i)));
+  const checked = each.some((c) => c instanceof Promise) ? await Promise.all(each) : (each as Checked[]);
   const userErrors = checked.flatMap((c) => ('errors' in c ? c.errors : []));
   if (userErrors.length) return refusedByInput(userErrors);
   const valid = checked as { job: NewJob; notifications: CheckedNotification[] }[];
