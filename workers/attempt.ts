@@ -10,7 +10,7 @@ import type { Context as TraceContext } from '@opentelemetry/api';
 import type { ProgressRecorded, ProgressWrite } from '../src/db/attempts.js';
 import type { JobRow } from '../src/db/schema.js';
 import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
-import { checkJson, isStorableText, MAX_RESULT_BYTES, refersToItself, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
+import { checkJson, isStorableText, MAX_PAYLOAD_DEPTH, MAX_RESULT_BYTES, refersToItself, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
 import { parsePayload } from '../src/jobs/definition.js';
 import { errorMessage, type AttemptEnd } from '../src/jobs/outcome.js';
 import type { Logger } from '../src/log.js';
@@ -68,10 +68,13 @@ const storableOnly = (key: string, v: unknown): unknown => {
  * time), not the completion batch it would join.
  */
 function checkResult(result: unknown): void {
-  const shape = checkJson(result); // the depth first, so that stringify cannot overflow the stack
-  if (shape === 'too-deep' && refersToItself(result)) {
+  // The depth first, so that stringify cannot overflow the stack, and the number of values, so that it
+  // cannot write out a structure that shares its parts level after level (exponential in its depth).
+  const shape = checkJson(result, MAX_PAYLOAD_DEPTH, MAX_RESULT_BYTES);
+  if ((shape === 'too-deep' || shape === 'too-large') && refersToItself(result)) {
     throw new PermanentJobError("the handler's result cannot be stored as JSON: it contains itself (a circular structure)");
   }
+  if (shape === 'too-large') throw new PermanentJobError(tooLarge(`more than ${MAX_RESULT_BYTES}`));
   if (shape !== 'ok') throw new PermanentJobError(unstorableMessage("the handler's result", shape));
   // As it will be stored, after any toJSON (which checkJson does not see). A value JSON has no form for (a
   // BigInt) has none at the next attempt either.
@@ -84,10 +87,11 @@ function checkResult(result: unknown): void {
   }
   // UTF-8 takes at most 3 bytes per UTF-16 unit: a short text needs no count.
   const bytes = json.length * 3 <= MAX_RESULT_BYTES ? 0 : Buffer.byteLength(json);
-  if (bytes > MAX_RESULT_BYTES) {
-    throw new PermanentJobError(`the handler's result is ${bytes} bytes as JSON; the maximum is ${MAX_RESULT_BYTES} (store large outputs elsewhere and return a reference)`);
-  }
+  if (bytes > MAX_RESULT_BYTES) throw new PermanentJobError(tooLarge(String(bytes)));
 }
+
+const tooLarge = (bytes: string) =>
+  `the handler's result is ${bytes} bytes as JSON; the maximum is ${MAX_RESULT_BYTES} (store large outputs elsewhere and return a reference)`;
 
 const isPromiseLike = (x: unknown): x is PromiseLike<unknown> =>
   typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';

@@ -46,12 +46,19 @@ export const storableText = (s: string): string => {
 };
 
 /** What {@link checkJson} finds: `ok`, or why the value cannot be stored. */
-export type JsonCheck = 'ok' | 'too-deep' | 'unstorable';
+export type JsonCheck = 'ok' | 'too-deep' | 'unstorable' | 'too-large';
 
-/** `ok`, or why the value cannot be stored. */
-export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH): JsonCheck {
+/**
+ * `ok`, or why the value cannot be stored. `maxValues`: `too-large` past that many values, counted as JSON
+ * writes them (a part shared by several paths once per path), each at least a byte of JSON: a structure
+ * sharing its parts level after level (`{ l: x, r: x }`, 40 levels deep) is refused after `maxValues` steps
+ * rather than walked 2^40 times (as `JSON.stringify` would).
+ */
+export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH, maxValues = Infinity): JsonCheck {
   const pending: [unknown, number][] = [[value, 0]];
+  let values = 0;
   while (pending.length) {
+    if (++values > maxValues) return 'too-large';
     const [v, depth] = pending.pop()!;
     if (typeof v === 'string') {
       if (!isStorableText(v)) return 'unstorable';
@@ -92,6 +99,9 @@ export function refersToItself(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH): bo
  * {@link checkJson} with the same `maxDepth`: the one wording of both payloads and results.
  */
 export function unstorableMessage(what: string, check: Exclude<JsonCheck, 'ok'>, maxDepth = MAX_PAYLOAD_DEPTH): string {
-  const why = check === 'too-deep' ? `nests deeper than ${maxDepth} levels` : 'contains U+0000 or an unpaired surrogate';
+  const why =
+    check === 'too-deep' ? `nests deeper than ${maxDepth} levels`
+    : check === 'too-large' ? 'is too large'
+    : 'contains U+0000 or an unpaired surrogate';
   return `${what} cannot be stored: it ${why}`;
 }

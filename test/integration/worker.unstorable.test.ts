@@ -37,7 +37,7 @@ const handler = defineHandler(echo, async ({ how, unstorable }, ctx) => {
 const oddThrow = defineJobType({
   name: 'test.odd-throw',
   description: 'throws a BigInt, a circular object or an Error of another realm',
-  payload: z.object({ what: z.enum(['bigint', 'circular', 'bigint-result', 'circular-result', 'realm-permanent', 'realm-error']) }),
+  payload: z.object({ what: z.enum(['bigint', 'circular', 'bigint-result', 'circular-result', 'shared-result', 'realm-permanent', 'realm-error']) }),
 });
 /** A `vm` context: its Error is not this realm's (`instanceof Error` is false), as in a sandbox or a test environment. */
 const otherRealm = vm.createContext({});
@@ -51,6 +51,12 @@ const oddHandler = defineHandler(oddThrow, async ({ what }) => {
   const e: Record<string, unknown> = { code: 'E_ODD' };
   e.self = e;
   if (what === 'circular-result') return { items: [{ parent: e }] }; // returned: a result that contains itself
+  if (what === 'shared-result') {
+    // 40 levels, each holding the next twice: 81 objects, 2^40 as JSON writes them out (no cycle).
+    let level: unknown = { leaf: true };
+    for (let i = 0; i < 40; i++) level = { l: level, r: level };
+    return level;
+  }
   throw e;
 });
 
@@ -154,6 +160,13 @@ it('fails for good a job whose result contains itself, saying so (not that it ne
   const ids = await submitEach('test.odd-throw', 'what', ['circular-result'], 3);
   const job = await waitForJob(t.url, ids['circular-result']!, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
   expect(job).toMatchObject({ state: 'FAILED', attempts: 1, error: "the handler's result cannot be stored as JSON: it contains itself (a circular structure)" });
+});
+
+it('fails for good, at once, a job whose result shares its parts level after level (2^40 values as JSON): too large, without walking them all', async () => {
+  const ids = await submitEach('test.odd-throw', 'what', ['shared-result'], 3);
+  const job = await waitForJob(t.url, ids['shared-result']!, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
+  expect(job).toMatchObject({ state: 'FAILED', attempts: 1 });
+  expect(job.error).toMatch(/^the handler's result is more than \d+ bytes as JSON; the maximum is \d+ \(store large outputs elsewhere/);
 });
 
 it('retries and fails a job whose handler throws an Error with a message that is no string, with a readable error', async () => {
