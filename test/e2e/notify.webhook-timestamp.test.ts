@@ -1,10 +1,12 @@
 /**
  * `Longrun-Signature-V2`: each attempt is signed with the time it is sent, so a receiver that verifies it with
- * the README's code refuses a captured request replayed past the 5-minute tolerance (or with its `t`
- * changed), while every genuine attempt, a retry too, passes. The receiver's clock is a setting of the test:
- * moving it forward stands for the time a replay waited.
+ * the SDK's `verifyWebhook` refuses a captured request replayed past the 5-minute tolerance (or with its `t`
+ * changed), while every genuine attempt, a retry too, passes; the README's copyable verifier gives the same
+ * verdict on every request. The receiver's clock is a setting of the test: moving it forward stands for the
+ * time a replay waited.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyWebhook } from '../../sdk/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { gql, SUBMIT } from '../support/graphql.js';
 import { readmeVerifier, type VerifyLongrunWebhook } from '../support/readme-verifier.js';
@@ -15,13 +17,21 @@ const FIVE_MINUTES_MS = 5 * 60_000;
 
 let t: TestApp;
 let receiver: WebhookReceiver;
-let verify: VerifyLongrunWebhook;
+let readme: VerifyLongrunWebhook;
 /** How far the receiver's clock is ahead of the real one. */
 let receiverClockAheadMs = 0;
+/** Per request the receiver got: the SDK's verdict and the README verifier's. */
+const verdicts: { sdk: boolean; readme: boolean }[] = [];
 beforeAll(async () => {
-  verify = await readmeVerifier();
+  readme = await readmeVerifier();
   receiver = await startWebhookReceiver({
-    check: (headers, raw) => (verify(raw, headers['longrun-signature-v2'], SECRET, Date.now() + receiverClockAheadMs) ? undefined : 401),
+    check: (headers, raw) => {
+      const now = Date.now() + receiverClockAheadMs;
+      const header = headers['longrun-signature-v2'];
+      const verdict = { sdk: verifyWebhook({ secret: SECRET, header, rawBody: raw, now }), readme: readme(raw, header, SECRET, now) };
+      verdicts.push(verdict);
+      return verdict.sdk ? undefined : 401;
+    },
   });
   t = await startTestApp({
     config: { WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_PRIVATE: '1', NOTIFY_BACKOFF_MS: '1500', NOTIFY_BACKOFF_MAX_MS: '1500' },
@@ -64,7 +74,7 @@ async function replay(r: ReceivedRequest, headers: Record<string, string> = {}) 
 }
 
 describe('Longrun-Signature-V2', () => {
-  it('signs the time of the attempt with the body: the README verifier accepts it, and refuses it replayed after 5 minutes', async () => {
+  it('signs the time of the attempt with the body: verifyWebhook accepts it, and refuses it replayed after 5 minutes', async () => {
     expect(await notified('/captured')).toMatchObject({ status: 'SENT', attempts: 1 });
     const [sent] = receiver.requests.filter((r) => r.path === '/captured');
     expect(sent!.status).toBe(200);
@@ -82,6 +92,7 @@ describe('Longrun-Signature-V2', () => {
     expect(await replay(sent!, { 'longrun-signature-v2': forged })).toBe(401);
     receiverClockAheadMs = 0;
     expect(receiver.requests.filter((r) => r.path === '/captured').map((r) => r.status)).toEqual([200, 200, 401, 401]);
+    expect(verdicts.slice(-4).map((v) => v.readme)).toEqual([true, true, false, false]);
   });
 
   it('gives a retry the time it is sent, signed anew: the same body, a later t, and it verifies', async () => {
@@ -94,6 +105,11 @@ describe('Longrun-Signature-V2', () => {
     // NOTIFY_BACKOFF_MS 1500 (± 20 %): the retry is sent at least 1.2 s after the first attempt.
     expect(timestampOf(second!)).toBeGreaterThan(timestampOf(first!));
     expect(Math.abs(timestampOf(second!) - second!.at / 1000)).toBeLessThan(5);
-    expect(verify(second!.raw, second!.headers['longrun-signature-v2'], SECRET, second!.at)).toBe(true);
+    expect(verifyWebhook({ secret: SECRET, header: second!.headers['longrun-signature-v2'], rawBody: second!.raw, now: second!.at })).toBe(true);
+    expect(readme(second!.raw, second!.headers['longrun-signature-v2'], SECRET, second!.at)).toBe(true);
+    // Every request the receiver got (both attempts here; the replays too when the test above ran): the
+    // README's verifier agrees with the SDK.
+    expect(verdicts.length).toBeGreaterThanOrEqual(2);
+    expect(verdicts.filter((v) => v.readme !== v.sdk)).toEqual([]);
   });
 });

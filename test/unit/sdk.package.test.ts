@@ -1,6 +1,7 @@
 /**
- * Another Node project can use the SDK: `import { createClient } from 'longrun/sdk'` resolves through the
- * package's "exports", type-checks with its types, and runs (under tsx, since the SDK is TypeScript source).
+ * Another Node project can use the SDK: `import { createClient, verifyWebhook } from 'longrun/sdk'` resolves
+ * through the package's "exports", type-checks with its types, and runs (under tsx, since the SDK is
+ * TypeScript source).
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -27,8 +28,10 @@ it('is importable, typed and runnable from another project', async () => {
   );
   await writeFile(
     path.join(dir, 'main.ts'),
-    `import { createClient, isLongrunError, type JobUpdate, type JobState } from 'longrun/sdk';
+    `import { createClient, isLongrunError, verifyWebhook, type JobUpdate, type JobState, type WebhookBody } from 'longrun/sdk';
 const state: JobState = 'QUEUED';
+const body: WebhookBody['event'] = 'job.FAILED';
+console.log(verifyWebhook({ secret: 'a-webhook-secret', header: 't=1,sha256=00', rawBody: Buffer.from('{}') }), body);
 const client = createClient({ url: 'http://127.0.0.1:9/graphql', token: 't' });
 const update: JobUpdate | null = null;
 try {
@@ -40,5 +43,5 @@ try {
   );
   await run(path.join(root, 'node_modules/.bin/tsc'), ['-p', dir]);
   const { stdout } = await run(path.join(root, 'node_modules/.bin/tsx'), ['main.ts'], { cwd: dir });
-  expect(stdout.trim()).toBe('NETWORK QUEUED null');
+  expect(stdout.trim()).toBe('false job.FAILED\nNETWORK QUEUED null');
 });
