@@ -93,11 +93,11 @@ export type SubmitJobInput = {
   type: string;
 };
 
-export type JobFieldsFragment = { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null };
+export type JobFieldsFragment = { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null };
 
 export type JobEventFieldsFragment = { seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string };
 
-export type JobPageFragment = { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> };
+export type JobPageFragment = { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> };
 
 export type JobUpdateFieldsFragment = { jobId: string, type: string, seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string, result: unknown, error: string | null };
 
@@ -108,28 +108,28 @@ export type SubmitJobMutationVariables = Exact<{
 }>;
 
 
-export type SubmitJobMutation = { submitJob: { job: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type SubmitJobMutation = { submitJob: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type SubmitJobsMutationVariables = Exact<{
   inputs: Array<SubmitJobInput> | SubmitJobInput;
 }>;
 
 
-export type SubmitJobsMutation = { submitJobs: { jobs: Array<{ id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null }> | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type SubmitJobsMutation = { submitJobs: { jobs: Array<{ id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null }> | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type CancelJobMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type CancelJobMutation = { cancelJob: { job: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type CancelJobMutation = { cancelJob: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type RetryJobMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type RetryJobMutation = { retryJob: { job: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type RetryJobMutation = { retryJob: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type PurgeJobsMutationVariables = Exact<{
   input: PurgeJobsInput;
@@ -143,7 +143,7 @@ export type JobQueryVariables = Exact<{
 }>;
 
 
-export type JobQuery = { job: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, events: Array<{ seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string }> } | null };
+export type JobQuery = { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, events: Array<{ seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string }> } | null };
 
 export type JobEventsQueryVariables = Exact<{
   id: string | number;
@@ -164,7 +164,7 @@ export type JobsQueryVariables = Exact<{
 }>;
 
 
-export type JobsQuery = { jobs: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> } };
+export type JobsQuery = { jobs: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> } };
 
 export type DeadLettersQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -173,7 +173,7 @@ export type DeadLettersQueryVariables = Exact<{
 }>;
 
 
-export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> } };
+export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> } };
 
 export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -235,6 +235,7 @@ export const JobFieldsFragmentDoc = new TypedDocumentString(`
   id
   type
   state
+  seq
   payload
   progress
   progressMessage
@@ -268,6 +269,7 @@ export const JobPageFragmentDoc = new TypedDocumentString(`
   id
   type
   state
+  seq
   payload
   progress
   progressMessage
@@ -316,6 +318,7 @@ export const SubmitJobDocument = new TypedDocumentString(`
   id
   type
   state
+  seq
   payload
   progress
   progressMessage
@@ -348,6 +351,7 @@ export const SubmitJobsDocument = new TypedDocumentString(`
   id
   type
   state
+  seq
   payload
   progress
   progressMessage
@@ -380,6 +384,7 @@ export const CancelJobDocument = new TypedDocumentString(`
   id
   type
   state
+  seq
   payload
   progress
   progressMessage
@@ -412,6 +417,7 @@ export const RetryJobDocument = new TypedDocumentString(`
   id
   type
   state
+  seq
   payload
   progress
   progressMessage
@@ -458,6 +464,7 @@ export const JobDocument = new TypedDocumentString(`
   id
   type
   state
+  seq
   payload
   progress
   progressMessage
@@ -511,6 +518,7 @@ export const JobsDocument = new TypedDocumentString(`
   id
   type
   state
+  seq
   payload
   progress
   progressMessage
@@ -548,6 +556,7 @@ export const DeadLettersDocument = new TypedDocumentString(`
   id
   type
   state
+  seq
   payload
   progress
   progressMessage

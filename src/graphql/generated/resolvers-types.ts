@@ -77,6 +77,12 @@ export type Job = {
   progressMessage?: Maybe<Scalars['String']['output']>;
   /** What the handler returned, once SUCCEEDED. */
   result?: Maybe<Scalars['JSON']['output']>;
+  /**
+   * The seq of the job's latest recorded change (its newest history row; what this read of the job shows).
+   * An update from `jobProgress` or `jobUpdates` with a greater seq is newer than this read; one with a seq
+   * at or below it is already in it.
+   */
+  seq: Scalars['Int']['output'];
   /** When the current attempt started. */
   startedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Where the job is in its lifecycle. */
@@ -715,6 +721,7 @@ export type JobResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   progressMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   result?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['JobState'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
