@@ -197,20 +197,21 @@ export class Attempt {
     let timeout: NodeJS.Timeout | null = null;
     let pending: PromiseLike<unknown> | null = null;
     try {
-      let payload = payloadOf(bound, this.job.payload);
-      if (payload instanceof Promise) payload = await payload; // a schema that checks asynchronously
-      const ctx = new AttemptContext(this);
       const startedAt = Date.now();
+      let payload = payloadOf(bound, this.job.payload);
+      if (payload instanceof Promise) {
+        // A schema that checks asynchronously: its wait counts towards the timeout, and a cancel, lost lease
+        // or stop during it ends the attempt there (the handler never starts).
+        timeout = setTimeout(() => this.abort('timeout'), this.job.timeoutMs);
+        payload = await this.#untilAborted(payload);
+      }
+      const ctx = new AttemptContext(this);
       let result = inAttemptSpan(trace, this.job, () => bound.run(payload, ctx));
       if (isPromiseLike(result)) {
         // Only a handler that awaits can time out or be aborted: its outcome is decided when that happens.
         // (Its time runs from its start: a synchronous part before the first await counts.)
-        timeout = setTimeout(() => this.abort('timeout'), Math.max(0, this.job.timeoutMs - (Date.now() - startedAt)));
-        const running = (pending = result);
-        result = await new Promise((resolve, reject) => {
-          this.#onAbort = reject;
-          running.then(resolve, reject);
-        });
+        timeout ??= setTimeout(() => this.abort('timeout'), Math.max(0, this.job.timeoutMs - (Date.now() - startedAt)));
+        result = await this.#untilAborted((pending = result));
       }
       const end: AttemptEnd = { kind: 'returned', result: result === undefined ? null : result };
       checkResult(end.result);
@@ -228,6 +229,15 @@ export class Attempt {
       this.#latest = null;
       slots.give();
     }
+  }
+
+  /** What `running` settles to, or the abort's error as soon as the attempt is (or was already) aborted. */
+  #untilAborted<T>(running: PromiseLike<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      if (this.#abortError) return reject(this.#abortError);
+      this.#onAbort = reject;
+      running.then(resolve, reject);
+    });
   }
 
   /**
