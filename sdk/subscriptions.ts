@@ -102,7 +102,11 @@ const isUnavailable = (e: unknown): boolean => codeOf(e) === 'SERVICE_UNAVAILABL
  * yielded (graphql-ws holds what arrives meanwhile): the application's re-read in `onGap` comes after it
  * starts, so no change falls between the two.
  */
-async function* gapThenLive(gap: ReplayGap, live: AsyncGenerator<JobUpdate>): AsyncGenerator<JobUpdate | { gap: ReplayGap }> {
+async function* gapThenLive(
+  gap: ReplayGap,
+  live: AsyncGenerator<JobUpdate>,
+  end: AbortController,
+): AsyncGenerator<JobUpdate | { gap: ReplayGap }> {
   const first = live.next(); // subscribes now
   first.catch(() => {}); // awaited once the gap is handled
   try {
@@ -112,7 +116,10 @@ async function* gapThenLive(gap: ReplayGap, live: AsyncGenerator<JobUpdate>): As
     yield r.value;
     yield* live;
   } finally {
-    void live.return(undefined); // not awaited: it may still wait for its first update
+    // Ended while `live` may still wait for its first update (the signal aborted during onGap): its return()
+    // would wait for that update, so `end` unsubscribes at once.
+    end.abort();
+    void live.return(undefined);
   }
 }
 
@@ -163,10 +170,23 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
   const subscriptionError = (e: unknown) => errorFromClose(e, connections > 0 ? null : s.wsUrl);
 
   /** One subscription attempt; yields `field` of each result, throws GraphQL errors and close events. */
-  async function* subscribeOnce<R extends Record<string, JobUpdate>>(query: string, variables: Record<string, unknown>, field: keyof R) {
-    for await (const r of socket().iterate<R>({ query, variables })) {
-      if (r.errors?.length) throw LongrunError.from(r.errors as GraphQLErrorBody[]);
-      if (r.data) yield r.data[field] as JobUpdate;
+  async function* subscribeOnce<R extends Record<string, JobUpdate>>(
+    query: string,
+    variables: Record<string, unknown>,
+    field: keyof R,
+    end?: AbortSignal,
+  ) {
+    const results = socket().iterate<R>({ query, variables });
+    /** graphql-ws' return() unsubscribes at once, also while a next() waits (this generator's would wait). */
+    const unsubscribe = () => void results.return?.();
+    end?.addEventListener('abort', unsubscribe, { once: true });
+    try {
+      for await (const r of results) {
+        if (r.errors?.length) throw LongrunError.from(r.errors as GraphQLErrorBody[]);
+        if (r.data) yield r.data[field] as JobUpdate;
+      }
+    } finally {
+      end?.removeEventListener('abort', unsubscribe);
     }
   }
 
@@ -244,8 +264,8 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       if (first || lastSeenAt === null) return { since: opts.since ?? null, lastSeenAt: null };
       return { since: null, lastSeenAt: new Date(lastSeenAt).toISOString() };
     };
-    const subscribe = (vars: { since: string | null; lastSeenAt: string | null }) =>
-      subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...vars }, 'jobUpdates');
+    const subscribe = (vars: { since: string | null; lastSeenAt: string | null }, end?: AbortSignal) =>
+      subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...vars }, 'jobUpdates', end);
     async function* open(): AsyncGenerator<JobUpdate | { gap: ReplayGap }> {
       const vars = resume();
       try {
@@ -256,7 +276,8 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
         // From now, by the server's clock, with the resume's 5 s overlap: a change the re-read misses (it
         // committed after the re-read, before the server listened) comes in the replay, whatever its `at`.
         const from = new Date(started + clockOffset).toISOString();
-        yield* gapThenLive({ since: vars.lastSeenAt }, subscribe({ since: null, lastSeenAt: from }));
+        const end = new AbortController();
+        yield* gapThenLive({ since: vars.lastSeenAt }, subscribe({ since: null, lastSeenAt: from }, end.signal), end);
       }
     }
     for await (const u of resubscribing(open, opts.signal)) {

@@ -73,7 +73,8 @@ function parseSignature(header: string): { t: string; signatures: string[] } | n
  * Whether `header` (`Longrun-Signature-V2`) signs `rawBody` with one of the secrets, and its `t` is within
  * `toleranceSeconds` of `now`. Any one `sha256=` matching any secret passes (during a rotation longrun sends
  * one per secret). Compared in constant time. A missing or malformed header is `false`, never an error; an
- * empty secret, or none, throws (a configuration mistake, not a bad request).
+ * empty secret, or none, or a `now` or `toleranceSeconds` that is NaN (or a negative tolerance) throws (a
+ * configuration mistake, not a bad request).
  *
  * @example
  * ```ts
@@ -91,11 +92,14 @@ export function verifyWebhook(o: VerifyWebhookOptions): boolean {
   if (secrets.length === 0 || secrets.some((s) => typeof s !== 'string' || s === '')) {
     throw new TypeError('verifyWebhook: secret must be a non-empty string or a list of them');
   }
+  const now = o.now ?? Date.now();
+  const tolerance = o.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
+  // NaN (an unset setting read as a number) would pass every age: no check of `t` at all.
+  if (Number.isNaN(now) || !(tolerance >= 0)) throw new TypeError('verifyWebhook: now and toleranceSeconds must be numbers, toleranceSeconds 0 or more');
   const header = typeof o.header === 'string' ? o.header : (o.header ?? []).join(',');
   const parsed = parseSignature(header);
   if (!parsed) return false;
-  const now = o.now ?? Date.now();
-  if (Math.abs(now / 1000 - Number(parsed.t)) > (o.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS)) return false;
+  if (Math.abs(now / 1000 - Number(parsed.t)) > tolerance) return false;
   const given = parsed.signatures.map((hex) => Buffer.from(hex));
   return secrets.some((secret) => {
     const expected = Buffer.from(createHmac('sha256', secret).update(`${parsed.t}.`).update(o.rawBody).digest('hex'));

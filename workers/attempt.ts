@@ -44,10 +44,8 @@ export interface AttemptDeps {
  * worker's schema refuses now (the type changed since) would be refused by every attempt, so the job fails at
  * once (a dead letter to replay once the schema accepts it) instead of using up its retries.
  */
-function payloadOf(bound: BoundHandler, payload: unknown): unknown {
-  const parsed = parsePayload(bound.type, payload);
-  return parsed instanceof Promise ? parsed.then((p) => parsedOrThrow(bound, p)) : parsedOrThrow(bound, parsed);
-}
+const payloadOf = (bound: BoundHandler, payload: unknown): Promise<unknown> =>
+  parsePayload(bound.type, payload).then((p) => parsedOrThrow(bound, p));
 
 function parsedOrThrow(bound: BoundHandler, parsed: z.ZodSafeParseResult<unknown>): unknown {
   if (parsed.success) return parsed.data;
@@ -197,20 +195,16 @@ export class Attempt {
     let timeout: NodeJS.Timeout | null = null;
     let pending: PromiseLike<unknown> | null = null;
     try {
-      let payload = payloadOf(bound, this.job.payload);
-      if (payload instanceof Promise) payload = await payload; // a schema that checks asynchronously
+      // The schema may check asynchronously (a lookup): its wait counts towards the timeout, and a cancel,
+      // lost lease or stop during it ends the attempt there (the handler never starts).
+      timeout = setTimeout(() => this.abort('timeout'), this.job.timeoutMs);
+      const payload = await this.#untilAborted(payloadOf(bound, this.job.payload));
       const ctx = new AttemptContext(this);
-      const startedAt = Date.now();
       let result = inAttemptSpan(trace, this.job, () => bound.run(payload, ctx));
       if (isPromiseLike(result)) {
         // Only a handler that awaits can time out or be aborted: its outcome is decided when that happens.
-        // (Its time runs from its start: a synchronous part before the first await counts.)
-        timeout = setTimeout(() => this.abort('timeout'), Math.max(0, this.job.timeoutMs - (Date.now() - startedAt)));
-        const running = (pending = result);
-        result = await new Promise((resolve, reject) => {
-          this.#onAbort = reject;
-          running.then(resolve, reject);
-        });
+        // (Its time runs from the payload check: a synchronous part before the first await counts.)
+        result = await this.#untilAborted((pending = result));
       }
       const end: AttemptEnd = { kind: 'returned', result: result === undefined ? null : result };
       checkResult(end.result);
@@ -228,6 +222,15 @@ export class Attempt {
       this.#latest = null;
       slots.give();
     }
+  }
+
+  /** What `running` settles to, or the abort's error as soon as the attempt is (or was already) aborted. */
+  #untilAborted<T>(running: PromiseLike<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      if (this.#abortError) return reject(this.#abortError);
+      this.#onAbort = reject;
+      running.then(resolve, reject);
+    });
   }
 
   /**

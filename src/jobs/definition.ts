@@ -114,16 +114,10 @@ export const payloadJsonSchema = (t: JobType): unknown => z.toJSONSchema(t.paylo
 export const typesByName = (types: readonly JobType[]): ReadonlyMap<string, JobType> => new Map(types.map((t) => [t.name, t]));
 
 /**
- * Parses a payload with its type's schema: synchronously, unless the schema has an async refinement or
- * transform (zod refuses those in a synchronous parse), which gets an async parse. The one way submits and
- * workers read a payload, so a type may check its payload asynchronously (a lookup) without costing every
- * other type a promise.
+ * Parses a payload with its type's schema, asynchronously: a schema may check asynchronously (an async
+ * refinement or transform: a lookup), and whether it does cannot be told without running it. A synchronous
+ * parse tried first would call such a check before zod refuses it, so each parse would run it twice, and a
+ * rejection of that first call (the lookup failing) would go unhandled and end the process. The one way
+ * submits and workers read a payload.
  */
-export function parsePayload<P>(type: JobType<P>, payload: unknown): z.ZodSafeParseResult<P> | Promise<z.ZodSafeParseResult<P>> {
-  try {
-    return type.payload.safeParse(payload);
-  } catch (e) {
-    if (e instanceof z.core.$ZodAsyncError) return type.payload.safeParseAsync(payload);
-    throw e;
-  }
-}
+export const parsePayload = <P>(type: JobType<P>, payload: unknown): Promise<z.ZodSafeParseResult<P>> => type.payload.safeParseAsync(payload);

@@ -49,7 +49,7 @@ type Checked = { job: NewJob; notifications: CheckedNotification[] } | { errors:
 
 /**
  * Checks one input; `at` is the path prefix of its fields (e.g. `['input']` or `['inputs', '3']`). A promise
- * only for a type whose payload schema checks asynchronously (`parsePayload`).
+ * once the payload goes to its type's schema (`parsePayload`).
  */
 export function validateSubmit(
   deps: Pick<JobDeps, 'types' | 'names' | 'notify'>,
@@ -118,8 +118,7 @@ function payloadErrors(type: JobType, payload: unknown, at: string[]): UserError
           field: [...at, 'payload', ...issue.path.map(String)],
           message: issue.message,
         }));
-  const parsed = parsePayload(type, payload);
-  return parsed instanceof Promise ? parsed.then(issues) : issues(parsed);
+  return parsePayload(type, payload).then(issues);
 }
 
 /**

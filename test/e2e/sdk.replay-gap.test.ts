@@ -142,3 +142,40 @@ it('throws a LongrunError REPLAY_TOO_LARGE without onGap, and for a first subscr
     await proxy.close();
   }
 });
+
+it('ends the subscription from the present when the signal aborts while onGap runs, though no update ever comes to it', async () => {
+  const owner = 'gap-abort';
+  const { client, proxy } = await clientThroughProxy(owner);
+  const abort = new AbortController();
+  const base = t.app.hub.listenerCount;
+  let entered!: () => void;
+  const inGap = new Promise<void>((r) => (entered = r));
+  let leave!: () => void;
+  const left = new Promise<void>((r) => (leave = r));
+  try {
+    const updates = client.jobUpdates({ types: ['demo.noop'] }, { signal: abort.signal, onGap: async () => (entered(), left) });
+    const firstRead = next(updates);
+    await listeners(base + 1);
+    await client.submitJob({ type: 'demo.noop', payload: {} });
+    await firstRead;
+    await sleep(7000); // the away-time changes below fall after that update and before the new subscription's 5 s overlap
+    const release = proxy.hold();
+    await listeners(base);
+    await t.env.sql`
+      insert into jobs (id, owner, type, state, payload, max_attempts, timeout_ms, created_at, updated_at, finished_at)
+      select gen_random_uuid(), ${owner}, 'demo.noop', 'SUCCEEDED', '{}', 1, 1000, now() - interval '6 s', now() - interval '6 s', now() - interval '6 s'
+      from generate_series(1, ${MAX_REPLAY_ROWS + 1})`;
+    release();
+    const rest = updates.next();
+    await inGap;
+    await listeners(base + 1); // the subscription from the present listens; nothing comes to it
+    abort.abort();
+    leave();
+    expect(await rest).toEqual({ done: true, value: undefined });
+    await listeners(base); // it was ended, not left open until an update of the filter arrives
+  } finally {
+    abort.abort();
+    await client.close();
+    await proxy.close();
+  }
+});

@@ -78,6 +78,13 @@ describe('verifyWebhook', () => {
     expect(() => verifyWebhook({ secret: '', header: signed([SECRET]), rawBody: BODY })).toThrow(TypeError);
     expect(() => verifyWebhook({ secret: [], header: signed([SECRET]), rawBody: BODY })).toThrow(TypeError);
   });
+
+  it('throws on a toleranceSeconds or now that is not a number (NaN, from an unset setting) instead of accepting a request of any age', () => {
+    const old = signed([SECRET], T - 86_400 * 365);
+    expect(() => verifyWebhook({ secret: SECRET, header: old, rawBody: BODY, now: NOW_MS, toleranceSeconds: Number(undefined) })).toThrow(TypeError);
+    expect(() => verifyWebhook({ secret: SECRET, header: old, rawBody: BODY, now: NaN })).toThrow(TypeError);
+    expect(() => verifyWebhook({ secret: SECRET, header: old, rawBody: BODY, now: NOW_MS, toleranceSeconds: -1 })).toThrow(TypeError);
+  });
 });
 
 describe('the README’s copyable verifier', () => {
