@@ -169,24 +169,29 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
   /** A subscription's failure as a LongrunError; one before the server was ever reached says so. */
   const subscriptionError = (e: unknown) => errorFromClose(e, connections > 0 ? null : s.wsUrl);
 
-  /** One subscription attempt; yields `field` of each result, throws GraphQL errors and close events. */
+  /**
+   * One subscription attempt; yields `field` of each result, throws GraphQL errors and close events. Any of
+   * `ends` aborting (the caller's signal, say) ends it at once, also while it waits for a result.
+   */
   async function* subscribeOnce<R extends Record<string, JobUpdate>>(
     query: string,
     variables: Record<string, unknown>,
     field: keyof R,
-    end?: AbortSignal,
+    ...ends: (AbortSignal | undefined)[]
   ) {
     const results = socket().iterate<R>({ query, variables });
     /** graphql-ws' return() unsubscribes at once, also while a next() waits (this generator's would wait). */
     const unsubscribe = () => void results.return?.();
-    end?.addEventListener('abort', unsubscribe, { once: true });
+    const signals = ends.filter((e) => e !== undefined);
+    if (signals.some((e) => e.aborted)) unsubscribe();
+    for (const e of signals) e.addEventListener('abort', unsubscribe, { once: true });
     try {
       for await (const r of results) {
         if (r.errors?.length) throw LongrunError.from(r.errors as GraphQLErrorBody[]);
         if (r.data) yield r.data[field] as JobUpdate;
       }
     } finally {
-      end?.removeEventListener('abort', unsubscribe);
+      for (const e of signals) e.removeEventListener('abort', unsubscribe);
     }
   }
 
@@ -233,7 +238,8 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
 
   async function* watchJob(id: string, w: WatchOptions = {}): AsyncGenerator<JobUpdate> {
     let lastSeq = w.after;
-    const open = () => subscribeOnce<{ jobProgress: JobUpdate }>(JobProgressDocument.toString(), { id, after: lastSeq ?? null }, 'jobProgress');
+    const open = () =>
+      subscribeOnce<{ jobProgress: JobUpdate }>(JobProgressDocument.toString(), { id, after: lastSeq ?? null }, 'jobProgress', w.signal);
     for await (const u of resubscribing(open, w.signal)) {
       if (lastSeq !== undefined && u.seq <= lastSeq) continue;
       lastSeq = u.seq;
@@ -265,7 +271,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       return { since: null, lastSeenAt: new Date(lastSeenAt).toISOString() };
     };
     const subscribe = (vars: { since: string | null; lastSeenAt: string | null }, end?: AbortSignal) =>
-      subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...vars }, 'jobUpdates', end);
+      subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...vars }, 'jobUpdates', opts.signal, end);
     async function* open(): AsyncGenerator<JobUpdate | { gap: ReplayGap }> {
       const vars = resume();
       try {
