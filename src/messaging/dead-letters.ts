@@ -134,6 +134,9 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
     if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq).catch(() => false);
   };
   if (job.state === 'SUCCEEDED' || job.state === 'CANCELLED') return drop();
+  // Dead-lettered already (an advisory handled again, its ack lost): its copy is in the stream. Outside the
+  // duplicate window another copy would not be deduplicated, and the first would stay for good.
+  if (job.state === 'FAILED' && job.deadLetteredAt !== null) return drop();
   if (job.cancelRequested && job.state !== 'FAILED') {
     // Its cancel was asked for while its worker held it, and that worker died: the user's answer, not a
     // failure (CANCELLED once the lease ran out).
