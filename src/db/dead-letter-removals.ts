@@ -20,3 +20,16 @@ export async function staleCopies(sql: Sql, limit: number): Promise<number[]> {
 export async function staleCopiesRemoved(sql: Sql, seqs: readonly number[]): Promise<void> {
   if (seqs.length) await sql.unsafe(`delete from dead_letter_removals where seq = any($1::bigint[])`, [seqs as never]);
 }
+
+/**
+ * Which of `seqs` a dead letter records as its copy (`jobs_dead_lettered` holds only dead letters): after the
+ * dead-letter stream was deleted and made again, such a sequence holds that job's copy, not the stale one.
+ */
+export async function recordedCopies(sql: Sql, seqs: readonly number[]): Promise<Set<number>> {
+  if (!seqs.length) return new Set();
+  const rows = await sql.unsafe<{ seq: number }[]>(
+    `select dead_letter_seq::float8 as seq from jobs where dead_lettered_at is not null and dead_letter_seq = any($1::bigint[])`,
+    [seqs as never],
+  );
+  return new Set(rows.map((r) => r.seq));
+}

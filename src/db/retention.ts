@@ -4,10 +4,10 @@
  * deliveries (`on delete cascade`) and, when FAILED, a copy in the dead-letter stream (`dead_letter_seq`),
  * which the caller removes between `lockExpiredJobs` and `deleteJobs` (jobs/retention.ts).
  *
- * Only jobs with `finished_at` set are ever chosen (PostgreSQL's check: exactly the terminal states), and
- * they stay locked (`for update`) from the choice to the delete, so a `retryJob` replay or a late dead-letter
- * record waits for the purge and then finds no row, or the purge skips a row it holds (`skip locked`, which
- * also keeps several API processes off each other's batches).
+ * Only jobs with `finished_at` set are ever chosen (PostgreSQL's check: exactly the terminal states), with
+ * no notification left to send, and they stay locked (`for update`) from the choice to the delete, so a
+ * `retryJob` replay or a late dead-letter record waits for the purge and then finds no row, or the purge
+ * skips a row it holds (`skip locked`, which also keeps several API processes off each other's batches).
  */
 import type { Sql } from './client.js';
 import { TERMINAL_STATES, type JobState } from '../jobs/state.js';
@@ -32,12 +32,15 @@ export interface ExpiredJob {
  * `$1..$3`: the ages of SUCCEEDED, CANCELLED and FAILED (null = kept); a row of another state never matches.
  * The first condition bounds the scan of `jobs_finished` by the shortest age (LEAST skips nulls), so a pass
  * reads only jobs past it (those expired, and FAILED ones between the two ages), not every finished job.
+ * A job with a notification still to be sent (a PENDING delivery) waits until it is SENT or FAILED: deleted,
+ * it would go unsent without a trace.
  */
 const EXPIRED = `finished_at < now() - least($1::float8, $2::float8, $3::float8) * interval '1 millisecond' and case state
     when 'SUCCEEDED' then finished_at < now() - $1::float8 * interval '1 millisecond'
     when 'CANCELLED' then finished_at < now() - $2::float8 * interval '1 millisecond'
     when 'FAILED' then finished_at < now() - $3::float8 * interval '1 millisecond'
-    else false end`;
+    else false end
+    and not exists (select 1 from notification_deliveries d where d.job_id = jobs.id and d.status = 'PENDING')`;
 
 const ageParams = (a: PurgeAges) => [a.SUCCEEDED ?? null, a.CANCELLED ?? null, a.FAILED ?? null];
 

@@ -65,7 +65,7 @@ export async function retryJob(deps: JobDeps, viewer: Viewer, id: string): Promi
     if (!now) throw new NotFoundError('job'); // purged by retention meanwhile
     return invalidState(now, 'retried now');
   }
-  if (job.deadLetterSeq !== null) await removeDeadLetterCopy(deps, job.deadLetterSeq);
+  if (job.deadLetterSeq !== null) await removeDeadLetterCopy(deps, job.deadLetterSeq, job.id);
   deps.relay.publishSoon([replayed.outbox]);
   publishUpdate(deps.nats.nc, deps.names, updateFromJob(replayed.job));
   return { job: replayed.job, userErrors: [] };

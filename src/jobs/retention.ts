@@ -52,8 +52,8 @@ async function purgeBatch(d: RetentionDeps, ages: PurgeAges, limit: number) {
   const r = await d.sql.begin(async (raw) => {
     const tx = preparing(raw) as unknown as Sql;
     const jobs = await lockExpiredJobs(tx, ages, limit);
-    const seqs = jobs.flatMap((j) => (j.deadLetterSeq === null ? [] : [j.deadLetterSeq]));
-    const gone = seqs.length ? await deleteDeadLetterCopies(d, seqs) : new Set<number>();
+    const copies = jobs.flatMap((j) => (j.deadLetterSeq === null ? [] : [{ seq: j.deadLetterSeq, jobId: j.id }]));
+    const gone = copies.length ? await deleteDeadLetterCopies(d, copies) : new Set<number>();
     const ids = jobs.filter((j) => j.deadLetterSeq === null || gone.has(j.deadLetterSeq)).map((j) => j.id);
     return { chosen: jobs.length, deleted: await deleteJobs(tx, ids), copies: gone.size };
   });

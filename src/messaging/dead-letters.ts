@@ -15,7 +15,7 @@ import type { Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
 import { fenceAsRead, markCancelled, markFailed } from '../db/transitions.js';
 import { findAbandonedJobs, findJobByMsgSeq, recordDeadLetter } from '../db/dead-letters.js';
-import { noteStaleCopies, staleCopies, staleCopiesRemoved } from '../db/dead-letter-removals.js';
+import { noteStaleCopies, recordedCopies, staleCopies, staleCopiesRemoved } from '../db/dead-letter-removals.js';
 import type { JobRow } from '../db/schema.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
@@ -69,16 +69,23 @@ async function recordCopy(d: DeadLetterDeps, job: JobRow, dlqSeq: number): Promi
   if (await recordDeadLetter(d.sql, { id: job.id, series: job.series, dlqSeq })) return;
   d.log.info({ jobId: job.id, dlqSeq }, 'dead letters: the job changed before its copy was recorded (replayed?); removing the copy');
   await noteStaleCopies(d.sql, [dlqSeq]);
-  await removeDeadLetterCopy(d, dlqSeq);
+  await removeDeadLetterCopy(d, dlqSeq, job.id);
 }
 
 /**
- * Deletes one message of the dead-letter stream; true once it is not there (deleted now, or before), false
- * when NATS did not answer. nats-server 2.9.10 answers the delete of a missing message with one of several
- * codes (10057 "no message found" or "stream store EOF", 10043 "sequence N not found"), so a refusal is
- * checked with a get, which answers a missing message plainly (null).
+ * Deletes job `jobId`'s copy at `seq` in the dead-letter stream; true once it is not there (deleted now, or
+ * before), false when NATS did not answer. Another job's copy at `seq` (the stream was deleted and made again,
+ * so its sequences started over) is not this one, which went with the old stream: it stays, and this one
+ * counts as gone. nats-server 2.9.10 answers the delete of a missing message with one of several codes
+ * (10057 "no message found" or "stream store EOF", 10043 "sequence N not found"), so a refusal is checked
+ * with a get, which answers a missing message plainly (null). `jobId` null: whatever copy is there.
  */
-async function deleteCopy(d: Pick<DeadLetterDeps, 'nats' | 'names'>, seq: number): Promise<boolean> {
+async function deleteCopy(d: Pick<DeadLetterDeps, 'nats' | 'names'>, seq: number, jobId: string | null): Promise<boolean> {
+  if (jobId !== null) {
+    const m = await d.nats.jsm.streams.getMessage(d.names.deadLetterStream, { seq }).catch(() => undefined);
+    if (m === undefined) return false;
+    if (m === null || m.header.get('Longrun-Job-Id') !== jobId) return true;
+  }
   try {
     await d.nats.jsm.streams.deleteMessage(d.names.deadLetterStream, seq);
     return true;
@@ -95,29 +102,39 @@ async function deleteCopy(d: Pick<DeadLetterDeps, 'nats' | 'names'>, seq: number
  * (`removeStaleCopies`), in whichever API process runs next, so the stream and its counts do not keep a copy
  * of a job that is no longer a dead letter.
  */
-export async function removeDeadLetterCopy(d: Pick<DeadLetterDeps, 'sql' | 'nats' | 'names' | 'log'>, dlqSeq: number): Promise<void> {
-  if (await deleteCopy(d, dlqSeq)) return staleCopiesRemoved(d.sql, [dlqSeq]);
+export async function removeDeadLetterCopy(d: Pick<DeadLetterDeps, 'sql' | 'nats' | 'names' | 'log'>, dlqSeq: number, jobId: string): Promise<void> {
+  if (await deleteCopy(d, dlqSeq, jobId)) return staleCopiesRemoved(d.sql, [dlqSeq]);
   d.log.warn({ dlqSeq }, 'dead letters: could not remove a stale copy (NATS unreachable?); the sweep tries again');
 }
 
-/** One sweep's removal of the stale copies still noted (up to 100); answers how many are gone now. */
+/**
+ * One sweep's removal of the stale copies still noted (up to 100); answers how many are gone now. A sequence
+ * a job records as its copy holds a dead letter (the stream was deleted and made again since the stale copy
+ * was noted): that one stays, and the note goes.
+ */
 async function removeStaleCopies(d: DeadLetterDeps): Promise<number> {
-  const gone = [...(await deleteDeadLetterCopies(d, await staleCopies(d.sql, 100)))];
-  await staleCopiesRemoved(d.sql, gone);
+  const seqs = await staleCopies(d.sql, 100);
+  const live = await recordedCopies(d.sql, seqs);
+  const gone = [...(await deleteDeadLetterCopies(d, seqs.filter((seq) => !live.has(seq)).map((seq) => ({ seq, jobId: null }))))];
+  await staleCopiesRemoved(d.sql, [...gone, ...live]);
   return gone.length;
 }
 
 /**
- * Deletes copies from the dead-letter stream whose jobs are being purged (jobs/retention.ts); answers the
- * sequences that are gone now (deleted, or not there any more). It stops at the first copy NATS does not
- * answer for: that copy and the rest stay, and so do their jobs, for a later pass.
+ * Deletes copies from the dead-letter stream (of the jobs being purged, jobs/retention.ts; of no job, `jobId`
+ * null: stale ones); answers the sequences that are gone now (deleted, or not there any more, or holding
+ * another job's copy: see deleteCopy). It stops at the first copy NATS does not answer for: that copy and the
+ * rest stay, and so do their jobs, for a later pass.
  */
-export async function deleteDeadLetterCopies(d: Pick<DeadLetterDeps, 'nats' | 'names'>, seqs: readonly number[]): Promise<Set<number>> {
+export async function deleteDeadLetterCopies(
+  d: Pick<DeadLetterDeps, 'nats' | 'names'>,
+  copies: readonly { seq: number; jobId: string | null }[],
+): Promise<Set<number>> {
   const gone = new Set<number>();
-  for (let i = 0; i < seqs.length; i += 64) {
-    const window = seqs.slice(i, i + 64);
-    const results = await Promise.all(window.map((seq) => deleteCopy(d, seq)));
-    window.forEach((seq, k) => results[k] && gone.add(seq));
+  for (let i = 0; i < copies.length; i += 64) {
+    const window = copies.slice(i, i + 64);
+    const results = await Promise.all(window.map((c) => deleteCopy(d, c.seq, c.jobId)));
+    window.forEach((c, k) => results[k] && gone.add(c.seq));
     if (results.some((ok) => !ok)) break;
   }
   return gone;
@@ -134,6 +151,9 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
     if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq).catch(() => false);
   };
   if (job.state === 'SUCCEEDED' || job.state === 'CANCELLED') return drop();
+  // Dead-lettered already (an advisory handled again, its ack lost): its copy is in the stream. Outside the
+  // duplicate window another copy would not be deduplicated, and the first would stay for good.
+  if (job.state === 'FAILED' && job.deadLetteredAt !== null) return drop();
   if (job.cancelRequested && job.state !== 'FAILED') {
     // Its cancel was asked for while its worker held it, and that worker died: the user's answer, not a
     // failure (CANCELLED once the lease ran out).

@@ -19,7 +19,7 @@ beforeAll(async () => {
       RETENTION_INTERVAL_MS: '86400000',
       WEBHOOK_SECRET: 'retention-secret-0123456789',
       WEBHOOK_ALLOW_PRIVATE: '1',
-      NOTIFIER_CONCURRENCY: '0', // deliveries stay PENDING: rows to be deleted with their job
+      NOTIFIER_CONCURRENCY: '0', // deliveries stay PENDING until a test marks them sent
     },
   });
   workers = workerSwitch(t);
@@ -105,6 +105,8 @@ describe('retention', () => {
     expect(before.outbox).toBeGreaterThan(0);
     expect(before.deliveries).toBe(1);
     const purgedBefore = await purgedMetric('demo.flaky', 'failed');
+    // Its delivery is done with (a job whose notification is still to be sent is kept: see below).
+    await t.env.sql`update notification_deliveries set status = 'SENT', finished_at = now() where job_id = ${doneOld}`;
 
     expect(await t.app.retention.runOnce()).toMatchObject({ purged: 3, deadLetterCopiesRemoved: 1 });
 
@@ -153,6 +155,32 @@ describe('retention', () => {
     expect(await t.app.retention.runOnce()).toMatchObject({ purged: 1, deadLetterCopiesRemoved: 1 });
     expect(await jobOf(held)).toBeNull();
     expect((await jobOf(replayed)).state).toBe('QUEUED');
+  });
+
+  it('keeps a finished job while a notification of it is still to be sent, for retention and purgeJobs alike', async () => {
+    // A delivery still PENDING (its receiver slow or down, its retries spread over hours with a high
+    // NOTIFY_MAX_ATTEMPTS): deleting the job would delete it unsent, with no trace (no FAILED status, no log).
+    const notify = { notify: [{ webhook: 'http://127.0.0.1:9/hook', on: ['SUCCEEDED'] }] };
+    const pending = await submit('demo.noop', {}, notify);
+    const plain = await submit('demo.noop', {});
+    await runToEnd({ ok: [pending, plain] });
+    await finishedDaysAgo(pending, 31);
+    await finishedDaysAgo(plain, 31);
+    expect(await countRows(t.env.sql, 'notification_deliveries', `job_id = '${pending}' and status = 'PENDING'`)).toBe(1);
+
+    const PURGE = `mutation($input: PurgeJobsInput!) { purgeJobs(input: $input) { purged hasMore userErrors { code } } }`;
+    const purge = async (dryRun: boolean) =>
+      (await gql(t.url, PURGE, { input: { olderThanSeconds: 20 * 86_400, states: ['SUCCEEDED'], dryRun } })).body.data.purgeJobs;
+    expect(await purge(true)).toEqual({ purged: 1, hasMore: false, userErrors: [] });
+    expect(await t.app.retention.runOnce()).toMatchObject({ purged: 1 });
+    expect(await jobOf(plain)).toBeNull();
+    expect(await purge(false)).toEqual({ purged: 0, hasMore: false, userErrors: [] });
+    expect((await jobOf(pending)).notifications).toHaveLength(1);
+
+    // Sent (or given up on): nothing more to send, so the job goes.
+    await t.env.sql`update notification_deliveries set status = 'SENT', finished_at = now() where job_id = ${pending}`;
+    expect(await t.app.retention.runOnce()).toMatchObject({ purged: 1 });
+    expect(await jobOf(pending)).toBeNull();
   });
 
   it('deletes a job whose copy is gone already (a pass that stopped between the copy and the row)', async () => {
