@@ -26,6 +26,8 @@ export interface ExpiredJob {
   state: FinishedState;
   /** Sequence of its copy in the dead-letter stream, if one is recorded. */
   deadLetterSeq: number | null;
+  /** Its last recorded seq: at least as many as its history rows (seqs a crashed attempt reserved are skipped). */
+  seq: number;
 }
 
 /**
@@ -50,7 +52,7 @@ const ageParams = (a: PurgeAges) => [a.SUCCEEDED ?? null, a.CANCELLED ?? null, a
  */
 export async function lockExpiredJobs(tx: Sql, ages: PurgeAges, limit: number): Promise<ExpiredJob[]> {
   return tx.unsafe<ExpiredJob[]>(
-    `select id, type, state, dead_letter_seq::float8 as "deadLetterSeq" from jobs
+    `select id, type, state, dead_letter_seq::float8 as "deadLetterSeq", seq from jobs
      where ${EXPIRED}
      order by finished_at limit $4 for update skip locked`,
     [...ageParams(ages), limit] as never[],

@@ -12,7 +12,7 @@
  * then finds no job, and a replay that locked it first is skipped and, once QUEUED, never matches again.
  */
 import { preparing, type Sql } from '../db/client.js';
-import { countExpiredJobs, deleteJobs, FINISHED_STATES, lockExpiredJobs, type PurgeAges } from '../db/retention.js';
+import { countExpiredJobs, deleteJobs, FINISHED_STATES, lockExpiredJobs, type ExpiredJob, type PurgeAges } from '../db/retention.js';
 import type { Config } from '../config.js';
 import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, type UserError } from '../errors.js';
 import { deleteDeadLetterCopies } from '../messaging/dead-letters.js';
@@ -22,6 +22,12 @@ import type { JobState } from './state.js';
 
 /** Jobs per batch: one lock-copies-delete transaction. */
 export const PURGE_BATCH = 1000;
+/**
+ * History rows per batch, at most (by the jobs' seqs), unless one job has more: a thousand jobs that each
+ * reported progress for an hour (about 14,000 rows each) would otherwise be one transaction deleting 14
+ * million rows, holding its locks for minutes.
+ */
+export const PURGE_BATCH_ROWS = 100_000;
 /** Most jobs one `purgeJobs` call deletes. */
 export const MAX_PURGE_LIMIT = 10_000;
 const DAY_MS = 86_400_000;
@@ -51,19 +57,27 @@ export function retentionAges(c: Pick<Config, 'JOB_RETENTION_DAYS' | 'FAILED_JOB
 async function purgeBatch(d: RetentionDeps, ages: PurgeAges, limit: number) {
   const r = await d.sql.begin(async (raw) => {
     const tx = preparing(raw) as unknown as Sql;
-    const jobs = await lockExpiredJobs(tx, ages, limit);
+    const locked = await lockExpiredJobs(tx, ages, limit);
+    const jobs = withinRows(locked, PURGE_BATCH_ROWS); // the rest stay for the next batch (unlocked at commit)
     const copies = jobs.flatMap((j) => (j.deadLetterSeq === null ? [] : [{ seq: j.deadLetterSeq, jobId: j.id }]));
     const gone = copies.length ? await deleteDeadLetterCopies(d, copies) : new Set<number>();
     const ids = jobs.filter((j) => j.deadLetterSeq === null || gone.has(j.deadLetterSeq)).map((j) => j.id);
-    return { chosen: jobs.length, deleted: await deleteJobs(tx, ids), copies: gone.size };
+    return { chosen: jobs.length, cut: jobs.length < locked.length, deleted: await deleteJobs(tx, ids), copies: gone.size };
   });
   for (const j of r.deleted) jobsPurged.inc({ type: j.type, state: j.state.toLowerCase() });
   return r;
 }
 
+/** The first jobs whose history rows (by seq) add up to at most `rows`; at least one. */
+function withinRows(jobs: readonly ExpiredJob[], rows: number): ExpiredJob[] {
+  let sum = 0;
+  const n = jobs.findIndex((j, i) => (sum += j.seq) > rows && i > 0);
+  return n < 0 ? [...jobs] : jobs.slice(0, n);
+}
+
 /**
- * Deletes up to `limit` expired jobs, oldest first, in batches of at most PURGE_BATCH; `stopping` ends it
- * between batches.
+ * Deletes up to `limit` expired jobs, oldest first, in batches of at most PURGE_BATCH jobs and
+ * PURGE_BATCH_ROWS history rows; `stopping` ends it between batches.
  */
 export async function purgeExpiredJobs(d: RetentionDeps, ages: PurgeAges, limit: number, stopping = () => false): Promise<PurgeResult> {
   const out: PurgeResult = { purged: 0, deadLetterCopiesRemoved: 0, hasMore: false, stalled: false };
@@ -73,7 +87,7 @@ export async function purgeExpiredJobs(d: RetentionDeps, ages: PurgeAges, limit:
     out.purged += b.deleted.length;
     out.deadLetterCopiesRemoved += b.copies;
     out.stalled = b.deleted.length < b.chosen;
-    out.hasMore = b.chosen === size || out.stalled;
+    out.hasMore = b.chosen === size || b.cut || out.stalled;
     if (!out.hasMore || out.stalled) break;
   }
   return out;
