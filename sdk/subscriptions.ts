@@ -162,11 +162,23 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
   /** A subscription's failure as a LongrunError; one before the server was ever reached says so. */
   const subscriptionError = (e: unknown) => errorFromClose(e, connections > 0 ? null : s.wsUrl);
 
-  /** One subscription attempt; yields `field` of each result, throws GraphQL errors and close events. */
-  async function* subscribeOnce<R extends Record<string, JobUpdate>>(query: string, variables: Record<string, unknown>, field: keyof R) {
-    for await (const r of socket().iterate<R>({ query, variables })) {
-      if (r.errors?.length) throw LongrunError.from(r.errors as GraphQLErrorBody[]);
-      if (r.data) yield r.data[field] as JobUpdate;
+  /**
+   * One subscription attempt; yields `field` of each result, throws GraphQL errors and close events, and ends
+   * when `signal` aborts: at once, also while it waits for a result (`return()` on this generator would wait
+   * for the next one, which may be minutes away; graphql-ws' iterator ends its wait when it is returned).
+   */
+  async function* subscribeOnce<R extends Record<string, JobUpdate>>(query: string, variables: Record<string, unknown>, field: keyof R, signal: AbortSignal | undefined) {
+    if (signal?.aborted) return;
+    const results = socket().iterate<R>({ query, variables });
+    const stop = () => void results.return?.();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      for await (const r of results) {
+        if (r.errors?.length) throw LongrunError.from(r.errors as GraphQLErrorBody[]);
+        if (r.data) yield r.data[field] as JobUpdate;
+      }
+    } finally {
+      signal?.removeEventListener('abort', stop);
     }
   }
 
@@ -183,11 +195,9 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     for (;;) {
       if (signal?.aborted) return;
       if (closed.aborted) throw closedError();
-      const it = open();
-      const stop = () => void it.return(undefined);
-      signal?.addEventListener('abort', stop, { once: true });
       try {
-        for await (const u of it) {
+        for await (const u of open()) {
+          if (signal?.aborted) return; // an update that came before the abort, read after it
           failures = 0;
           yield u;
         }
@@ -205,15 +215,13 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
         const again = unavailable || (!(e instanceof LongrunError) && isRetryableClose(e));
         if (!again || connections === 0 || ++failures > s.reconnectAttempts) throw subscriptionError(e);
         await sleep(Math.min(5000, s.reconnectDelayMs * 2 ** (failures - 1)), signal, closed);
-      } finally {
-        signal?.removeEventListener('abort', stop);
       }
     }
   }
 
   async function* watchJob(id: string, w: WatchOptions = {}): AsyncGenerator<JobUpdate> {
     let lastSeq = w.after;
-    const open = () => subscribeOnce<{ jobProgress: JobUpdate }>(JobProgressDocument.toString(), { id, after: lastSeq ?? null }, 'jobProgress');
+    const open = () => subscribeOnce<{ jobProgress: JobUpdate }>(JobProgressDocument.toString(), { id, after: lastSeq ?? null }, 'jobProgress', w.signal);
     for await (const u of resubscribing(open, w.signal)) {
       if (lastSeq !== undefined && u.seq <= lastSeq) continue;
       lastSeq = u.seq;
@@ -245,7 +253,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       return { since: null, lastSeenAt: new Date(lastSeenAt).toISOString() };
     };
     const subscribe = (vars: { since: string | null; lastSeenAt: string | null }) =>
-      subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...vars }, 'jobUpdates');
+      subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...vars }, 'jobUpdates', opts.signal);
     async function* open(): AsyncGenerator<JobUpdate | { gap: ReplayGap }> {
       const vars = resume();
       try {

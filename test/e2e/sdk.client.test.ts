@@ -12,6 +12,7 @@ import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../
 import { subscriptions } from '../../sdk/subscriptions.js';
 import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
 import { sdkFor } from '../support/sdk.js';
+import { waitForJob } from '../support/graphql.js';
 
 let t: TestApp;
 let sdk: LongrunClient;
@@ -115,6 +116,29 @@ describe('SDK', () => {
     } finally {
       await client.close();
       await workers.start();
+    }
+  });
+
+  it('ends watchJob and jobUpdates when their signal aborts, at once, not with the next update after it', async () => {
+    // One step of a minute: after its RUNNING, the job sends nothing for a minute.
+    const { job } = await sdk.submitJob({ type: 'demo.sleep', payload: { ms: 60_000, steps: 1 } });
+    try {
+      await waitForJob(t.url, job!.id, (j) => j.state === 'RUNNING');
+      const watchAbort = new AbortController();
+      const watch = sdk.watchJob(job!.id, { signal: watchAbort.signal });
+      expect((await watch.next()).value).toMatchObject({ jobId: job!.id, state: 'RUNNING' });
+      const updatesAbort = new AbortController();
+      const listeners = t.app.hub.listenerCount;
+      const updates = sdk.jobUpdates({ ids: [job!.id] }, { signal: updatesAbort.signal });
+      const pending = [watch.next(), updates.next()];
+      for (let i = 0; i < 250 && t.app.hub.listenerCount < listeners + 1; i++) await new Promise((r) => setTimeout(r, 20));
+      watchAbort.abort();
+      updatesAbort.abort();
+      const settled = (p: Promise<unknown>) =>
+        Promise.race([p.then((v) => ({ v }), (e: unknown) => ({ e })), new Promise((r) => setTimeout(() => r('still open'), 3000))]);
+      for (const p of pending) expect(await settled(p)).toEqual({ v: { done: true, value: undefined } });
+    } finally {
+      await sdk.cancelJob(job!.id);
     }
   });
 
