@@ -81,10 +81,16 @@ export interface Subscriptions {
   close(): Promise<void>;
 }
 
+/** Waits `ms`, or until one of the signals aborts; either way it leaves no listener on them behind. */
 const sleep = (ms: number, ...signals: (AbortSignal | undefined)[]) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    for (const signal of signals) signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      for (const signal of signals) signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    for (const signal of signals) signal?.addEventListener('abort', done, { once: true });
   });
 
 /** What an iterator open when `close()` was called ends with. */

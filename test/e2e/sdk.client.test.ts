@@ -2,6 +2,7 @@
  * The SDK against a real app: typed calls, errors with codes, the bearer token on both transports, and
  * `watchJob` (no duplicate, no gap) and `jobUpdates` carrying on after network loss.
  */
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -165,6 +166,36 @@ describe('SDK', () => {
       expect(transitions.length).toBeGreaterThan(0);
       expect(transitions.filter((s) => !seqs.includes(s))).toEqual([]);
     } finally {
+      await client.close();
+      await proxy.close();
+    }
+  });
+
+  it('leaves no listener on the signal per reconnect: a long-lived jobUpdates over a flaky network holds none of its waits', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
+    const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: t.key!, reconnectDelayMs: 10 });
+    const abort = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const updates = client.jobUpdates({ ids: ['00000000-0000-4000-8000-000000000000'] }, { signal: abort.signal });
+      const pending = updates.next();
+      pending.catch(() => {}); // awaited below
+      for (let cuts = 0; cuts < 12; cuts++) {
+        for (let i = 0; i < 250 && proxy.accepted <= cuts; i++) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 50)); // its subscribe sent
+        proxy.cut();
+      }
+      for (let i = 0; i < 250 && proxy.accepted <= 12; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(proxy.accepted).toBe(13);
+      // The subscription open now listens for the abort; the 12 waits before the reconnects are over.
+      expect(getEventListeners(abort.signal, 'abort').length).toBeLessThanOrEqual(1);
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+      abort.abort();
+      expect(await pending).toEqual({ done: true, value: undefined });
+    } finally {
+      process.off('warning', onWarning);
       await client.close();
       await proxy.close();
     }
