@@ -9,6 +9,18 @@ import WebSocket from 'ws';
 import { JobProgressDocument, JobUpdatesDocument, type JobUpdateFieldsFragment, type JobUpdatesFilter } from './generated/graphql.js';
 import { LongrunError, errorFromClose, isRetryableClose, type GraphQLErrorBody } from './errors.js';
 
+/**
+ * ws with an 'error' listener of its own: graphql-ws' `terminate()` (which `close()` uses on a connection
+ * still being made) removes its handlers, then closes the socket, whose aborted handshake emits an 'error'
+ * that nothing would hear: an uncaught exception.
+ */
+class QuietWebSocket extends WebSocket {
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    this.on('error', () => {});
+  }
+}
+
 /** One update of a job, as `watchJob` and `jobUpdates` yield it. */
 export type JobUpdate = JobUpdateFieldsFragment;
 
@@ -137,12 +149,14 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
   let clockOffset = 0;
   /** Aborted by `close()` (and replaced): the iterators open until then end with `CLOSED`. */
   let closing = new AbortController();
+  /** Whether the socket's connection is acknowledged (from connection_ack to its close). */
+  let acked = false;
 
   const socket = (): WsClient => {
     if (ws) return ws;
     const c = createWsClient({
       url: s.wsUrl,
-      webSocketImpl: WebSocket,
+      webSocketImpl: QuietWebSocket,
       lazy: true,
       // Reconnecting is done per watch (to resume with `after`), not by re-sending the same subscription.
       retryAttempts: 0,
@@ -152,6 +166,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       keepAlive: s.keepAliveMs,
       on: {
         connected: (_socket, payload) => {
+          acked = true;
           connections++;
           const serverTime = typeof payload?.serverTime === 'string' ? Date.parse(payload.serverTime) : NaN;
           if (Number.isFinite(serverTime)) clockOffset = serverTime - now();
@@ -160,7 +175,10 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
           if (!received) pongDue = setTimeout(() => c.terminate(), s.keepAliveMs).unref();
         },
         pong: (received) => received && clearTimeout(pongDue),
-        closed: () => clearTimeout(pongDue),
+        closed: () => {
+          acked = false;
+          clearTimeout(pongDue);
+        },
       },
     });
     return (ws = c);
@@ -297,10 +315,15 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     jobUpdates,
     async close() {
       const c = ws;
+      const connected = acked;
       ws = null;
+      acked = false;
       closing.abort();
       closing = new AbortController();
       clearTimeout(pongDue);
+      // dispose() waits for a connection still being made (for ever, to a server that accepts and never
+      // answers) and rejects with the socket's error event when it fails: such a connection is cut at once.
+      if (c && !connected) c.terminate();
       await c?.dispose();
     },
   };

@@ -4,6 +4,7 @@
  */
 import { getEventListeners } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,25 @@ describe('SDK', () => {
     } finally {
       await client.close();
       await workers.start();
+    }
+  });
+
+  it('closes at once while its WebSocket is still connecting to a server that accepts and never answers, ending the watch with CLOSED', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => sockets.add(s.on('error', () => {})));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const client = createClient({ url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/graphql`, token: 'x' });
+    try {
+      const watch = client.watchJob('00000000-0000-4000-8000-000000000000').next();
+      watch.catch(() => {}); // awaited below
+      for (let i = 0; i < 250 && sockets.size === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const settled = (p: Promise<unknown>) =>
+        Promise.race([p.then((v) => ({ v }), (e: unknown) => ({ e })), new Promise((r) => setTimeout(() => r('still open'), 3000))]);
+      expect(await settled(client.close())).toEqual({ v: undefined });
+      expect(await settled(watch)).toEqual({ e: expect.objectContaining({ name: 'LongrunError', code: 'CLOSED' }) });
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
     }
   });
 
