@@ -79,6 +79,6 @@ export function updatePrinter(o: Output): { update(u: JobUpdate): void; done(): 
       process.stdout.write(`\r\x1b[2K${text.slice(0, cols - 1)}`);
       lastState = u.state;
     },
-    done: () => void process.stdout.write('\n'),
+    done: () => void (lastState && process.stdout.write('\n')), // the bar's line, when one was drawn
   };
 }
