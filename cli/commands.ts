@@ -42,11 +42,14 @@ const jobLine = (j: Pick<JobFieldsFragment, 'id' | 'type' | 'state'>) => `${j.id
 async function watch(client: LongrunClient, id: string, after: number | undefined, o: Output, json: boolean): Promise<number> {
   const printer = json ? { update: (u: JobUpdate) => o.out(JSON.stringify(u)), done: () => {} } : updatePrinter(o);
   let last: { state: JobState; result: unknown; error: string | null } | null = null;
-  for await (const u of client.watchJob(id, after === undefined ? {} : { after })) {
-    printer.update(u);
-    last = u;
+  try {
+    for await (const u of client.watchJob(id, after === undefined ? {} : { after })) {
+      printer.update(u);
+      last = u;
+    }
+  } finally {
+    printer.done(); // also before an error: on a terminal it ends the bar's line, so the error gets its own
   }
-  printer.done();
   if (!last) {
     // Resumed at or after the job's last update: nothing came, so where it ended is read from the job. None
     // left: the job was deleted (purged, or past its retention) since the watch was accepted, and the server

@@ -3,7 +3,7 @@
  * from them, are in `cli/syntax.ts`; `longrun keys …` manages API keys (src/auth/keys-cli.ts).
  *
  * Exit codes: 0 ok; 1 the watched job FAILED or was CANCELLED; 2 bad usage or input refused (userErrors,
- * BAD_USER_INPUT); 3 the request failed (not found, unreachable, …).
+ * BAD_USER_INPUT); 3 the request failed (not found, unreachable, …); 141 the output's reader went away (output.ts).
  */
 import { createClient, isLongrunError, type JobState, type LongrunClient } from '../sdk/index.js';
 import { processOutput, type Output } from './output.js';

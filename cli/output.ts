@@ -11,11 +11,27 @@ export interface Output {
   err(line: string): void;
 }
 
-export const processOutput = (): Output => ({
-  tty: Boolean(process.stdout.isTTY),
-  out: (line) => void process.stdout.write(`${line}\n`),
-  err: (line) => void process.stderr.write(`${line}\n`),
-});
+/** Exit code of a command whose output's reader went away: a tool killed by SIGPIPE gives 128 + 13. */
+export const EXIT_READER_GONE = 141;
+
+/**
+ * Writes to stdout and stderr. A reader that went away (`longrun watch … | head -2`) ends the process at once
+ * and quietly with EXIT_READER_GONE, as the tools it is piped with end: not with an EPIPE stack trace and exit 1,
+ * the code of a FAILED job (node ignores SIGPIPE, so the write fails instead).
+ */
+export function processOutput(): Output {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(EXIT_READER_GONE);
+      throw e;
+    });
+  }
+  return {
+    tty: Boolean(process.stdout.isTTY),
+    out: (line) => void process.stdout.write(`${line}\n`),
+    err: (line) => void process.stderr.write(`${line}\n`),
+  };
+}
 
 /** Columns padded to the widest cell on a terminal; tab-separated otherwise. */
 export function table(o: Output, header: string[], rows: string[][]): void {
@@ -63,6 +79,6 @@ export function updatePrinter(o: Output): { update(u: JobUpdate): void; done(): 
       process.stdout.write(`\r\x1b[2K${text.slice(0, cols - 1)}`);
       lastState = u.state;
     },
-    done: () => void process.stdout.write('\n'),
+    done: () => void (lastState && process.stdout.write('\n')), // the bar's line, when one was drawn
   };
 }

@@ -9,6 +9,18 @@ import WebSocket from 'ws';
 import { JobProgressDocument, JobUpdatesDocument, type JobUpdateFieldsFragment, type JobUpdatesFilter } from './generated/graphql.js';
 import { LongrunError, errorFromClose, isRetryableClose, type GraphQLErrorBody } from './errors.js';
 
+/**
+ * ws with an 'error' listener of its own: graphql-ws' `terminate()` (which `close()` uses on a connection
+ * still being made) removes its handlers, then closes the socket, whose aborted handshake emits an 'error'
+ * that nothing would hear: an uncaught exception.
+ */
+class QuietWebSocket extends WebSocket {
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    this.on('error', () => {});
+  }
+}
+
 /** One update of a job, as `watchJob` and `jobUpdates` yield it. */
 export type JobUpdate = JobUpdateFieldsFragment;
 
@@ -81,10 +93,16 @@ export interface Subscriptions {
   close(): Promise<void>;
 }
 
+/** Waits `ms`, or until one of the signals aborts; either way it leaves no listener on them behind. */
 const sleep = (ms: number, ...signals: (AbortSignal | undefined)[]) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    for (const signal of signals) signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      for (const signal of signals) signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    for (const signal of signals) signal?.addEventListener('abort', done, { once: true });
   });
 
 /** What an iterator open when `close()` was called ends with. */
@@ -138,12 +156,14 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
   let clockOffset = 0;
   /** Aborted by `close()` (and replaced): the iterators open until then end with `CLOSED`. */
   let closing = new AbortController();
+  /** Whether the socket's connection is acknowledged (from connection_ack to its close). */
+  let acked = false;
 
   const socket = (): WsClient => {
     if (ws) return ws;
     const c = createWsClient({
       url: s.wsUrl,
-      webSocketImpl: WebSocket,
+      webSocketImpl: QuietWebSocket,
       lazy: true,
       // Reconnecting is done per watch (to resume with `after`), not by re-sending the same subscription.
       retryAttempts: 0,
@@ -153,6 +173,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       keepAlive: s.keepAliveMs,
       on: {
         connected: (_socket, payload) => {
+          acked = true;
           connections++;
           const serverTime = typeof payload?.serverTime === 'string' ? Date.parse(payload.serverTime) : NaN;
           if (Number.isFinite(serverTime)) clockOffset = serverTime - now();
@@ -161,7 +182,10 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
           if (!received) pongDue = setTimeout(() => c.terminate(), s.keepAliveMs).unref();
         },
         pong: (received) => received && clearTimeout(pongDue),
-        closed: () => clearTimeout(pongDue),
+        closed: () => {
+          acked = false;
+          clearTimeout(pongDue);
+        },
       },
     });
     return (ws = c);
@@ -179,11 +203,11 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     field: keyof R,
     ...ends: (AbortSignal | undefined)[]
   ) {
+    const signals = ends.filter((e) => e !== undefined);
+    if (signals.some((e) => e.aborted)) return;
     const results = socket().iterate<R>({ query, variables });
     /** graphql-ws' return() unsubscribes at once, also while a next() waits (this generator's would wait). */
     const unsubscribe = () => void results.return?.();
-    const signals = ends.filter((e) => e !== undefined);
-    if (signals.some((e) => e.aborted)) unsubscribe();
     for (const e of signals) e.addEventListener('abort', unsubscribe, { once: true });
     try {
       for await (const r of results) {
@@ -208,11 +232,9 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     for (;;) {
       if (signal?.aborted) return;
       if (closed.aborted) throw closedError();
-      const it = open();
-      const stop = () => void it.return(undefined);
-      signal?.addEventListener('abort', stop, { once: true });
       try {
-        for await (const u of it) {
+        for await (const u of open()) {
+          if (signal?.aborted) return; // an update that came before the abort, read after it
           failures = 0;
           yield u;
         }
@@ -230,8 +252,6 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
         const again = unavailable || (!(e instanceof LongrunError) && isRetryableClose(e));
         if (!again || connections === 0 || ++failures > s.reconnectAttempts) throw subscriptionError(e);
         await sleep(Math.min(5000, s.reconnectDelayMs * 2 ** (failures - 1)), signal, closed);
-      } finally {
-        signal?.removeEventListener('abort', stop);
       }
     }
   }
@@ -310,10 +330,15 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     jobUpdates,
     async close() {
       const c = ws;
+      const connected = acked;
       ws = null;
+      acked = false;
       closing.abort();
       closing = new AbortController();
       clearTimeout(pongDue);
+      // dispose() waits for a connection still being made (for ever, to a server that accepts and never
+      // answers) and rejects with the socket's error event when it fails: such a connection is cut at once.
+      if (c && !connected) c.terminate();
       await c?.dispose();
     },
   };

@@ -68,3 +68,23 @@ describe('longrun watch, with what a job says', () => {
     expect(lines.at(-1)).toBe('error first\\nsecond\\tthird\\u0007');
   });
 });
+
+describe('longrun, when the reader of its output goes away (`longrun watch … | head -2`)', () => {
+  it('stops quietly with exit 141, as a tool killed by SIGPIPE, instead of a stack trace and exit 1 (the code of a FAILED job)', async () => {
+    const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '', NODE_OPTIONS: '' };
+    const payload = { message: 'working', error: 'done' };
+    const child = spawn(process.execPath, [BIN, 'submit', 'test.echo', '--payload', JSON.stringify(payload), '--watch'], { env });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    let started: Promise<void> | undefined;
+    createInterface({ input: child.stdout }).once('line', () => {
+      child.stdout.destroy(); // the reader is gone: the watch's next line meets a closed pipe
+      started ??= workers.start(); // its updates come only now
+    });
+    const code = await exited;
+    await started;
+    expect(stderr).toBe('');
+    expect(code).toBe(141);
+  });
+});

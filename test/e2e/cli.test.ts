@@ -3,7 +3,7 @@
  * a pipe, not a TTY, so it prints plain greppable lines. Workers start once the first watch is attached, so
  * it sees the whole run however slow the machine is.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -189,6 +189,30 @@ describe('longrun CLI', () => {
     const past = await longrun('watch', id, '--after', '1000000');
     expect(past.stderr).toMatch(/^longrun: BAD_USER_INPUT: after: 1000000 is past every update of this job/);
     expect(past.code).toBe(2);
+  });
+
+  // On a terminal (util-linux `script` gives the CLI one), the bar is redrawn on one line with no line break.
+  it.skipIf(spawnSync('script', ['--version']).error !== undefined)('on a terminal, an error that ends the watch goes on its own line, not after the progress bar', async () => {
+    await app.workers.start();
+    const user = await app.t.createKey('tty-user');
+    const submitted = await new Promise<string>((resolve) =>
+      execFile(process.execPath, [BIN, 'submit', 'demo.sleep', '--payload', '{"ms": 60000, "steps": 60}'], { env: { ...env(), LONGRUN_TOKEN: user.key } }, (_e, stdout) => resolve(stdout)),
+    );
+    const id = submitted.split(' ')[1]!;
+    const child = spawn('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} watch ${id}`, '/dev/null'], {
+      env: { ...env(), LONGRUN_TOKEN: user.key, COLUMNS: '200' },
+    });
+    let terminal = '';
+    child.stdout.on('data', (d) => (terminal += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 500 && !terminal.includes('RUNNING'); i++) await new Promise((r) => setTimeout(r, 20));
+      await app.t.revokeKey(user.id); // the server ends the watch with UNAUTHENTICATED
+      expect(await exited).toBe(3);
+      expect(terminal).toMatch(/RUNNING[^\r\n]*\r?\nlongrun: UNAUTHENTICATED: the API key was revoked\r?\n$/);
+    } finally {
+      await gql(app.t.url, 'mutation($id: ID!) { cancelJob(id: $id) { job { id } } }', { id });
+    }
   });
 
   it('keys create prints a key alone on the last line; the key works; keys revoke stops it', async () => {

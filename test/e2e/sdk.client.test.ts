@@ -2,7 +2,9 @@
  * The SDK against a real app: typed calls, errors with codes, the bearer token on both transports, and
  * `watchJob` (no duplicate, no gap) and `jobUpdates` carrying on after network loss.
  */
+import { getEventListeners } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../
 import { subscriptions } from '../../sdk/subscriptions.js';
 import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
 import { sdkFor } from '../support/sdk.js';
+import { waitForJob } from '../support/graphql.js';
 
 let t: TestApp;
 let sdk: LongrunClient;
@@ -118,6 +121,48 @@ describe('SDK', () => {
     }
   });
 
+  it('closes at once while its WebSocket is still connecting to a server that accepts and never answers, ending the watch with CLOSED', async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => sockets.add(s.on('error', () => {})));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const client = createClient({ url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/graphql`, token: 'x' });
+    try {
+      const watch = client.watchJob('00000000-0000-4000-8000-000000000000').next();
+      watch.catch(() => {}); // awaited below
+      for (let i = 0; i < 250 && sockets.size === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      const settled = (p: Promise<unknown>) =>
+        Promise.race([p.then((v) => ({ v }), (e: unknown) => ({ e })), new Promise((r) => setTimeout(() => r('still open'), 3000))]);
+      expect(await settled(client.close())).toEqual({ v: undefined });
+      expect(await settled(watch)).toEqual({ e: expect.objectContaining({ name: 'LongrunError', code: 'CLOSED' }) });
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
+  it('ends watchJob and jobUpdates when their signal aborts, at once, not with the next update after it', async () => {
+    // One step of a minute: after its RUNNING, the job sends nothing for a minute.
+    const { job } = await sdk.submitJob({ type: 'demo.sleep', payload: { ms: 60_000, steps: 1 } });
+    try {
+      await waitForJob(t.url, job!.id, (j) => j.state === 'RUNNING');
+      const watchAbort = new AbortController();
+      const watch = sdk.watchJob(job!.id, { signal: watchAbort.signal });
+      expect((await watch.next()).value).toMatchObject({ jobId: job!.id, state: 'RUNNING' });
+      const updatesAbort = new AbortController();
+      const listeners = t.app.hub.listenerCount;
+      const updates = sdk.jobUpdates({ ids: [job!.id] }, { signal: updatesAbort.signal });
+      const pending = [watch.next(), updates.next()];
+      for (let i = 0; i < 250 && t.app.hub.listenerCount < listeners + 1; i++) await new Promise((r) => setTimeout(r, 20));
+      watchAbort.abort();
+      updatesAbort.abort();
+      const settled = (p: Promise<unknown>) =>
+        Promise.race([p.then((v) => ({ v }), (e: unknown) => ({ e })), new Promise((r) => setTimeout(() => r('still open'), 3000))]);
+      for (const p of pending) expect(await settled(p)).toEqual({ v: { done: true, value: undefined } });
+    } finally {
+      await sdk.cancelJob(job!.id);
+    }
+  });
+
   it('resumes watchJob after the connection is cut, with no duplicate and no gap', async () => {
     const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
     const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: t.key!, reconnectDelayMs: 50 });
@@ -141,6 +186,36 @@ describe('SDK', () => {
       expect(transitions.length).toBeGreaterThan(0);
       expect(transitions.filter((s) => !seqs.includes(s))).toEqual([]);
     } finally {
+      await client.close();
+      await proxy.close();
+    }
+  });
+
+  it('leaves no listener on the signal per reconnect: a long-lived jobUpdates over a flaky network holds none of its waits', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
+    const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: t.key!, reconnectDelayMs: 10 });
+    const abort = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const updates = client.jobUpdates({ ids: ['00000000-0000-4000-8000-000000000000'] }, { signal: abort.signal });
+      const pending = updates.next();
+      pending.catch(() => {}); // awaited below
+      for (let cuts = 0; cuts < 12; cuts++) {
+        for (let i = 0; i < 250 && proxy.accepted <= cuts; i++) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 50)); // its subscribe sent
+        proxy.cut();
+      }
+      for (let i = 0; i < 250 && proxy.accepted <= 12; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(proxy.accepted).toBe(13);
+      // The subscription open now listens for the abort; the 12 waits before the reconnects are over.
+      expect(getEventListeners(abort.signal, 'abort').length).toBeLessThanOrEqual(1);
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+      abort.abort();
+      expect(await pending).toEqual({ done: true, value: undefined });
+    } finally {
+      process.off('warning', onWarning);
       await client.close();
       await proxy.close();
     }
