@@ -61,6 +61,7 @@ async function watch(client: LongrunClient, id: string, after: number | undefine
   if (json) return exitFor(last.state);
   if (last.state === 'SUCCEEDED') o.out(`result ${JSON.stringify(last.result)}`);
   else if (last.error) o.out(`error ${oneLine(last.error)}`);
+  else if (last.state === 'CANCELLED') o.out('cancelled'); // no error of its own: it was asked to stop
   return exitFor(last.state);
 }
 

@@ -94,6 +94,7 @@ describe('longrun CLI', () => {
     expect(cancelled.stdout).toMatch(new RegExp(`^cancel requested ${id} demo\\.sleep RUNNING`));
     const watched = await longrun('watch', id);
     expect(watched.stdout).toContain(`${id} CANCELLED`);
+    expect(watched.stdout.trimEnd().split('\n').at(-1)).toBe('cancelled'); // the last line says how it ended
     expect(watched.code).toBe(1);
     const retried = await longrun('retry', id);
     expect(retried.stderr).toMatch(/^error INVALID_STATE id: /);
