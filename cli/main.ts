@@ -83,7 +83,9 @@ export async function main(argv: string[], o: Output = processOutput()): Promise
     }
     const run = isCommand(p.command) ? commands[p.command] : undefined;
     if (!run) throw new UsageError(p.command ? `unknown command ${JSON.stringify(p.command)}` : 'no command given');
-    client = createClient({ url: p.url, token: p.token });
+    // A frozen server fails a request after the SDK's 30 s; a purge call may take longer (thousands of jobs with
+    // long histories) and is left to run: Ctrl-C stops waiting for it.
+    client = createClient({ url: p.url, token: p.token, ...(p.command === 'purge' ? { requestTimeoutMs: 0 } : {}) });
     return await run(client, p.positionals, p.args, o);
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {

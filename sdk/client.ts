@@ -67,6 +67,12 @@ export interface ClientOptions {
    */
   keepAliveMs?: number;
   /**
+   * A request over HTTP with no answer after this long fails with code `TIMEOUT` (a server that accepts
+   * connections and never answers would otherwise hold the call for ever). The server may still have done
+   * it: submit again with the same `idempotencyKey` to be sure of one job. 0: no limit. @default 30000
+   */
+  requestTimeoutMs?: number;
+  /**
    * Concurrent `submitJob` calls travel together as one `submitJobs` request; each call still gets its own
    * answer, errors included (`sdk/submit-batcher.ts`). `false` sends one request per call. @default true
    */
@@ -141,9 +147,19 @@ export function createClient(o: ClientOptions): LongrunClient {
     reconnectDelayMs: o.reconnectDelayMs ?? 250,
     keepAliveMs: o.keepAliveMs ?? 10_000,
   });
+  const timeoutMs = o.requestTimeoutMs ?? 30_000;
 
   /** Runs a document whose variables are JSON text already (the submit batcher's inputs are). */
   async function post<R, V>(document: TypedDocumentString<R, V>, variablesJson: string): Promise<R> {
+    const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined; // its timer does not hold the process
+    const failed = (e: unknown): never => {
+      if (signal?.aborted) {
+        throw new LongrunError(`no answer from ${o.url} in ${timeoutMs} ms (the server may still have done it)`, 'TIMEOUT', [], { cause: e });
+      }
+      // fetch puts the system error in `cause`; node:http throws it.
+      const err = e as { code?: string; cause?: { code?: string; message?: string } };
+      throw new LongrunError(`cannot reach ${o.url}: ${err.cause?.code ?? err.code ?? err.cause?.message ?? String(e)}`, 'NETWORK', [], { cause: e });
+    };
     const res = await doFetch(o.url, {
       method: 'POST',
       headers: {
@@ -152,12 +168,9 @@ export function createClient(o: ClientOptions): LongrunClient {
         ...(authorization ? { authorization } : {}),
       },
       body: `{"query":${JSON.stringify(document.toString())},"variables":${variablesJson}}`,
-    }).catch((e: unknown) => {
-      // fetch puts the system error in `cause`; node:http throws it.
-      const err = e as { code?: string; cause?: { code?: string; message?: string } };
-      throw new LongrunError(`cannot reach ${o.url}: ${err.cause?.code ?? err.code ?? err.cause?.message ?? String(e)}`, 'NETWORK', [], { cause: e });
-    });
-    const text = await res.text();
+      ...(signal ? { signal } : {}),
+    }).catch(failed);
+    const text = await res.text().catch(failed);
     const body = parseGraphQLResponse<R>(text);
     if (!body) {
       // Not a GraphQL answer (an HTML 404 page, a proxy's error, JSON or not): most often a URL without its

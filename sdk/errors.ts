@@ -1,7 +1,8 @@
 /**
  * What the SDK throws: a `LongrunError` with the server's `extensions.code` (NOT_FOUND, BAD_USER_INPUT,
- * SERVICE_UNAVAILABLE, …), or, for a lost connection that could not be re-established, code `NETWORK`; an
- * iterator still open when the client is closed ends with code `CLOSED`.
+ * SERVICE_UNAVAILABLE, …), or, for a lost connection that could not be re-established, code `NETWORK`; a
+ * request over HTTP with no answer in `requestTimeoutMs`, `TIMEOUT`; an iterator still open when the client is
+ * closed ends with code `CLOSED`.
  */
 
 /** A GraphQL error as it arrives on the wire. */
@@ -15,7 +16,7 @@ export class LongrunError extends Error {
   override name = 'LongrunError';
   constructor(
     message: string,
-    /** The server's `extensions.code`, or `NETWORK`, or `CLOSED`. */
+    /** The server's `extensions.code`, or `NETWORK`, `TIMEOUT` or `CLOSED`. */
     readonly code: string,
     /** Every error of the response. */
     readonly errors: readonly GraphQLErrorBody[] = [],

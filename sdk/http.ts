@@ -13,7 +13,10 @@ export interface HttpAnswer {
   headers: { get(name: string): string | null };
   text(): Promise<string>;
 }
-export type Post = (url: string, init: { method: 'POST'; headers: Record<string, string>; body: string }) => Promise<HttpAnswer>;
+export type Post = (
+  url: string,
+  init: { method: 'POST'; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<HttpAnswer>;
 
 /** POST over node:http(s) through keep-alive agents (idle sockets do not keep the process alive). */
 export function nodePost(): { post: Post; close(): void } {
@@ -45,6 +48,8 @@ export function nodePost(): { post: Post; close(): void } {
         });
       });
       req.on('error', reject);
+      // Aborted (no answer in time): the request and its socket go, and the call fails with the reason.
+      init.signal?.addEventListener('abort', () => req.destroy(init.signal!.reason as Error), { once: true });
       req.end(init.body);
     });
   return { post, close: () => Object.values(agents).forEach((a) => a.destroy()) };

@@ -12,13 +12,16 @@ import { LongrunError, errorFromClose, isRetryableClose, type GraphQLErrorBody }
 /**
  * ws with an 'error' listener of its own: graphql-ws' `terminate()` (which `close()` uses on a connection
  * still being made) removes its handlers, then closes the socket, whose aborted handshake emits an 'error'
- * that nothing would hear: an uncaught exception.
+ * that nothing would hear: an uncaught exception. And a handshake with no answer in `handshakeTimeoutMs`
+ * fails (a server that accepts TCP connections and never answers the upgrade would hold it for ever).
  */
-class QuietWebSocket extends WebSocket {
-  constructor(...args: ConstructorParameters<typeof WebSocket>) {
-    super(...args);
-    this.on('error', () => {});
-  }
+function quietWebSocket(handshakeTimeoutMs: number): new (address: string | URL, protocols?: string | string[]) => WebSocket {
+  return class QuietWebSocket extends WebSocket {
+    constructor(address: string | URL, protocols?: string | string[]) {
+      super(address, protocols, { handshakeTimeout: handshakeTimeoutMs });
+      this.on('error', () => {});
+    }
+  };
 }
 
 /** One update of a job, as `watchJob` and `jobUpdates` yield it. */
@@ -163,7 +166,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     if (ws) return ws;
     const c = createWsClient({
       url: s.wsUrl,
-      webSocketImpl: QuietWebSocket,
+      webSocketImpl: quietWebSocket(s.keepAliveMs),
       lazy: true,
       // Reconnecting is done per watch (to resume with `after`), not by re-sending the same subscription.
       retryAttempts: 0,
@@ -171,6 +174,10 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       // A silently dead connection never closes by itself: terminating it fails its subscriptions with a
       // retryable close (4499), and they reconnect.
       keepAlive: s.keepAliveMs,
+      // A server that takes the connection and never acknowledges it (frozen) has it closed after as long
+      // (4504; the handshake has the same limit): a watch's first connection then fails at once, a later
+      // one is tried again like any loss.
+      connectionAckWaitTimeout: s.keepAliveMs,
       on: {
         connected: (_socket, payload) => {
           acked = true;

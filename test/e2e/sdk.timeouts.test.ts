@@ -1,0 +1,61 @@
+/**
+ * A server that accepts connections and never answers (frozen, or a black hole behind a proxy) does not hold
+ * the SDK's calls for ever: a request over HTTP fails with TIMEOUT after `requestTimeoutMs`, and a watch
+ * whose WebSocket is never acknowledged fails with NETWORK after `keepAliveMs`. Both used to wait for ever
+ * (so did `longrun jobs` and `longrun watch`). The stand-in server is a plain TCP listener that reads and
+ * never writes.
+ */
+import net from 'node:net';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createClient, LongrunError } from '../../sdk/index.js';
+
+let server: net.Server;
+let url: string;
+const sockets = new Set<net.Socket>();
+beforeAll(async () => {
+  server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.resume(); // reads, never answers
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/graphql`;
+});
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => server.close(r));
+});
+
+/** How long `p` took to settle, and what it rejected with. */
+async function failure(p: Promise<unknown>): Promise<{ ms: number; error: unknown }> {
+  const t0 = Date.now();
+  const error = await p.then(() => new Error('it resolved'), (e: unknown) => e);
+  return { ms: Date.now() - t0, error };
+}
+
+it('fails a request with TIMEOUT after requestTimeoutMs, and leaves no socket open', async () => {
+  const client = createClient({ url, requestTimeoutMs: 400 });
+  try {
+    const { ms, error } = await failure(client.job('00000000-0000-0000-0000-000000000000'));
+    expect(error).toBeInstanceOf(LongrunError);
+    expect(error).toMatchObject({ code: 'TIMEOUT', message: expect.stringContaining('no answer from') });
+    expect(ms).toBeGreaterThanOrEqual(350);
+    expect(ms).toBeLessThan(10_000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sockets.size).toBe(0); // the request's socket was destroyed, not left to the server
+  } finally {
+    await client.close();
+  }
+});
+
+it('fails a watch whose WebSocket is never acknowledged with NETWORK after keepAliveMs', async () => {
+  const client = createClient({ url, keepAliveMs: 400 });
+  try {
+    const { ms, error } = await failure(client.watchJob('00000000-0000-0000-0000-000000000000').next());
+    expect(error).toBeInstanceOf(LongrunError);
+    expect(error).toMatchObject({ code: 'NETWORK' });
+    expect(ms).toBeLessThan(10_000);
+  } finally {
+    await client.close();
+  }
+});
