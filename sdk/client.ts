@@ -67,6 +67,12 @@ export interface ClientOptions {
    */
   keepAliveMs?: number;
   /**
+   * How long the WebSocket's opening handshake, and then the server's acknowledgement, may each take: a
+   * server that takes the connection and never answers fails a watch with `NETWORK` (its first connection)
+   * or gets it reconnected (a later one), instead of holding it for ever. @default 10000
+   */
+  connectTimeoutMs?: number;
+  /**
    * A request over HTTP with no answer after this long fails with code `TIMEOUT` (a server that accepts
    * connections and never answers would otherwise hold the call for ever). The server may still have done
    * it: submit again with the same `idempotencyKey` to be sure of one job. 0: no limit. @default 30000
@@ -146,6 +152,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     reconnectAttempts: o.reconnectAttempts ?? 20,
     reconnectDelayMs: o.reconnectDelayMs ?? 250,
     keepAliveMs: o.keepAliveMs ?? 10_000,
+    connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
   });
   const timeoutMs = o.requestTimeoutMs ?? 30_000;
 

@@ -82,6 +82,8 @@ export interface SubscriptionSettings {
   reconnectAttempts: number;
   reconnectDelayMs: number;
   keepAliveMs: number;
+  /** How long the WebSocket's opening handshake and then the server's acknowledgement may each take. */
+  connectTimeoutMs: number;
   /** This machine's clock (a test skews it). @default Date.now */
   now?: () => number;
 }
@@ -166,7 +168,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     if (ws) return ws;
     const c = createWsClient({
       url: s.wsUrl,
-      webSocketImpl: quietWebSocket(s.keepAliveMs),
+      webSocketImpl: quietWebSocket(s.connectTimeoutMs),
       lazy: true,
       // Reconnecting is done per watch (to resume with `after`), not by re-sending the same subscription.
       retryAttempts: 0,
@@ -174,10 +176,10 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       // A silently dead connection never closes by itself: terminating it fails its subscriptions with a
       // retryable close (4499), and they reconnect.
       keepAlive: s.keepAliveMs,
-      // A server that takes the connection and never acknowledges it (frozen) has it closed after as long
-      // (4504; the handshake has the same limit): a watch's first connection then fails at once, a later
-      // one is tried again like any loss.
-      connectionAckWaitTimeout: s.keepAliveMs,
+      // A server that takes the connection and never acknowledges it (frozen) has it closed after
+      // connectTimeoutMs (4504; the handshake has the same limit): a watch's first connection then fails at
+      // once, a later one is tried again like any loss.
+      connectionAckWaitTimeout: s.connectTimeoutMs,
       on: {
         connected: (_socket, payload) => {
           acked = true;

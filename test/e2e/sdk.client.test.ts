@@ -397,6 +397,7 @@ describe('SDK', () => {
         reconnectAttempts: 20,
         reconnectDelayMs: 50,
         keepAliveMs: 10_000,
+        connectTimeoutMs: 10_000,
         now: () => Date.now() + skewMs,
       });
       const abort = new AbortController();

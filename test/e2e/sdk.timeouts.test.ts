@@ -1,7 +1,7 @@
 /**
  * A server that accepts connections and never answers (frozen, or a black hole behind a proxy) does not hold
  * the SDK's calls for ever: a request over HTTP fails with TIMEOUT after `requestTimeoutMs`, and a watch
- * whose WebSocket is never acknowledged fails with NETWORK after `keepAliveMs`. Both used to wait for ever
+ * whose WebSocket is never opened (or acknowledged) fails with NETWORK after `connectTimeoutMs`. Both used to wait for ever
  * (so did `longrun jobs` and `longrun watch`). The stand-in server is a plain TCP listener that reads and
  * never writes.
  */
@@ -48,8 +48,8 @@ it('fails a request with TIMEOUT after requestTimeoutMs, and leaves no socket op
   }
 });
 
-it('fails a watch whose WebSocket is never acknowledged with NETWORK after keepAliveMs', async () => {
-  const client = createClient({ url, keepAliveMs: 400 });
+it('fails a watch whose WebSocket is never opened with NETWORK after connectTimeoutMs', async () => {
+  const client = createClient({ url, connectTimeoutMs: 400 });
   try {
     const { ms, error } = await failure(client.watchJob('00000000-0000-0000-0000-000000000000').next());
     expect(error).toBeInstanceOf(LongrunError);
