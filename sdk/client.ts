@@ -155,11 +155,15 @@ export function createClient(o: ClientOptions): LongrunClient {
     connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
   });
   const timeoutMs = o.requestTimeoutMs ?? 30_000;
+  /** How many times `close()` was called: a request made before one that cut it short fails with CLOSED. */
+  let closes = 0;
 
   /** Runs a document whose variables are JSON text already (the submit batcher's inputs are). */
   async function post<R, V>(document: TypedDocumentString<R, V>, variablesJson: string): Promise<R> {
     const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined; // its timer does not hold the process
+    const closesBefore = closes;
     const failed = (e: unknown): never => {
+      if (closes !== closesBefore) throw new LongrunError('the client was closed while the request waited for its answer', 'CLOSED', [], { cause: e });
       if (signal?.aborted) {
         throw new LongrunError(`no answer from ${o.url} in ${timeoutMs} ms (the server may still have done it)`, 'TIMEOUT', [], { cause: e });
       }
@@ -221,6 +225,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     watchJob: live.watchJob,
     jobUpdates: live.jobUpdates,
     async close() {
+      closes++;
       node?.close();
       await live.close();
     },

@@ -1,8 +1,8 @@
 /**
  * What the SDK throws: a `LongrunError` with the server's `extensions.code` (NOT_FOUND, BAD_USER_INPUT,
  * SERVICE_UNAVAILABLE, …), or, for a lost connection that could not be re-established, code `NETWORK`; a
- * request over HTTP with no answer in `requestTimeoutMs`, `TIMEOUT`; an iterator still open when the client is
- * closed ends with code `CLOSED`.
+ * request over HTTP with no answer in `requestTimeoutMs`, `TIMEOUT`; an iterator still open, or a request still
+ * waiting, when the client is closed ends with code `CLOSED`.
  */
 
 /** A GraphQL error as it arrives on the wire. */

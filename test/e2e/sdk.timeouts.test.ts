@@ -59,3 +59,13 @@ it('fails a watch whose WebSocket is never opened with NETWORK after connectTime
     await client.close();
   }
 });
+
+it('fails a request still waiting when the client is closed with CLOSED, not NETWORK', async () => {
+  const client = createClient({ url, requestTimeoutMs: 0 });
+  const waiting = failure(client.job('00000000-0000-0000-0000-000000000000'));
+  while (sockets.size === 0) await new Promise((r) => setTimeout(r, 10)); // the request reached the server
+  await client.close();
+  const { error } = await waiting;
+  expect(error).toBeInstanceOf(LongrunError);
+  expect(error).toMatchObject({ code: 'CLOSED' });
+});
