@@ -34,22 +34,28 @@ export function nodePost(): { post: Post; close(): void } {
   const post: Post = (url, init) =>
     new Promise((resolve, reject) => {
       const { u, lib, agent } = targetOf(url);
+      // Aborted (no answer in time): the request and its socket go, and the call fails with the reason. The
+      // listener goes when the call settles: the signal would otherwise hold the request until it fires.
+      const abort = () => req.destroy(init.signal!.reason as Error);
+      const settle = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => {
+        init.signal?.removeEventListener('abort', abort);
+        fn(...a);
+      };
       const req = lib.request(u, { method: init.method, headers: { ...init.headers, 'content-length': Buffer.byteLength(init.body) }, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
+        res.on('error', settle(reject));
+        res.on('end', settle(() => {
           const text = Buffer.concat(chunks).toString('utf8');
           const get = (name: string) => {
             const v = res.headers[name.toLowerCase()];
             return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
           };
           resolve({ status: res.statusCode ?? 0, headers: { get }, text: async () => text });
-        });
+        }));
       });
-      req.on('error', reject);
-      // Aborted (no answer in time): the request and its socket go, and the call fails with the reason.
-      init.signal?.addEventListener('abort', () => req.destroy(init.signal!.reason as Error), { once: true });
+      req.on('error', settle(reject));
+      init.signal?.addEventListener('abort', abort, { once: true });
       req.end(init.body);
     });
   return { post, close: () => Object.values(agents).forEach((a) => a.destroy()) };
