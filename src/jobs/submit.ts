@@ -13,7 +13,6 @@ import type { JobRow } from '../db/schema.js';
 import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, isConnectionError, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
-import type { z } from 'zod';
 import { MAX_ATTEMPTS_RANGE, parsePayload, TIMEOUT_RANGE, type JobType } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, unstorableMessage } from './payload-check.js';
@@ -48,15 +47,15 @@ export interface SubmitResult {
 type Checked = { job: NewJob; notifications: CheckedNotification[] } | { errors: UserError[] };
 
 /**
- * Checks one input; `at` is the path prefix of its fields (e.g. `['input']` or `['inputs', '3']`). A promise
- * once the payload goes to its type's schema (`parsePayload`).
+ * Checks one input; `at` is the path prefix of its fields (e.g. `['input']` or `['inputs', '3']`).
+ * Asynchronous: the payload's schema may check asynchronously (`parsePayload`).
  */
-export function validateSubmit(
+export async function validateSubmit(
   deps: Pick<JobDeps, 'types' | 'names' | 'notify'>,
   viewer: Viewer,
   input: SubmitInput,
   at: string[],
-): Checked | Promise<Checked> {
+): Promise<Checked> {
   const type = deps.types.get(input.type);
   if (!type) {
     return {
@@ -65,7 +64,7 @@ export function validateSubmit(
   }
   const errors: UserError[] = [];
   const payload = input.payload ?? {};
-  const payloadChecked = payloadErrors(type, payload, at);
+  const payloadIssues = await payloadErrors(type, payload, at);
   const maxAttempts = input.maxAttempts ?? type.maxAttempts;
   const ceiling = Math.min(MAX_ATTEMPTS_RANGE.max, type.maxDeliver);
   if (!Number.isInteger(maxAttempts) || maxAttempts < MAX_ATTEMPTS_RANGE.min || maxAttempts > ceiling) {
@@ -81,28 +80,25 @@ export function validateSubmit(
   }
   const notify = validateNotify(input.notify, deps.notify, [...at, 'notify']);
   if ('errors' in notify) errors.push(...notify.errors);
-  const checked = (payloadIssues: UserError[]): Checked => {
-    if (payloadIssues.length || errors.length) return { errors: [...payloadIssues, ...errors] };
-    return {
-      notifications: 'notifications' in notify ? notify.notifications : [],
-      job: {
-        id: randomUUID(),
-        owner: viewer.owner,
-        type: type.name,
-        payload,
-        maxAttempts,
-        timeoutMs,
-        idempotencyKey: key,
-        traceparent: input.traceparent ?? null,
-        subject: deps.names.jobSubject(type.name),
-      },
-    };
+  if (payloadIssues.length || errors.length) return { errors: [...payloadIssues, ...errors] };
+  return {
+    notifications: 'notifications' in notify ? notify.notifications : [],
+    job: {
+      id: randomUUID(),
+      owner: viewer.owner,
+      type: type.name,
+      payload,
+      maxAttempts,
+      timeoutMs,
+      idempotencyKey: key,
+      traceparent: input.traceparent ?? null,
+      subject: deps.names.jobSubject(type.name),
+    },
   };
-  return Array.isArray(payloadChecked) ? checked(payloadChecked) : payloadChecked.then(checked);
 }
 
 /** Why a payload is refused (storable, within MAX_PAYLOAD_BYTES, then its type's schema); empty: accepted. */
-function payloadErrors(type: JobType, payload: unknown, at: string[]): UserError[] | Promise<UserError[]> {
+async function payloadErrors(type: JobType, payload: unknown, at: string[]): Promise<UserError[]> {
   const shape = checkJson(payload);
   if (shape === 'too-deep') return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
   const size = Buffer.byteLength(JSON.stringify(payload));
@@ -110,15 +106,13 @@ function payloadErrors(type: JobType, payload: unknown, at: string[]): UserError
     return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload is ${size} bytes; the maximum is ${MAX_PAYLOAD_BYTES}` }];
   }
   if (shape === 'unstorable') return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
-  const issues = (parsed: z.ZodSafeParseResult<unknown>): UserError[] =>
-    parsed.success
-      ? []
-      : parsed.error.issues.slice(0, 10).map((issue) => ({
-          code: UserErrorCode.INVALID_PAYLOAD,
-          field: [...at, 'payload', ...issue.path.map(String)],
-          message: issue.message,
-        }));
-  return parsePayload(type, payload).then(issues);
+  const parsed = await parsePayload(type, payload);
+  if (parsed.success) return [];
+  return parsed.error.issues.slice(0, 10).map((issue) => ({
+    code: UserErrorCode.INVALID_PAYLOAD,
+    field: [...at, 'payload', ...issue.path.map(String)],
+    message: issue.message,
+  }));
 }
 
 /**
@@ -131,8 +125,7 @@ export async function submitJobs(
   inputs: SubmitInput[],
   at: (i: number) => string[],
 ): Promise<SubmitResult> {
-  const each = inputs.map((input, i) => validateSubmit(deps, viewer, input, at(i)));
-  const checked = each.some((c) => c instanceof Promise) ? await Promise.all(each) : (each as Checked[]);
+  const checked = await Promise.all(inputs.map((input, i) => validateSubmit(deps, viewer, input, at(i))));
   const userErrors = checked.flatMap((c) => ('errors' in c ? c.errors : []));
   if (userErrors.length) return refusedByInput(userErrors);
   const valid = checked as { job: NewJob; notifications: CheckedNotification[] }[];
