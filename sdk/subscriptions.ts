@@ -307,12 +307,11 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
         return yield* subscribe(vars);
       } catch (e) {
         if (!opts.onGap || vars.lastSeenAt === null || codeOf(e) !== 'REPLAY_TOO_LARGE') throw e;
-        started = now(); // the next resume starts here: the application re-reads what came before
-        // From now, by the server's clock, with the resume's 5 s overlap: a change the re-read misses (it
-        // committed after the re-read, before the server listened) comes in the replay, whatever its `at`.
-        const from = new Date(started + clockOffset).toISOString();
+        // Resumed from now (by the server's clock, with the resume's 5 s overlap): a change the re-read misses
+        // (it committed after the re-read, before the server listened) comes in the replay, whatever its `at`.
+        started = now();
         const end = new AbortController();
-        yield* gapThenLive({ since: vars.lastSeenAt }, subscribe({ since: null, lastSeenAt: from }, end.signal), end);
+        yield* gapThenLive({ since: vars.lastSeenAt }, subscribe(resume(), end.signal), end);
       }
     }
     for await (const u of resubscribing(open, opts.signal)) {

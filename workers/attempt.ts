@@ -5,7 +5,6 @@
  * timer). A class rather than closures: the runner makes one per job, thousands a second.
  */
 import type { JsMsg } from '@nats-io/jetstream';
-import type { z } from 'zod';
 import type { Context as TraceContext } from '@opentelemetry/api';
 import type { ProgressRecorded, ProgressWrite } from '../src/db/attempts.js';
 import type { JobRow } from '../src/db/schema.js';
@@ -44,10 +43,8 @@ export interface AttemptDeps {
  * worker's schema refuses now (the type changed since) would be refused by every attempt, so the job fails at
  * once (a dead letter to replay once the schema accepts it) instead of using up its retries.
  */
-const payloadOf = (bound: BoundHandler, payload: unknown): Promise<unknown> =>
-  parsePayload(bound.type, payload).then((p) => parsedOrThrow(bound, p));
-
-function parsedOrThrow(bound: BoundHandler, parsed: z.ZodSafeParseResult<unknown>): unknown {
+async function payloadOf(bound: BoundHandler, payload: unknown): Promise<unknown> {
+  const parsed = await parsePayload(bound.type, payload);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`);
   throw new PermanentJobError(`the payload does not match type ${bound.type.name}'s schema any more: ${issues.join('; ')}`);
