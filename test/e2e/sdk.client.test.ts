@@ -158,6 +158,9 @@ describe('SDK', () => {
       const settled = (p: Promise<unknown>) =>
         Promise.race([p.then((v) => ({ v }), (e: unknown) => ({ e })), new Promise((r) => setTimeout(() => r('still open'), 3000))]);
       for (const p of pending) expect(await settled(p)).toEqual({ v: { done: true, value: undefined } });
+      // The server dropped both subscriptions: none of their listeners is left (the watch's was counted before).
+      for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners - 1; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(t.app.hub.listenerCount).toBe(listeners - 1);
     } finally {
       await sdk.cancelJob(job!.id);
     }
