@@ -159,8 +159,9 @@ async function run(m: Mode, n: number, rate: number) {
       req.end(id);
     });
   const until = (count: number) =>
-    new Promise<void>((resolve) => {
-      const check = () => started.size >= count && resolve();
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${started.size} of ${count} jobs started within 60 s`)), 60_000);
+      const check = () => started.size >= count && (clearTimeout(timer), resolve());
       onStarted = check;
       check();
     });
