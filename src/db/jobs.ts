@@ -13,7 +13,7 @@ export const JOB_COLUMNS = `id, owner, type, state, payload, progress, progress_
   seq, seq_reserved as "seqReserved", series, cancel_requested as "cancelRequested", lease_until as "leaseUntil",
   created_at as "createdAt", updated_at as "updatedAt", started_at as "startedAt", finished_at as "finishedAt",
   next_attempt_at as "nextAttemptAt", msg_seq::float8 as "msgSeq", dead_lettered_at as "deadLetteredAt",
-  dead_letter_seq as "deadLetterSeq", traceparent`;
+  dead_letter_seq::float8 as "deadLetterSeq", traceparent`;
 
 /** JOB_COLUMNS with a null payload: for a success, whose payload its worker has and its update does not carry. */
 export const JOB_COLUMNS_NO_PAYLOAD = JOB_COLUMNS.replace('payload,', 'null::jsonb as payload,');

@@ -72,8 +72,8 @@ export const jobs = pgTable(
     msgSeq: bigint('msg_seq', { mode: 'number' }),
     /** When the dead-letter component recorded the job (FAILED and copied to the dead-letter stream). */
     deadLetteredAt: ts('dead_lettered_at'),
-    /** Sequence of the job's copy in the dead-letter stream. */
-    deadLetterSeq: integer('dead_letter_seq'),
+    /** Sequence of the job's copy in the dead-letter stream (64-bit, as JetStream's: it passes 2^31 in time). */
+    deadLetterSeq: bigint('dead_letter_seq', { mode: 'number' }),
     /** W3C traceparent of the submit, continued by the worker. */
     traceparent: text('traceparent'),
   },

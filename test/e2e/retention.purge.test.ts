@@ -41,7 +41,7 @@ const deadLetterIds = async () =>
 const deadLettersInStream = async (type: string) =>
   (await gql(t.url, `{ queueStats { type deadLetters } }`)).body.data.queueStats.find((s: any) => s.type === type).deadLetters as number;
 const copySeq = async (id: string) =>
-  (await t.env.sql<{ s: number }[]>`select dead_letter_seq as s from jobs where id = ${id}`)[0]!.s;
+  (await t.env.sql<{ s: number }[]>`select dead_letter_seq::float8 as s from jobs where id = ${id}`)[0]!.s;
 const copyInStream = async (seq: number) => {
   const { nats, names } = t.app.deps;
   return (await nats.jsm.streams.getMessage(names.deadLetterStream, { seq })) !== null;

@@ -37,7 +37,7 @@ it('makes no second copy of a job already dead-lettered when its advisory comes 
   const waiting = consumer.next({ expires: 3000 }); // 2.9: the advisory needs a pull waiting
   await waitForJob(t.url, id, (j) => j.state === 'FAILED');
   await waiting;
-  const recorded = async () => (await t.env.sql<{ seq: number | null }[]>`select dead_letter_seq as seq from jobs where id = ${id}`)[0]!.seq;
+  const recorded = async () => (await t.env.sql<{ seq: number | null }[]>`select dead_letter_seq::float8 as seq from jobs where id = ${id}`)[0]!.seq;
   for (let i = 0; i < 100 && (await recorded()) === null; i++) await new Promise((r) => setTimeout(r, 100));
   const first = await recorded();
   expect(first).not.toBeNull();

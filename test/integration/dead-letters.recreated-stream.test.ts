@@ -22,7 +22,7 @@ afterAll(async () => {
 const copySeq = async (id: string) => {
   let seq: number | null = null;
   await eventually(async () => {
-    seq = (await t.env.sql<{ s: number | null }[]>`select dead_letter_seq as s from jobs where id = ${id}`)[0]!.s;
+    seq = (await t.env.sql<{ s: number | null }[]>`select dead_letter_seq::float8 as s from jobs where id = ${id}`)[0]!.s;
     return seq !== null;
   }, 'dead letter recorded');
   return seq!;

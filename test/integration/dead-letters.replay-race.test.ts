@@ -57,7 +57,7 @@ it('removes a copy made after the job was replayed, and never records it on a la
   const [row1] = await t.env.sql<{ dead_letter_seq: number | null }[]>`select dead_letter_seq from jobs where id = ${id}`;
   expect(row1!.dead_letter_seq).toBeNull();
   await copyToDeadLetters(deps(), failed2);
-  const [row2] = await t.env.sql<{ dead_letter_seq: number }[]>`select dead_letter_seq from jobs where id = ${id}`;
+  const [row2] = await t.env.sql<{ dead_letter_seq: number }[]>`select dead_letter_seq::float8 as dead_letter_seq from jobs where id = ${id}`;
   expect(await copiesOf(id)).toEqual([`${row2!.dead_letter_seq}:0`]);
   expect(await deadLetters()).toEqual({ list: { totalCount: 1, edges: [{ node: { id } }] }, inStream: 1 });
 });

@@ -25,7 +25,7 @@ const deadLetterCount = async () =>
   (await gql(s.t.url, `{ queueStats { type deadLetters } }`)).body.data.queueStats.find((x: { type: string }) => x.type === 'demo.flaky').deadLetters;
 const deadLettered = (id: string) =>
   eventually(async () => {
-    const [row] = await s.env.sql<{ seq: number | null }[]>`select dead_letter_seq as seq from jobs where id = ${id}`;
+    const [row] = await s.env.sql<{ seq: number | null }[]>`select dead_letter_seq::float8 as seq from jobs where id = ${id}`;
     return row?.seq ?? undefined;
   }, 60_000, 'dead letter recorded');
 
@@ -43,7 +43,7 @@ it('removes the old dead-letter copy of a job retried while NATS was down', asyn
 
   // The replay (series 2) runs once NATS is back and fails for good again: its own copy is recorded.
   const secondSeq = await eventually(async () => {
-    const [row] = await s.env.sql<{ series: number; seq: number | null }[]>`select series, dead_letter_seq as seq from jobs where id = ${id}`;
+    const [row] = await s.env.sql<{ series: number; seq: number | null }[]>`select series, dead_letter_seq::float8 as seq from jobs where id = ${id}`;
     return row?.series === 2 && row.seq !== null ? row.seq : undefined;
   }, 60_000, 'series 2 dead-lettered');
   // Only the new series' copy is left (the old one is removed once NATS answers again).
