@@ -49,7 +49,8 @@ export async function cancelJob(deps: JobDeps, viewer: Viewer, id: string): Prom
 
 /**
  * FAILED → QUEUED, a new attempt series; its copy is removed from the dead-letter stream (once NATS answers).
- * A job whose type the server no longer has is refused (UNKNOWN_JOB_TYPE).
+ * A job whose type the server no longer has is refused (UNKNOWN_JOB_TYPE). Once the replay has committed, the
+ * answer is the replayed job, whatever fails after it.
  */
 export async function retryJob(deps: JobDeps, viewer: Viewer, id: string): Promise<Result> {
   const job = await visibleJob(deps, viewer, id);
@@ -65,7 +66,14 @@ export async function retryJob(deps: JobDeps, viewer: Viewer, id: string): Promi
     if (!now) throw new NotFoundError('job'); // purged by retention meanwhile
     return invalidState(now, 'retried now');
   }
-  if (job.deadLetterSeq !== null) await removeDeadLetterCopy(deps, job.deadLetterSeq, job.id);
+  // Committed: the job is replayed, and that is the answer. What is left is tidying that the background
+  // machinery finishes if it fails here: the copy's removal is noted in dead_letter_removals (the
+  // dead-letter sweep's), and the outbox entry is the relay's.
+  if (job.deadLetterSeq !== null) {
+    await removeDeadLetterCopy(deps, job.deadLetterSeq, job.id).catch((e: unknown) =>
+      deps.log.warn({ err: e, jobId: job.id }, 'retryJob: replayed; removing its dead-letter copy failed, the dead-letter sweep removes it'),
+    );
+  }
   deps.relay.publishSoon([replayed.outbox]);
   publishUpdate(deps.nats.nc, deps.names, updateFromJob(replayed.job));
   return { job: replayed.job, userErrors: [] };

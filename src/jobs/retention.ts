@@ -17,6 +17,7 @@ import type { Config } from '../config.js';
 import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, type UserError } from '../errors.js';
 import { deleteDeadLetterCopies } from '../messaging/dead-letters.js';
 import { jobsPurged } from '../observability/metrics.js';
+import { repeatAfterEach } from '../repeat.js';
 import type { JobDeps, Viewer } from './deps.js';
 import type { JobState } from './state.js';
 
@@ -103,7 +104,6 @@ export interface Retention {
 export function startRetention(d: RetentionDeps, o: { ages: PurgeAges | null; intervalMs: number }): Retention {
   const { ages } = o;
   let stopped = false;
-  let running: Promise<unknown> = Promise.resolve();
   const days = (ms: number | undefined) => (ms === undefined ? 'for ever' : `${ms / DAY_MS} days`);
   d.log.info(
     `retention: SUCCEEDED and CANCELLED jobs are kept ${days(ages?.SUCCEEDED)}, FAILED jobs ${days(ages?.FAILED)} (JOB_RETENTION_DAYS, FAILED_JOB_RETENTION_DAYS)`,
@@ -119,23 +119,17 @@ export function startRetention(d: RetentionDeps, o: { ages: PurgeAges | null; in
 
   // The next pass is timed from the end of the last one: a pass longer than the interval (the first one
   // over a large backlog) is never joined by another, each holding a pool connection.
-  let timer: NodeJS.Timeout | undefined;
-  const schedule = () => {
-    if (!ages || stopped) return;
-    timer = setTimeout(() => {
-      running = runOnce()
-        .catch((e: unknown) => d.log.warn({ err: e }, 'retention: pass failed; trying again at the next one'))
-        .finally(schedule);
-    }, o.intervalMs).unref();
-  };
-  schedule();
+  const passes = ages
+    ? repeatAfterEach(o.intervalMs, () =>
+        runOnce().catch((e: unknown) => d.log.warn({ err: e }, 'retention: pass failed; trying again at the next one')),
+      )
+    : null;
 
   return {
     runOnce,
     async stop() {
       stopped = true;
-      clearTimeout(timer);
-      await running;
+      await passes?.stop();
     },
   };
 }

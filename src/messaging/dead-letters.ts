@@ -20,6 +20,7 @@ import type { JobRow } from '../db/schema.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
+import { repeatAfterEach } from '../repeat.js';
 import type { Nats } from './connect.js';
 import { advisorySchema, encode, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
 import type { Names } from './names.js';
@@ -204,14 +205,25 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<vo
 }
 
 export interface DeadLetterRecorder {
-  /** One sweep for abandoned jobs and stale copies (also run on a timer); answers the abandoned jobs it took. */
+  /**
+   * One sweep for abandoned jobs and stale copies (also run on a timer); answers the abandoned jobs it took.
+   * Sweeps never overlap: one asked for while another runs starts when that one ends.
+   */
   sweepOnce(): Promise<number>;
+  /**
+   * Stops consuming advisories and sweeping. A sweep under way ends after the job it is on (each step is
+   * idempotent: the next sweep, in this process or another, takes up the rest); stop() waits for it at most
+   * `STOP_WAIT_MS`, so a sweep stuck on a slow or locked database does not hold up the shutdown.
+   */
   stop(): Promise<void>;
 }
 
+/** How long stop() waits for the advisory consumer, and for a sweep under way, to end. */
+const STOP_WAIT_MS = 2000;
+
 /**
  * Runs the recorder: consumes the advisory stream through its durable consumer, and sweeps for abandoned
- * jobs and stale copies still to remove every `sweepIntervalMs`.
+ * jobs and stale copies still to remove `sweepIntervalMs` after the end of the previous sweep.
  */
 export async function startDeadLetterRecorder(
   d: DeadLetterDeps,
@@ -243,26 +255,48 @@ export async function startDeadLetterRecorder(
     }
   })();
 
-  async function sweepOnce(): Promise<number> {
+  async function sweep(): Promise<number> {
+    if (stopped) return 0;
     const jobs = await findAbandonedJobs(d.sql, 2 * o.ackWaitMs, 100);
-    for (const job of jobs) await deadLetterJob(d, job, job.msgSeq, 'worker lost during the last attempt');
+    let taken = 0;
+    for (const job of jobs) {
+      if (stopped) return taken;
+      await deadLetterJob(d, job, job.msgSeq, 'worker lost during the last attempt');
+      taken++;
+    }
+    if (stopped) return taken;
     const removed = await removeStaleCopies(d);
     if (removed) d.log.info({ removed }, 'dead letters: removed stale copies');
-    return jobs.length;
+    return taken;
   }
-  let sweeping: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    sweeping = sweepOnce().catch((e) => d.log.warn({ err: e }, 'dead letters: sweep failed'));
-  }, o.sweepIntervalMs);
+  let lastSweep: Promise<unknown> = Promise.resolve();
+  function sweepOnce(): Promise<number> {
+    const next = lastSweep.then(sweep);
+    lastSweep = next.catch(() => {});
+    return next;
+  }
+  const sweeps = repeatAfterEach(o.sweepIntervalMs, () =>
+    sweepOnce().catch((e: unknown) => {
+      if (!stopped) d.log.warn({ err: e }, 'dead letters: sweep failed');
+    }),
+  );
+  const waitAtMost = async (p: Promise<unknown>) => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([p, new Promise((r) => (timer = setTimeout(r, STOP_WAIT_MS)))]);
+    clearTimeout(timer);
+  };
 
+  let stopping: Promise<void> | null = null;
   return {
     sweepOnce,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await messages?.close();
-      await Promise.race([loop, new Promise((r) => setTimeout(r, 2000))]);
-      await sweeping;
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        const swept = sweeps.stop().then(() => lastSweep);
+        await messages?.close();
+        await Promise.all([waitAtMost(loop), waitAtMost(swept)]);
+      })();
+      return stopping;
     },
   };
 }
