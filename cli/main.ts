@@ -83,8 +83,9 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[], o: Output = processOutput()): Promise<number> {
-  // `longrun keys …` manages API keys in the database directly (DATABASE_URL), not through the API.
-  if (argv[0] === 'keys') return runKeysCommand(argv.slice(1));
+  // `longrun keys …` manages API keys in the database directly (DATABASE_URL), not through the API. It prints
+  // through `o` as the other commands do (a reader gone away ends it with 141, too).
+  if (argv[0] === 'keys') return runKeysCommand(argv.slice(1), o);
   let client: LongrunClient | null = null;
   let token: string | undefined;
   try {

@@ -87,4 +87,15 @@ describe('longrun, when the reader of its output goes away (`longrun watch … |
     expect(stderr).toBe('');
     expect(code).toBe(141);
   });
+
+  it('ends `longrun keys list` the same way (it writes through the keys command, straight to the database)', async () => {
+    const env = { ...process.env, DATABASE_URL: t.env.databaseUrl, NODE_OPTIONS: '' };
+    const child = spawn(process.execPath, [BIN, 'keys', 'list'], { env });
+    child.stdout.destroy(); // `longrun keys list | true`: the reader is gone before the list is written
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(141);
+  });
 });
