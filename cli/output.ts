@@ -3,6 +3,7 @@
  * text otherwise (pipes, files, CI), so `grep` and `awk` work on it.
  */
 import type { JobUpdate } from '../sdk/index.js';
+import { displayWidth, fitWidth, padEndWidth } from './display-width.js';
 
 export interface Output {
   /** Whether stdout is a terminal. */
@@ -33,14 +34,17 @@ export function processOutput(): Output {
   };
 }
 
-/** Columns padded to the widest cell on a terminal; tab-separated otherwise. */
+/**
+ * Columns padded to the widest cell on a terminal, in the columns each cell takes there (a CJK character or an
+ * emoji two, a combining accent none); tab-separated otherwise.
+ */
 export function table(o: Output, header: string[], rows: string[][]): void {
   if (!o.tty) {
     for (const r of rows) o.out(r.join('\t'));
     return;
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
+  const line = (row: string[]) => row.map((c, i) => padEndWidth(c, widths[i]!)).join('  ').trimEnd();
   o.out(line(header));
   for (const r of rows) o.out(line(r));
 }
@@ -76,7 +80,8 @@ export function updatePrinter(o: Output): { update(u: JobUpdate): void; done(): 
       const text = `${bar} ${pct(u.progress).padStart(4)} ${u.state}${u.message ? `  ${oneLine(u.message)}` : ''}`;
       // A state change keeps the previous line; progress redraws the current one.
       if (lastState && u.state !== lastState && u.state !== 'RUNNING') process.stdout.write('\n');
-      process.stdout.write(`\r\x1b[2K${text.slice(0, cols - 1)}`);
+      // Cut to the terminal's width in columns: a longer line would wrap, and the next redraw clear only its end.
+      process.stdout.write(`\r\x1b[2K${fitWidth(text, cols - 1)}`);
       lastState = u.state;
     },
     done: () => void (lastState && process.stdout.write('\n')), // the bar's line, when one was drawn
