@@ -36,17 +36,19 @@ export function processOutput(): Output {
 
 /**
  * Columns padded to the widest cell on a terminal, in the columns each cell takes there (a CJK character or an
- * emoji two, a combining accent none); tab-separated otherwise.
+ * emoji two, a combining accent none); tab-separated otherwise. Every cell is made one line (`oneLine`), so a
+ * line break or a tab in a cell cannot split its row or add a column, nor an escape drive the terminal.
  */
 export function table(o: Output, header: string[], rows: string[][]): void {
+  const cells = rows.map((r) => r.map(oneLine));
   if (!o.tty) {
-    for (const r of rows) o.out(r.join('\t'));
+    for (const r of cells) o.out(r.join('\t'));
     return;
   }
-  const widths = header.map((h, i) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i] ?? ''))));
+  const widths = header.map((h, i) => Math.max(displayWidth(h), ...cells.map((r) => displayWidth(r[i] ?? ''))));
   const line = (row: string[]) => row.map((c, i) => padEndWidth(c, widths[i]!)).join('  ').trimEnd();
   o.out(line(header));
-  for (const r of rows) o.out(line(r));
+  for (const r of cells) o.out(line(r));
 }
 
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
@@ -54,11 +56,12 @@ const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' 
 /**
  * Text a job carries (a handler's progress message, its error) as one printable line: line breaks, tabs and
  * other control characters (terminal escapes among them) are written as `\n`, `\t`, `\u001b`, so they can
- * neither split an update's line nor drive the terminal.
+ * neither split an update's line nor drive the terminal; so are the bidirectional overrides and isolates
+ * (U+202A-202E, U+2066-2069), which would turn the rest of the line around.
  */
 export const oneLine = (text: string): string =>
   // eslint-disable-next-line no-control-regex
-  text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 const BAR_WIDTH = 30;
 const pct = (p: number) => `${Math.round(p)}%`;

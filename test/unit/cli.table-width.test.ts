@@ -1,6 +1,8 @@
 /**
  * The CLI's tables as a user sees them: on a terminal each column starts at the same screen column whatever
- * its cells hold (CJK characters and emoji take two columns, a combining accent none).
+ * its cells hold (CJK characters and emoji take two columns, a combining accent none), and on a terminal or in
+ * a pipe a cell's line break, tab or escape is printed escaped, so it cannot split a row, add a column or drive
+ * the terminal.
  */
 import { describe, expect, it } from 'vitest';
 import { displayWidth, fitWidth } from '../../cli/display-width.js';
@@ -29,6 +31,18 @@ describe('table on a terminal', () => {
       'cafe\u0301         FAILED     c',
       'plain.ascii  SUCCEEDED  d',
     ]);
+  });
+
+  it('prints line breaks, tabs, escapes and bidirectional overrides in a cell escaped, on its row', () => {
+    const lines = printed(true, ['NAME', 'DESCRIPTION'], [['x', 'one\ntwo\tthree \u001b[2J\u001b[31mred \u202eevil']]);
+    expect(lines).toEqual(['NAME  DESCRIPTION', 'x     one\\ntwo\\tthree \\u001b[2J\\u001b[31mred \\u202eevil']);
+  });
+});
+
+describe('table in a pipe', () => {
+  it('keeps one row per line and one tab between cells, whatever a cell holds', () => {
+    const lines = printed(false, ['NAME', 'DESCRIPTION', 'N'], [['x', 'one\ntwo\tthree\r', '1']]);
+    expect(lines).toEqual(['x\tone\\ntwo\\tthree\\r\t1']);
   });
 });
 
