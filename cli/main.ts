@@ -29,6 +29,17 @@ function duration(v: string | undefined): number | undefined {
   return seconds;
 }
 
+/**
+ * `--url` or `--token`, else its environment variable. A variable of blanks alone is unset, as the server
+ * reads its own settings (`LONGRUN_TOKEN=` in an env file); a blank option is bad usage: `--token "$KEY"` with
+ * KEY unset would send no key, and the server's UNAUTHENTICATED would not say why.
+ */
+function setting(option: 'url' | 'token', given: string | undefined, variable: string, what: string): string | undefined {
+  if (given === undefined) return process.env[variable]?.trim() ? process.env[variable] : undefined;
+  if (!given.trim()) throw new UsageError(`--${option} is empty: give ${what}, or leave --${option} out to use ${variable}`);
+  return given;
+}
+
 function parse(argv: string[]): { command: string; positionals: string[]; args: CommandArgs; url: string; token: string | undefined } {
   const { positionals, given, value, list, flag } = readCommandLine(argv);
   const int = (name: 'max-attempts' | 'first') => {
@@ -64,19 +75,22 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
   return {
     command: help ? 'help' : command,
     positionals: rest,
-    url: value('url') ?? process.env['LONGRUN_URL'] ?? 'http://localhost:4000/graphql',
-    token: value('token') ?? process.env['LONGRUN_TOKEN'] ?? undefined,
+    url: setting('url', value('url'), 'LONGRUN_URL', 'the GraphQL endpoint') ?? 'http://localhost:4000/graphql',
+    token: setting('token', value('token'), 'LONGRUN_TOKEN', 'an API key'),
     args,
   };
 }
 
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: string[], o: Output = processOutput()): Promise<number> {
-  // `longrun keys …` manages API keys in the database directly (DATABASE_URL), not through the API.
-  if (argv[0] === 'keys') return runKeysCommand(argv.slice(1));
+  // `longrun keys …` manages API keys in the database directly (DATABASE_URL), not through the API. It prints
+  // through `o` as the other commands do (a reader gone away ends it with 141, too).
+  if (argv[0] === 'keys') return runKeysCommand(argv.slice(1), o);
   let client: LongrunClient | null = null;
+  let token: string | undefined;
   try {
     const p = parse(argv);
+    token = p.token;
     if (p.command === 'help') {
       o.out(USAGE);
       return 0;
@@ -94,6 +108,7 @@ export async function main(argv: string[], o: Output = processOutput()): Promise
     }
     if (isLongrunError(e)) {
       o.err(`longrun: ${e.code}: ${e.message}`);
+      if (e.code === 'UNAUTHENTICATED' && token === undefined) o.err('longrun: no API key was given: pass --token KEY or set LONGRUN_TOKEN');
       return e.code === 'BAD_USER_INPUT' ? 2 : 3; // the server refused the input (a page size, an after)
     }
     o.err(`longrun: ${(e as Error).message ?? String(e)}`);

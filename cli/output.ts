@@ -3,6 +3,7 @@
  * text otherwise (pipes, files, CI), so `grep` and `awk` work on it.
  */
 import type { JobUpdate } from '../sdk/index.js';
+import { displayWidth, fitWidth, padEndWidth } from './display-width.js';
 
 export interface Output {
   /** Whether stdout is a terminal. */
@@ -33,16 +34,21 @@ export function processOutput(): Output {
   };
 }
 
-/** Columns padded to the widest cell on a terminal; tab-separated otherwise. */
+/**
+ * Columns padded to the widest cell on a terminal, in the columns each cell takes there (a CJK character or an
+ * emoji two, a combining accent none); tab-separated otherwise. Every cell is made one line (`oneLine`), so a
+ * line break or a tab in a cell cannot split its row or add a column, nor an escape drive the terminal.
+ */
 export function table(o: Output, header: string[], rows: string[][]): void {
+  const cells = rows.map((r) => r.map(oneLine));
   if (!o.tty) {
-    for (const r of rows) o.out(r.join('\t'));
+    for (const r of cells) o.out(r.join('\t'));
     return;
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const widths = header.map((h, i) => Math.max(displayWidth(h), ...cells.map((r) => displayWidth(r[i] ?? ''))));
+  const line = (row: string[]) => row.map((c, i) => padEndWidth(c, widths[i]!)).join('  ').trimEnd();
   o.out(line(header));
-  for (const r of rows) o.out(line(r));
+  for (const r of cells) o.out(line(r));
 }
 
 const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
@@ -50,11 +56,12 @@ const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' 
 /**
  * Text a job carries (a handler's progress message, its error) as one printable line: line breaks, tabs and
  * other control characters (terminal escapes among them) are written as `\n`, `\t`, `\u001b`, so they can
- * neither split an update's line nor drive the terminal.
+ * neither split an update's line nor drive the terminal; so are the bidirectional overrides and isolates
+ * (U+202A-202E, U+2066-2069), which would turn the rest of the line around.
  */
 export const oneLine = (text: string): string =>
   // eslint-disable-next-line no-control-regex
-  text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 const BAR_WIDTH = 30;
 const pct = (p: number) => `${Math.round(p)}%`;
@@ -76,7 +83,8 @@ export function updatePrinter(o: Output): { update(u: JobUpdate): void; done(): 
       const text = `${bar} ${pct(u.progress).padStart(4)} ${u.state}${u.message ? `  ${oneLine(u.message)}` : ''}`;
       // A state change keeps the previous line; progress redraws the current one.
       if (lastState && u.state !== lastState && u.state !== 'RUNNING') process.stdout.write('\n');
-      process.stdout.write(`\r\x1b[2K${text.slice(0, cols - 1)}`);
+      // Cut to the terminal's width in columns: a longer line would wrap, and the next redraw clear only its end.
+      process.stdout.write(`\r\x1b[2K${fitWidth(text, cols - 1)}`);
       lastState = u.state;
     },
     done: () => void (lastState && process.stdout.write('\n')), // the bar's line, when one was drawn

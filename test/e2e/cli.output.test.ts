@@ -69,6 +69,30 @@ describe('longrun watch, with what a job says', () => {
   });
 });
 
+// On a terminal (util-linux `script` gives the CLI one, 60 columns wide), the bar is redrawn on one line.
+describe('longrun watch on a terminal, with a message of wide characters', () => {
+  it('cuts the bar’s line to the terminal’s width in columns, so it does not wrap (each redraw would leave a line behind)', async () => {
+    await workers.stop(); // the job waits until the watch shows it QUEUED
+    const message = 'データを変換しています、しばらくお待ちください';
+    const submitted = await longrun(['submit', 'test.echo', '--payload', JSON.stringify({ message, error: 'done' })], () => {});
+    const id = submitted.stdout.split(' ')[1]!;
+    const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '', NODE_OPTIONS: '' };
+    const child = spawn('script', ['-qec', `stty cols 60; ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} watch ${id}`, '/dev/null'], { env });
+    let terminal = '';
+    let started: Promise<void> | undefined;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      terminal += d;
+      if (terminal.includes('QUEUED')) started ??= workers.start();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    await started;
+    expect(code).toBe(1);
+    // 59 columns: the bar and `  50% RUNNING  ` take 47, leaving 12 for the message, six of its characters.
+    const redraws = terminal.split('\r\u001b[2K').map((d) => d.split(/\r?\n|\r/)[0]);
+    expect(redraws).toContain(`[${'#'.repeat(15)}${'.'.repeat(15)}]  50% RUNNING  データを変換`);
+  });
+});
+
 describe('longrun, when the reader of its output goes away (`longrun watch … | head -2`)', () => {
   it('stops quietly with exit 141, as a tool killed by SIGPIPE, instead of a stack trace and exit 1 (the code of a FAILED job)', async () => {
     const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '', NODE_OPTIONS: '' };
@@ -84,6 +108,17 @@ describe('longrun, when the reader of its output goes away (`longrun watch … |
     });
     const code = await exited;
     await started;
+    expect(stderr).toBe('');
+    expect(code).toBe(141);
+  });
+
+  it('ends `longrun keys list` the same way (it writes through the keys command, straight to the database)', async () => {
+    const env = { ...process.env, DATABASE_URL: t.env.databaseUrl, NODE_OPTIONS: '' };
+    const child = spawn(process.execPath, [BIN, 'keys', 'list'], { env });
+    child.stdout.destroy(); // `longrun keys list | true`: the reader is gone before the list is written
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     expect(stderr).toBe('');
     expect(code).toBe(141);
   });
