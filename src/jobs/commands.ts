@@ -39,7 +39,12 @@ export async function cancelJob(deps: JobDeps, viewer: Viewer, id: string): Prom
     }
     const requested = await requestCancel(deps.sql, job.id);
     if (requested) {
-      deps.nats.nc.publish(deps.names.cancelSubject(job.id));
+      try {
+        deps.nats.nc.publish(deps.names.cancelSubject(job.id));
+      } catch (e) {
+        // Recorded: the worker's next lease renewal reads the flag. The caller's answer is the request.
+        deps.log.warn({ err: e, jobId: job.id }, 'cancelJob: recorded; telling the worker over NATS failed, its lease renewal reads it');
+      }
       return { job: requested, userErrors: [] };
     }
     job = await visibleJob(deps, viewer, id); // it moved meanwhile: look again
