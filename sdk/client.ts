@@ -118,9 +118,10 @@ export interface LongrunClient {
    * Updates of many jobs (`jobUpdates`); never ends by itself: break out of the loop or abort. On network loss
    * it reconnects as `watchJob` does and resumes with `lastSeenAt`: the changes recorded while it was away come
    * first (state changes, attempt errors, recorded progress milestones; not every live progress report), and
-   * no update is yielded twice. `options.since` replays from that instant at the start. A resume refused
-   * because too much changed meanwhile throws a `LongrunError` REPLAY_TOO_LARGE, unless `options.onGap` is
-   * given: then it goes on from the present and calls `onGap` first, for the application to re-read the current state.
+   * no update is yielded twice. `options.since` replays from that instant at the start. A replay refused
+   * because too much changed (a resume, your `since`, or the server's reread mid-stream) throws a `LongrunError`
+   * REPLAY_TOO_LARGE, unless `options.onGap` is given: then it goes on from the present and calls `onGap`
+   * first, for the application to re-read the current state.
    */
   jobUpdates(filter?: JobUpdatesFilter, options?: JobUpdatesOptions): AsyncIterableIterator<JobUpdate>;
   /** Runs any generated document over HTTP. */

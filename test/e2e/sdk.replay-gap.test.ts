@@ -1,24 +1,32 @@
 /**
- * The SDK's `jobUpdates` when its resume after an outage is refused because more changed meanwhile than one
- * replay sends (REPLAY_TOO_LARGE): with `onGap` it goes on from the present (with the resume's 5 s overlap),
- * calls `onGap` with the instant it tried to resume from before it yields anything more, and yields the
- * updates made while `onGap` ran and after;
- * without `onGap` it throws the LongrunError REPLAY_TOO_LARGE, as does a first subscription with a `since`
- * past the bound.
+ * The SDK's `jobUpdates` when a replay is refused because more changed than one replay sends
+ * (REPLAY_TOO_LARGE): with `onGap` it goes on from the present (with the resume's 5 s overlap), calls `onGap`
+ * with the instant the changes may be missing from before it yields anything more, and yields the updates
+ * made while `onGap` ran and after. It does so for a resume after an outage, and for the caller's own `since`
+ * (refused at the start, or mid-stream when the server's reread after its NATS connection was back is past the bound).
+ * Without `onGap` it throws the LongrunError REPLAY_TOO_LARGE.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createClient, LongrunError, type JobUpdate, type LongrunClient, type ReplayGap } from '../../sdk/index.js';
 import { MAX_REPLAY_ROWS } from '../../src/progress/replay-bounds.js';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
+import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
+import { startTcpProxy, startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
 
-// No workers: the changes are submits (each job's QUEUED), and the jobs stay QUEUED.
+// No workers: the changes are submits (each job's QUEUED), and the jobs stay QUEUED. The API is on NATS
+// through a proxy, to cut it off.
+let env: TestEnv;
+let nats: TcpProxy;
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ handlers: null });
+  env = await createTestEnv();
+  const proxied = await startTcpProxyFor(env.natsUrl);
+  nats = proxied.proxy;
+  t = await startTestApp({ env, handlers: null, config: { NATS_URL: proxied.url } });
 });
 afterAll(async () => {
   await t?.dispose();
+  await nats?.close();
+  await env?.dispose();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,21 +44,55 @@ async function clientThroughProxy(owner: string): Promise<{ client: LongrunClien
   return { client, proxy };
 }
 
-/** The connection down while more of `owner`'s jobs change than one replay sends (written with SQL: none is published). */
+/**
+ * More of `owner`'s jobs changed than one replay sends (written with SQL: none is published), `aheadMs` after
+ * PostgreSQL's now: a replay from any instant before then counts them all.
+ */
+async function pastTheBound(owner: string, aheadMs = 0): Promise<void> {
+  await t.env.sql`
+    insert into jobs (id, owner, type, state, payload, max_attempts, timeout_ms, created_at, updated_at, finished_at)
+    select gen_random_uuid(), ${owner}, 'demo.noop', 'SUCCEEDED', '{}', 1, 1000, at, at, at
+    from generate_series(1, ${MAX_REPLAY_ROWS + 1}), (select now() + ${aheadMs} * interval '1 millisecond' as at) a`;
+}
+
+/** The connection down while more of `owner`'s jobs change than one replay sends. */
 async function awayPastTheBound(proxy: TcpProxy, owner: string, listening: number): Promise<void> {
   const release = proxy.hold();
   await listeners(listening - 1); // the server has dropped the subscription
-  await t.env.sql`
-    insert into jobs (id, owner, type, state, payload, max_attempts, timeout_ms, finished_at)
-    select gen_random_uuid(), ${owner}, 'demo.noop', 'SUCCEEDED', '{}', 1, 1000, now() from generate_series(1, ${MAX_REPLAY_ROWS + 1})`;
+  await pastTheBound(owner);
   release();
 }
+
+/** PostgreSQL's clock. */
+const dbNow = async () => (await t.env.sql<{ now: Date }[]>`select now()`)[0]!.now;
 
 /** The next update, or a failure after 15 s without one. */
 async function next(updates: AsyncIterator<JobUpdate>): Promise<JobUpdate> {
   const r = await Promise.race([updates.next(), sleep(15_000).then(() => Promise.reject(new Error('no update in 15 s')))]);
   expect(r.done).toBe(false);
   return r.value as JobUpdate;
+}
+
+/**
+ * Reads `updates` until the update of the job `submit` makes once `ready(<the updates read>)` holds (asked every 20 ms, for up
+ * to 30 s): answers every update read.
+ */
+async function readPast(updates: AsyncIterator<JobUpdate>, ready: (seen: JobUpdate[]) => boolean, submit: () => Promise<string>): Promise<JobUpdate[]> {
+  const seen: JobUpdate[] = [];
+  let last: string | undefined;
+  const reading = (async () => {
+    for (;;) {
+      const u = await next(updates);
+      seen.push(u);
+      if (u.jobId === last) return;
+    }
+  })();
+  reading.catch(() => {}); // awaited below
+  for (let i = 0; i < 1500 && !ready(seen); i++) await Promise.race([sleep(20), reading]);
+  expect(ready(seen)).toBe(true);
+  last = await submit();
+  await reading;
+  return seen;
 }
 
 it('goes on from the present after a resume refused as too large: onGap gets the resume instant once, before any further update, and the updates made while it ran come after it', async () => {
@@ -115,7 +157,7 @@ it('goes on from the present after a resume refused as too large: onGap gets the
   }
 });
 
-it('throws a LongrunError REPLAY_TOO_LARGE without onGap, and for a first subscription whose since is past the bound even with it', async () => {
+it('throws a LongrunError REPLAY_TOO_LARGE without onGap, for a resume and for a first subscription whose since is past the bound', async () => {
   const owner = 'gap-throw';
   const { client, proxy } = await clientThroughProxy(owner);
   const base = t.app.hub.listenerCount;
@@ -132,14 +174,74 @@ it('throws a LongrunError REPLAY_TOO_LARGE without onGap, and for a first subscr
     expect(refused).toBeInstanceOf(LongrunError);
     expect(refused).toMatchObject({ code: 'REPLAY_TOO_LARGE', message: expect.stringContaining('lastSeenAt: more than') });
 
-    // The caller's own `since`, past the bound: not a gap to go on from.
-    const gaps: ReplayGap[] = [];
-    const fromSince = client.jobUpdates({ types: ['demo.noop'] }, { since: since.toISOString(), onGap: (gap) => void gaps.push(gap) });
+    const fromSince = client.jobUpdates({ types: ['demo.noop'] }, { since: since.toISOString() });
     await expect(fromSince.next()).rejects.toMatchObject({ code: 'REPLAY_TOO_LARGE', message: expect.stringContaining('since: more than') });
-    expect(gaps).toEqual([]);
   } finally {
     await client.close();
     await proxy.close();
+  }
+});
+
+/** A watch of `owner`'s jobs through a proxy (`since` passed on), whose onGap notes each gap. */
+async function gapWatch(owner: string, since?: string) {
+  const { client, proxy } = await clientThroughProxy(owner);
+  const abort = new AbortController();
+  const gaps: ReplayGap[] = [];
+  const updates = client.jobUpdates({ types: ['demo.noop'] }, { ...(since ? { since } : {}), signal: abort.signal, onGap: (gap) => void gaps.push(gap) });
+  return {
+    updates,
+    gaps,
+    submit: async () => (await client.submitJob({ type: 'demo.noop', payload: {} })).job!.id,
+    async dispose() {
+      abort.abort();
+      await client.close();
+      await proxy.close();
+    },
+  };
+}
+
+/** Each update once: by (jobId, seq). */
+const expectOnceEach = (seen: JobUpdate[]) => expect(new Set(seen.map((u) => `${u.jobId}:${u.seq}`)).size).toBe(seen.length);
+
+it("goes on from the present when the caller's own since is refused at the start: onGap gets that since before any update", async () => {
+  const owner = 'gap-since';
+  const since = (await dbNow()).toISOString();
+  await pastTheBound(owner);
+  const w = await gapWatch(owner, since);
+  try {
+    const seen = await readPast(w.updates, () => w.gaps.length > 0, w.submit);
+    expect(w.gaps).toEqual([{ since }]);
+    // Besides the submit's update, only the bulk rows the 5 s overlap of the subscription from the present sent.
+    expect(seen.at(-1)).toMatchObject({ state: 'QUEUED' });
+    expectOnceEach(seen);
+  } finally {
+    await w.dispose();
+  }
+});
+
+it("goes on from the present when the server's reread of a since subscription is refused mid-stream (its NATS connection back after more changes than the bound)", async () => {
+  const owner = 'gap-midstream';
+  // From 10 s back: the reread after NATS is back starts later (5 s before the API last heard from NATS).
+  const since = new Date((await dbNow()).getTime() - 10_000).toISOString();
+  const w = await gapWatch(owner, since);
+  try {
+    const firstRead = next(w.updates);
+    const before = await w.submit(); // after since: replayed, or sent live
+    expect((await firstRead).jobId).toBe(before);
+
+    const cutAt = await dbNow();
+    const release = nats.hold();
+    await pastTheBound(owner);
+    release();
+    const seen = await readPast(w.updates, () => w.gaps.length > 0, w.submit);
+    expect(w.gaps).toHaveLength(1);
+    // From where the refused reread started: after the caller's since, before the cut.
+    expect(Date.parse(w.gaps[0]!.since)).toBeGreaterThan(Date.parse(since));
+    expect(Date.parse(w.gaps[0]!.since)).toBeLessThan(cutAt.getTime());
+    expect(seen.every((u) => u.jobId !== before)).toBe(true); // not yielded twice
+    expectOnceEach(seen);
+  } finally {
+    await w.dispose();
   }
 });
 
