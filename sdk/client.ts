@@ -55,9 +55,13 @@ export interface ClientOptions {
   token?: string | undefined;
   /** How requests are sent. Default: `node:http(s)` with keep-alive (`sdk/http.ts`), a quarter of `fetch`'s CPU. */
   fetch?: typeof fetch;
-  /** How many times `watchJob` and `jobUpdates` reconnect in a row after losing the connection. @default 20 */
+  /**
+   * How many times `watchJob` and `jobUpdates` reconnect in a row after losing the connection; and how many
+   * gaps in a row, past the first, `jobUpdates` with `onGap` takes when the subscription from the present is
+   * refused too (then it throws REPLAY_TOO_LARGE). @default 20
+   */
   reconnectAttempts?: number;
-  /** First reconnect delay; it doubles up to 5 s. @default 250 */
+  /** First reconnect delay (and wait before a gap that follows a gap); it doubles up to 5 s. @default 250 */
   reconnectDelayMs?: number;
   /**
    * The WebSocket is pinged after this long without an answer from the server, and taken as lost when the

@@ -52,7 +52,10 @@ export interface JobUpdatesOptions {
    * greater than the one you hold for its job. The updates that arrive while it runs are yielded after it
    * returns; an error it throws ends the iterator. A refused `since` is a gap too, not your error: the re-read
    * is what the refusal asks for, and here it misses nothing (the new subscription listens before `onGap`
-   * runs); to fail instead, throw from `onGap`.
+   * runs); to fail instead, throw from `onGap`. The subscription from the present can be refused in its turn
+   * (more than the server replays in its 5 s overlap: a very busy moment): that is another gap, with `onGap`
+   * called again, after the wait a reconnect would take (`reconnectDelayMs`, doubling up to 5 s); after
+   * 1 + `reconnectAttempts` gaps in a row with no update yielded between them, the next refusal is thrown.
    * @default none: the iterator throws that LongrunError (code REPLAY_TOO_LARGE)
    * @example
    * const updates = longrun.jobUpdates({ types: ['video.encode'] }, {
@@ -228,6 +231,8 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     });
     return (ws = c);
   };
+  /** The wait before the `n`th try again in a row: from reconnectDelayMs, doubling, up to 5 s. */
+  const retryDelay = (n: number) => Math.min(5000, s.reconnectDelayMs * 2 ** (n - 1));
   /** A subscription's failure as a LongrunError; one before the server was ever reached says so. */
   const subscriptionError = (e: unknown) => errorFromClose(e, connections > 0 ? null : s.wsUrl);
 
@@ -289,7 +294,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
         connectionsAtFailure = connections;
         const again = unavailable || (!(e instanceof LongrunError) && isRetryableClose(e));
         if (!again || connections === 0 || ++failures > s.reconnectAttempts) throw subscriptionError(e);
-        await sleep(Math.min(5000, s.reconnectDelayMs * 2 ** (failures - 1)), signal, closed);
+        await sleep(retryDelay(failures), signal, closed);
       }
     }
   }
@@ -331,19 +336,31 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     };
     const subscribe = (vars: { since: string | null; lastSeenAt: string | null }, end?: AbortSignal) =>
       subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...vars }, 'jobUpdates', opts.signal, end);
+    /** Gaps since the last update yielded: the refusal that would make one more than 1 + reconnectAttempts is thrown. */
+    let gapsInARow = 0;
+    const closed = closing.signal;
     async function* open(): AsyncGenerator<JobUpdate | { gap: ReplayGap }> {
-      const vars = resume();
-      try {
-        return yield* subscribe(vars);
-      } catch (e) {
-        const asked = vars.lastSeenAt ?? vars.since;
-        const gap = opts.onGap && asked !== null ? gapOf(e, asked) : null;
-        if (!gap) throw e;
-        // Resumed from now (by the server's clock, with the resume's 5 s overlap): a change the re-read misses
-        // (it committed after the re-read, before the server listened) comes in the replay, whatever its `at`.
-        started = now();
-        const end = new AbortController();
-        yield* gapThenLive(gap, subscribe(resume(), end.signal), end);
+      let vars = resume();
+      let updates: AsyncGenerator<JobUpdate | { gap: ReplayGap }> = subscribe(vars);
+      for (;;) {
+        try {
+          return yield* updates;
+        } catch (e) {
+          const asked = vars.lastSeenAt ?? vars.since;
+          const gap = opts.onGap && asked !== null ? gapOf(e, asked) : null;
+          if (!gap || gapsInARow > s.reconnectAttempts) throw e;
+          // The subscription from the present refused too (more changes in its 5 s overlap, or since it started,
+          // than one replay sends: a very busy moment): tried again as a reconnect is, after a wait.
+          if (gapsInARow > 0) await sleep(retryDelay(gapsInARow), opts.signal, closed);
+          if (opts.signal?.aborted || closed.aborted) return;
+          gapsInARow++;
+          // Resumed from now (by the server's clock, with the resume's 5 s overlap): a change the re-read misses
+          // (it committed after the re-read, before the server listened) comes in the replay, whatever its `at`.
+          started = now();
+          vars = resume();
+          const end = new AbortController();
+          updates = gapThenLive(gap, subscribe(vars, end.signal), end);
+        }
       }
     }
     for await (const u of resubscribing(open, opts.signal)) {
@@ -361,6 +378,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
         if (yielded.size <= 10_000 || y.at >= latest - RESUME_OVERLAP_MS) break;
         yielded.delete(id);
       }
+      gapsInARow = 0;
       yield u;
     }
   }

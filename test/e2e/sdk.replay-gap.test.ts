@@ -3,8 +3,10 @@
  * (REPLAY_TOO_LARGE): with `onGap` it goes on from the present (with the resume's 5 s overlap), calls `onGap`
  * with the instant the changes may be missing from before it yields anything more, and yields the updates
  * made while `onGap` ran and after. It does so for a resume after an outage, and for the caller's own `since`
- * (refused at the start, or mid-stream when the server's reread after its NATS connection was back is past the bound).
- * Without `onGap` it throws the LongrunError REPLAY_TOO_LARGE.
+ * (refused at the start, or mid-stream when the server's reread after its NATS connection was back is past the bound),
+ * and for the subscription from the present refused in its turn (onGap again, after a backoff; after
+ * 1 + `reconnectAttempts` gaps in a row the refusal is thrown). Without `onGap` it throws the LongrunError
+ * REPLAY_TOO_LARGE.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createClient, LongrunError, type JobUpdate, type LongrunClient, type ReplayGap } from '../../sdk/index.js';
@@ -36,11 +38,14 @@ async function listeners(n: number): Promise<void> {
   expect(t.app.hub.listenerCount).toBe(n);
 }
 
-/** A client of its own owner (the bulk rows of one test do not refuse another's resume), through a proxy. */
-async function clientThroughProxy(owner: string): Promise<{ client: LongrunClient; proxy: TcpProxy }> {
+/**
+ * A client of its own owner (the bulk rows of one test do not refuse another's resume), through a proxy.
+ * @default reconnectAttempts the SDK's (20)
+ */
+async function clientThroughProxy(owner: string, reconnectAttempts?: number): Promise<{ client: LongrunClient; proxy: TcpProxy }> {
   const { key } = await t.createKey(owner);
   const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
-  const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: key, reconnectDelayMs: 50 });
+  const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: key, reconnectDelayMs: 50, reconnectAttempts });
   return { client, proxy };
 }
 
@@ -182,15 +187,19 @@ it('throws a LongrunError REPLAY_TOO_LARGE without onGap, for a resume and for a
   }
 });
 
-/** A watch of `owner`'s jobs through a proxy (`since` passed on), whose onGap notes each gap. */
-async function gapWatch(owner: string, since?: string) {
-  const { client, proxy } = await clientThroughProxy(owner);
+/** A watch of `owner`'s jobs through a proxy (`since` passed on), whose onGap notes each gap and when it came. */
+async function gapWatch(owner: string, since?: string, reconnectAttempts?: number) {
+  const { client, proxy } = await clientThroughProxy(owner, reconnectAttempts);
   const abort = new AbortController();
   const gaps: ReplayGap[] = [];
-  const updates = client.jobUpdates({ types: ['demo.noop'] }, { ...(since ? { since } : {}), signal: abort.signal, onGap: (gap) => void gaps.push(gap) });
+  const gapTimes: number[] = [];
+  const onGap = (gap: ReplayGap) => void (gaps.push(gap), gapTimes.push(Date.now()));
+  const updates = client.jobUpdates({ types: ['demo.noop'] }, { ...(since ? { since } : {}), signal: abort.signal, onGap });
   return {
+    proxy,
     updates,
     gaps,
+    gapTimes,
     submit: async () => (await client.submitJob({ type: 'demo.noop', payload: {} })).job!.id,
     async dispose() {
       abort.abort();
@@ -240,6 +249,49 @@ it("goes on from the present when the server's reread of a since subscription is
     expect(Date.parse(w.gaps[0]!.since)).toBeLessThan(cutAt.getTime());
     expect(seen.every((u) => u.jobId !== before)).toBe(true); // not yielded twice
     expectOnceEach(seen);
+  } finally {
+    await w.dispose();
+  }
+});
+
+/**
+ * A watch whose resume is refused, as is every subscription from the present for `aheadMs` (more changes
+ * recorded from then on than one replay sends).
+ */
+async function refusedFromThePresent(owner: string, aheadMs: number, reconnectAttempts?: number) {
+  const w = await gapWatch(owner, (await dbNow()).toISOString(), reconnectAttempts);
+  const firstRead = next(w.updates);
+  await w.submit(); // after since: replayed, or sent live
+  await firstRead;
+  await pastTheBound(owner, aheadMs);
+  w.proxy.cut(); // the resume, at once, counts them
+  return w;
+}
+
+it('calls onGap again, after a backoff, while the subscription from the present is refused too, and goes on once it is not', async () => {
+  const w = await refusedFromThePresent('gap-again', 3000);
+  try {
+    const seen = await readPast(w.updates, (read) => read.length > 0, w.submit); // an update: it went on
+    expect(w.gaps.length).toBeGreaterThanOrEqual(2);
+    // Each from the instant the subscription before it started; waited for as reconnects are (from 50 ms, doubling).
+    w.gaps.slice(1).forEach((g, i) => {
+      expect(Date.parse(g.since)).toBeGreaterThan(Date.parse(w.gaps[i]!.since));
+      expect(w.gapTimes[i + 1]! - w.gapTimes[i]!).toBeGreaterThanOrEqual(Math.min(5000, 50 * 2 ** i) - 5);
+    });
+    expect(seen.at(-1)).toMatchObject({ state: 'QUEUED' });
+    expectOnceEach(seen);
+  } finally {
+    await w.dispose();
+  }
+});
+
+it('throws the refusal when the subscription from the present is refused after 1 + reconnectAttempts gaps in a row', async () => {
+  const w = await refusedFromThePresent('gap-bound', 60_000, 2);
+  try {
+    await expect(w.updates.next()).rejects.toMatchObject({ code: 'REPLAY_TOO_LARGE', message: expect.stringContaining('lastSeenAt: more than') });
+    expect(w.gaps).toHaveLength(3);
+    expect(w.gapTimes[1]! - w.gapTimes[0]!).toBeGreaterThanOrEqual(45);
+    expect(w.gapTimes[2]! - w.gapTimes[1]!).toBeGreaterThanOrEqual(95);
   } finally {
     await w.dispose();
   }
