@@ -55,9 +55,13 @@ export interface ClientOptions {
   token?: string | undefined;
   /** How requests are sent. Default: `node:http(s)` with keep-alive (`sdk/http.ts`), a quarter of `fetch`'s CPU. */
   fetch?: typeof fetch;
-  /** How many times `watchJob` and `jobUpdates` reconnect in a row after losing the connection. @default 20 */
+  /**
+   * How many times `watchJob` and `jobUpdates` reconnect in a row after losing the connection; and how many
+   * gaps in a row, past the first, `jobUpdates` with `onGap` takes when the subscription from the present is
+   * refused too (then it throws REPLAY_TOO_LARGE). @default 20
+   */
   reconnectAttempts?: number;
-  /** First reconnect delay; it doubles up to 5 s. @default 250 */
+  /** First reconnect delay (and wait before a gap that follows a gap); it doubles up to 5 s. @default 250 */
   reconnectDelayMs?: number;
   /**
    * The WebSocket is pinged after this long without an answer from the server, and taken as lost when the
@@ -118,9 +122,10 @@ export interface LongrunClient {
    * Updates of many jobs (`jobUpdates`); never ends by itself: break out of the loop or abort. On network loss
    * it reconnects as `watchJob` does and resumes with `lastSeenAt`: the changes recorded while it was away come
    * first (state changes, attempt errors, recorded progress milestones; not every live progress report), and
-   * no update is yielded twice. `options.since` replays from that instant at the start. A resume refused
-   * because too much changed meanwhile throws a `LongrunError` REPLAY_TOO_LARGE, unless `options.onGap` is
-   * given: then it goes on from the present and calls `onGap` first, for the application to re-read the current state.
+   * no update is yielded twice. `options.since` replays from that instant at the start. A replay refused
+   * because too much changed (a resume, your `since`, or the server's reread mid-stream) throws a `LongrunError`
+   * REPLAY_TOO_LARGE, unless `options.onGap` is given: then it goes on from the present and calls `onGap`
+   * first, for the application to re-read the current state.
    */
   jobUpdates(filter?: JobUpdatesFilter, options?: JobUpdatesOptions): AsyncIterableIterator<JobUpdate>;
   /** Runs any generated document over HTTP. */

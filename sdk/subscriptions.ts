@@ -43,11 +43,19 @@ export interface JobUpdatesOptions {
   /** Stops the iterator. */
   signal?: AbortSignal;
   /**
-   * Called when a resume after a lost connection is refused with REPLAY_TOO_LARGE (more changed while the
-   * client was away than the server replays). The iterator then subscribes again from the present (with the usual overlap), and calls and
-   * awaits `onGap` before it yields anything more: re-read there the current state of what you show, then
-   * apply an update that follows only if its seq is greater than the one you hold for its job. The updates
-   * that arrive while it runs are yielded after it returns; an error it throws ends the iterator.
+   * Called when a replay is refused with REPLAY_TOO_LARGE (more changes than the server replays at once): a
+   * resume after a lost connection (more changed while the client was away), your own `since` (refused at
+   * the start, before anything was yielded), or a reread mid-stream (the server's, after the subscription fell
+   * behind the live updates or after the API's NATS connection was back). The iterator then subscribes again
+   * from the present (with the usual overlap), and calls and awaits `onGap` before it yields anything more:
+   * re-read there the current state of what you show, then apply an update that follows only if its seq is
+   * greater than the one you hold for its job. The updates that arrive while it runs are yielded after it
+   * returns; an error it throws ends the iterator. A refused `since` is a gap too, not your error: the re-read
+   * is what the refusal asks for, and here it misses nothing (the new subscription listens before `onGap`
+   * runs); to fail instead, throw from `onGap`. The subscription from the present can be refused in its turn
+   * (more than the server replays in its 5 s overlap: a very busy moment): that is another gap, with `onGap`
+   * called again, after the wait a reconnect would take (`reconnectDelayMs`, doubling up to 5 s); after
+   * 1 + `reconnectAttempts` gaps in a row with no update yielded between them, the next refusal is thrown.
    * @default none: the iterator throws that LongrunError (code REPLAY_TOO_LARGE)
    * @example
    * const updates = longrun.jobUpdates({ types: ['video.encode'] }, {
@@ -62,7 +70,11 @@ export interface JobUpdatesOptions {
 
 /** What `onGap` is told about the changes the iterator could not replay. */
 export interface ReplayGap {
-  /** The instant the refused resume replayed from (`lastSeenAt`: the latest `at` it had yielded), ISO 8601. */
+  /**
+   * From when changes may be missing, ISO 8601: your `since`, or the `lastSeenAt` of a refused resume (the
+   * latest `at` it had yielded, or the instant it went on from after a gap); for a refusal mid-stream, the
+   * later instant the server's reread started from (the error's `extensions.since`).
+   */
   since: string;
 }
 
@@ -113,9 +125,29 @@ const sleep = (ms: number, ...signals: (AbortSignal | undefined)[]) =>
 /** What an iterator open when `close()` was called ends with. */
 const closedError = () => new LongrunError('the client was closed while the watch was open', 'CLOSED');
 
-/** The server's code for a subscription's failure (a LongrunError, or graphql-ws' list of errors); else undefined. */
-const codeOf = (e: unknown): string | undefined =>
-  (e instanceof LongrunError ? e : Array.isArray(e) ? LongrunError.from(e as GraphQLErrorBody[]) : null)?.code;
+/**
+ * A subscription's failure as the server's error: a LongrunError (a result with errors), or graphql-ws' list
+ * of errors (an `error` message: a failure mid-stream); else null (a close event).
+ */
+const serverError = (e: unknown): LongrunError | null =>
+  e instanceof LongrunError ? e : Array.isArray(e) ? LongrunError.from(e as GraphQLErrorBody[]) : null;
+
+/** The server's code for a subscription's failure; else undefined. */
+const codeOf = (e: unknown): string | undefined => serverError(e)?.code;
+
+/**
+ * The gap a `jobUpdates` subscription's failure leaves when it is a REPLAY_TOO_LARGE refusal (else null):
+ * from `asked` (the subscription's `since` or `lastSeenAt`), or from where the refused read started
+ * (`extensions.since`) when that is later: a refusal mid-stream, of the server's reread after the
+ * subscription fell behind or after the API's NATS connection was back. (For `lastSeenAt`, the refusal of the
+ * first read names 5 s before it: the overlap, which the client had received, is not part of the gap.)
+ */
+function gapOf(e: unknown, asked: string): ReplayGap | null {
+  const err = serverError(e);
+  if (err?.code !== 'REPLAY_TOO_LARGE') return null;
+  const from = Date.parse(String(err.errors[0]?.extensions?.since));
+  return { since: from > Date.parse(asked) ? new Date(from).toISOString() : asked };
+}
 
 /** Whether a subscription's failure is the server saying a backing service is unavailable (try again). */
 const isUnavailable = (e: unknown): boolean => codeOf(e) === 'SERVICE_UNAVAILABLE';
@@ -199,6 +231,8 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     });
     return (ws = c);
   };
+  /** The wait before the `n`th try again in a row: from reconnectDelayMs, doubling, up to 5 s. */
+  const retryDelay = (n: number) => Math.min(5000, s.reconnectDelayMs * 2 ** (n - 1));
   /** A subscription's failure as a LongrunError; one before the server was ever reached says so. */
   const subscriptionError = (e: unknown) => errorFromClose(e, connections > 0 ? null : s.wsUrl);
 
@@ -260,7 +294,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
         connectionsAtFailure = connections;
         const again = unavailable || (!(e instanceof LongrunError) && isRetryableClose(e));
         if (!again || connections === 0 || ++failures > s.reconnectAttempts) throw subscriptionError(e);
-        await sleep(Math.min(5000, s.reconnectDelayMs * 2 ** (failures - 1)), signal, closed);
+        await sleep(retryDelay(failures), signal, closed);
       }
     }
   }
@@ -283,7 +317,8 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
    * RESUME_OVERLAP_MS of the latest `at`. Without `options.since`, the first subscription is live only and its
    * start counts as the latest `at`, by the server's clock (the ack's `serverTime`; this machine's may be off):
    * a reconnect before anything was yielded still replays what happened meanwhile. With `options.onGap`, a
-   * resume refused with REPLAY_TOO_LARGE goes on from the present (gapThenLive), and its start counts the same way.
+   * subscription refused with REPLAY_TOO_LARGE (at its start or mid-stream) goes on from the present
+   * (gapThenLive), and its start counts the same way.
    */
   async function* jobUpdates(filter: JobUpdatesFilter = {}, opts: JobUpdatesOptions = {}): AsyncGenerator<JobUpdate> {
     let started = opts.since === undefined ? now() : null;
@@ -301,17 +336,31 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     };
     const subscribe = (vars: { since: string | null; lastSeenAt: string | null }, end?: AbortSignal) =>
       subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...vars }, 'jobUpdates', opts.signal, end);
+    /** Gaps since the last update yielded: the refusal that would make one more than 1 + reconnectAttempts is thrown. */
+    let gapsInARow = 0;
+    const closed = closing.signal;
     async function* open(): AsyncGenerator<JobUpdate | { gap: ReplayGap }> {
-      const vars = resume();
-      try {
-        return yield* subscribe(vars);
-      } catch (e) {
-        if (!opts.onGap || vars.lastSeenAt === null || codeOf(e) !== 'REPLAY_TOO_LARGE') throw e;
-        // Resumed from now (by the server's clock, with the resume's 5 s overlap): a change the re-read misses
-        // (it committed after the re-read, before the server listened) comes in the replay, whatever its `at`.
-        started = now();
-        const end = new AbortController();
-        yield* gapThenLive({ since: vars.lastSeenAt }, subscribe(resume(), end.signal), end);
+      let vars = resume();
+      let updates: AsyncGenerator<JobUpdate | { gap: ReplayGap }> = subscribe(vars);
+      for (;;) {
+        try {
+          return yield* updates;
+        } catch (e) {
+          const asked = vars.lastSeenAt ?? vars.since;
+          const gap = opts.onGap && asked !== null ? gapOf(e, asked) : null;
+          if (!gap || gapsInARow > s.reconnectAttempts) throw e;
+          // The subscription from the present refused too (more changes in its 5 s overlap, or since it started,
+          // than one replay sends: a very busy moment): tried again as a reconnect is, after a wait.
+          if (gapsInARow > 0) await sleep(retryDelay(gapsInARow), opts.signal, closed);
+          if (opts.signal?.aborted || closed.aborted) return;
+          gapsInARow++;
+          // Resumed from now (by the server's clock, with the resume's 5 s overlap): a change the re-read misses
+          // (it committed after the re-read, before the server listened) comes in the replay, whatever its `at`.
+          started = now();
+          vars = resume();
+          const end = new AbortController();
+          updates = gapThenLive(gap, subscribe(vars, end.signal), end);
+        }
       }
     }
     for await (const u of resubscribing(open, opts.signal)) {
@@ -329,6 +378,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
         if (yielded.size <= 10_000 || y.at >= latest - RESUME_OVERLAP_MS) break;
         yielded.delete(id);
       }
+      gapsInARow = 0;
       yield u;
     }
   }

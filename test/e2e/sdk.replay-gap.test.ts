@@ -1,24 +1,34 @@
 /**
- * The SDK's `jobUpdates` when its resume after an outage is refused because more changed meanwhile than one
- * replay sends (REPLAY_TOO_LARGE): with `onGap` it goes on from the present (with the resume's 5 s overlap),
- * calls `onGap` with the instant it tried to resume from before it yields anything more, and yields the
- * updates made while `onGap` ran and after;
- * without `onGap` it throws the LongrunError REPLAY_TOO_LARGE, as does a first subscription with a `since`
- * past the bound.
+ * The SDK's `jobUpdates` when a replay is refused because more changed than one replay sends
+ * (REPLAY_TOO_LARGE): with `onGap` it goes on from the present (with the resume's 5 s overlap), calls `onGap`
+ * with the instant the changes may be missing from before it yields anything more, and yields the updates
+ * made while `onGap` ran and after. It does so for a resume after an outage, and for the caller's own `since`
+ * (refused at the start, or mid-stream when the server's reread after its NATS connection was back is past the bound),
+ * and for the subscription from the present refused in its turn (onGap again, after a backoff; after
+ * 1 + `reconnectAttempts` gaps in a row the refusal is thrown). Without `onGap` it throws the LongrunError
+ * REPLAY_TOO_LARGE.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createClient, LongrunError, type JobUpdate, type LongrunClient, type ReplayGap } from '../../sdk/index.js';
 import { MAX_REPLAY_ROWS } from '../../src/progress/replay-bounds.js';
-import { startTestApp, type TestApp } from '../support/app.js';
-import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
+import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
+import { startTcpProxy, startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
 
-// No workers: the changes are submits (each job's QUEUED), and the jobs stay QUEUED.
+// No workers: the changes are submits (each job's QUEUED), and the jobs stay QUEUED. The API is on NATS
+// through a proxy, to cut it off.
+let env: TestEnv;
+let nats: TcpProxy;
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ handlers: null });
+  env = await createTestEnv();
+  const proxied = await startTcpProxyFor(env.natsUrl);
+  nats = proxied.proxy;
+  t = await startTestApp({ env, handlers: null, config: { NATS_URL: proxied.url } });
 });
 afterAll(async () => {
   await t?.dispose();
+  await nats?.close();
+  await env?.dispose();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,29 +38,66 @@ async function listeners(n: number): Promise<void> {
   expect(t.app.hub.listenerCount).toBe(n);
 }
 
-/** A client of its own owner (the bulk rows of one test do not refuse another's resume), through a proxy. */
-async function clientThroughProxy(owner: string): Promise<{ client: LongrunClient; proxy: TcpProxy }> {
+/**
+ * A client of its own owner (the bulk rows of one test do not refuse another's resume), through a proxy.
+ * @default reconnectAttempts the SDK's (20)
+ */
+async function clientThroughProxy(owner: string, reconnectAttempts?: number): Promise<{ client: LongrunClient; proxy: TcpProxy }> {
   const { key } = await t.createKey(owner);
   const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
-  const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: key, reconnectDelayMs: 50 });
+  const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: key, reconnectDelayMs: 50, reconnectAttempts });
   return { client, proxy };
 }
 
-/** The connection down while more of `owner`'s jobs change than one replay sends (written with SQL: none is published). */
+/**
+ * More of `owner`'s jobs changed than one replay sends (written with SQL: none is published), `aheadMs` after
+ * PostgreSQL's now: a replay from any instant before then counts them all.
+ */
+async function pastTheBound(owner: string, aheadMs = 0): Promise<void> {
+  await t.env.sql`
+    insert into jobs (id, owner, type, state, payload, max_attempts, timeout_ms, created_at, updated_at, finished_at)
+    select gen_random_uuid(), ${owner}, 'demo.noop', 'SUCCEEDED', '{}', 1, 1000, at, at, at
+    from generate_series(1, ${MAX_REPLAY_ROWS + 1}), (select now() + ${aheadMs} * interval '1 millisecond' as at) a`;
+}
+
+/** The connection down while more of `owner`'s jobs change than one replay sends. */
 async function awayPastTheBound(proxy: TcpProxy, owner: string, listening: number): Promise<void> {
   const release = proxy.hold();
   await listeners(listening - 1); // the server has dropped the subscription
-  await t.env.sql`
-    insert into jobs (id, owner, type, state, payload, max_attempts, timeout_ms, finished_at)
-    select gen_random_uuid(), ${owner}, 'demo.noop', 'SUCCEEDED', '{}', 1, 1000, now() from generate_series(1, ${MAX_REPLAY_ROWS + 1})`;
+  await pastTheBound(owner);
   release();
 }
+
+/** PostgreSQL's clock. */
+const dbNow = async () => (await t.env.sql<{ now: Date }[]>`select now()`)[0]!.now;
 
 /** The next update, or a failure after 15 s without one. */
 async function next(updates: AsyncIterator<JobUpdate>): Promise<JobUpdate> {
   const r = await Promise.race([updates.next(), sleep(15_000).then(() => Promise.reject(new Error('no update in 15 s')))]);
   expect(r.done).toBe(false);
   return r.value as JobUpdate;
+}
+
+/**
+ * Reads `updates` until the update of the job `submit` makes once `ready(<the updates read>)` holds (asked every 20 ms, for up
+ * to 30 s): answers every update read.
+ */
+async function readPast(updates: AsyncIterator<JobUpdate>, ready: (seen: JobUpdate[]) => boolean, submit: () => Promise<string>): Promise<JobUpdate[]> {
+  const seen: JobUpdate[] = [];
+  let last: string | undefined;
+  const reading = (async () => {
+    for (;;) {
+      const u = await next(updates);
+      seen.push(u);
+      if (u.jobId === last) return;
+    }
+  })();
+  reading.catch(() => {}); // awaited below
+  for (let i = 0; i < 1500 && !ready(seen); i++) await Promise.race([sleep(20), reading]);
+  expect(ready(seen)).toBe(true);
+  last = await submit();
+  await reading;
+  return seen;
 }
 
 it('goes on from the present after a resume refused as too large: onGap gets the resume instant once, before any further update, and the updates made while it ran come after it', async () => {
@@ -115,7 +162,7 @@ it('goes on from the present after a resume refused as too large: onGap gets the
   }
 });
 
-it('throws a LongrunError REPLAY_TOO_LARGE without onGap, and for a first subscription whose since is past the bound even with it', async () => {
+it('throws a LongrunError REPLAY_TOO_LARGE without onGap, for a resume and for a first subscription whose since is past the bound', async () => {
   const owner = 'gap-throw';
   const { client, proxy } = await clientThroughProxy(owner);
   const base = t.app.hub.listenerCount;
@@ -132,14 +179,121 @@ it('throws a LongrunError REPLAY_TOO_LARGE without onGap, and for a first subscr
     expect(refused).toBeInstanceOf(LongrunError);
     expect(refused).toMatchObject({ code: 'REPLAY_TOO_LARGE', message: expect.stringContaining('lastSeenAt: more than') });
 
-    // The caller's own `since`, past the bound: not a gap to go on from.
-    const gaps: ReplayGap[] = [];
-    const fromSince = client.jobUpdates({ types: ['demo.noop'] }, { since: since.toISOString(), onGap: (gap) => void gaps.push(gap) });
+    const fromSince = client.jobUpdates({ types: ['demo.noop'] }, { since: since.toISOString() });
     await expect(fromSince.next()).rejects.toMatchObject({ code: 'REPLAY_TOO_LARGE', message: expect.stringContaining('since: more than') });
-    expect(gaps).toEqual([]);
   } finally {
     await client.close();
     await proxy.close();
+  }
+});
+
+/** A watch of `owner`'s jobs through a proxy (`since` passed on), whose onGap notes each gap and when it came. */
+async function gapWatch(owner: string, since?: string, reconnectAttempts?: number) {
+  const { client, proxy } = await clientThroughProxy(owner, reconnectAttempts);
+  const abort = new AbortController();
+  const gaps: ReplayGap[] = [];
+  const gapTimes: number[] = [];
+  const onGap = (gap: ReplayGap) => void (gaps.push(gap), gapTimes.push(Date.now()));
+  const updates = client.jobUpdates({ types: ['demo.noop'] }, { ...(since ? { since } : {}), signal: abort.signal, onGap });
+  return {
+    proxy,
+    updates,
+    gaps,
+    gapTimes,
+    submit: async () => (await client.submitJob({ type: 'demo.noop', payload: {} })).job!.id,
+    async dispose() {
+      abort.abort();
+      await client.close();
+      await proxy.close();
+    },
+  };
+}
+
+/** Each update once: by (jobId, seq). */
+const expectOnceEach = (seen: JobUpdate[]) => expect(new Set(seen.map((u) => `${u.jobId}:${u.seq}`)).size).toBe(seen.length);
+
+it("goes on from the present when the caller's own since is refused at the start: onGap gets that since before any update", async () => {
+  const owner = 'gap-since';
+  const since = (await dbNow()).toISOString();
+  await pastTheBound(owner);
+  const w = await gapWatch(owner, since);
+  try {
+    const seen = await readPast(w.updates, () => w.gaps.length > 0, w.submit);
+    expect(w.gaps).toEqual([{ since }]);
+    // Besides the submit's update, only the bulk rows the 5 s overlap of the subscription from the present sent.
+    expect(seen.at(-1)).toMatchObject({ state: 'QUEUED' });
+    expectOnceEach(seen);
+  } finally {
+    await w.dispose();
+  }
+});
+
+it("goes on from the present when the server's reread of a since subscription is refused mid-stream (its NATS connection back after more changes than the bound)", async () => {
+  const owner = 'gap-midstream';
+  // From 10 s back: the reread after NATS is back starts later (5 s before the API last heard from NATS).
+  const since = new Date((await dbNow()).getTime() - 10_000).toISOString();
+  const w = await gapWatch(owner, since);
+  try {
+    const firstRead = next(w.updates);
+    const before = await w.submit(); // after since: replayed, or sent live
+    expect((await firstRead).jobId).toBe(before);
+
+    const cutAt = await dbNow();
+    const release = nats.hold();
+    await pastTheBound(owner);
+    release();
+    const seen = await readPast(w.updates, () => w.gaps.length > 0, w.submit);
+    expect(w.gaps).toHaveLength(1);
+    // From where the refused reread started: after the caller's since, before the cut.
+    expect(Date.parse(w.gaps[0]!.since)).toBeGreaterThan(Date.parse(since));
+    expect(Date.parse(w.gaps[0]!.since)).toBeLessThan(cutAt.getTime());
+    expect(seen.every((u) => u.jobId !== before)).toBe(true); // not yielded twice
+    expectOnceEach(seen);
+  } finally {
+    await w.dispose();
+  }
+});
+
+/**
+ * A watch whose resume is refused, as is every subscription from the present for `aheadMs` (more changes
+ * recorded from then on than one replay sends).
+ */
+async function refusedFromThePresent(owner: string, aheadMs: number, reconnectAttempts?: number) {
+  const w = await gapWatch(owner, (await dbNow()).toISOString(), reconnectAttempts);
+  const firstRead = next(w.updates);
+  await w.submit(); // after since: replayed, or sent live
+  await firstRead;
+  await pastTheBound(owner, aheadMs);
+  w.proxy.cut(); // the resume, at once, counts them
+  return w;
+}
+
+it('calls onGap again, after a backoff, while the subscription from the present is refused too, and goes on once it is not', async () => {
+  const w = await refusedFromThePresent('gap-again', 3000);
+  try {
+    const seen = await readPast(w.updates, (read) => read.length > 0, w.submit); // an update: it went on
+    expect(w.gaps.length).toBeGreaterThanOrEqual(2);
+    // Each from the instant the subscription before it started; waited for as reconnects are (from 50 ms, doubling).
+    w.gaps.slice(1).forEach((g, i) => {
+      expect(Date.parse(g.since)).toBeGreaterThan(Date.parse(w.gaps[i]!.since));
+      expect(w.gapTimes[i + 1]! - w.gapTimes[i]!).toBeGreaterThanOrEqual(Math.min(5000, 50 * 2 ** i) - 5);
+    });
+    expect(seen.at(-1)).toMatchObject({ state: 'QUEUED' });
+    expectOnceEach(seen);
+  } finally {
+    await w.dispose();
+  }
+});
+
+it('throws the refusal when the subscription from the present is refused after 1 + reconnectAttempts gaps in a row', async () => {
+  const w = await refusedFromThePresent('gap-bound', 60_000, 2);
+  try {
+    await expect(w.updates.next()).rejects.toMatchObject({ code: 'REPLAY_TOO_LARGE', message: expect.stringContaining('lastSeenAt: more than') });
+    expect(w.gaps).toHaveLength(3);
+    expect(w.gapTimes[1]! - w.gapTimes[0]!).toBeGreaterThanOrEqual(45);
+    expect(w.gapTimes[2]! - w.gapTimes[1]!).toBeGreaterThanOrEqual(95);
+  } finally {
+    await w.dispose();
   }
 });
 
