@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { connect } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy } from '@nats-io/jetstream';
+import { cpuMark } from './cpu.js';
 import { now } from './jobs.js';
 import { sleepMs, summarize } from './stats.js';
 
@@ -174,6 +175,8 @@ async function run(m: Mode, n: number, rate: number) {
   const sentAt = new Map<string, number>();
   const callMs: number[] = [];
   const calls: Promise<void>[] = [];
+  // CPU and write system calls of every process on the path, as bench part 5 counts them (bench/cpu.ts).
+  const cpu = cpuMark({ api: a.proc.pid!, workers: () => [w.proc.pid!], database: DATABASE, excludePids: [] });
   const start = now() + 5;
   for (let k = 0; k < n; k++) {
     const d = start + k * gap - now();
@@ -185,6 +188,7 @@ async function run(m: Mode, n: number, rate: number) {
   }
   await Promise.all(calls);
   await until(20 + n);
+  const used = cpu.end();
   // Every job counted before the figure: each started once, and (with PostgreSQL) each row claimed.
   if (twice || started.size !== 20 + n) throw new Error(`${started.size} jobs started for ${20 + n}, ${twice} twice`);
   if (m.pg) {
@@ -198,9 +202,13 @@ async function run(m: Mode, n: number, rate: number) {
   a.proc.kill();
   w.proc.kill();
   await tearDown();
+  const perJob = (x: Record<string, number>) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, Math.round((v / n) * 1000) / 1000]));
   return {
     pickup: summarize([...sentAt].map(([id, t]) => started.get(id)! - t)),
     submitCall: summarize(callMs),
+    cpu_ms_per_job: Math.round((used.totalMs / n) * 100) / 100,
+    by_process_ms_per_job: perJob(used.ms),
+    writes_per_job: perJob(used.writes),
   };
 }
 
@@ -220,7 +228,7 @@ async function main(): Promise<void> {
     const x = await run(m, Number(values.n), Number(values.rate));
     const f = (s: { p50: number; p99: number }) => `${s.p50.toFixed(1)} / ${s.p99.toFixed(1)} ms`;
     console.log(JSON.stringify({ figure: 'pickup_floor', mode: label, rate: Number(values.rate), n: Number(values.n), ...x }));
-    console.error(`[floor] ${label}: pickup p50 / p99 ${f(x.pickup)} (submit call ${f(x.submitCall)})`);
+    console.error(`[floor] ${label}: pickup p50 / p99 ${f(x.pickup)} (submit call ${f(x.submitCall)}), CPU ${x.cpu_ms_per_job} ms per job`);
   }
 }
 
