@@ -90,10 +90,11 @@ export function advisoryConsumerConfig(n: Names): Partial<ConsumerConfig> {
  * strand those deliveries as PENDING).
  *
  * Max-ack-pending: a delivery waiting for a later try waits in PostgreSQL and its message is acked, so the
- * pending set holds only messages in hand: pulled, waiting aside for a slot, being sent (about three times
- * NOTIFIER_CONCURRENCY per API process), and during a PostgreSQL outage the nak'ed ones. The limit no longer
- * holds anyone's queue, so it is not lowered: a lower one would only throttle many API processes at a high
- * NOTIFIER_CONCURRENCY (up to 1,000 each), and in an outage nothing can be sent anyway.
+ * pending set holds only messages in hand: waiting aside for a slot or being sent (the notifier pulls no more
+ * than it has free slots: at most twice NOTIFIER_CONCURRENCY per API process), and during a PostgreSQL
+ * outage the nak'ed ones. The limit no longer holds anyone's queue, so it is not lowered: a lower one would
+ * only throttle many API processes at a high NOTIFIER_CONCURRENCY (up to 1,000 each), and in an outage
+ * nothing can be sent anyway.
  */
 export function notifierConsumerConfig(n: Names, s: StreamSettings): Partial<ConsumerConfig> {
   return {

@@ -33,9 +33,9 @@ for (const [net, bits] of [['::1', 128], ['fc00::', 7]] as const) privateNets.ad
 
 const METADATA_NAMES = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data']);
 
-/** `[::1]` → `::1`; `::ffff:10.0.0.1` → `10.0.0.1`. */
+/** `[::1]` → `::1`; `::ffff:10.0.0.1` → `10.0.0.1`; `localhost.` (fully qualified) → `localhost`. */
 function normalizeHost(host: string): string {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.+$/, '');
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
   return mapped ? mapped[1]! : h;
 }

@@ -82,7 +82,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   const { sql, log } = o;
   const consumer = await o.nats.js.consumers.get(o.names.notificationsStream, o.names.notifierConsumer);
   let stopped = false;
-  let messages: Awaited<ReturnType<typeof consumer.consume>> | null = null;
+  let messages: Awaited<ReturnType<typeof consumer.fetch>> | null = null;
   /** Sends and the PostgreSQL writes of turns not taken, at most `concurrency` at once (the loop waits). */
   const inFlight = new Set<Promise<void>>();
   const shares = receiverShares(o.concurrency);
@@ -226,7 +226,12 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   const loop = (async () => {
     while (!stopped) {
       try {
-        messages = await consumer.consume({ max_messages: Math.max(1, o.concurrency), expires: 5000 });
+        // Pulls only as many messages as there are free slots, so each is handled as it comes: a message
+        // pulled ahead, held behind busy slots with no in-progress ack, came back once held past the AckWait
+        // (30 s, a worker process's), and both copies were sent.
+        while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
+        if (stopped) break; // no new messages once stopping
+        messages = await consumer.fetch({ max_messages: o.concurrency - inFlight.size, expires: 5000 });
         for await (const m of messages) {
           const msg = parseMessage(notificationMessageSchema, m.data);
           if (!msg) {
@@ -234,7 +239,6 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
             m.ack();
             continue;
           }
-          while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
           const receiver = receiverOf(msg);
           if (!receiver || shares.take(receiver)) start(m, msg, receiver);
           else if (shares.failing(receiver)) nextTurn(m, msg, receiver, 'failing');

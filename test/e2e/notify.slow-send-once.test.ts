@@ -5,38 +5,17 @@
  * puts it back to 30 s. A receiver the API gives 60 s that answers after 33 s then got the same delivery
  * twice, the second POST while the first was still being answered, and the delivery counted two attempts.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect, it } from 'vitest';
 import { gql } from '../support/graphql.js';
 import { createTestEnv, startTestApp } from '../support/app.js';
 import { useFixture } from '../support/fixture.js';
 import { spawnWorker } from '../support/processes.js';
-import { eventually } from '../support/receivers.js';
+import { eventually, startSlowReceiver } from '../support/receivers.js';
 
 const ANSWER_AFTER_MS = 33_000;
 
-/** A receiver that answers 200 after ANSWER_AFTER_MS, and counts the POSTs it got. */
-async function startSlowReceiver() {
-  const posts: number[] = [];
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      posts.push(Date.now());
-      const t = setTimeout(() => res.writeHead(200).end('ok'), ANSWER_AFTER_MS);
-      res.on('close', () => clearTimeout(t));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    posts,
-    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
-  };
-}
-
 const f = useFixture(async (later) => {
-  const receiver = await startSlowReceiver();
+  const receiver = await startSlowReceiver(ANSWER_AFTER_MS);
   later(() => receiver.close());
   const env = await createTestEnv();
   later(() => env.dispose());

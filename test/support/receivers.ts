@@ -62,6 +62,33 @@ export async function startWebhookReceiver(o: WebhookReceiverOptions = {}): Prom
   };
 }
 
+export interface SlowReceiver {
+  /** A webhook URL on it. */
+  url: string;
+  /** When each POST arrived (ms since the epoch). */
+  posts: number[];
+  close(): Promise<void>;
+}
+
+/** A webhook receiver that answers every POST 200, `answerAfterMs` after it has read it. */
+export async function startSlowReceiver(answerAfterMs: number): Promise<SlowReceiver> {
+  const posts: number[] = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      posts.push(Date.now());
+      const t = setTimeout(() => res.writeHead(200).end('ok'), answerAfterMs);
+      res.on('close', () => clearTimeout(t));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    posts,
+    close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+}
+
 export interface ReceivedMail {
   from: string | undefined;
   to: string[];

@@ -28,6 +28,16 @@ describe('webhook address policy', () => {
     }
   });
 
+  it('refuses a loopback or metadata name written fully qualified (a trailing dot) as that name', () => {
+    for (const u of ['http://localhost./', 'http://metadata.google.internal./computeMetadata/v1/', 'http://app.localhost./']) {
+      expect(code(u), u).toBe('WEBHOOK_NOT_ALLOWED');
+    }
+    expect(code('http://metadata.google.internal./', { allowedHosts: [], allowPrivate: true })).toBe('WEBHOOK_NOT_ALLOWED');
+    const listed = { allowedHosts: ['hooks.example.com', '*.corp.example'], allowPrivate: false };
+    expect(code('https://hooks.example.com./', listed)).toBe('ok');
+    expect(code('https://a.corp.example./', listed)).toBe('ok');
+  });
+
   it('WEBHOOK_ALLOW_PRIVATE admits loopback and private networks, never link-local or metadata', () => {
     const priv = { allowedHosts: [], allowPrivate: true };
     expect(code('http://127.0.0.1:8080/', priv)).toBe('ok');
