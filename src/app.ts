@@ -64,8 +64,16 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** Connects to what every longrun process needs: the migrated database and NATS with its streams. */
-export async function connectBackends(config: Config, types: readonly JobType[], name: string): Promise<{ db: Db; nats: Nats }> {
+/**
+ * Connects to what every longrun process needs: the migrated database and NATS with its streams. `notifier`:
+ * the process runs the notifier (an API process) and sets up its consumer.
+ */
+export async function connectBackends(
+  config: Config,
+  types: readonly JobType[],
+  name: string,
+  o: { notifier: boolean },
+): Promise<{ db: Db; nats: Nats }> {
   await ensureDatabase(config.DATABASE_URL);
   await migrateDatabase(config.DATABASE_URL);
   const db = createDb(config.DATABASE_URL);
@@ -74,7 +82,7 @@ export async function connectBackends(config: Config, types: readonly JobType[],
     await ensureStreams(nats.jsm, names(config.LONGRUN_PREFIX), types, {
       ackWaitMs: config.ACK_WAIT_MS,
       duplicateWindowMs: config.DUPLICATE_WINDOW_MS,
-      notifyAckWaitMs: config.WEBHOOK_TIMEOUT_MS + 20_000,
+      ...(o.notifier ? { notifyAckWaitMs: config.WEBHOOK_TIMEOUT_MS + 20_000 } : {}),
     });
     return { db, nats };
   } catch (e) {
@@ -87,7 +95,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   const { config } = o;
   const log = o.log ?? createLogger(config.LOG_LEVEL);
   const types = o.types ?? BUILTIN_JOB_TYPES;
-  const { db, nats } = await connectBackends(config, types, 'longrun-api');
+  const { db, nats } = await connectBackends(config, types, 'longrun-api', { notifier: true });
   const n = names(config.LONGRUN_PREFIX);
   const relay = createOutboxRelay({
     sql: db.sql,

@@ -21,7 +21,12 @@ import type { Names } from './names.js';
 export interface StreamSettings {
   ackWaitMs: number;
   duplicateWindowMs: number;
-  /** How long one notification send may take before its message is redelivered. @default 30000 */
+  /**
+   * How long one notification send may take before its message is redelivered: given by the processes that
+   * run the notifier (API processes, from their WEBHOOK_TIMEOUT_MS), which alone set up its consumer. A
+   * worker process, which sends nothing, leaves it alone: it set its AckWait back to 30 s from its own
+   * default, shorter than the API's sends, and their messages came again while still being sent.
+   */
   notifyAckWaitMs?: number;
 }
 
@@ -96,12 +101,12 @@ export function advisoryConsumerConfig(n: Names): Partial<ConsumerConfig> {
  * only throttle many API processes at a high NOTIFIER_CONCURRENCY (up to 1,000 each), and in an outage
  * nothing can be sent anyway.
  */
-export function notifierConsumerConfig(n: Names, s: StreamSettings): Partial<ConsumerConfig> {
+export function notifierConsumerConfig(n: Names, notifyAckWaitMs: number): Partial<ConsumerConfig> {
   return {
     durable_name: n.notifierConsumer,
     filter_subject: n.notificationSubject,
     ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(s.notifyAckWaitMs ?? 30_000),
+    ack_wait: nanos(notifyAckWaitMs),
     max_deliver: -1,
     max_ack_pending: 10_000,
     deliver_policy: DeliverPolicy.All,
@@ -131,7 +136,7 @@ export async function ensureStreams(
   }
   const consumers: [string, Partial<ConsumerConfig>][] = [
     [n.advisoryStream, advisoryConsumerConfig(n)],
-    [n.notificationsStream, notifierConsumerConfig(n, s)],
+    ...(s.notifyAckWaitMs === undefined ? [] : [[n.notificationsStream, notifierConsumerConfig(n, s.notifyAckWaitMs)] as [string, Partial<ConsumerConfig>]]),
     ...types.map((t): [string, Partial<ConsumerConfig>] => [n.jobsStream, workerConsumerConfig(n, t, s)]),
   ];
   for (const [stream, cfg] of consumers) {

@@ -1,6 +1,7 @@
 /**
  * A delivery whose message waits for a free notifier slot longer than the consumer's AckWait is sent once.
- * A worker process (which has no webhook settings) sets that AckWait to 30 s; the API here gives receivers
+ * Another API process with the default WEBHOOK_TIMEOUT_MS sets that AckWait to 30 s (the last process to
+ * start sets it; a worker process did too, before it left the consumer alone); the API here gives receivers
  * 60 s. With every slot held by slow receivers for 34 s, the next delivery's message was pulled and held,
  * with no in-progress ack, until a slot freed: JetStream delivered it again meanwhile, and both copies were
  * sent, the second while the first was still being answered (two POSTs, two attempts).
@@ -26,7 +27,7 @@ const f = useFixture(async (later) => {
     config: { WEBHOOK_SECRET: 'test-webhook-secret-0123456789', WEBHOOK_ALLOW_PRIVATE: '1', WEBHOOK_TIMEOUT_MS: '60000', NOTIFIER_CONCURRENCY: '3' },
   });
   later(() => api.dispose());
-  // What a worker process started after the API does (connectBackends, default WEBHOOK_TIMEOUT_MS).
+  // What another API process started after this one, with the default WEBHOOK_TIMEOUT_MS, does.
   await ensureStreams(api.app.deps.nats.jsm, api.app.deps.names, BUILTIN_JOB_TYPES, {
     ackWaitMs: api.config.ACK_WAIT_MS,
     duplicateWindowMs: api.config.DUPLICATE_WINDOW_MS,
