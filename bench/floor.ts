@@ -13,10 +13,12 @@
  * makes both commits asynchronous (`synchronous_commit = off`, which longrun never does for these two).
  *
  *   node --import tsx bench/floor.ts [--rate 200] [--n 500] [--runs 3] [--no-pg] [--async-commit]
+ *   node --import tsx bench/floor.ts --medians floor.run*.jsonl      # medians by mode of earlier runs
  *
  * It uses its own database (`longrun_floor`) and NATS names (`floor_…`), removed before and after.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, request, Agent } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -212,9 +214,37 @@ async function run(m: Mode, n: number, rate: number) {
   };
 }
 
+/** Medians by mode of the JSON lines in `files` (one line per run), as a Markdown table. */
+function medians(files: string[]): void {
+  const runs = files
+    .flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Run))
+    .filter((r) => r.figure === 'pickup_floor');
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  console.log('| floor (medians) | runs | pickup p50 / p99 ms | submit call p50 ms | CPU ms per job |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const mode of new Set(runs.map((r) => r.mode))) {
+    const rs = runs.filter((r) => r.mode === mode);
+    const m = (f: (r: Run) => number | undefined) => {
+      const xs = rs.map(f).filter((x): x is number => x !== undefined);
+      return xs.length ? median(xs).toFixed(1) : 'n/a';
+    };
+    console.log(`| ${mode} | ${rs.length} | ${m((r) => r.pickup.p50)} / ${m((r) => r.pickup.p99)} | ${m((r) => r.submitCall.p50)} | ${m((r) => r.cpu_ms_per_job)} |`);
+  }
+}
+
+interface Run {
+  figure: string;
+  mode: string;
+  pickup: { p50: number; p99: number };
+  submitCall: { p50: number };
+  cpu_ms_per_job?: number;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
     options: {
+      medians: { type: 'boolean', default: false },
       rate: { type: 'string', default: '200' },
       n: { type: 'string', default: '500' },
       runs: { type: 'string', default: '1' },
@@ -222,6 +252,7 @@ async function main(): Promise<void> {
       'async-commit': { type: 'boolean', default: false },
     },
   });
+  if (values.medians) return medians(positionals);
   const m: Mode = { pg: !values['no-pg'], asyncCommit: values['async-commit'] };
   const label = !m.pg ? 'HTTP + JetStream, no PostgreSQL' : m.asyncCommit ? 'two asynchronous commits' : 'two durable commits';
   for (let r = 0; r < Number(values.runs); r++) {

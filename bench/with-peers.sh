@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # longrun's bench beside the peers harness (shared/peers), interleaved so the machine's drifts hit every
 # system alike: RUNS rounds of (each peer once, then `npm run bench` once), into one results directory,
-# then the medians of each side.
+# then the medians of each side; and each round the pickup floor (bench/floor.ts), with its medians.
 #
 #   cp -r ../shared/peers /tmp/peers && (cd /tmp/peers && npm ci)
 #   bench/with-peers.sh                         # RUNS=3 N=20000, peers: bullmq pgboss-wide gw-tuned nats
@@ -23,7 +23,10 @@ for r in $(seq 1 "$RUNS"); do
   echo "=== round $r/$RUNS: longrun (loadavg $(cut -d' ' -f1-3 /proc/loadavg))"
   npm run --silent bench -- --n "$N" >"$OUT/longrun.run$r.jsonl" 2>"$OUT/longrun.run$r.log" || echo "!! longrun run $r failed (see $OUT/longrun.run$r.log)"
   tail -n 14 "$OUT/longrun.run$r.jsonl"
+  echo "=== round $r/$RUNS: pickup floor (bench/floor.ts: the same hops with the least code)"
+  { npm run --silent bench:floor && npm run --silent bench:floor -- --no-pg; } >"$OUT/floor.run$r.jsonl" 2>>"$OUT/floor.log" || echo "!! floor run $r failed (see $OUT/floor.log)"
 done
 
 (cd "$PEERS_DIR" && node summarize.mjs "$OUT/peers") | tee "$OUT/peers-summary.md"
 node --import tsx bench/medians.ts "$OUT"/longrun.run*.jsonl | tee "$OUT/longrun-summary.md"
+node --import tsx bench/floor.ts --medians "$OUT"/floor.run*.jsonl | tee "$OUT/floor-summary.md"
