@@ -26,9 +26,14 @@ export interface SubmitRate {
 }
 
 /**
+ * The jobs a `submitJobs` field of `inputs` inputs is charged (and may be given back when refused): one per
+ * input, none past MAX_BATCH_SIZE (refused by its size, OUT_OF_RANGE, writing nothing).
+ */
+export const chargedInputs = (inputs: number): number => (inputs <= MAX_BATCH_SIZE ? inputs : 0);
+
+/**
  * How many jobs the operation submits (fragments expanded; aliases count once each): `inputs` given as a
- * literal list, a variable, or a variable's default value. A `submitJobs` of more than MAX_BATCH_SIZE inputs
- * counts 0: it is refused by its size (OUT_OF_RANGE) and writes nothing.
+ * literal list, a variable, or a variable's default value; each `submitJobs` as `chargedInputs` says.
  */
 export function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> | null | undefined): number {
   if (op.operation !== 'mutation') return 0;
@@ -54,8 +59,7 @@ export function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, va
       if (sel.kind === Kind.FIELD) {
         if (sel.name.value === 'submitJob') n += 1;
         if (sel.name.value === 'submitJobs') {
-          const inputs = lengthOf(sel.arguments?.find((a) => a.name.value === 'inputs')?.value);
-          if (inputs <= MAX_BATCH_SIZE) n += inputs;
+          n += chargedInputs(lengthOf(sel.arguments?.find((a) => a.name.value === 'inputs')?.value));
         }
       } else if (sel.kind === Kind.INLINE_FRAGMENT) n += count(sel.selectionSet);
       else {

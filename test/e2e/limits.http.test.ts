@@ -136,6 +136,22 @@ describe('submit rate per key', () => {
     expect(r.body.data.submitJobs).toEqual({ jobs: null, userErrors: [{ code: 'OUT_OF_RANGE', field: ['inputs'] }] });
   });
 
+  it('a refused oversized batch gives back no jobs it was not charged: the other submits of its operation stay charged', async () => {
+    const mine = { authorization: bearer((await t.createKey('rate7')).key) };
+    const query = `mutation($big: [SubmitJobInput!]!) {
+      a: submitJobs(inputs: $big) { userErrors { code } }
+      b: submitJobs(inputs: [{ type: "demo.noop" }, { type: "demo.noop" }, { type: "demo.noop" }]) { jobs { id } }
+    }`;
+    const variables = { big: Array(1001).fill({ type: 'demo.noop' }) };
+    const first = await gql(t.url, query, variables, mine);
+    expect(first.body.data).toMatchObject({ a: { userErrors: [{ code: 'OUT_OF_RANGE' }] }, b: { jobs: [{}, {}, {}] } });
+    const before = await snapshot(t);
+    const again = await gql(t.url, query, variables, mine);
+    expect(again.status).toBe(429);
+    expect(codes(again)).toEqual(['RATE_LIMITED']);
+    expect(await snapshot(t)).toEqual(before);
+  });
+
   it('queries are not rate limited', async () => {
     const mine = { authorization: bearer((await t.createKey('rate3')).key) };
     for (let i = 0; i < 10; i++) expect(codes(await gql(t.url, '{ jobTypes { name } }', {}, mine))).toEqual([]);
