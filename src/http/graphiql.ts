@@ -43,8 +43,8 @@ function injectConfig(html: string, config: { defaultHeaders?: Record<string, st
   return script + html;
 }
 
-/** A `Host` value naming this machine: `localhost` (or a name under it), a 127.x.x.x or [::1] address, any port. */
-const LOOPBACK_HOST = /^(?:(?:[a-z0-9-]+\.)*localhost\.?|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
+/** A `Host` value naming this machine: `localhost`, a 127.x.x.x or the [::1] address, any port. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
 
 /**
  * Whether a request comes from this machine (a loopback address, IPv4-mapped included) for this machine: its

@@ -218,12 +218,12 @@ describe('the development key', () => {
           });
           req.on('error', reject).end();
         });
-      for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.evil.example:${port}`, `localhost.evil.example:${port}`]) {
+      for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.evil.example:${port}`, `localhost.evil.example:${port}`, `evil.localhost:${port}`]) {
         const html = await pageFor(host);
         expect(html, host).toContain('window.LONGRUN = {}');
         expect(html, host).not.toContain('Bearer');
       }
-      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'localhost', `app.localhost:${port}`]) {
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'localhost', `LOCALHOST:${port}`]) {
         expect(await pageFor(host), host).toContain(`Bearer ${dev.app.devKey}`);
       }
     } finally {
