@@ -12,6 +12,7 @@ import type { JobUpdateMessage } from '../messaging/messages.js';
 import { openJobProgress } from '../progress/job-progress.js';
 import { openJobUpdates } from '../progress/job-updates.js';
 import type { Resolvers } from './generated/resolvers-types.js';
+import { chargedInputs } from './submit-rate.js';
 
 const toDate = (iso: string) => new Date(iso);
 
@@ -40,7 +41,7 @@ export const resolvers: Resolvers = {
     },
     submitJobs: async (_, { inputs }, ctx) => {
       const r = await submitBatch(ctx.deps, ctx.viewer, inputs.map((input) => ({ ...input, traceparent: ctx.traceparent })));
-      if (r.refused) ctx.submits.refund(inputs.length); // all or nothing: nothing of it counted
+      if (r.refused) ctx.submits.refund(chargedInputs(inputs.length)); // all or nothing: nothing of it counted
       return r;
     },
     cancelJob: (_, { id }, ctx) => cancelJob(ctx.deps, ctx.viewer, id),

@@ -13,7 +13,7 @@
  * writes; a refusal by the database costs one indexed read, as a `job(id)` query does, which no rate bounds.
  */
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import { ErrorCode, isPublicError, PublicError } from '../errors.js';
 import type { GraphQLContext } from './context.js';
 import { MAX_BATCH_SIZE } from '../jobs/submit.js';
@@ -25,12 +25,33 @@ export interface SubmitRate {
   burst: number;
 }
 
-/** How many jobs the operation submits (fragments expanded; aliases count once each). */
+/**
+ * The jobs a `submitJobs` field of `inputs` inputs is charged (and may be given back when refused): one per
+ * input, none past MAX_BATCH_SIZE (refused by its size, OUT_OF_RANGE, writing nothing).
+ */
+export const chargedInputs = (inputs: number): number => (inputs <= MAX_BATCH_SIZE ? inputs : 0);
+
+/**
+ * How many jobs the operation submits (fragments expanded; aliases count once each): `inputs` given as a
+ * literal list, a variable, or a variable's default value; each `submitJobs` as `chargedInputs` says.
+ */
 export function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> | null | undefined): number {
   if (op.operation !== 'mutation') return 0;
   const fragments = new Map(
     doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
   );
+  const defaults = new Map((op.variableDefinitions ?? []).map((d) => [d.variable.name.value, d.defaultValue]));
+  /** How many inputs a list argument holds (a single value is coerced to a list of one). */
+  const lengthOf = (value: ValueNode | undefined): number => {
+    if (value?.kind === Kind.LIST) return value.values.length;
+    if (value?.kind !== Kind.VARIABLE) return 1;
+    const name = value.name.value;
+    if (variables && Object.hasOwn(variables, name)) {
+      const v = variables[name];
+      return Array.isArray(v) ? v.length : 1;
+    }
+    return lengthOf(defaults.get(name));
+  };
   const seen = new Set<string>();
   const count = (set: SelectionSetNode): number => {
     let n = 0;
@@ -38,12 +59,7 @@ export function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, va
       if (sel.kind === Kind.FIELD) {
         if (sel.name.value === 'submitJob') n += 1;
         if (sel.name.value === 'submitJobs') {
-          const inputs = sel.arguments?.find((a) => a.name.value === 'inputs')?.value;
-          if (inputs?.kind === Kind.LIST) n += inputs.values.length;
-          else if (inputs?.kind === Kind.VARIABLE) {
-            const v = variables?.[inputs.name.value];
-            n += Array.isArray(v) ? v.length : 1;
-          } else n += 1;
+          n += chargedInputs(lengthOf(sel.arguments?.find((a) => a.name.value === 'inputs')?.value));
         }
       } else if (sel.kind === Kind.INLINE_FRAGMENT) n += count(sel.selectionSet);
       else {
@@ -73,8 +89,7 @@ export function createSubmitRateLimiter(rate: SubmitRate, now: () => number = Da
   let lastSweep = now();
   return {
     take(keyId, jobs) {
-      // More jobs than one call may submit: validation refuses it (OUT_OF_RANGE) and nothing is written.
-      if (rate.perSecond <= 0 || jobs <= 0 || jobs > MAX_BATCH_SIZE) return 0;
+      if (rate.perSecond <= 0 || jobs <= 0) return 0;
       const t = now();
       // Forget buckets that have refilled completely (they equal a fresh one).
       if (t - lastSweep > 60_000) {

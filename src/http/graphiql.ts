@@ -11,7 +11,8 @@ import type { NextFunction, Request, Response, Router } from 'express';
 export interface GraphiqlOptions {
   /**
    * headers pre-filled in the editor, e.g. a development API key; omit in production. Only a browser on
-   * this machine gets them: the server listens on every interface by default, and the key is an admin's.
+   * this machine that asks for this machine by name (`Host`) gets them: the server listens on every
+   * interface by default, and the key is an admin's.
    */
   defaultHeaders?: Record<string, string> | undefined;
   /** folder of the built bundle @default <repo>/dist/graphiql */
@@ -42,10 +43,18 @@ function injectConfig(html: string, config: { defaultHeaders?: Record<string, st
   return script + html;
 }
 
-/** Whether a request comes from this machine (a loopback address, IPv4-mapped included). */
+/** A `Host` value naming this machine: `localhost`, a 127.x.x.x or the [::1] address, any port. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
+
+/**
+ * Whether a request comes from this machine (a loopback address, IPv4-mapped included) for this machine: its
+ * `Host` names loopback too. A page of another site that points its name at 127.0.0.1 (DNS rebinding) makes
+ * the browser send loopback requests with that site's name in `Host`, and may read the answers.
+ */
 const fromLoopback = (req: IncomingMessage): boolean => {
   const a = req.socket.remoteAddress ?? '';
-  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+  const local = a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+  return local && LOOPBACK_HOST.test(req.headers.host ?? '');
 };
 
 /**

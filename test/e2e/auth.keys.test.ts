@@ -2,6 +2,7 @@
  * API keys end to end: the keys command creates and revokes them; HTTP and graphql-ws require one; a revoked
  * key stops at once and its open subscriptions end; `LONGRUN_AUTH=off`; the development key in GraphiQL.
  */
+import { request as httpRequest } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -198,6 +199,33 @@ describe('the development key', () => {
       const remote = await page(`http://${LAN_ADDRESS}:${port}/graphql`);
       expect(remote).toContain('window.LONGRUN = {}');
       expect(remote).not.toContain('Bearer');
+    } finally {
+      await dev.dispose();
+    }
+  });
+
+  // DNS rebinding: a web page at evil.example points its name at 127.0.0.1; the victim's browser then sends
+  // it from loopback, with `Host: evil.example:<port>`, and the page's script may read the answer.
+  it('development: a loopback request for another host name (DNS rebinding) gets GraphiQL with no key', async () => {
+    const dev = await startTestApp({ config: { NODE_ENV: 'development' }, handlers: null, app: { devKeyFile: path.join(dir, 'rebind-key'), graphiql: { distDir: dir } } });
+    try {
+      const port = Number(new URL(dev.url).port);
+      const pageFor = (host: string) =>
+        new Promise<string>((resolve, reject) => {
+          const req = httpRequest({ host: '127.0.0.1', port, path: '/graphql', headers: { host, accept: 'text/html' } }, (res) => {
+            let body = '';
+            res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(body));
+          });
+          req.on('error', reject).end();
+        });
+      for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.evil.example:${port}`, `localhost.evil.example:${port}`, `evil.localhost:${port}`]) {
+        const html = await pageFor(host);
+        expect(html, host).toContain('window.LONGRUN = {}');
+        expect(html, host).not.toContain('Bearer');
+      }
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'localhost', `LOCALHOST:${port}`]) {
+        expect(await pageFor(host), host).toContain(`Bearer ${dev.app.devKey}`);
+      }
     } finally {
       await dev.dispose();
     }

@@ -110,6 +110,48 @@ describe('submit rate per key', () => {
     expect(await snapshot(t)).toEqual(before);
   });
 
+  // Both used to be charged almost nothing: the default value as 1 job, a total past one batch (1000) as 0.
+  it('jobs in a variable\'s default value count: 5 of them past a burst of 3 are refused whole, nothing written', async () => {
+    const mine = { authorization: bearer((await t.createKey('rate4')).key) };
+    const inputs = Array(5).fill('{ type: "demo.noop" }').join(', ');
+    const before = await snapshot(t);
+    const r = await gql(t.url, `mutation($i: [SubmitJobInput!]! = [${inputs}]) { submitJobs(inputs: $i) { jobs { id } } }`, undefined, mine);
+    expect(r.status).toBe(429);
+    expect(r.body.errors?.[0]?.extensions).toEqual({ code: 'RATE_LIMITED', retryAfter: null, limit: 3, remaining: 3 });
+    expect(await snapshot(t)).toEqual(before);
+  });
+
+  it('jobs of several submitJobs fields add up even past one batch (two of 600): refused whole, nothing written', async () => {
+    const mine = { authorization: bearer((await t.createKey('rate5')).key) };
+    const before = await snapshot(t);
+    const r = await gql(t.url, `mutation($i: [SubmitJobInput!]!) { a: submitJobs(inputs: $i) { jobs { id } } b: submitJobs(inputs: $i) { jobs { id } } }`, { i: Array(600).fill({ type: 'demo.noop' }) }, mine);
+    expect(r.status).toBe(429);
+    expect(r.body.errors?.[0]?.extensions).toEqual({ code: 'RATE_LIMITED', retryAfter: null, limit: 3, remaining: 3 });
+    expect(await snapshot(t)).toEqual(before);
+  });
+
+  it('a submitJobs over one batch (1000) is still refused by its size, whatever the burst', async () => {
+    const mine = { authorization: bearer((await t.createKey('rate6')).key) };
+    const r = await gql(t.url, `mutation($i: [SubmitJobInput!]!) { submitJobs(inputs: $i) { jobs { id } userErrors { code field } } }`, { i: Array(1001).fill({ type: 'demo.noop' }) }, mine);
+    expect(r.body.data.submitJobs).toEqual({ jobs: null, userErrors: [{ code: 'OUT_OF_RANGE', field: ['inputs'] }] });
+  });
+
+  it('a refused oversized batch gives back no jobs it was not charged: the other submits of its operation stay charged', async () => {
+    const mine = { authorization: bearer((await t.createKey('rate7')).key) };
+    const query = `mutation($big: [SubmitJobInput!]!) {
+      a: submitJobs(inputs: $big) { userErrors { code } }
+      b: submitJobs(inputs: [{ type: "demo.noop" }, { type: "demo.noop" }, { type: "demo.noop" }]) { jobs { id } }
+    }`;
+    const variables = { big: Array(1001).fill({ type: 'demo.noop' }) };
+    const first = await gql(t.url, query, variables, mine);
+    expect(first.body.data).toMatchObject({ a: { userErrors: [{ code: 'OUT_OF_RANGE' }] }, b: { jobs: [{}, {}, {}] } });
+    const before = await snapshot(t);
+    const again = await gql(t.url, query, variables, mine);
+    expect(again.status).toBe(429);
+    expect(codes(again)).toEqual(['RATE_LIMITED']);
+    expect(await snapshot(t)).toEqual(before);
+  });
+
   it('queries are not rate limited', async () => {
     const mine = { authorization: bearer((await t.createKey('rate3')).key) };
     for (let i = 0; i < 10; i++) expect(codes(await gql(t.url, '{ jobTypes { name } }', {}, mine))).toEqual([]);

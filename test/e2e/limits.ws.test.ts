@@ -122,6 +122,20 @@ describe('query limits over graphql-ws (the same rules as HTTP)', () => {
       await client.dispose();
     }
   });
+
+  it('submit rate: the jobs of a variable\'s default value count as on HTTP (3 past a burst of 2: refused, nothing written)', async () => {
+    const client = wsClient(t.wsUrl, await newKey());
+    try {
+      const before = await snapshot(t);
+      const three = Array(3).fill('{ type: "demo.noop" }').join(', ');
+      const r = await collect(client, `mutation($i: [SubmitJobInput!]! = [${three}]) { submitJobs(inputs: $i) { jobs { id } } }`, {});
+      expect(r.values).toEqual([]);
+      expect((r.errors[0] as any).extensions).toEqual({ code: 'RATE_LIMITED', retryAfter: null, limit: 2, remaining: 2 });
+      expect(await snapshot(t)).toEqual(before);
+    } finally {
+      await client.dispose();
+    }
+  });
 });
 
 describe('per key', () => {

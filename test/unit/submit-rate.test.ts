@@ -17,6 +17,14 @@ describe('jobsSubmitted', () => {
     expect(count('mutation { ...M ... on Mutation { submitJob(input: {type: "x"}) { job { id } } } } fragment M on Mutation { submitJob(input: {type: "x"}) { job { id } } }')).toBe(2);
     expect(count('mutation { cancelJob(id: "x") { job { id } } }')).toBe(0);
   });
+  it('counts the inputs of a variable\'s default value, and adds up fields past one batch; one field over a batch counts 0 (refused by its size)', () => {
+    const five = Array(5).fill('{type: "x"}').join(', ');
+    expect(count(`mutation($i: [SubmitJobInput!]! = [${five}]) { submitJobs(inputs: $i) { jobs { id } } }`)).toBe(5);
+    expect(count(`mutation($i: [SubmitJobInput!]! = [${five}]) { submitJobs(inputs: $i) { jobs { id } } }`, { i: [{ type: 'x' }] })).toBe(1);
+    const twice = 'mutation($i: [SubmitJobInput!]!) { a: submitJobs(inputs: $i) { jobs { id } } b: submitJobs(inputs: $i) { jobs { id } } }';
+    expect(count(twice, { i: Array(600).fill({ type: 'x' }) })).toBe(1200);
+    expect(count('mutation($i: [SubmitJobInput!]!) { submitJobs(inputs: $i) { jobs { id } } }', { i: Array(1001).fill({ type: 'x' }) })).toBe(0);
+  });
 });
 
 describe('createSubmitRateLimiter', () => {
@@ -41,6 +49,7 @@ describe('createSubmitRateLimiter', () => {
     expect(limiter.take('k', 2)).toBe(2);
     expect(() => limiter.take('k', 1)).toThrow(expect.objectContaining({ extensions: { retryAfter: 1, remaining: 0 } }));
     expect(() => limiter.take('k', 9)).toThrow(expect.objectContaining({ extensions: { retryAfter: null, limit: 4, remaining: 0 } }));
+    expect(() => limiter.take('k', 1200)).toThrow(expect.objectContaining({ extensions: { retryAfter: null, limit: 4, remaining: 0 } }));
   });
   it('perSecond 0 means unlimited', () => {
     const limiter = createSubmitRateLimiter({ perSecond: 0, burst: 1 });
