@@ -54,11 +54,14 @@ const ended = (job: Pick<JobRow, 'state' | 'seq'> | null, seq: number): boolean 
  */
 export async function openJobProgress(
   deps: ProgressDeps,
-  jobId: string,
+  givenId: string,
   after: number | null,
   canSee: (job: JobRow) => boolean = () => true,
 ): Promise<AsyncGenerator<JobUpdateMessage> & DirectDelivery<JobUpdateMessage>> {
-  if (!isUuid(jobId)) throw new NotFoundError('job');
+  if (!isUuid(givenId)) throw new NotFoundError('job');
+  // The job's updates go out on subjects with its id as stored (lower case); an id in capitals names the same
+  // job, and listening under it heard none of them (the snapshot came, then nothing, not even its end).
+  const jobId = givenId.toLowerCase();
   // Seqs start at 1: a negative `after` names no update (0 asks for the whole history).
   if (after !== null && after < 0) throw new PublicError(ErrorCode.BAD_USER_INPUT, `after: ${after} names no update of this job (seqs start at 1; 0 replays them all)`);
   const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, onFull: 'empty', latestProgress: true });

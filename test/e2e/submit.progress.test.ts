@@ -90,6 +90,13 @@ describe('submit → worker → live progress', () => {
     expect(rb.at(-1)!.state).toBe('SUCCEEDED');
   });
 
+  it('follows a job named by its id in capitals to its end, as in lower case', async () => {
+    const job = await submit({ type: 'demo.sleep', payload: { ms: 300, steps: 2 } });
+    const values = await watchAll(job.id.toUpperCase(), undefined, whenAttached(1));
+    expect(values.map((u) => u.state)).toContain('RUNNING');
+    expect(values.at(-1)).toMatchObject({ jobId: job.id, state: 'SUCCEEDED' });
+  });
+
   it('resumes with `after`: every recorded change after that seq, no duplicate, no gap', async () => {
     const job = await submit({ type: 'demo.sleep', payload: { ms: 1500, steps: 3 } });
     // Drop the first watch after its second value.
