@@ -17,7 +17,7 @@ import { startTestApp } from '../support/app.js';
 import { useFixture } from '../support/fixture.js';
 import { eventually } from '../support/streams.js';
 
-const twice = defineJobType({ name: 'test.twice', description: 'runs long', payload: z.object({}), maxAttempts: 5 });
+const twice = defineJobType({ name: 'test.twice', description: 'runs long', payload: z.object({}), maxAttempts: 5, maxDeliver: 5 });
 /** Per attempt: how it ended (the signal's reason, or 'returned'). */
 const ended = new Map<number, string>();
 const started = new Set<number>();
@@ -52,9 +52,11 @@ it('a job claimed again by the process that still runs its previous attempt keep
   await nats.js.publish(names.jobSubject('test.twice'), encode({ id, type: 'test.twice', series: 1 }), { msgID: `again-${id}` });
   await eventually(() => started.has(2), 'attempt 2 runs');
 
-  // Attempt 1 has ended (its time was up 3 s in) and three AckWaits have passed: attempt 2 still holds the
-  // job, its message and lease kept alive, no attempt 3 started.
-  await new Promise((r) => setTimeout(r, 8000));
+  // Attempt 1 has ended (its time was up 3 s in) and seven AckWaits have passed: attempt 2 still holds the
+  // job, its message and lease kept alive, no attempt 3 started; and attempt 1's message, which stays in the
+  // stream, was not nak'ed once per lease until JetStream gave up on it (max-deliver 5) and the dead-letter
+  // recorder failed the job as it ran.
+  await new Promise((r) => setTimeout(r, 14_000));
   const [row] = await sql`select state, attempts from jobs where id = ${id}`;
   expect(row).toMatchObject({ state: 'RUNNING', attempts: 2 });
   expect([...started]).toEqual([1, 2]);
