@@ -38,18 +38,32 @@ export function defineHandler<P>(type: JobType<P>, run: Handler<P>): BoundHandle
   return { type, run };
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+/** The longest delay one Node timer holds (a longer one fires after 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Resolves after `ms` (longer than a Node timer holds too: 2^31 - 1 ms at a time), or rejects with the
+ * signal's reason when it aborts first.
+ */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const t = setTimeout(() => {
+    let left = ms;
+    let t: NodeJS.Timeout;
+    const wait = () => {
+      const step = Math.min(left, MAX_TIMER_MS);
+      left -= step;
+      t = setTimeout(left > 0 ? wait : done, step);
+    };
+    const done = () => {
       signal.removeEventListener('abort', onAbort);
       resolve();
-    }, ms);
+    };
     const onAbort = () => {
       clearTimeout(t);
       reject(signal.reason);
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    wait();
   });
 }

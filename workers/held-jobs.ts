@@ -34,8 +34,13 @@ export interface HeldJobs {
    * for it arrived while the claim was on its way.
    */
   claim(id: string, claim: () => Promise<JobRow | null>): Promise<{ job: JobRow | null; cancelled: boolean }>;
+  /**
+   * Holds a claimed attempt. An earlier attempt of the same job still held here (its lease ran out and this
+   * process claimed the job again) is not the job's any more: it is aborted as lost.
+   */
   hold(attempt: Attempt): void;
-  release(id: string): void;
+  /** Lets go of an attempt (not of a newer attempt of its job held since). */
+  release(attempt: Attempt): void;
   /** Stops the heartbeats and the cancel subscription. */
   close(): void;
 }
@@ -136,8 +141,13 @@ export function holdJobs(o: {
         if (claiming.get(id) === onTheWay) claiming.delete(id);
       }
     },
-    hold: (attempt) => void held.set(attempt.job.id, attempt),
-    release: (id) => void held.delete(id),
+    hold(attempt) {
+      held.get(attempt.job.id)?.abort('lost');
+      held.set(attempt.job.id, attempt);
+    },
+    release(attempt) {
+      if (held.get(attempt.job.id) === attempt) held.delete(attempt.job.id);
+    },
     close() {
       clearInterval(beats);
       clearInterval(reads);

@@ -8,13 +8,17 @@ import { startWorkers, type WorkerPool } from './runner.js';
 /**
  * Starts the pool. `deps.types` are the job types the process set up (their streams' consumers): a handler
  * whose type is not among them is refused here, at start, rather than pulling for ever from a consumer that
- * does not exist.
+ * does not exist. So is WORKER_CONCURRENCY=0 (API only): with no slot to run a job in, the pool would still
+ * claim jobs and keep them RUNNING, their messages and leases alive, for ever.
  */
 export async function startWorkerPool(
   config: Config,
   deps: Pick<JobDeps, 'sql' | 'nats' | 'names' | 'log' | 'types'>,
   handlers: readonly BoundHandler[] = BUILTIN_HANDLERS,
 ): Promise<WorkerPool> {
+  if (config.WORKER_CONCURRENCY < 1) {
+    throw new Error('WORKER_CONCURRENCY is 0, which runs no workers (API only): set it to 1 or more for a worker process');
+  }
   const wanted = config.WORKER_TYPES;
   const chosen = wanted.length ? handlers.filter((h) => wanted.includes(h.type.name)) : handlers;
   const unknown = wanted.filter((t) => !handlers.some((h) => h.type.name === t));

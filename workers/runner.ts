@@ -195,7 +195,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       }
       await settle.finish(attempt, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff));
     } finally {
-      held.release(job.id);
+      held.release(attempt);
     }
   }
 

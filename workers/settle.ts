@@ -38,6 +38,10 @@ export function createSettler(d: SettleDeps) {
     }
     if (isTerminal(job.state)) return m.ack(); // duplicate delivery of a finished job
     if (job.state === 'RUNNING' && job.leaseUntil && job.leaseUntil.getTime() > Date.now()) {
+      // Held under a live lease, claimed from another message (a copy the reconciler published once the
+      // lease had run out): this one is a stale copy, not the holder's. Nak'ed once per lease for as long as
+      // the job runs, it would reach max-deliver and be dead-lettered, failing the running job.
+      if (job.msgSeq !== null && job.msgSeq !== m.seq) return m.ack();
       return m.nak(Math.max(100, job.leaseUntil.getTime() - Date.now() + 100)); // another worker holds it
     }
     if (job.cancelRequested) {
