@@ -7,7 +7,8 @@
  * - cost: every field costs 1 × the page sizes of the lists around it; a field whose definition takes
  *   `first` multiplies what is below it by that number (by the field's largest page, MAX_PAGE_SIZE or
  *   `Job.events`' MAX_EVENTS_PAGE_SIZE, when it is a variable or absent; `Job.events(last:)` by its
- *   `last` as written) → QUERY_TOO_COSTLY.
+ *   `last` as written); a paged field below an unpaged list that can be long (`submitJobs`' jobs) is
+ *   multiplied by that list's longest too → QUERY_TOO_COSTLY.
  * - aliases: aliased fields, counted where fragments are spread → TOO_MANY_ALIASES.
  * - tokens: `parseOptions().maxTokens` stops the parser itself on huge documents (GRAPHQL_PARSE_FAILED).
  *
@@ -32,6 +33,7 @@ import {
 } from 'graphql';
 import { ErrorCode, PublicError } from '../errors.js';
 import { MAX_EVENTS_PAGE_SIZE, MAX_PAGE_SIZE } from '../jobs/queries.js';
+import { MAX_BATCH_SIZE } from '../jobs/submit.js';
 
 export interface QueryLimits {
   /** @default 10 */
@@ -59,12 +61,19 @@ const isIntrospection = (f: FieldNode) => f.name.value === '__schema' || f.name.
 const LARGEST_PAGE: Readonly<Record<string, number>> = { 'Job.events': MAX_EVENTS_PAGE_SIZE };
 
 /**
+ * Lists without pages that can be long, by `Type.field`, and their longest: a paged field below one is
+ * asked for once per item (`submitJobs { jobs { events } }`: 1,000 histories of 500 rows in one answer).
+ * The fields of their items are not multiplied (a submit answering its 1,000 jobs costs what it did).
+ */
+const UNPAGED_LISTS: Readonly<Record<string, number>> = { 'SubmitJobsPayload.jobs': MAX_BATCH_SIZE };
+
+/**
  * How many items a field can return per item of its parent: for a field whose definition takes `first`
  * (a connection, a history page), the literal value, or its largest page when it is a variable or absent;
  * otherwise 1. `Job.events(last: n)` with no `first` counts n (elsewhere a `last` page counts the largest).
  */
 function pageSizeOf(f: FieldNode, parent: GraphQLNamedType, def: GraphQLField<unknown, unknown>): number {
-  if (!def.args.some((a) => a.name === 'first')) return 1;
+  if (!isPaged(def)) return 1;
   const key = `${parent.name}.${def.name}`;
   const arg = (name: string) => f.arguments?.find((a) => a.name.value === name);
   const literal = (name: string) => {
@@ -74,6 +83,8 @@ function pageSizeOf(f: FieldNode, parent: GraphQLNamedType, def: GraphQLField<un
   const last = key === 'Job.events' && !arg('first') ? literal('last') : null;
   return literal('first') ?? last ?? LARGEST_PAGE[key] ?? MAX_PAGE_SIZE;
 }
+
+const isPaged = (def: GraphQLField<unknown, unknown>) => def.args.some((a) => a.name === 'first');
 
 /**
  * Visits every field of an operation as executed (fragments expanded), depth-first. Stops when `visit`
@@ -85,7 +96,9 @@ function walk(ctx: ValidationContext, op: OperationDefinitionNode, visit: (v: Vi
   let stopped = false;
   const typeNamed = (name: string | undefined, fallback: GraphQLNamedType | undefined) =>
     name === undefined ? fallback : schema.getType(name) ?? undefined;
-  const go = (s: SelectionSetNode, parent: GraphQLNamedType | undefined, depth: number, multiplier: number, countDepth: boolean): void => {
+  // `unpaged`: the longest of the unpaged lists (UNPAGED_LISTS) above, not yet counted: it multiplies the
+  // next paged field down.
+  const go = (s: SelectionSetNode, parent: GraphQLNamedType | undefined, depth: number, multiplier: number, countDepth: boolean, unpaged = 1): void => {
     for (const sel of s.selections) {
       if (stopped) return;
       if (sel.kind === Kind.FIELD) {
@@ -97,15 +110,18 @@ function walk(ctx: ValidationContext, op: OperationDefinitionNode, visit: (v: Vi
         }
         if (!sel.selectionSet) continue;
         const def = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[sel.name.value] : undefined;
-        go(sel.selectionSet, def && getNamedType(def.type), d, multiplier * (parent && def ? pageSizeOf(sel, parent, def) : 1), !introspection);
+        const type = def && getNamedType(def.type);
+        if (!parent || !def) go(sel.selectionSet, type, d, multiplier, !introspection, unpaged);
+        else if (isPaged(def)) go(sel.selectionSet, type, d, multiplier * unpaged * pageSizeOf(sel, parent, def), !introspection);
+        else go(sel.selectionSet, type, d, multiplier, !introspection, unpaged * (UNPAGED_LISTS[`${parent.name}.${def.name}`] ?? 1));
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        go(sel.selectionSet, typeNamed(sel.typeCondition?.name.value, parent), depth, multiplier, countDepth);
+        go(sel.selectionSet, typeNamed(sel.typeCondition?.name.value, parent), depth, multiplier, countDepth, unpaged);
       } else {
         const name = sel.name.value;
         const fragment = ctx.getFragment(name);
         if (!fragment || onPath.has(name)) continue;
         onPath.add(name);
-        go(fragment.selectionSet, typeNamed(fragment.typeCondition.name.value, parent), depth, multiplier, countDepth);
+        go(fragment.selectionSet, typeNamed(fragment.typeCondition.name.value, parent), depth, multiplier, countDepth, unpaged);
         onPath.delete(name);
       }
     }

@@ -36,6 +36,14 @@ describe('cost', () => {
     expect(codes('query($n: Int) { job(id: "x") { events(last: $n) { seq } } }')).toEqual(['QUERY_TOO_COSTLY']);
     expect(codes('{ deadLetters(first: 2) { edges { node { events(last: 20) { seq } } } } }', { ...limits, maxDepth: 10 })).toEqual([]); // 1 + 2·(1 + 1 + 1 + 20)
   });
+  it('multiplies a history below the jobs submitJobs answers by their number, not the jobs\' own fields', () => {
+    const SDK_SHAPE = 'id type state seq payload progress progressMessage attempts maxAttempts result error createdAt startedAt finishedAt nextAttemptAt';
+    expect(codes(`mutation { submitJobs(inputs: []) { jobs { ${SDK_SHAPE} } userErrors { code field message } } }`, { ...limits, maxCost: 30 })).toEqual([]);
+    // 1,000 jobs × a page of 1: a thousand history reads in one answer.
+    expect(codes('mutation { submitJobs(inputs: []) { jobs { events(first: 1) { seq } } } }')).toEqual(['QUERY_TOO_COSTLY']);
+    expect(codes('mutation { submitJobs(inputs: []) { ...P } } fragment P on SubmitJobsPayload { jobs { ... on Job { events(last: 1) { seq } } } }')).toEqual(['QUERY_TOO_COSTLY']);
+    expect(codes('mutation { submitJob(input: { type: "t" }) { job { events(first: 100) { seq } } } }')).toEqual([]);
+  });
   it('counts a repeated field every time (merging does not make it free to check)', () => {
     expect(codes(`{ ${Array(301).fill('__typename').join(' ')} }`)).toEqual(['QUERY_TOO_COSTLY']);
   });
