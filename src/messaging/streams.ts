@@ -65,6 +65,15 @@ export function streamConfigs(n: Names, s: StreamSettings): (Partial<StreamConfi
   ];
 }
 
+/**
+ * A job type's consumer. Max-ack-pending: a job waiting out its backoff keeps its message un-acked (nak'ed
+ * with the delay), so the limit is how many jobs of a type may wait for a retry at once before the type's
+ * other jobs, new ones included, wait too. 20,000 stopped a type after a downstream outage with a long
+ * backoff. nats-server keeps a small record per un-acked message, so a million is only reached in memory by a
+ * million jobs actually waiting.
+ */
+export const MAX_WAITING_RETRIES = 1_000_000;
+
 export function workerConsumerConfig(n: Names, t: JobType, s: StreamSettings): Partial<ConsumerConfig> {
   return {
     durable_name: n.workerConsumer(t.name),
@@ -72,7 +81,7 @@ export function workerConsumerConfig(n: Names, t: JobType, s: StreamSettings): P
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(s.ackWaitMs),
     max_deliver: t.maxDeliver,
-    max_ack_pending: 20_000,
+    max_ack_pending: MAX_WAITING_RETRIES,
     max_waiting: 512,
     deliver_policy: DeliverPolicy.All,
   };
