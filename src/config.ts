@@ -93,6 +93,11 @@ const schema = z.object({
   WS_MAX_BUFFERED_BYTES: intIn(1024, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Every socket is pinged this often; one that did not answer the last ping is closed (0: never). */
   WS_PING_INTERVAL_MS: intIn(0, 3_600_000).default(30_000),
+  /**
+   * Sockets let in without a usable key (none, a bad or revoked one, or its connection slots taken), per API
+   * process: a further one is closed (4403) at its connection_init instead of staying open.
+   */
+  WS_MAX_REFUSED_SOCKETS: intIn(0, 1_000_000).default(1000),
   MAX_CONNECTIONS_PER_KEY: intIn(1, 100_000).default(20),
   MAX_SUBSCRIPTIONS_PER_KEY: intIn(1, 1_000_000).default(200),
   /** Jobs per second one key may submit, sustained (0 = unlimited). */

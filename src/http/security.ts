@@ -16,6 +16,8 @@ export interface WsLimits {
   pingIntervalMs: number;
   maxConnectionsPerKey: number;
   maxSubscriptionsPerKey: number;
+  /** Sockets kept open without a usable key; past it a socket is closed at its connection_init (4403). */
+  maxRefusedSockets: number;
   /** Interval of the revoked-key re-check of open connections. */
   recheckMs: number;
 }
@@ -47,6 +49,7 @@ export function securityOptions(config: Config, auth: Authenticator): SecurityOp
       pingIntervalMs: config.WS_PING_INTERVAL_MS,
       maxConnectionsPerKey: config.MAX_CONNECTIONS_PER_KEY,
       maxSubscriptionsPerKey: config.MAX_SUBSCRIPTIONS_PER_KEY,
+      maxRefusedSockets: config.WS_MAX_REFUSED_SOCKETS,
       recheckMs: config.AUTH_RECHECK_MS,
     },
   };

@@ -3,7 +3,10 @@
  *
  * - A socket is always accepted. `connectionParams.authorization` (any letter case) carries the key; a socket
  *   with a missing, bad or later revoked key stays open and every operation on it answers UNAUTHENTICATED
- *   (closing with 4403 would make graphql-ws clients such as GraphiQL retry forever).
+ *   (closing with 4403 would make graphql-ws clients such as GraphiQL retry forever). Up to
+ *   `maxRefusedSockets` such sockets (and ones over their key's connection limit) per process: past that, a
+ *   socket is closed with 4403 at its connection_init, so clients without a key cannot hold sockets (and file
+ *   descriptors) without end.
  * - graphql-ws parses and validates by itself; here `onSubscribe` does it instead (src/graphql/
  *   checked-documents.ts: the token limit and the depth/cost/alias rules, valid documents kept by query
  *   text), then checks the per-key subscription count and submit rate.
@@ -86,6 +89,8 @@ interface Connection {
   checking: Promise<boolean> | null;
   /** The key its connection and subscriptions are counted on. */
   countedKey: string | null;
+  /** Refused at connection_init with the refused sockets at their limit: closed (4403) instead of let in. */
+  turnedAway: boolean;
   /** Aborted when the key is revoked: ends the socket's subscriptions. */
   revoked: AbortController;
   subscriptions: Set<string>;
@@ -105,6 +110,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const stopFlushing = o.hub.afterDispatch(flushWrites);
   /** Every open connection by its graphql-ws context (from onConnect until onClose). */
   const connected = new Map<Context, Connection>();
+  /** Open connections let in without a usable key (no key, a bad one, no free connection slot on it). */
+  const refused = new Set<Connection>();
 
   const checked = documentChecker(o.schema, sec.query);
 
@@ -147,6 +154,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         s.revoked.abort(s.refusal);
       });
     }
+    if (!s.refusal) refused.delete(s); // let in on a later check: no longer refused
   };
 
   /**
@@ -162,8 +170,19 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       return false;
     }));
 
+  /**
+   * Counts a connection let in without a usable key (at most maxRefusedSockets), or turns it away when they
+   * are at their limit. A revoked key's connections are not counted: they were let in with a usable key.
+   */
+  const countRefused = (s: Connection) => {
+    if (!s.refusal || s.refusal.code === ErrorCode.SERVICE_UNAVAILABLE || s.refusal.code === ErrorCode.INTERNAL_SERVER_ERROR) return;
+    if (refused.size < sec.ws.maxRefusedSockets) refused.add(s);
+    else s.turnedAway = true;
+  };
+
   /** Gives back the connection's slot and subscription counts on its key (again: no-op). */
   const release = (s: Connection) => {
+    refused.delete(s);
     s.unwatch();
     if (s.countedKey === null) return;
     for (const _ of s.subscriptions) subscriptions.remove(s.countedKey);
@@ -227,13 +246,18 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
           recheck: false,
           checking: null,
           countedKey: null,
+          turnedAway: false,
           revoked: new AbortController(),
           subscriptions: new Set(),
           unwatch: () => {},
         };
         setMaxListeners(0, s.revoked.signal); // one listener per running subscription of the socket
         connected.set(ctx, s);
-        return check(ctx, s).then((open) => open && { serverTime: new Date().toISOString() });
+        return check(ctx, s).then((open) => {
+          if (open && !refused.has(s)) countRefused(s);
+          // false: graphql-ws closes the socket with 4403 Forbidden (onClose gives everything back).
+          return open && !s.turnedAway && { serverTime: new Date().toISOString() };
+        });
       },
       onSubscribe(ctx, id, payload) {
         const s = connected.get(ctx);
