@@ -35,11 +35,22 @@ export function unavailableError(error: unknown): PublicError | null {
   return isBackingServiceDown(error) ? new PublicError(ErrorCode.SERVICE_UNAVAILABLE, UNAVAILABLE) : null;
 }
 
-export function formatError(formatted: GraphQLFormattedError, error: unknown, dev: boolean): GraphQLFormattedError {
+/**
+ * graphql-js' "Did you mean …?" in a validation or coercion message: it names fields, arguments, types or
+ * enum values near the one asked for, so it tells a client without introspection the schema piece by piece.
+ */
+const SUGGESTION = / ?Did you mean .+\?$/;
+
+/**
+ * What a client gets for an error, on both transports. `schemaHidden` (introspection off): graphql-js'
+ * suggestions of names are left out of validation and coercion messages, as the schema is not public.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown, dev: boolean, schemaHidden = false): GraphQLFormattedError {
   // Duck-typed: graphql may be loaded twice (its ESM and CJS builds), so `instanceof GraphQLError` can lie.
   const wrapped = (error as { originalError?: unknown } | null)?.originalError;
   const original = wrapped ?? error;
-  const base = { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+  const message = schemaHidden ? formatted.message.replace(SUGGESTION, '') : formatted.message;
+  const base = { message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
   if (isPublicError(original)) return { ...base, message: original.message, extensions: { ...original.extensions, code: original.code } };
   if (isBackingServiceDown(original)) return { ...base, message: UNAVAILABLE, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
   const code = formatted.extensions?.code;
