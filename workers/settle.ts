@@ -38,10 +38,13 @@ export function createSettler(d: SettleDeps) {
     }
     if (isTerminal(job.state)) return m.ack(); // duplicate delivery of a finished job
     if (job.state === 'RUNNING' && job.leaseUntil && job.leaseUntil.getTime() > Date.now()) {
-      // Held under a live lease, claimed from another message (a copy the reconciler published once the
-      // lease had run out): this one is a stale copy, not the holder's. Nak'ed once per lease for as long as
-      // the job runs, it would reach max-deliver and be dead-lettered, failing the running job.
-      if (job.msgSeq !== null && job.msgSeq !== m.seq) return m.ack();
+      // Held under a live lease, and not from this message: claimed from another one (a copy the reconciler
+      // published once the lease had run out), or msg_seq is null: the reconciler queued a copy (which clears
+      // it) and the holder's renewal took the lease back before anyone claimed the copy. This one is a stale
+      // copy, not the holder's. Nak'ed once per lease for as long as the job runs, it would reach max-deliver
+      // and be dead-lettered, failing the running job. (Should the holder die, its lease runs out and the
+      // reconciler queues the job again.)
+      if (job.msgSeq !== m.seq) return m.ack();
       return m.nak(Math.max(100, job.leaseUntil.getTime() - Date.now() + 100)); // another worker holds it
     }
     if (job.cancelRequested) {
