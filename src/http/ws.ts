@@ -89,7 +89,7 @@ interface Connection {
   checking: Promise<boolean> | null;
   /** The key its connection and subscriptions are counted on. */
   countedKey: string | null;
-  /** Refused at connection_init with the refused sockets at their limit: closed (4403) instead of let in. */
+  /** Found without a usable key with the refused sockets at their limit: closed (4403) instead of kept open. */
   turnedAway: boolean;
   /** Aborted when the key is revoked: ends the socket's subscriptions. */
   revoked: AbortController;
@@ -160,14 +160,19 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   /**
    * Checks the key of an open connection: at connection_init, and again on an operation after a failed
    * check. One check at a time: operations arriving meanwhile wait for it. False when the socket closed
-   * meanwhile (its slot, if the check took one, is given back at once).
+   * meanwhile (its slot, if the check took one, is given back at once), or when it is found without a usable
+   * key with the refused sockets at their limit (`turnedAway`): a check that failed at connection_init (a
+   * backing service down) let it in uncounted, and it counts from the check that finds it refused.
    */
   const check = (ctx: Context, s: Connection): Promise<boolean> =>
     (s.checking ??= admit(s, ctx.connectionParams).then(() => {
       s.checking = null;
-      if (connected.get(ctx) === s) return true;
-      release(s);
-      return false;
+      if (connected.get(ctx) !== s) {
+        release(s);
+        return false;
+      }
+      if (!refused.has(s)) countRefused(s);
+      return !s.turnedAway;
     }));
 
   /**
@@ -253,16 +258,19 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         };
         setMaxListeners(0, s.revoked.signal); // one listener per running subscription of the socket
         connected.set(ctx, s);
-        return check(ctx, s).then((open) => {
-          if (open && !refused.has(s)) countRefused(s);
-          // false: graphql-ws closes the socket with 4403 Forbidden (onClose gives everything back).
-          return open && !s.turnedAway && { serverTime: new Date().toISOString() };
-        });
+        // false: graphql-ws closes the socket with 4403 Forbidden (onClose gives everything back).
+        return check(ctx, s).then((open) => open && { serverTime: new Date().toISOString() });
       },
       onSubscribe(ctx, id, payload) {
         const s = connected.get(ctx);
-        if (s?.recheck) return check(ctx, s).then((open) => (open ? start(s, id, payload) : [asGraphQLError(s.refusal ?? unauthenticated())]));
-        return start(s, id, payload);
+        if (!s?.recheck) return start(s, id, payload);
+        return check(ctx, s).then((open) => {
+          if (open) return start(s, id, payload);
+          // Turned away on this later check: the operation gets its answer, then the socket is closed as at
+          // a connection_init (after graphql-ws has sent the answer, queued ahead of the close frame).
+          if (s.turnedAway) setImmediate(() => (ctx.extra as { socket: WebSocket }).socket.close(4403, 'Forbidden'));
+          return [asGraphQLError(s.refusal ?? unauthenticated())];
+        });
       },
       onOperation(ctx, id, _payload, args, result) {
         if (!(Symbol.asyncIterator in result)) return undefined;
