@@ -1,6 +1,6 @@
 /**
  * Query plan of a retention pass (`lockExpiredJobs`, src/db/retention.ts) at ~200k jobs finished over 120
- * days, in a scratch database (created, filled, and dropped unless KEEP=1), with the default ages (30 days
+ * days, a fifth of them with a webhook delivery (one in twenty of those still PENDING), in a scratch database (created, filled, and dropped unless KEEP=1), with the default ages (30 days
  * for SUCCEEDED and CANCELLED, 90 for FAILED): the steady state, where the expired jobs are gone and each
  * pass only checks. EXPLAIN (ANALYZE, BUFFERS) of the exact SQL, in a transaction rolled back.
  *
@@ -27,7 +27,20 @@ if (n < ROWS) {
         (case when r < 0.94 then 'SUCCEEDED' when r < 0.97 then 'CANCELLED' else 'FAILED' end)::job_state as s
       from (select i, random() as r from generate_series(1, ${ROWS - n}) i) g
     ) x`);
+  // A webhook on a fifth of them, each with its delivery: SENT, or PENDING for one in twenty of those (a
+  // receiver still being retried), which retention must wait for.
+  await sql.unsafe(`
+    insert into job_notifications (job_id, channel, target, on_states, subject)
+    select id, 'webhook', 'https://hooks.example.com/done', '{SUCCEEDED,FAILED,CANCELLED}', 'x' from jobs where random() < 0.2`);
+  await sql.unsafe(`
+    insert into notification_deliveries (id, notification_id, job_id, series, job_state, status, attempts, body, created_at, updated_at, finished_at)
+    select gen_random_uuid(), n.id, n.job_id, 1, j.state, p.status, 1, '{}', j.finished_at, j.finished_at,
+      case when p.status = 'PENDING' then null else j.finished_at end
+    from job_notifications n join jobs j on j.id = n.job_id
+    cross join lateral (select case when random() < 0.05 and n.id > 0 then 'PENDING' else 'SENT' end as status) p`);
   await sql.unsafe('vacuum analyze jobs');
+  await sql.unsafe('vacuum analyze job_notifications');
+  await sql.unsafe('vacuum analyze notification_deliveries');
 }
 
 /** Ends the EXPLAIN's transaction without keeping its locks or anything else. */
