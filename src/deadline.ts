@@ -1,6 +1,7 @@
 /**
  * Waiting for a backing service with a deadline: a read that must not stall what depends on it (a metrics
- * scrape, `queueStats`, `/readyz`) while NATS or PostgreSQL does not answer.
+ * scrape, `queueStats`, `/readyz`) while NATS or PostgreSQL does not answer, or a stop that must not wait
+ * for ever on work stuck on one (the dead-letter recorder's).
  */
 
 /** `p`'s value, or `fallback` once `ms` have passed without one (the timer is cleared either way). */

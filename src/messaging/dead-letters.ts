@@ -17,6 +17,7 @@ import { fenceAsRead, markCancelled, markFailed } from '../db/transitions.js';
 import { findAbandonedJobs, findJobByMsgSeq, recordDeadLetter } from '../db/dead-letters.js';
 import { noteStaleCopies, recordedCopies, staleCopies, staleCopiesRemoved } from '../db/dead-letter-removals.js';
 import type { JobRow } from '../db/schema.js';
+import { orAfter } from '../deadline.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
@@ -280,11 +281,6 @@ export async function startDeadLetterRecorder(
       if (!stopped) d.log.warn({ err: e }, 'dead letters: sweep failed');
     }),
   );
-  const waitAtMost = async (p: Promise<unknown>) => {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([p, new Promise((r) => (timer = setTimeout(r, STOP_WAIT_MS)))]);
-    clearTimeout(timer);
-  };
 
   let stopping: Promise<void> | null = null;
   return {
@@ -294,7 +290,7 @@ export async function startDeadLetterRecorder(
         stopped = true;
         const swept = sweeps.stop().then(() => lastSweep);
         await messages?.close();
-        await Promise.all([waitAtMost(loop), waitAtMost(swept)]);
+        await Promise.all([orAfter(loop, STOP_WAIT_MS, null), orAfter(swept, STOP_WAIT_MS, null)]);
       })();
       return stopping;
     },
