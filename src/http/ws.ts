@@ -89,8 +89,6 @@ interface Connection {
   checking: Promise<boolean> | null;
   /** The key its connection and subscriptions are counted on. */
   countedKey: string | null;
-  /** Found without a usable key with the refused sockets at their limit: closed (4403) instead of kept open. */
-  turnedAway: boolean;
   /** Aborted when the key is revoked: ends the socket's subscriptions. */
   revoked: AbortController;
   subscriptions: Set<string>;
@@ -160,9 +158,9 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   /**
    * Checks the key of an open connection: at connection_init, and again on an operation after a failed
    * check. One check at a time: operations arriving meanwhile wait for it. False when the socket closed
-   * meanwhile (its slot, if the check took one, is given back at once), or when it is found without a usable
-   * key with the refused sockets at their limit (`turnedAway`): a check that failed at connection_init (a
-   * backing service down) let it in uncounted, and it counts from the check that finds it refused.
+   * meanwhile (its slot, if the check took one, is given back at once), or when it is turned away
+   * (`mayStay`): a check that failed at connection_init (a backing service down) let it in uncounted, and it
+   * counts from the check that finds it refused.
    */
   const check = (ctx: Context, s: Connection): Promise<boolean> =>
     (s.checking ??= admit(s, ctx.connectionParams).then(() => {
@@ -171,18 +169,19 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         release(s);
         return false;
       }
-      if (!refused.has(s)) countRefused(s);
-      return !s.turnedAway;
+      return mayStay(s);
     }));
 
   /**
-   * Counts a connection let in without a usable key (at most maxRefusedSockets), or turns it away when they
-   * are at their limit. A revoked key's connections are not counted: they were let in with a usable key.
+   * Whether a checked connection may stay open: one without a usable key is counted among the refused (at
+   * most maxRefusedSockets), and turned away (false) when they are at their limit. A key that could not be
+   * checked is not a refusal, and a revoked key's connections were let in with a usable one.
    */
-  const countRefused = (s: Connection) => {
-    if (!s.refusal || s.refusal.code === ErrorCode.SERVICE_UNAVAILABLE || s.refusal.code === ErrorCode.INTERNAL_SERVER_ERROR) return;
-    if (refused.size < sec.ws.maxRefusedSockets) refused.add(s);
-    else s.turnedAway = true;
+  const mayStay = (s: Connection): boolean => {
+    if (!s.refusal || refused.has(s) || s.refusal.code === ErrorCode.SERVICE_UNAVAILABLE || s.refusal.code === ErrorCode.INTERNAL_SERVER_ERROR) return true;
+    if (refused.size >= sec.ws.maxRefusedSockets) return false;
+    refused.add(s);
+    return true;
   };
 
   /** Gives back the connection's slot and subscription counts on its key (again: no-op). */
@@ -251,7 +250,6 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
           recheck: false,
           checking: null,
           countedKey: null,
-          turnedAway: false,
           revoked: new AbortController(),
           subscriptions: new Set(),
           unwatch: () => {},
@@ -266,9 +264,9 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         if (!s?.recheck) return start(s, id, payload);
         return check(ctx, s).then((open) => {
           if (open) return start(s, id, payload);
-          // Turned away on this later check: the operation gets its answer, then the socket is closed as at
-          // a connection_init (after graphql-ws has sent the answer, queued ahead of the close frame).
-          if (s.turnedAway) setImmediate(() => (ctx.extra as { socket: WebSocket }).socket.close(4403, 'Forbidden'));
+          // Turned away on this later check (still open): the operation gets its answer, then the socket is
+          // closed as at a connection_init (after graphql-ws has sent the answer, queued ahead of the close frame).
+          if (connected.get(ctx) === s) setImmediate(() => (ctx.extra as { socket: WebSocket }).socket.close(4403, 'Forbidden'));
           return [asGraphQLError(s.refusal ?? unauthenticated())];
         });
       },
