@@ -4,6 +4,7 @@
  * `stop()` shuts down in order: readiness off → workers finish (grace) → subscriptions closed and HTTP
  * drained → retention, relay and recorder → NATS drained → database closed.
  */
+import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from './auth/authenticate.js';
 import { ensureDevKey } from './auth/dev-key.js';
 import type { Config } from './config.js';
@@ -29,6 +30,7 @@ import { createRereadGroups } from './progress/reread-groups.js';
 import { createSharedReads } from './progress/shared-reads.js';
 import { retentionAges, startRetention, type Retention } from './jobs/retention.js';
 import { notifySettings, startConfiguredNotifier } from './notifications/setup.js';
+import { warnIfMetricsOpen } from './observability/metrics-endpoint.js';
 
 /** A worker pool started inside the API process (see workers/runner.ts). */
 export interface InProcessWorkers {
@@ -142,6 +144,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     security: securityOptions(config, auth),
     log,
     metrics: { nats, names: n, types: [...types.map((t) => t.name)], sql: db.sql, log },
+    metricsToken: config.METRICS_TOKEN,
     ready: async () => {
       await db.sql`select 1`;
       if (nats.nc.isClosed()) return false;
@@ -149,6 +152,8 @@ export async function startApp(o: AppOptions): Promise<App> {
       return true;
     },
   });
+
+  warnIfMetricsOpen(config, log, (http.server.address() as AddressInfo).port);
 
   let stopping: Promise<void> | null = null;
   return {

@@ -147,6 +147,15 @@ const schema = z.object({
   // Operations
   /** Port of `GET /metrics` of a worker process run alone (`npm run worker`); 0 = off. */
   METRICS_PORT: intIn(0, 65535).default(9464),
+  /**
+   * When set, `GET /metrics` (the API's port and METRICS_PORT) answers only `Authorization: Bearer <token>`
+   * (401 otherwise); unset = open. Set but empty is refused (`loadConfig`), not read as open.
+   */
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]*$/, 'printable ASCII without spaces (it travels in an HTTP header)')
+    .min(16, 'at least 16 characters')
+    .optional(),
   /** OTLP/HTTP endpoint (e.g. http://127.0.0.1:4318); traces are exported only when it is set. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   OTEL_SERVICE_NAME: z.string().min(1).default('longrun'),
@@ -161,7 +170,7 @@ export class ConfigError extends Error {
 }
 
 /** Settings whose value a refusal does not repeat (it goes to stderr and the logs): only its length. */
-const SECRETS = new Set(['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS']);
+const SECRETS = new Set(['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS', 'METRICS_TOKEN']);
 
 /**
  * A value with the password of each URL in it (`scheme://user:password@host`, comma-separated lists too)
@@ -178,6 +187,11 @@ const named = (key: string, value: string | undefined) =>
  * @throws ConfigError naming the first bad variable
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // The one setting whose empty value is not "unset": an empty token is most likely a secret that did not
+  // arrive (`METRICS_TOKEN=${MISSING}`), and reading it as unset would leave /metrics open.
+  if (env.METRICS_TOKEN !== undefined && env.METRICS_TOKEN.trim() === '') {
+    throw new ConfigError(`invalid ${named('METRICS_TOKEN', env.METRICS_TOKEN)}: empty; set a token (16+ characters) or leave METRICS_TOKEN unset for an open /metrics`);
+  }
   // A value of blanks alone (`PORT= ` in an env file) is unset, like an empty one: as a number it would be 0.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = schema.safeParse(cleaned);

@@ -1,7 +1,7 @@
 /**
  * Structured JSON logs (pino) on stdout; pretty lines when stdout is a terminal and pino-pretty is
  * installed. Secrets are redacted: authorization headers, connection params, tokens, keys, passwords,
- * the webhook secret and signature, and SMTP credentials.
+ * the webhook secret and signature, METRICS_TOKEN, and SMTP credentials.
  */
 import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
@@ -20,6 +20,7 @@ export const REDACT_PATHS = [
   '*.secret',
   '*.WEBHOOK_SECRET',
   '*.WEBHOOK_SECRET_PREVIOUS',
+  '*.METRICS_TOKEN',
   '*.SMTP_URL',
   '*.DATABASE_URL',
   '*.NATS_URL',

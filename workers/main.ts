@@ -6,4 +6,7 @@ import { loadConfig } from '../src/config.js';
 import { exitWithError } from '../src/process.js';
 import { runWorkerProcess } from './process.js';
 
-runWorkerProcess(loadConfig()).catch((e: unknown) => exitWithError('longrun worker', e));
+// loadConfig inside the promise: a bad setting is the one-line error too, not an uncaught exception's stack.
+Promise.resolve()
+  .then(() => runWorkerProcess(loadConfig()))
+  .catch((e: unknown) => exitWithError('longrun worker', e));

@@ -5,6 +5,7 @@ import { BUILTIN_JOB_TYPES } from '../src/jobs/catalog.js';
 import { typesByName, type JobType } from '../src/jobs/definition.js';
 import { createLogger } from '../src/log.js';
 import { names } from '../src/messaging/names.js';
+import { warnIfMetricsOpen } from '../src/observability/metrics-endpoint.js';
 import { startMetricsServer } from '../src/observability/metrics-server.js';
 import { scrapeRegistry } from '../src/observability/scrape.js';
 import { startTracing } from '../src/observability/tracing.js';
@@ -27,7 +28,7 @@ export async function runWorkerProcess(
   const metricTypes = config.WORKER_TYPES.length ? config.WORKER_TYPES : handlers.map((h) => h.type.name);
   // A second worker on the same machine finds the port taken: it runs on without /metrics (set METRICS_PORT).
   const metrics = config.METRICS_PORT
-    ? await startMetricsServer(config.METRICS_PORT, config.HOST, scrapeRegistry({ nats, names: n, types: metricTypes, log })).catch(
+    ? await startMetricsServer(config.METRICS_PORT, config.HOST, scrapeRegistry({ nats, names: n, types: metricTypes, log }), config.METRICS_TOKEN).catch(
         (e: NodeJS.ErrnoException) => {
           if (e.code !== 'EADDRINUSE') throw e;
           log.warn({ port: config.METRICS_PORT }, 'metrics port in use (another worker?): this worker serves no /metrics; set METRICS_PORT');
@@ -35,7 +36,10 @@ export async function runWorkerProcess(
         },
       )
     : null;
-  if (metrics) log.info({ port: metrics.port }, 'worker metrics on /metrics');
+  if (metrics) {
+    log.info({ port: metrics.port }, 'worker metrics on /metrics');
+    warnIfMetricsOpen(config, log, metrics.port);
+  }
   log.info({ concurrency: config.WORKER_CONCURRENCY, pid: process.pid }, 'worker started');
   process.stdout.write(`longrun worker started (pid ${process.pid}, ${handlers.length} job types)\n`);
   stopOnSignals(async () => {

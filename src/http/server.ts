@@ -23,7 +23,8 @@ import { graphiqlRouter, isGraphiqlPageRequest, type GraphiqlOptions } from './g
 import { graphqlOverHttp } from './graphql-http.js';
 import type { SecurityOptions } from './security.js';
 import { startGraphqlWs } from './ws.js';
-import { renderMetrics, scrapeRegistry, type ScrapeSources } from '../observability/scrape.js';
+import { scrapeRegistry, type ScrapeSources } from '../observability/scrape.js';
+import { metricsHandler } from '../observability/metrics-endpoint.js';
 import { headerOf } from './request-id.js';
 
 export interface HttpOptions {
@@ -41,6 +42,8 @@ export interface HttpOptions {
   ready(): Promise<boolean>;
   /** Sources of the scrape-time gauges of `GET /metrics`. */
   metrics: Omit<ScrapeSources, 'ws'>;
+  /** METRICS_TOKEN: `GET /metrics` answers only `Authorization: Bearer <it>`; unset = open. */
+  metricsToken: string | undefined;
 }
 
 /** How long /readyz waits for the checks before answering 503. */
@@ -102,11 +105,8 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   await apollo.start();
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  const metrics = scrapeRegistry({ ...o.metrics, ws: () => ws.stats() });
-  app.get('/metrics', async (_req, res) => {
-    const m = await renderMetrics(metrics);
-    res.type(m.contentType).send(m.body);
-  });
+  const metrics = metricsHandler(scrapeRegistry({ ...o.metrics, ws: () => ws.stats() }), o.metricsToken);
+  app.get('/metrics', (req, res) => metrics(req, res));
   app.get('/readyz', async (_req, res) => {
     const ok = !draining && (await orAfter(o.ready().catch(() => false), READY_TIMEOUT_MS, false));
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : draining ? 'draining' : 'unavailable' });

@@ -92,8 +92,22 @@ export function scrapeRegistry(s: ScrapeSources): Registry {
   return r;
 }
 
-/** The Prometheus text of the process registry plus `extra`. */
-export async function renderMetrics(extra: Registry): Promise<{ contentType: string; body: string }> {
-  const merged = Registry.merge([registry, extra]);
-  return { contentType: merged.contentType, body: await merged.metrics() };
+export interface MetricsText {
+  contentType: string;
+  body: string;
+}
+
+/**
+ * The Prometheus text of the process registry plus `extra`, as a function to call per scrape. A scrape that
+ * arrives while another is being rendered shares that one's answer (single-flight): however many scrapers, a
+ * process reads NATS and PostgreSQL for one scrape at a time, and two scrapes never run the gauges'
+ * `collect` (reset, then set) over each other.
+ */
+export function metricsRenderer(extra: Registry): () => Promise<MetricsText> {
+  let rendering: Promise<MetricsText> | null = null;
+  const render = async (): Promise<MetricsText> => {
+    const merged = Registry.merge([registry, extra]);
+    return { contentType: merged.contentType, body: await merged.metrics() };
+  };
+  return () => (rendering ??= render().finally(() => (rendering = null)));
 }

@@ -81,4 +81,22 @@ describe('loadConfig', () => {
     expect(retentionAges(loadConfig({ JOB_RETENTION_DAYS: '0', FAILED_JOB_RETENTION_DAYS: '0' }))).toBeNull();
     expect(() => loadConfig({ FAILED_JOB_RETENTION_DAYS: '-1' })).toThrow('invalid FAILED_JOB_RETENTION_DAYS="-1"');
   });
+
+  it('takes METRICS_TOKEN of 16+ printable characters, refuses an empty one (not read as unset, which is open) and never prints it', () => {
+    expect(loadConfig({}).METRICS_TOKEN).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'metrics-token-0123456789' }).METRICS_TOKEN).toBe('metrics-token-0123456789');
+    const refusals: [string, string][] = [
+      ['', 'invalid METRICS_TOKEN (0 characters, not shown): empty; set a token (16+ characters) or leave METRICS_TOKEN unset for an open /metrics'],
+      ['   ', 'invalid METRICS_TOKEN (3 characters, not shown): empty;'],
+      ['short-token', 'invalid METRICS_TOKEN (11 characters, not shown): at least 16 characters'],
+      ['with space 0123456789', 'invalid METRICS_TOKEN (21 characters, not shown): printable ASCII without spaces'],
+      [' leading-blank-0123456789', 'invalid METRICS_TOKEN (25 characters, not shown): printable ASCII without spaces'],
+      ['nön-ascii-0123456789', 'invalid METRICS_TOKEN (20 characters, not shown): printable ASCII without spaces'],
+    ];
+    for (const [value, message] of refusals) {
+      expect(() => loadConfig({ METRICS_TOKEN: value }), JSON.stringify(value)).toThrow(ConfigError);
+      expect(() => loadConfig({ METRICS_TOKEN: value }), JSON.stringify(value)).toThrow(message);
+      expect(() => loadConfig({ METRICS_TOKEN: value })).not.toThrow(/short-token|with space|leading-blank|nön/);
+    }
+  });
 });
