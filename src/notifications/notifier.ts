@@ -16,6 +16,7 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
+import { orAfter } from '../deadline.js';
 import { beginDeliveryAttempt, finishDelivery, waitForNextAttempt, type DeliveryToSend } from '../db/notifications.js';
 import { retryDelay } from '../jobs/backoff.js';
 import type { BackoffPolicy } from '../jobs/definition.js';
@@ -258,7 +259,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
       stopped = true;
       for (const [receiver, queue] of waiting) for (const e of [...queue]) (unwait(receiver, e), e.m.nak());
       await messages?.close();
-      await Promise.race([loop, new Promise((r) => setTimeout(r, 2000))]);
+      await orAfter(loop, 2000, undefined); // the timer is cleared when the loop ends first
       await Promise.allSettled([...inFlight]);
       o.mailer?.close();
     },
