@@ -15,7 +15,7 @@ import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { MAX_ATTEMPTS_RANGE, parsePayload, TIMEOUT_RANGE, type JobType } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
-import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, unstorableMessage } from './payload-check.js';
+import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, nonFiniteNumberAt, unstorableMessage } from './payload-check.js';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Most jobs one `submitJobs` call accepts. */
@@ -106,6 +106,11 @@ async function payloadErrors(type: JobType, payload: unknown, at: string[]): Pro
     return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload is ${size} bytes; the maximum is ${MAX_PAYLOAD_BYTES}` }];
   }
   if (shape === 'unstorable') return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
+  const infinite = nonFiniteNumberAt(payload);
+  if (infinite) {
+    const message = 'payload cannot be stored: a number in it is beyond what a JSON number holds here (about ±1.8e308); send it as a string';
+    return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload', ...infinite], message }];
+  }
   const parsed = await parsePayload(type, payload);
   if (parsed.success) return [];
   return parsed.error.issues.slice(0, 10).map((issue) => ({

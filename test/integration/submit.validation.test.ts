@@ -64,6 +64,27 @@ describe('bad input writes and publishes nothing', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('a number past what a JavaScript number holds (1e400, JSON and GraphQL alike) → INVALID_PAYLOAD on it, not stored as null', async () => {
+    const before = await snapshot();
+    // JSON.parse reads 1e400 as Infinity, which JSON.stringify writes as null: the job would run with null.
+    const variables = `{"input":{"type":"demo.noop","payload":{"order":{"total":1e400,"ok":1}}}}`;
+    const json = await rawPost(`{"query":${JSON.stringify(SUBMIT)},"variables":${variables}}`);
+    expect(json.status).toBe(200);
+    expect(json.body.data.submitJob).toEqual({
+      job: null,
+      userErrors: [{ code: 'INVALID_PAYLOAD', field: ['input', 'payload', 'order', 'total'], message: expect.stringMatching(/^payload cannot be stored: .*1\.8e308/) }],
+    });
+    const literal = await gql(t.url, 'mutation { submitJob(input: { type: "demo.noop", payload: { list: [1, -1e999] } }) { job { id } userErrors { code field } } }');
+    expect(literal.body.data.submitJob).toEqual({ job: null, userErrors: [{ code: 'INVALID_PAYLOAD', field: ['input', 'payload', 'list', '1'] }] });
+    const whole = await rawPost(`{"query":${JSON.stringify(SUBMIT)},"variables":{"input":{"type":"demo.noop","payload":1e400}}}`);
+    expect(whole.body.data.submitJob.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_PAYLOAD', field: ['input', 'payload'] })]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await snapshot()).toEqual(before);
+    // The largest number a JavaScript number holds is taken as it is.
+    const max = await rawPost(`{"query":${JSON.stringify(SUBMIT)},"variables":{"input":{"type":"demo.noop","payload":{"n":1.7976931348623157e308}}}}`);
+    expect(max.body.data.submitJob.job.payload).toEqual({ n: Number.MAX_VALUE });
+  });
+
   it('invalid GraphQL → GRAPHQL_PARSE_FAILED; wrong field → GRAPHQL_VALIDATION_FAILED', async () => {
     const before = await snapshot();
     const parse = await gql(t.url, 'mutation { submitJob(input: { type: "demo.sleep" ');
