@@ -75,7 +75,7 @@ export async function validateSubmit(
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'timeoutMs'], message: `timeoutMs must be between ${TIMEOUT_RANGE.min} and ${type.timeoutMs}` });
   }
   const key = input.idempotencyKey ?? null;
-  if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !isStorableText(key))) {
+  if (key !== null && (key.length === 0 || characters(key, MAX_IDEMPOTENCY_KEY_LENGTH) > MAX_IDEMPOTENCY_KEY_LENGTH || !isStorableText(key))) {
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'idempotencyKey'], message: `idempotencyKey must be 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters, none of them NUL` });
   }
   const notify = validateNotify(input.notify, deps.notify, [...at, 'notify']);
@@ -95,6 +95,17 @@ export async function validateSubmit(
       subject: deps.names.jobSubject(type.name),
     },
   };
+}
+
+/**
+ * How many characters (Unicode code points, as PostgreSQL counts a text's length) `s` has, counted up to just
+ * past `max`: an emoji is one character and two UTF-16 code units (`s.length`).
+ */
+function characters(s: string, max: number): number {
+  if (s.length <= max) return s.length;
+  let n = 0;
+  for (const _ of s) if (++n > max) break;
+  return n;
 }
 
 /** Why a payload is refused (storable, within MAX_PAYLOAD_BYTES, then its type's schema); empty: accepted. */

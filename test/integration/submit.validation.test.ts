@@ -125,6 +125,22 @@ describe('idempotency key', () => {
     expect(await countRows(t.env.sql, 'jobs', `idempotency_key like 'burst-%'`)).toBe(30);
   });
 
+  it('counts a key\'s length in characters (255), so one outside the Basic Multilingual Plane (emoji, CJK extensions) is not cut to half', async () => {
+    const submit = async (idempotencyKey: string) => (await gql(t.url, SUBMIT, { input: { type: 'demo.noop', idempotencyKey } })).body.data.submitJob;
+    const emoji = '😀'.repeat(255); // 255 characters, 510 UTF-16 code units
+    const first = await submit(emoji);
+    expect(first.userErrors).toEqual([]);
+    expect((await submit(emoji)).job.id).toBe(first.job.id);
+    const [row] = await t.env.sql<{ key: string }[]>`select idempotency_key as key from jobs where id = ${first.job.id}`;
+    expect(row?.key).toBe(emoji);
+    expect((await submit('𠀀'.repeat(200))).userErrors).toEqual([]);
+    for (const tooLong of ['😀'.repeat(256), 'k'.repeat(256)]) {
+      expect((await submit(tooLong)).userErrors).toEqual([
+        { code: 'OUT_OF_RANGE', field: ['input', 'idempotencyKey'], message: 'idempotencyKey must be 1..255 characters, none of them NUL' },
+      ]);
+    }
+  });
+
   it('a key taken by a job of another type is refused with IDEMPOTENCY_KEY_REUSED, never answered with that job', async () => {
     const first = (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 }, idempotencyKey: 'invoice-7' } })).body.data.submitJob;
     expect(first.userErrors).toEqual([]);
