@@ -8,7 +8,8 @@
  * many jobs would have passed, and passes next unless other operations of the key take tokens first (a
  * refused operation takes none, and the bucket only fills in between). The SDK's batcher sends that many.
  * A refused submit (user errors: found in the input, or in what the database holds, an idempotency key taken
- * by a job of another type) wrote nothing and is given its tokens back (`GraphQLContext.submits`), so the
+ * by a job of another type) wrote nothing and is given its tokens back (`GraphQLContext.submits`; not a batch
+ * rolled back because a concurrent submit took one of its keys meanwhile: `SubmitResult.refused`), so the
  * inputs of a refused batch the SDK sends again are not counted twice. An operation whose variables GraphQL
  * cannot coerce (`maxAttempts: 1.5`) is refused with BAD_USER_INPUT before anything runs, so it is not
  * charged at all (`jobsCharged`). The rate bounds the jobs a key writes; a refusal by the database costs one

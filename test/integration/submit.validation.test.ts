@@ -141,6 +141,37 @@ describe('idempotency key', () => {
     }
   });
 
+  it('a batch racing a submit that gives one of its keys to another type: the batch refused whole, or its own job; never the other type\'s', async () => {
+    const BATCH = `mutation B($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id type } userErrors { code field } } }`;
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const key = `race-${i}`;
+      const [batch, lone] = await Promise.all([
+        gql(t.url, BATCH, { inputs: [{ type: 'demo.noop', idempotencyKey: key }, { type: 'demo.noop', payload: { round: i } }] }),
+        gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 }, idempotencyKey: key } }),
+      ]);
+      const b = batch.body.data.submitJobs;
+      const a = lone.body.data.submitJob;
+      const [holder] = await t.env.sql<{ id: string; type: string }[]>`select id, type from jobs where idempotency_key = ${key}`;
+      const rest = await countRows(t.env.sql, 'jobs', `payload = '{"round": ${i}}'::jsonb`);
+      if (b.jobs) {
+        // The batch took the key first: its own job, and the submit of the other type is refused.
+        expect(b.jobs.map((j: { type: string }) => j.type)).toEqual(['demo.noop', 'demo.noop']);
+        expect(holder).toEqual({ id: b.jobs[0].id, type: 'demo.noop' });
+        expect(a).toMatchObject({ job: null, userErrors: [{ code: 'IDEMPOTENCY_KEY_REUSED' }] });
+        expect(rest).toBe(1);
+        outcomes.add('batch');
+      } else {
+        // The other submit took it: the batch is refused, and nothing of it is written.
+        expect(b.userErrors).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: ['inputs', '0', 'idempotencyKey'] }]);
+        expect(holder).toEqual({ id: a.job.id, type: 'demo.sleep' });
+        expect(rest).toBe(0);
+        outcomes.add('submit');
+      }
+    }
+    expect(outcomes.has('submit')).toBe(true);
+  });
+
   it('a key taken by a job of another type is refused with IDEMPOTENCY_KEY_REUSED, never answered with that job', async () => {
     const first = (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 }, idempotencyKey: 'invoice-7' } })).body.data.submitJob;
     expect(first.userErrors).toEqual([]);
