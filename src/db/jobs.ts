@@ -78,15 +78,21 @@ async function insertRound(
     traceparent: j.traceparent,
     subject: j.subject,
   }));
+  // Keyed rows go in (owner, key) order: a statement waits for a key that another uncommitted insert holds,
+  // so statements and transactions (a batch with keys, jobs/submit.ts) that all take their keys in one order
+  // cannot deadlock over two keys taken in opposite orders. Of two rows with one key (two submits grouped
+  // into one statement), the earlier input is inserted, as before.
   // Only what PostgreSQL decides comes back (the rest of each row is the input and the table's defaults,
   // see `queuedRow`): reading back every column of a thousand rows cost the API more than the insert.
   const result = await sql.unsafe<{ id: string; payload: unknown; createdAt: Date; outboxId: string; outboxBody: unknown }[]>(
     `with input as (
-       select * from jsonb_to_recordset($1::text::jsonb) as x(id uuid, owner text, type text, payload jsonb,
-         max_attempts int, timeout_ms int, idempotency_key text, traceparent text, subject text)
+       select * from rows from (jsonb_to_recordset($1::text::jsonb) as (id uuid, owner text, type text, payload jsonb,
+         max_attempts int, timeout_ms int, idempotency_key text, traceparent text, subject text)) with ordinality
+         as x(id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent, subject, n)
      ), j as (
        insert into jobs (id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent)
        select id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent from input
+       order by owner, idempotency_key, n
        on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
        returning id, type, payload, created_at, traceparent
      ), o as (

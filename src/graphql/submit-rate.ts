@@ -8,12 +8,24 @@
  * many jobs would have passed, and passes next unless other operations of the key take tokens first (a
  * refused operation takes none, and the bucket only fills in between). The SDK's batcher sends that many.
  * A refused submit (user errors: found in the input, or in what the database holds, an idempotency key taken
- * by a job of another type) wrote nothing and is given its tokens back (`GraphQLContext.submits`), so the
- * inputs of a refused batch the SDK sends again are not counted twice. The rate bounds the jobs a key
- * writes; a refusal by the database costs one indexed read, as a `job(id)` query does, which no rate bounds.
+ * by a job of another type) wrote nothing and is given its tokens back (`GraphQLContext.submits`; not a batch
+ * rolled back because a concurrent submit took one of its keys meanwhile: `SubmitResult.refused`), so the
+ * inputs of a refused batch the SDK sends again are not counted twice. An operation whose variables GraphQL
+ * cannot coerce (`maxAttempts: 1.5`) is refused with BAD_USER_INPUT before anything runs, so it is not
+ * charged at all (`jobsCharged`). The rate bounds the jobs a key writes; a refusal by the database costs one
+ * indexed read, as a `job(id)` query does, which no rate bounds.
  */
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import {
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
 import { ErrorCode, isPublicError, PublicError } from '../errors.js';
 import type { GraphQLContext } from './context.js';
 import { MAX_BATCH_SIZE } from '../jobs/submit.js';
@@ -76,6 +88,23 @@ export function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, va
   return count(op.selectionSet);
 }
 
+/**
+ * The jobs an operation is charged before it runs (both transports): `jobsSubmitted`, or none when its
+ * variables do not coerce. GraphQL then refuses the whole operation with BAD_USER_INPUT before any resolver
+ * runs, so nothing is written and no resolver could give the tokens back; the SDK's batcher sends such a
+ * batch again without the input named, which would pay for the rest twice.
+ */
+export function jobsCharged(
+  schema: GraphQLSchema,
+  doc: DocumentNode,
+  op: OperationDefinitionNode,
+  variables: Readonly<Record<string, unknown>> | null | undefined,
+): number {
+  const jobs = jobsSubmitted(doc, op, variables);
+  if (jobs === 0) return 0;
+  return getVariableValues(schema, op.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 }).errors ? 0 : jobs;
+}
+
 export interface SubmitRateLimiter {
   /** Takes `jobs` tokens from the key's bucket and answers how many it took, or throws RATE_LIMITED (taking nothing). */
   take(keyId: string, jobs: number): number;
@@ -131,10 +160,10 @@ export function submitRatePlugin(): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, operation, request, contextValue }) {
+        async didResolveOperation({ schema, document, operation, request, contextValue }) {
           if (!operation || contextValue.keyId === null) return;
           try {
-            contextValue.submits.take(jobsSubmitted(document, operation, request.variables));
+            contextValue.submits.take(jobsCharged(schema, document, operation, request.variables));
           } catch (e) {
             if (!isPublicError(e)) throw e;
             const retryAfter = e.extensions['retryAfter'];

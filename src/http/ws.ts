@@ -38,7 +38,7 @@ import { createContext } from '../graphql/context.js';
 import { formatError, unavailableError } from '../graphql/errors.js';
 import { documentChecker, withCode } from '../graphql/checked-documents.js';
 import { sharedPayloads } from '../graphql/shared-results.js';
-import { jobsSubmitted, type SubmitRateLimiter } from '../graphql/submit-rate.js';
+import { jobsCharged, type SubmitRateLimiter } from '../graphql/submit-rate.js';
 import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
@@ -207,7 +207,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     const contextValue = createContext(s.deps, o.hub, s.principal.viewer, { keyId: key, traceparent: s.traceparent, submitRate: o.submitRate });
     if (key !== null) {
       try {
-        contextValue.submits.take(jobsSubmitted(document, op, payload.variables));
+        contextValue.submits.take(jobsCharged(o.schema, document, op, payload.variables));
       } catch (e) {
         if (e instanceof PublicError) return [asGraphQLError(e)];
         throw e;

@@ -74,6 +74,27 @@ export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH, maxValue
 }
 
 /**
+ * The path of the first number in `value` that is not finite (else null): JSON text such as `1e400`, which
+ * JSON.parse (and GraphQL's JSON scalar) read as Infinity, and JSON.stringify writes as `null`, so such a
+ * payload would be stored, and run, with null in its place. Call it on a value {@link checkJson} passed (its
+ * depth is bounded).
+ */
+export function nonFiniteNumberAt(value: unknown): string[] | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : [];
+  const pending: [unknown, string[]][] = [[value, []]];
+  while (pending.length) {
+    const [v, path] = pending.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    for (const [k, x] of Object.entries(v)) {
+      if (typeof x === 'number') {
+        if (!Number.isFinite(x)) return [...path, k];
+      } else if (x !== null && typeof x === 'object') pending.push([x, [...path, k]]);
+    }
+  }
+  return null;
+}
+
+/**
  * Whether `value` contains itself within its first `maxDepth` levels: what made a handler's result that
  * {@link checkJson} found too deep, rather than real depth. Each object is walked once (a structure that shares
  * parts is not walked once per path), and no deeper than `maxDepth`, so the stack stays short.

@@ -3,7 +3,7 @@
  * one statement, and publish after the commit. Invalid input writes and publishes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { getJobsByKeys, insertJobs, type NewJob } from '../db/jobs.js';
+import { getJobsByKeys, insertJobs, type InsertResult, type NewJob } from '../db/jobs.js';
 import { insertNotifications } from '../db/notifications.js';
 import { preparing, type Sql } from '../db/client.js';
 import { validateNotify, type CheckedNotification, type NotifyInput } from '../notifications/validate.js';
@@ -15,7 +15,7 @@ import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { MAX_ATTEMPTS_RANGE, parsePayload, TIMEOUT_RANGE, type JobType } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
-import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, unstorableMessage } from './payload-check.js';
+import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, nonFiniteNumberAt, unstorableMessage } from './payload-check.js';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Most jobs one `submitJobs` call accepts. */
@@ -37,8 +37,9 @@ export interface SubmitResult {
   jobs: JobRow[] | null;
   userErrors: UserError[];
   /**
-   * Refused (by the input, or by what the database holds: a key taken by a job of another type): nothing was
-   * written, and its submit-rate tokens are given back.
+   * Refused (by the input, or by what the database holds: a key taken by a job of another type) before
+   * anything was written: its submit-rate tokens are given back. False for a batch rolled back because a
+   * concurrent submit took one of its keys while it was being written: that cost the writes.
    */
   refused: boolean;
 }
@@ -75,7 +76,7 @@ export async function validateSubmit(
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'timeoutMs'], message: `timeoutMs must be between ${TIMEOUT_RANGE.min} and ${type.timeoutMs}` });
   }
   const key = input.idempotencyKey ?? null;
-  if (key !== null && (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !isStorableText(key))) {
+  if (key !== null && (key.length === 0 || characters(key, MAX_IDEMPOTENCY_KEY_LENGTH) > MAX_IDEMPOTENCY_KEY_LENGTH || !isStorableText(key))) {
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'idempotencyKey'], message: `idempotencyKey must be 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters, none of them NUL` });
   }
   const notify = validateNotify(input.notify, deps.notify, [...at, 'notify']);
@@ -97,6 +98,17 @@ export async function validateSubmit(
   };
 }
 
+/**
+ * How many characters (Unicode code points, as PostgreSQL counts a text's length) `s` has, counted up to just
+ * past `max`: an emoji is one character and two UTF-16 code units (`s.length`).
+ */
+function characters(s: string, max: number): number {
+  if (s.length <= max) return s.length;
+  let n = 0;
+  for (const _ of s) if (++n > max) break;
+  return n;
+}
+
 /** Why a payload is refused (storable, within MAX_PAYLOAD_BYTES, then its type's schema); empty: accepted. */
 async function payloadErrors(type: JobType, payload: unknown, at: string[]): Promise<UserError[]> {
   const shape = checkJson(payload);
@@ -106,6 +118,11 @@ async function payloadErrors(type: JobType, payload: unknown, at: string[]): Pro
     return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload is ${size} bytes; the maximum is ${MAX_PAYLOAD_BYTES}` }];
   }
   if (shape === 'unstorable') return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
+  const infinite = nonFiniteNumberAt(payload);
+  if (infinite) {
+    const message = 'payload cannot be stored: a number in it is beyond what a JSON number holds here (about ±1.8e308); send it as a string';
+    return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload', ...infinite], message }];
+  }
   const parsed = await parsePayload(type, payload);
   if (parsed.success) return [];
   return parsed.error.issues.slice(0, 10).map((issue) => ({
@@ -135,26 +152,30 @@ export async function submitJobs(
   const { unique, firstByKey } = keyed;
   // A batch is all or nothing: a key taken by a job of another type must refuse it before anything is
   // written. (A lone submit finds out from the insert's answer, below, without this extra read.)
-  if (firstByKey.size && jobs.length > 1) {
+  const batchWithKeys = firstByKey.size > 0 && jobs.length > 1;
+  if (batchWithKeys) {
     const taken = await unavailableIfDown(() => getJobsByKeys(deps.sql, viewer.owner, [...firstByKey.keys()]));
     const byTakenKey = new Map(taken.map((t) => [t.idempotencyKey!, t]));
     const errors = keysOfOtherTypes(jobs, at, (key) => byTakenKey.get(key));
     if (errors.length) return refusedByDatabase(errors);
   }
+  // A concurrent submit can still take one of the batch's keys between that read and the insert (a lone
+  // submit racing it does most times): so a batch with keys is inserted in a transaction of its own, which
+  // checks the keys' jobs again and rolls back when one is of another type.
+  const checkKeys = batchWithKeys ? (existing: readonly JobRow[]) => keysOfOtherTypes(jobs, at, holderAmong(existing)) : null;
   const result = await inSpan('longrun.submit', contextFrom(inputs[0]?.traceparent), { 'longrun.jobs': unique.length }, async (span) => {
     // The jobs carry this span's context: the worker's spans continue the submit's trace.
     for (const j of unique) j.traceparent = traceparentOf(span, j.traceparent);
     const notifications = valid.flatMap((c) => c.notifications.map((n) => ({ ...n, jobId: c.job.id, subject: deps.names.notificationSubject })));
     return unavailableIfDown(() =>
-      notifications.length ? insertWithNotifications(deps.sql, unique, notifications) : deps.insertJobs(unique),
+      checkKeys || notifications.length ? insertInTransaction(deps.sql, unique, notifications, checkKeys) : deps.insertJobs(unique),
     );
   }, SpanKind.SERVER);
+  if ('rolledBack' in result) return { jobs: null, userErrors: result.rolledBack, refused: false };
   const byKey = new Map<string, JobRow>(result.existing.map((j) => [j.idempotencyKey!, j]));
   if (!result.inserted.length) {
-    // Nothing of this call was written: a key that names a job of another type is refused. (With some of a
-    // batch written, which only a concurrent submit of the key between the check above and the insert can
-    // cause, the batch stands and that input gets the existing job.)
-    const errors = keysOfOtherTypes(jobs, at, (key) => byKey.get(key));
+    // Nothing of this call was written: a key that names a job of another type is refused.
+    const errors = keysOfOtherTypes(jobs, at, holderAmong(result.existing));
     if (errors.length) return refusedByDatabase(errors);
   }
   for (const r of result.inserted) {
@@ -226,6 +247,12 @@ const keysOfOtherTypes = (
     return other && other.type !== j.type ? [keyReused(at(i), j, `job ${other.id}`, other.type)] : [];
   });
 
+/** The job among `jobs` that holds a key. */
+const holderAmong = (jobs: readonly JobRow[]) => {
+  const byKey = new Map(jobs.map((j) => [j.idempotencyKey!, j]));
+  return (key: string) => byKey.get(key);
+};
+
 /** An idempotency key that names a job of another type: refused, never answered with that job. */
 const keyReused = (at: string[], j: NewJob, holder: string, type: string): UserError => ({
   code: UserErrorCode.IDEMPOTENCY_KEY_REUSED,
@@ -259,18 +286,37 @@ export async function submitBatch(
   return submitJobs(deps, viewer, inputs, (i) => ['inputs', String(i)]);
 }
 
-/** Inserts the jobs and, in the same transaction, the subscriptions of those actually inserted. */
-async function insertWithNotifications(
+/** A batch refused inside its transaction, which rolls it back. */
+class KeysTaken extends Error {
+  override name = 'KeysTaken';
+  constructor(readonly errors: UserError[]) {
+    super('idempotency keys taken by jobs of other types');
+  }
+}
+
+/**
+ * Inserts the jobs and, in the same transaction, the subscriptions of those actually inserted. `checkKeys`
+ * refuses the batch by the jobs its taken keys named: then the transaction is rolled back (`rolledBack`).
+ */
+async function insertInTransaction(
   sql: Sql,
   jobs: NewJob[],
   notifications: Parameters<typeof insertNotifications>[1],
-): Promise<Awaited<ReturnType<typeof insertJobs>>> {
-  if (!notifications.length) return insertJobs(sql, jobs);
-  return sql.begin(async (raw) => {
-    const tx = preparing(raw);
-    const result = await insertJobs(tx as unknown as Sql, jobs);
-    const inserted = new Set(result.inserted.map((r) => r.job.id));
-    await insertNotifications(tx as unknown as Sql, notifications.filter((n) => inserted.has(n.jobId)));
-    return result;
-  }) as Promise<Awaited<ReturnType<typeof insertJobs>>>;
+  checkKeys: ((existing: readonly JobRow[]) => UserError[]) | null,
+): Promise<InsertResult | { rolledBack: UserError[] }> {
+  try {
+    return (await sql.begin(async (raw) => {
+      const tx = preparing(raw) as unknown as Sql;
+      const result = await insertJobs(tx, jobs);
+      const errors = checkKeys?.(result.existing) ?? [];
+      if (errors.length) throw new KeysTaken(errors);
+      const inserted = new Set(result.inserted.map((r) => r.job.id));
+      const theirs = notifications.filter((n) => inserted.has(n.jobId));
+      if (theirs.length) await insertNotifications(tx, theirs);
+      return result;
+    })) as InsertResult;
+  } catch (e) {
+    if (e instanceof KeysTaken) return { rolledBack: e.errors };
+    throw e;
+  }
 }

@@ -2,6 +2,7 @@
  * A refused submit wrote nothing and does not count on the key's submit rate: one refused by validation
  * alone (before any database work), and one refused by what the database holds (an idempotency key taken by
  * a job of another type, found by a lone submit's insert or a batch's key read), are given their tokens back.
+ * One whose variables GraphQL cannot coerce (BAD_USER_INPUT: it never runs) is not charged at all.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -51,7 +52,17 @@ it("a batch refused by its idempotency keys' read is not counted", async () => {
   expect(await submit(key, { type: 'demo.noop' })).toBe('RATE_LIMITED');
 });
 
-it('graphql-ws charges and gives back alike: refusals by validation are not counted, a fifth job is', async () => {
+it('a batch whose variables GraphQL cannot coerce (BAD_USER_INPUT, nothing runs) is not counted', async () => {
+  const key = await newKey();
+  // The SDK's batcher sends such a batch again without the input GraphQL named: it must not pay for it twice.
+  const uncoercible = [{ type: 'demo.noop' }, { type: 'demo.noop', maxAttempts: 1.5 }, { type: 'demo.noop' }];
+  for (let i = 0; i < 5; i++) expect(await submit(key, uncoercible)).toBe('BAD_USER_INPUT');
+  expect(await submit(key, { type: 'demo.noop', timeoutMs: 'soon' })).toBe('BAD_USER_INPUT');
+  expect(await submit(key, Array(4).fill({ type: 'demo.noop' }))).toBe('ok');
+  expect(await submit(key, { type: 'demo.noop' })).toBe('RATE_LIMITED');
+});
+
+it('graphql-ws charges and gives back alike: refusals by validation or coercion are not counted, a fifth job is', async () => {
   const { authorization } = await newKey();
   const client = wsClient(t.wsUrl, { authorization });
   const code = async (input: Record<string, unknown>) => {
@@ -60,6 +71,7 @@ it('graphql-ws charges and gives back alike: refusals by validation are not coun
   };
   try {
     for (let i = 0; i < 5; i++) expect(await code({ type: 'no.such.type' })).toBe('UNKNOWN_JOB_TYPE');
+    for (let i = 0; i < 5; i++) expect(await code({ type: 'demo.noop', maxAttempts: 1.5 })).toBe('BAD_USER_INPUT');
     for (let i = 0; i < 4; i++) expect(await code({ type: 'demo.noop' })).toBe('ok');
     expect(await code({ type: 'demo.noop' })).toBe('RATE_LIMITED');
   } finally {

@@ -64,6 +64,27 @@ describe('bad input writes and publishes nothing', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('a number past what a JavaScript number holds (1e400, JSON and GraphQL alike) → INVALID_PAYLOAD on it, not stored as null', async () => {
+    const before = await snapshot();
+    // JSON.parse reads 1e400 as Infinity, which JSON.stringify writes as null: the job would run with null.
+    const variables = `{"input":{"type":"demo.noop","payload":{"order":{"total":1e400,"ok":1}}}}`;
+    const json = await rawPost(`{"query":${JSON.stringify(SUBMIT)},"variables":${variables}}`);
+    expect(json.status).toBe(200);
+    expect(json.body.data.submitJob).toEqual({
+      job: null,
+      userErrors: [{ code: 'INVALID_PAYLOAD', field: ['input', 'payload', 'order', 'total'], message: expect.stringMatching(/^payload cannot be stored: .*1\.8e308/) }],
+    });
+    const literal = await gql(t.url, 'mutation { submitJob(input: { type: "demo.noop", payload: { list: [1, -1e999] } }) { job { id } userErrors { code field } } }');
+    expect(literal.body.data.submitJob).toEqual({ job: null, userErrors: [{ code: 'INVALID_PAYLOAD', field: ['input', 'payload', 'list', '1'] }] });
+    const whole = await rawPost(`{"query":${JSON.stringify(SUBMIT)},"variables":{"input":{"type":"demo.noop","payload":1e400}}}`);
+    expect(whole.body.data.submitJob.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_PAYLOAD', field: ['input', 'payload'] })]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await snapshot()).toEqual(before);
+    // The largest number a JavaScript number holds is taken as it is.
+    const max = await rawPost(`{"query":${JSON.stringify(SUBMIT)},"variables":{"input":{"type":"demo.noop","payload":{"n":1.7976931348623157e308}}}}`);
+    expect(max.body.data.submitJob.job.payload).toEqual({ n: Number.MAX_VALUE });
+  });
+
   it('invalid GraphQL → GRAPHQL_PARSE_FAILED; wrong field → GRAPHQL_VALIDATION_FAILED', async () => {
     const before = await snapshot();
     const parse = await gql(t.url, 'mutation { submitJob(input: { type: "demo.sleep" ');
@@ -102,6 +123,53 @@ describe('idempotency key', () => {
     }
     expect(new Set(jobs.map((j) => j.id)).size).toBe(30);
     expect(await countRows(t.env.sql, 'jobs', `idempotency_key like 'burst-%'`)).toBe(30);
+  });
+
+  it('counts a key\'s length in characters (255), so one outside the Basic Multilingual Plane (emoji, CJK extensions) is not cut to half', async () => {
+    const submit = async (idempotencyKey: string) => (await gql(t.url, SUBMIT, { input: { type: 'demo.noop', idempotencyKey } })).body.data.submitJob;
+    const emoji = '😀'.repeat(255); // 255 characters, 510 UTF-16 code units
+    const first = await submit(emoji);
+    expect(first.userErrors).toEqual([]);
+    expect((await submit(emoji)).job.id).toBe(first.job.id);
+    const [row] = await t.env.sql<{ key: string }[]>`select idempotency_key as key from jobs where id = ${first.job.id}`;
+    expect(row?.key).toBe(emoji);
+    expect((await submit('𠀀'.repeat(200))).userErrors).toEqual([]);
+    for (const tooLong of ['😀'.repeat(256), 'k'.repeat(256)]) {
+      expect((await submit(tooLong)).userErrors).toEqual([
+        { code: 'OUT_OF_RANGE', field: ['input', 'idempotencyKey'], message: 'idempotencyKey must be 1..255 characters, none of them NUL' },
+      ]);
+    }
+  });
+
+  it('a batch racing a submit that gives one of its keys to another type: the batch refused whole, or its own job; never the other type\'s', async () => {
+    const BATCH = `mutation B($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id type } userErrors { code field } } }`;
+    const outcomes = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const key = `race-${i}`;
+      const [batch, lone] = await Promise.all([
+        gql(t.url, BATCH, { inputs: [{ type: 'demo.noop', idempotencyKey: key }, { type: 'demo.noop', payload: { round: i } }] }),
+        gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 }, idempotencyKey: key } }),
+      ]);
+      const b = batch.body.data.submitJobs;
+      const a = lone.body.data.submitJob;
+      const [holder] = await t.env.sql<{ id: string; type: string }[]>`select id, type from jobs where idempotency_key = ${key}`;
+      const rest = await countRows(t.env.sql, 'jobs', `payload = '{"round": ${i}}'::jsonb`);
+      if (b.jobs) {
+        // The batch took the key first: its own job, and the submit of the other type is refused.
+        expect(b.jobs.map((j: { type: string }) => j.type)).toEqual(['demo.noop', 'demo.noop']);
+        expect(holder).toEqual({ id: b.jobs[0].id, type: 'demo.noop' });
+        expect(a).toMatchObject({ job: null, userErrors: [{ code: 'IDEMPOTENCY_KEY_REUSED' }] });
+        expect(rest).toBe(1);
+        outcomes.add('batch');
+      } else {
+        // The other submit took it: the batch is refused, and nothing of it is written.
+        expect(b.userErrors).toEqual([{ code: 'IDEMPOTENCY_KEY_REUSED', field: ['inputs', '0', 'idempotencyKey'] }]);
+        expect(holder).toEqual({ id: a.job.id, type: 'demo.sleep' });
+        expect(rest).toBe(0);
+        outcomes.add('submit');
+      }
+    }
+    expect(outcomes.has('submit')).toBe(true);
   });
 
   it('a key taken by a job of another type is refused with IDEMPOTENCY_KEY_REUSED, never answered with that job', async () => {
