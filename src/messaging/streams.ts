@@ -124,6 +124,21 @@ export function notifierConsumerConfig(n: Names, notifyAckWaitMs: number): Parti
 
 const notFound = (e: unknown) => e instanceof JetStreamApiError && [10059, 10014].includes(e.code);
 
+/**
+ * Why a type's worker consumer cannot be used: its durable name (the type's name with `.` as `_`) is another
+ * type's, whose subject it filters (`acme.report` and `acme_report` are both `worker_acme_report`). Taking it
+ * over would leave this type's jobs undelivered and hand its workers the other type's jobs.
+ */
+function consumerTakenMessage(n: Names, cfg: Partial<ConsumerConfig>, theirs: string | undefined, types: readonly JobType[]): string {
+  const ours = types.find((t) => n.jobSubject(t.name) === cfg.filter_subject)?.name ?? cfg.filter_subject;
+  // A job subject's last token is its type's name with `.` as `:` (`typeToken`).
+  const other = theirs?.slice(theirs.lastIndexOf('.') + 1).replaceAll(':', '.') ?? '(none)';
+  return (
+    `job type "${ours}" needs the worker consumer ${cfg.durable_name}, which is job type "${other}"'s (its subject is ${theirs ?? 'none'}): ` +
+    `type names that differ only by "." and "_" cannot both be used; rename one of them`
+  );
+}
+
 /** Creates or updates every stream and consumer. Idempotent; safe from several processes at once. */
 export async function ensureStreams(
   jsm: JetStreamManager,
@@ -150,7 +165,10 @@ export async function ensureStreams(
   ];
   for (const [stream, cfg] of consumers) {
     try {
-      await jsm.consumers.info(stream, cfg.durable_name!);
+      const existing = await jsm.consumers.info(stream, cfg.durable_name!);
+      if (cfg.filter_subject !== undefined && existing.config.filter_subject !== cfg.filter_subject) {
+        throw new Error(consumerTakenMessage(n, cfg, existing.config.filter_subject, types));
+      }
       const { durable_name: _d, deliver_policy: _p, filter_subject: _f, ...mutable } = cfg;
       await jsm.consumers.update(stream, cfg.durable_name!, mutable);
     } catch (e) {
