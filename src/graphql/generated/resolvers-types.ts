@@ -26,7 +26,11 @@ export type AttemptError = {
   __typename?: 'AttemptError';
   /** When the attempt failed. */
   at: Scalars['DateTime']['output'];
-  /** The attempt number (1-based, counted across retries of the job). */
+  /**
+   * The attempt number: 1-based, counted across the automatic retries of one attempt series. `retryJob` starts
+   * a new series, whose attempts count from 1 again, so after a replay two errors may carry the same number
+   * (oldest first still tells them apart).
+   */
   attempt: Scalars['Int']['output'];
   /** The error message the handler threw (or `timed out`, `worker lost`). */
   message: Scalars['String']['output'];
