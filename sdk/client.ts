@@ -122,8 +122,9 @@ export interface LongrunClient {
    * Updates of many jobs (`jobUpdates`); never ends by itself: break out of the loop or abort. On network loss
    * it reconnects as `watchJob` does and resumes with `lastSeenAt`: the changes recorded while it was away come
    * first (state changes, attempt errors, recorded progress milestones; not every live progress report), and
-   * no update is yielded twice. `options.since` replays from that instant at the start. A replay refused
-   * because too much changed (a resume, your `since`, or the server's reread mid-stream) throws a `LongrunError`
+   * no update is yielded twice. `options.since` replays from that instant at the start; without it, the first
+   * subscription is from the instant the iterator started, by the server's clock (never live only). A replay
+   * refused because too much changed (a resume, your `since`, or the server's reread mid-stream) throws a `LongrunError`
    * REPLAY_TOO_LARGE, unless `options.onGap` is given: then it goes on from the present and calls `onGap`
    * first, for the application to re-read the current state.
    */

@@ -38,6 +38,8 @@ export interface JobUpdatesOptions {
   /**
    * Replay the recorded changes at or after this instant first (the `at` of the last update you saw, as
    * yielded: an ISO 8601 string); updates the iterator yielded already are not yielded again.
+   * @default the instant the iterator started, by the server's clock: nothing from before it comes, and a
+   * reread the server cannot make later (see `onGap`) is a gap, never a silent loss
    */
   since?: string;
   /** Stops the iterator. */
@@ -71,9 +73,10 @@ export interface JobUpdatesOptions {
 /** What `onGap` is told about the changes the iterator could not replay. */
 export interface ReplayGap {
   /**
-   * From when changes may be missing, ISO 8601: your `since`, or the `lastSeenAt` of a refused resume (the
-   * latest `at` it had yielded, or the instant it went on from after a gap); for a refusal mid-stream, the
-   * later instant the server's reread started from (the error's `extensions.since`).
+   * From when changes may be missing, ISO 8601: your `since` (without one, the instant the iterator started,
+   * by the server's clock), or the `lastSeenAt` of a refused resume (the latest `at` it had yielded, or the
+   * instant it went on from after a gap); for a refusal mid-stream, the later instant the server's reread
+   * started from (the error's `extensions.since`).
    */
   since: string;
 }
@@ -147,6 +150,29 @@ function gapOf(e: unknown, asked: string): ReplayGap | null {
   if (err?.code !== 'REPLAY_TOO_LARGE') return null;
   const from = Date.parse(String(err.errors[0]?.extensions?.since));
   return { since: from > Date.parse(asked) ? new Date(from).toISOString() : asked };
+}
+
+/**
+ * An instant of this machine's clock, sent as the server's: written out (JSON) when graphql-ws sends the
+ * subscription, which it does only once the connection is acknowledged, so the difference the ack's
+ * `serverTime` showed is known by then, also on a connection that this subscription opens. The first
+ * writing fixes it: what was sent is what `toJSON()` answers after.
+ */
+class ServerInstant {
+  private sent: string | undefined;
+  constructor(
+    private readonly local: number,
+    private readonly offset: () => number,
+  ) {}
+  toJSON(): string {
+    return (this.sent ??= new Date(this.local + this.offset()).toISOString());
+  }
+}
+
+/** What a `jobUpdates` subscription resumes from: `since` (the caller's, or the iterator's start), or `lastSeenAt`. */
+interface ResumeVars {
+  since: string | ServerInstant | null;
+  lastSeenAt: string | null;
 }
 
 /** Whether a subscription's failure is the server saying a backing service is unavailable (try again). */
@@ -314,8 +340,10 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
    * Resumes with `lastSeenAt: <the latest at yielded>` (the server replays from RESUME_OVERLAP_MS before it
    * and counts only what is at or after it) and drops what it yielded already by the job's last seq (seqs
    * grow per job), remembered for the 10,000 most recently active jobs and for every job yielded within
-   * RESUME_OVERLAP_MS of the latest `at`. Without `options.since`, the first subscription is live only and its
-   * start counts as the latest `at`, by the server's clock (the ack's `serverTime`; this machine's may be off):
+   * RESUME_OVERLAP_MS of the latest `at`. Without `options.since`, the first subscription has `since`: its
+   * start, by the server's clock (the ack's `serverTime`; this machine's may be off; a ServerInstant, written
+   * out once the ack is in; early by the ack's way over the network, the only changes its replay can have),
+   * so the server refuses, never skips, a reread past its bound. That start counts as the latest `at` too:
    * a reconnect before anything was yielded still replays what happened meanwhile. With `options.onGap`, a
    * subscription refused with REPLAY_TOO_LARGE (at its start or mid-stream) goes on from the present
    * (gapThenLive), and its start counts the same way.
@@ -326,15 +354,17 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     let opened = false;
     /** Per job: the last seq yielded and the latest `at` among its updates yielded. */
     const yielded = new Map<string, { seq: number; at: number }>();
-    const resume = () => {
+    const resume = (): ResumeVars => {
       const first = !opened;
       opened = true;
+      // The first from the caller's `since`, or from its start: the server then refuses, never skips, a reread past its bound.
+      if (first) return { since: opts.since ?? new ServerInstant(started ?? now(), () => clockOffset), lastSeenAt: null };
       const ats = [latest, started === null ? null : started + clockOffset].filter((at) => at !== null);
       const lastSeenAt = ats.length ? Math.max(...ats) : null;
-      if (first || lastSeenAt === null) return { since: opts.since ?? null, lastSeenAt: null };
+      if (lastSeenAt === null) return { since: opts.since ?? null, lastSeenAt: null };
       return { since: null, lastSeenAt: new Date(lastSeenAt).toISOString() };
     };
-    const subscribe = (vars: { since: string | null; lastSeenAt: string | null }, end?: AbortSignal) =>
+    const subscribe = (vars: ResumeVars, end?: AbortSignal) =>
       subscribeOnce<{ jobUpdates: JobUpdate }>(JobUpdatesDocument.toString(), { filter, ...vars }, 'jobUpdates', opts.signal, end);
     /** Gaps since the last update yielded: the refusal that would make one more than 1 + reconnectAttempts is thrown. */
     let gapsInARow = 0;
@@ -346,7 +376,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
         try {
           return yield* updates;
         } catch (e) {
-          const asked = vars.lastSeenAt ?? vars.since;
+          const asked = vars.lastSeenAt ?? (vars.since instanceof ServerInstant ? vars.since.toJSON() : vars.since);
           const gap = opts.onGap && asked !== null ? gapOf(e, asked) : null;
           if (!gap || gapsInARow > s.reconnectAttempts) throw e;
           // The subscription from the present refused too (more changes in its 5 s overlap, or since it started,

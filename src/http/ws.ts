@@ -22,8 +22,8 @@
  *   `guardSends`); graphql-ws clients retry 1013, and `jobProgress(after:)` resumes without a gap.
  * - A socket that does not answer a ping within `pingIntervalMs` is dropped (`dropSilentSockets`): a client
  *   gone without a close would otherwise hold its key's slots for ever.
- * - The `connection_ack` payload carries `serverTime` (this process's clock, ISO 8601): a client resumes
- *   `jobUpdates(lastSeenAt:)` from when it subscribed by the server's clock, not its own.
+ * - The `connection_ack` payload carries `serverTime` (this process's clock, ISO 8601): a client starts
+ *   `jobUpdates(since:)`, or resumes it (`lastSeenAt:`), from when it subscribed by the server's clock, not its own.
  */
 import { setMaxListeners } from 'node:events';
 import type http from 'node:http';

@@ -8,96 +8,34 @@
  * 1 + `reconnectAttempts` gaps in a row the refusal is thrown). Without `onGap` it throws the LongrunError
  * REPLAY_TOO_LARGE.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createClient, LongrunError, type JobUpdate, type LongrunClient, type ReplayGap } from '../../sdk/index.js';
 import { MAX_REPLAY_ROWS } from '../../src/progress/replay-bounds.js';
-import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
-import { startTcpProxy, startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
+import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
+import { dbNow, expectOnceEach, nextUpdate as next, pastTheBound, readPast, sleep, useApiOnProxiedNats, waitForListeners } from '../support/sdk-updates.js';
 
 // No workers: the changes are submits (each job's QUEUED), and the jobs stay QUEUED. The API is on NATS
 // through a proxy, to cut it off.
-let env: TestEnv;
-let nats: TcpProxy;
-let t: TestApp;
-beforeAll(async () => {
-  env = await createTestEnv();
-  const proxied = await startTcpProxyFor(env.natsUrl);
-  nats = proxied.proxy;
-  t = await startTestApp({ env, handlers: null, config: { NATS_URL: proxied.url } });
-});
-afterAll(async () => {
-  await t?.dispose();
-  await nats?.close();
-  await env?.dispose();
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Waits (up to 5 s) until the API has `n` update listeners. */
-async function listeners(n: number): Promise<void> {
-  for (let i = 0; i < 250 && t.app.hub.listenerCount !== n; i++) await sleep(20);
-  expect(t.app.hub.listenerCount).toBe(n);
-}
+const s = useApiOnProxiedNats();
+const listeners = (n: number) => waitForListeners(s.t, n);
 
 /**
  * A client of its own owner (the bulk rows of one test do not refuse another's resume), through a proxy.
  * @default reconnectAttempts the SDK's (20)
  */
 async function clientThroughProxy(owner: string, reconnectAttempts?: number): Promise<{ client: LongrunClient; proxy: TcpProxy }> {
-  const { key } = await t.createKey(owner);
-  const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(t.url).port) });
-  const client = createClient({ url: t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: key, reconnectDelayMs: 50, reconnectAttempts });
+  const { key } = await s.t.createKey(owner);
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(s.t.url).port) });
+  const client = createClient({ url: s.t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: key, reconnectDelayMs: 50, reconnectAttempts });
   return { client, proxy };
-}
-
-/**
- * More of `owner`'s jobs changed than one replay sends (written with SQL: none is published), `aheadMs` after
- * PostgreSQL's now: a replay from any instant before then counts them all.
- */
-async function pastTheBound(owner: string, aheadMs = 0): Promise<void> {
-  await t.env.sql`
-    insert into jobs (id, owner, type, state, payload, max_attempts, timeout_ms, created_at, updated_at, finished_at)
-    select gen_random_uuid(), ${owner}, 'demo.noop', 'SUCCEEDED', '{}', 1, 1000, at, at, at
-    from generate_series(1, ${MAX_REPLAY_ROWS + 1}), (select now() + ${aheadMs} * interval '1 millisecond' as at) a`;
 }
 
 /** The connection down while more of `owner`'s jobs change than one replay sends. */
 async function awayPastTheBound(proxy: TcpProxy, owner: string, listening: number): Promise<void> {
   const release = proxy.hold();
   await listeners(listening - 1); // the server has dropped the subscription
-  await pastTheBound(owner);
+  await pastTheBound(s.t, owner);
   release();
-}
-
-/** PostgreSQL's clock. */
-const dbNow = async () => (await t.env.sql<{ now: Date }[]>`select now()`)[0]!.now;
-
-/** The next update, or a failure after 15 s without one. */
-async function next(updates: AsyncIterator<JobUpdate>): Promise<JobUpdate> {
-  const r = await Promise.race([updates.next(), sleep(15_000).then(() => Promise.reject(new Error('no update in 15 s')))]);
-  expect(r.done).toBe(false);
-  return r.value as JobUpdate;
-}
-
-/**
- * Reads `updates` until the update of the job `submit` makes once `ready(<the updates read>)` holds (asked every 20 ms, for up
- * to 30 s): answers every update read.
- */
-async function readPast(updates: AsyncIterator<JobUpdate>, ready: (seen: JobUpdate[]) => boolean, submit: () => Promise<string>): Promise<JobUpdate[]> {
-  const seen: JobUpdate[] = [];
-  let last: string | undefined;
-  const reading = (async () => {
-    for (;;) {
-      const u = await next(updates);
-      seen.push(u);
-      if (u.jobId === last) return;
-    }
-  })();
-  reading.catch(() => {}); // awaited below
-  for (let i = 0; i < 1500 && !ready(seen); i++) await Promise.race([sleep(20), reading]);
-  expect(ready(seen)).toBe(true);
-  last = await submit();
-  await reading;
-  return seen;
 }
 
 it('goes on from the present after a resume refused as too large: onGap gets the resume instant once, before any further update, and the updates made while it ran come after it', async () => {
@@ -107,7 +45,7 @@ it('goes on from the present after a resume refused as too large: onGap gets the
   const gaps: ReplayGap[] = [];
   let inGap = false;
   let duringGap: string | undefined;
-  const base = t.app.hub.listenerCount;
+  const base = s.t.app.hub.listenerCount;
   const submit = async () => (await client.submitJob({ type: 'demo.noop', payload: {} })).job!.id;
   try {
     const updates = client.jobUpdates({ types: ['demo.noop'] }, {
@@ -150,7 +88,7 @@ it('goes on from the present after a resume refused as too large: onGap gets the
     // in onGap holds already; nothing twice.
     const submitted = [before, duringGap!, after];
     expect(seen.filter((u) => submitted.includes(u.jobId)).map((u) => [u.jobId, u.state])).toEqual(submitted.map((id) => [id, 'QUEUED']));
-    const bulk = await t.env.sql<{ id: string }[]>`select id from jobs where owner = ${owner} and not (id = any(${submitted}::uuid[]))`;
+    const bulk = await s.t.env.sql<{ id: string }[]>`select id from jobs where owner = ${owner} and not (id = any(${submitted}::uuid[]))`;
     const bulkIds = new Set(bulk.map((r) => r.id));
     expect(seen.every((u) => submitted.includes(u.jobId) || bulkIds.has(u.jobId))).toBe(true);
     expect(new Set(seen.map((u) => `${u.jobId}:${u.seq}`)).size).toBe(seen.length);
@@ -165,9 +103,9 @@ it('goes on from the present after a resume refused as too large: onGap gets the
 it('throws a LongrunError REPLAY_TOO_LARGE without onGap, for a resume and for a first subscription whose since is past the bound', async () => {
   const owner = 'gap-throw';
   const { client, proxy } = await clientThroughProxy(owner);
-  const base = t.app.hub.listenerCount;
+  const base = s.t.app.hub.listenerCount;
   try {
-    const [{ since } = { since: new Date(0) }] = await t.env.sql<{ since: Date }[]>`select now() as since`;
+    const [{ since } = { since: new Date(0) }] = await s.t.env.sql<{ since: Date }[]>`select now() as since`;
     const updates = client.jobUpdates({ types: ['demo.noop'] });
     const firstRead = next(updates);
     await listeners(base + 1);
@@ -209,13 +147,10 @@ async function gapWatch(owner: string, since?: string, reconnectAttempts?: numbe
   };
 }
 
-/** Each update once: by (jobId, seq). */
-const expectOnceEach = (seen: JobUpdate[]) => expect(new Set(seen.map((u) => `${u.jobId}:${u.seq}`)).size).toBe(seen.length);
-
 it("goes on from the present when the caller's own since is refused at the start: onGap gets that since before any update", async () => {
   const owner = 'gap-since';
-  const since = (await dbNow()).toISOString();
-  await pastTheBound(owner);
+  const since = (await dbNow(s.t)).toISOString();
+  await pastTheBound(s.t, owner);
   const w = await gapWatch(owner, since);
   try {
     const seen = await readPast(w.updates, () => w.gaps.length > 0, w.submit);
@@ -231,16 +166,16 @@ it("goes on from the present when the caller's own since is refused at the start
 it("goes on from the present when the server's reread of a since subscription is refused mid-stream (its NATS connection back after more changes than the bound)", async () => {
   const owner = 'gap-midstream';
   // From 10 s back: the reread after NATS is back starts later (5 s before the API last heard from NATS).
-  const since = new Date((await dbNow()).getTime() - 10_000).toISOString();
+  const since = new Date((await dbNow(s.t)).getTime() - 10_000).toISOString();
   const w = await gapWatch(owner, since);
   try {
     const firstRead = next(w.updates);
     const before = await w.submit(); // after since: replayed, or sent live
     expect((await firstRead).jobId).toBe(before);
 
-    const cutAt = await dbNow();
-    const release = nats.hold();
-    await pastTheBound(owner);
+    const cutAt = await dbNow(s.t);
+    const release = s.nats.hold();
+    await pastTheBound(s.t, owner);
     release();
     const seen = await readPast(w.updates, () => w.gaps.length > 0, w.submit);
     expect(w.gaps).toHaveLength(1);
@@ -259,11 +194,11 @@ it("goes on from the present when the server's reread of a since subscription is
  * recorded from then on than one replay sends).
  */
 async function refusedFromThePresent(owner: string, aheadMs: number, reconnectAttempts?: number) {
-  const w = await gapWatch(owner, (await dbNow()).toISOString(), reconnectAttempts);
+  const w = await gapWatch(owner, (await dbNow(s.t)).toISOString(), reconnectAttempts);
   const firstRead = next(w.updates);
   await w.submit(); // after since: replayed, or sent live
   await firstRead;
-  await pastTheBound(owner, aheadMs);
+  await pastTheBound(s.t, owner, aheadMs);
   w.proxy.cut(); // the resume, at once, counts them
   return w;
 }
@@ -301,7 +236,7 @@ it('ends the subscription from the present when the signal aborts while onGap ru
   const owner = 'gap-abort';
   const { client, proxy } = await clientThroughProxy(owner);
   const abort = new AbortController();
-  const base = t.app.hub.listenerCount;
+  const base = s.t.app.hub.listenerCount;
   let entered!: () => void;
   const inGap = new Promise<void>((r) => (entered = r));
   let leave!: () => void;
@@ -315,7 +250,7 @@ it('ends the subscription from the present when the signal aborts while onGap ru
     await sleep(7000); // the away-time changes below fall after that update and before the new subscription's 5 s overlap
     const release = proxy.hold();
     await listeners(base);
-    await t.env.sql`
+    await s.t.env.sql`
       insert into jobs (id, owner, type, state, payload, max_attempts, timeout_ms, created_at, updated_at, finished_at)
       select gen_random_uuid(), ${owner}, 'demo.noop', 'SUCCEEDED', '{}', 1, 1000, now() - interval '6 s', now() - interval '6 s', now() - interval '6 s'
       from generate_series(1, ${MAX_REPLAY_ROWS + 1})`;
