@@ -229,17 +229,30 @@ type MaybeFenced = Fence | { attempt?: undefined; series?: undefined };
 const FAIL = `error = x.message, finished_at = now(), lease_until = null, next_attempt_at = null`;
 const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: FAIL };
 const FAIL_JOB: Transition = { to: 'FAILED', set: FAIL };
+/** FAILED with its copy in the dead-letter stream recorded (recordDeadLetter's columns) in the same statement. */
+const FAIL_COPIED: Transition = {
+  to: 'FAILED',
+  fenced: true,
+  set: `${FAIL}, dead_lettered_at = now(), dead_letter_seq = x.dlq_seq`,
+  columns: { dlq_seq: 'bigint' },
+};
 
 /**
  * FAILED: a worker's permanent or last failed attempt (its fence and `lastSeq`), the dead-letter component
  * finding a job whose deliveries ran out (`fenceAsRead`, so a job replayed or claimed again since the read
- * is left alone), or any job (no fence).
+ * is left alone), or any job (no fence). `deadLetterSeq` (fenced only): the job's copy, already in the
+ * dead-letter stream, recorded with the state, so that no crash can leave the job FAILED and unlisted.
  */
-export function markFailed(sql: Sql, a: MaybeFenced & { id: string; error: string; lastSeq?: number; attemptFailed: boolean }) {
+export function markFailed(
+  sql: Sql,
+  a: MaybeFenced & { id: string; error: string; lastSeq?: number; attemptFailed: boolean; deadLetterSeq?: number },
+) {
   const row: TransitionRow = { id: a.id, kind: a.attemptFailed ? 'error' : 'state', message: a.error };
   if (a.lastSeq !== undefined) row.lastSeq = a.lastSeq;
   if (a.attempt === undefined) return first(transition(sql, FAIL_JOB, [row]));
-  return first(transition(sql, FAIL_ATTEMPT, [{ ...row, attempt: a.attempt, series: a.series }]));
+  const fenced = { ...row, attempt: a.attempt, series: a.series };
+  if (a.deadLetterSeq === undefined) return first(transition(sql, FAIL_ATTEMPT, [fenced]));
+  return first(transition(sql, FAIL_COPIED, [{ ...fenced, dlq_seq: a.deadLetterSeq }]));
 }
 
 const HAND_BACK: Transition = {

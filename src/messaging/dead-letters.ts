@@ -171,9 +171,21 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
   await drop();
   faultPoint('dead-letter-before-mark');
   if (job.state !== 'FAILED') {
-    // As read: a job replayed (or claimed again) since is not this one's to fail.
-    const failed = await markFailed(d.sql, { id: job.id, ...fenceAsRead(job), error: reason, attemptFailed: job.state === 'RUNNING' });
-    if (failed) publishUpdate(d.nats.nc, d.names, updateFromJob(failed));
+    // As read: a job replayed (or claimed again) since is not this one's to fail. Its copy is recorded in the
+    // same statement: FAILED and its message gone, the job would be looked for by no sweep, redelivery or
+    // advisory again, so a crash (or a lost connection) before a separate record left it unlisted for good.
+    const failed = await markFailed(d.sql, {
+      id: job.id,
+      ...fenceAsRead(job),
+      error: reason,
+      attemptFailed: job.state === 'RUNNING',
+      deadLetterSeq: dlqSeq,
+    });
+    faultPoint('dead-letter-after-mark');
+    if (failed) {
+      publishUpdate(d.nats.nc, d.names, updateFromJob(failed));
+      return;
+    }
   }
   await recordCopy(d, job, dlqSeq); // the copy stands for `job`'s attempt series
 }
