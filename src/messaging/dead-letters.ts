@@ -199,13 +199,16 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<vo
   // do, and no job to look up by its sequence (that look-up reads the whole table; every failed job is one).
   if (!original && !maxDeliver) return;
   const fromMessage = original ? parseMessage(jobMessageSchema, original.data) : null;
-  const job = fromMessage ? await getJob(d.sql, fromMessage.id) : await findJobByMsgSeq(d.sql, a.stream_seq);
+  const byMsgSeq = fromMessage ? null : await findJobByMsgSeq(d.sql, a.stream_seq);
+  const job = fromMessage ? await getJob(d.sql, fromMessage.id) : byMsgSeq;
   if (!job) {
     if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
     d.log.warn({ advisory: a }, 'dead letters: advisory for a message with no job; removed it');
     return;
   }
-  if (fromMessage && fromMessage.series !== job.series) {
+  if ((fromMessage?.series ?? byMsgSeq?.messageSeries) !== job.series) {
+    // From an earlier attempt series (a `retryJob` replay since; with the message gone, an advisory handled
+    // again whose ack was lost): not this series' to fail.
     if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
     return;
   }
