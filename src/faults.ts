@@ -17,7 +17,9 @@ export type FaultPoint =
   /** submit: the job and its outbox entry are committed, the message is not published yet. */
   | 'after-commit-before-publish'
   /** dead letters: the copy is in the dead-letter stream, the job is not marked yet. */
-  | 'dead-letter-before-mark';
+  | 'dead-letter-before-mark'
+  /** dead letters: the job is marked FAILED by the recorder (its message gone from the work queue). */
+  | 'dead-letter-after-mark';
 
 export function faultPoint(name: FaultPoint): void {
   if (armed.size === 0) return;

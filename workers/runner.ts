@@ -4,10 +4,12 @@
  * (`attempt.ts`) with in-progress acks, writes the outcome to PostgreSQL, and only then acks / naks / terms
  * the message (`settle.ts`; successes are written in batches here).
  */
+import { randomUUID } from 'node:crypto';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../src/db/client.js';
+import type { JobRow } from '../src/db/schema.js';
 import { getJob } from '../src/db/jobs.js';
-import { markRunningMany, markSucceededMany, type Claim, type Success } from '../src/db/transitions.js';
+import { claimedWith, markRunningMany, markSucceededMany, type Claim, type Success } from '../src/db/transitions.js';
 import { recordProgressMany, type ProgressWrite } from '../src/db/attempts.js';
 import { groupCommit } from '../src/db/group-commit.js';
 import { isConnectionError, isDataError } from '../src/errors.js';
@@ -164,6 +166,29 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   }
 
   /**
+   * Claims a delivered job, retried while PostgreSQL is unreachable. A try that failed with its answer lost
+   * (the connection dropped after the commit) may have claimed the job: the retry, refused by that claim (a
+   * live lease), finds it by its token and goes on with it. Otherwise the job would sit RUNNING under a lease
+   * nobody holds, and come back only once it ran out, an attempt used without running (with maxAttempts 1,
+   * dead-lettered unrun).
+   */
+  function claimJob(c: Claim & { token: string }): Promise<JobRow | null> {
+    let unsure = false;
+    return persist('claim', async () => {
+      try {
+        const job = await claim(c);
+        if (job || !unsure) return job;
+      } catch (e) {
+        unsure = true;
+        throw e;
+      }
+      const mine = await claimedWith(sql, c);
+      if (mine) publishUpdate(nats.nc, names, updateFromJob(mine));
+      return mine;
+    });
+  }
+
+  /**
    * Runs one delivery: claims the job, runs its attempt (which waits for one of the loop's slots if none is
    * free: the local queue), writes the outcome. The hold on the loop is given back as soon as the handler
    * is done, so the next job starts while this one's outcome is written (the message stays unacked until
@@ -178,13 +203,14 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     }
     if (stopping) return m.nak(); // fetched as the stop began: not claimed, redelivered at once
     const { job, cancelled } = await held.claim(msg.id, () =>
-      persist('claim', () => claim({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq })),
+      claimJob({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq, token: randomUUID() }),
     );
     if (!job) return settle.resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
     const attempt = new Attempt(job, m, attemptDeps);
     held.hold(attempt);
     try {
-      if (cancelled) attempt.abort('cancelled'); // asked while the claim was on its way
+      // Asked while the claim was on its way (or, for a claim found again by its token, before that).
+      if (cancelled || job.cancelRequested) attempt.abort('cancelled');
       else if (stopping) attempt.abort('shutdown'); // claimed after stop began: handed back without running
       const end = await attempt.run(bound, trace, slots);
       release(hold, attempt.started);

@@ -22,12 +22,16 @@ export async function recordDeadLetter(sql: Sql, a: { id: string; series: number
 
 /**
  * A job whose message is at this stream sequence, recorded by its claim or by its publish: for a max-deliveries
- * advisory whose message is gone already (rare). No index serves it (one would cost every claim): it reads
- * the table.
+ * advisory whose message is gone already (rare); `messageSeries` is the attempt series that message was for
+ * (a claim records the current series' message; an outbox entry's body names its series: an entry of a series
+ * a `retryJob` replay has ended is kept while the replay waits). No index serves it (one would cost every
+ * claim): it reads the table.
  */
-export async function findJobByMsgSeq(sql: Sql, msgSeq: number): Promise<JobRow | null> {
-  const [row] = await sql.unsafe<JobRow[]>(
-    `select ${JOB_COLUMNS} from jobs
+export async function findJobByMsgSeq(sql: Sql, msgSeq: number): Promise<(JobRow & { messageSeries: number | null }) | null> {
+  const [row] = await sql.unsafe<(JobRow & { messageSeries: number | null })[]>(
+    `select ${JOB_COLUMNS}, case when msg_seq = $1 then series else
+       (select (o.body->>'series')::int from outbox o where o.job_id = jobs.id and o.stream_seq = $1 limit 1) end as "messageSeries"
+     from jobs
      where msg_seq = $1 or (msg_seq is null and id in (select job_id from outbox where stream_seq = $1))
      limit 1`,
     [msgSeq],

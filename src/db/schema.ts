@@ -60,6 +60,11 @@ export const jobs = pgTable(
     cancelRequested: boolean('cancel_requested').notNull().default(false),
     /** While RUNNING: the claim is the worker's until then; it renews it with every in-progress ack. */
     leaseUntil: ts('lease_until'),
+    /**
+     * The claim's own token, chosen by its worker: a worker whose claim committed but whose answer was lost
+     * (its connection dropped after the commit) finds by it that the claim its retry is refused by is its own.
+     */
+    claimToken: uuid('claim_token'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
     startedAt: ts('started_at'),
@@ -283,7 +288,8 @@ export const notificationDeliveries = pgTable(
   ],
 );
 
-export type JobRow = typeof jobs.$inferSelect;
+/** A job as read (JOB_COLUMNS); the claim token is read only by the claim's retry (transitions.ts). */
+export type JobRow = Omit<typeof jobs.$inferSelect, 'claimToken'>;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type JobEventRow = typeof jobEvents.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;

@@ -117,16 +117,18 @@ export interface Claim {
   series: number;
   leaseMs: number;
   msgSeq: number;
+  /** Chosen by the worker for this claim alone, to find it again (`claimedWith`); none: null. */
+  token?: string;
 }
 
 const CLAIM: Transition = {
   to: 'RUNNING',
   set: `attempts = attempts + 1, started_at = now(), lease_until = now() + x.lease_ms * interval '1 millisecond',
-      progress = 0, progress_message = null, next_attempt_at = null, msg_seq = x.msg_seq`,
+      progress = 0, progress_message = null, next_attempt_at = null, msg_seq = x.msg_seq, claim_token = x.claim_token`,
   reserve: SEQ_RESERVE,
   where: `jobs.series = x.series and not cancel_requested and attempts < max_attempts
       and (state <> 'RUNNING' or lease_until < now())`,
-  columns: { lease_ms: 'int', msg_seq: 'bigint' },
+  columns: { lease_ms: 'int', msg_seq: 'bigint', claim_token: 'uuid' },
 };
 
 /**
@@ -137,11 +139,26 @@ export function markRunningMany(sql: Sql, claims: readonly Claim[]): Promise<(Jo
   return transition(
     sql,
     CLAIM,
-    claims.map((c) => ({ id: c.id, series: c.series, lease_ms: c.leaseMs, msg_seq: c.msgSeq })),
+    claims.map((c) => ({ id: c.id, series: c.series, lease_ms: c.leaseMs, msg_seq: c.msgSeq, claim_token: c.token })),
   );
 }
 
 export const markRunning = (sql: Sql, a: Claim): Promise<JobRow | null> => first(markRunningMany(sql, [a]));
+
+/**
+ * The job as the claim with `token` made it, if that claim still holds it (RUNNING, no claim since), with its
+ * lease renewed: for a worker whose claim's answer was lost (the connection dropped after the commit), so
+ * that its retried claim, refused by that very claim, does not leave the job to wait out a lease nobody
+ * holds (an attempt used without running). Null when the claim never landed or the job moved on.
+ */
+export async function claimedWith(sql: Sql, a: Claim & { token: string }): Promise<JobRow | null> {
+  const [row] = await sql.unsafe<JobRow[]>(
+    `update jobs set lease_until = now() + $4 * interval '1 millisecond'
+     where id = $1 and series = $2 and state = 'RUNNING' and claim_token = $3 returning ${JOB_COLUMNS}`,
+    [a.id, a.series, a.token, a.leaseMs] as never[],
+  );
+  return row ?? null;
+}
 
 /**
  * The attempt a write is for: it applies only while the job is still in that attempt of that attempt series.
@@ -212,17 +229,30 @@ type MaybeFenced = Fence | { attempt?: undefined; series?: undefined };
 const FAIL = `error = x.message, finished_at = now(), lease_until = null, next_attempt_at = null`;
 const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: FAIL };
 const FAIL_JOB: Transition = { to: 'FAILED', set: FAIL };
+/** FAILED with its copy in the dead-letter stream recorded (recordDeadLetter's columns) in the same statement. */
+const FAIL_COPIED: Transition = {
+  to: 'FAILED',
+  fenced: true,
+  set: `${FAIL}, dead_lettered_at = now(), dead_letter_seq = x.dlq_seq`,
+  columns: { dlq_seq: 'bigint' },
+};
 
 /**
  * FAILED: a worker's permanent or last failed attempt (its fence and `lastSeq`), the dead-letter component
  * finding a job whose deliveries ran out (`fenceAsRead`, so a job replayed or claimed again since the read
- * is left alone), or any job (no fence).
+ * is left alone), or any job (no fence). `deadLetterSeq` (fenced only): the job's copy, already in the
+ * dead-letter stream, recorded with the state, so that no crash can leave the job FAILED and unlisted.
  */
-export function markFailed(sql: Sql, a: MaybeFenced & { id: string; error: string; lastSeq?: number; attemptFailed: boolean }) {
+export function markFailed(
+  sql: Sql,
+  a: MaybeFenced & { id: string; error: string; lastSeq?: number; attemptFailed: boolean; deadLetterSeq?: number },
+) {
   const row: TransitionRow = { id: a.id, kind: a.attemptFailed ? 'error' : 'state', message: a.error };
   if (a.lastSeq !== undefined) row.lastSeq = a.lastSeq;
   if (a.attempt === undefined) return first(transition(sql, FAIL_JOB, [row]));
-  return first(transition(sql, FAIL_ATTEMPT, [{ ...row, attempt: a.attempt, series: a.series }]));
+  const fenced = { ...row, attempt: a.attempt, series: a.series };
+  if (a.deadLetterSeq === undefined) return first(transition(sql, FAIL_ATTEMPT, [fenced]));
+  return first(transition(sql, FAIL_COPIED, [{ ...fenced, dlq_seq: a.deadLetterSeq }]));
 }
 
 const HAND_BACK: Transition = {

@@ -171,9 +171,21 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
   await drop();
   faultPoint('dead-letter-before-mark');
   if (job.state !== 'FAILED') {
-    // As read: a job replayed (or claimed again) since is not this one's to fail.
-    const failed = await markFailed(d.sql, { id: job.id, ...fenceAsRead(job), error: reason, attemptFailed: job.state === 'RUNNING' });
-    if (failed) publishUpdate(d.nats.nc, d.names, updateFromJob(failed));
+    // As read: a job replayed (or claimed again) since is not this one's to fail. Its copy is recorded in the
+    // same statement: FAILED and its message gone, the job would be looked for by no sweep, redelivery or
+    // advisory again, so a crash (or a lost connection) before a separate record left it unlisted for good.
+    const failed = await markFailed(d.sql, {
+      id: job.id,
+      ...fenceAsRead(job),
+      error: reason,
+      attemptFailed: job.state === 'RUNNING',
+      deadLetterSeq: dlqSeq,
+    });
+    faultPoint('dead-letter-after-mark');
+    if (failed) {
+      publishUpdate(d.nats.nc, d.names, updateFromJob(failed));
+      return;
+    }
   }
   await recordCopy(d, job, dlqSeq); // the copy stands for `job`'s attempt series
 }
@@ -187,13 +199,16 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<vo
   // do, and no job to look up by its sequence (that look-up reads the whole table; every failed job is one).
   if (!original && !maxDeliver) return;
   const fromMessage = original ? parseMessage(jobMessageSchema, original.data) : null;
-  const job = fromMessage ? await getJob(d.sql, fromMessage.id) : await findJobByMsgSeq(d.sql, a.stream_seq);
+  const byMsgSeq = fromMessage ? null : await findJobByMsgSeq(d.sql, a.stream_seq);
+  const job = fromMessage ? await getJob(d.sql, fromMessage.id) : byMsgSeq;
   if (!job) {
     if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
     d.log.warn({ advisory: a }, 'dead letters: advisory for a message with no job; removed it');
     return;
   }
-  if (fromMessage && fromMessage.series !== job.series) {
+  if ((fromMessage?.series ?? byMsgSeq?.messageSeries) !== job.series) {
+    // From an earlier attempt series (a `retryJob` replay since; with the message gone, an advisory handled
+    // again whose ack was lost): not this series' to fail.
     if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
     return;
   }
