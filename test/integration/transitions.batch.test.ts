@@ -147,3 +147,15 @@ it('refuses every write of a stalled worker once the job was replayed and claime
   expect(await markSucceeded(sql, { ...now, result: 'from the replay', progressMessage: null })).toMatchObject({ state: 'SUCCEEDED' });
   expect(await job(id)).toMatchObject({ state: 'SUCCEEDED', result: 'from the replay' });
 });
+
+it('a worker’s cancel of its attempt applies only while that attempt runs: a retrying job nobody cancelled stays RETRYING', async () => {
+  // The worker's RETRYING write committed but its answer was lost; settle's fallback for a refused retry is the
+  // attempt's cancel, which must not turn a job waiting for its next attempt into CANCELLED.
+  const id = await submit();
+  const sql = t.app.deps.sql;
+  const claimed = await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1 });
+  const retrying = await markRetrying(sql, { id, attempt: 1, series: 1, lastSeq: claimed!.seq, error: 'boom', delayMs: 60_000 });
+  expect(retrying?.state).toBe('RETRYING');
+  expect(await markCancelled(sql, { id, attempt: 1, series: 1, lastSeq: retrying!.seq })).toBeNull();
+  expect((await job(id)).state).toBe('RETRYING');
+});
