@@ -10,6 +10,16 @@ import { pgOptions } from './client.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
+/**
+ * A `CREATE DATABASE` that lost to another process's: PostgreSQL says "already exists" (42P04) when the other
+ * one had committed before it looked, and a unique violation of `pg_database`'s name index (23505) when both
+ * were under way at once (several processes starting together on a fresh install).
+ */
+const createdMeanwhile = (e: unknown) => {
+  const { code, constraint_name } = e as { code?: string; constraint_name?: string };
+  return code === '42P04' || (code === '23505' && constraint_name === 'pg_database_datname_index');
+};
+
 /** `CREATE DATABASE` unless it exists (connects to the `postgres` database of the same server). */
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
@@ -21,8 +31,8 @@ export async function ensureDatabase(url: string): Promise<void> {
   try {
     const [row] = await sql`select 1 as ok from pg_database where datname = ${name}`;
     if (!row) {
-      await sql.unsafe(`create database "${name.replaceAll('"', '""')}"`).catch((e: { code?: string }) => {
-        if (e.code !== '42P04') throw e; // created meanwhile by another process
+      await sql.unsafe(`create database "${name.replaceAll('"', '""')}"`).catch((e: unknown) => {
+        if (!createdMeanwhile(e)) throw e;
       });
     }
   } finally {

@@ -1,0 +1,37 @@
+/**
+ * What every process does first (`ensureDatabase`, `migrateDatabase`: the API, a worker, `longrun keys`):
+ * on a fresh install, several of them starting at once all get the database, created once and migrated once.
+ */
+import postgres from 'postgres';
+import { afterAll, expect, inject, it } from 'vitest';
+import { runKeysCommand } from '../../src/auth/keys-cli.js';
+import { ADMIN_URL } from '../setup/global.js';
+
+const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+const fresh: string[] = [];
+afterAll(async () => {
+  for (const name of fresh) await admin.unsafe(`drop database if exists ${name} with (force)`);
+  await admin.end();
+});
+
+/** `longrun keys <argv>` against `databaseUrl`: its exit code and what it printed. */
+async function keysCommand(databaseUrl: string, ...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runKeysCommand(argv, { out: (l) => out.push(l), err: (l) => err.push(l) }, { DATABASE_URL: databaseUrl });
+  return { code, out, err };
+}
+
+it('several processes starting at once on a database not yet created all start, with it created and migrated once', async () => {
+  const name = `lr_fresh_${inject('runId')}_race`;
+  fresh.push(name);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  // Four at once, as an API and its workers started together by a deployment: each finds no database and
+  // creates it. PostgreSQL refuses all but one CREATE DATABASE, and not always as "already exists" (42P04).
+  const runs = await Promise.all([1, 2, 3, 4].map(() => keysCommand(url.toString(), 'list')));
+  expect(runs.map((r) => r.err.join('\n'))).toEqual(['', '', '', '']);
+  expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
+  const created = await keysCommand(url.toString(), 'create', '--owner', 'ops');
+  expect(created.code).toBe(0);
+});
