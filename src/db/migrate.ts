@@ -20,11 +20,30 @@ const createdMeanwhile = (e: unknown) => {
   return code === '42P04' || (code === '23505' && constraint_name === 'pg_database_datname_index');
 };
 
-/** `CREATE DATABASE` unless it exists (connects to the `postgres` database of the same server). */
+/** Whether the database of `url` exists: a connection to it is accepted, or refused as "does not exist". */
+async function databaseExists(url: string): Promise<boolean> {
+  const sql = postgres(url, pgOptions(1));
+  try {
+    await sql`select 1`;
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === '3D000') return false; // invalid_catalog_name
+    throw e;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * `CREATE DATABASE` unless it exists. Only a missing database is created from the `postgres` database of the
+ * same server: a role allowed to reach its own database alone (pg_hba.conf, a managed service, PgBouncer)
+ * needs no other.
+ */
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.slice(1));
   if (!name) throw new Error('DATABASE_URL names no database');
+  if (await databaseExists(url)) return;
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const sql = postgres(admin.toString(), pgOptions(1));

@@ -1,11 +1,14 @@
 /**
  * What every process does first (`ensureDatabase`, `migrateDatabase`: the API, a worker, `longrun keys`):
- * on a fresh install, several of them starting at once all get the database, created once and migrated once.
+ * on a fresh install, several of them starting at once all get the database, created once and migrated once;
+ * a database that exists is used as it is, by a role that may connect to it alone.
  */
 import postgres from 'postgres';
-import { afterAll, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runKeysCommand } from '../../src/auth/keys-cli.js';
 import { ADMIN_URL } from '../setup/global.js';
+import { startPrivatePostgres } from '../setup/services.js';
+import { useFixture } from '../support/fixture.js';
 
 const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
 const fresh: string[] = [];
@@ -34,4 +37,32 @@ it('several processes starting at once on a database not yet created all start, 
   expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
   const created = await keysCommand(url.toString(), 'create', '--owner', 'ops');
   expect(created.code).toBe(0);
+});
+
+describe('a role that may connect to its own database only', () => {
+  // Common in production: pg_hba.conf, a managed service or a connection pooler (PgBouncer) lets the
+  // application's role reach its database and nothing else, the `postgres` database included. Changing who may
+  // connect to `postgres` is not for the shared server: a private one.
+  const s = useFixture(async (later) => {
+    const pg = await startPrivatePostgres();
+    later(() => pg.dispose());
+    const sql = postgres(pg.url(), { max: 1, onnotice: () => {} });
+    try {
+      await sql`create role app login`;
+      await sql`create database appdb owner app`;
+      await sql`revoke connect on database postgres from public`;
+    } finally {
+      await sql.end();
+    }
+    return { url: pg.url('appdb').replace('postgres@', 'app@') };
+  });
+
+  it('starts on the database it was given, migrating it', async () => {
+    const created = await keysCommand(s.url, 'create', '--owner', 'ops');
+    expect(created.err).toEqual([]);
+    expect(created.code).toBe(0);
+    const listed = await keysCommand(s.url, 'list');
+    expect(listed.out).toHaveLength(1);
+    expect(listed.out[0]).toContain('\tops\t');
+  });
 });
