@@ -66,9 +66,14 @@ export async function runKeysCommand(argv: string[], io: KeysCliIo = stdio, env:
   }
   try {
     await ensureDatabase(url);
-    await migrateDatabase(url);
   } catch (e) {
     io.err(`longrun keys: cannot reach the database: ${(e as Error).message}`);
+    return 1;
+  }
+  try {
+    await migrateDatabase(url);
+  } catch (e) {
+    io.err(`longrun keys: ${(e as Error).message}`);
     return 1;
   }
   const db = createDb(url, 1);

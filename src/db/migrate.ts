@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { DrizzleQueryError } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { pgOptions } from './client.js';
@@ -59,12 +60,24 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+/**
+ * drizzle reports a failed statement as "Failed query: <the statement>\nparams: ", PostgreSQL's reason
+ * (permission denied, lock timeout, …) only in its `cause`: one line with the reason first.
+ */
+function migrationError(e: unknown): unknown {
+  if (!(e instanceof DrizzleQueryError) || !(e.cause instanceof Error)) return e;
+  const statement = e.query.replace(/\s+/g, ' ').trim();
+  return new Error(`migrating the database failed: ${e.cause.message} (in: ${statement.length > 80 ? `${statement.slice(0, 80)}…` : statement})`, { cause: e });
+}
+
 /** Applies pending migrations. */
 export async function migrateDatabase(url: string): Promise<void> {
   const sql = postgres(url, pgOptions(1));
   try {
     await sql`select pg_advisory_lock(7301960)`;
-    await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_DIR });
+    await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_DIR }).catch((e: unknown) => {
+      throw migrationError(e);
+    });
     await sql`select pg_advisory_unlock(7301960)`;
   } finally {
     await sql.end({ timeout: 5 });
