@@ -2,7 +2,8 @@
  * `longrun keys …`: create, revoke and list API keys in the configured database (DATABASE_URL).
  *
  *   keys create --owner NAME [--admin]   prints the new key alone on the last line of stdout
- *   keys revoke KEY_ID                   the key stops working at once (open subscriptions within seconds)
+ *   keys revoke KEY_ID                   the key stops working at once (open subscriptions within seconds); the
+ *                                        whole key is taken too
  *   keys list                            id, owner, admin, created, revoked (never the keys themselves)
  */
 import { parseArgs } from 'node:util';
@@ -10,11 +11,11 @@ import { ConfigError, loadConfig } from '../config.js';
 import { insertApiKey, listApiKeys, revokeApiKey } from '../db/api-keys.js';
 import { createDb } from '../db/client.js';
 import { ensureDatabase, migrateDatabase } from '../db/migrate.js';
-import { generateKey, OWNER_PATTERN } from './keys.js';
+import { generateKey, keyId, OWNER_PATTERN } from './keys.js';
 
 const USAGE = `usage:
   longrun keys create --owner NAME [--admin]
-  longrun keys revoke KEY_ID
+  longrun keys revoke KEY_ID   (the hex after lr_, or the whole key)
   longrun keys list`;
 
 export interface KeysCliIo {
@@ -66,9 +67,14 @@ export async function runKeysCommand(argv: string[], io: KeysCliIo = stdio, env:
   }
   try {
     await ensureDatabase(url);
-    await migrateDatabase(url);
   } catch (e) {
     io.err(`longrun keys: cannot reach the database: ${(e as Error).message}`);
+    return 1;
+  }
+  try {
+    await migrateDatabase(url);
+  } catch (e) {
+    io.err(`longrun keys: ${(e as Error).message}`);
     return 1;
   }
   const db = createDb(url, 1);
@@ -82,7 +88,9 @@ export async function runKeysCommand(argv: string[], io: KeysCliIo = stdio, env:
       return 0;
     }
     if (command === 'revoke') {
-      const row = await revokeApiKey(db.sql, rest[0]!);
+      // A whole key (`lr_<id>_<secret>`, a leaked one pasted as found) names its id: "no key with id" would
+      // leave it working while saying it does not exist.
+      const row = await revokeApiKey(db.sql, keyId(rest[0]!) ?? rest[0]!);
       if (!row) {
         io.err(`longrun keys: no key with id ${JSON.stringify(rest[0])}`);
         return 1;

@@ -4,25 +4,55 @@
  */
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { DrizzleQueryError } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { pgOptions } from './client.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
-/** `CREATE DATABASE` unless it exists (connects to the `postgres` database of the same server). */
+/**
+ * A `CREATE DATABASE` that lost to another process's: PostgreSQL says "already exists" (42P04) when the other
+ * one had committed before it looked, and a unique violation of `pg_database`'s name index (23505) when both
+ * were under way at once (several processes starting together on a fresh install).
+ */
+const createdMeanwhile = (e: unknown) => {
+  const { code, constraint_name } = e as { code?: string; constraint_name?: string };
+  return code === '42P04' || (code === '23505' && constraint_name === 'pg_database_datname_index');
+};
+
+/** Whether the database of `url` exists: a connection to it is accepted, or refused as "does not exist". */
+async function databaseExists(url: string): Promise<boolean> {
+  const sql = postgres(url, pgOptions(1));
+  try {
+    await sql`select 1`;
+    return true;
+  } catch (e) {
+    if ((e as { code?: string }).code === '3D000') return false; // invalid_catalog_name
+    throw e;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * `CREATE DATABASE` unless it exists. Only a missing database is created from the `postgres` database of the
+ * same server: a role allowed to reach its own database alone (pg_hba.conf, a managed service, PgBouncer)
+ * needs no other.
+ */
 export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.slice(1));
   if (!name) throw new Error('DATABASE_URL names no database');
+  if (await databaseExists(url)) return;
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const sql = postgres(admin.toString(), pgOptions(1));
   try {
     const [row] = await sql`select 1 as ok from pg_database where datname = ${name}`;
     if (!row) {
-      await sql.unsafe(`create database "${name.replaceAll('"', '""')}"`).catch((e: { code?: string }) => {
-        if (e.code !== '42P04') throw e; // created meanwhile by another process
+      await sql.unsafe(`create database "${name.replaceAll('"', '""')}"`).catch((e: unknown) => {
+        if (!createdMeanwhile(e)) throw e;
       });
     }
   } finally {
@@ -30,12 +60,24 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+/**
+ * drizzle reports a failed statement as "Failed query: <the statement>\nparams: ", PostgreSQL's reason
+ * (permission denied, lock timeout, …) only in its `cause`: one line with the reason first.
+ */
+function migrationError(e: unknown): unknown {
+  if (!(e instanceof DrizzleQueryError) || !(e.cause instanceof Error)) return e;
+  const statement = e.query.replace(/\s+/g, ' ').trim();
+  return new Error(`migrating the database failed: ${e.cause.message} (in: ${statement.length > 80 ? `${statement.slice(0, 80)}…` : statement})`, { cause: e });
+}
+
 /** Applies pending migrations. */
 export async function migrateDatabase(url: string): Promise<void> {
   const sql = postgres(url, pgOptions(1));
   try {
     await sql`select pg_advisory_lock(7301960)`;
-    await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_DIR });
+    await migrate(drizzle(sql), { migrationsFolder: MIGRATIONS_DIR }).catch((e: unknown) => {
+      throw migrationError(e);
+    });
     await sql`select pg_advisory_unlock(7301960)`;
   } finally {
     await sql.end({ timeout: 5 });

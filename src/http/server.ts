@@ -130,7 +130,8 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     server.listen(o.port, o.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const host = o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : o.host;
+  // Every interface: this machine's name for itself. An IPv6 address goes in brackets, as a URL writes it.
+  const host = o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : o.host.includes(':') ? `[${o.host}]` : o.host;
   return {
     url: `http://${host}:${port}/graphql`,
     wsUrl: `ws://${host}:${port}/graphql`,

@@ -22,6 +22,15 @@ export interface NatsOptions {
   timeoutMs?: number;
 }
 
+/** `nats://user:pass@host:4222` → `host:4222`: where a server is, for messages (no credentials). */
+const hostOf = (server: string) => {
+  try {
+    return new URL(server.includes('://') ? server : `nats://${server}`).host || server;
+  } catch {
+    return server;
+  }
+};
+
 export async function connectNats(opts: NatsOptions): Promise<Nats> {
   const nc = await connect({
     servers: opts.servers,
@@ -31,6 +40,9 @@ export async function connectNats(opts: NatsOptions): Promise<Nats> {
     reconnectTimeWait: 250,
     waitOnFirstConnect: false,
     pingInterval: 10_000,
+  }).catch((e: unknown) => {
+    // nats.js says "connection refused" or "timeout" alone: name the service and where it was looked for.
+    throw new Error(`cannot connect to NATS at ${opts.servers.map(hostOf).join(', ')}: ${(e as Error).message}`, { cause: e });
   });
   const maxPayload = nc.info?.max_payload ?? MIN_MAX_PAYLOAD;
   if (maxPayload < MIN_MAX_PAYLOAD) {

@@ -51,6 +51,18 @@ describe('keys command', () => {
     expect((await keysCommand('frobnicate')).code).toBe(2);
     expect((await keysCommand('revoke', 'ffffffffffffffff')).code).toBe(1);
   });
+
+  it('revoke takes the whole key too (a leaked key, pasted as found): it is revoked, not "no key with id"', async () => {
+    const key = (await keysCommand('create', '--owner', 'leaky')).out.at(-1)!;
+    expect((await gql(t.url, TYPES, {}, { authorization: bearer(key) })).status).toBe(200);
+    const r = await keysCommand('revoke', key);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.out).toEqual([expect.stringMatching(new RegExp(`^revoked key ${key.slice(3, 19)} \\(owner leaky\\) at `))]);
+    const after = await gql(t.url, TYPES, {}, { authorization: bearer(key) });
+    expect(after.status).toBe(401);
+    expect(codeOf(after)).toBe('UNAUTHENTICATED');
+  });
 });
 
 describe('HTTP', () => {
