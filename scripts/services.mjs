@@ -168,7 +168,8 @@ async function privatePostgres(dbName) {
 
 /** Sets env.DATABASE_URL to a private instance (same database name) when the configured server is unreachable. */
 export async function ensurePostgres(env) {
-  const url = new URL(env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/longrun');
+  // Blanks alone count as unset, as in src/config.ts.
+  const url = new URL(env.DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/longrun');
   const host = url.hostname || '127.0.0.1';
   const port = Number(url.port || 5432);
   if (await probe(host, port)) return say(`PostgreSQL reachable at ${host}:${port}`);
@@ -229,7 +230,7 @@ async function privateNats(natsServer) {
 
 /** Sets env.NATS_URL to a private instance when none of the configured servers is reachable. */
 export async function ensureNats(env) {
-  const addresses = natsAddresses(env.NATS_URL || 'nats://127.0.0.1:4222');
+  const addresses = natsAddresses(env.NATS_URL?.trim() || 'nats://127.0.0.1:4222'); // blanks alone: unset
   for (const { host, port } of addresses) {
     if (await probe(host, port)) return say(`NATS reachable at ${host}:${port}`);
   }
