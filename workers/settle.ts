@@ -5,6 +5,7 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import { markCancelled, markFailed, markQueuedAgain, markRetrying, type Success } from '../src/db/transitions.js';
+import { getJob } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { UnreachableCaseError } from '../src/errors.js';
 import type { classifyOutcome } from '../src/jobs/outcome.js';
@@ -59,7 +60,9 @@ export function createSettler(d: SettleDeps) {
       await deadLetterJob(d, job, null, 'worker lost during the last attempt');
       return m.term();
     }
-    m.nak(1000);
+    // Delivered before its next attempt is due (the RETRYING write's nak was lost with its answer): then.
+    const due = job.state === 'RETRYING' && job.nextAttemptAt ? job.nextAttemptAt.getTime() - Date.now() : 0;
+    m.nak(due > 0 ? due + 100 : 1000);
   }
 
   async function finish(a: Attempt, outcome: ReturnType<typeof classifyOutcome>): Promise<void> {
@@ -70,6 +73,15 @@ export function createSettler(d: SettleDeps) {
       a.log.warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
     // A retry or hand-back the database refused because a cancel was asked for as the attempt ended.
     const cancelInstead = () => persist('cancelled', () => markCancelled(sql, fence));
+    /**
+     * The RETRYING this attempt wrote, when the write committed and its answer was lost (its retry, and the
+     * cancel after it, refused by that very write): only this attempt's worker writes its RETRYING. Its update
+     * is published and its message nak'ed with the delay, as if the answer had come.
+     */
+    const retryingAlready = async () => {
+      const row = await persist('read', () => getJob(sql, job.id));
+      return row?.state === 'RETRYING' && row.series === job.series && row.attempts === job.attempts ? row : null;
+    };
     let after: JobRow | null;
     switch (outcome.state) {
       case 'SUCCEEDED': {
@@ -84,7 +96,8 @@ export function createSettler(d: SettleDeps) {
       case 'RETRYING':
         after =
           (await persist('retrying', () => markRetrying(sql, { ...fence, error: outcome.error, delayMs: outcome.delayMs }))) ??
-          (await cancelInstead());
+          (await cancelInstead()) ??
+          (await retryingAlready());
         break;
       case 'FAILED':
         after = await persist('failed', () => markFailed(sql, { ...fence, error: outcome.error, attemptFailed: true }));

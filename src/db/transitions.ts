@@ -126,14 +126,18 @@ const CLAIM: Transition = {
   set: `attempts = attempts + 1, started_at = now(), lease_until = now() + x.lease_ms * interval '1 millisecond',
       progress = 0, progress_message = null, next_attempt_at = null, msg_seq = x.msg_seq, claim_token = x.claim_token`,
   reserve: SEQ_RESERVE,
+  // A RETRYING job only once its next attempt is due: a message delivered early (its nak lost with the
+  // RETRYING write's answer, so redelivered at AckWait) must not start the retry before `nextAttemptAt`.
   where: `jobs.series = x.series and not cancel_requested and attempts < max_attempts
-      and (state <> 'RUNNING' or lease_until < now())`,
+      and (state <> 'RUNNING' or lease_until < now())
+      and (state <> 'RETRYING' or next_attempt_at is null or next_attempt_at <= now())`,
   columns: { lease_ms: 'int', msg_seq: 'bigint', claim_token: 'uuid' },
 };
 
 /**
- * Workers claim delivered jobs: QUEUED/RETRYING (or RUNNING whose lease expired) → RUNNING, attempts + 1.
- * Null for a job another worker holds, that is finished, cancelled, from an older series, or out of attempts.
+ * Workers claim delivered jobs: QUEUED, RETRYING whose next attempt is due (or RUNNING whose lease expired) →
+ * RUNNING, attempts + 1. Null for a job another worker holds, that is finished, cancelled, from an older
+ * series, out of attempts, or waiting for its next attempt.
  */
 export function markRunningMany(sql: Sql, claims: readonly Claim[]): Promise<(JobRow | null)[]> {
   return transition(
