@@ -6,6 +6,7 @@
 import type { Sql } from './client.js';
 import type { JobRow } from './schema.js';
 import { JOB_COLUMNS } from './jobs.js';
+import { isJobMessage } from './outbox.js';
 
 /**
  * Records that a FAILED job's message sits in the dead-letter stream at `dlqSeq` (idempotent). Null when the
@@ -30,9 +31,9 @@ export async function recordDeadLetter(sql: Sql, a: { id: string; series: number
 export async function findJobByMsgSeq(sql: Sql, msgSeq: number): Promise<(JobRow & { messageSeries: number | null }) | null> {
   const [row] = await sql.unsafe<(JobRow & { messageSeries: number | null })[]>(
     `select ${JOB_COLUMNS}, case when msg_seq = $1 then series else
-       (select (o.body->>'series')::int from outbox o where o.job_id = jobs.id and o.stream_seq = $1 limit 1) end as "messageSeries"
+       (select (o.body->>'series')::int from outbox o where o.job_id = jobs.id and o.stream_seq = $1 and ${isJobMessage('o')} limit 1) end as "messageSeries"
      from jobs
-     where msg_seq = $1 or (msg_seq is null and id in (select job_id from outbox where stream_seq = $1))
+     where msg_seq = $1 or (msg_seq is null and id in (select o.job_id from outbox o where o.stream_seq = $1 and ${isJobMessage('o')}))
      limit 1`,
     [msgSeq],
   );

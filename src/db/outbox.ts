@@ -33,6 +33,12 @@ export interface PublishedEntry {
  * they do not queue in front of the commits that must be durable (submits, claims, outcomes). WAL is
  * sequential, so the next durable commit makes them durable too.
  */
+/**
+ * Whether outbox entry `o` is a job message (on the jobs stream; its body names the job's attempt series),
+ * not a notification delivery (on the notifications stream): their `stream_seq`s count in different streams.
+ */
+export const isJobMessage = (o: string) => `${o}.body ? 'series'`;
+
 const NO_FLUSH_WAIT = `(select set_config('synchronous_commit', 'off', true)) as no_flush_wait`;
 
 const MARK_PUBLISHED = `update outbox set published_at = now(), stream_seq = a.seq

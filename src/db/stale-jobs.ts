@@ -5,7 +5,7 @@
 import type { Sql } from './client.js';
 import type { JobRow } from './schema.js';
 import { JOB_COLUMNS } from './jobs.js';
-import type { OutboxEntry } from './outbox.js';
+import { isJobMessage, type OutboxEntry } from './outbox.js';
 
 /**
  * Jobs the reconciler should look at, oldest first, after `after` (a pass's cursor): QUEUED or RETRYING (past
@@ -21,7 +21,7 @@ export async function findStaleJobs(
 ): Promise<(JobRow & StaleCursor & { messageSeq: number | null })[]> {
   return sql.unsafe<(JobRow & StaleCursor & { messageSeq: number | null })[]>(
     `select ${JOB_COLUMNS}, updated_at::text as "cursorAt",
-       coalesce(msg_seq, (select max(o.stream_seq) from outbox o where o.job_id = jobs.id))::float8 as "messageSeq"
+       coalesce(msg_seq, (select max(o.stream_seq) from outbox o where o.job_id = jobs.id and ${isJobMessage('o')}))::float8 as "messageSeq"
      from jobs
      where state in ('QUEUED', 'RETRYING', 'RUNNING')
        and updated_at < now() - $1 * interval '1 millisecond'
