@@ -33,11 +33,17 @@ export function createSettler(d: SettleDeps) {
       return m.ack();
     }
     if (msg.series !== job.series) return m.ack(); // from an earlier attempt series
-    if (job.state === 'FAILED' && job.deadLetteredAt === null) {
-      await copyToDeadLetters(d, job, m); // the worker failing it stopped before the copy
-      return m.term();
+    if (isTerminal(job.state)) {
+      // Delivered again after the job finished: its own worker may not have published the end (the outcome's
+      // write committed, its answer lost, and the retried write refused by it). Watchers drop an update they
+      // had by its seq, so the end is published again rather than possibly never.
+      publishUpdate(nats.nc, names, updateFromJob(job));
+      if (job.state === 'FAILED' && job.deadLetteredAt === null) {
+        await copyToDeadLetters(d, job, m); // the worker failing it stopped before the copy
+        return m.term();
+      }
+      return m.ack();
     }
-    if (isTerminal(job.state)) return m.ack(); // duplicate delivery of a finished job
     if (job.state === 'RUNNING' && job.leaseUntil && job.leaseUntil.getTime() > Date.now()) {
       // Held under a live lease, and not from this message: claimed from another one (a copy the reconciler
       // published once the lease had run out), or msg_seq is null: the reconciler queued a copy (which clears
