@@ -8,6 +8,7 @@ import { DrizzleQueryError } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { pgOptions } from './client.js';
+import { isConnectionError } from '../errors.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
@@ -44,7 +45,12 @@ export async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.slice(1));
   if (!name) throw new Error('DATABASE_URL names no database');
-  if (await databaseExists(url)) return;
+  const exists = await databaseExists(url).catch((e: unknown) => {
+    // The driver says `connect ECONNREFUSED 127.0.0.1:5432` alone: name the service and where it was looked for.
+    if (!isConnectionError(e)) throw e;
+    throw new Error(`cannot connect to PostgreSQL at ${target.host || 'its default address'}: ${(e as Error).message}`, { cause: e });
+  });
+  if (exists) return;
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const sql = postgres(admin.toString(), pgOptions(1));
