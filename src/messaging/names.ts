@@ -39,6 +39,8 @@ export interface Names {
 
 /** `demo.sleep` → `demo:sleep` (one subject token). */
 export const typeToken = (type: string): string => type.replaceAll('.', ':');
+/** The job type a subject token names: `demo:sleep` → `demo.sleep` (`typeToken` undone). */
+export const typeOfToken = (token: string): string => token.replaceAll(':', '.');
 
 export function names(prefix: string): Names {
   const jobsStream = `${prefix}JOBS`;

@@ -16,7 +16,7 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import type { JobType } from '../jobs/definition.js';
-import type { Names } from './names.js';
+import { typeOfToken, type Names } from './names.js';
 
 export interface StreamSettings {
   ackWaitMs: number;
@@ -131,8 +131,7 @@ const notFound = (e: unknown) => e instanceof JetStreamApiError && [10059, 10014
  */
 function consumerTakenMessage(n: Names, cfg: Partial<ConsumerConfig>, theirs: string | undefined, types: readonly JobType[]): string {
   const ours = types.find((t) => n.jobSubject(t.name) === cfg.filter_subject)?.name ?? cfg.filter_subject;
-  // A job subject's last token is its type's name with `.` as `:` (`typeToken`).
-  const other = theirs?.slice(theirs.lastIndexOf('.') + 1).replaceAll(':', '.') ?? '(none)';
+  const other = theirs === undefined ? '(none)' : typeOfToken(theirs.slice(theirs.lastIndexOf('.') + 1)); // a job subject's last token
   return (
     `job type "${ours}" needs the worker consumer ${cfg.durable_name}, which is job type "${other}"'s (its subject is ${theirs ?? 'none'}): ` +
     `type names that differ only by "." and "_" cannot both be used; rename one of them`
