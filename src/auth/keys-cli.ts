@@ -66,12 +66,8 @@ export async function runKeysCommand(argv: string[], io: KeysCliIo = stdio, env:
     return 1;
   }
   try {
+    // Their errors say what failed: `cannot connect to PostgreSQL at …`, `migrating the database failed: …`.
     await ensureDatabase(url);
-  } catch (e) {
-    io.err(`longrun keys: cannot reach the database: ${(e as Error).message}`);
-    return 1;
-  }
-  try {
     await migrateDatabase(url);
   } catch (e) {
     io.err(`longrun keys: ${(e as Error).message}`);
