@@ -16,6 +16,10 @@
  * - cancel requests (core NATS, one subject per job): abort the held attempt at once. One that arrives while
  *   the claim of that job is on its way back (the job is RUNNING in PostgreSQL, not held here yet) is kept
  *   on the claim, and aborts the attempt once it is held.
+ * - the dead-letter sweep's question (core NATS, one subject per job) before it fails a last attempt whose
+ *   lease ran out: answered while that attempt is held here. Cut off from PostgreSQL, this process cannot
+ *   renew the lease, but its in-progress acks keep the message and it writes the outcome once PostgreSQL
+ *   answers again; the sweep leaves the job to it.
  */
 import type { Subscription } from '@nats-io/nats-core';
 import type { Sql } from '../src/db/client.js';
@@ -23,6 +27,7 @@ import type { Logger } from '../src/log.js';
 import { renewLeases } from '../src/db/attempts.js';
 import type { JobRow } from '../src/db/schema.js';
 import type { Nats } from '../src/messaging/connect.js';
+import { heldAttemptBody } from '../src/messaging/messages.js';
 import type { Names } from '../src/messaging/names.js';
 import type { Attempt } from './attempt.js';
 
@@ -70,6 +75,13 @@ export function holdJobs(o: {
         const c = claiming.get(id);
         if (c) c.cancelled = true;
       }
+    },
+  });
+
+  const asks: Subscription = o.nats.nc.subscribe(o.names.heldPattern, {
+    callback: (_err, msg) => {
+      const attempt = held.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+      if (attempt && msg.string() === heldAttemptBody(attempt.job)) msg.respond();
     },
   });
 
@@ -152,6 +164,7 @@ export function holdJobs(o: {
       clearInterval(beats);
       clearInterval(reads);
       cancels.unsubscribe();
+      asks.unsubscribe();
     },
   };
 }

@@ -5,7 +5,8 @@
  * - JetStream gives up on it (MAX_DELIVERIES advisory, captured in a durable stream): the recorder copies the
  *   original (fetched by stream sequence), deletes it from the work queue and marks the job FAILED;
  * - its worker died on the last attempt and no worker pulls any more (nats-server 2.9 raises no advisory
- *   then): the sweep does the same from the job's recorded message sequence.
+ *   then): the sweep does the same from the job's recorded message sequence. A lease that ran out is not
+ *   enough: a worker cut off from PostgreSQL still holds its attempt (and says so when the sweep asks).
  * Every step is idempotent (the copy is deduplicated by `Nats-Msg-Id` = job id + attempt series), and the
  * advisory is acked only after the job is recorded, so a crash anywhere loses no dead letter.
  */
@@ -23,7 +24,7 @@ import type { Logger } from '../log.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { repeatAfterEach } from '../repeat.js';
 import type { Nats } from './connect.js';
-import { advisorySchema, encode, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
+import { advisorySchema, encode, heldAttemptBody, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
 import type { Names } from './names.js';
 
 export interface DeadLetterDeps {
@@ -220,6 +221,29 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<vo
   }
 }
 
+/** How long the sweep waits for a worker to say it still holds an attempt. */
+const HELD_ASK_MS = 1000;
+
+/**
+ * The jobs among `jobs` whose attempt a live worker still holds (workers/held-jobs.ts answers): one cut off
+ * from PostgreSQL cannot renew the lease, but its in-progress acks keep the message, and it writes the outcome
+ * once PostgreSQL answers it again. A dead worker has no subscription left (NATS answers "no responders" at
+ * once); a worker that does not answer within HELD_ASK_MS is taken for lost, as is every job with NATS down.
+ */
+async function heldByWorkers(d: DeadLetterDeps, jobs: readonly JobRow[]): Promise<Set<string>> {
+  const answers = await Promise.all(
+    jobs.map((job) =>
+      d.nats.nc.request(d.names.heldSubject(job.id), heldAttemptBody(job), { timeout: HELD_ASK_MS }).then(
+        () => job.id,
+        () => null,
+      ),
+    ),
+  );
+  const held = new Set(answers.filter((id) => id !== null));
+  if (held.size) d.log.info({ jobs: [...held] }, 'dead letters: lease ran out, but a worker still holds the attempt (cut off from PostgreSQL?); left to it');
+  return held;
+}
+
 export interface DeadLetterRecorder {
   /**
    * One sweep for abandoned jobs and stale copies (also run on a timer); answers the abandoned jobs it took.
@@ -274,9 +298,11 @@ export async function startDeadLetterRecorder(
   async function sweep(): Promise<number> {
     if (stopped) return 0;
     const jobs = await findAbandonedJobs(d.sql, 2 * o.ackWaitMs, 100);
+    const held = await heldByWorkers(d, jobs);
     let taken = 0;
     for (const job of jobs) {
       if (stopped) return taken;
+      if (held.has(job.id)) continue;
       await deadLetterJob(d, job, job.msgSeq, 'worker lost during the last attempt');
       taken++;
     }

@@ -33,6 +33,12 @@ export const jobUpdateSchema = z.object({
 });
 export type JobUpdateMessage = z.infer<typeof jobUpdateSchema> & { state: JobState };
 
+/**
+ * Body of the dead-letter sweep's question on a job's held subject (names.ts `heldSubject`): which attempt it
+ * asks about. Only the worker holding that very attempt answers.
+ */
+export const heldAttemptBody = (job: { series: number; attempts: number }): string => `${job.series}.${job.attempts}`;
+
 /** JetStream's MAX_DELIVERIES / MSG_TERMINATED advisory (fields present on nats-server 2.9.10). */
 export const advisorySchema = z.object({
   type: z.enum(['io.nats.jetstream.advisory.v1.max_deliver', 'io.nats.jetstream.advisory.v1.terminated']),

@@ -30,6 +30,9 @@ export interface Names {
   /** Core-NATS subject that tells workers to abort a running job. */
   cancelSubject(jobId: string): string;
   cancelPattern: string;
+  /** Core-NATS subject on which the worker that holds a job's attempt answers the dead-letter sweep. */
+  heldSubject(jobId: string): string;
+  heldPattern: string;
   /** Work-queue stream of notification deliveries to send (one message per delivery id). */
   notificationsStream: string;
   notificationSubject: string;
@@ -62,6 +65,8 @@ export function names(prefix: string): Names {
     updatesPattern: (type, state) => `${prefix}job.${type ? typeToken(type) : '*'}.${state ?? '*'}.*`,
     cancelSubject: (jobId) => `${prefix}cancel.${jobId}`,
     cancelPattern: `${prefix}cancel.*`,
+    heldSubject: (jobId) => `${prefix}held.${jobId}`,
+    heldPattern: `${prefix}held.*`,
     notificationsStream: `${prefix}NOTIFICATIONS`,
     notificationSubject: `${prefix}notify.delivery`,
     notifierConsumer: `${prefix}notifier`,
