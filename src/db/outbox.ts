@@ -95,14 +95,15 @@ export async function withUnpublished(
 }
 
 /**
- * Deletes published outbox entries older than `olderThanMs`, except those of waiting jobs whose message no
- * claim has recorded yet (`msg_seq` null): their entry holds the stream sequence the reconciler checks. Not
- * waited for on disk (NO_FLUSH_WAIT): a purge a crash loses is done again.
+ * Deletes published outbox entries older than `olderThanMs`, except those of jobs not done with whose message
+ * no claim has recorded yet (`msg_seq` null: waiting, or RUNNING under a lease that ran out and re-queued by
+ * the reconciler): their entry holds the stream sequence the reconciler checks, which would otherwise publish
+ * another copy. Not waited for on disk (NO_FLUSH_WAIT): a purge a crash loses is done again.
  */
 export async function purgePublished(sql: Sql, olderThanMs: number): Promise<void> {
   await sql.unsafe(
     `delete from outbox o using ${NO_FLUSH_WAIT} where published_at < now() - $1 * interval '1 millisecond'
-       and not exists (select 1 from jobs j where j.id = o.job_id and j.msg_seq is null and j.state in ('QUEUED', 'RETRYING'))`,
+       and not exists (select 1 from jobs j where j.id = o.job_id and j.msg_seq is null and j.state in ('QUEUED', 'RETRYING', 'RUNNING'))`,
     [olderThanMs],
   );
 }

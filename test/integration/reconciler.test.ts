@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gql, SUBMIT } from '../support/graphql.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { eventually } from '../support/streams.js';
+import { purgePublished } from '../../src/db/outbox.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -104,4 +105,34 @@ it("re-queues a waiting job whose sequence holds another job's message in a stre
     return s !== null && s !== seq;
   }, 'the waiting job is re-queued', 30_000);
   expect(await idAt((await seqOf(waiting))!)).toBe(waiting);
+});
+
+it('re-queues a running job whose worker and message are both gone once, not again when old outbox entries are purged', async () => {
+  // Its worker died (the lease ran out an hour ago) and JetStream lost its message too. The re-queue clears
+  // msg_seq, so the new message's sequence is only on its outbox entry until a claim records it; the purge of
+  // old published entries (every tenth relay pass, entries older than 10 minutes) used to delete that entry,
+  // and the next pass, finding no message for the job, published another copy: one every 10 minutes for as
+  // long as no worker pulled.
+  const { nats, names, relay, sql } = t.app.deps;
+  const running = await submit();
+  await eventually(async () => (await seqOf(running)) !== null, 'it is published');
+  const seq = (await seqOf(running))!;
+  await sql`update jobs set state = 'RUNNING', attempts = 1, msg_seq = ${seq}, lease_until = now() - interval '1 hour',
+              updated_at = now() - interval '1 hour' where id = ${running}`;
+  expect(await nats.jsm.streams.deleteMessage(names.jobsStream, seq)).toBe(true);
+  await eventually(async () => {
+    const s = await seqOf(running);
+    return s !== null && s !== seq;
+  }, 'the running job is re-queued', 30_000);
+
+  await purgePublished(sql, 0); // as the relay's purge does ten minutes later
+  for (let i = 0; i < 3; i++) expect(await relay.reconcileOnce()).toBe(0);
+  const copies = await nats.jsm.streams.info(names.jobsStream, { subjects_filter: names.jobSubject('demo.sleep') });
+  const ids: string[] = [];
+  for (let s = copies.state.first_seq; s <= copies.state.last_seq; s++) {
+    const m = await nats.jsm.streams.getMessage(names.jobsStream, { seq: s }).catch(() => null);
+    const id = m?.json<{ id: string }>().id;
+    if (id === running) ids.push(id);
+  }
+  expect(ids).toEqual([running]);
 });
