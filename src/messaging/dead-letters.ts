@@ -34,7 +34,12 @@ export interface DeadLetterDeps {
   log: Logger;
 }
 
-/** Publishes the copy (deduplicated per attempt series: a second copy returns the first one's sequence). */
+/**
+ * Publishes the copy (deduplicated per attempt series: a second copy returns the first one's sequence). A
+ * first copy removed as stale since (its job changed before it was recorded) still holds its id in the
+ * duplicate window: then this copy goes out under an id of its own, or the job would be recorded against a
+ * copy that is gone.
+ */
 async function publishCopy(
   d: DeadLetterDeps,
   job: JobRow,
@@ -46,11 +51,17 @@ async function publishCopy(
   h.set('Longrun-Job-Id', job.id);
   h.set('Longrun-Attempts', String(job.attempts));
   if (error) h.set('Longrun-Error', error.slice(0, 1000).replace(/[\r\n]+/g, ' '));
-  const pa = await d.nats.js.publish(
-    d.names.deadLetterSubject(job.type),
-    original?.data ?? encode({ id: job.id, type: job.type, series: job.series }),
-    { msgID: `${job.id}:${job.series}`, headers: h, timeout: 5000 },
-  );
+  const publish = (msgID: string) =>
+    d.nats.js.publish(d.names.deadLetterSubject(job.type), original?.data ?? encode({ id: job.id, type: job.type, series: job.series }), {
+      msgID,
+      headers: h,
+      timeout: 5000,
+    });
+  const msgID = `${job.id}:${job.series}`;
+  const pa = await publish(msgID);
+  if (pa.duplicate && (await d.nats.jsm.streams.getMessage(d.names.deadLetterStream, { seq: pa.seq })) === null) {
+    return (await publish(`${msgID}:${Date.now()}`)).seq;
+  }
   return pa.seq;
 }
 

@@ -61,3 +61,23 @@ it('removes a copy made after the job was replayed, and never records it on a la
   expect(await copiesOf(id)).toEqual([`${row2!.dead_letter_seq}:0`]);
   expect(await deadLetters()).toEqual({ list: { totalCount: 1, edges: [{ node: { id } }] }, inStream: 1 });
 });
+
+it('a copy removed as stale does not stand for a later failure of the same series inside the duplicate window', async () => {
+  // A copy made for the job while it was not failed (here: read while QUEUED; in production, read by the
+  // recorder just before a claim changed it) is removed instead of recorded. Its Nats-Msg-Id (job and series)
+  // stays in JetStream's duplicate window, so the real failure's copy, published under the same id, was
+  // dropped as a duplicate: the job was recorded against the removed copy's sequence, listed as a dead
+  // letter with no copy in the stream.
+  const submitted = (await gql(t.url, SUBMIT, { input: { type: 'demo.noop', payload: {} } })).body.data.submitJob.job.id as string;
+  const [queued] = await t.env.sql<JobRow[]>`select id, type, series, attempts, state from jobs where id = ${submitted}`;
+  await copyToDeadLetters(deps(), { ...queued!, error: null } as JobRow);
+  expect(await copiesOf(submitted)).toEqual([]);
+
+  const failed = (await markFailed(t.app.deps.sql, { id: submitted, error: 'boom', attemptFailed: false })) as JobRow;
+  expect(failed).toMatchObject({ state: 'FAILED', series: 1 });
+  await copyToDeadLetters(deps(), failed);
+  const [row] = await t.env.sql<{ dead_letter_seq: number }[]>`select dead_letter_seq::float8 as dead_letter_seq from jobs where id = ${submitted}`;
+  expect(await copiesOf(submitted)).toEqual([`${row!.dead_letter_seq}:0`]);
+  const { list } = await deadLetters();
+  expect(list.edges).toContainEqual({ node: { id: submitted } });
+});
