@@ -87,6 +87,12 @@ const schema = z.object({
   GRAPHQL_MAX_ALIASES: intIn(0, 10_000).default(30),
   /** Lexical tokens in one document; big payloads belong in variables. */
   GRAPHQL_MAX_TOKENS: intIn(100, 1_000_000).default(10_000),
+  /**
+   * TCP connections open at once on the API's port (HTTP keep-alive and WebSocket alike); a further one is
+   * closed as it arrives (0 = no cap). Keeps a flood of idle connections from taking the process's file
+   * descriptors.
+   */
+  HTTP_MAX_CONNECTIONS: intIn(0, 10_000_000).default(10_000),
   WS_MAX_MESSAGE_BYTES: intIn(1024, 100 * 1024 * 1024).default(1024 * 1024),
   WS_CONNECTION_INIT_TIMEOUT_MS: intIn(100, 600_000).default(10_000),
   /** A socket whose unsent data exceeds this is closed (1013) rather than buffered further. */

@@ -27,6 +27,8 @@ export interface SecurityOptions {
   query: QueryLimits;
   submitRate: SubmitRate;
   bodyLimitBytes: number;
+  /** TCP connections open at once on the port; a further one is closed as it arrives (0: no cap). */
+  maxConnections: number;
   ws: WsLimits;
 }
 
@@ -42,6 +44,7 @@ export function securityOptions(config: Config, auth: Authenticator): SecurityOp
     },
     submitRate: { perSecond: config.SUBMIT_RATE_PER_SEC, burst: config.SUBMIT_BURST },
     bodyLimitBytes: config.HTTP_BODY_LIMIT_BYTES,
+    maxConnections: config.HTTP_MAX_CONNECTIONS,
     ws: {
       maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
       connectionInitTimeoutMs: config.WS_CONNECTION_INIT_TIMEOUT_MS,

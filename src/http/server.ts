@@ -46,6 +46,9 @@ export interface HttpOptions {
   metricsToken: string | undefined;
 }
 
+/** Connections refused past HTTP_MAX_CONNECTIONS are logged at most once per this long. */
+const DROP_LOG_MS = 10_000;
+
 /** How long /readyz waits for the checks before answering 503. */
 const READY_TIMEOUT_MS = 2000;
 
@@ -74,6 +77,19 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   let draining = false;
 
   const sec = o.security;
+  if (sec.maxConnections > 0) {
+    server.maxConnections = sec.maxConnections;
+    // A flood is logged at most once per DROP_LOG_MS, with the connections refused since the last line.
+    let dropped = 0;
+    let quietUntil = 0;
+    server.on('drop', () => {
+      dropped++;
+      if (Date.now() < quietUntil) return;
+      quietUntil = Date.now() + DROP_LOG_MS;
+      o.log.warn({ dropped, maxConnections: sec.maxConnections }, 'connections refused: HTTP_MAX_CONNECTIONS are open');
+      dropped = 0;
+    });
+  }
   const submitRate = createSubmitRateLimiter(sec.submitRate);
   const ws = startGraphqlWs({ server, schema: o.schema, deps: o.deps, hub: o.hub, dev: o.dev, log: o.log, security: sec, submitRate });
 
