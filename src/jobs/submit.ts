@@ -3,7 +3,7 @@
  * one statement, and publish after the commit. Invalid input writes and publishes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { getJobsByKeys, insertJobs, type InsertResult, type NewJob } from '../db/jobs.js';
+import { getJobsByKeys, INSERT_ROUNDS, insertJobs, type InsertResult, type NewJob } from '../db/jobs.js';
 import { insertNotifications } from '../db/notifications.js';
 import { preparing, type Sql } from '../db/client.js';
 import { validateNotify, type CheckedNotification, type NotifyInput } from '../notifications/validate.js';
@@ -294,9 +294,17 @@ class KeysTaken extends Error {
   }
 }
 
+/** A key's job deleted between the insert and its read: the transaction is rolled back and run again. */
+class KeyFreed extends Error {
+  override name = 'KeyFreed';
+}
+
 /**
  * Inserts the jobs and, in the same transaction, the subscriptions of those actually inserted. `checkKeys`
  * refuses the batch by the jobs its taken keys named: then the transaction is rolled back (`rolledBack`).
+ * A key whose job was deleted between the insert and its read (retention, `purgeJobs`) rolls the transaction
+ * back and runs it again, up to INSERT_ROUNDS times in all, so that every try takes its keys in (owner, key)
+ * order (`insertJobs`); the last try's answer leaves such a key out.
  */
 async function insertInTransaction(
   sql: Sql,
@@ -304,19 +312,23 @@ async function insertInTransaction(
   notifications: Parameters<typeof insertNotifications>[1],
   checkKeys: ((existing: readonly JobRow[]) => UserError[]) | null,
 ): Promise<InsertResult | { rolledBack: UserError[] }> {
-  try {
-    return (await sql.begin(async (raw) => {
-      const tx = preparing(raw) as unknown as Sql;
-      const result = await insertJobs(tx, jobs);
-      const errors = checkKeys?.(result.existing) ?? [];
-      if (errors.length) throw new KeysTaken(errors);
-      const inserted = new Set(result.inserted.map((r) => r.job.id));
-      const theirs = notifications.filter((n) => inserted.has(n.jobId));
-      if (theirs.length) await insertNotifications(tx, theirs);
-      return result;
-    })) as InsertResult;
-  } catch (e) {
-    if (e instanceof KeysTaken) return { rolledBack: e.errors };
-    throw e;
+  for (let round = 1; ; round++) {
+    try {
+      return (await sql.begin(async (raw) => {
+        const tx = preparing(raw) as unknown as Sql;
+        const result = await insertJobs(tx, jobs, 1);
+        // Each job is inserted or answered by the one job holding its key (`jobs` has each key once).
+        if (round < INSERT_ROUNDS && result.inserted.length + result.existing.length < jobs.length) throw new KeyFreed();
+        const errors = checkKeys?.(result.existing) ?? [];
+        if (errors.length) throw new KeysTaken(errors);
+        const inserted = new Set(result.inserted.map((r) => r.job.id));
+        const theirs = notifications.filter((n) => inserted.has(n.jobId));
+        if (theirs.length) await insertNotifications(tx, theirs);
+        return result;
+      })) as InsertResult;
+    } catch (e) {
+      if (e instanceof KeysTaken) return { rolledBack: e.errors };
+      if (!(e instanceof KeyFreed)) throw e;
+    }
   }
 }
