@@ -35,14 +35,26 @@ export const MAX_PAYLOAD_BYTES = 256 * 1024;
  */
 export const MAX_RESULT_BYTES = MAX_PAYLOAD_BYTES;
 
+/**
+ * Longest part of a user's input that an error message quotes, in UTF-16 code units (200): an unknown job
+ * type's name of a megabyte is not sent back whole.
+ */
+export const MAX_QUOTED_LENGTH = 200;
+
+/** `s` cut to `max` UTF-16 code units, the last one `…`, when it is longer. */
+const cut = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+/** A user's input as an error message quotes it: a JSON string, cut to {@link MAX_QUOTED_LENGTH} (ending in `…`). */
+export const quoted = (s: string): string => JSON.stringify(cut(s, MAX_QUOTED_LENGTH));
+
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
 /**
  * A progress message or error text as it is stored: cut to {@link MAX_TEXT_LENGTH} (ending in `…`), and
  * what PostgreSQL cannot store (U+0000, unpaired surrogates, one left by the cut too) replaced by U+FFFD.
  */
 export const storableText = (s: string): string => {
-  const cut = s.length > MAX_TEXT_LENGTH ? `${s.slice(0, MAX_TEXT_LENGTH - 1)}…` : s;
-  return isStorableText(cut) ? cut : cut.replace(UNSTORABLE_ALL, '\uFFFD');
+  const text = cut(s, MAX_TEXT_LENGTH);
+  return isStorableText(text) ? text : text.replace(UNSTORABLE_ALL, '\uFFFD');
 };
 
 /** What {@link checkJson} finds: `ok`, or why the value cannot be stored. */

@@ -15,7 +15,7 @@ import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { MAX_ATTEMPTS_RANGE, parsePayload, TIMEOUT_RANGE, type JobType } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
-import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, nonFiniteNumberAt, unstorableMessage } from './payload-check.js';
+import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, nonFiniteNumberAt, quoted, unstorableMessage } from './payload-check.js';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Most jobs one `submitJobs` call accepts. */
@@ -60,7 +60,7 @@ export async function validateSubmit(
   const type = deps.types.get(input.type);
   if (!type) {
     return {
-      errors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: [...at, 'type'], message: `unknown job type ${JSON.stringify(input.type)}` }],
+      errors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: [...at, 'type'], message: `unknown job type ${quoted(input.type)}` }],
     };
   }
   const errors: UserError[] = [];
