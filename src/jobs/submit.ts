@@ -15,7 +15,7 @@ import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { MAX_ATTEMPTS_RANGE, parsePayload, TIMEOUT_RANGE, type JobType } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
-import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, nonFiniteNumberAt, quoted, unstorableMessage } from './payload-check.js';
+import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, nonFiniteNumberAt, quoted, unstorableMessage } from './payload-check.js';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Most jobs one `submitJobs` call accepts. */
@@ -111,17 +111,16 @@ function characters(s: string, max: number): number {
 
 /** Why a payload is refused (storable, within MAX_PAYLOAD_BYTES, then its type's schema); empty: accepted. */
 async function payloadErrors(type: JobType, payload: unknown, at: string[]): Promise<UserError[]> {
-  const shape = checkJson(payload);
+  const shape = checkJson(payload, MAX_PAYLOAD_DEPTH, Infinity, { finite: true });
   if (shape === 'too-deep') return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
   const size = Buffer.byteLength(JSON.stringify(payload));
   if (size > MAX_PAYLOAD_BYTES) {
     return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload is ${size} bytes; the maximum is ${MAX_PAYLOAD_BYTES}` }];
   }
   if (shape === 'unstorable') return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
-  const infinite = nonFiniteNumberAt(payload);
-  if (infinite) {
-    const message = 'payload cannot be stored: a number in it is beyond what a JSON number holds here (about ±1.8e308); send it as a string';
-    return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload', ...infinite], message }];
+  if (shape === 'non-finite') {
+    const field = [...at, 'payload', ...(nonFiniteNumberAt(payload) ?? [])];
+    return [{ code: UserErrorCode.INVALID_PAYLOAD, field, message: unstorableMessage('payload', shape) }];
   }
   const parsed = await parsePayload(type, payload);
   if (parsed.success) return [];
