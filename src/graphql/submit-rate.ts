@@ -96,9 +96,9 @@ function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, variables
 
 /**
  * The jobs an operation is charged before it runs (both transports): `jobsSubmitted`, or none when its
- * variables do not coerce. GraphQL then refuses the whole operation with BAD_USER_INPUT before any resolver
- * runs, so nothing is written and no resolver could give the tokens back; the SDK's batcher sends such a
- * batch again without the input named, which would pay for the rest twice.
+ * variables do not coerce, or a root `@skip` / `@include` is given null. GraphQL then refuses the whole
+ * operation before any resolver runs, so nothing is written and no resolver could give the tokens back;
+ * the SDK's batcher sends such a batch again without the input named, which would pay for the rest twice.
  */
 export function jobsCharged(
   schema: GraphQLSchema,
@@ -108,7 +108,14 @@ export function jobsCharged(
 ): number {
   if (op.operation !== 'mutation') return 0;
   const values = getVariableValues(schema, op.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
-  return values.errors ? 0 : jobsSubmitted(doc, op, values.coerced);
+  if (values.errors) return 0;
+  try {
+    return jobsSubmitted(doc, op, values.coerced);
+  } catch (e) {
+    // `@skip(if: $s)` with `$s: Boolean = true` sent as null: graphql-js refuses the operation for it.
+    if (e instanceof GraphQLError) return 0;
+    throw e;
+  }
 }
 
 export interface SubmitRateLimiter {

@@ -33,6 +33,7 @@ describe('jobsCharged', () => {
     expect(count(`mutation($s: Boolean!) { ${one('@skip(if: $s)')} }`, { s: true })).toBe(0);
     expect(count(`mutation($s: Boolean!) { ${one('@skip(if: $s)')} }`, { s: false })).toBe(1);
     expect(count(`mutation($s: Boolean = true) { ${one('@skip(if: $s)')} }`)).toBe(0);
+    expect(count(`mutation($s: Boolean = true) { ${one('@skip(if: $s)')} }`, { s: null })).toBe(0); // refused whole: runs nothing
     const fragments = `mutation($i: Boolean!) { ... on Mutation @include(if: $i) { ${one()} } ...M @include(if: $i) } fragment M on Mutation { ${one()} }`;
     expect(count(fragments, { i: false })).toBe(0);
     expect(count(fragments, { i: true })).toBe(2);
