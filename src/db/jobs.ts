@@ -35,7 +35,7 @@ export interface NewJob {
 }
 
 /** Tries of `insertJobs` for a key whose job is deleted between its insert and its read. */
-const INSERT_ROUNDS = 3;
+export const INSERT_ROUNDS = 3;
 
 /**
  * Inserts jobs (QUEUED, seq 1) and their outbox entries in one statement, so one transaction. The history's
@@ -43,16 +43,21 @@ const INSERT_ROUNDS = 3;
  * A job whose (owner, idempotencyKey) exists is not inserted: it is returned from `existing` instead.
  *
  * The job holding a key is read by a second statement, so it can be gone by then (retention or `purgeJobs`
- * deleted it between the two): the key is free again, and such jobs are inserted anew, up to
- * INSERT_ROUNDS times. A key still answered by neither (deleted again each time) is left out of both.
+ * deleted it between the two): the key is free again, and such jobs are inserted anew, in up to
+ * `rounds` rounds in all. A key still answered by neither (deleted again each time) is left out of both.
+ *
+ * When `sql` is a transaction, give `rounds` 1: the keys inserted stay taken until the commit, so a second
+ * round would take a freed key after them, out of (owner, key) order, and could deadlock with another
+ * transaction that took that key and waits for one of them. Run the whole transaction again instead.
  */
 export async function insertJobs(
   sql: Sql,
   input: NewJob[],
+  rounds = INSERT_ROUNDS,
 ): Promise<{ inserted: { job: JobRow; outbox: OutboxEntry }[]; existing: JobRow[] }> {
   const out: { inserted: { job: JobRow; outbox: OutboxEntry }[]; existing: JobRow[] } = { inserted: [], existing: [] };
   let pending = input;
-  for (let round = 0; round < INSERT_ROUNDS && pending.length; round++) {
+  for (let round = 0; round < rounds && pending.length; round++) {
     const r = await insertRound(sql, pending);
     out.inserted.push(...r.inserted);
     out.existing.push(...r.existing);

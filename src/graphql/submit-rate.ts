@@ -1,9 +1,10 @@
 /**
  * Submit rate per API key, checked before an operation runs (so a refused operation writes nothing), on
  * both transports. The cost of an operation is the number of jobs it submits: 1 per `submitJob` field,
- * the length of `inputs` per `submitJobs` field. Each key has a token bucket of `burst` jobs refilled at
- * `perSecond`; an operation that does not fit answers RATE_LIMITED with `extensions.retryAfter` (seconds;
- * null when it submits more than `burst` jobs, which never fit: then `extensions.limit` = burst) and
+ * the length of `inputs` per `submitJobs` field, none for a field `@skip` / `@include` leaves out. Each
+ * key has a token bucket of `burst` jobs refilled at `perSecond`; an operation that does not fit answers
+ * RATE_LIMITED with `extensions.retryAfter` (seconds; null when it submits more than `burst` jobs, which
+ * never fit: then `extensions.limit` = burst) and
  * `extensions.remaining`, the whole jobs the bucket holds at that instant: an operation of at most that
  * many jobs would have passed, and passes next unless other operations of the key take tokens first (a
  * refused operation takes none, and the bucket only fills in between). The SDK's batcher sends that many.
@@ -17,12 +18,16 @@
  */
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import {
+  getDirectiveValues,
   getVariableValues,
   GraphQLError,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
   Kind,
   type DocumentNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type SelectionNode,
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
@@ -44,30 +49,31 @@ export interface SubmitRate {
 export const chargedInputs = (inputs: number): number => (inputs <= MAX_BATCH_SIZE ? inputs : 0);
 
 /**
- * How many jobs the operation submits (fragments expanded; aliases count once each): `inputs` given as a
- * literal list, a variable, or a variable's default value; each `submitJobs` as `chargedInputs` says.
+ * How many jobs the operation submits (fragments expanded; aliases count once each; a field or fragment left
+ * out by `@skip` / `@include` counts nothing: it runs no resolver): `inputs` given as a literal list or a
+ * variable; each `submitJobs` as `chargedInputs` says. `variables`: the operation's coerced values
+ * (`getVariableValues`: defaults filled in, a single input made a list of one).
  */
-export function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, variables: Readonly<Record<string, unknown>> | null | undefined): number {
-  if (op.operation !== 'mutation') return 0;
+function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): number {
   const fragments = new Map(
     doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
   );
-  const defaults = new Map((op.variableDefinitions ?? []).map((d) => [d.variable.name.value, d.defaultValue]));
-  /** How many inputs a list argument holds (a single value is coerced to a list of one). */
+  /** How many inputs a list argument holds. */
   const lengthOf = (value: ValueNode | undefined): number => {
     if (value?.kind === Kind.LIST) return value.values.length;
     if (value?.kind !== Kind.VARIABLE) return 1;
-    const name = value.name.value;
-    if (variables && Object.hasOwn(variables, name)) {
-      const v = variables[name];
-      return Array.isArray(v) ? v.length : 1;
-    }
-    return lengthOf(defaults.get(name));
+    const v = variables[value.name.value];
+    return Array.isArray(v) ? v.length : 1;
   };
+  /** Whether a selection runs, as graphql-js decides it (`@skip(if: true)`, `@include(if: false)`: not). */
+  const runs = (sel: SelectionNode) =>
+    getDirectiveValues(GraphQLSkipDirective, sel, variables)?.['if'] !== true &&
+    getDirectiveValues(GraphQLIncludeDirective, sel, variables)?.['if'] !== false;
   const seen = new Set<string>();
   const count = (set: SelectionSetNode): number => {
     let n = 0;
     for (const sel of set.selections) {
+      if (!runs(sel)) continue;
       if (sel.kind === Kind.FIELD) {
         if (sel.name.value === 'submitJob') n += 1;
         if (sel.name.value === 'submitJobs') {
@@ -90,9 +96,9 @@ export function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, va
 
 /**
  * The jobs an operation is charged before it runs (both transports): `jobsSubmitted`, or none when its
- * variables do not coerce. GraphQL then refuses the whole operation with BAD_USER_INPUT before any resolver
- * runs, so nothing is written and no resolver could give the tokens back; the SDK's batcher sends such a
- * batch again without the input named, which would pay for the rest twice.
+ * variables do not coerce, or a root `@skip` / `@include` is given null. GraphQL then refuses the whole
+ * operation before any resolver runs, so nothing is written and no resolver could give the tokens back;
+ * the SDK's batcher sends such a batch again without the input named, which would pay for the rest twice.
  */
 export function jobsCharged(
   schema: GraphQLSchema,
@@ -100,9 +106,16 @@ export function jobsCharged(
   op: OperationDefinitionNode,
   variables: Readonly<Record<string, unknown>> | null | undefined,
 ): number {
-  const jobs = jobsSubmitted(doc, op, variables);
-  if (jobs === 0) return 0;
-  return getVariableValues(schema, op.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 }).errors ? 0 : jobs;
+  if (op.operation !== 'mutation') return 0;
+  const values = getVariableValues(schema, op.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
+  if (values.errors) return 0;
+  try {
+    return jobsSubmitted(doc, op, values.coerced);
+  } catch (e) {
+    // `@skip(if: $s)` with `$s: Boolean = true` sent as null: graphql-js refuses the operation for it.
+    if (e instanceof GraphQLError) return 0;
+    throw e;
+  }
 }
 
 export interface SubmitRateLimiter {

@@ -35,33 +35,52 @@ export const MAX_PAYLOAD_BYTES = 256 * 1024;
  */
 export const MAX_RESULT_BYTES = MAX_PAYLOAD_BYTES;
 
+/**
+ * Longest part of a user's input that an error message quotes, in UTF-16 code units (200): an unknown job
+ * type's name of a megabyte is not sent back whole.
+ */
+export const MAX_QUOTED_LENGTH = 200;
+
+/** `s` cut to `max` UTF-16 code units, the last one `…`, when it is longer. */
+const cut = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+/** A user's input as an error message quotes it: a JSON string, cut to {@link MAX_QUOTED_LENGTH} (ending in `…`). */
+export const quoted = (s: string): string => JSON.stringify(cut(s, MAX_QUOTED_LENGTH));
+
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
 /**
  * A progress message or error text as it is stored: cut to {@link MAX_TEXT_LENGTH} (ending in `…`), and
  * what PostgreSQL cannot store (U+0000, unpaired surrogates, one left by the cut too) replaced by U+FFFD.
  */
 export const storableText = (s: string): string => {
-  const cut = s.length > MAX_TEXT_LENGTH ? `${s.slice(0, MAX_TEXT_LENGTH - 1)}…` : s;
-  return isStorableText(cut) ? cut : cut.replace(UNSTORABLE_ALL, '\uFFFD');
+  const text = cut(s, MAX_TEXT_LENGTH);
+  return isStorableText(text) ? text : text.replace(UNSTORABLE_ALL, '\uFFFD');
 };
 
 /** What {@link checkJson} finds: `ok`, or why the value cannot be stored. */
-export type JsonCheck = 'ok' | 'too-deep' | 'unstorable' | 'too-large';
+export type JsonCheck = 'ok' | 'too-deep' | 'unstorable' | 'too-large' | 'non-finite';
 
 /**
  * `ok`, or why the value cannot be stored. `maxValues`: `too-large` past that many values, counted as JSON
  * writes them (a part shared by several paths once per path), each at least a byte of JSON: a structure
  * sharing its parts level after level (`{ l: x, r: x }`, 40 levels deep) is refused after `maxValues` steps
  * rather than walked 2^40 times (as `JSON.stringify` would).
+ *
+ * `finite` (payloads): `non-finite` for a number that is not finite, when nothing else is wrong (see
+ * {@link nonFiniteNumberAt}, which then names where it is). Without it (handler results, which
+ * JSON.stringify writes with `null` in its place) numbers are not looked at.
  */
-export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH, maxValues = Infinity): JsonCheck {
+export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH, maxValues = Infinity, o: { finite?: boolean } = {}): JsonCheck {
   const pending: [unknown, number][] = [[value, 0]];
   let values = 0;
+  let nonFinite = false;
   while (pending.length) {
     if (++values > maxValues) return 'too-large';
     const [v, depth] = pending.pop()!;
     if (typeof v === 'string') {
       if (!isStorableText(v)) return 'unstorable';
+    } else if (typeof v === 'number') {
+      if (o.finite && !Number.isFinite(v)) nonFinite = true;
     } else if (v !== null && typeof v === 'object') {
       if (depth >= maxDepth) return 'too-deep';
       for (const [k, x] of Object.entries(v)) {
@@ -70,14 +89,14 @@ export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH, maxValue
       }
     }
   }
-  return 'ok';
+  return nonFinite ? 'non-finite' : 'ok';
 }
 
 /**
  * The path of the first number in `value` that is not finite (else null): JSON text such as `1e400`, which
  * JSON.parse (and GraphQL's JSON scalar) read as Infinity, and JSON.stringify writes as `null`, so such a
- * payload would be stored, and run, with null in its place. Call it on a value {@link checkJson} passed (its
- * depth is bounded).
+ * payload would be stored, and run, with null in its place. Call it on a value that {@link checkJson}
+ * answered `non-finite` (its depth is bounded).
  */
 export function nonFiniteNumberAt(value: unknown): string[] | null {
   if (typeof value === 'number') return Number.isFinite(value) ? null : [];
@@ -123,6 +142,7 @@ export function unstorableMessage(what: string, check: Exclude<JsonCheck, 'ok'>,
   const why =
     check === 'too-deep' ? `nests deeper than ${maxDepth} levels`
     : check === 'too-large' ? 'is too large'
+    : check === 'non-finite' ? 'has a number past what a JSON number holds here (about ±1.8e308); send it as a string'
     : 'contains U+0000 or an unpaired surrogate';
   return `${what} cannot be stored: it ${why}`;
 }

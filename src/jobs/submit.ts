@@ -3,7 +3,7 @@
  * one statement, and publish after the commit. Invalid input writes and publishes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { getJobsByKeys, insertJobs, type InsertResult, type NewJob } from '../db/jobs.js';
+import { getJobsByKeys, INSERT_ROUNDS, insertJobs, type InsertResult, type NewJob } from '../db/jobs.js';
 import { insertNotifications } from '../db/notifications.js';
 import { preparing, type Sql } from '../db/client.js';
 import { validateNotify, type CheckedNotification, type NotifyInput } from '../notifications/validate.js';
@@ -15,7 +15,7 @@ import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { MAX_ATTEMPTS_RANGE, parsePayload, TIMEOUT_RANGE, type JobType } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
-import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, nonFiniteNumberAt, unstorableMessage } from './payload-check.js';
+import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, nonFiniteNumberAt, quoted, unstorableMessage } from './payload-check.js';
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Most jobs one `submitJobs` call accepts. */
@@ -60,7 +60,7 @@ export async function validateSubmit(
   const type = deps.types.get(input.type);
   if (!type) {
     return {
-      errors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: [...at, 'type'], message: `unknown job type ${JSON.stringify(input.type)}` }],
+      errors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: [...at, 'type'], message: `unknown job type ${quoted(input.type)}` }],
     };
   }
   const errors: UserError[] = [];
@@ -111,17 +111,16 @@ function characters(s: string, max: number): number {
 
 /** Why a payload is refused (storable, within MAX_PAYLOAD_BYTES, then its type's schema); empty: accepted. */
 async function payloadErrors(type: JobType, payload: unknown, at: string[]): Promise<UserError[]> {
-  const shape = checkJson(payload);
+  const shape = checkJson(payload, MAX_PAYLOAD_DEPTH, Infinity, { finite: true });
   if (shape === 'too-deep') return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
   const size = Buffer.byteLength(JSON.stringify(payload));
   if (size > MAX_PAYLOAD_BYTES) {
     return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload is ${size} bytes; the maximum is ${MAX_PAYLOAD_BYTES}` }];
   }
   if (shape === 'unstorable') return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
-  const infinite = nonFiniteNumberAt(payload);
-  if (infinite) {
-    const message = 'payload cannot be stored: a number in it is beyond what a JSON number holds here (about ±1.8e308); send it as a string';
-    return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload', ...infinite], message }];
+  if (shape === 'non-finite') {
+    const field = [...at, 'payload', ...(nonFiniteNumberAt(payload) ?? [])];
+    return [{ code: UserErrorCode.INVALID_PAYLOAD, field, message: unstorableMessage('payload', shape) }];
   }
   const parsed = await parsePayload(type, payload);
   if (parsed.success) return [];
@@ -294,9 +293,17 @@ class KeysTaken extends Error {
   }
 }
 
+/** A key's job deleted between the insert and its read: the transaction is rolled back and run again. */
+class KeyFreed extends Error {
+  override name = 'KeyFreed';
+}
+
 /**
  * Inserts the jobs and, in the same transaction, the subscriptions of those actually inserted. `checkKeys`
  * refuses the batch by the jobs its taken keys named: then the transaction is rolled back (`rolledBack`).
+ * A key whose job was deleted between the insert and its read (retention, `purgeJobs`) rolls the transaction
+ * back and runs it again, up to INSERT_ROUNDS times in all, so that every try takes its keys in (owner, key)
+ * order (`insertJobs`); the last try's answer leaves such a key out.
  */
 async function insertInTransaction(
   sql: Sql,
@@ -304,19 +311,23 @@ async function insertInTransaction(
   notifications: Parameters<typeof insertNotifications>[1],
   checkKeys: ((existing: readonly JobRow[]) => UserError[]) | null,
 ): Promise<InsertResult | { rolledBack: UserError[] }> {
-  try {
-    return (await sql.begin(async (raw) => {
-      const tx = preparing(raw) as unknown as Sql;
-      const result = await insertJobs(tx, jobs);
-      const errors = checkKeys?.(result.existing) ?? [];
-      if (errors.length) throw new KeysTaken(errors);
-      const inserted = new Set(result.inserted.map((r) => r.job.id));
-      const theirs = notifications.filter((n) => inserted.has(n.jobId));
-      if (theirs.length) await insertNotifications(tx, theirs);
-      return result;
-    })) as InsertResult;
-  } catch (e) {
-    if (e instanceof KeysTaken) return { rolledBack: e.errors };
-    throw e;
+  for (let round = 1; ; round++) {
+    try {
+      return (await sql.begin(async (raw) => {
+        const tx = preparing(raw) as unknown as Sql;
+        const result = await insertJobs(tx, jobs, 1);
+        // Each job is inserted or answered by the one job holding its key (`jobs` has each key once).
+        if (round < INSERT_ROUNDS && result.inserted.length + result.existing.length < jobs.length) throw new KeyFreed();
+        const errors = checkKeys?.(result.existing) ?? [];
+        if (errors.length) throw new KeysTaken(errors);
+        const inserted = new Set(result.inserted.map((r) => r.job.id));
+        const theirs = notifications.filter((n) => inserted.has(n.jobId));
+        if (theirs.length) await insertNotifications(tx, theirs);
+        return result;
+      })) as InsertResult;
+    } catch (e) {
+      if (e instanceof KeysTaken) return { rolledBack: e.errors };
+      if (!(e instanceof KeyFreed)) throw e;
+    }
   }
 }

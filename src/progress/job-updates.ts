@@ -32,6 +32,7 @@ import { changedJobsSince, historySince, typesWithJobsLeft } from '../db/queries
 import { ErrorCode, PublicError } from '../errors.js';
 import { JOB_TYPE_NAME } from '../jobs/definition.js';
 import { isUuid } from '../jobs/deps.js';
+import { quoted } from '../jobs/payload-check.js';
 import type { JobState } from '../jobs/state.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
@@ -117,7 +118,7 @@ async function checkTypes(deps: JobUpdatesDeps, types: readonly string[] | null 
   const badName = other.find((t) => !JOB_TYPE_NAME.test(t));
   const left = new Set(badName === undefined ? await typesWithJobsLeft(deps.sql, other, owner) : []);
   const unknown = badName ?? other.find((t) => !left.has(t));
-  if (unknown !== undefined) throw new PublicError(ErrorCode.BAD_USER_INPUT, `unknown job type ${JSON.stringify(unknown)}`);
+  if (unknown !== undefined) throw new PublicError(ErrorCode.BAD_USER_INPUT, `unknown job type ${quoted(unknown)}`);
 }
 
 /** What identifies a read of recorded changes: the viewer, the filter (as sets) and its range. */

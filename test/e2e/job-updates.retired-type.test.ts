@@ -81,3 +81,9 @@ it('watches the leftover jobs of a type the server no longer has, while the view
   expect((await gql(next.url, PURGE)).body.data.purgeJobs.purged).toBe(2);
   expect(await refusal(['reports.legacy'], alice)).toEqual(unknown('reports.legacy'));
 });
+
+it('a type named by half a megabyte is refused with a message that quotes only the start of the name', async () => {
+  const errors = await refusal([`no.such.type.${'x'.repeat(500_000)}`], f.alice);
+  expect(errors).toEqual([expect.objectContaining({ message: expect.stringMatching(/^unknown job type "no\.such\.type\.x+…"$/), extensions: { code: 'BAD_USER_INPUT' } })]);
+  expect((errors[0] as { message: string }).message.length).toBeLessThan(1024);
+});

@@ -2,7 +2,8 @@
  * A refused submit wrote nothing and does not count on the key's submit rate: one refused by validation
  * alone (before any database work), and one refused by what the database holds (an idempotency key taken by
  * a job of another type, found by a lone submit's insert or a batch's key read), are given their tokens back.
- * One whose variables GraphQL cannot coerce (BAD_USER_INPUT: it never runs) is not charged at all.
+ * One whose variables GraphQL cannot coerce (BAD_USER_INPUT: it never runs) is not charged at all, nor is a
+ * submit field left out by `@skip` / `@include`.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -58,6 +59,15 @@ it('a batch whose variables GraphQL cannot coerce (BAD_USER_INPUT, nothing runs)
   const uncoercible = [{ type: 'demo.noop' }, { type: 'demo.noop', maxAttempts: 1.5 }, { type: 'demo.noop' }];
   for (let i = 0; i < 5; i++) expect(await submit(key, uncoercible)).toBe('BAD_USER_INPUT');
   expect(await submit(key, { type: 'demo.noop', timeoutMs: 'soon' })).toBe('BAD_USER_INPUT');
+  expect(await submit(key, Array(4).fill({ type: 'demo.noop' }))).toBe('ok');
+  expect(await submit(key, { type: 'demo.noop' })).toBe('RATE_LIMITED');
+});
+
+it('submit fields that @skip or @include leave out run nothing and are not charged', async () => {
+  const key = await newKey();
+  const field = (alias: string, directive: string) => `${alias}: submitJob(input: { type: "demo.noop" }) ${directive} { job { id } }`;
+  const skipped = `mutation S($skip: Boolean!) { ${['a', 'b', 'c'].map((a) => field(a, '@skip(if: $skip)')).join(' ')} ${field('d', '@include(if: false)')} }`;
+  for (let i = 0; i < 5; i++) expect((await gql(t.url, skipped, { skip: true }, key)).body).toEqual({ data: {} });
   expect(await submit(key, Array(4).fill({ type: 'demo.noop' }))).toBe('ok');
   expect(await submit(key, { type: 'demo.noop' })).toBe('RATE_LIMITED');
 });

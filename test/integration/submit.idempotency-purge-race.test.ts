@@ -50,3 +50,54 @@ it('a resubmit whose key’s job is purged between its insert and its read gets 
   const [row] = await env.sql<{ id: string }[]>`select id from jobs where idempotency_key = 'order-42'`;
   expect(row?.id).toBe(r.data.submitJob.job.id);
 });
+
+const SUBMIT_BATCH = /* GraphQL */ `mutation S($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id } userErrors { code } } }`;
+
+/**
+ * Two batches with keys, each in a transaction that takes its keys in (owner, key) order. Batch A = a, b, c, d:
+ * `a` is held by a job that gets purged, `d` by one that stays, `c` by a test transaction left open, so A's
+ * insert stops at `c` holding `b`. The purge commits, then batch B = a, b takes `a` and waits for A's `b`.
+ * The test transaction rolls back: A's insert ends, A reads the holder of `a` and finds none. Taking `a` now,
+ * after `b`, out of order, would wait for B while B waits for A: a deadlock (40P01), which PostgreSQL breaks
+ * by failing one of the two submits. Both must get their jobs, one per key.
+ */
+it('a batch whose key’s job is purged between its insert and its read waits for no batch that waits for it', async () => {
+  const { env, direct: app } = f;
+  const job = (key: string) => ({ type: 'demo.noop', payload: {}, idempotencyKey: `batch-${key}` });
+  const gone = (await gql(app.url, SUBMIT, { input: job('a') })).body.data.submitJob.job.id as string;
+  const kept = (await gql(app.url, SUBMIT, { input: job('d') })).body.data.submitJob.job.id as string;
+  expect((await gql(app.url, CANCEL, { id: gone })).body.data.cancelJob.job).toEqual({ state: 'CANCELLED' });
+
+  const waiting = async (n: number) =>
+    (await env.sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'
+      and query like 'with input as%'`).length === n;
+  const holder = await env.sql.reserve();
+  try {
+    await holder`begin`;
+    await holder`insert into jobs (id, owner, type, payload, max_attempts, timeout_ms, idempotency_key)
+      values (gen_random_uuid(), 'test', 'demo.noop', '{}', 1, 1000, 'batch-c')`;
+    const a = gql(app.url, SUBMIT_BATCH, { inputs: ['a', 'b', 'c', 'd'].map(job) });
+    await eventually(() => waiting(1), 10_000, 'batch A waiting for c');
+    expect((await gql(app.url, PURGE)).body.data.purgeJobs).toEqual({ purged: 1, userErrors: [] });
+    const b = gql(app.url, SUBMIT_BATCH, { inputs: ['a', 'b'].map(job) });
+    await eventually(() => waiting(2), 10_000, 'batch B waiting for b');
+    await holder`rollback`;
+
+    const [ra, rb] = [(await a).body, (await b).body];
+    expect(ra.errors).toBeUndefined();
+    expect(rb.errors).toBeUndefined();
+    expect(ra.data.submitJobs.userErrors).toEqual([]);
+    expect(rb.data.submitJobs.userErrors).toEqual([]);
+    const rows = await env.sql<{ key: string; id: string }[]>`select idempotency_key as key, id from jobs
+      where idempotency_key like 'batch-%' order by idempotency_key`;
+    const byKey = Object.fromEntries(rows.map((r) => [r.key, r.id]));
+    expect(Object.keys(byKey)).toEqual(['batch-a', 'batch-b', 'batch-c', 'batch-d']);
+    expect(byKey['batch-a']).not.toBe(gone);
+    expect(byKey['batch-d']).toBe(kept);
+    expect(ra.data.submitJobs.jobs.map((j: { id: string }) => j.id)).toEqual(['a', 'b', 'c', 'd'].map((k) => byKey[`batch-${k}`]));
+    expect(rb.data.submitJobs.jobs.map((j: { id: string }) => j.id)).toEqual(['a', 'b'].map((k) => byKey[`batch-${k}`]));
+  } finally {
+    await holder`rollback`;
+    holder.release();
+  }
+});

@@ -56,6 +56,16 @@ describe('bad input writes and publishes nothing', () => {
     });
   }
 
+  it('an unknown type named by a megabyte → UNKNOWN_JOB_TYPE, whose message quotes only the start of the name', async () => {
+    const type = `no.such.type.${'x'.repeat(1_000_000)}`;
+    const r = await gql(t.url, SUBMIT, { input: { type } });
+    expect(r.body.data.submitJob.job).toBeNull();
+    const [error] = r.body.data.submitJob.userErrors;
+    expect(error).toMatchObject({ code: 'UNKNOWN_JOB_TYPE', field: ['input', 'type'] });
+    expect(error.message).toMatch(/^unknown job type "no\.such\.type\.x+…"$/);
+    expect(error.message.length).toBeLessThan(1024);
+  });
+
   it('malformed JSON → 400 BAD_REQUEST as a GraphQL error body', async () => {
     const before = await snapshot();
     const r = await rawPost('{"query": "mutation { submitJob(');

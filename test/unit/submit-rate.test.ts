@@ -1,14 +1,16 @@
 /** Counting the jobs an operation submits, and the per-key token bucket (src/graphql/submit-rate.ts). */
 import { getOperationAST, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createSubmitRateLimiter, jobsSubmitted } from '../../src/graphql/submit-rate.js';
+import { buildSchema } from '../../src/graphql/schema.js';
+import { createSubmitRateLimiter, jobsCharged } from '../../src/graphql/submit-rate.js';
 
+const schema = buildSchema();
 const count = (query: string, variables: Record<string, unknown> = {}) => {
   const doc = parse(query);
-  return jobsSubmitted(doc, getOperationAST(doc)!, variables);
+  return jobsCharged(schema, doc, getOperationAST(doc)!, variables);
 };
 
-describe('jobsSubmitted', () => {
+describe('jobsCharged', () => {
   it('counts submitJob fields, submitJobs inputs (literal or variable), through aliases and fragments', () => {
     expect(count('{ jobTypes { name } }')).toBe(0);
     expect(count('mutation { a: submitJob(input: {type: "x"}) { job { id } } b: submitJob(input: {type: "x"}) { job { id } } }')).toBe(2);
@@ -24,6 +26,17 @@ describe('jobsSubmitted', () => {
     const twice = 'mutation($i: [SubmitJobInput!]!) { a: submitJobs(inputs: $i) { jobs { id } } b: submitJobs(inputs: $i) { jobs { id } } }';
     expect(count(twice, { i: Array(600).fill({ type: 'x' }) })).toBe(1200);
     expect(count('mutation($i: [SubmitJobInput!]!) { submitJobs(inputs: $i) { jobs { id } } }', { i: Array(1001).fill({ type: 'x' }) })).toBe(0);
+  });
+  it('counts nothing for a field or fragment that @skip or @include leaves out (it runs no resolver)', () => {
+    const one = (directive = '') => `submitJob(input: {type: "x"}) ${directive} { job { id } }`;
+    expect(count(`mutation { a: ${one('@skip(if: true)')} b: ${one('@include(if: false)')} c: ${one('@skip(if: false)')} }`)).toBe(1);
+    expect(count(`mutation($s: Boolean!) { ${one('@skip(if: $s)')} }`, { s: true })).toBe(0);
+    expect(count(`mutation($s: Boolean!) { ${one('@skip(if: $s)')} }`, { s: false })).toBe(1);
+    expect(count(`mutation($s: Boolean = true) { ${one('@skip(if: $s)')} }`)).toBe(0);
+    expect(count(`mutation($s: Boolean = true) { ${one('@skip(if: $s)')} }`, { s: null })).toBe(0); // refused whole: runs nothing
+    const fragments = `mutation($i: Boolean!) { ... on Mutation @include(if: $i) { ${one()} } ...M @include(if: $i) } fragment M on Mutation { ${one()} }`;
+    expect(count(fragments, { i: false })).toBe(0);
+    expect(count(fragments, { i: true })).toBe(2);
   });
 });
 
