@@ -74,6 +74,20 @@ async function spawnLongrun(entry: string, env: Record<string, string>, ready: R
   };
 }
 
+/** Runs an entry (`src/main.ts`, `workers/main.ts`) with the test's environment to its end: a start expected to fail. */
+export function runToExit(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      children.delete(child);
+      resolve({ code, stderr });
+    }),
+  );
+}
+
 /**
  * An API process (no workers unless WORKER_CONCURRENCY is set in env). `withEffects` runs the test entry
  * that also knows the `test.effect` job type.
