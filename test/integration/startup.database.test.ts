@@ -10,7 +10,7 @@ import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runKeysCommand } from '../../src/auth/keys-cli.js';
 import { ADMIN_URL } from '../setup/global.js';
-import { startPrivatePostgres } from '../setup/services.js';
+import { freePort, startPrivatePostgres } from '../setup/services.js';
 import { useFixture } from '../support/fixture.js';
 
 const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
@@ -40,6 +40,20 @@ it('several processes starting at once on a database not yet created all start, 
   expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
   const created = await keysCommand(url.toString(), 'create', '--owner', 'ops');
   expect(created.code).toBe(0);
+});
+
+// postgres.js tries the hosts of `postgres://h1:5432,h2:5432/db` in turn (a primary and its standby); the
+// database's creation read the URL with `URL`, which refuses such a list: the start failed with "Invalid URL".
+it('a DATABASE_URL with several hosts is created and migrated through the one that answers', async () => {
+  const name = `lr_fresh_${inject('runId')}_hosts`;
+  fresh.push(name);
+  const url = new URL(ADMIN_URL);
+  const hosts = `127.0.0.1:${await freePort()},${url.host}`;
+  const created = await keysCommand(`${url.protocol}//${url.username}@${hosts}/${name}`, 'create', '--owner', 'ops');
+  expect(created.err).toEqual([]);
+  expect(created.code).toBe(0);
+  const [row] = await admin`select count(*)::int as n from pg_database where datname = ${name}`;
+  expect(row).toEqual({ n: 1 });
 });
 
 describe('roles with fewer rights than a superuser (on a private server: who may connect to what is not for the shared one)', () => {
