@@ -4,14 +4,13 @@
  * a database that exists is used as it is, by a role that may connect to it alone; a migration that fails
  * says why, in one line.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runKeysCommand } from '../../src/auth/keys-cli.js';
 import { ADMIN_URL } from '../setup/global.js';
 import { freePort, startPrivatePostgres } from '../setup/services.js';
 import { useFixture } from '../support/fixture.js';
+import { runToExit } from '../support/processes.js';
 
 const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
 const fresh: string[] = [];
@@ -91,14 +90,7 @@ describe('roles with fewer rights than a superuser (on a private server: who may
     expect(keys.err).toHaveLength(1);
     expect(keys.err[0]).toMatch(/^longrun keys: [^\n]*permission denied for database otherdb[^\n]*$/);
 
-    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-      cwd: fileURLToPath(new URL('../../', import.meta.url)),
-      env: { ...process.env, DATABASE_URL: s.guestUrl, METRICS_PORT: '0', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const { code, stderr } = await runToExit('workers/main.ts', { DATABASE_URL: s.guestUrl, METRICS_PORT: '0', LOG_LEVEL: 'warn' });
     expect(code).toBe(1);
     expect(stderr).toMatch(/^longrun worker: [^\n]*permission denied for database otherdb[^\n]*\n$/);
   });
