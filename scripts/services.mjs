@@ -166,18 +166,42 @@ async function privatePostgres(dbName) {
   return `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(dbName)}`;
 }
 
+/**
+ * What can be probed of a DATABASE_URL, read as postgres.js reads it: its TCP addresses (several for
+ * `postgres://h1:5432,h2:5432/db`, which the driver tries in turn) and its database. None when it names a
+ * Unix socket (`?host=/run/postgresql`, or no host with PGHOST set) or does not parse here: the app reads it.
+ */
+function postgresTarget(raw, pghost) {
+  const authority = raw.slice(raw.indexOf('://') + 3).split(/[/?#]/)[0];
+  const hosts = authority.slice(authority.lastIndexOf('@') + 1);
+  try {
+    const url = new URL(hosts ? raw.replace(hosts, hosts.split(',')[0]) : raw);
+    const database = decodeURIComponent(url.pathname.slice(1)) || 'longrun';
+    if (url.searchParams.has('host') || (!hosts && pghost)) return { addresses: [], database };
+    const addresses = (hosts || '127.0.0.1').split(',').map((h) => {
+      const one = new URL(`postgres://${h}`);
+      return { host: one.hostname || '127.0.0.1', port: Number(one.port || 5432) };
+    });
+    return { addresses, database };
+  } catch {
+    return { addresses: [], database: 'longrun' };
+  }
+}
+
 /** Sets env.DATABASE_URL to a private instance (same database name) when the configured server is unreachable. */
 export async function ensurePostgres(env) {
   // Blanks alone count as unset, as in src/config.ts.
-  const url = new URL(env.DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/longrun');
-  const host = url.hostname || '127.0.0.1';
-  const port = Number(url.port || 5432);
-  if (await probe(host, port)) return say(`PostgreSQL reachable at ${host}:${port}`);
+  const { addresses, database } = postgresTarget(env.DATABASE_URL?.trim() || 'postgres://postgres@127.0.0.1:5432/longrun', env.PGHOST);
+  if (!addresses.length) return say('DATABASE_URL names no TCP address to probe (a Unix socket?): passed to longrun as it is');
+  for (const { host, port } of addresses) {
+    if (await probe(host, port)) return say(`PostgreSQL reachable at ${host}:${port}`);
+  }
+  const shown = addresses.map((a) => `${a.host}:${a.port}`).join(', ');
   const initdb = findBinary('initdb', postgresBinDirs());
-  if (!LOOPBACK.has(host)) fail(`PostgreSQL is not reachable at ${host}:${port}; start it or fix DATABASE_URL`);
-  if (!initdb) fail(`PostgreSQL is not reachable at ${host}:${port} and is not installed; install it (apt-get install postgresql) or set DATABASE_URL`);
-  say(`PostgreSQL is not reachable at ${host}:${port}: using a private instance`);
-  env.DATABASE_URL = await privatePostgres(decodeURIComponent(url.pathname.slice(1)) || 'longrun');
+  if (!addresses.some((a) => LOOPBACK.has(a.host))) fail(`PostgreSQL is not reachable at ${shown}; start it or fix DATABASE_URL`);
+  if (!initdb) fail(`PostgreSQL is not reachable at ${shown} and is not installed; install it (apt-get install postgresql) or set DATABASE_URL`);
+  say(`PostgreSQL is not reachable at ${shown}: using a private instance`);
+  env.DATABASE_URL = await privatePostgres(database);
 }
 
 // ---------------------------------------------------------------- NATS

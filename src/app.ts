@@ -1,6 +1,7 @@
 /**
  * Starts one longrun API process: database (created and migrated), NATS (streams ensured), the outbox
- * relay, the dead-letter recorder, the notifier, retention, optionally a worker pool, and the HTTP/WebSocket server.
+ * relay, the HTTP/WebSocket server (its port bound before anything takes work), the notifier, the
+ * dead-letter recorder, retention and optionally a worker pool; a start that fails stops what it started.
  * `stop()` shuts down in order: readiness off → workers finish (grace) → subscriptions closed and HTTP
  * drained → retention, relay and recorder → NATS drained → database closed.
  */
@@ -29,6 +30,7 @@ import { createUpdateHub, type UpdateHub } from './progress/hub.js';
 import { createRereadGroups } from './progress/reread-groups.js';
 import { createSharedReads } from './progress/shared-reads.js';
 import { retentionAges, startRetention, type Retention } from './jobs/retention.js';
+import type { Notifier } from './notifications/notifier.js';
 import { notifySettings, startConfiguredNotifier } from './notifications/setup.js';
 import { warnIfMetricsOpen } from './observability/metrics-endpoint.js';
 
@@ -120,66 +122,70 @@ export async function startApp(o: AppOptions): Promise<App> {
     rereadGroups: createRereadGroups(db.sql),
   };
   deps.notify = notifySettings(config);
-  const notifier = await startConfiguredNotifier(config, { sql: db.sql, nats, names: n, log });
-  const deadLetters = await startDeadLetterRecorder(
-    { sql: db.sql, nats, names: n, log },
-    { ackWaitMs: config.ACK_WAIT_MS, sweepIntervalMs: Math.max(1000, Math.min(config.ACK_WAIT_MS, 10_000)) },
-  );
-  const retention = startRetention({ sql: db.sql, nats, names: n, log }, { ages: retentionAges(config), intervalMs: config.RETENTION_INTERVAL_MS });
   const hub = createUpdateHub(nats.nc);
-  const auth = createAuthenticator({ sql: db.sql, enabled: config.LONGRUN_AUTH });
-  if (!auth.enabled) {
-    log.warn('AUTHENTICATION IS OFF (LONGRUN_AUTH=off): anyone who can reach this port is an admin; never do this outside local development');
-  }
-  const devKey = (o.devKey ?? (config.NODE_ENV === 'development' && auth.enabled)) ? (await ensureDevKey(db.sql, o.devKeyFile)).key : null;
-  const workers = o.workers ? await o.workers(deps) : null;
-  const http = await startHttpServer({
-    schema: buildSchema(),
-    deps,
-    hub,
-    port: config.PORT,
-    host: config.HOST,
-    dev: config.NODE_ENV === 'development',
-    graphiql: { ...(devKey ? { defaultHeaders: { Authorization: `Bearer ${devKey}` } } : {}), ...o.graphiql },
-    security: securityOptions(config, auth),
-    log,
-    metrics: { nats, names: n, types: [...types.map((t) => t.name)], sql: db.sql, log },
-    metricsToken: config.METRICS_TOKEN,
-    ready: async () => {
-      await db.sql`select 1`;
-      if (nats.nc.isClosed()) return false;
-      await nats.jsm.streams.info(n.jobsStream);
-      return true;
-    },
-  });
 
-  warnIfMetricsOpen(config, log, (http.server.address() as AddressInfo).port);
-
+  // What has started; `stop` stops it in this order, and a start that fails half-way stops what it started.
+  let http: HttpServer | null = null;
+  let notifier: Notifier | null = null;
+  let deadLetters: DeadLetterRecorder | null = null;
+  let retention: Retention | null = null;
+  let workers: InProcessWorkers | null = null;
   let stopping: Promise<void> | null = null;
-  return {
-    url: http.url,
-    wsUrl: http.wsUrl,
-    http,
-    deps,
-    db,
-    hub,
-    deadLetters,
-    retention,
-    devKey,
-    stop() {
-      stopping ??= (async () => {
-        http.setDraining();
-        await workers?.stop(config.SHUTDOWN_GRACE_MS);
-        await http.close();
-        await retention.stop();
-        await relay.stop();
-        await notifier?.stop();
-        await deadLetters.stop();
-        hub.close();
-        await nats.close();
-        await db.close();
-      })();
-      return stopping;
-    },
+  const stop = () => {
+    stopping ??= (async () => {
+      http?.setDraining();
+      await workers?.stop(config.SHUTDOWN_GRACE_MS);
+      await http?.close();
+      await retention?.stop();
+      await relay.stop();
+      await notifier?.stop();
+      await deadLetters?.stop();
+      hub.close();
+      await nats.close();
+      await db.close();
+    })();
+    return stopping;
   };
+
+  try {
+    const auth = createAuthenticator({ sql: db.sql, enabled: config.LONGRUN_AUTH });
+    if (!auth.enabled) {
+      log.warn('AUTHENTICATION IS OFF (LONGRUN_AUTH=off): anyone who can reach this port is an admin; never do this outside local development');
+    }
+    const devKey = (o.devKey ?? (config.NODE_ENV === 'development' && auth.enabled)) ? (await ensureDevKey(db.sql, o.devKeyFile)).key : null;
+    // The port first: a start that cannot have it fails before anything here takes work from NATS (a job, a
+    // notification, a dead letter) that its exit would leave held until AckWait.
+    http = await startHttpServer({
+      schema: buildSchema(),
+      deps,
+      hub,
+      port: config.PORT,
+      host: config.HOST,
+      dev: config.NODE_ENV === 'development',
+      graphiql: { ...(devKey ? { defaultHeaders: { Authorization: `Bearer ${devKey}` } } : {}), ...o.graphiql },
+      security: securityOptions(config, auth),
+      log,
+      metrics: { nats, names: n, types: [...types.map((t) => t.name)], sql: db.sql, log },
+      metricsToken: config.METRICS_TOKEN,
+      ready: async () => {
+        await db.sql`select 1`;
+        if (nats.nc.isClosed()) return false;
+        await nats.jsm.streams.info(n.jobsStream);
+        return true;
+      },
+    });
+    warnIfMetricsOpen(config, log, (http.server.address() as AddressInfo).port);
+
+    notifier = await startConfiguredNotifier(config, { sql: db.sql, nats, names: n, log });
+    deadLetters = await startDeadLetterRecorder(
+      { sql: db.sql, nats, names: n, log },
+      { ackWaitMs: config.ACK_WAIT_MS, sweepIntervalMs: Math.max(1000, Math.min(config.ACK_WAIT_MS, 10_000)) },
+    );
+    retention = startRetention({ sql: db.sql, nats, names: n, log }, { ages: retentionAges(config), intervalMs: config.RETENTION_INTERVAL_MS });
+    workers = o.workers ? await o.workers(deps) : null;
+    return { url: http.url, wsUrl: http.wsUrl, http, deps, db, hub, deadLetters, retention, devKey, stop };
+  } catch (e) {
+    await stop().catch((err: unknown) => log.warn({ err }, 'stopping what a failed start had started failed'));
+    throw e;
+  }
 }

@@ -1,6 +1,6 @@
 /**
- * Signal handling shared by the entry points: the first SIGTERM/SIGINT runs the graceful `stop`, then the
- * process exits 0 (1 if stopping failed); a second signal exits at once.
+ * Signal handling shared by the entry points: the first SIGTERM/SIGINT (or the `npm start` wrapper's exit)
+ * runs the graceful `stop`, then the process exits 0 (1 if stopping failed); a second signal exits at once.
  */
 import { isConnectionError } from './errors.js';
 import type { Logger } from './log.js';
@@ -23,6 +23,16 @@ export function stopOnSignals(stop: () => Promise<void>, log: Logger): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Started by `npm start` / `npm run worker` (scripts/start.mjs), the process has an IPC channel to that
+  // wrapper. It closes when the wrapper dies without forwarding a signal (SIGKILL): stop as on SIGTERM,
+  // rather than run on, orphaned, in the process group of our own that the wrapper gave us.
+  if (process.channel) {
+    process.once('disconnect', () => {
+      log.warn('the npm start wrapper is gone (its IPC channel closed)');
+      onSignal('SIGTERM');
+    });
+    process.channel.unref(); // the channel alone does not keep the process alive
+  }
 }
 
 /** Prints a start-up failure as one line and exits 1. */

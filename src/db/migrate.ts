@@ -37,23 +37,40 @@ async function databaseExists(url: string): Promise<boolean> {
 }
 
 /**
+ * A DATABASE_URL as postgres.js reads it. `URL` refuses several hosts (`postgres://h1:5432,h2:5432/db`, which
+ * the driver tries in turn), so the hosts are read apart: `hosts` as written, the database's name, and the
+ * same URL naming another database.
+ */
+function readDatabaseUrl(url: string): { hosts: string; database: string; withDatabase(name: string): string } {
+  const pathAt = url.indexOf('://') + 3;
+  const authority = url.slice(pathAt).split(/[/?#]/)[0] ?? '';
+  const hosts = authority.slice(authority.lastIndexOf('@') + 1);
+  const first = new URL(hosts.includes(',') ? url.replace(hosts, hosts.split(',')[0] ?? '') : url);
+  const rest = url.slice(pathAt + authority.length);
+  const query = rest.search(/[?#]/);
+  return {
+    hosts,
+    database: decodeURIComponent(first.pathname.slice(1)),
+    withDatabase: (name) => `${url.slice(0, pathAt + authority.length)}/${encodeURIComponent(name)}${query < 0 ? '' : rest.slice(query)}`,
+  };
+}
+
+/**
  * `CREATE DATABASE` unless it exists. Only a missing database is created from the `postgres` database of the
  * same server: a role allowed to reach its own database alone (pg_hba.conf, a managed service, PgBouncer)
  * needs no other.
  */
 export async function ensureDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.slice(1));
+  const target = readDatabaseUrl(url);
+  const name = target.database;
   if (!name) throw new Error('DATABASE_URL names no database');
   const exists = await databaseExists(url).catch((e: unknown) => {
     // The driver says `connect ECONNREFUSED 127.0.0.1:5432` alone: name the service and where it was looked for.
     if (!isConnectionError(e)) throw e;
-    throw new Error(`cannot connect to PostgreSQL at ${target.host || 'its default address'}: ${(e as Error).message}`, { cause: e });
+    throw new Error(`cannot connect to PostgreSQL at ${target.hosts || 'its default address'}: ${(e as Error).message}`, { cause: e });
   });
   if (exists) return;
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const sql = postgres(admin.toString(), pgOptions(1));
+  const sql = postgres(target.withDatabase('postgres'), pgOptions(1));
   try {
     const [row] = await sql`select 1 as ok from pg_database where datname = ${name}`;
     if (!row) {

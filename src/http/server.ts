@@ -91,7 +91,6 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     });
   }
   const submitRate = createSubmitRateLimiter(sec.submitRate);
-  const ws = startGraphqlWs({ server, schema: o.schema, deps: o.deps, hub: o.hub, dev: o.dev, log: o.log, security: sec, submitRate });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: o.schema,
@@ -141,13 +140,13 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
       }),
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => resolve());
-  });
+  await listen(server, o.port, o.host);
+  // After the listen (in the same turn, so before any request): graphql-ws would log a failed listen as an
+  // internal error of its own.
+  const ws = startGraphqlWs({ server, schema: o.schema, deps: o.deps, hub: o.hub, dev: o.dev, log: o.log, security: sec, submitRate });
   const { port } = server.address() as AddressInfo;
-  // Every interface: this machine's name for itself. An IPv6 address goes in brackets, as a URL writes it.
-  const host = o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : o.host.includes(':') ? `[${o.host}]` : o.host;
+  // Every interface: this machine's name for itself.
+  const host = o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : inBrackets(o.host);
   return {
     url: `http://${host}:${port}/graphql`,
     wsUrl: `ws://${host}:${port}/graphql`,
@@ -160,6 +159,20 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
       await apollo.stop();
     },
   };
+}
+
+/** An IPv6 address in brackets, as a URL or `host:port` writes it. */
+const inBrackets = (host: string) => (host.includes(':') ? `[${host}]` : host);
+
+/** Binds the port; a failure says which address could not be had (`cannot listen on 127.0.0.1:4000: …`). */
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.message;
+      reject(new Error(`cannot listen on ${inBrackets(host)}:${port}: ${why} (set PORT or HOST)`, { cause: e }));
+    });
+    server.listen(port, host, () => resolve());
+  });
 }
 
 /**

@@ -4,14 +4,13 @@
  * a database that exists is used as it is, by a role that may connect to it alone; a migration that fails
  * says why, in one line.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runKeysCommand } from '../../src/auth/keys-cli.js';
 import { ADMIN_URL } from '../setup/global.js';
-import { startPrivatePostgres } from '../setup/services.js';
+import { freePort, startPrivatePostgres } from '../setup/services.js';
 import { useFixture } from '../support/fixture.js';
+import { runToExit } from '../support/processes.js';
 
 const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
 const fresh: string[] = [];
@@ -40,6 +39,20 @@ it('several processes starting at once on a database not yet created all start, 
   expect(runs.map((r) => r.code)).toEqual([0, 0, 0, 0]);
   const created = await keysCommand(url.toString(), 'create', '--owner', 'ops');
   expect(created.code).toBe(0);
+});
+
+// postgres.js tries the hosts of `postgres://h1:5432,h2:5432/db` in turn (a primary and its standby); the
+// database's creation read the URL with `URL`, which refuses such a list: the start failed with "Invalid URL".
+it('a DATABASE_URL with several hosts is created and migrated through the one that answers', async () => {
+  const name = `lr_fresh_${inject('runId')}_hosts`;
+  fresh.push(name);
+  const url = new URL(ADMIN_URL);
+  const hosts = `127.0.0.1:${await freePort()},${url.host}`;
+  const created = await keysCommand(`${url.protocol}//${url.username}@${hosts}/${name}`, 'create', '--owner', 'ops');
+  expect(created.err).toEqual([]);
+  expect(created.code).toBe(0);
+  const [row] = await admin`select count(*)::int as n from pg_database where datname = ${name}`;
+  expect(row).toEqual({ n: 1 });
 });
 
 describe('roles with fewer rights than a superuser (on a private server: who may connect to what is not for the shared one)', () => {
@@ -77,14 +90,7 @@ describe('roles with fewer rights than a superuser (on a private server: who may
     expect(keys.err).toHaveLength(1);
     expect(keys.err[0]).toMatch(/^longrun keys: [^\n]*permission denied for database otherdb[^\n]*$/);
 
-    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-      cwd: fileURLToPath(new URL('../../', import.meta.url)),
-      env: { ...process.env, DATABASE_URL: s.guestUrl, METRICS_PORT: '0', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
+    const { code, stderr } = await runToExit('workers/main.ts', { DATABASE_URL: s.guestUrl, METRICS_PORT: '0', LOG_LEVEL: 'warn' });
     expect(code).toBe(1);
     expect(stderr).toMatch(/^longrun worker: [^\n]*permission denied for database otherdb[^\n]*\n$/);
   });

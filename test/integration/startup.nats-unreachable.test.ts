@@ -2,14 +2,11 @@
  * A process that cannot reach NATS at start-up exits 1 with one line that says so: NATS, at which address,
  * and why. (nats.js says only "connection refused" or "timeout", which named neither the service nor where.)
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../support/app.js';
 import { freePort } from '../setup/services.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { runToExit } from '../support/processes.js';
 
 let env: TestEnv;
 /** Takes connections and says nothing, as a server that is not NATS (NATS_URL with another service's port). */
@@ -27,16 +24,7 @@ afterAll(async () => {
 });
 
 /** Runs a worker process (`npm run worker`'s entry) to its end: exit code and stderr. */
-function runWorker(natsUrl: string): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env.env, NATS_URL: natsUrl, METRICS_PORT: '0' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
-}
+const runWorker = (natsUrl: string) => runToExit('workers/main.ts', { ...env.env, NATS_URL: natsUrl, METRICS_PORT: '0' });
 
 it('names NATS and its address when nothing listens there', async () => {
   const port = await freePort();

@@ -3,23 +3,13 @@
  * was looked for (no password) and why, as one that cannot reach NATS does. (The driver's own message,
  * `connect ECONNREFUSED 127.0.0.1:5432`, named neither the service nor the setting to fix.)
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { freePort } from '../setup/services.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { runToExit } from '../support/processes.js';
 
 it('names PostgreSQL and its address when nothing listens there', async () => {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: `postgres://app:s3cret@127.0.0.1:${port}/longrun_nowhere`, METRICS_PORT: '0' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const { code, stderr } = await runToExit('workers/main.ts', { DATABASE_URL: `postgres://app:s3cret@127.0.0.1:${port}/longrun_nowhere`, METRICS_PORT: '0' });
   expect(code).toBe(1);
   expect(stderr).toBe(`longrun worker: cannot connect to PostgreSQL at 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);
 });

@@ -28,8 +28,9 @@ process.once('SIGTERM', () => {
   process.kill(process.pid, 'SIGTERM');
 });
 
-async function spawnLongrun(entry: string, env: Record<string, string>, ready: RegExp): Promise<LongrunProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+/** `node <args>` (an entry: `--import tsx <entry>`), ready once its output matches `ready`. */
+async function spawnLongrun(entry: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<LongrunProcess> {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,17 +75,43 @@ async function spawnLongrun(entry: string, env: Record<string, string>, ready: R
   };
 }
 
+/** Runs an entry (`src/main.ts`, `workers/main.ts`) with the test's environment to its end: a start expected to fail. */
+export function runToExit(entry: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      children.delete(child);
+      resolve({ code, stderr });
+    }),
+  );
+}
+
+// Authentication is not what these processes are for: off unless the test says otherwise.
+const API_ENV = { PORT: '0', HOST: '127.0.0.1', WORKER_CONCURRENCY: '0', LONGRUN_AUTH: 'off' };
+
 /**
  * An API process (no workers unless WORKER_CONCURRENCY is set in env). `withEffects` runs the test entry
  * that also knows the `test.effect` job type.
  */
 export function spawnApi(env: Record<string, string>, o: { withEffects?: boolean } = {}): Promise<LongrunProcess> {
   const entry = o.withEffects ? 'test/support/entries/api.ts' : 'src/main.ts';
-  // Authentication is not what these processes are for: off unless the test says otherwise.
-  return spawnLongrun(entry, { PORT: '0', HOST: '127.0.0.1', WORKER_CONCURRENCY: '0', LONGRUN_AUTH: 'off', ...env }, /GraphiQL: (\S+)/);
+  return spawnLongrun(entry, ['--import', 'tsx', entry], { ...API_ENV, ...env }, /GraphiQL: (\S+)/);
+}
+
+/**
+ * An API process (`src/main.ts`) started as `npm start` starts it (scripts/launch.mjs, its last step): the
+ * process is the wrapper; the API is its child, in a process group of its own.
+ */
+export function spawnApiThroughWrapper(env: Record<string, string>): Promise<LongrunProcess> {
+  const wrapper = "import { launch } from './scripts/launch.mjs'; launch('src/main.ts', [], process.env, (l) => console.log(`longrun: ${l}`));";
+  return spawnLongrun('scripts/launch.mjs', ['--input-type=module', '-e', wrapper], { ...API_ENV, ...env }, /GraphiQL: (\S+)/);
 }
 
 /** A worker process (`withEffects`: also runs `test.effect`). */
 export function spawnWorker(env: Record<string, string>, o: { withEffects?: boolean } = {}): Promise<LongrunProcess> {
-  return spawnLongrun(o.withEffects ? 'test/support/entries/worker.ts' : 'workers/main.ts', { METRICS_PORT: '0', ...env }, /longrun worker started/);
+  const entry = o.withEffects ? 'test/support/entries/worker.ts' : 'workers/main.ts';
+  return spawnLongrun(entry, ['--import', 'tsx', entry], { METRICS_PORT: '0', ...env }, /longrun worker started/);
 }

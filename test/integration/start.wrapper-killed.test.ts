@@ -1,0 +1,48 @@
+/**
+ * `npm start` runs the app in a process group of its own (so a terminal's Ctrl-C reaches it once, through the
+ * wrapper). A wrapper killed with SIGKILL forwards nothing: the app ran on, orphaned, holding its port and its
+ * jobs. Now it notices (the wrapper's IPC channel closes) and stops as on SIGTERM: its running job handed back.
+ */
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+import { createTestEnv } from '../support/app.js';
+import { useFixture } from '../support/fixture.js';
+import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
+import { spawnApiThroughWrapper } from '../support/processes.js';
+
+const s = useFixture(async (later) => {
+  const env = await createTestEnv();
+  later(() => env.dispose());
+  return { env };
+});
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+it('stops as on SIGTERM when its npm start wrapper is killed with SIGKILL', async () => {
+  const wrapper = await spawnApiThroughWrapper({ ...s.env.env, LOG_LEVEL: 'info', WORKER_CONCURRENCY: '1', SHUTDOWN_GRACE_MS: '200' });
+  const { pid } = wrapper.child;
+  const appPid = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()); // the wrapper's one child
+  expect(appPid).toBeGreaterThan(0);
+  try {
+    const id = (await gql(wrapper.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 60_000, steps: 60 } } })).body.data.submitJob.job.id;
+    await waitForJob(wrapper.url, id, (j) => j.state === 'RUNNING');
+
+    expect(await wrapper.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    for (let deadline = Date.now() + 30_000; alive(appPid) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(appPid)).toBe(false);
+
+    // Stopped gracefully: its worker handed the running job back, and nothing failed on the way.
+    expect(await s.env.sql`select state, attempts from jobs where id = ${id}`).toEqual([{ state: 'QUEUED', attempts: 0 }]);
+    expect(wrapper.output()).toContain('the npm start wrapper is gone');
+    expect(wrapper.output()).not.toContain('graceful stop failed');
+  } finally {
+    if (alive(appPid)) process.kill(appPid, 'SIGKILL');
+  }
+});
