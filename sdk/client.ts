@@ -146,14 +146,36 @@ function parseGraphQLResponse<R>(text: string): { data?: R | null; errors?: Grap
   return typeof body === 'object' && body !== null && ('data' in body || Array.isArray(body.errors)) ? body : null;
 }
 
-/** Creates a client. Nothing connects until the first call; the WebSocket opens with the first watch. */
+/**
+ * What is wrong with `url` as the client's HTTP endpoint (`kind` http) or WebSocket one (ws), or null: it must
+ * be a URL with a scheme its transport takes and no #fragment (the WebSocket library refuses one).
+ */
+export function endpointProblem(url: string, kind: 'http' | 'ws'): string | null {
+  const schemes = kind === 'http' ? ['http:', 'https:'] : ['ws:', 'wss:', 'http:', 'https:'];
+  const u = URL.canParse(url) ? new URL(url) : null;
+  if (!u || !schemes.includes(u.protocol)) {
+    return `${JSON.stringify(url)} is not ${kind === 'http' ? 'an' : 'a'} ${kind}:// or ${kind}s:// URL (such as ${kind}://localhost:4000/graphql)`;
+  }
+  return u.hash ? `${JSON.stringify(url)} has a #fragment` : null;
+}
+
+/**
+ * Creates a client. Nothing connects until the first call; the WebSocket opens with the first watch. A `url`
+ * or `wsUrl` that cannot be used (`localhost:4000/graphql`, without its scheme) throws a TypeError here: the
+ * WebSocket library would throw it inside graphql-ws at the first watch, where nothing can catch it.
+ */
 export function createClient(o: ClientOptions): LongrunClient {
+  const wsUrl = o.wsUrl ?? o.url.replace(/^http/, 'ws');
+  for (const [option, url, kind] of [['url', o.url, 'http'], ['wsUrl', wsUrl, 'ws']] as const) {
+    const problem = endpointProblem(url, kind);
+    if (problem) throw new TypeError(`createClient: ${option}: ${problem}`);
+  }
   const node = o.fetch ? null : nodePost();
   const doFetch: Post = o.fetch ?? node!.post;
   const token = o.token?.trim(); // a key read from a file ends in a line break, which no header may carry
   const authorization = token ? `Bearer ${token}` : undefined;
   const live = subscriptions({
-    wsUrl: o.wsUrl ?? o.url.replace(/^http/, 'ws'),
+    wsUrl,
     authorization,
     reconnectAttempts: o.reconnectAttempts ?? 20,
     reconnectDelayMs: o.reconnectDelayMs ?? 250,
