@@ -131,7 +131,10 @@ export interface LongrunClient {
   jobUpdates(filter?: JobUpdatesFilter, options?: JobUpdatesOptions): AsyncIterableIterator<JobUpdate>;
   /** Runs any generated document over HTTP. */
   request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R>;
-  /** Closes the WebSocket and the HTTP connections; open `watchJob`/`jobUpdates` iterators end with a LongrunError `CLOSED`. */
+  /**
+   * Closes the WebSocket and the HTTP connections; open `watchJob`/`jobUpdates` iterators end with a LongrunError
+   * `CLOSED`, and so do the batched `submitJob` calls not sent yet (they submit nothing).
+   */
   close(): Promise<void>;
 }
 
@@ -236,10 +239,11 @@ export function createClient(o: ClientOptions): LongrunClient {
   };
   const submitOne = (input: SubmitJobInput) => batched.one(JSON.stringify(input));
   const submitJobs = (inputs: SubmitJobInput[]) => batched.many(inputs.map((i) => JSON.stringify(i)));
+  const batcher = o.batchSubmits === false ? null : submitBatcher(batched);
 
   return {
     request,
-    submitJob: o.batchSubmits === false ? submitOne : submitBatcher(batched),
+    submitJob: batcher?.submit ?? submitOne,
     submitJobs,
     job: async (id) => (await request(JobDocument, { id })).job,
     jobEvents: async (id, page = {}) => (await request(JobEventsDocument, { ...page, id })).job?.events ?? null,
@@ -254,6 +258,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     jobUpdates: live.jobUpdates,
     async close() {
       closes++;
+      batcher?.close();
       node?.close();
       await live.close();
     },
