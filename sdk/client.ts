@@ -138,6 +138,12 @@ export interface LongrunClient {
   close(): Promise<void>;
 }
 
+/**
+ * Codes of a connection lost once the request may have gone out (node:http's reset and hang-up, fetch's
+ * `other side closed`): the server may have done it, unlike a server never reached (ECONNREFUSED, ENOTFOUND).
+ */
+const LOST_AFTER_SENDING = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+
 /** The answer's text as a GraphQL response (an object with `data` or a list of `errors`); null when it is none. */
 function parseGraphQLResponse<R>(text: string): { data?: R | null; errors?: GraphQLErrorBody[] } | null {
   let body: { data?: R | null; errors?: GraphQLErrorBody[] } | null;
@@ -200,7 +206,12 @@ export function createClient(o: ClientOptions): LongrunClient {
       }
       // fetch puts the system error in `cause`; node:http throws it.
       const err = e as { code?: string; cause?: { code?: string; message?: string } };
-      throw new LongrunError(`cannot reach ${o.url}: ${err.cause?.code ?? err.code ?? err.cause?.message ?? String(e)}`, 'NETWORK', [], { cause: e });
+      const code = err.cause?.code ?? err.code;
+      const detail = code ?? err.cause?.message ?? String(e);
+      if (code && LOST_AFTER_SENDING.has(code)) {
+        throw new LongrunError(`connection to ${o.url} lost before the answer (${detail}): the server may have done it`, 'NETWORK', [], { cause: e });
+      }
+      throw new LongrunError(`cannot reach ${o.url}: ${detail}`, 'NETWORK', [], { cause: e });
     };
     const res = await doFetch(o.url, {
       method: 'POST',
