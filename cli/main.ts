@@ -6,6 +6,7 @@
  * BAD_USER_INPUT); 3 the request failed (not found, unreachable, …); 141 the output's reader went away (output.ts).
  */
 import { createClient, isLongrunError, type JobState, type LongrunClient } from '../sdk/index.js';
+import { endpointProblem } from '../sdk/client.js';
 import { processOutput, type Output } from './output.js';
 import { commands, type CommandArgs } from './commands.js';
 import { checkRequired, checkSyntax, isCommand, readCommandLine, USAGE } from './syntax.js';
@@ -72,10 +73,13 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
     dryRun: flag('dry-run'),
   };
   if (!help) checkRequired(command, rest, given);
+  const url = setting('url', value('url'), 'LONGRUN_URL', 'the GraphQL endpoint') ?? 'http://localhost:4000/graphql';
+  const urlProblem = endpointProblem(url, 'http');
+  if (urlProblem && !help) throw new UsageError(`--url or LONGRUN_URL: ${urlProblem}`);
   return {
     command: help ? 'help' : command,
     positionals: rest,
-    url: setting('url', value('url'), 'LONGRUN_URL', 'the GraphQL endpoint') ?? 'http://localhost:4000/graphql',
+    url,
     token: setting('token', value('token'), 'LONGRUN_TOKEN', 'an API key'),
     args,
   };

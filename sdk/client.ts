@@ -131,9 +131,18 @@ export interface LongrunClient {
   jobUpdates(filter?: JobUpdatesFilter, options?: JobUpdatesOptions): AsyncIterableIterator<JobUpdate>;
   /** Runs any generated document over HTTP. */
   request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R>;
-  /** Closes the WebSocket and the HTTP connections; open `watchJob`/`jobUpdates` iterators end with a LongrunError `CLOSED`. */
+  /**
+   * Closes the WebSocket and the HTTP connections; open `watchJob`/`jobUpdates` iterators end with a LongrunError
+   * `CLOSED`, and so do the batched `submitJob` calls not sent yet (they submit nothing).
+   */
   close(): Promise<void>;
 }
+
+/**
+ * Codes of a connection lost once the request may have gone out (node:http's reset and hang-up, fetch's
+ * `other side closed`): the server may have done it, unlike a server never reached (ECONNREFUSED, ENOTFOUND).
+ */
+const LOST_AFTER_SENDING = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
 
 /** The answer's text as a GraphQL response (an object with `data` or a list of `errors`); null when it is none. */
 function parseGraphQLResponse<R>(text: string): { data?: R | null; errors?: GraphQLErrorBody[] } | null {
@@ -146,14 +155,36 @@ function parseGraphQLResponse<R>(text: string): { data?: R | null; errors?: Grap
   return typeof body === 'object' && body !== null && ('data' in body || Array.isArray(body.errors)) ? body : null;
 }
 
-/** Creates a client. Nothing connects until the first call; the WebSocket opens with the first watch. */
+/**
+ * What is wrong with `url` as the client's HTTP endpoint (`kind` http) or WebSocket one (ws), or null: it must
+ * be a URL with a scheme its transport takes and no #fragment (the WebSocket library refuses one).
+ */
+export function endpointProblem(url: string, kind: 'http' | 'ws'): string | null {
+  const schemes = kind === 'http' ? ['http:', 'https:'] : ['ws:', 'wss:', 'http:', 'https:'];
+  const u = URL.canParse(url) ? new URL(url) : null;
+  if (!u || !schemes.includes(u.protocol)) {
+    return `${JSON.stringify(url)} is not ${kind === 'http' ? 'an' : 'a'} ${kind}:// or ${kind}s:// URL (such as ${kind}://localhost:4000/graphql)`;
+  }
+  return u.hash ? `${JSON.stringify(url)} has a #fragment` : null;
+}
+
+/**
+ * Creates a client. Nothing connects until the first call; the WebSocket opens with the first watch. A `url`
+ * or `wsUrl` that cannot be used (`localhost:4000/graphql`, without its scheme) throws a TypeError here: the
+ * WebSocket library would throw it inside graphql-ws at the first watch, where nothing can catch it.
+ */
 export function createClient(o: ClientOptions): LongrunClient {
+  const wsUrl = o.wsUrl ?? o.url.replace(/^http/, 'ws');
+  for (const [option, url, kind] of [['url', o.url, 'http'], ['wsUrl', wsUrl, 'ws']] as const) {
+    const problem = endpointProblem(url, kind);
+    if (problem) throw new TypeError(`createClient: ${option}: ${problem}`);
+  }
   const node = o.fetch ? null : nodePost();
   const doFetch: Post = o.fetch ?? node!.post;
   const token = o.token?.trim(); // a key read from a file ends in a line break, which no header may carry
   const authorization = token ? `Bearer ${token}` : undefined;
   const live = subscriptions({
-    wsUrl: o.wsUrl ?? o.url.replace(/^http/, 'ws'),
+    wsUrl,
     authorization,
     reconnectAttempts: o.reconnectAttempts ?? 20,
     reconnectDelayMs: o.reconnectDelayMs ?? 250,
@@ -175,7 +206,12 @@ export function createClient(o: ClientOptions): LongrunClient {
       }
       // fetch puts the system error in `cause`; node:http throws it.
       const err = e as { code?: string; cause?: { code?: string; message?: string } };
-      throw new LongrunError(`cannot reach ${o.url}: ${err.cause?.code ?? err.code ?? err.cause?.message ?? String(e)}`, 'NETWORK', [], { cause: e });
+      const code = err.cause?.code ?? err.code;
+      const detail = code ?? err.cause?.message ?? String(e);
+      if (code && LOST_AFTER_SENDING.has(code)) {
+        throw new LongrunError(`connection to ${o.url} lost before the answer (${detail}): the server may have done it`, 'NETWORK', [], { cause: e });
+      }
+      throw new LongrunError(`cannot reach ${o.url}: ${detail}`, 'NETWORK', [], { cause: e });
     };
     const res = await doFetch(o.url, {
       method: 'POST',
@@ -214,10 +250,11 @@ export function createClient(o: ClientOptions): LongrunClient {
   };
   const submitOne = (input: SubmitJobInput) => batched.one(JSON.stringify(input));
   const submitJobs = (inputs: SubmitJobInput[]) => batched.many(inputs.map((i) => JSON.stringify(i)));
+  const batcher = o.batchSubmits === false ? null : submitBatcher(batched);
 
   return {
     request,
-    submitJob: o.batchSubmits === false ? submitOne : submitBatcher(batched),
+    submitJob: batcher?.submit ?? submitOne,
     submitJobs,
     job: async (id) => (await request(JobDocument, { id })).job,
     jobEvents: async (id, page = {}) => (await request(JobEventsDocument, { ...page, id })).job?.events ?? null,
@@ -232,6 +269,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     jobUpdates: live.jobUpdates,
     async close() {
       closes++;
+      batcher?.close();
       node?.close();
       await live.close();
     },

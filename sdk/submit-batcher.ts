@@ -33,7 +33,8 @@
  * - BAD_USER_INPUT (variables GraphQL cannot coerce: `maxAttempts: 1.5`): the calls its errors name go alone
  *   after the others, and get the error their own request gets.
  * Any other failure rejects every call of that request, as each one's own request would have failed. A lost
- * answer is not sent again: its jobs may exist (send an `idempotencyKey` to make retrying safe).
+ * answer is not sent again: its jobs may exist (send an `idempotencyKey` to make retrying safe). Once the
+ * client is closed, the calls not sent yet fail with CLOSED instead of going out after the close.
  *
  * Each input is serialised once, when it is queued: that JSON text is what is measured and what is sent.
  */
@@ -105,14 +106,22 @@ const heldByStoredJob = (keys: KeyOfInput[], i: number): boolean =>
   keys[i]!.key !== null && keys.every((k, j) => j === i || k.key !== keys[i]!.key || k.type === keys[i]!.type);
 const bytesOf = (calls: Call[]) => calls.reduce((n, c) => n + c.bytes, 0);
 
-/** `submitJob` batched; `send` takes the inputs as JSON text (`one` for `submitJob`, `many` for `submitJobs`). */
+/** What a call not yet sent when the client is closed fails with. */
+const closedBeforeSent = () => new LongrunError('the client was closed before this submitJob was sent: no job was submitted for it', 'CLOSED');
+
+/**
+ * `submitJob` batched; `send` takes the inputs as JSON text (`one` for `submitJob`, `many` for `submitJobs`).
+ * `close()` fails every call not sent yet (queued, or to be sent again after a refusal) with CLOSED.
+ */
 export function submitBatcher(send: {
   one(inputJson: string): Promise<One>;
   many(inputsJson: string[]): Promise<Many>;
-}): (input: SubmitJobInput) => Promise<One> {
+}): { submit(input: SubmitJobInput): Promise<One>; close(): void } {
   const queue: Call[] = [];
   let inFlight = 0;
   let pumpQueued = false;
+  /** How many times `close()` was called: a delivery that began before one sends nothing more. */
+  let closes = 0;
   /** The most calls and input bytes one request carries: lowered by the server's refusals, never raised. */
   const limits = { calls: MAX_BATCH, bytes: MAX_BATCH_BYTES };
 
@@ -133,7 +142,12 @@ export function submitBatcher(send: {
   async function deliver(calls: Call[]): Promise<void> {
     let todo = calls;
     let quota = Infinity;
+    const closesBefore = closes;
     while (todo.length) {
+      if (closes !== closesBefore) {
+        for (const c of todo) c.reject(closedBeforeSent());
+        return;
+      }
       const probe = quota <= 0;
       const n = probe ? 1 : fit(todo, quota);
       const batch = todo.slice(0, n);
@@ -243,13 +257,19 @@ export function submitBatcher(send: {
     }
   }
 
-  return (input) =>
-    new Promise<One>((resolve, reject) => {
-      const json = JSON.stringify(input);
-      queue.push({ json, bytes: Buffer.byteLength(json), resolve, reject });
-      if (!pumpQueued) {
-        pumpQueued = true;
-        queueMicrotask(pump);
-      }
-    });
+  return {
+    submit: (input) =>
+      new Promise<One>((resolve, reject) => {
+        const json = JSON.stringify(input);
+        queue.push({ json, bytes: Buffer.byteLength(json), resolve, reject });
+        if (!pumpQueued) {
+          pumpQueued = true;
+          queueMicrotask(pump);
+        }
+      }),
+    close() {
+      closes++;
+      for (const c of queue.splice(0)) c.reject(closedBeforeSent());
+    },
+  };
 }

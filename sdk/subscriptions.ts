@@ -264,7 +264,9 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
 
   /**
    * One subscription attempt; yields `field` of each result, throws GraphQL errors and close events. Any of
-   * `ends` aborting (the caller's signal, say) ends it at once, also while it waits for a result.
+   * `ends` aborting (the caller's signal, say) ends it at once, also while it waits for a result, and while
+   * the socket is still being opened: graphql-ws' own iterator ends only once that connection is made or
+   * fails (after connectTimeoutMs, to a server that does not answer), so its next() is not waited for then.
    */
   async function* subscribeOnce<R extends Record<string, JobUpdate>>(
     query: string,
@@ -275,16 +277,25 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     const signals = ends.filter((e) => e !== undefined);
     if (signals.some((e) => e.aborted)) return;
     const results = socket().iterate<R>({ query, variables });
-    /** graphql-ws' return() unsubscribes at once, also while a next() waits (this generator's would wait). */
-    const unsubscribe = () => void results.return?.();
-    for (const e of signals) e.addEventListener('abort', unsubscribe, { once: true });
+    /** Ends the wait for the next result (set while one waits). */
+    let stop: (() => void) | undefined;
+    const onAbort = () => stop?.();
+    for (const e of signals) e.addEventListener('abort', onAbort, { once: true });
     try {
-      for await (const r of results) {
-        if (r.errors?.length) throw LongrunError.from(r.errors as GraphQLErrorBody[]);
-        if (r.data) yield r.data[field] as JobUpdate;
+      while (!signals.some((e) => e.aborted)) {
+        // A next() still waiting when `ends` aborted may fail later (the connection it waited for): handled here.
+        const r = await new Promise<Awaited<ReturnType<typeof results.next>> | null>((resolve, reject) => {
+          stop = () => resolve(null);
+          results.next().then(resolve, reject);
+        });
+        stop = undefined;
+        if (r === null || r.done) return;
+        if (r.value.errors?.length) throw LongrunError.from(r.value.errors as GraphQLErrorBody[]);
+        if (r.value.data) yield r.value.data[field] as JobUpdate;
       }
     } finally {
-      for (const e of signals) e.removeEventListener('abort', unsubscribe);
+      for (const e of signals) e.removeEventListener('abort', onAbort);
+      void results.return?.(); // unsubscribes (a no-op once the subscription has ended)
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * Where `longrun` gets its endpoint and key: `--url`/`--token`, else LONGRUN_URL/LONGRUN_TOKEN. An empty
  * option (`--token "$KEY"` with KEY unset) is bad usage, said so before anything is sent; an empty variable
- * is unset, as the server reads its own settings; and a request refused for want of a key says how to give one.
+ * is unset, as the server reads its own settings; a URL that is not an http(s) one is bad usage too; and a
+ * request refused for want of a key says how to give one.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -60,5 +61,22 @@ describe('longrun, with LONGRUN_TOKEN or LONGRUN_URL set empty', () => {
     expect(r.stderr).not.toContain('ERR_INVALID_URL');
     // Nothing listens there in the tests; were something to, it would answer (this app's key is not its own).
     if (r.code === 3 && r.stderr.includes('NETWORK')) expect(r.stderr).toContain('cannot reach http://localhost:4000/graphql');
+  });
+});
+
+describe('longrun, with a URL that is not an http(s) one', () => {
+  it('refuses it as bad usage (exit 2) in one line, instead of a stack trace and exit 1 (watch) or NETWORK (jobs)', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    const watch = await longrun(['watch', id, '--url', 'localhost:4000/graphql'], {});
+    expect(watch.stderr).toMatch(
+      /^longrun: --url or LONGRUN_URL: "localhost:4000\/graphql" is not an http:\/\/ or https:\/\/ URL \(such as http:\/\/localhost:4000\/graphql\)\n\nusage: longrun/,
+    );
+    expect(watch.code).toBe(2);
+    const fragment = await longrun(['watch', id], { LONGRUN_URL: `${t.url}#jobs` });
+    expect(fragment.stderr).toMatch(/^longrun: --url or LONGRUN_URL: "http:.*#jobs" has a #fragment\n/);
+    expect(fragment.code).toBe(2);
+    const jobs = await longrun(['jobs'], { LONGRUN_URL: 'ftp://localhost:4000/graphql' });
+    expect(jobs.stderr).toMatch(/^longrun: --url or LONGRUN_URL: "ftp:\/\/localhost:4000\/graphql" is not an http:\/\/ or https:\/\/ URL/);
+    expect(jobs.code).toBe(2);
   });
 });

@@ -157,6 +157,36 @@ it('gives a call GraphQL cannot take as input (maxAttempts 1.5, a string) the BA
   for (const i of [0, 2, 4]) expect(settled[i]).toMatchObject({ status: 'fulfilled', value: { job: { payload: { ms: i } }, userErrors: [] } });
 });
 
+it('fails the calls not sent yet when the client is closed with CLOSED, and sends none of them after the close', async () => {
+  let answer!: () => void;
+  const answering = new Promise<void>((resolve) => (answer = resolve));
+  const sent: number[] = []; // the inputs of each request
+  const client = createClient({
+    url: t.url,
+    token: t.key!,
+    fetch: async (url, init) => {
+      sent.push((JSON.parse(String(init?.body)) as { variables: { inputs: unknown[] } }).variables.inputs.length);
+      await answering;
+      return fetch(url, init);
+    },
+  });
+  // Five bursts of two calls, each in a turn of its own: four batches go out (at most four are open), the fifth waits.
+  const bursts: Promise<PromiseSettledResult<Awaited<ReturnType<LongrunClient['submitJob']>>>[]>[] = [];
+  for (let b = 0; b < 5; b++) {
+    bursts.push(settle([client.submitJob(sleepJob(b * 10)), client.submitJob(sleepJob(b * 10 + 1))]));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  expect(sent).toEqual([2, 2, 2, 2]);
+  await client.close();
+  answer();
+  const settled = await Promise.all(bursts);
+  for (const s of settled.slice(0, 4).flat()) expect(s).toMatchObject({ status: 'fulfilled', value: { job: { type: 'demo.sleep' }, userErrors: [] } });
+  expect(settled[4]!.map((s) => s.status === 'rejected' && [s.reason.constructor, (s.reason as LongrunError).code, (s.reason as LongrunError).message])).toEqual(
+    Array(2).fill([LongrunError, 'CLOSED', 'the client was closed before this submitJob was sent: no job was submitted for it']),
+  );
+  expect(sent).toEqual([2, 2, 2, 2]);
+});
+
 it('sends one request per call with batchSubmits: false', async () => {
   const { client, requests } = counting({ batchSubmits: false });
   await Promise.all(Array.from({ length: 5 }, (_, i) => client.submitJob(sleepJob(i))));

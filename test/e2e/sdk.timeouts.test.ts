@@ -2,8 +2,8 @@
  * A server that accepts connections and never answers (frozen, or a black hole behind a proxy) does not hold
  * the SDK's calls for ever: a request over HTTP fails with TIMEOUT after `requestTimeoutMs`, and a watch
  * whose WebSocket is never opened (or acknowledged) fails with NETWORK after `connectTimeoutMs`. Both used to wait for ever
- * (so did `longrun jobs` and `longrun watch`). The stand-in server is a plain TCP listener that reads and
- * never writes.
+ * (so did `longrun jobs` and `longrun watch`). A watch whose signal aborts meanwhile ends at once. The
+ * stand-in server is a plain TCP listener that reads and never writes.
  */
 import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,8 +12,11 @@ import { createClient, LongrunError } from '../../sdk/index.js';
 let server: net.Server;
 let url: string;
 const sockets = new Set<net.Socket>();
+/** Connections the server has taken. */
+let accepted = 0;
 beforeAll(async () => {
   server = net.createServer((s) => {
+    accepted++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
     s.resume(); // reads, never answers
@@ -55,6 +58,24 @@ it('fails a watch whose WebSocket is never opened with NETWORK after connectTime
     expect(error).toBeInstanceOf(LongrunError);
     expect(error).toMatchObject({ code: 'NETWORK' });
     expect(ms).toBeLessThan(10_000);
+  } finally {
+    await client.close();
+  }
+});
+
+it('ends a watchJob and a jobUpdates whose signal aborts while their WebSocket is still being opened, at once and without an error', async () => {
+  // The handshake would wait for as long as the test may run: they end by the abort, not by its timeout.
+  const client = createClient({ url, connectTimeoutMs: 600_000 });
+  try {
+    const abort = new AbortController();
+    const before = accepted;
+    const firsts = [
+      client.watchJob('00000000-0000-0000-0000-000000000000', { signal: abort.signal }).next(),
+      client.jobUpdates({}, { signal: abort.signal }).next(),
+    ];
+    while (accepted === before) await new Promise((r) => setTimeout(r, 10)); // the WebSocket reached the server
+    abort.abort();
+    expect(await Promise.all(firsts)).toEqual([{ done: true, value: undefined }, { done: true, value: undefined }]);
   } finally {
     await client.close();
   }
