@@ -11,7 +11,8 @@ export interface JobContext {
   maxAttempts: number;
   /**
    * Aborted when the job is cancelled, times out, or the worker is stopping and the grace period ran out.
-   * Stop promptly: the outcome is decided when it aborts, whatever the handler does afterwards.
+   * Stop promptly: the outcome is decided when it aborts, whatever the handler does afterwards. Also aborted
+   * once the handler has returned or thrown, so that work it started and did not await stops with it.
    */
   signal: AbortSignal;
   /** Reports progress, 0..100 (less is 0, more or Infinity 100, NaN 0), with an optional message. Published at once; recorded in PostgreSQL throttled. */
