@@ -60,9 +60,19 @@ const storableOnly = (key: string, v: unknown): unknown => {
 
 /**
  * A result that cannot be stored, or is over MAX_RESULT_BYTES, fails the attempt for good (it would every
- * time), not the completion batch it would join.
+ * time), not the completion batch it would join. So does one that cannot be read or written out: a getter or
+ * `toJSON` that throws, a revoked Proxy (an immer draft), a value JSON has no form for (a BigInt).
  */
 function checkResult(result: unknown): void {
+  try {
+    checkResultShape(result);
+  } catch (e) {
+    if (e instanceof PermanentJobError) throw e;
+    throw new PermanentJobError(`the handler's result cannot be stored as JSON: ${errorMessage(e)}`);
+  }
+}
+
+function checkResultShape(result: unknown): void {
   // The depth first, so that stringify cannot overflow the stack, and the number of values, so that it
   // cannot write out a structure that shares its parts level after level (exponential in its depth).
   const shape = checkJson(result, MAX_PAYLOAD_DEPTH, MAX_RESULT_BYTES);
@@ -71,15 +81,8 @@ function checkResult(result: unknown): void {
   }
   if (shape === 'too-large') throw new PermanentJobError(tooLarge(`more than ${MAX_RESULT_BYTES}`));
   if (shape !== 'ok') throw new PermanentJobError(unstorableMessage("the handler's result", shape));
-  // As it will be stored, after any toJSON (which checkJson does not see). A value JSON has no form for (a
-  // BigInt) has none at the next attempt either.
-  let json: string;
-  try {
-    json = JSON.stringify(result, storableOnly) ?? 'null';
-  } catch (e) {
-    if (e instanceof PermanentJobError) throw e;
-    throw new PermanentJobError(`the handler's result cannot be stored as JSON: ${errorMessage(e)}`);
-  }
+  // As it will be stored, after any toJSON (which checkJson does not see).
+  const json = JSON.stringify(result, storableOnly) ?? 'null';
   // UTF-8 takes at most 3 bytes per UTF-16 unit: a short text needs no count.
   const bytes = json.length * 3 <= MAX_RESULT_BYTES ? 0 : Buffer.byteLength(json);
   if (bytes > MAX_RESULT_BYTES) throw new PermanentJobError(tooLarge(String(bytes)));
