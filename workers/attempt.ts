@@ -252,7 +252,7 @@ export class Attempt {
     const { job } = this;
     const p = Number(percent); // a JavaScript caller may pass anything
     const progress = Number.isNaN(p) ? 0 : Math.min(100, Math.max(0, p)); // Infinity is done: 100
-    message = message === undefined ? undefined : storableText(String(message));
+    message = message == null ? undefined : storableText(String(message)); // null too: no message, not the text "null"
     this.#latest = { progress, message: message ?? null };
     this.lastMessage = message ?? null;
     if (this.seq + 1 < this.#reserved) {

@@ -15,7 +15,10 @@ export interface JobContext {
    * once the handler has returned or thrown, so that work it started and did not await stops with it.
    */
   signal: AbortSignal;
-  /** Reports progress, 0..100 (less is 0, more or Infinity 100, NaN 0), with an optional message. Published at once; recorded in PostgreSQL throttled. */
+  /**
+   * Reports progress, 0..100 (less is 0, more or Infinity 100, NaN 0), with an optional message (null: none).
+   * Published at once; recorded in PostgreSQL throttled.
+   */
   progress(percent: number, message?: string): void;
   log: Logger;
 }
