@@ -8,6 +8,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { Context as TraceContext } from '@opentelemetry/api';
 import type { ProgressRecorded, ProgressWrite } from '../src/db/attempts.js';
 import type { JobRow } from '../src/db/schema.js';
+import type { ProgressReport } from '../src/db/transitions.js';
 import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
 import { checkJson, isStorableText, MAX_PAYLOAD_DEPTH, MAX_RESULT_BYTES, refersToItself, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
 import { parsePayload } from '../src/jobs/definition.js';
@@ -112,12 +113,12 @@ export class Attempt {
   abortReason: Abort | null = null;
   /** The last seq used: seqs come from the block reserved at claim. */
   seq: number;
-  /** The last progress message reported, written with the outcome. */
-  lastMessage: string | null = null;
+  /** The last progress reported, written with the outcome. */
+  lastReport: ProgressReport | null = null;
   /** The throttled progress write in flight, if any (the outcome is written after it). */
   writing: Promise<void> | null = null;
   #reserved: number;
-  #latest: { progress: number; message: string | null } | null = null;
+  #latest: ProgressReport | null = null;
   #writeTimer: NodeJS.Timeout | null = null;
   #lastWrite = 0;
   /** The handler's AbortSignal is made when it first asks for it; `#onAbort` ends an awaited handler. */
@@ -253,8 +254,7 @@ export class Attempt {
     const p = Number(percent); // a JavaScript caller may pass anything
     const progress = Number.isNaN(p) ? 0 : Math.min(100, Math.max(0, p)); // Infinity is done: 100
     message = message == null ? undefined : storableText(String(message)); // null too: no message, not the text "null"
-    this.#latest = { progress, message: message ?? null };
-    this.lastMessage = message ?? null;
+    this.#latest = this.lastReport = { progress, message: message ?? null };
     if (this.seq + 1 < this.#reserved) {
       this.seq++;
       publishUpdate(this.d.nats.nc, this.d.names, {
