@@ -252,7 +252,9 @@ export class Attempt {
     if (this.abortReason || this.ended) return;
     const { job } = this;
     const p = Number(percent); // a JavaScript caller may pass anything
-    const progress = Number.isNaN(p) ? 0 : Math.min(100, Math.max(0, p)); // Infinity is done: 100
+    // Infinity is done: 100; a share too small for the `real` column (below about 1e-45, which PostgreSQL
+    // refuses rather than round) is 0, or its write, the outcome's too, would fail.
+    const progress = Number.isNaN(p) || Math.fround(p) === 0 ? 0 : Math.min(100, Math.max(0, p));
     message = message == null ? undefined : storableText(String(message)); // null too: no message, not the text "null"
     this.#latest = this.lastReport = { progress, message: message ?? null };
     if (this.seq + 1 < this.#reserved) {

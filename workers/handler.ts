@@ -16,7 +16,8 @@ export interface JobContext {
    */
   signal: AbortSignal;
   /**
-   * Reports progress, 0..100 (less is 0, more or Infinity 100, NaN 0), with an optional message (null: none).
+   * Reports progress, 0..100 (less is 0, more or Infinity 100, NaN or below about 1e-45 0), with an optional
+   * message (null: none).
    * Published at once; recorded in PostgreSQL throttled.
    */
   progress(percent: number, message?: string): void;

@@ -2,7 +2,9 @@
  * A failed attempt's outcome records the last progress its handler reported, as a success's does: the job
  * (and its RETRYING or FAILED update, and the error row of its history) shows how far the attempt got and what
  * it was doing when it failed. It used to show the last milestone PostgreSQL had by then (progress writes are
- * throttled), an earlier step than the one that failed.
+ * throttled), an earlier step than the one that failed. A share too small for the `real` column (1e-50) is 0:
+ * PostgreSQL refuses it, and the outcome's write, which now carries it, failed (the job stayed RUNNING until
+ * its lease ran out, then failed as "worker lost").
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -18,10 +20,14 @@ const gates = new Map<string, () => void>();
 const encode = defineJobType({
   name: 'test.encode',
   description: 'downloads, then fails while encoding',
-  payload: z.object({}),
+  payload: z.object({ tiny: z.boolean().default(false) }),
   backoff: { baseMs: 600_000, maxMs: 600_000 }, // stays RETRYING for the test
 });
-const handler = defineHandler(encode, async (_p, ctx) => {
+const handler = defineHandler(encode, async ({ tiny }, ctx) => {
+  if (tiny) {
+    ctx.progress(1e-50, 'starting'); // a share the `real` column cannot hold
+    throw new Error('encoder crashed');
+  }
   ctx.progress(10, 'downloading');
   await new Promise<void>((resolve) => gates.set(ctx.jobId, resolve));
   ctx.progress(90, 'encoding');
@@ -56,4 +62,10 @@ it('a job waiting for its retry shows it too', async () => {
   const job = await failedWhileEncoding(2, 'RETRYING');
   expect(job).toMatchObject({ error: 'encoder crashed', progress: 90, progressMessage: 'encoding' });
   expect(job.events.at(-1)).toMatchObject({ state: 'RETRYING', progress: 90, message: 'encoder crashed' });
+});
+
+it('a share of progress too small for PostgreSQL is recorded as 0, not refused with the outcome', async () => {
+  const r = await gql(t.url, SUBMIT, { input: { type: 'test.encode', payload: { tiny: true }, maxAttempts: 1 } });
+  const job = await waitForJob(t.url, r.body.data.submitJob.job.id, (j) => j.state === 'FAILED');
+  expect(job).toMatchObject({ error: 'encoder crashed', attempts: 1, progress: 0, progressMessage: 'starting' });
 });
