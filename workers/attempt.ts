@@ -8,6 +8,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { Context as TraceContext } from '@opentelemetry/api';
 import type { ProgressRecorded, ProgressWrite } from '../src/db/attempts.js';
 import type { JobRow } from '../src/db/schema.js';
+import type { ProgressReport } from '../src/db/transitions.js';
 import { JobTimeoutError, PermanentJobError } from '../src/errors.js';
 import { checkJson, isStorableText, MAX_PAYLOAD_DEPTH, MAX_RESULT_BYTES, refersToItself, storableText, unstorableMessage } from '../src/jobs/payload-check.js';
 import { parsePayload } from '../src/jobs/definition.js';
@@ -60,9 +61,19 @@ const storableOnly = (key: string, v: unknown): unknown => {
 
 /**
  * A result that cannot be stored, or is over MAX_RESULT_BYTES, fails the attempt for good (it would every
- * time), not the completion batch it would join.
+ * time), not the completion batch it would join. So does one that cannot be read or written out: a getter or
+ * `toJSON` that throws, a revoked Proxy (an immer draft), a value JSON has no form for (a BigInt).
  */
 function checkResult(result: unknown): void {
+  try {
+    checkResultShape(result);
+  } catch (e) {
+    if (e instanceof PermanentJobError) throw e;
+    throw new PermanentJobError(`the handler's result cannot be stored as JSON: ${errorMessage(e)}`);
+  }
+}
+
+function checkResultShape(result: unknown): void {
   // The depth first, so that stringify cannot overflow the stack, and the number of values, so that it
   // cannot write out a structure that shares its parts level after level (exponential in its depth).
   const shape = checkJson(result, MAX_PAYLOAD_DEPTH, MAX_RESULT_BYTES);
@@ -71,15 +82,8 @@ function checkResult(result: unknown): void {
   }
   if (shape === 'too-large') throw new PermanentJobError(tooLarge(`more than ${MAX_RESULT_BYTES}`));
   if (shape !== 'ok') throw new PermanentJobError(unstorableMessage("the handler's result", shape));
-  // As it will be stored, after any toJSON (which checkJson does not see). A value JSON has no form for (a
-  // BigInt) has none at the next attempt either.
-  let json: string;
-  try {
-    json = JSON.stringify(result, storableOnly) ?? 'null';
-  } catch (e) {
-    if (e instanceof PermanentJobError) throw e;
-    throw new PermanentJobError(`the handler's result cannot be stored as JSON: ${errorMessage(e)}`);
-  }
+  // As it will be stored, after any toJSON (which checkJson does not see).
+  const json = JSON.stringify(result, storableOnly) ?? 'null';
   // UTF-8 takes at most 3 bytes per UTF-16 unit: a short text needs no count.
   const bytes = json.length * 3 <= MAX_RESULT_BYTES ? 0 : Buffer.byteLength(json);
   if (bytes > MAX_RESULT_BYTES) throw new PermanentJobError(tooLarge(String(bytes)));
@@ -87,6 +91,9 @@ function checkResult(result: unknown): void {
 
 const tooLarge = (bytes: string) =>
   `the handler's result is ${bytes} bytes as JSON; the maximum is ${MAX_RESULT_BYTES} (store large outputs elsewhere and return a reference)`;
+
+/** The reason of a signal aborted because its handler threw: the attempt failed. */
+const ATTEMPT_FAILED = 'job attempt failed: its handler threw';
 
 const isPromiseLike = (x: unknown): x is PromiseLike<unknown> =>
   typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
@@ -97,7 +104,8 @@ export class Attempt {
   /**
    * The handler has returned or thrown (or was aborted): the attempt is over, and progress reported from
    * then on (by work it started and did not await) is dropped. Its seqs would collide with the outcome's:
-   * the outcome's update would reach watchers as a repeat of a progress report and be dropped.
+   * the outcome's update would reach watchers as a repeat of a progress report and be dropped. A handler that
+   * threw has its signal aborted then too (`ATTEMPT_FAILED`), if nothing aborted it before.
    */
   ended = false;
   /** When the message's AckWait and the job's lease were last renewed. */
@@ -105,12 +113,12 @@ export class Attempt {
   abortReason: Abort | null = null;
   /** The last seq used: seqs come from the block reserved at claim. */
   seq: number;
-  /** The last progress message reported, written with the outcome. */
-  lastMessage: string | null = null;
+  /** The last progress reported, written with the outcome. */
+  lastReport: ProgressReport | null = null;
   /** The throttled progress write in flight, if any (the outcome is written after it). */
   writing: Promise<void> | null = null;
   #reserved: number;
-  #latest: { progress: number; message: string | null } | null = null;
+  #latest: ProgressReport | null = null;
   #writeTimer: NodeJS.Timeout | null = null;
   #lastWrite = 0;
   /** The handler's AbortSignal is made when it first asks for it; `#onAbort` ends an awaited handler. */
@@ -191,6 +199,7 @@ export class Attempt {
     this.started = true;
     let timeout: NodeJS.Timeout | null = null;
     let pending: PromiseLike<unknown> | null = null;
+    let returned = false;
     try {
       // The schema may check asynchronously (a lookup): its wait counts towards the timeout, and a cancel,
       // lost lease or stop during it ends the attempt there (the handler never starts).
@@ -203,6 +212,7 @@ export class Attempt {
         // (Its time runs from the payload check: a synchronous part before the first await counts.)
         result = await this.#untilAborted((pending = result));
       }
+      returned = true;
       const end: AttemptEnd = { kind: 'returned', result: result === undefined ? null : result };
       checkResult(end.result);
       return end;
@@ -218,6 +228,13 @@ export class Attempt {
       if (this.#writeTimer) clearTimeout(this.#writeTimer);
       this.#latest = null;
       slots.give();
+      // Work a failed handler started and did not await (a `Promise.all` branch left running when another
+      // threw) stops on its signal, rather than running on beside the job's next attempt. A handler that
+      // returned keeps its signal as it is: its abort listeners (clean-up on cancel) must not undo its work.
+      if (!returned && !this.#abortError) {
+        this.#abortError = new Error(ATTEMPT_FAILED);
+        this.#controller?.abort(this.#abortError);
+      }
     }
   }
 
@@ -238,10 +255,11 @@ export class Attempt {
     if (this.abortReason || this.ended) return;
     const { job } = this;
     const p = Number(percent); // a JavaScript caller may pass anything
-    const progress = Number.isNaN(p) ? 0 : Math.min(100, Math.max(0, p)); // Infinity is done: 100
-    message = message === undefined ? undefined : storableText(String(message));
-    this.#latest = { progress, message: message ?? null };
-    this.lastMessage = message ?? null;
+    // Infinity is done: 100; a share too small for the `real` column (below about 1e-45, which PostgreSQL
+    // refuses rather than round) is 0, or its write, the outcome's too, would fail.
+    const progress = Number.isNaN(p) || Math.fround(p) === 0 ? 0 : Math.min(100, Math.max(0, p));
+    message = message == null ? undefined : storableText(String(message)); // null too: no message, not the text "null"
+    this.#latest = this.lastReport = { progress, message: message ?? null };
     if (this.seq + 1 < this.#reserved) {
       this.seq++;
       publishUpdate(this.d.nats.nc, this.d.names, {

@@ -11,10 +11,16 @@ export interface JobContext {
   maxAttempts: number;
   /**
    * Aborted when the job is cancelled, times out, or the worker is stopping and the grace period ran out.
-   * Stop promptly: the outcome is decided when it aborts, whatever the handler does afterwards.
+   * Stop promptly: the outcome is decided when it aborts, whatever the handler does afterwards. Also aborted
+   * once the handler has thrown, so that work it started and did not await stops with its failed attempt
+   * (not once it has returned: its abort listeners do not run after a success).
    */
   signal: AbortSignal;
-  /** Reports progress, 0..100 (less is 0, more or Infinity 100, NaN 0), with an optional message. Published at once; recorded in PostgreSQL throttled. */
+  /**
+   * Reports progress, 0..100 (less is 0, more or Infinity 100, NaN or below about 1e-45 0), with an optional
+   * message (null: none).
+   * Published at once; recorded in PostgreSQL throttled.
+   */
   progress(percent: number, message?: string): void;
   log: Logger;
 }

@@ -72,7 +72,7 @@ export function createSettler(d: SettleDeps) {
   }
 
   async function finish(a: Attempt, outcome: ReturnType<typeof classifyOutcome>): Promise<void> {
-    const { job, m, lastMessage } = a;
+    const { job, m, lastReport } = a;
     const fence = { id: job.id, attempt: job.attempts, series: job.series, lastSeq: a.seq };
     const superseded = () =>
       // Not ours any more (a newer attempt claimed it): its holder settles the message.
@@ -92,7 +92,7 @@ export function createSettler(d: SettleDeps) {
     switch (outcome.state) {
       case 'SUCCEEDED': {
         // The success batch publishes the update and acks the message once the batch is committed.
-        const done = await persist('succeeded', () => succeed({ ...fence, result: outcome.result, progressMessage: lastMessage, msg: m }));
+        const done = await persist('succeeded', () => succeed({ ...fence, result: outcome.result, progressMessage: lastReport?.message ?? null, msg: m }));
         if (!done) superseded();
         return;
       }
@@ -101,12 +101,12 @@ export function createSettler(d: SettleDeps) {
         break;
       case 'RETRYING':
         after =
-          (await persist('retrying', () => markRetrying(sql, { ...fence, error: outcome.error, delayMs: outcome.delayMs }))) ??
+          (await persist('retrying', () => markRetrying(sql, { ...fence, error: outcome.error, delayMs: outcome.delayMs, report: lastReport }))) ??
           (await cancelInstead()) ??
           (await retryingAlready());
         break;
       case 'FAILED':
-        after = await persist('failed', () => markFailed(sql, { ...fence, error: outcome.error, attemptFailed: true }));
+        after = await persist('failed', () => markFailed(sql, { ...fence, error: outcome.error, attemptFailed: true, report: lastReport }));
         break;
       case 'QUEUED':
         after = (await persist('hand back', () => markQueuedAgain(sql, fence))) ?? (await cancelInstead());

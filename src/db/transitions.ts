@@ -175,6 +175,21 @@ export interface Fence {
   series: number;
 }
 
+/** The last progress an attempt's handler reported: its throttled write may not have landed. */
+export interface ProgressReport {
+  progress: number;
+  message: string | null;
+}
+
+/**
+ * A failed attempt's outcome records its last report (`x.progress` null: it made none, and the job keeps
+ * what it has), so the job shows the step that failed, not an earlier milestone.
+ */
+const LAST_REPORT = `progress = coalesce(x.progress, jobs.progress),
+      progress_message = case when x.progress is null then jobs.progress_message else x.progress_message end`;
+const LAST_REPORT_COLUMNS = { progress: 'real', progress_message: 'text' };
+const lastReport = (r: ProgressReport | null | undefined) => ({ progress: r?.progress, progress_message: r?.message });
+
 /** An attempt whose handler returned; `progressMessage` is the last one it reported (its throttled write may not have landed). */
 export interface Success extends Fence {
   id: string;
@@ -212,16 +227,18 @@ const NOT_CANCELLING = 'not cancel_requested';
 const RETRY: Transition = {
   to: 'RETRYING',
   fenced: true,
-  set: `error = x.message, lease_until = null, next_attempt_at = now() + x.delay_ms * interval '1 millisecond'`,
+  set: `error = x.message, lease_until = null, next_attempt_at = now() + x.delay_ms * interval '1 millisecond', ${LAST_REPORT}`,
   where: NOT_CANCELLING,
-  columns: { delay_ms: 'int' },
+  columns: { delay_ms: 'int', ...LAST_REPORT_COLUMNS },
 };
 
-/** The attempt failed and another is due at `nextAttemptAt`; null also when a cancel was asked for. */
-export function markRetrying(sql: Sql, a: Fence & { id: string; lastSeq: number; error: string; delayMs: number }) {
-  return first(
-    transition(sql, RETRY, [{ id: a.id, attempt: a.attempt, series: a.series, lastSeq: a.lastSeq, kind: 'error', message: a.error, delay_ms: a.delayMs }]),
-  );
+/**
+ * The attempt failed and another is due at `nextAttemptAt`; null also when a cancel was asked for. `report`:
+ * the attempt's last progress report.
+ */
+export function markRetrying(sql: Sql, a: Fence & { id: string; lastSeq: number; error: string; delayMs: number; report?: ProgressReport | null }) {
+  const row = { id: a.id, attempt: a.attempt, series: a.series, lastSeq: a.lastSeq, kind: 'error' as const, message: a.error, delay_ms: a.delayMs };
+  return first(transition(sql, RETRY, [{ ...row, ...lastReport(a.report) }]));
 }
 
 /** The job as the dead-letter component read it: its fence is the attempt and series it was in. */
@@ -231,7 +248,7 @@ export const fenceAsRead = (job: { attempts: number; series: number }): Fence =>
 type MaybeFenced = Fence | { attempt?: undefined; series?: undefined };
 
 const FAIL = `error = x.message, finished_at = now(), lease_until = null, next_attempt_at = null`;
-const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: FAIL };
+const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: `${FAIL}, ${LAST_REPORT}`, columns: LAST_REPORT_COLUMNS };
 const FAIL_JOB: Transition = { to: 'FAILED', set: FAIL };
 /** FAILED with its copy in the dead-letter stream recorded (recordDeadLetter's columns) in the same statement. */
 const FAIL_COPIED: Transition = {
@@ -246,16 +263,17 @@ const FAIL_COPIED: Transition = {
  * finding a job whose deliveries ran out (`fenceAsRead`, so a job replayed or claimed again since the read
  * is left alone), or any job (no fence). `deadLetterSeq` (fenced only): the job's copy, already in the
  * dead-letter stream, recorded with the state, so that no crash can leave the job FAILED and unlisted.
+ * `report` (a worker's): its attempt's last progress report.
  */
 export function markFailed(
   sql: Sql,
-  a: MaybeFenced & { id: string; error: string; lastSeq?: number; attemptFailed: boolean; deadLetterSeq?: number },
+  a: MaybeFenced & { id: string; error: string; lastSeq?: number; attemptFailed: boolean; deadLetterSeq?: number; report?: ProgressReport | null },
 ) {
   const row: TransitionRow = { id: a.id, kind: a.attemptFailed ? 'error' : 'state', message: a.error };
   if (a.lastSeq !== undefined) row.lastSeq = a.lastSeq;
   if (a.attempt === undefined) return first(transition(sql, FAIL_JOB, [row]));
   const fenced = { ...row, attempt: a.attempt, series: a.series };
-  if (a.deadLetterSeq === undefined) return first(transition(sql, FAIL_ATTEMPT, [fenced]));
+  if (a.deadLetterSeq === undefined) return first(transition(sql, FAIL_ATTEMPT, [{ ...fenced, ...lastReport(a.report) }]));
   return first(transition(sql, FAIL_COPIED, [{ ...fenced, dlq_seq: a.deadLetterSeq }]));
 }
 

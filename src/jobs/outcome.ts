@@ -35,9 +35,10 @@ const MAX_ERRORS_NAMED = 20;
  * same way, and one that cannot be read at all (a getter that throws) is named with what it threw. An Error's
  * `cause` follows its message after `: `, down to {@link MAX_CAUSE_DEPTH} causes (`fetch failed: connect
  * ECONNREFUSED 127.0.0.1:1234`), an AggregateError's errors after it, separated by `; `; a cause whose text
- * the message holds already is not repeated. Never throws: the outcome must be written.
+ * the message holds already is not repeated. An Error with no text at all is named by its class
+ * (`TypeError`, `RateLimited`). Never throws: the outcome must be written.
  */
-export const errorMessage = (e: unknown): string => storableText(chainText(e, 0, { seen: new Set(), named: 0 }) || 'error');
+export const errorMessage = (e: unknown): string => storableText(chainText(e, 0, { seen: new Set(), named: 0 }) || (isAnyError(e) ? errorClass(e) : 'error'));
 
 interface ChainWalk {
   /** The errors named so far (a cause that is its own cause's cause is named once). */
@@ -89,6 +90,16 @@ const errorName = (e: unknown): string => {
   const name = safely(() => (e as Error).name, null);
   return typeof name === 'string' && name ? name : 'Error';
 };
+
+/**
+ * What names an Error that says nothing else (`new TypeError()`, `class RateLimited extends Error {}` thrown
+ * without a message): its name, or its class when the name is the inherited `Error`.
+ */
+function errorClass(e: Error): string {
+  const name = errorName(e);
+  const constructorName = safely(() => e.constructor.name, null);
+  return name === 'Error' && typeof constructorName === 'string' && constructorName ? constructorName : name;
+}
 
 function safely<T, F>(read: () => T, fallback: F): T | F {
   try {

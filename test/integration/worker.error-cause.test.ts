@@ -1,7 +1,8 @@
 /**
  * An attempt's error text carries the thrown Error's cause chain: Node's `fetch` throws `TypeError('fetch
  * failed')` with the reason only in `cause`, and `Job.error` / `attemptErrors` say that reason. The chain
- * stops after MAX_CAUSE_DEPTH causes and at a cause seen before; an AggregateError names its errors.
+ * stops after MAX_CAUSE_DEPTH causes and at a cause seen before; an AggregateError names its errors. An Error
+ * thrown without a message is named by its class (it used to read `error`).
  */
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -18,8 +19,9 @@ import { startTestApp, type TestApp } from '../support/app.js';
 const failing = defineJobType({
   name: 'test.fetch-fail',
   description: 'fetches a URL nothing listens on, or throws a chain of causes',
-  payload: z.object({ what: z.enum(['fetch', 'deep', 'loop', 'aggregate']), url: z.string().optional() }),
+  payload: z.object({ what: z.enum(['fetch', 'deep', 'loop', 'aggregate', 'bare-class', 'bare-type']), url: z.string().optional() }),
 });
+class RateLimited extends Error {}
 const handler = defineHandler(failing, async ({ what, url }, ctx) => {
   if (what === 'fetch') await fetch(url!, { signal: ctx.signal });
   if (what === 'deep') {
@@ -32,6 +34,8 @@ const handler = defineHandler(failing, async ({ what, url }, ctx) => {
     e.cause = new Error('inner', { cause: e });
     throw e;
   }
+  if (what === 'bare-class') throw new RateLimited(); // no message, its name the inherited 'Error'
+  if (what === 'bare-type') throw new TypeError();
   throw new AggregateError([new Error('primary down'), new Error('replica down', { cause: 'timed out' })], 'no database');
 });
 
@@ -74,4 +78,9 @@ it('follows at most five causes, and a cause that leads back once', async () => 
 it("names an AggregateError's errors, with their causes", async () => {
   const job = await failedJob({ what: 'aggregate' });
   expect(job.error).toBe('no database (primary down; replica down: timed out)');
+});
+
+it('names an Error thrown without a message by its class', async () => {
+  expect((await failedJob({ what: 'bare-class' })).error).toBe('RateLimited');
+  expect((await failedJob({ what: 'bare-type' })).error).toBe('TypeError');
 });

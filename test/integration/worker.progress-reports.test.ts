@@ -1,8 +1,8 @@
 /**
  * What a handler's `ctx.progress()` publishes: its `at` on PostgreSQL's clock, as every other update's is,
  * even when the worker's clock is off (a client resuming `jobUpdates` from 5 s before the latest `at` it saw,
- * as the SDK does, would otherwise skip what happened in between when a worker's clock runs ahead); and a
- * percentage within 0..100 whatever number it was given.
+ * as the SDK does, would otherwise skip what happened in between when a worker's clock runs ahead); a
+ * percentage within 0..100 whatever number it was given; and no message for a null one (it was the text "null").
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { markRunning } from '../../src/db/transitions.js';
@@ -11,7 +11,7 @@ import type { JobRow } from '../../src/db/schema.js';
 import { jobUpdateSchema, parseMessage, type JobUpdateMessage } from '../../src/messaging/messages.js';
 import { Attempt, type AttemptDeps } from '../../workers/attempt.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { gql, SUBMIT } from '../support/graphql.js';
+import { gql, JOB, SUBMIT } from '../support/graphql.js';
 import { eventually } from '../support/receivers.js';
 
 let t: TestApp;
@@ -73,4 +73,14 @@ it('reports a percentage within 0..100: Infinity is 100, -Infinity and NaN are 0
   expect(reports.map((r) => [r.message, r.progress])).toEqual([['inf', 100], ['-inf', 0], ['nan', 0], ['over', 100], ['fine', 42.5]]);
   await eventually(async () => (await progressOf(id)) === 42.5, 10_000, 'its write');
   expect(await progressOf(id)).toBe(42.5);
+});
+
+it('reports no message for a null one, as a JavaScript handler clearing its message means it', async () => {
+  const { id, attempt } = await claimedAttempt(0);
+  const shown = async () => (await gql(t.url, JOB, { id })).body.data.job as { progress: number; progressMessage: string | null };
+  attempt.progress(10, 'downloading');
+  await eventually(async () => (await shown()).progress === 10, 10_000, 'the first write');
+  attempt.progress(20, null as unknown as string);
+  await eventually(async () => (await shown()).progress === 20, 10_000, 'the second write');
+  expect(await shown()).toMatchObject({ progress: 20, progressMessage: null });
 });

@@ -37,13 +37,21 @@ const handler = defineHandler(echo, async ({ how, unstorable }, ctx) => {
 const oddThrow = defineJobType({
   name: 'test.odd-throw',
   description: 'throws a BigInt, a circular object or an Error of another realm',
-  payload: z.object({ what: z.enum(['bigint', 'circular', 'bigint-result', 'circular-result', 'shared-result', 'realm-permanent', 'realm-error']) }),
+  payload: z.object({
+    what: z.enum(['bigint', 'circular', 'bigint-result', 'circular-result', 'shared-result', 'getter-result', 'revoked-result', 'realm-permanent', 'realm-error']),
+  }),
 });
 /** A `vm` context: its Error is not this realm's (`instanceof Error` is false), as in a sandbox or a test environment. */
 const otherRealm = vm.createContext({});
 const oddHandler = defineHandler(oddThrow, async ({ what }) => {
   if (what === 'bigint-result') return { n: 10n }; // returned, not thrown: a result with no JSON form
   if (what === 'bigint') throw 10n;
+  if (what === 'getter-result') return { get size() { throw new Error('stream already closed'); } }; // a result that cannot be read
+  if (what === 'revoked-result') {
+    const draft = Proxy.revocable({ n: 1 }, {}); // as an immer draft returned after its producer finished
+    draft.revoke();
+    return { item: draft.proxy };
+  }
   if (what === 'realm-permanent') {
     throw vm.runInContext(`class PermanentJobError extends Error { name = 'PermanentJobError' }; new PermanentJobError('no such image')`, otherRealm);
   }
@@ -154,6 +162,21 @@ it('fails for good, at its first attempt, a job whose result has no JSON form (a
   const job = await waitForJob(t.url, r.body.data.submitJob.job.id, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
   expect(job).toMatchObject({ state: 'FAILED', attempts: 1 });
   expect(job.error).toMatch(/result cannot be stored as JSON.*BigInt/);
+});
+
+it('fails for good, at its first attempt, a job whose result cannot be read (a getter that throws, a revoked Proxy)', async () => {
+  const ids = await submitEach('test.odd-throw', 'what', ['getter-result', 'revoked-result'], 3);
+  const job = (id: string) => waitForJob(t.url, id, (j) => j.state === 'FAILED' || j.state === 'SUCCEEDED');
+  expect(await job(ids['getter-result']!)).toMatchObject({
+    state: 'FAILED',
+    attempts: 1,
+    error: "the handler's result cannot be stored as JSON: stream already closed",
+  });
+  expect(await job(ids['revoked-result']!)).toMatchObject({
+    state: 'FAILED',
+    attempts: 1,
+    error: "the handler's result cannot be stored as JSON: Cannot perform 'ownKeys' on a proxy that has been revoked",
+  });
 });
 
 it('fails for good a job whose result contains itself, saying so (not that it nests too deep)', async () => {
