@@ -92,8 +92,8 @@ function checkResultShape(result: unknown): void {
 const tooLarge = (bytes: string) =>
   `the handler's result is ${bytes} bytes as JSON; the maximum is ${MAX_RESULT_BYTES} (store large outputs elsewhere and return a reference)`;
 
-/** The reason of a signal aborted because its handler threw: the attempt failed. */
-const ATTEMPT_FAILED = 'job attempt failed: its handler threw';
+/** The reason of a signal aborted because its attempt is over: its handler returned or threw. */
+const ATTEMPT_ENDED = 'job attempt ended: its handler returned or threw';
 
 const isPromiseLike = (x: unknown): x is PromiseLike<unknown> =>
   typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
@@ -104,8 +104,8 @@ export class Attempt {
   /**
    * The handler has returned or thrown (or was aborted): the attempt is over, and progress reported from
    * then on (by work it started and did not await) is dropped. Its seqs would collide with the outcome's:
-   * the outcome's update would reach watchers as a repeat of a progress report and be dropped. A handler that
-   * threw has its signal aborted then too (`ATTEMPT_FAILED`), if nothing aborted it before.
+   * the outcome's update would reach watchers as a repeat of a progress report and be dropped. Its signal
+   * aborts then too (`ATTEMPT_ENDED`), if nothing aborted it before.
    */
   ended = false;
   /** When the message's AckWait and the job's lease were last renewed. */
@@ -199,7 +199,6 @@ export class Attempt {
     this.started = true;
     let timeout: NodeJS.Timeout | null = null;
     let pending: PromiseLike<unknown> | null = null;
-    let returned = false;
     try {
       // The schema may check asynchronously (a lookup): its wait counts towards the timeout, and a cancel,
       // lost lease or stop during it ends the attempt there (the handler never starts).
@@ -212,7 +211,6 @@ export class Attempt {
         // (Its time runs from the payload check: a synchronous part before the first await counts.)
         result = await this.#untilAborted((pending = result));
       }
-      returned = true;
       const end: AttemptEnd = { kind: 'returned', result: result === undefined ? null : result };
       checkResult(end.result);
       return end;
@@ -228,11 +226,10 @@ export class Attempt {
       if (this.#writeTimer) clearTimeout(this.#writeTimer);
       this.#latest = null;
       slots.give();
-      // Work a failed handler started and did not await (a `Promise.all` branch left running when another
-      // threw) stops on its signal, rather than running on beside the job's next attempt. A handler that
-      // returned keeps its signal as it is: its abort listeners (clean-up on cancel) must not undo its work.
-      if (!returned && !this.#abortError) {
-        this.#abortError = new Error(ATTEMPT_FAILED);
+      // Work the handler started and did not await (a `Promise.all` branch left running when another threw, the
+      // losers of a `Promise.any`) stops on its signal, rather than running on beside the job's next attempt.
+      if (!this.#abortError) {
+        this.#abortError = new Error(ATTEMPT_ENDED);
         this.#controller?.abort(this.#abortError);
       }
     }

@@ -12,8 +12,7 @@ export interface JobContext {
   /**
    * Aborted when the job is cancelled, times out, or the worker is stopping and the grace period ran out.
    * Stop promptly: the outcome is decided when it aborts, whatever the handler does afterwards. Also aborted
-   * once the handler has thrown, so that work it started and did not await stops with its failed attempt
-   * (not once it has returned: its abort listeners do not run after a success).
+   * once the handler has returned or thrown, so that work it started and did not await stops with it.
    */
   signal: AbortSignal;
   /**

@@ -1,10 +1,9 @@
 /**
- * A handler that threw has failed its attempt, and so has the work it started and did not await: a
- * `Promise.all` branch still waiting when another branch threw. Its `ctx.signal` aborts then, so such work,
- * written to stop on its signal, does not go on to its side effect after the attempt failed (or beside the
- * job's next attempt). It used to abort only on a timeout, cancel or stop: such a branch ran to its end.
- * A handler that returned keeps its signal as it is: an abort listener that undoes partial work on a cancel
- * must not undo a success.
+ * Once a handler has returned or thrown, its attempt is over, and so is the work it started and did not
+ * await: a `Promise.all` branch still waiting when another branch threw, the losers of a `Promise.any`. Their
+ * `ctx.signal` aborts then, so such work, written to stop on its signal, does not go on to its side effect
+ * after the job failed or succeeded (or beside the job's next attempt). It used to abort only on a timeout,
+ * cancel or stop: those branches ran to their end.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -14,9 +13,8 @@ import { defineHandler, type JobContext } from '../../workers/handler.js';
 import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
-/** A downstream service: the side effects it received and the uploads it deleted, by job id; its answers. */
+/** A downstream service: the side effects it received, by job id, and its answers the test gives. */
 const effects: string[] = [];
-const deleted: string[] = [];
 const answers = new Map<string, () => void>();
 /** How each job's second branch ended: its side effect made, or stopped by its signal (with the reason). */
 const branches = new Map<string, Promise<string>>();
@@ -39,7 +37,7 @@ function sideBranch(ctx: JobContext): Promise<string> {
 
 const fanOut = defineJobType({
   name: 'test.fan-out',
-  description: 'runs two branches at once, one throws; or uploads, deleting the upload if aborted',
+  description: 'runs two branches at once; one ends the attempt before the other',
   payload: z.object({ end: z.enum(['throw', 'return']) }),
   maxAttempts: 1,
 });
@@ -48,8 +46,7 @@ const handler = defineHandler(fanOut, async ({ end }, ctx) => {
     await Promise.all([sideBranch(ctx), Promise.reject(new Error('upload failed'))]);
     return 'unreachable';
   }
-  ctx.signal.addEventListener('abort', () => deleted.push(ctx.jobId), { once: true }); // clean-up on cancel
-  return 'uploaded';
+  return Promise.any([Promise.resolve('first mirror'), sideBranch(ctx)]);
 });
 
 let t: TestApp;
@@ -61,21 +58,25 @@ afterAll(async () => {
   await t?.dispose();
 });
 
-async function finished(end: 'throw' | 'return', state: string) {
+/** Submits a job, waits for it to finish, then lets the downstream service answer its left-over branch. */
+async function finishedThenAnswered(end: 'throw' | 'return', state: string) {
   const r = await gql(t.url, SUBMIT, { input: { type: 'test.fan-out', payload: { end } } });
-  return waitForJob(t.url, r.body.data.submitJob.job.id as string, (j) => j.state === state);
+  const id = r.body.data.submitJob.job.id as string;
+  const job = await waitForJob(t.url, id, (j) => j.state === state);
+  answers.get(id)!();
+  return { job, branch: await branches.get(id)!, effect: effects.includes(id) };
 }
 
 it('a branch left waiting when another threw stops on its signal once the attempt failed', async () => {
-  const job = await finished('throw', 'FAILED');
+  const { job, branch, effect } = await finishedThenAnswered('throw', 'FAILED');
   expect(job.error).toBe('upload failed');
-  answers.get(job.id)!(); // the downstream service answers now
-  expect(await branches.get(job.id)!).toBe('stopped: job attempt failed: its handler threw');
-  expect(effects).not.toContain(job.id);
+  expect(branch).toBe('stopped: job attempt ended: its handler returned or threw');
+  expect(effect).toBe(false);
 });
 
-it('a handler that returned keeps its signal: its clean-up on abort does not undo the success', async () => {
-  const job = await finished('return', 'SUCCEEDED');
-  expect(job.result).toBe('uploaded');
-  expect(deleted).not.toContain(job.id);
+it('the losers of a race stop on their signal once the handler returned', async () => {
+  const { job, branch, effect } = await finishedThenAnswered('return', 'SUCCEEDED');
+  expect(job.result).toBe('first mirror');
+  expect(branch).toBe('stopped: job attempt ended: its handler returned or threw');
+  expect(effect).toBe(false);
 });
