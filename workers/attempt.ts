@@ -92,9 +92,6 @@ function checkResultShape(result: unknown): void {
 const tooLarge = (bytes: string) =>
   `the handler's result is ${bytes} bytes as JSON; the maximum is ${MAX_RESULT_BYTES} (store large outputs elsewhere and return a reference)`;
 
-/** The reason of a signal aborted because its attempt is over: its handler returned or threw. */
-const ATTEMPT_ENDED = 'job attempt ended: its handler returned or threw';
-
 const isPromiseLike = (x: unknown): x is PromiseLike<unknown> =>
   typeof x === 'object' && x !== null && typeof (x as { then?: unknown }).then === 'function';
 
@@ -104,8 +101,7 @@ export class Attempt {
   /**
    * The handler has returned or thrown (or was aborted): the attempt is over, and progress reported from
    * then on (by work it started and did not await) is dropped. Its seqs would collide with the outcome's:
-   * the outcome's update would reach watchers as a repeat of a progress report and be dropped. Its signal
-   * aborts then too (`ATTEMPT_ENDED`), if nothing aborted it before.
+   * the outcome's update would reach watchers as a repeat of a progress report and be dropped.
    */
   ended = false;
   /** When the message's AckWait and the job's lease were last renewed. */
@@ -226,12 +222,6 @@ export class Attempt {
       if (this.#writeTimer) clearTimeout(this.#writeTimer);
       this.#latest = null;
       slots.give();
-      // Work the handler started and did not await (a `Promise.all` branch left running when another threw, the
-      // losers of a `Promise.any`) stops on its signal, rather than running on beside the job's next attempt.
-      if (!this.#abortError) {
-        this.#abortError = new Error(ATTEMPT_ENDED);
-        this.#controller?.abort(this.#abortError);
-      }
     }
   }
 

@@ -11,8 +11,7 @@ export interface JobContext {
   maxAttempts: number;
   /**
    * Aborted when the job is cancelled, times out, or the worker is stopping and the grace period ran out.
-   * Stop promptly: the outcome is decided when it aborts, whatever the handler does afterwards. Also aborted
-   * once the handler has returned or thrown, so that work it started and did not await stops with it.
+   * Stop promptly: the outcome is decided when it aborts, whatever the handler does afterwards.
    */
   signal: AbortSignal;
   /**
