@@ -46,3 +46,30 @@ it('stops as on SIGTERM when its npm start wrapper is killed with SIGKILL', asyn
     if (alive(appPid)) process.kill(appPid, 'SIGKILL');
   }
 });
+
+it('goes on stopping gracefully when its wrapper is killed with SIGKILL after it forwarded SIGTERM', async () => {
+  // Its own database and prefix: the test above leaves a job QUEUED that this app's worker would take first.
+  const env = await createTestEnv();
+  const wrapper = await spawnApiThroughWrapper({ ...env.env, LOG_LEVEL: 'info', WORKER_CONCURRENCY: '1', SHUTDOWN_GRACE_MS: '60000' });
+  const { pid } = wrapper.child;
+  const appPid = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim());
+  try {
+    const id = (await gql(wrapper.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 3000, steps: 3 } } })).body.data.submitJob.job.id;
+    await waitForJob(wrapper.url, id, (j) => j.state === 'RUNNING');
+
+    wrapper.child.kill('SIGTERM'); // forwarded: the app stops, its running job gets the grace period
+    for (let deadline = Date.now() + 30_000; !wrapper.output().includes('stopping: no new jobs') && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await wrapper.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    for (let deadline = Date.now() + 30_000; alive(appPid) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(appPid)).toBe(false);
+
+    // The wrapper's end is no second signal: the job finished in the grace period.
+    expect(await env.sql`select state from jobs where id = ${id}`).toEqual([{ state: 'SUCCEEDED' }]);
+    expect(wrapper.output()).not.toContain('second signal');
+  } finally {
+    if (alive(appPid)) process.kill(appPid, 'SIGKILL');
+    await env.dispose();
+  }
+});
