@@ -48,5 +48,6 @@ async function main() {
   launch(entry, args, env, say);
 }
 
-// Imported (by a test, for `run`), it starts nothing.
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
+// Always run (tests import launch.mjs, not this): a main-module check by path fails through a symbolic link
+// (argv[1] keeps it, import.meta.url resolves it), and started nothing.
+await main();

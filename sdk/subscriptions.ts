@@ -279,7 +279,11 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     const results = socket().iterate<R>({ query, variables });
     /** Ends the wait for the next result (set while one waits). */
     let stop: (() => void) | undefined;
-    const onAbort = () => stop?.();
+    // Unsubscribes at once, also when no next() waits (the caller busy with the last result, or done with it).
+    const onAbort = () => {
+      stop?.();
+      void results.return?.();
+    };
     for (const e of signals) e.addEventListener('abort', onAbort, { once: true });
     try {
       while (!signals.some((e) => e.aborted)) {

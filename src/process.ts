@@ -25,11 +25,16 @@ export function stopOnSignals(stop: () => Promise<void>, log: Logger): void {
   process.on('SIGTERM', onSignal);
   // Started by `npm start` / `npm run worker` (scripts/start.mjs), the process has an IPC channel to that
   // wrapper. It closes when the wrapper dies without forwarding a signal (SIGKILL): stop as on SIGTERM,
-  // rather than run on, orphaned, in the process group of our own that the wrapper gave us.
-  if (process.channel) {
+  // rather than run on, orphaned, in the process group of our own that the wrapper gave us. Killed while we
+  // stop (after it forwarded a signal), it is no second signal: the stop goes on. Killed while we started
+  // (before this), the channel is gone already: `connected` is false (undefined without a channel at all).
+  if (process.connected === false) {
+    log.warn('the npm start wrapper is gone (its IPC channel closed while longrun started)');
+    onSignal('SIGTERM');
+  } else if (process.channel) {
     process.once('disconnect', () => {
       log.warn('the npm start wrapper is gone (its IPC channel closed)');
-      onSignal('SIGTERM');
+      if (signals === 0) onSignal('SIGTERM');
     });
     process.channel.unref(); // the channel alone does not keep the process alive
   }

@@ -41,14 +41,16 @@ export async function findJobByMsgSeq(sql: Sql, msgSeq: number): Promise<(JobRow
 }
 
 /**
- * RUNNING jobs out of attempts whose lease expired `graceMs` ago: their worker died on the last attempt and,
- * on nats-server 2.9, no MAX_DELIVERIES advisory comes while no worker pulls. The dead-letter sweep takes them.
+ * RUNNING jobs out of attempts whose lease expired `graceMs` ago, oldest lease first, but those in `skip`:
+ * their worker died on the last attempt and, on nats-server 2.9, no MAX_DELIVERIES advisory comes while no
+ * worker pulls. The dead-letter sweep takes them.
  */
-export async function findAbandonedJobs(sql: Sql, graceMs: number, limit: number): Promise<JobRow[]> {
+export async function findAbandonedJobs(sql: Sql, graceMs: number, limit: number, skip: readonly string[] = []): Promise<JobRow[]> {
   return sql.unsafe<JobRow[]>(
     `select ${JOB_COLUMNS} from jobs
      where state = 'RUNNING' and attempts >= max_attempts and lease_until < now() - $1 * interval '1 millisecond'
+       and id <> all($3::uuid[])
      order by lease_until limit $2`,
-    [graceMs, limit],
+    [graceMs, limit, skip as never],
   );
 }

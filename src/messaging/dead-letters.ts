@@ -232,6 +232,9 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<vo
   }
 }
 
+/** Abandoned jobs one read of the sweep takes. */
+const ABANDONED_PAGE = 100;
+
 /** How long the sweep waits for a worker to say it still holds an attempt. */
 const HELD_ASK_MS = 1000;
 
@@ -308,14 +311,21 @@ export async function startDeadLetterRecorder(
 
   async function sweep(): Promise<number> {
     if (stopped) return 0;
-    const jobs = await findAbandonedJobs(d.sql, 2 * o.ackWaitMs, 100);
-    const held = await heldByWorkers(d, jobs);
     let taken = 0;
-    for (const job of jobs) {
-      if (stopped) return taken;
-      if (held.has(job.id)) continue;
-      await deadLetterJob(d, job, job.msgSeq, 'worker lost during the last attempt');
-      taken++;
+    // A page by page read: the jobs of a page that workers still hold are read past, or a hundred of them
+    // (an outage cutting many workers off) would hide every job behind them from each sweep.
+    const seen: string[] = [];
+    for (let more = true; more; ) {
+      const jobs = await findAbandonedJobs(d.sql, 2 * o.ackWaitMs, ABANDONED_PAGE, seen);
+      const held = await heldByWorkers(d, jobs);
+      for (const job of jobs) {
+        if (stopped) return taken;
+        seen.push(job.id);
+        if (held.has(job.id)) continue;
+        await deadLetterJob(d, job, job.msgSeq, 'worker lost during the last attempt');
+        taken++;
+      }
+      more = jobs.length === ABANDONED_PAGE && held.size > 0;
     }
     if (stopped) return taken;
     const removed = await removeStaleCopies(d);
