@@ -195,9 +195,7 @@ export async function submitJobs(
     return byId.get(first.id) ?? byKey.get(j.idempotencyKey!);
   });
   // A key whose job was deleted (retention, purgeJobs) each time the insert found it taken: never `null`.
-  if (answers.some((a) => a === undefined)) {
-    throw new PublicError(ErrorCode.SERVICE_UNAVAILABLE, 'the job holding this idempotencyKey was being deleted (retention); try again');
-  }
+  if (answers.some((a) => a === undefined)) throw keyBeingDeleted();
   return { jobs: answers as JobRow[], userErrors: [], refused: false };
 }
 
@@ -293,6 +291,10 @@ class KeysTaken extends Error {
   }
 }
 
+/** A key whose job was deleted each time the insert found it taken: the submit is to be tried again. */
+const keyBeingDeleted = () =>
+  new PublicError(ErrorCode.SERVICE_UNAVAILABLE, 'the job holding this idempotencyKey was being deleted (retention); try again');
+
 /** A key's job deleted between the insert and its read: the transaction is rolled back and run again. */
 class KeyFreed extends Error {
   override name = 'KeyFreed';
@@ -303,7 +305,8 @@ class KeyFreed extends Error {
  * refuses the batch by the jobs its taken keys named: then the transaction is rolled back (`rolledBack`).
  * A key whose job was deleted between the insert and its read (retention, `purgeJobs`) rolls the transaction
  * back and runs it again, up to INSERT_ROUNDS times in all, so that every try takes its keys in (owner, key)
- * order (`insertJobs`); the last try's answer leaves such a key out.
+ * order (`insertJobs`); after the last, the batch is rolled back and answers SERVICE_UNAVAILABLE (try again),
+ * with nothing of it written: committing the rest would make a retry submit its unkeyed inputs twice.
  */
 async function insertInTransaction(
   sql: Sql,
@@ -317,7 +320,7 @@ async function insertInTransaction(
         const tx = preparing(raw) as unknown as Sql;
         const result = await insertJobs(tx, jobs, 1);
         // Each job is inserted or answered by the one job holding its key (`jobs` has each key once).
-        if (round < INSERT_ROUNDS && result.inserted.length + result.existing.length < jobs.length) throw new KeyFreed();
+        if (result.inserted.length + result.existing.length < jobs.length) throw round < INSERT_ROUNDS ? new KeyFreed() : keyBeingDeleted();
         const errors = checkKeys?.(result.existing) ?? [];
         if (errors.length) throw new KeysTaken(errors);
         const inserted = new Set(result.inserted.map((r) => r.job.id));
