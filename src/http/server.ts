@@ -144,6 +144,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   // After the listen (in the same turn, so before any request): graphql-ws would log a failed listen as an
   // internal error of its own.
   const ws = startGraphqlWs({ server, schema: o.schema, deps: o.deps, hub: o.hub, dev: o.dev, log: o.log, security: sec, submitRate });
+  keepServingOnErrors(server, o.log);
   const { port } = server.address() as AddressInfo;
   // Every interface: this machine's name for itself.
   const host = o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : inBrackets(o.host);
@@ -167,12 +168,27 @@ const inBrackets = (host: string) => (host.includes(':') ? `[${host}]` : host);
 /** Binds the port; a failure says which address could not be had (`cannot listen on 127.0.0.1:4000: …`). */
 function listen(server: http.Server, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => {
+    const failed = (e: NodeJS.ErrnoException) => {
       const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.message;
       reject(new Error(`cannot listen on ${inBrackets(host)}:${port}: ${why} (set PORT or HOST)`, { cause: e }));
+    };
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
     });
-    server.listen(port, host, () => resolve());
   });
+}
+
+/**
+ * Once listening, an error of the server (an `accept` that fails: EMFILE, out of file descriptors) is logged
+ * and the server goes on. `ws` hands the server's errors to its WebSocketServer, where graphql-ws closes every
+ * socket (1011) on the first and nothing listens for the next, which ended the process: that hand-over is
+ * taken off, and the error is ours alone.
+ */
+function keepServingOnErrors(server: http.Server, log: Logger): void {
+  for (const l of server.listeners('error')) server.off('error', l as (e: Error) => void);
+  server.on('error', (e) => log.error({ err: e }, 'HTTP server error; still serving'));
 }
 
 /**
