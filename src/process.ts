@@ -1,13 +1,24 @@
 /**
  * Signal handling shared by the entry points: the first SIGTERM/SIGINT (or the `npm start` wrapper's exit)
- * runs the graceful `stop`, then the process exits 0 (1 if stopping failed); a second signal exits at once.
+ * runs the graceful `stop`, then the process exits 0 (1 if stopping failed); a second signal exits at once
+ * (the same signal again within SAME_SIGNAL_MS is the first one delivered twice).
  */
 import { isConnectionError } from './errors.js';
 import type { Logger } from './log.js';
 
+/**
+ * A repeat of the first signal this soon after it is the same request, not a second one: under a service
+ * manager that signals every process of the service (systemd's KillMode=control-group), the app gets SIGTERM
+ * from it and again from the `npm start` wrapper, which forwards its own.
+ */
+const SAME_SIGNAL_MS = 1000;
+
 export function stopOnSignals(stop: () => Promise<void>, log: Logger): void {
   let signals = 0;
+  let first: { signal: NodeJS.Signals; at: number } | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (first && signal === first.signal && Date.now() - first.at < SAME_SIGNAL_MS) return;
+    first ??= { signal, at: Date.now() };
     if (++signals > 1) {
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(130);
