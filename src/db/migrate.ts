@@ -55,16 +55,30 @@ function readDatabaseUrl(url: string): { hosts: string; database: string; withDa
   };
 }
 
+/** A DATABASE_URL that `URL` or the driver cannot read: which setting, and the forms that are read (they said "Invalid URL" alone). */
+const unreadableUrl = (e: unknown) =>
+  new Error(
+    'DATABASE_URL is not a URL the PostgreSQL driver reads: write postgres://user:password@host:port/database ' +
+      '(several hosts as host1:5432,host2:5432; for a Unix socket, no host and PGHOST=/var/run/postgresql)',
+    { cause: e },
+  );
+
 /**
  * `CREATE DATABASE` unless it exists. Only a missing database is created from the `postgres` database of the
  * same server: a role allowed to reach its own database alone (pg_hba.conf, a managed service, PgBouncer)
  * needs no other.
  */
 export async function ensureDatabase(url: string): Promise<void> {
-  const target = readDatabaseUrl(url);
+  let target: ReturnType<typeof readDatabaseUrl>;
+  try {
+    target = readDatabaseUrl(url);
+  } catch (e) {
+    throw unreadableUrl(e);
+  }
   const name = target.database;
   if (!name) throw new Error('DATABASE_URL names no database');
   const exists = await databaseExists(url).catch((e: unknown) => {
+    if ((e as { code?: string }).code === 'ERR_INVALID_URL') throw unreadableUrl(e);
     // The driver says `connect ECONNREFUSED 127.0.0.1:5432` alone: name the service and where it was looked for.
     if (!isConnectionError(e)) throw e;
     throw new Error(`cannot connect to PostgreSQL at ${target.hosts || 'its default address'}: ${(e as Error).message}`, { cause: e });

@@ -55,6 +55,18 @@ it('a DATABASE_URL with several hosts is created and migrated through the one th
   expect(row).toEqual({ n: 1 });
 });
 
+// postgres.js reads no `?host=` (a Unix socket as libpq writes it), and `URL` refuses a user without a host:
+// the start said "Invalid URL" alone, naming neither the setting nor what is read.
+it('a DATABASE_URL the driver cannot read stops the start with one line naming it and the forms that are read', async () => {
+  const { code, stderr } = await runToExit('workers/main.ts', {
+    DATABASE_URL: 'postgres://postgres@/longrun?host=/var/run/postgresql',
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'warn',
+  });
+  expect(code).toBe(1);
+  expect(stderr).toMatch(/^longrun worker: DATABASE_URL is not a URL the PostgreSQL driver reads: [^\n]*PGHOST[^\n]*\n$/);
+});
+
 describe('roles with fewer rights than a superuser (on a private server: who may connect to what is not for the shared one)', () => {
   const s = useFixture(async (later) => {
     const pg = await startPrivatePostgres();
