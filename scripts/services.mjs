@@ -9,6 +9,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { connect, createServer } from 'node:net';
 import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readDatabaseUrl } from './database-url.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, '.data');
@@ -167,22 +168,19 @@ async function privatePostgres(dbName) {
 }
 
 /**
- * What can be probed of a DATABASE_URL, read as postgres.js reads it: its TCP addresses (several for
+ * What can be probed of a DATABASE_URL (database-url.mjs): its TCP addresses (several for
  * `postgres://h1:5432,h2:5432/db`, which the driver tries in turn) and its database. None when it names a
  * Unix socket (`?host=/run/postgresql`, or no host with PGHOST set) or does not parse here: the app reads it.
  */
 function postgresTarget(raw, pghost) {
-  const authority = raw.slice(raw.indexOf('://') + 3).split(/[/?#]/)[0];
-  const hosts = authority.slice(authority.lastIndexOf('@') + 1);
   try {
-    const url = new URL(hosts ? raw.replace(hosts, hosts.split(',')[0]) : raw);
-    const database = decodeURIComponent(url.pathname.slice(1)) || 'longrun';
-    if (url.searchParams.has('host') || (!hosts && pghost)) return { addresses: [], database };
-    const addresses = (hosts || '127.0.0.1').split(',').map((h) => {
+    const { hosts, database, params } = readDatabaseUrl(raw);
+    if (params.has('host') || (!hosts.length && pghost)) return { addresses: [], database: database || 'longrun' };
+    const addresses = (hosts.length ? hosts : ['127.0.0.1']).map((h) => {
       const one = new URL(`postgres://${h}`);
       return { host: one.hostname || '127.0.0.1', port: Number(one.port || 5432) };
     });
-    return { addresses, database };
+    return { addresses, database: database || 'longrun' };
   } catch {
     return { addresses: [], database: 'longrun' };
   }

@@ -9,6 +9,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { pgOptions } from './client.js';
 import { isConnectionError } from '../errors.js';
+import { readDatabaseUrl, type DatabaseUrl } from '../../scripts/database-url.mjs';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
 
@@ -36,25 +37,6 @@ async function databaseExists(url: string): Promise<boolean> {
   }
 }
 
-/**
- * A DATABASE_URL as postgres.js reads it. `URL` refuses several hosts (`postgres://h1:5432,h2:5432/db`, which
- * the driver tries in turn), so the hosts are read apart: `hosts` as written, the database's name, and the
- * same URL naming another database.
- */
-function readDatabaseUrl(url: string): { hosts: string; database: string; withDatabase(name: string): string } {
-  const pathAt = url.indexOf('://') + 3;
-  const authority = url.slice(pathAt).split(/[/?#]/)[0] ?? '';
-  const hosts = authority.slice(authority.lastIndexOf('@') + 1);
-  const first = new URL(hosts.includes(',') ? url.replace(hosts, hosts.split(',')[0] ?? '') : url);
-  const rest = url.slice(pathAt + authority.length);
-  const query = rest.search(/[?#]/);
-  return {
-    hosts,
-    database: decodeURIComponent(first.pathname.slice(1)),
-    withDatabase: (name) => `${url.slice(0, pathAt + authority.length)}/${encodeURIComponent(name)}${query < 0 ? '' : rest.slice(query)}`,
-  };
-}
-
 /** A DATABASE_URL that `URL` or the driver cannot read: which setting, and the forms that are read (they said "Invalid URL" alone). */
 const unreadableUrl = (e: unknown) =>
   new Error(
@@ -69,7 +51,7 @@ const unreadableUrl = (e: unknown) =>
  * needs no other.
  */
 export async function ensureDatabase(url: string): Promise<void> {
-  let target: ReturnType<typeof readDatabaseUrl>;
+  let target: DatabaseUrl;
   try {
     target = readDatabaseUrl(url);
   } catch (e) {
@@ -77,11 +59,12 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
   const name = target.database;
   if (!name) throw new Error('DATABASE_URL names no database');
+  const hosts = target.hosts.join(',');
   const exists = await databaseExists(url).catch((e: unknown) => {
     if ((e as { code?: string }).code === 'ERR_INVALID_URL') throw unreadableUrl(e);
     // The driver says `connect ECONNREFUSED 127.0.0.1:5432` alone: name the service and where it was looked for.
     if (!isConnectionError(e)) throw e;
-    throw new Error(`cannot connect to PostgreSQL at ${target.hosts || 'its default address'}: ${(e as Error).message}`, { cause: e });
+    throw new Error(`cannot connect to PostgreSQL at ${hosts || 'its default address'}: ${(e as Error).message}`, { cause: e });
   });
   if (exists) return;
   const sql = postgres(target.withDatabase('postgres'), pgOptions(1));
