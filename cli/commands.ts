@@ -2,15 +2,17 @@
  * The CLI's commands; each returns the exit code (see main.ts). Their arguments and required options are
  * checked before they run (`cli/syntax.ts`): `positionals[0]` is there when the command takes an argument.
  */
-import { LongrunError, type JobFieldsFragment, type JobState, type JobUpdate, type LongrunClient, type UserErrorFieldsFragment } from '../sdk/index.js';
+import { LongrunError, type JobFieldsFragment, type JobPageFragment, type JobState, type JobUpdate, type LongrunClient, type UserErrorFieldsFragment } from '../sdk/index.js';
+import { displayWidth, fitWidth } from './display-width.js';
 import { oneLine, table, updatePrinter, type Output } from './output.js';
 import type { CommandName } from './syntax.js';
-import { wholeNumber } from './usage-error.js';
+import { UsageError, wholeNumber } from './usage-error.js';
 
 export interface CommandArgs {
   json: boolean;
   payload: unknown;
   maxAttempts: number | undefined;
+  timeoutMs: number | undefined;
   idempotencyKey: string | undefined;
   watch: boolean;
   after: string | undefined;
@@ -32,6 +34,9 @@ function refused(o: Output, errors: readonly UserErrorFieldsFragment[]): number 
   for (const e of errors) o.err(`error ${e.code}${e.field ? ` ${e.field.join('.')}` : ''}: ${e.message}`);
   return 2;
 }
+
+/** `text` as one line of at most `columns` columns, ending in `…` when cut. */
+const cut = (text: string, columns: number) => (displayWidth(oneLine(text)) > columns ? `${fitWidth(oneLine(text), columns - 1)}…` : text);
 
 const jobLine = (j: Pick<JobFieldsFragment, 'id' | 'type' | 'state'>) => `${j.id} ${j.type} ${j.state}`;
 
@@ -65,6 +70,22 @@ async function watch(client: LongrunClient, id: string, after: number | undefine
   return exitFor(last.state);
 }
 
+/**
+ * Prints a page of jobs (`jobs`, `dead-letters`), a row each, then on stderr how many of how many there are
+ * and the `--after` of the next page.
+ */
+function printPage(page: JobPageFragment, a: CommandArgs, o: Output, header: string[], row: (j: JobFieldsFragment) => string[]): number {
+  if (a.json) {
+    o.out(JSON.stringify(page));
+    return 0;
+  }
+  table(o, header, page.edges.map(({ node }) => row(node)));
+  // With --first 0 there are no edges, hence no cursor to go on from: the count alone.
+  const next = page.pageInfo.hasNextPage && page.pageInfo.endCursor;
+  o.err(`${page.edges.length} of ${page.totalCount}${next ? `; next page: --after ${next}` : ''}`);
+  return 0;
+}
+
 /** One per command of the syntax table. */
 export const commands: Record<CommandName, Command> = {
   async submit(client, positionals, a, o) {
@@ -73,6 +94,7 @@ export const commands: Record<CommandName, Command> = {
       type,
       payload: a.payload,
       maxAttempts: a.maxAttempts ?? null,
+      timeoutMs: a.timeoutMs ?? null,
       idempotencyKey: a.idempotencyKey ?? null,
     });
     if (!job) return refused(o, userErrors);
@@ -86,25 +108,67 @@ export const commands: Record<CommandName, Command> = {
     return watch(client, positionals[0]!, after, o, a.json);
   },
 
+  async show(client, positionals, a, o) {
+    const job = await client.job(positionals[0]!);
+    if (!job) throw new LongrunError('job not found', 'NOT_FOUND');
+    if (a.json) {
+      o.out(JSON.stringify(job));
+      return 0;
+    }
+    const { events, ...j } = job;
+    const fields: [string, string | null][] = [
+      ['id', j.id],
+      ['type', j.type],
+      ['state', j.state],
+      ['progress', `${Math.round(j.progress)}%${j.progressMessage ? ` ${j.progressMessage}` : ''}`],
+      ['attempts', `${j.attempts}/${j.maxAttempts}`],
+      ['created', j.createdAt],
+      ['started', j.startedAt],
+      ['finished', j.finishedAt],
+      ['next attempt', j.nextAttemptAt],
+      ['error', j.error],
+      ['result', j.state === 'SUCCEEDED' ? JSON.stringify(j.result) : null],
+      ['payload', JSON.stringify(j.payload)],
+    ];
+    table(o, ['FIELD', 'VALUE'], fields.flatMap(([k, v]) => (v === null ? [] : [[k, v]])));
+    o.out('');
+    table(
+      o,
+      ['SEQ', 'AT', 'STATE', 'PROGRESS', 'ATTEMPT', 'MESSAGE'],
+      events.map((e) => [String(e.seq), e.at, e.state, `${Math.round(e.progress)}%`, String(e.attempt), e.message ?? '']),
+    );
+    // The job query answers the first 500 rows of the history; the rest is a jobEvents page away.
+    if (events.length === 500) o.err(`the first 500 rows of the history; the rest: --json with the API's jobEvents(after: ${events.at(-1)!.seq})`);
+    return 0;
+  },
+
   async jobs(client, _positionals, a, o) {
     const page = await client.jobs({
       filter: { states: a.states ?? null, types: a.types ?? null },
       first: a.first ?? 20,
       after: a.after ?? null,
     });
-    if (a.json) {
-      o.out(JSON.stringify(page));
-      return 0;
-    }
-    table(
-      o,
-      ['ID', 'TYPE', 'STATE', 'PROGRESS', 'ATTEMPTS', 'CREATED'],
-      page.edges.map(({ node: j }) => [j.id, j.type, j.state, `${Math.round(j.progress)}%`, `${j.attempts}/${j.maxAttempts}`, j.createdAt]),
-    );
-    // With --first 0 there are no edges, hence no cursor to go on from: the count alone.
-    const next = page.pageInfo.hasNextPage && page.pageInfo.endCursor;
-    o.err(`${page.edges.length} of ${page.totalCount}${next ? `; next page: --after ${next}` : ''}`);
-    return 0;
+    return printPage(page, a, o, ['ID', 'TYPE', 'STATE', 'PROGRESS', 'ATTEMPTS', 'CREATED'], (j) => [
+      j.id,
+      j.type,
+      j.state,
+      `${Math.round(j.progress)}%`,
+      `${j.attempts}/${j.maxAttempts}`,
+      j.createdAt,
+    ]);
+  },
+
+  async 'dead-letters'(client, _positionals, a, o) {
+    if ((a.types?.length ?? 0) > 1) throw new UsageError('dead-letters takes one --type at most');
+    const page = await client.deadLetters({ type: a.types?.[0] ?? null, first: a.first ?? 20, after: a.after ?? null });
+    return printPage(page, a, o, ['ID', 'TYPE', 'ATTEMPTS', 'FAILED', 'ERROR'], (j) => [
+      j.id,
+      j.type,
+      `${j.attempts}/${j.maxAttempts}`,
+      j.finishedAt ?? '',
+      // On a terminal a long error would make every row as wide: `show <id>` prints it whole.
+      o.tty ? cut(j.error ?? '', 100) : (j.error ?? ''),
+    ]);
   },
 
   async cancel(client, positionals, a, o) {

@@ -43,7 +43,7 @@ function setting(option: 'url' | 'token', given: string | undefined, variable: s
 
 function parse(argv: string[]): { command: string; positionals: string[]; args: CommandArgs; url: string; token: string | undefined } {
   const { positionals, given, value, list, flag } = readCommandLine(argv);
-  const int = (name: 'max-attempts' | 'first') => {
+  const int = (name: 'max-attempts' | 'timeout-ms' | 'first') => {
     const v = value(name);
     return v === undefined ? undefined : wholeNumber(name, v);
   };
@@ -63,6 +63,7 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
     json: flag('json'),
     payload,
     maxAttempts: int('max-attempts'),
+    timeoutMs: int('timeout-ms'),
     idempotencyKey: value('idempotency-key'),
     watch: flag('watch'),
     after: value('after'),

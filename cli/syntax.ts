@@ -35,10 +35,17 @@ interface CommandSyntax {
 export const COMMANDS = {
   submit: {
     args: ['type'],
-    options: [{ name: 'payload', meta: 'JSON' }, { name: 'max-attempts', meta: 'N' }, { name: 'idempotency-key', meta: 'K' }, { name: 'watch' }],
+    options: [
+      { name: 'payload', meta: 'JSON' },
+      { name: 'max-attempts', meta: 'N' },
+      { name: 'timeout-ms', meta: 'MS' },
+      { name: 'idempotency-key', meta: 'K' },
+      { name: 'watch' },
+    ],
     description: 'submit a job (its input: --payload); --watch follows it as watch does',
   },
   watch: { args: ['id'], options: [{ name: 'after', meta: 'SEQ' }], description: 'live progress until the job finishes' },
+  show: { args: ['id'], options: [], description: 'one job: its state, attempts, error or result, payload and history' },
   jobs: {
     args: [],
     options: [
@@ -48,6 +55,15 @@ export const COMMANDS = {
       { name: 'after', meta: 'CURSOR' },
     ],
     description: 'your jobs, newest first, a page at a time (20 unless --first)',
+  },
+  'dead-letters': {
+    args: [],
+    options: [
+      { name: 'type', meta: 'T', repeatable: true },
+      { name: 'first', meta: 'N' },
+      { name: 'after', meta: 'CURSOR' },
+    ],
+    description: 'FAILED jobs in the dead-letter stream, latest first, with their errors (one --type at most)',
   },
   cancel: { args: ['id'], options: [], description: 'cancel a job (a running one is aborted)' },
   retry: { args: ['id'], options: [], description: 'replay a FAILED job (same id, history kept)' },

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useAppWithWorkerSwitch } from '../support/app.js';
 import { gql, JOB, waitForJob } from '../support/graphql.js';
+import { eventually } from '../support/receivers.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
 
@@ -107,6 +108,61 @@ describe('longrun CLI', () => {
     const r = await longrun('retry', id);
     expect(r.stdout.trim()).toBe(`retried ${id} demo.flaky QUEUED`);
     expect(r.code).toBe(0);
+  });
+
+  it('show prints a job: its fields, then its history; --json the job; an unknown job is exit 3', async () => {
+    await app.workers.start();
+    const id = (await longrun('submit', 'demo.flaky', '--payload', '{"permanent": true}', '--max-attempts', '1', '--watch')).stdout.split(' ')[1]!;
+    const r = await longrun('show', id);
+    expect(r.code).toBe(0);
+    const [fields, history] = r.stdout.split('\n\n').map((part) => part.trim().split('\n').map((l) => l.split('\t')));
+    expect(Object.fromEntries(fields!)).toMatchObject({
+      id,
+      type: 'demo.flaky',
+      state: 'FAILED',
+      attempts: '1/1',
+      error: 'permanent failure on attempt 1',
+      payload: '{"permanent":true}',
+    });
+    expect(history!.map((row) => [row[2], row[4]])).toEqual([
+      ['QUEUED', '0'],
+      ['RUNNING', '1'],
+      ['FAILED', '1'],
+    ]);
+    expect(history!.at(-1)![5]).toBe('permanent failure on attempt 1');
+    const json = JSON.parse((await longrun('show', id, '--json')).stdout);
+    expect(json).toMatchObject({ id, state: 'FAILED', events: [{ state: 'QUEUED' }, { state: 'RUNNING' }, { state: 'FAILED' }] });
+    const missing = await longrun('show', '00000000-0000-4000-8000-000000000000');
+    expect(missing.stderr.trim()).toBe('longrun: NOT_FOUND: job not found');
+    expect(missing.code).toBe(3);
+  });
+
+  it('dead-letters lists dead-lettered jobs with their errors, one --type at most', async () => {
+    await app.workers.start();
+    const id = (await longrun('submit', 'demo.flaky', '--payload', '{"failures": 5}', '--max-attempts', '2', '--watch')).stdout.split(' ')[1]!;
+    // The copy is recorded just after the job is FAILED.
+    const row = await eventually(async () => {
+      const r = await longrun('dead-letters', '--type', 'demo.flaky', '--first', '100');
+      expect(r.code).toBe(0);
+      return r.stdout.trim().split('\n').map((l) => l.split('\t')).find((c) => c[0] === id);
+    });
+    expect(row).toEqual([id, 'demo.flaky', '2/2', expect.stringMatching(/^\d{4}-\d\d-\d\dT/), 'flaky failure 2 of 5']);
+    const none = await longrun('dead-letters', '--type', 'demo.noop');
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toBe('0 of 0\n');
+    const two = await longrun('dead-letters', '--type', 'demo.flaky', '--type', 'demo.noop');
+    expect(two.stderr).toMatch(/^longrun: dead-letters takes one --type at most\n/);
+    expect(two.code).toBe(2);
+  });
+
+  it('submit --timeout-ms sets the attempt timeout, within the type\'s', async () => {
+    await app.workers.start();
+    const r = await longrun('submit', 'demo.sleep', '--payload', '{"ms": 60000, "steps": 60}', '--max-attempts', '1', '--timeout-ms', '300', '--watch');
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('error timed out after 300 ms');
+    expect(r.code).toBe(1);
+    const low = await longrun('submit', 'demo.noop', '--timeout-ms', '50');
+    expect(low.stderr).toMatch(/^error OUT_OF_RANGE input\.timeoutMs: timeoutMs must be between 100 and \d+\n$/);
+    expect(low.code).toBe(2);
   });
 
   it('jobs lists tab-separated rows, filtered by state and type', async () => {
