@@ -81,7 +81,7 @@ export interface JobUpdatesOptions {
    * is what the refusal asks for, and here it misses nothing (the new subscription listens before `onGap`
    * runs); to fail instead, throw from `onGap`. The subscription from the present can be refused in its turn
    * (more than the server replays in its 5 s overlap: a very busy moment): that is another gap, with `onGap`
-   * called again, after the wait a reconnect would take (`reconnectDelayMs`, doubling up to 5 s); after
+   * called again, after the wait a reconnect would take (`reconnectDelayMs`, doubling up to 5 s, jittered); after
    * 1 + `reconnectAttempts` gaps in a row with no update yielded between them, the next refusal is thrown.
    * @default none: the iterator throws that LongrunError (code REPLAY_TOO_LARGE)
    * @example
@@ -136,6 +136,19 @@ export interface Subscriptions {
    * those waiting to reconnect too; the next watch opens a new one.
    */
   close(): Promise<void>;
+}
+
+/** The longest wait before a reconnect. */
+const MAX_RECONNECT_DELAY_MS = 5000;
+
+/**
+ * The wait before the `n`th try again in a row (from 1): a random one ("equal jitter") between half and the
+ * whole of `baseMs` doubled n - 1 times, at most 5 s; so after a server restart its clients do not all come
+ * back at the same instant, and none comes back at once.
+ */
+export function reconnectDelay(n: number, baseMs: number, random: () => number = Math.random): number {
+  const step = Math.min(MAX_RECONNECT_DELAY_MS, baseMs * 2 ** (n - 1));
+  return step / 2 + random() * (step / 2);
 }
 
 /** Waits `ms`, or until one of the signals aborts; either way it leaves no listener on them behind. */
@@ -288,8 +301,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     });
     return (ws = c);
   };
-  /** The wait before the `n`th try again in a row: from reconnectDelayMs, doubling, up to 5 s. */
-  const retryDelay = (n: number) => Math.min(5000, s.reconnectDelayMs * 2 ** (n - 1));
+  const retryDelay = (n: number) => reconnectDelay(n, s.reconnectDelayMs);
   /** A subscription's failure as a LongrunError; one before the server was ever reached says so. */
   const subscriptionError = (e: unknown) => errorFromClose(e, connections > 0 ? null : s.wsUrl);
 
@@ -336,7 +348,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
 
   /**
    * Yields the updates of the subscriptions `open` makes: after a lost connection, or a SERVICE_UNAVAILABLE
-   * answer, it opens one again (backoff from `reconnectDelayMs` to 5 s, `reconnectAttempts` in a row: an update or a connection made
+   * answer, it opens one again (backoff from `reconnectDelayMs` to 5 s, jittered: `reconnectDelay`; `reconnectAttempts` in a row: an update or a connection made
    * since the last failure starts the count again); it ends when one completes or `signal` aborts, and
    * throws any other failure as a LongrunError.
    */
