@@ -61,7 +61,11 @@ export interface ClientOptions {
    * refused too (then it throws REPLAY_TOO_LARGE). @default 20
    */
   reconnectAttempts?: number;
-  /** First reconnect delay (and wait before a gap that follows a gap); it doubles up to 5 s. @default 250 */
+  /**
+   * First reconnect delay (and wait before a gap that follows a gap); it doubles up to 5 s. Each wait is a
+   * random one between half and the whole of that (jitter: the clients of a restarted server do not all come
+   * back at the same instant). @default 250
+   */
   reconnectDelayMs?: number;
   /**
    * The WebSocket is pinged after this long without an answer from the server, and taken as lost when the

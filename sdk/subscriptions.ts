@@ -9,19 +9,44 @@ import WebSocket from 'ws';
 import { JobProgressDocument, JobUpdatesDocument, type JobUpdateFieldsFragment, type JobUpdatesFilter } from './generated/graphql.js';
 import { LongrunError, errorFromClose, isRetryableClose, type GraphQLErrorBody } from './errors.js';
 
+/** The SDK's WebSocket, which knows which side began its closing handshake. */
+interface QuietWebSocket extends WebSocket {
+  /**
+   * Whether this side began the closing handshake: graphql-ws closing a socket that no subscription needs
+   * any more (1000), on `dispose()` (1000), or failing it (4499, 4504, …); not the server, not a proxy.
+   */
+  readonly closedHere: boolean;
+}
+
 /**
  * ws with an 'error' listener of its own: graphql-ws' `terminate()` (which `close()` uses on a connection
  * still being made) removes its handlers, then closes the socket, whose aborted handshake emits an 'error'
  * that nothing would hear: an uncaught exception. And a handshake with no answer in `handshakeTimeoutMs`
  * fails (a server that accepts TCP connections and never answers the upgrade would hold it for ever).
  */
-function quietWebSocket(handshakeTimeoutMs: number): new (address: string | URL, protocols?: string | string[]) => WebSocket {
-  return class QuietWebSocket extends WebSocket {
+function quietWebSocket(handshakeTimeoutMs: number): new (address: string | URL, protocols?: string | string[]) => QuietWebSocket {
+  return class extends WebSocket implements QuietWebSocket {
+    closedHere = false;
     constructor(address: string | URL, protocols?: string | string[]) {
       super(address, protocols, { handshakeTimeout: handshakeTimeoutMs });
       this.on('error', () => {});
     }
+    override close(code?: number, data?: string | Buffer): void {
+      // ws calls close() itself to answer the other side's close frame, once it has read it (its own record of
+      // that, not in its types: test/e2e/sdk.normal-closure.test.ts fails if a ws release renames it).
+      if (this.readyState === WebSocket.OPEN && !(this as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived) this.closedHere = true;
+      super.close(code, data);
+    }
   };
+}
+
+/**
+ * Whether a graphql-ws `closed` event is a normal closure (1000) that the other side began: a proxy or a load
+ * balancer ending the connection (longrun itself closes with 1001), not graphql-ws' own.
+ */
+function closedNormallyByPeer(event: unknown): boolean {
+  const e = event as { code?: unknown; target?: unknown } | null;
+  return e?.code === 1000 && e.target instanceof WebSocket && !(e.target as QuietWebSocket).closedHere;
 }
 
 /** One update of a job, as `watchJob` and `jobUpdates` yield it. */
@@ -56,7 +81,7 @@ export interface JobUpdatesOptions {
    * is what the refusal asks for, and here it misses nothing (the new subscription listens before `onGap`
    * runs); to fail instead, throw from `onGap`. The subscription from the present can be refused in its turn
    * (more than the server replays in its 5 s overlap: a very busy moment): that is another gap, with `onGap`
-   * called again, after the wait a reconnect would take (`reconnectDelayMs`, doubling up to 5 s); after
+   * called again, after the wait a reconnect would take (`reconnectDelayMs`, doubling up to 5 s, jittered); after
    * 1 + `reconnectAttempts` gaps in a row with no update yielded between them, the next refusal is thrown.
    * @default none: the iterator throws that LongrunError (code REPLAY_TOO_LARGE)
    * @example
@@ -111,6 +136,19 @@ export interface Subscriptions {
    * those waiting to reconnect too; the next watch opens a new one.
    */
   close(): Promise<void>;
+}
+
+/** The longest wait before a reconnect. */
+const MAX_RECONNECT_DELAY_MS = 5000;
+
+/**
+ * The wait before the `n`th try again in a row (from 1): a random one ("equal jitter") between half and the
+ * whole of `baseMs` doubled n - 1 times, at most 5 s; so after a server restart its clients do not all come
+ * back at the same instant, and none comes back at once.
+ */
+export function reconnectDelay(n: number, baseMs: number, random: () => number = Math.random): number {
+  const step = Math.min(MAX_RECONNECT_DELAY_MS, baseMs * 2 ** (n - 1));
+  return step / 2 + random() * (step / 2);
 }
 
 /** Waits `ms`, or until one of the signals aborts; either way it leaves no listener on them behind. */
@@ -249,16 +287,21 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
           if (!received) pongDue = setTimeout(() => c.terminate(), s.keepAliveMs).unref();
         },
         pong: (received) => received && clearTimeout(pongDue),
-        closed: () => {
+        closed: (event) => {
           acked = false;
           clearTimeout(pongDue);
+          // After a normal closure it did not begin, graphql-ws (whatever its retry options) connects again at
+          // once and sends every open subscription again with its first variables: a watchJob from a snapshot
+          // (skipping the changes in between), a jobUpdates from its first `since`. Terminated, they fail
+          // (4499) as on any other lost connection, and each resumes where its last update left off, after
+          // the usual backoff. (The first listener: graphql-ws has not handled the close yet.)
+          if (closedNormallyByPeer(event)) c.terminate();
         },
       },
     });
     return (ws = c);
   };
-  /** The wait before the `n`th try again in a row: from reconnectDelayMs, doubling, up to 5 s. */
-  const retryDelay = (n: number) => Math.min(5000, s.reconnectDelayMs * 2 ** (n - 1));
+  const retryDelay = (n: number) => reconnectDelay(n, s.reconnectDelayMs);
   /** A subscription's failure as a LongrunError; one before the server was ever reached says so. */
   const subscriptionError = (e: unknown) => errorFromClose(e, connections > 0 ? null : s.wsUrl);
 
@@ -305,7 +348,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
 
   /**
    * Yields the updates of the subscriptions `open` makes: after a lost connection, or a SERVICE_UNAVAILABLE
-   * answer, it opens one again (backoff from `reconnectDelayMs` to 5 s, `reconnectAttempts` in a row: an update or a connection made
+   * answer, it opens one again (backoff from `reconnectDelayMs` to 5 s, jittered: `reconnectDelay`; `reconnectAttempts` in a row: an update or a connection made
    * since the last failure starts the count again); it ends when one completes or `signal` aborts, and
    * throws any other failure as a LongrunError.
    */

@@ -9,6 +9,7 @@ import { createClient, type JobUpdate } from '../../sdk/index.js';
 import { useAppWithWorkerSwitch } from '../support/app.js';
 import { startTcpProxy, type TcpProxy } from '../support/proxy.js';
 import { sdkFor } from '../support/sdk.js';
+import { within } from '../support/sdk-updates.js';
 
 const s = useAppWithWorkerSwitch();
 let proxy: TcpProxy;
@@ -18,10 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
 });
-
-/** Resolves with `p`, or rejects once `ms` have passed (the iterator is waiting for ever). */
-const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms).unref())]);
 
 it('watchJob and jobUpdates carry on after the connection silently stops carrying anything', async () => {
   const direct = sdkFor(s.t);

@@ -24,6 +24,10 @@ export function useApiOnProxiedNats(): { readonly env: TestEnv; readonly nats: T
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves with `p`, or rejects once `ms` have passed (an iterator waiting for ever, say). */
+export const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms).unref())]);
+
 /** Waits (up to 5 s) until the API has `n` update listeners. */
 export async function waitForListeners(t: TestApp, n: number): Promise<void> {
   for (let i = 0; i < 250 && t.app.hub.listenerCount !== n; i++) await sleep(20);
