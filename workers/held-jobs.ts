@@ -14,8 +14,9 @@
  *   more than `beatMs` late logs a warning naming the jobs held then: past AckWait, JetStream redelivers
  *   their messages and another worker may claim them (their leases ran out too) while they still run here.
  * - cancel requests (core NATS, one subject per job): abort the held attempt at once. One that arrives while
- *   the claim of that job is on its way back (the job is RUNNING in PostgreSQL, not held here yet) is kept
- *   on the claim, and aborts the attempt once it is held.
+ *   a claim of that job is on its way back (the job is RUNNING in PostgreSQL, not held here yet) is kept
+ *   for every claim of it under way, and aborts the attempt of the one that won once it is held (also when
+ *   an earlier attempt of the job is still held here: the claim takes the job over if it won).
  * - the dead-letter sweep's question (core NATS, one subject per job) before it fails a last attempt whose
  *   lease ran out: answered while that attempt is held here. Cut off from PostgreSQL, this process cannot
  *   renew the lease, but its in-progress acks keep the message and it writes the outcome once PostgreSQL
@@ -64,17 +65,19 @@ export function holdJobs(o: {
   types: readonly string[];
 }): HeldJobs {
   const held = new Map<string, Attempt>();
-  const claiming = new Map<string, { cancelled: boolean }>();
+  /**
+   * Claims on their way back, by job: one entry for all the claims of a job this process has under way (a
+   * copy of its message delivered while the first claim is still on its way: redelivered past AckWait as that
+   * claim waits for PostgreSQL, or the reconciler's copy), so a cancel reaches the claim that wins, whichever.
+   */
+  const claiming = new Map<string, { cancelled: boolean; claims: number }>();
 
   const cancels: Subscription = o.nats.nc.subscribe(o.names.cancelPattern, {
     callback: (_err, msg) => {
       const id = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
-      const attempt = held.get(id);
-      if (attempt) attempt.abort('cancelled');
-      else {
-        const c = claiming.get(id);
-        if (c) c.cancelled = true;
-      }
+      held.get(id)?.abort('cancelled');
+      const c = claiming.get(id);
+      if (c) c.cancelled = true;
     },
   });
 
@@ -145,12 +148,13 @@ export function holdJobs(o: {
   return {
     attempts: held,
     async claim(id, claim) {
-      const onTheWay = { cancelled: false };
-      claiming.set(id, onTheWay);
+      let onTheWay = claiming.get(id);
+      if (!onTheWay) claiming.set(id, (onTheWay = { cancelled: false, claims: 0 }));
+      onTheWay.claims++;
       try {
         return { job: await claim(), cancelled: onTheWay.cancelled };
       } finally {
-        if (claiming.get(id) === onTheWay) claiming.delete(id);
+        if (--onTheWay.claims === 0) claiming.delete(id);
       }
     },
     hold(attempt) {

@@ -1,7 +1,8 @@
 /**
  * Submit rate per API key, checked before an operation runs (so a refused operation writes nothing), on
  * both transports. The cost of an operation is the number of jobs it submits: 1 per `submitJob` field,
- * the length of `inputs` per `submitJobs` field, none for a field `@skip` / `@include` leaves out. Each
+ * the length of `inputs` per `submitJobs` field, none for a field `@skip` / `@include` leaves out, once for
+ * fields GraphQL merges into one (the same response name: they run once). Each
  * key has a token bucket of `burst` jobs refilled at `perSecond`; an operation that does not fit answers
  * RATE_LIMITED with `extensions.retryAfter` (seconds; null when it submits more than `burst` jobs, which
  * never fit: then `extensions.limit` = burst) and
@@ -17,20 +18,9 @@
  * indexed read, as a `job(id)` query does, which no rate bounds.
  */
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import {
-  getDirectiveValues,
-  getVariableValues,
-  GraphQLError,
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
-  Kind,
-  type DocumentNode,
-  type GraphQLSchema,
-  type OperationDefinitionNode,
-  type SelectionNode,
-  type SelectionSetNode,
-  type ValueNode,
-} from 'graphql';
+import { getVariableValues, GraphQLError, Kind, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValueNode } from 'graphql';
+// graphql-js' own CollectFields (exported by its module, not by the package's index): what execution runs.
+import { collectFields } from 'graphql/execution/collectFields.js';
 import { ErrorCode, isPublicError, PublicError } from '../errors.js';
 import type { GraphQLContext } from './context.js';
 import { MAX_BATCH_SIZE } from '../jobs/submit.js';
@@ -49,13 +39,17 @@ export interface SubmitRate {
 export const chargedInputs = (inputs: number): number => (inputs <= MAX_BATCH_SIZE ? inputs : 0);
 
 /**
- * How many jobs the operation submits (fragments expanded; aliases count once each; a field or fragment left
- * out by `@skip` / `@include` counts nothing: it runs no resolver): `inputs` given as a literal list or a
- * variable; each `submitJobs` as `chargedInputs` says. `variables`: the operation's coerced values
- * (`getVariableValues`: defaults filled in, a single input made a list of one).
+ * How many jobs the operation submits: the root fields as GraphQL's CollectFields gathers them for execution
+ * (fragments expanded, `@skip` / `@include` applied: a field left out runs no resolver; fields of one response
+ * name merged: `a: submitJob(input: $i)` twice, or a fragment spread twice, runs once), each `submitJob` 1,
+ * each `submitJobs` as `chargedInputs` says of its `inputs` (a literal list or a variable). `variables`: the
+ * operation's coerced values (`getVariableValues`: defaults filled in, a single input made a list of one).
+ * Validation has made sure the fields of one response name have the same name and arguments.
  */
-function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): number {
-  const fragments = new Map(
+function jobsSubmitted(schema: GraphQLSchema, doc: DocumentNode, op: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): number {
+  const mutation = schema.getMutationType();
+  if (!mutation) return 0;
+  const fragments = Object.fromEntries(
     doc.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
   );
   /** How many inputs a list argument holds. */
@@ -65,33 +59,15 @@ function jobsSubmitted(doc: DocumentNode, op: OperationDefinitionNode, variables
     const v = variables[value.name.value];
     return Array.isArray(v) ? v.length : 1;
   };
-  /** Whether a selection runs, as graphql-js decides it (`@skip(if: true)`, `@include(if: false)`: not). */
-  const runs = (sel: SelectionNode) =>
-    getDirectiveValues(GraphQLSkipDirective, sel, variables)?.['if'] !== true &&
-    getDirectiveValues(GraphQLIncludeDirective, sel, variables)?.['if'] !== false;
-  const seen = new Set<string>();
-  const count = (set: SelectionSetNode): number => {
-    let n = 0;
-    for (const sel of set.selections) {
-      if (!runs(sel)) continue;
-      if (sel.kind === Kind.FIELD) {
-        if (sel.name.value === 'submitJob') n += 1;
-        if (sel.name.value === 'submitJobs') {
-          n += chargedInputs(lengthOf(sel.arguments?.find((a) => a.name.value === 'inputs')?.value));
-        }
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) n += count(sel.selectionSet);
-      else {
-        const f = fragments.get(sel.name.value);
-        if (f && !seen.has(f.name.value)) {
-          seen.add(f.name.value);
-          n += count(f.selectionSet);
-          seen.delete(f.name.value);
-        }
-      }
+  let n = 0;
+  // Execution resolves a merged field once, with its first node's arguments.
+  for (const [field] of collectFields(schema, fragments, variables, mutation, op.selectionSet).values()) {
+    if (field?.name.value === 'submitJob') n += 1;
+    if (field?.name.value === 'submitJobs') {
+      n += chargedInputs(lengthOf(field.arguments?.find((a) => a.name.value === 'inputs')?.value));
     }
-    return n;
-  };
-  return count(op.selectionSet);
+  }
+  return n;
 }
 
 /**
@@ -110,7 +86,7 @@ export function jobsCharged(
   const values = getVariableValues(schema, op.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 });
   if (values.errors) return 0;
   try {
-    return jobsSubmitted(doc, op, values.coerced);
+    return jobsSubmitted(schema, doc, op, values.coerced);
   } catch (e) {
     // `@skip(if: $s)` with `$s: Boolean = true` sent as null: graphql-js refuses the operation for it.
     if (e instanceof GraphQLError) return 0;

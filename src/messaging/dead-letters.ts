@@ -37,8 +37,10 @@ export interface DeadLetterDeps {
 /**
  * Publishes the copy (deduplicated per attempt series: a second copy returns the first one's sequence). A
  * first copy removed as stale since (its job changed before it was recorded) still holds its id in the
- * duplicate window: then this copy goes out under an id of its own, or the job would be recorded against a
- * copy that is gone.
+ * duplicate window: then this copy goes out under the next id, named after the gone copy's sequence (or the
+ * job would be recorded against a copy that is gone). That id is the same in every process, so two that find
+ * the same copy gone at once publish one copy between them, which both record; an id of each one's own left
+ * the copy the job did not record in the stream for good, counted as a dead letter.
  */
 async function publishCopy(
   d: DeadLetterDeps,
@@ -57,12 +59,11 @@ async function publishCopy(
       headers: h,
       timeout: 5000,
     });
-  const msgID = `${job.id}:${job.series}`;
-  const pa = await publish(msgID);
-  if (pa.duplicate && (await d.nats.jsm.streams.getMessage(d.names.deadLetterStream, { seq: pa.seq })) === null) {
-    return (await publish(`${msgID}:${Date.now()}`)).seq;
+  for (let msgID = `${job.id}:${job.series}`; ; ) {
+    const pa = await publish(msgID);
+    if (!pa.duplicate || (await d.nats.jsm.streams.getMessage(d.names.deadLetterStream, { seq: pa.seq })) !== null) return pa.seq;
+    msgID = `${job.id}:${job.series}:${pa.seq}`; // a later sequence each time: this ends
   }
-  return pa.seq;
 }
 
 /** Copies a FAILED job's message into the dead-letter stream and records where (a worker's path). */

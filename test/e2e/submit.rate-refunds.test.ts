@@ -72,6 +72,22 @@ it('submit fields that @skip or @include leave out run nothing and are not charg
   expect(await submit(key, { type: 'demo.noop' })).toBe('RATE_LIMITED');
 });
 
+it('submit fields GraphQL merges into one (same response name and arguments) submit one job and are charged one', async () => {
+  const key = await newKey();
+  const one = (alias: string) => `${alias}: submitJob(input: $i) { job { id } }`;
+  const merged = `mutation M($i: SubmitJobInput!) { ${one('a')} ${one('a')} ...F ...F } fragment F on Mutation { ${one('a')} }`;
+  const ids = new Set<string>();
+  for (let i = 0; i < 4; i++) {
+    const r = await gql(t.url, merged, { i: { type: 'demo.noop' } }, key);
+    expect(r.body.errors).toBeUndefined();
+    ids.add(r.body.data.a.job.id);
+  }
+  expect(ids.size).toBe(4); // one job per operation: the burst's 4, each charged once
+  const [row] = await t.env.sql<{ n: number }[]>`select count(*)::int as n from jobs where id = any(${[...ids]}::uuid[])`;
+  expect(row!.n).toBe(4);
+  expect(await submit(key, { type: 'demo.noop' })).toBe('RATE_LIMITED');
+});
+
 it('graphql-ws charges and gives back alike: refusals by validation or coercion are not counted, a fifth job is', async () => {
   const { authorization } = await newKey();
   const client = wsClient(t.wsUrl, { authorization });

@@ -81,3 +81,29 @@ it('a copy removed as stale does not stand for a later failure of the same serie
   const { list } = await deadLetters();
   expect(list.edges).toContainEqual({ node: { id: submitted } });
 });
+
+it('two recorders that both find the copy of a series removed as stale publish one new copy between them', async () => {
+  // As above, the series' first copy was removed as stale, its id still in the duplicate window. Then the job
+  // fails, and two recorders read it FAILED with no copy recorded before either records one (its worker, and
+  // the dead-letter recorder handling an advisory for it): each publishes the copy, finds the id's copy gone,
+  // and publishes again. Under ids of their own, that made two copies: the job recorded the last, and the
+  // other stayed in the stream for good, counted as a dead letter even once the job was replayed.
+  const id = (await gql(t.url, SUBMIT, { input: { type: 'demo.noop', payload: {} } })).body.data.submitJob.job.id as string;
+  const [queued] = await t.env.sql<JobRow[]>`select id, type, series, attempts, state from jobs where id = ${id}`;
+  await copyToDeadLetters(deps(), { ...queued!, error: null } as JobRow);
+  expect(await copiesOf(id)).toEqual([]);
+
+  const failed = (await markFailed(t.app.deps.sql, { id, error: 'boom', attemptFailed: false })) as JobRow;
+  const before = (await deadLetters()).inStream;
+  await copyToDeadLetters(deps(), failed);
+  expect(await deadLetters()).toMatchObject({ inStream: before + 1 });
+  await copyToDeadLetters(deps(), failed); // the second recorder, with the job as it read it
+  const [row] = await t.env.sql<{ dead_letter_seq: number }[]>`select dead_letter_seq::float8 as dead_letter_seq from jobs where id = ${id}`;
+  expect(await copiesOf(id)).toEqual([`${row!.dead_letter_seq}:0`]);
+  expect(await deadLetters()).toMatchObject({ inStream: before + 1 });
+
+  // Replayed, the job leaves nothing behind in the stream.
+  expect(await retry(id)).toEqual({ job: { state: 'QUEUED' }, userErrors: [] });
+  expect(await copiesOf(id)).toEqual([]);
+  expect(await deadLetters()).toMatchObject({ inStream: before });
+});

@@ -16,8 +16,15 @@ describe('jobsCharged', () => {
     expect(count('mutation { a: submitJob(input: {type: "x"}) { job { id } } b: submitJob(input: {type: "x"}) { job { id } } }')).toBe(2);
     expect(count('mutation { submitJobs(inputs: [{type: "x"}, {type: "y"}, {type: "z"}]) { jobs { id } } }')).toBe(3);
     expect(count('mutation($i: [SubmitJobInput!]!) { submitJobs(inputs: $i) { jobs { id } } }', { i: Array(7).fill({ type: 'x' }) })).toBe(7);
-    expect(count('mutation { ...M ... on Mutation { submitJob(input: {type: "x"}) { job { id } } } } fragment M on Mutation { submitJob(input: {type: "x"}) { job { id } } }')).toBe(2);
+    expect(count('mutation { ...M ... on Mutation { submitJob(input: {type: "x"}) { job { id } } } } fragment M on Mutation { m: submitJob(input: {type: "x"}) { job { id } } }')).toBe(2);
     expect(count('mutation { cancelJob(id: "x") { job { id } } }')).toBe(0);
+  });
+  it('counts once the fields GraphQL merges (same response name and arguments: they run once)', () => {
+    const one = 'a: submitJob(input: $i) { job { id } }';
+    expect(count(`mutation($i: SubmitJobInput!) { ${one} ${one} ... on Mutation { ${one} } }`, { i: { type: 'x' } })).toBe(1);
+    expect(count(`mutation($i: SubmitJobInput!) { ...M ...M ${one} } fragment M on Mutation { ${one} }`, { i: { type: 'x' } })).toBe(1);
+    const batch = 'submitJobs(inputs: $i) { jobs { id } }';
+    expect(count(`mutation($i: [SubmitJobInput!]!) { ${batch} ${batch} b: ${batch} }`, { i: Array(3).fill({ type: 'x' }) })).toBe(6);
   });
   it('counts the inputs of a variable\'s default value, and adds up fields past one batch; one field over a batch counts 0 (refused by its size)', () => {
     const five = Array(5).fill('{type: "x"}').join(', ');
@@ -34,7 +41,7 @@ describe('jobsCharged', () => {
     expect(count(`mutation($s: Boolean!) { ${one('@skip(if: $s)')} }`, { s: false })).toBe(1);
     expect(count(`mutation($s: Boolean = true) { ${one('@skip(if: $s)')} }`)).toBe(0);
     expect(count(`mutation($s: Boolean = true) { ${one('@skip(if: $s)')} }`, { s: null })).toBe(0); // refused whole: runs nothing
-    const fragments = `mutation($i: Boolean!) { ... on Mutation @include(if: $i) { ${one()} } ...M @include(if: $i) } fragment M on Mutation { ${one()} }`;
+    const fragments = `mutation($i: Boolean!) { ... on Mutation @include(if: $i) { ${one()} } ...M @include(if: $i) } fragment M on Mutation { m: ${one()} }`;
     expect(count(fragments, { i: false })).toBe(0);
     expect(count(fragments, { i: true })).toBe(2);
   });
