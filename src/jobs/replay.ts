@@ -72,7 +72,9 @@ async function choose(deps: JobDeps, tx: Sql, owner: string | null, sel: Selecti
     }
     return { chosen, skipped, hasMore: false, failedBefore: null as Date | null };
   }
-  const failedBefore = sel.failedBefore ?? (await databaseNow(tx));
+  // Never past now: a later bound would let the next page take a job this one replayed that failed again since.
+  const now = await databaseNow(tx);
+  const failedBefore = sel.failedBefore && sel.failedBefore < now ? sel.failedBefore : now;
   const filter = {
     owner,
     types: sel.types,

@@ -478,9 +478,9 @@ export type RetryJobsInput = {
   /** Only jobs that failed at or after this instant (their `finishedAt`). */
   failedAfter?: InputMaybe<Scalars['DateTime']['input']>;
   /**
-   * Only jobs that failed before this instant. Default: the server's time at this call, answered in the payload's
-   * `failedBefore`: pass it to the next page's call, so that a job replayed by this call and failed again since
-   * is not replayed again.
+   * Only jobs that failed before this instant, and at most the server's time at this call (the default): the
+   * bound used is answered in the payload's `failedBefore`; pass it to the next page's call, so that a job
+   * replayed by this call and failed again since is not replayed again.
    */
   failedBefore?: InputMaybe<Scalars['DateTime']['input']>;
   /**
