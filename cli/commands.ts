@@ -22,6 +22,11 @@ export interface CommandArgs {
   /** `--older-than`, in seconds. */
   olderThanSeconds: number | undefined;
   dryRun: boolean;
+  /** `--failed-after`, `--failed-before`: ISO date-times. */
+  failedAfter: string | undefined;
+  failedBefore: string | undefined;
+  deadLettered: boolean;
+  all: boolean;
 }
 
 type Command = (client: LongrunClient, positionals: string[], a: CommandArgs, o: Output) => Promise<number>;
@@ -83,6 +88,59 @@ function printPage(page: JobPageFragment, a: CommandArgs, o: Output, header: str
   // With --first 0 there are no edges, hence no cursor to go on from: the count alone.
   const next = page.pageInfo.hasNextPage && page.pageInfo.endCursor;
   o.err(`${page.edges.length} of ${page.totalCount}${next ? `; next page: --after ${next}` : ''}`);
+  return 0;
+}
+
+/**
+ * Calls a mutation that works a page per call (`purgeJobs`, `retryJobs`) until it says nothing more matches;
+ * `call` makes one call and counts what it did. Refused input ends it (exit 2; that call did nothing); an
+ * error after some calls says first what they did (`done`), then is thrown. Null: every call went through.
+ */
+async function untilNoMore(
+  o: Output,
+  call: () => Promise<{ userErrors: readonly UserErrorFieldsFragment[]; more: boolean }>,
+  done: () => string | 0,
+): Promise<number | null> {
+  try {
+    for (let more = true; more; ) {
+      const r = await call();
+      if (r.userErrors.length) return refused(o, r.userErrors);
+      more = r.more;
+    }
+  } catch (e) {
+    const what = done();
+    if (what) o.err(`${what} before the error`);
+    throw e;
+  }
+  return null;
+}
+
+/**
+ * `retry` without an id: every FAILED job that matches, a page (at most 1,000) per call while the server says
+ * more match. The first call's `failedBefore` (the server's time, unless given) bounds the later ones, so a
+ * job that fails again after its replay is not replayed again.
+ */
+async function retryMatching(client: LongrunClient, a: CommandArgs, options: { timeoutMs?: number }, o: Output): Promise<number> {
+  const input = {
+    types: a.types ?? null,
+    failedAfter: a.failedAfter ?? null,
+    failedBefore: a.failedBefore ?? null,
+    onlyDeadLettered: a.deadLettered || null,
+    ...options,
+  };
+  let retried = 0;
+  const exit = await untilNoMore(
+    o,
+    async () => {
+      const r = await client.retryJobs(input);
+      retried += r.retried;
+      input.failedBefore = r.failedBefore ?? null;
+      return { userErrors: r.userErrors, more: r.hasMore };
+    },
+    () => retried && `retried ${retried} jobs`,
+  );
+  if (exit !== null) return exit;
+  o.out(a.json ? JSON.stringify({ retried }) : `retried ${retried} jobs`);
   return 0;
 }
 
@@ -180,29 +238,37 @@ export const commands: Record<CommandName, Command> = {
   },
 
   async retry(client, positionals, a, o) {
-    const { job, userErrors } = await client.retryJob(positionals[0]!);
-    if (userErrors.length) return refused(o, userErrors);
-    o.out(a.json ? JSON.stringify(job) : `retried ${jobLine(job!)}`);
-    return 0;
+    const filter = [a.types && '--type', a.failedAfter && '--failed-after', a.failedBefore && '--failed-before', a.deadLettered && '--dead-lettered', a.all && '--all'];
+    const given = filter.filter((f): f is string => typeof f === 'string');
+    const options = a.timeoutMs === undefined ? {} : { timeoutMs: a.timeoutMs };
+    const id = positionals[0];
+    if (id !== undefined) {
+      if (given.length) throw new UsageError(`retry <id> replays that job alone: ${given.join(', ')} does not apply`);
+      const { job, userErrors } = await client.retryJob(id, options);
+      if (userErrors.length) return refused(o, userErrors);
+      o.out(a.json ? JSON.stringify(job) : `retried ${jobLine(job!)}`);
+      return 0;
+    }
+    if (!given.length) throw new UsageError('retry needs <id>, or which FAILED jobs: --type, --failed-after, --failed-before, --dead-lettered, or --all');
+    return retryMatching(client, a, options, o);
   },
 
   async purge(client, _positionals, a, o) {
     const input = { olderThanSeconds: a.olderThanSeconds!, states: a.states ?? null, dryRun: a.dryRun };
     let purged = 0;
     let copies = 0;
-    try {
-      // The server deletes at most 10,000 jobs per call: go on while it says more match.
-      for (let more = true; more; ) {
+    // The server deletes at most 10,000 jobs per call: go on while it says more match.
+    const exit = await untilNoMore(
+      o,
+      async () => {
         const r = await client.purgeJobs(input);
-        if (r.userErrors.length) return refused(o, r.userErrors);
         purged += r.purged;
         copies += r.deadLetterCopiesRemoved;
-        more = r.hasMore && !a.dryRun;
-      }
-    } catch (e) {
-      if (purged) o.err(`purged ${purged} jobs before the error`);
-      throw e;
-    }
+        return { userErrors: r.userErrors, more: r.hasMore && !a.dryRun };
+      },
+      () => purged && `purged ${purged} jobs`,
+    );
+    if (exit !== null) return exit;
     if (a.json) o.out(JSON.stringify({ dryRun: a.dryRun, purged, deadLetterCopiesRemoved: copies }));
     else if (a.dryRun) o.out(`would purge ${purged} jobs`);
     else o.out(`purged ${purged} jobs (${copies} dead-letter copies removed)`);

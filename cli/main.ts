@@ -30,6 +30,14 @@ function duration(v: string | undefined): number | undefined {
   return seconds;
 }
 
+/** `--failed-after`, `--failed-before`: a date-time as `Date` reads it (ISO 8601: `2026-12-01T10:00:00Z`; without an offset, local time). */
+function instant(option: 'failed-after' | 'failed-before', v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const at = /^\d{4}-\d{2}-\d{2}/.test(v.trim()) ? new Date(v.trim()) : new Date(NaN);
+  if (Number.isNaN(at.getTime())) throw new UsageError(`--${option} must be an ISO 8601 date-time, e.g. --${option} 2026-12-01T10:00:00Z`);
+  return at.toISOString();
+}
+
 /**
  * `--url` or `--token`, else its environment variable. A variable of blanks alone is unset, as the server
  * reads its own settings (`LONGRUN_TOKEN=` in an env file); a blank option is bad usage: `--token "$KEY"` with
@@ -43,7 +51,7 @@ function setting(option: 'url' | 'token', given: string | undefined, variable: s
 
 function parse(argv: string[]): { command: string; positionals: string[]; args: CommandArgs; url: string; token: string | undefined } {
   const { positionals, given, value, list, flag } = readCommandLine(argv);
-  const int = (name: 'max-attempts' | 'timeout-ms' | 'first') => {
+  const int = (name: 'max-attempts' | 'first' | 'timeout-ms') => {
     const v = value(name);
     return v === undefined ? undefined : wholeNumber(name, v);
   };
@@ -72,6 +80,10 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
     first: int('first'),
     olderThanSeconds: duration(value('older-than')),
     dryRun: flag('dry-run'),
+    failedAfter: instant('failed-after', value('failed-after')),
+    failedBefore: instant('failed-before', value('failed-before')),
+    deadLettered: flag('dead-lettered'),
+    all: flag('all'),
   };
   if (!help) checkRequired(command, rest, given);
   const url = setting('url', value('url'), 'LONGRUN_URL', 'the GraphQL endpoint') ?? 'http://localhost:4000/graphql';

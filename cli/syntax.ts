@@ -26,6 +26,8 @@ interface OptionSyntax {
 interface CommandSyntax {
   /** Its arguments, in order, all required (shown `<id>`). */
   readonly args: readonly string[];
+  /** Arguments it may be given after those (shown `[<id>]`). */
+  readonly optionalArgs?: readonly string[];
   readonly options: readonly OptionSyntax[];
   /** One line for the usage. */
   readonly description: string;
@@ -66,7 +68,19 @@ export const COMMANDS = {
     description: 'FAILED jobs in the dead-letter stream, latest first, with their errors (one --type at most)',
   },
   cancel: { args: ['id'], options: [], description: 'cancel a job (a running one is aborted)' },
-  retry: { args: ['id'], options: [], description: 'replay a FAILED job (same id, history kept)' },
+  retry: {
+    args: [],
+    optionalArgs: ['id'],
+    options: [
+      { name: 'type', meta: 'T', repeatable: true },
+      { name: 'failed-after', meta: 'ISO' },
+      { name: 'failed-before', meta: 'ISO' },
+      { name: 'dead-lettered' },
+      { name: 'all' },
+      { name: 'timeout-ms', meta: 'MS' },
+    ],
+    description: 'replay a FAILED job (same id, history kept), or without <id> all that match (or --all)',
+  },
   purge: {
     args: [],
     options: [{ name: 'older-than', meta: 'DURATION', required: true, example: '30d' }, { name: 'state', meta: 'S', repeatable: true }, { name: 'dry-run' }],
@@ -114,7 +128,7 @@ export const USAGE = [
   '',
   'commands:',
   ...Object.entries(COMMANDS).map(([name, c]: [string, CommandSyntax]) =>
-    usageLine([name, ...c.args.map((a) => `<${a}>`), ...c.options.map(optionUsage)].join(' '), c.description, 35),
+    usageLine([name, ...c.args.map((a) => `<${a}>`), ...(c.optionalArgs ?? []).map((a) => `[<${a}>]`), ...c.options.map(optionUsage)].join(' '), c.description, 35),
   ),
   usageLine('keys create --owner NAME [--admin] | keys revoke KEY_ID | keys list', 'API keys, in the database at DATABASE_URL', 35),
   '',
@@ -154,7 +168,7 @@ export function readCommandLine(argv: string[]) {
 export function checkSyntax(command: string, positionals: string[], given: ReadonlySet<string>): void {
   const syntax = syntaxOf(command);
   if (!syntax) return; // an unknown command is refused by main
-  const n = syntax.args.length;
+  const n = syntax.args.length + (syntax.optionalArgs?.length ?? 0);
   if (positionals.length > n) {
     const extra = positionals.slice(n).map((p) => JSON.stringify(p)).join(' ');
     throw new UsageError(`${command} takes ${n === 0 ? 'no arguments' : n === 1 ? 'one argument' : `${n} arguments`}; left over: ${extra}`);

@@ -20,6 +20,7 @@ import {
   PurgeJobsDocument,
   QueueStatsDocument,
   RetryJobDocument,
+  RetryJobsDocument,
   SubmitJobDocument,
   SubmitJobsDocument,
   type CancelJobMutation,
@@ -36,6 +37,8 @@ import {
   type PurgeJobsInput,
   type PurgeJobsMutation,
   type RetryJobMutation,
+  type RetryJobsInput,
+  type RetryJobsMutation,
   type SubmitJobInput,
   type SubmitJobMutation,
   type SubmitJobsMutation,
@@ -112,7 +115,16 @@ export interface LongrunClient {
   /** FAILED jobs whose dead-letter copy is recorded, most recently dead-lettered first (`retryJob` replays one). */
   deadLetters(args?: DeadLettersQueryVariables): Promise<DeadLettersQuery['deadLetters']>;
   cancelJob(id: string): Promise<CancelJobMutation['cancelJob']>;
-  retryJob(id: string): Promise<RetryJobMutation['retryJob']>;
+  /**
+   * Replays a FAILED job as a new attempt series; `timeoutMs` gives that series another per-attempt timeout
+   * (100..its type's current one), else it keeps its own.
+   */
+  retryJob(id: string, options?: { timeoutMs?: number }): Promise<RetryJobMutation['retryJob']>;
+  /**
+   * Replays FAILED jobs by `ids`, or up to `limit` (1,000) that match a filter per call: call again while
+   * `hasMore`, passing the answered `failedBefore` so that a job that failed again since is not replayed twice.
+   */
+  retryJobs(input: RetryJobsInput): Promise<RetryJobsMutation['retryJobs']>;
   /** Admins only: deletes finished jobs (at most `limit` per call; call again while `hasMore`). */
   purgeJobs(input: PurgeJobsInput): Promise<PurgeJobsMutation['purgeJobs']>;
   queueStats(): Promise<QueueStatsQuery['queueStats']>;
@@ -265,7 +277,8 @@ export function createClient(o: ClientOptions): LongrunClient {
     jobs: async (args = {}) => (await request(JobsDocument, args)).jobs,
     deadLetters: async (args = {}) => (await request(DeadLettersDocument, args)).deadLetters,
     cancelJob: async (id) => (await request(CancelJobDocument, { id })).cancelJob,
-    retryJob: async (id) => (await request(RetryJobDocument, { id })).retryJob,
+    retryJob: async (id, options = {}) => (await request(RetryJobDocument, { id, timeoutMs: options.timeoutMs ?? null })).retryJob,
+    retryJobs: async (input) => (await request(RetryJobsDocument, { input })).retryJobs,
     purgeJobs: async (input) => (await request(PurgeJobsDocument, { input })).purgeJobs,
     queueStats: async () => (await request(QueueStatsDocument)).queueStats,
     jobTypes: async () => (await request(JobTypesDocument)).jobTypes,

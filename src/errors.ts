@@ -57,6 +57,8 @@ export const UserErrorCode = {
   INVALID_EMAIL: 'INVALID_EMAIL',
   /** The server has no WEBHOOK_SECRET (webhooks) or SMTP_URL (email). */
   NOTIFY_NOT_CONFIGURED: 'NOTIFY_NOT_CONFIGURED',
+  /** Fields that cannot be given together (`retryJobs`: `ids` and a filter field or `limit`). */
+  CONFLICTING_INPUT: 'CONFLICTING_INPUT',
 } as const;
 export type UserErrorCode = (typeof UserErrorCode)[keyof typeof UserErrorCode];
 

@@ -74,6 +74,37 @@ export type PurgeJobsInput = {
   states?: Array<JobState> | null | undefined;
 };
 
+/**
+ * Which FAILED jobs `retryJobs` replays: either `ids`, or a filter (`types`, `failedAfter`, `failedBefore`,
+ * `onlyDeadLettered`; every field given narrows it, none: every FAILED job the viewer sees) with `limit`. Not both.
+ */
+export type RetryJobsInput = {
+  /** Only jobs that failed at or after this instant (their `finishedAt`). */
+  failedAfter?: string | null | undefined;
+  /**
+   * Only jobs that failed before this instant, and at most the server's time at this call (the default): the
+   * bound used is answered in the payload's `failedBefore`; pass it to the next page's call, so that a job
+   * replayed by this call and failed again since is not replayed again.
+   */
+  failedBefore?: string | null | undefined;
+  /**
+   * These jobs (1..1,000; a repeated id counts once). One that cannot be replayed (no such job, not FAILED, a type
+   * this server no longer has) is listed in `skipped`; the others are replayed. Not with the filter's fields or `limit`.
+   */
+  ids?: Array<string | number> | null | undefined;
+  /** Replay at most this many jobs in this call, the ones that failed first (1..1,000, default 1,000); `hasMore` says whether more match. */
+  limit?: number | null | undefined;
+  /** Only jobs whose copy is recorded in the dead-letter stream (those `deadLetters` lists). */
+  onlyDeadLettered?: boolean | null | undefined;
+  /**
+   * Per-attempt timeout of the replayed attempt series, in milliseconds: 100..the current timeout of each
+   * replayed job's type (else OUT_OF_RANGE and nothing is replayed). Default: each job keeps its own.
+   */
+  timeoutMs?: number | null | undefined;
+  /** Only jobs of these types (types this server has; another is refused with UNKNOWN_JOB_TYPE). */
+  types?: Array<string> | null | undefined;
+};
+
 /** What to submit. */
 export type SubmitJobInput = {
   /**
@@ -126,6 +157,7 @@ export type CancelJobMutation = { cancelJob: { job: { id: string, type: string, 
 
 export type RetryJobMutationVariables = Exact<{
   id: string | number;
+  timeoutMs?: number | null | undefined;
 }>;
 
 
@@ -137,6 +169,13 @@ export type PurgeJobsMutationVariables = Exact<{
 
 
 export type PurgeJobsMutation = { purgeJobs: { purged: number, deadLetterCopiesRemoved: number, hasMore: boolean, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
+export type RetryJobsMutationVariables = Exact<{
+  input: RetryJobsInput;
+}>;
+
+
+export type RetryJobsMutation = { retryJobs: { retried: number, hasMore: boolean, failedBefore: string | null, jobs: Array<{ id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null }>, skipped: Array<{ id: string, code: string, message: string }>, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type JobQueryVariables = Exact<{
   id: string | number;
@@ -403,8 +442,8 @@ fragment UserErrorFields on UserError {
   message
 }`) as unknown as TypedDocumentString<CancelJobMutation, CancelJobMutationVariables>;
 export const RetryJobDocument = new TypedDocumentString(`
-    mutation RetryJob($id: ID!) {
-  retryJob(id: $id) {
+    mutation RetryJob($id: ID!, $timeoutMs: Int) {
+  retryJob(id: $id, timeoutMs: $timeoutMs) {
     job {
       ...JobFields
     }
@@ -451,6 +490,47 @@ export const PurgeJobsDocument = new TypedDocumentString(`
   field
   message
 }`) as unknown as TypedDocumentString<PurgeJobsMutation, PurgeJobsMutationVariables>;
+export const RetryJobsDocument = new TypedDocumentString(`
+    mutation RetryJobs($input: RetryJobsInput!) {
+  retryJobs(input: $input) {
+    retried
+    jobs {
+      ...JobFields
+    }
+    hasMore
+    failedBefore
+    skipped {
+      id
+      code
+      message
+    }
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  seq
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+}
+fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}`) as unknown as TypedDocumentString<RetryJobsMutation, RetryJobsMutationVariables>;
 export const JobDocument = new TypedDocumentString(`
     query Job($id: ID!) {
   job(id: $id) {

@@ -321,38 +321,52 @@ export async function requestCancel(sql: Sql, id: string): Promise<JobRow | null
 const REPLAY: Transition = {
   to: 'QUEUED',
   where: `state = 'FAILED'`,
+  columns: { timeout_ms: 'int' },
   set: `attempts = 0, series = jobs.series + 1, error = null, result = null, progress = 0, progress_message = null, started_at = null,
-        finished_at = null, cancel_requested = false, dead_lettered_at = null, dead_letter_seq = null, msg_seq = null`,
+        finished_at = null, cancel_requested = false, dead_lettered_at = null, dead_letter_seq = null, msg_seq = null,
+        timeout_ms = coalesce(x.timeout_ms, jobs.timeout_ms)`,
 };
 
+/** A FAILED job to replay, locked by the caller's transaction (db/replay.ts `lockReplayCandidates`). */
+export interface ReplayRow {
+  id: string;
+  /** Its type's work subject. */
+  subject: string;
+  /** Its copy's sequence in the dead-letter stream, if one is recorded. */
+  deadLetterSeq: number | null;
+}
+
 /**
- * `retryJob`: FAILED → QUEUED as a new attempt series (attempts 0), with its outbox entry, in one transaction;
- * its dead-letter copy, if recorded, goes to `dead_letter_removals` in it.
+ * `retryJob` / `retryJobs`: FAILED → QUEUED as a new attempt series (attempts 0; with `timeoutMs`, that
+ * per-attempt timeout), with an outbox entry each, inside the caller's transaction, which holds the rows'
+ * locks; the dead-letter copies recorded go to `dead_letter_removals` in it. Answers, per row, the replayed
+ * job and its outbox entry, or null (not FAILED).
  */
-export async function replayFailedJob(
-  sql: Sql,
-  a: { id: string; subject: string },
-): Promise<{ job: JobRow; outbox: OutboxEntry } | null> {
-  return sql.begin(async (raw) => {
-    const tx = preparing(raw);
-    const [old] = await tx.unsafe<{ seq: number | null }[]>(`select dead_letter_seq::float8 as seq from jobs where id = $1 for update`, [a.id]);
-    const [job] = await transition(tx as unknown as Sql, REPLAY, [{ id: a.id, message: 'replayed' }]);
-    if (!job) return null;
-    if (old?.seq != null) await noteStaleCopies(tx as unknown as Sql, [old.seq]); // its copy: no dead letter any more
-    const [o] = await tx.unsafe<{ id: string }[]>(
-      `insert into outbox (job_id, subject, msg_id, body, traceparent) values ($1, $2, $3, $4::text::jsonb, $5) returning id`,
-      [job.id, a.subject, `${job.id}:${job.series}`, JSON.stringify({ id: job.id, type: job.type, series: job.series }), job.traceparent],
-    );
-    return {
-      job,
-      outbox: {
-        id: Number(o!.id),
-        jobId: job.id,
-        subject: a.subject,
-        msgId: `${job.id}:${job.series}`,
-        body: { id: job.id, type: job.type, series: job.series },
-        traceparent: job.traceparent,
-      },
-    };
-  });
+export async function replayFailedJobs(
+  tx: Sql,
+  rows: readonly ReplayRow[],
+  timeoutMs: number | null,
+): Promise<({ job: JobRow; outbox: OutboxEntry } | null)[]> {
+  if (!rows.length) return [];
+  const jobs = await transition(tx, REPLAY, rows.map((r) => ({ id: r.id, message: 'replayed', timeout_ms: timeoutMs })));
+  const replayed = rows.flatMap((r, i) => (jobs[i] ? [{ row: r, job: jobs[i] }] : []));
+  const stale = replayed.flatMap(({ row }) => (row.deadLetterSeq === null ? [] : [row.deadLetterSeq]));
+  if (stale.length) await noteStaleCopies(tx, stale); // their copies: no dead letters any more
+  const entries = replayed.map(({ row, job }) => ({
+    jobId: job.id,
+    subject: row.subject,
+    msgId: `${job.id}:${job.series}`,
+    body: { id: job.id, type: job.type, series: job.series },
+    traceparent: job.traceparent,
+  }));
+  const inserted = await tx.unsafe<{ id: string; jobId: string }[]>(
+    `insert into outbox (job_id, subject, msg_id, body, traceparent)
+     select job_id, subject, msg_id, body, traceparent from jsonb_to_recordset($1::text::jsonb)
+       as x(job_id uuid, subject text, msg_id text, body jsonb, traceparent text)
+     returning id, job_id as "jobId"`,
+    [JSON.stringify(entries.map((e) => ({ job_id: e.jobId, subject: e.subject, msg_id: e.msgId, body: e.body, traceparent: e.traceparent })))],
+  );
+  const outboxIds = new Map(inserted.map((o) => [o.jobId, Number(o.id)]));
+  const outbox = new Map(entries.map((e) => [e.jobId, { id: outboxIds.get(e.jobId)!, ...e }]));
+  return jobs.map((job) => (job ? { job, outbox: outbox.get(job.id)! } : null));
 }

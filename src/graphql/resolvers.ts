@@ -3,9 +3,10 @@
  */
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { payloadJsonSchema } from '../jobs/definition.js';
-import { cancelJob, retryJob } from '../jobs/commands.js';
+import { cancelJob } from '../jobs/commands.js';
 import { canSee } from '../jobs/deps.js';
 import { deadLetterConnection, eventsPage, findJob, jobConnection, queueStats } from '../jobs/queries.js';
+import { retryJob, retryJobs } from '../jobs/replay.js';
 import { purgeJobs } from '../jobs/retention.js';
 import { submitBatch, submitJobs } from '../jobs/submit.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
@@ -45,7 +46,8 @@ export const resolvers: Resolvers = {
       return r;
     },
     cancelJob: (_, { id }, ctx) => cancelJob(ctx.deps, ctx.viewer, id),
-    retryJob: (_, { id }, ctx) => retryJob(ctx.deps, ctx.viewer, id),
+    retryJob: (_, { id, timeoutMs }, ctx) => retryJob(ctx.deps, ctx.viewer, id, timeoutMs),
+    retryJobs: (_, { input }, ctx) => retryJobs(ctx.deps, ctx.viewer, input),
     purgeJobs: (_, { input }, ctx) => purgeJobs(ctx.deps, ctx.viewer, input),
   },
   Subscription: {

@@ -1,11 +1,10 @@
 /**
- * Cancelling and replaying jobs.
+ * Cancelling jobs (replaying them: replay.ts).
  */
 import { getJob } from '../db/jobs.js';
-import { markCancelled, replayFailedJob, requestCancel } from '../db/transitions.js';
+import { markCancelled, requestCancel } from '../db/transitions.js';
 import type { JobRow } from '../db/schema.js';
 import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';
-import { removeDeadLetterCopy } from '../messaging/dead-letters.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';
 import { isTerminal } from './state.js';
@@ -50,36 +49,4 @@ export async function cancelJob(deps: JobDeps, viewer: Viewer, id: string): Prom
     job = await visibleJob(deps, viewer, id); // it moved meanwhile: look again
   }
   return invalidState(job, 'cancelled now');
-}
-
-/**
- * FAILED → QUEUED, a new attempt series; its copy is removed from the dead-letter stream (once NATS answers).
- * A job whose type the server no longer has is refused (UNKNOWN_JOB_TYPE). Once the replay has committed, the
- * answer is the replayed job, whatever fails after it.
- */
-export async function retryJob(deps: JobDeps, viewer: Viewer, id: string): Promise<Result> {
-  const job = await visibleJob(deps, viewer, id);
-  if (job.state !== 'FAILED') return invalidState(job, 'retried (only FAILED jobs can)');
-  if (!deps.types.has(job.type)) {
-    // Removed or renamed since it ran: replayed, it would wait QUEUED for ever on a subject no worker pulls.
-    const message = `a ${job.type} job cannot be retried: this server has no job type ${JSON.stringify(job.type)}`;
-    return { job, userErrors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: ['id'], message }] };
-  }
-  const replayed = await replayFailedJob(deps.sql, { id: job.id, subject: deps.names.jobSubject(job.type) });
-  if (!replayed) {
-    const now = await getJob(deps.sql, id);
-    if (!now) throw new NotFoundError('job'); // purged by retention meanwhile
-    return invalidState(now, 'retried now');
-  }
-  // Committed: the job is replayed, and that is the answer. What is left is tidying that the background
-  // machinery finishes if it fails here: the copy's removal is noted in dead_letter_removals (the
-  // dead-letter sweep's), and the outbox entry is the relay's.
-  if (job.deadLetterSeq !== null) {
-    await removeDeadLetterCopy(deps, job.deadLetterSeq, job.id).catch((e: unknown) =>
-      deps.log.warn({ err: e, jobId: job.id }, 'retryJob: replayed; removing its dead-letter copy failed, the dead-letter sweep removes it'),
-    );
-  }
-  deps.relay.publishSoon([replayed.outbox]);
-  publishUpdate(deps.nats.nc, deps.names, updateFromJob(replayed.job));
-  return { job: replayed.job, userErrors: [] };
 }

@@ -49,6 +49,14 @@ export const MAX_ATTEMPTS_RANGE = { min: 1, max: 100 } as const;
  * and the longest delay `setTimeout` keeps (a longer one fires at once).
  */
 export const TIMEOUT_RANGE = { min: 100, max: 2_147_483_647 } as const;
+/**
+ * Why a job's per-attempt timeout is refused for its type (a submit's `timeoutMs`, a replay's), or null: it
+ * must be a whole number from TIMEOUT_RANGE.min to the type's current timeout.
+ */
+export function timeoutProblem(type: Pick<JobType, 'timeoutMs'>, timeoutMs: number): string | null {
+  if (Number.isInteger(timeoutMs) && timeoutMs >= TIMEOUT_RANGE.min && timeoutMs <= type.timeoutMs) return null;
+  return `timeoutMs must be between ${TIMEOUT_RANGE.min} and ${type.timeoutMs}`;
+}
 /** Longest backoff delay (`baseMs`, `maxMs`): the RETRYING write's delay column is an int4 too. */
 export const MAX_DELAY_MS = 2_147_483_647;
 

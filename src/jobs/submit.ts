@@ -13,7 +13,7 @@ import type { JobRow } from '../db/schema.js';
 import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, isConnectionError, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
-import { MAX_ATTEMPTS_RANGE, parsePayload, TIMEOUT_RANGE, type JobType } from './definition.js';
+import { MAX_ATTEMPTS_RANGE, parsePayload, timeoutProblem, type JobType } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, nonFiniteNumberAt, quoted, unstorableMessage } from './payload-check.js';
 
@@ -72,9 +72,8 @@ export async function validateSubmit(
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'maxAttempts'], message: `maxAttempts must be between ${MAX_ATTEMPTS_RANGE.min} and ${ceiling}` });
   }
   const timeoutMs = input.timeoutMs ?? type.timeoutMs;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < TIMEOUT_RANGE.min || timeoutMs > type.timeoutMs) {
-    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'timeoutMs'], message: `timeoutMs must be between ${TIMEOUT_RANGE.min} and ${type.timeoutMs}` });
-  }
+  const timeoutRefused = timeoutProblem(type, timeoutMs);
+  if (timeoutRefused) errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'timeoutMs'], message: timeoutRefused });
   const key = input.idempotencyKey ?? null;
   if (key !== null && (key.length === 0 || characters(key, MAX_IDEMPOTENCY_KEY_LENGTH) > MAX_IDEMPOTENCY_KEY_LENGTH || !isStorableText(key))) {
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'idempotencyKey'], message: `idempotencyKey must be 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters, none of them NUL` });

@@ -44,6 +44,11 @@ describe('cost', () => {
     expect(codes('mutation { submitJobs(inputs: []) { ...P } } fragment P on SubmitJobsPayload { jobs { ... on Job { events(last: 1) { seq } } } }')).toEqual(['QUERY_TOO_COSTLY']);
     expect(codes('mutation { submitJob(input: { type: "t" }) { job { events(first: 100) { seq } } } }')).toEqual([]);
   });
+  it('multiplies a history below the jobs retryJobs answers by their number (up to 1,000 per call) too', () => {
+    expect(codes('mutation { retryJobs(input: {}) { retried jobs { id state } userErrors { code } } }')).toEqual([]);
+    expect(codes('mutation { retryJobs(input: {}) { jobs { events(first: 1) { seq } } } }')).toEqual(['QUERY_TOO_COSTLY']);
+    expect(codes('mutation { retryJob(id: "x") { job { events(first: 100) { seq } } } }')).toEqual([]);
+  });
   it('counts a repeated field every time (merging does not make it free to check)', () => {
     expect(codes(`{ ${Array(301).fill('__typename').join(' ')} }`)).toEqual(['QUERY_TOO_COSTLY']);
   });

@@ -236,6 +236,11 @@ export type Mutation = {
   purgeJobs: PurgeJobsPayload;
   /** Replay a FAILED job as a new attempt series (same id, history kept). */
   retryJob: RetryJobPayload;
+  /**
+   * Replay FAILED jobs, by id or by a filter, at most 1,000 per call, in one transaction: each one exactly as
+   * `retryJob` replays it. Call again while `hasMore`.
+   */
+  retryJobs: RetryJobsPayload;
   /** Accept a job: it is stored and queued, and this returns at once (QUEUED). */
   submitJob: SubmitJobPayload;
   /**
@@ -261,6 +266,13 @@ export type MutationPurgeJobsArgs = {
 /** Submitting and steering jobs. */
 export type MutationRetryJobArgs = {
   id: Scalars['ID']['input'];
+  timeoutMs?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Submitting and steering jobs. */
+export type MutationRetryJobsArgs = {
+  input: RetryJobsInput;
 };
 
 
@@ -451,8 +463,70 @@ export type RetryJobPayload = {
   __typename?: 'RetryJobPayload';
   /** The job, QUEUED again for a new attempt series. */
   job?: Maybe<Job>;
-  /** Why it could not be retried (INVALID_STATE unless FAILED; UNKNOWN_JOB_TYPE when this server no longer has its type). */
+  /**
+   * Why it could not be retried (INVALID_STATE unless FAILED; UNKNOWN_JOB_TYPE when this server no longer has its
+   * type; OUT_OF_RANGE for a `timeoutMs` outside its type's range).
+   */
   userErrors: Array<UserError>;
+};
+
+/**
+ * Which FAILED jobs `retryJobs` replays: either `ids`, or a filter (`types`, `failedAfter`, `failedBefore`,
+ * `onlyDeadLettered`; every field given narrows it, none: every FAILED job the viewer sees) with `limit`. Not both.
+ */
+export type RetryJobsInput = {
+  /** Only jobs that failed at or after this instant (their `finishedAt`). */
+  failedAfter?: InputMaybe<Scalars['DateTime']['input']>;
+  /**
+   * Only jobs that failed before this instant, and at most the server's time at this call (the default): the
+   * bound used is answered in the payload's `failedBefore`; pass it to the next page's call, so that a job
+   * replayed by this call and failed again since is not replayed again.
+   */
+  failedBefore?: InputMaybe<Scalars['DateTime']['input']>;
+  /**
+   * These jobs (1..1,000; a repeated id counts once). One that cannot be replayed (no such job, not FAILED, a type
+   * this server no longer has) is listed in `skipped`; the others are replayed. Not with the filter's fields or `limit`.
+   */
+  ids?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Replay at most this many jobs in this call, the ones that failed first (1..1,000, default 1,000); `hasMore` says whether more match. */
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  /** Only jobs whose copy is recorded in the dead-letter stream (those `deadLetters` lists). */
+  onlyDeadLettered?: InputMaybe<Scalars['Boolean']['input']>;
+  /**
+   * Per-attempt timeout of the replayed attempt series, in milliseconds: 100..the current timeout of each
+   * replayed job's type (else OUT_OF_RANGE and nothing is replayed). Default: each job keeps its own.
+   */
+  timeoutMs?: InputMaybe<Scalars['Int']['input']>;
+  /** Only jobs of these types (types this server has; another is refused with UNKNOWN_JOB_TYPE). */
+  types?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** What `retryJobs` replayed, or why it refused. */
+export type RetryJobsPayload = {
+  __typename?: 'RetryJobsPayload';
+  /** With a filter: the `failedBefore` this call used (the input's, or the server's time); null with `ids` or when refused. */
+  failedBefore?: Maybe<Scalars['DateTime']['output']>;
+  /** More jobs match the filter: call again (with `failedBefore` as answered) to go on. Always false with `ids`. */
+  hasMore: Scalars['Boolean']['output'];
+  /** The replayed jobs, QUEUED again for a new attempt series (by id: in the order given; by filter: those that failed first, first). */
+  jobs: Array<Job>;
+  /** Jobs replayed by this call. */
+  retried: Scalars['Int']['output'];
+  /** With `ids`: the ids that were not replayed, and why. */
+  skipped: Array<SkippedJob>;
+  /** Why the input was refused (OUT_OF_RANGE, UNKNOWN_JOB_TYPE, CONFLICTING_INPUT); nothing was replayed. */
+  userErrors: Array<UserError>;
+};
+
+/** A job `retryJobs` was asked for by id and did not replay (nothing was written for it). */
+export type SkippedJob = {
+  __typename?: 'SkippedJob';
+  /** NOT_FOUND (no such job, or not the viewer's), INVALID_STATE (not FAILED), UNKNOWN_JOB_TYPE (this server no longer has its type). */
+  code: Scalars['String']['output'];
+  /** The id as given. */
+  id: Scalars['ID']['output'];
+  /** Human-readable explanation. */
+  message: Scalars['String']['output'];
 };
 
 /** What to submit. */
@@ -648,6 +722,9 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QueueStats: ResolverTypeWrapper<QueueStats>;
   RetryJobPayload: ResolverTypeWrapper<Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
+  RetryJobsInput: RetryJobsInput;
+  RetryJobsPayload: ResolverTypeWrapper<Omit<RetryJobsPayload, 'jobs'> & { jobs: Array<ResolversTypes['Job']> }>;
+  SkippedJob: ResolverTypeWrapper<SkippedJob>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   SubmitJobInput: SubmitJobInput;
   SubmitJobPayload: ResolverTypeWrapper<Omit<SubmitJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
@@ -683,6 +760,9 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   QueueStats: QueueStats;
   RetryJobPayload: Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
+  RetryJobsInput: RetryJobsInput;
+  RetryJobsPayload: Omit<RetryJobsPayload, 'jobs'> & { jobs: Array<ResolversParentTypes['Job']> };
+  SkippedJob: SkippedJob;
   String: Scalars['String']['output'];
   SubmitJobInput: SubmitJobInput;
   SubmitJobPayload: Omit<SubmitJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
@@ -776,6 +856,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   cancelJob?: Resolver<ResolversTypes['CancelJobPayload'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
   purgeJobs?: Resolver<ResolversTypes['PurgeJobsPayload'], ParentType, ContextType, RequireFields<MutationPurgeJobsArgs, 'input'>>;
   retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
+  retryJobs?: Resolver<ResolversTypes['RetryJobsPayload'], ParentType, ContextType, RequireFields<MutationRetryJobsArgs, 'input'>>;
   submitJob?: Resolver<ResolversTypes['SubmitJobPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobArgs, 'input'>>;
   submitJobs?: Resolver<ResolversTypes['SubmitJobsPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobsArgs, 'inputs'>>;
 }>;
@@ -831,6 +912,21 @@ export type RetryJobPayloadResolvers<ContextType = GraphQLContext, ParentType ex
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type RetryJobsPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RetryJobsPayload'] = ResolversParentTypes['RetryJobsPayload']> = ResolversObject<{
+  failedBefore?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  hasMore?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  jobs?: Resolver<Array<ResolversTypes['Job']>, ParentType, ContextType>;
+  retried?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  skipped?: Resolver<Array<ResolversTypes['SkippedJob']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type SkippedJobResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SkippedJob'] = ResolversParentTypes['SkippedJob']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type SubmitJobPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SubmitJobPayload'] = ResolversParentTypes['SubmitJobPayload']> = ResolversObject<{
   job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
@@ -870,6 +966,8 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   QueueStats?: QueueStatsResolvers<ContextType>;
   RetryJobPayload?: RetryJobPayloadResolvers<ContextType>;
+  RetryJobsPayload?: RetryJobsPayloadResolvers<ContextType>;
+  SkippedJob?: SkippedJobResolvers<ContextType>;
   SubmitJobPayload?: SubmitJobPayloadResolvers<ContextType>;
   SubmitJobsPayload?: SubmitJobsPayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

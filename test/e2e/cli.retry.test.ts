@@ -1,0 +1,93 @@
+/**
+ * `longrun retry`: one job by id (with `--timeout-ms`), or every FAILED job that matches a filter, calling
+ * `retryJobs` a page (1,000) at a time until nothing more matches; and its usage errors. Spawned as a user
+ * runs it.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { bearer, gql, SUBMIT, waitForJob } from '../support/graphql.js';
+import { outage, outageHandler, outageJob } from '../support/outage-job.js';
+import { eventually } from '../support/receivers.js';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
+
+let t: TestApp;
+let key: string;
+beforeAll(async () => {
+  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, outageJob], handlers: [outageHandler] });
+  key = (await t.createKey('olga')).key;
+});
+afterAll(async () => {
+  await t?.dispose();
+});
+
+function longrun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: key, NODE_OPTIONS: '' };
+    execFile(process.execPath, [BIN, ...args], { env }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const SUBMIT_MANY = `mutation($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id } userErrors { code } } }`;
+const count = async (where: string) =>
+  (await t.env.sql.unsafe<{ n: number }[]>(`select count(*)::int as n from jobs where owner = 'olga' and ${where}`))[0]!.n;
+
+describe('longrun retry', () => {
+  it('replays every dead letter that matches, page after page, and prints how many', async () => {
+    outage.down = true;
+    const from = new Date().toISOString();
+    for (const size of [1000, 1]) {
+      const inputs = Array.from({ length: size }, (_, i) => ({ type: 'test.outage', payload: { n: i } }));
+      const r = (await gql(t.url, SUBMIT_MANY, { inputs }, { authorization: bearer(key) })).body.data.submitJobs;
+      expect(r.userErrors).toEqual([]);
+    }
+    await eventually(async () => (await count(`dead_lettered_at is not null`)) === 1001, 120_000, '1,001 dead letters');
+    outage.down = false;
+
+    // More than one call's 1,000: the CLI goes on while the server says more match.
+    const r = await longrun(['retry', '--type', 'test.outage', '--failed-after', from, '--dead-lettered']);
+    expect(r).toMatchObject({ code: 0, stdout: 'retried 1001 jobs\n', stderr: '' });
+    await eventually(async () => (await count(`state = 'SUCCEEDED'`)) === 1001, 120_000, 'all 1,001 succeeded');
+    expect(await count(`state = 'FAILED'`)).toBe(0);
+
+    // Nothing more matches now.
+    expect(await longrun(['retry', '--all', '--json'])).toMatchObject({ code: 0, stdout: '{"retried":0}\n' });
+  });
+
+  it('replays one job with --timeout-ms; a timeout out of range is refused input (exit 2)', async () => {
+    outage.down = true;
+    const id = (await gql(t.url, SUBMIT, { input: { type: 'test.outage', payload: {} } }, { authorization: bearer(key) })).body.data.submitJob.job.id;
+    await waitForJob(t.url, id, (j) => j.state === 'FAILED');
+    outage.down = false;
+
+    const refused = await longrun(['retry', id, '--timeout-ms', '50']);
+    expect(refused).toMatchObject({ code: 2, stdout: '' });
+    expect(refused.stderr).toBe('error OUT_OF_RANGE timeoutMs: timeoutMs must be between 100 and 600000 for a test.outage job\n');
+
+    expect(await longrun(['retry', id, '--timeout-ms', '5000'])).toMatchObject({ code: 0, stdout: `retried ${id} test.outage QUEUED\n` });
+    await waitForJob(t.url, id, (j) => j.state === 'SUCCEEDED');
+    const [row] = await t.env.sql<{ timeout_ms: number }[]>`select timeout_ms from jobs where id = ${id}`;
+    expect(row!.timeout_ms).toBe(5000);
+  });
+
+  it('says what is wrong with its usage (exit 2)', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    const cases: [string[], string][] = [
+      [['retry'], 'longrun: retry needs <id>, or which FAILED jobs: --type, --failed-after, --failed-before, --dead-lettered, or --all'],
+      [['retry', id, '--type', 'test.outage'], 'longrun: retry <id> replays that job alone: --type does not apply'],
+      [['retry', '--failed-after', 'yesterday'], 'longrun: --failed-after must be an ISO 8601 date-time, e.g. --failed-after 2026-12-01T10:00:00Z'],
+      [['retry', '--all', '--timeout-ms', '1.5'], 'longrun: --timeout-ms must be a whole number in decimal digits'],
+      [['retry', id, id], 'longrun: retry takes one argument; left over:'],
+    ];
+    for (const [args, line] of cases) {
+      const r = await longrun(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split('\n')[0]).toContain(line);
+    }
+  });
+});
