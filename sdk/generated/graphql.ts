@@ -118,17 +118,23 @@ export type SubmitJobInput = {
   notify?: Array<NotifyInput> | null | undefined;
   /** The job's input, checked against the type's payload schema. Default `{}`. */
   payload?: unknown;
+  /**
+   * Schedules the job: it stays QUEUED and does not start before this instant (by PostgreSQL's clock; it starts
+   * within about `RELAY_INTERVAL_MS` after it). At most 366 days ahead (OUT_OF_RANGE). Absent, or not in the
+   * future: the job runs as soon as a worker is free, as without it. A `retryJob` of the job runs it at once.
+   */
+  runAt?: string | null | undefined;
   /** Per-attempt timeout in milliseconds, 100..the type's timeout. Default: the type's timeout. */
   timeoutMs?: number | null | undefined;
   /** A registered job type; see `jobTypes`. */
   type: string;
 };
 
-export type JobFieldsFragment = { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null };
+export type JobFieldsFragment = { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null };
 
 export type JobEventFieldsFragment = { seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string };
 
-export type JobPageFragment = { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> };
+export type JobPageFragment = { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null } }> };
 
 export type JobUpdateFieldsFragment = { jobId: string, type: string, seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string, result: unknown, error: string | null };
 
@@ -139,21 +145,21 @@ export type SubmitJobMutationVariables = Exact<{
 }>;
 
 
-export type SubmitJobMutation = { submitJob: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type SubmitJobMutation = { submitJob: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type SubmitJobsMutationVariables = Exact<{
   inputs: Array<SubmitJobInput> | SubmitJobInput;
 }>;
 
 
-export type SubmitJobsMutation = { submitJobs: { jobs: Array<{ id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null }> | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type SubmitJobsMutation = { submitJobs: { jobs: Array<{ id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null }> | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type CancelJobMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type CancelJobMutation = { cancelJob: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type CancelJobMutation = { cancelJob: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type RetryJobMutationVariables = Exact<{
   id: string | number;
@@ -161,7 +167,7 @@ export type RetryJobMutationVariables = Exact<{
 }>;
 
 
-export type RetryJobMutation = { retryJob: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type RetryJobMutation = { retryJob: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type PurgeJobsMutationVariables = Exact<{
   input: PurgeJobsInput;
@@ -175,14 +181,14 @@ export type RetryJobsMutationVariables = Exact<{
 }>;
 
 
-export type RetryJobsMutation = { retryJobs: { retried: number, hasMore: boolean, failedBefore: string | null, jobs: Array<{ id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null }>, skipped: Array<{ id: string, code: string, message: string }>, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type RetryJobsMutation = { retryJobs: { retried: number, hasMore: boolean, failedBefore: string | null, jobs: Array<{ id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null }>, skipped: Array<{ id: string, code: string, message: string }>, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type JobQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type JobQuery = { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, events: Array<{ seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string }> } | null };
+export type JobQuery = { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null, events: Array<{ seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string }> } | null };
 
 export type JobEventsQueryVariables = Exact<{
   id: string | number;
@@ -203,7 +209,7 @@ export type JobsQueryVariables = Exact<{
 }>;
 
 
-export type JobsQuery = { jobs: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> } };
+export type JobsQuery = { jobs: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null } }> } };
 
 export type DeadLettersQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -212,12 +218,12 @@ export type DeadLettersQueryVariables = Exact<{
 }>;
 
 
-export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null } }> } };
+export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null } }> } };
 
 export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number, running: number, retrying: number, failed: number, deadLetters: number, throughputLastMinute: number, oldestQueuedAgeSeconds: number | null }> };
+export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number, scheduled: number, running: number, retrying: number, failed: number, deadLetters: number, throughputLastMinute: number, oldestQueuedAgeSeconds: number | null }> };
 
 export type JobTypesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -286,6 +292,7 @@ export const JobFieldsFragmentDoc = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+  runAt
 }
     `, {"fragmentName":"JobFields"}) as unknown as TypedDocumentString<JobFieldsFragment, unknown>;
 export const JobPageFragmentDoc = new TypedDocumentString(`
@@ -320,6 +327,7 @@ export const JobPageFragmentDoc = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+  runAt
 }`, {"fragmentName":"JobPage"}) as unknown as TypedDocumentString<JobPageFragment, unknown>;
 export const JobUpdateFieldsFragmentDoc = new TypedDocumentString(`
     fragment JobUpdateFields on JobUpdate {
@@ -369,6 +377,7 @@ export const SubmitJobDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+  runAt
 }
 fragment UserErrorFields on UserError {
   code
@@ -402,6 +411,7 @@ export const SubmitJobsDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+  runAt
 }
 fragment UserErrorFields on UserError {
   code
@@ -435,6 +445,7 @@ export const CancelJobDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+  runAt
 }
 fragment UserErrorFields on UserError {
   code
@@ -468,6 +479,7 @@ export const RetryJobDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+  runAt
 }
 fragment UserErrorFields on UserError {
   code
@@ -525,6 +537,7 @@ export const RetryJobsDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+  runAt
 }
 fragment UserErrorFields on UserError {
   code
@@ -556,6 +569,7 @@ export const JobDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+  runAt
 }
 fragment JobEventFields on JobEvent {
   seq
@@ -610,6 +624,7 @@ export const JobsDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+  runAt
 }
 fragment JobPage on JobConnection {
   totalCount
@@ -648,6 +663,7 @@ export const DeadLettersDocument = new TypedDocumentString(`
   startedAt
   finishedAt
   nextAttemptAt
+  runAt
 }
 fragment JobPage on JobConnection {
   totalCount
@@ -669,6 +685,7 @@ export const QueueStatsDocument = new TypedDocumentString(`
   queueStats {
     type
     queued
+    scheduled
     running
     retrying
     failed

@@ -13,7 +13,7 @@ export const JOB_COLUMNS = `id, owner, type, state, payload, progress, progress_
   seq, seq_reserved as "seqReserved", series, cancel_requested as "cancelRequested", lease_until as "leaseUntil",
   created_at as "createdAt", updated_at as "updatedAt", started_at as "startedAt", finished_at as "finishedAt",
   next_attempt_at as "nextAttemptAt", msg_seq::float8 as "msgSeq", dead_lettered_at as "deadLetteredAt",
-  dead_letter_seq::float8 as "deadLetterSeq", traceparent`;
+  dead_letter_seq::float8 as "deadLetterSeq", traceparent, run_at as "runAt"`;
 
 /** JOB_COLUMNS with a null payload: for a success, whose payload its worker has and its update does not carry. */
 export const JOB_COLUMNS_NO_PAYLOAD = JOB_COLUMNS.replace('payload,', 'null::jsonb as payload,');
@@ -32,6 +32,8 @@ export interface NewJob {
   traceparent: string | null;
   /** Outbox subject for its message. */
   subject: string;
+  /** Not to start before this instant (a scheduled job: its outbox entry waits until then); null: at once. */
+  runAt?: Date | null;
 }
 
 /** Tries of `insertJobs` for a key whose job is deleted between its insert and its read. */
@@ -82,6 +84,7 @@ async function insertRound(
     idempotency_key: j.idempotencyKey,
     traceparent: j.traceparent,
     subject: j.subject,
+    run_at: j.runAt ?? null,
   }));
   // Keyed rows go in (owner, key) order: a statement waits for a key that another uncommitted insert holds,
   // so statements and transactions (a batch with keys, jobs/submit.ts) that all take their keys in one order
@@ -92,17 +95,17 @@ async function insertRound(
   const result = await sql.unsafe<{ id: string; payload: unknown; createdAt: Date; outboxId: string; outboxBody: unknown }[]>(
     `with input as (
        select * from rows from (jsonb_to_recordset($1::text::jsonb) as (id uuid, owner text, type text, payload jsonb,
-         max_attempts int, timeout_ms int, idempotency_key text, traceparent text, subject text)) with ordinality
-         as x(id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent, subject, n)
+         max_attempts int, timeout_ms int, idempotency_key text, traceparent text, subject text, run_at timestamptz)) with ordinality
+         as x(id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent, subject, run_at, n)
      ), j as (
-       insert into jobs (id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent)
-       select id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent from input
+       insert into jobs (id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent, run_at)
+       select id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent, run_at from input
        order by owner, idempotency_key, n
        on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
        returning id, type, payload, created_at, traceparent
      ), o as (
-       insert into outbox (job_id, subject, msg_id, body, traceparent)
-       select j.id, i.subject, j.id::text, jsonb_build_object('id', j.id, 'type', j.type, 'series', 1), j.traceparent
+       insert into outbox (job_id, subject, msg_id, body, traceparent, not_before)
+       select j.id, i.subject, j.id::text, jsonb_build_object('id', j.id, 'type', j.type, 'series', 1), j.traceparent, i.run_at
        from j join input i on i.id = j.id
        returning id as o_id, job_id as o_job_id, body as o_body
      )
@@ -115,7 +118,7 @@ async function insertRound(
     const j = byId.get(r.id)!;
     return {
       job: queuedRow(j, r.payload, r.createdAt),
-      outbox: { id: Number(r.outboxId), jobId: j.id, subject: j.subject, msgId: j.id, body: r.outboxBody, traceparent: j.traceparent },
+      outbox: { id: Number(r.outboxId), jobId: j.id, subject: j.subject, msgId: j.id, body: r.outboxBody, traceparent: j.traceparent, notBefore: j.runAt ?? null },
     };
   });
   const insertedIds = new Set(result.map((r) => r.id));
@@ -164,6 +167,7 @@ function queuedRow(job: NewJob, payload: unknown, createdAt: Date): JobRow {
     deadLetteredAt: null,
     deadLetterSeq: null,
     traceparent: job.traceparent,
+    runAt: job.runAt ?? null,
   };
 }
 

@@ -15,6 +15,8 @@ export interface OutboxEntry {
   msgId: string;
   body: unknown;
   traceparent: string | null;
+  /** A scheduled job's entry: not published before this instant (left to the relay loop); null: at once. */
+  notBefore?: Date | null;
 }
 
 /**
@@ -68,11 +70,16 @@ export async function markPublished(sql: Sql, acks: PublishedEntry[]): Promise<v
   );
 }
 
+const ENTRY_COLUMNS = `id, job_id as "jobId", subject, msg_id as "msgId", body, traceparent`;
+
 /**
  * Locks up to `limit` unpublished outbox entries older than `minAgeMs` (so entries the submitting process is
  * publishing right now are left to it), or of any age on `anyAgeSubject` (entries nobody publishes at once:
- * notification deliveries, written by a terminal transition), and runs `publish` with them inside the
- * transaction; several relays skip each other's rows.
+ * notification deliveries, written by a terminal transition), and up to `limit` scheduled entries that are
+ * due (`not_before` passed, by PostgreSQL's clock; nobody publishes those at once either), and runs `publish`
+ * with them inside the transaction; several relays skip each other's rows. A due scheduled entry whose job is
+ * no longer QUEUED (cancelled while it waited, or deleted) is marked published without being published: its
+ * message would do nothing.
  */
 export async function withUnpublished(
   sql: Sql,
@@ -81,16 +88,25 @@ export async function withUnpublished(
 ): Promise<number> {
   return sql.begin(async (raw) => {
     const tx = preparing(raw);
-    const rows = await tx.unsafe<(OutboxEntry & { id: string })[]>(
-      `select id, job_id as "jobId", subject, msg_id as "msgId", body, traceparent from outbox
-       where published_at is null and (created_at < now() - $1 * interval '1 millisecond' or subject = $3)
-       order by id limit $2 for update skip locked`,
+    const rows = await tx.unsafe<(OutboxEntry & { id: string; void: boolean })[]>(
+      `with waiting as (
+         select ${ENTRY_COLUMNS}, false as void from outbox
+         where published_at is null and not_before is null and (created_at < now() - $1 * interval '1 millisecond' or subject = $3)
+         order by id limit $2 for update skip locked
+       ), due as (
+         select ${ENTRY_COLUMNS}, not exists (select 1 from jobs j where j.id = outbox.job_id and j.state = 'QUEUED') as void
+         from outbox where published_at is null and not_before <= now()
+         order by not_before, id limit $2 for update skip locked
+       )
+       select * from waiting union all select * from due`,
       [a.minAgeMs, a.limit, a.anyAgeSubject],
     );
     if (!rows.length) return 0;
-    const acks = await publish(rows.map((r) => ({ ...r, id: Number(r.id) })));
-    await markPublished(tx as unknown as Sql, acks);
-    return acks.length;
+    const live = rows.filter((r) => !r.void).map(({ void: _, ...r }) => ({ ...r, id: Number(r.id) }));
+    const acks = live.length ? await publish(live) : [];
+    const dropped = rows.filter((r) => r.void).map((r) => ({ id: Number(r.id), seq: null }));
+    await markPublished(tx as unknown as Sql, [...acks, ...dropped]);
+    return acks.length + dropped.length;
   });
 }
 
@@ -108,10 +124,13 @@ export async function purgePublished(sql: Sql, olderThanMs: number): Promise<voi
   );
 }
 
-/** Count and age of the outbox backlog. */
+/**
+ * Count and age of the outbox backlog: the entries waiting to be published, a scheduled job's once it is due
+ * (its age counted from then); one not due yet is not behind.
+ */
 export async function outboxBacklog(sql: Sql): Promise<{ count: number; oldestAgeMs: number }> {
   const [row] = await sql<{ count: number; oldestAgeMs: number | null }[]>`
-    select count(*)::int as count, (extract(epoch from now() - min(created_at)) * 1000)::float8 as "oldestAgeMs"
-    from outbox where published_at is null`;
+    select count(*)::int as count, (extract(epoch from now() - min(coalesce(not_before, created_at))) * 1000)::float8 as "oldestAgeMs"
+    from outbox where published_at is null and (not_before is null or not_before <= now())`;
   return { count: row?.count ?? 0, oldestAgeMs: row?.oldestAgeMs ?? 0 };
 }

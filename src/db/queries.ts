@@ -146,6 +146,8 @@ export async function deadLetterExistsAtOrNewer(sql: Sql, p: { owner: Owner; typ
 export interface TypeCounts {
   type: string;
   queued: number;
+  /** Of `queued`, the jobs whose `runAt` has not come yet. */
+  scheduled: number;
   running: number;
   retrying: number;
   failed: number;
@@ -156,6 +158,7 @@ export async function countByType(sql: Sql, owner: Owner): Promise<TypeCounts[]>
   return sql.unsafe<TypeCounts[]>(
     `select type,
        count(*) filter (where state = 'QUEUED')::int as queued,
+       count(*) filter (where state = 'QUEUED' and run_at > now())::int as scheduled,
        count(*) filter (where state = 'RUNNING')::int as running,
        count(*) filter (where state = 'RETRYING')::int as retrying,
        count(*) filter (where state = 'FAILED')::int as failed,
@@ -186,7 +189,8 @@ export interface TypeRates {
   finishedLastMinute: number;
   /**
    * Seconds the longest-waiting QUEUED job has been queued (since its submit, `retryJob` replay or hand-back
-   * by a stopping worker: a QUEUED job's `updated_at`, see requeueMessage); null when none is.
+   * by a stopping worker: a QUEUED job's `updated_at`, see requeueMessage; a scheduled job since its `runAt`,
+   * and not before it); null when none is.
    */
   oldestQueuedAgeSeconds: number | null;
 }
@@ -198,7 +202,8 @@ export async function ratesByType(sql: Sql, owner: Owner): Promise<TypeRates[]> 
   return sql.unsafe<TypeRates[]>(
     `select type,
        count(*) filter (where finished_at >= now() - interval '1 minute')::int as "finishedLastMinute",
-       extract(epoch from now() - min(updated_at) filter (where state = 'QUEUED'))::float8 as "oldestQueuedAgeSeconds"
+       extract(epoch from now() - min(greatest(updated_at, run_at)) filter (where state = 'QUEUED' and (run_at is null or run_at <= now())))::float8
+         as "oldestQueuedAgeSeconds"
      from jobs
      where (finished_at >= now() - interval '1 minute' or state = 'QUEUED') ${mine}
      group by type`,

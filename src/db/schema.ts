@@ -71,6 +71,11 @@ export const jobs = pgTable(
     finishedAt: ts('finished_at'),
     nextAttemptAt: ts('next_attempt_at'),
     /**
+     * A scheduled job's `runAt`: it does not start before then (its outbox entry waits until then, see
+     * `outbox.not_before`). Null for a job submitted to run at once.
+     */
+    runAt: ts('run_at'),
+    /**
      * Stream sequence of the job's work-queue message, set by the claim. (A job not claimed yet has it on its
      * outbox entry, `outbox.stream_seq`: publishing does not write the job row again.)
      */
@@ -175,9 +180,17 @@ export const outbox = pgTable(
     publishedAt: ts('published_at'),
     /** Stream sequence JetStream gave the message (a job message's, for the reconciler and dead letters). */
     streamSeq: bigint('stream_seq', { mode: 'number' }),
+    /**
+     * A scheduled job's entry is not published before this instant (its job's `run_at`); null: at once.
+     * `publishSoon` leaves such entries to the relay loop, which publishes them once due.
+     */
+    notBefore: ts('not_before'),
   },
   (t) => [
-    index('outbox_unpublished').on(t.id).where(sql`published_at is null`),
+    /** The relay's entries to publish at once, by id (scheduled ones are in `outbox_scheduled`, by due time). */
+    index('outbox_unpublished').on(t.id).where(sql`published_at is null and not_before is null`),
+    /** The relay's scheduled entries, by due time: those not due yet are never read by a pass. */
+    index('outbox_scheduled').on(t.notBefore).where(sql`published_at is null and not_before is not null`),
     /** The reconciler's look-up of a waiting job's published sequence. */
     index('outbox_job').on(t.jobId),
   ],

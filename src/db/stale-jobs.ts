@@ -9,7 +9,8 @@ import { isJobMessage, type OutboxEntry } from './outbox.js';
 
 /**
  * Jobs the reconciler should look at, oldest first, after `after` (a pass's cursor): QUEUED or RETRYING (past
- * due) untouched for `staleMs`, and RUNNING with a lease expired for `staleMs`. `messageSeq` is the stream
+ * due) untouched for `staleMs`, and RUNNING with a lease expired for `staleMs`. A scheduled job is not one of
+ * them until `staleMs` after its `runAt`: before then its message is absent on purpose (its outbox entry waits). `messageSeq` is the stream
  * sequence of the job's current message, if known: recorded by its claim, or (not claimed since it was
  * published) on its outbox entry.
  */
@@ -27,6 +28,7 @@ export async function findStaleJobs(
        and updated_at < now() - $1 * interval '1 millisecond'
        and (state <> 'RETRYING' or next_attempt_at < now() - $1 * interval '1 millisecond')
        and (state <> 'RUNNING' or lease_until < now() - $1 * interval '1 millisecond')
+       and (run_at is null or run_at < now() - $1 * interval '1 millisecond')
        and not exists (select 1 from outbox o where o.job_id = jobs.id and o.published_at is null)
        and ($3::text is null or (updated_at, id) > ($3::text::timestamptz, $4::uuid))
      order by updated_at, id limit $2`,

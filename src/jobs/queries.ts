@@ -256,6 +256,7 @@ export async function queueStats(deps: JobDeps, viewer: Viewer) {
     return {
       type,
       queued: r?.queued ?? 0,
+      scheduled: r?.scheduled ?? 0,
       running: r?.running ?? 0,
       retrying: r?.retrying ?? 0,
       failed: r?.failed ?? 0,

@@ -20,6 +20,8 @@ import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, nonFin
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /** Most jobs one `submitJobs` call accepts. */
 export const MAX_BATCH_SIZE = 1000;
+/** How far ahead a `runAt` may be, in days. */
+export const MAX_RUN_AT_DAYS = 366;
 
 export interface SubmitInput {
   type: string;
@@ -30,6 +32,8 @@ export interface SubmitInput {
   traceparent?: string | null;
   /** Notifications to send when the job reaches one of the given states. */
   notify?: readonly NotifyInput[] | null | undefined;
+  /** Not to start before this instant (a scheduled job); absent or not in the future: at once. */
+  runAt?: Date | null | undefined;
 }
 
 /** What a submit answers: its jobs in input order, or the user errors that refused it (nothing written then). */
@@ -78,6 +82,10 @@ export async function validateSubmit(
   if (key !== null && (key.length === 0 || characters(key, MAX_IDEMPOTENCY_KEY_LENGTH) > MAX_IDEMPOTENCY_KEY_LENGTH || !isStorableText(key))) {
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'idempotencyKey'], message: `idempotencyKey must be 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters, none of them NUL` });
   }
+  const runAt = scheduledAt(input.runAt);
+  if (runAt === 'out-of-range') {
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'runAt'], message: `runAt must be at most ${MAX_RUN_AT_DAYS} days ahead` });
+  }
   const notify = validateNotify(input.notify, deps.notify, [...at, 'notify']);
   if ('errors' in notify) errors.push(...notify.errors);
   if (payloadIssues.length || errors.length) return { errors: [...payloadIssues, ...errors] };
@@ -93,8 +101,21 @@ export async function validateSubmit(
       idempotencyKey: key,
       traceparent: input.traceparent ?? null,
       subject: deps.names.jobSubject(type.name),
+      runAt: runAt as Date | null,
     },
   };
+}
+
+/**
+ * A submit's `runAt`: the instant to schedule the job at, null when it is absent or not in the future (the job
+ * runs at once, as without it), or `out-of-range` past MAX_RUN_AT_DAYS ahead.
+ */
+function scheduledAt(runAt: Date | null | undefined): Date | null | 'out-of-range' {
+  if (!runAt) return null;
+  const ms = runAt.getTime();
+  const now = Date.now();
+  if (!(ms <= now + MAX_RUN_AT_DAYS * 86_400_000)) return 'out-of-range'; // NaN included
+  return ms > now ? runAt : null;
 }
 
 /**

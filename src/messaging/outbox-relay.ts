@@ -1,6 +1,7 @@
 /**
  * Publishes outbox entries to JetStream. Right after a submit commits, its entries are published at once
- * (`publishSoon`); the relay loop publishes whatever was left behind (a crash, NATS down) and the reconciler
+ * (`publishSoon`); the relay loop publishes whatever was left behind (a crash, NATS down) and a scheduled
+ * job's entry once its `runAt` has come (each pass, every RELAY_INTERVAL_MS), and the reconciler
  * re-queues jobs and notification deliveries whose message JetStream no longer has (a power loss on a 2.9
  * server, a purge). Each loop pass first re-queues the notification deliveries whose next try is due (they
  * wait in PostgreSQL, not in the stream: `requeueDueDeliveries`), so the same pass publishes their new
@@ -41,8 +42,9 @@ export interface RelayOptions {
 
 export interface OutboxRelay {
   /**
-   * Publishes committed entries now; what fails stays for the relay loop. `alongside` runs in the same turn,
-   * just before: its own NATS publishes go out in the same socket write.
+   * Publishes committed entries now; what fails stays for the relay loop, and so does a scheduled job's entry
+   * (`notBefore`): the loop publishes it once due. `alongside` runs in the same turn, just before: its own NATS
+   * publishes go out in the same socket write.
    */
   publishSoon(entries: OutboxEntry[], alongside?: () => void): void;
   /** Runs the relay loop soon. */
@@ -189,7 +191,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     // otherwise hold it back), and its client prepares the next call while these are published. All the
     // entries of one turn go out together: NATS gets one socket write for them, not one per submit.
     if (!soon.length && !alongside.length) track(new Promise((r) => setImmediate(r)).then(publishTurn));
-    soon.push(...entries);
+    for (const e of entries) if (!e.notBefore) soon.push(e); // a scheduled one waits for the loop (withUnpublished)
     if (also) alongside.push(also);
   }
   async function publishTurn() {

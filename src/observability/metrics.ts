@@ -48,7 +48,7 @@ export const jobDuration = new Histogram({
 
 export const jobQueueWait = new Histogram({
   name: 'longrun_job_queue_wait_seconds',
-  help: 'Time from submit to the first attempt starting.',
+  help: 'Time from submit (a scheduled job: from its runAt) to the first attempt starting.',
   labelNames: ['type'],
   buckets: seconds,
   registers: [registry],
@@ -95,6 +95,10 @@ export const abandonedHandlers = new Gauge({
   registers: [registry],
 });
 
+/** When a job began to wait for a worker: its submit, or a scheduled job's `runAt` (a later one). */
+const waitingSince = (job: Pick<JobRow, 'createdAt' | 'runAt'>): Date =>
+  job.runAt && job.runAt > job.createdAt ? job.runAt : job.createdAt;
+
 const since = (from: Date, to: Date | null) => Math.max(0, ((to ?? new Date()).getTime() - from.getTime()) / 1000);
 
 /** Counts a recorded state change (called with the row every guarded transition returns). */
@@ -103,7 +107,7 @@ export function observeTransition(job: JobRow): void {
     case 'RUNNING':
       // The job's first claim ever: the submit's change was its only one (seq 1), so this one is seq 2. A job
       // handed back by a stopping worker, or replayed by retryJob, starts at attempt 1 again but is not counted.
-      if (job.seq === 2 && job.startedAt) jobQueueWait.observe({ type: job.type }, since(job.createdAt, job.startedAt));
+      if (job.seq === 2 && job.startedAt) jobQueueWait.observe({ type: job.type }, since(waitingSince(job), job.startedAt));
       return;
     case 'RETRYING':
       jobRetries.inc({ type: job.type });

@@ -22,7 +22,8 @@ const job = (over: Partial<NewJob> = {}): NewJob =>
   });
 
 it('returns each inserted job exactly as it is stored, and its outbox entry as stored', async () => {
-  const input = [job(), job({ idempotencyKey: 'k-1', traceparent: null, maxAttempts: 1 }), job({ payload: {} })];
+  // A scheduled one among them: its runAt on the job, and on its outbox entry as notBefore.
+  const input = [job(), job({ idempotencyKey: 'k-1', traceparent: null, maxAttempts: 1 }), job({ payload: {}, runAt: new Date(Date.now() + 60_000) })];
   const r = await insertJobs(t.db.sql, input);
   expect(r.existing).toEqual([]);
   expect(r.inserted.map((x) => x.job.id)).toEqual(expect.arrayContaining(input.map((j) => j.id)));
@@ -33,8 +34,9 @@ it('returns each inserted job exactly as it is stored, and its outbox entry as s
     expect(Object.keys(returned.payload as object)).toEqual(Object.keys(stored.get(returned.id)!.payload as object));
   }
 
-  const outbox = await t.env.sql<{ id: string; jobId: string; subject: string; msgId: string; body: unknown; traceparent: string | null }[]>`
-    select id, job_id as "jobId", subject, msg_id as "msgId", body, traceparent from outbox order by id`;
+  const outbox = await t.env.sql<{ id: string; jobId: string; subject: string; msgId: string; body: unknown; traceparent: string | null; notBefore: Date | null }[]>`
+    select id, job_id as "jobId", subject, msg_id as "msgId", body, traceparent, not_before as "notBefore" from outbox order by id`;
+  expect(outbox.filter((o) => o.notBefore !== null)).toHaveLength(1);
   expect(r.inserted.map((x) => x.outbox).sort((a, b) => a.id - b.id)).toStrictEqual(outbox.map((o) => ({ ...o, id: Number(o.id) })));
 });
 

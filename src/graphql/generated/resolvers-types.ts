@@ -82,6 +82,11 @@ export type Job = {
   /** What the handler returned, once SUCCEEDED. */
   result?: Maybe<Scalars['JSON']['output']>;
   /**
+   * A scheduled job's `runAt`: it did not start, and does not, before this instant (it stays QUEUED until then).
+   * Null for a job submitted to run at once (no `runAt`, or one not in the future).
+   */
+  runAt?: Maybe<Scalars['DateTime']['output']>;
+  /**
    * The seq of the job's latest recorded change (its newest history row; what this read of the job shows).
    * An update from `jobProgress` or `jobUpdates` with a greater seq is newer than this read; one with a seq
    * at or below it is already in it.
@@ -443,15 +448,18 @@ export type QueueStats = {
   failed: Scalars['Int']['output'];
   /**
    * Seconds the longest-waiting QUEUED job of this type has been queued: since its submit, or since `retryJob` or
-   * a stopping worker put it back in the queue. Null when none is queued.
+   * a stopping worker put it back in the queue; a scheduled job since its `runAt` (one not due yet does not
+   * count). Null when none is queued and due.
    */
   oldestQueuedAgeSeconds?: Maybe<Scalars['Float']['output']>;
-  /** Jobs waiting for a worker. */
+  /** Jobs waiting for a worker (scheduled ones included). */
   queued: Scalars['Int']['output'];
   /** Jobs waiting for their next attempt. */
   retrying: Scalars['Int']['output'];
   /** Jobs a worker is running. */
   running: Scalars['Int']['output'];
+  /** Of `queued`, the scheduled jobs whose `runAt` has not come yet. */
+  scheduled: Scalars['Int']['output'];
   /** Jobs of this type that reached a terminal state (SUCCEEDED, FAILED or CANCELLED) in the last 60 seconds. */
   throughputLastMinute: Scalars['Int']['output'];
   /** The job type. */
@@ -542,6 +550,12 @@ export type SubmitJobInput = {
   notify?: InputMaybe<Array<NotifyInput>>;
   /** The job's input, checked against the type's payload schema. Default `{}`. */
   payload?: InputMaybe<Scalars['JSON']['input']>;
+  /**
+   * Schedules the job: it stays QUEUED and does not start before this instant (by PostgreSQL's clock; it starts
+   * within about `RELAY_INTERVAL_MS` after it). At most 366 days ahead (OUT_OF_RANGE). Absent, or not in the
+   * future: the job runs as soon as a worker is free, as without it. A `retryJob` of the job runs it at once.
+   */
+  runAt?: InputMaybe<Scalars['DateTime']['input']>;
   /** Per-attempt timeout in milliseconds, 100..the type's timeout. Default: the type's timeout. */
   timeoutMs?: InputMaybe<Scalars['Int']['input']>;
   /** A registered job type; see `jobTypes`. */
@@ -805,6 +819,7 @@ export type JobResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   progressMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   result?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  runAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['JobState'], ParentType, ContextType>;
@@ -903,6 +918,7 @@ export type QueueStatsResolvers<ContextType = GraphQLContext, ParentType extends
   queued?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   retrying?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   running?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  scheduled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   throughputLastMinute?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
