@@ -27,6 +27,8 @@ export interface CommandArgs {
   failedBefore: string | undefined;
   deadLettered: boolean;
   all: boolean;
+  /** `submit --run-at`, or `--delay` from now: the ISO instant the job does not start before. */
+  runAt: string | undefined;
 }
 
 type Command = (client: LongrunClient, positionals: string[], a: CommandArgs, o: Output) => Promise<number>;
@@ -154,6 +156,7 @@ export const commands: Record<CommandName, Command> = {
       maxAttempts: a.maxAttempts ?? null,
       timeoutMs: a.timeoutMs ?? null,
       idempotencyKey: a.idempotencyKey ?? null,
+      runAt: a.runAt ?? null,
     });
     if (!job) return refused(o, userErrors);
     o.out(a.json ? JSON.stringify(job) : `submitted ${jobLine(job)}`);
@@ -181,6 +184,7 @@ export const commands: Record<CommandName, Command> = {
       ['progress', `${Math.round(j.progress)}%${j.progressMessage ? ` ${j.progressMessage}` : ''}`],
       ['attempts', `${j.attempts}/${j.maxAttempts}`],
       ['created', j.createdAt],
+      ['run at', j.runAt],
       ['started', j.startedAt],
       ['finished', j.finishedAt],
       ['next attempt', j.nextAttemptAt],
@@ -283,8 +287,9 @@ export const commands: Record<CommandName, Command> = {
     }
     table(
       o,
-      ['TYPE', 'QUEUED', 'RUNNING', 'RETRYING', 'FAILED', 'DEAD_LETTERS', 'DONE_LAST_MIN', 'OLDEST_QUEUED_S'],
-      stats.map((s) => [s.type, s.queued, s.running, s.retrying, s.failed, s.deadLetters, s.throughputLastMinute, s.oldestQueuedAgeSeconds === null ? '-' : s.oldestQueuedAgeSeconds.toFixed(1)].map(String)),
+      // SCHEDULED last: a script reading the columns by position keeps reading the same ones.
+      ['TYPE', 'QUEUED', 'RUNNING', 'RETRYING', 'FAILED', 'DEAD_LETTERS', 'DONE_LAST_MIN', 'OLDEST_QUEUED_S', 'SCHEDULED'],
+      stats.map((s) => [s.type, s.queued, s.running, s.retrying, s.failed, s.deadLetters, s.throughputLastMinute, s.oldestQueuedAgeSeconds === null ? '-' : s.oldestQueuedAgeSeconds.toFixed(1), s.scheduled].map(String)),
     );
     return 0;
   },

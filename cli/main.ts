@@ -21,21 +21,34 @@ function jobState(s: string): JobState {
   return state;
 }
 
-/** `--older-than`: a whole number of seconds, minutes, hours or days (`90s`, `15m`, `12h`, `30d`), in seconds. */
-function duration(v: string | undefined): number | undefined {
+/**
+ * `--older-than`, `--delay`: a whole number of seconds, minutes, hours or days (`90s`, `15m`, `12h`, `30d`), in
+ * seconds.
+ */
+function duration(option: 'older-than' | 'delay', v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const m = /^(\d+)([smhd])$/.exec(v.trim());
   const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as 's' | 'm' | 'h' | 'd'] : NaN;
-  if (!(seconds <= 2 ** 31 - 1)) throw new UsageError('--older-than must be a duration such as 30d, 12h, 15m or 90s (at most 68 years)');
+  if (!(seconds <= 2 ** 31 - 1)) throw new UsageError(`--${option} must be a duration such as 30d, 12h, 15m or 90s (at most 68 years)`);
   return seconds;
 }
 
-/** `--failed-after`, `--failed-before`: a date-time as `Date` reads it (ISO 8601: `2026-12-01T10:00:00Z`; without an offset, local time). */
-function instant(option: 'failed-after' | 'failed-before', v: string | undefined): string | undefined {
+/**
+ * `--failed-after`, `--failed-before`, `--run-at`: a date-time as `Date` reads it (ISO 8601:
+ * `2026-12-01T10:00:00Z`; without an offset, local time).
+ */
+function instant(option: 'failed-after' | 'failed-before' | 'run-at', v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   const at = /^\d{4}-\d{2}-\d{2}/.test(v.trim()) ? new Date(v.trim()) : new Date(NaN);
   if (Number.isNaN(at.getTime())) throw new UsageError(`--${option} must be an ISO 8601 date-time, e.g. --${option} 2026-12-01T10:00:00Z`);
   return at.toISOString();
+}
+
+/** `submit --run-at ISO` or `--delay DURATION` (from now, by this machine's clock), not both: the job's runAt. */
+function runAt(at: string | undefined, delay: string | undefined): string | undefined {
+  if (at !== undefined && delay !== undefined) throw new UsageError('--run-at and --delay both say when the job runs: give one');
+  const seconds = duration('delay', delay);
+  return seconds === undefined ? instant('run-at', at) : new Date(Date.now() + seconds * 1000).toISOString();
 }
 
 /**
@@ -78,12 +91,13 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
     states: list('state')?.map(jobState),
     types: list('type'),
     first: int('first'),
-    olderThanSeconds: duration(value('older-than')),
+    olderThanSeconds: duration('older-than', value('older-than')),
     dryRun: flag('dry-run'),
     failedAfter: instant('failed-after', value('failed-after')),
     failedBefore: instant('failed-before', value('failed-before')),
     deadLettered: flag('dead-lettered'),
     all: flag('all'),
+    runAt: runAt(value('run-at'), value('delay')),
   };
   if (!help) checkRequired(command, rest, given);
   const url = setting('url', value('url'), 'LONGRUN_URL', 'the GraphQL endpoint') ?? 'http://localhost:4000/graphql';

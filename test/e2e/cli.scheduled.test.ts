@@ -1,0 +1,68 @@
+/**
+ * `longrun submit --run-at ISO` / `--delay DURATION`: the job is scheduled (its runAt set, QUEUED until then);
+ * both together, or a bad value, are bad usage (exit 2, nothing sent); one too far ahead is refused input
+ * (exit 2). `show` prints its runAt and `stats` its type's scheduled count (the last column).
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { countRows, useAppWithWorkerSwitch } from '../support/app.js';
+import { gql } from '../support/graphql.js';
+
+const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
+const app = useAppWithWorkerSwitch(); // its workers are never started: scheduled jobs stay QUEUED anyway
+
+function longrun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { t } = app;
+  const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '', NODE_OPTIONS: '' };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+const runAtOf = async (id: string) => (await gql(app.t.url, 'query($id: ID!) { job(id: $id) { state runAt } }', { id })).body.data.job;
+
+it('submit --run-at schedules the job at that instant; show prints it; stats counts it', async () => {
+  const runAt = new Date(Date.now() + 3_600_000).toISOString();
+  const r = await longrun('submit', 'demo.noop', '--run-at', runAt);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/^submitted \S+ demo\.noop QUEUED\n$/);
+  const id = r.stdout.split(' ')[1]!;
+  expect(await runAtOf(id)).toEqual({ state: 'QUEUED', runAt });
+
+  const shown = await longrun('show', id);
+  expect(shown.stdout.split('\n')).toContain(`run at\t${runAt}`);
+  const stats = await longrun('stats');
+  const noop = stats.stdout.split('\n').find((l) => l.startsWith('demo.noop\t'))!.split('\t');
+  expect(noop).toHaveLength(9);
+  expect(noop.at(-1)).toBe('1');
+});
+
+it('submit --delay schedules the job that long from now', async () => {
+  const before = Date.now();
+  const r = await longrun('submit', 'demo.noop', '--delay', '2h');
+  const after = Date.now();
+  expect(r.code).toBe(0);
+  const job = await runAtOf(r.stdout.split(' ')[1]!);
+  expect(job.state).toBe('QUEUED');
+  expect(Date.parse(job.runAt)).toBeGreaterThanOrEqual(before + 7_200_000 - 1);
+  expect(Date.parse(job.runAt)).toBeLessThanOrEqual(after + 7_200_000);
+});
+
+it('refuses --run-at with --delay, a bad value (bad usage) and a runAt too far ahead (refused input), all exit 2', async () => {
+  const jobs = await countRows(app.t.env.sql, 'jobs');
+  const both = await longrun('submit', 'demo.noop', '--run-at', new Date(Date.now() + 60_000).toISOString(), '--delay', '1m');
+  expect(both).toMatchObject({ code: 2, stdout: '' });
+  expect(both.stderr).toMatch(/^longrun: --run-at and --delay both say when the job runs: give one/);
+  const badDelay = await longrun('submit', 'demo.noop', '--delay', 'soon');
+  expect(badDelay.code).toBe(2);
+  expect(badDelay.stderr).toMatch(/^longrun: --delay must be a duration such as 30d/);
+  const badAt = await longrun('submit', 'demo.noop', '--run-at', 'tomorrow');
+  expect(badAt.code).toBe(2);
+  expect(badAt.stderr).toMatch(/^longrun: --run-at must be an ISO 8601 date-time/);
+  const far = await longrun('submit', 'demo.noop', '--delay', '400d');
+  expect(far.code).toBe(2);
+  expect(far.stderr).toBe('error OUT_OF_RANGE input.runAt: runAt must be at most 366 days ahead\n');
+  expect(await countRows(app.t.env.sql, 'jobs')).toBe(jobs);
+});
