@@ -94,9 +94,10 @@ export async function withUnpublished(
          where published_at is null and not_before is null and (created_at < now() - $1 * interval '1 millisecond' or subject = $3)
          order by id limit $2 for update skip locked
        ), due as (
+         -- in outbox_scheduled's order, so a pass reads no more than $2 of a large due backlog (no sort)
          select ${ENTRY_COLUMNS}, not exists (select 1 from jobs j where j.id = outbox.job_id and j.state = 'QUEUED') as void
          from outbox where published_at is null and not_before <= now()
-         order by not_before, id limit $2 for update skip locked
+         order by not_before limit $2 for update skip locked
        )
        select * from waiting union all select * from due`,
       [a.minAgeMs, a.limit, a.anyAgeSubject],
