@@ -25,7 +25,7 @@ export type JobState =
   | 'CANCELLED'
   /** No more attempts: a permanent error or the attempts ran out. The job is in the dead-letter queue. */
   | 'FAILED'
-  /** Accepted and waiting for a worker. */
+  /** Accepted and waiting for a worker (a scheduled job: for its `runAt` first). */
   | 'QUEUED'
   /** An attempt failed; another attempt is scheduled at `nextAttemptAt`. */
   | 'RETRYING'
