@@ -302,7 +302,9 @@ export const notificationDeliveries = pgTable(
 );
 
 /** A job as read (JOB_COLUMNS); the claim token is read only by the claim's retry (transitions.ts). */
-export type JobRow = Omit<typeof jobs.$inferSelect, 'claimToken'>;
+export type JobRow = Omit<typeof jobs.$inferSelect, 'claimToken' | 'idempotencyKey'>;
+/** A job with its idempotency key: what the submit's look-up by key reads. */
+export type KeyedJobRow = JobRow & { idempotencyKey: string | null };
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type JobEventRow = typeof jobEvents.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;

@@ -9,7 +9,7 @@ import { preparing, type Sql } from '../db/client.js';
 import { validateNotify, type CheckedNotification, type NotifyInput } from '../notifications/validate.js';
 import { jobsSubmitted } from '../observability/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
-import type { JobRow } from '../db/schema.js';
+import type { JobRow, KeyedJobRow } from '../db/schema.js';
 import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, isConnectionError, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
@@ -181,7 +181,7 @@ export async function submitJobs(
   // A concurrent submit can still take one of the batch's keys between that read and the insert (a lone
   // submit racing it does most times): so a batch with keys is inserted in a transaction of its own, which
   // checks the keys' jobs again and rolls back when one is of another type.
-  const checkKeys = batchWithKeys ? (existing: readonly JobRow[]) => keysOfOtherTypes(jobs, at, holderAmong(existing)) : null;
+  const checkKeys = batchWithKeys ? (existing: readonly KeyedJobRow[]) => keysOfOtherTypes(jobs, at, holderAmong(existing)) : null;
   const result = await inSpan('longrun.submit', contextFrom(inputs[0]?.traceparent), { 'longrun.jobs': unique.length }, async (span) => {
     // The jobs carry this span's context: the worker's spans continue the submit's trace.
     for (const j of unique) j.traceparent = traceparentOf(span, j.traceparent);
@@ -265,7 +265,7 @@ const keysOfOtherTypes = (
   });
 
 /** The job among `jobs` that holds a key. */
-const holderAmong = (jobs: readonly JobRow[]) => {
+const holderAmong = (jobs: readonly KeyedJobRow[]) => {
   const byKey = new Map(jobs.map((j) => [j.idempotencyKey!, j]));
   return (key: string) => byKey.get(key);
 };
@@ -332,7 +332,7 @@ async function insertInTransaction(
   sql: Sql,
   jobs: NewJob[],
   notifications: Parameters<typeof insertNotifications>[1],
-  checkKeys: ((existing: readonly JobRow[]) => UserError[]) | null,
+  checkKeys: ((existing: readonly KeyedJobRow[]) => UserError[]) | null,
 ): Promise<InsertResult | { rolledBack: UserError[] }> {
   for (let round = 1; ; round++) {
     try {

@@ -44,7 +44,8 @@ it('returns the existing job for an idempotency key already used, and inserts no
   const first = await insertJobs(t.db.sql, [job({ idempotencyKey: 'again' })]);
   const second = await insertJobs(t.db.sql, [job({ idempotencyKey: 'again' })]);
   expect(second.inserted).toEqual([]);
-  expect([...second.existing]).toStrictEqual([first.inserted[0]!.job]);
+  // The look-up by key reads the key too; a job row otherwise carries none (JOB_COLUMNS).
+  expect([...second.existing]).toStrictEqual([{ ...first.inserted[0]!.job, idempotencyKey: 'again' }]);
 });
 
 it("starts each job's history with QUEUED at seq 1, derived from the job row (nothing stored for it)", async () => {
