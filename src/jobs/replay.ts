@@ -17,6 +17,7 @@ import { removeDeadLetterCopy } from '../messaging/dead-letters.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { TIMEOUT_RANGE, timeoutProblem } from './definition.js';
 import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';
+import { checkYearOne } from './queries.js';
 
 /** Most jobs one `retryJobs` call replays (and most ids it takes). */
 export const MAX_RETRY_BATCH = 1000;
@@ -197,6 +198,9 @@ function inputErrors(deps: Pick<JobDeps, 'types'>, input: RetryJobsInput): UserE
  * go ahead; bad input, or a `timeoutMs` outside a chosen job's type's range, replays nothing.
  */
 export async function retryJobs(deps: JobDeps, viewer: Viewer, input: RetryJobsInput): Promise<RetryJobsResult> {
+  // As in a `jobs` filter: the DateTime scalar takes year 0, which PostgreSQL does not (it was an internal error).
+  checkYearOne('input.failedAfter', input.failedAfter ?? null);
+  checkYearOne('input.failedBefore', input.failedBefore ?? null);
   const none = { retried: 0, jobs: [], hasMore: false, failedBefore: null, skipped: [] };
   const userErrors = inputErrors(deps, input);
   if (userErrors.length) return { ...none, userErrors };

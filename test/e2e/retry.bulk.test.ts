@@ -189,6 +189,14 @@ describe('retryJobs', () => {
     const r = await e.retryJobs({ timeoutMs: 20_000 });
     expect(r.userErrors).toEqual([{ code: 'OUT_OF_RANGE', field: ['input', 'timeoutMs'], message: 'timeoutMs must be between 100 and 10000 for a test.slow job' }]);
     expect((await e.retryJobs({ ids: [failed, slow], timeoutMs: 20_000 })).userErrors[0].code).toBe('OUT_OF_RANGE');
+    // An instant before year 1 (the DateTime scalar takes year 0, PostgreSQL does not) is refused as in a `jobs`
+    // filter; it was an INTERNAL_SERVER_ERROR, 'internal error'.
+    for (const field of ['failedAfter', 'failedBefore']) {
+      const r = await gql(t.url, RETRY_JOBS, { input: { [field]: '0000-06-01T00:00:00Z' } }, { authorization: bearer(e.key) });
+      expect(r.body.errors?.map((x) => [x.extensions?.code, x.message])).toEqual([
+        ['BAD_USER_INPUT', `input.${field}: must be in year 1 or later`],
+      ]);
+    }
 
     expect(await stateOf(failed!)).toBe('FAILED');
     expect(await stateOf(slow!)).toBe('FAILED');
