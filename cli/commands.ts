@@ -93,23 +93,31 @@ function printPage(page: JobPageFragment, a: CommandArgs, o: Output, header: str
 
 /**
  * Calls a mutation that works a page per call (`purgeJobs`, `retryJobs`) until it says nothing more matches;
- * `call` makes one call and counts what it did. Refused input ends it (exit 2; that call did nothing); an
- * error after some calls says first what they did (`done`), then is thrown. Null: every call went through.
+ * `call` makes one call and counts what it did. Refused input ends it (exit 2; that call did nothing: a later
+ * page can be refused where the first were not, as `retry --timeout-ms` is by a page with a type whose range
+ * it is outside); an error ends it too and is thrown. Either way, what the calls before did (`done`) is said
+ * first. Null: every call went through.
  */
 async function untilNoMore(
   o: Output,
   call: () => Promise<{ userErrors: readonly UserErrorFieldsFragment[]; more: boolean }>,
   done: () => string | 0,
 ): Promise<number | null> {
+  const before = (what: string) => {
+    const did = done();
+    if (did) o.err(`${did} before the ${what}`);
+  };
   try {
     for (let more = true; more; ) {
       const r = await call();
-      if (r.userErrors.length) return refused(o, r.userErrors);
+      if (r.userErrors.length) {
+        before('refusal');
+        return refused(o, r.userErrors);
+      }
       more = r.more;
     }
   } catch (e) {
-    const what = done();
-    if (what) o.err(`${what} before the error`);
+    before('error');
     throw e;
   }
   return null;
