@@ -9,7 +9,7 @@
  */
 import { preparing, type Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
-import { databaseNow, lockFailedJobs, lockJobsById, type ReplayCandidate } from '../db/replay.js';
+import { databaseNow, failedJobsLeft, lockFailedJobs, lockJobsById, type FailedJobFilter, type ReplayCandidate } from '../db/replay.js';
 import type { JobRow } from '../db/schema.js';
 import { replayFailedJobs } from '../db/transitions.js';
 import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';
@@ -71,20 +71,19 @@ async function choose(deps: JobDeps, tx: Sql, owner: string | null, sel: Selecti
       if (why) skipped.push({ id, ...why });
       else chosen.push(job!);
     }
-    return { chosen, skipped, hasMore: false, failedBefore: null as Date | null };
+    return { chosen, skipped, failedBefore: null as Date | null, filter: null };
   }
   // Never past now: a later bound would let the next page take a job this one replayed that failed again since.
   const now = await databaseNow(tx);
   const failedBefore = sel.failedBefore && sel.failedBefore < now ? sel.failedBefore : now;
-  const filter = {
+  const filter: FailedJobFilter = {
     owner,
     types: sel.types,
     failedAfter: sel.failedAfter?.toISOString() ?? null,
     failedBefore: failedBefore.toISOString(),
     onlyDeadLettered: sel.onlyDeadLettered,
   };
-  const locked = await lockFailedJobs(tx, filter, sel.limit + 1);
-  return { chosen: locked.slice(0, sel.limit), skipped: [] as SkippedJob[], hasMore: locked.length > sel.limit, failedBefore };
+  return { chosen: await lockFailedJobs(tx, filter, sel.limit), skipped: [] as SkippedJob[], failedBefore, filter };
 }
 
 /** The one replay of FAILED jobs that `retryJob` and `retryJobs` share (see the top of this file). */
@@ -92,7 +91,7 @@ async function replay(deps: JobDeps, viewer: Viewer, sel: Selection, timeoutMs: 
   const owner = viewer.admin ? null : viewer.owner;
   const r = await deps.sql.begin(async (raw) => {
     const tx = preparing(raw) as unknown as Sql;
-    const { chosen, skipped, hasMore, failedBefore } = await choose(deps, tx, owner, sel);
+    const { chosen, skipped, failedBefore, filter } = await choose(deps, tx, owner, sel);
     if (timeoutMs !== null) {
       for (const type of new Set(chosen.map((j) => j.type))) {
         const problem = timeoutProblem(deps.types.get(type)!, timeoutMs);
@@ -104,6 +103,10 @@ async function replay(deps: JobDeps, viewer: Viewer, sel: Selection, timeoutMs: 
     const replayed = results.flatMap((x, i) => (x ? [{ ...x, deadLetterSeq: chosen[i]!.deadLetterSeq }] : []));
     // Locked FAILED, so replayed: a row the statement did not change would be a bug, reported rather than lost.
     chosen.forEach((j, i) => results[i] || skipped.push({ id: j.id, code: UserErrorCode.INVALID_STATE, message: 'it changed while it was being retried' }));
+    // Asked after the replay, so its own jobs (QUEUED now) are not counted, and those the lock skipped are: a
+    // job the dead-letter recorder was updating at that instant is still FAILED afterwards, and the last page
+    // answered no more while it was left behind.
+    const hasMore = filter !== null && (await failedJobsLeft(tx, filter));
     return { replayed, skipped, hasMore, failedBefore, timeoutRefused: null };
   });
   // Committed: the jobs are replayed, and that is the answer. What is left is tidying that the background

@@ -10,6 +10,7 @@ import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { bearer, gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { outage, outageHandler, outageJob, slowHandler, slowJob } from '../support/outage-job.js';
+import { holdJobRow } from '../support/held-row.js';
 import { eventually } from '../support/receivers.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
@@ -90,6 +91,23 @@ describe('longrun retry', () => {
     // The first page (the 1,000 test.outage jobs) was replayed: the operator is told, not left to think nothing was.
     expect(r.stderr).toBe('retried 1000 jobs before the refusal\nerror OUT_OF_RANGE input.timeoutMs: timeoutMs must be between 100 and 10000 for a test.slow job\n');
     expect(await count(`state = 'FAILED'`)).toBe(1);
+    await eventually(async () => (await count(`type = 'test.outage' and state <> 'SUCCEEDED'`)) === 0, 120_000, 'the replayed ones succeeded');
+  });
+
+  it('waits for a matching job another transaction holds, and replays it too', async () => {
+    outage.down = true;
+    const inputs = Array.from({ length: 3 }, (_, i) => ({ type: 'test.outage', payload: { n: i } }));
+    const ids: string[] = (await gql(t.url, SUBMIT_MANY, { inputs }, { authorization: bearer(key) })).body.data.submitJobs.jobs.map((j: { id: string }) => j.id);
+    for (const id of ids) await waitForJob(t.url, id, (j) => j.state === 'FAILED');
+    outage.down = false;
+    // One of them held (as by the dead-letter recorder's write) while the CLI takes the others.
+    const release = await holdJobRow(t.env.sql, ids[2]!);
+    const run = longrun(['retry', '--type', 'test.outage']);
+    await eventually(async () => (await count(`id in ('${ids[0]}', '${ids[1]}') and state <> 'FAILED'`)) === 2, 30_000, 'the others replayed');
+    await release();
+    // It used to print `retried 2 jobs` and leave the third FAILED.
+    expect(await run).toMatchObject({ code: 0, stdout: 'retried 3 jobs\n', stderr: '' });
+    await eventually(async () => (await count(`id in ('${ids.join("', '")}') and state = 'SUCCEEDED'`)) === 3, 30_000, 'all three succeeded');
   });
 
   it('says what is wrong with its usage (exit 2)', async () => {

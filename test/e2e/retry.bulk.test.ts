@@ -14,6 +14,7 @@ import type { LongrunClient } from '../../sdk/index.js';
 import { countRows, startTestApp, type TestApp } from '../support/app.js';
 import { bearer, gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { outage, outageHandler, outageJob, slowHandler, slowJob } from '../support/outage-job.js';
+import { holdJobRow } from '../support/held-row.js';
 import { eventually } from '../support/receivers.js';
 import { sdkFor } from '../support/sdk.js';
 import { probeStreams, type StreamProbe } from '../support/streams.js';
@@ -139,6 +140,26 @@ describe('retryJobs', () => {
     await succeeded([x!, y!]);
     expect(await stateOf(theirs!)).toBe('FAILED');
     expect(await b.deadLetters()).toEqual([theirs]);
+  });
+
+  it('a job another transaction holds at the last page is not left behind: hasMore says so, the next call replays it', async () => {
+    const f = await tenant('fay');
+    outage.down = true;
+    const ids = await f.failed(3);
+    outage.down = false;
+    // The dead-letter recorder's write on the last of them (its copy recorded again) is under way as the page is
+    // taken: the replay skips the row it holds, which is still FAILED and dead-lettered when that write commits.
+    const release = await holdJobRow(t.env.sql, ids[2]!);
+    const first = await f.retryJobs({ types: ['test.outage'] });
+    await release();
+    expect(first).toMatchObject({ retried: 2, hasMore: true, userErrors: [] });
+    expect(first.jobs.map((j: { id: string }) => j.id).sort()).toEqual(ids.slice(0, 2).sort());
+    expect(await stateOf(ids[2]!)).toBe('FAILED');
+    // The first call used to answer hasMore: false, and the job stayed FAILED after a run that said it was done.
+    const next = await f.retryJobs({ types: ['test.outage'], failedBefore: first.failedBefore });
+    expect(next).toMatchObject({ retried: 1, hasMore: false, jobs: [{ id: ids[2] }] });
+    await succeeded(ids);
+    expect(await f.deadLetters()).toEqual([]);
   });
 
   it("a tenant's filter replays only its own jobs", async () => {
