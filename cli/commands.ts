@@ -2,6 +2,7 @@
  * The CLI's commands; each returns the exit code (see main.ts). Their arguments and required options are
  * checked before they run (`cli/syntax.ts`): `positionals[0]` is there when the command takes an argument.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { LongrunError, type JobFieldsFragment, type JobPageFragment, type JobState, type JobUpdate, type LongrunClient, type UserErrorFieldsFragment } from '../sdk/index.js';
 import { displayWidth, fitWidth } from './display-width.js';
 import { oneLine, table, updatePrinter, type Output } from './output.js';
@@ -95,27 +96,43 @@ function printPage(page: JobPageFragment, a: CommandArgs, o: Output, header: str
 
 /**
  * Calls a mutation that works a page per call (`purgeJobs`, `retryJobs`) until it says nothing more matches;
- * `call` makes one call and counts what it did. Refused input ends it (exit 2; that call did nothing); an
- * error after some calls says first what they did (`done`), then is thrown. Null: every call went through.
+ * `call` makes one call and counts what it did. Refused input ends it (exit 2; that call did nothing: a later
+ * page can be refused where the first were not, as `retry --timeout-ms` is by a page with a type whose range
+ * it is outside); an error ends it too and is thrown. Either way, what the calls before did (`done`) is said
+ * first. Null: every call went through.
  */
 async function untilNoMore(
   o: Output,
   call: () => Promise<{ userErrors: readonly UserErrorFieldsFragment[]; more: boolean }>,
   done: () => string | 0,
 ): Promise<number | null> {
+  const before = (what: string) => {
+    const did = done();
+    if (did) o.err(`${did} before the ${what}`);
+  };
   try {
     for (let more = true; more; ) {
       const r = await call();
-      if (r.userErrors.length) return refused(o, r.userErrors);
+      if (r.userErrors.length) {
+        before('refusal');
+        return refused(o, r.userErrors);
+      }
       more = r.more;
     }
   } catch (e) {
-    const what = done();
-    if (what) o.err(`${what} before the error`);
+    before('error');
     throw e;
   }
   return null;
 }
+
+/**
+ * A call of `retry` that replayed nothing while the server says more match: the jobs left are held by another
+ * transaction (a replay, a retention pass, the dead-letter recorder's write). It waits this long before the
+ * next call, and gives up after HELD_CALLS such calls in a row.
+ */
+const HELD_PAUSE_MS = 200;
+const HELD_CALLS = 50;
 
 /**
  * `retry` without an id: every FAILED job that matches, a page (at most 1,000) per call while the server says
@@ -131,12 +148,19 @@ async function retryMatching(client: LongrunClient, a: CommandArgs, options: { t
     ...options,
   };
   let retried = 0;
+  let held = 0;
   const exit = await untilNoMore(
     o,
     async () => {
       const r = await client.retryJobs(input);
       retried += r.retried;
       input.failedBefore = r.failedBefore ?? null;
+      held = r.retried === 0 && r.hasMore ? held + 1 : 0;
+      if (held === HELD_CALLS) {
+        const s = (HELD_CALLS * HELD_PAUSE_MS) / 1000;
+        throw new LongrunError(`FAILED jobs that match were held by another transaction for ${s} s (a replay or a retention pass under way?): run it again`, 'BUSY');
+      }
+      if (held) await delay(HELD_PAUSE_MS);
       return { userErrors: r.userErrors, more: r.hasMore };
     },
     () => retried && `retried ${retried} jobs`,

@@ -44,20 +44,35 @@ export interface FailedJobFilter {
   onlyDeadLettered: boolean;
 }
 
+/** The FAILED jobs a filter matches ($1..$5), read through `jobs_state_updated`. */
+const MATCHING_FAILED = `state = 'FAILED' and type = any($1::text[]) and ($2::text is null or owner = $2)
+       and ($3::timestamptz is null or finished_at >= $3) and finished_at < $4::timestamptz
+       and ($5::boolean is false or dead_lettered_at is not null)`;
+
+const filterParams = (f: FailedJobFilter) => [f.types as never, f.owner, f.failedAfter, f.failedBefore, f.onlyDeadLettered];
+
 /**
  * Up to `limit` FAILED jobs that match, those that failed first first (then by id), locked; rows another
- * transaction holds are skipped (a concurrent replay's, a retention pass's: once it commits they no longer
- * match). The FAILED jobs are in `jobs_state_updated`.
+ * transaction holds are skipped (a concurrent replay's, a retention pass's, the dead-letter recorder's), and
+ * `failedJobsLeft` tells whether any are left.
  */
 export async function lockFailedJobs(tx: Sql, f: FailedJobFilter, limit: number): Promise<ReplayCandidate[]> {
   return tx.unsafe<ReplayCandidate[]>(
-    `select ${CANDIDATE_COLUMNS} from jobs
-     where state = 'FAILED' and type = any($1::text[]) and ($2::text is null or owner = $2)
-       and ($3::timestamptz is null or finished_at >= $3) and finished_at < $4::timestamptz
-       and ($5::boolean is false or dead_lettered_at is not null)
+    `select ${CANDIDATE_COLUMNS} from jobs where ${MATCHING_FAILED}
      order by finished_at, id limit $6 for update skip locked`,
-    [f.types as never, f.owner, f.failedAfter, f.failedBefore, f.onlyDeadLettered, limit],
+    [...filterParams(f), limit],
   );
+}
+
+/**
+ * Whether a FAILED job that matches is left, as this transaction sees it (after its own replay, its jobs are
+ * QUEUED): one another transaction held, which `lockFailedJobs` skipped, included. Such a job may still be
+ * FAILED once that transaction ends (the recorder's update, a retention pass that keeps it, a replay by ids
+ * that was refused), so it is not done with; one a concurrent replay or purge took stops matching then.
+ */
+export async function failedJobsLeft(tx: Sql, f: FailedJobFilter): Promise<boolean> {
+  const [row] = await tx.unsafe<{ left: boolean }[]>(`select exists(select 1 from jobs where ${MATCHING_FAILED}) as left`, filterParams(f));
+  return row!.left;
 }
 
 /** Now, by PostgreSQL's clock (the one `finished_at` is written by), to the millisecond a DateTime carries. */

@@ -9,7 +9,7 @@
  */
 import { preparing, type Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
-import { databaseNow, lockFailedJobs, lockJobsById, type ReplayCandidate } from '../db/replay.js';
+import { databaseNow, failedJobsLeft, lockFailedJobs, lockJobsById, type FailedJobFilter, type ReplayCandidate } from '../db/replay.js';
 import type { JobRow } from '../db/schema.js';
 import { replayFailedJobs } from '../db/transitions.js';
 import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';
@@ -17,6 +17,7 @@ import { removeDeadLetterCopy } from '../messaging/dead-letters.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { TIMEOUT_RANGE, timeoutProblem } from './definition.js';
 import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';
+import { checkYearOne } from './queries.js';
 
 /** Most jobs one `retryJobs` call replays (and most ids it takes). */
 export const MAX_RETRY_BATCH = 1000;
@@ -70,20 +71,19 @@ async function choose(deps: JobDeps, tx: Sql, owner: string | null, sel: Selecti
       if (why) skipped.push({ id, ...why });
       else chosen.push(job!);
     }
-    return { chosen, skipped, hasMore: false, failedBefore: null as Date | null };
+    return { chosen, skipped, failedBefore: null as Date | null, filter: null };
   }
   // Never past now: a later bound would let the next page take a job this one replayed that failed again since.
   const now = await databaseNow(tx);
   const failedBefore = sel.failedBefore && sel.failedBefore < now ? sel.failedBefore : now;
-  const filter = {
+  const filter: FailedJobFilter = {
     owner,
     types: sel.types,
     failedAfter: sel.failedAfter?.toISOString() ?? null,
     failedBefore: failedBefore.toISOString(),
     onlyDeadLettered: sel.onlyDeadLettered,
   };
-  const locked = await lockFailedJobs(tx, filter, sel.limit + 1);
-  return { chosen: locked.slice(0, sel.limit), skipped: [] as SkippedJob[], hasMore: locked.length > sel.limit, failedBefore };
+  return { chosen: await lockFailedJobs(tx, filter, sel.limit), skipped: [] as SkippedJob[], failedBefore, filter };
 }
 
 /** The one replay of FAILED jobs that `retryJob` and `retryJobs` share (see the top of this file). */
@@ -91,7 +91,7 @@ async function replay(deps: JobDeps, viewer: Viewer, sel: Selection, timeoutMs: 
   const owner = viewer.admin ? null : viewer.owner;
   const r = await deps.sql.begin(async (raw) => {
     const tx = preparing(raw) as unknown as Sql;
-    const { chosen, skipped, hasMore, failedBefore } = await choose(deps, tx, owner, sel);
+    const { chosen, skipped, failedBefore, filter } = await choose(deps, tx, owner, sel);
     if (timeoutMs !== null) {
       for (const type of new Set(chosen.map((j) => j.type))) {
         const problem = timeoutProblem(deps.types.get(type)!, timeoutMs);
@@ -103,6 +103,10 @@ async function replay(deps: JobDeps, viewer: Viewer, sel: Selection, timeoutMs: 
     const replayed = results.flatMap((x, i) => (x ? [{ ...x, deadLetterSeq: chosen[i]!.deadLetterSeq }] : []));
     // Locked FAILED, so replayed: a row the statement did not change would be a bug, reported rather than lost.
     chosen.forEach((j, i) => results[i] || skipped.push({ id: j.id, code: UserErrorCode.INVALID_STATE, message: 'it changed while it was being retried' }));
+    // Asked after the replay, so its own jobs (QUEUED now) are not counted, and those the lock skipped are: a
+    // job the dead-letter recorder was updating at that instant is still FAILED afterwards, and the last page
+    // answered no more while it was left behind.
+    const hasMore = filter !== null && (await failedJobsLeft(tx, filter));
     return { replayed, skipped, hasMore, failedBefore, timeoutRefused: null };
   });
   // Committed: the jobs are replayed, and that is the answer. What is left is tidying that the background
@@ -197,6 +201,9 @@ function inputErrors(deps: Pick<JobDeps, 'types'>, input: RetryJobsInput): UserE
  * go ahead; bad input, or a `timeoutMs` outside a chosen job's type's range, replays nothing.
  */
 export async function retryJobs(deps: JobDeps, viewer: Viewer, input: RetryJobsInput): Promise<RetryJobsResult> {
+  // As in a `jobs` filter: the DateTime scalar takes year 0, which PostgreSQL does not (it was an internal error).
+  checkYearOne('input.failedAfter', input.failedAfter ?? null);
+  checkYearOne('input.failedBefore', input.failedBefore ?? null);
   const none = { retried: 0, jobs: [], hasMore: false, failedBefore: null, skipped: [] };
   const userErrors = inputErrors(deps, input);
   if (userErrors.length) return { ...none, userErrors };

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { bearer, gql, SUBMIT, waitForJob } from '../support/graphql.js';
-import { outage, outageHandler, outageJob } from '../support/outage-job.js';
+import { outage, outageHandler, outageJob, slowHandler, slowJob } from '../support/outage-job.js';
+import { holdJobRow } from '../support/held-row.js';
 import { eventually } from '../support/receivers.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
@@ -17,7 +18,7 @@ const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
 let t: TestApp;
 let key: string;
 beforeAll(async () => {
-  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, outageJob], handlers: [outageHandler] });
+  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, outageJob, slowJob], handlers: [outageHandler, slowHandler] });
   key = (await t.createKey('olga')).key;
 });
 afterAll(async () => {
@@ -73,6 +74,40 @@ describe('longrun retry', () => {
     await waitForJob(t.url, id, (j) => j.state === 'SUCCEEDED');
     const [row] = await t.env.sql<{ timeout_ms: number }[]>`select timeout_ms from jobs where id = ${id}`;
     expect(row!.timeout_ms).toBe(5000);
+  });
+
+  it('a page refused after pages replayed says how many were replayed before the refusal', async () => {
+    outage.down = true;
+    const inputs = Array.from({ length: 1000 }, (_, i) => ({ type: 'test.outage', payload: { n: i } }));
+    expect((await gql(t.url, SUBMIT_MANY, { inputs }, { authorization: bearer(key) })).body.data.submitJobs.userErrors).toEqual([]);
+    await eventually(async () => (await count(`dead_lettered_at is not null`)) === 1000, 120_000, '1,000 dead letters');
+    // Failed after them, so on the second page: a test.slow job may have 10 s at most.
+    const slow = (await gql(t.url, SUBMIT, { input: { type: 'test.slow', payload: { ms: 1000 }, timeoutMs: 100 } }, { authorization: bearer(key) })).body.data.submitJob.job.id;
+    await waitForJob(t.url, slow, (j) => j.state === 'FAILED');
+    outage.down = false;
+
+    const r = await longrun(['retry', '--all', '--timeout-ms', '20000']);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    // The first page (the 1,000 test.outage jobs) was replayed: the operator is told, not left to think nothing was.
+    expect(r.stderr).toBe('retried 1000 jobs before the refusal\nerror OUT_OF_RANGE input.timeoutMs: timeoutMs must be between 100 and 10000 for a test.slow job\n');
+    expect(await count(`state = 'FAILED'`)).toBe(1);
+    await eventually(async () => (await count(`type = 'test.outage' and state <> 'SUCCEEDED'`)) === 0, 120_000, 'the replayed ones succeeded');
+  });
+
+  it('waits for a matching job another transaction holds, and replays it too', async () => {
+    outage.down = true;
+    const inputs = Array.from({ length: 3 }, (_, i) => ({ type: 'test.outage', payload: { n: i } }));
+    const ids: string[] = (await gql(t.url, SUBMIT_MANY, { inputs }, { authorization: bearer(key) })).body.data.submitJobs.jobs.map((j: { id: string }) => j.id);
+    for (const id of ids) await waitForJob(t.url, id, (j) => j.state === 'FAILED');
+    outage.down = false;
+    // One of them held (as by the dead-letter recorder's write) while the CLI takes the others.
+    const release = await holdJobRow(t.env.sql, ids[2]!);
+    const run = longrun(['retry', '--type', 'test.outage']);
+    await eventually(async () => (await count(`id in ('${ids[0]}', '${ids[1]}') and state <> 'FAILED'`)) === 2, 30_000, 'the others replayed');
+    await release();
+    // It used to print `retried 2 jobs` and leave the third FAILED.
+    expect(await run).toMatchObject({ code: 0, stdout: 'retried 3 jobs\n', stderr: '' });
+    await eventually(async () => (await count(`id in ('${ids.join("', '")}') and state = 'SUCCEEDED'`)) === 3, 30_000, 'all three succeeded');
   });
 
   it('says what is wrong with its usage (exit 2)', async () => {

@@ -14,6 +14,7 @@ import type { LongrunClient } from '../../sdk/index.js';
 import { countRows, startTestApp, type TestApp } from '../support/app.js';
 import { bearer, gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { outage, outageHandler, outageJob, slowHandler, slowJob } from '../support/outage-job.js';
+import { holdJobRow } from '../support/held-row.js';
 import { eventually } from '../support/receivers.js';
 import { sdkFor } from '../support/sdk.js';
 import { probeStreams, type StreamProbe } from '../support/streams.js';
@@ -141,6 +142,26 @@ describe('retryJobs', () => {
     expect(await b.deadLetters()).toEqual([theirs]);
   });
 
+  it('a job another transaction holds at the last page is not left behind: hasMore says so, the next call replays it', async () => {
+    const f = await tenant('fay');
+    outage.down = true;
+    const ids = await f.failed(3);
+    outage.down = false;
+    // The dead-letter recorder's write on the last of them (its copy recorded again) is under way as the page is
+    // taken: the replay skips the row it holds, which is still FAILED and dead-lettered when that write commits.
+    const release = await holdJobRow(t.env.sql, ids[2]!);
+    const first = await f.retryJobs({ types: ['test.outage'] });
+    await release();
+    expect(first).toMatchObject({ retried: 2, hasMore: true, userErrors: [] });
+    expect(first.jobs.map((j: { id: string }) => j.id).sort()).toEqual(ids.slice(0, 2).sort());
+    expect(await stateOf(ids[2]!)).toBe('FAILED');
+    // The first call used to answer hasMore: false, and the job stayed FAILED after a run that said it was done.
+    const next = await f.retryJobs({ types: ['test.outage'], failedBefore: first.failedBefore });
+    expect(next).toMatchObject({ retried: 1, hasMore: false, jobs: [{ id: ids[2] }] });
+    await succeeded(ids);
+    expect(await f.deadLetters()).toEqual([]);
+  });
+
   it("a tenant's filter replays only its own jobs", async () => {
     const c = await tenant('carol');
     const d = await tenant('dave');
@@ -189,6 +210,14 @@ describe('retryJobs', () => {
     const r = await e.retryJobs({ timeoutMs: 20_000 });
     expect(r.userErrors).toEqual([{ code: 'OUT_OF_RANGE', field: ['input', 'timeoutMs'], message: 'timeoutMs must be between 100 and 10000 for a test.slow job' }]);
     expect((await e.retryJobs({ ids: [failed, slow], timeoutMs: 20_000 })).userErrors[0].code).toBe('OUT_OF_RANGE');
+    // An instant before year 1 (the DateTime scalar takes year 0, PostgreSQL does not) is refused as in a `jobs`
+    // filter; it was an INTERNAL_SERVER_ERROR, 'internal error'.
+    for (const field of ['failedAfter', 'failedBefore']) {
+      const r = await gql(t.url, RETRY_JOBS, { input: { [field]: '0000-06-01T00:00:00Z' } }, { authorization: bearer(e.key) });
+      expect(r.body.errors?.map((x) => [x.extensions?.code, x.message])).toEqual([
+        ['BAD_USER_INPUT', `input.${field}: must be in year 1 or later`],
+      ]);
+    }
 
     expect(await stateOf(failed!)).toBe('FAILED');
     expect(await stateOf(slow!)).toBe('FAILED');
