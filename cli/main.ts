@@ -39,7 +39,10 @@ function duration(option: 'older-than' | 'delay', v: string | undefined): number
  */
 function instant(option: 'failed-after' | 'failed-before' | 'run-at', v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
-  const at = /^\d{4}-\d{2}-\d{2}/.test(v.trim()) ? new Date(v.trim()) : new Date(NaN);
+  const text = v.trim();
+  // JavaScript reads a date alone as UTC and a date-time without an offset as local time: a date alone is
+  // made the local midnight, as `2026-12-01T00:00` would be, so both forms mean this machine's time.
+  const at = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00`) : /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(NaN);
   if (Number.isNaN(at.getTime())) throw new UsageError(`--${option} must be an ISO 8601 date-time, e.g. --${option} 2026-12-01T10:00:00Z`);
   return at.toISOString();
 }

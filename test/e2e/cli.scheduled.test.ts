@@ -13,8 +13,11 @@ const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
 const app = useAppWithWorkerSwitch(); // its workers are never started: scheduled jobs stay QUEUED anyway
 
 function longrun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return longrunIn({}, ...args);
+}
+function longrunIn(extraEnv: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const { t } = app;
-  const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '', NODE_OPTIONS: '' };
+  const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '', NODE_OPTIONS: '', ...extraEnv };
   return new Promise((resolve) => {
     execFile(process.execPath, [BIN, ...args], { env }, (err, stdout, stderr) => {
       resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
@@ -37,6 +40,16 @@ it('submit --run-at schedules the job at that instant; show prints it; stats cou
   const noop = stats.stdout.split('\n').find((l) => l.startsWith('demo.noop\t'))!.split('\t');
   expect(noop).toHaveLength(9);
   expect(noop.at(-1)).toBe('1');
+});
+
+it('reads --run-at without an offset in local time, a date alone as its local midnight', async () => {
+  // Tokyo is UTC+9 all year: its midnight is 15:00 UTC the day before.
+  const day = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
+  for (const given of [day, `${day}T00:00`]) {
+    const r = await longrunIn({ TZ: 'Asia/Tokyo' }, 'submit', 'demo.noop', '--run-at', given);
+    expect(r.code).toBe(0);
+    expect((await runAtOf(r.stdout.split(' ')[1]!)).runAt).toBe(new Date(Date.parse(`${day}T00:00:00+09:00`)).toISOString());
+  }
 });
 
 it('submit --delay schedules the job that long from now', async () => {
