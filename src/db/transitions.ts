@@ -128,9 +128,13 @@ const CLAIM: Transition = {
   reserve: SEQ_RESERVE,
   // A RETRYING job only once its next attempt is due: a message delivered early (its nak lost with the
   // RETRYING write's answer, so redelivered at AckWait) must not start the retry before `nextAttemptAt`.
+  // A scheduled job only once its `runAt` has come: its message is published then, but one published early
+  // (an API older than migration 0012 relays every waiting entry) must not start it before. Its first series
+  // only: a `retryJob` replay (series 2 on) runs at once.
   where: `jobs.series = x.series and not cancel_requested and attempts < max_attempts
       and (state <> 'RUNNING' or lease_until < now())
-      and (state <> 'RETRYING' or next_attempt_at is null or next_attempt_at <= now())`,
+      and (state <> 'RETRYING' or next_attempt_at is null or next_attempt_at <= now())
+      and (state <> 'QUEUED' or jobs.series > 1 or run_at is null or run_at <= now())`,
   columns: { lease_ms: 'int', msg_seq: 'bigint', claim_token: 'uuid' },
 };
 

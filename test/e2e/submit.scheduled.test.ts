@@ -67,6 +67,25 @@ it('stays QUEUED, its message out of the stream, until its runAt, then runs to S
   expect([...new Set(done.events.map((e: { state: string }) => e.state))]).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
 }, 60_000);
 
+it('published early (as an API older than migration 0012 relays it), it still does not start before its runAt', async () => {
+  const runAt = inMs(3000);
+  const id = (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 }, runAt } })).body.data.submitJob.job.id as string;
+  // What an older relay does with every entry waiting over 2 s: publish it, and mark it published.
+  const [e] = await env.sql<{ id: string; subject: string; msgId: string; body: unknown }[]>`
+    select id, subject, msg_id as "msgId", body from outbox where job_id = ${id}`;
+  const pa = await t.app.deps.nats.js.publish(e!.subject, JSON.stringify(e!.body), { msgID: e!.msgId });
+  await env.sql`update outbox set published_at = now(), stream_seq = ${pa.seq} where id = ${e!.id}`;
+
+  while (Date.now() < Date.parse(runAt) - 500) {
+    expect(await job(id)).toMatchObject({ state: 'QUEUED', startedAt: null, attempts: 0 });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const done = await until(id, (j) => j.state === 'SUCCEEDED');
+  expect(Date.parse(done.startedAt)).toBeGreaterThanOrEqual(Date.parse(runAt));
+  expect(done.attempts).toBe(1);
+  expect(done.events.map((ev: { state: string }) => ev.state)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+}, 60_000);
+
 it('survives an API restart while it waits: the new process publishes it when due', async () => {
   const runAt = inMs(4000);
   const id = (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 }, runAt } })).body.data.submitJob.job.id as string;
