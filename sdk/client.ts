@@ -12,6 +12,7 @@
  */
 import {
   CancelJobDocument,
+  RescheduleJobDocument,
   DeadLettersDocument,
   JobDocument,
   JobEventsDocument,
@@ -24,6 +25,7 @@ import {
   SubmitJobDocument,
   SubmitJobsDocument,
   type CancelJobMutation,
+  type RescheduleJobMutation,
   type DeadLettersQuery,
   type DeadLettersQueryVariables,
   type JobEventsQuery,
@@ -115,6 +117,11 @@ export interface LongrunClient {
   /** FAILED jobs whose dead-letter copy is recorded, most recently dead-lettered first (`retryJob` replays one). */
   deadLetters(args?: DeadLettersQueryVariables): Promise<DeadLettersQuery['deadLetters']>;
   cancelJob(id: string): Promise<CancelJobMutation['cancelJob']>;
+  /**
+   * Moves a waiting job: a QUEUED job runs at `runAt` (an ISO date-time), a RETRYING job's next attempt is due
+   * then; without `runAt` (or one not in the future), now. Another state: `userErrors` INVALID_STATE.
+   */
+  rescheduleJob(id: string, options?: { runAt?: string | null }): Promise<RescheduleJobMutation['rescheduleJob']>;
   /**
    * Replays a FAILED job as a new attempt series; `timeoutMs` gives that series another per-attempt timeout
    * (100..its type's current one), else it keeps its own.
@@ -277,6 +284,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     jobs: async (args = {}) => (await request(JobsDocument, args)).jobs,
     deadLetters: async (args = {}) => (await request(DeadLettersDocument, args)).deadLetters,
     cancelJob: async (id) => (await request(CancelJobDocument, { id })).cancelJob,
+    rescheduleJob: async (id, options = {}) => (await request(RescheduleJobDocument, { id, runAt: options.runAt ?? null })).rescheduleJob,
     retryJob: async (id, options = {}) => (await request(RetryJobDocument, { id, timeoutMs: options.timeoutMs ?? null })).retryJob,
     retryJobs: async (input) => (await request(RetryJobsDocument, { input })).retryJobs,
     purgeJobs: async (input) => (await request(PurgeJobsDocument, { input })).purgeJobs,

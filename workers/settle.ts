@@ -66,9 +66,10 @@ export function createSettler(d: SettleDeps) {
       await deadLetterJob(d, job, null, 'worker lost during the last attempt');
       return m.term();
     }
-    // Delivered before its next attempt is due (the RETRYING write's nak was lost with its answer), or before a
-    // scheduled job's runAt (published early by an API older than migration 0012; not a replay's): then.
-    const at = job.state === 'RETRYING' ? job.nextAttemptAt : job.state === 'QUEUED' && job.series === 1 ? job.runAt : null;
+    // Delivered before its next attempt is due (the RETRYING write's nak was lost with its answer; rescheduled
+    // later), or before a scheduled job's runAt (published early by an API older than migration 0012; already in
+    // the stream when rescheduled later): then.
+    const at = job.state === 'RETRYING' ? job.nextAttemptAt : job.state === 'QUEUED' ? job.runAt : null;
     const due = at ? at.getTime() - Date.now() : 0;
     m.nak(due > 0 ? due + 100 : 1000);
   }

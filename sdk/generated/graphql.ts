@@ -122,6 +122,7 @@ export type SubmitJobInput = {
    * Schedules the job: it stays QUEUED and does not start before this instant (by PostgreSQL's clock; it starts
    * within about `RELAY_INTERVAL_MS` after it). At most 366 days ahead (OUT_OF_RANGE). Absent, or not in the
    * future: the job runs as soon as a worker is free, as without it. A `retryJob` of the job runs it at once.
+   * `rescheduleJob` moves it.
    */
   runAt?: string | null | undefined;
   /** Per-attempt timeout in milliseconds, 100..the type's timeout. Default: the type's timeout. */
@@ -160,6 +161,14 @@ export type CancelJobMutationVariables = Exact<{
 
 
 export type CancelJobMutation = { cancelJob: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
+export type RescheduleJobMutationVariables = Exact<{
+  id: string | number;
+  runAt?: string | null | undefined;
+}>;
+
+
+export type RescheduleJobMutation = { rescheduleJob: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type RetryJobMutationVariables = Exact<{
   id: string | number;
@@ -452,6 +461,40 @@ fragment UserErrorFields on UserError {
   field
   message
 }`) as unknown as TypedDocumentString<CancelJobMutation, CancelJobMutationVariables>;
+export const RescheduleJobDocument = new TypedDocumentString(`
+    mutation RescheduleJob($id: ID!, $runAt: DateTime) {
+  rescheduleJob(id: $id, runAt: $runAt) {
+    job {
+      ...JobFields
+    }
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  seq
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+  runAt
+}
+fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}`) as unknown as TypedDocumentString<RescheduleJobMutation, RescheduleJobMutationVariables>;
 export const RetryJobDocument = new TypedDocumentString(`
     mutation RetryJob($id: ID!, $timeoutMs: Int) {
   retryJob(id: $id, timeoutMs: $timeoutMs) {

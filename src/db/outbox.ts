@@ -78,8 +78,8 @@ const ENTRY_COLUMNS = `id, job_id as "jobId", subject, msg_id as "msgId", body, 
  * notification deliveries, written by a terminal transition), and up to `limit` scheduled entries that are
  * due (`not_before` passed, by PostgreSQL's clock; nobody publishes those at once either), and runs `publish`
  * with them inside the transaction; several relays skip each other's rows. A due scheduled entry whose job is
- * no longer QUEUED (cancelled while it waited, or deleted) is marked published without being published: its
- * message would do nothing.
+ * no longer waiting (QUEUED, or RETRYING: a copy `rescheduleJob` queued; cancelled while it waited, claimed
+ * from another message, or deleted) is marked published without being published: its message would do nothing.
  */
 export async function withUnpublished(
   sql: Sql,
@@ -95,7 +95,7 @@ export async function withUnpublished(
          order by id limit $2 for update skip locked
        ), due as (
          -- in outbox_scheduled's order, so a pass reads no more than $2 of a large due backlog (no sort)
-         select ${ENTRY_COLUMNS}, not exists (select 1 from jobs j where j.id = outbox.job_id and j.state = 'QUEUED') as void
+         select ${ENTRY_COLUMNS}, not exists (select 1 from jobs j where j.id = outbox.job_id and j.state in ('QUEUED', 'RETRYING')) as void
          from outbox where published_at is null and not_before <= now()
          order by not_before limit $2 for update skip locked
        )
@@ -109,6 +109,19 @@ export async function withUnpublished(
     await markPublished(tx as unknown as Sql, [...acks, ...dropped]);
     return acks.length + dropped.length;
   });
+}
+
+/**
+ * Moves a rescheduled job's unpublished messages (`rescheduleJob`) to `notBefore` (null: at once, for
+ * `publishSoon`), inside the caller's transaction; answers them.
+ */
+export async function rescheduleEntries(tx: Sql, jobId: string, notBefore: Date | null): Promise<OutboxEntry[]> {
+  const rows = await tx.unsafe<(OutboxEntry & { id: string })[]>(
+    `update outbox set not_before = $2 where job_id = $1 and published_at is null and ${isJobMessage('outbox')}
+     returning ${ENTRY_COLUMNS}, not_before as "notBefore"`,
+    [jobId, notBefore?.toISOString() ?? null],
+  );
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
 
 /**

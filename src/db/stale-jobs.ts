@@ -47,17 +47,25 @@ export interface StaleCursor {
 }
 
 /**
- * Queues a fresh message for a job whose message was lost (reconciler); returns the outbox entry. The job's
- * `updated_at` stays: a QUEUED job's is when it was queued (queueStats' oldest queued age), and the next
- * reconciler pass finds the new message by its outbox entry and leaves the job alone.
+ * Queues a fresh message for a job whose message was lost (reconciler), or held back past the time
+ * `rescheduleJob` moved it to (`msgId` its own, `notBefore` the new time); returns the outbox entry. `msg_seq`
+ * is cleared, so the reconciler checks the new message. The job's `updated_at` stays: a QUEUED job's is when
+ * it was queued (queueStats' oldest queued age), and the next reconciler pass finds the new message by its
+ * outbox entry and leaves the job alone.
  */
-export async function requeueMessage(sql: Sql, job: JobRow, subject: string): Promise<OutboxEntry> {
-  const msgId = `${job.id}:${job.series}:${Date.now()}`;
+export async function requeueMessage(
+  sql: Sql,
+  job: JobRow,
+  subject: string,
+  o: { msgId?: string; notBefore?: Date | null } = {},
+): Promise<OutboxEntry> {
+  const msgId = o.msgId ?? `${job.id}:${job.series}:${Date.now()}`;
+  const notBefore = o.notBefore ?? null;
   const body = { id: job.id, type: job.type, series: job.series };
-  const [o] = await sql.unsafe<{ id: string }[]>(
+  const [row] = await sql.unsafe<{ id: string }[]>(
     `with t as (update jobs set msg_seq = null where id = $1)
-     insert into outbox (job_id, subject, msg_id, body, traceparent) values ($1, $2, $3, $4::text::jsonb, $5) returning id`,
-    [job.id, subject, msgId, JSON.stringify(body), job.traceparent],
+     insert into outbox (job_id, subject, msg_id, body, traceparent, not_before) values ($1, $2, $3, $4::text::jsonb, $5, $6) returning id`,
+    [job.id, subject, msgId, JSON.stringify(body), job.traceparent, notBefore?.toISOString() ?? null],
   );
-  return { id: Number(o!.id), jobId: job.id, subject, msgId, body, traceparent: job.traceparent };
+  return { id: Number(row!.id), jobId: job.id, subject, msgId, body, traceparent: job.traceparent, notBefore };
 }

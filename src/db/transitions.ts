@@ -12,11 +12,12 @@
  */
 import { preparing, type Sql } from './client.js';
 import type { JobRow } from './schema.js';
-import { ALLOWED_FROM, isTerminal, type JobState } from '../jobs/state.js';
+import { ALLOWED_FROM, isTerminal, RESCHEDULABLE_STATES, type JobState } from '../jobs/state.js';
 import { noteStaleCopies } from './dead-letter-removals.js';
 import { JOB_COLUMNS, JOB_COLUMNS_NO_PAYLOAD } from './jobs.js';
 import { NOTIFY_ON_TERMINAL_CTES } from './notifications.js';
-import type { OutboxEntry } from './outbox.js';
+import { rescheduleEntries, type OutboxEntry } from './outbox.js';
+import { requeueMessage } from './stale-jobs.js';
 import { observeTransition } from '../observability/metrics.js';
 
 /** Live-progress seqs a claim reserves. */
@@ -25,6 +26,10 @@ export const SEQ_RESERVE = 1000;
 /** One kind of guarded transition: a fixed statement, applied to a batch of jobs (rows). */
 interface Transition {
   to: JobState;
+  /** The states it applies to, when not ALLOWED_FROM[to] (a reschedule: the state it keeps). */
+  from?: readonly JobState[];
+  /** Not a change the metrics count (a reschedule: no retry, no claim, no end). */
+  unobserved?: boolean;
   /** Only the holder of the row's attempt (`attempt` of `series`) may write (a worker's fence). */
   fenced?: boolean;
   /** Seqs to reserve after the event's for live progress (a claim). */
@@ -90,7 +95,7 @@ async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[
          seq_reserved = ${nextSeq} + ${t.reserve ?? 0}
          ${t.set ? `, ${t.set}` : ''}
        from x
-       where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state::text in (${ALLOWED_FROM[t.to].map((s) => `'${s}'`).join(',')})
+       where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state::text in (${(t.from ?? ALLOWED_FROM[t.to]).map((s) => `'${s}'`).join(',')})
          ${t.fenced ? 'and jobs.attempts = x.attempt and jobs.series = x.series' : ''}${t.where ? ` and ${t.where}` : ''}
        returning jobs.*, x.i as x_i, coalesce(x.kind, 'state') as x_kind, x.message as x_message
      ), e as (
@@ -104,7 +109,7 @@ async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[
   const out: (JobRow | null)[] = rows.map(() => null);
   for (const { i, ...job } of found) {
     out[i] = job as JobRow;
-    observeTransition(job as JobRow);
+    if (!t.unobserved) observeTransition(job as JobRow);
   }
   return out;
 }
@@ -128,13 +133,14 @@ const CLAIM: Transition = {
   reserve: SEQ_RESERVE,
   // A RETRYING job only once its next attempt is due: a message delivered early (its nak lost with the
   // RETRYING write's answer, so redelivered at AckWait) must not start the retry before `nextAttemptAt`.
-  // A scheduled job only once its `runAt` has come: its message is published then, but one published early
-  // (an API older than migration 0012 relays every waiting entry) must not start it before. Its first series
-  // only: a `retryJob` replay (series 2 on) runs at once.
+  // A scheduled (or rescheduled) job only once its `runAt` has come: its message is published then, but one
+  // published early (an API older than migration 0012 relays every waiting entry; a message already in the
+  // stream when `rescheduleJob` moved the job later) must not start it before. A `retryJob` replay clears
+  // `run_at`, so it runs at once.
   where: `jobs.series = x.series and not cancel_requested and attempts < max_attempts
       and (state <> 'RUNNING' or lease_until < now())
       and (state <> 'RETRYING' or next_attempt_at is null or next_attempt_at <= now())
-      and (state <> 'QUEUED' or jobs.series > 1 or run_at is null or run_at <= now())`,
+      and (state <> 'QUEUED' or run_at is null or run_at <= now())`,
   columns: { lease_ms: 'int', msg_seq: 'bigint', claim_token: 'uuid' },
 };
 
@@ -326,9 +332,10 @@ const REPLAY: Transition = {
   to: 'QUEUED',
   where: `state = 'FAILED'`,
   columns: { timeout_ms: 'int' },
+  // run_at cleared: a replay runs at once (its entry has no not_before), whatever its first series' runAt was.
   set: `attempts = 0, series = jobs.series + 1, error = null, result = null, progress = 0, progress_message = null, started_at = null,
         finished_at = null, cancel_requested = false, dead_lettered_at = null, dead_letter_seq = null, msg_seq = null,
-        timeout_ms = coalesce(x.timeout_ms, jobs.timeout_ms)`,
+        timeout_ms = coalesce(x.timeout_ms, jobs.timeout_ms), run_at = null`,
 };
 
 /** A FAILED job to replay, locked by the caller's transaction (db/replay.ts `lockReplayCandidates`). */
@@ -373,4 +380,62 @@ export async function replayFailedJobs(
   const outboxIds = new Map(inserted.map((o) => [o.jobId, Number(o.id)]));
   const outbox = new Map(entries.map((e) => [e.jobId, { id: outboxIds.get(e.jobId)!, ...e }]));
   return jobs.map((job) => (job ? { job, outbox: outbox.get(job.id)! } : null));
+}
+
+/** A reschedule moves a waiting job's time, its state unchanged; `x.run_at` null: now. */
+const RESCHEDULE: Record<(typeof RESCHEDULABLE_STATES)[number], Transition> = {
+  QUEUED: { to: 'QUEUED', from: ['QUEUED'], unobserved: true, set: `run_at = x.run_at`, where: NOT_CANCELLING, columns: { run_at: 'timestamptz' } },
+  RETRYING: {
+    to: 'RETRYING',
+    from: ['RETRYING'],
+    unobserved: true,
+    set: `next_attempt_at = coalesce(x.run_at, now())`,
+    where: NOT_CANCELLING,
+    columns: { run_at: 'timestamptz' },
+  },
+};
+
+/** What `rescheduleWaitingJob` did: the job rescheduled and the outbox entries to publish, or why not. */
+export type Rescheduled =
+  | { job: JobRow; entries: OutboxEntry[] }
+  /** Not waiting (QUEUED or RETRYING): left as it is. */
+  | { refused: JobState }
+  /** No such job (of `owner`). */
+  | null;
+
+/**
+ * `rescheduleJob`, inside the caller's transaction: a QUEUED job's `run_at`, or a RETRYING job's
+ * `next_attempt_at`, becomes `runAt` (null: now), with a `message` history row. Its message must then reach a
+ * worker at that time, not before and not much later:
+ * - its unpublished entries (a scheduled job's, waiting for `not_before`) move with it (`not_before` = runAt;
+ *   null: published at once);
+ * - with none, and its message in the stream held back past the new time (a RETRYING job's nak'ed until its
+ *   old `next_attempt_at`, which JetStream cannot shorten; a QUEUED one nak'ed until an old `runAt`), a fresh
+ *   copy is queued, due at the new time, under a `Nats-Msg-Id` of its own (the job's new seq), so the
+ *   stream's dedupe does not drop it. The old message, when it comes, finds the job claimed from the copy
+ *   (acked as a stale copy), finished (acked), or not due yet (nak'ed until due), as a reconciler's copy does;
+ * - a message that would come before the new time is refused by the claim and nak'ed until then.
+ * The row is locked first, so a claim, a cancel or an outcome racing the reschedule waits for it or wins it.
+ */
+export async function rescheduleWaitingJob(
+  tx: Sql,
+  a: { id: string; owner: string | null; runAt: Date | null; message: string; subjectOf: (type: string) => string },
+): Promise<Rescheduled> {
+  const [row] = await tx.unsafe<{ state: JobState; heldBack: boolean | null }[]>(
+    `select state, (case when state = 'RETRYING' then next_attempt_at else run_at end) > greatest(now(), coalesce($2::timestamptz, now()))
+       as "heldBack"
+     from jobs where id = $1 and ($3::text is null or owner = $3) for update`,
+    [a.id, a.runAt?.toISOString() ?? null, a.owner],
+  );
+  if (!row) return null;
+  if (!(RESCHEDULABLE_STATES as readonly JobState[]).includes(row.state)) return { refused: row.state };
+  const t = RESCHEDULE[row.state as (typeof RESCHEDULABLE_STATES)[number]];
+  const job = await first(transition(tx, t, [{ id: a.id, message: a.message, run_at: a.runAt?.toISOString() }]));
+  if (!job) return { refused: row.state }; // locked waiting and not cancelling: not reached
+  const entries = await rescheduleEntries(tx, job.id, a.runAt);
+  if (!entries.length && row.heldBack) {
+    const msgId = `${job.id}:${job.series}:r${job.seq}`;
+    entries.push(await requeueMessage(tx, job, a.subjectOf(job.type), { msgId, notBefore: a.runAt }));
+  }
+  return { job, entries };
 }

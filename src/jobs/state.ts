@@ -48,6 +48,13 @@ export const ALLOWED_FROM = {
   CANCELLED: [JobState.QUEUED, JobState.RETRYING, JobState.RUNNING],
 } as const satisfies Record<JobState, readonly JobState[]>;
 
+/**
+ * The waiting states whose time `rescheduleJob` moves, the state unchanged: QUEUED → QUEUED (`runAt`),
+ * RETRYING → RETRYING (`nextAttemptAt`). Kept out of ALLOWED_FROM: there, QUEUED → QUEUED or RETRYING →
+ * RETRYING would let a worker's late or repeated hand-back or retry write apply to a job already in its target.
+ */
+export const RESCHEDULABLE_STATES = [JobState.QUEUED, JobState.RETRYING] as const;
+
 /** Whether `from → to` is allowed. */
 export const canTransition = (from: JobState, to: JobState): boolean =>
   (ALLOWED_FROM[to] as readonly JobState[]).includes(from);

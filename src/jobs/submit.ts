@@ -83,9 +83,7 @@ export async function validateSubmit(
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'idempotencyKey'], message: `idempotencyKey must be 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters, none of them NUL` });
   }
   const runAt = scheduledAt(input.runAt);
-  if (runAt === 'out-of-range') {
-    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'runAt'], message: `runAt must be at most ${MAX_RUN_AT_DAYS} days ahead` });
-  }
+  if (runAt === 'out-of-range') errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'runAt'], message: RUN_AT_OUT_OF_RANGE });
   const notify = validateNotify(input.notify, deps.notify, [...at, 'notify']);
   if ('errors' in notify) errors.push(...notify.errors);
   if (payloadIssues.length || errors.length) return { errors: [...payloadIssues, ...errors] };
@@ -106,11 +104,14 @@ export async function validateSubmit(
   };
 }
 
+/** Why a `runAt` past MAX_RUN_AT_DAYS ahead is refused (OUT_OF_RANGE). */
+export const RUN_AT_OUT_OF_RANGE = `runAt must be at most ${MAX_RUN_AT_DAYS} days ahead`;
+
 /**
- * A submit's `runAt`: the instant to schedule the job at, null when it is absent or not in the future (the job
- * runs at once, as without it), or `out-of-range` past MAX_RUN_AT_DAYS ahead.
+ * A submit's (or a `rescheduleJob`'s) `runAt`: the instant to schedule the job at, null when it is absent or
+ * not in the future (the job runs at once, as without it), or `out-of-range` past MAX_RUN_AT_DAYS ahead.
  */
-function scheduledAt(runAt: Date | null | undefined): Date | null | 'out-of-range' {
+export function scheduledAt(runAt: Date | null | undefined): Date | null | 'out-of-range' {
   if (!runAt) return null;
   const ms = runAt.getTime();
   const now = Date.now();

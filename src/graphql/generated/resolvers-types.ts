@@ -83,7 +83,8 @@ export type Job = {
   result?: Maybe<Scalars['JSON']['output']>;
   /**
    * A scheduled job's `runAt`: it did not start, and does not, before this instant (it stays QUEUED until then).
-   * Null for a job submitted to run at once (no `runAt`, or one not in the future).
+   * Null for a job submitted to run at once (no `runAt`, or one not in the future), rescheduled to run now, or
+   * replayed by `retryJob`. `rescheduleJob` of a QUEUED job sets it.
    */
   runAt?: Maybe<Scalars['DateTime']['output']>;
   /**
@@ -239,6 +240,12 @@ export type Mutation = {
    * null, its idempotency key is free again.
    */
   purgeJobs: PurgeJobsPayload;
+  /**
+   * Move a waiting job: a QUEUED job (scheduled or not) runs at `runAt` instead, a RETRYING job's next attempt
+   * is due at `runAt` instead of after its backoff. Never before that instant (by PostgreSQL's clock), once, within
+   * about `RELAY_INTERVAL_MS` after it. Another state is refused with INVALID_STATE.
+   */
+  rescheduleJob: RescheduleJobPayload;
   /** Replay a FAILED job as a new attempt series (same id, history kept). */
   retryJob: RetryJobPayload;
   /**
@@ -265,6 +272,13 @@ export type MutationCancelJobArgs = {
 /** Submitting and steering jobs. */
 export type MutationPurgeJobsArgs = {
   input: PurgeJobsInput;
+};
+
+
+/** Submitting and steering jobs. */
+export type MutationRescheduleJobArgs = {
+  id: Scalars['ID']['input'];
+  runAt?: InputMaybe<Scalars['DateTime']['input']>;
 };
 
 
@@ -466,6 +480,18 @@ export type QueueStats = {
   type: Scalars['String']['output'];
 };
 
+/** The result of `rescheduleJob`. */
+export type RescheduleJobPayload = {
+  __typename?: 'RescheduleJobPayload';
+  /** The job with its new time: QUEUED with `runAt` (null: now), or RETRYING with `nextAttemptAt`. */
+  job?: Maybe<Job>;
+  /**
+   * Why it could not be rescheduled (INVALID_STATE unless QUEUED or RETRYING; OUT_OF_RANGE for a `runAt` more
+   * than 366 days ahead). Nothing was changed then.
+   */
+  userErrors: Array<UserError>;
+};
+
 /** The result of `retryJob`. */
 export type RetryJobPayload = {
   __typename?: 'RetryJobPayload';
@@ -554,6 +580,7 @@ export type SubmitJobInput = {
    * Schedules the job: it stays QUEUED and does not start before this instant (by PostgreSQL's clock; it starts
    * within about `RELAY_INTERVAL_MS` after it). At most 366 days ahead (OUT_OF_RANGE). Absent, or not in the
    * future: the job runs as soon as a worker is free, as without it. A `retryJob` of the job runs it at once.
+   * `rescheduleJob` moves it.
    */
   runAt?: InputMaybe<Scalars['DateTime']['input']>;
   /** Per-attempt timeout in milliseconds, 100..the type's timeout. Default: the type's timeout. */
@@ -735,6 +762,7 @@ export type ResolversTypes = ResolversObject<{
   PurgeJobsPayload: ResolverTypeWrapper<PurgeJobsPayload>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QueueStats: ResolverTypeWrapper<QueueStats>;
+  RescheduleJobPayload: ResolverTypeWrapper<Omit<RescheduleJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
   RetryJobPayload: ResolverTypeWrapper<Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
   RetryJobsInput: RetryJobsInput;
   RetryJobsPayload: ResolverTypeWrapper<Omit<RetryJobsPayload, 'jobs'> & { jobs: Array<ResolversTypes['Job']> }>;
@@ -773,6 +801,7 @@ export type ResolversParentTypes = ResolversObject<{
   PurgeJobsPayload: PurgeJobsPayload;
   Query: Record<PropertyKey, never>;
   QueueStats: QueueStats;
+  RescheduleJobPayload: Omit<RescheduleJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
   RetryJobPayload: Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
   RetryJobsInput: RetryJobsInput;
   RetryJobsPayload: Omit<RetryJobsPayload, 'jobs'> & { jobs: Array<ResolversParentTypes['Job']> };
@@ -870,6 +899,7 @@ export type JobUpdateResolvers<ContextType = GraphQLContext, ParentType extends 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelJob?: Resolver<ResolversTypes['CancelJobPayload'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
   purgeJobs?: Resolver<ResolversTypes['PurgeJobsPayload'], ParentType, ContextType, RequireFields<MutationPurgeJobsArgs, 'input'>>;
+  rescheduleJob?: Resolver<ResolversTypes['RescheduleJobPayload'], ParentType, ContextType, RequireFields<MutationRescheduleJobArgs, 'id'>>;
   retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
   retryJobs?: Resolver<ResolversTypes['RetryJobsPayload'], ParentType, ContextType, RequireFields<MutationRetryJobsArgs, 'input'>>;
   submitJob?: Resolver<ResolversTypes['SubmitJobPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobArgs, 'input'>>;
@@ -921,6 +951,11 @@ export type QueueStatsResolvers<ContextType = GraphQLContext, ParentType extends
   scheduled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   throughputLastMinute?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type RescheduleJobPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RescheduleJobPayload'] = ResolversParentTypes['RescheduleJobPayload']> = ResolversObject<{
+  job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
 export type RetryJobPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RetryJobPayload'] = ResolversParentTypes['RetryJobPayload']> = ResolversObject<{
@@ -981,6 +1016,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   PurgeJobsPayload?: PurgeJobsPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   QueueStats?: QueueStatsResolvers<ContextType>;
+  RescheduleJobPayload?: RescheduleJobPayloadResolvers<ContextType>;
   RetryJobPayload?: RetryJobPayloadResolvers<ContextType>;
   RetryJobsPayload?: RetryJobsPayloadResolvers<ContextType>;
   SkippedJob?: SkippedJobResolvers<ContextType>;
