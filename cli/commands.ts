@@ -28,8 +28,10 @@ export interface CommandArgs {
   failedBefore: string | undefined;
   deadLettered: boolean;
   all: boolean;
-  /** `submit --run-at`, or `--delay` from now: the ISO instant the job does not start before. */
+  /** `submit`/`reschedule` `--run-at`, or `--delay` from now: the ISO instant the job does not start before. */
   runAt: string | undefined;
+  /** `reschedule --now`. */
+  now: boolean;
 }
 
 type Command = (client: LongrunClient, positionals: string[], a: CommandArgs, o: Output) => Promise<number>;
@@ -262,6 +264,15 @@ export const commands: Record<CommandName, Command> = {
     if (userErrors.length) return refused(o, userErrors);
     // A running job is cancelled once its worker has stopped the handler: for now it is only asked to.
     o.out(a.json ? JSON.stringify(job) : `${job!.state === 'CANCELLED' ? 'cancelled' : 'cancel requested'} ${jobLine(job!)}`);
+    return 0;
+  },
+
+  async reschedule(client, positionals, a, o) {
+    if (a.runAt === undefined && !a.now) throw new UsageError('reschedule needs when: --run-at ISO, --delay DURATION or --now');
+    const { job, userErrors } = await client.rescheduleJob(positionals[0]!, { runAt: a.runAt ?? null });
+    if (userErrors.length) return refused(o, userErrors);
+    const when = job!.state === 'RETRYING' ? `next attempt at ${job!.nextAttemptAt}` : job!.runAt ? `run at ${job!.runAt}` : 'now';
+    o.out(a.json ? JSON.stringify(job) : `rescheduled ${jobLine(job!)} ${when}`);
     return 0;
   },
 

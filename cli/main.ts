@@ -47,9 +47,13 @@ function instant(option: 'failed-after' | 'failed-before' | 'run-at', v: string 
   return at.toISOString();
 }
 
-/** `submit --run-at ISO` or `--delay DURATION` (from now, by this machine's clock), not both: the job's runAt. */
-function runAt(at: string | undefined, delay: string | undefined): string | undefined {
-  if (at !== undefined && delay !== undefined) throw new UsageError('--run-at and --delay both say when the job runs: give one');
+/**
+ * `submit` / `reschedule` `--run-at ISO` or `--delay DURATION` (from now, by this machine's clock), or
+ * (`reschedule`) `--now`, one of them: the job's runAt (undefined: none given, or `--now`).
+ */
+function runAt(at: string | undefined, delay: string | undefined, now: boolean): string | undefined {
+  const given = [at !== undefined && '--run-at', delay !== undefined && '--delay', now && '--now'].filter((g) => g !== false);
+  if (given.length > 1) throw new UsageError(`${given.join(' and ')} ${given.length > 2 ? 'all' : 'both'} say when the job runs: give one`);
   const seconds = duration('delay', delay);
   return seconds === undefined ? instant('run-at', at) : new Date(Date.now() + seconds * 1000).toISOString();
 }
@@ -100,7 +104,8 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
     failedBefore: instant('failed-before', value('failed-before')),
     deadLettered: flag('dead-lettered'),
     all: flag('all'),
-    runAt: runAt(value('run-at'), value('delay')),
+    runAt: runAt(value('run-at'), value('delay'), flag('now')),
+    now: flag('now'),
   };
   if (!help) checkRequired(command, rest, given);
   const url = setting('url', value('url'), 'LONGRUN_URL', 'the GraphQL endpoint') ?? 'http://localhost:4000/graphql';

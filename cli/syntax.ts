@@ -70,6 +70,11 @@ export const COMMANDS = {
     description: 'FAILED jobs in the dead-letter stream, latest first, with their errors (one --type at most)',
   },
   cancel: { args: ['id'], options: [], description: 'cancel a job (a running one is aborted)' },
+  reschedule: {
+    args: ['id'],
+    options: [{ name: 'run-at', meta: 'ISO' }, { name: 'delay', meta: 'DURATION' }, { name: 'now' }],
+    description: 'move a QUEUED or RETRYING job: it runs at --run-at, after --delay, or --now (one of them)',
+  },
   retry: {
     args: [],
     optionalArgs: ['id'],
