@@ -188,8 +188,8 @@ export interface TypeRates {
   /** Jobs that reached a terminal state in the last 60 s. */
   finishedLastMinute: number;
   /**
-   * Seconds the longest-waiting QUEUED job has been queued (since its submit, `retryJob` replay or hand-back
-   * by a stopping worker: a QUEUED job's `updated_at`, see requeueMessage; a scheduled job since its `runAt`,
+   * Seconds the longest-waiting QUEUED job has been queued (since its submit, `retryJob` replay, `rescheduleJob`
+   * or hand-back by a stopping worker: a QUEUED job's `updated_at`, see requeueMessage; a scheduled job since its `runAt`,
    * and not before it); null when none is.
    */
   oldestQueuedAgeSeconds: number | null;

@@ -461,9 +461,9 @@ export type QueueStats = {
   /** Jobs that failed for good. */
   failed: Scalars['Int']['output'];
   /**
-   * Seconds the longest-waiting QUEUED job of this type has been queued: since its submit, or since `retryJob` or
-   * a stopping worker put it back in the queue; a scheduled job since its `runAt` (one not due yet does not
-   * count). Null when none is queued and due.
+   * Seconds the longest-waiting QUEUED job of this type has been queued: since its submit, or since `retryJob`,
+   * `rescheduleJob` or a stopping worker put it back in the queue; a scheduled job since its `runAt` (one not due
+   * yet does not count). Null when none is queued and due.
    */
   oldestQueuedAgeSeconds?: Maybe<Scalars['Float']['output']>;
   /** Jobs waiting for a worker (scheduled ones included). */
