@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 import { countRows, startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { bearer, collect, gql, wsClient } from '../support/graphql.js';
+import { sdkFor } from '../support/sdk.js';
 import { eventually } from '../support/streams.js';
 import { defineJobType } from '../../src/jobs/definition.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
@@ -267,4 +268,18 @@ it("an unknown id, or another owner's job: NOT_FOUND alike, and the job is untou
   expect((await reschedule(id, later, bob)).body.data.rescheduleJob).toMatchObject({ job: { runAt: later }, userErrors: [] });
   expect((await reschedule(id, runAt)).body.data.rescheduleJob).toMatchObject({ job: { runAt }, userErrors: [] }); // the admin key
   await gql(t.url, `mutation($id: ID!) { cancelJob(id: $id) { job { state } } }`, { id });
+});
+
+it('the SDK: rescheduleJob(id, { runAt }) moves the job, rescheduleJob(id) runs it now', async () => {
+  const sdk = sdkFor(t);
+  try {
+    const { id } = await submit({ type: 'demo.sleep', payload: { ms: 1, steps: 0 }, runAt: inMs(3_600_000) });
+    const runAt = inMs(7_200_000);
+    expect(await sdk.rescheduleJob(id, { runAt })).toMatchObject({ job: { id, state: 'QUEUED', runAt }, userErrors: [] });
+    expect(await sdk.rescheduleJob(id)).toMatchObject({ job: { id, state: 'QUEUED', runAt: null }, userErrors: [] });
+    await until(id, (j) => j.state === 'SUCCEEDED');
+    expect((await sdk.rescheduleJob(id)).userErrors).toMatchObject([{ code: 'INVALID_STATE', field: ['id'] }]);
+  } finally {
+    await sdk.close();
+  }
 });
