@@ -13,6 +13,8 @@ import { countRows, startTestApp, workerSwitch, type TestApp, type WorkerSwitch 
 import { bearer, collect, gql, wsClient } from '../support/graphql.js';
 import { sdkFor } from '../support/sdk.js';
 import { eventually } from '../support/streams.js';
+import type { Sql } from '../../src/db/client.js';
+import { markCancelled } from '../../src/db/transitions.js';
 import { defineJobType } from '../../src/jobs/definition.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { defineHandler, sleep } from '../../workers/handler.js';
@@ -236,6 +238,33 @@ it('refuses a job that is not waiting (INVALID_STATE) and writes nothing', async
   expect((await job(long.id)).seq).toBe(running.seq);
   await gql(t.url, `mutation($id: ID!) { cancelJob(id: $id) { job { state } } }`, { id: long.id });
 }, 60_000);
+
+it('a cancel that commits while the reschedule waits for the row wins: INVALID_STATE, and nothing of the reschedule is written', async () => {
+  const runAt = inMs(3_600_000);
+  const { id } = await submit({ type: 'demo.sleep', payload: { ms: 1, steps: 0 }, runAt });
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const cancel = t.env.sql.begin(async (tx) => {
+    const done = await markCancelled(tx as unknown as Sql, { id }); // cancelJob's statement, its commit held back
+    locked();
+    await released;
+    return done;
+  });
+  await isLocked;
+  const answer = reschedule(id);
+  const waiting = async () =>
+    (await t.env.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`)[0]!.n > 0;
+  await eventually(waiting, 'the reschedule to wait for the row');
+  release();
+  expect(await cancel).toMatchObject({ state: 'CANCELLED' });
+
+  const r = (await answer).body.data.rescheduleJob;
+  expect(r.userErrors).toEqual([{ code: 'INVALID_STATE', field: ['id'], message: 'a CANCELLED job cannot be rescheduled (only QUEUED and RETRYING jobs can)' }]);
+  expect(await job(id)).toMatchObject({ state: 'CANCELLED', runAt, events: [{ state: 'QUEUED' }, { state: 'CANCELLED' }] });
+  expect(await entriesOf(id)).toEqual([{ msgId: id, notBefore: new Date(runAt), published: false }]);
+});
 
 it('refuses a runAt more than 366 days ahead (OUT_OF_RANGE) or not a date-time, and writes nothing', async () => {
   const runAt = inMs(3_600_000);
