@@ -189,8 +189,8 @@ export interface TypeRates {
   finishedLastMinute: number;
   /**
    * Seconds the longest-waiting QUEUED job has been queued (since its submit, `retryJob` replay, `rescheduleJob`
-   * or hand-back by a stopping worker: a QUEUED job's `updated_at`, see requeueMessage; a scheduled job since its `runAt`,
-   * and not before it); null when none is.
+   * or hand-back by a stopping worker: a QUEUED job's `updated_at`, see requeueMessage; a scheduled job since
+   * its `runAt`, and not before it); null when none is.
    */
   oldestQueuedAgeSeconds: number | null;
 }
