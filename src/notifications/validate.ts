@@ -27,8 +27,13 @@ export interface NotifySettings {
 export const DEFAULT_NOTIFY_ON: readonly JobState[] = [JobState.SUCCEEDED, JobState.FAILED];
 export const MAX_NOTIFY_PER_JOB = 10;
 
-/** local@domain.tld, with no spaces, controls (NUL among them) or characters that need quoting. */
-const EMAIL = /^[^\s\x00-\x1f\x7f@<>()",;:\\[\]]+@[^\s\x00-\x1f\x7f@<>()",;:\\[\]]+\.[^\s\x00-\x1f\x7f@<>()",;:\\[\]]+$/;
+/**
+ * local@domain.tld: each side dot-separated parts, none empty (no `example..com`, no dot at either end), with no
+ * spaces, controls or other invisible characters (NUL, a zero-width space; `\p{C}`) or characters that need
+ * quoting.
+ */
+const PART = String.raw`[^\s\p{C}@<>()",;:\\[\].]+`;
+const EMAIL = new RegExp(`^${PART}(?:\\.${PART})*@${PART}(?:\\.${PART})+$`, 'u');
 
 /** A checked subscription, without its job id and subject (added when the job is inserted). */
 export type CheckedNotification = Pick<NewNotification, 'channel' | 'target' | 'onStates'>;
