@@ -81,5 +81,22 @@ export function validateNotify(
       else notifications.push({ channel: 'EMAIL', target: email, onStates });
     }
   });
-  return errors.length ? { errors } : { notifications };
+  return errors.length ? { errors } : { notifications: oncePerTarget(notifications) };
+}
+
+/**
+ * One subscription per webhook (as normalized) or email address, with the `on` lists of the entries naming it
+ * merged: an event reaches it once. Each entry a subscription of its own, a URL named twice (a default list
+ * merged with a job's own) got every event twice, under two delivery ids, so a receiver deduping on the
+ * delivery id acted on it twice.
+ */
+function oncePerTarget(list: readonly CheckedNotification[]): CheckedNotification[] {
+  const byTarget = new Map<string, CheckedNotification>();
+  for (const n of list) {
+    const key = `${n.channel} ${n.target}`;
+    const first = byTarget.get(key);
+    if (first) first.onStates = [...new Set([...first.onStates, ...n.onStates])];
+    else byTarget.set(key, { ...n });
+  }
+  return [...byTarget.values()];
 }
