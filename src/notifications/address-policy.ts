@@ -130,6 +130,7 @@ export function checkWebhookUrl(
     return { code: 'INVALID_WEBHOOK_URL', message: 'webhook URL must not contain credentials' };
   }
   if (raw.length > 2048) return { code: 'INVALID_WEBHOOK_URL', message: 'webhook URL is longer than 2048 characters' };
+  url.hash = ''; // never sent: `…/x#a` and `…/x` are one receiver
   if (isListed(url.hostname, policy)) return { url };
   const unlisted = listRefusal(url.hostname, policy);
   if (unlisted) return { code: 'WEBHOOK_NOT_ALLOWED', message: unlisted };

@@ -138,7 +138,7 @@ describe('webhook notifications', () => {
     const { job } = await submit({
       type: 'demo.sleep',
       payload: { ms: 10, steps: 1 },
-      notify: [{ webhook: url, on: ['SUCCEEDED'] }, { webhook: url }, { webhook: url.replace('http://', 'HTTP://'), on: ['CANCELLED'] }],
+      notify: [{ webhook: url, on: ['SUCCEEDED'] }, { webhook: url }, { webhook: url.replace('http://', 'HTTP://'), on: ['CANCELLED'] }, { webhook: `${url}#again` }],
     });
     const done = await eventually(async () => {
       const j = (await gql(t.url, NOTIFICATIONS, { id: job.id })).body.data.job;
