@@ -12,7 +12,8 @@
  * waits aside a moment for one of them (the next messages go on meanwhile), or, if none frees up (or the
  * receiver fails, or too many wait), its delivery waits in PostgreSQL the same way, unsent (not an attempt).
  * Only when PostgreSQL cannot be written is a message nak'ed, so JetStream keeps it (and a stopping
- * notifier hands the messages waiting aside back at once).
+ * notifier hands the messages waiting aside back at once), or when this process cannot send its channel
+ * (`HAND_BACKS_FOR_CHANNEL`).
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
@@ -54,6 +55,14 @@ export interface Notifier {
  * be recorded, so JetStream keeps the message (nak) and brings it back.
  */
 const INFRA_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.2 };
+/**
+ * How many times a notifier whose process cannot send a delivery's channel (no SMTP_URL or WEBHOOK_SECRET
+ * here: a rolling deploy that adds one) hands its message back unsent, no attempt used (nak, INFRA_BACKOFF:
+ * about 8 minutes in all), for the notifier of a process that can. Each such pull used an attempt that
+ * failed for want of the setting, and the delivery was dead-lettered before a notifier that could send it
+ * got it. Past them (no process has the setting any more) the delivery is tried and fails, as before.
+ */
+const HAND_BACKS_FOR_CHANNEL = 20;
 /**
  * How long a message waits aside for a slot of its receiver's share (a receiver that fails: not at all); long
  * enough for a slow receiver's sends to end and hand their slots over, well inside the consumer's AckWait
@@ -238,6 +247,11 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
           if (!msg) {
             log.warn({ subject: m.subject, seq: m.seq }, 'notifier: malformed message; acked and dropped');
             m.ack();
+            continue;
+          }
+          if (msg.channel && !(msg.channel === 'WEBHOOK' ? o.webhook : o.mailer) && m.info.deliveryCount <= HAND_BACKS_FOR_CHANNEL) {
+            log.debug({ deliveryId: msg.deliveryId, channel: msg.channel }, 'notifier: this process cannot send that channel; handed back');
+            m.nak(retryDelay(INFRA_BACKOFF, m.info.deliveryCount));
             continue;
           }
           const receiver = receiverOf(msg);
