@@ -103,6 +103,18 @@ function guardedLookup(policy: WebhookPolicy): LookupFunction {
   };
 }
 
+/**
+ * Why `policy` refuses a webhook URL before any DNS lookup, or null: the allow-list, and a literal address
+ * (never looked up). Checked at every send (the policy may have changed since the submit), and by a
+ * notifier before it takes a delivery (`notifier.ts`: another process's policy may let it through).
+ */
+export function policyRefusal(url: URL, policy: WebhookPolicy): string | null {
+  const unlisted = listRefusal(url.hostname, policy);
+  if (unlisted) return unlisted;
+  const literal = isIP(url.hostname.replace(/^\[|\]$/g, '')) && !isListed(url.hostname, policy) ? addressRefusal(url.hostname, policy) : null;
+  return literal && `webhook refused: ${literal}`;
+}
+
 /** POSTs the delivery; resolves on 2xx, throws a `DeliveryError` otherwise. */
 export function sendWebhook(d: DeliveryToSend, o: WebhookOptions, traceparent: string | null): Promise<void> {
   const body = JSON.stringify(notificationBody(d));
@@ -117,11 +129,8 @@ export function sendWebhook(d: DeliveryToSend, o: WebhookOptions, traceparent: s
     'longrun-signature-v2': signTimestamped(body, o.previousSecret ? [o.secret, o.previousSecret] : [o.secret], Math.floor(Date.now() / 1000)),
   };
   if (traceparent) headers.traceparent = traceparent;
-  // The policy may have changed since the submit: the allow-list, and a literal IP (never looked up) here.
-  const unlisted = listRefusal(url.hostname, o.policy);
-  if (unlisted) return Promise.reject(new DeliveryError(unlisted, true));
-  const literal = isIP(url.hostname.replace(/^\[|\]$/g, '')) && !isListed(url.hostname, o.policy) ? addressRefusal(url.hostname, o.policy) : null;
-  if (literal) return Promise.reject(new DeliveryError(`webhook refused: ${literal}`, true));
+  const refused = policyRefusal(url, o.policy);
+  if (refused) return Promise.reject(new DeliveryError(refused, true));
   return new Promise((resolve, reject) => {
     // One deadline for the whole exchange, from the request to the answer's status (and the first 500
     // characters of a refusal's body): the socket's own timeout only measures silence, so a receiver that
