@@ -28,8 +28,9 @@ import type { Names } from '../messaging/names.js';
 import { notificationDeliveries } from '../observability/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import type { Mailer } from './email.js';
+import { policyRefusal } from './address-policy.js';
 import { receiverOf, receiverShares } from './receiver-shares.js';
-import { isDeliveryError, policyRefusal, sendWebhook, type WebhookOptions } from './webhook.js';
+import { isDeliveryError, sendWebhook, type WebhookOptions } from './webhook.js';
 
 export interface NotifierOptions {
   sql: Sql;

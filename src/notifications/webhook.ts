@@ -14,9 +14,9 @@ import { createHmac } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import type { DeliveryToSend } from '../db/notifications.js';
-import { addressRefusal, isListed, listRefusal, type WebhookPolicy } from './address-policy.js';
+import { addressRefusal, isListed, policyRefusal, type WebhookPolicy } from './address-policy.js';
 
 /**
  * A send that failed; `permanent` ones are not retried (the address is refused, or the receiver answered
@@ -101,18 +101,6 @@ function guardedLookup(policy: WebhookPolicy): LookupFunction {
       callback(null, first.address, first.family);
     });
   };
-}
-
-/**
- * Why `policy` refuses a webhook URL before any DNS lookup, or null: the allow-list, and a literal address
- * (never looked up). Checked at every send (the policy may have changed since the submit), and by a
- * notifier before it takes a delivery (`notifier.ts`: another process's policy may let it through).
- */
-export function policyRefusal(url: URL, policy: WebhookPolicy): string | null {
-  const unlisted = listRefusal(url.hostname, policy);
-  if (unlisted) return unlisted;
-  const literal = isIP(url.hostname.replace(/^\[|\]$/g, '')) && !isListed(url.hostname, policy) ? addressRefusal(url.hostname, policy) : null;
-  return literal && `webhook refused: ${literal}`;
 }
 
 /** POSTs the delivery; resolves on 2xx, throws a `DeliveryError` otherwise. */
