@@ -24,10 +24,26 @@ const natsServers = z
     message: 'expected a comma-separated list such as nats://127.0.0.1:4222',
   });
 
+/**
+ * Why an entry of a host list can match no URL's host, or null. The list is matched on the host alone, so a
+ * port (`hooks.example.com:8443`, `[::1]:8443`; an IPv6 literal has two colons or more, or brackets) or a
+ * leading dot (`.example.com`, as NO_PROXY writes subdomains) would silently refuse every webhook to it.
+ */
+function unmatchableHost(h: string): string | null {
+  const port = /^(\[[^\]]*\]):\d*$/.exec(h) ?? /^([^:[\]]+):\d*$/.exec(h);
+  if (port) return `${h} has a port: list the host alone (${port[1]}); ports are not checked`;
+  if (h.startsWith('.')) return `${h} starts with a dot: list the subdomains as *${h}`;
+  return null;
+}
+
 const hostList = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean))
-  .refine((list) => list.every((h) => /^(\*\.)?[a-z0-9.:[\]-]+$/.test(h)), { message: 'expected host names such as hooks.example.com,*.example.org' });
+  .refine((list) => list.every((h) => /^(\*\.)?[a-z0-9.:[\]-]+$/.test(h)), { message: 'expected host names such as hooks.example.com,*.example.org' })
+  .superRefine((list, ctx) => {
+    const problem = list.map(unmatchableHost).find((p) => p !== null);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),

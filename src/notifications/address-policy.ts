@@ -111,6 +111,18 @@ export function listRefusal(host: string, policy: WebhookPolicy): string | null 
 }
 
 /**
+ * Why `policy` refuses a webhook URL before any DNS lookup, or null: the allow-list, and a literal address
+ * (never looked up). Checked at every send (the policy may have changed since the submit), and by a
+ * notifier before it takes a delivery (notifier.ts: another process's policy may let it through).
+ */
+export function policyRefusal(url: URL, policy: WebhookPolicy): string | null {
+  const unlisted = listRefusal(url.hostname, policy);
+  if (unlisted) return unlisted;
+  const literal = isIP(url.hostname.replace(/^\[|\]$/g, '')) && !isListed(url.hostname, policy) ? addressRefusal(url.hostname, policy) : null;
+  return literal && `webhook refused: ${literal}`;
+}
+
+/**
  * Checks a webhook URL at submit. Returns the URL, or the user-error code and message.
  */
 export function checkWebhookUrl(
@@ -130,6 +142,7 @@ export function checkWebhookUrl(
     return { code: 'INVALID_WEBHOOK_URL', message: 'webhook URL must not contain credentials' };
   }
   if (raw.length > 2048) return { code: 'INVALID_WEBHOOK_URL', message: 'webhook URL is longer than 2048 characters' };
+  url.hash = ''; // never sent: `…/x#a` and `…/x` are one receiver
   if (isListed(url.hostname, policy)) return { url };
   const unlisted = listRefusal(url.hostname, policy);
   if (unlisted) return { code: 'WEBHOOK_NOT_ALLOWED', message: unlisted };

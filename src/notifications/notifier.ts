@@ -12,7 +12,8 @@
  * waits aside a moment for one of them (the next messages go on meanwhile), or, if none frees up (or the
  * receiver fails, or too many wait), its delivery waits in PostgreSQL the same way, unsent (not an attempt).
  * Only when PostgreSQL cannot be written is a message nak'ed, so JetStream keeps it (and a stopping
- * notifier hands the messages waiting aside back at once).
+ * notifier hands the messages waiting aside back at once), or when this process cannot send it
+ * (`HAND_BACKS`).
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
@@ -27,6 +28,7 @@ import type { Names } from '../messaging/names.js';
 import { notificationDeliveries } from '../observability/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import type { Mailer } from './email.js';
+import { policyRefusal } from './address-policy.js';
 import { receiverOf, receiverShares } from './receiver-shares.js';
 import { isDeliveryError, sendWebhook, type WebhookOptions } from './webhook.js';
 
@@ -54,6 +56,18 @@ export interface Notifier {
  * be recorded, so JetStream keeps the message (nak) and brings it back.
  */
 const INFRA_BACKOFF: BackoffPolicy = { baseMs: 1000, factor: 2, maxMs: 30_000, jitter: 0.2 };
+/**
+ * How many times a notifier whose process cannot send a delivery (no SMTP_URL or WEBHOOK_SECRET here, or a
+ * WEBHOOK_ALLOWED_HOSTS / WEBHOOK_ALLOW_PRIVATE that refuses its URL: a rolling deploy that adds or widens one)
+ * hands its message back unsent, no attempt used (nak, INFRA_BACKOFF: about 8 minutes in all), for the
+ * notifier of a process that can. Each such pull used an attempt that failed for want of the setting (a
+ * refused URL at once for good), and the delivery was dead-lettered before a notifier that could send it got
+ * it. Past them (no process can: the setting was removed or narrowed everywhere) it is tried and fails.
+ */
+const HAND_BACKS = 20;
+
+/** The notifier's error for a channel this process has no settings for. */
+const NOT_CONFIGURED = { WEBHOOK: 'webhooks are not configured (WEBHOOK_SECRET)', EMAIL: 'email is not configured (SMTP_URL)' } as const;
 /**
  * How long a message waits aside for a slot of its receiver's share (a receiver that fails: not at all); long
  * enough for a slow receiver's sends to end and hand their slots over, well inside the consumer's AckWait
@@ -105,11 +119,19 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
 
   function send(d: DeliveryToSend, traceparent: string | null): Promise<void> {
     if (d.channel === 'WEBHOOK') {
-      if (!o.webhook) throw new Error('webhooks are not configured (WEBHOOK_SECRET)');
+      if (!o.webhook) throw new Error(NOT_CONFIGURED.WEBHOOK);
       return sendWebhook(d, o.webhook, traceparent);
     }
-    if (!o.mailer) throw new Error('email is not configured (SMTP_URL)');
+    if (!o.mailer) throw new Error(NOT_CONFIGURED.EMAIL);
     return o.mailer.send(d);
+  }
+
+  /** Why this process cannot send the message's delivery (its settings, by the message's channel and target), or null. */
+  function cannotSend(msg: NotificationMessage): string | null {
+    if (msg.channel === 'EMAIL') return o.mailer ? null : NOT_CONFIGURED.EMAIL;
+    if (msg.channel !== 'WEBHOOK') return null; // a message from before the field: found out when sending
+    if (!o.webhook) return NOT_CONFIGURED.WEBHOOK;
+    return URL.canParse(msg.target ?? '') ? policyRefusal(new URL(msg.target!), o.webhook.policy) : null;
   }
 
   /**
@@ -238,6 +260,12 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
           if (!msg) {
             log.warn({ subject: m.subject, seq: m.seq }, 'notifier: malformed message; acked and dropped');
             m.ack();
+            continue;
+          }
+          const cannot = m.info.deliveryCount <= HAND_BACKS ? cannotSend(msg) : null;
+          if (cannot) {
+            log.debug({ deliveryId: msg.deliveryId, channel: msg.channel, cannot }, 'notifier: this process cannot send it; handed back');
+            m.nak(retryDelay(INFRA_BACKOFF, m.info.deliveryCount));
             continue;
           }
           const receiver = receiverOf(msg);

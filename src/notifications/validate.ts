@@ -27,8 +27,13 @@ export interface NotifySettings {
 export const DEFAULT_NOTIFY_ON: readonly JobState[] = [JobState.SUCCEEDED, JobState.FAILED];
 export const MAX_NOTIFY_PER_JOB = 10;
 
-/** local@domain.tld, with no spaces, controls (NUL among them) or characters that need quoting. */
-const EMAIL = /^[^\s\x00-\x1f\x7f@<>()",;:\\[\]]+@[^\s\x00-\x1f\x7f@<>()",;:\\[\]]+\.[^\s\x00-\x1f\x7f@<>()",;:\\[\]]+$/;
+/**
+ * local@domain.tld: each side dot-separated parts, none empty (no `example..com`, no dot at either end), with no
+ * spaces, controls or other invisible characters (NUL, a zero-width space; `\p{C}`) or characters that need
+ * quoting.
+ */
+const PART = String.raw`[^\s\p{C}@<>()",;:\\[\].]+`;
+const EMAIL = new RegExp(`^${PART}(?:\\.${PART})*@${PART}(?:\\.${PART})+$`, 'u');
 
 /** A checked subscription, without its job id and subject (added when the job is inserted). */
 export type CheckedNotification = Pick<NewNotification, 'channel' | 'target' | 'onStates'>;
@@ -76,5 +81,22 @@ export function validateNotify(
       else notifications.push({ channel: 'EMAIL', target: email, onStates });
     }
   });
-  return errors.length ? { errors } : { notifications };
+  return errors.length ? { errors } : { notifications: oncePerTarget(notifications) };
+}
+
+/**
+ * One subscription per webhook (as normalized) or email address, with the `on` lists of the entries naming it
+ * merged: an event reaches it once. Each entry a subscription of its own, a URL named twice (a default list
+ * merged with a job's own) got every event twice, under two delivery ids, so a receiver deduping on the
+ * delivery id acted on it twice.
+ */
+function oncePerTarget(list: readonly CheckedNotification[]): CheckedNotification[] {
+  const byTarget = new Map<string, CheckedNotification>();
+  for (const n of list) {
+    const key = `${n.channel} ${n.target}`;
+    const first = byTarget.get(key);
+    if (first) first.onStates = [...new Set([...first.onStates, ...n.onStates])];
+    else byTarget.set(key, { ...n });
+  }
+  return [...byTarget.values()];
 }

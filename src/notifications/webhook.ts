@@ -14,9 +14,9 @@ import { createHmac } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import type { DeliveryToSend } from '../db/notifications.js';
-import { addressRefusal, isListed, listRefusal, type WebhookPolicy } from './address-policy.js';
+import { addressRefusal, isListed, policyRefusal, type WebhookPolicy } from './address-policy.js';
 
 /**
  * A send that failed; `permanent` ones are not retried (the address is refused, or the receiver answered
@@ -117,11 +117,8 @@ export function sendWebhook(d: DeliveryToSend, o: WebhookOptions, traceparent: s
     'longrun-signature-v2': signTimestamped(body, o.previousSecret ? [o.secret, o.previousSecret] : [o.secret], Math.floor(Date.now() / 1000)),
   };
   if (traceparent) headers.traceparent = traceparent;
-  // The policy may have changed since the submit: the allow-list, and a literal IP (never looked up) here.
-  const unlisted = listRefusal(url.hostname, o.policy);
-  if (unlisted) return Promise.reject(new DeliveryError(unlisted, true));
-  const literal = isIP(url.hostname.replace(/^\[|\]$/g, '')) && !isListed(url.hostname, o.policy) ? addressRefusal(url.hostname, o.policy) : null;
-  if (literal) return Promise.reject(new DeliveryError(`webhook refused: ${literal}`, true));
+  const refused = policyRefusal(url, o.policy);
+  if (refused) return Promise.reject(new DeliveryError(refused, true));
   return new Promise((resolve, reject) => {
     // One deadline for the whole exchange, from the request to the answer's status (and the first 500
     // characters of a refusal's body): the socket's own timeout only measures silence, so a receiver that

@@ -131,6 +131,25 @@ describe('webhook notifications', () => {
     expect(receiver.requests.filter((r) => r.path === '/failed-only')).toHaveLength(0);
   });
 
+  it('sends an event once to a webhook that several entries name (their `on` lists merged), with one delivery id', async () => {
+    // Each entry was a subscription of its own: the same URL twice (a default list merged with the job's own)
+    // got each event twice, under two delivery ids, so a receiver deduping on deliveryId acted on it twice.
+    const url = `${receiver.url}/named-twice`;
+    const { job } = await submit({
+      type: 'demo.sleep',
+      payload: { ms: 10, steps: 1 },
+      notify: [{ webhook: url, on: ['SUCCEEDED'] }, { webhook: url }, { webhook: url.replace('http://', 'HTTP://'), on: ['CANCELLED'] }, { webhook: `${url}#again` }],
+    });
+    const done = await eventually(async () => {
+      const j = (await gql(t.url, NOTIFICATIONS, { id: job.id })).body.data.job;
+      return j.state === 'SUCCEEDED' && j.notifications.length > 0 && j.notifications.every((n: any) => n.status !== 'PENDING') ? j : undefined;
+    }, 30_000, 'notifications settled');
+    expect(done.notifications.map((n: any) => [n.target, n.jobState, n.status])).toEqual([[url, 'SUCCEEDED', 'SENT']]);
+    expect(receiver.requests.filter((r) => r.path === '/named-twice')).toHaveLength(1);
+    const subscriptions = await t.env.sql<{ on: string }[]>`select on_states::text as on from job_notifications where job_id = ${job.id}`;
+    expect(subscriptions.map((r) => r.on)).toEqual(['{SUCCEEDED,FAILED,CANCELLED}']);
+  });
+
   it('notifies a cancellation, and again (a new delivery id) when a replayed job fails again', async () => {
     const { job: long } = await submit({
       type: 'demo.sleep',

@@ -74,6 +74,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://db/x' })).toThrow('invalid DATABASE_URL="mysql://db/x"');
   });
 
+  it('refuses a WEBHOOK_ALLOWED_HOSTS entry that can match no host (a port, a leading dot), naming it; takes IPv6 literals', () => {
+    // The list is matched on the URL's host alone: `hooks.example.com:8443` was taken and matched nothing, so every
+    // webhook to that host was refused at submit, and the deliveries already waiting for it failed at their next send.
+    const refusals: [string, string][] = [
+      ['hooks.example.com:8443', 'hooks.example.com:8443 has a port: list the host alone (hooks.example.com); ports are not checked'],
+      ['a.example.org, [::1]:8443', '[::1]:8443 has a port: list the host alone ([::1]); ports are not checked'],
+      ['.example.com', '.example.com starts with a dot: list the subdomains as *.example.com'],
+    ];
+    for (const [value, message] of refusals) {
+      expect(() => loadConfig({ WEBHOOK_ALLOWED_HOSTS: value }), value).toThrow(`invalid WEBHOOK_ALLOWED_HOSTS=${JSON.stringify(value)}: ${message}`);
+    }
+    expect(loadConfig({ WEBHOOK_ALLOWED_HOSTS: 'Hooks.Example.com, *.corp.example, ::1, [fd00::1], 10.0.0.5' }).WEBHOOK_ALLOWED_HOSTS).toEqual([
+      'hooks.example.com',
+      '*.corp.example',
+      '::1',
+      '[fd00::1]',
+      '10.0.0.5',
+    ]);
+  });
+
   it('keeps finished jobs 30 days and FAILED ones 90 by default; 0 keeps them for ever; a negative age is refused', () => {
     const day = 86_400_000;
     expect(retentionAges(loadConfig({}))).toEqual({ SUCCEEDED: 30 * day, CANCELLED: 30 * day, FAILED: 90 * day });
