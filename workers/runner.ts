@@ -19,6 +19,7 @@ import type { Nats } from '../src/messaging/connect.js';
 import type { DeadLetterDeps } from '../src/messaging/dead-letters.js';
 import { jobMessageSchema, parseMessage } from '../src/messaging/messages.js';
 import type { Names } from '../src/messaging/names.js';
+import { PULL_EXPIRES_MS } from '../src/messaging/streams.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler } from './handler.js';
 import { Attempt, type AttemptDeps } from './attempt.js';
@@ -52,7 +53,8 @@ export interface WorkerPool {
   /** Jobs claimed and waiting in the local queue for a free slot. */
   readonly queued: number;
   /**
-   * Graceful stop: no new messages; jobs waiting in the local queue are handed back at once, running jobs
+   * Graceful stop: no new pulls (the one out ends by itself within PULL_EXPIRES_MS, what it brings handed
+   * back as it comes); jobs waiting in the local queue are handed back at once, running jobs
    * get `graceMs` to finish, then are aborted and handed back (QUEUED, message nak'ed for immediate
    * redelivery). Those writes get STOP_WRITE_WAIT_MS more: with PostgreSQL unreachable the stop gives them
    * up and returns, and such jobs come back to a worker once their lease and AckWait run out.
@@ -105,7 +107,6 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   /** Every job type's pull loop (each waits on its own `wake`). */
   const pulls: Loop[] = [];
   const loops: Promise<void>[] = [];
-  const stopFetch = new Set<() => void>();
 
   // Claims and successes are written in batches: every claim (success) that comes while one is being
   // written goes into the next statement, so a busy worker commits once per batch, not once per job; and
@@ -269,15 +270,13 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         continue;
       }
       try {
-        const batch = await consumer.fetch({ max_messages: free, expires: 5000 });
-        const stop = () => void batch.close();
-        stopFetch.add(stop);
+        // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
+        const batch = await consumer.fetch({ max_messages: free, expires: PULL_EXPIRES_MS });
         for await (const m of batch) {
           loop.inUse++;
           handling++;
           void deliver(m, loop);
         }
-        stopFetch.delete(stop);
       } catch (e) {
         if (stopping) break;
         log.warn({ err: e, type: bound.type.name }, 'pull failed (NATS unavailable?); retrying');
@@ -301,12 +300,13 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     },
     async stop(graceMs) {
       stopping = true;
-      for (const stop of stopFetch) stop();
       for (const loop of pulls) wake(loop);
       // Jobs in the local queue never started: hand them back now (a claim still in flight does so
       // when it lands). Running ones get the grace period.
       for (const h of held.attempts.values()) if (!h.started) h.abort('shutdown');
       const deadline = Date.now() + graceMs;
+      // The pulls out end within PULL_EXPIRES_MS; what they bring meanwhile is nak'ed as it comes.
+      await Promise.race([Promise.allSettled(loops), pause(PULL_EXPIRES_MS + 5000)]);
       while (handling && Date.now() < deadline) await pause(50);
       for (const h of held.attempts.values()) h.abort('shutdown');
       const writeDeadline = Date.now() + STOP_WRITE_WAIT_MS;
@@ -318,7 +318,6 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         log.warn({ jobs: [...held.attempts.keys()] }, 'stopping without writing the outcome or hand-back of these jobs (PostgreSQL unreachable); they are redelivered after AckWait');
       }
       held.close();
-      await Promise.race([Promise.allSettled(loops), pause(6000)]);
     },
   };
 }

@@ -1,0 +1,57 @@
+/**
+ * A worker stopped while jobs are on their way to it: every message its pull request was answered with is
+ * handed back at once (nak'ed, redelivered now), none left unacked until the AckWait. With a long AckWait,
+ * another worker started right after the stop runs every job soon; a message stranded with the stopping
+ * worker would wait the whole AckWait.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineJobType } from '../../src/jobs/definition.js';
+import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
+import { defineHandler } from '../../workers/handler.js';
+import { startWorkerPool } from '../../workers/pool.js';
+import type { WorkerPool } from '../../workers/runner.js';
+import { gql } from '../support/graphql.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+
+const ROUNDS = 8;
+const JOBS = 200;
+const quickJob = defineJobType({ name: 'test.quick', description: 'returns at once', payload: z.object({}) });
+const quickHandler = defineHandler(quickJob, async () => null);
+
+let t: TestApp;
+let pool: WorkerPool | null = null;
+beforeAll(async () => {
+  t = await startTestApp({
+    types: [...BUILTIN_JOB_TYPES, quickJob],
+    handlers: null,
+    // Far beyond the test's wait: a job back before it came back because it was nak'ed.
+    config: { ACK_WAIT_MS: '600000' },
+  });
+});
+afterAll(async () => {
+  await pool?.stop(5000);
+  await t?.dispose();
+});
+
+const SUBMIT_JOBS = `mutation($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id } userErrors { code } } }`;
+const states = async () =>
+  t.env.sql<{ state: string; n: number }[]>`select state::text, count(*)::int as n from jobs group by state order by state`;
+
+it('hands back every message on its way to a stopping worker: a worker started next runs every job at once', async () => {
+  for (let round = 0; round < ROUNDS; round++) {
+    pool = await startWorkerPool(t.config, t.app.deps, [quickHandler]);
+    await new Promise((r) => setTimeout(r, 200)); // idle: its pull request waits on the server
+    const submitted = gql(t.url, SUBMIT_JOBS, { inputs: Array.from({ length: JOBS }, () => ({ type: quickJob.name, payload: {} })) });
+    // Stop while the messages are being delivered (a little later each round).
+    await new Promise((r) => setTimeout(r, round * 3));
+    const stopped = pool.stop(5000);
+    expect((await submitted).body.data.submitJobs.userErrors).toEqual([]);
+    await stopped;
+    pool = null;
+  }
+  pool = await startWorkerPool(t.config, t.app.deps, [quickHandler]);
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && (await states()).some((s) => s.state !== 'SUCCEEDED')) await new Promise((r) => setTimeout(r, 200));
+  expect(await states()).toEqual([{ state: 'SUCCEEDED', n: ROUNDS * JOBS }]);
+}, 120_000);
