@@ -25,6 +25,7 @@ import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
 import { notificationMessageSchema, parseMessage, type NotificationMessage } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
+import { PULL_EXPIRES_MS } from '../messaging/streams.js';
 import { notificationDeliveries } from '../observability/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import type { Mailer } from './email.js';
@@ -97,7 +98,6 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   const { sql, log } = o;
   const consumer = await o.nats.js.consumers.get(o.names.notificationsStream, o.names.notifierConsumer);
   let stopped = false;
-  let messages: Awaited<ReturnType<typeof consumer.fetch>> | null = null;
   /** Sends and the PostgreSQL writes of turns not taken, at most `concurrency` at once (the loop waits). */
   const inFlight = new Set<Promise<void>>();
   const shares = receiverShares(o.concurrency);
@@ -254,8 +254,13 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         // (30 s, a worker process's), and both copies were sent.
         while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
         if (stopped) break; // no new messages once stopping
-        messages = await consumer.fetch({ max_messages: o.concurrency - inFlight.size, expires: 5000 });
+        // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
+        const messages = await consumer.fetch({ max_messages: o.concurrency - inFlight.size, expires: PULL_EXPIRES_MS });
         for await (const m of messages) {
+          if (stopped) {
+            m.nak();
+            continue;
+          }
           const msg = parseMessage(notificationMessageSchema, m.data);
           if (!msg) {
             log.warn({ subject: m.subject, seq: m.seq }, 'notifier: malformed message; acked and dropped');
@@ -273,7 +278,6 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
           else if (shares.failing(receiver)) nextTurn(m, msg, receiver, 'failing');
           else if (waitingCount >= o.concurrency) nextTurn(m, msg, receiver, 'busy');
           else wait(receiver, m, msg);
-          if (stopped) break;
         }
       } catch (e) {
         if (!stopped) log.warn({ err: e }, 'notifier: consumer failed; restarting');
@@ -286,8 +290,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
     async stop() {
       stopped = true;
       for (const [receiver, queue] of waiting) for (const e of [...queue]) (unwait(receiver, e), e.m.nak());
-      await messages?.close();
-      await orAfter(loop, 2000, undefined); // the timer is cleared when the loop ends first
+      await orAfter(loop, PULL_EXPIRES_MS + 2000, undefined); // the timer is cleared when the loop ends first
       await Promise.allSettled([...inFlight]);
       o.mailer?.close();
     },
