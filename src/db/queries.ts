@@ -229,6 +229,8 @@ const HISTORY_COLUMNS = `job_id as "jobId", seq, kind, state, progress, message,
 /** A page of one job's history: its first `limit` rows after `afterSeq`, or its last `limit` (`newest`). */
 export interface EventsPageRead {
   jobId: string;
+  /** The job's seq as the caller read it: rows after it (changes since that read) are left out. */
+  untilSeq: number;
   afterSeq: number;
   limit: number;
   newest: boolean;
@@ -237,17 +239,17 @@ export interface EventsPageRead {
 /**
  * Pages of several jobs' histories in one statement (the `Job.events` of every job in a response), each a
  * lateral index range scan of `job_history` that stops at its limit (never a job's whole history), rows in
- * seq order; `read` is the index of the page a row belongs to.
+ * seq order, none after the job's seq as read (`untilSeq`); `read` is the index of the page a row belongs to.
  */
 export async function eventPagesOf(sql: Sql, reads: readonly EventsPageRead[]): Promise<(EventRow & { read: number })[]> {
   const page = (order: string, newest: string) =>
-    `(select ${HISTORY_COLUMNS} from job_history where job_id = x.id and seq > x.after_seq and ${newest} order by seq ${order} limit x.n)`;
+    `(select ${HISTORY_COLUMNS} from job_history where job_id = x.id and seq > x.after_seq and seq <= x.until_seq and ${newest} order by seq ${order} limit x.n)`;
   // `newest` as 0/1: postgres.js sends a boolean array as one boolean.
   return sql.unsafe<(EventRow & { read: number })[]>(
-    `select x.i::int - 1 as read, h.* from unnest($1::uuid[], $2::int[], $3::int[], $4::int[]) with ordinality as x(id, after_seq, n, newest, i)
+    `select x.i::int - 1 as read, h.* from unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::int[]) with ordinality as x(id, after_seq, n, newest, until_seq, i)
      cross join lateral (${page('asc', 'x.newest = 0')} union all ${page('desc', 'x.newest = 1')}) h
      order by x.i, h.seq`,
-    [reads.map((r) => r.jobId), reads.map((r) => r.afterSeq), reads.map((r) => r.limit), reads.map((r) => (r.newest ? 1 : 0))] as never[],
+    [reads.map((r) => r.jobId), reads.map((r) => r.afterSeq), reads.map((r) => r.limit), reads.map((r) => (r.newest ? 1 : 0)), reads.map((r) => r.untilSeq)] as never[],
   );
 }
 

@@ -15,8 +15,11 @@ export interface GraphQLContext {
   viewer: Viewer;
   /** The API key of the request (null when auth is off); per-key limits count on it. */
   keyId: string | null;
-  /** Batches the `events` pages of every Job in one response into one query. */
-  events(jobId: string, page: EventsPage): Promise<EventRow[]>;
+  /**
+   * Batches the `events` pages of every Job in one response into one query. Rows after the job's seq as
+   * read are left out: a job's history and its other fields in one answer are one read of it.
+   */
+  events(job: { id: string; seq: number }, page: EventsPage): Promise<EventRow[]>;
   /** Batches the attempt errors of every Job in one response into one query. */
   attemptErrors(jobId: string): Promise<EventRow[]>;
   /** Batches notification-delivery reads of every Job in one response into one query. */
@@ -63,9 +66,9 @@ export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer, req
 function eventsLoader(deps: JobDeps): GraphQLContext['events'] {
   const load = batchCalls(
     (reads: EventsPageRead[]) => eventPages(deps, reads),
-    (r) => `${r.jobId} ${r.afterSeq} ${r.limit} ${r.newest}`,
+    (r) => `${r.jobId} ${r.untilSeq} ${r.afterSeq} ${r.limit} ${r.newest}`,
   );
-  return (jobId, page) => load({ jobId, ...page });
+  return (job, page) => load({ jobId: job.id, untilSeq: job.seq, ...page });
 }
 
 function submitCharge({ submitRate, keyId }: RequestInfo): SubmitCharge {

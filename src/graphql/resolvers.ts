@@ -90,9 +90,12 @@ export const resolvers: Resolvers = {
     error: (u) => u.error ?? null,
   },
   Job: {
+    // Both as of this read of the job: no row after its seq (an attempt that ended since is not in them).
     attemptErrors: async (job, _, ctx) =>
-      (await ctx.attemptErrors(job.id)).map((e) => ({ attempt: e.attempt, message: e.error ?? e.message ?? 'error', at: e.at })),
-    events: (job, args, ctx) => ctx.events(job.id, eventsPage(args)),
+      (await ctx.attemptErrors(job.id))
+        .filter((e) => e.seq <= job.seq)
+        .map((e) => ({ attempt: e.attempt, message: e.error ?? e.message ?? 'error', at: e.at })),
+    events: (job, args, ctx) => ctx.events(job, eventsPage(args)),
     notifications: (job, _, ctx) => ctx.notifications(job.id),
   },
 };

@@ -275,7 +275,7 @@ export interface EventsArgs {
 }
 
 /** A page of a job's history, checked: which rows `Job.events` answers. */
-export type EventsPage = Omit<EventsPageRead, 'jobId'>;
+export type EventsPage = Omit<EventsPageRead, 'jobId' | 'untilSeq'>;
 
 /**
  * Checks `Job.events`' arguments: the rows after seq `after` (0: from the start), the first `first` of them

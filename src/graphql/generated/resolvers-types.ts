@@ -48,7 +48,7 @@ export type CancelJobPayload = {
 /** A background job. */
 export type Job = {
   __typename?: 'Job';
-  /** The error of every failed attempt, oldest first. */
+  /** The error of every failed attempt, oldest first, as of this read of the job (up to its `seq`). */
   attemptErrors: Array<AttemptError>;
   /** Attempts started so far in the current attempt series. */
   attempts: Scalars['Int']['output'];
@@ -61,6 +61,8 @@ export type Job = {
    * time (an hour-long job records about 14,000). Without arguments, the first 500: a job with a longer
    * history answers only its first 500 rows. Page forwards with `after`: the `seq` of the last row you got;
    * a page shorter than its size is the last one. `last` gives the newest rows instead (after `after`).
+   * As of this read of the job: no row after its `seq`, so the newest row is the change that made its
+   * `state` (a change since, say the start of a retry, comes in a later read or from `jobProgress`).
    */
   events: Array<JobEvent>;
   /** When the job reached a terminal state. */
