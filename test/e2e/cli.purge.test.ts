@@ -2,16 +2,14 @@
  * A one-off purge: the admin-only `purgeJobs` mutation and `longrun purge` on top of it (spawned as a user
  * runs it). Jobs are finished through the guarded transitions and made old by backdating `finished_at`.
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markCancelled, markFailed, markRunning, markSucceeded } from '../../src/db/transitions.js';
 import type { JobRow } from '../../src/db/schema.js';
 import { copyToDeadLetters } from '../../src/messaging/dead-letters.js';
+import { runCli, type CliRun } from '../support/cli.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { bearer, gql, SUBMIT } from '../support/graphql.js';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
 
 let t: TestApp;
 beforeAll(async () => {
@@ -21,13 +19,8 @@ afterAll(async () => {
   await t?.dispose();
 });
 
-function longrun(args: string[], token = t.key ?? ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: token, NODE_OPTIONS: '' };
-    execFile(process.execPath, [BIN, ...args], { env }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+function longrun(args: string[], token = t.key ?? ''): Promise<CliRun> {
+  return runCli(t.url, token, args);
 }
 
 const submit = async () => (await gql(t.url, SUBMIT, { input: { type: 'demo.noop', payload: {} } })).body.data.submitJob.job.id as string;

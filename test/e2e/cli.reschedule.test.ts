@@ -3,24 +3,16 @@
  * with it); none of them, or two, is bad usage (exit 2, nothing sent); one too far ahead and a job that is not
  * waiting are refused input (exit 2); an unknown id is NOT_FOUND (exit 3).
  */
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { expect, it } from 'vitest';
+import { runCli, type CliRun } from '../support/cli.js';
 import { useAppWithWorkerSwitch } from '../support/app.js';
 import { gql } from '../support/graphql.js';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
 const app = useAppWithWorkerSwitch(); // its workers are never started: the jobs stay QUEUED
 
-function longrun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { t } = app;
-  const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '', NODE_OPTIONS: '' };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+function longrun(...args: string[]): Promise<CliRun> {
+  return runCli(app.t.url, app.t.key ?? '', args);
 }
 const jobOf = async (id: string) => (await gql(app.t.url, 'query($id: ID!) { job(id: $id) { state runAt seq } }', { id })).body.data.job;
 async function scheduled(): Promise<string> {

@@ -3,17 +3,15 @@
  * `retryJobs` a page (1,000) at a time until nothing more matches; and its usage errors. Spawned as a user
  * runs it.
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
+import { runCli, type CliRun } from '../support/cli.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { bearer, gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { outage, outageHandler, outageJob, slowHandler, slowJob } from '../support/outage-job.js';
 import { holdJobRow } from '../support/held-row.js';
 import { eventually } from '../support/receivers.js';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
 
 let t: TestApp;
 let key: string;
@@ -25,13 +23,8 @@ afterAll(async () => {
   await t?.dispose();
 });
 
-function longrun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: key, NODE_OPTIONS: '' };
-    execFile(process.execPath, [BIN, ...args], { env }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+function longrun(args: string[]): Promise<CliRun> {
+  return runCli(t.url, key, args);
 }
 
 const SUBMIT_MANY = `mutation($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id } userErrors { code } } }`;

@@ -3,26 +3,18 @@
  * both together, or a bad value, are bad usage (exit 2, nothing sent); one too far ahead is refused input
  * (exit 2). `show` prints its runAt and `stats` its type's scheduled count (the last column).
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { expect, it } from 'vitest';
+import { runCli, type CliRun } from '../support/cli.js';
 import { countRows, useAppWithWorkerSwitch } from '../support/app.js';
 import { gql } from '../support/graphql.js';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
 const app = useAppWithWorkerSwitch(); // its workers are never started: scheduled jobs stay QUEUED anyway
 
-function longrun(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function longrun(...args: string[]): Promise<CliRun> {
   return longrunIn({}, ...args);
 }
-function longrunIn(extraEnv: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { t } = app;
-  const env = { ...process.env, LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '', NODE_OPTIONS: '', ...extraEnv };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
+function longrunIn(extraEnv: Record<string, string>, ...args: string[]): Promise<CliRun> {
+  return runCli(app.t.url, app.t.key ?? '', args, extraEnv);
 }
 const runAtOf = async (id: string) => (await gql(app.t.url, 'query($id: ID!) { job(id: $id) { state runAt } }', { id })).body.data.job;
 
