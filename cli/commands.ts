@@ -97,7 +97,7 @@ function printPage(page: JobPageFragment, a: CommandArgs, o: Output, header: str
 }
 
 /**
- * Calls a mutation that works a page per call (`purgeJobs`, `retryJobs`) until it says nothing more matches;
+ * Calls a mutation that works a page per call (`purgeJobs`, `retryJobs`, `cancelJobs`) until it says nothing more matches;
  * `call` makes one call and counts what it did. Refused input ends it (exit 2; that call did nothing: a later
  * page can be refused where the first were not, as `retry --timeout-ms` is by a page with a type whose range
  * it is outside); an error ends it too and is thrown. Either way, what the calls before did (`done`) is said
@@ -169,6 +169,32 @@ async function retryMatching(client: LongrunClient, a: CommandArgs, options: { t
   );
   if (exit !== null) return exit;
   o.out(a.json ? JSON.stringify({ retried }) : `retried ${retried} jobs`);
+  return 0;
+}
+
+/**
+ * `cancel` without an id: every job not finished that matches, a page (at most 1,000) per call while the
+ * server says more match. The first call's `submittedBefore` (the server's time) bounds the later ones, so
+ * jobs submitted meanwhile are left alone.
+ */
+async function cancelMatching(client: LongrunClient, a: CommandArgs, o: Output): Promise<number> {
+  const input = { types: a.types ?? null, states: a.states ?? null, submittedBefore: null as string | null };
+  let cancelled = 0;
+  let requested = 0;
+  const said = () => `cancelled ${cancelled} jobs, asked the workers of ${requested} running ones to stop them`;
+  const exit = await untilNoMore(
+    o,
+    async () => {
+      const r = await client.cancelJobs(input);
+      cancelled += r.cancelled;
+      requested += r.cancelRequested;
+      input.submittedBefore = r.submittedBefore ?? null;
+      return { userErrors: r.userErrors, more: r.hasMore };
+    },
+    () => (cancelled + requested) && said(),
+  );
+  if (exit !== null) return exit;
+  o.out(a.json ? JSON.stringify({ cancelled, cancelRequested: requested }) : said());
   return 0;
 }
 
@@ -260,7 +286,14 @@ export const commands: Record<CommandName, Command> = {
   },
 
   async cancel(client, positionals, a, o) {
-    const { job, userErrors } = await client.cancelJob(positionals[0]!);
+    const given = [a.types && '--type', a.states && '--state', a.all && '--all'].filter((f): f is string => typeof f === 'string');
+    const id = positionals[0];
+    if (id === undefined) {
+      if (!given.length) throw new UsageError('cancel needs <id>, or which jobs: --type, --state, or --all');
+      return cancelMatching(client, a, o);
+    }
+    if (given.length) throw new UsageError(`cancel <id> cancels that job alone: ${given.join(', ')} does not apply`);
+    const { job, userErrors } = await client.cancelJob(id);
     if (userErrors.length) return refused(o, userErrors);
     // A running job is cancelled once its worker has stopped the handler: for now it is only asked to.
     o.out(a.json ? JSON.stringify(job) : `${job!.state === 'CANCELLED' ? 'cancelled' : 'cancel requested'} ${jobLine(job!)}`);

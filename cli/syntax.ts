@@ -69,7 +69,12 @@ export const COMMANDS = {
     ],
     description: 'FAILED jobs in the dead-letter stream, latest first, with their errors (one --type at most)',
   },
-  cancel: { args: ['id'], options: [], description: 'cancel a job (a running one is aborted)' },
+  cancel: {
+    args: [],
+    optionalArgs: ['id'],
+    options: [{ name: 'type', meta: 'T', repeatable: true }, { name: 'state', meta: 'S', repeatable: true }, { name: 'all' }],
+    description: 'cancel a job (a running one is aborted), or without <id> all not finished that match (or --all)',
+  },
   reschedule: {
     args: ['id'],
     options: [{ name: 'run-at', meta: 'ISO' }, { name: 'delay', meta: 'DURATION' }, { name: 'now' }],

@@ -12,6 +12,7 @@
  */
 import {
   CancelJobDocument,
+  CancelJobsDocument,
   RescheduleJobDocument,
   DeadLettersDocument,
   JobDocument,
@@ -25,6 +26,8 @@ import {
   SubmitJobDocument,
   SubmitJobsDocument,
   type CancelJobMutation,
+  type CancelJobsInput,
+  type CancelJobsMutation,
   type RescheduleJobMutation,
   type DeadLettersQuery,
   type DeadLettersQueryVariables,
@@ -117,6 +120,11 @@ export interface LongrunClient {
   /** FAILED jobs whose dead-letter copy is recorded, most recently dead-lettered first (`retryJob` replays one). */
   deadLetters(args?: DeadLettersQueryVariables): Promise<DeadLettersQuery['deadLetters']>;
   cancelJob(id: string): Promise<CancelJobMutation['cancelJob']>;
+  /**
+   * Cancels jobs by `ids`, or up to `limit` (1,000) not finished that match a filter per call: call again while
+   * `hasMore`, passing the answered `submittedBefore` so that jobs submitted since are left alone.
+   */
+  cancelJobs(input: CancelJobsInput): Promise<CancelJobsMutation['cancelJobs']>;
   /**
    * Moves a waiting job: a QUEUED job runs at `runAt` (an ISO date-time), a RETRYING job's next attempt is due
    * then; without `runAt` (or one not in the future), now. Another state: `userErrors` INVALID_STATE.
@@ -284,6 +292,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     jobs: async (args = {}) => (await request(JobsDocument, args)).jobs,
     deadLetters: async (args = {}) => (await request(DeadLettersDocument, args)).deadLetters,
     cancelJob: async (id) => (await request(CancelJobDocument, { id })).cancelJob,
+    cancelJobs: async (input) => (await request(CancelJobsDocument, { input })).cancelJobs,
     rescheduleJob: async (id, options = {}) => (await request(RescheduleJobDocument, { id, runAt: options.runAt ?? null })).rescheduleJob,
     retryJob: async (id, options = {}) => (await request(RetryJobDocument, { id, timeoutMs: options.timeoutMs ?? null })).retryJob,
     retryJobs: async (input) => (await request(RetryJobsDocument, { input })).retryJobs,

@@ -4,6 +4,30 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/**
+ * Which jobs `cancelJobs` cancels: either `ids`, or a filter (`types`, `states`, `submittedBefore`; every field
+ * given narrows it, none: every job of the viewer's that is not finished) with `limit`. Not both.
+ */
+export type CancelJobsInput = {
+  /**
+   * These jobs (1..1,000; a repeated id counts once). One that cannot be cancelled (no such job, finished) is
+   * listed in `skipped`; the others are cancelled. Not with the filter's fields or `limit`.
+   */
+  ids?: Array<string | number> | null | undefined;
+  /** Cancel at most this many jobs in this call, those submitted first (1..1,000, default 1,000); `hasMore` says whether more match. */
+  limit?: number | null | undefined;
+  /** Only jobs in these states: some of QUEUED, RETRYING, RUNNING (the default: all three; another is refused with OUT_OF_RANGE). */
+  states?: Array<JobState> | null | undefined;
+  /**
+   * Only jobs submitted before this instant, and at most the server's time at this call (the default): the bound
+   * used is answered in the payload's `submittedBefore`; pass it to the next page's call, so that jobs submitted
+   * since are left alone.
+   */
+  submittedBefore?: string | null | undefined;
+  /** Only jobs of these types (any name: a type this server no longer has included). */
+  types?: Array<string> | null | undefined;
+};
+
 /** Which jobs `jobs` lists. Every field narrows the list; omitted fields do not filter. */
 export type JobFilter = {
   /** Only jobs created at or after this instant. */
@@ -191,6 +215,13 @@ export type RetryJobsMutationVariables = Exact<{
 
 
 export type RetryJobsMutation = { retryJobs: { retried: number, hasMore: boolean, failedBefore: string | null, jobs: Array<{ id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null }>, skipped: Array<{ id: string, code: string, message: string }>, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
+export type CancelJobsMutationVariables = Exact<{
+  input: CancelJobsInput;
+}>;
+
+
+export type CancelJobsMutation = { cancelJobs: { cancelled: number, cancelRequested: number, hasMore: boolean, submittedBefore: string | null, jobs: Array<{ id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null }>, skipped: Array<{ id: string, code: string, message: string }>, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type JobQueryVariables = Exact<{
   id: string | number;
@@ -587,6 +618,49 @@ fragment UserErrorFields on UserError {
   field
   message
 }`) as unknown as TypedDocumentString<RetryJobsMutation, RetryJobsMutationVariables>;
+export const CancelJobsDocument = new TypedDocumentString(`
+    mutation CancelJobs($input: CancelJobsInput!) {
+  cancelJobs(input: $input) {
+    cancelled
+    cancelRequested
+    jobs {
+      ...JobFields
+    }
+    hasMore
+    submittedBefore
+    skipped {
+      id
+      code
+      message
+    }
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  seq
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+  runAt
+}
+fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}`) as unknown as TypedDocumentString<CancelJobsMutation, CancelJobsMutationVariables>;
 export const JobDocument = new TypedDocumentString(`
     query Job($id: ID!) {
   job(id: $id) {

@@ -7,6 +7,7 @@ import type { Sql } from './client.js';
 import { groupCommit } from './group-commit.js';
 import type { JobEventRow, JobRow, KeyedJobRow } from './schema.js';
 import type { OutboxEntry } from './outbox.js';
+import type { JobState } from '../jobs/state.js';
 
 /**
  * A job's columns as read and as every transition answers them (JobRow). Not its idempotency key, which only
@@ -191,6 +192,38 @@ export async function getJobsByKeys(sql: Sql, owner: string, keys: readonly stri
 
 export async function getJobs(sql: Sql, ids: readonly string[]): Promise<JobRow[]> {
   return sql.unsafe<JobRow[]>(`select ${JOB_COLUMNS} from jobs where id = any($1::uuid[])`, [ids as never]);
+}
+
+/** Which jobs a filtered `cancelJobs` takes: not finished, and not already asked to stop. */
+export interface ActiveJobFilter {
+  /** null: anyone's. */
+  owner: string | null;
+  /** null: every type. */
+  types: readonly string[] | null;
+  /** Some of QUEUED, RETRYING, RUNNING (checked values: they are written into the statement). */
+  states: readonly JobState[];
+  /** `created_at` before this instant (ISO). */
+  submittedBefore: string;
+}
+
+// The states are written out, so that the planner can read the jobs through `jobs_state_updated`.
+const matchingActive = (f: ActiveJobFilter) => `state in (${f.states.map((s) => `'${s}'`).join(', ')}) and not cancel_requested
+       and ($1::text[] is null or type = any($1::text[])) and ($2::text is null or owner = $2) and created_at < $3::timestamptz`;
+const activeParams = (f: ActiveJobFilter) => [f.types as never, f.owner, f.submittedBefore];
+
+/** Up to `limit` ids of jobs that match, those submitted first first. */
+export async function activeJobsMatching(sql: Sql, f: ActiveJobFilter, limit: number): Promise<string[]> {
+  const rows = await sql.unsafe<{ id: string }[]>(
+    `select id from jobs where ${matchingActive(f)} order by created_at, id limit $4`,
+    [...activeParams(f), limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Whether a job that matches is left. */
+export async function activeJobsLeft(sql: Sql, f: ActiveJobFilter): Promise<boolean> {
+  const [row] = await sql.unsafe<{ left: boolean }[]>(`select exists(select 1 from jobs where ${matchingActive(f)}) as left`, activeParams(f));
+  return row!.left;
 }
 
 /**

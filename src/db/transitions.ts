@@ -318,14 +318,24 @@ export function markCancelled(sql: Sql, a: MaybeFenced & { id: string; lastSeq?:
   return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : asRead ? CANCEL_AS_READ : CANCEL_ATTEMPT, [row]));
 }
 
-/** Asks the worker running the job to stop (no state change until it does). */
-export async function requestCancel(sql: Sql, id: string): Promise<JobRow | null> {
-  const [row] = await sql.unsafe<JobRow[]>(
-    `update jobs set cancel_requested = true, updated_at = now() where id = $1 and state = 'RUNNING'
+/** `markCancelled` without a fence, of many jobs in one statement: per id, the CANCELLED job or null. */
+export function markWaitingCancelled(sql: Sql, ids: readonly string[]): Promise<(JobRow | null)[]> {
+  return transition(sql, CANCEL_WAITING, ids.map((id) => ({ id })));
+}
+
+/**
+ * Asks the workers running these jobs to stop (no state change until they do): the RUNNING ones among them,
+ * flagged. Rows are locked in id order, as `transition()` locks them, so a worker's batch cannot deadlock it.
+ */
+export async function requestCancel(sql: Sql, ids: readonly string[]): Promise<JobRow[]> {
+  if (!ids.length) return [];
+  return sql.unsafe<JobRow[]>(
+    `update jobs set cancel_requested = true, updated_at = now()
+     from (select id as running from jobs where id = any($1::uuid[]) and state = 'RUNNING' order by id for update) r
+     where jobs.id = r.running and jobs.state = 'RUNNING'
      returning ${JOB_COLUMNS}`,
-    [id],
+    [ids as never],
   );
-  return row ?? null;
 }
 
 const REPLAY: Transition = {

@@ -7,7 +7,7 @@
  * - cost: every field costs 1 × the page sizes of the lists around it; a field whose definition takes
  *   `first` multiplies what is below it by that number (by the field's largest page, MAX_PAGE_SIZE or
  *   `Job.events`' MAX_EVENTS_PAGE_SIZE, when it is a variable or absent; `Job.events(last:)` by its
- *   `last` as written); a paged field below an unpaged list that can be long (`submitJobs`' and `retryJobs`' jobs) is
+ *   `last` as written); a paged field below an unpaged list that can be long (`submitJobs`', `retryJobs`' and `cancelJobs`' jobs) is
  *   multiplied by that list's longest too → QUERY_TOO_COSTLY.
  * - aliases: aliased fields, counted where fragments are spread → TOO_MANY_ALIASES.
  * - tokens: `parseOptions().maxTokens` stops the parser itself on huge documents (GRAPHQL_PARSE_FAILED).
@@ -34,6 +34,7 @@ import {
 import { ErrorCode, PublicError } from '../errors.js';
 import { MAX_EVENTS_PAGE_SIZE, MAX_PAGE_SIZE } from '../jobs/queries.js';
 import { MAX_RETRY_BATCH } from '../jobs/replay.js';
+import { MAX_CANCEL_BATCH } from '../jobs/commands.js';
 import { MAX_BATCH_SIZE } from '../jobs/submit.js';
 
 export interface QueryLimits {
@@ -66,7 +67,7 @@ const LARGEST_PAGE: Readonly<Record<string, number>> = { 'Job.events': MAX_EVENT
  * asked for once per item (`submitJobs { jobs { events } }`: 1,000 histories of 500 rows in one answer).
  * The fields of their items are not multiplied (a submit answering its 1,000 jobs costs what it did).
  */
-const UNPAGED_LISTS: Readonly<Record<string, number>> = { 'SubmitJobsPayload.jobs': MAX_BATCH_SIZE, 'RetryJobsPayload.jobs': MAX_RETRY_BATCH };
+const UNPAGED_LISTS: Readonly<Record<string, number>> = { 'SubmitJobsPayload.jobs': MAX_BATCH_SIZE, 'RetryJobsPayload.jobs': MAX_RETRY_BATCH, 'CancelJobsPayload.jobs': MAX_CANCEL_BATCH };
 
 /**
  * How many items a field can return per item of its parent: for a field whose definition takes `first`

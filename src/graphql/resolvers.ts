@@ -3,7 +3,7 @@
  */
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import { payloadJsonSchema } from '../jobs/definition.js';
-import { cancelJob, rescheduleJob } from '../jobs/commands.js';
+import { cancelJob, cancelJobs, rescheduleJob } from '../jobs/commands.js';
 import { canSee } from '../jobs/deps.js';
 import { deadLetterConnection, eventsPage, findJob, jobConnection, queueStats } from '../jobs/queries.js';
 import { retryJob, retryJobs } from '../jobs/replay.js';
@@ -46,6 +46,7 @@ export const resolvers: Resolvers = {
       return r;
     },
     cancelJob: (_, { id }, ctx) => cancelJob(ctx.deps, ctx.viewer, id),
+    cancelJobs: (_, { input }, ctx) => cancelJobs(ctx.deps, ctx.viewer, input),
     rescheduleJob: (_, { id, runAt }, ctx) => rescheduleJob(ctx.deps, ctx.viewer, id, runAt),
     retryJob: (_, { id, timeoutMs }, ctx) => retryJob(ctx.deps, ctx.viewer, id, timeoutMs),
     retryJobs: (_, { input }, ctx) => retryJobs(ctx.deps, ctx.viewer, input),

@@ -45,6 +45,52 @@ export type CancelJobPayload = {
   userErrors: Array<UserError>;
 };
 
+/**
+ * Which jobs `cancelJobs` cancels: either `ids`, or a filter (`types`, `states`, `submittedBefore`; every field
+ * given narrows it, none: every job of the viewer's that is not finished) with `limit`. Not both.
+ */
+export type CancelJobsInput = {
+  /**
+   * These jobs (1..1,000; a repeated id counts once). One that cannot be cancelled (no such job, finished) is
+   * listed in `skipped`; the others are cancelled. Not with the filter's fields or `limit`.
+   */
+  ids?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Cancel at most this many jobs in this call, those submitted first (1..1,000, default 1,000); `hasMore` says whether more match. */
+  limit?: InputMaybe<Scalars['Int']['input']>;
+  /** Only jobs in these states: some of QUEUED, RETRYING, RUNNING (the default: all three; another is refused with OUT_OF_RANGE). */
+  states?: InputMaybe<Array<JobState>>;
+  /**
+   * Only jobs submitted before this instant, and at most the server's time at this call (the default): the bound
+   * used is answered in the payload's `submittedBefore`; pass it to the next page's call, so that jobs submitted
+   * since are left alone.
+   */
+  submittedBefore?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Only jobs of these types (any name: a type this server no longer has included). */
+  types?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** What `cancelJobs` did, or why it refused. */
+export type CancelJobsPayload = {
+  __typename?: 'CancelJobsPayload';
+  /** RUNNING jobs whose worker was asked by this call to abort the handler: each becomes CANCELLED when it has. */
+  cancelRequested: Scalars['Int']['output'];
+  /** Jobs CANCELLED by this call (they will never run, or run again). */
+  cancelled: Scalars['Int']['output'];
+  /**
+   * More jobs match the filter (a RUNNING job asked to stop does not): call again (with `submittedBefore` as
+   * answered) to go on. Always false with `ids`.
+   */
+  hasMore: Scalars['Boolean']['output'];
+  /** Those jobs, as after this call (by id: in the order given; by filter: those submitted first, first). */
+  jobs: Array<Job>;
+  /** With `ids`: the ids that were not cancelled, and why. */
+  skipped: Array<SkippedJob>;
+  /** With a filter: the `submittedBefore` this call used (the input's, or the server's time); null with `ids` or when refused. */
+  submittedBefore?: Maybe<Scalars['DateTime']['output']>;
+  /** Why the input was refused (OUT_OF_RANGE, CONFLICTING_INPUT); nothing was cancelled. */
+  userErrors: Array<UserError>;
+};
+
 /** A background job. */
 export type Job = {
   __typename?: 'Job';
@@ -237,6 +283,11 @@ export type Mutation = {
   /** Cancel a job: a QUEUED/RETRYING job never runs; a RUNNING job's handler is aborted. */
   cancelJob: CancelJobPayload;
   /**
+   * Cancel jobs, by id or by a filter, at most 1,000 per call: each one exactly as `cancelJob` cancels it (the
+   * waiting ones in one statement). Call again while `hasMore`.
+   */
+  cancelJobs: CancelJobsPayload;
+  /**
    * Admins only (else FORBIDDEN): delete finished jobs now, with everything that belongs to them, as the
    * built-in retention does (JOB_RETENTION_DAYS, FAILED_JOB_RETENTION_DAYS). A deleted job is gone: `job` is
    * null, its idempotency key is free again.
@@ -268,6 +319,12 @@ export type Mutation = {
 /** Submitting and steering jobs. */
 export type MutationCancelJobArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Submitting and steering jobs. */
+export type MutationCancelJobsArgs = {
+  input: CancelJobsInput;
 };
 
 
@@ -554,10 +611,13 @@ export type RetryJobsPayload = {
   userErrors: Array<UserError>;
 };
 
-/** A job `retryJobs` was asked for by id and did not replay (nothing was written for it). */
+/** A job `retryJobs` or `cancelJobs` was asked for by id and left alone (nothing was written for it). */
 export type SkippedJob = {
   __typename?: 'SkippedJob';
-  /** NOT_FOUND (no such job, or not the viewer's), INVALID_STATE (not FAILED), UNKNOWN_JOB_TYPE (this server no longer has its type). */
+  /**
+   * NOT_FOUND (no such job, or not the viewer's); INVALID_STATE (`retryJobs`: not FAILED; `cancelJobs`:
+   * finished); UNKNOWN_JOB_TYPE (`retryJobs`: this server no longer has its type).
+   */
   code: Scalars['String']['output'];
   /** The id as given. */
   id: Scalars['ID']['output'];
@@ -740,6 +800,8 @@ export type ResolversTypes = ResolversObject<{
   AttemptError: ResolverTypeWrapper<AttemptError>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CancelJobPayload: ResolverTypeWrapper<Omit<CancelJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
+  CancelJobsInput: CancelJobsInput;
+  CancelJobsPayload: ResolverTypeWrapper<Omit<CancelJobsPayload, 'jobs'> & { jobs: Array<ResolversTypes['Job']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -782,6 +844,8 @@ export type ResolversParentTypes = ResolversObject<{
   AttemptError: AttemptError;
   Boolean: Scalars['Boolean']['output'];
   CancelJobPayload: Omit<CancelJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
+  CancelJobsInput: CancelJobsInput;
+  CancelJobsPayload: Omit<CancelJobsPayload, 'jobs'> & { jobs: Array<ResolversParentTypes['Job']> };
   DateTime: Scalars['DateTime']['output'];
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
@@ -824,6 +888,16 @@ export type AttemptErrorResolvers<ContextType = GraphQLContext, ParentType exten
 
 export type CancelJobPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CancelJobPayload'] = ResolversParentTypes['CancelJobPayload']> = ResolversObject<{
   job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type CancelJobsPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CancelJobsPayload'] = ResolversParentTypes['CancelJobsPayload']> = ResolversObject<{
+  cancelRequested?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  cancelled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  hasMore?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  jobs?: Resolver<Array<ResolversTypes['Job']>, ParentType, ContextType>;
+  skipped?: Resolver<Array<ResolversTypes['SkippedJob']>, ParentType, ContextType>;
+  submittedBefore?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
@@ -900,6 +974,7 @@ export type JobUpdateResolvers<ContextType = GraphQLContext, ParentType extends 
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelJob?: Resolver<ResolversTypes['CancelJobPayload'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
+  cancelJobs?: Resolver<ResolversTypes['CancelJobsPayload'], ParentType, ContextType, RequireFields<MutationCancelJobsArgs, 'input'>>;
   purgeJobs?: Resolver<ResolversTypes['PurgeJobsPayload'], ParentType, ContextType, RequireFields<MutationPurgeJobsArgs, 'input'>>;
   rescheduleJob?: Resolver<ResolversTypes['RescheduleJobPayload'], ParentType, ContextType, RequireFields<MutationRescheduleJobArgs, 'id'>>;
   retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
@@ -1004,6 +1079,7 @@ export type UserErrorResolvers<ContextType = GraphQLContext, ParentType extends 
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   AttemptError?: AttemptErrorResolvers<ContextType>;
   CancelJobPayload?: CancelJobPayloadResolvers<ContextType>;
+  CancelJobsPayload?: CancelJobsPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   JSON?: GraphQLScalarType;
   Job?: JobResolvers<ContextType>;
