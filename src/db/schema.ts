@@ -218,6 +218,17 @@ export const apiKeys = pgTable(
   ],
 );
 
+/**
+ * Job types an admin paused (`pauseJobType`): workers pull none of their jobs until `resumeJobType` deletes
+ * the row. Submits are still accepted; the jobs wait QUEUED.
+ */
+export const pausedJobTypes = pgTable('paused_job_types', {
+  type: text('type').primaryKey(),
+  pausedAt: ts('paused_at').notNull().defaultNow(),
+  /** The owner of the admin key that paused it. */
+  pausedBy: text('paused_by').notNull(),
+});
+
 /** Notification channels (`NotifyInput.webhook` / `.email`). */
 export const NOTIFY_CHANNELS = ['WEBHOOK', 'EMAIL'] as const;
 /** A delivery: waiting/retrying, accepted by the receiver, or given up on (dead-lettered). */
