@@ -22,6 +22,7 @@ const config: CodegenConfig = {
           Job: '../../db/schema.js#JobRow',
           JobUpdate: '../../messaging/messages.js#JobUpdateMessage',
           JobConnection: '../../jobs/queries.js#Connection',
+          JobType: '../../jobs/pauses.js#JobTypeView',
           NotificationDelivery: '../../db/notifications.js#DeliveryToSend',
         },
         inputMaybeValue: 'T | null | undefined',

@@ -347,6 +347,20 @@ export const commands: Record<CommandName, Command> = {
     return 0;
   },
 
+  async pause(client, positionals, a, o) {
+    const { jobType, userErrors } = await client.pauseJobType(positionals[0]!);
+    if (userErrors.length) return refused(o, userErrors);
+    o.out(a.json ? JSON.stringify(jobType) : `paused ${jobType!.name} since ${jobType!.pausedAt}`);
+    return 0;
+  },
+
+  async resume(client, positionals, a, o) {
+    const { jobType, userErrors } = await client.resumeJobType(positionals[0]!);
+    if (userErrors.length) return refused(o, userErrors);
+    o.out(a.json ? JSON.stringify(jobType) : `resumed ${jobType!.name}`);
+    return 0;
+  },
+
   async stats(client, _positionals, a, o) {
     const stats = await client.queueStats();
     if (a.json) {
@@ -355,9 +369,11 @@ export const commands: Record<CommandName, Command> = {
     }
     table(
       o,
-      // SCHEDULED last: a script reading the columns by position keeps reading the same ones.
-      ['TYPE', 'QUEUED', 'RUNNING', 'RETRYING', 'FAILED', 'DEAD_LETTERS', 'DONE_LAST_MIN', 'OLDEST_QUEUED_S', 'SCHEDULED'],
-      stats.map((s) => [s.type, s.queued, s.running, s.retrying, s.failed, s.deadLetters, s.throughputLastMinute, s.oldestQueuedAgeSeconds === null ? '-' : s.oldestQueuedAgeSeconds.toFixed(1), s.scheduled].map(String)),
+      // Newer columns last (SCHEDULED, PAUSED): a script reading the columns by position keeps reading the same ones.
+      ['TYPE', 'QUEUED', 'RUNNING', 'RETRYING', 'FAILED', 'DEAD_LETTERS', 'DONE_LAST_MIN', 'OLDEST_QUEUED_S', 'SCHEDULED', 'PAUSED'],
+      stats.map((s) =>
+        [s.type, s.queued, s.running, s.retrying, s.failed, s.deadLetters, s.throughputLastMinute, s.oldestQueuedAgeSeconds === null ? '-' : s.oldestQueuedAgeSeconds.toFixed(1), s.scheduled, s.paused ? 'paused' : '-'].map(String),
+      ),
     );
     return 0;
   },

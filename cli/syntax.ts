@@ -98,7 +98,9 @@ export const COMMANDS = {
     options: [{ name: 'older-than', meta: 'DURATION', required: true, example: '30d' }, { name: 'state', meta: 'S', repeatable: true }, { name: 'dry-run' }],
     description: 'delete old finished jobs (DURATION: 30d, 12h, 15m, 90s), history, dead letters; admin key',
   },
-  stats: { args: [], options: [], description: 'per-type counts, throughput, oldest queued age' },
+  pause: { args: ['type'], options: [], description: 'workers start no job of the type until resume (submits still accepted); admin key' },
+  resume: { args: ['type'], options: [], description: 'workers run the paused type\'s jobs again; admin key' },
+  stats: { args: [], options: [], description: 'per-type counts, throughput, oldest queued age, paused' },
   types: { args: [], options: [], description: 'the job types the server accepts' },
 } as const satisfies Record<string, CommandSyntax>;
 

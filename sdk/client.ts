@@ -20,7 +20,9 @@ import {
   JobsDocument,
   JobTypesDocument,
   PurgeJobsDocument,
+  PauseJobTypeDocument,
   QueueStatsDocument,
+  ResumeJobTypeDocument,
   RetryJobDocument,
   RetryJobsDocument,
   SubmitJobDocument,
@@ -41,6 +43,8 @@ import {
   type QueueStatsQuery,
   type PurgeJobsInput,
   type PurgeJobsMutation,
+  type PauseJobTypeMutation,
+  type ResumeJobTypeMutation,
   type RetryJobMutation,
   type RetryJobsInput,
   type RetryJobsMutation,
@@ -142,6 +146,10 @@ export interface LongrunClient {
   retryJobs(input: RetryJobsInput): Promise<RetryJobsMutation['retryJobs']>;
   /** Admins only: deletes finished jobs (at most `limit` per call; call again while `hasMore`). */
   purgeJobs(input: PurgeJobsInput): Promise<PurgeJobsMutation['purgeJobs']>;
+  /** Admins only: workers start no job of the type until `resumeJobType` (submits are still accepted). */
+  pauseJobType(type: string): Promise<PauseJobTypeMutation['pauseJobType']>;
+  /** Admins only: workers pull the paused type's jobs again. */
+  resumeJobType(type: string): Promise<ResumeJobTypeMutation['resumeJobType']>;
   queueStats(): Promise<QueueStatsQuery['queueStats']>;
   jobTypes(): Promise<JobTypesQuery['jobTypes']>;
   /**
@@ -297,6 +305,8 @@ export function createClient(o: ClientOptions): LongrunClient {
     retryJob: async (id, options = {}) => (await request(RetryJobDocument, { id, timeoutMs: options.timeoutMs ?? null })).retryJob,
     retryJobs: async (input) => (await request(RetryJobsDocument, { input })).retryJobs,
     purgeJobs: async (input) => (await request(PurgeJobsDocument, { input })).purgeJobs,
+    pauseJobType: async (type) => (await request(PauseJobTypeDocument, { type })).pauseJobType,
+    resumeJobType: async (type) => (await request(ResumeJobTypeDocument, { type })).resumeJobType,
     queueStats: async () => (await request(QueueStatsDocument)).queueStats,
     jobTypes: async () => (await request(JobTypesDocument)).jobTypes,
     watchJob: live.watchJob,

@@ -1,6 +1,6 @@
 /**
  * The worker pool: pulls each job type's messages from its durable consumer (as many as it has free slots,
- * plus a local queue while slots turn over fast), claims the job with a guarded transition, runs the handler
+ * plus a local queue while slots turn over fast; none while the type is paused, pauses.ts), claims the job with a guarded transition, runs the handler
  * (`attempt.ts`) with in-progress acks, writes the outcome to PostgreSQL, and only then acks / naks / terms
  * the message (`settle.ts`; successes are written in batches here).
  */
@@ -24,6 +24,7 @@ import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler } from './handler.js';
 import { Attempt, type AttemptDeps } from './attempt.js';
 import { holdJobs } from './held-jobs.js';
+import { watchPauses } from './pauses.js';
 import { createSettler } from './settle.js';
 import { inRunSpan } from './observe.js';
 import { Slots, Turnover } from './slots.js';
@@ -137,6 +138,8 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     { maxSize: 500, gather: true, alone: isDataError },
   );
 
+  // A pause or resume wakes every loop: a paused one goes back to waiting, a resumed one pulls again.
+  const pauses = await watchPauses({ sql, nats, names, log, onChange: () => pulls.forEach(wake) });
   const held = holdJobs({ sql, nats, names, log, ackWaitMs: o.ackWaitMs, leaseMs, types: o.handlers.map((h) => h.type.name) });
 
   // Progress milestones fall due on a shared grid (Attempt), so those of one tick go as one statement.
@@ -203,6 +206,8 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       return m.ack();
     }
     if (stopping) return m.nak(); // fetched as the stop began: not claimed, redelivered at once
+    // Its type paused since the pull went out: not claimed, redelivered once a worker pulls the type again.
+    if (pauses.has(bound.type.name)) return m.nak();
     const { job, cancelled } = await held.claim(msg.id, () =>
       claimJob({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq, token: randomUUID() }),
     );
@@ -260,6 +265,10 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     pulls.push(loop);
     const maxAhead = o.claimAhead * o.concurrency;
     while (!stopping) {
+      if (pauses.has(bound.type.name)) {
+        await new Promise<void>((r) => (loop.wake = r));
+        continue;
+      }
       // Hold the running jobs plus the local queue: the jobs the slots should start within the horizon
       // at the recent turnover (none while handlers are slow or idle). Pull again once half of that is
       // free (or all is): under load one pull request per many jobs, whose claims go out as one batch.
@@ -318,6 +327,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         log.warn({ jobs: [...held.attempts.keys()] }, 'stopping without writing the outcome or hand-back of these jobs (PostgreSQL unreachable); they are redelivered after AckWait');
       }
       held.close();
+      pauses.close();
     },
   };
 }

@@ -165,6 +165,8 @@ export type JobUpdateFieldsFragment = { jobId: string, type: string, seq: number
 
 export type UserErrorFieldsFragment = { code: string, field: Array<string> | null, message: string };
 
+export type JobTypePayloadFieldsFragment = { jobType: { name: string, paused: boolean, pausedAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> };
+
 export type SubmitJobMutationVariables = Exact<{
   input: SubmitJobInput;
 }>;
@@ -223,6 +225,20 @@ export type CancelJobsMutationVariables = Exact<{
 
 export type CancelJobsMutation = { cancelJobs: { cancelled: number, cancelRequested: number, hasMore: boolean, submittedBefore: string | null, jobs: Array<{ id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null }>, skipped: Array<{ id: string, code: string, message: string }>, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
+export type PauseJobTypeMutationVariables = Exact<{
+  type: string;
+}>;
+
+
+export type PauseJobTypeMutation = { pauseJobType: { jobType: { name: string, paused: boolean, pausedAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
+export type ResumeJobTypeMutationVariables = Exact<{
+  type: string;
+}>;
+
+
+export type ResumeJobTypeMutation = { resumeJobType: { jobType: { name: string, paused: boolean, pausedAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
 export type JobQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -263,12 +279,12 @@ export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { 
 export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number, scheduled: number, running: number, retrying: number, failed: number, deadLetters: number, throughputLastMinute: number, oldestQueuedAgeSeconds: number | null }> };
+export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number, scheduled: number, running: number, retrying: number, failed: number, deadLetters: number, throughputLastMinute: number, oldestQueuedAgeSeconds: number | null, paused: boolean }> };
 
 export type JobTypesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type JobTypesQuery = { jobTypes: Array<{ name: string, description: string, defaultMaxAttempts: number, timeoutMs: number, payloadSchema: unknown }> };
+export type JobTypesQuery = { jobTypes: Array<{ name: string, description: string, defaultMaxAttempts: number, timeoutMs: number, payloadSchema: unknown, paused: boolean, pausedAt: string | null }> };
 
 export type JobProgressSubscriptionVariables = Exact<{
   id: string | number;
@@ -390,6 +406,22 @@ export const UserErrorFieldsFragmentDoc = new TypedDocumentString(`
   message
 }
     `, {"fragmentName":"UserErrorFields"}) as unknown as TypedDocumentString<UserErrorFieldsFragment, unknown>;
+export const JobTypePayloadFieldsFragmentDoc = new TypedDocumentString(`
+    fragment JobTypePayloadFields on JobTypePayload {
+  jobType {
+    name
+    paused
+    pausedAt
+  }
+  userErrors {
+    ...UserErrorFields
+  }
+}
+    fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}`, {"fragmentName":"JobTypePayloadFields"}) as unknown as TypedDocumentString<JobTypePayloadFieldsFragment, unknown>;
 export const SubmitJobDocument = new TypedDocumentString(`
     mutation SubmitJob($input: SubmitJobInput!) {
   submitJob(input: $input) {
@@ -661,6 +693,48 @@ fragment UserErrorFields on UserError {
   field
   message
 }`) as unknown as TypedDocumentString<CancelJobsMutation, CancelJobsMutationVariables>;
+export const PauseJobTypeDocument = new TypedDocumentString(`
+    mutation PauseJobType($type: String!) {
+  pauseJobType(type: $type) {
+    ...JobTypePayloadFields
+  }
+}
+    fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}
+fragment JobTypePayloadFields on JobTypePayload {
+  jobType {
+    name
+    paused
+    pausedAt
+  }
+  userErrors {
+    ...UserErrorFields
+  }
+}`) as unknown as TypedDocumentString<PauseJobTypeMutation, PauseJobTypeMutationVariables>;
+export const ResumeJobTypeDocument = new TypedDocumentString(`
+    mutation ResumeJobType($type: String!) {
+  resumeJobType(type: $type) {
+    ...JobTypePayloadFields
+  }
+}
+    fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}
+fragment JobTypePayloadFields on JobTypePayload {
+  jobType {
+    name
+    paused
+    pausedAt
+  }
+  userErrors {
+    ...UserErrorFields
+  }
+}`) as unknown as TypedDocumentString<ResumeJobTypeMutation, ResumeJobTypeMutationVariables>;
 export const JobDocument = new TypedDocumentString(`
     query Job($id: ID!) {
   job(id: $id) {
@@ -809,6 +883,7 @@ export const QueueStatsDocument = new TypedDocumentString(`
     deadLetters
     throughputLastMinute
     oldestQueuedAgeSeconds
+    paused
   }
 }
     `) as unknown as TypedDocumentString<QueueStatsQuery, QueueStatsQueryVariables>;
@@ -820,6 +895,8 @@ export const JobTypesDocument = new TypedDocumentString(`
     defaultMaxAttempts
     timeoutMs
     payloadSchema
+    paused
+    pausedAt
   }
 }
     `) as unknown as TypedDocumentString<JobTypesQuery, JobTypesQueryVariables>;

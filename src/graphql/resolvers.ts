@@ -2,9 +2,9 @@
  * Thin resolvers: each calls one domain function with the context's viewer.
  */
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
-import { payloadJsonSchema } from '../jobs/definition.js';
 import { cancelJob, cancelJobs, rescheduleJob } from '../jobs/commands.js';
 import { canSee } from '../jobs/deps.js';
+import { pauseJobType, jobTypes, resumeJobType } from '../jobs/pauses.js';
 import { deadLetterConnection, eventsPage, findJob, jobConnection, queueStats } from '../jobs/queries.js';
 import { retryJob, retryJobs } from '../jobs/replay.js';
 import { purgeJobs } from '../jobs/retention.js';
@@ -25,14 +25,11 @@ export const resolvers: Resolvers = {
     jobs: (_, args, ctx) => jobConnection(ctx.deps, ctx.viewer, args),
     deadLetters: (_, args, ctx) => deadLetterConnection(ctx.deps, ctx.viewer, args),
     queueStats: (_, __, ctx) => queueStats(ctx.deps, ctx.viewer),
-    jobTypes: (_, __, ctx) =>
-      [...ctx.deps.types.values()].map((t) => ({
-        name: t.name,
-        description: t.description,
-        defaultMaxAttempts: t.maxAttempts,
-        timeoutMs: t.timeoutMs,
-        payloadSchema: payloadJsonSchema(t),
-      })),
+    jobTypes: (_, __, ctx) => jobTypes(ctx.deps),
+  },
+  JobType: {
+    paused: async (t) => (await t.pause()) !== undefined,
+    pausedAt: async (t) => (await t.pause())?.pausedAt ?? null,
   },
   Mutation: {
     submitJob: async (_, { input }, ctx) => {
@@ -51,6 +48,8 @@ export const resolvers: Resolvers = {
     retryJob: (_, { id, timeoutMs }, ctx) => retryJob(ctx.deps, ctx.viewer, id, timeoutMs),
     retryJobs: (_, { input }, ctx) => retryJobs(ctx.deps, ctx.viewer, input),
     purgeJobs: (_, { input }, ctx) => purgeJobs(ctx.deps, ctx.viewer, input),
+    pauseJobType: (_, { type }, ctx) => pauseJobType(ctx.deps, ctx.viewer, type),
+    resumeJobType: (_, { type }, ctx) => resumeJobType(ctx.deps, ctx.viewer, type),
   },
   Subscription: {
     jobProgress: {

@@ -2,6 +2,7 @@
  * Reading jobs for the API, always through the viewer: another owner's job does not exist for it.
  */
 import { getJob } from '../db/jobs.js';
+import { readPauses } from '../db/pauses.js';
 import { orAfter } from '../deadline.js';
 import {
   countByType,
@@ -238,17 +239,19 @@ async function deadLetterStreamCounts(deps: JobDeps): Promise<((type: string) =>
 }
 
 /**
- * Per type: counts by state, dead letters, throughput over the last minute, oldest queued age. The types are
+ * Per type: counts by state, dead letters, throughput over the last minute, oldest queued age, paused. The types are
  * those this server accepts and any other that still has jobs waiting, running or failed (one removed or
  * renamed in a deploy: its jobs wait for a worker of it, or a cancel).
  */
 export async function queueStats(deps: JobDeps, viewer: Viewer) {
   const owner = viewer.admin ? null : viewer.owner;
-  const [rows, rates, stream] = await Promise.all([
+  const [rows, rates, stream, pauses] = await Promise.all([
     countByType(deps.sql, owner),
     ratesByType(deps.sql, owner),
     viewer.admin ? deadLetterStreamCounts(deps) : Promise.resolve(null),
+    readPauses(deps.sql),
   ]);
+  const paused = new Set(pauses.map((p) => p.type));
   const byType = new Map(rows.map((r) => [r.type, r]));
   const ratesOf = new Map(rates.map((r) => [r.type, r]));
   return [...new Set([...deps.types.keys(), ...byType.keys()])].sort().map((type) => {
@@ -263,6 +266,7 @@ export async function queueStats(deps: JobDeps, viewer: Viewer) {
       deadLetters: stream ? stream(type) : (r?.deadLettered ?? 0),
       throughputLastMinute: ratesOf.get(type)?.finishedLastMinute ?? 0,
       oldestQueuedAgeSeconds: ratesOf.get(type)?.oldestQueuedAgeSeconds ?? null,
+      paused: paused.has(type),
     };
   });
 }

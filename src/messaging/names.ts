@@ -33,6 +33,8 @@ export interface Names {
   /** Core-NATS subject on which the worker that holds a job's attempt answers the dead-letter sweep. */
   heldSubject(jobId: string): string;
   heldPattern: string;
+  /** Core-NATS subject on which workers hear that a job type was paused or resumed (`PauseChange`). */
+  pausesSubject: string;
   /** Work-queue stream of notification deliveries to send (one message per delivery id). */
   notificationsStream: string;
   notificationSubject: string;
@@ -67,6 +69,7 @@ export function names(prefix: string): Names {
     cancelPattern: `${prefix}cancel.*`,
     heldSubject: (jobId) => `${prefix}held.${jobId}`,
     heldPattern: `${prefix}held.*`,
+    pausesSubject: `${prefix}control.pauses`,
     notificationsStream: `${prefix}NOTIFICATIONS`,
     notificationSubject: `${prefix}notify.delivery`,
     notifierConsumer: `${prefix}notifier`,

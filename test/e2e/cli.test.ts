@@ -187,7 +187,7 @@ describe('longrun CLI', () => {
     expect((await longrun('submit', 'demo.noop', '--watch')).code).toBe(0);
     const r = await longrun('stats');
     const noop = r.stdout.split('\n').find((l) => l.startsWith('demo.noop\t'))!.split('\t');
-    expect(noop).toHaveLength(9);
+    expect(noop).toHaveLength(10);
     expect(Number(noop[6])).toBeGreaterThanOrEqual(1);
   });
 

@@ -2,6 +2,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { JobRow } from '../../db/schema.js';
 import type { JobUpdateMessage } from '../../messaging/messages.js';
 import type { Connection } from '../../jobs/queries.js';
+import type { JobTypeView } from '../../jobs/pauses.js';
 import type { DeliveryToSend } from '../../db/notifications.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
@@ -233,10 +234,23 @@ export type JobType = {
   description: Scalars['String']['output'];
   /** The name to submit with. */
   name: Scalars['String']['output'];
+  /** Paused by an admin (`pauseJobType`): workers start none of its jobs until `resumeJobType`; submits are still accepted. */
+  paused: Scalars['Boolean']['output'];
+  /** When it was paused; null while it is not. */
+  pausedAt?: Maybe<Scalars['DateTime']['output']>;
   /** JSON Schema of the payload a submit may send (a field with a default may be left out). */
   payloadSchema: Scalars['JSON']['output'];
   /** Per-attempt timeout in milliseconds. */
   timeoutMs: Scalars['Int']['output'];
+};
+
+/** The result of `pauseJobType` and `resumeJobType`. */
+export type JobTypePayload = {
+  __typename?: 'JobTypePayload';
+  /** The job type as it is now; null when `userErrors` is not empty. */
+  jobType?: Maybe<JobType>;
+  /** Why nothing was done (UNKNOWN_JOB_TYPE: this server has no such type). */
+  userErrors: Array<UserError>;
 };
 
 /** One change to a job, as streamed by `jobProgress` and `jobUpdates`. */
@@ -288,6 +302,12 @@ export type Mutation = {
    */
   cancelJobs: CancelJobsPayload;
   /**
+   * Admins only (else FORBIDDEN): pause a job type. Workers start none of its jobs from then on (a worker hears
+   * of it at once over NATS, or reads it within 5 s); the jobs they have started go on, and submits are still
+   * accepted, the jobs waiting QUEUED. Pausing a paused type changes nothing (it keeps its `pausedAt`).
+   */
+  pauseJobType: JobTypePayload;
+  /**
    * Admins only (else FORBIDDEN): delete finished jobs now, with everything that belongs to them, as the
    * built-in retention does (JOB_RETENTION_DAYS, FAILED_JOB_RETENTION_DAYS). A deleted job is gone: `job` is
    * null, its idempotency key is free again.
@@ -299,6 +319,8 @@ export type Mutation = {
    * about `RELAY_INTERVAL_MS` after it. Another state is refused with INVALID_STATE.
    */
   rescheduleJob: RescheduleJobPayload;
+  /** Admins only (else FORBIDDEN): resume a paused job type: workers pull its jobs again. */
+  resumeJobType: JobTypePayload;
   /** Replay a FAILED job as a new attempt series (same id, history kept). */
   retryJob: RetryJobPayload;
   /**
@@ -329,6 +351,12 @@ export type MutationCancelJobsArgs = {
 
 
 /** Submitting and steering jobs. */
+export type MutationPauseJobTypeArgs = {
+  type: Scalars['String']['input'];
+};
+
+
+/** Submitting and steering jobs. */
 export type MutationPurgeJobsArgs = {
   input: PurgeJobsInput;
 };
@@ -338,6 +366,12 @@ export type MutationPurgeJobsArgs = {
 export type MutationRescheduleJobArgs = {
   id: Scalars['ID']['input'];
   runAt?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+
+/** Submitting and steering jobs. */
+export type MutationResumeJobTypeArgs = {
+  type: Scalars['String']['input'];
 };
 
 
@@ -525,6 +559,8 @@ export type QueueStats = {
    * yet does not count). Null when none is queued and due.
    */
   oldestQueuedAgeSeconds?: Maybe<Scalars['Float']['output']>;
+  /** Paused by an admin (`pauseJobType`): its queued jobs wait until `resumeJobType`. */
+  paused: Scalars['Boolean']['output'];
   /** Jobs waiting for a worker (scheduled ones included). */
   queued: Scalars['Int']['output'];
   /** Jobs waiting for their next attempt. */
@@ -813,7 +849,8 @@ export type ResolversTypes = ResolversObject<{
   JobEvent: ResolverTypeWrapper<JobEvent>;
   JobFilter: JobFilter;
   JobState: JobState;
-  JobType: ResolverTypeWrapper<JobType>;
+  JobType: ResolverTypeWrapper<JobTypeView>;
+  JobTypePayload: ResolverTypeWrapper<Omit<JobTypePayload, 'jobType'> & { jobType?: Maybe<ResolversTypes['JobType']> }>;
   JobUpdate: ResolverTypeWrapper<JobUpdateMessage>;
   JobUpdatesFilter: JobUpdatesFilter;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -856,7 +893,8 @@ export type ResolversParentTypes = ResolversObject<{
   JobEdge: Omit<JobEdge, 'node'> & { node: ResolversParentTypes['Job'] };
   JobEvent: JobEvent;
   JobFilter: JobFilter;
-  JobType: JobType;
+  JobType: JobTypeView;
+  JobTypePayload: Omit<JobTypePayload, 'jobType'> & { jobType?: Maybe<ResolversParentTypes['JobType']> };
   JobUpdate: JobUpdateMessage;
   JobUpdatesFilter: JobUpdatesFilter;
   Mutation: Record<PropertyKey, never>;
@@ -955,8 +993,15 @@ export type JobTypeResolvers<ContextType = GraphQLContext, ParentType extends Re
   defaultMaxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  paused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  pausedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   payloadSchema?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   timeoutMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type JobTypePayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['JobTypePayload'] = ResolversParentTypes['JobTypePayload']> = ResolversObject<{
+  jobType?: Resolver<Maybe<ResolversTypes['JobType']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
 export type JobUpdateResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['JobUpdate'] = ResolversParentTypes['JobUpdate']> = ResolversObject<{
@@ -975,8 +1020,10 @@ export type JobUpdateResolvers<ContextType = GraphQLContext, ParentType extends 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelJob?: Resolver<ResolversTypes['CancelJobPayload'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
   cancelJobs?: Resolver<ResolversTypes['CancelJobsPayload'], ParentType, ContextType, RequireFields<MutationCancelJobsArgs, 'input'>>;
+  pauseJobType?: Resolver<ResolversTypes['JobTypePayload'], ParentType, ContextType, RequireFields<MutationPauseJobTypeArgs, 'type'>>;
   purgeJobs?: Resolver<ResolversTypes['PurgeJobsPayload'], ParentType, ContextType, RequireFields<MutationPurgeJobsArgs, 'input'>>;
   rescheduleJob?: Resolver<ResolversTypes['RescheduleJobPayload'], ParentType, ContextType, RequireFields<MutationRescheduleJobArgs, 'id'>>;
+  resumeJobType?: Resolver<ResolversTypes['JobTypePayload'], ParentType, ContextType, RequireFields<MutationResumeJobTypeArgs, 'type'>>;
   retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
   retryJobs?: Resolver<ResolversTypes['RetryJobsPayload'], ParentType, ContextType, RequireFields<MutationRetryJobsArgs, 'input'>>;
   submitJob?: Resolver<ResolversTypes['SubmitJobPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobArgs, 'input'>>;
@@ -1022,6 +1069,7 @@ export type QueueStatsResolvers<ContextType = GraphQLContext, ParentType extends
   deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   oldestQueuedAgeSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  paused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   queued?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   retrying?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   running?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1087,6 +1135,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   JobEdge?: JobEdgeResolvers<ContextType>;
   JobEvent?: JobEventResolvers<ContextType>;
   JobType?: JobTypeResolvers<ContextType>;
+  JobTypePayload?: JobTypePayloadResolvers<ContextType>;
   JobUpdate?: JobUpdateResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   NotificationDelivery?: NotificationDeliveryResolvers<ContextType>;

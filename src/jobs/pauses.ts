@@ -1,0 +1,69 @@
+/**
+ * Pausing job types: `pauseJobType` and `resumeJobType` (admins only) write `paused_job_types` and tell the
+ * workers over core NATS (`PauseChange` on `pausesSubject`); workers also read the table at start and every
+ * PAUSES_READ_INTERVAL_MS (workers/pauses.ts), so one that missed the message (its NATS connection was down)
+ * catches up. `jobTypes` and `queueStats` show which types are paused.
+ */
+import { deletePause, insertPause, readPauses, type PauseRow } from '../db/pauses.js';
+import { ErrorCode, PublicError, UserErrorCode, type UserError } from '../errors.js';
+import { payloadJsonSchema, type JobType } from './definition.js';
+import type { JobDeps, Viewer } from './deps.js';
+
+/** What workers hear on `pausesSubject` when a type is paused or resumed. */
+export interface PauseChange {
+  type: string;
+  paused: boolean;
+}
+
+/** How often a worker reads the paused types, besides hearing of each change at once. */
+export const PAUSES_READ_INTERVAL_MS = 5000;
+
+/**
+ * A job type as `jobTypes` answers it (schema: JobType). Its pause is read only when `paused` or `pausedAt`
+ * is asked for (once per request): `jobTypes` alone reads nothing from PostgreSQL.
+ */
+export interface JobTypeView {
+  name: string;
+  description: string;
+  defaultMaxAttempts: number;
+  timeoutMs: number;
+  payloadSchema: unknown;
+  pause: () => Promise<PauseRow | undefined>;
+}
+
+export function jobTypeView(t: JobType, pause: JobTypeView['pause']): JobTypeView {
+  return { name: t.name, description: t.description, defaultMaxAttempts: t.maxAttempts, timeoutMs: t.timeoutMs, payloadSchema: payloadJsonSchema(t), pause };
+}
+
+/** `jobTypes`: every type this server accepts; their pauses read in one query, if asked for. */
+export function jobTypes(deps: JobDeps): JobTypeView[] {
+  let pauses: Promise<Map<string, PauseRow>> | null = null;
+  const read = () => (pauses ??= readPauses(deps.sql).then((rows) => new Map(rows.map((p) => [p.type, p]))));
+  return [...deps.types.values()].map((t) => jobTypeView(t, async () => (await read()).get(t.name)));
+}
+
+type PauseResult = { jobType: JobTypeView | null; userErrors: UserError[] };
+
+/** Pauses (`paused`) or resumes the type: the row written, then the workers told. */
+async function setPaused(deps: JobDeps, viewer: Viewer, type: string, paused: boolean): Promise<PauseResult> {
+  const what = paused ? 'pauseJobType' : 'resumeJobType';
+  if (!viewer.admin) throw new PublicError(ErrorCode.FORBIDDEN, `${what} needs an admin key`);
+  const t = deps.types.get(type);
+  if (!t) {
+    const message = `this server has no job type ${JSON.stringify(type.slice(0, 200))}`;
+    return { jobType: null, userErrors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: ['type'], message }] };
+  }
+  const row = paused ? await insertPause(deps.sql, type, viewer.owner) : (await deletePause(deps.sql, type), undefined);
+  const change: PauseChange = { type, paused };
+  try {
+    deps.nats.nc.publish(deps.names.pausesSubject, JSON.stringify(change));
+  } catch (e) {
+    // Recorded: workers read it within PAUSES_READ_INTERVAL_MS.
+    deps.log.warn({ err: e, type }, `${what}: recorded; telling the workers over NATS failed, they read it within ${PAUSES_READ_INTERVAL_MS} ms`);
+  }
+  deps.log.info({ type, by: viewer.owner }, paused ? 'job type paused' : 'job type resumed');
+  return { jobType: jobTypeView(t, async () => row), userErrors: [] };
+}
+
+export const pauseJobType = (deps: JobDeps, viewer: Viewer, type: string) => setPaused(deps, viewer, type, true);
+export const resumeJobType = (deps: JobDeps, viewer: Viewer, type: string) => setPaused(deps, viewer, type, false);
