@@ -11,7 +11,7 @@
  * advisory is acked only after the job is recorded, so a crash anywhere loses no dead letter.
  */
 import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
-import { JetStreamApiError, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
+import { JetStreamApiError, type Consumer } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
 import { fenceAsRead, markCancelled, markFailed } from '../db/transitions.js';
@@ -26,6 +26,7 @@ import { repeatAfterEach } from '../repeat.js';
 import type { Nats } from './connect.js';
 import { advisorySchema, encode, heldAttemptBody, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
 import type { Names } from './names.js';
+import { PULL_EXPIRES_MS } from './streams.js';
 
 export interface DeadLetterDeps {
   sql: Sql;
@@ -266,7 +267,8 @@ export interface DeadLetterRecorder {
    */
   sweepOnce(): Promise<number>;
   /**
-   * Stops consuming advisories and sweeping. A sweep under way ends after the job it is on (each step is
+   * Stops consuming advisories (the pull out ends by itself within PULL_EXPIRES_MS, what it brings meanwhile
+   * handed back) and sweeping. A sweep under way ends after the job it is on (each step is
    * idempotent: the next sweep, in this process or another, takes up the rest); stop() waits for it at most
    * `STOP_WAIT_MS`, so a sweep stuck on a slow or locked database does not hold up the shutdown.
    */
@@ -285,14 +287,19 @@ export async function startDeadLetterRecorder(
   o: { ackWaitMs: number; sweepIntervalMs: number },
 ): Promise<DeadLetterRecorder> {
   let stopped = false;
-  let messages: ConsumerMessages | null = null;
   const consumer: Consumer = await d.nats.js.consumers.get(d.names.advisoryStream, d.names.advisoryConsumer);
 
   const loop = (async () => {
     while (!stopped) {
       try {
-        messages = await consumer.consume({ max_messages: 20, expires: 5000 });
-        for await (const m of messages) {
+        // Not closed by a stop, which would leave what the server is sending it that moment unacked until the
+        // 30 s AckWait: it ends by itself (PULL_EXPIRES_MS), and what it brings after the stop is handed back.
+        const batch = await consumer.fetch({ max_messages: 20, expires: PULL_EXPIRES_MS });
+        for await (const m of batch) {
+          if (stopped) {
+            m.nak(); // redelivered at once, to another process's recorder
+            continue;
+          }
           const a = parseMessage(advisorySchema, m.data);
           try {
             if (a) await handleAdvisory(d, a);
@@ -301,7 +308,6 @@ export async function startDeadLetterRecorder(
             d.log.warn({ err: e }, 'dead letters: advisory handling failed; it will be redelivered');
             m.nak(1000);
           }
-          if (stopped) break;
         }
       } catch (e) {
         if (!stopped) d.log.warn({ err: e }, 'dead letters: advisory consumer failed; restarting');
@@ -352,7 +358,6 @@ export async function startDeadLetterRecorder(
       stopping ??= (async () => {
         stopped = true;
         const swept = sweeps.stop().then(() => lastSweep);
-        await messages?.close();
         await Promise.all([orAfter(loop, STOP_WAIT_MS, null), orAfter(swept, STOP_WAIT_MS, null)]);
       })();
       return stopping;

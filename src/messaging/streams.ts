@@ -75,11 +75,12 @@ export function streamConfigs(n: Names, s: StreamSettings): (Partial<StreamConfi
 export const MAX_WAITING_RETRIES = 1_000_000;
 
 /**
- * How long one pull request (`fetch`) of a worker or notifier waits on the server for messages. A stopping
- * process does not close the pull it has out: the server cannot be asked to withdraw a pull request, and
- * messages it is sending that moment would reach no one, unacked until the AckWait ran out (verified on
- * 2.9.10: dozens of a burst). It lets the pull end by itself, within this long, handing back at once what
- * it brings; short, so a stop is not held up long. An idle worker pulls again this often per job type.
+ * How long one pull request (`fetch`) of a worker, the notifier or the dead-letter recorder waits on the
+ * server for messages. A stopping process does not close the pull it has out: the server cannot be asked to
+ * withdraw a pull request, and messages it is sending that moment would reach no one, unacked until the
+ * AckWait ran out (verified on 2.9.10: dozens of a burst). It lets the pull end by itself, within this long,
+ * handing back at once what it brings; short, so a stop is not held up long. An idle worker pulls again this
+ * often per job type.
  */
 export const PULL_EXPIRES_MS = 1000;
 
