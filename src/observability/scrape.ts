@@ -1,13 +1,14 @@
 /**
  * Gauges read at scrape time from the shared state they describe: queue depth per job type (the worker
  * consumer's pending + ack-pending), the dead-letter stream's size, the outbox backlog and its oldest
- * entry's age, and this process's graphql-ws connections and subscriptions. A source that cannot be read
+ * entry's age, the paused job types, and this process's graphql-ws connections and subscriptions. A source that cannot be read
  * (NATS down) within 1.5 s leaves its gauge out of that scrape instead of failing or stalling it.
  */
 import { Gauge, Registry } from 'prom-client';
 import { orAfter } from '../deadline.js';
 import type { Sql } from '../db/client.js';
 import { outboxBacklog } from '../db/outbox.js';
+import { readPauses } from '../db/pauses.js';
 import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
 import type { Names } from '../messaging/names.js';
@@ -81,6 +82,19 @@ export function scrapeRegistry(s: ScrapeSources): Registry {
       async collect() {
         this.reset();
         await quietly('outbox', async () => this.set((await read()).oldestAgeMs / 1000));
+      },
+    });
+    new Gauge({
+      name: 'longrun_job_type_paused',
+      help: 'Whether the job type is paused (pauseJobType): 1, else 0.',
+      labelNames: ['type'],
+      registers: [r],
+      async collect() {
+        this.reset();
+        await quietly('paused types', async () => {
+          const paused = new Set((await readPauses(sql)).map((p) => p.type));
+          for (const type of s.types) this.set({ type }, paused.has(type) ? 1 : 0);
+        });
       },
     });
   }

@@ -70,6 +70,10 @@ describe('a paused job type', () => {
     expect(seen.jobTypes.find((j: { name: string }) => j.name === 'demo.noop')).toEqual({ name: 'demo.noop', paused: false, pausedAt: null });
     expect(seen.queueStats.find((s: { type: string }) => s.type === 'demo.sleep')).toEqual({ type: 'demo.sleep', queued: 2, paused: true });
 
+    const metrics = await (await fetch(new URL('/metrics', t.url))).text();
+    expect(metrics).toMatch(/^longrun_job_type_paused\{type="demo\.sleep"\} 1$/m);
+    expect(metrics).toMatch(/^longrun_job_type_paused\{type="demo\.noop"\} 0$/m);
+
     // Paused again: nothing changes, it keeps its first pausedAt.
     expect((await pause('demo.sleep')).jobType.pausedAt).toBe(pausedAt);
 
