@@ -6,7 +6,7 @@
  */
 import type { Subscription } from '@nats-io/nats-core';
 import type { Sql } from '../src/db/client.js';
-import { readPauses } from '../src/db/pauses.js';
+import { pausedTypes } from '../src/db/pauses.js';
 import { PAUSES_READ_INTERVAL_MS, type PauseChange } from '../src/jobs/pauses.js';
 import type { Logger } from '../src/log.js';
 import type { Nats } from '../src/messaging/connect.js';
@@ -52,10 +52,9 @@ export async function watchPauses(o: { sql: Sql; nats: Nats; names: Names; log: 
     const before = heard;
     let again = RETRY_MS;
     try {
-      const rows = await readPauses(o.sql);
+      const next = await pausedTypes(o.sql);
       // A change heard meanwhile may be newer than this read: the next read has it.
       if (heard === before || !paused) {
-        const next = new Set(rows.map((r) => r.type));
         const changed = !paused || next.size !== paused.size || [...next].some((t) => !paused!.has(t));
         paused = next;
         if (changed) o.onChange();

@@ -1,8 +1,9 @@
 /**
  * The worker pool: pulls each job type's messages from its durable consumer (as many as it has free slots,
- * plus a local queue while slots turn over fast; none while the type is paused, pauses.ts), claims the job with a guarded transition, runs the handler
- * (`attempt.ts`) with in-progress acks, writes the outcome to PostgreSQL, and only then acks / naks / terms
- * the message (`settle.ts`; successes are written in batches here).
+ * plus a local queue while slots turn over fast; none while the type is paused, pauses.ts), claims the job
+ * with a guarded transition, runs the handler (`attempt.ts`) with in-progress acks, writes the outcome to
+ * PostgreSQL, and only then acks / naks / terms the message (`settle.ts`; successes are written in batches
+ * here).
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';

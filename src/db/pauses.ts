@@ -16,6 +16,11 @@ export function readPauses(sql: Sql): Promise<PauseRow[]> {
   return sql.unsafe<PauseRow[]>(`select ${COLUMNS} from paused_job_types`);
 }
 
+/** The names of the paused types. */
+export async function pausedTypes(sql: Sql): Promise<Set<string>> {
+  return new Set((await readPauses(sql)).map((p) => p.type));
+}
+
 /** Pauses the type; one already paused keeps its first pause (when, and by whom). */
 export async function insertPause(sql: Sql, type: string, by: string): Promise<PauseRow> {
   const [row] = await sql.unsafe<PauseRow[]>(

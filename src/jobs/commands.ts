@@ -2,7 +2,7 @@
  * Cancelling jobs (one, or many by ids or a filter) and rescheduling them (replaying them: replay.ts).
  */
 import { preparing, type Sql } from '../db/client.js';
-import { activeJobsLeft, activeJobsMatching, getJob, getJobs, type ActiveJobFilter } from '../db/jobs.js';
+import { activeJobsLeft, activeJobsMatching, getJob, getJobs, getJobStates, type ActiveJobFilter } from '../db/jobs.js';
 import { databaseNow } from '../db/replay.js';
 import { markWaitingCancelled, requestCancel, rescheduleWaitingJob } from '../db/transitions.js';
 import type { JobRow } from '../db/schema.js';
@@ -137,7 +137,7 @@ export async function cancelJobs(deps: JobDeps, viewer: Viewer, input: CancelJob
   let ids: string[];
   let filter: ActiveJobFilter | null = null;
   if (input.ids) {
-    const visible = new Map((await getJobs(deps.sql, input.ids.filter(isUuid))).filter((j) => canSee(viewer, j)).map((j) => [j.id, j]));
+    const visible = new Map((await getJobStates(deps.sql, input.ids.filter(isUuid))).filter((j) => canSee(viewer, j)).map((j) => [j.id, j]));
     const seen = new Set<string>();
     ids = [];
     for (const given of input.ids) {

@@ -1,5 +1,6 @@
 /** What the job domain functions need: the clients, the names, the registered types. */
 import type { Sql } from '../db/client.js';
+import { ErrorCode, PublicError } from '../errors.js';
 import type { HistoryAfter, HistoryRead } from '../db/history.js';
 import type { InsertResult, NewJob } from '../db/jobs.js';
 import type { Logger } from '../log.js';
@@ -36,6 +37,11 @@ export interface JobDeps {
 export interface Viewer {
   owner: string;
   admin: boolean;
+}
+
+/** FORBIDDEN unless the viewer is an admin: `what` (an operation's name) needs an admin key. */
+export function requireAdmin(v: Viewer, what: string): void {
+  if (!v.admin) throw new PublicError(ErrorCode.FORBIDDEN, `${what} needs an admin key`);
 }
 
 /** Whether the viewer may see the job (another owner's job is reported as not found). */

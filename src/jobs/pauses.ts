@@ -5,9 +5,9 @@
  * catches up. `jobTypes` and `queueStats` show which types are paused.
  */
 import { deletePause, insertPause, readPauses, type PauseRow } from '../db/pauses.js';
-import { ErrorCode, PublicError, UserErrorCode, type UserError } from '../errors.js';
+import { UserErrorCode, type UserError } from '../errors.js';
 import { payloadJsonSchema, type JobType } from './definition.js';
-import type { JobDeps, Viewer } from './deps.js';
+import { requireAdmin, type JobDeps, type Viewer } from './deps.js';
 
 /** What workers hear on `pausesSubject` when a type is paused or resumed. */
 export interface PauseChange {
@@ -47,7 +47,7 @@ type PauseResult = { jobType: JobTypeView | null; userErrors: UserError[] };
 /** Pauses (`paused`) or resumes the type: the row written, then the workers told. */
 async function setPaused(deps: JobDeps, viewer: Viewer, type: string, paused: boolean): Promise<PauseResult> {
   const what = paused ? 'pauseJobType' : 'resumeJobType';
-  if (!viewer.admin) throw new PublicError(ErrorCode.FORBIDDEN, `${what} needs an admin key`);
+  requireAdmin(viewer, what);
   const t = deps.types.get(type);
   if (!t) {
     const message = `this server has no job type ${JSON.stringify(type.slice(0, 200))}`;

@@ -2,7 +2,7 @@
  * Reading jobs for the API, always through the viewer: another owner's job does not exist for it.
  */
 import { getJob } from '../db/jobs.js';
-import { readPauses } from '../db/pauses.js';
+import { pausedTypes } from '../db/pauses.js';
 import { orAfter } from '../deadline.js';
 import {
   countByType,
@@ -245,13 +245,12 @@ async function deadLetterStreamCounts(deps: JobDeps): Promise<((type: string) =>
  */
 export async function queueStats(deps: JobDeps, viewer: Viewer) {
   const owner = viewer.admin ? null : viewer.owner;
-  const [rows, rates, stream, pauses] = await Promise.all([
+  const [rows, rates, stream, paused] = await Promise.all([
     countByType(deps.sql, owner),
     ratesByType(deps.sql, owner),
     viewer.admin ? deadLetterStreamCounts(deps) : Promise.resolve(null),
-    readPauses(deps.sql),
+    pausedTypes(deps.sql),
   ]);
-  const paused = new Set(pauses.map((p) => p.type));
   const byType = new Map(rows.map((r) => [r.type, r]));
   const ratesOf = new Map(rates.map((r) => [r.type, r]));
   return [...new Set([...deps.types.keys(), ...byType.keys()])].sort().map((type) => {

@@ -14,11 +14,11 @@
 import { preparing, type Sql } from '../db/client.js';
 import { countExpiredJobs, deleteJobs, FINISHED_STATES, lockExpiredJobs, type ExpiredJob, type PurgeAges } from '../db/retention.js';
 import type { Config } from '../config.js';
-import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, type UserError } from '../errors.js';
+import { ServiceUnavailableError, UserErrorCode, type UserError } from '../errors.js';
 import { deleteDeadLetterCopies } from '../messaging/dead-letters.js';
 import { jobsPurged } from '../observability/metrics.js';
 import { repeatAfterEach } from '../repeat.js';
-import type { JobDeps, Viewer } from './deps.js';
+import { requireAdmin, type JobDeps, type Viewer } from './deps.js';
 import type { JobState } from './state.js';
 
 /** Jobs per batch: one lock-copies-delete transaction. */
@@ -151,7 +151,7 @@ export async function purgeJobs(
   viewer: Viewer,
   input: PurgeJobsInput,
 ): Promise<{ purged: number; deadLetterCopiesRemoved: number; hasMore: boolean; userErrors: UserError[] }> {
-  if (!viewer.admin) throw new PublicError(ErrorCode.FORBIDDEN, 'purgeJobs needs an admin key');
+  requireAdmin(viewer, 'purgeJobs');
   const refused = (code: UserErrorCode, field: string, message: string) => ({
     purged: 0,
     deadLetterCopiesRemoved: 0,

@@ -1,14 +1,15 @@
 /**
  * Gauges read at scrape time from the shared state they describe: queue depth per job type (the worker
  * consumer's pending + ack-pending), the dead-letter stream's size, the outbox backlog and its oldest
- * entry's age, the paused job types, and this process's graphql-ws connections and subscriptions. A source that cannot be read
- * (NATS down) within 1.5 s leaves its gauge out of that scrape instead of failing or stalling it.
+ * entry's age, the paused job types, and this process's graphql-ws connections and subscriptions. A source
+ * that cannot be read (NATS down) within 1.5 s leaves its gauge out of that scrape instead of failing or
+ * stalling it.
  */
 import { Gauge, Registry } from 'prom-client';
 import { orAfter } from '../deadline.js';
 import type { Sql } from '../db/client.js';
 import { outboxBacklog } from '../db/outbox.js';
-import { readPauses } from '../db/pauses.js';
+import { pausedTypes } from '../db/pauses.js';
 import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
 import type { Names } from '../messaging/names.js';
@@ -92,7 +93,7 @@ export function scrapeRegistry(s: ScrapeSources): Registry {
       async collect() {
         this.reset();
         await quietly('paused types', async () => {
-          const paused = new Set((await readPauses(sql)).map((p) => p.type));
+          const paused = await pausedTypes(sql);
           for (const type of s.types) this.set({ type }, paused.has(type) ? 1 : 0);
         });
       },
