@@ -36,6 +36,12 @@ export function preparing<T extends Pick<Sql, 'unsafe'>>(sql: T): T {
   return sql;
 }
 
+/** Now, by PostgreSQL's clock (the one `finished_at` is written by), to the millisecond a DateTime carries. */
+export async function databaseNow(tx: Sql): Promise<Date> {
+  const [row] = await tx.unsafe<{ now: Date }[]>(`select date_trunc('milliseconds', clock_timestamp()) as now`);
+  return row!.now;
+}
+
 /** Opens a pool (it reconnects per query, so a restarted PostgreSQL is picked up); `close()` waits up to 5 s. */
 export function createDb(url: string, max = 10): Db {
   const sql = preparing(postgres(url, pgOptions(max)));

@@ -74,9 +74,3 @@ export async function failedJobsLeft(tx: Sql, f: FailedJobFilter): Promise<boole
   const [row] = await tx.unsafe<{ left: boolean }[]>(`select exists(select 1 from jobs where ${MATCHING_FAILED}) as left`, filterParams(f));
   return row!.left;
 }
-
-/** Now, by PostgreSQL's clock (the one `finished_at` is written by), to the millisecond a DateTime carries. */
-export async function databaseNow(tx: Sql): Promise<Date> {
-  const [row] = await tx.unsafe<{ now: Date }[]>(`select date_trunc('milliseconds', clock_timestamp()) as now`);
-  return row!.now;
-}

@@ -3,7 +3,7 @@
  */
 import { preparing, type Sql } from '../db/client.js';
 import { activeJobsLeft, activeJobsMatching, getJob, getJobs, getJobStates, type ActiveJobFilter } from '../db/jobs.js';
-import { databaseNow } from '../db/replay.js';
+import { databaseNow } from '../db/client.js';
 import { markWaitingCancelled, requestCancel, rescheduleWaitingJob } from '../db/transitions.js';
 import type { JobRow } from '../db/schema.js';
 import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';

@@ -7,9 +7,9 @@
  * the answer is the replayed jobs, whatever fails after it: the dead-letter sweep and the outbox relay finish
  * that tidying.
  */
-import { preparing, type Sql } from '../db/client.js';
+import { databaseNow, preparing, type Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
-import { databaseNow, failedJobsLeft, lockFailedJobs, lockJobsById, type FailedJobFilter, type ReplayCandidate } from '../db/replay.js';
+import { failedJobsLeft, lockFailedJobs, lockJobsById, type FailedJobFilter, type ReplayCandidate } from '../db/replay.js';
 import type { JobRow } from '../db/schema.js';
 import { replayFailedJobs } from '../db/transitions.js';
 import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';
