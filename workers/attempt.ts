@@ -23,7 +23,8 @@ import { watchAbandoned } from './abandoned.js';
 import { inAttemptSpan } from './observe.js';
 import type { SlotWait, Slots } from './slots.js';
 
-export type Abort = 'cancelled' | 'timeout' | 'shutdown' | 'lost';
+/** Why an attempt is stopped; 'paused' only before it starts (its type was paused while it waited for a slot). */
+export type Abort = 'cancelled' | 'timeout' | 'shutdown' | 'lost' | 'paused';
 
 /** What the attempts of one pool share. */
 export interface AttemptDeps {
@@ -191,7 +192,10 @@ export class Attempt {
         started = false;
       }
     }
-    if (!started) return this.abortReason === 'cancelled' ? { kind: 'cancelled' } : { kind: 'shutdown' };
+    if (!started) {
+      const r = this.abortReason;
+      return r === 'cancelled' ? { kind: 'cancelled' } : { kind: 'handedBack', why: r === 'paused' ? 'paused' : 'shutdown' };
+    }
     this.started = true;
     let timeout: NodeJS.Timeout | null = null;
     let pending: PromiseLike<unknown> | null = null;
@@ -215,7 +219,7 @@ export class Attempt {
       // Aborted: the handler may run on (it ignores its signal); only this path pays for watching it.
       if (reason && pending) watchAbandoned(pending, this.job.type, reason, this.log);
       if (reason === 'cancelled') return { kind: 'cancelled' };
-      return reason === 'shutdown' || reason === 'lost' ? { kind: 'shutdown' } : { kind: 'threw', error };
+      return reason === 'shutdown' || reason === 'lost' ? { kind: 'handedBack', why: 'shutdown' } : { kind: 'threw', error };
     } finally {
       this.ended = true;
       if (timeout) clearTimeout(timeout);

@@ -21,13 +21,14 @@ export interface Pauses {
 /** How soon a read that failed is tried again. */
 const RETRY_MS = 1000;
 
-export async function watchPauses(o: { sql: Sql; nats: Nats; names: Names; log: Logger; onChange: () => void }): Promise<Pauses> {
+export async function watchPauses(o: { sql: Sql; nats: Nats; names: Names; log: Logger; onChange: (isPaused: (type: string) => boolean) => void }): Promise<Pauses> {
   let paused: Set<string> | null = null; // null: not read yet
   /** Changes heard: a read begun before one may be older than it, and is dropped. */
   let heard = 0;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let failing = false;
+  const has = (type: string) => paused === null || paused.has(type);
 
   const sub: Subscription = o.nats.nc.subscribe(o.names.pausesSubject, {
     callback: (_err, msg) => {
@@ -44,7 +45,7 @@ export async function watchPauses(o: { sql: Sql; nats: Nats; names: Names; log: 
         else paused.delete(change.type);
       }
       o.log.info({ type: change.type }, change.paused ? 'job type paused: starting none of its jobs' : 'job type resumed');
-      o.onChange();
+      o.onChange(has);
     },
   });
 
@@ -57,7 +58,7 @@ export async function watchPauses(o: { sql: Sql; nats: Nats; names: Names; log: 
       if (heard === before || !paused) {
         const changed = !paused || next.size !== paused.size || [...next].some((t) => !paused!.has(t));
         paused = next;
-        if (changed) o.onChange();
+        if (changed) o.onChange(has);
       }
       if (heard === before) again = PAUSES_READ_INTERVAL_MS; // else soon, to settle what was heard meanwhile
       failing = false;
@@ -71,7 +72,7 @@ export async function watchPauses(o: { sql: Sql; nats: Nats; names: Names; log: 
   await read();
 
   return {
-    has: (type) => paused === null || paused.has(type),
+    has,
     close() {
       closed = true;
       clearTimeout(timer);

@@ -139,9 +139,19 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     { maxSize: 500, gather: true, alone: isDataError },
   );
 
-  // A pause or resume wakes every loop: a paused one goes back to waiting, a resumed one pulls again.
-  const pauses = await watchPauses({ sql, nats, names, log, onChange: () => pulls.forEach(wake) });
   const held = holdJobs({ sql, nats, names, log, ackWaitMs: o.ackWaitMs, leaseMs, types: o.handlers.map((h) => h.type.name) });
+  // A pause or resume wakes every loop: a paused one goes back to waiting, a resumed one pulls again. The
+  // paused types' jobs waiting in the local queue are handed back unstarted; running ones go on.
+  const pauses = await watchPauses({
+    sql,
+    nats,
+    names,
+    log,
+    onChange: (isPaused) => {
+      pulls.forEach(wake);
+      for (const a of held.attempts.values()) if (!a.started && isPaused(a.job.type)) a.abort('paused');
+    },
+  });
 
   // Progress milestones fall due on a shared grid (Attempt), so those of one tick go as one statement.
   const recordProgress = groupCommit((ws: ProgressWrite[]) => recordProgressMany(sql, ws), {
@@ -219,6 +229,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       // Asked while the claim was on its way (or, for a claim found again by its token, before that).
       if (cancelled || job.cancelRequested) attempt.abort('cancelled');
       else if (stopping) attempt.abort('shutdown'); // claimed after stop began: handed back without running
+      else if (pauses.has(bound.type.name)) attempt.abort('paused'); // paused while the claim was on its way
       const end = await attempt.run(bound, trace, slots);
       release(hold, attempt.started);
       await attempt.writing;

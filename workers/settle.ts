@@ -112,7 +112,7 @@ export function createSettler(d: SettleDeps) {
         after = await persist('failed', () => markFailed(sql, { ...fence, error: outcome.error, attemptFailed: true, report: lastReport }));
         break;
       case 'QUEUED':
-        after = (await persist('hand back', () => markQueuedAgain(sql, fence))) ?? (await cancelInstead());
+        after = (await persist('hand back', () => markQueuedAgain(sql, fence, outcome.why))) ?? (await cancelInstead());
         break;
       default:
         throw new UnreachableCaseError(outcome);

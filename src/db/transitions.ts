@@ -12,6 +12,7 @@
  */
 import { preparing, type Sql } from './client.js';
 import type { JobRow } from './schema.js';
+import type { HandBack } from '../jobs/outcome.js';
 import { ALLOWED_FROM, isTerminal, RESCHEDULABLE_STATES, type JobState } from '../jobs/state.js';
 import { noteStaleCopies } from './dead-letter-removals.js';
 import { JOB_COLUMNS, JOB_COLUMNS_NO_PAYLOAD } from './jobs.js';
@@ -294,9 +295,17 @@ const HAND_BACK: Transition = {
   where: NOT_CANCELLING,
 };
 
-/** A worker hands its job back on shutdown: RUNNING → QUEUED; the attempt is not counted. Null also when a cancel was asked for. */
-export function markQueuedAgain(sql: Sql, a: Fence & { id: string; lastSeq: number }) {
-  return first(transition(sql, HAND_BACK, [{ ...a, message: 'handed back by a stopping worker' }]));
+const HAND_BACK_MESSAGES: Record<HandBack, string> = {
+  shutdown: 'handed back by a stopping worker',
+  paused: 'handed back unstarted: its job type was paused',
+};
+
+/**
+ * A worker hands its job back (stopping, or the type paused before the job started): RUNNING → QUEUED; the
+ * attempt is not counted. Null also when a cancel was asked for.
+ */
+export function markQueuedAgain(sql: Sql, a: Fence & { id: string; lastSeq: number }, why: HandBack) {
+  return first(transition(sql, HAND_BACK, [{ ...a, message: HAND_BACK_MESSAGES[why] }]));
 }
 
 const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`;

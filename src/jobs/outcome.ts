@@ -12,8 +12,14 @@ export type AttemptEnd =
   | { kind: 'returned'; result: unknown }
   | { kind: 'threw'; error: unknown }
   | { kind: 'cancelled' }
-  /** The worker is stopping and its grace period ran out. */
-  | { kind: 'shutdown' };
+  /**
+   * Handed back unfinished: the worker is stopping (its grace period ran out, or the job had not started), or
+   * the job's type was paused before the job started (it waited in the local queue).
+   */
+  | { kind: 'handedBack'; why: HandBack };
+
+/** Why a worker hands a job back (QUEUED again, the attempt not counted). */
+export type HandBack = 'shutdown' | 'paused';
 
 export type Outcome =
   | { verb: 'ack'; state: 'SUCCEEDED'; result: unknown }
@@ -21,7 +27,7 @@ export type Outcome =
   | { verb: 'nak'; state: 'RETRYING'; delayMs: number; error: string }
   /** Copy to the dead-letter stream, then term(). */
   | { verb: 'term'; state: 'FAILED'; error: string }
-  | { verb: 'nak'; state: 'QUEUED'; delayMs: 0 };
+  | { verb: 'nak'; state: 'QUEUED'; delayMs: 0; why: HandBack };
 
 /** How many causes deep an error's text follows its `cause` (and an AggregateError's `errors`). */
 export const MAX_CAUSE_DEPTH = 5;
@@ -118,8 +124,8 @@ export function classifyOutcome(end: AttemptEnd, attempt: number, maxAttempts: n
       return { verb: 'ack', state: 'SUCCEEDED', result: end.result };
     case 'cancelled':
       return { verb: 'ack', state: 'CANCELLED' };
-    case 'shutdown':
-      return { verb: 'nak', state: 'QUEUED', delayMs: 0 };
+    case 'handedBack':
+      return { verb: 'nak', state: 'QUEUED', delayMs: 0, why: end.why };
     case 'threw': {
       const error = errorMessage(end.error);
       if (isPermanent(end.error)) return { verb: 'term', state: 'FAILED', error };

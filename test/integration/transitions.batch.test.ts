@@ -135,7 +135,7 @@ it('refuses every write of a stalled worker once the job was replayed and claime
   expect(await markSucceeded(sql, { ...old, result: 'from the stalled attempt', progressMessage: null })).toBeNull();
   expect(await markRetrying(sql, { ...old, error: 'late', delayMs: 0 })).toBeNull();
   expect(await markFailed(sql, { ...old, error: 'late', attemptFailed: true })).toBeNull();
-  expect(await markQueuedAgain(sql, old)).toBeNull();
+  expect(await markQueuedAgain(sql, old, 'shutdown')).toBeNull();
   expect(await markCancelled(sql, old)).toBeNull();
   expect(await renewLeases(sql, [old], 600_000)).toEqual([null]);
   expect(await recordProgressMany(sql, [{ ...old, seq: stale.seq + 1, progress: 50, message: 'late', leaseMs: 600_000 }])).toEqual([null]);

@@ -2,8 +2,9 @@
  * The local queue: while its slots turn over fast, a worker claims jobs ahead of a free slot. They wait in
  * line: never more handlers than the concurrency run at once; one cancelled while it waits ends CANCELLED
  * without running; a stopping worker hands the waiting ones back at once (QUEUED, the attempt not counted,
- * the message nak'ed for immediate redelivery), while running ones get the grace period. With
- * WORKER_CLAIM_AHEAD=0 nothing is claimed ahead.
+ * the message nak'ed for immediate redelivery), while running ones get the grace period; so does a worker
+ * that hears their type was paused, while its running ones go on. With WORKER_CLAIM_AHEAD=0 nothing is
+ * claimed ahead.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -147,4 +148,49 @@ it('claims nothing ahead with WORKER_CLAIM_AHEAD=0: jobs behind the running ones
   expect(maxRunning).toBe(C);
   await pool.stop(5000);
   pool = null;
+}, 120_000);
+
+it('hands the waiting jobs of a type paused back at once, unstarted, while its running ones go on', async () => {
+  await pool?.stop(5000);
+  pool = null;
+  started.clear();
+  maxRunning = 0;
+  gate = new Promise<void>((r) => (openGate = r));
+  const quick: string[] = [];
+  for (let i = 0; i < QUICK; i++) quick.push(await submit(false));
+  const waiting: string[] = [];
+  for (let i = 0; i < WAITING; i++) waiting.push(await submit(true));
+  pool = await startWorkerPool(t.config, t.app.deps, [gateHandler]);
+  const quickDone = async () => (await rows(quick)).every((r) => r.state === 'SUCCEEDED');
+  await until('C waiting jobs running and more claimed behind them', async () => running === C && pool!.queued > 0 && (await quickDone()));
+  await new Promise((r) => setTimeout(r, 300));
+  const claimedAhead = (await rows(waiting)).filter((r) => r.state === 'RUNNING' && !started.has(r.id)).map((r) => r.id);
+  expect(claimedAhead.length).toBe(pool.queued);
+  expect(claimedAhead.length).toBeGreaterThan(0);
+
+  const paused = await gql(t.url, `mutation { pauseJobType(type: "test.gate") { jobType { paused } userErrors { code } } }`);
+  expect(paused.body.data.pauseJobType).toEqual({ jobType: { paused: true }, userErrors: [] });
+  await until('the waiting jobs handed back', async () => (await rows(claimedAhead)).every((r) => r.state === 'QUEUED'), 5000);
+  expect((await rows(claimedAhead)).every((r) => r.attempts === 0)).toBe(true);
+  const [event] = await t.env.sql<{ message: string }[]>`select message from job_events where job_id = ${claimedAhead[0]!} order by seq desc limit 1`;
+  expect(event!.message).toBe('handed back unstarted: its job type was paused');
+  expect(pool.queued).toBe(0);
+  const runningIds = waiting.filter((id) => started.has(id));
+  expect(runningIds).toHaveLength(C);
+  expect((await rows(runningIds)).every((r) => r.state === 'RUNNING')).toBe(true);
+
+  // The running ones finish; nothing else starts while the type is paused.
+  openGate();
+  await until('the running jobs finished', async () => (await rows(runningIds)).every((r) => r.state === 'SUCCEEDED'));
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(waiting.filter((id) => started.has(id))).toHaveLength(C);
+  expect((await rows(waiting)).filter((r) => r.state !== 'SUCCEEDED').every((r) => r.state === 'QUEUED' && r.attempts === 0)).toBe(true);
+
+  // Resumed: every other job runs once, as its first attempt.
+  const resumed = await gql(t.url, `mutation { resumeJobType(type: "test.gate") { jobType { paused } userErrors { code } } }`);
+  expect(resumed.body.data.resumeJobType).toEqual({ jobType: { paused: false }, userErrors: [] });
+  await until('every waiting job finished', async () => (await rows(waiting)).every((r) => r.state === 'SUCCEEDED'));
+  expect((await rows(waiting)).every((r) => r.attempts === 1)).toBe(true);
+  expect(waiting.every((id) => started.get(id) === 1)).toBe(true);
+  expect(maxRunning).toBe(C);
 }, 120_000);
