@@ -106,7 +106,7 @@ export function observeTransition(job: JobRow): void {
   switch (job.state) {
     case 'RUNNING':
       // The job's first claim ever: the submit's change was its only one (seq 1), so this one is seq 2. A job
-      // handed back by a stopping worker, or replayed by retryJob, starts at attempt 1 again but is not counted;
+      // handed back by a worker (stopping, or its type paused), or replayed by retryJob, starts at attempt 1 again but is not counted;
       // nor is one rescheduled before its first claim (its reschedule took seq 2).
       if (job.seq === 2 && job.startedAt) jobQueueWait.observe({ type: job.type }, since(waitingSince(job), job.startedAt));
       return;

@@ -555,7 +555,7 @@ export type QueueStats = {
   failed: Scalars['Int']['output'];
   /**
    * Seconds the longest-waiting QUEUED job of this type has been queued: since its submit, or since `retryJob`,
-   * `rescheduleJob` or a stopping worker put it back in the queue; a scheduled job since its `runAt` (one not due
+   * `rescheduleJob` or a worker put it back in the queue (stopping, or its type paused); a scheduled job since its `runAt` (one not due
    * yet does not count). Null when none is queued and due.
    */
   oldestQueuedAgeSeconds?: Maybe<Scalars['Float']['output']>;
