@@ -1,9 +1,13 @@
 /**
  * Choosing the FAILED jobs a replay (`retryJob`, `retryJobs`) takes, locked (`for update`) in the caller's
- * transaction until its replay commits: the replay itself is `replayFailedJobs` (transitions.ts).
+ * transaction until its replay commits, and the replay itself (`replayFailedJobs`, a guarded transition).
  */
 import type { Sql } from './client.js';
+import type { JobRow } from './schema.js';
 import type { JobState } from '../jobs/state.js';
+import { noteStaleCopies } from './dead-letter-removals.js';
+import type { OutboxEntry } from './outbox.js';
+import { transition, type Transition } from './transitions.js';
 
 /** A job a replay looked at, locked by the caller's transaction. */
 export interface ReplayCandidate {
@@ -73,4 +77,58 @@ export async function lockFailedJobs(tx: Sql, f: FailedJobFilter, limit: number)
 export async function failedJobsLeft(tx: Sql, f: FailedJobFilter): Promise<boolean> {
   const [row] = await tx.unsafe<{ left: boolean }[]>(`select exists(select 1 from jobs where ${MATCHING_FAILED}) as left`, filterParams(f));
   return row!.left;
+}
+
+const REPLAY: Transition = {
+  to: 'QUEUED',
+  where: `state = 'FAILED'`,
+  columns: { timeout_ms: 'int' },
+  // run_at cleared: a replay runs at once (its entry has no not_before), whatever its first series' runAt was.
+  set: `attempts = 0, series = jobs.series + 1, error = null, result = null, progress = 0, progress_message = null, started_at = null,
+        finished_at = null, cancel_requested = false, dead_lettered_at = null, dead_letter_seq = null, msg_seq = null,
+        timeout_ms = coalesce(x.timeout_ms, jobs.timeout_ms), run_at = null`,
+};
+
+/** A FAILED job to replay, locked by the caller's transaction (db/replay.ts `lockReplayCandidates`). */
+export interface ReplayRow {
+  id: string;
+  /** Its type's work subject. */
+  subject: string;
+  /** Its copy's sequence in the dead-letter stream, if one is recorded. */
+  deadLetterSeq: number | null;
+}
+
+/**
+ * `retryJob` / `retryJobs`: FAILED → QUEUED as a new attempt series (attempts 0; with `timeoutMs`, that
+ * per-attempt timeout), with an outbox entry each, inside the caller's transaction, which holds the rows'
+ * locks; the dead-letter copies recorded go to `dead_letter_removals` in it. Answers, per row, the replayed
+ * job and its outbox entry, or null (not FAILED).
+ */
+export async function replayFailedJobs(
+  tx: Sql,
+  rows: readonly ReplayRow[],
+  timeoutMs: number | null,
+): Promise<({ job: JobRow; outbox: OutboxEntry } | null)[]> {
+  if (!rows.length) return [];
+  const jobs = await transition(tx, REPLAY, rows.map((r) => ({ id: r.id, message: 'replayed', timeout_ms: timeoutMs })));
+  const replayed = rows.flatMap((r, i) => (jobs[i] ? [{ row: r, job: jobs[i] }] : []));
+  const stale = replayed.flatMap(({ row }) => (row.deadLetterSeq === null ? [] : [row.deadLetterSeq]));
+  if (stale.length) await noteStaleCopies(tx, stale); // their copies: no dead letters any more
+  const entries = replayed.map(({ row, job }) => ({
+    jobId: job.id,
+    subject: row.subject,
+    msgId: `${job.id}:${job.series}`,
+    body: { id: job.id, type: job.type, series: job.series },
+    traceparent: job.traceparent,
+  }));
+  const inserted = await tx.unsafe<{ id: string; jobId: string }[]>(
+    `insert into outbox (job_id, subject, msg_id, body, traceparent)
+     select job_id, subject, msg_id, body, traceparent from jsonb_to_recordset($1::text::jsonb)
+       as x(job_id uuid, subject text, msg_id text, body jsonb, traceparent text)
+     returning id, job_id as "jobId"`,
+    [JSON.stringify(entries.map((e) => ({ job_id: e.jobId, subject: e.subject, msg_id: e.msgId, body: e.body, traceparent: e.traceparent })))],
+  );
+  const outboxIds = new Map(inserted.map((o) => [o.jobId, Number(o.id)]));
+  const outbox = new Map(entries.map((e) => [e.jobId, { id: outboxIds.get(e.jobId)!, ...e }]));
+  return jobs.map((job) => (job ? { job, outbox: outbox.get(job.id)! } : null));
 }

@@ -1,6 +1,6 @@
 /**
- * The guarded state changes of jobs: claim, success, retry, failure, hand back, cancel, replay. Each goes
- * through `transition()`: one guarded `UPDATE … FROM (the batch) WHERE state IN (allowed) [AND attempts =
+ * The guarded state changes of jobs: claim, success, retry, failure, hand back, cancel (and, built on the same
+ * `transition()`, replay in replay.ts and reschedule in reschedule.ts). Each goes through `transition()`: one guarded `UPDATE … FROM (the batch) WHERE state IN (allowed) [AND attempts =
  * fence] RETURNING`, with the history rows written in the same statement; a batch is one job or many
  * (workers claim and complete in batches).
  * A job the statement does not return was not allowed to change (or the caller's attempt is stale): the
@@ -13,19 +13,16 @@
 import { preparing, type Sql } from './client.js';
 import type { JobRow } from './schema.js';
 import type { HandBack } from '../jobs/outcome.js';
-import { ALLOWED_FROM, isTerminal, RESCHEDULABLE_STATES, type JobState } from '../jobs/state.js';
-import { noteStaleCopies } from './dead-letter-removals.js';
+import { ALLOWED_FROM, isTerminal, type JobState } from '../jobs/state.js';
 import { JOB_COLUMNS, JOB_COLUMNS_NO_PAYLOAD } from './jobs.js';
 import { NOTIFY_ON_TERMINAL_CTES } from './notifications.js';
-import { rescheduleEntries, type OutboxEntry } from './outbox.js';
-import { requeueMessage } from './stale-jobs.js';
 import { observeTransition } from '../observability/metrics.js';
 
 /** Live-progress seqs a claim reserves. */
 export const SEQ_RESERVE = 1000;
 
 /** One kind of guarded transition: a fixed statement, applied to a batch of jobs (rows). */
-interface Transition {
+export interface Transition {
   to: JobState;
   /** The states it applies to, when not ALLOWED_FROM[to] (a reschedule: the state it keeps). */
   from?: readonly JobState[];
@@ -66,7 +63,7 @@ interface TransitionRow {
  * statement. Answers, per input row, the changed job or null. (A job named twice in one batch changes once:
  * the other row gets null.)
  */
-async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[]): Promise<(JobRow | null)[]> {
+export async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[]): Promise<(JobRow | null)[]> {
   if (!rows.length) return [];
   const extra = Object.entries(t.columns ?? {});
   // In id order, so concurrent batches (a worker's claims and completions) lock shared rows in one order
@@ -115,7 +112,7 @@ async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[
   return out;
 }
 
-const first = async (rows: Promise<(JobRow | null)[]>): Promise<JobRow | null> => (await rows)[0] ?? null;
+export const first = async (rows: Promise<(JobRow | null)[]>): Promise<JobRow | null> => (await rows)[0] ?? null;
 
 /** A delivered job to claim. */
 export interface Claim {
@@ -233,7 +230,7 @@ export const markSucceeded = (sql: Sql, a: Success): Promise<JobRow | null> => f
  * (the cancel came as the attempt ended, too late to abort it). Retried, it would wait out its backoff and be
  * cancelled only when its message came back.
  */
-const NOT_CANCELLING = 'not cancel_requested';
+export const NOT_CANCELLING = 'not cancel_requested';
 
 const RETRY: Transition = {
   to: 'RETRYING',
@@ -345,116 +342,4 @@ export async function requestCancel(sql: Sql, ids: readonly string[]): Promise<J
      returning ${JOB_COLUMNS}`,
     [ids as never],
   );
-}
-
-const REPLAY: Transition = {
-  to: 'QUEUED',
-  where: `state = 'FAILED'`,
-  columns: { timeout_ms: 'int' },
-  // run_at cleared: a replay runs at once (its entry has no not_before), whatever its first series' runAt was.
-  set: `attempts = 0, series = jobs.series + 1, error = null, result = null, progress = 0, progress_message = null, started_at = null,
-        finished_at = null, cancel_requested = false, dead_lettered_at = null, dead_letter_seq = null, msg_seq = null,
-        timeout_ms = coalesce(x.timeout_ms, jobs.timeout_ms), run_at = null`,
-};
-
-/** A FAILED job to replay, locked by the caller's transaction (db/replay.ts `lockReplayCandidates`). */
-export interface ReplayRow {
-  id: string;
-  /** Its type's work subject. */
-  subject: string;
-  /** Its copy's sequence in the dead-letter stream, if one is recorded. */
-  deadLetterSeq: number | null;
-}
-
-/**
- * `retryJob` / `retryJobs`: FAILED → QUEUED as a new attempt series (attempts 0; with `timeoutMs`, that
- * per-attempt timeout), with an outbox entry each, inside the caller's transaction, which holds the rows'
- * locks; the dead-letter copies recorded go to `dead_letter_removals` in it. Answers, per row, the replayed
- * job and its outbox entry, or null (not FAILED).
- */
-export async function replayFailedJobs(
-  tx: Sql,
-  rows: readonly ReplayRow[],
-  timeoutMs: number | null,
-): Promise<({ job: JobRow; outbox: OutboxEntry } | null)[]> {
-  if (!rows.length) return [];
-  const jobs = await transition(tx, REPLAY, rows.map((r) => ({ id: r.id, message: 'replayed', timeout_ms: timeoutMs })));
-  const replayed = rows.flatMap((r, i) => (jobs[i] ? [{ row: r, job: jobs[i] }] : []));
-  const stale = replayed.flatMap(({ row }) => (row.deadLetterSeq === null ? [] : [row.deadLetterSeq]));
-  if (stale.length) await noteStaleCopies(tx, stale); // their copies: no dead letters any more
-  const entries = replayed.map(({ row, job }) => ({
-    jobId: job.id,
-    subject: row.subject,
-    msgId: `${job.id}:${job.series}`,
-    body: { id: job.id, type: job.type, series: job.series },
-    traceparent: job.traceparent,
-  }));
-  const inserted = await tx.unsafe<{ id: string; jobId: string }[]>(
-    `insert into outbox (job_id, subject, msg_id, body, traceparent)
-     select job_id, subject, msg_id, body, traceparent from jsonb_to_recordset($1::text::jsonb)
-       as x(job_id uuid, subject text, msg_id text, body jsonb, traceparent text)
-     returning id, job_id as "jobId"`,
-    [JSON.stringify(entries.map((e) => ({ job_id: e.jobId, subject: e.subject, msg_id: e.msgId, body: e.body, traceparent: e.traceparent })))],
-  );
-  const outboxIds = new Map(inserted.map((o) => [o.jobId, Number(o.id)]));
-  const outbox = new Map(entries.map((e) => [e.jobId, { id: outboxIds.get(e.jobId)!, ...e }]));
-  return jobs.map((job) => (job ? { job, outbox: outbox.get(job.id)! } : null));
-}
-
-/** A reschedule moves a waiting job's time, its state unchanged; `x.run_at` null: now. */
-const RESCHEDULE: Record<(typeof RESCHEDULABLE_STATES)[number], Transition> = {
-  QUEUED: { to: 'QUEUED', from: ['QUEUED'], unobserved: true, set: `run_at = x.run_at`, where: NOT_CANCELLING, columns: { run_at: 'timestamptz' } },
-  RETRYING: {
-    to: 'RETRYING',
-    from: ['RETRYING'],
-    unobserved: true,
-    set: `next_attempt_at = coalesce(x.run_at, now())`,
-    where: NOT_CANCELLING,
-    columns: { run_at: 'timestamptz' },
-  },
-};
-
-/** What `rescheduleWaitingJob` did: the job rescheduled and the outbox entries to publish, or why not. */
-export type Rescheduled =
-  | { job: JobRow; entries: OutboxEntry[] }
-  /** Not waiting (QUEUED or RETRYING): left as it is. */
-  | { refused: JobState }
-  /** No such job (of `owner`). */
-  | null;
-
-/**
- * `rescheduleJob`, inside the caller's transaction: a QUEUED job's `run_at`, or a RETRYING job's
- * `next_attempt_at`, becomes `runAt` (null: now), with a `message` history row. Its message must then reach a
- * worker at that time, not before and not much later:
- * - its unpublished entries (a scheduled job's, waiting for `not_before`) move with it (`not_before` = runAt;
- *   null: published at once);
- * - with none, and its message in the stream held back past the new time (a RETRYING job's nak'ed until its
- *   old `next_attempt_at`, which JetStream cannot shorten; a QUEUED one nak'ed until an old `runAt`), a fresh
- *   copy is queued, due at the new time, under a `Nats-Msg-Id` of its own (the job's new seq), so the
- *   stream's dedupe does not drop it. The old message, when it comes, finds the job claimed from the copy
- *   (acked as a stale copy), finished (acked), or not due yet (nak'ed until due), as a reconciler's copy does;
- * - a message that would come before the new time is refused by the claim and nak'ed until then.
- * The row is locked first, so a claim, a cancel or an outcome racing the reschedule waits for it or wins it.
- */
-export async function rescheduleWaitingJob(
-  tx: Sql,
-  a: { id: string; owner: string | null; runAt: Date | null; message: string; subjectOf: (type: string) => string },
-): Promise<Rescheduled> {
-  const [row] = await tx.unsafe<{ state: JobState; heldBack: boolean | null }[]>(
-    `select state, (case when state = 'RETRYING' then next_attempt_at else run_at end) > greatest(now(), coalesce($2::timestamptz, now()))
-       as "heldBack"
-     from jobs where id = $1 and ($3::text is null or owner = $3) for update`,
-    [a.id, a.runAt?.toISOString() ?? null, a.owner],
-  );
-  if (!row) return null;
-  if (!(RESCHEDULABLE_STATES as readonly JobState[]).includes(row.state)) return { refused: row.state };
-  const t = RESCHEDULE[row.state as (typeof RESCHEDULABLE_STATES)[number]];
-  const job = await first(transition(tx, t, [{ id: a.id, message: a.message, run_at: a.runAt?.toISOString() }]));
-  if (!job) return { refused: row.state }; // locked waiting and not cancelling: not reached
-  const entries = await rescheduleEntries(tx, job.id, a.runAt);
-  if (!entries.length && row.heldBack) {
-    const msgId = `${job.id}:${job.series}:r${job.seq}`;
-    entries.push(await requeueMessage(tx, job, a.subjectOf(job.type), { msgId, notBefore: a.runAt }));
-  }
-  return { job, entries };
 }

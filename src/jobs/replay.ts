@@ -9,9 +9,8 @@
  */
 import { databaseNow, preparing, type Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
-import { failedJobsLeft, lockFailedJobs, lockJobsById, type FailedJobFilter, type ReplayCandidate } from '../db/replay.js';
+import { failedJobsLeft, lockFailedJobs, lockJobsById, replayFailedJobs, type FailedJobFilter, type ReplayCandidate } from '../db/replay.js';
 import type { JobRow } from '../db/schema.js';
-import { replayFailedJobs } from '../db/transitions.js';
 import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';
 import { removeDeadLetterCopy } from '../messaging/dead-letters.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
