@@ -21,6 +21,7 @@ import type { DeadLetterDeps } from '../src/messaging/dead-letters.js';
 import { jobMessageSchema, parseMessage } from '../src/messaging/messages.js';
 import type { Names } from '../src/messaging/names.js';
 import { PULL_EXPIRES_MS } from '../src/messaging/streams.js';
+import { PAUSED_REDELIVERY_DELAY_MS } from '../src/jobs/pauses.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler } from './handler.js';
 import { Attempt, type AttemptDeps } from './attempt.js';
@@ -217,8 +218,9 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       return m.ack();
     }
     if (stopping) return m.nak(); // fetched as the stop began: not claimed, redelivered at once
-    // Its type paused since the pull went out: not claimed, redelivered once a worker pulls the type again.
-    if (pauses.has(bound.type.name)) return m.nak();
+    // Its type paused since the pull went out: not claimed, redelivered once a worker pulls the type again
+    // (not before this pull has ended: it would bring the message straight back).
+    if (pauses.has(bound.type.name)) return m.nak(PAUSED_REDELIVERY_DELAY_MS);
     const { job, cancelled } = await held.claim(msg.id, () =>
       claimJob({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq, token: randomUUID() }),
     );

@@ -7,6 +7,7 @@ import { isAnyError, isPermanentJobError } from '../errors.js';
 import { storableText } from './payload-check.js';
 import type { BackoffPolicy } from './definition.js';
 import { retryDelay } from './backoff.js';
+import { PAUSED_REDELIVERY_DELAY_MS } from './pauses.js';
 
 export type AttemptEnd =
   | { kind: 'returned'; result: unknown }
@@ -27,7 +28,7 @@ export type Outcome =
   | { verb: 'nak'; state: 'RETRYING'; delayMs: number; error: string }
   /** Copy to the dead-letter stream, then term(). */
   | { verb: 'term'; state: 'FAILED'; error: string }
-  | { verb: 'nak'; state: 'QUEUED'; delayMs: 0; why: HandBack };
+  | { verb: 'nak'; state: 'QUEUED'; delayMs: number; why: HandBack };
 
 /** How many causes deep an error's text follows its `cause` (and an AggregateError's `errors`). */
 export const MAX_CAUSE_DEPTH = 5;
@@ -125,7 +126,8 @@ export function classifyOutcome(end: AttemptEnd, attempt: number, maxAttempts: n
     case 'cancelled':
       return { verb: 'ack', state: 'CANCELLED' };
     case 'handedBack':
-      return { verb: 'nak', state: 'QUEUED', delayMs: 0, why: end.why };
+      // A stopping worker's job goes to another worker at once; a paused type's waits out its pull (pauses.ts).
+      return { verb: 'nak', state: 'QUEUED', delayMs: end.why === 'paused' ? PAUSED_REDELIVERY_DELAY_MS : 0, why: end.why };
     case 'threw': {
       const error = errorMessage(end.error);
       if (isPermanent(end.error)) return { verb: 'term', state: 'FAILED', error };

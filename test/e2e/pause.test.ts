@@ -94,6 +94,25 @@ describe('a paused job type', () => {
     await succeeded(waiting);
   });
 
+  it('gives back what a pull already out brings once, not straight into that pull again (each delivery counts)', async () => {
+    await workers.start();
+    await succeeded(await submit('demo.sleep', { ms: 0 })); // running and pulling again
+    const { nats, names } = t.app.deps;
+    const deliveries = async () => (await nats.jsm.consumers.info(names.jobsStream, names.workerConsumer('demo.sleep'))).delivered.consumer_seq;
+    const before = await deliveries();
+    await pause('demo.sleep');
+    // Submitted at once: the worker's pull that was out when it heard of the pause (it lives up to
+    // PULL_EXPIRES_MS) brings them, and it naks them. Nak'ed for immediate redelivery, that same pull got them
+    // back over and over, up to its size: 9 or 10 deliveries for 3 jobs here, a job paused twice dead-lettered unrun
+    // at a concurrency of 50.
+    const waiting = [await submit('demo.sleep', { ms: 0 }), await submit('demo.sleep', { ms: 0 }), await submit('demo.sleep', { ms: 0 })];
+    await sleep(SETTLE_MS);
+    expect((await deliveries()) - before).toBeLessThanOrEqual(waiting.length);
+    expect(await rows(waiting)).toEqual(waiting.map(() => ({ state: 'QUEUED', attempts: 0 })));
+    await resume('demo.sleep');
+    for (const id of waiting) await succeeded(id);
+  });
+
   it('is caught up with by a worker that did not hear of it, within its periodic read', async () => {
     await workers.start();
     // Written to PostgreSQL alone, as if the NATS message had been lost on the way to this worker.
