@@ -74,6 +74,8 @@ interface Loop {
   inUse: number;
   /** Wakes the loop waiting for messages to be given back. */
   wake: (() => void) | null;
+  /** When its last pull request ends on the server, at the latest (ms; 0 before the first). */
+  pullEndsAt: number;
 }
 
 /** A delivery's hold on its loop: given back once, when its handler returns (or it is settled without). */
@@ -90,6 +92,9 @@ interface Hold {
 const CLAIM_AHEAD_HORIZON_MS = 50;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How much later than this process reckons a pull request may end on the server (it starts counting on receipt). */
+const PULL_END_MARGIN_MS = 200;
 
 /**
  * How long a stop waits, after the grace period, for the hand-back and outcome writes of its jobs. They take
@@ -217,7 +222,10 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       log.warn({ subject: m.subject, seq: m.seq }, 'malformed job message; acked and dropped');
       return m.ack();
     }
-    if (stopping) return m.nak(); // fetched as the stop began: not claimed, redelivered at once
+    // Fetched as the stop began: not claimed, redelivered to another worker as soon as this one's pull, which
+    // stays out until it ends by itself, cannot bring it straight back (it did, up to its size, each delivery
+    // counted against maxDeliver).
+    if (stopping) return m.nak(Math.max(0, hold.loop.pullEndsAt - Date.now()) + PULL_END_MARGIN_MS);
     // Its type paused since the pull went out: not claimed, redelivered once a worker pulls the type again
     // (not before this pull has ended: it would bring the message straight back).
     if (pauses.has(bound.type.name)) return m.nak(PAUSED_REDELIVERY_DELAY_MS);
@@ -275,7 +283,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
 
   async function pull(bound: BoundHandler): Promise<void> {
     const consumer: Consumer = await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
-    const loop: Loop = { bound, slots: new Slots(o.concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null };
+    const loop: Loop = { bound, slots: new Slots(o.concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null, pullEndsAt: 0 };
     pulls.push(loop);
     const maxAhead = o.claimAhead * o.concurrency;
     while (!stopping) {
@@ -294,6 +302,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       }
       try {
         // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
+        loop.pullEndsAt = Date.now() + PULL_EXPIRES_MS;
         const batch = await consumer.fetch({ max_messages: free, expires: PULL_EXPIRES_MS });
         for await (const m of batch) {
           loop.inUse++;

@@ -11,7 +11,7 @@ import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { defineHandler } from '../../workers/handler.js';
 import { startWorkerPool } from '../../workers/pool.js';
 import type { WorkerPool } from '../../workers/runner.js';
-import { gql } from '../support/graphql.js';
+import { gql, waitForJob } from '../support/graphql.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 const ROUNDS = 8;
@@ -54,4 +54,27 @@ it('hands back every message on its way to a stopping worker: a worker started n
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline && (await states()).some((s) => s.state !== 'SUCCEEDED')) await new Promise((r) => setTimeout(r, 200));
   expect(await states()).toEqual([{ state: 'SUCCEEDED', n: ROUNDS * JOBS }]);
+}, 120_000);
+
+it('gives a message that reaches a stopping worker back once, not straight into its pull again (each delivery counts)', async () => {
+  const { nats, names } = t.app.deps;
+  const deliveries = async () => (await nats.jsm.consumers.info(names.jobsStream, names.workerConsumer(quickJob.name))).delivered.consumer_seq;
+  for (const wait of [10, 300, 600]) {
+    pool = await startWorkerPool(t.config, t.app.deps, [quickHandler]);
+    await new Promise((r) => setTimeout(r, 1300)); // idle: a pull request waits on the server
+    const before = await deliveries();
+    const stopped = pool.stop(5000);
+    await new Promise((r) => setTimeout(r, wait));
+    // One job while the stopping worker's pull is still out: nak'ed for immediate redelivery, that pull got
+    // it straight back, up to its size (each delivery counted: a job caught by a few deploys, dead-lettered unrun).
+    const id = (await gql(t.url, SUBMIT_JOBS, { inputs: [{ type: quickJob.name, payload: {} }] })).body.data.submitJobs.jobs[0].id;
+    await stopped;
+    pool = null;
+    expect((await deliveries()) - before).toBeLessThanOrEqual(1);
+    pool = await startWorkerPool(t.config, t.app.deps, [quickHandler]);
+    await waitForJob(t.url, id, (j) => j.state === 'SUCCEEDED');
+    expect((await t.env.sql<{ attempts: number }[]>`select attempts from jobs where id = ${id}`)[0]!.attempts).toBe(1);
+    await pool.stop(5000);
+    pool = null;
+  }
 }, 120_000);
