@@ -20,8 +20,7 @@ import type { Nats } from '../src/messaging/connect.js';
 import type { DeadLetterDeps } from '../src/messaging/dead-letters.js';
 import { jobMessageSchema, parseMessage } from '../src/messaging/messages.js';
 import type { Names } from '../src/messaging/names.js';
-import { PULL_EXPIRES_MS } from '../src/messaging/streams.js';
-import { PAUSED_REDELIVERY_DELAY_MS } from '../src/jobs/pauses.js';
+import { handBack, PULL_EXPIRES_MS, pullEndsAt, untilPullEnd } from '../src/messaging/streams.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler } from './handler.js';
 import { Attempt, type AttemptDeps } from './attempt.js';
@@ -57,9 +56,9 @@ export interface WorkerPool {
   readonly queued: number;
   /**
    * Graceful stop: no new pulls (the one out ends by itself within PULL_EXPIRES_MS, what it brings handed
-   * back as it comes); jobs waiting in the local queue are handed back at once, running jobs
-   * get `graceMs` to finish, then are aborted and handed back (QUEUED, message nak'ed for immediate
-   * redelivery). Those writes get STOP_WRITE_WAIT_MS more: with PostgreSQL unreachable the stop gives them
+   * back); jobs waiting in the local queue are handed back at once, running jobs
+   * get `graceMs` to finish, then are aborted and handed back (QUEUED, message nak'ed for redelivery once
+   * the pull out has ended: `handBack`). Those writes get STOP_WRITE_WAIT_MS more: with PostgreSQL unreachable the stop gives them
    * up and returns, and such jobs come back to a worker once their lease and AckWait run out.
    */
   stop(graceMs: number): Promise<void>;
@@ -74,8 +73,8 @@ interface Loop {
   inUse: number;
   /** Wakes the loop waiting for messages to be given back. */
   wake: (() => void) | null;
-  /** When its last pull request ends on the server, at the latest (ms; 0 before the first). */
-  pullEndsAt: number;
+  /** When its last pull request has ended on the server, at the latest (`pullEndsAt`; 0 before the first). */
+  pullEnd: number;
 }
 
 /** A delivery's hold on its loop: given back once, when its handler returns (or it is settled without). */
@@ -92,9 +91,6 @@ interface Hold {
 const CLAIM_AHEAD_HORIZON_MS = 50;
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** How much later than this process reckons a pull request may end on the server (it starts counting on receipt). */
-const PULL_END_MARGIN_MS = 200;
 
 /**
  * How long a stop waits, after the grace period, for the hand-back and outcome writes of its jobs. They take
@@ -222,13 +218,9 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       log.warn({ subject: m.subject, seq: m.seq }, 'malformed job message; acked and dropped');
       return m.ack();
     }
-    // Fetched as the stop began: not claimed, redelivered to another worker as soon as this one's pull, which
-    // stays out until it ends by itself, cannot bring it straight back (it did, up to its size, each delivery
-    // counted against maxDeliver).
-    if (stopping) return m.nak(Math.max(0, hold.loop.pullEndsAt - Date.now()) + PULL_END_MARGIN_MS);
-    // Its type paused since the pull went out: not claimed, redelivered once a worker pulls the type again
-    // (not before this pull has ended: it would bring the message straight back).
-    if (pauses.has(bound.type.name)) return m.nak(PAUSED_REDELIVERY_DELAY_MS);
+    // Fetched as the stop began, or its type paused since the pull went out: not claimed, handed back once
+    // this pull has ended (for another worker, or for a worker pulling the type again after a resume).
+    if (stopping || pauses.has(bound.type.name)) return handBack(m, hold.loop.pullEnd);
     const { job, cancelled } = await held.claim(msg.id, () =>
       claimJob({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq, token: randomUUID() }),
     );
@@ -247,7 +239,8 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         attempt.log.warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
         return;
       }
-      await settle.finish(attempt, classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff));
+      const outcome = classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff, untilPullEnd(hold.loop.pullEnd));
+      await settle.finish(attempt, outcome);
     } finally {
       held.release(attempt);
     }
@@ -283,7 +276,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
 
   async function pull(bound: BoundHandler): Promise<void> {
     const consumer: Consumer = await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
-    const loop: Loop = { bound, slots: new Slots(o.concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null, pullEndsAt: 0 };
+    const loop: Loop = { bound, slots: new Slots(o.concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null, pullEnd: 0 };
     pulls.push(loop);
     const maxAhead = o.claimAhead * o.concurrency;
     while (!stopping) {
@@ -302,7 +295,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       }
       try {
         // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
-        loop.pullEndsAt = Date.now() + PULL_EXPIRES_MS;
+        loop.pullEnd = pullEndsAt();
         const batch = await consumer.fetch({ max_messages: free, expires: PULL_EXPIRES_MS });
         for await (const m of batch) {
           loop.inUse++;
@@ -337,7 +330,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       // when it lands). Running ones get the grace period.
       for (const h of held.attempts.values()) if (!h.started) h.abort('shutdown');
       const deadline = Date.now() + graceMs;
-      // The pulls out end within PULL_EXPIRES_MS; what they bring meanwhile is nak'ed as it comes.
+      // The pulls out end within PULL_EXPIRES_MS; what they bring meanwhile is handed back as it comes.
       await Promise.race([Promise.allSettled(loops), pause(PULL_EXPIRES_MS + 5000)]);
       while (handling && Date.now() < deadline) await pause(50);
       for (const h of held.attempts.values()) h.abort('shutdown');

@@ -7,7 +7,6 @@ import { isAnyError, isPermanentJobError } from '../errors.js';
 import { storableText } from './payload-check.js';
 import type { BackoffPolicy } from './definition.js';
 import { retryDelay } from './backoff.js';
-import { PAUSED_REDELIVERY_DELAY_MS } from './pauses.js';
 
 export type AttemptEnd =
   | { kind: 'returned'; result: unknown }
@@ -119,15 +118,15 @@ function safely<T, F>(read: () => T, fallback: F): T | F {
 /** A PermanentJobError, by class or by name; an error whose name cannot be read is not one. */
 const isPermanent = (e: unknown): boolean => safely(() => isPermanentJobError(e), false);
 
-export function classifyOutcome(end: AttemptEnd, attempt: number, maxAttempts: number, backoff: BackoffPolicy): Outcome {
+/** `handBackDelayMs`: how long a job handed back stays out of reach (until its worker's pull has ended). */
+export function classifyOutcome(end: AttemptEnd, attempt: number, maxAttempts: number, backoff: BackoffPolicy, handBackDelayMs = 0): Outcome {
   switch (end.kind) {
     case 'returned':
       return { verb: 'ack', state: 'SUCCEEDED', result: end.result };
     case 'cancelled':
       return { verb: 'ack', state: 'CANCELLED' };
     case 'handedBack':
-      // A stopping worker's job goes to another worker at once; a paused type's waits out its pull (pauses.ts).
-      return { verb: 'nak', state: 'QUEUED', delayMs: end.why === 'paused' ? PAUSED_REDELIVERY_DELAY_MS : 0, why: end.why };
+      return { verb: 'nak', state: 'QUEUED', delayMs: handBackDelayMs, why: end.why };
     case 'threw': {
       const error = errorMessage(end.error);
       if (isPermanent(end.error)) return { verb: 'term', state: 'FAILED', error };

@@ -6,7 +6,6 @@
  */
 import { deletePause, insertPause, readPauses, type PauseRow } from '../db/pauses.js';
 import { UserErrorCode, type UserError } from '../errors.js';
-import { PULL_EXPIRES_MS } from '../messaging/streams.js';
 import { payloadJsonSchema, type JobType } from './definition.js';
 import { requireAdmin, type JobDeps, type Viewer } from './deps.js';
 
@@ -18,14 +17,6 @@ export interface PauseChange {
 
 /** How often a worker reads the paused types, besides hearing of each change at once. */
 export const PAUSES_READ_INTERVAL_MS = 5000;
-
-/**
- * How long a message a worker hands back because its type is paused (brought by a pull already out, or of a
- * job waiting in its local queue) stays out of reach: longer than that pull lives, so the pull does not get
- * it straight back, over and over, each delivery counted against the type's `maxDeliver` (a job paused
- * twice could have been dead-lettered unrun). After a resume, such a job starts within this long.
- */
-export const PAUSED_REDELIVERY_DELAY_MS = 2 * PULL_EXPIRES_MS;
 
 /**
  * A job type as `jobTypes` answers it (schema: JobType). Its pause is read only when `paused` or `pausedAt`

@@ -26,7 +26,7 @@ import { repeatAfterEach } from '../repeat.js';
 import type { Nats } from './connect.js';
 import { advisorySchema, encode, heldAttemptBody, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
 import type { Names } from './names.js';
-import { PULL_EXPIRES_MS } from './streams.js';
+import { handBack, PULL_EXPIRES_MS, pullEndsAt } from './streams.js';
 
 export interface DeadLetterDeps {
   sql: Sql;
@@ -294,10 +294,11 @@ export async function startDeadLetterRecorder(
       try {
         // Not closed by a stop, which would leave what the server is sending it that moment unacked until the
         // 30 s AckWait: it ends by itself (PULL_EXPIRES_MS), and what it brings after the stop is handed back.
+        const pullEnd = pullEndsAt();
         const batch = await consumer.fetch({ max_messages: 20, expires: PULL_EXPIRES_MS });
         for await (const m of batch) {
           if (stopped) {
-            m.nak(); // redelivered at once, to another process's recorder
+            handBack(m, pullEnd); // for another process's recorder
             continue;
           }
           const a = parseMessage(advisorySchema, m.data);

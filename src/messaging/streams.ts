@@ -12,6 +12,7 @@ import {
   StorageType,
   type ConsumerConfig,
   type JetStreamManager,
+  type JsMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
@@ -79,10 +80,30 @@ export const MAX_WAITING_RETRIES = 1_000_000;
  * server for messages. A stopping process does not close the pull it has out: the server cannot be asked to
  * withdraw a pull request, and messages it is sending that moment would reach no one, unacked until the
  * AckWait ran out (verified on 2.9.10: dozens of a burst). It lets the pull end by itself, within this long,
- * handing back at once what it brings; short, so a stop is not held up long. An idle worker pulls again this
+ * handing back what it brings for once it has ended (`handBack`); short, so a stop is not held up long. An idle worker pulls again this
  * often per job type.
  */
 export const PULL_EXPIRES_MS = 1000;
+
+/** How much later than its sender reckons a pull request may end on the server (which counts from receipt). */
+const PULL_END_MARGIN_MS = 200;
+
+/** When a pull request sent now has ended on the server, at the latest. */
+export const pullEndsAt = (): number => Date.now() + PULL_EXPIRES_MS + PULL_END_MARGIN_MS;
+
+/**
+ * How long a message handed back stays out of reach of the pull that ends at `pullEnd` (`pullEndsAt`): until
+ * that pull has ended; 0 once it has. A stopping or paused process leaves its pull out until it ends by
+ * itself, and a message nak'ed for immediate redelivery came straight back into that pull, over and over up
+ * to its size, each delivery counted against the consumer's max-deliver (10 deliveries of one job in one
+ * worker's stop).
+ */
+export const untilPullEnd = (pullEnd: number): number => Math.max(0, pullEnd - Date.now());
+
+/** Hands a message back (nak) to be redelivered once the pull that ends at `pullEnd` has ended (`untilPullEnd`). */
+export function handBack(m: JsMsg, pullEnd: number): void {
+  m.nak(untilPullEnd(pullEnd));
+}
 
 export function workerConsumerConfig(n: Names, t: JobType, s: StreamSettings): Partial<ConsumerConfig> {
   return {

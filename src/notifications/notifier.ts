@@ -25,7 +25,7 @@ import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
 import { notificationMessageSchema, parseMessage, type NotificationMessage } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
-import { PULL_EXPIRES_MS } from '../messaging/streams.js';
+import { handBack, PULL_EXPIRES_MS, pullEndsAt } from '../messaging/streams.js';
 import { notificationDeliveries } from '../observability/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import type { Mailer } from './email.js';
@@ -246,6 +246,8 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
     return true;
   }
 
+  /** When the pull out (or the last one) has ended (`pullEndsAt`). */
+  let pullEnd = 0;
   const loop = (async () => {
     while (!stopped) {
       try {
@@ -255,10 +257,11 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
         if (stopped) break; // no new messages once stopping
         // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
+        pullEnd = pullEndsAt();
         const messages = await consumer.fetch({ max_messages: o.concurrency - inFlight.size, expires: PULL_EXPIRES_MS });
         for await (const m of messages) {
           if (stopped) {
-            m.nak();
+            handBack(m, pullEnd);
             continue;
           }
           const msg = parseMessage(notificationMessageSchema, m.data);
@@ -289,7 +292,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   return {
     async stop() {
       stopped = true;
-      for (const [receiver, queue] of waiting) for (const e of [...queue]) (unwait(receiver, e), e.m.nak());
+      for (const [receiver, queue] of waiting) for (const e of [...queue]) (unwait(receiver, e), handBack(e.m, pullEnd));
       await orAfter(loop, PULL_EXPIRES_MS + 2000, undefined); // the timer is cleared when the loop ends first
       await Promise.allSettled([...inFlight]);
       o.mailer?.close();

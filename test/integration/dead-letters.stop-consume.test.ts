@@ -1,6 +1,6 @@
 /**
  * A dead-letter recorder stopped while advisories are on their way to it: every advisory it was sent is
- * handed back at once (nak'ed, redelivered now) or handled, none left unacked until the advisory consumer's
+ * handed back (nak'ed, redelivered once its pull has ended) or handled, none left unacked until the advisory consumer's
  * 30 s AckWait. Another recorder (the app's) goes on, so the advisories are all handled soon; one stranded with
  * the stopping recorder would stay pending the whole AckWait.
  */

@@ -1,6 +1,6 @@
 /**
  * Graceful shutdown on SIGTERM: no new messages, running jobs finish within the grace period, what is left
- * is handed back for immediate redelivery, subscriptions close with 1001, the process exits 0; a second
+ * is handed back for redelivery (once the worker's pull out, if any, has ended), subscriptions close with 1001, the process exits 0; a second
  * signal exits at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

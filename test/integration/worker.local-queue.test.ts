@@ -2,7 +2,7 @@
  * The local queue: while its slots turn over fast, a worker claims jobs ahead of a free slot. They wait in
  * line: never more handlers than the concurrency run at once; one cancelled while it waits ends CANCELLED
  * without running; a stopping worker hands the waiting ones back at once (QUEUED, the attempt not counted,
- * the message nak'ed for immediate redelivery), while running ones get the grace period; so does a worker
+ * the message nak'ed for redelivery once the worker's pull has ended), while running ones get the grace period; so does a worker
  * that hears their type was paused, while its running ones go on. With WORKER_CLAIM_AHEAD=0 nothing is
  * claimed ahead.
  */

@@ -1,6 +1,6 @@
 /**
  * A worker stopped while jobs are on their way to it: every message its pull request was answered with is
- * handed back at once (nak'ed, redelivered now), none left unacked until the AckWait. With a long AckWait,
+ * handed back (nak'ed, redelivered once its pull has ended), none left unacked until the AckWait. With a long AckWait,
  * another worker started right after the stop runs every job soon; a message stranded with the stopping
  * worker would wait the whole AckWait.
  */
