@@ -27,7 +27,7 @@ export const JOB_COLUMNS_NO_PAYLOAD = JOB_COLUMNS.replace('payload,', 'null::jso
 
 export const EVENT_COLUMNS = `job_id as "jobId", seq, kind, state, progress, message, attempt, result, error, at`;
 
-/** A job to insert (validated by `jobs/submit.ts`). */
+/** A job to insert (validated by `jobs/submit-check.ts`). */
 export interface NewJob {
   id: string;
   owner: string;

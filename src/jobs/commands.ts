@@ -13,7 +13,7 @@ import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';
 import { checkYearOne } from './queries.js';
 import type { SkippedJob } from './replay.js';
 import { isTerminal, JobState } from './state.js';
-import { RUN_AT_OUT_OF_RANGE, scheduledAt } from './submit.js';
+import { RUN_AT_OUT_OF_RANGE, scheduledAt } from './submit-check.js';
 
 type Result = { job: JobRow | null; userErrors: UserError[] };
 

@@ -1,0 +1,134 @@
+/**
+ * Checking one submit's input against its job type's definition: the type exists, the payload is storable,
+ * within size and accepted by the type's schema, and maxAttempts, timeoutMs, idempotencyKey, runAt and notify
+ * are in range. A refused input gets one user error per problem, each naming its field.
+ */
+import { randomUUID } from 'node:crypto';
+import type { NewJob } from '../db/jobs.js';
+import { validateNotify, type CheckedNotification, type NotifyInput } from '../notifications/validate.js';
+import { UserErrorCode, type UserError } from '../errors.js';
+import { MAX_ATTEMPTS_RANGE, parsePayload, timeoutProblem, type JobType } from './definition.js';
+import type { JobDeps, Viewer } from './deps.js';
+import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, nonFiniteNumberAt, quoted, unstorableMessage } from './payload-check.js';
+
+/** The longest idempotency key, in characters. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** How far ahead a `runAt` may be, in days. */
+export const MAX_RUN_AT_DAYS = 366;
+
+export interface SubmitInput {
+  type: string;
+  payload?: unknown;
+  maxAttempts?: number | null | undefined;
+  idempotencyKey?: string | null | undefined;
+  timeoutMs?: number | null | undefined;
+  traceparent?: string | null;
+  /** Notifications to send when the job reaches one of the given states. */
+  notify?: readonly NotifyInput[] | null | undefined;
+  /** Not to start before this instant (a scheduled job); absent or not in the future: at once. */
+  runAt?: Date | null | undefined;
+}
+
+/** One input checked: the job to insert and its notifications, or why it is refused. */
+export type Checked = { job: NewJob; notifications: CheckedNotification[] } | { errors: UserError[] };
+
+/**
+ * Checks one input; `at` is the path prefix of its fields (e.g. `['input']` or `['inputs', '3']`).
+ * Asynchronous: the payload's schema may check asynchronously (`parsePayload`).
+ */
+export async function validateSubmit(
+  deps: Pick<JobDeps, 'types' | 'names' | 'notify'>,
+  viewer: Viewer,
+  input: SubmitInput,
+  at: string[],
+): Promise<Checked> {
+  const type = deps.types.get(input.type);
+  if (!type) {
+    return {
+      errors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: [...at, 'type'], message: `unknown job type ${quoted(input.type)}` }],
+    };
+  }
+  const errors: UserError[] = [];
+  const payload = input.payload ?? {};
+  const payloadIssues = await payloadErrors(type, payload, at);
+  const maxAttempts = input.maxAttempts ?? type.maxAttempts;
+  const ceiling = Math.min(MAX_ATTEMPTS_RANGE.max, type.maxDeliver);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < MAX_ATTEMPTS_RANGE.min || maxAttempts > ceiling) {
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'maxAttempts'], message: `maxAttempts must be between ${MAX_ATTEMPTS_RANGE.min} and ${ceiling}` });
+  }
+  const timeoutMs = input.timeoutMs ?? type.timeoutMs;
+  const timeoutRefused = timeoutProblem(type, timeoutMs);
+  if (timeoutRefused) errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'timeoutMs'], message: timeoutRefused });
+  const key = input.idempotencyKey ?? null;
+  if (key !== null && (key.length === 0 || characters(key, MAX_IDEMPOTENCY_KEY_LENGTH) > MAX_IDEMPOTENCY_KEY_LENGTH || !isStorableText(key))) {
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'idempotencyKey'], message: `idempotencyKey must be 1..${MAX_IDEMPOTENCY_KEY_LENGTH} characters, none of them NUL` });
+  }
+  const runAt = scheduledAt(input.runAt);
+  if (runAt === 'out-of-range') errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'runAt'], message: RUN_AT_OUT_OF_RANGE });
+  const notify = validateNotify(input.notify, deps.notify, [...at, 'notify']);
+  if ('errors' in notify) errors.push(...notify.errors);
+  if (payloadIssues.length || errors.length) return { errors: [...payloadIssues, ...errors] };
+  return {
+    notifications: 'notifications' in notify ? notify.notifications : [],
+    job: {
+      id: randomUUID(),
+      owner: viewer.owner,
+      type: type.name,
+      payload,
+      maxAttempts,
+      timeoutMs,
+      idempotencyKey: key,
+      traceparent: input.traceparent ?? null,
+      subject: deps.names.jobSubject(type.name),
+      runAt: runAt as Date | null,
+    },
+  };
+}
+
+/** Why a `runAt` past MAX_RUN_AT_DAYS ahead is refused (OUT_OF_RANGE). */
+export const RUN_AT_OUT_OF_RANGE = `runAt must be at most ${MAX_RUN_AT_DAYS} days ahead`;
+
+/**
+ * A submit's (or a `rescheduleJob`'s) `runAt`: the instant to schedule the job at, null when it is absent or
+ * not in the future (the job runs at once, as without it), or `out-of-range` past MAX_RUN_AT_DAYS ahead.
+ */
+export function scheduledAt(runAt: Date | null | undefined): Date | null | 'out-of-range' {
+  if (!runAt) return null;
+  const ms = runAt.getTime();
+  const now = Date.now();
+  if (!(ms <= now + MAX_RUN_AT_DAYS * 86_400_000)) return 'out-of-range'; // NaN included
+  return ms > now ? runAt : null;
+}
+
+/**
+ * How many characters (Unicode code points, as PostgreSQL counts a text's length) `s` has, counted up to just
+ * past `max`: an emoji is one character and two UTF-16 code units (`s.length`).
+ */
+function characters(s: string, max: number): number {
+  if (s.length <= max) return s.length;
+  let n = 0;
+  for (const _ of s) if (++n > max) break;
+  return n;
+}
+
+/** Why a payload is refused (storable, within MAX_PAYLOAD_BYTES, then its type's schema); empty: accepted. */
+async function payloadErrors(type: JobType, payload: unknown, at: string[]): Promise<UserError[]> {
+  const shape = checkJson(payload, MAX_PAYLOAD_DEPTH, Infinity, { finite: true });
+  if (shape === 'too-deep') return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
+  const size = Buffer.byteLength(JSON.stringify(payload));
+  if (size > MAX_PAYLOAD_BYTES) {
+    return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload is ${size} bytes; the maximum is ${MAX_PAYLOAD_BYTES}` }];
+  }
+  if (shape === 'unstorable') return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
+  if (shape === 'non-finite') {
+    const field = [...at, 'payload', ...(nonFiniteNumberAt(payload) ?? [])];
+    return [{ code: UserErrorCode.INVALID_PAYLOAD, field, message: unstorableMessage('payload', shape) }];
+  }
+  const parsed = await parsePayload(type, payload);
+  if (parsed.success) return [];
+  return parsed.error.issues.slice(0, 10).map((issue) => ({
+    code: UserErrorCode.INVALID_PAYLOAD,
+    field: [...at, 'payload', ...issue.path.map(String)],
+    message: issue.message,
+  }));
+}
