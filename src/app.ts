@@ -22,7 +22,7 @@ import { typesByName, type JobType } from './jobs/definition.js';
 import type { JobDeps } from './jobs/deps.js';
 import { createLogger, type Logger } from './log.js';
 import { connectNats, type Nats } from './messaging/connect.js';
-import { startDeadLetterRecorder, type DeadLetterRecorder } from './messaging/dead-letters.js';
+import { startDeadLetterRecorder, type DeadLetterRecorder } from './messaging/dead-letter-recorder.js';
 import { names } from './messaging/names.js';
 import { createOutboxRelay } from './messaging/outbox-relay.js';
 import { ensureStreams } from './messaging/streams.js';

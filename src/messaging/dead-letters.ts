@@ -9,24 +9,22 @@
  *   enough: a worker cut off from PostgreSQL still holds its attempt (and says so when the sweep asks).
  * Every step is idempotent (the copy is deduplicated by `Nats-Msg-Id` = job id + attempt series), and the
  * advisory is acked only after the job is recorded, so a crash anywhere loses no dead letter.
+ * This file copies, records and removes copies; the recorder (advisories and the sweep) is
+ * dead-letter-recorder.ts.
  */
 import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
-import { JetStreamApiError, type Consumer } from '@nats-io/jetstream';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
-import { getJob } from '../db/jobs.js';
 import { fenceAsRead, markCancelled, markFailed } from '../db/transitions.js';
-import { findAbandonedJobs, findJobByMsgSeq, recordDeadLetter } from '../db/dead-letters.js';
+import { recordDeadLetter } from '../db/dead-letters.js';
 import { noteStaleCopies, recordedCopies, staleCopies, staleCopiesRemoved } from '../db/dead-letter-removals.js';
 import type { JobRow } from '../db/schema.js';
-import { orAfter } from '../deadline.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
-import { repeatAfterEach } from '../repeat.js';
 import type { Nats } from './connect.js';
-import { advisorySchema, encode, heldAttemptBody, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
+import { encode } from './messages.js';
 import type { Names } from './names.js';
-import { handBack, PULL_EXPIRES_MS, pullEndsAt } from './streams.js';
 
 export interface DeadLetterDeps {
   sql: Sql;
@@ -128,7 +126,7 @@ export async function removeDeadLetterCopy(d: Pick<DeadLetterDeps, 'sql' | 'nats
  * a job records as its copy holds a dead letter (the stream was deleted and made again since the stale copy
  * was noted): that one stays, and the note goes.
  */
-async function removeStaleCopies(d: DeadLetterDeps): Promise<number> {
+export async function removeStaleCopies(d: DeadLetterDeps): Promise<number> {
   const seqs = await staleCopies(d.sql, 100);
   const live = await recordedCopies(d.sql, seqs);
   const gone = [...(await deleteDeadLetterCopies(d, seqs.filter((seq) => !live.has(seq)).map((seq) => ({ seq, jobId: null }))))];
@@ -202,166 +200,4 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
     }
   }
   await recordCopy(d, job, dlqSeq); // the copy stands for `job`'s attempt series
-}
-
-/** Handles one advisory; throws to have it redelivered. */
-export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<void> {
-  if (a.stream !== d.names.jobsStream) return;
-  const original = await d.nats.jsm.streams.getMessage(d.names.jobsStream, { seq: a.stream_seq });
-  const maxDeliver = a.type === 'io.nats.jetstream.advisory.v1.max_deliver';
-  // A termed message is gone (a work queue drops it) and its copy was recorded before the term(): nothing to
-  // do, and no job to look up by its sequence (that look-up reads the whole table; every failed job is one).
-  if (!original && !maxDeliver) return;
-  const fromMessage = original ? parseMessage(jobMessageSchema, original.data) : null;
-  const byMsgSeq = fromMessage ? null : await findJobByMsgSeq(d.sql, a.stream_seq);
-  const job = fromMessage ? await getJob(d.sql, fromMessage.id) : byMsgSeq;
-  if (!job) {
-    if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
-    d.log.warn({ advisory: a }, 'dead letters: advisory for a message with no job; removed it');
-    return;
-  }
-  if ((fromMessage?.series ?? byMsgSeq?.messageSeries) !== job.series) {
-    // From an earlier attempt series (a `retryJob` replay since; with the message gone, an advisory handled
-    // again whose ack was lost): not this series' to fail.
-    if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
-    return;
-  }
-  if (maxDeliver) {
-    d.log.warn({ jobId: job.id, deliveries: a.deliveries }, 'dead letters: JetStream deliveries exhausted');
-    await deadLetterJob(d, job, a.stream_seq, `deliveries exhausted after ${a.deliveries} deliveries`);
-  } else if (job.state === 'FAILED' && job.deadLetteredAt === null) {
-    await copyToDeadLetters(d, job); // a termed message still there (not a work queue): its copy if missing
-  }
-}
-
-/** Abandoned jobs one read of the sweep takes. */
-const ABANDONED_PAGE = 100;
-
-/** How long the sweep waits for a worker to say it still holds an attempt. */
-const HELD_ASK_MS = 1000;
-
-/**
- * The jobs among `jobs` whose attempt a live worker still holds (workers/held-jobs.ts answers): one cut off
- * from PostgreSQL cannot renew the lease, but its in-progress acks keep the message, and it writes the outcome
- * once PostgreSQL answers it again. A dead worker has no subscription left (NATS answers "no responders" at
- * once); a worker that does not answer within HELD_ASK_MS is taken for lost, as is every job with NATS down.
- */
-async function heldByWorkers(d: DeadLetterDeps, jobs: readonly JobRow[]): Promise<Set<string>> {
-  const answers = await Promise.all(
-    jobs.map((job) =>
-      d.nats.nc.request(d.names.heldSubject(job.id), heldAttemptBody(job), { timeout: HELD_ASK_MS }).then(
-        () => job.id,
-        () => null,
-      ),
-    ),
-  );
-  const held = new Set(answers.filter((id) => id !== null));
-  if (held.size) d.log.info({ jobs: [...held] }, 'dead letters: lease ran out, but a worker still holds the attempt (cut off from PostgreSQL?); left to it');
-  return held;
-}
-
-export interface DeadLetterRecorder {
-  /**
-   * One sweep for abandoned jobs and stale copies (also run on a timer); answers the abandoned jobs it took.
-   * Sweeps never overlap: one asked for while another runs starts when that one ends.
-   */
-  sweepOnce(): Promise<number>;
-  /**
-   * Stops consuming advisories (the pull out ends by itself within PULL_EXPIRES_MS, what it brings meanwhile
-   * handed back) and sweeping. A sweep under way ends after the job it is on (each step is
-   * idempotent: the next sweep, in this process or another, takes up the rest); stop() waits for it at most
-   * `STOP_WAIT_MS`, so a sweep stuck on a slow or locked database does not hold up the shutdown.
-   */
-  stop(): Promise<void>;
-}
-
-/** How long stop() waits for the advisory consumer, and for a sweep under way, to end. */
-const STOP_WAIT_MS = 2000;
-
-/**
- * Runs the recorder: consumes the advisory stream through its durable consumer, and sweeps for abandoned
- * jobs and stale copies still to remove `sweepIntervalMs` after the end of the previous sweep.
- */
-export async function startDeadLetterRecorder(
-  d: DeadLetterDeps,
-  o: { ackWaitMs: number; sweepIntervalMs: number },
-): Promise<DeadLetterRecorder> {
-  let stopped = false;
-  const consumer: Consumer = await d.nats.js.consumers.get(d.names.advisoryStream, d.names.advisoryConsumer);
-
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        // Not closed by a stop, which would leave what the server is sending it that moment unacked until the
-        // 30 s AckWait: it ends by itself (PULL_EXPIRES_MS), and what it brings after the stop is handed back.
-        const pullEnd = pullEndsAt();
-        const batch = await consumer.fetch({ max_messages: 20, expires: PULL_EXPIRES_MS });
-        for await (const m of batch) {
-          if (stopped) {
-            handBack(m, pullEnd); // for another process's recorder
-            continue;
-          }
-          const a = parseMessage(advisorySchema, m.data);
-          try {
-            if (a) await handleAdvisory(d, a);
-            m.ack();
-          } catch (e) {
-            d.log.warn({ err: e }, 'dead letters: advisory handling failed; it will be redelivered');
-            m.nak(1000);
-          }
-        }
-      } catch (e) {
-        if (!stopped) d.log.warn({ err: e }, 'dead letters: advisory consumer failed; restarting');
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
-  })();
-
-  async function sweep(): Promise<number> {
-    if (stopped) return 0;
-    let taken = 0;
-    // A page by page read: the jobs of a page that workers still hold are read past, or a hundred of them
-    // (an outage cutting many workers off) would hide every job behind them from each sweep.
-    const seen: string[] = [];
-    for (let more = true; more; ) {
-      const jobs = await findAbandonedJobs(d.sql, 2 * o.ackWaitMs, ABANDONED_PAGE, seen);
-      const held = await heldByWorkers(d, jobs);
-      for (const job of jobs) {
-        if (stopped) return taken;
-        seen.push(job.id);
-        if (held.has(job.id)) continue;
-        await deadLetterJob(d, job, job.msgSeq, 'worker lost during the last attempt');
-        taken++;
-      }
-      more = jobs.length === ABANDONED_PAGE && held.size > 0;
-    }
-    if (stopped) return taken;
-    const removed = await removeStaleCopies(d);
-    if (removed) d.log.info({ removed }, 'dead letters: removed stale copies');
-    return taken;
-  }
-  let lastSweep: Promise<unknown> = Promise.resolve();
-  function sweepOnce(): Promise<number> {
-    const next = lastSweep.then(sweep);
-    lastSweep = next.catch(() => {});
-    return next;
-  }
-  const sweeps = repeatAfterEach(o.sweepIntervalMs, () =>
-    sweepOnce().catch((e: unknown) => {
-      if (!stopped) d.log.warn({ err: e }, 'dead letters: sweep failed');
-    }),
-  );
-
-  let stopping: Promise<void> | null = null;
-  return {
-    sweepOnce,
-    stop() {
-      stopping ??= (async () => {
-        stopped = true;
-        const swept = sweeps.stop().then(() => lastSweep);
-        await Promise.all([orAfter(loop, STOP_WAIT_MS, null), orAfter(swept, STOP_WAIT_MS, null)]);
-      })();
-      return stopping;
-    },
-  };
 }

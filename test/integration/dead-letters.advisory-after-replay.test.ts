@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
-import { handleAdvisory } from '../../src/messaging/dead-letters.js';
+import { handleAdvisory } from '../../src/messaging/dead-letter-recorder.js';
 import { poisonJob } from '../support/effect-job.js';
 
 let t: TestApp;

@@ -5,7 +5,7 @@
  * the stopping recorder would stay pending the whole AckWait.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startDeadLetterRecorder } from '../../src/messaging/dead-letters.js';
+import { startDeadLetterRecorder } from '../../src/messaging/dead-letter-recorder.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 const ROUNDS = 8;
