@@ -10,7 +10,7 @@
  * is not recorded row by row; it takes seqs from a block reserved at claim (`seq_reserved`), so seqs stay
  * monotonic even when a worker dies with published but unrecorded progress (attempts.ts extends the block).
  */
-import { preparing, type Sql } from './client.js';
+import type { Sql } from './client.js';
 import type { JobRow } from './schema.js';
 import type { HandBack } from '../jobs/outcome.js';
 import { ALLOWED_FROM, isTerminal, type JobState } from '../jobs/state.js';

@@ -6,7 +6,7 @@
  * from before it started and every change after it, once, whatever this machine's clock says.
  */
 import { expect, it } from 'vitest';
-import { createClient, LongrunError, type JobUpdate, type ReplayGap } from '../../sdk/index.js';
+import { createClient, LongrunError, type ReplayGap } from '../../sdk/index.js';
 import { subscriptions } from '../../sdk/subscriptions.js';
 import { dbNow, expectOnceEach, nextUpdate as next, pastTheBound, readPast, useApiOnProxiedNats, waitForListeners } from '../support/sdk-updates.js';
 
