@@ -22,6 +22,7 @@ import type { BoundHandler, JobContext } from './handler.js';
 import { watchAbandoned } from './abandoned.js';
 import { inAttemptSpan } from './observe.js';
 import type { SlotWait, Slots } from './slots.js';
+import type { Persist } from './persist.js';
 
 /** Why an attempt is stopped; 'paused' only before it starts (its type was paused while it waited for a slot). */
 export type Abort = 'cancelled' | 'timeout' | 'shutdown' | 'lost' | 'paused';
@@ -36,8 +37,8 @@ export interface AttemptDeps {
   progressDbIntervalMs: number;
   /** Writes a progress milestone (the pool batches the writes that fall due together). */
   recordProgress(w: ProgressWrite): Promise<ProgressRecorded | null>;
-  /** Retries a PostgreSQL write until it goes through. */
-  persist<T>(what: string, fn: () => Promise<T>): Promise<T>;
+  /** Retries a PostgreSQL write until it goes through (persist.ts). */
+  persist: Persist;
 }
 
 /**

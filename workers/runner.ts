@@ -5,15 +5,13 @@
  * PostgreSQL, and only then acks / naks / terms the message (`settle.ts`; successes are written in batches
  * here).
  */
-import { randomUUID } from 'node:crypto';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../src/db/client.js';
-import type { JobRow } from '../src/db/schema.js';
 import { getJob } from '../src/db/jobs.js';
-import { claimedWith, markRunningMany, markSucceededMany, type Claim, type Success } from '../src/db/transitions.js';
+import { markSucceededMany, type Success } from '../src/db/transitions.js';
 import { recordProgressMany, type ProgressWrite } from '../src/db/attempts.js';
 import { groupCommit } from '../src/db/group-commit.js';
-import { isConnectionError, isDataError } from '../src/errors.js';
+import { isDataError } from '../src/errors.js';
 import { classifyOutcome } from '../src/jobs/outcome.js';
 import type { Logger } from '../src/log.js';
 import type { Nats } from '../src/messaging/connect.js';
@@ -24,6 +22,8 @@ import { handBack, PULL_EXPIRES_MS, pullEndsAt, untilPullEnd } from '../src/mess
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler } from './handler.js';
 import { Attempt, type AttemptDeps } from './attempt.js';
+import { createClaims } from './claims.js';
+import { createPersister } from './persist.js';
 import { holdJobs } from './held-jobs.js';
 import { watchPauses } from './pauses.js';
 import { createSettler } from './settle.js';
@@ -106,28 +106,19 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   let handling = 0;
   const leaseMs = o.ackWaitMs;
   let stopping = false;
-  /** Set when a stop gave up waiting for PostgreSQL: writes still being retried are dropped. */
-  let writesAbandoned = false;
   /** Every job type's pull loop (each waits on its own `wake`). */
   const pulls: Loop[] = [];
   const loops: Promise<void>[] = [];
 
-  // Claims and successes are written in batches: every claim (success) that comes while one is being
-  // written goes into the next statement, so a busy worker commits once per batch, not once per job; and
-  // the calls of one burst (a fetch's messages, the handlers they ran) wait for each other (`gather`), so a
-  // fetch is one claim statement, not its first message alone and then the rest.
+  const { persist, abandon: abandonWrites } = createPersister(log);
+  // Claims (claims.ts) and successes are written in batches: every claim (success) that comes while one is
+  // being written goes into the next statement, so a busy worker commits once per batch, not once per job;
+  // and the calls of one burst (a fetch's messages, the handlers they ran) wait for each other (`gather`).
   // Each batch's updates (and a success batch's acks) go out together, after its commit: one NATS write.
   // A completion batch the database refuses for a value in one of its rows (a data exception) is written
   // again job by job (`alone`): that job's write fails, not its neighbours'. Results are checked before
-  // (Attempt), so this is the last line; claims carry only ids and numbers.
-  const claim = groupCommit(
-    async (cs: Claim[]) => {
-      const jobs = await markRunningMany(sql, cs);
-      for (const job of jobs) if (job) publishUpdate(nats.nc, names, updateFromJob(job));
-      return jobs;
-    },
-    { maxSize: 500, gather: true },
-  );
+  // (Attempt), so this is the last line.
+  const claimJob = createClaims({ sql, nats, names, persist });
   const succeed = groupCommit(
     async (ds: (Success & { msg: JsMsg })[]) => {
       const jobs = await markSucceededMany(sql, ds);
@@ -164,47 +155,6 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   const attemptDeps: AttemptDeps = { nats, names, log, leaseMs, progressDbIntervalMs: o.progressDbIntervalMs, recordProgress, persist };
   const settle = createSettler({ ...dl, persist, succeed });
 
-  /** Retries a PostgreSQL write until it goes through: a failed terminal or progress write is never dropped. */
-  function persist<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return fn().catch((e: unknown) => retryWrite(what, fn, e));
-  }
-  async function retryWrite<T>(what: string, fn: () => Promise<T>, error: unknown): Promise<T> {
-    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-      if (!isConnectionError(error) || writesAbandoned) throw error;
-      log.warn({ err: error, what }, 'PostgreSQL unreachable; retrying the write');
-      await pause(delay);
-      if (writesAbandoned) throw error; // the stop gave up while this write slept
-      try {
-        return await fn();
-      } catch (e) {
-        error = e;
-      }
-    }
-  }
-
-  /**
-   * Claims a delivered job, retried while PostgreSQL is unreachable. A try that failed with its answer lost
-   * (the connection dropped after the commit) may have claimed the job: the retry, refused by that claim (a
-   * live lease), finds it by its token and goes on with it. Otherwise the job would sit RUNNING under a lease
-   * nobody holds, and come back only once it ran out, an attempt used without running (with maxAttempts 1,
-   * dead-lettered unrun).
-   */
-  function claimJob(c: Claim & { token: string }): Promise<JobRow | null> {
-    let unsure = false;
-    return persist('claim', async () => {
-      try {
-        const job = await claim(c);
-        if (job || !unsure) return job;
-      } catch (e) {
-        unsure = true;
-        throw e;
-      }
-      const mine = await claimedWith(sql, c);
-      if (mine) publishUpdate(nats.nc, names, updateFromJob(mine));
-      return mine;
-    });
-  }
-
   /**
    * Runs one delivery: claims the job, runs its attempt (which waits for one of the loop's slots if none is
    * free: the local queue), writes the outcome. The hold on the loop is given back as soon as the handler
@@ -222,7 +172,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     // this pull has ended (for another worker, or for a worker pulling the type again after a resume).
     if (stopping || pauses.has(bound.type.name)) return handBack(m, hold.loop.pullEnd);
     const { job, cancelled } = await held.claim(msg.id, () =>
-      claimJob({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq, token: randomUUID() }),
+      claimJob({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }),
     );
     if (!job) return settle.resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
     const attempt = new Attempt(job, m, attemptDeps);
@@ -339,7 +289,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       if (handling) {
         // Not handed back: their messages stay unacked and their rows RUNNING under this worker's lease,
         // so another worker claims them once the lease and AckWait have run out (an attempt used).
-        writesAbandoned = true;
+        abandonWrites();
         log.warn({ jobs: [...held.attempts.keys()] }, 'stopping without writing the outcome or hand-back of these jobs (PostgreSQL unreachable); they are redelivered after AckWait');
       }
       held.close();

@@ -14,11 +14,12 @@ import { copyToDeadLetters, deadLetterJob, type DeadLetterDeps } from '../src/me
 import type { JobMessage } from '../src/messaging/messages.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { Attempt } from './attempt.js';
+import type { Persist } from './persist.js';
 
 /** What settling needs: the dead-letter component's connections and logger, and the pool's write paths. */
 export interface SettleDeps extends DeadLetterDeps {
-  /** Retries a PostgreSQL write until it goes through. */
-  persist<T>(what: string, fn: () => Promise<T>): Promise<T>;
+  /** Retries a PostgreSQL write until it goes through (persist.ts). */
+  persist: Persist;
   /** The pool's group commit of successes: it publishes the update and acks the message once committed. */
   succeed(s: Success & { msg: JsMsg }): Promise<JobRow | null>;
 }

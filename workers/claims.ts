@@ -1,0 +1,53 @@
+/**
+ * A worker's claims: every claim made while one is being written goes into the next statement (group
+ * commit), and the claims of one burst (a fetch's messages) wait for each other, so a fetch is one claim
+ * statement and one commit. Each claimed job's RUNNING update is published once committed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Sql } from '../src/db/client.js';
+import { groupCommit } from '../src/db/group-commit.js';
+import type { JobRow } from '../src/db/schema.js';
+import { claimedWith, markRunningMany, type Claim } from '../src/db/transitions.js';
+import type { Nats } from '../src/messaging/connect.js';
+import type { Names } from '../src/messaging/names.js';
+import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
+import type { Persist } from './persist.js';
+
+/** Claims a delivered job (its message's `id`, `series` and stream sequence); null: not this worker's to run. */
+export type ClaimJob = (c: Omit<Claim, 'token'>) => Promise<JobRow | null>;
+
+export function createClaims(d: { sql: Sql; nats: Nats; names: Names; persist: Persist }): ClaimJob {
+  const { sql, nats, names, persist } = d;
+  const claim = groupCommit(
+    async (cs: Claim[]) => {
+      const jobs = await markRunningMany(sql, cs);
+      for (const job of jobs) if (job) publishUpdate(nats.nc, names, updateFromJob(job));
+      return jobs;
+    },
+    { maxSize: 500, gather: true },
+  );
+
+  /**
+   * Claims a delivered job, retried while PostgreSQL is unreachable. A try that failed with its answer lost
+   * (the connection dropped after the commit) may have claimed the job: the retry, refused by that claim (a
+   * live lease), finds it by its token and goes on with it. Otherwise the job would sit RUNNING under a lease
+   * nobody holds, and come back only once it ran out, an attempt used without running (with maxAttempts 1,
+   * dead-lettered unrun).
+   */
+  return (delivered) => {
+    const c: Claim & { token: string } = { ...delivered, token: randomUUID() };
+    let unsure = false;
+    return persist('claim', async () => {
+      try {
+        const job = await claim(c);
+        if (job || !unsure) return job;
+      } catch (e) {
+        unsure = true;
+        throw e;
+      }
+      const mine = await claimedWith(sql, c);
+      if (mine) publishUpdate(nats.nc, names, updateFromJob(mine));
+      return mine;
+    });
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Writes to PostgreSQL that must not be dropped (claims, outcomes, progress milestones, hand-backs): retried
+ * while PostgreSQL is unreachable, with a backoff from 200 ms to 5 s, until they go through or the worker's
+ * stop gives up on them (`abandon`). Any other error is the caller's.
+ */
+import { isConnectionError } from '../src/errors.js';
+import type { Logger } from '../src/log.js';
+
+export interface Persist {
+  /** Runs `fn`, again and again while PostgreSQL is unreachable; `what` names the write in the log. */
+  <T>(what: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export interface Persister {
+  persist: Persist;
+  /** A stop gave up waiting for PostgreSQL: writes still being retried fail with their last error. */
+  abandon(): void;
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function createPersister(log: Logger): Persister {
+  let abandoned = false;
+
+  async function retryWrite<T>(what: string, fn: () => Promise<T>, error: unknown): Promise<T> {
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      if (!isConnectionError(error) || abandoned) throw error;
+      log.warn({ err: error, what }, 'PostgreSQL unreachable; retrying the write');
+      await pause(delay);
+      if (abandoned) throw error; // the stop gave up while this write slept
+      try {
+        return await fn();
+      } catch (e) {
+        error = e;
+      }
+    }
+  }
+
+  return {
+    persist: (what, fn) => fn().catch((e: unknown) => retryWrite(what, fn, e)),
+    abandon: () => void (abandoned = true),
+  };
+}
