@@ -4,7 +4,8 @@
  * could not be claimed, what the message deserves given the job's row.
  */
 import type { JsMsg } from '@nats-io/jetstream';
-import { markCancelled, markFailed, markQueuedAgain, markRetrying, type Success } from '../src/db/transitions.js';
+import { markCancelled } from '../src/db/cancel.js';
+import { markFailed, markQueuedAgain, markRetrying, type Success } from '../src/db/transitions.js';
 import { getJob } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { UnreachableCaseError } from '../src/errors.js';

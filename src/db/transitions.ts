@@ -1,7 +1,7 @@
 /**
- * The guarded state changes of jobs: claim, success, retry, failure, hand back, cancel (and, built on the same
- * `transition()`, replay in replay.ts and reschedule in reschedule.ts). Each goes through `transition()`: one guarded `UPDATE … FROM (the batch) WHERE state IN (allowed) [AND attempts =
- * fence] RETURNING`, with the history rows written in the same statement; a batch is one job or many
+ * The guarded state changes of jobs: claim, success, retry, failure, hand back (and, built on the same
+ * `transition()`, cancel in cancel.ts, replay in replay.ts and reschedule in reschedule.ts). Each goes through
+ * `transition()`: one guarded `UPDATE … FROM (the batch) WHERE state IN (allowed) [AND attempts = fence] RETURNING`, with the history rows written in the same statement; a batch is one job or many
  * (workers claim and complete in batches).
  * A job the statement does not return was not allowed to change (or the caller's attempt is stale): the
  * caller gets `null` for it and decides; nothing is ever overwritten silently.
@@ -253,7 +253,7 @@ export function markRetrying(sql: Sql, a: Fence & { id: string; lastSeq: number;
 export const fenceAsRead = (job: { attempts: number; series: number }): Fence => ({ attempt: job.attempts, series: job.series });
 
 /** Without a fence (neither `attempt` nor `series`): any job. */
-type MaybeFenced = Fence | { attempt?: undefined; series?: undefined };
+export type MaybeFenced = Fence | { attempt?: undefined; series?: undefined };
 
 const FAIL = `error = x.message, finished_at = now(), lease_until = null, next_attempt_at = null`;
 const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: `${FAIL}, ${LAST_REPORT}`, columns: LAST_REPORT_COLUMNS };
@@ -303,43 +303,4 @@ const HAND_BACK_MESSAGES: Record<HandBack, string> = {
  */
 export function markQueuedAgain(sql: Sql, a: Fence & { id: string; lastSeq: number }, why: HandBack) {
   return first(transition(sql, HAND_BACK, [{ ...a, message: HAND_BACK_MESSAGES[why] }]));
-}
-
-const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`;
-// A worker's cancel of its own attempt: only while the attempt runs. (Its RETRYING write committed with the
-// answer lost, a retry refused falls back to this cancel, which must not end a job nobody cancelled.)
-const CANCEL_ATTEMPT: Transition = { to: 'CANCELLED', fenced: true, set: CANCEL, where: `state = 'RUNNING'` };
-const NOT_HELD = `(state <> 'RUNNING' or lease_until < now())`;
-const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: NOT_HELD };
-const CANCEL_AS_READ: Transition = { to: 'CANCELLED', set: CANCEL, fenced: true, where: NOT_HELD };
-
-/**
- * CANCELLED. Without a fence: a job no worker holds: QUEUED, RETRYING, or RUNNING under a lease that has
- * expired (its worker died; `cancelJob` and a redelivery of its message cancel it this way, and the
- * dead-letter sweep with `asRead`, the job's fence as it read it); null while a live lease holds it. With a
- * fence (and `lastSeq`): that running attempt, stopped by its worker.
- */
-export function markCancelled(sql: Sql, a: MaybeFenced & { id: string; lastSeq?: number; asRead?: boolean }) {
-  const { asRead, ...row } = a;
-  return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : asRead ? CANCEL_AS_READ : CANCEL_ATTEMPT, [row]));
-}
-
-/** `markCancelled` without a fence, of many jobs in one statement: per id, the CANCELLED job or null. */
-export function markWaitingCancelled(sql: Sql, ids: readonly string[]): Promise<(JobRow | null)[]> {
-  return transition(sql, CANCEL_WAITING, ids.map((id) => ({ id })));
-}
-
-/**
- * Asks the workers running these jobs to stop (no state change until they do): the RUNNING ones among them,
- * flagged. Rows are locked in id order, as `transition()` locks them, so a worker's batch cannot deadlock it.
- */
-export async function requestCancel(sql: Sql, ids: readonly string[]): Promise<JobRow[]> {
-  if (!ids.length) return [];
-  return sql.unsafe<JobRow[]>(
-    `update jobs set cancel_requested = true, updated_at = now()
-     from (select id as running from jobs where id = any($1::uuid[]) and state = 'RUNNING' order by id for update) r
-     where jobs.id = r.running and jobs.state = 'RUNNING'
-     returning ${JOB_COLUMNS}`,
-    [ids as never],
-  );
 }

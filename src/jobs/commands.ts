@@ -4,7 +4,7 @@
 import { preparing, type Sql } from '../db/client.js';
 import { activeJobsLeft, activeJobsMatching, getJob, getJobs, getJobStates, type ActiveJobFilter } from '../db/jobs.js';
 import { databaseNow } from '../db/client.js';
-import { markWaitingCancelled, requestCancel } from '../db/transitions.js';
+import { markWaitingCancelled, requestCancel } from '../db/cancel.js';
 import { rescheduleWaitingJob } from '../db/reschedule.js';
 import type { JobRow } from '../db/schema.js';
 import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';

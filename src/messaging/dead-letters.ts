@@ -15,7 +15,8 @@
 import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
-import { fenceAsRead, markCancelled, markFailed } from '../db/transitions.js';
+import { markCancelled } from '../db/cancel.js';
+import { fenceAsRead, markFailed } from '../db/transitions.js';
 import { recordDeadLetter } from '../db/dead-letters.js';
 import { noteStaleCopies, recordedCopies, staleCopies, staleCopiesRemoved } from '../db/dead-letter-removals.js';
 import type { JobRow } from '../db/schema.js';

@@ -3,7 +3,8 @@
  * runs it). Jobs are finished through the guarded transitions and made old by backdating `finished_at`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { markCancelled, markFailed, markRunning, markSucceeded } from '../../src/db/transitions.js';
+import { markCancelled } from '../../src/db/cancel.js';
+import { markFailed, markRunning, markSucceeded } from '../../src/db/transitions.js';
 import type { JobRow } from '../../src/db/schema.js';
 import { copyToDeadLetters } from '../../src/messaging/dead-letters.js';
 import { runCli, type CliRun } from '../support/cli.js';

@@ -14,7 +14,7 @@ import { bearer, collect, gql, wsClient } from '../support/graphql.js';
 import { sdkFor } from '../support/sdk.js';
 import { eventually } from '../support/streams.js';
 import type { Sql } from '../../src/db/client.js';
-import { markCancelled } from '../../src/db/transitions.js';
+import { markCancelled } from '../../src/db/cancel.js';
 import { defineJobType } from '../../src/jobs/definition.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { defineHandler, sleep } from '../../workers/handler.js';

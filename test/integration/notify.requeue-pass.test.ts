@@ -7,7 +7,7 @@
 import { expect, it } from 'vitest';
 import type { Sql } from '../../src/db/client.js';
 import { insertJobs } from '../../src/db/jobs.js';
-import { markCancelled } from '../../src/db/transitions.js';
+import { markCancelled } from '../../src/db/cancel.js';
 import type { OutboxEntry } from '../../src/db/outbox.js';
 import {
   beginDeliveryAttempt,

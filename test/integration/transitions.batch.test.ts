@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gql, JOB, SUBMIT } from '../support/graphql.js';
 import { countRows, startTestApp, type TestApp } from '../support/app.js';
+import { markCancelled } from '../../src/db/cancel.js';
 import {
-  markCancelled,
   markFailed,
   markQueuedAgain,
   markRetrying,

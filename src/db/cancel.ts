@@ -1,0 +1,48 @@
+/**
+ * Cancelling jobs: a waiting job (or one whose lease ran out) becomes CANCELLED at once; a running one is
+ * flagged (`requestCancel`) and becomes CANCELLED when its worker stops it (`markCancelled` with its fence).
+ * Built on `transition()` (transitions.ts).
+ */
+import type { Sql } from './client.js';
+import { JOB_COLUMNS } from './jobs.js';
+import type { JobRow } from './schema.js';
+import { first, transition, type MaybeFenced, type Transition } from './transitions.js';
+
+const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`;
+// A worker's cancel of its own attempt: only while the attempt runs. (Its RETRYING write committed with the
+// answer lost, a retry refused falls back to this cancel, which must not end a job nobody cancelled.)
+const CANCEL_ATTEMPT: Transition = { to: 'CANCELLED', fenced: true, set: CANCEL, where: `state = 'RUNNING'` };
+const NOT_HELD = `(state <> 'RUNNING' or lease_until < now())`;
+const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: NOT_HELD };
+const CANCEL_AS_READ: Transition = { to: 'CANCELLED', set: CANCEL, fenced: true, where: NOT_HELD };
+
+/**
+ * CANCELLED. Without a fence: a job no worker holds: QUEUED, RETRYING, or RUNNING under a lease that has
+ * expired (its worker died; `cancelJob` and a redelivery of its message cancel it this way, and the
+ * dead-letter sweep with `asRead`, the job's fence as it read it); null while a live lease holds it. With a
+ * fence (and `lastSeq`): that running attempt, stopped by its worker.
+ */
+export function markCancelled(sql: Sql, a: MaybeFenced & { id: string; lastSeq?: number; asRead?: boolean }) {
+  const { asRead, ...row } = a;
+  return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : asRead ? CANCEL_AS_READ : CANCEL_ATTEMPT, [row]));
+}
+
+/** `markCancelled` without a fence, of many jobs in one statement: per id, the CANCELLED job or null. */
+export function markWaitingCancelled(sql: Sql, ids: readonly string[]): Promise<(JobRow | null)[]> {
+  return transition(sql, CANCEL_WAITING, ids.map((id) => ({ id })));
+}
+
+/**
+ * Asks the workers running these jobs to stop (no state change until they do): the RUNNING ones among them,
+ * flagged. Rows are locked in id order, as `transition()` locks them, so a worker's batch cannot deadlock it.
+ */
+export async function requestCancel(sql: Sql, ids: readonly string[]): Promise<JobRow[]> {
+  if (!ids.length) return [];
+  return sql.unsafe<JobRow[]>(
+    `update jobs set cancel_requested = true, updated_at = now()
+     from (select id as running from jobs where id = any($1::uuid[]) and state = 'RUNNING' order by id for update) r
+     where jobs.id = r.running and jobs.state = 'RUNNING'
+     returning ${JOB_COLUMNS}`,
+    [ids as never],
+  );
+}
