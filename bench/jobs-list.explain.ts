@@ -7,7 +7,8 @@
  */
 import type { Sql } from '../src/db/client.js';
 import { openScratchDb } from './scratch-db.js';
-import { countByType, countJobs, jobExistsBeyond, listJobs, ratesByType, type JobListFilter } from '../src/db/queries.js';
+import { countJobs, jobExistsBeyond, listJobs, type JobListFilter } from '../src/db/queries.js';
+import { countByType, ratesByType } from '../src/db/type-stats.js';
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const scratch = await openScratchDb('lr_scratch_explain');

@@ -5,7 +5,6 @@ import { getJob } from '../db/jobs.js';
 import { pausedTypes } from '../db/pauses.js';
 import { orAfter } from '../deadline.js';
 import {
-  countByType,
   countDeadLetters,
   countJobs,
   deadLetterExistsAtOrNewer,
@@ -14,13 +13,13 @@ import {
   jobExistsBeyond,
   listDeadLetters,
   listJobs,
-  ratesByType,
   type EventRow,
   type EventsPageRead,
   type JobListFilter,
   type Keyset,
   type PagedJob,
 } from '../db/queries.js';
+import { countByType, ratesByType } from '../db/type-stats.js';
 import type { JobRow } from '../db/schema.js';
 import { PublicError, ErrorCode } from '../errors.js';
 import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';

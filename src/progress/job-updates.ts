@@ -28,7 +28,8 @@
  */
 import type { Sql } from '../db/client.js';
 import { getJob } from '../db/jobs.js';
-import { changedJobsSince, historySince, typesWithJobsLeft } from '../db/queries.js';
+import { changedJobsSince, historySince } from '../db/queries.js';
+import { typesWithJobsLeft } from '../db/type-stats.js';
 import { ErrorCode, PublicError } from '../errors.js';
 import { JOB_TYPE_NAME } from '../jobs/definition.js';
 import { isUuid } from '../jobs/deps.js';
