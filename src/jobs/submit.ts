@@ -83,7 +83,7 @@ export async function submitJobs(
   }
   faultPoint('after-commit-before-publish');
   if (result.inserted.length) {
-    // Live `jobUpdates` watchers see each new job QUEUED: after the answer, with its messages.
+    // Live `jobUpdates` watchers see each new job QUEUED: with its messages, as the answer is written.
     const queued = result.inserted.map((r) => r.job);
     deps.relay.publishSoon(result.inserted.map((r) => r.outbox), () => {
       for (const job of queued) publishUpdate(deps.nats.nc, deps.names, updateFromJob(job));

@@ -27,6 +27,15 @@ import { inPublishSpan } from '../observability/tracing.js';
  * of a new delivery at once.
  */
 const REQUEUE_BATCH = 1000;
+/** Publishes one relay call has in flight at once (awaiting their PubAcks). */
+const PUBLISH_WINDOW = 256;
+/**
+ * How long published entries wait to be marked published, so that one statement marks all the entries
+ * published meanwhile. The marks are bookkeeping (the relay loop leaves entries younger than 2 s to the process
+ * publishing them); marked at once, a lone submit's mark ran beside the worker's claim of its job, on the
+ * pickup path.
+ */
+const MARK_PUBLISHED_AFTER_MS = 50;
 /** Stale jobs (and deliveries) one reconciler pass checks against the stream at most; the next goes on. */
 const RECONCILE_BATCH = 200;
 
@@ -42,9 +51,9 @@ export interface RelayOptions {
 
 export interface OutboxRelay {
   /**
-   * Publishes committed entries now; what fails stays for the relay loop, and so does a scheduled job's entry
-   * (`notBefore`): the loop publishes it once due. `alongside` runs in the same turn, just before: its own NATS
-   * publishes go out in the same socket write.
+   * Publishes committed entries now, before the caller's answer is written; what fails stays for the relay
+   * loop, and so does a scheduled job's entry (`notBefore`): the loop publishes it once due. `alongside` runs
+   * just before, with them: its own NATS publishes go out in the same socket write.
    */
   publishSoon(entries: OutboxEntry[], alongside?: () => void): void;
   /** Runs the relay loop soon. */
@@ -62,7 +71,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> = Promise.resolve();
   let pendingAcks: PublishedEntry[] = [];
-  let flushScheduled = false;
+  let flushTimer: NodeJS.Timeout | null = null;
   const inFlight = new Set<Promise<unknown>>();
   const publisher = createPublisher(nats.nc);
 
@@ -79,11 +88,11 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     return { id: e.id, seq: pa.stream === names.jobsStream ? pa.seq : null };
   }
 
-  /** Publishes entries (all in flight at once, in windows of 256); returns the acks. */
+  /** Publishes entries (all in flight at once, in windows of PUBLISH_WINDOW); returns the acks. */
   async function publishAll(entries: OutboxEntry[]): Promise<PublishedEntry[]> {
     const acks: PublishedEntry[] = [];
-    for (let i = 0; i < entries.length; i += 256) {
-      const results = await Promise.allSettled(entries.slice(i, i + 256).map(publishOne));
+    for (let i = 0; i < entries.length; i += PUBLISH_WINDOW) {
+      const results = await Promise.allSettled(entries.slice(i, i + PUBLISH_WINDOW).map(publishOne));
       for (const r of results) if (r.status === 'fulfilled') acks.push(r.value);
       if (results.some((r) => r.status === 'rejected')) break; // NATS trouble: the rest waits for the next pass
     }
@@ -93,7 +102,8 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   /** One flush at a time (concurrent multi-row updates of the same tables could deadlock). */
   let flushing: Promise<void> = Promise.resolve();
   function flushAcks() {
-    flushScheduled = false;
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = null;
     const acks = pendingAcks.sort((a, b) => a.id - b.id);
     pendingAcks = [];
     flushing = flushing.then(() =>
@@ -183,14 +193,16 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     return j.requeued + d.requeued;
   }
 
-  /** Entries handed to publishSoon in this turn of the event loop, and what goes out alongside them. */
+  /** Entries handed to publishSoon and not published yet, and what goes out alongside them. */
   let soon: OutboxEntry[] = [];
   let alongside: (() => void)[] = [];
   function publishSoon(entries: OutboxEntry[], also?: () => void) {
-    // After the current turn: the submit's answer goes out first (a bulk submit's thousand publishes would
-    // otherwise hold it back), and its client prepares the next call while these are published. All the
-    // entries of one turn go out together: NATS gets one socket write for them, not one per submit.
-    if (!soon.length && !alongside.length) track(new Promise((r) => setImmediate(r)).then(publishTurn));
+    // In the next microtask: before the submit's answer is written (Apollo formats it in later ones), so a
+    // worker can claim the job while the answer is on its way, not only once it has been written. The
+    // submits one group commit answers resume one after another in the same microtask queue and add their
+    // entries first, so they go out together: one NATS socket write for them, not one per submit. (A bulk
+    // submit's answer waits for its first PUBLISH_WINDOW publishes, a few milliseconds.)
+    if (!soon.length && !alongside.length) track(Promise.resolve().then(publishTurn));
     for (const e of entries) if (!e.notBefore) soon.push(e); // a scheduled one waits for the loop (withUnpublished)
     if (also) alongside.push(also);
   }
@@ -202,10 +214,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     for (const fn of also) fn();
     const acks = await publishAll(entries);
     pendingAcks.push(...acks); // not `pendingAcks.push(...(await …))`: that pushes to the array a flush may have taken meanwhile
-    if (!flushScheduled && pendingAcks.length) {
-      flushScheduled = true;
-      setImmediate(flushAcks);
-    }
+    if (!flushTimer && pendingAcks.length) flushTimer = setTimeout(flushAcks, MARK_PUBLISHED_AFTER_MS);
   }
 
   let ticks = 0;
@@ -245,7 +254,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       if (timer) clearTimeout(timer);
       await running;
       await Promise.allSettled([...inFlight]);
-      if (pendingAcks.length) flushAcks();
+      if (pendingAcks.length || flushTimer) flushAcks();
       await Promise.allSettled([...inFlight]);
       publisher.close();
     },
