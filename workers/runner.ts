@@ -18,7 +18,7 @@ import type { Nats } from '../src/messaging/connect.js';
 import type { DeadLetterDeps } from '../src/messaging/dead-letters.js';
 import { jobMessageSchema, parseMessage } from '../src/messaging/messages.js';
 import type { Names } from '../src/messaging/names.js';
-import { handBack, PULL_EXPIRES_MS, pullEndsAt, untilPullEnd } from '../src/messaging/streams.js';
+import { handBack, PULL_EXPIRES_MS, pullMessages, untilPullEnd } from '../src/messaging/streams.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler } from './handler.js';
 import { Attempt, type AttemptDeps } from './attempt.js';
@@ -245,9 +245,9 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       }
       try {
         // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
-        loop.pullEnd = pullEndsAt();
-        const batch = await consumer.fetch({ max_messages: free, expires: PULL_EXPIRES_MS });
-        for await (const m of batch) {
+        const { messages, pullEnd } = await pullMessages(consumer, free);
+        loop.pullEnd = pullEnd;
+        for await (const m of messages) {
           loop.inUse++;
           handling++;
           void deliver(m, loop);

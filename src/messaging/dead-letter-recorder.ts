@@ -11,7 +11,7 @@ import { orAfter } from '../deadline.js';
 import { repeatAfterEach } from '../repeat.js';
 import { copyToDeadLetters, deadLetterJob, removeStaleCopies, type DeadLetterDeps } from './dead-letters.js';
 import { advisorySchema, heldAttemptBody, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
-import { handBack, PULL_EXPIRES_MS, pullEndsAt } from './streams.js';
+import { handBack, pullMessages } from './streams.js';
 
 /** Handles one advisory; throws to have it redelivered. */
 export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<void> {
@@ -103,9 +103,8 @@ export async function startDeadLetterRecorder(
       try {
         // Not closed by a stop, which would leave what the server is sending it that moment unacked until the
         // 30 s AckWait: it ends by itself (PULL_EXPIRES_MS), and what it brings after the stop is handed back.
-        const pullEnd = pullEndsAt();
-        const batch = await consumer.fetch({ max_messages: 20, expires: PULL_EXPIRES_MS });
-        for await (const m of batch) {
+        const { messages, pullEnd } = await pullMessages(consumer, 20);
+        for await (const m of messages) {
           if (stopped) {
             handBack(m, pullEnd); // for another process's recorder
             continue;

@@ -25,7 +25,7 @@ import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
 import { notificationMessageSchema, parseMessage, type NotificationMessage } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
-import { handBack, PULL_EXPIRES_MS, pullEndsAt } from '../messaging/streams.js';
+import { handBack, PULL_EXPIRES_MS, pullMessages } from '../messaging/streams.js';
 import { notificationDeliveries } from '../observability/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import type { Mailer } from './email.js';
@@ -257,9 +257,9 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
         if (stopped) break; // no new messages once stopping
         // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
-        pullEnd = pullEndsAt();
-        const messages = await consumer.fetch({ max_messages: o.concurrency - inFlight.size, expires: PULL_EXPIRES_MS });
-        for await (const m of messages) {
+        const pull = await pullMessages(consumer, o.concurrency - inFlight.size);
+        pullEnd = pull.pullEnd;
+        for await (const m of pull.messages) {
           if (stopped) {
             handBack(m, pullEnd);
             continue;
