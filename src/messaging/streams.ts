@@ -125,7 +125,10 @@ export interface Pull {
 export async function pullMessages(consumer: Consumer, max: number): Promise<Pull> {
   const pullEnd = pullEndsAt();
   const messages = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
-  const lapse = setTimeout(() => messages.stop(), untilPullEnd(pullEnd));
+  // From setImmediate: after the event loop has read what its sockets hold, so that a message the server sent
+  // before the end, still unread because a handler kept the loop busy past `pullEnd`, reaches the pull (a
+  // message for a pull already stopped would be dropped, and come back only after the AckWait).
+  const lapse = setTimeout(() => setImmediate(() => messages.stop()), untilPullEnd(pullEnd));
   const done = () => clearTimeout(lapse);
   void messages.closed().then(done, done);
   return { messages, pullEnd };

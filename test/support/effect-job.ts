@@ -12,7 +12,8 @@ import { isConnectionError } from '../../src/errors.js';
 export const effectJob = defineJobType({
   name: 'test.effect',
   description: 'records a side effect',
-  payload: z.object({ ms: z.number().int().min(0).default(0), n: z.number().int().optional() }),
+  // `block`: milliseconds the handler keeps its process's event loop busy (synchronously) before anything else.
+  payload: z.object({ ms: z.number().int().min(0).default(0), n: z.number().int().optional(), block: z.number().int().min(0).max(10_000).default(0) }),
   maxAttempts: 20,
   backoff: { baseMs: 100, maxMs: 1000 },
 });
@@ -31,7 +32,8 @@ let sql: postgres.Sql | null = null;
 export const EFFECTS_TABLE = `create table if not exists fault_effects (
   job_id uuid not null, attempt int not null, pid int not null, at timestamptz not null default now())`;
 
-export const effectHandler = defineHandler(effectJob, async ({ ms }, ctx) => {
+export const effectHandler = defineHandler(effectJob, async ({ ms, block }, ctx) => {
+  for (const end = Date.now() + block; Date.now() < end; ); // a handler's synchronous work: nothing else runs
   if (ms) await sleep(ms, ctx.signal);
   // In a worker process the database is DATABASE_URL; a test running workers in-process sets EFFECTS_DATABASE_URL.
   sql ??= postgres(process.env.EFFECTS_DATABASE_URL ?? process.env.DATABASE_URL!, { max: 2, onnotice: () => {} });
