@@ -245,7 +245,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       }
       try {
         // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
-        const { messages, pullEnd } = await pullMessages(consumer, free);
+        const { messages, pullEnd } = await pullMessages(nats.nc, consumer, free);
         loop.pullEnd = pullEnd;
         for await (const m of messages) {
           loop.inUse++;

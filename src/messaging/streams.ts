@@ -17,7 +17,7 @@ import {
   type JsMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/nats-core';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import type { JobType } from '../jobs/definition.js';
 import { typeOfToken, type Names } from './names.js';
 
@@ -114,23 +114,41 @@ export interface Pull {
 }
 
 /**
- * Sends a pull request for up to `max` messages, which the server ends within PULL_EXPIRES_MS. Its messages
- * end here at `pullEnd` at the latest. On 2.9.10 a pull that expired while messages were still coming for it
- * now and then got no 408 (Request Timeout) status: the server delivered nothing more to it, and nats.js
- * waited for two missed heartbeats (a second) and then failed the fetch, while the consumer had no pull out
- * and its messages waited (the bench's pickup at 200 jobs/s, about one run in ten: every job of the run
- * started up to 2 s late, the loop's pause after a failed pull included). By `pullEnd` the server has
- * certainly ended it, so nothing can be sent to it any more.
+ * How long after the server has surely had a pull request (its flush's PONG) the pull surely has ended there:
+ * it expires PULL_EXPIRES_MS after the server received it, and its 408 status is on its way.
  */
-export async function pullMessages(consumer: Consumer, max: number): Promise<Pull> {
+const PULL_LAPSE_MARGIN_MS = 50;
+
+/**
+ * Sends a pull request for up to `max` messages, which the server ends within PULL_EXPIRES_MS. Its messages
+ * end here once the server has surely ended it. On 2.9.10 a pull that expired while messages were still
+ * coming for it now and then got no 408 (Request Timeout) status: the server delivered nothing more to it, and
+ * nats.js waited for two missed heartbeats (a second) and then failed the fetch, while the consumer had no
+ * pull out and its messages waited (the bench's pickup at 200 jobs/s, about one run in eight: every job of the
+ * run started up to 2 s late, the loop's pause after a failed pull included).
+ *
+ * When the server surely has the request is known from a flush sent right after it (NATS answers the PING
+ * after the PUB before it): a handler that kept the event loop busy between the fetch and its write would
+ * otherwise have the pull stopped here before the server even had it, and what it then sent would be dropped,
+ * back only after the AckWait. For the same reason the stop runs from setImmediate, after the event loop has
+ * read its sockets: a message sent before the end, unread because the loop was busy, still reaches the pull.
+ */
+export async function pullMessages(nc: NatsConnection, consumer: Consumer, max: number): Promise<Pull> {
   const pullEnd = pullEndsAt();
   const messages = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
-  // From setImmediate: after the event loop has read what its sockets hold, so that a message the server sent
-  // before the end, still unread because a handler kept the loop busy past `pullEnd`, reaches the pull (a
-  // message for a pull already stopped would be dropped, and come back only after the AckWait).
-  const lapse = setTimeout(() => setImmediate(() => messages.stop()), untilPullEnd(pullEnd));
-  const done = () => clearTimeout(lapse);
-  void messages.closed().then(done, done);
+  let ended = false;
+  let lapse: NodeJS.Timeout | undefined;
+  const end = () => {
+    ended = true;
+    clearTimeout(lapse);
+  };
+  void messages.closed().then(end, end);
+  nc.flush().then(
+    () => {
+      if (!ended) lapse = setTimeout(() => setImmediate(() => messages.stop()), PULL_EXPIRES_MS + PULL_LAPSE_MARGIN_MS);
+    },
+    () => {}, // the connection is gone: nats.js ends the fetch
+  );
   return { messages, pullEnd };
 }
 
