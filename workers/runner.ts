@@ -11,6 +11,7 @@ import { getJob } from '../src/db/jobs.js';
 import { markSucceededMany, type Success } from '../src/db/transitions.js';
 import { recordProgressMany, type ProgressWrite } from '../src/db/attempts.js';
 import { groupCommit } from '../src/db/group-commit.js';
+import { orAfter } from '../src/deadline.js';
 import { isDataError } from '../src/errors.js';
 import { classifyOutcome } from '../src/jobs/outcome.js';
 import type { Logger } from '../src/log.js';
@@ -18,7 +19,7 @@ import type { Nats } from '../src/messaging/connect.js';
 import type { DeadLetterDeps } from '../src/messaging/dead-letters.js';
 import { jobMessageSchema, parseMessage } from '../src/messaging/messages.js';
 import type { Names } from '../src/messaging/names.js';
-import { handBack, PULL_EXPIRES_MS, pullMessages, untilPullEnd } from '../src/messaging/streams.js';
+import { handBack, PULL_EXPIRES_MS, pullMessages, untilPullEnd, type Pull } from '../src/messaging/streams.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler } from './handler.js';
 import { Attempt, type AttemptDeps } from './attempt.js';
@@ -73,8 +74,8 @@ interface Loop {
   inUse: number;
   /** Wakes the loop waiting for messages to be given back. */
   wake: (() => void) | null;
-  /** When its last pull request has ended on the server, at the latest (`pullEndsAt`; 0 before the first). */
-  pullEnd: number;
+  /** Its last pull request (null before the first): hand-backs wait until it has ended (`handBack`). */
+  pull: Pull | null;
 }
 
 /** A delivery's hold on its loop: given back once, when its handler returns (or it is settled without). */
@@ -170,7 +171,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     }
     // Fetched as the stop began, or its type paused since the pull went out: not claimed, handed back once
     // this pull has ended (for another worker, or for a worker pulling the type again after a resume).
-    if (stopping || pauses.has(bound.type.name)) return handBack(m, hold.loop.pullEnd);
+    if (stopping || pauses.has(bound.type.name)) return handBack(m, hold.loop.pull);
     const { job, cancelled } = await held.claim(msg.id, () =>
       claimJob({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }),
     );
@@ -189,7 +190,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         attempt.log.warn('the job is no longer this worker’s (lease lost); leaving the message to its new holder');
         return;
       }
-      const outcome = classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff, untilPullEnd(hold.loop.pullEnd));
+      const outcome = classifyOutcome(end, job.attempts, job.maxAttempts, bound.type.backoff, untilPullEnd(hold.loop.pull));
       await settle.finish(attempt, outcome);
     } finally {
       held.release(attempt);
@@ -225,8 +226,8 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   }
 
   async function pull(bound: BoundHandler): Promise<void> {
-    const consumer: Consumer = await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
-    const loop: Loop = { bound, slots: new Slots(o.concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null, pullEnd: 0 };
+    let consumer: Consumer | null = null;
+    const loop: Loop = { bound, slots: new Slots(o.concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null, pull: null };
     pulls.push(loop);
     const maxAhead = o.claimAhead * o.concurrency;
     while (!stopping) {
@@ -245,9 +246,10 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       }
       try {
         // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
-        const { messages, pullEnd } = await pullMessages(nats.nc, consumer, free);
-        loop.pullEnd = pullEnd;
-        for await (const m of messages) {
+        // Inside the retry: a JetStream API request that fails (NATS restarting as the worker starts) is retried.
+        consumer ??= await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
+        loop.pull = await pullMessages(nats.nc, consumer, free);
+        for await (const m of loop.pull.messages) {
           loop.inUse++;
           handling++;
           void deliver(m, loop);
@@ -281,7 +283,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       for (const h of held.attempts.values()) if (!h.started) h.abort('shutdown');
       const deadline = Date.now() + graceMs;
       // The pulls out end within PULL_EXPIRES_MS; what they bring meanwhile is handed back as it comes.
-      await Promise.race([Promise.allSettled(loops), pause(PULL_EXPIRES_MS + 5000)]);
+      await orAfter(Promise.allSettled(loops), PULL_EXPIRES_MS + 5000, undefined); // its timer cleared if they end first
       while (handling && Date.now() < deadline) await pause(50);
       for (const h of held.attempts.values()) h.abort('shutdown');
       const writeDeadline = Date.now() + STOP_WRITE_WAIT_MS;

@@ -103,10 +103,10 @@ export async function startDeadLetterRecorder(
       try {
         // Not closed by a stop, which would leave what the server is sending it that moment unacked until the
         // 30 s AckWait: it ends by itself (PULL_EXPIRES_MS), and what it brings after the stop is handed back.
-        const { messages, pullEnd } = await pullMessages(d.nats.nc, consumer, 20);
-        for await (const m of messages) {
+        const pull = await pullMessages(d.nats.nc, consumer, 20);
+        for await (const m of pull.messages) {
           if (stopped) {
-            handBack(m, pullEnd); // for another process's recorder
+            handBack(m, pull); // for another process's recorder
             continue;
           }
           const a = parseMessage(advisorySchema, m.data);

@@ -94,48 +94,51 @@ const PULL_END_MARGIN_MS = 200;
 const pullEndsAt = (): number => Date.now() + PULL_EXPIRES_MS + PULL_END_MARGIN_MS;
 
 /**
- * How long a message handed back stays out of reach of the pull that ends at `pullEnd` (`pullEndsAt`): until
- * that pull has ended; 0 once it has. A stopping or paused process leaves its pull out until it ends by
+ * How long a message handed back stays out of reach of `pull` (the process's last): until that pull has
+ * surely ended on the server (`Pull.pullEnd`); 0 once it has, or with no pull yet. A stopping or paused process leaves its pull out until it ends by
  * itself, and a message nak'ed for immediate redelivery came straight back into that pull, over and over up
  * to its size, each delivery counted against the consumer's max-deliver (10 deliveries of one job in one
  * worker's stop).
  */
-export const untilPullEnd = (pullEnd: number): number => Math.max(0, pullEnd - Date.now());
+export const untilPullEnd = (pull: Pull | null): number => (pull ? Math.max(0, pull.pullEnd - Date.now()) : 0);
 
-/** Hands a message back (nak) to be redelivered once the pull that ends at `pullEnd` has ended (`untilPullEnd`). */
-export function handBack(m: JsMsg, pullEnd: number): void {
-  m.nak(untilPullEnd(pullEnd));
+/** Hands a message back (nak) to be redelivered once `pull` has ended (`untilPullEnd`). */
+export function handBack(m: JsMsg, pull: Pull | null): void {
+  m.nak(untilPullEnd(pull));
 }
 
-/** One pull request: its messages as they come, and when it has ended on the server at the latest. */
+/** One pull request: its messages as they come, and when it has surely ended on the server. */
 export interface Pull {
   messages: ConsumerMessages;
+  /**
+   * When the pull has ended on the server at the latest: reckoned from the fetch call at first, and from the
+   * PONG of a flush sent once nats.js has written the request as soon as that is back (later if the event
+   * loop was busy in between; the server cannot have sent a message of this pull before that PONG).
+   */
   pullEnd: number;
 }
 
-/**
- * How long after the server has surely had a pull request (its flush's PONG) the pull surely has ended there:
- * it expires PULL_EXPIRES_MS after the server received it, and its 408 status is on its way.
- */
+/** How long after the server surely had a pull request (its flush's PONG) the pull surely has ended there. */
 const PULL_LAPSE_MARGIN_MS = 50;
 
 /**
  * Sends a pull request for up to `max` messages, which the server ends within PULL_EXPIRES_MS. Its messages
- * end here once the server has surely ended it. On 2.9.10 a pull that expired while messages were still
- * coming for it now and then got no 408 (Request Timeout) status: the server delivered nothing more to it, and
- * nats.js waited for two missed heartbeats (a second) and then failed the fetch, while the consumer had no
- * pull out and its messages waited (the bench's pickup at 200 jobs/s, about one run in eight: every job of the
- * run started up to 2 s late, the loop's pause after a failed pull included).
+ * end here once the server has surely ended it (`pullEnd`). On 2.9.10 a pull that expired while messages were
+ * still coming for it now and then got no 408 (Request Timeout) status: the server delivered nothing more to
+ * it, and nats.js waited for two missed heartbeats (a second) and then failed the fetch, while the consumer had
+ * no pull out and its messages waited (the bench's pickup at 200 jobs/s, about one run in eight: every job of
+ * the run started up to 2 s late, the loop's pause after a failed pull included).
  *
- * When the server surely has the request is known from a flush sent right after it (NATS answers the PING
- * after the PUB before it): a handler that kept the event loop busy between the fetch and its write would
- * otherwise have the pull stopped here before the server even had it, and what it then sent would be dropped,
- * back only after the AckWait. For the same reason the stop runs from setImmediate, after the event loop has
- * read its sockets: a message sent before the end, unread because the loop was busy, still reaches the pull.
+ * nats.js writes the request only when the messages are first iterated ("next" status); the PONG of a flush
+ * sent after that says the server has it. Timed from the fetch call instead, a handler that kept the event
+ * loop busy before the request was written would have the pull stopped before the server even had it, and
+ * what it then sent would be dropped, back only after the AckWait. For the same reason the stop runs from
+ * setImmediate, after the event loop has read its sockets: a message sent before the end, unread because the
+ * loop was busy, still reaches the pull.
  */
 export async function pullMessages(nc: NatsConnection, consumer: Consumer, max: number): Promise<Pull> {
-  const pullEnd = pullEndsAt();
   const messages = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
+  const pull: Pull = { messages, pullEnd: pullEndsAt() };
   let ended = false;
   let lapse: NodeJS.Timeout | undefined;
   const end = () => {
@@ -143,13 +146,26 @@ export async function pullMessages(nc: NatsConnection, consumer: Consumer, max: 
     clearTimeout(lapse);
   };
   void messages.closed().then(end, end);
-  nc.flush().then(
-    () => {
-      if (!ended) lapse = setTimeout(() => setImmediate(() => messages.stop()), PULL_EXPIRES_MS + PULL_LAPSE_MARGIN_MS);
-    },
-    () => {}, // the connection is gone: nats.js ends the fetch
-  );
-  return { messages, pullEnd };
+  void serverHasIt(nc, messages).then((at) => {
+    if (at === null || ended) return;
+    pull.pullEnd = Math.max(pull.pullEnd, at + PULL_EXPIRES_MS + PULL_LAPSE_MARGIN_MS);
+    lapse = setTimeout(() => setImmediate(() => messages.stop()), pull.pullEnd - Date.now());
+  });
+  return pull;
+}
+
+/** When the server surely had this fetch's pull request (see pullMessages); null if that is not known. */
+async function serverHasIt(nc: NatsConnection, messages: ConsumerMessages): Promise<number | null> {
+  try {
+    for await (const s of messages.status()) {
+      if (s.type !== 'next') continue;
+      await nc.flush();
+      return Date.now();
+    }
+  } catch {
+    // the connection went: nats.js ends the fetch
+  }
+  return null;
 }
 
 export function workerConsumerConfig(n: Names, t: JobType, s: StreamSettings): Partial<ConsumerConfig> {

@@ -25,7 +25,7 @@ import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
 import { notificationMessageSchema, parseMessage, type NotificationMessage } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
-import { handBack, PULL_EXPIRES_MS, pullMessages } from '../messaging/streams.js';
+import { handBack, PULL_EXPIRES_MS, pullMessages, type Pull } from '../messaging/streams.js';
 import { notificationDeliveries } from '../observability/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import type { Mailer } from './email.js';
@@ -246,8 +246,8 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
     return true;
   }
 
-  /** When the pull out (or the last one) has ended (`pullEndsAt`). */
-  let pullEnd = 0;
+  /** The pull out (or the last one): hand-backs wait until it has ended (`handBack`). */
+  let pull: Pull | null = null;
   const loop = (async () => {
     while (!stopped) {
       try {
@@ -257,11 +257,10 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
         if (stopped) break; // no new messages once stopping
         // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
-        const pull = await pullMessages(o.nats.nc, consumer, o.concurrency - inFlight.size);
-        pullEnd = pull.pullEnd;
+        pull = await pullMessages(o.nats.nc, consumer, o.concurrency - inFlight.size);
         for await (const m of pull.messages) {
           if (stopped) {
-            handBack(m, pullEnd);
+            handBack(m, pull);
             continue;
           }
           const msg = parseMessage(notificationMessageSchema, m.data);
@@ -292,7 +291,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   return {
     async stop() {
       stopped = true;
-      for (const [receiver, queue] of waiting) for (const e of [...queue]) (unwait(receiver, e), handBack(e.m, pullEnd));
+      for (const [receiver, queue] of waiting) for (const e of [...queue]) (unwait(receiver, e), handBack(e.m, pull));
       await orAfter(loop, PULL_EXPIRES_MS + 2000, undefined); // the timer is cleared when the loop ends first
       await Promise.allSettled([...inFlight]);
       o.mailer?.close();
