@@ -248,7 +248,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
         // Inside the retry: a JetStream API request that fails (NATS restarting as the worker starts) is retried.
         consumer ??= await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
-        loop.pull = await pullMessages(nats.nc, consumer, free);
+        loop.pull = await pullMessages(consumer, free);
         for await (const m of loop.pull.messages) {
           loop.inUse++;
           handling++;

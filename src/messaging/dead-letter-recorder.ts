@@ -103,7 +103,7 @@ export async function startDeadLetterRecorder(
       try {
         // Not closed by a stop, which would leave what the server is sending it that moment unacked until the
         // 30 s AckWait: it ends by itself (PULL_EXPIRES_MS), and what it brings after the stop is handed back.
-        const pull = await pullMessages(d.nats.nc, consumer, 20);
+        const pull = await pullMessages(consumer, 20);
         for await (const m of pull.messages) {
           if (stopped) {
             handBack(m, pull); // for another process's recorder

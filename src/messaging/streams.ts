@@ -17,7 +17,7 @@ import {
   type JsMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { nanos, type NatsConnection } from '@nats-io/nats-core';
+import { nanos } from '@nats-io/nats-core';
 import type { JobType } from '../jobs/definition.js';
 import { typeOfToken, type Names } from './names.js';
 
@@ -111,15 +111,11 @@ export function handBack(m: JsMsg, pull: Pull | null): void {
 export interface Pull {
   messages: ConsumerMessages;
   /**
-   * When the pull has ended on the server at the latest: reckoned from the fetch call at first, and from the
-   * PONG of a flush sent once nats.js has written the request as soon as that is back (later if the event
-   * loop was busy in between; the server cannot have sent a message of this pull before that PONG).
+   * When the pull has ended on the server at the latest (`pullEndsAt`): reckoned from the fetch call at first,
+   * and from when nats.js wrote the request once it has (later if the event loop was busy in between).
    */
   pullEnd: number;
 }
-
-/** How long after the server surely had a pull request (its flush's PONG) the pull surely has ended there. */
-const PULL_LAPSE_MARGIN_MS = 50;
 
 /**
  * Sends a pull request for up to `max` messages, which the server ends within PULL_EXPIRES_MS. Its messages
@@ -129,14 +125,14 @@ const PULL_LAPSE_MARGIN_MS = 50;
  * no pull out and its messages waited (the bench's pickup at 200 jobs/s, about one run in eight: every job of
  * the run started up to 2 s late, the loop's pause after a failed pull included).
  *
- * nats.js writes the request only when the messages are first iterated ("next" status); the PONG of a flush
- * sent after that says the server has it. Timed from the fetch call instead, a handler that kept the event
- * loop busy before the request was written would have the pull stopped before the server even had it, and
- * what it then sent would be dropped, back only after the AckWait. For the same reason the stop runs from
- * setImmediate, after the event loop has read its sockets: a message sent before the end, unread because the
- * loop was busy, still reaches the pull.
+ * nats.js writes the request only when the messages are first iterated, and says so ("next" status, seen
+ * here after its write). Timed from the fetch call instead, a handler that kept the event loop busy before
+ * the request was written would have the pull stopped before the server even had it, and what it then sent
+ * would be dropped, back only after the AckWait. For the same reason the stop runs from setImmediate, after
+ * the event loop has read its sockets: a message sent before the end, unread because the loop was busy,
+ * still reaches the pull.
  */
-export async function pullMessages(nc: NatsConnection, consumer: Consumer, max: number): Promise<Pull> {
+export async function pullMessages(consumer: Consumer, max: number): Promise<Pull> {
   const messages = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
   const pull: Pull = { messages, pullEnd: pullEndsAt() };
   let ended = false;
@@ -146,26 +142,18 @@ export async function pullMessages(nc: NatsConnection, consumer: Consumer, max: 
     clearTimeout(lapse);
   };
   void messages.closed().then(end, end);
-  void serverHasIt(nc, messages).then((at) => {
-    if (at === null || ended) return;
-    pull.pullEnd = Math.max(pull.pullEnd, at + PULL_EXPIRES_MS + PULL_LAPSE_MARGIN_MS);
+  void requestWritten(messages).then((written) => {
+    if (!written || ended) return;
+    pull.pullEnd = Math.max(pull.pullEnd, pullEndsAt());
     lapse = setTimeout(() => setImmediate(() => messages.stop()), pull.pullEnd - Date.now());
   });
   return pull;
 }
 
-/** When the server surely had this fetch's pull request (see pullMessages); null if that is not known. */
-async function serverHasIt(nc: NatsConnection, messages: ConsumerMessages): Promise<number | null> {
-  try {
-    for await (const s of messages.status()) {
-      if (s.type !== 'next') continue;
-      await nc.flush();
-      return Date.now();
-    }
-  } catch {
-    // the connection went: nats.js ends the fetch
-  }
-  return null;
+/** Resolves once nats.js has written this fetch's pull request (true), or the fetch ended first (false). */
+async function requestWritten(messages: ConsumerMessages): Promise<boolean> {
+  for await (const s of messages.status()) if (s.type === 'next') return true;
+  return false;
 }
 
 export function workerConsumerConfig(n: Names, t: JobType, s: StreamSettings): Partial<ConsumerConfig> {

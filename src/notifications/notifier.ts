@@ -257,7 +257,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
         if (stopped) break; // no new messages once stopping
         // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
-        pull = await pullMessages(o.nats.nc, consumer, o.concurrency - inFlight.size);
+        pull = await pullMessages(consumer, o.concurrency - inFlight.size);
         for await (const m of pull.messages) {
           if (stopped) {
             handBack(m, pull);
