@@ -21,8 +21,13 @@
  *   lease ran out: answered while that attempt is held here. Cut off from PostgreSQL, this process cannot
  *   renew the lease, but its in-progress acks keep the message and it writes the outcome once PostgreSQL
  *   answers again; the sweep leaves the job to it.
+ * - messages not held yet: a delivery whose claim (or, unclaimed, the read of its job) waits for PostgreSQL
+ *   gets the same in-progress acks (`keep`). Without them JetStream redelivers it every AckWait while
+ *   PostgreSQL is down, each delivery counting against the type's max-deliver: a long enough outage would
+ *   dead-letter the job without it ever running.
  */
 import type { Subscription } from '@nats-io/nats-core';
+import type { JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../src/db/client.js';
 import type { Logger } from '../src/log.js';
 import { renewLeases } from '../src/db/attempts.js';
@@ -39,7 +44,9 @@ export interface HeldJobs {
    * Runs the claim of job `id`; answers the claimed job (null: not claimed) and whether a cancel request
    * for it arrived while the claim was on its way.
    */
-  claim(id: string, claim: () => Promise<JobRow | null>): Promise<{ job: JobRow | null; cancelled: boolean }>;
+  claim(id: string, m: JsMsg, claim: () => Promise<JobRow | null>): Promise<{ job: JobRow | null; cancelled: boolean }>;
+  /** Runs `fn`, a step of delivery `m` before its attempt is held, keeping `m` with in-progress acks meanwhile. */
+  keep<T>(m: JsMsg, fn: () => Promise<T>): Promise<T>;
   /**
    * Holds a claimed attempt. An earlier attempt of the same job still held here (its lease ran out and this
    * process claimed the job again) is not the job's any more: it is aborted as lost.
@@ -67,10 +74,13 @@ export function holdJobs(o: {
   const held = new Map<string, Attempt>();
   /**
    * Claims on their way back, by job: one entry for all the claims of a job this process has under way (a
-   * copy of its message delivered while the first claim is still on its way: redelivered past AckWait as that
-   * claim waits for PostgreSQL, or the reconciler's copy), so a cancel reaches the claim that wins, whichever.
+   * copy of its message delivered while the first claim is still on its way: the reconciler's copy, or one
+   * redelivered as that claim waits for PostgreSQL, its in-progress acks lost while NATS was unreachable), so a
+   * cancel reaches the claim that wins, whichever.
    */
   const claiming = new Map<string, { cancelled: boolean; claims: number }>();
+  /** Deliveries kept (`keep`) with the time of their last in-progress ack (or of the keep's start). */
+  const kept = new Map<JsMsg, number>();
 
   const cancels: Subscription = o.nats.nc.subscribe(o.names.cancelPattern, {
     callback: (_err, msg) => {
@@ -97,6 +107,11 @@ export function holdJobs(o: {
         { lateMs: late, ackWaitMs: ackWait, jobs: [...held.keys()] },
         'event loop blocked (a handler computing without awaiting?): in-progress acks were late; past AckWait these jobs are redelivered and may run twice',
       );
+    }
+    for (const [m, last] of kept) {
+      if (now - last < (beatMs * 3) / 4) continue;
+      m.working();
+      kept.set(m, now);
     }
     const due: Attempt[] = [];
     for (const h of held.values()) {
@@ -130,7 +145,7 @@ export function holdJobs(o: {
 
   let reading = false;
   async function readAckWait(): Promise<void> {
-    if (reading || !held.size) return;
+    if (reading || !(held.size || kept.size)) return;
     reading = true;
     try {
       const infos = await Promise.all(
@@ -145,18 +160,28 @@ export function holdJobs(o: {
   const reads = setInterval(() => void readAckWait(), Math.max(1000, Math.min(ACK_WAIT_READ_MS, beatMs)));
   reads.unref();
 
+  async function keep<T>(m: JsMsg, fn: () => Promise<T>): Promise<T> {
+    kept.set(m, Date.now());
+    try {
+      return await fn();
+    } finally {
+      kept.delete(m);
+    }
+  }
+
   return {
     attempts: held,
-    async claim(id, claim) {
+    async claim(id, m, claim) {
       let onTheWay = claiming.get(id);
       if (!onTheWay) claiming.set(id, (onTheWay = { cancelled: false, claims: 0 }));
       onTheWay.claims++;
       try {
-        return { job: await claim(), cancelled: onTheWay.cancelled };
+        return { job: await keep(m, claim), cancelled: onTheWay.cancelled };
       } finally {
         if (--onTheWay.claims === 0) claiming.delete(id);
       }
     },
+    keep,
     hold(attempt) {
       held.get(attempt.job.id)?.abort('lost');
       held.set(attempt.job.id, attempt);

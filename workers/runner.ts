@@ -172,10 +172,10 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     // Fetched as the stop began, or its type paused since the pull went out: not claimed, handed back once
     // this pull has ended (for another worker, or for a worker pulling the type again after a resume).
     if (stopping || pauses.has(bound.type.name)) return handBack(m, hold.loop.pull);
-    const { job, cancelled } = await held.claim(msg.id, () =>
+    const { job, cancelled } = await held.claim(msg.id, m, () =>
       claimJob({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }),
     );
-    if (!job) return settle.resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id)));
+    if (!job) return held.keep(m, async () => settle.resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id))));
     const attempt = new Attempt(job, m, attemptDeps);
     held.hold(attempt);
     try {
