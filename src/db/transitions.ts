@@ -285,8 +285,10 @@ export function markFailed(
   return first(transition(sql, FAIL_COPIED, [{ ...fenced, dlq_seq: a.deadLetterSeq }]));
 }
 
+/** From RUNNING alone: QUEUED is also a replay's target, from FAILED (a job the sweep failed meanwhile stays so). */
 const HAND_BACK: Transition = {
   to: 'QUEUED',
+  from: ['RUNNING'],
   fenced: true,
   set: `attempts = attempts - 1, started_at = null, lease_until = null, progress = 0, progress_message = null`,
   where: NOT_CANCELLING,

@@ -159,3 +159,14 @@ it('a worker’s cancel of its attempt applies only while that attempt runs: a r
   expect(await markCancelled(sql, { id, attempt: 1, series: 1, lastSeq: retrying!.seq })).toBeNull();
   expect((await job(id)).state).toBe('RETRYING');
 });
+
+it('a worker’s hand-back applies only while its attempt runs: a job failed meanwhile stays FAILED', async () => {
+  // The dead-letter sweep failed the attempt (fenced as it read it) while its worker, stopping, handed it back.
+  const id = await submit();
+  const sql = t.app.deps.sql;
+  const claimed = await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1 });
+  const failed = await markFailed(sql, { id, attempt: 1, series: 1, error: 'worker lost during the last attempt', attemptFailed: false });
+  expect(failed?.state).toBe('FAILED');
+  expect(await markQueuedAgain(sql, { id, attempt: 1, series: 1, lastSeq: claimed!.seq }, 'shutdown')).toBeNull();
+  expect(await job(id)).toMatchObject({ state: 'FAILED', error: 'worker lost during the last attempt' });
+});
