@@ -152,12 +152,21 @@ export class UnreachableCaseError extends Error {
 /** A PostgreSQL data exception (SQLSTATE class 22): a value the statement refused, e.g. U+0000 in jsonb. */
 export const isDataError = (e: unknown): boolean => /^22/.test(String((e as { code?: unknown } | null)?.code ?? ''));
 
-/** Whether an error means PostgreSQL could not be reached (connection refused/closed/terminated). */
+/**
+ * Errors that mean PostgreSQL cannot take the request now, and the same request may go through later: it
+ * could not be reached (connection refused, closed or terminated; its host name not resolved or not
+ * routable, as while a container or a DNS record is being replaced), it refuses connections (too many
+ * clients; starting up or shutting down), it is a read-only standby (a failover under way), or it cancelled
+ * the statement (an operator, a statement timeout).
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EHOSTDOWN',
+  'ENETUNREACH', 'ENETDOWN', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  '57P01', '57P02', '57P03', '57014', '08006', '08001', '08003', '08004', '53300', '25006',
+]);
+
+/** Whether an error means PostgreSQL cannot take the request now (UNAVAILABLE_CODES): try it again later. */
 export function isConnectionError(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
-  return (
-    typeof code === 'string' &&
-    (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'CONNECTION_CLOSED', 'CONNECTION_ENDED',
-      'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', '57P01', '57P02', '57P03', '08006', '08001', '08003', '08004'].includes(code))
-  );
+  return typeof code === 'string' && UNAVAILABLE_CODES.has(code);
 }

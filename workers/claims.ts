@@ -37,7 +37,18 @@ export function createClaims(d: { sql: Sql; nats: Nats; names: Names; persist: P
   return (delivered) => {
     const c: Claim & { token: string } = { ...delivered, token: randomUUID() };
     let unsure = false;
+    const mineAlready = async () => {
+      const mine = await claimedWith(sql, c);
+      if (mine) publishUpdate(nats.nc, names, updateFromJob(mine));
+      return mine;
+    };
     return persist('claim', async () => {
+      // Looked for before claiming again too: once the lease of a claim whose answer was lost has run out
+      // (a long outage), claiming again would succeed, and use up another attempt without running this one.
+      if (unsure) {
+        const mine = await mineAlready();
+        if (mine) return mine;
+      }
       try {
         const job = await claim(c);
         if (job || !unsure) return job;
@@ -45,9 +56,7 @@ export function createClaims(d: { sql: Sql; nats: Nats; names: Names; persist: P
         unsure = true;
         throw e;
       }
-      const mine = await claimedWith(sql, c);
-      if (mine) publishUpdate(nats.nc, names, updateFromJob(mine));
-      return mine;
+      return mineAlready(); // refused by its own claim, committed only after the look-up above
     });
   };
 }

@@ -20,7 +20,8 @@
  * - the dead-letter sweep's question (core NATS, one subject per job) before it fails a last attempt whose
  *   lease ran out: answered while that attempt is held here. Cut off from PostgreSQL, this process cannot
  *   renew the lease, but its in-progress acks keep the message and it writes the outcome once PostgreSQL
- *   answers again; the sweep leaves the job to it.
+ *   answers again; the sweep leaves the job to it. So does a claim of the job under way here: its answer lost
+ *   (the connection dropped after the commit), the attempt asked about may be its own.
  * - messages not held yet: a delivery whose claim (or, unclaimed, the read of its job) waits for PostgreSQL
  *   gets the same in-progress acks (`keep`). Without them JetStream redelivers it every AckWait while
  *   PostgreSQL is down, each delivery counting against the type's max-deliver: a long enough outage would
@@ -93,8 +94,11 @@ export function holdJobs(o: {
 
   const asks: Subscription = o.nats.nc.subscribe(o.names.heldPattern, {
     callback: (_err, msg) => {
-      const attempt = held.get(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
-      if (attempt && msg.string() === heldAttemptBody(attempt.job)) msg.respond();
+      const id = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
+      const attempt = held.get(id);
+      // A claim of the job under way may be the attempt asked about: committed with its answer lost, it is
+      // retried (and found by its token) once PostgreSQL answers, and this process settles the job then.
+      if ((attempt && msg.string() === heldAttemptBody(attempt.job)) || claiming.has(id)) msg.respond();
     },
   });
 

@@ -5,12 +5,14 @@
  * the type's max-deliver; an outage longer than max-deliver × AckWait then dead-letters the job (FAILED)
  * without it ever running.
  *
- * Here max-deliver is 3 and AckWait 1 s, and the worker's link to PostgreSQL is down for 6 s after the
- * job's message reached it.
+ * Here max-deliver is 3 and AckWait 1 s, and the worker's PostgreSQL is out of reach for 6 s after the job's
+ * message reached it: its link down, or the server refusing connections (too many clients), an error the
+ * worker's retries did not know.
  */
 import { expect, it } from 'vitest';
 import { z } from 'zod';
 import { useProxiedApps } from '../support/app.js';
+import { postgresError } from '../support/proxy.js';
 import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { eventually } from '../support/receivers.js';
 import { defineJobType } from '../../src/jobs/definition.js';
@@ -33,9 +35,10 @@ const f = useProxiedApps({
   proxied: { types, handlers: [keptHandler], config: { ACK_WAIT_MS: '1000' } },
 });
 
-it('a job whose claim waits out a PostgreSQL outage runs once it is back, not dead-lettered unrun', async () => {
+/** Submits a job while `outage` keeps the worker from PostgreSQL, for 6 s after its message reached the worker. */
+async function submitThrough(outage: () => () => void) {
   const { nats, names } = f.direct.app.deps;
-  const release = f.proxy.hold();
+  const release = outage();
   let held = true;
   try {
     const submitted = await gql(f.direct.url, SUBMIT, { input: { type: 'test.kept', payload: {} } });
@@ -49,10 +52,16 @@ it('a job whose claim waits out a PostgreSQL outage runs once it is back, not de
 
     const job = await waitForJob(f.direct.url, id, (j) => j.state === 'SUCCEEDED' || j.state === 'FAILED', 30_000);
     expect(job).toMatchObject({ state: 'SUCCEEDED', attempts: 1 });
-    expect(ran).toEqual([`${id}:1`]);
-    // Kept, not redelivered: JetStream delivered the message once.
-    expect((await nats.jsm.consumers.info(names.jobsStream, consumer)).num_redelivered).toBe(0);
+    expect(ran.filter((r) => r.startsWith(id))).toEqual([`${id}:1`]);
   } finally {
     if (held) release();
   }
+}
+
+it('a job whose claim waits out a PostgreSQL outage runs once it is back, not dead-lettered unrun', async () => {
+  await submitThrough(() => f.proxy.hold());
+}, 60_000);
+
+it('so does one whose claim waits while PostgreSQL refuses connections (too many clients)', async () => {
+  await submitThrough(() => f.proxy.refuse(postgresError('53300', 'sorry, too many clients already')));
 }, 60_000);

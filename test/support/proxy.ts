@@ -11,6 +11,11 @@ export interface TcpProxy {
   /** Cuts every connection and refuses new ones until the returned function is called (a longer outage). */
   hold(): () => void;
   /**
+   * Cuts every connection and answers each new one's first bytes with `reply`, then closes it (a server
+   * refusing connections with an error of its protocol: `postgresError`), until the returned function is called.
+   */
+  refuse(reply: Buffer): () => void;
+  /**
    * Stops forwarding on every open connection without closing it (a silent network loss: a NAT or firewall
    * that dropped the flow, a peer gone without a FIN); new connections pass.
    */
@@ -26,8 +31,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let accepted = 0;
   let held = false;
   let slowMs = 0;
+  let refusal: Buffer | null = null;
   const server = net.createServer((client) => {
     if (held) return void client.destroy();
+    if (refusal) {
+      const reply = refusal;
+      client.on('error', () => {});
+      client.once('data', () => client.end(reply));
+      return;
+    }
     accepted++;
     const upstream = net.connect(target.port, target.host);
     for (const s of [client, upstream]) {
@@ -59,6 +71,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       open.forEach((s) => s.destroy());
       return () => void (held = false);
     },
+    refuse(reply) {
+      refusal = reply;
+      open.forEach((s) => s.destroy());
+      return () => void (refusal = null);
+    },
     freeze() {
       for (const [client, upstream] of pairs) {
         client.unpipe(upstream);
@@ -75,6 +92,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return new Promise((r) => server.close(() => r()));
     },
   };
+}
+
+/** A PostgreSQL ErrorResponse message (FATAL, SQLSTATE `code`), as the server sends one refusing a connection. */
+export function postgresError(code: string, message: string): Buffer {
+  const fields = Buffer.from(['SFATAL', 'VFATAL', `C${code}`, `M${message}`].map((f) => `${f}\0`).join('') + '\0');
+  const head = Buffer.alloc(5);
+  head.write('E', 0);
+  head.writeInt32BE(fields.length + 4, 1);
+  return Buffer.concat([head, fields]);
 }
 
 /** Default ports of the services the tests put a proxy in front of, by URL scheme. */
