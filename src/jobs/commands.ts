@@ -12,6 +12,7 @@ import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';
 import { checkYearOne } from './queries.js';
 import type { SkippedJob } from './replay.js';
+import { isStorableText } from './payload-check.js';
 import { isTerminal, JobState } from './state.js';
 import { RUN_AT_OUT_OF_RANGE, scheduledAt } from './submit-check.js';
 
@@ -152,7 +153,8 @@ export async function cancelJobs(deps: JobDeps, viewer: Viewer, input: CancelJob
   } else {
     const now = await databaseNow(deps.sql);
     const before = input.submittedBefore && input.submittedBefore < now ? input.submittedBefore : now;
-    filter = { owner, types: input.types ?? null, states: input.states ?? CANCELLABLE_STATES, submittedBefore: before.toISOString() };
+    // A type name no job can have (NUL in it; PostgreSQL refuses such text) matches none, as in the job lists.
+    filter = { owner, types: input.types ? input.types.filter(isStorableText) : null, states: input.states ?? CANCELLABLE_STATES, submittedBefore: before.toISOString() };
     ids = await activeJobsMatching(deps.sql, filter, input.limit ?? MAX_CANCEL_BATCH);
   }
   const done = await cancel(deps, ids);

@@ -138,6 +138,16 @@ describe('cancelJobs by filter', () => {
     expect(rest).toMatchObject({ cancelled: 1, hasMore: false, jobs: [{ id: since[0], state: 'CANCELLED' }] });
   });
 
+  it('matches no job for a type name no job can have (NUL in it), as the job lists do', async () => {
+    const me = await tenant();
+    const ids = await me.waiting(1, 'demo.noop');
+    for (const types of [['\u0000'], ['demo.noop\u0000x'], ['\u0000', 'demo.sleep']]) {
+      const r = await me.cancelJobs({ types });
+      expect(r).toMatchObject({ userErrors: [], cancelled: 0, jobs: [], hasMore: false });
+    }
+    expect(await statesOf(ids)).toEqual(['QUEUED']);
+  });
+
   it('asks the workers of RUNNING jobs to stop, and does not count them as left once asked', async () => {
     const me = await tenant();
     const ids = [
