@@ -5,6 +5,7 @@
  */
 import type { GraphQLFormattedError } from 'graphql';
 import { ErrorCode, isConnectionError, isPublicError, PublicError } from '../errors.js';
+import type { Logger } from '../log.js';
 
 const GRAPHQL_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
@@ -43,9 +44,16 @@ const SUGGESTION = / ?Did you mean .+\?$/;
 
 /**
  * What a client gets for an error, on both transports. `schemaHidden` (introspection off): graphql-js'
- * suggestions of names are left out of validation and coercion messages, as the schema is not public.
+ * suggestions of names are left out of validation and coercion messages, as the schema is not public. An
+ * internal error (a bug, or a failure nothing above classifies) is logged to `log` with its stack: the
+ * client is told only "internal error" outside development, so the log is where an operator finds it.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown, dev: boolean, schemaHidden = false): GraphQLFormattedError {
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  o: { dev: boolean; schemaHidden?: boolean; log: Logger },
+): GraphQLFormattedError {
+  const { dev, schemaHidden = false } = o;
   // Duck-typed: graphql may be loaded twice (its ESM and CJS builds), so `instanceof GraphQLError` can lie.
   const wrapped = (error as { originalError?: unknown } | null)?.originalError;
   const original = wrapped ?? error;
@@ -60,6 +68,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, de
   if (isGraphQLError(error) && (!wrapped || isGraphQLError(wrapped))) {
     return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
   }
+  o.log.error({ err: original, path: formatted.path }, 'internal error answered to a client');
   return {
     ...base,
     message: dev ? formatted.message : 'internal error',

@@ -105,7 +105,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     // Signals are the entry point's (src/process.ts): Apollo's own handlers (on outside NODE_ENV=test) stop
     // it and send the signal again, which ended the process as a second signal before the hand-back.
     stopOnTerminationSignals: false,
-    formatError: (formatted, error) => formatError(formatted, error, o.dev, !sec.query.introspection),
+    formatError: (formatted, error) => formatError(formatted, error, { dev: o.dev, schemaHidden: !sec.query.introspection, log: o.log }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),

@@ -229,7 +229,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     };
   };
 
-  const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e, o.dev, !sec.query.introspection));
+  const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e, { dev: o.dev, schemaHidden: !sec.query.introspection, log: o.log }));
   /** A result with its errors formatted as on HTTP (one place for pushed payloads and graphql-ws' own). */
   const formatResult = (r: ExecutionResult): ExecutionResult =>
     r.errors ? ({ ...r, errors: format(r.errors) } as unknown as ExecutionResult) : r;
