@@ -1,7 +1,7 @@
 /**
  * Thin resolvers: each calls one domain function with the context's viewer.
  */
-import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import { DateTimeResolver } from 'graphql-scalars';
 import { cancelJob, cancelJobs, rescheduleJob } from '../jobs/commands.js';
 import { canSee } from '../jobs/deps.js';
 import { pauseJobType, jobTypes, resumeJobType } from '../jobs/pauses.js';
@@ -13,13 +13,14 @@ import type { JobUpdateMessage } from '../messaging/messages.js';
 import { openJobProgress } from '../progress/job-progress.js';
 import { openJobUpdates } from '../progress/job-updates.js';
 import type { Resolvers } from './generated/resolvers-types.js';
+import { JSONScalar } from './json-scalar.js';
 import { chargedInputs } from './submit-rate.js';
 
 const toDate = (iso: string) => new Date(iso);
 
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
-  JSON: JSONResolver,
+  JSON: JSONScalar,
   Query: {
     job: (_, { id }, ctx) => findJob(ctx.deps, ctx.viewer, id),
     jobs: (_, args, ctx) => jobConnection(ctx.deps, ctx.viewer, args),

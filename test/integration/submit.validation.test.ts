@@ -95,6 +95,20 @@ describe('bad input writes and publishes nothing', () => {
     expect(max.body.data.submitJob.job.payload).toEqual({ n: Number.MAX_VALUE });
   });
 
+  it('an enum literal in a payload literal ({ a: FOO }) → GRAPHQL_VALIDATION_FAILED naming it, not a job with the key dropped', async () => {
+    const before = await snapshot();
+    for (const payload of ['{ a: FOO }', '{ a: [1, FOO] }', '{ ms: FOO }']) {
+      const r = await gql(t.url, `mutation { submitJob(input: { type: "demo.noop", payload: ${payload} }) { job { id payload } userErrors { code } } }`);
+      expect(r.body.data).toBeUndefined();
+      expect(r.body.errors).toEqual([expect.objectContaining({ message: expect.stringContaining('JSON cannot represent the enum value FOO'), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await snapshot()).toEqual(before);
+    // Quoted, it is a string, as ever.
+    const quoted = await gql(t.url, 'mutation { submitJob(input: { type: "demo.noop", payload: { a: "FOO" } }) { job { payload } userErrors { code } } }');
+    expect(quoted.body.data.submitJob).toEqual({ job: { payload: { a: 'FOO' } }, userErrors: [] });
+  });
+
   it('invalid GraphQL → GRAPHQL_PARSE_FAILED; wrong field → GRAPHQL_VALIDATION_FAILED', async () => {
     const before = await snapshot();
     const parse = await gql(t.url, 'mutation { submitJob(input: { type: "demo.sleep" ');
