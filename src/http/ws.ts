@@ -202,7 +202,11 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     const document = checked(payload.query);
     if (!('kind' in document)) return document;
     const op = getOperationAST(document, payload.operationName);
-    if (!op) return [withCode(new GraphQLError('cannot tell which operation to run: give `operationName`'), ErrorCode.BAD_REQUEST)];
+    if (!op) {
+      const named = payload.operationName;
+      const why = named ? `no operation named "${named}" in the document` : 'cannot tell which operation to run: give `operationName`';
+      return [withCode(new GraphQLError(why), ErrorCode.BAD_REQUEST)];
+    }
     const key = s.principal.keyId;
     const contextValue = createContext(s.deps, o.hub, s.principal.viewer, { keyId: key, traceparent: s.traceparent, submitRate: o.submitRate });
     if (key !== null) {

@@ -83,6 +83,22 @@ describe('graphql-ws protocol', () => {
     s.send(sub);
     expect((await s.closed).code).toBe(4409);
   });
+
+  it('an operationName the document does not have → BAD_REQUEST naming it; none given for two operations → asked for', async () => {
+    const s = rawSocket(t.wsUrl);
+    await s.opened;
+    init(s);
+    await s.next((m) => m.type === 'connection_ack');
+    s.send({ id: 'z', type: 'subscribe', payload: { operationName: 'Z', query: 'query A { jobTypes { name } }' } });
+    expect((await s.next((m) => m.id === 'z')).payload).toEqual([
+      expect.objectContaining({ message: 'no operation named "Z" in the document', extensions: { code: 'BAD_REQUEST' } }),
+    ]);
+    s.send({ id: 'two', type: 'subscribe', payload: { query: 'query A { jobTypes { name } } query B { jobTypes { name } }' } });
+    expect((await s.next((m) => m.id === 'two')).payload).toEqual([
+      expect.objectContaining({ message: 'cannot tell which operation to run: give `operationName`', extensions: { code: 'BAD_REQUEST' } }),
+    ]);
+    s.ws.close();
+  });
 });
 
 describe('query limits over graphql-ws (the same rules as HTTP)', () => {

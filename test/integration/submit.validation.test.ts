@@ -160,7 +160,7 @@ describe('idempotency key', () => {
     expect((await submit('𠀀'.repeat(200))).userErrors).toEqual([]);
     for (const tooLong of ['😀'.repeat(256), 'k'.repeat(256)]) {
       expect((await submit(tooLong)).userErrors).toEqual([
-        { code: 'OUT_OF_RANGE', field: ['input', 'idempotencyKey'], message: 'idempotencyKey must be 1..255 characters, none of them NUL' },
+        { code: 'OUT_OF_RANGE', field: ['input', 'idempotencyKey'], message: 'idempotencyKey must be 1..255 characters, none of them NUL or an unpaired surrogate' },
       ]);
     }
   });
