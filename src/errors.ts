@@ -166,7 +166,7 @@ const UNAVAILABLE_CODES = new Set([
 ]);
 
 /** Whether an error means PostgreSQL cannot take the request now (UNAVAILABLE_CODES): try it again later. */
-export function isConnectionError(e: unknown): boolean {
+export function isDatabaseUnavailable(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
   return typeof code === 'string' && UNAVAILABLE_CODES.has(code);
 }

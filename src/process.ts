@@ -3,7 +3,7 @@
  * runs the graceful `stop`, then the process exits 0 (1 if stopping failed); a second signal exits at once
  * (the same signal again within SAME_SIGNAL_MS is the first one delivered twice).
  */
-import { isConnectionError } from './errors.js';
+import { isDatabaseUnavailable } from './errors.js';
 import type { Logger } from './log.js';
 
 /**
@@ -83,4 +83,4 @@ export function handleUncaughtErrors(log: Logger): void {
  * and the next query connects again, reading the types then.
  */
 export const isPostgresTypeFetchReset = (err: unknown): boolean =>
-  isConnectionError(err) && /from pg_catalog\.pg_type a\b/.test(String((err as { query?: unknown } | null)?.query ?? ''));
+  isDatabaseUnavailable(err) && /from pg_catalog\.pg_type a\b/.test(String((err as { query?: unknown } | null)?.query ?? ''));

@@ -112,14 +112,15 @@ export function holdJobs(o: {
         'event loop blocked (a handler computing without awaiting?): in-progress acks were late; past AckWait these jobs are redelivered and may run twice',
       );
     }
+    const beatDue = (last: number) => now - last >= (beatMs * 3) / 4;
     for (const [m, last] of kept) {
-      if (now - last < (beatMs * 3) / 4) continue;
+      if (!beatDue(last)) continue;
       m.working();
       kept.set(m, now);
     }
     const due: Attempt[] = [];
     for (const h of held.values()) {
-      if (now - h.lastBeat < (beatMs * 3) / 4) continue;
+      if (!beatDue(h.lastBeat)) continue;
       h.beat(now);
       due.push(h);
     }

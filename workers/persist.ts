@@ -3,7 +3,7 @@
  * while PostgreSQL is unreachable, with a backoff from 200 ms to 5 s, until they go through or the worker's
  * stop gives up on them (`abandon`). Any other error is the caller's.
  */
-import { isConnectionError } from '../src/errors.js';
+import { isDatabaseUnavailable } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 
 export interface Persist {
@@ -24,8 +24,8 @@ export function createPersister(log: Logger): Persister {
 
   async function retryWrite<T>(what: string, fn: () => Promise<T>, error: unknown): Promise<T> {
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-      if (!isConnectionError(error) || abandoned) throw error;
-      log.warn({ err: error, what }, 'PostgreSQL unreachable; retrying the write');
+      if (!isDatabaseUnavailable(error) || abandoned) throw error;
+      log.warn({ err: error, what }, 'PostgreSQL unavailable; retrying the write');
       await pause(delay);
       if (abandoned) throw error; // the stop gave up while this write slept
       try {

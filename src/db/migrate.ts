@@ -8,7 +8,7 @@ import { DrizzleQueryError } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import { pgOptions } from './client.js';
-import { isConnectionError } from '../errors.js';
+import { isDatabaseUnavailable } from '../errors.js';
 import { readDatabaseUrl, type DatabaseUrl } from '../../scripts/database-url.mjs';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -63,7 +63,7 @@ export async function ensureDatabase(url: string): Promise<void> {
   const exists = await databaseExists(url).catch((e: unknown) => {
     if ((e as { code?: string }).code === 'ERR_INVALID_URL') throw unreadableUrl(e);
     // The driver says `connect ECONNREFUSED 127.0.0.1:5432` alone: name the service and where it was looked for.
-    if (!isConnectionError(e)) throw e;
+    if (!isDatabaseUnavailable(e)) throw e;
     throw new Error(`cannot connect to PostgreSQL at ${hosts || 'its default address'}: ${(e as Error).message}`, { cause: e });
   });
   if (exists) return;

@@ -4,7 +4,7 @@
  * development).
  */
 import type { GraphQLFormattedError } from 'graphql';
-import { ErrorCode, isConnectionError, isPublicError, PublicError } from '../errors.js';
+import { ErrorCode, isDatabaseUnavailable, isPublicError, PublicError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 const GRAPHQL_CODES = new Set([
@@ -25,7 +25,7 @@ const isNatsUnavailable = (e: unknown): boolean =>
   e instanceof Error && /^(ConnectionError|ClosedConnectionError|TimeoutError|NoRespondersError|RequestError)$/.test(e.name);
 
 const UNAVAILABLE = 'a backing service is unavailable, try again';
-const isBackingServiceDown = (e: unknown): boolean => isConnectionError(e) || isNatsUnavailable(e);
+const isBackingServiceDown = (e: unknown): boolean => isDatabaseUnavailable(e) || isNatsUnavailable(e);
 
 /**
  * The SERVICE_UNAVAILABLE error a client gets for `error` when it means a backing service is down (as

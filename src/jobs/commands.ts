@@ -10,9 +10,8 @@ import type { JobRow } from '../db/schema.js';
 import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';
-import { checkYearOne } from './queries.js';
+import { checkYearOne, typesFilter } from './queries.js';
 import type { SkippedJob } from './replay.js';
-import { isStorableText } from './payload-check.js';
 import { isTerminal, JobState } from './state.js';
 import { RUN_AT_OUT_OF_RANGE, scheduledAt } from './submit-check.js';
 
@@ -153,8 +152,7 @@ export async function cancelJobs(deps: JobDeps, viewer: Viewer, input: CancelJob
   } else {
     const now = await databaseNow(deps.sql);
     const before = input.submittedBefore && input.submittedBefore < now ? input.submittedBefore : now;
-    // A type name no job can have (NUL in it; PostgreSQL refuses such text) matches none, as in the job lists.
-    filter = { owner, types: input.types ? input.types.filter(isStorableText) : null, states: input.states ?? CANCELLABLE_STATES, submittedBefore: before.toISOString() };
+    filter = { owner, types: typesFilter(input.types), states: input.states ?? CANCELLABLE_STATES, submittedBefore: before.toISOString() };
     ids = await activeJobsMatching(deps.sql, filter, input.limit ?? MAX_CANCEL_BATCH);
   }
   const done = await cancel(deps, ids);

@@ -120,6 +120,13 @@ export interface JobsArgs {
   before?: string | null;
 }
 
+/**
+ * A filter's job types, each once, without the names no job can have (NUL in them: PostgreSQL refuses such
+ * text, so they would fail the query instead of matching nothing); null: every type.
+ */
+export const typesFilter = (types: readonly string[] | null | undefined): string[] | null =>
+  types ? [...new Set(types)].filter(isStorableText) : null;
+
 function listFilter(viewer: Viewer, f: JobsArgs['filter']): JobListFilter {
   for (const [name, values] of [['states', f?.states], ['types', f?.types]] as const) {
     if (values && values.length > MAX_FILTER_VALUES) {
@@ -131,7 +138,7 @@ function listFilter(viewer: Viewer, f: JobsArgs['filter']): JobListFilter {
     owner: viewer.admin ? null : viewer.owner,
     states,
     // A type PostgreSQL cannot store (U+0000 in it) is no job's: it matches nothing, like any unknown type.
-    types: f?.types ? [...new Set(f.types)].filter(isStorableText) : null,
+    types: typesFilter(f?.types),
     createdAfter: fromYearOne('createdAfter', f?.createdAfter),
     createdBefore: fromYearOne('createdBefore', f?.createdBefore),
   };

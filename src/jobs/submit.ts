@@ -9,7 +9,7 @@ import type { CheckedNotification } from '../notifications/validate.js';
 import { jobsSubmitted } from '../observability/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import type { JobRow, KeyedJobRow } from '../db/schema.js';
-import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, isConnectionError, type UserError } from '../errors.js';
+import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, isDatabaseUnavailable, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import type { JobDeps, Viewer } from './deps.js';
@@ -113,7 +113,7 @@ async function unavailableIfDown<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (isConnectionError(e)) throw new ServiceUnavailableError('the database', e);
+    if (isDatabaseUnavailable(e)) throw new ServiceUnavailableError('the database', e);
     throw e;
   }
 }

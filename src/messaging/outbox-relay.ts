@@ -36,7 +36,10 @@ const PUBLISH_WINDOW = 256;
  * pickup path.
  */
 const MARK_PUBLISHED_AFTER_MS = 50;
-/** Most entries a turn of `publishSoon` publishes before the submit's answer is written (a bigger one after). */
+/**
+ * Most entries a turn of `publishSoon` publishes before the answers are written; a bigger turn (a bulk
+ * submit's, or the submits of one group commit when more than this many share it) goes out after them.
+ */
 const PUBLISH_BEFORE_ANSWER = 64;
 /** Stale jobs (and deliveries) one reconciler pass checks against the stream at most; the next goes on. */
 const RECONCILE_BATCH = 200;
@@ -203,14 +206,14 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     // worker can claim the job while the answer is on its way, not only once it has been written. The
     // submits one group commit answers resume one after another in the same microtask queue and add their
     // entries first, so they go out together: one NATS socket write for them, not one per submit. (More than
-    // PUBLISH_BEFORE_ANSWER of them, a bulk submit's, go out after the answer: `publishTurn`.)
+    // PUBLISH_BEFORE_ANSWER of them go out after the answers: `publishTurn`.)
     if (!soon.length && !alongside.length) track(Promise.resolve().then(publishTurn));
     for (const e of entries) if (!e.notBefore) soon.push(e); // a scheduled one waits for the loop (withUnpublished)
     if (also) alongside.push(also);
   }
   async function publishTurn() {
-    // A bulk submit's: after its answer is written (the next event-loop turn). Its publishes cost the API
-    // more than the rest of its answer, and they fill the time the next call's insert leaves it idle.
+    // A big turn goes out after its answers are written (the next event-loop turn): its publishes cost the
+    // API more than the rest of the answers, and they fill the time the next insert leaves it idle.
     if (soon.length > PUBLISH_BEFORE_ANSWER) await new Promise((r) => setImmediate(r));
     const entries = soon;
     const also = alongside;

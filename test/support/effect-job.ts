@@ -7,7 +7,7 @@ import postgres from 'postgres';
 import { z } from 'zod';
 import { defineJobType } from '../../src/jobs/definition.js';
 import { defineHandler, sleep } from '../../workers/handler.js';
-import { isConnectionError } from '../../src/errors.js';
+import { isDatabaseUnavailable } from '../../src/errors.js';
 
 export const effectJob = defineJobType({
   name: 'test.effect',
@@ -42,7 +42,7 @@ export const effectHandler = defineHandler(effectJob, async ({ ms, block }, ctx)
       await sql`insert into fault_effects (job_id, attempt, pid) values (${ctx.jobId}, ${ctx.attempt}, ${process.pid})`;
       break;
     } catch (e) {
-      if (ctx.signal.aborted || !isConnectionError(e)) throw e;
+      if (ctx.signal.aborted || !isDatabaseUnavailable(e)) throw e;
       await sleep(delay, ctx.signal); // PostgreSQL restarting
     }
   }
