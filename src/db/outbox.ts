@@ -112,12 +112,15 @@ export async function withUnpublished(
 }
 
 /**
- * Moves a rescheduled job's unpublished messages (`rescheduleJob`) to `notBefore` (null: at once, for
- * `publishSoon`), inside the caller's transaction; answers them.
+ * Moves a rescheduled job's unpublished scheduled messages (`rescheduleJob`) to `notBefore` (null: at once,
+ * for `publishSoon`), inside the caller's transaction; answers them. Only scheduled ones (`not_before` set):
+ * the relay loop publishes those and marks them in the transaction that locks them, so unmarked means
+ * unpublished. An immediate entry may be published and not marked yet (`publishSoon` marks 50 ms later):
+ * moved, it would stand for a message that is already in the stream (and the dedupe window would drop it).
  */
 export async function rescheduleEntries(tx: Sql, jobId: string, notBefore: Date | null): Promise<OutboxEntry[]> {
   const rows = await tx.unsafe<(OutboxEntry & { id: string })[]>(
-    `update outbox set not_before = $2 where job_id = $1 and published_at is null and ${isJobMessage('outbox')}
+    `update outbox set not_before = $2 where job_id = $1 and published_at is null and not_before is not null and ${isJobMessage('outbox')}
      returning ${ENTRY_COLUMNS}, not_before as "notBefore"`,
     [jobId, notBefore?.toISOString() ?? null],
   );

@@ -34,8 +34,9 @@ export type Rescheduled =
  * `rescheduleJob`, inside the caller's transaction: a QUEUED job's `run_at`, or a RETRYING job's
  * `next_attempt_at`, becomes `runAt` (null: now), with a `message` history row. Its message must then reach a
  * worker at that time, not before and not much later:
- * - its unpublished entries (a scheduled job's, waiting for `not_before`) move with it (`not_before` = runAt;
- *   null: published at once);
+ * - its unpublished scheduled entries (waiting for `not_before`) move with it (`not_before` = runAt; null:
+ *   published at once); an immediate one is left as it is (it may be in the stream already, its published
+ *   mark not written yet: `rescheduleEntries`);
  * - with none, and its message in the stream held back past the new time (a RETRYING job's nak'ed until its
  *   old `next_attempt_at`, which JetStream cannot shorten; a QUEUED one nak'ed until an old `runAt`), a fresh
  *   copy is queued, due at the new time, under a `Nats-Msg-Id` of its own (the job's new seq), so the
