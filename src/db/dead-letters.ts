@@ -41,6 +41,18 @@ export async function findJobByMsgSeq(sql: Sql, msgSeq: number): Promise<(JobRow
 }
 
 /**
+ * How long the lease of job `id` has left by PostgreSQL's clock, in ms: 0 when it ran out, or the job is not
+ * RUNNING (a renewal by its worker moves it on; the app's clock may be off from the database's).
+ */
+export async function leaseLeftMs(sql: Sql, id: string): Promise<number> {
+  const [row] = await sql.unsafe<{ ms: number }[]>(
+    `select greatest(0, extract(epoch from (lease_until - now())) * 1000)::float8 as ms from jobs where id = $1 and state = 'RUNNING'`,
+    [id],
+  );
+  return Math.ceil(row?.ms ?? 0);
+}
+
+/**
  * RUNNING jobs out of attempts whose lease expired `graceMs` ago, oldest lease first, but those in `skip`:
  * their worker died on the last attempt and, on nats-server 2.9, no MAX_DELIVERIES advisory comes while no
  * worker pulls. The dead-letter sweep takes them.

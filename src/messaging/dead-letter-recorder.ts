@@ -5,16 +5,20 @@
  */
 import type { Consumer } from '@nats-io/jetstream';
 import { getJob } from '../db/jobs.js';
-import { findAbandonedJobs, findJobByMsgSeq } from '../db/dead-letters.js';
+import { findAbandonedJobs, findJobByMsgSeq, leaseLeftMs } from '../db/dead-letters.js';
 import type { JobRow } from '../db/schema.js';
+import { isTerminal } from '../jobs/state.js';
 import { orAfter } from '../deadline.js';
 import { repeatAfterEach } from '../repeat.js';
 import { copyToDeadLetters, deadLetterJob, removeStaleCopies, type DeadLetterDeps } from './dead-letters.js';
 import { advisorySchema, heldAttemptBody, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
 import { handBack, pullMessages } from './streams.js';
 
-/** Handles one advisory; throws to have it redelivered. */
-export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<void> {
+/**
+ * Handles one advisory; throws to have it redelivered. Answers a delay instead when the job is not to be
+ * failed yet: the advisory is to be handled again then.
+ */
+export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<number | undefined> {
   if (a.stream !== d.names.jobsStream) return;
   const original = await d.nats.jsm.streams.getMessage(d.names.jobsStream, { seq: a.stream_seq });
   const maxDeliver = a.type === 'io.nats.jetstream.advisory.v1.max_deliver';
@@ -36,7 +40,13 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<vo
     return;
   }
   if (maxDeliver) {
-    d.log.warn({ jobId: job.id, deliveries: a.deliveries }, 'dead letters: JetStream deliveries exhausted');
+    const stillHeld = job.state === 'RUNNING' ? await heldFor(d, job) : 0;
+    if (stillHeld) {
+      d.log.info({ jobId: job.id, deliveries: a.deliveries, lookAgainMs: stillHeld }, 'dead letters: deliveries exhausted, but a live worker holds the attempt; left to it');
+      return stillHeld;
+    }
+    // Not when it ended meanwhile (its worker's outcome, while the advisory waited): then only the message goes.
+    if (!isTerminal(job.state)) d.log.warn({ jobId: job.id, deliveries: a.deliveries }, 'dead letters: JetStream deliveries exhausted');
     await deadLetterJob(d, job, a.stream_seq, `deliveries exhausted after ${a.deliveries} deliveries`);
   } else if (job.state === 'FAILED' && job.deadLetteredAt === null) {
     await copyToDeadLetters(d, job); // a termed message still there (not a work queue): its copy if missing
@@ -67,6 +77,24 @@ async function heldByWorkers(d: DeadLetterDeps, jobs: readonly JobRow[]): Promis
   const held = new Set(answers.filter((id) => id !== null));
   if (held.size) d.log.info({ jobs: [...held] }, 'dead letters: lease ran out, but a worker still holds the attempt (cut off from PostgreSQL?); left to it');
   return held;
+}
+
+/** How soon an advisory is handled again for an attempt a worker said it holds (its lease ran out). */
+const HELD_LOOK_AGAIN_MS = 5000;
+
+/**
+ * Whether a live worker still holds a RUNNING job's attempt, as ms to wait before looking again (0: none
+ * does). JetStream gives up on a message whose deliveries were all refused while the attempt ran: its worker
+ * cut off from NATS (but not from PostgreSQL) renews the lease, but its in-progress acks do not arrive, so
+ * the message goes to other workers, which nak it until the lease ends (settle.ts), once per lease, until
+ * max-deliver. Failing the job then would throw away the attempt under way: it is left to its worker (whose
+ * outcome settles it: the advisory, handled again, finds it finished) for as long as the lease is renewed,
+ * or the worker answers the sweep's question (cut off from PostgreSQL instead).
+ */
+async function heldFor(d: DeadLetterDeps, job: JobRow): Promise<number> {
+  const left = await leaseLeftMs(d.sql, job.id);
+  if (left > 0) return left + 100;
+  return (await heldByWorkers(d, [job])).size ? HELD_LOOK_AGAIN_MS : 0;
 }
 
 export interface DeadLetterRecorder {
@@ -111,8 +139,9 @@ export async function startDeadLetterRecorder(
           }
           const a = parseMessage(advisorySchema, m.data);
           try {
-            if (a) await handleAdvisory(d, a);
-            m.ack();
+            const lookAgainMs = a ? await handleAdvisory(d, a) : undefined;
+            if (lookAgainMs === undefined) m.ack();
+            else m.nak(lookAgainMs);
           } catch (e) {
             d.log.warn({ err: e }, 'dead letters: advisory handling failed; it will be redelivered');
             m.nak(1000);

@@ -1,0 +1,75 @@
+/**
+ * A worker cut off from NATS, but not from PostgreSQL, while it runs a job: it renews the job's lease, but its
+ * in-progress acks do not arrive, so JetStream redelivers the message to the other workers, which refuse it
+ * (nak until the lease ends) once per lease. At max-deliver JetStream gives up on it and raises the
+ * MAX_DELIVERIES advisory. The recorder used to fail the job then ("deliveries exhausted"), copying it to the
+ * dead letters while it ran, and the handler's success was refused as superseded. It now leaves the job to
+ * the worker whose lease is live, and handles the advisory again later: by then the job has succeeded, and
+ * its message is removed.
+ *
+ * Max-deliver is 3 and AckWait 1 s: the advisory comes about 3 s after the cut, which lasts 5 s more.
+ */
+import { expect, it } from 'vitest';
+import { z } from 'zod';
+import { useProxiedApps, workerSwitch } from '../support/app.js';
+import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
+import { eventually } from '../support/receivers.js';
+import { defineJobType } from '../../src/jobs/definition.js';
+import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
+import { defineHandler } from '../../workers/handler.js';
+
+const heldJob = defineJobType({ name: 'test.held', description: 'runs until let go', payload: z.object({}), maxAttempts: 1, maxDeliver: 3 });
+/** Attempts whose handler started, as `<job id>:<attempt>`. */
+const ran: string[] = [];
+let letGo = false;
+const heldHandler = defineHandler(heldJob, async (_p, ctx) => {
+  ran.push(`${ctx.jobId}:${ctx.attempt}`);
+  while (!letGo) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return 'done';
+});
+
+const types = [...BUILTIN_JOB_TYPES, heldJob];
+/** `direct`: the API (and, once the job runs, a second worker); `proxied`: the worker that runs the job, on NATS through the proxy. */
+const f = useProxiedApps({
+  service: 'NATS_URL',
+  direct: { types, handlers: null, config: { ACK_WAIT_MS: '1000' } },
+  proxied: { types, handlers: [heldHandler], config: { ACK_WAIT_MS: '1000' } },
+});
+
+it('max-deliver reached while a worker cut off from NATS runs the job: the job is left to it, and succeeds', async () => {
+  const { env, proxy, direct: api } = f;
+  const { nats, names } = api.app.deps;
+  const submitted = await gql(api.url, SUBMIT, { input: { type: 'test.held', payload: {} } });
+  expect(submitted.body.errors).toBeUndefined();
+  const id = submitted.body.data.submitJob.job.id as string;
+  await eventually(async () => (ran.includes(`${id}:1`) ? true : undefined), 20_000, 'the proxied worker runs the job');
+
+  const second = workerSwitch(api, [heldHandler]);
+  await second.start();
+  const reopen = proxy.hold();
+  try {
+    const advisories = async () => (await nats.jsm.streams.info(names.advisoryStream)).state.messages;
+    await eventually(async () => ((await advisories()) > 0 ? true : undefined), 20_000, 'JetStream gave up on the message');
+    // Handled by now, and again (about once per lease) while the cut lasts.
+    for (const ms of [2000, 3000]) {
+      await new Promise((r) => setTimeout(r, ms));
+      const [during] = await env.sql`select state, dead_lettered_at from jobs where id = ${id}`;
+      expect(during).toMatchObject({ state: 'RUNNING', dead_lettered_at: null });
+    }
+  } finally {
+    reopen();
+  }
+  letGo = true;
+
+  const job = await waitForJob(api.url, id, (j) => j.state !== 'RUNNING', 30_000);
+  expect(job).toMatchObject({ state: 'SUCCEEDED', attempts: 1, error: null });
+  expect(ran).toEqual([`${id}:1`]); // the second worker refused every copy
+  const dl = (await gql(api.url, `{ deadLetters(first: 10) { totalCount } }`)).body.data.deadLetters;
+  expect(dl.totalCount).toBe(0);
+  // The message JetStream gave up on does not stay in the work queue: the advisory, handled again, removes it.
+  await eventually(async () => ((await nats.jsm.streams.info(names.jobsStream)).state.messages === 0 ? true : undefined), 20_000, 'the message is gone');
+  await second.stop();
+}, 90_000);
