@@ -8,7 +8,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { Context as TraceContext } from '@opentelemetry/api';
 import type { ProgressRecorded, ProgressWrite } from '../src/db/attempts.js';
 import type { JobRow } from '../src/db/schema.js';
-import type { ProgressReport } from '../src/db/transitions.js';
+import type { Fence, ProgressReport } from '../src/db/transitions.js';
 import { JobTimeoutError } from '../src/errors.js';
 import { storableText } from '../src/jobs/payload-check.js';
 import type { AttemptEnd } from '../src/jobs/outcome.js';
@@ -83,10 +83,17 @@ export class Attempt {
     readonly job: JobRow,
     readonly m: JsMsg,
     readonly d: AttemptDeps,
+    /** The token its claim was made with (claims.ts). */
+    readonly token: string | undefined,
   ) {
     this.seq = job.seq;
     this.#reserved = job.seqReserved;
     this.#clockOffsetMs = job.updatedAt.getTime() - Date.now();
+  }
+
+  /** What this attempt's writes are fenced by: its job, attempt, series and claim. */
+  get fence(): Fence & { id: string } {
+    return { id: this.job.id, attempt: this.job.attempts, series: this.job.series, token: this.token };
   }
 
   /** The attempt's logger, made on first use: most attempts log nothing. */
@@ -233,12 +240,12 @@ export class Attempt {
   #writeProgress(): void {
     const p = this.#latest;
     if (this.writing || !p) return;
-    const { job, d } = this;
+    const { d } = this;
     const atSeq = this.seq;
     this.#latest = null;
     this.#lastWrite = Date.now();
     this.writing = d
-      .persist('progress', () => d.recordProgress({ id: job.id, attempt: job.attempts, series: job.series, seq: atSeq, ...p, leaseMs: d.leaseMs }))
+      .persist('progress', () => d.recordProgress({ ...this.fence, seq: atSeq, ...p, leaseMs: d.leaseMs }))
       .then((r) => {
         if (!r) return this.abort('lost');
         this.#reserved = r.seqReserved;

@@ -3,7 +3,6 @@
  * commit), and the claims of one burst (a fetch's messages) wait for each other, so a fetch is one claim
  * statement and one commit. Each claimed job's RUNNING update is published once committed.
  */
-import { randomUUID } from 'node:crypto';
 import type { Sql } from '../src/db/client.js';
 import { groupCommit } from '../src/db/group-commit.js';
 import type { JobRow } from '../src/db/schema.js';
@@ -13,8 +12,11 @@ import type { Names } from '../src/messaging/names.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { Persist } from './persist.js';
 
-/** Claims a delivered job (its message's `id`, `series` and stream sequence); null: not this worker's to run. */
-export type ClaimJob = (c: Omit<Claim, 'token'>) => Promise<JobRow | null>;
+/**
+ * Claims a delivered job (its message's `id`, `series` and stream sequence) with a token of this claim's own
+ * (its attempt's writes carry it: `Fence`); null: not this worker's to run.
+ */
+export type ClaimJob = (c: Claim & { token: string }) => Promise<JobRow | null>;
 
 export function createClaims(d: { sql: Sql; nats: Nats; names: Names; persist: Persist }): ClaimJob {
   const { sql, nats, names, persist } = d;
@@ -34,8 +36,7 @@ export function createClaims(d: { sql: Sql; nats: Nats; names: Names; persist: P
    * nobody holds, and come back only once it ran out, an attempt used without running (with maxAttempts 1,
    * dead-lettered unrun).
    */
-  return (delivered) => {
-    const c: Claim & { token: string } = { ...delivered, token: randomUUID() };
+  return (c) => {
     let unsure = false;
     const mineAlready = async () => {
       const mine = await claimedWith(sql, c);

@@ -125,7 +125,7 @@ export function holdJobs(o: {
       due.push(h);
     }
     if (!due.length) return;
-    renewLeases(o.sql, due.map((h) => ({ id: h.job.id, attempt: h.job.attempts, series: h.job.series })), o.leaseMs).then(
+    renewLeases(o.sql, due.map((h) => h.fence), o.leaseMs).then(
       (rs) => due.forEach((h, i) => h.leaseRenewed(rs[i]!)),
       () => {},
     );

@@ -5,6 +5,7 @@
  * PostgreSQL, and only then acks / naks / terms the message (`settle.ts`; successes are written in batches
  * here).
  */
+import { randomUUID } from 'node:crypto';
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../src/db/client.js';
 import { getJob } from '../src/db/jobs.js';
@@ -172,11 +173,10 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     // Fetched as the stop began, or its type paused since the pull went out: not claimed, handed back once
     // this pull has ended (for another worker, or for a worker pulling the type again after a resume).
     if (stopping || pauses.has(bound.type.name)) return handBack(m, hold.loop.pull);
-    const { job, cancelled } = await held.claim(msg.id, m, () =>
-      claimJob({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq }),
-    );
+    const token = randomUUID();
+    const { job, cancelled } = await held.claim(msg.id, m, () => claimJob({ id: msg.id, series: msg.series, leaseMs, msgSeq: m.seq, token }));
     if (!job) return held.keep(m, async () => settle.resolveUnclaimed(m, msg, await persist('read', () => getJob(sql, msg.id))));
-    const attempt = new Attempt(job, m, attemptDeps);
+    const attempt = new Attempt(job, m, attemptDeps, token);
     held.hold(attempt);
     try {
       // Asked while the claim was on its way (or, for a claim found again by its token, before that).

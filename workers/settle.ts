@@ -78,7 +78,7 @@ export function createSettler(d: SettleDeps) {
 
   async function finish(a: Attempt, outcome: ReturnType<typeof classifyOutcome>): Promise<void> {
     const { job, m, lastReport } = a;
-    const fence = { id: job.id, attempt: job.attempts, series: job.series, lastSeq: a.seq };
+    const fence = { ...a.fence, lastSeq: a.seq };
     const superseded = () =>
       // Not ours any more (a newer attempt claimed it): its holder settles the message.
       a.log.warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');

@@ -1,10 +1,10 @@
 /**
- * Writes by the holder of a running attempt (its worker), fenced by the attempt and its series (`Fence`):
+ * Writes by the holder of a running attempt (its worker), fenced by the attempt, its series and its claim (`Fence`):
  * progress milestones, which also renew the lease and the block of seqs reserved for live progress, and
  * lease renewals with the in-progress acks. A write whose fence is lost answers null.
  */
 import type { Sql } from './client.js';
-import { SEQ_RESERVE, type Fence } from './transitions.js';
+import { FENCE_HOLDS, SEQ_RESERVE, type Fence } from './transitions.js';
 
 /** A throttled progress write by an attempt's holder: a milestone to record (history row `seq`). */
 export interface ProgressWrite extends Fence {
@@ -29,19 +29,18 @@ export interface ProgressRecorded {
 export async function recordProgressMany(sql: Sql, writes: readonly ProgressWrite[]): Promise<(ProgressRecorded | null)[]> {
   if (!writes.length) return [];
   const input = writes
-    .map((w) => ({ id: w.id, attempt: w.attempt, series: w.series, seq: w.seq, progress: w.progress, message: w.message, lease_ms: w.leaseMs }))
+    .map((w) => ({ id: w.id, attempt: w.attempt, series: w.series, token: w.token, seq: w.seq, progress: w.progress, message: w.message, lease_ms: w.leaseMs }))
     .sort((a, b) => (a.id === b.id ? 0 : a.id < b.id ? -1 : 1));
   const rows = await sql.unsafe<(ProgressRecorded & { id: string; attempt: number; series: number })[]>(
     `with x as (
        select * from jsonb_to_recordset($1::text::jsonb)
-         as x(id uuid, attempt int, series int, seq int, progress real, message text, lease_ms int)
+         as x(id uuid, attempt int, series int, token uuid, seq int, progress real, message text, lease_ms int)
      ), j as (
        update jobs set progress = x.progress, progress_message = x.message, seq = greatest(jobs.seq, x.seq),
          seq_reserved = greatest(jobs.seq_reserved, x.seq + ${SEQ_RESERVE}), updated_at = now(),
          lease_until = now() + x.lease_ms * interval '1 millisecond'
        from x
-       where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state = 'RUNNING' and jobs.attempts = x.attempt
-         and jobs.series = x.series
+       where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state = 'RUNNING' and ${FENCE_HOLDS}
        returning jobs.id, x.seq as x_seq, jobs.state, jobs.progress, jobs.progress_message, jobs.attempts, jobs.series,
          jobs.cancel_requested, jobs.seq_reserved
      ), e as (
@@ -73,11 +72,16 @@ export async function renewLeases(sql: Sql, leases: readonly Lease[], leaseMs: n
   const fenceOf = new Map(leases.map((l) => [l.id, l]));
   const rows = await sql.unsafe<{ id: string; cancelRequested: boolean }[]>(
     `update jobs set lease_until = now() + $4 * interval '1 millisecond'
-     from unnest($1::uuid[], $2::int[], $3::int[]) as x(id, attempt, series)
-     where jobs.id = any($1::uuid[]) and jobs.id = x.id and jobs.state = 'RUNNING' and jobs.attempts = x.attempt
-       and jobs.series = x.series
+     from unnest($1::uuid[], $2::int[], $3::int[], $5::uuid[]) as x(id, attempt, series, token)
+     where jobs.id = any($1::uuid[]) and jobs.id = x.id and jobs.state = 'RUNNING' and ${FENCE_HOLDS}
      returning jobs.id, jobs.cancel_requested as "cancelRequested"`,
-    [ids, ids.map((id) => fenceOf.get(id)!.attempt), ids.map((id) => fenceOf.get(id)!.series), leaseMs] as never[],
+    [
+      ids,
+      ids.map((id) => fenceOf.get(id)!.attempt),
+      ids.map((id) => fenceOf.get(id)!.series),
+      leaseMs,
+      ids.map((id) => fenceOf.get(id)!.token ?? null),
+    ] as never[],
   );
   const found = new Map(rows.map((r) => [r.id, { cancelRequested: r.cancelRequested }]));
   return leases.map((l) => found.get(l.id) ?? null);

@@ -6,13 +6,12 @@
 import type { Sql } from './client.js';
 import { JOB_COLUMNS } from './jobs.js';
 import type { JobRow } from './schema.js';
-import { first, transition, type MaybeFenced, type Transition } from './transitions.js';
+import { first, NOT_HELD, transition, type MaybeFenced, type Transition } from './transitions.js';
 
 const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`;
 // A worker's cancel of its own attempt: only while the attempt runs. (Its RETRYING write committed with the
 // answer lost, a retry refused falls back to this cancel, which must not end a job nobody cancelled.)
 const CANCEL_ATTEMPT: Transition = { to: 'CANCELLED', fenced: true, set: CANCEL, where: `state = 'RUNNING'` };
-const NOT_HELD = `(state <> 'RUNNING' or lease_until < now())`;
 const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: NOT_HELD };
 const CANCEL_AS_READ: Transition = { to: 'CANCELLED', set: CANCEL, fenced: true, where: NOT_HELD };
 

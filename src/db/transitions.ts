@@ -28,7 +28,7 @@ export interface Transition {
   from?: readonly JobState[];
   /** Not a change the metrics count (a reschedule: no retry, no claim, no end). */
   unobserved?: boolean;
-  /** Only the holder of the row's attempt (`attempt` of `series`) may write (a worker's fence). */
+  /** Only the holder of the row's attempt (`attempt` of `series`, claimed with `token`) may write (a worker's fence). */
   fenced?: boolean;
   /** Seqs to reserve after the event's for live progress (a claim). */
   reserve?: number;
@@ -48,6 +48,8 @@ interface TransitionRow {
   /** The fence, for a `fenced` transition: the attempt, in its attempt series (a claim's series too). */
   attempt?: number;
   series?: number;
+  /** The claim's token: for a fenced transition, the fence's (`Fence`); for a claim, the one it records. */
+  token?: string | undefined;
   /** The holder's last used seq; the event gets the next one. Without it: after every reserved seq. */
   lastSeq?: number;
   /** History row: 'state', or 'error' for a failed attempt (with the job's `error`). */
@@ -73,6 +75,7 @@ export async function transition(sql: Sql, t: Transition, rows: readonly Transit
     const x: Record<string, unknown> = { i, id: r.id };
     if (r.attempt != null) x.attempt = r.attempt;
     if (r.series != null) x.series = r.series;
+    if (r.token != null) x.token = r.token;
     if (r.lastSeq != null) x.last_seq = r.lastSeq;
     if (r.kind && r.kind !== 'state') x.kind = r.kind;
     if (r.message != null) x.message = r.message;
@@ -86,7 +89,7 @@ export async function transition(sql: Sql, t: Transition, rows: readonly Transit
   // off) the planner otherwise scans every active job's index entries, or the whole table, per batch.
   const found = await sql.unsafe<(JobRow & { i: number })[]>(
     `with x as (
-       select * from jsonb_to_recordset($1::text::jsonb) as x(i int, id uuid, attempt int, series int, last_seq int, kind text,
+       select * from jsonb_to_recordset($1::text::jsonb) as x(i int, id uuid, attempt int, series int, token uuid, last_seq int, kind text,
          message text${extra.map(([name, type]) => `, ${name} ${type}`).join('')})
      ), j as (
        update jobs set state = '${t.to}', updated_at = now(), seq = ${nextSeq},
@@ -94,7 +97,7 @@ export async function transition(sql: Sql, t: Transition, rows: readonly Transit
          ${t.set ? `, ${t.set}` : ''}
        from x
        where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state::text in (${(t.from ?? ALLOWED_FROM[t.to]).map((s) => `'${s}'`).join(',')})
-         ${t.fenced ? 'and jobs.attempts = x.attempt and jobs.series = x.series' : ''}${t.where ? ` and ${t.where}` : ''}
+         ${t.fenced ? `and ${FENCE_HOLDS}` : ''}${t.where ? ` and ${t.where}` : ''}
        returning jobs.*, x.i as x_i, coalesce(x.kind, 'state') as x_kind, x.message as x_message
      ), e as (
        insert into job_events (job_id, seq, kind, state, progress, message, attempt, result, error, at)
@@ -127,7 +130,7 @@ export interface Claim {
 const CLAIM: Transition = {
   to: 'RUNNING',
   set: `attempts = attempts + 1, started_at = now(), lease_until = now() + x.lease_ms * interval '1 millisecond',
-      progress = 0, progress_message = null, next_attempt_at = null, msg_seq = x.msg_seq, claim_token = x.claim_token`,
+      progress = 0, progress_message = null, next_attempt_at = null, msg_seq = x.msg_seq, claim_token = x.token`,
   reserve: SEQ_RESERVE,
   // A RETRYING job only once its next attempt is due: a message delivered early (its nak lost with the
   // RETRYING write's answer, so redelivered at AckWait) must not start the retry before `nextAttemptAt`.
@@ -139,7 +142,7 @@ const CLAIM: Transition = {
       and (state <> 'RUNNING' or lease_until < now())
       and (state <> 'RETRYING' or next_attempt_at is null or next_attempt_at <= now())
       and (state <> 'QUEUED' or run_at is null or run_at <= now())`,
-  columns: { lease_ms: 'int', msg_seq: 'bigint', claim_token: 'uuid' },
+  columns: { lease_ms: 'int', msg_seq: 'bigint' },
 };
 
 /**
@@ -151,7 +154,7 @@ export function markRunningMany(sql: Sql, claims: readonly Claim[]): Promise<(Jo
   return transition(
     sql,
     CLAIM,
-    claims.map((c) => ({ id: c.id, series: c.series, lease_ms: c.leaseMs, msg_seq: c.msgSeq, claim_token: c.token })),
+    claims.map((c) => ({ id: c.id, series: c.series, lease_ms: c.leaseMs, msg_seq: c.msgSeq, token: c.token })),
   );
 }
 
@@ -177,11 +180,22 @@ export async function claimedWith(sql: Sql, a: Claim & { token: string }): Promi
  * A worker's writes carry the attempt it claimed (a stalled worker's late write is refused once the job has
  * moved on); the dead-letter component's, the job as it read it. `retryJob` starts a new series with
  * attempts from 0, so without the series a stale attempt 1 would pass for the replay's attempt 1.
+ * A worker's writes carry its claim's `token` too: a hand-back gives its attempt back (`attempts - 1`), so
+ * the next claim holds the same attempt number again, and the handed-back worker's write (a retried
+ * hand-back whose first answer was lost, a late lease renewal) would otherwise pass for the new holder's. The
+ * dead-letter component does not know the claim (it fails or cancels only a job no live lease holds).
  */
 export interface Fence {
   attempt: number;
   series: number;
+  token?: string | undefined;
 }
+
+/** The fence's condition, on `jobs` and the write's row `x` (attempt, series, token: null for none). */
+export const FENCE_HOLDS = `jobs.attempts = x.attempt and jobs.series = x.series and (x.token is null or jobs.claim_token = x.token)`;
+
+/** The job's attempt is not held: not RUNNING, or its lease ran out (by PostgreSQL's clock). */
+export const NOT_HELD = `(state <> 'RUNNING' or lease_until < now())`;
 
 /** The last progress an attempt's handler reported: its throttled write may not have landed. */
 export interface ProgressReport {
@@ -219,7 +233,7 @@ export function markSucceededMany(sql: Sql, done: readonly Success[]): Promise<(
   return transition(
     sql,
     SUCCEED,
-    done.map((d) => ({ id: d.id, attempt: d.attempt, series: d.series, lastSeq: d.lastSeq, result: d.result ?? null, progress_message: d.progressMessage })),
+    done.map((d) => ({ id: d.id, attempt: d.attempt, series: d.series, token: d.token, lastSeq: d.lastSeq, result: d.result ?? null, progress_message: d.progressMessage })),
   );
 }
 
@@ -245,7 +259,7 @@ const RETRY: Transition = {
  * the attempt's last progress report.
  */
 export function markRetrying(sql: Sql, a: Fence & { id: string; lastSeq: number; error: string; delayMs: number; report?: ProgressReport | null }) {
-  const row = { id: a.id, attempt: a.attempt, series: a.series, lastSeq: a.lastSeq, kind: 'error' as const, message: a.error, delay_ms: a.delayMs };
+  const row = { id: a.id, attempt: a.attempt, series: a.series, token: a.token, lastSeq: a.lastSeq, kind: 'error' as const, message: a.error, delay_ms: a.delayMs };
   return first(transition(sql, RETRY, [{ ...row, ...lastReport(a.report) }]));
 }
 
@@ -258,11 +272,16 @@ export type MaybeFenced = Fence | { attempt?: undefined; series?: undefined };
 const FAIL = `error = x.message, finished_at = now(), lease_until = null, next_attempt_at = null`;
 const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: `${FAIL}, ${LAST_REPORT}`, columns: LAST_REPORT_COLUMNS };
 const FAIL_JOB: Transition = { to: 'FAILED', set: FAIL };
-/** FAILED with its copy in the dead-letter stream recorded (recordDeadLetter's columns) in the same statement. */
+/**
+ * FAILED with its copy in the dead-letter stream recorded (recordDeadLetter's columns) in the same statement;
+ * not while a live lease holds the job: fenced as read, it may have been handed back and claimed again since,
+ * under the same attempt number (or its worker, cut off from PostgreSQL, renewed the lease once back).
+ */
 const FAIL_COPIED: Transition = {
   to: 'FAILED',
   fenced: true,
   set: `${FAIL}, dead_lettered_at = now(), dead_letter_seq = x.dlq_seq`,
+  where: NOT_HELD,
   columns: { dlq_seq: 'bigint' },
 };
 
@@ -280,7 +299,7 @@ export function markFailed(
   const row: TransitionRow = { id: a.id, kind: a.attemptFailed ? 'error' : 'state', message: a.error };
   if (a.lastSeq !== undefined) row.lastSeq = a.lastSeq;
   if (a.attempt === undefined) return first(transition(sql, FAIL_JOB, [row]));
-  const fenced = { ...row, attempt: a.attempt, series: a.series };
+  const fenced = { ...row, attempt: a.attempt, series: a.series, token: a.token };
   if (a.deadLetterSeq === undefined) return first(transition(sql, FAIL_ATTEMPT, [{ ...fenced, ...lastReport(a.report) }]));
   return first(transition(sql, FAIL_COPIED, [{ ...fenced, dlq_seq: a.deadLetterSeq }]));
 }

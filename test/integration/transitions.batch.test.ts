@@ -3,11 +3,13 @@
  * db/transitions.ts and db/attempts.ts): each job of a batch is judged on its own, exactly as if it had been
  * written alone.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gql, JOB, SUBMIT } from '../support/graphql.js';
 import { countRows, startTestApp, type TestApp } from '../support/app.js';
 import { markCancelled } from '../../src/db/cancel.js';
 import {
+  fenceAsRead,
   markFailed,
   markQueuedAgain,
   markRetrying,
@@ -169,4 +171,41 @@ it('a worker’s hand-back applies only while its attempt runs: a job failed mea
   expect(failed?.state).toBe('FAILED');
   expect(await markQueuedAgain(sql, { id, attempt: 1, series: 1, lastSeq: claimed!.seq }, 'shutdown')).toBeNull();
   expect(await job(id)).toMatchObject({ state: 'FAILED', error: 'worker lost during the last attempt' });
+});
+
+it('a job handed back and claimed again under the same attempt number: the first claim’s writes are refused', async () => {
+  // A hand-back gives the attempt back (attempts - 1), so the next claim is attempt 1 again. The first worker's
+  // hand-back committed with its answer lost, and it retries it (then, refused, its cancel-instead); a late
+  // lease renewal or progress write of it comes too. None may pass for the new claim's.
+  const id = await submit();
+  const sql = t.app.deps.sql;
+  const token = randomUUID();
+  const first = (await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1, token }))!;
+  const mine = { id, attempt: first.attempts, series: first.series, token, lastSeq: first.seq };
+  expect(await markQueuedAgain(sql, { ...mine, token: randomUUID() }, 'shutdown')).toBeNull(); // another claim's
+  expect(await markQueuedAgain(sql, mine, 'shutdown')).toMatchObject({ state: 'QUEUED', attempts: 0 });
+  const second = (await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1, token: randomUUID() }))!;
+  expect(second).toMatchObject({ state: 'RUNNING', attempts: first.attempts });
+
+  expect(await markQueuedAgain(sql, mine, 'shutdown')).toBeNull();
+  expect(await markCancelled(sql, mine)).toBeNull();
+  expect(await markRetrying(sql, { ...mine, error: 'late', delayMs: 0 })).toBeNull();
+  expect(await markSucceeded(sql, { ...mine, result: 'late', progressMessage: null })).toBeNull();
+  expect(await renewLeases(sql, [mine], 600_000)).toEqual([null]);
+  expect(await recordProgressMany(sql, [{ ...mine, seq: second.seq + 1, progress: 50, message: 'late', leaseMs: 600_000 }])).toEqual([null]);
+  expect(await job(id)).toMatchObject({ state: 'RUNNING', attempts: 1, progress: 0, progressMessage: null });
+});
+
+it('the dead-letter component’s failure, fenced as it read the job, is refused once another claim holds it under the same attempt number', async () => {
+  // The sweep read the job with its lease run out; meanwhile its worker handed it back and another claimed it.
+  const id = await submit();
+  const sql = t.app.deps.sql;
+  const token = randomUUID();
+  const read = (await markRunning(sql, { id, series: 1, leaseMs: 1, msgSeq: 1, token }))!;
+  expect(await markQueuedAgain(sql, { id, attempt: read.attempts, series: read.series, token, lastSeq: read.seq }, 'shutdown')).not.toBeNull();
+  expect(await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1, token: randomUUID() })).toMatchObject({ attempts: read.attempts });
+  const asRead = fenceAsRead(read);
+  expect(await markFailed(sql, { id, ...asRead, error: 'worker lost', attemptFailed: true, deadLetterSeq: 7 })).toBeNull();
+  expect(await markCancelled(sql, { id, ...asRead, asRead: true })).toBeNull();
+  expect(await job(id)).toMatchObject({ state: 'RUNNING', attempts: 1, error: null });
 });

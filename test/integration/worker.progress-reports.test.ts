@@ -48,7 +48,7 @@ async function claimedAttempt(behindMs: number): Promise<{ id: string; attempt: 
     },
   });
   await nats.nc.flush();
-  return { id, attempt: new Attempt(job, undefined as never, deps), reports };
+  return { id, attempt: new Attempt(job, undefined as never, deps, undefined), reports };
 }
 
 const progressOf = async (id: string) => (await t.env.sql<{ p: number }[]>`select progress as p from jobs where id = ${id}`)[0]!.p;
