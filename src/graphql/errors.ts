@@ -5,7 +5,9 @@
  */
 import type { GraphQLFormattedError } from 'graphql';
 import { ErrorCode, isDatabaseUnavailable, isPublicError, PublicError } from '../errors.js';
+import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from '../log.js';
+import type { GraphQLContext } from './context.js';
 
 const GRAPHQL_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
@@ -45,33 +47,63 @@ const SUGGESTION = / ?Did you mean .+\?$/;
 /**
  * What a client gets for an error, on both transports. `schemaHidden` (introspection off): graphql-js'
  * suggestions of names are left out of validation and coercion messages, as the schema is not public. An
- * internal error (a bug, or a failure nothing above classifies) is logged to `log` with its stack: the
- * client is told only "internal error" outside development, so the log is where an operator finds it.
+ * internal error (a bug, or a failure nothing above classifies) is logged to `log` with its stack (null: the
+ * transport logs it with its request, `logInternalErrors`): the client is told only "internal error"
+ * outside development, so the log is where an operator finds it.
  */
 export function formatError(
   formatted: GraphQLFormattedError,
   error: unknown,
-  o: { dev: boolean; schemaHidden?: boolean; log: Logger },
+  o: { dev: boolean; schemaHidden?: boolean; log: Logger | null },
 ): GraphQLFormattedError {
   const { dev, schemaHidden = false } = o;
-  // Duck-typed: graphql may be loaded twice (its ESM and CJS builds), so `instanceof GraphQLError` can lie.
-  const wrapped = (error as { originalError?: unknown } | null)?.originalError;
-  const original = wrapped ?? error;
   const message = schemaHidden ? formatted.message.replace(SUGGESTION, '') : formatted.message;
   const base = { message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+  const known = classified(formatted, error, base);
+  if (known) return known;
+  o.log?.error({ err: originalOf(error), path: formatted.path }, INTERNAL_LOGGED);
+  return {
+    ...base,
+    message: dev ? formatted.message : 'internal error',
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}
+
+const INTERNAL_LOGGED = 'internal error answered to a client';
+
+/** The error a GraphQLError wraps (a resolver's), or the error itself. */
+const originalOf = (error: unknown): unknown => (error as { originalError?: unknown } | null)?.originalError ?? error;
+
+/** `error` as a client gets it when something classifies it (public, a service down, graphql's own); else null: internal. */
+function classified(formatted: GraphQLFormattedError, error: unknown, base: GraphQLFormattedError): GraphQLFormattedError | null {
+  // Duck-typed: graphql may be loaded twice (its ESM and CJS builds), so `instanceof GraphQLError` can lie.
+  const wrapped = (error as { originalError?: unknown } | null)?.originalError;
+  const original = originalOf(error);
   if (isPublicError(original)) return { ...base, message: original.message, extensions: { ...original.extensions, code: original.code } };
   if (isBackingServiceDown(original)) return { ...base, message: UNAVAILABLE, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && GRAPHQL_CODES.has(code)) return { ...base, extensions: { ...formatted.extensions, code } };
   // A validation/coercion error of graphql-js (a bad variable wraps the scalar's own GraphQLError).
   const isGraphQLError = (e: unknown) => (e as { name?: string } | null)?.name === 'GraphQLError';
-  if (isGraphQLError(error) && (!wrapped || isGraphQLError(wrapped))) {
-    return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
-  }
-  o.log.error({ err: original, path: formatted.path }, 'internal error answered to a client');
+  if (isGraphQLError(error) && (!wrapped || isGraphQLError(wrapped))) return { ...base, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+  return null;
+}
+
+/**
+ * Apollo's `formatError` has no request: this plugin logs a request's internal errors with the request's
+ * logger (its `requestId`), as `formatError` would, so an operator finds the request a client reports.
+ */
+export function logInternalErrors(): ApolloServerPlugin<GraphQLContext> {
   return {
-    ...base,
-    message: dev ? formatted.message : 'internal error',
-    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ contextValue, errors }) {
+          for (const e of errors) {
+            const formatted = e.toJSON();
+            if (!classified(formatted, e, formatted)) contextValue.deps.log.error({ err: originalOf(e), path: formatted.path }, INTERNAL_LOGGED);
+          }
+        },
+      };
+    },
   };
 }

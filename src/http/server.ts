@@ -11,7 +11,7 @@ import express from 'express';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext } from '../graphql/context.js';
-import { formatError } from '../graphql/errors.js';
+import { formatError, logInternalErrors } from '../graphql/errors.js';
 import { limitRules, parseOptions } from '../graphql/limits.js';
 import { createSubmitRateLimiter, submitRatePlugin } from '../graphql/submit-rate.js';
 import { ErrorCode, PublicError } from '../errors.js';
@@ -105,7 +105,8 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     // Signals are the entry point's (src/process.ts): Apollo's own handlers (on outside NODE_ENV=test) stop
     // it and send the signal again, which ended the process as a second signal before the hand-back.
     stopOnTerminationSignals: false,
-    formatError: (formatted, error) => formatError(formatted, error, { dev: o.dev, schemaHidden: !sec.query.introspection, log: o.log }),
+    // Internal errors are logged by logInternalErrors, with the request's id (formatError has no request).
+    formatError: (formatted, error) => formatError(formatted, error, { dev: o.dev, schemaHidden: !sec.query.introspection, log: null }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),
@@ -114,6 +115,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
       ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: async () => ws.dispose() }) },
       submitRatePlugin(),
+      logInternalErrors(),
       subscriptionsOverWsOnly,
     ],
   });

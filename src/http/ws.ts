@@ -233,10 +233,13 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
     };
   };
 
-  const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e, { dev: o.dev, schemaHidden: !sec.query.introspection, log: o.log }));
+  /** Errors formatted as on HTTP; internal ones logged with the connection's logger (its `requestId`). */
+  const format = (errors: readonly GraphQLError[], log: Logger) =>
+    errors.map((e) => formatError(e.toJSON(), e, { dev: o.dev, schemaHidden: !sec.query.introspection, log }));
+  const logOf = (ctx: Context): Logger => connected.get(ctx)?.deps.log ?? o.log;
   /** A result with its errors formatted as on HTTP (one place for pushed payloads and graphql-ws' own). */
-  const formatResult = (r: ExecutionResult): ExecutionResult =>
-    r.errors ? ({ ...r, errors: format(r.errors) } as unknown as ExecutionResult) : r;
+  const formatResult = (r: ExecutionResult, log: Logger): ExecutionResult =>
+    r.errors ? ({ ...r, errors: format(r.errors, log) } as unknown as ExecutionResult) : r;
 
   const ws = useServer(
     {
@@ -281,7 +284,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         const socket = (ctx.extra as { socket: WebSocket }).socket;
         return pushResults(result, {
           id,
-          payloadOf: sharedPayloads(args as ExecutionArgs, formatResult),
+          payloadOf: sharedPayloads(args as ExecutionArgs, (r) => formatResult(r, logOf(ctx))),
           send: (frame) => sendFrame(socket, frame),
           signal,
         });
@@ -297,8 +300,8 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         // idempotent, so either order gives its slot back once.
         if (s) release(s);
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? formatResult(result) : undefined),
-      onError: (_ctx, _id, _payload, errors) => format(errors),
+      onNext: (ctx, _id, _payload, _args, result) => (result.errors ? formatResult(result, logOf(ctx)) : undefined),
+      onError: (ctx, _id, _payload, errors) => format(errors, logOf(ctx)),
     },
     wss,
   );
