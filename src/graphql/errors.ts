@@ -47,21 +47,21 @@ const SUGGESTION = / ?Did you mean .+\?$/;
 /**
  * What a client gets for an error, on both transports. `schemaHidden` (introspection off): graphql-js'
  * suggestions of names are left out of validation and coercion messages, as the schema is not public. An
- * internal error (a bug, or a failure nothing above classifies) is logged to `log` with its stack (null: the
- * transport logs it with its request, `logInternalErrors`): the client is told only "internal error"
- * outside development, so the log is where an operator finds it.
+ * internal error (a bug, or a failure nothing above classifies) is logged to `log` with its stack, unless
+ * it is in `logged` (logged with its request by `logInternalErrors` already): the client is told only
+ * "internal error" outside development, so the log is where an operator finds it.
  */
 export function formatError(
   formatted: GraphQLFormattedError,
   error: unknown,
-  o: { dev: boolean; schemaHidden?: boolean; log: Logger | null },
+  o: { dev: boolean; schemaHidden?: boolean; log: Logger; logged?: WeakSet<object> },
 ): GraphQLFormattedError {
   const { dev, schemaHidden = false } = o;
   const message = schemaHidden ? formatted.message.replace(SUGGESTION, '') : formatted.message;
   const base = { message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
   const known = classified(formatted, error, base);
   if (known) return known;
-  o.log?.error({ err: originalOf(error), path: formatted.path }, INTERNAL_LOGGED);
+  if (!o.logged?.has(error as object)) o.log.error({ err: originalOf(error), path: formatted.path }, INTERNAL_LOGGED);
   return {
     ...base,
     message: dev ? formatted.message : 'internal error',
@@ -91,16 +91,20 @@ function classified(formatted: GraphQLFormattedError, error: unknown, base: Grap
 
 /**
  * Apollo's `formatError` has no request: this plugin logs a request's internal errors with the request's
- * logger (its `requestId`), as `formatError` would, so an operator finds the request a client reports.
+ * logger (its `requestId`), as `formatError` would, so an operator finds the request a client reports, and
+ * adds them to `logged`. Apollo formats some errors without a request's plugins (its context function or a
+ * plugin hook throwing, a request while it stops): `formatError` logs those, without a request id.
  */
-export function logInternalErrors(): ApolloServerPlugin<GraphQLContext> {
+export function logInternalErrors(logged: WeakSet<object>): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       return {
         async didEncounterErrors({ contextValue, errors }) {
           for (const e of errors) {
             const formatted = e.toJSON();
-            if (!classified(formatted, e, formatted)) contextValue.deps.log.error({ err: originalOf(e), path: formatted.path }, INTERNAL_LOGGED);
+            if (classified(formatted, e, formatted)) continue;
+            contextValue.deps.log.error({ err: originalOf(e), path: formatted.path }, INTERNAL_LOGGED);
+            logged.add(e);
           }
         },
       };

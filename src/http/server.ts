@@ -92,6 +92,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   }
   const submitRate = createSubmitRateLimiter(sec.submitRate);
 
+  const loggedInternal = new WeakSet<object>();
   const apollo = new ApolloServer<GraphQLContext>({
     schema: o.schema,
     introspection: sec.query.introspection,
@@ -105,8 +106,10 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     // Signals are the entry point's (src/process.ts): Apollo's own handlers (on outside NODE_ENV=test) stop
     // it and send the signal again, which ended the process as a second signal before the hand-back.
     stopOnTerminationSignals: false,
-    // Internal errors are logged by logInternalErrors, with the request's id (formatError has no request).
-    formatError: (formatted, error) => formatError(formatted, error, { dev: o.dev, schemaHidden: !sec.query.introspection, log: null }),
+    // Internal errors are logged by logInternalErrors, with the request's id (formatError has no request);
+    // formatError logs those Apollo formats without the request's plugins.
+    formatError: (formatted, error) =>
+      formatError(formatted, error, { dev: o.dev, schemaHidden: !sec.query.introspection, log: o.log, logged: loggedInternal }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginLandingPageDisabled(),
@@ -115,7 +118,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
       ApolloServerPluginCacheControlDisabled(),
       { serverWillStart: async () => ({ drainServer: async () => ws.dispose() }) },
       submitRatePlugin(),
-      logInternalErrors(),
+      logInternalErrors(loggedInternal),
       subscriptionsOverWsOnly,
     ],
   });

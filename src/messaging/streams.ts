@@ -175,6 +175,10 @@ export function advisoryConsumerConfig(n: Names): Partial<ConsumerConfig> {
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(30_000),
     max_deliver: -1,
+    // An advisory about a job a live worker still holds waits (nak'ed with a delay) until that job ends: at the
+    // server's default of 1,000 pending, a NATS partition cutting off that many running jobs' workers would
+    // keep every later advisory (the real dead letters) from the recorders until they end.
+    max_ack_pending: MAX_WAITING_RETRIES,
     deliver_policy: DeliverPolicy.All,
   };
 }
