@@ -6,6 +6,7 @@
 import type { Consumer } from '@nats-io/jetstream';
 import { getJob } from '../db/jobs.js';
 import { findAbandonedJobs, findJobByMsgSeq, leaseLeftMs } from '../db/dead-letters.js';
+import { requeueMessage } from '../db/stale-jobs.js';
 import type { JobRow } from '../db/schema.js';
 import { isTerminal } from '../jobs/state.js';
 import { orAfter } from '../deadline.js';
@@ -36,6 +37,16 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<nu
   if ((fromMessage?.series ?? byMsgSeq?.messageSeries) !== job.series) {
     // From an earlier attempt series (a `retryJob` replay since; with the message gone, an advisory handled
     // again whose ack was lost): not this series' to fail.
+    if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
+    return;
+  }
+  if (maxDeliver && (job.state === 'QUEUED' || job.state === 'RETRYING') && a.timestamp && job.updatedAt > new Date(a.timestamp)) {
+    // Waiting again since JetStream gave up on its message: its worker, left to it while it held the attempt
+    // (below), asked for a retry or handed it back as the advisory waited, and the nak of a message out of
+    // deliveries is ignored. Not exhausted by its own deliveries, it gets a fresh message (the relay publishes
+    // it); then the old one goes (a crash between: handled again, one more message, refused by the claim).
+    d.log.info({ jobId: job.id, state: job.state }, 'dead letters: deliveries exhausted while a worker held the job, which waits again since; queued a fresh message');
+    await requeueMessage(d.sql, job, d.names.jobSubject(job.type));
     if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
     return;
   }

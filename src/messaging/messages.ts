@@ -46,6 +46,8 @@ export const advisorySchema = z.object({
   consumer: z.string(),
   stream_seq: z.number().int(),
   deliveries: z.number().int(),
+  /** When the server raised it (its clock). */
+  timestamp: z.string().optional(),
 });
 export type Advisory = z.infer<typeof advisorySchema>;
 

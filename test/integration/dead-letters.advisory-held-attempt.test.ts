@@ -5,7 +5,8 @@
  * MAX_DELIVERIES advisory. The recorder used to fail the job then ("deliveries exhausted"), copying it to the
  * dead letters while it ran, and the handler's success was refused as superseded. It now leaves the job to
  * the worker whose lease is live, and handles the advisory again later: by then the job has succeeded, and
- * its message is removed.
+ * its message is removed. A job whose handler asks for a retry then (its nak ignored: the message is out of
+ * deliveries) gets a fresh message and its next attempt, rather than being failed as "deliveries exhausted".
  *
  * Max-deliver is 3 and AckWait 1 s: the advisory comes about 3 s after the cut, which lasts 5 s more.
  */
@@ -18,16 +19,25 @@ import { defineJobType } from '../../src/jobs/definition.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { defineHandler } from '../../workers/handler.js';
 
-const heldJob = defineJobType({ name: 'test.held', description: 'runs until let go', payload: z.object({}), maxAttempts: 1, maxDeliver: 3 });
+const heldJob = defineJobType({
+  name: 'test.held',
+  description: 'runs until let go; with failFirst, its first attempt then asks for a retry',
+  payload: z.object({ failFirst: z.boolean() }),
+  maxAttempts: 2,
+  maxDeliver: 3,
+  backoff: { baseMs: 200, jitter: 0 },
+});
 /** Attempts whose handler started, as `<job id>:<attempt>`. */
 const ran: string[] = [];
 let letGo = false;
-const heldHandler = defineHandler(heldJob, async (_p, ctx) => {
+const heldHandler = defineHandler(heldJob, async (p, ctx) => {
   ran.push(`${ctx.jobId}:${ctx.attempt}`);
+  if (ctx.attempt > 1) return 'done';
   while (!letGo) {
     if (ctx.signal.aborted) throw ctx.signal.reason;
     await new Promise((r) => setTimeout(r, 50));
   }
+  if (p.failFirst) throw new Error('asked to retry');
   return 'done';
 });
 
@@ -39,37 +49,57 @@ const f = useProxiedApps({
   proxied: { types, handlers: [heldHandler], config: { ACK_WAIT_MS: '1000' } },
 });
 
-it('max-deliver reached while a worker cut off from NATS runs the job: the job is left to it, and succeeds', async () => {
+/**
+ * Runs a job on the proxied worker and cuts that worker off from NATS until JetStream has given up on the
+ * message and the recorder has handled the advisory, twice; then lets the handler end. Answers the job's end.
+ */
+async function runThroughCut(failFirst: boolean) {
   const { env, proxy, direct: api } = f;
   const { nats, names } = api.app.deps;
-  const submitted = await gql(api.url, SUBMIT, { input: { type: 'test.held', payload: {} } });
+  letGo = false;
+  ran.length = 0;
+  const advisories = async () => (await nats.jsm.streams.info(names.advisoryStream)).state.messages;
+  const before = await advisories();
+  const submitted = await gql(api.url, SUBMIT, { input: { type: 'test.held', payload: { failFirst } } });
   expect(submitted.body.errors).toBeUndefined();
   const id = submitted.body.data.submitJob.job.id as string;
   await eventually(async () => (ran.includes(`${id}:1`) ? true : undefined), 20_000, 'the proxied worker runs the job');
 
   const second = workerSwitch(api, [heldHandler]);
   await second.start();
-  const reopen = proxy.hold();
   try {
-    const advisories = async () => (await nats.jsm.streams.info(names.advisoryStream)).state.messages;
-    await eventually(async () => ((await advisories()) > 0 ? true : undefined), 20_000, 'JetStream gave up on the message');
-    // Handled by now, and again (about once per lease) while the cut lasts.
-    for (const ms of [2000, 3000]) {
-      await new Promise((r) => setTimeout(r, ms));
-      const [during] = await env.sql`select state, dead_lettered_at from jobs where id = ${id}`;
-      expect(during).toMatchObject({ state: 'RUNNING', dead_lettered_at: null });
+    const reopen = proxy.hold();
+    try {
+      await eventually(async () => ((await advisories()) > before ? true : undefined), 20_000, 'JetStream gave up on the message');
+      // Handled by now, and again (about once per lease) while the cut lasts.
+      for (const ms of [2000, 3000]) {
+        await new Promise((r) => setTimeout(r, ms));
+        const [during] = await env.sql`select state, dead_lettered_at from jobs where id = ${id}`;
+        expect(during).toMatchObject({ state: 'RUNNING', dead_lettered_at: null });
+      }
+    } finally {
+      reopen();
     }
+    letGo = true;
+    const job = await waitForJob(api.url, id, (j) => j.state === 'SUCCEEDED' || j.state === 'FAILED' || j.state === 'CANCELLED', 30_000);
+    const dl = (await gql(api.url, `{ deadLetters(first: 10) { totalCount } }`)).body.data.deadLetters;
+    expect(dl.totalCount).toBe(0);
+    // The message JetStream gave up on does not stay in the work queue: the advisory, handled again, removes it.
+    await eventually(async () => ((await nats.jsm.streams.info(names.jobsStream)).state.messages === 0 ? true : undefined), 20_000, 'the message is gone');
+    return { id, job };
   } finally {
-    reopen();
+    await second.stop();
   }
-  letGo = true;
+}
 
-  const job = await waitForJob(api.url, id, (j) => j.state !== 'RUNNING', 30_000);
+it('max-deliver reached while a worker cut off from NATS runs the job: the job is left to it, and succeeds', async () => {
+  const { id, job } = await runThroughCut(false);
   expect(job).toMatchObject({ state: 'SUCCEEDED', attempts: 1, error: null });
   expect(ran).toEqual([`${id}:1`]); // the second worker refused every copy
-  const dl = (await gql(api.url, `{ deadLetters(first: 10) { totalCount } }`)).body.data.deadLetters;
-  expect(dl.totalCount).toBe(0);
-  // The message JetStream gave up on does not stay in the work queue: the advisory, handled again, removes it.
-  await eventually(async () => ((await nats.jsm.streams.info(names.jobsStream)).state.messages === 0 ? true : undefined), 20_000, 'the message is gone');
-  await second.stop();
+}, 90_000);
+
+it('a job whose handler asks for a retry once JetStream gave up on its message gets its next attempt', async () => {
+  const { id, job } = await runThroughCut(true);
+  expect(job).toMatchObject({ state: 'SUCCEEDED', attempts: 2, error: null });
+  expect(ran).toEqual([`${id}:1`, `${id}:2`]);
 }, 90_000);
