@@ -84,7 +84,7 @@ export class Attempt {
     readonly m: JsMsg,
     readonly d: AttemptDeps,
     /** The token its claim was made with (claims.ts). */
-    readonly token: string | undefined,
+    readonly token: string,
   ) {
     this.seq = job.seq;
     this.#reserved = job.seqReserved;

@@ -61,7 +61,7 @@ export function formatError(
   const base = { message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
   const known = classified(formatted, error, base);
   if (known) return known;
-  if (!o.logged?.has(error as object)) o.log.error({ err: originalOf(error), path: formatted.path }, INTERNAL_LOGGED);
+  if (!o.logged?.has(error as object)) logInternal(o.log, error, formatted);
   return {
     ...base,
     message: dev ? formatted.message : 'internal error',
@@ -69,16 +69,18 @@ export function formatError(
   };
 }
 
-const INTERNAL_LOGGED = 'internal error answered to a client';
-
 /** The error a GraphQLError wraps (a resolver's), or the error itself. */
 const originalOf = (error: unknown): unknown => (error as { originalError?: unknown } | null)?.originalError ?? error;
+
+/** Logs an internal error (its stack, the field's path) for the operator: the client was told only "internal error". */
+const logInternal = (log: Logger, error: unknown, formatted: GraphQLFormattedError): void =>
+  log.error({ err: originalOf(error), path: formatted.path }, 'internal error answered to a client');
 
 /** `error` as a client gets it when something classifies it (public, a service down, graphql's own); else null: internal. */
 function classified(formatted: GraphQLFormattedError, error: unknown, base: GraphQLFormattedError): GraphQLFormattedError | null {
   // Duck-typed: graphql may be loaded twice (its ESM and CJS builds), so `instanceof GraphQLError` can lie.
   const wrapped = (error as { originalError?: unknown } | null)?.originalError;
-  const original = originalOf(error);
+  const original = wrapped ?? error;
   if (isPublicError(original)) return { ...base, message: original.message, extensions: { ...original.extensions, code: original.code } };
   if (isBackingServiceDown(original)) return { ...base, message: UNAVAILABLE, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } };
   const code = formatted.extensions?.code;
@@ -103,7 +105,7 @@ export function logInternalErrors(logged: WeakSet<object>): ApolloServerPlugin<G
           for (const e of errors) {
             const formatted = e.toJSON();
             if (classified(formatted, e, formatted)) continue;
-            contextValue.deps.log.error({ err: originalOf(e), path: formatted.path }, INTERNAL_LOGGED);
+            logInternal(contextValue.deps.log, e, formatted);
             logged.add(e);
           }
         },

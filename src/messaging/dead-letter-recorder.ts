@@ -40,17 +40,17 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<nu
     if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
     return;
   }
-  if (maxDeliver && (job.state === 'QUEUED' || job.state === 'RETRYING') && a.timestamp && job.updatedAt > new Date(a.timestamp)) {
-    // Waiting again since JetStream gave up on its message: its worker, left to it while it held the attempt
-    // (below), asked for a retry or handed it back as the advisory waited, and the nak of a message out of
-    // deliveries is ignored. Not exhausted by its own deliveries, it gets a fresh message (the relay publishes
-    // it); then the old one goes (a crash between: handled again, one more message, refused by the claim).
-    d.log.info({ jobId: job.id, state: job.state }, 'dead letters: deliveries exhausted while a worker held the job, which waits again since; queued a fresh message');
-    await requeueMessage(d.sql, job, d.names.jobSubject(job.type));
-    if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
-    return;
-  }
   if (maxDeliver) {
+    if ((job.state === 'QUEUED' || job.state === 'RETRYING') && a.timestamp && job.updatedAt > new Date(a.timestamp)) {
+      // Waiting again since JetStream gave up on its message: its worker, left to it while it held the attempt
+      // (below), asked for a retry or handed it back as the advisory waited, and the nak of a message out of
+      // deliveries is ignored. Not exhausted by its own deliveries, it gets a fresh message (the relay publishes
+      // it); then the old one goes (a crash between: handled again, one more message, refused by the claim).
+      d.log.info({ jobId: job.id, state: job.state }, 'dead letters: deliveries exhausted while a worker held the job, which waits again since; queued a fresh message');
+      await requeueMessage(d.sql, job, d.names.jobSubject(job.type));
+      if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
+      return;
+    }
     const stillHeld = job.state === 'RUNNING' ? await heldFor(d, job) : 0;
     if (stillHeld) {
       d.log.info({ jobId: job.id, deliveries: a.deliveries, lookAgainMs: stillHeld }, 'dead letters: deliveries exhausted, but a live worker holds the attempt; left to it');

@@ -4,6 +4,7 @@
  * as the SDK does, would otherwise skip what happened in between when a worker's clock runs ahead); a
  * percentage within 0..100 whatever number it was given; and no message for a null one (it was the text "null").
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { markRunning } from '../../src/db/transitions.js';
 import { recordProgressMany } from '../../src/db/attempts.js';
@@ -29,7 +30,8 @@ afterAll(async () => {
 async function claimedAttempt(behindMs: number): Promise<{ id: string; attempt: Attempt; reports: JobUpdateMessage[] }> {
   const { sql, nats, names, log } = t.app.deps;
   const id = (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 } } })).body.data.submitJob.job.id as string;
-  const claimed = (await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1 }))!;
+  const token = randomUUID();
+  const claimed = (await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1, token }))!;
   const job: JobRow = { ...claimed, updatedAt: new Date(claimed.updatedAt.getTime() + behindMs) };
   const deps: AttemptDeps = {
     nats,
@@ -48,7 +50,7 @@ async function claimedAttempt(behindMs: number): Promise<{ id: string; attempt: 
     },
   });
   await nats.nc.flush();
-  return { id, attempt: new Attempt(job, undefined as never, deps, undefined), reports };
+  return { id, attempt: new Attempt(job, undefined as never, deps, token), reports };
 }
 
 const progressOf = async (id: string) => (await t.env.sql<{ p: number }[]>`select progress as p from jobs where id = ${id}`)[0]!.p;
