@@ -3,7 +3,7 @@
  * MSG_TERMINATED) advisories from their durable stream, and sweeps for jobs whose worker died on the last
  * attempt and for stale copies to remove. What it does with each job is in dead-letters.ts.
  */
-import type { Consumer } from '@nats-io/jetstream';
+import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import { getJob } from '../db/jobs.js';
 import { findAbandonedJobs, findJobByMsgSeq, leaseLeftMs } from '../db/dead-letters.js';
 import { requeueMessage } from '../db/stale-jobs.js';
@@ -108,6 +108,25 @@ async function heldFor(d: DeadLetterDeps, job: JobRow): Promise<number> {
   return (await heldByWorkers(d, [job])).size ? HELD_LOOK_AGAIN_MS : 0;
 }
 
+/**
+ * Has a deferred advisory handled again in `ms`. The advisory stream drops a message past its max_age, a
+ * deferred one too: a job left to its worker for that long (its timeout may be weeks) would have no advisory
+ * left to fail or re-queue it should that worker die or ask for a retry. So an advisory that has waited half
+ * the stream's max_age is published again (the copy, with the same body, kept as long again) and the old one
+ * acked; a crash between leaves two, and the second finds the job settled by the first. The delay never passes
+ * half the max_age either.
+ */
+async function lookAgain(d: DeadLetterDeps, m: JsMsg, ms: number): Promise<void> {
+  const maxAgeMs = Number((await d.nats.jsm.streams.info(d.names.advisoryStream)).config.max_age) / 1e6;
+  if (maxAgeMs > 0 && Date.now() - m.time.getTime() >= maxAgeMs / 2) {
+    await d.nats.js.publish(m.subject, m.data);
+    m.ack();
+    d.log.info({ seq: m.seq }, 'dead letters: advisory kept waiting past half its stream\'s max_age; published it again');
+  } else {
+    m.nak(maxAgeMs > 0 ? Math.min(ms, maxAgeMs / 2) : ms);
+  }
+}
+
 export interface DeadLetterRecorder {
   /**
    * One sweep for abandoned jobs and stale copies (also run on a timer); answers the abandoned jobs it took.
@@ -152,7 +171,7 @@ export async function startDeadLetterRecorder(
           try {
             const lookAgainMs = a ? await handleAdvisory(d, a) : undefined;
             if (lookAgainMs === undefined) m.ack();
-            else m.nak(lookAgainMs);
+            else await lookAgain(d, m, lookAgainMs);
           } catch (e) {
             d.log.warn({ err: e }, 'dead letters: advisory handling failed; it will be redelivered');
             m.nak(1000);

@@ -12,6 +12,7 @@
  */
 import { expect, it } from 'vitest';
 import { z } from 'zod';
+import { nanos } from '@nats-io/nats-core';
 import { useProxiedApps, workerSwitch } from '../support/app.js';
 import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { eventually } from '../support/receivers.js';
@@ -53,7 +54,7 @@ const f = useProxiedApps({
  * Runs a job on the proxied worker and cuts that worker off from NATS until JetStream has given up on the
  * message and the recorder has handled the advisory, twice; then lets the handler end. Answers the job's end.
  */
-async function runThroughCut(failFirst: boolean) {
+async function runThroughCut(failFirst: boolean, advisoryMaxAgeMs?: number) {
   const { env, proxy, direct: api } = f;
   const { nats, names } = api.app.deps;
   letGo = false;
@@ -71,8 +72,9 @@ async function runThroughCut(failFirst: boolean) {
     const reopen = proxy.hold();
     try {
       await eventually(async () => ((await advisories()) > before ? true : undefined), 20_000, 'JetStream gave up on the message');
+      if (advisoryMaxAgeMs) await setAdvisoryMaxAge(advisoryMaxAgeMs);
       // Handled by now, and again (about once per lease) while the cut lasts.
-      for (const ms of [2000, 3000]) {
+      for (const ms of advisoryMaxAgeMs ? [2000, 3000, 3000] : [2000, 3000]) {
         await new Promise((r) => setTimeout(r, ms));
         const [during] = await env.sql`select state, dead_lettered_at from jobs where id = ${id}`;
         expect(during).toMatchObject({ state: 'RUNNING', dead_lettered_at: null });
@@ -89,7 +91,15 @@ async function runThroughCut(failFirst: boolean) {
     return { id, job };
   } finally {
     await second.stop();
+    if (advisoryMaxAgeMs) await setAdvisoryMaxAge(7 * 86_400_000);
   }
+}
+
+/** Sets how long the advisory stream keeps a message (its duplicate window may not be longer). */
+async function setAdvisoryMaxAge(ms: number) {
+  const { nats, names } = f.direct.app.deps;
+  const { config } = await nats.jsm.streams.info(names.advisoryStream);
+  await nats.jsm.streams.update(names.advisoryStream, { ...config, max_age: nanos(ms), duplicate_window: nanos(Math.min(ms, 120_000)) });
 }
 
 it('max-deliver reached while a worker cut off from NATS runs the job: the job is left to it, and succeeds', async () => {
@@ -100,6 +110,15 @@ it('max-deliver reached while a worker cut off from NATS runs the job: the job i
 
 it('a job whose handler asks for a retry once JetStream gave up on its message gets its next attempt', async () => {
   const { id, job } = await runThroughCut(true);
+  expect(job).toMatchObject({ state: 'SUCCEEDED', attempts: 2, error: null });
+  expect(ran).toEqual([`${id}:1`, `${id}:2`]);
+}, 90_000);
+
+it('an advisory left waiting longer than its stream keeps messages is kept: the retry then still gets its next attempt', async () => {
+  // The advisory stream keeps messages 7 days; a job's timeout may be longer. Here it keeps them 2 s, and the
+  // worker holds the job 8 s past the advisory: the deferred advisory, dropped by the stream, used to leave the
+  // retried job with no message to run it (RETRYING for good).
+  const { id, job } = await runThroughCut(true, 2000);
   expect(job).toMatchObject({ state: 'SUCCEEDED', attempts: 2, error: null });
   expect(ran).toEqual([`${id}:1`, `${id}:2`]);
 }, 90_000);
