@@ -19,7 +19,7 @@ import { handBack, pullMessages } from './streams.js';
  * Handles one advisory; throws to have it redelivered. Answers a delay instead when the job is not to be
  * failed yet: the advisory is to be handled again then.
  */
-export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<number | undefined> {
+export async function handleAdvisory(d: DeadLetterDeps, a: Advisory, o: { ackWaitMs: number }): Promise<number | undefined> {
   if (a.stream !== d.names.jobsStream) return;
   const original = await d.nats.jsm.streams.getMessage(d.names.jobsStream, { seq: a.stream_seq });
   const maxDeliver = a.type === 'io.nats.jetstream.advisory.v1.max_deliver';
@@ -41,11 +41,16 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<nu
     return;
   }
   if (maxDeliver) {
-    if ((job.state === 'QUEUED' || job.state === 'RETRYING') && a.timestamp && job.updatedAt > new Date(a.timestamp)) {
-      // Waiting again since JetStream gave up on its message: its worker, left to it while it held the attempt
-      // (below), asked for a retry or handed it back as the advisory waited, and the nak of a message out of
-      // deliveries is ignored. Not exhausted by its own deliveries, it gets a fresh message (the relay publishes
-      // it); then the old one goes (a crash between: handled again, one more message, refused by the claim).
+    if ((job.state === 'QUEUED' || job.state === 'RETRYING') && a.timestamp && job.updatedAt > job.createdAt && job.updatedAt.getTime() > Date.parse(a.timestamp) - refusedWithin(o.ackWaitMs)) {
+      // Waiting again since about when JetStream gave up on its message: its worker, left to it while it held
+      // the attempt (below), asked for a retry or handed it back as the advisory waited, or between the last
+      // delivery other workers refused (nak'ed until the lease ends, at most an AckWait) and the advisory, which
+      // nats-server raises when that delivery would come again; the nak of a message out of deliveries is
+      // ignored. Not exhausted by its own deliveries, it gets a fresh message (the relay publishes it); then
+      // the old one goes (a crash between: handled again, one more message, refused by the claim). A job not
+      // written since its submit never ran: its deliveries were its own (a poison message, nak'ed at once).
+      // A fresh message leaves `updatedAt` as it was, so only advisories within that window after the job's own
+      // write take this way, never a message that keeps being exhausted.
       d.log.info({ jobId: job.id, state: job.state }, 'dead letters: deliveries exhausted while a worker held the job, which waits again since; queued a fresh message');
       await requeueMessage(d.sql, job, d.names.jobSubject(job.type));
       if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
@@ -62,6 +67,17 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory): Promise<nu
   } else if (job.state === 'FAILED' && job.deadLetteredAt === null) {
     await copyToDeadLetters(d, job); // a termed message still there (not a work queue): its copy if missing
   }
+}
+
+/**
+ * How long before an advisory a job's write may have come and still have been held while JetStream used up
+ * its message's deliveries: the last refusal's delay (the lease's rest, at most an AckWait, + 100 ms), and
+ * 5 s for PostgreSQL's clock (the job's `updatedAt`) and nats-server's (the advisory's) disagreeing. A job
+ * whose message crashed its workers before any claim (a poison message) was last written long before that:
+ * at least one AckWait per delivery.
+ */
+function refusedWithin(ackWaitMs: number): number {
+  return ackWaitMs + 100 + 5000;
 }
 
 /** Abandoned jobs one read of the sweep takes. */
@@ -169,7 +185,7 @@ export async function startDeadLetterRecorder(
           }
           const a = parseMessage(advisorySchema, m.data);
           try {
-            const lookAgainMs = a ? await handleAdvisory(d, a) : undefined;
+            const lookAgainMs = a ? await handleAdvisory(d, a, o) : undefined;
             if (lookAgainMs === undefined) m.ack();
             else await lookAgain(d, m, lookAgainMs);
           } catch (e) {

@@ -51,7 +51,7 @@ it('leaves a replayed job QUEUED when the old series\' max-deliveries advisory c
     consumer: names.workerConsumer('test.poison'),
     stream_seq: streamSeq,
     deliveries: 3,
-  });
+  }, { ackWaitMs: t.config.ACK_WAIT_MS });
 
   const job = (await gql(t.url, `query($id: ID!) { job(id: $id) { state attempts error } }`, { id })).body.data.job;
   expect(job).toEqual({ state: 'QUEUED', attempts: 0, error: null });

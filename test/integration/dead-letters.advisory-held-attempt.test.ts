@@ -57,14 +57,8 @@ const f = useProxiedApps({
 async function runThroughCut(failFirst: boolean, advisoryMaxAgeMs?: number) {
   const { env, proxy, direct: api } = f;
   const { nats, names } = api.app.deps;
-  letGo = false;
-  ran.length = 0;
-  const advisories = async () => (await nats.jsm.streams.info(names.advisoryStream)).state.messages;
   const before = await advisories();
-  const submitted = await gql(api.url, SUBMIT, { input: { type: 'test.held', payload: { failFirst } } });
-  expect(submitted.body.errors).toBeUndefined();
-  const id = submitted.body.data.submitJob.job.id as string;
-  await eventually(async () => (ran.includes(`${id}:1`) ? true : undefined), 20_000, 'the proxied worker runs the job');
+  const id = await submitRunning(failFirst);
 
   const second = workerSwitch(api, [heldHandler]);
   await second.start();
@@ -95,6 +89,23 @@ async function runThroughCut(failFirst: boolean, advisoryMaxAgeMs?: number) {
   }
 }
 
+/** How many advisories the advisory stream holds. */
+async function advisories(): Promise<number> {
+  const { nats, names } = f.direct.app.deps;
+  return (await nats.jsm.streams.info(names.advisoryStream)).state.messages;
+}
+
+/** Submits a held job and waits for the proxied worker to run it; answers its id. */
+async function submitRunning(failFirst: boolean): Promise<string> {
+  letGo = false;
+  ran.length = 0;
+  const submitted = await gql(f.direct.url, SUBMIT, { input: { type: 'test.held', payload: { failFirst } } });
+  expect(submitted.body.errors).toBeUndefined();
+  const id = submitted.body.data.submitJob.job.id as string;
+  await eventually(async () => (ran.includes(`${id}:1`) ? true : undefined), 20_000, 'the proxied worker runs the job');
+  return id;
+}
+
 /** Sets how long the advisory stream keeps a message (its duplicate window may not be longer). */
 async function setAdvisoryMaxAge(ms: number) {
   const { nats, names } = f.direct.app.deps;
@@ -121,4 +132,38 @@ it('an advisory left waiting longer than its stream keeps messages is kept: the 
   const { id, job } = await runThroughCut(true, 2000);
   expect(job).toMatchObject({ state: 'SUCCEEDED', attempts: 2, error: null });
   expect(ran).toEqual([`${id}:1`, `${id}:2`]);
+}, 90_000);
+
+it('a job whose handler asks for a retry after the last refused delivery, before JetStream raises the advisory, gets its next attempt', async () => {
+  // nats-server raises the advisory when the last delivery (refused by the second worker: nak'ed until the
+  // lease ends) would come again, so a retry written in between is older than the advisory. It used to be
+  // failed as "deliveries exhausted", with an attempt left.
+  const { env, proxy, direct: api } = f;
+  const { nats, names } = api.app.deps;
+  const deliveries = async () => (await nats.jsm.consumers.info(names.jobsStream, names.workerConsumer('test.held'))).delivered.consumer_seq;
+  const before = await advisories();
+  const delivered = await deliveries();
+  const id = await submitRunning(true);
+  const second = workerSwitch(api, [heldHandler]);
+  await second.start();
+  try {
+    const reopen = proxy.hold();
+    try {
+      await eventually(async () => ((await deliveries()) >= delivered + 3 ? true : undefined), 20_000, 'the second worker refused the last delivery');
+      letGo = true; // the proxied worker, cut off from NATS only, writes its retry
+      await eventually(async () => ((await env.sql`select state from jobs where id = ${id}`)[0]!.state === 'RETRYING' ? true : undefined), 10_000, 'the retry is written');
+      expect(await advisories()).toBe(before); // before the advisory
+      await eventually(async () => ((await advisories()) > before ? true : undefined), 20_000, 'JetStream gave up on the message');
+      await new Promise((r) => setTimeout(r, 1000)); // the recorder handles it meanwhile
+    } finally {
+      reopen();
+    }
+    const job = await waitForJob(api.url, id, (j) => j.state === 'SUCCEEDED' || j.state === 'FAILED' || j.state === 'CANCELLED', 30_000);
+    expect(job).toMatchObject({ state: 'SUCCEEDED', attempts: 2, error: null });
+    expect(ran).toEqual([`${id}:1`, `${id}:2`]);
+    const dl = (await gql(api.url, `{ deadLetters(first: 10) { totalCount } }`)).body.data.deadLetters;
+    expect(dl.totalCount).toBe(0);
+  } finally {
+    await second.stop();
+  }
 }, 90_000);

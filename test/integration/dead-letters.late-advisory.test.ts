@@ -50,7 +50,7 @@ it('makes no second copy of a job already dead-lettered when its advisory comes 
     stream_seq: streamSeq,
     deliveries: 3,
   };
-  await handleAdvisory(t.app.deps, advisory);
+  await handleAdvisory(t.app.deps, advisory, { ackWaitMs: t.config.ACK_WAIT_MS });
 
   const subject = names.deadLetterSubject('test.poison');
   const info = await nats.jsm.streams.info(names.deadLetterStream, { subjects_filter: subject });
