@@ -1,18 +1,20 @@
 /**
- * Cancelling jobs: a waiting job (or one whose lease ran out) becomes CANCELLED at once; a running one is
- * flagged (`requestCancel`) and becomes CANCELLED when its worker stops it (`markCancelled` with its fence).
+ * Cancelling jobs: a waiting job (or one whose lease ran out, its worker lost) becomes CANCELLED at once; a
+ * running one is flagged (`requestCancel`) and becomes CANCELLED when its worker stops it (`markCancelled`
+ * with its fence).
  * Built on `transition()` (transitions.ts).
  */
 import type { Sql } from './client.js';
 import { JOB_COLUMNS } from './jobs.js';
 import type { JobRow } from './schema.js';
-import { first, NOT_HELD, transition, type MaybeFenced, type Transition } from './transitions.js';
+import { fenceAsRead, first, NOT_HELD, transition, type MaybeFenced, type Transition } from './transitions.js';
 
 const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`;
 // A worker's cancel of its own attempt: only while the attempt runs. (Its RETRYING write committed with the
 // answer lost, a retry refused falls back to this cancel, which must not end a job nobody cancelled.)
 const CANCEL_ATTEMPT: Transition = { to: 'CANCELLED', fenced: true, set: CANCEL, where: `state = 'RUNNING'` };
 const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: NOT_HELD };
+const CANCEL_QUEUED: Transition = { to: 'CANCELLED', set: CANCEL, where: `state <> 'RUNNING'` };
 const CANCEL_AS_READ: Transition = { to: 'CANCELLED', set: CANCEL, fenced: true, where: NOT_HELD };
 
 /**
@@ -26,9 +28,23 @@ export function markCancelled(sql: Sql, a: MaybeFenced & { id: string; lastSeq?:
   return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : asRead ? CANCEL_AS_READ : CANCEL_ATTEMPT, [row]));
 }
 
-/** `markCancelled` without a fence, of many jobs in one statement: per id, the CANCELLED job or null. */
+/** CANCELLED, of many QUEUED or RETRYING jobs in one statement: per id, the CANCELLED job or null. */
 export function markWaitingCancelled(sql: Sql, ids: readonly string[]): Promise<(JobRow | null)[]> {
-  return transition(sql, CANCEL_WAITING, ids.map((id) => ({ id })));
+  return transition(sql, CANCEL_QUEUED, ids.map((id) => ({ id })));
+}
+
+/**
+ * CANCELLED, of many RUNNING jobs under leases that ran out, each as read (`lapsedJobs`; its attempt still,
+ * and still no live lease): per job, the CANCELLED job or null.
+ */
+export function markLapsedCancelled(sql: Sql, jobs: readonly JobRow[]): Promise<(JobRow | null)[]> {
+  return transition(sql, CANCEL_AS_READ, jobs.map((job) => ({ id: job.id, ...fenceAsRead(job) })));
+}
+
+/** The RUNNING jobs among `ids` whose lease ran out (by PostgreSQL's clock): their worker died, or cannot reach PostgreSQL. */
+export function lapsedJobs(sql: Sql, ids: readonly string[]): Promise<JobRow[]> {
+  if (!ids.length) return Promise.resolve([]);
+  return sql.unsafe<JobRow[]>(`select ${JOB_COLUMNS} from jobs where id = any($1::uuid[]) and state = 'RUNNING' and lease_until < now()`, [ids as never]);
 }
 
 /**

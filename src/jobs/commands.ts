@@ -4,7 +4,8 @@
 import { preparing, type Sql } from '../db/client.js';
 import { activeJobsLeft, activeJobsMatching, getJob, getJobs, getJobStates, type ActiveJobFilter } from '../db/jobs.js';
 import { databaseNow } from '../db/client.js';
-import { markWaitingCancelled, requestCancel } from '../db/cancel.js';
+import { lapsedJobs, markLapsedCancelled, markWaitingCancelled, requestCancel } from '../db/cancel.js';
+import { heldByWorkers } from '../messaging/held.js';
 import { rescheduleWaitingJob } from '../db/reschedule.js';
 import type { JobRow } from '../db/schema.js';
 import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';
@@ -33,8 +34,8 @@ type Cancelled = { job: JobRow; outcome: 'cancelled' | 'requested' | 'finished' 
 
 /**
  * The one cancel that `cancelJob` and `cancelJobs` share, of jobs the caller may see. QUEUED/RETRYING (or
- * RUNNING under a dead worker's expired lease) → CANCELLED at once, in one statement (their messages are
- * acked when delivered). RUNNING: the workers are told to abort the handlers (a NATS message each, and the
+ * RUNNING under a dead worker's expired lease: no worker answers that it holds the attempt) → CANCELLED at
+ * once, in one statement (their messages are acked when delivered). RUNNING: the workers are told to abort the handlers (a NATS message each, and the
  * flag their lease renewals read) and record CANCELLED. A job that moved between the two (a claim, a hand-back)
  * is read again and tried again, three rounds in all. Per id: what was done, or nothing for a job gone
  * (deleted meanwhile) or still moving after three rounds.
@@ -45,6 +46,14 @@ async function cancel(deps: JobDeps, ids: readonly string[]): Promise<Map<string
   for (let round = 0; round < 3 && pending.length; round++) {
     const cancelled = await markWaitingCancelled(deps.sql, pending);
     cancelled.forEach((job) => job && done.set(job.id, { job, outcome: 'cancelled' }));
+    // A lease that ran out: its worker died, or is cut off from PostgreSQL (which it cannot renew the lease
+    // through) and runs on, to write its outcome once PostgreSQL answers it again. Asked first, as the
+    // dead-letter sweep does: one that still holds the attempt is told to stop it, below.
+    const lapsed = await lapsedJobs(deps.sql, pending.filter((id) => !done.has(id)));
+    const held = await heldByWorkers(deps, lapsed);
+    if (held.size) deps.log.info({ jobs: [...held] }, 'cancel: lease ran out, but a worker still holds the attempt (cut off from PostgreSQL?); asking it to stop');
+    const lost = await markLapsedCancelled(deps.sql, lapsed.filter((job) => !held.has(job.id)));
+    lost.forEach((job) => job && done.set(job.id, { job, outcome: 'cancelled' }));
     for (const job of await requestCancel(deps.sql, pending.filter((id) => !done.has(id)))) {
       done.set(job.id, { job, outcome: 'requested' });
       try {

@@ -12,7 +12,8 @@ import { isTerminal } from '../jobs/state.js';
 import { orAfter } from '../deadline.js';
 import { repeatAfterEach } from '../repeat.js';
 import { copyToDeadLetters, deadLetterJob, removeStaleCopies, type DeadLetterDeps } from './dead-letters.js';
-import { advisorySchema, heldAttemptBody, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
+import { heldByWorkers as askHolders } from './held.js';
+import { advisorySchema, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
 import { handBack, pullMessages } from './streams.js';
 
 /**
@@ -83,25 +84,11 @@ function refusedWithin(ackWaitMs: number): number {
 /** Abandoned jobs one read of the sweep takes. */
 const ABANDONED_PAGE = 100;
 
-/** How long the sweep waits for a worker to say it still holds an attempt. */
-const HELD_ASK_MS = 1000;
-
 /**
- * The jobs among `jobs` whose attempt a live worker still holds (workers/held-jobs.ts answers): one cut off
- * from PostgreSQL cannot renew the lease, but its in-progress acks keep the message, and it writes the outcome
- * once PostgreSQL answers it again. A dead worker has no subscription left (NATS answers "no responders" at
- * once); a worker that does not answer within HELD_ASK_MS is taken for lost, as is every job with NATS down.
+ * The jobs among `jobs` whose attempt a live worker still holds (held.ts): left to it, with a line in the log.
  */
 async function heldByWorkers(d: DeadLetterDeps, jobs: readonly JobRow[]): Promise<Set<string>> {
-  const answers = await Promise.all(
-    jobs.map((job) =>
-      d.nats.nc.request(d.names.heldSubject(job.id), heldAttemptBody(job), { timeout: HELD_ASK_MS }).then(
-        () => job.id,
-        () => null,
-      ),
-    ),
-  );
-  const held = new Set(answers.filter((id) => id !== null));
+  const held = await askHolders(d, jobs);
   if (held.size) d.log.info({ jobs: [...held] }, 'dead letters: lease ran out, but a worker still holds the attempt (cut off from PostgreSQL?); left to it');
   return held;
 }

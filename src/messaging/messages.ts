@@ -34,7 +34,7 @@ export const jobUpdateSchema = z.object({
 export type JobUpdateMessage = z.infer<typeof jobUpdateSchema> & { state: JobState };
 
 /**
- * Body of the dead-letter sweep's question on a job's held subject (names.ts `heldSubject`): which attempt it
+ * Body of the question on a job's held subject (names.ts `heldSubject`, held.ts): which attempt it
  * asks about. Only the worker holding that very attempt answers.
  */
 export const heldAttemptBody = (job: { series: number; attempts: number }): string => `${job.series}.${job.attempts}`;
