@@ -12,6 +12,7 @@ import { UnreachableCaseError } from '../src/errors.js';
 import type { classifyOutcome } from '../src/jobs/outcome.js';
 import { isTerminal } from '../src/jobs/state.js';
 import { copyToDeadLetters, deadLetterJob, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
+import { HELD_LOOK_AGAIN_MS, heldByWorkers } from '../src/messaging/held.js';
 import type { JobMessage } from '../src/messaging/messages.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { Attempt } from './attempt.js';
@@ -64,7 +65,13 @@ export function createSettler(d: SettleDeps) {
       return m.ack();
     }
     if (job.attempts >= job.maxAttempts) {
-      // Its last attempt's worker died: the attempts are used up.
+      // Its last attempt's worker died: the attempts are used up. Unless that worker, cut off from PostgreSQL
+      // (so its lease ran out), runs on and says so, as the dead-letter sweep asks: then this is a copy of the
+      // message (the holder's in-progress acks keep its own), or its own come back for a moment.
+      if ((await heldByWorkers(d, [job])).size) {
+        log.info({ jobId: job.id }, 'lease ran out, but a worker still holds the last attempt (cut off from PostgreSQL?); left to it');
+        return job.msgSeq !== m.seq ? m.ack() : m.nak(HELD_LOOK_AGAIN_MS);
+      }
       await deadLetterJob(d, job, null, 'worker lost during the last attempt');
       return m.term();
     }

@@ -12,7 +12,7 @@ import { isTerminal } from '../jobs/state.js';
 import { orAfter } from '../deadline.js';
 import { repeatAfterEach } from '../repeat.js';
 import { copyToDeadLetters, deadLetterJob, removeStaleCopies, type DeadLetterDeps } from './dead-letters.js';
-import { heldByWorkers as askHolders } from './held.js';
+import { HELD_LOOK_AGAIN_MS, heldByWorkers as askHolders } from './held.js';
 import { advisorySchema, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
 import { handBack, pullMessages } from './streams.js';
 
@@ -93,8 +93,6 @@ async function heldByWorkers(d: DeadLetterDeps, jobs: readonly JobRow[]): Promis
   return held;
 }
 
-/** How soon an advisory is handled again for an attempt a worker said it holds (its lease ran out). */
-const HELD_LOOK_AGAIN_MS = 5000;
 
 /**
  * Whether a live worker still holds a RUNNING job's attempt, as ms to wait before looking again (0: none

@@ -3,7 +3,8 @@
  * answers for the attempts it runs or is claiming: workers/held-jobs.ts). A lease that ran out says only that
  * PostgreSQL heard nothing from the holder: one cut off from PostgreSQL cannot renew it, but runs on, and writes
  * the outcome once PostgreSQL answers it again. The dead-letter sweep and advisories ask before failing such a
- * job, a cancel before cancelling it at once.
+ * job, a worker given a copy of a last attempt's message before failing it, a cancel before cancelling it at
+ * once.
  */
 import type { JobRow } from '../db/schema.js';
 import type { Nats } from './connect.js';
@@ -12,6 +13,12 @@ import type { Names } from './names.js';
 
 /** How long to wait for a worker to say it still holds an attempt. */
 const HELD_ASK_MS = 1000;
+
+/**
+ * How soon to look again at a job a worker said it holds though its lease ran out (an advisory handled again,
+ * a delivery of its last attempt redelivered).
+ */
+export const HELD_LOOK_AGAIN_MS = 5000;
 
 /**
  * The jobs among `jobs` whose attempt a live worker still holds. A dead worker has no subscription left (NATS
