@@ -12,7 +12,8 @@ import { isJobMessage, type OutboxEntry } from './outbox.js';
  * due) untouched for `staleMs`, and RUNNING with a lease expired for `staleMs`. A scheduled job is not one of
  * them until `staleMs` after its `runAt`: before then its message is absent on purpose (its outbox entry waits). `messageSeq` is the stream
  * sequence of the job's current message, if known: recorded by its claim, or (not claimed since it was
- * published) on its outbox entry.
+ * published) on its newest published outbox entry. Not the highest sequence: in a stream made again, which
+ * numbers from 1, a fresh message's is lower than the lost one's, and the job looked lost again at every pass.
  */
 export async function findStaleJobs(
   sql: Sql,
@@ -22,7 +23,8 @@ export async function findStaleJobs(
 ): Promise<(JobRow & StaleCursor & { messageSeq: number | null })[]> {
   return sql.unsafe<(JobRow & StaleCursor & { messageSeq: number | null })[]>(
     `select ${JOB_COLUMNS}, updated_at::text as "cursorAt",
-       coalesce(msg_seq, (select max(o.stream_seq) from outbox o where o.job_id = jobs.id and ${isJobMessage('o')}))::float8 as "messageSeq"
+       coalesce(msg_seq, (select o.stream_seq from outbox o where o.job_id = jobs.id and ${isJobMessage('o')} and o.stream_seq is not null
+                          order by o.id desc limit 1))::float8 as "messageSeq"
      from jobs
      where state in ('QUEUED', 'RETRYING', 'RUNNING')
        and updated_at < now() - $1 * interval '1 millisecond'

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gql, SUBMIT } from '../support/graphql.js';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { createTestEnv, startTestApp, type TestApp } from '../support/app.js';
 import { eventually } from '../support/streams.js';
 import { purgePublished } from '../../src/db/outbox.js';
 
@@ -17,10 +17,12 @@ afterAll(async () => {
 });
 
 const submit = async () => (await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 } } })).body.data.submitJob.job.id as string;
-// The stream sequence of the job's current message: its outbox entry's until a worker claims it.
+// The stream sequence of the job's current message: its newest published outbox entry's until a worker claims it.
 const seqOf = async (id: string) =>
-  (await t.app.deps.sql`select coalesce(msg_seq, (select max(stream_seq) from outbox o where o.job_id = jobs.id))::int as s
-                        from jobs where id = ${id}`)[0]!.s as number | null;
+  (
+    await t.app.deps.sql`select coalesce(msg_seq, (select stream_seq from outbox o where o.job_id = jobs.id and stream_seq is not null
+                          order by o.id desc limit 1))::int as s from jobs where id = ${id}`
+  )[0]!.s as number | null;
 
 it('re-publishes a queued job whose message is gone, and leaves alone one whose message is there', async () => {
   const { nats, names } = t.app.deps;
@@ -135,4 +137,32 @@ it('re-queues a running job whose worker and message are both gone once, not aga
     if (id === running) ids.push(id);
   }
   expect(ids).toEqual([running]);
+});
+
+it('re-queues a waiting job once in a stream made again that has not reached its old sequence yet', async () => {
+  // The new message's sequence is lower than the lost one's. The reconciler took the highest sequence of the
+  // job's outbox entries for its message: the lost one's, so every pass found it gone and published another copy.
+  const own = await createTestEnv();
+  const app = await startTestApp({ env: own, handlers: null, config: { RECONCILE_AFTER_MS: '1000' } });
+  try {
+    const { nats, names, relay, sql } = app.app.deps;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await gql(app.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1 } } })).body.data.submitJob.job.id);
+    const waiting = ids.at(-1)!;
+    await eventually(async () => (await sql`select 1 from outbox where job_id = ${waiting} and stream_seq = 5`).length > 0, 'the last is published at 5');
+    for (const id of ids.slice(0, -1)) await gql(app.url, `mutation($id: ID!) { cancelJob(id: $id) { job { state } } }`, { id });
+
+    const { config } = await nats.jsm.streams.info(names.jobsStream);
+    expect(await nats.jsm.streams.delete(names.jobsStream)).toBe(true);
+    await nats.jsm.streams.add(config);
+    await sql`update jobs set updated_at = updated_at - interval '1 hour' where id = ${waiting}`;
+    const copies = async () => (await nats.jsm.streams.info(names.jobsStream)).state.messages;
+    await eventually(async () => (await copies()) === 1, 'the waiting job is re-queued', 30_000);
+    await eventually(async () => (await sql`select 1 from outbox where job_id = ${waiting} and stream_seq = 1`).length > 0, 'at 1');
+    for (let i = 0; i < 3; i++) expect(await relay.reconcileOnce()).toBe(0);
+    expect(await copies()).toBe(1);
+    expect((await nats.jsm.streams.getMessage(names.jobsStream, { seq: 1 }))?.json<{ id: string }>().id).toBe(waiting);
+  } finally {
+    await app.dispose();
+  }
 });
