@@ -70,7 +70,9 @@ export function createSettler(d: SettleDeps) {
       // message (the holder's in-progress acks keep its own), or its own come back for a moment.
       if ((await heldByWorkers(d, [job])).size) {
         log.info({ jobId: job.id }, 'lease ran out, but a worker still holds the last attempt (cut off from PostgreSQL?); left to it');
-        return job.msgSeq !== m.seq ? m.ack() : m.nak(HELD_LOOK_AGAIN_MS);
+        // A copy is dropped; with `msg_seq` null (the reconciler's copy: the holder's own message was lost) it is
+        // kept, or the next reconciler pass would find the job's message gone and publish another.
+        return job.msgSeq !== null && job.msgSeq !== m.seq ? m.ack() : m.nak(HELD_LOOK_AGAIN_MS);
       }
       await deadLetterJob(d, job, null, 'worker lost during the last attempt');
       return m.term();

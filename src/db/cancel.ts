@@ -19,8 +19,8 @@ const CANCEL_AS_READ: Transition = { to: 'CANCELLED', set: CANCEL, fenced: true,
 
 /**
  * CANCELLED. Without a fence: a job no worker holds: QUEUED, RETRYING, or RUNNING under a lease that has
- * expired (its worker died; `cancelJob` and a redelivery of its message cancel it this way, and the
- * dead-letter sweep with `asRead`, the job's fence as it read it); null while a live lease holds it. With a
+ * expired (its worker died; a redelivery of its message with the cancel asked for cancels it this way, and the
+ * dead-letter component with `asRead`, the job's fence as it read it); null while a live lease holds it. With a
  * fence (and `lastSeq`): that running attempt, stopped by its worker.
  */
 export function markCancelled(sql: Sql, a: MaybeFenced & { id: string; lastSeq?: number; asRead?: boolean }) {

@@ -34,8 +34,9 @@ type Cancelled = { job: JobRow; outcome: 'cancelled' | 'requested' | 'finished' 
 
 /**
  * The one cancel that `cancelJob` and `cancelJobs` share, of jobs the caller may see. QUEUED/RETRYING (or
- * RUNNING under a dead worker's expired lease: no worker answers that it holds the attempt) → CANCELLED at
- * once, in one statement (their messages are acked when delivered). RUNNING: the workers are told to abort the handlers (a NATS message each, and the
+ * RUNNING under a dead worker's expired lease: no worker answers, within 1 s, that it holds the attempt) →
+ * CANCELLED at once, one statement for the waiting ones and one for those (their messages are acked when
+ * delivered). RUNNING: the workers are told to abort the handlers (a NATS message each, and the
  * flag their lease renewals read) and record CANCELLED. A job that moved between the two (a claim, a hand-back)
  * is read again and tried again, three rounds in all. Per id: what was done, or nothing for a job gone
  * (deleted meanwhile) or still moving after three rounds.

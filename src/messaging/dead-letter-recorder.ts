@@ -12,7 +12,7 @@ import { isTerminal } from '../jobs/state.js';
 import { orAfter } from '../deadline.js';
 import { repeatAfterEach } from '../repeat.js';
 import { copyToDeadLetters, deadLetterJob, removeStaleCopies, type DeadLetterDeps } from './dead-letters.js';
-import { HELD_LOOK_AGAIN_MS, heldByWorkers as askHolders } from './held.js';
+import { HELD_LOOK_AGAIN_MS, heldByWorkers } from './held.js';
 import { advisorySchema, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
 import { handBack, pullMessages } from './streams.js';
 
@@ -87,12 +87,11 @@ const ABANDONED_PAGE = 100;
 /**
  * The jobs among `jobs` whose attempt a live worker still holds (held.ts): left to it, with a line in the log.
  */
-async function heldByWorkers(d: DeadLetterDeps, jobs: readonly JobRow[]): Promise<Set<string>> {
-  const held = await askHolders(d, jobs);
+async function heldLogged(d: DeadLetterDeps, jobs: readonly JobRow[]): Promise<Set<string>> {
+  const held = await heldByWorkers(d, jobs);
   if (held.size) d.log.info({ jobs: [...held] }, 'dead letters: lease ran out, but a worker still holds the attempt (cut off from PostgreSQL?); left to it');
   return held;
 }
-
 
 /**
  * Whether a live worker still holds a RUNNING job's attempt, as ms to wait before looking again (0: none
@@ -106,7 +105,7 @@ async function heldByWorkers(d: DeadLetterDeps, jobs: readonly JobRow[]): Promis
 async function heldFor(d: DeadLetterDeps, job: JobRow): Promise<number> {
   const left = await leaseLeftMs(d.sql, job.id);
   if (left > 0) return left + 100;
-  return (await heldByWorkers(d, [job])).size ? HELD_LOOK_AGAIN_MS : 0;
+  return (await heldLogged(d, [job])).size ? HELD_LOOK_AGAIN_MS : 0;
 }
 
 /**
@@ -114,13 +113,17 @@ async function heldFor(d: DeadLetterDeps, job: JobRow): Promise<number> {
  * deferred one too: a job left to its worker for that long (its timeout may be weeks) would have no advisory
  * left to fail or re-queue it should that worker die or ask for a retry. So an advisory that has waited half
  * the stream's max_age is published again (the copy, with the same body, kept as long again) and the old one
- * acked; a crash between leaves two, and the second finds the job settled by the first. The delay never passes
+ * acked (handled again before the ack landed, within the stream's duplicate window, it is not published twice:
+ * its id). The delay never passes
  * half the max_age either.
  */
 async function lookAgain(d: DeadLetterDeps, m: JsMsg, ms: number): Promise<void> {
-  const maxAgeMs = Number((await d.nats.jsm.streams.info(d.names.advisoryStream)).config.max_age) / 1e6;
+  const info = await d.nats.jsm.streams.info(d.names.advisoryStream).catch(() => null);
+  if (!info) return m.nak(ms); // NATS busy or cut: not sooner than asked (the stream keeps it days yet)
+  const maxAgeMs = Number(info.config.max_age) / 1e6;
   if (maxAgeMs > 0 && Date.now() - m.time.getTime() >= maxAgeMs / 2) {
-    await d.nats.js.publish(m.subject, m.data);
+    // Its id (the old one's sequence) drops a second copy, should this one be handled again (its ack lost).
+    await d.nats.js.publish(m.subject, m.data, { msgID: `republished-${m.seq}` });
     m.ack();
     d.log.info({ seq: m.seq }, 'dead letters: advisory kept waiting past half its stream\'s max_age; published it again');
   } else {
@@ -193,7 +196,7 @@ export async function startDeadLetterRecorder(
     const seen: string[] = [];
     for (let more = true; more; ) {
       const jobs = await findAbandonedJobs(d.sql, 2 * o.ackWaitMs, ABANDONED_PAGE, seen);
-      const held = await heldByWorkers(d, jobs);
+      const held = await heldLogged(d, jobs);
       for (const job of jobs) {
         if (stopped) return taken;
         seen.push(job.id);
