@@ -12,7 +12,7 @@ import { UnreachableCaseError } from '../src/errors.js';
 import type { classifyOutcome } from '../src/jobs/outcome.js';
 import { isTerminal } from '../src/jobs/state.js';
 import { copyToDeadLetters, deadLetterJob, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
-import { HELD_LOOK_AGAIN_MS, heldByWorkers } from '../src/messaging/held.js';
+import { HELD_LOOK_AGAIN_MS, heldByWorkers, PAST_LEASE_MS } from '../src/messaging/held.js';
 import type { JobMessage } from '../src/messaging/messages.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { Attempt } from './attempt.js';
@@ -55,7 +55,7 @@ export function createSettler(d: SettleDeps) {
       // and be dead-lettered, failing the running job. (Should the holder die, its lease runs out and the
       // reconciler queues the job again.)
       if (job.msgSeq !== m.seq) return m.ack();
-      return m.nak(Math.max(100, job.leaseUntil.getTime() - Date.now() + 100)); // another worker holds it
+      return m.nak(Math.max(100, job.leaseUntil.getTime() - Date.now() + PAST_LEASE_MS)); // another worker holds it
     }
     if (job.cancelRequested) {
       // Waiting, or RUNNING under a dead worker's expired lease: the cancel it was asked for.

@@ -12,7 +12,7 @@ import { isTerminal } from '../jobs/state.js';
 import { orAfter } from '../deadline.js';
 import { repeatAfterEach } from '../repeat.js';
 import { copyToDeadLetters, deadLetterJob, removeStaleCopies, type DeadLetterDeps } from './dead-letters.js';
-import { HELD_LOOK_AGAIN_MS, heldByWorkers } from './held.js';
+import { HELD_LOOK_AGAIN_MS, heldByWorkers, PAST_LEASE_MS } from './held.js';
 import { advisorySchema, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
 import { handBack, pullMessages } from './streams.js';
 
@@ -78,7 +78,7 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory, o: { ackWai
  * at least one AckWait per delivery.
  */
 function refusedWithin(ackWaitMs: number): number {
-  return ackWaitMs + 100 + 5000;
+  return ackWaitMs + PAST_LEASE_MS + 5000;
 }
 
 /** Abandoned jobs one read of the sweep takes. */
@@ -104,7 +104,7 @@ async function heldLogged(d: DeadLetterDeps, jobs: readonly JobRow[]): Promise<S
  */
 async function heldFor(d: DeadLetterDeps, job: JobRow): Promise<number> {
   const left = await leaseLeftMs(d.sql, job.id);
-  if (left > 0) return left + 100;
+  if (left > 0) return left + PAST_LEASE_MS;
   return (await heldLogged(d, [job])).size ? HELD_LOOK_AGAIN_MS : 0;
 }
 

@@ -20,6 +20,9 @@ const HELD_ASK_MS = 1000;
  */
 export const HELD_LOOK_AGAIN_MS = 5000;
 
+/** How long after a holder's lease ends a delivery refused for it comes again (a nak of the lease's rest + this). */
+export const PAST_LEASE_MS = 100;
+
 /**
  * The jobs among `jobs` whose attempt a live worker still holds. A dead worker has no subscription left (NATS
  * answers "no responders" at once); a worker that does not answer within HELD_ASK_MS is taken for lost, as is
