@@ -46,6 +46,12 @@ export interface NewJob {
 /** Tries of `insertJobs` for a key whose job is deleted between its insert and its read. */
 export const INSERT_ROUNDS = 3;
 
+/** What a submit's insert answers: the jobs it inserted (with their outbox entries), and those holding keys it found taken. */
+export interface InsertResult {
+  inserted: { job: JobRow; outbox: OutboxEntry }[];
+  existing: KeyedJobRow[];
+}
+
 /**
  * Inserts jobs (QUEUED, seq 1) and their outbox entries in one statement, so one transaction. The history's
  * first row (seq 1, QUEUED) is not stored: the `job_history` view derives it from the job row.
@@ -55,32 +61,42 @@ export const INSERT_ROUNDS = 3;
  * deleted it between the two): the key is free again, and such jobs are inserted anew, in up to
  * `rounds` rounds in all. A key still answered by neither (deleted again each time) is left out of both.
  *
+ * A statement that fails once an insert has committed (the read of the taken keys' jobs, or a later round's
+ * insert) does not throw: what was committed is answered, and `unanswered` holds the error, which is the
+ * answer of the inputs in neither list. A group of submits (`createJobInserter`) so answers each call by its
+ * own jobs: a call without keys was committed and is answered with its jobs, not an error that a client would
+ * retry into a second job.
+ *
  * When `sql` is a transaction, give `rounds` 1: the keys inserted stay taken until the commit, so a second
  * round would take a freed key after them, out of (owner, key) order, and could deadlock with another
  * transaction that took that key and waits for one of them. Run the whole transaction again instead.
  */
-export async function insertJobs(
-  sql: Sql,
-  input: NewJob[],
-  rounds = INSERT_ROUNDS,
-): Promise<{ inserted: { job: JobRow; outbox: OutboxEntry }[]; existing: KeyedJobRow[] }> {
-  const out: { inserted: { job: JobRow; outbox: OutboxEntry }[]; existing: KeyedJobRow[] } = { inserted: [], existing: [] };
+export async function insertJobs(sql: Sql, input: NewJob[], rounds = INSERT_ROUNDS): Promise<InsertResult & { unanswered?: unknown }> {
+  const out: InsertResult = { inserted: [], existing: [] };
   let pending = input;
   for (let round = 0; round < rounds && pending.length; round++) {
-    const r = await insertRound(sql, pending);
-    out.inserted.push(...r.inserted);
-    out.existing.push(...r.existing);
-    const found = new Set(r.existing.map((j) => `${j.owner}\u0000${j.idempotencyKey}`));
-    pending = r.missing.filter((j) => !found.has(`${j.owner}\u0000${j.idempotencyKey}`));
+    try {
+      const r = await insertRound(sql, pending, (inserted) => out.inserted.push(...inserted));
+      out.existing.push(...r.existing);
+      const found = new Set(r.existing.map((j) => `${j.owner}\u0000${j.idempotencyKey}`));
+      pending = r.missing.filter((j) => !found.has(`${j.owner}\u0000${j.idempotencyKey}`));
+    } catch (e) {
+      if (!out.inserted.length) throw e; // nothing of it was written
+      return { ...out, unanswered: e };
+    }
   }
   return out;
 }
 
-/** One try of `insertJobs`: what it inserted, the existing jobs of the keys it found taken, and those inputs. */
+/**
+ * One try of `insertJobs`: what it inserted (handed to `committed` as soon as the insert answers), the existing
+ * jobs of the keys it found taken, and those inputs.
+ */
 async function insertRound(
   sql: Sql,
   input: NewJob[],
-): Promise<{ inserted: { job: JobRow; outbox: OutboxEntry }[]; existing: KeyedJobRow[]; missing: NewJob[] }> {
+  committed: (inserted: InsertResult['inserted']) => void,
+): Promise<{ existing: KeyedJobRow[]; missing: NewJob[] }> {
   const rows = input.map((j) => ({
     id: j.id,
     owner: j.owner,
@@ -128,6 +144,7 @@ async function insertRound(
       outbox: { id: Number(r.outboxId), jobId: j.id, subject: j.subject, msgId: j.id, body: r.outboxBody, traceparent: j.traceparent, notBefore: j.runAt ?? null },
     };
   });
+  committed(inserted); // before the read, which can fail
   const insertedIds = new Set(result.map((r) => r.id));
   const missing = input.filter((j) => j.idempotencyKey !== null && !insertedIds.has(j.id));
   const existing = missing.length
@@ -137,7 +154,7 @@ async function insertRound(
         [missing.map((j) => j.owner), missing.map((j) => j.idempotencyKey!)] as never,
       )
     : [];
-  return { inserted, existing, missing };
+  return { existing, missing };
 }
 
 /**
@@ -242,27 +259,33 @@ export async function getEvents(sql: Sql, jobId: string, afterSeq = 0, limit: nu
   );
 }
 
-export type InsertResult = Awaited<ReturnType<typeof insertJobs>>;
-
 /**
  * Group commit for submits (`groupCommit`): concurrent submits are inserted together, in one statement and
  * one commit. Each caller gets back its own jobs: those it inserted, and the existing ones its idempotency
- * keys matched.
+ * keys matched. A call some of whose jobs went unanswered (`insertJobs`' `unanswered`: a read of taken keys
+ * failed after the insert committed) fails with that error; the others are answered.
  */
 export function createJobInserter(sql: Sql, maxRows = 1000): (jobs: NewJob[]) => Promise<InsertResult> {
   const keyOf = (owner: string, key: string | null) => `${owner}\u0000${key}`;
-  return groupCommit(
-    async (calls: NewJob[][]) => {
+  const grouped = groupCommit(
+    async (calls: NewJob[][]): Promise<(InsertResult | { failed: unknown })[]> => {
       const r = await insertJobs(sql, calls.flat());
       return calls.map((jobs) => {
         const ids = new Set(jobs.map((j) => j.id));
         const keys = new Set(jobs.filter((j) => j.idempotencyKey !== null).map((j) => keyOf(j.owner, j.idempotencyKey)));
-        return {
+        const mine: InsertResult = {
           inserted: r.inserted.filter((x) => ids.has(x.job.id)),
           existing: r.existing.filter((j) => keys.has(keyOf(j.owner, j.idempotencyKey))),
         };
+        const answered = mine.inserted.length + new Set(mine.existing.map((j) => keyOf(j.owner, j.idempotencyKey))).size;
+        return r.unanswered !== undefined && answered < ids.size ? { failed: r.unanswered } : mine;
       });
     },
     { maxSize: maxRows, sizeOf: (jobs) => jobs.length },
   );
+  return async (jobs) => {
+    const r = await grouped(jobs);
+    if ('failed' in r) throw r.failed;
+    return r;
+  };
 }

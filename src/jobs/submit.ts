@@ -170,6 +170,7 @@ async function insertInTransaction(
       return (await sql.begin(async (raw) => {
         const tx = preparing(raw) as unknown as Sql;
         const result = await insertJobs(tx, jobs, 1);
+        if (result.unanswered !== undefined) throw result.unanswered; // rolled back: nothing of it is written
         // Each job is inserted or answered by the one job holding its key (`jobs` has each key once).
         if (result.inserted.length + result.existing.length < jobs.length) throw round < INSERT_ROUNDS ? new KeyFreed() : keyBeingDeleted();
         const errors = checkKeys?.(result.existing) ?? [];
