@@ -6,6 +6,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { markCancelled } from '../src/db/cancel.js';
 import { markFailed, markQueuedAgain, markRetrying, type Success } from '../src/db/transitions.js';
+import { databaseNow } from '../src/db/client.js';
 import { getJob } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { UnreachableCaseError } from '../src/errors.js';
@@ -47,7 +48,11 @@ export function createSettler(d: SettleDeps) {
       }
       return m.ack();
     }
-    if (job.state === 'RUNNING' && job.leaseUntil && job.leaseUntil.getTime() > Date.now()) {
+    // The job's times (lease, next attempt, runAt) are PostgreSQL's: judged and waited for by its clock, not this
+    // machine's, which may run ahead (a delivery nak'ed for 1 s until due, again and again, would use up its
+    // deliveries and be dead-lettered unrun) or behind.
+    const now = (await persist('read', () => databaseNow(sql))).getTime();
+    if (job.state === 'RUNNING' && job.leaseUntil && job.leaseUntil.getTime() > now) {
       // Held under a live lease, and not from this message: claimed from another one (a copy the reconciler
       // published once the lease had run out), or msg_seq is null: the reconciler queued a copy (which clears
       // it) and the holder's renewal took the lease back before anyone claimed the copy. This one is a stale
@@ -55,7 +60,7 @@ export function createSettler(d: SettleDeps) {
       // and be dead-lettered, failing the running job. (Should the holder die, its lease runs out and the
       // reconciler queues the job again.)
       if (job.msgSeq !== m.seq) return m.ack();
-      return m.nak(Math.max(100, job.leaseUntil.getTime() - Date.now() + PAST_LEASE_MS)); // another worker holds it
+      return m.nak(Math.max(100, job.leaseUntil.getTime() - now + PAST_LEASE_MS)); // another worker holds it
     }
     if (job.cancelRequested) {
       // Waiting, or RUNNING under a dead worker's expired lease: the cancel it was asked for.
@@ -81,7 +86,7 @@ export function createSettler(d: SettleDeps) {
     // later), or before a scheduled job's runAt (published early by an API older than migration 0012; already in
     // the stream when rescheduled later): then.
     const at = job.state === 'RETRYING' ? job.nextAttemptAt : job.state === 'QUEUED' ? job.runAt : null;
-    const due = at ? at.getTime() - Date.now() : 0;
+    const due = at ? at.getTime() - now : 0;
     m.nak(due > 0 ? due + 100 : 1000);
   }
 

@@ -110,8 +110,11 @@ export function spawnApiThroughWrapper(env: Record<string, string>): Promise<Lon
   return spawnLongrun('scripts/launch.mjs', ['--input-type=module', '-e', wrapper], { ...API_ENV, ...env }, /GraphiQL: (\S+)/);
 }
 
-/** A worker process (`withEffects`: also runs `test.effect`). */
-export function spawnWorker(env: Record<string, string>, o: { withEffects?: boolean } = {}): Promise<LongrunProcess> {
-  const entry = o.withEffects ? 'test/support/entries/worker.ts' : 'workers/main.ts';
+/**
+ * A worker process (`withEffects`: also runs `test.effect`; `clockAhead`: also runs `test.soon`, its clock
+ * `CLOCK_AHEAD_MS` ahead of the machine's).
+ */
+export function spawnWorker(env: Record<string, string>, o: { withEffects?: boolean; clockAhead?: boolean } = {}): Promise<LongrunProcess> {
+  const entry = o.clockAhead ? 'test/support/entries/worker-clock-ahead.ts' : o.withEffects ? 'test/support/entries/worker.ts' : 'workers/main.ts';
   return spawnLongrun(entry, ['--import', 'tsx', entry], { METRICS_PORT: '0', ...env }, /longrun worker started/);
 }
