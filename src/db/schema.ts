@@ -58,7 +58,11 @@ export const jobs = pgTable(
     /** Attempt series: 1 at submit, +1 on each `retryJob` replay. */
     series: integer('series').notNull().default(1),
     cancelRequested: boolean('cancel_requested').notNull().default(false),
-    /** While RUNNING: the claim is the worker's until then; it renews it with every in-progress ack. */
+    /**
+     * While RUNNING: the claim is the worker's until then; it renews it with every in-progress ack. Kept when the
+     * attempt asks for a retry or is handed back (RETRYING, QUEUED again): the end of the last lease, which the
+     * dead-letter recorder weighs an advisory against (dead-letter-recorder.ts). Null once finished or cancelled.
+     */
     leaseUntil: ts('lease_until'),
     /**
      * The claim's own token, chosen by its worker: a worker whose claim committed but whose answer was lost

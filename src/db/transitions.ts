@@ -249,7 +249,8 @@ export const NOT_CANCELLING = 'not cancel_requested';
 const RETRY: Transition = {
   to: 'RETRYING',
   fenced: true,
-  set: `error = x.message, lease_until = null, next_attempt_at = now() + x.delay_ms * interval '1 millisecond', ${LAST_REPORT}`,
+  // `lease_until` kept: the end of the last lease (the dead-letter recorder's advisory window, schema.ts).
+  set: `error = x.message, next_attempt_at = now() + x.delay_ms * interval '1 millisecond', ${LAST_REPORT}`,
   where: NOT_CANCELLING,
   columns: { delay_ms: 'int', ...LAST_REPORT_COLUMNS },
 };
@@ -309,7 +310,7 @@ const HAND_BACK: Transition = {
   to: 'QUEUED',
   from: ['RUNNING'],
   fenced: true,
-  set: `attempts = attempts - 1, started_at = null, lease_until = null, progress = 0, progress_message = null`,
+  set: `attempts = attempts - 1, started_at = null, progress = 0, progress_message = null`, // `lease_until` kept, as RETRY's
   where: NOT_CANCELLING,
 };
 

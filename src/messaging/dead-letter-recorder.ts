@@ -42,7 +42,7 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory, o: { ackWai
     return;
   }
   if (maxDeliver) {
-    if ((job.state === 'QUEUED' || job.state === 'RETRYING') && a.timestamp && job.updatedAt > job.createdAt && job.updatedAt.getTime() > Date.parse(a.timestamp) - refusedWithin(o.ackWaitMs)) {
+    if ((job.state === 'QUEUED' || job.state === 'RETRYING') && a.timestamp && job.updatedAt > job.createdAt && Date.parse(a.timestamp) < refusalsEnd(job, o.ackWaitMs)) {
       // Waiting again since about when JetStream gave up on its message: its worker, left to it while it held
       // the attempt (below), asked for a retry or handed it back as the advisory waited, or between the last
       // delivery other workers refused (nak'ed until the lease ends, at most an AckWait) and the advisory, which
@@ -71,14 +71,16 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory, o: { ackWai
 }
 
 /**
- * How long before an advisory a job's write may have come and still have been held while JetStream used up
- * its message's deliveries: the last refusal's delay (the lease's rest, at most an AckWait, + 100 ms), and
- * 5 s for PostgreSQL's clock (the job's `updatedAt`) and nats-server's (the advisory's) disagreeing. A job
- * whose message crashed its workers before any claim (a poison message) was last written long before that:
- * at least one AckWait per delivery.
+ * Until when an advisory may come from deliveries refused while the job's last attempt held it: the last
+ * refusal waits out the lease (the worker's own AckWait: up to the end of the last lease, which a retry or
+ * hand-back keeps in `lease_until`) + 100 ms, and nats-server raises the advisory when that delivery would
+ * come again. Plus 5 s for PostgreSQL's clock (the lease's) and nats-server's (the advisory's) disagreeing.
+ * A job written without a lease kept (before it was kept) is given this process's AckWait from its write.
+ * A job whose message crashed its workers before any claim (a poison message) has no lease and was last
+ * written long before: at least one AckWait per delivery.
  */
-function refusedWithin(ackWaitMs: number): number {
-  return ackWaitMs + PAST_LEASE_MS + 5000;
+function refusalsEnd(job: JobRow, ackWaitMs: number): number {
+  return Math.max(job.leaseUntil?.getTime() ?? 0, job.updatedAt.getTime() + ackWaitMs) + PAST_LEASE_MS + 5000;
 }
 
 /** Abandoned jobs one read of the sweep takes. */

@@ -8,7 +8,8 @@
  * its message is removed. A job whose handler asks for a retry then (its nak ignored: the message is out of
  * deliveries) gets a fresh message and its next attempt, rather than being failed as "deliveries exhausted".
  *
- * Max-deliver is 3 and AckWait 1 s: the advisory comes about 3 s after the cut, which lasts 5 s more.
+ * Max-deliver is 3 and AckWait 1 s: the advisory comes about 3 s after the cut, which lasts 5 s more. The last
+ * case's worker has an AckWait (so lease) of 8 s, the API's 1 s.
  */
 import { expect, it } from 'vitest';
 import { z } from 'zod';
@@ -44,11 +45,16 @@ const heldHandler = defineHandler(heldJob, async (p, ctx) => {
 
 const types = [...BUILTIN_JOB_TYPES, heldJob];
 /** `direct`: the API (and, once the job runs, a second worker); `proxied`: the worker that runs the job, on NATS through the proxy. */
-const f = useProxiedApps({
-  service: 'NATS_URL',
-  direct: { types, handlers: null, config: { ACK_WAIT_MS: '1000' } },
-  proxied: { types, handlers: [heldHandler], config: { ACK_WAIT_MS: '1000' } },
-});
+const apps = (workerAckWaitMs: number) =>
+  useProxiedApps({
+    service: 'NATS_URL',
+    direct: { types, handlers: null, config: { ACK_WAIT_MS: '1000' } },
+    proxied: { types, handlers: [heldHandler], config: { ACK_WAIT_MS: String(workerAckWaitMs) } },
+  });
+type Apps = ReturnType<typeof apps>;
+const f = apps(1000);
+/** The worker that runs the job holds it on a lease (its AckWait) 8 times the API's. */
+const longLease = apps(8000);
 
 /**
  * Runs a job on the proxied worker and cuts that worker off from NATS until JetStream has given up on the
@@ -57,15 +63,15 @@ const f = useProxiedApps({
 async function runThroughCut(failFirst: boolean, advisoryMaxAgeMs?: number) {
   const { env, proxy, direct: api } = f;
   const { nats, names } = api.app.deps;
-  const before = await advisories();
-  const id = await submitRunning(failFirst);
+  const before = await advisories(f);
+  const id = await submitRunning(f, failFirst);
 
   const second = workerSwitch(api, [heldHandler]);
   await second.start();
   try {
     const reopen = proxy.hold();
     try {
-      await eventually(async () => ((await advisories()) > before ? true : undefined), 20_000, 'JetStream gave up on the message');
+      await eventually(async () => ((await advisories(f)) > before ? true : undefined), 20_000, 'JetStream gave up on the message');
       if (advisoryMaxAgeMs) await setAdvisoryMaxAge(advisoryMaxAgeMs);
       // Handled by now, and again (about once per lease) while the cut lasts.
       for (const ms of advisoryMaxAgeMs ? [2000, 3000, 3000] : [2000, 3000]) {
@@ -90,16 +96,16 @@ async function runThroughCut(failFirst: boolean, advisoryMaxAgeMs?: number) {
 }
 
 /** How many advisories the advisory stream holds. */
-async function advisories(): Promise<number> {
-  const { nats, names } = f.direct.app.deps;
+async function advisories(apps: Apps): Promise<number> {
+  const { nats, names } = apps.direct.app.deps;
   return (await nats.jsm.streams.info(names.advisoryStream)).state.messages;
 }
 
 /** Submits a held job and waits for the proxied worker to run it; answers its id. */
-async function submitRunning(failFirst: boolean): Promise<string> {
+async function submitRunning(apps: Apps, failFirst: boolean): Promise<string> {
   letGo = false;
   ran.length = 0;
-  const submitted = await gql(f.direct.url, SUBMIT, { input: { type: 'test.held', payload: { failFirst } } });
+  const submitted = await gql(apps.direct.url, SUBMIT, { input: { type: 'test.held', payload: { failFirst } } });
   expect(submitted.body.errors).toBeUndefined();
   const id = submitted.body.data.submitJob.job.id as string;
   await eventually(async () => (ran.includes(`${id}:1`) ? true : undefined), 20_000, 'the proxied worker runs the job');
@@ -134,36 +140,53 @@ it('an advisory left waiting longer than its stream keeps messages is kept: the 
   expect(ran).toEqual([`${id}:1`, `${id}:2`]);
 }, 90_000);
 
-it('a job whose handler asks for a retry after the last refused delivery, before JetStream raises the advisory, gets its next attempt', async () => {
-  // nats-server raises the advisory when the last delivery (refused by the second worker: nak'ed until the
-  // lease ends) would come again, so a retry written in between is older than the advisory. It used to be
-  // failed as "deliveries exhausted", with an attempt left.
-  const { env, proxy, direct: api } = f;
+/**
+ * nats-server raises the advisory when the last delivery (refused by the second worker: nak'ed until the
+ * lease ends) would come again, so a retry written in between is older than the advisory. It used to be
+ * failed as "deliveries exhausted", with an attempt left. Runs a job whose handler asks for a retry once the
+ * second worker refused the last delivery; answers the job's end.
+ */
+async function retryAfterLastRefusal(apps: Apps, waitMs: number) {
+  const { env, proxy, direct: api } = apps;
   const { nats, names } = api.app.deps;
   const deliveries = async () => (await nats.jsm.consumers.info(names.jobsStream, names.workerConsumer('test.held'))).delivered.consumer_seq;
-  const before = await advisories();
+  const before = await advisories(apps);
   const delivered = await deliveries();
-  const id = await submitRunning(true);
+  const id = await submitRunning(apps, true);
   const second = workerSwitch(api, [heldHandler]);
   await second.start();
   try {
     const reopen = proxy.hold();
     try {
-      await eventually(async () => ((await deliveries()) >= delivered + 3 ? true : undefined), 20_000, 'the second worker refused the last delivery');
+      await eventually(async () => ((await deliveries()) >= delivered + 3 ? true : undefined), waitMs, 'the second worker refused the last delivery');
       letGo = true; // the proxied worker, cut off from NATS only, writes its retry
       await eventually(async () => ((await env.sql`select state from jobs where id = ${id}`)[0]!.state === 'RETRYING' ? true : undefined), 10_000, 'the retry is written');
-      expect(await advisories()).toBe(before); // before the advisory
-      await eventually(async () => ((await advisories()) > before ? true : undefined), 20_000, 'JetStream gave up on the message');
+      expect(await advisories(apps)).toBe(before); // before the advisory
+      await eventually(async () => ((await advisories(apps)) > before ? true : undefined), waitMs, 'JetStream gave up on the message');
       await new Promise((r) => setTimeout(r, 1000)); // the recorder handles it meanwhile
     } finally {
       reopen();
     }
     const job = await waitForJob(api.url, id, (j) => j.state === 'SUCCEEDED' || j.state === 'FAILED' || j.state === 'CANCELLED', 30_000);
-    expect(job).toMatchObject({ state: 'SUCCEEDED', attempts: 2, error: null });
-    expect(ran).toEqual([`${id}:1`, `${id}:2`]);
     const dl = (await gql(api.url, `{ deadLetters(first: 10) { totalCount } }`)).body.data.deadLetters;
-    expect(dl.totalCount).toBe(0);
+    return { id, job, deadLetters: dl.totalCount as number };
   } finally {
     await second.stop();
   }
+}
+
+it('a job whose handler asks for a retry after the last refused delivery, before JetStream raises the advisory, gets its next attempt', async () => {
+  const { id, job, deadLetters } = await retryAfterLastRefusal(f, 20_000);
+  expect(job).toMatchObject({ state: 'SUCCEEDED', attempts: 2, error: null });
+  expect(ran).toEqual([`${id}:1`, `${id}:2`]);
+  expect(deadLetters).toBe(0);
 }, 90_000);
+
+it('so does one whose worker holds jobs on a longer lease (its AckWait) than the API\'s AckWait', async () => {
+  // The last refusal waits out the worker's 8 s lease, so the advisory comes up to 8 s after the retry: the
+  // recorder reckoned with its own AckWait (1 s), and failed the job as "deliveries exhausted".
+  const { id, job, deadLetters } = await retryAfterLastRefusal(longLease, 60_000);
+  expect(job).toMatchObject({ state: 'SUCCEEDED', attempts: 2, error: null });
+  expect(ran).toEqual([`${id}:1`, `${id}:2`]);
+  expect(deadLetters).toBe(0);
+}, 150_000);
