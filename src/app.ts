@@ -108,6 +108,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     log,
     intervalMs: config.RELAY_INTERVAL_MS,
     reconcileAfterMs: config.RECONCILE_AFTER_MS,
+    ackWaitMs: config.ACK_WAIT_MS,
   });
   const deps: JobDeps = {
     sql: db.sql,

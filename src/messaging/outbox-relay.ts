@@ -9,6 +9,7 @@
  * Every publish carries `Nats-Msg-Id`, so a second publish of an entry inside the duplicate window is dropped.
  */
 import { headers } from '@nats-io/nats-core';
+import type { ConsumerInfo } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
 import { markPublished, purgePublished, withUnpublished, type OutboxEntry, type PublishedEntry } from '../db/outbox.js';
 import { findStaleJobs, type StaleCursor, requeueMessage } from '../db/stale-jobs.js';
@@ -20,6 +21,8 @@ import { encode, jobMessageSchema, notificationMessageSchema, parseMessage } fro
 import { createPublisher } from './publisher.js';
 import type { Names } from './names.js';
 import { inPublishSpan } from '../observability/tracing.js';
+import type { JobRow } from '../db/schema.js';
+import { handleAdvisory } from './dead-letter-recorder.js';
 
 /**
  * Due notification deliveries one relay pass re-queues at most; more wait for its next pass. So however many
@@ -52,6 +55,8 @@ export interface RelayOptions {
   intervalMs: number;
   /** Jobs untouched this long are checked by the reconciler. */
   reconcileAfterMs: number;
+  /** The API's AckWait: the dead-letter recorder's, for a message out of deliveries whose advisory never came. */
+  ackWaitMs: number;
 }
 
 export interface OutboxRelay {
@@ -164,14 +169,46 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     stream: string,
     idIn: (data: Uint8Array) => string | undefined,
     requeue: (row: T) => Promise<boolean>,
+    there?: (row: T & { messageSeq: number }) => Promise<void>,
   ): Promise<{ requeued: number; reachable: boolean }> {
     let requeued = 0;
     for (const row of rows) {
       const gone = await messageGone(stream, row.messageSeq, (data) => idIn(data)?.toLowerCase() === row.id.toLowerCase());
       if (gone === undefined) return { requeued, reachable: false };
-      if (gone && (await requeue(row))) requeued++; // else the message is there: it is just waiting
+      if (gone && (await requeue(row))) requeued++;
+      else if (!gone) await there?.(row as T & { messageSeq: number }); // the message is there: most times it is just waiting
     }
     return { requeued, reachable: true };
+  }
+
+  /**
+   * A waiting job whose message is there, but out of deliveries: JetStream gave up on it and its MAX_DELIVERIES
+   * advisory never reached the recorder (the advisory stream deleted or purged, or unable to store it then),
+   * so nothing would ever fail or re-queue the job. Handled as that advisory would have been, dated now. On
+   * 2.9.10 such a message stays in the work queue, neither pending nor delivered again (shared notes): it is
+   * told from one still to be delivered again by the type's consumer having delivered it (its sequence at or
+   * below the consumer's delivered one) and holding no message pending. With any message of the type pending
+   * (a retry waiting out its backoff, a job running), nothing can be told: the job waits for a quieter pass.
+   * `consumers`: the pass's reads of the consumers, one per type.
+   */
+  async function outOfDeliveries(job: JobRow & { messageSeq: number }, consumers: Map<string, Promise<ConsumerInfo | null>>): Promise<void> {
+    if (job.state !== 'QUEUED' && job.state !== 'RETRYING') return; // a RUNNING one is the recorder's sweep's
+    const name = names.workerConsumer(job.type);
+    if (!consumers.has(name)) consumers.set(name, nats.jsm.consumers.info(names.jobsStream, name).catch(() => null));
+    const c = await consumers.get(name)!;
+    if (!c || c.num_ack_pending > 0 || c.delivered.stream_seq < job.messageSeq) return;
+    // Still there after that read: not acked meanwhile, so not pending then either.
+    if (!(await nats.jsm.streams.getMessage(names.jobsStream, { seq: job.messageSeq }).catch(() => null))) return;
+    log.warn({ jobId: job.id, state: job.state, seq: job.messageSeq }, 'reconciler: the job\'s message is out of deliveries and no advisory was recorded; handled as its advisory');
+    const advisory = {
+      type: 'io.nats.jetstream.advisory.v1.max_deliver' as const,
+      stream: names.jobsStream,
+      consumer: name,
+      stream_seq: job.messageSeq,
+      deliveries: c.config.max_deliver ?? 0,
+      timestamp: new Date().toISOString(),
+    };
+    await handleAdvisory({ sql, nats, names, log }, advisory, { ackWaitMs: o.ackWaitMs });
   }
 
   /**
@@ -181,11 +218,18 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   async function reconcileOnce(): Promise<number> {
     const jobs = await findStaleJobs(sql, o.reconcileAfterMs, RECONCILE_BATCH, cursors.jobs);
     cursors.jobs = cursorAfter(jobs);
-    const j = await requeueLost(jobs, names.jobsStream, (data) => parseMessage(jobMessageSchema, data)?.id, async (job) => {
-      publishSoon([await requeueMessage(sql, job, names.jobSubject(job.type))]);
-      log.warn({ jobId: job.id, state: job.state }, 'reconciler: the job had no message in JetStream; re-queued it');
-      return true;
-    });
+    const consumers = new Map<string, Promise<ConsumerInfo | null>>();
+    const j = await requeueLost(
+      jobs,
+      names.jobsStream,
+      (data) => parseMessage(jobMessageSchema, data)?.id,
+      async (job) => {
+        publishSoon([await requeueMessage(sql, job, names.jobSubject(job.type))]);
+        log.warn({ jobId: job.id, state: job.state }, 'reconciler: the job had no message in JetStream; re-queued it');
+        return true;
+      },
+      (job) => outOfDeliveries(job, consumers),
+    );
     if (!j.reachable) return j.requeued;
     const deliveries = await findStaleDeliveries(sql, o.reconcileAfterMs, RECONCILE_BATCH, cursors.deliveries);
     cursors.deliveries = cursorAfter(deliveries);
