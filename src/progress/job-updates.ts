@@ -197,6 +197,9 @@ export async function openJobUpdates(
   const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, ...(range ? { onFull: 'empty', onEmpty } : { onFull: 'drop-oldest' }) });
   const listener = {
     update(u: JobUpdateMessage) {
+      // Another owner's update (its owner is in it) never takes a place in the inbox: a burst of theirs would
+      // push out the viewer's own. One without an owner is checked when taken (visible).
+      if (owner !== null && u.owner !== undefined && u.owner !== owner) return;
       if (matches(filter, u)) inbox.push(u);
     },
     resync(from: Date) {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, collect, gql, JOB, PROGRESS, SUBMIT, waitForJob, wsClient } from '../support/graphql.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { openJobUpdates, updatePatterns } from '../../src/progress/job-updates.js';
 
 let t: TestApp;
 const as: Record<'alice' | 'bob' | 'admin', Record<string, string>> = { alice: {}, bob: {}, admin: {} };
@@ -130,5 +131,43 @@ describe('per-owner isolation', () => {
     expect((await call('bob', JOB, { id: a1.id })).body.data.job).toBeNull();
     const n = (await t.env.sql<{ n: number }[]>`select count(*)::int as n from jobs where idempotency_key = 'same-key'`)[0]!.n;
     expect(n).toBe(2);
+  });
+
+  it("jobUpdates: another owner's burst, more updates than a subscriber holds unsent (1,000), does not push out the viewer's own", async () => {
+    const deps = { sql: t.app.deps.sql, hub: t.app.hub, names: t.app.deps.names, knownTypes: new Set(t.app.deps.types.keys()) };
+    // Alice's dashboard (all her jobs, live), opened but not read from yet: as while her socket is slow to take it.
+    const stream = await openJobUpdates(deps, {}, 'alice');
+    // What the hub hands out meanwhile (to her subscription as well): job id → updates.
+    const handed = new Map<string, number>();
+    const unlisten = updatePatterns(t.app.deps.names, {}).map((p) => t.app.hub.listen(p, { update: (u) => void handed.set(u.jobId, (handed.get(u.jobId) ?? 0) + 1), resync() {} }));
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 1500 && !done(); i++) await new Promise((r) => setTimeout(r, 20));
+    };
+    let mine: { id: string };
+    let history: { seq: number; state: string }[];
+    try {
+      mine = await submit('alice', { type: 'demo.noop', payload: {} });
+      history = (await waitForJob(t.url, mine.id, (x) => x.state === 'SUCCEEDED')).events;
+      await until(() => (handed.get(mine.id) ?? 0) >= history.length);
+      const r = await call('bob', 'mutation($inputs: [SubmitJobInput!]!) { submitJobs(inputs: $inputs) { jobs { id } userErrors { message } } }', {
+        inputs: Array.from({ length: 700 }, () => ({ type: 'demo.noop', payload: {} })),
+      });
+      expect(r.body.data.submitJobs.userErrors).toEqual([]);
+      const bobs: string[] = r.body.data.submitJobs.jobs.map((j: { id: string }) => j.id);
+      const bobsHanded = () => bobs.reduce((n, id) => n + (handed.get(id) ?? 0), 0);
+      await until(() => bobsHanded() >= 2 * bobs.length);
+      expect(bobsHanded()).toBeGreaterThan(1000);
+    } finally {
+      unlisten.forEach((u) => u());
+    }
+    const seen: { jobId: string; seq: number; state: string }[] = [];
+    const idle = () => new Promise<null>((r) => setTimeout(() => r(null), 2000));
+    while (seen.length < history.length) {
+      const n = await Promise.race([stream.next(), idle()]);
+      if (!n || n.done) break;
+      seen.push({ jobId: n.value.jobId, seq: n.value.seq, state: n.value.state });
+    }
+    await stream.return(undefined);
+    expect(seen).toEqual(history.map((e) => ({ jobId: mine.id, seq: e.seq, state: e.state })));
   });
 });
