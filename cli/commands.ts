@@ -129,12 +129,25 @@ async function untilNoMore(
 }
 
 /**
- * A call of `retry` that replayed nothing while the server says more match: the jobs left are held by another
- * transaction (a replay, a retention pass, the dead-letter recorder's write). It waits this long before the
- * next call, and gives up after HELD_CALLS such calls in a row.
+ * A call of `retry` or `purge` that did nothing while the server says more match: the jobs left are held by
+ * another transaction (a replay, a retention pass, the dead-letter recorder's write). It waits this long
+ * before the next call, and gives up after HELD_CALLS such calls in a row.
  */
 const HELD_PAUSE_MS = 200;
 const HELD_CALLS = 50;
+
+/** Paces the calls of a loop by what each did (`done`) while more match: see HELD_PAUSE_MS. */
+function heldPacer(what: string): (done: number, more: boolean) => Promise<void> {
+  let held = 0;
+  return async (done, more) => {
+    held = done === 0 && more ? held + 1 : 0;
+    if (held === HELD_CALLS) {
+      const s = (HELD_CALLS * HELD_PAUSE_MS) / 1000;
+      throw new LongrunError(`${what} that match were held by another transaction for ${s} s (a replay or a retention pass under way?): run it again`, 'BUSY');
+    }
+    if (held) await delay(HELD_PAUSE_MS);
+  };
+}
 
 /**
  * `retry` without an id: every FAILED job that matches, a page (at most 1,000) per call while the server says
@@ -150,19 +163,14 @@ async function retryMatching(client: LongrunClient, a: CommandArgs, options: { t
     ...options,
   };
   let retried = 0;
-  let held = 0;
+  const pace = heldPacer('FAILED jobs');
   const exit = await untilNoMore(
     o,
     async () => {
       const r = await client.retryJobs(input);
       retried += r.retried;
       input.failedBefore = r.failedBefore ?? null;
-      held = r.retried === 0 && r.hasMore ? held + 1 : 0;
-      if (held === HELD_CALLS) {
-        const s = (HELD_CALLS * HELD_PAUSE_MS) / 1000;
-        throw new LongrunError(`FAILED jobs that match were held by another transaction for ${s} s (a replay or a retention pass under way?): run it again`, 'BUSY');
-      }
-      if (held) await delay(HELD_PAUSE_MS);
+      await pace(r.retried, r.hasMore);
       return { userErrors: r.userErrors, more: r.hasMore };
     },
     () => retried && `retried ${retried} jobs`,
@@ -329,6 +337,7 @@ export const commands: Record<CommandName, Command> = {
     const input = { olderThanSeconds: a.olderThanSeconds!, states: a.states ?? null, dryRun: a.dryRun };
     let purged = 0;
     let copies = 0;
+    const pace = heldPacer('Finished jobs');
     // The server deletes at most 10,000 jobs per call: go on while it says more match.
     const exit = await untilNoMore(
       o,
@@ -336,7 +345,9 @@ export const commands: Record<CommandName, Command> = {
         const r = await client.purgeJobs(input);
         purged += r.purged;
         copies += r.deadLetterCopiesRemoved;
-        return { userErrors: r.userErrors, more: r.hasMore && !a.dryRun };
+        const more = r.hasMore && !a.dryRun;
+        await pace(r.purged, more);
+        return { userErrors: r.userErrors, more };
       },
       () => purged && `purged ${purged} jobs`,
     );

@@ -60,6 +60,15 @@ export async function lockExpiredJobs(tx: Sql, ages: PurgeAges, limit: number): 
 }
 
 /**
+ * Whether an expired job is left that the caller's transaction did not take: one another transaction holds
+ * (`skip locked` passed over it: a replay, another process's batch) is still expired until that one commits.
+ */
+export async function expiredJobsLeft(tx: Sql, ages: PurgeAges): Promise<boolean> {
+  const [r] = await tx.unsafe<{ left: boolean }[]>(`select exists (select 1 from jobs where ${EXPIRED}) as left`, ageParams(ages) as never[]);
+  return r!.left;
+}
+
+/**
  * Deletes finished jobs and what they own in one statement (the notification rows go by cascade); answers
  * the jobs deleted. A job that is not finished is never deleted.
  */

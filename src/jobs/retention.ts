@@ -12,7 +12,7 @@
  * then finds no job, and a replay that locked it first is skipped and, once QUEUED, never matches again.
  */
 import { preparing, type Sql } from '../db/client.js';
-import { countExpiredJobs, deleteJobs, FINISHED_STATES, lockExpiredJobs, type ExpiredJob, type PurgeAges } from '../db/retention.js';
+import { countExpiredJobs, deleteJobs, expiredJobsLeft, FINISHED_STATES, lockExpiredJobs, type ExpiredJob, type PurgeAges } from '../db/retention.js';
 import type { Config } from '../config.js';
 import { ServiceUnavailableError, UserErrorCode, type UserError } from '../errors.js';
 import { deleteDeadLetterCopies } from '../messaging/dead-letters.js';
@@ -40,7 +40,7 @@ export interface PurgeResult {
   purged: number;
   /** Dead-letter stream copies deleted with them. */
   deadLetterCopiesRemoved: number;
-  /** More jobs may match (the limit was reached, or a copy could not be deleted). */
+  /** More jobs may match (the limit was reached, a copy could not be deleted, or another transaction held one). */
   hasMore: boolean;
   /** NATS did not delete a copy: its job (and any after it) stays for a later pass. */
   stalled: boolean;
@@ -63,7 +63,10 @@ async function purgeBatch(d: RetentionDeps, ages: PurgeAges, limit: number) {
     const copies = jobs.flatMap((j) => (j.deadLetterSeq === null ? [] : [{ seq: j.deadLetterSeq, jobId: j.id }]));
     const gone = copies.length ? await deleteDeadLetterCopies(d, copies) : new Set<number>();
     const ids = jobs.filter((j) => j.deadLetterSeq === null || gone.has(j.deadLetterSeq)).map((j) => j.id);
-    return { chosen: jobs.length, cut: jobs.length < locked.length, deleted: await deleteJobs(tx, ids), copies: gone.size };
+    const deleted = await deleteJobs(tx, ids);
+    // A batch short of `limit` took every expired job it could: any left is held by another transaction.
+    const held = locked.length < limit && (await expiredJobsLeft(tx, ages));
+    return { chosen: jobs.length, cut: jobs.length < locked.length, held, deleted, copies: gone.size };
   });
   for (const j of r.deleted) jobsPurged.inc({ type: j.type, state: j.state.toLowerCase() });
   return r;
@@ -88,8 +91,9 @@ export async function purgeExpiredJobs(d: RetentionDeps, ages: PurgeAges, limit:
     out.purged += b.deleted.length;
     out.deadLetterCopiesRemoved += b.copies;
     out.stalled = b.deleted.length < b.chosen;
-    out.hasMore = b.chosen === size || b.cut || out.stalled;
-    if (!out.hasMore || out.stalled) break;
+    const full = b.chosen === size || b.cut;
+    out.hasMore = full || out.stalled || b.held;
+    if (!full || out.stalled) break; // rows another transaction holds are for a later call, not this loop
   }
   return out;
 }

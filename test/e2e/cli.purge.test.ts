@@ -10,6 +10,8 @@ import { copyToDeadLetters } from '../../src/messaging/dead-letters.js';
 import { runCli, type CliRun } from '../support/cli.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { bearer, gql, SUBMIT } from '../support/graphql.js';
+import { holdJobRow } from '../support/held-row.js';
+import { eventually } from '../support/streams.js';
 
 
 let t: TestApp;
@@ -100,6 +102,19 @@ describe('longrun purge', () => {
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({ dryRun: false, purged: 1, deadLetterCopiesRemoved: 0 });
     expect(await exists(oldSucceeded)).toBe(false);
+  });
+
+  it('waits for an old finished job another transaction holds, and purges it too', async () => {
+    const ids = [await finished('CANCELLED', 50), await finished('CANCELLED', 50), await finished('CANCELLED', 50)];
+    // One held (as by a replay or another process's retention batch) while the CLI takes the others.
+    const release = await holdJobRow(t.env.sql, ids[2]!);
+    const run = longrun(['purge', '--older-than', '45d', '--state', 'CANCELLED']);
+    await eventually(async () => !(await exists(ids[0]!)) && !(await exists(ids[1]!)), 'the others purged', 30_000);
+    await new Promise((r) => setTimeout(r, 500)); // a few calls that find only the held one
+    await release();
+    // It used to print `purged 2 jobs` and leave the third.
+    expect(await run).toEqual({ code: 0, stdout: 'purged 3 jobs (0 dead-letter copies removed)\n', stderr: '' });
+    expect(await exists(ids[2]!)).toBe(false);
   });
 
   it('refused input exits 2, a key that is not an admin exits 3', async () => {
