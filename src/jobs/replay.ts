@@ -12,7 +12,7 @@ import { getJob } from '../db/jobs.js';
 import { failedJobsLeft, lockFailedJobs, lockJobsById, replayFailedJobs, type FailedJobFilter, type ReplayCandidate } from '../db/replay.js';
 import type { JobRow } from '../db/schema.js';
 import { NotFoundError, UserErrorCode, type UserError } from '../errors.js';
-import { removeDeadLetterCopy } from '../messaging/dead-letters.js';
+import { removeDeadLetterCopies } from '../messaging/dead-letters.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { TIMEOUT_RANGE, timeoutProblem } from './definition.js';
 import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';
@@ -20,8 +20,6 @@ import { checkYearOne } from './queries.js';
 
 /** Most jobs one `retryJobs` call replays (and most ids it takes). */
 export const MAX_RETRY_BATCH = 1000;
-/** Dead-letter copies removed at once after a replay. */
-const REMOVALS_AT_ONCE = 64;
 
 /** An id `retryJobs` did not replay, and why (schema: SkippedJob). */
 export interface SkippedJob {
@@ -112,15 +110,10 @@ async function replay(deps: JobDeps, viewer: Viewer, sel: Selection, timeoutMs: 
   // machinery finishes if it fails here: a copy's removal is noted in dead_letter_removals (the dead-letter
   // sweep's), and the outbox entries are the relay's.
   const copies = r.replayed.flatMap((x) => (x.deadLetterSeq === null ? [] : [{ seq: x.deadLetterSeq, jobId: x.job.id }]));
-  for (let i = 0; i < copies.length; i += REMOVALS_AT_ONCE) {
-    await Promise.all(
-      copies.slice(i, i + REMOVALS_AT_ONCE).map((c) =>
-        removeDeadLetterCopy(deps, c.seq, c.jobId).catch((e: unknown) =>
-          deps.log.warn({ err: e, jobId: c.jobId }, 'retryJob: replayed; removing its dead-letter copy failed, the dead-letter sweep removes it'),
-        ),
-      ),
-    );
-  }
+  // NATS down: one window's wait, then the sweep's (the answer does not wait for a timeout per 64 copies).
+  await removeDeadLetterCopies(deps, copies).catch((e: unknown) =>
+    deps.log.warn({ err: e, jobIds: copies.slice(0, 10).map((c) => c.jobId) }, 'retryJob: replayed; removing dead-letter copies failed, the dead-letter sweep removes them'),
+  );
   if (r.replayed.length) deps.relay.publishSoon(r.replayed.map((x) => x.outbox));
   for (const x of r.replayed) publishUpdate(deps.nats.nc, deps.names, updateFromJob(x.job));
   return { jobs: r.replayed.map((x) => x.job), skipped: r.skipped, hasMore: r.hasMore, failedBefore: r.failedBefore, timeoutRefused: r.timeoutRefused };

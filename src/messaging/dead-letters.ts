@@ -118,8 +118,23 @@ async function deleteCopy(d: Pick<DeadLetterDeps, 'nats' | 'names'>, seq: number
  * of a job that is no longer a dead letter.
  */
 export async function removeDeadLetterCopy(d: Pick<DeadLetterDeps, 'sql' | 'nats' | 'names' | 'log'>, dlqSeq: number, jobId: string): Promise<void> {
-  if (await deleteCopy(d, dlqSeq, jobId)) return staleCopiesRemoved(d.sql, [dlqSeq]);
-  d.log.warn({ dlqSeq }, 'dead letters: could not remove a stale copy (NATS unreachable?); the sweep tries again');
+  await removeDeadLetterCopies(d, [{ seq: dlqSeq, jobId }]);
+}
+
+/**
+ * removeDeadLetterCopy for many copies (a bulk replay's), 64 at a time: at the first NATS does not answer for,
+ * the rest are left to the sweep at once, so a caller waits for one window's timeout, not one per window.
+ * Answers how many are left.
+ */
+export async function removeDeadLetterCopies(
+  d: Pick<DeadLetterDeps, 'sql' | 'nats' | 'names' | 'log'>,
+  copies: readonly { seq: number; jobId: string }[],
+): Promise<number> {
+  const gone = await deleteDeadLetterCopies(d, copies);
+  if (gone.size) await staleCopiesRemoved(d.sql, [...gone]);
+  const left = copies.length - gone.size;
+  if (left) d.log.warn({ left, dlqSeqs: copies.filter((c) => !gone.has(c.seq)).slice(0, 10).map((c) => c.seq) }, 'dead letters: could not remove stale copies (NATS unreachable?); the sweep tries again');
+  return left;
 }
 
 /**
