@@ -12,7 +12,7 @@ import type { JobRow } from '../src/db/schema.js';
 import { UnreachableCaseError } from '../src/errors.js';
 import type { classifyOutcome } from '../src/jobs/outcome.js';
 import { isTerminal } from '../src/jobs/state.js';
-import { copyToDeadLetters, deadLetterJob, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
+import { copyToDeadLetters, deadLetterJob, removeUnrecordedCopy, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
 import { HELD_LOOK_AGAIN_MS, heldByWorkers, PAST_LEASE_MS } from '../src/messaging/held.js';
 import type { JobMessage } from '../src/messaging/messages.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
@@ -36,7 +36,11 @@ export function createSettler(d: SettleDeps) {
       log.warn({ jobId: msg.id }, 'message for a job with no row; acked and dropped');
       return m.ack();
     }
-    if (msg.series !== job.series) return m.ack(); // from an earlier attempt series
+    if (msg.series !== job.series) {
+      // From an earlier attempt series, which ended FAILED: its copy may be in the dead-letter stream unrecorded.
+      if (msg.series < job.series) await removeUnrecordedCopy(d, job, msg.series, m);
+      return m.ack();
+    }
     if (isTerminal(job.state)) {
       // Delivered again after the job finished: its own worker may not have published the end (the outcome's
       // write committed, its answer lost, and the retried write refused by it). Watchers drop an update they

@@ -73,7 +73,22 @@ export async function copyToDeadLetters(
   original?: { data: Uint8Array; header?: MsgHdrs | undefined } | null,
 ): Promise<void> {
   const dlqSeq = await publishCopy(d, job, job.error, original);
+  faultPoint('dead-letter-copied-before-record');
   await recordCopy(d, job, dlqSeq);
+}
+
+/**
+ * For a message of an earlier attempt series still delivered after its job was replayed: that series ended
+ * FAILED (only a FAILED job is replayed), and its worker may have stopped between publishing the copy and
+ * recording it, so the replay found no copy to remove, and the copy would stay in the dead-letter stream for
+ * good, counted as a dead letter. Published again under that series' id, the stream answers that copy's
+ * sequence (inside the duplicate window; outside it, or with no such copy, a new one), which then goes as a
+ * stale copy.
+ */
+export async function removeUnrecordedCopy(d: DeadLetterDeps, job: JobRow, series: number, original: { data: Uint8Array; header?: MsgHdrs | undefined }): Promise<void> {
+  const dlqSeq = await publishCopy(d, { ...job, series }, null, original);
+  await noteStaleCopies(d.sql, [dlqSeq]);
+  await removeDeadLetterCopy(d, dlqSeq, job.id);
 }
 
 /**

@@ -7,20 +7,11 @@ import { expect, it } from 'vitest';
 import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
 import { eventually } from '../support/receivers.js';
 import { useAppOnPrivateNats } from '../support/private-nats-app.js';
+import { deadLetterCopiesOf } from '../support/dead-letter-copies.js';
 
 const s = useAppOnPrivateNats();
 
-/** Copies of the job in the dead-letter stream, as `seq:attempt series` (read with the app's connection). */
-async function copiesOf(id: string): Promise<string[]> {
-  const { nats: n, names } = s.t.app.deps;
-  const info = await n.jsm.streams.info(names.deadLetterStream);
-  const found: string[] = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const m = await n.jsm.streams.getMessage(names.deadLetterStream, { seq }).catch(() => null);
-    if (m?.header.get('Longrun-Job-Id') === id) found.push(`${seq}:${JSON.parse(new TextDecoder().decode(m.data)).series}`);
-  }
-  return found;
-}
+const copiesOf = (id: string) => deadLetterCopiesOf(s.t.app.deps, id);
 const deadLetterCount = async () =>
   (await gql(s.t.url, `{ queueStats { type deadLetters } }`)).body.data.queueStats.find((x: { type: string }) => x.type === 'demo.flaky').deadLetters;
 const deadLettered = (id: string) =>
