@@ -46,15 +46,20 @@ function injectConfig(html: string, config: { defaultHeaders?: Record<string, st
 /** A `Host` value naming this machine: `localhost`, a 127.x.x.x or the [::1] address, any port. */
 const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
 
+/** Headers a reverse proxy adds to say whom it passes a request on for. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via'];
+
 /**
  * Whether a request comes from this machine (a loopback address, IPv4-mapped included) for this machine: its
  * `Host` names loopback too. A page of another site that points its name at 127.0.0.1 (DNS rebinding) makes
- * the browser send loopback requests with that site's name in `Host`, and may read the answers.
+ * the browser send loopback requests with that site's name in `Host`, and may read the answers. A request a
+ * reverse proxy on this machine passes on (nginx sends `Host: 127.0.0.1:<port>` by default) comes from a
+ * browser elsewhere: one with a proxy's forwarding header is not local.
  */
 const fromLoopback = (req: IncomingMessage): boolean => {
   const a = req.socket.remoteAddress ?? '';
   const local = a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
-  return local && LOOPBACK_HOST.test(req.headers.host ?? '');
+  return local && LOOPBACK_HOST.test(req.headers.host ?? '') && !PROXY_HEADERS.some((h) => req.headers[h] !== undefined);
 };
 
 /**

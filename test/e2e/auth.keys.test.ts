@@ -222,9 +222,9 @@ describe('the development key', () => {
     const dev = await startTestApp({ config: { NODE_ENV: 'development' }, handlers: null, app: { devKeyFile: path.join(dir, 'rebind-key'), graphiql: { distDir: dir } } });
     try {
       const port = Number(new URL(dev.url).port);
-      const pageFor = (host: string) =>
+      const pageFor = (host: string, headers: Record<string, string> = {}) =>
         new Promise<string>((resolve, reject) => {
-          const req = httpRequest({ host: '127.0.0.1', port, path: '/graphql', headers: { host, accept: 'text/html' } }, (res) => {
+          const req = httpRequest({ host: '127.0.0.1', port, path: '/graphql', headers: { host, accept: 'text/html', ...headers } }, (res) => {
             let body = '';
             res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(body));
           });
@@ -237,6 +237,14 @@ describe('the development key', () => {
       }
       for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'localhost', `LOCALHOST:${port}`]) {
         expect(await pageFor(host), host).toContain(`Bearer ${dev.app.devKey}`);
+      }
+      // A reverse proxy on this machine passing a browser's request on (`proxy_pass http://127.0.0.1:<port>`
+      // sends that as Host): the browser is elsewhere, and the proxy says so in its forwarding headers.
+      const forwarded = { 'x-forwarded-for': '203.0.113.7', forwarded: 'for=203.0.113.7', 'x-real-ip': '203.0.113.7', via: '1.1 proxy', 'x-forwarded-host': 'jobs.example' };
+      for (const [name, value] of Object.entries(forwarded)) {
+        const html = await pageFor(`127.0.0.1:${port}`, { [name]: value });
+        expect(html, name).toContain('window.LONGRUN = {}');
+        expect(html, name).not.toContain('Bearer');
       }
     } finally {
       await dev.dispose();
