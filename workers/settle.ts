@@ -100,7 +100,7 @@ export function createSettler(d: SettleDeps) {
     const superseded = () =>
       // Not ours any more (a newer attempt claimed it): its holder settles the message.
       a.log.warn({ outcome: outcome.state }, 'outcome not recorded: the attempt was superseded');
-    // A retry or hand-back the database refused because a cancel was asked for as the attempt ended.
+    // A retry, failure or hand-back the database refused because a cancel was asked for as the attempt ended.
     const cancelInstead = () => persist('cancelled', () => markCancelled(sql, fence));
     /**
      * The RETRYING this attempt wrote, when the write committed and its answer was lost (its retry, and the
@@ -129,7 +129,9 @@ export function createSettler(d: SettleDeps) {
           (await retryingAlready());
         break;
       case 'FAILED':
-        after = await persist('failed', () => markFailed(sql, { ...fence, error: outcome.error, attemptFailed: true, report: lastReport }));
+        after =
+          (await persist('failed', () => markFailed(sql, { ...fence, error: outcome.error, attemptFailed: true, report: lastReport }))) ??
+          (await cancelInstead());
         break;
       case 'QUEUED':
         after = (await persist('hand back', () => markQueuedAgain(sql, fence, outcome.why))) ?? (await cancelInstead());
@@ -139,7 +141,7 @@ export function createSettler(d: SettleDeps) {
     }
     if (!after) return superseded();
     publishUpdate(nats.nc, names, updateFromJob(after));
-    if (after.state === 'CANCELLED') return m.ack(); // cancelled, asked for or instead of a retry or hand-back
+    if (after.state === 'CANCELLED') return m.ack(); // cancelled, asked for or instead of a retry, failure or hand-back
     switch (outcome.verb) {
       case 'ack':
         m.ack();

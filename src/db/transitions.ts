@@ -240,9 +240,10 @@ export function markSucceededMany(sql: Sql, done: readonly Success[]): Promise<(
 export const markSucceeded = (sql: Sql, a: Success): Promise<JobRow | null> => first(markSucceededMany(sql, [a]));
 
 /**
- * An attempt whose cancel was asked for is not retried or handed back: its worker records CANCELLED instead
- * (the cancel came as the attempt ended, too late to abort it). Retried, it would wait out its backoff and be
- * cancelled only when its message came back.
+ * An attempt whose cancel was asked for is not retried, failed or handed back: its worker records CANCELLED
+ * instead (the cancel came as the attempt ended, too late to abort it). Retried, it would wait out its backoff
+ * and be cancelled only when its message came back; failed (its last attempt, a PermanentJobError), a job its
+ * owner cancelled would be dead-lettered, with failure notifications.
  */
 export const NOT_CANCELLING = 'not cancel_requested';
 
@@ -271,7 +272,7 @@ export const fenceAsRead = (job: { attempts: number; series: number }): Fence =>
 export type MaybeFenced = Fence | { attempt?: undefined; series?: undefined };
 
 const FAIL = `error = x.message, finished_at = now(), lease_until = null, next_attempt_at = null`;
-const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: `${FAIL}, ${LAST_REPORT}`, columns: LAST_REPORT_COLUMNS };
+const FAIL_ATTEMPT: Transition = { to: 'FAILED', fenced: true, set: `${FAIL}, ${LAST_REPORT}`, where: NOT_CANCELLING, columns: LAST_REPORT_COLUMNS };
 const FAIL_JOB: Transition = { to: 'FAILED', set: FAIL };
 /**
  * FAILED with its copy in the dead-letter stream recorded (recordDeadLetter's columns) in the same statement;
@@ -291,7 +292,8 @@ const FAIL_COPIED: Transition = {
  * finding a job whose deliveries ran out (`fenceAsRead`, so a job replayed or claimed again since the read
  * is left alone), or any job (no fence). `deadLetterSeq` (fenced only): the job's copy, already in the
  * dead-letter stream, recorded with the state, so that no crash can leave the job FAILED and unlisted.
- * `report` (a worker's): its attempt's last progress report.
+ * `report` (a worker's): its attempt's last progress report. A worker's (`lastSeq`, no `deadLetterSeq`): null
+ * also when a cancel was asked for.
  */
 export function markFailed(
   sql: Sql,
