@@ -12,13 +12,17 @@
  * - aliases: aliased fields, counted where fragments are spread → TOO_MANY_ALIASES.
  * - tokens: `parseOptions().maxTokens` stops the parser itself on huge documents (GRAPHQL_PARSE_FAILED).
  *
- * Fragments are expanded where they are spread, with a work budget, so neither fragment cycles (reported by
- * graphql-js' own rule) nor "fragment bombs" make the check itself expensive.
+ * Fragments are expanded where they are spread, with a work budget (WALK_BUDGET selections: fields, spreads
+ * and inline fragments alike), so neither fragment cycles (reported by graphql-js' own rule) nor "fragment
+ * bombs" make the check itself expensive, not even one whose fragments hold spreads alone: graphql-js runs
+ * every rule after it has reported an unknown fragment or a cycle. A document that expands past the budget is
+ * QUERY_TOO_COSTLY.
  */
 import {
   GraphQLError,
   Kind,
   NoSchemaIntrospectionCustomRule,
+  type ASTNode,
   type ASTVisitor,
   getNamedType,
   isInterfaceType,
@@ -57,6 +61,9 @@ interface Visit {
   multiplier: number;
 }
 
+/** The most selections one walk of an operation visits, fragments expanded. */
+const WALK_BUDGET = 100_000;
+
 const isIntrospection = (f: FieldNode) => f.name.value === '__schema' || f.name.value === '__type';
 
 /** Paged lists whose largest page is not MAX_PAGE_SIZE, by `Type.field`. */
@@ -90,12 +97,14 @@ const isPaged = (def: GraphQLField<unknown, unknown>) => def.args.some((a) => a.
 
 /**
  * Visits every field of an operation as executed (fragments expanded), depth-first. Stops when `visit`
- * returns false. Fragments already on the path are skipped (cycles are reported by NoFragmentCyclesRule).
+ * returns false, or after WALK_BUDGET selections: then it answers false (the walk did not finish).
+ * Fragments already on the path are skipped (cycles are reported by NoFragmentCyclesRule).
  */
-function walk(ctx: ValidationContext, op: OperationDefinitionNode, visit: (v: Visit) => boolean): void {
+function walk(ctx: ValidationContext, op: OperationDefinitionNode, visit: (v: Visit) => boolean): boolean {
   const schema = ctx.getSchema();
   const onPath = new Set<string>();
   let stopped = false;
+  let budget = WALK_BUDGET;
   const typeNamed = (name: string | undefined, fallback: GraphQLNamedType | undefined) =>
     name === undefined ? fallback : schema.getType(name) ?? undefined;
   // `unpaged`: the longest of the unpaged lists (UNPAGED_LISTS) above, not yet counted: it multiplies the
@@ -103,6 +112,10 @@ function walk(ctx: ValidationContext, op: OperationDefinitionNode, visit: (v: Vi
   const go = (s: SelectionSetNode, parent: GraphQLNamedType | undefined, depth: number, multiplier: number, countDepth: boolean, unpaged = 1): void => {
     for (const sel of s.selections) {
       if (stopped) return;
+      if (--budget < 0) {
+        stopped = true;
+        return;
+      }
       if (sel.kind === Kind.FIELD) {
         const introspection = !countDepth || isIntrospection(sel);
         const d = introspection ? depth : depth + 1;
@@ -129,9 +142,10 @@ function walk(ctx: ValidationContext, op: OperationDefinitionNode, visit: (v: Vi
     }
   };
   go(op.selectionSet, schema.getRootType(op.operation) ?? undefined, 0, 1, true);
+  return budget >= 0;
 }
 
-function limitError(code: ErrorCode, message: string, node: FieldNode, limit: number): GraphQLError {
+function limitError(code: ErrorCode, message: string, node: ASTNode, limit: number): GraphQLError {
   return new GraphQLError(message, { nodes: [node], originalError: new PublicError(code, message, { extensions: { limit } }) });
 }
 
@@ -147,39 +161,37 @@ function operationRule(check: (ctx: ValidationContext, op: OperationDefinitionNo
 
 export const maxDepthRule = (max: number): ValidationRule =>
   operationRule((ctx, op) => {
-    let budget = 100_000;
     walk(ctx, op, ({ field, depth }) => {
       if (depth > max) {
         ctx.reportError(limitError(ErrorCode.QUERY_TOO_DEEP, `the query is nested deeper than ${max} levels`, field, max));
-        return false;
-      }
-      return --budget > 0;
-    });
-  });
-
-export const maxCostRule = (max: number): ValidationRule =>
-  operationRule((ctx, op) => {
-    let cost = 0;
-    walk(ctx, op, ({ field, multiplier }) => {
-      cost += Math.max(1, multiplier);
-      if (cost > max) {
-        ctx.reportError(limitError(ErrorCode.QUERY_TOO_COSTLY, `the query's estimated cost is above ${max}; ask for fewer items or fields`, field, max));
         return false;
       }
       return true;
     });
   });
 
+export const maxCostRule = (max: number): ValidationRule =>
+  operationRule((ctx, op) => {
+    let cost = 0;
+    const finished = walk(ctx, op, ({ field, multiplier }) => {
+      cost += Math.max(1, multiplier);
+      if (cost <= max) return true;
+      ctx.reportError(limitError(ErrorCode.QUERY_TOO_COSTLY, `the query's estimated cost is above ${max}; ask for fewer items or fields`, field, max));
+      return false;
+    });
+    const expands = `the query expands (fragments spread where they are used) to more than ${WALK_BUDGET} selections`;
+    if (!finished) ctx.reportError(limitError(ErrorCode.QUERY_TOO_COSTLY, expands, op, max));
+  });
+
 export const maxAliasesRule = (max: number): ValidationRule =>
   operationRule((ctx, op) => {
     let aliases = 0;
-    let budget = 100_000;
     walk(ctx, op, ({ field }) => {
       if (field.alias && ++aliases > max) {
         ctx.reportError(limitError(ErrorCode.TOO_MANY_ALIASES, `the query uses more than ${max} aliases`, field, max));
         return false;
       }
-      return --budget > 0;
+      return true;
     });
   });
 

@@ -58,6 +58,17 @@ describe('cost', () => {
     expect(codes(bomb, { ...limits, maxDepth: 100 })).toEqual(['QUERY_TOO_COSTLY']);
     expect(performance.now() - started).toBeLessThan(5000); // 2^40 fields if it did not stop
   });
+  // graphql-js runs every rule even after it reported the unknown fragment or the cycle: a bomb whose
+  // fragments hold spreads alone (no field to count) must not expand 2^40 times, on either transport.
+  it.each([
+    ['ending in an unknown fragment', 'fragment F0 on Query { ...Missing }'],
+    ['ending in a cycle', 'fragment F0 on Query { ...F40 }'],
+  ])('stops early on a fragment bomb with no fields, %s', (_, last) => {
+    const bomb = `{ ...F40 } ${Array.from({ length: 40 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`).join(' ')} ${last}`;
+    const found = codes(bomb, { ...limits, maxDepth: 100 });
+    expect(found).toContain('QUERY_TOO_COSTLY');
+    expect(found).toContain('GRAPHQL');
+  });
   it('survives fragment cycles (reported by graphql-js itself)', () => {
     expect(codes('{ ...A } fragment A on Query { __typename ...B } fragment B on Query { ...A }')).toEqual(['GRAPHQL']);
   });
