@@ -5,6 +5,7 @@
  */
 import type { Sql } from '../src/db/client.js';
 import { groupCommit } from '../src/db/group-commit.js';
+import { isDataError } from '../src/errors.js';
 import type { JobRow } from '../src/db/schema.js';
 import { claimedWith, markRunningMany, type Claim } from '../src/db/transitions.js';
 import type { Nats } from '../src/messaging/connect.js';
@@ -26,7 +27,8 @@ export function createClaims(d: { sql: Sql; nats: Nats; names: Names; persist: P
       for (const job of jobs) if (job) publishUpdate(nats.nc, names, updateFromJob(job));
       return jobs;
     },
-    { maxSize: 500, gather: true },
+    // A claim PostgreSQL refuses as data (22xxx) does not take the others of its statement down with it.
+    { maxSize: 500, gather: true, alone: isDataError },
   );
 
   /**

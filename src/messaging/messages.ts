@@ -4,8 +4,14 @@
 import { z } from 'zod';
 import { JOB_STATES, type JobState } from '../jobs/state.js';
 
-/** Body of a work-queue message. The job itself (payload, attempts) is read from PostgreSQL. */
-export const jobMessageSchema = z.object({ id: z.uuid(), type: z.string().min(1), series: z.number().int().min(1) });
+/** The largest PostgreSQL `integer` (int4): the column a message's `series` is compared with. */
+const MAX_INT4 = 2_147_483_647;
+
+/**
+ * Body of a work-queue message. The job itself (payload, attempts) is read from PostgreSQL. A `series` past
+ * int4 is malformed: in the claim statement it would fail the whole batch (a data exception).
+ */
+export const jobMessageSchema = z.object({ id: z.uuid(), type: z.string().min(1), series: z.number().int().min(1).max(MAX_INT4) });
 export type JobMessage = z.infer<typeof jobMessageSchema>;
 
 /**
