@@ -78,10 +78,20 @@ export function validateNotify(
       }
       const email = n.email!.trim();
       if (email.length > 254 || !EMAIL.test(email) || !isStorableText(email)) err(UserErrorCode.INVALID_EMAIL, [...path, 'email'], 'not an email address');
-      else notifications.push({ channel: 'EMAIL', target: email, onStates });
+      else notifications.push({ channel: 'EMAIL', target: withDomainLowerCased(email), onStates });
     }
   });
   return errors.length ? { errors } : { notifications: oncePerTarget(notifications) };
+}
+
+/**
+ * The address with its domain in lower case, as a URL's host is read: `Ops@Example.COM` and `ops@example.com`
+ * name one mailbox's domain, so entries naming it are one. The local part is the receiving server's to read:
+ * kept as written.
+ */
+function withDomainLowerCased(email: string): string {
+  const at = email.lastIndexOf('@');
+  return email.slice(0, at + 1) + email.slice(at + 1).toLowerCase();
 }
 
 /**

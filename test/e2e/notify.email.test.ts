@@ -76,4 +76,22 @@ describe('email notifications', () => {
       expect(ok.body.data.submitJob.userErrors, email).toEqual([]);
     }
   });
+
+  it('mails an address once however its domain is written (a domain has no case), with one delivery', async () => {
+    const notify = [
+      { email: 'Ops.Team@Example.COM', on: ['SUCCEEDED', 'FAILED'] },
+      { email: 'Ops.Team@example.com', on: ['SUCCEEDED'] },
+    ];
+    const r = await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1, steps: 1 }, notify } });
+    expect(r.body.data.submitJob.userErrors).toEqual([]);
+    const id = r.body.data.submitJob.job.id as string;
+    const job = await eventually(async () => {
+      const j = (await gql(t.url, NOTIFICATIONS, { id })).body.data.job;
+      return j.notifications[0]?.status === 'SENT' ? j : undefined;
+    }, 30_000, 'email sent');
+    // The local part is the receiving server's to read: kept as written.
+    expect(job.notifications).toEqual([expect.objectContaining({ channel: 'EMAIL', target: 'Ops.Team@example.com', jobState: 'SUCCEEDED' })]);
+    await eventually(() => smtp.messages.find((m) => m.raw.includes(id)), 10_000, 'the mail arrives');
+    expect(smtp.messages.filter((m) => m.raw.includes(id))).toHaveLength(1);
+  });
 });
