@@ -21,11 +21,16 @@ export async function pausedTypes(sql: Sql): Promise<Set<string>> {
   return new Set((await readPauses(sql)).map((p) => p.type));
 }
 
-/** Pauses the type; one already paused keeps its first pause (when, and by whom). */
+/**
+ * Pauses the type; one already paused keeps its first pause (when, and by whom). The conflict is an update that
+ * changes nothing rather than `do nothing` plus a read: a pause committed by another call while this statement
+ * waited on its key is not in the statement's snapshot, so that read found no row; the update locks and
+ * returns the row as committed.
+ */
 export async function insertPause(sql: Sql, type: string, by: string): Promise<PauseRow> {
   const [row] = await sql.unsafe<PauseRow[]>(
-    `with ins as (insert into paused_job_types (type, paused_by) values ($1, $2) on conflict (type) do nothing returning ${COLUMNS})
-     select * from ins union all select ${COLUMNS} from paused_job_types where type = $1 and not exists (select 1 from ins)`,
+    `insert into paused_job_types (type, paused_by) values ($1, $2)
+     on conflict (type) do update set type = excluded.type returning ${COLUMNS}`,
     [type, by],
   );
   return row!;

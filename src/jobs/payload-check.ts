@@ -93,6 +93,34 @@ export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH, maxValue
 }
 
 /**
+ * The length of `JSON.stringify(value)` in UTF-8 bytes, counted without writing it, or a number past `limit` as
+ * soon as the count passes it. A part shared by several paths counts once per path, as JSON writes it (one
+ * GraphQL variable written in every input of a batch), but the walk stops past `limit` bytes rather than
+ * going over each copy. For JSON values (what a JSON scalar reads): no `undefined`, functions or `toJSON`.
+ */
+export function jsonBytes(value: unknown, limit: number): number {
+  const pending: unknown[] = [value];
+  let bytes = 0;
+  while (pending.length && bytes <= limit) {
+    const v = pending.pop();
+    if (v === null || typeof v !== 'object') {
+      bytes += Buffer.byteLength(JSON.stringify(v));
+    } else if (Array.isArray(v)) {
+      bytes += 2 + Math.max(0, v.length - 1); // [ ] and the commas
+      for (const x of v) pending.push(x);
+    } else {
+      const entries = Object.entries(v);
+      bytes += 2 + Math.max(0, entries.length - 1); // { } and the commas
+      for (const [k, x] of entries) {
+        bytes += Buffer.byteLength(JSON.stringify(k)) + 1; // "key":
+        pending.push(x);
+      }
+    }
+  }
+  return bytes;
+}
+
+/**
  * The path of the first number in `value` that is not finite (else null): JSON text such as `1e400`, which
  * JSON.parse (and GraphQL's JSON scalar) read as Infinity, and JSON.stringify writes as `null`, so such a
  * payload would be stored, and run, with null in its place. Call it on a value that {@link checkJson}

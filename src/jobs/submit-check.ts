@@ -9,7 +9,7 @@ import { validateNotify, type CheckedNotification, type NotifyInput } from '../n
 import { UserErrorCode, type UserError } from '../errors.js';
 import { MAX_ATTEMPTS_RANGE, parsePayload, timeoutProblem, type JobType } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
-import { checkJson, isStorableText, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, nonFiniteNumberAt, quoted, unstorableMessage } from './payload-check.js';
+import { checkJson, isStorableText, jsonBytes, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, nonFiniteNumberAt, quoted, unstorableMessage } from './payload-check.js';
 
 /** The longest idempotency key, in characters. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
@@ -83,6 +83,24 @@ export async function validateSubmit(
       runAt: runAt as Date | null,
     },
   };
+}
+
+/**
+ * Why a `submitJobs` call is refused as a whole for the size of its payloads: together, as JSON text, past
+ * `maxBytes` (OUT_OF_RANGE on `inputs`); null when they fit. A request within the server's size limit carries
+ * its payloads written out, so only one that writes a payload many times over (one GraphQL variable in every
+ * input) gets here: a 135 KB request stored (and could answer) 100 MB. Counted no further than `maxBytes`.
+ */
+export function batchPayloadsError(inputs: readonly SubmitInput[], maxBytes: number): UserError | null {
+  let bytes = 0;
+  for (const input of inputs) {
+    bytes += jsonBytes(input.payload ?? {}, maxBytes - bytes);
+    if (bytes > maxBytes) {
+      const message = `the payloads of one call are more than ${maxBytes} bytes together (as JSON text), the most one request may carry; send fewer inputs per call`;
+      return { code: UserErrorCode.OUT_OF_RANGE, field: ['inputs'], message };
+    }
+  }
+  return null;
 }
 
 /** Why a `runAt` past MAX_RUN_AT_DAYS ahead is refused (OUT_OF_RANGE). */

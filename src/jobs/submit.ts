@@ -14,7 +14,7 @@ import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { firstOfEachKey, holderAmong, keysOfOtherTypes } from './idempotency-keys.js';
-import { validateSubmit, type SubmitInput } from './submit-check.js';
+import { batchPayloadsError, validateSubmit, type SubmitInput } from './submit-check.js';
 
 /** Most jobs one `submitJobs` call accepts. */
 export const MAX_BATCH_SIZE = 1000;
@@ -119,8 +119,8 @@ async function unavailableIfDown<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * `submitJobs(inputs)`: up to MAX_BATCH_SIZE jobs, all or nothing, in one statement. Errors name the input by
- * its index (`["inputs", "3", "payload", "ms"]`).
+ * `submitJobs(inputs)`: up to MAX_BATCH_SIZE jobs and `deps.maxBatchPayloadBytes` of payloads, all or nothing,
+ * in one statement. Errors name the input by its index (`["inputs", "3", "payload", "ms"]`).
  */
 export async function submitBatch(
   deps: JobDeps,
@@ -131,6 +131,8 @@ export async function submitBatch(
     return refusedByInput([{ code: UserErrorCode.OUT_OF_RANGE, field: ['inputs'], message: `at most ${MAX_BATCH_SIZE} jobs per call; got ${inputs.length}` }]);
   }
   if (inputs.length === 0) return { jobs: [], userErrors: [], refused: false };
+  const tooLarge = batchPayloadsError(inputs, deps.maxBatchPayloadBytes);
+  if (tooLarge) return refusedByInput([tooLarge]);
   return submitJobs(deps, viewer, inputs, (i) => ['inputs', String(i)]);
 }
 

@@ -127,6 +127,20 @@ describe('a paused job type', () => {
   });
 });
 
+describe('concurrent pauses of one type', () => {
+  it('all answer paused, with the one pausedAt the type keeps', async () => {
+    // Before, a pause whose insert met another's row committed meanwhile answered paused: false, pausedAt: null.
+    for (let round = 0; round < 10; round++) {
+      await resume('demo.noop');
+      const answers = await Promise.all(Array.from({ length: 8 }, () => pause('demo.noop')));
+      const [stored] = await t.env.sql<{ pausedAt: Date }[]>`select paused_at as "pausedAt" from paused_job_types where type = 'demo.noop'`;
+      const pausedAt = stored!.pausedAt.toISOString();
+      expect(answers).toEqual(answers.map(() => ({ jobType: { name: 'demo.noop', paused: true, pausedAt }, userErrors: [] })));
+    }
+    await resume('demo.noop');
+  });
+});
+
 describe('pauseJobType and resumeJobType refuse', () => {
   it('a key that is not an admin\'s (FORBIDDEN), and change nothing', async () => {
     const { key } = await t.createKey('someone');

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LongrunClient } from '../../sdk/index.js';
 import { names } from '../../src/messaging/names.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { gql } from '../support/graphql.js';
 import { sdkFor } from '../support/sdk.js';
 
 let t: TestApp;
@@ -81,5 +82,45 @@ describe('submitJobs', () => {
     expect(r.jobs![0]!.id).toBe(r.jobs![1]!.id);
     expect(await rows()).toBe(1001);
     expect(await sdk.submitJobs([])).toEqual({ jobs: [], userErrors: [] });
+  });
+});
+
+describe('submitJobs payloads, together, at most the largest request the server reads', () => {
+  // One variable written in every input: a small request, each input's payload within MAX_PAYLOAD_BYTES.
+  const reusing = (n: number) =>
+    `mutation B($p: JSON) { submitJobs(inputs: [${Array(n).fill('{ type: "demo.noop", payload: $p }').join(', ')}]) { jobs { id payload } userErrors { code field message } } }`;
+  const cap = () => Math.max(t.config.HTTP_BODY_LIMIT_BYTES, t.config.WS_MAX_MESSAGE_BYTES);
+  /** A payload of exactly `bytes` bytes of JSON text. */
+  const payloadOf = (bytes: number, n = 0) => ({ n, pad: 'x'.repeat(bytes - JSON.stringify({ n, pad: '' }).length) });
+
+  it('refuses a call whose payloads come to more (one 100 KiB variable in 1,000 inputs) as a whole, writing nothing', async () => {
+    const before = await rows();
+    const r = await gql(t.url, reusing(1000), { p: payloadOf(100 * 1024) });
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({
+      data: {
+        submitJobs: { jobs: null, userErrors: [{ code: 'OUT_OF_RANGE', field: ['inputs'], message: expect.stringContaining(`more than ${cap()} bytes together`) }] },
+      },
+    });
+    expect(await rows()).toBe(before);
+  });
+
+  it('refuses one byte past, and accepts a call at the limit, from one variable or written out', async () => {
+    const before = await rows();
+    const n = 16;
+    const each = cap() / n; // 2 MiB by default: 128 KiB each
+    const over = await gql(t.url, reusing(n), { p: payloadOf(each + 1) });
+    expect(over.body.data.submitJobs).toEqual({ jobs: null, userErrors: [{ code: 'OUT_OF_RANGE', field: ['inputs'], message: expect.any(String) }] });
+    expect(await rows()).toBe(before);
+
+    const reused = await gql(t.url, reusing(n), { p: payloadOf(each) });
+    expect(reused.body.data.submitJobs.userErrors).toEqual([]);
+    expect(reused.body.data.submitJobs.jobs).toHaveLength(n);
+    // Each input its own payload: with the rest of the request, within HTTP_BODY_LIMIT_BYTES.
+    const inputs = Array.from({ length: n }, (_, i) => ({ type: 'demo.noop', payload: payloadOf(each - 200, i) }));
+    const r = await sdk.submitJobs(inputs);
+    expect(r.userErrors).toEqual([]);
+    expect(r.jobs!.map((j) => j.payload)).toEqual(inputs.map((i) => i.payload));
+    expect(await rows()).toBe(before + 2 * n);
   });
 });

@@ -332,7 +332,9 @@ export type Mutation = {
   submitJob: SubmitJobPayload;
   /**
    * Accept up to 1,000 jobs in one transaction, all or nothing: if any input is invalid, none is stored and
-   * `userErrors` names each bad input by its index.
+   * `userErrors` names each bad input by its index. Their payloads together may come to at most the largest
+   * request the server reads (`HTTP_BODY_LIMIT_BYTES` or `WS_MAX_MESSAGE_BYTES`, as JSON text), so one variable
+   * written in every input counts each time; more is refused whole, OUT_OF_RANGE on `["inputs"]`.
    */
   submitJobs: SubmitJobsPayload;
 };
