@@ -24,17 +24,21 @@ afterAll(async () => {
   await smtp?.close();
 });
 
+/** Submits a job and waits until its first notification is SENT: its id, and the job as it reads then. */
+async function submitUntilSent(input: Record<string, unknown>) {
+  const r = await gql(t.url, SUBMIT, { input });
+  expect(r.body.data.submitJob.userErrors).toEqual([]);
+  const id = r.body.data.submitJob.job.id as string;
+  const job = await eventually(async () => {
+    const j = (await gql(t.url, NOTIFICATIONS, { id })).body.data.job;
+    return j.notifications[0]?.status === 'SENT' ? j : undefined;
+  }, 30_000, 'email sent');
+  return { id, job };
+}
+
 describe('email notifications', () => {
   it('mails the outcome to the address given at submit', async () => {
-    const r = await gql(t.url, SUBMIT, {
-      input: { type: 'demo.flaky', payload: { failures: 1, permanent: true }, maxAttempts: 1, notify: [{ email: 'ops@example.com' }] },
-    });
-    expect(r.body.data.submitJob.userErrors).toEqual([]);
-    const id = r.body.data.submitJob.job.id as string;
-    const job = await eventually(async () => {
-      const j = (await gql(t.url, NOTIFICATIONS, { id })).body.data.job;
-      return j.notifications[0]?.status === 'SENT' ? j : undefined;
-    }, 30_000, 'email sent');
+    const { id, job } = await submitUntilSent({ type: 'demo.flaky', payload: { failures: 1, permanent: true }, maxAttempts: 1, notify: [{ email: 'ops@example.com' }] });
     expect(job.state).toBe('FAILED');
     const [n] = job.notifications;
     expect(n).toMatchObject({ channel: 'EMAIL', target: 'ops@example.com', jobState: 'FAILED', attempts: 1, lastError: null });
@@ -82,13 +86,7 @@ describe('email notifications', () => {
       { email: 'Ops.Team@Example.COM', on: ['SUCCEEDED', 'FAILED'] },
       { email: 'Ops.Team@example.com', on: ['SUCCEEDED'] },
     ];
-    const r = await gql(t.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 1, steps: 1 }, notify } });
-    expect(r.body.data.submitJob.userErrors).toEqual([]);
-    const id = r.body.data.submitJob.job.id as string;
-    const job = await eventually(async () => {
-      const j = (await gql(t.url, NOTIFICATIONS, { id })).body.data.job;
-      return j.notifications[0]?.status === 'SENT' ? j : undefined;
-    }, 30_000, 'email sent');
+    const { id, job } = await submitUntilSent({ type: 'demo.sleep', payload: { ms: 1, steps: 1 }, notify });
     // The local part is the receiving server's to read: kept as written.
     expect(job.notifications).toEqual([expect.objectContaining({ channel: 'EMAIL', target: 'Ops.Team@example.com', jobState: 'SUCCEEDED' })]);
     await eventually(() => smtp.messages.find((m) => m.raw.includes(id)), 10_000, 'the mail arrives');
