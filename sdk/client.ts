@@ -162,8 +162,8 @@ export interface LongrunClient {
    * it reconnects as `watchJob` does and resumes with `lastSeenAt`: the changes recorded while it was away come
    * first (state changes, attempt errors, recorded progress milestones; not every live progress report), and
    * no update is yielded twice. `options.since` replays from that instant at the start; without it, the first
-   * subscription is from the instant the iterator started, by the server's clock (never live only). A replay
-   * refused because too much changed (a resume, your `since`, or the server's reread mid-stream) throws a `LongrunError`
+   * subscription is from the instant `jobUpdates()` was called (not the first read), by the server's clock
+   * (never live only). A replay refused because too much changed (a resume, your `since`, or the server's reread mid-stream) throws a `LongrunError`
    * REPLAY_TOO_LARGE, unless `options.onGap` is given: then it goes on from the present and calls `onGap`
    * first, for the application to re-read the current state.
    */

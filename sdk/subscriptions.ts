@@ -63,8 +63,8 @@ export interface JobUpdatesOptions {
   /**
    * Replay the recorded changes at or after this instant first (the `at` of the last update you saw, as
    * yielded: an ISO 8601 string); updates the iterator yielded already are not yielded again.
-   * @default the instant the iterator started, by the server's clock: nothing from before it comes, and a
-   * reread the server cannot make later (see `onGap`) is a gap, never a silent loss
+   * @default the instant `jobUpdates()` was called (not the first read), by the server's clock: nothing from
+   * before it comes, and a reread the server cannot make later (see `onGap`) is a gap, never a silent loss
    */
   since?: string;
   /** Stops the iterator. */
@@ -406,8 +406,14 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
    * subscription refused with REPLAY_TOO_LARGE (at its start or mid-stream) goes on from the present
    * (gapThenLive), and its start counts the same way.
    */
-  async function* jobUpdates(filter: JobUpdatesFilter = {}, opts: JobUpdatesOptions = {}): AsyncGenerator<JobUpdate> {
-    let started = opts.since === undefined ? now() : null;
+  function jobUpdates(filter: JobUpdatesFilter = {}, opts: JobUpdatesOptions = {}): AsyncGenerator<JobUpdate> {
+    // The start is the call's instant, not the first next()'s (a generator's body runs only then): what changes
+    // between the two (the jobs the caller submits before reading, say) is replayed.
+    return updatesFrom(opts.since === undefined ? now() : null, filter, opts);
+  }
+
+  /** `jobUpdates` from `started` (this machine's clock; null with the caller's `since`). */
+  async function* updatesFrom(started: number | null, filter: JobUpdatesFilter, opts: JobUpdatesOptions): AsyncGenerator<JobUpdate> {
     let latest: number | null = null;
     let opened = false;
     /** Per job: the last seq yielded and the latest `at` among its updates yielded. */
