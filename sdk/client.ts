@@ -162,8 +162,8 @@ export interface LongrunClient {
    * it reconnects as `watchJob` does and resumes with `lastSeenAt`: the changes recorded while it was away come
    * first (state changes, attempt errors, recorded progress milestones; not every live progress report), and
    * no update is yielded twice. `options.since` replays from that instant at the start; without it, the first
-   * subscription is from the instant the iterator started, by the server's clock (never live only). A replay
-   * refused because too much changed (a resume, your `since`, or the server's reread mid-stream) throws a `LongrunError`
+   * subscription is from the instant `jobUpdates()` was called (not the first read), by the server's clock
+   * (never live only). A replay refused because too much changed (a resume, your `since`, or the server's reread mid-stream) throws a `LongrunError`
    * REPLAY_TOO_LARGE, unless `options.onGap` is given: then it goes on from the present and calls `onGap`
    * first, for the application to re-read the current state.
    */
@@ -231,16 +231,28 @@ export function createClient(o: ClientOptions): LongrunClient {
     connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
   });
   const timeoutMs = o.requestTimeoutMs ?? 30_000;
-  /** How many times `close()` was called: a request made before one that cut it short fails with CLOSED. */
-  let closes = 0;
+  /**
+   * Aborted by `close()` (and replaced): the requests made before it stop waiting, whatever sends them (the
+   * built-in transport, or the caller's own `fetch`), and fail with CLOSED.
+   */
+  let closing = new AbortController();
 
-  /** Runs a document whose variables are JSON text already (the submit batcher's inputs are). */
-  async function post<R, V>(document: TypedDocumentString<R, V>, variablesJson: string): Promise<R> {
-    const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined; // its timer does not hold the process
-    const closesBefore = closes;
+  /**
+   * Sends a document and reads the answer's text. Its signal aborts when `close()` is called (whatever sends
+   * the request: the built-in transport, or the caller's own `fetch`) or after `timeoutMs`; a signal of its
+   * own, whose listener and timer go when it settles: `AbortSignal.any` with the client's long-lived closing
+   * signal keeps every request's signal in memory on Node 20.
+   */
+  async function exchange(document: { toString(): string }, variablesJson: string) {
+    const closed = closing.signal;
+    const stop = new AbortController();
+    const onClose = () => stop.abort(closed.reason);
+    closed.addEventListener('abort', onClose, { once: true });
+    // Its timer does not hold the process.
+    const timer = timeoutMs > 0 ? setTimeout(() => stop.abort(new DOMException('request timed out', 'TimeoutError')), timeoutMs).unref() : undefined;
     const failed = (e: unknown): never => {
-      if (closes !== closesBefore) throw new LongrunError('the client was closed while the request waited for its answer', 'CLOSED', [], { cause: e });
-      if (signal?.aborted) {
+      if (closed.aborted) throw new LongrunError('the client was closed while the request waited for its answer', 'CLOSED', [], { cause: e });
+      if (stop.signal.aborted) {
         throw new LongrunError(`no answer from ${o.url} in ${timeoutMs} ms (the server may still have done it)`, 'TIMEOUT', [], { cause: e });
       }
       // fetch puts the system error in `cause`; node:http throws it.
@@ -252,17 +264,27 @@ export function createClient(o: ClientOptions): LongrunClient {
       }
       throw new LongrunError(`cannot reach ${o.url}: ${detail}`, 'NETWORK', [], { cause: e });
     };
-    const res = await doFetch(o.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/graphql-response+json, application/json',
-        ...(authorization ? { authorization } : {}),
-      },
-      body: `{"query":${JSON.stringify(document.toString())},"variables":${variablesJson}}`,
-      ...(signal ? { signal } : {}),
-    }).catch(failed);
-    const text = await res.text().catch(failed);
+    try {
+      const res = await doFetch(o.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json, application/json',
+          ...(authorization ? { authorization } : {}),
+        },
+        body: `{"query":${JSON.stringify(document.toString())},"variables":${variablesJson}}`,
+        signal: stop.signal,
+      }).catch(failed);
+      return { res, text: await res.text().catch(failed) };
+    } finally {
+      clearTimeout(timer);
+      closed.removeEventListener('abort', onClose);
+    }
+  }
+
+  /** Runs a document whose variables are JSON text already (the submit batcher's inputs are). */
+  async function post<R, V>(document: TypedDocumentString<R, V>, variablesJson: string): Promise<R> {
+    const { res, text } = await exchange(document, variablesJson);
     const body = parseGraphQLResponse<R>(text);
     if (!body) {
       // Not a GraphQL answer (an HTML 404 page, a proxy's error, JSON or not): most often a URL without its
@@ -312,7 +334,8 @@ export function createClient(o: ClientOptions): LongrunClient {
     watchJob: live.watchJob,
     jobUpdates: live.jobUpdates,
     async close() {
-      closes++;
+      closing.abort();
+      closing = new AbortController();
       batcher?.close();
       node?.close();
       await live.close();

@@ -18,7 +18,9 @@
  *   alone. Refused with RATE_LIMITED (it, or any call sent alone), the bucket held less than one token, so
  *   every later call of the batch, alone at that instant, would have met the same bucket (a refused take
  *   takes nothing) and been refused with the same error: each gets that very error, without a request of
- *   its own. Answered, the rest go on as a batch;
+ *   its own; but a call whose input GraphQL may not coerce (not yet in a request answered or refused
+ *   RATE_LIMITED) still goes: alone, GraphQL refuses such an input with BAD_USER_INPUT before the rate is
+ *   checked. Answered, the rest go on as a batch;
  * - PAYLOAD_TOO_LARGE (over the server's body limit): the byte cap becomes half the refused batch's input,
  *   from then on, and the calls go again under it; a call too large alone is sent alone and gets its 413;
  * - user errors (`submitJobs` is all or nothing): an error that names its input by index and has a code of
@@ -70,6 +72,11 @@ interface Call {
   bytes: number;
   /** Sent as `submitJob` (its batch's user error depended on the other inputs). */
   alone?: boolean;
+  /**
+   * GraphQL took the input: a request carrying it was answered, or refused RATE_LIMITED (the server checks
+   * the rate only for variables it can coerce; one it cannot is refused BAD_USER_INPUT, charged nothing).
+   */
+  coerces?: boolean;
   resolve(r: One): void;
   reject(e: unknown): void;
 }
@@ -77,7 +84,7 @@ interface Call {
 /**
  * What a request's answer leaves to do: `retry`, calls to send again before the others (nothing of theirs
  * was written); `quota`, how many calls fit the rate limit now; `refused`, the RATE_LIMITED error a lone call
- * got, which every later call gets too.
+ * got, which every later call whose input GraphQL took (`coerces`) gets too.
  */
 interface Outcome {
   retry?: Call[];
@@ -154,8 +161,12 @@ export function submitBatcher(send: {
       todo = todo.slice(n);
       const o = n === 1 ? await alone(batch[0]!) : await together(batch);
       if (o.refused) {
-        for (const c of todo) c.reject(o.refused);
-        return;
+        // Alone, each later call would meet the same empty bucket, unless GraphQL cannot take its input: that
+        // one is refused with BAD_USER_INPUT first. A call not known to coerce still goes.
+        for (const c of todo) if (c.coerces) c.reject(o.refused);
+        todo = todo.filter((c) => !c.coerces);
+        quota = Infinity;
+        continue;
       }
       if (o.retry) todo = [...o.retry, ...todo];
       quota = o.quota ?? (probe ? Infinity : quota - n);
@@ -194,6 +205,7 @@ export function submitBatcher(send: {
   /** A batch the server refused before running it is sent again under what the refusal said; else it fails. */
   function refused(batch: Call[], e: unknown): Outcome {
     if (isRateLimited(e)) {
+      for (const c of batch) c.coerces = true;
       const { limit, remaining } = e.errors[0]?.extensions ?? {};
       if (typeof limit === 'number' && limit >= 1) limits.calls = Math.min(limits.calls, Math.floor(limit));
       const fits = typeof remaining === 'number' ? Math.floor(remaining) : 0;
@@ -238,9 +250,9 @@ export function submitBatcher(send: {
       if (!OWN_INPUT_CODES.has(e.code) && !(e.code === 'IDEMPOTENCY_KEY_REUSED' && heldByStoredJob((keys ??= batch.map(keyOf)), i))) other.add(i);
       else own.set(i, [...(own.get(i) ?? []), { ...e, field: ['input', ...e.field!.slice(2)] }]);
     }
-    const again = batch.filter((c, i) => !own.has(i) && !other.has(i));
+    const again = batch.filter((c, i) => !own.has(i) && !other.has(i)).map((c) => Object.assign(c, { coerces: true }));
     batch.forEach((c, i) => {
-      if (other.has(i)) again.push(Object.assign(c, { alone: true }));
+      if (other.has(i)) again.push(Object.assign(c, { alone: true, coerces: true }));
       else if (own.has(i)) c.resolve({ job: null, userErrors: own.get(i)! });
     });
     return again;

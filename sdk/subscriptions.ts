@@ -63,8 +63,8 @@ export interface JobUpdatesOptions {
   /**
    * Replay the recorded changes at or after this instant first (the `at` of the last update you saw, as
    * yielded: an ISO 8601 string); updates the iterator yielded already are not yielded again.
-   * @default the instant the iterator started, by the server's clock: nothing from before it comes, and a
-   * reread the server cannot make later (see `onGap`) is a gap, never a silent loss
+   * @default the instant `jobUpdates()` was called (not the first read), by the server's clock: nothing from
+   * before it comes, and a reread the server cannot make later (see `onGap`) is a gap, never a silent loss
    */
   since?: string;
   /** Stops the iterator. */
@@ -133,9 +133,28 @@ export interface Subscriptions {
   jobUpdates(filter?: JobUpdatesFilter, options?: JobUpdatesOptions): AsyncGenerator<JobUpdate>;
   /**
    * Closes the WebSocket: open iterators end with a LongrunError `CLOSED` (not as if their job had finished),
-   * those waiting to reconnect too; the next watch opens a new one.
+   * those waiting to reconnect too; the next watch opens a new one. A connection whose server does not answer
+   * the closing handshake within 1 s (gone silent) is cut: the iterators end by then.
    */
   close(): Promise<void>;
+}
+
+/**
+ * How long `close()` waits for the server to answer its closing handshake before it cuts the connection: a
+ * connection gone silent never answers, and ws would hold it (and the process) for 30 s.
+ */
+const CLOSE_ANSWER_MS = 1000;
+
+/** Ends `socket`: its closing handshake answered within CLOSE_ANSWER_MS, or cut after that. */
+function closedOrCut(socket: WebSocket): Promise<void> {
+  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const cut = setTimeout(() => socket.terminate(), CLOSE_ANSWER_MS);
+    socket.once('close', () => {
+      clearTimeout(cut);
+      resolve();
+    });
+  });
 }
 
 /** The longest wait before a reconnect. */
@@ -259,6 +278,13 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
   let closing = new AbortController();
   /** Whether the socket's connection is acknowledged (from connection_ack to its close). */
   let acked = false;
+  /** The WebSockets opened and not closed yet: `close()` cuts those that do not answer its closing handshake. */
+  const sockets = new Set<WebSocket>();
+  /**
+   * Aborted once `close()` has closed the sockets (and replaced as it begins): a subscription still waiting
+   * then ends, whether or not graphql-ws heard of its socket's close (a close never answered, and cut).
+   */
+  let disposed = new AbortController();
 
   const socket = (): WsClient => {
     if (ws) return ws;
@@ -277,6 +303,11 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       // once, a later one is tried again like any loss.
       connectionAckWaitTimeout: s.connectTimeoutMs,
       on: {
+        opened: (opened) => {
+          const webSocket = opened as WebSocket;
+          sockets.add(webSocket);
+          webSocket.once('close', () => sockets.delete(webSocket));
+        },
         connected: (_socket, payload) => {
           acked = true;
           connections++;
@@ -307,9 +338,10 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
 
   /**
    * One subscription attempt; yields `field` of each result, throws GraphQL errors and close events. Any of
-   * `ends` aborting (the caller's signal, say) ends it at once, also while it waits for a result, and while
-   * the socket is still being opened: graphql-ws' own iterator ends only once that connection is made or
-   * fails (after connectTimeoutMs, to a server that does not answer), so its next() is not waited for then.
+   * `ends` aborting (the caller's signal, say), or the client's `close()` done, ends it at once, also while it
+   * waits for a result, and while the socket is still being opened: graphql-ws' own iterator ends only once
+   * that connection is made or fails (after connectTimeoutMs, to a server that does not answer), so its next()
+   * is not waited for then.
    */
   async function* subscribeOnce<R extends Record<string, JobUpdate>>(
     query: string,
@@ -317,7 +349,9 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
     field: keyof R,
     ...ends: (AbortSignal | undefined)[]
   ) {
-    const signals = ends.filter((e) => e !== undefined);
+    // The client's close() ends it too, once done: the socket's closing handshake, which would end it, may
+    // never be answered (a connection gone silent).
+    const signals = [...ends, disposed.signal].filter((e) => e !== undefined);
     if (signals.some((e) => e.aborted)) return;
     const results = socket().iterate<R>({ query, variables });
     /** Ends the wait for the next result (set while one waits). */
@@ -406,8 +440,14 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
    * subscription refused with REPLAY_TOO_LARGE (at its start or mid-stream) goes on from the present
    * (gapThenLive), and its start counts the same way.
    */
-  async function* jobUpdates(filter: JobUpdatesFilter = {}, opts: JobUpdatesOptions = {}): AsyncGenerator<JobUpdate> {
-    let started = opts.since === undefined ? now() : null;
+  function jobUpdates(filter: JobUpdatesFilter = {}, opts: JobUpdatesOptions = {}): AsyncGenerator<JobUpdate> {
+    // The start is the call's instant, not the first next()'s (a generator's body runs only then): what changes
+    // between the two (the jobs the caller submits before reading, say) is replayed.
+    return updatesFrom(opts.since === undefined ? now() : null, filter, opts);
+  }
+
+  /** `jobUpdates` from `started` (this machine's clock; null with the caller's `since`). */
+  async function* updatesFrom(started: number | null, filter: JobUpdatesFilter, opts: JobUpdatesOptions): AsyncGenerator<JobUpdate> {
     let latest: number | null = null;
     let opened = false;
     /** Per job: the last seq yielded and the latest `at` among its updates yielded. */
@@ -481,11 +521,16 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       acked = false;
       closing.abort();
       closing = new AbortController();
+      const done = disposed;
+      disposed = new AbortController();
       clearTimeout(pongDue);
       // dispose() waits for a connection still being made (for ever, to a server that accepts and never
       // answers) and rejects with the socket's error event when it fails: such a connection is cut at once.
       if (c && !connected) c.terminate();
+      const open = [...sockets];
       await c?.dispose();
+      await Promise.all(open.map(closedOrCut));
+      done.abort();
     },
   };
 }

@@ -1,6 +1,6 @@
 /**
- * The SDK's first `jobUpdates` subscription without a caller's `since` starts from the instant the iterator
- * started, by the server's clock (not live only): a reread the server cannot make later (its NATS connection
+ * The SDK's first `jobUpdates` subscription without a caller's `since` starts from the instant `jobUpdates()` was
+ * called (not its first read), by the server's clock (not live only): a reread the server cannot make later (its NATS connection
  * back after more changes than one replay sends) is a gap, `onGap`, or the iterator fails with
  * REPLAY_TOO_LARGE without it, never changes skipped in silence; and in the normal case it still gets nothing
  * from before it started and every change after it, once, whatever this machine's clock says.
@@ -8,7 +8,7 @@
 import { expect, it } from 'vitest';
 import { createClient, LongrunError, type ReplayGap } from '../../sdk/index.js';
 import { subscriptions } from '../../sdk/subscriptions.js';
-import { dbNow, expectOnceEach, nextUpdate as next, pastTheBound, readPast, useApiOnProxiedNats, waitForListeners } from '../support/sdk-updates.js';
+import { dbNow, expectOnceEach, nextUpdate as next, pastTheBound, readPast, sleep, useApiOnProxiedNats, waitForListeners } from '../support/sdk-updates.js';
 
 const s = useApiOnProxiedNats();
 const listeners = (n: number) => waitForListeners(s.t, n);
@@ -139,6 +139,26 @@ it("gets nothing from before it started and every change after, once, by the ser
       await listeners(base); // the server has ended it: the next counts from there
     }
   } finally {
+    await client.close();
+  }
+});
+
+it('starts from when jobUpdates() was called, not from its first read: a change in between comes first', async () => {
+  const { client, submit } = await clientOf('first-called');
+  const abort = new AbortController();
+  const base = s.t.app.hub.listenerCount;
+  try {
+    await submit(); // before the call
+    const updates = client.jobUpdates({ types: ['demo.noop'] }, { signal: abort.signal });
+    const between = await submit(); // after the call, before any read (it used to start at the first read, after it)
+    await sleep(50);
+    const firstRead = next(updates);
+    await listeners(base + 1);
+    const after = await submit();
+    expect(await firstRead).toMatchObject({ jobId: between, state: 'QUEUED' });
+    expect(await next(updates)).toMatchObject({ jobId: after, state: 'QUEUED' });
+  } finally {
+    abort.abort();
     await client.close();
   }
 });

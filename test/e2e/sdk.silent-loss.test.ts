@@ -2,7 +2,8 @@
  * A connection that dies silently (a NAT or firewall drops the flow, a laptop sleeps, the peer vanishes
  * without a FIN or RST) gives a WebSocket client no close event at all. The SDK pings the server over
  * graphql-ws and takes a ping left unanswered for `keepAliveMs` as a lost connection: `watchJob` and
- * `jobUpdates` reconnect and resume as after any other loss, instead of waiting for ever.
+ * `jobUpdates` reconnect and resume as after any other loss, instead of waiting for ever. And `close()` ends
+ * them with CLOSED at once then too, not once the socket's closing handshake, never answered, gives up (30 s).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createClient, type JobUpdate } from '../../sdk/index.js';
@@ -57,6 +58,31 @@ it('watchJob and jobUpdates carry on after the connection silently stops carryin
     }
     expect(viaUpdates.at(-1)).toMatchObject({ state: 'SUCCEEDED' });
     expect(proxy.accepted).toBeGreaterThan(accepted); // it reconnected
+  } finally {
+    await client.close();
+    await direct.close();
+  }
+});
+
+it('close() ends watchJob and jobUpdates with CLOSED at once after the connection silently stopped carrying anything', async () => {
+  const direct = sdkFor(s.t);
+  // keepAliveMs: no ping is due within the waits below, so only the close can end them.
+  const client = createClient({ url: s.t.url, wsUrl: `ws://127.0.0.1:${proxy.port}/graphql`, token: s.t.key!, reconnectDelayMs: 50 });
+  try {
+    await s.workers.stop(); // the job stays QUEUED: no update can come before the close
+    const { job } = await direct.submitJob({ type: 'demo.noop' });
+    const watch = client.watchJob(job!.id);
+    expect((await within(watch.next(), 10_000, 'first update')).value).toMatchObject({ state: 'QUEUED' });
+    const updates = client.jobUpdates({ ids: [job!.id] });
+    const listeners = s.t.app.hub.listenerCount;
+    const pending = [watch.next(), updates.next()].map((p) => p.then((v) => ({ v }), (e: unknown) => ({ e })));
+    for (let i = 0; i < 250 && s.t.app.hub.listenerCount < listeners + 1; i++) await new Promise((r) => setTimeout(r, 20));
+
+    proxy.freeze(); // the server never answers the closing handshake (ws used to wait 30 s for it)
+    await within(client.close(), 5000, 'close()');
+    for (const p of pending) {
+      expect(await within(p, 5000, 'end of the iterator')).toEqual({ e: expect.objectContaining({ name: 'LongrunError', code: 'CLOSED' }) });
+    }
   } finally {
     await client.close();
     await direct.close();

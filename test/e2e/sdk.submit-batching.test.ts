@@ -180,10 +180,13 @@ it('fails the calls not sent yet when the client is closed with CLOSED, and send
   await client.close();
   answer();
   const settled = await Promise.all(bursts);
-  for (const s of settled.slice(0, 4).flat()) expect(s).toMatchObject({ status: 'fulfilled', value: { job: { type: 'demo.sleep' }, userErrors: [] } });
-  expect(settled[4]!.map((s) => s.status === 'rejected' && [s.reason.constructor, (s.reason as LongrunError).code, (s.reason as LongrunError).message])).toEqual(
-    Array(2).fill([LongrunError, 'CLOSED', 'the client was closed before this submitJob was sent: no job was submitted for it']),
-  );
+  const failures = (s: (typeof settled)[number]) =>
+    s.map((r) => r.status === 'rejected' && [r.reason.constructor, (r.reason as LongrunError).code, (r.reason as LongrunError).message]);
+  // The four batches sent wait for their answers (the fetch holds them): the close fails them too, as it fails any request still waiting.
+  for (const s of settled.slice(0, 4)) {
+    expect(failures(s)).toEqual(Array(2).fill([LongrunError, 'CLOSED', 'the client was closed while the request waited for its answer']));
+  }
+  expect(failures(settled[4]!)).toEqual(Array(2).fill([LongrunError, 'CLOSED', 'the client was closed before this submitJob was sent: no job was submitted for it']));
   expect(sent).toEqual([2, 2, 2, 2]);
 });
 
@@ -245,6 +248,24 @@ describe('with a submit rate limit', () => {
     expect(own).toMatchObject({ code: 'RATE_LIMITED', extensions: { retryAfter: 'number', remaining: 0 } });
     for (const s of settled.slice(5)) expect(s.status === 'rejected' && seen(s.reason)).toEqual(own);
     expect(await stored('mid-burst')).toBe(50);
+  });
+
+  it('a burst with a call GraphQL cannot take as input when the bucket is nearly empty: that call gets the BAD_USER_INPUT of submitJob alone, not RATE_LIMITED', async () => {
+    const token = await newKey('uncoercible-limited');
+    const { client, requests } = counting({ app, token });
+    expect((await client.submitJobs(Array.from({ length: 45 }, (_, i) => sleepJob(i)))).jobs).toHaveLength(45);
+    const inputs = Array.from({ length: 20 }, (_, i) => (i === 10 ? { ...sleepJob(100 + i), maxAttempts: 1.5 } : sleepJob(100 + i)));
+    const settled = await settle(inputs.map((input) => client.submitJob(input)));
+    // Alone, it is refused before the rate is checked (and charged nothing): the empty bucket does not answer for it.
+    expect(requests).toEqual(['SubmitJobs(45) 200', 'SubmitJobs(20) 400', 'SubmitJobs(19) 429', 'SubmitJobs(5) 200', 'SubmitJob 429', 'SubmitJob 400']);
+    const own = await alone(inputs[10]!, { app, token });
+    expect(own).toMatchObject({ code: 'BAD_USER_INPUT', message: expect.stringMatching(/^Variable "\$input" got invalid value .* at "input\.maxAttempts"/) });
+    expect(settled[10]).toEqual({ status: 'rejected', reason: own });
+    for (let i = 0; i < 5; i++) expect(settled[i]).toMatchObject({ status: 'fulfilled', value: { job: { payload: { ms: 100 + i } } } });
+    const limited = seen(await alone(sleepJob(999), { app, token }));
+    expect(limited).toMatchObject({ code: 'RATE_LIMITED', extensions: { retryAfter: 'number', remaining: 0 } });
+    for (const [i, s] of settled.entries()) if (i >= 5 && i !== 10) expect(s.status === 'rejected' && seen(s.reason)).toEqual(limited);
+    expect(await stored('uncoercible-limited')).toBe(50);
   });
 
   it('a burst with one invalid call that fits: 19 jobs and the invalid one its error, counted once on the rate', async () => {

@@ -3,7 +3,8 @@
  * the SDK's calls for ever: a request over HTTP fails with TIMEOUT after `requestTimeoutMs`, and a watch
  * whose WebSocket is never opened (or acknowledged) fails with NETWORK after `connectTimeoutMs`. Both used to wait for ever
  * (so did `longrun jobs` and `longrun watch`). A watch whose signal aborts meanwhile ends at once. The
- * stand-in server is a plain TCP listener that reads and never writes.
+ * stand-in server is a plain TCP listener that reads and never writes. `close()` fails a request still waiting
+ * with CLOSED, sent by the built-in transport or by the caller's own `fetch` (which used to wait on).
  */
 import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -81,12 +82,18 @@ it('ends a watchJob and a jobUpdates whose signal aborts while their WebSocket i
   }
 });
 
-it('fails a request still waiting when the client is closed with CLOSED, not NETWORK', async () => {
-  const client = createClient({ url, requestTimeoutMs: 0 });
+it.each([
+  ['the built-in transport', {}],
+  ["the caller's own fetch", { fetch: globalThis.fetch }],
+])('fails a request still waiting when the client is closed with CLOSED, not NETWORK, sent by %s', async (_, transport) => {
+  // No timeout: only the close can end the wait (with the caller's fetch it used to wait for ever).
+  const client = createClient({ url, requestTimeoutMs: 0, ...transport });
+  const before = accepted;
   const waiting = failure(client.job('00000000-0000-0000-0000-000000000000'));
-  while (sockets.size === 0) await new Promise((r) => setTimeout(r, 10)); // the request reached the server
+  while (accepted === before) await new Promise((r) => setTimeout(r, 10)); // the request reached the server
   await client.close();
-  const { error } = await waiting;
+  const still = new Promise((r) => setTimeout(() => r({ error: 'still waiting 5 s after close()' }), 5000));
+  const { error } = (await Promise.race([waiting, still])) as { error: unknown };
   expect(error).toBeInstanceOf(LongrunError);
-  expect(error).toMatchObject({ code: 'CLOSED' });
+  expect(error).toMatchObject({ code: 'CLOSED', message: 'the client was closed while the request waited for its answer' });
 });
