@@ -165,6 +165,15 @@ const UNAVAILABLE_CODES = new Set([
   '57P01', '57P02', '57P03', '57014', '08006', '08001', '08003', '08004', '53300', '25006',
 ]);
 
+/**
+ * Whether PostgreSQL rolled the transaction back to break a deadlock (40P01) or a serialization conflict
+ * (40001): nothing of it was written, and the same statement, run again, goes through.
+ */
+export function isTransactionConflict(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return code === '40P01' || code === '40001';
+}
+
 /** Whether an error means PostgreSQL cannot take the request now (UNAVAILABLE_CODES): try it again later. */
 export function isDatabaseUnavailable(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;

@@ -1,9 +1,10 @@
 /**
  * Writes to PostgreSQL that must not be dropped (claims, outcomes, progress milestones, hand-backs): retried
- * while PostgreSQL is unreachable, with a backoff from 200 ms to 5 s, until they go through or the worker's
- * stop gives up on them (`abandon`). Any other error is the caller's.
+ * while PostgreSQL is unreachable, or when it rolled the write back to break a deadlock, with a backoff from
+ * 200 ms to 5 s, until they go through or the worker's stop gives up on them (`abandon`). Any other error is
+ * the caller's.
  */
-import { isDatabaseUnavailable } from '../src/errors.js';
+import { isDatabaseUnavailable, isTransactionConflict } from '../src/errors.js';
 import type { Logger } from '../src/log.js';
 
 export interface Persist {
@@ -24,8 +25,10 @@ export function createPersister(log: Logger): Persister {
 
   async function retryWrite<T>(what: string, fn: () => Promise<T>, error: unknown): Promise<T> {
     for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-      if (!isDatabaseUnavailable(error) || abandoned) throw error;
-      log.warn({ err: error, what }, 'PostgreSQL unavailable; retrying the write');
+      if (abandoned) throw error;
+      if (isTransactionConflict(error)) log.warn({ err: error, what }, 'PostgreSQL rolled the write back (a deadlock or conflict); retrying it');
+      else if (isDatabaseUnavailable(error)) log.warn({ err: error, what }, 'PostgreSQL unavailable; retrying the write');
+      else throw error;
       await pause(delay);
       if (abandoned) throw error; // the stop gave up while this write slept
       try {
