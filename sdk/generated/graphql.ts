@@ -136,7 +136,7 @@ export type SubmitJobInput = {
    * owner); with another type it is refused with IDEMPOTENCY_KEY_REUSED.
    */
   idempotencyKey?: string | null | undefined;
-  /** Attempts allowed, 1..100. Default: the type's default. */
+  /** Attempts allowed, 1 up to the type's `maxAttempts` (see `jobTypes`; at most 100). Default: the type's default. */
   maxAttempts?: number | null | undefined;
   /** Notifications to send when the job finishes (at most 10). */
   notify?: Array<NotifyInput> | null | undefined;
@@ -284,7 +284,7 @@ export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number
 export type JobTypesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type JobTypesQuery = { jobTypes: Array<{ name: string, description: string, defaultMaxAttempts: number, timeoutMs: number, payloadSchema: unknown, paused: boolean, pausedAt: string | null }> };
+export type JobTypesQuery = { jobTypes: Array<{ name: string, description: string, defaultMaxAttempts: number, maxAttempts: number, timeoutMs: number, payloadSchema: unknown, paused: boolean, pausedAt: string | null }> };
 
 export type JobProgressSubscriptionVariables = Exact<{
   id: string | number;
@@ -893,6 +893,7 @@ export const JobTypesDocument = new TypedDocumentString(`
     name
     description
     defaultMaxAttempts
+    maxAttempts
     timeoutMs
     payloadSchema
     paused

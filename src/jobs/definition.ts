@@ -45,6 +45,11 @@ export const JOB_TYPE_NAME = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;
 /** Range of per-job `maxAttempts`. */
 export const MAX_ATTEMPTS_RANGE = { min: 1, max: 100 } as const;
 /**
+ * The most `maxAttempts` a job of the type may have (JobType.maxAttempts): MAX_ATTEMPTS_RANGE's, or the
+ * type's `maxDeliver` when fewer (each attempt takes a delivery).
+ */
+export const maxAttemptsOf = (type: Pick<JobType, 'maxDeliver'>): number => Math.min(MAX_ATTEMPTS_RANGE.max, type.maxDeliver);
+/**
  * Range of a timeout in milliseconds: the upper bound (24.8 days) is both the `timeout_ms` column's (int4)
  * and the longest delay `setTimeout` keeps (a longer one fires at once).
  */

@@ -6,7 +6,7 @@
  */
 import { deletePause, insertPause, readPauses, type PauseRow } from '../db/pauses.js';
 import { UserErrorCode, type UserError } from '../errors.js';
-import { payloadJsonSchema, type JobType } from './definition.js';
+import { maxAttemptsOf, payloadJsonSchema, type JobType } from './definition.js';
 import { requireAdmin, type JobDeps, type Viewer } from './deps.js';
 
 /** What workers hear on `pausesSubject` when a type is paused or resumed. */
@@ -26,13 +26,14 @@ export interface JobTypeView {
   name: string;
   description: string;
   defaultMaxAttempts: number;
+  maxAttempts: number;
   timeoutMs: number;
   payloadSchema: unknown;
   pause: () => Promise<PauseRow | undefined>;
 }
 
 export function jobTypeView(t: JobType, pause: JobTypeView['pause']): JobTypeView {
-  return { name: t.name, description: t.description, defaultMaxAttempts: t.maxAttempts, timeoutMs: t.timeoutMs, payloadSchema: payloadJsonSchema(t), pause };
+  return { name: t.name, description: t.description, defaultMaxAttempts: t.maxAttempts, maxAttempts: maxAttemptsOf(t), timeoutMs: t.timeoutMs, payloadSchema: payloadJsonSchema(t), pause };
 }
 
 /** `jobTypes`: every type this server accepts; their pauses read in one query, if asked for. */

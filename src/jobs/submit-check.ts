@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { NewJob } from '../db/jobs.js';
 import { validateNotify, type CheckedNotification, type NotifyInput } from '../notifications/validate.js';
 import { UserErrorCode, type UserError } from '../errors.js';
-import { MAX_ATTEMPTS_RANGE, parsePayload, timeoutProblem, type JobType } from './definition.js';
+import { MAX_ATTEMPTS_RANGE, maxAttemptsOf, parsePayload, timeoutProblem, type JobType } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { checkJson, isStorableText, jsonBytes, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, nonFiniteNumberAt, quoted, unstorableMessage } from './payload-check.js';
 
@@ -52,7 +52,7 @@ export async function validateSubmit(
   const payload = input.payload ?? {};
   const payloadIssues = await payloadErrors(type, payload, at);
   const maxAttempts = input.maxAttempts ?? type.maxAttempts;
-  const ceiling = Math.min(MAX_ATTEMPTS_RANGE.max, type.maxDeliver);
+  const ceiling = maxAttemptsOf(type);
   if (!Number.isInteger(maxAttempts) || maxAttempts < MAX_ATTEMPTS_RANGE.min || maxAttempts > ceiling) {
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'maxAttempts'], message: `maxAttempts must be between ${MAX_ATTEMPTS_RANGE.min} and ${ceiling}` });
   }

@@ -7,13 +7,16 @@ import { gql, SUBMIT } from '../support/graphql.js';
 import { countRows, startTestApp, type TestApp } from '../support/app.js';
 import { eventually, probeStreams, type StreamProbe } from '../support/streams.js';
 import { names } from '../../src/messaging/names.js';
+import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
+import { soonJob } from '../support/soon-job.js';
 
 let t: TestApp;
 let probe: StreamProbe;
 let jobsStream: string;
 
 beforeAll(async () => {
-  t = await startTestApp({ handlers: null }); // no workers: messages stay in the stream to be counted
+  // No workers: messages stay in the stream to be counted. test.soon: at most 5 deliveries.
+  t = await startTestApp({ handlers: null, types: [...BUILTIN_JOB_TYPES, soonJob] });
   probe = await probeStreams(t.env.natsUrl);
   jobsStream = names(t.env.prefix).jobsStream;
 });
@@ -35,6 +38,17 @@ async function rawPost(body: string, contentType = 'application/json') {
   const res = await fetch(t.url, { method: 'POST', headers: { 'content-type': contentType, authorization: `Bearer ${t.key}` }, body });
   return { status: res.status, body: await res.json() };
 }
+
+it('jobTypes answers the most maxAttempts a submit may ask for (fewer than 100 when the type allows fewer deliveries), and a submit past it is refused naming it', async () => {
+  const types = (await gql(t.url, '{ jobTypes { name defaultMaxAttempts maxAttempts } }')).body.data.jobTypes;
+  expect(types).toContainEqual({ name: 'test.soon', defaultMaxAttempts: 1, maxAttempts: 5 });
+  expect(types).toContainEqual({ name: 'demo.sleep', defaultMaxAttempts: 3, maxAttempts: 100 });
+  const before = await snapshot();
+  const refused = (await gql(t.url, SUBMIT, { input: { type: 'test.soon', payload: {}, maxAttempts: 6 } })).body.data.submitJob;
+  expect(refused.userErrors).toEqual([{ code: 'OUT_OF_RANGE', field: ['input', 'maxAttempts'], message: 'maxAttempts must be between 1 and 5' }]);
+  expect(await snapshot()).toEqual(before);
+  expect((await gql(t.url, SUBMIT, { input: { type: 'test.soon', payload: {}, maxAttempts: 5 } })).body.data.submitJob.userErrors).toEqual([]);
+});
 
 describe('bad input writes and publishes nothing', () => {
   const cases: [string, Record<string, unknown>, string, string[]][] = [

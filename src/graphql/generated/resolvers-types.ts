@@ -232,6 +232,8 @@ export type JobType = {
   defaultMaxAttempts: Scalars['Int']['output'];
   /** What it does. */
   description: Scalars['String']['output'];
+  /** The most `maxAttempts` a submit may ask for: 100, or the type's max deliveries (`maxDeliver`) when fewer. */
+  maxAttempts: Scalars['Int']['output'];
   /** The name to submit with. */
   name: Scalars['String']['output'];
   /** Paused by an admin (`pauseJobType`): workers start none of its jobs until `resumeJobType`; submits are still accepted. */
@@ -670,7 +672,7 @@ export type SubmitJobInput = {
    * owner); with another type it is refused with IDEMPOTENCY_KEY_REUSED.
    */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
-  /** Attempts allowed, 1..100. Default: the type's default. */
+  /** Attempts allowed, 1 up to the type's `maxAttempts` (see `jobTypes`; at most 100). Default: the type's default. */
   maxAttempts?: InputMaybe<Scalars['Int']['input']>;
   /** Notifications to send when the job finishes (at most 10). */
   notify?: InputMaybe<Array<NotifyInput>>;
@@ -994,6 +996,7 @@ export type JobEventResolvers<ContextType = GraphQLContext, ParentType extends R
 export type JobTypeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['JobType'] = ResolversParentTypes['JobType']> = ResolversObject<{
   defaultMaxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   paused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   pausedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
