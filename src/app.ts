@@ -121,7 +121,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     readHistory: createHistoryReader(db.sql),
     shareReads: createSharedReads(),
     rereadGroups: createRereadGroups(db.sql),
-    maxBatchPayloadBytes: Math.max(config.HTTP_BODY_LIMIT_BYTES, config.WS_MAX_MESSAGE_BYTES),
+    maxOperationPayloadBytes: Math.max(config.HTTP_BODY_LIMIT_BYTES, config.WS_MAX_MESSAGE_BYTES),
   };
   deps.notify = notifySettings(config);
   const hub = createUpdateHub(nats.nc);

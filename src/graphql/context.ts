@@ -1,5 +1,6 @@
 /** The per-request (HTTP) or per-operation (graphql-ws) context of resolvers. */
 import type { JobDeps, Viewer } from '../jobs/deps.js';
+import { payloadBudget, type PayloadBudget } from '../jobs/submit-check.js';
 import type { UpdateHub } from '../progress/hub.js';
 import { attemptErrors, eventPages, type EventsPage } from '../jobs/queries.js';
 import type { EventRow, EventsPageRead } from '../db/queries.js';
@@ -28,6 +29,11 @@ export interface GraphQLContext {
   traceparent: string | null;
   /** The jobs this operation was charged on its key's submit rate, and how to give back those not submitted. */
   submits: SubmitCharge;
+  /**
+   * The payload bytes this operation's submits may still write, shared by its `submitJob` and `submitJobs`
+   * fields (fields GraphQL merges run once, and count once).
+   */
+  payloads: PayloadBudget;
 }
 
 export interface SubmitCharge {
@@ -57,6 +63,7 @@ export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer, req
     keyId: request.keyId ?? null,
     traceparent: validTraceparent(request.traceparent),
     submits: submitCharge(request),
+    payloads: payloadBudget(deps.maxOperationPayloadBytes),
     notifications: batchLoader((ids) => notificationsOf(deps, ids), (r) => r.jobId),
     events: eventsLoader(deps),
     attemptErrors: batchLoader((ids) => attemptErrors(deps, ids), (r) => r.jobId),

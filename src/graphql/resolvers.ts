@@ -8,7 +8,7 @@ import { pauseJobType, jobTypes, resumeJobType } from '../jobs/pauses.js';
 import { deadLetterConnection, eventsPage, findJob, jobConnection, queueStats } from '../jobs/queries.js';
 import { retryJob, retryJobs } from '../jobs/replay.js';
 import { purgeJobs } from '../jobs/retention.js';
-import { submitBatch, submitJobs } from '../jobs/submit.js';
+import { submitBatch, submitOne } from '../jobs/submit.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import { openJobProgress } from '../progress/job-progress.js';
 import { openJobUpdates } from '../progress/job-updates.js';
@@ -34,12 +34,12 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     submitJob: async (_, { input }, ctx) => {
-      const r = await submitJobs(ctx.deps, ctx.viewer, [{ ...input, traceparent: ctx.traceparent }], () => ['input']);
+      const r = await submitOne(ctx.deps, ctx.viewer, { ...input, traceparent: ctx.traceparent }, ctx.payloads);
       if (r.refused) ctx.submits.refund(1); // refused, nothing written: not counted on the submit rate
       return { job: r.jobs?.[0] ?? null, userErrors: r.userErrors };
     },
     submitJobs: async (_, { inputs }, ctx) => {
-      const r = await submitBatch(ctx.deps, ctx.viewer, inputs.map((input) => ({ ...input, traceparent: ctx.traceparent })));
+      const r = await submitBatch(ctx.deps, ctx.viewer, inputs.map((input) => ({ ...input, traceparent: ctx.traceparent })), ctx.payloads);
       if (r.refused) ctx.submits.refund(chargedInputs(inputs.length)); // all or nothing: nothing of it counted
       return r;
     },

@@ -30,11 +30,12 @@ export interface JobDeps {
   /** Reads the rereads of `jobUpdates` subscriptions on ids together (progress/reread-groups.ts). */
   rereadGroups: RereadGroups;
   /**
-   * The most payload bytes (JSON text, its inputs together) one `submitJobs` call takes: the largest request
-   * the server reads (HTTP_BODY_LIMIT_BYTES or WS_MAX_MESSAGE_BYTES), which a payload written many times over
-   * (one GraphQL variable in every input) would otherwise multiply (submit-check.ts `batchPayloadsError`).
+   * The most payload bytes (JSON text) the submits of one GraphQL operation write together, every input of
+   * every `submitJob` / `submitJobs` field: the largest request the server reads (HTTP_BODY_LIMIT_BYTES or
+   * WS_MAX_MESSAGE_BYTES), which a payload written many times over (one GraphQL variable in every input, in
+   * aliased fields) would otherwise multiply (submit-check.ts `PayloadBudget`).
    */
-  maxBatchPayloadBytes: number;
+  maxOperationPayloadBytes: number;
   /** What notifications this server can send; without it, `notify` is refused. */
   notify?: NotifySettings;
 }

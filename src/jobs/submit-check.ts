@@ -86,21 +86,40 @@ export async function validateSubmit(
 }
 
 /**
- * Why a `submitJobs` call is refused as a whole for the size of its payloads: together, as JSON text, past
- * `maxBytes` (OUT_OF_RANGE on `inputs`); null when they fit. A request within the server's size limit carries
- * its payloads written out, so only one that writes a payload many times over (one GraphQL variable in every
- * input) gets here: a 135 KB request stored (and could answer) 100 MB. Counted no further than `maxBytes`.
+ * The payload bytes (JSON text) the submits of one GraphQL operation may still write, shared by all its
+ * `submitJob` and `submitJobs` fields: `limit` in all, the largest request the server reads. A request within
+ * the server's size limit carries its payloads written out, so only one that writes a payload many times over
+ * gets near it: one GraphQL variable in every input of a batch (a 135 KB request stored 100 MB), or in up to
+ * GRAPHQL_MAX_ALIASES aliased `submitJobs` fields, each within the limit alone (60 MiB).
  */
-export function batchPayloadsError(inputs: readonly SubmitInput[], maxBytes: number): UserError | null {
+export interface PayloadBudget {
+  readonly limit: number;
+  /** What is left of `limit`: the payloads of the operation's submits written so far are taken from it. */
+  left: number;
+}
+
+export const payloadBudget = (limit: number): PayloadBudget => ({ limit, left: limit });
+
+/** The payload bytes of `inputs` together, as JSON text, counted no further than just past `limit`. */
+export function payloadBytes(inputs: readonly SubmitInput[], limit: number): number {
   let bytes = 0;
   for (const input of inputs) {
-    bytes += jsonBytes(input.payload ?? {}, maxBytes - bytes);
-    if (bytes > maxBytes) {
-      const message = `the payloads of one call are more than ${maxBytes} bytes together (as JSON text), the most one request may carry; send fewer inputs per call`;
-      return { code: UserErrorCode.OUT_OF_RANGE, field: ['inputs'], message };
-    }
+    bytes += jsonBytes(input.payload ?? {}, limit - bytes);
+    if (bytes > limit) break;
   }
-  return null;
+  return bytes;
+}
+
+/**
+ * The user error (OUT_OF_RANGE on `field`) of a submit field whose payloads do not fit in what is left of the
+ * operation's `budget`: past all of it alone (nothing written before it), or with the fields written before.
+ */
+export function overBudget(budget: PayloadBudget, field: string[]): UserError {
+  const message =
+    budget.left === budget.limit
+      ? `the payloads of one call are more than ${budget.limit} bytes together (as JSON text), the most one request may carry; send fewer inputs per call`
+      : `the payloads of this operation's submits are more than ${budget.limit} bytes together (as JSON text), the most one request may carry; send them in separate operations`;
+  return { code: UserErrorCode.OUT_OF_RANGE, field, message };
 }
 
 /** Why a `runAt` past MAX_RUN_AT_DAYS ahead is refused (OUT_OF_RANGE). */
@@ -129,14 +148,20 @@ function characters(s: string, max: number): number {
   return n;
 }
 
-/** Why a payload is refused (storable, within MAX_PAYLOAD_BYTES, then its type's schema); empty: accepted. */
+/**
+ * Why a payload is refused (within MAX_PAYLOAD_BYTES, storable, then its type's schema); empty: accepted. The
+ * size first, counted no further than the limit: a GraphQL variable written many times in one payload
+ * (`{ a: [$p, $p, …] }`) makes a value far larger than the request, which walking every copy and writing it
+ * out took long to refuse, the API's event loop held meanwhile (a 100 KB variable of 50,000 numbers written
+ * 500 times: 11 s). Within the limit, the other checks walk at most that many bytes' worth of values.
+ */
 async function payloadErrors(type: JobType, payload: unknown, at: string[]): Promise<UserError[]> {
+  if (jsonBytes(payload, MAX_PAYLOAD_BYTES) > MAX_PAYLOAD_BYTES) {
+    const message = `payload is more than ${MAX_PAYLOAD_BYTES} bytes as JSON text, the most one payload may be`;
+    return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message }];
+  }
   const shape = checkJson(payload, MAX_PAYLOAD_DEPTH, Infinity, { finite: true });
   if (shape === 'too-deep') return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
-  const size = Buffer.byteLength(JSON.stringify(payload));
-  if (size > MAX_PAYLOAD_BYTES) {
-    return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: `payload is ${size} bytes; the maximum is ${MAX_PAYLOAD_BYTES}` }];
-  }
   if (shape === 'unstorable') return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
   if (shape === 'non-finite') {
     const field = [...at, 'payload', ...(nonFiniteNumberAt(payload) ?? [])];

@@ -14,7 +14,7 @@ import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { firstOfEachKey, holderAmong, keysOfOtherTypes } from './idempotency-keys.js';
-import { batchPayloadsError, validateSubmit, type SubmitInput } from './submit-check.js';
+import { overBudget, payloadBytes, validateSubmit, type PayloadBudget, type SubmitInput } from './submit-check.js';
 
 /** Most jobs one `submitJobs` call accepts. */
 export const MAX_BATCH_SIZE = 1000;
@@ -119,21 +119,49 @@ async function unavailableIfDown<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * `submitJobs(inputs)`: up to MAX_BATCH_SIZE jobs and `deps.maxBatchPayloadBytes` of payloads, all or nothing,
- * in one statement. Errors name the input by its index (`["inputs", "3", "payload", "ms"]`).
+ * `submitJob(input)`: one job, its payload taken from the operation's `budget` (refused whole when it does not
+ * fit in what the fields before left: OUT_OF_RANGE on `["input", "payload"]`).
+ */
+export async function submitOne(deps: JobDeps, viewer: Viewer, input: SubmitInput, budget: PayloadBudget): Promise<SubmitResult> {
+  return withinBudget(budget, [input], ['input', 'payload'], () => submitJobs(deps, viewer, [input], () => ['input']), true);
+}
+
+/**
+ * `submitJobs(inputs)`: up to MAX_BATCH_SIZE jobs, all or nothing, in one statement, their payloads taken from
+ * the operation's `budget` (refused whole when they do not fit: OUT_OF_RANGE on `["inputs"]`). Errors name
+ * the input by its index (`["inputs", "3", "payload", "ms"]`).
  */
 export async function submitBatch(
   deps: JobDeps,
   viewer: Viewer,
   inputs: SubmitInput[],
+  budget: PayloadBudget,
 ): Promise<SubmitResult> {
   if (inputs.length > MAX_BATCH_SIZE) {
     return refusedByInput([{ code: UserErrorCode.OUT_OF_RANGE, field: ['inputs'], message: `at most ${MAX_BATCH_SIZE} jobs per call; got ${inputs.length}` }]);
   }
   if (inputs.length === 0) return { jobs: [], userErrors: [], refused: false };
-  const tooLarge = batchPayloadsError(inputs, deps.maxBatchPayloadBytes);
-  if (tooLarge) return refusedByInput([tooLarge]);
-  return submitJobs(deps, viewer, inputs, (i) => ['inputs', String(i)]);
+  return withinBudget(budget, inputs, ['inputs'], () => submitJobs(deps, viewer, inputs, (i) => ['inputs', String(i)]));
+}
+
+/**
+ * Runs `submit` when the payloads of `inputs` fit in what is left of the operation's `budget`, and takes them
+ * from it once written; else refuses it whole (`field`) before anything is checked further or written. The
+ * count stops past what is left. `ownLimitFirst` (a lone payload): past the whole budget, it is past
+ * MAX_PAYLOAD_BYTES too, and that check (validateSubmit) answers for it.
+ */
+async function withinBudget(
+  budget: PayloadBudget,
+  inputs: readonly SubmitInput[],
+  field: string[],
+  submit: () => Promise<SubmitResult>,
+  ownLimitFirst = false,
+): Promise<SubmitResult> {
+  const bytes = payloadBytes(inputs, budget.left);
+  if (bytes > budget.left && !(ownLimitFirst && budget.left === budget.limit)) return refusedByInput([overBudget(budget, field)]);
+  const r = await submit();
+  if (r.jobs) budget.left = Math.max(0, budget.left - bytes);
+  return r;
 }
 
 /** A batch refused inside its transaction, which rolls it back. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LongrunClient } from '../../sdk/index.js';
 import { names } from '../../src/messaging/names.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { gql } from '../support/graphql.js';
+import { gql, wsClient } from '../support/graphql.js';
 import { sdkFor } from '../support/sdk.js';
 
 let t: TestApp;
@@ -122,5 +122,59 @@ describe('submitJobs payloads, together, at most the largest request the server 
     expect(r.userErrors).toEqual([]);
     expect(r.jobs!.map((j) => j.payload)).toEqual(inputs.map((i) => i.payload));
     expect(await rows()).toBe(before + 2 * n);
+  });
+});
+
+describe('the payloads of every submit of one operation, together, at most the same', () => {
+  const cap = () => Math.max(t.config.HTTP_BODY_LIMIT_BYTES, t.config.WS_MAX_MESSAGE_BYTES);
+  const payloadOf = (bytes: number) => ({ pad: 'x'.repeat(bytes - JSON.stringify({ pad: '' }).length) });
+  const inputs = (n: number) => `[${Array(n).fill('{ type: "demo.noop", payload: $p }').join(', ')}]`;
+  /** With `$p` of cap/16 bytes: a and b fill the budget exactly; c and d find none left. */
+  const ALIASED = `mutation A($p: JSON) {
+    a: submitJobs(inputs: ${inputs(8)}) { jobs { id } userErrors { code field message } }
+    b: submitJobs(inputs: ${inputs(8)}) { jobs { id } userErrors { code field message } }
+    c: submitJobs(inputs: ${inputs(1)}) { jobs { id } userErrors { code field message } }
+    d: submitJob(input: { type: "demo.noop", payload: $p }) { job { id } userErrors { code field message } }
+  }`;
+  const refused = (field: string[]) => ({ code: 'OUT_OF_RANGE', field, message: expect.stringContaining(`this operation's submits are more than ${cap()} bytes together`) });
+  const expectFirstTwoOnly = (data: any) => {
+    expect(data.a.jobs).toHaveLength(8);
+    expect(data.b.jobs).toHaveLength(8);
+    expect(data.c).toEqual({ jobs: null, userErrors: [refused(['inputs'])] });
+    expect(data.d).toEqual({ job: null, userErrors: [refused(['input', 'payload'])] });
+  };
+
+  it('over HTTP, writes aliased fields while their payloads fit and refuses each one past, writing nothing of it', async () => {
+    const before = await rows();
+    const r = await gql(t.url, ALIASED, { p: payloadOf(cap() / 16) });
+    expect(r.body.errors).toBeUndefined();
+    expectFirstTwoOnly(r.body.data);
+    expect(await rows()).toBe(before + 16);
+  });
+
+  it('over graphql-ws, the same', async () => {
+    const before = await rows();
+    const client = wsClient(t.wsUrl);
+    try {
+      const data: any[] = [];
+      for await (const r of client.iterate({ query: ALIASED, variables: { p: payloadOf(cap() / 16) } })) {
+        expect(r.errors).toBeUndefined();
+        data.push(r.data);
+      }
+      expect(data).toHaveLength(1);
+      expectFirstTwoOnly(data[0]);
+    } finally {
+      await client.dispose();
+    }
+    expect(await rows()).toBe(before + 16);
+  });
+
+  it('counts a field GraphQL merges (the same alias and arguments written twice) once, as it runs once', async () => {
+    const before = await rows();
+    const field = `a: submitJobs(inputs: ${inputs(16)}) { jobs { id } userErrors { code field message } }`;
+    const r = await gql(t.url, `mutation M($p: JSON) { ${field} ${field} }`, { p: payloadOf(cap() / 16) });
+    expect(r.body.data.a.userErrors).toEqual([]);
+    expect(r.body.data.a.jobs).toHaveLength(16);
+    expect(await rows()).toBe(before + 16);
   });
 });

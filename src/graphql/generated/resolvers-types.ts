@@ -330,13 +330,19 @@ export type Mutation = {
    * `retryJob` replays it. Call again while `hasMore`.
    */
   retryJobs: RetryJobsPayload;
-  /** Accept a job: it is stored and queued, and this returns at once (QUEUED). */
+  /**
+   * Accept a job: it is stored and queued, and this returns at once (QUEUED). Its payload counts towards the
+   * operation's payloads together (see `submitJobs`); past what the submits before it left, it is refused,
+   * OUT_OF_RANGE on `["input", "payload"]`.
+   */
   submitJob: SubmitJobPayload;
   /**
    * Accept up to 1,000 jobs in one transaction, all or nothing: if any input is invalid, none is stored and
    * `userErrors` names each bad input by its index. Their payloads together may come to at most the largest
    * request the server reads (`HTTP_BODY_LIMIT_BYTES` or `WS_MAX_MESSAGE_BYTES`, as JSON text), so one variable
-   * written in every input counts each time; more is refused whole, OUT_OF_RANGE on `["inputs"]`.
+   * written in every input counts each time; more is refused whole, OUT_OF_RANGE on `["inputs"]`. The same
+   * limit holds for the payloads of every `submitJob` and `submitJobs` of one operation together (aliased
+   * fields): a field past what those before it wrote left is refused whole, the ones before it stay written.
    */
   submitJobs: SubmitJobsPayload;
 };
