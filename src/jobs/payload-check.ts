@@ -96,7 +96,8 @@ export function checkJson(value: unknown, maxDepth = MAX_PAYLOAD_DEPTH, maxValue
  * The length of `JSON.stringify(value)` in UTF-8 bytes, counted without writing it, or a number past `limit` as
  * soon as the count passes it. A part shared by several paths counts once per path, as JSON writes it (one
  * GraphQL variable written in every input of a batch), but the walk stops past `limit` bytes rather than
- * going over each copy. For JSON values (what a JSON scalar reads): no `undefined`, functions or `toJSON`.
+ * going over each copy. For what a JSON scalar reads: JSON values, and `undefined` for a GraphQL variable a
+ * literal names and the request does not give (left out of an object, `null` in a list); no functions or `toJSON`.
  */
 export function jsonBytes(value: unknown, limit: number): number {
   const pending: unknown[] = [value];
@@ -104,12 +105,13 @@ export function jsonBytes(value: unknown, limit: number): number {
   while (pending.length && bytes <= limit) {
     const v = pending.pop();
     if (v === null || typeof v !== 'object') {
-      bytes += Buffer.byteLength(JSON.stringify(v));
+      bytes += Buffer.byteLength(JSON.stringify(v) ?? 'null'); // undefined (an absent GraphQL variable): `null` in a list
     } else if (Array.isArray(v)) {
       bytes += 2 + Math.max(0, v.length - 1); // [ ] and the commas
       for (const x of v) pending.push(x);
     } else {
-      const entries = Object.entries(v);
+      // A key whose value JSON has no text for (undefined) is left out, as JSON.stringify leaves it.
+      const entries = Object.entries(v).filter(([, x]) => x !== undefined);
       bytes += 2 + Math.max(0, entries.length - 1); // { } and the commas
       for (const [k, x] of entries) {
         bytes += Buffer.byteLength(JSON.stringify(k)) + 1; // "key":

@@ -54,3 +54,13 @@ describe('one variable written many times in a payload', () => {
     expect(await rows()).toBe(before);
   });
 });
+
+describe('a variable the request does not give, written in a payload', () => {
+  // GraphQL reads an absent variable inside a literal as undefined: the key goes, as JSON has no such value,
+  // and in a list the item is null (JSON.stringify's reading, which the stored payload is).
+  it('leaves its key out of the payload (null in a list), as JSON does', async () => {
+    const r = await gql(t.url, `mutation S($p: JSON) { submitJob(input: { type: "demo.noop", payload: { a: $p, b: 1, c: [$p, 2] } }) {
+      job { payload } userErrors { code field message } } }`, {});
+    expect(r.body).toEqual({ data: { submitJob: { job: { payload: { b: 1, c: [null, 2] } }, userErrors: [] } } });
+  });
+});

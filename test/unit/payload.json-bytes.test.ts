@@ -13,6 +13,8 @@ describe('jsonBytes', () => {
       null, true, false, 0, -0, 1.5, -12e-7, 1e21, Infinity, '', 'a"b\\c\n\u0001', 'é', '😀', 'π\u2028',
       [], {}, [[]], [{}], [1, 'two', null, [3, [4]]], { a: 1, 'é"': { b: [true, { c: '' }] }, 10: 'x', '': [] },
       JSON.parse('{"deep":' + '['.repeat(60) + ']'.repeat(60) + '}'),
+      // An absent GraphQL variable in a literal reads as undefined: left out of an object, null in a list.
+      { a: undefined, b: 1 }, { a: undefined }, [undefined, 2], { c: [undefined, { d: undefined }] },
     ];
     for (const v of values) expect([v, jsonBytes(v, Infinity)]).toEqual([v, written(v)]);
   });
@@ -21,11 +23,9 @@ describe('jsonBytes', () => {
     const big = { pad: 'x'.repeat(100 * 1024) };
     const many = Array(1_000_000).fill(big); // 100 GB written out
     expect(jsonBytes(Array(3).fill(big), Infinity)).toBe(written(Array(3).fill(big)));
-    const started = performance.now();
     const n = jsonBytes(many, 2 * 1024 * 1024);
     expect(n).toBeGreaterThan(2 * 1024 * 1024);
-    expect(n).toBeLessThan(3 * 1024 * 1024);
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(n).toBeLessThan(3 * 1024 * 1024); // stopped past the limit, not 100 GB later
   });
 
   it('at its limit exactly, is still exact', () => {
