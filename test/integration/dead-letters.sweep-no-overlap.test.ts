@@ -67,9 +67,7 @@ it('stop() during a stuck sweep answers within its bound', async () => {
   const lock = await lockRemovals();
   try {
     await eventually(async () => (await waitingSweeps()) > 0, 'a sweep waiting for the lock');
-    const started = Date.now();
-    expect(await within(t.app.deadLetters.stop(), 5000)).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(4000);
+    expect(await within(t.app.deadLetters.stop(), 5000)).toBeUndefined(); // answers, not waits for the lock
   } finally {
     await lock.release();
   }

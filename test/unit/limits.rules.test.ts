@@ -54,9 +54,7 @@ describe('cost', () => {
   });
   it('stops early on a fragment bomb', () => {
     const bomb = `{ ...F40 } ${Array.from({ length: 40 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`).join(' ')} fragment F0 on Query { __typename }`;
-    const started = performance.now();
-    expect(codes(bomb, { ...limits, maxDepth: 100 })).toEqual(['QUERY_TOO_COSTLY']);
-    expect(performance.now() - started).toBeLessThan(5000); // 2^40 fields if it did not stop
+    expect(codes(bomb, { ...limits, maxDepth: 100 })).toEqual(['QUERY_TOO_COSTLY']); // 2^40 fields (no answer) if it did not stop
   });
   // graphql-js runs every rule even after it reported the unknown fragment or the cycle: a bomb whose
   // fragments hold spreads alone (no field to count) must not expand 2^40 times, on either transport.
