@@ -195,14 +195,26 @@ export class ConfigError extends Error {
 const SECRETS = new Set(['WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS', 'METRICS_TOKEN']);
 
 /**
- * A value with the password of each URL in it (`scheme://user:password@host`, comma-separated lists too)
- * replaced by `***`: up to the URL's last `@`, as a password may hold one.
+ * A URL with its password (`user:***@`, up to its last `@`, as a password may hold one, or a comma), its
+ * token (`***@`, a user part with no `:`) and a `password=` parameter replaced by `***`.
  */
-const withoutPasswords = (value: string) => value.replace(/(:\/\/[^:/@,]*:)[^,]*@/g, '$1***@');
+const withoutCredentials = (url: string) =>
+  url
+    .replace(/^((?:[a-z][a-z0-9+.-]*:\/\/)?)([^]*)@/i, (_, scheme: string, userinfo: string) => `${scheme}${userinfo.includes(':') ? userinfo.slice(0, userinfo.indexOf(':') + 1) : ''}***@`)
+    .replace(/([?&]password=)[^&]*/gi, '$1***');
 
-/** `KEY="value"` (URLs without their passwords), or `KEY (n characters, not shown)` for a secret. */
+/**
+ * A value as a refusal may repeat it: a URL (one with `://`) without its credentials; NATS_URL, a
+ * comma-separated list, entry by entry (any entry with an `@`: a password that held a comma split in two).
+ */
+const shown = (key: string, value: string) => {
+  if (key === 'NATS_URL') return value.split(',').map((entry) => (entry.includes('@') ? withoutCredentials(entry) : entry)).join(',');
+  return value.includes('://') ? withoutCredentials(value) : value;
+};
+
+/** `KEY="value"` (URLs without their credentials), or `KEY (n characters, not shown)` for a secret. */
 const named = (key: string, value: string | undefined) =>
-  SECRETS.has(key) ? `${key} (${(value ?? '').length} characters, not shown)` : `${key}=${JSON.stringify(withoutPasswords(value ?? ''))}`;
+  SECRETS.has(key) ? `${key} (${(value ?? '').length} characters, not shown)` : `${key}=${JSON.stringify(shown(key, value ?? ''))}`;
 
 /**
  * Parses the environment (or any record, for tests).

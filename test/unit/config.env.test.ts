@@ -66,6 +66,11 @@ describe('loadConfig', () => {
       [{ DATABASE_URL: 'postgres://app:s3cret word@db.example.com/longrun' }, 'invalid DATABASE_URL="postgres://app:***@db.example.com/longrun"'],
       [{ SMTP_URL: 'smtp://mailer:s3cret@word x@mail.example.com:587' }, 'invalid SMTP_URL="smtp://mailer:***@mail.example.com:587"'],
       [{ NATS_URL: 'nats://a:s3cret@n1:4222,ftp://b:s3cret@n2' }, 'invalid NATS_URL="nats://a:***@n1:4222,ftp://b:***@n2"'],
+      // A comma in a password (legal in a URL), a token with no user, a password as a parameter.
+      [{ SMTP_URL: 'smtp://mailer:pa,ss-s3cret@mail.example.com:587 x' }, 'invalid SMTP_URL="smtp://mailer:***@mail.example.com:587 x"'],
+      [{ DATABASE_URL: 'postgres://app:pa,s3cret@db.example.com:5432/longrun x' }, 'invalid DATABASE_URL="postgres://app:***@db.example.com:5432/longrun x"'],
+      [{ NATS_URL: 'nats://tok-s3cret@nats.example.com:4222,not a url' }, 'invalid NATS_URL="nats://***@nats.example.com:4222,not a url"'],
+      [{ DATABASE_URL: 'postgres://db.example.com/longrun?user=app&password=s3cret x' }, 'invalid DATABASE_URL="postgres://db.example.com/longrun?user=app&password=***"'],
     ];
     for (const [env, message] of refusals) {
       expect(() => loadConfig(env), JSON.stringify(env)).toThrow(message);
