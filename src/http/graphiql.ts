@@ -102,6 +102,9 @@ export function graphiqlRouter(opts: GraphiqlOptions): Router {
           .set('Cache-Control', 'no-store')
           .set('Vary', 'Accept')
           .set('X-Content-Type-Options', 'nosniff')
+          // Framed by another site, the page (with the development key, on loopback) could be clickjacked.
+          .set('X-Frame-Options', 'DENY')
+          .set('Content-Security-Policy', "frame-ancestors 'none'")
           .send(html);
       },
       () => {

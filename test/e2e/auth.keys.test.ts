@@ -194,6 +194,9 @@ describe('the development key', () => {
       expect(key).toMatch(/^lr_/);
       expect((await readFile(file, 'utf8')).trim()).toBe(key);
       expect(await page(dev.url)).toContain(JSON.stringify({ defaultHeaders: { Authorization: `Bearer ${key}` } }));
+      // No other site may frame the page that holds the key (clickjacking its Run button).
+      const headers = (await fetch(dev.url, { headers: { accept: 'text/html' } })).headers;
+      expect([headers.get('x-frame-options'), headers.get('content-security-policy')]).toEqual(['DENY', "frame-ancestors 'none'"]);
       expect(codeOf(await gql(dev.url, TYPES, {}, { authorization: bearer(key) }))).toBeUndefined();
       // Next start: the same key.
       expect(await ensureDevKey(dev.env.sql, file)).toEqual({ key, created: false });
