@@ -9,7 +9,7 @@ import { findAbandonedJobs, findJobByMsgSeq, leaseLeftMs } from '../db/dead-lett
 import { requeueMessage } from '../db/stale-jobs.js';
 import type { JobRow } from '../db/schema.js';
 import { isTerminal } from '../jobs/state.js';
-import { orAfter } from '../deadline.js';
+import { orAfter, STOP_WAIT_MS } from '../deadline.js';
 import { repeatAfterEach } from '../repeat.js';
 import { copyToDeadLetters, deadLetterJob, removeStaleCopies, removeUnrecordedCopy, type DeadLetterDeps } from './dead-letters.js';
 import { HELD_LOOK_AGAIN_MS, heldByWorkers, PAST_LEASE_MS } from './held.js';
@@ -152,8 +152,6 @@ export interface DeadLetterRecorder {
   stop(): Promise<void>;
 }
 
-/** How long stop() waits for the advisory consumer, and for a sweep under way, to end. */
-const STOP_WAIT_MS = 2000;
 
 /**
  * Runs the recorder: consumes the advisory stream through its durable consumer, and sweeps for abandoned

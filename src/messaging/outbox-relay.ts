@@ -23,6 +23,7 @@ import type { Names } from './names.js';
 import { inPublishSpan } from '../observability/tracing.js';
 import type { JobRow } from '../db/schema.js';
 import { handleAdvisory } from './dead-letter-recorder.js';
+import { orAfter, STOP_WAIT_MS } from '../deadline.js';
 
 /**
  * Due notification deliveries one relay pass re-queues at most; more wait for its next pass. So however many
@@ -301,13 +302,18 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     },
     runOnce,
     reconcileOnce,
+    // A pass or a mark stuck on a silent PostgreSQL is left behind after STOP_WAIT_MS: what it had not done,
+    // a later relay pass does (a repeated publish is dropped by the dedupe window).
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
-      await running;
-      await Promise.allSettled([...inFlight]);
-      if (pendingAcks.length || flushTimer) flushAcks();
-      await Promise.allSettled([...inFlight]);
+      const settled = (async () => {
+        await running;
+        await Promise.allSettled([...inFlight]);
+        if (pendingAcks.length || flushTimer) flushAcks();
+        await Promise.allSettled([...inFlight]);
+      })();
+      await orAfter(settled, STOP_WAIT_MS, undefined);
       publisher.close();
     },
   };
