@@ -3,7 +3,7 @@
  * in `.data/dev-key` (git-ignored) and pre-fills it in GraphiQL, so a newcomer's first subscription works
  * with no typing. A stored key that no longer authenticates (another database, revoked) is replaced.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sql } from '../db/client.js';
@@ -22,5 +22,6 @@ export async function ensureDevKey(sql: Sql, file = DEV_KEY_FILE): Promise<{ key
   await insertApiKey(sql, { id: k.id, owner: DEV_KEY_OWNER, admin: true, keyHash: k.keyHash });
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${k.key}\n`, { mode: 0o600 });
+  await chmod(file, 0o600); // `mode` applies only to a file created now: not to one replaced (left readable by others)
   return { key: k.key, created: true };
 }

@@ -3,7 +3,7 @@
  * key stops at once and its open subscriptions end; `LONGRUN_AUTH=off`; the development key in GraphiQL.
  */
 import { request as httpRequest } from 'node:http';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -200,6 +200,12 @@ describe('the development key', () => {
       expect(codeOf(await gql(dev.url, TYPES, {}, { authorization: bearer(key) }))).toBeUndefined();
       // Next start: the same key.
       expect(await ensureDevKey(dev.env.sql, file)).toEqual({ key, created: false });
+      // A stored key that no longer works, in a file others may read: replaced, and the file made private.
+      await writeFile(file, 'lr_0000000000000000_stale\n');
+      await chmod(file, 0o644);
+      const replaced = await ensureDevKey(dev.env.sql, file);
+      expect(replaced.created).toBe(true);
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
     } finally {
       await dev.dispose();
     }
