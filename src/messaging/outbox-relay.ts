@@ -218,6 +218,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
    */
   async function reconcileOnce(): Promise<number> {
     const jobs = await findStaleJobs(sql, o.reconcileAfterMs, RECONCILE_BATCH, cursors.jobs);
+    const jobsFrom = cursors.jobs;
     cursors.jobs = cursorAfter(jobs);
     const consumers = new Map<string, Promise<ConsumerInfo | null>>();
     const j = await requeueLost(
@@ -231,8 +232,13 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       },
       (job) => outOfDeliveries(job, consumers),
     );
-    if (!j.reachable) return j.requeued;
+    // NATS did not answer: the batch, unchecked (the rest of it), is the next pass's again, not gone past.
+    if (!j.reachable) {
+      cursors.jobs = jobsFrom;
+      return j.requeued;
+    }
     const deliveries = await findStaleDeliveries(sql, o.reconcileAfterMs, RECONCILE_BATCH, cursors.deliveries);
+    const deliveriesFrom = cursors.deliveries;
     cursors.deliveries = cursorAfter(deliveries);
     const deliveryIdIn = (data: Uint8Array) => parseMessage(notificationMessageSchema, data)?.deliveryId;
     const d = await requeueLost(deliveries, names.notificationsStream, deliveryIdIn, async (delivery) => {
@@ -240,6 +246,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       log.warn({ deliveryId: delivery.id }, 'reconciler: the notification delivery had no message in JetStream; re-queued it');
       return true;
     });
+    if (!d.reachable) cursors.deliveries = deliveriesFrom;
     return j.requeued + d.requeued;
   }
 
