@@ -149,8 +149,14 @@ export class UnreachableCaseError extends Error {
   }
 }
 
+/** An error's `code`: a PostgreSQL SQLSTATE, or a Node or driver code (`ECONNREFUSED`, `CONNECTION_CLOSED`). */
+const codeOf = (e: unknown): string | undefined => {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
 /** A PostgreSQL data exception (SQLSTATE class 22): a value the statement refused, e.g. U+0000 in jsonb. */
-export const isDataError = (e: unknown): boolean => /^22/.test(String((e as { code?: unknown } | null)?.code ?? ''));
+export const isDataError = (e: unknown): boolean => codeOf(e)?.startsWith('22') ?? false;
 
 /**
  * Errors that mean PostgreSQL cannot take the request now, and the same request may go through later: it
@@ -170,12 +176,12 @@ const UNAVAILABLE_CODES = new Set([
  * (40001): nothing of it was written, and the same statement, run again, goes through.
  */
 export function isTransactionConflict(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
+  const code = codeOf(e);
   return code === '40P01' || code === '40001';
 }
 
 /** Whether an error means PostgreSQL cannot take the request now (UNAVAILABLE_CODES): try it again later. */
 export function isDatabaseUnavailable(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' && UNAVAILABLE_CODES.has(code);
+  const code = codeOf(e);
+  return code !== undefined && UNAVAILABLE_CODES.has(code);
 }

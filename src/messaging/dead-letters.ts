@@ -24,7 +24,7 @@ import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import type { Nats } from './connect.js';
-import { encode, jobMessageSchema, parseMessage } from './messages.js';
+import { encode, jobIdIn } from './messages.js';
 import type { Names } from './names.js';
 
 export interface DeadLetterDeps {
@@ -194,7 +194,7 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
   const atSeq = msgSeq === null ? null : await d.nats.jsm.streams.getMessage(d.names.jobsStream, { seq: msgSeq });
   // Only this job's message: once the work queue was deleted and made again, its sequences start from 1, and
   // the one a claim recorded can hold another job's message, which must be neither copied nor deleted.
-  const original = atSeq && parseMessage(jobMessageSchema, atSeq.data)?.id === job.id ? atSeq : null;
+  const original = atSeq && jobIdIn(atSeq.data) === job.id.toLowerCase() ? atSeq : null;
   const drop = async () => {
     if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq).catch(() => false);
   };

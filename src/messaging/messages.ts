@@ -15,6 +15,13 @@ export const jobMessageSchema = z.object({ id: z.uuid(), type: z.string().min(1)
 export type JobMessage = z.infer<typeof jobMessageSchema>;
 
 /**
+ * The job a work-queue message names, in lower case (a uuid's case means nothing); undefined: not a job
+ * message. What tells a job's message from another job's at the sequence it had, in a stream deleted and made
+ * again (its sequences start from 1): the reconciler's check and the dead-letter sweep's.
+ */
+export const jobIdIn = (data: Uint8Array): string | undefined => parseMessage(jobMessageSchema, data)?.id.toLowerCase();
+
+/**
  * The smallest NATS message size limit (`max_payload`) longrun runs with: a job update carries the result
  * (at most MAX_RESULT_BYTES as JSON) and texts of at most MAX_TEXT_LENGTH characters (jobs/payload-check.ts),
  * so the largest is well under 512 KiB. Below this, large updates could not be published and their watchers

@@ -17,7 +17,7 @@ import { analyzeIfGrown } from '../db/maintenance.js';
 import { findStaleDeliveries, requeueDueDeliveries, requeueLostDelivery } from '../db/notifications.js';
 import type { Logger } from '../log.js';
 import type { Nats } from './connect.js';
-import { encode, jobMessageSchema, notificationMessageSchema, parseMessage } from './messages.js';
+import { encode, jobIdIn, notificationMessageSchema, parseMessage } from './messages.js';
 import { createPublisher } from './publisher.js';
 import type { Names } from './names.js';
 import { inPublishSpan } from '../observability/tracing.js';
@@ -224,7 +224,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     const j = await requeueLost(
       jobs,
       names.jobsStream,
-      (data) => parseMessage(jobMessageSchema, data)?.id,
+      jobIdIn,
       async (job) => {
         publishSoon([await requeueMessage(sql, job, names.jobSubject(job.type))]);
         log.warn({ jobId: job.id, state: job.state }, 'reconciler: the job had no message in JetStream; re-queued it');
