@@ -128,8 +128,9 @@ const schema = z.object({
   SUBMIT_BURST: intIn(1, 1_000_000).default(1000),
   // Notifications (README: Notifications)
   /**
-   * HMAC-SHA256 key of the `Longrun-Signature` and `Longrun-Signature-V2` headers of every webhook; webhooks
-   * are refused without it.
+   * HMAC-SHA256 key of the `Longrun-Signature` and `Longrun-Signature-V2` headers of every webhook (or, with
+   * WEBHOOK_SECRET_SCOPE=owner, the key each owner's signing secret is derived from); webhooks are refused
+   * without it.
    */
   WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
   /**
@@ -137,6 +138,12 @@ const schema = z.object({
    * `Longrun-Signature-V2` too (its second `sha256=`), never `Longrun-Signature`. Unset once they have.
    */
   WEBHOOK_SECRET_PREVIOUS: z.string().min(16, 'at least 16 characters').optional(),
+  /**
+   * `server`: every webhook is signed with WEBHOOK_SECRET itself. `owner`: each job owner's webhooks are signed
+   * with a secret of that owner's own, derived from WEBHOOK_SECRET (and WEBHOOK_SECRET_PREVIOUS), which the
+   * owner reads with the `webhookSigning` query: one owner's receiver cannot verify or forge another's.
+   */
+  WEBHOOK_SECRET_SCOPE: z.enum(['server', 'owner']).default('server'),
   /** Webhook hosts accepted (comma-separated; `*.example.com` for subdomains); empty = any public host. */
   WEBHOOK_ALLOWED_HOSTS: hostList.default([]),
   /** Also accept loopback and private-network (RFC 1918, ULA) webhook addresses (tests, on-premise). */

@@ -26,6 +26,9 @@ export interface NewNotification {
 /** A delivery with what the notifier needs to send it. */
 export type DeliveryToSend = Omit<NotificationDeliveryRow, 'msgSeq'> & Pick<JobNotificationRow, 'channel' | 'target'>;
 
+/** A delivery being sent, with its job's owner (whose secret signs a webhook in owner scope). */
+export type DeliveryAttempt = DeliveryToSend & { owner: string };
+
 /** A delivery's message, as the notifier got it: which delivery, and which of its messages (see above). */
 export interface DeliveryMessage {
   id: string;
@@ -96,13 +99,14 @@ const MESSAGE_MAY_ACT = `id = $1 and status = 'PENDING' and next_attempt_at is n
  * one: the delivery is SENT, FAILED, gone (its job was deleted), waiting for its `next_attempt_at`, or the
  * message is not its latest (see above).
  */
-export async function beginDeliveryAttempt(sql: Sql, m: DeliveryMessage): Promise<DeliveryToSend | null> {
-  const [row] = await sql.unsafe<DeliveryToSend[]>(
+export async function beginDeliveryAttempt(sql: Sql, m: DeliveryMessage): Promise<DeliveryAttempt | null> {
+  const [row] = await sql.unsafe<DeliveryAttempt[]>(
     `with d as (
        update notification_deliveries set attempts = attempts + 1, updated_at = now()
        where ${MESSAGE_MAY_ACT} returning *
      )
-     select ${DELIVERY_COLUMNS}, n.channel, n.target from d join job_notifications n on n.id = d.notification_id`,
+     select ${DELIVERY_COLUMNS}, n.channel, n.target, j.owner from d
+     join job_notifications n on n.id = d.notification_id join jobs j on j.id = d.job_id`,
     [m.id, m.requeue],
   );
   return row ?? null;

@@ -10,6 +10,7 @@ import { retryJob, retryJobs } from '../jobs/replay.js';
 import { purgeJobs } from '../jobs/retention.js';
 import { submitBatch, submitOne } from '../jobs/submit.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
+import { webhookSigning } from '../notifications/queries.js';
 import { openJobProgress } from '../progress/job-progress.js';
 import { openJobUpdates } from '../progress/job-updates.js';
 import type { Resolvers } from './generated/resolvers-types.js';
@@ -27,6 +28,7 @@ export const resolvers: Resolvers = {
     deadLetters: (_, args, ctx) => deadLetterConnection(ctx.deps, ctx.viewer, args),
     queueStats: (_, __, ctx) => queueStats(ctx.deps, ctx.viewer),
     jobTypes: (_, __, ctx) => jobTypes(ctx.deps),
+    webhookSigning: (_, { owner }, ctx) => webhookSigning(ctx.deps, ctx.viewer, owner),
   },
   JobType: {
     paused: async (t) => (await t.pause()) !== undefined,

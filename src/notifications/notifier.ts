@@ -18,7 +18,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
 import { orAfter } from '../deadline.js';
-import { beginDeliveryAttempt, finishDelivery, waitForNextAttempt, type DeliveryToSend } from '../db/notifications.js';
+import { beginDeliveryAttempt, finishDelivery, waitForNextAttempt, type DeliveryAttempt } from '../db/notifications.js';
 import { retryDelay } from '../jobs/backoff.js';
 import type { BackoffPolicy } from '../jobs/definition.js';
 import type { Logger } from '../log.js';
@@ -117,7 +117,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
     return null;
   }
 
-  function send(d: DeliveryToSend, traceparent: string | null): Promise<void> {
+  function send(d: DeliveryAttempt, traceparent: string | null): Promise<void> {
     if (d.channel === 'WEBHOOK') {
       if (!o.webhook) throw new Error(NOT_CONFIGURED.WEBHOOK);
       return sendWebhook(d, o.webhook, traceparent);

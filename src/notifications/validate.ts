@@ -6,6 +6,7 @@ import { isStorableText } from '../jobs/payload-check.js';
 import { JobState, TERMINAL_STATES } from '../jobs/state.js';
 import type { NewNotification } from '../db/notifications.js';
 import { checkWebhookUrl, type WebhookPolicy } from './address-policy.js';
+import type { WebhookSigning } from './signing.js';
 
 /** One `NotifyInput`. */
 export interface NotifyInput {
@@ -16,8 +17,8 @@ export interface NotifyInput {
 
 /** What the server can send (from its configuration). */
 export interface NotifySettings {
-  /** WEBHOOK_SECRET is set. */
-  webhooks: boolean;
+  /** How webhooks are signed; null when WEBHOOK_SECRET is unset (webhooks are refused). */
+  webhooks: WebhookSigning | null;
   /** SMTP_URL is set. */
   email: boolean;
   policy: WebhookPolicy;

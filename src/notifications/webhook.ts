@@ -3,10 +3,10 @@
  *
  * Headers: `Longrun-Delivery-Id` (the same on every retry; receivers dedupe on the body's `deliveryId`, which
  * the signature covers, not on this header, which it does not), `Longrun-Event`
- * (`job.SUCCEEDED`, …), `Longrun-Signature: sha256=<hex of HMAC-SHA256(WEBHOOK_SECRET, body)>` (as it always
- * was), `Longrun-Signature-V2: t=<unix seconds of this attempt>,sha256=<hex of HMAC-SHA256(secret, "<t>." + body)>`
+ * (`job.SUCCEEDED`, …), `Longrun-Signature: sha256=<hex of HMAC-SHA256(secret, body)>` (as it always
+ * was; the secret is WEBHOOK_SECRET, or the job owner's own in owner scope: signing.ts), `Longrun-Signature-V2: t=<unix seconds of this attempt>,sha256=<hex of HMAC-SHA256(secret, "<t>." + body)>`
  * (so a receiver can refuse a captured request replayed later; with WEBHOOK_SECRET_PREVIOUS set, a second
- * `sha256=` keyed with it), and the job's `traceparent`. Any 2xx status accepts the delivery (its body is not read); 410 Gone dead-letters it;
+ * `sha256=` keyed with the previous secret), and the job's `traceparent`. Any 2xx status accepts the delivery (its body is not read); 410 Gone dead-letters it;
  * anything else, a timeout or a network error is retried (not before a `Retry-After` the answer gives). WEBHOOK_TIMEOUT_MS bounds the whole exchange, however slowly the receiver trickles.
  * Every address the host resolves to is checked against the address policy before connecting.
  */
@@ -15,7 +15,8 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import type { DeliveryToSend } from '../db/notifications.js';
+import type { DeliveryAttempt, DeliveryToSend } from '../db/notifications.js';
+import { secretsFor, type WebhookSigning } from './signing.js';
 import { addressRefusal, isListed, policyRefusal, type WebhookPolicy } from './address-policy.js';
 
 /**
@@ -81,10 +82,11 @@ export const signTimestamped = (body: string, secrets: readonly string[], t: num
   [`t=${t}`, ...secrets.map((secret) => signBody(`${t}.${body}`, secret))].join(',');
 
 export interface WebhookOptions {
-  /** The current secret (WEBHOOK_SECRET): signs `Longrun-Signature`, and first in `Longrun-Signature-V2`. */
-  secret: string;
-  /** The secret it replaced, while receivers switch (WEBHOOK_SECRET_PREVIOUS): second in `Longrun-Signature-V2`. */
-  previousSecret?: string | undefined;
+  /**
+   * Which secrets sign a delivery (signing.ts): the current one signs `Longrun-Signature` and comes first in
+   * `Longrun-Signature-V2`; the one it replaced, while receivers switch, comes second there.
+   */
+  signing: WebhookSigning;
   timeoutMs: number;
   policy: WebhookPolicy;
 }
@@ -104,8 +106,9 @@ function guardedLookup(policy: WebhookPolicy): LookupFunction {
 }
 
 /** POSTs the delivery; resolves on 2xx, throws a `DeliveryError` otherwise. */
-export function sendWebhook(d: DeliveryToSend, o: WebhookOptions, traceparent: string | null): Promise<void> {
+export function sendWebhook(d: DeliveryAttempt, o: WebhookOptions, traceparent: string | null): Promise<void> {
   const body = JSON.stringify(notificationBody(d));
+  const { secret, previousSecret } = secretsFor(o.signing, d.owner);
   const url = new URL(d.target);
   const client = url.protocol === 'https:' ? https : http;
   const headers: Record<string, string> = {
@@ -113,8 +116,8 @@ export function sendWebhook(d: DeliveryToSend, o: WebhookOptions, traceparent: s
     'user-agent': 'longrun-webhook/1',
     'longrun-delivery-id': d.id,
     'longrun-event': `job.${d.jobState}`,
-    'longrun-signature': signBody(body, o.secret),
-    'longrun-signature-v2': signTimestamped(body, o.previousSecret ? [o.secret, o.previousSecret] : [o.secret], Math.floor(Date.now() / 1000)),
+    'longrun-signature': signBody(body, secret),
+    'longrun-signature-v2': signTimestamped(body, previousSecret ? [secret, previousSecret] : [secret], Math.floor(Date.now() / 1000)),
   };
   if (traceparent) headers.traceparent = traceparent;
   const refused = policyRefusal(url, o.policy);

@@ -54,4 +54,9 @@ describe('webhook secret rotation', () => {
       expect(headers['longrun-signature']).toBe(`sha256=${createHmac('sha256', NEW_SECRET).update(raw).digest('hex')}`);
     }
   });
+
+  it('webhookSigning says the server signs (SERVER scope, the default) and hands out no secret', async () => {
+    const r = await gql(t.url, `{ webhookSigning { scope owner secret previousSecret } }`);
+    expect(r.body.data.webhookSigning).toEqual({ scope: 'SERVER', owner: 'test', secret: null, previousSecret: null });
+  });
 });

@@ -4,7 +4,7 @@
  * address that carries one (NAT64: on an IPv6-only network the gateway would connect to it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveryToSend } from '../../src/db/notifications.js';
+import type { DeliveryAttempt } from '../../src/db/notifications.js';
 import { isDeliveryError, sendWebhook } from '../../src/notifications/webhook.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';
 
@@ -16,7 +16,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-const delivery = (target: string): DeliveryToSend => ({
+const delivery = (target: string): DeliveryAttempt => ({
   id: '6f1c1a5e-8d0f-4c53-9b57-0a1b2c3d4e5f',
   notificationId: 1,
   jobId: '0e0c7f43-1c1e-4f8e-8f3e-2b7d9f0a1b2c',
@@ -33,8 +33,9 @@ const delivery = (target: string): DeliveryToSend => ({
   finishedAt: null,
   channel: 'WEBHOOK',
   target,
+  owner: 'anonymous',
 });
-const options = (allowPrivate: boolean) => ({ secret: 'send-policy-secret-012345', timeoutMs: 2000, policy: { allowedHosts: [], allowPrivate } });
+const options = (allowPrivate: boolean) => ({ signing: { scope: 'server' as const, server: { secret: 'send-policy-secret-012345' } }, timeoutMs: 2000, policy: { allowedHosts: [], allowPrivate } });
 
 describe('webhook address policy at send time', () => {
   it('refuses loopback by literal address and by name, permanently, without connecting', async () => {

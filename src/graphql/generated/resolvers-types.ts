@@ -527,6 +527,11 @@ export type Query = {
    * other type that still has jobs queued, running, retrying or failed (one removed or renamed since).
    */
   queueStats: Array<QueueStats>;
+  /**
+   * The secrets that sign the webhooks of an owner's jobs: the caller's own owner by default; another owner's
+   * needs an admin key (FORBIDDEN).
+   */
+  webhookSigning: WebhookSigning;
 };
 
 
@@ -551,6 +556,12 @@ export type QueryJobsArgs = {
   filter?: InputMaybe<JobFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Reading jobs, stats and job types. */
+export type QueryWebhookSigningArgs = {
+  owner?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Counts and rates for one job type. */
@@ -769,6 +780,36 @@ export type UserError = {
   message: Scalars['String']['output'];
 };
 
+/** How webhooks are signed (`WEBHOOK_SECRET_SCOPE`). */
+export type WebhookSecretScope =
+  /**
+   * Each owner's webhooks are signed with a secret of that owner's own (`webhookSigning`), derived from the
+   * server's: one owner's receiver can neither verify nor forge another owner's webhooks.
+   */
+  | 'OWNER'
+  /** Every webhook is signed with the server's `WEBHOOK_SECRET`, which its operator hands to receivers. */
+  | 'SERVER';
+
+/** The secrets that sign one owner's webhooks: verify `Longrun-Signature-V2` (or `Longrun-Signature`) with them. */
+export type WebhookSigning = {
+  __typename?: 'WebhookSigning';
+  /** The owner whose webhooks these secrets sign. */
+  owner: Scalars['String']['output'];
+  /**
+   * OWNER scope, while the operator rotates the server's secret (`WEBHOOK_SECRET_PREVIOUS` set): the owner's
+   * secret it replaces, the second signature in `Longrun-Signature-V2`. Null otherwise.
+   */
+  previousSecret?: Maybe<Scalars['String']['output']>;
+  /** How this server signs webhooks. */
+  scope: WebhookSecretScope;
+  /**
+   * OWNER scope: the secret that signs this owner's webhooks now (`Longrun-Signature`, first in
+   * `Longrun-Signature-V2`). Null in SERVER scope (the operator holds `WEBHOOK_SECRET`) or when the server sends no
+   * webhooks.
+   */
+  secret?: Maybe<Scalars['String']['output']>;
+};
+
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -884,6 +925,8 @@ export type ResolversTypes = ResolversObject<{
   SubmitJobsPayload: ResolverTypeWrapper<Omit<SubmitJobsPayload, 'jobs'> & { jobs?: Maybe<Array<ResolversTypes['Job']>> }>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UserError: ResolverTypeWrapper<UserError>;
+  WebhookSecretScope: WebhookSecretScope;
+  WebhookSigning: ResolverTypeWrapper<WebhookSigning>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -926,6 +969,7 @@ export type ResolversParentTypes = ResolversObject<{
   SubmitJobsPayload: Omit<SubmitJobsPayload, 'jobs'> & { jobs?: Maybe<Array<ResolversParentTypes['Job']>> };
   Subscription: Record<PropertyKey, never>;
   UserError: UserError;
+  WebhookSigning: WebhookSigning;
 }>;
 
 export type AttemptErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AttemptError'] = ResolversParentTypes['AttemptError']> = ResolversObject<{
@@ -1074,6 +1118,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   jobTypes?: Resolver<Array<ResolversTypes['JobType']>, ParentType, ContextType>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, Partial<QueryJobsArgs>>;
   queueStats?: Resolver<Array<ResolversTypes['QueueStats']>, ParentType, ContextType>;
+  webhookSigning?: Resolver<ResolversTypes['WebhookSigning'], ParentType, ContextType, Partial<QueryWebhookSigningArgs>>;
 }>;
 
 export type QueueStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['QueueStats'] = ResolversParentTypes['QueueStats']> = ResolversObject<{
@@ -1135,6 +1180,13 @@ export type UserErrorResolvers<ContextType = GraphQLContext, ParentType extends 
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type WebhookSigningResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookSigning'] = ResolversParentTypes['WebhookSigning']> = ResolversObject<{
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  previousSecret?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['WebhookSecretScope'], ParentType, ContextType>;
+  secret?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   AttemptError?: AttemptErrorResolvers<ContextType>;
   CancelJobPayload?: CancelJobPayloadResolvers<ContextType>;
@@ -1162,5 +1214,6 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   SubmitJobsPayload?: SubmitJobsPayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
+  WebhookSigning?: WebhookSigningResolvers<ContextType>;
 }>;
 
