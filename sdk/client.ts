@@ -27,6 +27,7 @@ import {
   RetryJobsDocument,
   SubmitJobDocument,
   SubmitJobsDocument,
+  WebhookSigningDocument,
   type CancelJobMutation,
   type CancelJobsInput,
   type CancelJobsMutation,
@@ -52,6 +53,7 @@ import {
   type SubmitJobMutation,
   type SubmitJobsMutation,
   type TypedDocumentString,
+  type WebhookSigningQuery,
 } from './generated/graphql.js';
 import { errorOfHttpAnswer, LongrunError, type GraphQLErrorBody } from './errors.js';
 import { nodePost, type Post } from './http.js';
@@ -152,6 +154,11 @@ export interface LongrunClient {
   resumeJobType(type: string): Promise<ResumeJobTypeMutation['resumeJobType']>;
   queueStats(): Promise<QueueStatsQuery['queueStats']>;
   jobTypes(): Promise<JobTypesQuery['jobTypes']>;
+  /**
+   * The secrets that sign an owner's webhooks (the caller's own by default; another owner's needs an admin
+   * key): with WEBHOOK_SECRET_SCOPE=owner, `secret` (and `previousSecret` during a rotation) for `verifyWebhook`.
+   */
+  webhookSigning(owner?: string): Promise<WebhookSigningQuery['webhookSigning']>;
   /**
    * The job's updates until it finishes (the iterator then ends). On network loss it reconnects and resumes
    * with `after: <last seq seen>`, so nothing is repeated or skipped. Throws a `LongrunError` (e.g. NOT_FOUND).
@@ -331,6 +338,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     resumeJobType: async (type) => (await request(ResumeJobTypeDocument, { type })).resumeJobType,
     queueStats: async () => (await request(QueueStatsDocument)).queueStats,
     jobTypes: async () => (await request(JobTypesDocument)).jobTypes,
+    webhookSigning: async (owner) => (await request(WebhookSigningDocument, { owner: owner ?? null })).webhookSigning,
     watchJob: live.watchJob,
     jobUpdates: live.jobUpdates,
     async close() {

@@ -155,6 +155,16 @@ export type SubmitJobInput = {
   type: string;
 };
 
+/** How webhooks are signed (`WEBHOOK_SECRET_SCOPE`). */
+export type WebhookSecretScope =
+  /**
+   * Each owner's webhooks are signed with a secret of that owner's own (`webhookSigning`), derived from the
+   * server's: one owner's receiver can neither verify nor forge another owner's webhooks.
+   */
+  | 'OWNER'
+  /** Every webhook is signed with the server's `WEBHOOK_SECRET`, which its operator hands to receivers. */
+  | 'SERVER';
+
 export type JobFieldsFragment = { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null };
 
 export type JobEventFieldsFragment = { seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string };
@@ -285,6 +295,13 @@ export type JobTypesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type JobTypesQuery = { jobTypes: Array<{ name: string, description: string, defaultMaxAttempts: number, maxAttempts: number, timeoutMs: number, payloadSchema: unknown, paused: boolean, pausedAt: string | null }> };
+
+export type WebhookSigningQueryVariables = Exact<{
+  owner?: string | null | undefined;
+}>;
+
+
+export type WebhookSigningQuery = { webhookSigning: { scope: WebhookSecretScope, owner: string, secret: string | null, previousSecret: string | null } };
 
 export type JobProgressSubscriptionVariables = Exact<{
   id: string | number;
@@ -901,6 +918,16 @@ export const JobTypesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<JobTypesQuery, JobTypesQueryVariables>;
+export const WebhookSigningDocument = new TypedDocumentString(`
+    query WebhookSigning($owner: String) {
+  webhookSigning(owner: $owner) {
+    scope
+    owner
+    secret
+    previousSecret
+  }
+}
+    `) as unknown as TypedDocumentString<WebhookSigningQuery, WebhookSigningQueryVariables>;
 export const JobProgressDocument = new TypedDocumentString(`
     subscription JobProgress($id: ID!, $after: Int) {
   jobProgress(id: $id, after: $after) {

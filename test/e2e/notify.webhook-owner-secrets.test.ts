@@ -7,7 +7,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '../../sdk/index.js';
+import { createClient, verifyWebhook } from '../../sdk/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { bearer, gql, SUBMIT } from '../support/graphql.js';
 import { readmeVerifier, type VerifyLongrunWebhook } from '../support/readme-verifier.js';
@@ -26,6 +26,7 @@ const as: Record<'alice' | 'bob' | 'admin', Record<string, string>> = { alice: {
 /** Receivers that refuse (401) what their one secret does not verify. */
 let holdsAlice: WebhookReceiver, holdsServer: WebhookReceiver;
 let readme: VerifyLongrunWebhook;
+let aliceKey: string;
 
 beforeAll(async () => {
   readme = await readmeVerifier();
@@ -35,7 +36,8 @@ beforeAll(async () => {
   t = await startTestApp({
     config: { WEBHOOK_SECRET: SERVER_SECRET, WEBHOOK_SECRET_PREVIOUS: PREVIOUS_SECRET, WEBHOOK_SECRET_SCOPE: 'owner', WEBHOOK_ALLOW_PRIVATE: '1', NOTIFY_MAX_ATTEMPTS: '1' },
   });
-  as.alice = { authorization: bearer((await t.createKey('alice')).key) };
+  aliceKey = (await t.createKey('alice')).key;
+  as.alice = { authorization: bearer(aliceKey) };
   as.bob = { authorization: bearer((await t.createKey('bob')).key) };
   as.admin = { authorization: bearer((await t.createKey('root', true)).key) };
 });
@@ -69,6 +71,13 @@ describe('webhook secrets per owner', () => {
       previousSecret: derived(PREVIOUS_SECRET, 'alice'),
     });
     expect((await gql(t.url, SIGNING, { owner: 'alice' }, as.alice)).body.data.webhookSigning.secret).toBe(derived(SERVER_SECRET, 'alice'));
+    // The SDK's method answers the same.
+    const sdk = createClient({ url: t.url, token: aliceKey });
+    try {
+      expect(await sdk.webhookSigning()).toEqual(r.body.data.webhookSigning);
+    } finally {
+      await sdk.close();
+    }
   });
 
   it("another owner's secrets: FORBIDDEN for an owner's key, answered for an admin's", async () => {
