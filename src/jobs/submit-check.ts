@@ -33,7 +33,8 @@ export interface SubmitInput {
 export type Checked = { job: NewJob; notifications: CheckedNotification[] } | { errors: UserError[] };
 
 /**
- * Checks one input; `at` is the path prefix of its fields (e.g. `['input']` or `['inputs', '3']`).
+ * Checks one input; `at` is the path prefix of its fields (e.g. `['input']` or `['inputs', '3']`), and
+ * `payloadBytes` its payload's size as {@link countPayloads} counted it (not counted again here).
  * Asynchronous: the payload's schema may check asynchronously (`parsePayload`).
  */
 export async function validateSubmit(
@@ -41,6 +42,7 @@ export async function validateSubmit(
   viewer: Viewer,
   input: SubmitInput,
   at: string[],
+  payloadBytes: number,
 ): Promise<Checked> {
   const type = deps.types.get(input.type);
   if (!type) {
@@ -50,7 +52,7 @@ export async function validateSubmit(
   }
   const errors: UserError[] = [];
   const payload = input.payload ?? {};
-  const payloadIssues = await payloadErrors(type, payload, at);
+  const payloadIssues = await payloadErrors(type, payload, payloadBytes, at);
   const maxAttempts = input.maxAttempts ?? type.maxAttempts;
   const ceiling = maxAttemptsOf(type);
   if (!Number.isInteger(maxAttempts) || maxAttempts < MAX_ATTEMPTS_RANGE.min || maxAttempts > ceiling) {
@@ -100,26 +102,50 @@ export interface PayloadBudget {
 
 export const payloadBudget = (limit: number): PayloadBudget => ({ limit, left: limit });
 
-/** The payload bytes of `inputs` together, as JSON text, counted no further than just past `limit`. */
-export function payloadBytes(inputs: readonly SubmitInput[], limit: number): number {
-  let bytes = 0;
+/** The payloads of one submit field, each counted once: within what the operation's budget left, or why not. */
+export type CountedPayloads = { bytes: number[]; total: number } | { errors: UserError[] };
+
+/**
+ * Counts the payloads of `inputs` (JSON text, {@link jsonBytes}) once each, in order, before anything else is
+ * checked: `bytes` (one per input, for validateSubmit) and their `total` (to take from `budget` once written).
+ * Each is counted no further than just past MAX_PAYLOAD_BYTES or what `budget` leaves it, whichever is more,
+ * and the count stops at the payload that takes the total past what `budget` left: the walk stays within
+ * about that plus MAX_PAYLOAD_BYTES, whatever the payloads write out. Stopped so, the field is refused whole
+ * (`errors`): OUT_OF_RANGE on each payload counted past MAX_PAYLOAD_BYTES (its own error, whatever the budget),
+ * or, when none is, on `field` ({@link overBudget}). `at(i)` is input `i`'s path prefix.
+ */
+export function countPayloads(budget: PayloadBudget, inputs: readonly SubmitInput[], at: (i: number) => string[], field: string[]): CountedPayloads {
+  const bytes: number[] = [];
+  let total = 0;
   for (const input of inputs) {
-    bytes += jsonBytes(input.payload ?? {}, limit - bytes);
-    if (bytes > limit) break;
+    if (total > budget.left) break;
+    const b = jsonBytes(input.payload ?? {}, Math.max(MAX_PAYLOAD_BYTES, budget.left - total));
+    bytes.push(b);
+    total += b;
   }
-  return bytes;
+  if (total <= budget.left) return { bytes, total };
+  const tooLarge = bytes.flatMap((b, i) => (b > MAX_PAYLOAD_BYTES ? [payloadTooLarge(at(i))] : []));
+  return { errors: tooLarge.length ? tooLarge : [overBudget(budget, field, inputs.length)] };
 }
 
 /**
- * The user error (OUT_OF_RANGE on `field`) of a submit field whose payloads do not fit in what is left of the
- * operation's `budget`: past all of it alone (nothing written before it), or with the fields written before.
+ * The user error (OUT_OF_RANGE on `field`) of a submit field whose `inputs` payloads do not fit in what is left
+ * of the operation's `budget`: past all of it alone (nothing written before it), or with the fields written before.
  */
-export function overBudget(budget: PayloadBudget, field: string[]): UserError {
+function overBudget(budget: PayloadBudget, field: string[], inputs: number): UserError {
   const message =
-    budget.left === budget.limit
-      ? `the payloads of one call are more than ${budget.limit} bytes together (as JSON text), the most one request may carry; send fewer inputs per call`
-      : `the payloads of this operation's submits are more than ${budget.limit} bytes together (as JSON text), the most one request may carry; send them in separate operations`;
+    budget.left < budget.limit
+      ? `the payloads of this operation's submits are more than ${budget.limit} bytes together (as JSON text), the most one request may carry; send them in separate operations`
+      : inputs > 1
+        ? `the payloads of one call are more than ${budget.limit} bytes together (as JSON text), the most one request may carry; send fewer inputs per call`
+        : `the payload is more than ${budget.limit} bytes as JSON text, the most one request may carry`;
   return { code: UserErrorCode.OUT_OF_RANGE, field, message };
+}
+
+/** The user error of a payload past MAX_PAYLOAD_BYTES (OUT_OF_RANGE on its `payload`); `at`: its input's path prefix. */
+function payloadTooLarge(at: string[]): UserError {
+  const message = `payload is more than ${MAX_PAYLOAD_BYTES} bytes as JSON text, the most one payload may be`;
+  return { code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message };
 }
 
 /** Why a `runAt` past MAX_RUN_AT_DAYS ahead is refused (OUT_OF_RANGE). */
@@ -150,16 +176,14 @@ function characters(s: string, max: number): number {
 
 /**
  * Why a payload is refused (within MAX_PAYLOAD_BYTES, storable, then its type's schema); empty: accepted. The
- * size first, counted no further than the limit: a GraphQL variable written many times in one payload
- * (`{ a: [$p, $p, …] }`) makes a value far larger than the request, which walking every copy and writing it
- * out took long to refuse, the API's event loop held meanwhile (a 100 KB variable of 50,000 numbers written
- * 500 times: 11 s). Within the limit, the other checks walk at most that many bytes' worth of values.
+ * size first, from `bytes` ({@link countPayloads}, which counts no further than its limits): a GraphQL
+ * variable written many times in one payload (`{ a: [$p, $p, …] }`) makes a value far larger than the
+ * request, which walking every copy and writing it out took long to refuse, the API's event loop held
+ * meanwhile (a 100 KB variable of 50,000 numbers written 500 times: 11 s). Within the limit, the other checks
+ * walk at most that many bytes' worth of values.
  */
-async function payloadErrors(type: JobType, payload: unknown, at: string[]): Promise<UserError[]> {
-  if (jsonBytes(payload, MAX_PAYLOAD_BYTES) > MAX_PAYLOAD_BYTES) {
-    const message = `payload is more than ${MAX_PAYLOAD_BYTES} bytes as JSON text, the most one payload may be`;
-    return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message }];
-  }
+async function payloadErrors(type: JobType, payload: unknown, bytes: number, at: string[]): Promise<UserError[]> {
+  if (bytes > MAX_PAYLOAD_BYTES) return [payloadTooLarge(at)];
   const shape = checkJson(payload, MAX_PAYLOAD_DEPTH, Infinity, { finite: true });
   if (shape === 'too-deep') return [{ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];
   if (shape === 'unstorable') return [{ code: UserErrorCode.INVALID_PAYLOAD, field: [...at, 'payload'], message: unstorableMessage('payload', shape) }];

@@ -14,7 +14,7 @@ import { faultPoint } from '../faults.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { firstOfEachKey, holderAmong, keysOfOtherTypes } from './idempotency-keys.js';
-import { overBudget, payloadBytes, validateSubmit, type PayloadBudget, type SubmitInput } from './submit-check.js';
+import { countPayloads, validateSubmit, type PayloadBudget, type SubmitInput } from './submit-check.js';
 
 /** Most jobs one `submitJobs` call accepts. */
 export const MAX_BATCH_SIZE = 1000;
@@ -33,15 +33,17 @@ export interface SubmitResult {
 
 /**
  * Submits a batch, all or nothing: any invalid input refuses the whole batch. Returns the jobs in input
- * order (an idempotency-key repeat returns the first job with that key).
+ * order (an idempotency-key repeat returns the first job with that key). `payloadBytes`: each input's
+ * payload size, as `countPayloads` counted it.
  */
-export async function submitJobs(
+async function submitJobs(
   deps: JobDeps,
   viewer: Viewer,
   inputs: SubmitInput[],
   at: (i: number) => string[],
+  payloadBytes: readonly number[],
 ): Promise<SubmitResult> {
-  const checked = await Promise.all(inputs.map((input, i) => validateSubmit(deps, viewer, input, at(i))));
+  const checked = await Promise.all(inputs.map((input, i) => validateSubmit(deps, viewer, input, at(i), payloadBytes[i]!)));
   const userErrors = checked.flatMap((c) => ('errors' in c ? c.errors : []));
   if (userErrors.length) return refusedByInput(userErrors);
   const valid = checked as { job: NewJob; notifications: CheckedNotification[] }[];
@@ -120,10 +122,10 @@ async function unavailableIfDown<T>(fn: () => Promise<T>): Promise<T> {
 
 /**
  * `submitJob(input)`: one job, its payload taken from the operation's `budget` (refused whole when it does not
- * fit in what the fields before left: OUT_OF_RANGE on `["input", "payload"]`).
+ * fit in what the fields before it left, or in all of it: OUT_OF_RANGE on `["input", "payload"]`).
  */
 export async function submitOne(deps: JobDeps, viewer: Viewer, input: SubmitInput, budget: PayloadBudget): Promise<SubmitResult> {
-  return withinBudget(budget, [input], ['input', 'payload'], () => submitJobs(deps, viewer, [input], () => ['input']), true);
+  return submitWithin(budget, deps, viewer, [input], () => ['input'], ['input', 'payload']);
 }
 
 /**
@@ -141,26 +143,26 @@ export async function submitBatch(
     return refusedByInput([{ code: UserErrorCode.OUT_OF_RANGE, field: ['inputs'], message: `at most ${MAX_BATCH_SIZE} jobs per call; got ${inputs.length}` }]);
   }
   if (inputs.length === 0) return { jobs: [], userErrors: [], refused: false };
-  return withinBudget(budget, inputs, ['inputs'], () => submitJobs(deps, viewer, inputs, (i) => ['inputs', String(i)]));
+  return submitWithin(budget, deps, viewer, inputs, (i) => ['inputs', String(i)], ['inputs']);
 }
 
 /**
- * Runs `submit` when the payloads of `inputs` fit in what is left of the operation's `budget`, and takes them
- * from it once written; else refuses it whole (`field`) before anything is checked further or written. The
- * count stops past what is left. `ownLimitFirst` (a lone payload): past the whole budget, it is past
- * MAX_PAYLOAD_BYTES too, and that check (validateSubmit) answers for it.
+ * Submits `inputs` when their payloads, each counted once (`countPayloads`), fit in what is left of the
+ * operation's `budget`, and takes them from it once written; else refuses the field whole (OUT_OF_RANGE on
+ * `field`, or on each payload past MAX_PAYLOAD_BYTES) before anything else is checked or written.
  */
-async function withinBudget(
+async function submitWithin(
   budget: PayloadBudget,
-  inputs: readonly SubmitInput[],
+  deps: JobDeps,
+  viewer: Viewer,
+  inputs: SubmitInput[],
+  at: (i: number) => string[],
   field: string[],
-  submit: () => Promise<SubmitResult>,
-  ownLimitFirst = false,
 ): Promise<SubmitResult> {
-  const bytes = payloadBytes(inputs, budget.left);
-  if (bytes > budget.left && !(ownLimitFirst && budget.left === budget.limit)) return refusedByInput([overBudget(budget, field)]);
-  const r = await submit();
-  if (r.jobs) budget.left = Math.max(0, budget.left - bytes);
+  const counted = countPayloads(budget, inputs, at, field);
+  if ('errors' in counted) return refusedByInput(counted.errors);
+  const r = await submitJobs(deps, viewer, inputs, at, counted.bytes);
+  if (r.jobs) budget.left -= counted.total;
   return r;
 }
 

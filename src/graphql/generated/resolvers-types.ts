@@ -340,7 +340,8 @@ export type Mutation = {
    * Accept up to 1,000 jobs in one transaction, all or nothing: if any input is invalid, none is stored and
    * `userErrors` names each bad input by its index. Their payloads together may come to at most the largest
    * request the server reads (`HTTP_BODY_LIMIT_BYTES` or `WS_MAX_MESSAGE_BYTES`, as JSON text), so one variable
-   * written in every input counts each time; more is refused whole, OUT_OF_RANGE on `["inputs"]`. The same
+   * written in every input counts each time; more is refused whole, OUT_OF_RANGE on `["inputs"]` (or on the
+   * payloads found past 256 KiB before the limit was passed, `["inputs", "3", "payload"]`). The same
    * limit holds for the payloads of every `submitJob` and `submitJobs` of one operation together (aliased
    * fields): a field past what those before it wrote left is refused whole, the ones before it stay written.
    */
