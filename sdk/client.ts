@@ -148,7 +148,10 @@ export interface LongrunClient {
   purgeJobs(input: PurgeJobsInput): Promise<PurgeJobsMutation['purgeJobs']>;
   /** Admins only: workers start no job of the type until `resumeJobType` (submits are still accepted). */
   pauseJobType(type: string): Promise<PauseJobTypeMutation['pauseJobType']>;
-  /** Admins only: workers pull the paused type's jobs again. */
+  /**
+   * Admins only: workers pull the paused type's jobs again. A type the server no longer has is resumed too
+   * while it is paused (its pause left on when it was removed), answering `jobType: null`.
+   */
   resumeJobType(type: string): Promise<ResumeJobTypeMutation['resumeJobType']>;
   queueStats(): Promise<QueueStatsQuery['queueStats']>;
   jobTypes(): Promise<JobTypesQuery['jobTypes']>;
