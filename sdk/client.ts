@@ -175,7 +175,8 @@ export interface LongrunClient {
   request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R>;
   /**
    * Closes the WebSocket and the HTTP connections; open `watchJob`/`jobUpdates` iterators end with a LongrunError
-   * `CLOSED`, and so do the batched `submitJob` calls not sent yet (they submit nothing).
+   * `CLOSED`, and so do the batched `submitJob` calls not sent yet (they submit nothing). The client stays
+   * usable: a call or watch after it opens new connections, as a new client's first would.
    */
   close(): Promise<void>;
 }
