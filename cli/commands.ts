@@ -368,7 +368,8 @@ export const commands: Record<CommandName, Command> = {
   async resume(client, positionals, a, o) {
     const { jobType, userErrors } = await client.resumeJobType(positionals[0]!);
     if (userErrors.length) return refused(o, userErrors);
-    o.out(a.json ? JSON.stringify(jobType) : `resumed ${jobType!.name}`);
+    // jobType is null for a type the server no longer has (a pause left on when it was removed).
+    o.out(a.json ? JSON.stringify(jobType) : `resumed ${jobType?.name ?? positionals[0]!}`);
     return 0;
   },
 

@@ -150,7 +150,10 @@ export interface LongrunClient {
   purgeJobs(input: PurgeJobsInput): Promise<PurgeJobsMutation['purgeJobs']>;
   /** Admins only: workers start no job of the type until `resumeJobType` (submits are still accepted). */
   pauseJobType(type: string): Promise<PauseJobTypeMutation['pauseJobType']>;
-  /** Admins only: workers pull the paused type's jobs again. */
+  /**
+   * Admins only: workers pull the paused type's jobs again. A type the server no longer has is resumed too
+   * while it is paused (its pause left on when it was removed), answering `jobType: null`.
+   */
   resumeJobType(type: string): Promise<ResumeJobTypeMutation['resumeJobType']>;
   queueStats(): Promise<QueueStatsQuery['queueStats']>;
   jobTypes(): Promise<JobTypesQuery['jobTypes']>;
@@ -179,7 +182,8 @@ export interface LongrunClient {
   request<R, V>(document: TypedDocumentString<R, V>, variables?: V): Promise<R>;
   /**
    * Closes the WebSocket and the HTTP connections; open `watchJob`/`jobUpdates` iterators end with a LongrunError
-   * `CLOSED`, and so do the batched `submitJob` calls not sent yet (they submit nothing).
+   * `CLOSED`, and so do the batched `submitJob` calls not sent yet (they submit nothing). The client stays
+   * usable: a call or watch after it opens new connections, as a new client's first would.
    */
   close(): Promise<void>;
 }

@@ -133,7 +133,8 @@ export interface Subscriptions {
   jobUpdates(filter?: JobUpdatesFilter, options?: JobUpdatesOptions): AsyncGenerator<JobUpdate>;
   /**
    * Closes the WebSocket: open iterators end with a LongrunError `CLOSED` (not as if their job had finished),
-   * those waiting to reconnect too; the next watch opens a new one. A connection whose server does not answer
+   * those waiting to reconnect too; the next watch opens a new one, as a new client's first would (a server
+   * not reached then fails it at once with NETWORK, not retried). A connection whose server does not answer
    * the closing handshake within 1 s (gone silent) is cut: the iterators end by then.
    */
   close(): Promise<void>;
@@ -266,7 +267,10 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
   let ws: WsClient | null = null;
   /** Ends the socket when a ping sent is not answered in keepAliveMs. */
   let pongDue: NodeJS.Timeout | undefined;
-  /** WebSocket connections acknowledged so far; one or more: a failure since is a lost connection, worth retrying. */
+  /**
+   * WebSocket connections acknowledged since the client was made or last closed; one or more: a failure since
+   * is a lost connection, worth retrying. `close()` starts it again: a watch after it is a new client's first.
+   */
   let connections = 0;
   const now = s.now ?? Date.now;
   /**
@@ -519,6 +523,7 @@ export function subscriptions(s: SubscriptionSettings): Subscriptions {
       const connected = acked;
       ws = null;
       acked = false;
+      connections = 0;
       closing.abort();
       closing = new AbortController();
       const done = disposed;

@@ -28,7 +28,7 @@ export async function runWorkerProcess(
   const metricTypes = config.WORKER_TYPES.length ? config.WORKER_TYPES : handlers.map((h) => h.type.name);
   // A second worker on the same machine finds the port taken: it runs on without /metrics (set METRICS_PORT).
   const metrics = config.METRICS_PORT
-    ? await startMetricsServer(config.METRICS_PORT, config.HOST, scrapeRegistry({ nats, names: n, types: metricTypes, log }), config.METRICS_TOKEN).catch(
+    ? await startMetricsServer(config.METRICS_PORT, config.HOST, scrapeRegistry({ nats, names: n, types: metricTypes, log }), config.METRICS_TOKEN, log).catch(
         (e: NodeJS.ErrnoException) => {
           if (e.code !== 'EADDRINUSE') throw e;
           log.warn({ port: config.METRICS_PORT }, 'metrics port in use (another worker?): this worker serves no /metrics; set METRICS_PORT');

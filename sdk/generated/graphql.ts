@@ -66,7 +66,7 @@ export type JobUpdatesFilter = {
   states?: Array<JobState> | null | undefined;
   /**
    * Only updates of jobs of these types (at most 20): types this server has, and a type removed or renamed since
-   * while jobs of it are queued, running, retrying or failed (those queueStats lists); any other is refused.
+   * while jobs of it are queued, running, retrying or failed (those queueStats counts); any other is refused.
    */
   types?: Array<string> | null | undefined;
 };

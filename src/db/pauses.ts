@@ -36,7 +36,7 @@ export async function insertPause(sql: Sql, type: string, by: string): Promise<P
   return row!;
 }
 
-/** Resumes the type (nothing if it was not paused). */
-export async function deletePause(sql: Sql, type: string): Promise<void> {
-  await sql.unsafe(`delete from paused_job_types where type = $1`, [type]);
+/** Resumes the type (nothing if it was not paused); whether it was paused. */
+export async function deletePause(sql: Sql, type: string): Promise<boolean> {
+  return (await sql.unsafe(`delete from paused_job_types where type = $1`, [type])).count > 0;
 }

@@ -125,7 +125,7 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   await apollo.start();
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  const metrics = metricsHandler(scrapeRegistry({ ...o.metrics, ws: () => ws.stats() }), o.metricsToken);
+  const metrics = metricsHandler(scrapeRegistry({ ...o.metrics, ws: () => ws.stats() }), o.metricsToken, o.metrics.log);
   app.get('/metrics', (req, res) => metrics(req, res));
   app.get('/readyz', async (_req, res) => {
     const ok = !draining && (await orAfter(o.ready().catch(() => false), READY_TIMEOUT_MS, false));

@@ -2,7 +2,9 @@
  * Pausing job types: `pauseJobType` and `resumeJobType` (admins only) write `paused_job_types` and tell the
  * workers over core NATS (`PauseChange` on `pausesSubject`); workers also read the table at start and every
  * PAUSES_READ_INTERVAL_MS (workers/pauses.ts), so one that missed the message (its NATS connection was down)
- * catches up. `jobTypes` and `queueStats` show which types are paused.
+ * catches up. `jobTypes` and `queueStats` show which types are paused; `queueStats` (and the
+ * `longrun_job_type_paused` gauge) also every paused type this server does not define, so a pause left on
+ * when its type was removed from the code is seen, and `resumeJobType` clears it.
  */
 import { deletePause, insertPause, readPauses, type PauseRow } from '../db/pauses.js';
 import { UserErrorCode, type UserError } from '../errors.js';
@@ -45,16 +47,27 @@ export function jobTypes(deps: JobDeps): JobTypeView[] {
 
 type PauseResult = { jobType: JobTypeView | null; userErrors: UserError[] };
 
-/** Pauses (`paused`) or resumes the type: the row written, then the workers told. */
+const unknownType = (type: string): PauseResult => ({
+  jobType: null,
+  userErrors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: ['type'], message: `this server has no job type ${JSON.stringify(type.slice(0, 200))}` }],
+});
+
+/**
+ * Pauses (`paused`) or resumes the type: the row written, then the workers told. Only a type this server
+ * defines can be paused; a type it does not define can still be resumed while it is paused (a pause left on
+ * when the type was removed from the code), which answers `jobType: null` (there is no type to show).
+ */
 async function setPaused(deps: JobDeps, viewer: Viewer, type: string, paused: boolean): Promise<PauseResult> {
   const what = paused ? 'pauseJobType' : 'resumeJobType';
   requireAdmin(viewer, what);
   const t = deps.types.get(type);
-  if (!t) {
-    const message = `this server has no job type ${JSON.stringify(type.slice(0, 200))}`;
-    return { jobType: null, userErrors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: ['type'], message }] };
+  let row: PauseRow | undefined;
+  if (paused) {
+    if (!t) return unknownType(type);
+    row = await insertPause(deps.sql, type, viewer.owner);
+  } else if (!(await deletePause(deps.sql, type)) && !t) {
+    return unknownType(type); // neither defined nor paused
   }
-  const row = paused ? await insertPause(deps.sql, type, viewer.owner) : (await deletePause(deps.sql, type), undefined);
   const change: PauseChange = { type, paused };
   try {
     deps.nats.nc.publish(deps.names.pausesSubject, JSON.stringify(change));
@@ -62,8 +75,8 @@ async function setPaused(deps: JobDeps, viewer: Viewer, type: string, paused: bo
     // Recorded: workers read it within PAUSES_READ_INTERVAL_MS.
     deps.log.warn({ err: e, type }, `${what}: recorded; telling the workers over NATS failed, they read it within ${PAUSES_READ_INTERVAL_MS} ms`);
   }
-  deps.log.info({ type, by: viewer.owner }, paused ? 'job type paused' : 'job type resumed');
-  return { jobType: jobTypeView(t, async () => row), userErrors: [] };
+  deps.log.info({ type, by: viewer.owner, defined: t !== undefined }, paused ? 'job type paused' : 'job type resumed');
+  return { jobType: t ? jobTypeView(t, async () => row) : null, userErrors: [] };
 }
 
 export const pauseJobType = (deps: JobDeps, viewer: Viewer, type: string) => setPaused(deps, viewer, type, true);

@@ -247,7 +247,8 @@ async function deadLetterStreamCounts(deps: JobDeps): Promise<((type: string) =>
 /**
  * Per type: counts by state, dead letters, throughput over the last minute, oldest queued age, paused. The types are
  * those this server accepts and any other that still has jobs waiting, running or failed (one removed or
- * renamed in a deploy: its jobs wait for a worker of it, or a cancel).
+ * renamed in a deploy: its jobs wait for a worker of it, or a cancel) or is still paused (a pause left on when
+ * it was removed: `resumeJobType` clears it).
  */
 export async function queueStats(deps: JobDeps, viewer: Viewer) {
   const owner = viewer.admin ? null : viewer.owner;
@@ -259,7 +260,7 @@ export async function queueStats(deps: JobDeps, viewer: Viewer) {
   ]);
   const byType = new Map(rows.map((r) => [r.type, r]));
   const ratesOf = new Map(rates.map((r) => [r.type, r]));
-  return [...new Set([...deps.types.keys(), ...byType.keys()])].sort().map((type) => {
+  return [...new Set([...deps.types.keys(), ...byType.keys(), ...paused])].sort().map((type) => {
     const r = byType.get(type);
     return {
       type,

@@ -3,6 +3,8 @@
  * METRICS_PORT (metrics-server.ts). With METRICS_TOKEN set, only a request with `Authorization: Bearer <token>`
  * is answered; any other gets 401 before anything is read, so a refused scrape costs no NATS or PostgreSQL
  * read. Unset, the endpoint is open (a production process says so once at start: `warnIfMetricsOpen`).
+ * Its errors are one text line, `<code>: <what to do>` (`unauthorized`, `internal_error`); a failed render
+ * is logged, and its message is not sent.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -28,20 +30,30 @@ export function bearerCheck(token: string): (authorization: string | undefined) 
   };
 }
 
-/** The handler of `GET /metrics`: the process registry plus `extra`; `token` unset = open. */
-export function metricsHandler(extra: Registry, token: string | undefined): MetricsHandler {
+/** An error answer of `GET /metrics`: one line, `<code>: <message>`. */
+function refuse(res: ServerResponse, status: number, code: 'unauthorized' | 'internal_error', message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end(`${code}: ${message}\n`);
+}
+
+/**
+ * The handler of `GET /metrics`: the process registry plus `extra`; `token` unset = open. A render that
+ * fails is logged (`log`) and answered 500 `internal_error` without its message, which can name internals
+ * (hosts, addresses, SQL).
+ */
+export function metricsHandler(extra: Registry, token: string | undefined, log: Logger): MetricsHandler {
   const allowed = token === undefined ? () => true : bearerCheck(token);
   const render = metricsRenderer(extra);
   return (req, res) => {
     if (!allowed(req.headers.authorization)) {
-      res
-        .writeHead(401, { 'www-authenticate': 'Bearer realm="metrics"', 'content-type': 'text/plain; charset=utf-8' })
-        .end('unauthorized: /metrics needs Authorization: Bearer <METRICS_TOKEN>\n');
+      refuse(res, 401, 'unauthorized', '/metrics needs Authorization: Bearer <METRICS_TOKEN>', { 'www-authenticate': 'Bearer realm="metrics"' });
       return;
     }
     render().then(
       (m) => res.writeHead(200, { 'content-type': m.contentType }).end(m.body),
-      (e: unknown) => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`metrics failed: ${e instanceof Error ? e.message : String(e)}\n`),
+      (e: unknown) => {
+        log.error({ err: e }, 'metrics: /metrics could not be rendered; answered 500');
+        refuse(res, 500, 'internal_error', "/metrics could not be rendered; the cause is in this process's log");
+      },
     );
   };
 }

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import type { Logger } from '../log.js';
 import { metricsHandler } from './metrics-endpoint.js';
 
 export interface MetricsServer {
@@ -9,9 +10,9 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** `token`: METRICS_TOKEN (unset = open). */
-export async function startMetricsServer(port: number, host: string, extra: Registry, token: string | undefined): Promise<MetricsServer> {
-  const metrics = metricsHandler(extra, token);
+/** `token`: METRICS_TOKEN (unset = open); `log`: where a failed render is logged. */
+export async function startMetricsServer(port: number, host: string, extra: Registry, token: string | undefined, log: Logger): Promise<MetricsServer> {
+  const metrics = metricsHandler(extra, token, log);
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404).end('not found\n');

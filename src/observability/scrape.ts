@@ -1,9 +1,9 @@
 /**
  * Gauges read at scrape time from the shared state they describe: queue depth per job type (the worker
  * consumer's pending + ack-pending), the dead-letter stream's size, the outbox backlog and its oldest
- * entry's age, the paused job types, and this process's graphql-ws connections and subscriptions. A source
- * that cannot be read (NATS down) within 1.5 s leaves its gauge out of that scrape instead of failing or
- * stalling it.
+ * entry's age, the paused job types (each one paused, defined or not, and 0 for the others defined), and this
+ * process's graphql-ws connections and subscriptions. A source that cannot be read (NATS down) within 1.5 s
+ * leaves its gauge out of that scrape instead of failing or stalling it.
  */
 import { Gauge, Registry } from 'prom-client';
 import { orAfter } from '../deadline.js';
@@ -87,14 +87,14 @@ export function scrapeRegistry(s: ScrapeSources): Registry {
     });
     new Gauge({
       name: 'longrun_job_type_paused',
-      help: 'Whether the job type is paused (pauseJobType): 1, else 0.',
+      help: 'Whether the job type is paused (pauseJobType): 1, else 0. A paused type no process defines any more is reported too (1), until resumeJobType.',
       labelNames: ['type'],
       registers: [r],
       async collect() {
         this.reset();
         await quietly('paused types', async () => {
           const paused = await pausedTypes(sql);
-          for (const type of s.types) this.set({ type }, paused.has(type) ? 1 : 0);
+          for (const type of new Set([...s.types, ...paused])) this.set({ type }, paused.has(type) ? 1 : 0);
         });
       },
     });

@@ -1,10 +1,12 @@
 /**
  * `GET /metrics` (src/observability/metrics-endpoint.ts) on a worker's metrics server, with a gauge standing
  * in for the NATS and PostgreSQL reads: a refused request reads nothing, and scrapes that overlap share one
- * read (single-flight). The e2e tests (test/e2e/ops.metrics-token.test.ts) run it against real services.
+ * read (single-flight), and a read that fails is logged, not sent. The e2e tests
+ * (test/e2e/ops.metrics-token.test.ts) run it against real services.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gauge, Registry } from 'prom-client';
+import { createLogger } from '../../src/log.js';
 import { bearerCheck } from '../../src/observability/metrics-endpoint.js';
 import { startMetricsServer, type MetricsServer } from '../../src/observability/metrics-server.js';
 
@@ -13,6 +15,9 @@ const TOKEN = 'metrics-token-0123456789';
 let reads = 0;
 /** While set, a read waits for it (a slow NATS). */
 let hold: Promise<void> | null = null;
+/** While set, a read throws it (a bug, or a source that fails outside the gauges' guard). */
+let failure: Error | null = null;
+const logs: { level: number; msg: string; err?: { message: string } }[] = [];
 const registry = new Registry();
 new Gauge({
   name: 'test_reads',
@@ -21,6 +26,7 @@ new Gauge({
   async collect() {
     reads++;
     await hold;
+    if (failure) throw failure;
     this.set(reads);
   },
 });
@@ -28,7 +34,7 @@ new Gauge({
 let server: MetricsServer;
 let url: string;
 beforeAll(async () => {
-  server = await startMetricsServer(0, '127.0.0.1', registry, TOKEN);
+  server = await startMetricsServer(0, '127.0.0.1', registry, TOKEN, createLogger('info', 'test', { write: (line: string) => void logs.push(JSON.parse(line)) }));
   url = `http://127.0.0.1:${server.port}/metrics`;
 });
 afterAll(async () => {
@@ -71,6 +77,24 @@ describe('GET /metrics with METRICS_TOKEN', () => {
     expect(ta).toMatch(new RegExp(`^test_reads ${before + 1}$`, 'm'));
     // Once it is answered, the next scrape reads again.
     expect(await (await scrape(`Bearer ${TOKEN}`)).text()).toMatch(new RegExp(`^test_reads ${before + 2}$`, 'm'));
+  });
+});
+
+describe('GET /metrics when the read fails', () => {
+  it('answers 500 internal_error without the error, and logs the error', async () => {
+    failure = new Error('connect ECONNREFUSED 10.1.2.3:5432 (postgres://longrun@db.internal/longrun)');
+    try {
+      const res = await scrape(`Bearer ${TOKEN}`);
+      expect(res.status).toBe(500);
+      expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expect(await res.text()).toBe("internal_error: /metrics could not be rendered; the cause is in this process's log\n");
+    } finally {
+      failure = null;
+    }
+    expect(logs.filter((l) => l.level === 50)).toEqual([
+      expect.objectContaining({ msg: 'metrics: /metrics could not be rendered; answered 500', err: expect.objectContaining({ message: expect.stringContaining('db.internal') }) }),
+    ]);
+    expect((await scrape(`Bearer ${TOKEN}`)).status).toBe(200);
   });
 });
 

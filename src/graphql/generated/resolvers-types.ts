@@ -249,9 +249,15 @@ export type JobType = {
 /** The result of `pauseJobType` and `resumeJobType`. */
 export type JobTypePayload = {
   __typename?: 'JobTypePayload';
-  /** The job type as it is now; null when `userErrors` is not empty. */
+  /**
+   * The job type as it is now; null when `userErrors` is not empty, or when `resumeJobType` resumed a type this
+   * server does not have (a pause left on when the type was removed from the code).
+   */
   jobType?: Maybe<JobType>;
-  /** Why nothing was done (UNKNOWN_JOB_TYPE: this server has no such type). */
+  /**
+   * Why nothing was done (UNKNOWN_JOB_TYPE: this server has no such type; for `resumeJobType`, nor is a type of
+   * that name paused).
+   */
   userErrors: Array<UserError>;
 };
 
@@ -288,7 +294,7 @@ export type JobUpdatesFilter = {
   states?: InputMaybe<Array<JobState>>;
   /**
    * Only updates of jobs of these types (at most 20): types this server has, and a type removed or renamed since
-   * while jobs of it are queued, running, retrying or failed (those queueStats lists); any other is refused.
+   * while jobs of it are queued, running, retrying or failed (those queueStats counts); any other is refused.
    */
   types?: InputMaybe<Array<Scalars['String']['input']>>;
 };
@@ -321,7 +327,11 @@ export type Mutation = {
    * about `RELAY_INTERVAL_MS` after it. Another state is refused with INVALID_STATE.
    */
   rescheduleJob: RescheduleJobPayload;
-  /** Admins only (else FORBIDDEN): resume a paused job type: workers pull its jobs again. */
+  /**
+   * Admins only (else FORBIDDEN): resume a paused job type: workers pull its jobs again. A type this server no
+   * longer has can be resumed while it is paused (its pause left on when it was removed from the code), which
+   * answers `jobType: null`; one neither known nor paused is UNKNOWN_JOB_TYPE.
+   */
   resumeJobType: JobTypePayload;
   /** Replay a FAILED job as a new attempt series (same id, history kept). */
   retryJob: RetryJobPayload;
@@ -515,7 +525,7 @@ export type Query = {
   deadLetters: JobConnection;
   /** A job by id, or null if there is none. */
   job?: Maybe<Job>;
-  /** The job types this server accepts. */
+  /** The job types this server accepts (a paused type it no longer has is in `queueStats`, with `paused`). */
   jobTypes: Array<JobType>;
   /**
    * The viewer's jobs, newest first (by `createdAt`, then `id`), as a Relay cursor connection. Page forwards
@@ -525,7 +535,8 @@ export type Query = {
   jobs: JobConnection;
   /**
    * Per-type counts, including the dead-letter stream's size: for every type this server accepts, and for any
-   * other type that still has jobs queued, running, retrying or failed (one removed or renamed since).
+   * other type that still has jobs queued, running, retrying or failed (one removed or renamed since), or that is
+   * still paused (a pause left on when it was removed: `resumeJobType` clears it).
    */
   queueStats: Array<QueueStats>;
   /**
