@@ -2,7 +2,8 @@
  * The longrun SDK's client: its options, the `LongrunClient` interface, and the request methods (typed calls
  * over HTTP), on top of the documents that GraphQL Code Generator turns into `sdk/generated/` (from `schema/`
  * and `sdk/operations/`). The live updates over graphql-ws (`watchJob`, `jobUpdates`) are in
- * `sdk/subscriptions.ts`; concurrent `submitJob` calls are batched by `sdk/submit-batcher.ts`.
+ * `sdk/subscriptions.ts` (and the files it names); concurrent `submitJob` calls are batched by
+ * `sdk/submit-batcher.ts`.
  *
  * @example
  * const longrun = createClient({ url: 'http://localhost:4000/graphql', token: process.env.LONGRUN_TOKEN });
@@ -58,7 +59,8 @@ import {
 import { errorOfHttpAnswer, LongrunError, type GraphQLErrorBody } from './errors.js';
 import { nodePost, type Post } from './http.js';
 import { submitBatcher } from './submit-batcher.js';
-import { subscriptions, type JobUpdate, type JobUpdatesOptions, type WatchOptions } from './subscriptions.js';
+import type { JobUpdatesOptions } from './job-updates.js';
+import { subscriptions, type JobUpdate, type WatchOptions } from './subscriptions.js';
 
 export interface ClientOptions {
   /** HTTP endpoint, e.g. `http://localhost:4000/graphql`. */

@@ -94,3 +94,10 @@ export function errorFromClose(e: unknown, neverReached: string | null = null): 
   const what = neverReached ? `cannot reach ${neverReached}` : 'connection to longrun lost';
   return new LongrunError(`${what}: ${detail}`, code === 4403 ? 'FORBIDDEN' : 'NETWORK', [], { cause: e });
 }
+
+/**
+ * A subscription's failure as the server's error: a LongrunError (a result with errors), or graphql-ws' list
+ * of errors (an `error` message: a failure mid-stream); else null (a close event).
+ */
+export const serverError = (e: unknown): LongrunError | null =>
+  e instanceof LongrunError ? e : Array.isArray(e) ? LongrunError.from(e as GraphQLErrorBody[]) : null;

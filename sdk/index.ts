@@ -3,7 +3,8 @@
  * `import { createClient } from 'longrun/sdk'`; webhook receivers: `import { verifyWebhook } from 'longrun/sdk'`.
  */
 export { createClient, type ClientOptions, type JobEventsPage, type LongrunClient } from './client.js';
-export { RESUME_OVERLAP_MS, type JobUpdate, type JobUpdatesOptions, type ReplayGap, type WatchOptions } from './subscriptions.js';
+export type { JobUpdate, WatchOptions } from './subscriptions.js';
+export { RESUME_OVERLAP_MS, type JobUpdatesOptions, type ReplayGap } from './job-updates.js';
 export { LongrunError, isLongrunError } from './errors.js';
 export {
   verifyWebhook,
