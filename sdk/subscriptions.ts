@@ -10,9 +10,6 @@ import { JobProgressDocument, type JobUpdateFieldsFragment, type JobUpdatesFilte
 import { jobUpdates, type JobUpdatesOptions } from './job-updates.js';
 import { resubscribing } from './reconnection.js';
 
-// `reconnectDelay` is the backoff of sdk/reconnection.ts, exported here too for its test.
-export { reconnectDelay } from './reconnection.js';
-
 /** One update of a job, as `watchJob` and `jobUpdates` yield it. */
 export type JobUpdate = JobUpdateFieldsFragment;
 

@@ -4,7 +4,7 @@
  * every client of a restarted server came back at the same instants (a thundering herd).
  */
 import { expect, it } from 'vitest';
-import { reconnectDelay } from '../../sdk/subscriptions.js';
+import { reconnectDelay } from '../../sdk/reconnection.js';
 
 it('waits between half and the whole of the doubling step, at most 5 s', () => {
   const steps = [250, 500, 1000, 2000, 4000, 5000, 5000];
