@@ -80,3 +80,28 @@ it('counts, replays and removes a copy an older longrun made on its type\'s subj
   expect((await nats.jsm.streams.getMessage(names.deadLetterStream, { seq: again }))?.subject).toBe(names.deadLetterSubject('demo.flaky', id));
   expect(await flakyDeadLetters()).toBe(1);
 }, 120_000);
+
+it('removes the unrecorded copy of a replayed job when its old message comes back after the duplicate window', async () => {
+  for (const w of workers.splice(0)) await w.kill('SIGKILL'); // the killed worker below takes the job
+  const before = await flakyDeadLetters();
+  const killed = await worker({ LONGRUN_FAULTS: 'dead-letter-copied-before-record' });
+  const r = await gql(t.url, SUBMIT, { input: { type: 'demo.flaky', payload: { permanent: true }, maxAttempts: 1 } });
+  const id = r.body.data.submitJob.job.id as string;
+  expect((await killed.exited).signal).toBe('SIGKILL');
+  expect((await deadLetterCopiesOf(t.app.deps, id)).map((c) => c.split(':')[1])).toEqual(['1']);
+  const retried = await gql(t.url, `mutation($id: ID!) { retryJob(id: $id) { job { state } userErrors { code } } }`, { id });
+  expect(retried.body.data.retryJob).toEqual({ job: { state: 'QUEUED' }, userErrors: [] });
+
+  await new Promise((r) => setTimeout(r, WINDOW_MS + 500)); // past the duplicate window
+  await worker(); // runs the replay (FAILED again, its copy recorded), and gets the old series' message back
+  const again = await eventually(async () => {
+    const [row] = await t.env.sql<{ series: number; seq: number | null }[]>`select series, dead_letter_seq::float8 as seq from jobs where id = ${id}`;
+    return row?.series === 2 && row.seq !== null ? row.seq : undefined;
+  }, 30_000, 'series 2 dead-lettered');
+  const left = await eventually(async () => {
+    const copies = await deadLetterCopiesOf(t.app.deps, id);
+    return copies.length === 1 ? copies : undefined;
+  }, 30_000, 'one copy left').catch(() => deadLetterCopiesOf(t.app.deps, id));
+  expect(left).toEqual([`${again}:2`]);
+  expect(await flakyDeadLetters()).toBe(before + 1);
+}, 120_000);
