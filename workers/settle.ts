@@ -12,7 +12,7 @@ import type { JobRow } from '../src/db/schema.js';
 import { UnreachableCaseError } from '../src/errors.js';
 import type { classifyOutcome } from '../src/jobs/outcome.js';
 import { isTerminal } from '../src/jobs/state.js';
-import { copyToDeadLetters, deadLetterJob, removeUnrecordedCopy, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
+import { copyToDeadLetters, deadLetterJob, removeEarlierSeriesCopies, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
 import { HELD_LOOK_AGAIN_MS, heldByWorkers, PAST_LEASE_MS } from '../src/messaging/held.js';
 import type { JobMessage } from '../src/messaging/messages.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
@@ -38,7 +38,7 @@ export function createSettler(d: SettleDeps) {
     }
     if (msg.series !== job.series) {
       // From an earlier attempt series, which ended FAILED: its copy may be in the dead-letter stream unrecorded.
-      if (msg.series < job.series) await removeUnrecordedCopy(d, job, msg.series, m);
+      if (msg.series < job.series) await removeEarlierSeriesCopies(d, job);
       return m.ack();
     }
     if (isTerminal(job.state)) {

@@ -24,6 +24,7 @@ import type { JobRow } from '../db/schema.js';
 import { PublicError, ErrorCode } from '../errors.js';
 import { canSee, isUuid, type JobDeps, type Viewer } from './deps.js';
 import { isStorableText } from './payload-check.js';
+import { typeToken } from '../messaging/names.js';
 import { JOB_STATES, type JobState } from './state.js';
 
 export const MAX_PAGE_SIZE = 100;
@@ -230,18 +231,24 @@ export async function deadLetterConnection(
 const STREAM_COUNTS_WAIT_MS = 1500;
 
 /**
- * Dead-letter stream message counts per job type (admins see the stream itself); null when NATS does not
- * answer in STREAM_COUNTS_WAIT_MS (down, restarting): the counts PostgreSQL records are answered instead, so
- * queueStats keeps working through a NATS outage.
+ * Dead-letter stream message counts per job type (admins see the stream itself), summed over the type's
+ * subjects: one per job, and the type's own for copies made before those; null when NATS does not answer in
+ * STREAM_COUNTS_WAIT_MS (down, restarting): the counts PostgreSQL records are answered instead, so queueStats
+ * keeps working through a NATS outage.
  */
 async function deadLetterStreamCounts(deps: JobDeps): Promise<((type: string) => number) | null> {
-  const read = deps.nats.jsm.streams.info(deps.names.deadLetterStream, { subjects_filter: '>' }).catch((e: unknown) => {
+  const read = deps.nats.jsm.streams.info(deps.names.deadLetterStream, { subjects_filter: deps.names.deadLetterPattern }).catch((e: unknown) => {
     deps.log.warn({ err: e }, 'queueStats: dead-letter stream not readable; answering the recorded dead letters');
     return null;
   });
   const info = await orAfter(read, STREAM_COUNTS_WAIT_MS, null);
   if (!info) return null;
-  return (type) => info.state.subjects?.[deps.names.deadLetterSubject(type)] ?? 0;
+  const counts = new Map<string, number>();
+  for (const [subject, n] of Object.entries(info.state.subjects ?? {})) {
+    const token = deps.names.deadLetterTypeToken(subject);
+    if (token !== null) counts.set(token, (counts.get(token) ?? 0) + n);
+  }
+  return (type) => counts.get(typeToken(type)) ?? 0;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { JobRow } from '../db/schema.js';
 import { isTerminal } from '../jobs/state.js';
 import { orAfter, STOP_WAIT_MS } from '../deadline.js';
 import { repeatAfterEach } from '../repeat.js';
-import { copyToDeadLetters, deadLetterJob, removeStaleCopies, removeUnrecordedCopy, type DeadLetterDeps } from './dead-letters.js';
+import { copyToDeadLetters, deadLetterJob, removeEarlierSeriesCopies, removeStaleCopies, type DeadLetterDeps } from './dead-letters.js';
 import { HELD_LOOK_AGAIN_MS, heldByWorkers, PAST_LEASE_MS } from './held.js';
 import { advisorySchema, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
 import { handBack, pullMessages } from './streams.js';
@@ -40,7 +40,7 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory, o: { ackWai
     // From an earlier attempt series (a `retryJob` replay since; with the message gone, an advisory handled
     // again whose ack was lost): not this series' to fail. That series ended FAILED: its copy may be unrecorded.
     if (original) {
-      if (typeof series === 'number' && series < job.series) await removeUnrecordedCopy(d, job, series, original);
+      if (typeof series === 'number' && series < job.series) await removeEarlierSeriesCopies(d, job);
       await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq);
     }
     return;

@@ -7,13 +7,15 @@
  * - its worker died on the last attempt and no worker pulls any more (nats-server 2.9 raises no advisory
  *   then): the sweep does the same from the job's recorded message sequence. A lease that ran out is not
  *   enough: a worker cut off from PostgreSQL still holds its attempt (and says so when the sweep asks).
- * Every step is idempotent (the copy is deduplicated by `Nats-Msg-Id` = job id + attempt series), and the
- * advisory is acked only after the job is recorded, so a crash anywhere loses no dead letter.
+ * Every step is idempotent (a job's copies are on a subject of its own, where one of its attempt series is
+ * looked up and reused before another is made; two made at once are deduplicated by `Nats-Msg-Id` = job id +
+ * attempt series), and the advisory is acked only after the job is recorded, so a crash anywhere loses no
+ * dead letter and makes no second copy.
  * This file copies, records and removes copies; the recorder (advisories and the sweep) is
  * dead-letter-recorder.ts.
  */
 import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
-import { JetStreamApiError } from '@nats-io/jetstream';
+import { JetStreamApiError, type MsgRequest } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
 import { markCancelled } from '../db/cancel.js';
 import { fenceAsRead, markFailed } from '../db/transitions.js';
@@ -24,7 +26,7 @@ import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import type { Nats } from './connect.js';
-import { encode, jobIdIn } from './messages.js';
+import { encode, jobIdIn, jobMessageSchema, parseMessage } from './messages.js';
 import type { Names } from './names.js';
 
 export interface DeadLetterDeps {
@@ -34,13 +36,39 @@ export interface DeadLetterDeps {
   log: Logger;
 }
 
+/** One of a job's copies in the dead-letter stream: its sequence, and the attempt series of the message copied. */
+interface Copy {
+  seq: number;
+  series: number | null;
+}
+
 /**
- * Publishes the copy (deduplicated per attempt series: a second copy returns the first one's sequence). A
- * first copy removed as stale since (its job changed before it was recorded) still holds its id in the
- * duplicate window: then this copy goes out under the next id, named after the gone copy's sequence (or the
- * job would be recorded against a copy that is gone). That id is the same in every process, so two that find
- * the same copy gone at once publish one copy between them, which both record; an id of each one's own left
- * the copy the job did not record in the stream for good, counted as a dead letter.
+ * The copies on job `job`'s own subject, oldest first: one, or a few once it was replayed and failed again
+ * (an earlier series' copy goes with the replay, or when that series' message comes again). Read one by one
+ * with `next_by_subj`, which nats-server 2.9.10 answers on STREAM.MSG.GET (verified; nats.js types it for
+ * direct gets only, and the stream allows none).
+ */
+async function copiesOf(d: Pick<DeadLetterDeps, 'nats' | 'names'>, job: Pick<JobRow, 'id' | 'type'>): Promise<Copy[]> {
+  const next_by_subj = d.names.deadLetterSubject(job.type, job.id);
+  const found: Copy[] = [];
+  for (let seq = 0; ; ) {
+    const m = await d.nats.jsm.streams.getMessage(d.names.deadLetterStream, { next_by_subj, seq } as unknown as MsgRequest);
+    if (!m) return found;
+    found.push({ seq: m.seq, series: parseMessage(jobMessageSchema, m.data)?.series ?? null });
+    seq = m.seq + 1;
+  }
+}
+
+/**
+ * Publishes the copy, on the job's own subject, unless a copy of its attempt series is there already (made
+ * by a process that died before recording it, or recorded and handled again): that one's sequence is the
+ * answer, however long ago it was made. Two made at once are deduplicated per attempt series (`Nats-Msg-Id`:
+ * a second copy returns the first one's sequence). A first copy removed as stale since (its job changed
+ * before it was recorded) still holds its id in the duplicate window: then this copy goes out under the next
+ * id, named after the gone copy's sequence (or the job would be recorded against a copy that is gone). That
+ * id is the same in every process, so two that find the same copy gone at once publish one copy between
+ * them, which both record; an id of each one's own left the copy the job did not record in the stream for
+ * good, counted as a dead letter.
  */
 async function publishCopy(
   d: DeadLetterDeps,
@@ -48,13 +76,15 @@ async function publishCopy(
   error: string | null,
   original?: { data: Uint8Array; header?: MsgHdrs | undefined } | null,
 ): Promise<number> {
+  const made = (await copiesOf(d, job)).find((c) => c.series === job.series);
+  if (made) return made.seq;
   const h = newHeaders();
   for (const [k, v] of original?.header ?? []) for (const x of v) if (k !== 'Nats-Msg-Id') h.append(k, x);
   h.set('Longrun-Job-Id', job.id);
   h.set('Longrun-Attempts', String(job.attempts));
   if (error) h.set('Longrun-Error', error.slice(0, 1000).replace(/[\r\n]+/g, ' '));
   const publish = (msgID: string) =>
-    d.nats.js.publish(d.names.deadLetterSubject(job.type), original?.data ?? encode({ id: job.id, type: job.type, series: job.series }), {
+    d.nats.js.publish(d.names.deadLetterSubject(job.type, job.id), original?.data ?? encode({ id: job.id, type: job.type, series: job.series }), {
       msgID,
       headers: h,
       timeout: 5000,
@@ -81,14 +111,14 @@ export async function copyToDeadLetters(
  * For a message of an earlier attempt series still delivered after its job was replayed: that series ended
  * FAILED (only a FAILED job is replayed), and its worker may have stopped between publishing the copy and
  * recording it, so the replay found no copy to remove, and the copy would stay in the dead-letter stream for
- * good, counted as a dead letter. Published again under that series' id, the stream answers that copy's
- * sequence (inside the duplicate window; outside it, or with no such copy, a new one), which then goes as a
- * stale copy.
+ * good, counted as a dead letter. The copies of the job's earlier series on its subject go as stale copies
+ * (the one a replay noted too: removing it again changes nothing).
  */
-export async function removeUnrecordedCopy(d: DeadLetterDeps, job: JobRow, series: number, original: { data: Uint8Array; header?: MsgHdrs | undefined }): Promise<void> {
-  const dlqSeq = await publishCopy(d, { ...job, series }, null, original);
-  await noteStaleCopies(d.sql, [dlqSeq]);
-  await removeDeadLetterCopy(d, dlqSeq, job.id);
+export async function removeEarlierSeriesCopies(d: DeadLetterDeps, job: JobRow): Promise<void> {
+  const stale = (await copiesOf(d, job)).filter((c) => c.series !== null && c.series < job.series);
+  if (!stale.length) return;
+  await noteStaleCopies(d.sql, stale.map((c) => c.seq));
+  await removeDeadLetterCopies(d, stale.map((c) => ({ seq: c.seq, jobId: job.id })));
 }
 
 /**

@@ -15,7 +15,17 @@ export interface Names {
   workerConsumer(type: string): string;
   /** Stream holding copies of dead-lettered job messages. */
   deadLetterStream: string;
-  deadLetterSubject(type: string): string;
+  /**
+   * Subject of a job's copies in the dead-letter stream, one per job, so its copy can be looked up before
+   * another is made. Copies made before there was one (longrun before 2026-12-05) are on `<prefix>dead.<type>`.
+   */
+  deadLetterSubject(type: string, jobId: string): string;
+  /** The dead-letter stream's subjects: every copy's, per-job and older per-type. */
+  deadLetterPattern: string;
+  /** Wildcard for a job type's copies (the per-job subjects). */
+  deadLetterSubjects(type: string): string;
+  /** The type token (`typeToken`) a dead-letter copy's subject names, per-job or older per-type; null for another subject. */
+  deadLetterTypeToken(subject: string): string | null;
   /** Stream capturing JetStream's MAX_DELIVERIES and MSG_TERMINATED advisories for the jobs stream. */
   advisoryStream: string;
   advisorySubjects: string[];
@@ -55,7 +65,10 @@ export function names(prefix: string): Names {
     jobSubject: (type) => `${prefix}jobs.${typeToken(type)}`,
     workerConsumer: (type) => `${prefix}worker_${type.replace(/[^A-Za-z0-9_-]/g, '_')}`,
     deadLetterStream: `${prefix}DEAD_LETTERS`,
-    deadLetterSubject: (type) => `${prefix}dead.${typeToken(type)}`,
+    deadLetterSubject: (type, jobId) => `${prefix}dead.${typeToken(type)}.${jobId}`,
+    deadLetterPattern: `${prefix}dead.>`,
+    deadLetterSubjects: (type) => `${prefix}dead.${typeToken(type)}.*`,
+    deadLetterTypeToken: (subject) => (subject.startsWith(`${prefix}dead.`) ? subject.slice(`${prefix}dead.`.length).split('.')[0]! : null),
     advisoryStream: `${prefix}JOB_ADVISORIES`,
     advisorySubjects: [
       `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${jobsStream}.*`,

@@ -45,7 +45,7 @@ export function streamConfigs(n: Names, s: StreamSettings): (Partial<StreamConfi
     },
     {
       name: n.deadLetterStream,
-      subjects: [`${n.prefix}dead.>`],
+      subjects: [n.deadLetterPattern],
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       duplicate_window: nanos(s.duplicateWindowMs),

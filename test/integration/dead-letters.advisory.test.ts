@@ -47,7 +47,7 @@ it('copies, removes and fails a message whose deliveries ran out', async () => {
 
   const info = await nats.jsm.streams.info(names.jobsStream, { subjects_filter: names.jobSubject('test.poison') });
   expect(info.state.subjects?.[names.jobSubject('test.poison')] ?? 0).toBe(0);
-  const copy = await nats.jsm.streams.getMessage(names.deadLetterStream, { last_by_subj: names.deadLetterSubject('test.poison') });
+  const copy = await nats.jsm.streams.getMessage(names.deadLetterStream, { last_by_subj: names.deadLetterSubject('test.poison', id) });
   expect(copy?.json<{ id: string }>()).toMatchObject({ id, type: 'test.poison' });
   expect(copy?.header.get('Longrun-Job-Id')).toBe(id);
   const dl = (await gql(t.url, `{ deadLetters(first: 5, type: "test.poison") { totalCount edges { node { id state } } } }`)).body.data.deadLetters;
@@ -77,7 +77,7 @@ it('records the dead letter once when the recorder dies between the advisory and
     expect((await api1.exited).signal).toBe('SIGKILL');
     await waiting;
     const jsm = await jetstreamManager(nc);
-    const dlSubject = n.deadLetterSubject('test.poison');
+    const dlSubject = n.deadLetterSubject('test.poison', id);
     const dlCount = async () => (await jsm.streams.info(n.deadLetterStream, { subjects_filter: dlSubject })).state.subjects?.[dlSubject] ?? 0;
     expect(await dlCount()).toBe(1);
     const [before] = await env.sql`select state, dead_lettered_at from jobs where id = ${id}`;

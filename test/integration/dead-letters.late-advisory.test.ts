@@ -52,7 +52,7 @@ it('makes no second copy of a job already dead-lettered when its advisory comes 
   };
   await handleAdvisory(t.app.deps, advisory, { ackWaitMs: t.config.ACK_WAIT_MS });
 
-  const subject = names.deadLetterSubject('test.poison');
+  const subject = names.deadLetterSubject('test.poison', id);
   const info = await nats.jsm.streams.info(names.deadLetterStream, { subjects_filter: subject });
   expect(info.state.subjects?.[subject] ?? 0).toBe(1);
   expect(await recorded()).toBe(first);

@@ -104,7 +104,7 @@ describe('the dead-letter recorder', () => {
     // queue, and the process dies at the fault point before marking the job.
     const died = await api1.exited;
     expect(died.signal).toBe('SIGKILL');
-    const dlSubject = n.deadLetterSubject('demo.sleep');
+    const dlSubject = n.deadLetterSubject('demo.sleep', id);
     expect((await probe.state(n.deadLetterStream, dlSubject)).messages).toBe(1);
     expect((await probe.state(n.jobsStream)).messages).toBe(0);
     const [row] = await env.sql`select state from jobs where id = ${id}`;

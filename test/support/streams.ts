@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 export interface StreamProbe {
   jsm: JetStreamManager;
   nc: NatsConnection;
-  /** Messages ever stored (last sequence) and held now. */
+  /** Messages ever stored (last sequence) and held now (on `subject`, which may be a wildcard). */
   state(stream: string, subject?: string): Promise<{ lastSeq: number; messages: number }>;
   close(): Promise<void>;
 }
@@ -21,7 +21,7 @@ export async function probeStreams(natsUrl: string): Promise<StreamProbe> {
       const info = await jsm.streams.info(stream, subject ? { subjects_filter: subject } : {});
       return {
         lastSeq: info.state.last_seq,
-        messages: subject ? (info.state.subjects?.[subject] ?? 0) : info.state.messages,
+        messages: subject ? Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0) : info.state.messages,
       };
     },
     close: () => nc.close(),
