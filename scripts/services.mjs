@@ -204,16 +204,21 @@ export async function ensurePostgres(env) {
 
 // ---------------------------------------------------------------- NATS
 
+/** The TCP addresses of a NATS_URL list; none when an entry does not parse here (`nats://:4222`): the app reads it. */
 function natsAddresses(list) {
-  return list
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((s) => {
-      const url = new URL(s.includes('://') ? s : `nats://${s}`);
-      const fallback = { 'ws:': 80, 'wss:': 443 }[url.protocol] ?? 4222;
-      return { host: url.hostname || '127.0.0.1', port: Number(url.port || fallback) };
-    });
+  try {
+    return list
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => {
+        const url = new URL(s.includes('://') ? s : `nats://${s}`);
+        const fallback = { 'ws:': 80, 'wss:': 443 }[url.protocol] ?? 4222;
+        return { host: url.hostname || '127.0.0.1', port: Number(url.port || fallback) };
+      });
+  } catch {
+    return [];
+  }
 }
 
 async function waitForPort(port, child, logFile, timeoutMs) {
@@ -253,6 +258,7 @@ async function privateNats(natsServer) {
 /** Sets env.NATS_URL to a private instance when none of the configured servers is reachable. */
 export async function ensureNats(env) {
   const addresses = natsAddresses(env.NATS_URL?.trim() || 'nats://127.0.0.1:4222'); // blanks alone: unset
+  if (!addresses.length) return say('NATS_URL names an address that cannot be probed: passed to longrun as it is');
   for (const { host, port } of addresses) {
     if (await probe(host, port)) return say(`NATS reachable at ${host}:${port}`);
   }

@@ -41,7 +41,7 @@ async function databaseExists(url: string): Promise<boolean> {
 const unreadableUrl = (e: unknown) =>
   new Error(
     'DATABASE_URL is not a URL the PostgreSQL driver reads: write postgres://user:password@host:port/database ' +
-      '(several hosts as host1:5432,host2:5432; for a Unix socket, no host and PGHOST=/var/run/postgresql)',
+      '(user and password percent-encoded; several hosts as host1:5432,host2:5432; for a Unix socket, no host and PGHOST=/var/run/postgresql)',
     { cause: e },
   );
 
@@ -61,7 +61,8 @@ export async function ensureDatabase(url: string): Promise<void> {
   if (!name) throw new Error('DATABASE_URL names no database');
   const hosts = target.hosts.join(',');
   const exists = await databaseExists(url).catch((e: unknown) => {
-    if ((e as { code?: string }).code === 'ERR_INVALID_URL') throw unreadableUrl(e);
+    // URIError: the driver decodes the user and password, and a `%` without two hex digits after it throws.
+    if ((e as { code?: string }).code === 'ERR_INVALID_URL' || e instanceof URIError) throw unreadableUrl(e);
     // The driver says `connect ECONNREFUSED 127.0.0.1:5432` alone: name the service and where it was looked for.
     if (!isDatabaseUnavailable(e)) throw e;
     throw new Error(`cannot connect to PostgreSQL at ${hosts || 'its default address'}: ${(e as Error).message}`, { cause: e });

@@ -67,6 +67,17 @@ it('a DATABASE_URL the driver cannot read stops the start with one line naming i
   expect(stderr).toMatch(/^longrun worker: DATABASE_URL is not a URL the PostgreSQL driver reads: [^\n]*PGHOST[^\n]*\n$/);
 });
 
+// postgres.js decodes the user and password with decodeURIComponent, which throws a URIError ("URI malformed",
+// naming no setting) at a `%` not followed by two hex digits: a password pasted without encoding it.
+it('a DATABASE_URL whose password is not percent-encoded stops the start with one line naming it, not the password', async () => {
+  const url = new URL(ADMIN_URL);
+  const keys = await keysCommand(`postgres://postgres:100%zz@${url.host}/longrun`, 'list');
+  expect(keys.code).toBe(1);
+  expect(keys.err).toHaveLength(1);
+  expect(keys.err[0]).toMatch(/^longrun keys: DATABASE_URL is not a URL the PostgreSQL driver reads: /);
+  expect(keys.err[0]).not.toContain('100%zz');
+});
+
 describe('roles with fewer rights than a superuser (on a private server: who may connect to what is not for the shared one)', () => {
   const s = useFixture(async (later) => {
     const pg = await startPrivatePostgres();
