@@ -34,6 +34,17 @@ function duration(option: 'older-than' | 'delay', v: string | undefined): number
 }
 
 /**
+ * Whether the date a date-time starts with is a day of the calendar: `Date` reads `2026-02-30` (and
+ * `2026-04-31T10:00Z`) as the days after the month's last, without a word.
+ */
+function onCalendar(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const lastDay = new Date(0);
+  lastDay.setUTCFullYear(year, month, 0); // day 0 of the next month (setUTCFullYear: years 0..99 as written)
+  return day <= lastDay.getUTCDate();
+}
+
+/**
  * `--failed-after`, `--failed-before`, `--run-at`: a date-time as `Date` reads it (ISO 8601:
  * `2026-12-01T10:00:00Z`; without an offset, local time).
  */
@@ -43,7 +54,7 @@ function instant(option: 'failed-after' | 'failed-before' | 'run-at', v: string 
   // JavaScript reads a date alone as UTC and a date-time without an offset as local time: a date alone is
   // made the local midnight, as `2026-12-01T00:00` would be, so both forms mean this machine's time.
   const at = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00`) : /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(NaN);
-  if (Number.isNaN(at.getTime())) throw new UsageError(`--${option} must be an ISO 8601 date-time, e.g. --${option} 2026-12-01T10:00:00Z`);
+  if (Number.isNaN(at.getTime()) || !onCalendar(text)) throw new UsageError(`--${option} must be an ISO 8601 date-time, e.g. --${option} 2026-12-01T10:00:00Z`);
   return at.toISOString();
 }
 
