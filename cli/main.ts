@@ -3,7 +3,8 @@
  * from them, are in `cli/syntax.ts`; `longrun keys …` manages API keys (src/auth/keys-cli.ts).
  *
  * Exit codes: 0 ok; 1 the watched job FAILED or was CANCELLED; 2 bad usage or input refused (userErrors,
- * BAD_USER_INPUT); 3 the request failed (not found, unreachable, …); 141 the output's reader went away (output.ts).
+ * BAD_USER_INPUT); 3 the request failed (not found, unreachable, …), or the output could not be written (a full
+ * disk); 141 the output's reader went away (output.ts).
  */
 import { createClient, isLongrunError, type JobState, type LongrunClient } from '../sdk/index.js';
 import { endpointProblem } from '../sdk/client.js';
@@ -132,7 +133,7 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
 }
 
 /** Runs the CLI; resolves to the exit code. */
-export async function main(argv: string[], o: Output = processOutput()): Promise<number> {
+export async function main(argv: string[], o: Output = processOutput(argv[0] === 'keys' ? 1 : 3)): Promise<number> {
   // `longrun keys …` manages API keys in the database directly (DATABASE_URL), not through the API. It prints
   // through `o` as the other commands do (a reader gone away ends it with 141, too).
   if (argv[0] === 'keys') return runKeysCommand(argv.slice(1), o);
