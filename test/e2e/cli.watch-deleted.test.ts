@@ -1,32 +1,18 @@
 /**
  * `longrun watch <id>` of a job deleted while it was watched (it ended and was purged while the API's NATS
- * connection was down): the server ends the watch with nothing more to send, and the CLI says the job is not
- * found (exit 3) instead of printing nothing more and exiting 0, whether it had printed updates (the job
- * QUEUED) or none (`--after` its last seq).
+ * connection was down): the CLI says the job is not found (exit 3) instead of printing nothing more and exiting
+ * 0, whether it had printed updates (the job QUEUED) or none (`--after` its last seq). (The server fails such a
+ * watch with NOT_FOUND; one that ends it with nothing more to send is read the same way: cli/commands.ts.)
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { markRunning, markSucceeded } from '../../src/db/transitions.js';
-import { createTestEnv, startTestApp } from '../support/app.js';
-import { useFixture } from '../support/fixture.js';
+import { endUnheardAndPurge, useApiWithNatsProxy } from '../support/deleted-job.js';
 import { gql, JOB, SUBMIT } from '../support/graphql.js';
-import { startTcpProxyFor } from '../support/proxy.js';
 import { eventually } from '../support/receivers.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
-const PURGE = `mutation { purgeJobs(input: { olderThanSeconds: 0 }) { purged userErrors { code } } }`;
-
-/** The API alone (no workers), on NATS through a proxy that can cut its connection. */
-const fixture = useFixture(async (later) => {
-  const env = await createTestEnv();
-  later(() => env.dispose());
-  const nats = await startTcpProxyFor(env.natsUrl);
-  later(() => nats.proxy.close());
-  const api = await startTestApp({ env, handlers: null, config: { NATS_URL: nats.url, RETENTION_INTERVAL_MS: '86400000' } });
-  later(() => api.dispose());
-  return { proxy: nats.proxy, api };
-});
+const fixture = useApiWithNatsProxy();
 
 /** The CLI run to its end; `printed` reads its stdout so far. */
 function longrunWatched(args: string[]): { printed(): string; done: Promise<{ code: number; stdout: string; stderr: string }> } {
@@ -42,14 +28,6 @@ function longrunWatched(args: string[]): { printed(): string; done: Promise<{ co
 }
 const longrun = (args: string[]) => longrunWatched(args).done;
 
-/** The job runs and ends where the API does not hear it (its updates would be missed while NATS is down), then is purged. */
-async function endUnheardAndPurge(id: string): Promise<void> {
-  const sql = fixture.api.app.deps.sql;
-  const run = (await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1 }))!;
-  await markSucceeded(sql, { id, attempt: run.attempts, series: run.series, lastSeq: run.seq, result: null, progressMessage: null });
-  expect((await gql(fixture.api.url, PURGE)).body.data.purgeJobs).toMatchObject({ purged: 1, userErrors: [] });
-}
-
 it.each(['lines', 'json'])('watch --after the last seq of a job deleted while watched says it is not found, exit 3 (%s)', async (output) => {
   const { api, proxy } = fixture;
   const flags = output === 'json' ? ['--json'] : [];
@@ -60,7 +38,7 @@ it.each(['lines', 'json'])('watch --after the last seq of a job deleted while wa
   await eventually(() => api.app.hub.listenerCount > listeners, 10_000, 'the watch to be listening');
 
   // The API's NATS connection drops and comes back, and its watchers read what they missed.
-  await endUnheardAndPurge(id);
+  await endUnheardAndPurge(api, id);
   proxy.cut();
 
   const r = await watched;
@@ -76,7 +54,7 @@ it.each(['lines', 'json'])('watch of a job deleted after it printed updates, its
   const watched = longrunWatched(['watch', id, ...flags]);
   await eventually(() => watched.printed().includes('QUEUED'), 10_000, 'the watch to print the job QUEUED');
 
-  await endUnheardAndPurge(id);
+  await endUnheardAndPurge(api, id);
   proxy.cut();
 
   const r = await watched.done;
