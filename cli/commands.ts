@@ -8,6 +8,7 @@ import { displayWidth, fitWidth } from './display-width.js';
 import { oneLine, table, updatePrinter, type Output } from './output.js';
 import type { CommandName } from './syntax.js';
 import { UsageError, wholeNumber } from './usage-error.js';
+import { isTerminal } from '../src/jobs/state.js';
 
 export interface CommandArgs {
   json: boolean;
@@ -65,13 +66,15 @@ async function watch(client: LongrunClient, id: string, after: number | undefine
   } finally {
     printer.done(); // also before an error: on a terminal it ends the bar's line, so the error gets its own
   }
-  if (!last) {
-    // Resumed at or after the job's last update: nothing came, so where it ended is read from the job. None
-    // left: the job was deleted (purged, or past its retention) since the watch was accepted, and the server
-    // ended the watch for that.
-    last = await client.job(id);
-    if (!last) throw new LongrunError('job not found (deleted while it was watched)', 'NOT_FOUND');
-    if (json) o.out(JSON.stringify(last));
+  if (!last || !isTerminal(last.state)) {
+    // The watch ended before an end came: resumed at or after the job's last update (nothing came), so where it
+    // ended is read from the job; or the job was deleted (purged, or past its retention) since the watch was
+    // accepted, its end unseen (NATS down meanwhile), and the server ended the watch for that.
+    const job = await client.job(id);
+    if (!job) throw new LongrunError('job not found (deleted while it was watched)', 'NOT_FOUND');
+    if (last && !isTerminal(job.state)) throw new LongrunError(`the watch ended before the job did (it is ${job.state}): watch it again`, 'NETWORK');
+    if (json) o.out(JSON.stringify(job));
+    last = job;
   }
   if (json) return exitFor(last.state);
   if (last.state === 'SUCCEEDED') o.out(`result ${JSON.stringify(last.result)}`);

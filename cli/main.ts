@@ -3,7 +3,8 @@
  * from them, are in `cli/syntax.ts`; `longrun keys …` manages API keys (src/auth/keys-cli.ts).
  *
  * Exit codes: 0 ok; 1 the watched job FAILED or was CANCELLED; 2 bad usage or input refused (userErrors,
- * BAD_USER_INPUT); 3 the request failed (not found, unreachable, …); 141 the output's reader went away (output.ts).
+ * BAD_USER_INPUT); 3 the request failed (not found, unreachable, …), or the output could not be written (a full
+ * disk); 141 the output's reader went away (output.ts).
  */
 import { createClient, isLongrunError, type JobState, type LongrunClient } from '../sdk/index.js';
 import { endpointProblem } from '../sdk/client.js';
@@ -34,6 +35,17 @@ function duration(option: 'older-than' | 'delay', v: string | undefined): number
 }
 
 /**
+ * Whether the date a date-time starts with is a day of the calendar: `Date` reads `2026-02-30` (and
+ * `2026-04-31T10:00Z`) as the days after the month's last, without a word.
+ */
+function onCalendar(text: string): boolean {
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const lastDay = new Date(0);
+  lastDay.setUTCFullYear(year, month, 0); // day 0 of the next month (setUTCFullYear: years 0..99 as written)
+  return day <= lastDay.getUTCDate();
+}
+
+/**
  * `--failed-after`, `--failed-before`, `--run-at`: a date-time as `Date` reads it (ISO 8601:
  * `2026-12-01T10:00:00Z`; without an offset, local time).
  */
@@ -43,7 +55,7 @@ function instant(option: 'failed-after' | 'failed-before' | 'run-at', v: string 
   // JavaScript reads a date alone as UTC and a date-time without an offset as local time: a date alone is
   // made the local midnight, as `2026-12-01T00:00` would be, so both forms mean this machine's time.
   const at = /^\d{4}-\d{2}-\d{2}$/.test(text) ? new Date(`${text}T00:00`) : /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(NaN);
-  if (Number.isNaN(at.getTime())) throw new UsageError(`--${option} must be an ISO 8601 date-time, e.g. --${option} 2026-12-01T10:00:00Z`);
+  if (Number.isNaN(at.getTime()) || !onCalendar(text)) throw new UsageError(`--${option} must be an ISO 8601 date-time, e.g. --${option} 2026-12-01T10:00:00Z`);
   return at.toISOString();
 }
 
@@ -121,7 +133,7 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
 }
 
 /** Runs the CLI; resolves to the exit code. */
-export async function main(argv: string[], o: Output = processOutput()): Promise<number> {
+export async function main(argv: string[], o: Output = processOutput(argv[0] === 'keys' ? 1 : 3)): Promise<number> {
   // `longrun keys …` manages API keys in the database directly (DATABASE_URL), not through the API. It prints
   // through `o` as the other commands do (a reader gone away ends it with 141, too).
   if (argv[0] === 'keys') return runKeysCommand(argv.slice(1), o);

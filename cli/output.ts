@@ -18,13 +18,16 @@ export const EXIT_READER_GONE = 141;
 /**
  * Writes to stdout and stderr. A reader that went away (`longrun watch … | head -2`) ends the process at once
  * and quietly with EXIT_READER_GONE, as the tools it is piped with end: not with an EPIPE stack trace and exit 1,
- * the code of a FAILED job (node ignores SIGPIPE, so the write fails instead).
+ * the code of a FAILED job (node ignores SIGPIPE, so the write fails instead). Any other failed write (a full
+ * disk: `longrun jobs > /full/jobs.txt`) ends it at once with `writeFailedExit`, saying so on stderr (when
+ * stdout is the one that failed): not with a stack trace and exit 1 either.
  */
-export function processOutput(): Output {
+export function processOutput(writeFailedExit: number): Output {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') process.exit(EXIT_READER_GONE);
-      throw e;
+      if (stream === process.stdout) process.stderr.write(`longrun: cannot write the output: ${e.code ?? e.message}\n`);
+      process.exit(writeFailedExit);
     });
   }
   return {

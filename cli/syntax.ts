@@ -168,18 +168,26 @@ const PARSE_OPTIONS = parseOptions();
 /** The command line read (parseArgs, strict): its positionals, the options given, and readers of their values. */
 export function readCommandLine(argv: string[]) {
   const { values, positionals, tokens } = parseArgs({ args: argv, options: PARSE_OPTIONS, allowPositionals: true, strict: true, tokens: true });
+  const names = tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : []));
   return {
     positionals,
-    /** The names of the options given. */
-    given: new Set(tokens.flatMap((t) => (t.kind === 'option' ? [t.name] : []))),
+    /** The names of the options given, each once (`given.count`: how many times each was given). */
+    given: Object.assign(new Set(names), { count: (name: string) => names.filter((n) => n === name).length }),
     value: (name: ValueOption) => values[name] as string | undefined,
     list: (name: ListOption) => values[name] as string[] | undefined,
     flag: (name: FlagOption) => values[name] === true,
   };
 }
 
-/** Refuses arguments and options the command does not take (they would be ignored silently). */
-export function checkSyntax(command: string, positionals: string[], given: ReadonlySet<string>): void {
+/** The options a command line gave: their names, and how many times each was given. */
+export type GivenOptions = ReadonlySet<string> & { count(name: string): number };
+
+/**
+ * Refuses arguments and options the command does not take (they would be ignored silently), and an option
+ * that takes one value given twice (parseArgs keeps the last: `purge --older-than 30d … --older-than 1h`
+ * would purge what is an hour old).
+ */
+export function checkSyntax(command: string, positionals: string[], given: GivenOptions): void {
   const syntax = syntaxOf(command);
   if (!syntax) return; // an unknown command is refused by main
   const n = syntax.args.length + (syntax.optionalArgs?.length ?? 0);
@@ -190,6 +198,8 @@ export function checkSyntax(command: string, positionals: string[], given: Reado
   const takes = (name: string) => GLOBAL_OPTIONS.some((o) => o.name === name) || syntax.options.some((o) => o.name === name);
   const stray = [...given].filter((name) => !takes(name));
   if (stray.length) throw new UsageError(`${stray.map((n) => `--${n}`).join(', ')} does not apply to ${command}`);
+  const once = [...given].filter((name) => PARSE_OPTIONS[name]?.type === 'string' && !PARSE_OPTIONS[name].multiple && given.count(name) > 1);
+  if (once.length) throw new UsageError(`${once.map((n) => `--${n}`).join(', ')} given more than once: give each once`);
 }
 
 /** Refuses a command without its arguments or its required options (checked once the values are read). */

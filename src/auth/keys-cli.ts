@@ -35,7 +35,7 @@ const stdio: KeysCliIo = {
 export async function runKeysCommand(argv: string[], io: KeysCliIo = stdio, env: Record<string, string | undefined> = process.env): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { owner: { type: 'string' }, admin: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    parsed = parseArgs({ args: argv, allowPositionals: true, tokens: true, options: { owner: { type: 'string' }, admin: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (e) {
     io.err(`longrun keys: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -50,7 +50,9 @@ export async function runKeysCommand(argv: string[], io: KeysCliIo = stdio, env:
     io.err(`longrun keys: ${msg}\n${USAGE}`);
     return 2;
   };
-  if (command === 'create' && (rest.length || !values.owner)) return usageError('create needs --owner NAME and nothing else');
+  // parseArgs keeps the last of two --owner: the key would be made for one of them without a word.
+  const owners = parsed.tokens.filter((t) => t.kind === 'option' && t.name === 'owner').length;
+  if (command === 'create' && (rest.length || !values.owner || owners > 1)) return usageError('create needs --owner NAME (once) and nothing else');
   if (command === 'create' && !OWNER_PATTERN.test(values.owner!)) {
     return usageError('an owner is 1-100 letters, digits and _ . @ - (starting with a letter or digit)');
   }

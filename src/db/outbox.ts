@@ -117,10 +117,13 @@ export async function withUnpublished(
  * the relay loop publishes those and marks them in the transaction that locks them, so unmarked means
  * unpublished. An immediate entry may be published and not marked yet (`publishSoon` marks 50 ms later):
  * moved, it would stand for a message that is already in the stream (and the dedupe window would drop it).
+ * Moved to now, an entry is made as of now (`created_at`), as a submit's: the backlog's age counts from then,
+ * not from a submit months before, and the relay leaves it to `publishSoon` for its first seconds.
  */
 export async function rescheduleEntries(tx: Sql, jobId: string, notBefore: Date | null): Promise<OutboxEntry[]> {
   const rows = await tx.unsafe<(OutboxEntry & { id: string })[]>(
-    `update outbox set not_before = $2 where job_id = $1 and published_at is null and not_before is not null and ${isJobMessage('outbox')}
+    `update outbox set not_before = $2, created_at = case when $2::timestamptz is null then now() else created_at end
+     where job_id = $1 and published_at is null and not_before is not null and ${isJobMessage('outbox')}
      returning ${ENTRY_COLUMNS}, not_before as "notBefore"`,
     [jobId, notBefore?.toISOString() ?? null],
   );

@@ -46,8 +46,15 @@ interface RecordedPage {
   more: boolean;
 }
 
-/** Whether the job (or its absence) says it has ended at or before `seq`: nothing more to send after it. */
-const ended = (job: Pick<JobRow, 'state' | 'seq'> | null, seq: number): boolean => !job || (isTerminal(job.state) && job.seq <= seq);
+/**
+ * Whether the job has ended at or before `seq`. A job no longer there was deleted (purged, or past its
+ * retention) while it was watched, its end unseen (NATS down meanwhile): NOT_FOUND, rather than a watch that
+ * completes as if the job had ended, without its end.
+ */
+function ended(job: Pick<JobRow, 'state' | 'seq'> | null, seq: number): boolean {
+  if (!job) throw new PublicError(ErrorCode.NOT_FOUND, 'job not found (deleted while it was watched)');
+  return isTerminal(job.state) && job.seq <= seq;
+}
 
 /**
  * Opens the stream. Throws NOT_FOUND when the job does not exist or `canSee` refuses it.

@@ -4,6 +4,7 @@
  * two (scripts read one line per update) or drive the user's terminal.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { z } from 'zod';
@@ -121,5 +122,22 @@ describe('longrun, when the reader of its output goes away (`longrun watch … |
     const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     expect(stderr).toBe('');
     expect(code).toBe(141);
+  });
+});
+
+describe('longrun, when its output cannot be written (a full disk: `longrun jobs > /full/jobs.txt`)', () => {
+  /** Runs the CLI with stdout on /dev/full, whose every write fails with ENOSPC. */
+  async function toFullDisk(args: string[], env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+    const full = openSync('/dev/full', 'w');
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', full, 'pipe'] });
+    closeSync(full);
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    return { code: await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c))), stderr };
+  }
+
+  it('says so on one line and exits 3 (1 for `keys`, its code for a failure), not with a stack trace and exit 1', async () => {
+    expect(await toFullDisk(['types'], { LONGRUN_URL: t.url, LONGRUN_TOKEN: t.key ?? '' })).toEqual({ code: 3, stderr: 'longrun: cannot write the output: ENOSPC\n' });
+    expect(await toFullDisk(['keys', 'list'], { DATABASE_URL: t.env.databaseUrl })).toEqual({ code: 1, stderr: 'longrun: cannot write the output: ENOSPC\n' });
   });
 });

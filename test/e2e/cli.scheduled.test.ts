@@ -71,3 +71,15 @@ it('refuses --run-at with --delay, a bad value (bad usage) and a runAt too far a
   expect(far.stderr).toBe('error OUT_OF_RANGE input.runAt: runAt must be at most 366 days ahead\n');
   expect(await countRows(app.t.env.sql, 'jobs')).toBe(jobs);
 });
+
+it('refuses a date that is not on the calendar (30 February, the 31st of a 30-day month) as bad usage, not the days after', async () => {
+  const jobs = await countRows(app.t.env.sql, 'jobs');
+  for (const given of ['2027-02-30', '2027-04-31T10:00:00Z', '2027-02-29T00:00:00+02:00']) {
+    const r = await longrun('submit', 'demo.noop', '--run-at', given);
+    expect(r).toMatchObject({ code: 2, stdout: '' });
+    expect(r.stderr).toMatch(/^longrun: --run-at must be an ISO 8601 date-time/);
+  }
+  expect(await countRows(app.t.env.sql, 'jobs')).toBe(jobs);
+  // A leap year's 29 February is on the calendar, and a month's last day (both past: the jobs run at once).
+  for (const given of ['2024-02-29', '2025-04-30T10:00:00Z']) expect((await longrun('submit', 'demo.noop', '--run-at', given)).code).toBe(0);
+});

@@ -7,7 +7,7 @@ import { execFile, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useAppWithWorkerSwitch } from '../support/app.js';
+import { countRows, useAppWithWorkerSwitch } from '../support/app.js';
 import { gql, JOB, waitForJob } from '../support/graphql.js';
 import { eventually } from '../support/receivers.js';
 
@@ -212,6 +212,28 @@ describe('longrun CLI', () => {
     expect(stray.stderr).toMatch(/^longrun: --after, --first does not apply to submit/);
     expect(stray.code).toBe(2);
     expect(stray.stdout).toBe(''); // not submitted
+  });
+
+  it('refuses an option that takes one value given twice (exit 2, nothing done), instead of keeping the last', async () => {
+    const jobs = () => countRows(app.t.env.sql, 'jobs');
+    const before = await jobs();
+    const purge = await longrun('purge', '--older-than', '30d', '--state', 'SUCCEEDED', '--older-than', '0s');
+    expect(purge.stderr).toMatch(/^longrun: --older-than given more than once: give each once\n/);
+    expect(purge).toMatchObject({ code: 2, stdout: '' });
+    expect(await jobs()).toBe(before); // nothing purged
+    const submit = await longrun('submit', 'demo.noop', '--payload', '{"a": 1}', '--payload', '{"a": 2}');
+    expect(submit.stderr).toMatch(/^longrun: --payload given more than once: give each once\n/);
+    expect(submit).toMatchObject({ code: 2, stdout: '' });
+    expect(await jobs()).toBe(before); // nothing submitted
+    // A repeatable option (--state, --type) still takes every value it is given.
+    expect((await longrun('jobs', '--state', 'QUEUED', '--state', 'FAILED')).code).toBe(0);
+    const keys = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, [BIN, 'keys', 'create', '--owner', 'alice', '--owner', 'mallory'], { env: { ...env(), DATABASE_URL: app.t.env.databaseUrl } }, (err, _out, stderr) =>
+        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stderr }),
+      ),
+    );
+    expect(keys.code).toBe(2);
+    expect(keys.stderr).toMatch(/^longrun keys: create needs --owner NAME \(once\) and nothing else\n/);
   });
 
   it('reads numbers in decimal digits only: --first 0x10, --max-attempts 1e1 or empty, --after 0x1 are bad usage (exit 2, nothing sent)', async () => {

@@ -1,33 +1,21 @@
 /**
- * `longrun watch <id> --after <its last seq>` of a job deleted while it was watched (it ended and was purged
- * while the API's NATS connection was down): the server ends the watch with nothing to send, and the CLI
- * says the job is not found (exit 3) instead of printing nothing and exiting 0.
+ * `longrun watch <id>` of a job deleted while it was watched (it ended and was purged while the API's NATS
+ * connection was down): the CLI says the job is not found (exit 3) instead of printing nothing more and exiting
+ * 0, whether it had printed updates (the job QUEUED) or none (`--after` its last seq). (The server fails such a
+ * watch with NOT_FOUND; one that ends it with nothing more to send is read the same way: cli/commands.ts.)
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { markRunning, markSucceeded } from '../../src/db/transitions.js';
-import { createTestEnv, startTestApp } from '../support/app.js';
-import { useFixture } from '../support/fixture.js';
+import { endUnheardAndPurge, useApiWithNatsProxy } from '../support/deleted-job.js';
 import { gql, JOB, SUBMIT } from '../support/graphql.js';
-import { startTcpProxyFor } from '../support/proxy.js';
 import { eventually } from '../support/receivers.js';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/longrun.mjs');
-const PURGE = `mutation { purgeJobs(input: { olderThanSeconds: 0 }) { purged userErrors { code } } }`;
+const fixture = useApiWithNatsProxy();
 
-/** The API alone (no workers), on NATS through a proxy that can cut its connection. */
-const fixture = useFixture(async (later) => {
-  const env = await createTestEnv();
-  later(() => env.dispose());
-  const nats = await startTcpProxyFor(env.natsUrl);
-  later(() => nats.proxy.close());
-  const api = await startTestApp({ env, handlers: null, config: { NATS_URL: nats.url, RETENTION_INTERVAL_MS: '86400000' } });
-  later(() => api.dispose());
-  return { proxy: nats.proxy, api };
-});
-
-function longrun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The CLI run to its end; `printed` reads its stdout so far. */
+function longrunWatched(args: string[]): { printed(): string; done: Promise<{ code: number; stdout: string; stderr: string }> } {
   const { api } = fixture;
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, LONGRUN_URL: api.url, LONGRUN_TOKEN: api.key ?? '', NODE_OPTIONS: '' },
@@ -36,8 +24,9 @@ function longrun(args: string[]): Promise<{ code: number; stdout: string; stderr
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+  return { printed: () => stdout, done: new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }))) };
 }
+const longrun = (args: string[]) => longrunWatched(args).done;
 
 it.each(['lines', 'json'])('watch --after the last seq of a job deleted while watched says it is not found, exit 3 (%s)', async (output) => {
   const { api, proxy } = fixture;
@@ -48,16 +37,28 @@ it.each(['lines', 'json'])('watch --after the last seq of a job deleted while wa
   const watched = longrun(['watch', id, '--after', String(lastSeq), ...flags]);
   await eventually(() => api.app.hub.listenerCount > listeners, 10_000, 'the watch to be listening');
 
-  // The job runs and ends where the API does not hear it (its update would be missed while NATS is down),
-  // then is purged; the API's NATS connection drops and comes back, and its watchers read what they missed.
-  const sql = api.app.deps.sql;
-  const run = (await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1 }))!;
-  await markSucceeded(sql, { id, attempt: run.attempts, series: run.series, lastSeq: run.seq, result: null, progressMessage: null });
-  expect((await gql(api.url, PURGE)).body.data.purgeJobs).toMatchObject({ purged: 1, userErrors: [] });
+  // The API's NATS connection drops and comes back, and its watchers read what they missed.
+  await endUnheardAndPurge(api, id);
   proxy.cut();
 
   const r = await watched;
   expect(r.stdout).toBe('');
+  expect(r.stderr.trim()).toBe('longrun: NOT_FOUND: job not found (deleted while it was watched)');
+  expect(r.code).toBe(3);
+});
+
+it.each(['lines', 'json'])('watch of a job deleted after it printed updates, its end unseen, says it is not found, exit 3 (%s)', async (output) => {
+  const { api, proxy } = fixture;
+  const flags = output === 'json' ? ['--json'] : [];
+  const id = (await gql(api.url, SUBMIT, { input: { type: 'demo.noop', payload: {} } })).body.data.submitJob.job.id as string;
+  const watched = longrunWatched(['watch', id, ...flags]);
+  await eventually(() => watched.printed().includes('QUEUED'), 10_000, 'the watch to print the job QUEUED');
+
+  await endUnheardAndPurge(api, id);
+  proxy.cut();
+
+  const r = await watched.done;
+  expect(r.stdout.trim().split('\n')).toHaveLength(1); // the QUEUED it saw; no result, error or cancelled
   expect(r.stderr.trim()).toBe('longrun: NOT_FOUND: job not found (deleted while it was watched)');
   expect(r.code).toBe(3);
 });

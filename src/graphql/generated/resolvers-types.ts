@@ -744,6 +744,7 @@ export type Subscription = {
   /**
    * The job's current state first, then each change in order; completes after a terminal state.
    * With `after: seq`, every recorded change after that seq is replayed first, then live ones.
+   * NOT_FOUND when the job was deleted (purged, or past its retention) before its end reached the watch.
    */
   jobProgress: JobUpdate;
   /**
