@@ -12,7 +12,7 @@ import type { JobRow } from '../src/db/schema.js';
 import { UnreachableCaseError } from '../src/errors.js';
 import type { classifyOutcome } from '../src/jobs/outcome.js';
 import { isTerminal } from '../src/jobs/state.js';
-import { copyToDeadLetters, deadLetterJob, removeEarlierSeriesCopies, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
+import { copyToDeadLetters, deadLetterJob, removeCopiesOfGoneJob, removeEarlierSeriesCopies, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
 import { HELD_LOOK_AGAIN_MS, heldByWorkers, PAST_LEASE_MS } from '../src/messaging/held.js';
 import type { JobMessage } from '../src/messaging/messages.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
@@ -34,6 +34,7 @@ export function createSettler(d: SettleDeps) {
   async function resolveUnclaimed(m: JsMsg, msg: JobMessage, job: JobRow | null): Promise<void> {
     if (!job) {
       log.warn({ jobId: msg.id }, 'message for a job with no row; acked and dropped');
+      await removeCopiesOfGoneJob(d, { id: msg.id.toLowerCase(), type: msg.type }); // its copy, if its worker died before recording one
       return m.ack();
     }
     if (msg.series !== job.series) {

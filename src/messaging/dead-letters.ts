@@ -122,6 +122,20 @@ export async function removeEarlierSeriesCopies(d: DeadLetterDeps, job: JobRow):
 }
 
 /**
+ * For a message whose job has no row any more (purged, or deleted by retention, while the message waited to
+ * come back): a worker that died between publishing the job's copy and recording it left that copy, which
+ * the deletion could not know of, in the dead-letter stream with no job. Every copy on the job's subject goes
+ * (noted first, so the sweep finishes what NATS does not answer for now).
+ */
+export async function removeCopiesOfGoneJob(d: DeadLetterDeps, job: Pick<JobRow, 'id' | 'type'>): Promise<void> {
+  const orphans = await copiesOf(d, job);
+  if (!orphans.length) return;
+  d.log.info({ jobId: job.id, dlqSeqs: orphans.map((c) => c.seq) }, 'dead letters: removing the copies of a job that is gone');
+  await noteStaleCopies(d.sql, orphans.map((c) => c.seq));
+  await removeDeadLetterCopies(d, orphans.map((c) => ({ seq: c.seq, jobId: job.id })));
+}
+
+/**
  * Records the copy at `dlqSeq` on its job; a copy the job no longer stands for (replayed, or not FAILED
  * after all) is deleted, so the dead-letter stream and its counts hold only jobs that are dead letters.
  */

@@ -105,3 +105,27 @@ it('removes the unrecorded copy of a replayed job when its old message comes bac
   expect(left).toEqual([`${again}:2`]);
   expect(await flakyDeadLetters()).toBe(before + 1);
 }, 120_000);
+
+it('removes the unrecorded copy of a job purged before its message came back', async () => {
+  for (const w of workers.splice(0)) await w.kill('SIGKILL'); // the killed worker below takes the job
+  const killed = await worker({ LONGRUN_FAULTS: 'dead-letter-copied-before-record' });
+  const r = await gql(t.url, SUBMIT, { input: { type: 'demo.flaky', payload: { permanent: true }, maxAttempts: 1 } });
+  const id = r.body.data.submitJob.job.id as string;
+  expect((await killed.exited).signal).toBe('SIGKILL');
+  expect(await deadLetterCopiesOf(t.app.deps, id)).toHaveLength(1);
+  // Every FAILED job goes (this file's earlier ones with their recorded copies); the purge knows of no copy
+  // of this one (none is recorded): the job goes, its copy stays, for now.
+  const purged = await gql(t.url, `mutation { purgeJobs(input: { olderThanSeconds: 0, states: [FAILED] }) { purged } }`);
+  expect(purged.body.data.purgeJobs.purged).toBeGreaterThanOrEqual(1);
+  expect((await gql(t.url, `query($id: ID!) { job(id: $id) { id } }`, { id })).body.data.job).toBeNull();
+  expect(await deadLetterCopiesOf(t.app.deps, id)).toHaveLength(1);
+  expect(await flakyDeadLetters()).toBe(1);
+
+  await worker(); // gets the message back (AckWait): its job has no row, and its copy goes
+  const left = await eventually(async () => {
+    const copies = await deadLetterCopiesOf(t.app.deps, id);
+    return copies.length === 0 ? copies : undefined;
+  }, 30_000, 'the copy removed').catch(() => deadLetterCopiesOf(t.app.deps, id));
+  expect(left).toEqual([]);
+  expect(await flakyDeadLetters()).toBe(0);
+}, 120_000);
