@@ -63,8 +63,9 @@ export class Attempt {
   /** The throttled progress write in flight, if any (the outcome is written after it). */
   writing: Promise<void> | null = null;
   #reserved: number;
-  /** The report to write next, with its published update's `at` (its history row's). */
+  /** The report to write next: the last one published (its seq's history row), with its update's `at`. */
   #latest: (ProgressReport & { at: string }) | null = null;
+  #lastPublished: (ProgressReport & { at: string }) | null = null;
   #writeTimer: NodeJS.Timeout | null = null;
   #lastWrite = 0;
   /** The handler's AbortSignal is made when it first asks for it; `#onAbort` ends an awaited handler. */
@@ -209,9 +210,9 @@ export class Attempt {
     message = message == null ? undefined : storableText(String(message)); // null too: no message, not the text "null"
     const at = new Date(Date.now() + this.#clockOffsetMs).toISOString();
     this.lastReport = { progress, message: message ?? null };
-    this.#latest = { ...this.lastReport, at };
     if (this.seq + 1 < this.#reserved) {
       this.seq++;
+      this.#lastPublished = { ...this.lastReport, at };
       publishUpdate(this.d.nats.nc, this.d.names, {
         jobId: job.id,
         type: job.type,
@@ -223,7 +224,10 @@ export class Attempt {
         attempt: job.attempts,
         at,
       });
-    } // else: the reservation is used up; the write below renews it and the next update goes out
+    }
+    // Used up, the reservation leaves a report unpublished and unrecorded: the row of its seq says what was
+    // published at it. The write (of the last one published again, if need be) renews it; the next goes out.
+    this.#latest = this.#lastPublished;
     this.#scheduleWrite();
   }
 

@@ -14,7 +14,11 @@ export interface ProgressWrite extends Fence {
   progress: number;
   message: string | null;
   leaseMs: number;
-  /** When the report was made (its published update's `at`), recorded as the history row's; none: now. */
+  /**
+   * When the report was made (its published update's `at`), recorded as the history row's; none (or later than
+   * PostgreSQL's now, a worker clock that drifted ahead since its claim): now, so that the job's `updated_at`
+   * is never before its last row's `at` (queries.ts `changedJobsSince`).
+   */
   at?: string;
 }
 
@@ -59,7 +63,7 @@ export async function recordProgressMany(sql: Sql, writes: readonly ProgressWrit
          lease_until = now() + x.lease_ms * interval '1 millisecond'
        from x
        where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state = 'RUNNING' and ${FENCE_HOLDS}
-       returning jobs.id, x.seq as x_seq, coalesce(x.at, now()) as x_at, jobs.state, jobs.progress, jobs.progress_message,
+       returning jobs.id, x.seq as x_seq, least(x.at, now()) as x_at, jobs.state, jobs.progress, jobs.progress_message,
          jobs.attempts, jobs.series, jobs.cancel_requested, jobs.seq_reserved
      ), e as (
        insert into job_events (job_id, seq, kind, state, progress, message, attempt, at)
