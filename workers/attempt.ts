@@ -6,7 +6,7 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Context as TraceContext } from '@opentelemetry/api';
-import type { ProgressRecorded, ProgressWrite } from '../src/db/attempts.js';
+import { asStoredReal, type ProgressRecorded, type ProgressWrite } from '../src/db/attempts.js';
 import type { JobRow } from '../src/db/schema.js';
 import type { Fence, ProgressReport } from '../src/db/transitions.js';
 import { JobTimeoutError } from '../src/errors.js';
@@ -63,7 +63,9 @@ export class Attempt {
   /** The throttled progress write in flight, if any (the outcome is written after it). */
   writing: Promise<void> | null = null;
   #reserved: number;
-  #latest: ProgressReport | null = null;
+  /** The report to write next: the last one published (its seq's history row), with its update's `at`. */
+  #latest: (ProgressReport & { at: string }) | null = null;
+  #lastPublished: (ProgressReport & { at: string }) | null = null;
   #writeTimer: NodeJS.Timeout | null = null;
   #lastWrite = 0;
   /** The handler's AbortSignal is made when it first asks for it; `#onAbort` ends an awaited handler. */
@@ -202,12 +204,15 @@ export class Attempt {
     const { job } = this;
     const p = Number(percent); // a JavaScript caller may pass anything
     // Infinity is done: 100; a share too small for the `real` column (below about 1e-45, which PostgreSQL
-    // refuses rather than round) is 0, or its write, the outcome's too, would fail.
-    const progress = Number.isNaN(p) || Math.fround(p) === 0 ? 0 : Math.min(100, Math.max(0, p));
+    // refuses rather than round) is 0, or its write, the outcome's too, would fail. Published as the column
+    // will store it, so the update replayed from its history row is the same (100 / 3: 33.333332).
+    const progress = Number.isNaN(p) || Math.fround(p) === 0 ? 0 : asStoredReal(Math.min(100, Math.max(0, p)));
     message = message == null ? undefined : storableText(String(message)); // null too: no message, not the text "null"
-    this.#latest = this.lastReport = { progress, message: message ?? null };
+    const at = new Date(Date.now() + this.#clockOffsetMs).toISOString();
+    this.lastReport = { progress, message: message ?? null };
     if (this.seq + 1 < this.#reserved) {
       this.seq++;
+      this.#lastPublished = { ...this.lastReport, at };
       publishUpdate(this.d.nats.nc, this.d.names, {
         jobId: job.id,
         type: job.type,
@@ -217,9 +222,12 @@ export class Attempt {
         progress,
         message: message ?? null,
         attempt: job.attempts,
-        at: new Date(Date.now() + this.#clockOffsetMs).toISOString(),
+        at,
       });
-    } // else: the reservation is used up; the write below renews it and the next update goes out
+    }
+    // Used up, the reservation leaves a report unpublished and unrecorded: the row of its seq says what was
+    // published at it. The write (of the last one published again, if need be) renews it; the next goes out.
+    this.#latest = this.#lastPublished;
     this.#scheduleWrite();
   }
 

@@ -10,9 +10,31 @@ import { FENCE_HOLDS, SEQ_RESERVE, type Fence } from './transitions.js';
 export interface ProgressWrite extends Fence {
   id: string;
   seq: number;
+  /** Stored as `real` (float4): give it `asStoredReal`, so what was published is what is recorded. */
   progress: number;
   message: string | null;
   leaseMs: number;
+  /**
+   * When the report was made (its published update's `at`), recorded as the history row's; none (or later than
+   * PostgreSQL's now, a worker clock that drifted ahead since its claim): now, so that the job's `updated_at`
+   * is never before its last row's `at` (queries.ts `changedJobsSince`).
+   */
+  at?: string;
+}
+
+/**
+ * A number as a `real` column stores it and PostgreSQL prints it back: rounded to float4 and written as the
+ * shortest decimal that rounds to the same float4 (100 / 3 is 33.333332). A progress update published with
+ * it carries the value its history row will answer.
+ */
+export function asStoredReal(n: number): number {
+  const f = Math.fround(n);
+  if (!Number.isFinite(f) || f === 0) return f;
+  for (let digits = 1; digits < 9; digits++) {
+    const shortest = Number(f.toPrecision(digits));
+    if (Math.fround(shortest) === f) return shortest;
+  }
+  return Number(f.toPrecision(9));
 }
 
 /** What a progress write answers: a cancel was asked for; the seqs reserved for live progress, up to. */
@@ -29,23 +51,23 @@ export interface ProgressRecorded {
 export async function recordProgressMany(sql: Sql, writes: readonly ProgressWrite[]): Promise<(ProgressRecorded | null)[]> {
   if (!writes.length) return [];
   const input = writes
-    .map((w) => ({ id: w.id, attempt: w.attempt, series: w.series, token: w.token, seq: w.seq, progress: w.progress, message: w.message, lease_ms: w.leaseMs }))
+    .map((w) => ({ id: w.id, attempt: w.attempt, series: w.series, token: w.token, seq: w.seq, progress: w.progress, message: w.message, lease_ms: w.leaseMs, at: w.at }))
     .sort((a, b) => (a.id === b.id ? 0 : a.id < b.id ? -1 : 1));
   const rows = await sql.unsafe<(ProgressRecorded & { id: string; attempt: number; series: number })[]>(
     `with x as (
        select * from jsonb_to_recordset($1::text::jsonb)
-         as x(id uuid, attempt int, series int, token uuid, seq int, progress real, message text, lease_ms int)
+         as x(id uuid, attempt int, series int, token uuid, seq int, progress real, message text, lease_ms int, at timestamptz)
      ), j as (
        update jobs set progress = x.progress, progress_message = x.message, seq = greatest(jobs.seq, x.seq),
          seq_reserved = greatest(jobs.seq_reserved, x.seq + ${SEQ_RESERVE}), updated_at = now(),
          lease_until = now() + x.lease_ms * interval '1 millisecond'
        from x
        where jobs.id = any($2::uuid[]) and jobs.id = x.id and jobs.state = 'RUNNING' and ${FENCE_HOLDS}
-       returning jobs.id, x.seq as x_seq, jobs.state, jobs.progress, jobs.progress_message, jobs.attempts, jobs.series,
-         jobs.cancel_requested, jobs.seq_reserved
+       returning jobs.id, x.seq as x_seq, least(x.at, now()) as x_at, jobs.state, jobs.progress, jobs.progress_message,
+         jobs.attempts, jobs.series, jobs.cancel_requested, jobs.seq_reserved
      ), e as (
-       insert into job_events (job_id, seq, kind, state, progress, message, attempt)
-       select id, x_seq, 'progress', state, progress, progress_message, attempts from j
+       insert into job_events (job_id, seq, kind, state, progress, message, attempt, at)
+       select id, x_seq, 'progress', state, progress, progress_message, attempts, x_at from j
        on conflict do nothing
      )
      select id, attempts as attempt, series, cancel_requested as "cancelRequested", seq_reserved as "seqReserved" from j`,

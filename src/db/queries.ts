@@ -214,7 +214,8 @@ export interface ChangedJob {
  * The jobs with a history row at or after `since` (at most `limit`), with their types and when they last
  * changed (`changedAt`: `updated_at`, or `finished_at` for a finished one). Found by the jobs
  * indexes, not by `job_events.at` (no index: one would cost every change of every job): a job's `updated_at`
- * is at or after its last history row's `at` (the transition that writes the row sets both from one `now()`),
+ * is at or after its last history row's `at` (the transition that writes the row sets both from one `now()`; a
+ * progress milestone's `at` is its report's, at most that `now()`),
  * so one not done with is in `jobs_state_updated` with `updated_at >= since`, and a finished one in
  * `jobs_finished` with `finished_at >= since` (its last row is its terminal transition, at `finished_at`).
  * A job can be found without a row in range (a cancel request moves `updated_at` only): a superset.

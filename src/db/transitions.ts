@@ -21,6 +21,28 @@ import { observeTransition } from '../observability/metrics.js';
 /** Live-progress seqs a claim reserves. */
 export const SEQ_RESERVE = 1000;
 
+/**
+ * What a change says, decided once for its history row and its live update (updates.ts `updateFromJob`), in
+ * the terms of the changed job row `j` (`x_message`: the change's own message, if it has one):
+ * - `message`: the change's own ('replayed', 'rescheduled to …', 'handed back …', a failed attempt's error),
+ *   else the state's: the error of a RETRYING or FAILED job, the last progress message otherwise (a
+ *   SUCCEEDED or CANCELLED job keeps the step it ended on);
+ * - `error`: the job's error, on RETRYING or FAILED.
+ * `changeMessage` and `changeError` say the same of a job row in TypeScript.
+ */
+const CHANGE_MESSAGE = `coalesce(x_message, case when state in ('RETRYING', 'FAILED') then error else progress_message end)`;
+const CHANGE_ERROR = `case when state in ('RETRYING', 'FAILED') then error end`;
+
+/** A job as a transition answers it: with the change's own message when the change has one (see CHANGE_MESSAGE). */
+export type ChangedJob = JobRow & { changeMessage?: string | null };
+
+/** CHANGE_MESSAGE of a job row: the message of its latest change. */
+export const changeMessage = (job: ChangedJob): string | null =>
+  job.changeMessage ?? (job.state === 'RETRYING' || job.state === 'FAILED' ? job.error : job.progressMessage);
+
+/** CHANGE_ERROR of a job row. */
+export const changeError = (job: JobRow): string | null => (job.state === 'RETRYING' || job.state === 'FAILED' ? job.error : null);
+
 /** One kind of guarded transition: a fixed statement, applied to a batch of jobs (rows). */
 export interface Transition {
   to: JobState;
@@ -65,7 +87,7 @@ interface TransitionRow {
  * statement. Answers, per input row, the changed job or null. (A job named twice in one batch changes once:
  * the other row gets null.)
  */
-export async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[]): Promise<(JobRow | null)[]> {
+export async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[]): Promise<(ChangedJob | null)[]> {
   if (!rows.length) return [];
   const extra = Object.entries(t.columns ?? {});
   // In id order, so concurrent batches (a worker's claims and completions) lock shared rows in one order
@@ -83,11 +105,14 @@ export async function transition(sql: Sql, t: Transition, rows: readonly Transit
     return x;
   });
   input.sort((a, b) => (a.id === b.id ? 0 : (a.id as string) < (b.id as string) ? -1 : 1));
+  // The change's own message comes back only when a row has one: a 29th property would make V8 build the
+  // claims' and successes' rows as slow dictionaries (jobs.ts JOB_COLUMNS); without it, the row says it.
+  const says = input.some((x) => x.message != null);
   const nextSeq = `coalesce(x.last_seq + 1, greatest(jobs.seq, jobs.seq_reserved) + 1)`;
   // Each job is looked up by id (`id = any($2)`), and the allowed-from check (`state::text`) cannot be
   // answered from the state indexes: with stale statistics (a busy queue outruns ANALYZE; autovacuum may be
   // off) the planner otherwise scans every active job's index entries, or the whole table, per batch.
-  const found = await sql.unsafe<(JobRow & { i: number })[]>(
+  const found = await sql.unsafe<(ChangedJob & { i: number })[]>(
     `with x as (
        select * from jsonb_to_recordset($1::text::jsonb) as x(i int, id uuid, attempt int, series int, token uuid, last_seq int, kind text,
          message text${extra.map(([name, type]) => `, ${name} ${type}`).join('')})
@@ -101,21 +126,20 @@ export async function transition(sql: Sql, t: Transition, rows: readonly Transit
        returning jobs.*, x.i as x_i, coalesce(x.kind, 'state') as x_kind, x.message as x_message
      ), e as (
        insert into job_events (job_id, seq, kind, state, progress, message, attempt, result, error, at)
-       select id, seq, x_kind, state, progress, x_message, attempts, result,
-         case when x_kind = 'error' then error end, updated_at from j
+       select id, seq, x_kind, state, progress, ${CHANGE_MESSAGE}, attempts, result, ${CHANGE_ERROR}, updated_at from j
      )${isTerminal(t.to) ? NOTIFY_ON_TERMINAL_CTES : ''}
-     select ${t.withoutPayload ? JOB_COLUMNS_NO_PAYLOAD : JOB_COLUMNS}, x_i as i from j`,
+     select ${t.withoutPayload ? JOB_COLUMNS_NO_PAYLOAD : JOB_COLUMNS}, x_i as i${says ? ', x_message as "changeMessage"' : ''} from j`,
     [JSON.stringify(input), input.map((x) => x.id)] as never[],
   );
-  const out: (JobRow | null)[] = rows.map(() => null);
+  const out: (ChangedJob | null)[] = rows.map(() => null);
   for (const { i, ...job } of found) {
-    out[i] = job as JobRow;
+    out[i] = job;
     if (!t.unobserved) observeTransition(job as JobRow);
   }
   return out;
 }
 
-export const first = async (rows: Promise<(JobRow | null)[]>): Promise<JobRow | null> => (await rows)[0] ?? null;
+export const first = async (rows: Promise<(ChangedJob | null)[]>): Promise<ChangedJob | null> => (await rows)[0] ?? null;
 
 /** A delivered job to claim. */
 export interface Claim {

@@ -171,7 +171,9 @@ export async function openJobProgress(
         // A job with no recorded change after `after` still shows where it is.
         if (lastSeq === after && ended(found, after)) return;
       } else {
-        const snapshot = updateFromJob(found);
+        // As its history row records it (the job row is missing the change's own message: 'replayed', …).
+        const [recorded] = await getEvents(deps.sql, jobId, found.seq - 1, 1);
+        const snapshot = recorded?.seq === found.seq ? updateFromEvent(found.type, recorded) : updateFromJob(found);
         yield snapshot;
         lastSeq = snapshot.seq;
         if (isTerminal(snapshot.state)) return;

@@ -4,13 +4,18 @@
  * resynchronise from it after a reconnect.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { JobEventRow, JobRow } from '../db/schema.js';
+import type { JobEventRow } from '../db/schema.js';
+import { changeError, changeMessage, type ChangedJob } from '../db/transitions.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import { encode } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
 
-/** The update a job row stands for (its latest recorded change). */
-export function updateFromJob(job: JobRow): JobUpdateMessage {
+/**
+ * The update a job row stands for (its latest recorded change): as its history row records it, when the row
+ * is a transition's answer (the message and error decided with it, transitions.ts `CHANGE_MESSAGE`) or a
+ * submit's.
+ */
+export function updateFromJob(job: ChangedJob): JobUpdateMessage {
   return {
     jobId: job.id,
     type: job.type,
@@ -18,11 +23,11 @@ export function updateFromJob(job: JobRow): JobUpdateMessage {
     seq: job.seq,
     state: job.state,
     progress: job.progress,
-    message: job.state === 'RETRYING' || job.state === 'FAILED' ? job.error : job.progressMessage,
+    message: changeMessage(job),
     attempt: job.attempts,
     at: job.updatedAt.toISOString(),
     result: job.state === 'SUCCEEDED' ? job.result : null,
-    error: job.state === 'RETRYING' || job.state === 'FAILED' ? job.error : null,
+    error: changeError(job),
   };
 }
 

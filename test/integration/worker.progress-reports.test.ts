@@ -2,7 +2,9 @@
  * What a handler's `ctx.progress()` publishes: its `at` on PostgreSQL's clock, as every other update's is,
  * even when the worker's clock is off (a client resuming `jobUpdates` from 5 s before the latest `at` it saw,
  * as the SDK does, would otherwise skip what happened in between when a worker's clock runs ahead); a
- * percentage within 0..100 whatever number it was given; and no message for a null one (it was the text "null").
+ * percentage within 0..100 whatever number it was given; no message for a null one (it was the text "null");
+ * and a milestone recorded at a seq is the report published at that seq, also when the seqs reserved for live
+ * progress ran out before the write (it recorded the newest, unpublished report there).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -85,4 +87,22 @@ it('reports no message for a null one, as a JavaScript handler clearing its mess
   attempt.progress(20, null as unknown as string);
   await eventually(async () => (await shown()).progress === 20, 10_000, 'the second write');
   expect(await shown()).toMatchObject({ progress: 20, progressMessage: null });
+});
+
+it('records at a seq the report published at it, also past the seqs reserved for live progress', async () => {
+  const { id, attempt, reports } = await claimedAttempt(0);
+  // 1,500 reports before the first write: the claim reserved 1,000 seqs, so the last ones go unpublished.
+  for (let i = 1; i <= 1500; i++) attempt.progress(i / 15, `report ${i}`);
+  await eventually(() => reports.length === 999, 10_000, 'the published reports');
+  const recorded = await eventually(async () => {
+    const rows = await t.env.sql<{ seq: number; progress: number; message: string; at: Date }[]>`
+      select seq, progress, message, at from job_events where job_id = ${id} and kind = 'progress'`;
+    return rows.length ? rows : undefined;
+  }, 10_000, 'the write');
+  const published = new Map(reports.map((r) => [r.seq, [r.progress, r.message, r.at]]));
+  expect(recorded.map((r) => [r.progress, r.message, r.at.toISOString()])).toEqual(recorded.map((r) => published.get(r.seq)));
+  expect(recorded.at(-1)!.message).toBe('report 999');
+  // The write renewed the reservation: the next report goes out.
+  attempt.progress(100, 'more');
+  await eventually(() => reports.at(-1)?.message === 'more', 10_000, 'a report after the renewal');
 });

@@ -185,7 +185,7 @@ export type JobEvent = {
   at: Scalars['DateTime']['output'];
   /** The attempt this event belongs to. */
   attempt: Scalars['Int']['output'];
-  /** The progress message, or the error of a failed attempt. */
+  /** The change's own message (`replayed`, `rescheduled to …`, `handed back …`), else the error of a RETRYING or FAILED job, else the progress message: as its `JobUpdate` says. */
   message?: Maybe<Scalars['String']['output']>;
   /** Progress after this event, 0..100. */
   progress: Scalars['Float']['output'];
