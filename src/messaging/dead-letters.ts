@@ -28,6 +28,7 @@ import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import type { Nats } from './connect.js';
 import { encode, jobIdIn, jobMessageSchema, parseMessage } from './messages.js';
 import type { Names } from './names.js';
+import { legacyCopyOf } from './legacy-dead-letters.js';
 
 export interface DeadLetterDeps {
   sql: Sql;
@@ -61,8 +62,8 @@ async function copiesOf(d: Pick<DeadLetterDeps, 'nats' | 'names'>, job: Pick<Job
 
 /**
  * Publishes the copy, on the job's own subject, unless a copy of its attempt series is there already (made
- * by a process that died before recording it, or recorded and handled again): that one's sequence is the
- * answer, however long ago it was made. Two made at once are deduplicated per attempt series (`Nats-Msg-Id`:
+ * by a process that died before recording it, or recorded and handled again), or one an older longrun made
+ * on the type's subject (legacyCopyOf): that one's sequence is the answer, however long ago it was made. Two made at once are deduplicated per attempt series (`Nats-Msg-Id`:
  * a second copy returns the first one's sequence). A first copy removed as stale since (its job changed
  * before it was recorded) still holds its id in the duplicate window: then this copy goes out under the next
  * id, named after the gone copy's sequence (or the job would be recorded against a copy that is gone). That
@@ -76,8 +77,8 @@ async function publishCopy(
   error: string | null,
   original?: { data: Uint8Array; header?: MsgHdrs | undefined } | null,
 ): Promise<number> {
-  const made = (await copiesOf(d, job)).find((c) => c.series === job.series);
-  if (made) return made.seq;
+  const made = (await copiesOf(d, job)).find((c) => c.series === job.series)?.seq ?? (await legacyCopyOf(d, job));
+  if (made !== null) return made;
   const h = newHeaders();
   for (const [k, v] of original?.header ?? []) for (const x of v) if (k !== 'Nats-Msg-Id') h.append(k, x);
   h.set('Longrun-Job-Id', job.id);

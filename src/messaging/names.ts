@@ -20,6 +20,8 @@ export interface Names {
    * another is made. Copies made before there was one (longrun before 2026-12-05) are on `<prefix>dead.<type>`.
    */
   deadLetterSubject(type: string, jobId: string): string;
+  /** The subject of the copies an older longrun (before 2026-12-05) made of a type's jobs, one for all of them. */
+  legacyDeadLetterSubject(type: string): string;
   /** The dead-letter stream's subjects: every copy's, per-job and older per-type. */
   deadLetterPattern: string;
   /** Wildcard for a job type's copies (the per-job subjects). */
@@ -66,6 +68,7 @@ export function names(prefix: string): Names {
     workerConsumer: (type) => `${prefix}worker_${type.replace(/[^A-Za-z0-9_-]/g, '_')}`,
     deadLetterStream: `${prefix}DEAD_LETTERS`,
     deadLetterSubject: (type, jobId) => `${prefix}dead.${typeToken(type)}.${jobId}`,
+    legacyDeadLetterSubject: (type) => `${prefix}dead.${typeToken(type)}`,
     deadLetterPattern: `${prefix}dead.>`,
     deadLetterSubjects: (type) => `${prefix}dead.${typeToken(type)}.*`,
     deadLetterTypeToken: (subject) => (subject.startsWith(`${prefix}dead.`) ? subject.slice(`${prefix}dead.`.length).split('.')[0]! : null),

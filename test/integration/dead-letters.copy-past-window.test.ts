@@ -3,7 +3,9 @@
  * point), whose message comes back to another worker after the dead-letter stream's duplicate window: that
  * worker copies the job again. Before, the `Nats-Msg-Id` no longer deduplicated it, a second copy went in
  * and the first stayed for good: `queueStats.deadLetters` counted the job twice, and once the job was purged
- * the first copy stayed with no job. Now the job's copy is looked up on its own subject first and reused.
+ * the first copy stayed with no job. Now the job's copy is looked up on its own subject first and reused,
+ * and an older longrun's copy on the type's subject too (a worker of it killed before recording, the
+ * message back to a newer worker after an upgrade longer than the window).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -32,6 +34,14 @@ const worker = async (extra: Record<string, string> = {}) => {
 };
 const recordedSeq = async (id: string) =>
   (await t.env.sql<{ seq: number | null }[]>`select dead_letter_seq::float8 as seq from jobs where id = ${id}`)[0]?.seq ?? null;
+/** Moves the copy at `own` to the type's subject, where an older longrun made every copy; answers its sequence. */
+const moveToTypeSubject = async (own: number, id: string) => {
+  const { nats, names } = t.app.deps;
+  const copy = (await nats.jsm.streams.getMessage(names.deadLetterStream, { seq: own }))!;
+  const old = await nats.js.publish(names.legacyDeadLetterSubject('demo.flaky'), copy.data, { headers: copy.header, msgID: `older:${id}` });
+  await nats.jsm.streams.deleteMessage(names.deadLetterStream, own);
+  return old;
+};
 const flakyDeadLetters = async () =>
   (await gql(t.url, `{ queueStats { type deadLetters } }`)).body.data.queueStats.find((s: { type: string }) => s.type === 'demo.flaky')?.deadLetters;
 
@@ -63,9 +73,7 @@ it('counts, replays and removes a copy an older longrun made on its type\'s subj
   const id = r.body.data.submitJob.job.id as string;
   const own = await eventually(async () => (await recordedSeq(id)) ?? undefined, 30_000, 'the copy recorded');
   // As an older longrun left it: the copy on the type's subject, recorded on the job.
-  const copy = (await nats.jsm.streams.getMessage(names.deadLetterStream, { seq: own }))!;
-  const old = await nats.js.publish(`${names.prefix}dead.demo:flaky`, copy.data, { headers: copy.header, msgID: `older:${id}` });
-  await nats.jsm.streams.deleteMessage(names.deadLetterStream, own);
+  const old = await moveToTypeSubject(own, id);
   await t.env.sql`update jobs set dead_letter_seq = ${old.seq} where id = ${id}`;
   expect(await flakyDeadLetters()).toBe(1);
 
@@ -104,6 +112,30 @@ it('removes the unrecorded copy of a replayed job when its old message comes bac
   }, 30_000, 'one copy left').catch(() => deadLetterCopiesOf(t.app.deps, id));
   expect(left).toEqual([`${again}:2`]);
   expect(await flakyDeadLetters()).toBe(before + 1);
+}, 120_000);
+
+it('records the unrecorded copy an older longrun made on its type\'s subject when the message comes back after the duplicate window', async () => {
+  for (const w of workers.splice(0)) await w.kill('SIGKILL'); // the earlier tests' workers: the killed one takes it
+  const before = await flakyDeadLetters(); // the earlier tests' dead letters
+  const killed = await worker({ LONGRUN_FAULTS: 'dead-letter-copied-before-record' });
+  const r = await gql(t.url, SUBMIT, { input: { type: 'demo.flaky', payload: { permanent: true }, maxAttempts: 1 } });
+  const id = r.body.data.submitJob.job.id as string;
+  expect((await killed.exited).signal).toBe('SIGKILL');
+  // As an older longrun's worker, killed before recording it, left it: the copy on the type's subject.
+  const [made] = await deadLetterCopiesOf(t.app.deps, id);
+  const own = Number(made!.split(':')[0]);
+  const old = await moveToTypeSubject(own, id);
+  expect(await recordedSeq(id)).toBeNull();
+
+  await new Promise((r) => setTimeout(r, WINDOW_MS + 500)); // past the duplicate window (the upgrade)
+  await worker(); // a newer worker gets the message back and finds that copy
+  const recorded = await eventually(async () => (await recordedSeq(id)) ?? undefined, 30_000, 'the copy recorded');
+  expect(recorded).toBe(old.seq);
+  expect(await deadLetterCopiesOf(t.app.deps, id)).toEqual([`${old.seq}:1`]);
+  expect(await flakyDeadLetters()).toBe(before + 1);
+  await gql(t.url, `mutation { purgeJobs(input: { olderThanSeconds: 0, states: [FAILED] }) { purged } }`);
+  expect(await deadLetterCopiesOf(t.app.deps, id)).toEqual([]);
+  expect(await flakyDeadLetters()).toBe(0);
 }, 120_000);
 
 it('removes the unrecorded copy of a job purged before its message came back', async () => {
