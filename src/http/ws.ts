@@ -91,11 +91,18 @@ interface Connection {
   countedKey: string | null;
   /** Aborted when the key is revoked: ends the socket's subscriptions. */
   revoked: AbortController;
+  /** Ids of its subscriptions counted on `countedKey`. */
   subscriptions: Set<string>;
+  /**
+   * Ids of its operations from their subscribe until graphql-ws has finished them (onComplete), or refused
+   * them: a subscribe that reuses one of these ids is a duplicate (4409).
+   */
+  operations: Set<string>;
   unwatch(): void;
 }
 
 const asGraphQLError = (e: PublicError) => new GraphQLError(e.message, { originalError: e });
+const socketOf = (ctx: Context): WebSocket => (ctx.extra as { socket: WebSocket }).socket;
 
 export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const { security: sec, log } = o;
@@ -259,6 +266,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
           countedKey: null,
           revoked: new AbortController(),
           subscriptions: new Set(),
+          operations: new Set(),
           unwatch: () => {},
         };
         setMaxListeners(0, s.revoked.signal); // one listener per running subscription of the socket
@@ -268,12 +276,27 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       },
       onSubscribe(ctx, id, payload) {
         const s = connected.get(ctx);
-        if (!s?.recheck) return start(s, id, payload);
+        if (!s) return start(s, id, payload);
+        if (s.operations.has(id)) {
+          // graphql-ws forgets an operation once the client completes it, before the operation has finished
+          // here (its setup, its last result): one subscribe reusing its id would run beside it, both answering
+          // under that id, and the earlier one could no longer be ended (nor its subscription slot given back).
+          socketOf(ctx).close(4409, `Subscriber for ${id} already exists`);
+          return [withCode(new GraphQLError(`operation id "${id}" is still in use`), ErrorCode.BAD_REQUEST)];
+        }
+        s.operations.add(id);
+        /** Refused: graphql-ws answers the error and does not call onComplete. */
+        const tracked = (r: ExecutionArgs | GraphQLError[]) => {
+          if (Array.isArray(r)) s.operations.delete(id);
+          return r;
+        };
+        if (!s.recheck) return tracked(start(s, id, payload));
         return check(ctx, s).then((open) => {
-          if (open) return start(s, id, payload);
+          if (open) return tracked(start(s, id, payload));
+          s.operations.delete(id);
           // Turned away on this later check (still open): the operation gets its answer, then the socket is
           // closed as at a connection_init (after graphql-ws has sent the answer, queued ahead of the close frame).
-          if (connected.get(ctx) === s) setImmediate(() => (ctx.extra as { socket: WebSocket }).socket.close(4403, 'Forbidden'));
+          if (connected.get(ctx) === s) setImmediate(() => socketOf(ctx).close(4403, 'Forbidden'));
           return [asGraphQLError(s.refusal ?? unauthenticated())];
         });
       },
@@ -281,7 +304,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         if (!(Symbol.asyncIterator in result)) return undefined;
         // Gone only if the socket closed while the operation started: graphql-ws then returns (ends) it unread.
         const signal = connected.get(ctx)?.revoked.signal ?? AbortSignal.abort();
-        const socket = (ctx.extra as { socket: WebSocket }).socket;
+        const socket = socketOf(ctx);
         return pushResults(result, {
           id,
           payloadOf: sharedPayloads(args as ExecutionArgs, (r) => formatResult(r, logOf(ctx))),
@@ -291,6 +314,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       },
       onComplete(ctx, id) {
         const s = connected.get(ctx);
+        s?.operations.delete(id);
         if (s?.countedKey != null && s.subscriptions.delete(id)) subscriptions.remove(s.countedKey);
       },
       onClose(ctx) {
