@@ -328,6 +328,9 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       onError: (ctx, _id, _payload, errors) => format(errors, logOf(ctx)),
     },
     wss,
+    // No keep-alive of graphql-ws' own (a ping every 12 s, a socket dropped 12 s without its pong): pings
+    // are `dropSilentSockets`', every WS_PING_INTERVAL_MS, or none.
+    0,
   );
   // After graphql-ws' own handler: ws has already closed a socket that sent an oversized or non-UTF-8 frame
   // (1009, 1007); graphql-ws would also print each such client error to stderr, which a hostile client
