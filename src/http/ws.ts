@@ -7,6 +7,8 @@
  *   `maxRefusedSockets` such sockets (and ones over their key's connection limit) per process: past that, a
  *   socket is closed with 4403 at its connection_init, so clients without a key cannot hold sockets (and file
  *   descriptors) without end.
+ * - graphql-ws' protocol server runs on the `ws` server through ws-transport.ts (its own keep-alive off, a
+ *   client's malformed message a 4400 rather than an internal error).
  * - graphql-ws parses and validates by itself; here `onSubscribe` does it instead (src/graphql/
  *   checked-documents.ts: the token limit and the depth/cost/alias rules, valid documents kept by query
  *   text), then checks the per-key subscription count and submit rate.
@@ -29,7 +31,6 @@ import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
 import { createSourceEventStream, GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authorizationParam, unauthenticated, type Principal } from '../auth/authenticate.js';
 import { watchRevocations } from '../auth/revocation.js';
@@ -45,6 +46,7 @@ import type { UpdateHub } from '../progress/hub.js';
 import { KeyCounts } from './key-counts.js';
 import { pushResults } from './ws-push.js';
 import { dropSilentSockets, flushWrites, guardSends, sendFrame } from './ws-socket.js';
+import { serveGraphqlWs, type SocketExtra } from './ws-transport.js';
 import { headerOf, requestIdOf } from './request-id.js';
 import type { SecurityOptions } from './security.js';
 
@@ -102,7 +104,7 @@ interface Connection {
 }
 
 const asGraphQLError = (e: PublicError) => new GraphQLError(e.message, { originalError: e });
-const socketOf = (ctx: Context): WebSocket => (ctx.extra as { socket: WebSocket }).socket;
+const socketOf = (ctx: Context): WebSocket => (ctx.extra as SocketExtra).socket;
 
 export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const { security: sec, log } = o;
@@ -248,13 +250,13 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const formatResult = (r: ExecutionResult, log: Logger): ExecutionResult =>
     r.errors ? ({ ...r, errors: format(r.errors, log) } as unknown as ExecutionResult) : r;
 
-  const ws = useServer(
+  const disposeServer = serveGraphqlWs(
     {
       connectionInitWaitTimeout: sec.ws.connectionInitTimeoutMs,
       // The source stream only: its events become frames in onOperation (pushResults).
       subscribe: (args) => createSourceEventStream(args) as ReturnType<typeof createSourceEventStream> & Promise<never>,
       async onConnect(ctx) {
-        const headers = (ctx.extra as { request: http.IncomingMessage }).request.headers;
+        const headers = (ctx.extra as SocketExtra).request.headers;
         const requestId = requestIdOf(headers['x-request-id']);
         const s: Connection = {
           traceparent: headerOf(headers.traceparent),
@@ -328,18 +330,9 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       onError: (ctx, _id, _payload, errors) => format(errors, logOf(ctx)),
     },
     wss,
-    // No keep-alive of graphql-ws' own (a ping every 12 s, a socket dropped 12 s without its pong): pings
-    // are `dropSilentSockets`', every WS_PING_INTERVAL_MS, or none.
-    0,
+    log,
   );
-  // After graphql-ws' own handler: ws has already closed a socket that sent an oversized or non-UTF-8 frame
-  // (1009, 1007); graphql-ws would also print each such client error to stderr, which a hostile client
-  // could use to flood the logs. Log it at debug level instead.
-  wss.on('connection', (socket, request) => {
-    socket.removeAllListeners('error');
-    socket.on('error', (err) => log.debug({ err }, 'WebSocket client error'));
-    guardSends(socket, request.socket, sec.ws.maxBufferedBytes, log);
-  });
+  wss.on('connection', (socket, request) => guardSends(socket, request.socket, sec.ws.maxBufferedBytes, log));
 
   return {
     wss,
@@ -351,7 +344,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       revocations.stop();
       stopFlushing();
       stopPings();
-      await ws.dispose();
+      await disposeServer();
     },
   };
 }
