@@ -9,9 +9,11 @@
  * - An internal error while handling a message is logged (`log.error`), and the socket closed with 4500
  *   "Internal server error", never with the error's text.
  * - A socket's `error` (a frame too large, not UTF-8: ws closes the socket itself) is logged at debug level.
+ * - One operation per id at a time (`operationOrder`): graphql-ws keeps one record per operation id and
+ *   forgets an operation as soon as its client completes it, before the operation has finished here.
  */
 import type http from 'node:http';
-import { CloseCode, handleProtocols, makeServer, MessageType, type ServerOptions } from 'graphql-ws';
+import { CloseCode, handleProtocols, makeServer, MessageType, type Context, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../log.js';
 
@@ -33,13 +35,73 @@ function typeOf(text: string): unknown {
   }
 }
 
+/** A subscribe or complete message's type and operation id. */
+function operationOf(text: string): { type: string; id: string } | null {
+  try {
+    const m = JSON.parse(text) as { type?: unknown; id?: unknown } | null;
+    return (m?.type === MessageType.Subscribe || m?.type === MessageType.Complete) && typeof m.id === 'string' ? { type: m.type, id: m.id } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One socket's messages handed to graphql-ws so that an operation id names one operation at a time.
+ * graphql-ws forgets an operation as soon as its client completes it, while the operation may not have
+ * finished (its setup reading PostgreSQL, its last result on the way): a subscribe reusing the id then ran
+ * beside it, both answering under that id, and the first could no longer be ended (it streamed on after the
+ * socket closed). Such a subscribe, and every later message with its id, is held until that operation has
+ * finished. A subscribe for an id whose operation is still on is handed over at once (graphql-ws closes
+ * the socket with 4409).
+ *
+ * @param handle hands a message over; answers when graphql-ws is done with it, and the id of the operation
+ *   it started (a subscribe), if it did
+ * @param active whether graphql-ws still holds the operation of an id (the client has not completed it)
+ */
+function operationOrder(handle: (text: string) => { done: Promise<void>; started: string | null }, active: (id: string) => boolean) {
+  /** Per id, graphql-ws' handling of the operation it runs under that id, until it is done with it. */
+  const running = new Map<string, Promise<void>>();
+  /** Per id, the messages held back: settles once the last of them is handed over. */
+  const held = new Map<string, Promise<void>>();
+
+  const handOver = (text: string) => {
+    const { done, started } = handle(text);
+    if (started === null) return;
+    running.set(started, done);
+    void done.then(() => running.get(started) === done && running.delete(started));
+  };
+  return (text: string): void => {
+    // Only parsed while some operation is finishing, or messages wait: graphql-ws parses each message again.
+    const finishing = held.size > 0 || [...running.keys()].some((id) => !active(id));
+    const m = finishing ? operationOf(text) : null;
+    const before = m && (held.get(m.id) ?? (m.type === MessageType.Subscribe && !active(m.id) ? running.get(m.id) : undefined));
+    if (!m || !before) return handOver(text);
+    const after = before.then(() => handOver(text));
+    held.set(m.id, after);
+    void after.then(() => held.get(m.id) === after && held.delete(m.id));
+  };
+}
+
 /** Serves graphql-ws on `wss`; answers the function that closes every socket (1001) and the server. */
 export function serveGraphqlWs<P extends Record<string, unknown>>(
   options: ServerOptions<P, SocketExtra>,
   wss: WebSocketServer,
   log: Logger,
 ): () => Promise<void> {
-  const server = makeServer(options);
+  const contexts = new WeakMap<SocketExtra, Context<P, SocketExtra>>();
+  /** The operation id of the subscribe message being handed over (graphql-ws calls onSubscribe at once). */
+  let subscribing: string | null = null;
+  const server = makeServer<P, SocketExtra>({
+    ...options,
+    onConnect(ctx) {
+      contexts.set(ctx.extra, ctx);
+      return options.onConnect?.(ctx);
+    },
+    onSubscribe(ctx, id, payload) {
+      subscribing = id;
+      return options.onSubscribe?.(ctx, id, payload);
+    },
+  });
   wss.options.handleProtocols = handleProtocols;
   wss.on('connection', (socket, request) => {
     socket.on('error', (err) => log.debug({ err }, 'WebSocket client error'));
@@ -53,6 +115,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
       log.error({ err }, 'graphql-ws: internal error while handling a message');
       socket.close(CloseCode.InternalServerError, 'Internal server error');
     };
+    const extra: SocketExtra = { socket, request };
     const closed = server.opened(
       {
         protocol: socket.protocol,
@@ -62,13 +125,22 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
             socket.send(data, (err) => (err ? reject(err) : resolve()));
           }),
         close: (code, reason) => socket.close(code, reason),
-        onMessage: (cb) =>
-          socket.on('message', (data) => {
-            const text = String(data);
-            cb(text).catch(failed(text));
-          }),
+        onMessage(cb) {
+          const order = operationOrder(
+            (text) => {
+              subscribing = null;
+              const done = cb(text).catch(failed(text));
+              return { done, started: subscribing };
+            },
+            (id) => {
+              const ctx = contexts.get(extra);
+              return !ctx || id in ctx.subscriptions;
+            },
+          );
+          socket.on('message', (data) => order(String(data)));
+        },
       },
-      { socket, request },
+      extra,
     );
     socket.once('close', (code, reason) => {
       closed(code, String(reason)).catch((err: unknown) => log.error({ err }, 'graphql-ws: internal error while closing a socket'));

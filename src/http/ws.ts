@@ -95,11 +95,6 @@ interface Connection {
   revoked: AbortController;
   /** Ids of its subscriptions counted on `countedKey`. */
   subscriptions: Set<string>;
-  /**
-   * Ids of its operations from their subscribe until graphql-ws has finished them (onComplete), or refused
-   * them: a subscribe that reuses one of these ids is a duplicate (4409).
-   */
-  operations: Set<string>;
   unwatch(): void;
 }
 
@@ -268,7 +263,6 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
           countedKey: null,
           revoked: new AbortController(),
           subscriptions: new Set(),
-          operations: new Set(),
           unwatch: () => {},
         };
         setMaxListeners(0, s.revoked.signal); // one listener per running subscription of the socket
@@ -278,24 +272,10 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       },
       onSubscribe(ctx, id, payload) {
         const s = connected.get(ctx);
-        if (!s) return start(s, id, payload);
-        if (s.operations.has(id)) {
-          // graphql-ws forgets an operation once the client completes it, before the operation has finished
-          // here (its setup, its last result): one subscribe reusing its id would run beside it, both answering
-          // under that id, and the earlier one could no longer be ended (nor its subscription slot given back).
-          socketOf(ctx).close(4409, `Subscriber for ${id} already exists`);
-          return [withCode(new GraphQLError(`operation id "${id}" is still in use`), ErrorCode.BAD_REQUEST)];
-        }
-        s.operations.add(id);
-        /** Refused: graphql-ws answers the error and does not call onComplete. */
-        const tracked = (r: ExecutionArgs | GraphQLError[]) => {
-          if (Array.isArray(r)) s.operations.delete(id);
-          return r;
-        };
-        if (!s.recheck) return tracked(start(s, id, payload));
+        // One operation per id at a time (ws-transport.ts), so the subscriptions are counted by id.
+        if (!s?.recheck) return start(s, id, payload);
         return check(ctx, s).then((open) => {
-          if (open) return tracked(start(s, id, payload));
-          s.operations.delete(id);
+          if (open) return start(s, id, payload);
           // Turned away on this later check (still open): the operation gets its answer, then the socket is
           // closed as at a connection_init (after graphql-ws has sent the answer, queued ahead of the close frame).
           if (connected.get(ctx) === s) setImmediate(() => socketOf(ctx).close(4403, 'Forbidden'));
@@ -316,7 +296,6 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       },
       onComplete(ctx, id) {
         const s = connected.get(ctx);
-        s?.operations.delete(id);
         if (s?.countedKey != null && s.subscriptions.delete(id)) subscriptions.remove(s.countedKey);
       },
       onClose(ctx) {

@@ -2,8 +2,9 @@
  * graphql-ws forgets an operation as soon as its client completes it, before the server has finished it
  * (its setup reading PostgreSQL, or its last result): a subscribe that reused the id at that moment ran
  * beside it, both answering under that id, and the first could no longer be ended. It streamed on after
- * the socket closed (its NATS listener held for good) and its key's subscription slot was never given back.
- * Such a reuse is a duplicate id (4409); an id the server has finished with can be used again.
+ * the socket closed (its NATS listener held for good) and its key's subscription slot was never given back;
+ * or the first's end was sent under the id and ended the second. The protocol lets a client reuse an id
+ * once it has completed its operation: the new subscribe now waits until the old operation has finished.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -32,16 +33,28 @@ async function connected(): Promise<{ s: RawSocket; job: string; key: string }> 
 }
 const watch = (id: string, job: string) => ({ id, type: 'subscribe', payload: { query: PROGRESS, variables: { id: job } } });
 
-it('subscribe, complete and subscribe again with the same id at once: closed 4409; nothing left listening, every slot given back', async () => {
+/** Sends a ping and waits for its pong: every message sent before it has been handled. */
+async function roundTrip(s: RawSocket, n: number): Promise<void> {
+  s.send({ type: 'ping', payload: { n } });
+  await s.next((m) => m.type === 'pong' && m.payload?.n === n);
+}
+const framesOf = (s: RawSocket, id: string) => s.messages.filter((m) => m.id === id).map((m) => m.type);
+
+it('subscribe, complete and subscribe again at once (the first still reading its job): one subscription, ended by one complete; nothing left', async () => {
   const listeners = t.app.hub.listenerCount;
   const { s, job, key } = await connected();
   s.send(watch('x', job)); // its setup reads the job from PostgreSQL meanwhile
   s.send({ id: 'x', type: 'complete' });
   s.send(watch('x', job));
-  // Before, both ran: two snapshots came under "x", and the socket stayed open.
-  const first = await Promise.race([s.closed.then((c) => c.code), s.next((m) => m.type === 'next').then(() => 'a next under "x"')]);
-  expect(first).toBe(4409);
-  await eventually(() => t.app.hub.listenerCount === listeners, 'the first subscription to stop listening');
+  await s.next((m) => m.id === 'x' && m.type === 'next');
+  await roundTrip(s, 1);
+  expect(framesOf(s, 'x')).toEqual(['next']); // before: two snapshots
+  expect(t.app.hub.listenerCount).toBe(listeners + 1);
+
+  s.send({ id: 'x', type: 'complete' });
+  await eventually(() => t.app.hub.listenerCount === listeners, 'the subscription to stop listening'); // before: one held for good
+  s.ws.close();
+  await s.closed;
 
   // The key holds MAX_SUBSCRIPTIONS_PER_KEY subscriptions again.
   const again = rawSocket(t.wsUrl);
@@ -54,18 +67,22 @@ it('subscribe, complete and subscribe again with the same id at once: closed 440
   await again.closed;
 });
 
-it('an id the server has finished with can be used again: one snapshot each time', async () => {
+it('complete and subscribe again at once on a live subscription: the new one gets its snapshot, no stray complete', async () => {
   const { s, job } = await connected();
   s.send(watch('x', job));
   await s.next((m) => m.type === 'next');
   s.send({ id: 'x', type: 'complete' });
-  s.send({ type: 'ping' });
-  await s.next((m) => m.type === 'pong'); // handled after the complete
   s.send(watch('x', job));
-  await eventually(() => s.messages.filter((m) => m.type === 'next').length === 2, 'the second snapshot');
-  s.send({ type: 'ping', payload: { n: 2 } });
-  await s.next((m) => m.type === 'pong' && m.payload?.n === 2);
-  expect(s.messages.filter((m) => m.id === 'x').map((m) => m.type)).toEqual(['next', 'next']);
+  await eventually(() => framesOf(s, 'x').length >= 2, 'the second snapshot');
+  await roundTrip(s, 1);
+  expect(framesOf(s, 'x')).toEqual(['next', 'next']); // before: ['next', 'complete']
   s.ws.close();
   await s.closed;
+});
+
+it('a subscribe with the id of a subscription still on is a duplicate: closed 4409', async () => {
+  const { s, job } = await connected();
+  s.send(watch('x', job));
+  s.send(watch('x', job));
+  expect((await s.closed).code).toBe(4409);
 });
