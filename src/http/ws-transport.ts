@@ -26,23 +26,20 @@ export interface SocketExtra {
 /** Message types only the server sends. */
 const SERVER_ONLY = new Set<string>([MessageType.Next, MessageType.Error, MessageType.ConnectionAck]);
 
-/** The `type` of a message's JSON, if it has one. */
-function typeOf(text: string): unknown {
+/** A message's `type` and `id`, as far as its JSON has them. */
+function fieldsOf(text: string): { type?: unknown; id?: unknown } {
   try {
-    return (JSON.parse(text) as { type?: unknown } | null)?.type;
+    const m: unknown = JSON.parse(text);
+    return typeof m === 'object' && m !== null ? (m as { type?: unknown; id?: unknown }) : {};
   } catch {
-    return undefined;
+    return {};
   }
 }
 
 /** A subscribe or complete message's type and operation id. */
 function operationOf(text: string): { type: string; id: string } | null {
-  try {
-    const m = JSON.parse(text) as { type?: unknown; id?: unknown } | null;
-    return (m?.type === MessageType.Subscribe || m?.type === MessageType.Complete) && typeof m.id === 'string' ? { type: m.type, id: m.id } : null;
-  } catch {
-    return null;
-  }
+  const { type, id } = fieldsOf(text);
+  return (type === MessageType.Subscribe || type === MessageType.Complete) && typeof id === 'string' ? { type, id } : null;
 }
 
 /**
@@ -106,7 +103,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
   wss.on('connection', (socket, request) => {
     socket.on('error', (err) => log.debug({ err }, 'WebSocket client error'));
     const failed = (text: string) => (err: unknown) => {
-      const type = typeOf(text);
+      const { type } = fieldsOf(text);
       if (typeof type === 'string' && SERVER_ONLY.has(type)) {
         log.debug({ type }, 'graphql-ws: a client sent a message only the server sends');
         socket.close(CloseCode.BadRequest, 'Invalid message received');
