@@ -80,6 +80,19 @@ it('complete and subscribe again at once on a live subscription: the new one get
   await s.closed;
 });
 
+it('a socket closed while a reused id waits: the waiting subscribe never starts, nothing left listening', async () => {
+  const listeners = t.app.hub.listenerCount;
+  for (let i = 0; i < 5; i++) {
+    const { s, job } = await connected();
+    s.send(watch('x', job));
+    s.send({ id: 'x', type: 'complete' });
+    s.send(watch('x', job)); // waits for the first, still reading its job
+    s.ws.terminate();
+  }
+  await new Promise((r) => setTimeout(r, 500)); // the first subscriptions' reads are done
+  await eventually(() => t.app.hub.listenerCount === listeners, 'every subscription to stop listening');
+});
+
 it('a subscribe with the id of a subscription still on is a duplicate: closed 4409', async () => {
   const { s, job } = await connected();
   s.send(watch('x', job));
