@@ -9,6 +9,7 @@
  * - An internal error while handling a message is logged (`log.error`), and the socket closed with 4500
  *   "Internal server error", never with the error's text.
  * - A socket's `error` (a frame too large, not UTF-8: ws closes the socket itself) is logged at debug level.
+ * - A close reason is cut to fit a close frame (`fitCloseReason`).
  * - One operation per id at a time (`operationOrder`): graphql-ws keeps one record per operation id and
  *   forgets an operation as soon as its client completes it, before the operation has finished here.
  */
@@ -21,6 +22,23 @@ import type { Logger } from '../log.js';
 export interface SocketExtra {
   socket: WebSocket;
   request: http.IncomingMessage;
+}
+
+/** Most bytes of a close frame's reason (RFC 6455: 125 bytes of payload, 2 of them the code). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * A close reason that fits a close frame: cut, ending in `…`, past 123 bytes. graphql-ws quotes the client's
+ * operation id in a 4409's reason, and ws throws on a longer one (the socket then closed as for an internal
+ * error, logged).
+ */
+function fitCloseReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  const chars = [...reason];
+  let bytes = Buffer.byteLength('…');
+  let n = 0;
+  while (n < chars.length && bytes + Buffer.byteLength(chars[n]!) <= MAX_CLOSE_REASON_BYTES) bytes += Buffer.byteLength(chars[n++]!);
+  return chars.slice(0, n).join('') + '…';
 }
 
 /** Message types only the server sends. */
@@ -121,7 +139,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(
             if (socket.readyState !== socket.OPEN) return resolve();
             socket.send(data, (err) => (err ? reject(err) : resolve()));
           }),
-        close: (code, reason) => socket.close(code, reason),
+        close: (code, reason) => socket.close(code, reason === undefined ? undefined : fitCloseReason(reason)),
         onMessage(cb) {
           const order = operationOrder(
             (text) => {
