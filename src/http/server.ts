@@ -146,8 +146,8 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
   });
 
   await listen(server, o.port, o.host);
-  // After the listen (in the same turn, so before any request): graphql-ws would log a failed listen as an
-  // internal error of its own.
+  // After the listen (in the same turn, so before any request): the WebSocketServer would be handed a failed
+  // listen's error, with nothing listening for it.
   const ws = startGraphqlWs({ server, schema: o.schema, deps: o.deps, hub: o.hub, dev: o.dev, log: o.log, security: sec, submitRate });
   keepServingOnErrors(server, o.log);
   const { port } = server.address() as AddressInfo;
@@ -187,9 +187,9 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
 
 /**
  * Once listening, an error of the server (an `accept` that fails: EMFILE, out of file descriptors) is logged
- * and the server goes on. `ws` hands the server's errors to its WebSocketServer, where graphql-ws closes every
- * socket (1011) on the first and nothing listens for the next, which ended the process: that hand-over is
- * taken off, and the error is ours alone.
+ * and the server goes on. `ws` hands the server's errors to its WebSocketServer, where nothing listens for
+ * them (graphql-ws' use/ws closed every socket on the first, see ws-transport.ts), which would end the
+ * process: that hand-over is taken off, and the error is ours alone.
  */
 function keepServingOnErrors(server: http.Server, log: Logger): void {
   for (const l of server.listeners('error')) server.off('error', l as (e: Error) => void);

@@ -7,6 +7,8 @@
  *   `maxRefusedSockets` such sockets (and ones over their key's connection limit) per process: past that, a
  *   socket is closed with 4403 at its connection_init, so clients without a key cannot hold sockets (and file
  *   descriptors) without end.
+ * - graphql-ws' protocol server runs on the `ws` server through ws-transport.ts (its own keep-alive off, a
+ *   client's malformed message a 4400 rather than an internal error).
  * - graphql-ws parses and validates by itself; here `onSubscribe` does it instead (src/graphql/
  *   checked-documents.ts: the token limit and the depth/cost/alias rules, valid documents kept by query
  *   text), then checks the per-key subscription count and submit rate.
@@ -29,7 +31,6 @@ import { setMaxListeners } from 'node:events';
 import type http from 'node:http';
 import { createSourceEventStream, GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { authorizationParam, unauthenticated, type Principal } from '../auth/authenticate.js';
 import { watchRevocations } from '../auth/revocation.js';
@@ -45,6 +46,7 @@ import type { UpdateHub } from '../progress/hub.js';
 import { KeyCounts } from './key-counts.js';
 import { pushResults } from './ws-push.js';
 import { dropSilentSockets, flushWrites, guardSends, sendFrame } from './ws-socket.js';
+import { serveGraphqlWs, type SocketExtra } from './ws-transport.js';
 import { headerOf, requestIdOf } from './request-id.js';
 import type { SecurityOptions } from './security.js';
 
@@ -91,11 +93,13 @@ interface Connection {
   countedKey: string | null;
   /** Aborted when the key is revoked: ends the socket's subscriptions. */
   revoked: AbortController;
+  /** Ids of its subscriptions counted on `countedKey`. */
   subscriptions: Set<string>;
   unwatch(): void;
 }
 
 const asGraphQLError = (e: PublicError) => new GraphQLError(e.message, { originalError: e });
+const socketOf = (ctx: Context): WebSocket => (ctx.extra as SocketExtra).socket;
 
 export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const { security: sec, log } = o;
@@ -241,13 +245,13 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const formatResult = (r: ExecutionResult, log: Logger): ExecutionResult =>
     r.errors ? ({ ...r, errors: format(r.errors, log) } as unknown as ExecutionResult) : r;
 
-  const ws = useServer(
+  const disposeServer = serveGraphqlWs(
     {
       connectionInitWaitTimeout: sec.ws.connectionInitTimeoutMs,
       // The source stream only: its events become frames in onOperation (pushResults).
       subscribe: (args) => createSourceEventStream(args) as ReturnType<typeof createSourceEventStream> & Promise<never>,
       async onConnect(ctx) {
-        const headers = (ctx.extra as { request: http.IncomingMessage }).request.headers;
+        const headers = (ctx.extra as SocketExtra).request.headers;
         const requestId = requestIdOf(headers['x-request-id']);
         const s: Connection = {
           traceparent: headerOf(headers.traceparent),
@@ -268,12 +272,13 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       },
       onSubscribe(ctx, id, payload) {
         const s = connected.get(ctx);
+        // One operation per id at a time (ws-transport.ts), so the subscriptions are counted by id.
         if (!s?.recheck) return start(s, id, payload);
         return check(ctx, s).then((open) => {
           if (open) return start(s, id, payload);
           // Turned away on this later check (still open): the operation gets its answer, then the socket is
           // closed as at a connection_init (after graphql-ws has sent the answer, queued ahead of the close frame).
-          if (connected.get(ctx) === s) setImmediate(() => (ctx.extra as { socket: WebSocket }).socket.close(4403, 'Forbidden'));
+          if (connected.get(ctx) === s) setImmediate(() => socketOf(ctx).close(4403, 'Forbidden'));
           return [asGraphQLError(s.refusal ?? unauthenticated())];
         });
       },
@@ -281,7 +286,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
         if (!(Symbol.asyncIterator in result)) return undefined;
         // Gone only if the socket closed while the operation started: graphql-ws then returns (ends) it unread.
         const signal = connected.get(ctx)?.revoked.signal ?? AbortSignal.abort();
-        const socket = (ctx.extra as { socket: WebSocket }).socket;
+        const socket = socketOf(ctx);
         return pushResults(result, {
           id,
           payloadOf: sharedPayloads(args as ExecutionArgs, (r) => formatResult(r, logOf(ctx))),
@@ -304,15 +309,9 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       onError: (ctx, _id, _payload, errors) => format(errors, logOf(ctx)),
     },
     wss,
+    log,
   );
-  // After graphql-ws' own handler: ws has already closed a socket that sent an oversized or non-UTF-8 frame
-  // (1009, 1007); graphql-ws would also print each such client error to stderr, which a hostile client
-  // could use to flood the logs. Log it at debug level instead.
-  wss.on('connection', (socket, request) => {
-    socket.removeAllListeners('error');
-    socket.on('error', (err) => log.debug({ err }, 'WebSocket client error'));
-    guardSends(socket, request.socket, sec.ws.maxBufferedBytes, log);
-  });
+  wss.on('connection', (socket, request) => guardSends(socket, request.socket, sec.ws.maxBufferedBytes, log));
 
   return {
     wss,
@@ -324,7 +323,7 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
       revocations.stop();
       stopFlushing();
       stopPings();
-      await ws.dispose();
+      await disposeServer();
     },
   };
 }
