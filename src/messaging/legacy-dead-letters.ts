@@ -9,7 +9,7 @@
 import type { MsgRequest, StoredMsg } from '@nats-io/jetstream';
 import type { JobRow } from '../db/schema.js';
 import type { Nats } from './connect.js';
-import { jobIdIn, jobMessageSchema, parseMessage } from './messages.js';
+import { jobMessageSchema, parseMessage } from './messages.js';
 import type { Names } from './names.js';
 
 /** How far the NATS server's clock may lag PostgreSQL's when telling the copies made since a job failed. */
@@ -38,7 +38,8 @@ export async function legacyCopyOf(d: { nats: Nats; names: Names }, job: Pick<Jo
   for (let seq = lo; ; ) {
     const m = await get({ next_by_subj: subject, seq });
     if (!m) return null;
-    if (jobIdIn(m.data) === job.id.toLowerCase() && parseMessage(jobMessageSchema, m.data)?.series === job.series) return m.seq;
+    const copied = parseMessage(jobMessageSchema, m.data);
+    if (copied?.id.toLowerCase() === job.id.toLowerCase() && copied.series === job.series) return m.seq;
     seq = m.seq + 1;
   }
 }
