@@ -4,11 +4,13 @@
  * Cutting the proxy then makes the API's watchers read what they missed.
  */
 import { expect } from 'vitest';
+import { deleteJobs } from '../../src/db/retention.js';
 import { markRunning, markSucceeded } from '../../src/db/transitions.js';
 import { createTestEnv, startTestApp, type TestApp } from './app.js';
 import { useFixture } from './fixture.js';
 import { gql } from './graphql.js';
 import { startTcpProxyFor } from './proxy.js';
+import { eventually } from './receivers.js';
 
 const PURGE = `mutation { purgeJobs(input: { olderThanSeconds: 0 }) { purged userErrors { code } } }`;
 
@@ -30,4 +32,49 @@ export async function endUnheardAndPurge(api: TestApp, id: string): Promise<void
   const run = (await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1 }))!;
   await markSucceeded(sql, { id, attempt: run.attempts, series: run.series, lastSeq: run.seq, result: null, progressMessage: null });
   expect((await gql(api.url, PURGE)).body.data.purgeJobs).toMatchObject({ purged: 1, userErrors: [] });
+}
+
+/**
+ * For a watch `after` a seq, whose first read of the job's history must come before the job's end (else it
+ * reads that end and prints it): `holdHistoryReads` takes job_events' lock in a transaction before the watch
+ * starts; `readWaiting()` waits until the watch's read of the history waits on that lock (it is listening and
+ * has read the job); `endUnheardAndDelete(id)` then runs the job to SUCCEEDED where the API does not hear it
+ * and deletes it (as a purge does) in that transaction, and commits. The held read then finds the job's history
+ * with nothing new, or the job gone: no update either way.
+ */
+export async function holdHistoryReads(api: TestApp): Promise<{ readWaiting(): Promise<void>; endUnheardAndDelete(id: string): Promise<void> }> {
+  const sql = api.app.deps.sql;
+  const t = await sql.reserve();
+  let holder: number;
+  try {
+    await t`begin`;
+    await t`lock table job_events in access exclusive mode`;
+    holder = (await t<{ holder: number }[]>`select pg_backend_pid() as holder`)[0]!.holder;
+  } catch (e) {
+    t.release();
+    throw e;
+  }
+  return {
+    async readWaiting() {
+      await eventually(
+        async () =>
+          (
+            await sql`select 1 from pg_stat_activity
+              where ${holder} = any(pg_blocking_pids(pid)) and query like '%from job_history where job_id = $1 and seq > $2%'`
+          ).length > 0,
+        10_000,
+        "the watch's read of the job's history to wait on the lock",
+      );
+    },
+    async endUnheardAndDelete(id) {
+      try {
+        const run = (await markRunning(t, { id, series: 1, leaseMs: 60_000, msgSeq: 1 }))!;
+        await markSucceeded(t, { id, attempt: run.attempts, series: run.series, lastSeq: run.seq, result: null, progressMessage: null });
+        expect(await deleteJobs(t, [id])).toHaveLength(1);
+        await t`commit`;
+      } finally {
+        t.release();
+      }
+    },
+  };
 }
