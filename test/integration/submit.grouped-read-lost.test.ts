@@ -43,7 +43,7 @@ it('a keyless submit grouped with a keyed one whose key read failed is answered 
   );
   // Both inserted by one statement (the keyless job committed), then the taken key's job read: cut before its answer.
   await eventually(
-    async () => ((await sql`select 1 from pg_stat_activity where query like ${KEY_READ}`).length ? true : undefined),
+    async () => ((await sql`select 1 from pg_stat_activity where datname = current_database() and query like ${KEY_READ}`).length ? true : undefined),
     15_000,
     'the read of the taken key',
   );
