@@ -96,8 +96,10 @@ describe('an API process on SIGTERM', () => {
     const client = wsClient(api.url.replace(/^http/, 'ws'));
     let closeCode = 0;
     client.on('closed', (e) => (closeCode = (e as { code: number }).code));
-    const watching = collect(client, PROGRESS, { id });
-    await new Promise((r) => setTimeout(r, 300));
+    let listening!: () => void;
+    const live = new Promise<void>((r) => (listening = r));
+    const watching = collect(client, PROGRESS, { id }, () => listening());
+    await live; // its snapshot came: the subscription is open when the signal comes
     const exit = await api.kill('SIGTERM');
     const { values } = await watching;
     expect(api.output()).not.toContain('second signal');
