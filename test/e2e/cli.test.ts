@@ -285,7 +285,7 @@ describe('longrun CLI', () => {
     child.stdout.on('data', (d) => (terminal += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     try {
-      for (let i = 0; i < 500 && !terminal.includes('RUNNING'); i++) await new Promise((r) => setTimeout(r, 20));
+      await eventually(() => terminal.includes('RUNNING'), 30_000, 'the watch to print RUNNING');
       await app.t.revokeKey(user.id); // the server ends the watch with UNAUTHENTICATED
       expect(await exited).toBe(3);
       expect(terminal).toMatch(/RUNNING[^\r\n]*\r?\nlongrun: UNAUTHENTICATED: the API key was revoked\r?\n$/);

@@ -39,11 +39,20 @@ const f = useFixture(async (later) => {
 
 /** The errors a `jobUpdates` of these types is refused with, for this key (none: it was accepted). */
 async function refusal(types: string[], key: string): Promise<unknown[]> {
+  const { hub } = f.next.app;
+  await eventually(() => hub.listenerCount === 0, 10_000, 'the earlier subscriptions to end');
   const client = wsClient(f.next.wsUrl, { authorization: bearer(key) });
   try {
     const it = client.iterate({ query: UPDATES, variables: { types } });
-    // Accepted: it waits for updates; refused: a result with the errors comes at once.
-    const first = await Promise.race([it.next(), new Promise<null>((r) => setTimeout(() => r(null), 1000))]);
+    // Refused: a result with the errors comes (however slowly); accepted: the server listens for updates.
+    const answer = it.next();
+    let answered = false;
+    answer.then(() => (answered = true), () => (answered = true));
+    const listening = (async () => {
+      while (!answered && hub.listenerCount === 0) await new Promise((r) => setTimeout(r, 20));
+      return null;
+    })();
+    const first = await Promise.race([answer, listening]);
     await it.return?.();
     return first?.done === false ? [...(first.value.errors ?? [])] : [];
   } finally {

@@ -48,8 +48,7 @@ async function awayWhileQuiet(updates: AsyncIterator<JobUpdate>, proxy: TcpProxy
   const release = proxy.hold();
   for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners; i++) await new Promise((r) => setTimeout(r, 20));
   const away = (await sdk.submitJob({ type: 'demo.sleep', payload: { ms: 100, steps: 1 } })).job!.id;
-  for (let i = 0; i < 250 && (await sdk.job(away))?.state !== 'SUCCEEDED'; i++) await new Promise((r) => setTimeout(r, 20));
-  const recorded = (await sdk.job(away))!.events.map((e) => e.seq);
+  const recorded = (await waitForJob(t.url, away, (j) => j.state === 'SUCCEEDED')).events.map((e: { seq: number }) => e.seq);
   release();
 
   const seen: JobUpdate[] = [];
@@ -298,8 +297,7 @@ describe('SDK', () => {
       ];
       const recorded = new Map<string, number[]>();
       for (const j of away) {
-        for (let i = 0; i < 250 && (await client.job(j.id))?.state !== 'SUCCEEDED'; i++) await new Promise((r) => setTimeout(r, 20));
-        recorded.set(j.id, (await client.job(j.id))!.events.map((e) => e.seq));
+        recorded.set(j.id, (await waitForJob(t.url, j.id, (x) => x.state === 'SUCCEEDED')).events.map((e: { seq: number }) => e.seq));
       }
       release();
 
@@ -355,8 +353,7 @@ describe('SDK', () => {
       const release = proxy.hold();
       for (let i = 0; i < 250 && t.app.hub.listenerCount !== listeners; i++) await new Promise((r) => setTimeout(r, 20));
       const away = (await client.submitJob({ type: 'demo.noop', payload: {} })).job!;
-      for (let i = 0; i < 250 && (await client.job(away.id))?.state !== 'SUCCEEDED'; i++) await new Promise((r) => setTimeout(r, 20));
-      const recorded = (await client.job(away.id))!.events.map((e) => e.seq);
+      const recorded = (await waitForJob(t.url, away.id, (j) => j.state === 'SUCCEEDED')).events.map((e: { seq: number }) => e.seq);
       release();
 
       await until(() => finished(away.id));

@@ -6,6 +6,11 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
+import { z } from 'zod';
+import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
+import { defineJobType } from '../../src/jobs/definition.js';
+import { defineHandler } from '../../workers/handler.js';
+import { BUILTIN_HANDLERS } from '../../workers/registry.js';
 import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
 import { collect, gql, PROGRESS, SUBMIT, wsClient } from '../support/graphql.js';
 import { startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
@@ -23,6 +28,16 @@ interface Seen {
   state: string;
 }
 
+/** Runs until the test opens the gate: the jobs cannot end before the API is cut off, however slow the machine. */
+const gated = defineJobType({ name: 'test.gated', description: 'runs until the test lets it end', payload: z.object({}) });
+let openGate!: () => void;
+const gate = new Promise<void>((r) => (openGate = r));
+const gatedHandler = defineHandler(gated, async () => {
+  await gate;
+  return null;
+});
+const types = [...BUILTIN_JOB_TYPES, gated];
+
 let env: TestEnv;
 let proxy: TcpProxy;
 /** API only, on NATS through the proxy. */
@@ -33,10 +48,11 @@ beforeAll(async () => {
   env = await createTestEnv();
   const nats = await startTcpProxyFor(env.natsUrl);
   proxy = nats.proxy;
-  workers = await startTestApp({ env, config: { WORKER_CONCURRENCY: '10' } });
-  api = await startTestApp({ env, handlers: null, config: { NATS_URL: nats.url } });
+  workers = await startTestApp({ env, types, handlers: [...BUILTIN_HANDLERS, gatedHandler], config: { WORKER_CONCURRENCY: '10' } });
+  api = await startTestApp({ env, types, handlers: null, config: { NATS_URL: nats.url } });
 });
 afterAll(async () => {
+  openGate();
   await api?.dispose();
   await workers?.dispose();
   await proxy?.close();
@@ -61,19 +77,20 @@ const states = (seen: Seen[], id: string) => seen.filter((u) => u.jobId === id).
 
 it('replays to every subscriber what NATS lost while the API was cut off', async () => {
   const client = wsClient(api.wsUrl);
-  const live = follow(client, { filter: { types: ['demo.sleep'] } });
-  const resumable = follow(client, { filter: { types: ['demo.sleep'] }, since: new Date().toISOString() });
+  const live = follow(client, { filter: { types: ['test.gated'] } });
+  const resumable = follow(client, { filter: { types: ['test.gated'] }, since: new Date().toISOString() });
   await eventually(() => api.app.hub.listenerCount === 2, 30_000, 'both subscriptions to listen');
 
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) {
-    const r = await gql(api.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 2000, steps: 1 } } });
+    const r = await gql(api.url, SUBMIT, { input: { type: 'test.gated', payload: {} } });
     ids.push(r.body.data.submitJob.job.id);
   }
   const watched = collect<Seen>(client, PROGRESS, { id: ids[0] });
   await eventually(() => ids.every((id) => states(live.seen, id).includes('RUNNING')), 30_000, 'every job RUNNING, seen live');
 
   const release = proxy.hold();
+  openGate();
   await eventually(
     async () => (await env.sql`select count(*)::int as n from jobs where id = any(${ids}) and state = 'SUCCEEDED'`)[0]!.n === 3,
     30_000,

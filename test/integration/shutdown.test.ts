@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
 import { collect, gql, PROGRESS, SUBMIT, waitForJob, wsClient } from '../support/graphql.js';
 import { spawnApi, spawnWorker } from '../support/processes.js';
+import { eventually } from '../support/receivers.js';
 
 const SLOW_TEST = 300_000;
 /** A long AckWait: a job that comes back quickly came back because it was nak'ed, not because AckWait ran out. */
@@ -62,7 +63,10 @@ describe('a worker process on SIGTERM', () => {
     const id = await submit({ type: 'demo.sleep', payload: { ms: 30_000, steps: 30 } });
     await waitForJob(t.url, id, (j) => j.state === 'RUNNING');
     w.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1500)); // past the window in which a repeat is the same signal
+    // The window in which a repeat is the same signal starts when the worker handles the first one (it logs
+    // that it is stopping), not when it is sent: a busy worker may handle it late.
+    await eventually(() => w.output().includes('stopping: no new jobs'), 30_000, 'the worker to handle the first signal');
+    await new Promise((r) => setTimeout(r, 1500)); // past that window
     const exit = await w.kill('SIGTERM');
     expect(exit.code).toBe(130);
     expect(w.output()).toContain('second signal');
@@ -92,8 +96,10 @@ describe('an API process on SIGTERM', () => {
     const client = wsClient(api.url.replace(/^http/, 'ws'));
     let closeCode = 0;
     client.on('closed', (e) => (closeCode = (e as { code: number }).code));
-    const watching = collect(client, PROGRESS, { id });
-    await new Promise((r) => setTimeout(r, 300));
+    let listening!: () => void;
+    const live = new Promise<void>((r) => (listening = r));
+    const watching = collect(client, PROGRESS, { id }, () => listening());
+    await live; // its snapshot came: the subscription is open when the signal comes
     const exit = await api.kill('SIGTERM');
     const { values } = await watching;
     expect(api.output()).not.toContain('second signal');

@@ -67,6 +67,16 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
   }
   throw new Error(`timed out waiting for: ${what}`);
 }
+/**
+ * Whether every job message the pool was sent is claimed and held, running or in its local queue: none is
+ * still being claimed (a claim lands a moment after its message; a snapshot taken meanwhile counts a job
+ * RUNNING in PostgreSQL that the pool does not hold yet). Unacked deliveries = the pool's jobs then.
+ */
+const allClaimed = async () => {
+  const { nats, names } = t.app.deps;
+  const { num_ack_pending } = await nats.jsm.consumers.info(names.jobsStream, names.workerConsumer(gateJob.name));
+  return num_ack_pending === pool!.running + pool!.queued;
+};
 
 it('holds claimed jobs beyond the running ones, runs at most C at once, and hands the waiting ones back on stop', async () => {
   // A backlog: quick jobs first, then jobs that hold their slot.
@@ -78,7 +88,7 @@ it('holds claimed jobs beyond the running ones, runs at most C at once, and hand
   // The slots fill with waiting jobs; others were claimed ahead while the quick ones turned over.
   const quickDone = async () => (await t.env.sql<{ n: number }[]>`select count(*)::int as n from jobs where state = 'SUCCEEDED'`)[0]!.n === QUICK;
   await until('C waiting jobs running and more claimed behind them', async () => running === C && pool!.queued > 0 && (await quickDone()));
-  await new Promise((r) => setTimeout(r, 300)); // slots no longer turn over: nothing more is claimed
+  await until('every job fetched claimed', allClaimed); // slots no longer turn over: nothing more is fetched
   const queuedCount = pool.queued;
   expect(maxRunning).toBe(C);
   const claimedAhead = (await rows(waiting)).filter((r) => r.state === 'RUNNING' && !started.has(r.id)).map((r) => r.id);
@@ -163,7 +173,7 @@ it('hands the waiting jobs of a type paused back at once, unstarted, while its r
   pool = await startWorkerPool(t.config, t.app.deps, [gateHandler]);
   const quickDone = async () => (await rows(quick)).every((r) => r.state === 'SUCCEEDED');
   await until('C waiting jobs running and more claimed behind them', async () => running === C && pool!.queued > 0 && (await quickDone()));
-  await new Promise((r) => setTimeout(r, 300));
+  await until('every job fetched claimed', allClaimed);
   const claimedAhead = (await rows(waiting)).filter((r) => r.state === 'RUNNING' && !started.has(r.id)).map((r) => r.id);
   expect(claimedAhead.length).toBe(pool.queued);
   expect(claimedAhead.length).toBeGreaterThan(0);
