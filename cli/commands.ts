@@ -232,7 +232,8 @@ export const commands: Record<CommandName, Command> = {
       runAt: a.runAt ?? null,
     });
     if (!job) return refused(o, userErrors);
-    o.out(a.json ? JSON.stringify(job) : `submitted ${jobLine(job)}`);
+    // A scheduled job says when it runs, as `reschedule` does (none for a runAt not in the future: it runs at once).
+    o.out(a.json ? JSON.stringify(job) : `submitted ${jobLine(job)}${job.runAt ? ` run at ${job.runAt}` : ''}`);
     // From seq 0: every recorded change since the submit, so nothing is missed while the watch connects.
     return a.watch ? watch(client, job.id, 0, o, a.json) : 0;
   },
