@@ -84,6 +84,16 @@ async function watch(client: LongrunClient, id: string, after: number | undefine
 }
 
 /**
+ * `jobs` / `dead-letters` `--after CURSOR`. An empty one (`--after "$NEXT"` with NEXT unset) is bad usage: the
+ * server reads it as no cursor, so it would print the first page again as if it were the next.
+ */
+function pageAfter(after: string | undefined): string | null {
+  if (after === undefined) return null;
+  if (!after.trim()) throw new UsageError('--after is empty: give the cursor a page ended with (next page: --after …), or leave --after out for the first page');
+  return after;
+}
+
+/**
  * Prints a page of jobs (`jobs`, `dead-letters`), a row each, then on stderr how many of how many there are
  * and the `--after` of the next page.
  */
@@ -222,7 +232,8 @@ export const commands: Record<CommandName, Command> = {
       runAt: a.runAt ?? null,
     });
     if (!job) return refused(o, userErrors);
-    o.out(a.json ? JSON.stringify(job) : `submitted ${jobLine(job)}`);
+    // A scheduled job says when it runs, as `reschedule` does (none for a runAt not in the future: it runs at once).
+    o.out(a.json ? JSON.stringify(job) : `submitted ${jobLine(job)}${job.runAt ? ` run at ${job.runAt}` : ''}`);
     // From seq 0: every recorded change since the submit, so nothing is missed while the watch connects.
     return a.watch ? watch(client, job.id, 0, o, a.json) : 0;
   },
@@ -271,7 +282,7 @@ export const commands: Record<CommandName, Command> = {
     const page = await client.jobs({
       filter: { states: a.states ?? null, types: a.types ?? null },
       first: a.first ?? 20,
-      after: a.after ?? null,
+      after: pageAfter(a.after),
     });
     return printPage(page, a, o, ['ID', 'TYPE', 'STATE', 'PROGRESS', 'ATTEMPTS', 'CREATED'], (j) => [
       j.id,
@@ -285,7 +296,7 @@ export const commands: Record<CommandName, Command> = {
 
   async 'dead-letters'(client, _positionals, a, o) {
     if ((a.types?.length ?? 0) > 1) throw new UsageError('dead-letters takes one --type at most');
-    const page = await client.deadLetters({ type: a.types?.[0] ?? null, first: a.first ?? 20, after: a.after ?? null });
+    const page = await client.deadLetters({ type: a.types?.[0] ?? null, first: a.first ?? 20, after: pageAfter(a.after) });
     return printPage(page, a, o, ['ID', 'TYPE', 'ATTEMPTS', 'FAILED', 'ERROR'], (j) => [
       j.id,
       j.type,

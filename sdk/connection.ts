@@ -124,7 +124,10 @@ export function connection(s: SubscriptionSettings): Connection {
 
   const socket = (): WsClient => {
     if (ws) return ws;
-    const c = createWsClient({
+    // The events of a client `close()` has let go of (its socket's close, answered or cut while a watch begun
+    // since has connected a new one) are not the current connection's: they change nothing here.
+    const current = () => ws === c;
+    const c: WsClient = createWsClient({
       url: s.wsUrl,
       webSocketImpl: quietWebSocket(s.connectTimeoutMs),
       lazy: true,
@@ -145,16 +148,18 @@ export function connection(s: SubscriptionSettings): Connection {
           webSocket.once('close', () => sockets.delete(webSocket));
         },
         connected: (_socket, payload) => {
+          if (!current()) return;
           acked = true;
           connections++;
           const serverTime = typeof payload?.serverTime === 'string' ? Date.parse(payload.serverTime) : NaN;
           if (Number.isFinite(serverTime)) clockOffset = serverTime - now();
         },
         ping: (received) => {
-          if (!received) pongDue = setTimeout(() => c.terminate(), s.keepAliveMs).unref();
+          if (current() && !received) pongDue = setTimeout(() => c.terminate(), s.keepAliveMs).unref();
         },
-        pong: (received) => received && clearTimeout(pongDue),
+        pong: (received) => current() && received && clearTimeout(pongDue),
         closed: (event) => {
+          if (!current()) return;
           acked = false;
           clearTimeout(pongDue);
           // After a normal closure it did not begin, graphql-ws (whatever its retry options) connects again at

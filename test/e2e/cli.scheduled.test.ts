@@ -18,20 +18,25 @@ function longrunIn(extraEnv: Record<string, string>, ...args: string[]): Promise
 }
 const runAtOf = async (id: string) => (await gql(app.t.url, 'query($id: ID!) { job(id: $id) { state runAt } }', { id })).body.data.job;
 
-it('submit --run-at schedules the job at that instant; show prints it; stats counts it', async () => {
+it('submit --run-at schedules the job at that instant and says when it runs (--json: its runAt); show prints it; stats counts it', async () => {
   const runAt = new Date(Date.now() + 3_600_000).toISOString();
   const r = await longrun('submit', 'demo.noop', '--run-at', runAt);
   expect(r.code).toBe(0);
-  expect(r.stdout).toMatch(/^submitted \S+ demo\.noop QUEUED\n$/);
   const id = r.stdout.split(' ')[1]!;
+  expect(r.stdout).toBe(`submitted ${id} demo.noop QUEUED run at ${runAt}\n`);
   expect(await runAtOf(id)).toEqual({ state: 'QUEUED', runAt });
+  const json = JSON.parse((await longrun('submit', 'demo.noop', '--delay', '1h', '--json')).stdout);
+  expect(json).toMatchObject({ type: 'demo.noop', state: 'QUEUED', runAt: (await runAtOf(json.id)).runAt });
+  expect(json.runAt).not.toBeNull();
+  // A job to run at once says nothing more.
+  expect((await longrun('submit', 'demo.noop')).stdout).toMatch(/^submitted \S+ demo\.noop QUEUED\n$/);
 
   const shown = await longrun('show', id);
   expect(shown.stdout.split('\n')).toContain(`run at\t${runAt}`);
   const stats = await longrun('stats');
   const noop = stats.stdout.split('\n').find((l) => l.startsWith('demo.noop\t'))!.split('\t');
   expect(noop).toHaveLength(10);
-  expect(noop[8]).toBe('1');
+  expect(noop[8]).toBe('2');
 });
 
 it('reads --run-at without an offset in local time, a date alone as its local midnight', async () => {

@@ -245,6 +245,16 @@ describe('longrun CLI', () => {
     }
   });
 
+  it('refuses an empty --after of jobs and dead-letters as bad usage (exit 2, nothing printed), instead of printing the first page as the next', async () => {
+    // `--after "$NEXT"` with NEXT unset: the server reads an empty cursor as none.
+    for (const args of [['jobs', '--after', ''], ['jobs', '--after', '  '], ['dead-letters', '--after', '']]) {
+      const r = await longrun(...args);
+      expect(r.stderr).toMatch(/^longrun: --after is empty: give the cursor a page ended with \(next page: --after …\), or leave --after out for the first page\n\nusage: longrun/);
+      expect(r.stdout).toBe('');
+      expect(r.code).toBe(2);
+    }
+  });
+
   it('watch --after the last update of a FAILED job still exits 1 with its error', async () => {
     await app.workers.start();
     const id = (await longrun('submit', 'demo.flaky', '--payload', '{"permanent": true}', '--max-attempts', '1', '--watch')).stdout.split(' ')[1]!;

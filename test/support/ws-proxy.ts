@@ -11,6 +11,11 @@ export interface WsProxy {
   url: string;
   /** Client connections accepted so far. */
   readonly accepted: number;
+  /**
+   * The close code of each client connection ended so far, in the order they ended: the client's, as it sent
+   * it in its close frame (1006: the connection cut with none).
+   */
+  readonly closeCodes: readonly number[];
   /** Closes every open client connection with `code`, and its connection to the app with 1000. */
   closeAll(code: number): void;
   /**
@@ -18,6 +23,11 @@ export interface WsProxy {
    * only once the returned function is called (what they send meanwhile is kept and passed on then).
    */
   hold(): () => void;
+  /**
+   * Stops reading the client connections open now, so their closing handshake waits unanswered (a slow
+   * server or network), until the returned function is called.
+   */
+  holdCloses(): () => void;
   close(): Promise<void>;
 }
 
@@ -25,6 +35,7 @@ export async function startWsProxy(target: string): Promise<WsProxy> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (protocols) => protocols.values().next().value ?? false });
   const open = new Map<WebSocket, () => WebSocket | undefined>();
   let accepted = 0;
+  const closeCodes: number[] = [];
   let held: (() => void)[] | null = null;
   server.on('connection', (client) => {
     accepted++;
@@ -35,7 +46,8 @@ export async function startWsProxy(target: string): Promise<WsProxy> {
       if (upstream?.readyState === WebSocket.OPEN) upstream.send(data, { binary });
       else queued.push([data, binary]);
     });
-    client.on('close', () => {
+    client.on('close', (code) => {
+      closeCodes.push(code);
       open.delete(client);
       upstream?.close(1000);
     });
@@ -58,6 +70,7 @@ export async function startWsProxy(target: string): Promise<WsProxy> {
     get accepted() {
       return accepted;
     },
+    closeCodes,
     closeAll(code) {
       for (const [client, upstream] of open) {
         client.close(code, 'closed by the proxy');
@@ -70,6 +83,11 @@ export async function startWsProxy(target: string): Promise<WsProxy> {
         held = null;
         waiting.forEach((connect) => connect());
       };
+    },
+    holdCloses() {
+      const paused = [...open.keys()];
+      paused.forEach((client) => client.pause());
+      return () => paused.forEach((client) => client.resume());
     },
     close() {
       for (const [client, upstream] of open) {
