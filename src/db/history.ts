@@ -1,11 +1,14 @@
 /**
- * Reads of many jobs' recorded history at once, for `jobProgress` subscriptions that resynchronise from
- * PostgreSQL (the API's NATS connection came back, or a subscriber's inbox overflowed): one statement for
- * all the reads that wait together (`groupCommit`), instead of one query per subscription, so that
- * thousands of subscriptions resyncing at once take one connection of the pool, not all of them.
+ * Reads of a job's recorded history for `jobProgress`: the job with the start of its history in one
+ * statement when a subscription opens (`getJobOpening`), and many jobs' history at once for subscriptions
+ * that resynchronise from PostgreSQL (the API's NATS connection came back, or a subscriber's inbox
+ * overflowed): one statement for all the reads that wait together (`groupCommit`), instead of one query per
+ * subscription, so that thousands of subscriptions resyncing at once take one connection of the pool, not
+ * all of them.
  */
 import type { Sql } from './client.js';
 import { groupCommit } from './group-commit.js';
+import { EVENT_COLUMNS, JOB_COLUMNS } from './jobs.js';
 import type { JobEventRow, JobRow } from './schema.js';
 
 /**
@@ -30,6 +33,34 @@ export interface HistoryAfter {
   job: Pick<JobRow, 'state' | 'seq'> | null;
   /** Whether more changes may follow `events` (the read stopped at its limit): read on after the last. */
   more: boolean;
+}
+
+/** What a `jobProgress` subscription starts from: its job, and the history rows it opens with. */
+export interface JobOpening {
+  job: JobRow;
+  /** In seq order: with an `after`, the first HISTORY_PAGE rows after it; without, the row at the job's seq (if recorded). */
+  events: JobEventRow[];
+}
+
+/**
+ * The job, and in the same statement (one round trip, one snapshot) the history rows after `after` (the
+ * first `limit`), or without `after` its history row at its seq: null when there is no such job.
+ * The rows come as one JSON array, so that the job's columns (its payload) are not repeated on each.
+ */
+export async function getJobOpening(sql: Sql, jobId: string, after: number | null, limit = HISTORY_PAGE): Promise<JobOpening | null> {
+  const [row] = await sql.unsafe<(JobRow & { events: (Omit<JobEventRow, 'at'> & { at: string })[] })[]>(
+    `select ${JOB_COLUMNS},
+       (select coalesce(json_agg(e order by e.seq), '[]') from (
+          select ${EVENT_COLUMNS} from job_history where job_id = jobs.id and seq > coalesce($2::int, jobs.seq - 1)
+          order by seq limit $3
+        ) e) as events
+     from jobs where id = $1`,
+    [jobId, after as never, (after === null ? 1 : limit) as never],
+  );
+  if (!row) return null;
+  const { events, ...job } = row;
+  // JSON carries `at` as text, to the microsecond; a Date keeps its milliseconds, as from a timestamptz column.
+  return { job, events: events.map((e) => ({ ...e, at: new Date(e.at) })) };
 }
 
 type Row = Omit<JobEventRow, 'seq'> & { seq: number | null; jobState: JobRow['state'] | null; jobSeq: number | null };

@@ -15,7 +15,7 @@
  * dead-letter-recorder.ts.
  */
 import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
-import { JetStreamApiError, type MsgRequest } from '@nats-io/jetstream';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
 import { markCancelled } from '../db/cancel.js';
 import { fenceAsRead, markFailed } from '../db/transitions.js';
@@ -29,6 +29,7 @@ import type { Nats } from './connect.js';
 import { encode, jobIdIn, jobMessageSchema, parseMessage } from './messages.js';
 import type { Names } from './names.js';
 import { legacyCopyOf } from './legacy-dead-letters.js';
+import { messagesOnSubject } from './subject-reads.js';
 
 export interface DeadLetterDeps {
   sql: Sql;
@@ -46,18 +47,14 @@ interface Copy {
 /**
  * The copies on job `job`'s own subject, oldest first: one, or a few once it was replayed and failed again
  * (an earlier series' copy goes with the replay, or when that series' message comes again). Read one by one
- * with `next_by_subj`, which nats-server 2.9.10 answers on STREAM.MSG.GET (verified; nats.js types it for
- * direct gets only, and the stream allows none).
+ * (subject-reads.ts).
  */
 async function copiesOf(d: Pick<DeadLetterDeps, 'nats' | 'names'>, job: Pick<JobRow, 'id' | 'type'>): Promise<Copy[]> {
-  const next_by_subj = d.names.deadLetterSubject(job.type, job.id);
   const found: Copy[] = [];
-  for (let seq = 0; ; ) {
-    const m = await d.nats.jsm.streams.getMessage(d.names.deadLetterStream, { next_by_subj, seq } as unknown as MsgRequest);
-    if (!m) return found;
+  for await (const m of messagesOnSubject(d.nats.jsm, d.names.deadLetterStream, d.names.deadLetterSubject(job.type, job.id))) {
     found.push({ seq: m.seq, series: parseMessage(jobMessageSchema, m.data)?.series ?? null });
-    seq = m.seq + 1;
   }
+  return found;
 }
 
 /**

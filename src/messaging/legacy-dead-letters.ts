@@ -6,11 +6,11 @@
  * here and recorded, instead of a second one being made on the job's own subject (counted twice, and the
  * older left in the stream with no job once the job is replayed or deleted).
  */
-import type { MsgRequest, StoredMsg } from '@nats-io/jetstream';
 import type { JobRow } from '../db/schema.js';
 import type { Nats } from './connect.js';
 import { jobMessageSchema, parseMessage } from './messages.js';
 import type { Names } from './names.js';
+import { messagesOnSubject, nextOnSubject } from './subject-reads.js';
 
 /** How far the NATS server's clock may lag PostgreSQL's when telling the copies made since a job failed. */
 const CLOCK_MARGIN_MS = 60_000;
@@ -23,23 +23,22 @@ const CLOCK_MARGIN_MS = 60_000;
  */
 export async function legacyCopyOf(d: { nats: Nats; names: Names }, job: Pick<JobRow, 'id' | 'type' | 'series' | 'state' | 'finishedAt'>): Promise<number | null> {
   if (job.state !== 'FAILED' || job.finishedAt === null) return null;
+  const { jsm } = d.nats;
+  const stream = d.names.deadLetterStream;
   const subject = d.names.legacyDeadLetterSubject(job.type);
-  const get = (req: object): Promise<StoredMsg | null> => d.nats.jsm.streams.getMessage(d.names.deadLetterStream, req as MsgRequest);
   const since = job.finishedAt.getTime() - CLOCK_MARGIN_MS;
-  const newest = await get({ last_by_subj: subject });
+  const newest = await jsm.streams.getMessage(stream, { last_by_subj: subject });
   if (!newest || newest.time.getTime() < since) return null;
-  let lo = (await d.nats.jsm.streams.info(d.names.deadLetterStream)).state.first_seq;
+  let lo = (await jsm.streams.info(stream)).state.first_seq;
   for (let hi = newest.seq; lo < hi; ) {
     const mid = Math.floor((lo + hi) / 2);
-    const m = await get({ next_by_subj: d.names.deadLetterPattern, seq: mid });
+    const m = await nextOnSubject(jsm, stream, d.names.deadLetterPattern, mid);
     if (m && m.time.getTime() >= since) hi = mid;
     else lo = mid + 1;
   }
-  for (let seq = lo; ; ) {
-    const m = await get({ next_by_subj: subject, seq });
-    if (!m) return null;
+  for await (const m of messagesOnSubject(jsm, stream, subject, lo)) {
     const copied = parseMessage(jobMessageSchema, m.data);
     if (copied?.id.toLowerCase() === job.id.toLowerCase() && copied.series === job.series) return m.seq;
-    seq = m.seq + 1;
   }
+  return null;
 }

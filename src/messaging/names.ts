@@ -24,8 +24,6 @@ export interface Names {
   legacyDeadLetterSubject(type: string): string;
   /** The dead-letter stream's subjects: every copy's, per-job and older per-type. */
   deadLetterPattern: string;
-  /** Wildcard for a job type's copies (the per-job subjects). */
-  deadLetterSubjects(type: string): string;
   /** The type token (`typeToken`) a dead-letter copy's subject names, per-job or older per-type; null for another subject. */
   deadLetterTypeToken(subject: string): string | null;
   /** Stream capturing JetStream's MAX_DELIVERIES and MSG_TERMINATED advisories for the jobs stream. */
@@ -70,7 +68,6 @@ export function names(prefix: string): Names {
     deadLetterSubject: (type, jobId) => `${prefix}dead.${typeToken(type)}.${jobId}`,
     legacyDeadLetterSubject: (type) => `${prefix}dead.${typeToken(type)}`,
     deadLetterPattern: `${prefix}dead.>`,
-    deadLetterSubjects: (type) => `${prefix}dead.${typeToken(type)}.*`,
     deadLetterTypeToken: (subject) => (subject.startsWith(`${prefix}dead.`) ? subject.slice(`${prefix}dead.`.length).split('.')[0]! : null),
     advisoryStream: `${prefix}JOB_ADVISORIES`,
     advisorySubjects: [

@@ -3,7 +3,8 @@
  * update in seq order, ending after a terminal state (not after the FAILED of an earlier attempt series that
  * `retryJob` replayed since: the history goes on to the job's current state). Listening starts before
  * PostgreSQL is read, and anything at or below the last seq yielded is dropped, so there is no gap and no
- * duplicate at the switch.
+ * duplicate at the switch. Opening reads PostgreSQL once: the job with its history row at its seq, or with
+ * the first page of its history after `after` (db/history.ts `getJobOpening`).
  * A subscriber that falls behind gets the latest progress report instead of every one (see UpdateInbox);
  * state changes are never skipped. One whose inbox overflowed, or told by the hub that NATS reconnected,
  * reads what it missed (and whether its job has ended) through the process' shared history reader, in one
@@ -13,9 +14,9 @@
  * socket's flow control paces the reads (src/http/ws-push.ts).
  */
 import type { Sql } from '../db/client.js';
-import { getEventsMany, HISTORY_PAGE, type HistoryAfter, type HistoryRead } from '../db/history.js';
+import { getEventsMany, getJobOpening, HISTORY_PAGE, type HistoryAfter, type HistoryRead, type JobOpening } from '../db/history.js';
 import { getEvents, getJob } from '../db/jobs.js';
-import type { JobRow } from '../db/schema.js';
+import type { JobEventRow, JobRow } from '../db/schema.js';
 import { ErrorCode, NotFoundError, PublicError } from '../errors.js';
 import { isUuid } from '../jobs/deps.js';
 import { isTerminal } from '../jobs/state.js';
@@ -83,17 +84,18 @@ export async function openJobProgress(
     },
   });
 
-  let job: JobRow | null;
+  let opening: JobOpening | null;
   try {
-    job = await getJob(deps.sql, jobId);
+    opening = await getJobOpening(deps.sql, jobId, after);
   } catch (e) {
     unlisten();
     throw e;
   }
-  if (!job || !canSee(job)) {
+  if (!opening || !canSee(opening.job)) {
     unlisten();
     throw new NotFoundError('job');
   }
+  const { job, events: opened } = opening;
   // No update of the job has a seq above these (a running attempt publishes from its reserved block): a
   // larger `after` names no update, and waiting for updates after it would skip the job's end.
   const highest = Math.max(job.seq, job.seqReserved);
@@ -111,11 +113,14 @@ export async function openJobProgress(
    */
   const endedBy = async (seq: number): Promise<boolean> => ended(await getJob(deps.sql, jobId), seq);
 
-  /** The first page of recorded changes after `seq`, read from PostgreSQL. */
-  const recordedAfter = async (seq: number): Promise<RecordedPage> => {
-    const events = await getEvents(deps.sql, jobId, seq, HISTORY_PAGE);
-    return { updates: events.map((e) => updateFromEvent(found.type, e)), more: events.length === HISTORY_PAGE };
-  };
+  /** A page of recorded changes as read (a full page may have more after it). */
+  const pageOf = (events: JobEventRow[]): RecordedPage => ({
+    updates: events.map((e) => updateFromEvent(found.type, e)),
+    more: events.length === HISTORY_PAGE,
+  });
+
+  /** The page of recorded changes after `seq` (the next one, once the subscriber has taken the last), read from PostgreSQL. */
+  const recordedAfter = async (seq: number): Promise<RecordedPage> => pageOf(await getEvents(deps.sql, jobId, seq, HISTORY_PAGE));
 
   /**
    * The same after a resync, with whether the job has ended by `seq` (from the same snapshot), through the
@@ -167,12 +172,12 @@ export async function openJobProgress(
     try {
       if (after !== null) {
         lastSeq = after;
-        if (yield* replayPages(await recordedAfter(after))) return;
+        if (yield* replayPages(pageOf(opened))) return;
         // A job with no recorded change after `after` still shows where it is.
         if (lastSeq === after && ended(found, after)) return;
       } else {
         // As its history row records it (the job row is missing the change's own message: 'replayed', …).
-        const [recorded] = await getEvents(deps.sql, jobId, found.seq - 1, 1);
+        const [recorded] = opened;
         const snapshot = recorded?.seq === found.seq ? updateFromEvent(found.type, recorded) : updateFromJob(found);
         yield snapshot;
         lastSeq = snapshot.seq;

@@ -78,7 +78,7 @@ async function tenant(owner: string) {
 
 const stateOf = async (id: string) => (await t.env.sql<{ state: string }[]>`select state from jobs where id = ${id}`)[0]?.state;
 const succeeded = (ids: string[]) => Promise.all(ids.map((id) => waitForJob(t.url, id, (j) => j.state === 'SUCCEEDED')));
-const copiesInStream = async (type: string) => (await probe.state(n.deadLetterStream, n.deadLetterSubjects(type))).messages;
+const copiesInStream = async (type: string) => (await probe.state(n.deadLetterStream, n.deadLetterSubject(type, '*'))).messages;
 
 describe('retryJobs', () => {
   it('replays the dead letters that match a filter, a page at a time, and they run again to SUCCEEDED', async () => {

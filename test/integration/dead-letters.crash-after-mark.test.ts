@@ -41,7 +41,7 @@ it('a dead letter the recorder marked FAILED just before it died is listed in de
   const [row] = await env.sql`select state from jobs where id = ${id}`;
   expect(row!.state).toBe('FAILED');
   expect((await probe.state(n.jobsStream)).messages).toBe(0);
-  expect((await probe.state(n.deadLetterStream, n.deadLetterSubjects('demo.sleep'))).messages).toBe(1);
+  expect((await probe.state(n.deadLetterStream, n.deadLetterSubject('demo.sleep', '*'))).messages).toBe(1);
 
   const api2 = await spawnApi({ ...env.env, ...FAST });
   try {
@@ -55,7 +55,7 @@ it('a dead letter the recorder marked FAILED just before it died is listed in de
       'the dead letter listed',
     ).catch(() => []);
     expect(listed).toEqual([{ id, state: 'FAILED', error: 'worker lost during the last attempt' }]);
-    expect((await probe.state(n.deadLetterStream, n.deadLetterSubjects('demo.sleep'))).messages).toBe(1);
+    expect((await probe.state(n.deadLetterStream, n.deadLetterSubject('demo.sleep', '*'))).messages).toBe(1);
   } finally {
     await api2.kill('SIGTERM');
   }

@@ -74,7 +74,7 @@ describe('retries', () => {
     await eventually(async () => (await dlNode()) !== undefined, 'the job is listed in deadLetters');
     const node = await dlNode();
     expect(node).toMatchObject({ state: 'FAILED', attempts: 3, error: 'flaky failure 3 of 99' });
-    const dlSubject = n.deadLetterSubjects('demo.flaky');
+    const dlSubject = n.deadLetterSubject('demo.flaky', '*');
     const inDlq = await probe.jsm.streams.getMessage(n.deadLetterStream, { last_by_subj: n.deadLetterSubject('demo.flaky', id) });
     expect(inDlq?.json<{ id: string }>().id).toBe(id);
     expect(inDlq?.header.get('Longrun-Error')).toBe('flaky failure 3 of 99');

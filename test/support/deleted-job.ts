@@ -37,13 +37,15 @@ export async function endUnheardAndPurge(api: TestApp, id: string): Promise<void
 /**
  * For a watch `after` a seq, whose first read of the job's history must come before the job's end (else it
  * reads that end and prints it): `holdHistoryReads` takes job_events' lock in a transaction before the watch
- * starts; `readWaiting()` waits until the watch's read of the history waits on that lock (it is listening and
- * has read the job); `endUnheardAndDelete(id)` then runs the job to SUCCEEDED where the API does not hear it
- * and deletes it (as a purge does) in that transaction, and commits. The held read then finds the job's history
- * with nothing new, or the job gone: no update either way.
+ * starts; `readWaiting()` waits until the watch's opening read (the job with its history after the seq, one
+ * statement: db/history.ts `getJobOpening`) waits on that lock (it is listening), then releases the lock and
+ * waits until that read is done; `endUnheardAndDelete(id)` then runs the job to SUCCEEDED where the API does
+ * not hear it and deletes it (as a purge does) in one transaction. The read found the job with nothing new:
+ * no update.
  */
 export async function holdHistoryReads(api: TestApp): Promise<{ readWaiting(): Promise<void>; endUnheardAndDelete(id: string): Promise<void> }> {
   const sql = api.app.deps.sql;
+  const opening = '%from job_history where job_id = jobs.id and seq >%';
   const t = await sql.reserve();
   let holder: number;
   try {
@@ -56,18 +58,24 @@ export async function holdHistoryReads(api: TestApp): Promise<{ readWaiting(): P
   }
   return {
     async readWaiting() {
-      await eventually(
-        async () =>
-          (
-            await sql`select 1 from pg_stat_activity
-              where ${holder} = any(pg_blocking_pids(pid)) and query like '%from job_history where job_id = $1 and seq > $2%'`
-          ).length > 0,
+      const [reader] = await eventually(
+        async () => {
+          const rows = await sql<{ pid: number }[]>`select pid from pg_stat_activity
+            where ${holder} = any(pg_blocking_pids(pid)) and query like ${opening}`;
+          return rows.length ? rows : undefined;
+        },
         10_000,
-        "the watch's read of the job's history to wait on the lock",
+        "the watch's opening read to wait on the lock",
+      ).finally(() => t`rollback`); // never left holding the lock (the file's other tests would wait on it)
+      await eventually(
+        async () => (await sql`select 1 from pg_stat_activity where pid = ${reader!.pid} and state = 'active' and query like ${opening}`).length === 0,
+        10_000,
+        "the watch's opening read to be done",
       );
     },
     async endUnheardAndDelete(id) {
       try {
+        await t`begin`;
         const run = (await markRunning(t, { id, series: 1, leaseMs: 60_000, msgSeq: 1 }))!;
         await markSucceeded(t, { id, attempt: run.attempts, series: run.series, lastSeq: run.seq, result: null, progressMessage: null });
         expect(await deleteJobs(t, [id])).toHaveLength(1);
