@@ -25,16 +25,33 @@ export interface ProgressWrite extends Fence {
 /**
  * A number as a `real` column stores it and PostgreSQL prints it back: rounded to float4 and written as the
  * shortest decimal that rounds to the same float4 (100 / 3 is 33.333332). A progress update published with
- * it carries the value its history row will answer.
+ * it carries the value its history row will answer. Of two such decimals equally near the float4 (22.6015625
+ * lies halfway between 22.601562 and 22.601563), PostgreSQL (Ryu) prints the one with the even last digit;
+ * `toPrecision` would take the larger.
  */
 export function asStoredReal(n: number): number {
   const f = Math.fround(n);
   if (!Number.isFinite(f) || f === 0) return f;
   for (let digits = 1; digits < 9; digits++) {
-    const shortest = Number(f.toPrecision(digits));
-    if (Math.fround(shortest) === f) return shortest;
+    const nearest = Number(f.toPrecision(digits));
+    if (Math.fround(nearest) !== f) continue;
+    const even = evenOfTie(f, digits);
+    return even !== null && Math.fround(even) === f ? even : nearest;
   }
   return Number(f.toPrecision(9));
+}
+
+/**
+ * When `f` lies exactly halfway between two decimals of `digits` significant digits and the lower one ends in
+ * an even digit: that one (the other is `toPrecision`'s). Otherwise null. A float4's exact decimal expansion
+ * is finite; `toExponential(100)` writes it out (up to 101 digits, enough for a tie within 9 digits).
+ */
+function evenOfTie(f: number, digits: number): number | null {
+  const [mantissa, exponent] = Math.abs(f).toExponential(100).split('e') as [string, string];
+  const all = mantissa.replace('.', '');
+  const kept = all.slice(0, digits);
+  if (!/^50*$/.test(all.slice(digits)) || Number(kept.at(-1)) % 2 !== 0) return null;
+  return Math.sign(f) * Number(`${kept[0]}.${kept.slice(1)}e${exponent}`);
 }
 
 /** What a progress write answers: a cancel was asked for; the seqs reserved for live progress, up to. */
