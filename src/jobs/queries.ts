@@ -69,6 +69,8 @@ export const encodeCursor = (list: CursorList, k: Keyset): string =>
 
 /** Decodes a cursor of `list`; BAD_USER_INPUT for anything that `encodeCursor(list, …)` did not make. */
 export function decodeCursor(list: CursorList, cursor: string): Keyset {
+  // Not read as "no cursor": a client that lost its cursor would otherwise start again at the first page.
+  if (cursor === '') throw new PublicError(ErrorCode.BAD_USER_INPUT, 'invalid cursor: empty (leave it out for the first page)');
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString());
@@ -165,8 +167,8 @@ export function checkYearOne(name: string, d: Date | null): void {
 export async function jobConnection(deps: JobDeps, viewer: Viewer, a: JobsArgs): Promise<Connection> {
   firstOrLast(a);
   const filter = listFilter(viewer, a.filter);
-  const after = a.after ? decodeCursor('jobs', a.after) : null;
-  const before = a.before ? decodeCursor('jobs', a.before) : null;
+  const after = a.after != null ? decodeCursor('jobs', a.after) : null;
+  const before = a.before != null ? decodeCursor('jobs', a.before) : null;
   const backwards = a.last != null;
   const size = backwards ? pageSize(a.last, DEFAULT_PAGE_SIZE, 'last') : pageSize(a.first);
   const window = { olderThan: after, newerThan: before, limit: size + 1 };
@@ -206,7 +208,7 @@ export async function deadLetterConnection(
   a: { first?: number | null; after?: string | null; type?: string | null },
 ): Promise<Connection> {
   const first = pageSize(a.first);
-  const after = a.after ? decodeCursor('deadLetters', a.after) : null;
+  const after = a.after != null ? decodeCursor('deadLetters', a.after) : null;
   if (a.type != null && !isStorableText(a.type)) return emptyConnection; // no job has such a type
   const which = { owner: viewer.admin ? null : viewer.owner, type: a.type ?? null };
   const [rows, before] = await Promise.all([

@@ -94,6 +94,13 @@ describe('jobs connection', () => {
     expect((await sdk.jobs({ first: 100 })).edges).toHaveLength(29);
   });
 
+  it('refuses an empty cursor (after or before, in jobs and deadLetters) instead of reading it as the first page', async () => {
+    const empty = { code: 'BAD_USER_INPUT', message: 'invalid cursor: empty (leave it out for the first page)' };
+    await expect(sdk.jobs({ after: '' })).rejects.toMatchObject(empty);
+    await expect(sdk.jobs({ last: 5, before: '' })).rejects.toMatchObject(empty);
+    await expect(sdk.deadLetters({ after: '' })).rejects.toMatchObject(empty);
+  });
+
   it('refuses a forged cursor whose date PostgreSQL has no such day for (Feb 30, year 0), in jobs and deadLetters, instead of an internal error', async () => {
     const id = expected[0]!;
     for (const at of ['2026-02-30T00:00:00.000000Z', '0000-01-01T00:00:00.000000Z', '2026-12-01T24:00:00.000000Z']) {
