@@ -2,7 +2,7 @@
  * How the CLI prints: aligned tables and a redrawn progress bar on a terminal; plain, one-record-per-line
  * text otherwise (pipes, files, CI), so `grep` and `awk` work on it.
  */
-import type { JobUpdate } from '../sdk/index.js';
+import type { JobUpdate, UserErrorFieldsFragment } from '../sdk/index.js';
 import { displayWidth, fitWidth, padEndWidth } from './display-width.js';
 
 export interface Output {
@@ -92,4 +92,10 @@ export function updatePrinter(o: Output): { update(u: JobUpdate): void; done(): 
     },
     done: () => void (lastState && process.stdout.write('\n')), // the bar's line, when one was drawn
   };
+}
+
+/** Prints refused input; exit 2. */
+export function refused(o: Output, errors: readonly UserErrorFieldsFragment[]): number {
+  for (const e of errors) o.err(`error ${e.code}${e.field ? ` ${e.field.join('.')}` : ''}: ${e.message}`);
+  return 2;
 }
