@@ -20,12 +20,12 @@ export interface TcpProxy {
    * that dropped the flow, a peer gone without a FIN); new connections pass.
    */
   freeze(): void;
-  /**
-   * From now on, what the target sends reaches the client `ms` later (a slow link back; 0: at once again, after
-   * what is on its way).
-   */
+  /** From now on, what the target sends reaches the client `ms` later (a slow link back; 0: at once again). */
   slow(ms: number): void;
-  /** The same the other way: what the client sends reaches the target `ms` later (a slow link out). */
+  /**
+   * From now on, what the client sends reaches the target `ms` later (a slow link out). Unlike `slow`, in order
+   * (as TCP delivers): after the delay shrinks, what comes waits behind what is on its way.
+   */
   slowUpstream(ms: number): void;
   close(): Promise<void>;
 }
@@ -57,12 +57,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     pairs.add(pair);
     // Not piped, so that either way can be slowed.
     const toUpstream = delayedWriter(upstream, () => slowUpstreamMs);
-    const toClient = delayedWriter(client, () => slowMs);
     client.on('data', (chunk: Buffer) => {
       if (pairs.has(pair)) toUpstream(chunk); // else frozen
     });
+    // Chunks delayed by one fixed amount keep their order; those after `slow(0)` overtake those on their way
+    // (the tests that slow this way count on the link being fast at once).
     upstream.on('data', (chunk: Buffer) => {
-      if (pairs.has(pair)) toClient(chunk);
+      if (!pairs.has(pair)) return; // frozen
+      if (slowMs > 0) setTimeout(() => client.write(chunk), slowMs);
+      else client.write(chunk);
     });
     client.on('close', () => (pairs.delete(pair), upstream.destroy()));
     upstream.on('close', () => client.destroy());
@@ -106,7 +109,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
 
 /**
  * Writes each chunk to `to` `delay()` ms after it came (the delay when it came), in order: a chunk never
- * overtakes one before it, even when the delay has shrunk meanwhile.
+ * overtakes one before it, even when the delay has shrunk meanwhile (an overtaking chunk could cut a protocol
+ * message in two: the server would close the connection, and the client's reconnect hide what a test shows).
  */
 function delayedWriter(to: net.Socket, delay: () => number): (chunk: Buffer) => void {
   const queue: { due: number; chunk: Buffer }[] = [];
