@@ -3,6 +3,11 @@
  * every GraphQL subscription that needs it (no JetStream consumer per subscriber). After NATS reconnects,
  * listeners are told to resynchronise from PostgreSQL, since updates published meanwhile were missed.
  *
+ * `listen` only queues a new pattern's SUB: the server may not have it yet, and an update published meanwhile
+ * is missed. `subscribed` waits until it has (one ping's round trip, shared by the patterns subscribed in one
+ * event-loop turn); a subscription reads PostgreSQL only after it, so an update published after that read
+ * comes live.
+ *
  * From when: the connection was last known to work (a message arrived, or a ping sent was answered: a
  * silent network loss is only noticed two unanswered pings later), minus `MISSED_UPDATES_MARGIN_MS`.
  */
@@ -25,6 +30,12 @@ export interface UpdateHub {
   /** Starts listening on a subject pattern; returns the unsubscribe function. */
   listen(pattern: string, listener: UpdateListener): () => void;
   /**
+   * Resolves once the NATS server has the subscriptions on `patterns` (those listened to): every update
+   * published from then on reaches their listeners. At once for patterns it had already. Also resolves when
+   * the connection is lost meanwhile (or closed): a reconnect tells the listeners to resync.
+   */
+  subscribed(patterns: readonly string[]): Promise<void>;
+  /**
    * Runs `fn` each time an update has been handed to all its listeners (the transport flushes the writes
    * that update caused); returns the function that stops it.
    */
@@ -36,10 +47,22 @@ export interface UpdateHub {
 }
 
 export function createUpdateHub(nc: NatsConnection): UpdateHub {
-  const topics = new Map<string, { sub: Subscription; listeners: Set<UpdateListener> }>();
+  /** `subscribed`: resolves once the server has answered a ping sent after the pattern's SUB. */
+  const topics = new Map<string, { sub: Subscription; listeners: Set<UpdateListener>; subscribed: Promise<void> }>();
   let listenerCount = 0;
   let closed = false;
   const dispatched = new Set<() => void>();
+
+  /**
+   * The round trip that the SUBs queued in this event-loop turn wait for: its ping goes after them all, and
+   * the server answers it after processing them (a fan-out opening thousands of patterns pays one).
+   */
+  let pendingFlush: Promise<void> | null = null;
+  const flushSoon = (): Promise<void> =>
+    (pendingFlush ??= new Promise<void>((r) => setImmediate(r)).then(() => {
+      pendingFlush = null;
+      return nc.flush().catch(() => {}); // lost or closed: a reconnect resyncs the listeners
+    }));
 
   /** When the connection was last known to deliver (ms). */
   let lastHeard = Date.now();
@@ -77,7 +100,7 @@ export function createUpdateHub(nc: NatsConnection): UpdateHub {
             for (const fn of dispatched) fn();
           },
         });
-        topic = { sub, listeners };
+        topic = { sub, listeners, subscribed: flushSoon() };
         topics.set(pattern, topic);
       }
       topic.listeners.add(listener);
@@ -94,6 +117,9 @@ export function createUpdateHub(nc: NatsConnection): UpdateHub {
           if (!closed) t.sub.unsubscribe();
         }
       };
+    },
+    async subscribed(patterns) {
+      await Promise.all(patterns.map((p) => topics.get(p)?.subscribed));
     },
     afterDispatch(fn) {
       dispatched.add(fn);

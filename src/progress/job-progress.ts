@@ -2,9 +2,10 @@
  * `jobProgress(id, after)`: the job's current state (or its recorded history after `after`), then each live
  * update in seq order, ending after a terminal state (not after the FAILED of an earlier attempt series that
  * `retryJob` replayed since: the history goes on to the job's current state). Listening starts before
- * PostgreSQL is read, and anything at or below the last seq yielded is dropped, so there is no gap and no
- * duplicate at the switch. Opening reads PostgreSQL once: the job with its history row at its seq, or with
- * the first page of its history after `after` (db/history.ts `getJobOpening`).
+ * PostgreSQL is read (the NATS server has the subscription by then: hub.ts `subscribed`), and anything at or
+ * below the last seq yielded is dropped, so there is no gap and no duplicate at the switch. Opening reads
+ * PostgreSQL once: the job with its history row at its seq, or with the first page of its history after
+ * `after` (db/history.ts `getJobOpening`).
  * A subscriber that falls behind gets the latest progress report instead of every one (see UpdateInbox);
  * state changes are never skipped. One whose inbox overflowed, or told by the hub that NATS reconnected,
  * reads what it missed (and whether its job has ended) through the process' shared history reader, in one
@@ -74,7 +75,8 @@ export async function openJobProgress(
   if (after !== null && after < 0) throw new PublicError(ErrorCode.BAD_USER_INPUT, `after: ${after} names no update of this job (seqs start at 1; 0 replays them all)`);
   const inbox = new UpdateInbox({ max: deps.maxBuffer ?? 1000, onFull: 'empty', latestProgress: true });
   let needResync = false;
-  const unlisten = deps.hub.listen(deps.names.jobUpdatesPattern(jobId), {
+  const pattern = deps.names.jobUpdatesPattern(jobId);
+  const unlisten = deps.hub.listen(pattern, {
     update(u) {
       if (!inbox.push(u)) needResync = true;
     },
@@ -86,6 +88,7 @@ export async function openJobProgress(
 
   let opening: JobOpening | null;
   try {
+    await deps.hub.subscribed([pattern]); // else an update published just after the read could be missed
     opening = await getJobOpening(deps.sql, jobId, after);
   } catch (e) {
     unlisten();

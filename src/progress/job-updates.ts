@@ -7,11 +7,12 @@
  * filter and the viewer (another owner's job is never sent), and deduplicated per job by seq.
  *
  * With `since`, the recorded history (`job_history`) of the viewer's matching jobs at or after `since` is sent
- * first, in `at` order, then the live updates. Listening starts before PostgreSQL is read, and the live
- * updates wait in the inbox meanwhile; the per-job seq dedupe drops those the replay already sent, so there is
- * no gap and no duplicate at the switch. `>=`, not `>`: several changes share a millisecond (a `submitJobs`
- * batch shares one `now()`), and `at` is sent to the millisecond (PostgreSQL keeps microseconds; the Date
- * truncates), so the changes at exactly `since` come again and the client drops those it saw by (jobId, seq).
+ * first, in `at` order, then the live updates. Listening starts before PostgreSQL is read (the NATS server
+ * has the subscriptions by then: hub.ts `subscribed`), and the live updates wait in the inbox meanwhile; the
+ * per-job seq dedupe drops those the replay already sent, so there is no gap and no duplicate at the switch.
+ * `>=`, not `>`: several changes share a millisecond (a `submitJobs` batch shares one `now()`), and `at` is
+ * sent to the millisecond (PostgreSQL keeps microseconds; the Date truncates), so the changes at exactly
+ * `since` come again and the client drops those it saw by (jobId, seq).
  * With `lastSeenAt` instead (a resume: the latest `at` the client saw), the replay starts RESUME_OVERLAP_MS
  * before it, as a change that committed after the one the client saw can carry an earlier `at`; the client
  * drops what it saw of those by (jobId, seq), and only the changes at or after `lastSeenAt` count towards
@@ -224,11 +225,13 @@ export async function openJobUpdates(
       return [];
     });
   };
-  const unlisteners = updatePatterns(deps.names, filter).map((p) => deps.hub.listen(p, listener));
+  const patterns = updatePatterns(deps.names, filter);
+  const unlisteners = patterns.map((p) => deps.hub.listen(p, listener));
   const unlisten = () => unlisteners.forEach((u) => u());
   let replay: JobUpdateMessage[] = [];
   if (range) {
     try {
+      await deps.hub.subscribed(patterns); // else an update published just after the read could be missed
       replay = await recordedSince(deps, filter, owner, range); // live updates wait in the inbox meanwhile
     } catch (e) {
       unlisten();

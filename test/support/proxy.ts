@@ -1,4 +1,4 @@
-/** A TCP proxy in front of a test app, to cut every connection at will (network loss). */
+/** A TCP proxy in front of a test app, to cut every connection at will (network loss), or slow it. */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -22,6 +22,11 @@ export interface TcpProxy {
   freeze(): void;
   /** From now on, what the target sends reaches the client `ms` later (a slow link back; 0: at once again). */
   slow(ms: number): void;
+  /**
+   * From now on, what the client sends reaches the target `ms` later (a slow link out). Unlike `slow`, in order
+   * (as TCP delivers): after the delay shrinks, what comes waits behind what is on its way.
+   */
+  slowUpstream(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +36,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let accepted = 0;
   let held = false;
   let slowMs = 0;
+  let slowUpstreamMs = 0;
   let refusal: Buffer | null = null;
   const server = net.createServer((client) => {
     if (held) return void client.destroy();
@@ -49,8 +55,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
-    client.pipe(upstream);
-    // Not piped, so that it can be slowed: chunks delayed by one fixed amount keep their order.
+    // Not piped, so that either way can be slowed.
+    const toUpstream = delayedWriter(upstream, () => slowUpstreamMs);
+    client.on('data', (chunk: Buffer) => {
+      if (pairs.has(pair)) toUpstream(chunk); // else frozen
+    });
+    // Chunks delayed by one fixed amount keep their order; those after `slow(0)` overtake those on their way
+    // (the tests that slow this way count on the link being fast at once).
     upstream.on('data', (chunk: Buffer) => {
       if (!pairs.has(pair)) return; // frozen
       if (slowMs > 0) setTimeout(() => client.write(chunk), slowMs);
@@ -78,7 +89,6 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     freeze() {
       for (const [client, upstream] of pairs) {
-        client.unpipe(upstream);
         client.pause();
         upstream.pause();
       }
@@ -87,10 +97,34 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     slow(ms) {
       slowMs = ms;
     },
+    slowUpstream(ms) {
+      slowUpstreamMs = ms;
+    },
     close: () => {
       open.forEach((s) => s.destroy());
       return new Promise((r) => server.close(() => r()));
     },
+  };
+}
+
+/**
+ * Writes each chunk to `to` `delay()` ms after it came (the delay when it came), in order: a chunk never
+ * overtakes one before it, even when the delay has shrunk meanwhile (an overtaking chunk could cut a protocol
+ * message in two: the server would close the connection, and the client's reconnect hide what a test shows).
+ */
+function delayedWriter(to: net.Socket, delay: () => number): (chunk: Buffer) => void {
+  const queue: { due: number; chunk: Buffer }[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  const drain = () => {
+    timer = null;
+    while (queue.length && queue[0]!.due <= Date.now()) to.write(queue.shift()!.chunk);
+    if (queue.length) timer = setTimeout(drain, queue[0]!.due - Date.now());
+  };
+  return (chunk) => {
+    const ms = delay();
+    if (ms <= 0 && !queue.length) return void to.write(chunk);
+    queue.push({ due: Date.now() + ms, chunk });
+    if (!timer) drain();
   };
 }
 
