@@ -149,6 +149,8 @@ it('scheduled, rescheduled to now: runs at once, its entry published, runAt null
     ['RUNNING', null],
     ['SUCCEEDED', null],
   ]);
+  // The relay marks its entry published once JetStream has acked the message: that can be after the job ran.
+  await eventually(async () => (await entriesOf(id))[0]?.published === true, 'its entry published');
   expect(await entriesOf(id)).toMatchObject([{ msgId: id, notBefore: null, published: true }]);
 }, 60_000);
 

@@ -96,6 +96,8 @@ it('survives an API restart while it waits: the new process publishes it when du
   const done = await until(id, (j) => j.state === 'SUCCEEDED');
   expect(Date.parse(done.startedAt)).toBeGreaterThanOrEqual(Date.parse(runAt));
   expect(done.attempts).toBe(1);
+  // The relay marks its entry published once JetStream has acked the message: that can be after the job ran.
+  await eventually(async () => (await entriesOf(id))[0]?.published === true, 'its entry published');
   expect(await entriesOf(id)).toEqual([{ published: true, seq: expect.any(Number) }]);
 }, 60_000);
 
