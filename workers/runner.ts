@@ -6,7 +6,7 @@
  * here).
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import type { Sql } from '../src/db/client.js';
 import { getJob } from '../src/db/jobs.js';
 import { markSucceededMany, type Success } from '../src/db/transitions.js';
@@ -20,7 +20,7 @@ import type { Nats } from '../src/messaging/connect.js';
 import type { DeadLetterDeps } from '../src/messaging/dead-letters.js';
 import { jobMessageSchema, parseMessage } from '../src/messaging/messages.js';
 import type { Names } from '../src/messaging/names.js';
-import { handBack, PULL_EXPIRES_MS, pullMessages, untilPullEnd, type Pull } from '../src/messaging/streams.js';
+import { handBack, PULL_EXPIRES_MS, pullMessages, untilPullEnd, type Pull } from '../src/messaging/pull.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler } from './handler.js';
 import { Attempt, type AttemptDeps } from './attempt.js';
@@ -226,7 +226,6 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   }
 
   async function pull(bound: BoundHandler): Promise<void> {
-    let consumer: Consumer | null = null;
     const loop: Loop = { bound, slots: new Slots(o.concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null, pull: null };
     pulls.push(loop);
     const maxAhead = o.claimAhead * o.concurrency;
@@ -246,9 +245,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       }
       try {
         // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
-        // Inside the retry: a JetStream API request that fails (NATS restarting as the worker starts) is retried.
-        consumer ??= await nats.js.consumers.get(names.jobsStream, names.workerConsumer(bound.type.name));
-        loop.pull = await pullMessages(consumer, free);
+        loop.pull = pullMessages(nats.nc, names.jobsStream, names.workerConsumer(bound.type.name), free);
         for await (const m of loop.pull.messages) {
           loop.inUse++;
           handling++;

@@ -3,7 +3,7 @@
  * MSG_TERMINATED) advisories from their durable stream, and sweeps for jobs whose worker died on the last
  * attempt and for stale copies to remove. What it does with each job is in dead-letters.ts.
  */
-import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import { getJob } from '../db/jobs.js';
 import { findAbandonedJobs, findJobByMsgSeq, leaseLeftMs } from '../db/dead-letters.js';
 import { requeueMessage } from '../db/stale-jobs.js';
@@ -14,7 +14,7 @@ import { repeatAfterEach } from '../repeat.js';
 import { copyToDeadLetters, deadLetterJob, removeEarlierSeriesCopies, removeStaleCopies, type DeadLetterDeps } from './dead-letters.js';
 import { HELD_LOOK_AGAIN_MS, heldByWorkers, PAST_LEASE_MS } from './held.js';
 import { advisorySchema, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
-import { handBack, pullMessages } from './streams.js';
+import { handBack, pullMessages } from './pull.js';
 
 /**
  * Handles one advisory; throws to have it redelivered. Answers a delay instead when the job is not to be
@@ -162,14 +162,15 @@ export async function startDeadLetterRecorder(
   o: { ackWaitMs: number; sweepIntervalMs: number },
 ): Promise<DeadLetterRecorder> {
   let stopped = false;
-  const consumer: Consumer = await d.nats.js.consumers.get(d.names.advisoryStream, d.names.advisoryConsumer);
+  // There at the start (ensureStreams made it), or the start fails.
+  await d.nats.jsm.consumers.info(d.names.advisoryStream, d.names.advisoryConsumer);
 
   const loop = (async () => {
     while (!stopped) {
       try {
         // Not closed by a stop, which would leave what the server is sending it that moment unacked until the
         // 30 s AckWait: it ends by itself (PULL_EXPIRES_MS), and what it brings after the stop is handed back.
-        const pull = await pullMessages(consumer, 20);
+        const pull = pullMessages(d.nats.nc, d.names.advisoryStream, d.names.advisoryConsumer, 20);
         for await (const m of pull.messages) {
           if (stopped) {
             handBack(m, pull); // for another process's recorder

@@ -10,11 +10,8 @@ import {
   JetStreamApiError,
   RetentionPolicy,
   StorageType,
-  type Consumer,
   type ConsumerConfig,
-  type ConsumerMessages,
   type JetStreamManager,
-  type JsMsg,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
@@ -76,85 +73,6 @@ export function streamConfigs(n: Names, s: StreamSettings): (Partial<StreamConfi
  * million jobs actually waiting.
  */
 export const MAX_WAITING_RETRIES = 1_000_000;
-
-/**
- * How long one pull request (`fetch`) of a worker, the notifier or the dead-letter recorder waits on the
- * server for messages. A stopping process does not close the pull it has out: the server cannot be asked to
- * withdraw a pull request, and messages it is sending that moment would reach no one, unacked until the
- * AckWait ran out (verified on 2.9.10: dozens of a burst). It lets the pull end by itself, within this long,
- * handing back what it brings for once it has ended (`handBack`); short, so a stop is not held up long. An idle worker pulls again this
- * often per job type.
- */
-export const PULL_EXPIRES_MS = 1000;
-
-/** How much later than its sender reckons a pull request may end on the server (which counts from receipt). */
-const PULL_END_MARGIN_MS = 200;
-
-/** When a pull request sent now has ended on the server, at the latest. */
-const pullEndsAt = (): number => Date.now() + PULL_EXPIRES_MS + PULL_END_MARGIN_MS;
-
-/**
- * How long a message handed back stays out of reach of `pull` (the process's last): until that pull has
- * surely ended on the server (`Pull.pullEnd`); 0 once it has, or with no pull yet. A stopping or paused process leaves its pull out until it ends by
- * itself, and a message nak'ed for immediate redelivery came straight back into that pull, over and over up
- * to its size, each delivery counted against the consumer's max-deliver (10 deliveries of one job in one
- * worker's stop).
- */
-export const untilPullEnd = (pull: Pull | null): number => (pull ? Math.max(0, pull.pullEnd - Date.now()) : 0);
-
-/** Hands a message back (nak) to be redelivered once `pull` has ended (`untilPullEnd`). */
-export function handBack(m: JsMsg, pull: Pull | null): void {
-  m.nak(untilPullEnd(pull));
-}
-
-/** One pull request: its messages as they come, and when it has surely ended on the server. */
-export interface Pull {
-  messages: ConsumerMessages;
-  /**
-   * When the pull has ended on the server at the latest (`pullEndsAt`): reckoned from the fetch call at first,
-   * and from when nats.js wrote the request once it has (later if the event loop was busy in between).
-   */
-  pullEnd: number;
-}
-
-/**
- * Sends a pull request for up to `max` messages, which the server ends within PULL_EXPIRES_MS. Its messages
- * end here once the server has surely ended it (`pullEnd`). On 2.9.10 a pull that expired while messages were
- * still coming for it now and then got no 408 (Request Timeout) status: the server delivered nothing more to
- * it, and nats.js waited for two missed heartbeats (a second) and then failed the fetch, while the consumer had
- * no pull out and its messages waited (the bench's pickup at 200 jobs/s, about one run in eight: every job of
- * the run started up to 2 s late, the loop's pause after a failed pull included).
- *
- * nats.js writes the request only when the messages are first iterated, and says so ("next" status, seen
- * here after its write). Timed from the fetch call instead, a handler that kept the event loop busy before
- * the request was written would have the pull stopped before the server even had it, and what it then sent
- * would be dropped, back only after the AckWait. For the same reason the stop runs from setImmediate, after
- * the event loop has read its sockets: a message sent before the end, unread because the loop was busy,
- * still reaches the pull.
- */
-export async function pullMessages(consumer: Consumer, max: number): Promise<Pull> {
-  const messages = await consumer.fetch({ max_messages: max, expires: PULL_EXPIRES_MS });
-  const pull: Pull = { messages, pullEnd: pullEndsAt() };
-  let ended = false;
-  let lapse: NodeJS.Timeout | undefined;
-  const end = () => {
-    ended = true;
-    clearTimeout(lapse);
-  };
-  void messages.closed().then(end, end);
-  void requestWritten(messages).then((written) => {
-    if (!written || ended) return;
-    pull.pullEnd = Math.max(pull.pullEnd, pullEndsAt());
-    lapse = setTimeout(() => setImmediate(() => messages.stop()), pull.pullEnd - Date.now());
-  });
-  return pull;
-}
-
-/** Resolves once nats.js has written this fetch's pull request (true), or the fetch ended first (false). */
-async function requestWritten(messages: ConsumerMessages): Promise<boolean> {
-  for await (const s of messages.status()) if (s.type === 'next') return true;
-  return false;
-}
 
 export function workerConsumerConfig(n: Names, t: JobType, s: StreamSettings): Partial<ConsumerConfig> {
   return {

@@ -25,7 +25,7 @@ import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
 import { notificationMessageSchema, parseMessage, type NotificationMessage } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
-import { handBack, PULL_EXPIRES_MS, pullMessages, type Pull } from '../messaging/streams.js';
+import { handBack, PULL_EXPIRES_MS, pullMessages, type Pull } from '../messaging/pull.js';
 import { notificationDeliveries } from '../observability/metrics.js';
 import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/tracing.js';
 import type { Mailer } from './email.js';
@@ -96,7 +96,8 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).s
 
 export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
   const { sql, log } = o;
-  const consumer = await o.nats.js.consumers.get(o.names.notificationsStream, o.names.notifierConsumer);
+  // There at the start (ensureStreams made it), or the start fails.
+  await o.nats.jsm.consumers.info(o.names.notificationsStream, o.names.notifierConsumer);
   let stopped = false;
   /** Sends and the PostgreSQL writes of turns not taken, at most `concurrency` at once (the loop waits). */
   const inFlight = new Set<Promise<void>>();
@@ -257,7 +258,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
         if (stopped) break; // no new messages once stopping
         // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
-        pull = await pullMessages(consumer, o.concurrency - inFlight.size);
+        pull = pullMessages(o.nats.nc, o.names.notificationsStream, o.names.notifierConsumer, o.concurrency - inFlight.size);
         for await (const m of pull.messages) {
           if (stopped) {
             handBack(m, pull);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAUSES_READ_INTERVAL_MS } from '../../src/jobs/pauses.js';
-import { PULL_EXPIRES_MS } from '../../src/messaging/streams.js';
+import { PULL_EXPIRES_MS } from '../../src/messaging/pull.js';
 import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
 import { runCli } from '../support/cli.js';
 import { bearer, gql, SUBMIT, waitForJob } from '../support/graphql.js';

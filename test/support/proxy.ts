@@ -27,6 +27,11 @@ export interface TcpProxy {
    * (as TCP delivers): after the delay shrinks, what comes waits behind what is on its way.
    */
   slowUpstream(ms: number): void;
+  /**
+   * From now on, both ways reach the other end `ms` later, in order (a long or congested link: a round trip of
+   * 2 × `ms`). For a link that is fast at once again, use `slow` instead.
+   */
+  lag(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -37,6 +42,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let held = false;
   let slowMs = 0;
   let slowUpstreamMs = 0;
+  let lagMs = 0;
   let refusal: Buffer | null = null;
   const server = net.createServer((client) => {
     if (held) return void client.destroy();
@@ -56,7 +62,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
     // Not piped, so that either way can be slowed.
-    const toUpstream = delayedWriter(upstream, () => slowUpstreamMs);
+    const toUpstream = delayedWriter(upstream, () => slowUpstreamMs + lagMs);
+    const toClient = delayedWriter(client, () => lagMs);
     client.on('data', (chunk: Buffer) => {
       if (pairs.has(pair)) toUpstream(chunk); // else frozen
     });
@@ -65,7 +72,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     upstream.on('data', (chunk: Buffer) => {
       if (!pairs.has(pair)) return; // frozen
       if (slowMs > 0) setTimeout(() => client.write(chunk), slowMs);
-      else client.write(chunk);
+      else toClient(chunk);
     });
     client.on('close', () => (pairs.delete(pair), upstream.destroy()));
     upstream.on('close', () => client.destroy());
@@ -99,6 +106,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     slowUpstream(ms) {
       slowUpstreamMs = ms;
+    },
+    lag(ms) {
+      lagMs = ms;
     },
     close: () => {
       open.forEach((s) => s.destroy());
