@@ -106,7 +106,6 @@ export async function openJobProgress(
     unlisten();
     throw new PublicError(ErrorCode.BAD_USER_INPUT, `after: ${after} is past every update of this job (its seq is at most ${highest})`);
   }
-  const found = job;
   const readHistory = deps.readHistory ?? (async (r: HistoryRead) => (await getEventsMany(deps.sql, [r]))[0]!);
 
   /**
@@ -118,7 +117,7 @@ export async function openJobProgress(
 
   /** A page of recorded changes as read (a full page may have more after it). */
   const pageOf = (events: JobEventRow[]): RecordedPage => ({
-    updates: events.map((e) => updateFromEvent(found.type, e)),
+    updates: events.map((e) => updateFromEvent(job.type, e)),
     more: events.length === HISTORY_PAGE,
   });
 
@@ -130,8 +129,8 @@ export async function openJobProgress(
    * process' shared reader: the subscriptions resyncing together share its statements.
    */
   const resyncAfter = async (seq: number): Promise<RecordedPage & { ended: boolean }> => {
-    const r = await readHistory({ jobId: found.id, afterSeq: seq });
-    return { updates: r.events.map((e) => updateFromEvent(found.type, e)), more: r.more, ended: ended(r.job, seq) };
+    const r = await readHistory({ jobId: job.id, afterSeq: seq });
+    return { updates: r.events.map((e) => updateFromEvent(job.type, e)), more: r.more, ended: ended(r.job, seq) };
   };
 
   /** The last seq yielded (or delivered directly). */
@@ -177,11 +176,11 @@ export async function openJobProgress(
         lastSeq = after;
         if (yield* replayPages(pageOf(opened))) return;
         // A job with no recorded change after `after` still shows where it is.
-        if (lastSeq === after && ended(found, after)) return;
+        if (lastSeq === after && ended(job, after)) return;
       } else {
         // As its history row records it (the job row is missing the change's own message: 'replayed', …).
         const [recorded] = opened;
-        const snapshot = recorded?.seq === found.seq ? updateFromEvent(found.type, recorded) : updateFromJob(found);
+        const snapshot = recorded?.seq === job.seq ? updateFromEvent(job.type, recorded) : updateFromJob(job);
         yield snapshot;
         lastSeq = snapshot.seq;
         if (isTerminal(snapshot.state)) return;

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect, it } from 'vitest';
-import { endUnheardAndPurge, holdHistoryReads, useApiWithNatsProxy } from '../support/deleted-job.js';
+import { awaitOpeningRead, endUnheardAndPurge, useApiWithNatsProxy } from '../support/deleted-job.js';
 import { gql, JOB, SUBMIT } from '../support/graphql.js';
 import { eventually } from '../support/receivers.js';
 
@@ -33,12 +33,12 @@ it.each(['lines', 'json'])('watch --after the last seq of a job deleted while wa
   const flags = output === 'json' ? ['--json'] : [];
   const id = (await gql(api.url, SUBMIT, { input: { type: 'demo.noop', payload: {} } })).body.data.submitJob.job.id as string;
   const lastSeq = (await gql(api.url, JOB, { id })).body.data.job.events.at(-1).seq as number;
-  const history = await holdHistoryReads(api);
+  const opening = await awaitOpeningRead(api);
   const watched = longrun(['watch', id, '--after', String(lastSeq), ...flags]);
-  await history.readWaiting();
+  await opening.readDone();
 
   // The API's NATS connection drops and comes back, and its watchers read what they missed.
-  await history.endUnheardAndDelete(id);
+  await opening.endUnheardAndDelete(id);
   proxy.cut();
 
   const r = await watched;

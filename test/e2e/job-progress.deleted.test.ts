@@ -5,7 +5,7 @@
  */
 import { afterAll, expect, it } from 'vitest';
 import type { JobUpdate, LongrunClient } from '../../sdk/index.js';
-import { endUnheardAndPurge, holdHistoryReads, useApiWithNatsProxy } from '../support/deleted-job.js';
+import { awaitOpeningRead, endUnheardAndPurge, useApiWithNatsProxy } from '../support/deleted-job.js';
 import { gql, SUBMIT } from '../support/graphql.js';
 import { eventually } from '../support/receivers.js';
 import { sdkFor } from '../support/sdk.js';
@@ -23,17 +23,17 @@ it.each([
   const id = (await gql(api.url, SUBMIT, { input: { type: 'demo.noop', payload: {} } })).body.data.submitJob.job.id as string;
   const seen: JobUpdate[] = [];
   const listeners = api.app.hub.listenerCount;
-  // Resumed: its first read (of the history after 1) must come before the job's end (holdHistoryReads).
-  const history = after === undefined ? null : await holdHistoryReads(api);
+  // Resumed: its first read (of the history after 1) must come before the job's end (awaitOpeningRead).
+  const opening = after === undefined ? null : await awaitOpeningRead(api);
   const watched = (async () => {
     for await (const u of client.watchJob(id, after === undefined ? {} : { after })) seen.push(u);
   })().then(
     () => null,
     (e: unknown) => e,
   );
-  if (history) {
-    await history.readWaiting();
-    await history.endUnheardAndDelete(id);
+  if (opening) {
+    await opening.readDone();
+    await opening.endUnheardAndDelete(id);
   } else {
     await eventually(() => api.app.hub.listenerCount > listeners && seen.length > 0, 10_000, 'the watch to be live');
     await endUnheardAndPurge(api, id);

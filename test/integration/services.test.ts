@@ -1,6 +1,7 @@
 /**
  * Proves the private-service helpers used by fault tests: each server starts, stops (clients then fail),
- * restarts on the same port with its data intact, and disposes of its directory.
+ * restarts on the same port with its data intact, and disposes of its directory; one whose first port another
+ * server holds starts on another port (and is not fooled by the other server answering there).
  */
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -30,6 +31,36 @@ async function postgresReachable(url: string): Promise<boolean> {
     return false;
   } finally {
     await sql.end({ timeout: 1 });
+  }
+}
+
+/**
+ * Starts a server with `start` whose first picked port another server of `start` holds: it starts on another
+ * port, its own (not fooled by the other one answering on the first).
+ */
+async function expectStartPastHeldPort<S extends PrivateNats | PrivatePostgres>(
+  start: (o: { pickPort?: () => Promise<number> }) => Promise<S>,
+  reachable: (server: S) => Promise<boolean>,
+): Promise<void> {
+  const holder = await start({});
+  let picked = false;
+  const pickPort = async () => {
+    if (picked) return freePort();
+    picked = true;
+    return holder.port;
+  };
+  try {
+    const server = await start({ pickPort });
+    try {
+      expect(picked).toBe(true);
+      expect(server.port).not.toBe(holder.port);
+      expect(server.pid).toBeDefined();
+      expect(await reachable(server)).toBe(true);
+    } finally {
+      await server.dispose();
+    }
+  } finally {
+    await holder.dispose();
   }
 }
 
@@ -87,6 +118,9 @@ describe('startPrivateNats', () => {
     expect(existsSync(dir)).toBe(false);
     expect(await natsReachable(nats.url)).toBe(false);
   });
+
+  test('the first port held by another server: starts on another', () =>
+    expectStartPastHeldPort(startPrivateNats, (s) => natsReachable(s.url)));
 });
 
 describe('startPrivatePostgres', () => {
@@ -122,4 +156,7 @@ describe('startPrivatePostgres', () => {
     expect(existsSync(dir)).toBe(false);
     expect(await postgresReachable(pg.url())).toBe(false);
   });
+
+  test('the first port held by another server: starts on another', () =>
+    expectStartPastHeldPort(startPrivatePostgres, (s) => postgresReachable(s.url())));
 });

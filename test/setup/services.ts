@@ -1,9 +1,10 @@
 /**
  * Private nats-server and PostgreSQL instances for tests that kill, pause or restart a service. They run
  * on free loopback ports with their own temporary directories, never touching the machine's shared
- * services. Each is a direct child of the test process (not detached), restarts on the same port, is
- * stopped by PID only, and is removed in `dispose()`; anything still running when the test process
- * exits is SIGKILLed.
+ * services. A server that could not bind its port (taken since `freePort` found it free, e.g. by another test
+ * file's private server) is started again on another. Each is a direct child of the test process (not
+ * detached), restarts on the same port, is stopped by PID only, and is removed in `dispose()`; anything still
+ * running when the test process exits is SIGKILLed.
  *
  * @example
  * const nats = await startPrivateNats();
@@ -16,7 +17,7 @@ import { accessSync, constants, existsSync, readdirSync, readFileSync, rmSync } 
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { connect } from '@nats-io/transport-node';
@@ -62,6 +63,8 @@ export interface PrivatePostgres {
 
 const STOP_TIMEOUT_MS = 15_000;
 const READY_TIMEOUT_MS = 30_000;
+/** Ports a private server tries before its start fails (each a new one when the last was in use). */
+const PORT_ATTEMPTS = 5;
 /** Servers still running, with the directory to remove; one map per process (vitest re-imports per file). */
 const RUNNING: unique symbol = Symbol.for('longrun.test.services.running');
 const registry = globalThis as { [RUNNING]?: Map<ChildProcess, string> };
@@ -99,6 +102,27 @@ export async function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/** Where a private server's first start gets its port. */
+interface PortChoice {
+  /** Picks the port to try (again after one in use). @default freePort */
+  pickPort?: () => Promise<number>;
+}
+
+/**
+ * `start(port)` on a picked port; on a new one (up to PORT_ATTEMPTS) when the server failed because that
+ * port was in use: a port `freePort` found free is only free until something binds it.
+ */
+async function onFreePort<T>(pickPort: () => Promise<number>, start: (port: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await pickPort();
+    try {
+      return await start(port);
+    } catch (e) {
+      if (attempt === PORT_ATTEMPTS || !(e instanceof Error && /address already in use/i.test(e.message))) throw e;
+    }
+  }
 }
 
 function findBinary(name: string, dirs: string[] = []): string {
@@ -141,7 +165,11 @@ async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals
   await waitForExit(child, 5000);
 }
 
-/** Calls `probe` until it resolves; fails early if the server exited, or after READY_TIMEOUT_MS. */
+/**
+ * Calls `probe` until it resolves; fails early if the server exited (with its output: the reason it gave, such
+ * as an address in use), or after READY_TIMEOUT_MS. The probe must check that the server answering is this
+ * one: a server that could not bind its port leaves it to whichever server holds it.
+ */
 async function waitUntilReady(what: string, child: ChildProcess, output: () => string, probe: () => Promise<unknown>) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let last: unknown;
@@ -160,16 +188,22 @@ async function waitUntilReady(what: string, child: ChildProcess, output: () => s
 }
 
 /** Starts a nats-server with JetStream on a free port and a temporary store directory (and a `max_payload`, if given). */
-export async function startPrivateNats(o: { maxPayload?: number } = {}): Promise<PrivateNats> {
+export async function startPrivateNats(o: { maxPayload?: number } & PortChoice = {}): Promise<PrivateNats> {
+  return onFreePort(o.pickPort ?? freePort, (port) => startNatsOn(port, o.maxPayload));
+}
+
+/** A nats-server on `port` with a store directory of its own (removed again if it does not start). */
+async function startNatsOn(port: number, maxPayload: number | undefined): Promise<PrivateNats> {
   const bin = findBinary('nats-server', ['/usr/sbin', '/usr/local/sbin']);
   const dir = await mkdtemp(join(tmpdir(), 'longrun-nats-'));
-  const port = await freePort();
+  const name = basename(dir); // tells this server from one that holds the port
   const url = `nats://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
 
   const jetStreamAnswers = async () => {
     const nc = await connect({ servers: url, timeout: 1000, reconnect: false });
     try {
+      if (nc.info?.server_name !== name) throw new Error(`another server answers on ${port}: ${nc.info?.server_name}`);
       await (await jetstreamManager(nc, { timeout: 1000 })).getAccountInfo();
     } finally {
       await nc.close();
@@ -185,9 +219,10 @@ export async function startPrivateNats(o: { maxPayload?: number } = {}): Promise
     },
     async start() {
       if (isRunning(child)) return;
-      const config = o.maxPayload === undefined ? [] : ['-c', join(dir, 'nats.conf')];
-      if (config.length) await writeFile(join(dir, 'nats.conf'), `max_payload: ${o.maxPayload}\n`);
-      const server = spawnServer(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...config], dir);
+      const config = maxPayload === undefined ? [] : ['-c', join(dir, 'nats.conf')];
+      if (config.length) await writeFile(join(dir, 'nats.conf'), `max_payload: ${maxPayload}\n`);
+      const args = ['-a', '127.0.0.1', '-p', String(port), '--server_name', name, '-js', '-sd', dir, ...config];
+      const server = spawnServer(bin, args, dir);
       child = server.child;
       await waitUntilReady(`nats-server on ${port}`, server.child, server.output, jetStreamAnswers);
     },
@@ -235,27 +270,38 @@ function postgresUser(): { uid: number; gid: number } | undefined {
  * initdb in a temporary directory, then starts the cluster on a free port (fsync off, loopback only).
  * @param o.settings further server settings (`name=value`, each passed as `-c`), e.g. a preloaded library
  */
-export async function startPrivatePostgres(o: { settings?: readonly string[] } = {}): Promise<PrivatePostgres> {
+export async function startPrivatePostgres(o: { settings?: readonly string[] } & PortChoice = {}): Promise<PrivatePostgres> {
   const bin = postgresBinDir();
   const user = postgresUser();
   const dir = await mkdtemp(join(tmpdir(), 'longrun-pg-'));
   const data = join(dir, 'data');
-  if (user) await chown(dir, user.uid, user.gid);
   const initdbArgs = ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync'];
   try {
+    if (user) await chown(dir, user.uid, user.gid);
     await promisify(execFile)(join(bin, 'initdb'), initdbArgs, { cwd: dir, timeout: 120_000, ...user });
+    return await onFreePort(o.pickPort ?? freePort, (port) => startPostgresOn(port, { bin, user, dir, settings: o.settings ?? [] }));
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
     throw e;
   }
-  const port = await freePort();
+}
+
+/** The cluster initdb made in `c.dir`, started on `port` (stopped again if it does not start). */
+async function startPostgresOn(
+  port: number,
+  c: { bin: string; user: { uid: number; gid: number } | undefined; dir: string; settings: readonly string[] },
+): Promise<PrivatePostgres> {
+  const { bin, user, dir } = c;
+  const data = join(dir, 'data');
+  const name = basename(dir); // tells this cluster from one that holds the port
   const url = (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`;
   let child: ChildProcess | undefined;
 
   const acceptsQueries = async () => {
     const sql = postgres(url(), { max: 1, connect_timeout: 2, onnotice: () => {} });
     try {
-      await sql`select 1`;
+      const [row] = await sql<{ name: string }[]>`select current_setting('cluster_name') as name`;
+      if (row?.name !== name) throw new Error(`another server answers on ${port}: ${row?.name}`);
     } finally {
       await sql.end({ timeout: 1 });
     }
@@ -270,7 +316,7 @@ export async function startPrivatePostgres(o: { settings?: readonly string[] } =
     },
     async start() {
       if (isRunning(child)) return;
-      const settings = ['listen_addresses=127.0.0.1', 'fsync=off', ...(o.settings ?? [])].flatMap((s) => ['-c', s]);
+      const settings = ['listen_addresses=127.0.0.1', 'fsync=off', `cluster_name=${name}`, ...c.settings].flatMap((s) => ['-c', s]);
       const server = spawnServer(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, ...settings], dir, user);
       child = server.child;
       await waitUntilReady(`postgres on ${port}`, server.child, server.output, acceptsQueries);
@@ -290,7 +336,7 @@ export async function startPrivatePostgres(o: { settings?: readonly string[] } =
   try {
     await pg.start();
   } catch (e) {
-    await pg.dispose();
+    await pg.stop('immediate');
     throw e;
   }
   return pg;

@@ -35,15 +35,15 @@ export async function endUnheardAndPurge(api: TestApp, id: string): Promise<void
 }
 
 /**
- * For a watch `after` a seq, whose first read of the job's history must come before the job's end (else it
- * reads that end and prints it): `holdHistoryReads` takes job_events' lock in a transaction before the watch
- * starts; `readWaiting()` waits until the watch's opening read (the job with its history after the seq, one
- * statement: db/history.ts `getJobOpening`) waits on that lock (it is listening), then releases the lock and
- * waits until that read is done; `endUnheardAndDelete(id)` then runs the job to SUCCEEDED where the API does
- * not hear it and deletes it (as a purge does) in one transaction. The read found the job with nothing new:
- * no update.
+ * For a watch `after` a seq, whose opening read (the job with its history after the seq, one statement:
+ * db/history.ts `getJobOpening`) must be done before the job ends, else it reads that end and prints it.
+ * `awaitOpeningRead` takes job_events' lock in a transaction, before the watch starts; `readDone()` waits
+ * until the watch's opening read waits on that lock (the watch is listening by then), releases the lock and
+ * waits until that read is done. The lock is not held after that: `endUnheardAndDelete(id)` then runs the job
+ * to SUCCEEDED where the API does not hear it and deletes it (as a purge does) in one transaction of its own.
+ * The read found the job with nothing new: no update.
  */
-export async function holdHistoryReads(api: TestApp): Promise<{ readWaiting(): Promise<void>; endUnheardAndDelete(id: string): Promise<void> }> {
+export async function awaitOpeningRead(api: TestApp): Promise<{ readDone(): Promise<void>; endUnheardAndDelete(id: string): Promise<void> }> {
   const sql = api.app.deps.sql;
   const opening = '%from job_history where job_id = jobs.id and seq >%';
   const t = await sql.reserve();
@@ -57,7 +57,7 @@ export async function holdHistoryReads(api: TestApp): Promise<{ readWaiting(): P
     throw e;
   }
   return {
-    async readWaiting() {
+    async readDone() {
       const [reader] = await eventually(
         async () => {
           const rows = await sql<{ pid: number }[]>`select pid from pg_stat_activity
