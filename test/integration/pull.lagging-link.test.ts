@@ -38,7 +38,8 @@ it.each([200, 600])('a loop of pulls over a link %i ms late each way receives ev
   const jsm = await jetstreamManager(direct);
   await jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
   await jsm.consumers.add(stream, { durable_name: 'c', ack_policy: AckPolicy.Explicit, ack_wait: nanos(600_000) });
-  proxy.lag(lag);
+  proxy.slow(lag);
+  proxy.slowUpstream(lag);
   const received: string[] = [];
   const redelivered: string[] = [];
   let pulling = true;
@@ -66,6 +67,7 @@ it.each([200, 600])('a loop of pulls over a link %i ms late each way receives ev
   } finally {
     pulling = false;
     await loop;
-    proxy.lag(0);
+    proxy.slow(0);
+    proxy.slowUpstream(0);
   }
 }, 60_000);

@@ -32,7 +32,8 @@ const JOBS = 25;
 
 it('runs every job on its first delivery over a link 0.6 s late each way', async () => {
   const { proxy, direct: api } = f;
-  proxy.lag(600);
+  proxy.slow(600);
+  proxy.slowUpstream(600);
   try {
     const ids: string[] = [];
     for (let i = 0; i < JOBS; i++) {
@@ -46,6 +47,7 @@ it('runs every job on its first delivery over a link 0.6 s late each way', async
       expect(job).toMatchObject({ state: 'SUCCEEDED', attempts: 1 });
     }
   } finally {
-    proxy.lag(0);
+    proxy.slow(0);
+    proxy.slowUpstream(0);
   }
 }, 120_000);

@@ -20,18 +20,13 @@ export interface TcpProxy {
    * that dropped the flow, a peer gone without a FIN); new connections pass.
    */
   freeze(): void;
-  /** From now on, what the target sends reaches the client `ms` later (a slow link back; 0: at once again). */
+  /**
+   * From now on, what the target sends reaches the client `ms` later (a slow link back). In order, as TCP
+   * delivers: after the delay shrinks (0: at once again), what comes waits behind what is on its way.
+   */
   slow(ms: number): void;
-  /**
-   * From now on, what the client sends reaches the target `ms` later (a slow link out). Unlike `slow`, in order
-   * (as TCP delivers): after the delay shrinks, what comes waits behind what is on its way.
-   */
+  /** The same for what the client sends to the target (a slow link out). */
   slowUpstream(ms: number): void;
-  /**
-   * From now on, both ways reach the other end `ms` later, in order (a long or congested link: a round trip of
-   * 2 × `ms`). For a link that is fast at once again, use `slow` instead.
-   */
-  lag(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -42,7 +37,6 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let held = false;
   let slowMs = 0;
   let slowUpstreamMs = 0;
-  let lagMs = 0;
   let refusal: Buffer | null = null;
   const server = net.createServer((client) => {
     if (held) return void client.destroy();
@@ -62,17 +56,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
     // Not piped, so that either way can be slowed.
-    const toUpstream = delayedWriter(upstream, () => slowUpstreamMs + lagMs);
-    const toClient = delayedWriter(client, () => lagMs);
+    const toUpstream = delayedWriter(upstream, () => slowUpstreamMs);
+    const toClient = delayedWriter(client, () => slowMs);
     client.on('data', (chunk: Buffer) => {
       if (pairs.has(pair)) toUpstream(chunk); // else frozen
     });
-    // Chunks delayed by one fixed amount keep their order; those after `slow(0)` overtake those on their way
-    // (the tests that slow this way count on the link being fast at once).
     upstream.on('data', (chunk: Buffer) => {
-      if (!pairs.has(pair)) return; // frozen
-      if (slowMs > 0) setTimeout(() => client.write(chunk), slowMs);
-      else toClient(chunk);
+      if (pairs.has(pair)) toClient(chunk); // else frozen
     });
     client.on('close', () => (pairs.delete(pair), upstream.destroy()));
     upstream.on('close', () => client.destroy());
@@ -106,9 +96,6 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     slowUpstream(ms) {
       slowUpstreamMs = ms;
-    },
-    lag(ms) {
-      lagMs = ms;
     },
     close: () => {
       open.forEach((s) => s.destroy());
