@@ -8,7 +8,7 @@
 import { expect, it } from 'vitest';
 import { createClient, LongrunError, type ReplayGap } from '../../sdk/index.js';
 import { subscriptions } from '../../sdk/subscriptions.js';
-import { dbNow, expectOnceEach, nextUpdate as next, pastTheBound, readPast, sleep, useApiOnProxiedNats, waitForListeners } from '../support/sdk-updates.js';
+import { dbNow, expectOnceEach, submitBefore, nextUpdate as next, pastTheBound, readPast, sleep, useApiOnProxiedNats, waitForListeners } from '../support/sdk-updates.js';
 
 const s = useApiOnProxiedNats();
 const listeners = (n: number) => waitForListeners(s.t, n);
@@ -124,7 +124,7 @@ it("gets nothing from before it started and every change after, once, by the ser
       const abort = new AbortController();
       const base = s.t.app.hub.listenerCount;
       try {
-        await submit(); // before the start
+        await submitBefore(submit); // before the start
         const updates = live.jobUpdates({ types: ['demo.noop'] }, { signal: abort.signal });
         const firstRead = next(updates);
         await listeners(base + 1);
@@ -148,7 +148,7 @@ it('starts from when jobUpdates() was called, not from its first read: a change 
   const abort = new AbortController();
   const base = s.t.app.hub.listenerCount;
   try {
-    await submit(); // before the call
+    await submitBefore(submit); // before the call
     const updates = client.jobUpdates({ types: ['demo.noop'] }, { signal: abort.signal });
     const between = await submit(); // after the call, before any read (it used to start at the first read, after it)
     await sleep(50);

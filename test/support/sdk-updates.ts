@@ -28,6 +28,18 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms).unref())]);
 
+/**
+ * A change from before a subscription starts: `submit` (a job, QUEUED), then 200 ms. The SDK's `since` is the
+ * call's instant by the server's clock, early by the way of the connection's ack over the network (README): a
+ * few ms here, more on a loaded machine, where a job answered just before the call had its change after the
+ * `since` sent, and was replayed (CI saw it once). That lateness is not measured; this waits well past it.
+ */
+export async function submitBefore(submit: () => Promise<string>): Promise<string> {
+  const id = await submit();
+  await sleep(200);
+  return id;
+}
+
 /** Waits (up to 5 s) until the API has `n` update listeners. */
 export async function waitForListeners(t: TestApp, n: number): Promise<void> {
   for (let i = 0; i < 250 && t.app.hub.listenerCount !== n; i++) await sleep(20);
