@@ -108,7 +108,12 @@ class PullRequest implements Pull {
     if (this.heard || this.ended) return;
     this.heard = true;
     this.pullEnd = Date.now() + PULL_EXPIRES_MS + PULL_END_MARGIN_MS;
-    this.lapse = setTimeout(() => this.roundTrip(() => this.lapsed()), this.pullEnd - Date.now());
+    this.lapseIn(this.pullEnd - Date.now());
+  }
+
+  /** In `ms`, a round trip, then `lapsed` (unless the pull has ended by then). */
+  private lapseIn(ms: number): void {
+    this.lapse = setTimeout(() => this.roundTrip(() => this.lapsed()), ms);
   }
 
   /**
@@ -121,7 +126,7 @@ class PullRequest implements Pull {
     if (this.received) return this.end();
     if (this.waitedFor408) return this.end(new Error('no answer to the pull request (is the consumer there?)'));
     this.waitedFor408 = true;
-    this.lapse = setTimeout(() => this.roundTrip(() => this.lapsed()), LATE_408_MS);
+    this.lapseIn(LATE_408_MS);
   }
 
   private receive(m: Msg): void {
