@@ -57,11 +57,13 @@ export interface WorkerPool {
   /** Jobs claimed and waiting in the local queue for a free slot. */
   readonly queued: number;
   /**
-   * Graceful stop: no new pulls (the one out ends by itself within PULL_EXPIRES_MS, what it brings handed
-   * back); jobs waiting in the local queue are handed back at once, running jobs
-   * get `graceMs` to finish, then are aborted and handed back (QUEUED, message nak'ed for redelivery once
-   * the pull out has ended: `handBack`). Those writes get STOP_WRITE_WAIT_MS more: with PostgreSQL unreachable the stop gives them
-   * up and returns, and such jobs come back to a worker once their lease and AckWait run out.
+   * Graceful stop: no new pulls. The one out is not withdrawn: it ends when the server has ended it (its 408 or
+   * the last message asked for, or the round trip sent once its PULL_EXPIRES_MS are up: later than that on a
+   * slow link), what it brings handed back; the stop waits for it PULL_EXPIRES_MS + 5 s at most. Jobs waiting in
+   * the local queue are handed back at once, running jobs get `graceMs` to finish, then are aborted and handed
+   * back (QUEUED, message nak'ed for redelivery once the pull out has ended: `handBack`). Those writes get
+   * STOP_WRITE_WAIT_MS more: with PostgreSQL unreachable the stop gives them up and returns, and such jobs come
+   * back to a worker once their lease and AckWait run out.
    */
   stop(graceMs: number): Promise<void>;
 }
@@ -244,7 +246,8 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         continue;
       }
       try {
-        // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
+        // Not closed by a stop: it ends when the server has (its 408 or the last message asked for, or the
+        // round trip once its PULL_EXPIRES_MS are up: `pullMessages`), what it brings then handed back.
         loop.pull = pullMessages(nats.nc, names.jobsStream, names.workerConsumer(bound.type.name), free);
         for await (const m of loop.pull.messages) {
           loop.inUse++;
@@ -279,7 +282,9 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       // when it lands). Running ones get the grace period.
       for (const h of held.attempts.values()) if (!h.started) h.abort('shutdown');
       const deadline = Date.now() + graceMs;
-      // The pulls out end within PULL_EXPIRES_MS; what they bring meanwhile is handed back as it comes.
+      // The pulls out end when the server has ended them (PULL_EXPIRES_MS after it had them, and the round
+      // trip that tells: later on a slow link); what they bring meanwhile is handed back as it comes. Waited for
+      // PULL_EXPIRES_MS + 5 s at most.
       await orAfter(Promise.allSettled(loops), PULL_EXPIRES_MS + 5000, undefined); // its timer cleared if they end first
       while (handling && Date.now() < deadline) await pause(50);
       for (const h of held.attempts.values()) h.abort('shutdown');
