@@ -144,8 +144,8 @@ export interface DeadLetterRecorder {
    */
   sweepOnce(): Promise<number>;
   /**
-   * Stops consuming advisories (the pull out ends by itself within PULL_EXPIRES_MS, what it brings meanwhile
-   * handed back) and sweeping. A sweep under way ends after the job it is on (each step is
+   * Stops consuming advisories (the pull out ends when the server has ended it, `pullMessages`; what it brings
+   * meanwhile is handed back) and sweeping. A sweep under way ends after the job it is on (each step is
    * idempotent: the next sweep, in this process or another, takes up the rest); stop() waits for it at most
    * `STOP_WAIT_MS`, so a sweep stuck on a slow or locked database does not hold up the shutdown.
    */
@@ -169,7 +169,8 @@ export async function startDeadLetterRecorder(
     while (!stopped) {
       try {
         // Not closed by a stop, which would leave what the server is sending it that moment unacked until the
-        // 30 s AckWait: it ends by itself (PULL_EXPIRES_MS), and what it brings after the stop is handed back.
+        // 30 s AckWait: it ends when the server has ended it (`pullMessages`), and what it brings after the stop
+        // is handed back.
         const pull = pullMessages(d.nats.nc, d.names.advisoryStream, d.names.advisoryConsumer, 20);
         for await (const m of pull.messages) {
           if (stopped) {

@@ -22,9 +22,10 @@ const { toJsMsg } = requireHere(join(dirname(requireHere.resolve('@nats-io/jetst
 /**
  * How long one pull request waits on the server for messages. A stopping process does not withdraw the pull
  * it has out (the server cannot be asked to, and what it is sending that moment would reach no one, unacked
- * until the AckWait: verified on 2.9.10, dozens of a burst). It lets the pull end by itself, within this long,
- * handing back what it brings once it has ended (`handBack`); short, so a stop is not held up long. An idle
- * worker pulls again this often per job type.
+ * until the AckWait: verified on 2.9.10, dozens of a burst). It lets the server end the pull, this long after
+ * the server had it (the process learns it a round trip later: later still on a slow link), handing back what
+ * it brings meanwhile (`handBack`); short, so a stop is not held up long. An idle worker pulls again this
+ * often per job type.
  */
 export const PULL_EXPIRES_MS = 1000;
 
@@ -177,7 +178,7 @@ class PullRequest implements Pull {
 /**
  * How long a message handed back stays out of reach of `pull` (the process's last): until that pull has
  * surely ended on the server (`Pull.pullEnd`); 0 once it has, or with no pull yet. A stopping or paused process
- * leaves its pull out until it ends by itself, and a message nak'ed for immediate redelivery came straight back
+ * leaves its pull out until the server ends it, and a message nak'ed for immediate redelivery came straight back
  * into that pull, over and over up to its size, each delivery counted against the consumer's max-deliver (10
  * deliveries of one job in one worker's stop).
  */

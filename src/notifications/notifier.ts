@@ -257,7 +257,9 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         // (30 s, a worker process's), and both copies were sent.
         while (inFlight.size >= o.concurrency) await Promise.race(inFlight);
         if (stopped) break; // no new messages once stopping
-        // Not closed by a stop: it ends by itself (PULL_EXPIRES_MS), what it brings then handed back.
+        // Not closed by a stop: it ends when the server has ended it (`pullMessages`: PULL_EXPIRES_MS after the
+        // server had it, and the round trip that tells), what it brings then handed back. The stop waits for it
+        // PULL_EXPIRES_MS + 2 s at most.
         pull = pullMessages(o.nats.nc, o.names.notificationsStream, o.names.notifierConsumer, o.concurrency - inFlight.size);
         for await (const m of pull.messages) {
           if (stopped) {
