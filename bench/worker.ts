@@ -14,7 +14,7 @@ import { BENCH_HANDLERS, BENCH_TYPES, now } from './jobs.js';
 
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL, 'longrun-bench-worker');
-const { db, nats } = await connectBackends(config, BENCH_TYPES, 'longrun-bench-worker', { notifier: false });
+const { db, nats } = await connectBackends(config, BENCH_TYPES, 'longrun-bench-worker', { notifier: false, log });
 let pool: WorkerPool | null = null;
 let stopping = false;
 

@@ -6,6 +6,7 @@
  * drained → retention, relay and recorder → NATS drained → database closed.
  */
 import type { AddressInfo } from 'node:net';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { createAuthenticator } from './auth/authenticate.js';
 import { ensureDevKey } from './auth/dev-key.js';
 import type { Config } from './config.js';
@@ -69,25 +70,27 @@ export interface App {
 }
 
 /**
- * Connects to what every longrun process needs: the migrated database and NATS with its streams. `notifier`:
- * the process runs the notifier (an API process) and sets up its consumer.
+ * Connects to what every longrun process needs: the migrated database and NATS with its streams (made at
+ * connect, and again whenever they go missing: `Nats.repairIfMissing`). `notifier`: the process runs the
+ * notifier (an API process) and sets up its consumer.
  */
 export async function connectBackends(
   config: Config,
   types: readonly JobType[],
   name: string,
-  o: { notifier: boolean },
+  o: { notifier: boolean; log: Logger },
 ): Promise<{ db: Db; nats: Nats }> {
   await ensureDatabase(config.DATABASE_URL);
   await migrateDatabase(config.DATABASE_URL);
   const db = createDb(config.DATABASE_URL);
+  const settings = {
+    ackWaitMs: config.ACK_WAIT_MS,
+    duplicateWindowMs: config.DUPLICATE_WINDOW_MS,
+    ...(o.notifier ? { notifyAckWaitMs: config.WEBHOOK_TIMEOUT_MS + 20_000 } : {}),
+  };
   try {
-    const nats = await connectNats({ servers: config.NATS_URL, name });
-    await ensureStreams(nats.jsm, names(config.LONGRUN_PREFIX), types, {
-      ackWaitMs: config.ACK_WAIT_MS,
-      duplicateWindowMs: config.DUPLICATE_WINDOW_MS,
-      ...(o.notifier ? { notifyAckWaitMs: config.WEBHOOK_TIMEOUT_MS + 20_000 } : {}),
-    });
+    const ensure = (jsm: JetStreamManager) => ensureStreams(jsm, names(config.LONGRUN_PREFIX), types, settings);
+    const nats = await connectNats({ servers: config.NATS_URL, name, streams: { ensure, log: o.log } });
     return { db, nats };
   } catch (e) {
     await db.close();
@@ -99,7 +102,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   const { config } = o;
   const log = o.log ?? createLogger(config.LOG_LEVEL);
   const types = o.types ?? BUILTIN_JOB_TYPES;
-  const { db, nats } = await connectBackends(config, types, 'longrun-api', { notifier: true });
+  const { db, nats } = await connectBackends(config, types, 'longrun-api', { notifier: true, log });
   const n = names(config.LONGRUN_PREFIX);
   const relay = createOutboxRelay({
     sql: db.sql,

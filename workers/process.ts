@@ -21,7 +21,7 @@ export async function runWorkerProcess(
 ): Promise<void> {
   const log = createLogger(config.LOG_LEVEL, 'longrun-worker');
   handleUncaughtErrors(log);
-  const { db, nats } = await connectBackends(config, types, 'longrun-worker', { notifier: false });
+  const { db, nats } = await connectBackends(config, types, 'longrun-worker', { notifier: false, log });
   const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: `${config.OTEL_SERVICE_NAME}-worker` });
   const n = names(config.LONGRUN_PREFIX);
   const pool = await startWorkerPool(config, { sql: db.sql, nats, names: n, log, types: typesByName(types) }, handlers);

@@ -257,6 +257,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       } catch (e) {
         if (stopping) break;
         log.warn({ err: e, type: bound.type.name }, 'pull failed (NATS unavailable?); retrying');
+        nats.repairIfMissing(e); // its consumer or stream gone: made again
         await pause(1000);
       }
     }

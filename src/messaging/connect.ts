@@ -1,16 +1,24 @@
 /**
  * The NATS connection: reconnects forever (a restarted nats-server is picked up), JetStream handles on top.
  * A server whose message size limit is too small for job updates is refused at connect (MIN_MAX_PAYLOAD).
+ * Given `streams`, it sets them up at connect and again whenever they go missing (`repairIfMissing`).
  */
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { Logger } from '../log.js';
 import { MIN_MAX_PAYLOAD } from './messages.js';
+import { createStreamRepair } from './stream-repair.js';
 
 export interface Nats {
   nc: NatsConnection;
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /**
+   * Hand it what a pull or publish failed with: when that says a stream or consumer is missing, `streams` sets
+   * them up again (stream-repair.ts: at most once per REPAIR_GAP_MS). Anything else, or no `streams`: nothing.
+   */
+  repairIfMissing(failure: unknown): void;
   /** Flushes pending publishes and closes. */
   close(): Promise<void>;
 }
@@ -20,6 +28,11 @@ export interface NatsOptions {
   name: string;
   /** How long the first connect may take. @default 5000 */
   timeoutMs?: number;
+  /**
+   * Sets up the process's streams and consumers (`ensureStreams`): at connect (a failure closes the connection
+   * and fails the connect), and again by `repairIfMissing`, whose repairs are logged to `log`.
+   */
+  streams?: { ensure(jsm: JetStreamManager): Promise<void>; log: Logger };
 }
 
 /** `nats://user:pass@host:4222` → `host:4222`: where a server is, for messages (no credentials). */
@@ -53,10 +66,18 @@ export async function connectNats(opts: NatsOptions): Promise<Nats> {
   }
   const js = jetstream(nc, { timeout: 5000 });
   const jsm = await jetstreamManager(nc, { timeout: 5000 });
+  const streams = opts.streams;
+  if (streams) {
+    await streams.ensure(jsm).catch(async (e: unknown) => {
+      await nc.close();
+      throw e;
+    });
+  }
   return {
     nc,
     js,
     jsm,
+    repairIfMissing: streams ? createStreamRepair(() => streams.ensure(jsm), streams.log) : () => {},
     close: async () => {
       if (nc.isClosed()) return;
       await nc.drain().catch(() => nc.close());

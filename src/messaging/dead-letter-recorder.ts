@@ -189,6 +189,7 @@ export async function startDeadLetterRecorder(
         }
       } catch (e) {
         if (!stopped) d.log.warn({ err: e }, 'dead letters: advisory consumer failed; restarting');
+        d.nats.repairIfMissing(e); // its consumer or stream gone: made again
         await new Promise((r) => setTimeout(r, 1000));
       }
     }

@@ -105,7 +105,11 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     for (let i = 0; i < entries.length; i += PUBLISH_WINDOW) {
       const results = await Promise.allSettled(entries.slice(i, i + PUBLISH_WINDOW).map(publishOne));
       for (const r of results) if (r.status === 'fulfilled') acks.push(r.value);
-      if (results.some((r) => r.status === 'rejected')) break; // NATS trouble: the rest waits for the next pass
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) {
+        nats.repairIfMissing(failed.reason); // "no stream": the streams are made again
+        break; // NATS trouble: the rest waits for the next pass
+      }
     }
     return acks;
   }

@@ -25,6 +25,13 @@ export class PublishError extends Error {
   override name = 'PublishError';
 }
 
+/** No stream takes the subject (JetStream's 503): it was never made, or deleted, or nats-server lost its store. */
+export class NoStreamError extends PublishError {
+  override name = 'NoStreamError';
+}
+
+export const isNoStream = (e: unknown): e is NoStreamError => e instanceof NoStreamError;
+
 export function createPublisher(nc: NatsConnection, timeoutMs = 5000): Publisher {
   const inbox = createInbox();
   const waiting = new Map<string, { resolve: (a: PubAck) => void; reject: (e: Error) => void; at: number }>();
@@ -39,7 +46,9 @@ export function createPublisher(nc: NatsConnection, timeoutMs = 5000): Publisher
       waiting.delete(token);
       if (msg.data.length === 0) {
         // A status message: 503 = no stream listens on the subject.
-        return w.reject(new PublishError(`JetStream did not take the message (status ${msg.headers?.code ?? 'none'})`));
+        const code = msg.headers?.code;
+        const error = code === 503 ? NoStreamError : PublishError;
+        return w.reject(new error(`JetStream did not take the message (status ${code ?? 'none'})`));
       }
       const a = JSON.parse(decoder.decode(msg.data)) as { stream?: string; seq?: number; duplicate?: boolean; error?: { description?: string } };
       if (a.error || !a.stream || typeof a.seq !== 'number') {

@@ -42,6 +42,16 @@ const LATE_408_MS = 1000;
  */
 const UNHEARD_MARGIN_MS = 200;
 
+/**
+ * A pull that found its consumer (or its stream) missing: no answer at all (nats-server 2.9.10's answer then), or
+ * ended by the server with 409 Consumer Deleted.
+ */
+export class ConsumerMissingError extends Error {
+  override name = 'ConsumerMissingError';
+}
+
+export const isConsumerMissing = (e: unknown): e is ConsumerMissingError => e instanceof ConsumerMissingError;
+
 /** One pull request: its messages as they come, and when it has surely ended on the server. */
 export interface Pull {
   /** Ends when the pull has ended; throws when the server refused it or the connection was lost. */
@@ -125,7 +135,7 @@ class PullRequest implements Pull {
    */
   private lapsed(): void {
     if (this.received) return this.end();
-    if (this.waitedFor408) return this.end(new Error('no answer to the pull request (is the consumer there?)'));
+    if (this.waitedFor408) return this.end(new ConsumerMissingError('no answer to the pull request (is the consumer there?)'));
     this.waitedFor408 = true;
     this.lapseIn(LATE_408_MS);
   }
@@ -144,7 +154,9 @@ class PullRequest implements Pull {
     const code = m.headers?.code ?? 0;
     if (code === 100) return; // heartbeat or flow control: not asked for
     if (code === 408 || code === 404) return this.end(); // expired / nothing there (no-wait): ended
-    this.end(new Error(`pull request ended by the server: ${code} ${m.headers?.description ?? ''}`.trim()));
+    const description = m.headers?.description ?? '';
+    const message = `pull request ended by the server: ${code} ${description}`.trim();
+    this.end(code === 409 && /consumer deleted/i.test(description) ? new ConsumerMissingError(message) : new Error(message));
   }
 
   /** No more messages: the server has ended the pull (`failure`: it refused it, or the link is lost). */

@@ -286,6 +286,7 @@ export async function startNotifier(o: NotifierOptions): Promise<Notifier> {
         }
       } catch (e) {
         if (!stopped) log.warn({ err: e }, 'notifier: consumer failed; restarting');
+        o.nats.repairIfMissing(e); // its consumer or stream gone: made again
         await new Promise((r) => setTimeout(r, 1000));
       }
     }

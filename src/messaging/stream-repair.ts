@@ -1,0 +1,38 @@
+/**
+ * Makes the streams and consumers again while a process runs. They are ensured at start (`ensureStreams`);
+ * nats-server can lose them afterwards: restarted on an empty store (its disk lost, a new server in its place),
+ * or an operator deleting a stream or consumer. A pull then gets no answer and a publish is answered "no
+ * stream"; each such failure is handed here (`Nats.repairIfMissing`), and the streams and consumers are ensured
+ * again, as at start, at most once per REPAIR_GAP_MS, without restarting the process. The jobs whose messages
+ * went with them are re-queued by the reconciler (outbox-relay.ts).
+ */
+import type { Logger } from '../log.js';
+import { isNoStream } from './publisher.js';
+import { isConsumerMissing } from './pull.js';
+
+/** The shortest time between two repairs of one process (its pulls and publishes fail every second meanwhile). */
+export const REPAIR_GAP_MS = 5000;
+
+/** Whether a failed pull or publish says a stream or consumer is not there. */
+export const isMissingStreamOrConsumer = (e: unknown): boolean => isConsumerMissing(e) || isNoStream(e);
+
+/**
+ * `ensure` again when handed a failure that says a stream or consumer is missing: one at a time, and not within
+ * REPAIR_GAP_MS of the last one's start (a failed repair is tried again on the next failure after that).
+ */
+export function createStreamRepair(ensure: () => Promise<void>, log: Logger): (failure: unknown) => void {
+  let lastAt = -Infinity;
+  let running = false;
+  return (failure) => {
+    if (running || !isMissingStreamOrConsumer(failure) || Date.now() - lastAt < REPAIR_GAP_MS) return;
+    running = true;
+    lastAt = Date.now();
+    log.warn({ err: failure }, 'a JetStream stream or consumer is missing (nats-server lost its store, or it was deleted): making them again');
+    ensure()
+      .then(
+        () => log.warn('JetStream streams and consumers made again'),
+        (e: unknown) => log.warn({ err: e }, `making the JetStream streams and consumers again failed; tried again in ${REPAIR_GAP_MS} ms at the earliest`),
+      )
+      .finally(() => (running = false));
+  };
+}
