@@ -6,6 +6,7 @@
  * again, as at start, at most once per REPAIR_GAP_MS, without restarting the process. The jobs whose messages
  * went with them are re-queued by the reconciler (outbox-relay.ts).
  */
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { Logger } from '../log.js';
 import { isNoStream } from './publisher.js';
 import { isConsumerMissing } from './pull.js';
@@ -13,8 +14,12 @@ import { isConsumerMissing } from './pull.js';
 /** The shortest time between two repairs of one process (its pulls and publishes fail every second meanwhile). */
 export const REPAIR_GAP_MS = 5000;
 
-/** Whether a failed pull or publish says a stream or consumer is not there. */
-export const isMissingStreamOrConsumer = (e: unknown): boolean => isConsumerMissing(e) || isNoStream(e);
+/** Whether a JetStream API call (a read of a stream, a consumer's info) was refused: no such stream or consumer. */
+const isNotFound = (e: unknown): boolean =>
+  e instanceof JetStreamApiError && (e.code === JetStreamApiCodes.StreamNotFound || e.code === JetStreamApiCodes.ConsumerNotFound);
+
+/** Whether a failed pull, publish or JetStream API call says a stream or consumer is not there. */
+export const isMissingStreamOrConsumer = (e: unknown): boolean => isConsumerMissing(e) || isNoStream(e) || isNotFound(e);
 
 /**
  * `ensure` again when handed a failure that says a stream or consumer is missing: one at a time, and not within
