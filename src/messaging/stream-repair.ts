@@ -1,8 +1,8 @@
 /**
  * Makes the streams and consumers again while a process runs. They are ensured at start (`ensureStreams`);
  * nats-server can lose them afterwards: restarted on an empty store (its disk lost, a new server in its place),
- * or an operator deleting a stream or consumer. A pull then gets no answer and a publish is answered "no
- * stream"; each such failure is handed here (`Nats.repairIfMissing`), and the streams and consumers are ensured
+ * or an operator deleting a stream or consumer. A pull then gets no answer, a publish is answered "no stream"
+ * and a read of a stream "stream not found" (a dead-letter copy's); each such failure is handed here (`Nats.repairIfMissing`), and the streams and consumers are ensured
  * again, as at start, at most once per REPAIR_GAP_MS, without restarting the process. The jobs whose messages
  * went with them are re-queued by the reconciler (outbox-relay.ts).
  */
