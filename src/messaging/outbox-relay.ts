@@ -217,11 +217,25 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   }
 
   /**
+   * How long a job must have been untouched for a pass to check it: `reconcileAfterMs`, or less when the
+   * work-queue stream is younger than that (made again: nats-server lost its store, or it was deleted; see
+   * stream-repair.ts). Every message from before it went with the old stream, so the jobs untouched since it was
+   * made are checked at once rather than `reconcileAfterMs` later (five minutes by default). Its age is by
+   * nats-server's clock against this machine's: a skew only moves which jobs of those few seconds wait for the
+   * usual age, and checking a job whose message is there leaves it alone.
+   */
+  async function checkAfterMs(): Promise<number> {
+    const info = await nats.jsm.streams.info(names.jobsStream).catch(() => null);
+    const age = info ? Date.now() - Date.parse(info.created) : NaN;
+    return Number.isNaN(age) ? o.reconcileAfterMs : Math.max(0, Math.min(o.reconcileAfterMs, age));
+  }
+
+  /**
    * Re-queues the jobs whose message JetStream lost, then makes the notification deliveries whose message it
    * lost due for the re-queue pass (a stale one whose message is still there waits behind a backlog).
    */
   async function reconcileOnce(): Promise<number> {
-    const jobs = await findStaleJobs(sql, o.reconcileAfterMs, RECONCILE_BATCH, cursors.jobs);
+    const jobs = await findStaleJobs(sql, await checkAfterMs(), RECONCILE_BATCH, cursors.jobs);
     const jobsFrom = cursors.jobs;
     cursors.jobs = cursorAfter(jobs);
     const consumers = new Map<string, Promise<ConsumerInfo | null>>();
