@@ -51,8 +51,14 @@ interface Copy {
  */
 async function copiesOf(d: Pick<DeadLetterDeps, 'nats' | 'names'>, job: Pick<JobRow, 'id' | 'type'>): Promise<Copy[]> {
   const found: Copy[] = [];
-  for await (const m of messagesOnSubject(d.nats.jsm, d.names.deadLetterStream, d.names.deadLetterSubject(job.type, job.id))) {
-    found.push({ seq: m.seq, series: parseMessage(jobMessageSchema, m.data)?.series ?? null });
+  try {
+    for await (const m of messagesOnSubject(d.nats.jsm, d.names.deadLetterStream, d.names.deadLetterSubject(job.type, job.id))) {
+      found.push({ seq: m.seq, series: parseMessage(jobMessageSchema, m.data)?.series ?? null });
+    }
+  } catch (e) {
+    // The dead-letter stream deleted alone (no pull fails then): made again, for the caller's next try.
+    d.nats.repairIfMissing(e);
+    throw e;
   }
   return found;
 }
@@ -66,8 +72,7 @@ async function copiesOf(d: Pick<DeadLetterDeps, 'nats' | 'names'>, job: Pick<Job
  * id, named after the gone copy's sequence (or the job would be recorded against a copy that is gone). That
  * id is the same in every process, so two that find the same copy gone at once publish one copy between
  * them, which both record; an id of each one's own left the copy the job did not record in the stream for
- * good, counted as a dead letter. A failure that says the stream is not there has the process set its streams
- * up again (`Nats.repairIfMissing`), so that the copy's next try finds it.
+ * good, counted as a dead letter.
  */
 async function publishCopy(
   d: DeadLetterDeps,
@@ -75,28 +80,23 @@ async function publishCopy(
   error: string | null,
   original?: { data: Uint8Array; header?: MsgHdrs | undefined } | null,
 ): Promise<number> {
-  try {
-    const made = (await copiesOf(d, job)).find((c) => c.series === job.series)?.seq ?? (await legacyCopyOf(d, job));
-    if (made !== null) return made;
-    const h = newHeaders();
-    for (const [k, v] of original?.header ?? []) for (const x of v) if (k !== 'Nats-Msg-Id') h.append(k, x);
-    h.set('Longrun-Job-Id', job.id);
-    h.set('Longrun-Attempts', String(job.attempts));
-    if (error) h.set('Longrun-Error', error.slice(0, 1000).replace(/[\r\n]+/g, ' '));
-    const publish = (msgID: string) =>
-      d.nats.js.publish(d.names.deadLetterSubject(job.type, job.id), original?.data ?? encode({ id: job.id, type: job.type, series: job.series }), {
-        msgID,
-        headers: h,
-        timeout: 5000,
-      });
-    for (let msgID = `${job.id}:${job.series}`; ; ) {
-      const pa = await publish(msgID);
-      if (!pa.duplicate || (await d.nats.jsm.streams.getMessage(d.names.deadLetterStream, { seq: pa.seq })) !== null) return pa.seq;
-      msgID = `${job.id}:${job.series}:${pa.seq}`; // a later sequence each time: this ends
-    }
-  } catch (e) {
-    d.nats.repairIfMissing(e); // the dead-letter stream deleted alone (no pull fails then): made again, for the next try
-    throw e;
+  const made = (await copiesOf(d, job)).find((c) => c.series === job.series)?.seq ?? (await legacyCopyOf(d, job));
+  if (made !== null) return made;
+  const h = newHeaders();
+  for (const [k, v] of original?.header ?? []) for (const x of v) if (k !== 'Nats-Msg-Id') h.append(k, x);
+  h.set('Longrun-Job-Id', job.id);
+  h.set('Longrun-Attempts', String(job.attempts));
+  if (error) h.set('Longrun-Error', error.slice(0, 1000).replace(/[\r\n]+/g, ' '));
+  const publish = (msgID: string) =>
+    d.nats.js.publish(d.names.deadLetterSubject(job.type, job.id), original?.data ?? encode({ id: job.id, type: job.type, series: job.series }), {
+      msgID,
+      headers: h,
+      timeout: 5000,
+    });
+  for (let msgID = `${job.id}:${job.series}`; ; ) {
+    const pa = await publish(msgID);
+    if (!pa.duplicate || (await d.nats.jsm.streams.getMessage(d.names.deadLetterStream, { seq: pa.seq })) !== null) return pa.seq;
+    msgID = `${job.id}:${job.series}:${pa.seq}`; // a later sequence each time: this ends
   }
 }
 
