@@ -6,7 +6,6 @@
  * drained → retention, relay and recorder → NATS drained → database closed.
  */
 import type { AddressInfo } from 'node:net';
-import type { JetStreamManager } from '@nats-io/jetstream';
 import { createAuthenticator } from './auth/authenticate.js';
 import { ensureDevKey } from './auth/dev-key.js';
 import type { Config } from './config.js';
@@ -89,8 +88,11 @@ export async function connectBackends(
     ...(o.notifier ? { notifyAckWaitMs: config.WEBHOOK_TIMEOUT_MS + 20_000 } : {}),
   };
   try {
-    const ensure = (jsm: JetStreamManager) => ensureStreams(jsm, names(config.LONGRUN_PREFIX), types, settings);
-    const nats = await connectNats({ servers: config.NATS_URL, name, streams: { ensure, log: o.log } });
+    const nats = await connectNats({
+      servers: config.NATS_URL,
+      name,
+      streams: { ensure: (jsm) => ensureStreams(jsm, names(config.LONGRUN_PREFIX), types, settings), log: o.log },
+    });
     return { db, nats };
   } catch (e) {
     await db.close();

@@ -2,9 +2,10 @@
  * Makes the streams and consumers again while a process runs. They are ensured at start (`ensureStreams`);
  * nats-server can lose them afterwards: restarted on an empty store (its disk lost, a new server in its place),
  * or an operator deleting a stream or consumer. A pull then gets no answer, a publish is answered "no stream"
- * and a read of a stream "stream not found" (a dead-letter copy's); each such failure is handed here (`Nats.repairIfMissing`), and the streams and consumers are ensured
- * again, as at start, at most once per REPAIR_GAP_MS, without restarting the process. The jobs whose messages
- * went with them are re-queued by the reconciler (outbox-relay.ts).
+ * and a read of a stream "stream not found" (a dead-letter copy's); each such failure is handed here
+ * (`Nats.repairIfMissing`), and the streams and consumers are ensured again, as at start, at most once per
+ * REPAIR_GAP_MS, without restarting the process. The jobs whose messages went with them are re-queued by the
+ * reconciler (outbox-relay.ts).
  */
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { Logger } from '../log.js';
@@ -19,7 +20,7 @@ const isNotFound = (e: unknown): boolean =>
   e instanceof JetStreamApiError && (e.code === JetStreamApiCodes.StreamNotFound || e.code === JetStreamApiCodes.ConsumerNotFound);
 
 /** Whether a failed pull, publish or JetStream API call says a stream or consumer is not there. */
-export const isMissingStreamOrConsumer = (e: unknown): boolean => isConsumerMissing(e) || isNoStream(e) || isNotFound(e);
+const isMissingStreamOrConsumer = (e: unknown): boolean => isConsumerMissing(e) || isNoStream(e) || isNotFound(e);
 
 /**
  * `ensure` again when handed a failure that says a stream or consumer is missing: one at a time, and not within
