@@ -204,13 +204,13 @@ export async function findStaleDeliveries(sql: Sql, staleMs: number, limit: numb
 /**
  * Makes a delivery whose latest message JetStream lost due now, so that the re-queue pass publishes a new
  * one (and the old one, should it come back, may not act): only if that is still its latest message and it
- * is still untouched for `staleMs` (no attempt began since it was found).
+ * is untouched since it was found (`cursorAt`, its `updated_at` then: no attempt began meanwhile).
  */
-export async function requeueLostDelivery(sql: Sql, d: DeliveryMessage, staleMs: number): Promise<boolean> {
+export async function requeueLostDelivery(sql: Sql, d: DeliveryMessage & StaleCursor): Promise<boolean> {
   const rows = await sql.unsafe(
     `update notification_deliveries set next_attempt_at = now(), updated_at = now()
-     where ${MESSAGE_MAY_ACT} and updated_at < now() - $3 * interval '1 millisecond' returning id`,
-    [d.id, d.requeue, staleMs],
+     where ${MESSAGE_MAY_ACT} and updated_at = $3::text::timestamptz returning id`,
+    [d.id, d.requeue, d.cursorAt],
   );
   return rows.length > 0;
 }

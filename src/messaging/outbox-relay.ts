@@ -217,15 +217,15 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   }
 
   /**
-   * How long a job must have been untouched for a pass to check it: `reconcileAfterMs`, or less when the
-   * work-queue stream is younger than that (made again: nats-server lost its store, or it was deleted; see
-   * stream-repair.ts). Every message from before it went with the old stream, so the jobs untouched since it was
+   * How long a job or delivery must have been untouched for a pass to check it: `reconcileAfterMs`, or less
+   * when its `stream` is younger than that (made again: nats-server lost its store, or it was deleted; see
+   * stream-repair.ts). Every message from before it went with the old stream, so the rows untouched since it was
    * made are checked at once rather than `reconcileAfterMs` later (five minutes by default). Its age is by
-   * nats-server's clock against this machine's: a skew only moves which jobs of those few seconds wait for the
-   * usual age, and checking a job whose message is there leaves it alone.
+   * nats-server's clock against this machine's: a skew only moves which rows of those few seconds wait for the
+   * usual age, and checking a row whose message is there leaves it alone.
    */
-  async function checkAfterMs(): Promise<number> {
-    const info = await nats.jsm.streams.info(names.jobsStream).catch(() => null);
+  async function checkAfterMs(stream: string): Promise<number> {
+    const info = await nats.jsm.streams.info(stream).catch(() => null);
     const age = info ? Date.now() - Date.parse(info.created) : NaN;
     return Number.isNaN(age) ? o.reconcileAfterMs : Math.max(0, Math.min(o.reconcileAfterMs, age));
   }
@@ -235,7 +235,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
    * lost due for the re-queue pass (a stale one whose message is still there waits behind a backlog).
    */
   async function reconcileOnce(): Promise<number> {
-    const jobs = await findStaleJobs(sql, await checkAfterMs(), RECONCILE_BATCH, cursors.jobs);
+    const jobs = await findStaleJobs(sql, await checkAfterMs(names.jobsStream), RECONCILE_BATCH, cursors.jobs);
     const jobsFrom = cursors.jobs;
     cursors.jobs = cursorAfter(jobs);
     const consumers = new Map<string, Promise<ConsumerInfo | null>>();
@@ -255,12 +255,12 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
       cursors.jobs = jobsFrom;
       return j.requeued;
     }
-    const deliveries = await findStaleDeliveries(sql, o.reconcileAfterMs, RECONCILE_BATCH, cursors.deliveries);
+    const deliveries = await findStaleDeliveries(sql, await checkAfterMs(names.notificationsStream), RECONCILE_BATCH, cursors.deliveries);
     const deliveriesFrom = cursors.deliveries;
     cursors.deliveries = cursorAfter(deliveries);
     const deliveryIdIn = (data: Uint8Array) => parseMessage(notificationMessageSchema, data)?.deliveryId;
     const d = await requeueLost(deliveries, names.notificationsStream, deliveryIdIn, async (delivery) => {
-      if (!(await requeueLostDelivery(sql, delivery, o.reconcileAfterMs))) return false; // touched meanwhile
+      if (!(await requeueLostDelivery(sql, delivery))) return false; // touched meanwhile
       log.warn({ deliveryId: delivery.id }, 'reconciler: the notification delivery had no message in JetStream; re-queued it');
       return true;
     });
