@@ -190,6 +190,9 @@ const schema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).default('longrun'),
 });
 
+/** The name of every setting `loadConfig` reads, those without a default too (README: Configuration has a row for each). */
+export const SETTING_NAMES = Object.keys(schema.shape) as readonly (keyof Config)[];
+
 /** The parsed, frozen configuration. */
 export type Config = Readonly<z.infer<typeof schema>>;
 
