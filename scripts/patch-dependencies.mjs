@@ -1,8 +1,9 @@
 /**
- * Mends postgres.js 3.4.9 in node_modules until a release has the fix (porsager/postgres#1154, #1208; PRs
- * #1168, #1209 unreleased). Dependency-free and idempotent; run by npm after every install (`postinstall`)
- * and by scripts/dependencies.mjs before `npm start` and `npm test` (an install with --ignore-scripts).
+ * Mends dependencies in node_modules. Dependency-free and idempotent; run by npm after every install
+ * (`postinstall`) and by scripts/dependencies.mjs before `npm start` and `npm test` (an install with
+ * --ignore-scripts). Two mends:
  *
+ * postgres.js 3.4.9, until a release has the fix (porsager/postgres#1154, #1208; PRs #1168, #1209 unreleased).
  * The driver flushes a small write from a `setImmediate`. When the connection has closed by then (PostgreSQL
  * restarted or cut it while a transaction ran: `sql.begin` writes its ROLLBACK on the dead connection),
  * `socket` is null and `socket.write` throws outside any promise: an uncaught exception that ends the
@@ -12,8 +13,14 @@
  * `sql.end()` waits for it until its timeout (for ever without one). The mend: a write with no socket fails
  * the queries it carries with CONNECTION_CLOSED (as the close failed the others); `closed()` and
  * `terminate()` forget the pending write, and a closed connection forgets the query it failed.
+ *
+ * tsx, which runs every process (`node --import tsx`): it compiles with esbuild's `keepNames`, which wraps
+ * every function made at run time in a `__name(fn, "…")` call (an `Object.defineProperty` on each closure, on
+ * every call of the function that makes it). Names need no keeping here: tsx does not rename identifiers, and
+ * JavaScript names `const f = () => …` itself. Turned off: the worker's CPU per job in a drain fell by about
+ * 12 % (docs/performance.md). `test/unit/tsx-names.test.ts` holds it.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,6 +60,12 @@ const FILES = ['src/connection.js', 'cjs/src/connection.js'];
 
 /** @param {string} root the repository root @param {(line: string) => void} say */
 export function patchDependencies(root, say) {
+  mendPostgres(root, say);
+  mendTsx(root, say);
+}
+
+/** @param {string} root @param {(line: string) => void} say */
+function mendPostgres(root, say) {
   const dir = join(root, 'node_modules/postgres');
   if (!existsSync(dir)) return;
   const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -70,6 +83,28 @@ export function patchDependencies(root, say) {
     writeFileSync(path, EDITS.reduce((t, [from, to]) => t.replace(from, () => to), text));
     say(`postgres ${version}: ${file} mended (a write on a closed connection fails its queries instead of the process)`);
   }
+}
+
+/** tsx's esbuild options, as its bundles spell them (minified), with `keepNames` on and off. */
+const TSX_KEEP_NAMES = 'minifyWhitespace:!0,keepNames:!0}';
+const TSX_NO_KEEP_NAMES = 'minifyWhitespace:!0,keepNames:!1}';
+
+/** @param {string} root @param {(line: string) => void} say */
+function mendTsx(root, say) {
+  const dir = join(root, 'node_modules/tsx/dist');
+  if (!existsSync(dir)) return;
+  const { version } = JSON.parse(readFileSync(join(dir, '../package.json'), 'utf8'));
+  const files = readdirSync(dir).filter((f) => /\.(mjs|cjs)$/.test(f));
+  const texts = files.map((f) => readFileSync(join(dir, f), 'utf8'));
+  if (!texts.some((t) => t.includes(TSX_KEEP_NAMES))) {
+    // Mended already, or another release (test/unit/tsx-names.test.ts tells).
+    if (!texts.some((t) => t.includes(TSX_NO_KEEP_NAMES))) say(`tsx ${version}: not the code this mend knows; left as it is`);
+    return;
+  }
+  files.forEach((f, i) => {
+    if (texts[i].includes(TSX_KEEP_NAMES)) writeFileSync(join(dir, f), texts[i].split(TSX_KEEP_NAMES).join(TSX_NO_KEEP_NAMES));
+  });
+  say(`tsx ${version}: mended (compiles without esbuild's keepNames: no __name call per closure made)`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
