@@ -18,7 +18,7 @@
  * every function made at run time in a `__name(fn, "…")` call (an `Object.defineProperty` on each closure, on
  * every call of the function that makes it). Names need no keeping here: tsx does not rename identifiers, and
  * JavaScript names `const f = () => …` itself. Turned off: the worker's CPU per job in a drain fell by about
- * 12 % (docs/performance.md). `test/unit/tsx-names.test.ts` holds it.
+ * 11 % (docs/performance.md). `test/unit/tsx-names.test.ts` holds it.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -2,7 +2,7 @@
  * Every longrun process runs its TypeScript through tsx (`node --import tsx`), which npm's postinstall mends
  * (scripts/patch-dependencies.mjs) to compile without esbuild's `keepNames`: no `__name(…)` call wraps each
  * function made at run time (an `Object.defineProperty` per closure, per call of the function that makes it;
- * about 12 % of a worker's CPU per job in a drain). Functions keep the names JavaScript gives them.
+ * about 11 % of a worker's CPU per job in a drain). Functions keep the names JavaScript gives them.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
