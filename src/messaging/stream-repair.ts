@@ -4,8 +4,8 @@
  * or an operator deleting a stream or consumer. A pull then gets no answer, a publish is answered "no stream"
  * and a read of a stream "stream not found" (a dead-letter copy's); each such failure is handed here
  * (`Nats.repairIfMissing`), and the streams and consumers are ensured again, as at start, at most once per
- * REPAIR_GAP_MS, without restarting the process. The jobs whose messages went with them are re-queued by the
- * reconciler (outbox-relay.ts).
+ * REPAIR_GAP_MS, without restarting the process. The jobs and notification deliveries whose messages went
+ * with them are re-queued by the reconciler (reconciler.ts).
  */
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { Logger } from '../log.js';
