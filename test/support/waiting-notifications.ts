@@ -5,12 +5,9 @@
  */
 import { expect } from 'vitest';
 import { startTestApp, type TestApp } from './app.js';
-import { gql, waitForJob } from './graphql.js';
+import { gql, SUBMIT, waitForJob } from './graphql.js';
 import { eventually, startWebhookReceiver, type WebhookReceiver } from './receivers.js';
 
-const SUBMIT = /* GraphQL */ `
-  mutation Submit($input: SubmitJobInput!) { submitJob(input: $input) { job { id } userErrors { code message } } }
-`;
 const NOTIFICATIONS = /* GraphQL */ `
   query Job($id: ID!) { job(id: $id) { notifications { id status attempts } } }
 `;
