@@ -129,7 +129,10 @@ async function lookAgain(d: DeadLetterDeps, m: JsMsg, ms: number): Promise<void>
   const maxAgeMs = Number(info.config.max_age) / 1e6;
   if (maxAgeMs > 0 && Date.now() - m.time.getTime() >= maxAgeMs / 2) {
     // Its id (the old one's sequence) drops a second copy, should this one be handled again (its ack lost).
-    await d.nats.js.publish(m.subject, m.data, { msgID: `republished-${m.seq}` });
+    await d.nats.js.publish(m.subject, m.data, { msgID: `republished-${m.seq}` }).catch((e: unknown) => {
+      d.nats.repairIfMissing(e); // no stream takes it (the advisory stream's subjects changed): made again
+      throw e;
+    });
     m.ack();
     d.log.info({ seq: m.seq }, 'dead letters: advisory kept waiting past half its stream\'s max_age; published it again');
   } else {

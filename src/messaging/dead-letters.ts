@@ -88,11 +88,18 @@ async function publishCopy(
   h.set('Longrun-Attempts', String(job.attempts));
   if (error) h.set('Longrun-Error', error.slice(0, 1000).replace(/[\r\n]+/g, ' '));
   const publish = (msgID: string) =>
-    d.nats.js.publish(d.names.deadLetterSubject(job.type, job.id), original?.data ?? encode({ id: job.id, type: job.type, series: job.series }), {
-      msgID,
-      headers: h,
-      timeout: 5000,
-    });
+    d.nats.js
+      .publish(d.names.deadLetterSubject(job.type, job.id), original?.data ?? encode({ id: job.id, type: job.type, series: job.series }), {
+        msgID,
+        headers: h,
+        timeout: 5000,
+      })
+      .catch((e: unknown) => {
+        // No stream takes the subject (the stream's subjects changed, or it was deleted since copiesOf read it,
+        // when no read fails): made again, for the caller's next try.
+        d.nats.repairIfMissing(e);
+        throw e;
+      });
   for (let msgID = `${job.id}:${job.series}`; ; ) {
     const pa = await publish(msgID);
     if (!pa.duplicate || (await d.nats.jsm.streams.getMessage(d.names.deadLetterStream, { seq: pa.seq })) !== null) return pa.seq;
