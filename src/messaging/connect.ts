@@ -23,6 +23,17 @@ export interface Nats {
   close(): Promise<void>;
 }
 
+/**
+ * `work`, its failure handed to `nats.repairIfMissing` on its way to the caller: for a read or publish of a
+ * stream that no pull of the process would find missing (a dead-letter copy's; the advisories republished).
+ */
+export function repairingOnFailure<T>(nats: Pick<Nats, 'repairIfMissing'>, work: Promise<T>): Promise<T> {
+  return work.catch((e: unknown) => {
+    nats.repairIfMissing(e);
+    throw e;
+  });
+}
+
 export interface NatsOptions {
   servers: string[];
   name: string;

@@ -11,6 +11,7 @@ import type { JobRow } from '../db/schema.js';
 import { isTerminal } from '../jobs/state.js';
 import { orAfter, STOP_WAIT_MS } from '../deadline.js';
 import { repeatAfterEach } from '../repeat.js';
+import { repairingOnFailure } from './connect.js';
 import { copyToDeadLetters, deadLetterJob, removeEarlierSeriesCopies, removeStaleCopies, type DeadLetterDeps } from './dead-letters.js';
 import { HELD_LOOK_AGAIN_MS, heldByWorkers, PAST_LEASE_MS } from './held.js';
 import { advisorySchema, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
@@ -129,10 +130,8 @@ async function lookAgain(d: DeadLetterDeps, m: JsMsg, ms: number): Promise<void>
   const maxAgeMs = Number(info.config.max_age) / 1e6;
   if (maxAgeMs > 0 && Date.now() - m.time.getTime() >= maxAgeMs / 2) {
     // Its id (the old one's sequence) drops a second copy, should this one be handled again (its ack lost).
-    await d.nats.js.publish(m.subject, m.data, { msgID: `republished-${m.seq}` }).catch((e: unknown) => {
-      d.nats.repairIfMissing(e); // no stream takes it (the advisory stream's subjects changed): made again
-      throw e;
-    });
+    // No stream takes it (the advisory stream's subjects changed): made again.
+    await repairingOnFailure(d.nats, d.nats.js.publish(m.subject, m.data, { msgID: `republished-${m.seq}` }));
     m.ack();
     d.log.info({ seq: m.seq }, 'dead letters: advisory kept waiting past half its stream\'s max_age; published it again');
   } else {

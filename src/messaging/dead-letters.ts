@@ -25,7 +25,7 @@ import type { JobRow } from '../db/schema.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
-import type { Nats } from './connect.js';
+import { repairingOnFailure, type Nats } from './connect.js';
 import { encode, jobIdIn, jobMessageSchema, parseMessage } from './messages.js';
 import type { Names } from './names.js';
 import { legacyCopyOf } from './legacy-dead-letters.js';
@@ -49,18 +49,16 @@ interface Copy {
  * (an earlier series' copy goes with the replay, or when that series' message comes again). Read one by one
  * (subject-reads.ts).
  */
-async function copiesOf(d: Pick<DeadLetterDeps, 'nats' | 'names'>, job: Pick<JobRow, 'id' | 'type'>): Promise<Copy[]> {
-  const found: Copy[] = [];
-  try {
+function copiesOf(d: Pick<DeadLetterDeps, 'nats' | 'names'>, job: Pick<JobRow, 'id' | 'type'>): Promise<Copy[]> {
+  const read = async () => {
+    const found: Copy[] = [];
     for await (const m of messagesOnSubject(d.nats.jsm, d.names.deadLetterStream, d.names.deadLetterSubject(job.type, job.id))) {
       found.push({ seq: m.seq, series: parseMessage(jobMessageSchema, m.data)?.series ?? null });
     }
-  } catch (e) {
-    // The dead-letter stream deleted alone (no pull fails then): made again, for the caller's next try.
-    d.nats.repairIfMissing(e);
-    throw e;
-  }
-  return found;
+    return found;
+  };
+  // The dead-letter stream deleted alone (no pull fails then): made again, for the caller's next try.
+  return repairingOnFailure(d.nats, read());
 }
 
 /**
@@ -87,19 +85,17 @@ async function publishCopy(
   h.set('Longrun-Job-Id', job.id);
   h.set('Longrun-Attempts', String(job.attempts));
   if (error) h.set('Longrun-Error', error.slice(0, 1000).replace(/[\r\n]+/g, ' '));
+  // No stream takes the subject (its subjects changed, or it was deleted since copiesOf read it, when no
+  // read fails): made again, for the caller's next try.
   const publish = (msgID: string) =>
-    d.nats.js
-      .publish(d.names.deadLetterSubject(job.type, job.id), original?.data ?? encode({ id: job.id, type: job.type, series: job.series }), {
+    repairingOnFailure(
+      d.nats,
+      d.nats.js.publish(d.names.deadLetterSubject(job.type, job.id), original?.data ?? encode({ id: job.id, type: job.type, series: job.series }), {
         msgID,
         headers: h,
         timeout: 5000,
-      })
-      .catch((e: unknown) => {
-        // No stream takes the subject (the stream's subjects changed, or it was deleted since copiesOf read it,
-        // when no read fails): made again, for the caller's next try.
-        d.nats.repairIfMissing(e);
-        throw e;
-      });
+      }),
+    );
   for (let msgID = `${job.id}:${job.series}`; ; ) {
     const pa = await publish(msgID);
     if (!pa.duplicate || (await d.nats.jsm.streams.getMessage(d.names.deadLetterStream, { seq: pa.seq })) !== null) return pa.seq;
