@@ -3,7 +3,7 @@
  * within size and accepted by the type's schema, and maxAttempts, timeoutMs, idempotencyKey, runAt and notify
  * are in range. A refused input gets one user error per problem, each naming its field.
  */
-import { randomUUID } from 'node:crypto';
+import { newJobId } from './job-id.js';
 import type { NewJob } from '../db/jobs.js';
 import { validateNotify, type CheckedNotification, type NotifyInput } from '../notifications/validate.js';
 import { UserErrorCode, type UserError } from '../errors.js';
@@ -73,7 +73,7 @@ export async function validateSubmit(
   return {
     notifications: 'notifications' in notify ? notify.notifications : [],
     job: {
-      id: randomUUID(),
+      id: newJobId(),
       owner: viewer.owner,
       type: type.name,
       payload,

@@ -114,7 +114,7 @@ export type Job = {
   events: Array<JobEvent>;
   /** When the job reached a terminal state. */
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** The job's id (a UUID). */
+  /** The job's id: a UUID, version 7 (its first 48 bits are the submit time in milliseconds, by the API's clock). */
   id: Scalars['ID']['output'];
   /** How many attempts the job may use before it fails. */
   maxAttempts: Scalars['Int']['output'];
