@@ -53,7 +53,7 @@ export const jobs = pgTable(
     idempotencyKey: text('idempotency_key'),
     /** Seq of the job's last recorded change. */
     seq: integer('seq').notNull().default(1),
-    /** Seqs up to this one may be in use by the running attempt's live progress (see db/transitions.ts). */
+    /** Seqs up to this one may be in use by the running attempt's live progress (see db/transition.ts). */
     seqReserved: integer('seq_reserved').notNull().default(1),
     /** Attempt series: 1 at submit, +1 on each `retryJob` replay. */
     series: integer('series').notNull().default(1),
@@ -240,7 +240,7 @@ export const DELIVERY_STATUSES = ['PENDING', 'SENT', 'FAILED'] as const;
 
 /**
  * What a job asked to be told about at submit (`SubmitJobInput.notify`): one row per target. The terminal
- * transition (db/transitions.ts `transition()`) turns each matching row into a delivery and an outbox entry.
+ * transition (db/transition.ts `transition()`) turns each matching row into a delivery and an outbox entry.
  */
 export const jobNotifications = pgTable(
   'job_notifications',
