@@ -127,7 +127,7 @@ export const NOT_CANCELLING = 'not cancel_requested';
 const RETRY: Transition = {
   to: 'RETRYING',
   fenced: true,
-  // `lease_until` kept: the end of the last lease (the dead-letter recorder's advisory window, schema.ts).
+  // `lease_until` kept: the end of the last lease (the dead-letter recorder's advisory window, job-tables.ts).
   set: `error = x.message, next_attempt_at = now() + x.delay_ms * interval '1 millisecond', ${LAST_REPORT}`,
   where: NOT_CANCELLING,
   columns: { delay_ms: 'int', ...LAST_REPORT_COLUMNS },
