@@ -4,7 +4,8 @@
  * lease renewals with the in-progress acks. A write whose fence is lost answers null.
  */
 import type { Sql } from './client.js';
-import { FENCE_HOLDS, SEQ_RESERVE, type Fence } from './transitions.js';
+import { FENCE_HOLDS, type Fence } from './transition.js';
+import { SEQ_RESERVE } from './transitions.js';
 
 /** A throttled progress write by an attempt's holder: a milestone to record (history row `seq`). */
 export interface ProgressWrite extends Fence {

@@ -2,12 +2,13 @@
  * Cancelling jobs: a waiting job (or one whose lease ran out, its worker lost) becomes CANCELLED at once; a
  * running one is flagged (`requestCancel`) and becomes CANCELLED when its worker stops it (`markCancelled`
  * with its fence).
- * Built on `transition()` (transitions.ts).
+ * Built on `transition()` (transition.ts).
  */
 import type { Sql } from './client.js';
 import { JOB_COLUMNS } from './jobs.js';
 import type { JobRow } from './schema.js';
-import { fenceAsRead, first, NOT_HELD, transition, type MaybeFenced, type Transition } from './transitions.js';
+import { first, transition, type Transition } from './transition.js';
+import { fenceAsRead, NOT_HELD, type MaybeFenced } from './transitions.js';
 
 const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`;
 // A worker's cancel of its own attempt: only while the attempt runs. (Its RETRYING write committed with the

@@ -158,7 +158,7 @@ async function insertRound(
 }
 
 /**
- * The row `insertJobs` wrote for `job`: its input, the columns' defaults (`schema.ts`: QUEUED, seq 1, series
+ * The row `insertJobs` wrote for `job`: its input, the columns' defaults (`job-tables.ts`: QUEUED, seq 1, series
  * 1, …) and what PostgreSQL decided (the stored payload, `created_at`). `insert.returning.test.ts` holds it
  * equal to the row read back.
  */

@@ -50,7 +50,7 @@ const deliveryEntry = (d: string, n: string) => `${d}.job_id, ${n}.subject, ${la
   jsonb_build_object('deliveryId', ${d}.id, 'channel', ${n}.channel, 'target', ${n}.target, 'requeue', ${d}.requeues)`;
 
 /**
- * CTEs appended to a terminal transition (`db/transitions.ts`), after its `j` CTE (the updated job): for each of the
+ * CTEs appended to a terminal transition (`db/transition.ts`), after its `j` CTE (the updated job): for each of the
  * job's subscriptions whose `on` list has the new state, a delivery (id = the delivery id receivers dedupe
  * on; body = the job as of this transition) and an outbox entry for the notifications stream. Once per
  * subscription, attempt series and state (a replayed job can notify again).

@@ -7,7 +7,7 @@ import type { JobRow } from './schema.js';
 import type { JobState } from '../jobs/state.js';
 import { noteStaleCopies } from './dead-letter-removals.js';
 import type { OutboxEntry } from './outbox.js';
-import { transition, type Transition } from './transitions.js';
+import { transition, type Transition } from './transition.js';
 
 /** A job a replay looked at, locked by the caller's transaction. */
 export interface ReplayCandidate {

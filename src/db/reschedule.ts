@@ -7,7 +7,8 @@ import type { JobRow } from './schema.js';
 import { RESCHEDULABLE_STATES, type JobState } from '../jobs/state.js';
 import { rescheduleEntries, type OutboxEntry } from './outbox.js';
 import { requeueMessage } from './stale-jobs.js';
-import { first, NOT_CANCELLING, transition, type Transition } from './transitions.js';
+import { first, transition, type Transition } from './transition.js';
+import { NOT_CANCELLING } from './transitions.js';
 
 /** A reschedule moves a waiting job's time, its state unchanged; `x.run_at` null: now. */
 const RESCHEDULE: Record<(typeof RESCHEDULABLE_STATES)[number], Transition> = {

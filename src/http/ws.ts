@@ -6,7 +6,7 @@
  *   (closing with 4403 would make graphql-ws clients such as GraphiQL retry forever). Up to
  *   `maxRefusedSockets` such sockets (and ones over their key's connection limit) per process: past that, a
  *   socket is closed with 4403 at its connection_init, so clients without a key cannot hold sockets (and file
- *   descriptors) without end.
+ *   descriptors) without end. (Who may keep a socket open: ws-connections.ts.)
  * - graphql-ws' protocol server runs on the `ws` server through ws-transport.ts (its own keep-alive off, a
  *   client's malformed message a 4400 rather than an internal error).
  * - graphql-ws parses and validates by itself; here `onSubscribe` does it instead (src/graphql/
@@ -32,11 +32,11 @@ import type http from 'node:http';
 import { createSourceEventStream, GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { authorizationParam, unauthenticated, type Principal } from '../auth/authenticate.js';
+import { unauthenticated } from '../auth/authenticate.js';
 import { watchRevocations } from '../auth/revocation.js';
 import { ErrorCode, PublicError } from '../errors.js';
 import { createContext } from '../graphql/context.js';
-import { formatError, unavailableError } from '../graphql/errors.js';
+import { formatError } from '../graphql/errors.js';
 import { documentChecker, withCode } from '../graphql/checked-documents.js';
 import { sharedPayloads } from '../graphql/shared-results.js';
 import { jobsCharged, type SubmitRateLimiter } from '../graphql/submit-rate.js';
@@ -44,6 +44,7 @@ import type { JobDeps } from '../jobs/deps.js';
 import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
 import { KeyCounts } from './key-counts.js';
+import { connectionAdmission, type Connection } from './ws-connections.js';
 import { pushResults } from './ws-push.js';
 import { dropSilentSockets, flushWrites, guardSends, sendFrame } from './ws-socket.js';
 import { serveGraphqlWs, type SocketExtra } from './ws-transport.js';
@@ -69,41 +70,11 @@ export interface GraphqlWs {
   dispose(): Promise<void>;
 }
 
-/**
- * One connection's state, from graphql-ws' `onConnect` until `onClose`: where its requests come from and
- * what it may do.
- */
-interface Connection {
-  /** The upgrade request's W3C `traceparent`, continued by `submitJob`. */
-  traceparent: string | null;
-  /** The job deps of its operations: the logger carries the upgrade request's id. */
-  deps: JobDeps;
-  /** Who it is; null until its key is checked, and when it has no valid key. */
-  principal: Principal | null;
-  /** Why operations are refused (no key, revoked key, too many connections, a failed check), if they are. */
-  refusal: PublicError | null;
-  /**
-   * Its next operation checks the key again: the last check failed (rather than refusing the key), or found
-   * no free connection slot on it.
-   */
-  recheck: boolean;
-  /** The check running, awaited by every operation that needs it (so the connection is counted once). */
-  checking: Promise<boolean> | null;
-  /** The key its connection and subscriptions are counted on. */
-  countedKey: string | null;
-  /** Aborted when the key is revoked: ends the socket's subscriptions. */
-  revoked: AbortController;
-  /** Ids of its subscriptions counted on `countedKey`. */
-  subscriptions: Set<string>;
-  unwatch(): void;
-}
-
 const asGraphQLError = (e: PublicError) => new GraphQLError(e.message, { originalError: e });
 const socketOf = (ctx: Context): WebSocket => (ctx.extra as SocketExtra).socket;
 
 export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const { security: sec, log } = o;
-  const connections = new KeyCounts();
   const subscriptions = new KeyCounts();
   const revocations = watchRevocations(sec.auth, sec.ws.recheckMs, log);
   // An update's frames leave once it is fanned out, not only at the end of the event-loop turn (guardSends'
@@ -112,92 +83,12 @@ export function startGraphqlWs(o: GraphqlWsOptions): GraphqlWs {
   const stopFlushing = o.hub.afterDispatch(flushWrites);
   /** Every open connection by its graphql-ws context (from onConnect until onClose). */
   const connected = new Map<Context, Connection>();
-  /** Open connections let in without a usable key (no key, a bad one, no free connection slot on it). */
-  const refused = new Set<Connection>();
+  const { check, release } = connectionAdmission(sec, revocations, connected, subscriptions);
 
   const checked = documentChecker(o.schema, sec.query);
 
   const wss = new WebSocketServer({ server: o.server, path: '/graphql', maxPayload: sec.ws.maxMessageBytes });
   const stopPings = dropSilentSockets(wss, sec.ws.pingIntervalMs);
-
-  /** Checks the connection's key and counts the connection on it; sets what the connection may do. */
-  const admit = async (s: Connection, connectionParams: Context['connectionParams']): Promise<void> => {
-    try {
-      s.principal = await sec.auth.authenticate(authorizationParam(connectionParams));
-    } catch (e) {
-      // Classified by formatError as over HTTP (graphql-http.ts): a backing service down is
-      // SERVICE_UNAVAILABLE, anything else a bug (INTERNAL_SERVER_ERROR). Each operation answers with it
-      // until one finds the check passing.
-      const down = unavailableError(e);
-      if (down) {
-        s.deps.log.warn({ err: e }, 'GraphQL over WebSocket: cannot authenticate, a backing service is unavailable');
-        s.refusal = down;
-      } else {
-        s.deps.log.error({ err: e }, 'GraphQL over WebSocket: authentication failed');
-        s.refusal = new PublicError(ErrorCode.INTERNAL_SERVER_ERROR, 'internal error');
-      }
-      s.recheck = true;
-      return;
-    }
-    s.recheck = false;
-    s.refusal = null;
-    const key = s.principal?.keyId ?? null;
-    if (!s.principal) s.refusal = unauthenticated();
-    else if (key !== null && !connections.tryAdd(key, sec.ws.maxConnectionsPerKey)) {
-      s.refusal = new PublicError(ErrorCode.TOO_MANY_CONNECTIONS, `this API key has ${sec.ws.maxConnectionsPerKey} WebSocket connections open already`, {
-        extensions: { limit: sec.ws.maxConnectionsPerKey },
-      });
-      s.recheck = true; // a slot may be free by its next operation
-    } else if (key !== null) {
-      s.countedKey = key;
-      s.unwatch = revocations.watch(key, () => {
-        s.principal = null;
-        s.refusal = unauthenticated('the API key was revoked');
-        s.revoked.abort(s.refusal);
-      });
-    }
-    if (!s.refusal) refused.delete(s); // let in on a later check: no longer refused
-  };
-
-  /**
-   * Checks the key of an open connection: at connection_init, and again on an operation after a failed
-   * check. One check at a time: operations arriving meanwhile wait for it. False when the socket closed
-   * meanwhile (its slot, if the check took one, is given back at once), or when it is turned away
-   * (`mayStay`): a check that failed at connection_init (a backing service down) let it in uncounted, and it
-   * counts from the check that finds it refused.
-   */
-  const check = (ctx: Context, s: Connection): Promise<boolean> =>
-    (s.checking ??= admit(s, ctx.connectionParams).then(() => {
-      s.checking = null;
-      if (connected.get(ctx) !== s) {
-        release(s);
-        return false;
-      }
-      return mayStay(s);
-    }));
-
-  /**
-   * Whether a checked connection may stay open: one without a usable key is counted among the refused (at
-   * most maxRefusedSockets), and turned away (false) when they are at their limit. A key that could not be
-   * checked is not a refusal, and a revoked key's connections were let in with a usable one.
-   */
-  const mayStay = (s: Connection): boolean => {
-    if (!s.refusal || refused.has(s) || s.refusal.code === ErrorCode.SERVICE_UNAVAILABLE || s.refusal.code === ErrorCode.INTERNAL_SERVER_ERROR) return true;
-    if (refused.size >= sec.ws.maxRefusedSockets) return false;
-    refused.add(s);
-    return true;
-  };
-
-  /** Gives back the connection's slot and subscription counts on its key (again: no-op). */
-  const release = (s: Connection) => {
-    refused.delete(s);
-    s.unwatch();
-    if (s.countedKey === null) return;
-    for (const _ of s.subscriptions) subscriptions.remove(s.countedKey);
-    s.subscriptions.clear();
-    connections.remove(s.countedKey);
-    s.countedKey = null;
-  };
 
   /** An operation's execution arguments, or why it is refused: its key, document, submit rate and subscription count checked. */
   const start = (s: Connection | undefined, id: string, payload: SubscribePayload): ExecutionArgs | GraphQLError[] => {

@@ -34,7 +34,7 @@ export const TERMINAL_STATES: readonly JobState[] = [JobState.SUCCEEDED, JobStat
 export const isTerminal = (s: JobState): boolean => TERMINAL_STATES.includes(s);
 
 /**
- * Allowed transitions: `from` states for each target. The guarded SQL of `db/transitions.ts` (`transition()`) uses this table,
+ * Allowed transitions: `from` states for each target. The guarded SQL of `db/transition.ts` (`transition()`) uses this table,
  * so a late or duplicate event can never move a job backwards.
  */
 export const ALLOWED_FROM = {

@@ -7,7 +7,7 @@
  * Where each is counted:
  * - jobs submitted: `jobs/submit.ts` after the insert commits;
  * - claims (queue wait), retries, terminal states (finished, duration): `observeTransition`, called by the
- *   one function that writes every state change (`db/transitions.ts` `transition()`);
+ *   one function that writes every state change (`db/transition.ts` `transition()`);
  * - redeliveries: the worker, when JetStream delivers a job message again;
  * - notification deliveries: the notifier;
  * - progress reports coalesced (latest wins for a subscriber that is behind): `progress/inbox.ts`;

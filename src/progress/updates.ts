@@ -5,14 +5,14 @@
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JobEventRow } from '../db/schema.js';
-import { changeError, changeMessage, type ChangedJob } from '../db/transitions.js';
+import { changeError, changeMessage, type ChangedJob } from '../db/transition.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import { encode } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
 
 /**
  * The update a job row stands for (its latest recorded change): as its history row records it, when the row
- * is a transition's answer (the message and error decided with it, transitions.ts `CHANGE_MESSAGE`) or a
+ * is a transition's answer (the message and error decided with it, transition.ts `CHANGE_MESSAGE`) or a
  * submit's.
  */
 export function updateFromJob(job: ChangedJob): JobUpdateMessage {
