@@ -1,7 +1,7 @@
 /**
  * The outbox's bookkeeping for its relay: the entries waiting to be published, marking them published
  * (with their stream sequences), purging the published ones, and the backlog's size for metrics. Entries
- * are written with the changes they announce (a submit: jobs.ts; a replay: transitions.ts; a lost message:
+ * are written with the changes they announce (a submit: jobs.ts; a replay: replay.ts; a lost message:
  * stale-jobs.ts; a notification delivery: notifications.ts).
  */
 import { preparing, type Sql } from './client.js';

@@ -188,7 +188,7 @@ export async function cancelJobs(deps: JobDeps, viewer: Viewer, input: CancelJob
 /**
  * A waiting job moved: a QUEUED job (scheduled or not) runs at `runAt` instead, a RETRYING job's next attempt
  * is due then instead of after its backoff (absent or not in the future: now; more than MAX_RUN_AT_DAYS
- * ahead: OUT_OF_RANGE, as a submit's). One transaction (db/transitions.ts `rescheduleWaitingJob`): the job's
+ * ahead: OUT_OF_RANGE, as a submit's). One transaction (db/reschedule.ts `rescheduleWaitingJob`): the job's
  * time, its history row (`rescheduled to …`), its outbox entries moved or a fresh copy of its message; after
  * the commit, what is due now is published and watchers get the update. Any other state: INVALID_STATE,
  * nothing written.
