@@ -37,6 +37,8 @@ export interface Options {
   timeoutMs: number;
   prefix: string;
   database: string;
+  /** Finished jobs put in the database before the first part (bench/prefill.ts); 0: the parts start on empty tables. */
+  prefill: number;
 }
 
 export interface PhaseContext {
@@ -71,7 +73,7 @@ export function perJob(cpu: CpuResult, n: number) {
 
 /** Empties the tables and the stream, then starts a worker process and its pool; returns it with its clock offset. */
 export async function freshWorker(ctx: PhaseContext): Promise<{ w: Child; offsetMs: number; rttMs: number }> {
-  await resetJobs(ctx.stack, ctx.o.prefix);
+  await resetJobs(ctx.stack, ctx.o);
   const w = await ctx.stack.startWorker();
   const clock = await w.clockOffset();
   w.send({ type: 'start' });

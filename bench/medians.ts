@@ -50,6 +50,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       .filter((f) => f.figure !== 'meta' && f.label !== undefined && !f.figure.endsWith('_median'))
       .map((f): Figure => ({ figure: f.figure, label: f.label!, value: f.value, detail: {} })),
   );
-  const meta = JSON.parse(readFileSync(files[0]!, 'utf8').split('\n').find((l) => l.includes('"figure":"meta"'))!) as { n: number; concurrency: number; host: string };
+  const meta = JSON.parse(readFileSync(files[0]!, 'utf8').split('\n').find((l) => l.includes('"figure":"meta"'))!) as { n: number; concurrency: number; host: string; prefill?: number };
   printTable(medianFigures(runs), { ...meta, quick: false, runs: runs.length });
 }

@@ -8,6 +8,7 @@
  *   npm run bench -- --parts 5 --trickle-rate 20 --trickle-n 200   # pickup latency below saturation
  *   npm run bench -- --profile bench-profiles   # node --cpu-prof for the API and worker processes
  *   npm run bench -- --runs 3           # every part three times; the table shows the medians
+ *   npm run bench -- --prefill 1000000  # with a million finished jobs (30 days' history) in the tables
  *
  * Parts: 1 submit 1-by-1, 2 bulk submit, 3 drain, 4 end to end, 5 pickup latency, 6 progress latency,
  * 7 fan-out, 8 CPU per job (of 3 and 4), 9 end to end through the SDK (its `submitJob` sends concurrent
@@ -22,6 +23,7 @@ import { drain, endToEnd, endToEndSdk, submitBulkPhase, submitOneByOne } from '.
 import { startStack } from './stack.js';
 import { medianFigures } from './medians.js';
 import { printTable } from './table.js';
+import { prefillHistory } from './prefill.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -32,6 +34,7 @@ const { values: a } = parseArgs({
     'bulk-batch': { type: 'string', default: '1000' },
     parts: { type: 'string', default: '1,2,3,4,5,6,7,8,9' },
     runs: { type: 'string', default: '1' },
+    prefill: { type: 'string', default: '0' },
     'trickle-rate': { type: 'string' },
     'trickle-n': { type: 'string' },
     'fanout-subs': { type: 'string' },
@@ -68,6 +71,7 @@ const o: Options = {
   // Two benches on one machine at once need their own names (BENCH_DATABASE, BENCH_PREFIX).
   prefix: process.env.BENCH_PREFIX ?? 'bench_',
   database: process.env.BENCH_DATABASE ?? 'longrun_bench',
+  prefill: int(a.prefill, 0),
 };
 const parts = new Set(a.parts!.split(',').map((p) => Number(p.trim())));
 if (parts.has(3)) parts.add(1);
@@ -94,6 +98,7 @@ const stack = await startStack({
   profileDir: a.profile ?? null,
   logLevel: a['log-level']!,
 });
+if (o.prefill > 0) await prefillHistory(stack.sql, o.prefill, log);
 const ctx: PhaseContext = { stack, o, log };
 const figures: Figure[] = [];
 let failed = false;

@@ -18,7 +18,7 @@ import { accountFor, apiMetric, coalescedSoFar } from './latency.js';
 
 export async function fanout(ctx: PhaseContext): Promise<Figure> {
   const { stack, o } = ctx;
-  await resetJobs(stack, o.prefix);
+  await resetJobs(stack, o);
   const updates = o.fanoutPerSecond * o.fanoutSeconds;
   const ids: string[] = [];
   for (let k = 0; k < o.fanoutJobs; k++) {

@@ -15,7 +15,7 @@ const NOOP = 'demo.noop';
 /** (1) N `submitJob` mutations, `inFlight` at a time, into an idle system (no worker). Leaves the backlog. */
 export async function submitOneByOne(ctx: PhaseContext): Promise<Figure> {
   const { stack, o } = ctx;
-  await resetJobs(stack, o.prefix);
+  await resetJobs(stack, o);
   const db = await markDb(stack.sql, stack.pgStatements);
   ctx.log(`submit 1-by-1: ${o.n} submitJob mutations, ${o.inFlight} in flight`);
   const ids: string[] = new Array(o.n);
@@ -79,7 +79,7 @@ export async function submitBulkPhase(ctx: PhaseContext): Promise<Figure> {
       detail: { reason: 'the API has no submitJobs mutation on this branch (HTTP query batching is off, so there is no other bulk path)' },
     };
   }
-  await resetJobs(stack, o.prefix);
+  await resetJobs(stack, o);
   ctx.log(`submit bulk: ${o.n} jobs in submitJobs calls of ${o.bulkBatch}`);
   const ids: string[] = [];
   const cpu = markCpu(ctx, () => []);
@@ -92,7 +92,7 @@ export async function submitBulkPhase(ctx: PhaseContext): Promise<Figure> {
   await checkSubmitted(stack.sql, NOOP, ids);
   await waitPublished(stack.sql, stack.jsm, o.prefix, NOOP, o.n, o.timeoutMs);
   const used = cpu.end();
-  await resetJobs(stack, o.prefix); // nobody will run these
+  await resetJobs(stack, o); // nobody will run these
   const rate = o.n / (ms / 1000);
   return { figure: 'submit_bulk', label, value: `${fmt(rate)} jobs/s`, detail: { n: o.n, batch: o.bulkBatch, ms: Math.round(ms), jobs_per_s: Math.round(rate), ...perJob(used, o.n) } };
 }
