@@ -18,9 +18,20 @@ export type Post = (
   init: { method: 'POST'; headers: Record<string, string>; body: string; signal?: AbortSignal },
 ) => Promise<HttpAnswer>;
 
+/**
+ * How long an idle kept-alive socket is kept when the server does not say (`Keep-Alive: timeout=…`). Given
+ * any `timeout`, node's agent closes an idle socket a second before the server's announced timeout (5 s from
+ * a node server such as longrun's API); given none, it ignores the announcement and keeps the socket until
+ * the server closes it, and a request sent on it as the server closes it fails with ECONNRESET. The value
+ * also arms an inactivity timer on sockets in use, which does nothing to a request (the call's own deadline
+ * is its signal).
+ */
+const IDLE_SOCKET_MS = 30_000;
+
 /** POST over node:http(s) through keep-alive agents (idle sockets do not keep the process alive). */
 export function nodePost(): { post: Post; close(): void } {
-  const agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+  const options = { keepAlive: true, timeout: IDLE_SOCKET_MS };
+  const agents = { 'http:': new http.Agent(options), 'https:': new https.Agent(options) };
   // A client posts to one URL: it is parsed once, not per request.
   let target: { url: string; u: URL; lib: typeof http | typeof https; agent: http.Agent } | null = null;
   const targetOf = (url: string) => {

@@ -1,7 +1,8 @@
 /**
  * The SDK's node:http transport leaves nothing on the request's signal once the call has settled: the
  * signal (the request timeout's, which fires 30 s later) would otherwise hold every finished request, and its
- * abort would still run for it.
+ * abort would still run for it. And it closes an idle socket before the server's announced keep-alive
+ * timeout, so that no request goes out on a socket the server is closing (ECONNRESET).
  */
 import { getEventListeners } from 'node:events';
 import http from 'node:http';
@@ -50,5 +51,27 @@ it('still aborts a request that waits, with the reason of its signal', async () 
   } finally {
     frozen.closeAllConnections();
     await new Promise((r) => frozen.close(r));
+  }
+});
+
+it('closes an idle socket itself before the server announced it would (Keep-Alive: timeout=2)', async () => {
+  const brief = http.createServer((req, res) => req.resume().on('end', () => res.end('{"data":{}}')));
+  brief.keepAliveTimeout = 2000; // node answers `Keep-Alive: timeout=2` and closes an idle socket after 2 s
+  const closedBy = new Promise<string>((resolve) =>
+    brief.once('connection', (socket) => {
+      socket.once('end', () => resolve('client')); // the client's FIN: it hung up first
+      socket.once('close', () => resolve('server'));
+    }),
+  );
+  await new Promise<void>((r) => brief.listen(0, '127.0.0.1', r));
+  const own = nodePost();
+  try {
+    const answer = await own.post(`http://127.0.0.1:${(brief.address() as AddressInfo).port}/`, init(new AbortController().signal));
+    expect(answer.headers.get('keep-alive')).toBe('timeout=2');
+    expect(await closedBy).toBe('client');
+  } finally {
+    own.close();
+    brief.closeAllConnections();
+    await new Promise((r) => brief.close(r));
   }
 });
