@@ -27,6 +27,7 @@ export async function pickup(ctx: PhaseContext): Promise<Figure> {
   const sentAt = new Map<string, number>();
   const callMs: number[] = [];
   const calls: Promise<void>[] = [];
+  const failures: unknown[] = [];
   let late = 0;
   // At this rate nothing batches: every job pays each hop's fixed costs, and the CPU they take from the two
   // cores is what the latency waits for.
@@ -41,14 +42,20 @@ export async function pickup(ctx: PhaseContext): Promise<Figure> {
     if (d > 0) await sleepMs(d);
     if (now() - due > 5) late++;
     const t = now();
+    // A failed submit is counted here, not left to reject unawaited while the loop sleeps (which ended the
+    // load generator as an unhandled rejection); the part then fails with it.
     calls.push(
-      submitJob(stack.url, markJob.name, { i: k }).then((id) => {
-        sentAt.set(id, t);
-        callMs.push(now() - t);
-      }),
+      submitJob(stack.url, markJob.name, { i: k }).then(
+        (id) => {
+          sentAt.set(id, t);
+          callMs.push(now() - t);
+        },
+        (e: unknown) => void failures.push(e),
+      ),
     );
   }
   await Promise.all(calls);
+  if (failures.length) throw new Error(`${failures.length} of ${o.trickleN} submits failed; the first: ${String(failures[0])}`);
   await waitSucceeded(stack.sql, markJob.name, o.warmup + o.trickleN, o.timeoutMs);
   const used = cpu.end();
   const once = await checkExactlyOnce(stack.sql, markJob.name, o.warmup + o.trickleN);
