@@ -67,6 +67,30 @@ const schema = z.object({
    * batches of ~100 jobs, 6 of ~160; 10 no larger and no faster.)
    */
   WORKER_CLAIM_AHEAD: intIn(0, 20).default(6),
+  /**
+   * Slots of particular job types, `type=N` comma-separated (`demo.hash=2,report.build=4`), each 1..1000: for
+   * those types instead of the handler's own `concurrency` or WORKER_CONCURRENCY (workers/pool.ts).
+   */
+  WORKER_TYPE_CONCURRENCY: z
+    .string()
+    .default('')
+    .transform((s, ctx) => {
+      const byType = new Map<string, number>();
+      for (const entry of s.split(',').map((x) => x.trim()).filter(Boolean)) {
+        const m = /^([^=\s]+)\s*=\s*(\d+)$/.exec(entry);
+        const n = m ? Number(m[2]) : NaN;
+        if (!m || n < 1 || n > 1000) {
+          ctx.addIssue({ code: 'custom', message: `${JSON.stringify(entry)} is not type=N with N a whole number 1..1000` });
+          return z.NEVER;
+        }
+        if (byType.has(m[1]!)) {
+          ctx.addIssue({ code: 'custom', message: `${m[1]} is listed twice` });
+          return z.NEVER;
+        }
+        byType.set(m[1]!, n);
+      }
+      return byType as ReadonlyMap<string, number>;
+    }),
   /** Job types this process works on (comma-separated); empty = all. */
   WORKER_TYPES: z
     .string()

@@ -29,6 +29,16 @@ export type Handler<P> = (payload: P, ctx: JobContext) => Promise<unknown> | unk
 export interface BoundHandler<P = any> {
   type: JobType<P>;
   run: Handler<P>;
+  /**
+   * Handlers of this type one worker process runs at once, 1..1000, instead of WORKER_CONCURRENCY (which
+   * WORKER_TYPE_CONCURRENCY overrides in turn): fewer for a type that takes a core or a scarce connection each.
+   */
+  concurrency?: number;
+}
+
+export interface HandlerOptions {
+  /** See `BoundHandler.concurrency`. */
+  concurrency?: number;
 }
 
 /**
@@ -36,10 +46,14 @@ export interface BoundHandler<P = any> {
  * export default defineHandler(resizeJob, async ({ url, width }, ctx) => {
  *   ctx.progress(50, 'downloaded');
  *   return { url: await resize(url, width, ctx.signal) };
- * });
+ * }, { concurrency: 2 });   // optional: at most 2 at once per worker process (default WORKER_CONCURRENCY)
  */
-export function defineHandler<P>(type: JobType<P>, run: Handler<P>): BoundHandler<P> {
-  return { type, run };
+export function defineHandler<P>(type: JobType<P>, run: Handler<P>, options: HandlerOptions = {}): BoundHandler<P> {
+  const { concurrency } = options;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 1000)) {
+    throw new Error(`${type.name}: a handler's concurrency must be an integer from 1 to 1000`);
+  }
+  return concurrency === undefined ? { type, run } : { type, run, concurrency };
 }
 
 /** The longest delay one Node timer holds (a longer one fires after 1 ms). */

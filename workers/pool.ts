@@ -8,8 +8,10 @@ import { startWorkers, type WorkerPool } from './runner.js';
 /**
  * Starts the pool. `deps.types` are the job types the process set up (their streams' consumers): a handler
  * whose type is not among them is refused here, at start, rather than pulling for ever from a consumer that
- * does not exist. So is WORKER_CONCURRENCY=0 (API only): with no slot to run a job in, the pool would still
- * claim jobs and keep them RUNNING, their messages and leases alive, for ever.
+ * does not exist. So is WORKER_CONCURRENCY=0 (API only, whatever a type's own concurrency): with no slot to run
+ * a job in, the pool would still claim jobs and keep them RUNNING, their messages and leases alive, for ever.
+ * So is a WORKER_TYPE_CONCURRENCY entry for a type no handler has (a misspelt name would be ignored); one for a
+ * type WORKER_TYPES leaves out is not (one setting shared by processes that split the types).
  */
 export async function startWorkerPool(
   config: Config,
@@ -30,10 +32,15 @@ export async function startWorkerPool(
         'same list as its handler: BUILTIN_JOB_TYPES, or the types given to startApp or runWorkerProcess)',
     );
   }
+  const unlisted = [...config.WORKER_TYPE_CONCURRENCY.keys()].filter((t) => !handlers.some((h) => h.type.name === t));
+  if (unlisted.length) throw new Error(`WORKER_TYPE_CONCURRENCY names unknown job types: ${unlisted.join(', ')}`);
   return startWorkers({
     ...deps,
-    handlers: chosen,
-    concurrency: config.WORKER_CONCURRENCY,
+    // Each type's slots: the operator's setting for the type, else its handler's own, else WORKER_CONCURRENCY.
+    handlers: chosen.map((h) => ({
+      ...h,
+      concurrency: config.WORKER_TYPE_CONCURRENCY.get(h.type.name) ?? h.concurrency ?? config.WORKER_CONCURRENCY,
+    })),
     claimAhead: config.WORKER_CLAIM_AHEAD,
     ackWaitMs: config.ACK_WAIT_MS,
     progressDbIntervalMs: config.PROGRESS_DB_INTERVAL_MS,

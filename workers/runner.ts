@@ -38,11 +38,10 @@ export interface WorkerOptions {
   nats: Nats;
   names: Names;
   log: Logger;
-  handlers: readonly BoundHandler[];
-  /** Jobs of each type this process runs at once. */
-  concurrency: number;
+  /** With the jobs of its type this process runs at once (`concurrency`: its slots). */
+  handlers: readonly (BoundHandler & { concurrency: number })[];
   /**
-   * Claimed jobs of each type that may wait for a free slot (the local queue), as a multiple of
+   * Claimed jobs of each type that may wait for a free slot (the local queue), as a multiple of its
    * `concurrency`; 0 claims a job only for a free slot.
    */
   claimAhead: number;
@@ -52,6 +51,8 @@ export interface WorkerOptions {
 }
 
 export interface WorkerPool {
+  /** Each job type's slots: handlers of it run at once at most. */
+  readonly concurrency: Readonly<Record<string, number>>;
   /** Jobs this pool holds now: running their handler, or writing the outcome of one that just finished. */
   readonly running: number;
   /** Jobs claimed and waiting in the local queue for a free slot. */
@@ -227,10 +228,11 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     }
   }
 
-  async function pull(bound: BoundHandler): Promise<void> {
-    const loop: Loop = { bound, slots: new Slots(o.concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null, pull: null };
+  async function pull(bound: BoundHandler & { concurrency: number }): Promise<void> {
+    const { concurrency } = bound;
+    const loop: Loop = { bound, slots: new Slots(concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null, pull: null };
     pulls.push(loop);
-    const maxAhead = o.claimAhead * o.concurrency;
+    const maxAhead = o.claimAhead * concurrency;
     while (!stopping) {
       if (pauses.has(bound.type.name)) {
         await new Promise<void>((r) => (loop.wake = r));
@@ -239,7 +241,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
       // Hold the running jobs plus the local queue: the jobs the slots should start within the horizon
       // at the recent turnover (none while handlers are slow or idle). Pull again once half of that is
       // free (or all is): under load one pull request per many jobs, whose claims go out as one batch.
-      const limit = o.concurrency + Math.min(maxAhead, loop.turnover.expected());
+      const limit = concurrency + Math.min(maxAhead, loop.turnover.expected());
       const free = limit - loop.inUse;
       if (free < Math.ceil(limit / 2) && loop.inUse > 0) {
         await new Promise<void>((r) => (loop.wake = r));
@@ -266,6 +268,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
   for (const h of o.handlers) loops.push(pull(h));
 
   return {
+    concurrency: Object.fromEntries(o.handlers.map((h) => [h.type.name, h.concurrency])),
     get running() {
       let n = 0;
       for (const h of held.attempts.values()) if (h.started) n++;

@@ -25,6 +25,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ SUBMIT_RATE_PER_SEC: ' 200 ' }).SUBMIT_RATE_PER_SEC).toBe(200);
   });
 
+  it('reads WORKER_TYPE_CONCURRENCY as type=N entries, N 1..1000, each type once; refuses anything else, naming the entry', () => {
+    expect(loadConfig({}).WORKER_TYPE_CONCURRENCY).toEqual(new Map());
+    expect(loadConfig({ WORKER_TYPE_CONCURRENCY: ' demo.hash=2, report.build = 40 ,' }).WORKER_TYPE_CONCURRENCY).toEqual(
+      new Map([['demo.hash', 2], ['report.build', 40]]),
+    );
+    for (const v of ['demo.hash', 'demo.hash=0', 'demo.hash=1001', 'demo.hash=2.5', 'demo.hash=0x10', '=3']) {
+      expect(() => loadConfig({ WORKER_TYPE_CONCURRENCY: v })).toThrow(
+        `invalid WORKER_TYPE_CONCURRENCY=${JSON.stringify(v)}: ${JSON.stringify(v)} is not type=N with N a whole number 1..1000`,
+      );
+    }
+    expect(() => loadConfig({ WORKER_TYPE_CONCURRENCY: 'a.b=1,a.b=2' })).toThrow('a.b is listed twice');
+  });
+
   it('refuses a first notification backoff longer than the longest, naming both', () => {
     expect(() => loadConfig({ NOTIFY_BACKOFF_MS: '600000', NOTIFY_BACKOFF_MAX_MS: '1000' })).toThrow(ConfigError);
     expect(() => loadConfig({ NOTIFY_BACKOFF_MS: '600000', NOTIFY_BACKOFF_MAX_MS: '1000' })).toThrow(

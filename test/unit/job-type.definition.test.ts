@@ -1,11 +1,12 @@
 /**
  * defineJobType refuses, where the type is written, settings every submit of the type would trip over: a
  * timeout the `timeout_ms` column (and setTimeout) cannot hold, an attempt count outside 1..100, a backoff
- * whose delay the RETRYING write cannot hold.
+ * whose delay the RETRYING write cannot hold; and defineHandler a concurrency outside 1..1000.
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineJobType, type BackoffPolicy } from '../../src/jobs/definition.js';
+import { defineHandler } from '../../workers/handler.js';
 
 const define = (o: { timeoutMs?: number; maxAttempts?: number; backoff?: Partial<BackoffPolicy> }) =>
   defineJobType({ name: 'test.settings', description: 'settings', payload: z.object({}), ...o });
@@ -42,6 +43,18 @@ describe('defineJobType', () => {
     }
     for (const backoff of [{ jitter: -0.1 }, { jitter: 1.5 }, { jitter: NaN }]) {
       expect(() => define({ backoff })).toThrow(/^test\.settings: backoff jitter must be a fraction from 0 to 1/);
+    }
+  });
+});
+
+describe('defineHandler', () => {
+  it("takes a concurrency of 1..1000 slots per worker process, or none (WORKER_CONCURRENCY's), and refuses others where it is written", () => {
+    const run = () => null;
+    expect(defineHandler(define({}), run).concurrency).toBeUndefined();
+    expect(defineHandler(define({}), run, { concurrency: 1 }).concurrency).toBe(1);
+    expect(defineHandler(define({}), run, { concurrency: 1000 }).concurrency).toBe(1000);
+    for (const concurrency of [0, -1, 1001, 2.5, NaN, Infinity]) {
+      expect(() => defineHandler(define({}), run, { concurrency })).toThrow("test.settings: a handler's concurrency must be an integer from 1 to 1000");
     }
   });
 });

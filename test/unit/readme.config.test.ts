@@ -57,7 +57,7 @@ function quantities(cell: string): number[] {
 
 /** Whether a default cell (backticks removed) says `value`, as config parses it; on/off in any of the words config takes. */
 function says(cell: string, value: unknown): boolean {
-  if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) return ['unset', 'empty', '(empty)'].includes(cell);
+  if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0) || (value instanceof Map && value.size === 0)) return ['unset', 'empty', '(empty)'].includes(cell);
   if (typeof value === 'boolean') return (value ? ['1', 'true', 'on', 'yes'] : ['0', 'false', 'off', 'no']).includes(cell);
   if (Array.isArray(value)) return cell === value.join(',');
   if (typeof value === 'number') return quantities(cell).join() === String(value);
