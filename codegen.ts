@@ -24,6 +24,7 @@ const config: CodegenConfig = {
           JobConnection: '../../jobs/queries.js#Connection',
           JobType: '../../jobs/pauses.js#JobTypeView',
           NotificationDelivery: '../../db/notifications.js#DeliveryToSend',
+          Schedule: '../../db/schedules.js#ScheduleRow',
         },
         inputMaybeValue: 'T | null | undefined',
       },

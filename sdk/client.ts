@@ -29,6 +29,9 @@ import {
   SubmitJobDocument,
   SubmitJobsDocument,
   WebhookSigningDocument,
+  SchedulesDocument,
+  UpsertScheduleDocument,
+  DeleteScheduleDocument,
   type CancelJobMutation,
   type CancelJobsInput,
   type CancelJobsMutation,
@@ -55,6 +58,10 @@ import {
   type SubmitJobsMutation,
   type TypedDocumentString,
   type WebhookSigningQuery,
+  type ScheduleInput,
+  type SchedulesQuery,
+  type UpsertScheduleMutation,
+  type DeleteScheduleMutation,
 } from './generated/graphql.js';
 import { nodePost, type Post } from './http.js';
 import { httpRequests } from './requests.js';
@@ -164,6 +171,12 @@ export interface LongrunClient {
    * key): with WEBHOOK_SECRET_SCOPE=owner, `secret` (and `previousSecret` during a rotation) for `verifyWebhook`.
    */
   webhookSigning(owner?: string): Promise<WebhookSigningQuery['webhookSigning']>;
+  /** Your schedules (recurring jobs), by name. */
+  schedules(): Promise<SchedulesQuery['schedules']>;
+  /** Creates a schedule, or replaces yours of the same name (`created` says which); its next run counts from now. */
+  upsertSchedule(input: ScheduleInput): Promise<UpsertScheduleMutation['upsertSchedule']>;
+  /** Deletes your schedule (the jobs it made stay); `UNKNOWN_SCHEDULE` in `userErrors` if you have none of that name. */
+  deleteSchedule(name: string): Promise<DeleteScheduleMutation['deleteSchedule']>;
   /**
    * The job's updates until it finishes (the iterator then ends). On network loss it reconnects and resumes
    * with `after: <last seq seen>`, so nothing is repeated or skipped. Throws a `LongrunError` (e.g. NOT_FOUND).
@@ -259,6 +272,9 @@ export function createClient(o: ClientOptions): LongrunClient {
     queueStats: async () => (await request(QueueStatsDocument)).queueStats,
     jobTypes: async () => (await request(JobTypesDocument)).jobTypes,
     webhookSigning: async (owner) => (await request(WebhookSigningDocument, { owner: owner ?? null })).webhookSigning,
+    schedules: async () => (await request(SchedulesDocument)).schedules,
+    upsertSchedule: async (input) => (await request(UpsertScheduleDocument, { input })).upsertSchedule,
+    deleteSchedule: async (name) => (await request(DeleteScheduleDocument, { name })).deleteSchedule,
     watchJob: live.watchJob,
     jobUpdates: live.jobUpdates,
     async close() {

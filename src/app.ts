@@ -1,9 +1,10 @@
 /**
  * Starts one longrun API process: database (created and migrated), NATS (streams ensured), the outbox
  * relay, the HTTP/WebSocket server (its port bound before anything takes work), the notifier, the
- * dead-letter recorder, retention and optionally a worker pool; a start that fails stops what it started.
+ * dead-letter recorder, retention, the scheduler (recurring jobs) and optionally a worker pool; a start that
+ * fails stops what it started.
  * `stop()` shuts down in order: readiness off → workers finish (grace) → subscriptions closed and HTTP
- * drained → retention, relay and recorder → NATS drained → database closed.
+ * drained → retention, scheduler, relay and recorder → NATS drained → database closed.
  */
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from './auth/authenticate.js';
@@ -30,6 +31,7 @@ import { createUpdateHub, type UpdateHub } from './progress/hub.js';
 import { createRereadGroups } from './progress/reread-groups.js';
 import { createSharedReads } from './progress/shared-reads.js';
 import { retentionAges, startRetention, type Retention } from './jobs/retention.js';
+import { startScheduler, type Scheduler } from './jobs/schedules.js';
 import type { Notifier } from './notifications/notifier.js';
 import { notifySettings, startConfiguredNotifier } from './notifications/setup.js';
 import { warnIfMetricsOpen } from './observability/metrics-endpoint.js';
@@ -136,6 +138,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   let notifier: Notifier | null = null;
   let deadLetters: DeadLetterRecorder | null = null;
   let retention: Retention | null = null;
+  let scheduler: Scheduler | null = null;
   let workers: InProcessWorkers | null = null;
   let stopping: Promise<void> | null = null;
   const stop = () => {
@@ -144,6 +147,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       await workers?.stop(config.SHUTDOWN_GRACE_MS);
       await http?.close();
       await retention?.stop();
+      await scheduler?.stop();
       await relay.stop();
       await notifier?.stop();
       await deadLetters?.stop();
@@ -189,6 +193,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       { ackWaitMs: config.ACK_WAIT_MS, sweepIntervalMs: Math.max(1000, Math.min(config.ACK_WAIT_MS, 10_000)) },
     );
     retention = startRetention({ sql: db.sql, nats, names: n, log }, { ages: retentionAges(config), intervalMs: config.RETENTION_INTERVAL_MS });
+    scheduler = startScheduler(deps, { intervalMs: config.RELAY_INTERVAL_MS });
     workers = o.workers ? await o.workers(deps) : null;
     return { url: http.url, wsUrl: http.wsUrl, http, deps, db, hub, deadLetters, retention, devKey, stop };
   } catch (e) {

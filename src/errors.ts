@@ -57,6 +57,10 @@ export const UserErrorCode = {
   INVALID_EMAIL: 'INVALID_EMAIL',
   /** The server has no WEBHOOK_SECRET (webhooks) or SMTP_URL (email). */
   NOTIFY_NOT_CONFIGURED: 'NOTIFY_NOT_CONFIGURED',
+  /** `upsertSchedule`: a cron expression or time zone that cannot be read, or a cron that never comes. */
+  INVALID_SCHEDULE: 'INVALID_SCHEDULE',
+  /** `deleteSchedule`: the caller has no schedule of that name. */
+  UNKNOWN_SCHEDULE: 'UNKNOWN_SCHEDULE',
   /** Fields that cannot be given together (`retryJobs`: `ids` and a filter field or `limit`). */
   CONFLICTING_INPUT: 'CONFLICTING_INPUT',
 } as const;

@@ -129,6 +129,26 @@ export type RetryJobsInput = {
   types?: Array<string> | null | undefined;
 };
 
+/** What `upsertSchedule` stores. */
+export type ScheduleInput = {
+  /** When it runs (see `Schedule.cron`); a cron that never comes (30 February) is refused. */
+  cron: string;
+  /** Attempts each run's job gets, as `SubmitJobInput.maxAttempts`. Default: the type's at each run. */
+  maxAttempts?: number | null | undefined;
+  /** Its name (1..200 characters): an existing schedule of yours with this name is replaced. */
+  name: string;
+  /** Store it paused (default false). */
+  paused?: boolean | null | undefined;
+  /** The payload, checked against the type's payload schema now, as a submit's is. Default `{}`. */
+  payload?: unknown;
+  /** Each attempt's timeout, as `SubmitJobInput.timeoutMs`. Default: the type's at each run. */
+  timeoutMs?: number | null | undefined;
+  /** The IANA time zone the cron is read in. Default `UTC`. */
+  timezone?: string | null | undefined;
+  /** The job type each run submits; see `jobTypes`. */
+  type: string;
+};
+
 /** What to submit. */
 export type SubmitJobInput = {
   /**
@@ -176,6 +196,8 @@ export type JobUpdateFieldsFragment = { jobId: string, type: string, seq: number
 export type UserErrorFieldsFragment = { code: string, field: Array<string> | null, message: string };
 
 export type JobTypePayloadFieldsFragment = { jobType: { name: string, paused: boolean, pausedAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> };
+
+export type ScheduleFieldsFragment = { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null };
 
 export type SubmitJobMutationVariables = Exact<{
   input: SubmitJobInput;
@@ -249,6 +271,20 @@ export type ResumeJobTypeMutationVariables = Exact<{
 
 export type ResumeJobTypeMutation = { resumeJobType: { jobType: { name: string, paused: boolean, pausedAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
+export type UpsertScheduleMutationVariables = Exact<{
+  input: ScheduleInput;
+}>;
+
+
+export type UpsertScheduleMutation = { upsertSchedule: { created: boolean, schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
+export type DeleteScheduleMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type DeleteScheduleMutation = { deleteSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
 export type JobQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -302,6 +338,11 @@ export type WebhookSigningQueryVariables = Exact<{
 
 
 export type WebhookSigningQuery = { webhookSigning: { scope: WebhookSecretScope, owner: string, secret: string | null, previousSecret: string | null } };
+
+export type SchedulesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SchedulesQuery = { schedules: Array<{ name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null }> };
 
 export type JobProgressSubscriptionVariables = Exact<{
   id: string | number;
@@ -439,6 +480,27 @@ export const JobTypePayloadFieldsFragmentDoc = new TypedDocumentString(`
   field
   message
 }`, {"fragmentName":"JobTypePayloadFields"}) as unknown as TypedDocumentString<JobTypePayloadFieldsFragment, unknown>;
+export const ScheduleFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ScheduleFields on Schedule {
+  name
+  type
+  payload
+  cron
+  timezone
+  maxAttempts
+  timeoutMs
+  paused
+  nextRunAt
+  lastRunAt
+  lastJob {
+    id
+    state
+  }
+  runs
+  createdAt
+  updatedAt
+}
+    `, {"fragmentName":"ScheduleFields"}) as unknown as TypedDocumentString<ScheduleFieldsFragment, unknown>;
 export const SubmitJobDocument = new TypedDocumentString(`
     mutation SubmitJob($input: SubmitJobInput!) {
   submitJob(input: $input) {
@@ -752,6 +814,77 @@ fragment JobTypePayloadFields on JobTypePayload {
     ...UserErrorFields
   }
 }`) as unknown as TypedDocumentString<ResumeJobTypeMutation, ResumeJobTypeMutationVariables>;
+export const UpsertScheduleDocument = new TypedDocumentString(`
+    mutation UpsertSchedule($input: ScheduleInput!) {
+  upsertSchedule(input: $input) {
+    schedule {
+      ...ScheduleFields
+    }
+    created
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}
+fragment ScheduleFields on Schedule {
+  name
+  type
+  payload
+  cron
+  timezone
+  maxAttempts
+  timeoutMs
+  paused
+  nextRunAt
+  lastRunAt
+  lastJob {
+    id
+    state
+  }
+  runs
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<UpsertScheduleMutation, UpsertScheduleMutationVariables>;
+export const DeleteScheduleDocument = new TypedDocumentString(`
+    mutation DeleteSchedule($name: String!) {
+  deleteSchedule(name: $name) {
+    schedule {
+      ...ScheduleFields
+    }
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}
+fragment ScheduleFields on Schedule {
+  name
+  type
+  payload
+  cron
+  timezone
+  maxAttempts
+  timeoutMs
+  paused
+  nextRunAt
+  lastRunAt
+  lastJob {
+    id
+    state
+  }
+  runs
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<DeleteScheduleMutation, DeleteScheduleMutationVariables>;
 export const JobDocument = new TypedDocumentString(`
     query Job($id: ID!) {
   job(id: $id) {
@@ -928,6 +1061,31 @@ export const WebhookSigningDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WebhookSigningQuery, WebhookSigningQueryVariables>;
+export const SchedulesDocument = new TypedDocumentString(`
+    query Schedules {
+  schedules {
+    ...ScheduleFields
+  }
+}
+    fragment ScheduleFields on Schedule {
+  name
+  type
+  payload
+  cron
+  timezone
+  maxAttempts
+  timeoutMs
+  paused
+  nextRunAt
+  lastRunAt
+  lastJob {
+    id
+    state
+  }
+  runs
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<SchedulesQuery, SchedulesQueryVariables>;
 export const JobProgressDocument = new TypedDocumentString(`
     subscription JobProgress($id: ID!, $after: Int) {
   jobProgress(id: $id, after: $after) {

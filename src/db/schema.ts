@@ -4,7 +4,7 @@
  * Migrations in `drizzle/` are generated from this file with `npm run db:generate`.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, boolean, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { jobEvents, jobs, jobStateEnum, ts } from './job-tables.js';
 
 export { jobEvents, jobs, jobStateEnum, NOT_DONE_WITH } from './job-tables.js';
@@ -87,6 +87,39 @@ export const pausedJobTypes = pgTable('paused_job_types', {
   /** The owner of the admin key that paused it. */
   pausedBy: text('paused_by').notNull(),
 });
+
+/**
+ * Recurring jobs (`upsertSchedule`): each due schedule makes one job (`jobs/schedules.ts`), in the transaction
+ * that moves its `next_run_at` to the next time its cron expression names, so one run makes one job however many
+ * API processes look. Named per owner; the job's settings are null for the type's defaults at each run.
+ */
+export const schedules = pgTable(
+  'schedules',
+  {
+    owner: text('owner').notNull(),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    payload: jsonb('payload').notNull(),
+    cron: text('cron').notNull(),
+    timezone: text('timezone').notNull(),
+    maxAttempts: integer('max_attempts'),
+    timeoutMs: integer('timeout_ms'),
+    paused: boolean('paused').notNull().default(false),
+    /** When it next makes a job (while not paused). */
+    nextRunAt: ts('next_run_at').notNull(),
+    /** The run time of its last job, and that job (null until the first; the job may have been deleted since). */
+    lastRunAt: ts('last_run_at'),
+    lastJobId: uuid('last_job_id'),
+    runs: bigint('runs', { mode: 'number' }).notNull().default(0),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.owner, t.name] }),
+    /** The scheduler's pass: the due ones, by time, not paused. */
+    index('schedules_due').on(t.nextRunAt).where(sql`not paused`),
+  ],
+);
 
 /** Notification channels (`NotifyInput.webhook` / `.email`). */
 export const NOTIFY_CHANNELS = ['WEBHOOK', 'EMAIL'] as const;

@@ -40,6 +40,7 @@ import { MAX_EVENTS_PAGE_SIZE, MAX_PAGE_SIZE } from '../jobs/queries.js';
 import { MAX_RETRY_BATCH } from '../jobs/replay.js';
 import { MAX_CANCEL_BATCH } from '../jobs/commands.js';
 import { MAX_BATCH_SIZE } from '../jobs/submit.js';
+import { MAX_SCHEDULES_PER_OWNER } from '../jobs/schedules.js';
 
 export interface QueryLimits {
   /** @default 10 */
@@ -74,7 +75,12 @@ const LARGEST_PAGE: Readonly<Record<string, number>> = { 'Job.events': MAX_EVENT
  * asked for once per item (`submitJobs { jobs { events } }`: 1,000 histories of 500 rows in one answer).
  * The fields of their items are not multiplied (a submit answering its 1,000 jobs costs what it did).
  */
-const UNPAGED_LISTS: Readonly<Record<string, number>> = { 'SubmitJobsPayload.jobs': MAX_BATCH_SIZE, 'RetryJobsPayload.jobs': MAX_RETRY_BATCH, 'CancelJobsPayload.jobs': MAX_CANCEL_BATCH };
+const UNPAGED_LISTS: Readonly<Record<string, number>> = {
+  'SubmitJobsPayload.jobs': MAX_BATCH_SIZE,
+  'RetryJobsPayload.jobs': MAX_RETRY_BATCH,
+  'CancelJobsPayload.jobs': MAX_CANCEL_BATCH,
+  'Query.schedules': MAX_SCHEDULES_PER_OWNER,
+};
 
 /**
  * How many items a field can return per item of its parent: for a field whose definition takes `first`

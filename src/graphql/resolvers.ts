@@ -9,6 +9,7 @@ import { deadLetterConnection, eventsPage, findJob, jobConnection } from '../job
 import { queueStats } from '../jobs/queue-stats.js';
 import { retryJob, retryJobs } from '../jobs/replay.js';
 import { purgeJobs } from '../jobs/retention.js';
+import { deleteSchedule, schedules, upsertSchedule } from '../jobs/schedules.js';
 import { submitBatch, submitOne } from '../jobs/submit.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import { webhookSigning } from '../notifications/queries.js';
@@ -30,6 +31,7 @@ export const resolvers: Resolvers = {
     queueStats: (_, __, ctx) => queueStats(ctx.deps, ctx.viewer),
     jobTypes: (_, __, ctx) => jobTypes(ctx.deps),
     webhookSigning: (_, { owner }, ctx) => webhookSigning(ctx.deps, ctx.viewer, owner),
+    schedules: (_, __, ctx) => schedules(ctx.deps, ctx.viewer),
   },
   JobType: {
     paused: async (t) => (await t.pause()) !== undefined,
@@ -54,6 +56,12 @@ export const resolvers: Resolvers = {
     purgeJobs: (_, { input }, ctx) => purgeJobs(ctx.deps, ctx.viewer, input),
     pauseJobType: (_, { type }, ctx) => pauseJobType(ctx.deps, ctx.viewer, type),
     resumeJobType: (_, { type }, ctx) => resumeJobType(ctx.deps, ctx.viewer, type),
+    upsertSchedule: (_, { input }, ctx) => upsertSchedule(ctx.deps, ctx.viewer, input, ctx.payloads),
+    deleteSchedule: (_, { name }, ctx) => deleteSchedule(ctx.deps, ctx.viewer, name),
+  },
+  Schedule: {
+    nextRunAt: (s) => (s.paused ? null : s.nextRunAt),
+    lastJob: (s, _, ctx) => (s.lastJobId ? findJob(ctx.deps, ctx.viewer, s.lastJobId) : null),
   },
   Subscription: {
     jobProgress: {

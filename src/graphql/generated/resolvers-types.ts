@@ -4,6 +4,7 @@ import type { JobUpdateMessage } from '../../messaging/messages.js';
 import type { Connection } from '../../jobs/queries.js';
 import type { JobTypeView } from '../../jobs/pauses.js';
 import type { DeliveryToSend } from '../../db/notifications.js';
+import type { ScheduleRow } from '../../db/schedules.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -89,6 +90,15 @@ export type CancelJobsPayload = {
   /** With a filter: the `submittedBefore` this call used (the input's, or the server's time); null with `ids` or when refused. */
   submittedBefore?: Maybe<Scalars['DateTime']['output']>;
   /** Why the input was refused (OUT_OF_RANGE, CONFLICTING_INPUT); nothing was cancelled. */
+  userErrors: Array<UserError>;
+};
+
+/** The result of `deleteSchedule`. */
+export type DeleteSchedulePayload = {
+  __typename?: 'DeleteSchedulePayload';
+  /** The schedule as it was; null when `userErrors` is not empty. */
+  schedule?: Maybe<Schedule>;
+  /** UNKNOWN_SCHEDULE: you have no schedule of that name. */
   userErrors: Array<UserError>;
 };
 
@@ -309,6 +319,8 @@ export type Mutation = {
    * waiting ones in one statement). Call again while `hasMore`.
    */
   cancelJobs: CancelJobsPayload;
+  /** Delete your schedule: it submits no more jobs (those it made are left as they are). */
+  deleteSchedule: DeleteSchedulePayload;
   /**
    * Admins only (else FORBIDDEN): pause a job type. Workers start none of its jobs from then on (a worker hears
    * of it at once over NATS, or reads it within 5 s); the jobs they have started go on, and submits are still
@@ -356,6 +368,11 @@ export type Mutation = {
    * fields): a field past what those before it wrote left is refused whole, the ones before it stay written.
    */
   submitJobs: SubmitJobsPayload;
+  /**
+   * Create a schedule (a recurring job), or replace yours of the same name; its next run counts from now. Its
+   * payload counts towards the operation's payloads as a submit's does.
+   */
+  upsertSchedule: UpsertSchedulePayload;
 };
 
 
@@ -368,6 +385,12 @@ export type MutationCancelJobArgs = {
 /** Submitting and steering jobs. */
 export type MutationCancelJobsArgs = {
   input: CancelJobsInput;
+};
+
+
+/** Submitting and steering jobs. */
+export type MutationDeleteScheduleArgs = {
+  name: Scalars['String']['input'];
 };
 
 
@@ -418,6 +441,12 @@ export type MutationSubmitJobArgs = {
 /** Submitting and steering jobs. */
 export type MutationSubmitJobsArgs = {
   inputs: Array<SubmitJobInput>;
+};
+
+
+/** Submitting and steering jobs. */
+export type MutationUpsertScheduleArgs = {
+  input: ScheduleInput;
 };
 
 /** How a notification is sent. */
@@ -539,6 +568,8 @@ export type Query = {
    * still paused (a pause left on when it was removed: `resumeJobType` clears it).
    */
   queueStats: Array<QueueStats>;
+  /** Your schedules (recurring jobs), by name; an admin's are its own too (at most 100 per owner). */
+  schedules: Array<Schedule>;
   /**
    * The secrets that sign the webhooks of an owner's jobs: the caller's own owner by default; another owner's
    * needs an admin key (FORBIDDEN).
@@ -680,6 +711,66 @@ export type RetryJobsPayload = {
   userErrors: Array<UserError>;
 };
 
+/**
+ * A recurring job (`upsertSchedule`): each time its cron expression names, the server submits its job, as
+ * `submitJob` would, owned by the schedule's owner, with idempotency key `schedule:<name>:<run time>`. One run
+ * makes one job however many API processes run; runs missed while no API process ran make one job together.
+ */
+export type Schedule = {
+  __typename?: 'Schedule';
+  /** When it was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /**
+   * When it runs: five cron fields (minute hour day-of-month month day-of-week), or six with seconds first, or
+   * `@yearly`, `@monthly`, `@weekly`, `@daily`, `@hourly`.
+   */
+  cron: Scalars['String']['output'];
+  /** Its last run's job; null before its first run, or once that job is deleted (retention, `purgeJobs`). */
+  lastJob?: Maybe<Job>;
+  /** The run time of its last run (when it was due, not when the job was made); null before its first. */
+  lastRunAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Attempts each run's job gets; null: its type's default at that run. */
+  maxAttempts?: Maybe<Scalars['Int']['output']>;
+  /** Its name, unique among its owner's schedules. */
+  name: Scalars['String']['output'];
+  /** When it next submits its job (within about RELAY_INTERVAL_MS after); null while paused. */
+  nextRunAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Paused: it submits nothing until `upsertSchedule` sets `paused: false` (its next run then counts from that call). */
+  paused: Scalars['Boolean']['output'];
+  /** The payload each run's job gets. */
+  payload: Scalars['JSON']['output'];
+  /** How many jobs it has submitted. */
+  runs: Scalars['Int']['output'];
+  /** Each attempt's timeout, ms; null: its type's default at that run. */
+  timeoutMs?: Maybe<Scalars['Int']['output']>;
+  /** The IANA time zone the cron is read in (default UTC), e.g. `Europe/Berlin`. */
+  timezone: Scalars['String']['output'];
+  /** The job type each run submits. */
+  type: Scalars['String']['output'];
+  /** When `upsertSchedule` last wrote it. */
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** What `upsertSchedule` stores. */
+export type ScheduleInput = {
+  /** When it runs (see `Schedule.cron`); a cron that never comes (30 February) is refused. */
+  cron: Scalars['String']['input'];
+  /** Attempts each run's job gets, as `SubmitJobInput.maxAttempts`. Default: the type's at each run. */
+  maxAttempts?: InputMaybe<Scalars['Int']['input']>;
+  /** Its name (1..200 characters): an existing schedule of yours with this name is replaced. */
+  name: Scalars['String']['input'];
+  /** Store it paused (default false). */
+  paused?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The payload, checked against the type's payload schema now, as a submit's is. Default `{}`. */
+  payload?: InputMaybe<Scalars['JSON']['input']>;
+  /** Each attempt's timeout, as `SubmitJobInput.timeoutMs`. Default: the type's at each run. */
+  timeoutMs?: InputMaybe<Scalars['Int']['input']>;
+  /** The IANA time zone the cron is read in. Default `UTC`. */
+  timezone?: InputMaybe<Scalars['String']['input']>;
+  /** The job type each run submits; see `jobTypes`. */
+  type: Scalars['String']['input'];
+};
+
 /** A job `retryJobs` or `cancelJobs` was asked for by id and left alone (nothing was written for it). */
 export type SkippedJob = {
   __typename?: 'SkippedJob';
@@ -780,6 +871,20 @@ export type SubscriptionJobUpdatesArgs = {
   filter?: InputMaybe<JobUpdatesFilter>;
   lastSeenAt?: InputMaybe<Scalars['DateTime']['input']>;
   since?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+/** The result of `upsertSchedule`. */
+export type UpsertSchedulePayload = {
+  __typename?: 'UpsertSchedulePayload';
+  /** Whether it is new (false: an existing one was replaced). */
+  created: Scalars['Boolean']['output'];
+  /** The schedule as stored; null when `userErrors` is not empty. */
+  schedule?: Maybe<Schedule>;
+  /**
+   * Why nothing was stored: INVALID_SCHEDULE (cron, timezone), UNKNOWN_JOB_TYPE, INVALID_PAYLOAD, OUT_OF_RANGE
+   * (name, maxAttempts, timeoutMs, payload size, or a 101st schedule).
+   */
+  userErrors: Array<UserError>;
 };
 
 /** A problem with the input of a mutation; nothing was written. */
@@ -903,6 +1008,7 @@ export type ResolversTypes = ResolversObject<{
   CancelJobsInput: CancelJobsInput;
   CancelJobsPayload: ResolverTypeWrapper<Omit<CancelJobsPayload, 'jobs'> & { jobs: Array<ResolversTypes['Job']> }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeleteSchedulePayload: ResolverTypeWrapper<Omit<DeleteSchedulePayload, 'schedule'> & { schedule?: Maybe<ResolversTypes['Schedule']> }>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -931,12 +1037,15 @@ export type ResolversTypes = ResolversObject<{
   RetryJobPayload: ResolverTypeWrapper<Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
   RetryJobsInput: RetryJobsInput;
   RetryJobsPayload: ResolverTypeWrapper<Omit<RetryJobsPayload, 'jobs'> & { jobs: Array<ResolversTypes['Job']> }>;
+  Schedule: ResolverTypeWrapper<ScheduleRow>;
+  ScheduleInput: ScheduleInput;
   SkippedJob: ResolverTypeWrapper<SkippedJob>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   SubmitJobInput: SubmitJobInput;
   SubmitJobPayload: ResolverTypeWrapper<Omit<SubmitJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
   SubmitJobsPayload: ResolverTypeWrapper<Omit<SubmitJobsPayload, 'jobs'> & { jobs?: Maybe<Array<ResolversTypes['Job']>> }>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpsertSchedulePayload: ResolverTypeWrapper<Omit<UpsertSchedulePayload, 'schedule'> & { schedule?: Maybe<ResolversTypes['Schedule']> }>;
   UserError: ResolverTypeWrapper<UserError>;
   WebhookSecretScope: WebhookSecretScope;
   WebhookSigning: ResolverTypeWrapper<WebhookSigning>;
@@ -950,6 +1059,7 @@ export type ResolversParentTypes = ResolversObject<{
   CancelJobsInput: CancelJobsInput;
   CancelJobsPayload: Omit<CancelJobsPayload, 'jobs'> & { jobs: Array<ResolversParentTypes['Job']> };
   DateTime: Scalars['DateTime']['output'];
+  DeleteSchedulePayload: Omit<DeleteSchedulePayload, 'schedule'> & { schedule?: Maybe<ResolversParentTypes['Schedule']> };
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
@@ -975,12 +1085,15 @@ export type ResolversParentTypes = ResolversObject<{
   RetryJobPayload: Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
   RetryJobsInput: RetryJobsInput;
   RetryJobsPayload: Omit<RetryJobsPayload, 'jobs'> & { jobs: Array<ResolversParentTypes['Job']> };
+  Schedule: ScheduleRow;
+  ScheduleInput: ScheduleInput;
   SkippedJob: SkippedJob;
   String: Scalars['String']['output'];
   SubmitJobInput: SubmitJobInput;
   SubmitJobPayload: Omit<SubmitJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
   SubmitJobsPayload: Omit<SubmitJobsPayload, 'jobs'> & { jobs?: Maybe<Array<ResolversParentTypes['Job']>> };
   Subscription: Record<PropertyKey, never>;
+  UpsertSchedulePayload: Omit<UpsertSchedulePayload, 'schedule'> & { schedule?: Maybe<ResolversParentTypes['Schedule']> };
   UserError: UserError;
   WebhookSigning: WebhookSigning;
 }>;
@@ -1009,6 +1122,11 @@ export type CancelJobsPayloadResolvers<ContextType = GraphQLContext, ParentType 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type DeleteSchedulePayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeleteSchedulePayload'] = ResolversParentTypes['DeleteSchedulePayload']> = ResolversObject<{
+  schedule?: Resolver<Maybe<ResolversTypes['Schedule']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
   name: 'JSON';
@@ -1088,6 +1206,7 @@ export type JobUpdateResolvers<ContextType = GraphQLContext, ParentType extends 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelJob?: Resolver<ResolversTypes['CancelJobPayload'], ParentType, ContextType, RequireFields<MutationCancelJobArgs, 'id'>>;
   cancelJobs?: Resolver<ResolversTypes['CancelJobsPayload'], ParentType, ContextType, RequireFields<MutationCancelJobsArgs, 'input'>>;
+  deleteSchedule?: Resolver<ResolversTypes['DeleteSchedulePayload'], ParentType, ContextType, RequireFields<MutationDeleteScheduleArgs, 'name'>>;
   pauseJobType?: Resolver<ResolversTypes['JobTypePayload'], ParentType, ContextType, RequireFields<MutationPauseJobTypeArgs, 'type'>>;
   purgeJobs?: Resolver<ResolversTypes['PurgeJobsPayload'], ParentType, ContextType, RequireFields<MutationPurgeJobsArgs, 'input'>>;
   rescheduleJob?: Resolver<ResolversTypes['RescheduleJobPayload'], ParentType, ContextType, RequireFields<MutationRescheduleJobArgs, 'id'>>;
@@ -1096,6 +1215,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   retryJobs?: Resolver<ResolversTypes['RetryJobsPayload'], ParentType, ContextType, RequireFields<MutationRetryJobsArgs, 'input'>>;
   submitJob?: Resolver<ResolversTypes['SubmitJobPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobArgs, 'input'>>;
   submitJobs?: Resolver<ResolversTypes['SubmitJobsPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobsArgs, 'inputs'>>;
+  upsertSchedule?: Resolver<ResolversTypes['UpsertSchedulePayload'], ParentType, ContextType, RequireFields<MutationUpsertScheduleArgs, 'input'>>;
 }>;
 
 export type NotificationDeliveryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NotificationDelivery'] = ResolversParentTypes['NotificationDelivery']> = ResolversObject<{
@@ -1131,6 +1251,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   jobTypes?: Resolver<Array<ResolversTypes['JobType']>, ParentType, ContextType>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, Partial<QueryJobsArgs>>;
   queueStats?: Resolver<Array<ResolversTypes['QueueStats']>, ParentType, ContextType>;
+  schedules?: Resolver<Array<ResolversTypes['Schedule']>, ParentType, ContextType>;
   webhookSigning?: Resolver<ResolversTypes['WebhookSigning'], ParentType, ContextType, Partial<QueryWebhookSigningArgs>>;
 }>;
 
@@ -1166,6 +1287,23 @@ export type RetryJobsPayloadResolvers<ContextType = GraphQLContext, ParentType e
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
+export type ScheduleResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Schedule'] = ResolversParentTypes['Schedule']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  cron?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastJob?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  lastRunAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  maxAttempts?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nextRunAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  paused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  runs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  timeoutMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  timezone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
 export type SkippedJobResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SkippedJob'] = ResolversParentTypes['SkippedJob']> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1187,6 +1325,12 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   jobUpdates?: SubscriptionResolver<ResolversTypes['JobUpdate'], "jobUpdates", ParentType, ContextType, Partial<SubscriptionJobUpdatesArgs>>;
 }>;
 
+export type UpsertSchedulePayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UpsertSchedulePayload'] = ResolversParentTypes['UpsertSchedulePayload']> = ResolversObject<{
+  created?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  schedule?: Resolver<Maybe<ResolversTypes['Schedule']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type UserErrorResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   field?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
@@ -1205,6 +1349,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   CancelJobPayload?: CancelJobPayloadResolvers<ContextType>;
   CancelJobsPayload?: CancelJobsPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  DeleteSchedulePayload?: DeleteSchedulePayloadResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   Job?: JobResolvers<ContextType>;
   JobConnection?: JobConnectionResolvers<ContextType>;
@@ -1222,10 +1367,12 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   RescheduleJobPayload?: RescheduleJobPayloadResolvers<ContextType>;
   RetryJobPayload?: RetryJobPayloadResolvers<ContextType>;
   RetryJobsPayload?: RetryJobsPayloadResolvers<ContextType>;
+  Schedule?: ScheduleResolvers<ContextType>;
   SkippedJob?: SkippedJobResolvers<ContextType>;
   SubmitJobPayload?: SubmitJobPayloadResolvers<ContextType>;
   SubmitJobsPayload?: SubmitJobsPayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  UpsertSchedulePayload?: UpsertSchedulePayloadResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   WebhookSigning?: WebhookSigningResolvers<ContextType>;
 }>;

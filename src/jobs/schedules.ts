@@ -1,0 +1,191 @@
+/**
+ * Recurring jobs. `upsertSchedule` stores a named schedule (a job type, its payload and settings, a cron
+ * expression in a time zone); the scheduler, in every API process, makes each due schedule's job in one
+ * transaction with moving the schedule to its next time (`lockDueSchedules` skips rows another process has
+ * locked), so each run makes one job, and a run missed while no API process ran (or several) makes one job
+ * when one runs again. The job is any submitted job (its message through the outbox, so a crash after the
+ * commit loses nothing), with idempotency key `schedule:<name>:<run time>`, which tells where it came from.
+ */
+import { preparing, type Sql } from '../db/client.js';
+import { insertJobs, type NewJob } from '../db/jobs.js';
+import { deleteSchedule as deleteRow, listSchedules, lockDueSchedules, markSchedulesRun, upsertSchedule as upsertRow, type ScheduleRow, type ScheduleRun } from '../db/schedules.js';
+import { UserErrorCode, type UserError } from '../errors.js';
+import { jobsSubmitted } from '../observability/metrics.js';
+import { publishUpdate, updateFromJob } from '../progress/updates.js';
+import { repeatAfterEach } from '../repeat.js';
+import { orAfter } from '../deadline.js';
+import { cronTimes } from './cron.js';
+import { maxAttemptsOf, timeoutProblem } from './definition.js';
+import type { JobDeps, Viewer } from './deps.js';
+import { newJobId } from './job-id.js';
+import { isStorableText } from './payload-check.js';
+import { countPayloads, validateSubmit, type PayloadBudget } from './submit-check.js';
+
+/** The most schedules one owner may have. */
+export const MAX_SCHEDULES_PER_OWNER = 100;
+/** The longest schedule name, in characters. */
+export const MAX_SCHEDULE_NAME_LENGTH = 200;
+/** Due schedules one transaction of the scheduler takes. */
+const RUN_BATCH = 100;
+
+/** `upsertSchedule` input (schema: ScheduleInput). */
+export interface ScheduleInput {
+  name: string;
+  type: string;
+  payload?: unknown;
+  cron: string;
+  timezone?: string | null;
+  maxAttempts?: number | null;
+  timeoutMs?: number | null;
+  paused?: boolean | null;
+}
+
+type UpsertResult = { schedule: ScheduleRow | null; created: boolean; userErrors: UserError[] };
+
+const refused = (userErrors: UserError[]): UpsertResult => ({ schedule: null, created: false, userErrors });
+
+/**
+ * Creates or replaces the viewer's schedule `name`: its job checked as a submit of it would be (type,
+ * payload, maxAttempts, timeoutMs; errors on `["input", …]`), its cron and time zone read; nothing written
+ * when anything is refused. Its next run is the first time the cron names after now (a replaced schedule
+ * starts over from now, keeping its run count and last run).
+ */
+export async function upsertSchedule(deps: JobDeps, viewer: Viewer, input: ScheduleInput, budget: PayloadBudget): Promise<UpsertResult> {
+  const errors: UserError[] = [];
+  const name = input.name;
+  if (name.length === 0 || [...name].length > MAX_SCHEDULE_NAME_LENGTH || !isStorableText(name)) {
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: ['input', 'name'], message: `name must be 1..${MAX_SCHEDULE_NAME_LENGTH} characters, none of them NUL or an unpaired surrogate` });
+  }
+  const timezone = input.timezone ?? 'UTC';
+  const times = cronTimes(input.cron, timezone);
+  if ('error' in times) errors.push({ code: UserErrorCode.INVALID_SCHEDULE, field: ['input', times.field], message: times.error });
+  const job = { type: input.type, payload: input.payload ?? {}, maxAttempts: input.maxAttempts, timeoutMs: input.timeoutMs };
+  const counted = countPayloads(budget, [job], () => ['input'], ['input', 'payload']);
+  if ('errors' in counted) return refused([...errors, ...counted.errors]);
+  const checked = await validateSubmit(deps, viewer, job, ['input'], counted.bytes[0]!);
+  if ('errors' in checked) errors.push(...checked.errors);
+  if (errors.length || 'error' in times) return refused(errors);
+  const written = await upsertRow(
+    deps.sql,
+    {
+      owner: viewer.owner,
+      name,
+      type: job.type,
+      payload: job.payload,
+      cron: input.cron.trim(),
+      timezone,
+      maxAttempts: input.maxAttempts ?? null,
+      timeoutMs: input.timeoutMs ?? null,
+      paused: input.paused ?? false,
+      nextRunAt: times.after(new Date()),
+    },
+    MAX_SCHEDULES_PER_OWNER,
+  );
+  if (!written) {
+    return refused([{ code: UserErrorCode.OUT_OF_RANGE, field: ['input', 'name'], message: `at most ${MAX_SCHEDULES_PER_OWNER} schedules per owner; delete one first` }]);
+  }
+  budget.left -= counted.total;
+  deps.log.info({ owner: viewer.owner, schedule: name, type: job.type, cron: written.row.cron, created: written.created }, written.created ? 'schedule created' : 'schedule replaced');
+  return { schedule: written.row, created: written.created, userErrors: [] };
+}
+
+/** Deletes the viewer's schedule `name` (its jobs made so far are left as they are); UNKNOWN_SCHEDULE if none. */
+export async function deleteSchedule(deps: JobDeps, viewer: Viewer, name: string): Promise<{ schedule: ScheduleRow | null; userErrors: UserError[] }> {
+  const row = await deleteRow(deps.sql, viewer.owner, name);
+  if (!row) return { schedule: null, userErrors: [{ code: UserErrorCode.UNKNOWN_SCHEDULE, field: ['name'], message: `you have no schedule ${JSON.stringify(name.slice(0, 200))}` }] };
+  deps.log.info({ owner: viewer.owner, schedule: name }, 'schedule deleted');
+  return { schedule: row, userErrors: [] };
+}
+
+/** `schedules`: the viewer's, by name. */
+export const schedules = (deps: JobDeps, viewer: Viewer): Promise<ScheduleRow[]> => listSchedules(deps.sql, viewer.owner);
+
+/** The idempotency key of a schedule's job for one run. */
+export const scheduleJobKey = (name: string, ranAt: Date): string => `schedule:${name}:${ranAt.toISOString()}`;
+
+export type SchedulerDeps = Pick<JobDeps, 'sql' | 'nats' | 'names' | 'log' | 'types' | 'relay'>;
+
+/**
+ * One transaction: takes up to RUN_BATCH due schedules, makes their jobs and moves each to its next time after
+ * now (by PostgreSQL's clock); then publishes the jobs (the relay publishes what this process does not).
+ * Answers how many schedules it moved on.
+ */
+export async function runDueSchedules(d: SchedulerDeps): Promise<number> {
+  const made = await d.sql.begin(async (raw) => {
+    const tx = preparing(raw) as unknown as Sql;
+    const due = await lockDueSchedules(tx, RUN_BATCH);
+    const jobs: NewJob[] = [];
+    const runs: (ScheduleRun & { key: string | null })[] = [];
+    for (const s of due) {
+      const times = cronTimes(s.cron, s.timezone);
+      // Read when written; refused now only if cron-parser changed its mind since: tried again in an hour.
+      const nextRunAt = 'error' in times ? new Date(s.now.getTime() + 3_600_000) : times.after(s.now);
+      const type = d.types.get(s.type);
+      if ('error' in times || !type) {
+        d.log.warn({ owner: s.owner, schedule: s.name, type: s.type, error: 'error' in times ? times.error : undefined }, type ? 'schedule: its cron is refused now; no job made' : 'schedule: this server has no such job type; no job made');
+        runs.push({ owner: s.owner, name: s.name, ranAt: s.nextRunAt, jobId: null, nextRunAt, key: null });
+        continue;
+      }
+      const key = scheduleJobKey(s.name, s.nextRunAt);
+      const id = newJobId();
+      jobs.push({
+        id,
+        owner: s.owner,
+        type: type.name,
+        payload: s.payload,
+        // As written, within what the type allows now (it may have changed since).
+        maxAttempts: Math.min(s.maxAttempts ?? type.maxAttempts, maxAttemptsOf(type)),
+        timeoutMs: s.timeoutMs !== null && !timeoutProblem(type, s.timeoutMs) ? s.timeoutMs : type.timeoutMs,
+        idempotencyKey: key,
+        traceparent: null,
+        subject: d.names.jobSubject(type.name),
+        runAt: null,
+      });
+      runs.push({ owner: s.owner, name: s.name, ranAt: s.nextRunAt, jobId: id, nextRunAt, key });
+    }
+    const result = jobs.length ? await insertJobs(tx, jobs, 1) : { inserted: [], existing: [] };
+    if ('unanswered' in result && result.unanswered !== undefined) throw result.unanswered;
+    // A key taken already (the schedule deleted and made again, the same run): that job is this run's.
+    const byKey = new Map(result.existing.map((j) => [`${j.owner}\n${j.idempotencyKey}`, j.id]));
+    for (const r of runs) if (r.key !== null && byKey.has(`${r.owner}\n${r.key}`)) r.jobId = byKey.get(`${r.owner}\n${r.key}`)!;
+    await markSchedulesRun(tx, runs);
+    return { moved: runs.length, inserted: result.inserted, runs };
+  });
+  if (made.inserted.length) {
+    const queued = made.inserted.map((r) => r.job);
+    d.relay.publishSoon(made.inserted.map((r) => r.outbox), () => {
+      for (const job of queued) publishUpdate(d.nats.nc, d.names, updateFromJob(job));
+    });
+    const scheduleOf = new Map(made.runs.map((r) => [r.jobId, r.name]));
+    for (const { job } of made.inserted) {
+      jobsSubmitted.inc({ type: job.type });
+      d.log.info({ jobId: job.id, type: job.type, owner: job.owner, schedule: scheduleOf.get(job.id) }, 'scheduled job made');
+    }
+  }
+  return made.moved;
+}
+
+export interface Scheduler {
+  stop(): Promise<void>;
+}
+
+/** How long a stop waits for the pass under way (a silent PostgreSQL): the next process's pass does its work. */
+const STOP_WAIT_MS = 2000;
+
+/** Runs the due schedules every `intervalMs` (from the end of the last pass), a batch at a time until none is due. */
+export function startScheduler(d: SchedulerDeps, o: { intervalMs: number }): Scheduler {
+  let stopped = false;
+  const passes = repeatAfterEach(o.intervalMs, async () => {
+    try {
+      while (!stopped && (await runDueSchedules(d)) === RUN_BATCH);
+    } catch (e) {
+      d.log.warn({ err: e }, 'scheduler: pass failed; trying again at the next one');
+    }
+  });
+  return {
+    async stop() {
+      stopped = true;
+      await orAfter(passes.stop(), STOP_WAIT_MS, undefined);
+    },
+  };
+}
