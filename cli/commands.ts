@@ -33,6 +33,10 @@ export interface CommandArgs {
   runAt: string | undefined;
   /** `reschedule --now`. */
   now: boolean;
+  /** `schedule --cron`, `--timezone`, `--paused`. */
+  cron: string | undefined;
+  timezone: string | undefined;
+  paused: boolean;
 }
 
 type Command = (client: LongrunClient, positionals: string[], a: CommandArgs, o: Output) => Promise<number>;
@@ -247,6 +251,47 @@ export const commands: Record<CommandName, Command> = {
     if (userErrors.length) return refused(o, userErrors);
     // jobType is null for a type the server no longer has (a pause left on when it was removed).
     o.out(a.json ? JSON.stringify(jobType) : `resumed ${jobType?.name ?? positionals[0]!}`);
+    return 0;
+  },
+
+  async schedule(client, positionals, a, o) {
+    const [name, type] = positionals as [string, string];
+    // Every option left out takes its default, not the replaced schedule's value: the input is the whole schedule.
+    const { created, schedule, userErrors } = await client.upsertSchedule({
+      name,
+      type,
+      payload: a.payload,
+      cron: a.cron!,
+      timezone: a.timezone ?? null,
+      maxAttempts: a.maxAttempts ?? null,
+      timeoutMs: a.timeoutMs ?? null,
+      paused: a.paused,
+    });
+    if (!schedule) return refused(o, userErrors);
+    // A paused schedule has no next run (nextRunAt null) until it is written again without --paused.
+    const when = schedule.paused ? 'paused' : `next run ${schedule.nextRunAt}`;
+    o.out(a.json ? JSON.stringify(schedule) : `${created ? 'created' : 'replaced'} schedule ${oneLine(schedule.name)} ${when}`);
+    return 0;
+  },
+
+  async schedules(client, _positionals, a, o) {
+    const schedules = await client.schedules();
+    if (a.json) {
+      o.out(JSON.stringify(schedules));
+      return 0;
+    }
+    table(
+      o,
+      ['NAME', 'TYPE', 'CRON', 'TIMEZONE', 'NEXT_RUN', 'LAST_RUN', 'RUNS', 'LAST_JOB', 'LAST_STATE', 'PAUSED'],
+      schedules.map((s) => [s.name, s.type, s.cron, s.timezone, s.nextRunAt ?? '-', s.lastRunAt ?? '-', String(s.runs), s.lastJob?.id ?? '-', s.lastJob?.state ?? '-', s.paused ? 'paused' : '-']),
+    );
+    return 0;
+  },
+
+  async unschedule(client, positionals, a, o) {
+    const { schedule, userErrors } = await client.deleteSchedule(positionals[0]!);
+    if (!schedule) return refused(o, userErrors);
+    o.out(a.json ? JSON.stringify(schedule) : `deleted schedule ${oneLine(schedule.name)} (${schedule.runs} runs)`);
     return 0;
   },
 

@@ -118,6 +118,9 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
     all: flag('all'),
     runAt: runAt(value('run-at'), value('delay'), flag('now')),
     now: flag('now'),
+    cron: value('cron'),
+    timezone: value('timezone'),
+    paused: flag('paused'),
   };
   if (!help) checkRequired(command, rest, given);
   const url = setting('url', value('url'), 'LONGRUN_URL', 'the GraphQL endpoint') ?? 'http://localhost:4000/graphql';

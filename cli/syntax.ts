@@ -100,6 +100,20 @@ export const COMMANDS = {
   },
   pause: { args: ['type'], options: [], description: 'workers start no job of the type until resume (submits still accepted); admin key' },
   resume: { args: ['type'], options: [], description: 'workers run the paused type\'s jobs again; admin key' },
+  schedule: {
+    args: ['name', 'type'],
+    options: [
+      { name: 'cron', meta: 'EXPR', required: true, example: "'0 6 * * 1-5'" },
+      { name: 'payload', meta: 'JSON' },
+      { name: 'timezone', meta: 'TZ' },
+      { name: 'max-attempts', meta: 'N' },
+      { name: 'timeout-ms', meta: 'MS' },
+      { name: 'paused' },
+    ],
+    description: 'create or replace a recurring job: a job of <type> each time --cron names (in --timezone, default UTC)',
+  },
+  schedules: { args: [], options: [], description: 'your schedules: cron, next and last run, runs, last job, paused' },
+  unschedule: { args: ['name'], options: [], description: 'delete a schedule: it submits no more jobs (those it made stay)' },
   stats: { args: [], options: [], description: 'per-type counts, throughput, oldest queued age, paused' },
   types: { args: [], options: [], description: 'the job types the server accepts' },
 } as const satisfies Record<string, CommandSyntax>;

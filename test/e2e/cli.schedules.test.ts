@@ -1,0 +1,110 @@
+/**
+ * `longrun schedule <name> <type> --cron EXPR …` creates or replaces a schedule and says which, with its next
+ * run (or that it is paused); `longrun schedules` lists them, a tab-separated row each in a pipe; `longrun
+ * unschedule <name>` deletes one. A cron the server cannot read and an unknown name are refused input (exit 2,
+ * the server's message); a schedule without --cron is bad usage (exit 2, nothing sent).
+ */
+import { expect, it } from 'vitest';
+import { runCli, type CliRun } from '../support/cli.js';
+import { useAppWithWorkerSwitch } from '../support/app.js';
+import { gql } from '../support/graphql.js';
+import { eventually } from '../support/receivers.js';
+
+const app = useAppWithWorkerSwitch(); // its workers are never started: a schedule's job stays QUEUED
+
+function longrun(...args: string[]): Promise<CliRun> {
+  return runCli(app.t.url, app.t.key ?? '', args);
+}
+const FIELDS = 'name type payload cron timezone maxAttempts timeoutMs paused nextRunAt lastRunAt runs lastJob { id state }';
+const schedulesNow = async () => (await gql(app.t.url, `query { schedules { ${FIELDS} } }`)).body.data.schedules as any[];
+
+/** Next new year's midnight in Berlin, in UTC: when `@yearly` in Europe/Berlin next runs. */
+const nextBerlinNewYear = () => `${new Date().getUTCFullYear()}-12-31T23:00:00.000Z`;
+
+it('schedule creates one and prints its next run; the same name again replaces it, every option left out back to its default', async () => {
+  const made = await longrun('schedule', 'report', 'demo.sleep', '--cron', '@yearly', '--timezone', 'Europe/Berlin', '--payload', '{"ms": 5}', '--max-attempts', '2', '--timeout-ms', '60000');
+  expect(made).toEqual({ code: 0, stdout: `created schedule report next run ${nextBerlinNewYear()}\n`, stderr: '' });
+  expect((await schedulesNow()).find((s) => s.name === 'report')).toMatchObject({
+    type: 'demo.sleep',
+    payload: { ms: 5 },
+    cron: '@yearly',
+    timezone: 'Europe/Berlin',
+    maxAttempts: 2,
+    timeoutMs: 60000,
+    paused: false,
+    nextRunAt: nextBerlinNewYear(),
+  });
+
+  const replaced = await longrun('schedule', 'report', 'demo.noop', '--cron', '0 6 * * 1-5', '--paused');
+  expect(replaced).toEqual({ code: 0, stdout: 'replaced schedule report paused\n', stderr: '' });
+  const json = await longrun('schedule', 'report', 'demo.noop', '--cron', '0 6 * * 1-5', '--paused', '--json');
+  expect(json.code).toBe(0);
+  const stored = (await schedulesNow()).find((s) => s.name === 'report');
+  expect(stored).toMatchObject({ type: 'demo.noop', payload: {}, cron: '0 6 * * 1-5', timezone: 'UTC', maxAttempts: null, timeoutMs: null, paused: true, nextRunAt: null });
+  expect(JSON.parse(json.stdout)).toMatchObject(stored);
+
+  // A name with a line break stays on its line, escaped.
+  const odd = await longrun('schedule', 'two\nlines', 'demo.noop', '--cron', '@yearly');
+  expect(odd.stdout).toMatch(/^created schedule two\\nlines next run \S+\n$/);
+  expect((await longrun('unschedule', 'two\nlines')).code).toBe(0);
+  expect((await longrun('unschedule', 'report')).code).toBe(0);
+});
+
+it('schedules lists them in a pipe as tab-separated rows, "-" for what a schedule has not got; --json as the API answers', async () => {
+  expect((await longrun('schedule', 'idle', 'demo.noop', '--cron', '@yearly', '--paused')).code).toBe(0);
+  expect((await longrun('schedule', 'weekly', 'demo.noop', '--cron', '0 7 * * 1', '--timezone', 'Europe/Berlin')).code).toBe(0);
+  // One run of `weekly` now, as if it were due: its job stays QUEUED (no workers).
+  await app.t.env.sql`update schedules set next_run_at = now() - interval '1 minute' where name = 'weekly'`;
+  const weekly = await eventually(async () => (await schedulesNow()).find((s) => s.name === 'weekly' && s.runs === 1), 30_000, 'a run of weekly');
+
+  const r = await longrun('schedules');
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout.split('\n')).toEqual([
+    'idle\tdemo.noop\t@yearly\tUTC\t-\t-\t0\t-\t-\tpaused',
+    `weekly\tdemo.noop\t0 7 * * 1\tEurope/Berlin\t${weekly.nextRunAt}\t${weekly.lastRunAt}\t1\t${weekly.lastJob.id}\tQUEUED\t-`,
+    '',
+  ]);
+  expect(weekly.lastJob.state).toBe('QUEUED');
+
+  const json = await longrun('schedules', '--json');
+  expect(json.code).toBe(0);
+  expect(JSON.parse(json.stdout)).toMatchObject(await schedulesNow());
+});
+
+it('unschedule deletes one and prints how many runs it made; it is no longer listed', async () => {
+  expect((await longrun('schedule', 'gone', 'demo.noop', '--cron', '@yearly')).code).toBe(0);
+  await app.t.env.sql`update schedules set next_run_at = now() - interval '1 minute' where name = 'gone'`;
+  await eventually(async () => (await schedulesNow()).find((s) => s.name === 'gone' && s.runs === 1), 30_000, 'a run of gone');
+  expect(await longrun('unschedule', 'gone')).toEqual({ code: 0, stdout: 'deleted schedule gone (1 runs)\n', stderr: '' });
+  expect((await schedulesNow()).some((s) => s.name === 'gone')).toBe(false);
+});
+
+it('refuses a cron it cannot read and an unknown name as refused input (exit 2, the server’s message), storing nothing', async () => {
+  const bad = await longrun('schedule', 'bad', 'demo.noop', '--cron', '* * * *');
+  expect(bad).toEqual({
+    code: 2,
+    stdout: '',
+    stderr: 'error INVALID_SCHEDULE input.cron: cron must have five fields (minute hour day-of-month month day-of-week), six (seconds first), or be an alias such as @daily\n',
+  });
+  const never = await longrun('schedule', 'bad', 'demo.noop', '--cron', '0 0 30 2 *');
+  expect(never.code).toBe(2);
+  expect(never.stderr).toMatch(/^error INVALID_SCHEDULE input\.cron: /);
+  expect((await schedulesNow()).some((s) => s.name === 'bad')).toBe(false);
+
+  const unknown = await longrun('unschedule', 'nope');
+  expect(unknown).toEqual({ code: 2, stdout: '', stderr: 'error UNKNOWN_SCHEDULE name: you have no schedule "nope"\n' });
+});
+
+it('refuses a schedule without --cron, or without its type, as bad usage (exit 2, nothing sent)', async () => {
+  const noCron = await longrun('schedule', 'x', 'demo.noop');
+  expect(noCron).toMatchObject({ code: 2, stdout: '' });
+  expect(noCron.stderr).toMatch(/^longrun: schedule needs --cron, e\.g\. --cron '0 6 \* \* 1-5'\n\nusage: longrun/);
+  const noType = await longrun('schedule', 'x', '--cron', '@daily');
+  expect(noType.code).toBe(2);
+  expect(noType.stderr).toMatch(/^longrun: missing <type>\n/);
+  const twice = await longrun('schedule', 'x', 'demo.noop', '--cron', '@daily', '--cron', '@hourly');
+  expect(twice.code).toBe(2);
+  expect(twice.stderr).toMatch(/^longrun: --cron given more than once: give each once\n/);
+  expect((await schedulesNow()).some((s) => s.name === 'x')).toBe(false);
+});
