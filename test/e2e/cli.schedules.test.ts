@@ -19,7 +19,11 @@ const FIELDS = 'name type payload cron timezone maxAttempts timeoutMs paused nex
 const schedulesNow = async () => (await gql(app.t.url, `query { schedules { ${FIELDS} } }`)).body.data.schedules as any[];
 
 /** Next new year's midnight in Berlin, in UTC: when `@yearly` in Europe/Berlin next runs. */
-const nextBerlinNewYear = () => `${new Date().getUTCFullYear()}-12-31T23:00:00.000Z`;
+const nextBerlinNewYear = () => {
+  const at = (year: number) => Date.parse(`${year}-12-31T23:00:00.000Z`);
+  const year = new Date().getUTCFullYear();
+  return new Date(Date.now() < at(year) ? at(year) : at(year + 1)).toISOString();
+};
 
 it('schedule creates one and prints its next run; the same name again replaces it, every option left out back to its default', async () => {
   const made = await longrun('schedule', 'report', 'demo.sleep', '--cron', '@yearly', '--timezone', 'Europe/Berlin', '--payload', '{"ms": 5}', '--max-attempts', '2', '--timeout-ms', '60000');
