@@ -32,6 +32,8 @@ import {
   SchedulesDocument,
   UpsertScheduleDocument,
   DeleteScheduleDocument,
+  PauseScheduleDocument,
+  ResumeScheduleDocument,
   type CancelJobMutation,
   type CancelJobsInput,
   type CancelJobsMutation,
@@ -62,6 +64,8 @@ import {
   type SchedulesQuery,
   type UpsertScheduleMutation,
   type DeleteScheduleMutation,
+  type PauseScheduleMutation,
+  type ResumeScheduleMutation,
 } from './generated/graphql.js';
 import { nodePost, type Post } from './http.js';
 import { httpRequests } from './requests.js';
@@ -177,6 +181,10 @@ export interface LongrunClient {
   upsertSchedule(input: ScheduleInput): Promise<UpsertScheduleMutation['upsertSchedule']>;
   /** Deletes your schedule (the jobs it made stay); `UNKNOWN_SCHEDULE` in `userErrors` if you have none of that name. */
   deleteSchedule(name: string): Promise<DeleteScheduleMutation['deleteSchedule']>;
+  /** Your schedule makes no job until `resumeSchedule`. */
+  pauseSchedule(name: string): Promise<PauseScheduleMutation['pauseSchedule']>;
+  /** Your paused schedule runs again, next at the first time its cron names after now. */
+  resumeSchedule(name: string): Promise<ResumeScheduleMutation['resumeSchedule']>;
   /**
    * The job's updates until it finishes (the iterator then ends). On network loss it reconnects and resumes
    * with `after: <last seq seen>`, so nothing is repeated or skipped. Throws a `LongrunError` (e.g. NOT_FOUND).
@@ -275,6 +283,8 @@ export function createClient(o: ClientOptions): LongrunClient {
     schedules: async () => (await request(SchedulesDocument)).schedules,
     upsertSchedule: async (input) => (await request(UpsertScheduleDocument, { input })).upsertSchedule,
     deleteSchedule: async (name) => (await request(DeleteScheduleDocument, { name })).deleteSchedule,
+    pauseSchedule: async (name) => (await request(PauseScheduleDocument, { name })).pauseSchedule,
+    resumeSchedule: async (name) => (await request(ResumeScheduleDocument, { name })).resumeSchedule,
     watchJob: live.watchJob,
     jobUpdates: live.jobUpdates,
     async close() {

@@ -285,6 +285,20 @@ export type DeleteScheduleMutationVariables = Exact<{
 
 export type DeleteScheduleMutation = { deleteSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
+export type PauseScheduleMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type PauseScheduleMutation = { pauseSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
+export type ResumeScheduleMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type ResumeScheduleMutation = { resumeSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
 export type JobQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -885,6 +899,76 @@ fragment ScheduleFields on Schedule {
   createdAt
   updatedAt
 }`) as unknown as TypedDocumentString<DeleteScheduleMutation, DeleteScheduleMutationVariables>;
+export const PauseScheduleDocument = new TypedDocumentString(`
+    mutation PauseSchedule($name: String!) {
+  pauseSchedule(name: $name) {
+    schedule {
+      ...ScheduleFields
+    }
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}
+fragment ScheduleFields on Schedule {
+  name
+  type
+  payload
+  cron
+  timezone
+  maxAttempts
+  timeoutMs
+  paused
+  nextRunAt
+  lastRunAt
+  lastJob {
+    id
+    state
+  }
+  runs
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<PauseScheduleMutation, PauseScheduleMutationVariables>;
+export const ResumeScheduleDocument = new TypedDocumentString(`
+    mutation ResumeSchedule($name: String!) {
+  resumeSchedule(name: $name) {
+    schedule {
+      ...ScheduleFields
+    }
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}
+fragment ScheduleFields on Schedule {
+  name
+  type
+  payload
+  cron
+  timezone
+  maxAttempts
+  timeoutMs
+  paused
+  nextRunAt
+  lastRunAt
+  lastJob {
+    id
+    state
+  }
+  runs
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<ResumeScheduleMutation, ResumeScheduleMutationVariables>;
 export const JobDocument = new TypedDocumentString(`
     query Job($id: ID!) {
   job(id: $id) {

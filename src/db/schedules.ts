@@ -59,6 +59,22 @@ export async function deleteSchedule(sql: Sql, owner: string, name: string): Pro
   return row ?? null;
 }
 
+/**
+ * Pauses or resumes the owner's schedule of that name: `nextRunAt(row)` gives a resumed one its next run, read
+ * with the row locked. A schedule already so is answered as it is; null if there is none.
+ */
+export async function setSchedulePaused(sql: Sql, owner: string, name: string, paused: boolean, nextRunAt: (row: ScheduleRow) => Date): Promise<ScheduleRow | null> {
+  return sql.begin(async (tx) => {
+    const [row] = (await tx.unsafe(`select ${COLUMNS} from schedules where owner = $1 and name = $2 for update`, [owner, name])) as unknown as ScheduleRow[];
+    if (!row || row.paused === paused) return row ?? null;
+    const [changed] = (await tx.unsafe(
+      `update schedules set paused = $3, next_run_at = $4, updated_at = now() where owner = $1 and name = $2 returning ${COLUMNS}`,
+      [owner, name, paused, (paused ? row.nextRunAt : nextRunAt(row)).toISOString()] as never[],
+    )) as unknown as ScheduleRow[];
+    return changed!;
+  }) as Promise<ScheduleRow | null>;
+}
+
 /** The owner's schedules (every owner's: null), by name. */
 export function listSchedules(sql: Sql, owner: string | null): Promise<ScheduleRow[]> {
   return sql.unsafe<ScheduleRow[]>(`select ${COLUMNS} from schedules where $1::text is null or owner = $1 order by owner, name`, [owner]);

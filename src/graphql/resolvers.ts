@@ -9,7 +9,7 @@ import { deadLetterConnection, eventsPage, findJob, jobConnection } from '../job
 import { queueStats } from '../jobs/queue-stats.js';
 import { retryJob, retryJobs } from '../jobs/replay.js';
 import { purgeJobs } from '../jobs/retention.js';
-import { deleteSchedule, schedules, upsertSchedule } from '../jobs/schedules.js';
+import { deleteSchedule, schedules, setSchedulePaused, upsertSchedule } from '../jobs/schedules.js';
 import { submitBatch, submitOne } from '../jobs/submit.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import { webhookSigning } from '../notifications/queries.js';
@@ -58,6 +58,8 @@ export const resolvers: Resolvers = {
     resumeJobType: (_, { type }, ctx) => resumeJobType(ctx.deps, ctx.viewer, type),
     upsertSchedule: (_, { input }, ctx) => upsertSchedule(ctx.deps, ctx.viewer, input, ctx.payloads),
     deleteSchedule: (_, { name }, ctx) => deleteSchedule(ctx.deps, ctx.viewer, name),
+    pauseSchedule: (_, { name }, ctx) => setSchedulePaused(ctx.deps, ctx.viewer, name, true),
+    resumeSchedule: (_, { name }, ctx) => setSchedulePaused(ctx.deps, ctx.viewer, name, false),
   },
   Schedule: {
     nextRunAt: (s) => (s.paused ? null : s.nextRunAt),

@@ -8,7 +8,16 @@
  */
 import { preparing, type Sql } from '../db/client.js';
 import { insertJobs, type NewJob } from '../db/jobs.js';
-import { deleteSchedule as deleteRow, listSchedules, lockDueSchedules, markSchedulesRun, upsertSchedule as upsertRow, type ScheduleRow, type ScheduleRun } from '../db/schedules.js';
+import {
+  deleteSchedule as deleteRow,
+  listSchedules,
+  lockDueSchedules,
+  markSchedulesRun,
+  setSchedulePaused as setPausedRow,
+  upsertSchedule as upsertRow,
+  type ScheduleRow,
+  type ScheduleRun,
+} from '../db/schedules.js';
 import { UserErrorCode, type UserError } from '../errors.js';
 import { jobsSubmitted } from '../observability/metrics.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
@@ -92,8 +101,28 @@ export async function upsertSchedule(deps: JobDeps, viewer: Viewer, input: Sched
 /** Deletes the viewer's schedule `name` (its jobs made so far are left as they are); UNKNOWN_SCHEDULE if none. */
 export async function deleteSchedule(deps: JobDeps, viewer: Viewer, name: string): Promise<{ schedule: ScheduleRow | null; userErrors: UserError[] }> {
   const row = await deleteRow(deps.sql, viewer.owner, name);
-  if (!row) return { schedule: null, userErrors: [{ code: UserErrorCode.UNKNOWN_SCHEDULE, field: ['name'], message: `you have no schedule ${JSON.stringify(name.slice(0, 200))}` }] };
+  if (!row) return { schedule: null, userErrors: unknownSchedule(name) };
   deps.log.info({ owner: viewer.owner, schedule: name }, 'schedule deleted');
+  return { schedule: row, userErrors: [] };
+}
+
+const unknownSchedule = (name: string): UserError[] => [
+  { code: UserErrorCode.UNKNOWN_SCHEDULE, field: ['name'], message: `you have no schedule ${JSON.stringify(name.slice(0, 200))}` },
+];
+
+/**
+ * `pauseSchedule` / `resumeSchedule`: the viewer's schedule `name` makes no job while paused; resumed, its next
+ * run is the first time its cron names after now (what it missed meanwhile is skipped). Pausing a paused one,
+ * or resuming a running one, changes nothing.
+ */
+export async function setSchedulePaused(deps: JobDeps, viewer: Viewer, name: string, paused: boolean): Promise<{ schedule: ScheduleRow | null; userErrors: UserError[] }> {
+  const now = new Date();
+  const row = await setPausedRow(deps.sql, viewer.owner, name, paused, (r) => {
+    const times = cronTimes(r.cron, r.timezone);
+    return 'error' in times ? new Date(now.getTime() + 3_600_000) : times.after(now); // read when written: see runDueSchedules
+  });
+  if (!row) return { schedule: null, userErrors: unknownSchedule(name) };
+  deps.log.info({ owner: viewer.owner, schedule: name }, paused ? 'schedule paused' : 'schedule resumed');
   return { schedule: row, userErrors: [] };
 }
 

@@ -20,6 +20,10 @@ const UPSERT = /* GraphQL */ `
   }`;
 const DELETE = /* GraphQL */ `
   mutation ($name: String!) { deleteSchedule(name: $name) { schedule { name runs } userErrors { code field message } } }`;
+const PAUSE = /* GraphQL */ `
+  mutation ($name: String!) { pauseSchedule(name: $name) { schedule { name paused nextRunAt } userErrors { code field message } } }`;
+const RESUME = /* GraphQL */ `
+  mutation ($name: String!) { resumeSchedule(name: $name) { schedule { name paused nextRunAt } userErrors { code field message } } }`;
 const LIST = /* GraphQL */ `
   query { schedules { name runs nextRunAt lastRunAt paused lastJob { id state } } }`;
 
@@ -125,14 +129,28 @@ it('makes one job for runs missed while no scheduler ran, and counts the next fr
   expect(job!.maxAttempts).toBe(2);
 });
 
-it('submits nothing while paused; set going again, it runs from then', async () => {
+it('submits nothing while paused (upsertSchedule paused: true, or pauseSchedule); resumed, it runs from then', async () => {
   const paused = await upsert({ name: 'later', type: 'demo.noop', cron: '* * * * * *', paused: true });
   expect(paused.schedule).toMatchObject({ paused: true, nextRunAt: null });
   await sleep(2500);
   expect(await jobsOf('later')).toHaveLength(0);
-  const resumed = await upsert({ name: 'later', type: 'demo.noop', cron: '* * * * * *' });
-  expect(resumed).toMatchObject({ created: false, userErrors: [], schedule: { paused: false } });
+  const resumed = await dataOf(a.url, RESUME, { name: 'later' });
+  expect(resumed.resumeSchedule).toMatchObject({ userErrors: [], schedule: { paused: false } });
+  expect(Date.parse(resumed.resumeSchedule.schedule.nextRunAt) - Date.now()).toBeLessThanOrEqual(1000);
   await until('a run after the resume', async () => (await jobsOf('later')).length > 0);
+
+  const pausedAgain = (await dataOf(b.url, PAUSE, { name: 'later' })).pauseSchedule;
+  expect(pausedAgain).toMatchObject({ userErrors: [], schedule: { paused: true, nextRunAt: null } });
+  // The pause waited for a pass that held the schedule: every job made before it is committed.
+  const made = (await jobsOf('later')).length;
+  await sleep(2500);
+  expect(await jobsOf('later')).toHaveLength(made);
+  // Pausing it again changes nothing; an unknown name is refused.
+  expect((await dataOf(a.url, PAUSE, { name: 'later' })).pauseSchedule).toMatchObject({ userErrors: [], schedule: { paused: true } });
+  expect((await dataOf(a.url, RESUME, { name: 'nope' })).resumeSchedule).toEqual({
+    schedule: null,
+    userErrors: [{ code: 'UNKNOWN_SCHEDULE', field: ['name'], message: 'you have no schedule "nope"' }],
+  });
   expect((await remove('later')).userErrors).toEqual([]);
 });
 

@@ -327,6 +327,8 @@ export type Mutation = {
    * accepted, the jobs waiting QUEUED. Pausing a paused type changes nothing (it keeps its `pausedAt`).
    */
   pauseJobType: JobTypePayload;
+  /** Pause your schedule: it submits nothing until `resumeSchedule` (a paused one stays as it is). */
+  pauseSchedule: SchedulePayload;
   /**
    * Admins only (else FORBIDDEN): delete finished jobs now, with everything that belongs to them, as the
    * built-in retention does (JOB_RETENTION_DAYS, FAILED_JOB_RETENTION_DAYS). A deleted job is gone: `job` is
@@ -345,6 +347,11 @@ export type Mutation = {
    * answers `jobType: null`; one neither known nor paused is UNKNOWN_JOB_TYPE.
    */
   resumeJobType: JobTypePayload;
+  /**
+   * Resume your paused schedule: its next run is the first time its cron names after now (runs it missed while
+   * paused are skipped); a running one stays as it is.
+   */
+  resumeSchedule: SchedulePayload;
   /** Replay a FAILED job as a new attempt series (same id, history kept). */
   retryJob: RetryJobPayload;
   /**
@@ -401,6 +408,12 @@ export type MutationPauseJobTypeArgs = {
 
 
 /** Submitting and steering jobs. */
+export type MutationPauseScheduleArgs = {
+  name: Scalars['String']['input'];
+};
+
+
+/** Submitting and steering jobs. */
 export type MutationPurgeJobsArgs = {
   input: PurgeJobsInput;
 };
@@ -416,6 +429,12 @@ export type MutationRescheduleJobArgs = {
 /** Submitting and steering jobs. */
 export type MutationResumeJobTypeArgs = {
   type: Scalars['String']['input'];
+};
+
+
+/** Submitting and steering jobs. */
+export type MutationResumeScheduleArgs = {
+  name: Scalars['String']['input'];
 };
 
 
@@ -735,7 +754,7 @@ export type Schedule = {
   name: Scalars['String']['output'];
   /** When it next submits its job (within about RELAY_INTERVAL_MS after); null while paused. */
   nextRunAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Paused: it submits nothing until `upsertSchedule` sets `paused: false` (its next run then counts from that call). */
+  /** Paused (`pauseSchedule`, or `paused: true` in `upsertSchedule`): it submits nothing until resumed (its next run then counts from then). */
   paused: Scalars['Boolean']['output'];
   /** The payload each run's job gets. */
   payload: Scalars['JSON']['output'];
@@ -769,6 +788,15 @@ export type ScheduleInput = {
   timezone?: InputMaybe<Scalars['String']['input']>;
   /** The job type each run submits; see `jobTypes`. */
   type: Scalars['String']['input'];
+};
+
+/** The result of `pauseSchedule` and `resumeSchedule`. */
+export type SchedulePayload = {
+  __typename?: 'SchedulePayload';
+  /** The schedule as it is now; null when `userErrors` is not empty. */
+  schedule?: Maybe<Schedule>;
+  /** UNKNOWN_SCHEDULE: you have no schedule of that name. */
+  userErrors: Array<UserError>;
 };
 
 /** A job `retryJobs` or `cancelJobs` was asked for by id and left alone (nothing was written for it). */
@@ -1039,6 +1067,7 @@ export type ResolversTypes = ResolversObject<{
   RetryJobsPayload: ResolverTypeWrapper<Omit<RetryJobsPayload, 'jobs'> & { jobs: Array<ResolversTypes['Job']> }>;
   Schedule: ResolverTypeWrapper<ScheduleRow>;
   ScheduleInput: ScheduleInput;
+  SchedulePayload: ResolverTypeWrapper<Omit<SchedulePayload, 'schedule'> & { schedule?: Maybe<ResolversTypes['Schedule']> }>;
   SkippedJob: ResolverTypeWrapper<SkippedJob>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   SubmitJobInput: SubmitJobInput;
@@ -1087,6 +1116,7 @@ export type ResolversParentTypes = ResolversObject<{
   RetryJobsPayload: Omit<RetryJobsPayload, 'jobs'> & { jobs: Array<ResolversParentTypes['Job']> };
   Schedule: ScheduleRow;
   ScheduleInput: ScheduleInput;
+  SchedulePayload: Omit<SchedulePayload, 'schedule'> & { schedule?: Maybe<ResolversParentTypes['Schedule']> };
   SkippedJob: SkippedJob;
   String: Scalars['String']['output'];
   SubmitJobInput: SubmitJobInput;
@@ -1208,9 +1238,11 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   cancelJobs?: Resolver<ResolversTypes['CancelJobsPayload'], ParentType, ContextType, RequireFields<MutationCancelJobsArgs, 'input'>>;
   deleteSchedule?: Resolver<ResolversTypes['DeleteSchedulePayload'], ParentType, ContextType, RequireFields<MutationDeleteScheduleArgs, 'name'>>;
   pauseJobType?: Resolver<ResolversTypes['JobTypePayload'], ParentType, ContextType, RequireFields<MutationPauseJobTypeArgs, 'type'>>;
+  pauseSchedule?: Resolver<ResolversTypes['SchedulePayload'], ParentType, ContextType, RequireFields<MutationPauseScheduleArgs, 'name'>>;
   purgeJobs?: Resolver<ResolversTypes['PurgeJobsPayload'], ParentType, ContextType, RequireFields<MutationPurgeJobsArgs, 'input'>>;
   rescheduleJob?: Resolver<ResolversTypes['RescheduleJobPayload'], ParentType, ContextType, RequireFields<MutationRescheduleJobArgs, 'id'>>;
   resumeJobType?: Resolver<ResolversTypes['JobTypePayload'], ParentType, ContextType, RequireFields<MutationResumeJobTypeArgs, 'type'>>;
+  resumeSchedule?: Resolver<ResolversTypes['SchedulePayload'], ParentType, ContextType, RequireFields<MutationResumeScheduleArgs, 'name'>>;
   retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
   retryJobs?: Resolver<ResolversTypes['RetryJobsPayload'], ParentType, ContextType, RequireFields<MutationRetryJobsArgs, 'input'>>;
   submitJob?: Resolver<ResolversTypes['SubmitJobPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobArgs, 'input'>>;
@@ -1304,6 +1336,11 @@ export type ScheduleResolvers<ContextType = GraphQLContext, ParentType extends R
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 }>;
 
+export type SchedulePayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SchedulePayload'] = ResolversParentTypes['SchedulePayload']> = ResolversObject<{
+  schedule?: Resolver<Maybe<ResolversTypes['Schedule']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type SkippedJobResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SkippedJob'] = ResolversParentTypes['SkippedJob']> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1368,6 +1405,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   RetryJobPayload?: RetryJobPayloadResolvers<ContextType>;
   RetryJobsPayload?: RetryJobsPayloadResolvers<ContextType>;
   Schedule?: ScheduleResolvers<ContextType>;
+  SchedulePayload?: SchedulePayloadResolvers<ContextType>;
   SkippedJob?: SkippedJobResolvers<ContextType>;
   SubmitJobPayload?: SubmitJobPayloadResolvers<ContextType>;
   SubmitJobsPayload?: SubmitJobsPayloadResolvers<ContextType>;
