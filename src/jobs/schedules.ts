@@ -10,6 +10,7 @@ import { preparing, type Sql } from '../db/client.js';
 import { insertJobs, type NewJob } from '../db/jobs.js';
 import { deleteSchedule as deleteRow, listSchedules, lockDueSchedules, markSchedulesRun, upsertSchedule as upsertRow, type ScheduleRow, type ScheduleRun } from '../db/schedules.js';
 import { UserErrorCode, type UserError } from '../errors.js';
+import { faultPoint } from '../faults.js';
 import { jobsSubmitted } from '../observability/metrics.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { repeatAfterEach } from '../repeat.js';
@@ -152,6 +153,7 @@ export async function runDueSchedules(d: SchedulerDeps): Promise<number> {
     return { moved: runs.length, inserted: result.inserted, runs };
   });
   if (made.inserted.length) {
+    faultPoint('schedule-after-commit');
     const queued = made.inserted.map((r) => r.job);
     d.relay.publishSoon(made.inserted.map((r) => r.outbox), () => {
       for (const job of queued) publishUpdate(d.nats.nc, d.names, updateFromJob(job));
