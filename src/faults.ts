@@ -16,6 +16,8 @@ const armed = new Map<string, number>(
 export type FaultPoint =
   /** submit: the job and its outbox entry are committed, the message is not published yet. */
   | 'after-commit-before-publish'
+  /** scheduler: a pass's jobs and outbox entries are committed with the schedules moved on, not published yet. */
+  | 'schedule-after-commit'
   /** dead letters: a FAILED job's copy is in the dead-letter stream, not recorded on the job yet. */
   | 'dead-letter-copied-before-record'
   /** dead letters: the copy is in the dead-letter stream, the job is not marked yet. */

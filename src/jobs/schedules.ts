@@ -19,6 +19,7 @@ import {
   type ScheduleRun,
 } from '../db/schedules.js';
 import { UserErrorCode, type UserError } from '../errors.js';
+import { faultPoint } from '../faults.js';
 import { jobsSubmitted } from '../observability/metrics.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { repeatAfterEach } from '../repeat.js';
@@ -181,6 +182,7 @@ export async function runDueSchedules(d: SchedulerDeps): Promise<number> {
     return { moved: runs.length, inserted: result.inserted, runs };
   });
   if (made.inserted.length) {
+    faultPoint('schedule-after-commit');
     const queued = made.inserted.map((r) => r.job);
     d.relay.publishSoon(made.inserted.map((r) => r.outbox), () => {
       for (const job of queued) publishUpdate(d.nats.nc, d.names, updateFromJob(job));
