@@ -295,6 +295,21 @@ export const commands: Record<CommandName, Command> = {
     return 0;
   },
 
+  async 'pause-schedule'(client, positionals, a, o) {
+    const { schedule, userErrors } = await client.pauseSchedule(positionals[0]!);
+    if (!schedule) return refused(o, userErrors);
+    o.out(a.json ? JSON.stringify(schedule) : `paused schedule ${oneLine(schedule.name)}`);
+    return 0;
+  },
+
+  async 'resume-schedule'(client, positionals, a, o) {
+    const { schedule, userErrors } = await client.resumeSchedule(positionals[0]!);
+    if (!schedule) return refused(o, userErrors);
+    // Runs missed while paused are skipped: the next run is the cron's first time after the resume.
+    o.out(a.json ? JSON.stringify(schedule) : `resumed schedule ${oneLine(schedule.name)} next run ${schedule.nextRunAt}`);
+    return 0;
+  },
+
   async stats(client, _positionals, a, o) {
     const stats = await client.queueStats();
     if (a.json) {

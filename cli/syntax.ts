@@ -114,6 +114,8 @@ export const COMMANDS = {
   },
   schedules: { args: [], options: [], description: 'your schedules: cron, next and last run, runs, last job, paused' },
   unschedule: { args: ['name'], options: [], description: 'delete a schedule: it submits no more jobs (those it made stay)' },
+  'pause-schedule': { args: ['name'], options: [], description: 'pause a schedule: it submits no job until resume-schedule' },
+  'resume-schedule': { args: ['name'], options: [], description: 'a paused schedule runs again, from the first time its cron names after now' },
   stats: { args: [], options: [], description: 'per-type counts, throughput, oldest queued age, paused' },
   types: { args: [], options: [], description: 'the job types the server accepts' },
 } as const satisfies Record<string, CommandSyntax>;

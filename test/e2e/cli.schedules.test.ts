@@ -1,8 +1,9 @@
 /**
  * `longrun schedule <name> <type> --cron EXPR …` creates or replaces a schedule and says which, with its next
  * run (or that it is paused); `longrun schedules` lists them, a tab-separated row each in a pipe; `longrun
- * unschedule <name>` deletes one. A cron the server cannot read and an unknown name are refused input (exit 2,
- * the server's message); a schedule without --cron is bad usage (exit 2, nothing sent).
+ * unschedule <name>` deletes one, `pause-schedule <name>` pauses one and `resume-schedule <name>` resumes it,
+ * with its next run. A cron the server cannot read and an unknown name are refused input (exit 2, the server's
+ * message); a schedule without --cron is bad usage (exit 2, nothing sent).
  */
 import { expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.js';
@@ -84,6 +85,26 @@ it('unschedule deletes one and prints how many runs it made; it is no longer lis
   expect((await schedulesNow()).some((s) => s.name === 'gone')).toBe(false);
 });
 
+it('pause-schedule pauses one, as schedules then shows; resume-schedule prints its next run; --json prints the schedule', async () => {
+  // Its row of `longrun schedules` (the other tests' schedules are listed too).
+  const nightlyRow = async () => (await longrun('schedules')).stdout.split('\n').find((line) => line.startsWith('nightly\t'));
+  expect((await longrun('schedule', 'nightly', 'demo.noop', '--cron', '@yearly', '--timezone', 'Europe/Berlin')).code).toBe(0);
+  expect(await longrun('pause-schedule', 'nightly')).toEqual({ code: 0, stdout: 'paused schedule nightly\n', stderr: '' });
+  // Paused, not replaced: its cron and time zone stay, its next run is gone.
+  expect(await nightlyRow()).toBe('nightly\tdemo.noop\t@yearly\tEurope/Berlin\t-\t-\t0\t-\t-\tpaused');
+
+  expect(await longrun('resume-schedule', 'nightly')).toEqual({ code: 0, stdout: `resumed schedule nightly next run ${nextBerlinNewYear()}\n`, stderr: '' });
+  expect(await nightlyRow()).toBe(`nightly\tdemo.noop\t@yearly\tEurope/Berlin\t${nextBerlinNewYear()}\t-\t0\t-\t-\t-`);
+
+  const paused = await longrun('pause-schedule', 'nightly', '--json');
+  expect(paused.code).toBe(0);
+  expect(JSON.parse(paused.stdout)).toMatchObject({ ...(await schedulesNow()).find((s) => s.name === 'nightly'), paused: true, nextRunAt: null });
+  const resumed = await longrun('resume-schedule', 'nightly', '--json');
+  expect(resumed.code).toBe(0);
+  expect(JSON.parse(resumed.stdout)).toMatchObject({ ...(await schedulesNow()).find((s) => s.name === 'nightly'), paused: false, nextRunAt: nextBerlinNewYear() });
+  expect((await longrun('unschedule', 'nightly')).code).toBe(0);
+});
+
 it('refuses a cron it cannot read and an unknown name as refused input (exit 2, the server’s message), storing nothing', async () => {
   const bad = await longrun('schedule', 'bad', 'demo.noop', '--cron', '* * * *');
   expect(bad).toEqual({
@@ -96,8 +117,10 @@ it('refuses a cron it cannot read and an unknown name as refused input (exit 2, 
   expect(never.stderr).toMatch(/^error INVALID_SCHEDULE input\.cron: /);
   expect((await schedulesNow()).some((s) => s.name === 'bad')).toBe(false);
 
-  const unknown = await longrun('unschedule', 'nope');
-  expect(unknown).toEqual({ code: 2, stdout: '', stderr: 'error UNKNOWN_SCHEDULE name: you have no schedule "nope"\n' });
+  for (const command of ['unschedule', 'pause-schedule', 'resume-schedule']) {
+    const unknown = await longrun(command, 'nope');
+    expect(unknown, command).toEqual({ code: 2, stdout: '', stderr: 'error UNKNOWN_SCHEDULE name: you have no schedule "nope"\n' });
+  }
 });
 
 it('refuses a schedule without --cron, or without its type, as bad usage (exit 2, nothing sent)', async () => {
