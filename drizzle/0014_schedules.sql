@@ -9,6 +9,7 @@ CREATE TABLE "schedules" (
 	"timezone" text NOT NULL,
 	"max_attempts" integer,
 	"timeout_ms" integer,
+	"notify" jsonb DEFAULT '[]'::jsonb NOT NULL,
 	"paused" boolean DEFAULT false NOT NULL,
 	"next_run_at" timestamp with time zone NOT NULL,
 	"last_run_at" timestamp with time zone,

@@ -71,6 +71,13 @@ export type JobUpdatesFilter = {
   types?: Array<string> | null | undefined;
 };
 
+/** How a notification is sent. */
+export type NotificationChannel =
+  /** An email sent over the server's SMTP_URL. */
+  | 'EMAIL'
+  /** An HTTP POST of a signed JSON body to the webhook URL. */
+  | 'WEBHOOK';
+
 /** A notification to send when the job reaches one of the `on` states: give exactly one of `webhook` or `email`. */
 export type NotifyInput = {
   /** An email address (sent over the server's SMTP_URL). */
@@ -137,6 +144,8 @@ export type ScheduleInput = {
   maxAttempts?: number | null | undefined;
   /** Its name (1..200 characters): an existing schedule of yours with this name is replaced. */
   name: string;
+  /** Notifications to send when each run's job finishes (at most 10), checked as `SubmitJobInput.notify` is. */
+  notify?: Array<NotifyInput> | null | undefined;
   /** Store it paused (default false). */
   paused?: boolean | null | undefined;
   /** The payload, checked against the type's payload schema now, as a submit's is. Default `{}`. */
@@ -197,7 +206,7 @@ export type UserErrorFieldsFragment = { code: string, field: Array<string> | nul
 
 export type JobTypePayloadFieldsFragment = { jobType: { name: string, paused: boolean, pausedAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> };
 
-export type ScheduleFieldsFragment = { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null };
+export type ScheduleFieldsFragment = { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> };
 
 export type SubmitJobMutationVariables = Exact<{
   input: SubmitJobInput;
@@ -276,28 +285,28 @@ export type UpsertScheduleMutationVariables = Exact<{
 }>;
 
 
-export type UpsertScheduleMutation = { upsertSchedule: { created: boolean, schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type UpsertScheduleMutation = { upsertSchedule: { created: boolean, schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type DeleteScheduleMutationVariables = Exact<{
   name: string;
 }>;
 
 
-export type DeleteScheduleMutation = { deleteSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type DeleteScheduleMutation = { deleteSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type PauseScheduleMutationVariables = Exact<{
   name: string;
 }>;
 
 
-export type PauseScheduleMutation = { pauseSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type PauseScheduleMutation = { pauseSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type ResumeScheduleMutationVariables = Exact<{
   name: string;
 }>;
 
 
-export type ResumeScheduleMutation = { resumeSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type ResumeScheduleMutation = { resumeSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type JobQueryVariables = Exact<{
   id: string | number;
@@ -356,7 +365,7 @@ export type WebhookSigningQuery = { webhookSigning: { scope: WebhookSecretScope,
 export type SchedulesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SchedulesQuery = { schedules: Array<{ name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null }> };
+export type SchedulesQuery = { schedules: Array<{ name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> }> };
 
 export type JobProgressSubscriptionVariables = Exact<{
   id: string | number;
@@ -511,6 +520,11 @@ export const ScheduleFieldsFragmentDoc = new TypedDocumentString(`
     state
   }
   runs
+  notify {
+    channel
+    target
+    on
+  }
   createdAt
   updatedAt
 }
@@ -861,6 +875,11 @@ fragment ScheduleFields on Schedule {
     state
   }
   runs
+  notify {
+    channel
+    target
+    on
+  }
   createdAt
   updatedAt
 }`) as unknown as TypedDocumentString<UpsertScheduleMutation, UpsertScheduleMutationVariables>;
@@ -896,6 +915,11 @@ fragment ScheduleFields on Schedule {
     state
   }
   runs
+  notify {
+    channel
+    target
+    on
+  }
   createdAt
   updatedAt
 }`) as unknown as TypedDocumentString<DeleteScheduleMutation, DeleteScheduleMutationVariables>;
@@ -931,6 +955,11 @@ fragment ScheduleFields on Schedule {
     state
   }
   runs
+  notify {
+    channel
+    target
+    on
+  }
   createdAt
   updatedAt
 }`) as unknown as TypedDocumentString<PauseScheduleMutation, PauseScheduleMutationVariables>;
@@ -966,6 +995,11 @@ fragment ScheduleFields on Schedule {
     state
   }
   runs
+  notify {
+    channel
+    target
+    on
+  }
   createdAt
   updatedAt
 }`) as unknown as TypedDocumentString<ResumeScheduleMutation, ResumeScheduleMutationVariables>;
@@ -1167,6 +1201,11 @@ export const SchedulesDocument = new TypedDocumentString(`
     state
   }
   runs
+  notify {
+    channel
+    target
+    on
+  }
   createdAt
   updatedAt
 }`) as unknown as TypedDocumentString<SchedulesQuery, SchedulesQueryVariables>;

@@ -3,6 +3,7 @@
  * that take the due ones and move them on (jobs/schedules.ts).
  */
 import type { Sql } from './client.js';
+import type { CheckedNotification } from '../notifications/validate.js';
 
 export interface ScheduleRow {
   owner: string;
@@ -13,6 +14,8 @@ export interface ScheduleRow {
   timezone: string;
   maxAttempts: number | null;
   timeoutMs: number | null;
+  /** Each job's notifications. */
+  notify: CheckedNotification[];
   paused: boolean;
   nextRunAt: Date;
   lastRunAt: Date | null;
@@ -22,12 +25,12 @@ export interface ScheduleRow {
   updatedAt: Date;
 }
 
-const COLUMNS = `owner, name, type, payload, cron, timezone, max_attempts as "maxAttempts", timeout_ms as "timeoutMs", paused,
+const COLUMNS = `owner, name, type, payload, cron, timezone, max_attempts as "maxAttempts", timeout_ms as "timeoutMs", notify, paused,
   next_run_at as "nextRunAt", last_run_at as "lastRunAt", last_job_id as "lastJobId", runs::float8 as runs,
   created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** What `upsertSchedule` writes; the rest (runs, last run) a replaced schedule keeps. */
-export type ScheduleSettings = Pick<ScheduleRow, 'owner' | 'name' | 'type' | 'payload' | 'cron' | 'timezone' | 'maxAttempts' | 'timeoutMs' | 'paused' | 'nextRunAt'>;
+export type ScheduleSettings = Pick<ScheduleRow, 'owner' | 'name' | 'type' | 'payload' | 'cron' | 'timezone' | 'maxAttempts' | 'timeoutMs' | 'notify' | 'paused' | 'nextRunAt'>;
 
 /**
  * Creates the schedule, or replaces the settings of the owner's schedule of that name; `created` says which.
@@ -39,13 +42,13 @@ export async function upsertSchedule(sql: Sql, s: ScheduleSettings, limit: numbe
     await tx.unsafe(`select pg_advisory_xact_lock(hashtextextended('longrun.schedules:' || $1, 0))`, [s.owner]);
     const [{ n }] = (await tx.unsafe(`select count(*)::int as n from schedules where owner = $1 and name <> $2`, [s.owner, s.name])) as unknown as [{ n: number }];
     const [row] = (await tx.unsafe(
-      `insert into schedules (owner, name, type, payload, cron, timezone, max_attempts, timeout_ms, paused, next_run_at)
-       select $1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10 where $11::int < $12::int or exists (select 1 from schedules where owner = $1 and name = $2)
+      `insert into schedules (owner, name, type, payload, cron, timezone, max_attempts, timeout_ms, paused, next_run_at, notify)
+       select $1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $13::text::jsonb where $11::int < $12::int or exists (select 1 from schedules where owner = $1 and name = $2)
        on conflict (owner, name) do update set type = excluded.type, payload = excluded.payload, cron = excluded.cron,
          timezone = excluded.timezone, max_attempts = excluded.max_attempts, timeout_ms = excluded.timeout_ms,
-         paused = excluded.paused, next_run_at = excluded.next_run_at, updated_at = now()
+         notify = excluded.notify, paused = excluded.paused, next_run_at = excluded.next_run_at, updated_at = now()
        returning ${COLUMNS}, (xmax = 0) as created`,
-      [s.owner, s.name, s.type, JSON.stringify(s.payload), s.cron, s.timezone, s.maxAttempts, s.timeoutMs, s.paused, s.nextRunAt.toISOString(), n, limit] as never[],
+      [s.owner, s.name, s.type, JSON.stringify(s.payload), s.cron, s.timezone, s.maxAttempts, s.timeoutMs, s.paused, s.nextRunAt.toISOString(), n, limit, JSON.stringify(s.notify)] as never[],
     )) as unknown as (ScheduleRow & { created: boolean })[];
     if (!row) return null;
     const { created, ...schedule } = row;

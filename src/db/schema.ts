@@ -104,6 +104,8 @@ export const schedules = pgTable(
     timezone: text('timezone').notNull(),
     maxAttempts: integer('max_attempts'),
     timeoutMs: integer('timeout_ms'),
+    /** Its jobs' notifications, as checked (`CheckedNotification[]`): each job gets them when it is made. */
+    notify: jsonb('notify').notNull().default(sql`'[]'::jsonb`),
     paused: boolean('paused').notNull().default(false),
     /** When it next makes a job (while not paused). */
     nextRunAt: ts('next_run_at').notNull(),

@@ -63,6 +63,7 @@ export const resolvers: Resolvers = {
   },
   Schedule: {
     nextRunAt: (s) => (s.paused ? null : s.nextRunAt),
+    notify: (s) => s.notify.map((n) => ({ channel: n.channel, target: n.target, on: n.onStates })),
     lastJob: (s, _, ctx) => (s.lastJobId ? findJob(ctx.deps, ctx.viewer, s.lastJobId) : null),
   },
   Subscription: {

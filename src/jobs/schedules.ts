@@ -8,6 +8,8 @@
  */
 import { preparing, type Sql } from '../db/client.js';
 import { insertJobs, type NewJob } from '../db/jobs.js';
+import { insertNotifications, type NewNotification } from '../db/notifications.js';
+import type { NotifyInput } from '../notifications/validate.js';
 import {
   deleteSchedule as deleteRow,
   listSchedules,
@@ -47,6 +49,8 @@ export interface ScheduleInput {
   timezone?: string | null;
   maxAttempts?: number | null;
   timeoutMs?: number | null;
+  /** Notifications each run's job gets (as a submit's `notify`). */
+  notify?: readonly NotifyInput[] | null;
   paused?: boolean | null;
 }
 
@@ -69,12 +73,12 @@ export async function upsertSchedule(deps: JobDeps, viewer: Viewer, input: Sched
   const timezone = input.timezone ?? 'UTC';
   const times = cronTimes(input.cron, timezone);
   if ('error' in times) errors.push({ code: UserErrorCode.INVALID_SCHEDULE, field: ['input', times.field], message: times.error });
-  const job = { type: input.type, payload: input.payload ?? {}, maxAttempts: input.maxAttempts, timeoutMs: input.timeoutMs };
+  const job = { type: input.type, payload: input.payload ?? {}, maxAttempts: input.maxAttempts, timeoutMs: input.timeoutMs, notify: input.notify };
   const counted = countPayloads(budget, [job], () => ['input'], ['input', 'payload']);
   if ('errors' in counted) return refused([...errors, ...counted.errors]);
   const checked = await validateSubmit(deps, viewer, job, ['input'], counted.bytes[0]!);
   if ('errors' in checked) errors.push(...checked.errors);
-  if (errors.length || 'error' in times) return refused(errors);
+  if (errors.length || 'error' in times || 'errors' in checked) return refused(errors);
   const written = await upsertRow(
     deps.sql,
     {
@@ -86,6 +90,7 @@ export async function upsertSchedule(deps: JobDeps, viewer: Viewer, input: Sched
       timezone,
       maxAttempts: input.maxAttempts ?? null,
       timeoutMs: input.timeoutMs ?? null,
+      notify: checked.notifications,
       paused: input.paused ?? false,
       nextRunAt: times.after(new Date()),
     },
@@ -178,6 +183,13 @@ export async function runDueSchedules(d: SchedulerDeps): Promise<number> {
     // A key taken already (the schedule deleted and made again, the same run): that job is this run's.
     const byKey = new Map(result.existing.map((j) => [`${j.owner}\n${j.idempotencyKey}`, j.id]));
     for (const r of runs) if (r.key !== null && byKey.has(`${r.owner}\n${r.key}`)) r.jobId = byKey.get(`${r.owner}\n${r.key}`)!;
+    // Each new job's notifications, in its transaction as a submit's are.
+    const notifyOf = new Map(due.map((s) => [`${s.owner}\n${s.name}`, s.notify]));
+    const made = new Set(result.inserted.map((r) => r.job.id));
+    const notifications: NewNotification[] = runs.flatMap((r) =>
+      r.jobId && made.has(r.jobId) ? notifyOf.get(`${r.owner}\n${r.name}`)!.map((n) => ({ ...n, jobId: r.jobId!, subject: d.names.notificationSubject })) : [],
+    );
+    await insertNotifications(tx, notifications);
     await markSchedulesRun(tx, runs);
     return { moved: runs.length, inserted: result.inserted, runs };
   });

@@ -754,6 +754,8 @@ export type Schedule = {
   name: Scalars['String']['output'];
   /** When it next submits its job (within about RELAY_INTERVAL_MS after); null while paused. */
   nextRunAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The notifications each run's job gets (empty: none). */
+  notify: Array<ScheduleNotify>;
   /** Paused (`pauseSchedule`, or `paused: true` in `upsertSchedule`): it submits nothing until resumed (its next run then counts from then). */
   paused: Scalars['Boolean']['output'];
   /** The payload each run's job gets. */
@@ -778,6 +780,8 @@ export type ScheduleInput = {
   maxAttempts?: InputMaybe<Scalars['Int']['input']>;
   /** Its name (1..200 characters): an existing schedule of yours with this name is replaced. */
   name: Scalars['String']['input'];
+  /** Notifications to send when each run's job finishes (at most 10), checked as `SubmitJobInput.notify` is. */
+  notify?: InputMaybe<Array<NotifyInput>>;
   /** Store it paused (default false). */
   paused?: InputMaybe<Scalars['Boolean']['input']>;
   /** The payload, checked against the type's payload schema now, as a submit's is. Default `{}`. */
@@ -788,6 +792,17 @@ export type ScheduleInput = {
   timezone?: InputMaybe<Scalars['String']['input']>;
   /** The job type each run submits; see `jobTypes`. */
   type: Scalars['String']['input'];
+};
+
+/** A notification each job of a schedule gets (`ScheduleInput.notify`). */
+export type ScheduleNotify = {
+  __typename?: 'ScheduleNotify';
+  /** How it is sent. */
+  channel: NotificationChannel;
+  /** The terminal states that trigger it. */
+  on: Array<JobState>;
+  /** The webhook URL or email address. */
+  target: Scalars['String']['output'];
 };
 
 /** The result of `pauseSchedule` and `resumeSchedule`. */
@@ -1067,6 +1082,7 @@ export type ResolversTypes = ResolversObject<{
   RetryJobsPayload: ResolverTypeWrapper<Omit<RetryJobsPayload, 'jobs'> & { jobs: Array<ResolversTypes['Job']> }>;
   Schedule: ResolverTypeWrapper<ScheduleRow>;
   ScheduleInput: ScheduleInput;
+  ScheduleNotify: ResolverTypeWrapper<ScheduleNotify>;
   SchedulePayload: ResolverTypeWrapper<Omit<SchedulePayload, 'schedule'> & { schedule?: Maybe<ResolversTypes['Schedule']> }>;
   SkippedJob: ResolverTypeWrapper<SkippedJob>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -1116,6 +1132,7 @@ export type ResolversParentTypes = ResolversObject<{
   RetryJobsPayload: Omit<RetryJobsPayload, 'jobs'> & { jobs: Array<ResolversParentTypes['Job']> };
   Schedule: ScheduleRow;
   ScheduleInput: ScheduleInput;
+  ScheduleNotify: ScheduleNotify;
   SchedulePayload: Omit<SchedulePayload, 'schedule'> & { schedule?: Maybe<ResolversParentTypes['Schedule']> };
   SkippedJob: SkippedJob;
   String: Scalars['String']['output'];
@@ -1327,6 +1344,7 @@ export type ScheduleResolvers<ContextType = GraphQLContext, ParentType extends R
   maxAttempts?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   nextRunAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  notify?: Resolver<Array<ResolversTypes['ScheduleNotify']>, ParentType, ContextType>;
   paused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   runs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1334,6 +1352,12 @@ export type ScheduleResolvers<ContextType = GraphQLContext, ParentType extends R
   timezone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type ScheduleNotifyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ScheduleNotify'] = ResolversParentTypes['ScheduleNotify']> = ResolversObject<{
+  channel?: Resolver<ResolversTypes['NotificationChannel'], ParentType, ContextType>;
+  on?: Resolver<Array<ResolversTypes['JobState']>, ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type SchedulePayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SchedulePayload'] = ResolversParentTypes['SchedulePayload']> = ResolversObject<{
@@ -1405,6 +1429,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   RetryJobPayload?: RetryJobPayloadResolvers<ContextType>;
   RetryJobsPayload?: RetryJobsPayloadResolvers<ContextType>;
   Schedule?: ScheduleResolvers<ContextType>;
+  ScheduleNotify?: ScheduleNotifyResolvers<ContextType>;
   SchedulePayload?: SchedulePayloadResolvers<ContextType>;
   SkippedJob?: SkippedJobResolvers<ContextType>;
   SubmitJobPayload?: SubmitJobPayloadResolvers<ContextType>;
