@@ -5,6 +5,9 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 
+/** The longest cron expression read (its fields' lists and ranges are short; a longer text is no cron). */
+export const MAX_CRON_LENGTH = 200;
+
 const ALIASES = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
 
 /** A schedule's times: the first one after an instant. */
@@ -16,6 +19,7 @@ export interface CronTimes {
 export function cronTimes(expression: string, timezone: string): CronTimes | { error: string; field: 'cron' | 'timezone' } {
   if (!isTimeZone(timezone)) return { error: `unknown time zone ${JSON.stringify(timezone.slice(0, 100))}: give an IANA name such as Europe/Berlin, or UTC`, field: 'timezone' };
   const text = expression.trim();
+  if (text.length > MAX_CRON_LENGTH) return { error: `cron must be at most ${MAX_CRON_LENGTH} characters`, field: 'cron' };
   const fields = text.split(/\s+/).length;
   if (!ALIASES.has(text) && fields !== 5 && fields !== 6) {
     return { error: 'cron must have five fields (minute hour day-of-month month day-of-week), six (seconds first), or be an alias such as @daily', field: 'cron' };

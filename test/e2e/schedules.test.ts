@@ -159,6 +159,7 @@ it('refuses a bad cron, time zone, type, payload or name, each on its field, sto
     [{ cron: '* * * *' }, 'INVALID_SCHEDULE', ['input', 'cron']],
     [{ cron: '0 0 30 2 *' }, 'INVALID_SCHEDULE', ['input', 'cron']],
     [{ cron: '61 * * * *' }, 'INVALID_SCHEDULE', ['input', 'cron']],
+    [{ cron: `0 0 * * ${'1,'.repeat(150)}1` }, 'INVALID_SCHEDULE', ['input', 'cron']],
     [{ timezone: 'Mars/Olympus' }, 'INVALID_SCHEDULE', ['input', 'timezone']],
     [{ type: 'no.such' }, 'UNKNOWN_JOB_TYPE', ['input', 'type']],
     [{ type: 'demo.sleep', payload: { ms: -1 } }, 'INVALID_PAYLOAD', ['input', 'payload', 'ms']],
