@@ -196,6 +196,14 @@ export async function attemptErrorsOf(sql: Sql, jobIds: readonly string[]): Prom
   return sql.unsafe<EventRow[]>(ATTEMPT_ERRORS, [jobIds as never]);
 }
 
+/** The idempotency keys of several jobs at once (not in JOB_COLUMNS: see there), of those that have one. */
+export async function idempotencyKeysOf(sql: Sql, jobIds: readonly string[]): Promise<{ id: string; idempotencyKey: string }[]> {
+  return sql.unsafe<{ id: string; idempotencyKey: string }[]>(
+    `select id, idempotency_key as "idempotencyKey" from jobs where id = any($1::uuid[]) and idempotency_key is not null`,
+    [jobIds as never],
+  );
+}
+
 /** Which jobs' history `jobUpdates(since)` replays: every field narrows; null = no filter. */
 export interface ChangedFilter {
   owner: Owner;

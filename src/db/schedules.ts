@@ -78,9 +78,9 @@ export async function setSchedulePaused(sql: Sql, owner: string, name: string, p
   }) as Promise<ScheduleRow | null>;
 }
 
-/** The owner's schedules (every owner's: null), by name. */
-export function listSchedules(sql: Sql, owner: string | null): Promise<ScheduleRow[]> {
-  return sql.unsafe<ScheduleRow[]>(`select ${COLUMNS} from schedules where $1::text is null or owner = $1 order by owner, name`, [owner]);
+/** The owner's schedules, by name. */
+export function listSchedules(sql: Sql, owner: string): Promise<ScheduleRow[]> {
+  return sql.unsafe<ScheduleRow[]>(`select ${COLUMNS} from schedules where owner = $1 order by name`, [owner]);
 }
 
 /**

@@ -112,5 +112,6 @@ export const resolvers: Resolvers = {
         .map((e) => ({ attempt: e.attempt, message: e.error ?? e.message ?? 'error', at: e.at })),
     events: (job, args, ctx) => ctx.events(job, eventsPage(args)),
     notifications: (job, _, ctx) => ctx.notifications(job.id),
+    idempotencyKey: async (job, _, ctx) => (await ctx.idempotencyKeys(job.id))[0]?.idempotencyKey ?? null,
   },
 };

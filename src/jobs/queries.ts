@@ -8,6 +8,7 @@ import {
   deadLetterExistsAtOrNewer,
   attemptErrorsOf,
   eventPagesOf,
+  idempotencyKeysOf,
   jobExistsBeyond,
   listDeadLetters,
   listJobs,
@@ -255,6 +256,9 @@ export async function eventPages(deps: JobDeps, reads: readonly EventsPageRead[]
   for (const { read, ...row } of await eventPagesOf(deps.sql, reads)) pages[read]!.push(row);
   return pages;
 }
+
+/** The idempotency keys of several jobs at once (one query per GraphQL request batch). */
+export const idempotencyKeys = (deps: JobDeps, ids: readonly string[]) => idempotencyKeysOf(deps.sql, ids);
 
 /** The attempt errors of several jobs at once (one query per GraphQL request batch). */
 export const attemptErrors = (deps: JobDeps, ids: readonly string[]) => attemptErrorsOf(deps.sql, ids);

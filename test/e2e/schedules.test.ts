@@ -25,7 +25,7 @@ const PAUSE = /* GraphQL */ `
 const RESUME = /* GraphQL */ `
   mutation ($name: String!) { resumeSchedule(name: $name) { schedule { name paused nextRunAt } userErrors { code field message } } }`;
 const LIST = /* GraphQL */ `
-  query { schedules { name runs nextRunAt lastRunAt paused lastJob { id state } } }`;
+  query { schedules { name runs nextRunAt lastRunAt paused lastJob { id state idempotencyKey } } }`;
 
 let env: TestEnv;
 let a: TestApp;
@@ -120,6 +120,7 @@ it('makes one job for runs missed while no scheduler ran, and counts the next fr
   expect(jobs).toHaveLength(1);
   expect(s.runs).toBe(1);
   expect(s.lastJob.id).toBe(jobs[0]!.id);
+  expect(s.lastJob.idempotencyKey).toBe(`schedule:hourly:${s.lastRunAt}`);
   const hour = 3_600_000;
   expect(Date.parse(s.lastRunAt) % hour).toBe(0);
   expect(Date.now() - Date.parse(s.lastRunAt)).toBeGreaterThan(4 * hour);

@@ -83,6 +83,13 @@ describe('submitJobs', () => {
     expect(await rows()).toBe(1001);
     expect(await sdk.submitJobs([])).toEqual({ jobs: [], userErrors: [] });
   });
+
+  it('answers each job with the idempotency key it was submitted with (null without one), read for the whole answer at once', async () => {
+    const r = await gql(t.url, `mutation { submitJobs(inputs: [{ type: "demo.sleep", payload: { ms: 1 }, idempotencyKey: "k2" }, { type: "demo.sleep", payload: { ms: 1 } }]) { jobs { id idempotencyKey } } }`);
+    expect(r.body.data.submitJobs.jobs.map((j: { idempotencyKey: string | null }) => j.idempotencyKey)).toEqual(['k2', null]);
+    const id = r.body.data.submitJobs.jobs[0].id;
+    expect((await gql(t.url, `query ($id: ID!) { job(id: $id) { idempotencyKey } }`, { id })).body.data.job).toEqual({ idempotencyKey: 'k2' });
+  });
 });
 
 describe('submitJobs payloads, together, at most the largest request the server reads', () => {

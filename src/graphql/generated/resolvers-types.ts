@@ -126,6 +126,11 @@ export type Job = {
   finishedAt?: Maybe<Scalars['DateTime']['output']>;
   /** The job's id: a UUID, version 7 (its first 48 bits are the submit time in milliseconds, by the API's clock). */
   id: Scalars['ID']['output'];
+  /**
+   * The idempotency key it was submitted with; a schedule's job has `schedule:<name>:<run time>`. Null when it
+   * had none. (Read from PostgreSQL only when asked for, for all the jobs of one answer together.)
+   */
+  idempotencyKey?: Maybe<Scalars['String']['output']>;
   /** How many attempts the job may use before it fails. */
   maxAttempts: Scalars['Int']['output'];
   /** When the next attempt is due, while RETRYING. */
@@ -1187,6 +1192,7 @@ export type JobResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   events?: Resolver<Array<ResolversTypes['JobEvent']>, ParentType, ContextType, Partial<JobEventsArgs>>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  idempotencyKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   maxAttempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   notifications?: Resolver<Array<ResolversTypes['NotificationDelivery']>, ParentType, ContextType>;
