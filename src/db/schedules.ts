@@ -95,6 +95,17 @@ export function lockDueSchedules(tx: Sql, limit: number): Promise<(ScheduleRow &
   );
 }
 
+/**
+ * How long until the earliest active schedule is due, in ms by PostgreSQL's clock (0 or less: due now), or
+ * null when there is none (read through `schedules_due`).
+ */
+export async function msUntilNextRun(sql: Sql): Promise<number | null> {
+  const [row] = await sql.unsafe<{ ms: number | null }[]>(
+    `select (extract(epoch from min(next_run_at) - clock_timestamp()) * 1000)::float8 as ms from schedules where not paused`,
+  );
+  return row?.ms ?? null;
+}
+
 /** A due schedule moved on: its next run time, and the job this run made (null: none, its type unknown here). */
 export interface ScheduleRun {
   owner: string;

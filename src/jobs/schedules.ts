@@ -15,6 +15,7 @@ import {
   listSchedules,
   lockDueSchedules,
   markSchedulesRun,
+  msUntilNextRun,
   setSchedulePaused as setPausedRow,
   upsertSchedule as upsertRow,
   type ScheduleRow,
@@ -24,7 +25,6 @@ import { UserErrorCode, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { jobsSubmitted } from '../observability/metrics.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
-import { repeatAfterEach } from '../repeat.js';
 import { orAfter } from '../deadline.js';
 import { cronTimes } from './cron.js';
 import { maxAttemptsOf, timeoutProblem } from './definition.js';
@@ -215,20 +215,48 @@ export interface Scheduler {
 /** How long a stop waits for the pass under way (a silent PostgreSQL): the next process's pass does its work. */
 const STOP_WAIT_MS = 2000;
 
-/** Runs the due schedules every `intervalMs` (from the end of the last pass), a batch at a time until none is due. */
+/**
+ * Runs the due schedules, a batch at a time until none is due, then sleeps until the earliest schedule is due
+ * (by PostgreSQL's clock), but at most `intervalMs`: a run's job is made within a few ms of its time, and a
+ * schedule another process made or changed is seen within `intervalMs`. A pass that fails is tried again
+ * `intervalMs` later.
+ */
 export function startScheduler(d: SchedulerDeps, o: { intervalMs: number }): Scheduler {
   let stopped = false;
-  const passes = repeatAfterEach(o.intervalMs, async () => {
-    try {
-      while (!stopped && (await runDueSchedules(d)) === RUN_BATCH);
-    } catch (e) {
-      d.log.warn({ err: e }, 'scheduler: pass failed; trying again at the next one');
+  let wake: (() => void) | null = null;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  // Passes in a row that left a schedule due without taking one: another process holds it (its pass under
+  // way, or its connection stuck in the transaction), or it came due just after the pass. Looked at again
+  // 10 ms later, then twice as long each time up to `intervalMs`, rather than spun on.
+  let dueUntaken = 0;
+  const loop = (async () => {
+    await sleep(o.intervalMs);
+    while (!stopped) {
+      let next = o.intervalMs;
+      try {
+        let took = 0;
+        for (let n = RUN_BATCH; !stopped && n === RUN_BATCH; took += n) n = await runDueSchedules(d);
+        const due = await msUntilNextRun(d.sql);
+        dueUntaken = due !== null && due <= 0 && took === 0 ? dueUntaken + 1 : 0;
+        if (due !== null) next = Math.min(o.intervalMs, due > 0 ? Math.ceil(due) : 10 * 2 ** dueUntaken);
+      } catch (e) {
+        d.log.warn({ err: e }, 'scheduler: pass failed; trying again at the next one');
+      }
+      if (!stopped) await sleep(next);
     }
-  });
+  })();
   return {
     async stop() {
       stopped = true;
-      await orAfter(passes.stop(), STOP_WAIT_MS, undefined);
+      wake?.();
+      await orAfter(loop, STOP_WAIT_MS, undefined);
     },
   };
 }

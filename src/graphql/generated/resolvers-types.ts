@@ -757,7 +757,7 @@ export type Schedule = {
   maxAttempts?: Maybe<Scalars['Int']['output']>;
   /** Its name, unique among its owner's schedules. */
   name: Scalars['String']['output'];
-  /** When it next submits its job (within about RELAY_INTERVAL_MS after); null while paused. */
+  /** When it next submits its job; null while paused. */
   nextRunAt?: Maybe<Scalars['DateTime']['output']>;
   /** The notifications each run's job gets (empty: none). */
   notify: Array<ScheduleNotify>;
