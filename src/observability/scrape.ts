@@ -3,7 +3,7 @@
  * consumer's pending + ack-pending), the dead-letter stream's size, the outbox backlog and its oldest
  * entry's age, the paused job types (each one paused, defined or not, and 0 for the others defined), the
  * schedules (active and paused) and how late the most overdue one is, and this process's graphql-ws connections
- * and subscriptions. A source that cannot be read (NATS down) within 1.5 s
+ * and subscriptions. A source that cannot be read (NATS or PostgreSQL down) within 1.5 s
  * leaves its gauge out of that scrape instead of failing or stalling it.
  */
 import { Gauge, Registry } from 'prom-client';
@@ -41,6 +41,16 @@ function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
   return () => (pending ??= read().finally(() => setImmediate(() => (pending = null))));
 }
 
+/**
+ * Empties a gauge without labels before its read: prom-client's `reset` leaves such a gauge at 0, and a read
+ * that fails or times out would leave that 0 standing ("no backlog", "no lag") where the scrape should have no
+ * sample of it. (A labelled gauge's `reset` leaves none.)
+ */
+function clear(g: Gauge): void {
+  g.reset();
+  g.remove();
+}
+
 /** A registry of this process's scrape-time gauges. */
 export function scrapeRegistry(s: ScrapeSources): Registry {
   const r = new Registry();
@@ -70,7 +80,7 @@ export function scrapeRegistry(s: ScrapeSources): Registry {
     help: 'Messages in the dead-letter stream.',
     registers: [r],
     async collect() {
-      this.reset();
+      clear(this);
       await quietly('dead letters', async () => this.set((await s.nats.jsm.streams.info(s.names.deadLetterStream)).state.messages));
     },
   });
@@ -82,7 +92,7 @@ export function scrapeRegistry(s: ScrapeSources): Registry {
       help: 'Outbox entries committed but not yet published to JetStream.',
       registers: [r],
       async collect() {
-        this.reset();
+        clear(this);
         await quietly('outbox', async () => this.set((await backlog()).count));
       },
     });
@@ -91,7 +101,7 @@ export function scrapeRegistry(s: ScrapeSources): Registry {
       help: 'Age of the oldest unpublished outbox entry (0 when none).',
       registers: [r],
       async collect() {
-        this.reset();
+        clear(this);
         await quietly('outbox', async () => this.set((await backlog()).oldestAgeMs / 1000));
       },
     });
@@ -128,7 +138,7 @@ export function scrapeRegistry(s: ScrapeSources): Registry {
       help: 'How late the most overdue active schedule is: now minus the oldest next run time at or before now, by PostgreSQL\'s clock (0 when none is due). Healthy: under about RELAY_INTERVAL_MS.',
       registers: [r],
       async collect() {
-        this.reset();
+        clear(this);
         await quietly('schedules', async () => this.set((await schedules()).lagSeconds));
       },
     });

@@ -108,3 +108,18 @@ it('counts a run that made no job (its type unknown to this server) as skipped, 
   expect(await runsOf('test', 'retired')).toBe(0);
   expect(sample(s, 'longrun_schedule_lag_seconds')).toBe(0);
 });
+
+it('leaves the gauges PostgreSQL does not answer for out of a scrape (no stale 0), and answers the rest', async () => {
+  // The tables locked against reads: the gauges' statements wait as on a stalled PostgreSQL.
+  const release = await holdInTransaction(t.env.sql, (q) => q`lock table schedules, outbox in access exclusive mode`);
+  try {
+    const s = await scrape();
+    const unread = ['longrun_schedules', 'longrun_schedule_lag_seconds', 'longrun_outbox_backlog', 'longrun_outbox_oldest_age_seconds'];
+    expect(s.filter((x) => unread.includes(x.name))).toEqual([]);
+    expect(sample(s, 'longrun_dead_letter_messages')).toBe(0);
+    expect(sample(s, 'longrun_job_type_paused', { type: 'demo.noop' })).toBe(0);
+  } finally {
+    await release();
+  }
+  await eventually(async () => sample(await scrape(), 'longrun_schedule_lag_seconds') === 0, 20_000, 'the schedule gauges back');
+});
