@@ -126,3 +126,21 @@ export async function markSchedulesRun(tx: Sql, runs: readonly ScheduleRun[]): P
     [runs.map((r) => r.owner), runs.map((r) => r.name), runs.map((r) => r.ranAt.toISOString()), runs.map((r) => r.jobId), runs.map((r) => r.nextRunAt.toISOString())] as never[],
   );
 }
+
+/** Every owner's schedules counted, and how late the most overdue active one is (the scrape-time gauges). */
+export interface ScheduleStats {
+  active: number;
+  paused: number;
+  /** Seconds from the oldest `next_run_at` at or before now to now, by PostgreSQL's clock; 0 when none is due. */
+  lagSeconds: number;
+}
+
+/** `ScheduleStats` in one statement. */
+export async function scheduleStats(sql: Sql): Promise<ScheduleStats> {
+  const [row] = await sql.unsafe<ScheduleStats[]>(
+    `select count(*) filter (where not paused)::int as active, count(*) filter (where paused)::int as paused,
+       coalesce(extract(epoch from now() - min(next_run_at) filter (where not paused and next_run_at <= now())), 0)::float8 as "lagSeconds"
+     from schedules`,
+  );
+  return row!;
+}

@@ -23,7 +23,7 @@ import {
 } from '../db/schedules.js';
 import { UserErrorCode, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
-import { jobsSubmitted } from '../observability/metrics.js';
+import { jobsSubmitted, scheduleRuns, scheduleRunsSkipped } from '../observability/metrics.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { orAfter } from '../deadline.js';
 import { cronTimes } from './cron.js';
@@ -150,7 +150,7 @@ export async function runDueSchedules(d: SchedulerDeps): Promise<number> {
     const tx = preparing(raw) as unknown as Sql;
     const due = await lockDueSchedules(tx, RUN_BATCH);
     const jobs: NewJob[] = [];
-    const runs: (ScheduleRun & { key: string | null })[] = [];
+    const runs: (ScheduleRun & { key: string | null; type: string })[] = [];
     for (const s of due) {
       const times = cronTimes(s.cron, s.timezone);
       // Read when written; refused now only if cron-parser changed its mind since: tried again in an hour.
@@ -158,7 +158,7 @@ export async function runDueSchedules(d: SchedulerDeps): Promise<number> {
       const type = d.types.get(s.type);
       if ('error' in times || !type) {
         d.log.warn({ owner: s.owner, schedule: s.name, type: s.type, error: 'error' in times ? times.error : undefined }, type ? 'schedule: its cron is refused now; no job made' : 'schedule: this server has no such job type; no job made');
-        runs.push({ owner: s.owner, name: s.name, ranAt: s.nextRunAt, jobId: null, nextRunAt, key: null });
+        runs.push({ owner: s.owner, name: s.name, ranAt: s.nextRunAt, jobId: null, nextRunAt, key: null, type: s.type });
         continue;
       }
       const key = scheduleJobKey(s.name, s.nextRunAt);
@@ -176,7 +176,7 @@ export async function runDueSchedules(d: SchedulerDeps): Promise<number> {
         subject: d.names.jobSubject(type.name),
         runAt: null,
       });
-      runs.push({ owner: s.owner, name: s.name, ranAt: s.nextRunAt, jobId: id, nextRunAt, key });
+      runs.push({ owner: s.owner, name: s.name, ranAt: s.nextRunAt, jobId: id, nextRunAt, key, type: type.name });
     }
     const result = jobs.length ? await insertJobs(tx, jobs, 1) : { inserted: [], existing: [] };
     if ('unanswered' in result && result.unanswered !== undefined) throw result.unanswered;
@@ -193,6 +193,8 @@ export async function runDueSchedules(d: SchedulerDeps): Promise<number> {
     await markSchedulesRun(tx, runs);
     return { moved: runs.length, inserted: result.inserted, runs };
   });
+  // A run whose key was taken already has that job (see above), as its schedule's `runs` counts it.
+  for (const r of made.runs) (r.jobId ? scheduleRuns : scheduleRunsSkipped).inc({ type: r.type });
   if (made.inserted.length) {
     faultPoint('schedule-after-commit');
     const queued = made.inserted.map((r) => r.job);

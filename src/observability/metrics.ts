@@ -6,6 +6,7 @@
  *
  * Where each is counted:
  * - jobs submitted: `jobs/submit.ts` after the insert commits;
+ * - schedule runs (with a job, or skipped: none made): `jobs/schedules.ts` `runDueSchedules`, after its commit;
  * - claims (queue wait), retries, terminal states (finished, duration): `observeTransition`, called by the
  *   one function that writes every state change (`db/transition.ts` `transition()`);
  * - redeliveries: the worker, when JetStream delivers a job message again;
@@ -27,6 +28,20 @@ const seconds = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 36
 export const jobsSubmitted = new Counter({
   name: 'longrun_jobs_submitted_total',
   help: 'Jobs accepted by submitJob (idempotent repeats not counted).',
+  labelNames: ['type'],
+  registers: [registry],
+});
+
+export const scheduleRuns = new Counter({
+  name: 'longrun_schedule_runs_total',
+  help: "Schedule runs that submitted their job (as a schedule's runs count), by the job's type.",
+  labelNames: ['type'],
+  registers: [registry],
+});
+
+export const scheduleRunsSkipped = new Counter({
+  name: 'longrun_schedule_runs_skipped_total',
+  help: "Schedule runs that made no job (the schedule's type unknown to this server, or its cron refused now), by the schedule's type.",
   labelNames: ['type'],
   registers: [registry],
 });

@@ -1,8 +1,9 @@
 /**
  * Gauges read at scrape time from the shared state they describe: queue depth per job type (the worker
  * consumer's pending + ack-pending), the dead-letter stream's size, the outbox backlog and its oldest
- * entry's age, the paused job types (each one paused, defined or not, and 0 for the others defined), and this
- * process's graphql-ws connections and subscriptions. A source that cannot be read (NATS down) within 1.5 s
+ * entry's age, the paused job types (each one paused, defined or not, and 0 for the others defined), the
+ * schedules (active and paused) and how late the most overdue one is, and this process's graphql-ws connections
+ * and subscriptions. A source that cannot be read (NATS or PostgreSQL down) within 1.5 s
  * leaves its gauge out of that scrape instead of failing or stalling it.
  */
 import { Gauge, Registry } from 'prom-client';
@@ -10,6 +11,7 @@ import { orAfter } from '../deadline.js';
 import type { Sql } from '../db/client.js';
 import { outboxBacklog } from '../db/outbox.js';
 import { pausedTypes } from '../db/pauses.js';
+import { scheduleStats } from '../db/schedules.js';
 import type { Logger } from '../log.js';
 import type { Nats } from '../messaging/connect.js';
 import type { Names } from '../messaging/names.js';
@@ -29,6 +31,25 @@ export interface ScrapeSources {
 
 /** How long a scrape waits for one source (NATS down must not stall the scrape). */
 const READ_TIMEOUT_MS = 1500;
+
+/**
+ * `read` shared by the gauges one statement answers: the first gauge of a scrape to ask starts it, the others
+ * of that scrape get its answer.
+ */
+function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | null = null;
+  return () => (pending ??= read().finally(() => setImmediate(() => (pending = null))));
+}
+
+/**
+ * Empties a gauge without labels before its read: prom-client's `reset` leaves such a gauge at 0, and a read
+ * that fails or times out would leave that 0 standing ("no backlog", "no lag") where the scrape should have no
+ * sample of it. (A labelled gauge's `reset` leaves none.)
+ */
+function clear(g: Gauge): void {
+  g.reset();
+  g.remove();
+}
 
 /** A registry of this process's scrape-time gauges. */
 export function scrapeRegistry(s: ScrapeSources): Registry {
@@ -59,21 +80,20 @@ export function scrapeRegistry(s: ScrapeSources): Registry {
     help: 'Messages in the dead-letter stream.',
     registers: [r],
     async collect() {
-      this.reset();
+      clear(this);
       await quietly('dead letters', async () => this.set((await s.nats.jsm.streams.info(s.names.deadLetterStream)).state.messages));
     },
   });
   if (s.sql) {
     const sql = s.sql;
-    let backlog: Promise<{ count: number; oldestAgeMs: number }> | null = null;
-    const read = () => (backlog ??= outboxBacklog(sql).finally(() => setImmediate(() => (backlog = null))));
+    const backlog = sharedRead(() => outboxBacklog(sql));
     new Gauge({
       name: 'longrun_outbox_backlog',
       help: 'Outbox entries committed but not yet published to JetStream.',
       registers: [r],
       async collect() {
-        this.reset();
-        await quietly('outbox', async () => this.set((await read()).count));
+        clear(this);
+        await quietly('outbox', async () => this.set((await backlog()).count));
       },
     });
     new Gauge({
@@ -81,8 +101,8 @@ export function scrapeRegistry(s: ScrapeSources): Registry {
       help: 'Age of the oldest unpublished outbox entry (0 when none).',
       registers: [r],
       async collect() {
-        this.reset();
-        await quietly('outbox', async () => this.set((await read()).oldestAgeMs / 1000));
+        clear(this);
+        await quietly('outbox', async () => this.set((await backlog()).oldestAgeMs / 1000));
       },
     });
     new Gauge({
@@ -96,6 +116,30 @@ export function scrapeRegistry(s: ScrapeSources): Registry {
           const paused = await pausedTypes(sql);
           for (const type of new Set([...s.types, ...paused])) this.set({ type }, paused.has(type) ? 1 : 0);
         });
+      },
+    });
+    const schedules = sharedRead(() => scheduleStats(sql));
+    new Gauge({
+      name: 'longrun_schedules',
+      help: 'Schedules (recurring jobs) of every owner, by state (active, paused).',
+      labelNames: ['state'],
+      registers: [r],
+      async collect() {
+        this.reset();
+        await quietly('schedules', async () => {
+          const { active, paused } = await schedules();
+          this.set({ state: 'active' }, active);
+          this.set({ state: 'paused' }, paused);
+        });
+      },
+    });
+    new Gauge({
+      name: 'longrun_schedule_lag_seconds',
+      help: 'How late the most overdue active schedule is: now minus the oldest next run time at or before now, by PostgreSQL\'s clock (0 when none is due). Healthy: under about RELAY_INTERVAL_MS.',
+      registers: [r],
+      async collect() {
+        clear(this);
+        await quietly('schedules', async () => this.set((await schedules()).lagSeconds));
       },
     });
   }
