@@ -120,6 +120,11 @@ export interface ClientOptions {
   batchSubmits?: boolean;
 }
 
+/** Another owner's schedule (an admin key's calls only; default: the caller's own). */
+export interface ScheduleOwner {
+  owner?: string;
+}
+
 /** A page of a job's history (`jobEvents`). */
 export type JobEventsPage = NonNullable<JobEventsQuery['job']>['events'];
 
@@ -175,16 +180,16 @@ export interface LongrunClient {
    * key): with WEBHOOK_SECRET_SCOPE=owner, `secret` (and `previousSecret` during a rotation) for `verifyWebhook`.
    */
   webhookSigning(owner?: string): Promise<WebhookSigningQuery['webhookSigning']>;
-  /** Your schedules (recurring jobs), by name. */
-  schedules(): Promise<SchedulesQuery['schedules']>;
+  /** Your schedules (recurring jobs), by name; an admin may name another `owner`. */
+  schedules(owner?: string): Promise<SchedulesQuery['schedules']>;
   /** Creates a schedule, or replaces yours of the same name (`created` says which); its next run counts from now. */
   upsertSchedule(input: ScheduleInput): Promise<UpsertScheduleMutation['upsertSchedule']>;
   /** Deletes your schedule (the jobs it made stay); `UNKNOWN_SCHEDULE` in `userErrors` if you have none of that name. */
-  deleteSchedule(name: string): Promise<DeleteScheduleMutation['deleteSchedule']>;
+  deleteSchedule(name: string, options?: ScheduleOwner): Promise<DeleteScheduleMutation['deleteSchedule']>;
   /** Your schedule makes no job until `resumeSchedule`. */
-  pauseSchedule(name: string): Promise<PauseScheduleMutation['pauseSchedule']>;
+  pauseSchedule(name: string, options?: ScheduleOwner): Promise<PauseScheduleMutation['pauseSchedule']>;
   /** Your paused schedule runs again, next at the first time its cron names after now. */
-  resumeSchedule(name: string): Promise<ResumeScheduleMutation['resumeSchedule']>;
+  resumeSchedule(name: string, options?: ScheduleOwner): Promise<ResumeScheduleMutation['resumeSchedule']>;
   /**
    * The job's updates until it finishes (the iterator then ends). On network loss it reconnects and resumes
    * with `after: <last seq seen>`, so nothing is repeated or skipped. Throws a `LongrunError` (e.g. NOT_FOUND).
@@ -280,11 +285,11 @@ export function createClient(o: ClientOptions): LongrunClient {
     queueStats: async () => (await request(QueueStatsDocument)).queueStats,
     jobTypes: async () => (await request(JobTypesDocument)).jobTypes,
     webhookSigning: async (owner) => (await request(WebhookSigningDocument, { owner: owner ?? null })).webhookSigning,
-    schedules: async () => (await request(SchedulesDocument)).schedules,
+    schedules: async (owner) => (await request(SchedulesDocument, { owner: owner ?? null })).schedules,
     upsertSchedule: async (input) => (await request(UpsertScheduleDocument, { input })).upsertSchedule,
-    deleteSchedule: async (name) => (await request(DeleteScheduleDocument, { name })).deleteSchedule,
-    pauseSchedule: async (name) => (await request(PauseScheduleDocument, { name })).pauseSchedule,
-    resumeSchedule: async (name) => (await request(ResumeScheduleDocument, { name })).resumeSchedule,
+    deleteSchedule: async (name, options = {}) => (await request(DeleteScheduleDocument, { name, owner: options.owner ?? null })).deleteSchedule,
+    pauseSchedule: async (name, options = {}) => (await request(PauseScheduleDocument, { name, owner: options.owner ?? null })).pauseSchedule,
+    resumeSchedule: async (name, options = {}) => (await request(ResumeScheduleDocument, { name, owner: options.owner ?? null })).resumeSchedule,
     watchJob: live.watchJob,
     jobUpdates: live.jobUpdates,
     async close() {

@@ -19,7 +19,7 @@ export const ErrorCode = {
   // Security: authentication and limits (the README's Security section lists each limit and its default).
   /** No API key, an unknown or malformed one, or a revoked one. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
-  /** The operation needs an admin key (`purgeJobs`, `pauseJobType`, `resumeJobType`: `requireAdmin`). */
+  /** The operation needs an admin key (`purgeJobs`, `pauseJobType`, `resumeJobType`: `requireAdmin`; another owner's webhook secrets or schedules). */
   FORBIDDEN: 'FORBIDDEN',
   /** The request body is larger than HTTP_BODY_LIMIT_BYTES. */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',

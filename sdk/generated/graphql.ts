@@ -206,7 +206,7 @@ export type UserErrorFieldsFragment = { code: string, field: Array<string> | nul
 
 export type JobTypePayloadFieldsFragment = { jobType: { name: string, paused: boolean, pausedAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> };
 
-export type ScheduleFieldsFragment = { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> };
+export type ScheduleFieldsFragment = { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> };
 
 export type SubmitJobMutationVariables = Exact<{
   input: SubmitJobInput;
@@ -285,28 +285,31 @@ export type UpsertScheduleMutationVariables = Exact<{
 }>;
 
 
-export type UpsertScheduleMutation = { upsertSchedule: { created: boolean, schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type UpsertScheduleMutation = { upsertSchedule: { created: boolean, schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type DeleteScheduleMutationVariables = Exact<{
   name: string;
+  owner?: string | null | undefined;
 }>;
 
 
-export type DeleteScheduleMutation = { deleteSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type DeleteScheduleMutation = { deleteSchedule: { schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type PauseScheduleMutationVariables = Exact<{
   name: string;
+  owner?: string | null | undefined;
 }>;
 
 
-export type PauseScheduleMutation = { pauseSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type PauseScheduleMutation = { pauseSchedule: { schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type ResumeScheduleMutationVariables = Exact<{
   name: string;
+  owner?: string | null | undefined;
 }>;
 
 
-export type ResumeScheduleMutation = { resumeSchedule: { schedule: { name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type ResumeScheduleMutation = { resumeSchedule: { schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type JobQueryVariables = Exact<{
   id: string | number;
@@ -362,10 +365,12 @@ export type WebhookSigningQueryVariables = Exact<{
 
 export type WebhookSigningQuery = { webhookSigning: { scope: WebhookSecretScope, owner: string, secret: string | null, previousSecret: string | null } };
 
-export type SchedulesQueryVariables = Exact<{ [key: string]: never; }>;
+export type SchedulesQueryVariables = Exact<{
+  owner?: string | null | undefined;
+}>;
 
 
-export type SchedulesQuery = { schedules: Array<{ name: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> }> };
+export type SchedulesQuery = { schedules: Array<{ name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> }> };
 
 export type JobProgressSubscriptionVariables = Exact<{
   id: string | number;
@@ -506,6 +511,7 @@ export const JobTypePayloadFieldsFragmentDoc = new TypedDocumentString(`
 export const ScheduleFieldsFragmentDoc = new TypedDocumentString(`
     fragment ScheduleFields on Schedule {
   name
+  owner
   type
   payload
   cron
@@ -861,6 +867,7 @@ export const UpsertScheduleDocument = new TypedDocumentString(`
 }
 fragment ScheduleFields on Schedule {
   name
+  owner
   type
   payload
   cron
@@ -884,8 +891,8 @@ fragment ScheduleFields on Schedule {
   updatedAt
 }`) as unknown as TypedDocumentString<UpsertScheduleMutation, UpsertScheduleMutationVariables>;
 export const DeleteScheduleDocument = new TypedDocumentString(`
-    mutation DeleteSchedule($name: String!) {
-  deleteSchedule(name: $name) {
+    mutation DeleteSchedule($name: String!, $owner: String) {
+  deleteSchedule(name: $name, owner: $owner) {
     schedule {
       ...ScheduleFields
     }
@@ -901,6 +908,7 @@ export const DeleteScheduleDocument = new TypedDocumentString(`
 }
 fragment ScheduleFields on Schedule {
   name
+  owner
   type
   payload
   cron
@@ -924,8 +932,8 @@ fragment ScheduleFields on Schedule {
   updatedAt
 }`) as unknown as TypedDocumentString<DeleteScheduleMutation, DeleteScheduleMutationVariables>;
 export const PauseScheduleDocument = new TypedDocumentString(`
-    mutation PauseSchedule($name: String!) {
-  pauseSchedule(name: $name) {
+    mutation PauseSchedule($name: String!, $owner: String) {
+  pauseSchedule(name: $name, owner: $owner) {
     schedule {
       ...ScheduleFields
     }
@@ -941,6 +949,7 @@ export const PauseScheduleDocument = new TypedDocumentString(`
 }
 fragment ScheduleFields on Schedule {
   name
+  owner
   type
   payload
   cron
@@ -964,8 +973,8 @@ fragment ScheduleFields on Schedule {
   updatedAt
 }`) as unknown as TypedDocumentString<PauseScheduleMutation, PauseScheduleMutationVariables>;
 export const ResumeScheduleDocument = new TypedDocumentString(`
-    mutation ResumeSchedule($name: String!) {
-  resumeSchedule(name: $name) {
+    mutation ResumeSchedule($name: String!, $owner: String) {
+  resumeSchedule(name: $name, owner: $owner) {
     schedule {
       ...ScheduleFields
     }
@@ -981,6 +990,7 @@ export const ResumeScheduleDocument = new TypedDocumentString(`
 }
 fragment ScheduleFields on Schedule {
   name
+  owner
   type
   payload
   cron
@@ -1180,13 +1190,14 @@ export const WebhookSigningDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<WebhookSigningQuery, WebhookSigningQueryVariables>;
 export const SchedulesDocument = new TypedDocumentString(`
-    query Schedules {
-  schedules {
+    query Schedules($owner: String) {
+  schedules(owner: $owner) {
     ...ScheduleFields
   }
 }
     fragment ScheduleFields on Schedule {
   name
+  owner
   type
   payload
   cron

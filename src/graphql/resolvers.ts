@@ -31,7 +31,7 @@ export const resolvers: Resolvers = {
     queueStats: (_, __, ctx) => queueStats(ctx.deps, ctx.viewer),
     jobTypes: (_, __, ctx) => jobTypes(ctx.deps),
     webhookSigning: (_, { owner }, ctx) => webhookSigning(ctx.deps, ctx.viewer, owner),
-    schedules: (_, __, ctx) => schedules(ctx.deps, ctx.viewer),
+    schedules: (_, { owner }, ctx) => schedules(ctx.deps, ctx.viewer, owner),
   },
   JobType: {
     paused: async (t) => (await t.pause()) !== undefined,
@@ -57,9 +57,9 @@ export const resolvers: Resolvers = {
     pauseJobType: (_, { type }, ctx) => pauseJobType(ctx.deps, ctx.viewer, type),
     resumeJobType: (_, { type }, ctx) => resumeJobType(ctx.deps, ctx.viewer, type),
     upsertSchedule: (_, { input }, ctx) => upsertSchedule(ctx.deps, ctx.viewer, input, ctx.payloads),
-    deleteSchedule: (_, { name }, ctx) => deleteSchedule(ctx.deps, ctx.viewer, name),
-    pauseSchedule: (_, { name }, ctx) => setSchedulePaused(ctx.deps, ctx.viewer, name, true),
-    resumeSchedule: (_, { name }, ctx) => setSchedulePaused(ctx.deps, ctx.viewer, name, false),
+    deleteSchedule: (_, { name, owner }, ctx) => deleteSchedule(ctx.deps, ctx.viewer, name, owner),
+    pauseSchedule: (_, { name, owner }, ctx) => setSchedulePaused(ctx.deps, ctx.viewer, name, true, owner),
+    resumeSchedule: (_, { name, owner }, ctx) => setSchedulePaused(ctx.deps, ctx.viewer, name, false, owner),
   },
   Schedule: {
     nextRunAt: (s) => (s.paused ? null : s.nextRunAt),

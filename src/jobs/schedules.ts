@@ -21,7 +21,7 @@ import {
   type ScheduleRow,
   type ScheduleRun,
 } from '../db/schedules.js';
-import { UserErrorCode, type UserError } from '../errors.js';
+import { ErrorCode, PublicError, UserErrorCode, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { jobsSubmitted, scheduleRuns, scheduleRunsSkipped } from '../observability/metrics.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
@@ -105,11 +105,22 @@ export async function upsertSchedule(deps: JobDeps, viewer: Viewer, input: Sched
 }
 
 /** Deletes the viewer's schedule `name` (its jobs made so far are left as they are); UNKNOWN_SCHEDULE if none. */
-export async function deleteSchedule(deps: JobDeps, viewer: Viewer, name: string): Promise<{ schedule: ScheduleRow | null; userErrors: UserError[] }> {
-  const row = await deleteRow(deps.sql, viewer.owner, name);
+export async function deleteSchedule(deps: JobDeps, viewer: Viewer, name: string, owner?: string | null): Promise<{ schedule: ScheduleRow | null; userErrors: UserError[] }> {
+  const whose = ownerOf(viewer, owner);
+  const row = await deleteRow(deps.sql, whose, name);
   if (!row) return { schedule: null, userErrors: unknownSchedule(name) };
-  deps.log.info({ owner: viewer.owner, schedule: name }, 'schedule deleted');
+  deps.log.info({ owner: whose, schedule: name, by: viewer.owner }, 'schedule deleted');
   return { schedule: row, userErrors: [] };
+}
+
+/**
+ * Whose schedules a call acts on: `owner`, or the viewer's own when it is absent. Another owner's need an admin
+ * key (FORBIDDEN): an operator pausing a schedule that floods a downstream, or looking at every owner's.
+ */
+function ownerOf(viewer: Viewer, owner: string | null | undefined): string {
+  const whose = owner ?? viewer.owner;
+  if (whose !== viewer.owner && !viewer.admin) throw new PublicError(ErrorCode.FORBIDDEN, "another owner's schedules need an admin key");
+  return whose;
 }
 
 const unknownSchedule = (name: string): UserError[] => [
@@ -121,19 +132,26 @@ const unknownSchedule = (name: string): UserError[] => [
  * run is the first time its cron names after now (what it missed meanwhile is skipped). Pausing a paused one,
  * or resuming a running one, changes nothing.
  */
-export async function setSchedulePaused(deps: JobDeps, viewer: Viewer, name: string, paused: boolean): Promise<{ schedule: ScheduleRow | null; userErrors: UserError[] }> {
+export async function setSchedulePaused(
+  deps: JobDeps,
+  viewer: Viewer,
+  name: string,
+  paused: boolean,
+  owner?: string | null,
+): Promise<{ schedule: ScheduleRow | null; userErrors: UserError[] }> {
+  const whose = ownerOf(viewer, owner);
   const now = new Date();
-  const row = await setPausedRow(deps.sql, viewer.owner, name, paused, (r) => {
+  const row = await setPausedRow(deps.sql, whose, name, paused, (r) => {
     const times = cronTimes(r.cron, r.timezone);
     return 'error' in times ? new Date(now.getTime() + 3_600_000) : times.after(now); // read when written: see runDueSchedules
   });
   if (!row) return { schedule: null, userErrors: unknownSchedule(name) };
-  deps.log.info({ owner: viewer.owner, schedule: name }, paused ? 'schedule paused' : 'schedule resumed');
+  deps.log.info({ owner: whose, schedule: name, by: viewer.owner }, paused ? 'schedule paused' : 'schedule resumed');
   return { schedule: row, userErrors: [] };
 }
 
 /** `schedules`: the viewer's, by name. */
-export const schedules = (deps: JobDeps, viewer: Viewer): Promise<ScheduleRow[]> => listSchedules(deps.sql, viewer.owner);
+export const schedules = (deps: JobDeps, viewer: Viewer, owner?: string | null): Promise<ScheduleRow[]> => listSchedules(deps.sql, ownerOf(viewer, owner));
 
 /** The idempotency key of a schedule's job for one run. */
 export const scheduleJobKey = (name: string, ranAt: Date): string => `schedule:${name}:${ranAt.toISOString()}`;

@@ -2,7 +2,7 @@
  * Schedules (recurring jobs): `upsertSchedule` stores one, and each time its cron names, one job is submitted
  * and run, with two API processes on the same database as with one; a run missed while none ran makes one
  * job; a paused schedule makes none; `deleteSchedule` stops it; bad input is refused with nothing stored; a
- * schedule is its owner's alone, at most 100 of them.
+ * schedule is its owner's alone (an admin key may name another owner), at most 100 of them.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
@@ -191,6 +191,18 @@ it("keeps each owner's schedules apart, at most 100 of them", async () => {
     { owner: 'other', cron: '@daily' },
     { owner: 'test', cron: '@yearly' },
   ]);
+
+  // Another owner's schedules: an admin key may name the owner; any other key is FORBIDDEN.
+  const theirsAsAdmin = (await dataOf(a.url, `query { schedules(owner: "other") { name owner cron } }`, {})).schedules;
+  expect(theirsAsAdmin).toEqual([{ name: 'mine', owner: 'other', cron: '@daily' }]);
+  const pausedByAdmin = (await dataOf(a.url, `mutation { pauseSchedule(name: "mine", owner: "other") { schedule { owner paused } userErrors { code } } }`, {})).pauseSchedule;
+  expect(pausedByAdmin).toEqual({ schedule: { owner: 'other', paused: true }, userErrors: [] });
+  expect((await list()).find((s) => s.name === 'mine').paused).toBe(false); // the admin's own is not touched
+  const forbidden = await gql(a.url, `query { schedules(owner: "test") { name } }`, {}, other);
+  expect(forbidden.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  const notTheirs = await gql(a.url, `mutation { deleteSchedule(name: "mine", owner: "test") { userErrors { code } } }`, {}, other);
+  expect(notTheirs.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  expect((await list()).find((s) => s.name === 'mine')).toBeDefined();
 
   // 99 more of its own: the 101st is refused, replacing one of the 100 is not.
   for (let i = 1; i < 100; i++) expect((await upsert({ name: `n${i}`, type: 'demo.noop', cron: '@yearly' }, a.url, other)).userErrors).toEqual([]);

@@ -403,6 +403,7 @@ export type MutationCancelJobsArgs = {
 /** Submitting and steering jobs. */
 export type MutationDeleteScheduleArgs = {
   name: Scalars['String']['input'];
+  owner?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -415,6 +416,7 @@ export type MutationPauseJobTypeArgs = {
 /** Submitting and steering jobs. */
 export type MutationPauseScheduleArgs = {
   name: Scalars['String']['input'];
+  owner?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -440,6 +442,7 @@ export type MutationResumeJobTypeArgs = {
 /** Submitting and steering jobs. */
 export type MutationResumeScheduleArgs = {
   name: Scalars['String']['input'];
+  owner?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -592,7 +595,7 @@ export type Query = {
    * still paused (a pause left on when it was removed: `resumeJobType` clears it).
    */
   queueStats: Array<QueueStats>;
-  /** Your schedules (recurring jobs), by name; an admin's are its own too (at most 100 per owner). */
+  /** Your schedules (recurring jobs), by name (at most 100 per owner); an admin may ask for another owner's. */
   schedules: Array<Schedule>;
   /**
    * The secrets that sign the webhooks of an owner's jobs: the caller's own owner by default; another owner's
@@ -623,6 +626,12 @@ export type QueryJobsArgs = {
   filter?: InputMaybe<JobFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Reading jobs, stats and job types. */
+export type QuerySchedulesArgs = {
+  owner?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -761,6 +770,8 @@ export type Schedule = {
   nextRunAt?: Maybe<Scalars['DateTime']['output']>;
   /** The notifications each run's job gets (empty: none). */
   notify: Array<ScheduleNotify>;
+  /** Whose it is: the owner of the key that made it; its jobs are that owner's. */
+  owner: Scalars['String']['output'];
   /** Paused (`pauseSchedule`, or `paused: true` in `upsertSchedule`): it submits nothing until resumed (its next run then counts from then). */
   paused: Scalars['Boolean']['output'];
   /** The payload each run's job gets. */
@@ -1306,7 +1317,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   jobTypes?: Resolver<Array<ResolversTypes['JobType']>, ParentType, ContextType>;
   jobs?: Resolver<ResolversTypes['JobConnection'], ParentType, ContextType, Partial<QueryJobsArgs>>;
   queueStats?: Resolver<Array<ResolversTypes['QueueStats']>, ParentType, ContextType>;
-  schedules?: Resolver<Array<ResolversTypes['Schedule']>, ParentType, ContextType>;
+  schedules?: Resolver<Array<ResolversTypes['Schedule']>, ParentType, ContextType, Partial<QuerySchedulesArgs>>;
   webhookSigning?: Resolver<ResolversTypes['WebhookSigning'], ParentType, ContextType, Partial<QueryWebhookSigningArgs>>;
 }>;
 
@@ -1351,6 +1362,7 @@ export type ScheduleResolvers<ContextType = GraphQLContext, ParentType extends R
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   nextRunAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   notify?: Resolver<Array<ResolversTypes['ScheduleNotify']>, ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   paused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   runs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
