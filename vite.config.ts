@@ -1,19 +1,26 @@
-// Builds the GraphiQL page served by the API at GET /graphql (browser) and /graphiql/* (assets).
-// `npm run build:graphiql` -> dist/graphiql. Everything is bundled locally: no CDN at run time.
+// Builds the browser pages served by the API: GraphiQL (GET /graphql from a browser) and the operator
+// dashboard (GET /dashboard). `npm run build:graphiql` -> dist/graphiql/index.html, dist/dashboard/index.html,
+// and their hashed files in dist/graphiql/assets/ (served at /graphiql/assets/, one folder for both pages).
+// Everything is bundled locally: no CDN at run time.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
+const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
+
 export default defineConfig({
-  root: fileURLToPath(new URL('./src/graphiql', import.meta.url)),
-  base: '/graphiql/',
+  // Each page's html sits at src/<page>/index.html and lands at dist/<page>/index.html.
+  root: src(''),
+  base: '/',
   plugins: [react()],
   build: {
-    outDir: fileURLToPath(new URL('./dist/graphiql', import.meta.url)),
+    outDir: fileURLToPath(new URL('./dist', import.meta.url)),
     emptyOutDir: true,
+    assetsDir: 'graphiql/assets',
     // GraphiQL + Monaco are big by nature; the page is a developer tool.
     chunkSizeWarningLimit: 8000,
     rolldownOptions: {
+      input: { graphiql: src('graphiql/index.html'), dashboard: src('dashboard/index.html') },
       onwarn(warning, defaultHandler) {
         // @graphiql/react marks modules "use no memo" (a React Compiler opt-out); harmless once bundled.
         if (warning.code === 'MODULE_LEVEL_DIRECTIVE' && warning.message.includes('use no memo')) return;

@@ -3,7 +3,8 @@
  * Starts a longrun entry point with everything it needs, using only Node built-ins (it runs before
  * `npm install`):
  *   1. `npm ci` when node_modules is missing or older than package-lock.json;
- *   2. `npm run build:graphiql` when dist/graphiql/index.html is missing;
+ *   2. `npm run build:graphiql` when a browser page (dist/graphiql/index.html, dist/dashboard/index.html) is
+ *      missing: a checkout built before the dashboard came gets it;
  *   3. PostgreSQL and NATS: the configured servers when reachable; otherwise, for a loopback address,
  *      private instances under .data/ (scripts/services.mjs);
  *   4. `node --import tsx <entry> [args...]`, forwarding SIGINT/SIGTERM/SIGHUP, exiting with its code
@@ -27,11 +28,15 @@ function fail(line) {
   process.exit(1);
 }
 
-function ensureGraphiql() {
-  if (existsSync(join(ROOT, 'dist/graphiql/index.html'))) return say('GraphiQL bundle present');
+/** The pages `npm run build:graphiql` makes (vite.config.ts). */
+const PAGES = ['dist/graphiql/index.html', 'dist/dashboard/index.html'];
+
+function ensurePages() {
+  const missing = PAGES.filter((p) => !existsSync(join(ROOT, p)));
+  if (missing.length === 0) return say('GraphiQL and dashboard bundle present');
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  if (!pkg.scripts?.['build:graphiql']) return say('GraphiQL bundle missing and no build:graphiql script yet: skipped');
-  say('GraphiQL bundle missing: running npm run build:graphiql');
+  if (!pkg.scripts?.['build:graphiql']) return say('browser pages missing and no build:graphiql script yet: skipped');
+  say(`${missing.join(', ')} missing: running npm run build:graphiql`);
   const r = spawnSync('npm', ['run', 'build:graphiql'], { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) fail(`npm run build:graphiql failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
 }
@@ -41,7 +46,7 @@ async function main() {
   if (!entry) fail('usage: node scripts/start.mjs <entry.ts> [args...]');
   if (!existsSync(entry)) fail(`entry ${entry} not found`);
   ensureDependencies(ROOT, say);
-  ensureGraphiql();
+  ensurePages();
   const env = { ...process.env };
   await ensurePostgres(env);
   await ensureNats(env);

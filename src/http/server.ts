@@ -1,6 +1,7 @@
 /**
  * One HTTP port: GraphQL over HTTP (Apollo Server 5 on node:http) and over WebSocket (graphql-ws) at
- * `/graphql`, GraphiQL for browsers at the same URL, and the health probes and `GET /metrics`.
+ * `/graphql`, GraphiQL for browsers at the same URL, the operator dashboard at `/dashboard`, and the health
+ * probes and `GET /metrics`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,7 @@ import type { Logger } from '../log.js';
 import type { UpdateHub } from '../progress/hub.js';
 import { graphiqlRouter, isGraphiqlPageRequest, type GraphiqlOptions } from './graphiql.js';
 import { graphqlOverHttp } from './graphql-http.js';
+import { DASHBOARD_PAGE, sendPage } from './pages.js';
 import type { SecurityOptions } from './security.js';
 import { startGraphqlWs } from './ws.js';
 import { scrapeRegistry, type ScrapeSources } from '../observability/scrape.js';
@@ -132,6 +134,8 @@ export async function startHttpServer(o: HttpOptions): Promise<HttpServer> {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : draining ? 'draining' : 'unavailable' });
   });
   app.use(graphiqlRouter(o.graphiql));
+  // The operator dashboard, with GraphiQL's development key (given to a browser on this machine only).
+  app.get('/dashboard', (req, res) => sendPage(req, res, DASHBOARD_PAGE, { defaultHeaders: o.graphiql.defaultHeaders }));
   const graphql = graphqlOverHttp({
     apollo,
     auth: sec.auth,

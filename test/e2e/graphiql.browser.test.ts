@@ -4,13 +4,12 @@
  * the machine. A screenshot is saved to test-artifacts/graphiql.png. Workers start once the subscription
  * shows the QUEUED job, so the page sees the whole run however slow the machine is.
  */
-import { execFile } from 'node:child_process';
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestApp, workerSwitch, type TestApp, type WorkerSwitch } from '../support/app.js';
+import { ensurePagesBuilt } from '../support/pages.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -20,9 +19,7 @@ let browser: Browser;
 let workers: WorkerSwitch;
 beforeAll(async () => {
   // The page is served from dist/graphiql: build it when missing (`npm run build:graphiql`).
-  await access(path.join(root, 'dist/graphiql/index.html')).catch(() =>
-    promisify(execFile)(path.join(root, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: root }),
-  );
+  await ensurePagesBuilt();
   t = await startTestApp({ handlers: null });
   workers = workerSwitch(t);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_FLAGS });
