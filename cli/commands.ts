@@ -37,6 +37,8 @@ export interface CommandArgs {
   cron: string | undefined;
   timezone: string | undefined;
   paused: boolean;
+  /** `schedules`, `unschedule`, `pause-schedule`, `resume-schedule --owner`: another owner's (admin key). */
+  owner: string | undefined;
 }
 
 type Command = (client: LongrunClient, positionals: string[], a: CommandArgs, o: Output) => Promise<number>;
@@ -275,7 +277,7 @@ export const commands: Record<CommandName, Command> = {
   },
 
   async schedules(client, _positionals, a, o) {
-    const schedules = await client.schedules();
+    const schedules = await client.schedules(a.owner);
     if (a.json) {
       o.out(JSON.stringify(schedules));
       return 0;
@@ -289,21 +291,21 @@ export const commands: Record<CommandName, Command> = {
   },
 
   async unschedule(client, positionals, a, o) {
-    const { schedule, userErrors } = await client.deleteSchedule(positionals[0]!);
+    const { schedule, userErrors } = await client.deleteSchedule(positionals[0]!, { owner: a.owner });
     if (!schedule) return refused(o, userErrors);
     o.out(a.json ? JSON.stringify(schedule) : `deleted schedule ${oneLine(schedule.name)} (${schedule.runs} runs)`);
     return 0;
   },
 
   async 'pause-schedule'(client, positionals, a, o) {
-    const { schedule, userErrors } = await client.pauseSchedule(positionals[0]!);
+    const { schedule, userErrors } = await client.pauseSchedule(positionals[0]!, { owner: a.owner });
     if (!schedule) return refused(o, userErrors);
     o.out(a.json ? JSON.stringify(schedule) : `paused schedule ${oneLine(schedule.name)}`);
     return 0;
   },
 
   async 'resume-schedule'(client, positionals, a, o) {
-    const { schedule, userErrors } = await client.resumeSchedule(positionals[0]!);
+    const { schedule, userErrors } = await client.resumeSchedule(positionals[0]!, { owner: a.owner });
     if (!schedule) return refused(o, userErrors);
     // Runs missed while paused are skipped: the next run is the cron's first time after the resume.
     o.out(a.json ? JSON.stringify(schedule) : `resumed schedule ${oneLine(schedule.name)} next run ${schedule.nextRunAt}`);

@@ -121,6 +121,7 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
     cron: value('cron'),
     timezone: value('timezone'),
     paused: flag('paused'),
+    owner: value('owner'),
   };
   if (!help) checkRequired(command, rest, given);
   const url = setting('url', value('url'), 'LONGRUN_URL', 'the GraphQL endpoint') ?? 'http://localhost:4000/graphql';

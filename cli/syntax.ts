@@ -33,6 +33,9 @@ interface CommandSyntax {
   readonly description: string;
 }
 
+/** Another owner's schedules (an admin key's); without it, the key's own. */
+const OWNER = { name: 'owner', meta: 'OWNER' } as const;
+
 /** The commands (main.ts runs them from `commands.ts`); anything not in this table is bad usage (exit 2). */
 export const COMMANDS = {
   submit: {
@@ -112,10 +115,10 @@ export const COMMANDS = {
     ],
     description: 'create or replace a recurring job: a job of <type> each time --cron names (in --timezone, default UTC)',
   },
-  schedules: { args: [], options: [], description: 'your schedules: cron, next and last run, runs, last job, paused' },
-  unschedule: { args: ['name'], options: [], description: 'delete a schedule: it submits no more jobs (those it made stay)' },
-  'pause-schedule': { args: ['name'], options: [], description: 'pause a schedule: it submits no job until resume-schedule' },
-  'resume-schedule': { args: ['name'], options: [], description: 'a paused schedule runs again, from the first time its cron names after now' },
+  schedules: { args: [], options: [OWNER], description: "your schedules (--owner: another owner's, admin key): cron, next and last run, runs, last job, paused" },
+  unschedule: { args: ['name'], options: [OWNER], description: 'delete a schedule: it submits no more jobs (those it made stay)' },
+  'pause-schedule': { args: ['name'], options: [OWNER], description: 'pause a schedule: it submits no job until resume-schedule' },
+  'resume-schedule': { args: ['name'], options: [OWNER], description: 'a paused schedule runs again, from the first time its cron names after now' },
   stats: { args: [], options: [], description: 'per-type counts, throughput, oldest queued age, paused' },
   types: { args: [], options: [], description: 'the job types the server accepts' },
 } as const satisfies Record<string, CommandSyntax>;

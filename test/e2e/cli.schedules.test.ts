@@ -3,7 +3,8 @@
  * run (or that it is paused); `longrun schedules` lists them, a tab-separated row each in a pipe; `longrun
  * unschedule <name>` deletes one, `pause-schedule <name>` pauses one and `resume-schedule <name>` resumes it,
  * with its next run. A cron the server cannot read and an unknown name are refused input (exit 2, the server's
- * message); a schedule without --cron is bad usage (exit 2, nothing sent).
+ * message); a schedule without --cron is bad usage (exit 2, nothing sent). `--owner` acts on another owner's
+ * schedules, with an admin key.
  */
 import { expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.js';
@@ -134,4 +135,22 @@ it('refuses a schedule without --cron, or without its type, as bad usage (exit 2
   expect(twice.code).toBe(2);
   expect(twice.stderr).toMatch(/^longrun: --cron given more than once: give each once\n/);
   expect((await schedulesNow()).some((s) => s.name === 'x')).toBe(false);
+});
+
+it("--owner lists, pauses, resumes and deletes another owner's schedule with an admin key; another key is FORBIDDEN (exit 3)", async () => {
+  const other = (await app.t.createKey('other')).key;
+  const asOther = (...args: string[]) => runCli(app.t.url, other, args);
+  expect((await asOther('schedule', 'theirs', 'demo.noop', '--cron', '@daily')).code).toBe(0);
+
+  const listed = await longrun('schedules', '--owner', 'other');
+  expect(listed.code).toBe(0);
+  expect(listed.stdout.split('\n')[0]).toMatch(/^theirs\tdemo\.noop\t@daily\tUTC\t/);
+  expect(await longrun('pause-schedule', 'theirs', '--owner', 'other')).toEqual({ code: 0, stdout: 'paused schedule theirs\n', stderr: '' });
+  expect((await asOther('schedules')).stdout).toMatch(/\tpaused\n$/);
+  expect((await longrun('resume-schedule', 'theirs', '--owner', 'other')).stdout).toMatch(/^resumed schedule theirs next run \S+\n$/);
+
+  const forbidden = await asOther('schedules', '--owner', 'test');
+  expect(forbidden).toEqual({ code: 3, stdout: '', stderr: "longrun: FORBIDDEN: another owner's schedules need an admin key\n" });
+  expect(await longrun('unschedule', 'theirs', '--owner', 'other')).toEqual({ code: 0, stdout: 'deleted schedule theirs (0 runs)\n', stderr: '' });
+  expect((await asOther('schedules')).stdout).toBe('');
 });
