@@ -312,6 +312,13 @@ export const commands: Record<CommandName, Command> = {
     return 0;
   },
 
+  async 'run-schedule'(client, positionals, a, o) {
+    const { job, userErrors } = await client.runSchedule(positionals[0]!, { owner: a.owner });
+    if (!job) return refused(o, userErrors);
+    o.out(a.json ? JSON.stringify(job) : `submitted ${jobLine(job)}`);
+    return 0;
+  },
+
   async stats(client, _positionals, a, o) {
     const stats = await client.queueStats();
     if (a.json) {

@@ -119,6 +119,7 @@ export const COMMANDS = {
   unschedule: { args: ['name'], options: [OWNER], description: 'delete a schedule: it submits no more jobs (those it made stay)' },
   'pause-schedule': { args: ['name'], options: [OWNER], description: 'pause a schedule: it submits no job until resume-schedule' },
   'resume-schedule': { args: ['name'], options: [OWNER], description: 'a paused schedule runs again, from the first time its cron names after now' },
+  'run-schedule': { args: ['name'], options: [OWNER], description: "submit a schedule's job now (paused or not); its next run stays" },
   stats: { args: [], options: [], description: 'per-type counts, throughput, oldest queued age, paused' },
   types: { args: [], options: [], description: 'the job types the server accepts' },
 } as const satisfies Record<string, CommandSyntax>;

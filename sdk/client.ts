@@ -34,6 +34,7 @@ import {
   DeleteScheduleDocument,
   PauseScheduleDocument,
   ResumeScheduleDocument,
+  RunScheduleDocument,
   type CancelJobMutation,
   type CancelJobsInput,
   type CancelJobsMutation,
@@ -66,6 +67,7 @@ import {
   type DeleteScheduleMutation,
   type PauseScheduleMutation,
   type ResumeScheduleMutation,
+  type RunScheduleMutation,
 } from './generated/graphql.js';
 import { nodePost, type Post } from './http.js';
 import { httpRequests } from './requests.js';
@@ -190,6 +192,8 @@ export interface LongrunClient {
   pauseSchedule(name: string, options?: ScheduleOwner): Promise<PauseScheduleMutation['pauseSchedule']>;
   /** Your paused schedule runs again, next at the first time its cron names after now. */
   resumeSchedule(name: string, options?: ScheduleOwner): Promise<ResumeScheduleMutation['resumeSchedule']>;
+  /** Your schedule submits its job now (paused or not); its next run stays as it is. */
+  runSchedule(name: string, options?: ScheduleOwner): Promise<RunScheduleMutation['runSchedule']>;
   /**
    * The job's updates until it finishes (the iterator then ends). On network loss it reconnects and resumes
    * with `after: <last seq seen>`, so nothing is repeated or skipped. Throws a `LongrunError` (e.g. NOT_FOUND).
@@ -290,6 +294,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     deleteSchedule: async (name, options = {}) => (await request(DeleteScheduleDocument, { name, owner: options.owner ?? null })).deleteSchedule,
     pauseSchedule: async (name, options = {}) => (await request(PauseScheduleDocument, { name, owner: options.owner ?? null })).pauseSchedule,
     resumeSchedule: async (name, options = {}) => (await request(ResumeScheduleDocument, { name, owner: options.owner ?? null })).resumeSchedule,
+    runSchedule: async (name, options = {}) => (await request(RunScheduleDocument, { name, owner: options.owner ?? null })).runSchedule,
     watchJob: live.watchJob,
     jobUpdates: live.jobUpdates,
     async close() {

@@ -311,6 +311,14 @@ export type ResumeScheduleMutationVariables = Exact<{
 
 export type ResumeScheduleMutation = { resumeSchedule: { schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
+export type RunScheduleMutationVariables = Exact<{
+  name: string;
+  owner?: string | null | undefined;
+}>;
+
+
+export type RunScheduleMutation = { runSchedule: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null } | null, schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
 export type JobQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -1013,6 +1021,68 @@ fragment ScheduleFields on Schedule {
   createdAt
   updatedAt
 }`) as unknown as TypedDocumentString<ResumeScheduleMutation, ResumeScheduleMutationVariables>;
+export const RunScheduleDocument = new TypedDocumentString(`
+    mutation RunSchedule($name: String!, $owner: String) {
+  runSchedule(name: $name, owner: $owner) {
+    job {
+      ...JobFields
+    }
+    schedule {
+      ...ScheduleFields
+    }
+    userErrors {
+      ...UserErrorFields
+    }
+  }
+}
+    fragment JobFields on Job {
+  id
+  type
+  state
+  seq
+  payload
+  progress
+  progressMessage
+  attempts
+  maxAttempts
+  result
+  error
+  createdAt
+  startedAt
+  finishedAt
+  nextAttemptAt
+  runAt
+}
+fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}
+fragment ScheduleFields on Schedule {
+  name
+  owner
+  type
+  payload
+  cron
+  timezone
+  maxAttempts
+  timeoutMs
+  paused
+  nextRunAt
+  lastRunAt
+  lastJob {
+    id
+    state
+  }
+  runs
+  notify {
+    channel
+    target
+    on
+  }
+  createdAt
+  updatedAt
+}`) as unknown as TypedDocumentString<RunScheduleMutation, RunScheduleMutationVariables>;
 export const JobDocument = new TypedDocumentString(`
     query Job($id: ID!) {
   job(id: $id) {

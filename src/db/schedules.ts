@@ -106,6 +106,18 @@ export async function msUntilNextRun(sql: Sql): Promise<number | null> {
   return row?.ms ?? null;
 }
 
+/** The owner's schedule of that name, or null. */
+export async function getSchedule(sql: Sql, owner: string, name: string): Promise<ScheduleRow | null> {
+  const [row] = await sql.unsafe<ScheduleRow[]>(`select ${COLUMNS} from schedules where owner = $1 and name = $2`, [owner, name]);
+  return row ?? null;
+}
+
+/** The owner's schedule of that name, locked for this transaction, with PostgreSQL's `now`; null if none. */
+export async function lockSchedule(tx: Sql, owner: string, name: string): Promise<(ScheduleRow & { now: Date }) | null> {
+  const [row] = await tx.unsafe<(ScheduleRow & { now: Date })[]>(`select ${COLUMNS}, now() as now from schedules where owner = $1 and name = $2 for update`, [owner, name]);
+  return row ?? null;
+}
+
 /** A due schedule moved on: its next run time, and the job this run made (null: none, its type unknown here). */
 export interface ScheduleRun {
   owner: string;

@@ -9,7 +9,7 @@ import { deadLetterConnection, eventsPage, findJob, jobConnection } from '../job
 import { queueStats } from '../jobs/queue-stats.js';
 import { retryJob, retryJobs } from '../jobs/replay.js';
 import { purgeJobs } from '../jobs/retention.js';
-import { deleteSchedule, schedules, setSchedulePaused, upsertSchedule } from '../jobs/schedules.js';
+import { deleteSchedule, runScheduleNow, schedules, setSchedulePaused, upsertSchedule } from '../jobs/schedules.js';
 import { submitBatch, submitOne } from '../jobs/submit.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import { webhookSigning } from '../notifications/queries.js';
@@ -60,6 +60,7 @@ export const resolvers: Resolvers = {
     deleteSchedule: (_, { name, owner }, ctx) => deleteSchedule(ctx.deps, ctx.viewer, name, owner),
     pauseSchedule: (_, { name, owner }, ctx) => setSchedulePaused(ctx.deps, ctx.viewer, name, true, owner),
     resumeSchedule: (_, { name, owner }, ctx) => setSchedulePaused(ctx.deps, ctx.viewer, name, false, owner),
+    runSchedule: (_, { name, owner }, ctx) => runScheduleNow(ctx.deps, ctx.viewer, name, owner),
   },
   Schedule: {
     nextRunAt: (s) => (s.paused ? null : s.nextRunAt),

@@ -7,13 +7,16 @@
  * commit loses nothing), with idempotency key `schedule:<name>:<run time>`, which tells where it came from.
  */
 import { preparing, type Sql } from '../db/client.js';
-import { insertJobs, type NewJob } from '../db/jobs.js';
+import { getJob, insertJobs, type NewJob } from '../db/jobs.js';
+import type { JobRow } from '../db/schema.js';
 import { insertNotifications, type NewNotification } from '../db/notifications.js';
 import type { NotifyInput } from '../notifications/validate.js';
 import {
   deleteSchedule as deleteRow,
+  getSchedule,
   listSchedules,
   lockDueSchedules,
+  lockSchedule,
   markSchedulesRun,
   msUntilNextRun,
   setSchedulePaused as setPausedRow,
@@ -158,74 +161,130 @@ export const scheduleJobKey = (name: string, ranAt: Date): string => `schedule:$
 
 export type SchedulerDeps = Pick<JobDeps, 'sql' | 'nats' | 'names' | 'log' | 'types' | 'relay'>;
 
+/** A run to make: the schedule (locked), its run time (the job's key), and where the schedule goes next. */
+interface RunToMake {
+  schedule: ScheduleRow;
+  ranAt: Date;
+  nextRunAt: Date;
+}
+
+type MadeRun = ScheduleRun & { key: string | null; type: string };
+
+/**
+ * Inside the transaction that locked the schedules: each run's job and outbox entry (as a submit writes them,
+ * its notifications too), then the schedules moved on (`markSchedulesRun`). A schedule whose type this server
+ * has not (or whose cron is refused now: `skip`) makes no job; its run is recorded all the same.
+ */
+async function makeRuns(tx: Sql, d: SchedulerDeps, toMake: readonly (RunToMake & { skip?: string })[]) {
+  const jobs: NewJob[] = [];
+  const runs: MadeRun[] = [];
+  for (const { schedule: s, ranAt, nextRunAt, skip } of toMake) {
+    const type = d.types.get(s.type);
+    if (skip || !type) {
+      d.log.warn({ owner: s.owner, schedule: s.name, type: s.type, error: skip }, type ? 'schedule: its cron is refused now; no job made' : 'schedule: this server has no such job type; no job made');
+      runs.push({ owner: s.owner, name: s.name, ranAt, jobId: null, nextRunAt, key: null, type: s.type });
+      continue;
+    }
+    const key = scheduleJobKey(s.name, ranAt);
+    const id = newJobId();
+    jobs.push({
+      id,
+      owner: s.owner,
+      type: type.name,
+      payload: s.payload,
+      // As written, within what the type allows now (it may have changed since).
+      maxAttempts: Math.min(s.maxAttempts ?? type.maxAttempts, maxAttemptsOf(type)),
+      timeoutMs: s.timeoutMs !== null && !timeoutProblem(type, s.timeoutMs) ? s.timeoutMs : type.timeoutMs,
+      idempotencyKey: key,
+      traceparent: null,
+      subject: d.names.jobSubject(type.name),
+      runAt: null,
+    });
+    runs.push({ owner: s.owner, name: s.name, ranAt, jobId: id, nextRunAt, key, type: type.name });
+  }
+  const result = jobs.length ? await insertJobs(tx, jobs, 1) : { inserted: [], existing: [] };
+  if ('unanswered' in result && result.unanswered !== undefined) throw result.unanswered;
+  // A key taken already (the schedule deleted and made again, the same run): that job is this run's.
+  const byKey = new Map(result.existing.map((j) => [`${j.owner}\n${j.idempotencyKey}`, j.id]));
+  for (const r of runs) if (r.key !== null && byKey.has(`${r.owner}\n${r.key}`)) r.jobId = byKey.get(`${r.owner}\n${r.key}`)!;
+  // Each new job's notifications, in its transaction as a submit's are.
+  const notifyOf = new Map(toMake.map(({ schedule: s }) => [`${s.owner}\n${s.name}`, s.notify]));
+  const made = new Set(result.inserted.map((r) => r.job.id));
+  const notifications: NewNotification[] = runs.flatMap((r) =>
+    r.jobId && made.has(r.jobId) ? notifyOf.get(`${r.owner}\n${r.name}`)!.map((n) => ({ ...n, jobId: r.jobId!, subject: d.names.notificationSubject })) : [],
+  );
+  await insertNotifications(tx, notifications);
+  await markSchedulesRun(tx, runs);
+  return { inserted: result.inserted, runs };
+}
+
+/** After the commit of `makeRuns`: counted, published (the relay publishes what this process does not), logged. */
+function afterRuns(d: SchedulerDeps, made: Awaited<ReturnType<typeof makeRuns>>): void {
+  // A run whose key was taken already has that job (see makeRuns), as its schedule's `runs` counts it.
+  for (const r of made.runs) (r.jobId ? scheduleRuns : scheduleRunsSkipped).inc({ type: r.type });
+  if (!made.inserted.length) return;
+  faultPoint('schedule-after-commit');
+  const queued = made.inserted.map((r) => r.job);
+  d.relay.publishSoon(made.inserted.map((r) => r.outbox), () => {
+    for (const job of queued) publishUpdate(d.nats.nc, d.names, updateFromJob(job));
+  });
+  const scheduleOf = new Map(made.runs.map((r) => [r.jobId, r.name]));
+  for (const { job } of made.inserted) {
+    jobsSubmitted.inc({ type: job.type });
+    d.log.info({ jobId: job.id, type: job.type, owner: job.owner, schedule: scheduleOf.get(job.id) }, 'scheduled job made');
+  }
+}
+
 /**
  * One transaction: takes up to RUN_BATCH due schedules, makes their jobs and moves each to its next time after
- * now (by PostgreSQL's clock); then publishes the jobs (the relay publishes what this process does not).
- * Answers how many schedules it moved on.
+ * now (by PostgreSQL's clock); then publishes the jobs. Answers how many schedules it moved on.
  */
 export async function runDueSchedules(d: SchedulerDeps): Promise<number> {
   const made = await d.sql.begin(async (raw) => {
     const tx = preparing(raw) as unknown as Sql;
     const due = await lockDueSchedules(tx, RUN_BATCH);
-    const jobs: NewJob[] = [];
-    const runs: (ScheduleRun & { key: string | null; type: string })[] = [];
-    for (const s of due) {
-      const times = cronTimes(s.cron, s.timezone);
-      // Read when written; refused now only if cron-parser changed its mind since: tried again in an hour.
-      const nextRunAt = 'error' in times ? new Date(s.now.getTime() + 3_600_000) : times.after(s.now);
-      const type = d.types.get(s.type);
-      if ('error' in times || !type) {
-        d.log.warn({ owner: s.owner, schedule: s.name, type: s.type, error: 'error' in times ? times.error : undefined }, type ? 'schedule: its cron is refused now; no job made' : 'schedule: this server has no such job type; no job made');
-        runs.push({ owner: s.owner, name: s.name, ranAt: s.nextRunAt, jobId: null, nextRunAt, key: null, type: s.type });
-        continue;
-      }
-      const key = scheduleJobKey(s.name, s.nextRunAt);
-      const id = newJobId();
-      jobs.push({
-        id,
-        owner: s.owner,
-        type: type.name,
-        payload: s.payload,
-        // As written, within what the type allows now (it may have changed since).
-        maxAttempts: Math.min(s.maxAttempts ?? type.maxAttempts, maxAttemptsOf(type)),
-        timeoutMs: s.timeoutMs !== null && !timeoutProblem(type, s.timeoutMs) ? s.timeoutMs : type.timeoutMs,
-        idempotencyKey: key,
-        traceparent: null,
-        subject: d.names.jobSubject(type.name),
-        runAt: null,
-      });
-      runs.push({ owner: s.owner, name: s.name, ranAt: s.nextRunAt, jobId: id, nextRunAt, key, type: type.name });
-    }
-    const result = jobs.length ? await insertJobs(tx, jobs, 1) : { inserted: [], existing: [] };
-    if ('unanswered' in result && result.unanswered !== undefined) throw result.unanswered;
-    // A key taken already (the schedule deleted and made again, the same run): that job is this run's.
-    const byKey = new Map(result.existing.map((j) => [`${j.owner}\n${j.idempotencyKey}`, j.id]));
-    for (const r of runs) if (r.key !== null && byKey.has(`${r.owner}\n${r.key}`)) r.jobId = byKey.get(`${r.owner}\n${r.key}`)!;
-    // Each new job's notifications, in its transaction as a submit's are.
-    const notifyOf = new Map(due.map((s) => [`${s.owner}\n${s.name}`, s.notify]));
-    const made = new Set(result.inserted.map((r) => r.job.id));
-    const notifications: NewNotification[] = runs.flatMap((r) =>
-      r.jobId && made.has(r.jobId) ? notifyOf.get(`${r.owner}\n${r.name}`)!.map((n) => ({ ...n, jobId: r.jobId!, subject: d.names.notificationSubject })) : [],
+    return makeRuns(
+      tx,
+      d,
+      due.map((s) => {
+        const times = cronTimes(s.cron, s.timezone);
+        // Read when written; refused now only if cron-parser changed its mind since: tried again in an hour.
+        if ('error' in times) return { schedule: s, ranAt: s.nextRunAt, nextRunAt: new Date(s.now.getTime() + 3_600_000), skip: times.error };
+        return { schedule: s, ranAt: s.nextRunAt, nextRunAt: times.after(s.now) };
+      }),
     );
-    await insertNotifications(tx, notifications);
-    await markSchedulesRun(tx, runs);
-    return { moved: runs.length, inserted: result.inserted, runs };
   });
-  // A run whose key was taken already has that job (see above), as its schedule's `runs` counts it.
-  for (const r of made.runs) (r.jobId ? scheduleRuns : scheduleRunsSkipped).inc({ type: r.type });
-  if (made.inserted.length) {
-    faultPoint('schedule-after-commit');
-    const queued = made.inserted.map((r) => r.job);
-    d.relay.publishSoon(made.inserted.map((r) => r.outbox), () => {
-      for (const job of queued) publishUpdate(d.nats.nc, d.names, updateFromJob(job));
-    });
-    const scheduleOf = new Map(made.runs.map((r) => [r.jobId, r.name]));
-    for (const { job } of made.inserted) {
-      jobsSubmitted.inc({ type: job.type });
-      d.log.info({ jobId: job.id, type: job.type, owner: job.owner, schedule: scheduleOf.get(job.id) }, 'scheduled job made');
+  afterRuns(d, made);
+  return made.runs.length;
+}
+
+/**
+ * `runSchedule`: the viewer's schedule `name` makes its job now (run time: PostgreSQL's now), paused or not,
+ * and keeps its next run. UNKNOWN_SCHEDULE if there is none; UNKNOWN_JOB_TYPE if this server has not its type.
+ */
+export async function runScheduleNow(
+  deps: JobDeps,
+  viewer: Viewer,
+  name: string,
+  owner?: string | null,
+): Promise<{ job: JobRow | null; schedule: ScheduleRow | null; userErrors: UserError[] }> {
+  const whose = ownerOf(viewer, owner);
+  type Outcome = { userErrors: UserError[] } | { made: Awaited<ReturnType<typeof makeRuns>> };
+  const made = await deps.sql.begin(async (raw): Promise<Outcome> => {
+    const tx = preparing(raw) as unknown as Sql;
+    const s = await lockSchedule(tx, whose, name);
+    if (!s) return { userErrors: unknownSchedule(name) };
+    if (!deps.types.has(s.type)) {
+      return { userErrors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: ['name'], message: `this server has no job type ${JSON.stringify(s.type)}, the schedule's` }] };
     }
-  }
-  return made.moved;
+    return { made: await makeRuns(tx, deps, [{ schedule: s, ranAt: s.now, nextRunAt: s.nextRunAt }]) };
+  });
+  if ('userErrors' in made) return { job: null, schedule: null, userErrors: made.userErrors };
+  afterRuns(deps, made.made);
+  const jobId = made.made.runs[0]!.jobId!;
+  const [job, schedule] = await Promise.all([getJob(deps.sql, jobId), getSchedule(deps.sql, whose, name)]);
+  deps.log.info({ owner: whose, schedule: name, jobId, by: viewer.owner }, 'schedule run now');
+  return { job, schedule, userErrors: [] };
 }
 
 export interface Scheduler {

@@ -154,3 +154,15 @@ it("--owner lists, pauses, resumes and deletes another owner's schedule with an 
   expect(await longrun('unschedule', 'theirs', '--owner', 'other')).toEqual({ code: 0, stdout: 'deleted schedule theirs (0 runs)\n', stderr: '' });
   expect((await asOther('schedules')).stdout).toBe('');
 });
+
+it('run-schedule submits the schedule\'s job now and prints it as submit does; the schedule keeps its next run', async () => {
+  expect((await longrun('schedule', 'now', 'demo.noop', '--cron', '@yearly')).code).toBe(0);
+  const next = (await schedulesNow()).find((s) => s.name === 'now')!.nextRunAt;
+  const ran = await longrun('run-schedule', 'now');
+  expect(ran).toMatchObject({ code: 0, stderr: '' });
+  expect(ran.stdout).toMatch(/^submitted [0-9a-f-]{36} demo\.noop QUEUED\n$/);
+  const after = (await schedulesNow()).find((s) => s.name === 'now')!;
+  expect(after).toMatchObject({ runs: 1, nextRunAt: next, lastJob: { id: ran.stdout.split(' ')[1], state: 'QUEUED' } });
+  expect(await longrun('run-schedule', 'nope')).toEqual({ code: 2, stdout: '', stderr: 'error UNKNOWN_SCHEDULE name: you have no schedule "nope"\n' });
+  expect((await longrun('unschedule', 'now')).code).toBe(0);
+});

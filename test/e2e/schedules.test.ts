@@ -155,6 +155,34 @@ it('submits nothing while paused (upsertSchedule paused: true, or pauseSchedule)
   expect((await remove('later')).userErrors).toEqual([]);
 });
 
+it('runs a schedule now on request, paused or not, keeping its next run; an unknown name is refused', async () => {
+  const made = await upsert({ name: 'on-demand', type: 'demo.sleep', payload: { ms: 1 }, cron: '@yearly', paused: true });
+  expect(made.userErrors).toEqual([]);
+  const RUN = `mutation ($name: String!) { runSchedule(name: $name) {
+    job { id state idempotencyKey } schedule { paused nextRunAt runs lastRunAt lastJob { id } } userErrors { code field message } } }`;
+  const before = await env.sql<{ next: Date }[]>`select next_run_at as next from schedules where name = 'on-demand'`;
+  const r = (await dataOf(a.url, RUN, { name: 'on-demand' })).runSchedule;
+  expect(r.userErrors).toEqual([]);
+  expect(r.job.state).toBe('QUEUED');
+  expect(r.job.idempotencyKey).toBe(`schedule:on-demand:${r.schedule.lastRunAt}`);
+  expect(r.schedule).toMatchObject({ paused: true, nextRunAt: null, runs: 1, lastJob: { id: r.job.id } });
+  const after = await env.sql<{ next: Date }[]>`select next_run_at as next from schedules where name = 'on-demand'`;
+  expect(after).toEqual(before);
+  await until('the job to succeed', async () => (await env.sql`select 1 from jobs where id = ${r.job.id} and state = 'SUCCEEDED'`).length > 0);
+  // Through the SDK too; each run is a job of its own.
+  const sdk = createClient({ url: a.url, token: a.key! });
+  try {
+    const again = await sdk.runSchedule('on-demand');
+    expect(again.job?.id).toBeDefined();
+    expect(again.job?.id).not.toBe(r.job.id);
+    expect(again.schedule?.runs).toBe(2);
+    expect((await sdk.runSchedule('nope')).userErrors).toEqual([{ code: 'UNKNOWN_SCHEDULE', field: ['name'], message: 'you have no schedule "nope"' }]);
+  } finally {
+    await sdk.close();
+  }
+  expect((await remove('on-demand')).userErrors).toEqual([]);
+});
+
 it('refuses a bad cron, time zone, type, payload or name, each on its field, storing nothing', async () => {
   const cases: [Record<string, unknown>, string, string[]][] = [
     [{ cron: '* * * *' }, 'INVALID_SCHEDULE', ['input', 'cron']],

@@ -365,6 +365,11 @@ export type Mutation = {
    */
   retryJobs: RetryJobsPayload;
   /**
+   * Run your schedule now: its job is submitted at once (run time: now), paused or not, as a run at its time
+   * would be; its next run stays as it is.
+   */
+  runSchedule: RunSchedulePayload;
+  /**
    * Accept a job: it is stored and queued, and this returns at once (QUEUED). Its payload counts towards the
    * operation's payloads together (see `submitJobs`); past what the submits before it left, it is refused,
    * OUT_OF_RANGE on `["input", "payload"]`.
@@ -456,6 +461,13 @@ export type MutationRetryJobArgs = {
 /** Submitting and steering jobs. */
 export type MutationRetryJobsArgs = {
   input: RetryJobsInput;
+};
+
+
+/** Submitting and steering jobs. */
+export type MutationRunScheduleArgs = {
+  name: Scalars['String']['input'];
+  owner?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -741,6 +753,17 @@ export type RetryJobsPayload = {
   /** With `ids`: the ids that were not replayed, and why. */
   skipped: Array<SkippedJob>;
   /** Why the input was refused (OUT_OF_RANGE, UNKNOWN_JOB_TYPE, CONFLICTING_INPUT); nothing was replayed. */
+  userErrors: Array<UserError>;
+};
+
+/** The result of `runSchedule`. */
+export type RunSchedulePayload = {
+  __typename?: 'RunSchedulePayload';
+  /** The job it submitted (QUEUED); null when `userErrors` is not empty. */
+  job?: Maybe<Job>;
+  /** The schedule after the run (its `runs` and `lastJob` count it). */
+  schedule?: Maybe<Schedule>;
+  /** UNKNOWN_SCHEDULE: you have no schedule of that name; UNKNOWN_JOB_TYPE: this server has not its type. */
   userErrors: Array<UserError>;
 };
 
@@ -1096,6 +1119,7 @@ export type ResolversTypes = ResolversObject<{
   RetryJobPayload: ResolverTypeWrapper<Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
   RetryJobsInput: RetryJobsInput;
   RetryJobsPayload: ResolverTypeWrapper<Omit<RetryJobsPayload, 'jobs'> & { jobs: Array<ResolversTypes['Job']> }>;
+  RunSchedulePayload: ResolverTypeWrapper<Omit<RunSchedulePayload, 'job' | 'schedule'> & { job?: Maybe<ResolversTypes['Job']>, schedule?: Maybe<ResolversTypes['Schedule']> }>;
   Schedule: ResolverTypeWrapper<ScheduleRow>;
   ScheduleInput: ScheduleInput;
   ScheduleNotify: ResolverTypeWrapper<ScheduleNotify>;
@@ -1146,6 +1170,7 @@ export type ResolversParentTypes = ResolversObject<{
   RetryJobPayload: Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
   RetryJobsInput: RetryJobsInput;
   RetryJobsPayload: Omit<RetryJobsPayload, 'jobs'> & { jobs: Array<ResolversParentTypes['Job']> };
+  RunSchedulePayload: Omit<RunSchedulePayload, 'job' | 'schedule'> & { job?: Maybe<ResolversParentTypes['Job']>, schedule?: Maybe<ResolversParentTypes['Schedule']> };
   Schedule: ScheduleRow;
   ScheduleInput: ScheduleInput;
   ScheduleNotify: ScheduleNotify;
@@ -1279,6 +1304,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   resumeSchedule?: Resolver<ResolversTypes['SchedulePayload'], ParentType, ContextType, RequireFields<MutationResumeScheduleArgs, 'name'>>;
   retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
   retryJobs?: Resolver<ResolversTypes['RetryJobsPayload'], ParentType, ContextType, RequireFields<MutationRetryJobsArgs, 'input'>>;
+  runSchedule?: Resolver<ResolversTypes['RunSchedulePayload'], ParentType, ContextType, RequireFields<MutationRunScheduleArgs, 'name'>>;
   submitJob?: Resolver<ResolversTypes['SubmitJobPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobArgs, 'input'>>;
   submitJobs?: Resolver<ResolversTypes['SubmitJobsPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobsArgs, 'inputs'>>;
   upsertSchedule?: Resolver<ResolversTypes['UpsertSchedulePayload'], ParentType, ContextType, RequireFields<MutationUpsertScheduleArgs, 'input'>>;
@@ -1350,6 +1376,12 @@ export type RetryJobsPayloadResolvers<ContextType = GraphQLContext, ParentType e
   jobs?: Resolver<Array<ResolversTypes['Job']>, ParentType, ContextType>;
   retried?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   skipped?: Resolver<Array<ResolversTypes['SkippedJob']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type RunSchedulePayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RunSchedulePayload'] = ResolversParentTypes['RunSchedulePayload']> = ResolversObject<{
+  job?: Resolver<Maybe<ResolversTypes['Job']>, ParentType, ContextType>;
+  schedule?: Resolver<Maybe<ResolversTypes['Schedule']>, ParentType, ContextType>;
   userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
@@ -1446,6 +1478,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   RescheduleJobPayload?: RescheduleJobPayloadResolvers<ContextType>;
   RetryJobPayload?: RetryJobPayloadResolvers<ContextType>;
   RetryJobsPayload?: RetryJobsPayloadResolvers<ContextType>;
+  RunSchedulePayload?: RunSchedulePayloadResolvers<ContextType>;
   Schedule?: ScheduleResolvers<ContextType>;
   ScheduleNotify?: ScheduleNotifyResolvers<ContextType>;
   SchedulePayload?: SchedulePayloadResolvers<ContextType>;
