@@ -34,7 +34,7 @@ import { maxAttemptsOf, timeoutProblem } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { newJobId } from './job-id.js';
 import { isStorableText } from './payload-check.js';
-import { countPayloads, validateSubmit, type PayloadBudget } from './submit-check.js';
+import { characters, countPayloads, validateSubmit, type PayloadBudget } from './submit-check.js';
 
 /** The most schedules one owner may have. */
 export const MAX_SCHEDULES_PER_OWNER = 100;
@@ -70,7 +70,7 @@ const refused = (userErrors: UserError[]): UpsertResult => ({ schedule: null, cr
 export async function upsertSchedule(deps: JobDeps, viewer: Viewer, input: ScheduleInput, budget: PayloadBudget): Promise<UpsertResult> {
   const errors: UserError[] = [];
   const name = input.name;
-  if (name.length === 0 || [...name].length > MAX_SCHEDULE_NAME_LENGTH || !isStorableText(name)) {
+  if (name.length === 0 || characters(name, MAX_SCHEDULE_NAME_LENGTH) > MAX_SCHEDULE_NAME_LENGTH || !isStorableText(name)) {
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: ['input', 'name'], message: `name must be 1..${MAX_SCHEDULE_NAME_LENGTH} characters, none of them NUL or an unpaired surrogate` });
   }
   const timezone = input.timezone ?? 'UTC';
@@ -144,10 +144,7 @@ export async function setSchedulePaused(
 ): Promise<{ schedule: ScheduleRow | null; userErrors: UserError[] }> {
   const whose = ownerOf(viewer, owner);
   const now = new Date();
-  const row = await setPausedRow(deps.sql, whose, name, paused, (r) => {
-    const times = cronTimes(r.cron, r.timezone);
-    return 'error' in times ? new Date(now.getTime() + 3_600_000) : times.after(now); // read when written: see runDueSchedules
-  });
+  const row = await setPausedRow(deps.sql, whose, name, paused, (r) => nextRunOf(r, now).at);
   if (!row) return { schedule: null, userErrors: unknownSchedule(name) };
   deps.log.info({ owner: whose, schedule: name, by: viewer.owner }, paused ? 'schedule paused' : 'schedule resumed');
   return { schedule: row, userErrors: [] };
@@ -155,6 +152,15 @@ export async function setSchedulePaused(
 
 /** `schedules`: the viewer's, by name. */
 export const schedules = (deps: JobDeps, viewer: Viewer, owner?: string | null): Promise<ScheduleRow[]> => listSchedules(deps.sql, ownerOf(viewer, owner));
+
+/**
+ * A schedule's next run after `instant`, or, should its cron be refused now (read when it was written: only if
+ * cron-parser changed its mind since), an hour on, with why (`refused`): its runs make no job until then.
+ */
+function nextRunOf(s: Pick<ScheduleRow, 'cron' | 'timezone'>, instant: Date): { at: Date; refused?: string } {
+  const times = cronTimes(s.cron, s.timezone);
+  return 'error' in times ? { at: new Date(instant.getTime() + 3_600_000), refused: times.error } : { at: times.after(instant) };
+}
 
 /** The idempotency key of a schedule's job for one run. */
 export const scheduleJobKey = (name: string, ranAt: Date): string => `schedule:${name}:${ranAt.toISOString()}`;
@@ -247,10 +253,8 @@ export async function runDueSchedules(d: SchedulerDeps): Promise<number> {
       tx,
       d,
       due.map((s) => {
-        const times = cronTimes(s.cron, s.timezone);
-        // Read when written; refused now only if cron-parser changed its mind since: tried again in an hour.
-        if ('error' in times) return { schedule: s, ranAt: s.nextRunAt, nextRunAt: new Date(s.now.getTime() + 3_600_000), skip: times.error };
-        return { schedule: s, ranAt: s.nextRunAt, nextRunAt: times.after(s.now) };
+        const next = nextRunOf(s, s.now);
+        return { schedule: s, ranAt: s.nextRunAt, nextRunAt: next.at, skip: next.refused };
       }),
     );
   });

@@ -167,7 +167,7 @@ export function scheduledAt(runAt: Date | null | undefined): Date | null | 'out-
  * How many characters (Unicode code points, as PostgreSQL counts a text's length) `s` has, counted up to just
  * past `max`: an emoji is one character and two UTF-16 code units (`s.length`).
  */
-function characters(s: string, max: number): number {
+export function characters(s: string, max: number): number {
   if (s.length <= max) return s.length;
   let n = 0;
   for (const _ of s) if (++n > max) break;
