@@ -84,7 +84,8 @@ export function createSettler(d: SettleDeps) {
         // kept, or the next reconciler pass would find the job's message gone and publish another.
         return job.msgSeq !== null && job.msgSeq !== m.seq ? m.ack() : m.nak(HELD_LOOK_AGAIN_MS);
       }
-      await deadLetterJob(d, job, null, 'worker lost during the last attempt');
+      // Changed since the read (its worker, back, wrote the outcome): this delivery is looked at again.
+      if (!(await deadLetterJob(d, job, null, 'worker lost during the last attempt'))) return m.nak(1000);
       return m.term();
     }
     // Delivered before its next attempt is due (the RETRYING write's nak was lost with its answer; rescheduled

@@ -8,7 +8,7 @@ import type { Sql } from './client.js';
 import { JOB_COLUMNS } from './jobs.js';
 import type { JobRow } from './schema.js';
 import { first, transition, type Transition } from './transition.js';
-import { fenceAsRead, NOT_HELD, type MaybeFenced } from './transitions.js';
+import { AS_READ_COLUMNS, asReadRow, fenceAsRead, NOT_HELD, STILL_AS_READ, type AsRead, type MaybeFenced } from './transitions.js';
 
 const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null, next_attempt_at = null`;
 // A worker's cancel of its own attempt: only while the attempt runs. (Its RETRYING write committed with the
@@ -16,17 +16,17 @@ const CANCEL = `cancel_requested = true, finished_at = now(), lease_until = null
 const CANCEL_ATTEMPT: Transition = { to: 'CANCELLED', fenced: true, set: CANCEL, where: `state = 'RUNNING'` };
 const CANCEL_WAITING: Transition = { to: 'CANCELLED', set: CANCEL, where: NOT_HELD };
 const CANCEL_QUEUED: Transition = { to: 'CANCELLED', set: CANCEL, where: `state <> 'RUNNING'` };
-const CANCEL_AS_READ: Transition = { to: 'CANCELLED', set: CANCEL, fenced: true, where: NOT_HELD };
+const CANCEL_AS_READ: Transition = { to: 'CANCELLED', set: CANCEL, fenced: true, where: `${NOT_HELD} and ${STILL_AS_READ}`, columns: AS_READ_COLUMNS };
 
 /**
  * CANCELLED. Without a fence: a job no worker holds: QUEUED, RETRYING, or RUNNING under a lease that has
  * expired (its worker died; a redelivery of its message with the cancel asked for cancels it this way, and the
- * dead-letter component with `asRead`, the job's fence as it read it); null while a live lease holds it. With a
+ * dead-letter component with `fenceAsRead`, the job as it read it); null while a live lease holds it. With a
  * fence (and `lastSeq`): that running attempt, stopped by its worker.
  */
-export function markCancelled(sql: Sql, a: MaybeFenced & { id: string; lastSeq?: number; asRead?: boolean }) {
-  const { asRead, ...row } = a;
-  return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : asRead ? CANCEL_AS_READ : CANCEL_ATTEMPT, [row]));
+export function markCancelled(sql: Sql, a: (MaybeFenced | AsRead) & { id: string; lastSeq?: number }) {
+  if ('readState' in a) return first(transition(sql, CANCEL_AS_READ, [asReadRow(a)]));
+  return first(transition(sql, a.attempt === undefined ? CANCEL_WAITING : CANCEL_ATTEMPT, [{ ...a }]));
 }
 
 /** CANCELLED, of many QUEUED or RETRYING jobs in one statement: per id, the CANCELLED job or null. */
@@ -39,7 +39,7 @@ export function markWaitingCancelled(sql: Sql, ids: readonly string[]): Promise<
  * and still no live lease): per job, the CANCELLED job or null.
  */
 export function markLapsedCancelled(sql: Sql, jobs: readonly JobRow[]): Promise<(JobRow | null)[]> {
-  return transition(sql, CANCEL_AS_READ, jobs.map((job) => ({ id: job.id, ...fenceAsRead(job) })));
+  return transition(sql, CANCEL_AS_READ, jobs.map((job) => asReadRow({ id: job.id, ...fenceAsRead(job) })));
 }
 
 /** The RUNNING jobs among `ids` whose lease ran out (by PostgreSQL's clock): their worker died, or cannot reach PostgreSQL. */

@@ -7,6 +7,7 @@
 import type { Sql } from './client.js';
 import type { JobRow } from './schema.js';
 import type { HandBack } from '../jobs/outcome.js';
+import type { JobState } from '../jobs/state.js';
 import { JOB_COLUMNS } from './jobs.js';
 import { first, transition, type Fence, type Transition, type TransitionRow } from './transition.js';
 
@@ -142,8 +143,21 @@ export function markRetrying(sql: Sql, a: Fence & { id: string; lastSeq: number;
   return first(transition(sql, RETRY, [{ ...row, ...lastReport(a.report) }]));
 }
 
-/** The job as the dead-letter component read it: its fence is the attempt and series it was in. */
-export const fenceAsRead = (job: { attempts: number; series: number }): Fence => ({ attempt: job.attempts, series: job.series });
+/**
+ * The job as the dead-letter component read it: the attempt and series it was in, and its state then. A write
+ * fenced so applies only to the job still in that state: a worker's retry keeps the attempt's number (RUNNING →
+ * RETRYING), so the attempt alone would let a failure decided on the RUNNING row end the retried job.
+ */
+export interface AsRead extends Fence {
+  readState: JobState;
+}
+export const fenceAsRead = (job: Pick<JobRow, 'attempts' | 'series' | 'state'>): AsRead => ({ attempt: job.attempts, series: job.series, readState: job.state });
+
+/** The condition and input column of a write fenced as read (`fenceAsRead`; its row's `read_state`). */
+export const STILL_AS_READ = `jobs.state::text = x.read_state`;
+export const AS_READ_COLUMNS = { read_state: 'text' };
+/** A transition's row for a job as read. */
+export const asReadRow = (a: AsRead & { id: string }): TransitionRow => ({ id: a.id, attempt: a.attempt, series: a.series, read_state: a.readState });
 
 /** Without a fence (neither `attempt` nor `series`): any job. */
 export type MaybeFenced = Fence | { attempt?: undefined; series?: undefined };
@@ -160,28 +174,32 @@ const FAIL_COPIED: Transition = {
   to: 'FAILED',
   fenced: true,
   set: `${FAIL}, dead_lettered_at = now(), dead_letter_seq = x.dlq_seq`,
-  where: NOT_HELD,
-  columns: { dlq_seq: 'bigint' },
+  where: `${NOT_HELD} and ${STILL_AS_READ}`,
+  columns: { dlq_seq: 'bigint', ...AS_READ_COLUMNS },
 };
 
 /**
- * FAILED: a worker's permanent or last failed attempt (its fence and `lastSeq`), the dead-letter component
- * finding a job whose deliveries ran out (`fenceAsRead`, so a job replayed or claimed again since the read
- * is left alone), or any job (no fence). `deadLetterSeq` (fenced only): the job's copy, already in the
- * dead-letter stream, recorded with the state, so that no crash can leave the job FAILED and unlisted.
- * `report` (a worker's): its attempt's last progress report. A worker's (`lastSeq`, no `deadLetterSeq`): null
- * also when a cancel was asked for.
+ * FAILED: a worker's permanent or last failed attempt (its fence and `lastSeq`), or any job (no fence).
+ * `report` (a worker's): its attempt's last progress report. A worker's: null also when a cancel was asked for.
  */
 export function markFailed(
   sql: Sql,
-  a: MaybeFenced & { id: string; error: string; lastSeq?: number; attemptFailed: boolean; deadLetterSeq?: number; report?: ProgressReport | null },
+  a: MaybeFenced & { id: string; error: string; lastSeq?: number; attemptFailed: boolean; report?: ProgressReport | null },
 ) {
   const row: TransitionRow = { id: a.id, kind: a.attemptFailed ? 'error' : 'state', message: a.error };
   if (a.lastSeq !== undefined) row.lastSeq = a.lastSeq;
   if (a.attempt === undefined) return first(transition(sql, FAIL_JOB, [row]));
-  const fenced = { ...row, attempt: a.attempt, series: a.series, token: a.token };
-  if (a.deadLetterSeq === undefined) return first(transition(sql, FAIL_ATTEMPT, [{ ...fenced, ...lastReport(a.report) }]));
-  return first(transition(sql, FAIL_COPIED, [{ ...fenced, dlq_seq: a.deadLetterSeq }]));
+  return first(transition(sql, FAIL_ATTEMPT, [{ ...row, attempt: a.attempt, series: a.series, token: a.token, ...lastReport(a.report) }]));
+}
+
+/**
+ * FAILED by the dead-letter component, which found a job whose deliveries ran out or whose worker was lost
+ * (`fenceAsRead`: a job replayed, claimed again or retried by its worker since the read is left alone), with
+ * its copy, already in the dead-letter stream at `deadLetterSeq`, recorded in the same statement, so that no
+ * crash can leave the job FAILED and unlisted. `attemptFailed`: read RUNNING, its attempt ended with `error`.
+ */
+export function markDeadLettered(sql: Sql, a: AsRead & { id: string; error: string; attemptFailed: boolean; deadLetterSeq: number }) {
+  return first(transition(sql, FAIL_COPIED, [{ ...asReadRow(a), kind: a.attemptFailed ? 'error' : 'state', message: a.error, dlq_seq: a.deadLetterSeq }]));
 }
 
 /** From RUNNING alone: QUEUED is also a replay's target, from FAILED (a job the sweep failed meanwhile stays so). */

@@ -69,7 +69,9 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory, o: { ackWai
     }
     // Not when it ended meanwhile (its worker's outcome, while the advisory waited): then only the message goes.
     if (!isTerminal(job.state)) d.log.warn({ jobId: job.id, deliveries: a.deliveries }, 'dead letters: JetStream deliveries exhausted');
-    await deadLetterJob(d, job, a.stream_seq, `deliveries exhausted after ${a.deliveries} deliveries`);
+    // Changed since it was read (its worker, done with the attempt just now, asked for a retry): looked at again
+    // as it is now, which may be the retry's window above.
+    if (!(await deadLetterJob(d, job, a.stream_seq, `deliveries exhausted after ${a.deliveries} deliveries`))) return PAST_LEASE_MS;
   } else if (job.state === 'FAILED' && job.deadLetteredAt === null) {
     await copyToDeadLetters(d, job); // a termed message still there (not a work queue): its copy if missing
   }
@@ -210,8 +212,8 @@ export async function startDeadLetterRecorder(
         if (stopped) return taken;
         seen.push(job.id);
         if (held.has(job.id)) continue;
-        await deadLetterJob(d, job, job.msgSeq, 'worker lost during the last attempt');
-        taken++;
+        // Changed since the read (its worker, back, wrote the outcome): the next sweep reads it again.
+        if (await deadLetterJob(d, job, job.msgSeq, 'worker lost during the last attempt')) taken++;
       }
       more = jobs.length === ABANDONED_PAGE && held.size > 0;
     }

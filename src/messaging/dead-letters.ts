@@ -18,7 +18,7 @@ import { headers as newHeaders, type MsgHdrs } from '@nats-io/nats-core';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import type { Sql } from '../db/client.js';
 import { markCancelled } from '../db/cancel.js';
-import { fenceAsRead, markFailed } from '../db/transitions.js';
+import { fenceAsRead, markDeadLettered } from '../db/transitions.js';
 import { recordDeadLetter } from '../db/dead-letters.js';
 import { noteStaleCopies, recordedCopies, staleCopies, staleCopiesRemoved } from '../db/dead-letter-removals.js';
 import type { JobRow } from '../db/schema.js';
@@ -146,11 +146,12 @@ export async function removeCopiesOfGoneJob(d: DeadLetterDeps, job: Pick<JobRow,
  * Records the copy at `dlqSeq` on its job; a copy the job no longer stands for (replayed, or not FAILED
  * after all) is deleted, so the dead-letter stream and its counts hold only jobs that are dead letters.
  */
-async function recordCopy(d: DeadLetterDeps, job: JobRow, dlqSeq: number): Promise<void> {
-  if (await recordDeadLetter(d.sql, { id: job.id, series: job.series, dlqSeq })) return;
-  d.log.info({ jobId: job.id, dlqSeq }, 'dead letters: the job changed before its copy was recorded (replayed?); removing the copy');
+async function recordCopy(d: DeadLetterDeps, job: JobRow, dlqSeq: number): Promise<boolean> {
+  if (await recordDeadLetter(d.sql, { id: job.id, series: job.series, dlqSeq })) return true;
+  d.log.info({ jobId: job.id, dlqSeq }, 'dead letters: the job changed before its copy was recorded (replayed? retried?); removing the copy');
   await noteStaleCopies(d.sql, [dlqSeq]);
   await removeDeadLetterCopy(d, dlqSeq, job.id);
+  return false;
 }
 
 /**
@@ -239,15 +240,19 @@ export async function deleteDeadLetterCopies(
 /**
  * Dead-letters a job whose message JetStream will not deliver again: copy, delete from the work queue,
  * mark FAILED, record. `error` explains why when its worker did not fail it. A job whose cancel was
- * requested is CANCELLED instead (its message deleted, no copy).
+ * requested is CANCELLED instead (its message deleted, no copy). Answers false when the job changed since
+ * `job` was read (its worker wrote a retry, it was claimed again or replayed) and was left as it is now, its
+ * copy removed: the caller looks at it again (its message may be gone, as it would be for the failure);
+ * true when it is finished (failed or cancelled here, or found so).
  */
-export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: number | null, error: string): Promise<void> {
+export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: number | null, error: string): Promise<boolean> {
   const atSeq = msgSeq === null ? null : await d.nats.jsm.streams.getMessage(d.names.jobsStream, { seq: msgSeq });
   // Only this job's message: once the work queue was deleted and made again, its sequences start from 1, and
   // the one a claim recorded can hold another job's message, which must be neither copied nor deleted.
   const original = atSeq && jobIdIn(atSeq.data) === job.id.toLowerCase() ? atSeq : null;
   const drop = async () => {
     if (original) await d.nats.jsm.streams.deleteMessage(d.names.jobsStream, original.seq).catch(() => false);
+    return true;
   };
   if (job.state === 'SUCCEEDED' || job.state === 'CANCELLED') return drop();
   // Dead-lettered already (an advisory handled again, its ack lost): its copy is in the stream. Outside the
@@ -256,7 +261,7 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
   if (job.cancelRequested && job.state !== 'FAILED') {
     // Its cancel was asked for while its worker held it, and that worker died: the user's answer, not a
     // failure (CANCELLED once the lease ran out).
-    const cancelled = await markCancelled(d.sql, { id: job.id, ...fenceAsRead(job), asRead: true });
+    const cancelled = await markCancelled(d.sql, { id: job.id, ...fenceAsRead(job) });
     if (cancelled) {
       publishUpdate(d.nats.nc, d.names, updateFromJob(cancelled));
       return drop();
@@ -268,10 +273,11 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
   await drop();
   faultPoint('dead-letter-before-mark');
   if (job.state !== 'FAILED') {
-    // As read: a job replayed (or claimed again) since is not this one's to fail. Its copy is recorded in the
-    // same statement: FAILED and its message gone, the job would be looked for by no sweep, redelivery or
-    // advisory again, so a crash (or a lost connection) before a separate record left it unlisted for good.
-    const failed = await markFailed(d.sql, {
+    // As read: a job replayed, claimed again or retried by its worker since is not this one's to fail. Its copy
+    // is recorded in the same statement: FAILED and its message gone, the job would be looked for by no sweep,
+    // redelivery or advisory again, so a crash (or a lost connection) before a separate record left it unlisted
+    // for good.
+    const failed = await markDeadLettered(d.sql, {
       id: job.id,
       ...fenceAsRead(job),
       error: reason,
@@ -281,8 +287,8 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
     faultPoint('dead-letter-after-mark');
     if (failed) {
       publishUpdate(d.nats.nc, d.names, updateFromJob(failed));
-      return;
+      return true;
     }
   }
-  await recordCopy(d, job, dlqSeq); // the copy stands for `job`'s attempt series
+  return recordCopy(d, job, dlqSeq); // the copy stands for `job`'s attempt series
 }

@@ -10,6 +10,7 @@ import { countRows, startTestApp, type TestApp } from '../support/app.js';
 import { markCancelled } from '../../src/db/cancel.js';
 import {
   fenceAsRead,
+  markDeadLettered,
   markFailed,
   markQueuedAgain,
   markRetrying,
@@ -205,7 +206,23 @@ it('the dead-letter component’s failure, fenced as it read the job, is refused
   expect(await markQueuedAgain(sql, { id, attempt: read.attempts, series: read.series, token, lastSeq: read.seq }, 'shutdown')).not.toBeNull();
   expect(await markRunning(sql, { id, series: 1, leaseMs: 60_000, msgSeq: 1, token: randomUUID() })).toMatchObject({ attempts: read.attempts });
   const asRead = fenceAsRead(read);
-  expect(await markFailed(sql, { id, ...asRead, error: 'worker lost', attemptFailed: true, deadLetterSeq: 7 })).toBeNull();
-  expect(await markCancelled(sql, { id, ...asRead, asRead: true })).toBeNull();
+  expect(await markDeadLettered(sql, { id, ...asRead, error: 'worker lost', attemptFailed: true, deadLetterSeq: 7 })).toBeNull();
+  expect(await markCancelled(sql, { id, ...asRead })).toBeNull();
   expect(await job(id)).toMatchObject({ state: 'RUNNING', attempts: 1, error: null });
+});
+
+it('the dead-letter component’s failure and cancel, fenced as it read the RUNNING job, are refused once its worker wrote a retry under that attempt number', async () => {
+  // An advisory read the job RUNNING, its lease just out; meanwhile the worker's handler asked for a retry
+  // (RETRYING keeps the attempt's number) and let the attempt go, so no worker says it holds it.
+  const id = await submit();
+  const sql = t.app.deps.sql;
+  const token = randomUUID();
+  const read = (await markRunning(sql, { id, series: 1, leaseMs: 1, msgSeq: 1, token }))!;
+  expect(await markRetrying(sql, { id, attempt: read.attempts, series: read.series, token, lastSeq: read.seq, error: 'asked to retry', delayMs: 0 })).toMatchObject({ state: 'RETRYING', attempts: 1 });
+  const asRead = fenceAsRead(read);
+  expect(await markDeadLettered(sql, { id, ...asRead, error: 'deliveries exhausted after 3 deliveries', attemptFailed: true, deadLetterSeq: 7 })).toBeNull();
+  expect(await markCancelled(sql, { id, ...asRead })).toBeNull();
+  expect(await job(id)).toMatchObject({ state: 'RETRYING', attempts: 1, error: 'asked to retry' });
+  // Read as it is now, the failure applies.
+  expect(await markDeadLettered(sql, { id, ...fenceAsRead({ ...read, state: 'RETRYING' }), error: 'deliveries exhausted after 3 deliveries', attemptFailed: false, deadLetterSeq: 7 })).toMatchObject({ state: 'FAILED' });
 });
