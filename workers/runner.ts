@@ -31,7 +31,7 @@ import { createClaims } from './claims.js';
 import { createPersister } from './persist.js';
 import { holdJobs } from './held-jobs.js';
 import { watchPauses } from './pauses.js';
-import { createLimiter } from './rate-limit.js';
+import { createLimiter, type Limiter } from './rate-limit.js';
 import { createSettler } from './settle.js';
 import { inRunSpan } from './observe.js';
 import { Slots, Turnover } from './slots.js';
@@ -247,23 +247,39 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     }
   }
 
+  /** A rate-limited type's tokens for its loop (rate-limit.ts); null for a type without `rateLimit`. */
+  function limiterFor(loop: Loop): Limiter | null {
+    const { name: type, rateLimit } = loop.bound.type;
+    if (!rateLimit) return null;
+    const halted = () => stopping || pauses.has(type);
+    return createLimiter({ sql, log, type, rateLimit, halted, stopping: () => stopping, sleep: (ms) => sleepWoken(loop, ms) });
+  }
+
+  /** One pull request for up to `n` of the loop's messages, each delivered as it comes: how many came, and how it failed. */
+  async function pullOnce(loop: Loop, n: number): Promise<{ brought: number; failure: { err: unknown } | null }> {
+    let brought = 0;
+    try {
+      // Not closed by a stop: it ends when the server has (its 408 or the last message asked for, or the
+      // round trip once its PULL_EXPIRES_MS are up: `pullMessages`), what it brings then handed back.
+      loop.pull = pullMessages(nats.nc, names.jobsStream, names.workerConsumer(loop.bound.type.name), n);
+      for await (const m of loop.pull.messages) {
+        brought++;
+        loop.inUse++;
+        handling++;
+        void deliver(m, loop);
+      }
+      return { brought, failure: null };
+    } catch (e) {
+      return { brought, failure: { err: e } };
+    }
+  }
+
   async function pull(bound: BoundHandler & { concurrency: number }): Promise<void> {
     const { concurrency } = bound;
-    const type = bound.type.name;
     const loop: Loop = { bound, slots: new Slots(concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null, pull: null };
     pulls.push(loop);
     const maxAhead = o.claimAhead * concurrency;
-    const limiter = bound.type.rateLimit
-      ? createLimiter({
-          sql,
-          log,
-          type,
-          rateLimit: bound.type.rateLimit,
-          halted: () => stopping || pauses.has(type),
-          stopping: () => stopping,
-          sleep: (ms) => sleepWoken(loop, ms),
-        })
-      : null;
+    const limiter = limiterFor(loop);
     /**
      * The last pull brought nothing: the next asks for one token only, as a pull waiting for messages holds
      * its tokens for up to PULL_EXPIRES_MS, which other workers could use meanwhile.
@@ -290,26 +306,12 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         grant = await limiter.take(idle ? 1 : free);
         if (!grant) continue;
       }
-      let brought = 0;
-      let failure: { err: unknown } | null = null;
-      try {
-        // Not closed by a stop: it ends when the server has (its 408 or the last message asked for, or the
-        // round trip once its PULL_EXPIRES_MS are up: `pullMessages`), what it brings then handed back.
-        loop.pull = pullMessages(nats.nc, names.jobsStream, names.workerConsumer(type), grant?.granted ?? free);
-        for await (const m of loop.pull.messages) {
-          brought++;
-          loop.inUse++;
-          handling++;
-          void deliver(m, loop);
-        }
-      } catch (e) {
-        failure = { err: e };
-      }
+      const { brought, failure } = await pullOnce(loop, grant?.granted ?? free);
       if (grant) await limiter!.settle(grant, brought);
       idle = brought === 0;
       if (failure) {
         if (stopping) break;
-        log.warn({ err: failure.err, type }, 'pull failed (NATS unavailable?); retrying');
+        log.warn({ err: failure.err, type: bound.type.name }, 'pull failed (NATS unavailable?); retrying');
         nats.repairIfMissing(failure.err); // its consumer or stream gone: made again
         await pause(1000);
       }
