@@ -40,7 +40,7 @@ export async function runWorkerProcess(
     log.info({ port: metrics.port }, 'worker metrics on /metrics');
     warnIfMetricsOpen(config, log, metrics.port);
   }
-  log.info({ concurrency: pool.concurrency, pid: process.pid }, 'worker started');
+  log.info({ concurrency: pool.concurrency, rateLimits: pool.rateLimits, pid: process.pid }, 'worker started');
   process.stdout.write(`longrun worker started (pid ${process.pid}, ${handlers.length} job types)\n`);
   stopOnSignals(async () => {
     await pool.stop(config.SHUTDOWN_GRACE_MS);

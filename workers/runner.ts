@@ -1,6 +1,7 @@
 /**
  * The worker pool: pulls each job type's messages from its durable consumer (as many as it has free slots,
- * plus a local queue while slots turn over fast; none while the type is paused, pauses.ts), claims the job
+ * plus a local queue while slots turn over fast; none while the type is paused, pauses.ts; for a rate-limited
+ * type no more than it has tokens for, rate-limit.ts), claims the job
  * with a guarded transition, runs the handler (`attempt.ts`) with in-progress acks, writes the outcome to
  * PostgreSQL, and only then acks / naks / terms the message (`settle.ts`; successes are written in batches
  * here).
@@ -20,6 +21,8 @@ import type { Nats } from '../src/messaging/connect.js';
 import type { DeadLetterDeps } from '../src/messaging/dead-letters.js';
 import { jobMessageSchema, parseMessage } from '../src/messaging/messages.js';
 import type { Names } from '../src/messaging/names.js';
+import type { Grant } from '../src/db/rate-limits.js';
+import type { RateLimit } from '../src/jobs/definition.js';
 import { handBack, PULL_EXPIRES_MS, pullMessages, untilPullEnd, type Pull } from '../src/messaging/pull.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
 import type { BoundHandler } from './handler.js';
@@ -28,6 +31,7 @@ import { createClaims } from './claims.js';
 import { createPersister } from './persist.js';
 import { holdJobs } from './held-jobs.js';
 import { watchPauses } from './pauses.js';
+import { createLimiter, type Limiter } from './rate-limit.js';
 import { createSettler } from './settle.js';
 import { inRunSpan } from './observe.js';
 import { Slots, Turnover } from './slots.js';
@@ -53,6 +57,8 @@ export interface WorkerOptions {
 export interface WorkerPool {
   /** Each job type's slots: handlers of it run at once at most. */
   readonly concurrency: Readonly<Record<string, number>>;
+  /** The rate limit of each rate-limited type (`defineJobType`'s `rateLimit`), across all worker processes. */
+  readonly rateLimits: Readonly<Record<string, RateLimit>>;
   /** Jobs this pool holds now: running their handler, or writing the outcome of one that just finished. */
   readonly running: number;
   /** Jobs claimed and waiting in the local queue for a free slot. */
@@ -228,11 +234,57 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
     }
   }
 
+  /** Sleeps `ms`, or less when the loop is stopping or its type paused (woken as it is then). */
+  async function sleepWoken(loop: Loop, ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (!stopping && !pauses.has(loop.bound.type.name) && Date.now() < until) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((r) => {
+        loop.wake = r;
+        timer = setTimeout(r, until - Date.now());
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /** A rate-limited type's tokens for its loop (rate-limit.ts); null for a type without `rateLimit`. */
+  function limiterFor(loop: Loop): Limiter | null {
+    const { name: type, rateLimit } = loop.bound.type;
+    if (!rateLimit) return null;
+    const halted = () => stopping || pauses.has(type);
+    return createLimiter({ sql, log, type, rateLimit, halted, stopping: () => stopping, sleep: (ms) => sleepWoken(loop, ms) });
+  }
+
+  /** One pull request for up to `n` of the loop's messages, each delivered as it comes: how many came, and how it failed. */
+  async function pullOnce(loop: Loop, n: number): Promise<{ brought: number; failure: { err: unknown } | null }> {
+    let brought = 0;
+    try {
+      // Not closed by a stop: it ends when the server has (its 408 or the last message asked for, or the
+      // round trip once its PULL_EXPIRES_MS are up: `pullMessages`), what it brings then handed back.
+      loop.pull = pullMessages(nats.nc, names.jobsStream, names.workerConsumer(loop.bound.type.name), n);
+      for await (const m of loop.pull.messages) {
+        brought++;
+        loop.inUse++;
+        handling++;
+        void deliver(m, loop);
+      }
+      return { brought, failure: null };
+    } catch (e) {
+      return { brought, failure: { err: e } };
+    }
+  }
+
   async function pull(bound: BoundHandler & { concurrency: number }): Promise<void> {
     const { concurrency } = bound;
     const loop: Loop = { bound, slots: new Slots(concurrency), turnover: new Turnover(CLAIM_AHEAD_HORIZON_MS), inUse: 0, wake: null, pull: null };
     pulls.push(loop);
     const maxAhead = o.claimAhead * concurrency;
+    const limiter = limiterFor(loop);
+    /**
+     * The last pull brought nothing: the next asks for one token only, as a pull waiting for messages holds
+     * its tokens for up to PULL_EXPIRES_MS, which other workers could use meanwhile.
+     */
+    let idle = true;
     while (!stopping) {
       if (pauses.has(bound.type.name)) {
         await new Promise<void>((r) => (loop.wake = r));
@@ -247,19 +299,20 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
         await new Promise<void>((r) => (loop.wake = r));
         continue;
       }
-      try {
-        // Not closed by a stop: it ends when the server has (its 408 or the last message asked for, or the
-        // round trip once its PULL_EXPIRES_MS are up: `pullMessages`), what it brings then handed back.
-        loop.pull = pullMessages(nats.nc, names.jobsStream, names.workerConsumer(bound.type.name), free);
-        for await (const m of loop.pull.messages) {
-          loop.inUse++;
-          handling++;
-          void deliver(m, loop);
-        }
-      } catch (e) {
+      // A rate-limited type pulls only as many as it got tokens for (none: `take` waited until one freed, or
+      // the loop was stopped or paused meanwhile); the tokens the pull did not use are given back after it.
+      let grant: Grant | null = null;
+      if (limiter) {
+        grant = await limiter.take(idle ? 1 : free);
+        if (!grant) continue;
+      }
+      const { brought, failure } = await pullOnce(loop, grant?.granted ?? free);
+      if (grant) await limiter!.settle(grant, brought);
+      idle = brought === 0;
+      if (failure) {
         if (stopping) break;
-        log.warn({ err: e, type: bound.type.name }, 'pull failed (NATS unavailable?); retrying');
-        nats.repairIfMissing(e); // its consumer or stream gone: made again
+        log.warn({ err: failure.err, type: bound.type.name }, 'pull failed (NATS unavailable?); retrying');
+        nats.repairIfMissing(failure.err); // its consumer or stream gone: made again
         await pause(1000);
       }
     }
@@ -269,6 +322,7 @@ export async function startWorkers(o: WorkerOptions): Promise<WorkerPool> {
 
   return {
     concurrency: Object.fromEntries(o.handlers.map((h) => [h.type.name, h.concurrency])),
+    rateLimits: Object.fromEntries(o.handlers.flatMap((h) => (h.type.rateLimit ? [[h.type.name, h.type.rateLimit]] : []))),
     get running() {
       let n = 0;
       for (const h of held.attempts.values()) if (h.started) n++;

@@ -359,7 +359,7 @@ export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { 
 export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number, scheduled: number, running: number, retrying: number, failed: number, deadLetters: number, throughputLastMinute: number, oldestQueuedAgeSeconds: number | null, paused: boolean }> };
+export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number, scheduled: number, running: number, retrying: number, failed: number, deadLetters: number, throughputLastMinute: number, oldestQueuedAgeSeconds: number | null, paused: boolean, rateLimit: { max: number, perMs: number } | null }> };
 
 export type JobTypesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1232,6 +1232,10 @@ export const QueueStatsDocument = new TypedDocumentString(`
     throughputLastMinute
     oldestQueuedAgeSeconds
     paused
+    rateLimit {
+      max
+      perMs
+    }
   }
 }
     `) as unknown as TypedDocumentString<QueueStatsQuery, QueueStatsQueryVariables>;

@@ -89,6 +89,30 @@ export const pausedJobTypes = pgTable('paused_job_types', {
 });
 
 /**
+ * The state of each rate-limited job type's limit (`rateLimit` on its definition; statements in
+ * rate-limits.ts): a row per type, made by the first worker that asks. The limit itself (`max`, `perMs`) comes
+ * with each statement from the worker's definition; the row keeps only the state. Starts are paid for in
+ * `tat` (GCRA's theoretical arrival time: the bucket is full again then), one emission interval `perMs / max`
+ * each, once the pull they were granted for has ended; until then they are `held` by that pull. A grant's
+ * `period` says which of the two lease periods it was held in: a pull that never reports (its worker killed)
+ * stops counting two periods later.
+ */
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    type: text('type').primaryKey(),
+    tat: ts('tat').notNull().defaultNow(),
+    /** Tokens granted in the current period to pulls that have not reported yet. */
+    held: integer('held').notNull().default(0),
+    /** Tokens granted in the period before to pulls that have not reported yet. */
+    heldBefore: integer('held_before').notNull().default(0),
+    period: bigint('period', { mode: 'number' }).notNull().default(0),
+    periodStart: ts('period_start').notNull().defaultNow(),
+  },
+  (t) => [check('rate_limits_held_not_negative', sql`${t.held} >= 0 and ${t.heldBefore} >= 0`)],
+);
+
+/**
  * Recurring jobs (`upsertSchedule`): each due schedule makes one job (`jobs/schedules.ts`), in the transaction
  * that moves its `next_run_at` to the next time its cron expression names, so one run makes one job however many
  * API processes look. Named per owner; the job's settings are null for the type's defaults at each run.

@@ -39,7 +39,26 @@ export interface JobType<P = unknown> {
    * @default 100
    */
   maxDeliver: number;
+  /**
+   * At most `max` jobs of the type start per `perMs`, counted across every worker process together (in
+   * PostgreSQL: `workers/rate-limit.ts`); none when absent. Integers: `max` 1..100000, `perMs` 1..86400000.
+   */
+  rateLimit?: RateLimit;
 }
+
+/**
+ * A job type's rate of starts: a bucket of `max` starts that refills at `max` per `perMs` (one every
+ * `perMs / max`). An idle type starts up to `max` at once, then one every `perMs / max`.
+ */
+export interface RateLimit {
+  max: number;
+  perMs: number;
+}
+
+/** Range of a rate limit's `max`. */
+export const RATE_LIMIT_MAX_RANGE = { min: 1, max: 100_000 } as const;
+/** Range of a rate limit's `perMs`: up to a day. */
+export const RATE_LIMIT_PER_MS_RANGE = { min: 1, max: 86_400_000 } as const;
 
 export const JOB_TYPE_NAME = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)*$/;
 /** Range of per-job `maxAttempts`. */
@@ -75,6 +94,7 @@ type Options<P> = Pick<JobType<P>, 'name' | 'description' | 'payload'> &
  *   description: 'Resizes an image',
  *   payload: z.object({ url: z.url(), width: z.number().int().positive() }),
  *   maxAttempts: 5,
+ *   rateLimit: { max: 10, perMs: 1000 }, // optional: at most 10 start per second, across all workers
  * });
  */
 export function defineJobType<P>(o: Options<P>): JobType<P> {
@@ -88,6 +108,7 @@ export function defineJobType<P>(o: Options<P>): JobType<P> {
     timeoutMs: o.timeoutMs ?? 600_000,
     maxDeliver,
     backoff: { baseMs: 1000, factor: 2, maxMs: 60_000, jitter: 0.2, ...o.backoff },
+    ...(o.rateLimit && { rateLimit: Object.freeze({ max: o.rateLimit.max, perMs: o.rateLimit.perMs }) }),
   };
   const inRange = (v: number, r: { min: number; max: number }) => Number.isInteger(v) && v >= r.min && v <= r.max;
   // Checked here, where the type is written: otherwise every submit of it would be refused or fail.
@@ -99,6 +120,12 @@ export function defineJobType<P>(o: Options<P>): JobType<P> {
   }
   if (def.maxAttempts > maxDeliver) throw new Error(`${o.name}: maxAttempts exceeds maxDeliver`);
   checkBackoff(o.name, def.backoff);
+  if (def.rateLimit && !(inRange(def.rateLimit.max, RATE_LIMIT_MAX_RANGE) && inRange(def.rateLimit.perMs, RATE_LIMIT_PER_MS_RANGE))) {
+    throw new Error(
+      `${o.name}: rateLimit needs integers max from ${RATE_LIMIT_MAX_RANGE.min} to ${RATE_LIMIT_MAX_RANGE.max} and perMs from ` +
+        `${RATE_LIMIT_PER_MS_RANGE.min} to ${RATE_LIMIT_PER_MS_RANGE.max} (a day)`,
+    );
+  }
   return Object.freeze(def);
 }
 

@@ -33,7 +33,8 @@ async function deadLetterStreamCounts(deps: JobDeps): Promise<((type: string) =>
 }
 
 /**
- * Per type: counts by state, dead letters, throughput over the last minute, oldest queued age, paused. The types are
+ * Per type: counts by state, dead letters, throughput over the last minute, oldest queued age, paused, and the
+ * rate limit of this server's definition of the type. The types are
  * those this server accepts and any other that still has jobs waiting, running or failed (one removed or
  * renamed in a deploy: its jobs wait for a worker of it, or a cancel) or is still paused (a pause left on when
  * it was removed: `resumeJobType` clears it).
@@ -61,6 +62,7 @@ export async function queueStats(deps: JobDeps, viewer: Viewer) {
       throughputLastMinute: ratesOf.get(type)?.finishedLastMinute ?? 0,
       oldestQueuedAgeSeconds: ratesOf.get(type)?.oldestQueuedAgeSeconds ?? null,
       paused: paused.has(type),
+      rateLimit: deps.types.get(type)?.rateLimit ?? null,
     };
   });
 }

@@ -13,6 +13,7 @@
  * - notification deliveries: the notifier;
  * - progress reports coalesced (latest wins for a subscriber that is behind): `progress/inbox.ts`;
  * - jobs purged (retention, `purgeJobs`): `jobs/retention.ts`, after the delete commits;
+ * - rate-limit waits: the worker, `workers/rate-limit.ts`, each time a pull loop finds no token;
  * - abandoned handlers (up when an aborted attempt's handler is still running, down when it settles): the
  *   worker, `workers/abandoned.ts`.
  */
@@ -100,6 +101,13 @@ export const jobsPurged = new Counter({
   name: 'longrun_jobs_purged_total',
   help: 'Finished jobs deleted by retention or purgeJobs, with their history, notifications and dead-letter copies.',
   labelNames: ['type', 'state'],
+  registers: [registry],
+});
+
+export const rateLimitWaits = new Counter({
+  name: 'longrun_rate_limit_waits_total',
+  help: "Times a worker's pull loop found its rate-limited type's tokens used up and waited for one to free.",
+  labelNames: ['type'],
   registers: [registry],
 });
 

@@ -1,14 +1,15 @@
 /**
  * defineJobType refuses, where the type is written, settings every submit of the type would trip over: a
  * timeout the `timeout_ms` column (and setTimeout) cannot hold, an attempt count outside 1..100, a backoff
- * whose delay the RETRYING write cannot hold; and defineHandler a concurrency outside 1..1000.
+ * whose delay the RETRYING write cannot hold, a rate limit outside its ranges; and defineHandler a concurrency
+ * outside 1..1000.
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineJobType, type BackoffPolicy } from '../../src/jobs/definition.js';
+import { defineJobType, type BackoffPolicy, type RateLimit } from '../../src/jobs/definition.js';
 import { defineHandler } from '../../workers/handler.js';
 
-const define = (o: { timeoutMs?: number; maxAttempts?: number; backoff?: Partial<BackoffPolicy> }) =>
+const define = (o: { timeoutMs?: number; maxAttempts?: number; backoff?: Partial<BackoffPolicy>; rateLimit?: RateLimit }) =>
   defineJobType({ name: 'test.settings', description: 'settings', payload: z.object({}), ...o });
 
 describe('defineJobType', () => {
@@ -43,6 +44,30 @@ describe('defineJobType', () => {
     }
     for (const backoff of [{ jitter: -0.1 }, { jitter: 1.5 }, { jitter: NaN }]) {
       expect(() => define({ backoff })).toThrow(/^test\.settings: backoff jitter must be a fraction from 0 to 1/);
+    }
+  });
+
+  it('takes a rate limit of 1..100000 starts per 1 ms..1 day, and none by default', () => {
+    expect(define({}).rateLimit).toBeUndefined();
+    expect(define({ rateLimit: { max: 1, perMs: 1 } }).rateLimit).toEqual({ max: 1, perMs: 1 });
+    expect(define({ rateLimit: { max: 100_000, perMs: 86_400_000 } }).rateLimit).toEqual({ max: 100_000, perMs: 86_400_000 });
+  });
+
+  it('refuses a rate limit whose max or perMs is out of range or not an integer, naming the type', () => {
+    const bad: RateLimit[] = [
+      { max: 0, perMs: 1000 },
+      { max: 100_001, perMs: 1000 },
+      { max: 2.5, perMs: 1000 },
+      { max: NaN, perMs: 1000 },
+      { max: 10, perMs: 0 },
+      { max: 10, perMs: 86_400_001 },
+      { max: 10, perMs: 10.5 },
+      { max: 10, perMs: Infinity },
+    ];
+    for (const rateLimit of bad) {
+      expect(() => define({ rateLimit })).toThrow(
+        /^test\.settings: rateLimit needs integers max from 1 to 100000 and perMs from 1 to 86400000 \(a day\)$/,
+      );
     }
   });
 });

@@ -672,6 +672,11 @@ export type QueueStats = {
   paused: Scalars['Boolean']['output'];
   /** Jobs waiting for a worker (scheduled ones included). */
   queued: Scalars['Int']['output'];
+  /**
+   * How many jobs of the type may start, across all workers together (the type's `rateLimit` in this server's
+   * definition of it); null when it has none, or when this server does not have the type.
+   */
+  rateLimit?: Maybe<RateLimit>;
   /** Jobs waiting for their next attempt. */
   retrying: Scalars['Int']['output'];
   /** Jobs a worker is running. */
@@ -682,6 +687,19 @@ export type QueueStats = {
   throughputLastMinute: Scalars['Int']['output'];
   /** The job type. */
   type: Scalars['String']['output'];
+};
+
+/**
+ * A job type's rate limit: at most `max` starts per `perMs`, counted across all workers, as a bucket of `max`
+ * that refills one start every `perMs / max` ms. It limits starts, not completions; a retried or handed-back job
+ * starts again and counts again.
+ */
+export type RateLimit = {
+  __typename?: 'RateLimit';
+  /** Starts the bucket holds: the most that start at once after an idle spell. */
+  max: Scalars['Int']['output'];
+  /** The period in milliseconds over which `max` starts refill. */
+  perMs: Scalars['Int']['output'];
 };
 
 /** The result of `rescheduleJob`. */
@@ -1115,6 +1133,7 @@ export type ResolversTypes = ResolversObject<{
   PurgeJobsPayload: ResolverTypeWrapper<PurgeJobsPayload>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QueueStats: ResolverTypeWrapper<QueueStats>;
+  RateLimit: ResolverTypeWrapper<RateLimit>;
   RescheduleJobPayload: ResolverTypeWrapper<Omit<RescheduleJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
   RetryJobPayload: ResolverTypeWrapper<Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
   RetryJobsInput: RetryJobsInput;
@@ -1166,6 +1185,7 @@ export type ResolversParentTypes = ResolversObject<{
   PurgeJobsPayload: PurgeJobsPayload;
   Query: Record<PropertyKey, never>;
   QueueStats: QueueStats;
+  RateLimit: RateLimit;
   RescheduleJobPayload: Omit<RescheduleJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
   RetryJobPayload: Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
   RetryJobsInput: RetryJobsInput;
@@ -1353,11 +1373,17 @@ export type QueueStatsResolvers<ContextType = GraphQLContext, ParentType extends
   oldestQueuedAgeSeconds?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   paused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   queued?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rateLimit?: Resolver<Maybe<ResolversTypes['RateLimit']>, ParentType, ContextType>;
   retrying?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   running?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   scheduled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   throughputLastMinute?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type RateLimitResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RateLimit'] = ResolversParentTypes['RateLimit']> = ResolversObject<{
+  max?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  perMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type RescheduleJobPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RescheduleJobPayload'] = ResolversParentTypes['RescheduleJobPayload']> = ResolversObject<{
@@ -1475,6 +1501,7 @@ export type Resolvers<ContextType = GraphQLContext> = ResolversObject<{
   PurgeJobsPayload?: PurgeJobsPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   QueueStats?: QueueStatsResolvers<ContextType>;
+  RateLimit?: RateLimitResolvers<ContextType>;
   RescheduleJobPayload?: RescheduleJobPayloadResolvers<ContextType>;
   RetryJobPayload?: RetryJobPayloadResolvers<ContextType>;
   RetryJobsPayload?: RetryJobsPayloadResolvers<ContextType>;
