@@ -359,7 +359,7 @@ export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { 
 export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number, scheduled: number, running: number, retrying: number, failed: number, deadLetters: number, throughputLastMinute: number, oldestQueuedAgeSeconds: number | null, paused: boolean, rateLimit: { max: number, perMs: number } | null }> };
+export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number, scheduled: number, running: number, retrying: number, failed: number, deadLetters: number, throughputLastMinute: number, oldestQueuedAgeSeconds: number | null, paused: boolean, rateLimit: { max: number, perMs: number, burst: number } | null }> };
 
 export type JobTypesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1235,6 +1235,7 @@ export const QueueStatsDocument = new TypedDocumentString(`
     rateLimit {
       max
       perMs
+      burst
     }
   }
 }

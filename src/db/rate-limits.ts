@@ -4,10 +4,10 @@
  * definition with each statement; the row keeps only the state.
  *
  * A start costs one emission interval `perMs / max` of `tat` (the instant the bucket is full again), the
- * bucket holding `max`. Tokens are granted to a pull before it goes out (`takeTokens`) and paid for when it has
+ * bucket holding `burst` (default `max`). Tokens are granted to a pull before it goes out (`takeTokens`) and paid for when it has
  * ended (`settleTokens`), for the messages it brought: until then they are `held`, so tokens out on a pull that
  * waits for messages do not age and let others out meanwhile. So over any stretch of time W at most
- * `max + W·max/perMs` jobs of the type start.
+ * `burst + W·max/perMs` jobs of the type start.
  */
 import type { Sql } from './client.js';
 
@@ -23,6 +23,8 @@ export interface Grant {
 export interface Limit {
   max: number;
   perMs: number;
+  /** The bucket's size (default `max`): the most granted at once after an idle spell. */
+  burst?: number;
   /**
    * How long a grant may stay held before it stops counting (its worker died before `settleTokens`): a
    * period; a grant lapses two periods after the one it was made in began at the latest.
@@ -74,7 +76,7 @@ const interval = (l: Limit) => l.perMs / l.max;
  * the tokens held by pulls not yet settled (as if those were all used now).
  */
 export async function takeTokens(sql: Sql, type: string, n: number, limit: Limit): Promise<Grant> {
-  const take = () => sql.unsafe<Grant[]>(TAKE, [type, n, limit.max, interval(limit), limit.leaseMs]);
+  const take = () => sql.unsafe<Grant[]>(TAKE, [type, n, limit.burst ?? limit.max, interval(limit), limit.leaseMs]);
   let [row] = await take();
   if (!row) {
     await sql.unsafe(`insert into rate_limits (type) values ($1) on conflict (type) do nothing`, [type]);

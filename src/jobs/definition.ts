@@ -40,19 +40,25 @@ export interface JobType<P = unknown> {
    */
   maxDeliver: number;
   /**
-   * At most `max` jobs of the type start per `perMs`, counted across every worker process together (in
-   * PostgreSQL: `workers/rate-limit.ts`); none when absent. Integers: `max` 1..100000, `perMs` 1..86400000.
+   * `max` jobs of the type start per `perMs`, counted across every worker process together (in PostgreSQL:
+   * `workers/rate-limit.ts`), at most `burst` (default `max`) at once; none when absent. Integers: `max`
+   * 1..100000, `perMs` 1..86400000, `burst` 1..max.
    */
-  rateLimit?: RateLimit;
+  rateLimit?: Required<RateLimit>;
 }
 
 /**
- * A job type's rate of starts: a bucket of `max` starts that refills at `max` per `perMs` (one every
- * `perMs / max`). An idle type starts up to `max` at once, then one every `perMs / max`.
+ * A job type's rate of starts: a bucket of `burst` starts (default `max`) that refills at `max` per `perMs`
+ * (one every `perMs / max`). An idle type starts up to `burst` at once, then one every `perMs / max`.
  */
 export interface RateLimit {
   max: number;
   perMs: number;
+  /**
+   * The most that start at once after an idle spell, 1..max (default max). Over any W ms at most about
+   * `burst + W·max/perMs` start: 1 spaces the starts evenly, for a service that counts a strict sliding window.
+   */
+  burst?: number;
 }
 
 /** Range of a rate limit's `max`. */
@@ -85,7 +91,7 @@ export function timeoutProblem(type: Pick<JobType, 'timeoutMs'>, timeoutMs: numb
 export const MAX_DELAY_MS = 2_147_483_647;
 
 type Options<P> = Pick<JobType<P>, 'name' | 'description' | 'payload'> &
-  Partial<Omit<JobType<P>, 'name' | 'description' | 'payload' | 'backoff'>> & { backoff?: Partial<BackoffPolicy> };
+  Partial<Omit<JobType<P>, 'name' | 'description' | 'payload' | 'backoff' | 'rateLimit'>> & { backoff?: Partial<BackoffPolicy>; rateLimit?: RateLimit };
 
 /**
  * @example
@@ -108,7 +114,7 @@ export function defineJobType<P>(o: Options<P>): JobType<P> {
     timeoutMs: o.timeoutMs ?? 600_000,
     maxDeliver,
     backoff: { baseMs: 1000, factor: 2, maxMs: 60_000, jitter: 0.2, ...o.backoff },
-    ...(o.rateLimit && { rateLimit: Object.freeze({ max: o.rateLimit.max, perMs: o.rateLimit.perMs }) }),
+    ...(o.rateLimit && { rateLimit: Object.freeze({ max: o.rateLimit.max, perMs: o.rateLimit.perMs, burst: o.rateLimit.burst ?? o.rateLimit.max }) }),
   };
   const inRange = (v: number, r: { min: number; max: number }) => Number.isInteger(v) && v >= r.min && v <= r.max;
   // Checked here, where the type is written: otherwise every submit of it would be refused or fail.
@@ -125,6 +131,9 @@ export function defineJobType<P>(o: Options<P>): JobType<P> {
       `${o.name}: rateLimit needs integers max from ${RATE_LIMIT_MAX_RANGE.min} to ${RATE_LIMIT_MAX_RANGE.max} and perMs from ` +
         `${RATE_LIMIT_PER_MS_RANGE.min} to ${RATE_LIMIT_PER_MS_RANGE.max} (a day)`,
     );
+  }
+  if (def.rateLimit && !inRange(def.rateLimit.burst, { min: 1, max: def.rateLimit.max })) {
+    throw new Error(`${o.name}: rateLimit.burst must be an integer from 1 to its max (${def.rateLimit.max})`);
   }
   return Object.freeze(def);
 }

@@ -29,6 +29,14 @@ it('grants at most max at once, then nothing with a positive wait; after the wai
   expect((await takeTokens(t.db.sql, 'test.a', 10, limit)).granted).toBe(1);
 });
 
+it('grants at most burst at once when the bucket is smaller than max, then one per emission interval', async () => {
+  const even: Limit = { ...limit, burst: 1 };
+  expect((await takeTokens(t.db.sql, 'test.e', 10, even)).granted).toBe(1);
+  const none = await takeTokens(t.db.sql, 'test.e', 10, even);
+  expect(none.granted).toBe(0);
+  expect(none.waitMs).toBeGreaterThan(0);
+});
+
 it('grants max in all to many callers asking at the same moment', async () => {
   const grants = await Promise.all(Array.from({ length: 20 }, () => takeTokens(t.db.sql, 'test.b', 1, limit)));
   expect(grants.reduce((n, g) => n + g.granted, 0)).toBe(4);

@@ -1,8 +1,9 @@
 /**
  * A job type's `rateLimit` holds across worker pools together: two pools (20 slots each) given 16 jobs of a
  * type limited to 4 per 1000 ms at once start them no faster than the bucket allows (4 at once, then one every
- * 250 ms), by the start times PostgreSQL recorded; an unlimited type beside it is not held back, nor by a
- * type whose bucket is empty for an hour (its jobs wait QUEUED). queueStats shows each type's limit.
+ * 250 ms), by the start times PostgreSQL recorded, and a type with the same rate and a burst of 1 one every
+ * 250 ms from the first; an unlimited type beside them is not held back, nor by a type whose bucket is empty
+ * for an hour (its jobs wait QUEUED). queueStats shows each type's limit.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -18,16 +19,16 @@ import { eventually } from '../support/streams.js';
 const payload = z.object({});
 const limited = defineJobType({ name: 'test.limited', description: '4 per second', payload, rateLimit: { max: 4, perMs: 1000 } });
 const hourly = defineJobType({ name: 'test.hourly', description: '1 per hour', payload, rateLimit: { max: 1, perMs: 3_600_000 } });
+const even = defineJobType({ name: 'test.even', description: '4 per second, evenly', payload, rateLimit: { max: 4, perMs: 1000, burst: 1 } });
 const free = defineJobType({ name: 'test.free', description: 'no limit', payload });
-const handlers = [limited, hourly, free].map((type) => defineHandler(type, () => null, { concurrency: 20 }));
-const T = limited.rateLimit!.perMs / limited.rateLimit!.max;
+const handlers = [limited, hourly, even, free].map((type) => defineHandler(type, () => null, { concurrency: 20 }));
 /** The clock's own slack: statements of the same instant need not read the same microsecond. */
 const SLACK_MS = 50;
 
 let t: TestApp;
 const pools: WorkerPool[] = [];
 beforeAll(async () => {
-  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, limited, hourly, free], handlers: null, config: { ACK_WAIT_MS: '60000' } });
+  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, limited, hourly, even, free], handlers: null, config: { ACK_WAIT_MS: '60000' } });
 });
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.stop(2000)));
@@ -39,6 +40,19 @@ async function submit(type: string, n: number): Promise<string[]> {
   const res = await gql(t.url, SUBMIT_MANY, { inputs: Array.from({ length: n }, () => ({ type, payload: {} })) });
   return res.body.data.submitJobs.jobs.map((j: { id: string }) => j.id);
 }
+/**
+ * The jobs among `ids` that started sooner than the bucket allows: the i-th start (i from 0) comes
+ * (i - burst + 1) emission intervals after the first submit at the soonest. A lower bound: a slow machine
+ * only starts them later.
+ */
+async function tooEarly(ids: string[], limit: { max: number; perMs: number; burst: number }) {
+  const interval = limit.perMs / limit.max;
+  const [first] = await t.env.sql<{ submitted: Date }[]>`select min(created_at) as submitted from jobs where id = any(${ids}::uuid[])`;
+  const starts = (await t.env.sql<{ at: Date }[]>`select started_at as at from jobs where id = any(${ids}::uuid[]) order by started_at`).map((r) => r.at.getTime());
+  return starts
+    .map((at, i) => ({ i, afterSubmitMs: at - first!.submitted.getTime(), soonestMs: (i - limit.burst + 1) * interval - SLACK_MS }))
+    .filter((s) => s.afterSubmitMs < s.soonestMs);
+}
 const states = async (ids: string[]) =>
   Object.fromEntries(
     (await t.env.sql<{ state: string; n: number }[]>`select state, count(*)::int as n from jobs where id = any(${ids}::uuid[]) group by state`).map((r) => [r.state, r.n]),
@@ -46,12 +60,17 @@ const states = async (ids: string[]) =>
 
 it('starts a limited type no faster than its rate across two pools, and holds no other type back', async () => {
   for (let i = 0; i < 2; i++) pools.push(await startWorkerPool(t.config, t.app.deps, handlers));
-  expect(pools[0]!.rateLimits).toEqual({ 'test.limited': { max: 4, perMs: 1000 }, 'test.hourly': { max: 1, perMs: 3_600_000 } });
+  expect(pools[0]!.rateLimits).toEqual({
+    'test.limited': { max: 4, perMs: 1000, burst: 4 },
+    'test.hourly': { max: 1, perMs: 3_600_000, burst: 1 },
+    'test.even': { max: 4, perMs: 1000, burst: 1 },
+  });
   // Idle pools pull (holding tokens) before the jobs come.
   await new Promise((r) => setTimeout(r, 1500));
 
   const hourlyIds = await submit(hourly.name, 3);
   const limitedIds = await submit(limited.name, 16);
+  const evenIds = await submit(even.name, 8);
   const freeIds = await submit(free.name, 20);
 
   await eventually(async () => (await states(freeIds)).SUCCEEDED === 20, 'the unlimited jobs to succeed', 30_000);
@@ -61,16 +80,19 @@ it('starts a limited type no faster than its rate across two pools, and holds no
   const hourlyMeanwhile = await states(hourlyIds);
 
   await eventually(async () => (await states(limitedIds)).SUCCEEDED === 16, 'the limited jobs to succeed', 60_000);
-  const [first] = await t.env.sql<{ submitted: Date }[]>`select min(created_at) as submitted from jobs where id = any(${limitedIds}::uuid[])`;
-  const starts = (await t.env.sql<{ at: Date }[]>`select started_at as at from jobs where id = any(${limitedIds}::uuid[]) order by started_at`).map((r) => r.at.getTime());
-  // The i-th start comes (i - max + 1) emission intervals after the submit at the soonest: the bucket's 4 at
-  // once, then one per 250 ms. A lower bound: a slow machine only starts them later.
-  const early = starts.map((at, i) => ({ i, afterSubmitMs: at - first!.submitted.getTime(), soonestMs: (i - 3) * T - SLACK_MS })).filter((s) => s.afterSubmitMs < s.soonestMs);
-  expect(early).toEqual([]);
+  await eventually(async () => (await states(evenIds)).SUCCEEDED === 8, 'the evenly limited jobs to succeed', 60_000);
+  // The bucket's 4 at once, then one per 250 ms; with a burst of 1, one per 250 ms from the first.
+  expect(await tooEarly(limitedIds, limited.rateLimit!)).toEqual([]);
+  expect(await tooEarly(evenIds, even.rateLimit!)).toEqual([]);
   expect(hourlyMeanwhile).toEqual({ SUCCEEDED: 1, QUEUED: 2 });
   expect(await states(hourlyIds)).toEqual({ SUCCEEDED: 1, QUEUED: 2 });
 
-  const stats = (await gql(t.url, '{ queueStats { type rateLimit { max perMs } } }')).body.data.queueStats as { type: string; rateLimit: unknown }[];
+  const stats = (await gql(t.url, '{ queueStats { type rateLimit { max perMs burst } } }')).body.data.queueStats as { type: string; rateLimit: unknown }[];
   const limitOf = (type: string) => stats.find((s) => s.type === type)!.rateLimit;
-  expect([limitOf(limited.name), limitOf(hourly.name), limitOf(free.name)]).toEqual([{ max: 4, perMs: 1000 }, { max: 1, perMs: 3_600_000 }, null]);
+  expect([limitOf(limited.name), limitOf(hourly.name), limitOf(even.name), limitOf(free.name)]).toEqual([
+    { max: 4, perMs: 1000, burst: 4 },
+    { max: 1, perMs: 3_600_000, burst: 1 },
+    { max: 4, perMs: 1000, burst: 1 },
+    null,
+  ]);
 });

@@ -47,10 +47,18 @@ describe('defineJobType', () => {
     }
   });
 
-  it('takes a rate limit of 1..100000 starts per 1 ms..1 day, and none by default', () => {
+  it('takes a rate limit of 1..100000 starts per 1 ms..1 day with a burst of 1..max (default max), and none by default', () => {
     expect(define({}).rateLimit).toBeUndefined();
-    expect(define({ rateLimit: { max: 1, perMs: 1 } }).rateLimit).toEqual({ max: 1, perMs: 1 });
-    expect(define({ rateLimit: { max: 100_000, perMs: 86_400_000 } }).rateLimit).toEqual({ max: 100_000, perMs: 86_400_000 });
+    expect(define({ rateLimit: { max: 1, perMs: 1 } }).rateLimit).toEqual({ max: 1, perMs: 1, burst: 1 });
+    expect(define({ rateLimit: { max: 100_000, perMs: 86_400_000 } }).rateLimit).toEqual({ max: 100_000, perMs: 86_400_000, burst: 100_000 });
+    expect(define({ rateLimit: { max: 10, perMs: 1000, burst: 1 } }).rateLimit).toEqual({ max: 10, perMs: 1000, burst: 1 });
+    expect(define({ rateLimit: { max: 10, perMs: 1000, burst: 10 } }).rateLimit).toEqual({ max: 10, perMs: 1000, burst: 10 });
+  });
+
+  it('refuses a burst below 1, above its max or not an integer, naming the type', () => {
+    for (const burst of [0, 11, 2.5, NaN]) {
+      expect(() => define({ rateLimit: { max: 10, perMs: 1000, burst } })).toThrow(/^test\.settings: rateLimit\.burst must be an integer from 1 to its max \(10\)$/);
+    }
   });
 
   it('refuses a rate limit whose max or perMs is out of range or not an integer, naming the type', () => {

@@ -690,13 +690,15 @@ export type QueueStats = {
 };
 
 /**
- * A job type's rate limit: at most `max` starts per `perMs`, counted across all workers, as a bucket of `max`
+ * A job type's rate limit: `max` starts per `perMs`, counted across all workers, as a bucket of `burst` starts
  * that refills one start every `perMs / max` ms. It limits starts, not completions; a retried or handed-back job
  * starts again and counts again.
  */
 export type RateLimit = {
   __typename?: 'RateLimit';
-  /** Starts the bucket holds: the most that start at once after an idle spell. */
+  /** Starts the bucket holds: the most that start at once after an idle spell (1..max; `max` unless the type sets it). */
+  burst: Scalars['Int']['output'];
+  /** Starts per `perMs`, over time. */
   max: Scalars['Int']['output'];
   /** The period in milliseconds over which `max` starts refill. */
   perMs: Scalars['Int']['output'];
@@ -1382,6 +1384,7 @@ export type QueueStatsResolvers<ContextType = GraphQLContext, ParentType extends
 }>;
 
 export type RateLimitResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RateLimit'] = ResolversParentTypes['RateLimit']> = ResolversObject<{
+  burst?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   max?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   perMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
