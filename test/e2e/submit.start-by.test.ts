@@ -4,7 +4,7 @@
  * history and its watchers' update; one a worker is free for runs as any job; one whose backoff pushes its
  * retry past its startBy expires RETRYING, its attempts kept; bad startBy input is refused with nothing
  * written; a paused type's job expires and its `retryJob` replay (startBy cleared) runs; `rescheduleJob` does
- * not move a job past its startBy.
+ * not move a job past its startBy; an expired job's FAILED notifications are sent as for any failure.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -15,6 +15,7 @@ import { defineHandler } from '../../workers/handler.js';
 import { BUILTIN_HANDLERS } from '../../workers/registry.js';
 import { countRows, startTestApp, type TestApp } from '../support/app.js';
 import { collect, gql, PROGRESS, waitForJob, wsClient } from '../support/graphql.js';
+import { eventually, startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';
 
 /** A type this file's workers have no handler for: nothing pulls its messages. */
 const unhandledJob = defineJobType({ name: 'test.unhandled', description: 'no worker runs it', payload: z.object({}) });
@@ -32,11 +33,18 @@ const retryLaterHandler = defineHandler(retryLaterJob, async (_, ctx) => {
 });
 
 let t: TestApp;
+let receiver: WebhookReceiver;
 beforeAll(async () => {
-  t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, unhandledJob, retryLaterJob], handlers: [...BUILTIN_HANDLERS, retryLaterHandler] });
+  receiver = await startWebhookReceiver();
+  t = await startTestApp({
+    types: [...BUILTIN_JOB_TYPES, unhandledJob, retryLaterJob],
+    handlers: [...BUILTIN_HANDLERS, retryLaterHandler],
+    config: { WEBHOOK_SECRET: 'test-webhook-secret-0123456789', WEBHOOK_ALLOW_PRIVATE: '1' },
+  });
 });
 afterAll(async () => {
   await t?.dispose();
+  await receiver?.close();
 });
 
 const JOB_FIELDS = 'id type state startBy runAt attempts error startedAt finishedAt events { state message attempt }';
@@ -151,3 +159,17 @@ it('rescheduleJob does not move a job to a runAt at or after its startBy (OUT_OF
   const runAt = inMs(1_800_000);
   expect((await gql(t.url, RESCHEDULE, { id, runAt })).body.data.rescheduleJob).toEqual({ job: { state: 'QUEUED', runAt }, userErrors: [] });
 });
+
+it("an expired job's FAILED notification is sent, as for any failure", async () => {
+  const hook = `${receiver.url}/expired`;
+  const startBy = inMs(1500);
+  const { id } = await submit({ type: unhandledJob.name, startBy, notify: [{ webhook: hook, on: ['FAILED'] }] });
+  const NOTIFICATIONS = `query($id: ID!) { job(id: $id) { state notifications { jobState status } } }`;
+  const notified = await eventually(async () => {
+    const j = (await gql(t.url, NOTIFICATIONS, { id })).body.data.job;
+    return j.notifications[0]?.status === 'SENT' && j;
+  }, 30_000, 'the notification sent');
+  expect(notified).toEqual({ state: 'FAILED', notifications: [{ jobState: 'FAILED', status: 'SENT' }] });
+  const posted = receiver.requests.filter((r) => r.path === '/expired').map((r) => JSON.parse(r.raw).job);
+  expect(posted).toEqual([expect.objectContaining({ id, state: 'FAILED', error: `expired: not started by ${startBy}` })]);
+}, 60_000);
