@@ -31,6 +31,8 @@ export interface CommandArgs {
   all: boolean;
   /** `submit`/`reschedule` `--run-at`, or `--delay` from now: the ISO instant the job does not start before. */
   runAt: string | undefined;
+  /** `submit --start-by` (an ISO instant, or a duration from now): the job expires unless started by then. */
+  startBy: string | undefined;
   /** `reschedule --now`. */
   now: boolean;
   /** `schedule --cron`, `--timezone`, `--paused`. */
@@ -120,6 +122,7 @@ export const commands: Record<CommandName, Command> = {
       timeoutMs: a.timeoutMs ?? null,
       idempotencyKey: a.idempotencyKey ?? null,
       runAt: a.runAt ?? null,
+      startBy: a.startBy ?? null,
     });
     if (!job) return refused(o, userErrors);
     // A scheduled job says when it runs, as `reschedule` does (none for a runAt not in the future: it runs at once).

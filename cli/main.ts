@@ -26,7 +26,7 @@ function jobState(s: string): JobState {
  * `--older-than`, `--delay`: a whole number of seconds, minutes, hours or days (`90s`, `15m`, `12h`, `30d`), in
  * seconds.
  */
-function duration(option: 'older-than' | 'delay', v: string | undefined): number | undefined {
+function duration(option: 'older-than' | 'delay' | 'start-by', v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const m = /^(\d+)([smhd])$/.exec(v.trim());
   const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as 's' | 'm' | 'h' | 'd'] : NaN;
@@ -49,7 +49,7 @@ function onCalendar(text: string): boolean {
  * `--failed-after`, `--failed-before`, `--run-at`: a date-time as `Date` reads it (ISO 8601:
  * `2026-12-01T10:00:00Z`; without an offset, local time).
  */
-function instant(option: 'failed-after' | 'failed-before' | 'run-at', v: string | undefined): string | undefined {
+function instant(option: 'failed-after' | 'failed-before' | 'run-at' | 'start-by', v: string | undefined): string | undefined {
   if (v === undefined) return undefined;
   const text = v.trim();
   // JavaScript reads a date alone as UTC and a date-time without an offset as local time: a date alone is
@@ -68,6 +68,14 @@ function runAt(at: string | undefined, delay: string | undefined, now: boolean):
   if (given.length > 1) throw new UsageError(`${given.join(' and ')} ${given.length > 2 ? 'all' : 'both'} say when the job runs: give one`);
   const seconds = duration('delay', delay);
   return seconds === undefined ? instant('run-at', at) : new Date(Date.now() + seconds * 1000).toISOString();
+}
+
+/**
+ * `submit --start-by`: an ISO date-time, or a duration from now (by this machine's clock) such as `10m`.
+ */
+function startBy(v: string | undefined): string | undefined {
+  if (v === undefined || !/^\s*\d+[smhd]\s*$/.test(v)) return instant('start-by', v);
+  return new Date(Date.now() + duration('start-by', v)! * 1000).toISOString();
 }
 
 /**
@@ -118,6 +126,7 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
     all: flag('all'),
     runAt: runAt(value('run-at'), value('delay'), flag('now')),
     now: flag('now'),
+    startBy: startBy(value('start-by')),
     cron: value('cron'),
     timezone: value('timezone'),
     paused: flag('paused'),

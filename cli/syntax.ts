@@ -47,9 +47,11 @@ export const COMMANDS = {
       { name: 'idempotency-key', meta: 'K' },
       { name: 'run-at', meta: 'ISO' },
       { name: 'delay', meta: 'DURATION' },
+      { name: 'start-by', meta: 'ISO|DURATION' },
       { name: 'watch' },
     ],
-    description: 'submit a job (its input: --payload); --run-at or --delay schedules it; --watch follows it as watch does',
+    description:
+      'submit a job (its input: --payload); --run-at or --delay schedules it; --start-by: it expires (FAILED) unless started by then; --watch follows it as watch does',
   },
   watch: { args: ['id'], options: [{ name: 'after', meta: 'SEQ' }], description: 'live progress until the job finishes' },
   show: { args: ['id'], options: [], description: 'one job: its state, attempts, error or result, payload and history' },

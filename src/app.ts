@@ -1,10 +1,11 @@
 /**
  * Starts one longrun API process: database (created and migrated), NATS (streams ensured), the outbox
  * relay, the HTTP/WebSocket server (its port bound before anything takes work), the notifier, the
- * dead-letter recorder, retention, the scheduler (recurring jobs) and optionally a worker pool; a start that
+ * dead-letter recorder, retention, the scheduler (recurring jobs), the expiry pass (startBy) and optionally a
+ * worker pool; a start that
  * fails stops what it started.
  * `stop()` shuts down in order: readiness off → workers finish (grace) → subscriptions closed and HTTP
- * drained → retention, scheduler, relay and recorder → NATS drained → database closed.
+ * drained → retention, scheduler, expiry, relay and recorder → NATS drained → database closed.
  */
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from './auth/authenticate.js';
@@ -31,6 +32,7 @@ import { createUpdateHub, type UpdateHub } from './progress/hub.js';
 import { createRereadGroups } from './progress/reread-groups.js';
 import { createSharedReads } from './progress/shared-reads.js';
 import { retentionAges, startRetention, type Retention } from './jobs/retention.js';
+import { startExpiry, type Expiry } from './jobs/expiry.js';
 import { startScheduler, type Scheduler } from './jobs/schedules.js';
 import type { Notifier } from './notifications/notifier.js';
 import { notifySettings, startConfiguredNotifier } from './notifications/setup.js';
@@ -139,6 +141,7 @@ export async function startApp(o: AppOptions): Promise<App> {
   let deadLetters: DeadLetterRecorder | null = null;
   let retention: Retention | null = null;
   let scheduler: Scheduler | null = null;
+  let expiry: Expiry | null = null;
   let workers: InProcessWorkers | null = null;
   let stopping: Promise<void> | null = null;
   const stop = () => {
@@ -148,6 +151,7 @@ export async function startApp(o: AppOptions): Promise<App> {
       await http?.close();
       await retention?.stop();
       await scheduler?.stop();
+      await expiry?.stop();
       await relay.stop();
       await notifier?.stop();
       await deadLetters?.stop();
@@ -194,6 +198,7 @@ export async function startApp(o: AppOptions): Promise<App> {
     );
     retention = startRetention({ sql: db.sql, nats, names: n, log }, { ages: retentionAges(config), intervalMs: config.RETENTION_INTERVAL_MS });
     scheduler = startScheduler(deps, { intervalMs: config.RELAY_INTERVAL_MS });
+    expiry = startExpiry(deps, { intervalMs: config.RELAY_INTERVAL_MS });
     workers = o.workers ? await o.workers(deps) : null;
     return { url: http.url, wsUrl: http.wsUrl, http, deps, db, hub, deadLetters, retention, devKey, stop };
   } catch (e) {

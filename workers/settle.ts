@@ -7,6 +7,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { markCancelled } from '../src/db/cancel.js';
 import { markFailed, markQueuedAgain, markRetrying, type Success } from '../src/db/transitions.js';
 import { databaseNow } from '../src/db/client.js';
+import { expireJobs, isExpired } from '../src/db/expiry.js';
 import { getJob } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { UnreachableCaseError } from '../src/errors.js';
@@ -47,7 +48,8 @@ export function createSettler(d: SettleDeps) {
       // write committed, its answer lost, and the retried write refused by it). Watchers drop an update they
       // had by its seq, so the end is published again rather than possibly never.
       publishUpdate(nats.nc, names, updateFromJob(job));
-      if (job.state === 'FAILED' && job.deadLetteredAt === null) {
+      // An expired job (never started by its startBy) is not a dead letter: its message, still in the stream, goes.
+      if (job.state === 'FAILED' && job.deadLetteredAt === null && !isExpired(job)) {
         await copyToDeadLetters(d, job, m); // the worker failing it stopped before the copy
         return m.term();
       }
@@ -93,6 +95,16 @@ export function createSettler(d: SettleDeps) {
     // the stream when rescheduled later): then.
     const at = job.state === 'RETRYING' ? job.nextAttemptAt : job.state === 'QUEUED' ? job.runAt : null;
     const due = at ? at.getTime() - now : 0;
+    if (due <= 0 && (job.state === 'QUEUED' || job.state === 'RETRYING')) {
+      // Due, yet the claim refused it: its startBy has passed (else a race, and this write changes nothing).
+      // Ended here, FAILED expired, rather than nak'ed until the API's expiry pass gets to it.
+      const [expired] = await persist('expired', () => expireJobs(sql, [job.id]));
+      if (expired) {
+        publishUpdate(nats.nc, names, updateFromJob(expired));
+        log.info({ jobId: job.id, error: expired.error }, 'not started by its startBy: FAILED expired');
+        return m.ack();
+      }
+    }
     m.nak(due > 0 ? due + 100 : 1000);
   }
 

@@ -178,6 +178,16 @@ export type SubmitJobInput = {
    * `rescheduleJob` moves it.
    */
   runAt?: string | null | undefined;
+  /**
+   * A deadline to start by: no attempt (the first or a retry) starts after this instant, by PostgreSQL's clock.
+   * A job still QUEUED or RETRYING then (no worker for its type, its type paused, a backlog, a backoff past it)
+   * ends FAILED with error `expired: not started by <startBy>`, within about `RELAY_INTERVAL_MS` (it is not
+   * dead-lettered; its FAILED notifications are sent as for any failure). Must be in the future, at most 366
+   * days ahead, and after `runAt` when both are given (OUT_OF_RANGE on `startBy` otherwise). An attempt that
+   * started before it runs to its end, and a `retryJob` replay clears it. `rescheduleJob` does not move a job
+   * past it.
+   */
+  startBy?: string | null | undefined;
   /** Per-attempt timeout in milliseconds, 100..the type's timeout. Default: the type's timeout. */
   timeoutMs?: number | null | undefined;
   /** A registered job type; see `jobTypes`. */

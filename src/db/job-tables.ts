@@ -65,6 +65,12 @@ export const jobs = pgTable(
      */
     runAt: ts('run_at'),
     /**
+     * A job's `startBy`: no attempt starts after this instant (by PostgreSQL's clock); a job still waiting then
+     * is FAILED `expired: …` (db/expiry.ts). Null: it waits as long as it takes. Not in JOB_COLUMNS (see there):
+     * read on its own (`startByOf`), and by the claim's condition.
+     */
+    startBy: ts('start_by'),
+    /**
      * Stream sequence of the job's work-queue message, set by the claim. (A job not claimed yet has it on its
      * outbox entry, `outbox.stream_seq`: publishing does not write the job row again.)
      */
@@ -93,6 +99,10 @@ export const jobs = pgTable(
     index('jobs_state_updated')
       .on(t.state, t.updatedAt)
       .where(sql.raw(NOT_DONE_WITH)),
+    /** The expiry pass's due jobs: only waiting jobs with a `startBy` (few, if any) are in it. */
+    index('jobs_start_by')
+      .on(t.startBy)
+      .where(sql`start_by is not null and state in ('QUEUED', 'RETRYING')`),
     check(
       'jobs_finished_at_iff_terminal',
       sql`(${t.finishedAt} is not null) = (${t.state} in ('SUCCEEDED', 'FAILED', 'CANCELLED'))`,

@@ -41,6 +41,8 @@ export interface NewJob {
   subject: string;
   /** Not to start before this instant (a scheduled job: its outbox entry waits until then); null: at once. */
   runAt?: Date | null;
+  /** No attempt starts after this instant (null: none). */
+  startBy?: Date | null;
 }
 
 /** Tries of `insertJobs` for a key whose job is deleted between its insert and its read. */
@@ -108,6 +110,7 @@ async function insertRound(
     traceparent: j.traceparent,
     subject: j.subject,
     run_at: j.runAt ?? null,
+    ...(j.startBy ? { start_by: j.startBy } : {}), // left out when none (most jobs): null in the statement
   }));
   // Keyed rows go in (owner, key) order: a statement waits for a key that another uncommitted insert holds,
   // so statements and transactions (a batch with keys, jobs/submit.ts) that all take their keys in one order
@@ -118,11 +121,11 @@ async function insertRound(
   const result = await sql.unsafe<{ id: string; payload: unknown; createdAt: Date; outboxId: string; outboxBody: unknown }[]>(
     `with input as (
        select * from rows from (jsonb_to_recordset($1::text::jsonb) as (id uuid, owner text, type text, payload jsonb,
-         max_attempts int, timeout_ms int, idempotency_key text, traceparent text, subject text, run_at timestamptz)) with ordinality
-         as x(id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent, subject, run_at, n)
+         max_attempts int, timeout_ms int, idempotency_key text, traceparent text, subject text, run_at timestamptz, start_by timestamptz)) with ordinality
+         as x(id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent, subject, run_at, start_by, n)
      ), j as (
-       insert into jobs (id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent, run_at)
-       select id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent, run_at from input
+       insert into jobs (id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent, run_at, start_by)
+       select id, owner, type, payload, max_attempts, timeout_ms, idempotency_key, traceparent, run_at, start_by from input
        order by owner, idempotency_key, n
        on conflict (owner, idempotency_key) where idempotency_key is not null do nothing
        returning id, type, payload, created_at, traceparent

@@ -204,6 +204,14 @@ export async function idempotencyKeysOf(sql: Sql, jobIds: readonly string[]): Pr
   );
 }
 
+/** The `startBy` of several jobs at once (not in JOB_COLUMNS: see there), of those that have one. */
+export async function startByOf(sql: Sql, jobIds: readonly string[]): Promise<{ id: string; startBy: Date }[]> {
+  return sql.unsafe<{ id: string; startBy: Date }[]>(
+    `select id, start_by as "startBy" from jobs where id = any($1::uuid[]) and start_by is not null`,
+    [jobIds as never],
+  );
+}
+
 /** Which jobs' history `jobUpdates(since)` replays: every field narrows; null = no filter. */
 export interface ChangedFilter {
   owner: Owner;

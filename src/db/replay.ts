@@ -83,10 +83,11 @@ const REPLAY: Transition = {
   to: 'QUEUED',
   where: `state = 'FAILED'`,
   columns: { timeout_ms: 'int' },
-  // run_at cleared: a replay runs at once (its entry has no not_before), whatever its first series' runAt was.
+  // run_at cleared: a replay runs at once (its entry has no not_before), whatever its first series' runAt was;
+  // start_by too: an expired job replayed runs (its deadline was its first series').
   set: `attempts = 0, series = jobs.series + 1, error = null, result = null, progress = 0, progress_message = null, started_at = null,
         finished_at = null, cancel_requested = false, dead_lettered_at = null, dead_letter_seq = null, msg_seq = null,
-        timeout_ms = coalesce(x.timeout_ms, jobs.timeout_ms), run_at = null`,
+        timeout_ms = coalesce(x.timeout_ms, jobs.timeout_ms), run_at = null, start_by = null`,
 };
 
 /** A FAILED job to replay, locked by the caller's transaction (db/replay.ts `lockReplayCandidates`). */

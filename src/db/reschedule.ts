@@ -28,6 +28,8 @@ export type Rescheduled =
   | { job: JobRow; entries: OutboxEntry[] }
   /** Not waiting (QUEUED or RETRYING): left as it is. */
   | { refused: JobState }
+  /** `runAt` is not before the job's `startBy` (it would expire unrun): left as it is. */
+  | { startBy: Date }
   /** No such job (of `owner`). */
   | null;
 
@@ -44,20 +46,22 @@ export type Rescheduled =
  *   stream's dedupe does not drop it. The old message, when it comes, finds the job claimed from the copy
  *   (acked as a stale copy), finished (acked), or not due yet (nak'ed until due), as a reconciler's copy does;
  * - a message that would come before the new time is refused by the claim and nak'ed until then.
+ * A job with a `start_by` at or before `runAt` is left as it is (`startBy`): it could only expire unrun there.
  * The row is locked first, so a claim, a cancel or an outcome racing the reschedule waits for it or wins it.
  */
 export async function rescheduleWaitingJob(
   tx: Sql,
   a: { id: string; owner: string | null; runAt: Date | null; message: string; subjectOf: (type: string) => string },
 ): Promise<Rescheduled> {
-  const [row] = await tx.unsafe<{ state: JobState; heldBack: boolean | null }[]>(
-    `select state, (case when state = 'RETRYING' then next_attempt_at else run_at end) > greatest(now(), coalesce($2::timestamptz, now()))
+  const [row] = await tx.unsafe<{ state: JobState; heldBack: boolean | null; startBy: Date | null }[]>(
+    `select state, start_by as "startBy", (case when state = 'RETRYING' then next_attempt_at else run_at end) > greatest(now(), coalesce($2::timestamptz, now()))
        as "heldBack"
      from jobs where id = $1 and ($3::text is null or owner = $3) for update`,
     [a.id, a.runAt?.toISOString() ?? null, a.owner],
   );
   if (!row) return null;
   if (!(RESCHEDULABLE_STATES as readonly JobState[]).includes(row.state)) return { refused: row.state };
+  if (a.runAt && row.startBy && a.runAt >= row.startBy) return { startBy: row.startBy };
   const t = RESCHEDULE[row.state as (typeof RESCHEDULABLE_STATES)[number]];
   const job = await first(transition(tx, t, [{ id: a.id, message: a.message, run_at: a.runAt?.toISOString() }]));
   if (!job) return { refused: row.state }; // locked waiting and not cancelling: not reached

@@ -231,7 +231,7 @@ export const notificationDeliveries = pgTable(
 );
 
 /** A job as read (JOB_COLUMNS); the claim token is read only by the claim's retry (transitions.ts). */
-export type JobRow = Omit<typeof jobs.$inferSelect, 'claimToken' | 'idempotencyKey'>;
+export type JobRow = Omit<typeof jobs.$inferSelect, 'claimToken' | 'idempotencyKey' | 'startBy'>;
 /** A job with its idempotency key: what the submit's look-up by key reads. */
 export type KeyedJobRow = JobRow & { idempotencyKey: string | null };
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -35,7 +35,10 @@ const CLAIM: Transition = {
   // published early (an API older than migration 0012 relays every waiting entry; a message already in the
   // stream when `rescheduleJob` moved the job later) must not start it before. A `retryJob` replay clears
   // `run_at`, so it runs at once.
+  // No attempt (the first, a retry, or one after a lost worker) starts once its `start_by` has passed: the job
+  // expires instead (db/expiry.ts); null for a job without one, the most, which the condition costs nothing.
   where: `jobs.series = x.series and not cancel_requested and attempts < max_attempts
+      and (start_by is null or start_by > now())
       and (state <> 'RUNNING' or lease_until < now())
       and (state <> 'RETRYING' or next_attempt_at is null or next_attempt_at <= now())
       and (state <> 'QUEUED' or run_at is null or run_at <= now())`,

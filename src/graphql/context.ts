@@ -2,7 +2,7 @@
 import type { JobDeps, Viewer } from '../jobs/deps.js';
 import { payloadBudget, type PayloadBudget } from '../jobs/submit-check.js';
 import type { UpdateHub } from '../progress/hub.js';
-import { attemptErrors, eventPages, idempotencyKeys, type EventsPage } from '../jobs/queries.js';
+import { attemptErrors, eventPages, idempotencyKeys, startByTimes, type EventsPage } from '../jobs/queries.js';
 import type { EventRow, EventsPageRead } from '../db/queries.js';
 import { notificationsOf } from '../notifications/queries.js';
 import { validTraceparent } from '../observability/tracing.js';
@@ -25,6 +25,7 @@ export interface GraphQLContext {
   attemptErrors(jobId: string): Promise<EventRow[]>;
   /** Batches the idempotency keys of every Job in one response into one query (none: an empty list). */
   idempotencyKeys(jobId: string): Promise<{ idempotencyKey: string }[]>;
+  startBy(jobId: string): Promise<{ startBy: Date }[]>;
   /** Batches notification-delivery reads of every Job in one response into one query. */
   notifications(jobId: string): Promise<DeliveryToSend[]>;
   /** The request's W3C `traceparent` header, continued by `submitJob`; null when absent or not valid. */
@@ -70,6 +71,7 @@ export function createContext(deps: JobDeps, hub: UpdateHub, viewer: Viewer, req
     events: eventsLoader(deps),
     attemptErrors: batchLoader((ids) => attemptErrors(deps, ids), (r) => r.jobId),
     idempotencyKeys: batchLoader((ids) => idempotencyKeys(deps, ids), (r) => r.id),
+    startBy: batchLoader((ids) => startByTimes(deps, ids), (r) => r.id),
   };
 }
 

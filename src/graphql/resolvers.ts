@@ -114,5 +114,6 @@ export const resolvers: Resolvers = {
     events: (job, args, ctx) => ctx.events(job, eventsPage(args)),
     notifications: (job, _, ctx) => ctx.notifications(job.id),
     idempotencyKey: async (job, _, ctx) => (await ctx.idempotencyKeys(job.id))[0]?.idempotencyKey ?? null,
+    startBy: async (job, _, ctx) => (await ctx.startBy(job.id))[0]?.startBy ?? null,
   },
 };

@@ -191,7 +191,7 @@ export async function cancelJobs(deps: JobDeps, viewer: Viewer, input: CancelJob
  * ahead: OUT_OF_RANGE, as a submit's). One transaction (db/reschedule.ts `rescheduleWaitingJob`): the job's
  * time, its history row (`rescheduled to …`), its outbox entries moved or a fresh copy of its message; after
  * the commit, what is due now is published and watchers get the update. Any other state: INVALID_STATE,
- * nothing written.
+ * nothing written; a `runAt` not before the job's `startBy`: OUT_OF_RANGE on `runAt`, nothing written.
  */
 export async function rescheduleJob(deps: JobDeps, viewer: Viewer, id: string, runAt?: Date | null): Promise<Result> {
   if (!isUuid(id)) throw new NotFoundError('job');
@@ -211,6 +211,10 @@ export async function rescheduleJob(deps: JobDeps, viewer: Viewer, id: string, r
   );
   if (!r) throw new NotFoundError('job');
   if ('refused' in r) return invalidState(await visibleJob(deps, viewer, id), 'rescheduled (only QUEUED and RETRYING jobs can)');
+  if ('startBy' in r) {
+    const message = `runAt must be before the job's startBy (${r.startBy.toISOString()}): it would expire unrun`;
+    return { job: await visibleJob(deps, viewer, id), userErrors: [{ code: UserErrorCode.OUT_OF_RANGE, field: ['runAt'], message }] };
+  }
   deps.relay.publishSoon(r.entries); // those due now; the relay loop publishes the others when due
   publishUpdate(deps.nats.nc, deps.names, updateFromJob(r.job));
   return { job: r.job, userErrors: [] };

@@ -9,6 +9,7 @@ import {
   attemptErrorsOf,
   eventPagesOf,
   idempotencyKeysOf,
+  startByOf,
   jobExistsBeyond,
   listDeadLetters,
   listJobs,
@@ -259,6 +260,7 @@ export async function eventPages(deps: JobDeps, reads: readonly EventsPageRead[]
 
 /** The idempotency keys of several jobs at once (one query per GraphQL request batch). */
 export const idempotencyKeys = (deps: JobDeps, ids: readonly string[]) => idempotencyKeysOf(deps.sql, ids);
+export const startByTimes = (deps: JobDeps, ids: readonly string[]) => startByOf(deps.sql, ids);
 
 /** The attempt errors of several jobs at once (one query per GraphQL request batch). */
 export const attemptErrors = (deps: JobDeps, ids: readonly string[]) => attemptErrorsOf(deps.sql, ids);

@@ -1,6 +1,6 @@
 /**
  * Checking one submit's input against its job type's definition: the type exists, the payload is storable,
- * within size and accepted by the type's schema, and maxAttempts, timeoutMs, idempotencyKey, runAt and notify
+ * within size and accepted by the type's schema, and maxAttempts, timeoutMs, idempotencyKey, runAt, startBy and notify
  * are in range. A refused input gets one user error per problem, each naming its field.
  */
 import { newJobId } from './job-id.js';
@@ -27,6 +27,8 @@ export interface SubmitInput {
   notify?: readonly NotifyInput[] | null | undefined;
   /** Not to start before this instant (a scheduled job); absent or not in the future: at once. */
   runAt?: Date | null | undefined;
+  /** No attempt starts after this instant: still waiting then, the job is FAILED `expired: …`. */
+  startBy?: Date | null | undefined;
 }
 
 /** One input checked: the job to insert and its notifications, or why it is refused. */
@@ -67,6 +69,9 @@ export async function validateSubmit(
   }
   const runAt = scheduledAt(input.runAt);
   if (runAt === 'out-of-range') errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'runAt'], message: RUN_AT_OUT_OF_RANGE });
+  const startBy = input.startBy ?? null;
+  const startByRefused = startBy && startByProblem(startBy, runAt instanceof Date ? runAt : null);
+  if (startByRefused) errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: [...at, 'startBy'], message: startByRefused });
   const notify = validateNotify(input.notify, deps.notify, [...at, 'notify']);
   if ('errors' in notify) errors.push(...notify.errors);
   if (payloadIssues.length || errors.length) return { errors: [...payloadIssues, ...errors] };
@@ -83,6 +88,7 @@ export async function validateSubmit(
       traceparent: input.traceparent ?? null,
       subject: deps.names.jobSubject(type.name),
       runAt: runAt as Date | null,
+      startBy,
     },
   };
 }
@@ -161,6 +167,20 @@ export function scheduledAt(runAt: Date | null | undefined): Date | null | 'out-
   const now = Date.now();
   if (!(ms <= now + MAX_RUN_AT_DAYS * 86_400_000)) return 'out-of-range'; // NaN included
   return ms > now ? runAt : null;
+}
+
+/**
+ * Why a submit's `startBy` is refused (OUT_OF_RANGE), null when it is accepted: in the future (by this
+ * machine's clock; the claim and the expiry judge it by PostgreSQL's), at most MAX_RUN_AT_DAYS ahead, and
+ * after the job's `runAt` (null: none, or one not in the future).
+ */
+export function startByProblem(startBy: Date, runAt: Date | null): string | null {
+  const ms = startBy.getTime();
+  const now = Date.now();
+  if (!(ms > now)) return 'startBy must be in the future'; // NaN included
+  if (ms > now + MAX_RUN_AT_DAYS * 86_400_000) return `startBy must be at most ${MAX_RUN_AT_DAYS} days ahead`;
+  if (runAt && ms <= runAt.getTime()) return `startBy must be after runAt (${runAt.toISOString()})`;
+  return null;
 }
 
 /**

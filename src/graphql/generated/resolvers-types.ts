@@ -157,6 +157,13 @@ export type Job = {
    * at or below it is already in it.
    */
   seq: Scalars['Int']['output'];
+  /**
+   * The job's `startBy`: no attempt starts after this instant (by PostgreSQL's clock); still waiting then, the job
+   * is FAILED with error `expired: not started by <startBy>`. Null when it had none, or once replayed by
+   * `retryJob` (a replay clears it, so the replay runs). (Read from PostgreSQL only when asked for, as
+   * `idempotencyKey`.)
+   */
+  startBy?: Maybe<Scalars['DateTime']['output']>;
   /** When the current attempt started. */
   startedAt?: Maybe<Scalars['DateTime']['output']>;
   /** Where the job is in its lifecycle. */
@@ -343,7 +350,8 @@ export type Mutation = {
   /**
    * Move a waiting job: a QUEUED job (scheduled or not) runs at `runAt` instead, a RETRYING job's next attempt
    * is due at `runAt` instead of after its backoff. Never before that instant (by PostgreSQL's clock), once, within
-   * about `RELAY_INTERVAL_MS` after it. Another state is refused with INVALID_STATE.
+   * about `RELAY_INTERVAL_MS` after it. Another state is refused with INVALID_STATE. A job with a `startBy` is not
+   * moved to a `runAt` after it: OUT_OF_RANGE on `runAt`, nothing changed.
    */
   rescheduleJob: RescheduleJobPayload;
   /**
@@ -357,7 +365,10 @@ export type Mutation = {
    * paused are skipped); a running one stays as it is.
    */
   resumeSchedule: SchedulePayload;
-  /** Replay a FAILED job as a new attempt series (same id, history kept). */
+  /**
+   * Replay a FAILED job as a new attempt series (same id, history kept). Its `runAt` and `startBy` are cleared: a
+   * job that expired (`expired: not started by …`) runs at once.
+   */
   retryJob: RetryJobPayload;
   /**
    * Replay FAILED jobs, by id or by a filter, at most 1,000 per call, in one transaction: each one exactly as
@@ -907,6 +918,16 @@ export type SubmitJobInput = {
    * `rescheduleJob` moves it.
    */
   runAt?: InputMaybe<Scalars['DateTime']['input']>;
+  /**
+   * A deadline to start by: no attempt (the first or a retry) starts after this instant, by PostgreSQL's clock.
+   * A job still QUEUED or RETRYING then (no worker for its type, its type paused, a backlog, a backoff past it)
+   * ends FAILED with error `expired: not started by <startBy>`, within about `RELAY_INTERVAL_MS` (it is not
+   * dead-lettered; its FAILED notifications are sent as for any failure). Must be in the future, at most 366
+   * days ahead, and after `runAt` when both are given (OUT_OF_RANGE on `startBy` otherwise). An attempt that
+   * started before it runs to its end, and a `retryJob` replay clears it. `rescheduleJob` does not move a job
+   * past it.
+   */
+  startBy?: InputMaybe<Scalars['DateTime']['input']>;
   /** Per-attempt timeout in milliseconds, 100..the type's timeout. Default: the type's timeout. */
   timeoutMs?: InputMaybe<Scalars['Int']['input']>;
   /** A registered job type; see `jobTypes`. */
@@ -1260,6 +1281,7 @@ export type JobResolvers<ContextType = GraphQLContext, ParentType extends Resolv
   result?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   runAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startBy?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['JobState'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

@@ -1,0 +1,90 @@
+/**
+ * A job past its startBy ends at the worker its message reaches, without the API's expiry pass (here it would
+ * run only after a minute: RELAY_INTERVAL_MS 60 s): the claim refuses a retry due after the startBy, and the
+ * worker fails the job expired and acks its message. A message delivered after the pass expired its job is
+ * acked, not copied to the dead letters (an expired job is not a dead letter).
+ */
+import { expect, it } from 'vitest';
+import { z } from 'zod';
+import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
+import { defineJobType } from '../../src/jobs/definition.js';
+import { startExpiry } from '../../src/jobs/expiry.js';
+import { defineHandler } from '../../workers/handler.js';
+import { BUILTIN_HANDLERS } from '../../workers/registry.js';
+import { startTestApp, workerSwitch } from '../support/app.js';
+import { useFixture } from '../support/fixture.js';
+import { gql, SUBMIT, waitForJob } from '../support/graphql.js';
+import { eventually } from '../support/streams.js';
+
+/** Fails its first attempt, retried 3 s later. */
+const retrySoonJob = defineJobType({
+  name: 'test.retry-soon',
+  description: 'fails its first attempt; the retry is due 3 s later',
+  payload: z.object({}),
+  maxAttempts: 3,
+  backoff: { baseMs: 3000, maxMs: 3000, jitter: 0 },
+});
+const retrySoonHandler = defineHandler(retrySoonJob, async (_, ctx) => {
+  if (ctx.attempt === 1) throw new Error('downstream unavailable');
+  return { ok: true };
+});
+
+const f = useFixture(async (later) => {
+  const t = await startTestApp({ types: [...BUILTIN_JOB_TYPES, retrySoonJob], handlers: null, config: { RELAY_INTERVAL_MS: '60000' } });
+  later(() => t.dispose());
+  const workers = workerSwitch(t, [...BUILTIN_HANDLERS, retrySoonHandler]);
+  later(() => workers.stop());
+  return { t, workers };
+});
+
+const inMs = (ms: number) => new Date(Date.now() + ms).toISOString();
+async function submit(input: Record<string, unknown>): Promise<string> {
+  const r = (await gql(f.t.url, SUBMIT, { input })).body.data.submitJob;
+  expect(r.userErrors).toEqual([]);
+  return r.job.id;
+}
+const row = async (id: string) =>
+  (await f.t.env.sql<{ state: string; error: string | null; attempts: number; deadLettered: boolean }[]>`
+    select state, error, attempts, dead_lettered_at is not null as "deadLettered" from jobs where id = ${id}`)[0];
+/** Whether the jobs stream still holds a message of the job (acked and termed ones are deleted: a work queue). */
+async function inStream(id: string): Promise<boolean> {
+  const { nats, names } = f.t.app.deps;
+  const info = await nats.jsm.streams.info(names.jobsStream);
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await nats.jsm.streams.getMessage(names.jobsStream, { seq }).catch(() => null);
+    if (m && m.json<{ id: string }>().id === id) return true;
+  }
+  return false;
+}
+
+it('a retry due after the startBy is not started: the worker its message reaches fails the job expired and acks it', async () => {
+  await f.workers.start();
+  const startBy = inMs(2000);
+  const id = await submit({ type: retrySoonJob.name, startBy });
+  await waitForJob(f.t.url, id, (j) => j.state === 'RETRYING');
+  const done = await waitForJob(f.t.url, id, (j) => j.state !== 'RETRYING' && j.state !== 'RUNNING', 20_000);
+  expect(done).toMatchObject({ state: 'FAILED', error: `expired: not started by ${startBy}`, attempts: 1 });
+  expect(done.events.map((e: { state: string }) => e.state)).toEqual(['QUEUED', 'RUNNING', 'RETRYING', 'FAILED']);
+  expect(await row(id)).toMatchObject({ deadLettered: false });
+  await eventually(async () => !(await inStream(id)), 'its message acked');
+}, 60_000);
+
+it('the message of a job the expiry pass ended is acked when a worker gets it, not dead-lettered', async () => {
+  await f.workers.stop();
+  const startBy = inMs(1000);
+  const id = await submit({ type: 'demo.noop', startBy });
+  await new Promise((r) => setTimeout(r, Date.parse(startBy) - Date.now() + 100));
+  const { log, sql, nats, names } = f.t.app.deps;
+  const pass = startExpiry({ log, sql, nats, names }, { intervalMs: 60_000 });
+  try {
+    expect(await pass.runOnce()).toBeGreaterThanOrEqual(1);
+  } finally {
+    await pass.stop();
+  }
+  expect(await row(id)).toEqual({ state: 'FAILED', error: `expired: not started by ${startBy}`, attempts: 0, deadLettered: false });
+  expect(await inStream(id)).toBe(true);
+
+  await f.workers.start();
+  await eventually(async () => !(await inStream(id)), 'its message taken by a worker');
+  expect(await row(id)).toEqual({ state: 'FAILED', error: `expired: not started by ${startBy}`, attempts: 0, deadLettered: false });
+}, 60_000);
