@@ -7,7 +7,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { markCancelled } from '../src/db/cancel.js';
 import { markFailed, markQueuedAgain, markRetrying, type Success } from '../src/db/transitions.js';
 import { databaseNow } from '../src/db/client.js';
-import { expireJobs, isExpired } from '../src/db/expiry.js';
+import { expireJobs, expireLostJob, isExpired } from '../src/db/expiry.js';
 import { getJob } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { UnreachableCaseError } from '../src/errors.js';
@@ -76,19 +76,28 @@ export function createSettler(d: SettleDeps) {
       else if (job.state === 'RUNNING') return m.nak(1000); // PostgreSQL's clock: the lease holds a moment more
       return m.ack();
     }
-    if (job.attempts >= job.maxAttempts) {
-      // Its last attempt's worker died: the attempts are used up. Unless that worker, cut off from PostgreSQL
-      // (so its lease ran out), runs on and says so, as the dead-letter sweep asks: then this is a copy of the
-      // message (the holder's in-progress acks keep its own), or its own come back for a moment.
+    // Its worker died during its last attempt (the attempts are used up), or past its startBy (no attempt
+    // starts again: the claim refused it). Unless that worker, cut off from PostgreSQL (so its lease ran out),
+    // runs on and says so, as the dead-letter sweep asks: then this is a copy of the message (the holder's
+    // in-progress acks keep its own), or its own come back for a moment.
+    const lastAttempt = job.attempts >= job.maxAttempts;
+    if (job.state === 'RUNNING' || lastAttempt) {
       if ((await heldByWorkers(d, [job])).size) {
-        log.info({ jobId: job.id }, 'lease ran out, but a worker still holds the last attempt (cut off from PostgreSQL?); left to it');
+        log.info({ jobId: job.id }, 'lease ran out, but a worker still holds the attempt (cut off from PostgreSQL?); left to it');
         // A copy is dropped; with `msg_seq` null (the reconciler's copy: the holder's own message was lost) it is
         // kept, or the next reconciler pass would find the job's message gone and publish another.
         return job.msgSeq !== null && job.msgSeq !== m.seq ? m.ack() : m.nak(HELD_LOOK_AGAIN_MS);
       }
+    }
+    if (lastAttempt) {
       // Changed since the read (its worker, back, wrote the outcome): this delivery is looked at again.
       if (!(await deadLetterJob(d, job, null, 'worker lost during the last attempt'))) return m.nak(1000);
       return m.term();
+    }
+    if (job.state === 'RUNNING') {
+      const expired = await persist('expired', () => expireLostJob(sql, job));
+      if (expired) return endExpired(m, expired);
+      return m.nak(1000); // not past its startBy: the claim lost a race with the lease's end; claimed next time
     }
     // Delivered before its next attempt is due (the RETRYING write's nak was lost with its answer; rescheduled
     // later), or before a scheduled job's runAt (published early by an API older than migration 0012; already in
@@ -99,13 +108,16 @@ export function createSettler(d: SettleDeps) {
       // Due, yet the claim refused it: its startBy has passed (else a race, and this write changes nothing).
       // Ended here, FAILED expired, rather than nak'ed until the API's expiry pass gets to it.
       const [expired] = await persist('expired', () => expireJobs(sql, [job.id]));
-      if (expired) {
-        publishUpdate(nats.nc, names, updateFromJob(expired));
-        log.info({ jobId: job.id, error: expired.error }, 'not started by its startBy: FAILED expired');
-        return m.ack();
-      }
+      if (expired) return endExpired(m, expired);
     }
     m.nak(due > 0 ? due + 100 : 1000);
+  }
+
+  /** A job this delivery found past its startBy, FAILED expired now: its update published, its message acked. */
+  function endExpired(m: JsMsg, expired: JobRow): void {
+    publishUpdate(nats.nc, names, updateFromJob(expired));
+    log.info({ jobId: expired.id, error: expired.error }, 'not started by its startBy: FAILED expired');
+    m.ack();
   }
 
   async function finish(a: Attempt, outcome: ReturnType<typeof classifyOutcome>): Promise<void> {

@@ -2,13 +2,17 @@
  * A job past its startBy ends at the worker its message reaches, without the API's expiry pass (here it would
  * run only after a minute: RELAY_INTERVAL_MS 60 s): the claim refuses a retry due after the startBy, and the
  * worker fails the job expired and acks its message. A message delivered after the pass expired its job is
- * acked, not copied to the dead letters (an expired job is not a dead letter).
+ * acked, not copied to the dead letters (an expired job is not a dead letter). A job whose worker died during
+ * an attempt, found past its startBy, is not started again (the claim refuses it): it used to be refused once a
+ * second until JetStream gave up on its message and it was dead-lettered as "deliveries exhausted"; the worker
+ * its message reaches fails it expired, once no worker says it holds the attempt.
  */
 import { expect, it } from 'vitest';
 import { z } from 'zod';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { defineJobType } from '../../src/jobs/definition.js';
 import { startExpiry } from '../../src/jobs/expiry.js';
+import { markRunning } from '../../src/db/transitions.js';
 import { defineHandler } from '../../workers/handler.js';
 import { BUILTIN_HANDLERS } from '../../workers/registry.js';
 import { startTestApp, workerSwitch } from '../support/app.js';
@@ -87,4 +91,19 @@ it('the message of a job the expiry pass ended is acked when a worker gets it, n
   await f.workers.start();
   await eventually(async () => !(await inStream(id)), 'its message taken by a worker');
   expect(await row(id)).toEqual({ state: 'FAILED', error: `expired: not started by ${startBy}`, attempts: 0, deadLettered: false });
+}, 60_000);
+
+it('a job whose worker died during an attempt is not started again past its startBy: the worker its message reaches fails it expired', async () => {
+  await f.workers.stop();
+  const startBy = inMs(1500);
+  const id = await submit({ type: 'demo.noop', startBy, maxAttempts: 3 });
+  // Its worker claimed it and died: the lease has run out, and no worker holds the attempt.
+  expect(await markRunning(f.t.app.deps.sql, { id, series: 1, leaseMs: 1, msgSeq: 0 })).toMatchObject({ state: 'RUNNING', attempts: 1 });
+  await new Promise((r) => setTimeout(r, Date.parse(startBy) - Date.now() + 100));
+
+  await f.workers.start(); // its message, still in the stream, reaches a worker
+  const done = await waitForJob(f.t.url, id, (j) => j.state !== 'RUNNING', 20_000);
+  expect(done).toMatchObject({ state: 'FAILED', error: `expired: not started by ${startBy}`, attempts: 1 });
+  expect(await row(id)).toMatchObject({ deadLettered: false });
+  await eventually(async () => !(await inStream(id)), 'its message acked');
 }, 60_000);
