@@ -52,6 +52,9 @@ const exitFor = (state: JobState) => (state === 'SUCCEEDED' ? 0 : state === 'FAI
 const cut = (text: string, columns: number) => (displayWidth(oneLine(text)) > columns ? `${fitWidth(oneLine(text), columns - 1)}…` : text);
 
 const jobLine = (j: Pick<JobFieldsFragment, 'id' | 'type' | 'state'>) => `${j.id} ${j.type} ${j.state}`;
+/** A type's rate limit as `stats` shows it: `10/1000ms`, `,burst=1` when its bucket is smaller; `-` for none. */
+const rateLimitText = (l: { max: number; perMs: number; burst: number } | null | undefined) =>
+  l ? `${l.max}/${l.perMs}ms${l.burst === l.max ? '' : `,burst=${l.burst}`}` : '-';
 
 /**
  * Prints the job's updates until it finishes, then its result or error. With `json`, each update is one JSON
@@ -330,10 +333,22 @@ export const commands: Record<CommandName, Command> = {
     }
     table(
       o,
-      // Newer columns last (SCHEDULED, PAUSED): a script reading the columns by position keeps reading the same ones.
-      ['TYPE', 'QUEUED', 'RUNNING', 'RETRYING', 'FAILED', 'DEAD_LETTERS', 'DONE_LAST_MIN', 'OLDEST_QUEUED_S', 'SCHEDULED', 'PAUSED'],
+      // Newer columns last (SCHEDULED, PAUSED, RATE_LIMIT): a script reading the columns by position keeps reading the same ones.
+      ['TYPE', 'QUEUED', 'RUNNING', 'RETRYING', 'FAILED', 'DEAD_LETTERS', 'DONE_LAST_MIN', 'OLDEST_QUEUED_S', 'SCHEDULED', 'PAUSED', 'RATE_LIMIT'],
       stats.map((s) =>
-        [s.type, s.queued, s.running, s.retrying, s.failed, s.deadLetters, s.throughputLastMinute, s.oldestQueuedAgeSeconds === null ? '-' : s.oldestQueuedAgeSeconds.toFixed(1), s.scheduled, s.paused ? 'paused' : '-'].map(String),
+        [
+          s.type,
+          s.queued,
+          s.running,
+          s.retrying,
+          s.failed,
+          s.deadLetters,
+          s.throughputLastMinute,
+          s.oldestQueuedAgeSeconds === null ? '-' : s.oldestQueuedAgeSeconds.toFixed(1),
+          s.scheduled,
+          s.paused ? 'paused' : '-',
+          rateLimitText(s.rateLimit),
+        ].map(String),
       ),
     );
     return 0;

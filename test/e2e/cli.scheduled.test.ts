@@ -35,7 +35,7 @@ it('submit --run-at schedules the job at that instant and says when it runs (--j
   expect(shown.stdout.split('\n')).toContain(`run at\t${runAt}`);
   const stats = await longrun('stats');
   const noop = stats.stdout.split('\n').find((l) => l.startsWith('demo.noop\t'))!.split('\t');
-  expect(noop).toHaveLength(10);
+  expect(noop).toHaveLength(11);
   expect(noop[8]).toBe('2');
 });
 

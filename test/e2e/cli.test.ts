@@ -187,8 +187,9 @@ describe('longrun CLI', () => {
     expect((await longrun('submit', 'demo.noop', '--watch')).code).toBe(0);
     const r = await longrun('stats');
     const noop = r.stdout.split('\n').find((l) => l.startsWith('demo.noop\t'))!.split('\t');
-    expect(noop).toHaveLength(10);
+    expect(noop).toHaveLength(11);
     expect(Number(noop[6])).toBeGreaterThanOrEqual(1);
+    expect(noop[10]).toBe('-'); // no rate limit
   });
 
   it('reports refused input, bad usage and an unknown job with distinct exit codes', async () => {

@@ -55,7 +55,7 @@ it('is shown by the next deploy, which resumes it; a type neither known nor paus
       { type: 'reports.older', queued: 0, paused: true },
     ]);
     const row = (await cli('stats')).stdout.split('\n').find((l) => l.startsWith('reports.legacy\t'));
-    expect(row?.split('\t').at(-1)).toBe('paused');
+    expect(row?.split('\t')[9]).toBe('paused');
 
     // It cannot be paused again (no such type here), but it can be resumed, once.
     expect((await gql(next.url, PAUSE, { type: 'reports.legacy' })).body.data.pauseJobType).toEqual(unknown('reports.legacy'));

@@ -167,10 +167,10 @@ describe('longrun pause and resume', () => {
     expect(p).toMatchObject({ code: 0, stderr: '' });
     expect(p.stdout).toMatch(/^paused demo\.noop since \d{4}-\d\d-\d\dT[\d:.]+Z\n$/);
     const paused = (await cli('stats')).stdout.split('\n').find((l) => l.startsWith('demo.noop\t'))!.split('\t');
-    expect(paused.at(-1)).toBe('paused');
+    expect(paused[9]).toBe('paused');
     expect(await cli('resume', 'demo.noop')).toMatchObject({ code: 0, stdout: 'resumed demo.noop\n' });
     const resumed = (await cli('stats')).stdout.split('\n').find((l) => l.startsWith('demo.noop\t'))!.split('\t');
-    expect(resumed.at(-1)).toBe('-');
+    expect(resumed[9]).toBe('-');
     const unknown = await cli('pause', 'no.such');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('error UNKNOWN_JOB_TYPE type: this server has no job type "no.such"');
