@@ -9,6 +9,7 @@ import { oneLine, refused, table, updatePrinter, type Output } from './output.js
 import type { CommandName } from './syntax.js';
 import { UsageError, wholeNumber } from './usage-error.js';
 import { isTerminal } from '../src/jobs/state.js';
+import { rateLimitText } from '../src/jobs/rate-limit-text.js';
 
 export interface CommandArgs {
   json: boolean;
@@ -52,9 +53,6 @@ const exitFor = (state: JobState) => (state === 'SUCCEEDED' ? 0 : state === 'FAI
 const cut = (text: string, columns: number) => (displayWidth(oneLine(text)) > columns ? `${fitWidth(oneLine(text), columns - 1)}…` : text);
 
 const jobLine = (j: Pick<JobFieldsFragment, 'id' | 'type' | 'state'>) => `${j.id} ${j.type} ${j.state}`;
-/** A type's rate limit as `stats` shows it: `10/1000ms`, `,burst=1` when its bucket is smaller; `-` for none. */
-const rateLimitText = (l: { max: number; perMs: number; burst: number } | null | undefined) =>
-  l ? `${l.max}/${l.perMs}ms${l.burst === l.max ? '' : `,burst=${l.burst}`}` : '-';
 
 /**
  * Prints the job's updates until it finishes, then its result or error. With `json`, each update is one JSON
@@ -347,7 +345,7 @@ export const commands: Record<CommandName, Command> = {
           s.oldestQueuedAgeSeconds === null ? '-' : s.oldestQueuedAgeSeconds.toFixed(1),
           s.scheduled,
           s.paused ? 'paused' : '-',
-          rateLimitText(s.rateLimit),
+          rateLimitText(s.rateLimit, '-'),
         ].map(String),
       ),
     );

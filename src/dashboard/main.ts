@@ -2,11 +2,12 @@
 // dead letters and the schedules, read every REFRESH_MS; pause/resume and retry buttons; one job in detail.
 // Everything the server sends goes into the page as text (textContent), never as HTML.
 import { currentKey, DashboardError, gql, setTypedKey } from './api.js';
+import { rateLimitText } from '../jobs/rate-limit-text.js';
 
 const REFRESH_MS = 3000;
 
 const OVERVIEW = `query Dashboard {
-  queueStats { type queued scheduled running retrying failed deadLetters throughputLastMinute oldestQueuedAgeSeconds paused }
+  queueStats { type queued scheduled running retrying failed deadLetters throughputLastMinute oldestQueuedAgeSeconds paused rateLimit { max perMs burst } }
   deadLetters(first: 20) { totalCount edges { node { id type attempts maxAttempts error finishedAt } } }
   schedules { name owner type cron timezone nextRunAt lastRunAt runs paused }
 }`;
@@ -39,6 +40,7 @@ interface QueueStats {
   throughputLastMinute: number;
   oldestQueuedAgeSeconds: number | null;
   paused: boolean;
+  rateLimit: { max: number; perMs: number; burst: number } | null;
 }
 interface DeadLetter {
   id: string;
@@ -121,7 +123,7 @@ function jobLink(id: string): HTMLElement {
 function renderOverview(o: Overview): void {
   $('queues').replaceChildren(
     table(
-      ['type', 'queued', 'scheduled', 'running', 'retrying', 'failed', 'dead letters', 'done last min', 'oldest queued', 'paused', ''],
+      ['type', 'queued', 'scheduled', 'running', 'retrying', 'failed', 'dead letters', 'done last min', 'oldest queued', 'paused', 'rate limit', ''],
       o.queueStats.map((q) => [
         el('td', q.type),
         num(q.queued),
@@ -133,6 +135,7 @@ function renderOverview(o: Overview): void {
         num(q.throughputLastMinute),
         num(q.oldestQueuedAgeSeconds === null ? '—' : `${Math.round(q.oldestQueuedAgeSeconds)} s`),
         el('td', q.paused ? 'paused' : ''),
+        el('td', rateLimitText(q.rateLimit, '')),
         el('td', [q.paused ? action(`Resume ${q.type}`, 'resumeType', { name: q.type }) : action(`Pause ${q.type}`, 'pauseType', { name: q.type })]),
       ]),
       'No job types.',

@@ -34,6 +34,7 @@ const replayable = defineJobType({
   description: 'fails for good until the test lets it succeed',
   payload: z.object({}),
   maxAttempts: 1,
+  rateLimit: { max: 100, perMs: 1000 },
 });
 const replayableHandler = defineHandler(replayable, async () => {
   if (refusing) throw new PermanentJobError(ERROR);
@@ -120,6 +121,8 @@ it('shows a dead letter, retries it until it leaves the dead letters and succeed
     await typeRow.waitFor();
     const cells = await typeRow.locator('td').allInnerTexts();
     expect(cells.slice(0, 8)).toEqual(['test.replayable', '0', '0', '0', '0', '1', '1', '1']);
+    expect(cells[10]).toBe('100/1000ms'); // its rate limit; a type without one shows none
+    expect(await page.locator('#queues tr', { hasText: 'demo.noop' }).locator('td').nth(10).innerText()).toBe('');
 
     // The dead letter, its error as the text the handler threw.
     const deadRow = page.locator('#dead-letters tr', { hasText: id });
