@@ -153,6 +153,7 @@ export const commands: Record<CommandName, Command> = {
       ['attempts', `${j.attempts}/${j.maxAttempts}`],
       ['created', j.createdAt],
       ['run at', j.runAt],
+      ['start by', j.startBy ?? null],
       ['started', j.startedAt],
       ['finished', j.finishedAt],
       ['next attempt', j.nextAttemptAt],

@@ -334,7 +334,7 @@ export type JobQueryVariables = Exact<{
 }>;
 
 
-export type JobQuery = { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null, events: Array<{ seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string }> } | null };
+export type JobQuery = { job: { startBy: string | null, id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null, events: Array<{ seq: number, state: JobState, progress: number, message: string | null, attempt: number, at: string }> } | null };
 
 export type JobEventsQueryVariables = Exact<{
   id: string | number;
@@ -1097,6 +1097,7 @@ export const JobDocument = new TypedDocumentString(`
     query Job($id: ID!) {
   job(id: $id) {
     ...JobFields
+    startBy
     events {
       ...JobEventFields
     }

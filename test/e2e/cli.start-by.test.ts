@@ -17,6 +17,7 @@ it('submit --start-by ISO gives the job that startBy; --start-by 10m ten minutes
   const r = await longrun('submit', 'demo.noop', '--start-by', startBy);
   expect(r.code).toBe(0);
   expect(await startByOf(r.stdout.split(' ')[1]!)).toEqual({ state: 'QUEUED', startBy });
+  expect((await longrun('show', r.stdout.split(' ')[1]!)).stdout.split('\n')).toContain(`start by\t${startBy}`);
 
   const before = Date.now();
   const d = await longrun('submit', 'demo.noop', '--start-by', '10m');
