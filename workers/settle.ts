@@ -7,13 +7,13 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { markCancelled } from '../src/db/cancel.js';
 import { markFailed, markQueuedAgain, markRetrying, type Success } from '../src/db/transitions.js';
 import { databaseNow } from '../src/db/client.js';
-import { expireJobs, expireLostJob, isExpired } from '../src/db/expiry.js';
+import { expireJobs, expireLostJob } from '../src/db/expiry.js';
 import { getJob } from '../src/db/jobs.js';
 import type { JobRow } from '../src/db/schema.js';
 import { UnreachableCaseError } from '../src/errors.js';
 import type { classifyOutcome } from '../src/jobs/outcome.js';
 import { isTerminal } from '../src/jobs/state.js';
-import { copyToDeadLetters, deadLetterJob, removeCopiesOfGoneJob, removeEarlierSeriesCopies, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
+import { copyMissing, copyToDeadLetters, deadLetterJob, removeCopiesOfGoneJob, removeEarlierSeriesCopies, type DeadLetterDeps } from '../src/messaging/dead-letters.js';
 import { HELD_LOOK_AGAIN_MS, heldByWorkers, PAST_LEASE_MS } from '../src/messaging/held.js';
 import type { JobMessage } from '../src/messaging/messages.js';
 import { publishUpdate, updateFromJob } from '../src/progress/updates.js';
@@ -48,8 +48,7 @@ export function createSettler(d: SettleDeps) {
       // write committed, its answer lost, and the retried write refused by it). Watchers drop an update they
       // had by its seq, so the end is published again rather than possibly never.
       publishUpdate(nats.nc, names, updateFromJob(job));
-      // An expired job (never started by its startBy) is not a dead letter: its message, still in the stream, goes.
-      if (job.state === 'FAILED' && job.deadLetteredAt === null && !isExpired(job)) {
+      if (copyMissing(job)) {
         await copyToDeadLetters(d, job, m); // the worker failing it stopped before the copy
         return m.term();
       }
@@ -102,9 +101,9 @@ export function createSettler(d: SettleDeps) {
     // Delivered before its next attempt is due (the RETRYING write's nak was lost with its answer; rescheduled
     // later), or before a scheduled job's runAt (published early by an API older than migration 0012; already in
     // the stream when rescheduled later): then.
-    const at = job.state === 'RETRYING' ? job.nextAttemptAt : job.state === 'QUEUED' ? job.runAt : null;
+    const at = job.state === 'RETRYING' ? job.nextAttemptAt : job.runAt; // QUEUED or RETRYING by now
     const due = at ? at.getTime() - now : 0;
-    if (due <= 0 && (job.state === 'QUEUED' || job.state === 'RETRYING')) {
+    if (due <= 0) {
       // Due, yet the claim refused it: its startBy has passed (else a race, and this write changes nothing).
       // Ended here, FAILED expired, rather than nak'ed until the API's expiry pass gets to it.
       const [expired] = await persist('expired', () => expireJobs(sql, [job.id]));

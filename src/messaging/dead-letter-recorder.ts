@@ -12,7 +12,7 @@ import { isTerminal } from '../jobs/state.js';
 import { orAfter, STOP_WAIT_MS } from '../deadline.js';
 import { repeatAfterEach } from '../repeat.js';
 import { repairingOnFailure } from './connect.js';
-import { copyToDeadLetters, deadLetterJob, removeEarlierSeriesCopies, removeStaleCopies, type DeadLetterDeps } from './dead-letters.js';
+import { copyMissing, copyToDeadLetters, deadLetterJob, removeEarlierSeriesCopies, removeStaleCopies, type DeadLetterDeps } from './dead-letters.js';
 import { HELD_LOOK_AGAIN_MS, heldByWorkers, PAST_LEASE_MS } from './held.js';
 import { advisorySchema, jobMessageSchema, parseMessage, type Advisory } from './messages.js';
 import { handBack, pullMessages } from './pull.js';
@@ -72,7 +72,7 @@ export async function handleAdvisory(d: DeadLetterDeps, a: Advisory, o: { ackWai
     // Changed since it was read (its worker, done with the attempt just now, asked for a retry): looked at again
     // as it is now, which may be the retry's window above.
     if (!(await deadLetterJob(d, job, a.stream_seq, `deliveries exhausted after ${a.deliveries} deliveries`))) return PAST_LEASE_MS;
-  } else if (job.state === 'FAILED' && job.deadLetteredAt === null) {
+  } else if (copyMissing(job)) {
     await copyToDeadLetters(d, job); // a termed message still there (not a work queue): its copy if missing
   }
 }

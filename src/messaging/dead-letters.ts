@@ -22,6 +22,7 @@ import { fenceAsRead, markDeadLettered } from '../db/transitions.js';
 import { recordDeadLetter } from '../db/dead-letters.js';
 import { noteStaleCopies, recordedCopies, staleCopies, staleCopiesRemoved } from '../db/dead-letter-removals.js';
 import type { JobRow } from '../db/schema.js';
+import { isExpired } from '../db/expiry.js';
 import { faultPoint } from '../faults.js';
 import type { Logger } from '../log.js';
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
@@ -102,6 +103,13 @@ async function publishCopy(
     msgID = `${job.id}:${job.series}:${pa.seq}`; // a later sequence each time: this ends
   }
 }
+
+/**
+ * Whether `job` is a FAILED job whose copy in the dead-letter stream is not recorded (its worker, or this
+ * component, stopped between the failure and the copy): its message is copied when it comes again. An expired
+ * job (not started by its startBy) is FAILED without one: it is no dead letter, and its message only goes.
+ */
+export const copyMissing = (job: JobRow): boolean => job.state === 'FAILED' && job.deadLetteredAt === null && !isExpired(job);
 
 /** Copies a FAILED job's message into the dead-letter stream and records where (a worker's path). */
 export async function copyToDeadLetters(
@@ -256,8 +264,9 @@ export async function deadLetterJob(d: DeadLetterDeps, job: JobRow, msgSeq: numb
   };
   if (job.state === 'SUCCEEDED' || job.state === 'CANCELLED') return drop();
   // Dead-lettered already (an advisory handled again, its ack lost): its copy is in the stream. Outside the
-  // duplicate window another copy would not be deduplicated, and the first would stay for good.
-  if (job.state === 'FAILED' && job.deadLetteredAt !== null) return drop();
+  // duplicate window another copy would not be deduplicated, and the first would stay for good. Or expired:
+  // no dead letter at all.
+  if (job.state === 'FAILED' && !copyMissing(job)) return drop();
   if (job.cancelRequested && job.state !== 'FAILED') {
     // Its cancel was asked for while its worker held it, and that worker died: the user's answer, not a
     // failure (CANCELLED once the lease ran out).

@@ -48,3 +48,22 @@ export const effectHandler = defineHandler(effectJob, async ({ ms, block }, ctx)
   }
   return { attempt: ctx.attempt };
 });
+
+/**
+ * A job type `name` whose first attempt fails ("downstream unavailable") and whose retry, due `retryMs` later
+ * (no jitter), succeeds; with its handler.
+ */
+export function failsFirstAttempt(name: string, retryMs: number) {
+  const type = defineJobType({
+    name,
+    description: `fails its first attempt; the retry is due ${retryMs} ms later`,
+    payload: z.object({}),
+    maxAttempts: 3,
+    backoff: { baseMs: retryMs, maxMs: retryMs, jitter: 0 },
+  });
+  const handler = defineHandler(type, async (_, ctx) => {
+    if (ctx.attempt === 1) throw new Error('downstream unavailable');
+    return { ok: true };
+  });
+  return { type, handler };
+}

@@ -2,6 +2,8 @@
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
+import type { Nats } from '../../src/messaging/connect.js';
+import type { Names } from '../../src/messaging/names.js';
 
 export interface StreamProbe {
   jsm: JetStreamManager;
@@ -37,3 +39,19 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
   }
   throw new Error(`timed out waiting for: ${what}`);
 }
+
+/**
+ * The stream sequence of a message of job `id` in the jobs stream (acked and termed ones are gone: a work queue),
+ * or null when it holds none. Reads message by message: for the few messages of a test.
+ */
+export async function messageSeqOf(deps: { nats: Nats; names: Names }, id: string): Promise<number | null> {
+  const info = await deps.nats.jsm.streams.info(deps.names.jobsStream);
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await deps.nats.jsm.streams.getMessage(deps.names.jobsStream, { seq }).catch(() => null);
+    if (m && m.json<{ id: string }>().id === id) return seq;
+  }
+  return null;
+}
+
+/** Whether the jobs stream still holds a message of job `id`. */
+export const inStream = async (deps: { nats: Nats; names: Names }, id: string): Promise<boolean> => (await messageSeqOf(deps, id)) !== null;
