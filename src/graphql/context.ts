@@ -25,6 +25,7 @@ export interface GraphQLContext {
   attemptErrors(jobId: string): Promise<EventRow[]>;
   /** Batches the idempotency keys of every Job in one response into one query (none: an empty list). */
   idempotencyKeys(jobId: string): Promise<{ idempotencyKey: string }[]>;
+  /** Batches the `startBy` of every Job in one response into one query (none: an empty list). */
   startBy(jobId: string): Promise<{ startBy: Date }[]>;
   /** Batches notification-delivery reads of every Job in one response into one query. */
   notifications(jobId: string): Promise<DeliveryToSend[]>;

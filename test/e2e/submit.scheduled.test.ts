@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { countRows, createTestEnv, startTestApp, type TestApp, type TestEnv } from '../support/app.js';
 import { gql } from '../support/graphql.js';
-import { eventually } from '../support/streams.js';
+import { eventually, inStream } from '../support/streams.js';
 
 let env: TestEnv;
 let t: TestApp;
@@ -36,16 +36,6 @@ async function until(id: string, done: (j: any) => boolean, timeoutMs = 30_000):
 const entriesOf = async (id: string) =>
   env.sql<{ published: boolean; seq: number | null }[]>`
     select published_at is not null as published, stream_seq::int as seq from outbox where job_id = ${id} order by id`;
-/** Whether the jobs stream holds a message of the job. */
-async function inStream(id: string): Promise<boolean> {
-  const { nats, names } = t.app.deps;
-  const info = await nats.jsm.streams.info(names.jobsStream);
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
-    const m = await nats.jsm.streams.getMessage(names.jobsStream, { seq }).catch(() => null);
-    if (m && m.json<{ id: string }>().id === id) return true;
-  }
-  return false;
-}
 
 it('stays QUEUED, its message out of the stream, until its runAt, then runs to SUCCEEDED, started at or after it', async () => {
   const runAt = inMs(3000);
@@ -111,7 +101,7 @@ it('cancelled before its runAt, it never runs, and its message is never publishe
   await eventually(async () => (await entriesOf(id))[0]?.published === true, 'the entry is taken once due');
   expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(runAt));
   expect(await entriesOf(id)).toEqual([{ published: true, seq: null }]);
-  expect(await inStream(id)).toBe(false);
+  expect(await inStream(t.app.deps, id)).toBe(false);
   expect(await job(id)).toMatchObject({ state: 'CANCELLED', startedAt: null, attempts: 0, events: [{ state: 'QUEUED' }, { state: 'CANCELLED' }] });
 }, 60_000);
 

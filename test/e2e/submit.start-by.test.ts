@@ -11,26 +11,16 @@ import { z } from 'zod';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { defineJobType } from '../../src/jobs/definition.js';
 import { PULL_EXPIRES_MS } from '../../src/messaging/pull.js';
-import { defineHandler } from '../../workers/handler.js';
 import { BUILTIN_HANDLERS } from '../../workers/registry.js';
 import { countRows, startTestApp, type TestApp } from '../support/app.js';
+import { failsFirstAttempt } from '../support/effect-job.js';
 import { collect, gql, PROGRESS, waitForJob, wsClient } from '../support/graphql.js';
 import { eventually, startWebhookReceiver, type WebhookReceiver } from '../support/receivers.js';
 
 /** A type this file's workers have no handler for: nothing pulls its messages. */
 const unhandledJob = defineJobType({ name: 'test.unhandled', description: 'no worker runs it', payload: z.object({}) });
 /** Fails its first attempt, retried 30 s later. */
-const retryLaterJob = defineJobType({
-  name: 'test.retry-later',
-  description: 'fails its first attempt; the retry is due 30 s later',
-  payload: z.object({}),
-  maxAttempts: 3,
-  backoff: { baseMs: 30_000, maxMs: 30_000, jitter: 0 },
-});
-const retryLaterHandler = defineHandler(retryLaterJob, async (_, ctx) => {
-  if (ctx.attempt === 1) throw new Error('downstream unavailable');
-  return { ok: true };
-});
+const { type: retryLaterJob, handler: retryLaterHandler } = failsFirstAttempt('test.retry-later', 30000);
 
 let t: TestApp;
 let receiver: WebhookReceiver;
