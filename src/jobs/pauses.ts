@@ -31,11 +31,12 @@ export interface JobTypeView {
   maxAttempts: number;
   timeoutMs: number;
   payloadSchema: unknown;
+  rateLimit: JobType['rateLimit'] | null;
   pause: () => Promise<PauseRow | undefined>;
 }
 
 export function jobTypeView(t: JobType, pause: JobTypeView['pause']): JobTypeView {
-  return { name: t.name, description: t.description, defaultMaxAttempts: t.maxAttempts, maxAttempts: maxAttemptsOf(t), timeoutMs: t.timeoutMs, payloadSchema: payloadJsonSchema(t), pause };
+  return { name: t.name, description: t.description, defaultMaxAttempts: t.maxAttempts, maxAttempts: maxAttemptsOf(t), timeoutMs: t.timeoutMs, payloadSchema: payloadJsonSchema(t), rateLimit: t.rateLimit ?? null, pause };
 }
 
 /** `jobTypes`: every type this server accepts; their pauses read in one query, if asked for. */

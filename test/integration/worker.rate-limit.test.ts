@@ -3,7 +3,7 @@
  * type limited to 4 per 1000 ms at once start them no faster than the bucket allows (4 at once, then one every
  * 250 ms), by the start times PostgreSQL recorded, and a type with the same rate and a burst of 1 one every
  * 250 ms from the first; an unlimited type beside them is not held back, nor by a type whose bucket is empty
- * for an hour (its jobs wait QUEUED). queueStats and the CLI's stats show each type's limit.
+ * for an hour (its jobs wait QUEUED). queueStats, jobTypes and the CLI's stats show each type's limit.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -96,6 +96,10 @@ it('starts a limited type no faster than its rate across two pools, and holds no
     { max: 4, perMs: 1000, burst: 1 },
     null,
   ]);
+  const types = (await gql(t.url, '{ jobTypes { name rateLimit { max perMs burst } } }')).body.data.jobTypes as { name: string; rateLimit: unknown }[];
+  expect([limited, hourly, even, free].map((type) => types.find((x) => x.name === type.name)!.rateLimit)).toEqual(
+    [limited, hourly, even, free].map((type) => limitOf(type.name)),
+  );
   const rows = (await runCli(t.url, t.key!, ['stats'])).stdout.split('\n');
   const shown = (type: string) => rows.find((l) => l.startsWith(`${type}\t`))!.split('\t')[10];
   expect([shown(limited.name), shown(hourly.name), shown(even.name), shown(free.name)]).toEqual(['4/1000ms', '1/3600000ms', '4/1000ms,burst=1', '-']);

@@ -264,6 +264,11 @@ export type JobType = {
   pausedAt?: Maybe<Scalars['DateTime']['output']>;
   /** JSON Schema of the payload a submit may send (a field with a default may be left out). */
   payloadSchema: Scalars['JSON']['output'];
+  /**
+   * How many of its jobs may start, across all workers together (its `rateLimit` in this server's definition of
+   * it, as `queueStats` shows it); null when it has none.
+   */
+  rateLimit?: Maybe<RateLimit>;
   /** Per-attempt timeout in milliseconds. */
   timeoutMs: Scalars['Int']['output'];
 };
@@ -1315,6 +1320,7 @@ export type JobTypeResolvers<ContextType = GraphQLContext, ParentType extends Re
   paused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   pausedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   payloadSchema?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  rateLimit?: Resolver<Maybe<ResolversTypes['RateLimit']>, ParentType, ContextType>;
   timeoutMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
