@@ -4,7 +4,7 @@
  * `npm install`):
  *   1. `npm ci` when node_modules is missing or older than package-lock.json;
  *   2. `npm run build:graphiql` when a browser page (dist/graphiql/index.html, dist/dashboard/index.html) is
- *      missing: a checkout built before the dashboard came gets it;
+ *      missing or out of date: a file it was built from changed since (scripts/pages.mjs);
  *   3. PostgreSQL and NATS: the configured servers when reachable; otherwise, for a loopback address,
  *      private instances under .data/ (scripts/services.mjs);
  *   4. `node --import tsx <entry> [args...]`, forwarding SIGINT/SIGTERM/SIGHUP, exiting with its code
@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDependencies } from './dependencies.mjs';
 import { launch } from './launch.mjs';
+import { pagesOutOfDate } from './pages.mjs';
 import { ensureNats, ensurePostgres } from './services.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,15 +29,12 @@ function fail(line) {
   process.exit(1);
 }
 
-/** The pages `npm run build:graphiql` makes (vite.config.ts). */
-const PAGES = ['dist/graphiql/index.html', 'dist/dashboard/index.html'];
-
 function ensurePages() {
-  const missing = PAGES.filter((p) => !existsSync(join(ROOT, p)));
-  if (missing.length === 0) return say('GraphiQL and dashboard bundle present');
+  const why = pagesOutOfDate(ROOT);
+  if (why === undefined) return say('GraphiQL and dashboard bundle up to date');
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   if (!pkg.scripts?.['build:graphiql']) return say('browser pages missing and no build:graphiql script yet: skipped');
-  say(`${missing.join(', ')} missing: running npm run build:graphiql`);
+  say(`${why}: running npm run build:graphiql`);
   const r = spawnSync('npm', ['run', 'build:graphiql'], { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) fail(`npm run build:graphiql failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`})`);
 }

@@ -18,7 +18,7 @@ let t: TestApp;
 let browser: Browser;
 let workers: WorkerSwitch;
 beforeAll(async () => {
-  // The page is served from dist/graphiql: build it when missing (`npm run build:graphiql`).
+  // The page is served from dist/graphiql: build it when missing or out of date (`npm run build:graphiql`).
   await ensurePagesBuilt();
   t = await startTestApp({ handlers: null });
   workers = workerSwitch(t);

@@ -1,8 +1,8 @@
 /**
  * Once per test run: a migrated template database; each test file clones it (fast) into its own database.
  * The run's id isolates its databases and NATS names from any other run on the machine. And the browser pages
- * built when missing, once, before the files that load them run side by side (two builds at once would empty
- * each other's output).
+ * built when missing or out of date, once, before the files that load them run side by side (two builds at once
+ * would empty each other's output).
  */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
