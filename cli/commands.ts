@@ -356,7 +356,11 @@ export const commands: Record<CommandName, Command> = {
   async types(client, _positionals, a, o) {
     const types = await client.jobTypes();
     if (a.json) o.out(JSON.stringify(types));
-    else table(o, ['NAME', 'MAX_ATTEMPTS', 'TIMEOUT_MS', 'DESCRIPTION'], types.map((t) => [t.name, String(t.defaultMaxAttempts), String(t.timeoutMs), t.description]));
+    else {
+      // Newer columns last (PAUSED, RATE_LIMIT, as stats shows them): a script reading the columns by position keeps reading the same ones.
+      const columns = ['NAME', 'MAX_ATTEMPTS', 'TIMEOUT_MS', 'DESCRIPTION', 'PAUSED', 'RATE_LIMIT'];
+      table(o, columns, types.map((t) => [t.name, String(t.defaultMaxAttempts), String(t.timeoutMs), t.description, t.paused ? 'paused' : '-', rateLimitText(t.rateLimit, '-')]));
+    }
     return 0;
   },
 };

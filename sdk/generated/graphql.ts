@@ -374,7 +374,7 @@ export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number
 export type JobTypesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type JobTypesQuery = { jobTypes: Array<{ name: string, description: string, defaultMaxAttempts: number, maxAttempts: number, timeoutMs: number, payloadSchema: unknown, paused: boolean, pausedAt: string | null }> };
+export type JobTypesQuery = { jobTypes: Array<{ name: string, description: string, defaultMaxAttempts: number, maxAttempts: number, timeoutMs: number, payloadSchema: unknown, paused: boolean, pausedAt: string | null, rateLimit: { max: number, perMs: number, burst: number } | null }> };
 
 export type WebhookSigningQueryVariables = Exact<{
   owner?: string | null | undefined;
@@ -1262,6 +1262,11 @@ export const JobTypesDocument = new TypedDocumentString(`
     payloadSchema
     paused
     pausedAt
+    rateLimit {
+      max
+      perMs
+      burst
+    }
   }
 }
     `) as unknown as TypedDocumentString<JobTypesQuery, JobTypesQueryVariables>;

@@ -3,7 +3,7 @@
  * type limited to 4 per 1000 ms at once start them no faster than the bucket allows (4 at once, then one every
  * 250 ms), by the start times PostgreSQL recorded, and a type with the same rate and a burst of 1 one every
  * 250 ms from the first; an unlimited type beside them is not held back, nor by a type whose bucket is empty
- * for an hour (its jobs wait QUEUED). queueStats, jobTypes and the CLI's stats show each type's limit.
+ * for an hour (its jobs wait QUEUED). queueStats, jobTypes and the CLI's stats and types show each type's limit.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -103,4 +103,12 @@ it('starts a limited type no faster than its rate across two pools, and holds no
   const rows = (await runCli(t.url, t.key!, ['stats'])).stdout.split('\n');
   const shown = (type: string) => rows.find((l) => l.startsWith(`${type}\t`))!.split('\t')[10];
   expect([shown(limited.name), shown(hourly.name), shown(even.name), shown(free.name)]).toEqual(['4/1000ms', '1/3600000ms', '4/1000ms,burst=1', '-']);
+  // longrun types: PAUSED and RATE_LIMIT (the same text) as its last columns.
+  const typeRows = (await runCli(t.url, t.key!, ['types'])).stdout.split('\n');
+  const typeRow = (type: string) => typeRows.find((l) => l.startsWith(`${type}\t`))!.split('\t').slice(4);
+  expect([typeRow(limited.name), typeRow(even.name), typeRow(free.name)]).toEqual([
+    ['-', '4/1000ms'],
+    ['-', '4/1000ms,burst=1'],
+    ['-', '-'],
+  ]);
 });
