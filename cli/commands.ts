@@ -34,6 +34,8 @@ export interface CommandArgs {
   runAt: string | undefined;
   /** `submit --start-by` (an ISO instant, or a duration from now): the job expires unless started by then. */
   startBy: string | undefined;
+  /** `schedule --start-within`, in ms: each run's job expires unless started that long after its run time. */
+  startWithinMs: number | undefined;
   /** `reschedule --now`. */
   now: boolean;
   /** `schedule --cron`, `--timezone`, `--paused`. */
@@ -272,6 +274,7 @@ export const commands: Record<CommandName, Command> = {
       timezone: a.timezone ?? null,
       maxAttempts: a.maxAttempts ?? null,
       timeoutMs: a.timeoutMs ?? null,
+      startWithinMs: a.startWithinMs ?? null,
       paused: a.paused,
     });
     if (!schedule) return refused(o, userErrors);
@@ -289,8 +292,21 @@ export const commands: Record<CommandName, Command> = {
     }
     table(
       o,
-      ['NAME', 'TYPE', 'CRON', 'TIMEZONE', 'NEXT_RUN', 'LAST_RUN', 'RUNS', 'LAST_JOB', 'LAST_STATE', 'PAUSED'],
-      schedules.map((s) => [s.name, s.type, s.cron, s.timezone, s.nextRunAt ?? '-', s.lastRunAt ?? '-', String(s.runs), s.lastJob?.id ?? '-', s.lastJob?.state ?? '-', s.paused ? 'paused' : '-']),
+      // Newer columns last (START_WITHIN_MS): a script reading the columns by position keeps reading the same ones.
+      ['NAME', 'TYPE', 'CRON', 'TIMEZONE', 'NEXT_RUN', 'LAST_RUN', 'RUNS', 'LAST_JOB', 'LAST_STATE', 'PAUSED', 'START_WITHIN_MS'],
+      schedules.map((s) => [
+        s.name,
+        s.type,
+        s.cron,
+        s.timezone,
+        s.nextRunAt ?? '-',
+        s.lastRunAt ?? '-',
+        String(s.runs),
+        s.lastJob?.id ?? '-',
+        s.lastJob?.state ?? '-',
+        s.paused ? 'paused' : '-',
+        String(s.startWithinMs ?? '-'),
+      ]),
     );
     return 0;
   },

@@ -26,7 +26,7 @@ function jobState(s: string): JobState {
  * `--older-than`, `--delay`: a whole number of seconds, minutes, hours or days (`90s`, `15m`, `12h`, `30d`), in
  * seconds.
  */
-function duration(option: 'older-than' | 'delay' | 'start-by', v: string | undefined): number | undefined {
+function duration(option: 'older-than' | 'delay' | 'start-by' | 'start-within', v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const m = /^(\d+)([smhd])$/.exec(v.trim());
   const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[m[2] as 's' | 'm' | 'h' | 'd'] : NaN;
@@ -79,6 +79,16 @@ function startBy(v: string | undefined): string | undefined {
 }
 
 /**
+ * `schedule --start-within DURATION`, in ms: at most the largest GraphQL `Int` ms (24d), which the server's
+ * `startWithinMs` takes; the server refuses less than a second.
+ */
+function startWithinMs(v: string | undefined): number | undefined {
+  const seconds = duration('start-within', v);
+  if (seconds !== undefined && seconds * 1000 > 2_147_483_647) throw new UsageError('--start-within must be at most 24d (2147483647 ms)');
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+/**
  * `--url` or `--token`, else its environment variable. A variable of blanks alone is unset, as the server
  * reads its own settings (`LONGRUN_TOKEN=` in an env file); a blank option is bad usage: `--token "$KEY"` with
  * KEY unset would send no key, and the server's UNAUTHENTICATED would not say why.
@@ -127,6 +137,7 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
     runAt: runAt(value('run-at'), value('delay'), flag('now')),
     now: flag('now'),
     startBy: startBy(value('start-by')),
+    startWithinMs: startWithinMs(value('start-within')),
     cron: value('cron'),
     timezone: value('timezone'),
     paused: flag('paused'),

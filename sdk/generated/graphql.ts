@@ -150,6 +150,11 @@ export type ScheduleInput = {
   paused?: boolean | null | undefined;
   /** The payload, checked against the type's payload schema now, as a submit's is. Default `{}`. */
   payload?: unknown;
+  /**
+   * A start window, ms (see `Schedule.startWithinMs`): 1000..2147483647, about 24.8 days (OUT_OF_RANGE otherwise).
+   * `runSchedule` counts it from now. Default: none.
+   */
+  startWithinMs?: number | null | undefined;
   /** Each attempt's timeout, as `SubmitJobInput.timeoutMs`. Default: the type's at each run. */
   timeoutMs?: number | null | undefined;
   /** The IANA time zone the cron is read in. Default `UTC`. */
@@ -216,7 +221,7 @@ export type UserErrorFieldsFragment = { code: string, field: Array<string> | nul
 
 export type JobTypePayloadFieldsFragment = { jobType: { name: string, paused: boolean, pausedAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> };
 
-export type ScheduleFieldsFragment = { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> };
+export type ScheduleFieldsFragment = { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, startWithinMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> };
 
 export type SubmitJobMutationVariables = Exact<{
   input: SubmitJobInput;
@@ -295,7 +300,7 @@ export type UpsertScheduleMutationVariables = Exact<{
 }>;
 
 
-export type UpsertScheduleMutation = { upsertSchedule: { created: boolean, schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type UpsertScheduleMutation = { upsertSchedule: { created: boolean, schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, startWithinMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type DeleteScheduleMutationVariables = Exact<{
   name: string;
@@ -303,7 +308,7 @@ export type DeleteScheduleMutationVariables = Exact<{
 }>;
 
 
-export type DeleteScheduleMutation = { deleteSchedule: { schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type DeleteScheduleMutation = { deleteSchedule: { schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, startWithinMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type PauseScheduleMutationVariables = Exact<{
   name: string;
@@ -311,7 +316,7 @@ export type PauseScheduleMutationVariables = Exact<{
 }>;
 
 
-export type PauseScheduleMutation = { pauseSchedule: { schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type PauseScheduleMutation = { pauseSchedule: { schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, startWithinMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type ResumeScheduleMutationVariables = Exact<{
   name: string;
@@ -319,7 +324,7 @@ export type ResumeScheduleMutationVariables = Exact<{
 }>;
 
 
-export type ResumeScheduleMutation = { resumeSchedule: { schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type ResumeScheduleMutation = { resumeSchedule: { schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, startWithinMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type RunScheduleMutationVariables = Exact<{
   name: string;
@@ -327,7 +332,7 @@ export type RunScheduleMutationVariables = Exact<{
 }>;
 
 
-export type RunScheduleMutation = { runSchedule: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null } | null, schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type RunScheduleMutation = { runSchedule: { job: { id: string, type: string, state: JobState, seq: number, payload: unknown, progress: number, progressMessage: string | null, attempts: number, maxAttempts: number, result: unknown, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, nextAttemptAt: string | null, runAt: string | null } | null, schedule: { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, startWithinMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type JobQueryVariables = Exact<{
   id: string | number;
@@ -388,7 +393,7 @@ export type SchedulesQueryVariables = Exact<{
 }>;
 
 
-export type SchedulesQuery = { schedules: Array<{ name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> }> };
+export type SchedulesQuery = { schedules: Array<{ name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, startWithinMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> }> };
 
 export type JobProgressSubscriptionVariables = Exact<{
   id: string | number;
@@ -536,6 +541,7 @@ export const ScheduleFieldsFragmentDoc = new TypedDocumentString(`
   timezone
   maxAttempts
   timeoutMs
+  startWithinMs
   paused
   nextRunAt
   lastRunAt
@@ -892,6 +898,7 @@ fragment ScheduleFields on Schedule {
   timezone
   maxAttempts
   timeoutMs
+  startWithinMs
   paused
   nextRunAt
   lastRunAt
@@ -933,6 +940,7 @@ fragment ScheduleFields on Schedule {
   timezone
   maxAttempts
   timeoutMs
+  startWithinMs
   paused
   nextRunAt
   lastRunAt
@@ -974,6 +982,7 @@ fragment ScheduleFields on Schedule {
   timezone
   maxAttempts
   timeoutMs
+  startWithinMs
   paused
   nextRunAt
   lastRunAt
@@ -1015,6 +1024,7 @@ fragment ScheduleFields on Schedule {
   timezone
   maxAttempts
   timeoutMs
+  startWithinMs
   paused
   nextRunAt
   lastRunAt
@@ -1077,6 +1087,7 @@ fragment ScheduleFields on Schedule {
   timezone
   maxAttempts
   timeoutMs
+  startWithinMs
   paused
   nextRunAt
   lastRunAt
@@ -1295,6 +1306,7 @@ export const SchedulesDocument = new TypedDocumentString(`
   timezone
   maxAttempts
   timeoutMs
+  startWithinMs
   paused
   nextRunAt
   lastRunAt

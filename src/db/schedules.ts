@@ -14,6 +14,8 @@ export interface ScheduleRow {
   timezone: string;
   maxAttempts: number | null;
   timeoutMs: number | null;
+  /** Each run's job gets `startBy` = its run time + this (migration 0017); null: none. */
+  startWithinMs: number | null;
   /** Each job's notifications. */
   notify: CheckedNotification[];
   paused: boolean;
@@ -25,12 +27,13 @@ export interface ScheduleRow {
   updatedAt: Date;
 }
 
-const COLUMNS = `owner, name, type, payload, cron, timezone, max_attempts as "maxAttempts", timeout_ms as "timeoutMs", notify, paused,
+const COLUMNS = `owner, name, type, payload, cron, timezone, max_attempts as "maxAttempts", timeout_ms as "timeoutMs",
+  start_within_ms as "startWithinMs", notify, paused,
   next_run_at as "nextRunAt", last_run_at as "lastRunAt", last_job_id as "lastJobId", runs::float8 as runs,
   created_at as "createdAt", updated_at as "updatedAt"`;
 
 /** What `upsertSchedule` writes; the rest (runs, last run) a replaced schedule keeps. */
-export type ScheduleSettings = Pick<ScheduleRow, 'owner' | 'name' | 'type' | 'payload' | 'cron' | 'timezone' | 'maxAttempts' | 'timeoutMs' | 'notify' | 'paused' | 'nextRunAt'>;
+export type ScheduleSettings = Pick<ScheduleRow, 'owner' | 'name' | 'type' | 'payload' | 'cron' | 'timezone' | 'maxAttempts' | 'timeoutMs' | 'startWithinMs' | 'notify' | 'paused' | 'nextRunAt'>;
 
 /**
  * Creates the schedule, or replaces the settings of the owner's schedule of that name; `created` says which.
@@ -42,13 +45,13 @@ export async function upsertSchedule(sql: Sql, s: ScheduleSettings, limit: numbe
     await tx.unsafe(`select pg_advisory_xact_lock(hashtextextended('longrun.schedules:' || $1, 0))`, [s.owner]);
     const [{ n }] = (await tx.unsafe(`select count(*)::int as n from schedules where owner = $1 and name <> $2`, [s.owner, s.name])) as unknown as [{ n: number }];
     const [row] = (await tx.unsafe(
-      `insert into schedules (owner, name, type, payload, cron, timezone, max_attempts, timeout_ms, paused, next_run_at, notify)
-       select $1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $13::text::jsonb where $11::int < $12::int or exists (select 1 from schedules where owner = $1 and name = $2)
+      `insert into schedules (owner, name, type, payload, cron, timezone, max_attempts, timeout_ms, paused, next_run_at, notify, start_within_ms)
+       select $1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $13::text::jsonb, $14 where $11::int < $12::int or exists (select 1 from schedules where owner = $1 and name = $2)
        on conflict (owner, name) do update set type = excluded.type, payload = excluded.payload, cron = excluded.cron,
          timezone = excluded.timezone, max_attempts = excluded.max_attempts, timeout_ms = excluded.timeout_ms,
-         notify = excluded.notify, paused = excluded.paused, next_run_at = excluded.next_run_at, updated_at = now()
+         start_within_ms = excluded.start_within_ms, notify = excluded.notify, paused = excluded.paused, next_run_at = excluded.next_run_at, updated_at = now()
        returning ${COLUMNS}, (xmax = 0) as created`,
-      [s.owner, s.name, s.type, JSON.stringify(s.payload), s.cron, s.timezone, s.maxAttempts, s.timeoutMs, s.paused, s.nextRunAt.toISOString(), n, limit, JSON.stringify(s.notify)] as never[],
+      [s.owner, s.name, s.type, JSON.stringify(s.payload), s.cron, s.timezone, s.maxAttempts, s.timeoutMs, s.paused, s.nextRunAt.toISOString(), n, limit, JSON.stringify(s.notify), s.startWithinMs] as never[],
     )) as unknown as (ScheduleRow & { created: boolean })[];
     if (!row) return null;
     const { created, ...schedule } = row;

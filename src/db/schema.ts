@@ -128,6 +128,8 @@ export const schedules = pgTable(
     timezone: text('timezone').notNull(),
     maxAttempts: integer('max_attempts'),
     timeoutMs: integer('timeout_ms'),
+    /** Each run's job must start within this many ms of its run time (its `startBy`); null: no deadline. */
+    startWithinMs: integer('start_within_ms'),
     /** Its jobs' notifications, as checked (`CheckedNotification[]`): each job gets them when it is made. */
     notify: jsonb('notify').notNull().default(sql`'[]'::jsonb`),
     paused: boolean('paused').notNull().default(false),

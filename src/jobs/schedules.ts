@@ -5,6 +5,8 @@
  * locked), so each run makes one job, and a run missed while no API process ran (or several) makes one job
  * when one runs again. The job is any submitted job (its message through the outbox, so a crash after the
  * commit loses nothing), with idempotency key `schedule:<name>:<run time>`, which tells where it came from.
+ * A schedule with a start window (`startWithinMs`) gives each job `startBy` = its run time + the window: a run
+ * made past it (the API processes were down) makes a job that expires at once rather than running late.
  */
 import { preparing, type Sql } from '../db/client.js';
 import { getJob, insertJobs, type NewJob } from '../db/jobs.js';
@@ -40,6 +42,12 @@ import { characters, countPayloads, validateSubmit, type PayloadBudget } from '.
 export const MAX_SCHEDULES_PER_OWNER = 100;
 /** The longest schedule name, in characters. */
 export const MAX_SCHEDULE_NAME_LENGTH = 200;
+/**
+ * `startWithinMs`, in ms: at least a second, at most the largest GraphQL `Int` (the `start_within_ms` column is
+ * an int4 too), about 24.8 days.
+ */
+export const START_WITHIN_RANGE = { min: 1000, max: 2_147_483_647 } as const;
+const inStartWithinRange = (ms: number) => Number.isInteger(ms) && ms >= START_WITHIN_RANGE.min && ms <= START_WITHIN_RANGE.max;
 /** Due schedules one transaction of the scheduler takes. */
 const RUN_BATCH = 100;
 
@@ -52,6 +60,8 @@ export interface ScheduleInput {
   timezone?: string | null;
   maxAttempts?: number | null;
   timeoutMs?: number | null;
+  /** Each run's job must start within this long of its run time (its `startBy`), or expire; null: no deadline. */
+  startWithinMs?: number | null;
   /** Notifications each run's job gets (as a submit's `notify`). */
   notify?: readonly NotifyInput[] | null;
   paused?: boolean | null;
@@ -63,9 +73,9 @@ const refused = (userErrors: UserError[]): UpsertResult => ({ schedule: null, cr
 
 /**
  * Creates or replaces the viewer's schedule `name`: its job checked as a submit of it would be (type,
- * payload, maxAttempts, timeoutMs; errors on `["input", …]`), its cron and time zone read; nothing written
- * when anything is refused. Its next run is the first time the cron names after now (a replaced schedule
- * starts over from now, keeping its run count and last run).
+ * payload, maxAttempts, timeoutMs; errors on `["input", …]`), its cron and time zone read, its startWithinMs
+ * in START_WITHIN_RANGE; nothing written when anything is refused. Its next run is the first time the cron
+ * names after now (a replaced schedule starts over from now, keeping its run count and last run).
  */
 export async function upsertSchedule(deps: JobDeps, viewer: Viewer, input: ScheduleInput, budget: PayloadBudget): Promise<UpsertResult> {
   const errors: UserError[] = [];
@@ -76,6 +86,10 @@ export async function upsertSchedule(deps: JobDeps, viewer: Viewer, input: Sched
   const timezone = input.timezone ?? 'UTC';
   const times = cronTimes(input.cron, timezone);
   if ('error' in times) errors.push({ code: UserErrorCode.INVALID_SCHEDULE, field: ['input', times.field], message: times.error });
+  const startWithinMs = input.startWithinMs ?? null;
+  if (startWithinMs !== null && !inStartWithinRange(startWithinMs)) {
+    errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: ['input', 'startWithinMs'], message: `startWithinMs must be between ${START_WITHIN_RANGE.min} and ${START_WITHIN_RANGE.max}` });
+  }
   const job = { type: input.type, payload: input.payload ?? {}, maxAttempts: input.maxAttempts, timeoutMs: input.timeoutMs, notify: input.notify };
   const counted = countPayloads(budget, [job], () => ['input'], ['input', 'payload']);
   if ('errors' in counted) return refused([...errors, ...counted.errors]);
@@ -93,6 +107,7 @@ export async function upsertSchedule(deps: JobDeps, viewer: Viewer, input: Sched
       timezone,
       maxAttempts: input.maxAttempts ?? null,
       timeoutMs: input.timeoutMs ?? null,
+      startWithinMs,
       notify: checked.notifications,
       paused: input.paused ?? false,
       nextRunAt: times.after(new Date()),
@@ -205,6 +220,8 @@ async function makeRuns(tx: Sql, d: SchedulerDeps, toMake: readonly (RunToMake &
       traceparent: null,
       subject: d.names.jobSubject(type.name),
       runAt: null,
+      // Due at its run time, not when this pass got to it: a run made past its window expires at once.
+      startBy: s.startWithinMs === null ? null : new Date(ranAt.getTime() + s.startWithinMs),
     });
     runs.push({ owner: s.owner, name: s.name, ranAt, jobId: id, nextRunAt, key, type: type.name });
   }

@@ -4,7 +4,7 @@
  * unschedule <name>` deletes one, `pause-schedule <name>` pauses one and `resume-schedule <name>` resumes it,
  * with its next run. A cron the server cannot read and an unknown name are refused input (exit 2, the server's
  * message); a schedule without --cron is bad usage (exit 2, nothing sent). `--owner` acts on another owner's
- * schedules, with an admin key.
+ * schedules, with an admin key. `--start-within DURATION` gives its runs a start window, listed last (in ms).
  */
 import { expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/cli.js';
@@ -17,7 +17,7 @@ const app = useAppWithWorkerSwitch(); // its workers are never started: a schedu
 function longrun(...args: string[]): Promise<CliRun> {
   return runCli(app.t.url, app.t.key ?? '', args);
 }
-const FIELDS = 'name type payload cron timezone maxAttempts timeoutMs paused nextRunAt lastRunAt runs lastJob { id state }';
+const FIELDS = 'name type payload cron timezone maxAttempts timeoutMs startWithinMs paused nextRunAt lastRunAt runs lastJob { id state }';
 const schedulesNow = async () => (await gql(app.t.url, `query { schedules { ${FIELDS} } }`)).body.data.schedules as any[];
 
 /** Next new year's midnight in Berlin, in UTC: when `@yearly` in Europe/Berlin next runs. */
@@ -67,8 +67,8 @@ it('schedules lists them in a pipe as tab-separated rows, "-" for what a schedul
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout.split('\n')).toEqual([
-    'idle\tdemo.noop\t@yearly\tUTC\t-\t-\t0\t-\t-\tpaused',
-    `weekly\tdemo.noop\t0 7 * * 1\tEurope/Berlin\t${weekly.nextRunAt}\t${weekly.lastRunAt}\t1\t${weekly.lastJob.id}\tQUEUED\t-`,
+    'idle\tdemo.noop\t@yearly\tUTC\t-\t-\t0\t-\t-\tpaused\t-',
+    `weekly\tdemo.noop\t0 7 * * 1\tEurope/Berlin\t${weekly.nextRunAt}\t${weekly.lastRunAt}\t1\t${weekly.lastJob.id}\tQUEUED\t-\t-`,
     '',
   ]);
   expect(weekly.lastJob.state).toBe('QUEUED');
@@ -76,6 +76,32 @@ it('schedules lists them in a pipe as tab-separated rows, "-" for what a schedul
   const json = await longrun('schedules', '--json');
   expect(json.code).toBe(0);
   expect(JSON.parse(json.stdout)).toMatchObject(await schedulesNow());
+});
+
+it('schedule --start-within gives its runs a start window, shown last by schedules; one past 24d is bad usage, under 1s refused', async () => {
+  expect((await longrun('schedule', 'windowed', 'demo.noop', '--cron', '@yearly', '--start-within', '2h')).code).toBe(0);
+  expect((await schedulesNow()).find((s) => s.name === 'windowed')).toMatchObject({ startWithinMs: 7_200_000 });
+  const row = (await longrun('schedules')).stdout.split('\n').find((line) => line.startsWith('windowed\t'));
+  expect(row).toMatch(/^windowed\tdemo\.noop\t@yearly\tUTC\t\S+\t-\t0\t-\t-\t-\t7200000$/);
+  const json = await longrun('schedule', 'windowed', 'demo.noop', '--cron', '@yearly', '--start-within', '90s', '--json');
+  expect(JSON.parse(json.stdout)).toMatchObject({ name: 'windowed', startWithinMs: 90_000 });
+
+  const tooLong = await longrun('schedule', 'windowed', 'demo.noop', '--cron', '@yearly', '--start-within', '25d');
+  expect(tooLong).toMatchObject({ code: 2, stdout: '' });
+  expect(tooLong.stderr).toMatch(/^longrun: --start-within must be at most 24d \(2147483647 ms\)\n/);
+  expect((await longrun('schedule', 'windowed', 'demo.noop', '--cron', '@yearly', '--start-within', 'soon')).stderr).toMatch(
+    /^longrun: --start-within must be a duration such as 30d, 12h, 15m or 90s/,
+  );
+  expect(await longrun('schedule', 'windowed', 'demo.noop', '--cron', '@yearly', '--start-within', '0s')).toEqual({
+    code: 2,
+    stdout: '',
+    stderr: 'error OUT_OF_RANGE input.startWithinMs: startWithinMs must be between 1000 and 2147483647\n',
+  });
+  expect((await schedulesNow()).find((s) => s.name === 'windowed')).toMatchObject({ startWithinMs: 90_000 });
+  // Left out, as every option, it is back to its default: none.
+  expect((await longrun('schedule', 'windowed', 'demo.noop', '--cron', '@yearly')).code).toBe(0);
+  expect((await schedulesNow()).find((s) => s.name === 'windowed')).toMatchObject({ startWithinMs: null });
+  expect((await longrun('unschedule', 'windowed')).code).toBe(0);
 });
 
 it('unschedule deletes one and prints how many runs it made; it is no longer listed', async () => {
@@ -92,10 +118,10 @@ it('pause-schedule pauses one, as schedules then shows; resume-schedule prints i
   expect((await longrun('schedule', 'nightly', 'demo.noop', '--cron', '@yearly', '--timezone', 'Europe/Berlin')).code).toBe(0);
   expect(await longrun('pause-schedule', 'nightly')).toEqual({ code: 0, stdout: 'paused schedule nightly\n', stderr: '' });
   // Paused, not replaced: its cron and time zone stay, its next run is gone.
-  expect(await nightlyRow()).toBe('nightly\tdemo.noop\t@yearly\tEurope/Berlin\t-\t-\t0\t-\t-\tpaused');
+  expect(await nightlyRow()).toBe('nightly\tdemo.noop\t@yearly\tEurope/Berlin\t-\t-\t0\t-\t-\tpaused\t-');
 
   expect(await longrun('resume-schedule', 'nightly')).toEqual({ code: 0, stdout: `resumed schedule nightly next run ${nextBerlinNewYear()}\n`, stderr: '' });
-  expect(await nightlyRow()).toBe(`nightly\tdemo.noop\t@yearly\tEurope/Berlin\t${nextBerlinNewYear()}\t-\t0\t-\t-\t-`);
+  expect(await nightlyRow()).toBe(`nightly\tdemo.noop\t@yearly\tEurope/Berlin\t${nextBerlinNewYear()}\t-\t0\t-\t-\t-\t-`);
 
   const paused = await longrun('pause-schedule', 'nightly', '--json');
   expect(paused.code).toBe(0);
@@ -146,7 +172,7 @@ it("--owner lists, pauses, resumes and deletes another owner's schedule with an 
   expect(listed.code).toBe(0);
   expect(listed.stdout.split('\n')[0]).toMatch(/^theirs\tdemo\.noop\t@daily\tUTC\t/);
   expect(await longrun('pause-schedule', 'theirs', '--owner', 'other')).toEqual({ code: 0, stdout: 'paused schedule theirs\n', stderr: '' });
-  expect((await asOther('schedules')).stdout).toMatch(/\tpaused\n$/);
+  expect((await asOther('schedules')).stdout).toMatch(/\tpaused\t-\n$/);
   expect((await longrun('resume-schedule', 'theirs', '--owner', 'other')).stdout).toMatch(/^resumed schedule theirs next run \S+\n$/);
 
   const forbidden = await asOther('schedules', '--owner', 'test');

@@ -837,6 +837,12 @@ export type Schedule = {
   payload: Scalars['JSON']['output'];
   /** How many jobs it has submitted. */
   runs: Scalars['Int']['output'];
+  /**
+   * Its start window, ms: each run's job gets `startBy` = its run time (when it was due, as `lastRunAt`) + this, so a
+   * run made late, or a job still waiting then, ends FAILED `expired: not started by <startBy>` instead of running
+   * late. Null: none (its jobs wait as long as it takes).
+   */
+  startWithinMs?: Maybe<Scalars['Int']['output']>;
   /** Each attempt's timeout, ms; null: its type's default at that run. */
   timeoutMs?: Maybe<Scalars['Int']['output']>;
   /** The IANA time zone the cron is read in (default UTC), e.g. `Europe/Berlin`. */
@@ -861,6 +867,11 @@ export type ScheduleInput = {
   paused?: InputMaybe<Scalars['Boolean']['input']>;
   /** The payload, checked against the type's payload schema now, as a submit's is. Default `{}`. */
   payload?: InputMaybe<Scalars['JSON']['input']>;
+  /**
+   * A start window, ms (see `Schedule.startWithinMs`): 1000..2147483647, about 24.8 days (OUT_OF_RANGE otherwise).
+   * `runSchedule` counts it from now. Default: none.
+   */
+  startWithinMs?: InputMaybe<Scalars['Int']['input']>;
   /** Each attempt's timeout, as `SubmitJobInput.timeoutMs`. Default: the type's at each run. */
   timeoutMs?: InputMaybe<Scalars['Int']['input']>;
   /** The IANA time zone the cron is read in. Default `UTC`. */
@@ -1010,7 +1021,7 @@ export type UpsertSchedulePayload = {
   schedule?: Maybe<Schedule>;
   /**
    * Why nothing was stored: INVALID_SCHEDULE (cron, timezone), UNKNOWN_JOB_TYPE, INVALID_PAYLOAD, OUT_OF_RANGE
-   * (name, maxAttempts, timeoutMs, payload size, or a 101st schedule).
+   * (name, maxAttempts, timeoutMs, startWithinMs, payload size, or a 101st schedule).
    */
   userErrors: Array<UserError>;
 };
@@ -1455,6 +1466,7 @@ export type ScheduleResolvers<ContextType = GraphQLContext, ParentType extends R
   paused?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   payload?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   runs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startWithinMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   timeoutMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   timezone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
