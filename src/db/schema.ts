@@ -90,8 +90,9 @@ export const pausedJobTypes = pgTable('paused_job_types', {
 
 /**
  * The state of each rate-limited job type's limit (`rateLimit` on its definition; statements in
- * rate-limits.ts): a row per type, made by the first worker that asks. The limit itself (`max`, `perMs`) comes
- * with each statement from the worker's definition; the row keeps only the state. Starts are paid for in
+ * rate-limits.ts): a row per type, made by the first worker that asks (or by an admin's override). The limit
+ * itself (`max`, `perMs`) comes with each statement from the worker's definition, unless the row holds an
+ * admin's override; otherwise the row keeps only the state. Starts are paid for in
  * `tat` (GCRA's theoretical arrival time: the bucket is full again then), one emission interval `perMs / max`
  * each, once the pull they were granted for has ended; until then they are `held` by that pull. A grant's
  * `period` says which of the two lease periods it was held in: a pull that never reports (its worker killed)
@@ -108,8 +109,23 @@ export const rateLimits = pgTable(
     heldBefore: integer('held_before').notNull().default(0),
     period: bigint('period', { mode: 'number' }).notNull().default(0),
     periodStart: ts('period_start').notNull().defaultNow(),
+    /**
+     * An admin's override of the limit (`setJobTypeRateLimit`): while set, the statements use it instead of the
+     * caller's definition. All four set, or none.
+     */
+    overrideMax: integer('override_max'),
+    overridePerMs: integer('override_per_ms'),
+    overrideBurst: integer('override_burst'),
+    overrideSetAt: ts('override_set_at'),
   },
-  (t) => [check('rate_limits_held_not_negative', sql`${t.held} >= 0 and ${t.heldBefore} >= 0`)],
+  (t) => [
+    check('rate_limits_held_not_negative', sql`${t.held} >= 0 and ${t.heldBefore} >= 0`),
+    check(
+      'rate_limits_override_whole',
+      sql`(${t.overrideMax} is null) = (${t.overridePerMs} is null) and (${t.overrideMax} is null) = (${t.overrideBurst} is null) and (${t.overrideMax} is null) = (${t.overrideSetAt} is null)`,
+    ),
+    check('rate_limits_override_positive', sql`${t.overrideMax} > 0 and ${t.overridePerMs} > 0 and ${t.overrideBurst} between 1 and ${t.overrideMax}`),
+  ],
 );
 
 /**

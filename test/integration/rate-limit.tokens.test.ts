@@ -2,10 +2,11 @@
  * The rate-limit statements (src/db/rate-limits.ts) against PostgreSQL: a bucket grants at most `max` tokens
  * at once, also to many callers at the same moment; an empty one answers a positive wait, after which it
  * grants again; tokens a pull did not use are back at once; tokens a pull never settles (its worker died)
- * lapse after two lease periods.
+ * lapse after two lease periods. An admin's override on the row wins over the caller's limit, in take and in
+ * settle; cleared, the caller's holds again, the wait the override left scaled to it.
  */
 import { expect, it } from 'vitest';
-import { settleTokens, takeTokens, type Limit } from '../../src/db/rate-limits.js';
+import { clearRateLimitOverride, setRateLimitOverride, settleTokens, takeTokens, type Limit } from '../../src/db/rate-limits.js';
 import { useTestDb } from '../support/app.js';
 
 const t = useTestDb(8);
@@ -64,4 +65,18 @@ it('stops counting tokens never settled two lease periods on, and a late settle 
   // The lost grant's settle comes late: it does not free the new grant's tokens.
   await settleTokens(t.db.sql, 'test.d', lost, 0, short);
   expect((await takeTokens(t.db.sql, 'test.d', 4, short)).granted).toBe(0);
+});
+
+it("grants and charges at the row's override instead of the caller's limit, until it is cleared", async () => {
+  await setRateLimitOverride(t.db.sql, 'test.o', { max: 1, perMs: 3_600_000, burst: 1 }, limit);
+  const one = await takeTokens(t.db.sql, 'test.o', 10, limit);
+  expect(one.granted).toBe(1);
+  const none = await takeTokens(t.db.sql, 'test.o', 10, limit);
+  expect(none.granted).toBe(0);
+  expect(none.waitMs).toBeGreaterThan(1000); // not the caller's 250 ms
+  // Paid for at the override's hour; cleared, the hour's wait is scaled to the caller's 250 ms: tokens again.
+  await settleTokens(t.db.sql, 'test.o', one, 1, limit);
+  expect((await takeTokens(t.db.sql, 'test.o', 10, limit)).granted).toBe(0);
+  await clearRateLimitOverride(t.db.sql, 'test.o', limit);
+  expect((await takeTokens(t.db.sql, 'test.o', 10, limit)).granted).toBe(3);
 });
