@@ -44,6 +44,9 @@ export interface CommandArgs {
   paused: boolean;
   /** `schedules`, `unschedule`, `pause-schedule`, `resume-schedule --owner`: another owner's (admin key). */
   owner: string | undefined;
+  /** `rate-limit --burst`, `--clear`. */
+  burst: number | undefined;
+  clear: boolean;
 }
 
 type Command = (client: LongrunClient, positionals: string[], a: CommandArgs, o: Output) => Promise<number>;
@@ -55,6 +58,17 @@ const exitFor = (state: JobState) => (state === 'SUCCEEDED' ? 0 : state === 'FAI
 const cut = (text: string, columns: number) => (displayWidth(oneLine(text)) > columns ? `${fitWidth(oneLine(text), columns - 1)}…` : text);
 
 const jobLine = (j: Pick<JobFieldsFragment, 'id' | 'type' | 'state'>) => `${j.id} ${j.type} ${j.state}`;
+
+/** A type's rate limit in force (`5/1000ms`), marked ` (override)` while an admin's override holds; `-` for none. */
+const limitText = (l: { max: number; perMs: number; burst: number; overridden: boolean } | null | undefined) =>
+  `${rateLimitText(l, '-')}${l?.overridden ? ' (override)' : ''}`;
+
+/** `rate-limit`'s MAX/PERMS (`5/1000`: 5 starts per 1000 ms) as the mutation takes it. */
+function rateLimitInput(text: string, burst: number | undefined) {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  if (!m) throw new UsageError(`rate-limit takes MAX/PERMS in whole numbers, e.g. 5/1000 (5 starts per 1000 ms), not ${JSON.stringify(text)}`);
+  return { max: Number(m[1]), perMs: Number(m[2]), burst: burst ?? null };
+}
 
 /**
  * Prints the job's updates until it finishes, then its result or error. With `json`, each update is one JSON
@@ -263,6 +277,17 @@ export const commands: Record<CommandName, Command> = {
     return 0;
   },
 
+  async 'rate-limit'(client, positionals, a, o) {
+    const [type, limit] = positionals as [string, string | undefined];
+    if (a.clear === (limit !== undefined)) throw new UsageError('rate-limit needs MAX/PERMS (e.g. 5/1000) or --clear, one of them');
+    if (a.clear && a.burst !== undefined) throw new UsageError('--burst does not apply with --clear');
+    const { jobType, userErrors } = await client.setJobTypeRateLimit(type, limit === undefined ? null : rateLimitInput(limit, a.burst));
+    if (userErrors.length) return refused(o, userErrors);
+    const whose = jobType!.rateLimit?.overridden ? '' : " (its definition's)";
+    o.out(a.json ? JSON.stringify(jobType) : `${jobType!.name} rate limit ${limitText(jobType!.rateLimit)}${whose}`);
+    return 0;
+  },
+
   async schedule(client, positionals, a, o) {
     const [name, type] = positionals as [string, string];
     // Every option left out takes its default, not the replaced schedule's value: the input is the whole schedule.
@@ -362,7 +387,7 @@ export const commands: Record<CommandName, Command> = {
           s.oldestQueuedAgeSeconds === null ? '-' : s.oldestQueuedAgeSeconds.toFixed(1),
           s.scheduled,
           s.paused ? 'paused' : '-',
-          rateLimitText(s.rateLimit, '-'),
+          limitText(s.rateLimit),
         ].map(String),
       ),
     );
@@ -375,7 +400,7 @@ export const commands: Record<CommandName, Command> = {
     else {
       // Newer columns last (PAUSED, RATE_LIMIT, as stats shows them): a script reading the columns by position keeps reading the same ones.
       const columns = ['NAME', 'MAX_ATTEMPTS', 'TIMEOUT_MS', 'DESCRIPTION', 'PAUSED', 'RATE_LIMIT'];
-      table(o, columns, types.map((t) => [t.name, String(t.defaultMaxAttempts), String(t.timeoutMs), t.description, t.paused ? 'paused' : '-', rateLimitText(t.rateLimit, '-')]));
+      table(o, columns, types.map((t) => [t.name, String(t.defaultMaxAttempts), String(t.timeoutMs), t.description, t.paused ? 'paused' : '-', limitText(t.rateLimit)]));
     }
     return 0;
   },

@@ -101,7 +101,7 @@ function setting(option: 'url' | 'token', given: string | undefined, variable: s
 
 function parse(argv: string[]): { command: string; positionals: string[]; args: CommandArgs; url: string; token: string | undefined } {
   const { positionals, given, value, list, flag } = readCommandLine(argv);
-  const int = (name: 'max-attempts' | 'first' | 'timeout-ms') => {
+  const int = (name: 'max-attempts' | 'first' | 'timeout-ms' | 'burst') => {
     const v = value(name);
     return v === undefined ? undefined : wholeNumber(name, v);
   };
@@ -142,6 +142,8 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
     timezone: value('timezone'),
     paused: flag('paused'),
     owner: value('owner'),
+    burst: int('burst'),
+    clear: flag('clear'),
   };
   if (!help) checkRequired(command, rest, given);
   const url = setting('url', value('url'), 'LONGRUN_URL', 'the GraphQL endpoint') ?? 'http://localhost:4000/graphql';

@@ -105,6 +105,12 @@ export const COMMANDS = {
   },
   pause: { args: ['type'], options: [], description: 'workers start no job of the type until resume (submits still accepted); admin key' },
   resume: { args: ['type'], options: [], description: 'workers run the paused type\'s jobs again; admin key' },
+  'rate-limit': {
+    args: ['type'],
+    optionalArgs: ['max/perMs'],
+    options: [{ name: 'burst', meta: 'N' }, { name: 'clear' }],
+    description: "override a rate-limited type's limit (5/1000: 5 starts per 1000 ms) for every worker from its next pull; --clear: its definition's again; admin key",
+  },
   schedule: {
     args: ['name', 'type'],
     options: [

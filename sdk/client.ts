@@ -24,6 +24,7 @@ import {
   PauseJobTypeDocument,
   QueueStatsDocument,
   ResumeJobTypeDocument,
+  SetJobTypeRateLimitDocument,
   RetryJobDocument,
   RetryJobsDocument,
   SubmitJobDocument,
@@ -53,6 +54,8 @@ import {
   type PurgeJobsMutation,
   type PauseJobTypeMutation,
   type ResumeJobTypeMutation,
+  type RateLimitInput,
+  type SetJobTypeRateLimitMutation,
   type RetryJobMutation,
   type RetryJobsInput,
   type RetryJobsMutation,
@@ -175,6 +178,11 @@ export interface LongrunClient {
    * while it is paused (its pause left on when it was removed), answering `jobType: null`.
    */
   resumeJobType(type: string): Promise<ResumeJobTypeMutation['resumeJobType']>;
+  /**
+   * Admins only: overrides a rate-limited type's limit (burst default max) for every worker from its next pull
+   * on; `null` clears the override, back to the type's definition's limit.
+   */
+  setJobTypeRateLimit(type: string, rateLimit: RateLimitInput | null): Promise<SetJobTypeRateLimitMutation['setJobTypeRateLimit']>;
   queueStats(): Promise<QueueStatsQuery['queueStats']>;
   jobTypes(): Promise<JobTypesQuery['jobTypes']>;
   /**
@@ -286,6 +294,7 @@ export function createClient(o: ClientOptions): LongrunClient {
     purgeJobs: async (input) => (await request(PurgeJobsDocument, { input })).purgeJobs,
     pauseJobType: async (type) => (await request(PauseJobTypeDocument, { type })).pauseJobType,
     resumeJobType: async (type) => (await request(ResumeJobTypeDocument, { type })).resumeJobType,
+    setJobTypeRateLimit: async (type, rateLimit) => (await request(SetJobTypeRateLimitDocument, { type, rateLimit })).setJobTypeRateLimit,
     queueStats: async () => (await request(QueueStatsDocument)).queueStats,
     jobTypes: async () => (await request(JobTypesDocument)).jobTypes,
     webhookSigning: async (owner) => (await request(WebhookSigningDocument, { owner: owner ?? null })).webhookSigning,

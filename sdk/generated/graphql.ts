@@ -105,6 +105,16 @@ export type PurgeJobsInput = {
   states?: Array<JobState> | null | undefined;
 };
 
+/** A rate limit an admin sets at run time (`setJobTypeRateLimit`), in the ranges a type's definition has. */
+export type RateLimitInput = {
+  /** The most that start at once after an idle spell: 1..max; default max. */
+  burst?: number | null | undefined;
+  /** Starts per `perMs`: 1..100000. */
+  max: number;
+  /** The period in milliseconds: 1..86400000 (a day). */
+  perMs: number;
+};
+
 /**
  * Which FAILED jobs `retryJobs` replays: either `ids`, or a filter (`types`, `failedAfter`, `failedBefore`,
  * `onlyDeadLettered`; every field given narrows it, none: every FAILED job the viewer sees) with `limit`. Not both.
@@ -219,7 +229,7 @@ export type JobUpdateFieldsFragment = { jobId: string, type: string, seq: number
 
 export type UserErrorFieldsFragment = { code: string, field: Array<string> | null, message: string };
 
-export type JobTypePayloadFieldsFragment = { jobType: { name: string, paused: boolean, pausedAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> };
+export type JobTypePayloadFieldsFragment = { jobType: { name: string, paused: boolean, pausedAt: string | null, rateLimit: { max: number, perMs: number, burst: number, overridden: boolean } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> };
 
 export type ScheduleFieldsFragment = { name: string, owner: string, type: string, payload: unknown, cron: string, timezone: string, maxAttempts: number | null, timeoutMs: number | null, startWithinMs: number | null, paused: boolean, nextRunAt: string | null, lastRunAt: string | null, runs: number, createdAt: string, updatedAt: string, lastJob: { id: string, state: JobState } | null, notify: Array<{ channel: NotificationChannel, target: string, on: Array<JobState> }> };
 
@@ -286,14 +296,22 @@ export type PauseJobTypeMutationVariables = Exact<{
 }>;
 
 
-export type PauseJobTypeMutation = { pauseJobType: { jobType: { name: string, paused: boolean, pausedAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type PauseJobTypeMutation = { pauseJobType: { jobType: { name: string, paused: boolean, pausedAt: string | null, rateLimit: { max: number, perMs: number, burst: number, overridden: boolean } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type ResumeJobTypeMutationVariables = Exact<{
   type: string;
 }>;
 
 
-export type ResumeJobTypeMutation = { resumeJobType: { jobType: { name: string, paused: boolean, pausedAt: string | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+export type ResumeJobTypeMutation = { resumeJobType: { jobType: { name: string, paused: boolean, pausedAt: string | null, rateLimit: { max: number, perMs: number, burst: number, overridden: boolean } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
+
+export type SetJobTypeRateLimitMutationVariables = Exact<{
+  type: string;
+  rateLimit?: RateLimitInput | null | undefined;
+}>;
+
+
+export type SetJobTypeRateLimitMutation = { setJobTypeRateLimit: { jobType: { name: string, paused: boolean, pausedAt: string | null, rateLimit: { max: number, perMs: number, burst: number, overridden: boolean } | null } | null, userErrors: Array<{ code: string, field: Array<string> | null, message: string }> } };
 
 export type UpsertScheduleMutationVariables = Exact<{
   input: ScheduleInput;
@@ -374,12 +392,12 @@ export type DeadLettersQuery = { deadLetters: { totalCount: number, pageInfo: { 
 export type QueueStatsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number, scheduled: number, running: number, retrying: number, failed: number, deadLetters: number, throughputLastMinute: number, oldestQueuedAgeSeconds: number | null, paused: boolean, rateLimit: { max: number, perMs: number, burst: number } | null }> };
+export type QueueStatsQuery = { queueStats: Array<{ type: string, queued: number, scheduled: number, running: number, retrying: number, failed: number, deadLetters: number, throughputLastMinute: number, oldestQueuedAgeSeconds: number | null, paused: boolean, rateLimit: { max: number, perMs: number, burst: number, overridden: boolean } | null }> };
 
 export type JobTypesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type JobTypesQuery = { jobTypes: Array<{ name: string, description: string, defaultMaxAttempts: number, maxAttempts: number, timeoutMs: number, payloadSchema: unknown, paused: boolean, pausedAt: string | null, rateLimit: { max: number, perMs: number, burst: number } | null }> };
+export type JobTypesQuery = { jobTypes: Array<{ name: string, description: string, defaultMaxAttempts: number, maxAttempts: number, timeoutMs: number, payloadSchema: unknown, paused: boolean, pausedAt: string | null, rateLimit: { max: number, perMs: number, burst: number, overridden: boolean } | null }> };
 
 export type WebhookSigningQueryVariables = Exact<{
   owner?: string | null | undefined;
@@ -521,6 +539,12 @@ export const JobTypePayloadFieldsFragmentDoc = new TypedDocumentString(`
     name
     paused
     pausedAt
+    rateLimit {
+      max
+      perMs
+      burst
+      overridden
+    }
   }
   userErrors {
     ...UserErrorFields
@@ -846,6 +870,12 @@ fragment JobTypePayloadFields on JobTypePayload {
     name
     paused
     pausedAt
+    rateLimit {
+      max
+      perMs
+      burst
+      overridden
+    }
   }
   userErrors {
     ...UserErrorFields
@@ -867,11 +897,44 @@ fragment JobTypePayloadFields on JobTypePayload {
     name
     paused
     pausedAt
+    rateLimit {
+      max
+      perMs
+      burst
+      overridden
+    }
   }
   userErrors {
     ...UserErrorFields
   }
 }`) as unknown as TypedDocumentString<ResumeJobTypeMutation, ResumeJobTypeMutationVariables>;
+export const SetJobTypeRateLimitDocument = new TypedDocumentString(`
+    mutation SetJobTypeRateLimit($type: String!, $rateLimit: RateLimitInput) {
+  setJobTypeRateLimit(type: $type, rateLimit: $rateLimit) {
+    ...JobTypePayloadFields
+  }
+}
+    fragment UserErrorFields on UserError {
+  code
+  field
+  message
+}
+fragment JobTypePayloadFields on JobTypePayload {
+  jobType {
+    name
+    paused
+    pausedAt
+    rateLimit {
+      max
+      perMs
+      burst
+      overridden
+    }
+  }
+  userErrors {
+    ...UserErrorFields
+  }
+}`) as unknown as TypedDocumentString<SetJobTypeRateLimitMutation, SetJobTypeRateLimitMutationVariables>;
 export const UpsertScheduleDocument = new TypedDocumentString(`
     mutation UpsertSchedule($input: ScheduleInput!) {
   upsertSchedule(input: $input) {
@@ -1258,6 +1321,7 @@ export const QueueStatsDocument = new TypedDocumentString(`
       max
       perMs
       burst
+      overridden
     }
   }
 }
@@ -1277,6 +1341,7 @@ export const JobTypesDocument = new TypedDocumentString(`
       max
       perMs
       burst
+      overridden
     }
   }
 }

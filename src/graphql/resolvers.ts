@@ -5,6 +5,7 @@ import { DateTimeResolver } from 'graphql-scalars';
 import { cancelJob, cancelJobs, rescheduleJob } from '../jobs/commands.js';
 import { canSee } from '../jobs/deps.js';
 import { pauseJobType, jobTypes, resumeJobType } from '../jobs/pauses.js';
+import { setJobTypeRateLimit } from '../jobs/rate-limit-overrides.js';
 import { deadLetterConnection, eventsPage, findJob, jobConnection } from '../jobs/queries.js';
 import { queueStats } from '../jobs/queue-stats.js';
 import { retryJob, retryJobs } from '../jobs/replay.js';
@@ -36,6 +37,7 @@ export const resolvers: Resolvers = {
   JobType: {
     paused: async (t) => (await t.pause()) !== undefined,
     pausedAt: async (t) => (await t.pause())?.pausedAt ?? null,
+    rateLimit: (t) => t.rateLimit(),
   },
   Mutation: {
     submitJob: async (_, { input }, ctx) => {
@@ -56,6 +58,7 @@ export const resolvers: Resolvers = {
     purgeJobs: (_, { input }, ctx) => purgeJobs(ctx.deps, ctx.viewer, input),
     pauseJobType: (_, { type }, ctx) => pauseJobType(ctx.deps, ctx.viewer, type),
     resumeJobType: (_, { type }, ctx) => resumeJobType(ctx.deps, ctx.viewer, type),
+    setJobTypeRateLimit: (_, { type, rateLimit }, ctx) => setJobTypeRateLimit(ctx.deps, ctx.viewer, type, rateLimit),
     upsertSchedule: (_, { input }, ctx) => upsertSchedule(ctx.deps, ctx.viewer, input, ctx.payloads),
     deleteSchedule: (_, { name, owner }, ctx) => deleteSchedule(ctx.deps, ctx.viewer, name, owner),
     pauseSchedule: (_, { name, owner }, ctx) => setSchedulePaused(ctx.deps, ctx.viewer, name, true, owner),

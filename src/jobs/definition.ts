@@ -61,6 +61,24 @@ export interface RateLimit {
   burst?: number;
 }
 
+/** A rate limit as `queueStats` and `jobTypes` show it: the one in force, and whether an admin's override it is. */
+export interface EffectiveRateLimit extends Required<RateLimit> {
+  overridden: boolean;
+}
+
+/**
+ * The rate limit in force for a type: an admin's `override` (setJobTypeRateLimit) when set, else its
+ * definition's; null for a type without one (its workers take no tokens, so an override left behind holds nothing).
+ */
+export function effectiveRateLimit(code: JobType['rateLimit'], override: Required<RateLimit> | undefined): EffectiveRateLimit | null {
+  if (!code) return null;
+  const l = override ?? code;
+  return { max: l.max, perMs: l.perMs, burst: l.burst, overridden: override !== undefined };
+}
+
+/** Whether `v` is an integer in the range. */
+export const inRange = (v: number, r: { min: number; max: number }): boolean => Number.isInteger(v) && v >= r.min && v <= r.max;
+
 /** Range of a rate limit's `max`. */
 export const RATE_LIMIT_MAX_RANGE = { min: 1, max: 100_000 } as const;
 /** Range of a rate limit's `perMs`: up to a day. */
@@ -116,7 +134,6 @@ export function defineJobType<P>(o: Options<P>): JobType<P> {
     backoff: { baseMs: 1000, factor: 2, maxMs: 60_000, jitter: 0.2, ...o.backoff },
     ...(o.rateLimit && { rateLimit: Object.freeze({ max: o.rateLimit.max, perMs: o.rateLimit.perMs, burst: o.rateLimit.burst ?? o.rateLimit.max }) }),
   };
-  const inRange = (v: number, r: { min: number; max: number }) => Number.isInteger(v) && v >= r.min && v <= r.max;
   // Checked here, where the type is written: otherwise every submit of it would be refused or fail.
   if (!inRange(def.timeoutMs, TIMEOUT_RANGE)) {
     throw new Error(`${o.name}: timeoutMs must be an integer from ${TIMEOUT_RANGE.min} to ${TIMEOUT_RANGE.max} (24.8 days)`);

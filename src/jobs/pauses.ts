@@ -7,8 +7,9 @@
  * when its type was removed from the code is seen, and `resumeJobType` clears it.
  */
 import { deletePause, insertPause, readPauses, type PauseRow } from '../db/pauses.js';
+import { readRateLimitOverrides, type RateLimitOverride } from '../db/rate-limits.js';
 import { UserErrorCode, type UserError } from '../errors.js';
-import { maxAttemptsOf, payloadJsonSchema, type JobType } from './definition.js';
+import { effectiveRateLimit, maxAttemptsOf, payloadJsonSchema, type EffectiveRateLimit, type JobType } from './definition.js';
 import { requireAdmin, type JobDeps, type Viewer } from './deps.js';
 
 /** What workers hear on `pausesSubject` when a type is paused or resumed. */
@@ -22,7 +23,8 @@ export const PAUSES_READ_INTERVAL_MS = 5000;
 
 /**
  * A job type as `jobTypes` answers it (schema: JobType). Its pause is read only when `paused` or `pausedAt`
- * is asked for (once per request): `jobTypes` alone reads nothing from PostgreSQL.
+ * is asked for, its rate limit's override only when `rateLimit` is (each once per request): `jobTypes` alone
+ * reads nothing from PostgreSQL.
  */
 export interface JobTypeView {
   name: string;
@@ -31,24 +33,36 @@ export interface JobTypeView {
   maxAttempts: number;
   timeoutMs: number;
   payloadSchema: unknown;
-  rateLimit: JobType['rateLimit'] | null;
+  /** The rate limit in force (an admin's override, else the definition's). */
+  rateLimit: () => Promise<EffectiveRateLimit | null>;
   pause: () => Promise<PauseRow | undefined>;
 }
 
-export function jobTypeView(t: JobType, pause: JobTypeView['pause']): JobTypeView {
-  return { name: t.name, description: t.description, defaultMaxAttempts: t.maxAttempts, maxAttempts: maxAttemptsOf(t), timeoutMs: t.timeoutMs, payloadSchema: payloadJsonSchema(t), rateLimit: t.rateLimit ?? null, pause };
+export function jobTypeView(t: JobType, pause: JobTypeView['pause'], override: () => Promise<RateLimitOverride | undefined>): JobTypeView {
+  const rateLimit = async () => (t.rateLimit ? effectiveRateLimit(t.rateLimit, await override()) : null);
+  return { name: t.name, description: t.description, defaultMaxAttempts: t.maxAttempts, maxAttempts: maxAttemptsOf(t), timeoutMs: t.timeoutMs, payloadSchema: payloadJsonSchema(t), rateLimit, pause };
 }
 
-/** `jobTypes`: every type this server accepts; their pauses read in one query, if asked for. */
+/** Reads the rows once, when first asked for, as a map by type. */
+const byTypeOnce = <R extends { type: string }>(read: () => Promise<R[]>) => {
+  let rows: Promise<Map<string, R>> | null = null;
+  return async (type: string) => (await (rows ??= read().then((rs) => new Map(rs.map((r) => [r.type, r]))))).get(type);
+};
+
+/** `jobTypes`: every type this server accepts; their pauses and rate-limit overrides read in one query each, if asked for. */
 export function jobTypes(deps: JobDeps): JobTypeView[] {
-  let pauses: Promise<Map<string, PauseRow>> | null = null;
-  const read = () => (pauses ??= readPauses(deps.sql).then((rows) => new Map(rows.map((p) => [p.type, p]))));
-  return [...deps.types.values()].map((t) => jobTypeView(t, async () => (await read()).get(t.name)));
+  const pause = byTypeOnce(() => readPauses(deps.sql));
+  const override = byTypeOnce(() => readRateLimitOverrides(deps.sql));
+  return [...deps.types.values()].map((t) => jobTypeView(t, () => pause(t.name), () => override(t.name)));
 }
 
-type PauseResult = { jobType: JobTypeView | null; userErrors: UserError[] };
+/** One type's rate-limit override, read when asked for (`JobType.rateLimit`). */
+export const overrideOf = (deps: JobDeps, type: string) => async () => (await readRateLimitOverrides(deps.sql)).find((r) => r.type === type);
 
-const unknownType = (type: string): PauseResult => ({
+/** What `pauseJobType`, `resumeJobType` and `setJobTypeRateLimit` answer (schema: JobTypePayload). */
+export type JobTypeResult = { jobType: JobTypeView | null; userErrors: UserError[] };
+
+export const unknownType = (type: string): JobTypeResult => ({
   jobType: null,
   userErrors: [{ code: UserErrorCode.UNKNOWN_JOB_TYPE, field: ['type'], message: `this server has no job type ${JSON.stringify(type.slice(0, 200))}` }],
 });
@@ -58,7 +72,7 @@ const unknownType = (type: string): PauseResult => ({
  * defines can be paused; a type it does not define can still be resumed while it is paused (a pause left on
  * when the type was removed from the code), which answers `jobType: null` (there is no type to show).
  */
-async function setPaused(deps: JobDeps, viewer: Viewer, type: string, paused: boolean): Promise<PauseResult> {
+async function setPaused(deps: JobDeps, viewer: Viewer, type: string, paused: boolean): Promise<JobTypeResult> {
   const what = paused ? 'pauseJobType' : 'resumeJobType';
   requireAdmin(viewer, what);
   const t = deps.types.get(type);
@@ -77,7 +91,7 @@ async function setPaused(deps: JobDeps, viewer: Viewer, type: string, paused: bo
     deps.log.warn({ err: e, type }, `${what}: recorded; telling the workers over NATS failed, they read it within ${PAUSES_READ_INTERVAL_MS} ms`);
   }
   deps.log.info({ type, by: viewer.owner, defined: t !== undefined }, paused ? 'job type paused' : 'job type resumed');
-  return { jobType: t ? jobTypeView(t, async () => row) : null, userErrors: [] };
+  return { jobType: t ? jobTypeView(t, async () => row, overrideOf(deps, type)) : null, userErrors: [] };
 }
 
 export const pauseJobType = (deps: JobDeps, viewer: Viewer, type: string) => setPaused(deps, viewer, type, true);

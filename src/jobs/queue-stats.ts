@@ -3,9 +3,11 @@
  * dead-letter stream itself).
  */
 import { pausedTypes } from '../db/pauses.js';
+import { readRateLimitOverrides } from '../db/rate-limits.js';
 import { countByType, ratesByType } from '../db/type-stats.js';
 import { orAfter } from '../deadline.js';
 import { typeToken } from '../messaging/names.js';
+import { effectiveRateLimit } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
 
 /** How long `queueStats` waits for the dead-letter stream's counts before it answers without them. */
@@ -34,19 +36,21 @@ async function deadLetterStreamCounts(deps: JobDeps): Promise<((type: string) =>
 
 /**
  * Per type: counts by state, dead letters, throughput over the last minute, oldest queued age, paused, and the
- * rate limit of this server's definition of the type. The types are
+ * rate limit in force (an admin's override, else this server's definition's). The types are
  * those this server accepts and any other that still has jobs waiting, running or failed (one removed or
  * renamed in a deploy: its jobs wait for a worker of it, or a cancel) or is still paused (a pause left on when
  * it was removed: `resumeJobType` clears it).
  */
 export async function queueStats(deps: JobDeps, viewer: Viewer) {
   const owner = viewer.admin ? null : viewer.owner;
-  const [rows, rates, stream, paused] = await Promise.all([
+  const [rows, rates, stream, paused, overrides] = await Promise.all([
     countByType(deps.sql, owner),
     ratesByType(deps.sql, owner),
     viewer.admin ? deadLetterStreamCounts(deps) : Promise.resolve(null),
     pausedTypes(deps.sql),
+    readRateLimitOverrides(deps.sql),
   ]);
+  const overrideOf = new Map(overrides.map((o) => [o.type, o]));
   const byType = new Map(rows.map((r) => [r.type, r]));
   const ratesOf = new Map(rates.map((r) => [r.type, r]));
   return [...new Set([...deps.types.keys(), ...byType.keys(), ...paused])].sort().map((type) => {
@@ -62,7 +66,7 @@ export async function queueStats(deps: JobDeps, viewer: Viewer) {
       throughputLastMinute: ratesOf.get(type)?.finishedLastMinute ?? 0,
       oldestQueuedAgeSeconds: ratesOf.get(type)?.oldestQueuedAgeSeconds ?? null,
       paused: paused.has(type),
-      rateLimit: deps.types.get(type)?.rateLimit ?? null,
+      rateLimit: effectiveRateLimit(deps.types.get(type)?.rateLimit, overrideOf.get(type)),
     };
   });
 }

@@ -14,6 +14,7 @@ import { startWorkerPool } from '../../workers/pool.js';
 import type { WorkerPool } from '../../workers/runner.js';
 import { gql } from '../support/graphql.js';
 import { runCli } from '../support/cli.js';
+import { jobStates, tooEarly as rateLimitTooEarly } from '../support/rate-limit-starts.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { eventually } from '../support/streams.js';
 
@@ -23,8 +24,6 @@ const hourly = defineJobType({ name: 'test.hourly', description: '1 per hour', p
 const even = defineJobType({ name: 'test.even', description: '4 per second, evenly', payload, rateLimit: { max: 4, perMs: 1000, burst: 1 } });
 const free = defineJobType({ name: 'test.free', description: 'no limit', payload });
 const handlers = [limited, hourly, even, free].map((type) => defineHandler(type, () => null, { concurrency: 20 }));
-/** The clock's own slack: statements of the same instant need not read the same microsecond. */
-const SLACK_MS = 50;
 
 let t: TestApp;
 const pools: WorkerPool[] = [];
@@ -41,23 +40,8 @@ async function submit(type: string, n: number): Promise<string[]> {
   const res = await gql(t.url, SUBMIT_MANY, { inputs: Array.from({ length: n }, () => ({ type, payload: {} })) });
   return res.body.data.submitJobs.jobs.map((j: { id: string }) => j.id);
 }
-/**
- * The jobs among `ids` that started sooner than the bucket allows: the i-th start (i from 0) comes
- * (i - burst + 1) emission intervals after the first submit at the soonest. A lower bound: a slow machine
- * only starts them later.
- */
-async function tooEarly(ids: string[], limit: { max: number; perMs: number; burst: number }) {
-  const interval = limit.perMs / limit.max;
-  const [first] = await t.env.sql<{ submitted: Date }[]>`select min(created_at) as submitted from jobs where id = any(${ids}::uuid[])`;
-  const starts = (await t.env.sql<{ at: Date }[]>`select started_at as at from jobs where id = any(${ids}::uuid[]) order by started_at`).map((r) => r.at.getTime());
-  return starts
-    .map((at, i) => ({ i, afterSubmitMs: at - first!.submitted.getTime(), soonestMs: (i - limit.burst + 1) * interval - SLACK_MS }))
-    .filter((s) => s.afterSubmitMs < s.soonestMs);
-}
-const states = async (ids: string[]) =>
-  Object.fromEntries(
-    (await t.env.sql<{ state: string; n: number }[]>`select state, count(*)::int as n from jobs where id = any(${ids}::uuid[]) group by state`).map((r) => [r.state, r.n]),
-  );
+const tooEarly = (ids: string[], limit: { max: number; perMs: number; burst: number }) => rateLimitTooEarly(t.env.sql, ids, limit);
+const states = (ids: string[]) => jobStates(t.env.sql, ids);
 
 it('starts a limited type no faster than its rate across two pools, and holds no other type back', async () => {
   for (let i = 0; i < 2; i++) pools.push(await startWorkerPool(t.config, t.app.deps, handlers));

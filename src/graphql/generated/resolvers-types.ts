@@ -265,15 +265,15 @@ export type JobType = {
   /** JSON Schema of the payload a submit may send (a field with a default may be left out). */
   payloadSchema: Scalars['JSON']['output'];
   /**
-   * How many of its jobs may start, across all workers together (its `rateLimit` in this server's definition of
-   * it, as `queueStats` shows it); null when it has none.
+   * How many of its jobs may start, across all workers together (an admin's override, else its `rateLimit` in
+   * this server's definition of it, as `queueStats` shows it); null when it has none.
    */
   rateLimit?: Maybe<RateLimit>;
   /** Per-attempt timeout in milliseconds. */
   timeoutMs: Scalars['Int']['output'];
 };
 
-/** The result of `pauseJobType` and `resumeJobType`. */
+/** The result of `pauseJobType`, `resumeJobType` and `setJobTypeRateLimit`. */
 export type JobTypePayload = {
   __typename?: 'JobTypePayload';
   /**
@@ -283,7 +283,8 @@ export type JobTypePayload = {
   jobType?: Maybe<JobType>;
   /**
    * Why nothing was done (UNKNOWN_JOB_TYPE: this server has no such type; for `resumeJobType`, nor is a type of
-   * that name paused).
+   * that name paused. `setJobTypeRateLimit`: INVALID_STATE on `type` for a type without `rateLimit` in its
+   * definition; OUT_OF_RANGE on `["rateLimit", "max" | "perMs" | "burst"]`).
    */
   userErrors: Array<UserError>;
 };
@@ -386,6 +387,13 @@ export type Mutation = {
    */
   runSchedule: RunSchedulePayload;
   /**
+   * Admins only (else FORBIDDEN): override a rate-limited type's limit at run time (a provider cut the quota),
+   * for every worker from its next pull on; `rateLimit: null` clears the override, back to the definition's.
+   * Workers older than this version ignore the override. A type without `rateLimit` in its definition cannot
+   * be overridden (its workers take no tokens): INVALID_STATE; pause it instead.
+   */
+  setJobTypeRateLimit: JobTypePayload;
+  /**
    * Accept a job: it is stored and queued, and this returns at once (QUEUED). Its payload counts towards the
    * operation's payloads together (see `submitJobs`); past what the submits before it left, it is refused,
    * OUT_OF_RANGE on `["input", "payload"]`.
@@ -484,6 +492,13 @@ export type MutationRetryJobsArgs = {
 export type MutationRunScheduleArgs = {
   name: Scalars['String']['input'];
   owner?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Submitting and steering jobs. */
+export type MutationSetJobTypeRateLimitArgs = {
+  rateLimit?: InputMaybe<RateLimitInput>;
+  type: Scalars['String']['input'];
 };
 
 
@@ -689,8 +704,9 @@ export type QueueStats = {
   /** Jobs waiting for a worker (scheduled ones included). */
   queued: Scalars['Int']['output'];
   /**
-   * How many jobs of the type may start, across all workers together (the type's `rateLimit` in this server's
-   * definition of it); null when it has none, or when this server does not have the type.
+   * How many jobs of the type may start, across all workers together: an admin's override
+   * (`setJobTypeRateLimit`) when set, else the type's `rateLimit` in this server's definition of it; null when
+   * it has none, or when this server does not have the type.
    */
   rateLimit?: Maybe<RateLimit>;
   /** Jobs waiting for their next attempt. */
@@ -716,8 +732,20 @@ export type RateLimit = {
   burst: Scalars['Int']['output'];
   /** Starts per `perMs`, over time. */
   max: Scalars['Int']['output'];
+  /** True while an admin's override (`setJobTypeRateLimit`) is in force instead of the type's definition's limit. */
+  overridden: Scalars['Boolean']['output'];
   /** The period in milliseconds over which `max` starts refill. */
   perMs: Scalars['Int']['output'];
+};
+
+/** A rate limit an admin sets at run time (`setJobTypeRateLimit`), in the ranges a type's definition has. */
+export type RateLimitInput = {
+  /** The most that start at once after an idle spell: 1..max; default max. */
+  burst?: InputMaybe<Scalars['Int']['input']>;
+  /** Starts per `perMs`: 1..100000. */
+  max: Scalars['Int']['input'];
+  /** The period in milliseconds: 1..86400000 (a day). */
+  perMs: Scalars['Int']['input'];
 };
 
 /** The result of `rescheduleJob`. */
@@ -1173,6 +1201,7 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   QueueStats: ResolverTypeWrapper<QueueStats>;
   RateLimit: ResolverTypeWrapper<RateLimit>;
+  RateLimitInput: RateLimitInput;
   RescheduleJobPayload: ResolverTypeWrapper<Omit<RescheduleJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
   RetryJobPayload: ResolverTypeWrapper<Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversTypes['Job']> }>;
   RetryJobsInput: RetryJobsInput;
@@ -1225,6 +1254,7 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   QueueStats: QueueStats;
   RateLimit: RateLimit;
+  RateLimitInput: RateLimitInput;
   RescheduleJobPayload: Omit<RescheduleJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
   RetryJobPayload: Omit<RetryJobPayload, 'job'> & { job?: Maybe<ResolversParentTypes['Job']> };
   RetryJobsInput: RetryJobsInput;
@@ -1366,6 +1396,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   retryJob?: Resolver<ResolversTypes['RetryJobPayload'], ParentType, ContextType, RequireFields<MutationRetryJobArgs, 'id'>>;
   retryJobs?: Resolver<ResolversTypes['RetryJobsPayload'], ParentType, ContextType, RequireFields<MutationRetryJobsArgs, 'input'>>;
   runSchedule?: Resolver<ResolversTypes['RunSchedulePayload'], ParentType, ContextType, RequireFields<MutationRunScheduleArgs, 'name'>>;
+  setJobTypeRateLimit?: Resolver<ResolversTypes['JobTypePayload'], ParentType, ContextType, RequireFields<MutationSetJobTypeRateLimitArgs, 'type'>>;
   submitJob?: Resolver<ResolversTypes['SubmitJobPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobArgs, 'input'>>;
   submitJobs?: Resolver<ResolversTypes['SubmitJobsPayload'], ParentType, ContextType, RequireFields<MutationSubmitJobsArgs, 'inputs'>>;
   upsertSchedule?: Resolver<ResolversTypes['UpsertSchedulePayload'], ParentType, ContextType, RequireFields<MutationUpsertScheduleArgs, 'input'>>;
@@ -1425,6 +1456,7 @@ export type QueueStatsResolvers<ContextType = GraphQLContext, ParentType extends
 export type RateLimitResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RateLimit'] = ResolversParentTypes['RateLimit']> = ResolversObject<{
   burst?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   max?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  overridden?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   perMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 

@@ -1,0 +1,58 @@
+/**
+ * `setJobTypeRateLimit` (admins only): overrides a rate-limited type's limit at run time, or clears the override.
+ * The override is kept on the type's `rate_limits` row, and the rate-limit statements prefer it to the limit each
+ * worker passes from its definition (src/db/rate-limits.ts): every worker applies it at its next pull, with no
+ * message and no watch. A type without `rateLimit` in its definition is refused: its workers take no tokens, so
+ * an override would hold nothing.
+ */
+import { clearRateLimitOverride, setRateLimitOverride, type RateLimitOverride } from '../db/rate-limits.js';
+import { readPauses } from '../db/pauses.js';
+import { UserErrorCode, type UserError } from '../errors.js';
+import { inRange, RATE_LIMIT_MAX_RANGE, RATE_LIMIT_PER_MS_RANGE, type RateLimit } from './definition.js';
+import { requireAdmin, type JobDeps, type Viewer } from './deps.js';
+import { jobTypeView, unknownType, type JobTypeResult } from './pauses.js';
+
+/** Why the limit is refused (OUT_OF_RANGE on `["rateLimit", <field>]`), as defineJobType checks a definition's. */
+function rangeErrors(l: RateLimit): UserError[] {
+  const out = (field: string, message: string): UserError => ({ code: UserErrorCode.OUT_OF_RANGE, field: ['rateLimit', field], message });
+  const errors: UserError[] = [];
+  if (!inRange(l.max, RATE_LIMIT_MAX_RANGE)) errors.push(out('max', `max must be from ${RATE_LIMIT_MAX_RANGE.min} to ${RATE_LIMIT_MAX_RANGE.max}`));
+  if (!inRange(l.perMs, RATE_LIMIT_PER_MS_RANGE)) {
+    errors.push(out('perMs', `perMs must be from ${RATE_LIMIT_PER_MS_RANGE.min} to ${RATE_LIMIT_PER_MS_RANGE.max} (a day)`));
+  }
+  if (l.burst !== undefined && !inRange(l.burst, { min: 1, max: Math.max(1, l.max) })) errors.push(out('burst', `burst must be from 1 to max (${l.max})`));
+  return errors;
+}
+
+/**
+ * Sets the type's limit to `input` (burst default max) for every worker from its next pull on, or with `input`
+ * null clears the override (its definition's limit holds again). Nothing is written when refused.
+ */
+export async function setJobTypeRateLimit(
+  deps: JobDeps,
+  viewer: Viewer,
+  type: string,
+  input: { max: number; perMs: number; burst?: number | null } | null | undefined,
+): Promise<JobTypeResult> {
+  requireAdmin(viewer, 'setJobTypeRateLimit');
+  const t = deps.types.get(type);
+  if (!t) return unknownType(type);
+  if (!t.rateLimit) {
+    const message =
+      `${type} has no rateLimit in its definition, so its workers take no tokens and an override would hold nothing: ` +
+      'define rateLimit in its defineJobType, or pause the type (pauseJobType) instead';
+    return { jobType: null, userErrors: [{ code: UserErrorCode.INVALID_STATE, field: ['type'], message }] };
+  }
+  let override: RateLimitOverride | undefined;
+  if (input) {
+    const limit = { max: input.max, perMs: input.perMs, burst: input.burst ?? input.max };
+    const errors = rangeErrors({ ...limit, burst: input.burst ?? undefined });
+    if (errors.length) return { jobType: null, userErrors: errors };
+    override = await setRateLimitOverride(deps.sql, type, limit, t.rateLimit);
+  } else {
+    await clearRateLimitOverride(deps.sql, type, t.rateLimit);
+  }
+  deps.log.info({ type, by: viewer.owner, rateLimit: input ?? null }, input ? 'job type rate limit overridden' : 'job type rate limit override cleared');
+  const pause = async () => (await readPauses(deps.sql)).find((p) => p.type === type);
+  return { jobType: jobTypeView(t, pause, async () => override), userErrors: [] };
+}
