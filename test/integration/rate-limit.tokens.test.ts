@@ -78,5 +78,6 @@ it("grants and charges at the row's override instead of the caller's limit, unti
   await settleTokens(t.db.sql, 'test.o', one, 1, limit);
   expect((await takeTokens(t.db.sql, 'test.o', 10, limit)).granted).toBe(0);
   await clearRateLimitOverride(t.db.sql, 'test.o', limit);
-  expect((await takeTokens(t.db.sql, 'test.o', 10, limit)).granted).toBe(3);
+  // Owed now: one start at 250 ms, so 3 granted (4 once those 250 ms are past), not none for an hour.
+  expect((await takeTokens(t.db.sql, 'test.o', 10, limit)).granted).toBeGreaterThanOrEqual(3);
 });
