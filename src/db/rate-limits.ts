@@ -159,13 +159,19 @@ export async function setRateLimitOverride(
   return row!;
 }
 
-/** Clears the type's override (nothing if it has none): its definition's limit (`code`) holds again. */
-export async function clearRateLimitOverride(sql: Sql, type: string, code: Pick<Limit, 'max' | 'perMs'>): Promise<void> {
-  await sql.unsafe(
+/**
+ * Clears the type's override (nothing if it has none): its definition's limit (`code`) holds again. With no
+ * `code` (a type whose definition has no limit, or that this server does not have: an override left from when
+ * it had one), nothing is owed any more. Whether there was an override to clear.
+ */
+export async function clearRateLimitOverride(sql: Sql, type: string, code: Pick<Limit, 'max' | 'perMs'> | null): Promise<boolean> {
+  const cleared = await sql.unsafe(
     `update rate_limits set
-       tat = ${RESCALED_TAT('$2::float8', '$2::float8')},
+       tat = case when $2::float8 is null then least(rate_limits.tat, clock_timestamp()) else ${RESCALED_TAT('$2::float8', '$2::float8')} end,
        override_max = null, override_per_ms = null, override_burst = null, override_set_at = null
-     where type = $1 and override_max is not null`,
-    [type, interval(code)],
+     where type = $1 and override_max is not null
+     returning type`,
+    [type, code ? interval(code) : null],
   );
+  return cleared.length > 0;
 }

@@ -3,9 +3,9 @@
  * The override is kept on the type's `rate_limits` row, and the rate-limit statements prefer it to the limit each
  * worker passes from its definition (src/db/rate-limits.ts): every worker applies it at its next pull, with no
  * message and no watch. A type without `rateLimit` in its definition is refused: its workers take no tokens, so
- * an override would hold nothing.
+ * an override would hold nothing (clearing one left behind is not).
  */
-import { clearRateLimitOverride, setRateLimitOverride, type RateLimitOverride } from '../db/rate-limits.js';
+import { clearRateLimitOverride, setRateLimitOverride } from '../db/rate-limits.js';
 import { readPauses } from '../db/pauses.js';
 import { UserErrorCode, type UserError } from '../errors.js';
 import { inRange, RATE_LIMIT_MAX_RANGE, RATE_LIMIT_PER_MS_RANGE, type RateLimit } from './definition.js';
@@ -35,6 +35,7 @@ export async function setJobTypeRateLimit(
   input: { max: number; perMs: number; burst?: number | null } | null | undefined,
 ): Promise<JobTypeResult> {
   requireAdmin(viewer, 'setJobTypeRateLimit');
+  if (!input) return clear(deps, viewer, type);
   const t = deps.types.get(type);
   if (!t) return unknownType(type);
   if (!t.rateLimit) {
@@ -43,16 +44,26 @@ export async function setJobTypeRateLimit(
       'define rateLimit in its defineJobType, or pause the type (pauseJobType) instead';
     return { jobType: null, userErrors: [{ code: UserErrorCode.INVALID_STATE, field: ['type'], message }] };
   }
-  let override: RateLimitOverride | undefined;
-  if (input) {
-    const limit = { max: input.max, perMs: input.perMs, burst: input.burst ?? input.max };
-    const errors = rangeErrors({ ...limit, burst: input.burst ?? undefined });
-    if (errors.length) return { jobType: null, userErrors: errors };
-    override = await setRateLimitOverride(deps.sql, type, limit, t.rateLimit);
-  } else {
-    await clearRateLimitOverride(deps.sql, type, t.rateLimit);
-  }
-  deps.log.info({ type, by: viewer.owner, rateLimit: input ?? null }, input ? 'job type rate limit overridden' : 'job type rate limit override cleared');
-  const pause = async () => (await readPauses(deps.sql)).find((p) => p.type === type);
-  return { jobType: jobTypeView(t, pause, async () => override), userErrors: [] };
+  const limit = { max: input.max, perMs: input.perMs, burst: input.burst ?? input.max };
+  const errors = rangeErrors({ ...limit, burst: input.burst ?? undefined });
+  if (errors.length) return { jobType: null, userErrors: errors };
+  const override = await setRateLimitOverride(deps.sql, type, limit, t.rateLimit);
+  deps.log.info({ type, by: viewer.owner, rateLimit: input }, 'job type rate limit overridden');
+  return { jobType: jobTypeView(t, pauseOf(deps, type), async () => override), userErrors: [] };
+}
+
+const pauseOf = (deps: JobDeps, type: string) => async () => (await readPauses(deps.sql)).find((p) => p.type === type);
+
+/**
+ * Clears the type's override. Also for a type whose definition has no limit, or that this server does not have
+ * (as `resumeJobType` resumes one): an override left from when it had one would hold again once a limit came
+ * back; such a type answers `jobType: null` when it is not this server's, and UNKNOWN_JOB_TYPE when it had no
+ * override either.
+ */
+async function clear(deps: JobDeps, viewer: Viewer, type: string): Promise<JobTypeResult> {
+  const t = deps.types.get(type);
+  const cleared = await clearRateLimitOverride(deps.sql, type, t?.rateLimit ?? null);
+  if (!t && !cleared) return unknownType(type);
+  if (cleared) deps.log.info({ type, by: viewer.owner, defined: t !== undefined }, 'job type rate limit override cleared');
+  return { jobType: t ? jobTypeView(t, pauseOf(deps, type), async () => undefined) : null, userErrors: [] };
 }

@@ -79,6 +79,23 @@ describe('setJobTypeRateLimit', () => {
     expect(await shown(limited.name)).toEqual({ queueStats: kept, jobTypes: kept });
   });
 
+  it('clears an override left from when a type had a limit in code, or from a type since removed', async () => {
+    // As a deploy leaves them: the row's override stays when the definition drops its limit, or the type.
+    await t.env.sql`insert into rate_limits (type, tat, override_max, override_per_ms, override_burst, override_set_at)
+      values (${free.name}, now() + interval '1 hour', 1, 3600000, 1, now()), ('gone.type', now(), 1, 1000, 1, now())`;
+    expect(await set(free.name, null)).toEqual({ jobType: { name: free.name, paused: false, rateLimit: null }, userErrors: [] });
+    expect(await set('gone.type', null)).toEqual({ jobType: null, userErrors: [] });
+    const left = await t.env.sql<{ type: string; override: number | null; owed: boolean }[]>`
+      select type, override_max as override, tat > now() as owed from rate_limits where type in (${free.name}, 'gone.type') order by type`;
+    expect(left).toEqual([
+      { type: 'gone.type', override: null, owed: false },
+      { type: free.name, override: null, owed: false },
+    ]);
+    // Nothing left to clear on a type this server does not have: as resumeJobType answers.
+    expect((await set('gone.type', null)).userErrors).toEqual([{ code: 'UNKNOWN_JOB_TYPE', field: ['type'], message: 'this server has no job type "gone.type"' }]);
+    await t.env.sql`delete from rate_limits where type in (${free.name}, 'gone.type')`;
+  });
+
   it('refuses a key that is not an admin\'s (FORBIDDEN, as pauseJobType), writing nothing', async () => {
     const before = await rows();
     const { key } = await t.createKey('someone');

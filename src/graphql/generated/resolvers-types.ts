@@ -390,7 +390,9 @@ export type Mutation = {
    * Admins only (else FORBIDDEN): override a rate-limited type's limit at run time (a provider cut the quota),
    * for every worker from its next pull on; `rateLimit: null` clears the override, back to the definition's.
    * Workers older than this version ignore the override. A type without `rateLimit` in its definition cannot
-   * be overridden (its workers take no tokens): INVALID_STATE; pause it instead.
+   * be overridden (its workers take no tokens): INVALID_STATE; pause it instead. An override left from when a
+   * type had a limit (or existed) can still be cleared: a type this server no longer has answers `jobType: null`
+   * then, and UNKNOWN_JOB_TYPE when it has no override either.
    */
   setJobTypeRateLimit: JobTypePayload;
   /**
