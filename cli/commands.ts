@@ -59,9 +59,8 @@ const cut = (text: string, columns: number) => (displayWidth(oneLine(text)) > co
 
 const jobLine = (j: Pick<JobFieldsFragment, 'id' | 'type' | 'state'>) => `${j.id} ${j.type} ${j.state}`;
 
-/** A type's rate limit in force (`5/1000ms`), marked ` (override)` while an admin's override holds; `-` for none. */
-const limitText = (l: { max: number; perMs: number; burst: number; overridden: boolean } | null | undefined) =>
-  `${rateLimitText(l, '-')}${l?.overridden ? ' (override)' : ''}`;
+/** A type's rate limit in force (`5/1000ms`, marked ` (override)` while an admin's override holds); `-` for none. */
+const limitText = (l: Parameters<typeof rateLimitText>[0]) => rateLimitText(l, '-');
 
 /** `rate-limit`'s MAX/PERMS (`5/1000`: 5 starts per 1000 ms) as the mutation takes it. */
 function rateLimitInput(text: string, burst: number | undefined) {

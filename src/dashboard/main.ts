@@ -7,7 +7,7 @@ import { rateLimitText } from '../jobs/rate-limit-text.js';
 const REFRESH_MS = 3000;
 
 const OVERVIEW = `query Dashboard {
-  queueStats { type queued scheduled running retrying failed deadLetters throughputLastMinute oldestQueuedAgeSeconds paused rateLimit { max perMs burst } }
+  queueStats { type queued scheduled running retrying failed deadLetters throughputLastMinute oldestQueuedAgeSeconds paused rateLimit { max perMs burst overridden } }
   deadLetters(first: 20) { totalCount edges { node { id type attempts maxAttempts error finishedAt } } }
   schedules { name owner type cron timezone nextRunAt lastRunAt runs paused }
 }`;
@@ -40,7 +40,7 @@ interface QueueStats {
   throughputLastMinute: number;
   oldestQueuedAgeSeconds: number | null;
   paused: boolean;
-  rateLimit: { max: number; perMs: number; burst: number } | null;
+  rateLimit: { max: number; perMs: number; burst: number; overridden: boolean } | null;
 }
 interface DeadLetter {
   id: string;

@@ -123,6 +123,10 @@ it('shows a dead letter, retries it until it leaves the dead letters and succeed
     expect(cells.slice(0, 8)).toEqual(['test.replayable', '0', '0', '0', '0', '1', '1', '1']);
     expect(cells[10]).toBe('100/1000ms'); // its rate limit; a type without one shows none
     expect(await page.locator('#queues tr', { hasText: 'demo.noop' }).locator('td').nth(10).innerText()).toBe('');
+    // An admin's override of it is shown as such once the page reads the stats again (its periodic refresh).
+    const SET_LIMIT = 'mutation { setJobTypeRateLimit(type: "test.replayable", rateLimit: { max: 100, perMs: 1000, burst: 50 }) { userErrors { code } } }';
+    expect((await gql(t.url, SET_LIMIT, {}, devKey)).body.data.setJobTypeRateLimit.userErrors).toEqual([]);
+    await expect.poll(() => typeRow.locator('td').nth(10).innerText(), { timeout: 15_000 }).toBe('100/1000ms,burst=50 (override)');
 
     // The dead letter, its error as the text the handler threw.
     const deadRow = page.locator('#dead-letters tr', { hasText: id });
