@@ -282,8 +282,11 @@ export const commands: Record<CommandName, Command> = {
     if (a.clear && a.burst !== undefined) throw new UsageError('--burst does not apply with --clear');
     const { jobType, userErrors } = await client.setJobTypeRateLimit(type, limit === undefined ? null : rateLimitInput(limit, a.burst));
     if (userErrors.length) return refused(o, userErrors);
-    const whose = jobType!.rateLimit?.overridden ? '' : " (its definition's)";
-    o.out(a.json ? JSON.stringify(jobType) : `${jobType!.name} rate limit ${limitText(jobType!.rateLimit)}${whose}`);
+    if (a.json) o.out(JSON.stringify(jobType));
+    // No type: an override left by a type this server no longer has, cleared.
+    else if (!jobType) o.out(`${type} rate limit override cleared (this server has no such type)`);
+    else if (!jobType.rateLimit) o.out(`${jobType.name} has no rate limit`);
+    else o.out(`${jobType.name} rate limit ${limitText(jobType.rateLimit)}${jobType.rateLimit.overridden ? '' : " (its definition's)"}`);
     return 0;
   },
 

@@ -121,6 +121,18 @@ describe('longrun rate-limit', () => {
 
     expect(await cli('rate-limit', limited.name, '--clear')).toEqual({ code: 0, stdout: "test.limited rate limit 20/1000ms (its definition's)\n", stderr: '' });
     expect([await column('stats', limited.name), await column('types', limited.name)]).toEqual(['20/1000ms', '20/1000ms']);
+
+    // Clearing what a type without a limit in code, or a type since removed, was left with.
+    await t.env.sql`insert into rate_limits (type, override_max, override_per_ms, override_burst, override_set_at)
+      values (${free.name}, 1, 1000, 1, now()), ('gone.type', 1, 1000, 1, now())`;
+    expect(await cli('rate-limit', free.name, '--clear')).toEqual({ code: 0, stdout: 'test.free has no rate limit\n', stderr: '' });
+    expect(await cli('rate-limit', 'gone.type', '--clear')).toEqual({
+      code: 0,
+      stdout: 'gone.type rate limit override cleared (this server has no such type)\n',
+      stderr: '',
+    });
+    expect(await t.env.sql`select type from rate_limits where override_max is not null and type in (${free.name}, 'gone.type')`).toEqual([]);
+    await t.env.sql`delete from rate_limits where type in (${free.name}, 'gone.type')`;
   });
 
   it('refuses a type without a rate limit in code, and bad usage', async () => {
