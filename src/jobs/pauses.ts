@@ -38,26 +38,36 @@ export interface JobTypeView {
   pause: () => Promise<PauseRow | undefined>;
 }
 
-export function jobTypeView(t: JobType, pause: JobTypeView['pause'], override: () => Promise<RateLimitOverride | undefined>): JobTypeView {
-  const rateLimit = async () => (t.rateLimit ? effectiveRateLimit(t.rateLimit, await override()) : null);
-  return { name: t.name, description: t.description, defaultMaxAttempts: t.maxAttempts, maxAttempts: maxAttemptsOf(t), timeoutMs: t.timeoutMs, payloadSchema: payloadJsonSchema(t), rateLimit, pause };
+/**
+ * `t` as `jobTypes` answers it. Its pause and its rate limit's override are read when asked for, unless given
+ * (a mutation that has just written one): `jobTypes` reads each once for all types instead.
+ */
+export function jobTypeView(
+  deps: JobDeps,
+  t: JobType,
+  { pause = byTypeOnce(() => readPauses(deps.sql)), override = byTypeOnce(() => readRateLimitOverrides(deps.sql)) }: Partial<TypeReads> = {},
+): JobTypeView {
+  const rateLimit = async () => (t.rateLimit ? effectiveRateLimit(t.rateLimit, await override(t.name)) : null);
+  return { name: t.name, description: t.description, defaultMaxAttempts: t.maxAttempts, maxAttempts: maxAttemptsOf(t), timeoutMs: t.timeoutMs, payloadSchema: payloadJsonSchema(t), rateLimit, pause: () => pause(t.name) };
+}
+
+/** A type's pause and rate-limit override, by type name. */
+interface TypeReads {
+  pause: (type: string) => Promise<PauseRow | undefined>;
+  override: (type: string) => Promise<RateLimitOverride | undefined>;
 }
 
 /** Reads the rows once, when first asked for, as a map by type. */
-const byTypeOnce = <R extends { type: string }>(read: () => Promise<R[]>) => {
+function byTypeOnce<R extends { type: string }>(read: () => Promise<R[]>): (type: string) => Promise<R | undefined> {
   let rows: Promise<Map<string, R>> | null = null;
-  return async (type: string) => (await (rows ??= read().then((rs) => new Map(rs.map((r) => [r.type, r]))))).get(type);
-};
+  return async (type) => (await (rows ??= read().then((rs) => new Map(rs.map((r) => [r.type, r]))))).get(type);
+}
 
 /** `jobTypes`: every type this server accepts; their pauses and rate-limit overrides read in one query each, if asked for. */
 export function jobTypes(deps: JobDeps): JobTypeView[] {
-  const pause = byTypeOnce(() => readPauses(deps.sql));
-  const override = byTypeOnce(() => readRateLimitOverrides(deps.sql));
-  return [...deps.types.values()].map((t) => jobTypeView(t, () => pause(t.name), () => override(t.name)));
+  const reads: TypeReads = { pause: byTypeOnce(() => readPauses(deps.sql)), override: byTypeOnce(() => readRateLimitOverrides(deps.sql)) };
+  return [...deps.types.values()].map((t) => jobTypeView(deps, t, reads));
 }
-
-/** One type's rate-limit override, read when asked for (`JobType.rateLimit`). */
-export const overrideOf = (deps: JobDeps, type: string) => async () => (await readRateLimitOverrides(deps.sql)).find((r) => r.type === type);
 
 /** What `pauseJobType`, `resumeJobType` and `setJobTypeRateLimit` answer (schema: JobTypePayload). */
 export type JobTypeResult = { jobType: JobTypeView | null; userErrors: UserError[] };
@@ -91,7 +101,7 @@ async function setPaused(deps: JobDeps, viewer: Viewer, type: string, paused: bo
     deps.log.warn({ err: e, type }, `${what}: recorded; telling the workers over NATS failed, they read it within ${PAUSES_READ_INTERVAL_MS} ms`);
   }
   deps.log.info({ type, by: viewer.owner, defined: t !== undefined }, paused ? 'job type paused' : 'job type resumed');
-  return { jobType: t ? jobTypeView(t, async () => row, overrideOf(deps, type)) : null, userErrors: [] };
+  return { jobType: t ? jobTypeView(deps, t, { pause: async () => row }) : null, userErrors: [] };
 }
 
 export const pauseJobType = (deps: JobDeps, viewer: Viewer, type: string) => setPaused(deps, viewer, type, true);

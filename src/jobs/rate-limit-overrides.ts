@@ -6,7 +6,6 @@
  * an override would hold nothing (clearing one left behind is not).
  */
 import { clearRateLimitOverride, setRateLimitOverride } from '../db/rate-limits.js';
-import { readPauses } from '../db/pauses.js';
 import { UserErrorCode, type UserError } from '../errors.js';
 import { inRange, RATE_LIMIT_MAX_RANGE, RATE_LIMIT_PER_MS_RANGE, type RateLimit } from './definition.js';
 import { requireAdmin, type JobDeps, type Viewer } from './deps.js';
@@ -49,10 +48,8 @@ export async function setJobTypeRateLimit(
   if (errors.length) return { jobType: null, userErrors: errors };
   const override = await setRateLimitOverride(deps.sql, type, limit, t.rateLimit);
   deps.log.info({ type, by: viewer.owner, rateLimit: input }, 'job type rate limit overridden');
-  return { jobType: jobTypeView(t, pauseOf(deps, type), async () => override), userErrors: [] };
+  return { jobType: jobTypeView(deps, t, { override: async () => override }), userErrors: [] };
 }
-
-const pauseOf = (deps: JobDeps, type: string) => async () => (await readPauses(deps.sql)).find((p) => p.type === type);
 
 /**
  * Clears the type's override. Also for a type whose definition has no limit, or that this server does not have
@@ -65,5 +62,5 @@ async function clear(deps: JobDeps, viewer: Viewer, type: string): Promise<JobTy
   const cleared = await clearRateLimitOverride(deps.sql, type, t?.rateLimit ?? null);
   if (!t && !cleared) return unknownType(type);
   if (cleared) deps.log.info({ type, by: viewer.owner, defined: t !== undefined }, 'job type rate limit override cleared');
-  return { jobType: t ? jobTypeView(t, pauseOf(deps, type), async () => undefined) : null, userErrors: [] };
+  return { jobType: t ? jobTypeView(deps, t, { override: async () => undefined }) : null, userErrors: [] };
 }

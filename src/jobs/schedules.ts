@@ -32,7 +32,7 @@ import { jobsSubmitted, scheduleRuns, scheduleRunsSkipped } from '../observabili
 import { publishUpdate, updateFromJob } from '../progress/updates.js';
 import { orAfter } from '../deadline.js';
 import { cronTimes } from './cron.js';
-import { maxAttemptsOf, timeoutProblem } from './definition.js';
+import { inRange, maxAttemptsOf, timeoutProblem } from './definition.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { newJobId } from './job-id.js';
 import { isStorableText } from './payload-check.js';
@@ -47,7 +47,6 @@ export const MAX_SCHEDULE_NAME_LENGTH = 200;
  * an int4 too), about 24.8 days.
  */
 export const START_WITHIN_RANGE = { min: 1000, max: 2_147_483_647 } as const;
-const inStartWithinRange = (ms: number) => Number.isInteger(ms) && ms >= START_WITHIN_RANGE.min && ms <= START_WITHIN_RANGE.max;
 /** Due schedules one transaction of the scheduler takes. */
 const RUN_BATCH = 100;
 
@@ -87,7 +86,7 @@ export async function upsertSchedule(deps: JobDeps, viewer: Viewer, input: Sched
   const times = cronTimes(input.cron, timezone);
   if ('error' in times) errors.push({ code: UserErrorCode.INVALID_SCHEDULE, field: ['input', times.field], message: times.error });
   const startWithinMs = input.startWithinMs ?? null;
-  if (startWithinMs !== null && !inStartWithinRange(startWithinMs)) {
+  if (startWithinMs !== null && !inRange(startWithinMs, START_WITHIN_RANGE)) {
     errors.push({ code: UserErrorCode.OUT_OF_RANGE, field: ['input', 'startWithinMs'], message: `startWithinMs must be between ${START_WITHIN_RANGE.min} and ${START_WITHIN_RANGE.max}` });
   }
   const job = { type: input.type, payload: input.payload ?? {}, maxAttempts: input.maxAttempts, timeoutMs: input.timeoutMs, notify: input.notify };
