@@ -14,6 +14,14 @@
  * the queries it carries with CONNECTION_CLOSED (as the close failed the others); `closed()` and
  * `terminate()` forget the pending write, and a closed connection forgets the query it failed.
  *
+ * postgres.js 3.4.9 again (porsager/postgres#1223, open): a connection keeps the error PostgreSQL sent before
+ * closing it (57P01 when a restart or `pg_terminate_backend` ends its backend under a statement), and when it
+ * reconnects, the first ReadyForQuery of the new backend fails the statement that reconnected it with that
+ * old error: after a PostgreSQL restart, the first request on each connection that had one running answered
+ * SERVICE_UNAVAILABLE although the server was up. The mend: `closed()` forgets the error; a connection closed
+ * while it read the server's types forgets that query too (the new backend reads them again), instead of
+ * handing it the new backend's first answer.
+ *
  * tsx, which runs every process (`node --import tsx`): it compiles with esbuild's `keepNames`, which wraps
  * every function made at run time in a `__name(fn, "…")` call (an `Object.defineProperty` on each closure, on
  * every call of the function that makes it). Names need no keeping here: tsx does not rename identifiers, and
@@ -25,35 +33,56 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const MARK = '/* longrun: postgres#1208 */';
+const MARK_1223 = '/* longrun: postgres#1223 */';
 
-/** [unmended text, mended text]; each must occur exactly once in the file. */
-const EDITS = [
-  [
-    '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)\n',
-    `  function nextWrite(fn) {\n    if (socket === null) ${MARK} {\n` +
-      '      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n' +
-      '      chunk = nextWriteTimer = null\n' +
-      "      const err = Errors.connection('CONNECTION_CLOSED', options)\n" +
-      '      query && (queryError(query, err), query = null)\n' +
-      '      while (sent.length)\n' +
-      '        queryError(sent.shift(), err)\n' +
-      '      return false\n' +
-      '    }\n' +
-      '    const x = socket.write(chunk, fn)\n',
-  ],
-  [
-    '    connectTimer.cancel()\n\n    socket.removeAllListeners()\n    socket = null\n',
-    `    connectTimer.cancel()\n\n    socket.removeAllListeners()\n    socket = null\n    chunk = nextWriteTimer = null ${MARK}\n`,
-  ],
-  [
-    "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
-    "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n" +
-      `    query = null ${MARK}\n`,
-  ],
-  [
-    '    clearImmediate(nextWriteTimer)\n    if (socket) {\n',
-    `    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null ${MARK}\n    if (socket) {\n`,
-  ],
+/**
+ * Each mend's marker and its [unmended text, mended text] pairs; each text must occur exactly once in the
+ * file. Applied in order, each once (its marker tells it is there), so a checkout mended by an older version
+ * of this script gets the mends added since.
+ */
+const MENDS = [
+  {
+    mark: MARK,
+    what: 'a write on a closed connection fails its queries instead of the process',
+    edits: [
+      [
+        '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)\n',
+        `  function nextWrite(fn) {\n    if (socket === null) ${MARK} {\n` +
+          '      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n' +
+          '      chunk = nextWriteTimer = null\n' +
+          "      const err = Errors.connection('CONNECTION_CLOSED', options)\n" +
+          '      query && (queryError(query, err), query = null)\n' +
+          '      while (sent.length)\n' +
+          '        queryError(sent.shift(), err)\n' +
+          '      return false\n' +
+          '    }\n' +
+          '    const x = socket.write(chunk, fn)\n',
+      ],
+      [
+        '    connectTimer.cancel()\n\n    socket.removeAllListeners()\n    socket = null\n',
+        `    connectTimer.cancel()\n\n    socket.removeAllListeners()\n    socket = null\n    chunk = nextWriteTimer = null ${MARK}\n`,
+      ],
+      [
+        "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
+        "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n" +
+          `    query = null ${MARK}\n`,
+      ],
+      [
+        '    clearImmediate(nextWriteTimer)\n    if (socket) {\n',
+        `    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null ${MARK}\n    if (socket) {\n`,
+      ],
+    ],
+  },
+  {
+    mark: MARK_1223,
+    what: "a reconnected connection's first statement is not failed with the closed one's error",
+    edits: [
+      [
+        '    if (initial)\n      return reconnect()\n',
+        `    errorResponse = null ${MARK_1223}\n    if (initial)\n      return (query = null, reconnect()) ${MARK_1223}\n`,
+      ],
+    ],
+  },
 ];
 
 const FILES = ['src/connection.js', 'cjs/src/connection.js'];
@@ -72,16 +101,18 @@ function mendPostgres(root, say) {
   for (const file of FILES) {
     const path = join(dir, file);
     if (!existsSync(path)) continue;
-    const text = readFileSync(path, 'utf8');
-    if (text.includes(MARK)) continue;
-    const missing = EDITS.filter(([from]) => text.split(from).length !== 2);
-    if (missing.length > 0) {
-      // Another release: it may have its own fix. test/integration/postgres-driver.test.ts tells.
-      say(`postgres ${version}: ${file} is not the code this mend knows; left as it is`);
-      continue;
+    let text = readFileSync(path, 'utf8');
+    for (const mend of MENDS) {
+      if (text.includes(mend.mark)) continue;
+      if (mend.edits.some(([from]) => text.split(from).length !== 2)) {
+        // Another release: it may have its own fix. test/integration/postgres-driver.test.ts tells.
+        say(`postgres ${version}: ${file} is not the code this mend knows; left as it is (${mend.what})`);
+        break;
+      }
+      text = mend.edits.reduce((t, [from, to]) => t.replace(from, () => to), text);
+      writeFileSync(path, text);
+      say(`postgres ${version}: ${file} mended (${mend.what})`);
     }
-    writeFileSync(path, EDITS.reduce((t, [from, to]) => t.replace(from, () => to), text));
-    say(`postgres ${version}: ${file} mended (a write on a closed connection fails its queries instead of the process)`);
   }
 }
 

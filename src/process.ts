@@ -61,7 +61,9 @@ export function exitWithError(what: string, e: unknown): never {
  * An unhandled rejection from a new connection's type query that PostgreSQL closed
  * (`isPostgresTypeFetchReset`) is logged and survived; any other unhandled rejection or uncaught exception
  * ends the process, as Node's default does. (postgres.js' uncaught null-socket write, porsager/postgres#1208,
- * is mended in the driver at install: scripts/patch-dependencies.mjs.)
+ * is mended in the driver at install: scripts/patch-dependencies.mjs; so is the types read of a connection
+ * closed during start-up, #1223, which leaves this rejection to a connection reserved by `sql.reserve()`
+ * and to a release the mend does not know.)
  */
 export function handleUncaughtErrors(log: Logger): void {
   process.on('unhandledRejection', (reason) => {

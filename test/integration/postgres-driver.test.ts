@@ -13,15 +13,15 @@ import { ADMIN_URL } from '../setup/global.js';
 const client = new URL('../../src/db/client.ts', import.meta.url).pathname;
 
 /**
- * Runs `body` in a child process with `db` (a pool of 2), `other` (another pool) and `kill(pid)` (terminates
+ * Runs `body` in a child process with `db` (a pool of `poolSize`), `other` (another pool) and `kill(pid)` (terminates
  * that backend through `other`); `body` answers the outcome of the statement it ran on the killed backend.
  * Answers what the child printed: that outcome, a query on the same pool afterwards, and that `sql.end()`
  * (without a timeout) finished.
  */
-function afterBackendKilled(body: string): { status: number | null; stderr: string; printed: unknown } {
+function afterBackendKilled(body: string, poolSize = 2): { status: number | null; stderr: string; printed: unknown } {
   const script = `
     import { createDb } from ${JSON.stringify(client)};
-    const db = createDb(${JSON.stringify(ADMIN_URL)}, 2);
+    const db = createDb(${JSON.stringify(ADMIN_URL)}, ${poolSize});
     const other = createDb(${JSON.stringify(ADMIN_URL)}, 1);
     const kill = (pid) => other.sql\`select pg_terminate_backend(\${pid})\`;
     const outcome = await (async () => { ${body} })();
@@ -57,6 +57,24 @@ it('a statement whose connection PostgreSQL closes fails with CONNECTION_CLOSED,
     while (!pid) [{ pid } = {}] = await other.sql\`select pid from pg_stat_activity where query like '%the_slow_one%' and pid <> pg_backend_pid()\`;
     await kill(pid);
     return slow;`);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.printed).toEqual({ outcome: 'CONNECTION_CLOSED', one: 1, ended: true });
+});
+
+it('the statement after a killed one, on the connection that replaces it, is not failed with the killed one\'s error', () => {
+  // A pool of one: the next statement reconnects the connection whose backend was killed. postgres.js 3.4.9
+  // kept the killed backend's error (57P01) and failed the new connection's first statement with it
+  // (porsager/postgres#1223): after a PostgreSQL restart, the first request on each such connection failed.
+  const r = afterBackendKilled(
+    `
+    const slow = db.sql\`select pg_sleep(10) as the_lone_slow_one\`.then(() => 'answered', (e) => e.code);
+    let pid;
+    while (!pid) [{ pid } = {}] = await other.sql\`select pid from pg_stat_activity where query like '%the_lone_slow_one%' and pid <> pg_backend_pid()\`;
+    await kill(pid);
+    return slow;`,
+    1,
+  );
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   expect(r.printed).toEqual({ outcome: 'CONNECTION_CLOSED', one: 1, ended: true });
