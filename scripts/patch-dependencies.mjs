@@ -22,6 +22,12 @@
  * while it read the server's types forgets that query too (the new backend reads them again), instead of
  * handing it the new backend's first answer.
  *
+ * And (found beside porsager/postgres#1215, unreleased): a connection reset (ECONNRESET: a failover, a cut
+ * link) under a transaction's statement failed that statement, but the ROLLBACK the transaction then queued
+ * on it stayed queued when the socket closed, and the connection that replaced it waited for that ROLLBACK's
+ * answer: one statement went through, every later one on that connection waited for ever. The mend:
+ * `closed()` fails whatever is still queued on the closed connection with CONNECTION_CLOSED.
+ *
  * tsx, which runs every process (`node --import tsx`): it compiles with esbuild's `keepNames`, which wraps
  * every function made at run time in a `__name(fn, "…")` call (an `Object.defineProperty` on each closure, on
  * every call of the function that makes it). Names need no keeping here: tsx does not rename identifiers, and
@@ -34,6 +40,7 @@ import { fileURLToPath } from 'node:url';
 
 const MARK = '/* longrun: postgres#1208 */';
 const MARK_1223 = '/* longrun: postgres#1223 */';
+const MARK_1215 = '/* longrun: postgres#1215 */';
 
 /**
  * Each mend's marker and its [unmended text, mended text] pairs; each text must occur exactly once in the
@@ -80,6 +87,16 @@ const MENDS = [
       [
         '    if (initial)\n      return reconnect()\n',
         `    errorResponse = null ${MARK_1223}\n    if (initial)\n      return (query = null, reconnect()) ${MARK_1223}\n`,
+      ],
+    ],
+  },
+  {
+    mark: MARK_1215,
+    what: 'statements queued on a connection as it broke fail instead of waiting on its next one for ever',
+    edits: [
+      [
+        '    closedTime = performance.now()\n',
+        `    while (sent.length) ${MARK_1215}\n      queryError(sent.shift(), Errors.connection('CONNECTION_CLOSED', options))\n    closedTime = performance.now()\n`,
       ],
     ],
   },

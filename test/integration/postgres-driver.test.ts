@@ -3,7 +3,8 @@
  * statement or transaction fails with CONNECTION_CLOSED, the process goes on, the pool serves the next query,
  * and `sql.end()` finishes. postgres.js 3.4.9 wrote a transaction's ROLLBACK to the closed connection from a
  * `setImmediate` and threw an uncaught TypeError, and its `end()` waited for ever for the failed statement
- * (scripts/patch-dependencies.mjs mends both at install). Child processes, so that an uncaught exception shows
+ * (scripts/patch-dependencies.mjs mends both at install, and the two cases at the end: an error or a statement
+ * of a closed connection carried over to the connection that replaces it). Child processes, so that an uncaught exception shows
  * as an exit status rather than in this test runner, and a hanging `end()` as the child being killed.
  */
 import { spawnSync } from 'node:child_process';
@@ -78,4 +79,40 @@ it('the statement after a killed one, on the connection that replaces it, is not
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   expect(r.printed).toEqual({ outcome: 'CONNECTION_CLOSED', one: 1, ended: true });
+});
+
+it('a transaction whose connection is reset leaves no statement behind for the next connection: the pool keeps answering', () => {
+  // A pool of one behind a proxy that resets the connection (as a failover or a cut link does) while the
+  // transaction waits: postgres.js 3.4.9 queued the transaction's ROLLBACK on the broken connection and kept
+  // it, and the connection that replaced it waited for its answer: one statement went through, and every one
+  // after it waited for ever.
+  const script = `
+    import net from 'node:net';
+    import { createDb } from ${JSON.stringify(client)};
+    const target = new URL(${JSON.stringify(ADMIN_URL)});
+    const [port, host] = [Number(target.port), target.hostname];
+    const pairs = new Set();
+    const proxy = net.createServer((c) => {
+      const s = net.connect(port, host);
+      c.on('error', () => {}), s.on('error', () => {});
+      c.pipe(s), s.pipe(c), pairs.add([c, s]);
+    });
+    await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+    target.host = '127.0.0.1:' + proxy.address().port;
+    const db = createDb(target.href, 1);
+    let begun = false;
+    const tx = db.sql.begin(async (t) => { begun = true; await t\`select pg_sleep(10)\`; }).then(() => 'committed', (e) => e.code);
+    while (!begun) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100)); // the sleep is running
+    for (const [c, s] of pairs) c.resetAndDestroy(), s.destroy();
+    const outcome = await tx;
+    const answers = [];
+    const within = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r('no answer in 5 s'), 5000))]);
+    for (let i = 1; i <= 3; i++) answers.push(await within(db.sql\`select \${i}::int as i\`.then(([r]) => r.i, (e) => e.code)));
+    answers.push(await within(db.sql.begin((t) => t\`select 'in a transaction' as x\`).then(([r]) => r.x, (e) => e.code)));
+    console.log(JSON.stringify({ outcome, answers }));
+    process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 40_000 });
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout.trim())).toEqual({ outcome: 'CONNECTION_CLOSED', answers: [1, 2, 3, 'in a transaction'] });
 });
