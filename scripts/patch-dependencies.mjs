@@ -28,6 +28,13 @@
  * answer: one statement went through, every later one on that connection waited for ever. The mend:
  * `closed()` fails whatever is still queued on the closed connection with CONNECTION_CLOSED.
  *
+ * And in `sql.begin` (porsager/postgres#1216; PR #1215, unreleased): when a transaction's connection closed,
+ * `begin` failed, but its callback went on, and the statements it sent after that went to the same connection
+ * object, which the pool had meanwhile reconnected for other work: they ran there outside any transaction and
+ * were committed one by one (or inside another caller's transaction), although the transaction had failed.
+ * The mend: once its connection has closed, a transaction's statements fail with CONNECTION_CLOSED, those
+ * it had queued (waiting for room on the connection) included.
+ *
  * tsx, which runs every process (`node --import tsx`): it compiles with esbuild's `keepNames`, which wraps
  * every function made at run time in a `__name(fn, "…")` call (an `Object.defineProperty` on each closure, on
  * every call of the function that makes it). Names need no keeping here: tsx does not rename identifiers, and
@@ -40,7 +47,8 @@ import { fileURLToPath } from 'node:url';
 
 const MARK = '/* longrun: postgres#1208 */';
 const MARK_1223 = '/* longrun: postgres#1223 */';
-const MARK_1215 = '/* longrun: postgres#1215 */';
+const MARK_RESET = '/* longrun: postgres#1215, reset */';
+const MARK_TX = '/* longrun: postgres#1215, #1216 */';
 
 /**
  * Each mend's marker and its [unmended text, mended text] pairs; each text must occur exactly once in the
@@ -50,6 +58,7 @@ const MARK_1215 = '/* longrun: postgres#1215 */';
 const MENDS = [
   {
     mark: MARK,
+    file: 'connection.js',
     what: 'a write on a closed connection fails its queries instead of the process',
     edits: [
       [
@@ -82,6 +91,7 @@ const MENDS = [
   },
   {
     mark: MARK_1223,
+    file: 'connection.js',
     what: "a reconnected connection's first statement is not failed with the closed one's error",
     edits: [
       [
@@ -91,18 +101,44 @@ const MENDS = [
     ],
   },
   {
-    mark: MARK_1215,
+    mark: MARK_RESET,
+    file: 'connection.js',
     what: 'statements queued on a connection as it broke fail instead of waiting on its next one for ever',
     edits: [
       [
         '    closedTime = performance.now()\n',
-        `    while (sent.length) ${MARK_1215}\n      queryError(sent.shift(), Errors.connection('CONNECTION_CLOSED', options))\n    closedTime = performance.now()\n`,
+        `    while (sent.length) ${MARK_RESET}\n      queryError(sent.shift(), Errors.connection('CONNECTION_CLOSED', options))\n    closedTime = performance.now()\n`,
+      ],
+    ],
+  },
+  {
+    mark: MARK_TX,
+    file: 'index.js',
+    what: "a transaction's statements after its connection closed fail instead of running on the reconnected one",
+    edits: [
+      ['      , prepare = null\n', `      , prepare = null\n      , lost = null ${MARK_TX}\n`],
+      [
+        '        new Promise((_, reject) => connection.onclose = reject)\n',
+        `        new Promise((_, reject) => connection.onclose = (e) => { ${MARK_TX}\n` +
+          '          lost = e\n' +
+          '          while (queries.length)\n' +
+          '            queries.shift().reject(e)\n' +
+          '          reject(e)\n' +
+          '        })\n',
+      ],
+      [
+        '        q.catch(e => uncaughtError || (uncaughtError = e))\n        c.queue === full\n',
+        '        q.catch(e => uncaughtError || (uncaughtError = e))\n' +
+          `        if (lost) ${MARK_TX}\n` +
+          '          return q.reject(lost)\n' +
+          '        c.queue === full\n',
       ],
     ],
   },
 ];
 
-const FILES = ['src/connection.js', 'cjs/src/connection.js'];
+/** The driver's two builds: each file a mend names is in both. */
+const BUILDS = ['src', 'cjs/src'];
 
 /** @param {string} root the repository root @param {(line: string) => void} say */
 export function patchDependencies(root, say) {
@@ -115,19 +151,19 @@ function mendPostgres(root, say) {
   const dir = join(root, 'node_modules/postgres');
   if (!existsSync(dir)) return;
   const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  for (const file of FILES) {
-    const path = join(dir, file);
-    if (!existsSync(path)) continue;
-    let text = readFileSync(path, 'utf8');
+  for (const build of BUILDS) {
     for (const mend of MENDS) {
+      const file = `${build}/${mend.file}`;
+      const path = join(dir, file);
+      if (!existsSync(path)) continue;
+      const text = readFileSync(path, 'utf8');
       if (text.includes(mend.mark)) continue;
       if (mend.edits.some(([from]) => text.split(from).length !== 2)) {
         // Another release: it may have its own fix. test/integration/postgres-driver.test.ts tells.
         say(`postgres ${version}: ${file} is not the code this mend knows; left as it is (${mend.what})`);
-        break;
+        continue;
       }
-      text = mend.edits.reduce((t, [from, to]) => t.replace(from, () => to), text);
-      writeFileSync(path, text);
+      writeFileSync(path, mend.edits.reduce((t, [from, to]) => t.replace(from, () => to), text));
       say(`postgres ${version}: ${file} mended (${mend.what})`);
     }
   }

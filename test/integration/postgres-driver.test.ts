@@ -3,8 +3,9 @@
  * statement or transaction fails with CONNECTION_CLOSED, the process goes on, the pool serves the next query,
  * and `sql.end()` finishes. postgres.js 3.4.9 wrote a transaction's ROLLBACK to the closed connection from a
  * `setImmediate` and threw an uncaught TypeError, and its `end()` waited for ever for the failed statement
- * (scripts/patch-dependencies.mjs mends both at install, and the two cases at the end: an error or a statement
- * of a closed connection carried over to the connection that replaces it). Child processes, so that an uncaught exception shows
+ * (scripts/patch-dependencies.mjs mends both at install, and the three cases after them: an error, a statement
+ * or a transaction's later statements carried over from a closed connection to the one that replaces it).
+ * Child processes, so that an uncaught exception shows
  * as an exit status rather than in this test runner, and a hanging `end()` as the child being killed.
  */
 import { spawnSync } from 'node:child_process';
@@ -115,4 +116,42 @@ it('a transaction whose connection is reset leaves no statement behind for the n
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 40_000 });
   expect(r.stderr).toBe('');
   expect(JSON.parse(r.stdout.trim())).toEqual({ outcome: 'CONNECTION_CLOSED', answers: [1, 2, 3, 'in a transaction'] });
+});
+
+it("a transaction's statements after its connection was lost fail, and none is committed on the connection that replaced it", () => {
+  // The transaction's callback goes on after its backend is killed (it was awaiting something else); a plain
+  // statement meanwhile reconnects the pool's one connection. postgres.js 3.4.9 ran the callback's later
+  // statements on that new connection, outside any transaction: they were committed, one by one, although
+  // the transaction failed (porsager/postgres#1216).
+  const table = `tx_probe_${process.pid}`;
+  const r = afterBackendKilled(
+    `
+    await other.sql\`create table ${table} (x text)\`;
+    let pid = null;
+    const later = [];
+    const tx = db.sql.begin(async (t) => {
+      [{ pid }] = await t\`select pg_backend_pid() as pid\`;
+      await t\`insert into ${table} values ('before')\`;
+      await new Promise((r) => setTimeout(r, 600)); // other work inside the transaction
+      for (const x of ['after 1', 'after 2']) later.push(await t\`insert into ${table} values (\${x})\`.then(() => 'inserted', (e) => e.code));
+    }).then(() => 'committed', (e) => e.code);
+    while (pid === null) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    await kill(pid);
+    await new Promise((r) => setTimeout(r, 100));
+    const [{ one: between }] = await db.sql\`select 1 as one\`; // reconnects the pool's connection
+    const outcome = await tx;
+    await new Promise((r) => setTimeout(r, 1000)); // the callback's later statements have run
+    const rows = (await other.sql\`select x from ${table}\`).map((r) => r.x);
+    await other.sql\`drop table ${table}\`;
+    return { tx: outcome, between, later, rows };`,
+    1,
+  );
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.printed).toEqual({
+    outcome: { tx: 'CONNECTION_CLOSED', between: 1, later: ['CONNECTION_CLOSED', 'CONNECTION_CLOSED'], rows: [] },
+    one: 1,
+    ended: true,
+  });
 });
