@@ -25,8 +25,12 @@
  * And (found beside porsager/postgres#1215, unreleased): a connection reset (ECONNRESET: a failover, a cut
  * link) under a transaction's statement failed that statement, but the ROLLBACK the transaction then queued
  * on it stayed queued when the socket closed, and the connection that replaced it waited for that ROLLBACK's
- * answer: one statement went through, every later one on that connection waited for ever. The mend:
- * `closed()` fails whatever is still queued on the closed connection with CONNECTION_CLOSED.
+ * answer: one statement went through, every later one on that connection waited for ever. And a statement
+ * sent on a connection after its socket's error and before its close (Node emits them in different turns of
+ * the event loop: a reset idle connection is still in the pool's open queue meanwhile) was never answered:
+ * with the mend above that forgets the failed query, it was dropped, and its caller waited for ever (an
+ * API's grouped insert, and every submit behind it). The mend: `closed()` fails whatever is still running
+ * or queued on the closed connection with CONNECTION_CLOSED, whether or not the close had an error.
  *
  * And in `sql.begin` (porsager/postgres#1216; PR #1215, unreleased): when a transaction's connection closed,
  * `begin` failed, but its callback went on, and the statements it sent after that went to the same connection
@@ -47,7 +51,7 @@ import { fileURLToPath } from 'node:url';
 
 const MARK = '/* longrun: postgres#1208 */';
 const MARK_1223 = '/* longrun: postgres#1223 */';
-const MARK_RESET = '/* longrun: postgres#1215, reset */';
+const MARK_RESET = '/* longrun: closed with statements */';
 const MARK_TX = '/* longrun: postgres#1215, #1216 */';
 
 /**
@@ -103,11 +107,14 @@ const MENDS = [
   {
     mark: MARK_RESET,
     file: 'connection.js',
-    what: 'statements queued on a connection as it broke fail instead of waiting on its next one for ever',
+    what: 'statements left on a connection as it closes fail instead of waiting for ever',
     edits: [
       [
-        '    closedTime = performance.now()\n',
-        `    while (sent.length) ${MARK_RESET}\n      queryError(sent.shift(), Errors.connection('CONNECTION_CLOSED', options))\n    closedTime = performance.now()\n`,
+        `    query = null ${MARK}\n`,
+        `    query && queryError(query, Errors.connection('CONNECTION_CLOSED', options)) ${MARK_RESET}\n` +
+          `    query = null ${MARK}\n` +
+          '    while (sent.length)\n' +
+          "      queryError(sent.shift(), Errors.connection('CONNECTION_CLOSED', options))\n",
       ],
     ],
   },

@@ -82,14 +82,12 @@ it('the statement after a killed one, on the connection that replaces it, is not
   expect(r.printed).toEqual({ outcome: 'CONNECTION_CLOSED', one: 1, ended: true });
 });
 
-it('a transaction whose connection is reset leaves no statement behind for the next connection: the pool keeps answering', () => {
-  // A pool of one behind a proxy that resets the connection (as a failover or a cut link does) while the
-  // transaction waits: postgres.js 3.4.9 queued the transaction's ROLLBACK on the broken connection and kept
-  // it, and the connection that replaced it waited for its answer: one statement went through, and every one
-  // after it waited for ever.
-  const script = `
-    import net from 'node:net';
-    import { createDb } from ${JSON.stringify(client)};
+/**
+ * For a child script (in its body): `target` (ADMIN_URL), a TCP proxy in front of it listening on
+ * `proxy.address().port`, `reset()` (every connection through it reset: the client gets ECONNRESET), and `net`.
+ */
+const RESETTING_PROXY = `
+    const net = await import('node:net');
     const target = new URL(${JSON.stringify(ADMIN_URL)});
     const [port, host] = [Number(target.port), target.hostname];
     const pairs = new Set();
@@ -99,13 +97,23 @@ it('a transaction whose connection is reset leaves no statement behind for the n
       c.pipe(s), s.pipe(c), pairs.add([c, s]);
     });
     await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+    const reset = () => { for (const [c, s] of pairs) c.resetAndDestroy(), s.destroy(); };`;
+
+it('a transaction whose connection is reset leaves no statement behind for the next connection: the pool keeps answering', () => {
+  // A pool of one behind a proxy that resets the connection (as a failover or a cut link does) while the
+  // transaction waits: postgres.js 3.4.9 queued the transaction's ROLLBACK on the broken connection and kept
+  // it, and the connection that replaced it waited for its answer: one statement went through, and every one
+  // after it waited for ever.
+  const script = `
+    import { createDb } from ${JSON.stringify(client)};
+    ${RESETTING_PROXY}
     target.host = '127.0.0.1:' + proxy.address().port;
     const db = createDb(target.href, 1);
     let begun = false;
     const tx = db.sql.begin(async (t) => { begun = true; await t\`select pg_sleep(10)\`; }).then(() => 'committed', (e) => e.code);
     while (!begun) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 100)); // the sleep is running
-    for (const [c, s] of pairs) c.resetAndDestroy(), s.destroy();
+    reset();
     const outcome = await tx;
     const answers = [];
     const within = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r('no answer in 5 s'), 5000))]);
@@ -154,4 +162,36 @@ it("a transaction's statements after its connection was lost fail, and none is c
     one: 1,
     ended: true,
   });
+});
+
+it('a statement sent on a reset connection between its error and its close fails, instead of never being answered', () => {
+  // Node emits a reset socket's 'error' and its 'close' in different turns of the event loop; meanwhile the
+  // idle connection is still in the pool's open queue and takes the next statement. postgres.js 3.4.9 (with
+  // the mend that forgets a closed connection's failed query) dropped that statement: its caller waited for
+  // ever (an API's grouped insert, and every submit queued behind it). The socket is made here so that the
+  // statement can be sent in that gap: from a setImmediate after the error.
+  const script = `
+    import postgres from 'postgres';
+    import { pgOptions } from ${JSON.stringify(client)};
+    ${RESETTING_PROXY}
+    let inGap = null;
+    const socket = () => new Promise((resolve, reject) => {
+      const s = net.connect(proxy.address().port, '127.0.0.1');
+      s.once('connect', () => resolve(s));
+      s.once('error', (e) => {
+        reject(e);
+        inGap ??= new Promise((r) => setImmediate(() => r(sql\`select 'sent in the gap' as x\`.then(([row]) => row.x, (e) => e.code))));
+      });
+    });
+    const sql = postgres(target.href, { ...pgOptions(1), socket });
+    await sql\`select 1\`;
+    reset();
+    while (!inGap) await new Promise((r) => setTimeout(r, 5));
+    const gap = await Promise.race([inGap, new Promise((r) => setTimeout(() => r('no answer in 5 s'), 5000))]);
+    const [{ x: after }] = await sql\`select 'after' as x\`;
+    console.log(JSON.stringify({ gap, after }));
+    process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 40_000 });
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout.trim())).toEqual({ gap: 'CONNECTION_CLOSED', after: 'after' });
 });

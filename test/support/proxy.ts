@@ -8,6 +8,11 @@ export interface TcpProxy {
   readonly accepted: number;
   /** Destroys every open connection (the proxy keeps listening, so clients can reconnect). */
   cut(): void;
+  /**
+   * Resets every open connection: its client gets a TCP RST (ECONNRESET, as on a failover or a cut link)
+   * instead of an orderly close; the target's side is closed. The proxy keeps listening.
+   */
+  reset(): void;
   /** Cuts every connection and refuses new ones until the returned function is called (a longer outage). */
   hold(): () => void;
   /**
@@ -74,6 +79,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return accepted;
     },
     cut: () => open.forEach((s) => s.destroy()),
+    reset() {
+      for (const [client, upstream] of [...pairs]) {
+        client.resetAndDestroy();
+        upstream.destroy();
+      }
+    },
     hold() {
       held = true;
       open.forEach((s) => s.destroy());
