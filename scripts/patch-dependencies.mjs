@@ -1,7 +1,7 @@
 /**
  * Mends dependencies in node_modules. Dependency-free and idempotent; run by npm after every install
  * (`postinstall`) and by scripts/dependencies.mjs before `npm start` and `npm test` (an install with
- * --ignore-scripts). Two mends:
+ * --ignore-scripts). The mends:
  *
  * postgres.js 3.4.9, until a release has the fix (porsager/postgres#1154, #1208; PRs #1168, #1209 unreleased).
  * The driver flushes a small write from a `setImmediate`. When the connection has closed by then (PostgreSQL
@@ -49,7 +49,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MARK = '/* longrun: postgres#1208 */';
+const MARK_1208 = '/* longrun: postgres#1208 */';
 const MARK_1223 = '/* longrun: postgres#1223 */';
 const MARK_RESET = '/* longrun: closed with statements */';
 const MARK_TX = '/* longrun: postgres#1215, #1216 */';
@@ -61,13 +61,13 @@ const MARK_TX = '/* longrun: postgres#1215, #1216 */';
  */
 const MENDS = [
   {
-    mark: MARK,
+    mark: MARK_1208,
     file: 'connection.js',
     what: 'a write on a closed connection fails its queries instead of the process',
     edits: [
       [
         '  function nextWrite(fn) {\n    const x = socket.write(chunk, fn)\n',
-        `  function nextWrite(fn) {\n    if (socket === null) ${MARK} {\n` +
+        `  function nextWrite(fn) {\n    if (socket === null) ${MARK_1208} {\n` +
           '      nextWriteTimer !== null && clearImmediate(nextWriteTimer)\n' +
           '      chunk = nextWriteTimer = null\n' +
           "      const err = Errors.connection('CONNECTION_CLOSED', options)\n" +
@@ -80,16 +80,16 @@ const MENDS = [
       ],
       [
         '    connectTimer.cancel()\n\n    socket.removeAllListeners()\n    socket = null\n',
-        `    connectTimer.cancel()\n\n    socket.removeAllListeners()\n    socket = null\n    chunk = nextWriteTimer = null ${MARK}\n`,
+        `    connectTimer.cancel()\n\n    socket.removeAllListeners()\n    socket = null\n    chunk = nextWriteTimer = null ${MARK_1208}\n`,
       ],
       [
         "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
         "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n" +
-          `    query = null ${MARK}\n`,
+          `    query = null ${MARK_1208}\n`,
       ],
       [
         '    clearImmediate(nextWriteTimer)\n    if (socket) {\n',
-        `    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null ${MARK}\n    if (socket) {\n`,
+        `    clearImmediate(nextWriteTimer)\n    chunk = nextWriteTimer = null ${MARK_1208}\n    if (socket) {\n`,
       ],
     ],
   },
@@ -110,11 +110,9 @@ const MENDS = [
     what: 'statements left on a connection as it closes fail instead of waiting for ever',
     edits: [
       [
-        `    query = null ${MARK}\n`,
-        `    query && queryError(query, Errors.connection('CONNECTION_CLOSED', options)) ${MARK_RESET}\n` +
-          `    query = null ${MARK}\n` +
-          '    while (sent.length)\n' +
-          "      queryError(sent.shift(), Errors.connection('CONNECTION_CLOSED', options))\n",
+        // The close fails them itself, with or without an error (a failed query rejected again is a no-op).
+        "    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
+        `    if (query || sent.length) ${MARK_RESET}\n      error(Errors.connection('CONNECTION_CLOSED', options, socket))\n`,
       ],
     ],
   },

@@ -42,11 +42,8 @@ export interface JobTypeView {
  * `t` as `jobTypes` answers it. Its pause and its rate limit's override are read when asked for, unless given
  * (a mutation that has just written one): `jobTypes` reads each once for all types instead.
  */
-export function jobTypeView(
-  deps: JobDeps,
-  t: JobType,
-  { pause = byTypeOnce(() => readPauses(deps.sql)), override = byTypeOnce(() => readRateLimitOverrides(deps.sql)) }: Partial<TypeReads> = {},
-): JobTypeView {
+export function jobTypeView(deps: JobDeps, t: JobType, given: Partial<TypeReads> = {}): JobTypeView {
+  const { pause, override } = { ...typeReads(deps), ...given };
   const rateLimit = async () => (t.rateLimit ? effectiveRateLimit(t.rateLimit, await override(t.name)) : null);
   return { name: t.name, description: t.description, defaultMaxAttempts: t.maxAttempts, maxAttempts: maxAttemptsOf(t), timeoutMs: t.timeoutMs, payloadSchema: payloadJsonSchema(t), rateLimit, pause: () => pause(t.name) };
 }
@@ -57,6 +54,12 @@ interface TypeReads {
   override: (type: string) => Promise<RateLimitOverride | undefined>;
 }
 
+/** Every type's pause and rate-limit override, each read once (one query) when first asked for. */
+const typeReads = (deps: JobDeps): TypeReads => ({
+  pause: byTypeOnce(() => readPauses(deps.sql)),
+  override: byTypeOnce(() => readRateLimitOverrides(deps.sql)),
+});
+
 /** Reads the rows once, when first asked for, as a map by type. */
 function byTypeOnce<R extends { type: string }>(read: () => Promise<R[]>): (type: string) => Promise<R | undefined> {
   let rows: Promise<Map<string, R>> | null = null;
@@ -65,7 +68,7 @@ function byTypeOnce<R extends { type: string }>(read: () => Promise<R[]>): (type
 
 /** `jobTypes`: every type this server accepts; their pauses and rate-limit overrides read in one query each, if asked for. */
 export function jobTypes(deps: JobDeps): JobTypeView[] {
-  const reads: TypeReads = { pause: byTypeOnce(() => readPauses(deps.sql)), override: byTypeOnce(() => readRateLimitOverrides(deps.sql)) };
+  const reads = typeReads(deps);
   return [...deps.types.values()].map((t) => jobTypeView(deps, t, reads));
 }
 

@@ -82,22 +82,16 @@ it('the statement after a killed one, on the connection that replaces it, is not
   expect(r.printed).toEqual({ outcome: 'CONNECTION_CLOSED', one: 1, ended: true });
 });
 
+const proxyModule = new URL('../support/proxy.ts', import.meta.url).pathname;
+
 /**
- * For a child script (in its body): `target` (ADMIN_URL), a TCP proxy in front of it listening on
- * `proxy.address().port`, `reset()` (every connection through it reset: the client gets ECONNRESET), and `net`.
+ * For a child script (in its body): `target` (ADMIN_URL through `proxy`, test/support/proxy.ts, whose
+ * `reset()` resets every connection through it: the client gets ECONNRESET).
  */
 const RESETTING_PROXY = `
-    const net = await import('node:net');
-    const target = new URL(${JSON.stringify(ADMIN_URL)});
-    const [port, host] = [Number(target.port), target.hostname];
-    const pairs = new Set();
-    const proxy = net.createServer((c) => {
-      const s = net.connect(port, host);
-      c.on('error', () => {}), s.on('error', () => {});
-      c.pipe(s), s.pipe(c), pairs.add([c, s]);
-    });
-    await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
-    const reset = () => { for (const [c, s] of pairs) c.resetAndDestroy(), s.destroy(); };`;
+    const { startTcpProxyFor } = await import(${JSON.stringify(proxyModule)});
+    const { proxy, url } = await startTcpProxyFor(${JSON.stringify(ADMIN_URL)});
+    const target = new URL(url);`;
 
 it('a transaction whose connection is reset leaves no statement behind for the next connection: the pool keeps answering', () => {
   // A pool of one behind a proxy that resets the connection (as a failover or a cut link does) while the
@@ -107,13 +101,12 @@ it('a transaction whose connection is reset leaves no statement behind for the n
   const script = `
     import { createDb } from ${JSON.stringify(client)};
     ${RESETTING_PROXY}
-    target.host = '127.0.0.1:' + proxy.address().port;
     const db = createDb(target.href, 1);
     let begun = false;
     const tx = db.sql.begin(async (t) => { begun = true; await t\`select pg_sleep(10)\`; }).then(() => 'committed', (e) => e.code);
     while (!begun) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 100)); // the sleep is running
-    reset();
+    proxy.reset();
     const outcome = await tx;
     const answers = [];
     const within = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r('no answer in 5 s'), 5000))]);
@@ -171,12 +164,13 @@ it('a statement sent on a reset connection between its error and its close fails
   // ever (an API's grouped insert, and every submit queued behind it). The socket is made here so that the
   // statement can be sent in that gap: from a setImmediate after the error.
   const script = `
+    import net from 'node:net';
     import postgres from 'postgres';
     import { pgOptions } from ${JSON.stringify(client)};
     ${RESETTING_PROXY}
     let inGap = null;
     const socket = () => new Promise((resolve, reject) => {
-      const s = net.connect(proxy.address().port, '127.0.0.1');
+      const s = net.connect(proxy.port, '127.0.0.1');
       s.once('connect', () => resolve(s));
       s.once('error', (e) => {
         reject(e);
@@ -185,7 +179,7 @@ it('a statement sent on a reset connection between its error and its close fails
     });
     const sql = postgres(target.href, { ...pgOptions(1), socket });
     await sql\`select 1\`;
-    reset();
+    proxy.reset();
     while (!inGap) await new Promise((r) => setTimeout(r, 5));
     const gap = await Promise.race([inGap, new Promise((r) => setTimeout(() => r('no answer in 5 s'), 5000))]);
     const [{ x: after }] = await sql\`select 'after' as x\`;
