@@ -19,8 +19,23 @@ export function pgOptions(max = 10): postgres.Options<Record<string, never>> {
     onnotice: () => {},
     connect_timeout: 5,
     idle_timeout: 60,
+    backoff: reconnectDelaySeconds,
     connection: { application_name: 'longrun' },
   };
+}
+
+/** The longest a connection waits before it reconnects after a failure, in seconds (jitter takes up to half off). */
+export const RECONNECT_MAX_S = 1;
+
+/**
+ * How long a pool's connection waits before it reconnects, given the pool's failures since it last connected
+ * (postgres.js counts them across the whole pool, and only a connection that succeeds resets the count). The
+ * driver's own delay grows as 3^failures / 100 s up to 20 s, so a reset of a pool's ten connections at once, or
+ * a few seconds with PostgreSQL down, left connections waiting up to 20 s after the server was back, each with
+ * statements queued on it (`bench/pg-reconnect.ts`: 16–19 s). The same growth, capped at a second.
+ */
+export function reconnectDelaySeconds(failures: number): number {
+  return (0.5 + Math.random() / 2) * Math.min(3 ** failures / 100, RECONNECT_MAX_S);
 }
 
 /**
