@@ -46,7 +46,7 @@ const explaining = (label: string) =>
     },
   }) as unknown as Sql;
 
-const all: JobListFilter = { owner: null, states: null, types: null, createdAfter: null, createdBefore: null };
+const all: JobListFilter = { owner: null, ids: null, states: null, types: null, createdAfter: null, createdBefore: null };
 const mine: JobListFilter = { ...all, owner: 'owner7' };
 const [mid] = await sql<{ at: string; id: string }[]>`
   select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at, id::text
@@ -63,6 +63,12 @@ await listJobs(explaining('one owner, first page'), mine, page);
 await listJobs(explaining('one owner, state FAILED (3%)'), { ...mine, states: ['FAILED'] }, page);
 await listJobs(explaining('admin, state QUEUED (2%), one type'), { ...all, states: ['QUEUED'], types: ['demo.hash'] }, page);
 await listJobs(explaining('one owner, created in the last day'), { ...mine, createdAfter: new Date(Date.now() - 86_400_000) }, page);
+// 100 ids spread over the 30 days (a batch's jobs would be next to each other: the easier case).
+const ids = (await sql<{ id: string }[]>`select id::text from jobs tablesample system (1) limit 100`).map((r) => r.id);
+await listJobs(explaining('one owner, filter.ids (100, spread over 30 days)'), { ...mine, ids }, page);
+await listJobs(explaining('admin, filter.ids (100) and state FAILED'), { ...all, ids, states: ['FAILED'] }, page);
+await jobExistsBeyond(explaining('hasPreviousPage probe (EXISTS), filter.ids (100), cursor half-way'), { ...all, ids }, mid!, 'newer');
+await countJobs(explaining('totalCount, one owner, filter.ids (100)'), { ...mine, ids });
 await jobExistsBeyond(explaining('hasPreviousPage probe (EXISTS), cursor half-way'), all, mid!, 'newer');
 await jobExistsBeyond(explaining('hasPreviousPage probe (EXISTS), cursor on page 2, one owner, FAILED'), { ...mine, states: ['FAILED'] }, newest!, 'newer');
 await jobExistsBeyond(explaining('hasNextPage probe (EXISTS) of a backwards page, cursor near the newest end'), all, newest!, 'older');

@@ -34,6 +34,11 @@ export type JobFilter = {
   createdAfter?: string | null | undefined;
   /** Only jobs created before this instant. */
   createdBefore?: string | null | undefined;
+  /**
+   * Only these jobs (at most 100 ids): the states of a batch you submitted, in one call. An id that is no job's,
+   * or another owner's, matches nothing; each job is listed once.
+   */
+  ids?: Array<string | number> | null | undefined;
   /** Only jobs in one of these states. */
   states?: Array<JobState> | null | undefined;
   /** Only jobs of one of these types. */

@@ -24,6 +24,8 @@ export type PagedJob = JobRow & { keyAt: string };
 /** Which jobs: every field narrows; null = no filter. `owner` null = every owner (admin). */
 export interface JobListFilter {
   owner: string | null;
+  /** Job ids, lower-case. */
+  ids: readonly string[] | null;
   states: readonly JobState[] | null;
   types: readonly string[] | null;
   /** Inclusive. */
@@ -51,6 +53,7 @@ function filterClause(f: JobListFilter, params: unknown[]): string {
   const where: string[] = [];
   const p = (v: unknown) => `$${params.push(v)}`;
   if (f.owner !== null) where.push(`owner = ${p(f.owner)}`);
+  if (f.ids) where.push(`id = any(${p(f.ids)}::uuid[])`);
   if (f.states) where.push(`state = any(${p(f.states)}::job_state[])`);
   if (f.types) where.push(`type = any(${p(f.types)}::text[])`);
   if (f.createdAfter) where.push(`created_at >= ${p(f.createdAfter)}::timestamptz`);

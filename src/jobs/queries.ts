@@ -110,6 +110,7 @@ const edgeOf = (list: CursorList) => (node: PagedJob) => ({ cursor: encodeCursor
 
 export interface JobsArgs {
   filter?: {
+    ids?: readonly string[] | null;
     states?: readonly JobState[] | null;
     types?: readonly string[] | null;
     createdAfter?: Date | null;
@@ -129,7 +130,7 @@ export const typesFilter = (types: readonly string[] | null | undefined): string
   types ? [...new Set(types)].filter(isStorableText) : null;
 
 function listFilter(viewer: Viewer, f: JobsArgs['filter']): JobListFilter {
-  for (const [name, values] of [['states', f?.states], ['types', f?.types]] as const) {
+  for (const [name, values] of [['ids', f?.ids], ['states', f?.states], ['types', f?.types]] as const) {
     if (values && values.length > MAX_FILTER_VALUES) {
       throw new PublicError(ErrorCode.BAD_USER_INPUT, `filter.${name} takes at most ${MAX_FILTER_VALUES} values`);
     }
@@ -137,6 +138,8 @@ function listFilter(viewer: Viewer, f: JobsArgs['filter']): JobListFilter {
   const states = f?.states ? [...new Set(f.states)].filter((s) => JOB_STATES.includes(s)) : null;
   return {
     owner: viewer.admin ? null : viewer.owner,
+    // An id that is not a UUID is no job's: it matches nothing (as a cast would fail the whole query).
+    ids: f?.ids ? [...new Set(f.ids.filter(isUuid).map((id) => id.toLowerCase()))] : null,
     states,
     // A type PostgreSQL cannot store (U+0000 in it) is no job's: it matches nothing, like any unknown type.
     types: typesFilter(f?.types),

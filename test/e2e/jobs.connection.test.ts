@@ -2,6 +2,7 @@
  * `jobs(filter, first, after, last, before)`: newest first, keyset cursors that stay put while jobs are
  * inserted, filters, totalCount, and the page-size limit. No workers: every job stays QUEUED.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LongrunClient } from '../../sdk/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -84,6 +85,34 @@ describe('jobs connection', () => {
     expect((await sdk.jobs({ filter: { createdAfter: oldest } })).totalCount).toBe(29);
     expect((await sdk.jobs({ filter: { createdBefore: oldest } })).totalCount).toBe(0);
     expect((await sdk.jobs({ filter: { createdAfter: new Date(Date.now() + 60_000).toISOString() } })).totalCount).toBe(0);
+  });
+
+  it('filters by ids: the listed jobs only, newest first, each once, paged like the rest', async () => {
+    const chosen = [expected[20]!, expected[3]!, expected[11]!, expected[7]!];
+    const given = [...chosen, expected[3]!.toUpperCase(), 'not-a-job-id', '00000000-0000-4000-8000-000000000000'];
+    const page = await sdk.jobs({ filter: { ids: given }, first: 100 });
+    expect(page.totalCount).toBe(4);
+    const newestFirst = expected.filter((id) => chosen.includes(id));
+    expect(page.edges.map((e) => e.node.id)).toEqual(newestFirst);
+    const p1 = await sdk.jobs({ filter: { ids: given }, first: 3 });
+    expect(p1.pageInfo.hasNextPage).toBe(true);
+    const p2 = await sdk.jobs({ filter: { ids: given }, first: 3, after: p1.pageInfo.endCursor });
+    expect([...p1.edges, ...p2.edges].map((e) => e.node.id)).toEqual(newestFirst);
+    expect(p2.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+    // With the other fields: AND.
+    const flaky = await sdk.jobs({ filter: { ids: expected, types: ['demo.flaky'] }, first: 100 });
+    expect(flaky.totalCount).toBe(5);
+    expect((await sdk.jobs({ filter: { ids: chosen, states: ['RUNNING'] } })).totalCount).toBe(0);
+    // None given, or none that is a job id: nothing.
+    for (const ids of [[], ['nope']]) {
+      const none = await sdk.jobs({ filter: { ids }, first: 5 });
+      expect(none.edges).toEqual([]);
+      expect(none.totalCount).toBe(0);
+    }
+    await expect(sdk.jobs({ filter: { ids: Array.from({ length: 101 }, () => randomUUID()) } })).rejects.toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'filter.ids takes at most 100 values',
+    });
   });
 
   it('refuses page sizes over 100, first with last, and a forged cursor', async () => {
@@ -179,5 +208,11 @@ describe('jobs connection', () => {
         await ws.dispose();
       }
     }
+    // Another owner's ids match nothing: alice asking for hers and bob's gets hers.
+    const BY_IDS = `query J($ids: [ID!]) { jobs(first: 100, filter: { ids: $ids }) { totalCount edges { node { id } } } }`;
+    const asAlice = await gql(t.url, BY_IDS, { ids: [...mine.bob, ...mine.alice] }, { authorization: bearer(owners.alice.key) });
+    expect(asAlice.body.errors).toBeUndefined();
+    expect(idsOf(asAlice.body.data.jobs)).toEqual(mine.alice);
+    expect(asAlice.body.data.jobs.totalCount).toBe(2);
   });
 });

@@ -223,6 +223,11 @@ export type JobFilter = {
   createdAfter?: InputMaybe<Scalars['DateTime']['input']>;
   /** Only jobs created before this instant. */
   createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
+  /**
+   * Only these jobs (at most 100 ids): the states of a batch you submitted, in one call. An id that is no job's,
+   * or another owner's, matches nothing; each job is listed once.
+   */
+  ids?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Only jobs in one of these states. */
   states?: InputMaybe<Array<JobState>>;
   /** Only jobs of one of these types. */
