@@ -19,6 +19,8 @@ export interface CommandArgs {
   idempotencyKey: string | undefined;
   watch: boolean;
   after: string | undefined;
+  /** `jobs --id`. */
+  ids: string[] | undefined;
   states: JobState[] | undefined;
   types: string[] | undefined;
   first: number | undefined;
@@ -190,7 +192,7 @@ export const commands: Record<CommandName, Command> = {
 
   async jobs(client, _positionals, a, o) {
     const page = await client.jobs({
-      filter: { states: a.states ?? null, types: a.types ?? null },
+      filter: { ids: a.ids ?? null, states: a.states ?? null, types: a.types ?? null },
       first: a.first ?? 20,
       after: pageAfter(a.after),
     });

@@ -125,6 +125,7 @@ function parse(argv: string[]): { command: string; positionals: string[]; args: 
     idempotencyKey: value('idempotency-key'),
     watch: flag('watch'),
     after: value('after'),
+    ids: list('id'),
     states: list('state')?.map(jobState),
     types: list('type'),
     first: int('first'),

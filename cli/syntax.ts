@@ -58,12 +58,13 @@ export const COMMANDS = {
   jobs: {
     args: [],
     options: [
+      { name: 'id', meta: 'ID', repeatable: true },
       { name: 'state', meta: 'S', repeatable: true },
       { name: 'type', meta: 'T', repeatable: true },
       { name: 'first', meta: 'N' },
       { name: 'after', meta: 'CURSOR' },
     ],
-    description: 'your jobs, newest first, a page at a time (20 unless --first)',
+    description: 'your jobs, newest first, a page at a time (20 unless --first); --id: these ones only (100 at most)',
   },
   'dead-letters': {
     args: [],

@@ -174,6 +174,15 @@ describe('longrun CLI', () => {
     expect(r.stderr).toMatch(/^\d+ of \d+/);
   });
 
+  it('jobs --id lists those jobs only', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await longrun('submit', 'demo.noop')).stdout.split(' ')[1]!);
+    const r = await longrun('jobs', '--id', ids[0]!, '--id', ids[2]!);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => l.split('\t')[0])).toEqual([ids[2], ids[0]]);
+    expect(r.stderr).toMatch(/^2 of 2\n$/);
+  });
+
   it('jobs --first 0 prints the count alone, with no next page to go to', async () => {
     expect((await longrun('submit', 'demo.noop')).code).toBe(0);
     const r = await longrun('jobs', '--first', '0');
