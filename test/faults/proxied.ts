@@ -1,0 +1,68 @@
+/**
+ * For the fault tests that cut the links of an API and a worker process to one service (PostgreSQL or NATS)
+ * through a TCP proxy, the service itself staying up: the test env, the proxy, the two processes (killed
+ * after the file), and whether the jobs stream empties once every job is done.
+ */
+import { afterAll, beforeAll } from 'vitest';
+import { createTestEnv, type TestEnv } from '../support/app.js';
+import { EFFECTS_TABLE } from '../support/effect-job.js';
+import { spawnApi, spawnWorker, type LongrunProcess } from '../support/processes.js';
+import { startTcpProxyFor, type TcpProxy } from '../support/proxy.js';
+import { probeStreams } from '../support/streams.js';
+import { names } from '../../src/messaging/names.js';
+
+const CONFIG = { ACK_WAIT_MS: '3000', WORKER_CONCURRENCY: '50', LOG_LEVEL: 'error' };
+
+export interface ProxiedFault {
+  env: TestEnv;
+  proxy: TcpProxy;
+  /** An API (no workers of its own) and a worker process, both reaching `service` through the proxy. */
+  start(): Promise<{ api: LongrunProcess; worker: LongrunProcess }>;
+  /** Messages left in the jobs stream once it has had up to 30 s to empty (0: it did). */
+  jobsLeftInStream(): Promise<number>;
+}
+
+export function useProxiedFault(service: 'DATABASE_URL' | 'NATS_URL'): ProxiedFault {
+  const procs: LongrunProcess[] = [];
+  let through = '';
+  const f: ProxiedFault = {
+    env: undefined as unknown as TestEnv,
+    proxy: undefined as unknown as TcpProxy,
+    async start() {
+      // The test handler's side effect goes straight to PostgreSQL: a fault under its insert would leave the
+      // test unable to tell whether it was written (it retries the insert), which is not what is tested here.
+      const e = { ...f.env.env, ...CONFIG, [service]: through, EFFECTS_DATABASE_URL: f.env.databaseUrl };
+      const api = await spawnApi({ ...e, WORKER_CONCURRENCY: '0' }, { withEffects: true });
+      procs.push(api);
+      const worker = await spawnWorker(e, { withEffects: true });
+      procs.push(worker);
+      return { api, worker };
+    },
+    async jobsLeftInStream() {
+      const probe = await probeStreams(f.env.natsUrl);
+      try {
+        let left = -1;
+        for (let i = 0; i < 60 && left !== 0; i++) {
+          left = (await probe.state(names(f.env.prefix).jobsStream)).messages;
+          if (left) await new Promise((r) => setTimeout(r, 500));
+        }
+        return left;
+      } finally {
+        await probe.close();
+      }
+    },
+  };
+  beforeAll(async () => {
+    f.env = await createTestEnv();
+    await f.env.sql.unsafe(EFFECTS_TABLE);
+    const proxied = await startTcpProxyFor(service === 'DATABASE_URL' ? f.env.databaseUrl : f.env.natsUrl);
+    f.proxy = proxied.proxy;
+    through = proxied.url;
+  });
+  afterAll(async () => {
+    for (const p of procs) await p.kill('SIGKILL');
+    await f.proxy?.close();
+    await f.env?.dispose();
+  });
+  return f;
+}
