@@ -39,6 +39,12 @@
  * The mend: once its connection has closed, a transaction's statements fail with CONNECTION_CLOSED, those
  * it had queued (waiting for room on the connection) included.
  *
+ * And an option of longrun's, `silence_timeout` (seconds; none by default): a connection with statements out and
+ * nothing heard from the server for that long is closed, and they fail with CONNECTION_CLOSED at once, as on a
+ * reset. The driver has no timeout for an answer: a statement on a link lost without a reset (a NAT or firewall
+ * dropping the flow) waited until TCP gave up, many minutes, and every statement queued behind it on that
+ * connection as long (DATABASE_SILENCE_TIMEOUT_MS, src/db/client.ts).
+ *
  * tsx, which runs every process (`node --import tsx`): it compiles with esbuild's `keepNames`, which wraps
  * every function made at run time in a `__name(fn, "…")` call (an `Object.defineProperty` on each closure, on
  * every call of the function that makes it). Names need no keeping here: tsx does not rename identifiers, and
@@ -53,6 +59,7 @@ const MARK_1208 = '/* longrun: postgres#1208 */';
 const MARK_1223 = '/* longrun: postgres#1223 */';
 const MARK_RESET = '/* longrun: closed with statements */';
 const MARK_TX = '/* longrun: postgres#1215, #1216 */';
+const MARK_SILENCE = '/* longrun: silence_timeout */';
 
 /**
  * Each mend's marker and its [unmended text, mended text] pairs; each text must occur exactly once in the
@@ -137,6 +144,46 @@ const MENDS = [
           `        if (lost) ${MARK_TX}\n` +
           '          return q.reject(lost)\n' +
           '        c.queue === full\n',
+      ],
+    ],
+  },
+  {
+    mark: MARK_SILENCE,
+    file: 'index.js',
+    what: 'the silence_timeout option reaches the connections',
+    edits: [['    keep_alive      : 60,\n', `    keep_alive      : 60,\n    silence_timeout : null, ${MARK_SILENCE}\n`]],
+  },
+  {
+    mark: MARK_SILENCE,
+    file: 'connection.js',
+    what: 'a connection with statements out and nothing heard for silence_timeout seconds is closed',
+    edits: [
+      [
+        '      , connectTimer = timer(connectTimedOut, options.connect_timeout)\n',
+        '      , connectTimer = timer(connectTimedOut, options.connect_timeout)\n' +
+          `      , silence = (options.silence_timeout || 0) * 1000 ${MARK_SILENCE}\n`,
+      ],
+      ['    , terminated = false\n', `    , terminated = false\n    , heardAt = 0 ${MARK_SILENCE}\n    , silenceCheck = null\n`],
+      ['      q.state = backend\n', `      q.state = backend\n      silence && listen() ${MARK_SILENCE}\n`],
+      ['  function data(x) {\n', `  function data(x) {\n    silence && (heardAt = performance.now()) ${MARK_SILENCE}\n`],
+      [
+        '  function connectTimedOut() {\n',
+        `  function listen() { ${MARK_SILENCE}\n` +
+          '    query || sent.length || (heardAt = performance.now())\n' +
+          '    silenceCheck || (silenceCheck = setTimeout(checkSilence, silence), silenceCheck.unref())\n' +
+          '  }\n\n' +
+          '  function checkSilence() {\n' +
+          '    silenceCheck = null\n' +
+          '    if (!socket || !(query || sent.length))\n' +
+          '      return\n' +
+          '    const quiet = performance.now() - heardAt\n' +
+          '    if (quiet < silence)\n' +
+          '      return void (silenceCheck = setTimeout(checkSilence, silence - quiet), silenceCheck.unref())\n' +
+          '    const s = socket\n' +
+          '    closed(true) // what is out fails with CONNECTION_CLOSED at once, and the pool reconnects\n' +
+          '    s.destroy()\n' +
+          '  }\n\n' +
+          '  function connectTimedOut() {\n',
       ],
     ],
   },

@@ -85,7 +85,7 @@ export async function connectBackends(
 ): Promise<{ db: Db; nats: Nats }> {
   await ensureDatabase(config.DATABASE_URL);
   await migrateDatabase(config.DATABASE_URL);
-  const db = createDb(config.DATABASE_URL);
+  const db = createDb(config.DATABASE_URL, 10, config.DATABASE_SILENCE_TIMEOUT_MS);
   const settings = {
     ackWaitMs: config.ACK_WAIT_MS,
     duplicateWindowMs: config.DUPLICATE_WINDOW_MS,

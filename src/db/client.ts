@@ -12,15 +12,21 @@ export interface Db {
   close(): Promise<void>;
 }
 
-/** Connection options shared by every client we open. */
-export function pgOptions(max = 10): postgres.Options<Record<string, never>> {
+/**
+ * Connection options shared by every client we open. `silenceMs` (the app's pools: DATABASE_SILENCE_TIMEOUT_MS;
+ * not migrations, whose DDL may run silent for long): a connection with statements out and nothing heard for
+ * that long is closed (`silence_timeout`, a mend of the driver: scripts/patch-dependencies.mjs), and a session
+ * idle inside a transaction that long is ended by the server.
+ */
+export function pgOptions(max = 10, silenceMs = 0): postgres.Options<Record<string, never>> & { silence_timeout?: number } {
   return {
     max,
     onnotice: () => {},
     connect_timeout: 5,
     idle_timeout: 60,
     backoff: reconnectDelaySeconds,
-    connection: { application_name: 'longrun' },
+    connection: { application_name: 'longrun', ...(silenceMs ? { idle_in_transaction_session_timeout: silenceMs } : {}) },
+    ...(silenceMs ? { silence_timeout: silenceMs / 1000 } : {}),
   };
 }
 
@@ -58,7 +64,7 @@ export async function databaseNow(tx: Sql): Promise<Date> {
 }
 
 /** Opens a pool (it reconnects per query, so a restarted PostgreSQL is picked up); `close()` waits up to 5 s. */
-export function createDb(url: string, max = 10): Db {
-  const sql = preparing(postgres(url, pgOptions(max)));
+export function createDb(url: string, max = 10, silenceMs = 0): Db {
+  const sql = preparing(postgres(url, pgOptions(max, silenceMs)));
   return { sql, close: () => sql.end({ timeout: 5 }) };
 }

@@ -4,7 +4,8 @@
  * and `sql.end()` finishes. postgres.js 3.4.9 wrote a transaction's ROLLBACK to the closed connection from a
  * `setImmediate` and threw an uncaught TypeError, and its `end()` waited for ever for the failed statement
  * (scripts/patch-dependencies.mjs mends both at install, and the three cases after them: an error, a statement
- * or a transaction's later statements carried over from a closed connection to the one that replaces it).
+ * or a transaction's later statements carried over from a closed connection to the one that replaces it; and
+ * a statement on a link gone silent, which got no timeout).
  * Child processes, so that an uncaught exception shows
  * as an exit status rather than in this test runner, and a hanging `end()` as the child being killed.
  */
@@ -188,4 +189,26 @@ it('a statement sent on a reset connection between its error and its close fails
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 40_000 });
   expect(r.stderr).toBe('');
   expect(JSON.parse(r.stdout.trim())).toEqual({ gap: 'CONNECTION_CLOSED', after: 'after' });
+});
+
+it('a statement on a connection gone silent fails after the silence timeout, and the pool reconnects, instead of waiting for ever', () => {
+  // A pool of one behind a proxy that stops forwarding without closing anything (a NAT or firewall that
+  // dropped the flow: no reset reaches either side). postgres.js 3.4.9 waited for the answer for ever here,
+  // and over a real network until TCP gave up (minutes); the silence_timeout mend closes such a connection
+  // once its statements have had no answer for that long (1 s here), and fails them at once, so the next
+  // statement goes to a new connection. A statement answered within it is not cut.
+  const script = `
+    import { createDb } from ${JSON.stringify(client)};
+    ${RESETTING_PROXY}
+    const db = createDb(target.href, 1, 1000);
+    const within = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r('no answer in 5 s'), 5000))]);
+    const answered = await within(db.sql\`select pg_sleep(0.5), 'answered' as x\`.then(([r]) => r.x, (e) => e.code));
+    proxy.freeze();
+    const silent = await within(db.sql\`select 'through the silent link' as x\`.then(([r]) => r.x, (e) => e.code));
+    const after = await within(db.sql\`select 'after' as x\`.then(([r]) => r.x, (e) => e.code));
+    console.log(JSON.stringify({ answered, silent, after }));
+    process.exit(0);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 40_000 });
+  expect(r.stderr).toBe('');
+  expect(JSON.parse(r.stdout.trim())).toEqual({ answered: 'answered', silent: 'CONNECTION_CLOSED', after: 'after' });
 });
