@@ -58,9 +58,12 @@ const schema = z.object({
    * statements fail as on a reset, and are retried): a link lost without a reset (a NAT or firewall dropping the
    * flow) is otherwise noticed by TCP only after many minutes. A server session idle inside a transaction this
    * long is ended by PostgreSQL (idle_in_transaction_session_timeout), so a lost client's locks are let go.
-   * Longer than any statement of yours should run silent (an admin's totalCount of a huge table); 0: off.
+   * Longer than any statement runs silent (an admin's totalCount of a huge table) and than a transaction waits
+   * on NATS (the outbox relay's, up to 5 s per window of publishes); 0: off.
    */
-  DATABASE_SILENCE_TIMEOUT_MS: intIn(0, 3_600_000).default(60_000),
+  DATABASE_SILENCE_TIMEOUT_MS: intIn(0, 3_600_000)
+    .refine((ms) => ms === 0 || ms >= 1000, { message: 'expected 0 (off) or at least 1000' })
+    .default(60_000),
   NATS_URL: natsServers.default(['nats://127.0.0.1:4222']),
   /** Prefix of every stream, consumer and subject name, so several installations (or test runs) share one NATS. */
   LONGRUN_PREFIX: z

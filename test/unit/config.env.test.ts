@@ -17,6 +17,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: ' 8080 ', SHUTDOWN_GRACE_MS: '0' })).toMatchObject({ PORT: 8080, SHUTDOWN_GRACE_MS: 0 });
   });
 
+  it('takes DATABASE_SILENCE_TIMEOUT_MS as 0 (off) or 1000 ms and up, 60 s unless set; refuses a few ms, which would cut every statement', () => {
+    expect(loadConfig({}).DATABASE_SILENCE_TIMEOUT_MS).toBe(60_000);
+    expect(loadConfig({ DATABASE_SILENCE_TIMEOUT_MS: '0' }).DATABASE_SILENCE_TIMEOUT_MS).toBe(0);
+    expect(loadConfig({ DATABASE_SILENCE_TIMEOUT_MS: '1000' }).DATABASE_SILENCE_TIMEOUT_MS).toBe(1000);
+    expect(() => loadConfig({ DATABASE_SILENCE_TIMEOUT_MS: '5' })).toThrow('DATABASE_SILENCE_TIMEOUT_MS');
+  });
+
   it('reads SUBMIT_RATE_PER_SEC, which takes fractions, in decimal digits too: 0x50 and 1e3 are refused', () => {
     for (const v of ['0x50', '1e3', '.5', '5.', '-0']) {
       expect(() => loadConfig({ SUBMIT_RATE_PER_SEC: v })).toThrow(`invalid SUBMIT_RATE_PER_SEC=${JSON.stringify(v)}: must be a number in decimal digits`);
