@@ -1,7 +1,7 @@
 /**
  * For the fault tests that cut the links of an API and a worker process to one service (PostgreSQL or NATS)
  * through a TCP proxy, the service itself staying up: the test env, the proxy, the two processes (killed
- * after the file), and whether the jobs stream empties once every job is done.
+ * after the file), and the verdict every such test gives.
  */
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createTestEnv, type TestEnv } from '../support/app.js';
@@ -19,8 +19,6 @@ export interface ProxiedFault {
   proxy: TcpProxy;
   /** An API (no workers of its own) and a worker process, both reaching `service` through the proxy. */
   start(config?: Record<string, string>): Promise<{ api: LongrunProcess; worker: LongrunProcess }>;
-  /** Messages left in the jobs stream once it has had up to 30 s to empty (0: it did). */
-  jobsLeftInStream(): Promise<number>;
   /**
    * Waits for the load's jobs and asserts what every such test does: each succeeded with its effect once, both
    * processes are up, the jobs table holds the load's jobs (and `otherJobs` more), and the stream empties.
@@ -45,19 +43,6 @@ export function useProxiedFault(service: 'DATABASE_URL' | 'NATS_URL'): ProxiedFa
       procs.push(worker);
       return { api, worker };
     },
-    async jobsLeftInStream() {
-      const probe = await probeStreams(f.env.natsUrl);
-      try {
-        let left = -1;
-        for (let i = 0; i < 60 && left !== 0; i++) {
-          left = (await probe.state(names(f.env.prefix).jobsStream)).messages;
-          if (left) await new Promise((r) => setTimeout(r, 500));
-        }
-        return left;
-      } finally {
-        await probe.close();
-      }
-    },
     async expectEveryJobDone(name, load, since, otherJobs = 0) {
       const v = await verify(f.env.sql, load, { timeoutMs: 240_000, since });
       report(name, v, load);
@@ -68,7 +53,7 @@ export function useProxiedFault(service: 'DATABASE_URL' | 'NATS_URL'): ProxiedFa
       // (their jobs are done) as they come.
       const [rows] = await f.env.sql`select count(*)::int as n from jobs`;
       expect(rows!.n).toBe(load.accepted.size + otherJobs);
-      expect(await f.jobsLeftInStream()).toBe(0);
+      expect(await jobsLeftInStream(f.env)).toBe(0);
     },
   };
   beforeAll(async () => {
@@ -84,4 +69,19 @@ export function useProxiedFault(service: 'DATABASE_URL' | 'NATS_URL'): ProxiedFa
     await f.env?.dispose();
   });
   return f;
+}
+
+/** Messages left in the jobs stream once it has had up to 30 s to empty (0: it did). */
+async function jobsLeftInStream(env: TestEnv): Promise<number> {
+  const probe = await probeStreams(env.natsUrl);
+  try {
+    let left = -1;
+    for (let i = 0; i < 60 && left !== 0; i++) {
+      left = (await probe.state(names(env.prefix).jobsStream)).messages;
+      if (left) await new Promise((r) => setTimeout(r, 500));
+    }
+    return left;
+  } finally {
+    await probe.close();
+  }
 }
