@@ -6,6 +6,7 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { markCancelled } from '../src/db/cancel.js';
 import { markFailed, markQueuedAgain, markRetrying, type Success } from '../src/db/transitions.js';
+import type { ChangedUpdate } from '../src/db/transition.js';
 import { databaseNow } from '../src/db/client.js';
 import { expireJobs, expireLostJob } from '../src/db/expiry.js';
 import { getJob } from '../src/db/jobs.js';
@@ -25,7 +26,7 @@ export interface SettleDeps extends DeadLetterDeps {
   /** Retries a PostgreSQL write until it goes through (persist.ts). */
   persist: Persist;
   /** The pool's group commit of successes: it publishes the update and acks the message once committed. */
-  succeed(s: Success & { msg: JsMsg }): Promise<JobRow | null>;
+  succeed(s: Success & { msg: JsMsg }): Promise<ChangedUpdate | null>;
 }
 
 export function createSettler(d: SettleDeps) {

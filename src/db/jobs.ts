@@ -22,8 +22,19 @@ export const JOB_COLUMNS = `id, owner, type, state, payload, progress, progress_
   next_attempt_at as "nextAttemptAt", msg_seq::float8 as "msgSeq", dead_lettered_at as "deadLetteredAt",
   dead_letter_seq::float8 as "deadLetterSeq", traceparent, run_at as "runAt"`;
 
-/** JOB_COLUMNS with a null payload: for a success, whose payload its worker has and its update does not carry. */
-export const JOB_COLUMNS_NO_PAYLOAD = JOB_COLUMNS.replace('payload,', 'null::jsonb as payload,');
+/**
+ * The columns of a job's live update and of the metrics of its end (`UpdatedJob`): what a success answers its
+ * worker, which has the rest (its payload, its claim) and does not use it; half of JOB_COLUMNS, so half the
+ * parsing and allocation per completed job.
+ */
+export const UPDATE_COLUMNS = `id, owner, type, state, progress, progress_message as "progressMessage", attempts, result, error, seq,
+  created_at as "createdAt", updated_at as "updatedAt", finished_at as "finishedAt"`;
+
+/** A job row as UPDATE_COLUMNS reads it. */
+export type UpdatedJob = Pick<
+  JobRow,
+  'id' | 'owner' | 'type' | 'state' | 'progress' | 'progressMessage' | 'attempts' | 'result' | 'error' | 'seq' | 'createdAt' | 'updatedAt' | 'finishedAt'
+>;
 
 export const EVENT_COLUMNS = `job_id as "jobId", seq, kind, state, progress, message, attempt, result, error, at`;
 

@@ -12,7 +12,7 @@
 import type { Sql } from './client.js';
 import type { JobRow } from './schema.js';
 import { ALLOWED_FROM, isTerminal, type JobState } from '../jobs/state.js';
-import { JOB_COLUMNS, JOB_COLUMNS_NO_PAYLOAD } from './jobs.js';
+import { JOB_COLUMNS, UPDATE_COLUMNS, type UpdatedJob } from './jobs.js';
 import { NOTIFY_ON_TERMINAL_CTES } from './notifications.js';
 import { observeTransition } from '../observability/metrics.js';
 
@@ -31,12 +31,15 @@ const CHANGE_ERROR = `case when state in ('RETRYING', 'FAILED') then error end`;
 /** A job as a transition answers it: with the change's own message when the change has one (see CHANGE_MESSAGE). */
 export type ChangedJob = JobRow & { changeMessage?: string | null };
 
+/** A job as an `onlyUpdate` transition answers it: what its update says (UPDATE_COLUMNS), and the change's own message. */
+export type ChangedUpdate = UpdatedJob & { changeMessage?: string | null };
+
 /** CHANGE_MESSAGE of a job row: the message of its latest change. */
-export const changeMessage = (job: ChangedJob): string | null =>
+export const changeMessage = (job: ChangedUpdate): string | null =>
   job.changeMessage ?? (job.state === 'RETRYING' || job.state === 'FAILED' ? job.error : job.progressMessage);
 
 /** CHANGE_ERROR of a job row. */
-export const changeError = (job: JobRow): string | null => (job.state === 'RETRYING' || job.state === 'FAILED' ? job.error : null);
+export const changeError = (job: UpdatedJob): string | null => (job.state === 'RETRYING' || job.state === 'FAILED' ? job.error : null);
 
 /** One kind of guarded transition: a fixed statement, applied to a batch of jobs (rows). */
 export interface Transition {
@@ -55,9 +58,10 @@ export interface Transition {
   where?: string;
   /** Extra per-row input columns: name → PostgreSQL type. */
   columns?: Record<string, string>;
-  /** The returned jobs' `payload` is null (not read back): their callers do not use it. */
-  withoutPayload?: boolean;
 }
+
+/** A transition whose jobs come back with UPDATE_COLUMNS only (`ChangedUpdate`): its callers publish their updates and use no more. */
+export type UpdateOnlyTransition = Transition & { onlyUpdate: true };
 
 /** One job of a transition batch. */
 export interface TransitionRow {
@@ -82,7 +86,9 @@ export interface TransitionRow {
  * statement. Answers, per input row, the changed job or null. (A job named twice in one batch changes once:
  * the other row gets null.)
  */
-export async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[]): Promise<(ChangedJob | null)[]> {
+export async function transition(sql: Sql, t: UpdateOnlyTransition, rows: readonly TransitionRow[]): Promise<(ChangedUpdate | null)[]>;
+export async function transition(sql: Sql, t: Transition, rows: readonly TransitionRow[]): Promise<(ChangedJob | null)[]>;
+export async function transition(sql: Sql, t: Transition & { onlyUpdate?: true }, rows: readonly TransitionRow[]): Promise<(ChangedUpdate | null)[]> {
   if (!rows.length) return [];
   const extra = Object.entries(t.columns ?? {});
   // In id order, so concurrent batches (a worker's claims and completions) lock shared rows in one order
@@ -107,7 +113,7 @@ export async function transition(sql: Sql, t: Transition, rows: readonly Transit
   // Each job is looked up by id (`id = any($2)`), and the allowed-from check (`state::text`) cannot be
   // answered from the state indexes: with stale statistics (a busy queue outruns ANALYZE; autovacuum may be
   // off) the planner otherwise scans every active job's index entries, or the whole table, per batch.
-  const found = await sql.unsafe<(ChangedJob & { i: number })[]>(
+  const found = await sql.unsafe<(ChangedUpdate & { i: number })[]>(
     `with x as (
        select * from jsonb_to_recordset($1::text::jsonb) as x(i int, id uuid, attempt int, series int, token uuid, last_seq int, kind text,
          message text${extra.map(([name, type]) => `, ${name} ${type}`).join('')})
@@ -123,18 +129,18 @@ export async function transition(sql: Sql, t: Transition, rows: readonly Transit
        insert into job_events (job_id, seq, kind, state, progress, message, attempt, result, error, at)
        select id, seq, x_kind, state, progress, ${CHANGE_MESSAGE}, attempts, result, ${CHANGE_ERROR}, updated_at from j
      )${isTerminal(t.to) ? NOTIFY_ON_TERMINAL_CTES : ''}
-     select ${t.withoutPayload ? JOB_COLUMNS_NO_PAYLOAD : JOB_COLUMNS}, x_i as i${says ? ', x_message as "changeMessage"' : ''} from j`,
+     select ${t.onlyUpdate ? UPDATE_COLUMNS : JOB_COLUMNS}, x_i as i${says ? ', x_message as "changeMessage"' : ''} from j`,
     [JSON.stringify(input), input.map((x) => x.id)] as never[],
   );
-  const out: (ChangedJob | null)[] = rows.map(() => null);
+  const out: (ChangedUpdate | null)[] = rows.map(() => null);
   for (const { i, ...job } of found) {
     out[i] = job;
-    if (!t.unobserved) observeTransition(job as JobRow);
+    if (!t.unobserved) observeTransition(job);
   }
   return out;
 }
 
-export const first = async (rows: Promise<(ChangedJob | null)[]>): Promise<ChangedJob | null> => (await rows)[0] ?? null;
+export const first = async <J>(rows: Promise<(J | null)[]>): Promise<J | null> => (await rows)[0] ?? null;
 
 /**
  * The attempt a write is for: it applies only while the job is still in that attempt of that attempt series.

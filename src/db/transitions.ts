@@ -9,7 +9,7 @@ import type { JobRow } from './schema.js';
 import type { HandBack } from '../jobs/outcome.js';
 import type { JobState } from '../jobs/state.js';
 import { JOB_COLUMNS } from './jobs.js';
-import { first, transition, type Fence, type Transition, type TransitionRow } from './transition.js';
+import { first, transition, type ChangedUpdate, type Fence, type Transition, type TransitionRow, type UpdateOnlyTransition } from './transition.js';
 
 /** Live-progress seqs a claim reserves. */
 export const SEQ_RESERVE = 1000;
@@ -101,16 +101,16 @@ export interface Success extends Fence {
   progressMessage: string | null;
 }
 
-const SUCCEED: Transition = {
+const SUCCEED = {
   to: 'SUCCEEDED',
   fenced: true,
-  withoutPayload: true,
+  onlyUpdate: true,
   set: `result = x.result, error = null, progress = 100, progress_message = x.progress_message, finished_at = now(), lease_until = null`,
   columns: { result: 'jsonb', progress_message: 'text' },
-};
+} as const satisfies UpdateOnlyTransition;
 
-/** SUCCEEDED, for the attempts whose fence holds; the jobs come back without their payload (null). */
-export function markSucceededMany(sql: Sql, done: readonly Success[]): Promise<(JobRow | null)[]> {
+/** SUCCEEDED, for the attempts whose fence holds; the jobs come back as their updates read them (`ChangedUpdate`). */
+export function markSucceededMany(sql: Sql, done: readonly Success[]): Promise<(ChangedUpdate | null)[]> {
   return transition(
     sql,
     SUCCEED,
@@ -118,7 +118,7 @@ export function markSucceededMany(sql: Sql, done: readonly Success[]): Promise<(
   );
 }
 
-export const markSucceeded = (sql: Sql, a: Success): Promise<JobRow | null> => first(markSucceededMany(sql, [a]));
+export const markSucceeded = (sql: Sql, a: Success): Promise<ChangedUpdate | null> => first(markSucceededMany(sql, [a]));
 
 /**
  * An attempt whose cancel was asked for is not retried, failed or handed back: its worker records CANCELLED

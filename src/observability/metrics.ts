@@ -119,13 +119,16 @@ export const abandonedHandlers = new Gauge({
 });
 
 /** When a job began to wait for a worker: its submit, or a scheduled job's `runAt` (a later one). */
-const waitingSince = (job: Pick<JobRow, 'createdAt' | 'runAt'>): Date =>
+const waitingSince = (job: Pick<ObservedJob, 'createdAt' | 'runAt'>): Date =>
   job.runAt && job.runAt > job.createdAt ? job.runAt : job.createdAt;
 
 const since = (from: Date, to: Date | null) => Math.max(0, ((to ?? new Date()).getTime() - from.getTime()) / 1000);
 
+/** What the metrics read of a changed job: a claim's row has its start and runAt, an `onlyUpdate` one's not. */
+type ObservedJob = Pick<JobRow, 'type' | 'state' | 'seq' | 'createdAt' | 'finishedAt'> & Partial<Pick<JobRow, 'startedAt' | 'runAt'>>;
+
 /** Counts a recorded state change (called with the row every guarded transition returns). */
-export function observeTransition(job: JobRow): void {
+export function observeTransition(job: ObservedJob): void {
   switch (job.state) {
     case 'RUNNING':
       // The job's first claim ever: the submit's change was its only one (seq 1), so this one is seq 2. A job

@@ -5,7 +5,7 @@
  */
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { JobEventRow } from '../db/schema.js';
-import { changeError, changeMessage, type ChangedJob } from '../db/transition.js';
+import { changeError, changeMessage, type ChangedUpdate } from '../db/transition.js';
 import type { JobUpdateMessage } from '../messaging/messages.js';
 import { encode } from '../messaging/messages.js';
 import type { Names } from '../messaging/names.js';
@@ -15,7 +15,7 @@ import type { Names } from '../messaging/names.js';
  * is a transition's answer (the message and error decided with it, transition.ts `CHANGE_MESSAGE`) or a
  * submit's.
  */
-export function updateFromJob(job: ChangedJob): JobUpdateMessage {
+export function updateFromJob(job: ChangedUpdate): JobUpdateMessage {
   return {
     jobId: job.id,
     type: job.type,
