@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from './auth/authenticate.js';
 import { ensureDevKey } from './auth/dev-key.js';
 import type { Config } from './config.js';
-import { createDb, type Db } from './db/client.js';
+import { createDb, POOL_SIZE, type Db } from './db/client.js';
 import { createHistoryReader } from './db/history.js';
 import { createJobInserter } from './db/jobs.js';
 import { ensureDatabase, migrateDatabase } from './db/migrate.js';
@@ -85,7 +85,7 @@ export async function connectBackends(
 ): Promise<{ db: Db; nats: Nats }> {
   await ensureDatabase(config.DATABASE_URL);
   await migrateDatabase(config.DATABASE_URL);
-  const db = createDb(config.DATABASE_URL, 10, config.DATABASE_SILENCE_TIMEOUT_MS);
+  const db = createDb(config.DATABASE_URL, POOL_SIZE, config.DATABASE_SILENCE_TIMEOUT_MS);
   const settings = {
     ackWaitMs: config.ACK_WAIT_MS,
     duplicateWindowMs: config.DUPLICATE_WINDOW_MS,

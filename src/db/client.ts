@@ -12,13 +12,16 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/** Connections in a pool of the API's or a worker's (and the default for any pool). */
+export const POOL_SIZE = 10;
+
 /**
  * Connection options shared by every client we open. `silenceMs` (the app's pools: DATABASE_SILENCE_TIMEOUT_MS;
  * not migrations, whose DDL may run silent for long): a connection with statements out and nothing heard for
  * that long is closed (`silence_timeout`, a mend of the driver: scripts/patch-dependencies.mjs), and a session
  * idle inside a transaction that long is ended by the server.
  */
-export function pgOptions(max = 10, silenceMs = 0): postgres.Options<Record<string, never>> & { silence_timeout?: number } {
+export function pgOptions(max = POOL_SIZE, silenceMs = 0): postgres.Options<Record<string, never>> & { silence_timeout?: number } {
   return {
     max,
     onnotice: () => {},
@@ -64,7 +67,7 @@ export async function databaseNow(tx: Sql): Promise<Date> {
 }
 
 /** Opens a pool (it reconnects per query, so a restarted PostgreSQL is picked up); `close()` waits up to 5 s. */
-export function createDb(url: string, max = 10, silenceMs = 0): Db {
+export function createDb(url: string, max = POOL_SIZE, silenceMs = 0): Db {
   const sql = preparing(postgres(url, pgOptions(max, silenceMs)));
   return { sql, close: () => sql.end({ timeout: 5 }) };
 }

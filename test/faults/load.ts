@@ -65,6 +65,11 @@ export async function submitLoad(o: {
   return { accepted, retries, errors };
 }
 
+/** Waits until the jobs table holds at least `n` rows: the moment a fault test brings its fault on. */
+export async function untilJobs(sql: postgres.Sql, n: number): Promise<void> {
+  while ((await sql`select count(*)::int as n from jobs`)[0]!.n < n) await new Promise((r) => setTimeout(r, 50));
+}
+
 export interface Verdict {
   accepted: number;
   succeeded: number;

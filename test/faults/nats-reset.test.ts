@@ -9,7 +9,7 @@
  */
 import { expect, it } from 'vitest';
 import { collect, gql, PROGRESS, SUBMIT, wsClient } from '../support/graphql.js';
-import { submitLoad } from './load.js';
+import { submitLoad, untilJobs } from './load.js';
 import { useProxiedFault } from './proxied.js';
 
 const JOBS = Number(process.env.FAULT_JOBS ?? 2000);
@@ -24,7 +24,7 @@ it('loses nothing when every NATS connection is reset twice and then silently lo
   const faults: string[] = [];
   const fault = (async () => {
     for (const [share, kind] of [[0.2, 'reset'], [0.45, 'reset'], [0.7, 'silent']] as const) {
-      while ((await f.env.sql`select count(*)::int as n from jobs`)[0]!.n < JOBS * share) await new Promise((r) => setTimeout(r, 50));
+      await untilJobs(f.env.sql, JOBS * share);
       if (kind === 'silent') {
         // A job that runs across the silent loss, watched over graphql-ws (the socket to the API stays up).
         watched = (await gql(api.url, SUBMIT, { input: { type: 'demo.sleep', payload: { ms: 3000, steps: 3 } } })).body.data.submitJob.job.id;

@@ -11,7 +11,7 @@ import { EFFECTS_TABLE, effectHandler, effectJob } from '../support/effect-job.j
 import { startPrivateNats, type PrivateNats } from '../setup/services.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { BUILTIN_HANDLERS } from '../../workers/registry.js';
-import { expectNothingLost, report, submitLoad, verify } from './load.js';
+import { expectNothingLost, report, submitLoad, untilJobs, verify } from './load.js';
 
 const JOBS = Number(process.env.FAULT_JOBS ?? 2000);
 
@@ -45,7 +45,7 @@ it('continues every job across a nats-server kill and restart', async () => {
   let killedAt = 0;
   let restartedAt = 0;
   const fault = (async () => {
-    while ((await env.sql`select count(*)::int as n from jobs`)[0]!.n < JOBS * 0.3) await new Promise((r) => setTimeout(r, 100));
+    await untilJobs(env.sql, JOBS * 0.3);
     await nats.stop('SIGKILL');
     killedAt = Date.now();
     await new Promise((r) => setTimeout(r, 1500));

@@ -7,7 +7,7 @@
  * an answer that never comes; every job succeeds once, and nothing a failed transaction sent is committed.
  */
 import { expect, it } from 'vitest';
-import { submitLoad } from './load.js';
+import { submitLoad, untilJobs } from './load.js';
 import { useProxiedFault } from './proxied.js';
 
 const JOBS = Number(process.env.FAULT_JOBS ?? 2000);
@@ -19,7 +19,7 @@ it('loses nothing, and no connection hangs, when every PostgreSQL connection is 
   let lastResetAt = 0;
   const fault = (async () => {
     for (const share of [0.2, 0.45, 0.7]) {
-      while ((await f.env.sql`select count(*)::int as n from jobs`)[0]!.n < JOBS * share) await new Promise((r) => setTimeout(r, 50));
+      await untilJobs(f.env.sql, JOBS * share);
       f.proxy.reset();
       resets++;
       lastResetAt = Date.now();

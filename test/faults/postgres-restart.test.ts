@@ -11,7 +11,7 @@ import { spawnApi, spawnWorker } from '../support/processes.js';
 import { probeStreams } from '../support/streams.js';
 import { useEnvOnPrivatePostgres } from '../support/private-postgres-env.js';
 import { names } from '../../src/messaging/names.js';
-import { expectNothingLost, report, submitLoad, verify } from './load.js';
+import { expectNothingLost, report, submitLoad, untilJobs, verify } from './load.js';
 
 const JOBS = Number(process.env.FAULT_JOBS ?? 2000);
 const CONFIG = { ACK_WAIT_MS: '3000', WORKER_CONCURRENCY: '50', LOG_LEVEL: 'warn' };
@@ -27,7 +27,7 @@ it('loses nothing across a PostgreSQL restart', async () => {
   services.procs.push(api, worker);
   let restartedAt = 0;
   const fault = (async () => {
-    while ((await services.env.sql`select count(*)::int as n from jobs`)[0]!.n < JOBS * 0.3) await new Promise((r) => setTimeout(r, 100));
+    await untilJobs(services.env.sql, JOBS * 0.3);
     await services.pg.stop('immediate');
     await new Promise((r) => setTimeout(r, 1500));
     await services.pg.start();

@@ -9,7 +9,7 @@
  * as long, so its locks are let go; the pools reconnect (new connections pass); every job succeeds once.
  */
 import { expect, it } from 'vitest';
-import { submitLoad } from './load.js';
+import { submitLoad, untilJobs } from './load.js';
 import { useProxiedFault } from './proxied.js';
 
 const JOBS = Number(process.env.FAULT_JOBS ?? 2000);
@@ -19,7 +19,7 @@ it('loses nothing, and no process stalls, when every PostgreSQL connection goes 
   const { api } = await f.start({ DATABASE_SILENCE_TIMEOUT_MS: '3000' });
   let lostAt = 0;
   const fault = (async () => {
-    while ((await f.env.sql`select count(*)::int as n from jobs`)[0]!.n < JOBS * 0.3) await new Promise((r) => setTimeout(r, 50));
+    await untilJobs(f.env.sql, JOBS * 0.3);
     f.proxy.freeze();
     lostAt = Date.now();
   })();
