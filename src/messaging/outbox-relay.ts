@@ -8,7 +8,6 @@
  * the same pass publishes their new messages.
  * Every publish carries `Nats-Msg-Id`, so a second publish of an entry inside the duplicate window is dropped.
  */
-import { headers } from '@nats-io/nats-core';
 import type { Sql } from '../db/client.js';
 import { markPublished, purgePublished, withUnpublished, type OutboxEntry, type PublishedEntry } from '../db/outbox.js';
 import { analyzeIfGrown } from '../db/maintenance.js';
@@ -82,11 +81,7 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   const publisher = createPublisher(nats.nc);
 
   async function publishOne(e: OutboxEntry): Promise<PublishedEntry> {
-    const pa = await inPublishSpan(e, async (traceparent) => {
-      const h = headers();
-      if (traceparent) h.set('traceparent', traceparent);
-      return publisher.publish(e.subject, encode(e.body), { msgID: e.msgId, headers: h });
-    });
+    const pa = await inPublishSpan(e, (traceparent) => publisher.publish(e.subject, encode(e.body), { msgID: e.msgId, traceparent }));
     if (pa.stream === names.notificationsStream) {
       const m = notificationMessageSchema.safeParse(e.body);
       return { id: e.id, seq: null, delivery: m.success ? { id: m.data.deliveryId, requeue: m.data.requeue, seq: pa.seq } : undefined };

@@ -51,3 +51,16 @@ it('rejects a publish left unanswered (a subscriber that is not JetStream), once
     silent.unsubscribe();
   }
 });
+
+it('sends the message id and a traceparent as the message headers, and refuses a header value with CR or LF', async () => {
+  const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  const a = await publisher.publish(`${env.prefix}pubtest.h`, encode({ h: 1 }), { msgID: 'h-1', traceparent });
+  const m = await nats.jsm.streams.getMessage(stream(), { seq: a.seq });
+  expect(m?.header.get('Nats-Msg-Id')).toBe('h-1');
+  expect(m?.header.get('traceparent')).toBe(traceparent);
+  expect(m?.json<{ h: number }>().h).toBe(1);
+
+  await expect(publisher.publish(`${env.prefix}pubtest.h`, encode({}), { msgID: 'h-2\r\nX-Injected: 1' })).rejects.toThrow(/cannot contain CR or LF/);
+  await expect(publisher.publish(`${env.prefix}pubtest.h`, encode({}), { msgID: 'h-3', traceparent: 'a\nb' })).rejects.toThrow(/cannot contain CR or LF/);
+  expect((await nats.jsm.streams.info(stream(), { subjects_filter: `${env.prefix}pubtest.h` })).state.subjects).toEqual({ [`${env.prefix}pubtest.h`]: 1 });
+});
