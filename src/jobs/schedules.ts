@@ -29,7 +29,7 @@ import {
 import { ErrorCode, PublicError, UserErrorCode, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
 import { jobsSubmitted, scheduleRuns, scheduleRunsSkipped } from '../observability/metrics.js';
-import { publishUpdate, updateFromJob } from '../progress/updates.js';
+import { updateFromJob } from '../progress/updates.js';
 import { orAfter } from '../deadline.js';
 import { cronTimes } from './cron.js';
 import { inRange, maxAttemptsOf, timeoutProblem } from './definition.js';
@@ -246,10 +246,10 @@ function afterRuns(d: SchedulerDeps, made: Awaited<ReturnType<typeof makeRuns>>)
   for (const r of made.runs) (r.jobId ? scheduleRuns : scheduleRunsSkipped).inc({ type: r.type });
   if (!made.inserted.length) return;
   faultPoint('schedule-after-commit');
-  const queued = made.inserted.map((r) => r.job);
-  d.relay.publishSoon(made.inserted.map((r) => r.outbox), () => {
-    for (const job of queued) publishUpdate(d.nats.nc, d.names, updateFromJob(job));
-  });
+  d.relay.publishSoon(
+    made.inserted.map((r) => r.outbox),
+    made.inserted.map((r) => updateFromJob(r.job)),
+  );
   const scheduleOf = new Map(made.runs.map((r) => [r.jobId, r.name]));
   for (const { job } of made.inserted) {
     jobsSubmitted.inc({ type: job.type });

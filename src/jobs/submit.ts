@@ -11,7 +11,7 @@ import { contextFrom, inSpan, SpanKind, traceparentOf } from '../observability/t
 import type { JobRow, KeyedJobRow } from '../db/schema.js';
 import { ErrorCode, PublicError, ServiceUnavailableError, UserErrorCode, isDatabaseUnavailable, type UserError } from '../errors.js';
 import { faultPoint } from '../faults.js';
-import { publishUpdate, updateFromJob } from '../progress/updates.js';
+import { updateFromJob } from '../progress/updates.js';
 import type { JobDeps, Viewer } from './deps.js';
 import { firstOfEachKey, holderAmong, keysOfOtherTypes } from './idempotency-keys.js';
 import { countPayloads, validateSubmit, type PayloadBudget, type SubmitInput } from './submit-check.js';
@@ -86,10 +86,10 @@ async function submitJobs(
   faultPoint('after-commit-before-publish');
   if (result.inserted.length) {
     // Live `jobUpdates` watchers see each new job QUEUED: with its messages, as the answer is written.
-    const queued = result.inserted.map((r) => r.job);
-    deps.relay.publishSoon(result.inserted.map((r) => r.outbox), () => {
-      for (const job of queued) publishUpdate(deps.nats.nc, deps.names, updateFromJob(job));
-    });
+    deps.relay.publishSoon(
+      result.inserted.map((r) => r.outbox),
+      result.inserted.map((r) => updateFromJob(r.job)),
+    );
   }
   const byId = new Map<string, JobRow>(result.inserted.map((r) => [r.job.id, r.job]));
   const answers = jobs.map((j) => {

@@ -14,7 +14,8 @@ import { analyzeIfGrown } from '../db/maintenance.js';
 import { requeueDueDeliveries } from '../db/notifications.js';
 import type { Logger } from '../log.js';
 import type { Nats } from './connect.js';
-import { encode, notificationMessageSchema } from './messages.js';
+import { encode, notificationMessageSchema, type JobUpdateMessage } from './messages.js';
+import { publishUpdate } from '../progress/updates.js';
 import { createPublisher } from './publisher.js';
 import { createReconciler } from './reconciler.js';
 import type { Names } from './names.js';
@@ -41,6 +42,15 @@ const MARK_PUBLISHED_AFTER_MS = 50;
  * submit's, or the submits of one group commit when more than this many share it) goes out after them.
  */
 const PUBLISH_BEFORE_ANSWER = 64;
+/**
+ * How many publishes a big turn makes before it lets the event loop serve the rest (the next request among
+ * them): a bulk submit's thousand updates and messages, made in one go, held the API for 7-10 ms after its
+ * answer, and the next bulk request waited in its socket meanwhile.
+ */
+const PUBLISH_SLICE = 64;
+
+/** Until the event loop has read what its sockets hold (the next `setImmediate`). */
+const afterIo = () => new Promise<void>((r) => setImmediate(r));
 
 export interface RelayOptions {
   sql: Sql;
@@ -57,10 +67,10 @@ export interface RelayOptions {
 export interface OutboxRelay {
   /**
    * Publishes committed entries now, before the caller's answer is written; what fails stays for the relay
-   * loop, and so does a scheduled job's entry (`notBefore`): the loop publishes it once due. `alongside` runs
-   * just before, with them: its own NATS publishes go out in the same socket write.
+   * loop, and so does a scheduled job's entry (`notBefore`): the loop publishes it once due. `updates` (the
+   * jobs' live updates) go out just before them, in the same socket write.
    */
-  publishSoon(entries: OutboxEntry[], alongside?: () => void): void;
+  publishSoon(entries: OutboxEntry[], updates?: JobUpdateMessage[]): void;
   /** Runs the relay loop soon. */
   wake(): void;
   /** One relay pass (tests, shutdown). */
@@ -89,11 +99,19 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     return { id: e.id, seq: pa.stream === names.jobsStream ? pa.seq : null };
   }
 
-  /** Publishes entries (all in flight at once, in windows of PUBLISH_WINDOW); returns the acks. */
-  async function publishAll(entries: OutboxEntry[]): Promise<PublishedEntry[]> {
+  /**
+   * Publishes entries (all in flight at once, in windows of PUBLISH_WINDOW); returns the acks. `sliced`: the
+   * event loop serves others after every PUBLISH_SLICE publishes.
+   */
+  async function publishAll(entries: OutboxEntry[], sliced = false): Promise<PublishedEntry[]> {
     const acks: PublishedEntry[] = [];
     for (let i = 0; i < entries.length; i += PUBLISH_WINDOW) {
-      const results = await Promise.allSettled(entries.slice(i, i + PUBLISH_WINDOW).map(publishOne));
+      const window: Promise<PublishedEntry>[] = [];
+      for (const e of entries.slice(i, i + PUBLISH_WINDOW)) {
+        if (sliced && window.length && window.length % PUBLISH_SLICE === 0) await afterIo();
+        window.push(publishOne(e));
+      }
+      const results = await Promise.allSettled(window);
       for (const r of results) if (r.status === 'fulfilled') acks.push(r.value);
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) {
@@ -135,10 +153,10 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
 
   const reconcileOnce = createReconciler({ ...o, publishSoon });
 
-  /** Entries handed to publishSoon and not published yet, and what goes out alongside them. */
+  /** Entries handed to publishSoon and not published yet, and the updates that go out just before them. */
   let soon: OutboxEntry[] = [];
-  let alongside: (() => void)[] = [];
-  function publishSoon(entries: OutboxEntry[], also?: () => void) {
+  let alongside: JobUpdateMessage[] = [];
+  function publishSoon(entries: OutboxEntry[], updates: JobUpdateMessage[] = []) {
     // In the next microtask: before the submit's answer is written (Apollo formats it in later ones), so a
     // worker can claim the job while the answer is on its way, not only once it has been written. The
     // submits one group commit answers resume one after another in the same microtask queue and add their
@@ -146,18 +164,24 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
     // PUBLISH_BEFORE_ANSWER of them go out after the answers: `publishTurn`.)
     if (!soon.length && !alongside.length) track(Promise.resolve().then(publishTurn));
     for (const e of entries) if (!e.notBefore) soon.push(e); // a scheduled one waits for the loop (withUnpublished)
-    if (also) alongside.push(also);
+    alongside.push(...updates);
   }
   async function publishTurn() {
     // A big turn goes out after its answers are written (the next event-loop turn): its publishes cost the
     // API more than the rest of the answers, and they fill the time the next insert leaves it idle.
-    if (soon.length > PUBLISH_BEFORE_ANSWER) await new Promise((r) => setImmediate(r));
+    // It is made in slices (PUBLISH_SLICE), the updates before the messages: each job's QUEUED update goes
+    // out before its message, so before the update of the worker that runs it.
+    const big = soon.length > PUBLISH_BEFORE_ANSWER || alongside.length > PUBLISH_BEFORE_ANSWER;
+    if (big) await afterIo();
     const entries = soon;
-    const also = alongside;
+    const updates = alongside;
     soon = [];
     alongside = [];
-    for (const fn of also) fn();
-    const acks = await publishAll(entries);
+    for (let i = 0; i < updates.length; i++) {
+      if (big && i && i % PUBLISH_SLICE === 0) await afterIo();
+      publishUpdate(nats.nc, names, updates[i]!);
+    }
+    const acks = await publishAll(entries, big);
     pendingAcks.push(...acks); // not `pendingAcks.push(...(await …))`: that pushes to the array a flush may have taken meanwhile
     if (!flushTimer && pendingAcks.length) flushTimer = setTimeout(flushAcks, MARK_PUBLISHED_AFTER_MS);
   }

@@ -120,6 +120,32 @@ describe('jobUpdates', () => {
     }
   });
 
+  it("sends each job of a big batch (published in slices after the answer) QUEUED first, before its worker's updates", async () => {
+    await subscribed(0, 0);
+    const n = 300; // several of the relay's slices (PUBLISH_SLICE), past what goes out before the answer
+    // Until every job of the batch has SUCCEEDED: the jobs seen QUEUED here are the ones submitted after the
+    // subscription (this batch's), and once the answer is in, its ids say which they are.
+    let ids: string[] = [];
+    const watching = collectUntil(sdk.jobUpdates({ types: ['demo.noop'] }), (seen) => {
+      const queued = new Set(seen.filter((u) => u.state === 'QUEUED').map((u) => u.jobId));
+      const succeeded = new Set(seen.filter((u) => u.state === 'SUCCEEDED').map((u) => u.jobId));
+      return (queued.size === n && [...queued].every((id) => succeeded.has(id))) || (ids.length > 0 && ids.every((id) => succeeded.has(id)));
+    });
+    await subscribed(0, 1);
+    // The workers run: each job can be claimed as soon as its message is out.
+    const r = await sdk.submitJobs(Array.from({ length: n }, (_, i) => ({ type: 'demo.noop', payload: { i } })));
+    ids = r.jobs!.map((j) => j.id);
+    const seen = await watching;
+    expect(new Set(seen.filter((u) => u.state === 'QUEUED').map((u) => u.jobId))).toEqual(new Set(ids));
+    for (const id of ids) {
+      expect(seen.filter((u) => u.jobId === id).map((u) => [u.seq, u.state])).toEqual([
+        [1, 'QUEUED'],
+        [2, 'RUNNING'],
+        [3, 'SUCCEEDED'],
+      ]);
+    }
+  });
+
   it('refuses an unknown type with BAD_USER_INPUT', async () => {
     await expect(sdk.jobUpdates({ types: ['demo.sleep', 'nope.*'] }).next()).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
   });
