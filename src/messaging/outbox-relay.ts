@@ -68,7 +68,8 @@ export interface OutboxRelay {
   /**
    * Publishes committed entries now, before the caller's answer is written; what fails stays for the relay
    * loop, and so does a scheduled job's entry (`notBefore`): the loop publishes it once due. `updates` (the
-   * jobs' live updates) go out just before them, in the same socket write.
+   * jobs' live updates) go out just before them: in the same socket write, or, in a big turn (more than
+   * PUBLISH_BEFORE_ANSWER), in slices before the entries' (`publishTurn`).
    */
   publishSoon(entries: OutboxEntry[], updates?: JobUpdateMessage[]): void;
   /** Runs the relay loop soon. */
@@ -155,28 +156,28 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
 
   /** Entries handed to publishSoon and not published yet, and the updates that go out just before them. */
   let soon: OutboxEntry[] = [];
-  let alongside: JobUpdateMessage[] = [];
+  let updatesSoon: JobUpdateMessage[] = [];
   function publishSoon(entries: OutboxEntry[], updates: JobUpdateMessage[] = []) {
     // In the next microtask: before the submit's answer is written (Apollo formats it in later ones), so a
     // worker can claim the job while the answer is on its way, not only once it has been written. The
     // submits one group commit answers resume one after another in the same microtask queue and add their
     // entries first, so they go out together: one NATS socket write for them, not one per submit. (More than
     // PUBLISH_BEFORE_ANSWER of them go out after the answers: `publishTurn`.)
-    if (!soon.length && !alongside.length) track(Promise.resolve().then(publishTurn));
+    if (!soon.length && !updatesSoon.length) track(Promise.resolve().then(publishTurn));
     for (const e of entries) if (!e.notBefore) soon.push(e); // a scheduled one waits for the loop (withUnpublished)
-    alongside.push(...updates);
+    updatesSoon.push(...updates);
   }
   async function publishTurn() {
     // A big turn goes out after its answers are written (the next event-loop turn): its publishes cost the
     // API more than the rest of the answers, and they fill the time the next insert leaves it idle.
     // It is made in slices (PUBLISH_SLICE), the updates before the messages: each job's QUEUED update goes
     // out before its message, so before the update of the worker that runs it.
-    const big = soon.length > PUBLISH_BEFORE_ANSWER || alongside.length > PUBLISH_BEFORE_ANSWER;
+    const big = soon.length > PUBLISH_BEFORE_ANSWER || updatesSoon.length > PUBLISH_BEFORE_ANSWER;
     if (big) await afterIo();
     const entries = soon;
-    const updates = alongside;
+    const updates = updatesSoon;
     soon = [];
-    alongside = [];
+    updatesSoon = [];
     for (let i = 0; i < updates.length; i++) {
       if (big && i && i % PUBLISH_SLICE === 0) await afterIo();
       publishUpdate(nats.nc, names, updates[i]!);
