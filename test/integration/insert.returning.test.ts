@@ -5,6 +5,7 @@
  */
 import { expect, it } from 'vitest';
 import { getEvents, getJobs, insertJobs, type NewJob } from '../../src/db/jobs.js';
+import { ARRAYS_FROM } from '../../src/db/recordset.js';
 import { newJob, useTestDb } from '../support/app.js';
 
 const t = useTestDb();
@@ -21,9 +22,18 @@ const job = (over: Partial<NewJob> = {}): NewJob =>
     ...over,
   });
 
-it('returns each inserted job exactly as it is stored, and its outbox entry as stored', async () => {
-  // A scheduled one among them: its runAt on the job, and on its outbox entry as notBefore.
-  const input = [job(), job({ idempotencyKey: 'k-1', traceparent: null, maxAttempts: 1 }), job({ payload: {}, runAt: new Date(Date.now() + 60_000) })];
+// A batch of ARRAYS_FROM or more goes to PostgreSQL as an array per column (db/recordset.ts), a smaller one as JSON.
+it.each([
+  ['a small batch', 0],
+  ['a big batch', ARRAYS_FROM],
+])('returns each inserted job of %s exactly as it is stored, and its outbox entry as stored', async (_, more) => {
+  // A scheduled one among them: its runAt on the job, and on its outbox entry as notBefore; one with a startBy.
+  const input = [
+    job(),
+    job({ idempotencyKey: `k-1-${more}`, traceparent: null, maxAttempts: 1 }),
+    job({ payload: {}, runAt: new Date(Date.now() + 60_000), startBy: new Date(Date.now() + 120_000) }),
+    ...Array.from({ length: more }, (_, i) => job({ idempotencyKey: i % 2 ? `k-more-${i}` : null, payload: { i, text: 'a "quoted" \\ text' } })),
+  ];
   const r = await insertJobs(t.db.sql, input);
   expect(r.existing).toEqual([]);
   expect(r.inserted.map((x) => x.job.id)).toEqual(expect.arrayContaining(input.map((j) => j.id)));
@@ -35,8 +45,11 @@ it('returns each inserted job exactly as it is stored, and its outbox entry as s
   }
 
   const outbox = await t.env.sql<{ id: string; jobId: string; subject: string; msgId: string; body: unknown; traceparent: string | null; notBefore: Date | null }[]>`
-    select id, job_id as "jobId", subject, msg_id as "msgId", body, traceparent, not_before as "notBefore" from outbox order by id`;
+    select id, job_id as "jobId", subject, msg_id as "msgId", body, traceparent, not_before as "notBefore" from outbox
+    where job_id in ${t.env.sql(input.map((j) => j.id))} order by id`;
   expect(outbox.filter((o) => o.notBefore !== null)).toHaveLength(1);
+  const [withStartBy] = await t.env.sql<{ n: number }[]>`select count(*)::int as n from jobs where start_by = ${input[2]!.startBy!}`;
+  expect(withStartBy!.n).toBe(1);
   expect(r.inserted.map((x) => x.outbox).sort((a, b) => a.id - b.id)).toStrictEqual(outbox.map((o) => ({ ...o, id: Number(o.id) })));
 });
 
