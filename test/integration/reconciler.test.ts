@@ -164,5 +164,6 @@ it('re-queues a waiting job once in a stream made again that has not reached its
     expect((await nats.jsm.streams.getMessage(names.jobsStream, { seq: 1 }))?.json<{ id: string }>().id).toBe(waiting);
   } finally {
     await app.dispose();
+    await own.dispose(); // the app removes only an env it made itself
   }
 });
