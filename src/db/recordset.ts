@@ -8,13 +8,13 @@
  * (12–14 ms of 35–40); its arrays take about 4 ms, and only the `jsonb` columns' values (the payloads) are
  * still parsed as JSON, each on its own. But each array is a parameter that postgres.js serialises and
  * PostgreSQL parses on its own, which costs more than the document for a few rows: a one-job insert took
- * 0.36 ms with the document and 0.48 with arrays, twenty jobs about the same, fifty 20 % less with arrays
+ * 0.36 ms with the document and 0.48 with arrays, twenty jobs about the same, fifty 16 % less with arrays
  * (2026-12-07, docs/performance.md).
  *
- * Used by the submit's insert (db/jobs.ts). The transitions keep their JSON rows, which are small (about
- * 3 µs of PostgreSQL's time a row): a generic plan estimates an `unnest` of parameters at 10 rows and joined
- * it to `jobs` by a nested loop, which made a claim of 200 jobs take 6–16 ms instead of 5.4. A row set
- * joined to a table must be checked for that.
+ * Used by the inserts of many rows: a submit's jobs (db/jobs.ts), a replay's outbox entries (db/replay.ts).
+ * The transitions keep their JSON rows, which are small (about 3 µs of PostgreSQL's time a row): a generic
+ * plan estimates an `unnest` of parameters at 10 rows and joined it to `jobs` by a nested loop, which made a
+ * claim of 200 jobs take 6–16 ms instead of 5.4. A row set joined to a table must be checked for that.
  */
 
 /** The smallest batch sent as arrays; smaller ones go as one JSON document. */
@@ -24,11 +24,11 @@ export const ARRAYS_FROM = 50;
 export type RecordsetColumn<R> = readonly [name: string, type: string, value: (row: R, i: number) => unknown];
 
 /**
- * The row set of `rows` over `columns`, its parameters numbered from `$first`: `from` is a subquery to put
- * where a table goes (give it an alias), `params` its values. Undefined and null are SQL NULL; a Date is sent
+ * The row set of `rows` over `columns`, its parameters from `$1` on: `from` is a subquery to put where a table
+ * goes (give it an alias), `params` its values. Undefined and null are SQL NULL; a Date is sent
  * as its ISO text (as an array element too: postgres.js would type an array of Dates as one timestamptz).
  */
-export function recordset<R>(columns: readonly RecordsetColumn<R>[], rows: readonly R[], first = 1): { from: string; params: unknown[] } {
+export function recordset<R>(columns: readonly RecordsetColumn<R>[], rows: readonly R[]): { from: string; params: unknown[] } {
   const names = columns.map(([name]) => name).join(', ');
   if (rows.length < ARRAYS_FROM) {
     // A value left out is null in the statement: less to encode and parse per row.
@@ -41,7 +41,7 @@ export function recordset<R>(columns: readonly RecordsetColumn<R>[], rows: reado
       return o;
     });
     const types = columns.map(([name, type]) => `${name} ${type}`).join(', ');
-    return { from: `(select ${names} from jsonb_to_recordset($${first}::text::jsonb) as u(${types}))`, params: [JSON.stringify(doc)] };
+    return { from: `(select ${names} from jsonb_to_recordset($1::text::jsonb) as u(${types}))`, params: [JSON.stringify(doc)] };
   }
   const params = columns.map(([, type, value]) =>
     rows.map((r, i) => {
@@ -51,7 +51,7 @@ export function recordset<R>(columns: readonly RecordsetColumn<R>[], rows: reado
       return v instanceof Date ? v.toISOString() : v;
     }),
   );
-  const arrays = columns.map(([, type], k) => `$${first + k}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
+  const arrays = columns.map(([, type], k) => `$${k + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ');
   const select = columns.map(([name, type]) => (type === 'jsonb' ? `${name}::jsonb as ${name}` : name)).join(', ');
   return { from: `(select ${select} from unnest(${arrays}) as u(${names}))`, params };
 }

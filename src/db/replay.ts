@@ -7,6 +7,7 @@ import type { JobRow } from './schema.js';
 import type { JobState } from '../jobs/state.js';
 import { noteStaleCopies } from './dead-letter-removals.js';
 import type { OutboxEntry } from './outbox.js';
+import { recordset, type RecordsetColumn } from './recordset.js';
 import { transition, type Transition } from './transition.js';
 
 /** A job a replay looked at, locked by the caller's transaction. */
@@ -99,6 +100,15 @@ export interface ReplayRow {
   deadLetterSeq: number | null;
 }
 
+/** A replay's outbox entries as its insert's input (`recordset`). */
+const OUTBOX_COLUMNS: RecordsetColumn<Omit<OutboxEntry, 'id' | 'notBefore'>>[] = [
+  ['job_id', 'uuid', (e) => e.jobId],
+  ['subject', 'text', (e) => e.subject],
+  ['msg_id', 'text', (e) => e.msgId],
+  ['body', 'jsonb', (e) => e.body],
+  ['traceparent', 'text', (e) => e.traceparent],
+];
+
 /**
  * `retryJob` / `retryJobs`: FAILED → QUEUED as a new attempt series (attempts 0; with `timeoutMs`, that
  * per-attempt timeout), with an outbox entry each, inside the caller's transaction, which holds the rows'
@@ -122,12 +132,12 @@ export async function replayFailedJobs(
     body: { id: job.id, type: job.type, series: job.series },
     traceparent: job.traceparent,
   }));
+  const input = recordset(OUTBOX_COLUMNS, entries); // a bulk replay's 1,000 entries as arrays, as a submit's
   const inserted = await tx.unsafe<{ id: string; jobId: string }[]>(
     `insert into outbox (job_id, subject, msg_id, body, traceparent)
-     select job_id, subject, msg_id, body, traceparent from jsonb_to_recordset($1::text::jsonb)
-       as x(job_id uuid, subject text, msg_id text, body jsonb, traceparent text)
+     select job_id, subject, msg_id, body, traceparent from ${input.from} as x
      returning id, job_id as "jobId"`,
-    [JSON.stringify(entries.map((e) => ({ job_id: e.jobId, subject: e.subject, msg_id: e.msgId, body: e.body, traceparent: e.traceparent })))],
+    input.params as never[],
   );
   const outboxIds = new Map(inserted.map((o) => [o.jobId, Number(o.id)]));
   const outbox = new Map(entries.map((e) => [e.jobId, { id: outboxIds.get(e.jobId)!, ...e }]));

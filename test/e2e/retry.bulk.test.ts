@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import { ARRAYS_FROM } from '../../src/db/recordset.js';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { names, type Names } from '../../src/messaging/names.js';
 import { BUILTIN_HANDLERS } from '../../workers/registry.js';
@@ -112,6 +113,25 @@ describe('retryJobs', () => {
     expect(await a.deadLetters()).toEqual([early]);
     expect(await copiesInStream('test.outage')).toBe(1);
     expect(await stateOf(early!)).toBe('FAILED');
+  });
+
+  it('replays a batch big enough to send its outbox entries as arrays (ARRAYS_FROM), each once, to SUCCEEDED', async () => {
+    const a = await tenant('ada');
+    outage.down = true;
+    const ids = await a.failed(ARRAYS_FROM);
+    outage.down = false;
+
+    const r = await a.retryJobs({ ids });
+    expect(r.userErrors).toEqual([]);
+    expect([r.retried, r.skipped]).toEqual([ARRAYS_FROM, []]);
+    await succeeded(ids);
+    // One new entry each, for the job's second attempt series, on its type's subject.
+    const entries = await t.env.sql<{ jobId: string; msgId: string; subject: string; body: unknown }[]>`
+      select job_id as "jobId", msg_id as "msgId", subject, body from outbox where job_id in ${t.env.sql(ids)} and msg_id like '%:2'`;
+    expect(entries.map((e) => e.jobId).sort()).toEqual([...ids].sort());
+    for (const e of entries) {
+      expect(e).toEqual({ jobId: e.jobId, msgId: `${e.jobId}:2`, subject: n.jobSubject('test.outage'), body: { id: e.jobId, type: 'test.outage', series: 2 } });
+    }
   });
 
   it('replays by ids; an id it cannot replay is skipped with its reason, the others go ahead', async () => {
