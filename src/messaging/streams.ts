@@ -126,6 +126,12 @@ export function notifierConsumerConfig(n: Names, notifyAckWaitMs: number): Parti
   };
 }
 
+/**
+ * The answer to adding a stream whose name is taken with other settings. Only that one means "made meanwhile":
+ * any other refusal (its subjects overlap another stream's, no storage left) is the error to report, not an
+ * update's StreamNotFound after it.
+ */
+const STREAM_NAME_IN_USE = 10058;
 const notFound = (e: unknown) => e instanceof JetStreamApiError && [10059, 10014].includes(e.code);
 
 /**
@@ -156,8 +162,9 @@ export async function ensureStreams(
     } catch (e) {
       if (!notFound(e)) throw e;
       await jsm.streams.add(cfg).catch(async (err) => {
-        if (!(err instanceof JetStreamApiError)) throw err;
-        await jsm.streams.update(cfg.name, cfg); // created meanwhile by another process
+        // Created meanwhile by another process with other settings (with the same ones the add succeeds).
+        if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return await jsm.streams.update(cfg.name, cfg);
+        throw new Error(`cannot create stream ${cfg.name}: ${err instanceof Error ? err.message : String(err)}${err instanceof JetStreamApiError ? ` (JetStream error ${err.code})` : ''}`, { cause: err });
       });
     }
   }
