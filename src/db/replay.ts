@@ -132,7 +132,7 @@ export async function replayFailedJobs(
     body: { id: job.id, type: job.type, series: job.series },
     traceparent: job.traceparent,
   }));
-  const input = recordset(OUTBOX_COLUMNS, entries); // a bulk replay's 1,000 entries as arrays, as a submit's
+  const input = recordset(OUTBOX_COLUMNS, entries); // as a submit's rows: arrays from ARRAYS_FROM entries on
   const inserted = await tx.unsafe<{ id: string; jobId: string }[]>(
     `insert into outbox (job_id, subject, msg_id, body, traceparent)
      select job_id, subject, msg_id, body, traceparent from ${input.from} as x

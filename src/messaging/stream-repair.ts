@@ -8,18 +8,14 @@
  * REPAIR_GAP_MS, without restarting the process. The jobs and notification deliveries whose messages went
  * with them are re-queued by the reconciler (reconciler.ts).
  */
-import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { RequestError } from '@nats-io/nats-core';
 import type { Logger } from '../log.js';
 import { isNoStream } from './publisher.js';
 import { isConsumerMissing } from './pull.js';
+import { isNotFound } from './streams.js';
 
 /** The shortest time between two repairs of one process (its pulls and publishes fail every second meanwhile). */
 export const REPAIR_GAP_MS = 5000;
-
-/** Whether a JetStream API call (a read of a stream, a consumer's info) was refused: no such stream or consumer. */
-const isNotFound = (e: unknown): boolean =>
-  e instanceof JetStreamApiError && (e.code === JetStreamApiCodes.StreamNotFound || e.code === JetStreamApiCodes.ConsumerNotFound);
 
 /**
  * Whether a `js.publish` had no responder: no stream takes its subject (the stream deleted, or its subjects

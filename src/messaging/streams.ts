@@ -7,6 +7,7 @@ import {
   AckPolicy,
   DeliverPolicy,
   DiscardPolicy,
+  JetStreamApiCodes,
   JetStreamApiError,
   RetentionPolicy,
   StorageType,
@@ -132,7 +133,17 @@ export function notifierConsumerConfig(n: Names, notifyAckWaitMs: number): Parti
  * update's StreamNotFound after it.
  */
 const STREAM_NAME_IN_USE = 10058;
-const notFound = (e: unknown) => e instanceof JetStreamApiError && [10059, 10014].includes(e.code);
+
+/** Whether a JetStream API call (a stream's or consumer's info) was refused: no such stream or consumer. */
+export const isNotFound = (e: unknown): boolean =>
+  e instanceof JetStreamApiError && (e.code === JetStreamApiCodes.StreamNotFound || e.code === JetStreamApiCodes.ConsumerNotFound);
+
+/** A failed add of a stream as the start reports it: the server's reason and, when it gave one, its code. */
+const cannotCreate = (name: string, err: unknown): Error =>
+  new Error(
+    `cannot create stream ${name}: ${err instanceof Error ? err.message : String(err)}${err instanceof JetStreamApiError ? ` (JetStream error ${err.code})` : ''}`,
+    { cause: err },
+  );
 
 /**
  * Why a type's worker consumer cannot be used: its durable name (the type's name with `.` as `_`) is another
@@ -160,11 +171,11 @@ export async function ensureStreams(
       await jsm.streams.info(cfg.name);
       await jsm.streams.update(cfg.name, cfg);
     } catch (e) {
-      if (!notFound(e)) throw e;
+      if (!isNotFound(e)) throw e;
       await jsm.streams.add(cfg).catch(async (err) => {
         // Created meanwhile by another process with other settings (with the same ones the add succeeds).
         if (err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE) return await jsm.streams.update(cfg.name, cfg);
-        throw new Error(`cannot create stream ${cfg.name}: ${err instanceof Error ? err.message : String(err)}${err instanceof JetStreamApiError ? ` (JetStream error ${err.code})` : ''}`, { cause: err });
+        throw cannotCreate(cfg.name, err);
       });
     }
   }
@@ -182,7 +193,7 @@ export async function ensureStreams(
       const { durable_name: _d, deliver_policy: _p, filter_subject: _f, ...mutable } = cfg;
       await jsm.consumers.update(stream, cfg.durable_name!, mutable);
     } catch (e) {
-      if (!notFound(e)) throw e;
+      if (!isNotFound(e)) throw e;
       await jsm.consumers.add(stream, cfg);
     }
   }

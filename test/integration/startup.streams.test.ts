@@ -6,8 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/nats-core';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { nanos, type NatsConnection } from '@nats-io/nats-core';
 import { BUILTIN_JOB_TYPES } from '../../src/jobs/catalog.js';
 import { names } from '../../src/messaging/names.js';
 import { ensureStreams, streamConfigs } from '../../src/messaging/streams.js';
