@@ -47,6 +47,17 @@ export const jobUpdateSchema = z.object({
 export type JobUpdateMessage = z.infer<typeof jobUpdateSchema> & { state: JobState };
 
 /**
+ * Many jobs' first updates (their submission: seq 1, QUEUED) in one message, when they say the same but for
+ * the job id (a `submitJobs` batch's, the submits of one group commit): `update` without its `jobId`, and the
+ * ids it is the update of. See updates.ts `publishUpdates`.
+ */
+export const jobsSubmittedSchema = z.object({
+  update: jobUpdateSchema.omit({ jobId: true }),
+  jobIds: z.array(z.string()).min(1),
+});
+export type JobsSubmittedMessage = z.infer<typeof jobsSubmittedSchema>;
+
+/**
  * Body of the question on a job's held subject (names.ts `heldSubject`, held.ts): which attempt it
  * asks about. Only the worker holding that very attempt answers.
  */

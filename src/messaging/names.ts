@@ -33,6 +33,11 @@ export interface Names {
   advisoryConsumer: string;
   /** Core-NATS subject of a job's live updates. */
   updateSubject(type: string, state: JobState, jobId: string): string;
+  /**
+   * Where the submissions of many jobs of a type go as one message (`jobsSubmittedSchema`): the type's QUEUED
+   * subject with SUBMITTED_TOKEN for the id, which the type and state patterns take and no job's id pattern does.
+   */
+  submittedSubject(type: string): string;
   /** Wildcard for one job's updates. */
   jobUpdatesPattern(jobId: string): string;
   /** Wildcard for updates filtered by type (or any) and state (or any). */
@@ -51,6 +56,9 @@ export interface Names {
   /** Durable pull consumer of the notifier. */
   notifierConsumer: string;
 }
+
+/** The last token of `submittedSubject`: not a job id (a uuid), so no job's id pattern takes it. */
+export const SUBMITTED_TOKEN = 'submitted';
 
 /** `demo.sleep` → `demo:sleep` (one subject token). */
 export const typeToken = (type: string): string => type.replaceAll('.', ':');
@@ -76,6 +84,7 @@ export function names(prefix: string): Names {
     ],
     advisoryConsumer: `${prefix}dead_letter_recorder`,
     updateSubject: (type, state, jobId) => `${prefix}job.${typeToken(type)}.${state}.${jobId}`,
+    submittedSubject: (type) => `${prefix}job.${typeToken(type)}.QUEUED.${SUBMITTED_TOKEN}`,
     jobUpdatesPattern: (jobId) => `${prefix}job.*.*.${jobId}`,
     updatesPattern: (type, state) => `${prefix}job.${type ? typeToken(type) : '*'}.${state ?? '*'}.*`,
     cancelSubject: (jobId) => `${prefix}cancel.${jobId}`,

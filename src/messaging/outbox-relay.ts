@@ -15,7 +15,7 @@ import { requeueDueDeliveries } from '../db/notifications.js';
 import type { Logger } from '../log.js';
 import type { Nats } from './connect.js';
 import { encode, notificationMessageSchema, type JobUpdateMessage } from './messages.js';
-import { publishUpdate } from '../progress/updates.js';
+import { publishUpdates } from '../progress/updates.js';
 import { createPublisher } from './publisher.js';
 import { createReconciler } from './reconciler.js';
 import type { Names } from './names.js';
@@ -43,9 +43,9 @@ const MARK_PUBLISHED_AFTER_MS = 50;
  */
 const PUBLISH_BEFORE_ANSWER = 64;
 /**
- * How many publishes a big turn makes before it lets the event loop serve the rest (the next request among
- * them): a bulk submit's thousand updates and messages, made in one go, held the API for 7-10 ms after its
- * answer, and the next bulk request waited in its socket meanwhile.
+ * How many messages a big turn publishes before it lets the event loop serve the rest (the next request among
+ * them): a bulk submit's thousand messages and updates, made in one go, held the API for 7-10 ms after its
+ * answer (2026-12-07), and the next bulk request waited in its socket meanwhile.
  */
 const PUBLISH_SLICE = 64;
 
@@ -69,7 +69,7 @@ export interface OutboxRelay {
    * Publishes committed entries now, before the caller's answer is written; what fails stays for the relay
    * loop, and so does a scheduled job's entry (`notBefore`): the loop publishes it once due. `updates` (the
    * jobs' live updates) go out just before them: in the same socket write, or, in a big turn (more than
-   * PUBLISH_BEFORE_ANSWER), in slices before the entries' (`publishTurn`).
+   * PUBLISH_BEFORE_ANSWER), before the entries' slices (`publishTurn`).
    */
   publishSoon(entries: OutboxEntry[], updates?: JobUpdateMessage[]): void;
   /** Runs the relay loop soon. */
@@ -170,18 +170,16 @@ export function createOutboxRelay(o: RelayOptions): OutboxRelay {
   async function publishTurn() {
     // A big turn goes out after its answers are written (the next event-loop turn): its publishes cost the
     // API more than the rest of the answers, and they fill the time the next insert leaves it idle.
-    // It is made in slices (PUBLISH_SLICE), the updates before the messages: each job's QUEUED update goes
-    // out before its message, so before the update of the worker that runs it.
+    // The updates first (a batch's submissions in one message: `publishUpdates`), then the messages, in
+    // slices (PUBLISH_SLICE): each job's QUEUED update goes out before its message, so before the update of
+    // the worker that runs it.
     const big = soon.length > PUBLISH_BEFORE_ANSWER || updatesSoon.length > PUBLISH_BEFORE_ANSWER;
     if (big) await afterIo();
     const entries = soon;
     const updates = updatesSoon;
     soon = [];
     updatesSoon = [];
-    for (let i = 0; i < updates.length; i++) {
-      if (big && i && i % PUBLISH_SLICE === 0) await afterIo();
-      publishUpdate(nats.nc, names, updates[i]!);
-    }
+    publishUpdates(nats.nc, names, updates); // a batch's submissions as one message
     const acks = await publishAll(entries, big);
     pendingAcks.push(...acks); // not `pendingAcks.push(...(await …))`: that pushes to the array a flush may have taken meanwhile
     if (!flushTimer && pendingAcks.length) flushTimer = setTimeout(flushAcks, MARK_PUBLISHED_AFTER_MS);

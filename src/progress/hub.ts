@@ -12,7 +12,8 @@
  * silent network loss is only noticed two unanswered pings later), minus `MISSED_UPDATES_MARGIN_MS`.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
-import { jobUpdateSchema, parseMessage, type JobUpdateMessage } from '../messaging/messages.js';
+import type { JobUpdateMessage } from '../messaging/messages.js';
+import { updatesIn } from './updates.js';
 
 /**
  * How long before the connection was last known to work a missed update's `at` may lie: `at` is when its
@@ -94,9 +95,9 @@ export function createUpdateHub(nc: NatsConnection): UpdateHub {
           callback: (err, msg) => {
             if (err) return;
             lastHeard = Date.now();
-            const u = parseMessage(jobUpdateSchema, msg.data);
-            if (!u) return;
-            for (const l of listeners) l.update(u as JobUpdateMessage);
+            const updates = updatesIn(msg.subject, msg.data);
+            if (!updates.length) return;
+            for (const u of updates) for (const l of listeners) l.update(u);
             for (const fn of dispatched) fn();
           },
         });
