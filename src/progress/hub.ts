@@ -47,12 +47,42 @@ export interface UpdateHub {
   close(): void;
 }
 
+/**
+ * Updates handed to listeners in one event-loop turn at most. A message of many submissions (up to 1,000,
+ * updates.ts `publishUpdates`) goes out in slices, each followed by the `afterDispatch` flush and a turn of
+ * the event loop, so that subscriptions write and drain as they did with one message per update (their
+ * socket writes stay under the flow-control mark, their inboxes under their bounds). Messages that come
+ * meanwhile wait behind it: every listener gets the updates in the order they came.
+ */
+export const DISPATCH_SLICE = 100;
+
 export function createUpdateHub(nc: NatsConnection): UpdateHub {
   /** `subscribed`: resolves once the server has answered a ping sent after the pattern's SUB. */
   const topics = new Map<string, { sub: Subscription; listeners: Set<UpdateListener>; subscribed: Promise<void> }>();
   let listenerCount = 0;
   let closed = false;
   const dispatched = new Set<() => void>();
+  /** Updates waiting to be handed out (see DISPATCH_SLICE), oldest first; `next`: the first not handed out. */
+  const backlog: { listeners: Set<UpdateListener>; updates: JobUpdateMessage[]; next: number }[] = [];
+
+  function dispatch(listeners: Set<UpdateListener>, updates: readonly JobUpdateMessage[], from: number, to: number): void {
+    for (let i = from; i < to; i++) for (const l of listeners) l.update(updates[i]!);
+    for (const fn of dispatched) fn();
+  }
+
+  /** Hands out up to DISPATCH_SLICE updates of the backlog, then comes back in the next turn for the rest. */
+  function drainBacklog(): void {
+    let room = DISPATCH_SLICE;
+    while (backlog.length && room > 0) {
+      const b = backlog[0]!;
+      const to = Math.min(b.updates.length, b.next + room);
+      dispatch(b.listeners, b.updates, b.next, to);
+      room -= to - b.next;
+      b.next = to;
+      if (b.next === b.updates.length) backlog.shift();
+    }
+    if (backlog.length && !closed) setImmediate(drainBacklog);
+  }
 
   /**
    * The round trip that the SUBs queued in this event-loop turn wait for: its ping goes after them all, and
@@ -97,8 +127,9 @@ export function createUpdateHub(nc: NatsConnection): UpdateHub {
             lastHeard = Date.now();
             const updates = updatesIn(msg.subject, msg.data);
             if (!updates.length) return;
-            for (const u of updates) for (const l of listeners) l.update(u);
-            for (const fn of dispatched) fn();
+            if (!backlog.length && updates.length <= DISPATCH_SLICE) return dispatch(listeners, updates, 0, updates.length);
+            backlog.push({ listeners, updates, next: 0 });
+            if (backlog.length === 1) setImmediate(drainBacklog);
           },
         });
         topic = { sub, listeners, subscribed: flushSoon() };
@@ -134,6 +165,7 @@ export function createUpdateHub(nc: NatsConnection): UpdateHub {
     },
     close() {
       closed = true;
+      backlog.length = 0;
       for (const t of topics.values()) t.sub.unsubscribe();
       topics.clear();
     },
