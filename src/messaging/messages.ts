@@ -55,7 +55,6 @@ export const jobsSubmittedSchema = z.object({
   update: jobUpdateSchema.omit({ jobId: true }),
   jobIds: z.array(z.string()).min(1),
 });
-export type JobsSubmittedMessage = z.infer<typeof jobsSubmittedSchema>;
 
 /**
  * Body of the question on a job's held subject (names.ts `heldSubject`, held.ts): which attempt it

@@ -62,7 +62,7 @@ const MAX_SUBMITTED_IDS = 1000;
  * Publishes updates (never throws). Submissions (a job's first update: seq 1, QUEUED) that say the same but
  * for the job id, as a `submitJobs` batch's or one group commit's submits of a type do, go as one message per
  * MAX_SUBMITTED_IDS on the type's `submittedSubject` (`jobsSubmittedSchema`): a thousand publishes of
- * a bulk submit's QUEUED updates were about a fifth of the API's CPU per job (docs/performance.md).
+ * a bulk submit's QUEUED updates were nearly a fifth of the API's CPU per job (docs/performance.md).
  * Such a message reaches the type and state patterns (`jobUpdates` by type or state), not a job's own
  * (`jobProgress`, `jobUpdates(ids)`): no one can watch a job by its id before its submit has committed, and
  * a watch that starts after that reads the job from PostgreSQL once it listens, so its submission, sent live,
