@@ -1,6 +1,6 @@
 /**
  * Job updates: built from a job row or a history row, and published on the job's core-NATS subject after
- * the change is committed. Publishing is fire-and-forget: PostgreSQL has the change, and subscribers
+ * the change is committed (jobs submitted together: their submissions in one message, `publishUpdates`). Publishing is fire-and-forget: PostgreSQL has the change, and subscribers
  * resynchronise from it after a reconnect.
  */
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -48,10 +48,15 @@ export function updateFromEvent(type: string, e: JobEventRow): JobUpdateMessage 
 
 /** Publishes an update; never throws (a closed or reconnecting connection just drops it). */
 export function publishUpdate(nc: NatsConnection, n: Names, u: JobUpdateMessage): void {
+  publishDroppable(nc, n.updateSubject(u.type, u.state, u.jobId), u);
+}
+
+/** Publishes on an update subject; never throws: PostgreSQL has the change, and subscribers resync from it. */
+function publishDroppable(nc: NatsConnection, subject: string, body: unknown): void {
   try {
-    nc.publish(n.updateSubject(u.type, u.state, u.jobId), encode(u));
+    nc.publish(subject, encode(body));
   } catch {
-    // PostgreSQL has the change; subscribers resync from it.
+    // dropped (closed or reconnecting connection)
   }
 }
 
@@ -87,11 +92,7 @@ export function publishUpdates(nc: NatsConnection, n: Names, updates: readonly J
       continue;
     }
     for (let i = 0; i < jobIds.length; i += MAX_SUBMITTED_IDS) {
-      try {
-        nc.publish(n.submittedSubject(update.type), encode({ update, jobIds: jobIds.slice(i, i + MAX_SUBMITTED_IDS) }));
-      } catch {
-        // As publishUpdate: PostgreSQL has the jobs; subscribers resync from it.
-      }
+      publishDroppable(nc, n.submittedSubject(update.type), { update, jobIds: jobIds.slice(i, i + MAX_SUBMITTED_IDS) });
     }
   }
 }
